@@ -1,0 +1,124 @@
+"""The model: one sklearn Pipeline from raw lead records to LightGBM's conversion probability.
+
+    features (LeadFeatureBuilder) -> encode (ColumnTransformer) -> classifier (LGBMClassifier)
+
+Categorical features are ordinal-encoded (rare categories grouped, unseen ones treated as missing) and handed
+to LightGBM as categorical. Monotone constraints encode what the domain is sure of, e.g. a demo request can
+only raise the score and a freemail address can only lower it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OrdinalEncoder
+
+from models.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, LeadFeatureBuilder
+
+
+class BoosterParams(BaseModel):
+    """LightGBM hyper-parameters; ``max_trees`` is an upper bound, early stopping picks the number used."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    learning_rate: float = Field(0.03, gt=0, le=1)
+    max_trees: int = Field(2000, ge=10)
+    early_stopping_rounds: int = Field(100, ge=5)
+    num_leaves: int = Field(15, ge=2)
+    min_child_samples: int = Field(100, ge=1)
+    subsample: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    reg_lambda: float = Field(5.0, ge=0)
+    min_category_share: float = Field(0.002, ge=0, lt=0.5)
+    random_state: int = 42
+
+
+def monotone_vector(constraints: Mapping[str, int]) -> list[int]:
+    """LightGBM's per-column constraint list, in the encoder's output order (numeric, then categorical)."""
+    unknown = set(constraints) - set(NUMERIC_FEATURES)
+    if unknown:
+        raise ValueError(f"monotone constraints need numeric features; not numeric: {sorted(unknown)}")
+    return [int(constraints.get(name, 0)) for name in NUMERIC_FEATURES + CATEGORICAL_FEATURES]
+
+
+def build_encoder(min_category_share: float) -> ColumnTransformer:
+    categorical = OrdinalEncoder(
+        handle_unknown="use_encoded_value",
+        unknown_value=np.nan,
+        encoded_missing_value=np.nan,
+        min_frequency=min_category_share if min_category_share > 0 else None,
+        dtype=np.float64,
+    )
+    encoder = ColumnTransformer(
+        [("numeric", "passthrough", list(NUMERIC_FEATURES)), ("categorical", categorical, list(CATEGORICAL_FEATURES))],
+        verbose_feature_names_out=False,
+    )
+    return encoder.set_output(transform="pandas")
+
+
+def build_model_pipeline(
+    params: BoosterParams,
+    monotone_constraints: Mapping[str, int],
+    extra_freemail_domains: tuple[str, ...] = (),
+    competitor_domains: tuple[str, ...] = (),
+) -> Pipeline:
+    """An unfitted lead-conversion model."""
+    classifier = lgb.LGBMClassifier(
+        objective="binary",
+        n_estimators=params.max_trees,
+        learning_rate=params.learning_rate,
+        num_leaves=params.num_leaves,
+        min_child_samples=params.min_child_samples,
+        subsample=params.subsample,
+        subsample_freq=1,
+        colsample_bytree=params.colsample_bytree,
+        reg_lambda=params.reg_lambda,
+        monotone_constraints=monotone_vector(monotone_constraints),
+        monotone_constraints_method="advanced",
+        random_state=params.random_state,
+        verbose=-1,
+    )
+    return Pipeline(
+        [
+            ("features", LeadFeatureBuilder(extra_freemail_domains, competitor_domains)),
+            ("encode", build_encoder(params.min_category_share)),
+            ("classifier", classifier),
+        ]
+    )
+
+
+def fit_model(
+    model: Pipeline,
+    X_train: pd.DataFrame,
+    y_train: pd.Series,
+    X_valid: pd.DataFrame,
+    y_valid: pd.Series,
+    early_stopping_rounds: int,
+) -> Pipeline:
+    """Fit the pipeline; the number of trees is chosen by early stopping on the (later) validation leads.
+
+    The preprocessing steps are fitted on the training leads only, then used to encode the validation
+    leads for LightGBM's early stopping; the pipeline ends up fitted exactly as ``model.fit`` would.
+    """
+    preprocessing, classifier = model[:-1], model[-1]
+    encoded_train = preprocessing.fit_transform(X_train, y_train)
+    encoded_valid = preprocessing.transform(X_valid)
+    classifier.fit(
+        encoded_train,
+        y_train,
+        eval_set=[(encoded_valid, y_valid)],
+        categorical_feature=list(CATEGORICAL_FEATURES),
+        callbacks=[lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)],
+    )
+    return model
+
+
+def predict_raw(model: Pipeline, leads: pd.DataFrame) -> np.ndarray:
+    """Uncalibrated conversion probability of each lead."""
+    return model.predict_proba(leads)[:, 1]

@@ -1,0 +1,183 @@
+"""The ``leadq`` command line: generate the synthetic CRM, train, or run the whole demo."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from models.contract import DataContractError
+from pipelines.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(help="leadq: measurable, explainable B2B lead scoring.", no_args_is_help=True)
+console = Console()
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Settings file (default: $LEADQ_CONFIG or ./mlflow.yml).", show_default=False),
+]
+
+
+def _quiet_libraries() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("mlflow", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", module="mlflow")
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as error:
+        console.print(f"[red]Invalid settings:[/] {error}", highlight=False)
+        raise typer.Exit(code=2) from error
+
+
+@contextmanager
+def _step(step: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        with console.status(f"{step} ..."):
+            yield
+    except BaseException:
+        console.print(f"[red]x[/] {step}", highlight=False)
+        raise
+    console.print(f"[green]v[/] {step} [dim]({time.perf_counter() - started:.1f} s)[/]", highlight=False)
+
+
+@contextmanager
+def _friendly_errors() -> Iterator[None]:
+    try:
+        yield
+    except DataContractError as error:
+        console.print(f"[red]Refused:[/] {error}", highlight=False)
+        raise typer.Exit(code=1) from error
+
+
+def _generate(
+    settings: Settings, leads: int | None, seed: int | None, out: Path | None, fmt: str | None
+) -> dict[str, Path]:
+    from pipelines.synthetic import DEFAULT_COMPETITOR_DOMAINS, generate_crm, write_crm
+
+    synthetic = settings.synthetic
+    n_leads = leads or synthetic.leads
+    with _step(f"generate a synthetic CRM with {n_leads:,} leads"):
+        crm = generate_crm(
+            n_leads,
+            seed=synthetic.seed if seed is None else seed,
+            end=synthetic.end,
+            months=synthetic.months,
+            horizon_days=settings.labels.horizon_days,
+            competitor_domains=settings.features.competitor_domains or DEFAULT_COMPETITOR_DOMAINS,
+        )
+    with _step("write the tables"):
+        paths = write_crm(crm, out or settings.data.leads.parent, fmt or synthetic.format)
+    for table, path in paths.items():
+        console.print(f"  {table}: {path}", highlight=False)
+    return paths
+
+
+@app.command()
+def generate(
+    config: ConfigOption = None,
+    leads: Annotated[int | None, typer.Option(help="Number of leads (default: synthetic.leads).", min=100)] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: synthetic.seed).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: the folder of data.leads).")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="parquet or csv (default: synthetic.format).")] = None,
+) -> None:
+    """Generate the synthetic B2B CRM export (leads, dispositions, deals, and the true probabilities)."""
+    _quiet_libraries()
+    if fmt not in (None, "parquet", "csv"):
+        raise typer.BadParameter("expected parquet or csv", param_hint="--format")
+    _generate(_settings(config), leads, seed, out, fmt)
+
+
+def _metrics_table(metrics: dict[str, float]) -> Table:
+    table = Table(title="Test quarter(s), out of time", title_justify="left")
+    table.add_column("metric")
+    for column in ("leadq model", "logistic regression", "points rule"):
+        table.add_column(column, justify="right")
+    rows = [
+        ("ROC AUC", "roc_auc"),
+        ("PR AUC", "pr_auc"),
+        ("log loss", "log_loss"),
+        ("Brier", "brier"),
+        ("ECE", "ece"),
+        ("lift top 10%", "lift_top10"),
+        ("capture top 10%", "capture_top10"),
+        ("lift top 20%", "lift_top20"),
+        ("capture top 20%", "capture_top20"),
+    ]
+    for label, key in rows:
+        cells = [metrics.get(f"{prefix}_{key}") for prefix in ("test", "logreg_test", "rules_test")]
+        table.add_row(label, *("-" if value is None else f"{value:.3f}" for value in cells))
+    for label, key, fmt in (
+        ("MQLs per month", "mql_per_month", "{:,.0f}"),
+        ("MQL conversion (precision)", "mql_precision", "{:.1%}"),
+        ("conversions reached (recall)", "mql_recall", "{:.1%}"),
+    ):
+        model, rules = metrics[f"test_{key}"], metrics[f"rules_test_{key}"]
+        table.add_row(label, fmt.format(model), "-", fmt.format(rules))
+    return table
+
+
+def _train(settings: Settings) -> None:
+    from pipelines.training import run_training
+
+    with _friendly_errors():
+        result = run_training(settings, report=_step)
+    outcome, registered = result.outcome, result.registered
+    threshold = outcome.scorer.threshold
+    console.print(_metrics_table(outcome.metrics))
+    console.print(
+        f"MQL threshold {threshold.threshold:.3f} (policy {threshold.policy}: {threshold.rationale}); "
+        f"train {', '.join(outcome.split.train_quarters[:1])}..{outcome.split.train_quarters[-1]}, "
+        f"calibration {', '.join(outcome.split.calibration_quarters)}, test {', '.join(outcome.split.test_quarters)}",
+        highlight=False,
+    )
+    if threshold.warning:
+        console.print(f"[yellow]Warning:[/] {threshold.warning}", highlight=False)
+    alias = settings.mlflow.champion_alias
+    status = f"alias '{alias}'" if registered.aliases else f"'{alias}' stays on version {registered.champion_version}"
+    console.print(f"Registered [bold]{registered.name}[/] version {registered.version} ({status}).", highlight=False)
+    console.print(f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri {registered.tracking_uri}", highlight=False)
+
+
+@app.command()
+def train(
+    config: ConfigOption = None,
+    leads: Annotated[Path | None, typer.Option(help="Leads table (default: data.leads).")] = None,
+    dispositions: Annotated[Path | None, typer.Option(help="Dispositions table (default: data.dispositions).")] = None,
+    deals: Annotated[Path | None, typer.Option(help="Deals table (default: data.deals).")] = None,
+) -> None:
+    """Train, calibrate and evaluate a model on the CRM export, log it to MLflow and register it."""
+    _quiet_libraries()
+    settings = _settings(config)
+    data = settings.data.model_copy(
+        update={k: v.resolve() for k, v in {"leads": leads, "dispositions": dispositions, "deals": deals}.items() if v}
+    )
+    _train(settings.model_copy(update={"data": data}))
+
+
+@app.command()
+def demo(
+    config: ConfigOption = None,
+    leads: Annotated[int | None, typer.Option(help="Leads to generate if no data exists yet.", min=100)] = None,
+) -> None:
+    """Generate the synthetic CRM if it is not there yet, then train and register the model."""
+    _quiet_libraries()
+    settings = _settings(config)
+    tables = (settings.data.leads, settings.data.dispositions, settings.data.deals)
+    if all(path.is_file() for path in tables):
+        console.print(f"Using the existing CRM export in {settings.data.leads.parent}", highlight=False)
+    else:
+        _generate(settings, leads, None, None, settings.data.leads.suffix.lstrip(".") or None)
+    _train(settings)

@@ -1,0 +1,196 @@
+"""One typed settings object for leadq, read from ``mlflow.yml`` and environment variables.
+
+Precedence: environment variables (``LEADQ_<SECTION>__<KEY>``, e.g. ``LEADQ_LABELS__HORIZON_DAYS=120``)
+override the YAML file, which overrides the defaults below. Relative paths, including a relative SQLite
+tracking URI, are resolved against the folder of the YAML file, so commands work from any directory.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from models.features import MODEL_FEATURES
+from models.pipeline import BoosterParams
+from models.rule_score import RuleScoreConfig
+from models.threshold import ThresholdPolicy
+
+CONFIG_ENV_VAR = "LEADQ_CONFIG"
+DEFAULT_CONFIG_FILE = "mlflow.yml"
+# Where the domain is certain: these can only raise (1) or only lower (-1) the score.
+DEFAULT_MONOTONE_CONSTRAINTS: dict[str, Literal[-1, 1]] = {
+    "demo_requested": 1,
+    "pricing_page_visits": 1,
+    "content_downloads": 1,
+    "is_freemail": -1,
+    "newsletter_unsubscribed": -1,
+}
+TRACKING_SCHEMES = frozenset({"sqlite", "file", "http", "https", "postgresql", "mysql", "databricks"})
+
+
+class ConfigError(ValueError):
+    """The settings file or environment holds an invalid value; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MlflowSettings(_Section):
+    tracking_uri: str = "sqlite:///.leadq/mlflow.db"
+    artifact_location: Path = Path(".leadq/artifacts")
+    experiment: str = Field("leadq-training", min_length=1)
+    registered_model: str = Field("leadq-lead-conversion", min_length=1)
+    champion_alias: str = Field("champion", min_length=1)
+
+    @field_validator("tracking_uri")
+    @classmethod
+    def _known_scheme(cls, uri: str) -> str:
+        scheme = urlparse(uri).scheme.split("+")[0]
+        if scheme not in TRACKING_SCHEMES:
+            raise ValueError(f"unknown tracking scheme {scheme!r}; expected one of {sorted(TRACKING_SCHEMES)}")
+        return uri
+
+
+class DataSettings(_Section):
+    leads: Path = Path("data/synthetic/leads.parquet")
+    dispositions: Path = Path("data/synthetic/dispositions.parquet")
+    deals: Path = Path("data/synthetic/deals.parquet")
+
+
+class SyntheticSettings(_Section):
+    leads: int = Field(200_000, ge=100)
+    seed: int = 42
+    end: date = date(2026, 9, 30)
+    months: int = Field(30, ge=12, le=120)
+    format: Literal["parquet", "csv"] = "parquet"
+
+
+class LabelSettings(_Section):
+    horizon_days: int = Field(180, gt=0, le=3650)
+    as_of: date | None = None
+
+
+class SplitSettings(_Section):
+    test_quarters: int = Field(1, ge=1, le=8)
+    calibration_quarters: int = Field(1, ge=1, le=8)
+
+
+class FeatureSettings(_Section):
+    extra_freemail_domains: tuple[str, ...] = ()
+    competitor_domains: tuple[str, ...] = ()
+    monotone_constraints: dict[str, Literal[-1, 1]] = Field(default_factory=DEFAULT_MONOTONE_CONSTRAINTS.copy)
+
+    @field_validator("monotone_constraints")
+    @classmethod
+    def _known_features(cls, constraints: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(constraints) - set(MODEL_FEATURES))
+        if unknown:
+            raise ValueError(f"unknown feature(s) {unknown}; expected some of {list(MODEL_FEATURES)}")
+        return constraints
+
+
+class Settings(BaseSettings):
+    """Everything a leadq command needs; build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(env_prefix="LEADQ_", env_nested_delimiter="__", extra="forbid", frozen=True)
+
+    mlflow: MlflowSettings = MlflowSettings()
+    data: DataSettings = DataSettings()
+    synthetic: SyntheticSettings = SyntheticSettings()
+    labels: LabelSettings = LabelSettings()
+    split: SplitSettings = SplitSettings()
+    features: FeatureSettings = FeatureSettings()
+    model: BoosterParams = BoosterParams()
+    threshold: ThresholdPolicy = ThresholdPolicy()
+    rule_score: RuleScoreConfig = RuleScoreConfig()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The YAML content arrives as init kwargs; the environment must win over it.
+        return (env_settings, init_settings)
+
+    def resolved(self, base_dir: Path) -> Settings:
+        """Return a copy whose relative paths and SQLite URI point below ``base_dir``."""
+        return self.model_copy(
+            update={
+                "mlflow": self.mlflow.model_copy(
+                    update={
+                        "tracking_uri": _absolute_sqlite_uri(self.mlflow.tracking_uri, base_dir),
+                        "artifact_location": _absolute(self.mlflow.artifact_location, base_dir),
+                    }
+                ),
+                "data": DataSettings(
+                    leads=_absolute(self.data.leads, base_dir),
+                    dispositions=_absolute(self.data.dispositions, base_dir),
+                    deals=_absolute(self.data.deals, base_dir),
+                ),
+            }
+        )
+
+
+def _absolute(path: Path, base_dir: Path) -> Path:
+    return path if path.is_absolute() else (base_dir / path).resolve()
+
+
+def _absolute_sqlite_uri(uri: str, base_dir: Path) -> str:
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix) or uri.startswith(prefix + "/"):
+        return uri
+    return prefix + str(_absolute(Path(uri[len(prefix) :]), base_dir))
+
+
+def _format_validation_error(error: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid settings"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        got = f" (got {item['input']!r})" if item["type"] != "missing" and "input" in item else ""
+        lines.append(f"  {key}: {item['msg']}{got}")
+    return "\n".join(lines)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read the YAML settings file into a dict; a missing or malformed file raises ConfigError."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: settings file not found")
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+    if content is None:
+        return {}
+    if not isinstance(content, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level, got {type(content).__name__}")
+    return content
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Build validated settings from ``path`` (default: $LEADQ_CONFIG or ./mlflow.yml) and the environment."""
+    config_path = Path(path or os.environ.get(CONFIG_ENV_VAR, DEFAULT_CONFIG_FILE)).resolve()
+    content = read_config_file(config_path)
+    try:
+        settings = Settings(**content)
+    except ValidationError as error:
+        raise ConfigError(_format_validation_error(error, str(config_path))) from error
+    return settings.resolved(config_path.parent)
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once; tests call ``get_settings.cache_clear()`` to reload."""
+    return load_settings()
