@@ -1,0 +1,1 @@
+"""The model: data contract, labels, features, the sklearn Pipeline, calibration, thresholds and evaluation."""

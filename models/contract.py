@@ -251,6 +251,28 @@ def validate_crm(tables: CRMTables) -> CRMTables:
     return CRMTables(leads=leads, dispositions=dispositions, deals=deals)
 
 
+def as_scoring_frame(leads: pd.DataFrame) -> pd.DataFrame:
+    """The scoring columns of ``leads`` in the model signature's types (what the MLflow pyfunc accepts).
+
+    Counts become float64 (missing -> NaN; MLflow refuses int64 -> double as unsafe), booleans stay bool or,
+    when some are missing, object with None; text stays as given. Absent columns stay absent (scored as missing).
+    A count that is not a number is refused, naming the column and rows.
+    """
+    frame = leads[[column for column in SCORING_COLUMNS if column in leads]].copy()
+    for column in LEAD_COUNT_COLUMNS:
+        if column in frame:
+            numbers = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+            invalid = numbers.isna() & frame[column].notna()
+            if invalid.any():
+                raise DataContractError([f"leads.{column}: expected a number in {_rows(np.flatnonzero(invalid))}"])
+            frame[column] = numbers
+    for column in LEAD_BOOLEAN_COLUMNS:
+        if column in frame and frame[column].dtype != bool:
+            values = frame[column].astype(object)
+            frame[column] = values.where(values.notna(), None)
+    return frame
+
+
 def require_both_classes(labels: pd.Series, where: str) -> None:
     """Refuse a training or evaluation set that holds only one class."""
     counts = labels.value_counts()

@@ -420,6 +420,8 @@ class LeadFeatureBuilder(TransformerMixin, BaseEstimator):
         self.competitor_domains = competitor_domains
 
     def fit(self, X: pd.DataFrame, y: object = None) -> LeadFeatureBuilder:
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
         self.freemail_domains_ = FREEMAIL_DOMAINS | {d.lower() for d in self.extra_freemail_domains}
         self.competitor_domains_ = frozenset(d.lower() for d in self.competitor_domains)
         return self

@@ -1,0 +1,1 @@
+"""Training, audit and scoring pipelines: thin wiring of the steps in ``models/``, plus settings and the CLI."""

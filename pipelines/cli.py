@@ -7,6 +7,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,13 @@ from models.contract import DataContractError
 from pipelines.settings import ConfigError, Settings, load_settings
 
 app = typer.Typer(help="leadq: measurable, explainable B2B lead scoring.", no_args_is_help=True)
-console = Console()
+console = Console(soft_wrap=True)  # paths and commands stay copy-pasteable
+
+
+class TableFormat(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+
 
 ConfigOption = Annotated[
     Path | None,
@@ -63,7 +70,7 @@ def _friendly_errors() -> Iterator[None]:
 
 
 def _generate(
-    settings: Settings, leads: int | None, seed: int | None, out: Path | None, fmt: str | None
+    settings: Settings, leads: int | None, seed: int | None, out: Path | None, fmt: TableFormat | None
 ) -> dict[str, Path]:
     from pipelines.synthetic import DEFAULT_COMPETITOR_DOMAINS, generate_crm, write_crm
 
@@ -79,7 +86,7 @@ def _generate(
             competitor_domains=settings.features.competitor_domains or DEFAULT_COMPETITOR_DOMAINS,
         )
     with _step("write the tables"):
-        paths = write_crm(crm, out or settings.data.leads.parent, fmt or synthetic.format)
+        paths = write_crm(crm, out or settings.data.leads.parent, fmt.value if fmt else synthetic.format)
     for table, path in paths.items():
         console.print(f"  {table}: {path}", highlight=False)
     return paths
@@ -91,12 +98,10 @@ def generate(
     leads: Annotated[int | None, typer.Option(help="Number of leads (default: synthetic.leads).", min=100)] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: synthetic.seed).")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: the folder of data.leads).")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="parquet or csv (default: synthetic.format).")] = None,
+    fmt: Annotated[TableFormat | None, typer.Option("--format", help="Default: synthetic.format.")] = None,
 ) -> None:
     """Generate the synthetic B2B CRM export (leads, dispositions, deals, and the true probabilities)."""
     _quiet_libraries()
-    if fmt not in (None, "parquet", "csv"):
-        raise typer.BadParameter("expected parquet or csv", param_hint="--format")
     _generate(_settings(config), leads, seed, out, fmt)
 
 
@@ -121,10 +126,10 @@ def _metrics_table(metrics: dict[str, float]) -> Table:
         table.add_row(label, *("-" if value is None else f"{value:.3f}" for value in cells))
     for label, key, fmt in (
         ("MQLs per month", "mql_per_month", "{:,.0f}"),
-        ("MQL conversion (precision)", "mql_precision", "{:.1%}"),
-        ("conversions reached (recall)", "mql_recall", "{:.1%}"),
+        ("MQL conversion (precision)", "precision", "{:.1%}"),
+        ("conversions reached (recall)", "recall", "{:.1%}"),
     ):
-        model, rules = metrics[f"test_{key}"], metrics[f"rules_test_{key}"]
+        model, rules = metrics[f"test_mql_{key}"], metrics[f"rules_test_mql_{key}"]
         table.add_row(label, fmt.format(model), "-", fmt.format(rules))
     return table
 
@@ -179,5 +184,6 @@ def demo(
     if all(path.is_file() for path in tables):
         console.print(f"Using the existing CRM export in {settings.data.leads.parent}", highlight=False)
     else:
-        _generate(settings, leads, None, None, settings.data.leads.suffix.lstrip(".") or None)
+        suffix = settings.data.leads.suffix.lstrip(".")
+        _generate(settings, leads, None, None, TableFormat(suffix) if suffix in TableFormat.__members__ else None)
     _train(settings)

@@ -88,7 +88,7 @@ def _log_plots(outcome: TrainingOutcome) -> None:
 
 def _current_version(client: mlflow.MlflowClient, name: str, alias: str) -> str | None:
     try:
-        return client.get_model_version_by_alias(name, alias).version
+        return str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:
         return None
 
@@ -139,7 +139,7 @@ def log_training_run(outcome: TrainingOutcome, settings: Settings) -> Registered
 def register_model(model_uri: str, run_id: str, outcome: TrainingOutcome, settings: MlflowSettings) -> RegisteredModel:
     """Register the logged model; the first version of a name becomes the champion, later ones wait for promotion."""
     client = mlflow.MlflowClient()
-    version = mlflow.register_model(model_uri, settings.registered_model, tags=_version_tags(outcome)).version
+    version = str(mlflow.register_model(model_uri, settings.registered_model, tags=_version_tags(outcome)).version)
     champion = _current_version(client, settings.registered_model, settings.champion_alias)
     if champion is None:
         client.set_registered_model_alias(settings.registered_model, settings.champion_alias, version)
@@ -150,7 +150,7 @@ def register_model(model_uri: str, run_id: str, outcome: TrainingOutcome, settin
         run_id=run_id,
         model_uri=f"models:/{settings.registered_model}/{version}",
         name=settings.registered_model,
-        version=str(version),
+        version=version,
         aliases=(settings.champion_alias,) if champion == version else (),
-        champion_version=str(champion),
+        champion_version=champion,
     )

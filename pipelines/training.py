@@ -16,7 +16,7 @@ import pandas as pd
 
 from models.baselines import build_logistic_baseline
 from models.calibration import fit_calibrator
-from models.contract import SCORING_COLUMNS, CRMTables, validate_crm
+from models.contract import SCORING_COLUMNS, CRMTables, as_scoring_frame, validate_crm
 from models.evaluation import evaluate_decision, evaluate_probabilities, evaluate_ranking
 from models.features import FREEMAIL_DOMAINS, build_features
 from models.labels import TimeSplit, build_labels, resolve_as_of, split_by_time
@@ -156,7 +156,7 @@ def train_scorer(tables: CRMTables, settings: Settings, report: StepReporter = _
         label_summary=_label_summary(labels, split),
         fingerprint=fingerprint,
         test_scores=test_scores,
-        input_example=redact_pii(sets.X_test.head(5).reset_index(drop=True)),
+        input_example=as_scoring_frame(redact_pii(sets.X_test.head(5).reset_index(drop=True))),
     )
 
 

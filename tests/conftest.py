@@ -91,3 +91,39 @@ def tracking_config(tmp_path: Path) -> Path:
         "  competitor_domains: [rivalsoft.de, leadmatic.io, scorewise.com, pipeforge.eu]\n"
     )
     return config
+
+
+SMALL_CRM_LEADS = 20_000
+
+
+@pytest.fixture(scope="session")
+def synthetic_crm():  # type: ignore[no-untyped-def]
+    """A small synthetic CRM export (generated once per test session)."""
+    from pipelines.synthetic import generate_crm
+
+    return generate_crm(SMALL_CRM_LEADS, seed=7, competitor_domains=("rivalsoft.de", "leadmatic.io"))
+
+
+@pytest.fixture(scope="session")
+def fast_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Repository settings with a fast booster, a temporary MLflow store and small-volume capacity."""
+    from pipelines.settings import load_settings
+
+    folder = tmp_path_factory.mktemp("settings")
+    config = folder / "mlflow.yml"
+    config.write_text(
+        "mlflow:\n  tracking_uri: sqlite:///mlflow.db\n  artifact_location: artifacts\n"
+        "model:\n  max_trees: 300\n  early_stopping_rounds: 30\n  learning_rate: 0.1\n"
+        "threshold:\n  mqls_per_month: 60\n"
+        "features:\n  competitor_domains: [rivalsoft.de, leadmatic.io]\n"
+    )
+    return load_settings(config)
+
+
+@pytest.fixture(scope="session")
+def trained(synthetic_crm, fast_settings):  # type: ignore[no-untyped-def]
+    """The training outcome on the small synthetic CRM (no MLflow), shared by model-behaviour tests."""
+    from pipelines.training import train_scorer
+
+    tables = CRMTables(synthetic_crm.leads, synthetic_crm.dispositions, synthetic_crm.deals)
+    return train_scorer(tables, fast_settings)

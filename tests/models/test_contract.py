@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from models.contract import CRMTables, DataContractError, require_both_classes, validate_crm
+from models.contract import CRMTables, DataContractError, as_scoring_frame, require_both_classes, validate_crm
 
 
 def _with(crm: CRMTables, **tables: pd.DataFrame) -> CRMTables:
@@ -169,3 +170,32 @@ def test_all_problems_are_reported_at_once(small_crm: CRMTables) -> None:
 def test_one_class_training_set_is_refused() -> None:
     with pytest.raises(DataContractError, match=r"train set.*all 40 labelled leads are negative"):
         require_both_classes(pd.Series([0] * 40), "train set (2025Q1)")
+
+
+def test_as_scoring_frame_uses_the_signature_types() -> None:
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["a", "b"],
+            "company_size": pd.array([250, None], dtype="Int64"),
+            "website_visits": ["3", None],
+            "demo_requested": [True, None],
+            "webinar_attended": [False, True],
+        }
+    )
+
+    frame = as_scoring_frame(leads)
+
+    assert list(frame.columns) == ["webinar_attended", "demo_requested", "company_size", "website_visits"]
+    assert frame["company_size"].dtype == "float64"
+    assert np.isnan(frame["company_size"].iloc[1])
+    assert frame["website_visits"].iloc[0] == 3.0
+    assert np.isnan(frame["website_visits"].iloc[1])
+    assert frame["demo_requested"].tolist() == [True, None]
+    assert frame["webinar_attended"].dtype == bool
+
+
+def test_as_scoring_frame_names_a_count_that_is_not_a_number() -> None:
+    leads = pd.DataFrame({"website_visits": [1, "many"]})
+
+    with pytest.raises(DataContractError, match=r"leads.website_visits: expected a number in row\(s\) \[1\]"):
+        as_scoring_frame(leads)

@@ -1,0 +1,178 @@
+"""``python -m benchmarks``: model quality against the oracle and baselines, and training cost by size.
+
+Writes ``benchmarks/results/quality.json`` and ``benchmarks/results/train_scale.json`` and prints a table.
+``--quick`` runs tiny sizes (a smoke test of the benchmark itself, not a measurement).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from sklearn.metrics import roc_auc_score
+
+from pipelines.settings import Settings, load_settings
+from pipelines.synthetic import SyntheticCRM, generate_crm, write_crm
+
+RESULTS = Path(__file__).parent / "results"
+WORK = Path(__file__).parent / ".work"
+REPO_CONFIG = Path(__file__).parents[1] / "mlflow.yml"
+QUALITY_LEADS = 200_000
+SCALE_LEADS = (10_000, 100_000, 1_000_000)
+TARGETS = {"auc_gap": 0.005, "ece": 0.02, "train_1m_s": 300.0}
+
+
+def _generate(settings: Settings, n_leads: int) -> SyntheticCRM:
+    synthetic = settings.synthetic
+    return generate_crm(
+        n_leads,
+        seed=synthetic.seed,
+        end=synthetic.end,
+        months=synthetic.months,
+        horizon_days=settings.labels.horizon_days,
+        competitor_domains=settings.features.competitor_domains,
+    )
+
+
+def benchmark_quality(settings: Settings, n_leads: int) -> dict[str, float]:
+    """Train on a synthetic CRM and compare with the oracle and both baselines on the test quarter."""
+    from models.contract import CRMTables
+    from pipelines.training import train_scorer
+
+    crm = _generate(settings, n_leads)
+    outcome = train_scorer(CRMTables(crm.leads, crm.dispositions, crm.deals), settings)
+    scores = outcome.test_scores.merge(crm.true_conversion, on="lead_id")
+    metrics = outcome.metrics
+    return {
+        "auc_model": metrics["test_roc_auc"],
+        "auc_oracle": float(roc_auc_score(scores["converted"], scores["true_conversion_probability"])),
+        "auc_logreg": metrics["logreg_test_roc_auc"],
+        "auc_rules": metrics["rules_test_roc_auc"],
+        "ece_model": metrics["test_ece"],
+        "ece_logreg": metrics["logreg_test_ece"],
+        "brier_model": metrics["test_brier"],
+        "precision_at_threshold": metrics["test_mql_precision"],
+        "recall_at_threshold": metrics["test_mql_recall"],
+        "rules_precision_at_threshold": metrics["rules_test_mql_precision"],
+        "rules_recall_at_threshold": metrics["rules_test_mql_recall"],
+        "n_train": metrics["n_train"],
+        "n_test": metrics["n_test"],
+    }
+
+
+def _train_in_child(overrides: dict[str, str]) -> dict[str, float]:
+    """Time the full pipeline (read files -> registered model) in a fresh process, with its peak RSS."""
+    code = (
+        "import json, logging, resource, time\n"
+        "logging.disable(logging.WARNING)\n"
+        "started = time.perf_counter()\n"
+        "from pipelines.settings import load_settings\n"
+        "from pipelines.training import run_training\n"
+        f"run_training(load_settings({str(REPO_CONFIG)!r}))\n"
+        "wall = time.perf_counter() - started\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps({'wall_s': wall, 'peak_rss_mb': peak}))\n"
+    )
+    env = {**os.environ, **overrides}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def benchmark_train_scale(settings: Settings, sizes: tuple[int, ...]) -> list[dict[str, float]]:
+    """Wall time and peak memory of ``run_training`` by number of leads (data generation not timed)."""
+    rows = []
+    for n_leads in sizes:
+        folder = WORK / f"scale-{n_leads}"
+        shutil.rmtree(folder, ignore_errors=True)
+        paths = write_crm(_generate(settings, n_leads), folder / "data", "parquet")
+        overrides = {
+            "LEADQ_MLFLOW__TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
+            "LEADQ_MLFLOW__ARTIFACT_LOCATION": str(folder / "artifacts"),
+            **{f"LEADQ_DATA__{table.upper()}": str(paths[table]) for table in ("leads", "dispositions", "deals")},
+        }
+        rows.append({"n_leads": n_leads, **_train_in_child(overrides)})
+    return rows
+
+
+def _print_table(quality: dict[str, float], scale: list[dict[str, float]]) -> None:
+    table = Table(title="leadq benchmarks", title_justify="left")
+    for column in ("measure", "leadq", "baseline", "baseline value", "ratio / gap", "target"):
+        table.add_column(column, justify="right" if column != "measure" else "left")
+    gap = quality["auc_oracle"] - quality["auc_model"]
+    table.add_row(
+        "ROC AUC",
+        f"{quality['auc_model']:.4f}",
+        "oracle (true p)",
+        f"{quality['auc_oracle']:.4f}",
+        f"gap {gap:+.4f}",
+        f"gap <= {TARGETS['auc_gap']}",
+    )
+    for name, key in (("logistic regression", "auc_logreg"), ("points rule", "auc_rules")):
+        table.add_row(
+            "ROC AUC",
+            f"{quality['auc_model']:.4f}",
+            name,
+            f"{quality[key]:.4f}",
+            f"x{quality['auc_model'] / quality[key]:.3f}",
+            "",
+        )
+    table.add_row(
+        "ECE",
+        f"{quality['ece_model']:.4f}",
+        "logistic regression",
+        f"{quality['ece_logreg']:.4f}",
+        f"x{quality['ece_model'] / quality['ece_logreg']:.2f}",
+        f"<= {TARGETS['ece']}",
+    )
+    table.add_row(
+        "MQL precision",
+        f"{quality['precision_at_threshold']:.3f}",
+        "points rule",
+        f"{quality['rules_precision_at_threshold']:.3f}",
+        f"x{quality['precision_at_threshold'] / max(quality['rules_precision_at_threshold'], 1e-9):.2f}",
+        "",
+    )
+    smallest = scale[0]
+    for row in scale:
+        growth = row["wall_s"] / smallest["wall_s"]
+        target = f"< {TARGETS['train_1m_s']:.0f} s" if row["n_leads"] == 1_000_000 else ""
+        table.add_row(
+            f"train {row['n_leads']:,} leads",
+            f"{row['wall_s']:.1f} s, {row['peak_rss_mb']:.0f} MB",
+            f"{smallest['n_leads']:,} leads",
+            f"{smallest['wall_s']:.1f} s",
+            f"x{growth:.1f} time",
+            target,
+        )
+    Console().print(table)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: check that the benchmark runs")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the JSON results")
+    args = parser.parse_args(argv)
+    logging.disable(logging.WARNING)
+    settings = load_settings(REPO_CONFIG)
+    sizes = (5_000, 10_000) if args.quick else SCALE_LEADS
+    started = time.perf_counter()
+    quality = benchmark_quality(settings, 20_000 if args.quick else QUALITY_LEADS)
+    scale = benchmark_train_scale(settings, sizes)
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "quality.json").write_text(json.dumps(quality, indent=2) + "\n")
+    (args.results / "train_scale.json").write_text(json.dumps(scale, indent=2) + "\n")
+    _print_table(quality, scale)
+    print(f"results in {args.results} ({time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The leadq command line, through typer's runner (real settings files, real data, real MLflow store)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("command", [[], ["generate"], ["train"], ["demo"]])
+def test_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_generate_writes_the_tables(tracking_config: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+
+    result = runner.invoke(
+        app, ["generate", "--config", str(tracking_config), "--leads", "500", "--out", str(out), "--format", "csv"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "deals.csv",
+        "dispositions.csv",
+        "leads.csv",
+        "true_conversion.csv",
+    ]
+
+
+def test_invalid_settings_stop_the_command_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "mlflow.yml"
+    config.write_text("labels:\n  horizon_days: soon\n")
+
+    result = runner.invoke(app, ["train", "--config", str(config)])
+
+    assert result.exit_code == 2
+    assert "labels.horizon_days" in result.output
+
+
+def test_train_without_data_names_the_missing_file(tracking_config: Path) -> None:
+    result = runner.invoke(app, ["train", "--config", str(tracking_config)])
+
+    assert result.exit_code == 1
+    assert "file not found" in result.output
+    assert "leads.parquet" in result.output
+
+
+@pytest.mark.slow
+def test_demo_generates_trains_and_registers(tracking_config: Path) -> None:
+    result = runner.invoke(app, ["demo", "--config", str(tracking_config)])
+
+    assert result.exit_code == 0, result.output
+    assert "ROC AUC" in result.output
+    assert "alias 'champion'" in result.output
+    assert "mlflow ui --backend-store-uri sqlite:///" in result.output
+    assert (tracking_config.parent / "data" / "leads.parquet").is_file()
+    assert (tracking_config.parent / "mlflow.db").is_file()

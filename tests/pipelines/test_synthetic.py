@@ -1,0 +1,372 @@
+"""The synthetic CRM generator: reproducibility, the data contract, funnel consistency and the generating process."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.contract import CRMTables, validate_crm
+from pipelines.synthetic import DEFAULT_COMPETITOR_DOMAINS, SyntheticCRM, generate_crm, write_crm
+
+N_LEADS = 6000
+SEED = 11
+END = date(2026, 9, 30)
+HORIZON_DAYS = 180
+EXPORTED_AT = pd.Timestamp(END)
+DACH = ["DE", "AT", "CH"]
+
+LEAD_DTYPES = {
+    "lead_id": "str",
+    "created_at": "datetime64[ns]",
+    "email": "str",
+    "job_title": "str",
+    "company_size": "Int64",
+    "industry": "str",
+    "country": "str",
+    "lead_source": "str",
+    "campaign": "str",
+    "consent_marketing": "bool",
+    "consent_tracking": "bool",
+    "budget_stated": "str",
+    "form_fields_answered": "Int64",
+    "website_visits": "float64",
+    "pages_per_visit": "float64",
+    "time_on_site_s": "float64",
+    "pricing_page_visits": "float64",
+    "content_downloads": "Int64",
+    "webinar_attended": "bool",
+    "demo_requested": "bool",
+    "email_opens": "float64",
+    "email_clicks": "float64",
+    "newsletter_unsubscribed": "bool",
+}
+DISPOSITION_DTYPES = {
+    "lead_id": "str",
+    "timestamp": "datetime64[ns]",
+    "stage": "str",
+    "reason": "str",
+    "sales_team": "str",
+}
+DEAL_DTYPES = {
+    "deal_id": "str",
+    "lead_id": "str",
+    "created_at": "datetime64[ns]",
+    "closed_at": "datetime64[ns]",
+    "amount_eur": "float64",
+    "outcome": "str",
+}
+TRUE_CONVERSION_DTYPES = {"lead_id": "str", "true_conversion_probability": "float64"}
+TRACKING_COLUMNS = ["website_visits", "pages_per_visit", "time_on_site_s", "pricing_page_visits"]
+EMAIL_COLUMNS = ["email_opens", "email_clicks"]
+
+
+@pytest.fixture(scope="module")
+def crm() -> SyntheticCRM:
+    return generate_crm(N_LEADS, seed=SEED, end=END, horizon_days=HORIZON_DAYS)
+
+
+@pytest.fixture(scope="module")
+def probability(crm: SyntheticCRM) -> pd.Series:
+    """The oracle, aligned with the leads table."""
+    return crm.true_conversion.set_index("lead_id")["true_conversion_probability"].reindex(crm.leads["lead_id"])
+
+
+def _won_lead_ids(crm: SyntheticCRM) -> pd.Series:
+    return crm.deals.loc[crm.deals["outcome"] == "won", "lead_id"]
+
+
+def _mature(crm: SyntheticCRM) -> pd.Series:
+    """Leads whose horizon has fully elapsed by the export: their outcome is final."""
+    return crm.leads["created_at"] + pd.Timedelta(days=HORIZON_DAYS) <= EXPORTED_AT
+
+
+# --- reproducibility --------------------------------------------------------------------------------------------
+
+
+def test_same_seed_gives_identical_frames() -> None:
+    first, second = generate_crm(1500, seed=3), generate_crm(1500, seed=3)
+
+    for table in ("leads", "dispositions", "deals", "true_conversion"):
+        pd.testing.assert_frame_equal(getattr(first, table), getattr(second, table))
+
+
+def test_different_seeds_give_different_frames() -> None:
+    first, second = generate_crm(1500, seed=3), generate_crm(1500, seed=4)
+
+    assert not first.leads.equals(second.leads)
+    assert not first.true_conversion.equals(second.true_conversion)
+
+
+@pytest.mark.parametrize(("n_leads", "months", "horizon_days"), [(0, 30, 180), (10, 0, 180), (10, 30, 0)])
+def test_nonsense_sizes_are_refused(n_leads: int, months: int, horizon_days: int) -> None:
+    with pytest.raises(ValueError, match="expected n_leads"):
+        generate_crm(n_leads, months=months, horizon_days=horizon_days)
+
+
+def test_a_tiny_export_still_works() -> None:
+    tiny = generate_crm(1, seed=1, competitor_domains=())
+
+    assert len(tiny.leads) == len(tiny.true_conversion) == 1
+
+
+# --- the data contract ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "dtypes"),
+    [
+        ("leads", LEAD_DTYPES),
+        ("dispositions", DISPOSITION_DTYPES),
+        ("deals", DEAL_DTYPES),
+        ("true_conversion", TRUE_CONVERSION_DTYPES),
+    ],
+)
+def test_columns_and_dtypes(crm: SyntheticCRM, table: str, dtypes: dict[str, str]) -> None:
+    frame = getattr(crm, table)
+
+    assert {column: str(dtype) for column, dtype in frame.dtypes.items()} == dtypes
+
+
+def test_tables_pass_the_project_data_contract(crm: SyntheticCRM) -> None:
+    validate_crm(CRMTables(leads=crm.leads, dispositions=crm.dispositions, deals=crm.deals))
+
+
+def test_ids_are_unique_and_every_lead_has_a_probability(crm: SyntheticCRM, probability: pd.Series) -> None:
+    assert crm.leads["lead_id"].is_unique
+    assert crm.deals["deal_id"].is_unique
+    assert crm.deals["lead_id"].is_unique  # one opportunity per lead
+    assert probability.notna().all()
+    assert probability.between(0, 1, inclusive="neither").all()
+
+
+def test_engagement_is_missing_exactly_where_consent_is(crm: SyntheticCRM) -> None:
+    leads = crm.leads
+
+    for column in TRACKING_COLUMNS:
+        assert leads[column].isna().equals(~leads["consent_tracking"]), column
+    for column in EMAIL_COLUMNS:
+        assert leads[column].isna().equals(~leads["consent_marketing"]), column
+    assert not (leads["newsletter_unsubscribed"] & ~leads["consent_marketing"]).any()
+
+
+def test_counts_are_non_negative_and_clicks_never_exceed_opens(crm: SyntheticCRM) -> None:
+    leads = crm.leads
+    counts = [*TRACKING_COLUMNS, *EMAIL_COLUMNS, "form_fields_answered", "content_downloads"]
+
+    assert (leads[counts].astype(float).fillna(0) >= 0).all().all()
+    mailed = leads["consent_marketing"]
+    assert (leads.loc[mailed, "email_clicks"] <= leads.loc[mailed, "email_opens"]).all()
+    assert (leads["company_size"].dropna() >= 1).all()
+
+
+def test_fields_are_realistically_incomplete(crm: SyntheticCRM) -> None:
+    missing = crm.leads.isna().mean()
+
+    assert 0.7 < missing["budget_stated"] < 0.98  # a picklist few leads answer
+    for column in ("email", "job_title", "company_size", "industry", "country", "campaign"):
+        assert 0 < missing[column] < 0.5, column
+    for column in ("lead_id", "created_at", "lead_source", "consent_tracking", "demo_requested"):
+        assert missing[column] == 0, column
+
+
+# --- the funnel and the export date ----------------------------------------------------------------------------
+
+
+def test_dispositions_and_deals_point_at_existing_leads(crm: SyntheticCRM) -> None:
+    lead_ids = crm.leads["lead_id"]
+
+    assert crm.dispositions["lead_id"].isin(lead_ids).all()
+    assert crm.deals["lead_id"].isin(lead_ids).all()
+    assert crm.true_conversion["lead_id"].equals(lead_ids)
+
+
+def test_nothing_exists_after_the_export(crm: SyntheticCRM) -> None:
+    window_start = EXPORTED_AT - pd.DateOffset(months=30)
+    times = [
+        crm.leads["created_at"],
+        crm.dispositions["timestamp"],
+        crm.deals["created_at"],
+        crm.deals["closed_at"].dropna(),
+    ]
+
+    assert all((t < EXPORTED_AT).all() for t in times)
+    assert crm.leads["created_at"].min() >= window_start
+
+
+def test_events_happen_after_the_lead_is_created(crm: SyntheticCRM) -> None:
+    created = crm.leads.set_index("lead_id")["created_at"]
+    dispositions = crm.dispositions.assign(created=created.reindex(crm.dispositions["lead_id"]).to_numpy())
+    deals = crm.deals.assign(created_lead=created.reindex(crm.deals["lead_id"]).to_numpy())
+
+    assert (dispositions["timestamp"] >= dispositions["created"]).all()
+    assert (deals["created_at"] >= deals["created_lead"]).all()
+    closed = deals["closed_at"].notna()
+    assert (deals.loc[closed, "closed_at"] >= deals.loc[closed, "created_at"]).all()
+
+
+def test_won_deals_close_within_the_horizon_after_the_full_funnel(crm: SyntheticCRM) -> None:
+    created = crm.leads.set_index("lead_id")["created_at"]
+    won = crm.deals[crm.deals["outcome"] == "won"]
+    first_stage = crm.dispositions.groupby(["lead_id", "stage"])["timestamp"].min().unstack()
+
+    assert len(won) > 0
+    deadline = created.reindex(won["lead_id"]).to_numpy() + pd.Timedelta(days=HORIZON_DAYS)
+    assert (won["closed_at"].to_numpy() <= deadline).all()
+    stages = first_stage.reindex(won["lead_id"])
+    assert (stages["mql"] <= stages["sal"]).all()
+    assert (stages["sal"] <= stages["sql"]).all()
+    assert (stages["sql"].to_numpy() <= won["created_at"].to_numpy()).all()
+
+
+def test_won_count_matches_the_true_probabilities(crm: SyntheticCRM, probability: pd.Series) -> None:
+    mature = _mature(crm).to_numpy()
+    p = probability.to_numpy()[mature]
+    won = crm.leads["lead_id"][mature].isin(_won_lead_ids(crm))
+
+    # Bernoulli sampling: the won count is within 5 standard deviations of its expectation.
+    assert abs(won.sum() - p.sum()) <= 5 * np.sqrt((p * (1 - p)).sum()) + 1
+
+
+def test_overall_conversion_is_a_few_percent(crm: SyntheticCRM, probability: pd.Series) -> None:
+    mature = _mature(crm)
+    won_share = crm.leads.loc[mature, "lead_id"].isin(_won_lead_ids(crm)).mean()
+
+    assert 0.01 <= won_share <= 0.06
+    assert 0.01 <= probability.mean() <= 0.06
+
+
+def test_rejections_and_recycling_carry_fitting_reasons(crm: SyntheticCRM) -> None:
+    dispositions = crm.dispositions
+    recycled = dispositions["stage"] == "recycled"
+    rejected = dispositions["stage"] == "rejected"
+
+    assert recycled.any()
+    assert rejected.any()
+    assert (dispositions.loc[recycled, "reason"] == "wrong_timing").all()
+    assert dispositions.loc[rejected, "reason"].notna().all()
+    assert dispositions.loc[~(recycled | rejected), "reason"].isna().all()
+    leads = crm.leads
+    student = leads["job_title"].str.strip().str.lower().isin(["student", "praktikant", "werkstudentin"])
+    competitor = leads["email"].str.strip().str.lower().str.endswith(DEFAULT_COMPETITOR_DOMAINS)
+    students = leads.loc[student & ~competitor, "lead_id"]
+    rejected_students = dispositions[rejected & dispositions["lead_id"].isin(students)]
+    assert len(rejected_students) > 0
+    assert (rejected_students["reason"] == "student_intern").all()
+
+
+def test_open_deals_have_no_close_date_and_closed_deals_have_one(crm: SyntheticCRM) -> None:
+    deals = crm.deals
+    is_open = deals["outcome"] == "open"
+
+    assert is_open.any()
+    assert deals.loc[is_open, "closed_at"].isna().all()
+    assert deals.loc[~is_open, "closed_at"].notna().all()
+    assert (deals["amount_eur"] > 0).all()
+
+
+def test_recent_leads_are_censored(crm: SyntheticCRM) -> None:
+    last_month = crm.leads["created_at"] >= EXPORTED_AT - pd.Timedelta(days=30)
+    has_deal = crm.leads["lead_id"].isin(crm.deals["lead_id"])
+
+    assert has_deal[last_month].mean() < has_deal[_mature(crm)].mean() / 2
+
+
+# --- the generating process -------------------------------------------------------------------------------------
+
+
+def test_competitors_almost_never_buy(crm: SyntheticCRM, probability: pd.Series) -> None:
+    domain = crm.leads["email"].str.strip().str.lower().str.rpartition("@")[2]
+    competitor = domain.isin(DEFAULT_COMPETITOR_DOMAINS).to_numpy()
+
+    assert competitor.sum() >= 10
+    assert probability[competitor].mean() < 0.05 * probability[~competitor].mean()
+    assert not crm.leads.loc[competitor, "lead_id"].isin(_won_lead_ids(crm)).any()
+
+
+def test_engagement_matters_more_for_leads_that_fit(crm: SyntheticCRM, probability: pd.Series) -> None:
+    leads = crm.leads
+    size = leads["company_size"].astype(float)
+    good_fit = (size.between(200, 5000) & leads["country"].isin(DACH)).to_numpy()
+    low_fit = (size < 50).to_numpy()
+    engaged = (leads["demo_requested"] | leads["webinar_attended"] | (leads["content_downloads"] >= 2)).to_numpy()
+    p = probability.to_numpy()
+
+    def uplift(fit: np.ndarray) -> float:
+        return float(p[fit & engaged].mean() - p[fit & ~engaged].mean())
+
+    assert uplift(good_fit) > 0
+    assert uplift(good_fit) > 3 * uplift(low_fit)
+
+
+def test_the_process_drifts_between_the_first_and_last_quarters() -> None:
+    crm = generate_crm(30_000, seed=SEED, end=END)  # a quarter of the small export is too noisy to compare
+    quarter = crm.leads["created_at"].dt.to_period("Q")
+    first, last = (quarter == quarter.min()).to_numpy(), (quarter == quarter.max()).to_numpy()
+    social = (crm.leads["lead_source"] == "paid_social").to_numpy()
+    p = crm.true_conversion["true_conversion_probability"].to_numpy()
+
+    assert p[first].mean() > 1.1 * p[last].mean()
+    assert social[last].mean() > 1.5 * social[first].mean()
+    assert p[social & first].mean() > 1.5 * p[social & last].mean()
+    renewables = crm.leads.loc[crm.leads["industry"] == "Renewables", "created_at"]
+    assert len(renewables) > 0
+    assert renewables.min() >= EXPORTED_AT - pd.Timedelta(days=200)
+
+
+def test_no_competitor_domains_means_no_competitor_leads() -> None:
+    crm = generate_crm(3000, seed=5, competitor_domains=())
+    domain = crm.leads["email"].str.strip().str.lower().str.rpartition("@")[2]
+
+    assert not domain.isin(DEFAULT_COMPETITOR_DOMAINS).any()
+
+
+# --- writing ----------------------------------------------------------------------------------------------------
+
+
+def test_write_crm_round_trips_parquet(crm: SyntheticCRM, tmp_path: Path) -> None:
+    paths = write_crm(crm, tmp_path / "export")
+
+    assert sorted(p.name for p in (tmp_path / "export").iterdir()) == sorted(p.name for p in paths.values())
+    for table, path in paths.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(path), getattr(crm, table), check_dtype=False)
+
+
+def test_write_crm_round_trips_csv(crm: SyntheticCRM, tmp_path: Path) -> None:
+    paths = write_crm(crm, tmp_path, "csv")
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "deals.csv",
+        "dispositions.csv",
+        "leads.csv",
+        "true_conversion.csv",
+    ]
+    leads = pd.read_csv(paths["leads"], parse_dates=["created_at"])
+    assert len(leads) == len(crm.leads)
+    assert leads["lead_id"].equals(crm.leads["lead_id"])
+    assert (leads["created_at"] == crm.leads["created_at"]).all()
+    assert np.allclose(leads["time_on_site_s"], crm.leads["time_on_site_s"], equal_nan=True)
+    for table in ("dispositions", "deals", "true_conversion"):
+        assert len(pd.read_csv(paths[table])) == len(getattr(crm, table))
+
+
+def test_an_interrupted_write_leaves_no_partial_table(
+    crm: SyntheticCRM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def write_half_then_fail(frame: pd.DataFrame, path: str, **kwargs: object) -> None:
+        Path(path).write_text("lead_id,creat")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", write_half_then_fail)
+
+    with pytest.raises(KeyboardInterrupt):
+        write_crm(crm, tmp_path, "csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_crm_refuses_an_unknown_format(crm: SyntheticCRM, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="parquet"):
+        write_crm(crm, tmp_path, "xlsx")  # type: ignore[arg-type]
