@@ -112,7 +112,9 @@ def fit_model(
     classifier.fit(
         encoded_train,
         y_train,
-        eval_set=[(encoded_valid, y_valid)],
+        # eval_y is not label-encoded by LightGBM 4.7 (lightgbm-org/LightGBM#7400): our labels are already 0/1.
+        eval_X=encoded_valid,
+        eval_y=y_valid,
         categorical_feature=list(CATEGORICAL_FEATURES),
         callbacks=[lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)],
     )

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.mlflow_model import LeadScorerModel, save_scorer
+from models.scorer import OUTPUT_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def leads(synthetic_crm) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    return synthetic_crm.leads.sample(500, random_state=11)
+
+
+def test_score_is_the_rounded_percentage_and_mql_follows_the_threshold(trained, leads) -> None:  # type: ignore[no-untyped-def]
+    scored = trained.scorer.score(leads)
+
+    assert tuple(scored.columns) == OUTPUT_COLUMNS
+    assert scored.index.equals(leads.index)
+    assert scored["probability"].between(0, 1).all()
+    np.testing.assert_array_equal(scored["score"], np.rint(scored["probability"] * 100).astype(int))
+    threshold = trained.scorer.threshold.threshold
+    assert (scored["is_mql"] == (scored["probability"] >= threshold)).all()
+    assert 0 < scored["is_mql"].sum() < len(scored)
+
+
+def test_calibrated_probability_keeps_the_model_ranking(trained, leads) -> None:  # type: ignore[no-untyped-def]
+    from models.pipeline import predict_raw
+
+    raw = predict_raw(trained.scorer.pipeline, leads)
+    calibrated = trained.scorer.predict_proba(leads)
+
+    order = np.argsort(raw, kind="stable")
+    assert (np.diff(calibrated[order]) >= -1e-12).all()
+
+
+def test_partial_records_are_scored(trained) -> None:  # type: ignore[no-untyped-def]
+    sparse = pd.DataFrame({"job_title": ["Head of Marketing", None], "demo_requested": [True, False]})
+
+    scored = trained.scorer.score(sparse)
+
+    assert scored["probability"].notna().all()
+    assert scored["probability"].iloc[0] >= scored["probability"].iloc[1]
+
+
+def test_pyfunc_wrapper_loads_the_saved_scorer(trained, leads, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = save_scorer(trained.scorer, tmp_path / "scorer.joblib")
+
+    model = LeadScorerModel()
+    model.load_context(SimpleNamespace(artifacts={"scorer": str(path)}))  # type: ignore[arg-type]
+
+    pd.testing.assert_frame_equal(model.predict(None, leads), trained.scorer.score(leads))  # type: ignore[arg-type]
