@@ -28,7 +28,7 @@ def save_scorer(scorer: LeadScorer, path: Path) -> Path:
 
 
 class LeadScorerModel(PythonModel):
-    """pyfunc: lead records in, probability / score / is_mql out."""
+    """pyfunc: lead records in; probability, score, is_mql, grade, SLA and top reasons out."""
 
     def load_context(self, context: PythonModelContext) -> None:
         self.scorer: LeadScorer = joblib.load(context.artifacts[SCORER_ARTIFACT])
@@ -36,4 +36,5 @@ class LeadScorerModel(PythonModel):
     def predict(
         self, context: PythonModelContext, model_input: pd.DataFrame, params: dict | None = None
     ) -> pd.DataFrame:
-        return self.scorer.score(model_input)
+        params = params or {}
+        return self.scorer.explain(model_input, top_k=params.get("top_k"), language=params.get("language"))

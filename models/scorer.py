@@ -1,46 +1,92 @@
-"""What is shipped: the fitted pipeline, its calibrator and the MQL threshold, travelling together.
+"""What is shipped: the fitted pipeline, its calibrator, the MQL threshold, grade cut points and the SLA.
 
 ``LeadScorer`` is the one object serving needs. It is logged to MLflow as a pyfunc model (see
-``models/mlflow_model.py``), whose ``predict`` returns the calibrated probability, a 0-100 score and the MQL
-decision for each lead.
+``models/mlflow_model.py``). ``score`` returns, per lead, the calibrated probability, a 0-100 score, the MQL
+decision, the grade A1..D4 and the SLA priority and response time; ``explain`` adds the top reasons.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.pipeline import Pipeline
 
 from models.calibration import ProbabilityCalibrator
-from models.pipeline import predict_raw
+from models.explanations import Contributions, GradeCuts, Reason, contributions, top_reasons
+from models.feature_text import Language
+from models.sla import SlaTable
 from models.threshold import ThresholdChoice
 
-OUTPUT_COLUMNS = ("probability", "score", "is_mql")
+OUTPUT_COLUMNS = ("probability", "score", "is_mql", "grade", "priority", "response_hours", "sla_rule")
+REASON_COLUMNS = ("reasons_for", "reasons_against")
 
 
 @dataclass(frozen=True)
 class LeadScorer:
-    """A calibrated lead-conversion model with its agreed MQL threshold."""
+    """A calibrated lead-conversion model with its agreed MQL threshold, grades and SLA."""
 
     pipeline: Pipeline
     calibrator: ProbabilityCalibrator
     threshold: ThresholdChoice
+    grade_cuts: GradeCuts
+    sla: SlaTable = field(default_factory=SlaTable)
+    language: Language = "en"
+    top_k: int = 3
     metadata: dict[str, object] = field(default_factory=dict)
+
+    def contributions(self, leads: pd.DataFrame) -> Contributions:
+        """SHAP contributions (log-odds of the uncalibrated model) of each feature for each lead."""
+        return contributions(self.pipeline, leads)
+
+    def probability_from(self, explained: Contributions) -> np.ndarray:
+        """Calibrated probability from the contributions (their sum is the model's logit)."""
+        return self.calibrator.transform(expit(explained.raw_score))
 
     def predict_proba(self, leads: pd.DataFrame) -> np.ndarray:
         """Calibrated probability that each lead converts within the label horizon."""
-        return self.calibrator.transform(predict_raw(self.pipeline, leads))
+        return self.probability_from(self.contributions(leads))
 
-    def score(self, leads: pd.DataFrame) -> pd.DataFrame:
-        """probability, score (0-100, the probability in percent, rounded) and is_mql for each lead."""
-        probability = self.predict_proba(leads)
+    def _decide(self, explained: Contributions) -> pd.DataFrame:
+        probability = self.probability_from(explained)
+        is_mql = probability >= self.threshold.threshold
+        grade = self.grade_cuts.grade(explained)
+        demo_requested = explained.features["demo_requested"].to_numpy(dtype=float) == 1.0
+        sla = self.sla.assign(grade, demo_requested, is_mql)
         return pd.DataFrame(
             {
                 "probability": probability,
                 "score": np.rint(probability * 100).astype(np.int64),
-                "is_mql": probability >= self.threshold.threshold,
+                "is_mql": is_mql,
+                "grade": grade,
+                "priority": sla["priority"].to_numpy(),
+                "response_hours": sla["response_hours"].to_numpy(dtype=float),
+                "sla_rule": sla["sla_rule"].to_numpy(),
             },
-            index=leads.index,
+            index=explained.index,
         )
+
+    def score(self, leads: pd.DataFrame) -> pd.DataFrame:
+        """probability, score (0-100), is_mql, grade, priority, response_hours (NaN: nurture) and sla_rule."""
+        return self._decide(self.contributions(leads))
+
+    def explain(self, leads: pd.DataFrame, top_k: int | None = None, language: Language | None = None) -> pd.DataFrame:
+        """``score`` plus ``reasons_for`` and ``reasons_against``: lists of {feature, label, value, impact}.
+
+        ``impact`` is on the log-odds scale of the uncalibrated model (see ``models.explanations``).
+        """
+        explained = self.contributions(leads)
+        scored = self._decide(explained)
+        reasons = top_reasons(explained, top_k or self.top_k, language or self.language)
+        return scored.assign(
+            reasons_for=pd.Series([_as_dicts(positive) for positive, _ in reasons], index=scored.index, dtype=object),
+            reasons_against=pd.Series(
+                [_as_dicts(negative) for _, negative in reasons], index=scored.index, dtype=object
+            ),
+        )
+
+
+def _as_dicts(reasons: list[Reason]) -> list[dict[str, object]]:
+    return [asdict(reason) for reason in reasons]

@@ -18,9 +18,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from models.explanations import GradeSettings
+from models.feature_text import Language
 from models.features import MODEL_FEATURES
 from models.pipeline import BoosterParams
 from models.rule_score import RuleScoreConfig
+from models.sla import SlaTable
 from models.threshold import ThresholdPolicy
 
 CONFIG_ENV_VAR = "LEADQ_CONFIG"
@@ -98,6 +101,12 @@ class FeatureSettings(_Section):
         return constraints
 
 
+class ExplanationSettings(_Section):
+    language: Language = "en"
+    top_k: int = Field(3, ge=1, le=10)
+    report_sample: int = Field(5_000, ge=100, description="leads drawn in the report's beeswarm and dependence plots")
+
+
 class Settings(BaseSettings):
     """Everything a leadq command needs; build it with :func:`load_settings`."""
 
@@ -112,6 +121,9 @@ class Settings(BaseSettings):
     model: BoosterParams = BoosterParams()
     threshold: ThresholdPolicy = ThresholdPolicy()
     rule_score: RuleScoreConfig = RuleScoreConfig()
+    explanations: ExplanationSettings = ExplanationSettings()
+    grades: GradeSettings = GradeSettings()
+    sla: SlaTable = SlaTable()
 
     @classmethod
     def settings_customise_sources(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
-from mlflow.types.schema import ColSpec, Schema, TensorSpec
+from mlflow.types.schema import AnyType, Array, ColSpec, Object, ParamSchema, ParamSpec, Property, Schema, TensorSpec
 
 from models.contract import LEAD_BOOLEAN_COLUMNS, LEAD_COUNT_COLUMNS, LEAD_TEXT_COLUMNS
 from models.evaluation import calibration_figure, gains_figure, roc_figure
@@ -53,15 +53,40 @@ def configure_mlflow(settings: MlflowSettings) -> str:
 
 
 def model_signature() -> ModelSignature:
-    """Input: the lead as the data contract defines it (all optional, so partial records are scored)."""
+    """Input: the lead as the data contract defines it (all optional, so partial records are scored).
+
+    Output: the scorer's decision per lead and its top reasons; params: ``top_k`` and ``language`` of the reasons.
+    """
     columns: list[ColSpec | TensorSpec] = [
         *(ColSpec("string", column, required=False) for column in LEAD_TEXT_COLUMNS),
         *(ColSpec("boolean", column, required=False) for column in LEAD_BOOLEAN_COLUMNS),
         *(ColSpec("double", column, required=False) for column in LEAD_COUNT_COLUMNS),
     ]
-    inputs = Schema(columns)
-    outputs = Schema([ColSpec("double", "probability"), ColSpec("long", "score"), ColSpec("boolean", "is_mql")])
-    return ModelSignature(inputs=inputs, outputs=outputs)
+    reason = Array(
+        Object(
+            [
+                Property("feature", "string"),
+                Property("label", "string"),
+                Property("value", AnyType(), required=False),
+                Property("impact", "double"),
+            ]
+        )
+    )
+    outputs = Schema(
+        [
+            ColSpec("double", "probability"),
+            ColSpec("long", "score"),
+            ColSpec("boolean", "is_mql"),
+            ColSpec("string", "grade"),
+            ColSpec("string", "priority"),
+            ColSpec("double", "response_hours", required=False),
+            ColSpec("string", "sla_rule"),
+            ColSpec(reason, "reasons_for"),
+            ColSpec(reason, "reasons_against"),
+        ]
+    )
+    params = ParamSchema([ParamSpec("top_k", "long", 3), ParamSpec("language", "string", "en")])
+    return ModelSignature(inputs=Schema(columns), outputs=outputs, params=params)
 
 
 def _flat_params(settings: Settings) -> dict[str, object]:

@@ -18,6 +18,7 @@ from models.baselines import build_logistic_baseline
 from models.calibration import fit_calibrator
 from models.contract import SCORING_COLUMNS, CRMTables, as_scoring_frame, validate_crm
 from models.evaluation import evaluate_decision, evaluate_probabilities, evaluate_ranking
+from models.explanations import contributions, fit_grade_cuts
 from models.features import FREEMAIL_DOMAINS, build_features
 from models.labels import TimeSplit, build_labels, resolve_as_of, split_by_time
 from models.pipeline import build_model_pipeline, fit_model, predict_raw
@@ -86,6 +87,10 @@ def _sets(leads: pd.DataFrame, labels: pd.DataFrame, split: TimeSplit) -> _Sets:
     return _Sets(*pick(split.train), *pick(split.calibration), *pick(split.test))
 
 
+def _sample(frame: pd.DataFrame, size: int, seed: int = 0) -> pd.DataFrame:
+    return frame if len(frame) <= size else frame.sample(size, random_state=seed)
+
+
 def redact_pii(leads: pd.DataFrame) -> pd.DataFrame:
     """Copy of lead records safe to store (input examples): e-mail local parts replaced, domains kept."""
     redacted = leads.copy()
@@ -131,10 +136,18 @@ def train_scorer(tables: CRMTables, settings: Settings, report: StepReporter = _
         calibrator, calibration_losses = fit_calibrator(raw_calibration, y_calibration)
         months = len(split.calibration_quarters) * MONTHS_PER_QUARTER
         threshold = choose_threshold(calibrator.transform(raw_calibration), y_calibration, months, settings.threshold)
+    with report("fit the grade cut points on training leads"):
+        grade_cuts = fit_grade_cuts(
+            contributions(model, _sample(sets.X_train, settings.grades.sample_size)), settings.grades
+        )
         scorer = LeadScorer(
             pipeline=model,
             calibrator=calibrator,
             threshold=threshold,
+            grade_cuts=grade_cuts,
+            sla=settings.sla,
+            language=settings.explanations.language,
+            top_k=settings.explanations.top_k,
             metadata={
                 "as_of": str(as_of.date()),
                 "horizon_days": settings.labels.horizon_days,

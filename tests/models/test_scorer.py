@@ -52,4 +52,7 @@ def test_pyfunc_wrapper_loads_the_saved_scorer(trained, leads, tmp_path) -> None
     model = LeadScorerModel()
     model.load_context(SimpleNamespace(artifacts={"scorer": str(path)}))  # type: ignore[arg-type]
 
-    pd.testing.assert_frame_equal(model.predict(None, leads), trained.scorer.score(leads))  # type: ignore[arg-type]
+    predicted = model.predict(None, leads, params={"top_k": 2, "language": "de"})  # type: ignore[arg-type]
+
+    pd.testing.assert_frame_equal(predicted, trained.scorer.explain(leads, top_k=2, language="de"))
+    assert predicted["reasons_for"].map(len).max() == 2

@@ -5,6 +5,7 @@ from pathlib import Path
 import mlflow
 
 from models.contract import SCORING_COLUMNS
+from models.scorer import OUTPUT_COLUMNS, REASON_COLUMNS
 from pipelines.settings import MlflowSettings
 from pipelines.tracking import configure_mlflow, model_signature
 
@@ -14,7 +15,8 @@ def test_signature_accepts_every_scoring_column_and_requires_none() -> None:
 
     assert set(inputs.input_names()) == set(SCORING_COLUMNS)
     assert not any(spec.required for spec in inputs.inputs)
-    assert model_signature().outputs.input_names() == ["probability", "score", "is_mql"]
+    assert model_signature().outputs.input_names() == [*OUTPUT_COLUMNS, *REASON_COLUMNS]
+    assert {param.name for param in model_signature().params.params} == {"top_k", "language"}
 
 
 def test_configure_creates_the_local_store_once(tmp_path: Path) -> None:

@@ -136,6 +136,12 @@ def test_run_training_logs_registers_and_round_trips(synthetic_crm, fast_setting
     expected = first.outcome.scorer.score(leads)
     np.testing.assert_allclose(predicted["probability"].to_numpy(), expected["probability"].to_numpy(), rtol=1e-12)
     assert predicted["is_mql"].tolist() == expected["is_mql"].tolist()
+    assert predicted["grade"].tolist() == expected["grade"].tolist()
+    german = loaded.predict(as_scoring_frame(leads.head(3)), params={"language": "de", "top_k": 1})
+    assert all(len(reasons) <= 1 for reasons in german["reasons_for"])
+    labels = [reason["label"] for reasons in german["reasons_for"] for reason in reasons]
+    assert labels
+    assert all(isinstance(label, str) for label in labels)
     assert loaded.metadata.get_input_schema() is not None
 
     example = loaded.input_example

@@ -1,0 +1,191 @@
+"""Why a lead scored as it did: SHAP contributions per feature, top reasons, and grades A1..D4.
+
+Contributions come from LightGBM's native TreeSHAP (``pred_contrib``) on the fitted booster. The encoder maps
+each model feature to exactly one column, so a column's contribution is its feature's contribution. They are
+on the **log-odds scale of the uncalibrated model**: they add up, with the base value, to the model's raw
+score (logit) before calibration. The calibrated probability is a monotone function of that logit, so a
+positive impact always raises the probability, but the impacts do not add up to the probability itself.
+
+Grades split the logit into who the lead is and what it did: the fit letter (A best .. D) from the summed
+contributions of the firmographic features, the engagement digit (1 best .. 4) from those of the behavioural
+features, each cut at quantiles of the training leads and stored with the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sklearn.pipeline import Pipeline
+
+from models.feature_text import Language, describe, feature_name
+from models.features import MODEL_FEATURES
+
+# Who the lead is (explicit fit, including negative identity signals) ...
+FIT_FEATURES = (
+    "company_size",
+    "industry",
+    "country",
+    "budget_stated",
+    "seniority",
+    "job_function",
+    "is_student_or_intern",
+    "is_freemail",
+    "is_competitor",
+    "has_valid_email",
+)
+# ... and what it did (implicit engagement, including how it came in and negative behaviour).
+ENGAGEMENT_FEATURES = tuple(feature for feature in MODEL_FEATURES if feature not in FIT_FEATURES)
+# Categories shown as the CRM spells them (the model sees them normalised to lower case).
+_VERBATIM_CATEGORIES = ("industry", "country", "lead_source", "campaign", "budget_stated")
+
+FIT_LETTERS = ("A", "B", "C", "D")
+ENGAGEMENT_DIGITS = ("1", "2", "3", "4")
+GRADES = tuple(letter + digit for letter in FIT_LETTERS for digit in ENGAGEMENT_DIGITS)
+
+
+class GradeSettings(BaseModel):
+    """Quantiles of the training leads at which fit and engagement are cut into 4 levels each."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fit_quantiles: tuple[float, float, float] = (0.25, 0.5, 0.75)
+    engagement_quantiles: tuple[float, float, float] = (0.25, 0.5, 0.75)
+    sample_size: int = Field(50_000, ge=1_000, description="training leads used to fit the cut points")
+
+    @field_validator("fit_quantiles", "engagement_quantiles")
+    @classmethod
+    def _increasing(cls, quantiles: tuple[float, float, float]) -> tuple[float, float, float]:
+        if not all(0 < q < 1 for q in quantiles) or list(quantiles) != sorted(set(quantiles)):
+            raise ValueError("expected three increasing quantiles strictly between 0 and 1")
+        return quantiles
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """SHAP contributions of a batch of leads, with what is needed to explain them in words."""
+
+    values: np.ndarray  # (n_leads, n_features), log-odds of the uncalibrated model
+    base_value: float  # the model's expected raw score (log-odds)
+    features: pd.DataFrame  # the model features of each lead, as shown to people
+    index: pd.Index
+
+    @property
+    def raw_score(self) -> np.ndarray:
+        """The model's uncalibrated log-odds: base value plus the sum of contributions."""
+        return self.base_value + self.values.sum(axis=1)
+
+    def group_sum(self, group: tuple[str, ...]) -> np.ndarray:
+        columns = [MODEL_FEATURES.index(feature) for feature in group]
+        return self.values[:, columns].sum(axis=1)
+
+
+def encode_for_booster(pipeline: Pipeline, leads: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The model features of ``leads`` and their encoding as the booster sees it (columns = MODEL_FEATURES)."""
+    features = pipeline.named_steps["features"].transform(leads)
+    encoded = pipeline.named_steps["encode"].transform(features)
+    return features, encoded[list(MODEL_FEATURES)]
+
+
+def _display_features(features: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
+    shown = features.copy()
+    for column in _VERBATIM_CATEGORIES:
+        if column in leads:
+            original = leads[column].astype(object)
+            shown[column] = original.where(shown[column].notna(), None)
+    return shown
+
+
+def contributions(pipeline: Pipeline, leads: pd.DataFrame) -> Contributions:
+    """TreeSHAP contributions of each model feature for each lead, via LightGBM's ``pred_contrib``."""
+    features, encoded = encode_for_booster(pipeline, leads)
+    classifier = pipeline.named_steps["classifier"]
+    if list(classifier.feature_name_) != list(MODEL_FEATURES):
+        raise ValueError(f"booster features {classifier.feature_name_} do not match the model features")
+    raw = classifier.booster_.predict(encoded, pred_contrib=True, num_iteration=classifier.best_iteration_ or None)
+    values, bias = raw[:, :-1], raw[:, -1]
+    return Contributions(
+        values=values,
+        base_value=float(bias[0]) if len(bias) else 0.0,
+        features=_display_features(features, leads),
+        index=leads.index,
+    )
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason for a lead's score."""
+
+    feature: str
+    label: str  # "Company size: 250 employees", "Demo requested"
+    value: object  # the lead's feature value (None when unknown)
+    impact: float  # log-odds of the uncalibrated model; > 0 raises the score
+
+
+def _plain(value: object) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def top_reasons(
+    explained: Contributions, top_k: int = 3, language: Language = "en", min_impact: float = 1e-6
+) -> list[tuple[list[Reason], list[Reason]]]:
+    """For each lead, its ``top_k`` strongest positive and ``top_k`` strongest negative reasons (by |impact|)."""
+    values = explained.values
+    k = min(top_k, values.shape[1])
+    order = np.argsort(-values, axis=1, kind="stable")
+    feature_values = explained.features[list(MODEL_FEATURES)].to_numpy(dtype=object)
+    result = []
+    for row in range(values.shape[0]):
+
+        def reason(column: int, row: int = row) -> Reason:
+            feature, value = MODEL_FEATURES[column], _plain(feature_values[row, column])
+            return Reason(feature, describe(feature, value, language), value, float(values[row, column]))
+
+        positive = [reason(c) for c in order[row, :k] if values[row, c] > min_impact]
+        negative = [reason(c) for c in order[row, ::-1][:k] if values[row, c] < -min_impact]
+        result.append((positive, negative))
+    return result
+
+
+@dataclass(frozen=True)
+class GradeCuts:
+    """Cut points of the fit and engagement sums (log-odds), fitted on training leads."""
+
+    fit: tuple[float, float, float]
+    engagement: tuple[float, float, float]
+
+    def grade(self, explained: Contributions) -> np.ndarray:
+        """A1 (best fit, most engaged) .. D4 for each lead."""
+        fit_level = np.searchsorted(np.asarray(self.fit), explained.group_sum(FIT_FEATURES), side="right")
+        engaged_level = np.searchsorted(
+            np.asarray(self.engagement), explained.group_sum(ENGAGEMENT_FEATURES), side="right"
+        )
+        letters = np.asarray(FIT_LETTERS[::-1])[fit_level]
+        digits = np.asarray(ENGAGEMENT_DIGITS[::-1])[engaged_level]
+        return np.char.add(letters.astype(str), digits.astype(str)).astype(object)
+
+
+def fit_grade_cuts(explained: Contributions, settings: GradeSettings) -> GradeCuts:
+    """Cut points at the configured quantiles of the training leads' fit and engagement sums."""
+    fit = np.quantile(explained.group_sum(FIT_FEATURES), settings.fit_quantiles)
+    engagement = np.quantile(explained.group_sum(ENGAGEMENT_FEATURES), settings.engagement_quantiles)
+    as_tuple = lambda cuts: tuple(float(c) for c in cuts)  # noqa: E731
+    return GradeCuts(fit=as_tuple(fit), engagement=as_tuple(engagement))  # type: ignore[arg-type]
+
+
+def global_importance(explained: Contributions, language: Language = "en") -> pd.DataFrame:
+    """Mean |impact| and mean impact of each feature over the leads, most important first."""
+    table = pd.DataFrame(
+        {
+            "feature": list(MODEL_FEATURES),
+            "label": [feature_name(feature, language) for feature in MODEL_FEATURES],
+            "group": ["fit" if feature in FIT_FEATURES else "engagement" for feature in MODEL_FEATURES],
+            "mean_abs_impact": np.abs(explained.values).mean(axis=0),
+            "mean_impact": explained.values.mean(axis=0),
+        }
+    )
+    return table.sort_values("mean_abs_impact", ascending=False, kind="stable").reset_index(drop=True)

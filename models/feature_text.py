@@ -1,0 +1,149 @@
+"""Human-readable texts for every model feature and its values, in English and German: the one place for them.
+
+A reason reads "<name>: <value>" ("Company size: 250 employees"), or for a yes/no feature the phrase for the
+lead's answer ("Demo requested", "No demo request"). Texts of coded values (seniority, job function, budget
+ranges) are translated; other categories (industry, country, campaign) are shown as the CRM spells them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+Language = Literal["en", "de"]
+LANGUAGES: tuple[Language, ...] = ("en", "de")
+
+
+@dataclass(frozen=True)
+class FeatureText:
+    """How one feature is named and its values shown, per language."""
+
+    name: dict[Language, str]
+    unit: dict[Language, str] | None = None  # numbers: "250 employees"
+    yes: dict[Language, str] | None = None  # yes/no features: the phrase for yes ...
+    no: dict[Language, str] | None = None  # ... and for no
+    percent: bool = False  # shares: 0.25 -> "25%"
+
+
+def _t(en: str, de: str) -> dict[Language, str]:
+    return {"en": en, "de": de}
+
+
+FEATURE_TEXTS: dict[str, FeatureText] = {
+    "company_size": FeatureText(_t("Company size", "Unternehmensgröße"), unit=_t("employees", "Mitarbeitende")),
+    "form_fields_answered": FeatureText(_t("Form fields answered", "Beantwortete Formularfelder")),
+    "website_visits": FeatureText(_t("Website visits", "Website-Besuche")),
+    "pages_per_visit": FeatureText(_t("Pages per visit", "Seiten pro Besuch")),
+    "time_on_site_s": FeatureText(_t("Time on website", "Zeit auf der Website"), unit=_t("seconds", "Sekunden")),
+    "content_downloads": FeatureText(_t("Content downloads", "Content-Downloads")),
+    "pricing_page_visits": FeatureText(_t("Pricing page visits", "Besuche der Preisseite")),
+    "email_opens": FeatureText(_t("E-mails opened", "Geöffnete E-Mails")),
+    "email_clicks": FeatureText(_t("E-mail link clicks", "Klicks in E-Mails")),
+    "email_click_rate": FeatureText(_t("E-mail click rate", "Klickrate in E-Mails"), percent=True),
+    "webinar_attended": FeatureText(
+        _t("Webinar", "Webinar"),
+        yes=_t("Attended a webinar", "Hat an einem Webinar teilgenommen"),
+        no=_t("No webinar attended", "Kein Webinar besucht"),
+    ),
+    "demo_requested": FeatureText(
+        _t("Demo request", "Demo-Anfrage"),
+        yes=_t("Demo requested", "Demo angefragt"),
+        no=_t("No demo request", "Keine Demo angefragt"),
+    ),
+    "newsletter_unsubscribed": FeatureText(
+        _t("Newsletter", "Newsletter"),
+        yes=_t("Unsubscribed from the newsletter", "Newsletter abbestellt"),
+        no=_t("Still subscribed to the newsletter", "Newsletter nicht abbestellt"),
+    ),
+    "is_freemail": FeatureText(
+        _t("E-mail provider", "E-Mail-Anbieter"),
+        yes=_t("Freemail address", "Freemail-Adresse"),
+        no=_t("Business e-mail address", "Geschäftliche E-Mail-Adresse"),
+    ),
+    "is_competitor": FeatureText(
+        _t("Competitor", "Wettbewerber"),
+        yes=_t("E-mail domain of a competitor", "E-Mail-Domain eines Wettbewerbers"),
+        no=_t("Not a competitor", "Kein Wettbewerber"),
+    ),
+    "has_valid_email": FeatureText(
+        _t("E-mail address", "E-Mail-Adresse"),
+        yes=_t("Valid e-mail address", "Gültige E-Mail-Adresse"),
+        no=_t("Missing or invalid e-mail address", "Fehlende oder ungültige E-Mail-Adresse"),
+    ),
+    "is_student_or_intern": FeatureText(
+        _t("Student or intern", "Studierende oder Praktikum"),
+        yes=_t("Student or intern", "Studierende(r) oder Praktikant(in)"),
+        no=_t("Not a student or intern", "Keine Studierenden oder Praktikanten"),
+    ),
+    "industry": FeatureText(_t("Industry", "Branche")),
+    "country": FeatureText(_t("Country", "Land")),
+    "lead_source": FeatureText(_t("Lead source", "Lead-Quelle")),
+    "campaign": FeatureText(_t("Campaign", "Kampagne")),
+    "budget_stated": FeatureText(_t("Stated budget", "Angegebenes Budget")),
+    "seniority": FeatureText(_t("Seniority", "Hierarchieebene")),
+    "job_function": FeatureText(_t("Job function", "Funktion")),
+}
+
+# Coded values produced by models.features (job titles) and budget ranges, translated.
+VALUE_TEXTS: dict[str, dict[str, dict[Language, str]]] = {
+    "seniority": {
+        "c_level": _t("C-level", "Geschäftsführung / C-Level"),
+        "vp": _t("Vice president", "Vice President"),
+        "director": _t("Director / head of", "Direktor(in) / Bereichsleitung"),
+        "manager": _t("Manager / team lead", "Manager(in) / Teamleitung"),
+        "individual": _t("Specialist", "Fachkraft"),
+        "student_intern": _t("Student / intern", "Studierende / Praktikum"),
+        "other": _t("Other", "Sonstige"),
+    },
+    "job_function": {
+        "marketing": _t("Marketing", "Marketing"),
+        "sales": _t("Sales", "Vertrieb"),
+        "it": _t("IT", "IT"),
+        "operations": _t("Operations", "Operations"),
+        "finance": _t("Finance", "Finanzen"),
+        "hr": _t("HR", "Personal"),
+        "procurement": _t("Procurement", "Einkauf"),
+        "executive": _t("Management", "Geschäftsleitung"),
+        "other": _t("Other", "Sonstige"),
+    },
+}
+UNKNOWN: dict[Language, str] = _t("unknown", "unbekannt")
+
+
+def _number(value: float, language: Language) -> str:
+    text = f"{value:,.0f}" if abs(value - round(value)) < 1e-9 or abs(value) >= 100 else f"{value:,.1f}"
+    return text.replace(",", ".") if language == "de" else text
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_value(feature: str, value: object, language: Language = "en") -> str:
+    """The lead's value as shown in a reason: numbers with units, coded values translated, missing as unknown."""
+    text = FEATURE_TEXTS[feature]
+    if _is_missing(value):
+        return UNKNOWN[language]
+    if text.yes is not None and text.no is not None:
+        return (text.yes if float(value) >= 0.5 else text.no)[language]  # type: ignore[arg-type]
+    if isinstance(value, str):
+        coded = VALUE_TEXTS.get(feature, {}).get(value)
+        return coded[language] if coded else value
+    number = float(value)  # type: ignore[arg-type]
+    if text.percent:
+        return f"{_number(100 * number, language)}%"
+    return f"{_number(number, language)} {text.unit[language]}" if text.unit else _number(number, language)
+
+
+def describe(feature: str, value: object, language: Language = "en") -> str:
+    """One reason's text: "Company size: 250 employees", "Demo requested", "Industry: software"."""
+    text = FEATURE_TEXTS[feature]
+    if text.yes is not None and not _is_missing(value):
+        return format_value(feature, value, language)
+    return f"{text.name[language]}: {format_value(feature, value, language)}"
+
+
+def feature_name(feature: str, language: Language = "en") -> str:
+    """The feature's name alone, for charts and tables."""
+    return FEATURE_TEXTS[feature].name[language]

@@ -1,0 +1,71 @@
+"""The service-level agreement between marketing and sales: who gets called back how fast.
+
+Rules are checked in order and the first that matches a lead decides its priority and response time; a lead
+that matches none goes to the default (usually nurture, without a response time). A rule matches when all
+of its conditions hold: the lead's grade is in ``grades``, it did (not) request a demo, it is (not) an MQL.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from models.explanations import GRADES
+
+
+class SlaRule(BaseModel):
+    """One line of the SLA table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    priority: str = Field(min_length=1)
+    response_hours: float | None = Field(None, gt=0, description="None: no personal follow-up (nurture)")
+    grades: tuple[str, ...] | None = None
+    demo_requested: bool | None = None
+    is_mql: bool | None = None
+
+    @field_validator("grades")
+    @classmethod
+    def _known_grades(cls, grades: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        unknown = sorted(set(grades or ()) - set(GRADES))
+        if unknown:
+            raise ValueError(f"unknown grade(s) {unknown}; expected A1..D4")
+        return grades
+
+
+class SlaTable(BaseModel):
+    """Ordered SLA rules and the default for leads that match none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules: tuple[SlaRule, ...] = (
+        SlaRule(name="demo request", priority="P1", response_hours=4, demo_requested=True),
+        SlaRule(name="best fit, highly engaged", priority="P2", response_hours=24, grades=("A1", "B1")),
+        SlaRule(name="good fit or engaged", priority="P3", response_hours=48, grades=("A2", "A3", "B2")),
+    )
+    default: SlaRule = SlaRule(name="nurture", priority="nurture", response_hours=None)
+
+    def assign(self, grades: np.ndarray, demo_requested: np.ndarray, is_mql: np.ndarray) -> pd.DataFrame:
+        """priority, response_hours (NaN: no personal follow-up) and sla_rule per lead (arrays aligned by position)."""
+        decided = np.zeros(len(grades), dtype=bool)
+        chosen = np.full(len(grades), len(self.rules), dtype=int)  # index of the rule; len(rules) = default
+        for position, rule in enumerate(self.rules):
+            match = ~decided
+            if rule.grades is not None:
+                match &= np.isin(grades.astype(str), list(rule.grades))
+            if rule.demo_requested is not None:
+                match &= demo_requested.astype(bool) == rule.demo_requested
+            if rule.is_mql is not None:
+                match &= is_mql.astype(bool) == rule.is_mql
+            chosen[match] = position
+            decided |= match
+        table = [*self.rules, self.default]
+        return pd.DataFrame(
+            {
+                "priority": [table[i].priority for i in chosen],
+                "response_hours": [table[i].response_hours for i in chosen],
+                "sla_rule": [table[i].name for i in chosen],
+            }
+        )

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from models.sla import SlaRule, SlaTable
+
+
+def test_first_matching_rule_wins_and_others_are_nurtured() -> None:
+    table = SlaTable()
+    grades = np.array(["D4", "A1", "B1", "A3", "C1", "A1"], dtype=object)
+    demo = np.array([True, False, False, False, False, True])
+    mql = np.array([False, True, True, True, False, True])
+
+    assigned = table.assign(grades, demo, mql)
+
+    assert assigned["priority"].tolist() == ["P1", "P2", "P2", "P3", "nurture", "P1"]
+    assert assigned["response_hours"].tolist()[:4] == [4, 24, 24, 48]
+    assert np.isnan(assigned["response_hours"].iloc[4])
+    assert assigned["sla_rule"].iloc[0] == "demo request"
+
+
+def test_all_conditions_of_a_rule_must_hold() -> None:
+    table = SlaTable(
+        rules=(SlaRule(name="hot MQL", priority="P1", response_hours=2, grades=("A1",), is_mql=True),),
+    )
+
+    assigned = table.assign(np.array(["A1", "A1"], dtype=object), np.array([False, False]), np.array([True, False]))
+
+    assert assigned["priority"].tolist() == ["P1", "nurture"]
+
+
+def test_unknown_grade_is_refused() -> None:
+    with pytest.raises(ValidationError, match=r"unknown grade\(s\) \['E1'\]"):
+        SlaRule(name="x", priority="P1", response_hours=4, grades=("A1", "E1"))
+
+
+def test_response_time_must_be_positive() -> None:
+    with pytest.raises(ValidationError, match="response_hours"):
+        SlaRule(name="x", priority="P1", response_hours=0)
