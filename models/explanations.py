@@ -53,7 +53,8 @@ class GradeSettings(BaseModel):
 
     fit_quantiles: tuple[float, float, float] = (0.25, 0.5, 0.75)
     engagement_quantiles: tuple[float, float, float] = (0.25, 0.5, 0.75)
-    sample_size: int = Field(50_000, ge=1_000, description="training leads used to fit the cut points")
+    # TreeSHAP costs ~0.5 ms per lead; 10k leads put the quartiles within half a percentile.
+    sample_size: int = Field(10_000, ge=1_000, description="training leads used to fit the cut points")
 
     @field_validator("fit_quantiles", "engagement_quantiles")
     @classmethod
@@ -76,6 +77,15 @@ class Contributions:
     def raw_score(self) -> np.ndarray:
         """The model's uncalibrated log-odds: base value plus the sum of contributions."""
         return self.base_value + self.values.sum(axis=1)
+
+    def take(self, positions: np.ndarray) -> Contributions:
+        """The contributions of the leads at ``positions`` (e.g. a sample for plots)."""
+        return Contributions(
+            values=self.values[positions],
+            base_value=self.base_value,
+            features=self.features.iloc[positions],
+            index=self.index[positions],
+        )
 
     def group_sum(self, group: tuple[str, ...]) -> np.ndarray:
         columns = [MODEL_FEATURES.index(feature) for feature in group]

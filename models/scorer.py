@@ -17,6 +17,7 @@ from sklearn.pipeline import Pipeline
 from models.calibration import ProbabilityCalibrator
 from models.explanations import Contributions, GradeCuts, Reason, contributions, top_reasons
 from models.feature_text import Language
+from models.pipeline import predict_raw
 from models.sla import SlaTable
 from models.threshold import ThresholdChoice
 
@@ -46,8 +47,8 @@ class LeadScorer:
         return self.calibrator.transform(expit(explained.raw_score))
 
     def predict_proba(self, leads: pd.DataFrame) -> np.ndarray:
-        """Calibrated probability that each lead converts within the label horizon."""
-        return self.probability_from(self.contributions(leads))
+        """Calibrated probability that each lead converts within the label horizon (no SHAP: the fast path)."""
+        return self.calibrator.transform(predict_raw(self.pipeline, leads))
 
     def _decide(self, explained: Contributions) -> pd.DataFrame:
         probability = self.probability_from(explained)

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from models.contract import DataContractError
+from models.feature_text import Language
 from pipelines.settings import ConfigError, Settings, load_settings
 
 app = typer.Typer(help="leadq: measurable, explainable B2B lead scoring.", no_args_is_help=True)
@@ -70,6 +71,9 @@ def _friendly_errors() -> Iterator[None]:
         yield
     except DataContractError as error:
         console.print(f"[red]Refused:[/] {error}", highlight=False)
+        raise typer.Exit(code=1) from error
+    except LookupError as error:
+        console.print(f"[red]Not found:[/] {error}", highlight=False)
         raise typer.Exit(code=1) from error
 
 
@@ -157,6 +161,7 @@ def _train(settings: Settings) -> None:
     alias = settings.mlflow.champion_alias
     status = f"alias '{alias}'" if registered.aliases else f"'{alias}' stays on version {registered.champion_version}"
     console.print(f"Registered [bold]{registered.name}[/] version {registered.version} ({status}).", highlight=False)
+    console.print(f"Explanation report for marketing: {result.report_path}", highlight=False)
     console.print(f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri {registered.tracking_uri}", highlight=False)
 
 
@@ -174,6 +179,35 @@ def train(
         update={k: v.resolve() for k, v in {"leads": leads, "dispositions": dispositions, "deals": deals}.items() if v}
     )
     _train(settings.model_copy(update={"data": data}))
+
+
+@app.command()
+def explain(
+    config: ConfigOption = None,
+    version: Annotated[str | None, typer.Option(help="Registered model version (default: the champion).")] = None,
+    quarter: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Quarter of leads to explain, e.g. 2026Q2; repeatable (default: the model's test quarter(s))."
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Report file (default: explanations.reports_dir).")] = None,
+    language: Annotated[
+        Language | None, typer.Option(help="Feature labels' language (default: explanations.language).")
+    ] = None,
+) -> None:
+    """Write the marketing report (self-contained HTML) for a registered model and log it to its MLflow run."""
+    from pipelines.explain import run_explain
+
+    _quiet_libraries()
+    settings = _settings(config)
+    with _friendly_errors(), _step("explain the model on the CRM export"):
+        result = run_explain(settings, version, tuple(quarter or ()), out, language)
+    console.print(
+        f"Report on {result.n_leads:,} leads of {', '.join(result.quarters)} for {result.model_name} "
+        f"version {result.version}: {result.path} (logged to run {result.run_id})",
+        highlight=False,
+    )
 
 
 @app.command()

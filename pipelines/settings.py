@@ -105,6 +105,7 @@ class ExplanationSettings(_Section):
     language: Language = "en"
     top_k: int = Field(3, ge=1, le=10)
     report_sample: int = Field(5_000, ge=100, description="leads drawn in the report's beeswarm and dependence plots")
+    reports_dir: Path = Path(".leadq/reports")
 
 
 class Settings(BaseSettings):
@@ -146,6 +147,9 @@ class Settings(BaseSettings):
                         "tracking_uri": _absolute_sqlite_uri(self.mlflow.tracking_uri, base_dir),
                         "artifact_location": _absolute(self.mlflow.artifact_location, base_dir),
                     }
+                ),
+                "explanations": self.explanations.model_copy(
+                    update={"reports_dir": _absolute(self.explanations.reports_dir, base_dir)}
                 ),
                 "data": DataSettings(
                     leads=_absolute(self.data.leads, base_dir),

@@ -134,8 +134,11 @@ def _version_tags(outcome: TrainingOutcome) -> dict[str, str]:
     }
 
 
-def log_training_run(outcome: TrainingOutcome, settings: Settings) -> RegisteredModel:
-    """Log params, metrics, data fingerprint, plots and the model; register it; alias the first as champion."""
+REPORT_ARTIFACT = "reports/explanations.html"
+
+
+def log_training_run(outcome: TrainingOutcome, settings: Settings, report_html: str) -> RegisteredModel:
+    """Log params, metrics, data fingerprint, plots, the report and the model; register it (first: champion)."""
     experiment_id = configure_mlflow(settings.mlflow)
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-as-of-{outcome.as_of.date()}") as run:
         mlflow.log_params(_flat_params(settings))
@@ -147,6 +150,9 @@ def log_training_run(outcome: TrainingOutcome, settings: Settings) -> Registered
         if outcome.scorer.threshold.warning:
             mlflow.set_tag("threshold_warning", outcome.scorer.threshold.warning)
         _log_plots(outcome)
+        mlflow.log_text(report_html, REPORT_ARTIFACT)
+        cuts = outcome.scorer.grade_cuts
+        mlflow.log_dict({"fit": list(cuts.fit), "engagement": list(cuts.engagement)}, "grade_cut_points.json")
         with tempfile.TemporaryDirectory() as scratch:
             scorer_path = save_scorer(outcome.scorer, Path(scratch) / "scorer.joblib")
             info = mlflow.pyfunc.log_model(

@@ -1,7 +1,8 @@
 """The training pipeline, as thin wiring of the steps in ``models/``:
 
-load -> validate -> build labels -> split by time -> fit -> calibrate -> choose threshold -> evaluate
-(against the logistic-regression and points-rule baselines) -> log to MLflow and register.
+load -> validate -> build labels -> split by time -> fit -> calibrate -> choose threshold -> grade cut points
+-> evaluate (against the logistic-regression and points-rule baselines) -> explanation report -> log to MLflow
+and register.
 
 ``train_scorer`` does the work on frames (no I/O); ``run_training`` adds reading the files and MLflow.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -26,6 +28,7 @@ from models.rule_score import rule_score
 from models.scorer import LeadScorer
 from models.threshold import choose_threshold
 from pipelines.io import fingerprint_crm, read_crm
+from pipelines.report import ReportContext, build_report, write_report
 from pipelines.settings import Settings
 from pipelines.tracking import RegisteredModel, log_training_run
 
@@ -48,6 +51,7 @@ class TrainingOutcome:
     label_summary: dict[str, int]
     fingerprint: dict[str, object]
     test_scores: pd.DataFrame  # lead_id, converted, model, logistic_regression, points_rule
+    test_leads: pd.DataFrame  # the test leads' scoring columns, indexed by lead_id (for the report)
     input_example: pd.DataFrame
 
 
@@ -169,6 +173,7 @@ def train_scorer(tables: CRMTables, settings: Settings, report: StepReporter = _
         label_summary=_label_summary(labels, split),
         fingerprint=fingerprint,
         test_scores=test_scores,
+        test_leads=sets.X_test,
         input_example=as_scoring_frame(redact_pii(sets.X_test.head(5).reset_index(drop=True))),
     )
 
@@ -215,6 +220,7 @@ def _evaluate(
 class TrainingResult:
     outcome: TrainingOutcome
     registered: RegisteredModel
+    report_path: Path
 
 
 def run_training(settings: Settings, report: StepReporter = _silent) -> TrainingResult:
@@ -222,6 +228,28 @@ def run_training(settings: Settings, report: StepReporter = _silent) -> Training
     with report("read the CRM export"):
         tables = read_crm(settings.data.leads, settings.data.dispositions, settings.data.deals)
     outcome = train_scorer(tables, settings, report)
+    with report("write the explanation report"):
+        html = explanation_report(outcome, settings)
     with report("log the run to MLflow and register the model"):
-        registered = log_training_run(outcome, settings)
-    return TrainingResult(outcome=outcome, registered=registered)
+        registered = log_training_run(outcome, settings, html)
+    report_path = write_report(
+        html, settings.explanations.reports_dir / f"{registered.name}-v{registered.version}.html"
+    )
+    return TrainingResult(outcome=outcome, registered=registered, report_path=report_path)
+
+
+def explanation_report(outcome: TrainingOutcome, settings: Settings) -> str:
+    """The marketing report on the test quarter(s) of a training run."""
+    context = ReportContext(
+        model_name=settings.mlflow.registered_model,
+        model_label=f"trained on data up to {outcome.as_of.date()}",
+        period=f"test quarter(s) {', '.join(outcome.split.test_quarters)}",
+    )
+    return build_report(
+        outcome.scorer,
+        outcome.test_leads,
+        outcome.test_scores["converted"].to_numpy(),
+        context,
+        settings.rule_score,
+        sample_size=settings.explanations.report_sample,
+    )

@@ -12,7 +12,7 @@ from pipelines.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["generate"], ["train"], ["demo"]])
+@pytest.mark.parametrize("command", [[], ["generate"], ["train"], ["demo"], ["explain"]])
 def test_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
 
@@ -55,7 +55,7 @@ def test_train_without_data_names_the_missing_file(tracking_config: Path) -> Non
 
 
 @pytest.mark.slow
-def test_demo_generates_trains_and_registers(tracking_config: Path) -> None:
+def test_demo_generates_trains_registers_and_explains(tracking_config: Path) -> None:
     result = runner.invoke(app, ["demo", "--config", str(tracking_config)])
 
     assert result.exit_code == 0, result.output
@@ -64,3 +64,21 @@ def test_demo_generates_trains_and_registers(tracking_config: Path) -> None:
     assert "mlflow ui --backend-store-uri sqlite:///" in result.output
     assert (tracking_config.parent / "data" / "leads.parquet").is_file()
     assert (tracking_config.parent / "mlflow.db").is_file()
+    first_report = tracking_config.parent / ".leadq" / "reports" / "leadq-lead-conversion-v1.html"
+    assert f"Explanation report for marketing: {first_report}" in result.output
+
+    german = tracking_config.parent / "bericht.html"
+    explained = runner.invoke(
+        app, ["explain", "--config", str(tracking_config), "--language", "de", "--out", str(german)]
+    )
+    assert explained.exit_code == 0, explained.output
+    assert "version 1" in explained.output
+    assert "Unternehmensgröße" in german.read_text(encoding="utf-8")
+
+    unknown_version = runner.invoke(app, ["explain", "--config", str(tracking_config), "--version", "99"])
+    assert unknown_version.exit_code == 1
+    assert "no registered model 'leadq-lead-conversion' with version 99" in unknown_version.output
+
+    no_leads = runner.invoke(app, ["explain", "--config", str(tracking_config), "--quarter", "1999Q1"])
+    assert no_leads.exit_code == 1
+    assert "no leads created in quarter(s) ['1999Q1']" in no_leads.output

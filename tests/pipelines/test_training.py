@@ -126,6 +126,12 @@ def test_run_training_logs_registers_and_round_trips(synthetic_crm, fast_setting
     assert run.data.metrics["test_roc_auc"] == pytest.approx(first.outcome.metrics["test_roc_auc"])
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert artifacts == {"plots/roc.png", "plots/calibration.png", "plots/gains.png"}
+    report = client.download_artifacts(run.info.run_id, "reports/explanations.html", str(tmp_path / "download"))
+    assert "What drives lead conversion" in Path(report).read_text(encoding="utf-8")
+    assert first.report_path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert first.report_path.name == "leadq-lead-conversion-v1.html"
+    cuts = client.download_artifacts(run.info.run_id, "grade_cut_points.json", str(tmp_path / "download"))
+    assert Path(cuts).is_file()
     version = client.get_model_version(name, "1")
     assert version.tags["threshold_policy"] == "capacity"
     assert float(version.tags["threshold"]) == pytest.approx(first.outcome.scorer.threshold.threshold, abs=1e-6)

@@ -1,0 +1,240 @@
+"""Global views of what drives conversion, for marketing: tables and figures from SHAP contributions.
+
+Shared by the HTML report (``pipelines/report.py``) and the marketing notebook. Impacts are log-odds of
+the uncalibrated model (see ``models.explanations``); the report says so in plain words.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import shap
+from matplotlib.figure import Figure
+
+from models.explanations import (
+    ENGAGEMENT_DIGITS,
+    FIT_FEATURES,
+    FIT_LETTERS,
+    Contributions,
+)
+from models.feature_text import Language, feature_name, format_value
+from models.features import CATEGORICAL_FEATURES, MODEL_FEATURES
+from models.rule_score import RULE_COMPONENTS, RuleScoreConfig, rule_components
+
+MAX_CATEGORIES_SHOWN = 12
+
+
+def _column(explained: Contributions, feature: str) -> np.ndarray:
+    return explained.values[:, MODEL_FEATURES.index(feature)]
+
+
+def importance_figure(importance: pd.DataFrame, top_n: int = 15) -> Figure:
+    """Horizontal bars of mean |impact|, most important on top, coloured by fit / engagement."""
+    top = importance.head(top_n).iloc[::-1]
+    figure = Figure(figsize=(7, 0.35 * len(top) + 1.2))
+    axes = figure.subplots()
+    colours = np.where(top["group"] == "fit", "#1f77b4", "#ff7f0e")
+    axes.barh(top["label"], top["mean_abs_impact"], color=colours)
+    axes.set(xlabel="Average influence on the score (mean |SHAP|, log-odds)", title="What moves the score most")
+    axes.legend(
+        handles=[plt.Rectangle((0, 0), 1, 1, color=c) for c in ("#1f77b4", "#ff7f0e")],
+        labels=["fit (who the lead is)", "engagement (what the lead did)"],
+        loc="lower right",
+    )
+    figure.tight_layout()
+    return figure
+
+
+def beeswarm_figure(explained: Contributions, language: Language = "en", max_display: int = 15) -> Figure:
+    """SHAP's beeswarm: one dot per lead and feature, position = impact, colour = the feature's value."""
+    data = explained.features[list(MODEL_FEATURES)].copy()
+    for column in CATEGORICAL_FEATURES:
+        data[column] = np.nan  # categories have no high/low; shown grey
+    explanation = shap.Explanation(
+        values=explained.values,
+        base_values=np.full(len(explained.values), explained.base_value),
+        data=data.to_numpy(dtype=float),
+        feature_names=[feature_name(feature, language) for feature in MODEL_FEATURES],
+    )
+    figure = plt.figure(figsize=(8, 0.4 * max_display + 1.5))
+    axes = figure.add_subplot()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the all-missing colour values of the categories
+        shap.plots.beeswarm(explanation, max_display=max_display, ax=axes, show=False, plot_size=None)
+    axes.set_xlabel("Impact on the score (SHAP, log-odds): right raises it, left lowers it")
+    figure.tight_layout()
+    plt.close(figure)  # keep pyplot's registry clean; the figure object stays usable
+    return figure
+
+
+def dependence_figure(explained: Contributions, feature: str, language: Language = "en") -> Figure:
+    """How one feature's value maps to its impact: a scatter for numbers, mean impact per category otherwise."""
+    impact = _column(explained, feature)
+    values = explained.features[feature]
+    figure = Figure(figsize=(6, 4))
+    axes = figure.subplots()
+    name = feature_name(feature, language)
+    if feature in CATEGORICAL_FEATURES:
+        shown = values.astype(object).where(values.notna(), format_value(feature, None, language))
+        shown = shown.map(lambda value: format_value(feature, value, language))
+        means = pd.Series(impact, index=shown.index).groupby(shown.to_numpy()).agg(["mean", "size"])
+        means = means.sort_values("size", ascending=False).head(MAX_CATEGORIES_SHOWN).sort_values("mean")
+        axes.barh(means.index.astype(str), means["mean"], color=np.where(means["mean"] >= 0, "#2ca02c", "#d62728"))
+        axes.set(xlabel="Average impact on the score (log-odds)", title=name)
+    else:
+        numbers = values.to_numpy(dtype=float)
+        known = ~np.isnan(numbers)
+        axes.scatter(numbers[known], impact[known], s=6, alpha=0.3)
+        axes.axhline(0, color="grey", linewidth=0.8)
+        if known.any() and numbers[known].min() >= 0 and numbers[known].max() > 50 * max(np.median(numbers[known]), 1):
+            axes.set_xscale("symlog", linthresh=1)  # counts and sizes are skewed: equal room per order of size
+            axes.set_xlim(left=0)
+        axes.set(xlabel=name, ylabel="Impact on the score (log-odds)", title=name)
+        if (~known).any():
+            axes.set_title(f"{name} (unknown for {(~known).mean():.0%} of leads, not shown)")
+    figure.tight_layout()
+    return figure
+
+
+def segment_table(
+    explained: Contributions, feature: str, converted: np.ndarray | None = None, min_leads: int = 30
+) -> pd.DataFrame:
+    """Per lead source or campaign: leads, actual conversion, and the model's average view of them.
+
+    ``avg_total_impact`` is how much the model raises (>0) or lowers the score of the segment's leads overall;
+    ``avg_own_impact`` is the part it attributes to the segment itself (the source or campaign feature).
+    """
+    segments = explained.features[feature].astype(object).fillna("(unknown)")
+    frame = pd.DataFrame(
+        {
+            "segment": segments.to_numpy(),
+            "total": explained.values.sum(axis=1),
+            "own": _column(explained, feature),
+            "converted": np.nan if converted is None else np.asarray(converted, dtype=float),
+        }
+    )
+    table = frame.groupby("segment").agg(
+        leads=("total", "size"),
+        conversion_rate=("converted", "mean"),
+        avg_total_impact=("total", "mean"),
+        avg_own_impact=("own", "mean"),
+    )
+    table = table[table["leads"] >= min_leads].sort_values("avg_total_impact", ascending=False)
+    return table.reset_index()
+
+
+def segment_figure(table: pd.DataFrame, title: str, top_n: int = 15) -> Figure:
+    """Bars of the segments' average total impact, best on top."""
+    shown = table.head(top_n).iloc[::-1]
+    figure = Figure(figsize=(7, 0.35 * len(shown) + 1.2))
+    axes = figure.subplots()
+    colours = np.where(shown["avg_total_impact"] >= 0, "#2ca02c", "#d62728")
+    axes.barh(shown["segment"].astype(str), shown["avg_total_impact"], color=colours)
+    axes.axvline(0, color="grey", linewidth=0.8)
+    axes.set(xlabel="Average impact on the score of its leads (log-odds)", title=title)
+    figure.tight_layout()
+    return figure
+
+
+def grade_table(grades: np.ndarray, converted: np.ndarray | None = None) -> pd.DataFrame:
+    """Letter x digit: lead count and, with outcomes, the actual conversion rate of each grade.
+
+    ``converted`` holds 1/0 per lead, NaN where the outcome is still open (left out of the rate).
+    """
+    frame = pd.DataFrame(
+        {
+            "letter": pd.Categorical(np.asarray(grades, dtype=str).astype("<U1"), categories=list(FIT_LETTERS)),
+            "digit": pd.Categorical([g[1] for g in np.asarray(grades, dtype=str)], categories=list(ENGAGEMENT_DIGITS)),
+            "converted": np.nan if converted is None else np.asarray(converted, dtype=float),
+        }
+    )
+    grouped = frame.groupby(["letter", "digit"], observed=False)["converted"]
+    table = pd.DataFrame({"leads": grouped.size(), "conversion_rate": grouped.mean()}).reset_index()
+    table["grade"] = table["letter"].astype(str) + table["digit"].astype(str)
+    return table[["grade", "letter", "digit", "leads", "conversion_rate"]]
+
+
+def rule_vs_model(
+    explained: Contributions,
+    model_features: pd.DataFrame,
+    rule_config: RuleScoreConfig,
+    converted: np.ndarray | None = None,
+    min_effect: float = 0.02,
+) -> pd.DataFrame:
+    """Each line of the points rule beside what the model learned about the same signal.
+
+    For the leads that earn (or lose) the rule's points: how many there are, how they actually convert
+    compared with the others, and the model's average impact of the matching feature for them and for the
+    others. ``model_view`` says whether the model moves such leads in the direction the rule does ("agrees"),
+    the other way ("disagrees"), or hardly at all ("no effect": less than ``min_effect`` log-odds).
+    """
+    points = rule_components(model_features, rule_config)
+    y = None if converted is None else np.asarray(converted, dtype=float)
+    rows = []
+    for component in RULE_COMPONENTS:
+        earned = points[component.name].to_numpy() != 0
+        impact = _column(explained, component.feature)
+        with_signal = float(impact[earned].mean()) if earned.any() else np.nan
+        without = float(impact[~earned].mean()) if (~earned).any() else np.nan
+        rule_direction = np.sign(points[component.name].to_numpy()[earned].mean()) if earned.any() else 0.0
+        difference = with_signal - without
+        rows.append(
+            {
+                "signal": component.name,
+                "group": component.group,
+                "rule_points": component.points,
+                "leads_with_signal": int(earned.sum()),
+                "conversion_with": _rate(y, earned),
+                "conversion_without": _rate(y, ~earned),
+                "model_impact_with": with_signal,
+                "model_impact_without": without,
+                "model_view": _model_view(difference, rule_direction, min_effect),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _rate(converted: np.ndarray | None, mask: np.ndarray) -> float:
+    """Conversion among the leads in ``mask`` whose outcome is known (NaN: still open)."""
+    if converted is None:
+        return np.nan
+    known = converted[mask]
+    known = known[~np.isnan(known)]
+    return float(known.mean()) if len(known) else np.nan
+
+
+def _model_view(difference: float, rule_direction: float, min_effect: float) -> str:
+    if np.isnan(difference) or abs(difference) < min_effect:
+        return "no effect"
+    return "agrees" if np.sign(difference) == rule_direction else "disagrees"
+
+
+def emphasis_by_group(
+    explained: Contributions, model_features: pd.DataFrame, rule_config: RuleScoreConfig
+) -> pd.DataFrame:
+    """Share of the rule's points (absolute) vs share of the model's influence (mean |SHAP|) by group."""
+    points = rule_components(model_features, rule_config).abs().sum()
+    rule_share = {
+        group: sum(points[c.name] for c in RULE_COMPONENTS if c.group == group) / max(points.sum(), 1e-12)
+        for group in ("fit", "engagement", "negative")
+    }
+    influence = np.abs(explained.values).mean(axis=0)
+    negative_features = {c.feature for c in RULE_COMPONENTS if c.group == "negative"}
+
+    def model_group(feature: str) -> str:
+        if feature in negative_features:
+            return "negative"
+        return "fit" if feature in FIT_FEATURES else "engagement"
+
+    groups = pd.Series(influence, index=list(MODEL_FEATURES)).groupby(model_group).sum()
+    model_share = (groups / groups.sum()).to_dict()
+    return pd.DataFrame(
+        {
+            "group": ["fit", "engagement", "negative"],
+            "rule_share_of_points": [rule_share[g] for g in ("fit", "engagement", "negative")],
+            "model_share_of_influence": [model_share.get(g, 0.0) for g in ("fit", "engagement", "negative")],
+        }
+    )

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipelines.report import ReportContext, build_report, write_report
+
+CONTEXT = ReportContext(model_name="leadq-test", model_label="version 7", period="test quarter(s) 2026Q1")
+
+
+@pytest.fixture(scope="module")
+def report(trained, fast_settings) -> str:  # type: ignore[no-untyped-def]
+    converted = trained.test_scores["converted"].to_numpy()
+    return build_report(trained.scorer, trained.test_leads, converted, CONTEXT, fast_settings.rule_score, 500)
+
+
+def test_report_is_self_contained(report: str) -> None:
+    sources = re.findall(r'(?:src|href)="([^"]*)"', report)
+
+    assert sources
+    assert all(source.startswith("data:image/png;base64,") for source in sources)
+    assert "<script" not in report
+    assert "<link" not in report
+    assert "http://" not in report
+    assert "https://" not in report
+
+
+def test_report_has_every_section_in_plain_language(report: str) -> None:
+    for heading in (
+        "What moves the score most",
+        "How each signal pushes individual leads",
+        "How the strongest signals work",
+        "Lead sources and campaigns",
+        "Grades: fit letter and engagement digit",
+        "The points rule next to the model",
+        "How to read the numbers",
+    ):
+        assert heading in report
+    assert "leadq-test" in report
+    assert "version 7" in report
+    assert "Demo requested" in report  # a rule line
+    assert len(re.findall(r"<img ", report)) >= 5
+
+
+def test_report_counts_every_lead_in_the_grade_table(report: str, trained) -> None:  # type: ignore[no-untyped-def]
+    start = report.index("Grades: fit letter")
+    section = report[start : report.index("</table>", start)]
+    counts = [int(n.replace(",", "")) for n in re.findall(r"<td>([\d,]+)</td>", section)]
+
+    assert sum(counts) == len(trained.test_leads)
+
+
+def test_report_uses_the_scorers_language(trained, fast_settings) -> None:  # type: ignore[no-untyped-def]
+    german = dataclasses.replace(trained.scorer, language="de")
+
+    html = build_report(german, trained.test_leads.head(400), None, CONTEXT, fast_settings.rule_score, 200)
+
+    assert "Unternehmensgröße" in html
+    assert "actual conversion</th>" not in html  # no outcomes, no conversion columns
+
+
+def test_report_with_open_outcomes_says_so(trained, fast_settings) -> None:  # type: ignore[no-untyped-def]
+    converted = trained.test_scores["converted"].to_numpy(dtype=float)[:400].copy()
+    converted[::2] = np.nan
+
+    html = build_report(trained.scorer, trained.test_leads.head(400), converted, CONTEXT, fast_settings.rule_score)
+
+    assert "whose outcome is final" in html
+
+
+def test_write_report_replaces_atomically_and_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    path = tmp_path / "reports" / "report.html"
+    write_report("<html>first</html>", path)
+
+    with pytest.raises(TypeError):
+        write_report(None, path)  # type: ignore[arg-type]
+
+    assert path.read_text() == "<html>first</html>"
+    assert [p.name for p in path.parent.iterdir()] == ["report.html"]
+    assert path.stat().st_mode & 0o777 == 0o644
