@@ -13,7 +13,8 @@ features, each cut at quantiles of the training leads and stored with the model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -70,8 +71,19 @@ class Contributions:
 
     values: np.ndarray  # (n_leads, n_features), log-odds of the uncalibrated model
     base_value: float  # the model's expected raw score (log-odds)
-    features: pd.DataFrame  # the model features of each lead, as shown to people
+    arrays: dict[str, np.ndarray]  # the model features of each lead, one array per feature
     index: pd.Index
+    verbatim: dict[str, np.ndarray] = field(default_factory=dict)  # categories as the CRM spells them
+
+    @functools.cached_property
+    def features(self) -> pd.DataFrame:
+        """The model features as a frame (built on first use: single-lead scoring never needs it)."""
+        return pd.DataFrame(self.arrays, index=self.index)
+
+    def shown(self, feature: str) -> pd.Series:
+        """A feature's values as shown to people: categories in the CRM's spelling, others as the model saw them."""
+        values = self.verbatim.get(feature, self.arrays[feature])
+        return pd.Series(values, index=self.index, dtype=object if feature in self.verbatim else None)
 
     @property
     def raw_score(self) -> np.ndarray:
@@ -83,8 +95,9 @@ class Contributions:
         return Contributions(
             values=self.values[positions],
             base_value=self.base_value,
-            features=self.features.iloc[positions],
+            arrays={feature: values[positions] for feature, values in self.arrays.items()},
             index=self.index[positions],
+            verbatim={feature: values[positions] for feature, values in self.verbatim.items()},
         )
 
     def group_sum(self, group: tuple[str, ...]) -> np.ndarray:
@@ -99,18 +112,24 @@ def encode_for_booster(pipeline: Pipeline, leads: pd.DataFrame) -> tuple[pd.Data
     return features, encoded[list(MODEL_FEATURES)]
 
 
-def _display_features(features: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
-    shown = features.copy()
+def _verbatim_categories(features: dict[str, np.ndarray], leads: pd.DataFrame) -> dict[str, np.ndarray]:
+    verbatim: dict[str, np.ndarray] = {}
     for column in _VERBATIM_CATEGORIES:
         if column in leads:
-            original = leads[column].astype(object)
-            shown[column] = original.where(shown[column].notna(), None)
-    return shown
+            original = leads[column].to_numpy().astype(object)  # a copy
+            original[pd.isna(features[column])] = None  # blank in the CRM: unknown, as the model saw it
+            verbatim[column] = original
+    return verbatim
 
 
 def contributions(pipeline: Pipeline, leads: pd.DataFrame) -> Contributions:
-    """TreeSHAP contributions of each model feature for each lead, via LightGBM's ``pred_contrib``."""
-    features, encoded = encode_for_booster(pipeline, leads)
+    """TreeSHAP contributions of each model feature for each lead, via LightGBM's ``pred_contrib``.
+
+    The same steps as ``pipeline.predict_proba``, on arrays instead of frames (a single lead is scored in
+    about a millisecond less); tests pin that both give the same raw score.
+    """
+    features = pipeline.named_steps["features"].arrays(leads)
+    encoded = pipeline.named_steps["encode"].encode_arrays(features)
     classifier = pipeline.named_steps["classifier"]
     if list(classifier.feature_name_) != list(MODEL_FEATURES):
         raise ValueError(f"booster features {classifier.feature_name_} do not match the model features")
@@ -119,8 +138,9 @@ def contributions(pipeline: Pipeline, leads: pd.DataFrame) -> Contributions:
     return Contributions(
         values=values,
         base_value=float(bias[0]) if len(bias) else 0.0,
-        features=_display_features(features, leads),
+        arrays=features,
         index=leads.index,
+        verbatim=_verbatim_categories(features, leads),
     )
 
 
@@ -147,7 +167,9 @@ def top_reasons(
     values = explained.values
     k = min(top_k, values.shape[1])
     order = np.argsort(-values, axis=1, kind="stable")
-    feature_values = explained.features[list(MODEL_FEATURES)].to_numpy(dtype=object)
+    feature_values = np.empty(values.shape, dtype=object)
+    for position, feature in enumerate(MODEL_FEATURES):
+        feature_values[:, position] = explained.verbatim.get(feature, explained.arrays[feature])
     result = []
     for row in range(values.shape[0]):
 

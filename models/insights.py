@@ -73,7 +73,7 @@ def beeswarm_figure(explained: Contributions, language: Language = "en", max_dis
 def dependence_figure(explained: Contributions, feature: str, language: Language = "en") -> Figure:
     """How one feature's value maps to its impact: a scatter for numbers, mean impact per category otherwise."""
     impact = _column(explained, feature)
-    values = explained.features[feature]
+    values = explained.shown(feature)
     figure = Figure(figsize=(6, 4))
     axes = figure.subplots()
     name = feature_name(feature, language)
@@ -107,7 +107,7 @@ def segment_table(
     ``avg_total_impact`` is how much the model raises (>0) or lowers the score of the segment's leads overall;
     ``avg_own_impact`` is the part it attributes to the segment itself (the source or campaign feature).
     """
-    segments = explained.features[feature].astype(object).fillna("(unknown)")
+    segments = explained.shown(feature).astype(object).fillna("(unknown)")
     frame = pd.DataFrame(
         {
             "segment": segments.to_numpy(),

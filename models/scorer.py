@@ -7,7 +7,7 @@ decision, the grade A1..D4 and the SLA priority and response time; ``explain`` a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -50,28 +50,24 @@ class LeadScorer:
         """Calibrated probability that each lead converts within the label horizon (no SHAP: the fast path)."""
         return self.calibrator.transform(predict_raw(self.pipeline, leads))
 
-    def _decide(self, explained: Contributions) -> pd.DataFrame:
+    def _decide(self, explained: Contributions) -> dict[str, np.ndarray]:
         probability = self.probability_from(explained)
         is_mql = probability >= self.threshold.threshold
         grade = self.grade_cuts.grade(explained)
-        demo_requested = explained.features["demo_requested"].to_numpy(dtype=float) == 1.0
-        sla = self.sla.assign(grade, demo_requested, is_mql)
-        return pd.DataFrame(
-            {
-                "probability": probability,
-                "score": np.rint(probability * 100).astype(np.int64),
-                "is_mql": is_mql,
-                "grade": grade,
-                "priority": sla["priority"].to_numpy(),
-                "response_hours": sla["response_hours"].to_numpy(dtype=float),
-                "sla_rule": sla["sla_rule"].to_numpy(),
-            },
-            index=explained.index,
-        )
+        sla = self.sla.assign(grade, explained.arrays["demo_requested"] == 1.0, is_mql)
+        return {
+            "probability": probability,
+            "score": np.rint(probability * 100).astype(np.int64),
+            "is_mql": is_mql,
+            "grade": grade,
+            "priority": sla.priority,
+            "response_hours": sla.response_hours,
+            "sla_rule": sla.rule,
+        }
 
     def score(self, leads: pd.DataFrame) -> pd.DataFrame:
         """probability, score (0-100), is_mql, grade, priority, response_hours (NaN: nurture) and sla_rule."""
-        return self._decide(self.contributions(leads))
+        return pd.DataFrame(self._decide(self.contributions(leads)), index=leads.index)
 
     def explain(self, leads: pd.DataFrame, top_k: int | None = None, language: Language | None = None) -> pd.DataFrame:
         """``score`` plus ``reasons_for`` and ``reasons_against``: lists of {feature, label, value, impact}.
@@ -79,15 +75,15 @@ class LeadScorer:
         ``impact`` is on the log-odds scale of the uncalibrated model (see ``models.explanations``).
         """
         explained = self.contributions(leads)
-        scored = self._decide(explained)
+        decided = self._decide(explained)
         reasons = top_reasons(explained, top_k or self.top_k, language or self.language)
-        return scored.assign(
-            reasons_for=pd.Series([_as_dicts(positive) for positive, _ in reasons], index=scored.index, dtype=object),
-            reasons_against=pd.Series(
-                [_as_dicts(negative) for _, negative in reasons], index=scored.index, dtype=object
-            ),
+        reasons_for, reasons_against = np.empty(len(leads), dtype=object), np.empty(len(leads), dtype=object)
+        for position, (positive, negative) in enumerate(reasons):
+            reasons_for[position], reasons_against[position] = _as_dicts(positive), _as_dicts(negative)
+        return pd.DataFrame(
+            {**decided, "reasons_for": reasons_for, "reasons_against": reasons_against}, index=leads.index
         )
 
 
 def _as_dicts(reasons: list[Reason]) -> list[dict[str, object]]:
-    return [asdict(reason) for reason in reasons]
+    return [{"feature": r.feature, "label": r.label, "value": r.value, "impact": r.impact} for r in reasons]

@@ -7,8 +7,9 @@ of its conditions hold: the lead's grade is in ``grades``, it did (not) request 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.explanations import GRADES
@@ -47,25 +48,33 @@ class SlaTable(BaseModel):
     )
     default: SlaRule = SlaRule(name="nurture", priority="nurture", response_hours=None)
 
-    def assign(self, grades: np.ndarray, demo_requested: np.ndarray, is_mql: np.ndarray) -> pd.DataFrame:
-        """priority, response_hours (NaN: no personal follow-up) and sla_rule per lead (arrays aligned by position)."""
-        decided = np.zeros(len(grades), dtype=bool)
+    def assign(self, grades: np.ndarray, demo_requested: np.ndarray, is_mql: np.ndarray) -> SlaAssignment:
+        """Priority, response time (NaN: no personal follow-up) and rule name per lead (arrays aligned by position)."""
         chosen = np.full(len(grades), len(self.rules), dtype=int)  # index of the rule; len(rules) = default
+        undecided = np.ones(len(grades), dtype=bool)
+        grades = np.asarray(grades, dtype=object)
         for position, rule in enumerate(self.rules):
-            match = ~decided
+            match = undecided.copy()
             if rule.grades is not None:
-                match &= np.isin(grades.astype(str), list(rule.grades))
+                match &= np.isin(grades, rule.grades)
             if rule.demo_requested is not None:
-                match &= demo_requested.astype(bool) == rule.demo_requested
+                match &= np.asarray(demo_requested, dtype=bool) == rule.demo_requested
             if rule.is_mql is not None:
-                match &= is_mql.astype(bool) == rule.is_mql
+                match &= np.asarray(is_mql, dtype=bool) == rule.is_mql
             chosen[match] = position
-            decided |= match
+            undecided &= ~match
         table = [*self.rules, self.default]
-        return pd.DataFrame(
-            {
-                "priority": [table[i].priority for i in chosen],
-                "response_hours": [table[i].response_hours for i in chosen],
-                "sla_rule": [table[i].name for i in chosen],
-            }
+        return SlaAssignment(
+            priority=np.array([rule.priority for rule in table], dtype=object)[chosen],
+            response_hours=np.array([rule.response_hours or np.nan for rule in table], dtype=float)[chosen],
+            rule=np.array([rule.name for rule in table], dtype=object)[chosen],
         )
+
+
+@dataclass(frozen=True)
+class SlaAssignment:
+    """The SLA decision for each lead."""
+
+    priority: np.ndarray
+    response_hours: np.ndarray  # NaN: no personal follow-up
+    rule: np.ndarray

@@ -54,3 +54,19 @@ def test_calibration_needs_both_classes() -> None:
 def test_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown calibration method"):
         ProbabilityCalibrator("magic")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("method", ["isotonic", "platt"])
+def test_transform_equals_sklearns_predict(overconfident: tuple[np.ndarray, np.ndarray], method: str) -> None:
+    raw, y = overconfident
+    calibrator = ProbabilityCalibrator(method).fit(raw, y)  # type: ignore[arg-type]
+    probe = np.concatenate([raw[:500], [0.0, 1e-9, 0.5, 1.0]])
+
+    if method == "isotonic":
+        expected = calibrator.isotonic_.predict(probe)
+    else:
+        expected = calibrator.platt_.predict_proba(
+            np.log(np.clip(probe, 1e-6, 1 - 1e-6) / (1 - np.clip(probe, 1e-6, 1 - 1e-6))).reshape(-1, 1)
+        )[:, 1]
+
+    np.testing.assert_allclose(calibrator.transform(probe), np.clip(expected, 1e-6, 1 - 1e-6), atol=1e-12)

@@ -133,3 +133,12 @@ def test_input_is_not_modified() -> None:
     build_features(leads)
 
     pd.testing.assert_frame_equal(leads, before)
+
+
+def test_one_lead_at_a_time_gives_the_same_features_as_a_batch(synthetic_crm) -> None:  # type: ignore[no-untyped-def]
+    leads = synthetic_crm.leads.head(600)
+
+    batch = build_features(leads)
+    one_by_one = pd.concat([build_features(leads.iloc[[i]]) for i in range(0, 600, 7)])
+
+    pd.testing.assert_frame_equal(one_by_one, batch.iloc[::7], check_dtype=False)

@@ -24,7 +24,12 @@ def _contributions(features: pd.DataFrame, impacts: dict[str, np.ndarray]) -> Co
     values = np.zeros((len(features), len(MODEL_FEATURES)))
     for feature, impact in impacts.items():
         values[:, MODEL_FEATURES.index(feature)] = impact
-    return Contributions(values=values, base_value=-3.0, features=features, index=features.index)
+    return Contributions(
+        values=values,
+        base_value=-3.0,
+        arrays={name: features[name].to_numpy() for name in features},
+        index=features.index,
+    )
 
 
 @pytest.fixture

@@ -89,3 +89,24 @@ def test_monotone_vector_follows_encoder_order() -> None:
 def test_monotone_constraint_on_a_category_is_refused() -> None:
     with pytest.raises(ValueError, match="numeric features"):
         monotone_vector({"industry": 1})
+
+
+def test_category_codes_group_rare_and_blank_out_unknown_categories() -> None:
+    from models.features import build_features
+    from models.pipeline import CategoryCodes
+    from tests.conftest import make_lead
+
+    leads = pd.DataFrame(
+        [make_lead(f"L{i}", industry="Software" if i < 90 else "Retail" if i < 99 else "Mining") for i in range(100)]
+    )
+    features = build_features(leads)
+    codes = CategoryCodes(min_category_share=0.05).fit(features)
+    values = ("software", "Mining", "Space", None)
+    probe = build_features(pd.DataFrame([make_lead("N1", industry=value) for value in values]))
+
+    industry = codes.transform(probe)["industry"].tolist()
+
+    assert industry[0] == codes.codes_["industry"]["software"]
+    assert industry[1] == len([c for c, n in {"software": 90, "retail": 9}.items() if n >= 5])  # infrequent code
+    assert np.isnan(industry[2])
+    assert np.isnan(industry[3])

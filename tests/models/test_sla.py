@@ -15,10 +15,10 @@ def test_first_matching_rule_wins_and_others_are_nurtured() -> None:
 
     assigned = table.assign(grades, demo, mql)
 
-    assert assigned["priority"].tolist() == ["P1", "P2", "P2", "P3", "nurture", "P1"]
-    assert assigned["response_hours"].tolist()[:4] == [4, 24, 24, 48]
-    assert np.isnan(assigned["response_hours"].iloc[4])
-    assert assigned["sla_rule"].iloc[0] == "demo request"
+    assert assigned.priority.tolist() == ["P1", "P2", "P2", "P3", "nurture", "P1"]
+    assert assigned.response_hours.tolist()[:4] == [4, 24, 24, 48]
+    assert np.isnan(assigned.response_hours[4])
+    assert assigned.rule[0] == "demo request"
 
 
 def test_all_conditions_of_a_rule_must_hold() -> None:
@@ -28,7 +28,7 @@ def test_all_conditions_of_a_rule_must_hold() -> None:
 
     assigned = table.assign(np.array(["A1", "A1"], dtype=object), np.array([False, False]), np.array([True, False]))
 
-    assert assigned["priority"].tolist() == ["P1", "nurture"]
+    assert assigned.priority.tolist() == ["P1", "nurture"]
 
 
 def test_unknown_grade_is_refused() -> None:

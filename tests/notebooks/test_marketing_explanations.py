@@ -1,0 +1,37 @@
+"""The marketing notebook runs top to bottom against a real registry, so it cannot rot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from pipelines.settings import load_settings
+from pipelines.synthetic import generate_crm, write_crm
+from pipelines.training import run_training
+
+NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "marketing_explanations.ipynb"
+
+
+@pytest.mark.slow
+def test_notebook_runs_on_the_champion(tracking_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings(tracking_config)
+    crm = generate_crm(20_000, seed=11, competitor_domains=settings.features.competitor_domains)
+    write_crm(crm, settings.data.leads.parent, "parquet")
+    run_training(settings)
+    monkeypatch.setenv("LEADQ_CONFIG", str(tracking_config))
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": NOTEBOOK.parent}}
+    ).execute()
+
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    assert not [output for output in outputs if output.output_type == "error"]
+    text = "\n".join(output.get("text", "") for output in outputs if output.output_type == "stream")
+    assert "Model leadq-lead-conversion version 1" in text
+    assert "grade" in text
+    images = [output for output in outputs if "image/png" in output.get("data", {})]
+    assert len(images) >= 4
