@@ -97,6 +97,7 @@ def run_explain(
         context,
         settings.rule_score,
         sample_size=settings.explanations.report_sample,
+        max_leads=settings.explanations.report_leads,
     )
     name = settings.mlflow.registered_model
     path = write_report(html, out or settings.explanations.reports_dir / f"{name}-v{found_version}.html")

@@ -72,15 +72,21 @@ def build_report(
     context: ReportContext,
     rule_config: RuleScoreConfig,
     sample_size: int = 5_000,
+    max_leads: int = 20_000,
     seed: int = 0,
 ) -> str:
-    """The report as an HTML string.
+    """The report as an HTML string, on all ``leads`` or a random sample of ``max_leads`` of them.
 
     ``converted`` (optional: 1/0 per lead, NaN while the outcome is open) adds actual conversion rates.
     """
     language = scorer.language
-    explained = scorer.contributions(leads)
     rng = np.random.default_rng(seed)
+    n_total = len(leads)
+    if n_total > max_leads:  # SHAP costs ~0.5-1 ms per lead; a random sample keeps the rates honest
+        kept = np.sort(rng.choice(n_total, size=max_leads, replace=False))
+        leads = leads.iloc[kept]
+        converted = None if converted is None else np.asarray(converted)[kept]
+    explained = scorer.contributions(leads)
     sample = explained.take(np.sort(rng.choice(len(leads), size=min(sample_size, len(leads)), replace=False)))
     model_features = scorer.pipeline.named_steps["features"].transform(leads)
     grades = scorer.grade_cuts.grade(explained)
@@ -97,7 +103,8 @@ def build_report(
     template = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string(_TEMPLATE)
     return template.render(
         context=context,
-        n_leads=len(leads),
+        n_leads=n_total,
+        n_analysed=len(leads),
         conversion_rate=_percent(float(np.nanmean(y))) if y is not None else None,
         outcomes_partial=y is not None and bool(np.isnan(y).any()),
         threshold=scorer.threshold,
@@ -197,8 +204,9 @@ img { max-width: 100%; }
 <p>Model <b>{{ context.model_name }}</b>, {{ context.model_label }}; {{ "{:,}".format(n_leads) }} leads
 from the {{ context.period }}{% if conversion_rate %}; {{ conversion_rate }} of the leads
 {% if outcomes_partial %}whose outcome is final {% endif %}became won deals{% endif %}.
-A lead is an MQL when its conversion probability is at least {{ "%.1f%%" | format(threshold.threshold * 100) }}
-({{ threshold.rationale }}).</p>
+{% if n_analysed < n_leads %}The views below analyse a random sample of {{ "{:,}".format(n_analysed) }} of them.
+{% endif %}A lead is an MQL when its conversion probability is at least
+{{ "%.1f%%" | format(threshold.threshold * 100) }} ({{ threshold.rationale }}).</p>
 
 <div class="note">
 <p><b>How to read the numbers.</b> Every lead starts from the same average score. Each piece of information

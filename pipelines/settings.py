@@ -105,6 +105,7 @@ class ExplanationSettings(_Section):
     language: Language = "en"
     top_k: int = Field(3, ge=1, le=10)
     report_sample: int = Field(5_000, ge=100, description="leads drawn in the report's beeswarm and dependence plots")
+    report_leads: int = Field(20_000, ge=1_000, description="most leads the report analyses (random sample)")
     reports_dir: Path = Path(".leadq/reports")
 
 

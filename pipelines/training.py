@@ -252,4 +252,5 @@ def explanation_report(outcome: TrainingOutcome, settings: Settings) -> str:
         context,
         settings.rule_score,
         sample_size=settings.explanations.report_sample,
+        max_leads=settings.explanations.report_leads,
     )

@@ -82,3 +82,19 @@ def test_write_report_replaces_atomically_and_leaves_nothing_on_failure(tmp_path
     assert path.read_text() == "<html>first</html>"
     assert [p.name for p in path.parent.iterdir()] == ["report.html"]
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_large_quarters_are_sampled_and_the_report_says_so(trained, fast_settings) -> None:  # type: ignore[no-untyped-def]
+    converted = trained.test_scores["converted"].to_numpy()
+
+    html = build_report(
+        trained.scorer, trained.test_leads, converted, CONTEXT, fast_settings.rule_score, 200, max_leads=1_000
+    )
+
+    assert f"{len(trained.test_leads):,} leads" in html
+    assert "a random sample of 1,000 of them" in html
+    start = html.index("Grades: fit letter")
+    counts = [
+        int(n.replace(",", "")) for n in re.findall(r"<td>([\d,]+)</td>", html[start : html.index("</table>", start)])
+    ]
+    assert sum(counts) == 1_000
