@@ -14,6 +14,7 @@ features, each cut at quantiles of the training leads and stored with the model.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sklearn.pipeline import Pipeline
 
 from models.feature_text import Language, describe, feature_name
-from models.features import MODEL_FEATURES
+from models.features import CATEGORICAL_FEATURES, MODEL_FEATURES, columns_from_records, columns_of_frame
 
 # Who the lead is (explicit fit, including negative identity signals) ...
 FIT_FEATURES = (
@@ -74,6 +75,7 @@ class Contributions:
     arrays: dict[str, np.ndarray]  # the model features of each lead, one array per feature
     index: pd.Index
     verbatim: dict[str, np.ndarray] = field(default_factory=dict)  # categories as the CRM spells them
+    encoded: np.ndarray | None = None  # the booster's input (NaN codes: unknown categories)
 
     @functools.cached_property
     def features(self) -> pd.DataFrame:
@@ -98,6 +100,7 @@ class Contributions:
             arrays={feature: values[positions] for feature, values in self.arrays.items()},
             index=self.index[positions],
             verbatim={feature: values[positions] for feature, values in self.verbatim.items()},
+            encoded=None if self.encoded is None else self.encoded[positions],
         )
 
     def group_sum(self, group: tuple[str, ...]) -> np.ndarray:
@@ -112,13 +115,16 @@ def encode_for_booster(pipeline: Pipeline, leads: pd.DataFrame) -> tuple[pd.Data
     return features, encoded[list(MODEL_FEATURES)]
 
 
-def _verbatim_categories(features: dict[str, np.ndarray], leads: pd.DataFrame) -> dict[str, np.ndarray]:
+def _verbatim_categories(
+    features: dict[str, np.ndarray], columns: Mapping[str, np.ndarray | None]
+) -> dict[str, np.ndarray]:
     verbatim: dict[str, np.ndarray] = {}
     for column in _VERBATIM_CATEGORIES:
-        if column in leads:
-            original = leads[column].to_numpy().astype(object)  # a copy
-            original[pd.isna(features[column])] = None  # blank in the CRM: unknown, as the model saw it
-            verbatim[column] = original
+        original = columns.get(column)
+        if original is not None:
+            shown = original.astype(object)  # a copy
+            shown[pd.isna(features[column])] = None  # blank in the CRM: unknown, as the model saw it
+            verbatim[column] = shown
     return verbatim
 
 
@@ -128,7 +134,18 @@ def contributions(pipeline: Pipeline, leads: pd.DataFrame) -> Contributions:
     The same steps as ``pipeline.predict_proba``, on arrays instead of frames (a single lead is scored in
     about a millisecond less); tests pin that both give the same raw score.
     """
-    features = pipeline.named_steps["features"].arrays(leads)
+    return contributions_of_columns(pipeline, columns_of_frame(leads), leads.index)
+
+
+def contributions_of_records(pipeline: Pipeline, records: Sequence[Mapping[str, object]]) -> Contributions:
+    """As :func:`contributions`, for lead records (dicts) such as a scoring request: no DataFrame at all."""
+    return contributions_of_columns(pipeline, columns_from_records(records), pd.RangeIndex(len(records)))
+
+
+def contributions_of_columns(
+    pipeline: Pipeline, columns: Mapping[str, np.ndarray | None], index: pd.Index
+) -> Contributions:
+    features = pipeline.named_steps["features"].arrays_from_columns(columns, len(index))
     encoded = pipeline.named_steps["encode"].encode_arrays(features)
     classifier = pipeline.named_steps["classifier"]
     if list(classifier.feature_name_) != list(MODEL_FEATURES):
@@ -139,8 +156,9 @@ def contributions(pipeline: Pipeline, leads: pd.DataFrame) -> Contributions:
         values=values,
         base_value=float(bias[0]) if len(bias) else 0.0,
         arrays=features,
-        index=leads.index,
-        verbatim=_verbatim_categories(features, leads),
+        index=index,
+        verbatim=_verbatim_categories(features, columns),
+        encoded=encoded,
     )
 
 
@@ -154,7 +172,7 @@ class Reason:
     impact: float  # log-odds of the uncalibrated model; > 0 raises the score
 
 
-def _plain(value: object) -> object:
+def plain_value(value: object) -> object:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     return value.item() if isinstance(value, np.generic) else value
@@ -174,7 +192,7 @@ def top_reasons(
     for row in range(values.shape[0]):
 
         def reason(column: int, row: int = row) -> Reason:
-            feature, value = MODEL_FEATURES[column], _plain(feature_values[row, column])
+            feature, value = MODEL_FEATURES[column], plain_value(feature_values[row, column])
             return Reason(feature, describe(feature, value, language), value, float(values[row, column]))
 
         positive = [reason(c) for c in order[row, :k] if values[row, c] > min_impact]
@@ -207,6 +225,17 @@ def fit_grade_cuts(explained: Contributions, settings: GradeSettings) -> GradeCu
     engagement = np.quantile(explained.group_sum(ENGAGEMENT_FEATURES), settings.engagement_quantiles)
     as_tuple = lambda cuts: tuple(float(c) for c in cuts)  # noqa: E731
     return GradeCuts(fit=as_tuple(fit), engagement=as_tuple(engagement))  # type: ignore[arg-type]
+
+
+def unseen_categories(explained: Contributions) -> list[list[str]]:
+    """Per lead, the categorical features whose value the model never saw in training (scored as unknown)."""
+    if explained.encoded is None:
+        return [[] for _ in range(len(explained.index))]
+    unseen = np.zeros((len(explained.index), len(CATEGORICAL_FEATURES)), dtype=bool)
+    for position, feature in enumerate(CATEGORICAL_FEATURES):
+        given = pd.notna(explained.arrays[feature])
+        unseen[:, position] = given & np.isnan(explained.encoded[:, MODEL_FEATURES.index(feature)])
+    return [[CATEGORICAL_FEATURES[i] for i in np.flatnonzero(row)] for row in unseen]
 
 
 def global_importance(explained: Contributions, language: Language = "en") -> pd.DataFrame:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -324,7 +324,7 @@ def _compiled(patterns: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re.Patt
 _SMALL_BATCH = 256
 
 
-def _columns(leads: pd.DataFrame) -> dict[str, np.ndarray | None]:
+def columns_of_frame(leads: pd.DataFrame) -> dict[str, np.ndarray | None]:
     """The scoring columns as arrays (None: column absent).
 
     A few leads (online scoring) are converted in one go, which costs a fraction of 21 column look-ups;
@@ -433,8 +433,21 @@ def feature_arrays(
     competitor_domains: frozenset[str] = frozenset(),
 ) -> dict[str, np.ndarray]:
     """Model features as one array per feature (the container-free core of :func:`build_features`)."""
-    n = len(leads)
-    column = _columns(leads)
+    return features_from_columns(columns_of_frame(leads), len(leads), freemail_domains, competitor_domains)
+
+
+def columns_from_records(records: Sequence[Mapping[str, object]]) -> dict[str, np.ndarray | None]:
+    """The scoring columns of lead records (dicts, e.g. from a JSON request), without building a DataFrame."""
+    return {name: np.array([record.get(name) for record in records], dtype=object) for name in SCORING_COLUMNS}
+
+
+def features_from_columns(
+    column: Mapping[str, np.ndarray | None],
+    n: int,
+    freemail_domains: frozenset[str] = FREEMAIL_DOMAINS,
+    competitor_domains: frozenset[str] = frozenset(),
+) -> dict[str, np.ndarray]:
+    """Model features from the scoring columns (None: column absent): the one implementation of the rules."""
     features: dict[str, np.ndarray] = {
         name: _numbers(column[name], n)
         for name in (
@@ -499,6 +512,10 @@ class LeadFeatureBuilder(TransformerMixin, BaseEstimator):
     def arrays(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
         """What ``transform`` returns, as arrays: the online path skips building a DataFrame."""
         return feature_arrays(X, self.freemail_domains_, self.competitor_domains_)
+
+    def arrays_from_columns(self, columns: Mapping[str, np.ndarray | None], n: int) -> dict[str, np.ndarray]:
+        """The same features from scoring columns (see :func:`columns_from_records`)."""
+        return features_from_columns(columns, n, self.freemail_domains_, self.competitor_domains_)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(MODEL_FEATURES, dtype=object)

@@ -7,6 +7,7 @@ decision, the grade A1..D4 and the SLA priority and response time; ``explain`` a
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +16,16 @@ from scipy.special import expit
 from sklearn.pipeline import Pipeline
 
 from models.calibration import ProbabilityCalibrator
-from models.explanations import Contributions, GradeCuts, Reason, contributions, top_reasons
+from models.explanations import (
+    Contributions,
+    GradeCuts,
+    Reason,
+    contributions,
+    contributions_of_records,
+    plain_value,
+    top_reasons,
+    unseen_categories,
+)
 from models.feature_text import Language
 from models.pipeline import predict_raw
 from models.sla import SlaTable
@@ -83,6 +93,37 @@ class LeadScorer:
         return pd.DataFrame(
             {**decided, "reasons_for": reasons_for, "reasons_against": reasons_against}, index=leads.index
         )
+
+    def explain_records(
+        self, records: Sequence[Mapping[str, object]], top_k: int | None = None, language: Language | None = None
+    ) -> list[dict[str, object]]:
+        """``explain`` for lead records (dicts, e.g. a JSON request) without pandas: the online hot path.
+
+        Each result also lists ``unseen_categories``: features whose value the model never saw (scored as
+        unknown).
+        """
+        explained = contributions_of_records(self.pipeline, records)
+        decided = self._decide(explained)
+        reasons = top_reasons(explained, top_k or self.top_k, language or self.language)
+        unseen = unseen_categories(explained)
+        return [
+            {
+                "probability": float(decided["probability"][row]),
+                "score": int(decided["score"][row]),
+                "is_mql": bool(decided["is_mql"][row]),
+                "grade": str(decided["grade"][row]),
+                "priority": str(decided["priority"][row]),
+                "response_hours": None
+                if np.isnan(decided["response_hours"][row])
+                else float(decided["response_hours"][row]),
+                "sla_rule": str(decided["sla_rule"][row]),
+                "reasons_for": _as_dicts(reasons[row][0]),
+                "reasons_against": _as_dicts(reasons[row][1]),
+                "unseen_categories": unseen[row],
+                "features": {feature: plain_value(values[row]) for feature, values in explained.arrays.items()},
+            }
+            for row in range(len(records))
+        ]
 
 
 def _as_dicts(reasons: list[Reason]) -> list[dict[str, object]]:

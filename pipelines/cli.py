@@ -211,6 +211,41 @@ def explain(
 
 
 @app.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    insecure_no_auth: Annotated[
+        bool, typer.Option("--insecure-no-auth", help="Development only: serve without API keys.")
+    ] = False,
+) -> None:
+    """Serve the registered model over HTTP for the CRM (API keys from LEADQ_API_KEYS=name:key,...)."""
+    import uvicorn
+
+    from serving.app import build_service, parse_api_keys
+
+    _quiet_libraries()
+    settings = _settings(config)
+    try:
+        keys = parse_api_keys(os.environ.get("LEADQ_API_KEYS"))
+    except ValueError as error:
+        console.print(f"[red]Invalid settings:[/] {error}", highlight=False)
+        raise typer.Exit(code=2) from error
+    if not keys and not insecure_no_auth:
+        console.print(
+            "[red]Refused:[/] no API key: set LEADQ_API_KEYS=name:key[,name:key...] "
+            "(or pass --insecure-no-auth on a development machine)",
+            highlight=False,
+        )
+        raise typer.Exit(code=2)
+    if not keys:
+        console.print("[yellow]Warning:[/] serving WITHOUT authentication (--insecure-no-auth)", highlight=False)
+    service = build_service(settings, keys, allow_no_auth=insecure_no_auth)
+    console.print(f"Serving {settings.mlflow.registered_model} on http://{host}:{port} (docs: /docs)", highlight=False)
+    uvicorn.run(service, host=host, port=port, log_level="info", access_log=True)
+
+
+@app.command()
 def demo(
     config: ConfigOption = None,
     leads: Annotated[int | None, typer.Option(help="Leads to generate if no data exists yet.", min=100)] = None,

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from models.explanations import GradeSettings
@@ -109,6 +109,21 @@ class ExplanationSettings(_Section):
     reports_dir: Path = Path(".leadq/reports")
 
 
+class ServingSettings(_Section):
+    model_alias: str | None = Field("champion", description="registry alias served; null: serve model_version")
+    model_version: str | None = None
+    max_batch: int = Field(1_000, ge=1, le=100_000)
+    reload_interval_s: float = Field(0.0, ge=0, description="poll the registry alias; 0: only POST /v1/admin/reload")
+    scoring_log_url: str | None = Field("sqlite:///.leadq/scoring_log.db", description="SQLAlchemy URL; null: off")
+    scoring_log_flush_s: float = Field(1.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _alias_or_version(self) -> ServingSettings:
+        if (self.model_alias is None) == (self.model_version is None):
+            raise ValueError("set exactly one of model_alias and model_version")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything a leadq command needs; build it with :func:`load_settings`."""
 
@@ -126,6 +141,7 @@ class Settings(BaseSettings):
     explanations: ExplanationSettings = ExplanationSettings()
     grades: GradeSettings = GradeSettings()
     sla: SlaTable = SlaTable()
+    serving: ServingSettings = ServingSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -149,6 +165,11 @@ class Settings(BaseSettings):
                         "artifact_location": _absolute(self.mlflow.artifact_location, base_dir),
                     }
                 ),
+                "serving": self.serving.model_copy(
+                    update={"scoring_log_url": _absolute_sqlite_uri(self.serving.scoring_log_url, base_dir)}
+                )
+                if self.serving.scoring_log_url
+                else self.serving,
                 "explanations": self.explanations.model_copy(
                     update={"reports_dir": _absolute(self.explanations.reports_dir, base_dir)}
                 ),

@@ -1,0 +1,344 @@
+"""The scoring service the CRM calls: ``create_app`` builds the FastAPI application (nothing happens on import).
+
+Routes: ``POST /v1/leads/score``, ``POST /v1/leads/score-batch``, ``GET /v1/model``, ``POST /v1/admin/reload``,
+``GET /healthz``, ``GET /readyz``, ``GET /metrics``. Every error is JSON ``{"error": {"code", "message",
+"details"}}``; invalid input is 422 naming the field.
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the route signatures (Annotated dependencies
+# defined inside create_app) at runtime.
+import asyncio
+import contextlib
+import hmac
+import logging
+import math
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pipelines.settings import Settings
+from serving.model_holder import ModelHolder, ModelNotReadyError, ServedModel
+from serving.schemas import (
+    SCORING_FIELDS,
+    BatchIn,
+    BatchOut,
+    ErrorOut,
+    Health,
+    LeadIn,
+    ModelInfo,
+    ModelRef,
+    ReasonOut,
+    ScoreOut,
+)
+from serving.scoring_log import ScoringLog, score_row
+
+logger = logging.getLogger("leadq.serving")
+API_KEY_HEADER = "X-API-Key"
+
+
+class ApiError(Exception):
+    """An error with a status code and a stable code, rendered as ErrorOut."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What the app needs besides the model: keys, limits, reasons and the scoring log."""
+
+    api_keys: dict[str, str]  # name -> key; empty only with allow_no_auth
+    allow_no_auth: bool = False
+    max_batch: int = 1_000
+    top_k: int | None = None
+    reload_interval_s: float = 0.0  # 0: reload only through POST /v1/admin/reload
+    scoring_log_url: str | None = None
+    scoring_log_flush_s: float = 1.0
+
+
+def parse_api_keys(raw: str | None) -> dict[str, str]:
+    """``name:key`` pairs, comma-separated (LEADQ_API_KEYS); a malformed entry is refused naming its position."""
+    keys: dict[str, str] = {}
+    for position, entry in enumerate(filter(None, (part.strip() for part in (raw or "").split(","))), start=1):
+        name, separator, key = entry.partition(":")
+        if not separator or not name.strip() or len(key.strip()) < 8:
+            raise ValueError(f"LEADQ_API_KEYS entry {position}: expected name:key with a key of at least 8 characters")
+        keys[name.strip()] = key.strip()
+    return keys
+
+
+class _Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "leadq_requests_total", "HTTP requests", ["route", "method", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "leadq_request_seconds",
+            "HTTP request latency",
+            ["route", "method"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+        self.scores = Counter("leadq_scores_total", "Leads scored", ["model_version"], registry=self.registry)
+        self.mqls = Counter("leadq_mqls_total", "Leads scored as MQL", ["model_version"], registry=self.registry)
+
+
+def _error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> JSONResponse:
+    body = ErrorOut.model_validate({"error": {"code": code, "message": message, "details": details or []}})
+    return JSONResponse(status_code=status, content=body.model_dump())
+
+
+def _field_path(location: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in location if part != "body")
+
+
+def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
+    details = []
+    for item in error.errors():
+        if item.get("type") == "json_invalid":  # loc is (body, character position)
+            details.append({"field": "body", "message": f"malformed JSON: {item.get('msg', '')}"})
+        else:
+            details.append({"field": _field_path(tuple(item.get("loc", ()))), "message": item.get("msg", "")})
+    return details
+
+
+def _warnings(lead: LeadIn, result: dict[str, Any]) -> list[str]:
+    warnings = [f"{feature}: value not seen in training, scored as unknown" for feature in result["unseen_categories"]]
+    # names only, never values: a warning may end up in the CRM's logs
+    missing = [name for name in SCORING_FIELDS if getattr(lead, name) is None]
+    if missing:
+        warnings.append(f"missing optional field(s), scored as unknown: {', '.join(missing)}")
+    unknown = lead.unknown_fields()
+    if unknown:
+        warnings.append(f"ignored unknown field(s): {', '.join(unknown)}")
+    return warnings
+
+
+def _reason(reason: dict[str, Any]) -> ReasonOut:
+    value = reason["value"]
+    if isinstance(value, float) and not math.isfinite(value):
+        value = None
+    return ReasonOut(feature=reason["feature"], label=reason["label"], value=value, impact=reason["impact"])
+
+
+def _score_out(lead: LeadIn, result: dict[str, Any], served: ServedModel) -> ScoreOut:
+    return ScoreOut(
+        lead_id=lead.lead_id,
+        probability=result["probability"],
+        score=result["score"],
+        is_mql=result["is_mql"],
+        threshold=served.scorer.threshold.threshold,
+        grade=result["grade"],
+        priority=result["priority"],
+        respond_within_hours=result["response_hours"],
+        reasons_for=[_reason(r) for r in result["reasons_for"]],
+        reasons_against=[_reason(r) for r in result["reasons_against"]],
+        model=ModelRef(name=served.name, version=served.version),
+        warnings=_warnings(lead, result),
+    )
+
+
+def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
+    """The scoring service; the model is loaded (and the scoring log opened) when the app starts."""
+    if not config.api_keys and not config.allow_no_auth:
+        raise ValueError("no API key configured: set LEADQ_API_KEYS (name:key,...) or allow no auth explicitly")
+    metrics = _Metrics()
+    state: dict[str, ScoringLog | None] = {"log": None}
+
+    async def poll_registry() -> None:
+        while True:
+            await asyncio.sleep(config.reload_interval_s)
+            try:
+                old, new = await run_in_threadpool(holder.reload)
+                if old != new:
+                    logger.info("model reloaded: version %s -> %s", old, new)
+            except Exception:
+                logger.exception("model reload failed; still serving version %s", holder.current.version)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(holder.reload)
+        logger.info("serving %s version %s", holder.current.name, holder.current.version)
+        if config.scoring_log_url:
+            state["log"] = ScoringLog(config.scoring_log_url, config.scoring_log_flush_s)
+        poller = asyncio.create_task(poll_registry()) if config.reload_interval_s > 0 else None
+        try:
+            yield
+        finally:
+            if poller:
+                poller.cancel()
+            log = state["log"]
+            if log is not None:
+                await run_in_threadpool(log.close)
+
+    app = FastAPI(
+        title="leadq scoring service",
+        version="1",
+        description="Scores B2B leads: conversion probability, MQL decision, grade, SLA and reasons.",
+        lifespan=lifespan,
+        responses={status: {"model": ErrorOut} for status in (401, 403, 413, 422, 503)},
+    )
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            metrics.requests.labels(route, request.method, str(status)).inc()
+            metrics.latency.labels(route, request.method).observe(time.perf_counter() - started)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        details = _validation_details(error)
+        fields = ", ".join(d["field"] or "body" for d in details[:5])
+        return _error(422, "validation_error", f"invalid request: {fields}", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return _error(error.status_code, "http_error", str(error.detail))
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> JSONResponse:
+        return _error(error.status, error.code, error.message)
+
+    @app.exception_handler(ModelNotReadyError)
+    async def not_ready(request: Request, error: ModelNotReadyError) -> JSONResponse:
+        return _error(503, "model_not_ready", str(error))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        logger.exception("unexpected error on %s", request.url.path)
+        return _error(500, "internal_error", "unexpected error; it has been logged")
+
+    def authenticate(request: Request) -> str:
+        if config.allow_no_auth and not config.api_keys:
+            return "anonymous"
+        given = request.headers.get(API_KEY_HEADER)
+        if not given:
+            raise ApiError(401, "unauthorized", f"missing {API_KEY_HEADER} header")
+        matched = None
+        for name, key in config.api_keys.items():  # compare against every key: timing does not reveal which
+            if hmac.compare_digest(given.encode(), key.encode()):
+                matched = name
+        if matched is None:
+            raise ApiError(403, "forbidden", f"the {API_KEY_HEADER} is not valid")
+        return matched
+
+    Caller = Annotated[str, Depends(authenticate)]
+
+    def score_leads(leads: list[LeadIn], caller: str) -> tuple[list[ScoreOut], ServedModel]:
+        served = holder.current  # one model for the whole request, even if a reload swaps it meanwhile
+        results = served.scorer.explain_records([lead.scoring_record() for lead in leads], top_k=config.top_k)
+        scored = [_score_out(lead, result, served) for lead, result in zip(leads, results, strict=True)]
+        metrics.scores.labels(served.version).inc(len(scored))
+        metrics.mqls.labels(served.version).inc(sum(s.is_mql for s in scored))
+        log = state["log"]
+        if log is not None:
+            threshold = served.scorer.threshold.threshold
+            pairs = zip(leads, results, strict=True)
+            log.append(
+                [score_row(lead.lead_id, result, served.name, served.version, threshold) for lead, result in pairs]
+            )
+        logger.info("scored %d lead(s) for %s with version %s", len(scored), caller, served.version)
+        return scored, served
+
+    @app.post("/v1/leads/score", response_model=ScoreOut, tags=["scoring"])
+    def score(lead: LeadIn, caller: Caller) -> ScoreOut:
+        """Score one lead: probability, MQL decision, grade, SLA and the top reasons for and against."""
+        return score_leads([lead], caller)[0][0]
+
+    @app.post("/v1/leads/score-batch", response_model=BatchOut, tags=["scoring"])
+    async def score_batch(request: Request, caller: Caller) -> BatchOut:
+        """Score up to ``serving.max_batch`` leads in one call (413 beyond)."""
+        try:
+            payload = await request.json()
+        except ValueError as error:
+            raise ApiError(422, "validation_error", "invalid request: body is not valid JSON") from error
+        leads = payload.get("leads") if isinstance(payload, dict) else None
+        if isinstance(leads, list) and len(leads) > config.max_batch:
+            raise ApiError(413, "batch_too_large", f"at most {config.max_batch} leads per call, got {len(leads)}")
+        try:
+            batch = BatchIn.model_validate(payload)
+        except Exception as error:  # pydantic.ValidationError
+            raise RequestValidationError(getattr(error, "errors", list)()) from error
+        scored, served = await run_in_threadpool(score_leads, batch.leads, caller)
+        return BatchOut(results=scored, model=ModelRef(name=served.name, version=served.version))
+
+    @app.get("/v1/model", response_model=ModelInfo, tags=["model"])
+    def model_info(caller: Caller) -> ModelInfo:
+        """The served model: version, threshold and policy, training quarters and test metrics."""
+        served = holder.current
+        meta, threshold = served.scorer.metadata, served.scorer.threshold
+        return ModelInfo(
+            name=served.name,
+            version=served.version,
+            alias=served.alias,
+            model_uri=served.model_uri,
+            threshold=threshold.threshold,
+            threshold_policy=threshold.policy,
+            threshold_rationale=threshold.rationale,
+            trained_as_of=str(meta.get("as_of")) if meta.get("as_of") else None,
+            train_quarters=[str(q) for q in meta.get("train_quarters", [])],  # type: ignore[attr-defined]
+            test_quarters=[str(q) for q in meta.get("test_quarters", [])],  # type: ignore[attr-defined]
+            test_metrics=served.test_metrics,
+            loaded_at=served.loaded_at.isoformat(),
+        )
+
+    @app.post("/v1/admin/reload", response_model=ModelRef, tags=["model"])
+    async def reload(caller: Caller) -> ModelRef:
+        """Load the version the registry alias points to now; requests in flight finish on the old one."""
+        old, new = await run_in_threadpool(holder.reload)
+        logger.info("reload requested by %s: version %s -> %s", caller, old, new)
+        return ModelRef(name=holder.current.name, version=new)
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    def healthz() -> Health:
+        """The process is alive."""
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Health, tags=["health"], responses={503: {"model": Health}})
+    def readyz() -> Response:
+        """A model is loaded and requests can be scored."""
+        if not holder.ready:
+            return JSONResponse(status_code=503, content=Health(status="not ready").model_dump())
+        return JSONResponse(content=Health(status="ok", model_version=holder.current.version).model_dump())
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    def prometheus_metrics() -> Response:
+        """Prometheus metrics: requests and latency by route and status, leads scored, MQLs."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def build_service(settings: Settings, api_keys: dict[str, str], allow_no_auth: bool = False) -> FastAPI:
+    """The app as configured in ``mlflow.yml`` (the ``serving`` and ``mlflow`` sections)."""
+    serving = settings.serving
+    holder = ModelHolder(
+        settings.mlflow.tracking_uri, settings.mlflow.registered_model, serving.model_alias, serving.model_version
+    )
+    config = ServiceConfig(
+        api_keys=api_keys,
+        allow_no_auth=allow_no_auth,
+        max_batch=serving.max_batch,
+        top_k=settings.explanations.top_k,
+        reload_interval_s=serving.reload_interval_s,
+        scoring_log_url=serving.scoring_log_url,
+        scoring_log_flush_s=serving.scoring_log_flush_s,
+    )
+    return create_app(holder, config)

@@ -1,0 +1,98 @@
+"""The served model: loaded once from the MLflow registry, swapped atomically when the alias moves.
+
+A request takes one reference to the current ``ServedModel`` and uses it to the end, so a reload never
+changes the model under a request in flight; the new model is fully loaded before the reference is swapped.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import mlflow
+from mlflow.exceptions import MlflowException
+
+from models.scorer import LeadScorer
+
+_METRICS_SHOWN = ("test_roc_auc", "test_pr_auc", "test_ece", "test_brier", "test_mql_precision", "test_mql_recall")
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    scorer: LeadScorer
+    name: str
+    version: str
+    alias: str | None
+    model_uri: str
+    test_metrics: dict[str, float]
+    loaded_at: datetime
+
+
+class ModelNotReadyError(RuntimeError):
+    """No model is loaded (yet)."""
+
+
+def _resolve(client: mlflow.MlflowClient, name: str, alias: str | None, version: str | None) -> tuple[str, str]:
+    """(version, run_id) of the alias or the version."""
+    found = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, str(version))
+    return str(found.version), str(found.run_id)
+
+
+def load_served_model(tracking_uri: str, name: str, version: str, alias: str | None = None) -> ServedModel:
+    """Load a registered version with the test metrics of its training run (``alias``: how it was found)."""
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    resolved, run_id = _resolve(client, name, None, version)
+    uri = f"models:/{name}/{resolved}"
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    scorer = mlflow.pyfunc.load_model(uri).unwrap_python_model().scorer
+    metrics = client.get_run(run_id).data.metrics
+    return ServedModel(
+        scorer=scorer,
+        name=name,
+        version=resolved,
+        alias=alias,
+        model_uri=uri,
+        test_metrics={key: float(metrics[key]) for key in _METRICS_SHOWN if key in metrics},
+        loaded_at=datetime.now(UTC),
+    )
+
+
+class ModelHolder:
+    """Holds the served model; ``reload`` swaps in the version the alias points to now."""
+
+    def __init__(self, tracking_uri: str, name: str, alias: str | None = "champion", version: str | None = None):
+        self.tracking_uri, self.name, self.alias, self.version = tracking_uri, name, alias, version
+        self._current: ServedModel | None = None
+        self._reloading = threading.Lock()
+
+    @property
+    def current(self) -> ServedModel:
+        served = self._current
+        if served is None:
+            raise ModelNotReadyError("no model loaded yet")
+        return served
+
+    @property
+    def ready(self) -> bool:
+        return self._current is not None
+
+    def registered_version(self) -> str:
+        """The version the alias points to in the registry right now (cheap: no model download)."""
+        client = mlflow.MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+        return _resolve(client, self.name, self.alias, self.version)[0]
+
+    def reload(self) -> tuple[str | None, str]:
+        """Load the alias's current version if it differs from the served one; (old version, new version)."""
+        with self._reloading:
+            old = self._current.version if self._current else None
+            try:
+                target = self.registered_version()
+            except MlflowException as error:
+                raise ModelNotReadyError(
+                    f"model {self.name!r} ({self.alias or self.version}) not found: {error}"
+                ) from error
+            if target != old:
+                self._current = load_served_model(self.tracking_uri, self.name, target, self.alias)
+            return old, self.current.version

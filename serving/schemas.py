@@ -1,0 +1,130 @@
+"""The scoring API's request and response bodies: the data contract's lead fields, validated at the door.
+
+Every field but ``lead_id`` is optional: a CRM sends what it has, and a missing field is scored as unknown
+(and named in the response's warnings). Numbers must be finite and within sane ranges, so a typo such as a
+company size of 10^12 or a negative visit count is refused with 422 naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.contract import LEAD_BOOLEAN_COLUMNS, LEAD_COUNT_COLUMNS, LEAD_TEXT_COLUMNS
+
+ShortText = Annotated[str, Field(max_length=200)]
+Count = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+
+
+class LeadIn(BaseModel):
+    """One lead as the CRM knows it when it asks for a score."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    lead_id: str = Field(min_length=1, max_length=100, description="the CRM's id of the lead")
+    email: str | None = Field(None, max_length=320, description="PII: only used to derive features, never stored")
+    job_title: ShortText | None = None
+    company_size: float | None = Field(None, ge=1, le=5_000_000, allow_inf_nan=False, description="employees")
+    industry: ShortText | None = None
+    country: ShortText | None = None
+    lead_source: ShortText | None = None
+    campaign: ShortText | None = None
+    budget_stated: ShortText | None = None
+    consent_marketing: bool | None = None
+    consent_tracking: bool | None = None
+    form_fields_answered: Count | None = None
+    website_visits: Count | None = None
+    pages_per_visit: Count | None = None
+    time_on_site_s: Count | None = None
+    content_downloads: Count | None = None
+    webinar_attended: bool | None = None
+    pricing_page_visits: Count | None = None
+    demo_requested: bool | None = None
+    email_opens: Count | None = None
+    email_clicks: Count | None = None
+    newsletter_unsubscribed: bool | None = None
+
+    def scoring_record(self) -> dict[str, object]:
+        """The data-contract fields (no id, no extras) as the scorer reads them."""
+        return {name: getattr(self, name) for name in SCORING_FIELDS}
+
+    def unknown_fields(self) -> list[str]:
+        """Names (never values) of fields the contract does not know; they are ignored."""
+        return sorted(self.model_extra or {})
+
+
+SCORING_FIELDS = (*LEAD_TEXT_COLUMNS, *LEAD_BOOLEAN_COLUMNS, *LEAD_COUNT_COLUMNS)
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    leads: list[LeadIn] = Field(min_length=1, description="at most serving.max_batch leads (413 beyond)")
+
+
+class ReasonOut(BaseModel):
+    feature: str
+    label: str = Field(description="plain-language reason, e.g. 'Demo requested'")
+    value: str | float | bool | None = Field(description="the lead's value of the feature (None: unknown)")
+    impact: float = Field(description="log-odds of the model before calibration; > 0 raises the score")
+
+
+class ModelRef(BaseModel):
+    name: str
+    version: str
+
+
+class ScoreOut(BaseModel):
+    lead_id: str
+    probability: float = Field(ge=0, le=1, description="calibrated probability of a won deal within the horizon")
+    score: int = Field(ge=0, le=100)
+    is_mql: bool
+    threshold: float
+    grade: str = Field(description="fit letter A (best) .. D x engagement digit 1 (most) .. 4")
+    priority: str
+    respond_within_hours: float | None = Field(description="None: no personal follow-up (nurture)")
+    reasons_for: list[ReasonOut]
+    reasons_against: list[ReasonOut]
+    model: ModelRef
+    warnings: list[str]
+
+
+class BatchOut(BaseModel):
+    results: list[ScoreOut]
+    model: ModelRef
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    alias: str | None
+    model_uri: str
+    threshold: float
+    threshold_policy: str
+    threshold_rationale: str
+    trained_as_of: str | None
+    train_quarters: list[str]
+    test_quarters: list[str]
+    test_metrics: dict[str, float]
+    loaded_at: str
+
+
+class Health(BaseModel):
+    status: Literal["ok", "not ready"]
+    model_version: str | None = None
+
+
+class ErrorDetail(BaseModel):
+    field: str | None = None
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="stable machine-readable code, e.g. validation_error, unauthorized")
+    message: str
+    details: list[ErrorDetail] = []
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
