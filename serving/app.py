@@ -263,20 +263,11 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         return score_leads([lead], caller)[0][0]
 
     @app.post("/v1/leads/score-batch", response_model=BatchOut, tags=["scoring"])
-    async def score_batch(request: Request, caller: Caller) -> BatchOut:
+    def score_batch(batch: BatchIn, caller: Caller) -> BatchOut:
         """Score up to ``serving.max_batch`` leads in one call (413 beyond)."""
-        try:
-            payload = await request.json()
-        except ValueError as error:
-            raise ApiError(422, "validation_error", "invalid request: body is not valid JSON") from error
-        leads = payload.get("leads") if isinstance(payload, dict) else None
-        if isinstance(leads, list) and len(leads) > config.max_batch:
-            raise ApiError(413, "batch_too_large", f"at most {config.max_batch} leads per call, got {len(leads)}")
-        try:
-            batch = BatchIn.model_validate(payload)
-        except Exception as error:  # pydantic.ValidationError
-            raise RequestValidationError(getattr(error, "errors", list)()) from error
-        scored, served = await run_in_threadpool(score_leads, batch.leads, caller)
+        if len(batch.leads) > config.max_batch:
+            raise ApiError(413, "batch_too_large", f"at most {config.max_batch} leads per call, got {len(batch.leads)}")
+        scored, served = score_leads(batch.leads, caller)
         return BatchOut(results=scored, model=ModelRef(name=served.name, version=served.version))
 
     @app.get("/v1/model", response_model=ModelInfo, tags=["model"])

@@ -91,7 +91,7 @@ class ModelHolder:
                 target = self.registered_version()
             except MlflowException as error:
                 raise ModelNotReadyError(
-                    f"model {self.name!r} ({self.alias or self.version}) not found: {error}"
+                    f"model {self.name!r} ({self.alias or self.version}) not found in the registry"
                 ) from error
             if target != old:
                 self._current = load_served_model(self.tracking_uri, self.name, target, self.alias)
