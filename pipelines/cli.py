@@ -240,6 +240,7 @@ def serve(
         raise typer.Exit(code=2)
     if not keys:
         console.print("[yellow]Warning:[/] serving WITHOUT authentication (--insecure-no-auth)", highlight=False)
+    logging.getLogger("leadq.serving").setLevel(logging.INFO)  # who scored what with which version (no PII)
     service = build_service(settings, keys, allow_no_auth=insecure_no_auth)
     console.print(f"Serving {settings.mlflow.registered_model} on http://{host}:{port} (docs: /docs)", highlight=False)
     uvicorn.run(service, host=host, port=port, log_level="info", access_log=True)
