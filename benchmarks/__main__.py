@@ -1,6 +1,7 @@
-"""``python -m benchmarks``: model quality against the oracle and baselines, and training cost by size.
+"""``python -m benchmarks``: model quality against the oracle and baselines, training cost by size, serving speed.
 
-Writes ``quality.json``, ``explain.json`` and ``train_scale.json`` to ``benchmarks/results/`` and prints a table.
+Writes ``quality.json``, ``explain.json``, ``train_scale.json`` and ``serving.json`` to ``benchmarks/results/`` and
+prints a table.
 ``--quick`` runs tiny sizes (a smoke test of the benchmark itself, not a measurement).
 """
 
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import Console
@@ -23,6 +24,7 @@ from rich.table import Table
 from sklearn.metrics import roc_auc_score
 
 from benchmarks.explain import benchmark_explain
+from benchmarks.serving import Load, benchmark_serving
 from pipelines.settings import Settings, load_settings
 from pipelines.synthetic import SyntheticCRM, generate_crm, write_crm
 
@@ -34,7 +36,15 @@ WORK = Path(__file__).parent / ".work"
 REPO_CONFIG = Path(__file__).parents[1] / "mlflow.yml"
 QUALITY_LEADS = 200_000
 SCALE_LEADS = (10_000, 100_000, 1_000_000)
-TARGETS = {"auc_gap": 0.005, "ece": 0.02, "train_1m_s": 300.0, "single_p99_ms": 5.0}
+SERVING_LEADS = 100_000
+TARGETS = {
+    "auc_gap": 0.005,
+    "ece": 0.02,
+    "train_1m_s": 300.0,
+    "single_p99_ms": 5.0,
+    "service_p99_ms": 10.0,
+    "service_vs_mlflow": 5.0,
+}
 
 
 def _generate(settings: Settings, n_leads: int) -> SyntheticCRM:
@@ -135,7 +145,25 @@ def benchmark_train_scale(settings: Settings, sizes: tuple[int, ...]) -> list[di
     return rows
 
 
-def _print_table(quality: dict[str, float], explain: dict[str, float], scale: list[dict[str, float]]) -> None:
+def _serving_rows(table: Table, serving: dict[str, Any]) -> None:
+    for measure, kind, target in (
+        ("service, one lead per request", "single", f"p99 <= {TARGETS['service_p99_ms']:.0f} ms, "),
+        ("service, 100 leads per request", "batch100", ""),
+    ):
+        leadq, mlflow = serving["leadq"][kind], serving["mlflow"][kind]
+        table.add_row(
+            measure,
+            f"{leadq['rps']:,.0f} req/s, p50 {leadq['p50_ms']:.0f}, p99 {leadq['p99_ms']:.0f} ms",
+            "mlflow models serve",
+            f"{mlflow['rps']:,.0f} req/s",
+            f"x{serving[f'ratio_{kind}_rps']:.2f}",
+            f"{target}>= x{TARGETS['service_vs_mlflow']:.0f}",
+        )
+
+
+def _print_table(
+    quality: dict[str, float], explain: dict[str, float], scale: list[dict[str, float]], serving: dict[str, Any]
+) -> None:
     table = Table(title="leadq benchmarks", title_justify="left")
     for column in ("measure", "leadq", "baseline", "baseline value", "ratio / gap", "target"):
         table.add_column(column, justify="right" if column != "measure" else "left")
@@ -209,6 +237,7 @@ def _print_table(quality: dict[str, float], explain: dict[str, float], scale: li
             f"x{growth:.1f} time",
             target,
         )
+    _serving_rows(table, serving)
     Console(width=150).print(table)
 
 
@@ -224,11 +253,14 @@ def main(argv: list[str] | None = None) -> None:
     quality, outcome = benchmark_quality(settings, 20_000 if args.quick else QUALITY_LEADS)
     explain = benchmark_explain(outcome.scorer, outcome.test_leads)
     scale = benchmark_train_scale(settings, sizes)
+    load = Load(single_requests=200, batch_requests=20, warmup=10, latency_requests=100) if args.quick else Load()
+    serving = benchmark_serving(REPO_CONFIG, 10_000 if args.quick else SERVING_LEADS, load)
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "quality.json").write_text(json.dumps(quality, indent=2) + "\n")
     (args.results / "explain.json").write_text(json.dumps(explain, indent=2) + "\n")
     (args.results / "train_scale.json").write_text(json.dumps(scale, indent=2) + "\n")
-    _print_table(quality, explain, scale)
+    (args.results / "serving.json").write_text(json.dumps(serving, indent=2) + "\n")
+    _print_table(quality, explain, scale, serving)
     print(f"results in {args.results} ({time.perf_counter() - started:.0f} s)")
 
 

@@ -1,0 +1,398 @@
+"""Serving speed: leadq's scoring service against ``mlflow models serve`` of the same model.
+
+Both servers are real processes on 127.0.0.1 serving the same trained scorer, driven by the same asyncio
+client with the same request bodies and concurrency. leadq answers with probability, MQL decision, grade, SLA
+and reasons; the MLflow pyfunc answers with the probability only (``predict_proba``), so the comparison
+favours MLflow, not leadq.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import itertools
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import yaml
+
+from models.contract import as_scoring_frame
+from models.scorer import LeadScorer
+from pipelines.settings import Settings, load_settings, read_config_file
+from pipelines.synthetic import SyntheticCRM, generate_crm, write_crm
+
+BATCH_SIZE = 100
+BODY_LEADS = 2_000
+READY_TIMEOUT_S = 180.0
+STOP_TIMEOUT_S = 10.0
+LOG_TAIL_CHARS = 4_000
+PROBABILITY_TOLERANCE = 1e-6
+BIN = Path(sys.executable).parent
+
+# Models-from-code for the MLflow side: the scorer's probabilities and nothing else, as a plain pyfunc would.
+_PROBABILITY_PYFUNC = """
+import joblib
+import pandas as pd
+from mlflow.models import set_model
+from mlflow.pyfunc import PythonModel
+
+
+class ProbabilityModel(PythonModel):
+    def load_context(self, context):
+        self.scorer = joblib.load(context.artifacts["scorer"])
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        return pd.DataFrame({"probability": self.scorer.predict_proba(model_input)})
+
+
+set_model(ProbabilityModel())
+"""
+
+
+class ServingBenchmarkError(RuntimeError):
+    """A server did not start, or answered a benchmark request with something other than 200."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How the load client calls one server: URLs, headers, pre-encoded bodies and where the probabilities are."""
+
+    single_url: str
+    batch_url: str
+    headers: dict[str, str]
+    single_bodies: list[bytes]
+    batch_bodies: list[bytes]
+    probabilities: Callable[[Any], list[float]]
+
+
+@dataclass(frozen=True)
+class Load:
+    """Request counts and concurrency, the same for both servers."""
+
+    single_requests: int = 2_000
+    batch_requests: int = 200
+    warmup: int = 50
+    concurrency: int = 8  # for requests per second
+    latency_requests: int = 500  # one at a time, for p50/p99: latency of a request, not of the client's queue
+
+
+# --- the model both servers serve ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Hide MLflow's progress bars, registration messages and warnings (errors still propagate)."""
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _write_settings(base_config: Path, folder: Path, data: dict[str, Path]) -> Path:
+    """The repository settings with the MLflow store, data, reports and scoring log inside ``folder``."""
+    content = read_config_file(base_config)
+    content["mlflow"] = {
+        **content.get("mlflow", {}),
+        "tracking_uri": f"sqlite:///{folder / 'mlflow.db'}",
+        "artifact_location": str(folder / "artifacts"),
+    }
+    content["data"] = {table: str(path) for table, path in data.items() if table != "true_conversion"}
+    content["explanations"] = {**content.get("explanations", {}), "reports_dir": str(folder / "reports")}
+    content["serving"] = {**content.get("serving", {}), "scoring_log_url": f"sqlite:///{folder / 'scoring_log.db'}"}
+    path = folder / "mlflow.yml"
+    path.write_text(yaml.safe_dump(content, sort_keys=False))
+    return path
+
+
+def _generate(settings: Settings, n_leads: int, seed: int) -> SyntheticCRM:
+    return generate_crm(
+        n_leads,
+        seed=seed,
+        end=settings.synthetic.end,
+        months=settings.synthetic.months,
+        horizon_days=settings.labels.horizon_days,
+        competitor_domains=settings.features.competitor_domains,
+    )
+
+
+def _train_and_register(base_config: Path, folder: Path, n_leads: int) -> tuple[Path, LeadScorer]:
+    """Train on a synthetic export and register the model as champion in ``folder``'s MLflow store."""
+    from pipelines.training import run_training
+
+    base = load_settings(base_config)
+    data = write_crm(_generate(base, n_leads, base.synthetic.seed), folder / "data", "parquet")
+    config = _write_settings(base_config, folder, data)
+    result = run_training(load_settings(config))
+    return config, result.outcome.scorer
+
+
+def _log_probability_model(scorer: LeadScorer, tracking_uri: str, folder: Path) -> str:
+    """Log the scorer as a pyfunc whose predict is ``predict_proba``; return its model URI."""
+    import mlflow
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import ColSpec, Schema
+
+    from models.mlflow_model import SCORER_ARTIFACT, save_scorer
+    from pipelines.tracking import model_signature
+
+    entry = folder / "probability_pyfunc.py"
+    entry.write_text(_PROBABILITY_PYFUNC)
+    scorer_path = save_scorer(scorer, folder / "scorer.joblib")
+    # the registered model's input schema (counts are doubles), with the probability as the only output
+    signature = ModelSignature(inputs=model_signature().inputs, outputs=Schema([ColSpec("double", "probability")]))
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_experiment("benchmark-mlflow-serve")
+    with mlflow.start_run(run_name="predict-proba-pyfunc"):
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(entry),
+            artifacts={SCORER_ARTIFACT: str(scorer_path)},
+            signature=signature,
+            pip_requirements=["mlflow", "lightgbm", "scikit-learn", "pandas"],  # not used: --env-manager local
+        )
+    return str(info.model_uri)
+
+
+# --- request bodies --------------------------------------------------------------------------------------------
+
+
+def lead_records(leads: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready lead records: ``lead_id`` plus the data-contract fields, NaN/NA as None, plain Python types."""
+    frame = as_scoring_frame(leads)
+    frame.insert(0, "lead_id", leads["lead_id"].astype(str).to_numpy())
+    return json.loads(frame.to_json(orient="records"))
+
+
+def _encode(payload: object) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def _batches(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [records[start : start + BATCH_SIZE] for start in range(0, len(records) - BATCH_SIZE + 1, BATCH_SIZE)]
+
+
+def _leadq_endpoint(port: int, api_key: str, records: list[dict[str, Any]]) -> Endpoint:
+    base = f"http://127.0.0.1:{port}"
+    return Endpoint(
+        single_url=f"{base}/v1/leads/score",
+        batch_url=f"{base}/v1/leads/score-batch",
+        headers={"Content-Type": "application/json", "X-API-Key": api_key},
+        single_bodies=[_encode(record) for record in records],
+        batch_bodies=[_encode({"leads": batch}) for batch in _batches(records)],
+        probabilities=lambda body: [result["probability"] for result in body["results"]],
+    )
+
+
+def _mlflow_endpoint(port: int, records: list[dict[str, Any]]) -> Endpoint:
+    base = f"http://127.0.0.1:{port}"
+    without_id = [{key: value for key, value in record.items() if key != "lead_id"} for record in records]
+    return Endpoint(
+        single_url=f"{base}/invocations",
+        batch_url=f"{base}/invocations",
+        headers={"Content-Type": "application/json"},
+        single_bodies=[_encode({"dataframe_records": [record]}) for record in without_id],
+        batch_bodies=[_encode({"dataframe_records": batch}) for batch in _batches(without_id)],
+        probabilities=lambda body: [row["probability"] for row in body["predictions"]],
+    )
+
+
+# --- server processes ------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _tail(log: Path) -> str:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return text[-LOG_TAIL_CHARS:] or "(no output)"
+
+
+def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, name: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServingBenchmarkError(
+                f"{name} exited with code {process.returncode} before it was ready:\n{_tail(log)}"
+            )
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise ServingBenchmarkError(f"{name} not ready at {url} after {READY_TIMEOUT_S:.0f} s:\n{_tail(log)}")
+
+
+def _signal_group(group: int, signum: int) -> bool:
+    """Send ``signum`` to the server's process group; False when no process of the group is left."""
+    try:
+        os.killpg(group, signum)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate the server and everything it started (``mlflow models serve`` runs uvicorn as a child)."""
+    group = process.pid  # start_new_session: the server leads its own process group
+    if _signal_group(group, signal.SIGTERM):
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            _signal_group(group, signal.SIGKILL)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while _signal_group(group, 0) and time.monotonic() < deadline:  # children still shutting down
+            time.sleep(0.1)
+        _signal_group(group, signal.SIGKILL)
+    process.wait()
+
+
+@contextlib.contextmanager
+def _running(name: str, command: list[str], env: dict[str, str], ready_url: str, folder: Path) -> Iterator[None]:
+    """Start a server, wait until ``ready_url`` answers 200, and always stop it (with its children) afterwards."""
+    log = folder / f"{name}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, env=env, cwd=folder, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        _wait_ready(process, ready_url, log, name)
+        yield
+    finally:
+        _stop(process)
+
+
+# --- load client -----------------------------------------------------------------------------------------------
+
+
+async def _drive(
+    client: httpx.AsyncClient, url: str, bodies: list[bytes], requests: int, concurrency: int
+) -> list[float]:
+    """Send ``requests`` POSTs (bodies in turn) from ``concurrency`` workers; the latency of each in seconds."""
+    latencies: list[float] = []
+    numbers = itertools.count()
+
+    async def worker() -> None:
+        while (number := next(numbers)) < requests:
+            started = time.perf_counter()
+            response = await client.post(url, content=bodies[number % len(bodies)])
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise ServingBenchmarkError(
+                    f"{url} answered {response.status_code} to request {number}: {response.text[:LOG_TAIL_CHARS]}"
+                )
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(concurrency):
+                group.create_task(worker())
+    except ExceptionGroup as failures:  # the first failure, not a group of them
+        raise failures.exceptions[0] from None
+    return latencies
+
+
+async def _timed(client: httpx.AsyncClient, url: str, bodies: list[bytes], requests: int, concurrency: int) -> dict:
+    started = time.perf_counter()
+    latencies = await _drive(client, url, bodies, requests, concurrency)
+    wall = time.perf_counter() - started
+    milliseconds = np.asarray(latencies) * 1000
+    return {
+        "rps": requests / wall,
+        "p50_ms": float(np.percentile(milliseconds, 50)),
+        "p99_ms": float(np.percentile(milliseconds, 99)),
+    }
+
+
+async def _measure_async(endpoint: Endpoint, load: Load) -> tuple[dict[str, dict[str, float]], list[float]]:
+    limits = httpx.Limits(max_connections=load.concurrency, max_keepalive_connections=load.concurrency)
+    async with httpx.AsyncClient(headers=endpoint.headers, limits=limits, timeout=60.0) as client:
+        first = await client.post(endpoint.batch_url, content=endpoint.batch_bodies[0])
+        if first.status_code != 200:
+            raise ServingBenchmarkError(f"{endpoint.batch_url} answered {first.status_code}: {first.text}")
+        probabilities = endpoint.probabilities(first.json())
+        await _drive(client, endpoint.single_url, endpoint.single_bodies, load.warmup, load.concurrency)
+        await _drive(client, endpoint.batch_url, endpoint.batch_bodies, max(load.warmup // 5, 1), load.concurrency)
+        results = {}
+        for kind, url, bodies, requests in (
+            ("single", endpoint.single_url, endpoint.single_bodies, load.single_requests),
+            (f"batch{BATCH_SIZE}", endpoint.batch_url, endpoint.batch_bodies, load.batch_requests),
+        ):
+            throughput = await _timed(client, url, bodies, requests, load.concurrency)
+            latency = await _timed(
+                client, url, bodies, max(load.latency_requests // (1 if kind == "single" else 5), 20), 1
+            )
+            results[kind] = {"rps": throughput["rps"], "p50_ms": latency["p50_ms"], "p99_ms": latency["p99_ms"]}
+    return results, probabilities
+
+
+# --- the benchmark ---------------------------------------------------------------------------------------------
+
+
+def benchmark_serving(base_config: Path, n_leads: int = 100_000, load: Load | None = None) -> dict[str, Any]:
+    """Requests per second and latency of leadq's service and of ``mlflow models serve``, same model and client.
+
+    Trains on ``n_leads`` synthetic leads with ``base_config``'s settings (store, data and logs in a temporary
+    folder), registers the model for ``leadq serve`` and logs the same scorer as a ``predict_proba`` pyfunc for
+    ``mlflow models serve``. Each server runs alone while it is measured; both are always stopped.
+
+    Returns:
+        ``{"leadq": {"single": {rps, p50_ms, p99_ms}, "batch100": {...}}, "mlflow": {...}, "ratio_single_rps",
+        "ratio_batch100_rps"}``; ratios are leadq / mlflow.
+    """
+    load = load or Load()
+    with tempfile.TemporaryDirectory(prefix="leadq-bench-serving-") as scratch:
+        folder = Path(scratch)
+        with _quiet():
+            config, scorer = _train_and_register(base_config, folder, n_leads)
+            settings = load_settings(config)
+            tracking_uri = settings.mlflow.tracking_uri
+            model_uri = _log_probability_model(scorer, tracking_uri, folder)
+        records = lead_records(_generate(settings, BODY_LEADS, settings.synthetic.seed + 1).leads)
+        env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+        api_key = secrets.token_urlsafe(24)
+        port = _free_port()
+        leadq = _leadq_endpoint(port, api_key, records)
+        command = [str(BIN / "leadq"), "serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
+        leadq_env = {**env, "LEADQ_API_KEYS": f"bench:{api_key}"}
+        with _running("leadq", command, leadq_env, f"http://127.0.0.1:{port}/readyz", folder):
+            leadq_results, leadq_p = asyncio.run(_measure_async(leadq, load))
+
+        port = _free_port()
+        mlflow = _mlflow_endpoint(port, records)
+        command = [str(BIN / "mlflow"), "models", "serve", "-m", model_uri, "--env-manager", "local"]
+        command += ["--host", "127.0.0.1", "--port", str(port)]
+        mlflow_env = {**env, "MLFLOW_TRACKING_URI": tracking_uri}
+        with _running("mlflow", command, mlflow_env, f"http://127.0.0.1:{port}/ping", folder):
+            mlflow_results, mlflow_p = asyncio.run(_measure_async(mlflow, load))
+
+    difference = float(np.max(np.abs(np.asarray(leadq_p) - np.asarray(mlflow_p))))
+    if difference > PROBABILITY_TOLERANCE:
+        raise ServingBenchmarkError(f"the two servers disagree on the same leads (max |dp| = {difference:.2e})")
+    batch = f"batch{BATCH_SIZE}"
+    return {
+        "leadq": leadq_results,
+        "mlflow": mlflow_results,
+        "ratio_single_rps": leadq_results["single"]["rps"] / mlflow_results["single"]["rps"],
+        f"ratio_{batch}_rps": leadq_results[batch]["rps"] / mlflow_results[batch]["rps"],
+    }
