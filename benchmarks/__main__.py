@@ -26,7 +26,7 @@ from sklearn.metrics import roc_auc_score
 from benchmarks.explain import benchmark_explain
 from benchmarks.serving import Load, benchmark_serving
 from pipelines.settings import Settings, load_settings
-from pipelines.synthetic import SyntheticCRM, generate_crm, write_crm
+from pipelines.synthetic import SyntheticCRM, generate_for, write_crm
 
 if TYPE_CHECKING:
     from pipelines.training import TrainingOutcome
@@ -45,18 +45,6 @@ TARGETS = {
     "service_p99_ms": 10.0,
     "service_vs_mlflow": 5.0,
 }
-
-
-def _generate(settings: Settings, n_leads: int) -> SyntheticCRM:
-    synthetic = settings.synthetic
-    return generate_crm(
-        n_leads,
-        seed=synthetic.seed,
-        end=synthetic.end,
-        months=synthetic.months,
-        horizon_days=settings.labels.horizon_days,
-        competitor_domains=settings.features.competitor_domains,
-    )
 
 
 def observable_ceiling(outcome: TrainingOutcome, crm: SyntheticCRM) -> float:
@@ -88,7 +76,7 @@ def benchmark_quality(settings: Settings, n_leads: int) -> tuple[dict[str, float
     from models.contract import CRMTables
     from pipelines.training import train_scorer
 
-    crm = _generate(settings, n_leads)
+    crm = generate_for(settings, n_leads)
     outcome = train_scorer(CRMTables(crm.leads, crm.dispositions, crm.deals), settings)
     scores = outcome.test_scores.merge(crm.true_conversion, on="lead_id")
     metrics = outcome.metrics
@@ -135,7 +123,7 @@ def benchmark_train_scale(settings: Settings, sizes: tuple[int, ...]) -> list[di
     for n_leads in sizes:
         folder = WORK / f"scale-{n_leads}"
         shutil.rmtree(folder, ignore_errors=True)
-        paths = write_crm(_generate(settings, n_leads), folder / "data", "parquet")
+        paths = write_crm(generate_for(settings, n_leads), folder / "data", "parquet")
         overrides = {
             "LEADQ_MLFLOW__TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
             "LEADQ_MLFLOW__ARTIFACT_LOCATION": str(folder / "artifacts"),

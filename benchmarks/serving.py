@@ -34,8 +34,8 @@ import yaml
 
 from models.contract import as_scoring_frame
 from models.scorer import LeadScorer
-from pipelines.settings import Settings, load_settings, read_config_file
-from pipelines.synthetic import SyntheticCRM, generate_crm, write_crm
+from pipelines.settings import load_settings, read_config_file
+from pipelines.synthetic import generate_for, write_crm
 
 BATCH_SIZE = 100
 BODY_LEADS = 2_000
@@ -123,23 +123,12 @@ def _write_settings(base_config: Path, folder: Path, data: dict[str, Path]) -> P
     return path
 
 
-def _generate(settings: Settings, n_leads: int, seed: int) -> SyntheticCRM:
-    return generate_crm(
-        n_leads,
-        seed=seed,
-        end=settings.synthetic.end,
-        months=settings.synthetic.months,
-        horizon_days=settings.labels.horizon_days,
-        competitor_domains=settings.features.competitor_domains,
-    )
-
-
 def _train_and_register(base_config: Path, folder: Path, n_leads: int) -> tuple[Path, LeadScorer]:
     """Train on a synthetic export and register the model as champion in ``folder``'s MLflow store."""
     from pipelines.training import run_training
 
     base = load_settings(base_config)
-    data = write_crm(_generate(base, n_leads, base.synthetic.seed), folder / "data", "parquet")
+    data = write_crm(generate_for(base, n_leads), folder / "data", "parquet")
     config = _write_settings(base_config, folder, data)
     result = run_training(load_settings(config))
     return config, result.outcome.scorer
@@ -367,7 +356,7 @@ def benchmark_serving(base_config: Path, n_leads: int = 100_000, load: Load | No
             settings = load_settings(config)
             tracking_uri = settings.mlflow.tracking_uri
             model_uri = _log_probability_model(scorer, tracking_uri, folder)
-        records = lead_records(_generate(settings, BODY_LEADS, settings.synthetic.seed + 1).leads)
+        records = lead_records(generate_for(settings, BODY_LEADS, settings.synthetic.seed + 1).leads)
         env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 
         api_key = secrets.token_urlsafe(24)

@@ -80,21 +80,13 @@ def _friendly_errors() -> Iterator[None]:
 def _generate(
     settings: Settings, leads: int | None, seed: int | None, out: Path | None, fmt: TableFormat | None
 ) -> dict[str, Path]:
-    from pipelines.synthetic import DEFAULT_COMPETITOR_DOMAINS, generate_crm, write_crm
+    from pipelines.synthetic import generate_for, write_crm
 
-    synthetic = settings.synthetic
-    n_leads = leads or synthetic.leads
+    n_leads = leads or settings.synthetic.leads
     with _step(f"generate a synthetic CRM with {n_leads:,} leads"):
-        crm = generate_crm(
-            n_leads,
-            seed=synthetic.seed if seed is None else seed,
-            end=synthetic.end,
-            months=synthetic.months,
-            horizon_days=settings.labels.horizon_days,
-            competitor_domains=settings.features.competitor_domains or DEFAULT_COMPETITOR_DOMAINS,
-        )
+        crm = generate_for(settings, n_leads, seed)
     with _step("write the tables"):
-        paths = write_crm(crm, out or settings.data.leads.parent, fmt.value if fmt else synthetic.format)
+        paths = write_crm(crm, out or settings.data.leads.parent, fmt.value if fmt else settings.synthetic.format)
     for table, path in paths.items():
         console.print(f"  {table}: {path}", highlight=False)
     return paths

@@ -21,12 +21,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from models.contract import REJECTION_REASONS, STAGES
+
 DEFAULT_COMPETITOR_DOMAINS: tuple[str, ...] = ("rivalsoft.de", "leadmatic.io", "scorewise.com", "pipeforge.eu")
+
+if TYPE_CHECKING:
+    from pipelines.settings import Settings
 
 TABLES = ("leads", "dispositions", "deals", "true_conversion")
 LEAD_ID_DIGITS = 7
@@ -356,17 +361,8 @@ _DOMAIN_QUALIFIERS = (
 _DOMAIN_SUFFIXES = ("", "", "", "", "-gmbh", "-ag", "-group", "-online", "24", "-berlin", "-hamburg", "-muenchen")
 _GENERIC_TLDS = ("com", "eu", "io", "net")
 
-STAGES = ("mql", "sal", "sql", "rejected", "recycled")
-REASONS = (
-    "wrong_size",
-    "wrong_geography",
-    "wrong_title",
-    "no_budget",
-    "competitor",
-    "student_intern",
-    "bad_data",
-    "wrong_timing",
-)
+# The funnel's codes are the data contract's: the generator writes what the pipeline accepts.
+REASONS = REJECTION_REASONS
 _REASON = {name: code for code, name in enumerate(REASONS)}
 _WRONG_SIZE_BELOW = 20
 _NOTHING, _WON, _REJECTED, _RECYCLED, _LOST, _STALLED = range(6)
@@ -451,6 +447,19 @@ def generate_crm(
         dispositions=_dispositions_frame(rng["crm"], funnel, reasons, lead_ids, profile.sales_team, window),
         deals=_deals_frame(rng["crm"], funnel, profile.size, lead_ids, window),
         true_conversion=pd.DataFrame({"lead_id": lead_ids, "true_conversion_probability": probability}),
+    )
+
+
+def generate_for(settings: Settings, n_leads: int | None = None, seed: int | None = None) -> SyntheticCRM:
+    """The synthetic CRM as ``settings`` describe it (``synthetic``, label horizon, competitor domains)."""
+    synthetic = settings.synthetic
+    return generate_crm(
+        n_leads or synthetic.leads,
+        seed=synthetic.seed if seed is None else seed,
+        end=synthetic.end,
+        months=synthetic.months,
+        horizon_days=settings.labels.horizon_days,
+        competitor_domains=settings.features.competitor_domains or DEFAULT_COMPETITOR_DOMAINS,
     )
 
 

@@ -20,20 +20,27 @@ KEYS = {"crm": CRM_KEY, "analyst": ANALYST_KEY}
 AUTH = {"X-API-Key": CRM_KEY}
 
 
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings whose MLflow registry holds version 1 of the model, aliased champion."""
-    folder = tmp_path_factory.mktemp("registry")
+FAST_BOOSTER = "max_trees: 200, early_stopping_rounds: 20, learning_rate: 0.1"
+
+
+def registry_settings(folder: Path, model: str = FAST_BOOSTER) -> Settings:
+    """Settings with the MLflow store, data and logs in ``folder`` and a fast booster (``model``: YAML flow map)."""
     config = folder / "mlflow.yml"
     config.write_text(
         "mlflow:\n  tracking_uri: sqlite:///mlflow.db\n  artifact_location: artifacts\n"
         "data:\n  leads: data/leads.parquet\n  dispositions: data/dispositions.parquet\n  deals: data/deals.parquet\n"
-        "model:\n  max_trees: 200\n  early_stopping_rounds: 20\n  learning_rate: 0.1\n"
+        f"model: {{{model}}}\n"
         "threshold:\n  mqls_per_month: 60\n"
         "explanations:\n  report_leads: 1000\n  report_sample: 200\n"
         "serving:\n  scoring_log_url: sqlite:///scoring_log.db\n"
     )
-    settings = load_settings(config)
+    return load_settings(config)
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose MLflow registry holds version 1 of the model, aliased champion."""
+    settings = registry_settings(tmp_path_factory.mktemp("registry"))
     write_crm(generate_crm(20_000, seed=13), settings.data.leads.parent, "parquet")
     run_training(settings)
     return settings

@@ -10,26 +10,19 @@ import mlflow
 import pytest
 from fastapi.testclient import TestClient
 
-from pipelines.settings import Settings, load_settings
+from pipelines.settings import Settings
 from pipelines.synthetic import generate_crm, write_crm
 from pipelines.training import run_training
 from serving.app import ServiceConfig, create_app
-from tests.serving.conftest import AUTH, KEYS, lead, make_holder
+from tests.serving.conftest import AUTH, KEYS, lead, make_holder, registry_settings
 
 
 @pytest.fixture(scope="module")
 def two_versions(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A registry with versions 1 (champion) and 2 (not yet promoted)."""
-    folder = tmp_path_factory.mktemp("two-versions")
-    config = folder / "mlflow.yml"
-    config.write_text(
-        "mlflow:\n  tracking_uri: sqlite:///mlflow.db\n  artifact_location: artifacts\n"
-        "data:\n  leads: data/leads.parquet\n  dispositions: data/dispositions.parquet\n  deals: data/deals.parquet\n"
-        "model:\n  max_trees: 100\n  early_stopping_rounds: 10\n  learning_rate: 0.15\n"
-        "threshold:\n  mqls_per_month: 60\n"
-        "explanations:\n  report_leads: 1000\n  report_sample: 200\n"
+    settings = registry_settings(
+        tmp_path_factory.mktemp("two-versions"), "max_trees: 100, early_stopping_rounds: 10, learning_rate: 0.15"
     )
-    settings = load_settings(config)
     write_crm(generate_crm(15_000, seed=21), settings.data.leads.parent, "parquet")
     run_training(settings)
     run_training(settings.model_copy(update={"model": settings.model.model_copy(update={"num_leaves": 7})}))
