@@ -346,13 +346,35 @@ def _texts(values: np.ndarray | None, n: int) -> np.ndarray:
     return texts
 
 
+_SMALL_BATCH = 64
+
+
+def factorize_values(values: np.ndarray) -> tuple[np.ndarray, list[object]]:
+    """Codes of each value into its list of distinct values (-1: missing), as ``pd.factorize``.
+
+    A scoring request holds one or a few leads, where ``pd.factorize``'s set-up costs more than the work: a
+    dict does those directly. Large frames go through pandas' hash table.
+    """
+    if len(values) > _SMALL_BATCH:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return codes, list(uniques)
+    positions: dict[object, int] = {}
+    codes = np.empty(len(values), dtype=np.intp)
+    for row, value in enumerate(values):
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):  # NaN != NaN
+            codes[row] = -1
+        else:
+            codes[row] = positions.setdefault(value, len(positions))
+    return codes, list(positions)
+
+
 def _per_unique(texts: np.ndarray, derive: Callable[[str], object], missing: object = np.nan) -> np.ndarray:
     """Apply ``derive`` once per distinct text (CRM columns repeat a lot) and spread the results back.
 
     Plain Python on the distinct values keeps one lead fast (no vectorisation set-up) and a million leads
     fast too (a few thousand distinct titles or industries).
     """
-    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    codes, uniques = factorize_values(texts)
     derived = np.empty(len(uniques) + 1, dtype=object)
     for position, value in enumerate(uniques):
         derived[position] = derive(str(value))

@@ -18,7 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
-from models.features import CATEGORICAL_FEATURES, MODEL_FEATURES, NUMERIC_FEATURES, LeadFeatureBuilder
+from models.features import (
+    CATEGORICAL_FEATURES,
+    MODEL_FEATURES,
+    NUMERIC_FEATURES,
+    LeadFeatureBuilder,
+    factorize_values,
+)
 
 
 class BoosterParams(BaseModel):
@@ -83,7 +89,7 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
         for position, feature in enumerate(NUMERIC_FEATURES):
             encoded[:, position] = features[feature]
         for position, feature in enumerate(CATEGORICAL_FEATURES, start=len(NUMERIC_FEATURES)):
-            codes, uniques = pd.factorize(features[feature], use_na_sentinel=True)
+            codes, uniques = factorize_values(features[feature])
             mapping = self.codes_[feature]
             lookup = np.array([mapping.get(str(value), np.nan) for value in uniques] + [np.nan])
             encoded[:, position] = lookup[codes]

@@ -14,6 +14,7 @@ from models.features import (
     TRACKING_COLUMNS,
     LeadFeatureBuilder,
     build_features,
+    factorize_values,
     parse_email_domains,
     parse_job_titles,
 )
@@ -142,3 +143,13 @@ def test_one_lead_at_a_time_gives_the_same_features_as_a_batch(synthetic_crm) ->
     one_by_one = pd.concat([build_features(leads.iloc[[i]]) for i in range(0, 600, 7)])
 
     pd.testing.assert_frame_equal(one_by_one, batch.iloc[::7], check_dtype=False)
+
+
+@pytest.mark.parametrize("size", [1, 5, 200])
+def test_factorize_values_matches_pandas_for_small_and_large_inputs(size: int) -> None:
+    pool = np.array(["Software", None, "Retail", np.nan, "software", pd.NA, "Retail"], dtype=object)
+    values = np.resize(pool, size)
+    codes, uniques = factorize_values(values)
+    expected_codes, expected_uniques = pd.factorize(values, use_na_sentinel=True)
+    assert list(uniques) == list(expected_uniques)
+    np.testing.assert_array_equal(codes, expected_codes)
