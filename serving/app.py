@@ -252,7 +252,10 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
             threshold = served.scorer.threshold.threshold
             pairs = zip(leads, results, strict=True)
             log.append(
-                [score_row(lead.lead_id, result, served.name, served.version, threshold) for lead, result in pairs]
+                [
+                    score_row(lead.lead_id, result, served.name, served.version, threshold, lead.created_at)
+                    for lead, result in pairs
+                ]
             )
         logger.info("scored %d lead(s) for %s with version %s", len(scored), caller, served.version)
         return scored, served

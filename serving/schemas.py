@@ -7,12 +7,14 @@ company size of 10^12 or a negative visit count is refused with 422 naming the f
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.contract import LEAD_BOOLEAN_COLUMNS, LEAD_COUNT_COLUMNS, LEAD_TEXT_COLUMNS
 
+MIN_CREATED_AT, MAX_CREATED_AT = datetime(1990, 1, 1, tzinfo=UTC), datetime(2100, 12, 31, tzinfo=UTC)
 ShortText = Annotated[str, Field(max_length=200)]
 Count = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
 
@@ -23,6 +25,11 @@ class LeadIn(BaseModel):
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
 
     lead_id: str = Field(min_length=1, max_length=100, description="the CRM's id of the lead")
+    created_at: datetime | None = Field(
+        None,
+        description="when the lead was created in the CRM (UTC if no offset): starts the SLA clock in the "
+        "quarterly audit and assigns the lead to its quarter; not a model input",
+    )
     email: str | None = Field(None, max_length=320, description="PII: only used to derive features, never stored")
     job_title: ShortText | None = None
     company_size: float | None = Field(None, ge=1, le=5_000_000, allow_inf_nan=False, description="employees")
@@ -44,6 +51,15 @@ class LeadIn(BaseModel):
     email_opens: Count | None = None
     email_clicks: Count | None = None
     newsletter_unsubscribed: bool | None = None
+
+    @field_validator("created_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if not MIN_CREATED_AT.year <= value.year <= MAX_CREATED_AT.year:
+            raise ValueError(f"expected a time between {MIN_CREATED_AT.year} and {MAX_CREATED_AT.year}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     def scoring_record(self) -> dict[str, object]:
         """The data-contract fields (no id, no extras) as the scorer reads them."""

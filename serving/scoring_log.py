@@ -29,6 +29,8 @@ SCORES = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("lead_id", sa.String(100), nullable=False, index=True),
     sa.Column("scored_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    # when the CRM created the lead (if it said): the audit's quarter and SLA clock; NULL: use scored_at
+    sa.Column("lead_created_at", sa.DateTime(timezone=True), nullable=True, index=True),
     sa.Column("model_name", sa.String(200), nullable=False),
     sa.Column("model_version", sa.String(50), nullable=False),
     sa.Column("probability", sa.Float, nullable=False),
@@ -37,6 +39,7 @@ SCORES = sa.Table(
     sa.Column("threshold", sa.Float, nullable=False),
     sa.Column("grade", sa.String(2), nullable=False),
     sa.Column("priority", sa.String(50), nullable=False),
+    sa.Column("respond_within_hours", sa.Float, nullable=True),  # the SLA promised with the score; NULL: nurture
     sa.Column("reasons", sa.Text, nullable=False),  # JSON: {"for": [...], "against": [...]}
     sa.Column("features", sa.Text, nullable=False),  # JSON: the model features (no PII)
 )
@@ -48,12 +51,18 @@ def _json(value: Any) -> str:
 
 
 def score_row(
-    lead_id: str, result: dict[str, Any], model_name: str, model_version: str, threshold: float
+    lead_id: str,
+    result: dict[str, Any],
+    model_name: str,
+    model_version: str,
+    threshold: float,
+    lead_created_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """One scoring-log row from a result of ``LeadScorer.explain_records``."""
+    """One scoring-log row from a result of ``LeadScorer.explain_records`` (``lead_created_at`` in UTC)."""
     return {
         "lead_id": lead_id,
         "scored_at": datetime.now(UTC),
+        "lead_created_at": lead_created_at,
         "model_name": model_name,
         "model_version": model_version,
         "probability": result["probability"],
@@ -62,6 +71,7 @@ def score_row(
         "threshold": threshold,
         "grade": result["grade"],
         "priority": result["priority"],
+        "respond_within_hours": result["response_hours"],
         "reasons": _json({"for": result["reasons_for"], "against": result["reasons_against"]}),
         "features": _json(result["features"]),
     }
@@ -74,7 +84,19 @@ def create_log_engine(url: str) -> sa.Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url)
     METADATA.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """Bring a log written by an older leadq up to date: new columns are nullable, so adding them keeps every row."""
+    present = {column["name"] for column in sa.inspect(engine).get_columns(SCORES.name)}
+    missing = [column for column in SCORES.columns if column.name not in present]
+    with engine.begin() as connection:
+        for column in missing:
+            kind = column.type.compile(dialect=engine.dialect)
+            connection.execute(sa.text(f'ALTER TABLE {SCORES.name} ADD COLUMN "{column.name}" {kind}'))
+            logger.info("scoring log: added column %s", column.name)
 
 
 class ScoringLog:

@@ -187,7 +187,8 @@ def test_scoring_log_keeps_every_score_without_pii(
     email = "very.private.person@secret-domain.example"
     app = create_app(make_holder(registry), ServiceConfig(api_keys=KEYS, scoring_log_url=log_url))
     with caplog.at_level(logging.DEBUG), TestClient(app) as client:
-        client.post("/v1/leads/score", json=lead(lead_id="P1", email=email), headers=AUTH)
+        created = "2026-10-05T09:30:00+02:00"
+        client.post("/v1/leads/score", json=lead(lead_id="P1", email=email, created_at=created), headers=AUTH)
         leads = [lead(lead_id=f"P{i}", email=email) for i in range(2, 32)]
         client.post("/v1/leads/score-batch", json={"leads": leads}, headers=AUTH)
 
@@ -196,6 +197,9 @@ def test_scoring_log_keeps_every_score_without_pii(
         rows = connection.execute(sa.text("SELECT * FROM scores ORDER BY id")).mappings().all()
     assert [row["lead_id"] for row in rows] == [f"P{i}" for i in range(1, 32)]
     assert rows[0]["model_version"] == "1"
+    assert str(rows[0]["lead_created_at"]).startswith("2026-10-05 07:30:00")  # kept in UTC
+    assert rows[1]["lead_created_at"] is None
+    assert all(row["respond_within_hours"] is None or row["respond_within_hours"] > 0 for row in rows)
     assert json.loads(rows[0]["features"])["is_freemail"] == 0.0
     assert json.loads(rows[0]["reasons"])["for"]
     dump = json.dumps([dict(row) for row in rows], default=str)
@@ -229,3 +233,18 @@ def test_unknown_route_is_json_404(client: TestClient) -> None:
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "http_error"
+
+
+@pytest.mark.parametrize("created_at", ["1900-01-01T00:00:00", "not a date"])
+def test_implausible_creation_time_is_422_naming_the_field(client: TestClient, created_at: str) -> None:
+    response = client.post("/v1/leads/score", json=lead(created_at=created_at), headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "created_at"
+
+
+def test_creation_time_is_a_known_field_not_a_warning(client: TestClient) -> None:
+    response = client.post("/v1/leads/score", json=lead(created_at="2026-10-05T09:30:00Z"), headers=AUTH)
+
+    assert response.status_code == 200
+    assert not any("created_at" in warning for warning in response.json()["warnings"])
