@@ -124,6 +124,17 @@ class ServingSettings(_Section):
         return self
 
 
+class RetrainSettings(_Section):
+    """When ``leadq retrain`` promotes a challenger (see README, "The quarterly routine")."""
+
+    min_auc_gain: float = Field(0.005, ge=0, le=0.2, description="the challenger's AUC must be higher by this")
+    max_ece_increase: float = Field(
+        0.005, ge=0, le=0.1, description="its calibration error may be higher by at most this (noise on a quarter)"
+    )
+    previous_alias: str = Field("previous", min_length=1)
+    challenger_alias: str = Field("challenger", min_length=1)
+
+
 class Settings(BaseSettings):
     """Everything a leadq command needs; build it with :func:`load_settings`."""
 
@@ -142,6 +153,7 @@ class Settings(BaseSettings):
     grades: GradeSettings = GradeSettings()
     sla: SlaTable = SlaTable()
     serving: ServingSettings = ServingSettings()
+    retrain: RetrainSettings = RetrainSettings()
 
     @classmethod
     def settings_customise_sources(

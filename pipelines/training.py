@@ -36,7 +36,7 @@ StepReporter = Callable[[str], AbstractContextManager[object]]
 MONTHS_PER_QUARTER = 3
 
 
-def _silent(step: str) -> AbstractContextManager[object]:
+def silent_steps(step: str) -> AbstractContextManager[object]:
     return nullcontext()
 
 
@@ -103,7 +103,7 @@ def redact_pii(leads: pd.DataFrame) -> pd.DataFrame:
     return redacted
 
 
-def train_scorer(tables: CRMTables, settings: Settings, report: StepReporter = _silent) -> TrainingOutcome:
+def train_scorer(tables: CRMTables, settings: Settings, report: StepReporter = silent_steps) -> TrainingOutcome:
     """Validate, label, split, fit, calibrate, choose the threshold and evaluate; no files, no MLflow."""
     with report("validate the data contract"):
         tables = validate_crm(tables)
@@ -223,7 +223,7 @@ class TrainingResult:
     report_path: Path
 
 
-def run_training(settings: Settings, report: StepReporter = _silent) -> TrainingResult:
+def run_training(settings: Settings, report: StepReporter = silent_steps) -> TrainingResult:
     """Read the configured CRM export, train, log the run to MLflow and register the model."""
     with report("read the CRM export"):
         tables = read_crm(settings.data.leads, settings.data.dispositions, settings.data.deals)

@@ -1,0 +1,247 @@
+"""``leadq retrain`` and ``leadq rollback``: champion/challenger, so only a better model replaces the served one.
+
+retrain: train a challenger on the whole export (the usual training run, logged and registered), score the
+challenger's out-of-time test quarter with the champion *as it is served* (its registered scorer: features,
+calibration, threshold), and promote the challenger only if its AUC is higher by ``retrain.min_auc_gain`` and
+its calibration error is not worse by more than ``retrain.max_ece_increase``. Promotion moves the champion
+alias to the challenger and the ``previous`` alias to the old champion; otherwise the new version gets the
+``challenger`` alias. The comparison and the decision go to the challenger's run and to both versions' tags.
+
+rollback: the champion alias goes back to ``previous``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+
+from models.evaluation import evaluate_decision, evaluate_probabilities
+from models.scorer import LeadScorer
+from pipelines.explain import load_registered_scorer
+from pipelines.io import read_crm
+from pipelines.settings import RetrainSettings, Settings
+from pipelines.tracking import configure_mlflow, log_training_run
+from pipelines.training import (
+    MONTHS_PER_QUARTER,
+    StepReporter,
+    TrainingOutcome,
+    explanation_report,
+    silent_steps,
+    train_scorer,
+)
+
+COMPARED_METRICS = ("roc_auc", "pr_auc", "lift_top10", "ece", "brier", "log_loss", "mql_precision", "mql_recall")
+COMPARISON_ARTIFACT = "retrain/comparison.json"
+Comparison = dict[str, dict[str, float]]  # metric -> champion, challenger, difference
+
+
+@dataclass(frozen=True)
+class Decision:
+    promote: bool
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    decision: Decision
+    comparison: Comparison
+    challenger_version: str
+    champion_version: str | None  # the champion before the decision (None: there was none)
+    served_version: str  # the champion after the decision
+    run_id: str
+    quarters: list[str]
+
+
+def evaluate_on(scorer: LeadScorer, X: pd.DataFrame, y: np.ndarray, months: float) -> dict[str, float]:
+    """A scorer's metrics on labelled leads: ranking, calibration and its own MQL decision."""
+    probabilities = scorer.predict_proba(X)
+    decision = evaluate_decision(y, probabilities >= scorer.threshold.threshold, months)
+    return {
+        **evaluate_probabilities(y, probabilities),
+        "mql_precision": decision["precision"],
+        "mql_recall": decision["recall"],
+        "mql_per_month": decision["mql_per_month"],
+    }
+
+
+def compare(champion: dict[str, float], challenger: dict[str, float]) -> Comparison:
+    """The comparison table: each metric for both models and the challenger's difference."""
+    return {
+        m: {"champion": champion[m], "challenger": challenger[m], "difference": challenger[m] - champion[m]}
+        for m in COMPARED_METRICS
+    }
+
+
+def decide(comparison: Comparison, policy: RetrainSettings) -> Decision:
+    """Promote only a challenger that ranks better by the margin and is calibrated no worse (within tolerance)."""
+    auc, ece = comparison["roc_auc"], comparison["ece"]
+    auc_gain, ece_increase = auc["difference"], ece["difference"]
+    ranks_better = auc_gain >= policy.min_auc_gain
+    calibrated = ece_increase <= policy.max_ece_increase
+    reasons = [
+        f"AUC {auc['challenger']:.4f} vs {auc['champion']:.4f} "
+        f"({auc_gain:+.4f}; needed at least {policy.min_auc_gain:+.4f})",
+        f"calibration error (ECE) {ece['challenger']:.4f} vs {ece['champion']:.4f} "
+        f"({ece_increase:+.4f}; allowed at most {policy.max_ece_increase:+.4f})",
+    ]
+    if ranks_better and calibrated:
+        return Decision(True, ["the challenger is better: " + "; ".join(reasons)])
+    why = []
+    if not ranks_better:
+        why.append("it does not rank leads better by the required margin")
+    if not calibrated:
+        why.append("its probabilities are calibrated worse")
+    return Decision(False, [f"the champion stays: {' and '.join(why)}", *reasons])
+
+
+def _quarter_overlap(champion: LeadScorer, quarters: list[str]) -> list[str]:
+    seen = [*champion.metadata.get("train_quarters", []), *champion.metadata.get("calibration_quarters", [])]  # type: ignore[misc]
+    return sorted(set(quarters) & {str(q) for q in seen})
+
+
+def _version_tags(decision: Decision, comparison: Comparison, other: str | None, role: str) -> dict[str, str]:
+    tags = {
+        f"retrain_{role}_decision": "promoted" if decision.promote else "kept champion",
+        f"retrain_{role}_reasons": " | ".join(decision.reasons)[:5000],
+    }
+    if other:
+        tags[f"retrain_{role}_compared_with"] = other
+    for metric in ("roc_auc", "ece"):
+        tags[f"retrain_{role}_{metric}"] = f"{comparison[metric][role]:.4f}"
+    return tags
+
+
+def _record(
+    client: mlflow.MlflowClient,
+    settings: Settings,
+    run_id: str,
+    challenger_version: str,
+    champion_version: str,
+    decision: Decision,
+    comparison: Comparison,
+    warnings: list[str],
+) -> None:
+    name = settings.mlflow.registered_model
+    for metric, row in comparison.items():
+        client.log_metric(run_id, f"champion_test_{metric}", row["champion"])
+        client.log_metric(run_id, f"challenger_minus_champion_{metric}", row["difference"])
+    mlflow.log_dict(
+        {
+            "champion_version": champion_version,
+            "challenger_version": challenger_version,
+            "promoted": decision.promote,
+            "reasons": decision.reasons,
+            "warnings": warnings,
+            "comparison": comparison,
+        },
+        COMPARISON_ARTIFACT,
+        run_id=run_id,
+    )
+    client.set_tag(run_id, "retrain_decision", "promoted" if decision.promote else "kept champion")
+    client.set_tag(run_id, "retrain_champion_version", champion_version)
+    if warnings:
+        client.set_tag(run_id, "retrain_warnings", " | ".join(warnings))
+    for key, value in _version_tags(decision, comparison, champion_version, "challenger").items():
+        client.set_model_version_tag(name, challenger_version, key, value)
+    for key, value in _version_tags(decision, comparison, challenger_version, "champion").items():
+        client.set_model_version_tag(name, champion_version, key, value)
+
+
+def _move_aliases(
+    client: mlflow.MlflowClient, settings: Settings, challenger: str, champion: str, promote: bool
+) -> str:
+    name, aliases = settings.mlflow.registered_model, settings.retrain
+    if promote:
+        client.set_registered_model_alias(name, aliases.previous_alias, champion)
+        client.set_registered_model_alias(name, settings.mlflow.champion_alias, challenger)
+        return challenger
+    client.set_registered_model_alias(name, aliases.challenger_alias, challenger)
+    return champion
+
+
+def run_retrain(settings: Settings, report: StepReporter = silent_steps) -> RetrainResult:
+    """Train a challenger on the configured export, compare it with the champion and promote it or not."""
+    with report("load the champion from the registry"):
+        try:
+            champion, champion_version, _ = load_registered_scorer(settings)
+        except LookupError:
+            champion, champion_version = None, None
+    with report("read the CRM export"):
+        tables = read_crm(settings.data.leads, settings.data.dispositions, settings.data.deals)
+    outcome = train_scorer(tables, settings, report)
+    with report("score the test quarter(s) with the champion as served"):
+        comparison, warnings = _comparison(outcome, champion)
+    with report("log the challenger's run and register it"):
+        registered = log_training_run(outcome, settings, explanation_report(outcome, settings))
+    client = mlflow.MlflowClient()
+    if champion_version is None or comparison is None:
+        decision = Decision(True, ["there was no champion: the first model is served"])
+        served = registered.champion_version
+        return RetrainResult(decision, {}, registered.version, None, served, registered.run_id, [])
+    decision = decide(comparison, settings.retrain)
+    with report("record the decision and move the aliases"):
+        _record(
+            client, settings, registered.run_id, registered.version, champion_version, decision, comparison, warnings
+        )
+        served = _move_aliases(client, settings, registered.version, champion_version, decision.promote)
+    return RetrainResult(
+        decision=Decision(decision.promote, [*decision.reasons, *warnings]),
+        comparison=comparison,
+        challenger_version=registered.version,
+        champion_version=champion_version,
+        served_version=served,
+        run_id=registered.run_id,
+        quarters=outcome.split.test_quarters,
+    )
+
+
+def _comparison(outcome: TrainingOutcome, champion: LeadScorer | None) -> tuple[Comparison | None, list[str]]:
+    if champion is None:
+        return None, []
+    quarters = outcome.split.test_quarters
+    months = len(quarters) * MONTHS_PER_QUARTER
+    y = outcome.test_scores["converted"].to_numpy()
+    X = outcome.test_leads
+    comparison = compare(evaluate_on(champion, X, y, months), evaluate_on(outcome.scorer, X, y, months))
+    overlap = _quarter_overlap(champion, quarters)
+    warnings = (
+        [f"the champion was fitted on quarter(s) {overlap} of the comparison: it is favoured, not the challenger"]
+        if overlap
+        else []
+    )
+    return comparison, warnings
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    name: str
+    from_version: str
+    to_version: str
+
+
+def run_rollback(settings: Settings) -> RollbackResult:
+    """Move the champion alias back to the ``previous`` version; the demoted version is tagged and kept."""
+    configure_mlflow(settings.mlflow)
+    client = mlflow.MlflowClient()
+    name, champion_alias, previous_alias = (
+        settings.mlflow.registered_model,
+        settings.mlflow.champion_alias,
+        settings.retrain.previous_alias,
+    )
+    try:
+        previous = str(client.get_model_version_by_alias(name, previous_alias).version)
+        current = str(client.get_model_version_by_alias(name, champion_alias).version)
+    except MlflowException as error:
+        raise LookupError(
+            f"cannot roll back {name!r}: it needs both a '{champion_alias}' and a '{previous_alias}' version "
+            f"(a '{previous_alias}' is set when `leadq retrain` promotes a challenger)"
+        ) from error
+    client.set_registered_model_alias(name, champion_alias, previous)
+    client.delete_registered_model_alias(name, previous_alias)
+    client.set_model_version_tag(name, current, "rolled_back_to", previous)
+    client.set_model_version_tag(name, previous, "restored_from", current)
+    return RollbackResult(name=name, from_version=current, to_version=previous)

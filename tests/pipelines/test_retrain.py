@@ -1,0 +1,130 @@
+"""Champion/challenger: the decision rule by hand, then retrain and rollback against a real MLflow registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from models.pipeline import BoosterParams
+from pipelines.retrain import compare, decide, run_retrain, run_rollback
+from pipelines.settings import RetrainSettings, Settings
+from pipelines.synthetic import generate_crm, write_crm
+from pipelines.training import run_training
+from tests.serving.conftest import registry_settings
+
+# A booster that can hardly learn: two-leaf stumps, few trees, tiny steps. Its AUC is clearly lower.
+WEAK_BOOSTER = BoosterParams(max_trees=10, early_stopping_rounds=5, learning_rate=0.01, num_leaves=2)
+POLICY = RetrainSettings(min_auc_gain=0.01, max_ece_increase=0.005)
+
+
+def _metrics(auc: float, ece: float) -> dict[str, float]:
+    others = {"pr_auc": 0.3, "lift_top10": 3.0, "brier": 0.05, "log_loss": 0.2, "mql_precision": 0.2}
+    return {"roc_auc": auc, "ece": ece, "mql_recall": 0.5, **others}
+
+
+def test_compare_gives_both_values_and_the_challengers_difference() -> None:
+    table = compare(_metrics(0.80, 0.010), _metrics(0.83, 0.012))
+
+    assert table["roc_auc"] == {"champion": 0.80, "challenger": 0.83, "difference": pytest.approx(0.03)}
+    assert table["ece"]["difference"] == pytest.approx(0.002)
+    assert table["pr_auc"]["difference"] == 0
+
+
+def test_better_ranking_and_calibration_within_tolerance_is_promoted() -> None:
+    decision = decide(compare(_metrics(0.80, 0.010), _metrics(0.815, 0.014)), POLICY)
+
+    assert decision.promote
+    assert decision.reasons[0].startswith("the challenger is better")
+
+
+@pytest.mark.parametrize(
+    ("challenger", "why"),
+    [
+        (_metrics(0.805, 0.010), "does not rank leads better by the required margin"),
+        (_metrics(0.79, 0.010), "does not rank leads better by the required margin"),
+        (_metrics(0.85, 0.016), "its probabilities are calibrated worse"),
+        (_metrics(0.80, 0.030), "does not rank leads better by the required margin and its probabilities"),
+    ],
+)
+def test_a_challenger_short_of_the_margin_leaves_the_champion(challenger: dict[str, float], why: str) -> None:
+    decision = decide(compare(_metrics(0.80, 0.010), challenger), POLICY)
+
+    assert not decision.promote
+    assert decision.reasons[0].startswith("the champion stays")
+    assert why in decision.reasons[0]
+    assert any(reason.startswith("AUC") for reason in decision.reasons)
+
+
+def _registry(folder: Path, booster: BoosterParams | None = None) -> Settings:
+    settings = registry_settings(folder)
+    write_crm(generate_crm(20_000, seed=21), settings.data.leads.parent, "parquet")
+    return settings.model_copy(update={"model": booster}) if booster else settings
+
+
+def _aliases(settings: Settings) -> dict[str, str]:
+    model = mlflow.MlflowClient(settings.mlflow.tracking_uri).get_registered_model(settings.mlflow.registered_model)
+    return {alias: str(version) for alias, version in model.aliases.items()}
+
+
+@pytest.mark.slow
+def test_a_worse_challenger_is_registered_as_challenger_and_the_champion_stays(tmp_path: Path) -> None:
+    settings = _registry(tmp_path)
+    run_training(settings)
+    weak = settings.model_copy(update={"model": WEAK_BOOSTER})
+
+    result = run_retrain(weak)
+
+    assert not result.decision.promote
+    assert (result.champion_version, result.challenger_version, result.served_version) == ("1", "2", "1")
+    assert result.comparison["roc_auc"]["difference"] < 0
+    assert _aliases(settings) == {"champion": "1", "challenger": "2"}
+    client = mlflow.MlflowClient(settings.mlflow.tracking_uri)
+    run = client.get_run(result.run_id)
+    assert run.data.tags["retrain_decision"] == "kept champion"
+    assert run.data.metrics["champion_test_roc_auc"] == pytest.approx(result.comparison["roc_auc"]["champion"])
+    assert run.data.metrics["test_roc_auc"] == pytest.approx(result.comparison["roc_auc"]["challenger"], abs=1e-9)
+    name = settings.mlflow.registered_model
+    assert client.get_model_version(name, "2").tags["retrain_challenger_decision"] == "kept champion"
+    assert client.get_model_version(name, "1").tags["retrain_champion_compared_with"] == "2"
+    recorded = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/retrain/comparison.json")
+    assert recorded["promoted"] is False
+    assert recorded["comparison"]["roc_auc"] == pytest.approx(result.comparison["roc_auc"])
+
+
+@pytest.mark.slow
+def test_a_better_challenger_is_promoted_and_rollback_restores_the_old_champion(tmp_path: Path) -> None:
+    weak = _registry(tmp_path, WEAK_BOOSTER)
+    run_training(weak)
+    strong = _registry(tmp_path)
+
+    result = run_retrain(strong)
+
+    assert result.decision.promote, result.decision.reasons
+    assert result.comparison["roc_auc"]["difference"] >= strong.retrain.min_auc_gain
+    assert _aliases(strong) == {"champion": "2", "previous": "1"}
+    assert mlflow.MlflowClient(strong.mlflow.tracking_uri).get_run(result.run_id).data.tags["retrain_decision"] == (
+        "promoted"
+    )
+
+    rollback = run_rollback(strong)
+
+    assert (rollback.from_version, rollback.to_version) == ("2", "1")
+    assert _aliases(strong) == {"champion": "1"}
+    client = mlflow.MlflowClient(strong.mlflow.tracking_uri)
+    assert client.get_model_version(strong.mlflow.registered_model, "2").tags["rolled_back_to"] == "1"
+    with pytest.raises(LookupError, match="needs both a 'champion' and a 'previous' version"):
+        run_rollback(strong)
+
+
+@pytest.mark.slow
+def test_retrain_without_a_champion_serves_the_first_model(tmp_path: Path) -> None:
+    settings = _registry(tmp_path)
+
+    result = run_retrain(settings)
+
+    assert result.decision.promote
+    assert result.champion_version is None
+    assert result.served_version == "1"
+    assert _aliases(settings) == {"champion": "1"}
