@@ -173,6 +173,54 @@ def train(
     _train(settings.model_copy(update={"data": data}))
 
 
+def _comparison_table(comparison: dict[str, dict[str, float]], quarters: list[str]) -> Table:
+    table = Table(title=f"Champion vs challenger on {', '.join(quarters)} (out of time)", title_justify="left")
+    table.add_column("metric")
+    for column in ("champion", "challenger", "difference"):
+        table.add_column(column, justify="right")
+    for metric, row in comparison.items():
+        table.add_row(metric, f"{row['champion']:.4f}", f"{row['challenger']:.4f}", f"{row['difference']:+.4f}")
+    return table
+
+
+@app.command()
+def retrain(config: ConfigOption = None) -> None:
+    """Train a challenger on the export and promote it only if it beats the served champion (see mlflow.yml retrain)."""
+    from pipelines.retrain import run_retrain
+
+    _quiet_libraries()
+    settings = _settings(config)
+    with _friendly_errors():
+        result = run_retrain(settings, report=_step)
+    if result.comparison:
+        console.print(_comparison_table(result.comparison, result.quarters))
+    verdict = "[green]promoted[/]" if result.decision.promote else "[yellow]not promoted[/]"
+    console.print(
+        f"Challenger version {result.challenger_version}: {verdict}; "
+        f"'{settings.mlflow.champion_alias}' is version {result.served_version}.",
+        highlight=False,
+    )
+    for reason in result.decision.reasons:
+        console.print(f"  - {reason}", highlight=False)
+    console.print("A running `leadq serve` picks the champion up on POST /v1/admin/reload.", highlight=False)
+
+
+@app.command()
+def rollback(config: ConfigOption = None) -> None:
+    """Move the champion alias back to the previous champion (after a promotion that went wrong)."""
+    from pipelines.retrain import run_rollback
+
+    _quiet_libraries()
+    settings = _settings(config)
+    with _friendly_errors():
+        result = run_rollback(settings)
+    console.print(
+        f"{result.name}: '{settings.mlflow.champion_alias}' moved from version {result.from_version} back to "
+        f"{result.to_version}. Reload the service: POST /v1/admin/reload.",
+        highlight=False,
+    )
+
+
 @app.command()
 def explain(
     config: ConfigOption = None,

@@ -12,7 +12,7 @@ from pipelines.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["generate"], ["train"], ["demo"], ["explain"]])
+@pytest.mark.parametrize("command", [[], ["generate"], ["train"], ["demo"], ["explain"], ["retrain"], ["rollback"]])
 def test_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
 
@@ -82,3 +82,13 @@ def test_demo_generates_trains_registers_and_explains(tracking_config: Path) -> 
     no_leads = runner.invoke(app, ["explain", "--config", str(tracking_config), "--quarter", "1999Q1"])
     assert no_leads.exit_code == 1
     assert "no leads created in quarter(s) ['1999Q1']" in no_leads.output
+
+    retrained = runner.invoke(app, ["retrain", "--config", str(tracking_config)])
+    assert retrained.exit_code == 0, retrained.output
+    assert "Champion vs challenger" in retrained.output
+    assert "Challenger version 2: not promoted; 'champion' is version 1." in retrained.output
+    assert "the champion stays" in retrained.output
+
+    rollback = runner.invoke(app, ["rollback", "--config", str(tracking_config)])
+    assert rollback.exit_code == 1
+    assert "needs both a 'champion' and a 'previous' version" in rollback.output
