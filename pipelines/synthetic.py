@@ -8,6 +8,8 @@ views of those latents. The probability of a won deal within the horizon is a sm
 logit scale, with a fit x intent interaction, negative signals (freemail, students, competitors, bad data) and
 slow drift over the window. Outcomes are sampled from it; the sales funnel (dispositions and deals) is then
 simulated consistently with the outcome and cut off at the export date, so recent leads are censored.
+A :class:`QuarterDrift` adds abrupt changes from a given day on (a quarter to audit), and :func:`cut_export`
+shows what an earlier export would have held.
 
 Everything is vectorised over leads; the few Python loops run over sources, quarters or table rows of
 parameters, never over leads.
@@ -16,6 +18,7 @@ parameters, never over leads.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -383,6 +386,59 @@ _LEAD_COLUMNS = (
 )  # fmt: skip
 # Independent random streams, so that changing one step does not reshuffle the others.
 _STREAMS = ("calendar", "companies", "leads", "titles", "emails", "intent", "engagement", "outcome", "funnel", "crm")
+# The drifted quarter is simulated from streams of its own, so the leads before it keep every draw they had.
+_DRIFT_STREAMS = ("profile", "intent", "engagement", "outcome", "funnel", "crm")
+# How much worse a drifting source's leads get, on the scale of the latent fit and intent.
+_WORSE_SOURCE_FIT_DROP = 1.5
+_WORSE_SOURCE_INTENT_DROP = 0.5
+_QUARTER_PATTERN = re.compile(r"(\d{4})Q([1-4])")
+
+
+@dataclass(frozen=True)
+class QuarterDrift:
+    """Changes injected into the leads created on or after ``start``: "the next quarter" of an audit.
+
+    Attributes:
+        start: the first day of the drift; leads created before it are generated exactly as without drift.
+        worse_source: a lead source (from ``SOURCE_NAMES``) that buys volume with worse leads: it takes
+            ``worse_source_extra_share`` of the other sources' leads, and all its leads fit worse and want less,
+            so sales rejects more of them.
+        worse_source_extra_share: share of the leads after ``start`` that move to ``worse_source``.
+        new_industry: an industry value the CRM has never held, given to ``new_industry_share`` of the leads.
+        new_industry_share: share of the leads after ``start`` recorded with ``new_industry``.
+        email_open_inflation: factor on recorded e-mail opens (Apple Mail Privacy Protection prefetches
+            mails); conversion does not change.
+    """
+
+    start: date
+    worse_source: str | None = None
+    worse_source_extra_share: float = 0.0
+    new_industry: str | None = None
+    new_industry_share: float = 0.0
+    email_open_inflation: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.worse_source is not None and self.worse_source not in SOURCE_NAMES:
+            raise ValueError(f"worse_source must be one of {SOURCE_NAMES}, got {self.worse_source!r}")
+        if self.new_industry is not None and self.new_industry in INDUSTRY_NAMES:
+            raise ValueError(f"new_industry must be an industry not generated before, got {self.new_industry!r}")
+        for name in ("worse_source_extra_share", "new_industry_share"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.email_open_inflation < 1.0:
+            raise ValueError(f"email_open_inflation must be >= 1, got {self.email_open_inflation}")
+
+    @classmethod
+    def demo(cls, start: date) -> QuarterDrift:
+        """A quarter in which a LinkedIn agency floods the funnel, "Defence" appears and Apple inflates opens."""
+        return cls(
+            start=start,
+            worse_source="linkedin",
+            worse_source_extra_share=0.2,
+            new_industry="Defence",
+            new_industry_share=0.08,
+            email_open_inflation=3.0,
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -398,6 +454,7 @@ def generate_crm(
     months: int = 30,
     horizon_days: int = 180,
     competitor_domains: Sequence[str] = DEFAULT_COMPETITOR_DOMAINS,
+    drift: QuarterDrift | None = None,
 ) -> SyntheticCRM:
     """Generate a synthetic CRM export of ``n_leads`` leads created over the ``months`` months before ``end``.
 
@@ -408,27 +465,31 @@ def generate_crm(
         months: length of the lead-creation window, ending with the month of ``end``.
         horizon_days: the oracle is the probability of a won deal within this many days of lead creation.
         competitor_domains: e-mail domains of competitors' employees (empty: no competitor leads).
+        drift: changes injected into the leads created on or after ``drift.start`` (None: no extra drift).
+            Leads created before it, their true probabilities and their dispositions are the same as without it
+            (deal amounts are drawn anew).
 
     Returns:
         The leads, dispositions and deals tables as a real export has them, plus the true probabilities.
     """
     if min(n_leads, months, horizon_days) < 1:
         raise ValueError(f"expected n_leads, months and horizon_days >= 1, got {n_leads}, {months}, {horizon_days}")
-    seeds = np.random.SeedSequence(seed).spawn(len(_STREAMS))
-    rng = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, seeds, strict=True)}
+    root = np.random.SeedSequence(seed)
+    rng = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, root.spawn(len(_STREAMS)), strict=True)}
     window = _make_window(end, months, horizon_days)
     created = _sample_created_days(rng["calendar"], n_leads, window)
     calendar = _calendar(created, window)
     profile, campaign_names = _sample_profile(rng, calendar, window, has_competitors=len(competitor_domains) > 0)
-    fit = _fit_score(profile)
-    intent = _intent_score(rng["intent"], profile, fit)
-    engagement = _observe_engagement(rng["engagement"], profile, fit, intent)
-    demo, unsubscribed = engagement["demo_requested"].to_numpy(), engagement["newsletter_unsubscribed"].to_numpy()
-    probability = np.clip(_expit(_true_logit(profile, fit, intent, demo, unsubscribed)), 1e-9, 1 - 1e-9)
-    won = rng["outcome"].random(n_leads) < probability
+    simulated = _simulate_leads(rng, profile, _fit_score(profile), 0.0, created, window)
+    if drift is not None:
+        drift_rng = {
+            name: np.random.default_rng(s)
+            for name, s in zip(_DRIFT_STREAMS, root.spawn(1)[0].spawn(len(_DRIFT_STREAMS)), strict=True)
+        }
+        first_drifted = int(np.searchsorted(created, (pd.Timestamp(drift.start) - window.start).days))
+        profile, simulated = _simulate_drift(drift_rng, drift, profile, simulated, first_drifted, created, window)
 
-    path = _choose_paths(rng["funnel"], won, fit, intent, demo, _obviously_unqualified(profile))
-    funnel = _simulate_funnel(rng["funnel"], path, created, demo, profile, window)
+    engagement, probability, funnel = simulated
     lead_ids = _lead_ids(n_leads)
     identity = pd.DataFrame(
         {
@@ -441,6 +502,10 @@ def generate_crm(
         }
     )
     firmographics = _observe_firmographics(rng["crm"], profile, created, window)
+    if drift is not None and drift.new_industry is not None:
+        firmographics["industry"] = _record_new_industry(
+            drift_rng["crm"], firmographics["industry"], first_drifted, drift.new_industry, drift.new_industry_share
+        )
     reasons = _rejection_reasons(rng["crm"], profile)
     return SyntheticCRM(
         leads=pd.concat([identity, firmographics, engagement], axis=1)[list(_LEAD_COLUMNS)],
@@ -448,6 +513,31 @@ def generate_crm(
         deals=_deals_frame(rng["crm"], funnel, profile.size, lead_ids, window),
         true_conversion=pd.DataFrame({"lead_id": lead_ids, "true_conversion_probability": probability}),
     )
+
+
+def cut_export(crm: SyntheticCRM, as_of: pd.Timestamp) -> SyntheticCRM:
+    """What an export taken at ``as_of`` would have held: only what existed before that moment.
+
+    Deals closed at or after ``as_of`` are still open then (no close date); their amount is already quoted.
+    """
+    leads = crm.leads[crm.leads["created_at"] < as_of]
+    dispositions = crm.dispositions[crm.dispositions["timestamp"] < as_of]
+    deals = crm.deals[crm.deals["created_at"] < as_of]
+    still_open = deals["closed_at"] >= as_of
+    deals = deals.assign(
+        closed_at=deals["closed_at"].mask(still_open), outcome=deals["outcome"].mask(still_open, "open")
+    )
+    true_conversion = crm.true_conversion[crm.true_conversion["lead_id"].isin(leads["lead_id"])]
+    return SyntheticCRM(*(frame.reset_index(drop=True) for frame in (leads, dispositions, deals, true_conversion)))
+
+
+def quarter_bounds(quarter: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first moment of a quarter such as "2026Q4" and the first moment after it."""
+    match = _QUARTER_PATTERN.fullmatch(quarter.strip())
+    if match is None:
+        raise ValueError(f"expected a quarter like '2026Q4', got {quarter!r}")
+    period = pd.Period(year=int(match[1]), quarter=int(match[2]), freq="Q")
+    return period.start_time, (period + 1).start_time
 
 
 def generate_for(settings: Settings, n_leads: int | None = None, seed: int | None = None) -> SyntheticCRM:
@@ -1035,9 +1125,13 @@ def _intent_score(rng: np.random.Generator, profile: _Profile, fit: np.ndarray) 
 
 
 def _observe_engagement(
-    rng: np.random.Generator, profile: _Profile, fit: np.ndarray, intent: np.ndarray
+    rng: np.random.Generator, profile: _Profile, fit: np.ndarray, intent: np.ndarray, email_open_inflation: float = 1.0
 ) -> pd.DataFrame:
-    """Consents, web tracking, e-mail engagement, forms and hand-raises, counted before the hand-over."""
+    """Consents, web tracking, e-mail engagement, forms and hand-raises, counted before the hand-over.
+
+    ``email_open_inflation`` multiplies the recorded opens only: prefetched mails count as opened though nobody
+    read them, so clicks and conversion follow the real opens.
+    """
     n, source, params = len(intent), profile.source, list(SOURCES.values())
     marketing_logit = _logit(np.array([s.consent_marketing for s in params]))[source]
     tracking_logit = _logit(np.array([s.consent_tracking for s in params]))[source]
@@ -1078,7 +1172,7 @@ def _observe_engagement(
             "content_downloads": _counts(downloads),
             "webinar_attended": webinar,
             "demo_requested": demo,
-            "email_opens": np.where(unmailed, np.nan, opens),
+            "email_opens": np.where(unmailed, np.nan, np.round(opens * email_open_inflation)),
             "email_clicks": np.where(unmailed, np.nan, clicks),
             "newsletter_unsubscribed": unsubscribed,
         }
@@ -1256,6 +1350,96 @@ def _rejection_reasons(rng: np.random.Generator, profile: _Profile) -> np.ndarra
     loose = np.array([_REASON[r] for r in ("no_budget", "wrong_timing", "wrong_size", "wrong_title")])
     sloppy = ~np.logical_or.reduce([c for c, _ in obvious]) & (rng.random(len(kind)) < 0.15)
     return np.where(sloppy, loose[rng.integers(0, len(loose), len(kind))], reason)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# From profile to outcome, and the drifted quarter
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class _Simulated(NamedTuple):
+    engagement: pd.DataFrame
+    probability: np.ndarray
+    funnel: _Funnel
+
+
+def _simulate_leads(
+    rng: dict[str, np.random.Generator],
+    profile: _Profile,
+    fit: np.ndarray,
+    intent_shift: np.ndarray | float,
+    created: np.ndarray,
+    window: _Window,
+    email_open_inflation: float = 1.0,
+) -> _Simulated:
+    """Intent, engagement, the true probability, the sampled outcome and the funnel that leads to it."""
+    intent = _intent_score(rng["intent"], profile, fit) + intent_shift
+    engagement = _observe_engagement(rng["engagement"], profile, fit, intent, email_open_inflation)
+    demo, unsubscribed = engagement["demo_requested"].to_numpy(), engagement["newsletter_unsubscribed"].to_numpy()
+    probability = np.clip(_expit(_true_logit(profile, fit, intent, demo, unsubscribed)), 1e-9, 1 - 1e-9)
+    won = rng["outcome"].random(len(created)) < probability
+    path = _choose_paths(rng["funnel"], won, fit, intent, demo, _obviously_unqualified(profile))
+    return _Simulated(engagement, probability, _simulate_funnel(rng["funnel"], path, created, demo, profile, window))
+
+
+def _simulate_drift(
+    rng: dict[str, np.random.Generator],
+    drift: QuarterDrift,
+    profile: _Profile,
+    undrifted: _Simulated,
+    first_drifted: int,
+    created: np.ndarray,
+    window: _Window,
+) -> tuple[_Profile, _Simulated]:
+    """Simulate all leads again in the drifted world and keep that world from ``first_drifted`` on.
+
+    Samplers such as Poisson draw a varying number of random numbers, so changing the later leads in the main
+    streams would reshuffle the earlier ones; a second world with its own streams leaves them untouched.
+    """
+    drifted_profile, worse = profile, np.zeros(len(created), dtype=bool)
+    if drift.worse_source is not None:
+        worse_source = _SOURCE[drift.worse_source]
+        drifted_profile = _move_to_source(
+            rng["profile"], profile, first_drifted, worse_source, drift.worse_source_extra_share
+        )
+        worse = (np.arange(len(created)) >= first_drifted) & (drifted_profile.source == worse_source)
+    fit = _fit_score(drifted_profile) - _WORSE_SOURCE_FIT_DROP * worse
+    drifted = _simulate_leads(
+        rng, drifted_profile, fit, -_WORSE_SOURCE_INTENT_DROP * worse, created, window, drift.email_open_inflation
+    )
+    return drifted_profile, _splice(undrifted, drifted, first_drifted)
+
+
+def _move_to_source(rng: np.random.Generator, profile: _Profile, first: int, source: int, share: float) -> _Profile:
+    """Move ``share`` of the leads from row ``first`` on to ``source``; they carry no campaign tag there."""
+    n = len(profile.source)
+    moved = (np.arange(n) >= first) & (rng.random(n) < share) & (profile.source != source)
+    return profile._replace(
+        source=np.where(moved, source, profile.source),
+        campaign=np.where(moved, -1, profile.campaign),
+        campaign_quality=np.where(moved, 0.0, profile.campaign_quality),
+    )
+
+
+def _splice(before: _Simulated, after: _Simulated, first: int) -> _Simulated:
+    """Rows before ``first`` from ``before``, the rest from ``after``."""
+
+    def join(head: np.ndarray, tail: np.ndarray) -> np.ndarray:
+        return np.concatenate([head[:first], tail[first:]])
+
+    return _Simulated(
+        engagement=pd.concat([before.engagement.iloc[:first], after.engagement.iloc[first:]]),
+        probability=join(before.probability, after.probability),
+        funnel=_Funnel(*(join(head, tail) for head, tail in zip(before.funnel, after.funnel, strict=True))),
+    )
+
+
+def _record_new_industry(
+    rng: np.random.Generator, industry: pd.Series, first: int, new_industry: str, share: float
+) -> pd.Series:
+    """The CRM picklist gains a value that enrichment assigns to ``share`` of the leads from row ``first`` on."""
+    chosen = (np.arange(len(industry)) >= first) & (rng.random(len(industry)) < share)
+    return industry.mask(chosen, new_industry)
 
 
 # ---------------------------------------------------------------------------------------------------------------

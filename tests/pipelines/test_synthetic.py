@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 
@@ -9,8 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.contract import CRMTables, validate_crm
-from pipelines.synthetic import DEFAULT_COMPETITOR_DOMAINS, SyntheticCRM, generate_crm, write_crm
+from models.contract import LEAD_COUNT_COLUMNS, CRMTables, validate_crm
+from pipelines.synthetic import (
+    DEFAULT_COMPETITOR_DOMAINS,
+    TABLES,
+    QuarterDrift,
+    SyntheticCRM,
+    cut_export,
+    generate_crm,
+    quarter_bounds,
+    write_crm,
+)
 
 N_LEADS = 6000
 SEED = 11
@@ -62,6 +72,18 @@ DEAL_DTYPES = {
 TRUE_CONVERSION_DTYPES = {"lead_id": "str", "true_conversion_probability": "float64"}
 TRACKING_COLUMNS = ["website_visits", "pages_per_visit", "time_on_site_s", "pricing_page_visits"]
 EMAIL_COLUMNS = ["email_opens", "email_clicks"]
+# Digests of small default exports, recorded before QuarterDrift existed: the default process must not move.
+# Update them only for an intended change of the generating process.
+DEFAULT_DIGESTS = {
+    (2000, 7, 30, 180): "446f24e9b3f0f7cdd1baa19d2505dfd648bc2b8530bab0584fd9db7b7fc08260",
+    (1500, 3, 12, 90): "0b19f7f9e05911970318d290b12e7b3012abc1aa6b3235c587e46da2154adcc5",
+}
+# The drift scenario: a year of leads whose last quarter drifts.
+DRIFT_LEADS = 30_000
+DRIFT_START = date(2026, 10, 1)
+DRIFT_END = date(2027, 1, 1)
+DRIFT_MONTHS = 12
+MIN_MQLS = 100
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +97,18 @@ def probability(crm: SyntheticCRM) -> pd.Series:
     return crm.true_conversion.set_index("lead_id")["true_conversion_probability"].reindex(crm.leads["lead_id"])
 
 
+@pytest.fixture(scope="module")
+def undrifted() -> SyntheticCRM:
+    return generate_crm(DRIFT_LEADS, seed=SEED, end=DRIFT_END, months=DRIFT_MONTHS)
+
+
+@pytest.fixture(scope="module")
+def drifted() -> SyntheticCRM:
+    return generate_crm(
+        DRIFT_LEADS, seed=SEED, end=DRIFT_END, months=DRIFT_MONTHS, drift=QuarterDrift.demo(DRIFT_START)
+    )
+
+
 def _won_lead_ids(crm: SyntheticCRM) -> pd.Series:
     return crm.deals.loc[crm.deals["outcome"] == "won", "lead_id"]
 
@@ -82,6 +116,45 @@ def _won_lead_ids(crm: SyntheticCRM) -> pd.Series:
 def _mature(crm: SyntheticCRM) -> pd.Series:
     """Leads whose horizon has fully elapsed by the export: their outcome is final."""
     return crm.leads["created_at"] + pd.Timedelta(days=HORIZON_DAYS) <= EXPORTED_AT
+
+
+def _digest(crm: SyntheticCRM) -> str:
+    """A fingerprint of every table's dtypes and values."""
+    sha = hashlib.sha256()
+    for table in TABLES:
+        frame = getattr(crm, table)
+        sha.update(str(dict(frame.dtypes.astype(str))).encode())
+        sha.update(frame.to_csv(index=False).encode())
+    return sha.hexdigest()
+
+
+def _after_drift_start(crm: SyntheticCRM) -> pd.Series:
+    return crm.leads["created_at"] >= pd.Timestamp(DRIFT_START)
+
+
+def _psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Population stability index of ``actual`` against ``expected``, on the deciles of ``expected``."""
+    edges = np.unique(np.quantile(expected, np.linspace(0.0, 1.0, 11)))
+    edges[0], edges[-1] = -np.inf, np.inf
+    expected_share, actual_share = (
+        np.clip(np.histogram(values, edges)[0] / len(values), 1e-4, None) for values in (expected, actual)
+    )
+    return float(np.sum((actual_share - expected_share) * np.log(actual_share / expected_share)))
+
+
+def _mql_to_sql_after_drift_start(crm: SyntheticCRM, by: str) -> pd.Series:
+    """Per value of ``by``: the share of MQL leads created after the drift start that reached 'sql'."""
+    leads = crm.leads[_after_drift_start(crm)]
+    stage_of = crm.dispositions.groupby("stage")["lead_id"]
+    reached = pd.DataFrame(
+        {
+            "group": leads[by],
+            "mql": leads["lead_id"].isin(stage_of.get_group("mql")),
+            "sql": leads["lead_id"].isin(stage_of.get_group("sql")),
+        }
+    )
+    funnel = reached[reached["mql"]].groupby("group")["sql"].agg(["size", "mean"])
+    return funnel.loc[funnel["size"] >= MIN_MQLS, "mean"].sort_values()
 
 
 # --- reproducibility --------------------------------------------------------------------------------------------
@@ -105,6 +178,20 @@ def test_different_seeds_give_different_frames() -> None:
 def test_nonsense_sizes_are_refused(n_leads: int, months: int, horizon_days: int) -> None:
     with pytest.raises(ValueError, match="expected n_leads"):
         generate_crm(n_leads, months=months, horizon_days=horizon_days)
+
+
+@pytest.mark.parametrize(("n_leads", "seed", "months", "horizon_days"), list(DEFAULT_DIGESTS))
+def test_default_output_is_unchanged(n_leads: int, seed: int, months: int, horizon_days: int) -> None:
+    crm = generate_crm(n_leads, seed=seed, months=months, horizon_days=horizon_days)
+
+    assert _digest(crm) == DEFAULT_DIGESTS[(n_leads, seed, months, horizon_days)]
+
+
+def test_no_drift_is_the_default() -> None:
+    omitted, explicit = generate_crm(1500, seed=3), generate_crm(1500, seed=3, drift=None)
+
+    for table in TABLES:
+        pd.testing.assert_frame_equal(getattr(omitted, table), getattr(explicit, table))
 
 
 def test_a_tiny_export_still_works() -> None:
@@ -370,3 +457,159 @@ def test_an_interrupted_write_leaves_no_partial_table(
 def test_write_crm_refuses_an_unknown_format(crm: SyntheticCRM, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="parquet"):
         write_crm(crm, tmp_path, "xlsx")  # type: ignore[arg-type]
+
+
+# --- the drifted quarter ----------------------------------------------------------------------------------------
+
+
+def test_leads_before_the_drift_start_are_untouched(drifted: SyntheticCRM, undrifted: SyntheticCRM) -> None:
+    before = int((~_after_drift_start(drifted)).sum())
+    lead_ids = drifted.leads["lead_id"].iloc[:before]
+
+    def dispositions_before(crm: SyntheticCRM) -> pd.DataFrame:
+        return crm.dispositions[crm.dispositions["lead_id"].isin(lead_ids)].reset_index(drop=True)
+
+    assert 0 < before < len(drifted.leads)
+    pd.testing.assert_frame_equal(drifted.leads.iloc[:before], undrifted.leads.iloc[:before])
+    pd.testing.assert_frame_equal(drifted.true_conversion.iloc[:before], undrifted.true_conversion.iloc[:before])
+    pd.testing.assert_frame_equal(dispositions_before(drifted), dispositions_before(undrifted))
+
+
+def test_the_drifted_export_passes_the_data_contract(drifted: SyntheticCRM) -> None:
+    validate_crm(CRMTables(leads=drifted.leads, dispositions=drifted.dispositions, deals=drifted.deals))
+
+
+def test_email_opens_drift_the_most(drifted: SyntheticCRM) -> None:
+    leads, after = drifted.leads, _after_drift_start(drifted)
+
+    def psi(column: str) -> float:
+        values = leads[column].astype(float)
+        return _psi(values[~after].dropna().to_numpy(), values[after].dropna().to_numpy())
+
+    stability = pd.Series({column: psi(column) for column in LEAD_COUNT_COLUMNS}).sort_values(ascending=False)
+
+    assert stability.index[0] == "email_opens"
+    assert stability.iloc[0] > 1.0 > 0.2 > stability.iloc[1]  # a major shift against at most a minor one
+
+
+def test_email_open_inflation_changes_only_the_opens() -> None:
+    def generate(drift: QuarterDrift) -> SyntheticCRM:
+        return generate_crm(3000, seed=SEED, end=DRIFT_END, months=DRIFT_MONTHS, drift=drift)
+
+    plain, inflated = generate(QuarterDrift(DRIFT_START)), generate(QuarterDrift(DRIFT_START, email_open_inflation=3.0))
+    after = _after_drift_start(plain)
+
+    pd.testing.assert_frame_equal(plain.true_conversion, inflated.true_conversion)
+    pd.testing.assert_frame_equal(plain.leads.drop(columns="email_opens"), inflated.leads.drop(columns="email_opens"))
+    assert inflated.leads["email_opens"][after].equals(plain.leads["email_opens"][after] * 3)
+    assert inflated.leads["email_opens"][~after].equals(plain.leads["email_opens"][~after])
+
+
+def test_the_new_industry_appears_only_after_the_drift_start(drifted: SyntheticCRM) -> None:
+    new_industry, after = QuarterDrift.demo(DRIFT_START).new_industry, _after_drift_start(drifted)
+    is_new = drifted.leads["industry"] == new_industry
+
+    assert not is_new[~after].any()
+    assert is_new[after].mean() == pytest.approx(0.08, abs=0.015)
+
+
+def test_the_worse_source_gains_volume_and_converts_worst_to_sql(
+    drifted: SyntheticCRM, undrifted: SyntheticCRM
+) -> None:
+    worse = QuarterDrift.demo(DRIFT_START).worse_source
+    with_drift = _mql_to_sql_after_drift_start(drifted, "lead_source")
+    without_drift = _mql_to_sql_after_drift_start(undrifted, "lead_source")
+
+    def lead_volume(crm: SyntheticCRM) -> int:
+        return int((crm.leads["lead_source"] == worse)[_after_drift_start(crm)].sum())
+
+    assert lead_volume(drifted) > 2 * lead_volume(undrifted)
+    assert with_drift.index[0] == worse
+    assert with_drift.iloc[0] < with_drift.iloc[1] - 0.1  # clearly the lowest, not by noise
+    assert without_drift.index[0] != worse  # the drift made it so
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"worse_source": "carrier_pigeon"}, "worse_source"),
+        ({"new_industry": "Software"}, "new_industry"),
+        ({"new_industry_share": 1.2}, "new_industry_share"),
+        ({"worse_source_extra_share": -0.1}, "worse_source_extra_share"),
+        ({"email_open_inflation": 0.5}, "email_open_inflation"),
+    ],
+)
+def test_quarter_drift_refuses_nonsense(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        QuarterDrift(DRIFT_START, **changes)  # type: ignore[arg-type]
+
+
+# --- cutting an earlier export ----------------------------------------------------------------------------------
+
+
+def test_cut_export_holds_only_what_existed_before(crm: SyntheticCRM) -> None:
+    as_of = EXPORTED_AT - pd.Timedelta(days=120)
+    cut = cut_export(crm, as_of)
+
+    assert 0 < len(cut.leads) < len(crm.leads)
+    assert (cut.leads["created_at"] < as_of).all()
+    assert (cut.dispositions["timestamp"] < as_of).all()
+    assert (cut.deals["created_at"] < as_of).all()
+    assert (cut.deals["closed_at"].dropna() < as_of).all()
+    assert cut.true_conversion["lead_id"].equals(cut.leads["lead_id"])
+    assert len(cut.dispositions) == (crm.dispositions["timestamp"] < as_of).sum()
+    validate_crm(CRMTables(leads=cut.leads, dispositions=cut.dispositions, deals=cut.deals))
+
+
+def test_cut_export_reopens_deals_closed_later(crm: SyntheticCRM) -> None:
+    as_of = EXPORTED_AT - pd.Timedelta(days=120)
+    cut = cut_export(crm, as_of).deals.set_index("deal_id")
+    full = crm.deals.set_index("deal_id").reindex(cut.index)
+    closed_later = (full["closed_at"] >= as_of).to_numpy()
+
+    assert closed_later.any()
+    assert (cut.loc[closed_later, "outcome"] == "open").all()
+    assert cut.loc[closed_later, "closed_at"].isna().all()
+    pd.testing.assert_frame_equal(cut[~closed_later], full[~closed_later])
+    assert cut["amount_eur"].equals(full["amount_eur"])
+
+
+def test_cut_export_does_not_mutate_its_input(crm: SyntheticCRM) -> None:
+    copies = {table: getattr(crm, table).copy() for table in TABLES}
+
+    cut_export(crm, EXPORTED_AT - pd.Timedelta(days=120))
+
+    for table in TABLES:
+        pd.testing.assert_frame_equal(getattr(crm, table), copies[table])
+
+
+def test_the_export_at_the_drift_start_does_not_see_the_drift(drifted: SyntheticCRM, undrifted: SyntheticCRM) -> None:
+    before_drift, without_drift = (cut_export(c, pd.Timestamp(DRIFT_START)) for c in (drifted, undrifted))
+
+    for table in ("leads", "dispositions", "true_conversion"):
+        pd.testing.assert_frame_equal(getattr(before_drift, table), getattr(without_drift, table))
+    # Deal amounts are drawn after all dispositions, so they differ; the deals themselves do not.
+    pd.testing.assert_frame_equal(
+        before_drift.deals.drop(columns="amount_eur"), without_drift.deals.drop(columns="amount_eur")
+    )
+
+
+# --- quarters ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("quarter", "start", "end"),
+    [
+        ("2026Q4", "2026-10-01", "2027-01-01"),
+        ("2027Q1", "2027-01-01", "2027-04-01"),
+        (" 2026Q2", "2026-04-01", "2026-07-01"),
+    ],
+)
+def test_quarter_bounds(quarter: str, start: str, end: str) -> None:
+    assert quarter_bounds(quarter) == (pd.Timestamp(start), pd.Timestamp(end))
+
+
+@pytest.mark.parametrize("quarter", ["2026Q5", "2026-Q4", "Q4 2026", "26Q1", "", "2026q4x"])
+def test_quarter_bounds_refuses_other_text(quarter: str) -> None:
+    with pytest.raises(ValueError, match="2026Q4"):
+        quarter_bounds(quarter)
