@@ -16,6 +16,7 @@ Censored leads are left out of training and evaluation; their count is reported 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,7 @@ import pandas as pd
 from models.contract import CRMTables, DataContractError, require_both_classes
 
 POSITIVE, NEGATIVE, CENSORED = "positive", "negative", "censored"
+_QUARTER_PATTERN = re.compile(r"(\d{4})Q([1-4])")
 
 
 def resolve_as_of(tables: CRMTables, as_of: pd.Timestamp | None = None) -> pd.Timestamp:
@@ -135,3 +137,12 @@ def split_by_time(
             by_id.loc[getattr(split, role)], f"{role} set ({', '.join(getattr(split, role + '_quarters'))})"
         )
     return split
+
+
+def quarter_bounds(quarter: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first moment of a quarter such as "2026Q4" and the first moment after it."""
+    match = _QUARTER_PATTERN.fullmatch(quarter.strip())
+    if match is None:
+        raise ValueError(f"expected a quarter like '2026Q4', got {quarter!r}")
+    period = pd.Period(year=int(match[1]), quarter=int(match[2]), freq="Q")
+    return period.start_time, (period + 1).start_time

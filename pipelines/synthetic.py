@@ -18,7 +18,6 @@ parameters, never over leads.
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -391,7 +390,6 @@ _DRIFT_STREAMS = ("profile", "intent", "engagement", "outcome", "funnel", "crm")
 # How much worse a drifting source's leads get, on the scale of the latent fit and intent.
 _WORSE_SOURCE_FIT_DROP = 1.5
 _WORSE_SOURCE_INTENT_DROP = 0.5
-_QUARTER_PATTERN = re.compile(r"(\d{4})Q([1-4])")
 
 
 @dataclass(frozen=True)
@@ -529,15 +527,6 @@ def cut_export(crm: SyntheticCRM, as_of: pd.Timestamp) -> SyntheticCRM:
     )
     true_conversion = crm.true_conversion[crm.true_conversion["lead_id"].isin(leads["lead_id"])]
     return SyntheticCRM(*(frame.reset_index(drop=True) for frame in (leads, dispositions, deals, true_conversion)))
-
-
-def quarter_bounds(quarter: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The first moment of a quarter such as "2026Q4" and the first moment after it."""
-    match = _QUARTER_PATTERN.fullmatch(quarter.strip())
-    if match is None:
-        raise ValueError(f"expected a quarter like '2026Q4', got {quarter!r}")
-    period = pd.Period(year=int(match[1]), quarter=int(match[2]), freq="Q")
-    return period.start_time, (period + 1).start_time
 
 
 def generate_for(settings: Settings, n_leads: int | None = None, seed: int | None = None) -> SyntheticCRM:

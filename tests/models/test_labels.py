@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from models.contract import CRMTables, DataContractError, validate_crm
-from models.labels import build_labels, resolve_as_of, split_by_time
+from models.labels import build_labels, quarter_bounds, resolve_as_of, split_by_time
 from tests.conftest import make_lead
 
 AS_OF = pd.Timestamp("2025-12-31")
@@ -133,3 +133,21 @@ def test_split_refuses_a_test_quarter_without_conversions() -> None:
 
     with pytest.raises(DataContractError, match=r"test set \(2024Q3\): all 40 labelled leads are negative"):
         split_by_time(labels, pd.Timestamp("2025-06-30"), horizon_days=90, test_quarters=1, calibration_quarters=1)
+
+
+@pytest.mark.parametrize(
+    ("quarter", "start", "end"),
+    [
+        ("2026Q4", "2026-10-01", "2027-01-01"),
+        ("2027Q1", "2027-01-01", "2027-04-01"),
+        (" 2026Q2", "2026-04-01", "2026-07-01"),
+    ],
+)
+def test_quarter_bounds(quarter: str, start: str, end: str) -> None:
+    assert quarter_bounds(quarter) == (pd.Timestamp(start), pd.Timestamp(end))
+
+
+@pytest.mark.parametrize("quarter", ["2026Q5", "2026-Q4", "Q4 2026", "26Q1", "", "2026q4x"])
+def test_quarter_bounds_refuses_other_text(quarter: str) -> None:
+    with pytest.raises(ValueError, match="2026Q4"):
+        quarter_bounds(quarter)

@@ -18,7 +18,6 @@ from pipelines.synthetic import (
     SyntheticCRM,
     cut_export,
     generate_crm,
-    quarter_bounds,
     write_crm,
 )
 
@@ -595,21 +594,3 @@ def test_the_export_at_the_drift_start_does_not_see_the_drift(drifted: Synthetic
 
 
 # --- quarters ---------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("quarter", "start", "end"),
-    [
-        ("2026Q4", "2026-10-01", "2027-01-01"),
-        ("2027Q1", "2027-01-01", "2027-04-01"),
-        (" 2026Q2", "2026-04-01", "2026-07-01"),
-    ],
-)
-def test_quarter_bounds(quarter: str, start: str, end: str) -> None:
-    assert quarter_bounds(quarter) == (pd.Timestamp(start), pd.Timestamp(end))
-
-
-@pytest.mark.parametrize("quarter", ["2026Q5", "2026-Q4", "Q4 2026", "26Q1", "", "2026q4x"])
-def test_quarter_bounds_refuses_other_text(quarter: str) -> None:
-    with pytest.raises(ValueError, match="2026Q4"):
-        quarter_bounds(quarter)
