@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,9 @@ class LeadScorer:
     language: Language = "en"
     top_k: int = 3
     metadata: dict[str, object] = field(default_factory=dict)
+    # The training leads' feature and score distributions (models.audit.reference_profile): the audit's drift
+    # baseline. None for models trained before it existed.
+    reference: dict[str, Any] | None = None
 
     def contributions(self, leads: pd.DataFrame) -> Contributions:
         """SHAP contributions (log-odds of the uncalibrated model) of each feature for each lead."""

@@ -153,6 +153,8 @@ def log_training_run(outcome: TrainingOutcome, settings: Settings, report_html: 
         mlflow.log_text(report_html, REPORT_ARTIFACT)
         cuts = outcome.scorer.grade_cuts
         mlflow.log_dict({"fit": list(cuts.fit), "engagement": list(cuts.engagement)}, "grade_cut_points.json")
+        if outcome.scorer.reference is not None:
+            mlflow.log_dict(outcome.scorer.reference, "reference_profile.json")
         with tempfile.TemporaryDirectory() as scratch:
             scorer_path = save_scorer(outcome.scorer, Path(scratch) / "scorer.joblib")
             info = mlflow.pyfunc.log_model(

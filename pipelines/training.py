@@ -9,6 +9,7 @@ and register.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from models.audit import reference_profile
 from models.baselines import build_logistic_baseline
 from models.calibration import fit_calibrator
 from models.contract import SCORING_COLUMNS, CRMTables, as_scoring_frame, validate_crm
@@ -161,6 +163,10 @@ def train_scorer(tables: CRMTables, settings: Settings, report: StepReporter = s
                 "calibration_method": calibrator.method,
             },
         )
+    with report("profile the training leads (the drift audit's reference)"):
+        scorer = dataclasses.replace(
+            scorer, reference=training_profile(scorer, sets.X_train, settings.grades.sample_size)
+        )
     with report("evaluate on the test quarter(s) against the baselines"):
         metrics, test_scores = _evaluate(scorer, sets, settings, split)
     metrics.update(_prefixed("calibration_cv_log_loss", calibration_losses))
@@ -176,6 +182,12 @@ def train_scorer(tables: CRMTables, settings: Settings, report: StepReporter = s
         test_leads=sets.X_test,
         input_example=as_scoring_frame(redact_pii(sets.X_test.head(5).reset_index(drop=True))),
     )
+
+
+def training_profile(scorer: LeadScorer, X_train: pd.DataFrame, sample_size: int) -> dict[str, object]:
+    """The model features and calibrated scores of (a sample of) the training leads, as the audit's PSI baseline."""
+    sample = _sample(X_train, sample_size, seed=1)
+    return reference_profile(scorer.pipeline.named_steps["features"].transform(sample), scorer.predict_proba(sample))
 
 
 def _evaluate(

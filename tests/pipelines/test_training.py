@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import mlflow
@@ -10,7 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.audit import population_stability
 from models.contract import CRMTables, DataContractError, as_scoring_frame
+from models.features import MODEL_FEATURES
 from pipelines.settings import Settings
 from pipelines.synthetic import write_crm
 from pipelines.training import redact_pii, run_training, train_scorer
@@ -132,6 +135,8 @@ def test_run_training_logs_registers_and_round_trips(synthetic_crm, fast_setting
     assert first.report_path.name == "leadq-lead-conversion-v1.html"
     cuts = client.download_artifacts(run.info.run_id, "grade_cut_points.json", str(tmp_path / "download"))
     assert Path(cuts).is_file()
+    reference = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/reference_profile.json")
+    assert reference == json.loads(json.dumps(first.outcome.scorer.reference))
     version = client.get_model_version(name, "1")
     assert version.tags["threshold_policy"] == "capacity"
     assert float(version.tags["threshold"]) == pytest.approx(first.outcome.scorer.threshold.threshold, abs=1e-6)
@@ -172,3 +177,15 @@ def test_missing_file_is_named(fast_settings, tmp_path) -> None:  # type: ignore
 
     with pytest.raises(DataContractError, match=f"leads: file not found: {missing}"):
         run_training(settings)
+
+
+def test_the_drift_baseline_profiles_every_model_feature_and_the_score(trained, synthetic_crm) -> None:  # type: ignore[no-untyped-def]
+    reference = trained.scorer.reference
+
+    assert set(reference["features"]) == set(MODEL_FEATURES)
+    assert reference["features"]["industry"]["kind"] == "categorical"
+    assert reference["features"]["website_visits"]["kind"] == "numeric"
+    train_leads = synthetic_crm.leads.set_index("lead_id").loc[trained.split.train]
+    features = trained.scorer.pipeline.named_steps["features"].transform(train_leads)
+    stability = population_stability(reference, features, trained.scorer.predict_proba(train_leads))
+    assert stability["psi"].max() < 0.01  # the training leads against their own sample: no drift
