@@ -62,6 +62,9 @@ class AuditPolicy:
     max_calibration_gap: float = 0.25  # |mean predicted / actual conversion - 1| above this: the level is off
     min_resolved_leads: int = 100
     min_won_leads: int = 10
+    # More open leads than this share: outcomes so far are the fast ones (quick wins, quick rejections), a
+    # biased sample, so ranking and calibration are not judged yet. Drift needs no outcomes and still counts.
+    max_open_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -575,6 +578,7 @@ def verdict(
     funnel_overall: pd.DataFrame | None = None,
     reference_auc: float | None = None,
     policy: AuditPolicy = AuditPolicy(),  # frozen, so one shared default is safe
+    mature_after: pd.Timestamp | None = None,
 ) -> Verdict:
     """Keep, recalibrate or retrain the model, with reasons a sales or marketing lead can act on.
 
@@ -582,7 +586,8 @@ def verdict(
     test AUC at training) or a feature drifted (PSI above ``policy.psi_drift``); recalibrate when the ranking
     holds but the probabilities are off (ECE above ``policy.max_ece`` or mean predicted vs actual conversion off
     by more than ``policy.max_calibration_gap``); else keep. Too few resolved leads: keep, and say so.
-    Funnel and milder drift findings are added as reasons; they do not change the action.
+    Funnel and milder drift findings are added as reasons; they do not change the action. While too many leads
+    are open (``policy.max_open_share``; ``mature_after``: when all will be resolved) only drift can decide.
     """
     d = discrimination
     drifted, drift_notes = _drift_reasons(psi_table, policy)
@@ -596,6 +601,17 @@ def verdict(
         if drifted:
             judged.append(f"But the incoming leads changed in {', '.join(drifted)}: check these sources soon.")
         return Verdict("keep", judged + context)
+    open_share = d["open_leads"] / max(d["open_leads"] + resolved, 1)
+    if open_share > policy.max_open_share:
+        when = f" after {mature_after.date()}" if mature_after is not None else " when most leads are resolved"
+        early = [
+            f"{open_share:.0%} of the leads are still open: the outcomes so far are the fast ones, so ranking and "
+            f"calibration are not judged yet (AUC so far {d['roc_auc']:.2f}). Audit this quarter again{when}."
+        ]
+        if drifted:
+            changed = f"The incoming leads changed markedly in: {', '.join(drifted)}."
+            return Verdict("retrain", [f"{changed} The model learned from another mix.", *early, *context])
+        return Verdict("keep", early + context)
 
     retrain = []
     if reference_auc is not None and d["roc_auc"] < reference_auc - policy.max_auc_drop:

@@ -43,13 +43,13 @@ class ReportContext:
     period: str  # e.g. "test quarter(s) 2026Q1"
 
 
-def _png(figure: Figure) -> str:
+def png_data_uri(figure: Figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _percent(value: Any) -> str:
+def format_percent(value: Any) -> str:
     return "-" if pd.isna(value) else f"{value:.1%}"
 
 
@@ -105,19 +105,19 @@ def build_report(
         context=context,
         n_leads=n_total,
         n_analysed=len(leads),
-        conversion_rate=_percent(float(np.nanmean(y))) if y is not None else None,
+        conversion_rate=format_percent(float(np.nanmean(y))) if y is not None else None,
         outcomes_partial=y is not None and bool(np.isnan(y).any()),
         threshold=scorer.threshold,
-        importance_png=_png(importance_figure(importance)),
+        importance_png=png_data_uri(importance_figure(importance)),
         importance=[
             {"label": row.label, "group": row.group, "influence": f"{row.mean_abs_impact:.3f}"}
             for row in importance.head(15).itertuples()
         ],
-        beeswarm_png=_png(beeswarm_figure(sample, language)),
+        beeswarm_png=png_data_uri(beeswarm_figure(sample, language)),
         dependence=[
             {
                 "name": feature_name(feature, language),
-                "png": _png(dependence_figure(sample, feature, language)),
+                "png": png_data_uri(dependence_figure(sample, feature, language)),
                 "categorical": feature in CATEGORICAL_FEATURES,
             }
             for feature in top_features
@@ -125,12 +125,14 @@ def build_report(
         segments=[
             {
                 "name": feature_name(feature, language),
-                "png": _png(segment_figure(table, f"{feature_name(feature, language)}: average impact of its leads")),
+                "png": png_data_uri(
+                    segment_figure(table, f"{feature_name(feature, language)}: average impact of its leads")
+                ),
                 "rows": [
                     {
                         "segment": row.segment,
                         "leads": f"{row.leads:,}",
-                        "conversion": _percent(row.conversion_rate),
+                        "conversion": format_percent(row.conversion_rate),
                         "total": _signed(row.avg_total_impact),
                         "own": _signed(row.avg_own_impact),
                     }
@@ -146,8 +148,8 @@ def build_report(
         emphasis=[
             {
                 "group": row.group,
-                "rule": _percent(row.rule_share_of_points),
-                "model": _percent(row.model_share_of_influence),
+                "rule": format_percent(row.rule_share_of_points),
+                "model": format_percent(row.model_share_of_influence),
             }
             for row in emphasis_by_group(explained, model_features, rule_config).itertuples()
         ],
@@ -156,8 +158,8 @@ def build_report(
                 "signal": row.signal,
                 "points": row.rule_points,
                 "leads": f"{row.leads_with_signal:,}",
-                "conversion_with": _percent(row.conversion_with),
-                "conversion_without": _percent(row.conversion_without),
+                "conversion_with": format_percent(row.conversion_with),
+                "conversion_without": format_percent(row.conversion_without),
                 "impact_with": _signed(row.model_impact_with),
                 "impact_without": _signed(row.model_impact_without),
                 "view": row.model_view,

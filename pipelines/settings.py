@@ -135,6 +135,35 @@ class RetrainSettings(_Section):
     challenger_alias: str = Field("challenger", min_length=1)
 
 
+class AuditSettings(_Section):
+    """``leadq audit``: the funnel target, the features whose values are new each quarter, and the thresholds."""
+
+    target_customers_per_month: float = Field(20.0, gt=0, description="new customers a month for the funnel math")
+    min_mqls: int = Field(30, ge=1, description="groups with fewer MQLs are listed but not flagged")
+    time_bound_features: tuple[str, ...] = Field(
+        ("campaign",), description="features with new values every quarter by nature: reported, not drift"
+    )
+    sal_low: float = Field(0.60, gt=0, lt=1)
+    sql_low: float = Field(0.20, gt=0, lt=1)
+    sql_good: float = Field(0.40, gt=0, lt=1)
+    psi_drift: float = Field(0.20, gt=0)
+    psi_watch: float = Field(0.10, gt=0)
+    max_auc_drop: float = Field(0.03, ge=0, lt=0.5)
+    max_ece: float = Field(0.03, gt=0, lt=0.5)
+    max_calibration_gap: float = Field(0.25, gt=0)
+    min_resolved_leads: int = Field(100, ge=1)
+    min_won_leads: int = Field(10, ge=1)
+    max_open_share: float = Field(0.5, gt=0, le=1, description="more open leads: ranking and calibration not judged")
+
+    @field_validator("time_bound_features")
+    @classmethod
+    def _known_time_bound_features(cls, features: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(features) - set(MODEL_FEATURES))
+        if unknown:
+            raise ValueError(f"unknown feature(s) {unknown}; expected some of {list(MODEL_FEATURES)}")
+        return features
+
+
 class Settings(BaseSettings):
     """Everything a leadq command needs; build it with :func:`load_settings`."""
 
@@ -154,6 +183,7 @@ class Settings(BaseSettings):
     sla: SlaTable = SlaTable()
     serving: ServingSettings = ServingSettings()
     retrain: RetrainSettings = RetrainSettings()
+    audit: AuditSettings = AuditSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -410,6 +410,7 @@ def test_funnel_math_without_wins_says_so(outcomes: pd.DataFrame) -> None:
 
 _GOOD = {
     "resolved_leads": 800.0,
+    "open_leads": 200.0,
     "won_leads": 40.0,
     "both_classes": 1.0,
     "roc_auc": 0.80,
@@ -430,6 +431,20 @@ def test_verdict_too_few_resolved_leads() -> None:
     decision = verdict({**_GOOD, "resolved_leads": 60.0, "won_leads": 3.0}, _STABLE, reference_auc=0.81)
     assert decision.action == "keep"
     assert decision.reasons[0].startswith("Too few resolved leads to judge")
+
+
+def test_verdict_does_not_judge_outcomes_while_most_leads_are_open() -> None:
+    early = {**_GOOD, "roc_auc": 0.60, "open_leads": 1200.0}  # 1200 of 2000 open: 60% > 50%
+    drifted = pd.DataFrame({"feature": ["email_opens", "score"], "psi": [1.2, 0.1]})
+
+    waiting = verdict(early, _STABLE, reference_auc=0.81, mature_after=pd.Timestamp("2027-06-29"))
+    moved = verdict(early, drifted, reference_auc=0.81)
+
+    assert waiting.action == "keep"
+    assert waiting.reasons[0].startswith("60% of the leads are still open")
+    assert "Audit this quarter again after 2027-06-29" in waiting.reasons[0]
+    assert moved.action == "retrain"  # drift needs no outcomes
+    assert "email_opens" in moved.reasons[0]
 
 
 def test_verdict_retrain_when_ranking_dropped() -> None:

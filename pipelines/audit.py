@@ -1,0 +1,297 @@
+"""``leadq audit --quarter 2026Q4``: how the served scores did against what sales and deals made of the leads.
+
+load the quarter's scores from the scoring log -> read the CRM export (dispositions and deals since) -> outcome
+per scored lead (open leads stay open, never lost) -> the figures of ``models.audit`` -> verdict -> a
+self-contained HTML report and a JSON of its figures -> an MLflow audit run linked to the served model version.
+
+A lead belongs to the quarter in which the CRM created it (``created_at`` sent with the score), or in which it
+was scored when the CRM did not say; that time is also the clock start of the SLA.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from models import audit
+from models.contract import CRMTables, DataContractError, validate_crm
+from models.features import CATEGORICAL_FEATURES, MODEL_FEATURES
+from models.labels import quarter_bounds, resolve_as_of
+from pipelines.audit_report import build_audit_report
+from pipelines.explain import load_registered_scorer
+from pipelines.io import read_crm
+from pipelines.report import write_report
+from pipelines.settings import AuditSettings, Settings
+from pipelines.tracking import configure_mlflow
+from pipelines.training import StepReporter, silent_steps
+from serving.scoring_log import SCORES
+
+AUDIT_FOLDER = "audit"
+DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    quarter: str
+    verdict: audit.Verdict
+    figures: dict[str, Any]
+    html_path: Path
+    json_path: Path
+    run_id: str
+    model_version: str
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """What the audit needs of the model that served most of the quarter's scores."""
+
+    name: str
+    version: str
+    threshold: float
+    reference: dict[str, Any] | None  # the training leads' profile (None: trained before leadq stored it)
+    reference_auc: float | None  # the AUC on its test quarter at training
+    horizon_days: int
+
+
+def policy_of(settings: AuditSettings) -> audit.AuditPolicy:
+    fields = audit.AuditPolicy.__dataclass_fields__
+    return audit.AuditPolicy(**{k: v for k, v in settings.model_dump().items() if k in fields})
+
+
+def _naive_utc(values: pd.Series) -> pd.Series:
+    stamps = pd.to_datetime(values)
+    return stamps.dt.tz_convert(UTC).dt.tz_localize(None) if stamps.dt.tz is not None else stamps
+
+
+def read_scoring_log(url: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The logged scores of leads created (or, without a creation time, scored) in [start, end), oldest first.
+
+    Columns: lead_id, clock_start (naive UTC), scored_at, model_version, probability, score, is_mql, threshold,
+    grade, respond_within_hours (NaN: nurture), features (dict per row).
+    """
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        raise FileNotFoundError(f"scoring log not found: {parsed.database} (serving.scoring_log_url = {url})")
+    engine = sa.create_engine(url)
+    try:
+        clock = sa.func.coalesce(SCORES.c.lead_created_at, SCORES.c.scored_at)
+        bounds = [bound.tz_localize(UTC).to_pydatetime() for bound in (start, end)]
+        query = sa.select(SCORES).where(clock >= bounds[0], clock < bounds[1]).order_by(SCORES.c.id)
+        with engine.connect() as connection:
+            rows = pd.DataFrame(connection.execute(query).mappings().all(), columns=[c.name for c in SCORES.columns])
+    finally:
+        engine.dispose()
+    created = _naive_utc(rows["lead_created_at"])
+    return pd.DataFrame(
+        {
+            "lead_id": rows["lead_id"].astype(str),
+            "clock_start": created.fillna(_naive_utc(rows["scored_at"])),
+            "scored_at": _naive_utc(rows["scored_at"]),
+            "model_version": rows["model_version"].astype(str),
+            "probability": rows["probability"].astype(float),
+            "score": rows["score"].astype(int),
+            "is_mql": rows["is_mql"].astype(bool),
+            "threshold": rows["threshold"].astype(float),
+            "grade": rows["grade"].astype(str),
+            "respond_within_hours": pd.to_numeric(rows["respond_within_hours"]).astype(float),
+            "features": rows["features"].map(json.loads),
+        }
+    )
+
+
+def feature_frame(features: pd.Series) -> pd.DataFrame:
+    """The logged model features as a frame with the training dtypes (numbers as float, categories as text)."""
+    frame = pd.DataFrame(list(features), index=features.index).reindex(columns=list(MODEL_FEATURES))
+    for column in frame.columns:
+        if column in CATEGORICAL_FEATURES:
+            frame[column] = frame[column].astype("str").where(frame[column].notna())
+        else:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
+
+
+def with_channels(scores: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
+    """Add the lead source and campaign as the CRM export spells them (unknown leads: "(unknown)")."""
+    channels = leads.set_index("lead_id")[["lead_source", "campaign"]].reindex(scores["lead_id"])
+    return scores.assign(
+        lead_source=channels["lead_source"].fillna(audit.UNKNOWN).to_numpy(),
+        campaign=channels["campaign"].fillna(audit.UNKNOWN).to_numpy(),
+    )
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records", date_format="iso"))  # NaN -> null, times as ISO text
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(pd.Series(values, dtype=object).to_json(date_format="iso"))
+
+
+def _drift(
+    outcomes: pd.DataFrame, served: ServedModel, settings: AuditSettings, policy: audit.AuditPolicy
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """PSI of each feature and the score against training; time-bound features apart (new values expected)."""
+    if served.reference is None:
+        empty = pd.DataFrame(columns=["feature", "kind", "psi", "flag"])
+        return empty, empty
+    features = feature_frame(outcomes["features"])
+    stability = audit.population_stability(served.reference, features, outcomes["probability"].to_numpy(), policy)
+    time_bound = stability["feature"].isin(settings.time_bound_features)
+    return stability[~time_bound].reset_index(drop=True), stability[time_bound].reset_index(drop=True)
+
+
+def audit_figures(
+    scores: pd.DataFrame,
+    tables: CRMTables,
+    as_of: pd.Timestamp,
+    quarter: str,
+    served: ServedModel,
+    settings: AuditSettings,
+) -> dict[str, Any]:
+    """Every figure of the audit as JSON-ready data, the verdict first; no files, no MLflow."""
+    policy = policy_of(settings)
+    start, end = quarter_bounds(quarter)
+    outcomes = audit.lead_outcomes(
+        with_channels(scores, tables.leads), tables.dispositions, tables.deals, as_of, served.horizon_days
+    )
+    months = max((min(end, as_of) - start).days, 1) / DAYS_PER_MONTH
+    discrimination = audit.discrimination(outcomes)
+    funnel_overall = audit.funnel_kpis(outcomes, None, settings.min_mqls, policy)
+    drift, time_bound = _drift(outcomes, served, settings, policy)
+    mature_after = end + pd.Timedelta(days=served.horizon_days)
+    verdict = audit.verdict(discrimination, drift, funnel_overall, served.reference_auc, policy, mature_after)
+    if served.reference is None:
+        verdict = audit.Verdict(
+            verdict.action, [*verdict.reasons, "no drift check: the model was trained before leadq stored profiles"]
+        )
+    return {
+        "quarter": quarter,
+        "as_of": as_of.isoformat(),
+        "mature_after": mature_after.isoformat(),
+        "months": months,
+        "verdict": {"action": verdict.action, "reasons": verdict.reasons},
+        "policy": dataclasses.asdict(policy),
+        "model": {
+            "name": served.name,
+            "version": served.version,
+            "versions_in_log": {str(k): int(v) for k, v in scores["model_version"].value_counts().items()},
+            "threshold": served.threshold,
+            "reference_auc": served.reference_auc,
+            "horizon_days": served.horizon_days,
+        },
+        "leads": {
+            "scored": len(outcomes),
+            "scores_logged": len(scores),
+            **{status: int((outcomes["status"] == status).sum()) for status in ("won", "lost", "open")},
+        },
+        "discrimination": _plain(discrimination),
+        "calibration_by_decile": _records(audit.calibration_by_decile(outcomes)),
+        "funnel_overall": _records(funnel_overall),
+        "funnel_by_source": _records(audit.funnel_kpis(outcomes, "lead_source", settings.min_mqls, policy)),
+        "funnel_by_campaign": _records(audit.funnel_kpis(outcomes, "campaign", settings.min_mqls, policy)),
+        "rejections_by_source": _records(audit.rejection_reasons(outcomes, "lead_source")),
+        "rejections_by_campaign": _records(audit.rejection_reasons(outcomes, "campaign")),
+        "sla_by_grade": _records(audit.sla_compliance(outcomes, as_of, "grade")),
+        "sla_by_team": _records(audit.sla_compliance(outcomes, as_of, "sales_team")),
+        "sla_overall": _records(audit.sla_compliance(outcomes, as_of, None)),
+        "drift": _records(drift),
+        "time_bound_features": _records(time_bound),
+        "mql_rate_over_time": _records(audit.mql_rate_over_time(outcomes, "W")),
+        "funnel_math": _plain(audit.funnel_math(outcomes, settings.target_customers_per_month, months)),
+    }
+
+
+def served_model(settings: Settings, version: str) -> ServedModel:
+    """The registered version's threshold, reference profile, test AUC and label horizon."""
+    scorer, _, _ = load_registered_scorer(settings, version)
+    tags = mlflow.MlflowClient().get_model_version(settings.mlflow.registered_model, version).tags
+    auc = tags.get("test_roc_auc")
+    return ServedModel(
+        name=settings.mlflow.registered_model,
+        version=version,
+        threshold=scorer.threshold.threshold,
+        reference=scorer.reference,
+        reference_auc=float(auc) if auc else None,
+        horizon_days=int(scorer.metadata.get("horizon_days", settings.labels.horizon_days)),  # type: ignore[call-overload]
+    )
+
+
+def _log_audit_run(settings: Settings, figures: dict[str, Any], html: Path, figures_json: Path) -> str:
+    experiment_id = configure_mlflow(settings.mlflow)
+    quarter, model = figures["quarter"], figures["model"]
+    metrics = {
+        f"audit_{key}": float(value)
+        for key, value in figures["discrimination"].items()
+        if value is not None and np.isfinite(value)
+    }
+    overall = figures["funnel_overall"][0]
+    for key in ("mqls", "mql_rate", "sal_rate", "mql_to_sql", "mql_to_won", "recycled_rate"):
+        if overall.get(key) is not None:
+            metrics[f"audit_{key}"] = float(overall[key])
+    if figures["drift"]:
+        metrics["audit_max_feature_psi"] = max(row["psi"] for row in figures["drift"] if row["feature"] != "score")
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"audit-{quarter}") as run:
+        mlflow.set_tags(
+            {
+                "leadq.run_kind": "audit",
+                "audit.quarter": quarter,
+                "audit.verdict": figures["verdict"]["action"],
+                "audit.verdict_reasons": " | ".join(figures["verdict"]["reasons"])[:5000],
+                "model_name": model["name"],
+                "model_version": model["version"],
+            }
+        )
+        mlflow.log_metrics(metrics)
+        mlflow.log_artifact(str(html), AUDIT_FOLDER)
+        mlflow.log_artifact(str(figures_json), AUDIT_FOLDER)
+    client = mlflow.MlflowClient()
+    client.set_model_version_tag(
+        model["name"], model["version"], f"audit_{quarter}_verdict", figures["verdict"]["action"]
+    )
+    client.set_model_version_tag(model["name"], model["version"], f"audit_{quarter}_run_id", run.info.run_id)
+    return str(run.info.run_id)
+
+
+def run_audit(
+    settings: Settings,
+    quarter: str,
+    *,
+    out_dir: Path | None = None,
+    report: StepReporter = silent_steps,
+) -> AuditResult:
+    """Audit one quarter: read the log and the export, compute the figures, write the report, log the run."""
+    start, end = quarter_bounds(quarter)
+    with report(f"read the scoring log of {quarter}"):
+        log_url = settings.serving.scoring_log_url
+        if log_url is None:
+            raise LookupError("the scoring log is switched off (serving.scoring_log_url is null): nothing to audit")
+        scores = read_scoring_log(log_url, start, end)
+        if scores.empty:
+            raise LookupError(f"no scored leads of {quarter} in the scoring log {log_url}")
+    with report("read the CRM export (dispositions and deals since)"):
+        tables = validate_crm(read_crm(settings.data.leads, settings.data.dispositions, settings.data.deals))
+        as_of = pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else resolve_as_of(tables)
+        if as_of < start:
+            raise DataContractError([f"the export ends {as_of} before {quarter} starts: export the CRM again"])
+    version = str(scores["model_version"].mode().iloc[0])
+    with report(f"load the served model (version {version})"):
+        served = served_model(settings, version)
+    with report("compute the audit figures"):
+        figures = audit_figures(scores, tables, as_of, quarter, served, settings.audit)
+    with report("write the report and log the audit run"):
+        folder = out_dir or settings.explanations.reports_dir
+        stem = f"audit-{quarter}"
+        html = write_report(build_audit_report(figures), folder / f"{stem}.html")
+        figures_json = write_report(json.dumps(figures, indent=2, allow_nan=False) + "\n", folder / f"{stem}.json")
+        run_id = _log_audit_run(settings, figures, html, figures_json)
+    verdict = audit.Verdict(figures["verdict"]["action"], figures["verdict"]["reasons"])
+    return AuditResult(quarter, verdict, figures, html, figures_json, run_id, version)

@@ -1,0 +1,203 @@
+"""``leadq audit``: the scoring log read by quarter, then the whole audit on a served, drifted, resolved quarter.
+
+The end-to-end fixture trains a champion on the history before 2026Q4 (real LightGBM, real MLflow registry),
+scores 2026Q4's leads through the service (FastAPI test client, real scoring log), resolves them with the
+dispositions and deals of the following months, and audits the quarter.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from models.contract import DataContractError, as_scoring_frame
+from models.features import CATEGORICAL_FEATURES, MODEL_FEATURES
+from pipelines.audit import feature_frame, read_scoring_log, run_audit
+from pipelines.settings import Settings
+from pipelines.synthetic import QuarterDrift, cut_export, generate_crm, write_crm
+from pipelines.training import run_training
+from serving.app import build_service
+from serving.scoring_log import ScoringLog, score_row
+from tests.serving.conftest import AUTH, KEYS, registry_settings
+
+QUARTER = "2026Q4"
+QUARTER_START = date(2026, 10, 1)
+
+
+def _result(probability: float = 0.2) -> dict[str, Any]:
+    return {
+        "probability": probability,
+        "score": round(probability * 100),
+        "is_mql": probability >= 0.1,
+        "grade": "B2",
+        "priority": "standard",
+        "response_hours": 24.0,
+        "reasons_for": [],
+        "reasons_against": [],
+        "features": {"company_size": 800.0, "industry": "software", "demo_requested": 1.0},
+    }
+
+
+def _scored_at(row: dict[str, Any], when: datetime) -> dict[str, Any]:
+    return {**row, "scored_at": when}
+
+
+def test_scoring_log_is_read_by_creation_quarter_in_utc(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    log = ScoringLog(url, flush_interval_s=0.05)
+    berlin_new_year = datetime.fromisoformat("2027-01-01T00:30:00+01:00")  # 2026-12-31 23:30 UTC: still Q4
+    log.append(
+        [
+            score_row("IN-Q4", _result(), "m", "3", 0.1, datetime(2026, 11, 2, 9, 0, tzinfo=UTC)),
+            score_row("NEW-YEAR", _result(), "m", "3", 0.1, berlin_new_year.astimezone(UTC)),
+            score_row("IN-Q3", _result(), "m", "3", 0.1, datetime(2026, 9, 30, 23, 0, tzinfo=UTC)),
+            # without a creation time, the scoring time counts
+            _scored_at(score_row("SCORED-Q4", _result(0.05), "m", "4", 0.1), datetime(2026, 12, 1, 8, tzinfo=UTC)),
+            _scored_at(score_row("SCORED-Q1", _result(0.05), "m", "4", 0.1), datetime(2027, 1, 4, 8, tzinfo=UTC)),
+        ]
+    )
+    log.close()
+
+    scores = read_scoring_log(url, pd.Timestamp("2026-10-01"), pd.Timestamp("2027-01-01"))
+
+    assert scores["lead_id"].tolist() == ["IN-Q4", "NEW-YEAR", "SCORED-Q4"]
+    assert scores["clock_start"].tolist() == [
+        pd.Timestamp("2026-11-02 09:00"),
+        pd.Timestamp("2026-12-31 23:30"),
+        pd.Timestamp("2026-12-01 08:00"),
+    ]
+    assert scores["model_version"].tolist() == ["3", "3", "4"]
+    assert scores["features"].iloc[0]["industry"] == "software"
+    assert scores["respond_within_hours"].tolist() == [24.0, 24.0, 24.0]
+
+
+def test_a_missing_scoring_log_is_named(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'nowhere' / 'log.db'}"
+
+    with pytest.raises(FileNotFoundError, match=r"scoring log not found: .*nowhere/log\.db"):
+        read_scoring_log(url, pd.Timestamp("2026-10-01"), pd.Timestamp("2027-01-01"))
+
+    assert not (tmp_path / "nowhere").exists()  # reading never creates an empty log
+
+
+def test_logged_features_get_the_training_dtypes() -> None:
+    frame = feature_frame(pd.Series([{"company_size": 800, "industry": "software"}, {"company_size": None}]))
+
+    assert list(frame.columns) == list(MODEL_FEATURES)
+    assert frame["company_size"].dtype == float
+    assert frame["industry"].tolist()[0] == "software"
+    assert pd.isna(frame["industry"].iloc[1])
+    assert all(frame[column].dtype == object or column in CATEGORICAL_FEATURES for column in CATEGORICAL_FEATURES)
+
+
+def _requests(leads: pd.DataFrame) -> list[dict[str, Any]]:
+    frame = as_scoring_frame(leads)
+    frame.insert(0, "lead_id", leads["lead_id"].astype(str).to_numpy())
+    frame.insert(1, "created_at", leads["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").to_numpy())
+    return json.loads(frame.to_json(orient="records"))
+
+
+@pytest.fixture(scope="module")
+def audited_quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Any, pd.DataFrame]:
+    """A champion trained before 2026Q4, 2026Q4 scored through the service, the CRM exported in July 2027."""
+    settings = registry_settings(tmp_path_factory.mktemp("audit"))
+    # A small world: channels need 15 MQLs (not 30) to be judged.
+    settings = settings.model_copy(update={"audit": settings.audit.model_copy(update={"min_mqls": 15})})
+    # The export is taken in July 2027, when every 2026Q4 lead is past its 180-day label horizon.
+    world = generate_crm(30_000, seed=5, end=date(2027, 7, 15), months=36, drift=QuarterDrift.demo(QUARTER_START))
+    write_crm(cut_export(world, pd.Timestamp(QUARTER_START)), settings.data.leads.parent, "parquet")
+    run_training(settings)
+    created = world.leads["created_at"]
+    quarter_leads = world.leads[(created >= "2026-10-01") & (created < "2027-01-01")]
+    with TestClient(build_service(settings, KEYS)) as client:
+        requests = _requests(quarter_leads)
+        for start in range(0, len(requests), 1000):
+            response = client.post(
+                "/v1/leads/score-batch", json={"leads": requests[start : start + 1000]}, headers=AUTH
+            )
+            assert response.status_code == 200, response.text
+    write_crm(world, settings.data.leads.parent, "parquet")
+    return settings, run_audit(settings, QUARTER), quarter_leads
+
+
+@pytest.mark.slow
+def test_audit_covers_every_scored_lead_and_keeps_open_leads_open(audited_quarter) -> None:  # type: ignore[no-untyped-def]
+    _, result, quarter_leads = audited_quarter
+    leads = result.figures["leads"]
+
+    assert leads["scored"] == len(quarter_leads)
+    assert leads["won"] + leads["lost"] + leads["open"] == leads["scored"]
+    assert leads["open"] > 0  # recycled to nurture: open, not lost
+    assert leads["open"] < 0.5 * leads["scored"]
+    assert result.figures["discrimination"]["resolved_leads"] == leads["won"] + leads["lost"]
+    assert result.figures["model"]["version"] == result.model_version == "1"
+
+
+@pytest.mark.slow
+def test_audit_finds_the_injected_drift_and_the_channel_that_got_worse(audited_quarter) -> None:  # type: ignore[no-untyped-def]
+    _, result, _ = audited_quarter
+    drift = QuarterDrift.demo(QUARTER_START)
+
+    assert result.figures["drift"][0]["feature"] == "email_opens"
+    assert result.figures["drift"][0]["flag"] == "drift"
+    judged = [row for row in result.figures["funnel_by_source"] if row["sql_flag"] != "too few"]
+    assert min(judged, key=lambda row: row["mql_to_sql"])["segment"] == drift.worse_source
+    industry = next(row for row in result.figures["drift"] if row["feature"] == "industry")
+    assert industry["psi"] > 0.1  # the new industry shows
+    assert [row["feature"] for row in result.figures["time_bound_features"]] == ["campaign"]
+    assert result.verdict.action == "retrain"
+    assert any("e-mail" in reason.lower() or "email" in reason.lower() for reason in result.verdict.reasons)
+
+
+@pytest.mark.slow
+def test_audit_report_opens_offline_and_the_json_holds_its_figures(audited_quarter) -> None:  # type: ignore[no-untyped-def]
+    _, result, _ = audited_quarter
+    html = result.html_path.read_text(encoding="utf-8")
+
+    assert html.startswith("<!DOCTYPE html>")
+    assert "Verdict: Retrain" in html
+    assert "http://" not in html
+    assert "https://" not in html  # every image is embedded
+    assert html.count("data:image/png;base64,") == 3
+    assert json.loads(result.json_path.read_text(encoding="utf-8")) == result.figures
+    assert result.html_path.name == f"audit-{QUARTER}.html"
+
+
+@pytest.mark.slow
+def test_audit_run_is_logged_and_linked_to_the_served_version(audited_quarter) -> None:  # type: ignore[no-untyped-def]
+    settings, result, _ = audited_quarter
+    client = mlflow.MlflowClient(settings.mlflow.tracking_uri)
+    run = client.get_run(result.run_id)
+
+    assert run.data.tags["leadq.run_kind"] == "audit"
+    assert run.data.tags["model_version"] == "1"
+    assert run.data.tags["audit.verdict"] == result.verdict.action
+    assert run.data.metrics["audit_roc_auc"] == pytest.approx(result.figures["discrimination"]["roc_auc"])
+    assert {a.path for a in client.list_artifacts(result.run_id, "audit")} == {
+        f"audit/audit-{QUARTER}.html",
+        f"audit/audit-{QUARTER}.json",
+    }
+    version = client.get_model_version(settings.mlflow.registered_model, "1")
+    assert version.tags[f"audit_{QUARTER}_verdict"] == result.verdict.action
+    assert version.tags[f"audit_{QUARTER}_run_id"] == result.run_id
+
+
+@pytest.mark.slow
+def test_a_quarter_without_scores_or_before_the_export_is_refused(audited_quarter, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings, _, _ = audited_quarter
+
+    with pytest.raises(LookupError, match="no scored leads of 2025Q1 in the scoring log"):
+        run_audit(settings, "2025Q1", out_dir=tmp_path)
+    with pytest.raises(ValueError, match="expected a quarter like '2026Q4'"):
+        run_audit(settings, "Q4/2026", out_dir=tmp_path)
+    early = settings.model_copy(update={"labels": settings.labels.model_copy(update={"as_of": date(2026, 9, 1)})})
+    with pytest.raises(DataContractError, match="before 2026Q4 starts"):
+        run_audit(early, QUARTER, out_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
