@@ -173,6 +173,35 @@ def train(
     _train(settings.model_copy(update={"data": data}))
 
 
+@app.command()
+def audit(
+    quarter: Annotated[str, typer.Option(help="Quarter whose leads to audit, e.g. 2026Q3.")],
+    config: ConfigOption = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the report (default: explanations.reports_dir).")] = None,
+) -> None:
+    """Audit a quarter's served scores against what sales and deals made of the leads: report, JSON, MLflow run."""
+    from pipelines.audit import run_audit
+
+    _quiet_libraries()
+    settings = _settings(config)
+    with _friendly_errors():
+        try:
+            result = run_audit(settings, quarter, out_dir=out, report=_step)
+        except (ValueError, FileNotFoundError) as error:
+            console.print(f"[red]Refused:[/] {error}", highlight=False)
+            raise typer.Exit(code=1) from error
+    leads = result.figures["leads"]
+    console.print(
+        f"{quarter}: {leads['scored']:,} scored leads ({leads['won']:,} won, {leads['lost']:,} lost, "
+        f"{leads['open']:,} open) by model version {result.model_version}",
+        highlight=False,
+    )
+    console.print(f"[bold]Verdict: {result.verdict.action}[/]", highlight=False)
+    for reason in result.verdict.reasons:
+        console.print(f"  - {reason}", highlight=False)
+    console.print(f"Report: {result.html_path}\nFigures: {result.json_path}\nMLflow run: {result.run_id}")
+
+
 def _comparison_table(comparison: dict[str, dict[str, float]], quarters: list[str]) -> Table:
     table = Table(title=f"Champion vs challenger on {', '.join(quarters)} (out of time)", title_justify="left")
     table.add_column("metric")

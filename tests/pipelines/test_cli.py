@@ -12,7 +12,9 @@ from pipelines.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["generate"], ["train"], ["demo"], ["explain"], ["retrain"], ["rollback"]])
+@pytest.mark.parametrize(
+    "command", [[], ["generate"], ["train"], ["demo"], ["explain"], ["retrain"], ["rollback"], ["audit"]]
+)
 def test_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
 
@@ -52,6 +54,17 @@ def test_train_without_data_names_the_missing_file(tracking_config: Path) -> Non
     assert result.exit_code == 1
     assert "file not found" in result.output
     assert "leads.parquet" in result.output
+
+
+def test_audit_refuses_a_malformed_quarter_and_names_a_missing_scoring_log(tracking_config: Path) -> None:
+    malformed = runner.invoke(app, ["audit", "--config", str(tracking_config), "--quarter", "Q3-2026"])
+    missing = runner.invoke(app, ["audit", "--config", str(tracking_config), "--quarter", "2026Q3"])
+
+    assert malformed.exit_code == 1
+    assert "expected a quarter like '2026Q4', got 'Q3-2026'" in malformed.output
+    assert missing.exit_code == 1
+    assert "scoring log not found" in missing.output
+    assert "scoring_log.db" in missing.output
 
 
 @pytest.mark.slow
