@@ -149,12 +149,17 @@ def _serving_rows(table: Table, serving: dict[str, Any]) -> None:
         )
 
 
-def _print_table(
-    quality: dict[str, float], explain: dict[str, float], scale: list[dict[str, float]], serving: dict[str, Any]
-) -> None:
+def _results_table() -> Table:
     table = Table(title="leadq benchmarks", title_justify="left")
     for column in ("measure", "leadq", "baseline", "baseline value", "ratio / gap", "target"):
         table.add_column(column, justify="right" if column != "measure" else "left")
+    return table
+
+
+def _print_table(
+    quality: dict[str, float], explain: dict[str, float], scale: list[dict[str, float]], serving: dict[str, Any]
+) -> None:
+    table = _results_table()
     gap = quality["auc_oracle"] - quality["auc_model"]
     table.add_row(
         "ROC AUC",
@@ -233,15 +238,24 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that the benchmark runs")
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the JSON results")
+    parser.add_argument("--serving-only", action="store_true", help="only the serving benchmark (serving.json)")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     settings = load_settings(REPO_CONFIG)
     sizes = (5_000, 10_000) if args.quick else SCALE_LEADS
     started = time.perf_counter()
+    load = Load(single_requests=200, batch_requests=20, warmup=10, latency_requests=100) if args.quick else Load()
+    if args.serving_only:
+        serving = benchmark_serving(REPO_CONFIG, 10_000 if args.quick else SERVING_LEADS, load)
+        args.results.mkdir(parents=True, exist_ok=True)
+        (args.results / "serving.json").write_text(json.dumps(serving, indent=2) + "\n")
+        table = _results_table()
+        _serving_rows(table, serving)
+        Console(width=150).print(table)
+        return
     quality, outcome = benchmark_quality(settings, 20_000 if args.quick else QUALITY_LEADS)
     explain = benchmark_explain(outcome.scorer, outcome.test_leads)
     scale = benchmark_train_scale(settings, sizes)
-    load = Load(single_requests=200, batch_requests=20, warmup=10, latency_requests=100) if args.quick else Load()
     serving = benchmark_serving(REPO_CONFIG, 10_000 if args.quick else SERVING_LEADS, load)
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "quality.json").write_text(json.dumps(quality, indent=2) + "\n")
