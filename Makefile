@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench notebook clean
+.PHONY: install demo demo-quarter test lint bench notebook clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/leadq demo
+
+# The quarterly loop (serve, score a quarter, audit, retrain) in .leadq/quarter-demo/, apart from `make demo`.
+demo-quarter: $(STAMP)
+	$(BIN)/leadq demo-quarter
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

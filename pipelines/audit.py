@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from models import audit
 from models.contract import CRMTables, DataContractError, validate_crm
+from models.feature_text import feature_name
 from models.features import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models.labels import quarter_bounds, resolve_as_of
 from pipelines.audit_report import build_audit_report
@@ -119,13 +120,23 @@ def feature_frame(features: pd.Series) -> pd.DataFrame:
     return frame
 
 
+NO_CHANNEL = "(none)"
+NOT_IN_EXPORT = "(not in the export)"
+
+
 def with_channels(scores: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
-    """Add the lead source and campaign as the CRM export spells them (unknown leads: "(unknown)")."""
-    channels = leads.set_index("lead_id")[["lead_source", "campaign"]].reindex(scores["lead_id"])
-    return scores.assign(
-        lead_source=channels["lead_source"].fillna(audit.UNKNOWN).to_numpy(),
-        campaign=channels["campaign"].fillna(audit.UNKNOWN).to_numpy(),
-    )
+    """Add the lead source and campaign as the CRM export spells them ("(none)" if blank there)."""
+    indexed = leads.set_index("lead_id")
+    known = scores["lead_id"].isin(indexed.index).to_numpy()
+    channels = indexed[["lead_source", "campaign"]].reindex(scores["lead_id"]).fillna(NO_CHANNEL)
+    channels[~known] = NOT_IN_EXPORT
+    return scores.assign(lead_source=channels["lead_source"].to_numpy(), campaign=channels["campaign"].to_numpy())
+
+
+def _readable(drift: pd.DataFrame) -> pd.DataFrame:
+    """The drift table with the features' plain names, for the verdict's sentences."""
+    names = {feature: feature_name(feature) for feature in MODEL_FEATURES}
+    return drift.assign(feature=drift["feature"].map(lambda feature: names.get(feature, feature)))
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -168,7 +179,9 @@ def audit_figures(
     funnel_overall = audit.funnel_kpis(outcomes, None, settings.min_mqls, policy)
     drift, time_bound = _drift(outcomes, served, settings, policy)
     mature_after = end + pd.Timedelta(days=served.horizon_days)
-    verdict = audit.verdict(discrimination, drift, funnel_overall, served.reference_auc, policy, mature_after)
+    verdict = audit.verdict(
+        discrimination, _readable(drift), funnel_overall, served.reference_auc, policy, mature_after
+    )
     if served.reference is None:
         verdict = audit.Verdict(
             verdict.action, [*verdict.reasons, "no drift check: the model was trained before leadq stored profiles"]

@@ -20,6 +20,8 @@ _VERDICT_TEXT = {
 
 
 def _label(feature: str) -> str:
+    if feature == "score":
+        return "The score itself"
     return feature_name(feature, "en") if feature in MODEL_FEATURES else feature
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from rich.table import Table
 from models.contract import DataContractError
 from models.feature_text import Language
 from pipelines.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from pipelines.quarter_demo import QuarterDemoResult
 
 app = typer.Typer(help="leadq: measurable, explainable B2B lead scoring.", no_args_is_help=True)
 console = Console(soft_wrap=True)  # paths and commands stay copy-pasteable
@@ -330,3 +333,60 @@ def demo(
         suffix = settings.data.leads.suffix.lstrip(".")
         _generate(settings, leads, None, None, TableFormat(suffix) if suffix in TableFormat.__members__ else None)
     _train(settings)
+
+
+def print_quarter_demo(result: QuarterDemoResult) -> None:
+    """What the quarter's loop found: scores, the audit's verdict, drift and funnel, the retrain, where to look."""
+    audit, retrain, settings = result.audit, result.retrain, result.settings
+    console.print(
+        f"{result.quarter}: {result.leads_scored:,} leads scored over HTTP, {result.mql_rate:.1%} of them MQLs "
+        f"(sales capacity scaled to this world: {settings.threshold.mqls_per_month:,} MQLs a month).",
+        highlight=False,
+    )
+    console.print(f"Audit verdict: [bold]{audit.verdict.action}[/]", highlight=False)
+    for reason in audit.verdict.reasons:
+        console.print(f"  - {reason}", highlight=False)
+    drifted = ", ".join(f"{row['feature']} (PSI {row['psi']:.2f})" for row in audit.figures["drift"][:3])
+    console.print(f"Most drifted features: {drifted or 'none profiled'}", highlight=False)
+    judged = [row for row in audit.figures["funnel_by_source"] if row["sql_flag"] != "too few"]
+    if judged:
+        worst = min(judged, key=lambda row: row["mql_to_sql"])
+        console.print(
+            f"Lowest MQL->SQL: {worst['segment']} ({worst['mql_to_sql']:.1%} of {worst['mqls']:,} MQLs)",
+            highlight=False,
+        )
+    verdict = "[green]promoted[/]" if retrain.decision.promote else "[yellow]not promoted[/]"
+    console.print(
+        f"Retrain: challenger version {retrain.challenger_version} {verdict}; "
+        f"'{settings.mlflow.champion_alias}' is version {retrain.served_version}; compared on "
+        f"{', '.join(retrain.quarters) or '-'} (out of time).",
+        highlight=False,
+    )
+    for reason in retrain.decision.reasons:
+        console.print(f"  - {reason}", highlight=False)
+    console.print(f"Audit report: {audit.html_path} (figures: {audit.json_path})", highlight=False)
+    console.print(f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri {settings.mlflow.tracking_uri}", highlight=False)
+
+
+@app.command("demo-quarter")
+def demo_quarter(
+    config: ConfigOption = None,
+    leads: Annotated[
+        int, typer.Option(help="Leads in the whole synthetic world (history, the quarter, its resolution).", min=5_000)
+    ] = 60_000,
+    workspace: Annotated[
+        Path, typer.Option(help="The demo's own folder (MLflow store, data, scoring log, reports); wiped first.")
+    ] = Path(".leadq/quarter-demo"),
+) -> None:
+    """The quarterly loop on synthetic data: train, serve a drifted quarter over HTTP, audit it, retrain."""
+    from pipelines.quarter_demo import WorkspaceError, run_quarter_demo
+
+    _quiet_libraries()
+    settings = _settings(config)
+    try:
+        with _friendly_errors():
+            result = run_quarter_demo(settings, workspace, n_leads=leads, report=_step)
+    except WorkspaceError as error:
+        console.print(f"[red]Refused:[/] {error}", highlight=False)
+        raise typer.Exit(code=2) from error
+    print_quarter_demo(result)

@@ -13,7 +13,8 @@ runner = CliRunner()
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["generate"], ["train"], ["demo"], ["explain"], ["retrain"], ["rollback"], ["audit"]]
+    "command",
+    [[], ["generate"], ["train"], ["demo"], ["explain"], ["retrain"], ["rollback"], ["audit"], ["demo-quarter"]],
 )
 def test_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
