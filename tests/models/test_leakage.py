@@ -1,0 +1,390 @@
+"""Leakage checks: each kind of leak stops training with evidence; honest features, allowed columns and thin data
+do not."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.leakage import (
+    REMEDY,
+    LeakageError,
+    LeakagePolicy,
+    check_leakage,
+    missingness_auc,
+    share_after_outcome,
+    single_feature_auc,
+)
+
+N_LEADS = 400
+
+
+@pytest.fixture
+def outcome() -> tuple[np.ndarray, np.ndarray]:
+    """Labels (about 30% won) and a 70/30 train/evaluation split, as if by creation date."""
+    rng = np.random.default_rng(0)
+    y = (rng.random(N_LEADS) < 0.3).astype(float)
+    train_mask = np.arange(N_LEADS) < int(N_LEADS * 0.7)
+    return y, train_mask
+
+
+def _informative(y: np.ndarray, seed: int = 1) -> pd.Series:
+    """A numeric feature that helps honestly: won leads are shifted by one standard deviation (AUC about 0.75)."""
+    rng = np.random.default_rng(seed)
+    return pd.Series(rng.normal(size=len(y)) + y, name="Website Visits")
+
+
+def _status_mirroring(y: np.ndarray) -> pd.Series:
+    rng = np.random.default_rng(2)
+    won_status = np.where(rng.random(len(y)) < 0.9, "Qualified", "Working - Contacted")
+    return pd.Series(np.where(y == 1, won_status, "Disqualified"), name="Lead Status")
+
+
+def _amount_only_when_won(y: np.ndarray) -> pd.Series:
+    rng = np.random.default_rng(3)
+    return pd.Series(np.where(y == 1, rng.uniform(5_000, 80_000, len(y)), np.nan), name="Opportunity Amount")
+
+
+# --- The three measurements, checked by hand on tiny examples ------------------------------------------------
+
+
+def test_numeric_auc_matches_a_hand_count_with_train_median_imputation() -> None:
+    # Training rows 10, 20, 30 -> median 20 fills the missing evaluation value.
+    # Evaluation scores 1, 4, 20, 5, 2, 3 with won at 4, 20, 2 and lost at 1, 5, 3.
+    # Won-above-lost pairs: 4 beats 1 and 3 (2), 20 beats all (3), 2 beats 1 (1): 6 of 9.
+    values = pd.Series([10.0, 20.0, 30.0, 1.0, 4.0, np.nan, 5.0, 2.0, 3.0])
+    y = np.array([0, 1, 0, 0, 1, 1, 0, 1, 0], dtype=float)
+    train_mask = np.array([True] * 3 + [False] * 6)
+
+    assert single_feature_auc(values, y, train_mask) == pytest.approx(6 / 9)
+
+
+def test_numeric_auc_is_symmetric() -> None:
+    values = pd.Series([0.0, 1.0, 3.0, 2.0, 1.0, 0.0])  # evaluation: won at 1 and 0, lost at 3 and 2
+    y = np.array([0, 1, 0, 0, 1, 1], dtype=float)
+    train_mask = np.array([True, True, False, False, False, False])
+
+    assert single_feature_auc(values, y, train_mask) == pytest.approx(1.0)
+
+
+def test_categorical_auc_matches_a_hand_count_with_train_rates_and_unseen_category() -> None:
+    # Training: 'a' converts 2 of 3, 'b' 1 of 3, base rate 50%, so smoothed a > 50% > b.
+    # Evaluation: won 'a' and unseen 'c' (-> base rate 50%), lost 'a' and 'b'.
+    # Pairs: won a vs lost a tie (0.5), won a vs lost b (1), won c vs lost a (0), won c vs lost b (1): 2.5 of 4.
+    values = pd.Series(["a", "a", "a", "b", "b", "b", "a", "c", "a", "b"])
+    y = np.array([1, 1, 0, 0, 0, 1, 1, 1, 0, 0], dtype=float)
+    train_mask = np.array([True] * 6 + [False] * 4)
+
+    assert single_feature_auc(values, y, train_mask) == pytest.approx(2.5 / 4)
+
+
+def test_missingness_auc_matches_a_hand_count() -> None:
+    # Evaluation: missing for both lost leads and one of two won: scores lost 1, 1; won 1, 0.
+    # Missing-above-present ranking: pairs (lost, won) -> (1 vs 1 tie, 1 vs 0 win) twice = 3 of 4 -> AUC 0.75.
+    values = pd.Series([1.0, np.nan, np.nan, np.nan, np.nan, 7.0])
+    y = np.array([1, 0, 0, 0, 1, 1], dtype=float)
+    train_mask = np.array([True, True, False, False, False, False])
+
+    assert missingness_auc(values, y, train_mask) == pytest.approx(0.75)
+
+
+def test_missingness_auc_is_nan_when_never_or_always_missing() -> None:
+    y = np.array([0, 1, 0, 1], dtype=float)
+    train_mask = np.array([True, True, False, False])
+
+    assert math.isnan(missingness_auc(pd.Series([1.0, 2.0, 3.0, 4.0]), y, train_mask))
+    assert math.isnan(missingness_auc(pd.Series([1.0, 2.0, np.nan, np.nan]), y, train_mask))
+
+
+def test_share_after_outcome_counts_only_rows_with_both_dates() -> None:
+    activity = pd.Series(pd.to_datetime(["2025-03-01", "2025-01-01", "2025-02-10", None, "2025-05-01"]))
+    outcome_at = pd.Series(pd.to_datetime(["2025-02-01", "2025-02-01", "2025-02-10", "2025-02-01", None]))
+
+    # Rows 0-2 have both dates: one after (row 0), one before, one same day (not after).
+    assert share_after_outcome(activity, outcome_at) == pytest.approx(1 / 3)
+
+
+def test_share_after_outcome_is_nan_without_overlapping_dates() -> None:
+    assert math.isnan(share_after_outcome(pd.Series([pd.NaT, pd.NaT]), pd.Series([pd.NaT, pd.NaT])))
+
+
+def test_one_class_evaluation_rows_give_nan() -> None:
+    values = pd.Series([1.0, 2.0, 3.0, 4.0])
+    y = np.array([0, 1, 1, 1], dtype=float)
+    train_mask = np.array([True, True, False, False])
+
+    assert math.isnan(single_feature_auc(values, y, train_mask))
+    assert math.isnan(single_feature_auc(pd.Series(["a", "b", "a", "b"]), y, train_mask))
+    assert math.isnan(missingness_auc(pd.Series([1.0, None, None, 4.0]), y, train_mask))
+
+
+def test_unlabelled_rows_are_ignored() -> None:
+    values = pd.Series([10.0, 20.0, 30.0, 1.0, 4.0, np.nan, 5.0, 2.0, 3.0, 99.0, -99.0])
+    y = np.array([0, 1, 0, 0, 1, 1, 0, 1, 0, np.nan, np.nan])
+    train_mask = np.array([True] * 3 + [False] * 8)
+
+    assert single_feature_auc(values, y, train_mask) == pytest.approx(6 / 9)
+
+
+# --- check_leakage: each kind of leak --------------------------------------------------------------------------
+
+
+def test_status_that_mirrors_the_outcome_is_a_leak(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    y, train_mask = outcome
+    features = pd.DataFrame({"Lead Status": _status_mirroring(y), "Website Visits": _informative(y)})
+
+    report = check_leakage(features, y, train_mask, LeakagePolicy())
+
+    assert [(f.column, f.check) for f in report.findings] == [("Lead Status", "single_feature_auc")]
+    finding = report.findings[0]
+    assert finding.value > 0.95
+    assert finding.limit == 0.95
+    assert "'Disqualified' converts 0%" in finding.evidence
+    assert "'Qualified' converts" in finding.evidence
+    assert report.table.loc["Lead Status", "status"] == "leak"
+
+
+def test_amount_present_only_for_won_leads_is_a_missingness_leak(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    y, train_mask = outcome
+    features = pd.DataFrame({"Opportunity Amount": _amount_only_when_won(y)})
+
+    report = check_leakage(features, y, train_mask, LeakagePolicy())
+
+    checks = {f.check: f for f in report.findings}
+    assert "missingness_auc" in checks
+    assert checks["missingness_auc"].value == pytest.approx(1.0)
+    assert "is missing for 100% of lost and 0% of won leads" in checks["missingness_auc"].evidence
+
+
+def test_date_after_the_outcome_is_a_leak(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    y, train_mask = outcome
+    rng = np.random.default_rng(4)
+    outcome_at = pd.Series(pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 300, N_LEADS), unit="D"))
+    days_after = rng.integers(1, 30, N_LEADS) * np.where(rng.random(N_LEADS) < 0.87, 1, -1)
+    last_activity = outcome_at + pd.to_timedelta(days_after, unit="D")
+
+    report = check_leakage(
+        pd.DataFrame({"Website Visits": _informative(y)}),
+        y,
+        train_mask,
+        LeakagePolicy(),
+        date_columns={"Last Activity Date": last_activity},
+        outcome_at=outcome_at,
+    )
+
+    assert [(f.column, f.check) for f in report.findings] == [("Last Activity Date", "after_outcome")]
+    assert report.findings[0].evidence.startswith("'Last Activity Date' is after the outcome date for 8")
+    assert report.table.loc["Last Activity Date", "status"] == "leak"
+    assert math.isnan(report.table.loc["Last Activity Date", "single_feature_auc"])
+
+
+def test_informative_honest_feature_passes(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    y, train_mask = outcome
+    features = pd.DataFrame(
+        {
+            "Website Visits": _informative(y),
+            "Industry": pd.Series(np.where(_informative(y, seed=5) > 0.5, "Software", "Retail")),
+            "Newsletter Opt-in": _informative(y, seed=6) > 0.5,
+        }
+    )
+
+    report = check_leakage(features, y, train_mask, LeakagePolicy())
+
+    assert report.findings == ()
+    assert 0.6 < report.table.loc["Website Visits", "single_feature_auc"] < 0.9
+    assert 0.55 < report.table.loc["Newsletter Opt-in", "single_feature_auc"] < 0.9
+    assert set(report.table["status"]) == {"ok"}
+    report.raise_if_leaks()
+
+
+def test_allowed_column_is_reported_but_does_not_stop_training(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    y, train_mask = outcome
+    features = pd.DataFrame({"Lead Status": _status_mirroring(y)})
+
+    report = check_leakage(features, y, train_mask, LeakagePolicy(allowed=frozenset({"Lead Status"})))
+
+    assert report.findings == ()
+    assert [f.column for f in report.allowed] == ["Lead Status"]
+    assert report.table.loc["Lead Status", "status"] == "allowed"
+    report.raise_if_leaks()
+
+
+def test_unknown_allowed_column_is_noted(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    y, train_mask = outcome
+
+    report = check_leakage(
+        pd.DataFrame({"Website Visits": _informative(y)}),
+        y,
+        train_mask,
+        LeakagePolicy(allowed=frozenset({"Lead Stat"})),
+    )
+
+    assert any("'Lead Stat'" in note for note in report.notes)
+
+
+def test_error_names_every_leaking_column_with_evidence_and_remedy(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    y, train_mask = outcome
+    features = pd.DataFrame(
+        {"Lead Status": _status_mirroring(y), "Opportunity Amount": _amount_only_when_won(y), "Visits": _informative(y)}
+    )
+    report = check_leakage(features, y, train_mask, LeakagePolicy())
+
+    with pytest.raises(LeakageError) as raised:
+        report.raise_if_leaks()
+
+    message = str(raised.value)
+    assert isinstance(raised.value, ValueError)
+    assert "'Lead Status' alone predicts the outcome with AUC" in message
+    assert "'Opportunity Amount' is missing for 100% of lost and 0% of won leads" in message
+    assert REMEDY in message
+    assert "'Visits'" not in message
+
+
+# --- Out of time --------------------------------------------------------------------------------------------------
+
+
+def test_leak_only_in_the_training_period_is_not_flagged_out_of_time(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    # Documented: the AUC checks judge what carries over to the later leads. A status filled in only during
+    # the training period (later leads all "Open") cannot lift the out-of-time rows, so it is not flagged.
+    y, train_mask = outcome
+    status = _status_mirroring(y).where(train_mask, "Open")
+
+    report = check_leakage(pd.DataFrame({"Lead Status": status}), y, train_mask, LeakagePolicy())
+
+    assert report.findings == ()
+    assert report.table.loc["Lead Status", "single_feature_auc"] == pytest.approx(0.5)
+
+
+def test_numeric_leak_only_in_the_evaluation_period_is_flagged(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    # The numeric AUC ranks the evaluation rows directly, so a column that starts leaking later is caught.
+    y, train_mask = outcome
+    noise = _informative(np.zeros(N_LEADS), seed=7)
+    score = noise.where(train_mask, pd.Series(y * 10 + noise * 0.1))
+
+    report = check_leakage(pd.DataFrame({"Sales Score": score}), y, train_mask, LeakagePolicy())
+
+    assert [(f.column, f.check) for f in report.findings] == [("Sales Score", "single_feature_auc")]
+    assert "AUC 1.00 on the held-out rows (limit 0.95): median 9.99 for won vs" in report.findings[0].evidence
+
+
+# --- Guards -----------------------------------------------------------------------------------------------------
+
+
+def test_too_few_labelled_rows_skip_the_checks_with_a_note(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    y, train_mask = outcome
+    mostly_open = np.where(np.arange(N_LEADS) % 10 == 0, y, np.nan)  # 40 labelled leads
+    features = pd.DataFrame({"Lead Status": _status_mirroring(y)})
+
+    report = check_leakage(features, mostly_open, train_mask, LeakagePolicy(min_rows=50))
+
+    assert report.findings == ()
+    assert report.table.loc["Lead Status", "status"] == "skipped"
+    assert any("only 40 labelled leads" in note for note in report.notes)
+
+
+def test_one_class_evaluation_does_not_crash(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    y, train_mask = outcome
+    all_lost_later = np.where(train_mask, y, 0.0)
+    features = pd.DataFrame({"Lead Status": _status_mirroring(y), "Amount": _amount_only_when_won(y)})
+
+    report = check_leakage(features, all_lost_later, train_mask, LeakagePolicy())
+
+    assert report.findings == ()
+    assert report.table[["single_feature_auc", "missingness_auc"]].isna().all().all()
+    assert any("all won or all lost" in note for note in report.notes)
+
+
+def test_date_check_without_outcome_dates_is_skipped_with_a_note(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    y, train_mask = outcome
+    dates = {"Last Activity Date": pd.Series(pd.date_range("2025-01-01", periods=N_LEADS, freq="D"))}
+
+    report = check_leakage(pd.DataFrame(index=range(N_LEADS)), y, train_mask, LeakagePolicy(), date_columns=dates)
+
+    assert report.table.loc["Last Activity Date", "status"] == "skipped"
+    assert any("no outcome dates" in note for note in report.notes)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"max_single_feature_auc": 0.5}, {"max_missingness_auc": 1.2}, {"max_share_after_outcome": -0.1}, {"min_rows": 0}],
+)
+def test_policy_rejects_impossible_limits(settings: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="leakage"):
+        LeakagePolicy(**settings)  # type: ignore[arg-type]
+
+
+def test_mismatched_lengths_and_bad_labels_are_rejected() -> None:
+    with pytest.raises(ValueError, match="one entry per row"):
+        single_feature_auc(pd.Series([1.0, 2.0]), np.array([0.0, 1.0, 1.0]), np.array([True, False]))
+    with pytest.raises(ValueError, match="won"):
+        single_feature_auc(pd.Series([1.0, 2.0]), np.array([0.0, 2.0]), np.array([True, False]))
+
+
+# --- Report and purity ------------------------------------------------------------------------------------------
+
+
+def test_report_as_dict_is_json_serialisable(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    y, train_mask = outcome
+    features = pd.DataFrame({"Lead Status": _status_mirroring(y), "Website Visits": _informative(y)})
+
+    summary = check_leakage(features, y, train_mask, LeakagePolicy()).as_dict()
+
+    restored = json.loads(json.dumps(summary, allow_nan=False))
+    assert restored["passed"] is False
+    assert restored["findings"][0]["column"] == "Lead Status"
+    assert {row["column"]: row["status"] for row in restored["table"]} == {
+        "Lead Status": "leak",
+        "Website Visits": "ok",
+    }
+    assert restored["table"][1]["missingness_auc"] is None  # never missing: NaN becomes null
+
+
+def test_inputs_are_not_mutated(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    y, train_mask = outcome
+    features = pd.DataFrame(
+        {
+            "Lead Status": _status_mirroring(y).to_numpy(),
+            "Amount": _amount_only_when_won(y).to_numpy(),
+            "Opt-in": (_informative(y) > 0).to_numpy(),
+        },
+        index=np.arange(N_LEADS) * 3,  # rows are matched by position: a non-default index must not matter
+    )
+    rng = np.random.default_rng(8)
+    outcome_at = pd.Series(pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 99, N_LEADS), unit="D"))
+    dates = {"Last Activity Date": outcome_at + pd.Timedelta(days=3)}
+    originals = (features.copy(), y.copy(), train_mask.copy(), outcome_at.copy(), dates["Last Activity Date"].copy())
+
+    report = check_leakage(features, y, train_mask, LeakagePolicy(), date_columns=dates, outcome_at=outcome_at)
+
+    pd.testing.assert_frame_equal(features, originals[0])
+    np.testing.assert_array_equal(y, originals[1])
+    np.testing.assert_array_equal(train_mask, originals[2])
+    pd.testing.assert_series_equal(outcome_at, originals[3])
+    pd.testing.assert_series_equal(dates["Last Activity Date"], originals[4])
+    assert {f.column for f in report.findings} == {"Lead Status", "Amount", "Last Activity Date"}
+
+
+def test_pandas_dtypes_are_judged_by_what_they_hold(outcome: tuple[np.ndarray, np.ndarray]) -> None:
+    y, train_mask = outcome
+    won = pd.Series(y == 1)
+    features = pd.DataFrame(
+        {
+            "Stage (category)": _status_mirroring(y).astype("category"),
+            "Opt-in (nullable)": won.astype("boolean").where(np.arange(N_LEADS) % 7 != 0),
+            "Amount (Float64)": _amount_only_when_won(y).astype("Float64"),
+            "Signed Up": pd.Series(pd.Timestamp("2025-01-01", tz="UTC") + pd.to_timedelta(np.arange(N_LEADS), "D")),
+        }
+    )
+
+    report = check_leakage(features, y, train_mask, LeakagePolicy())
+
+    assert report.table["status"].to_dict() == {
+        "Stage (category)": "leak",
+        "Opt-in (nullable)": "leak",
+        "Amount (Float64)": "leak",
+        "Signed Up": "ok",  # a datetime is ranked as a number, unrelated to the outcome here
+    }
