@@ -1,0 +1,626 @@
+"""Messy CRM values made usable: placeholders, numbers stored as text, booleans, dates, categories, duplicates.
+
+The mapped training path calls :func:`clean_column` once per column with the column's role from the mapping
+file. Every function here is pure: it takes a Series or frame and returns new ones, and every choice it makes
+(decimal convention, day-first dates, rare categories...) is returned in a JSON-serialisable report so that
+training can log it. Values that cannot be read are tolerated up to a small share and refused beyond it, with
+a message naming the column and examples, because silently dropping a tenth of a column hides a mapping error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_PLACEHOLDERS = (
+    "",
+    "select",
+    "--none--",
+    "n/a",
+    "na",
+    "none",
+    "null",
+    "unknown",
+    "-",
+    "?",
+    "not provided",
+)
+DEFAULT_MAX_UNPARSEABLE_SHARE = 0.02
+OTHER_CATEGORY = "other"
+ROLES = ("numeric", "categorical", "boolean", "created_at", "date", "text", "pii", "id")
+_MAX_EXAMPLES = 5
+
+
+class CleaningError(ValueError):
+    """A column's values cannot be read as its mapped role."""
+
+
+# --- placeholders -------------------------------------------------------------------------------------------
+
+
+def mark_missing(values: pd.Series, placeholders: Iterable[str] = DEFAULT_PLACEHOLDERS) -> tuple[pd.Series, int]:
+    """Replace placeholder strings (compared trimmed and case-insensitively) and blank strings by missing.
+
+    Returns:
+        The new Series and how many values were replaced.
+    """
+    keys = {placeholder.strip().casefold() for placeholder in placeholders} | {""}
+    is_placeholder = _as_object(values).map(lambda value: isinstance(value, str) and value.strip().casefold() in keys)
+    is_placeholder = is_placeholder.astype(bool)
+    return values.mask(is_placeholder), int(is_placeholder.sum())
+
+
+# --- categories ---------------------------------------------------------------------------------------------
+
+
+def normalise_categories(values: pd.Series) -> pd.Series:
+    """Trim, collapse inner whitespace and casefold, so " Manufacturing" and "MANUFACTURING" are one category."""
+    text = _as_object(values)
+    present = text.notna()
+    normalised = text[present].map(lambda value: " ".join(str(value).split()).casefold())
+    return text.mask(present, normalised)
+
+
+def rare_categories(values: pd.Series, min_share: float) -> list[str]:
+    """Categories whose share of the non-missing values is below ``min_share`` (fit on training data)."""
+    shares = values.dropna().astype(str).value_counts(normalize=True)
+    return sorted(
+        str(category) for category, share in shares.items() if share < min_share and category != OTHER_CATEGORY
+    )
+
+
+def group_categories(values: pd.Series, categories: Iterable[str]) -> pd.Series:
+    """Replace the given categories by ``"other"``; missing values stay missing."""
+    to_group = set(categories)
+    is_grouped = values.map(lambda value: value in to_group).astype(bool)
+    return _as_object(values).mask(is_grouped, OTHER_CATEGORY)
+
+
+def group_rare(values: pd.Series, min_share: float) -> tuple[pd.Series, list[str]]:
+    """Group categories rarer than ``min_share`` as ``"other"``; returns the grouped categories too."""
+    rare = rare_categories(values, min_share)
+    return group_categories(values, rare), rare
+
+
+# --- numbers ------------------------------------------------------------------------------------------------
+
+_NUMBER_EXPECTED = "numbers such as 1200, 1.200, 1,200.50 or 50k"
+_MULTIPLIERS = {
+    "k": 1e3,
+    "tsd": 1e3,
+    "thousand": 1e3,
+    "tausend": 1e3,
+    "m": 1e6,
+    "mm": 1e6,
+    "mn": 1e6,
+    "mio": 1e6,
+    "million": 1e6,
+    "millions": 1e6,
+    "millionen": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "mrd": 1e9,
+    "billion": 1e9,
+    "billions": 1e9,
+    "milliarden": 1e9,
+}
+# Prefixes are a closed list (currencies, "approximately") so that "Q3" or "v2" are not read as numbers.
+_PREFIX = r"(?:(?:[€$£¥₹~≈]|eur|usd|gbp|chf|ca\.?|approx\.?|circa|about|rund|etwa)\s*)*"
+_NUMBER_PART = re.compile(rf"(?P<prefix>{_PREFIX})(?P<sign>-)?\s*(?P<number>\d(?:[\d.,'’ ]*\d)?)(?P<suffix>\D*)")
+_SUFFIX_TOKEN = re.compile(r"[^\W\d_]+\.?|[%€$£¥₹]")
+_BOUND_PREFIX = re.compile(
+    r"(?:>=|<=|=>|=<|[<>≥≤]|(?:more than|greater than|at least|over|above|mehr als|über|ueber|mindestens|mind\.?|ab"
+    r"|less than|up to|under|below|weniger als|unter|bis|max\.?)(?![^\W\d_]))\s*"
+)
+_BOUND_PLUS = re.compile(r"(?P<body>.*\d.*?)\s*\+(?P<tail>[^\d+]*)")
+_RANGE = re.compile(r"(?P<low>[^-–—]*?\d[^-–—]*?)\s*(?:[-–—]|\bto\b|\bbis\b)\s*(?P<high>[^-–—]*\d[^-–—]*)")
+_GROUPED_INTEGER = re.compile(r"\d{1,3}(?P<sep>[.,'’ ])\d{3}(?:(?P=sep)\d{3})*")
+
+
+@dataclass(frozen=True)
+class NumberParsing:
+    """How a column of numbers stored as text was read.
+
+    ``decimal_convention`` is "comma" (1.200,50), "point" (1,200.50) or "none" (no value needed a decimal
+    separator; separators followed by exactly three digits, as in 1.200, were read as thousands).
+    """
+
+    decimal_convention: str
+    from_ranges: int = 0
+    from_bounds: int = 0
+    from_multipliers: int = 0
+    with_units: int = 0
+    ambiguous_thousands: int = 0
+    unparseable: int = 0
+    unparseable_examples: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-serialisable form, for the cleaning report."""
+        report = asdict(self)
+        report["unparseable_examples"] = list(self.unparseable_examples)
+        return report
+
+
+@dataclass(frozen=True)
+class _Part:
+    number: str
+    negative: bool
+    multiplier: float
+    has_unit: bool
+
+
+@dataclass(frozen=True)
+class _Reading:
+    kind: str  # "plain", "range" or "bound"
+    parts: tuple[_Part, ...]
+
+
+def parse_numbers(
+    values: pd.Series, column: str, max_unparseable_share: float = DEFAULT_MAX_UNPARSEABLE_SHARE
+) -> tuple[pd.Series, NumberParsing]:
+    """Floats from numbers stored as text, with the decimal convention decided once for the whole column.
+
+    Reads thousands separators ("1.200.000", "1,200", "1 200", "1'200"), decimals in either convention,
+    currency and unit prefixes/suffixes ("€ 10.000", "500 employees", "12%"), k/M suffixes ("1.5M", "2 Mio"),
+    ranges ("50-200" -> midpoint) and bounds (">1000", "1000+" -> the bound). Call :func:`mark_missing` first.
+
+    Raises:
+        CleaningError: more than ``max_unparseable_share`` of the non-missing values cannot be read.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype("float64"), NumberParsing(decimal_convention="none")
+
+    readings = [_read_number(value) for value in values]
+    votes = [
+        _decimal_vote(part.number) for reading in readings if isinstance(reading, _Reading) for part in reading.parts
+    ]
+    convention = _decide_decimal_convention(votes)
+
+    numbers: list[float] = []
+    unparseable: list[str] = []
+    counts = {"range": 0, "bound": 0, "multiplier": 0, "unit": 0, "ambiguous": 0}
+    for value, reading in zip(values, readings, strict=True):
+        number = _number_from_reading(reading, convention, counts)
+        if number is None and not _is_missing(value):
+            unparseable.append(str(value))
+        numbers.append(np.nan if number is None else number)
+
+    _refuse_if_too_many(column, unparseable, _count_present(values), max_unparseable_share, _NUMBER_EXPECTED)
+    report = NumberParsing(
+        decimal_convention=convention,
+        from_ranges=counts["range"],
+        from_bounds=counts["bound"],
+        from_multipliers=counts["multiplier"],
+        with_units=counts["unit"],
+        ambiguous_thousands=counts["ambiguous"],
+        unparseable=len(unparseable),
+        unparseable_examples=tuple(_examples(unparseable)),
+    )
+    return pd.Series(numbers, index=values.index, name=values.name, dtype="float64"), report
+
+
+def _read_number(value: object) -> _Reading | float | None:
+    """The number parts of one value; a float for values that already are numbers, None if unreadable."""
+    if _is_missing(value) or isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    return _read_number_text(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=100_000)  # CRM columns repeat the same few spellings many times
+def _read_number_text(value: str) -> _Reading | None:
+    text = " ".join(value.split()).casefold()  # also turns non-breaking spaces into plain ones
+    bound = _BOUND_PREFIX.match(text)
+    if bound:
+        part = _read_part(text[bound.end() :])
+        return _Reading("bound", (part,)) if part else None
+    plus = _BOUND_PLUS.fullmatch(text)
+    if plus:
+        part = _read_part(plus["body"] + plus["tail"])
+        return _Reading("bound", (part,)) if part else None
+    part = _read_part(text)
+    if part:
+        return _Reading("plain", (part,))
+    interval = _RANGE.fullmatch(text)
+    if interval:
+        low, high = _read_part(interval["low"]), _read_part(interval["high"])
+        if low and high:
+            if low.multiplier == 1 and not _has_multiplier_word(interval["low"]):
+                # "50-200k" means 50k to 200k
+                low = _Part(low.number, low.negative, high.multiplier, low.has_unit)
+            return _Reading("range", (low, high))
+    return None
+
+
+def _read_part(text: str) -> _Part | None:
+    match = _NUMBER_PART.fullmatch(text.strip())
+    if not match:
+        return None
+    suffix = match["suffix"]
+    tokens = _SUFFIX_TOKEN.findall(suffix)
+    if _SUFFIX_TOKEN.sub("", suffix).strip(" ./"):
+        return None
+    multiplier = _MULTIPLIERS.get(tokens[0].rstrip("."), 1.0) if tokens else 1.0
+    has_unit = bool(match["prefix"].strip()) or len(tokens) > (multiplier != 1.0)
+    return _Part(match["number"], bool(match["sign"]), multiplier, has_unit)
+
+
+def _has_multiplier_word(text: str) -> bool:
+    tokens = _SUFFIX_TOKEN.findall(text)
+    return bool(tokens) and tokens[0].rstrip(".") in _MULTIPLIERS
+
+
+def _decimal_vote(number: str) -> str | None:
+    """ "comma", "point", "ambiguous" (one separator before exactly three digits) or None (no separator)."""
+    has_point, has_comma = "." in number, "," in number
+    if has_point and has_comma:
+        return "comma" if number.rfind(",") > number.rfind(".") else "point"
+    if not (has_point or has_comma):
+        return None
+    separator = "." if has_point else ","
+    as_decimal = "point" if separator == "." else "comma"
+    as_thousands = "comma" if separator == "." else "point"
+    if number.count(separator) > 1:
+        return as_thousands
+    head, tail = number.split(separator)
+    head_is_thousands_group = re.fullmatch(r"[1-9]\d{0,2}(?:[ '’]\d{3})*", head) is not None
+    if len(tail) != 3 or not head_is_thousands_group:
+        return as_decimal
+    return "ambiguous"
+
+
+def _decide_decimal_convention(votes: Sequence[str | None]) -> str:
+    comma, point = votes.count("comma"), votes.count("point")
+    if comma == point == 0:
+        return "none"
+    # A tie or a minority makes the contradicting values unparseable, which the share check then reports.
+    return "comma" if comma > point else "point"
+
+
+def _number_from_reading(reading: _Reading | float | None, convention: str, counts: dict[str, int]) -> float | None:
+    if reading is None or isinstance(reading, float):
+        return reading
+    parsed = [_part_to_float(part, convention) for part in reading.parts]
+    if any(number is None for number in parsed):
+        return None
+    numbers = [number for number in parsed if number is not None]
+    if reading.kind in ("range", "bound"):
+        counts[reading.kind] += 1
+    counts["multiplier"] += any(part.multiplier != 1.0 for part in reading.parts)
+    counts["unit"] += any(part.has_unit for part in reading.parts)
+    counts["ambiguous"] += any(_decimal_vote(part.number) == "ambiguous" for part in reading.parts)
+    return sum(numbers) / len(numbers)
+
+
+def _part_to_float(part: _Part, convention: str) -> float | None:
+    vote = _decimal_vote(part.number)
+    if vote in ("comma", "point") and vote != convention:
+        return None
+    decimal = {"comma": ",", "point": "."}.get(convention)
+    integer, _, fraction = (
+        part.number.partition(decimal) if decimal and decimal in part.number else (part.number, "", "")
+    )
+    if fraction and not fraction.isdigit():
+        return None
+    if not integer.isdigit():
+        grouped = _GROUPED_INTEGER.fullmatch(integer)
+        if not grouped or grouped["sep"] == decimal:
+            return None
+        integer = re.sub(r"\D", "", integer)
+    number = float(f"{integer}.{fraction or 0}") * part.multiplier
+    return -number if part.negative else number
+
+
+# --- booleans -----------------------------------------------------------------------------------------------
+
+_TRUE = frozenset(["true", "t", "yes", "y", "ja", "j", "wahr", "1", "1.0", "x", "checked"])
+_FALSE = frozenset(["false", "f", "no", "n", "nein", "falsch", "0", "0.0", "unchecked"])
+
+
+def parse_booleans(values: pd.Series, column: str) -> pd.Series:
+    """A nullable boolean Series from yes/no-like values (true/false, ja/nein, 1/0, x, checked...).
+
+    Missing stays missing (an empty checkbox export cell is unknown, not false). Call :func:`mark_missing` first.
+
+    Raises:
+        CleaningError: a value is not one of the known spellings.
+    """
+
+    def read(value: object) -> bool | None:
+        if _is_missing(value):
+            return None
+        if isinstance(value, bool | np.bool_):
+            return bool(value)
+        key = str(value).strip().casefold()
+        return True if key in _TRUE else False if key in _FALSE else None
+
+    parsed = values.map(read)
+    unreadable = [
+        str(value) for value, result in zip(values, parsed, strict=True) if result is None and not _is_missing(value)
+    ]
+    if unreadable:
+        raise CleaningError(
+            f"Column {column!r}: {len(unreadable)} values are not booleans, e.g. {_quoted(_examples(unreadable))}; "
+            "expected true/false, yes/no, ja/nein, 1/0, x or checked."
+        )
+    return parsed.astype("boolean")
+
+
+# --- dates --------------------------------------------------------------------------------------------------
+
+_DATE_EXPECTED = "dates such as 2026-03-01, 01.03.2026, 03/01/2026 or Excel day numbers"
+_ISO_DATE = re.compile(
+    r"(?P<year>\d{4})[-/](?P<month>\d{1,2})[-/](?P<day>\d{1,2})"
+    r"(?P<time>[t ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?P<zone>z|utc|gmt|[+-]\d{2}(?::?\d{2})?)?"
+)
+_DAY_MONTH_DATE = re.compile(
+    r"(?P<first>\d{1,2})(?P<sep>[./])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})"
+    r"(?:,?\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second_of_minute>\d{2}))?\s*(?P<ampm>[ap]\.?m\.?)?)?"
+)
+# Excel day numbers that fall in 1970-2099: other numbers are not plausible CRM dates.
+_EXCEL_SERIAL_RANGE = (25569.0, 73051.0)
+_EXCEL_ORIGIN = "1899-12-30"
+
+
+def parse_dates(
+    values: pd.Series, column: str, max_unparseable_share: float = DEFAULT_MAX_UNPARSEABLE_SHARE
+) -> tuple[pd.Series, str]:
+    """Naive datetime64[ns] values (UTC where the export gave an offset) and a description of the format.
+
+    Day-first or month-first is decided per column from the values whose first or second part exceeds 12;
+    without such evidence dotted dates (01.03.2026) are read day-first and slashed ones (03/01/2026)
+    month-first, and the description says so. Excel serial numbers are read only when the whole column
+    is numbers in a plausible range. Call :func:`mark_missing` first.
+
+    Raises:
+        CleaningError: more than ``max_unparseable_share`` of the non-missing values cannot be read.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]"), "datetimes (converted to UTC)"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.astype("datetime64[ns]"), "datetimes"
+    parsed, description = _parse_date_values(values.reset_index(drop=True), column, max_unparseable_share)
+    parsed = parsed.set_axis(values.index)
+    parsed.name = values.name
+    return parsed, description
+
+
+def _parse_date_values(values: pd.Series, column: str, max_unparseable_share: float) -> tuple[pd.Series, str]:
+    """:func:`parse_dates` on a Series with a unique index, so that partial results can be placed by label."""
+
+    present = values[values.map(lambda value: not _is_missing(value)).astype(bool)]
+    if len(present) and present.map(_is_number_like).all():
+        return _parse_excel_serials(values, present, column, max_unparseable_share)
+
+    text = present.map(lambda value: " ".join(str(value).split()).casefold())
+    is_native = present.map(lambda value: isinstance(value, dt.date))
+    iso = text.str.fullmatch(_ISO_DATE.pattern) & ~is_native
+    day_month = text.str.fullmatch(_DAY_MONTH_DATE.pattern) & ~is_native
+
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    descriptions: list[str] = []
+    if is_native.any():
+        parsed.loc[is_native[is_native].index] = _naive_utc(pd.to_datetime(present[is_native], utc=True))
+        descriptions.append("datetimes")
+    if iso.any():
+        parsed.loc[iso[iso].index] = _parse_iso(text[iso])
+        with_offset = text[iso].str.extract(_ISO_DATE.pattern)["zone"].notna().any()
+        descriptions.append("ISO 8601" + (" (offsets converted to UTC)" if with_offset else ""))
+    if day_month.any():
+        day_first, choice = _decide_day_first(text[day_month])
+        parsed.loc[day_month[day_month].index] = _parse_day_month(text[day_month], day_first)
+        descriptions.append(choice)
+
+    unreadable = [str(value) for value in present[parsed[present.index].isna()]]
+    _refuse_if_too_many(column, unreadable, len(present), max_unparseable_share, _DATE_EXPECTED)
+    return parsed, "; ".join(descriptions) or "no dates"
+
+
+def _is_number_like(value: object) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return False
+    if isinstance(value, int | float | np.integer | np.floating):
+        return True
+    return isinstance(value, str) and re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", value) is not None
+
+
+def _parse_excel_serials(
+    values: pd.Series, present: pd.Series, column: str, max_unparseable_share: float
+) -> tuple[pd.Series, str]:
+    serials = pd.to_numeric(present.astype(str)).astype("float64")
+    low, high = _EXCEL_SERIAL_RANGE
+    plausible = serials.between(low, high)
+    unreadable = [str(value) for value in present[~plausible]]
+    _refuse_if_too_many(column, unreadable, len(present), max_unparseable_share, _DATE_EXPECTED)
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    parsed.loc[serials[plausible].index] = pd.to_datetime(serials[plausible], unit="D", origin=_EXCEL_ORIGIN)
+    return parsed, f"Excel serial day numbers (origin {_EXCEL_ORIGIN})"
+
+
+def _parse_iso(text: pd.Series) -> pd.Series:
+    parts = text.str.extract(_ISO_DATE.pattern)
+    zone = parts["zone"].fillna("").replace({"utc": "z", "gmt": "z"}).str.upper()
+    time = parts["time"].fillna("").str.replace(",", ".").str.strip()
+    iso = (
+        parts["year"]
+        + "-"
+        + parts["month"].str.zfill(2)
+        + "-"
+        + parts["day"].str.zfill(2)
+        + time.map(lambda clock: "T" + re.sub(r"^(\d):", r"0\1:", clock.lstrip("t")) if clock else "")
+        + zone
+    )
+    return _naive_utc(pd.to_datetime(iso, format="ISO8601", utc=True, errors="coerce"))
+
+
+def _decide_day_first(text: pd.Series) -> tuple[bool, str]:
+    parts = text.str.extract(_DAY_MONTH_DATE.pattern)
+    first, second = parts["first"].astype(int), parts["second"].astype(int)
+    day_first_evidence = int(((first > 12) & (second <= 12)).sum())
+    month_first_evidence = int(((second > 12) & (first <= 12)).sum())
+    if day_first_evidence or month_first_evidence:
+        day_first = day_first_evidence >= month_first_evidence
+        evidence = day_first_evidence if day_first else month_first_evidence
+        place = "first" if day_first else "second"
+        order = "day-first (DD.MM.YYYY / DD/MM/YYYY)" if day_first else "month-first (MM/DD/YYYY)"
+        return day_first, f"{order}, decided by {evidence} value(s) with a day > 12 in {place} place"
+    dotted = int((parts["sep"] == ".").sum())
+    day_first = dotted >= len(parts) - dotted
+    if day_first:
+        return True, "day-first (DD.MM.YYYY) by default for dotted dates: no value had a day > 12"
+    return False, "month-first (MM/DD/YYYY) by default for slashed dates: no value had a day > 12"
+
+
+def _parse_day_month(text: pd.Series, day_first: bool) -> pd.Series:
+    parts = text.str.extract(_DAY_MONTH_DATE.pattern)
+    first, second = parts["first"].astype(int), parts["second"].astype(int)
+    year = parts["year"].astype(int)
+    two_digit = parts["year"].str.len() == 2
+    year = year.mask(two_digit, year + np.where(year < 70, 2000, 1900))
+    hour = parts["hour"].fillna("0").astype(int)
+    ampm = parts["ampm"].fillna("").str.replace(".", "", regex=False)
+    hour = hour.mask((ampm == "pm") & (hour < 12), hour + 12).mask((ampm == "am") & (hour == 12), 0)
+    components = pd.DataFrame(
+        {
+            "year": year,
+            "month": second if day_first else first,
+            "day": first if day_first else second,
+            "hour": hour,
+            "minute": parts["minute"].fillna("0").astype(int),
+            "second": parts["second_of_minute"].fillna("0").astype(int),
+        }
+    )
+    return pd.to_datetime(components, errors="coerce").astype("datetime64[ns]")
+
+
+def _naive_utc(stamps: pd.Series) -> pd.Series:
+    return stamps.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+
+
+# --- duplicates ---------------------------------------------------------------------------------------------
+
+
+def duplicate_report(frame: pd.DataFrame, id_column: str) -> dict[str, int | list[str]]:
+    """Exact duplicate rows, and ids that occur more than once (with up to five examples).
+
+    ``conflicting_ids`` counts the ids still repeated once exact duplicate rows are dropped: those rows
+    disagree about the same lead and need a decision, not just a de-duplication.
+    """
+    ids = frame[id_column].dropna()
+    repeated = ids[ids.duplicated(keep=False)]
+    deduplicated_ids = drop_exact_duplicates(frame)[id_column].dropna()
+    return {
+        "duplicate_rows": int(frame.duplicated().sum()),
+        "duplicate_ids": int(repeated.nunique()),
+        "conflicting_ids": int(deduplicated_ids[deduplicated_ids.duplicated()].nunique()),
+        "duplicate_id_examples": _examples(str(identifier) for identifier in repeated),
+    }
+
+
+def drop_exact_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without rows that repeat an earlier row in every column (the original index is kept)."""
+    return frame.drop_duplicates(keep="first")
+
+
+# --- one column, by role ------------------------------------------------------------------------------------
+
+
+def clean_column(
+    values: pd.Series,
+    role: str,
+    column: str,
+    placeholders: Iterable[str] = DEFAULT_PLACEHOLDERS,
+    *,
+    rare_category_share: float = 0.0,
+    max_unparseable_share: float = DEFAULT_MAX_UNPARSEABLE_SHARE,
+) -> tuple[pd.Series, dict[str, object]]:
+    """Clean one column according to its mapped role; returns the new column and a JSON-serialisable report.
+
+    Args:
+        role: one of :data:`ROLES` ("created_at" and "date" are the same).
+        rare_category_share: categorical only; 0 keeps every category. Grouping here uses the frequencies of
+            the values given: to fit on the training split only, pass 0 and use :func:`rare_categories`.
+
+    Raises:
+        CleaningError: the values cannot be read as the role, or the role is not one this module cleans.
+    """
+    if role not in ROLES:
+        raise CleaningError(
+            f"Column {column!r}: role {role!r} is not cleaned here; expected one of {', '.join(ROLES)}."
+        )
+    marked, replaced = mark_missing(values, placeholders)
+    report: dict[str, object] = {"column": column, "role": role, "rows": len(values), "placeholders_replaced": replaced}
+    cleaned: pd.Series
+    if role == "numeric":
+        cleaned, parsing = parse_numbers(marked, column, max_unparseable_share)
+        report |= parsing.as_dict()
+    elif role == "categorical":
+        normalised = normalise_categories(marked)
+        cleaned, rare = group_rare(normalised, rare_category_share) if rare_category_share > 0 else (normalised, [])
+        report |= {
+            "distinct_before": int(marked.dropna().astype(str).nunique()),
+            "distinct_after_normalising": int(normalised.nunique()),
+            "rare_grouped": rare,
+        }
+    elif role == "boolean":
+        cleaned = parse_booleans(marked, column)
+        report |= {"true": int(cleaned.sum()), "false": int((~cleaned).sum())}
+    elif role in ("created_at", "date"):
+        cleaned, date_format = parse_dates(marked, column, max_unparseable_share)
+        report |= {"date_format": date_format, "unparseable": int(marked.notna().sum() - cleaned.notna().sum())}
+    elif role == "id":
+        cleaned = _as_object(marked).map(_identifier_text, na_action="ignore")
+    else:  # text and pii: trimmed only; pii values never enter the report
+        cleaned = _as_object(marked).map(lambda value: str(value).strip(), na_action="ignore")
+    report["missing"] = int(cleaned.isna().sum())
+    return cleaned, report
+
+
+def _identifier_text(value: object) -> str:
+    # CSV readers turn integer ids into floats when some are missing: 1042.0 is the id "1042".
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def _as_object(values: pd.Series) -> pd.Series:
+    return values.astype(object)
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float | np.floating) and math.isnan(value)
+
+
+def _count_present(values: pd.Series) -> int:
+    return int(values.map(lambda value: not _is_missing(value)).sum())
+
+
+def _examples(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))[:_MAX_EXAMPLES]
+
+
+def _quoted(examples: Iterable[str]) -> str:
+    return ", ".join(repr(example) for example in examples)
+
+
+def _refuse_if_too_many(column: str, unreadable: list[str], present: int, max_share: float, expected: str) -> None:
+    if not present or len(unreadable) / present <= max_share:
+        return
+    raise CleaningError(
+        f"Column {column!r}: {len(unreadable)} of {present} non-missing values ({len(unreadable) / present:.1%}) "
+        f"cannot be read, e.g. {_quoted(_examples(unreadable))}; expected {expected}. "
+        "Fix the export or map the column to another role."
+    )

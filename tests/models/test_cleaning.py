@@ -1,0 +1,380 @@
+"""Messy CRM values, one format at a time: placeholders, numbers, booleans, dates, categories, duplicates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.cleaning import (
+    DEFAULT_PLACEHOLDERS,
+    CleaningError,
+    NumberParsing,
+    clean_column,
+    drop_exact_duplicates,
+    duplicate_report,
+    group_categories,
+    group_rare,
+    mark_missing,
+    normalise_categories,
+    parse_booleans,
+    parse_dates,
+    parse_numbers,
+    rare_categories,
+)
+
+
+def _numbers(*values: object) -> list[float]:
+    parsed, _ = parse_numbers(pd.Series(list(values), dtype=object), "Annual Revenue")
+    return parsed.tolist()
+
+
+# --- placeholders -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("placeholder", DEFAULT_PLACEHOLDERS)
+def test_every_default_placeholder_becomes_missing_whatever_its_case_and_padding(placeholder: str) -> None:
+    values = pd.Series(["Acme", placeholder, f"  {placeholder.upper()} ", placeholder.title()], dtype=object)
+    marked, replaced = mark_missing(values, DEFAULT_PLACEHOLDERS)
+    assert replaced == 3
+    assert marked.iloc[0] == "Acme"
+    assert marked.iloc[1:].isna().all()
+
+
+def test_whitespace_only_is_missing_even_without_the_empty_placeholder() -> None:
+    marked, replaced = mark_missing(pd.Series(["   ", "\t", "x"]), ["n/a"])
+    assert replaced == 2
+    assert marked.tolist()[2] == "x"
+
+
+def test_mark_missing_leaves_real_values_and_numbers_alone() -> None:
+    values = pd.Series(["Unknown Corp", "nan-tech", 0, 12.5, None], dtype=object)
+    marked, replaced = mark_missing(values)
+    assert replaced == 0
+    assert marked.iloc[:4].tolist() == ["Unknown Corp", "nan-tech", 0, 12.5]
+
+
+# --- categories ---------------------------------------------------------------------------------------------
+
+
+def test_spelling_variants_become_one_category_and_missing_stays_missing() -> None:
+    values = pd.Series([" Manufacturing", "manufacturing ", "MANUFACTURING", "Financial   Services", None])
+    normalised = normalise_categories(values)
+    assert normalised.iloc[:4].tolist() == ["manufacturing"] * 3 + ["financial services"]
+    assert pd.isna(normalised.iloc[4])
+
+
+def test_rare_categories_are_grouped_as_other() -> None:
+    values = pd.Series(["saas"] * 6 + ["retail"] * 3 + ["mining"] + [None])
+    grouped, rare = group_rare(values, min_share=0.2)
+    assert rare == ["mining"]
+    assert grouped.value_counts().to_dict() == {"saas": 6, "retail": 3, "other": 1}
+    assert pd.isna(grouped.iloc[-1])
+
+
+def test_rare_categories_fitted_on_training_are_applied_to_new_values() -> None:
+    rare = rare_categories(pd.Series(["saas"] * 9 + ["mining"]), min_share=0.2)
+    assert group_categories(pd.Series(["mining", "saas"]), rare).tolist() == ["other", "saas"]
+
+
+# --- numbers ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1200", 1200.0),
+        ("1.200.000", 1_200_000.0),
+        ("1,200,000", 1_200_000.0),
+        ("1 200", 1200.0),
+        ("1\u00a0200", 1200.0),
+        ("1'200", 1200.0),
+        ("1.200,50", 1200.5),
+        ("1,200.50", 1200.5),
+        ("€ 10.000", 10_000.0),
+        ("$1,200", 1200.0),
+        ("EUR 2,5k", 2500.0),
+        ("500 employees", 500.0),
+        ("50 Mitarbeiter", 50.0),
+        ("12%", 12.0),
+        ("50k", 50_000.0),
+        ("1.5M", 1_500_000.0),
+        ("2 Mio", 2_000_000.0),
+        ("1,5 Mio. €", 1_500_000.0),
+        ("50-200", 125.0),
+        ("50 - 200", 125.0),
+        ("1.000 – 5.000 €", 3000.0),
+        ("50-200k", 125_000.0),
+        (">1000", 1000.0),
+        ("> 1.000", 1000.0),
+        ("1000+", 1000.0),
+        ("1000+ employees", 1000.0),
+        ("mehr als 500 Mitarbeiter", 500.0),
+        ("ca. 300", 300.0),
+        ("-5", -5.0),
+    ],
+)
+def test_numbers_stored_as_text(text: str, expected: float) -> None:
+    assert _numbers(text) == [pytest.approx(expected)]
+
+
+def test_comma_decimal_column_reads_ambiguous_points_as_thousands() -> None:
+    parsed, report = parse_numbers(pd.Series(["1.200", "1,5", "1.200,50", None]), "Umsatz")
+    assert parsed.iloc[:3].tolist() == [1200.0, 1.5, 1200.5]
+    assert np.isnan(parsed.iloc[3])
+    assert report.decimal_convention == "comma"
+    assert report.ambiguous_thousands == 1
+
+
+def test_point_decimal_column_reads_ambiguous_commas_as_thousands() -> None:
+    parsed, report = parse_numbers(pd.Series(["1,200", "1.5", "1,200.50"]), "Revenue")
+    assert parsed.tolist() == [1200.0, 1.5, 1200.5]
+    assert report.decimal_convention == "point"
+
+
+def test_decimal_convention_is_decided_per_column() -> None:
+    german, german_report = parse_numbers(pd.Series(["2,5", "10.000"]), "Umsatz")
+    english, english_report = parse_numbers(pd.Series(["2.5", "10,000"]), "Revenue")
+    assert german.tolist() == english.tolist() == [2.5, 10_000.0]
+    assert (german_report.decimal_convention, english_report.decimal_convention) == ("comma", "point")
+
+
+def test_without_decimal_evidence_separators_before_three_digits_are_thousands() -> None:
+    parsed, report = parse_numbers(pd.Series(["1.200", "5.000", "12"]), "Employees")
+    assert parsed.tolist() == [1200.0, 5000.0, 12.0]
+    assert report.decimal_convention == "none"
+
+
+def test_report_counts_ranges_bounds_suffixes_and_units() -> None:
+    _, report = parse_numbers(pd.Series(["50-200", ">1000", "5000+", "50k", "€ 10", "7"]), "Employees")
+    assert (report.from_ranges, report.from_bounds, report.from_multipliers, report.with_units) == (1, 2, 1, 1)
+    assert report.unparseable == 0
+
+
+def test_too_many_unparseable_numbers_are_refused_with_column_share_and_examples() -> None:
+    values = pd.Series(["1.200", "lots", "2.000", "Q3", "3.000"])
+    with pytest.raises(CleaningError, match=r"'No\. of Employees'.*40\.0%.*'lots', 'Q3'.*such as 1200"):
+        parse_numbers(values, "No. of Employees")
+
+
+def test_a_few_unparseable_numbers_become_missing_and_are_reported() -> None:
+    values = pd.Series(["100"] * 98 + ["lots", "many"])
+    parsed, report = parse_numbers(values, "Employees", max_unparseable_share=0.02)
+    assert parsed.isna().sum() == 2
+    assert (report.unparseable, report.unparseable_examples) == (2, ("lots", "many"))
+
+
+def test_values_contradicting_the_column_convention_are_not_misread() -> None:
+    # 1,200.50 in a comma-decimal column would otherwise silently become 1.2005
+    values = pd.Series(["1,5"] * 60 + ["1,200.50"])
+    parsed, report = parse_numbers(values, "Umsatz")
+    assert report.decimal_convention == "comma"
+    assert report.unparseable == 1
+    assert np.isnan(parsed.iloc[-1])
+
+
+def test_numeric_columns_and_numbers_in_object_columns_pass_through() -> None:
+    assert parse_numbers(pd.Series([1, 2]), "n")[0].tolist() == [1.0, 2.0]
+    # a real float 1200.5 must not be re-read as text under the comma convention
+    assert _numbers(1200.5, "2,5") == [1200.5, 2.5]
+
+
+# --- booleans -----------------------------------------------------------------------------------------------
+
+
+def test_boolean_spellings() -> None:
+    values = pd.Series(["TRUE", "false", "Yes", "no", "Ja", "NEIN", "1", "0", "x", "Checked", "y", "N", None, True, 0])
+    parsed = parse_booleans(values, "Newsletter Opt-in")
+    expected = [True, False, True, False, True, False, True, False, True, True, True, False, pd.NA, True, False]
+    assert parsed.dtype == "boolean"
+    assert parsed.tolist() == expected
+
+
+def test_unknown_boolean_values_are_refused_with_column_and_examples() -> None:
+    with pytest.raises(CleaningError, match=r"'Newsletter Opt-in'.*'maybe'"):
+        parse_booleans(pd.Series(["yes", "maybe"]), "Newsletter Opt-in")
+
+
+# --- dates --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-01", "2026-03-01 00:00"),
+        ("2026-03-01T09:30:00Z", "2026-03-01 09:30"),
+        ("2026-03-01T09:30:00+02:00", "2026-03-01 07:30"),
+        ("2026-03-01 09:30:00-0500", "2026-03-01 14:30"),
+        ("2026-3-1 9:30", "2026-03-01 09:30"),
+        ("2026/03/01", "2026-03-01 00:00"),
+        ("01.03.2026", "2026-03-01 00:00"),
+        ("01.03.2026 09:30", "2026-03-01 09:30"),
+        ("1.3.26", "2026-03-01 00:00"),
+    ],
+)
+def test_date_formats(text: str, expected: str) -> None:
+    parsed, _ = parse_dates(pd.Series([text]), "Created Date")
+    assert parsed.dtype == "datetime64[ns]"
+    assert parsed.iloc[0] == pd.Timestamp(expected)
+
+
+def test_offsets_are_converted_to_utc_and_reported() -> None:
+    _, description = parse_dates(pd.Series(["2026-03-01T10:00:00+01:00", "2026-03-02"]), "Created Date")
+    assert "UTC" in description
+    _, description = parse_dates(pd.Series(["2026-03-02"]), "Created Date")
+    assert "UTC" not in description
+
+
+def test_slashed_dates_are_day_first_when_a_first_part_exceeds_12() -> None:
+    parsed, description = parse_dates(pd.Series(["01/03/2026", "25/12/2026"]), "Created Date")
+    assert parsed.tolist() == [pd.Timestamp("2026-03-01"), pd.Timestamp("2026-12-25")]
+    assert description.startswith("day-first")
+
+
+def test_slashed_dates_are_month_first_when_a_second_part_exceeds_12() -> None:
+    parsed, description = parse_dates(pd.Series(["03/01/2026", "12/25/2026 9:30 PM"]), "Created Date")
+    assert parsed.tolist() == [pd.Timestamp("2026-03-01"), pd.Timestamp("2026-12-25 21:30")]
+    assert description.startswith("month-first")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "order"),
+    [("03/01/2026", "2026-03-01", "month-first"), ("01.03.2026", "2026-03-01", "day-first")],
+)
+def test_ambiguous_dates_use_the_default_of_their_separator_and_say_so(text: str, expected: str, order: str) -> None:
+    parsed, description = parse_dates(pd.Series([text, "02/01/2026".replace("/", text[2])]), "Created Date")
+    assert parsed.iloc[0] == pd.Timestamp(expected)
+    assert description.startswith(order)
+    assert "by default" in description
+
+
+def test_excel_serial_numbers_when_the_whole_column_is_numeric() -> None:
+    parsed, description = parse_dates(pd.Series([46082, 46082.5, None]), "Created Date")
+    assert parsed.iloc[:2].tolist() == [pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-01 12:00")]
+    assert pd.isna(parsed.iloc[2])
+    assert "Excel" in description
+
+
+def test_implausible_excel_serials_are_refused() -> None:
+    with pytest.raises(CleaningError, match=r"'Created Date'.*'7'"):
+        parse_dates(pd.Series([7, 46082]), "Created Date")
+
+
+def test_datetime_columns_and_objects_are_kept_naive_utc() -> None:
+    aware = pd.Series(pd.to_datetime(["2026-03-01T10:00:00+01:00"]))
+    assert parse_dates(aware, "c")[0].tolist() == [pd.Timestamp("2026-03-01 09:00")]
+    mixed = pd.Series([dt.datetime(2026, 3, 1), "2026-03-02"], dtype=object)
+    assert parse_dates(mixed, "c")[0].tolist() == [pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-02")]
+
+
+def test_unparseable_dates_are_refused_with_column_and_examples() -> None:
+    with pytest.raises(CleaningError, match=r"'Created Date'.*50\.0%.*'yesterday'"):
+        parse_dates(pd.Series(["2026-03-01", "yesterday"]), "Created Date")
+
+
+def test_dates_keep_the_index_even_when_it_repeats() -> None:
+    values = pd.Series(["2026-03-01", "01.03.2026"], index=[7, 7], name="Created Date")
+    parsed, _ = parse_dates(values, "Created Date")
+    assert parsed.index.tolist() == [7, 7]
+    assert parsed.name == "Created Date"
+    assert parsed.tolist() == [pd.Timestamp("2026-03-01")] * 2
+
+
+# --- duplicates ---------------------------------------------------------------------------------------------
+
+
+def test_duplicate_report_and_dropping_exact_duplicates() -> None:
+    frame = pd.DataFrame(
+        {"Lead ID": ["L1", "L1", "L2", "L2", "L3", None, None], "Industry": ["a", "a", "b", "c", "d", "e", "f"]}
+    )
+    report = duplicate_report(frame, "Lead ID")
+    assert report == {
+        "duplicate_rows": 1,
+        "duplicate_ids": 2,
+        "conflicting_ids": 1,
+        "duplicate_id_examples": ["L1", "L2"],
+    }
+    assert drop_exact_duplicates(frame).index.tolist() == [0, 2, 3, 4, 5, 6]
+
+
+# --- clean_column -------------------------------------------------------------------------------------------
+
+
+def test_clean_column_reports_every_choice_as_json() -> None:
+    frame = pd.DataFrame(
+        {
+            "Annual Revenue": ["1.200,50", "n/a", "2 Mio", "50-200"],
+            "Industry": [" Manufacturing", "MANUFACTURING", "--None--", "Retail"],
+            "Newsletter Opt-in": ["ja", "", "nein", "x"],
+            "Created Date": ["01.03.2026", "Select", "13.03.2026", "02.03.2026"],
+            "Email": ["a@b.de ", "unknown", "c@d.com", "e@f.com"],
+            "Lead ID": [1042.0, 7.0, np.nan, 9.0],
+        }
+    )
+    roles = {
+        "Annual Revenue": "numeric",
+        "Industry": "categorical",
+        "Newsletter Opt-in": "boolean",
+        "Created Date": "created_at",
+        "Email": "pii",
+        "Lead ID": "id",
+    }
+    results = {
+        column: clean_column(frame[column], role, column, rare_category_share=0.4) for column, role in roles.items()
+    }
+    reports = {column: report for column, (_, report) in results.items()}
+    json.dumps(reports)
+
+    assert results["Annual Revenue"][0].tolist()[0] == 1200.5
+    assert reports["Annual Revenue"]["decimal_convention"] == "comma"
+    assert reports["Annual Revenue"]["placeholders_replaced"] == 1
+    assert reports["Industry"] | {"rare_grouped": None} == {
+        "column": "Industry",
+        "role": "categorical",
+        "rows": 4,
+        "placeholders_replaced": 1,
+        "distinct_before": 3,
+        "distinct_after_normalising": 2,
+        "rare_grouped": None,
+        "missing": 1,
+    }
+    assert reports["Industry"]["rare_grouped"] == ["retail"]
+    assert (reports["Newsletter Opt-in"]["true"], reports["Newsletter Opt-in"]["false"]) == (2, 1)
+    assert reports["Created Date"]["date_format"].startswith("day-first")
+    assert "a@b.de" not in json.dumps(reports["Email"])
+    assert results["Email"][0].iloc[0] == "a@b.de"
+    assert results["Lead ID"][0].tolist()[:2] == ["1042", "7"]
+
+
+def test_clean_column_refuses_roles_it_does_not_clean() -> None:
+    with pytest.raises(CleaningError, match="after_contact"):
+        clean_column(pd.Series(["x"]), "after_contact", "Last Call Outcome")
+
+
+def test_inputs_are_not_mutated() -> None:
+    frame = pd.DataFrame(
+        {
+            "n": [" 1.200 ", "n/a", "50k"],
+            "c": [" A", "NULL", "a"],
+            "b": ["yes", "", "no"],
+            "d": ["01.03.2026", "-", "2026-03-01T09:30Z"],
+            "id": ["L1", "L1", "L2"],
+        }
+    )
+    before = frame.copy(deep=True)
+    for column, role in {"n": "numeric", "c": "categorical", "b": "boolean", "d": "date", "id": "id"}.items():
+        clean_column(frame[column], role, column, rare_category_share=0.5)
+    mark_missing(frame["c"])
+    normalise_categories(frame["c"])
+    group_rare(frame["c"], 0.5)
+    duplicate_report(frame, "id")
+    drop_exact_duplicates(frame)
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_number_parsing_report_is_json_serialisable() -> None:
+    report = NumberParsing("comma", unparseable=1, unparseable_examples=("lots",))
+    assert json.loads(json.dumps(report.as_dict()))["unparseable_examples"] == ["lots"]
