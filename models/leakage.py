@@ -20,10 +20,10 @@ Choices made once, here:
   have been turned into missing by the mapping's loader before these checks run.
 - A value strictly above its limit is a leak.
 - Rules are fitted on the training rows and judged on the evaluation rows (``~train_mask``), the same split
-  as the model, so the AUCs say what a model could exploit *out of time*. Consequence worth knowing: a column
-  that separates won from lost only in the training period (say a status field the CRM stopped filling in) is
-  not flagged by the AUC checks, because its training-period pattern does not carry over to the later leads;
-  the model's own out-of-time evaluation shows what it costs.
+  as the model, so the AUCs say what a model could exploit *out of time*. :func:`check_leakage` also measures
+  within the training rows (every other row fitted, the rest held out) and keeps the worse AUC: a column
+  that separates won from lost only in the training period (a status sales filled in on older leads, "Open"
+  on recent ones) cannot lift the later leads, yet the model would learn from it.
 """
 
 from __future__ import annotations
