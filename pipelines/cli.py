@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from models.contract import DataContractError
@@ -21,6 +22,8 @@ from models.feature_text import Language
 from pipelines.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from pipelines.quarter_demo import QuarterDemoResult
 
 app = typer.Typer(help="leadq: measurable, explainable B2B lead scoring.", no_args_is_help=True)
@@ -278,6 +281,60 @@ def explain(
     console.print(
         f"Report on {result.n_leads:,} leads of {', '.join(result.quarters)} for {result.model_name} "
         f"version {result.version}: {result.path} (logged to run {result.run_id})",
+        highlight=False,
+    )
+
+
+def _profile_table(profile: pd.DataFrame) -> Table:
+    table = Table(title="Columns of the export (placeholders such as N/A count as missing)", title_justify="left")
+    table.add_column("column")
+    table.add_column("read as")
+    table.add_column("kind", no_wrap=True, min_width=len("number-as-text"))
+    for column in ("missing", "distinct"):
+        table.add_column(column, justify="right")
+    table.add_column("examples (PII redacted)")
+    for row in profile.to_dict("records"):
+        table.add_row(
+            escape(row["column"]),
+            row["dtype"],
+            row["kind"],
+            f"{row['missing_share']:.0%}",
+            f"{row['cardinality']:,}",
+            escape(", ".join(row["examples"])),
+        )
+    return table
+
+
+@app.command()
+def inspect(
+    export: Annotated[Path, typer.Argument(help="The CRM export: CSV (separator and encoding detected) or Parquet.")],
+    out: Annotated[Path, typer.Option(help="Where to write the proposed mapping.")] = Path("mapping.yml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")] = False,
+) -> None:
+    """Profile a raw CRM export and propose a mapping file (column roles) to review before training on it."""
+    from pipelines.inspect_export import PROPOSAL_HEADER, profile_export, proposal_notes, propose_mapping, read_export
+    from pipelines.mapping import MappingError, dump_mapping
+
+    _quiet_libraries()
+    if out.exists() and not force:
+        console.print(f"[red]Refused:[/] {out} exists; pass --force to overwrite it", highlight=False)
+        raise typer.Exit(code=1)
+    with _friendly_errors():
+        raw = read_export(export)
+    read_as = f"separator {raw.separator!r}, encoding {raw.encoding}" if raw.separator else "parquet"
+    console.print(f"{export}: {len(raw.frame):,} rows, {raw.frame.shape[1]} columns ({read_as})", highlight=False)
+    profile = profile_export(raw.frame)
+    console.print(_profile_table(profile))
+    try:
+        mapping = propose_mapping(raw.frame, profile)
+        out.write_text(dump_mapping(mapping, PROPOSAL_HEADER, proposal_notes(profile)), encoding="utf-8")
+    except (MappingError, OSError) as error:
+        console.print(f"[red]Refused:[/] cannot propose a mapping: {escape(str(error))}", highlight=False)
+        raise typer.Exit(code=1) from error
+    roles = ", ".join(f"{role} {len(mapping.columns_with(role))}" for role in ("after_contact", "ignore"))
+    console.print(
+        f"Proposed mapping: {out} (id {mapping.id_column!r}, outcome {mapping.outcome_column!r}, "
+        f"{len(mapping.feature_names())} feature columns, {roles}). Review every line before training on it.",
         highlight=False,
     )
 

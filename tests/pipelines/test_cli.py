@@ -14,7 +14,18 @@ runner = CliRunner()
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["generate"], ["train"], ["demo"], ["explain"], ["retrain"], ["rollback"], ["audit"], ["demo-quarter"]],
+    [
+        [],
+        ["generate"],
+        ["train"],
+        ["demo"],
+        ["explain"],
+        ["retrain"],
+        ["rollback"],
+        ["audit"],
+        ["demo-quarter"],
+        ["inspect"],
+    ],
 )
 def test_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])

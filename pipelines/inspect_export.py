@@ -1,0 +1,387 @@
+"""``leadq inspect``: profile a raw CRM export and propose a mapping file for the user to review.
+
+Reading keeps every cell as the text in the file (a German "1.200" stays "1.200", an ID "00123" keeps its
+zeros); the profile says what each column looks like, and :func:`propose_mapping` guesses each column's role
+from its name and content. Example values of e-mail, name and phone columns are redacted: raw PII is never
+printed or written.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from models.cleaning import DEFAULT_PLACEHOLDERS
+from models.contract import DataContractError
+from pipelines.mapping import (
+    ColumnSpec,
+    ExportMapping,
+    MappingError,
+    Role,
+    normalize_value,
+    to_snake_case,
+)
+
+Kind = Literal[
+    "empty",
+    "id-like",
+    "date",
+    "number",
+    "number-as-text",
+    "boolean-like",
+    "category",
+    "free text",
+    "e-mail",
+    "person name",
+    "phone",
+]
+PROPOSAL_HEADER = (
+    "proposed by leadq inspect: review every line\n"
+    "roles: id, created_at, outcome, stage, reason, numeric, categorical, boolean, text, pii, after_contact, ignore\n"
+    "after_contact: known only after sales touched the lead (status, owner, last activity): never a feature"
+)
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")  # latin-1 decodes any bytes: the last resort
+SEPARATORS = (",", ";", "\t")
+KIND_SAMPLE = 50_000  # rows the kind is inferred from (missing share and cardinality use every row)
+MAX_CATEGORIES = 50
+LONG_TEXT_CHARS = 30
+
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_TEXT_NUMBER = re.compile(
+    r"[+-]?\s*[€$£]?\s*(\d{1,3}([.,' ]\d{3})+|\d+)([.,]\d+)?\s*(k|m|mio\.?|tsd\.?|%|€|eur|usd|\$)?", re.IGNORECASE
+)
+_DOT_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
+_DATE = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?)?"
+    r"|\d{1,2}[./]\d{1,2}[./]\d{2,4}(,?\s+\d{1,2}:\d{2}(:\d{2})?\s*([AaPp][Mm])?)?"
+)
+_BOOLEAN_TRUE = {"1", "true", "yes", "y", "ja", "j", "t", "x", "wahr", "on", "checked"}
+_BOOLEAN_FALSE = {"0", "false", "no", "n", "nein", "f", "falsch", "off", "unchecked"}
+_WON = _BOOLEAN_TRUE | {"won", "closed won", "closed - won", "gewonnen", "converted", "customer", "kunde"}
+_LOST = _BOOLEAN_FALSE | {"lost", "closed lost", "closed - lost", "verloren", "not converted", "disqualified"}
+
+# Names, as snake_case, of columns the heuristics look for.
+_ID_NAME = re.compile(r"(^|_)(id|key|nr|no|nummer|number)$|^id_")
+_CREATED_NAME = re.compile(r"creat|erstellt|angelegt")
+_OUTCOME_NAMES = (
+    "converted",
+    "is_converted",
+    "konvertiert",
+    "is_won",
+    "won",
+    "gewonnen",
+    "outcome",
+    "status",
+    "result",
+    "ergebnis",
+)
+_AFTER_CONTACT_NAME = re.compile(
+    r"status|stage|phase|disqualif|reason|grund|owner|besitzer|inhaber|last_activity|last_call|last_modified|"
+    r"opportunit|amount|closed|converted_|rating|^sales_"
+)
+_STAGE_NAME = re.compile(r"status|stage|phase")
+_REASON_NAME = re.compile(r"reason|grund")
+_PERSON_NAME = re.compile(r"(^|_)(first|last|full|given|family|sur|vor|nach|contact|kontakt)_?name$|^name$")
+_PHONE_NAME = re.compile(r"phone|telefon|mobil|handy|fax")
+# Export value (as normalize_value gives it) -> leadq stage, checked in this order (disqualified before qualified).
+_STAGE_WORDS: tuple[tuple[str, str], ...] = (
+    ("not convert", "rejected"),
+    ("not contacted", "mql"),
+    ("disqualif", "rejected"),
+    ("unqualif", "rejected"),
+    ("not qualified", "rejected"),
+    ("reject", "rejected"),
+    ("abgelehnt", "rejected"),
+    ("junk", "rejected"),
+    ("lost", "rejected"),
+    ("nurtur", "recycled"),
+    ("recycl", "recycled"),
+    ("wiedervorlage", "recycled"),
+    ("qualifi", "sql"),
+    ("sql", "sql"),
+    ("convert", "sql"),
+    ("working", "sal"),
+    ("contacted", "sal"),
+    ("kontaktiert", "sal"),
+    ("accepted", "sal"),
+    ("in progress", "sal"),
+    ("in bearbeitung", "sal"),
+    ("sal", "sal"),
+    ("new", "mql"),
+    ("neu", "mql"),
+    ("open", "mql"),
+    ("offen", "mql"),
+    ("mql", "mql"),
+)
+_REASON_WORDS: tuple[tuple[str, str], ...] = (
+    ("budget", "no_budget"),
+    ("competitor", "competitor"),
+    ("wettbewerb", "competitor"),
+    ("student", "student_intern"),
+    ("intern", "student_intern"),
+    ("praktikant", "student_intern"),
+    ("size", "wrong_size"),
+    ("small", "wrong_size"),
+    ("groesse", "wrong_size"),
+    ("größe", "wrong_size"),
+    ("geograph", "wrong_geography"),
+    ("country", "wrong_geography"),
+    ("region", "wrong_geography"),
+    ("title", "wrong_title"),
+    ("role", "wrong_title"),
+    ("position", "wrong_title"),
+    ("timing", "wrong_timing"),
+    ("not now", "wrong_timing"),
+    ("later", "wrong_timing"),
+    ("spam", "bad_data"),
+    ("fake", "bad_data"),
+    ("invalid", "bad_data"),
+    ("bad data", "bad_data"),
+    ("duplicate", "bad_data"),
+)
+
+
+@dataclass(frozen=True)
+class RawExport:
+    """An export as read: every CSV cell as text, plus how the file was decoded."""
+
+    frame: pd.DataFrame
+    separator: str | None  # None for Parquet
+    encoding: str | None
+
+
+def _placeholders() -> frozenset[str]:
+    return frozenset(normalize_value(token) for token in DEFAULT_PLACEHOLDERS)
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    for encoding in ENCODINGS:
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("unreachable: latin-1 decodes any bytes")  # pragma: no cover (latin-1 never fails)
+
+
+def _separator(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    return max(SEPARATORS, key=header.count)  # ties (a one-column file): the first, ","
+
+
+def read_export(path: Path) -> RawExport:
+    """Read a CSV (separator , ; or tab and the encoding detected) or Parquet export.
+
+    Raises:
+        DataContractError: the file is missing, empty, unreadable or of another type; the message names it.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise DataContractError([f"{path}: unsupported file type {suffix!r}; expected .csv or .parquet"])
+    if not path.is_file():
+        raise DataContractError([f"{path}: file not found"])
+    if path.stat().st_size == 0:
+        raise DataContractError([f"{path} is empty; expected a header and at least one row"])
+    try:
+        if suffix == ".parquet":
+            export = RawExport(pd.read_parquet(path), None, None)
+        else:
+            text, encoding = _decode(path.read_bytes())
+            separator = _separator(text)
+            frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False)
+            export = RawExport(frame, separator, encoding)
+    except (ValueError, OSError, pd.errors.ParserError) as error:  # EmptyDataError is a ValueError
+        raise DataContractError([f"{path} could not be read: {error}"]) from error
+    if export.frame.empty:
+        raise DataContractError([f"{path} has no rows; expected a header and at least one row"])
+    return export
+
+
+def _present(series: pd.Series, placeholders: frozenset[str]) -> pd.Series:
+    """The non-missing values as stripped text; placeholders ("N/A", "Select", ...) count as missing."""
+    text = series.dropna().astype(str).str.strip()
+    return text[~text.str.casefold().isin(placeholders)]
+
+
+def _share(values: pd.Series, pattern: re.Pattern[str]) -> float:
+    return float(values.str.fullmatch(pattern).mean()) if len(values) else 0.0
+
+
+def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
+    name = to_snake_case(column)
+    folded = values.str.casefold()
+    if values.empty:
+        return "empty"
+    if _share(values, _EMAIL) >= 0.8:
+        return "e-mail"
+    if _PERSON_NAME.search(name):
+        return "person name"
+    if _PHONE_NAME.search(name):
+        return "phone"
+    unique = distinct == len(values) and len(values) > 1
+    if unique and _ID_NAME.search(name):
+        return "id-like"
+    if distinct <= 2 and folded.isin(_BOOLEAN_TRUE | _BOOLEAN_FALSE).all():
+        return "boolean-like"
+    if _share(values, _DATE) >= 0.95:
+        return "date"
+    if _share(values, _PLAIN_NUMBER) == 1.0:
+        dotted = values[values.str.contains(".", regex=False)]
+        thousands = len(dotted) > 0 and bool(dotted.str.fullmatch(_DOT_THOUSANDS).all())
+        return "number-as-text" if thousands else "number"
+    if _share(values, _TEXT_NUMBER) >= 0.95:
+        return "number-as-text"
+    if unique and not values.str.contains(r"\s").any() and values.str.contains(r"\d").mean() >= 0.9:
+        return "id-like"  # codes such as 00Q5g000001abcD or L-1042
+    repeated = distinct < len(values) or len(values) < MAX_CATEGORIES  # small exports: every value may be rare
+    short = values.str.len().mean() < LONG_TEXT_CHARS
+    if repeated and short and distinct <= max(MAX_CATEGORIES, len(values) // 20):
+        return "category"
+    return "free text"
+
+
+def _redact(value: str, kind: Kind) -> str:
+    if kind == "person name":
+        return " ".join(f"{word[:1]}***" for word in value.split())
+    if kind == "phone":
+        return f"{value[:3]}***"
+    # E-mail addresses anywhere (an e-mail column, or one inside a description): keep the first letter and domain.
+    shown = _EMAIL.sub(lambda m: f"{m.group()[:1]}***@{m.group().split('@', 1)[1]}", value)
+    return shown if len(shown) <= 40 else shown[:39] + "…"
+
+
+def profile_export(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per column: column, dtype (as read), kind, missing_share, cardinality, examples (PII redacted).
+
+    Placeholders such as "", "N/A", "Select" or "--None--" count as missing.
+    """
+    placeholders = _placeholders()
+    rows = []
+    for column in frame.columns:
+        values = _present(frame[column], placeholders)
+        counts = values.value_counts()
+        sample = values.sample(KIND_SAMPLE, random_state=0) if len(values) > KIND_SAMPLE else values
+        kind = _infer_kind(str(column), sample, sample.nunique())
+        rows.append(
+            {
+                "column": str(column),
+                "dtype": str(frame[column].dtype),
+                "kind": kind,
+                "missing_share": 1 - len(values) / len(frame) if len(frame) else 1.0,
+                "cardinality": len(counts),
+                "examples": tuple(_redact(str(value), kind) for value in counts.index[:3]),
+            }
+        )
+    return pd.DataFrame(rows, columns=["column", "dtype", "kind", "missing_share", "cardinality", "examples"])
+
+
+def _match_words(value: str, words: tuple[tuple[str, str], ...]) -> str | None:
+    token = normalize_value(value)
+    return next((target for word, target in words if word in token), None)
+
+
+def _outcome_spec(values: pd.Series) -> ColumnSpec | None:
+    observed = sorted(set(values.str.strip()))
+    won = [v for v in observed if normalize_value(v) in _WON]
+    lost = [v for v in observed if normalize_value(v) in _LOST]
+    return ColumnSpec(role="outcome", won=won, lost=lost) if won and lost else None
+
+
+def _stage_spec(values: pd.Series) -> ColumnSpec | None:
+    mapped = {value: _match_words(value, _STAGE_WORDS) for value in sorted(set(values.str.strip()))}
+    if not mapped or None in mapped.values():
+        return None  # a value we cannot place: after_contact is the safe proposal
+    return ColumnSpec(role="stage", values={k: v for k, v in mapped.items() if v})
+
+
+def _reason_spec(values: pd.Series) -> ColumnSpec:
+    mapped = {value: _match_words(value, _REASON_WORDS) for value in sorted(set(values.str.strip()))}
+    return ColumnSpec(role="reason", values={k: v for k, v in mapped.items() if v} or None)
+
+
+def _feature_spec(kind: str, values: pd.Series) -> ColumnSpec:
+    if kind in ("number", "number-as-text"):
+        return ColumnSpec(role="numeric")
+    if kind == "boolean-like":
+        return ColumnSpec(role="boolean")
+    if kind == "category":
+        return ColumnSpec(role="categorical")
+    if kind == "e-mail":
+        return ColumnSpec(role="pii")
+    if kind == "free text" and values.str.len().mean() >= LONG_TEXT_CHARS:
+        return ColumnSpec(role="text")
+    return ColumnSpec(role="ignore")  # IDs, names, phones, empty columns, short free text, dates
+
+
+def _pick_id(kinds: dict[str, str]) -> str:
+    candidates = [column for column, kind in kinds.items() if kind == "id-like"]
+    named = [column for column in candidates if _ID_NAME.search(to_snake_case(column))]
+    if not candidates:
+        raise MappingError(
+            "no column looks like the lead ID (unique values, e.g. 'Lead ID'); write the mapping by hand "
+            "(see the profile above) or de-duplicate the export"
+        )
+    return (named or candidates)[0]
+
+
+def propose_mapping(frame: pd.DataFrame, profile: pd.DataFrame) -> ExportMapping:
+    """A best-guess mapping from column names and content, for the user to review line by line.
+
+    Raises:
+        MappingError: no column can be the lead ID or the outcome; the message says what was looked for.
+    """
+    placeholders = _placeholders()
+    kinds = dict(zip(profile["column"], profile["kind"], strict=True))
+    present = {str(column): _present(frame[column], placeholders) for column in frame.columns}
+    names = {column: to_snake_case(column) for column in kinds}
+    id_column = _pick_id(kinds)
+    specs: dict[str, ColumnSpec] = {id_column: ColumnSpec(role="id")}
+
+    outcome_names = [c for c in kinds if c not in specs and names[c] in _OUTCOME_NAMES]
+    for column in sorted(outcome_names, key=lambda c: _OUTCOME_NAMES.index(names[c])):
+        spec = _outcome_spec(present[column]) if kinds[column] in ("boolean-like", "category") else None
+        if spec:
+            specs[column] = spec
+            break
+    else:
+        raise MappingError(
+            "no column looks like the outcome (0/1 or won/lost values in a column named "
+            f"{', '.join(_OUTCOME_NAMES)}); write the mapping by hand (see the profile above)"
+        )
+
+    for column, kind in kinds.items():
+        if column in specs:
+            continue
+        role_taken = {spec.role for spec in specs.values()}
+        if kind == "date" and _CREATED_NAME.search(names[column]) and "created_at" not in role_taken:
+            specs[column] = ColumnSpec(role="created_at")
+        elif _AFTER_CONTACT_NAME.search(names[column]):
+            specs[column] = _after_contact_spec(names[column], kind, present[column], role_taken)
+        else:
+            specs[column] = _feature_spec(kind, present[column])
+    order = [str(column) for column in frame.columns]
+    return ExportMapping(columns={column: specs[column] for column in order})
+
+
+def _after_contact_spec(name: str, kind: str, values: pd.Series, role_taken: set[Role]) -> ColumnSpec:
+    # Disposition-like columns become stage or reason when their values can be read; never a feature.
+    if kind == "category" and _STAGE_NAME.search(name) and "stage" not in role_taken:
+        spec = _stage_spec(values)
+        if spec:
+            return spec
+    if kind == "category" and _REASON_NAME.search(name) and "reason" not in role_taken:
+        return _reason_spec(values)
+    return ColumnSpec(role="after_contact")
+
+
+def proposal_notes(profile: pd.DataFrame) -> dict[str, str]:
+    """Column -> a short comment for the proposed mapping (kind, missing share, distinct values; no values)."""
+    return {
+        row["column"]: f"{row['kind']}, {row['missing_share']:.0%} missing, {row['cardinality']:,} distinct"
+        for row in profile.to_dict("records")
+    }

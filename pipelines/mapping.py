@@ -1,0 +1,460 @@
+"""The mapping file: which column of a raw CRM export plays which role, as a typed, validated object.
+
+A mapping lets leadq train on a real export (Salesforce, HubSpot, a German CSV) without code changes::
+
+    columns:
+      "Lead ID": id
+      "Converted": {role: outcome, won: ["1", "Closed Won"], lost: ["0", "Closed Lost"]}
+      "No. of Employees": numeric
+      "Last Call Outcome": after_contact   # known only after sales touched the lead: never a feature
+
+``load_mapping`` reads and validates the YAML (errors name the file and the key path),
+``check_against_export`` compares it with the export's header, ``dump_mapping`` writes it back.
+The full design is in the README ("Bring your own CRM export").
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from models.cleaning import DEFAULT_PLACEHOLDERS  # one list for the loader, the cleaning and leadq inspect
+
+Role = Literal[
+    "id",
+    "created_at",
+    "outcome",
+    "stage",
+    "reason",
+    "numeric",
+    "categorical",
+    "boolean",
+    "text",
+    "pii",
+    "after_contact",
+    "ignore",
+]
+ROLES: tuple[str, ...] = get_args(Role)
+# Roles whose columns become model input (pii only through derived features such as is_freemail).
+FEATURE_ROLES: tuple[str, ...] = ("numeric", "categorical", "boolean", "text", "pii")
+# The leadq vocabulary (models.contract.STAGES and REJECTION_REASONS; a test keeps them equal).
+Stage = Literal["mql", "sal", "sql", "rejected", "recycled"]
+STAGES: tuple[str, ...] = get_args(Stage)
+Reason = Literal[
+    "wrong_size",
+    "wrong_geography",
+    "wrong_title",
+    "no_budget",
+    "competitor",
+    "student_intern",
+    "bad_data",
+    "wrong_timing",
+]
+REASONS: tuple[str, ...] = get_args(Reason)
+_SINGLE_ROLES = {"id": (1, 1), "created_at": (0, 1), "stage": (0, 1), "reason": (0, 1)}  # (min, max) columns
+_FEATURE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
+
+
+class MappingError(ValueError):
+    """The mapping file is missing, malformed or does not fit the export; the message names the file and key."""
+
+
+def normalize_value(value: object) -> str:
+    """How outcome, stage and reason values are compared: trimmed and case-insensitive."""
+    return str(value).strip().casefold()
+
+
+def to_snake_case(text: str) -> str:
+    """A feature name from a column name: "No. of Employees" -> "no_of_employees", "Größe" -> "groesse"."""
+    ascii_text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION)).encode("ascii", "ignore").decode()
+    # Split camelCase ("AnnualRevenue") before lowercasing.
+    ascii_text = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", ascii_text)
+    name = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
+    if not name:
+        return "column"
+    return f"col_{name}" if name[0].isdigit() else name
+
+
+def _suggest(word: str, candidates: Iterable[str]) -> str:
+    by_folded = {candidate.casefold(): candidate for candidate in candidates}
+    close = difflib.get_close_matches(word.casefold(), list(by_folded), n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(repr(by_folded[c]) for c in close)}?)" if close else ""
+
+
+def _as_strings(values: object) -> object:
+    # YAML written by hand or by Python code may hold 1, True or 1.0 where the export holds "1", "true".
+    if isinstance(values, list | tuple):
+        return [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+    return values
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(_Spec):
+    """The role of one export column; ``"Col": numeric`` is shorthand for ``{role: numeric}``."""
+
+    role: Role
+    won: list[str] | None = Field(None, validate_default=True, description="outcome: the values that mean won")
+    lost: list[str] | None = Field(None, validate_default=True, description="outcome: the values that mean lost")
+    values: dict[str, str] | None = Field(
+        None, validate_default=True, description="stage: export value -> leadq stage; reason: -> leadq reason"
+    )
+    name: str | None = Field(None, description="feature name override (default: the column name in snake_case)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        spec = {"role": data} if isinstance(data, str) or data is None else data
+        if isinstance(spec, dict) and "role" in spec:
+            role = spec["role"]
+            if role is None:
+                raise ValueError(f"no role given; expected one of: {', '.join(ROLES)}")
+            if isinstance(role, str) and role not in ROLES:
+                raise ValueError(f"unknown role {role!r}{_suggest(role, ROLES)}; expected one of: {', '.join(ROLES)}")
+        return spec
+
+    @field_validator("won", "lost", mode="before")
+    @classmethod
+    def _string_values(cls, values: object) -> object:
+        return _as_strings(values)
+
+    @field_validator("won", "lost")
+    @classmethod
+    def _outcome_values(cls, values: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        role, field = info.data.get("role"), info.field_name
+        if role != "outcome":
+            if values is not None:
+                raise ValueError(f"{field} applies only to role outcome, not {role}")
+            return values
+        if not values:
+            raise ValueError(
+                f"role outcome needs the export values that mean {field}, e.g. {field}: "
+                + ('["1", "true", "Closed Won"]' if field == "won" else '["0", "false", "Closed Lost"]')
+            )
+        if field == "lost" and info.data.get("won"):
+            both = sorted({normalize_value(v) for v in values} & {normalize_value(v) for v in info.data["won"]})
+            if both:
+                raise ValueError(f"{', '.join(map(repr, both))} listed in both won and lost (compared ignoring case)")
+        return values
+
+    @field_validator("values")
+    @classmethod
+    def _mapped_values(cls, values: dict[str, str] | None, info: ValidationInfo) -> dict[str, str] | None:
+        role = info.data.get("role")
+        if role not in ("stage", "reason"):
+            if values is not None:
+                raise ValueError(f"values applies only to roles stage and reason, not {role}")
+            return values
+        if role == "stage" and not values:
+            raise ValueError(
+                f"role stage needs values mapping the export's values to leadq stages ({', '.join(STAGES)}), "
+                'e.g. values: {"Working - Contacted": sal, "Qualified": sql, "Disqualified": rejected}'
+            )
+        allowed = STAGES if role == "stage" else REASONS
+        wrong = {key: value for key, value in (values or {}).items() if value not in allowed}
+        if wrong:
+            key, value = next(iter(wrong.items()))
+            raise ValueError(f"{key}: {value!r} is not a leadq {role}; expected one of: {', '.join(allowed)}")
+        return values
+
+    @field_validator("name")
+    @classmethod
+    def _feature_name(cls, name: str | None, info: ValidationInfo) -> str | None:
+        role = info.data.get("role")
+        if name is not None and role not in FEATURE_ROLES:
+            raise ValueError(f"name applies only to feature roles ({', '.join(FEATURE_ROLES)}), not {role}")
+        if name is not None and not _FEATURE_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a feature name; expected snake_case like {to_snake_case(name)!r}")
+        return name
+
+    def outcome_of(self, value: object) -> Literal["won", "lost"] | None:
+        """``won``, ``lost`` or None (open or unknown) for a value of the outcome column."""
+        token = normalize_value(value)
+        if token in {normalize_value(v) for v in self.won or ()}:
+            return "won"
+        if token in {normalize_value(v) for v in self.lost or ()}:
+            return "lost"
+        return None
+
+    def mapped_value(self, value: object) -> str | None:
+        """The leadq stage or reason for a value of a stage or reason column (None: not mapped)."""
+        return {normalize_value(k): v for k, v in (self.values or {}).items()}.get(normalize_value(value))
+
+
+class TablesSpec(_Spec):
+    """Separate disposition and deal tables (leadq's own format); both omitted: one table with an outcome column."""
+
+    dispositions: Path | None = None
+    deals: Path | None = None
+
+
+class LeakageSpec(_Spec):
+    """The leak guard: features that predict the outcome too well are refused unless the user vouches for them."""
+
+    max_single_feature_auc: float = Field(0.95, gt=0.5, le=1.0)
+    max_missingness_auc: float = Field(0.95, gt=0.5, le=1.0)
+    allowed: list[str] = Field(default_factory=list, description="columns the user vouches for")
+
+
+class ExportMapping(_Spec):
+    """A whole mapping file; build it with :func:`load_mapping` or from a dict with ``model_validate``."""
+
+    tables: TablesSpec = TablesSpec()
+    placeholders: list[str] = Field(default_factory=lambda: list(DEFAULT_PLACEHOLDERS))
+    rare_category_share: float = Field(0.005, ge=0, lt=0.5)
+    leakage: LeakageSpec = LeakageSpec()
+    columns: dict[str, ColumnSpec]
+
+    @field_validator("placeholders", mode="before")
+    @classmethod
+    def _string_placeholders(cls, values: object) -> object:
+        return _as_strings(values)
+
+    @model_validator(mode="after")
+    def _roles_fit_together(self) -> ExportMapping:
+        problems = [*self._count_problems(), *self._name_problems()]
+        for column in self.leakage.allowed:
+            if column not in self.columns:
+                problems.append(
+                    f"leakage.allowed: {column!r} is not a mapped column{_suggest(column, self.columns)}; "
+                    "expected names from columns"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _count_problems(self) -> list[str]:
+        problems = []
+        single_table = self.tables.dispositions is None and self.tables.deals is None
+        limits = {**_SINGLE_ROLES, "outcome": (1 if single_table else 0, 1)}
+        for role, (least, most) in limits.items():
+            columns = self.columns_with(role)
+            if least <= len(columns) <= most:
+                continue
+            expected = "exactly one column" if least == most else "at most one column"
+            if not columns and role == "id":
+                problems.append(
+                    'columns: no column has role id; expected exactly one (the lead\'s ID, e.g. "Lead ID": id)'
+                )
+            elif not columns:
+                problems.append(
+                    "columns: no column has role outcome; expected exactly one, e.g. "
+                    '"Converted": {role: outcome, won: ["1"], lost: ["0"]} (or set tables.dispositions / tables.deals)'
+                )
+            else:
+                problems.append(
+                    f"columns: expected {expected} with role {role}, "
+                    f"got {len(columns)}: {', '.join(map(repr, columns))}"
+                )
+        return problems
+
+    def _name_problems(self) -> list[str]:
+        named: dict[str, list[str]] = {}
+        for column, spec in self.columns.items():
+            if spec.name:
+                named.setdefault(spec.name, []).append(column)
+        return [
+            f"columns: feature name {name!r} given to {len(columns)} columns: {', '.join(map(repr, columns))}"
+            for name, columns in named.items()
+            if len(columns) > 1
+        ]
+
+    def columns_with(self, *roles: str) -> list[str]:
+        """The mapped columns with any of ``roles``, in mapping order."""
+        return [column for column, spec in self.columns.items() if spec.role in roles]
+
+    @property
+    def id_column(self) -> str:
+        return self.columns_with("id")[0]
+
+    @property
+    def created_at_column(self) -> str | None:
+        return next(iter(self.columns_with("created_at")), None)
+
+    @property
+    def outcome_column(self) -> str | None:
+        return next(iter(self.columns_with("outcome")), None)
+
+    def feature_names(self) -> dict[str, str]:
+        """Feature column -> feature name: the ``name`` override or the column in snake_case, made unique."""
+        features = self.columns_with(*FEATURE_ROLES)
+        taken = {self.columns[c].name for c in features if self.columns[c].name}
+        names: dict[str, str] = {}
+        for column in features:
+            override = self.columns[column].name
+            if override:
+                names[column] = override
+                continue
+            base = candidate = to_snake_case(column)
+            suffix = 2
+            while candidate in taken:
+                candidate, suffix = f"{base}_{suffix}", suffix + 1
+            taken.add(candidate)
+            names[column] = candidate
+        return names
+
+
+@dataclass(frozen=True)
+class MappingCheck:
+    """How a mapping fits an export's header."""
+
+    missing: tuple[str, ...]  # mapped but absent from the export
+    unmapped: tuple[str, ...]  # in the export but not in the mapping: reported and ignored
+    feature_columns: tuple[str, ...]  # mapped with a feature role and present, in mapping order
+    feature_names: Mapping[str, str]  # feature column -> snake_case feature name
+
+    def feature_name(self, column: str) -> str:
+        """The feature name of a feature column; KeyError for any other column."""
+        try:
+            return self.feature_names[column]
+        except KeyError:
+            raise KeyError(
+                f"{column!r} is not a feature column; feature columns: {list(self.feature_columns)}"
+            ) from None
+
+
+def check_against_export(mapping: ExportMapping, columns: list[str], *, allow_missing: bool = False) -> MappingCheck:
+    """Compare the mapping with the export's columns.
+
+    Raises:
+        MappingError: a mapped column is absent from the export (unless ``allow_missing``); the message lists
+            each one with the export's closest column names.
+    """
+    present = set(columns)
+    missing = tuple(column for column in mapping.columns if column not in present)
+    if missing and not allow_missing:
+        unmapped_names = [c for c in columns if c not in mapping.columns]
+        listed = "; ".join(f"{column!r}{_suggest(column, unmapped_names or columns)}" for column in missing)
+        raise MappingError(
+            f"mapped column(s) not in the export: {listed}; the export has: {', '.join(map(repr, columns))}"
+        )
+    names = mapping.feature_names()
+    features = tuple(column for column in names if column in present)
+    return MappingCheck(
+        missing=missing,
+        unmapped=tuple(column for column in columns if column not in mapping.columns),
+        feature_columns=features,
+        feature_names={column: names[column] for column in features},
+    )
+
+
+class _MappingLoader(yaml.SafeLoader):
+    """Plain scalars stay strings (an export's "yes", "1" or "NO" are values, not booleans); duplicate keys fail."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[Hashable] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (each column may appear once)", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_MappingLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            text = part if re.fullmatch(r"[\w-]+", part) else f'"{part}"'
+            path += f".{text}" if path else text
+    return path
+
+
+def _format_validation_error(error: ValidationError, source: str) -> str:
+    lines: list[str] = []
+    for item in error.errors():
+        loc = item["loc"]
+        message = str(item["ctx"]["error"]) if item["type"] == "value_error" else item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key" + _suggest(str(loc[-1]), _expected_keys(loc[:-1]))
+        prefix = f"{source}: {_key_path(loc)}: " if loc else f"{source}: "
+        lines.extend(prefix + line for line in message.splitlines())
+    return "\n".join(lines)
+
+
+def _expected_keys(parent: tuple[int | str, ...]) -> list[str]:
+    model: type[BaseModel] = ExportMapping
+    if parent[:1] == ("columns",):
+        model = ColumnSpec
+    elif parent[:1] == ("leakage",):
+        model = LeakageSpec
+    elif parent[:1] == ("tables",):
+        model = TablesSpec
+    return list(model.model_fields)
+
+
+def parse_mapping(text: str, source: str = "mapping") -> ExportMapping:
+    """Validate mapping YAML; errors name ``source`` and the key path, e.g. ``mapping.yml: columns.Converted.won``."""
+    try:
+        content = yaml.load(text, Loader=_MappingLoader)  # a SafeLoader subclass: no arbitrary objects
+    except yaml.YAMLError as error:
+        raise MappingError(f"{source}: not valid YAML: {error}") from error
+    if not isinstance(content, dict):
+        raise MappingError(
+            f"{source}: expected a mapping with at least a columns section, got {type(content).__name__}"
+        )
+    try:
+        return ExportMapping.model_validate(content)
+    except ValidationError as error:
+        raise MappingError(_format_validation_error(error, source)) from error
+
+
+def load_mapping(path: Path | str) -> ExportMapping:
+    """Read and validate a mapping file; a missing, malformed or invalid file raises MappingError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise MappingError(f"{path}: mapping file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise MappingError(f"{path}: could not be read: {error}") from error
+    return parse_mapping(text, str(path))
+
+
+def _flow(value: object) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=2**31 - 1, sort_keys=False)
+    return text.removesuffix("...\n").strip()
+
+
+def _column_entry(spec: ColumnSpec) -> str | dict[str, object]:
+    entry = spec.model_dump(mode="json", exclude_none=True)
+    return spec.role if entry.keys() == {"role"} else entry
+
+
+def dump_mapping(mapping: ExportMapping, header: str | None = None, notes: Mapping[str, str] | None = None) -> str:
+    """The mapping as YAML that :func:`load_mapping` reads back unchanged; one line per column.
+
+    Args:
+        header: comment lines written first (without the ``#``).
+        notes: column -> a comment written at the end of the column's line.
+    """
+    settings = mapping.model_dump(mode="json", exclude={"columns"})
+    lines = [f"# {line}".rstrip() for line in (header or "").splitlines()]
+    lines.append(yaml.safe_dump(settings, sort_keys=False, allow_unicode=True, default_flow_style=None).rstrip())
+    lines.append("columns:")
+    for column, spec in mapping.columns.items():
+        note = " ".join(notes[column].split()) if notes and notes.get(column) else ""  # one line, always
+        note = f"  # {note}" if note else ""
+        lines.append(f"  {_flow(column)}: {_flow(_column_entry(spec))}{note}")
+    return "\n".join(lines) + "\n"

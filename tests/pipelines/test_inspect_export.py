@@ -1,0 +1,289 @@
+"""``leadq inspect``: reading messy exports, the profile, the proposed mapping and the command itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from models.contract import DataContractError
+from pipelines.cli import app
+from pipelines.inspect_export import profile_export, propose_mapping, read_export
+from pipelines.mapping import FEATURE_ROLES, ExportMapping, MappingError, load_mapping
+
+runner = CliRunner()
+SECRET_EMAIL = "jane.doe@acme-industries.de"
+
+SALESFORCE = pd.DataFrame(
+    {
+        "Lead ID": ["00Q001", "00Q002", "00Q003", "00Q004", "00Q005", "00Q006"],
+        "Created Date": ["2025-01-03", "2025-01-05", "2025-01-07", "2025-01-09", "2025-01-11", "2025-01-13"],
+        "First Name": ["Jane", "John", "Ann", "Bob", "Eve", "Kim"],
+        "Email": [SECRET_EMAIL, "john@gmail.com", "ann@gamma.com", "bob@delta.io", "eve@eps.de", "kim@zeta.de"],
+        "No. of Employees": ["120", "Select", "45", "3000", "--None--", "800"],
+        "Annual Revenue": ["1,200,000", "N/A", "300,000", "50,000,000", "N/A", "9,000,000"],
+        "Industry": ["Manufacturing", "Retail", "Manufacturing", "Finance", "Retail", "Finance"],
+        "Lead Source": ["Web", "Select", "Trade Show", "Web", "Web", "Partner"],
+        "Newsletter Opt-in": ["true", "false", "true", "false", "false", "true"],
+        "Lead Status": ["Working - Contacted", "Disqualified", "Qualified", "Nurture", "Disqualified", "Qualified"],
+        "Lead Owner": ["Max", "Max", "Eva", "Eva", "Max", "Eva"],
+        "Last Activity": ["2025-02-01", "2025-02-03", "2025-01-20", "", "2025-01-15", "2025-03-01"],
+        "Description": [
+            f"Asked about pricing for 40 seats, mail {SECRET_EMAIL}",
+            "",
+            "Wants a demo of the reporting module as soon as possible",
+            "N/A",
+            "",
+            "Long text about requirements and budget for next year",
+        ],
+        "Converted": ["1", "0", "1", "0", "0", "1"],
+    }
+)
+SALESFORCE_CSV = SALESFORCE.to_csv(index=False)
+
+GERMAN_CSV = """\
+Lead-Nr;Erstellt am;Firma;Mitarbeiter;Umsatz (€);Branche;Größe;Konvertiert
+L-1;03.01.2025;Müller GmbH;1.200;1.500.000;Maschinenbau;groß;ja
+L-2;05.01.2025;Schäfer AG;850;;Handel;mittel;nein
+L-3;07.01.2025;Öko Bäckerei;12;80.000;Lebensmittel;klein;nein
+L-4;09.01.2025;Weiß & Söhne;2.400;12.000.000;Maschinenbau;groß;ja
+L-5;11.01.2025;Jäger KG;N/A;300.000;Handel;klein;nein
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "export.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _profile(path: Path) -> pd.DataFrame:
+    return profile_export(read_export(path).frame).set_index("column")
+
+
+def _roles(path: Path) -> dict[str, str]:
+    frame = read_export(path).frame
+    mapping = propose_mapping(frame, profile_export(frame))
+    return {column: spec.role for column, spec in mapping.columns.items()}
+
+
+def test_salesforce_placeholders_count_as_missing_and_kinds_are_inferred(tmp_path: Path) -> None:
+    profile = _profile(_write(tmp_path, SALESFORCE_CSV))
+
+    assert profile.loc["No. of Employees", "missing_share"] == pytest.approx(2 / 6)  # "Select", "--None--"
+    assert profile.loc["Annual Revenue", "missing_share"] == pytest.approx(2 / 6)  # "N/A"
+    assert profile.loc["Description", "missing_share"] == pytest.approx(3 / 6)  # "", "N/A"
+    assert profile.loc["Industry", "cardinality"] == 3
+    assert profile["kind"].to_dict() == {
+        "Lead ID": "id-like",
+        "Created Date": "date",
+        "First Name": "person name",
+        "Email": "e-mail",
+        "No. of Employees": "number",
+        "Annual Revenue": "number-as-text",
+        "Industry": "category",
+        "Lead Source": "category",
+        "Newsletter Opt-in": "boolean-like",
+        "Lead Status": "category",
+        "Lead Owner": "category",
+        "Last Activity": "date",
+        "Description": "free text",
+        "Converted": "boolean-like",
+    }
+
+
+def test_salesforce_export_gets_a_reviewable_proposal(tmp_path: Path) -> None:
+    frame = read_export(_write(tmp_path, SALESFORCE_CSV)).frame
+
+    mapping = propose_mapping(frame, profile_export(frame))
+
+    assert {column: spec.role for column, spec in mapping.columns.items()} == {
+        "Lead ID": "id",
+        "Created Date": "created_at",
+        "First Name": "ignore",
+        "Email": "pii",
+        "No. of Employees": "numeric",
+        "Annual Revenue": "numeric",
+        "Industry": "categorical",
+        "Lead Source": "categorical",
+        "Newsletter Opt-in": "boolean",
+        "Lead Status": "stage",
+        "Lead Owner": "after_contact",
+        "Last Activity": "after_contact",
+        "Description": "text",
+        "Converted": "outcome",
+    }
+    assert mapping.columns["Lead Status"].values == {
+        "Disqualified": "rejected",
+        "Nurture": "recycled",
+        "Qualified": "sql",
+        "Working - Contacted": "sal",
+    }
+    assert (mapping.columns["Converted"].won, mapping.columns["Converted"].lost) == (["1"], ["0"])
+
+
+def test_german_semicolon_cp1252_export_is_read_and_proposed(tmp_path: Path) -> None:
+    export = read_export(_write(tmp_path, GERMAN_CSV, encoding="cp1252"))
+    profile = profile_export(export.frame).set_index("column")
+    mapping = propose_mapping(export.frame, profile.reset_index())
+
+    assert (export.separator, export.encoding) == (";", "cp1252")
+    assert list(export.frame.columns)[-2:] == ["Größe", "Konvertiert"]
+    assert export.frame.loc[3, "Firma"] == "Weiß & Söhne"
+    assert export.frame.loc[0, "Mitarbeiter"] == "1.200"  # kept as written, not read as 1.2
+    assert profile.loc["Mitarbeiter", "kind"] == "number-as-text"
+    assert profile.loc["Umsatz (€)", "kind"] == "number-as-text"
+    assert profile.loc["Erstellt am", "kind"] == "date"
+    assert mapping.id_column == "Lead-Nr"
+    assert mapping.created_at_column == "Erstellt am"
+    assert mapping.columns["Konvertiert"].won == ["ja"]
+    assert mapping.columns_with("numeric") == ["Mitarbeiter", "Umsatz (€)"]
+    assert mapping.feature_names()["Größe"] == "groesse"
+
+
+@pytest.mark.parametrize(
+    "statuses",
+    [
+        ["Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted"],
+        ["Hot", "Warm", "Cold", "Hot"],  # values we cannot place: still never a feature
+    ],
+)
+def test_a_leaky_lead_status_is_never_proposed_as_a_feature(tmp_path: Path, statuses: list[str]) -> None:
+    frame = pd.DataFrame(
+        {
+            "Id": ["A1", "A2", "A3", "A4"],
+            "Lead Status": statuses,
+            "Sales Notes": ["called", "called twice", "no answer", "called"],
+            "Disqualification Reason": ["", "No budget", "Too small", "Competitor"],
+            "Is Won": ["true", "false", "false", "true"],
+        }
+    )
+    path = tmp_path / "export.csv"
+    frame.to_csv(path, index=False)
+
+    roles = _roles(path)
+
+    assert roles["Lead Status"] in ("stage", "after_contact")
+    assert roles["Sales Notes"] == "after_contact"
+    assert roles["Disqualification Reason"] == "reason"
+    assert not {roles["Lead Status"], roles["Sales Notes"], roles["Disqualification Reason"]} & set(FEATURE_ROLES)
+
+
+def test_a_status_column_with_won_lost_open_is_the_outcome(tmp_path: Path) -> None:
+    path = _write(tmp_path, "ID,Status,Industry\n1,Won,IT\n2,Lost,IT\n3,Open,Retail\n4,won,IT\n")
+    frame = read_export(path).frame
+
+    mapping = propose_mapping(frame, profile_export(frame))
+
+    outcome = mapping.columns["Status"]
+    assert (outcome.role, outcome.won, outcome.lost) == ("outcome", ["Won", "won"], ["Lost"])
+    assert outcome.outcome_of("Open") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Name,Converted\nAcme GmbH,1\nAcme GmbH,0\n", "no column looks like the lead ID"),
+        ("Lead ID,Industry\nA1,IT\nA2,Retail\n", "no column looks like the outcome"),
+    ],
+)
+def test_no_proposal_without_an_id_or_an_outcome(tmp_path: Path, text: str, expected: str) -> None:
+    frame = read_export(_write(tmp_path, text)).frame
+
+    with pytest.raises(MappingError, match=expected):
+        propose_mapping(frame, profile_export(frame))
+
+
+def test_pii_examples_are_redacted(tmp_path: Path) -> None:
+    profile = _profile(_write(tmp_path, SALESFORCE_CSV))
+
+    assert profile.loc["Email", "examples"][0] == "j***@acme-industries.de"
+    assert profile.loc["First Name", "examples"][0] == "J***"
+    assert SECRET_EMAIL not in profile.to_string()
+    assert "Jane" not in " ".join(profile.loc["First Name", "examples"])
+
+
+def test_parquet_keeps_its_dtypes(tmp_path: Path) -> None:
+    path = tmp_path / "export.parquet"
+    pd.DataFrame({"lead_id": ["a", "b", "c"], "visits": [1, 5, 7], "won": [True, False, True]}).to_parquet(path)
+
+    profile = _profile(path)
+
+    assert (profile.loc["visits", "dtype"], profile.loc["won", "dtype"]) == ("int64", "bool")
+    assert profile.loc["won", "kind"] == "boolean-like"
+    assert profile.loc["visits", "kind"] == "number"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("missing.csv", None, "missing.csv: file not found"),
+        ("empty.csv", "", "empty.csv is empty"),
+        ("header.csv", "Lead ID,Converted\n", "header.csv has no rows"),
+        ("export.xlsx", "PK", "unsupported file type '.xlsx'; expected .csv or .parquet"),
+        ("broken.parquet", "not parquet", "broken.parquet could not be read"),
+    ],
+)
+def test_unreadable_exports_are_named(tmp_path: Path, name: str, content: str | None, expected: str) -> None:
+    if content is not None:
+        _write(tmp_path, content, name)
+
+    with pytest.raises(DataContractError, match=expected):
+        read_export(tmp_path / name)
+
+
+def test_cli_prints_the_profile_and_writes_the_mapping_without_raw_pii(tmp_path: Path) -> None:
+    export, out = _write(tmp_path, SALESFORCE_CSV), tmp_path / "mapping.yml"
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    assert "Lead Status" in result.output
+    assert "number-as-text" in result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# proposed by leadq inspect: review every line\n")
+    assert isinstance(load_mapping(out), ExportMapping)
+    assert SECRET_EMAIL not in result.output
+    assert SECRET_EMAIL not in text
+    assert "@acme-industries.de" not in text  # not even the domain ends up in the mapping
+
+
+def test_cli_refuses_to_overwrite_unless_forced(tmp_path: Path) -> None:
+    export, out = _write(tmp_path, SALESFORCE_CSV), tmp_path / "mapping.yml"
+    out.write_text("# my reviewed mapping\n", encoding="utf-8")
+
+    refused = runner.invoke(app, ["inspect", str(export), "--out", str(out)])
+    assert out.read_text(encoding="utf-8") == "# my reviewed mapping\n"
+    forced = runner.invoke(app, ["inspect", str(export), "--out", str(out), "--force"])
+
+    assert refused.exit_code == 1
+    assert "Refused:" in refused.output
+    assert "pass --force" in refused.output
+    assert forced.exit_code == 0, forced.output
+    assert load_mapping(out).outcome_column == "Converted"
+
+
+@pytest.mark.parametrize(("content", "expected"), [(None, "file not found"), ("", "is empty")])
+def test_cli_names_a_missing_or_empty_export(tmp_path: Path, content: str | None, expected: str) -> None:
+    export = tmp_path / "leads.csv"
+    if content is not None:
+        export.write_text(content)
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(tmp_path / "mapping.yml")])
+
+    assert result.exit_code == 1
+    assert "Refused:" in result.output
+    assert "leads.csv" in result.output
+    assert expected in result.output
+    assert not (tmp_path / "mapping.yml").exists()
+
+
+def test_cli_refuses_when_no_mapping_can_be_proposed(tmp_path: Path) -> None:
+    export = _write(tmp_path, "Lead ID,Industry\nA1,IT\nA2,Retail\n")
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(tmp_path / "mapping.yml")])
+
+    assert result.exit_code == 1
+    assert "Refused: cannot propose a mapping: no column looks like the outcome" in result.output

@@ -1,0 +1,298 @@
+"""The mapping file: parsing, validation messages, the YAML round trip and the check against an export's header."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+from pydantic import ValidationError
+
+from models.contract import REJECTION_REASONS, STAGES
+from pipelines.mapping import (
+    ROLES,
+    ColumnSpec,
+    ExportMapping,
+    MappingError,
+    Reason,
+    Stage,
+    check_against_export,
+    dump_mapping,
+    load_mapping,
+    parse_mapping,
+    to_snake_case,
+)
+
+SPEC_EXAMPLE = """\
+# mapping.yml
+tables:
+  dispositions: null
+  deals: null
+placeholders: ["", "Select", "--None--", "N/A", "n/a", "NA", "none", "unknown", "-", "?"]
+rare_category_share: 0.005
+leakage:
+  max_single_feature_auc: 0.95
+  max_missingness_auc: 0.95
+  allowed: []
+columns:
+  "Lead ID": id
+  "Created Date": created_at
+  "Converted": {role: outcome, won: ["1", "true", "yes", "Closed Won"], lost: ["0", "false", "no", "Closed Lost"]}
+  "Lead Status": {role: stage, values: {"Working - Contacted": sal, "Qualified": sql, "Disqualified": rejected}}
+  "Disqualification Reason": {role: reason}
+  "No. of Employees": numeric
+  "Annual Revenue": numeric
+  "Industry": categorical
+  "Newsletter Opt-in": boolean
+  "Email": pii
+  "Description": text
+  "Last Call Outcome": after_contact
+  "Owner": ignore
+"""
+
+
+def _mapping(**columns: Any) -> dict[str, Any]:
+    return {"columns": {"Lead ID": "id", "Converted": {"role": "outcome", "won": ["1"], "lost": ["0"]}, **columns}}
+
+
+def _error(content: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as error:
+        ExportMapping.model_validate(content)
+    return str(error.value)
+
+
+def test_the_spec_example_loads(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.yml"
+    path.write_text(SPEC_EXAMPLE, encoding="utf-8")
+
+    mapping = load_mapping(path)
+
+    assert mapping.id_column == "Lead ID"
+    assert mapping.created_at_column == "Created Date"
+    assert mapping.outcome_column == "Converted"
+    assert mapping.columns["Lead Status"].values == {
+        "Working - Contacted": "sal",
+        "Qualified": "sql",
+        "Disqualified": "rejected",
+    }
+    assert mapping.columns_with("after_contact", "ignore") == ["Last Call Outcome", "Owner"]
+    assert mapping.rare_category_share == 0.005
+
+
+def test_shorthand_is_a_column_spec_with_only_a_role() -> None:
+    mapping = ExportMapping.model_validate(_mapping(**{"No. of Employees": "numeric"}))
+
+    assert ColumnSpec.model_validate("numeric") == ColumnSpec(role="numeric")
+    assert mapping.columns["No. of Employees"] == ColumnSpec(role="numeric")
+
+
+def test_plain_yaml_values_stay_strings_as_in_the_export() -> None:
+    mapping = parse_mapping(
+        'columns:\n  ID: id\n  Won: {role: outcome, won: [yes, 1, TRUE], lost: [no, 0]}\n  "no": boolean\n'
+    )
+
+    assert mapping.columns["Won"].won == ["yes", "1", "TRUE"]
+    assert "no" in mapping.columns  # YAML 1.1 would have read the key as False
+
+
+def test_outcome_and_stage_values_compare_trimmed_and_ignoring_case() -> None:
+    outcome = ColumnSpec(role="outcome", won=["Closed Won", "1"], lost=["Closed Lost"])
+    stage = ColumnSpec(role="stage", values={"Qualified": "sql"})
+
+    assert [outcome.outcome_of(v) for v in (" closed won ", 1, "CLOSED LOST", "Open")] == ["won", "won", "lost", None]
+    assert stage.mapped_value(" QUALIFIED") == "sql"
+    assert stage.mapped_value("Nurture") is None
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ({"columns": {"Converted": {"role": "outcome", "won": ["1"], "lost": ["0"]}}}, "no column has role id"),
+        (_mapping(**{"Account ID": "id"}), "expected exactly one column with role id, got 2: 'Lead ID', 'Account ID'"),
+        (
+            _mapping(Created="created_at", Erstellt="created_at"),
+            "expected at most one column with role created_at, got 2: 'Created', 'Erstellt'",
+        ),
+        ({"columns": {"Lead ID": "id"}}, "no column has role outcome; expected exactly one"),
+        (
+            _mapping(Won={"role": "outcome", "won": ["yes"], "lost": ["no"]}),
+            "expected exactly one column with role outcome, got 2: 'Converted', 'Won'",
+        ),
+        ({"columns": {"Lead ID": "id", "Converted": {"role": "outcome", "lost": ["0"]}}}, "role outcome needs"),
+        ({"columns": {"Lead ID": "id", "Converted": "outcome"}}, "the export values that mean won"),
+        (
+            {
+                "columns": {
+                    "Lead ID": "id",
+                    "Converted": {"role": "outcome", "won": ["Yes", "1"], "lost": [" yes", "0"]},
+                }
+            },
+            "'yes' listed in both won and lost",
+        ),
+        (_mapping(Size="numerc"), "unknown role 'numerc' (did you mean 'numeric'?); expected one of: id, created_at"),
+        (_mapping(Size={"role": "number"}), ", ".join(ROLES)),
+        (_mapping(Size=None), "no role given"),
+        (_mapping(Size={"role": "numeric", "won": ["1"]}), "won applies only to role outcome, not numeric"),
+        (_mapping(Status={"role": "stage"}), "role stage needs values mapping the export's values to leadq stages"),
+        (_mapping(Status={"role": "stage", "values": {"Hot": "won"}}), "Hot: 'won' is not a leadq stage; expected"),
+        (_mapping(Why={"role": "reason", "values": {"Too small": "size"}}), "'size' is not a leadq reason"),
+        (_mapping(Size={"role": "numeric", "values": {"a": "b"}}), "values applies only to roles stage and reason"),
+        (_mapping(Size={"role": "numeric", "name": "No. of Employees"}), "expected snake_case like 'no_of_employees'"),
+        (_mapping(Owner={"role": "ignore", "name": "owner"}), "name applies only to feature roles"),
+        (
+            _mapping(A={"role": "numeric", "name": "size"}, B={"role": "numeric", "name": "size"}),
+            "feature name 'size' given to 2 columns: 'A', 'B'",
+        ),
+        (
+            {**_mapping(Status="after_contact"), "leakage": {"allowed": ["Stauts"]}},
+            "leakage.allowed: 'Stauts' is not a mapped column (did you mean 'Status'?)",
+        ),
+    ],
+)
+def test_invalid_mappings_are_refused_with_a_clear_message(content: dict[str, Any], expected: str) -> None:
+    assert expected in _error(content)
+
+
+def test_disposition_and_deal_tables_replace_the_outcome_column() -> None:
+    mapping = ExportMapping.model_validate(
+        {"tables": {"dispositions": "dispositions.csv", "deals": "deals.csv"}, "columns": {"Lead ID": "id"}}
+    )
+
+    assert mapping.outcome_column is None
+    assert mapping.tables.deals == Path("deals.csv")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'columns:\n  "Lead ID": id\n  Converted: {role: outcome, lost: ["0"]}\n',
+            "mapping.yml: columns.Converted.won: role outcome needs",
+        ),
+        (
+            'columns:\n  "Lead ID": id\n  "Lead Status": {role: stage, values: {Hot: warm}}\n',
+            "mapping.yml: columns.\"Lead Status\".values: Hot: 'warm' is not a leadq stage",
+        ),
+        ('colums:\n  "Lead ID": id\n', "mapping.yml: colums: unknown key (did you mean 'columns'?)"),
+        ("columns:\n  ID: id\n  ID: numeric\n", "duplicate key 'ID'"),
+        ("columns: [unclosed\n", "mapping.yml: not valid YAML"),
+        ("- id\n", "mapping.yml: expected a mapping with at least a columns section, got list"),
+        ("rare_category_share: lots\ncolumns: {ID: id}\n", "mapping.yml: rare_category_share: Input should be a valid"),
+        ("leakage: {max_single_feature_auc: 0.4}\ncolumns: {ID: id}\n", "leakage.max_single_feature_auc"),
+    ],
+)
+def test_load_errors_name_the_file_and_the_key_path(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "mapping.yml"
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(MappingError) as error:
+        load_mapping(path)
+
+    assert expected in str(error.value)
+    assert str(path) in str(error.value)
+
+
+def test_a_missing_mapping_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match=r"nope\.yml: mapping file not found"):
+        load_mapping(tmp_path / "nope.yml")
+
+
+def test_dump_and_load_round_trip(tmp_path: Path) -> None:
+    mapping = ExportMapping.model_validate(
+        {
+            "tables": {"dispositions": "exports/dispositions.csv"},
+            "placeholders": ["", "Select", "-", "?", "null-ish"],
+            "leakage": {"allowed": ["Lead Source"], "max_single_feature_auc": 0.9},
+            "columns": {
+                "Lead ID": "id",
+                "Converted": {"role": "outcome", "won": ["1", "yes", "Closed Won"], "lost": ["0", "no"]},
+                "Lead Status": {"role": "stage", "values": {"Working - Contacted": "sal", "Qualified": "sql"}},
+                "Grund: Absage #1": {"role": "reason", "values": {"Kein Budget": "no_budget"}},
+                "Größe": {"role": "numeric", "name": "company_size"},
+                "Lead Source": "categorical",
+                "yes": "boolean",
+                "Owner": "ignore",
+            },
+        }
+    )
+    path = tmp_path / "mapping.yml"
+
+    text = dump_mapping(mapping, header="proposed by leadq inspect: review every line", notes={"Owner": "a\nb"})
+    path.write_text(text, encoding="utf-8")
+
+    assert load_mapping(path) == mapping
+    assert text.startswith("# proposed by leadq inspect: review every line\n")
+    assert "  Owner: ignore  # a b\n" in text
+    assert "  Lead Source: categorical\n" in text
+
+
+def test_check_against_export_suggests_the_close_match_for_a_typo() -> None:
+    mapping = ExportMapping.model_validate(_mapping(**{"Lead Stauts": "after_contact", "Industry": "categorical"}))
+
+    with pytest.raises(MappingError) as error:
+        check_against_export(mapping, ["Lead ID", "Converted", "Lead Status", "Industry"])
+
+    assert "mapped column(s) not in the export: 'Lead Stauts' (did you mean 'Lead Status'?)" in str(error.value)
+
+
+def test_check_against_export_reports_unmapped_columns_and_feature_names() -> None:
+    mapping = ExportMapping.model_validate(
+        _mapping(
+            **{
+                "No. of Employees": "numeric",
+                "No of Employees": "numeric",
+                "Größe": "categorical",
+                "Email": "pii",
+                "Revenue": {"role": "numeric", "name": "annual_revenue"},
+                "Owner": "after_contact",
+                "Gone": "ignore",
+            }
+        )
+    )
+    export = [
+        "Lead ID",
+        "Converted",
+        "No. of Employees",
+        "No of Employees",
+        "Größe",
+        "Email",
+        "Revenue",
+        "Owner",
+        "Fax",
+    ]
+
+    check = check_against_export(mapping, [*export, "Gone"])
+    partial = check_against_export(mapping, export, allow_missing=True)
+
+    assert check.unmapped == ("Fax",)
+    assert check.feature_columns == ("No. of Employees", "No of Employees", "Größe", "Email", "Revenue")
+    assert [check.feature_name(c) for c in check.feature_columns] == [
+        "no_of_employees",
+        "no_of_employees_2",
+        "groesse",
+        "email",
+        "annual_revenue",
+    ]
+    assert partial.missing == ("Gone",)
+    with pytest.raises(KeyError, match="'Owner' is not a feature column"):
+        check.feature_name("Owner")
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("No. of Employees", "no_of_employees"),
+        ("Größe Ümsatz (€)", "groesse_uemsatz"),
+        ("AnnualRevenue", "annual_revenue"),
+        ("Café Besuche", "cafe_besuche"),
+        ("2FA enabled", "col_2fa_enabled"),
+        ("???", "column"),
+    ],
+)
+def test_feature_names_are_snake_case(column: str, expected: str) -> None:
+    assert to_snake_case(column) == expected
+
+
+def test_the_mapping_vocabulary_is_leadqs() -> None:
+    assert get_args(Stage) == STAGES
+    assert get_args(Reason) == REJECTION_REASONS
