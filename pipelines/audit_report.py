@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from models.feature_text import feature_name
 from models.features import MODEL_FEATURES
-from pipelines.report import format_percent, png_data_uri
+from pipelines.report import BASE_STYLE, format_percent, png_data_uri
 
 TOP_DRIFT_ROWS = 12
 _VERDICT_TEXT = {
@@ -70,6 +70,7 @@ def build_audit_report(figures: dict[str, Any]) -> str:
     template = environment.from_string(_TEMPLATE)
     drift = figures["drift"]
     return template.render(
+        base_style=BASE_STYLE,
         f=figures,
         headline=_VERDICT_TEXT[figures["verdict"]["action"]],
         calibration_png=_calibration_png(figures["calibration_by_decile"])
@@ -87,14 +88,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <title>leadq audit {{ f.quarter }}: {{ f.verdict.action }}</title>
 <style>
-body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; max-width: 1000px; margin: 2em auto;
-       padding: 0 1em; color: #222; line-height: 1.45; }
-h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
-table { border-collapse: collapse; margin: .8em 0; font-size: .9em; }
-th, td { border: 1px solid #ddd; padding: .3em .6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-th { background: #f4f4f4; }
-.verdict { border-left: 6px solid #1f77b4; background: #f7f9fc; padding: .8em 1.2em; }
+{{ base_style | safe }}.verdict { border-left: 6px solid #1f77b4; background: #f7f9fc; padding: .8em 1.2em; }
 .keep { border-color: #2ca02c; } .recalibrate { border-color: #ff7f0e; } .retrain { border-color: #d62728; }
 .low, .drift, .breach { color: #d62728; font-weight: bold; } .good { color: #2ca02c; font-weight: bold; }
 .watch { color: #ff7f0e; } .dim { color: #777; }

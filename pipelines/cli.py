@@ -24,6 +24,7 @@ from pipelines.settings import ConfigError, Settings, load_settings
 if TYPE_CHECKING:
     import pandas as pd
 
+    from models.audit import Verdict
     from pipelines.quarter_demo import QuarterDemoResult
 
 app = typer.Typer(help="leadq: measurable, explainable B2B lead scoring.", no_args_is_help=True)
@@ -179,6 +180,12 @@ def train(
     _train(settings.model_copy(update={"data": data}))
 
 
+def _print_verdict(verdict: Verdict) -> None:
+    console.print(f"Audit verdict: [bold]{verdict.action}[/]", highlight=False)
+    for reason in verdict.reasons:
+        console.print(f"  - {reason}", highlight=False)
+
+
 @app.command()
 def audit(
     quarter: Annotated[str, typer.Option(help="Quarter whose leads to audit, e.g. 2026Q3.")],
@@ -202,9 +209,7 @@ def audit(
         f"{leads['open']:,} open) by model version {result.model_version}",
         highlight=False,
     )
-    console.print(f"[bold]Verdict: {result.verdict.action}[/]", highlight=False)
-    for reason in result.verdict.reasons:
-        console.print(f"  - {reason}", highlight=False)
+    _print_verdict(result.verdict)
     console.print(f"Report: {result.html_path}\nFigures: {result.json_path}\nMLflow run: {result.run_id}")
 
 
@@ -400,9 +405,7 @@ def print_quarter_demo(result: QuarterDemoResult) -> None:
         f"(sales capacity scaled to this world: {settings.threshold.mqls_per_month:,} MQLs a month).",
         highlight=False,
     )
-    console.print(f"Audit verdict: [bold]{audit.verdict.action}[/]", highlight=False)
-    for reason in audit.verdict.reasons:
-        console.print(f"  - {reason}", highlight=False)
+    _print_verdict(audit.verdict)
     drifted = ", ".join(f"{row['feature']} (PSI {row['psi']:.2f})" for row in audit.figures["drift"][:3])
     console.print(f"Most drifted features: {drifted or 'none profiled'}", highlight=False)
     judged = [row for row in audit.figures["funnel_by_source"] if row["sql_flag"] != "too few"]

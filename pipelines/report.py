@@ -102,6 +102,7 @@ def build_report(
     top_features = importance["feature"].head(TOP_DEPENDENCE_FEATURES).tolist()
     template = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string(_TEMPLATE)
     return template.render(
+        base_style=BASE_STYLE,
         context=context,
         n_leads=n_total,
         n_analysed=len(leads),
@@ -184,12 +185,8 @@ def write_report(html: str, path: Path) -> Path:
     return path
 
 
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>leadq: what drives conversion ({{ context.model_name }}, {{ context.model_label }})</title>
-<style>
+# The look shared by leadq's HTML reports (plain CSS: the files open offline, in any mail client's browser).
+BASE_STYLE = """\
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; max-width: 1000px; margin: 2em auto;
        padding: 0 1em; color: #222; line-height: 1.45; }
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
@@ -197,7 +194,15 @@ table { border-collapse: collapse; margin: .8em 0; font-size: .92em; }
 th, td { border: 1px solid #ddd; padding: .3em .6em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f4f4f4; }
-.note { background: #f7f9fc; border-left: 4px solid #1f77b4; padding: .6em 1em; }
+"""
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>leadq: what drives conversion ({{ context.model_name }}, {{ context.model_label }})</title>
+<style>
+{{ base_style | safe }}.note { background: #f7f9fc; border-left: 4px solid #1f77b4; padding: .6em 1em; }
 img { max-width: 100%; }
 </style>
 </head>
