@@ -23,25 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sklearn.pipeline import Pipeline
 
 from models.feature_text import Language, describe, feature_name
-from models.features import CATEGORICAL_FEATURES, MODEL_FEATURES, columns_from_records, columns_of_frame
+from models.features import CONTRACT_SPEC, FeatureSpec, columns_from_records, columns_of_frame
+from models.features import FIT_FEATURES as FIT_FEATURES  # grades are explained here
 
-# Who the lead is (explicit fit, including negative identity signals) ...
-FIT_FEATURES = (
-    "company_size",
-    "industry",
-    "country",
-    "budget_stated",
-    "seniority",
-    "job_function",
-    "is_student_or_intern",
-    "is_freemail",
-    "is_competitor",
-    "has_valid_email",
-)
-# ... and what it did (implicit engagement, including how it came in and negative behaviour).
-ENGAGEMENT_FEATURES = tuple(feature for feature in MODEL_FEATURES if feature not in FIT_FEATURES)
-# Categories shown as the CRM spells them (the model sees them normalised to lower case).
-_VERBATIM_CATEGORIES = ("industry", "country", "lead_source", "campaign", "budget_stated")
+# The data contract's engagement features: what the lead did, including how it came in and negative behaviour.
+ENGAGEMENT_FEATURES = CONTRACT_SPEC.engagement
 
 FIT_LETTERS = ("A", "B", "C", "D")
 ENGAGEMENT_DIGITS = ("1", "2", "3", "4")
@@ -76,6 +62,11 @@ class Contributions:
     index: pd.Index
     verbatim: dict[str, np.ndarray] = field(default_factory=dict)  # categories as the CRM spells them
     encoded: np.ndarray | None = None  # the booster's input (NaN codes: unknown categories)
+    spec: FeatureSpec = CONTRACT_SPEC  # the model's features: the columns of ``values`` are ``spec.names``
+
+    def column(self, feature: str) -> np.ndarray:
+        """One feature's contributions."""
+        return self.values[:, self.spec.names.index(feature)]
 
     @functools.cached_property
     def features(self) -> pd.DataFrame:
@@ -101,30 +92,31 @@ class Contributions:
             index=self.index[positions],
             verbatim={feature: values[positions] for feature, values in self.verbatim.items()},
             encoded=None if self.encoded is None else self.encoded[positions],
+            spec=self.spec,
         )
 
     def group_sum(self, group: tuple[str, ...]) -> np.ndarray:
-        columns = [MODEL_FEATURES.index(feature) for feature in group]
+        columns = [self.spec.names.index(feature) for feature in group]
         return self.values[:, columns].sum(axis=1)
 
 
 def encode_for_booster(pipeline: Pipeline, leads: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The model features of ``leads`` and their encoding as the booster sees it (columns = MODEL_FEATURES)."""
+    """The model features of ``leads`` and their encoding as the booster sees it (columns = ``spec.names``)."""
     features = pipeline.named_steps["features"].transform(leads)
     encoded = pipeline.named_steps["encode"].transform(features)
-    return features, encoded[list(MODEL_FEATURES)]
+    return features, encoded[list(pipeline.named_steps["features"].feature_spec.names)]
 
 
 def _verbatim_categories(
-    features: dict[str, np.ndarray], columns: Mapping[str, np.ndarray | None]
+    features: dict[str, np.ndarray], columns: Mapping[str, np.ndarray | None], verbatim_columns: Mapping[str, str]
 ) -> dict[str, np.ndarray]:
     verbatim: dict[str, np.ndarray] = {}
-    for column in _VERBATIM_CATEGORIES:
+    for feature, column in verbatim_columns.items():
         original = columns.get(column)
         if original is not None:
             shown = original.astype(object)  # a copy
-            shown[pd.isna(features[column])] = None  # blank in the CRM: unknown, as the model saw it
-            verbatim[column] = shown
+            shown[pd.isna(features[feature])] = None  # blank in the CRM: unknown, as the model saw it
+            verbatim[feature] = shown
     return verbatim
 
 
@@ -134,21 +126,25 @@ def contributions(pipeline: Pipeline, leads: pd.DataFrame) -> Contributions:
     The same steps as ``pipeline.predict_proba``, on arrays instead of frames (a single lead is scored in
     about a millisecond less); tests pin that both give the same raw score.
     """
-    return contributions_of_columns(pipeline, columns_of_frame(leads), leads.index)
+    names = pipeline.named_steps["features"].input_columns
+    return contributions_of_columns(pipeline, columns_of_frame(leads, names), leads.index)
 
 
 def contributions_of_records(pipeline: Pipeline, records: Sequence[Mapping[str, object]]) -> Contributions:
     """As :func:`contributions`, for lead records (dicts) such as a scoring request: no DataFrame at all."""
-    return contributions_of_columns(pipeline, columns_from_records(records), pd.RangeIndex(len(records)))
+    names = pipeline.named_steps["features"].input_columns
+    return contributions_of_columns(pipeline, columns_from_records(records, names), pd.RangeIndex(len(records)))
 
 
 def contributions_of_columns(
     pipeline: Pipeline, columns: Mapping[str, np.ndarray | None], index: pd.Index
 ) -> Contributions:
-    features = pipeline.named_steps["features"].arrays_from_columns(columns, len(index))
+    step = pipeline.named_steps["features"]
+    spec: FeatureSpec = step.feature_spec
+    features = step.arrays_from_columns(columns, len(index))
     encoded = pipeline.named_steps["encode"].encode_arrays(features)
     classifier = pipeline.named_steps["classifier"]
-    if list(classifier.feature_name_) != list(MODEL_FEATURES):
+    if list(classifier.feature_name_) != list(spec.names):
         raise ValueError(f"booster features {classifier.feature_name_} do not match the model features")
     raw = classifier.booster_.predict(encoded, pred_contrib=True, num_iteration=classifier.best_iteration_ or None)
     values, bias = raw[:, :-1], raw[:, -1]
@@ -157,8 +153,9 @@ def contributions_of_columns(
         base_value=float(bias[0]) if len(bias) else 0.0,
         arrays=features,
         index=index,
-        verbatim=_verbatim_categories(features, columns),
+        verbatim=_verbatim_categories(features, columns, step.verbatim_columns),
         encoded=encoded,
+        spec=spec,
     )
 
 
@@ -186,13 +183,14 @@ def top_reasons(
     k = min(top_k, values.shape[1])
     order = np.argsort(-values, axis=1, kind="stable")
     feature_values = np.empty(values.shape, dtype=object)
-    for position, feature in enumerate(MODEL_FEATURES):
+    names = explained.spec.names
+    for position, feature in enumerate(names):
         feature_values[:, position] = explained.verbatim.get(feature, explained.arrays[feature])
     result = []
     for row in range(values.shape[0]):
 
         def reason(column: int, row: int = row) -> Reason:
-            feature, value = MODEL_FEATURES[column], plain_value(feature_values[row, column])
+            feature, value = names[column], plain_value(feature_values[row, column])
             return Reason(feature, describe(feature, value, language), value, float(values[row, column]))
 
         positive = [reason(c) for c in order[row, :k] if values[row, c] > min_impact]
@@ -210,9 +208,10 @@ class GradeCuts:
 
     def grade(self, explained: Contributions) -> np.ndarray:
         """A1 (best fit, most engaged) .. D4 for each lead."""
-        fit_level = np.searchsorted(np.asarray(self.fit), explained.group_sum(FIT_FEATURES), side="right")
+        spec = explained.spec
+        fit_level = np.searchsorted(np.asarray(self.fit), explained.group_sum(spec.fit), side="right")
         engaged_level = np.searchsorted(
-            np.asarray(self.engagement), explained.group_sum(ENGAGEMENT_FEATURES), side="right"
+            np.asarray(self.engagement), explained.group_sum(spec.engagement), side="right"
         )
         letters = np.asarray(FIT_LETTERS[::-1])[fit_level]
         digits = np.asarray(ENGAGEMENT_DIGITS[::-1])[engaged_level]
@@ -221,8 +220,8 @@ class GradeCuts:
 
 def fit_grade_cuts(explained: Contributions, settings: GradeSettings) -> GradeCuts:
     """Cut points at the configured quantiles of the training leads' fit and engagement sums."""
-    fit = np.quantile(explained.group_sum(FIT_FEATURES), settings.fit_quantiles)
-    engagement = np.quantile(explained.group_sum(ENGAGEMENT_FEATURES), settings.engagement_quantiles)
+    fit = np.quantile(explained.group_sum(explained.spec.fit), settings.fit_quantiles)
+    engagement = np.quantile(explained.group_sum(explained.spec.engagement), settings.engagement_quantiles)
     as_tuple = lambda cuts: tuple(float(c) for c in cuts)  # noqa: E731
     return GradeCuts(fit=as_tuple(fit), engagement=as_tuple(engagement))  # type: ignore[arg-type]
 
@@ -231,20 +230,22 @@ def unseen_categories(explained: Contributions) -> list[list[str]]:
     """Per lead, the categorical features whose value the model never saw in training (scored as unknown)."""
     if explained.encoded is None:
         return [[] for _ in range(len(explained.index))]
-    unseen = np.zeros((len(explained.index), len(CATEGORICAL_FEATURES)), dtype=bool)
-    for position, feature in enumerate(CATEGORICAL_FEATURES):
+    spec = explained.spec
+    unseen = np.zeros((len(explained.index), len(spec.categorical)), dtype=bool)
+    for position, feature in enumerate(spec.categorical):
         given = pd.notna(explained.arrays[feature])
-        unseen[:, position] = given & np.isnan(explained.encoded[:, MODEL_FEATURES.index(feature)])
-    return [[CATEGORICAL_FEATURES[i] for i in np.flatnonzero(row)] for row in unseen]
+        unseen[:, position] = given & np.isnan(explained.encoded[:, spec.names.index(feature)])
+    return [[spec.categorical[i] for i in np.flatnonzero(row)] for row in unseen]
 
 
 def global_importance(explained: Contributions, language: Language = "en") -> pd.DataFrame:
     """Mean |impact| and mean impact of each feature over the leads, most important first."""
+    spec = explained.spec
     table = pd.DataFrame(
         {
-            "feature": list(MODEL_FEATURES),
-            "label": [feature_name(feature, language) for feature in MODEL_FEATURES],
-            "group": ["fit" if feature in FIT_FEATURES else "engagement" for feature in MODEL_FEATURES],
+            "feature": list(spec.names),
+            "label": [feature_name(feature, language) for feature in spec.names],
+            "group": ["fit" if feature in spec.fit else "engagement" for feature in spec.names],
             "mean_abs_impact": np.abs(explained.values).mean(axis=0),
             "mean_impact": explained.values.mean(axis=0),
         }

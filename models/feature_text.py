@@ -120,9 +120,18 @@ def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def text_of(feature: str) -> FeatureText:
+    """The feature's texts; a feature of a mapped CRM export without its own gets its name in words."""
+    known = FEATURE_TEXTS.get(feature)
+    if known is not None:
+        return known
+    words = feature.replace("_", " ").strip().capitalize() or feature
+    return FeatureText(_t(words, words))
+
+
 def format_value(feature: str, value: object, language: Language = "en") -> str:
     """The lead's value as shown in a reason: numbers with units, coded values translated, missing as unknown."""
-    text = FEATURE_TEXTS[feature]
+    text = text_of(feature)
     if _is_missing(value):
         return UNKNOWN[language]
     if text.yes is not None and text.no is not None:
@@ -138,7 +147,7 @@ def format_value(feature: str, value: object, language: Language = "en") -> str:
 
 def describe(feature: str, value: object, language: Language = "en") -> str:
     """One reason's text: "Company size: 250 employees", "Demo requested", "Industry: software"."""
-    text = FEATURE_TEXTS[feature]
+    text = text_of(feature)
     if text.yes is not None and not _is_missing(value):
         return format_value(feature, value, language)
     return f"{text.name[language]}: {format_value(feature, value, language)}"
@@ -146,4 +155,4 @@ def describe(feature: str, value: object, language: Language = "en") -> str:
 
 def feature_name(feature: str, language: Language = "en") -> str:
     """The feature's name alone, for charts and tables."""
-    return FEATURE_TEXTS[feature].name[language]
+    return text_of(feature).name[language]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -312,6 +313,45 @@ CATEGORICAL_FEATURES = (
     "job_function",
 )
 MODEL_FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
+# Who the lead is (explicit fit, including negative identity signals); the rest is what it did (engagement).
+FIT_FEATURES = (
+    "company_size",
+    "industry",
+    "country",
+    "budget_stated",
+    "seniority",
+    "job_function",
+    "is_student_or_intern",
+    "is_freemail",
+    "is_competitor",
+    "has_valid_email",
+)
+# Categories shown as the CRM spells them (the model sees them normalised to lower case).
+VERBATIM_CATEGORIES = ("industry", "country", "lead_source", "campaign", "budget_stated")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """A model's features: which are numbers, which categories, and which describe fit (the rest engagement).
+
+    The data contract's spec is :data:`CONTRACT_SPEC`; a model trained on a mapped CRM export has its own.
+    The booster's columns are ``names``: numeric first, then categorical.
+    """
+
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    fit: tuple[str, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.numeric + self.categorical
+
+    @property
+    def engagement(self) -> tuple[str, ...]:
+        return tuple(feature for feature in self.names if feature not in self.fit)
+
+
+CONTRACT_SPEC = FeatureSpec(NUMERIC_FEATURES, CATEGORICAL_FEATURES, FIT_FEATURES)
 
 _DOMAIN_PATTERN = r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
 
@@ -324,8 +364,8 @@ def _compiled(patterns: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re.Patt
 _SMALL_BATCH = 256
 
 
-def columns_of_frame(leads: pd.DataFrame) -> dict[str, np.ndarray | None]:
-    """The scoring columns as arrays (None: column absent).
+def columns_of_frame(leads: pd.DataFrame, names: Sequence[str] = SCORING_COLUMNS) -> dict[str, np.ndarray | None]:
+    """The input columns ``names`` as arrays (None: column absent).
 
     A few leads (online scoring) are converted in one go, which costs a fraction of 21 column look-ups;
     large batches column by column, which keeps numeric columns numeric without an object copy.
@@ -333,8 +373,8 @@ def columns_of_frame(leads: pd.DataFrame) -> dict[str, np.ndarray | None]:
     if len(leads) <= _SMALL_BATCH:
         arrays = dict(zip(leads.columns, leads.to_numpy(dtype=object).T, strict=True))
     else:
-        arrays = {name: leads[name].to_numpy() for name in SCORING_COLUMNS if name in leads}
-    return {name: arrays.get(name) for name in SCORING_COLUMNS}
+        arrays = {name: leads[name].to_numpy() for name in names if name in leads}
+    return {name: arrays.get(name) for name in names}
 
 
 def _texts(values: np.ndarray | None, n: int) -> np.ndarray:
@@ -458,9 +498,11 @@ def feature_arrays(
     return features_from_columns(columns_of_frame(leads), len(leads), freemail_domains, competitor_domains)
 
 
-def columns_from_records(records: Sequence[Mapping[str, object]]) -> dict[str, np.ndarray | None]:
-    """The scoring columns of lead records (dicts, e.g. from a JSON request), without building a DataFrame."""
-    return {name: np.array([record.get(name) for record in records], dtype=object) for name in SCORING_COLUMNS}
+def columns_from_records(
+    records: Sequence[Mapping[str, object]], names: Sequence[str] = SCORING_COLUMNS
+) -> dict[str, np.ndarray | None]:
+    """The input columns ``names`` of lead records (dicts, e.g. from a JSON request), without a DataFrame."""
+    return {name: np.array([record.get(name) for record in records], dtype=object) for name in names}
 
 
 def features_from_columns(
@@ -541,3 +583,18 @@ class LeadFeatureBuilder(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(MODEL_FEATURES, dtype=object)
+
+    # What explanations and serving need to know of any features step (see models.mapped_features too).
+    @property
+    def feature_spec(self) -> FeatureSpec:
+        return CONTRACT_SPEC
+
+    @property
+    def input_columns(self) -> tuple[str, ...]:
+        """The lead fields this step reads (the data contract's scoring columns)."""
+        return SCORING_COLUMNS
+
+    @property
+    def verbatim_columns(self) -> dict[str, str]:
+        """Categorical feature -> the input column whose spelling reasons show."""
+        return {feature: feature for feature in VERBATIM_CATEGORIES}

@@ -14,21 +14,11 @@ import pandas as pd
 import shap
 from matplotlib.figure import Figure
 
-from models.explanations import (
-    ENGAGEMENT_DIGITS,
-    FIT_FEATURES,
-    FIT_LETTERS,
-    Contributions,
-)
+from models.explanations import ENGAGEMENT_DIGITS, FIT_LETTERS, Contributions
 from models.feature_text import Language, feature_name, format_value
-from models.features import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models.rule_score import RULE_COMPONENTS, RuleScoreConfig, rule_components
 
 MAX_CATEGORIES_SHOWN = 12
-
-
-def _column(explained: Contributions, feature: str) -> np.ndarray:
-    return explained.values[:, MODEL_FEATURES.index(feature)]
 
 
 def importance_figure(importance: pd.DataFrame, top_n: int = 15) -> Figure:
@@ -50,14 +40,15 @@ def importance_figure(importance: pd.DataFrame, top_n: int = 15) -> Figure:
 
 def beeswarm_figure(explained: Contributions, language: Language = "en", max_display: int = 15) -> Figure:
     """SHAP's beeswarm: one dot per lead and feature, position = impact, colour = the feature's value."""
-    data = explained.features[list(MODEL_FEATURES)].copy()
-    for column in CATEGORICAL_FEATURES:
+    spec = explained.spec
+    data = explained.features[list(spec.names)].copy()
+    for column in spec.categorical:
         data[column] = np.nan  # categories have no high/low; shown grey
     explanation = shap.Explanation(
         values=explained.values,
         base_values=np.full(len(explained.values), explained.base_value),
         data=data.to_numpy(dtype=float),
-        feature_names=[feature_name(feature, language) for feature in MODEL_FEATURES],
+        feature_names=[feature_name(feature, language) for feature in spec.names],
     )
     figure = plt.figure(figsize=(8, 0.4 * max_display + 1.5))
     axes = figure.add_subplot()
@@ -72,12 +63,12 @@ def beeswarm_figure(explained: Contributions, language: Language = "en", max_dis
 
 def dependence_figure(explained: Contributions, feature: str, language: Language = "en") -> Figure:
     """How one feature's value maps to its impact: a scatter for numbers, mean impact per category otherwise."""
-    impact = _column(explained, feature)
+    impact = explained.column(feature)
     values = explained.shown(feature)
     figure = Figure(figsize=(6, 4))
     axes = figure.subplots()
     name = feature_name(feature, language)
-    if feature in CATEGORICAL_FEATURES:
+    if feature in explained.spec.categorical:
         shown = values.astype(object).where(values.notna(), format_value(feature, None, language))
         shown = shown.map(lambda value: format_value(feature, value, language))
         means = pd.Series(impact, index=shown.index).groupby(shown.to_numpy()).agg(["mean", "size"])
@@ -112,7 +103,7 @@ def segment_table(
         {
             "segment": segments.to_numpy(),
             "total": explained.values.sum(axis=1),
-            "own": _column(explained, feature),
+            "own": explained.column(feature),
             "converted": np.nan if converted is None else np.asarray(converted, dtype=float),
         }
     )
@@ -176,7 +167,7 @@ def rule_vs_model(
     rows = []
     for component in RULE_COMPONENTS:
         earned = points[component.name].to_numpy() != 0
-        impact = _column(explained, component.feature)
+        impact = explained.column(component.feature)
         with_signal = float(impact[earned].mean()) if earned.any() else np.nan
         without = float(impact[~earned].mean()) if (~earned).any() else np.nan
         rule_direction = np.sign(points[component.name].to_numpy()[earned].mean()) if earned.any() else 0.0
@@ -227,9 +218,9 @@ def emphasis_by_group(
     def model_group(feature: str) -> str:
         if feature in negative_features:
             return "negative"
-        return "fit" if feature in FIT_FEATURES else "engagement"
+        return "fit" if feature in explained.spec.fit else "engagement"
 
-    groups = pd.Series(influence, index=list(MODEL_FEATURES)).groupby(model_group).sum()
+    groups = pd.Series(influence, index=list(explained.spec.names)).groupby(model_group).sum()
     model_share = (groups / groups.sum()).to_dict()
     return pd.DataFrame(
         {

@@ -19,9 +19,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
 from models.features import (
-    CATEGORICAL_FEATURES,
-    MODEL_FEATURES,
-    NUMERIC_FEATURES,
+    CONTRACT_SPEC,
+    FeatureSpec,
     LeadFeatureBuilder,
     factorize_values,
 )
@@ -44,12 +43,18 @@ class BoosterParams(BaseModel):
     random_state: int = 42
 
 
-def monotone_vector(constraints: Mapping[str, int]) -> list[int]:
+def monotone_vector(constraints: Mapping[str, int], spec: FeatureSpec = CONTRACT_SPEC) -> list[int]:
     """LightGBM's per-column constraint list, in the encoder's output order (numeric, then categorical)."""
-    unknown = set(constraints) - set(NUMERIC_FEATURES)
+    unknown = set(constraints) - set(spec.numeric)
     if unknown:
         raise ValueError(f"monotone constraints need numeric features; not numeric: {sorted(unknown)}")
-    return [int(constraints.get(name, 0)) for name in NUMERIC_FEATURES + CATEGORICAL_FEATURES]
+    return [int(constraints.get(name, 0)) for name in spec.names]
+
+
+def feature_spec_of(model: Pipeline) -> FeatureSpec:
+    """The features of a model pipeline, as its features step declares them."""
+    spec: FeatureSpec = model.named_steps["features"].feature_spec
+    return spec
 
 
 class CategoryCodes(TransformerMixin, BaseEstimator):
@@ -62,15 +67,21 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
     more than the whole scoring budget.
     """
 
-    def __init__(self, min_category_share: float = 0.002):
+    def __init__(self, min_category_share: float = 0.002, spec: FeatureSpec | None = None):
         self.min_category_share = min_category_share
+        self.spec = spec
+
+    @property
+    def spec_(self) -> FeatureSpec:
+        # None: the data contract's features (and models pickled before specs existed have no attribute)
+        return getattr(self, "spec", None) or CONTRACT_SPEC
 
     def fit(self, X: pd.DataFrame, y: object = None) -> CategoryCodes:
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = len(self.feature_names_in_)
         minimum = self.min_category_share * len(X)
         self.codes_: dict[str, dict[str, float]] = {}
-        for feature in CATEGORICAL_FEATURES:
+        for feature in self.spec_.categorical:
             counts = X[feature].dropna().astype(str).value_counts()
             frequent = sorted(counts.index[counts >= minimum])
             codes = {category: float(code) for code, category in enumerate(frequent)}
@@ -79,16 +90,18 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        encoded = self.encode_arrays({feature: X[feature].to_numpy() for feature in MODEL_FEATURES})
-        return pd.DataFrame(encoded, columns=list(MODEL_FEATURES), index=X.index)
+        names = self.spec_.names
+        encoded = self.encode_arrays({feature: X[feature].to_numpy() for feature in names})
+        return pd.DataFrame(encoded, columns=list(names), index=X.index)
 
     def encode_arrays(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
-        """The booster's input matrix (columns ``MODEL_FEATURES``) from one array per feature."""
-        n = len(features[MODEL_FEATURES[0]])
-        encoded = np.empty((n, len(MODEL_FEATURES)))
-        for position, feature in enumerate(NUMERIC_FEATURES):
+        """The booster's input matrix (columns ``spec.names``) from one array per feature."""
+        spec = self.spec_
+        n = len(features[spec.names[0]])
+        encoded = np.empty((n, len(spec.names)))
+        for position, feature in enumerate(spec.numeric):
             encoded[:, position] = features[feature]
-        for position, feature in enumerate(CATEGORICAL_FEATURES, start=len(NUMERIC_FEATURES)):
+        for position, feature in enumerate(spec.categorical, start=len(spec.numeric)):
             codes, uniques = factorize_values(features[feature])
             mapping = self.codes_[feature]
             lookup = np.array([mapping.get(str(value), np.nan) for value in uniques] + [np.nan])
@@ -96,7 +109,7 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
         return encoded
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.asarray(MODEL_FEATURES, dtype=object)
+        return np.asarray(self.spec_.names, dtype=object)
 
 
 def build_model_pipeline(
@@ -105,7 +118,15 @@ def build_model_pipeline(
     extra_freemail_domains: tuple[str, ...] = (),
     competitor_domains: tuple[str, ...] = (),
 ) -> Pipeline:
-    """An unfitted lead-conversion model."""
+    """An unfitted lead-conversion model on the data contract's lead fields."""
+    return assemble_pipeline(
+        LeadFeatureBuilder(extra_freemail_domains, competitor_domains), params, monotone_constraints
+    )
+
+
+def assemble_pipeline(features: object, params: BoosterParams, monotone_constraints: Mapping[str, int]) -> Pipeline:
+    """features -> encode -> classifier around any features step that declares its ``feature_spec``."""
+    spec: FeatureSpec = features.feature_spec  # type: ignore[attr-defined]
     classifier = lgb.LGBMClassifier(
         objective="binary",
         n_estimators=params.max_trees,
@@ -116,18 +137,13 @@ def build_model_pipeline(
         subsample_freq=1,
         colsample_bytree=params.colsample_bytree,
         reg_lambda=params.reg_lambda,
-        monotone_constraints=monotone_vector(monotone_constraints),
+        monotone_constraints=monotone_vector(monotone_constraints, spec),
         monotone_constraints_method="advanced",
         random_state=params.random_state,
         verbose=-1,
     )
-    return Pipeline(
-        [
-            ("features", LeadFeatureBuilder(extra_freemail_domains, competitor_domains)),
-            ("encode", CategoryCodes(params.min_category_share)),
-            ("classifier", classifier),
-        ]
-    )
+    encoder = CategoryCodes(params.min_category_share, None if spec == CONTRACT_SPEC else spec)
+    return Pipeline([("features", features), ("encode", encoder), ("classifier", classifier)])
 
 
 def fit_model(
@@ -152,7 +168,7 @@ def fit_model(
         # eval_y is not label-encoded by LightGBM 4.7 (lightgbm-org/LightGBM#7400): our labels are already 0/1.
         eval_X=encoded_valid,
         eval_y=y_valid,
-        categorical_feature=list(CATEGORICAL_FEATURES),
+        categorical_feature=list(feature_spec_of(model).categorical),
         callbacks=[lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)],
     )
     return model

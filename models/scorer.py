@@ -68,7 +68,8 @@ class LeadScorer:
         probability = self.probability_from(explained)
         is_mql = probability >= self.threshold.threshold
         grade = self.grade_cuts.grade(explained)
-        sla = self.sla.assign(grade, explained.arrays["demo_requested"] == 1.0, is_mql)
+        demo = explained.arrays.get("demo_requested")  # a mapped export may have no demo request field
+        sla = self.sla.assign(grade, np.zeros(len(grade), bool) if demo is None else demo == 1.0, is_mql)
         return {
             "probability": probability,
             "score": np.rint(probability * 100).astype(np.int64),

@@ -25,8 +25,9 @@ import sqlalchemy as sa
 from models import audit
 from models.contract import CRMTables, DataContractError, validate_crm
 from models.feature_text import feature_name
-from models.features import CATEGORICAL_FEATURES, MODEL_FEATURES
+from models.features import CONTRACT_SPEC, FeatureSpec
 from models.labels import quarter_bounds, resolve_as_of
+from models.pipeline import feature_spec_of
 from pipelines.audit_report import build_audit_report
 from pipelines.explain import load_registered_scorer
 from pipelines.io import read_crm
@@ -61,6 +62,7 @@ class ServedModel:
     reference: dict[str, Any] | None  # the training leads' profile (None: trained before leadq stored it)
     reference_auc: float | None  # the AUC on its test quarter at training
     horizon_days: int
+    spec: FeatureSpec = CONTRACT_SPEC  # the model's features, as the scoring log holds them
 
 
 def policy_of(settings: AuditSettings) -> audit.AuditPolicy:
@@ -109,11 +111,11 @@ def read_scoring_log(url: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.Dat
     )
 
 
-def feature_frame(features: pd.Series) -> pd.DataFrame:
+def feature_frame(features: pd.Series, spec: FeatureSpec = CONTRACT_SPEC) -> pd.DataFrame:
     """The logged model features as a frame with the training dtypes (numbers as float, categories as text)."""
-    frame = pd.DataFrame(list(features), index=features.index).reindex(columns=list(MODEL_FEATURES))
+    frame = pd.DataFrame(list(features), index=features.index).reindex(columns=list(spec.names))
     for column in frame.columns:
-        if column in CATEGORICAL_FEATURES:
+        if column in spec.categorical:
             frame[column] = frame[column].astype("str").where(frame[column].notna())
         else:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
@@ -135,8 +137,7 @@ def with_channels(scores: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
 
 def _readable(drift: pd.DataFrame) -> pd.DataFrame:
     """The drift table with the features' plain names, for the verdict's sentences."""
-    names = {feature: feature_name(feature) for feature in MODEL_FEATURES}
-    return drift.assign(feature=drift["feature"].map(lambda feature: names.get(feature, feature)))
+    return drift.assign(feature=drift["feature"].map(lambda f: f if f == "score" else feature_name(f)))
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -154,7 +155,7 @@ def _drift(
     if served.reference is None:
         empty = pd.DataFrame(columns=["feature", "kind", "psi", "flag"])
         return empty, empty
-    features = feature_frame(outcomes["features"])
+    features = feature_frame(outcomes["features"], served.spec)
     stability = audit.population_stability(served.reference, features, outcomes["probability"].to_numpy(), policy)
     time_bound = stability["feature"].isin(settings.time_bound_features)
     return stability[~time_bound].reset_index(drop=True), stability[time_bound].reset_index(drop=True)
@@ -235,6 +236,7 @@ def served_model(settings: Settings, version: str) -> ServedModel:
         reference=scorer.reference,
         reference_auc=float(auc) if auc else None,
         horizon_days=int(scorer.metadata.get("horizon_days", settings.labels.horizon_days)),  # type: ignore[call-overload]
+        spec=feature_spec_of(scorer.pipeline),
     )
 
 

@@ -8,7 +8,6 @@ import jinja2
 from matplotlib.figure import Figure
 
 from models.feature_text import feature_name
-from models.features import MODEL_FEATURES
 from pipelines.report import BASE_STYLE, format_percent, png_data_uri
 
 TOP_DRIFT_ROWS = 12
@@ -22,7 +21,7 @@ _VERDICT_TEXT = {
 def _label(feature: str) -> str:
     if feature == "score":
         return "The score itself"
-    return feature_name(feature, "en") if feature in MODEL_FEATURES else feature
+    return feature_name(feature, "en")
 
 
 def _calibration_png(deciles: list[dict[str, Any]]) -> str:

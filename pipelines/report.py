@@ -17,7 +17,6 @@ from matplotlib.figure import Figure
 
 from models.explanations import global_importance
 from models.feature_text import feature_name
-from models.features import CATEGORICAL_FEATURES
 from models.insights import (
     beeswarm_figure,
     dependence_figure,
@@ -119,7 +118,7 @@ def build_report(
             {
                 "name": feature_name(feature, language),
                 "png": png_data_uri(dependence_figure(sample, feature, language)),
-                "categorical": feature in CATEGORICAL_FEATURES,
+                "categorical": feature in sample.spec.categorical,
             }
             for feature in top_features
         ],
