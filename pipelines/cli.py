@@ -6,11 +6,12 @@ import logging
 import os
 import time
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -341,6 +342,88 @@ def inspect(
         f"Proposed mapping: {out} (id {mapping.id_column!r}, outcome {mapping.outcome_column!r}, "
         f"{len(mapping.feature_names())} feature columns, {roles}). Review every line before training on it.",
         highlight=False,
+    )
+
+
+def _leakage_table(rows: list[dict[str, object]], top: int = 5) -> Table:
+    def worst(row: dict[str, object]) -> float:
+        aucs = [row[key] for key in ("single_feature_auc", "missingness_auc")]
+        return max((float(auc) for auc in aucs if isinstance(auc, float)), default=0.0)
+
+    table = Table(title=f"Leakage check: the {top} features closest to the limits", title_justify="left")
+    table.add_column("column")
+    for column in ("single-feature AUC", "missingness AUC"):
+        table.add_column(column, justify="right")
+    table.add_column("status")
+    for row in sorted(rows, key=worst, reverse=True)[:top]:
+        aucs = [row[key] for key in ("single_feature_auc", "missingness_auc")]
+        shown = [f"{auc:.2f}" if isinstance(auc, float) else "-" for auc in aucs]
+        table.add_row(escape(str(row["column"])), *shown, str(row["status"]))
+    return table
+
+
+def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
+    rows, columns, labels, split = report["rows"], report["columns"], report["labels"], report["split"]
+    console.print(
+        f"{export}: {rows['export']:,} rows -> {rows['leads']:,} leads "
+        f"({rows['exact_duplicates_dropped']:,} exact duplicates dropped, {rows['rows_without_id']:,} without id)",
+        highlight=False,
+    )
+    kinds = Counter(feature["kind"] for feature in report["features"].values())
+    console.print(
+        f"Features: {sum(kinds.values())} ({', '.join(f'{count} {kind}' for kind, count in kinds.items())})",
+        highlight=False,
+    )
+    why = labels.get("unresolved_values") or labels.get("by_reason") or {}
+    console.print(
+        f"Labels ({labels['source']}): {labels['won']:,} won, {labels['lost']:,} lost, "
+        f"{labels['unlabelled']:,} unlabelled ({escape(', '.join(f'{k}: {v:,}' for k, v in why.items()) or '-')})",
+        highlight=False,
+    )
+    console.print(f"Split: {split['kind']}: {escape(split['reason'])}", highlight=False)
+    dropped = [*columns["pii_dropped"], *columns["after_contact_dropped"], *columns["ignored"]]
+    console.print(f"Dropped (PII, after contact, ignored): {escape(', '.join(dropped) or '-')}", highlight=False)
+    console.print(f"Unmapped (ignored): {escape(', '.join(columns['unmapped']) or '-')}", highlight=False)
+    console.print(_leakage_table(report["leakage"]["table"]))
+    for note in report["leakage"]["notes"]:
+        console.print(f"  note: {escape(note)}", highlight=False)
+
+
+@app.command("check-export")
+def check_export(
+    export: Annotated[Path, typer.Argument(help="The CRM export: CSV (separator and encoding detected) or Parquet.")],
+    mapping: Annotated[Path, typer.Option(help="The reviewed mapping file (propose one with leadq inspect).")],
+    report: Annotated[Path | None, typer.Option(help="Write the JSON report of every choice here.")] = None,
+    horizon_days: Annotated[
+        int, typer.Option(help="Label horizon when the mapping names dispositions/deals tables.", min=1)
+    ] = 180,
+) -> None:
+    """Prepare a mapped export as training will: clean, label, split and stop on leaking columns.
+
+    Training on the prepared export comes next: `leadq train --mapping` is not built yet.
+    """
+    import json
+
+    from models.cleaning import CleaningError
+    from models.leakage import LeakageError
+    from pipelines.mapping import MappingError
+    from pipelines.prepare_export import prepare_export_files
+
+    _quiet_libraries()
+    try:
+        prepared = prepare_export_files(export, mapping, horizon_days=horizon_days)
+    except LeakageError as error:
+        console.print(f"[red]Leak:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(code=1) from error
+    except (CleaningError, MappingError, DataContractError) as error:
+        console.print(f"[red]Refused:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(code=1) from error
+    _print_prepared_summary(export, prepared.report)
+    if report is not None:
+        report.write_text(json.dumps(prepared.report, indent=2, ensure_ascii=False), encoding="utf-8")
+        console.print(f"Report: {report}", highlight=False)
+    console.print(
+        "Ready for training; training on a mapped export (leadq train --mapping) is not built yet.", highlight=False
     )
 
 

@@ -25,6 +25,7 @@ runner = CliRunner()
         ["audit"],
         ["demo-quarter"],
         ["inspect"],
+        ["check-export"],
     ],
 )
 def test_help(command: list[str]) -> None:

@@ -1,0 +1,407 @@
+"""Preparing a mapped CRM export for training: cleaning, PII, labels, split, leakage guard, errors and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from models.cleaning import CleaningError
+from models.contract import DataContractError
+from models.leakage import LeakageError
+from pipelines.cli import app
+from pipelines.mapping import ExportMapping, MappingError, dump_mapping
+from pipelines.prepare_export import PreparedExport, prepare_export, prepare_export_files
+
+runner = CliRunner()
+SECRET_EMAIL = "jane.doe@acme-industries.de"
+COLUMNS: dict[str, Any] = {
+    "Lead ID": "id",
+    "Created Date": "created_at",
+    "Email": "pii",
+    "No. of Employees": "numeric",
+    "Annual Revenue": "numeric",
+    "Industry": "categorical",
+    "Lead Source": "categorical",
+    "Newsletter Opt-in": "boolean",
+    "Description": "text",
+    "Lead Owner": "ignore",
+    "Last Activity": "after_contact",
+    "Converted": {"role": "outcome", "won": ["1"], "lost": ["0"]},
+}
+
+
+def salesforce_export(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """A Salesforce-like export as text: placeholders, "1.200" and "50k", mixed-case categories, e-mails, notes.
+
+    Arrays are object arrays: numpy string arrays would silently truncate the longer values assigned below.
+    """
+    rng = np.random.default_rng(seed)
+    freemail = rng.random(n) < 0.3
+    employees = rng.choice(["120", "1.200", "3.000", "45", "800", "Select", "--None--"], n)
+    converted = (rng.random(n) < np.where(freemail, 0.15, 0.45)).astype(int).astype(str).astype(object)
+    converted[rng.choice(n, 6, replace=False)] = ["Open", "Open", "Open", "", "", "N/A"]
+    industry = rng.choice(
+        np.array(["Manufacturing", "MANUFACTURING", " manufacturing ", "Retail", "retail ", "Finance"], object), n
+    )
+    industry[0] = "Mining"  # one lead in 300: rarer than the mapping's 0.5%
+    notes = rng.choice(np.array(["Wants a demo", "Asked about pricing for 40 seats", "", "N/A"], object), n)
+    notes[1] = f"Call back, mail {SECRET_EMAIL}"  # PII in free text: only its length may survive
+    emails = np.array(
+        [f"lead{i}@gmail.com" if free else f"lead{i}@firm{i}.de" for i, free in enumerate(freemail)], object
+    )
+    emails[1] = SECRET_EMAIL
+    created = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 360, n)), unit="D")
+    return pd.DataFrame(
+        {
+            "Lead ID": [f"00Q{i:04d}" for i in range(n)],
+            "Created Date": created.strftime("%m/%d/%Y"),
+            "Email": emails,
+            "No. of Employees": employees,
+            "Annual Revenue": rng.choice(["50k", "250k", "2M", "Select", "N/A"], n),
+            "Industry": industry,
+            "Lead Source": rng.choice(["Web", "Select", "Trade Show", "Partner"], n),
+            "Newsletter Opt-in": rng.choice(["true", "false", ""], n),
+            "Description": notes,
+            "Lead Owner": rng.choice(["Max", "Eva"], n),
+            "Last Activity": rng.choice(["2025-02-01", ""], n),
+            "Fax": "",
+            "Converted": converted,
+        }
+    )
+
+
+def mapping_of(columns: dict[str, Any] | None = None, **settings: Any) -> ExportMapping:
+    return ExportMapping.model_validate({"columns": columns or COLUMNS, **settings})
+
+
+def without(columns: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {column: role for column, role in columns.items() if column not in names}
+
+
+@pytest.fixture(scope="module")
+def prepared() -> PreparedExport:
+    return prepare_export(salesforce_export(), mapping_of())
+
+
+def test_features_are_typed_and_named_as_documented(prepared: PreparedExport) -> None:
+    features = prepared.features
+
+    assert list(features.columns) == [
+        "email_is_freemail",
+        "email_has_valid_email",
+        "no_of_employees",
+        "annual_revenue",
+        "industry",
+        "lead_source",
+        "newsletter_opt_in",
+        "description_length",
+        "description_answered",
+    ]
+    assert features.index.name == "lead_id"
+    assert features.index[0] == "00Q0000"
+    assert prepared.categorical_features == ("industry", "lead_source")
+    assert set(prepared.numeric_features) == set(features.columns) - {"industry", "lead_source"}
+    assert all(features[name].dtype == "float64" for name in prepared.numeric_features)
+    assert all(features[name].dtype == object for name in prepared.categorical_features)
+    employees = salesforce_export()["No. of Employees"]
+    assert features.loc[(employees == "1.200").to_numpy(), "no_of_employees"].eq(1200.0).all()
+    assert features["no_of_employees"].isna().sum() == employees.isin(["Select", "--None--"]).sum()
+    assert set(features["annual_revenue"].dropna()) == {50_000.0, 250_000.0, 2_000_000.0}
+    assert set(features["industry"].dropna()) == {"manufacturing", "retail", "finance", "other"}
+    assert features.loc["00Q0000", "industry"] == "other"  # "Mining", rare on the training rows
+    assert features["lead_source"].isna().any()  # "Select" is missing, not a category
+    assert set(features["newsletter_opt_in"].dropna()) == {0.0, 1.0}
+    assert features.loc["00Q0001", "email_has_valid_email"] == 1.0
+    assert features.loc["00Q0001", "description_length"] == len(f"Call back, mail {SECRET_EMAIL}")
+    assert features.loc[features["description_answered"] == 0, "description_length"].eq(0).all()
+    assert (prepared.y.index == features.index).all()
+
+
+def test_no_pii_in_features_or_report(prepared: PreparedExport) -> None:
+    text = json.dumps(prepared.report)
+
+    assert salesforce_export().loc[1, "Email"] == SECRET_EMAIL  # the export does hold it
+    assert SECRET_EMAIL not in text
+    assert "acme-industries" not in text
+    assert not prepared.features.astype(str).apply(lambda column: column.str.contains("@")).any().any()
+    assert "email" not in prepared.features.columns
+
+
+def test_report_lists_each_choice(prepared: PreparedExport) -> None:
+    report = prepared.report
+    columns = report["columns"]
+
+    assert columns["unmapped"] == ["Fax"]
+    assert columns["pii_dropped"] == {"Email": "e-mail flags derived"}
+    assert columns["after_contact_dropped"] == ["Last Activity"]
+    assert columns["ignored"] == ["Lead Owner"]
+    assert report["cleaning"]["No. of Employees"]["placeholders_replaced"] > 0
+    assert report["cleaning"]["Industry"]["rare_grouped"] == ["mining"]
+    assert report["cleaning"]["Industry"]["distinct_after_normalising"] == 4
+    assert report["features"]["description_length"] == {"column": "Description", "kind": "text_length"}
+    assert report["labels"]["unresolved_values"] == {"Open": 3, "(missing)": 3}
+    assert report["labels"]["won"] + report["labels"]["lost"] + report["labels"]["unlabelled"] == 300
+    assert report["split"]["kind"] == "out_of_time"
+    assert report["leakage"]["passed"] is True
+    assert {row["feature"] for row in report["leakage"]["table"]} == set(prepared.features.columns)
+    json.dumps(report, allow_nan=False)  # plain JSON for mlflow.log_dict
+
+
+def test_dates_give_an_out_of_time_split_with_the_latest_leads_held_out(prepared: PreparedExport) -> None:
+    assert prepared.created_at is not None
+    labelled = prepared.y.notna().to_numpy()
+    train_dates = prepared.created_at[labelled & prepared.train_mask]
+    evaluation_dates = prepared.created_at[labelled & ~prepared.train_mask]
+
+    assert prepared.split == "out_of_time"
+    assert evaluation_dates.min() > train_dates.max()
+    assert 0.2 <= len(evaluation_dates) / labelled.sum() <= 0.3
+    assert "latest" in prepared.split_reason
+
+
+def test_no_dates_give_a_random_stratified_split_with_the_reason() -> None:
+    result = prepare_export(salesforce_export(), mapping_of(without(COLUMNS, "Created Date")))
+
+    assert result.split == "random_stratified"
+    assert "no created_at column" in result.split_reason
+    assert result.created_at is None
+    labelled = result.y.notna().to_numpy()
+    train_rate = result.y[labelled & result.train_mask].mean()
+    evaluation_rate = result.y[labelled & ~result.train_mask].mean()
+    assert evaluation_rate == pytest.approx(train_rate, abs=0.03)  # stratified
+
+
+def test_mostly_missing_dates_give_a_random_split_saying_how_many_are_missing() -> None:
+    export = salesforce_export()
+    export.loc[export.index % 5 < 2, "Created Date"] = "--None--"
+
+    result = prepare_export(export, mapping_of())
+
+    assert result.split == "random_stratified"
+    assert "created_at missing for 40% of labelled leads" in result.split_reason
+
+
+def leaky_export(n: int = 300) -> pd.DataFrame:
+    export = salesforce_export(n)
+    won = (export["Converted"] == "1").to_numpy()
+    export["Lead Status"] = np.where(won, "Closed - Converted", "Closed - Not Converted")
+    export["Opportunity Amount"] = np.where(won, [f"{12 + i % 30},000" for i in range(n)], "")
+    return export
+
+
+def test_a_status_that_mirrors_the_outcome_stops_preparation_naming_it() -> None:
+    with pytest.raises(LeakageError, match="Lead Status") as stopped:
+        prepare_export(leaky_export(), mapping_of({**COLUMNS, "Lead Status": "categorical"}))
+
+    assert "after_contact" in str(stopped.value)  # the remedy
+
+
+def test_an_amount_present_only_for_won_leads_stops_preparation_naming_it() -> None:
+    with pytest.raises(LeakageError, match="'Opportunity Amount' is missing for 100% of lost"):
+        prepare_export(leaky_export(), mapping_of({**COLUMNS, "Opportunity Amount": "numeric"}))
+
+
+def test_allowed_lets_a_leak_pass_but_reports_it() -> None:
+    mapping = mapping_of(
+        {**COLUMNS, "Lead Status": "categorical", "Opportunity Amount": "numeric"},
+        leakage={"allowed": ["Lead Status", "Opportunity Amount"]},
+    )
+
+    result = prepare_export(leaky_export(), mapping)
+
+    leakage = result.report["leakage"]
+    assert {finding["column"] for finding in leakage["allowed"]} == {"Lead Status", "Opportunity Amount"}
+    statuses = {row["column"]: row["status"] for row in leakage["table"]}
+    assert statuses["Lead Status"] == statuses["Opportunity Amount"] == "allowed"
+
+
+def three_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    created = {
+        "L1": "10.01.2025",  # won within the horizon
+        "L2": "12.01.2025",  # recycled
+        "L3": "15.01.2025",  # rejected: no budget
+        "L4": "01.02.2025",  # deal lost
+        "L5": "10.02.2025",  # won
+        "L6": "15.02.2025",  # nothing happened, horizon elapsed
+        "L7": "01.03.2025",  # won
+        "L8": "01.12.2025",  # open, horizon not elapsed
+        "L9": "05.03.2025",  # rejected for wrong timing
+        "L10": "20.01.2025",  # deal lost
+    }
+    leads = pd.DataFrame(
+        {
+            "Lead Number": list(created),
+            "Date Created": list(created.values()),
+            "Company Size": ["1.200", "50", "N/A", "300", "2.000", "10", "800", "--None--", "40", "75"],
+            "Sector": ["IT", "it", "Retail", "IT ", "Retail", "Retail", "IT", "IT", "Retail", "IT"],
+            "E-Mail": [f"{lead.lower()}@gmail.com" for lead in created],
+        }
+    )
+    dispositions = pd.DataFrame(
+        {
+            "lead_id": ["L1", "L2", "L2", "L3", "L9"],
+            "timestamp": ["2025-01-15", "2025-01-20", "2025-02-20", "2025-01-20", "2025-03-10"],
+            "stage": ["sql", "sal", "Recycled", "rejected", "rejected"],
+            "reason": ["", "", "", "no_budget", "wrong_timing"],
+        }
+    )
+    deals = pd.DataFrame(
+        {
+            "deal_id": ["D1", "D4", "D5", "D7", "D10"],
+            "lead_id": ["L1", "L4", "L5", "L7", "L10"],
+            "created_at": ["2025-01-20", "2025-02-05", "2025-02-15", "2025-03-05", "2025-01-25"],
+            "closed_at": ["2025-03-01", "2025-04-01", "2025-04-10", "2025-05-01", "2025-03-01"],
+            "amount_eur": ["12000", "", "8000", "30000", ""],
+            "outcome": ["won", "lost", "won", "won", "lost"],
+        }
+    )
+    return leads, dispositions, deals
+
+
+THREE_TABLE_COLUMNS = {
+    "Lead Number": "id",
+    "Date Created": "created_at",
+    "Company Size": "numeric",
+    "Sector": "categorical",
+    "E-Mail": "pii",
+}
+
+
+def test_three_table_export_is_labelled_by_the_label_rule(tmp_path: Path) -> None:
+    leads, dispositions, deals = three_tables()
+    leads.to_csv(tmp_path / "leads.csv", index=False, sep=";")
+    dispositions.to_csv(tmp_path / "dispositions.csv", index=False)
+    deals.to_csv(tmp_path / "deals.csv", index=False)
+    # Table paths are relative to the mapping file, not to the working directory.
+    mapping = mapping_of(THREE_TABLE_COLUMNS, tables={"dispositions": "../dispositions.csv", "deals": "../deals.csv"})
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "mapping.yml").write_text(dump_mapping(mapping))
+
+    result = prepare_export_files(
+        tmp_path / "leads.csv", tmp_path / "config" / "mapping.yml", as_of=pd.Timestamp("2025-12-15")
+    )
+
+    y = result.y.to_dict()
+    assert {lead: y[lead] for lead in ("L1", "L5", "L7")} == {"L1": 1.0, "L5": 1.0, "L7": 1.0}
+    assert {lead: y[lead] for lead in ("L3", "L4", "L6", "L10")} == {"L3": 0.0, "L4": 0.0, "L6": 0.0, "L10": 0.0}
+    assert np.isnan(y["L2"])
+    assert np.isnan(y["L8"])
+    assert np.isnan(y["L9"])
+    assert result.report["labels"]["by_reason"]["recycled_wrong_timing"] == 2
+    assert result.report["labels"]["as_of"].startswith("2025-12-15")
+    assert result.features.loc["L1", "company_size"] == 1200.0
+    assert result.features.loc["L2", "sector"] == "it"
+    assert result.split == "random_stratified"
+    assert "1 quarter" in result.split_reason
+    assert result.report["source"]["separator"] == ";"
+    assert "leakage checks were skipped" in result.report["leakage"]["notes"][0]  # 7 labelled leads
+
+
+def test_tables_that_break_the_contract_are_refused_naming_the_column() -> None:
+    leads, dispositions, deals = three_tables()
+    mapping = mapping_of(THREE_TABLE_COLUMNS, tables={"deals": "deals.csv"})
+
+    with pytest.raises(DataContractError, match=r"deals\.outcome"):
+        prepare_export(leads, mapping, dispositions=dispositions, deals=deals.assign(outcome="maybe"))
+    with pytest.raises(DataContractError, match=r"deals\.lead_id: .*'L99'"):
+        prepare_export(leads, mapping, dispositions=dispositions, deals=deals.assign(lead_id="L99"))
+
+
+def test_an_outcome_column_and_tables_together_are_refused() -> None:
+    export = salesforce_export(50)
+    _, dispositions, deals = three_tables()
+
+    with pytest.raises(MappingError, match="ambiguous labels"):
+        prepare_export(export, mapping_of(), dispositions=dispositions, deals=deals)
+
+
+def test_a_mapped_column_missing_from_the_export_suggests_the_close_match() -> None:
+    columns = {**without(COLUMNS, "No. of Employees"), "No of Employes": "numeric"}
+
+    with pytest.raises(MappingError, match=r"'No of Employes' \(did you mean 'No. of Employees'\?\)"):
+        prepare_export(salesforce_export(50), mapping_of(columns))
+
+
+def test_unreadable_numbers_are_refused_naming_the_column() -> None:
+    export = salesforce_export(50)
+    export.loc[:9, "Annual Revenue"] = "lots"
+
+    with pytest.raises(CleaningError, match=r"'Annual Revenue'.*'lots'"):
+        prepare_export(export, mapping_of())
+
+
+def test_exact_duplicates_are_dropped_and_conflicting_ids_refused() -> None:
+    export = salesforce_export(100)
+    doubled = pd.concat([export, export.iloc[:3]], ignore_index=True)
+
+    result = prepare_export(doubled, mapping_of())
+
+    assert len(result.features) == 100
+    assert result.report["rows"]["exact_duplicates_dropped"] == 3
+    assert result.report["duplicates"]["duplicate_rows"] == 3
+
+    conflicting = doubled.copy()
+    conflicting.loc[100, "Industry"] = "Finance" if conflicting.loc[100, "Industry"] != "Finance" else "Retail"
+    with pytest.raises(DataContractError, match=r"Lead ID: 1 lead id\(s\) occur in rows that differ.*00Q0000"):
+        prepare_export(conflicting, mapping_of())
+
+
+def test_inputs_are_not_modified() -> None:
+    export = salesforce_export(80)
+    before = export.copy()
+
+    prepare_export(export, mapping_of())
+
+    pd.testing.assert_frame_equal(export, before)
+
+
+def write_files(tmp_path: Path, export: pd.DataFrame, columns: dict[str, Any]) -> tuple[Path, Path]:
+    export_path, mapping_path = tmp_path / "export.csv", tmp_path / "mapping.yml"
+    export.to_csv(export_path, index=False)
+    mapping_path.write_text(dump_mapping(mapping_of(columns)), encoding="utf-8")
+    return export_path, mapping_path
+
+
+def test_cli_prints_the_split_and_writes_the_report(tmp_path: Path) -> None:
+    export_path, mapping_path = write_files(tmp_path, salesforce_export(), COLUMNS)
+    report_path = tmp_path / "report.json"
+
+    result = runner.invoke(
+        app, ["check-export", str(export_path), "--mapping", str(mapping_path), "--report", str(report_path)]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "out_of_time" in result.output
+    assert "Unmapped" in result.output
+    assert "Fax" in result.output
+    assert SECRET_EMAIL not in result.output
+    report = json.loads(report_path.read_text())
+    assert report["split"]["kind"] == "out_of_time"
+    assert SECRET_EMAIL not in report_path.read_text()
+
+
+def test_cli_stops_on_a_leak_naming_the_column(tmp_path: Path) -> None:
+    export_path, mapping_path = write_files(tmp_path, leaky_export(), {**COLUMNS, "Lead Status": "categorical"})
+
+    result = runner.invoke(app, ["check-export", str(export_path), "--mapping", str(mapping_path)])
+
+    assert result.exit_code == 1
+    assert "Lead Status" in result.output
+
+
+def test_cli_refuses_bad_input_naming_the_problem(tmp_path: Path) -> None:
+    export_path, mapping_path = write_files(
+        tmp_path, salesforce_export(50), {**without(COLUMNS, "Industry"), "Industri": "categorical"}
+    )
+
+    result = runner.invoke(app, ["check-export", str(export_path), "--mapping", str(mapping_path)])
+
+    assert result.exit_code == 1
+    assert "Refused:" in result.output
+    assert "'Industri'" in result.output
