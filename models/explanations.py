@@ -210,9 +210,7 @@ class GradeCuts:
         """A1 (best fit, most engaged) .. D4 for each lead."""
         spec = explained.spec
         fit_level = np.searchsorted(np.asarray(self.fit), explained.group_sum(spec.fit), side="right")
-        engaged_level = np.searchsorted(
-            np.asarray(self.engagement), explained.group_sum(spec.engagement), side="right"
-        )
+        engaged_level = np.searchsorted(np.asarray(self.engagement), explained.group_sum(spec.engagement), side="right")
         letters = np.asarray(FIT_LETTERS[::-1])[fit_level]
         digits = np.asarray(ENGAGEMENT_DIGITS[::-1])[engaged_level]
         return np.char.add(letters.astype(str), digits.astype(str)).astype(object)
