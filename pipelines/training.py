@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
 from models.audit import reference_profile
 from models.baselines import build_logistic_baseline
@@ -58,7 +59,7 @@ class TrainingOutcome:
 
 
 @dataclass(frozen=True)
-class _Sets:
+class Sets:
     X_train: pd.DataFrame
     y_train: pd.Series
     X_calibration: pd.DataFrame
@@ -83,14 +84,14 @@ def _label_summary(labels: pd.DataFrame, split: TimeSplit) -> dict[str, int]:
     return summary
 
 
-def _sets(leads: pd.DataFrame, labels: pd.DataFrame, split: TimeSplit) -> _Sets:
+def _sets(leads: pd.DataFrame, labels: pd.DataFrame, split: TimeSplit) -> Sets:
     X = leads.set_index("lead_id")[list(SCORING_COLUMNS)]
     y = labels.set_index("lead_id")["label"].astype(int, errors="ignore")
 
     def pick(ids: pd.Index) -> tuple[pd.DataFrame, pd.Series]:
         return X.loc[ids], y.loc[ids].astype(int)
 
-    return _Sets(*pick(split.train), *pick(split.calibration), *pick(split.test))
+    return Sets(*pick(split.train), *pick(split.calibration), *pick(split.test))
 
 
 def _sample(frame: pd.DataFrame, size: int, seed: int = 0) -> pd.DataFrame:
@@ -122,51 +123,23 @@ def train_scorer(tables: CRMTables, settings: Settings, report: StepReporter = s
         )
         sets = _sets(tables.leads, labels, split)
     features = settings.features
-    with report(f"fit LightGBM on {len(sets.X_train):,} leads"):
-        model = fit_model(
-            build_model_pipeline(
-                settings.model,
-                features.monotone_constraints,
-                features.extra_freemail_domains,
-                features.competitor_domains,
-            ),
-            sets.X_train,
-            sets.y_train,
-            sets.X_calibration,
-            sets.y_calibration,
-            settings.model.early_stopping_rounds,
-        )
-    with report("calibrate and choose the MQL threshold"):
-        y_calibration = sets.y_calibration.to_numpy()
-        raw_calibration = predict_raw(model, sets.X_calibration)
-        calibrator, calibration_losses = fit_calibrator(raw_calibration, y_calibration)
-        months = len(split.calibration_quarters) * MONTHS_PER_QUARTER
-        threshold = choose_threshold(calibrator.transform(raw_calibration), y_calibration, months, settings.threshold)
-    with report("fit the grade cut points on training leads"):
-        grade_cuts = fit_grade_cuts(
-            contributions(model, _sample(sets.X_train, settings.grades.sample_size)), settings.grades
-        )
-        scorer = LeadScorer(
-            pipeline=model,
-            calibrator=calibrator,
-            threshold=threshold,
-            grade_cuts=grade_cuts,
-            sla=settings.sla,
-            language=settings.explanations.language,
-            top_k=settings.explanations.top_k,
-            metadata={
-                "as_of": str(as_of.date()),
-                "horizon_days": settings.labels.horizon_days,
-                "train_quarters": split.train_quarters,
-                "calibration_quarters": split.calibration_quarters,
-                "test_quarters": split.test_quarters,
-                "calibration_method": calibrator.method,
-            },
-        )
-    with report("profile the training leads (the drift audit's reference)"):
-        scorer = dataclasses.replace(
-            scorer, reference=training_profile(scorer, sets.X_train, settings.grades.sample_size)
-        )
+    model = build_model_pipeline(
+        settings.model, features.monotone_constraints, features.extra_freemail_domains, features.competitor_domains
+    )
+    scorer, calibration_losses = fit_scorer(
+        model,
+        sets,
+        settings,
+        len(split.calibration_quarters) * MONTHS_PER_QUARTER,
+        {
+            "as_of": str(as_of.date()),
+            "horizon_days": settings.labels.horizon_days,
+            "train_quarters": split.train_quarters,
+            "calibration_quarters": split.calibration_quarters,
+            "test_quarters": split.test_quarters,
+        },
+        report,
+    )
     with report("evaluate on the test quarter(s) against the baselines"):
         metrics, test_scores = _evaluate(scorer, sets, settings, split)
     metrics.update(_prefixed("calibration_cv_log_loss", calibration_losses))
@@ -184,6 +157,56 @@ def train_scorer(tables: CRMTables, settings: Settings, report: StepReporter = s
     )
 
 
+def fit_scorer(
+    model: Pipeline,
+    sets: Sets,
+    settings: Settings,
+    calibration_months: float,
+    metadata: dict[str, object],
+    report: StepReporter = silent_steps,
+) -> tuple[LeadScorer, dict[str, float]]:
+    """Fit the pipeline, calibrate it, choose the MQL threshold, fit grade cut points and profile the training leads.
+
+    Any model pipeline (the data contract's or a mapped export's features step) goes through the same steps.
+    Returns the scorer and the calibration method's cross-validated log losses.
+    """
+    with report(f"fit LightGBM on {len(sets.X_train):,} leads"):
+        fit_model(
+            model,
+            sets.X_train,
+            sets.y_train,
+            sets.X_calibration,
+            sets.y_calibration,
+            settings.model.early_stopping_rounds,
+        )
+    with report("calibrate and choose the MQL threshold"):
+        y_calibration = sets.y_calibration.to_numpy()
+        raw_calibration = predict_raw(model, sets.X_calibration)
+        calibrator, calibration_losses = fit_calibrator(raw_calibration, y_calibration)
+        threshold = choose_threshold(
+            calibrator.transform(raw_calibration), y_calibration, calibration_months, settings.threshold
+        )
+    with report("fit the grade cut points on training leads"):
+        grade_cuts = fit_grade_cuts(
+            contributions(model, _sample(sets.X_train, settings.grades.sample_size)), settings.grades
+        )
+        scorer = LeadScorer(
+            pipeline=model,
+            calibrator=calibrator,
+            threshold=threshold,
+            grade_cuts=grade_cuts,
+            sla=settings.sla,
+            language=settings.explanations.language,
+            top_k=settings.explanations.top_k,
+            metadata={**metadata, "calibration_method": calibrator.method},
+        )
+    with report("profile the training leads (the drift audit's reference)"):
+        scorer = dataclasses.replace(
+            scorer, reference=training_profile(scorer, sets.X_train, settings.grades.sample_size)
+        )
+    return scorer, calibration_losses
+
+
 def training_profile(scorer: LeadScorer, X_train: pd.DataFrame, sample_size: int) -> dict[str, object]:
     """The model features and calibrated scores of (a sample of) the training leads, as the audit's PSI baseline."""
     sample = _sample(X_train, sample_size, seed=1)
@@ -191,7 +214,7 @@ def training_profile(scorer: LeadScorer, X_train: pd.DataFrame, sample_size: int
 
 
 def _evaluate(
-    scorer: LeadScorer, sets: _Sets, settings: Settings, split: TimeSplit
+    scorer: LeadScorer, sets: Sets, settings: Settings, split: TimeSplit
 ) -> tuple[dict[str, float], pd.DataFrame]:
     y_test = sets.y_test.to_numpy()
     months = len(split.test_quarters) * MONTHS_PER_QUARTER
