@@ -52,16 +52,21 @@ def configure_mlflow(settings: MlflowSettings) -> str:
     return mlflow.create_experiment(settings.experiment, artifact_location=location.resolve().as_uri())
 
 
-def model_signature() -> ModelSignature:
-    """Input: the lead as the data contract defines it (all optional, so partial records are scored).
+def model_signature(mapped_columns: tuple[str, ...] | None = None) -> ModelSignature:
+    """Input: the lead as the data contract defines it (all optional, so partial records are scored), or the
+    columns of a mapped CRM export as text (the model parses them as training did).
 
     Output: the scorer's decision per lead and its top reasons; params: ``top_k`` and ``language`` of the reasons.
     """
-    columns: list[ColSpec | TensorSpec] = [
-        *(ColSpec("string", column, required=False) for column in LEAD_TEXT_COLUMNS),
-        *(ColSpec("boolean", column, required=False) for column in LEAD_BOOLEAN_COLUMNS),
-        *(ColSpec("double", column, required=False) for column in LEAD_COUNT_COLUMNS),
-    ]
+    columns: list[ColSpec | TensorSpec] = (
+        [ColSpec("string", column, required=False) for column in mapped_columns]
+        if mapped_columns is not None
+        else [
+            *(ColSpec("string", column, required=False) for column in LEAD_TEXT_COLUMNS),
+            *(ColSpec("boolean", column, required=False) for column in LEAD_BOOLEAN_COLUMNS),
+            *(ColSpec("double", column, required=False) for column in LEAD_COUNT_COLUMNS),
+        ]
+    )
     reason = Array(
         Object(
             [
@@ -104,8 +109,9 @@ def _flat_params(settings: Settings) -> dict[str, object]:
 def _log_plots(outcome: TrainingOutcome) -> None:
     scores = outcome.test_scores
     y = scores["converted"].to_numpy()
-    ranked = {name: scores[name].to_numpy() for name in ("model", "logistic_regression", "points_rule")}
-    probabilities = {name: ranked[name] for name in ("model", "logistic_regression")}
+    compared: list[str] = [name for name in ("model", "logistic_regression", "points_rule") if name in scores]
+    ranked = {name: scores[name].to_numpy() for name in compared}
+    probabilities = {name: ranked[name] for name in compared if name != "points_rule"}
     mlflow.log_figure(roc_figure(y, ranked), "plots/roc.png")
     mlflow.log_figure(calibration_figure(y, probabilities), "plots/calibration.png")
     mlflow.log_figure(gains_figure(y, ranked), "plots/gains.png")
@@ -137,8 +143,18 @@ def _version_tags(outcome: TrainingOutcome) -> dict[str, str]:
 REPORT_ARTIFACT = "reports/explanations.html"
 
 
-def log_training_run(outcome: TrainingOutcome, settings: Settings, report_html: str) -> RegisteredModel:
-    """Log params, metrics, data fingerprint, plots, the report and the model; register it (first: champion)."""
+def log_training_run(
+    outcome: TrainingOutcome,
+    settings: Settings,
+    report_html: str,
+    extra_dicts: dict[str, dict[str, object]] | None = None,
+    mapped_columns: tuple[str, ...] | None = None,
+) -> RegisteredModel:
+    """Log params, metrics, data fingerprint, plots, the report and the model; register it (first: champion).
+
+    ``extra_dicts``: more JSON artifacts (path -> content), e.g. how a mapped export was prepared;
+    ``mapped_columns``: the model reads a mapped export's columns, not the data contract's.
+    """
     experiment_id = configure_mlflow(settings.mlflow)
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-as-of-{outcome.as_of.date()}") as run:
         mlflow.log_params(_flat_params(settings))
@@ -155,13 +171,15 @@ def log_training_run(outcome: TrainingOutcome, settings: Settings, report_html: 
         mlflow.log_dict({"fit": list(cuts.fit), "engagement": list(cuts.engagement)}, "grade_cut_points.json")
         if outcome.scorer.reference is not None:
             mlflow.log_dict(outcome.scorer.reference, "reference_profile.json")
+        for path, content in (extra_dicts or {}).items():
+            mlflow.log_dict(content, path)
         with tempfile.TemporaryDirectory() as scratch:
             scorer_path = save_scorer(outcome.scorer, Path(scratch) / "scorer.joblib")
             info = mlflow.pyfunc.log_model(
                 name=MODEL_ARTIFACT,
                 python_model=str(PYFUNC_ENTRY),
                 artifacts={SCORER_ARTIFACT: str(scorer_path)},
-                signature=model_signature(),
+                signature=model_signature(mapped_columns),
                 input_example=outcome.input_example,
                 pip_requirements=[f"{package}=={version(package)}" for package in _RUNTIME_PACKAGES],
                 metadata={"threshold": outcome.scorer.threshold.as_dict(), **outcome.scorer.metadata},
