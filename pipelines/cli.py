@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from models.audit import Verdict
     from pipelines.quarter_demo import QuarterDemoResult
+    from pipelines.training import TrainingResult
 
 app = typer.Typer(help="leadq: measurable, explainable B2B lead scoring.", no_args_is_help=True)
 console = Console(soft_wrap=True)  # paths and commands stay copy-pasteable
@@ -137,23 +138,23 @@ def _metrics_table(metrics: dict[str, float]) -> Table:
         ("MQL conversion (precision)", "precision", "{:.1%}"),
         ("conversions reached (recall)", "recall", "{:.1%}"),
     ):
-        model, rules = metrics[f"test_mql_{key}"], metrics[f"rules_test_mql_{key}"]
-        table.add_row(label, fmt.format(model), "-", fmt.format(rules))
+        model, rules = metrics.get(f"test_mql_{key}"), metrics.get(f"rules_test_mql_{key}")
+        table.add_row(label, *("-" if value is None else fmt.format(value) for value in (model, None, rules)))
     return table
 
 
-def _train(settings: Settings) -> None:
-    from pipelines.training import run_training
-
-    with _friendly_errors():
-        result = run_training(settings, report=_step)
+def _print_training(result: TrainingResult, settings: Settings) -> None:
     outcome, registered = result.outcome, result.registered
-    threshold = outcome.scorer.threshold
+    threshold, split = outcome.scorer.threshold, outcome.split
     console.print(_metrics_table(outcome.metrics))
+    quarters = (
+        f"train {split.train_quarters[0]}..{split.train_quarters[-1]}, calibration "
+        f"{', '.join(split.calibration_quarters)}, test {', '.join(split.test_quarters)}"
+        if split.train_quarters
+        else f"{len(split.train):,} training, {len(split.calibration):,} calibration, {len(split.test):,} test leads"
+    )
     console.print(
-        f"MQL threshold {threshold.threshold:.3f} (policy {threshold.policy}: {threshold.rationale}); "
-        f"train {', '.join(outcome.split.train_quarters[:1])}..{outcome.split.train_quarters[-1]}, "
-        f"calibration {', '.join(outcome.split.calibration_quarters)}, test {', '.join(outcome.split.test_quarters)}",
+        f"MQL threshold {threshold.threshold:.3f} (policy {threshold.policy}: {threshold.rationale}); {quarters}",
         highlight=False,
     )
     if threshold.warning:
@@ -165,16 +166,56 @@ def _train(settings: Settings) -> None:
     console.print(f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri {registered.tracking_uri}", highlight=False)
 
 
+def _train(settings: Settings) -> None:
+    from pipelines.training import run_training
+
+    with _friendly_errors():
+        result = run_training(settings, report=_step)
+    _print_training(result, settings)
+
+
+def _train_mapped(settings: Settings, export: Path, mapping: Path) -> None:
+    from models.cleaning import CleaningError
+    from models.leakage import LeakageError
+    from pipelines.mapped_training import run_mapped_training
+    from pipelines.mapping import MappingError
+
+    try:
+        with _friendly_errors():
+            result, prepared = run_mapped_training(settings, export, mapping, report=_step)
+    except LeakageError as error:
+        console.print(f"[red]Leak:[/] {error}", highlight=False)
+        raise typer.Exit(code=1) from error
+    except (CleaningError, MappingError) as error:
+        console.print(f"[red]Refused:[/] {error}", highlight=False)
+        raise typer.Exit(code=1) from error
+    console.print(f"Split: {prepared.split} ({prepared.split_reason})", highlight=False)
+    _print_training(result, settings)
+    console.print("How the export was prepared: data/preparation.json on the MLflow run.", highlight=False)
+
+
 @app.command()
 def train(
     config: ConfigOption = None,
     leads: Annotated[Path | None, typer.Option(help="Leads table (default: data.leads).")] = None,
     dispositions: Annotated[Path | None, typer.Option(help="Dispositions table (default: data.dispositions).")] = None,
     deals: Annotated[Path | None, typer.Option(help="Deals table (default: data.deals).")] = None,
+    export: Annotated[
+        Path | None, typer.Option("--data", help="Your own CRM export (CSV or Parquet), read through --mapping.")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="The export's column mapping (propose one with `leadq inspect`).")
+    ] = None,
 ) -> None:
     """Train, calibrate and evaluate a model on the CRM export, log it to MLflow and register it."""
     _quiet_libraries()
     settings = _settings(config)
+    if (export is None) != (mapping is None):
+        console.print("[red]Refused:[/] --data and --mapping go together (a raw export needs its mapping)")
+        raise typer.Exit(code=2)
+    if export is not None and mapping is not None:
+        _train_mapped(settings, export.resolve(), mapping.resolve())
+        return
     data = settings.data.model_copy(
         update={k: v.resolve() for k, v in {"leads": leads, "dispositions": dispositions, "deals": deals}.items() if v}
     )

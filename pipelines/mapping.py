@@ -6,6 +6,7 @@ A mapping lets leadq train on a real export (Salesforce, HubSpot, a German CSV) 
       "Lead ID": id
       "Converted": {role: outcome, won: ["1", "Closed Won"], lost: ["0", "Closed Lost"]}
       "No. of Employees": numeric
+      "Webinar Visits": {role: numeric, group: engagement}   # fit or engagement (default: guessed from the name)
       "Last Call Outcome": after_contact   # known only after sales touched the lead: never a feature
 
 ``load_mapping`` reads and validates the YAML (errors name the file and the key path),
@@ -59,8 +60,33 @@ Reason = Literal[
     "wrong_timing",
 ]
 REASONS: tuple[str, ...] = get_args(Reason)
+# A feature describes who the lead is (fit) or what it did (engagement); grades score the two separately.
+Group = Literal["fit", "engagement"]
+GROUPS: tuple[str, ...] = get_args(Group)
 _SINGLE_ROLES = {"id": (1, 1), "created_at": (0, 1), "stage": (0, 1), "reason": (0, 1)}  # (min, max) columns
 _FEATURE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# A column whose name mentions one of these words (English or German, in snake_case, optionally inflected)
+# describes what the lead did: engagement. Any other feature column describes who the lead is: fit.
+_ENGAGEMENT_WORDS = (
+    "visit",
+    "page",
+    "pageview",
+    "session",
+    "open",
+    "click",
+    "download",
+    "webinar",
+    "event",
+    "demo",
+    "activity",
+    "activities",
+    "form",
+    "time_on",
+    "besuch",
+    "klick",
+    "veranstaltung",
+)
+_ENGAGEMENT_NAME = re.compile(r"(?:^|_)(?:" + "|".join(_ENGAGEMENT_WORDS) + r")(?:s|es|ed|ing|ings|en|e)?(?:_|$)")
 _TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
 
 
@@ -82,6 +108,16 @@ def to_snake_case(text: str) -> str:
     if not name:
         return "column"
     return f"col_{name}" if name[0].isdigit() else name
+
+
+def guess_group(column: str) -> Group:
+    """Fit or engagement from a column's name, for feature columns whose mapping gives no ``group``.
+
+    Engagement if the name mentions visits, pages, sessions, opens, clicks, downloads, webinars, events, demos,
+    activity, forms or time on (site), as whole words ("Form Submissions", "EmailOpens", "Webinar besucht");
+    fit otherwise ("Industry", "Platform", "Information"). Set ``group:`` in the mapping where this guesses wrong.
+    """
+    return "engagement" if _ENGAGEMENT_NAME.search(to_snake_case(column)) else "fit"
 
 
 def _suggest(word: str, candidates: Iterable[str]) -> str:
@@ -111,6 +147,9 @@ class ColumnSpec(_Spec):
         None, validate_default=True, description="stage: export value -> leadq stage; reason: -> leadq reason"
     )
     name: str | None = Field(None, description="feature name override (default: the column name in snake_case)")
+    group: Group | None = Field(
+        None, description="feature roles: fit (who the lead is) or engagement (what it did); default: guessed"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -177,6 +216,21 @@ class ColumnSpec(_Spec):
         if name is not None and not _FEATURE_NAME.fullmatch(name):
             raise ValueError(f"{name!r} is not a feature name; expected snake_case like {to_snake_case(name)!r}")
         return name
+
+    @field_validator("group", mode="before")
+    @classmethod
+    def _known_group(cls, group: object) -> object:
+        if isinstance(group, str) and group not in GROUPS:
+            raise ValueError(f"unknown group {group!r}{_suggest(group, GROUPS)}; expected one of: {', '.join(GROUPS)}")
+        return group
+
+    @field_validator("group")
+    @classmethod
+    def _feature_group(cls, group: Group | None, info: ValidationInfo) -> Group | None:
+        role = info.data.get("role")
+        if group is not None and role not in FEATURE_ROLES:
+            raise ValueError(f"group applies only to feature roles ({', '.join(FEATURE_ROLES)}), not {role}")
+        return group
 
     def outcome_of(self, value: object) -> Literal["won", "lost"] | None:
         """``won``, ``lost`` or None (open or unknown) for a value of the outcome column."""
@@ -303,6 +357,12 @@ class ExportMapping(_Spec):
             taken.add(candidate)
             names[column] = candidate
         return names
+
+    def feature_groups(self) -> dict[str, Group]:
+        """Feature column -> fit or engagement: the ``group`` given, or :func:`guess_group` from the column name."""
+        return {
+            column: self.columns[column].group or guess_group(column) for column in self.columns_with(*FEATURE_ROLES)
+        }
 
 
 @dataclass(frozen=True)

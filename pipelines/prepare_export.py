@@ -2,13 +2,15 @@
 
 :func:`prepare_export` is a thin pipeline of small pure steps, each taking frames and returning new ones::
 
-    select mapped columns -> index by lead id -> drop duplicates -> clean each column by role
-    -> build features -> labels -> split -> group rare categories (fitted on the training rows)
-    -> leakage guard
+    select mapped columns -> index by lead id -> drop duplicates -> clean each column by role (reported)
+    -> labels -> split -> features (the model's own features step, fitted on the training leads)
+    -> group rare categories (fitted on the training rows) -> leakage guard
 
-Every choice lands in ``PreparedExport.report``, a JSON-serialisable dict that training logs so the data team
-can audit it. PII columns only yield derived flags (``<name>_is_freemail``, ``<name>_has_valid_email``) and
-are dropped: no raw e-mail address reaches the features or the report. A leaking feature stops preparation
+The features are built by :class:`~models.mapped_features.MappedFeatureBuilder`, the step the trained model
+carries, so what is checked here is what the model sees and what a scoring request becomes. Every choice
+lands in ``PreparedExport.report``, a JSON-serialisable dict that training logs so the data team can audit it.
+PII columns only yield derived flags (``<name>_is_freemail``, ``<name>_has_valid_email``) and are dropped:
+no raw e-mail address reaches the features or the report. A leaking feature stops preparation
 with :class:`~models.leakage.LeakageError`. :func:`prepare_export_files` is the file edge (the export, the
 mapping, and the dispositions and deals tables the mapping names).
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -43,19 +45,17 @@ from models.contract import (
     DataContractError,
     require_both_classes,
 )
-from models.features import FREEMAIL_DOMAINS, parse_email_domains
 from models.labels import build_labels, resolve_as_of
 from models.leakage import LeakagePolicy, LeakageReport, check_leakage
+from models.mapped_features import FeatureKind, MappedColumn, MappedFeatureBuilder, MappedRole
 from pipelines.inspect_export import read_export
 from pipelines.mapping import ColumnSpec, ExportMapping, MappingError, check_against_export, load_mapping
 
 Split = Literal["out_of_time", "random_stratified"]
-FeatureKind = Literal["numeric", "categorical", "boolean", "text_length", "text_answered", "email_flag"]
 
 MIN_DATED_SHARE = 0.95  # out of time needs created_at for at least this share of labelled leads
 MIN_QUARTERS = 2
 MIN_EMAIL_SHARE = 0.5  # a pii column yields e-mail flags only if most of its values contain an "@"
-EMAIL_FLAGS = ("is_freemail", "has_valid_email")  # is_competitor needs a competitor list: not derived here
 _CLEANED_ROLES = ("created_at", "numeric", "categorical", "boolean", "text", "pii")
 _LABEL_ROLES = ("outcome", "stage", "reason")
 _TABLE_SCHEMAS = {"dispositions": DISPOSITIONS_SCHEMA, "deals": DEALS_SCHEMA}
@@ -160,55 +160,65 @@ def clean_mapped_columns(
     return cleaned, reports
 
 
-def build_feature_frame(
-    cleaned: Mapping[str, pd.Series], mapping: ExportMapping, index: pd.Index
-) -> tuple[pd.DataFrame, dict[str, _Source]]:
-    """The feature frame (mapping order) and each feature's source; raw PII never enters it.
+def mapped_columns(mapping: ExportMapping, export: pd.DataFrame | None = None) -> tuple[MappedColumn, ...]:
+    """The mapping's feature columns as the model's features step reads them, in mapping order.
+
+    Names are ``mapping.feature_names()``; groups ``mapping.feature_groups()``: the column's ``group``, or
+    engagement when its name mentions visits, pages, sessions, opens, clicks, downloads, webinars, events,
+    demos, activity, forms or time on site, else fit (:func:`pipelines.mapping.guess_group`).
+
+    Args:
+        export: the export's rows (raw values). Given, a pii column is kept only if most of its values hold
+            an "@" (e-mail flags are all it can yield); without it, every pii column is taken as an e-mail.
+    """
+    names, groups = mapping.feature_names(), mapping.feature_groups()
+    columns = []
+    for column, name in names.items():
+        role = cast(MappedRole, mapping.columns[column].role)  # feature_names() holds feature roles only
+        if role == "pii" and export is not None and not _holds_emails(export[column], mapping.placeholders):
+            continue
+        columns.append(MappedColumn(column=column, role=role, name=name, group=groups[column]))
+    return tuple(columns)
+
+
+def _holds_emails(values: pd.Series, placeholders: list[str]) -> bool:
+    present = mark_missing(values, placeholders)[0].dropna().astype(str)
+    return bool(len(present)) and float(present.str.contains("@", regex=False).mean()) >= MIN_EMAIL_SHARE
+
+
+def feature_sources(columns: tuple[MappedColumn, ...]) -> dict[str, _Source]:
+    """Each feature's export column, kind and the name the leakage check gives it (``Description (length)``).
 
     Raises:
         MappingError: two features would get the same name (e.g. a text column's ``<name>_length``).
     """
-    columns: dict[str, pd.Series] = {}
     sources: dict[str, _Source] = {}
-    for column, name in mapping.feature_names().items():
-        for feature, kind, values in _features_of(cleaned[column], name, mapping.columns[column].role):
-            if feature in columns:
+    for mapped in columns:
+        for feature, kind in mapped.derived_features():
+            if feature in sources:
                 raise MappingError(
-                    f"columns: {column!r} gives the feature {feature!r}, which {sources[feature].column!r} gives "
-                    "too; expected unique feature names (set name: on one of them)"
+                    f"columns: {mapped.column!r} gives the feature {feature!r}, which {sources[feature].column!r} "
+                    "gives too; expected unique feature names (set name: on one of them)"
                 )
-            label = (
-                column if kind in ("numeric", "categorical", "boolean") else f"{column} ({feature[len(name) + 1 :]})"
-            )
-            columns[feature], sources[feature] = values, _Source(column, kind, label)
-    return pd.DataFrame(columns, index=index), sources
+            own_column = kind in ("numeric", "categorical", "boolean")
+            label = mapped.column if own_column else f"{mapped.column} ({feature[len(mapped.name) + 1 :]})"
+            sources[feature] = _Source(mapped.column, kind, label)
+    return sources
 
 
-def _features_of(values: pd.Series, name: str, role: str) -> list[tuple[str, FeatureKind, pd.Series]]:
-    if role == "numeric":
-        return [(name, "numeric", values.astype("float64"))]
-    if role == "categorical":
-        return [(name, "categorical", values.astype(object).where(values.notna(), np.nan))]
-    if role == "boolean":
-        as_float = values.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        return [(name, "boolean", pd.Series(as_float, index=values.index))]
-    if role == "text":
-        length = values.astype(object).map(len, na_action="ignore").astype("float64").fillna(0.0)
-        return [(f"{name}_length", "text_length", length), (f"{name}_answered", "text_answered", _flag(values))]
-    # pii: derived flags only, and only from a column that holds e-mail addresses
-    if not _holds_emails(values):
-        return []
-    flags = parse_email_domains(values, FREEMAIL_DOMAINS, frozenset())
-    return [(f"{name}_{flag}", "email_flag", flags[flag].astype("float64")) for flag in EMAIL_FLAGS]
+def build_feature_frame(
+    rows: pd.DataFrame, columns: tuple[MappedColumn, ...], fit_mask: np.ndarray, placeholders: list[str]
+) -> tuple[pd.DataFrame, MappedFeatureBuilder]:
+    """The feature frame (mapping order) of the export's rows, and the features step fitted on ``fit_mask`` rows.
 
+    The model's own step builds it, so it holds exactly what the model will see; raw PII never enters it.
 
-def _flag(values: pd.Series) -> pd.Series:
-    return values.notna().astype("float64")
-
-
-def _holds_emails(values: pd.Series) -> bool:
-    present = values.dropna().astype(str)
-    return bool(len(present)) and float(present.str.contains("@", regex=False).mean()) >= MIN_EMAIL_SHARE
+    Raises:
+        CleaningError: the fitting rows of a column cannot be read as its role.
+    """
+    builder = MappedFeatureBuilder(columns, tuple(placeholders)).fit(rows.loc[fit_mask])
+    order = [feature for mapped in columns for feature, _ in mapped.derived_features()]
+    return builder.transform(rows)[order], builder
 
 
 def labels_from_outcome(values: pd.Series, spec: ColumnSpec, column: str) -> tuple[pd.Series, dict[str, Any]]:
@@ -476,11 +486,16 @@ def prepare_export(
     with_ids, id_report = index_by_id(selected, mapping.id_column, mapping.placeholders)
     unique, duplicates = drop_duplicate_leads(with_ids, mapping.id_column)
     cleaned, cleaning = clean_mapped_columns(unique, mapping)
-    features, sources = build_feature_frame(cleaned, mapping, unique.index)
+    columns = mapped_columns(mapping, unique)
+    sources = feature_sources(columns)
     y, labels = _labels(cleaned, mapping, label_source, (dispositions, deals), horizon_days, as_of)
     created_column = mapping.created_at_column
     created_at = cleaned[created_column].rename("created_at") if created_column else None
     train_mask, split, split_reason = split_leads(y, created_at, test_share, random_state)
+    # Fitted on the leads a model is fitted on: the features here are the model's, convention and all.
+    features, builder = build_feature_frame(unique, columns, train_mask & y.notna().to_numpy(), mapping.placeholders)
+    for column, convention in builder.decimal_conventions_.items():
+        cleaning[column]["decimal_convention"] = convention
     categorical = tuple(name for name, source in sources.items() if source.kind == "categorical")
     features, grouping = group_rare_categories(features, categorical, train_mask, mapping.rare_category_share)
     for name, report in grouping.items():

@@ -18,6 +18,7 @@ from pipelines.mapping import (
     Stage,
     check_against_export,
     dump_mapping,
+    guess_group,
     load_mapping,
     parse_mapping,
     to_snake_case,
@@ -139,6 +140,11 @@ def test_outcome_and_stage_values_compare_trimmed_and_ignoring_case() -> None:
         (_mapping(Size={"role": "numeric", "values": {"a": "b"}}), "values applies only to roles stage and reason"),
         (_mapping(Size={"role": "numeric", "name": "No. of Employees"}), "expected snake_case like 'no_of_employees'"),
         (_mapping(Owner={"role": "ignore", "name": "owner"}), "name applies only to feature roles"),
+        (_mapping(Owner={"role": "ignore", "group": "fit"}), "group applies only to feature roles"),
+        (
+            _mapping(Size={"role": "numeric", "group": "fitt"}),
+            "unknown group 'fitt' (did you mean 'fit'?); expected one of: fit, engagement",
+        ),
         (
             _mapping(A={"role": "numeric", "name": "size"}, B={"role": "numeric", "name": "size"}),
             "feature name 'size' given to 2 columns: 'A', 'B'",
@@ -276,6 +282,53 @@ def test_check_against_export_reports_unmapped_columns_and_feature_names() -> No
     assert partial.missing == ("Gone",)
     with pytest.raises(KeyError, match="'Owner' is not a feature column"):
         check.feature_name("Owner")
+
+
+def test_feature_groups_are_given_or_guessed_from_the_name(tmp_path: Path) -> None:
+    mapping = ExportMapping.model_validate(
+        _mapping(
+            **{
+                "Industry": "categorical",
+                "Webinar Visits": "numeric",
+                "Demo Request": {"role": "boolean", "group": "fit"},  # given: wins over the name
+                "Form Comments": "text",
+                "Owner": "ignore",
+            }
+        )
+    )
+    path = tmp_path / "mapping.yml"
+    path.write_text(dump_mapping(mapping), encoding="utf-8")
+
+    assert mapping.feature_groups() == {
+        "Industry": "fit",
+        "Webinar Visits": "engagement",
+        "Demo Request": "fit",
+        "Form Comments": "engagement",
+    }
+    assert load_mapping(path) == mapping
+    assert "group: fit" in path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("EmailOpens", "engagement"),
+        ("Pages per Visit", "engagement"),
+        ("Time on Site (s)", "engagement"),
+        ("Downloads", "engagement"),
+        ("Last Activity", "engagement"),
+        ("Sessions", "engagement"),
+        ("Webinar besucht", "engagement"),
+        ("Event Attended", "engagement"),
+        ("Platform", "fit"),  # "form" only as a whole word
+        ("Information Source", "fit"),
+        ("Demographics", "fit"),
+        ("No. of Employees", "fit"),
+        ("Email", "fit"),
+    ],
+)
+def test_guess_group_reads_engagement_words_in_the_column_name(column: str, expected: str) -> None:
+    assert guess_group(column) == expected
 
 
 @pytest.mark.parametrize(

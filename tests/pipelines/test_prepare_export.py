@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 from models.cleaning import CleaningError
 from models.contract import DataContractError
 from models.leakage import LeakageError
+from models.mapped_features import MappedColumn, MappedFeatureBuilder
 from pipelines.cli import app
 from pipelines.mapping import ExportMapping, MappingError, dump_mapping
-from pipelines.prepare_export import PreparedExport, prepare_export, prepare_export_files
+from pipelines.prepare_export import PreparedExport, mapped_columns, prepare_export, prepare_export_files
 
 runner = CliRunner()
 SECRET_EMAIL = "jane.doe@acme-industries.de"
@@ -121,6 +122,54 @@ def test_features_are_typed_and_named_as_documented(prepared: PreparedExport) ->
     assert features.loc["00Q0001", "description_length"] == len(f"Call back, mail {SECRET_EMAIL}")
     assert features.loc[features["description_answered"] == 0, "description_length"].eq(0).all()
     assert (prepared.y.index == features.index).all()
+
+
+def test_features_are_what_the_models_features_step_builds(prepared: PreparedExport) -> None:
+    mapping = mapping_of()
+    rows = salesforce_export().set_index("Lead ID")  # ids already unique and clean
+    fitted_on = prepared.train_mask & prepared.y.notna().to_numpy()
+    step = MappedFeatureBuilder(mapped_columns(mapping), tuple(mapping.placeholders)).fit(rows[fitted_on])
+
+    expected = step.transform(rows)
+
+    numeric = list(prepared.numeric_features)
+    pd.testing.assert_frame_equal(prepared.features[numeric], expected[numeric], check_names=False)
+    not_grouped = (prepared.features["industry"] != "other").to_numpy()
+    assert prepared.features["industry"][not_grouped].equals(expected["industry"][not_grouped].astype(object))
+    assert expected.loc["00Q0000", "industry"] == "mining"  # rare grouping is prepare_export's, not the step's
+    assert (
+        prepared.report["cleaning"]["No. of Employees"]["decimal_convention"]
+        == step.decimal_conventions_["No. of Employees"]
+    )
+
+
+def test_mapped_columns_name_and_group_the_feature_columns() -> None:
+    columns = {
+        **COLUMNS,
+        "Lead Source": {"role": "categorical", "group": "engagement"},
+        "Webinar Visits": "numeric",
+        "Phone": "pii",
+        "Rev": {"role": "numeric", "name": "annual_revenue_eur", "group": "fit"},
+    }
+    mapping = mapping_of(columns)
+    export = salesforce_export().assign(**{"Webinar Visits": "2", "Phone": "+49 30 123456", "Rev": "1.000"})
+
+    assert mapped_columns(mapping) == (
+        MappedColumn("Email", "pii", "email", "fit"),
+        MappedColumn("No. of Employees", "numeric", "no_of_employees", "fit"),
+        MappedColumn("Annual Revenue", "numeric", "annual_revenue", "fit"),
+        MappedColumn("Industry", "categorical", "industry", "fit"),
+        MappedColumn("Lead Source", "categorical", "lead_source", "engagement"),  # given in the mapping
+        MappedColumn("Newsletter Opt-in", "boolean", "newsletter_opt_in", "fit"),
+        MappedColumn("Description", "text", "description", "fit"),
+        MappedColumn("Webinar Visits", "numeric", "webinar_visits", "engagement"),  # guessed from the name
+        MappedColumn("Phone", "pii", "phone", "fit"),
+        MappedColumn("Rev", "numeric", "annual_revenue_eur", "fit"),
+    )
+    assert "Phone" not in {column.column for column in mapped_columns(mapping, export)}  # no e-mail in it
+    result = prepare_export(export, mapping)
+    assert result.report["columns"]["pii_dropped"]["Phone"] == "no e-mail addresses: nothing derived"
+    assert not any(name.startswith("phone") for name in result.features.columns)
 
 
 def test_no_pii_in_features_or_report(prepared: PreparedExport) -> None:
