@@ -499,7 +499,13 @@ def serve(
     if not keys:
         console.print("[yellow]Warning:[/] serving WITHOUT authentication (--insecure-no-auth)", highlight=False)
     logging.getLogger("leadq.serving").setLevel(logging.INFO)  # who scored what with which version (no PII)
-    service = build_service(settings, keys, allow_no_auth=insecure_no_auth)
+    from serving.model_holder import ModelNotReadyError
+
+    try:
+        service = build_service(settings, keys, allow_no_auth=insecure_no_auth)
+    except ModelNotReadyError as error:
+        console.print(f"[red]Not found:[/] {error}; run `leadq train` (or `make demo`) first", highlight=False)
+        raise typer.Exit(code=1) from error
     console.print(f"Serving {settings.mlflow.registered_model} on http://{host}:{port} (docs: /docs)", highlight=False)
     uvicorn.run(service, host=host, port=port, log_level="info", access_log=True)
 

@@ -25,18 +25,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipelines.settings import Settings
-from serving.model_holder import ModelHolder, ModelNotReadyError, ServedModel
+from serving.model_holder import ModelHolder, ModelInputsChangedError, ModelNotReadyError, ServedModel
 from serving.schemas import (
-    SCORING_FIELDS,
     BatchIn,
     BatchOut,
     ErrorOut,
     Health,
+    LeadBase,
     LeadIn,
     ModelInfo,
     ModelRef,
     ReasonOut,
     ScoreOut,
+    mapped_batch_model,
+    mapped_lead_model,
 )
 from serving.scoring_log import ScoringLog, score_row
 
@@ -63,6 +65,8 @@ class ServiceConfig:
     reload_interval_s: float = 0.0  # 0: reload only through POST /v1/admin/reload
     scoring_log_url: str | None = None
     scoring_log_flush_s: float = 1.0
+    # None: the data contract's lead fields; else the CRM export columns a mapped model was trained on
+    input_fields: tuple[str, ...] | None = None
 
 
 def parse_api_keys(raw: str | None) -> dict[str, str]:
@@ -112,10 +116,10 @@ def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
     return details
 
 
-def _warnings(lead: LeadIn, result: dict[str, Any]) -> list[str]:
+def _warnings(lead: LeadBase, result: dict[str, Any]) -> list[str]:
     warnings = [f"{feature}: value not seen in training, scored as unknown" for feature in result["unseen_categories"]]
     # names only, never values: a warning may end up in the CRM's logs
-    missing = [name for name in SCORING_FIELDS if getattr(lead, name) is None]
+    missing = lead.missing_fields()
     if missing:
         warnings.append(f"missing optional field(s), scored as unknown: {', '.join(missing)}")
     unknown = lead.unknown_fields()
@@ -131,7 +135,7 @@ def _reason(reason: dict[str, Any]) -> ReasonOut:
     return ReasonOut(feature=reason["feature"], label=reason["label"], value=value, impact=reason["impact"])
 
 
-def _score_out(lead: LeadIn, result: dict[str, Any], served: ServedModel) -> ScoreOut:
+def _score_out(lead: LeadBase, result: dict[str, Any], served: ServedModel) -> ScoreOut:
     return ScoreOut(
         lead_id=lead.lead_id,
         probability=result["probability"],
@@ -154,6 +158,10 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         raise ValueError("no API key configured: set LEADQ_API_KEYS (name:key,...) or allow no auth explicitly")
     metrics = _Metrics()
     state: dict[str, ScoringLog | None] = {"log": None}
+    # The request bodies follow the model's input fields (no `from __future__ import annotations` in this module,
+    # so the route signatures below read these local classes).
+    Lead = LeadIn if config.input_fields is None else mapped_lead_model(config.input_fields)
+    Batch = BatchIn if config.input_fields is None else mapped_batch_model(Lead)  # type: ignore[arg-type]
 
     async def poll_registry() -> None:
         while True:
@@ -167,7 +175,8 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(holder.reload)
+        if not holder.ready:
+            await run_in_threadpool(holder.reload)
         logger.info("serving %s version %s", holder.current.name, holder.current.version)
         if config.scoring_log_url:
             state["log"] = ScoringLog(config.scoring_log_url, config.scoring_log_flush_s)
@@ -186,7 +195,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         version="1",
         description="Scores B2B leads: conversion probability, MQL decision, grade, SLA and reasons.",
         lifespan=lifespan,
-        responses={status: {"model": ErrorOut} for status in (401, 403, 413, 422, 503)},
+        responses={status: {"model": ErrorOut} for status in (401, 403, 409, 413, 422, 503)},
     )
 
     @app.middleware("http")
@@ -220,6 +229,10 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     async def not_ready(request: Request, error: ModelNotReadyError) -> JSONResponse:
         return _error(503, "model_not_ready", str(error))
 
+    @app.exception_handler(ModelInputsChangedError)
+    async def inputs_changed(request: Request, error: ModelInputsChangedError) -> JSONResponse:
+        return _error(409, "model_inputs_changed", str(error))
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         logger.exception("unexpected error on %s", request.url.path)
@@ -241,7 +254,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
 
     Caller = Annotated[str, Depends(authenticate)]
 
-    def score_leads(leads: list[LeadIn], caller: str) -> tuple[list[ScoreOut], ServedModel]:
+    def score_leads(leads: list[LeadBase], caller: str) -> tuple[list[ScoreOut], ServedModel]:
         served = holder.current  # one model for the whole request, even if a reload swaps it meanwhile
         results = served.scorer.explain_records([lead.scoring_record() for lead in leads], top_k=config.top_k)
         scored = [_score_out(lead, result, served) for lead, result in zip(leads, results, strict=True)]
@@ -261,18 +274,19 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         return scored, served
 
     @app.post("/v1/leads/score", response_model=ScoreOut, tags=["scoring"])
-    async def score(lead: LeadIn, caller: Caller) -> ScoreOut:
+    async def score(lead: Lead, caller: Caller) -> ScoreOut:  # type: ignore[valid-type]
         """Score one lead: probability, MQL decision, grade, SLA and the top reasons for and against."""
         # On the event loop: one lead takes well under a millisecond, less than handing it to a worker thread.
         # Batches (tens of milliseconds) go to the thread pool so they do not hold up other requests.
         return score_leads([lead], caller)[0][0]
 
     @app.post("/v1/leads/score-batch", response_model=BatchOut, tags=["scoring"])
-    def score_batch(batch: BatchIn, caller: Caller) -> BatchOut:
+    def score_batch(batch: Batch, caller: Caller) -> BatchOut:  # type: ignore[valid-type]
         """Score up to ``serving.max_batch`` leads in one call (413 beyond)."""
-        if len(batch.leads) > config.max_batch:
-            raise ApiError(413, "batch_too_large", f"at most {config.max_batch} leads per call, got {len(batch.leads)}")
-        scored, served = score_leads(batch.leads, caller)
+        leads = batch.leads  # type: ignore[attr-defined]
+        if len(leads) > config.max_batch:
+            raise ApiError(413, "batch_too_large", f"at most {config.max_batch} leads per call, got {len(leads)}")
+        scored, served = score_leads(leads, caller)
         return BatchOut(results=scored, model=ModelRef(name=served.name, version=served.version))
 
     @app.get("/v1/model", response_model=ModelInfo, tags=["model"])
@@ -328,6 +342,7 @@ def build_service(settings: Settings, api_keys: dict[str, str], allow_no_auth: b
     holder = ModelHolder(
         settings.mlflow.tracking_uri, settings.mlflow.registered_model, serving.model_alias, serving.model_version
     )
+    holder.reload()  # now, not at start-up: the request schema follows the model's input fields
     config = ServiceConfig(
         api_keys=api_keys,
         allow_no_auth=allow_no_auth,
@@ -336,5 +351,6 @@ def build_service(settings: Settings, api_keys: dict[str, str], allow_no_auth: b
         reload_interval_s=serving.reload_interval_s,
         scoring_log_url=serving.scoring_log_url,
         scoring_log_flush_s=serving.scoring_log_flush_s,
+        input_fields=holder.input_fields,
     )
     return create_app(holder, config)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import mlflow
 from mlflow.exceptions import MlflowException
 
+from models.features import LeadFeatureBuilder
 from models.scorer import LeadScorer
 
 _METRICS_SHOWN = ("test_roc_auc", "test_pr_auc", "test_ece", "test_brier", "test_mql_precision", "test_mql_recall")
@@ -31,6 +32,16 @@ class ServedModel:
 
 class ModelNotReadyError(RuntimeError):
     """No model is loaded (yet)."""
+
+
+class ModelInputsChangedError(RuntimeError):
+    """The registry's new version reads other input fields than the service was started with."""
+
+
+def input_fields_of(scorer: LeadScorer) -> tuple[str, ...] | None:
+    """The CRM export columns a model trained on a mapped export reads; None for the data contract's fields."""
+    step = scorer.pipeline.named_steps["features"]
+    return None if isinstance(step, LeadFeatureBuilder) else tuple(step.input_columns)
 
 
 def _resolve(client: mlflow.MlflowClient, name: str, alias: str | None, version: str | None) -> tuple[str, str]:
@@ -94,5 +105,16 @@ class ModelHolder:
                     f"model {self.name!r} ({self.alias or self.version}) not found in the registry"
                 ) from error
             if target != old:
-                self._current = load_served_model(self.tracking_uri, self.name, target, self.alias)
+                loaded = load_served_model(self.tracking_uri, self.name, target, self.alias)
+                if self._current is not None and input_fields_of(loaded.scorer) != self.input_fields:
+                    raise ModelInputsChangedError(
+                        f"version {target} reads other input fields than the served version {old}: "
+                        "restart the service to serve it (the request schema changes)"
+                    )
+                self._current = loaded
             return old, self.current.version
+
+    @property
+    def input_fields(self) -> tuple[str, ...] | None:
+        """The served model's input fields (None: the data contract's)."""
+        return input_fields_of(self.current.scorer)

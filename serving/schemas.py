@@ -8,9 +8,9 @@ company size of 10^12 or a negative visit count is refused with 422 naming the f
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from models.contract import LEAD_BOOLEAN_COLUMNS, LEAD_COUNT_COLUMNS, LEAD_TEXT_COLUMNS
 
@@ -19,8 +19,8 @@ ShortText = Annotated[str, Field(max_length=200)]
 Count = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
 
 
-class LeadIn(BaseModel):
-    """One lead as the CRM knows it when it asks for a score."""
+class LeadBase(BaseModel):
+    """What every scoring request carries besides the lead's fields: its id and, optionally, its creation time."""
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
 
@@ -30,6 +30,32 @@ class LeadIn(BaseModel):
         description="when the lead was created in the CRM (UTC if no offset): starts the SLA clock in the "
         "quarterly audit and assigns the lead to its quarter; not a model input",
     )
+
+    @field_validator("created_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if not MIN_CREATED_AT.year <= value.year <= MAX_CREATED_AT.year:
+            raise ValueError(f"expected a time between {MIN_CREATED_AT.year} and {MAX_CREATED_AT.year}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def scoring_record(self) -> dict[str, object]:
+        """The model's input fields (no id, no extras) as the scorer reads them."""
+        raise NotImplementedError
+
+    def missing_fields(self) -> list[str]:
+        """Names of the model's input fields the request left out (scored as unknown)."""
+        return [name for name, value in self.scoring_record().items() if value is None]
+
+    def unknown_fields(self) -> list[str]:
+        """Names (never values) of fields the model does not know; they are ignored."""
+        return sorted(self.model_extra or {})
+
+
+class LeadIn(LeadBase):
+    """One lead as the CRM knows it when it asks for a score (the data contract's fields)."""
+
     email: str | None = Field(None, max_length=320, description="PII: only used to derive features, never stored")
     job_title: ShortText | None = None
     company_size: float | None = Field(None, ge=1, le=5_000_000, allow_inf_nan=False, description="employees")
@@ -52,31 +78,60 @@ class LeadIn(BaseModel):
     email_clicks: Count | None = None
     newsletter_unsubscribed: bool | None = None
 
-    @field_validator("created_at")
-    @classmethod
-    def _in_utc(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if not MIN_CREATED_AT.year <= value.year <= MAX_CREATED_AT.year:
-            raise ValueError(f"expected a time between {MIN_CREATED_AT.year} and {MAX_CREATED_AT.year}")
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
     def scoring_record(self) -> dict[str, object]:
         """The data-contract fields (no id, no extras) as the scorer reads them."""
         return {name: getattr(self, name) for name in SCORING_FIELDS}
 
-    def unknown_fields(self) -> list[str]:
-        """Names (never values) of fields the contract does not know; they are ignored."""
-        return sorted(self.model_extra or {})
-
 
 SCORING_FIELDS = (*LEAD_TEXT_COLUMNS, *LEAD_BOOLEAN_COLUMNS, *LEAD_COUNT_COLUMNS)
+# A mapped export's field: a CRM value as the export holds it (text such as "1.200" or "ja", a number, a flag).
+ExportValue = str | Annotated[float, Field(allow_inf_nan=False)] | bool | None
+_EXPORT_TEXT_LIMIT = 2_000
+
+
+class MappedLeadBase(LeadBase):
+    """A lead in the fields of the CRM export the model was trained on (see ``mapped_lead_model``)."""
+
+    export_fields: ClassVar[tuple[str, ...]] = ()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _bounded_text(cls, value: object) -> object:
+        if isinstance(value, str) and len(value) > _EXPORT_TEXT_LIMIT:
+            raise ValueError(f"expected at most {_EXPORT_TEXT_LIMIT} characters")
+        return value
+
+    def scoring_record(self) -> dict[str, object]:
+        return {column: getattr(self, f"field_{i}") for i, column in enumerate(self.export_fields)}
+
+
+def mapped_lead_model(columns: tuple[str, ...]) -> type[MappedLeadBase]:
+    """The request body for a model trained on a mapped CRM export: its columns, by their export names."""
+    fields: dict[str, Any] = {
+        f"field_{i}": (ExportValue, Field(None, alias=column, description=f"the export's column {column!r}"))
+        for i, column in enumerate(columns)
+    }
+    model = create_model("MappedLeadIn", __base__=MappedLeadBase, **fields)
+    model.export_fields = columns
+    return model
+
+
+_BATCH_LEADS = Field(min_length=1, description="at most serving.max_batch leads (413 beyond)")
 
 
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    leads: list[LeadIn] = Field(min_length=1, description="at most serving.max_batch leads (413 beyond)")
+    leads: list[LeadIn] = _BATCH_LEADS
+
+
+def mapped_batch_model(lead_model: type[MappedLeadBase]) -> type[BaseModel]:
+    """A batch of leads in a mapped export's fields."""
+    return create_model(
+        "MappedBatchIn",
+        __config__=ConfigDict(extra="forbid"),
+        leads=(list[lead_model], _BATCH_LEADS),  # type: ignore[valid-type]
+    )
 
 
 class ReasonOut(BaseModel):
