@@ -33,6 +33,7 @@ Role = Literal[
     "id",
     "created_at",
     "outcome",
+    "outcome_at",
     "stage",
     "reason",
     "numeric",
@@ -63,7 +64,8 @@ REASONS: tuple[str, ...] = get_args(Reason)
 # A feature describes who the lead is (fit) or what it did (engagement); grades score the two separately.
 Group = Literal["fit", "engagement"]
 GROUPS: tuple[str, ...] = get_args(Group)
-_SINGLE_ROLES = {"id": (1, 1), "created_at": (0, 1), "stage": (0, 1), "reason": (0, 1)}  # (min, max) columns
+# (min, max) columns per role; outcome_at: when the lead was won or lost (checks date columns for leaks)
+_SINGLE_ROLES = {"id": (1, 1), "created_at": (0, 1), "outcome_at": (0, 1), "stage": (0, 1), "reason": (0, 1)}
 _FEATURE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 # A column whose name mentions one of these words (English or German, in snake_case, optionally inflected)
 # describes what the lead did: engagement. Any other feature column describes who the lead is: fit.
@@ -339,6 +341,10 @@ class ExportMapping(_Spec):
     @property
     def outcome_column(self) -> str | None:
         return next(iter(self.columns_with("outcome")), None)
+
+    @property
+    def outcome_at_column(self) -> str | None:
+        return next(iter(self.columns_with("outcome_at")), None)
 
     def feature_names(self) -> dict[str, str]:
         """Feature column -> feature name: the ``name`` override or the column in snake_case, made unique."""

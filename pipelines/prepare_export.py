@@ -17,6 +17,7 @@ mapping, and the dispositions and deals tables the mapping names).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,11 +30,13 @@ from sklearn.model_selection import train_test_split
 
 from models.cleaning import (
     OTHER_CATEGORY,
+    CleaningError,
     clean_column,
     drop_exact_duplicates,
     duplicate_report,
     group_categories,
     mark_missing,
+    parse_dates,
     rare_categories,
 )
 from models.contract import (
@@ -155,6 +158,8 @@ def clean_mapped_columns(
     for column, spec in mapping.columns.items():
         if spec.role in _CLEANED_ROLES:
             cleaned[column], reports[column] = clean_column(frame[column], spec.role, column, mapping.placeholders)
+        elif spec.role == "outcome_at":
+            cleaned[column], reports[column] = clean_column(frame[column], "date", column, mapping.placeholders)
         elif spec.role in _LABEL_ROLES:
             cleaned[column], _ = mark_missing(frame[column], mapping.placeholders)
     return cleaned, reports
@@ -388,12 +393,55 @@ def group_rare_categories(
     return grouped, reports
 
 
+# A value that looks like a calendar date: 2026-03-01, 01.03.2026, 3/1/2026 (with or without a time).
+_DATE_LIKE = re.compile(r"\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}([ T]\d{1,2}:\d{2}.*)?\s*")
+MIN_DATE_SHARE = 0.9
+
+
+def date_valued_columns(
+    rows: pd.DataFrame, sources: Mapping[str, _Source], placeholders: list[str]
+) -> dict[str, pd.Series]:
+    """Feature columns whose values are dates (say "Last Activity" mapped as a category), parsed, by label.
+
+    Such a column is checked against the outcome date: filled in after the deal closed, it leaks the outcome.
+    """
+    dated: dict[str, pd.Series] = {}
+    for column in dict.fromkeys(source.column for source in sources.values()):
+        present = mark_missing(rows[column], placeholders)[0].dropna().astype(str)
+        if len(present) and float(present.str.fullmatch(_DATE_LIKE).mean()) >= MIN_DATE_SHARE:
+            try:
+                dated[column] = parse_dates(mark_missing(rows[column], placeholders)[0], column)[0]
+            except CleaningError:
+                continue  # not dates after all: the AUC checks still cover the column
+    return dated
+
+
+def outcome_dates(
+    cleaned: Mapping[str, pd.Series], mapping: ExportMapping, deals: pd.DataFrame | None, index: pd.Index
+) -> pd.Series | None:
+    """When each lead was won or lost: the mapped ``outcome_at`` column, else the first closed deal's date."""
+    if mapping.outcome_at_column is not None:
+        return cleaned[mapping.outcome_at_column].reindex(index)
+    if deals is None or deals.empty:
+        return None
+    closed = deals[deals["outcome"].astype(str).str.lower().isin(("won", "lost"))]
+    first = pd.to_datetime(closed["closed_at"], errors="coerce").groupby(closed["lead_id"].astype(str)).min()
+    return first.reindex(index.astype(str)).set_axis(index)
+
+
 def check_feature_leakage(
-    features: pd.DataFrame, y: pd.Series, train_mask: np.ndarray, sources: Mapping[str, _Source], mapping: ExportMapping
+    features: pd.DataFrame,
+    y: pd.Series,
+    train_mask: np.ndarray,
+    sources: Mapping[str, _Source],
+    mapping: ExportMapping,
+    dates: Mapping[str, pd.Series] | None = None,
+    outcome_at: pd.Series | None = None,
 ) -> LeakageReport:
     """The leakage checks on the features, named by the export column the user maps (``Description (length)``).
 
-    ``leakage.allowed`` names export columns: every feature derived from one is allowed.
+    ``leakage.allowed`` names export columns: every feature derived from one is allowed. ``dates``: date-valued
+    feature columns (by export column) checked against ``outcome_at``; all series aligned with ``features``.
     """
     allowed = set(mapping.leakage.allowed)
     allowed_labels = {source.label for source in sources.values() if source.column in allowed}
@@ -405,7 +453,9 @@ def check_feature_leakage(
         allowed=frozenset(allowed_labels),
     )
     named = features.rename(columns={name: source.label for name, source in sources.items()})
-    return check_leakage(named, y.to_numpy(dtype=float), train_mask, policy)
+    aligned = {column: dated.reindex(features.index).reset_index(drop=True) for column, dated in (dates or {}).items()}
+    outcome = None if outcome_at is None else outcome_at.reindex(features.index).reset_index(drop=True)
+    return check_leakage(named, y.to_numpy(dtype=float), train_mask, policy, aligned or None, outcome)
 
 
 # --- the pipeline -------------------------------------------------------------------------------------------
@@ -500,7 +550,9 @@ def prepare_export(
     features, grouping = group_rare_categories(features, categorical, train_mask, mapping.rare_category_share)
     for name, report in grouping.items():
         cleaning[sources[name].column] |= report
-    leakage = check_feature_leakage(features, y, train_mask, sources, mapping)
+    dates = date_valued_columns(unique, sources, mapping.placeholders)
+    outcome_at = outcome_dates(cleaned, mapping, deals, features.index) if dates else None
+    leakage = check_feature_leakage(features, y, train_mask, sources, mapping, dates, outcome_at)
     leakage.raise_if_leaks()
     report = {
         "rows": {

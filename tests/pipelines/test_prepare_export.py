@@ -17,7 +17,13 @@ from models.leakage import LeakageError
 from models.mapped_features import MappedColumn, MappedFeatureBuilder
 from pipelines.cli import app
 from pipelines.mapping import ExportMapping, MappingError, dump_mapping
-from pipelines.prepare_export import PreparedExport, mapped_columns, prepare_export, prepare_export_files
+from pipelines.prepare_export import (
+    PreparedExport,
+    mapped_columns,
+    outcome_dates,
+    prepare_export,
+    prepare_export_files,
+)
 
 runner = CliRunner()
 SECRET_EMAIL = "jane.doe@acme-industries.de"
@@ -256,6 +262,26 @@ def test_an_amount_present_only_for_won_leads_stops_preparation_naming_it() -> N
         prepare_export(leaky_export(), mapping_of({**COLUMNS, "Opportunity Amount": "numeric"}))
 
 
+def dated_export(n: int = 300) -> pd.DataFrame:
+    """The export with when each lead was closed, a date sales set after closing, and one known at creation."""
+    export = salesforce_export(n)
+    created = pd.to_datetime(export["Created Date"], format="%m/%d/%Y")
+    closed = created + pd.Timedelta(days=30)
+    export["Closed Date"] = closed.dt.strftime("%d.%m.%Y")
+    export["Last Modified"] = (closed + pd.Timedelta(days=5)).dt.strftime("%d.%m.%Y")
+    export["First Visit"] = (created - pd.Timedelta(days=3)).dt.strftime("%d.%m.%Y")
+    return export
+
+
+def test_a_date_column_filled_after_the_outcome_stops_preparation_naming_it() -> None:
+    columns = {**COLUMNS, "Closed Date": "outcome_at", "Last Modified": "categorical", "First Visit": "categorical"}
+
+    with pytest.raises(LeakageError, match=r"'Last Modified' is after the outcome date for 100% of leads") as stopped:
+        prepare_export(dated_export(), mapping_of(columns))
+
+    assert "First Visit" not in str(stopped.value)  # known before the outcome: no leak
+
+
 def test_allowed_lets_a_leak_pass_but_reports_it() -> None:
     mapping = mapping_of(
         {**COLUMNS, "Lead Status": "categorical", "Opportunity Amount": "numeric"},
@@ -454,3 +480,27 @@ def test_cli_refuses_bad_input_naming_the_problem(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "Refused:" in result.output
     assert "'Industri'" in result.output
+
+
+def test_outcome_dates_come_from_the_mapped_column_or_the_first_closed_deal() -> None:
+    index = pd.Index(["L1", "L2", "L3"], name="lead_id")
+    deals = pd.DataFrame(
+        {
+            "lead_id": ["L1", "L1", "L2"],
+            "closed_at": ["2026-03-01", "2026-02-01", None],
+            "outcome": ["won", "lost", "open"],
+        }
+    )
+
+    from_deals = outcome_dates({}, mapping_of(), deals, index)
+    mapped = mapping_of({**COLUMNS, "Closed Date": "outcome_at"})
+    from_column = outcome_dates(
+        {"Closed Date": pd.Series(pd.to_datetime(["2026-01-05"]), index=["L2"])}, mapped, None, index
+    )
+
+    assert from_deals is not None
+    assert from_deals.tolist()[0] == pd.Timestamp("2026-02-01")
+    assert from_deals.iloc[1:].isna().all()  # an open deal and no deal: no outcome date
+    assert from_column is not None
+    assert from_column.loc["L2"] == pd.Timestamp("2026-01-05")
+    assert outcome_dates({}, mapping_of(), None, index) is None
