@@ -25,14 +25,14 @@ from models.evaluation import evaluate_decision, evaluate_probabilities
 from models.labels import TimeSplit
 from models.mapped_features import MappedFeatureBuilder
 from models.pipeline import assemble_pipeline
-from pipelines.inspect_export import read_export
-from pipelines.mapping import ExportMapping, dump_mapping, load_mapping
+from pipelines.mapping import ExportMapping, dump_mapping
 from pipelines.prepare_export import (
     PreparedExport,
     drop_duplicate_leads,
     index_by_id,
     mapped_columns,
     prepare_export,
+    read_mapped_files,
     select_mapped_columns,
 )
 from pipelines.report import ReportContext, build_report, write_report
@@ -267,14 +267,9 @@ def run_mapped_training(
     settings: Settings, export_path: Path, mapping_path: Path, report: StepReporter = silent_steps
 ) -> tuple[TrainingResult, PreparedExport]:
     """Read the export and its mapping, train, log the run (with the preparation report) and register the model."""
-    with report("read the export and its mapping"):
-        mapping = load_mapping(mapping_path)
-        raw = read_export(export_path).frame
-        tables = {
-            name: read_export(mapping_path.parent / path).frame if path else None
-            for name, path in (("dispositions", mapping.tables.dispositions), ("deals", mapping.tables.deals))
-        }
-    outcome, prepared = train_mapped_scorer(raw, mapping, settings, report, export_path=export_path, **tables)
+    with report("read the export, its mapping and the tables it names"):
+        mapping, export, tables = read_mapped_files(export_path, mapping_path)
+    outcome, prepared = train_mapped_scorer(export.frame, mapping, settings, report, export_path=export_path, **tables)
     with report("write the explanation report"):
         html = mapped_explanation_report(outcome, settings)
     with report("log the run to MLflow and register the model"):

@@ -51,7 +51,7 @@ from models.contract import (
 from models.labels import build_labels, resolve_as_of
 from models.leakage import LeakagePolicy, LeakageReport, check_leakage
 from models.mapped_features import FeatureKind, MappedColumn, MappedFeatureBuilder, MappedRole
-from pipelines.inspect_export import read_export
+from pipelines.inspect_export import RawExport, read_export
 from pipelines.mapping import ColumnSpec, ExportMapping, MappingError, check_against_export, load_mapping
 
 Split = Literal["out_of_time", "random_stratified"]
@@ -629,6 +629,22 @@ def _table_path(path: Path | None, mapping_path: Path) -> Path | None:
     return mapping_path.parent / path
 
 
+def read_mapped_files(
+    export_path: Path, mapping_path: Path
+) -> tuple[ExportMapping, RawExport, dict[str, pd.DataFrame | None]]:
+    """The mapping, the export and the dispositions and deals tables it names (relative to the mapping file)."""
+    mapping = load_mapping(mapping_path)
+    export = read_export(export_path)
+    tables = {
+        name: read_export(path).frame if path is not None else None
+        for name, path in (
+            ("dispositions", _table_path(mapping.tables.dispositions, mapping_path)),
+            ("deals", _table_path(mapping.tables.deals, mapping_path)),
+        )
+    }
+    return mapping, export, tables
+
+
 def prepare_export_files(
     export_path: Path | str,
     mapping_path: Path | str,
@@ -644,16 +660,7 @@ def prepare_export_files(
         MappingError, DataContractError (unreadable files, named), CleaningError, LeakageError: as
         :func:`prepare_export`.
     """
-    mapping_path = Path(mapping_path)
-    mapping = load_mapping(mapping_path)
-    export = read_export(Path(export_path))
-    tables = {
-        name: read_export(path).frame if path is not None else None
-        for name, path in (
-            ("dispositions", _table_path(mapping.tables.dispositions, mapping_path)),
-            ("deals", _table_path(mapping.tables.deals, mapping_path)),
-        )
-    }
+    mapping, export, tables = read_mapped_files(Path(export_path), Path(mapping_path))
     prepared = prepare_export(
         export.frame,
         mapping,

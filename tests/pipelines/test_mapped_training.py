@@ -162,3 +162,36 @@ def test_the_cli_trains_a_mapped_export_and_needs_both_options(export_files, tmp
     assert trained.exit_code == 0, trained.output
     assert "Split: out_of_time" in trained.output
     assert "Registered leadq-lead-conversion version 1 (alias 'champion')" in trained.output
+
+
+@pytest.mark.slow
+def test_a_three_table_export_is_labelled_by_dispositions_and_deals(tmp_path: Path) -> None:
+    crm = generate_crm(12_000, seed=5)
+    leads = crm.leads.rename(
+        columns={
+            "lead_id": "Id",
+            "created_at": "CreatedDate",
+            "company_size": "NumberOfEmployees",
+            "industry": "Branche",
+        }
+    )
+    leads[["Id", "CreatedDate", "NumberOfEmployees", "Branche", "website_visits", "demo_requested"]].to_csv(
+        tmp_path / "leads.csv", index=False
+    )
+    crm.dispositions.to_csv(tmp_path / "dispositions.csv", index=False)
+    crm.deals.to_csv(tmp_path / "deals.csv", index=False)
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text(
+        "tables: {dispositions: dispositions.csv, deals: deals.csv}\n"
+        "columns:\n  Id: id\n  CreatedDate: created_at\n  NumberOfEmployees: numeric\n  Branche: categorical\n"
+        "  website_visits: numeric\n  demo_requested: boolean\n",
+        encoding="utf-8",
+    )
+
+    result, prepared = run_mapped_training(registry_settings(tmp_path), tmp_path / "leads.csv", mapping)
+
+    assert prepared.report["labels"]["source"] == "dispositions and deals tables"
+    assert prepared.y.isna().any()  # recycled and open leads are censored, as in the synthetic path
+    assert prepared.split == "out_of_time"
+    assert result.outcome.metrics["test_roc_auc"] > 0.65
+    assert result.registered.version == "1"
