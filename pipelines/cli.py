@@ -216,6 +216,9 @@ def train(
     if export is not None and mapping is not None:
         _train_mapped(settings, export.resolve(), mapping.resolve())
         return
+    if settings.data.export is not None and settings.data.mapping is not None and not (leads or dispositions or deals):
+        _train_mapped(settings, settings.data.export, settings.data.mapping)
+        return
     data = settings.data.model_copy(
         update={k: v.resolve() for k, v in {"leads": leads, "dispositions": dispositions, "deals": deals}.items() if v}
     )

@@ -67,6 +67,15 @@ class DataSettings(_Section):
     leads: Path = Path("data/synthetic/leads.parquet")
     dispositions: Path = Path("data/synthetic/dispositions.parquet")
     deals: Path = Path("data/synthetic/deals.parquet")
+    # Your own CRM export and its column mapping (README, "Your own CRM export"): set both to train on it.
+    export: Path | None = None
+    mapping: Path | None = None
+
+    @model_validator(mode="after")
+    def _export_with_mapping(self) -> DataSettings:
+        if (self.export is None) != (self.mapping is None):
+            raise ValueError("set both data.export and data.mapping (a raw export needs its mapping), or neither")
+        return self
 
 
 class SyntheticSettings(_Section):
@@ -219,6 +228,8 @@ class Settings(BaseSettings):
                     leads=_absolute(self.data.leads, base_dir),
                     dispositions=_absolute(self.data.dispositions, base_dir),
                     deals=_absolute(self.data.deals, base_dir),
+                    export=_absolute(self.data.export, base_dir) if self.data.export else None,
+                    mapping=_absolute(self.data.mapping, base_dir) if self.data.mapping else None,
                 ),
             }
         )

@@ -163,6 +163,13 @@ def test_the_cli_trains_a_mapped_export_and_needs_both_options(export_files, tmp
     assert "Split: out_of_time" in trained.output
     assert "Registered leadq-lead-conversion version 1 (alias 'champion')" in trained.output
 
+    config = tmp_path / "mlflow.yml"
+    deals_line = "  deals: data/deals.parquet\n"
+    config.write_text(config.read_text().replace(deals_line, f"{deals_line}  export: {export}\n  mapping: {mapping}\n"))
+    from_settings = runner.invoke(app, ["train", "--config", str(config)])
+    assert from_settings.exit_code == 0, from_settings.output
+    assert "version 2" in from_settings.output
+
 
 @pytest.mark.slow
 def test_a_three_table_export_is_labelled_by_dispositions_and_deals(tmp_path: Path) -> None:

@@ -55,6 +55,8 @@ def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
         ("features:\n  monotone_constraints:\n    shoe_size: 1\n", "features.monotone_constraints"),
         ("features:\n  monotone_constraints:\n    demo_requested: 2\n", "features.monotone_constraints.demo_requested"),
         ("model:\n  num_leaves: many\n", "model.num_leaves"),
+        ("data:\n  export: crm.csv\n", "data"),
+        ("audit:\n  time_bound_features: [campaign, moon_phase]\n", "audit.time_bound_features"),
     ],
 )
 def test_invalid_value_is_refused_naming_the_key(tmp_path: Path, text: str, key: str) -> None:
@@ -81,3 +83,10 @@ def test_missing_and_malformed_files_are_refused(tmp_path: Path) -> None:
         load_settings(_write(tmp_path, "labels: [unclosed\n"))
     with pytest.raises(ConfigError, match="expected a mapping"):
         load_settings(_write(tmp_path, "- just\n- a list\n"))
+
+
+def test_an_export_and_its_mapping_resolve_against_the_settings_file(tmp_path: Path) -> None:
+    settings = load_settings(_write(tmp_path, "data:\n  export: crm/export.csv\n  mapping: crm/mapping.yml\n"))
+
+    assert settings.data.export == (tmp_path / "crm" / "export.csv").resolve()
+    assert settings.data.mapping == (tmp_path / "crm" / "mapping.yml").resolve()
