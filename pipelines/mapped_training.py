@@ -210,7 +210,9 @@ def train_mapped_scorer(
         "split_reason": prepared.split_reason,
         "input_columns": list(builder.input_columns),
     }
-    model = assemble_pipeline(builder, settings.model, {})
+    # rare categories grouped at the mapping's share, as check-export reported them
+    params = settings.model.model_copy(update={"min_category_share": mapping.rare_category_share})
+    model = assemble_pipeline(builder, params, {})
     scorer, losses = fit_scorer(model, sets, settings, _calibration_months(mapped, settings), metadata, report)
     with report("evaluate on the held-out test leads"):
         y_test = sets.y_test.to_numpy()
