@@ -51,6 +51,12 @@ def monotone_vector(constraints: Mapping[str, int], spec: FeatureSpec = CONTRACT
     return [int(constraints.get(name, 0)) for name in spec.names]
 
 
+def mapped_input_fields(model: Pipeline) -> tuple[str, ...] | None:
+    """The CRM export columns a model trained on a mapped export reads; None for the data contract's fields."""
+    step = model.named_steps["features"]
+    return None if isinstance(step, LeadFeatureBuilder) else tuple(step.input_columns)
+
+
 def feature_spec_of(model: Pipeline) -> FeatureSpec:
     """The features of a model pipeline, as its features step declares them."""
     spec: FeatureSpec = model.named_steps["features"].feature_spec

@@ -37,7 +37,7 @@ from pipelines.prepare_export import (
 )
 from pipelines.report import ReportContext, build_report, write_report
 from pipelines.settings import Settings
-from pipelines.tracking import log_training_run
+from pipelines.tracking import RegisteredModel, log_training_run
 from pipelines.training import (
     Sets,
     StepReporter,
@@ -265,22 +265,37 @@ def mapped_explanation_report(outcome: TrainingOutcome, settings: Settings) -> s
     )
 
 
+def log_mapped_training(
+    outcome: TrainingOutcome, prepared: PreparedExport, mapping: ExportMapping, settings: Settings, html: str
+) -> RegisteredModel:
+    """Log the run like the synthetic path, plus how the export was prepared and its mapping; register the model."""
+    return log_training_run(
+        outcome,
+        settings,
+        html,
+        extra_dicts={PREPARATION_ARTIFACT: prepared.report, MAPPING_ARTIFACT: {"yaml": dump_mapping(mapping)}},
+        mapped_columns=tuple(outcome.scorer.pipeline.named_steps["features"].input_columns),
+    )
+
+
+def train_on_export(
+    settings: Settings, export_path: Path, mapping_path: Path, report: StepReporter = silent_steps
+) -> tuple[TrainingOutcome, PreparedExport, ExportMapping]:
+    """Read the export, its mapping and the tables it names, then train (no MLflow yet)."""
+    with report("read the export, its mapping and the tables it names"):
+        mapping, export, tables = read_mapped_files(export_path, mapping_path)
+    outcome, prepared = train_mapped_scorer(export.frame, mapping, settings, report, export_path=export_path, **tables)
+    return outcome, prepared, mapping
+
+
 def run_mapped_training(
     settings: Settings, export_path: Path, mapping_path: Path, report: StepReporter = silent_steps
 ) -> tuple[TrainingResult, PreparedExport]:
     """Read the export and its mapping, train, log the run (with the preparation report) and register the model."""
-    with report("read the export, its mapping and the tables it names"):
-        mapping, export, tables = read_mapped_files(export_path, mapping_path)
-    outcome, prepared = train_mapped_scorer(export.frame, mapping, settings, report, export_path=export_path, **tables)
+    outcome, prepared, mapping = train_on_export(settings, export_path, mapping_path, report)
     with report("write the explanation report"):
         html = mapped_explanation_report(outcome, settings)
     with report("log the run to MLflow and register the model"):
-        registered = log_training_run(
-            outcome,
-            settings,
-            html,
-            extra_dicts={PREPARATION_ARTIFACT: prepared.report, MAPPING_ARTIFACT: {"yaml": dump_mapping(mapping)}},
-            mapped_columns=tuple(outcome.scorer.pipeline.named_steps["features"].input_columns),
-        )
+        registered = log_mapped_training(outcome, prepared, mapping, settings, html)
     path = write_report(html, settings.explanations.reports_dir / f"{registered.name}-v{registered.version}.html")
     return TrainingResult(outcome=outcome, registered=registered, report_path=path), prepared

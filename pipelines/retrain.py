@@ -12,6 +12,7 @@ rollback: the champion alias goes back to ``previous``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mlflow
@@ -20,11 +21,12 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 
 from models.evaluation import evaluate_decision, evaluate_probabilities
+from models.pipeline import mapped_input_fields
 from models.scorer import LeadScorer
 from pipelines.explain import load_registered_scorer
 from pipelines.io import read_crm
 from pipelines.settings import RetrainSettings, Settings
-from pipelines.tracking import configure_mlflow, log_training_run
+from pipelines.tracking import RegisteredModel, configure_mlflow, log_training_run
 from pipelines.training import (
     MONTHS_PER_QUARTER,
     StepReporter,
@@ -170,18 +172,21 @@ def run_retrain(settings: Settings, report: StepReporter = silent_steps) -> Retr
             champion, champion_version, _ = load_registered_scorer(settings)
         except LookupError:
             champion, champion_version = None, None
-    with report("read the CRM export"):
-        tables = read_crm(settings.data.leads, settings.data.dispositions, settings.data.deals)
-    outcome = train_scorer(tables, settings, report)
+    outcome, log_challenger = _train_challenger(settings, report)
     with report("score the test quarter(s) with the champion as served"):
         comparison, warnings = _comparison(outcome, champion)
     with report("log the challenger's run and register it"):
-        registered = log_training_run(outcome, settings, explanation_report(outcome, settings))
+        registered = log_challenger()
     client = mlflow.MlflowClient()
-    if champion_version is None or comparison is None:
+    if champion_version is None:
         decision = Decision(True, ["there was no champion: the first model is served"])
         served = registered.champion_version
         return RetrainResult(decision, {}, registered.version, None, served, registered.run_id, [])
+    if comparison is None:  # the models read different input fields: no common test set
+        name = settings.mlflow.registered_model
+        client.set_registered_model_alias(name, settings.retrain.challenger_alias, registered.version)
+        kept = Decision(False, ["the champion stays: " + " ".join(warnings)])
+        return RetrainResult(kept, {}, registered.version, champion_version, champion_version, registered.run_id, [])
     decision = decide(comparison, settings.retrain)
     with report("record the decision and move the aliases"):
         _record(
@@ -199,9 +204,33 @@ def run_retrain(settings: Settings, report: StepReporter = silent_steps) -> Retr
     )
 
 
+def _train_challenger(
+    settings: Settings, report: StepReporter
+) -> tuple[TrainingOutcome, Callable[[], RegisteredModel]]:
+    """The challenger trained on the configured export (your own export through its mapping, if set), and how to
+    log and register it once it has been compared."""
+    data = settings.data
+    if data.export is not None and data.mapping is not None:
+        from pipelines.mapped_training import log_mapped_training, mapped_explanation_report, train_on_export
+
+        outcome, prepared, mapping = train_on_export(settings, data.export, data.mapping, report)
+        html = mapped_explanation_report(outcome, settings)
+        return outcome, lambda: log_mapped_training(outcome, prepared, mapping, settings, html)
+    with report("read the CRM export"):
+        tables = read_crm(data.leads, data.dispositions, data.deals)
+    outcome = train_scorer(tables, settings, report)
+    return outcome, lambda: log_training_run(outcome, settings, explanation_report(outcome, settings))
+
+
 def _comparison(outcome: TrainingOutcome, champion: LeadScorer | None) -> tuple[Comparison | None, list[str]]:
     if champion is None:
         return None, []
+    if mapped_input_fields(champion.pipeline) != mapped_input_fields(outcome.scorer.pipeline):
+        return None, [
+            "the challenger reads other input fields than the champion (a mapped export vs the data contract, or "
+            "another mapping), so they cannot be scored on the same leads; it is registered as challenger: "
+            "move the champion alias by hand and restart the service if you want it served"
+        ]
     quarters = outcome.split.test_quarters
     months = len(quarters) * MONTHS_PER_QUARTER
     y = outcome.test_scores["converted"].to_numpy()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import mlflow
 from mlflow.exceptions import MlflowException
 
-from models.features import LeadFeatureBuilder
+from models.pipeline import mapped_input_fields
 from models.scorer import LeadScorer
 
 _METRICS_SHOWN = ("test_roc_auc", "test_pr_auc", "test_ece", "test_brier", "test_mql_precision", "test_mql_recall")
@@ -40,8 +40,7 @@ class ModelInputsChangedError(RuntimeError):
 
 def input_fields_of(scorer: LeadScorer) -> tuple[str, ...] | None:
     """The CRM export columns a model trained on a mapped export reads; None for the data contract's fields."""
-    step = scorer.pipeline.named_steps["features"]
-    return None if isinstance(step, LeadFeatureBuilder) else tuple(step.input_columns)
+    return mapped_input_fields(scorer.pipeline)
 
 
 def _resolve(client: mlflow.MlflowClient, name: str, alias: str | None, version: str | None) -> tuple[str, str]:

@@ -128,3 +128,28 @@ def test_retrain_without_a_champion_serves_the_first_model(tmp_path: Path) -> No
     assert result.champion_version is None
     assert result.served_version == "1"
     assert _aliases(settings) == {"champion": "1"}
+
+
+@pytest.mark.slow
+def test_retrain_on_a_mapped_export_compares_on_the_same_leads_and_refuses_mixed_inputs(tmp_path: Path) -> None:
+    from pipelines.mapped_training import run_mapped_training
+    from tests.pipelines.test_mapped_training import MAPPING, _messy_export
+
+    settings = _registry(tmp_path)
+    export, mapping = tmp_path / "export.csv", tmp_path / "mapping.yml"
+    _messy_export(8_000).to_csv(export, sep=";", index=False)
+    mapping.write_text(MAPPING, encoding="utf-8")
+    run_mapped_training(settings, export, mapping)
+    mapped = settings.model_copy(
+        update={"data": settings.data.model_copy(update={"export": export, "mapping": mapping})}
+    )
+
+    same_data = run_retrain(mapped)
+    contract = run_retrain(settings)  # a data-contract challenger against the mapped champion
+
+    assert not same_data.decision.promote  # the same export and seed: no gain over the champion
+    assert same_data.comparison["roc_auc"]["difference"] == pytest.approx(0, abs=1e-9)
+    assert not contract.decision.promote
+    assert contract.comparison == {}
+    assert "reads other input fields than the champion" in contract.decision.reasons[0]
+    assert _aliases(settings)["champion"] == "1"
