@@ -65,13 +65,17 @@ def _messy_export(n_leads: int = 12_000, seed: int = 3) -> pd.DataFrame:
     )
 
 
-@pytest.fixture(scope="module")
-def export_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("export")
+def write_messy_export(folder: Path, n_leads: int = 12_000) -> tuple[Path, Path]:
+    """The messy export as a German CSV and its mapping, in ``folder``."""
     export, mapping = folder / "export.csv", folder / "mapping.yml"
-    _messy_export().to_csv(export, sep=";", index=False)
+    _messy_export(n_leads).to_csv(export, sep=";", index=False)
     mapping.write_text(MAPPING, encoding="utf-8")
     return export, mapping
+
+
+@pytest.fixture(scope="module")
+def export_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return write_messy_export(tmp_path_factory.mktemp("export"))
 
 
 @pytest.mark.slow

@@ -133,12 +133,10 @@ def test_retrain_without_a_champion_serves_the_first_model(tmp_path: Path) -> No
 @pytest.mark.slow
 def test_retrain_on_a_mapped_export_compares_on_the_same_leads_and_refuses_mixed_inputs(tmp_path: Path) -> None:
     from pipelines.mapped_training import run_mapped_training
-    from tests.pipelines.test_mapped_training import MAPPING, _messy_export
+    from tests.pipelines.test_mapped_training import write_messy_export
 
     settings = _registry(tmp_path)
-    export, mapping = tmp_path / "export.csv", tmp_path / "mapping.yml"
-    _messy_export(8_000).to_csv(export, sep=";", index=False)
-    mapping.write_text(MAPPING, encoding="utf-8")
+    export, mapping = write_messy_export(tmp_path, 8_000)
     run_mapped_training(settings, export, mapping)
     mapped = settings.model_copy(
         update={"data": settings.data.model_copy(update={"export": export, "mapping": mapping})}

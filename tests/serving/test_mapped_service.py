@@ -16,7 +16,7 @@ from pipelines.settings import Settings
 from pipelines.synthetic import generate_crm, write_crm
 from pipelines.training import run_training
 from serving.app import build_service
-from tests.pipelines.test_mapped_training import MAPPING, _messy_export
+from tests.pipelines.test_mapped_training import write_messy_export
 from tests.serving.conftest import AUTH, KEYS, registry_settings
 
 LEAD = {
@@ -36,10 +36,7 @@ LEAD = {
 def mapped_registry(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     folder = tmp_path_factory.mktemp("mapped-service")
     settings = registry_settings(folder)
-    export, mapping = folder / "export.csv", folder / "mapping.yml"
-    _messy_export(8_000).to_csv(export, sep=";", index=False)
-    mapping.write_text(MAPPING, encoding="utf-8")
-    run_mapped_training(settings, export, mapping)
+    run_mapped_training(settings, *write_messy_export(folder, 8_000))
     return settings
 
 
@@ -115,10 +112,7 @@ def test_a_batch_is_scored_and_logged_without_pii(mapped_registry: Settings) -> 
 @pytest.mark.slow
 def test_a_new_version_with_other_input_fields_is_not_swapped_in(tmp_path: Path) -> None:
     settings = registry_settings(tmp_path)
-    export, mapping = tmp_path / "export.csv", tmp_path / "mapping.yml"
-    _messy_export(6_000).to_csv(export, sep=";", index=False)
-    mapping.write_text(MAPPING, encoding="utf-8")
-    run_mapped_training(settings, export, mapping)
+    run_mapped_training(settings, *write_messy_export(tmp_path, 6_000))
     with TestClient(build_service(settings, KEYS)) as client:
         write_crm(generate_crm(20_000, seed=13), settings.data.leads.parent, "parquet")
         contract = run_training(settings)
