@@ -148,6 +148,21 @@ def _plain(values: dict[str, Any]) -> dict[str, Any]:
     return json.loads(pd.Series(values, dtype=object).to_json(date_format="iso"))
 
 
+# Funnel figures that need sales dispositions: an export without any (a single table with an outcome column)
+# has no stages, so these are left empty rather than inferred from the outcome.
+STAGE_FIGURES = ("reviewed", "accepted", "sal_rate", "sqls", "mql_to_sql", "recycled", "recycled_rate")
+NO_STAGES = "n/a"
+
+
+def without_stages(funnel: pd.DataFrame) -> pd.DataFrame:
+    """The funnel table with the stage figures emptied and their flags "n/a"."""
+    emptied = funnel.astype({column: object for column in STAGE_FIGURES if column in funnel})
+    for column in STAGE_FIGURES:
+        if column in emptied:
+            emptied[column] = None
+    return emptied.assign(sal_flag=NO_STAGES, sql_flag=NO_STAGES)
+
+
 def _drift(
     outcomes: pd.DataFrame, served: ServedModel, settings: AuditSettings, policy: audit.AuditPolicy
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -177,7 +192,13 @@ def audit_figures(
     )
     months = max((min(end, as_of) - start).days, 1) / DAYS_PER_MONTH
     discrimination = audit.discrimination(outcomes)
-    funnel_overall = audit.funnel_kpis(outcomes, None, settings.min_mqls, policy)
+    has_stages = not tables.dispositions.empty
+
+    def funnel(by: str | None) -> pd.DataFrame:
+        table = audit.funnel_kpis(outcomes, by, settings.min_mqls, policy)
+        return table if has_stages else without_stages(table)
+
+    funnel_overall = funnel(None)
     drift, time_bound = _drift(outcomes, served, settings, policy)
     mature_after = end + pd.Timedelta(days=served.horizon_days)
     verdict = audit.verdict(
@@ -210,18 +231,28 @@ def audit_figures(
         "discrimination": _plain(discrimination),
         "calibration_by_decile": _records(audit.calibration_by_decile(outcomes)),
         "funnel_overall": _records(funnel_overall),
-        "funnel_by_source": _records(audit.funnel_kpis(outcomes, "lead_source", settings.min_mqls, policy)),
-        "funnel_by_campaign": _records(audit.funnel_kpis(outcomes, "campaign", settings.min_mqls, policy)),
+        "funnel_by_source": _records(funnel("lead_source")),
+        "funnel_by_campaign": _records(funnel("campaign")),
+        "has_stages": has_stages,
         "rejections_by_source": _records(audit.rejection_reasons(outcomes, "lead_source")),
         "rejections_by_campaign": _records(audit.rejection_reasons(outcomes, "campaign")),
-        "sla_by_grade": _records(audit.sla_compliance(outcomes, as_of, "grade")),
-        "sla_by_team": _records(audit.sla_compliance(outcomes, as_of, "sales_team")),
-        "sla_overall": _records(audit.sla_compliance(outcomes, as_of, None)),
+        # no dispositions, no first contact: every promise would count as broken
+        **{
+            f"sla_{key}": _records(audit.sla_compliance(outcomes, as_of, by)) if has_stages else []
+            for key, by in (("by_grade", "grade"), ("by_team", "sales_team"), ("overall", None))
+        },
         "drift": _records(drift),
         "time_bound_features": _records(time_bound),
         "mql_rate_over_time": _records(audit.mql_rate_over_time(outcomes, "W")),
-        "funnel_math": _plain(audit.funnel_math(outcomes, settings.target_customers_per_month, months)),
+        "funnel_math": _plain(_funnel_math(outcomes, settings.target_customers_per_month, months, has_stages)),
     }
+
+
+def _funnel_math(outcomes: pd.DataFrame, target: float, months: float, has_stages: bool) -> dict[str, Any]:
+    plan = audit.funnel_math(outcomes, target, months)
+    if not has_stages:  # MQLs needed still follow from MQL -> won; the SQL step is unknown without stages
+        plan.update(mql_to_sql=None, sql_to_won=None, sqls_needed_per_month=None)
+    return plan
 
 
 def served_model(settings: Settings, version: str) -> ServedModel:
@@ -276,6 +307,16 @@ def _log_audit_run(settings: Settings, figures: dict[str, Any], html: Path, figu
     return str(run.info.run_id)
 
 
+def export_tables(settings: Settings) -> CRMTables:
+    """The export the audit resolves the quarter's leads with: your own export through its mapping, if set."""
+    data = settings.data
+    if data.export is not None and data.mapping is not None:
+        from pipelines.mapped_audit import mapped_export_tables
+
+        return mapped_export_tables(data.export, data.mapping)
+    return validate_crm(read_crm(data.leads, data.dispositions, data.deals))
+
+
 def run_audit(
     settings: Settings,
     quarter: str,
@@ -293,7 +334,7 @@ def run_audit(
         if scores.empty:
             raise LookupError(f"no scored leads of {quarter} in the scoring log {log_url}")
     with report("read the CRM export (dispositions and deals since)"):
-        tables = validate_crm(read_crm(settings.data.leads, settings.data.dispositions, settings.data.deals))
+        tables = export_tables(settings)
         as_of = pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else resolve_as_of(tables)
         if as_of < start:
             raise DataContractError([f"the export ends {as_of} before {quarter} starts: export the CRM again"])

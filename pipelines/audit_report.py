@@ -140,11 +140,14 @@ nurture (need, but not now). Groups with few MQLs are listed but not flagged.</p
 <th>SAL rate</th><th>MQL to SQL</th><th>MQL to won</th><th>recycled</th></tr>
 {% for r in rows %}<tr><td>{{ r.segment }}</td><td>{{ "{:,}".format(r.leads) }}</td><td>{{ "{:,}".format(r.mqls) }}</td>
 <td>{{ r.mql_rate | percent }}</td><td class="{{ r.sal_flag }}">{{ r.sal_rate | percent }}
-{% if r.sal_flag not in ("ok", "too few") %}({{ r.sal_flag }}){% endif %}</td>
-<td class="{{ r.sql_flag }}">{{ r.mql_to_sql | percent }}{% if r.sql_flag not in ("ok", "too few") %}
-({{ r.sql_flag }}){% endif %}</td><td>{{ r.mql_to_won | percent }}</td><td>{{ r.recycled }}</td></tr>
+{% if r.sal_flag not in ("ok", "too few", "n/a") %}({{ r.sal_flag }}){% endif %}</td>
+<td class="{{ r.sql_flag }}">{{ r.mql_to_sql | percent }}{% if r.sql_flag not in ("ok", "too few", "n/a") %}
+({{ r.sql_flag }}){% endif %}</td><td>{{ r.mql_to_won | percent }}</td>
+<td>{{ "-" if r.recycled is none else r.recycled }}</td></tr>
 {% endfor %}</table>{% endmacro %}
 {{ funnel(f.funnel_overall, "all leads") }}
+{% if not f.has_stages %}<p class="dim">This export has no sales dispositions: the SAL, SQL and recycling figures
+are not available (name a dispositions table in the mapping to get them).</p>{% endif %}
 <h3>By lead source</h3>{{ funnel(f.funnel_by_source, "lead source") }}
 <h3>By campaign</h3>{{ funnel(f.funnel_by_campaign, "campaign") }}
 
@@ -163,7 +166,8 @@ Pending: not contacted yet, deadline still ahead (not judged).</p>
 {% for r in rows %}<tr><td>{{ r.segment }}</td><td>{{ r.leads }}</td><td>{{ r.within }}</td><td>{{ r.breached }}</td>
 <td>{{ r.pending }}</td><td>{{ r.share_within_sla | percent }}</td><td>{{ r.median_hours_to_contact | number(1) }}</td>
 </tr>{% endfor %}</table>{% endmacro %}
-{{ sla(f.sla_overall, "all") }}
+{% if not f.has_stages %}<p class="dim">No sales dispositions in this export: no first contacts to time.</p>
+{% endif %}{{ sla(f.sla_overall, "all") }}
 <h3>By grade</h3>{{ sla(f.sla_by_grade, "grade") }}
 <h3>By sales team</h3>{{ sla(f.sla_by_team, "sales team") }}
 

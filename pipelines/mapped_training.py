@@ -28,12 +28,10 @@ from models.pipeline import assemble_pipeline
 from pipelines.mapping import ExportMapping, dump_mapping
 from pipelines.prepare_export import (
     PreparedExport,
-    drop_duplicate_leads,
-    index_by_id,
     mapped_columns,
     prepare_export,
     read_mapped_files,
-    select_mapped_columns,
+    unique_leads,
 )
 from pipelines.report import ReportContext, build_report, write_report
 from pipelines.settings import Settings
@@ -59,14 +57,6 @@ class MappedSplit:
     split: TimeSplit
     calibration_months: float | None  # None: no creation dates, so no leads-per-month figure
     test_months: float | None
-
-
-def unique_leads(leads: pd.DataFrame, mapping: ExportMapping) -> pd.DataFrame:
-    """The export's mapped columns, one row per lead, indexed like ``prepare_export``'s features."""
-    selected, _ = select_mapped_columns(leads, mapping)
-    with_ids, _ = index_by_id(selected, mapping.id_column, mapping.placeholders)
-    unique, _ = drop_duplicate_leads(with_ids, mapping.id_column)
-    return unique
 
 
 def _quarters(created_at: pd.Series | None, ids: pd.Index) -> list[str]:

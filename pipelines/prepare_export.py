@@ -629,6 +629,14 @@ def _table_path(path: Path | None, mapping_path: Path) -> Path | None:
     return mapping_path.parent / path
 
 
+def unique_leads(leads: pd.DataFrame, mapping: ExportMapping) -> pd.DataFrame:
+    """The export's mapped columns, one row per lead, indexed like ``prepare_export``'s features."""
+    selected, _ = select_mapped_columns(leads, mapping)
+    with_ids, _ = index_by_id(selected, mapping.id_column, mapping.placeholders)
+    unique, _ = drop_duplicate_leads(with_ids, mapping.id_column)
+    return unique
+
+
 def read_mapped_files(
     export_path: Path, mapping_path: Path
 ) -> tuple[ExportMapping, RawExport, dict[str, pd.DataFrame | None]]:
