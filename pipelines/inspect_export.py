@@ -69,6 +69,8 @@ _LOST = _BOOLEAN_FALSE | {"lost", "closed lost", "closed - lost", "verloren", "n
 # Names, as snake_case, of columns the heuristics look for.
 _ID_NAME = re.compile(r"(^|_)(id|key|nr|no|nummer|number)$|^id_")
 _CREATED_NAME = re.compile(r"creat|erstellt|angelegt")
+# A date named like the moment the lead was won or lost: the leakage guard checks other dates against it.
+_OUTCOME_AT_NAME = re.compile(r"clos|convert|won_|lost_|abschluss|gewonnen|verloren")
 _OUTCOME_NAMES = (
     "converted",
     "is_converted",
@@ -360,6 +362,8 @@ def propose_mapping(frame: pd.DataFrame, profile: pd.DataFrame) -> ExportMapping
         role_taken = {spec.role for spec in specs.values()}
         if kind == "date" and _CREATED_NAME.search(names[column]) and "created_at" not in role_taken:
             specs[column] = ColumnSpec(role="created_at")
+        elif kind == "date" and _OUTCOME_AT_NAME.search(names[column]) and "outcome_at" not in role_taken:
+            specs[column] = ColumnSpec(role="outcome_at")
         elif _AFTER_CONTACT_NAME.search(names[column]):
             specs[column] = _after_contact_spec(names[column], kind, present[column], role_taken)
         else:

@@ -182,6 +182,21 @@ def test_a_status_column_with_won_lost_open_is_the_outcome(tmp_path: Path) -> No
     assert outcome.outcome_of("Open") is None
 
 
+def test_a_closing_date_is_proposed_as_outcome_at(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "Lead ID,Created Date,Closed Date,Converted\nA1,2026-01-02,2026-02-01,1\nA2,2026-01-05,2026-03-01,0\n"
+        "A3,2026-01-09,2026-02-11,0\n",
+    )
+
+    assert _roles(path) == {
+        "Lead ID": "id",
+        "Created Date": "created_at",
+        "Closed Date": "outcome_at",
+        "Converted": "outcome",
+    }
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
