@@ -38,6 +38,7 @@ class TableFormat(StrEnum):
     csv = "csv"
 
 
+EXPORT_HELP = "The CRM export: CSV (separator and encoding detected), .xlsx or Parquet."
 ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="Settings file (default: $LEADQ_CONFIG or ./mlflow.yml).", show_default=False),
@@ -201,7 +202,7 @@ def train(
     dispositions: Annotated[Path | None, typer.Option(help="Dispositions table (default: data.dispositions).")] = None,
     deals: Annotated[Path | None, typer.Option(help="Deals table (default: data.deals).")] = None,
     export: Annotated[
-        Path | None, typer.Option("--data", help="Your own CRM export (CSV or Parquet), read through --mapping.")
+        Path | None, typer.Option("--data", help="Your own CRM export (CSV, .xlsx or Parquet), read through --mapping.")
     ] = None,
     mapping: Annotated[
         Path | None, typer.Option(help="The export's column mapping (propose one with `leadq inspect`).")
@@ -357,7 +358,7 @@ def _profile_table(profile: pd.DataFrame) -> Table:
 
 @app.command()
 def inspect(
-    export: Annotated[Path, typer.Argument(help="The CRM export: CSV (separator and encoding detected) or Parquet.")],
+    export: Annotated[Path, typer.Argument(help=EXPORT_HELP)],
     out: Annotated[Path, typer.Option(help="Where to write the proposed mapping.")] = Path("mapping.yml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")] = False,
 ) -> None:
@@ -435,7 +436,7 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
 
 @app.command("check-export")
 def check_export(
-    export: Annotated[Path, typer.Argument(help="The CRM export: CSV (separator and encoding detected) or Parquet.")],
+    export: Annotated[Path, typer.Argument(help=EXPORT_HELP)],
     mapping: Annotated[Path, typer.Option(help="The reviewed mapping file (propose one with leadq inspect).")],
     report: Annotated[Path | None, typer.Option(help="Write the JSON report of every choice here.")] = None,
     horizon_days: Annotated[

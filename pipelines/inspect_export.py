@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -177,14 +178,14 @@ def _separator(text: str) -> str:
 
 
 def read_export(path: Path) -> RawExport:
-    """Read a CSV (separator , ; or tab and the encoding detected) or Parquet export.
+    """Read a CSV (separator , ; or tab and the encoding detected), Excel (.xlsx, first sheet) or Parquet export.
 
     Raises:
         DataContractError: the file is missing, empty, unreadable or of another type; the message names it.
     """
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
-        raise DataContractError([f"{path}: unsupported file type {suffix!r}; expected .csv or .parquet"])
+    if suffix not in (".csv", ".parquet", ".xlsx"):
+        raise DataContractError([f"{path}: unsupported file type {suffix!r}; expected .csv, .xlsx or .parquet"])
     if not path.is_file():
         raise DataContractError([f"{path}: file not found"])
     if path.stat().st_size == 0:
@@ -192,12 +193,15 @@ def read_export(path: Path) -> RawExport:
     try:
         if suffix == ".parquet":
             export = RawExport(pd.read_parquet(path), None, None)
+        elif suffix == ".xlsx":  # cells as text, like a CSV: "00123" and "1.200" stay as the CRM wrote them
+            frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl")
+            export = RawExport(frame, None, None)
         else:
             text, encoding = _decode(path.read_bytes())
             separator = _separator(text)
             frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False)
             export = RawExport(frame, separator, encoding)
-    except (ValueError, OSError, pd.errors.ParserError) as error:  # EmptyDataError is a ValueError
+    except (ValueError, OSError, pd.errors.ParserError, zipfile.BadZipFile) as error:  # EmptyDataError: ValueError
         raise DataContractError([f"{path} could not be read: {error}"]) from error
     if export.frame.empty:
         raise DataContractError([f"{path} has no rows; expected a header and at least one row"])

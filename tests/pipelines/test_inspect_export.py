@@ -231,13 +231,25 @@ def test_parquet_keeps_its_dtypes(tmp_path: Path) -> None:
     assert profile.loc["visits", "kind"] == "number"
 
 
+def test_an_excel_export_is_read_as_text_like_a_csv(tmp_path: Path) -> None:
+    path = tmp_path / "report.xlsx"
+    SALESFORCE.astype(str).to_excel(path, index=False)
+
+    frame = read_export(path).frame
+
+    assert list(frame.columns) == list(SALESFORCE.columns)
+    assert frame.equals(SALESFORCE.astype(str))  # as text: "1.200" and leading zeros survive
+    assert _roles(path) == _roles(_write(tmp_path, SALESFORCE_CSV))
+
+
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
         ("missing.csv", None, "missing.csv: file not found"),
         ("empty.csv", "", "empty.csv is empty"),
         ("header.csv", "Lead ID,Converted\n", "header.csv has no rows"),
-        ("export.xlsx", "PK", "unsupported file type '.xlsx'; expected .csv or .parquet"),
+        ("export.xls", "PK", r"unsupported file type '.xls'; expected .csv, .xlsx or .parquet"),
+        ("broken.xlsx", "PK", "broken.xlsx could not be read"),
         ("broken.parquet", "not parquet", "broken.parquet could not be read"),
     ],
 )
