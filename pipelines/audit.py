@@ -183,6 +183,7 @@ def audit_figures(
     quarter: str,
     served: ServedModel,
     settings: AuditSettings,
+    has_contact_times: bool = True,
 ) -> dict[str, Any]:
     """Every figure of the audit as JSON-ready data, the verdict first; no files, no MLflow."""
     policy = policy_of(settings)
@@ -234,11 +235,12 @@ def audit_figures(
         "funnel_by_source": _records(funnel("lead_source")),
         "funnel_by_campaign": _records(funnel("campaign")),
         "has_stages": has_stages,
+        "has_contact_times": has_contact_times,
         "rejections_by_source": _records(audit.rejection_reasons(outcomes, "lead_source")),
         "rejections_by_campaign": _records(audit.rejection_reasons(outcomes, "campaign")),
-        # no dispositions, no first contact: every promise would count as broken
+        # no dated dispositions, no first contact: every promise would count as broken
         **{
-            f"sla_{key}": _records(audit.sla_compliance(outcomes, as_of, by)) if has_stages else []
+            f"sla_{key}": _records(audit.sla_compliance(outcomes, as_of, by)) if has_contact_times else []
             for key, by in (("by_grade", "grade"), ("by_team", "sales_team"), ("overall", None))
         },
         "drift": _records(drift),
@@ -307,14 +309,15 @@ def _log_audit_run(settings: Settings, figures: dict[str, Any], html: Path, figu
     return str(run.info.run_id)
 
 
-def export_tables(settings: Settings) -> CRMTables:
-    """The export the audit resolves the quarter's leads with: your own export through its mapping, if set."""
+def export_tables(settings: Settings) -> tuple[CRMTables, bool]:
+    """The export the audit resolves the quarter's leads with (your own export through its mapping, if set),
+    and whether its dispositions carry the times of sales contacts (for the SLA)."""
     data = settings.data
     if data.export is not None and data.mapping is not None:
         from pipelines.mapped_audit import mapped_export_tables
 
         return mapped_export_tables(data.export, data.mapping)
-    return validate_crm(read_crm(data.leads, data.dispositions, data.deals))
+    return validate_crm(read_crm(data.leads, data.dispositions, data.deals)), True
 
 
 def run_audit(
@@ -334,7 +337,7 @@ def run_audit(
         if scores.empty:
             raise LookupError(f"no scored leads of {quarter} in the scoring log {log_url}")
     with report("read the CRM export (dispositions and deals since)"):
-        tables = export_tables(settings)
+        tables, has_contact_times = export_tables(settings)
         as_of = pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else resolve_as_of(tables)
         if as_of < start:
             raise DataContractError([f"the export ends {as_of} before {quarter} starts: export the CRM again"])
@@ -342,7 +345,7 @@ def run_audit(
     with report(f"load the served model (version {version})"):
         served = served_model(settings, version)
     with report("compute the audit figures"):
-        figures = audit_figures(scores, tables, as_of, quarter, served, settings.audit)
+        figures = audit_figures(scores, tables, as_of, quarter, served, settings.audit, has_contact_times)
     with report("write the report and log the audit run"):
         folder = out_dir or settings.explanations.reports_dir
         stem = f"audit-{quarter}"

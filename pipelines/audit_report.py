@@ -147,7 +147,7 @@ nurture (need, but not now). Groups with few MQLs are listed but not flagged.</p
 {% endfor %}</table>{% endmacro %}
 {{ funnel(f.funnel_overall, "all leads") }}
 {% if not f.has_stages %}<p class="dim">This export has no sales dispositions: the SAL, SQL and recycling figures
-are not available (name a dispositions table in the mapping to get them).</p>{% endif %}
+are not available (map a stage column, or name a dispositions table in the mapping, to get them).</p>{% endif %}
 <h3>By lead source</h3>{{ funnel(f.funnel_by_source, "lead source") }}
 <h3>By campaign</h3>{{ funnel(f.funnel_by_campaign, "campaign") }}
 
@@ -166,7 +166,8 @@ Pending: not contacted yet, deadline still ahead (not judged).</p>
 {% for r in rows %}<tr><td>{{ r.segment }}</td><td>{{ r.leads }}</td><td>{{ r.within }}</td><td>{{ r.breached }}</td>
 <td>{{ r.pending }}</td><td>{{ r.share_within_sla | percent }}</td><td>{{ r.median_hours_to_contact | number(1) }}</td>
 </tr>{% endfor %}</table>{% endmacro %}
-{% if not f.has_stages %}<p class="dim">No sales dispositions in this export: no first contacts to time.</p>
+{% if not f.has_contact_times %}<p class="dim">No dated sales dispositions in this export: no first contacts to
+time.</p>
 {% endif %}{{ sla(f.sla_overall, "all") }}
 <h3>By grade</h3>{{ sla(f.sla_by_grade, "grade") }}
 <h3>By sales team</h3>{{ sla(f.sla_by_team, "sales team") }}

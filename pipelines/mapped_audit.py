@@ -2,8 +2,9 @@
 
 leads: the mapped id and creation time, plus the lead source and campaign when the mapping has categorical
 columns named like them (for the funnel by channel). dispositions and deals: the tables the mapping names,
-in leadq's contract format; a single-table export has none, so its outcome column (and ``outcome_at``, when
-mapped) becomes one closed deal per resolved lead, and the funnel rates that need dispositions stay empty.
+in leadq's contract format. A single-table export has none: its outcome column (and ``outcome_at``, when
+mapped) becomes one closed deal per resolved lead, and its stage (and reason) column, when mapped, one
+disposition per lead. Such dispositions carry no contact time, so the SLA cannot be judged from them.
 """
 
 from __future__ import annotations
@@ -76,20 +77,42 @@ def _outcome_deals(rows: pd.DataFrame, mapping: ExportMapping, created_at: pd.Se
     )
 
 
-def mapped_export_tables(export_path: Path, mapping_path: Path) -> CRMTables:
-    """The audit's three tables from a mapped export (and the dispositions and deals tables it names)."""
+def _stage_dispositions(rows: pd.DataFrame, mapping: ExportMapping, created_at: pd.Series) -> pd.DataFrame:
+    """One disposition per lead from the mapped stage (and reason) column, dated at the lead's creation."""
+    stage_column = next(iter(mapping.columns_with("stage")), None)
+    if stage_column is None:
+        return pd.DataFrame(columns=list(DISPOSITION_COLUMNS)).astype({"timestamp": "datetime64[ns]"})
+    stages = rows[stage_column].map(mapping.columns[stage_column].mapped_value)
+    reason_column = next(iter(mapping.columns_with("reason")), None)
+    reason_spec = mapping.columns[reason_column] if reason_column else None
+    reasons = rows[reason_column].map(reason_spec.mapped_value) if reason_column and reason_spec else None
+    known = stages.notna().to_numpy()
+    return pd.DataFrame(
+        {
+            "lead_id": rows.index.astype(str)[known],
+            "timestamp": created_at.to_numpy()[known],
+            "stage": stages.to_numpy()[known],
+            "reason": None if reasons is None else reasons.where(stages == "rejected").to_numpy()[known],
+            "sales_team": None,
+        }
+    )
+
+
+def mapped_export_tables(export_path: Path, mapping_path: Path) -> tuple[CRMTables, bool]:
+    """The audit's three tables from a mapped export (and the tables it names), and whether the dispositions
+    hold real contact times (a dispositions table) or only stages (a stage column)."""
     mapping, export, tables = read_mapped_files(export_path, mapping_path)
     rows = unique_leads(export.frame, mapping)
     leads = _leads(rows, mapping)
     created_at = pd.Series(leads["created_at"].to_numpy(), index=rows.index)
+    given = tables["dispositions"]
+    has_contact_times = given is not None
     dispositions = (
-        validate_table(tables["dispositions"], "dispositions")
-        if tables["dispositions"] is not None
-        else pd.DataFrame(columns=list(DISPOSITION_COLUMNS)).astype({"timestamp": "datetime64[ns]"})
+        validate_table(given, "dispositions") if given is not None else _stage_dispositions(rows, mapping, created_at)
     )
     deals = (
         validate_table(tables["deals"], "deals")
         if tables["deals"] is not None
         else _outcome_deals(rows, mapping, created_at)
     )
-    return CRMTables(leads=leads, dispositions=dispositions, deals=deals)
+    return CRMTables(leads=leads, dispositions=dispositions, deals=deals), has_contact_times

@@ -50,12 +50,38 @@ def test_a_single_table_outcome_becomes_one_closed_deal_per_resolved_lead(tmp_pa
         "  Converted: {role: outcome, won: ['1'], lost: ['0']}\n"
     )
 
-    tables = mapped_export_tables(tmp_path / "export.csv", tmp_path / "mapping.yml")
+    tables, has_contact_times = mapped_export_tables(tmp_path / "export.csv", tmp_path / "mapping.yml")
 
+    assert not has_contact_times
     assert tables.leads["lead_source"].tolist() == ["Web", "Partner", "Web"]
     assert tables.deals[["lead_id", "outcome"]].values.tolist() == [["A", "won"], ["C", "lost"]]
     assert tables.deals["closed_at"].tolist() == [pd.Timestamp("2026-04-15"), pd.Timestamp("2026-03-20")]
     assert tables.dispositions.empty  # the "open" lead has no deal: it stays open
+
+
+def test_a_stage_column_becomes_one_undated_disposition_per_lead(tmp_path: Path) -> None:
+    export = pd.DataFrame(
+        {
+            "Lead ID": ["A", "B", "C", "D"],
+            "Created": ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"],
+            "Status": ["Qualified", "Disqualified", "Working", "Brand new"],
+            "Why": ["", "Too small", "", ""],
+            "Converted": ["1", "0", "0", "open"],
+        }
+    )
+    export.to_csv(tmp_path / "export.csv", index=False)
+    (tmp_path / "mapping.yml").write_text(
+        "columns:\n  Lead ID: id\n  Created: created_at\n  Converted: {role: outcome, won: ['1'], lost: ['0']}\n"
+        "  Status: {role: stage, values: {Qualified: sql, Disqualified: rejected, Working: sal}}\n"
+        "  Why: {role: reason, values: {Too small: wrong_size}}\n"
+    )
+
+    tables, has_contact_times = mapped_export_tables(tmp_path / "export.csv", tmp_path / "mapping.yml")
+
+    assert not has_contact_times  # stages, but no time of the sales contact
+    rows = tables.dispositions[["lead_id", "stage", "reason"]].astype(object).where(tables.dispositions.notna(), None)
+    assert rows.values.tolist() == [["A", "sql", None], ["B", "rejected", "wrong_size"], ["C", "sal", None]]
+    assert tables.dispositions["timestamp"].tolist() == [pd.Timestamp(f"2026-03-0{day}") for day in (1, 2, 3)]
 
 
 @pytest.mark.slow
