@@ -157,7 +157,9 @@ class _Part:
 
 
 @dataclass(frozen=True)
-class _Reading:
+class NumberReading:
+    """The number parts :func:`read_number` found in one value, before a decimal convention is applied."""
+
     kind: str  # "plain", "range" or "bound"
     parts: tuple[_Part, ...]
 
@@ -177,9 +179,12 @@ def parse_numbers(
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64"), NumberParsing(decimal_convention="none")
 
-    readings = [_read_number(value) for value in values]
+    readings = [read_number(value) for value in values]
     votes = [
-        _decimal_vote(part.number) for reading in readings if isinstance(reading, _Reading) for part in reading.parts
+        decimal_vote(part.number)
+        for reading in readings
+        if isinstance(reading, NumberReading)
+        for part in reading.parts
     ]
     convention = _decide_decimal_convention(votes)
 
@@ -187,8 +192,8 @@ def parse_numbers(
     unparseable: list[str] = []
     counts = {"range": 0, "bound": 0, "multiplier": 0, "unit": 0, "ambiguous": 0}
     for value, reading in zip(values, readings, strict=True):
-        number = _number_from_reading(reading, convention, counts)
-        if number is None and not _is_missing(value):
+        number = number_from_reading(reading, convention, counts)
+        if number is None and not is_missing(value):
             unparseable.append(str(value))
         numbers.append(np.nan if number is None else number)
 
@@ -206,9 +211,9 @@ def parse_numbers(
     return pd.Series(numbers, index=values.index, name=values.name, dtype="float64"), report
 
 
-def _read_number(value: object) -> _Reading | float | None:
+def read_number(value: object) -> NumberReading | float | None:
     """The number parts of one value; a float for values that already are numbers, None if unreadable."""
-    if _is_missing(value) or isinstance(value, bool | np.bool_):
+    if is_missing(value) or isinstance(value, bool | np.bool_):
         return None
     if isinstance(value, int | float | np.integer | np.floating):
         return float(value)
@@ -216,19 +221,19 @@ def _read_number(value: object) -> _Reading | float | None:
 
 
 @functools.lru_cache(maxsize=100_000)  # CRM columns repeat the same few spellings many times
-def _read_number_text(value: str) -> _Reading | None:
+def _read_number_text(value: str) -> NumberReading | None:
     text = " ".join(value.split()).casefold()  # also turns non-breaking spaces into plain ones
     bound = _BOUND_PREFIX.match(text)
     if bound:
         part = _read_part(text[bound.end() :])
-        return _Reading("bound", (part,)) if part else None
+        return NumberReading("bound", (part,)) if part else None
     plus = _BOUND_PLUS.fullmatch(text)
     if plus:
         part = _read_part(plus["body"] + plus["tail"])
-        return _Reading("bound", (part,)) if part else None
+        return NumberReading("bound", (part,)) if part else None
     part = _read_part(text)
     if part:
-        return _Reading("plain", (part,))
+        return NumberReading("plain", (part,))
     interval = _RANGE.fullmatch(text)
     if interval:
         low, high = _read_part(interval["low"]), _read_part(interval["high"])
@@ -236,7 +241,7 @@ def _read_number_text(value: str) -> _Reading | None:
             if low.multiplier == 1 and not _has_multiplier_word(interval["low"]):
                 # "50-200k" means 50k to 200k
                 low = _Part(low.number, low.negative, high.multiplier, low.has_unit)
-            return _Reading("range", (low, high))
+            return NumberReading("range", (low, high))
     return None
 
 
@@ -258,7 +263,7 @@ def _has_multiplier_word(text: str) -> bool:
     return bool(tokens) and tokens[0].rstrip(".") in _MULTIPLIERS
 
 
-def _decimal_vote(number: str) -> str | None:
+def decimal_vote(number: str) -> str | None:
     """ "comma", "point", "ambiguous" (one separator before exactly three digits) or None (no separator)."""
     has_point, has_comma = "." in number, "," in number
     if has_point and has_comma:
@@ -285,7 +290,9 @@ def _decide_decimal_convention(votes: Sequence[str | None]) -> str:
     return "comma" if comma > point else "point"
 
 
-def _number_from_reading(reading: _Reading | float | None, convention: str, counts: dict[str, int]) -> float | None:
+def number_from_reading(reading: NumberReading | float | None, convention: str, counts: dict[str, int]) -> float | None:
+    """The float of a reading under the column's decimal ``convention`` (None: it contradicts it); ``counts``
+    tallies ranges, bounds and multipliers for the report."""
     if reading is None or isinstance(reading, float):
         return reading
     parsed = [_part_to_float(part, convention) for part in reading.parts]
@@ -296,12 +303,12 @@ def _number_from_reading(reading: _Reading | float | None, convention: str, coun
         counts[reading.kind] += 1
     counts["multiplier"] += any(part.multiplier != 1.0 for part in reading.parts)
     counts["unit"] += any(part.has_unit for part in reading.parts)
-    counts["ambiguous"] += any(_decimal_vote(part.number) == "ambiguous" for part in reading.parts)
+    counts["ambiguous"] += any(decimal_vote(part.number) == "ambiguous" for part in reading.parts)
     return sum(numbers) / len(numbers)
 
 
 def _part_to_float(part: _Part, convention: str) -> float | None:
-    vote = _decimal_vote(part.number)
+    vote = decimal_vote(part.number)
     if vote in ("comma", "point") and vote != convention:
         return None
     decimal = {"comma": ",", "point": "."}.get(convention)
@@ -321,8 +328,8 @@ def _part_to_float(part: _Part, convention: str) -> float | None:
 
 # --- booleans -----------------------------------------------------------------------------------------------
 
-_TRUE = frozenset(["true", "t", "yes", "y", "ja", "j", "wahr", "1", "1.0", "x", "checked"])
-_FALSE = frozenset(["false", "f", "no", "n", "nein", "falsch", "0", "0.0", "unchecked"])
+TRUE_WORDS = frozenset(["true", "t", "yes", "y", "ja", "j", "wahr", "1", "1.0", "x", "checked"])
+FALSE_WORDS = frozenset(["false", "f", "no", "n", "nein", "falsch", "0", "0.0", "unchecked"])
 
 
 def parse_booleans(values: pd.Series, column: str) -> pd.Series:
@@ -335,16 +342,16 @@ def parse_booleans(values: pd.Series, column: str) -> pd.Series:
     """
 
     def read(value: object) -> bool | None:
-        if _is_missing(value):
+        if is_missing(value):
             return None
         if isinstance(value, bool | np.bool_):
             return bool(value)
         key = str(value).strip().casefold()
-        return True if key in _TRUE else False if key in _FALSE else None
+        return True if key in TRUE_WORDS else False if key in FALSE_WORDS else None
 
     parsed = values.map(read)
     unreadable = [
-        str(value) for value, result in zip(values, parsed, strict=True) if result is None and not _is_missing(value)
+        str(value) for value, result in zip(values, parsed, strict=True) if result is None and not is_missing(value)
     ]
     if unreadable:
         raise CleaningError(
@@ -396,7 +403,7 @@ def parse_dates(
 def _parse_date_values(values: pd.Series, column: str, max_unparseable_share: float) -> tuple[pd.Series, str]:
     """:func:`parse_dates` on a Series with a unique index, so that partial results can be placed by label."""
 
-    present = values[values.map(lambda value: not _is_missing(value)).astype(bool)]
+    present = values[values.map(lambda value: not is_missing(value)).astype(bool)]
     if len(present) and present.map(_is_number_like).all():
         return _parse_excel_serials(values, present, column, max_unparseable_share)
 
@@ -598,14 +605,15 @@ def _as_object(values: pd.Series) -> pd.Series:
     return values.astype(object)
 
 
-def _is_missing(value: object) -> bool:
+def is_missing(value: object) -> bool:
+    """None, NA, NaT or a float NaN."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     return isinstance(value, float | np.floating) and math.isnan(value)
 
 
 def _count_present(values: pd.Series) -> int:
-    return int(values.map(lambda value: not _is_missing(value)).sum())
+    return int(values.map(lambda value: not is_missing(value)).sum())
 
 
 def _examples(values: Iterable[str]) -> list[str]:

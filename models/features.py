@@ -13,6 +13,7 @@ import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -408,18 +409,23 @@ def factorize_values(values: np.ndarray) -> tuple[np.ndarray, list[object]]:
     return codes, list(positions)
 
 
-def _per_unique(texts: np.ndarray, derive: Callable[[str], object], missing: object = np.nan) -> np.ndarray:
-    """Apply ``derive`` once per distinct text (CRM columns repeat a lot) and spread the results back.
+def per_distinct(values: np.ndarray, derive: Callable[[Any], object], missing: object = np.nan) -> np.ndarray:
+    """Apply ``derive`` once per distinct value (CRM columns repeat a lot) and spread the results back.
 
     Plain Python on the distinct values keeps one lead fast (no vectorisation set-up) and a million leads
-    fast too (a few thousand distinct titles or industries).
+    fast too (a few thousand distinct titles or industries). Missing values get ``missing``.
     """
-    codes, uniques = factorize_values(texts)
+    codes, uniques = factorize_values(values)
     derived = np.empty(len(uniques) + 1, dtype=object)
     for position, value in enumerate(uniques):
-        derived[position] = derive(str(value))
-    derived[-1] = missing  # code -1: missing text
+        derived[position] = derive(value)
+    derived[-1] = missing  # code -1: missing
     return derived[codes]
+
+
+def _per_unique(texts: np.ndarray, derive: Callable[[str], object], missing: object = np.nan) -> np.ndarray:
+    """:func:`per_distinct` on texts: ``derive`` gets each distinct value as a string."""
+    return per_distinct(texts, lambda value: derive(str(value)), missing)
 
 
 def _classify(text: str, patterns: tuple[tuple[str, str], ...], default: str) -> object:
@@ -445,9 +451,10 @@ _DOMAIN = re.compile(_DOMAIN_PATTERN)
 _LOCAL_PART = re.compile(r"[^@\s]+")
 
 
-def _email_flags(
+def email_flags(
     email: str, freemail_domains: frozenset[str], competitor_domains: frozenset[str]
 ) -> tuple[float, float, float]:
+    """is_freemail, is_competitor and has_valid_email of one e-mail address."""
     local_part, at_sign, domain = email.strip().lower().rpartition("@")
     freemail = float(domain in freemail_domains)
     competitor = float(any(domain == c or domain.endswith("." + c) for c in competitor_domains))
@@ -461,7 +468,7 @@ def _email_flag_matrix(
     emails: np.ndarray, freemail_domains: frozenset[str], competitor_domains: frozenset[str]
 ) -> np.ndarray:
     flags = _per_unique(
-        emails, lambda email: _email_flags(email, freemail_domains, competitor_domains), missing=(0.0, 0.0, 0.0)
+        emails, lambda email: email_flags(email, freemail_domains, competitor_domains), missing=(0.0, 0.0, 0.0)
     )
     return np.array(flags.tolist(), dtype=float).reshape(len(emails), 3)
 

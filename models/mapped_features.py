@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -32,19 +32,19 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from models.cleaning import (
-    _FALSE,
-    _TRUE,
     DEFAULT_PLACEHOLDERS,
-    _decimal_vote,
-    _is_missing,
-    _number_from_reading,
-    _read_number,
-    _Reading,
+    FALSE_WORDS,
+    TRUE_WORDS,
+    NumberReading,
+    decimal_vote,
+    is_missing,
     mark_missing,
+    number_from_reading,
     parse_booleans,
     parse_numbers,
+    read_number,
 )
-from models.features import FREEMAIL_DOMAINS, FeatureSpec, _email_flags, columns_of_frame, factorize_values
+from models.features import FREEMAIL_DOMAINS, FeatureSpec, columns_of_frame, email_flags, per_distinct
 
 MappedRole = Literal["numeric", "categorical", "boolean", "text", "pii"]
 FeatureGroup = Literal["fit", "engagement"]
@@ -89,7 +89,7 @@ def _placeholder_keys(placeholders: tuple[str, ...]) -> frozenset[str]:
 
 def _is_absent(value: object, placeholder_keys: frozenset[str]) -> bool:
     """Missing, blank or a placeholder, compared as :func:`models.cleaning.mark_missing` does."""
-    return _is_missing(value) or (isinstance(value, str) and value.strip().casefold() in placeholder_keys)
+    return is_missing(value) or (isinstance(value, str) and value.strip().casefold() in placeholder_keys)
 
 
 def _number(value: object, convention: str, placeholder_keys: frozenset[str]) -> float:
@@ -100,11 +100,11 @@ def _number(value: object, convention: str, placeholder_keys: frozenset[str]) ->
     """
     if _is_absent(value, placeholder_keys):
         return math.nan
-    reading = _read_number(value)
-    if isinstance(reading, _Reading) and convention == "none":
-        votes = {vote for part in reading.parts if (vote := _decimal_vote(part.number)) in ("comma", "point")}
+    reading = read_number(value)
+    if isinstance(reading, NumberReading) and convention == "none":
+        votes = {vote for part in reading.parts if (vote := decimal_vote(part.number)) in ("comma", "point")}
         convention = votes.pop() if len(votes) == 1 else "none"
-    number = _number_from_reading(reading, convention, Counter())
+    number = number_from_reading(reading, convention, Counter())
     return math.nan if number is None else number
 
 
@@ -122,7 +122,7 @@ def _boolean(value: object, placeholder_keys: frozenset[str]) -> float:
     if isinstance(value, bool | np.bool_):
         return float(value)
     key = str(value).strip().casefold()
-    return 1.0 if key in _TRUE else 0.0 if key in _FALSE else math.nan
+    return 1.0 if key in TRUE_WORDS else 0.0 if key in FALSE_WORDS else math.nan
 
 
 def _text_length(value: object, placeholder_keys: frozenset[str]) -> float:
@@ -132,28 +132,18 @@ def _text_length(value: object, placeholder_keys: frozenset[str]) -> float:
 # --- one column at a time ------------------------------------------------------------------------------------
 
 
-def _per_distinct(values: np.ndarray, derive: Callable[[object], object], missing: object) -> np.ndarray:
-    """``derive`` applied once per distinct value (raw, not as text: 1.5 and "1,5" differ), spread back."""
-    codes, uniques = factorize_values(values)
-    derived = np.empty(len(uniques) + 1, dtype=object)
-    for position, value in enumerate(uniques):
-        derived[position] = derive(value)
-    derived[-1] = missing  # code -1: missing
-    return derived[codes]
-
-
 def _numbers(values: np.ndarray | None, n: int, convention: str, keys: frozenset[str]) -> np.ndarray:
     if values is None:
         return np.full(n, np.nan)
     if values.dtype.kind in "iuf":  # already numbers (Parquet, or a large frame's float column)
         return values.astype(float)
-    return _per_distinct(values, lambda value: _number(value, convention, keys), np.nan).astype(float)
+    return per_distinct(values, lambda value: _number(value, convention, keys), np.nan).astype(float)
 
 
 def _categories(values: np.ndarray | None, n: int, keys: frozenset[str]) -> np.ndarray:
     if values is None:
         return np.full(n, np.nan, dtype=object)
-    return _per_distinct(values, lambda value: _category(value, keys), np.nan)
+    return per_distinct(values, lambda value: _category(value, keys), np.nan)
 
 
 def _booleans(values: np.ndarray | None, n: int, keys: frozenset[str]) -> np.ndarray:
@@ -161,14 +151,14 @@ def _booleans(values: np.ndarray | None, n: int, keys: frozenset[str]) -> np.nda
         return np.full(n, np.nan)
     if values.dtype.kind == "b":
         return values.astype(float)
-    return _per_distinct(values, lambda value: _boolean(value, keys), np.nan).astype(float)
+    return per_distinct(values, lambda value: _boolean(value, keys), np.nan).astype(float)
 
 
 def _text_features(values: np.ndarray | None, n: int, keys: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
     """Length in characters (0 when missing) and answered (0/1) of each free-text value."""
     if values is None:
         return np.zeros(n), np.zeros(n)
-    lengths = _per_distinct(values, lambda value: _text_length(value, keys), np.nan).astype(float)
+    lengths = per_distinct(values, lambda value: _text_length(value, keys), np.nan).astype(float)
     answered = ~np.isnan(lengths)
     return np.where(answered, lengths, 0.0), answered.astype(float)
 
@@ -182,9 +172,9 @@ def _email_matrix(
     none = (0.0, 0.0, 0.0)
 
     def flags(value: object) -> tuple[float, float, float]:
-        return none if _is_absent(value, keys) else _email_flags(str(value), freemail, competitors)
+        return none if _is_absent(value, keys) else email_flags(str(value), freemail, competitors)
 
-    return np.array(_per_distinct(values, flags, none).tolist(), dtype=float).reshape(n, 3)
+    return np.array(per_distinct(values, flags, none).tolist(), dtype=float).reshape(n, 3)
 
 
 # --- the sklearn step ------------------------------------------------------------------------------------------

@@ -34,11 +34,10 @@ from pipelines.io import read_crm
 from pipelines.report import write_report
 from pipelines.settings import AuditSettings, Settings
 from pipelines.tracking import configure_mlflow
-from pipelines.training import StepReporter, silent_steps
+from pipelines.training import DAYS_PER_MONTH, StepReporter, silent_steps
 from serving.scoring_log import SCORES
 
 AUDIT_FOLDER = "audit"
-DAYS_PER_MONTH = 365.25 / 12
 
 
 @dataclass(frozen=True)

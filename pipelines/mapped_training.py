@@ -28,24 +28,23 @@ from models.pipeline import assemble_pipeline
 from pipelines.mapping import ExportMapping, dump_mapping
 from pipelines.prepare_export import (
     PreparedExport,
-    mapped_columns,
     prepare_export,
     read_mapped_files,
-    unique_leads,
 )
 from pipelines.report import ReportContext, build_report, write_report
 from pipelines.settings import Settings
 from pipelines.tracking import RegisteredModel, log_training_run
 from pipelines.training import (
+    DAYS_PER_MONTH,
     Sets,
     StepReporter,
     TrainingOutcome,
     TrainingResult,
     fit_scorer,
+    redact_pii,
     silent_steps,
 )
 
-DAYS_PER_MONTH = 365.25 / 12
 PREPARATION_ARTIFACT = "data/preparation.json"
 MAPPING_ARTIFACT = "data/mapping.json"
 
@@ -152,11 +151,8 @@ def _fingerprint(export: Path | None, inputs: pd.DataFrame, prepared: PreparedEx
 
 def _redacted_example(inputs: pd.DataFrame, mapping: ExportMapping) -> pd.DataFrame:
     example = inputs.head(5).reset_index(drop=True).map(lambda value: None if pd.isna(value) else str(value))
-    for column in mapping.columns_with("pii"):
-        if column in example:
-            domains = example[column].astype("str").str.rpartition("@")[2]
-            example[column] = ("redacted@" + domains).where(example[column].notna(), None)
-    return example
+    redacted = redact_pii(example, [column for column in mapping.columns_with("pii") if column in example])
+    return redacted.astype(object).where(redacted.notna(), None)
 
 
 def train_mapped_scorer(
@@ -181,14 +177,10 @@ def train_mapped_scorer(
         )
         mapped = split_held_out(prepared)
     features = settings.features
-    rows = unique_leads(leads, mapping)
     builder = MappedFeatureBuilder(
-        mapped_columns(mapping, rows),
-        tuple(mapping.placeholders),
-        features.extra_freemail_domains,
-        features.competitor_domains,
+        prepared.columns, tuple(mapping.placeholders), features.extra_freemail_domains, features.competitor_domains
     )
-    inputs = rows.reindex(columns=list(builder.input_columns))
+    inputs = prepared.rows.reindex(columns=list(builder.input_columns))
     sets = _sets(inputs, prepared.y, mapped.split)
     split = mapped.split
     metadata = {

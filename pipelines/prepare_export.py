@@ -76,6 +76,8 @@ class PreparedExport:
     ``features`` holds numeric features as float (booleans, text lengths and e-mail flags too, as 0/1 or
     counts) and categorical ones as str/NaN. ``y`` is 1 won, 0 lost, NaN unlabelled. ``train_mask`` is True
     for the rows a model is fitted on (unlabelled rows are never fitted or evaluated whatever their value).
+    ``rows`` are the export's mapped columns as read, one per lead (the model's raw input; they may hold PII and
+    are never logged), and ``columns`` the feature columns a model's features step reads.
     """
 
     features: pd.DataFrame
@@ -87,6 +89,8 @@ class PreparedExport:
     numeric_features: tuple[str, ...]
     categorical_features: tuple[str, ...]
     report: dict[str, Any]
+    rows: pd.DataFrame
+    columns: tuple[MappedColumn, ...]
 
 
 @dataclass(frozen=True)
@@ -407,10 +411,11 @@ def date_valued_columns(
     """
     dated: dict[str, pd.Series] = {}
     for column in dict.fromkeys(source.column for source in sources.values()):
-        present = mark_missing(rows[column], placeholders)[0].dropna().astype(str)
+        values = mark_missing(rows[column], placeholders)[0]
+        present = values.dropna().astype(str)
         if len(present) and float(present.str.fullmatch(_DATE_LIKE).mean()) >= MIN_DATE_SHARE:
             try:
-                dated[column] = parse_dates(mark_missing(rows[column], placeholders)[0], column)[0]
+                dated[column] = parse_dates(values, column)[0]
             except CleaningError:
                 continue  # not dates after all: the AUC checks still cover the column
     return dated
@@ -579,6 +584,8 @@ def prepare_export(
         numeric_features=tuple(str(name) for name in features if name not in categorical),
         categorical_features=categorical,
         report=report,
+        rows=unique,
+        columns=columns,
     )
 
 

@@ -10,7 +10,7 @@ and register.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline
 from models.audit import reference_profile
 from models.baselines import build_logistic_baseline
 from models.calibration import fit_calibrator
-from models.contract import SCORING_COLUMNS, CRMTables, as_scoring_frame, validate_crm
+from models.contract import PII_COLUMNS, SCORING_COLUMNS, CRMTables, as_scoring_frame, validate_crm
 from models.evaluation import evaluate_decision, evaluate_probabilities, evaluate_ranking
 from models.explanations import contributions, fit_grade_cuts
 from models.features import FREEMAIL_DOMAINS, build_features
@@ -37,6 +37,7 @@ from pipelines.tracking import RegisteredModel, log_training_run
 
 StepReporter = Callable[[str], AbstractContextManager[object]]
 MONTHS_PER_QUARTER = 3
+DAYS_PER_MONTH = 365.25 / 12
 
 
 def silent_steps(step: str) -> AbstractContextManager[object]:
@@ -98,11 +99,12 @@ def _sample(frame: pd.DataFrame, size: int, seed: int = 0) -> pd.DataFrame:
     return frame if len(frame) <= size else frame.sample(size, random_state=seed)
 
 
-def redact_pii(leads: pd.DataFrame) -> pd.DataFrame:
+def redact_pii(leads: pd.DataFrame, columns: Sequence[str] = PII_COLUMNS) -> pd.DataFrame:
     """Copy of lead records safe to store (input examples): e-mail local parts replaced, domains kept."""
     redacted = leads.copy()
-    domains = redacted["email"].astype("str").str.rpartition("@")[2]
-    redacted["email"] = ("redacted@" + domains).where(redacted["email"].notna())
+    for column in columns:
+        domains = redacted[column].astype("str").str.rpartition("@")[2]
+        redacted[column] = ("redacted@" + domains).where(redacted[column].notna())
     return redacted
 
 

@@ -17,9 +17,11 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from models.contract import DataContractError, as_scoring_frame
+from models.contract import DataContractError
 from models.features import CATEGORICAL_FEATURES, MODEL_FEATURES
+from models.labels import quarter_bounds
 from pipelines.audit import feature_frame, read_scoring_log, run_audit, with_channels
+from pipelines.quarter_demo import scoring_requests
 from pipelines.settings import Settings
 from pipelines.synthetic import QuarterDrift, cut_export, generate_crm, write_crm
 from pipelines.training import run_training
@@ -108,13 +110,6 @@ def test_channels_come_from_the_export_and_say_when_they_are_blank_or_unknown() 
     assert "lead_source" not in scores  # the input is not changed
 
 
-def _requests(leads: pd.DataFrame) -> list[dict[str, Any]]:
-    frame = as_scoring_frame(leads)
-    frame.insert(0, "lead_id", leads["lead_id"].astype(str).to_numpy())
-    frame.insert(1, "created_at", leads["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").to_numpy())
-    return json.loads(frame.to_json(orient="records"))
-
-
 @pytest.fixture(scope="module")
 def audited_quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Any, pd.DataFrame]:
     """A champion trained before 2026Q4, 2026Q4 scored through the service, the CRM exported in July 2027."""
@@ -125,13 +120,14 @@ def audited_quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings,
     world = generate_crm(30_000, seed=5, end=date(2027, 7, 15), months=36, drift=QuarterDrift.demo(QUARTER_START))
     write_crm(cut_export(world, pd.Timestamp(QUARTER_START)), settings.data.leads.parent, "parquet")
     run_training(settings)
+    start, end = quarter_bounds(QUARTER)
     created = world.leads["created_at"]
-    quarter_leads = world.leads[(created >= "2026-10-01") & (created < "2027-01-01")]
+    quarter_leads = world.leads[(created >= start) & (created < end)]
     with TestClient(build_service(settings, KEYS)) as client:
-        requests = _requests(quarter_leads)
-        for start in range(0, len(requests), 1000):
+        requests = scoring_requests(world.leads, start, end)
+        for first in range(0, len(requests), 1000):
             response = client.post(
-                "/v1/leads/score-batch", json={"leads": requests[start : start + 1000]}, headers=AUTH
+                "/v1/leads/score-batch", json={"leads": requests[first : first + 1000]}, headers=AUTH
             )
             assert response.status_code == 200, response.text
     write_crm(world, settings.data.leads.parent, "parquet")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from pipelines.cli import app as cli
+from pipelines.quarter_demo import serving_in_background
 from pipelines.settings import Settings
 from serving.app import ServiceConfig, create_app
 from tests.serving.conftest import AUTH, KEYS, lead, make_holder
@@ -20,21 +18,10 @@ from tests.serving.conftest import AUTH, KEYS, lead, make_holder
 @pytest.mark.slow
 def test_real_uvicorn_serves_scores(registry: Settings) -> None:
     app = create_app(make_holder(registry), ServiceConfig(api_keys=KEYS))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        port = server.servers[0].sockets[0].getsockname()[1]
-        base = f"http://127.0.0.1:{port}"
+    with serving_in_background(app) as base:
         ready = httpx.get(f"{base}/readyz", timeout=10)
         scored = httpx.post(f"{base}/v1/leads/score", json=lead(), headers=AUTH, timeout=10)
         refused = httpx.post(f"{base}/v1/leads/score", json=lead(), timeout=10)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
     assert ready.json() == {"status": "ok", "model_version": "1"}
     assert scored.status_code == 200
