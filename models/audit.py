@@ -101,7 +101,12 @@ def _first_contacts(window: pd.DataFrame) -> pd.DataFrame:
 
 
 def lead_outcomes(
-    scores: pd.DataFrame, dispositions: pd.DataFrame, deals: pd.DataFrame, as_of: pd.Timestamp, horizon_days: int
+    scores: pd.DataFrame,
+    dispositions: pd.DataFrame,
+    deals: pd.DataFrame,
+    as_of: pd.Timestamp,
+    horizon_days: int,
+    deals_imply_stages: bool = True,
 ) -> pd.DataFrame:
     """One row per scored lead: its latest score columns plus what sales and deals made of it by ``as_of``.
 
@@ -109,6 +114,10 @@ def lead_outcomes(
     reached_sql, rejected (latest verdict is a rejection, any reason), rejection_reason, recycled (latest
     verdict recycled or rejected for wrong_timing), won, lost, status ("won"/"lost"/"open"),
     status_reason (as in ``build_labels``) and label (1/0, NaN while open).
+
+    A lead with a deal counts as reviewed, accepted and SQL even without those dispositions (CRMs skip stage
+    updates). With ``deals_imply_stages`` False (deals derived from an outcome column, not opportunities) only
+    won deals do: a customer went through sales, a lost outcome says nothing about how far the lead got.
     """
     as_of = pd.Timestamp(as_of)
     leads = latest_scores(scores, as_of)
@@ -122,7 +131,9 @@ def lead_outcomes(
     ).set_index("lead_id")
 
     latest = window.drop_duplicates("lead_id", keep="last").set_index("lead_id").reindex(leads["lead_id"])
-    has_deal = leads["lead_id"].isin(known_deals["lead_id"]).to_numpy()
+    # a won deal always went through sales; a lost one only if it was an opportunity, not just an outcome
+    opportunities = known_deals if deals_imply_stages else known_deals[known_deals["outcome"] == "won"]
+    has_deal = leads["lead_id"].isin(opportunities["lead_id"]).to_numpy()
 
     # eq per stage then any per lead: Series.isin on Arrow-backed strings loops in Python (seconds at 200k leads)
     stage_seen = (

@@ -175,20 +175,34 @@ def _drift(
     return stability[~time_bound].reset_index(drop=True), stability[time_bound].reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class AuditExport:
+    """The export the audit resolves the quarter's leads with, and what its tables can tell."""
+
+    tables: CRMTables
+    has_contact_times: bool = True  # dispositions dated by the sales contact (for the SLA)
+    deals_are_opportunities: bool = True  # False: deals derived from an outcome column, not sales' deals
+
+
 def audit_figures(
     scores: pd.DataFrame,
-    tables: CRMTables,
+    export: AuditExport,
     as_of: pd.Timestamp,
     quarter: str,
     served: ServedModel,
     settings: AuditSettings,
-    has_contact_times: bool = True,
 ) -> dict[str, Any]:
     """Every figure of the audit as JSON-ready data, the verdict first; no files, no MLflow."""
     policy = policy_of(settings)
     start, end = quarter_bounds(quarter)
+    tables, has_contact_times = export.tables, export.has_contact_times
     outcomes = audit.lead_outcomes(
-        with_channels(scores, tables.leads), tables.dispositions, tables.deals, as_of, served.horizon_days
+        with_channels(scores, tables.leads),
+        tables.dispositions,
+        tables.deals,
+        as_of,
+        served.horizon_days,
+        deals_imply_stages=export.deals_are_opportunities,
     )
     months = max((min(end, as_of) - start).days, 1) / DAYS_PER_MONTH
     discrimination = audit.discrimination(outcomes)
@@ -308,15 +322,14 @@ def _log_audit_run(settings: Settings, figures: dict[str, Any], html: Path, figu
     return str(run.info.run_id)
 
 
-def export_tables(settings: Settings) -> tuple[CRMTables, bool]:
-    """The export the audit resolves the quarter's leads with (your own export through its mapping, if set),
-    and whether its dispositions carry the times of sales contacts (for the SLA)."""
+def export_tables(settings: Settings) -> AuditExport:
+    """The CRM export (your own export through its mapping, if set), as the audit reads it."""
     data = settings.data
     if data.export is not None and data.mapping is not None:
         from pipelines.mapped_audit import mapped_export_tables
 
         return mapped_export_tables(data.export, data.mapping)
-    return validate_crm(read_crm(data.leads, data.dispositions, data.deals)), True
+    return AuditExport(validate_crm(read_crm(data.leads, data.dispositions, data.deals)))
 
 
 def run_audit(
@@ -336,7 +349,8 @@ def run_audit(
         if scores.empty:
             raise LookupError(f"no scored leads of {quarter} in the scoring log {log_url}")
     with report("read the CRM export (dispositions and deals since)"):
-        tables, has_contact_times = export_tables(settings)
+        export = export_tables(settings)
+        tables = export.tables
         as_of = pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else resolve_as_of(tables)
         if as_of < start:
             raise DataContractError([f"the export ends {as_of} before {quarter} starts: export the CRM again"])
@@ -344,7 +358,7 @@ def run_audit(
     with report(f"load the served model (version {version})"):
         served = served_model(settings, version)
     with report("compute the audit figures"):
-        figures = audit_figures(scores, tables, as_of, quarter, served, settings.audit, has_contact_times)
+        figures = audit_figures(scores, export, as_of, quarter, served, settings.audit)
     with report("write the report and log the audit run"):
         folder = out_dir or settings.explanations.reports_dir
         stem = f"audit-{quarter}"

@@ -16,6 +16,7 @@ import pandas as pd
 
 from models.cleaning import clean_column
 from models.contract import DEAL_COLUMNS, DISPOSITION_COLUMNS, CRMTables, DataContractError
+from pipelines.audit import AuditExport
 from pipelines.mapping import ExportMapping
 from pipelines.prepare_export import labels_from_outcome, read_mapped_files, unique_leads, validate_table
 
@@ -98,9 +99,9 @@ def _stage_dispositions(rows: pd.DataFrame, mapping: ExportMapping, created_at: 
     )
 
 
-def mapped_export_tables(export_path: Path, mapping_path: Path) -> tuple[CRMTables, bool]:
-    """The audit's three tables from a mapped export (and the tables it names), and whether the dispositions
-    hold real contact times (a dispositions table) or only stages (a stage column)."""
+def mapped_export_tables(export_path: Path, mapping_path: Path) -> AuditExport:
+    """The audit's three tables from a mapped export (and the tables it names). Dispositions from a stage
+    column carry no contact times; deals from an outcome column are not opportunities."""
     mapping, export, tables = read_mapped_files(export_path, mapping_path)
     rows = unique_leads(export.frame, mapping)
     leads = _leads(rows, mapping)
@@ -115,4 +116,8 @@ def mapped_export_tables(export_path: Path, mapping_path: Path) -> tuple[CRMTabl
         if tables["deals"] is not None
         else _outcome_deals(rows, mapping, created_at)
     )
-    return CRMTables(leads=leads, dispositions=dispositions, deals=deals), has_contact_times
+    return AuditExport(
+        CRMTables(leads=leads, dispositions=dispositions, deals=deals),
+        has_contact_times=has_contact_times,
+        deals_are_opportunities=tables["deals"] is not None,
+    )

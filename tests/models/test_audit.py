@@ -160,6 +160,15 @@ def test_sales_stages_and_first_contact(outcomes: pd.DataFrame) -> None:
     assert pd.isna(by_lead.loc["L3", "sales_team"])
 
 
+def test_deals_from_an_outcome_column_imply_no_stages() -> None:
+    outcomes = lead_outcomes(_scores(), _dispositions(), _deals(), AS_OF, HORIZON, deals_imply_stages=False)
+
+    # L2's lost deal is only an outcome: its sal disposition counts, an SQL it never had does not
+    assert _by_lead(outcomes, "reached_sql") == [True] + [False] * 8
+    assert _by_lead(outcomes, "accepted")[:2] == [True, True]
+    assert _by_lead(outcomes, "status")[:2] == ["won", "lost"]  # the outcome itself still counts
+
+
 def test_inputs_are_not_mutated() -> None:
     scores, dispositions, deals = _scores(), _dispositions(), _deals()
     lead_outcomes(scores, dispositions, deals, AS_OF, HORIZON)

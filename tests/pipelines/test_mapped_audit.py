@@ -50,9 +50,11 @@ def test_a_single_table_outcome_becomes_one_closed_deal_per_resolved_lead(tmp_pa
         "  Converted: {role: outcome, won: ['1'], lost: ['0']}\n"
     )
 
-    tables, has_contact_times = mapped_export_tables(tmp_path / "export.csv", tmp_path / "mapping.yml")
+    export = mapped_export_tables(tmp_path / "export.csv", tmp_path / "mapping.yml")
+    tables = export.tables
 
-    assert not has_contact_times
+    assert not export.has_contact_times
+    assert not export.deals_are_opportunities  # made from the outcome column
     assert tables.leads["lead_source"].tolist() == ["Web", "Partner", "Web"]
     assert tables.deals[["lead_id", "outcome"]].values.tolist() == [["A", "won"], ["C", "lost"]]
     assert tables.deals["closed_at"].tolist() == [pd.Timestamp("2026-04-15"), pd.Timestamp("2026-03-20")]
@@ -76,9 +78,10 @@ def test_a_stage_column_becomes_one_undated_disposition_per_lead(tmp_path: Path)
         "  Why: {role: reason, values: {Too small: wrong_size}}\n"
     )
 
-    tables, has_contact_times = mapped_export_tables(tmp_path / "export.csv", tmp_path / "mapping.yml")
+    export = mapped_export_tables(tmp_path / "export.csv", tmp_path / "mapping.yml")
+    tables = export.tables
 
-    assert not has_contact_times  # stages, but no time of the sales contact
+    assert not export.has_contact_times  # stages, but no time of the sales contact
     rows = tables.dispositions[["lead_id", "stage", "reason"]].astype(object).where(tables.dispositions.notna(), None)
     assert rows.values.tolist() == [["A", "sql", None], ["B", "rejected", "wrong_size"], ["C", "sal", None]]
     assert tables.dispositions["timestamp"].tolist() == [pd.Timestamp(f"2026-03-0{day}") for day in (1, 2, 3)]
