@@ -25,8 +25,8 @@ from sklearn.metrics import roc_auc_score
 
 from benchmarks.explain import benchmark_explain
 from benchmarks.serving import Load, benchmark_serving
+from pipelines.demo.synthetic import SyntheticCRM, generate_for, write_crm
 from pipelines.settings import Settings, load_settings
-from pipelines.synthetic import SyntheticCRM, generate_for, write_crm
 
 if TYPE_CHECKING:
     from pipelines.training import TrainingOutcome

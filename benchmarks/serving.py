@@ -34,8 +34,8 @@ import yaml
 
 from models.contract import as_scoring_frame
 from models.scorer import LeadScorer
+from pipelines.demo.synthetic import generate_for, write_crm
 from pipelines.settings import load_settings, read_config_file
-from pipelines.synthetic import generate_for, write_crm
 
 BATCH_SIZE = 100
 BODY_LEADS = 2_000

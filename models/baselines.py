@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from models.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, LeadFeatureBuilder
+from models.features import FeaturesStep
 
 
-def build_logistic_baseline(
-    min_category_share: float = 0.002,
-    extra_freemail_domains: tuple[str, ...] = (),
-    competitor_domains: tuple[str, ...] = (),
-) -> Pipeline:
-    """Features -> log1p counts, median imputation with missing indicators, scaling, one-hot -> logistic regression."""
+def _signed_log1p(values: np.ndarray) -> np.ndarray:
+    return np.sign(values) * np.log1p(np.abs(values))
+
+
+def build_logistic_baseline(features: FeaturesStep, min_category_share: float = 0.002) -> Pipeline:
+    """A fresh copy of the model's features step -> signed log1p, median imputation with missing indicators,
+    scaling, one-hot -> logistic regression."""
+    spec = features.feature_spec
     numeric = make_pipeline(
         SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-        FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
+        FunctionTransformer(_signed_log1p, feature_names_out="one-to-one"),
         StandardScaler(),
     )
     categorical = make_pipeline(
@@ -28,12 +31,8 @@ def build_logistic_baseline(
         OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=min_category_share or None),
     )
     encoder = ColumnTransformer(
-        [("numeric", numeric, list(NUMERIC_FEATURES)), ("categorical", categorical, list(CATEGORICAL_FEATURES))]
+        [("numeric", numeric, list(spec.numeric)), ("categorical", categorical, list(spec.categorical))]
     )
     return Pipeline(
-        [
-            ("features", LeadFeatureBuilder(extra_freemail_domains, competitor_domains)),
-            ("encode", encoder),
-            ("classifier", LogisticRegression(C=0.1, max_iter=2000)),
-        ]
+        [("features", clone(features)), ("encode", encoder), ("classifier", LogisticRegression(C=0.1, max_iter=2000))]
     )

@@ -23,11 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sklearn.pipeline import Pipeline
 
 from models.feature_text import Language, describe, feature_name
-from models.features import CONTRACT_SPEC, FeatureSpec, columns_from_records, columns_of_frame
-from models.features import FIT_FEATURES as FIT_FEATURES  # grades are explained here
-
-# The data contract's engagement features: what the lead did, including how it came in and negative behaviour.
-ENGAGEMENT_FEATURES = CONTRACT_SPEC.engagement
+from models.features import FeatureSpec, columns_from_records, columns_of_frame
 
 FIT_LETTERS = ("A", "B", "C", "D")
 ENGAGEMENT_DIGITS = ("1", "2", "3", "4")
@@ -60,9 +56,9 @@ class Contributions:
     base_value: float  # the model's expected raw score (log-odds)
     arrays: dict[str, np.ndarray]  # the model features of each lead, one array per feature
     index: pd.Index
+    spec: FeatureSpec  # the model's features: the columns of ``values`` are ``spec.names``
     verbatim: dict[str, np.ndarray] = field(default_factory=dict)  # categories as the CRM spells them
     encoded: np.ndarray | None = None  # the booster's input (NaN codes: unknown categories)
-    spec: FeatureSpec = CONTRACT_SPEC  # the model's features: the columns of ``values`` are ``spec.names``
 
     def column(self, feature: str) -> np.ndarray:
         """One feature's contributions."""

@@ -56,6 +56,15 @@ FEATURE_TEXTS: dict[str, FeatureText] = {
         yes=_t("Unsubscribed from the newsletter", "Newsletter abbestellt"),
         no=_t("Still subscribed to the newsletter", "Newsletter nicht abbestellt"),
     ),
+    "industry": FeatureText(_t("Industry", "Branche")),
+    "country": FeatureText(_t("Country", "Land")),
+    "lead_source": FeatureText(_t("Lead source", "Lead-Quelle")),
+    "campaign": FeatureText(_t("Campaign", "Kampagne")),
+    "budget_stated": FeatureText(_t("Stated budget", "Angegebenes Budget")),
+}
+
+# Texts of the features a role derives (``<name>_<suffix>``: e-mail and job-title columns), whatever the column.
+DERIVED_TEXTS: dict[str, FeatureText] = {
     "is_freemail": FeatureText(
         _t("E-mail provider", "E-Mail-Anbieter"),
         yes=_t("Freemail address", "Freemail-Adresse"),
@@ -76,16 +85,11 @@ FEATURE_TEXTS: dict[str, FeatureText] = {
         yes=_t("Student or intern", "Studierende(r) oder Praktikant(in)"),
         no=_t("Not a student or intern", "Keine Studierenden oder Praktikanten"),
     ),
-    "industry": FeatureText(_t("Industry", "Branche")),
-    "country": FeatureText(_t("Country", "Land")),
-    "lead_source": FeatureText(_t("Lead source", "Lead-Quelle")),
-    "campaign": FeatureText(_t("Campaign", "Kampagne")),
-    "budget_stated": FeatureText(_t("Stated budget", "Angegebenes Budget")),
     "seniority": FeatureText(_t("Seniority", "Hierarchieebene")),
-    "job_function": FeatureText(_t("Job function", "Funktion")),
+    "function": FeatureText(_t("Job function", "Funktion")),
 }
 
-# Coded values produced by models.features (job titles) and budget ranges, translated.
+# Coded values produced by models.job_titles, translated (keyed like DERIVED_TEXTS).
 VALUE_TEXTS: dict[str, dict[str, dict[Language, str]]] = {
     "seniority": {
         "c_level": _t("C-level", "Geschäftsführung / C-Level"),
@@ -96,7 +100,7 @@ VALUE_TEXTS: dict[str, dict[str, dict[Language, str]]] = {
         "student_intern": _t("Student / intern", "Studierende / Praktikum"),
         "other": _t("Other", "Sonstige"),
     },
-    "job_function": {
+    "function": {
         "marketing": _t("Marketing", "Marketing"),
         "sales": _t("Sales", "Vertrieb"),
         "it": _t("IT", "IT"),
@@ -120,11 +124,18 @@ def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _derived_key(feature: str) -> str | None:
+    return next((suffix for suffix in DERIVED_TEXTS if feature == suffix or feature.endswith("_" + suffix)), None)
+
+
 def text_of(feature: str) -> FeatureText:
-    """The feature's texts; a feature of a mapped CRM export without its own gets its name in words."""
+    """The feature's texts; a feature without its own gets its name in words."""
     known = FEATURE_TEXTS.get(feature)
     if known is not None:
         return known
+    derived = _derived_key(feature)
+    if derived is not None:
+        return DERIVED_TEXTS[derived]
     words = feature.replace("_", " ").strip().capitalize() or feature
     return FeatureText(_t(words, words))
 
@@ -137,7 +148,7 @@ def format_value(feature: str, value: object, language: Language = "en") -> str:
     if text.yes is not None and text.no is not None:
         return (text.yes if float(value) >= 0.5 else text.no)[language]  # type: ignore[arg-type]
     if isinstance(value, str):
-        coded = VALUE_TEXTS.get(feature, {}).get(value)
+        coded = VALUE_TEXTS.get(_derived_key(feature) or feature, {}).get(value)
         return coded[language] if coded else value
     number = float(value)  # type: ignore[arg-type]
     if text.percent:

@@ -1,341 +1,74 @@
-"""From a lead as the CRM knows it at scoring time to model features.
+"""The model's features step: a CRM export's columns in, model features out, the same at training and scoring.
 
-Only lead columns enter here: nothing from dispositions or deals. PII is used to derive features and then
-dropped: the e-mail becomes ``is_freemail``, ``is_competitor`` and ``has_valid_email``; the job title becomes
-``seniority``, ``job_function`` and ``is_student_or_intern``. Consent is respected: web-tracking metrics are
-treated as unknown when the lead did not consent to tracking, e-mail metrics when it did not consent to
-marketing e-mail, whatever the export contains.
+The mapping file says what each export column is; :class:`LeadFeatures` turns those columns into features by
+the same rules at training and at scoring time, and travels inside the model (features -> CategoryCodes ->
+LightGBM):
+
+- numeric and count: numbers stored as text ("1.200", "50k", "€ 10.000") are read with the decimal convention
+  that the training rows decided, so "1,5" and "1.200" mean at scoring time what they meant in training; a
+  count is never negative (training refuses one, scoring reads it as unknown);
+- categorical: trimmed, inner whitespace collapsed, casefolded; placeholders ("Select", "N/A") are missing.
+  Rare and unseen categories are left to the next step (CategoryCodes), which fits them on the training rows;
+- boolean: yes/no-like values (true/false, ja/nein, 1/0, x, checked...) become 1.0/0.0, NaN when unknown;
+- text: ``<name>_length`` (characters, 0 when missing) and ``<name>_answered`` (0/1);
+- email: ``<name>_is_freemail``, ``<name>_has_valid_email`` and, given competitor domains,
+  ``<name>_is_competitor``. The address itself never leaves the step (:mod:`models.email_domains`);
+- job_title: ``<name>_seniority``, ``<name>_function`` (categories) and ``<name>_is_student_or_intern``
+  (:mod:`models.job_titles`, English and German); the title itself never leaves the step;
+- consent: not a feature. The features of the columns it gates are unknown (NaN) for every lead whose consent
+  is not a clear yes, whatever the export holds, so a lead is never scored on data it did not agree to share
+  and never scored down for using its privacy rights.
+
+Training is strict and scoring lenient: ``fit`` refuses a column whose training values cannot be read
+(:class:`~models.cleaning.CleaningError` naming it), while ``transform`` turns a value it cannot read into
+NaN, because a scoring request must get an answer. Each rule is a function of one value, applied once per
+distinct value, so one lead costs microseconds and a million leads a few thousand distinct spellings.
 """
 
 from __future__ import annotations
 
-import functools
-import re
+import math
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from models.contract import SCORING_COLUMNS
-
-FREEMAIL_DOMAINS = frozenset(
-    [
-        "gmail.com",
-        "googlemail.com",
-        "yahoo.com",
-        "yahoo.de",
-        "yahoo.fr",
-        "yahoo.co.uk",
-        "ymail.com",
-        "hotmail.com",
-        "hotmail.de",
-        "hotmail.fr",
-        "hotmail.co.uk",
-        "outlook.com",
-        "outlook.de",
-        "live.com",
-        "live.de",
-        "msn.com",
-        "icloud.com",
-        "me.com",
-        "mac.com",
-        "aol.com",
-        "aol.de",
-        "gmx.de",
-        "gmx.net",
-        "gmx.at",
-        "gmx.ch",
-        "gmx.com",
-        "gmx.fr",
-        "web.de",
-        "t-online.de",
-        "freenet.de",
-        "posteo.de",
-        "mailbox.org",
-        "protonmail.com",
-        "protonmail.ch",
-        "proton.me",
-        "tutanota.com",
-        "tuta.io",
-        "fastmail.com",
-        "hey.com",
-        "zoho.com",
-        "yandex.com",
-        "yandex.ru",
-        "mail.ru",
-        "arcor.de",
-        "online.de",
-        "1und1.de",
-        "email.de",
-        "bluewin.ch",
-        "hispeed.ch",
-        "sunrise.ch",
-        "chello.at",
-        "aon.at",
-        "orange.fr",
-        "free.fr",
-        "laposte.net",
-        "wanadoo.fr",
-        "sfr.fr",
-        "libero.it",
-        "virgilio.it",
-        "tiscali.it",
-        "wp.pl",
-        "o2.pl",
-        "onet.pl",
-        "interia.pl",
-        "seznam.cz",
-        "ziggo.nl",
-        "kpnmail.nl",
-        "planet.nl",
-        "btinternet.com",
-        "sky.com",
-        "virginmedia.com",
-        "qq.com",
-        "163.com",
-        "126.com",
-        "naver.com",
-    ]
+from models.cleaning import (
+    DEFAULT_PLACEHOLDERS,
+    FALSE_WORDS,
+    TRUE_WORDS,
+    CleaningError,
+    NumberReading,
+    decimal_vote,
+    is_missing,
+    mark_missing,
+    number_from_reading,
+    parse_booleans,
+    parse_numbers,
+    read_number,
 )
+from models.email_domains import FREEMAIL_DOMAINS, email_flags
+from models.job_titles import STUDENT_OR_INTERN, classify_title
 
-TRACKING_COLUMNS = ("website_visits", "pages_per_visit", "time_on_site_s", "pricing_page_visits")
-EMAIL_ENGAGEMENT_COLUMNS = ("email_opens", "email_clicks")
-
-
-def _words(*keywords: str) -> str:
-    """A regex matching any of the keywords as whole words (a trailing \\w* allows German endings)."""
-    return r"\b(?:" + "|".join(keywords) + r")\b"
-
-
-_EXECUTIVE_WORDS = (
-    r"ceo",
-    r"founder",
-    r"co-founder",
-    r"gründer\w*",
-    r"owner",
-    r"inhaber\w*",
-    r"geschäftsführ\w*",
-    r"geschaeftsfuehr\w*",
-    r"managing director",
-    r"vorstand\w*",
-    r"president",
-    r"präsident\w*",
-)
-# Seniority and function from free-text titles, English and German. Order matters: the first match wins
-# (so "Werkstudent IT" is a student, and "Assistenz der Geschäftsführung" is not an executive).
-SENIORITY_PATTERNS = (
-    (
-        "student_intern",
-        _words(
-            r"intern",
-            r"internship",
-            r"praktikant\w*",
-            r"werkstudent\w*",
-            r"working student",
-            r"student\w*",
-            r"trainee",
-            r"azubi",
-            r"auszubildende\w*",
-            r"apprentice",
-            r"ausbildung",
-        ),
-    ),
-    (
-        "individual",
-        _words(r"assistenz\w*", r"assistant", r"assistent\w*", r"sekretär\w*", r"secretary", r"office manager"),
-    ),
-    ("c_level", _words(*_EXECUTIVE_WORDS, r"cto", r"cio", r"cfo", r"coo", r"cmo", r"cdo", r"cro", r"cso", r"chief")),
-    ("vp", _words(r"vp", r"svp", r"evp", r"vice president", r"bereichsleit\w*", r"general manager")),
-    (
-        "director",
-        _words(r"director", r"direktor\w*", r"head of", r"head", r"leiter\w*", r"leitung", r"abteilungsleit\w*"),
-    ),
-    (
-        "manager",
-        _words(
-            r"manager\w*",
-            r"teamleit\w*",
-            r"team lead",
-            r"lead",
-            r"gruppenleit\w*",
-            r"supervisor",
-            r"koordinator\w*",
-            r"coordinator",
-        ),
-    ),
-    (
-        "individual",
-        _words(
-            r"specialist",
-            r"spezialist\w*",
-            r"engineer",
-            r"ingenieur\w*",
-            r"developer",
-            r"entwickler\w*",
-            r"consultant",
-            r"berater\w*",
-            r"analyst\w*",
-            r"architect",
-            r"architekt\w*",
-            r"administrator",
-            r"admin",
-            r"referent\w*",
-            r"sachbearbeiter\w*",
-            r"associate",
-            r"mitarbeiter\w*",
-            r"officer",
-            r"expert\w*",
-            r"professional",
-            r"representative",
-            r"buyer",
-            r"einkäufer\w*",
-            r"accountant",
-            r"buchhalter\w*",
-            r"designer",
-            r"scientist",
-            r"technician",
-            r"techniker\w*",
-            r"planner",
-            r"planer\w*",
-        ),
-    ),
-)
-FUNCTION_PATTERNS = (
-    (
-        "it",
-        _words(
-            r"it",
-            r"cio",
-            r"cto",
-            r"information",
-            r"informatik",
-            r"technolog\w*",
-            r"software",
-            r"developer",
-            r"entwickler\w*",
-            r"engineer\w*",
-            r"devops",
-            r"data",
-            r"daten",
-            r"digital\w*",
-            r"system\w*",
-            r"infrastructure",
-            r"infrastruktur",
-            r"security",
-            r"sicherheit",
-            r"cloud",
-            r"architect",
-            r"architekt\w*",
-            r"admin\w*",
-        ),
-    ),
-    (
-        "finance",
-        _words(
-            r"cfo",
-            r"finance",
-            r"financial",
-            r"finanz\w*",
-            r"controlling",
-            r"controller",
-            r"accounting",
-            r"accountant",
-            r"buchhalt\w*",
-            r"treasury",
-            r"kaufmännisch\w*",
-        ),
-    ),
-    (
-        "operations",
-        _words(
-            r"coo",
-            r"operations",
-            r"operativ\w*",
-            r"logisti\w*",
-            r"supply chain",
-            r"produktion",
-            r"production",
-            r"betrieb\w*",
-            r"werksleit\w*",
-            r"plant",
-            r"quality",
-            r"qualität\w*",
-        ),
-    ),
-    ("procurement", _words(r"procurement", r"purchasing", r"einkauf\w*", r"einkäufer\w*", r"buyer", r"beschaffung")),
-    (
-        "marketing",
-        _words(
-            r"cmo",
-            r"marketing",
-            r"brand",
-            r"kommunikation",
-            r"communications?",
-            r"content",
-            r"pr",
-            r"growth",
-            r"demand",
-        ),
-    ),
-    ("sales", _words(r"cro", r"sales", r"vertrieb\w*", r"account\w*", r"business development", r"verkauf\w*")),
-    ("hr", _words(r"hr", r"human resources", r"people", r"personal\w*", r"recruit\w*", r"talent")),
-    ("executive", _words(*_EXECUTIVE_WORDS, r"general manager")),
-)
-
-NUMERIC_FEATURES = (
-    "company_size",
-    "form_fields_answered",
-    "website_visits",
-    "pages_per_visit",
-    "time_on_site_s",
-    "content_downloads",
-    "pricing_page_visits",
-    "email_opens",
-    "email_clicks",
-    "email_click_rate",
-    "webinar_attended",
-    "demo_requested",
-    "newsletter_unsubscribed",
-    "is_freemail",
-    "is_competitor",
-    "has_valid_email",
-    "is_student_or_intern",
-)
-CATEGORICAL_FEATURES = (
-    "industry",
-    "country",
-    "lead_source",
-    "campaign",
-    "budget_stated",
-    "seniority",
-    "job_function",
-)
-MODEL_FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
-# Who the lead is (explicit fit, including negative identity signals); the rest is what it did (engagement).
-FIT_FEATURES = (
-    "company_size",
-    "industry",
-    "country",
-    "budget_stated",
-    "seniority",
-    "job_function",
-    "is_student_or_intern",
-    "is_freemail",
-    "is_competitor",
-    "has_valid_email",
-)
-# Categories shown as the CRM spells them (the model sees them normalised to lower case).
-VERBATIM_CATEGORIES = ("industry", "country", "lead_source", "campaign", "budget_stated")
+InputRole = Literal["numeric", "count", "categorical", "boolean", "text", "email", "job_title", "consent"]
+FeatureGroup = Literal["fit", "engagement"]
+FeatureKind = Literal[
+    "numeric", "categorical", "boolean", "text_length", "text_answered", "email_flag", "title_category", "title_flag"
+]
+INPUT_ROLES: tuple[str, ...] = get_args(InputRole)
+FEATURE_GROUPS: tuple[str, ...] = get_args(FeatureGroup)
+_CATEGORICAL_KINDS = frozenset(["categorical", "title_category"])
+_SMALL_BATCH = 64
 
 
 @dataclass(frozen=True)
 class FeatureSpec:
     """A model's features: which are numbers, which categories, and which describe fit (the rest engagement).
 
-    The data contract's spec is :data:`CONTRACT_SPEC`; a model trained on a mapped CRM export has its own.
     The booster's columns are ``names``: numeric first, then categorical.
     """
 
@@ -352,42 +85,69 @@ class FeatureSpec:
         return tuple(feature for feature in self.names if feature not in self.fit)
 
 
-CONTRACT_SPEC = FeatureSpec(NUMERIC_FEATURES, CATEGORICAL_FEATURES, FIT_FEATURES)
+@dataclass(frozen=True)
+class InputColumn:
+    """One export column the model reads, and the feature name its features are named after."""
 
-_DOMAIN_PATTERN = r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
+    column: str  # the export column (the request field at scoring time)
+    role: InputRole
+    name: str  # feature name; derived features get suffixes (``<name>_length``, ``<name>_is_freemail``...)
+    group: FeatureGroup = "fit"  # fit (who the lead is) or engagement (what it did), for grades
+    gates: tuple[str, ...] = ()  # consent: the export columns whose features need this consent
+
+    def __post_init__(self) -> None:
+        if self.role not in INPUT_ROLES:
+            raise ValueError(f"{self.column!r}: role {self.role!r}; expected one of {', '.join(INPUT_ROLES)}")
+        if self.group not in FEATURE_GROUPS:
+            raise ValueError(f"{self.column!r}: group {self.group!r}; expected one of {', '.join(FEATURE_GROUPS)}")
+        if self.gates and self.role != "consent":
+            raise ValueError(f"{self.column!r}: only a consent column gates other columns, not a {self.role} column")
+
+    def derived_features(self, with_competitor: bool = False) -> tuple[tuple[str, FeatureKind], ...]:
+        """The features this column gives and their kind, in the order the feature frame lists them."""
+        name = self.name
+        if self.role == "text":
+            return ((f"{name}_length", "text_length"), (f"{name}_answered", "text_answered"))
+        if self.role == "email":
+            flags = ("is_freemail", "has_valid_email", *(("is_competitor",) if with_competitor else ()))
+            return tuple((f"{name}_{flag}", "email_flag") for flag in flags)
+        if self.role == "job_title":
+            return (
+                (f"{name}_seniority", "title_category"),
+                (f"{name}_function", "title_category"),
+                (f"{name}_is_student_or_intern", "title_flag"),
+            )
+        if self.role == "consent":
+            return ()
+        kind: FeatureKind = "numeric" if self.role == "count" else self.role  # type: ignore[assignment]
+        return ((name, kind),)
 
 
-@functools.cache
-def _compiled(patterns: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((label, re.compile(pattern)) for label, pattern in patterns)
+@runtime_checkable
+class FeaturesStep(Protocol):
+    """What training, explanations, grades, the audit and serving need of a model's features step.
 
-
-_SMALL_BATCH = 256
-
-
-def columns_of_frame(leads: pd.DataFrame, names: Sequence[str] = SCORING_COLUMNS) -> dict[str, np.ndarray | None]:
-    """The input columns ``names`` as arrays (None: column absent).
-
-    A few leads (online scoring) are converted in one go, which costs a fraction of 21 column look-ups;
-    large batches column by column, which keeps numeric columns numeric without an object copy.
+    A features step is a scikit-learn transformer (``fit`` / ``transform``, cloneable) that also says which
+    export columns it reads and which features it makes.
     """
-    if len(leads) <= _SMALL_BATCH:
-        arrays = dict(zip(leads.columns, leads.to_numpy(dtype=object).T, strict=True))
-    else:
-        arrays = {name: leads[name].to_numpy() for name in names if name in leads}
-    return {name: arrays.get(name) for name in names}
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> FeaturesStep: ...
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame: ...
+
+    def arrays_from_columns(self, columns: Mapping[str, np.ndarray | None], n: int) -> dict[str, np.ndarray]: ...
+
+    @property
+    def feature_spec(self) -> FeatureSpec: ...
+
+    @property
+    def input_columns(self) -> tuple[str, ...]: ...
+
+    @property
+    def verbatim_columns(self) -> dict[str, str]: ...
 
 
-def _texts(values: np.ndarray | None, n: int) -> np.ndarray:
-    """Object array of the values, None where missing (an absent column is all missing)."""
-    if values is None:
-        return np.full(n, None, dtype=object)
-    texts = values.astype(object)  # a copy: the caller's data is never modified
-    texts[pd.isna(texts)] = None
-    return texts
-
-
-_SMALL_BATCH = 64
+# --- distinct values -----------------------------------------------------------------------------------------
 
 
 def factorize_values(values: np.ndarray) -> tuple[np.ndarray, list[object]]:
@@ -423,185 +183,319 @@ def per_distinct(values: np.ndarray, derive: Callable[[Any], object], missing: o
     return derived[codes]
 
 
-def _per_unique(texts: np.ndarray, derive: Callable[[str], object], missing: object = np.nan) -> np.ndarray:
-    """:func:`per_distinct` on texts: ``derive`` gets each distinct value as a string."""
-    return per_distinct(texts, lambda value: derive(str(value)), missing)
+_FRAME_AT_ONCE = 256
 
 
-def _classify(text: str, patterns: tuple[tuple[str, str], ...], default: str) -> object:
-    normalised = text.strip().lower()
-    if not normalised:
-        return np.nan
-    return next((label for label, pattern in _compiled(patterns) if pattern.search(normalised)), default)
+def columns_of_frame(leads: pd.DataFrame, names: Sequence[str]) -> dict[str, np.ndarray | None]:
+    """The input columns ``names`` as arrays (None: column absent).
+
+    A few leads (online scoring) are converted in one go, which costs a fraction of many column look-ups;
+    large batches column by column, which keeps numeric columns numeric without an object copy.
+    """
+    if len(leads) <= _FRAME_AT_ONCE:
+        arrays = dict(zip(leads.columns, leads.to_numpy(dtype=object).T, strict=True))
+    else:
+        arrays = {name: leads[name].to_numpy() for name in names if name in leads}
+    return {name: arrays.get(name) for name in names}
 
 
-def parse_job_titles(job_titles: pd.Series) -> pd.DataFrame:
-    """Seniority and function of each job title; missing titles give missing values."""
-    texts = _texts(job_titles.to_numpy(), len(job_titles))
-    return pd.DataFrame(
-        {
-            "seniority": _per_unique(texts, lambda t: _classify(t, SENIORITY_PATTERNS, "other")),
-            "job_function": _per_unique(texts, lambda t: _classify(t, FUNCTION_PATTERNS, "other")),
-        },
-        index=job_titles.index,
-    )
-
-
-_DOMAIN = re.compile(_DOMAIN_PATTERN)
-_LOCAL_PART = re.compile(r"[^@\s]+")
-
-
-def email_flags(
-    email: str, freemail_domains: frozenset[str], competitor_domains: frozenset[str]
-) -> tuple[float, float, float]:
-    """is_freemail, is_competitor and has_valid_email of one e-mail address."""
-    local_part, at_sign, domain = email.strip().lower().rpartition("@")
-    freemail = float(domain in freemail_domains)
-    competitor = float(any(domain == c or domain.endswith("." + c) for c in competitor_domains))
-    valid = float(
-        bool(at_sign) and _DOMAIN.fullmatch(domain) is not None and _LOCAL_PART.fullmatch(local_part) is not None
-    )
-    return freemail, competitor, valid
-
-
-def _email_flag_matrix(
-    emails: np.ndarray, freemail_domains: frozenset[str], competitor_domains: frozenset[str]
-) -> np.ndarray:
-    flags = _per_unique(
-        emails, lambda email: email_flags(email, freemail_domains, competitor_domains), missing=(0.0, 0.0, 0.0)
-    )
-    return np.array(flags.tolist(), dtype=float).reshape(len(emails), 3)
-
-
-def parse_email_domains(
-    emails: pd.Series, freemail_domains: frozenset[str], competitor_domains: frozenset[str]
-) -> pd.DataFrame:
-    """Flags derived from the e-mail domain; the address itself never leaves this function."""
-    matrix = _email_flag_matrix(_texts(emails.to_numpy(), len(emails)), freemail_domains, competitor_domains)
-    return pd.DataFrame(matrix, columns=["is_freemail", "is_competitor", "has_valid_email"], index=emails.index)
-
-
-def _normalise_category(text: str) -> object:
-    normalised = " ".join(text.split()).lower()
-    return normalised or np.nan
-
-
-def _numbers(values: np.ndarray | None, n: int) -> np.ndarray:
-    """Floats, NaN where missing or not a number."""
-    if values is None:
-        return np.full(n, np.nan)
-    try:
-        return np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def feature_arrays(
-    leads: pd.DataFrame,
-    freemail_domains: frozenset[str] = FREEMAIL_DOMAINS,
-    competitor_domains: frozenset[str] = frozenset(),
-) -> dict[str, np.ndarray]:
-    """Model features as one array per feature (the container-free core of :func:`build_features`)."""
-    return features_from_columns(columns_of_frame(leads), len(leads), freemail_domains, competitor_domains)
-
-
-def columns_from_records(
-    records: Sequence[Mapping[str, object]], names: Sequence[str] = SCORING_COLUMNS
-) -> dict[str, np.ndarray | None]:
+def columns_from_records(records: Sequence[Mapping[str, object]], names: Sequence[str]) -> dict[str, np.ndarray]:
     """The input columns ``names`` of lead records (dicts, e.g. from a JSON request), without a DataFrame."""
     return {name: np.array([record.get(name) for record in records], dtype=object) for name in names}
 
 
-def features_from_columns(
-    column: Mapping[str, np.ndarray | None],
-    n: int,
-    freemail_domains: frozenset[str] = FREEMAIL_DOMAINS,
-    competitor_domains: frozenset[str] = frozenset(),
-) -> dict[str, np.ndarray]:
-    """Model features from the scoring columns (None: column absent): the one implementation of the rules."""
-    features: dict[str, np.ndarray] = {
-        name: _numbers(column[name], n)
-        for name in (
-            "company_size",
-            "form_fields_answered",
-            "content_downloads",
-            *TRACKING_COLUMNS,
-            *EMAIL_ENGAGEMENT_COLUMNS,
-            "webinar_attended",
-            "demo_requested",
-            "newsletter_unsubscribed",
-        )
-    }
-    for consent, masked in (("consent_tracking", TRACKING_COLUMNS), ("consent_marketing", EMAIL_ENGAGEMENT_COLUMNS)):
-        withheld = _numbers(column[consent], n) != 1.0
-        for name in masked:
-            features[name] = np.where(withheld, np.nan, features[name])
-    opens, clicks = features["email_opens"], features["email_clicks"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        features["email_click_rate"] = np.where(opens > 0, clicks / np.where(opens > 0, opens, 1.0), np.nan)
-    email_flags = _email_flag_matrix(_texts(column["email"], n), freemail_domains, competitor_domains)
-    for position, name in enumerate(("is_freemail", "is_competitor", "has_valid_email")):
-        features[name] = email_flags[:, position]
-    titles = _texts(column["job_title"], n)
-    features["seniority"] = _per_unique(titles, lambda t: _classify(t, SENIORITY_PATTERNS, "other"))
-    features["job_function"] = _per_unique(titles, lambda t: _classify(t, FUNCTION_PATTERNS, "other"))
-    features["is_student_or_intern"] = (features["seniority"] == "student_intern").astype(float)
-    for name in ("industry", "country", "lead_source", "campaign", "budget_stated"):
-        features[name] = _per_unique(_texts(column[name], n), _normalise_category)
-    return {name: features[name] for name in MODEL_FEATURES}
+# --- one value at a time (applied once per distinct value) ---------------------------------------------------
 
 
-def build_features(
-    leads: pd.DataFrame,
-    freemail_domains: frozenset[str] = FREEMAIL_DOMAINS,
-    competitor_domains: frozenset[str] = frozenset(),
-) -> pd.DataFrame:
-    """Model features (columns ``MODEL_FEATURES``) from lead records; the input frame is not modified.
+def _placeholder_keys(placeholders: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(placeholder.strip().casefold() for placeholder in placeholders) | {""}
 
-    Columns of ``SCORING_COLUMNS`` that are absent are treated as unknown; other columns are ignored.
+
+def _is_absent(value: object, placeholder_keys: frozenset[str]) -> bool:
+    """Missing, blank or a placeholder, compared as :func:`models.cleaning.mark_missing` does."""
+    return is_missing(value) or (isinstance(value, str) and value.strip().casefold() in placeholder_keys)
+
+
+def _number(value: object, convention: str, placeholder_keys: frozenset[str]) -> float:
+    """A float read as :func:`models.cleaning.parse_numbers` reads it under ``convention``; NaN if unreadable.
+
+    Under "none" (the training values never needed a decimal separator) a value that does ("1,5", "2.75")
+    is read by its own separator: there is nothing in training it could contradict.
     """
-    return pd.DataFrame(feature_arrays(leads, freemail_domains, competitor_domains), index=leads.index)
+    if _is_absent(value, placeholder_keys):
+        return math.nan
+    reading = read_number(value)
+    if isinstance(reading, NumberReading) and convention == "none":
+        votes = {vote for part in reading.parts if (vote := decimal_vote(part.number)) in ("comma", "point")}
+        convention = votes.pop() if len(votes) == 1 else "none"
+    number = number_from_reading(reading, convention, Counter())
+    return math.nan if number is None else number
 
 
-class LeadFeatureBuilder(TransformerMixin, BaseEstimator):
-    """sklearn step wrapping :func:`build_features`, so feature building travels inside the model."""
+def _category(value: object, placeholder_keys: frozenset[str]) -> object:
+    if _is_absent(value, placeholder_keys):
+        return np.nan
+    # A CSV read without dtype=str turns the code 12 into 12.0 when some cells are blank; a request sends 12.
+    text = str(int(value)) if isinstance(value, float | np.floating) and float(value).is_integer() else str(value)
+    return " ".join(text.split()).casefold() or np.nan
 
-    def __init__(self, extra_freemail_domains: tuple[str, ...] = (), competitor_domains: tuple[str, ...] = ()):
+
+def _boolean(value: object, placeholder_keys: frozenset[str]) -> float:
+    if _is_absent(value, placeholder_keys):
+        return math.nan
+    if isinstance(value, bool | np.bool_):
+        return float(value)
+    if isinstance(value, int | float | np.integer | np.floating) and float(value) in (0.0, 1.0):
+        return float(value)
+    key = str(value).strip().casefold()
+    return 1.0 if key in TRUE_WORDS else 0.0 if key in FALSE_WORDS else math.nan
+
+
+def _text_length(value: object, placeholder_keys: frozenset[str]) -> float:
+    return math.nan if _is_absent(value, placeholder_keys) else float(len(str(value).strip()))
+
+
+# --- one column at a time ------------------------------------------------------------------------------------
+
+
+def _numbers(values: np.ndarray | None, n: int, convention: str, keys: frozenset[str]) -> np.ndarray:
+    if values is None:
+        return np.full(n, np.nan)
+    if values.dtype.kind in "iuf":  # already numbers (Parquet, or a large frame's float column)
+        return values.astype(float)
+    return per_distinct(values, lambda value: _number(value, convention, keys), np.nan).astype(float)
+
+
+def _counts(values: np.ndarray | None, n: int, convention: str, keys: frozenset[str]) -> np.ndarray:
+    numbers = _numbers(values, n, convention, keys)
+    return np.where(numbers < 0, np.nan, numbers)
+
+
+def _categories(values: np.ndarray | None, n: int, keys: frozenset[str]) -> np.ndarray:
+    if values is None:
+        return np.full(n, np.nan, dtype=object)
+    return per_distinct(values, lambda value: _category(value, keys), np.nan)
+
+
+def _booleans(values: np.ndarray | None, n: int, keys: frozenset[str]) -> np.ndarray:
+    if values is None:
+        return np.full(n, np.nan)
+    if values.dtype.kind == "b":
+        return values.astype(float)
+    return per_distinct(values, lambda value: _boolean(value, keys), np.nan).astype(float)
+
+
+def _text_features(values: np.ndarray | None, n: int, keys: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Length in characters (0 when missing) and answered (0/1) of each free-text value."""
+    if values is None:
+        return np.zeros(n), np.zeros(n)
+    lengths = per_distinct(values, lambda value: _text_length(value, keys), np.nan).astype(float)
+    answered = ~np.isnan(lengths)
+    return np.where(answered, lengths, 0.0), answered.astype(float)
+
+
+def _email_matrix(
+    values: np.ndarray | None, n: int, keys: frozenset[str], freemail: frozenset[str], competitors: frozenset[str]
+) -> np.ndarray:
+    """Columns is_freemail, is_competitor, has_valid_email (all 0 when missing)."""
+    if values is None:
+        return np.zeros((n, 3))
+    none = (0.0, 0.0, 0.0)
+
+    def flags(value: object) -> tuple[float, float, float]:
+        return none if _is_absent(value, keys) else email_flags(str(value), freemail, competitors)
+
+    return np.array(per_distinct(values, flags, none).tolist(), dtype=float).reshape(n, 3)
+
+
+def _title_features(values: np.ndarray | None, n: int, keys: frozenset[str]) -> tuple[np.ndarray, ...]:
+    """Seniority and function (NaN when missing) and is_student_or_intern (0/1) of each job title."""
+    if values is None:
+        return np.full(n, np.nan, dtype=object), np.full(n, np.nan, dtype=object), np.zeros(n)
+    unknown = (np.nan, np.nan)
+
+    def classify(value: object) -> tuple[object, object]:
+        return unknown if _is_absent(value, keys) else classify_title(str(value))
+
+    pairs = per_distinct(values, classify, unknown)
+    seniority = np.array([pair[0] for pair in pairs], dtype=object)
+    function = np.array([pair[1] for pair in pairs], dtype=object)
+    return seniority, function, (seniority == STUDENT_OR_INTERN).astype(float)
+
+
+def _withheld(values: np.ndarray | None, n: int, keys: frozenset[str]) -> np.ndarray:
+    """True where the consent is not a clear yes (missing, no, unreadable)."""
+    return _booleans(values, n, keys) != 1.0
+
+
+def _blank_out(values: np.ndarray, withheld: np.ndarray) -> np.ndarray:
+    if not withheld.any():
+        return values
+    blanked = values.astype(object if values.dtype == object else float, copy=True)
+    blanked[withheld] = np.nan
+    return blanked
+
+
+# --- the sklearn step ------------------------------------------------------------------------------------------
+
+
+class LeadFeatures(TransformerMixin, BaseEstimator):
+    """sklearn step from the export columns of a mapping to model features (see the module docstring).
+
+    Args:
+        columns: the export columns the model reads (``pipelines.crm_export.prepare.input_columns`` builds them).
+        placeholders: values that mean missing, compared trimmed and case-insensitively (blank always does).
+        extra_freemail_domains: added to :data:`~models.email_domains.FREEMAIL_DOMAINS`.
+        competitor_domains: if given, each email column also yields ``<name>_is_competitor``.
+    """
+
+    def __init__(
+        self,
+        columns: tuple[InputColumn, ...] = (),
+        placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS,
+        extra_freemail_domains: tuple[str, ...] = (),
+        competitor_domains: tuple[str, ...] = (),
+    ):
+        self.columns = columns
+        self.placeholders = placeholders
         self.extra_freemail_domains = extra_freemail_domains
         self.competitor_domains = competitor_domains
 
-    def fit(self, X: pd.DataFrame, y: object = None) -> LeadFeatureBuilder:
+    def fit(self, X: pd.DataFrame, y: object = None) -> LeadFeatures:
+        """Learn how to read the columns from the training rows (the decimal convention of each numeric column).
+
+        Raises:
+            CleaningError: a column's training values cannot be read as its role; the message names it.
+            ValueError: a mapped column is absent from ``X``, or two columns give the same feature name.
+        """
+        self._derived()  # refuses duplicate feature names before any work
+        absent = [column for column in self.input_columns if column not in X.columns]
+        if absent:
+            raise ValueError(f"columns {absent} are not in the training rows; expected the export's mapped columns")
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = len(self.feature_names_in_)
-        self.freemail_domains_ = FREEMAIL_DOMAINS | {d.lower() for d in self.extra_freemail_domains}
-        self.competitor_domains_ = frozenset(d.lower() for d in self.competitor_domains)
+        self.placeholder_keys_ = _placeholder_keys(tuple(self.placeholders))
+        self.freemail_domains_ = FREEMAIL_DOMAINS | {domain.strip().lower() for domain in self.extra_freemail_domains}
+        self.competitor_domains_ = frozenset(domain.strip().lower() for domain in self.competitor_domains)
+        self.decimal_conventions_: dict[str, str] = {}
+        for mapped in self.columns:
+            if mapped.role in ("numeric", "count", "boolean", "consent"):
+                values = X[mapped.column]
+                if values.dtype.kind in "iufb":
+                    self.decimal_conventions_[mapped.column] = "none"
+                    self._refuse_negative_counts(mapped, values.to_numpy(dtype=float))
+                    continue
+                values, _ = mark_missing(values, self.placeholders)
+                if mapped.role in ("boolean", "consent"):
+                    parse_booleans(values, mapped.column)  # refuses values that are not yes/no-like
+                    continue
+                numbers, report = parse_numbers(values, mapped.column)
+                self.decimal_conventions_[mapped.column] = report.decimal_convention
+                self._refuse_negative_counts(mapped, numbers.to_numpy(dtype=float))
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        return build_features(X, self.freemail_domains_, self.competitor_domains_)
+    @staticmethod
+    def _refuse_negative_counts(mapped: InputColumn, numbers: np.ndarray) -> None:
+        if mapped.role == "count" and (numbers < 0).any():
+            examples = sorted(set(numbers[numbers < 0].tolist()))[:3]
+            raise CleaningError(f"{mapped.column}: a count cannot be negative, got {examples}; map it as numeric")
 
-    def arrays(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
-        """What ``transform`` returns, as arrays: the online path skips building a DataFrame."""
-        return feature_arrays(X, self.freemail_domains_, self.competitor_domains_)
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Features (columns ``feature_spec.names``, index ``X.index``); unreadable values and absent columns: NaN."""
+        arrays = self.arrays_from_columns(columns_of_frame(X, self.input_columns), len(X))
+        return pd.DataFrame({name: arrays[name] for name in self.feature_spec.names}, index=X.index)
 
     def arrays_from_columns(self, columns: Mapping[str, np.ndarray | None], n: int) -> dict[str, np.ndarray]:
-        """The same features from scoring columns (see :func:`columns_from_records`)."""
-        return features_from_columns(columns, n, self.freemail_domains_, self.competitor_domains_)
+        """The features of ``transform``, one array per feature, from one array per export column (None: absent).
+
+        Object arrays of a JSON request (str, int, float, bool, None) are read as the export's text would be.
+        """
+        keys = self.placeholder_keys_
+        features: dict[str, np.ndarray] = {}
+        for mapped in self.columns:
+            values, name = columns.get(mapped.column), mapped.name
+            if mapped.role in ("numeric", "count"):
+                read = _counts if mapped.role == "count" else _numbers
+                features[name] = read(values, n, self.decimal_conventions_.get(mapped.column, "none"), keys)
+            elif mapped.role == "categorical":
+                features[name] = _categories(values, n, keys)
+            elif mapped.role == "boolean":
+                features[name] = _booleans(values, n, keys)
+            elif mapped.role == "text":
+                features[f"{name}_length"], features[f"{name}_answered"] = _text_features(values, n, keys)
+            elif mapped.role == "email":
+                flags = _email_matrix(values, n, keys, self.freemail_domains_, self.competitor_domains_)
+                features[f"{name}_is_freemail"], features[f"{name}_has_valid_email"] = flags[:, 0], flags[:, 2]
+                if self.competitor_domains:
+                    features[f"{name}_is_competitor"] = flags[:, 1]
+            elif mapped.role == "job_title":
+                seniority, function, student = _title_features(values, n, keys)
+                features[f"{name}_seniority"], features[f"{name}_function"] = seniority, function
+                features[f"{name}_is_student_or_intern"] = student
+        self._apply_consent(features, columns, n)
+        return features
+
+    def _apply_consent(self, features: dict[str, np.ndarray], columns: Mapping[str, np.ndarray | None], n: int) -> None:
+        by_column = {mapped.column: mapped for mapped in self.columns}
+        with_competitor = bool(self.competitor_domains)
+        for consent in self.columns:
+            if consent.role != "consent":
+                continue
+            withheld = _withheld(columns.get(consent.column), n, self.placeholder_keys_)
+            for gated in consent.gates:
+                for feature, _ in by_column[gated].derived_features(with_competitor):
+                    features[feature] = _blank_out(features[feature], withheld)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.asarray(MODEL_FEATURES, dtype=object)
+        return np.asarray(self.feature_spec.names, dtype=object)
 
-    # What explanations and serving need to know of any features step (see models.mapped_features too).
+    def _derived(self) -> list[tuple[str, FeatureKind, InputColumn]]:
+        """Every feature with its kind and column, in column order; refuses a feature name given twice."""
+        derived: list[tuple[str, FeatureKind, InputColumn]] = []
+        origin: dict[str, str] = {}
+        for mapped in self.columns:
+            for feature, kind in mapped.derived_features(with_competitor=bool(self.competitor_domains)):
+                if feature in origin:
+                    raise ValueError(
+                        f"columns {origin[feature]!r} and {mapped.column!r} both give the feature {feature!r}; "
+                        "expected unique feature names"
+                    )
+                origin[feature] = mapped.column
+                derived.append((feature, kind, mapped))
+        return derived
+
     @property
     def feature_spec(self) -> FeatureSpec:
-        return CONTRACT_SPEC
+        """Numeric (numbers, booleans, text, e-mail and title flags, as floats), then categorical; fit by group."""
+        derived = self._derived()
+        return FeatureSpec(
+            numeric=tuple(feature for feature, kind, _ in derived if kind not in _CATEGORICAL_KINDS),
+            categorical=tuple(feature for feature, kind, _ in derived if kind in _CATEGORICAL_KINDS),
+            fit=tuple(feature for feature, _, mapped in derived if mapped.group == "fit"),
+        )
+
+    @property
+    def feature_columns(self) -> dict[str, str]:
+        """Feature -> the export column it is derived from (for reports and the leakage guard)."""
+        return {feature: mapped.column for feature, _, mapped in self._derived()}
 
     @property
     def input_columns(self) -> tuple[str, ...]:
-        """The lead fields this step reads (the data contract's scoring columns)."""
-        return SCORING_COLUMNS
+        """The export columns this step reads (email and job titles too, only to derive features)."""
+        return tuple(dict.fromkeys(mapped.column for mapped in self.columns))
+
+    @property
+    def input_roles(self) -> dict[str, str]:
+        """Export column -> its role, so a scoring request can be validated by role."""
+        return {mapped.column: mapped.role for mapped in self.columns}
 
     @property
     def verbatim_columns(self) -> dict[str, str]:
-        """Categorical feature -> the input column whose spelling reasons show."""
-        return {feature: feature for feature in VERBATIM_CATEGORIES}
+        """Categorical feature -> its export column, so reasons show the CRM's spelling."""
+        return {mapped.name: mapped.column for mapped in self.columns if mapped.role == "categorical"}
+
+
+def feature_spec_of(model: Any) -> FeatureSpec:
+    """The features of a model pipeline, as its features step declares them."""
+    spec: FeatureSpec = model.named_steps["features"].feature_spec
+    return spec

@@ -6,7 +6,9 @@ the uncalibrated model (see ``models.explanations``); the report says so in plai
 
 from __future__ import annotations
 
+import re
 import warnings
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,7 +18,8 @@ from matplotlib.figure import Figure
 
 from models.explanations import ENGAGEMENT_DIGITS, FIT_LETTERS, Contributions
 from models.feature_text import Language, feature_name, format_value
-from models.rule_score import RULE_COMPONENTS, RuleScoreConfig, rule_components
+from models.features import FeatureSpec
+from models.rule_score import RULE_GROUPS, PointsRule, check_features, components_of, rule_components
 
 MAX_CATEGORIES_SHOWN = 12
 
@@ -90,6 +93,23 @@ def dependence_figure(explained: Contributions, feature: str, language: Language
     return figure
 
 
+# The marketing channels, found among the categorical features by name (English and German, snake_case).
+CHANNEL_NAMES = {
+    "lead_source": re.compile(r"(lead_?)?source|quelle|herkunft|channel|kanal|origin"),
+    "campaign": re.compile(r"campaign|kampagne"),
+}
+
+
+def channel_features(spec: FeatureSpec) -> dict[str, str]:
+    """Channel (lead_source, campaign) -> the categorical feature that holds it, by name; absent ones left out."""
+    found: dict[str, str] = {}
+    for feature in spec.categorical:
+        for channel, pattern in CHANNEL_NAMES.items():
+            if channel not in found and feature not in found.values() and pattern.search(feature):
+                found[channel] = feature
+    return found
+
+
 def segment_table(
     explained: Contributions, feature: str, converted: np.ndarray | None = None, min_leads: int = 30
 ) -> pd.DataFrame:
@@ -148,24 +168,37 @@ def grade_table(grades: np.ndarray, converted: np.ndarray | None = None) -> pd.D
     return table[["grade", "letter", "digit", "leads", "conversion_rate"]]
 
 
+def feature_groups(spec: FeatureSpec) -> dict[str, str]:
+    """Each model feature's group for the points rule: ``fit`` (who the lead is) or ``engagement`` (what it did)."""
+    return {feature: "fit" if feature in spec.fit else "engagement" for feature in spec.names}
+
+
 def rule_vs_model(
     explained: Contributions,
     model_features: pd.DataFrame,
-    rule_config: RuleScoreConfig,
+    rule: PointsRule,
+    groups: Mapping[str, str],
     converted: np.ndarray | None = None,
     min_effect: float = 0.02,
 ) -> pd.DataFrame:
     """Each line of the points rule beside what the model learned about the same signal.
 
-    For the leads that earn (or lose) the rule's points: how many there are, how they actually convert
-    compared with the others, and the model's average impact of the matching feature for them and for the
+    For the leads that earn (or lose) the line's points: how many there are, how they actually convert
+    compared with the others, and the model's average impact of the line's feature for them and for the
     others. ``model_view`` says whether the model moves such leads in the direction the rule does ("agrees"),
     the other way ("disagrees"), or hardly at all ("no effect": less than ``min_effect`` log-odds).
+
+    Args:
+        groups: each model feature's group, ``fit`` or ``engagement`` (see :func:`feature_groups`).
+
+    Raises:
+        ValueError: a line names a feature the model does not have.
     """
-    points = rule_components(model_features, rule_config)
+    check_features(rule, explained.spec.names)
+    points = rule_components(model_features, rule)
     y = None if converted is None else np.asarray(converted, dtype=float)
     rows = []
-    for component in RULE_COMPONENTS:
+    for component in components_of(rule, groups):
         earned = points[component.name].to_numpy() != 0
         impact = explained.column(component.feature)
         with_signal = float(impact[earned].mean()) if earned.any() else np.nan
@@ -204,28 +237,35 @@ def _model_view(difference: float, rule_direction: float, min_effect: float) -> 
 
 
 def emphasis_by_group(
-    explained: Contributions, model_features: pd.DataFrame, rule_config: RuleScoreConfig
+    explained: Contributions, model_features: pd.DataFrame, rule: PointsRule, groups: Mapping[str, str]
 ) -> pd.DataFrame:
-    """Share of the rule's points (absolute) vs share of the model's influence (mean |SHAP|) by group."""
-    points = rule_components(model_features, rule_config).abs().sum()
-    rule_share = {
-        group: sum(points[c.name] for c in RULE_COMPONENTS if c.group == group) / max(points.sum(), 1e-12)
-        for group in ("fit", "engagement", "negative")
-    }
-    influence = np.abs(explained.values).mean(axis=0)
-    negative_features = {c.feature for c in RULE_COMPONENTS if c.group == "negative"}
+    """Share of the rule's points (absolute) vs share of the model's influence (mean |SHAP|) by group.
+
+    A feature that a negative line looks at counts as ``negative`` on the model's side too, so a warning sign
+    is compared with the influence of the same feature.
+
+    Args:
+        groups: each model feature's group, ``fit`` or ``engagement`` (see :func:`feature_groups`).
+    """
+    ungrouped = [feature for feature in explained.spec.names if feature not in groups]
+    if ungrouped:
+        raise ValueError(f"groups: no group for model feature(s) {ungrouped}; expected fit or engagement for each")
+    components = components_of(rule, groups)
+    points = rule_components(model_features, rule).abs().sum()
+    total_points = max(points.sum(), 1e-12)
+    rule_share = {group: sum(points[c.name] for c in components if c.group == group) for group in RULE_GROUPS}
+    negative_features = {c.feature for c in components if c.group == "negative"}
 
     def model_group(feature: str) -> str:
-        if feature in negative_features:
-            return "negative"
-        return "fit" if feature in explained.spec.fit else "engagement"
+        return "negative" if feature in negative_features else groups[feature]
 
-    groups = pd.Series(influence, index=list(explained.spec.names)).groupby(model_group).sum()
-    model_share = (groups / groups.sum()).to_dict()
+    influence = np.abs(explained.values).mean(axis=0)
+    by_group = pd.Series(influence, index=list(explained.spec.names)).groupby(model_group).sum()
+    model_share = (by_group / by_group.sum()).to_dict()
     return pd.DataFrame(
         {
-            "group": ["fit", "engagement", "negative"],
-            "rule_share_of_points": [rule_share[g] for g in ("fit", "engagement", "negative")],
-            "model_share_of_influence": [model_share.get(g, 0.0) for g in ("fit", "engagement", "negative")],
+            "group": list(RULE_GROUPS),
+            "rule_share_of_points": [rule_share[group] / total_points for group in RULE_GROUPS],
+            "model_share_of_influence": [model_share.get(group, 0.0) for group in RULE_GROUPS],
         }
     )

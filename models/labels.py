@@ -16,11 +16,13 @@ Censored leads are left out of training and evaluation; their count is reported 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
 from models.contract import CRMTables, DataContractError, require_both_classes
 
@@ -96,6 +98,13 @@ class TimeSplit:
     calibration_quarters: list[str]
     test_quarters: list[str]
     immature_labelled: int  # labelled leads after the last mature quarter, left out of this split
+    kind: str = "out_of_time"  # out_of_time | random_stratified
+    reason: str = ""  # how the split was made, in words
+    by_quarters: bool = True  # calibration and test are whole quarters (else cut by date, or at random)
+
+    @property
+    def held_out(self) -> pd.Index:
+        return self.calibration.append(self.test)
 
 
 def split_by_time(
@@ -137,6 +146,125 @@ def split_by_time(
             by_id.loc[getattr(split, role)], f"{role} set ({', '.join(getattr(split, role + '_quarters'))})"
         )
     return split
+
+
+MIN_DATED_SHARE = 0.95  # splitting by time needs created_at for at least this share of labelled leads
+SplitKind = str
+
+
+def _quarters(created_at: pd.Series, ids: pd.Index) -> list[str]:
+    return sorted({str(period) for period in created_at.loc[ids].dropna().dt.to_period("Q")})
+
+
+def _both_classes(y: pd.Series, *parts: pd.Index) -> bool:
+    return all(y.loc[ids].nunique() == 2 for ids in parts)
+
+
+def _by_quarters(
+    y: pd.Series, created_at: pd.Series, as_of: pd.Timestamp, horizon_days: int, test_quarters: int, cal_quarters: int
+) -> TimeSplit | str:
+    labels = pd.DataFrame({"lead_id": y.index, "created_at": created_at.reindex(y.index).to_numpy(), "label": y})
+    try:
+        split = split_by_time(labels.dropna(subset=["label"]), as_of, horizon_days, test_quarters, cal_quarters)
+    except DataContractError as error:
+        return "; ".join(error.problems)
+    reason = (
+        f"test quarter(s) {', '.join(split.test_quarters)}, calibration {', '.join(split.calibration_quarters)}, "
+        f"training {split.train_quarters[0]}..{split.train_quarters[-1]}: the most recent quarters whose labels "
+        f"are final ({horizon_days}-day horizon)"
+    )
+    return dataclasses.replace(split, reason=reason)
+
+
+def _by_date_share(y: pd.Series, created_at: pd.Series, test_share: float) -> TimeSplit | str:
+    dates = created_at.reindex(y.index).dropna().sort_values(kind="stable")
+    quarters = sorted({str(q) for q in dates.dt.to_period("Q")})
+    if len(quarters) < 2:
+        return f"labelled leads span {len(quarters)} quarter(s); out of time needs 2"
+    n_held_out = max(2, round(test_share * len(dates)))
+    train, held_out = dates.index[:-n_held_out], dates.index[-n_held_out:]
+    calibration, test = held_out[: len(held_out) // 2], held_out[len(held_out) // 2 :]
+    if not _both_classes(y, train, calibration, test):
+        return "a time-ordered cut would leave a set with one class only"
+    cut = dates.loc[held_out[0]]
+    return TimeSplit(
+        train=train,
+        calibration=calibration,
+        test=test,
+        train_quarters=_quarters(created_at, train),
+        calibration_quarters=_quarters(created_at, calibration),
+        test_quarters=_quarters(created_at, test),
+        immature_labelled=0,
+        by_quarters=False,
+        reason=f"the latest {test_share:.0%} of labelled leads by creation date ({len(held_out):,} leads created from "
+        f"{cut:%Y-%m-%d}) are held out, the earlier half calibrates and the later half tests; labelled leads span "
+        f"{quarters[0]} to {quarters[-1]}",
+    )
+
+
+def _at_random(y: pd.Series, created_at: pd.Series | None, test_share: float, random_state: int, why: str) -> TimeSplit:
+    ids = y.index.to_numpy()
+    try:
+        train, held_out = train_test_split(ids, test_size=test_share, stratify=y.to_numpy(), random_state=random_state)
+        calibration, test = train_test_split(
+            held_out, test_size=0.5, stratify=y.loc[held_out].to_numpy(), random_state=random_state
+        )
+    except ValueError as error:
+        counts = {int(k): int(v) for k, v in y.value_counts().items()}
+        raise DataContractError(
+            [f"labels: cannot hold out {test_share:.0%} of {len(y)} leads by class {counts}: {error}"]
+        ) from error
+    parts = [pd.Index(part) for part in (train, calibration, test)]
+    dated = created_at is not None
+    return TimeSplit(
+        *parts,
+        train_quarters=_quarters(created_at, parts[0]) if dated else [],  # type: ignore[arg-type]
+        calibration_quarters=_quarters(created_at, parts[1]) if dated else [],  # type: ignore[arg-type]
+        test_quarters=_quarters(created_at, parts[2]) if dated else [],  # type: ignore[arg-type]
+        immature_labelled=0,
+        kind="random_stratified",
+        by_quarters=False,
+        reason=f"random stratified halves of {test_share:.0%} held out, because {why}",
+    )
+
+
+def split_leads(
+    y: pd.Series,
+    created_at: pd.Series | None,
+    as_of: pd.Timestamp,
+    horizon_days: int,
+    test_quarters: int = 1,
+    calibration_quarters: int = 1,
+    test_share: float = 0.25,
+    random_state: int = 42,
+) -> TimeSplit:
+    """Split labelled leads (``y``: 1/0, NaN unlabelled, indexed by lead id) into train, calibration and test.
+
+    Out of time whenever the creation dates allow it, as the quarterly retrain works: by quarters (the most
+    recent mature quarters test and calibrate, :func:`split_by_time`), else by date (the latest ``test_share``
+    held out); random stratified only without dates, and the split says why (``TimeSplit.reason``).
+    ``horizon_days`` is 0 for labels that are final as exported (an outcome column).
+
+    Raises:
+        DataContractError: no labelled leads, one class only, or too few of a class to hold some out.
+    """
+    labelled = y.dropna()
+    if labelled.empty:
+        raise DataContractError(["labels: no lead has a won or lost outcome; expected both won and lost leads"])
+    require_both_classes(labelled, "labelled leads")
+    if created_at is None:
+        return _at_random(labelled, None, test_share, random_state, "the mapping has no created_at column")
+    dated_share = float(created_at.reindex(labelled.index).notna().mean())
+    if dated_share < MIN_DATED_SHARE:
+        why = f"created_at is missing for {1 - dated_share:.0%} of labelled leads (out of time needs it for 95%)"
+        return _at_random(labelled, created_at, test_share, random_state, why)
+    by_quarters = _by_quarters(labelled, created_at, as_of, horizon_days, test_quarters, calibration_quarters)
+    if isinstance(by_quarters, TimeSplit):
+        return by_quarters
+    by_date = _by_date_share(labelled, created_at, test_share)
+    if isinstance(by_date, TimeSplit):
+        return by_date
+    return _at_random(labelled, created_at, test_share, random_state, f"{by_quarters}; and {by_date}")
 
 
 def quarter_bounds(quarter: str) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -1,6 +1,6 @@
 """The model: one sklearn Pipeline from raw lead records to LightGBM's conversion probability.
 
-    features (LeadFeatureBuilder) -> encode (CategoryCodes) -> classifier (LGBMClassifier)
+    features (LeadFeatures) -> encode (CategoryCodes) -> classifier (LGBMClassifier)
 
 Categorical features become codes (rare categories grouped, unseen ones treated as missing) that LightGBM
 treats as categorical. Monotone constraints encode what the domain is sure of, e.g. a demo request can
@@ -18,12 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
-from models.features import (
-    CONTRACT_SPEC,
-    FeatureSpec,
-    LeadFeatureBuilder,
-    factorize_values,
-)
+from models.features import FeatureSpec, FeaturesStep, factorize_values, feature_spec_of
 
 
 class BoosterParams(BaseModel):
@@ -43,24 +38,24 @@ class BoosterParams(BaseModel):
     random_state: int = 42
 
 
-def monotone_vector(constraints: Mapping[str, int], spec: FeatureSpec = CONTRACT_SPEC) -> list[int]:
-    """LightGBM's per-column constraint list, in the encoder's output order (numeric, then categorical)."""
-    unknown = set(constraints) - set(spec.numeric)
+def monotone_vector(constraints: Mapping[str, int], spec: FeatureSpec) -> list[int]:
+    """LightGBM's per-column constraint list, in the encoder's output order (numeric, then categorical).
+
+    Raises:
+        ValueError: a constraint names a feature the model does not have, or a categorical one; named.
+    """
+    unknown = sorted(set(constraints) - set(spec.names))
     if unknown:
-        raise ValueError(f"monotone constraints need numeric features; not numeric: {sorted(unknown)}")
+        raise ValueError(f"monotone_constraints: {unknown} are not features of this model; expected some of {list(spec.numeric)}")
+    categorical = sorted(set(constraints) & set(spec.categorical))
+    if categorical:
+        raise ValueError(f"monotone_constraints: {categorical} are categories; only numeric features can be monotone")
     return [int(constraints.get(name, 0)) for name in spec.names]
 
 
-def mapped_input_fields(model: Pipeline) -> tuple[str, ...] | None:
-    """The CRM export columns a model trained on a mapped export reads; None for the data contract's fields."""
-    step = model.named_steps["features"]
-    return None if isinstance(step, LeadFeatureBuilder) else tuple(step.input_columns)
-
-
-def feature_spec_of(model: Pipeline) -> FeatureSpec:
-    """The features of a model pipeline, as its features step declares them."""
-    spec: FeatureSpec = model.named_steps["features"].feature_spec
-    return spec
+def input_fields(model: Pipeline) -> tuple[str, ...]:
+    """The CRM export columns a model reads (its request fields)."""
+    return tuple(model.named_steps["features"].input_columns)
 
 
 class CategoryCodes(TransformerMixin, BaseEstimator):
@@ -79,8 +74,9 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
 
     @property
     def spec_(self) -> FeatureSpec:
-        # None: the data contract's features (and models pickled before specs existed have no attribute)
-        return getattr(self, "spec", None) or CONTRACT_SPEC
+        if self.spec is None:
+            raise ValueError("CategoryCodes needs the model's FeatureSpec")
+        return self.spec
 
     def fit(self, X: pd.DataFrame, y: object = None) -> CategoryCodes:
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
@@ -118,21 +114,11 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
         return np.asarray(self.spec_.names, dtype=object)
 
 
-def build_model_pipeline(
-    params: BoosterParams,
-    monotone_constraints: Mapping[str, int],
-    extra_freemail_domains: tuple[str, ...] = (),
-    competitor_domains: tuple[str, ...] = (),
+def assemble_pipeline(
+    features: FeaturesStep, params: BoosterParams, monotone_constraints: Mapping[str, int]
 ) -> Pipeline:
-    """An unfitted lead-conversion model on the data contract's lead fields."""
-    return assemble_pipeline(
-        LeadFeatureBuilder(extra_freemail_domains, competitor_domains), params, monotone_constraints
-    )
-
-
-def assemble_pipeline(features: object, params: BoosterParams, monotone_constraints: Mapping[str, int]) -> Pipeline:
-    """features -> encode -> classifier around any features step that declares its ``feature_spec``."""
-    spec: FeatureSpec = features.feature_spec  # type: ignore[attr-defined]
+    """features -> encode -> classifier around a features step (see :class:`models.features.FeaturesStep`)."""
+    spec = features.feature_spec
     classifier = lgb.LGBMClassifier(
         objective="binary",
         n_estimators=params.max_trees,
@@ -148,7 +134,7 @@ def assemble_pipeline(features: object, params: BoosterParams, monotone_constrai
         random_state=params.random_state,
         verbose=-1,
     )
-    encoder = CategoryCodes(params.min_category_share, None if spec == CONTRACT_SPEC else spec)
+    encoder = CategoryCodes(params.min_category_share, spec)
     return Pipeline([("features", features), ("encode", encoder), ("classifier", classifier)])
 
 

@@ -20,13 +20,13 @@ from rich.table import Table
 
 from models.contract import DataContractError
 from models.feature_text import Language
-from pipelines.settings import ConfigError, Settings, load_settings
+from pipelines.settings import DEMO_MAPPING, ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from models.audit import Verdict
-    from pipelines.quarter_demo import QuarterDemoResult
+    from pipelines.demo.quarter_demo import QuarterDemoResult
     from pipelines.training import TrainingResult
 
 app = typer.Typer(help="leadq: measurable, explainable B2B lead scoring.", no_args_is_help=True)
@@ -90,13 +90,13 @@ def _friendly_errors() -> Iterator[None]:
 def _generate(
     settings: Settings, leads: int | None, seed: int | None, out: Path | None, fmt: TableFormat | None
 ) -> dict[str, Path]:
-    from pipelines.synthetic import generate_for, write_crm
+    from pipelines.demo.synthetic import generate_for, write_crm
 
     n_leads = leads or settings.synthetic.leads
     with _step(f"generate a synthetic CRM with {n_leads:,} leads"):
         crm = generate_for(settings, n_leads, seed)
     with _step("write the tables"):
-        paths = write_crm(crm, out or settings.data.leads.parent, fmt.value if fmt else settings.synthetic.format)
+        paths = write_crm(crm, out or settings.data.export.parent, fmt.value if fmt else settings.synthetic.format)
     for table, path in paths.items():
         console.print(f"  {table}: {path}", highlight=False)
     return paths
@@ -107,7 +107,7 @@ def generate(
     config: ConfigOption = None,
     leads: Annotated[int | None, typer.Option(help="Number of leads (default: synthetic.leads).", min=100)] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: synthetic.seed).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default: the folder of data.leads).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: the folder of data.export).")] = None,
     fmt: Annotated[TableFormat | None, typer.Option("--format", help="Default: synthetic.format.")] = None,
 ) -> None:
     """Generate the synthetic B2B CRM export (leads, dispositions, deals, and the true probabilities)."""
@@ -167,30 +167,23 @@ def _print_training(result: TrainingResult, settings: Settings) -> None:
     console.print(f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri {registered.tracking_uri}", highlight=False)
 
 
-def _train(settings: Settings) -> None:
-    from pipelines.training import run_training
-
-    with _friendly_errors():
-        result = run_training(settings, report=_step)
-    _print_training(result, settings)
-
-
-def _train_mapped(settings: Settings, export: Path, mapping: Path) -> None:
+def _train(settings: Settings, export: Path | None = None, mapping: Path | None = None) -> None:
     from models.cleaning import CleaningError
-    from models.leakage import LeakageError
-    from pipelines.mapped_training import run_mapped_training
-    from pipelines.mapping import MappingError
+    from pipelines.crm_export.leakage import LeakageError
+    from pipelines.crm_export.mapping import MappingError
+    from pipelines.training import run_training
 
     try:
         with _friendly_errors():
-            result, prepared = run_mapped_training(settings, export, mapping, report=_step)
+            result = run_training(settings, export, mapping, report=_step)
     except LeakageError as error:
-        console.print(f"[red]Leak:[/] {error}", highlight=False)
+        console.print(f"[red]Leak:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(code=1) from error
     except (CleaningError, MappingError) as error:
-        console.print(f"[red]Refused:[/] {error}", highlight=False)
+        console.print(f"[red]Refused:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(code=1) from error
-    console.print(f"Split: {prepared.split} ({prepared.split_reason})", highlight=False)
+    split = result.outcome.split
+    console.print(f"Split: {split.kind} ({escape(split.reason)})", highlight=False)
     _print_training(result, settings)
     console.print("How the export was prepared: data/preparation.json on the MLflow run.", highlight=False)
 
@@ -198,32 +191,21 @@ def _train_mapped(settings: Settings, export: Path, mapping: Path) -> None:
 @app.command()
 def train(
     config: ConfigOption = None,
-    leads: Annotated[Path | None, typer.Option(help="Leads table (default: data.leads).")] = None,
-    dispositions: Annotated[Path | None, typer.Option(help="Dispositions table (default: data.dispositions).")] = None,
-    deals: Annotated[Path | None, typer.Option(help="Deals table (default: data.deals).")] = None,
     export: Annotated[
-        Path | None, typer.Option("--data", help="Your own CRM export (CSV, .xlsx or Parquet), read through --mapping.")
+        Path | None,
+        typer.Option("--data", help="The CRM export's leads file (CSV, .xlsx or Parquet; default: data.export)."),
     ] = None,
     mapping: Annotated[
-        Path | None, typer.Option(help="The export's column mapping (propose one with `leadq inspect`).")
+        Path | None, typer.Option(help="The export's mapping (default: data.mapping; propose one: `leadq inspect`).")
     ] = None,
 ) -> None:
-    """Train, calibrate and evaluate a model on the CRM export, log it to MLflow and register it."""
+    """Train, calibrate and evaluate a model on the CRM export through its mapping, log it to MLflow, register it."""
     _quiet_libraries()
     settings = _settings(config)
-    if (export is None) != (mapping is None):
-        console.print("[red]Refused:[/] --data and --mapping go together (a raw export needs its mapping)")
+    if export is not None and mapping is None and settings.data.mapping == DEMO_MAPPING:
+        console.print("[red]Refused:[/] --data needs its --mapping (propose one with `leadq inspect`)")
         raise typer.Exit(code=2)
-    if export is not None and mapping is not None:
-        _train_mapped(settings, export.resolve(), mapping.resolve())
-        return
-    if settings.data.export is not None and settings.data.mapping is not None and not (leads or dispositions or deals):
-        _train_mapped(settings, settings.data.export, settings.data.mapping)
-        return
-    data = settings.data.model_copy(
-        update={k: v.resolve() for k, v in {"leads": leads, "dispositions": dispositions, "deals": deals}.items() if v}
-    )
-    _train(settings.model_copy(update={"data": data}))
+    _train(settings, export.resolve() if export else None, mapping.resolve() if mapping else None)
 
 
 def _print_verdict(verdict: Verdict) -> None:
@@ -363,8 +345,14 @@ def inspect(
     force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")] = False,
 ) -> None:
     """Profile a raw CRM export and propose a mapping file (column roles) to review before training on it."""
-    from pipelines.inspect_export import PROPOSAL_HEADER, profile_export, proposal_notes, propose_mapping, read_export
-    from pipelines.mapping import MappingError, dump_mapping
+    from pipelines.crm_export.inspect import (
+        PROPOSAL_HEADER,
+        profile_export,
+        proposal_notes,
+        propose_mapping,
+        read_export,
+    )
+    from pipelines.crm_export.mapping import MappingError, dump_mapping
 
     _quiet_libraries()
     if out.exists() and not force:
@@ -450,9 +438,9 @@ def check_export(
     import json
 
     from models.cleaning import CleaningError
-    from models.leakage import LeakageError
-    from pipelines.mapping import MappingError
-    from pipelines.prepare_export import prepare_export_files
+    from pipelines.crm_export.leakage import LeakageError
+    from pipelines.crm_export.mapping import MappingError
+    from pipelines.crm_export.prepare import prepare_export_files
 
     _quiet_libraries()
     try:
@@ -522,11 +510,10 @@ def demo(
     """Generate the synthetic CRM if it is not there yet, then train and register the model."""
     _quiet_libraries()
     settings = _settings(config)
-    tables = (settings.data.leads, settings.data.dispositions, settings.data.deals)
-    if all(path.is_file() for path in tables):
-        console.print(f"Using the existing CRM export in {settings.data.leads.parent}", highlight=False)
+    if settings.data.export.is_file():
+        console.print(f"Using the existing CRM export in {settings.data.export.parent}", highlight=False)
     else:
-        suffix = settings.data.leads.suffix.lstrip(".")
+        suffix = settings.data.export.suffix.lstrip(".")
         _generate(settings, leads, None, None, TableFormat(suffix) if suffix in TableFormat.__members__ else None)
     _train(settings)
 
@@ -573,7 +560,7 @@ def demo_quarter(
     ] = Path(".leadq/quarter-demo"),
 ) -> None:
     """The quarterly loop on synthetic data: train, serve a drifted quarter over HTTP, audit it, retrain."""
-    from pipelines.quarter_demo import WorkspaceError, run_quarter_demo
+    from pipelines.demo.quarter_demo import WorkspaceError, run_quarter_demo
 
     _quiet_libraries()
     settings = _settings(config)

@@ -17,8 +17,8 @@ import pandas as pd
 from models.cleaning import clean_column
 from models.contract import DEAL_COLUMNS, DISPOSITION_COLUMNS, CRMTables, DataContractError
 from pipelines.audit import AuditExport
-from pipelines.mapping import ExportMapping
-from pipelines.prepare_export import labels_from_outcome, read_mapped_files, unique_leads, validate_table
+from pipelines.crm_export.mapping import ExportMapping
+from pipelines.crm_export.prepare import labels_from_outcome, read_mapped_files, unique_leads, validate_table
 
 # Categorical columns taken as the channel, by name (English and German, after snake_case).
 _CHANNEL_NAMES = {

@@ -19,15 +19,17 @@ from models.explanations import global_importance
 from models.feature_text import feature_name
 from models.insights import (
     beeswarm_figure,
+    channel_features,
     dependence_figure,
     emphasis_by_group,
+    feature_groups,
     grade_table,
     importance_figure,
     rule_vs_model,
     segment_figure,
     segment_table,
 )
-from models.rule_score import RuleScoreConfig
+from models.rule_score import PointsRule
 from models.scorer import LeadScorer
 
 TOP_DEPENDENCE_FEATURES = 4
@@ -69,7 +71,7 @@ def build_report(
     leads: pd.DataFrame,
     converted: np.ndarray | None,
     context: ReportContext,
-    rule_config: RuleScoreConfig | None,
+    points_rule: PointsRule | None,
     sample_size: int = 5_000,
     max_leads: int = 20_000,
     seed: int = 0,
@@ -77,7 +79,7 @@ def build_report(
     """The report as an HTML string, on all ``leads`` or a random sample of ``max_leads`` of them.
 
     ``converted`` (optional: 1/0 per lead, NaN while the outcome is open) adds actual conversion rates.
-    ``rule_config`` None (a mapped CRM export has no points rule over the contract's fields): no rule section.
+    ``points_rule`` None (the mapping has none): no points-rule section.
     """
     language = scorer.language
     rng = np.random.default_rng(seed)
@@ -96,8 +98,9 @@ def build_report(
         y = None
 
     grade_rows = grade_table(grades, y)
+    groups = feature_groups(explained.spec)
     segments = {
-        feature: segment_table(explained, feature, y) for feature in ("lead_source", "campaign") if feature in leads
+        feature: segment_table(explained, feature, y) for feature in channel_features(explained.spec).values()
     }
     top_features = importance["feature"].head(TOP_DEPENDENCE_FEATURES).tolist()
     template = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string(_TEMPLATE)
@@ -152,9 +155,9 @@ def build_report(
                 "rule": format_percent(row.rule_share_of_points),
                 "model": format_percent(row.model_share_of_influence),
             }
-            for row in emphasis_by_group(explained, model_features, rule_config).itertuples()
+            for row in emphasis_by_group(explained, model_features, points_rule, groups).itertuples()
         ]
-        if rule_config
+        if points_rule
         else [],
         rules=[
             {
@@ -167,9 +170,9 @@ def build_report(
                 "impact_without": _signed(row.model_impact_without),
                 "view": row.model_view,
             }
-            for row in rule_vs_model(explained, model_features, rule_config, y).itertuples()
+            for row in rule_vs_model(explained, model_features, points_rule, groups, y).itertuples()
         ]
-        if rule_config
+        if points_rule
         else [],
     )
 

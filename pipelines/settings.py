@@ -20,22 +20,14 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from models.explanations import GradeSettings
 from models.feature_text import Language
-from models.features import MODEL_FEATURES
 from models.pipeline import BoosterParams
-from models.rule_score import RuleScoreConfig
 from models.sla import SlaTable
 from models.threshold import ThresholdPolicy
 
 CONFIG_ENV_VAR = "LEADQ_CONFIG"
 DEFAULT_CONFIG_FILE = "mlflow.yml"
-# Where the domain is certain: these can only raise (1) or only lower (-1) the score.
-DEFAULT_MONOTONE_CONSTRAINTS: dict[str, Literal[-1, 1]] = {
-    "demo_requested": 1,
-    "pricing_page_visits": 1,
-    "content_downloads": 1,
-    "is_freemail": -1,
-    "newsletter_unsubscribed": -1,
-}
+# The synthetic CRM's mapping ships with leadq: the demo export takes the road every export takes.
+DEMO_MAPPING = Path(__file__).parent / "demo" / "synthetic_crm.yml"
 TRACKING_SCHEMES = frozenset({"sqlite", "file", "http", "https", "postgresql", "mysql", "databricks"})
 
 
@@ -64,18 +56,10 @@ class MlflowSettings(_Section):
 
 
 class DataSettings(_Section):
-    leads: Path = Path("data/synthetic/leads.parquet")
-    dispositions: Path = Path("data/synthetic/dispositions.parquet")
-    deals: Path = Path("data/synthetic/deals.parquet")
-    # Your own CRM export and its column mapping (README, "Your own CRM export"): set both to train on it.
-    export: Path | None = None
-    mapping: Path | None = None
+    """The CRM export every command reads (its leads file; further tables come from the mapping) and its mapping."""
 
-    @model_validator(mode="after")
-    def _export_with_mapping(self) -> DataSettings:
-        if (self.export is None) != (self.mapping is None):
-            raise ValueError("set both data.export and data.mapping (a raw export needs its mapping), or neither")
-        return self
+    export: Path = Path("data/synthetic/leads.parquet")
+    mapping: Path = DEMO_MAPPING
 
 
 class SyntheticSettings(_Section):
@@ -97,17 +81,10 @@ class SplitSettings(_Section):
 
 
 class FeatureSettings(_Section):
+    """Your company's view of e-mail domains (what is a feature of which column is the mapping's business)."""
+
     extra_freemail_domains: tuple[str, ...] = ()
     competitor_domains: tuple[str, ...] = ()
-    monotone_constraints: dict[str, Literal[-1, 1]] = Field(default_factory=DEFAULT_MONOTONE_CONSTRAINTS.copy)
-
-    @field_validator("monotone_constraints")
-    @classmethod
-    def _known_features(cls, constraints: dict[str, int]) -> dict[str, int]:
-        unknown = sorted(set(constraints) - set(MODEL_FEATURES))
-        if unknown:
-            raise ValueError(f"unknown feature(s) {unknown}; expected some of {list(MODEL_FEATURES)}")
-        return constraints
 
 
 class ExplanationSettings(_Section):
@@ -150,7 +127,7 @@ class AuditSettings(_Section):
     target_customers_per_month: float = Field(20.0, gt=0, description="new customers a month for the funnel math")
     min_mqls: int = Field(30, ge=1, description="groups with fewer MQLs are listed but not flagged")
     time_bound_features: tuple[str, ...] = Field(
-        ("campaign",), description="features with new values every quarter by nature: reported, not drift"
+        ("campaign",), description="features (by name) with new values every quarter by nature: reported, not drift"
     )
     sal_low: float = Field(0.60, gt=0, lt=1)
     sql_low: float = Field(0.20, gt=0, lt=1)
@@ -163,14 +140,6 @@ class AuditSettings(_Section):
     min_resolved_leads: int = Field(100, ge=1)
     min_won_leads: int = Field(10, ge=1)
     max_open_share: float = Field(0.5, gt=0, le=1, description="more open leads: ranking and calibration not judged")
-
-    @field_validator("time_bound_features")
-    @classmethod
-    def _known_time_bound_features(cls, features: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = sorted(set(features) - set(MODEL_FEATURES))
-        if unknown:
-            raise ValueError(f"unknown feature(s) {unknown}; expected some of {list(MODEL_FEATURES)}")
-        return features
 
 
 class Settings(BaseSettings):
@@ -186,7 +155,6 @@ class Settings(BaseSettings):
     features: FeatureSettings = FeatureSettings()
     model: BoosterParams = BoosterParams()
     threshold: ThresholdPolicy = ThresholdPolicy()
-    rule_score: RuleScoreConfig = RuleScoreConfig()
     explanations: ExplanationSettings = ExplanationSettings()
     grades: GradeSettings = GradeSettings()
     sla: SlaTable = SlaTable()
@@ -225,11 +193,7 @@ class Settings(BaseSettings):
                     update={"reports_dir": _absolute(self.explanations.reports_dir, base_dir)}
                 ),
                 "data": DataSettings(
-                    leads=_absolute(self.data.leads, base_dir),
-                    dispositions=_absolute(self.data.dispositions, base_dir),
-                    deals=_absolute(self.data.deals, base_dir),
-                    export=_absolute(self.data.export, base_dir) if self.data.export else None,
-                    mapping=_absolute(self.data.mapping, base_dir) if self.data.mapping else None,
+                    export=_absolute(self.data.export, base_dir), mapping=_absolute(self.data.mapping, base_dir)
                 ),
             }
         )

@@ -95,14 +95,14 @@ def model_signature(mapped_columns: tuple[str, ...] | None = None) -> ModelSigna
 
 
 def _flat_params(settings: Settings) -> dict[str, object]:
-    sections = ("labels", "split", "model", "threshold", "rule_score")
+    sections = ("labels", "split", "model", "threshold")
     params: dict[str, object] = {
         f"{section}.{key}": value
         for section in sections
         for key, value in getattr(settings, section).model_dump().items()
     }
-    params["features.monotone_constraints"] = settings.features.monotone_constraints
     params["features.competitor_domains"] = len(settings.features.competitor_domains)
+    params["data.mapping"] = str(settings.data.mapping)
     return params
 
 

@@ -1,36 +1,40 @@
-"""The training pipeline, as thin wiring of the steps in ``models/``:
+"""The training pipeline, one road for every CRM export (the synthetic demo included), as thin wiring of steps:
 
-load -> validate -> build labels -> split by time -> fit -> calibrate -> choose threshold -> grade cut points
--> evaluate (against the logistic-regression and points-rule baselines) -> explanation report -> log to MLflow
-and register.
+read -> mapping -> clean -> label -> split -> leakage guard (``pipelines.crm_export.prepare``) -> features ->
+fit -> calibrate -> choose threshold -> grade cut points -> evaluate (against the logistic-regression and,
+where the mapping has one, the points-rule baseline) -> explanation report -> log to MLflow and register.
 
-``train_scorer`` does the work on frames (no I/O); ``run_training`` adds reading the files and MLflow.
+``train_scorer`` does the work on a read export (no MLflow); ``run_training`` adds the files and MLflow.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from models.audit import reference_profile
 from models.baselines import build_logistic_baseline
 from models.calibration import fit_calibrator
-from models.contract import PII_COLUMNS, SCORING_COLUMNS, CRMTables, as_scoring_frame, validate_crm
+from models.contract import DataContractError
 from models.evaluation import evaluate_decision, evaluate_probabilities, evaluate_ranking
 from models.explanations import contributions, fit_grade_cuts
-from models.features import FREEMAIL_DOMAINS, build_features
-from models.labels import TimeSplit, build_labels, resolve_as_of, split_by_time
-from models.pipeline import build_model_pipeline, fit_model, predict_raw
-from models.rule_score import rule_score
+from models.features import LeadFeatures
+from models.labels import TimeSplit
+from models.pipeline import assemble_pipeline, fit_model, predict_raw
+from models.rule_score import PointsRule, rule_score
 from models.scorer import LeadScorer
 from models.threshold import choose_threshold
-from pipelines.io import fingerprint_crm, read_crm
+from pipelines.crm_export.mapping import dump_mapping
+from pipelines.crm_export.prepare import LoadedExport, PreparedExport, prepare_export, read_export_files, source_report
 from pipelines.report import ReportContext, build_report, write_report
 from pipelines.settings import Settings
 from pipelines.tracking import RegisteredModel, log_training_run
@@ -38,6 +42,8 @@ from pipelines.tracking import RegisteredModel, log_training_run
 StepReporter = Callable[[str], AbstractContextManager[object]]
 MONTHS_PER_QUARTER = 3
 DAYS_PER_MONTH = 365.25 / 12
+PREPARATION_ARTIFACT = "data/preparation.json"
+MAPPING_ARTIFACT = "data/mapping.json"
 
 
 def silent_steps(step: str) -> AbstractContextManager[object]:
@@ -54,9 +60,12 @@ class TrainingOutcome:
     metrics: dict[str, float]
     label_summary: dict[str, int]
     fingerprint: dict[str, object]
-    test_scores: pd.DataFrame  # lead_id, converted, model, logistic_regression, points_rule
-    test_leads: pd.DataFrame  # the test leads' scoring columns, indexed by lead_id (for the report)
+    test_scores: pd.DataFrame  # lead_id, converted, model, logistic_regression (, points_rule)
+    test_leads: pd.DataFrame  # the test leads' input columns, indexed by lead id (for the report)
     input_example: pd.DataFrame
+    preparation: dict[str, Any]  # how the export was prepared (every cleaning choice, the split, the leak guard)
+    mapping_yaml: str
+    points_rule: PointsRule | None = None
 
 
 @dataclass(frozen=True)
@@ -73,24 +82,9 @@ def _prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
     return {f"{prefix}_{name}": value for name, value in metrics.items()}
 
 
-def _label_summary(labels: pd.DataFrame, split: TimeSplit) -> dict[str, int]:
-    summary = {f"status_{k}": int(v) for k, v in labels["label_status"].value_counts().items()}
-    summary.update({f"reason_{k}": int(v) for k, v in labels["label_reason"].value_counts().items()})
-    summary.update(
-        n_train=len(split.train),
-        n_calibration=len(split.calibration),
-        n_test=len(split.test),
-        n_labelled_not_mature=split.immature_labelled,
-    )
-    return summary
-
-
-def _sets(leads: pd.DataFrame, labels: pd.DataFrame, split: TimeSplit) -> Sets:
-    X = leads.set_index("lead_id")[list(SCORING_COLUMNS)]
-    y = labels.set_index("lead_id")["label"].astype(int, errors="ignore")
-
+def _sets(inputs: pd.DataFrame, y: pd.Series, split: TimeSplit) -> Sets:
     def pick(ids: pd.Index) -> tuple[pd.DataFrame, pd.Series]:
-        return X.loc[ids], y.loc[ids].astype(int)
+        return inputs.loc[ids], y.loc[ids].astype(int)
 
     return Sets(*pick(split.train), *pick(split.calibration), *pick(split.test))
 
@@ -99,63 +93,124 @@ def _sample(frame: pd.DataFrame, size: int, seed: int = 0) -> pd.DataFrame:
     return frame if len(frame) <= size else frame.sample(size, random_state=seed)
 
 
-def redact_pii(leads: pd.DataFrame, columns: Sequence[str] = PII_COLUMNS) -> pd.DataFrame:
+def set_months(split: TimeSplit, created_at: pd.Series | None, ids: pd.Index) -> float | None:
+    """Months of leads a set stands for (MQLs per month); None without creation dates.
+
+    Whole quarters count three months each; a set cut by date spans its own dates; a random set stands for
+    its share of the export's span.
+    """
+    quarters = split.test_quarters if ids is split.test else split.calibration_quarters
+    if split.by_quarters:
+        return len(quarters) * MONTHS_PER_QUARTER
+    if created_at is None or created_at.notna().sum() < 2:
+        return None
+    if split.kind == "random_stratified":
+        dates = created_at.dropna()
+        share = len(ids) / (len(split.train) + len(split.held_out))
+    else:
+        dates, share = created_at.loc[ids].dropna(), 1.0
+    return max((dates.max() - dates.min()).days / DAYS_PER_MONTH * share, 1 / DAYS_PER_MONTH)
+
+
+def redact_pii(rows: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Copy of lead records safe to store (input examples): e-mail local parts replaced, domains kept."""
-    redacted = leads.copy()
+    redacted = rows.copy()
     for column in columns:
         domains = redacted[column].astype("str").str.rpartition("@")[2]
         redacted[column] = ("redacted@" + domains).where(redacted[column].notna())
     return redacted
 
 
-def train_scorer(tables: CRMTables, settings: Settings, report: StepReporter = silent_steps) -> TrainingOutcome:
-    """Validate, label, split, fit, calibrate, choose the threshold and evaluate; no files, no MLflow."""
-    with report("validate the data contract"):
-        tables = validate_crm(tables)
-        fingerprint = fingerprint_crm(tables)
-    with report("build labels and the out-of-time split"):
-        as_of = resolve_as_of(tables, pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else None)
-        labels = build_labels(tables, settings.labels.horizon_days, as_of)
-        split = split_by_time(
-            labels,
-            as_of,
-            settings.labels.horizon_days,
-            settings.split.test_quarters,
-            settings.split.calibration_quarters,
+def _input_example(X_test: pd.DataFrame, builder: LeadFeatures) -> pd.DataFrame:
+    """Five test leads as text (the model's signature), e-mail addresses redacted."""
+    example = X_test.head(5).reset_index(drop=True).map(lambda value: None if pd.isna(value) else str(value))
+    emails = [column for column, role in builder.input_roles.items() if role == "email"]
+    redacted = redact_pii(example, emails)
+    return redacted.astype(object).where(redacted.notna(), None)
+
+
+def _fingerprint(loaded: LoadedExport, inputs: pd.DataFrame, prepared: PreparedExport) -> dict[str, object]:
+    digest = hashlib.sha256(loaded.path.read_bytes() if loaded.path else b"")
+    digest.update(pd.util.hash_pandas_object(inputs, index=True).to_numpy().tobytes())
+    for table in loaded.tables.values():
+        digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    created = prepared.created_at.dropna() if prepared.created_at is not None else pd.Series(dtype="datetime64[ns]")
+    return {
+        "leads_rows": len(inputs),
+        "dispositions_rows": len(prepared.dispositions),
+        "deals_rows": len(prepared.deals),
+        "leads_from": str(created.min().date()) if len(created) else "",
+        "leads_to": str(created.max().date()) if len(created) else "",
+        "sha256": digest.hexdigest(),
+    }
+
+
+def _calibration_months(months: float | None, settings: Settings) -> float:
+    if months is not None:
+        return months
+    if settings.threshold.policy == "capacity":
+        raise DataContractError(
+            [
+                "threshold.policy capacity needs the leads' creation dates (map a created_at column) to count MQLs "
+                "per month; without dates use threshold.policy precision or expected_value"
+            ]
         )
-        sets = _sets(tables.leads, labels, split)
+    return float("nan")  # the threshold does not depend on it; MQLs per month are then unknown
+
+
+def train_scorer(loaded: LoadedExport, settings: Settings, report: StepReporter = silent_steps) -> TrainingOutcome:
+    """Prepare the export through its mapping, then fit, calibrate, grade and evaluate; no files, no MLflow."""
+    mapping = loaded.mapping
+    with report("prepare the export through its mapping (clean, label, split, leakage guard)"):
+        prepared = prepare_export(
+            loaded,
+            horizon_days=settings.labels.horizon_days,
+            as_of=pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else None,
+            test_quarters=settings.split.test_quarters,
+            calibration_quarters=settings.split.calibration_quarters,
+        )
     features = settings.features
-    model = build_model_pipeline(
-        settings.model, features.monotone_constraints, features.extra_freemail_domains, features.competitor_domains
+    builder = LeadFeatures(
+        prepared.columns, tuple(mapping.placeholders), features.extra_freemail_domains, features.competitor_domains
     )
-    scorer, calibration_losses = fit_scorer(
-        model,
-        sets,
-        settings,
-        len(split.calibration_quarters) * MONTHS_PER_QUARTER,
-        {
-            "as_of": str(as_of.date()),
-            "horizon_days": settings.labels.horizon_days,
-            "train_quarters": split.train_quarters,
-            "calibration_quarters": split.calibration_quarters,
-            "test_quarters": split.test_quarters,
-        },
-        report,
-    )
-    with report("evaluate on the test quarter(s) against the baselines"):
-        metrics, test_scores = _evaluate(scorer, sets, settings, split)
-    metrics.update(_prefixed("calibration_cv_log_loss", calibration_losses))
+    inputs = prepared.rows.reindex(columns=list(builder.input_columns))
+    split = prepared.split
+    sets = _sets(inputs, prepared.y, split)
+    metadata = {
+        "as_of": str(prepared.as_of.date()),
+        "horizon_days": settings.labels.horizon_days,
+        "train_quarters": split.train_quarters,
+        "calibration_quarters": split.calibration_quarters,
+        "test_quarters": split.test_quarters,
+        "split": split.kind,
+        "split_reason": split.reason,
+        "input_columns": list(builder.input_columns),
+    }
+    # rare categories grouped at the mapping's share, as check-export reported them
+    params = settings.model.model_copy(update={"min_category_share": mapping.rare_category_share})
+    model = assemble_pipeline(builder, params, mapping.monotone_constraints)
+    calibration_months = _calibration_months(set_months(split, prepared.created_at, split.calibration), settings)
+    scorer, losses = fit_scorer(model, sets, settings, calibration_months, metadata, report)
+    with report("evaluate on the test leads against the baselines"):
+        test_months = set_months(split, prepared.created_at, split.test)
+        months = np.nan if test_months is None else test_months
+        metrics, test_scores = evaluate(scorer, sets, settings, months, mapping.points_rule)
+    metrics.update(_prefixed("calibration_cv_log_loss", losses))
     metrics["best_iteration"] = float(model[-1].best_iteration_ or model[-1].n_estimators)
+    labels: dict[str, Any] = prepared.report.get("labels", {})
     return TrainingOutcome(
         scorer=scorer,
         split=split,
-        as_of=as_of,
-        metrics=metrics,
-        label_summary=_label_summary(labels, split),
-        fingerprint=fingerprint,
+        as_of=prepared.as_of.normalize(),
+        metrics={k: float(v) for k, v in metrics.items() if v is not None and np.isfinite(v)},
+        label_summary={k: int(v) for k, v in labels.items() if isinstance(v, int | np.integer)},
+        fingerprint=_fingerprint(loaded, inputs, prepared),
         test_scores=test_scores,
         test_leads=sets.X_test,
-        input_example=as_scoring_frame(redact_pii(sets.X_test.head(5).reset_index(drop=True))),
+        input_example=_input_example(sets.X_test, builder),
+        preparation={"source": source_report(loaded), **prepared.report},
+        mapping_yaml=dump_mapping(mapping),
+        points_rule=mapping.points_rule,
     )
 
 
@@ -169,7 +224,6 @@ def fit_scorer(
 ) -> tuple[LeadScorer, dict[str, float]]:
     """Fit the pipeline, calibrate it, choose the MQL threshold, fit grade cut points and profile the training leads.
 
-    Any model pipeline (the data contract's or a mapped export's features step) goes through the same steps.
     Returns the scorer and the calibration method's cross-validated log losses.
     """
     with report(f"fit LightGBM on {len(sets.X_train):,} leads"):
@@ -215,41 +269,36 @@ def training_profile(scorer: LeadScorer, X_train: pd.DataFrame, sample_size: int
     return reference_profile(scorer.pipeline.named_steps["features"].transform(sample), scorer.predict_proba(sample))
 
 
-def _evaluate(
-    scorer: LeadScorer, sets: Sets, settings: Settings, split: TimeSplit
+def evaluate(
+    scorer: LeadScorer, sets: Sets, settings: Settings, test_months: float, points_rule: PointsRule | None = None
 ) -> tuple[dict[str, float], pd.DataFrame]:
+    """The model, the logistic-regression baseline (same rows, same features) and the points rule, if the mapping
+    has one, on the test leads."""
     y_test = sets.y_test.to_numpy()
-    months = len(split.test_quarters) * MONTHS_PER_QUARTER
     model_p = scorer.predict_proba(sets.X_test)
-    features = settings.features
-    logistic = build_logistic_baseline(
-        settings.model.min_category_share, features.extra_freemail_domains, features.competitor_domains
-    ).fit(sets.X_train, sets.y_train)
-    logistic_p = logistic.predict_proba(sets.X_test)[:, 1]
-    test_features = build_features(
-        sets.X_test, FREEMAIL_DOMAINS | set(features.extra_freemail_domains), frozenset(features.competitor_domains)
+    features_step = scorer.pipeline.named_steps["features"]
+    logistic = build_logistic_baseline(features_step, settings.model.min_category_share).fit(
+        sets.X_train, sets.y_train
     )
-    points = rule_score(test_features, settings.rule_score)
+    logistic_p = logistic.predict_proba(sets.X_test)[:, 1]
     metrics = {
         **_prefixed("test", evaluate_probabilities(y_test, model_p)),
-        **_prefixed("test_mql", evaluate_decision(y_test, model_p >= scorer.threshold.threshold, months)),
+        **_prefixed("test_mql", evaluate_decision(y_test, model_p >= scorer.threshold.threshold, test_months)),
         **_prefixed("logreg_test", evaluate_probabilities(y_test, logistic_p)),
-        **_prefixed("rules_test", evaluate_ranking(y_test, points)),
-        **_prefixed("rules_test_mql", evaluate_decision(y_test, points >= settings.rule_score.mql_points, months)),
         "threshold": scorer.threshold.threshold,
         "n_train": float(len(sets.X_train)),
         "n_calibration": float(len(sets.X_calibration)),
         "n_test": float(len(sets.X_test)),
     }
     test_scores = pd.DataFrame(
-        {
-            "lead_id": sets.X_test.index,
-            "converted": y_test,
-            "model": model_p,
-            "logistic_regression": logistic_p,
-            "points_rule": points,
-        }
+        {"lead_id": sets.X_test.index, "converted": y_test, "model": model_p, "logistic_regression": logistic_p}
     )
+    if points_rule is not None:
+        points = rule_score(features_step.transform(sets.X_test), points_rule)
+        metrics |= _prefixed("rules_test", evaluate_ranking(y_test, points))
+        mqls = points >= points_rule.mql_points
+        metrics |= _prefixed("rules_test_mql", evaluate_decision(y_test, mqls, test_months))
+        test_scores["points_rule"] = points
     return metrics, test_scores
 
 
@@ -260,34 +309,55 @@ class TrainingResult:
     report_path: Path
 
 
-def run_training(settings: Settings, report: StepReporter = silent_steps) -> TrainingResult:
-    """Read the configured CRM export, train, log the run to MLflow and register the model."""
-    with report("read the CRM export"):
-        tables = read_crm(settings.data.leads, settings.data.dispositions, settings.data.deals)
-    outcome = train_scorer(tables, settings, report)
+def export_paths(settings: Settings) -> tuple[Path, Path]:
+    """The configured export and its mapping (``data.export``, ``data.mapping``)."""
+    return settings.data.export, settings.data.mapping
+
+
+def run_training(
+    settings: Settings,
+    export_path: Path | None = None,
+    mapping_path: Path | None = None,
+    report: StepReporter = silent_steps,
+) -> TrainingResult:
+    """Read the export (default: the configured one) through its mapping, train, log to MLflow and register."""
+    default_export, default_mapping = export_paths(settings)
+    with report("read the export, its mapping and the tables it names"):
+        loaded = read_export_files(export_path or default_export, mapping_path or default_mapping)
+    outcome = train_scorer(loaded, settings, report)
     with report("write the explanation report"):
         html = explanation_report(outcome, settings)
     with report("log the run to MLflow and register the model"):
-        registered = log_training_run(outcome, settings, html)
-    report_path = write_report(
-        html, settings.explanations.reports_dir / f"{registered.name}-v{registered.version}.html"
+        registered = log_outcome(outcome, settings, html)
+    path = write_report(html, settings.explanations.reports_dir / f"{registered.name}-v{registered.version}.html")
+    return TrainingResult(outcome=outcome, registered=registered, report_path=path)
+
+
+def log_outcome(outcome: TrainingOutcome, settings: Settings, html: str) -> RegisteredModel:
+    """Log the run (with how the export was prepared and its mapping) and register the model."""
+    return log_training_run(
+        outcome,
+        settings,
+        html,
+        extra_dicts={PREPARATION_ARTIFACT: outcome.preparation, MAPPING_ARTIFACT: {"yaml": outcome.mapping_yaml}},
+        mapped_columns=tuple(outcome.scorer.pipeline.named_steps["features"].input_columns),
     )
-    return TrainingResult(outcome=outcome, registered=registered, report_path=report_path)
 
 
 def explanation_report(outcome: TrainingOutcome, settings: Settings) -> str:
-    """The marketing report on the test quarter(s) of a training run."""
+    """The marketing report on the test leads of a training run."""
+    quarters = outcome.split.test_quarters
     context = ReportContext(
         model_name=settings.mlflow.registered_model,
         model_label=f"trained on data up to {outcome.as_of.date()}",
-        period=f"test quarter(s) {', '.join(outcome.split.test_quarters)}",
+        period=f"test leads ({', '.join(quarters)})" if quarters else "held-out test leads",
     )
     return build_report(
         outcome.scorer,
         outcome.test_leads,
         outcome.test_scores["converted"].to_numpy(),
         context,
-        settings.rule_score,
+        outcome.points_rule,
         sample_size=settings.explanations.report_sample,
         max_leads=settings.explanations.report_leads,
     )

@@ -76,9 +76,7 @@ def tracking_config(tmp_path: Path) -> Path:
         "  tracking_uri: sqlite:///mlflow.db\n"
         "  artifact_location: artifacts\n"
         "data:\n"
-        "  leads: data/leads.parquet\n"
-        "  dispositions: data/dispositions.parquet\n"
-        "  deals: data/deals.parquet\n"
+        "  export: data/leads.parquet\n"
         "synthetic:\n"
         "  leads: 20000\n"
         "model:\n"
@@ -99,7 +97,7 @@ SMALL_CRM_LEADS = 20_000
 @pytest.fixture(scope="session")
 def synthetic_crm():  # type: ignore[no-untyped-def]
     """A small synthetic CRM export (generated once per test session)."""
-    from pipelines.synthetic import generate_crm
+    from pipelines.demo.synthetic import generate_crm
 
     return generate_crm(SMALL_CRM_LEADS, seed=7, competitor_domains=("rivalsoft.de", "leadmatic.io"))
 
@@ -122,8 +120,8 @@ def fast_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
 
 @pytest.fixture(scope="session")
 def trained(synthetic_crm, fast_settings):  # type: ignore[no-untyped-def]
-    """The training outcome on the small synthetic CRM (no MLflow), shared by model-behaviour tests."""
+    """The training outcome on the small synthetic CRM through its shipped mapping (no MLflow)."""
     from pipelines.training import train_scorer
+    from tests.builders import synthetic_export
 
-    tables = CRMTables(synthetic_crm.leads, synthetic_crm.dispositions, synthetic_crm.deals)
-    return train_scorer(tables, fast_settings)
+    return train_scorer(synthetic_export(synthetic_crm), fast_settings)

@@ -121,7 +121,7 @@ def test_global_importance_ranks_by_mean_absolute_impact(trained, leads) -> None
 
 @pytest.mark.slow
 def test_grades_order_observed_conversion_on_the_test_quarter(fast_settings) -> None:  # type: ignore[no-untyped-def]
-    from pipelines.synthetic import generate_crm
+    from pipelines.demo.synthetic import generate_crm
     from pipelines.training import train_scorer
 
     crm = generate_crm(100_000, seed=3, competitor_domains=fast_settings.features.competitor_domains)

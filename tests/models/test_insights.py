@@ -6,17 +6,18 @@ import pytest
 from matplotlib.figure import Figure
 
 from models.explanations import Contributions, global_importance
-from models.features import MODEL_FEATURES, build_features
+from models.features import MODEL_FEATURES, FeatureSpec, build_features
 from models.insights import (
     beeswarm_figure,
     dependence_figure,
     emphasis_by_group,
+    feature_groups,
     grade_table,
     importance_figure,
     rule_vs_model,
     segment_table,
 )
-from models.rule_score import RuleScoreConfig
+from models.rule_score import PointsLine, PointsRule
 from tests.conftest import make_lead
 
 
@@ -69,40 +70,111 @@ def test_segment_table_ranks_segments_and_drops_small_ones(leads: pd.DataFrame) 
     assert small.empty
 
 
-def test_rule_vs_model_reports_agreement_and_missing_effect(leads: pd.DataFrame) -> None:
-    features = build_features(leads)
+def _rule_features(n: int) -> pd.DataFrame:
+    """Features of ``n`` leads as a mapped export's model sees them: demo every 2nd, software every 3rd..."""
+    i = np.arange(n)
+    return pd.DataFrame(
+        {
+            "company_size": 100.0 * i,
+            "website_visits": i.astype(float),
+            "demo_requested": (i % 2 == 0).astype(float),
+            "email_is_freemail": (i % 4 == 0).astype(float),
+            "industry": np.where(i % 3 == 0, "software", "retail"),
+        },
+        index=pd.Index([f"L{k}" for k in i], name="lead_id"),
+    )
+
+
+RULE_SPEC = FeatureSpec(
+    numeric=("company_size", "website_visits", "demo_requested", "email_is_freemail"),
+    categorical=("industry",),
+    fit=("company_size", "email_is_freemail", "industry"),
+)
+RULE_GROUPS = feature_groups(RULE_SPEC)
+RULE = PointsRule(
+    mql_points=30,
+    lines=(
+        PointsLine(name="Demo requested", feature="demo_requested", equals=1, points=30),
+        PointsLine(name="Website visits", feature="website_visits", per_unit=True, points=1, max_points=10),
+        PointsLine(name="Target industry", feature="industry", one_of=("Software",), points=15),
+        PointsLine(name="Freemail address", feature="email_is_freemail", equals=1, points=-15),
+    ),
+)
+
+
+def _rule_contributions(features: pd.DataFrame, impacts: dict[str, np.ndarray | float]) -> Contributions:
+    values = np.zeros((len(features), len(RULE_SPEC.names)))
+    for feature, impact in impacts.items():
+        values[:, RULE_SPEC.names.index(feature)] = impact
+    arrays = {name: features[name].to_numpy() for name in features}
+    return Contributions(values=values, base_value=-3.0, arrays=arrays, index=features.index, spec=RULE_SPEC)
+
+
+def test_feature_groups_follow_the_spec() -> None:
+    assert RULE_GROUPS == {
+        "company_size": "fit",
+        "website_visits": "engagement",
+        "demo_requested": "engagement",
+        "email_is_freemail": "fit",
+        "industry": "fit",
+    }
+
+
+def test_rule_vs_model_reports_agreement_and_missing_effect() -> None:
+    features = _rule_features(60)
     demo = features["demo_requested"].to_numpy() == 1
-    explained = _contributions(features, {"demo_requested": np.where(demo, 1.2, -0.1)})
+    explained = _rule_contributions(features, {"demo_requested": np.where(demo, 1.2, -0.1)})
 
-    table = rule_vs_model(explained, features, RuleScoreConfig(), demo.astype(float)).set_index("signal")
+    table = rule_vs_model(explained, features, RULE, RULE_GROUPS, demo.astype(float)).set_index("signal")
 
+    assert table.index.tolist() == ["Demo requested", "Website visits", "Target industry", "Freemail address"]
     assert table.loc["Demo requested", "model_view"] == "agrees"
     assert table.loc["Demo requested", "leads_with_signal"] == demo.sum()
     assert table.loc["Demo requested", "conversion_with"] == 1.0
     assert table.loc["Demo requested", "conversion_without"] == 0.0
     assert table.loc["Website visits", "model_view"] == "no effect"
+    assert table.loc["Website visits", "leads_with_signal"] == 59  # the lead with no visit earns nothing
+    assert table.loc["Website visits", "rule_points"] == "+1 per unit, at most +10"
+    assert table["group"].tolist() == ["engagement", "engagement", "fit", "negative"]
 
 
-def test_rule_vs_model_flags_disagreement(leads: pd.DataFrame) -> None:
-    features = build_features(leads)
-    demo = features["demo_requested"].to_numpy() == 1
-    explained = _contributions(features, {"demo_requested": np.where(demo, -0.5, 0.1)})
+def test_rule_vs_model_flags_disagreement() -> None:
+    features = _rule_features(60)
+    freemail = features["email_is_freemail"].to_numpy() == 1
+    explained = _rule_contributions(features, {"email_is_freemail": np.where(freemail, 0.4, 0.0)})
 
-    table = rule_vs_model(explained, features, RuleScoreConfig()).set_index("signal")
+    table = rule_vs_model(explained, features, RULE, RULE_GROUPS).set_index("signal")
 
-    assert table.loc["Demo requested", "model_view"] == "disagrees"
-    assert np.isnan(table.loc["Demo requested", "conversion_with"])
+    assert table.loc["Freemail address", "model_view"] == "disagrees"  # the rule takes points, the model adds
+    assert np.isnan(table.loc["Freemail address", "conversion_with"])
 
 
-def test_emphasis_shares_add_up_to_one(leads: pd.DataFrame) -> None:
-    features = build_features(leads)
-    explained = _contributions(features, {"company_size": np.full(len(features), 0.3), "demo_requested": 0.1})
+def test_rule_vs_model_refuses_a_line_on_a_feature_the_model_lacks() -> None:
+    features = _rule_features(4)
+    rule = PointsRule(mql_points=1, lines=(PointsLine(feature="website_visit", at_least=1, points=5),))
 
-    emphasis = emphasis_by_group(explained, features, RuleScoreConfig()).set_index("group")
+    with pytest.raises(ValueError, match="'website_visit' is not a model feature; did you mean 'website_visits'"):
+        rule_vs_model(_rule_contributions(features, {}), features, rule, RULE_GROUPS)
 
-    assert emphasis["rule_share_of_points"].sum() == pytest.approx(1.0)
-    assert emphasis["model_share_of_influence"].sum() == pytest.approx(1.0)
-    assert emphasis.loc["fit", "model_share_of_influence"] == pytest.approx(0.75)
+
+def test_emphasis_shares_by_group_counting_warning_signs_as_negative() -> None:
+    features = _rule_features(4)  # demo 30+30, visits 0+1+2+3, software 15+15, freemail 15: 111 points
+    impacts = {"company_size": 0.3, "demo_requested": 0.1, "email_is_freemail": 0.2}
+
+    emphasis = emphasis_by_group(_rule_contributions(features, impacts), features, RULE, RULE_GROUPS)
+
+    shares = emphasis.set_index("group")
+    assert emphasis["group"].tolist() == ["fit", "engagement", "negative"]
+    assert shares["rule_share_of_points"].tolist() == pytest.approx([30 / 111, 66 / 111, 15 / 111])
+    assert shares["model_share_of_influence"].tolist() == pytest.approx([0.5, 1 / 6, 1 / 3])
+
+
+def test_emphasis_refuses_a_model_feature_without_group() -> None:
+    features = _rule_features(4)
+    groups = {feature: group for feature, group in RULE_GROUPS.items() if feature != "company_size"}
+
+    with pytest.raises(ValueError, match=r"no group for model feature\(s\) \['company_size'\]"):
+        emphasis_by_group(_rule_contributions(features, {}), features, RULE, groups)
 
 
 def test_figures_are_drawn(trained) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ import pytest
 from nbclient import NotebookClient
 
 from pipelines.settings import load_settings
-from pipelines.synthetic import generate_crm, write_crm
+from pipelines.demo.synthetic import generate_crm, write_crm
 from pipelines.training import run_training
 
 NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "marketing_explanations.ipynb"

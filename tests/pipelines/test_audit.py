@@ -21,9 +21,9 @@ from models.contract import DataContractError
 from models.features import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models.labels import quarter_bounds
 from pipelines.audit import feature_frame, read_scoring_log, run_audit, with_channels
-from pipelines.quarter_demo import scoring_requests
+from pipelines.demo.quarter_demo import scoring_requests
+from pipelines.demo.synthetic import QuarterDrift, cut_export, generate_crm, write_crm
 from pipelines.settings import Settings
-from pipelines.synthetic import QuarterDrift, cut_export, generate_crm, write_crm
 from pipelines.training import run_training
 from serving.app import build_service
 from serving.scoring_log import ScoringLog, score_row

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from pipelines.mapped_training import run_mapped_training
 
 from pipelines.audit import run_audit
+from pipelines.crm_export.mapping import ExportMapping
 from pipelines.mapped_audit import channel_columns, mapped_export_tables
-from pipelines.mapped_training import run_mapped_training
-from pipelines.mapping import ExportMapping
 from serving.app import build_service
 from tests.pipelines.test_mapped_training import MAPPING, _messy_export
 from tests.serving.conftest import AUTH, KEYS, registry_settings

@@ -13,15 +13,15 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from pipelines.mapped_training import run_mapped_training
 from typer.testing import CliRunner
 
 from models.contract import CRMTables, DataContractError
 from models.labels import build_labels, resolve_as_of
-from models.leakage import LeakageError
 from models.threshold import ThresholdPolicy
 from pipelines.cli import app
-from pipelines.mapped_training import run_mapped_training
-from pipelines.synthetic import generate_crm
+from pipelines.crm_export.leakage import LeakageError
+from pipelines.demo.synthetic import generate_crm
 from tests.serving.conftest import registry_settings
 
 MAPPING = """\

@@ -8,9 +8,9 @@ import mlflow
 import pytest
 
 from models.pipeline import BoosterParams
+from pipelines.demo.synthetic import generate_crm, write_crm
 from pipelines.retrain import compare, decide, run_retrain, run_rollback
 from pipelines.settings import RetrainSettings, Settings
-from pipelines.synthetic import generate_crm, write_crm
 from pipelines.training import run_training
 from tests.serving.conftest import registry_settings
 
@@ -133,6 +133,7 @@ def test_retrain_without_a_champion_serves_the_first_model(tmp_path: Path) -> No
 @pytest.mark.slow
 def test_retrain_on_a_mapped_export_compares_on_the_same_leads_and_refuses_mixed_inputs(tmp_path: Path) -> None:
     from pipelines.mapped_training import run_mapped_training
+
     from tests.pipelines.test_mapped_training import write_messy_export
 
     settings = _registry(tmp_path)

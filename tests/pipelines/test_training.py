@@ -14,8 +14,8 @@ import pytest
 from models.audit import population_stability
 from models.contract import CRMTables, DataContractError, as_scoring_frame
 from models.features import MODEL_FEATURES
+from pipelines.demo.synthetic import write_crm
 from pipelines.settings import Settings
-from pipelines.synthetic import write_crm
 from pipelines.training import redact_pii, run_training, train_scorer
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from pipelines.demo.synthetic import generate_crm, write_crm
 from pipelines.settings import Settings, load_settings
-from pipelines.synthetic import generate_crm, write_crm
 from pipelines.training import run_training
 from serving.app import ServiceConfig, create_app
 from serving.model_holder import ModelHolder

@@ -10,10 +10,10 @@ import mlflow
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-
 from pipelines.mapped_training import run_mapped_training
+
+from pipelines.demo.synthetic import generate_crm, write_crm
 from pipelines.settings import Settings
-from pipelines.synthetic import generate_crm, write_crm
 from pipelines.training import run_training
 from serving.app import build_service
 from tests.pipelines.test_mapped_training import write_messy_export

@@ -10,8 +10,8 @@ import mlflow
 import pytest
 from fastapi.testclient import TestClient
 
+from pipelines.demo.synthetic import generate_crm, write_crm
 from pipelines.settings import Settings
-from pipelines.synthetic import generate_crm, write_crm
 from pipelines.training import run_training
 from serving.app import ServiceConfig, create_app
 from tests.serving.conftest import AUTH, KEYS, lead, make_holder, registry_settings

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app as cli
-from pipelines.quarter_demo import serving_in_background
+from pipelines.demo.quarter_demo import serving_in_background
 from pipelines.settings import Settings
 from serving.app import ServiceConfig, create_app
 from tests.serving.conftest import AUTH, KEYS, lead, make_holder

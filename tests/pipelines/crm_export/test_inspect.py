@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from models.contract import DataContractError
 from pipelines.cli import app
-from pipelines.inspect_export import profile_export, propose_mapping, read_export
-from pipelines.mapping import FEATURE_ROLES, ExportMapping, MappingError, load_mapping
+from pipelines.crm_export.inspect import profile_export, propose_mapping, read_export
+from pipelines.crm_export.mapping import FEATURE_ROLES, ExportMapping, MappingError, load_mapping
 
 runner = CliRunner()
 SECRET_EMAIL = "jane.doe@acme-industries.de"

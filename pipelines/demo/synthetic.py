@@ -29,11 +29,12 @@ import numpy as np
 import pandas as pd
 
 from models.contract import REJECTION_REASONS, STAGES
+from pipelines.settings import DEMO_MAPPING
 
 DEFAULT_COMPETITOR_DOMAINS: tuple[str, ...] = ("rivalsoft.de", "leadmatic.io", "scorewise.com", "pipeforge.eu")
 
 if TYPE_CHECKING:
-    from pipelines.settings import Settings
+    from pipelines.settings import DEMO_MAPPING, Settings
 
 TABLES = ("leads", "dispositions", "deals", "true_conversion")
 LEAD_ID_DIGITS = 7
@@ -555,7 +556,15 @@ def write_crm(crm: SyntheticCRM, directory: Path, fmt: Literal["parquet", "csv"]
     paths = {table: directory / f"{table}.{fmt}" for table in TABLES}
     for table, path in paths.items():
         _write_atomically(getattr(crm, table), path, fmt)
+    paths["mapping"] = directory / "mapping.yml"
+    paths["mapping"].write_text(demo_mapping_text(fmt), encoding="utf-8")
     return paths
+
+
+def demo_mapping_text(fmt: Literal["parquet", "csv"] = "parquet") -> str:
+    """The shipped mapping of the synthetic CRM (``pipelines/demo/synthetic_crm.yml``) for tables in ``fmt``."""
+    text = DEMO_MAPPING.read_text(encoding="utf-8")
+    return text.replace(".parquet", f".{fmt}")
 
 
 def _write_atomically(frame: pd.DataFrame, path: Path, fmt: str) -> None:

@@ -22,12 +22,14 @@ import unicodedata
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from models.cleaning import DEFAULT_PLACEHOLDERS  # one list for the loader, the cleaning and leadq inspect
+from models.features import InputColumn, InputRole
+from models.rule_score import PointsRule, check_features
 
 Role = Literal[
     "id",
@@ -40,13 +42,20 @@ Role = Literal[
     "categorical",
     "boolean",
     "text",
+    "count",
+    "email",
+    "job_title",
+    "consent",
     "pii",
     "after_contact",
     "ignore",
 ]
 ROLES: tuple[str, ...] = get_args(Role)
-# Roles whose columns become model input (pii only through derived features such as is_freemail).
-FEATURE_ROLES: tuple[str, ...] = ("numeric", "categorical", "boolean", "text", "pii")
+# Roles whose columns become model features (email and job_title only through derived features such as
+# email_is_freemail or job_title_seniority; the text itself never).
+FEATURE_ROLES: tuple[str, ...] = ("numeric", "count", "categorical", "boolean", "text", "email", "job_title")
+# Roles the model reads at scoring time: the features, and the consent that gates some of them.
+INPUT_ROLES: tuple[str, ...] = (*FEATURE_ROLES, "consent")
 # The leadq vocabulary (models.contract.STAGES and REJECTION_REASONS; a test keeps them equal).
 Stage = Literal["mql", "sal", "sql", "rejected", "recycled"]
 STAGES: tuple[str, ...] = get_args(Stage)
@@ -71,6 +80,27 @@ _FEATURE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 # describes what the lead did: engagement. Any other feature column describes who the lead is: fit.
 _ENGAGEMENT_WORDS = (
     "visit",
+    "website",
+    "web",
+    "time",
+    "spent",
+    "view",
+    "seen",
+    "source",
+    "campaign",
+    "channel",
+    "origin",
+    "newsletter",
+    "unsubscribe",
+    "subscribe",
+    "pricing",
+    "content",
+    "trial",
+    "signup",
+    "engagement",
+    "quelle",
+    "kampagne",
+    "zeit",
     "page",
     "pageview",
     "session",
@@ -115,9 +145,11 @@ def to_snake_case(text: str) -> str:
 def guess_group(column: str) -> Group:
     """Fit or engagement from a column's name, for feature columns whose mapping gives no ``group``.
 
-    Engagement if the name mentions visits, pages, sessions, opens, clicks, downloads, webinars, events, demos,
-    activity, forms or time on (site), as whole words ("Form Submissions", "EmailOpens", "Webinar besucht");
-    fit otherwise ("Industry", "Platform", "Information"). Set ``group:`` in the mapping where this guesses wrong.
+    Engagement if the name speaks of what the lead did or how it came: visits, website, time spent, pages,
+    views, sessions, opens, clicks, downloads, webinars, events, demos, activity, forms, trials, newsletter,
+    pricing, content, lead source, campaign or channel, as whole words ("Form Submissions", "EmailOpens",
+    "Total Time Spent on Website", "Webinar besucht"); fit otherwise ("Industry", "Job Title", "Platform").
+    Set ``group:`` in the mapping where this guesses wrong.
     """
     return "engagement" if _ENGAGEMENT_NAME.search(to_snake_case(column)) else "fit"
 
@@ -151,6 +183,9 @@ class ColumnSpec(_Spec):
     name: str | None = Field(None, description="feature name override (default: the column name in snake_case)")
     group: Group | None = Field(
         None, description="feature roles: fit (who the lead is) or engagement (what it did); default: guessed"
+    )
+    gates: list[str] | None = Field(
+        None, validate_default=True, description="consent: the columns whose values need this consent"
     )
 
     @model_validator(mode="before")
@@ -234,6 +269,21 @@ class ColumnSpec(_Spec):
             raise ValueError(f"group applies only to feature roles ({', '.join(FEATURE_ROLES)}), not {role}")
         return group
 
+    @field_validator("gates")
+    @classmethod
+    def _consent_gates(cls, gates: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        role = info.data.get("role")
+        if role != "consent":
+            if gates is not None:
+                raise ValueError(f"gates applies only to role consent, not {role}")
+            return gates
+        if not gates:
+            raise ValueError(
+                "role consent needs gates: the columns that may only be used with this consent, e.g. "
+                'gates: ["Website Visits", "Email Opens"]'
+            )
+        return gates
+
     def outcome_of(self, value: object) -> Literal["won", "lost"] | None:
         """``won``, ``lost`` or None (open or unknown) for a value of the outcome column."""
         token = normalize_value(value)
@@ -248,11 +298,101 @@ class ColumnSpec(_Spec):
         return {normalize_value(k): v for k, v in (self.values or {}).items()}.get(normalize_value(value))
 
 
-class TablesSpec(_Spec):
-    """Separate disposition and deal tables (leadq's own format); both omitted: one table with an outcome column."""
+class ValuesColumn(_Spec):
+    """A column of a further table whose words the mapping translates (a deal stage, a lead status, a reason)."""
 
-    dispositions: Path | None = None
-    deals: Path | None = None
+    column: str
+    won: list[str] | None = Field(None, description="deal outcome: the values that mean won")
+    lost: list[str] | None = Field(None, description="deal outcome: the values that mean lost")
+    values: dict[str, str] | None = Field(None, description="stage or reason: export value -> leadq word")
+
+    @field_validator("won", "lost", mode="before")
+    @classmethod
+    def _string_values(cls, values: object) -> object:
+        return _as_strings(values)
+
+    def word_of(self, value: object) -> str | None:
+        """The leadq word for a value (won/lost, or the mapped stage or reason); None: not mapped (open)."""
+        token = normalize_value(value)
+        if self.won is not None or self.lost is not None:
+            if token in {normalize_value(v) for v in self.won or ()}:
+                return "won"
+            return "lost" if token in {normalize_value(v) for v in self.lost or ()} else None
+        return {normalize_value(k): v for k, v in (self.values or {}).items()}.get(token)
+
+
+def _identity(words: tuple[str, ...]) -> dict[str, str]:
+    return {word: word for word in words}
+
+
+class _TableSpec(_Spec):
+    """A further table of the export: its file (relative to the export's folder) and how it joins the leads."""
+
+    file: Path
+    key: str = Field("lead_id", description="the column holding the lead's id (or the value of lead_column)")
+    lead_column: str | None = Field(None, description="the leads' column the key matches (default: the id column)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _file_shorthand(cls, data: Any) -> Any:
+        return {"file": data} if isinstance(data, str | Path) else data
+
+
+class DealsSpec(_TableSpec):
+    """Deals or opportunities: a deal won within the label horizon makes its lead won.
+
+    Without ``outcome``, every row is a won deal (a won-deals export: presence = won, ``closed_at`` = when).
+    Defaults are leadq's own column names and words.
+    """
+
+    deal_id: str | None = "deal_id"
+    created_at: str | None = "created_at"
+    closed_at: str = "closed_at"
+    amount: str | None = "amount_eur"
+    outcome: ValuesColumn | None = ValuesColumn(column="outcome", won=["won"], lost=["lost"])
+
+    @field_validator("outcome", mode="before")
+    @classmethod
+    def _outcome_values(cls, value: object) -> object:
+        if isinstance(value, dict) and not value.get("won"):
+            raise ValueError('a deal outcome needs the values that mean won, e.g. {column: Stage, won: ["Closed Won"]}')
+        return value
+
+
+class DispositionsSpec(_TableSpec):
+    """What sales did with each lead, dated: stage words (and rejection reasons) translated to leadq's."""
+
+    timestamp: str = "timestamp"
+    stage: ValuesColumn = ValuesColumn(column="stage", values=_identity(STAGES))
+    reason: ValuesColumn | None = ValuesColumn(column="reason", values=_identity(REASONS))
+    sales_team: str | None = "sales_team"
+
+    @field_validator("stage", "reason")
+    @classmethod
+    def _leadq_words(cls, spec: ValuesColumn | None, info: ValidationInfo) -> ValuesColumn | None:
+        if spec is None:
+            return spec
+        allowed = STAGES if info.field_name == "stage" else REASONS
+        if not spec.values:
+            raise ValueError(f"{info.field_name} needs values: export word -> leadq word ({', '.join(allowed)})")
+        wrong = {key: value for key, value in spec.values.items() if value not in allowed}
+        if wrong:
+            key, value = next(iter(wrong.items()))
+            raise ValueError(
+                f"{key}: {value!r} is not a leadq {info.field_name}; expected one of: {', '.join(allowed)}"
+            )
+        return spec
+
+
+class TablesSpec(_Spec):
+    """Further tables of the export (both omitted: one table with an outcome column).
+
+    Each is a file with its own column names and words, e.g. a deals/opportunities table whose presence or
+    stage decides won and whose close date is when; a file name alone means leadq's own column names.
+    """
+
+    dispositions: DispositionsSpec | None = None
+    deals: DealsSpec | None = None
 
 
 class LeakageSpec(_Spec):
@@ -270,6 +410,10 @@ class ExportMapping(_Spec):
     placeholders: list[str] = Field(default_factory=lambda: list(DEFAULT_PLACEHOLDERS))
     rare_category_share: float = Field(0.005, ge=0, lt=0.5)
     leakage: LeakageSpec = LeakageSpec()
+    monotone_constraints: dict[str, Literal[-1, 1]] = Field(
+        default_factory=dict, description="feature name -> 1 (can only raise the score) or -1 (only lower it)"
+    )
+    points_rule: PointsRule | None = Field(None, description="the team's points rule, scored as a baseline")
     columns: dict[str, ColumnSpec]
 
     @field_validator("placeholders", mode="before")
@@ -277,9 +421,29 @@ class ExportMapping(_Spec):
     def _string_placeholders(cls, values: object) -> object:
         return _as_strings(values)
 
+    @field_validator("monotone_constraints", mode="before")
+    @classmethod
+    def _signs(cls, constraints: object) -> object:
+        # The mapping loader keeps scalars as text: "1" and "-1" are the signs.
+        if isinstance(constraints, dict):
+            return {k: int(v) if isinstance(v, str) and v.strip() in ("1", "-1", "+1") else v for k, v in constraints.items()}
+        return constraints
+
     @model_validator(mode="after")
     def _roles_fit_together(self) -> ExportMapping:
-        problems = [*self._count_problems(), *self._name_problems()]
+        problems = [*self._count_problems(), *self._name_problems(), *self._gate_problems()]
+        features = self.derived_feature_names() if self.monotone_constraints or self.points_rule else []
+        if self.points_rule is not None:
+            try:
+                check_features(self.points_rule, features)
+            except ValueError as error:
+                problems.append(f"points_rule: {error}")
+        for feature in self.monotone_constraints:
+            if feature not in features:
+                problems.append(
+                    f"monotone_constraints: {feature!r} is not a feature of this mapping{_suggest(feature, features)}; "
+                    f"expected some of: {', '.join(features)}"
+                )
         for column in self.leakage.allowed:
             if column not in self.columns:
                 problems.append(
@@ -313,6 +477,17 @@ class ExportMapping(_Spec):
                     f"columns: expected {expected} with role {role}, "
                     f"got {len(columns)}: {', '.join(map(repr, columns))}"
                 )
+        return problems
+
+    def _gate_problems(self) -> list[str]:
+        problems = []
+        for column in self.columns_with("consent"):
+            for gated in self.columns[column].gates or ():
+                if gated not in self.columns or self.columns[gated].role not in FEATURE_ROLES:
+                    problems.append(
+                        f"columns.{column}.gates: {gated!r} is not a feature column"
+                        f"{_suggest(gated, self.columns_with(*FEATURE_ROLES))}; expected feature columns"
+                    )
         return problems
 
     def _name_problems(self) -> list[str]:
@@ -363,6 +538,27 @@ class ExportMapping(_Spec):
             taken.add(candidate)
             names[column] = candidate
         return names
+
+    def input_columns(self) -> tuple[InputColumn, ...]:
+        """The columns the model reads, in mapping order, as its features step takes them (consent included)."""
+        names, groups = self.feature_names(), self.feature_groups()
+        return tuple(
+            InputColumn(
+                column=column,
+                role=cast(InputRole, spec.role),
+                name=names.get(column, to_snake_case(column)),
+                group=groups.get(column, "fit"),
+                gates=tuple(spec.gates or ()),
+            )
+            for column, spec in self.columns.items()
+            if spec.role in INPUT_ROLES
+        )
+
+    def derived_feature_names(self) -> list[str]:
+        """Every feature the mapping can give (e-mail competitor flags included), in mapping order."""
+        return [
+            feature for mapped in self.input_columns() for feature, _ in mapped.derived_features(with_competitor=True)
+        ]
 
     def feature_groups(self) -> dict[str, Group]:
         """Feature column -> fit or engagement: the ``group`` given, or :func:`guess_group` from the column name."""
@@ -465,6 +661,10 @@ def _expected_keys(parent: tuple[int | str, ...]) -> list[str]:
         model = ColumnSpec
     elif parent[:1] == ("leakage",):
         model = LeakageSpec
+    elif parent[:2] == ("tables", "deals"):
+        model = DealsSpec
+    elif parent[:2] == ("tables", "dispositions"):
+        model = DispositionsSpec
     elif parent[:1] == ("tables",):
         model = TablesSpec
     return list(model.model_fields)

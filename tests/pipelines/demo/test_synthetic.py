@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from models.contract import LEAD_COUNT_COLUMNS, CRMTables, validate_crm
-from pipelines.synthetic import (
+from pipelines.demo.synthetic import (
     DEFAULT_COMPETITOR_DOMAINS,
     TABLES,
     QuarterDrift,

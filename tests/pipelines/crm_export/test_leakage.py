@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.leakage import (
+from pipelines.crm_export.leakage import (
     REMEDY,
     LeakageError,
     LeakagePolicy,

@@ -9,15 +9,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from models.mapped_features import MappedColumn, MappedFeatureBuilder
 from typer.testing import CliRunner
 
 from models.cleaning import CleaningError
 from models.contract import DataContractError
-from models.leakage import LeakageError
-from models.mapped_features import MappedColumn, MappedFeatureBuilder
 from pipelines.cli import app
-from pipelines.mapping import ExportMapping, MappingError, dump_mapping
-from pipelines.prepare_export import (
+from pipelines.crm_export.leakage import LeakageError
+from pipelines.crm_export.mapping import ExportMapping, MappingError, dump_mapping
+from pipelines.crm_export.prepare import (
     PreparedExport,
     mapped_columns,
     outcome_dates,

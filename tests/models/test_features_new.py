@@ -10,12 +10,12 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from models.mapped_features import MappedColumn, MappedFeatureBuilder
 from sklearn.base import clone
 
 from models.cleaning import CleaningError
 from models.explanations import contributions_of_records, top_reasons
 from models.features import columns_from_records
-from models.mapped_features import MappedColumn, MappedFeatureBuilder
 from models.pipeline import BoosterParams, assemble_pipeline, fit_model
 
 COLUMNS = (

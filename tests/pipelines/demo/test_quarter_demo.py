@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from models.pipeline import BoosterParams
 from pipelines.cli import app, print_quarter_demo
-from pipelines.quarter_demo import (
+from pipelines.demo.quarter_demo import (
     WORKSPACE_MARKER,
     WorkspaceError,
     demo_capacity,
@@ -25,8 +25,8 @@ from pipelines.quarter_demo import (
     scoring_requests,
     workspace_settings,
 )
+from pipelines.demo.synthetic import QuarterDrift, cut_export, write_crm
 from pipelines.settings import Settings
-from pipelines.synthetic import QuarterDrift, cut_export, write_crm
 from pipelines.training import run_training
 from serving.scoring_log import SCORES
 from tests.serving.conftest import registry_settings

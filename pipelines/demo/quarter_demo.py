@@ -31,9 +31,7 @@ import pandas as pd
 from models.contract import LEAD_COLUMNS
 from models.labels import quarter_bounds
 from pipelines.audit import AuditResult, run_audit
-from pipelines.retrain import RetrainResult, run_retrain
-from pipelines.settings import DataSettings, Settings
-from pipelines.synthetic import (
+from pipelines.demo.synthetic import (
     DEFAULT_COMPETITOR_DOMAINS,
     QuarterDrift,
     SyntheticCRM,
@@ -41,6 +39,8 @@ from pipelines.synthetic import (
     generate_crm,
     write_crm,
 )
+from pipelines.retrain import RetrainResult, run_retrain
+from pipelines.settings import DataSettings, Settings
 from pipelines.training import MONTHS_PER_QUARTER, StepReporter, run_training, silent_steps
 
 if TYPE_CHECKING:

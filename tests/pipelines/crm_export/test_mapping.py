@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from models.contract import REJECTION_REASONS, STAGES
-from pipelines.mapping import (
+from pipelines.crm_export.mapping import (
     ROLES,
     ColumnSpec,
     ExportMapping,

@@ -1,0 +1,540 @@
+"""How a CRM export becomes model-ready leads: read, map, clean, label, split and guard against leaks.
+
+One road for every export, the synthetic demo included. :func:`read_export_files` is the file edge (the leads
+file, its mapping and the further tables the mapping names); :func:`prepare_export` is a thin pipeline of
+small pure steps, each taking frames and returning new ones::
+
+    select mapped columns -> index by lead id -> drop duplicates -> clean each column by role (reported)
+    -> labels (an outcome column, or dispositions and deals in the CRM's own words) -> split (out of time
+    when dates allow) -> features (the model's own features step, fitted on the training leads)
+    -> group rare categories (fitted on the training rows) -> leakage guard
+
+The features are built by :class:`~models.features.LeadFeatures`, the step the trained model carries, so what
+is checked here is what the model sees and what a scoring request becomes. Every choice lands in
+``PreparedExport.report``, a JSON-serialisable dict that training logs so the data team can audit it. E-mail
+and job-title columns only yield derived features; pii columns are dropped: no raw e-mail address or name
+reaches the features or the report. A leaking feature stops preparation with
+:class:`~pipelines.crm_export.leakage.LeakageError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.cleaning import (
+    OTHER_CATEGORY,
+    CleaningError,
+    clean_column,
+    drop_exact_duplicates,
+    duplicate_report,
+    group_categories,
+    mark_missing,
+    parse_dates,
+    rare_categories,
+)
+from models.contract import CRMTables, DataContractError
+from models.features import FeatureKind, InputColumn, LeadFeatures
+from models.labels import TimeSplit, build_labels, resolve_as_of, split_leads
+from pipelines.crm_export.leakage import LeakagePolicy, LeakageReport, check_leakage
+from pipelines.crm_export.mapping import ColumnSpec, ExportMapping, MappingError, check_against_export, load_mapping
+from pipelines.crm_export.read import RawExport, read_export
+from pipelines.crm_export.tables import deals_table, dispositions_table, empty_table
+
+# How each role's column is cleaned for the report and the checks (the model's step reads the raw values).
+_CLEANED_AS = {
+    "created_at": "created_at",
+    "numeric": "numeric",
+    "count": "numeric",
+    "categorical": "categorical",
+    "boolean": "boolean",
+    "consent": "boolean",
+    "text": "text",
+    "job_title": "text",
+    "email": "pii",
+    "pii": "pii",
+    "outcome_at": "date",
+}
+_LABEL_ROLES = ("outcome", "stage", "reason")
+_MAX_VALUES_REPORTED = 10
+_MAX_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class LoadedExport:
+    """An export as read: the leads file, its mapping, and the further tables the mapping names (raw)."""
+
+    mapping: ExportMapping
+    leads: RawExport
+    tables: dict[str, pd.DataFrame]  # "dispositions", "deals": as the CRM wrote them
+    path: Path | None = None
+    mapping_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class PreparedExport:
+    """A mapped export ready for training: one row per lead, indexed by the lead id.
+
+    ``rows`` are the export's mapped columns as read (the model's raw input; they may hold PII and are never
+    logged); ``columns`` the input columns the model's features step reads; ``features`` what that step makes of
+    them (rare categories grouped), as the leakage guard checked them. ``y`` is 1 won, 0 lost, NaN unlabelled.
+    ``dispositions`` and ``deals`` are the further tables in leadq's words (empty for a single table).
+    """
+
+    rows: pd.DataFrame
+    columns: tuple[InputColumn, ...]
+    features: pd.DataFrame
+    y: pd.Series
+    created_at: pd.Series | None
+    split: TimeSplit
+    as_of: pd.Timestamp
+    dispositions: pd.DataFrame
+    deals: pd.DataFrame
+    report: dict[str, Any]
+
+    @property
+    def train_mask(self) -> np.ndarray:
+        return self.rows.index.isin(self.split.train)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a feature comes from, and how the leakage check names it (the export column the user maps)."""
+
+    column: str
+    kind: FeatureKind
+    label: str
+
+
+# --- steps --------------------------------------------------------------------------------------------------
+
+
+def select_mapped_columns(leads: pd.DataFrame, mapping: ExportMapping) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The mapped columns of the export (a new frame) and the unmapped ones, which are reported and ignored.
+
+    Raises:
+        MappingError: a mapped column is missing from the export (the message suggests close matches).
+    """
+    frame = leads.rename(columns=str)
+    check = check_against_export(mapping, list(frame.columns))
+    return frame.loc[:, list(mapping.columns)].copy(), {"unmapped": list(check.unmapped)}
+
+
+def index_by_id(frame: pd.DataFrame, id_column: str, placeholders: list[str]) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The frame with cleaned ids ("1042.0" -> "1042", trimmed); rows without an id are dropped and counted."""
+    ids, _ = clean_column(frame[id_column], "id", id_column, placeholders)
+    has_id = ids.notna()
+    return frame.assign(**{id_column: ids})[has_id], {"rows_without_id": int((~has_id).sum())}
+
+
+def drop_duplicate_leads(frame: pd.DataFrame, id_column: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Drop rows that repeat another in every mapped column; return the frame indexed by ``lead_id``.
+
+    Raises:
+        DataContractError: an id occurs in rows that differ; the message names up to five such ids.
+    """
+    report = duplicate_report(frame, id_column)
+    unique_rows = drop_exact_duplicates(frame)
+    ids = unique_rows[id_column]
+    conflicting = ids[ids.duplicated(keep=False)].unique().tolist()
+    if conflicting:
+        raise DataContractError(
+            [
+                f"{id_column}: {len(conflicting)} lead id(s) occur in rows that differ, e.g. "
+                f"{conflicting[:_MAX_SHOWN]}; expected one row per lead (merge or remove the conflicting rows)"
+            ]
+        )
+    indexed = unique_rows.set_index(id_column)
+    indexed.index.name = "lead_id"
+    return indexed, report
+
+
+def clean_mapped_columns(
+    frame: pd.DataFrame, mapping: ExportMapping
+) -> tuple[dict[str, pd.Series], dict[str, dict[str, Any]]]:
+    """Each mapped column cleaned by its role, with its cleaning report.
+
+    Categories are normalised but not grouped yet: rare grouping is fitted on the training rows after the split.
+    Label columns (outcome, stage, reason) only have placeholders marked missing; after_contact and ignore
+    columns are left out.
+
+    Raises:
+        CleaningError: a column cannot be read as its role; the message names it and gives examples.
+    """
+    cleaned: dict[str, pd.Series] = {}
+    reports: dict[str, dict[str, Any]] = {}
+    for column, spec in mapping.columns.items():
+        if spec.role in _CLEANED_AS:
+            role = _CLEANED_AS[spec.role]
+            cleaned[column], reports[column] = clean_column(frame[column], role, column, mapping.placeholders)
+        elif spec.role in _LABEL_ROLES:
+            cleaned[column], _ = mark_missing(frame[column], mapping.placeholders)
+    return cleaned, reports
+
+
+def feature_sources(columns: tuple[InputColumn, ...]) -> dict[str, _Source]:
+    """Each feature's export column, kind and the name the leakage check gives it (``Description (length)``).
+
+    Raises:
+        MappingError: two features would get the same name (e.g. a text column's ``<name>_length``).
+    """
+    sources: dict[str, _Source] = {}
+    for mapped in columns:
+        for feature, kind in mapped.derived_features():
+            if feature in sources:
+                raise MappingError(
+                    f"columns: {mapped.column!r} gives the feature {feature!r}, which {sources[feature].column!r} "
+                    "gives too; expected unique feature names (set name: on one of them)"
+                )
+            own_column = kind in ("numeric", "categorical", "boolean")
+            label = mapped.column if own_column else f"{mapped.column} ({feature[len(mapped.name) + 1 :]})"
+            sources[feature] = _Source(mapped.column, kind, label)
+    return sources
+
+
+def build_feature_frame(
+    rows: pd.DataFrame, columns: tuple[InputColumn, ...], fit_mask: np.ndarray, placeholders: list[str]
+) -> tuple[pd.DataFrame, LeadFeatures]:
+    """The feature frame (mapping order) of the export's rows, and the features step fitted on ``fit_mask`` rows.
+
+    The model's own step builds it, so it holds exactly what the model will see; raw PII never enters it.
+
+    Raises:
+        CleaningError: the fitting rows of a column cannot be read as its role.
+    """
+    builder = LeadFeatures(columns, tuple(placeholders)).fit(rows.loc[fit_mask])
+    order = [feature for mapped in columns for feature, _ in mapped.derived_features()]
+    return builder.transform(rows)[order], builder
+
+
+def labels_from_outcome(values: pd.Series, spec: ColumnSpec, column: str) -> tuple[pd.Series, dict[str, Any]]:
+    """Single-table labels: 1 for the mapping's won values, 0 for its lost values, NaN (unresolved) otherwise.
+
+    No censoring: an export with one outcome column says nothing about when a lead could still convert.
+    """
+    outcome = values.map(lambda value: spec.outcome_of(value), na_action="ignore")
+    y = outcome.map({"won": 1.0, "lost": 0.0}).astype("float64").rename("label")
+    unresolved = values[y.isna()].astype(object).map(lambda value: str(value).strip(), na_action="ignore")
+    counts = unresolved.fillna("(missing)").value_counts()
+    return y, {
+        "source": "outcome column",
+        "column": column,
+        "unresolved_values": {str(k): int(v) for k, v in counts.head(_MAX_VALUES_REPORTED).items()},
+    }
+
+
+def group_rare_categories(
+    features: pd.DataFrame, categorical: tuple[str, ...], train_mask: np.ndarray, min_share: float
+) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
+    """Categories rarer than ``min_share`` on the training rows, or absent from them, become ``"other"``."""
+    grouped = features.copy()
+    reports: dict[str, dict[str, Any]] = {}
+    for name in categorical:
+        train_values = features.loc[train_mask, name]
+        rare = rare_categories(train_values, min_share) if min_share > 0 else []
+        seen = set(train_values.dropna().astype(str)) | {OTHER_CATEGORY}
+        unseen = sorted(set(features[name].dropna().astype(str)) - seen)
+        grouped[name] = group_categories(features[name], [*rare, *unseen])
+        reports[name] = {"rare_grouped": rare, "rare_fitted_on": "training rows", "unseen_in_training": len(unseen)}
+    return grouped, reports
+
+
+# A value that looks like a calendar date: 2026-03-01, 01.03.2026, 3/1/2026 (with or without a time).
+_DATE_LIKE = re.compile(r"\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}([ T]\d{1,2}:\d{2}.*)?\s*")
+MIN_DATE_SHARE = 0.9
+
+
+def date_valued_columns(
+    rows: pd.DataFrame, sources: Mapping[str, _Source], placeholders: list[str]
+) -> dict[str, pd.Series]:
+    """Feature columns whose values are dates (say "Last Activity" mapped as a category), parsed, by label.
+
+    Such a column is checked against the outcome date: filled in after the deal closed, it leaks the outcome.
+    """
+    dated: dict[str, pd.Series] = {}
+    for column in dict.fromkeys(source.column for source in sources.values()):
+        values = mark_missing(rows[column], placeholders)[0]
+        present = values.dropna().astype(str)
+        if len(present) and float(present.str.fullmatch(_DATE_LIKE).mean()) >= MIN_DATE_SHARE:
+            try:
+                dated[column] = parse_dates(values, column)[0]
+            except CleaningError:
+                continue  # not dates after all: the AUC checks still cover the column
+    return dated
+
+
+def outcome_dates(
+    cleaned: Mapping[str, pd.Series], mapping: ExportMapping, deals: pd.DataFrame | None, index: pd.Index
+) -> pd.Series | None:
+    """When each lead was won or lost: the mapped ``outcome_at`` column, else the first closed deal's date."""
+    if mapping.outcome_at_column is not None:
+        return cleaned[mapping.outcome_at_column].reindex(index)
+    if deals is None or deals.empty:
+        return None
+    closed = deals[deals["outcome"].astype(str).str.lower().isin(("won", "lost"))]
+    first = pd.to_datetime(closed["closed_at"], errors="coerce").groupby(closed["lead_id"].astype(str)).min()
+    return first.reindex(index.astype(str)).set_axis(index)
+
+
+def check_feature_leakage(
+    features: pd.DataFrame,
+    y: pd.Series,
+    train_mask: np.ndarray,
+    sources: Mapping[str, _Source],
+    mapping: ExportMapping,
+    dates: Mapping[str, pd.Series] | None = None,
+    outcome_at: pd.Series | None = None,
+) -> LeakageReport:
+    """The leakage checks on the features, named by the export column the user maps (``Description (length)``).
+
+    ``leakage.allowed`` names export columns: every feature derived from one is allowed. ``dates``: date-valued
+    feature columns (by export column) checked against ``outcome_at``; all series aligned with ``features``.
+    """
+    allowed = set(mapping.leakage.allowed)
+    allowed_labels = {source.label for source in sources.values() if source.column in allowed}
+    # An allowed column that is not a feature keeps its name, so that check_leakage notes it is not checked.
+    allowed_labels |= allowed - {source.column for source in sources.values()}
+    policy = LeakagePolicy(
+        max_single_feature_auc=mapping.leakage.max_single_feature_auc,
+        max_missingness_auc=mapping.leakage.max_missingness_auc,
+        allowed=frozenset(allowed_labels),
+    )
+    named = features.rename(columns={name: source.label for name, source in sources.items()})
+    aligned = {column: dated.reindex(features.index).reset_index(drop=True) for column, dated in (dates or {}).items()}
+    outcome = None if outcome_at is None else outcome_at.reindex(features.index).reset_index(drop=True)
+    return check_leakage(named, y.to_numpy(dtype=float), train_mask, policy, aligned or None, outcome)
+
+
+def _roles_report(
+    mapping: ExportMapping, cleaned: Mapping[str, pd.Series], sources: Mapping[str, _Source]
+) -> dict[str, Any]:
+    derived = {source.column for source in sources.values()}
+    return {
+        "pii_dropped": {
+            column: "features derived, then dropped" if column in derived else "dropped"
+            for column in mapping.columns_with("pii", "email", "job_title")
+        },
+        "consent": {column: list(mapping.columns[column].gates or ()) for column in mapping.columns_with("consent")},
+        "after_contact_dropped": mapping.columns_with("after_contact"),
+        "ignored": mapping.columns_with("ignore"),
+        "label_only": mapping.columns_with(*_LABEL_ROLES),
+        "created_at": mapping.created_at_column,
+        "created_at_missing": int(cleaned[mapping.created_at_column].isna().sum())
+        if mapping.created_at_column
+        else None,
+    }
+
+
+def _split_report(split: TimeSplit, y: pd.Series) -> dict[str, Any]:
+    held_out = split.held_out
+    return {
+        "kind": split.kind,
+        "reason": split.reason,
+        "train_labelled": len(split.train),
+        "calibration_labelled": len(split.calibration),
+        "test_labelled": len(split.test),
+        "evaluation_labelled": len(held_out),
+        "evaluation_won_share": float(y.loc[held_out].mean()) if len(held_out) else None,
+        "labelled_not_mature": split.immature_labelled,
+    }
+
+
+def _leakage_report(leakage: LeakageReport, sources: Mapping[str, _Source]) -> dict[str, Any]:
+    by_label = {source.label: name for name, source in sources.items()}
+    report = leakage.as_dict()
+    report["table"] = [{**row, "feature": by_label.get(row["column"])} for row in report["table"]]
+    return report
+
+
+def label_tables(
+    loaded: LoadedExport, rows: pd.DataFrame, cleaned: Mapping[str, pd.Series]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """The further tables in leadq's words (empty where the mapping names none), joined to the export's leads."""
+    mapping = loaded.mapping
+    placeholders = mapping.placeholders
+    reports: dict[str, Any] = {}
+    frames: dict[str, pd.DataFrame] = {}
+    for name, spec, build in (
+        ("dispositions", mapping.tables.dispositions, dispositions_table),
+        ("deals", mapping.tables.deals, deals_table),
+    ):
+        if spec is None:
+            frames[name] = empty_table(name)
+            continue
+        lead_column = spec.lead_column or mapping.id_column
+        keys = (
+            pd.Series(rows.index.astype(str), index=rows.index)
+            if lead_column == mapping.id_column
+            else rows[lead_column].astype(object).map(lambda v: None if pd.isna(v) else str(v).strip())
+        )
+        frames[name], reports[name] = build(loaded.tables[name], spec, keys.dropna(), placeholders)  # type: ignore[operator]
+    return frames["dispositions"], frames["deals"], reports
+
+
+def labels_from_tables(
+    created_at: pd.Series,
+    dispositions: pd.DataFrame,
+    deals: pd.DataFrame,
+    horizon_days: int,
+    as_of: pd.Timestamp | None,
+) -> tuple[pd.Series, pd.Timestamp, dict[str, Any]]:
+    """leadq's label rule (``build_labels``) over the export's leads and its dispositions and deals.
+
+    Leads created after ``as_of`` or without a creation date get NaN (reported as outside the label window).
+    """
+    leads = pd.DataFrame({"lead_id": created_at.index.astype(str), "created_at": created_at.to_numpy()})
+    tables = CRMTables(leads=leads.dropna(subset=["created_at"]), dispositions=dispositions, deals=deals)
+    cut = resolve_as_of(tables, as_of)
+    labels = build_labels(tables, horizon_days, cut).set_index("lead_id")
+    y = labels["label"].reindex(created_at.index.astype(str)).set_axis(created_at.index).astype("float64")
+    reasons = labels["label_reason"].value_counts()
+    return (
+        y.rename("label"),
+        cut,
+        {
+            "source": "dispositions and deals tables",
+            "as_of": cut.isoformat(),
+            "horizon_days": horizon_days,
+            "by_reason": {str(k): int(v) for k, v in reasons.items()},
+            "outside_label_window": int(len(created_at) - len(labels)),
+        },
+    )
+
+
+def _labels(
+    cleaned: Mapping[str, pd.Series],
+    mapping: ExportMapping,
+    tables: tuple[pd.DataFrame, pd.DataFrame],
+    horizon_days: int,
+    as_of: pd.Timestamp | None,
+) -> tuple[pd.Series, pd.Timestamp, int, dict[str, Any]]:
+    """Labels, their cut-off and the horizon the split must respect (0: labels final as exported)."""
+    created = cleaned[mapping.created_at_column] if mapping.created_at_column else None
+    if mapping.outcome_column is not None:
+        column = mapping.outcome_column
+        y, report = labels_from_outcome(cleaned[column], mapping.columns[column], column)
+        latest = created.max() if created is not None and created.notna().any() else pd.Timestamp.now().normalize()
+        cut, horizon = as_of or pd.Timestamp(latest), 0
+    else:
+        if created is None:
+            raise MappingError(
+                "columns: labels from dispositions and deals need the lead's creation date; map a column as created_at"
+            )
+        y, cut, report = labels_from_tables(created, *tables, horizon_days, as_of)
+        horizon = horizon_days
+    counts = {"won": int((y == 1).sum()), "lost": int((y == 0).sum()), "unlabelled": int(y.isna().sum())}
+    return y, cut, horizon, {**counts, **report}
+
+
+def prepare_export(
+    loaded: LoadedExport,
+    *,
+    horizon_days: int = 180,
+    as_of: pd.Timestamp | None = None,
+    test_quarters: int = 1,
+    calibration_quarters: int = 1,
+    test_share: float = 0.25,
+    random_state: int = 42,
+) -> PreparedExport:
+    """Clean, label, split and leak-check an export as its mapping says; the inputs are not modified.
+
+    Labels come from the mapping's outcome column (single table) or from the dispositions and deals tables it
+    names (leadq's label rule with ``horizon_days`` and ``as_of``).
+
+    Raises:
+        MappingError: a mapped column is missing, or the label source is missing.
+        DataContractError: ids that disagree, tables that break leadq's rules, labels of one class only.
+        CleaningError: a column cannot be read as its role.
+        LeakageError: a feature leaks the outcome and the mapping does not allow it.
+    """
+    mapping = loaded.mapping
+    selected, columns_report = select_mapped_columns(loaded.leads.frame, mapping)
+    with_ids, id_report = index_by_id(selected, mapping.id_column, mapping.placeholders)
+    rows, duplicates = drop_duplicate_leads(with_ids, mapping.id_column)
+    cleaned, cleaning = clean_mapped_columns(rows, mapping)
+    columns = mapping.input_columns()
+    sources = feature_sources(columns)
+    dispositions, deals, tables_report = label_tables(loaded, rows, cleaned)
+    y, cut, horizon, labels = _labels(cleaned, mapping, (dispositions, deals), horizon_days, as_of)
+    created_at = cleaned[mapping.created_at_column].rename("created_at") if mapping.created_at_column else None
+    split = split_leads(y, created_at, cut, horizon, test_quarters, calibration_quarters, test_share, random_state)
+    train_mask = rows.index.isin(split.train)
+    # Fitted on the leads a model is fitted on: the features here are the model's, convention and all.
+    features, builder = build_feature_frame(rows, columns, train_mask, mapping.placeholders)
+    for column, convention in builder.decimal_conventions_.items():
+        cleaning[column]["decimal_convention"] = convention
+    categorical = tuple(name for name, source in sources.items() if source.kind in ("categorical", "title_category"))
+    features, grouping = group_rare_categories(features, categorical, train_mask, mapping.rare_category_share)
+    for name, grouped in grouping.items():
+        cleaning[sources[name].column] |= grouped
+    dates = date_valued_columns(rows, sources, mapping.placeholders)
+    outcome_at = outcome_dates(cleaned, mapping, deals, features.index) if dates else None
+    y_split = y.where(rows.index.isin(split.train.append(split.held_out)))  # immature leads are not judged
+    leakage = check_feature_leakage(features, y_split, train_mask, sources, mapping, dates, outcome_at)
+    leakage.raise_if_leaks()
+    report = {
+        "rows": {
+            "export": len(loaded.leads.frame),
+            **id_report,
+            "exact_duplicates_dropped": len(with_ids) - len(rows),
+            "leads": len(rows),
+        },
+        "columns": {**columns_report, **_roles_report(mapping, cleaned, sources)},
+        "duplicates": duplicates,
+        "cleaning": cleaning,
+        "tables": tables_report,
+        "features": {name: {"column": s.column, "kind": s.kind} for name, s in sources.items()},
+        "labels": labels,
+        "split": _split_report(split, y),
+        "leakage": _leakage_report(leakage, sources),
+    }
+    return PreparedExport(rows, columns, features, y, created_at, split, cut, dispositions, deals, report)
+
+
+# --- the file edge ------------------------------------------------------------------------------------------
+
+
+def _table_path(path: Path, export_path: Path) -> Path:
+    # The files of one CRM export come together: relative paths are relative to the leads file's folder.
+    return path if path.is_absolute() else export_path.parent / path
+
+
+def read_export_files(export_path: Path | str, mapping_path: Path | str) -> LoadedExport:
+    """Read the mapping, the leads file and the further tables the mapping names: the one reader of an export.
+
+    Raises:
+        MappingError: the mapping is missing or invalid (named with the key); DataContractError: a file is
+            missing, empty or unreadable (named).
+    """
+    export_path, mapping_path = Path(export_path), Path(mapping_path)
+    mapping = load_mapping(mapping_path)
+    leads = read_export(export_path)
+    tables = {
+        name: read_export(_table_path(spec.file, export_path)).frame
+        for name, spec in (("dispositions", mapping.tables.dispositions), ("deals", mapping.tables.deals))
+        if spec is not None
+    }
+    return LoadedExport(mapping, leads, tables, export_path, mapping_path)
+
+
+def source_report(loaded: LoadedExport) -> dict[str, Any]:
+    """Where the export came from and how it was decoded, for the preparation report."""
+    return {
+        "export": str(loaded.path),
+        "mapping": str(loaded.mapping_path),
+        "separator": loaded.leads.separator,
+        "encoding": loaded.leads.encoding,
+    }
+
+
+def prepare_export_files(export_path: Path | str, mapping_path: Path | str, **options: Any) -> PreparedExport:
+    """Read the export and the tables its mapping names, then :func:`prepare_export` (``options`` as there)."""
+    loaded = read_export_files(export_path, mapping_path)
+    prepared = prepare_export(loaded, **options)
+    return replace(prepared, report={"source": source_report(loaded), **prepared.report})

@@ -1,0 +1,151 @@
+"""Further tables of an export, as its CRM made them, turned into leadq's dispositions and deals.
+
+A mapping's ``tables:`` names each table's file, the column that joins it to the leads and its own column names
+and words (a deal stage "Closed Won", a lead status "Disqualified"); :func:`deals_table` and
+:func:`dispositions_table` return the rows in leadq's vocabulary (``models.contract.DEAL_COLUMNS`` and
+``DISPOSITION_COLUMNS``), checked by :func:`validate_table`, with a report of what was dropped and why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from pandera.errors import SchemaErrors
+
+from models.cleaning import clean_column, mark_missing, parse_numbers
+from models.contract import DEAL_COLUMNS, DEALS_SCHEMA, DISPOSITION_COLUMNS, DISPOSITIONS_SCHEMA, DataContractError
+from pipelines.crm_export.mapping import DealsSpec, DispositionsSpec, MappingError, ValuesColumn, normalize_value
+
+_TABLE_SCHEMAS = {"dispositions": DISPOSITIONS_SCHEMA, "deals": DEALS_SCHEMA}
+_TABLE_COLUMNS = {"dispositions": DISPOSITION_COLUMNS, "deals": DEAL_COLUMNS}
+_MAX_SHOWN = 5
+
+
+def _require_columns(frame: pd.DataFrame, table: str, columns: list[str | None]) -> None:
+    missing = [column for column in columns if column is not None and column not in frame.columns]
+    if missing:
+        raise MappingError(
+            f"tables.{table}: column(s) {missing} not in the {table} file; it has: {', '.join(map(repr, frame.columns))}"
+        )
+
+
+def _lead_ids(
+    frame: pd.DataFrame, table: str, key: str, lead_keys: pd.Series, placeholders: list[str]
+) -> tuple[pd.Series, dict[str, int]]:
+    """Each row's lead id through the join key; rows whose key matches no lead are counted and dropped."""
+    keys, _ = clean_column(frame[key].astype(object), "id", f"{table}.{key}", placeholders)
+    by_key = pd.Series(lead_keys.index.astype(str), index=lead_keys.map(normalize_value).to_numpy())
+    by_key = by_key[~by_key.index.duplicated()]
+    lead_ids = keys.map(normalize_value, na_action="ignore").map(by_key)
+    return lead_ids, {"rows": len(frame), "rows_without_a_known_lead": int(lead_ids.isna().sum())}
+
+
+def _dates(frame: pd.DataFrame, table: str, column: str | None, placeholders: list[str]) -> pd.Series:
+    if column is None:
+        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    dates, _ = clean_column(frame[column].astype(object), "date", f"{table}.{column}", placeholders)
+    return dates
+
+
+def _words(frame: pd.DataFrame, spec: ValuesColumn | None) -> tuple[pd.Series, dict[str, int]]:
+    """Each row's leadq word and the export's words that map to none (counted, for the report)."""
+    if spec is None:
+        return pd.Series(None, index=frame.index, dtype=object), {}
+    words = frame[spec.column].map(spec.word_of)
+    unmapped = frame.loc[words.isna() & frame[spec.column].notna(), spec.column].astype(str).str.strip()
+    return words, {str(k): int(v) for k, v in unmapped[unmapped != ""].value_counts().head(10).items()}
+
+
+def deals_table(
+    frame: pd.DataFrame, spec: DealsSpec, lead_keys: pd.Series, placeholders: list[str]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Deals in leadq's words: won, lost or open by the outcome column's words (without one, every row won).
+
+    ``lead_keys``: the leads' join values (the id, or ``lead_column``), indexed by lead id.
+    """
+    frame = frame.rename(columns=str).reset_index(drop=True)
+    outcome_column = spec.outcome.column if spec.outcome else None
+    _require_columns(
+        frame, "deals", [spec.key, spec.deal_id, spec.created_at, spec.closed_at, spec.amount, outcome_column]
+    )
+    lead_ids, report = _lead_ids(frame, "deals", spec.key, lead_keys, placeholders)
+    closed_at = _dates(frame, "deals", spec.closed_at, placeholders)
+    created_at = _dates(frame, "deals", spec.created_at, placeholders).fillna(closed_at)
+    outcomes, unmapped = _words(frame, spec.outcome)
+    amounts = (
+        parse_numbers(mark_missing(frame[spec.amount], placeholders)[0], f"deals.{spec.amount}")[0]
+        if spec.amount
+        else pd.Series(float("nan"), index=frame.index)
+    )
+    deals = pd.DataFrame(
+        {
+            "deal_id": frame[spec.deal_id].astype(str) if spec.deal_id else "deal-" + frame.index.astype(str),
+            "lead_id": lead_ids,
+            "created_at": created_at,
+            "closed_at": closed_at,
+            "amount_eur": amounts.astype(float),
+            "outcome": outcomes.fillna("open") if spec.outcome else "won",
+        }
+    )
+    known = deals["lead_id"].notna()
+    counts = deals.loc[known, "outcome"].value_counts()
+    report |= {"outcomes": {str(k): int(v) for k, v in counts.items()}, "open_words": unmapped}
+    return validate_table(deals[known].reset_index(drop=True), "deals"), report
+
+
+def dispositions_table(
+    frame: pd.DataFrame, spec: DispositionsSpec, lead_keys: pd.Series, placeholders: list[str]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Dispositions in leadq's stages and reasons; rows whose stage word the mapping does not translate are dropped."""
+    frame = frame.rename(columns=str).reset_index(drop=True)
+    reason_column = spec.reason.column if spec.reason and spec.reason.column in frame.columns else None
+    team_column = spec.sales_team if spec.sales_team in frame.columns else None
+    _require_columns(frame, "dispositions", [spec.key, spec.timestamp, spec.stage.column])
+    lead_ids, report = _lead_ids(frame, "dispositions", spec.key, lead_keys, placeholders)
+    stages, unmapped = _words(frame, spec.stage)
+    reasons, _ = _words(frame, spec.reason if reason_column else None)
+    dispositions = pd.DataFrame(
+        {
+            "lead_id": lead_ids,
+            "timestamp": _dates(frame, "dispositions", spec.timestamp, placeholders),
+            "stage": stages,
+            "reason": reasons.where(stages == "rejected"),
+            "sales_team": frame[team_column].astype(object) if team_column else None,
+        }
+    )
+    kept = dispositions["lead_id"].notna() & dispositions["stage"].notna()
+    report |= {"rows_with_unmapped_stage": int(stages.isna().sum()), "unmapped_stage_words": unmapped}
+    return validate_table(dispositions[kept].reset_index(drop=True), "dispositions"), report
+
+
+def validate_table(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """A dispositions or deals table in leadq's columns, checked by its schema (dates parsed, codes lower case).
+
+    Raises:
+        DataContractError: a column is missing or holds values leadq's tables do not allow; the message names it.
+    """
+    parsed = frame.reset_index(drop=True).astype(object)
+    for column in ("timestamp", "created_at", "closed_at"):
+        if column in parsed:
+            parsed[column] = pd.to_datetime(parsed[column], errors="coerce").astype("datetime64[ns]")
+    try:
+        return _TABLE_SCHEMAS[table].validate(parsed, lazy=True)
+    except SchemaErrors as errors:
+        raise DataContractError(_schema_problems(errors, table)) from errors
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    """A table with leadq's columns and no rows (a single-table export has no dispositions or deals)."""
+    return validate_table(pd.DataFrame(columns=list(_TABLE_COLUMNS[table])), table)
+
+
+def _schema_problems(errors: SchemaErrors, table: str) -> list[str]:
+    problems = []
+    for (column, check), group in errors.failure_cases.groupby(["column", "check"], dropna=False, sort=False):
+        examples = group["failure_case"].astype(str).unique()[:3].tolist()
+        if str(check) == "column_in_dataframe":
+            problems.append(f"{table}: missing required column(s) {examples}; expected {list(_TABLE_COLUMNS[table])}")
+        else:
+            problems.append(f"{table}.{column}: expected {check}, got {examples}")
+    return problems
