@@ -21,6 +21,11 @@ SCORER_ARTIFACT = "scorer"
 PYFUNC_ENTRY = Path(__file__).with_name("pyfunc_entry.py")
 
 
+def as_model_input(leads: pd.DataFrame) -> pd.DataFrame:
+    """Lead records as the pyfunc's signature takes them: every value as text, missing values as null."""
+    return leads.astype(str).astype(object).where(leads.notna(), None)
+
+
 def save_scorer(scorer: LeadScorer, path: Path) -> Path:
     """Write the scorer to ``path`` (joblib) for logging as the pyfunc's artifact."""
     joblib.dump(scorer, path, compress=3)

@@ -13,7 +13,6 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.types.schema import AnyType, Array, ColSpec, Object, ParamSchema, ParamSpec, Property, Schema, TensorSpec
 
-from models.contract import LEAD_BOOLEAN_COLUMNS, LEAD_COUNT_COLUMNS, LEAD_TEXT_COLUMNS
 from models.evaluation import calibration_figure, gains_figure, roc_figure
 from models.mlflow_model import PYFUNC_ENTRY, SCORER_ARTIFACT, save_scorer
 from pipelines.settings import MlflowSettings, Settings
@@ -52,21 +51,12 @@ def configure_mlflow(settings: MlflowSettings) -> str:
     return mlflow.create_experiment(settings.experiment, artifact_location=location.resolve().as_uri())
 
 
-def model_signature(mapped_columns: tuple[str, ...] | None = None) -> ModelSignature:
-    """Input: the lead as the data contract defines it (all optional, so partial records are scored), or the
-    columns of a mapped CRM export as text (the model parses them as training did).
-
-    Output: the scorer's decision per lead and its top reasons; params: ``top_k`` and ``language`` of the reasons.
+def model_signature(input_columns: tuple[str, ...]) -> ModelSignature:
+    """Input: the export's columns the model reads, as text and all optional (the model parses them as training
+    did; a missing one is scored as unknown). Output: the scorer's decision per lead and its top reasons;
+    params: ``top_k`` and ``language`` of the reasons.
     """
-    columns: list[ColSpec | TensorSpec] = (
-        [ColSpec("string", column, required=False) for column in mapped_columns]
-        if mapped_columns is not None
-        else [
-            *(ColSpec("string", column, required=False) for column in LEAD_TEXT_COLUMNS),
-            *(ColSpec("boolean", column, required=False) for column in LEAD_BOOLEAN_COLUMNS),
-            *(ColSpec("double", column, required=False) for column in LEAD_COUNT_COLUMNS),
-        ]
-    )
+    columns: list[ColSpec | TensorSpec] = [ColSpec("string", column, required=False) for column in input_columns]
     reason = Array(
         Object(
             [
@@ -148,12 +138,12 @@ def log_training_run(
     settings: Settings,
     report_html: str,
     extra_dicts: dict[str, dict[str, object]] | None = None,
-    mapped_columns: tuple[str, ...] | None = None,
+    input_columns: tuple[str, ...] = (),
 ) -> RegisteredModel:
     """Log params, metrics, data fingerprint, plots, the report and the model; register it (first: champion).
 
     ``extra_dicts``: more JSON artifacts (path -> content), e.g. how a mapped export was prepared;
-    ``mapped_columns``: the model reads a mapped export's columns, not the data contract's.
+    ``input_columns``: the export columns the model reads (its signature).
     """
     experiment_id = configure_mlflow(settings.mlflow)
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-as-of-{outcome.as_of.date()}") as run:
@@ -179,7 +169,7 @@ def log_training_run(
                 name=MODEL_ARTIFACT,
                 python_model=str(PYFUNC_ENTRY),
                 artifacts={SCORER_ARTIFACT: str(scorer_path)},
-                signature=model_signature(mapped_columns),
+                signature=model_signature(input_columns),
                 input_example=outcome.input_example,
                 pip_requirements=[f"{package}=={version(package)}" for package in _RUNTIME_PACKAGES],
                 metadata={"threshold": outcome.scorer.threshold.as_dict(), **outcome.scorer.metadata},

@@ -340,7 +340,7 @@ def log_outcome(outcome: TrainingOutcome, settings: Settings, html: str) -> Regi
         settings,
         html,
         extra_dicts={PREPARATION_ARTIFACT: outcome.preparation, MAPPING_ARTIFACT: {"yaml": outcome.mapping_yaml}},
-        mapped_columns=tuple(outcome.scorer.pipeline.named_steps["features"].input_columns),
+        input_columns=tuple(outcome.scorer.pipeline.named_steps["features"].input_columns),
     )
 
 

@@ -27,7 +27,9 @@ from typing import Any, Literal, cast, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from models.cleaning import DEFAULT_PLACEHOLDERS  # one list for the loader, the cleaning and leadq inspect
+from models.cleaning import DEFAULT_PLACEHOLDERS
+from models.contract import REJECTION_REASONS as REASONS
+from models.contract import STAGES  # one list for the loader, the cleaning and leadq inspect
 from models.features import InputColumn, InputRole
 from models.rule_score import PointsRule, check_features
 
@@ -56,20 +58,7 @@ ROLES: tuple[str, ...] = get_args(Role)
 FEATURE_ROLES: tuple[str, ...] = ("numeric", "count", "categorical", "boolean", "text", "email", "job_title")
 # Roles the model reads at scoring time: the features, and the consent that gates some of them.
 INPUT_ROLES: tuple[str, ...] = (*FEATURE_ROLES, "consent")
-# The leadq vocabulary (models.contract.STAGES and REJECTION_REASONS; a test keeps them equal).
-Stage = Literal["mql", "sal", "sql", "rejected", "recycled"]
-STAGES: tuple[str, ...] = get_args(Stage)
-Reason = Literal[
-    "wrong_size",
-    "wrong_geography",
-    "wrong_title",
-    "no_budget",
-    "competitor",
-    "student_intern",
-    "bad_data",
-    "wrong_timing",
-]
-REASONS: tuple[str, ...] = get_args(Reason)
+# leadq's stage and reason words are declared once, in models.contract.
 # A feature describes who the lead is (fit) or what it did (engagement); grades score the two separately.
 Group = Literal["fit", "engagement"]
 GROUPS: tuple[str, ...] = get_args(Group)
