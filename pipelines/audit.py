@@ -6,6 +6,12 @@ self-contained HTML report and a JSON of its figures -> an MLflow audit run link
 
 A lead belongs to the quarter in which the CRM created it (``created_at`` sent with the score), or in which it
 was scored when the CRM did not say; that time is also the clock start of the SLA.
+
+The export is read through its mapping, as training reads it (``data.export``, ``data.mapping``), but only as far
+as the audit needs: ids, creation dates, the channels, and what sales and deals made of the leads. Further tables
+the mapping names give dispositions and deals in leadq's words; a single table's outcome column gives one closed
+deal per resolved lead, and its stage (and reason) column one disposition per lead. Such dispositions carry no
+contact time, so the SLA cannot be judged from them, and such deals are outcomes, not opportunities.
 """
 
 from __future__ import annotations
@@ -23,14 +29,25 @@ import pandas as pd
 import sqlalchemy as sa
 
 from models import audit
-from models.contract import CRMTables, DataContractError, validate_crm
+from models.cleaning import clean_column, mark_missing
+from models.contract import DEAL_COLUMNS, CRMTables, DataContractError
 from models.feature_text import feature_name
-from models.features import CONTRACT_SPEC, FeatureSpec
+from models.features import FeatureSpec, LeadFeatures, feature_spec_of
+from models.insights import CHANNEL_NAMES, channel_features
 from models.labels import quarter_bounds, resolve_as_of
-from models.pipeline import feature_spec_of
 from pipelines.audit_report import build_audit_report
+from pipelines.crm_export.mapping import ExportMapping
+from pipelines.crm_export.prepare import (
+    LoadedExport,
+    drop_duplicate_leads,
+    index_by_id,
+    label_tables,
+    labels_from_outcome,
+    read_export_files,
+    select_mapped_columns,
+)
+from pipelines.crm_export.tables import empty_table, validate_table
 from pipelines.explain import load_registered_scorer
-from pipelines.io import read_crm
 from pipelines.report import write_report
 from pipelines.settings import AuditSettings, Settings
 from pipelines.tracking import configure_mlflow
@@ -61,7 +78,7 @@ class ServedModel:
     reference: dict[str, Any] | None  # the training leads' profile (None: trained before leadq stored it)
     reference_auc: float | None  # the AUC on its test quarter at training
     horizon_days: int
-    spec: FeatureSpec = CONTRACT_SPEC  # the model's features, as the scoring log holds them
+    spec: FeatureSpec  # the model's features, as the scoring log holds them
 
 
 def policy_of(settings: AuditSettings) -> audit.AuditPolicy:
@@ -110,7 +127,7 @@ def read_scoring_log(url: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.Dat
     )
 
 
-def feature_frame(features: pd.Series, spec: FeatureSpec = CONTRACT_SPEC) -> pd.DataFrame:
+def feature_frame(features: pd.Series, spec: FeatureSpec) -> pd.DataFrame:
     """The logged model features as a frame with the training dtypes (numbers as float, categories as text)."""
     frame = pd.DataFrame(list(features), index=features.index).reindex(columns=list(spec.names))
     for column in frame.columns:
@@ -129,9 +146,9 @@ def with_channels(scores: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
     """Add the lead source and campaign as the CRM export spells them ("(none)" if blank there)."""
     indexed = leads.set_index("lead_id")
     known = scores["lead_id"].isin(indexed.index).to_numpy()
-    channels = indexed[["lead_source", "campaign"]].reindex(scores["lead_id"]).fillna(NO_CHANNEL)
+    channels = indexed[list(CHANNEL_NAMES)].reindex(scores["lead_id"]).astype(object).fillna(NO_CHANNEL)
     channels[~known] = NOT_IN_EXPORT
-    return scores.assign(lead_source=channels["lead_source"].to_numpy(), campaign=channels["campaign"].to_numpy())
+    return scores.assign(**{channel: channels[channel].to_numpy() for channel in CHANNEL_NAMES})
 
 
 def _readable(drift: pd.DataFrame) -> pd.DataFrame:
@@ -322,14 +339,116 @@ def _log_audit_run(settings: Settings, figures: dict[str, Any], html: Path, figu
     return str(run.info.run_id)
 
 
-def export_tables(settings: Settings) -> AuditExport:
-    """The CRM export (your own export through its mapping, if set), as the audit reads it."""
-    data = settings.data
-    if data.export is not None and data.mapping is not None:
-        from pipelines.mapped_audit import mapped_export_tables
+# What the audit says of an export without creation dates (e.g. a single table such as X Education's).
+NO_CREATION_DATES = (
+    "the audit needs the leads' creation dates (map a column as created_at): without them the export cannot say "
+    "when a lead was created or won, so a quarter's outcomes cannot be told apart from later ones and no quarter "
+    "can be audited. Such an export supports training (a random split) and `leadq explain` on the model's "
+    "held-out test leads; for the quarterly audit, export the creation date too"
+)
 
-        return mapped_export_tables(data.export, data.mapping)
-    return AuditExport(validate_crm(read_crm(data.leads, data.dispositions, data.deals)))
+
+def channel_columns(mapping: ExportMapping) -> dict[str, str]:
+    """Channel (lead_source, campaign) -> the export column that holds it: the categorical feature named like it."""
+    features_step = LeadFeatures(mapping.input_columns(), tuple(mapping.placeholders))
+    columns = features_step.feature_columns
+    return {channel: columns[feature] for channel, feature in channel_features(features_step.feature_spec).items()}
+
+
+def _audit_leads(rows: pd.DataFrame, created_at: pd.Series, mapping: ExportMapping) -> pd.DataFrame:
+    """lead_id, created_at and the channels as the export spells them (placeholders blank)."""
+    leads = pd.DataFrame({"lead_id": rows.index.astype(str), "created_at": created_at.to_numpy()})
+    channels = channel_columns(mapping)
+    for channel in CHANNEL_NAMES:
+        column = channels.get(channel)
+        leads[channel] = mark_missing(rows[column], mapping.placeholders)[0].to_numpy() if column else None
+    return leads
+
+
+def outcome_deals(rows: pd.DataFrame, mapping: ExportMapping, created_at: pd.Series) -> pd.DataFrame:
+    """One closed deal per dated lead the outcome column resolves, closed at ``outcome_at`` (else at creation)."""
+    column = mapping.outcome_column
+    if column is None:
+        return empty_table("deals")
+    y, _ = labels_from_outcome(rows[column], mapping.columns[column], column)
+    closed_column = mapping.outcome_at_column
+    closed_at = (
+        clean_column(rows[closed_column], "date", closed_column, mapping.placeholders)[0].fillna(created_at)
+        if closed_column
+        else created_at
+    )
+    kept = (y.notna() & created_at.notna()).to_numpy()
+    lead_ids = rows.index.astype(str)[kept]
+    deals = pd.DataFrame(
+        {
+            "deal_id": [f"outcome-{lead_id}" for lead_id in lead_ids],
+            "lead_id": lead_ids,
+            "created_at": created_at.to_numpy()[kept],
+            "closed_at": closed_at.to_numpy()[kept],
+            "amount_eur": float("nan"),
+            "outcome": np.where(y.to_numpy()[kept] == 1, "won", "lost"),
+        },
+        columns=list(DEAL_COLUMNS),
+    )
+    return validate_table(deals, "deals")
+
+
+def stage_dispositions(rows: pd.DataFrame, mapping: ExportMapping, created_at: pd.Series) -> pd.DataFrame:
+    """One disposition per dated lead from the mapped stage (and reason) column, dated at the lead's creation."""
+    stage_column = next(iter(mapping.columns_with("stage")), None)
+    if stage_column is None:
+        return empty_table("dispositions")
+    stages = rows[stage_column].map(mapping.columns[stage_column].mapped_value)
+    reason_column = next(iter(mapping.columns_with("reason")), None)
+    reasons = (
+        rows[reason_column].map(mapping.columns[reason_column].mapped_value).where(stages == "rejected")
+        if reason_column
+        else pd.Series(None, index=rows.index, dtype=object)
+    )
+    kept = (stages.notna() & created_at.notna()).to_numpy()
+    dispositions = pd.DataFrame(
+        {
+            "lead_id": rows.index.astype(str)[kept],
+            "timestamp": created_at.to_numpy()[kept],
+            "stage": stages.to_numpy()[kept],
+            "reason": reasons.to_numpy()[kept],
+            "sales_team": None,
+        }
+    )
+    return validate_table(dispositions, "dispositions")
+
+
+def audit_export(loaded: LoadedExport) -> AuditExport:
+    """The audit's three tables from an export read through its mapping (no labels, no split, no leak guard).
+
+    Raises:
+        DataContractError: the mapping has no created_at column (:data:`NO_CREATION_DATES` says why and what
+            such an export supports instead); MappingError: a mapped column is missing from the export.
+    """
+    mapping = loaded.mapping
+    created_column = mapping.created_at_column
+    if created_column is None:
+        raise DataContractError([NO_CREATION_DATES])
+    selected, _ = select_mapped_columns(loaded.leads.frame, mapping)
+    with_ids, _ = index_by_id(selected, mapping.id_column, mapping.placeholders)
+    rows, _ = drop_duplicate_leads(with_ids, mapping.id_column)
+    created_at, _ = clean_column(rows[created_column], "created_at", created_column, mapping.placeholders)
+    dispositions, deals, _ = label_tables(loaded, rows, {created_column: created_at})
+    has_dispositions, has_deals = mapping.tables.dispositions is not None, mapping.tables.deals is not None
+    return AuditExport(
+        CRMTables(
+            leads=_audit_leads(rows, created_at, mapping),
+            dispositions=dispositions if has_dispositions else stage_dispositions(rows, mapping, created_at),
+            deals=deals if has_deals else outcome_deals(rows, mapping, created_at),
+        ),
+        has_contact_times=has_dispositions,
+        deals_are_opportunities=has_deals,
+    )
+
+
+def export_tables(settings: Settings) -> AuditExport:
+    """The configured export (``data.export`` through ``data.mapping``), as the audit reads it."""
+    return audit_export(read_export_files(settings.data.export, settings.data.mapping))
 
 
 def run_audit(
@@ -339,8 +458,17 @@ def run_audit(
     out_dir: Path | None = None,
     report: StepReporter = silent_steps,
 ) -> AuditResult:
-    """Audit one quarter: read the log and the export, compute the figures, write the report, log the run."""
+    """Audit one quarter: read the export and the log, compute the figures, write the report, log the run.
+
+    The export comes first: whether it can resolve the quarter at all (creation dates, exported after the
+    quarter started) does not depend on what was scored.
+    """
     start, end = quarter_bounds(quarter)
+    with report("read the CRM export (dispositions and deals since)"):
+        export = export_tables(settings)
+        as_of = pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else resolve_as_of(export.tables)
+        if as_of < start:
+            raise DataContractError([f"the export ends {as_of} before {quarter} starts: export the CRM again"])
     with report(f"read the scoring log of {quarter}"):
         log_url = settings.serving.scoring_log_url
         if log_url is None:
@@ -348,12 +476,6 @@ def run_audit(
         scores = read_scoring_log(log_url, start, end)
         if scores.empty:
             raise LookupError(f"no scored leads of {quarter} in the scoring log {log_url}")
-    with report("read the CRM export (dispositions and deals since)"):
-        export = export_tables(settings)
-        tables = export.tables
-        as_of = pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else resolve_as_of(tables)
-        if as_of < start:
-            raise DataContractError([f"the export ends {as_of} before {quarter} starts: export the CRM again"])
     version = str(scores["model_version"].mode().iloc[0])
     with report(f"load the served model (version {version})"):
         served = served_model(settings, version)

@@ -1,8 +1,10 @@
 """``leadq explain``: the marketing report for a registered model version, on a CRM export's leads.
 
-The model comes from the MLflow registry (the champion by default), the leads from the configured export:
-by default the model's own test quarter(s), or any quarters asked for. Leads whose outcome is final get
-actual conversion rates in the report; the report is written to a file and logged to the version's run.
+The model comes from the MLflow registry (the champion by default), the leads from the configured export read
+through its mapping (``data.export``, ``data.mapping``), prepared as training prepared it: by default the model's
+own test quarter(s), or any quarters asked for. An export without creation dates (one table, no dates) cannot be
+cut by quarter: the report then covers the model's held-out test leads, and says so. Leads whose outcome is final
+get actual conversion rates in the report; the report is written to a file and logged to the version's run.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from models.contract import SCORING_COLUMNS, DataContractError, validate_crm
+from models.contract import DataContractError
 from models.feature_text import Language
-from models.labels import build_labels, resolve_as_of
+from models.pipeline import input_fields
+from models.rule_score import PointsRule
 from models.scorer import LeadScorer
-from pipelines.io import read_crm
+from pipelines.crm_export.prepare import PreparedExport, prepare_export, read_export_files
 from pipelines.report import ReportContext, build_report, write_report
 from pipelines.settings import Settings
 from pipelines.tracking import configure_mlflow
@@ -32,8 +35,20 @@ class ExplainResult:
     model_name: str
     version: str
     run_id: str
-    quarters: tuple[str, ...]
+    quarters: tuple[str, ...]  # the quarters explained; empty: the model's held-out test leads
     n_leads: int
+    period: str  # what the leads are, in words (as the report's header says)
+
+
+@dataclass(frozen=True)
+class ExplainedLeads:
+    """The leads a report explains: the model's input columns (indexed by lead id), their outcome, and which."""
+
+    leads: pd.DataFrame
+    outcome: pd.Series  # 1 won, 0 lost, NaN while open
+    quarters: tuple[str, ...]  # empty: the model's held-out test leads
+    period: str
+    points_rule: PointsRule | None  # the mapping's points rule, shown next to the model
 
 
 def load_registered_scorer(settings: Settings, version: str | None = None) -> tuple[LeadScorer, str, str]:
@@ -55,19 +70,55 @@ def load_registered_scorer(settings: Settings, version: str | None = None) -> tu
     return model.unwrap_python_model().scorer, str(found.version), str(found.run_id)
 
 
-def leads_of_quarters(
-    settings: Settings, scorer: LeadScorer, quarters: tuple[str, ...]
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Scoring columns of the export's leads created in ``quarters``, and their outcome (NaN while open)."""
-    tables = validate_crm(read_crm(settings.data.leads, settings.data.dispositions, settings.data.deals))
+def prepare_for(settings: Settings, scorer: LeadScorer) -> tuple[PreparedExport, PointsRule | None]:
+    """The configured export prepared through its mapping as the model's training prepared it (same labels and
+    split), and the mapping's points rule."""
+    loaded = read_export_files(settings.data.export, settings.data.mapping)
     horizon = int(scorer.metadata.get("horizon_days", settings.labels.horizon_days))  # type: ignore[call-overload]
-    labels = build_labels(tables, horizon, resolve_as_of(tables)).set_index("lead_id")
-    leads = tables.leads.set_index("lead_id")
-    in_quarters = leads["created_at"].dt.to_period("Q").astype(str).isin(quarters)
+    prepared = prepare_export(
+        loaded,
+        horizon_days=horizon,
+        as_of=pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else None,
+        test_quarters=settings.split.test_quarters,
+        calibration_quarters=settings.split.calibration_quarters,
+    )
+    return prepared, loaded.mapping.points_rule
+
+
+def _model_inputs(prepared: PreparedExport, scorer: LeadScorer) -> list[str]:
+    columns = list(input_fields(scorer.pipeline))
+    missing = [column for column in columns if column not in prepared.rows.columns]
+    if missing:
+        raise DataContractError(
+            [f"the model reads column(s) {missing} that data.mapping does not map: configure the model's own mapping"]
+        )
+    return columns
+
+
+def leads_of_quarters(settings: Settings, scorer: LeadScorer, quarters: tuple[str, ...] = ()) -> ExplainedLeads:
+    """The model's input columns of the export's leads created in ``quarters`` (default: the model's test
+    quarters), and their outcome (NaN while open).
+
+    Without creation dates, or for a model whose split was not by quarters, no quarter can be chosen: the leads
+    are the held-out test leads of the split, as the model's training made it, and ``period`` says so.
+
+    Raises:
+        DataContractError: no lead of the export was created in ``quarters``.
+    """
+    prepared, points_rule = prepare_for(settings, scorer)
+    quarters = quarters or tuple(str(q) for q in scorer.metadata.get("test_quarters", []))  # type: ignore[attr-defined]
+    columns = _model_inputs(prepared, scorer)
+    if prepared.created_at is None or not quarters:
+        test = prepared.split.test
+        why = "the export has no creation dates" if prepared.created_at is None else "the split was not by quarter"
+        period = f"held-out test leads of the model's split ({why}, so no quarter can be chosen)"
+        return ExplainedLeads(prepared.rows.loc[test, columns], prepared.y.loc[test], (), period, points_rule)
+    in_quarters = prepared.created_at.dt.to_period("Q").astype(str).isin(quarters)
     if not in_quarters.any():
-        raise DataContractError([f"leads.created_at: no leads created in quarter(s) {list(quarters)}"])
-    selected = leads.loc[in_quarters, list(SCORING_COLUMNS)]
-    return selected, labels["label"].reindex(selected.index)
+        raise DataContractError([f"created_at: no leads created in quarter(s) {list(quarters)}"])
+    selected = prepared.rows.loc[in_quarters.to_numpy(), columns]
+    period = f"quarter(s) {', '.join(quarters)}"
+    return ExplainedLeads(selected, prepared.y.reindex(selected.index), quarters, period, points_rule)
 
 
 def run_explain(
@@ -81,25 +132,23 @@ def run_explain(
     scorer, found_version, run_id = load_registered_scorer(settings, version)
     if language:
         scorer = dataclasses.replace(scorer, language=language)
-    quarters = quarters or tuple(str(q) for q in scorer.metadata.get("test_quarters", []))  # type: ignore[attr-defined]
-    leads, outcome = leads_of_quarters(settings, scorer, quarters)
-    final = outcome.notna()
+    explained = leads_of_quarters(settings, scorer, quarters)
+    final = explained.outcome.notna()
     context = ReportContext(
         model_name=settings.mlflow.registered_model,
         model_label=f"version {found_version}",
-        period=f"quarter(s) {', '.join(quarters)}"
-        + ("" if final.all() else f", {final.mean():.0%} with a final outcome"),
+        period=explained.period + ("" if final.all() else f", {final.mean():.0%} with a final outcome"),
     )
     html = build_report(
         scorer,
-        leads,
-        outcome.to_numpy(dtype=float),
+        explained.leads,
+        explained.outcome.to_numpy(dtype=float),
         context,
-        settings.rule_score,
+        explained.points_rule,
         sample_size=settings.explanations.report_sample,
         max_leads=settings.explanations.report_leads,
     )
     name = settings.mlflow.registered_model
     path = write_report(html, out or settings.explanations.reports_dir / f"{name}-v{found_version}.html")
     mlflow.MlflowClient().log_artifact(run_id, str(path), REPORT_FOLDER)
-    return ExplainResult(path, name, found_version, run_id, tuple(quarters), len(leads))
+    return ExplainResult(path, name, found_version, run_id, explained.quarters, len(explained.leads), context.period)

@@ -1,8 +1,9 @@
-"""``leadq audit``: the scoring log read by quarter, then the whole audit on a served, drifted, resolved quarter.
+"""``leadq audit``: the scoring log read by quarter, the export read through its mapping, then the whole audit.
 
-The end-to-end fixture trains a champion on the history before 2026Q4 (real LightGBM, real MLflow registry),
-scores 2026Q4's leads through the service (FastAPI test client, real scoring log), resolves them with the
-dispositions and deals of the following months, and audits the quarter.
+Two end-to-end fixtures: the synthetic CRM (three tables) with a champion trained before 2026Q4 (real LightGBM,
+real MLflow registry), 2026Q4 scored through the service (FastAPI test client, real scoring log) and resolved
+with the dispositions and deals of the following months; and a single-table export (one outcome column) served
+and audited the same way.
 """
 
 from __future__ import annotations
@@ -18,19 +19,30 @@ import pytest
 from fastapi.testclient import TestClient
 
 from models.contract import DataContractError
-from models.features import CATEGORICAL_FEATURES, MODEL_FEATURES
+from models.features import FeatureSpec
 from models.labels import quarter_bounds
-from pipelines.audit import feature_frame, read_scoring_log, run_audit, with_channels
+from pipelines.audit import (
+    audit_export,
+    channel_columns,
+    export_tables,
+    feature_frame,
+    read_scoring_log,
+    run_audit,
+    with_channels,
+)
+from pipelines.crm_export.mapping import ExportMapping, parse_mapping
 from pipelines.demo.quarter_demo import scoring_requests
 from pipelines.demo.synthetic import QuarterDrift, cut_export, generate_crm, write_crm
+from pipelines.serve import build_service
 from pipelines.settings import Settings
 from pipelines.training import run_training
-from serving.app import build_service
 from serving.scoring_log import ScoringLog, score_row
-from tests.serving.conftest import AUTH, KEYS, registry_settings
+from tests.builders import MESSY_MAPPING, loaded_export, messy_export, settings_with_store, synthetic_export
 
 QUARTER = "2026Q4"
 QUARTER_START = date(2026, 10, 1)
+API_KEY = "crm-secret-key-0001"
+KEYS, AUTH = {"crm": API_KEY}, {"X-API-Key": API_KEY}
 
 
 def _result(probability: float = 0.2) -> dict[str, Any]:
@@ -89,14 +101,16 @@ def test_a_missing_scoring_log_is_named(tmp_path: Path) -> None:
     assert not (tmp_path / "nowhere").exists()  # reading never creates an empty log
 
 
-def test_logged_features_get_the_training_dtypes() -> None:
-    frame = feature_frame(pd.Series([{"company_size": 800, "industry": "software"}, {"company_size": None}]))
+def test_logged_features_get_the_served_models_dtypes() -> None:
+    spec = FeatureSpec(numeric=("company_size", "demo_requested"), categorical=("industry",), fit=("company_size",))
 
-    assert list(frame.columns) == list(MODEL_FEATURES)
+    frame = feature_frame(pd.Series([{"company_size": 800, "industry": "software"}, {"company_size": None}]), spec)
+
+    assert list(frame.columns) == ["company_size", "demo_requested", "industry"]
     assert frame["company_size"].dtype == float
+    assert frame["demo_requested"].isna().all()  # a feature the log lacks is missing, not an error
     assert frame["industry"].tolist()[0] == "software"
     assert pd.isna(frame["industry"].iloc[1])
-    assert all(frame[column].dtype == object or column in CATEGORICAL_FEATURES for column in CATEGORICAL_FEATURES)
 
 
 def test_channels_come_from_the_export_and_say_when_they_are_blank_or_unknown() -> None:
@@ -110,27 +124,137 @@ def test_channels_come_from_the_export_and_say_when_they_are_blank_or_unknown() 
     assert "lead_source" not in scores  # the input is not changed
 
 
-@pytest.fixture(scope="module")
-def audited_quarter(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Any, pd.DataFrame]:
-    """A champion trained before 2026Q4, 2026Q4 scored through the service, the CRM exported in July 2027."""
-    settings = registry_settings(tmp_path_factory.mktemp("audit"))
-    # A small world: channels need 15 MQLs (not 30) to be judged.
-    settings = settings.model_copy(update={"audit": settings.audit.model_copy(update={"min_mqls": 15})})
-    # The export is taken in July 2027, when every 2026Q4 lead is past its 180-day label horizon.
-    world = generate_crm(30_000, seed=5, end=date(2027, 7, 15), months=36, drift=QuarterDrift.demo(QUARTER_START))
-    write_crm(cut_export(world, pd.Timestamp(QUARTER_START)), settings.data.leads.parent, "parquet")
-    run_training(settings)
-    start, end = quarter_bounds(QUARTER)
-    created = world.leads["created_at"]
-    quarter_leads = world.leads[(created >= start) & (created < end)]
+def test_channels_are_the_categorical_columns_whose_feature_is_named_like_them() -> None:
+    mapping = ExportMapping.model_validate(
+        {
+            "columns": {
+                "Lead ID": "id",
+                "Converted": {"role": "outcome", "won": ["1"], "lost": ["0"]},
+                "Source Notes": "text",  # its features are text features, not a channel
+                "Lead Source": "categorical",
+                "Kampagne": "categorical",
+            }
+        }
+    )
+
+    assert channel_columns(mapping) == {"lead_source": "Lead Source", "campaign": "Kampagne"}
+
+
+def _single_table(columns: dict[str, list[str]], mapping: str) -> Any:
+    return audit_export(loaded_export(pd.DataFrame(columns), parse_mapping(mapping)))
+
+
+def test_a_single_table_outcome_becomes_one_closed_deal_per_resolved_lead() -> None:
+    export = _single_table(
+        {
+            "Lead ID": ["A", "B", "C"],
+            "Created": ["01.03.2026", "02.03.2026", "03.03.2026"],
+            "Closed": ["15.04.2026", "N/A", "20.03.2026"],
+            "Converted": ["1", "open", "0"],
+            "Lead Source": ["Web", "Partner", "Select"],
+        },
+        "columns:\n  Lead ID: id\n  Created: created_at\n  Closed: outcome_at\n  Lead Source: categorical\n"
+        "  Converted: {role: outcome, won: ['1'], lost: ['0']}\n",
+    )
+    tables = export.tables
+
+    assert not export.has_contact_times
+    assert not export.deals_are_opportunities  # made from the outcome column
+    assert tables.leads["lead_source"].tolist()[:2] == ["Web", "Partner"]
+    assert pd.isna(tables.leads["lead_source"].iloc[2])  # a placeholder is blank
+    assert tables.leads["campaign"].isna().all()  # no campaign column: none
+    assert tables.deals[["lead_id", "outcome"]].values.tolist() == [["A", "won"], ["C", "lost"]]
+    assert tables.deals["closed_at"].tolist() == [pd.Timestamp("2026-04-15"), pd.Timestamp("2026-03-20")]
+    assert tables.dispositions.empty  # the "open" lead has no deal: it stays open
+
+
+def test_a_stage_column_becomes_one_undated_disposition_per_lead() -> None:
+    export = _single_table(
+        {
+            "Lead ID": ["A", "B", "C", "D"],
+            "Created": ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"],
+            "Status": ["Qualified", "Disqualified", "Working", "Brand new"],
+            "Why": ["", "Too small", "", ""],
+            "Converted": ["1", "0", "0", "open"],
+        },
+        "columns:\n  Lead ID: id\n  Created: created_at\n  Converted: {role: outcome, won: ['1'], lost: ['0']}\n"
+        "  Status: {role: stage, values: {Qualified: sql, Disqualified: rejected, Working: sal}}\n"
+        "  Why: {role: reason, values: {Too small: wrong_size}}\n",
+    )
+    dispositions = export.tables.dispositions
+
+    assert not export.has_contact_times  # stages, but no time of the sales contact
+    rows = dispositions[["lead_id", "stage", "reason"]].astype(object).where(dispositions.notna(), None)
+    assert rows.values.tolist() == [["A", "sql", None], ["B", "rejected", "wrong_size"], ["C", "sal", None]]
+    assert dispositions["timestamp"].tolist() == [pd.Timestamp(f"2026-03-0{day}") for day in (1, 2, 3)]
+
+
+def test_an_export_without_creation_dates_is_refused_saying_what_it_supports() -> None:
+    with pytest.raises(DataContractError, match="created_at") as refused:
+        _single_table(
+            {"Lead ID": ["A", "B"], "Converted": ["1", "0"]},
+            "columns:\n  Lead ID: id\n  Converted: {role: outcome, won: ['1'], lost: ['0']}\n",
+        )
+
+    assert "no quarter can be audited" in str(refused.value)
+    assert "leadq explain" in str(refused.value)
+
+
+def test_further_tables_give_dated_dispositions_and_real_deals(synthetic_crm) -> None:  # type: ignore[no-untyped-def]
+    export = audit_export(synthetic_export(synthetic_crm))
+    tables = export.tables
+
+    assert export.has_contact_times
+    assert export.deals_are_opportunities
+    assert tables.leads["lead_id"].tolist() == synthetic_crm.leads["lead_id"].tolist()
+    assert tables.leads["campaign"].tolist() == synthetic_crm.leads["campaign"].tolist()
+    assert len(tables.dispositions) == len(synthetic_crm.dispositions)
+    assert set(tables.deals["outcome"]) <= {"won", "lost", "open"}
+
+
+def _audit_settings(fast_settings: Settings, folder: Path, export: Path) -> Settings:
+    """Settings with every store in ``folder``, reading ``export`` and the mapping next to it."""
+    settings = settings_with_store(fast_settings, folder, export=export, mapping=export.parent / "mapping.yml")
+    return settings.model_copy(
+        update={
+            "serving": settings.serving.model_copy(update={"scoring_log_url": f"sqlite:///{folder / 'log.db'}"}),
+            "explanations": settings.explanations.model_copy(update={"report_leads": 1000, "report_sample": 200}),
+            # a small world: channels need 15 MQLs (not 30) to be judged
+            "audit": settings.audit.model_copy(update={"min_mqls": 15}),
+        }
+    )
+
+
+def _score(settings: Settings, requests: list[dict[str, Any]]) -> None:
     with TestClient(build_service(settings, KEYS)) as client:
-        requests = scoring_requests(world.leads, start, end)
         for first in range(0, len(requests), 1000):
             response = client.post(
                 "/v1/leads/score-batch", json={"leads": requests[first : first + 1000]}, headers=AUTH
             )
             assert response.status_code == 200, response.text
-    write_crm(world, settings.data.leads.parent, "parquet")
+
+
+@pytest.fixture(scope="module")
+def audited_quarter(tmp_path_factory: pytest.TempPathFactory, fast_settings: Settings) -> tuple[Settings, Any, Any]:
+    """A champion trained before 2026Q4, 2026Q4 scored through the service, the CRM exported in July 2027."""
+    folder = tmp_path_factory.mktemp("audit")
+    settings = _audit_settings(fast_settings, folder, folder / "data" / "leads.parquet")
+    # The export is taken in July 2027, when every 2026Q4 lead is past its 180-day label horizon.
+    world = generate_crm(
+        30_000,
+        seed=5,
+        end=date(2027, 7, 15),
+        months=36,
+        drift=QuarterDrift.demo(QUARTER_START),
+        competitor_domains=fast_settings.features.competitor_domains,
+    )
+    write_crm(cut_export(world, pd.Timestamp(QUARTER_START)), settings.data.export.parent, "parquet")
+    run_training(settings)
+    start, end = quarter_bounds(QUARTER)
+    created = world.leads["created_at"]
+    quarter_leads = world.leads[(created >= start) & (created < end)]
+    _score(settings, scoring_requests(world.leads, start, end))
+    write_crm(world, settings.data.export.parent, "parquet")
     return settings, run_audit(settings, QUARTER), quarter_leads
 
 
@@ -145,6 +269,8 @@ def test_audit_covers_every_scored_lead_and_keeps_open_leads_open(audited_quarte
     assert leads["open"] < 0.5 * leads["scored"]
     assert result.figures["discrimination"]["resolved_leads"] == leads["won"] + leads["lost"]
     assert result.figures["model"]["version"] == result.model_version == "1"
+    assert result.figures["has_stages"]
+    assert result.figures["has_contact_times"]
 
 
 @pytest.mark.slow
@@ -208,3 +334,40 @@ def test_a_quarter_without_scores_or_before_the_export_is_refused(audited_quarte
     with pytest.raises(DataContractError, match="before 2026Q4 starts"):
         run_audit(early, QUARTER, out_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+@pytest.mark.slow
+def test_a_quarter_served_by_a_model_of_a_single_table_export_is_audited(
+    tmp_path: Path,
+    fast_settings: Settings,
+) -> None:
+    export = messy_export(generate_crm(12_000, seed=8, competitor_domains=fast_settings.features.competitor_domains))
+    created = pd.to_datetime(export["Created Date"], format="%d.%m.%Y")
+    (tmp_path / "history").mkdir()
+    (tmp_path / "history" / "mapping.yml").write_text(MESSY_MAPPING, encoding="utf-8")
+    (tmp_path / "mapping.yml").write_text(MESSY_MAPPING, encoding="utf-8")
+    export[created < "2025-10-01"].to_csv(tmp_path / "history" / "export.csv", sep=";", index=False)
+    export.to_csv(tmp_path / "export.csv", sep=";", index=False)
+    run_training(_audit_settings(fast_settings, tmp_path, tmp_path / "history" / "export.csv"))
+    settings = _audit_settings(fast_settings, tmp_path, tmp_path / "export.csv")
+    quarter = export[(created >= "2025-10-01") & (created < "2026-01-01")]
+    requests = json.loads(quarter.drop(columns=["Converted", "Lead Status"]).to_json(orient="records"))
+    for request, day in zip(requests, created[quarter.index], strict=True):
+        request["lead_id"] = request.pop("Lead ID")
+        request["created_at"] = day.isoformat()
+    _score(settings, requests)
+
+    result = run_audit(settings, "2025Q4")
+
+    figures = result.figures
+    assert figures["leads"]["scored"] == len(quarter)
+    assert figures["leads"]["open"] == 0  # the outcome column resolves every lead
+    assert figures["discrimination"]["roc_auc"] > 0.6
+    assert {row["feature"] for row in figures["drift"]} >= {"no_of_employees", "industry", "score"}
+    assert {row["segment"] for row in figures["funnel_by_source"]} == set(quarter["Lead Source"].unique())
+    assert figures["funnel_overall"][0]["sal_rate"] is None  # no dispositions in a single-table export
+    assert not figures["has_stages"]
+    assert not figures["has_contact_times"]
+    assert figures["sla_overall"] == []  # no contact times: no SLA judged
+    assert result.html_path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert export_tables(settings).deals_are_opportunities is False
