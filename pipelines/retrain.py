@@ -21,17 +21,18 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 
 from models.evaluation import evaluate_decision, evaluate_probabilities
-from models.pipeline import mapped_input_fields
+from models.pipeline import input_fields
 from models.scorer import LeadScorer
+from pipelines.crm_export.prepare import read_export_files
 from pipelines.explain import load_registered_scorer
-from pipelines.io import read_crm
 from pipelines.settings import RetrainSettings, Settings
-from pipelines.tracking import RegisteredModel, configure_mlflow, log_training_run
+from pipelines.tracking import RegisteredModel, configure_mlflow
 from pipelines.training import (
-    MONTHS_PER_QUARTER,
     StepReporter,
     TrainingOutcome,
     explanation_report,
+    log_outcome,
+    set_months,
     silent_steps,
     train_scorer,
 )
@@ -207,36 +208,33 @@ def run_retrain(settings: Settings, report: StepReporter = silent_steps) -> Retr
 def _train_challenger(
     settings: Settings, report: StepReporter
 ) -> tuple[TrainingOutcome, Callable[[], RegisteredModel]]:
-    """The challenger trained on the configured export (your own export through its mapping, if set), and how to
-    log and register it once it has been compared."""
-    data = settings.data
-    if data.export is not None and data.mapping is not None:
-        from pipelines.mapped_training import log_mapped_training, mapped_explanation_report, train_on_export
-
-        outcome, prepared, mapping = train_on_export(settings, data.export, data.mapping, report)
-        html = mapped_explanation_report(outcome, settings)
-        return outcome, lambda: log_mapped_training(outcome, prepared, mapping, settings, html)
-    with report("read the CRM export"):
-        tables = read_crm(data.leads, data.dispositions, data.deals)
-    outcome = train_scorer(tables, settings, report)
-    return outcome, lambda: log_training_run(outcome, settings, explanation_report(outcome, settings))
+    """The challenger trained on the configured export through its mapping, and how to log and register it once
+    it has been compared."""
+    with report("read the export, its mapping and the tables it names"):
+        loaded = read_export_files(settings.data.export, settings.data.mapping)
+    outcome = train_scorer(loaded, settings, report)
+    with report("write the explanation report"):
+        html = explanation_report(outcome, settings)
+    return outcome, lambda: log_outcome(outcome, settings, html)
 
 
 def _comparison(outcome: TrainingOutcome, champion: LeadScorer | None) -> tuple[Comparison | None, list[str]]:
     if champion is None:
         return None, []
-    if mapped_input_fields(champion.pipeline) != mapped_input_fields(outcome.scorer.pipeline):
+    if input_fields(champion.pipeline) != input_fields(outcome.scorer.pipeline):
         return None, [
-            "the challenger reads other input fields than the champion (a mapped export vs the data contract, or "
-            "another mapping), so they cannot be scored on the same leads; it is registered as challenger: "
-            "move the champion alias by hand and restart the service if you want it served"
+            "the challenger reads other input fields than the champion (another export or mapping), so they "
+            "cannot be scored on the same leads; it is registered as challenger: move the champion alias by hand "
+            "and restart the service if you want it served"
         ]
-    quarters = outcome.split.test_quarters
-    months = len(quarters) * MONTHS_PER_QUARTER
+    split = outcome.split
+    # MQLs per month are reported, not compared: without whole quarters or dates they stay unknown (NaN)
+    test_months = set_months(split, None, split.test)
+    months = np.nan if test_months is None else test_months
     y = outcome.test_scores["converted"].to_numpy()
     X = outcome.test_leads
     comparison = compare(evaluate_on(champion, X, y, months), evaluate_on(outcome.scorer, X, y, months))
-    overlap = _quarter_overlap(champion, quarters)
+    overlap = _quarter_overlap(champion, split.test_quarters)
     warnings = (
         [f"the champion was fitted on quarter(s) {overlap} of the comparison: it is favoured, not the challenger"]
         if overlap

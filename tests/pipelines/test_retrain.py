@@ -12,7 +12,7 @@ from pipelines.demo.synthetic import generate_crm, write_crm
 from pipelines.retrain import compare, decide, run_retrain, run_rollback
 from pipelines.settings import RetrainSettings, Settings
 from pipelines.training import run_training
-from tests.serving.conftest import registry_settings
+from tests.builders import settings_with_store, write_messy_export
 
 # A booster that can hardly learn: two-leaf stumps, few trees, tiny steps. Its AUC is clearly lower.
 WEAK_BOOSTER = BoosterParams(max_trees=10, early_stopping_rounds=5, learning_rate=0.01, num_leaves=2)
@@ -57,10 +57,13 @@ def test_a_challenger_short_of_the_margin_leaves_the_champion(challenger: dict[s
     assert any(reason.startswith("AUC") for reason in decision.reasons)
 
 
-def _registry(folder: Path, booster: BoosterParams | None = None) -> Settings:
-    settings = registry_settings(folder)
-    write_crm(generate_crm(20_000, seed=21), settings.data.leads.parent, "parquet")
-    return settings.model_copy(update={"model": booster}) if booster else settings
+def _registry(fast_settings: Settings, folder: Path, booster: BoosterParams | None = None) -> Settings:
+    """Settings with the MLflow store in ``folder`` and a synthetic CRM written there as the configured export."""
+    data = folder / "data"
+    settings = settings_with_store(fast_settings, folder, export=data / "leads.parquet", mapping=data / "mapping.yml")
+    write_crm(generate_crm(20_000, seed=21, competitor_domains=settings.features.competitor_domains), data)
+    report = settings.explanations.model_copy(update={"report_leads": 1000, "report_sample": 200})
+    return settings.model_copy(update={"explanations": report, **({"model": booster} if booster else {})})
 
 
 def _aliases(settings: Settings) -> dict[str, str]:
@@ -69,8 +72,10 @@ def _aliases(settings: Settings) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_a_worse_challenger_is_registered_as_challenger_and_the_champion_stays(tmp_path: Path) -> None:
-    settings = _registry(tmp_path)
+def test_a_worse_challenger_is_registered_as_challenger_and_the_champion_stays(
+    tmp_path: Path, fast_settings: Settings
+) -> None:
+    settings = _registry(fast_settings, tmp_path)
     run_training(settings)
     weak = settings.model_copy(update={"model": WEAK_BOOSTER})
 
@@ -94,10 +99,12 @@ def test_a_worse_challenger_is_registered_as_challenger_and_the_champion_stays(t
 
 
 @pytest.mark.slow
-def test_a_better_challenger_is_promoted_and_rollback_restores_the_old_champion(tmp_path: Path) -> None:
-    weak = _registry(tmp_path, WEAK_BOOSTER)
+def test_a_better_challenger_is_promoted_and_rollback_restores_the_old_champion(
+    tmp_path: Path, fast_settings: Settings
+) -> None:
+    weak = _registry(fast_settings, tmp_path, WEAK_BOOSTER)
     run_training(weak)
-    strong = _registry(tmp_path)
+    strong = _registry(fast_settings, tmp_path)
 
     result = run_retrain(strong)
 
@@ -119,8 +126,8 @@ def test_a_better_challenger_is_promoted_and_rollback_restores_the_old_champion(
 
 
 @pytest.mark.slow
-def test_retrain_without_a_champion_serves_the_first_model(tmp_path: Path) -> None:
-    settings = _registry(tmp_path)
+def test_retrain_without_a_champion_serves_the_first_model(tmp_path: Path, fast_settings: Settings) -> None:
+    settings = _registry(fast_settings, tmp_path)
 
     result = run_retrain(settings)
 
@@ -131,24 +138,23 @@ def test_retrain_without_a_champion_serves_the_first_model(tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_retrain_on_a_mapped_export_compares_on_the_same_leads_and_refuses_mixed_inputs(tmp_path: Path) -> None:
-    from pipelines.mapped_training import run_mapped_training
-
-    from tests.pipelines.test_mapped_training import write_messy_export
-
-    settings = _registry(tmp_path)
-    export, mapping = write_messy_export(tmp_path, 8_000)
-    run_mapped_training(settings, export, mapping)
-    mapped = settings.model_copy(
+def test_retrain_on_another_export_compares_on_the_same_leads_and_refuses_other_inputs(
+    tmp_path: Path, fast_settings: Settings
+) -> None:
+    settings = _registry(fast_settings, tmp_path)  # the synthetic CRM through its shipped mapping
+    crm = generate_crm(8_000, seed=4, competitor_domains=settings.features.competitor_domains)
+    export, mapping = write_messy_export(tmp_path / "messy", crm)
+    run_training(settings, export, mapping)
+    single_table = settings.model_copy(
         update={"data": settings.data.model_copy(update={"export": export, "mapping": mapping})}
     )
 
-    same_data = run_retrain(mapped)
-    contract = run_retrain(settings)  # a data-contract challenger against the mapped champion
+    same_data = run_retrain(single_table)
+    synthetic = run_retrain(settings)  # a challenger reading the synthetic CRM's columns
 
     assert not same_data.decision.promote  # the same export and seed: no gain over the champion
     assert same_data.comparison["roc_auc"]["difference"] == pytest.approx(0, abs=1e-9)
-    assert not contract.decision.promote
-    assert contract.comparison == {}
-    assert "reads other input fields than the champion" in contract.decision.reasons[0]
+    assert not synthetic.decision.promote
+    assert synthetic.comparison == {}
+    assert "reads other input fields than the champion" in synthetic.decision.reasons[0]
     assert _aliases(settings)["champion"] == "1"
