@@ -1,4 +1,8 @@
-"""The ``leadq`` command line: generate the synthetic CRM, train, or run the whole demo."""
+"""The ``leadq`` command line: inspect and check an export, train on it, serve, audit and retrain.
+
+Only typer, rich and the standard library are imported here: settings, pandas, MLflow, LightGBM and the rest
+are imported inside the commands, so that ``leadq --help`` and ``leadq <command> --help`` answer at once.
+"""
 
 from __future__ import annotations
 
@@ -11,23 +15,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from models.contract import DataContractError
-from models.feature_text import Language
-from pipelines.settings import DEMO_MAPPING, ConfigError, Settings, load_settings
-
 if TYPE_CHECKING:
     import pandas as pd
 
     from models.audit import Verdict
+    from models.labels import TimeSplit
     from pipelines.demo.quarter_demo import QuarterDemoResult
+    from pipelines.settings import Settings
     from pipelines.training import TrainingResult
+
+# models.feature_text.Language, repeated here so that the command line does not import the models to parse
+# its arguments (a test keeps the two equal).
+Language = Literal["en", "de"]
 
 app = typer.Typer(help="leadq: measurable, explainable B2B lead scoring.", no_args_is_help=True)
 console = Console(soft_wrap=True)  # paths and commands stay copy-pasteable
@@ -56,6 +62,8 @@ def _quiet_libraries() -> None:
 
 
 def _settings(config: Path | None) -> Settings:
+    from pipelines.settings import ConfigError, load_settings
+
     try:
         return load_settings(config)
     except ConfigError as error:
@@ -77,6 +85,8 @@ def _step(step: str) -> Iterator[None]:
 
 @contextmanager
 def _friendly_errors() -> Iterator[None]:
+    from models.contract import DataContractError
+
     try:
         yield
     except DataContractError as error:
@@ -95,7 +105,7 @@ def _generate(
     n_leads = leads or settings.synthetic.leads
     with _step(f"generate a synthetic CRM with {n_leads:,} leads"):
         crm = generate_for(settings, n_leads, seed)
-    with _step("write the tables"):
+    with _step("write the tables and their mapping"):
         paths = write_crm(crm, out or settings.data.export.parent, fmt.value if fmt else settings.synthetic.format)
     for table, path in paths.items():
         console.print(f"  {table}: {path}", highlight=False)
@@ -110,52 +120,78 @@ def generate(
     out: Annotated[Path | None, typer.Option(help="Output folder (default: the folder of data.export).")] = None,
     fmt: Annotated[TableFormat | None, typer.Option("--format", help="Default: synthetic.format.")] = None,
 ) -> None:
-    """Generate the synthetic B2B CRM export (leads, dispositions, deals, and the true probabilities)."""
+    """Generate the synthetic B2B CRM export: leads, dispositions, deals, the true probabilities and mapping.yml."""
     _quiet_libraries()
-    _generate(_settings(config), leads, seed, out, fmt)
+    paths = _generate(_settings(config), leads, seed, out, fmt)
+    console.print(f"Train on it: leadq train --data {paths['leads']} --mapping {paths['mapping']}", highlight=False)
 
 
-def _metrics_table(metrics: dict[str, float]) -> Table:
-    table = Table(title="Test quarter(s), out of time", title_justify="left")
+def split_title(split: TimeSplit) -> str:
+    """The metrics table's title: the test leads as the split made them (out of time, or at random)."""
+    if split.kind == "random_stratified":
+        return "Test leads, random stratified split (no out-of-time test possible)"
+    if split.by_quarters:
+        return f"Test quarter(s) {', '.join(split.test_quarters)}, out of time"
+    return "Test leads (the latest by creation date), out of time"
+
+
+_METRIC_ROWS = (
+    ("ROC AUC", "roc_auc"),
+    ("PR AUC", "pr_auc"),
+    ("log loss", "log_loss"),
+    ("Brier", "brier"),
+    ("ECE", "ece"),
+    ("lift top 10%", "lift_top10"),
+    ("capture top 10%", "capture_top10"),
+    ("lift top 20%", "lift_top20"),
+    ("capture top 20%", "capture_top20"),
+)
+_DECISION_ROWS = (
+    ("MQLs per month", "mql_per_month", "{:,.0f}"),
+    ("MQL conversion (precision)", "precision", "{:.1%}"),
+    ("conversions reached (recall)", "recall", "{:.1%}"),
+)
+
+
+def _metrics_table(metrics: dict[str, float], split: TimeSplit) -> Table:
+    # The points-rule column only for a mapping with a points rule (it logs rules_test_* metrics).
+    with_rule = any(key.startswith("rules_test_") for key in metrics)
+    columns = {"leadq model": "test", "logistic regression": "logreg_test"}
+    if with_rule:
+        columns["points rule"] = "rules_test"
+    table = Table(title=split_title(split), title_justify="left")
     table.add_column("metric")
-    for column in ("leadq model", "logistic regression", "points rule"):
+    for column in columns:
         table.add_column(column, justify="right")
-    rows = [
-        ("ROC AUC", "roc_auc"),
-        ("PR AUC", "pr_auc"),
-        ("log loss", "log_loss"),
-        ("Brier", "brier"),
-        ("ECE", "ece"),
-        ("lift top 10%", "lift_top10"),
-        ("capture top 10%", "capture_top10"),
-        ("lift top 20%", "lift_top20"),
-        ("capture top 20%", "capture_top20"),
-    ]
-    for label, key in rows:
-        cells = [metrics.get(f"{prefix}_{key}") for prefix in ("test", "logreg_test", "rules_test")]
-        table.add_row(label, *("-" if value is None else f"{value:.3f}" for value in cells))
-    for label, key, fmt in (
-        ("MQLs per month", "mql_per_month", "{:,.0f}"),
-        ("MQL conversion (precision)", "precision", "{:.1%}"),
-        ("conversions reached (recall)", "recall", "{:.1%}"),
-    ):
-        model, rules = metrics.get(f"test_mql_{key}"), metrics.get(f"rules_test_mql_{key}")
-        table.add_row(label, *("-" if value is None else fmt.format(value) for value in (model, None, rules)))
+
+    def cell(value: float | None, fmt: str = "{:.3f}") -> str:
+        return "-" if value is None else fmt.format(value)
+
+    for label, key in _METRIC_ROWS:
+        table.add_row(label, *(cell(metrics.get(f"{prefix}_{key}")) for prefix in columns.values()))
+    for label, key, fmt in _DECISION_ROWS:
+        # The logistic regression ranks; only the model and the points rule decide who is an MQL.
+        decisions = {"test": metrics.get(f"test_mql_{key}"), "rules_test": metrics.get(f"rules_test_mql_{key}")}
+        table.add_row(label, *(cell(decisions.get(prefix), fmt) for prefix in columns.values()))
     return table
+
+
+def _split_sizes(split: TimeSplit) -> str:
+    if split.by_quarters:
+        return (
+            f"train {split.train_quarters[0]}..{split.train_quarters[-1]}, calibration "
+            f"{', '.join(split.calibration_quarters)}, test {', '.join(split.test_quarters)}"
+        )
+    return f"{len(split.train):,} training, {len(split.calibration):,} calibration, {len(split.test):,} test leads"
 
 
 def _print_training(result: TrainingResult, settings: Settings) -> None:
     outcome, registered = result.outcome, result.registered
     threshold, split = outcome.scorer.threshold, outcome.split
-    console.print(_metrics_table(outcome.metrics))
-    quarters = (
-        f"train {split.train_quarters[0]}..{split.train_quarters[-1]}, calibration "
-        f"{', '.join(split.calibration_quarters)}, test {', '.join(split.test_quarters)}"
-        if split.train_quarters
-        else f"{len(split.train):,} training, {len(split.calibration):,} calibration, {len(split.test):,} test leads"
-    )
+    console.print(_metrics_table(outcome.metrics, split))
     console.print(
-        f"MQL threshold {threshold.threshold:.3f} (policy {threshold.policy}: {threshold.rationale}); {quarters}",
+        f"MQL threshold {threshold.threshold:.3f} (policy {threshold.policy}: {threshold.rationale}); "
+        f"{_split_sizes(split)}",
         highlight=False,
     )
     if threshold.warning:
@@ -167,21 +203,29 @@ def _print_training(result: TrainingResult, settings: Settings) -> None:
     console.print(f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri {registered.tracking_uri}", highlight=False)
 
 
-def _train(settings: Settings, export: Path | None = None, mapping: Path | None = None) -> None:
+@contextmanager
+def _export_errors() -> Iterator[None]:
+    """Refusals of an export (mapping, cleaning, leadq's rules) and leaks, as one line naming the cause."""
     from models.cleaning import CleaningError
+    from models.contract import DataContractError
     from pipelines.crm_export.leakage import LeakageError
     from pipelines.crm_export.mapping import MappingError
-    from pipelines.training import run_training
 
     try:
-        with _friendly_errors():
-            result = run_training(settings, export, mapping, report=_step)
+        yield
     except LeakageError as error:
         console.print(f"[red]Leak:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(code=1) from error
-    except (CleaningError, MappingError) as error:
+    except (CleaningError, MappingError, DataContractError) as error:
         console.print(f"[red]Refused:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(code=1) from error
+
+
+def _train(settings: Settings, export: Path | None = None, mapping: Path | None = None) -> None:
+    from pipelines.training import run_training
+
+    with _export_errors(), _friendly_errors():
+        result = run_training(settings, export, mapping, report=_step)
     split = result.outcome.split
     console.print(f"Split: {split.kind} ({escape(split.reason)})", highlight=False)
     _print_training(result, settings)
@@ -200,6 +244,8 @@ def train(
     ] = None,
 ) -> None:
     """Train, calibrate and evaluate a model on the CRM export through its mapping, log it to MLflow, register it."""
+    from pipelines.settings import DEMO_MAPPING
+
     _quiet_libraries()
     settings = _settings(config)
     if export is not None and mapping is None and settings.data.mapping == DEMO_MAPPING:
@@ -345,14 +391,9 @@ def inspect(
     force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")] = False,
 ) -> None:
     """Profile a raw CRM export and propose a mapping file (column roles) to review before training on it."""
-    from pipelines.crm_export.inspect import (
-        PROPOSAL_HEADER,
-        profile_export,
-        proposal_notes,
-        propose_mapping,
-        read_export,
-    )
+    from pipelines.crm_export.inspect import PROPOSAL_HEADER, profile_export, proposal_notes, propose_mapping
     from pipelines.crm_export.mapping import MappingError, dump_mapping
+    from pipelines.crm_export.read import read_export
 
     _quiet_libraries()
     if out.exists() and not force:
@@ -360,20 +401,24 @@ def inspect(
         raise typer.Exit(code=1)
     with _friendly_errors():
         raw = read_export(export)
-    read_as = f"separator {raw.separator!r}, encoding {raw.encoding}" if raw.separator else "parquet"
+    read_as = f"separator {raw.separator!r}, encoding {raw.encoding}" if raw.separator else export.suffix.lstrip(".")
     console.print(f"{export}: {len(raw.frame):,} rows, {raw.frame.shape[1]} columns ({read_as})", highlight=False)
     profile = profile_export(raw.frame)
     console.print(_profile_table(profile))
     try:
         mapping = propose_mapping(raw.frame, profile)
-        out.write_text(dump_mapping(mapping, PROPOSAL_HEADER, proposal_notes(profile)), encoding="utf-8")
+        notes = proposal_notes(profile, mapping)
+        out.write_text(dump_mapping(mapping, PROPOSAL_HEADER, notes), encoding="utf-8")
     except (MappingError, OSError) as error:
         console.print(f"[red]Refused:[/] cannot propose a mapping: {escape(str(error))}", highlight=False)
         raise typer.Exit(code=1) from error
-    roles = ", ".join(f"{role} {len(mapping.columns_with(role))}" for role in ("after_contact", "ignore"))
+    counts = Counter(spec.role for spec in mapping.columns.values())
+    roles = ", ".join(f"{role} {counts[role]}" for role in ("email", "job_title", "consent", "count") if counts[role])
     console.print(
         f"Proposed mapping: {out} (id {mapping.id_column!r}, outcome {mapping.outcome_column!r}, "
-        f"{len(mapping.feature_names())} feature columns, {roles}). Review every line before training on it.",
+        f"{len(mapping.feature_names())} feature columns{', ' + roles if roles else ''}, "
+        f"after_contact {counts['after_contact']}, ignore {counts['ignore']}). Review every line, then: "
+        f"leadq check-export {export} --mapping {out}",
         highlight=False,
     )
 
@@ -395,6 +440,10 @@ def _leakage_table(rows: list[dict[str, object]], top: int = 5) -> Table:
     return table
 
 
+def _names(columns: list[str] | dict[str, Any]) -> str:
+    return escape(", ".join(columns) or "-")
+
+
 def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
     rows, columns, labels, split = report["rows"], report["columns"], report["labels"], report["split"]
     console.print(
@@ -413,10 +462,25 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         f"{labels['unlabelled']:,} unlabelled ({escape(', '.join(f'{k}: {v:,}' for k, v in why.items()) or '-')})",
         highlight=False,
     )
-    console.print(f"Split: {split['kind']}: {escape(split['reason'])}", highlight=False)
-    dropped = [*columns["pii_dropped"], *columns["after_contact_dropped"], *columns["ignored"]]
-    console.print(f"Dropped (PII, after contact, ignored): {escape(', '.join(dropped) or '-')}", highlight=False)
-    console.print(f"Unmapped (ignored): {escape(', '.join(columns['unmapped']) or '-')}", highlight=False)
+    console.print(
+        f"Split: {split['kind']}: {escape(split['reason'])}; labelled leads: {split['train_labelled']:,} training, "
+        f"{split['calibration_labelled']:,} calibration, {split['test_labelled']:,} test",
+        highlight=False,
+    )
+    derived = [column for column, how in columns["pii_dropped"].items() if how != "dropped"]
+    dropped = [column for column, how in columns["pii_dropped"].items() if how == "dropped"]
+    console.print(f"Features derived, then the column dropped (e-mail, job title): {_names(derived)}", highlight=False)
+    for column, gated in columns["consent"].items():
+        console.print(
+            f"Consent {escape(column)!r} gates: {_names(gated)} (unknown for leads without a clear yes)",
+            highlight=False,
+        )
+    console.print(
+        f"Dropped (PII, after contact, ignored): "
+        f"{_names([*dropped, *columns['after_contact_dropped'], *columns['ignored']])}",
+        highlight=False,
+    )
+    console.print(f"Unmapped (ignored): {_names(columns['unmapped'])}", highlight=False)
     console.print(_leakage_table(report["leakage"]["table"]))
     for note in report["leakage"]["notes"]:
         console.print(f"  note: {escape(note)}", highlight=False)
@@ -426,38 +490,35 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
 def check_export(
     export: Annotated[Path, typer.Argument(help=EXPORT_HELP)],
     mapping: Annotated[Path, typer.Option(help="The reviewed mapping file (propose one with leadq inspect).")],
+    config: ConfigOption = None,
     report: Annotated[Path | None, typer.Option(help="Write the JSON report of every choice here.")] = None,
-    horizon_days: Annotated[
-        int, typer.Option(help="Label horizon when the mapping names dispositions/deals tables.", min=1)
-    ] = 180,
 ) -> None:
-    """Prepare a mapped export as training will: clean, label, split and stop on leaking columns.
+    """Prepare an export through its mapping as training will: clean, label, split and stop on leaking columns.
 
-    Training on the prepared export comes next: `leadq train --mapping` is not built yet.
+    The label horizon, as_of and the split's quarters come from the settings (labels, split), as in training.
     """
     import json
 
-    from models.cleaning import CleaningError
-    from pipelines.crm_export.leakage import LeakageError
-    from pipelines.crm_export.mapping import MappingError
+    import pandas as pd
+
     from pipelines.crm_export.prepare import prepare_export_files
 
     _quiet_libraries()
-    try:
-        prepared = prepare_export_files(export, mapping, horizon_days=horizon_days)
-    except LeakageError as error:
-        console.print(f"[red]Leak:[/] {escape(str(error))}", highlight=False)
-        raise typer.Exit(code=1) from error
-    except (CleaningError, MappingError, DataContractError) as error:
-        console.print(f"[red]Refused:[/] {escape(str(error))}", highlight=False)
-        raise typer.Exit(code=1) from error
+    settings = _settings(config)
+    with _export_errors():
+        prepared = prepare_export_files(
+            export,
+            mapping,
+            horizon_days=settings.labels.horizon_days,
+            as_of=pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else None,
+            test_quarters=settings.split.test_quarters,
+            calibration_quarters=settings.split.calibration_quarters,
+        )
     _print_prepared_summary(export, prepared.report)
     if report is not None:
         report.write_text(json.dumps(prepared.report, indent=2, ensure_ascii=False), encoding="utf-8")
         console.print(f"Report: {report}", highlight=False)
-    console.print(
-        "Ready for training; training on a mapped export (leadq train --mapping) is not built yet.", highlight=False
-    )
+    console.print(f"Ready for training: leadq train --data {export} --mapping {mapping}", highlight=False)
 
 
 @app.command()
@@ -472,7 +533,8 @@ def serve(
     """Serve the registered model over HTTP for the CRM (API keys from LEADQ_API_KEYS=name:key,...)."""
     import uvicorn
 
-    from serving.app import build_service, parse_api_keys
+    from pipelines.serve import build_service
+    from serving.app import parse_api_keys
 
     _quiet_libraries()
     settings = _settings(config)
@@ -507,15 +569,21 @@ def demo(
     config: ConfigOption = None,
     leads: Annotated[int | None, typer.Option(help="Leads to generate if no data exists yet.", min=100)] = None,
 ) -> None:
-    """Generate the synthetic CRM if it is not there yet, then train and register the model."""
+    """Generate the synthetic CRM where data.export is missing, then train and register the model on it."""
+    from pipelines.settings import DEMO_MAPPING
+
     _quiet_libraries()
     settings = _settings(config)
-    if settings.data.export.is_file():
-        console.print(f"Using the existing CRM export in {settings.data.export.parent}", highlight=False)
+    export = settings.data.export
+    if export.is_file():
+        console.print(f"Using the existing CRM export {export}", highlight=False)
     else:
-        suffix = settings.data.export.suffix.lstrip(".")
+        suffix = export.suffix.lstrip(".")
         _generate(settings, leads, None, None, TableFormat(suffix) if suffix in TableFormat.__members__ else None)
-    _train(settings)
+    # generate writes the synthetic CRM's mapping next to its tables, naming them in their format (csv or
+    # parquet); the shipped default names Parquet files.
+    written = export.parent / "mapping.yml"
+    _train(settings, export, written if settings.data.mapping == DEMO_MAPPING and written.is_file() else None)
 
 
 def print_quarter_demo(result: QuarterDemoResult) -> None:

@@ -2,8 +2,10 @@
 
 Reading keeps every cell as the text in the file (a German "1.200" stays "1.200", an ID "00123" keeps its
 zeros); the profile says what each column looks like, and :func:`propose_mapping` guesses each column's role
-from its name and content. Example values of e-mail, name and phone columns are redacted: raw PII is never
-printed or written.
+(and each feature's group, fit or engagement) from its name and content: e-mail columns become ``email`` and
+job titles ``job_title`` (only derived features), consent columns ``consent`` gating the columns their name
+speaks of, non-negative whole numbers named like counts ``count``. Example values of e-mail, name and phone
+columns are redacted: raw PII is never printed or written.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from typing import Literal
 import pandas as pd
 
 from models.cleaning import DEFAULT_PLACEHOLDERS
+from models.job_titles import OTHER, classify_title
 from pipelines.crm_export.mapping import (
+    FEATURE_ROLES,
     ColumnSpec,
     ExportMapping,
     MappingError,
     Role,
+    guess_group,
     normalize_value,
     to_snake_case,
 )
@@ -38,7 +43,11 @@ Kind = Literal[
 ]
 PROPOSAL_HEADER = (
     "proposed by leadq inspect: review every line\n"
-    "roles: id, created_at, outcome, stage, reason, numeric, categorical, boolean, text, pii, after_contact, ignore\n"
+    "roles: id, created_at, outcome, outcome_at, stage, reason (who the lead is and how it ended: never features);\n"
+    "  numeric, count, categorical, boolean, text, email, job_title (features; group: fit = who the lead is,\n"
+    "  engagement = what it did); consent (gates: columns used only where the lead said a clear yes);\n"
+    "  pii, after_contact, ignore (never features)\n"
+    "email, job_title: only derived features (freemail, competitor, seniority, function...); never the text itself\n"
     "after_contact: known only after sales touched the lead (status, owner, last activity): never a feature"
 )
 KIND_SAMPLE = 50_000  # rows the kind is inferred from (missing share and cardinality use every row)
@@ -78,13 +87,40 @@ _OUTCOME_NAMES = (
     "ergebnis",
 )
 _AFTER_CONTACT_NAME = re.compile(
-    r"status|stage|phase|disqualif|reason|grund|owner|besitzer|inhaber|last_activity|last_call|last_modified|"
-    r"opportunit|amount|closed|converted_|rating|^sales_"
+    r"status|stage|phase|disqualif|reason|grund|owner|besitzer|inhaber|last_([a-z]+_)?activit|last_call|"
+    r"last_modified|opportunit|amount|closed|converted_|rating|lead_quality|^tags?$|^sales_"
 )
 _STAGE_NAME = re.compile(r"status|stage|phase")
 _REASON_NAME = re.compile(r"reason|grund")
 _PERSON_NAME = re.compile(r"(^|_)(first|last|full|given|family|sur|vor|nach|contact|kontakt)_?name$|^name$")
 _PHONE_NAME = re.compile(r"phone|telefon|mobil|handy|fax")
+# Job titles: names that can only mean one, and names that may (then the values must read as titles).
+_JOB_TITLE_NAME = re.compile(
+    r"job_?tit(le|el)|(^|_)(berufsbezeichnung|stellenbezeichnung|job_position|job_role|job_function)(_|$)"
+)
+_MAYBE_JOB_TITLE_NAME = re.compile(r"(^|_)(title|titel|position|role|rolle|funktion|function|job|beruf)$")
+MIN_TITLE_SHARE = 0.5  # of the rows: values in which the job-title vocabulary finds a seniority or a function
+# A consent: yes = the lead agreed. Its opposite (yes = the lead objected) is a plain feature, never a gate.
+_CONSENT_NAME = re.compile(
+    r"(^|_)(consent[a-z]*|opt_?in|opted_in|permission[a-z]*|einwilligung[a-z]*|zustimmung[a-z]*|gdpr|dsgvo)(_|$)"
+)
+_OBJECTION_NAME = re.compile(
+    r"(^|_)(do_not|dont|opt_?out|opted_out|unsubscri[a-z]*|abgemeldet|abmeldung|widerspruch|widerruf[a-z]*)(_|$)"
+)
+_TRACKING_CONSENT_NAME = re.compile(r"track|cookie|web|analytic|site|visit|besuch")
+# Feature columns a consent gates, by what their name speaks of (snake_case words, optionally inflected).
+_TRACKED_NAME = re.compile(
+    r"(^|_)(visit|website|web|site|time|spent|page|pageview|view|session|besuch|seite|seitenaufruf|aufruf|zeit|"
+    r"pricing)(s|es|e|en|ed)?(_|$)"
+)
+_EMAIL_ENGAGEMENT_NAME = re.compile(r"(^|_)(open|click|klick|oeffnung|geoeffnet)(s|es|e|en|ed|ungen)?(_|$)")
+# Counts: non-negative whole numbers named like one, and not a rate or score ("Page Views Per Visit").
+_COUNT_NAME = re.compile(
+    r"(^|_)(count|counts|anzahl|number_of|num_of|no_of|nr_of|visits|views|pageviews|downloads|opens|clicks|"
+    r"sessions|submissions|besuche|aufrufe|seitenaufrufe|klicks|oeffnungen|employees|mitarbeiter[a-z]*)(_|$)"
+)
+_RATE_NAME = re.compile(r"(^|_)(per|pro|avg|average|mean|rate|ratio|share|percent|pct|score|index|durchschnitt)(_|$)")
+_WHOLE_NUMBER = re.compile(r"\d+(\.0+)?|\d{1,3}([.,' ]\d{3})+")
 # Export value (as normalize_value gives it) -> leadq stage, checked in this order (disqualified before qualified).
 _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("not convert", "rejected"),
@@ -249,15 +285,45 @@ def _reason_spec(values: pd.Series) -> ColumnSpec:
     return ColumnSpec(role="reason", values={k: v for k, v in mapped.items() if v} or None)
 
 
-def _feature_spec(kind: str, values: pd.Series) -> ColumnSpec:
+def _looks_like_titles(values: pd.Series) -> bool:
+    """Whether most values (by rows) read as job titles: the vocabulary finds a seniority or a function."""
+    counts = values.value_counts().head(500)  # the common spellings decide; a long tail changes little
+    if counts.empty:
+        return False
+    known = [classify_title(str(value)) != (OTHER, OTHER) for value in counts.index]
+    return float(counts[known].sum()) / float(counts.sum()) >= MIN_TITLE_SHARE
+
+
+def _is_job_title(name: str, kind: str, values: pd.Series) -> bool:
+    if kind not in ("category", "free text"):
+        return False
+    if _JOB_TITLE_NAME.search(name):
+        return True
+    return bool(_MAYBE_JOB_TITLE_NAME.search(name)) and _looks_like_titles(values)
+
+
+def _is_count(name: str, kind: str, values: pd.Series) -> bool:
+    if kind not in ("number", "number-as-text") or not _COUNT_NAME.search(name) or _RATE_NAME.search(name):
+        return False
+    return bool(values.str.fullmatch(_WHOLE_NUMBER).all())
+
+
+def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> ColumnSpec:
+    name = to_snake_case(column)
+    if values.nunique() <= 1 and len(values) == rows:
+        return ColumnSpec(role="ignore")  # the same value in every row: nothing to learn from (blanks would tell)
+    if kind == "e-mail":
+        return ColumnSpec(role="email")
+    if _is_job_title(name, kind, values):
+        return ColumnSpec(role="job_title")
+    if _is_count(name, kind, values):
+        return ColumnSpec(role="count")
     if kind in ("number", "number-as-text"):
         return ColumnSpec(role="numeric")
     if kind == "boolean-like":
         return ColumnSpec(role="boolean")
     if kind == "category":
         return ColumnSpec(role="categorical")
-    if kind == "e-mail":
-        return ColumnSpec(role="pii")
     if kind == "free text" and values.str.len().mean() >= LONG_TEXT_CHARS:
         return ColumnSpec(role="text")
     return ColumnSpec(role="ignore")  # IDs, names, phones, empty columns, short free text, dates
@@ -274,8 +340,48 @@ def _pick_id(kinds: dict[str, str]) -> str:
     return (named or candidates)[0]
 
 
+def is_consent(column: str, kind: str) -> bool:
+    """A yes/no column named like a consent (yes = the lead agreed), not like an objection ("Do Not Email")."""
+    name = to_snake_case(column)
+    return kind == "boolean-like" and bool(_CONSENT_NAME.search(name)) and not _OBJECTION_NAME.search(name)
+
+
+def is_objection(column: str) -> bool:
+    """A column named like the opposite of a consent: yes = the lead objected ("Do Not Email", "Opt-out")."""
+    return bool(_OBJECTION_NAME.search(to_snake_case(column)))
+
+
+def gated_columns(consent: str, specs: dict[str, ColumnSpec]) -> list[str]:
+    """The feature columns a consent speaks of: tracking -> visits, website, time, pages; else e-mail opens, clicks.
+
+    A consent named like tracking (tracking, cookies, web analytics) gates what tracking measures; any other
+    (e-mail, marketing, newsletter, a bare "Consent" or "Opt-in") gates the e-mail opens and clicks.
+    """
+    tracking = bool(_TRACKING_CONSENT_NAME.search(to_snake_case(consent)))
+    pattern = _TRACKED_NAME if tracking else _EMAIL_ENGAGEMENT_NAME
+    return [
+        column
+        for column, spec in specs.items()
+        if column != consent
+        and spec.role in FEATURE_ROLES
+        and pattern.search(to_snake_case(column))
+        and not is_consent(column, "boolean-like")
+    ]
+
+
+def _with_group(column: str, spec: ColumnSpec) -> ColumnSpec:
+    # Written into the proposal so the user reviews it with the role (grades score fit and engagement apart).
+    if spec.role not in FEATURE_ROLES or spec.group is not None:
+        return spec
+    return spec.model_copy(update={"group": guess_group(column)})
+
+
 def propose_mapping(frame: pd.DataFrame, profile: pd.DataFrame) -> ExportMapping:
     """A best-guess mapping from column names and content, for the user to review line by line.
+
+    Every feature column gets its group (:func:`~pipelines.crm_export.mapping.guess_group`); a consent column
+    gates the feature columns its name speaks of (:func:`gated_columns`) and is proposed as a plain boolean
+    feature when there are none.
 
     Raises:
         MappingError: no column can be the lead ID or the outcome; the message says what was looked for.
@@ -307,12 +413,16 @@ def propose_mapping(frame: pd.DataFrame, profile: pd.DataFrame) -> ExportMapping
             specs[column] = ColumnSpec(role="created_at")
         elif kind == "date" and _OUTCOME_AT_NAME.search(names[column]) and "outcome_at" not in role_taken:
             specs[column] = ColumnSpec(role="outcome_at")
-        elif _AFTER_CONTACT_NAME.search(names[column]):
+        elif _AFTER_CONTACT_NAME.search(names[column]) and not is_consent(column, kind):
             specs[column] = _after_contact_spec(names[column], kind, present[column], role_taken)
         else:
-            specs[column] = _feature_spec(kind, present[column])
+            specs[column] = _feature_spec(column, kind, present[column], len(frame))
+    for column, kind in kinds.items():  # once every column has its role: what each consent gates
+        gates = gated_columns(column, specs) if is_consent(column, kind) else []
+        if gates:
+            specs[column] = ColumnSpec(role="consent", gates=gates)
     order = [str(column) for column in frame.columns]
-    return ExportMapping(columns={column: specs[column] for column in order})
+    return ExportMapping(columns={column: _with_group(column, specs[column]) for column in order})
 
 
 def _after_contact_spec(name: str, kind: str, values: pd.Series, role_taken: set[Role]) -> ColumnSpec:
@@ -326,9 +436,26 @@ def _after_contact_spec(name: str, kind: str, values: pd.Series, role_taken: set
     return ColumnSpec(role="after_contact")
 
 
-def proposal_notes(profile: pd.DataFrame) -> dict[str, str]:
-    """Column -> a short comment for the proposed mapping (kind, missing share, distinct values; no values)."""
-    return {
-        row["column"]: f"{row['kind']}, {row['missing_share']:.0%} missing, {row['cardinality']:,} distinct"
-        for row in profile.to_dict("records")
-    }
+def _role_note(column: str, spec: ColumnSpec, distinct: int, missing_share: float) -> str:
+    if spec.role == "consent":
+        return "the gated columns' features are unknown for leads without a clear yes"
+    if spec.role == "boolean" and is_objection(column):
+        return "yes = the lead objected: a feature, not a consent (a consent gates where yes = agreed)"
+    if spec.role == "boolean" and is_consent(column, "boolean-like"):
+        return "a consent gating no column found by name: a feature; to gate, {role: consent, gates: [...]}"
+    if spec.role == "ignore" and distinct == 1 and missing_share == 0:
+        return "the same value in every row: nothing to learn from"
+    return ""
+
+
+def proposal_notes(profile: pd.DataFrame, mapping: ExportMapping | None = None) -> dict[str, str]:
+    """Column -> a short comment for the proposed mapping: kind, missing share, distinct values (never values),
+    and what a proposed role means where it needs saying (consent, objections such as "Do Not Email", e-mail)."""
+    notes = {}
+    for row in profile.to_dict("records"):
+        column = row["column"]
+        note = f"{row['kind']}, {row['missing_share']:.0%} missing, {row['cardinality']:,} distinct"
+        spec = mapping.columns.get(column) if mapping is not None else None
+        role_note = _role_note(column, spec, row["cardinality"], row["missing_share"]) if spec is not None else ""
+        notes[column] = f"{note}; {role_note}" if role_note else note
+    return notes

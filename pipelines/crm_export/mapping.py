@@ -27,9 +27,9 @@ from typing import Any, Literal, cast, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from models.cleaning import DEFAULT_PLACEHOLDERS
+from models.cleaning import DEFAULT_PLACEHOLDERS  # one list for the loader, the cleaning and leadq inspect
 from models.contract import REJECTION_REASONS as REASONS
-from models.contract import STAGES  # one list for the loader, the cleaning and leadq inspect
+from models.contract import STAGES
 from models.features import InputColumn, InputRole
 from models.rule_score import PointsRule, check_features
 
@@ -106,8 +106,34 @@ _ENGAGEMENT_WORDS = (
     "besuch",
     "klick",
     "veranstaltung",
+    "formular",
+    "aufruf",
+    "seitenaufruf",
+    # how the lead heard of you: channels by another name
+    "hear",
+    "search",
+    "referral",
+    "referrer",
+    "recommendation",
+    "empfehlung",
+    "advertisement",
+    "advertising",
+    "werbung",
+    "anzeige",
+    # what the lead chose about being contacted: opting in or out is something it did
+    "opt_in",
+    "optin",
+    "opt_out",
+    "optout",
+    "opted_in",
+    "opted_out",
+    "do_not",
+    "abgemeldet",
+    "abmeldung",
 )
-_ENGAGEMENT_NAME = re.compile(r"(?:^|_)(?:" + "|".join(_ENGAGEMENT_WORDS) + r")(?:s|es|ed|ing|ings|en|e)?(?:_|$)")
+_ENGAGEMENT_NAME = re.compile(r"(?:^|_)(?:" + "|".join(_ENGAGEMENT_WORDS) + r")(?:s|es|d|ed|ing|ings|en|e)?(?:_|$)")
+# Names that hold an engagement word but describe who the lead is ("Time Zone": where, not how long).
+_FIT_NAME = re.compile(r"(?:^|_)time_?zones?(?:_|$)")
 _TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
 
 
@@ -136,11 +162,13 @@ def guess_group(column: str) -> Group:
 
     Engagement if the name speaks of what the lead did or how it came: visits, website, time spent, pages,
     views, sessions, opens, clicks, downloads, webinars, events, demos, activity, forms, trials, newsletter,
-    pricing, content, lead source, campaign or channel, as whole words ("Form Submissions", "EmailOpens",
-    "Total Time Spent on Website", "Webinar besucht"); fit otherwise ("Industry", "Job Title", "Platform").
-    Set ``group:`` in the mapping where this guesses wrong.
+    pricing, content, opting in or out, lead source, campaign, channel, referral or search, as whole words
+    (English or German: "Form Submissions", "EmailOpens", "Total Time Spent on Website", "Webinar besucht",
+    "Do Not Email"); fit otherwise ("Industry", "Job Title", "Platform", "Time Zone"). ``leadq inspect`` writes
+    the guess into the proposed mapping; set ``group:`` there where it guesses wrong.
     """
-    return "engagement" if _ENGAGEMENT_NAME.search(to_snake_case(column)) else "fit"
+    name = to_snake_case(column)
+    return "engagement" if _ENGAGEMENT_NAME.search(name) and not _FIT_NAME.search(name) else "fit"
 
 
 def _suggest(word: str, candidates: Iterable[str]) -> str:
@@ -415,7 +443,10 @@ class ExportMapping(_Spec):
     def _signs(cls, constraints: object) -> object:
         # The mapping loader keeps scalars as text: "1" and "-1" are the signs.
         if isinstance(constraints, dict):
-            return {k: int(v) if isinstance(v, str) and v.strip() in ("1", "-1", "+1") else v for k, v in constraints.items()}
+            return {
+                k: int(v) if isinstance(v, str) and v.strip() in ("1", "-1", "+1") else v
+                for k, v in constraints.items()
+            }
         return constraints
 
     @model_validator(mode="after")

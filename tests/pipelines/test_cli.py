@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any, get_args
 
+import pandas as pd
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
+from models.feature_text import Language
+from models.labels import TimeSplit
+from pipelines import cli
 from pipelines.cli import app
+from pipelines.crm_export.mapping import load_mapping
 
 runner = CliRunner()
+REPO = Path(__file__).parents[2]
+COMMANDS = [
+    [],
+    ["generate"],
+    ["train"],
+    ["demo"],
+    ["explain"],
+    ["retrain"],
+    ["rollback"],
+    ["audit"],
+    ["demo-quarter"],
+    ["inspect"],
+    ["check-export"],
+    ["serve"],
+]
+HEAVY_MODULES = ("pandas", "numpy", "mlflow", "lightgbm", "sklearn", "shap")
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        [],
-        ["generate"],
-        ["train"],
-        ["demo"],
-        ["explain"],
-        ["retrain"],
-        ["rollback"],
-        ["audit"],
-        ["demo-quarter"],
-        ["inspect"],
-        ["check-export"],
-    ],
-)
+@pytest.mark.parametrize("command", COMMANDS)
 def test_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
 
@@ -35,20 +47,105 @@ def test_help(command: list[str]) -> None:
     assert "Usage" in result.output
 
 
-def test_generate_writes_the_tables(tracking_config: Path, tmp_path: Path) -> None:
-    out = tmp_path / "export"
-
-    result = runner.invoke(
-        app, ["generate", "--config", str(tracking_config), "--leads", "500", "--out", str(out), "--format", "csv"]
+def test_help_imports_no_data_or_model_library() -> None:
+    # A fresh interpreter: parsing the arguments must not import what only running a command needs.
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from pipelines.cli import app\n"
+        f"for command in {COMMANDS!r}:\n"
+        "    result = CliRunner().invoke(app, [*command, '--help'])\n"
+        "    assert result.exit_code == 0, result.output\n"
+        f"print(' '.join(name for name in {HEAVY_MODULES!r} if name in sys.modules))\n"
     )
 
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_the_command_lines_languages_are_the_reports() -> None:
+    assert get_args(cli.Language) == get_args(Language)
+
+
+def _split(kind: str = "out_of_time", by_quarters: bool = True) -> TimeSplit:
+    ids = pd.Index(["a"])
+    quarters = ["2026Q1"] if by_quarters else []
+    return TimeSplit(ids, ids, ids, quarters, quarters, quarters, 0, kind=kind, by_quarters=by_quarters)
+
+
+def _rendered(table: Any) -> str:
+    console = Console(width=200, record=True)
+    console.print(table)
+    return console.export_text()
+
+
+@pytest.mark.parametrize(
+    ("split", "title"),
+    [
+        (_split(), "Test quarter(s) 2026Q1, out of time"),
+        (_split(by_quarters=False), "Test leads (the latest by creation date), out of time"),
+        (_split("random_stratified", by_quarters=False), "Test leads, random stratified split"),
+    ],
+)
+def test_the_metrics_table_says_how_the_test_leads_were_held_out(split: TimeSplit, title: str) -> None:
+    metrics = {"test_roc_auc": 0.8, "logreg_test_roc_auc": 0.7, "test_mql_precision": 0.2}
+    with_rule = {**metrics, "rules_test_roc_auc": 0.6, "rules_test_mql_precision": 0.1}
+
+    plain, ruled = _rendered(cli._metrics_table(metrics, split)), _rendered(cli._metrics_table(with_rule, split))
+
+    assert plain.startswith(title)
+    assert "points rule" not in plain  # no rule in the mapping: no column for it
+    assert "points rule" in ruled
+    assert "0.600" in ruled
+    assert "10.0%" in ruled
+
+
+@pytest.fixture(scope="module")
+def small_crm():  # type: ignore[no-untyped-def]
+    from pipelines.demo.synthetic import generate_crm
+
+    return generate_crm(3_000, seed=11)
+
+
+@pytest.fixture
+def csv_export(small_crm, tmp_path: Path) -> dict[str, Path]:  # type: ignore[no-untyped-def]
+    """The small synthetic CRM written as CSV files, with its mapping.yml next to them."""
+    from pipelines.demo.synthetic import write_crm
+
+    return write_crm(small_crm, tmp_path / "crm", "csv")
+
+
+def _config(tmp_path: Path, extra: str = "") -> Path:
+    config = tmp_path / "mlflow.yml"
+    config.write_text(
+        "mlflow:\n  tracking_uri: sqlite:///mlflow.db\n  artifact_location: artifacts\n"
+        "data:\n  export: crm/leads.csv\n  mapping: crm/mapping.yml\n"
+        "model:\n  max_trees: 100\n  early_stopping_rounds: 20\n  learning_rate: 0.1\n"
+        "threshold:\n  mqls_per_month: 20\n"
+        "explanations:\n  report_sample: 200\n  report_leads: 1000\n"
+        "features:\n  competitor_domains: [rivalsoft.de, leadmatic.io]\n" + extra
+    )
+    return config
+
+
+def test_generate_writes_the_tables_and_their_mapping_next_to_data_export(tracking_config: Path) -> None:
+    result = runner.invoke(app, ["generate", "--config", str(tracking_config), "--leads", "500", "--format", "csv"])
+
+    folder = tracking_config.parent / "data"  # data.export is data/leads.parquet
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == [
+    assert sorted(p.name for p in folder.iterdir()) == [
         "deals.csv",
         "dispositions.csv",
         "leads.csv",
+        "mapping.yml",
         "true_conversion.csv",
     ]
+    mapping = load_mapping(folder / "mapping.yml")
+    assert mapping.tables.deals is not None
+    assert mapping.tables.deals.file == Path("deals.csv")
+    assert f"leadq train --data {folder / 'leads.csv'} --mapping {folder / 'mapping.yml'}" in result.output
 
 
 def test_invalid_settings_stop_the_command_naming_the_key(tmp_path: Path) -> None:
@@ -69,6 +166,95 @@ def test_train_without_data_names_the_missing_file(tracking_config: Path) -> Non
     assert "leads.parquet" in result.output
 
 
+def test_train_refuses_an_export_without_its_mapping(tracking_config: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--config", str(tracking_config), "--data", str(tmp_path / "crm.csv")])
+
+    assert result.exit_code == 2
+    assert "--data needs its --mapping" in result.output
+
+
+def test_check_export_prepares_as_training_does_with_the_settings(csv_export: dict[str, Path], tmp_path: Path) -> None:
+    config = _config(tmp_path, "labels:\n  horizon_days: 120\nsplit:\n  test_quarters: 2\n")
+    report = tmp_path / "report.json"
+    leads, mapping = csv_export["leads"], csv_export["mapping"]
+
+    result = runner.invoke(
+        app, ["check-export", str(leads), "--mapping", str(mapping), "--config", str(config), "--report", str(report)]
+    )
+
+    assert result.exit_code == 0, result.output
+    prepared = json.loads(report.read_text(encoding="utf-8"))
+    assert prepared["labels"]["horizon_days"] == 120
+    assert prepared["split"]["kind"] == "out_of_time"
+    assert re.match(r"test quarter\(s\) \d{4}Q\d, \d{4}Q\d, calibration", prepared["split"]["reason"])  # two
+    assert "(120-day horizon)" in prepared["split"]["reason"]
+    assert "Features derived, then the column dropped (e-mail, job title): email, job_title" in result.output
+    assert "Consent 'consent_tracking' gates: website_visits" in result.output
+    assert f"labelled leads: {prepared['split']['train_labelled']:,} training" in result.output
+    assert f"Ready for training: leadq train --data {leads} --mapping {mapping}" in result.output
+    assert "not built yet" not in result.output
+
+
+def test_check_export_refuses_a_mapping_that_does_not_fit(csv_export: dict[str, Path], tmp_path: Path) -> None:
+    mapping = tmp_path / "typo.yml"
+    mapping.write_text(csv_export["mapping"].read_text().replace("  lead_source:", "  lead_sourse:"))
+
+    result = runner.invoke(
+        app, ["check-export", str(csv_export["leads"]), "--mapping", str(mapping), "--config", str(_config(tmp_path))]
+    )
+
+    assert result.exit_code == 1
+    assert "Refused:" in result.output
+    assert "mapped column(s) not in the export: 'lead_sourse' (did you mean 'lead_source'?)" in result.output
+
+
+def _single_table(crm: Any, path: Path, leak: bool = False) -> Path:
+    """The synthetic leads as one table whose "Converted" column says whether a deal was won."""
+    won = crm.deals.loc[crm.deals["outcome"] == "won", "lead_id"]
+    leads = crm.leads.assign(Converted=crm.leads["lead_id"].isin(won).map({True: "1", False: "0"}))
+    if leak:
+        leads["Customer Tier"] = leads["Converted"].map({"1": "gold", "0": "none"})
+    leads.to_csv(path, index=False)
+    return path
+
+
+def test_inspect_then_check_export_on_a_single_table_export(small_crm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    export, mapping = _single_table(small_crm, tmp_path / "leads.csv"), tmp_path / "mapping.yml"
+
+    inspected = runner.invoke(app, ["inspect", str(export), "--out", str(mapping)])
+    checked = runner.invoke(
+        app, ["check-export", str(export), "--mapping", str(mapping), "--config", str(_config(tmp_path))]
+    )
+
+    assert inspected.exit_code == 0, inspected.output
+    assert f"leadq check-export {export} --mapping {mapping}" in inspected.output
+    proposed = load_mapping(mapping)
+    # The roles the shipped synthetic mapping gives by hand, proposed from names and values.
+    assert {c: proposed.columns[c].role for c in ("email", "job_title", "consent_tracking", "website_visits")} == {
+        "email": "email",
+        "job_title": "job_title",
+        "consent_tracking": "consent",
+        "website_visits": "count",
+    }
+    assert proposed.columns["consent_marketing"].gates == ["email_opens", "email_clicks"]
+    assert checked.exit_code == 0, checked.output
+    assert "Labels (outcome column)" in checked.output
+    assert f"Ready for training: leadq train --data {export} --mapping {mapping}" in checked.output
+
+
+def test_check_export_stops_on_a_leaking_column(small_crm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    export, mapping = _single_table(small_crm, tmp_path / "leads.csv", leak=True), tmp_path / "mapping.yml"
+    runner.invoke(app, ["inspect", str(export), "--out", str(mapping)])
+
+    result = runner.invoke(
+        app, ["check-export", str(export), "--mapping", str(mapping), "--config", str(_config(tmp_path))]
+    )
+
+    assert result.exit_code == 1
+    assert "Leak:" in result.output
+    assert "Customer Tier" in result.output
+
+
 def test_audit_refuses_a_malformed_quarter_and_names_a_missing_scoring_log(tracking_config: Path) -> None:
     malformed = runner.invoke(app, ["audit", "--config", str(tracking_config), "--quarter", "Q3-2026"])
     missing = runner.invoke(app, ["audit", "--config", str(tracking_config), "--quarter", "2026Q3"])
@@ -76,19 +262,42 @@ def test_audit_refuses_a_malformed_quarter_and_names_a_missing_scoring_log(track
     assert malformed.exit_code == 1
     assert "expected a quarter like '2026Q4', got 'Q3-2026'" in malformed.output
     assert missing.exit_code == 1
-    assert "scoring log not found" in missing.output
-    assert "scoring_log.db" in missing.output
+    assert "not found" in missing.output  # the export or the scoring log, named
+
+
+@pytest.mark.slow
+def test_train_on_an_export_through_its_mapping(csv_export: dict[str, Path], tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--config",
+            str(_config(tmp_path)),
+            "--data",
+            str(csv_export["leads"]),
+            "--mapping",
+            str(csv_export["mapping"]),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Split: out_of_time" in result.output
+    assert "Test quarter(s) " in result.output
+    assert "points rule" in result.output  # the synthetic mapping has one
+    assert "alias 'champion'" in result.output
+    assert (tmp_path / "mlflow.db").is_file()
 
 
 @pytest.mark.slow
 def test_demo_generates_trains_registers_and_explains(tracking_config: Path) -> None:
-    result = runner.invoke(app, ["demo", "--config", str(tracking_config)])
+    result = runner.invoke(app, ["demo", "--config", str(tracking_config), "--leads", "3000"])
 
     assert result.exit_code == 0, result.output
     assert "ROC AUC" in result.output
     assert "alias 'champion'" in result.output
     assert "mlflow ui --backend-store-uri sqlite:///" in result.output
     assert (tracking_config.parent / "data" / "leads.parquet").is_file()
+    assert (tracking_config.parent / "data" / "mapping.yml").is_file()
     assert (tracking_config.parent / "mlflow.db").is_file()
     first_report = tracking_config.parent / ".leadq" / "reports" / "leadq-lead-conversion-v1.html"
     assert f"Explanation report for marketing: {first_report}" in result.output

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import ConfigError, get_settings, load_settings
+from pipelines.settings import DEMO_MAPPING, ConfigError, get_settings, load_settings
 
 REPO_CONFIG = Path(__file__).parents[2] / "mlflow.yml"
 
@@ -21,7 +21,8 @@ def test_repository_config_is_valid() -> None:
     settings = load_settings(REPO_CONFIG)
 
     assert settings.mlflow.tracking_uri == f"sqlite:///{REPO_CONFIG.parent / '.leadq/mlflow.db'}"
-    assert settings.data.leads == REPO_CONFIG.parent / "data/synthetic/leads.parquet"
+    assert settings.data.export == REPO_CONFIG.parent / "data/synthetic/leads.parquet"
+    assert settings.data.mapping == DEMO_MAPPING  # the synthetic CRM's shipped mapping
     assert settings.threshold.policy in {"capacity", "precision", "expected_value"}
 
 
@@ -52,11 +53,7 @@ def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
         ("threshold:\n  target_precision: 2\n", "threshold.target_precision"),
         ("mlflow:\n  tracking_uri: ftp://example.org/store\n", "mlflow.tracking_uri"),
         ("labels:\n  horizon_dayz: 90\n", "labels.horizon_dayz"),
-        ("features:\n  monotone_constraints:\n    shoe_size: 1\n", "features.monotone_constraints"),
-        ("features:\n  monotone_constraints:\n    demo_requested: 2\n", "features.monotone_constraints.demo_requested"),
         ("model:\n  num_leaves: many\n", "model.num_leaves"),
-        ("data:\n  export: crm.csv\n", "data"),
-        ("audit:\n  time_bound_features: [campaign, moon_phase]\n", "audit.time_bound_features"),
     ],
 )
 def test_invalid_value_is_refused_naming_the_key(tmp_path: Path, text: str, key: str) -> None:
@@ -67,6 +64,34 @@ def test_invalid_value_is_refused_naming_the_key(tmp_path: Path, text: str, key:
 
     assert f"  {key}" in str(error.value)
     assert str(path) in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("data:\n  leads: data/leads.parquet\n", "data.leads"),
+        ("data:\n  dispositions: data/dispositions.parquet\n", "data.dispositions"),
+        ("data:\n  deals: data/deals.parquet\n", "data.deals"),
+        ("rule_score:\n  mql_points: 60\n", "rule_score"),
+        ("features:\n  monotone_constraints:\n    demo_requested: 1\n", "features.monotone_constraints"),
+    ],
+)
+def test_keys_of_the_old_road_are_refused_naming_the_key(tmp_path: Path, text: str, key: str) -> None:
+    # The export comes through data.export and its mapping; monotone constraints and the points rule are the
+    # mapping's (they name its features), no longer settings.
+    path = _write(tmp_path, text)
+
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+
+    assert f"  {key}: Extra inputs are not permitted" in str(error.value)
+
+
+def test_an_export_alone_uses_the_shipped_mapping(tmp_path: Path) -> None:
+    settings = load_settings(_write(tmp_path, "data:\n  export: crm/leads.parquet\n"))
+
+    assert settings.data.export == (tmp_path / "crm" / "leads.parquet").resolve()
+    assert settings.data.mapping == DEMO_MAPPING
 
 
 def test_invalid_environment_value_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 from models.contract import DataContractError
 from pipelines.cli import app
-from pipelines.crm_export.inspect import profile_export, propose_mapping, read_export
+from pipelines.crm_export.inspect import profile_export, propose_mapping
 from pipelines.crm_export.mapping import FEATURE_ROLES, ExportMapping, MappingError, load_mapping
+from pipelines.crm_export.read import read_export
 
 runner = CliRunner()
 SECRET_EMAIL = "jane.doe@acme-industries.de"
@@ -103,8 +104,8 @@ def test_salesforce_export_gets_a_reviewable_proposal(tmp_path: Path) -> None:
         "Lead ID": "id",
         "Created Date": "created_at",
         "First Name": "ignore",
-        "Email": "pii",
-        "No. of Employees": "numeric",
+        "Email": "email",
+        "No. of Employees": "count",
         "Annual Revenue": "numeric",
         "Industry": "categorical",
         "Lead Source": "categorical",
@@ -122,6 +123,15 @@ def test_salesforce_export_gets_a_reviewable_proposal(tmp_path: Path) -> None:
         "Working - Contacted": "sal",
     }
     assert (mapping.columns["Converted"].won, mapping.columns["Converted"].lost) == (["1"], ["0"])
+    assert {column: spec.group for column, spec in mapping.columns.items() if spec.group} == {
+        "Email": "fit",
+        "No. of Employees": "fit",
+        "Annual Revenue": "fit",
+        "Industry": "fit",
+        "Lead Source": "engagement",
+        "Newsletter Opt-in": "engagement",
+        "Description": "fit",
+    }
 
 
 def test_german_semicolon_cp1252_export_is_read_and_proposed(tmp_path: Path) -> None:
@@ -139,7 +149,8 @@ def test_german_semicolon_cp1252_export_is_read_and_proposed(tmp_path: Path) -> 
     assert mapping.id_column == "Lead-Nr"
     assert mapping.created_at_column == "Erstellt am"
     assert mapping.columns["Konvertiert"].won == ["ja"]
-    assert mapping.columns_with("numeric") == ["Mitarbeiter", "Umsatz (€)"]
+    assert mapping.columns_with("count") == ["Mitarbeiter"]  # "1.200" people: a whole number, named like a count
+    assert mapping.columns_with("numeric") == ["Umsatz (€)"]
     assert mapping.feature_names()["Größe"] == "groesse"
 
 
@@ -314,3 +325,125 @@ def test_cli_refuses_when_no_mapping_can_be_proposed(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert "Refused: cannot propose a mapping: no column looks like the outcome" in result.output
+
+
+HUBSPOT = pd.DataFrame(
+    {
+        "Record ID": ["101", "102", "103", "104", "105", "106", "107", "108"],
+        "Create Date": [f"2025-03-0{day}" for day in range(1, 9)],
+        "E-Mail": [f"lead{n}@{domain}" for n, domain in enumerate(["gmail.com", "acme.de"] * 4)],
+        "Job Title": [
+            "Head of IT",
+            "CEO",
+            "Werkstudent Marketing",
+            "Einkäufer",
+            "Software Engineer",
+            "Marketing Manager",
+            "CFO",
+            "IT-Leiter",
+        ],
+        "Role": ["CTO", "Head of Sales", "Buyer", "Developer", "Director Finance", "CTO", "Analyst", "Buyer"],
+        "Titel": ["Dr.", "Prof.", "", "Dr.", "", "Dr.", "Prof. Dr.", ""],  # academic titles, not job titles
+        "Consent Tracking": ["ja", "nein", "ja", "ja", "nein", "ja", "ja", "nein"],
+        "Marketing Opt-in": ["yes", "no", "yes", "yes", "yes", "no", "yes", "no"],
+        "Do Not Email": ["no", "yes", "no", "no", "no", "yes", "no", "no"],
+        "Website Visits": ["3", "0", "12", "5", "1", "7", "2", "9"],
+        "Time on Site (s)": ["12.5", "0", "301.2", "88", "7.5", "140", "33", "95.1"],
+        "Page Views Per Visit": ["2", "0", "4", "3", "1", "2", "2", "5"],
+        "Downloads": ["0", "1", "2", "0", "0", "3", "1", "0"],
+        "Email Opens": ["1", "0", "4", "2", "0", "5", "1", "3"],
+        "Email Clicks": ["0", "0", "2", "1", "0", "1", "0", "2"],
+        "Account Balance": ["-5", "10", "0", "3", "7", "1", "2", "4"],
+        "Converted": ["1", "0", "1", "0", "0", "1", "0", "1"],
+    }
+)
+
+
+def test_the_new_roles_are_proposed_from_names_and_values(tmp_path: Path) -> None:
+    path = tmp_path / "hubspot.csv"
+    HUBSPOT.to_csv(path, index=False)
+    frame = read_export(path).frame
+
+    mapping = propose_mapping(frame, profile_export(frame))
+
+    roles = {column: spec.role for column, spec in mapping.columns.items()}
+    assert roles == {
+        "Record ID": "id",
+        "Create Date": "created_at",
+        "E-Mail": "email",
+        "Job Title": "job_title",
+        "Role": "job_title",  # a name that may mean a job title, and values that read as titles
+        "Titel": "categorical",
+        "Consent Tracking": "consent",
+        "Marketing Opt-in": "consent",
+        "Do Not Email": "boolean",  # yes = the lead objected: never a consent gating features
+        "Website Visits": "count",
+        "Time on Site (s)": "numeric",  # not whole numbers
+        "Page Views Per Visit": "numeric",  # a rate, even with whole numbers
+        "Downloads": "count",
+        "Email Opens": "count",
+        "Email Clicks": "count",
+        "Account Balance": "numeric",  # negative: not a count
+        "Converted": "outcome",
+    }
+    assert mapping.columns["Consent Tracking"].gates == ["Website Visits", "Time on Site (s)", "Page Views Per Visit"]
+    assert mapping.columns["Marketing Opt-in"].gates == ["Email Opens", "Email Clicks"]
+    groups = mapping.feature_groups()
+    assert [column for column, group in groups.items() if group == "engagement"] == [
+        "Do Not Email",
+        "Website Visits",
+        "Time on Site (s)",
+        "Page Views Per Visit",
+        "Downloads",
+        "Email Opens",
+        "Email Clicks",
+    ]
+    assert all(mapping.columns[column].group == group for column, group in groups.items())  # written, to review
+
+
+def test_a_consent_without_columns_to_gate_is_proposed_as_a_feature_with_a_note(tmp_path: Path) -> None:
+    export, out = _write(tmp_path, SALESFORCE_CSV), tmp_path / "mapping.yml"
+    hubspot, hubspot_out = tmp_path / "hubspot.csv", tmp_path / "hubspot.yml"
+    HUBSPOT.to_csv(hubspot, index=False)
+
+    runner.invoke(app, ["inspect", str(export), "--out", str(out)])
+    runner.invoke(app, ["inspect", str(hubspot), "--out", str(hubspot_out)])
+
+    lines = {line.split(":", 1)[0].strip(): line for line in out.read_text(encoding="utf-8").splitlines()}
+    assert "{role: boolean, group: engagement}" in lines["Newsletter Opt-in"]
+    assert "a consent gating no column found by name" in lines["Newsletter Opt-in"]
+    hubspot_lines = {line.split(":", 1)[0].strip(): line for line in hubspot_out.read_text().splitlines()}
+    assert "yes = the lead objected: a feature, not a consent" in hubspot_lines["Do Not Email"]
+    assert "features are unknown for leads without a clear yes" in hubspot_lines["Consent Tracking"]
+    assert load_mapping(hubspot_out).columns["Marketing Opt-in"].gates == ["Email Opens", "Email Clicks"]
+
+
+def test_proposal_header_lists_every_role() -> None:
+    from pipelines.crm_export.inspect import PROPOSAL_HEADER
+    from pipelines.crm_export.mapping import ROLES
+
+    listed = PROPOSAL_HEADER.split("roles:", 1)[1].split("after_contact:", 1)[0]
+    assert [role for role in ROLES if role not in listed] == []
+
+
+X_EDUCATION = Path(__file__).parents[3] / ".." / "shared" / "data" / "x_education_leads" / "Leads.csv"
+
+
+@pytest.mark.skipif(not X_EDUCATION.is_file(), reason=f"the public X Education export is not at {X_EDUCATION}")
+def test_the_x_education_export_gets_a_proposal_that_loads(tmp_path: Path) -> None:
+    out = tmp_path / "mapping.yml"
+
+    result = runner.invoke(app, ["inspect", str(X_EDUCATION), "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    mapping = load_mapping(out)
+    assert (mapping.id_column, mapping.outcome_column) == ("Prospect ID", "Converted")
+    assert mapping.columns["TotalVisits"].role == "count"
+    assert mapping.columns["Page Views Per Visit"].role == "numeric"
+    assert (mapping.columns["Do Not Email"].role, mapping.columns["Do Not Email"].group) == ("boolean", "engagement")
+    assert mapping.columns["Total Time Spent on Website"].group == "engagement"
+    assert mapping.columns["What is your current occupation"].group == "fit"
+    assert {mapping.columns[c].role for c in ("Last Activity", "Last Notable Activity", "Tags", "Lead Quality")} == {
+        "after_contact"  # set by sales or after contact: never features
+    }
+    assert mapping.columns["Magazine"].role == "ignore"  # one value only

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from models.contract import REJECTION_REASONS, STAGES
 from pipelines.crm_export.mapping import (
     ROLES,
     ColumnSpec,
+    DealsSpec,
     ExportMapping,
     MappingError,
-    Reason,
-    Stage,
     check_against_export,
     dump_mapping,
     guess_group,
@@ -45,7 +43,11 @@ columns:
   "Annual Revenue": numeric
   "Industry": categorical
   "Newsletter Opt-in": boolean
-  "Email": pii
+  "Email": email
+  "Job Title": job_title
+  "Website Visits": count
+  "Consent Tracking": {role: consent, gates: ["Website Visits"]}
+  "Phone": pii
   "Description": text
   "Last Call Outcome": after_contact
   "Owner": ignore
@@ -77,6 +79,7 @@ def test_the_spec_example_loads(tmp_path: Path) -> None:
         "Disqualified": "rejected",
     }
     assert mapping.columns_with("after_contact", "ignore") == ["Last Call Outcome", "Owner"]
+    assert mapping.columns["Consent Tracking"].gates == ["Website Visits"]
     assert mapping.rare_category_share == 0.005
 
 
@@ -165,7 +168,181 @@ def test_disposition_and_deal_tables_replace_the_outcome_column() -> None:
     )
 
     assert mapping.outcome_column is None
-    assert mapping.tables.deals == Path("deals.csv")
+    # a file name alone: leadq's own column names and words
+    assert mapping.tables.deals == DealsSpec(file=Path("deals.csv"))
+    assert mapping.tables.deals.outcome is not None
+    assert mapping.tables.deals.outcome.word_of("WON") == "won"
+    assert mapping.tables.dispositions is not None
+    assert mapping.tables.dispositions.stage.word_of("sql") == "sql"
+
+
+def test_further_tables_in_the_crms_own_column_names_and_words() -> None:
+    mapping = parse_mapping(
+        "tables:\n"
+        "  deals:\n"
+        "    file: opportunities.csv\n"
+        '    key: "Lead Id"\n'
+        '    closed_at: "Close Date"\n'
+        "    deal_id: null\n"
+        "    amount: null\n"
+        '    outcome: {column: Stage, won: ["Closed Won"], lost: ["Closed Lost"]}\n'
+        "  dispositions:\n"
+        "    file: history.csv\n"
+        '    key: "Lead Id"\n'
+        "    timestamp: Changed\n"
+        '    stage: {column: Status, values: {"Working - Contacted": sal, Qualified: sql, Unqualified: rejected}}\n'
+        '    reason: {column: Why, values: {"No Budget": no_budget}}\n'
+        "    sales_team: null\n"
+        'columns: {"Lead ID": id, Created: created_at}\n'
+    )
+
+    deals, dispositions = mapping.tables.deals, mapping.tables.dispositions
+    assert deals is not None
+    assert deals.outcome is not None
+    assert dispositions is not None
+    assert (deals.file, deals.key, deals.closed_at, deals.deal_id) == (
+        Path("opportunities.csv"),
+        "Lead Id",
+        "Close Date",
+        None,
+    )
+    assert [deals.outcome.word_of(v) for v in ("closed won", "Closed Lost", "Negotiation")] == ["won", "lost", None]
+    assert dispositions.stage.word_of("qualified") == "sql"
+    assert dispositions.reason is not None
+    assert dispositions.reason.word_of("No Budget") == "no_budget"
+    assert mapping.outcome_column is None
+
+
+@pytest.mark.parametrize(
+    ("tables", "expected"),
+    [
+        (
+            "{deals: {file: deals.csv, outcome: {column: Stage}}}",
+            "tables.deals.outcome: a deal outcome needs the values",
+        ),
+        (
+            "{deals: {file: deals.csv, closed_date: Closed}}",
+            "tables.deals.closed_date: unknown key (did you mean 'closed_at'?)",
+        ),
+        ("{deals: {key: Lead}}", "tables.deals.file: Field required"),
+        (
+            "{dispositions: {file: d.csv, stage: {column: Status, values: {Hot: warm}}}}",
+            "tables.dispositions.stage: Hot: 'warm' is not a leadq stage; expected one of: mql, sal",
+        ),
+        ("{dispositions: {file: d.csv, stage: {column: Status}}}", "tables.dispositions.stage: stage needs values"),
+        (
+            "{dispositions: {file: d.csv, reason: {column: Why, values: {Small: size}}}}",
+            "tables.dispositions.reason: Small: 'size' is not a leadq reason",
+        ),
+        ("{deal: deals.csv}", "tables.deal: unknown key (did you mean 'deals'?)"),
+    ],
+)
+def test_invalid_further_tables_are_refused_naming_the_key(tables: str, expected: str) -> None:
+    with pytest.raises(MappingError) as error:
+        parse_mapping(f"tables: {tables}\ncolumns: {{ID: id, Created: created_at}}\n", "mapping.yml")
+
+    assert f"mapping.yml: {expected}" in str(error.value)
+
+
+def _features_mapping(**extra: Any) -> dict[str, Any]:
+    return {
+        **extra,
+        "columns": {
+            "Lead ID": "id",
+            "Converted": {"role": "outcome", "won": ["1"], "lost": ["0"]},
+            "E-Mail": "email",
+            "Job Title": "job_title",
+            "Website Visits": "count",
+            "Email Opens": "count",
+            "Description": "text",
+            "Consent Tracking": {"role": "consent", "gates": ["Website Visits"]},
+            "Phone": "pii",
+        },
+    }
+
+
+def test_email_job_title_count_and_consent_give_their_features() -> None:
+    mapping = ExportMapping.model_validate(_features_mapping())
+
+    assert mapping.derived_feature_names() == [
+        "e_mail_is_freemail",
+        "e_mail_has_valid_email",
+        "e_mail_is_competitor",
+        "job_title_seniority",
+        "job_title_function",
+        "job_title_is_student_or_intern",
+        "website_visits",
+        "email_opens",
+        "description_length",
+        "description_answered",
+    ]
+    inputs = {column.column: (column.role, column.gates) for column in mapping.input_columns()}
+    assert inputs["Consent Tracking"] == ("consent", ("Website Visits",))  # read at scoring time, not a feature
+    assert "Phone" not in inputs
+    assert mapping.feature_groups()["Website Visits"] == "engagement"
+    assert mapping.feature_groups()["E-Mail"] == "fit"
+
+
+@pytest.mark.parametrize(
+    ("consent", "expected"),
+    [
+        ("consent", "columns.Consent.gates: role consent needs gates: the columns that may only be used with"),
+        ("{role: consent, gates: []}", "columns.Consent.gates: role consent needs gates"),
+        (
+            '{role: consent, gates: ["Website Vists"]}',
+            "columns.Consent.gates: 'Website Vists' is not a feature column (did you mean 'Website Visits'?)",
+        ),
+        ("{role: consent, gates: [Owner]}", "columns.Consent.gates: 'Owner' is not a feature column"),
+    ],
+)
+def test_a_consent_gates_feature_columns_named_in_the_mapping(consent: str, expected: str) -> None:
+    text = (
+        'columns:\n  "Lead ID": id\n  Converted: {role: outcome, won: ["1"], lost: ["0"]}\n'
+        f'  "Website Visits": count\n  Owner: after_contact\n  Consent: {consent}\n'
+    )
+
+    with pytest.raises(MappingError) as error:
+        parse_mapping(text, "mapping.yml")
+
+    assert f"mapping.yml: {expected}" in str(error.value)
+
+
+def test_gates_belong_to_consent_only() -> None:
+    assert "gates applies only to role consent, not boolean" in _error(
+        _mapping(Visits="count", Optin={"role": "boolean", "gates": ["Visits"]})
+    )
+
+
+def test_monotone_constraints_name_features_and_an_unknown_one_is_refused_with_a_suggestion() -> None:
+    mapping = ExportMapping.model_validate(
+        _features_mapping(monotone_constraints={"website_visits": "1", "e_mail_is_freemail": -1})
+    )
+
+    assert mapping.monotone_constraints == {"website_visits": 1, "e_mail_is_freemail": -1}
+    unknown = _error(_features_mapping(monotone_constraints={"website_visit": 1}))
+    assert (
+        "monotone_constraints: 'website_visit' is not a feature of this mapping (did you mean 'website_visits'?)"
+        in unknown
+    )
+    assert "expected some of: e_mail_is_freemail" in unknown
+    assert "monotone_constraints.website_visits" in _error(
+        _features_mapping(monotone_constraints={"website_visits": 2})
+    )
+
+
+def test_a_points_rule_on_an_unknown_feature_is_refused() -> None:
+    line = {"feature": "website_visit", "per_unit": True, "points": 5, "max_points": 20}
+    rule = {"mql_points": 10, "lines": [line]}
+
+    message = _error(_features_mapping(points_rule=rule))
+    known = ExportMapping.model_validate(
+        _features_mapping(points_rule={**rule, "lines": [{**line, "feature": "website_visits"}]})
+    )
+
+    assert "points_rule: line 'Website visit: per unit': feature 'website_visit' is not a model feature" in message
+    assert "did you mean 'website_visits'?" in message
+    assert known.points_rule is not None
+    assert known.points_rule.lines[0].feature == "website_visits"
 
 
 @pytest.mark.parametrize(
@@ -248,7 +425,8 @@ def test_check_against_export_reports_unmapped_columns_and_feature_names() -> No
                 "No. of Employees": "numeric",
                 "No of Employees": "numeric",
                 "Größe": "categorical",
-                "Email": "pii",
+                "Email": "email",
+                "Phone": "pii",
                 "Revenue": {"role": "numeric", "name": "annual_revenue"},
                 "Owner": "after_contact",
                 "Gone": "ignore",
@@ -262,6 +440,7 @@ def test_check_against_export_reports_unmapped_columns_and_feature_names() -> No
         "No of Employees",
         "Größe",
         "Email",
+        "Phone",
         "Revenue",
         "Owner",
         "Fax",
@@ -320,11 +499,24 @@ def test_feature_groups_are_given_or_guessed_from_the_name(tmp_path: Path) -> No
         ("Sessions", "engagement"),
         ("Webinar besucht", "engagement"),
         ("Event Attended", "engagement"),
+        ("Total Time Spent on Website", "engagement"),
+        ("TotalVisits", "engagement"),
+        ("Page Views Per Visit", "engagement"),
+        ("Seitenaufrufe", "engagement"),
+        ("Lead Source", "engagement"),
+        ("Information Source", "engagement"),
+        ("How did you hear about X Education", "engagement"),
+        ("Newsletter Opt-in", "engagement"),
+        ("Do Not Email", "engagement"),  # opting out is something the lead did
+        ("Unsubscribed", "engagement"),
         ("Platform", "fit"),  # "form" only as a whole word
-        ("Information Source", "fit"),
+        ("Information", "fit"),
         ("Demographics", "fit"),
         ("No. of Employees", "fit"),
         ("Email", "fit"),
+        ("Job Title", "fit"),
+        ("Time Zone", "fit"),  # where the lead is, not how long it stayed
+        ("What is your current occupation", "fit"),
     ],
 )
 def test_guess_group_reads_engagement_words_in_the_column_name(column: str, expected: str) -> None:
@@ -344,8 +536,3 @@ def test_guess_group_reads_engagement_words_in_the_column_name(column: str, expe
 )
 def test_feature_names_are_snake_case(column: str, expected: str) -> None:
     assert to_snake_case(column) == expected
-
-
-def test_the_mapping_vocabulary_is_leadqs() -> None:
-    assert get_args(Stage) == STAGES
-    assert get_args(Reason) == REJECTION_REASONS
