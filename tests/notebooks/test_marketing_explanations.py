@@ -8,8 +8,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from pipelines.settings import load_settings
 from pipelines.demo.synthetic import generate_crm, write_crm
+from pipelines.settings import load_settings
 from pipelines.training import run_training
 
 NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "marketing_explanations.ipynb"
@@ -19,7 +19,7 @@ NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "marketing_explanations.ipy
 def test_notebook_runs_on_the_champion(tracking_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings(tracking_config)
     crm = generate_crm(20_000, seed=11, competitor_domains=settings.features.competitor_domains)
-    write_crm(crm, settings.data.leads.parent, "parquet")
+    write_crm(crm, settings.data.export.parent, "parquet")  # with the mapping next to the tables
     run_training(settings)
     monkeypatch.setenv("LEADQ_CONFIG", str(tracking_config))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
@@ -32,6 +32,8 @@ def test_notebook_runs_on_the_champion(tracking_config: Path, monkeypatch: pytes
     assert not [output for output in outputs if output.output_type == "error"]
     text = "\n".join(output.get("text", "") for output in outputs if output.output_type == "stream")
     assert "Model leadq-lead-conversion version 1" in text
+    assert "quarter(s) 20" in text  # the model's test quarter, chosen through the export's creation dates
+    assert "Channels found in the export: {'lead_source': 'lead_source', 'campaign': 'campaign'}" in text
     assert "grade" in text
     images = [output for output in outputs if "image/png" in output.get("data", {})]
     assert len(images) >= 4
