@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 
+from models.contract import CRMTables
+from models.labels import build_labels, resolve_as_of
 from pipelines.crm_export.mapping import ExportMapping, load_mapping
 from pipelines.crm_export.prepare import LoadedExport
 from pipelines.crm_export.read import RawExport
-from pipelines.settings import DEMO_MAPPING
+from pipelines.crm_export.tables import validate_table
+from pipelines.settings import DEMO_MAPPING, Settings
 
 
 def demo_mapping() -> ExportMapping:
@@ -29,3 +35,77 @@ def loaded_export(
 def synthetic_export(crm, mapping: ExportMapping | None = None) -> LoadedExport:  # type: ignore[no-untyped-def]
     """A generated synthetic CRM (``pipelines.demo.synthetic.SyntheticCRM``) read through its shipped mapping."""
     return loaded_export(crm.leads, mapping or demo_mapping(), crm.dispositions, crm.deals)
+
+
+def crm_tables(leads: pd.DataFrame, dispositions: pd.DataFrame, deals: pd.DataFrame) -> CRMTables:
+    """Leads (``lead_id``, ``created_at``) with dispositions and deals in leadq's words, as the label rule reads
+    them: dates parsed, the two tables checked by their schemas."""
+    dated = leads.assign(created_at=pd.to_datetime(leads["created_at"]).astype("datetime64[ns]"))
+    return CRMTables(dated, validate_table(dispositions, "dispositions"), validate_table(deals, "deals"))
+
+
+def settings_with_store(settings: Settings, folder: Path, **data: Path) -> Settings:
+    """``settings`` with the MLflow store (and, given, ``data.export`` / ``data.mapping``) in ``folder``."""
+    mlflow = settings.mlflow.model_copy(
+        update={"tracking_uri": f"sqlite:///{folder / 'mlflow.db'}", "artifact_location": folder / "artifacts"}
+    )
+    explanations = settings.explanations.model_copy(update={"reports_dir": folder / "reports"})
+    return settings.model_copy(
+        update={"mlflow": mlflow, "data": settings.data.model_copy(update=data), "explanations": explanations}
+    )
+
+
+# --- a single-table export as a CRM writes it --------------------------------------------------------------------
+
+MESSY_MAPPING = """\
+columns:
+  Lead ID: id
+  Created Date: created_at
+  Email: email
+  Job Title: job_title
+  No. of Employees: count
+  Industry: categorical
+  Lead Source: categorical
+  Website Visits: count
+  Demo Requested: boolean
+  Description: text
+  Lead Status: after_contact
+  Converted: {role: outcome, won: ['1'], lost: ['0']}
+"""
+
+
+def messy_export(crm) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The labelled leads of a synthetic CRM as one messy table: renamed columns, German dates, numbers and
+    yes/no words, placeholders, mixed-case categories, a 0/1 outcome and a status sales set after contact."""
+    tables = crm_tables(crm.leads[["lead_id", "created_at"]], crm.dispositions, crm.deals)
+    labels = build_labels(tables, 180, resolve_as_of(tables)).set_index("lead_id")["label"].dropna()
+    leads = crm.leads.set_index("lead_id").loc[labels.index].reset_index()
+    y = labels.astype(int).to_numpy()
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {
+            "Lead ID": leads["lead_id"],
+            "Created Date": leads["created_at"].dt.strftime("%d.%m.%Y"),
+            "Email": leads["email"],
+            "Job Title": leads["job_title"],
+            "No. of Employees": [
+                f"{v:,.0f}".replace(",", ".") if pd.notna(v) else "Select" for v in leads["company_size"]
+            ],
+            "Industry": leads["industry"].where(rng.random(len(leads)) > 0.5, leads["industry"].str.upper()),
+            "Lead Source": leads["lead_source"],
+            "Website Visits": leads["website_visits"],
+            "Demo Requested": np.where(leads["demo_requested"], "ja", "nein"),
+            "Description": np.where(rng.random(len(leads)) < 0.3, "Bitte Rückruf wegen Preisen", "N/A"),
+            "Lead Status": np.where(y == 1, "Qualified", "Disqualified"),
+            "Converted": y,
+        }
+    )
+
+
+def write_messy_export(folder: Path, crm) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
+    """:func:`messy_export` as a German CSV (``;``) and its mapping, in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    export, mapping = folder / "export.csv", folder / "mapping.yml"
+    messy_export(crm).to_csv(export, sep=";", index=False)
+    mapping.write_text(MESSY_MAPPING, encoding="utf-8")
+    return export, mapping

@@ -6,10 +6,7 @@ import pytest
 import shap
 from scipy.special import logit
 
-from models.contract import SCORING_COLUMNS, CRMTables
 from models.explanations import (
-    ENGAGEMENT_FEATURES,
-    FIT_FEATURES,
     GRADES,
     GradeSettings,
     encode_for_booster,
@@ -17,18 +14,25 @@ from models.explanations import (
     global_importance,
     top_reasons,
 )
-from models.features import MODEL_FEATURES
-from models.pipeline import predict_raw
+from models.features import feature_spec_of
+from models.pipeline import input_fields, predict_raw
+from tests.builders import synthetic_export
 
 
 @pytest.fixture(scope="module")
-def leads(synthetic_crm) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    return synthetic_crm.leads.sample(1_000, random_state=21).set_index("lead_id")[list(SCORING_COLUMNS)]
+def leads(synthetic_crm, trained) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Leads as the export holds them, with the columns the model reads."""
+    sample = synthetic_crm.leads.sample(1_000, random_state=21).set_index("lead_id")
+    return sample[list(input_fields(trained.scorer.pipeline))]
 
 
-def test_fit_and_engagement_groups_partition_the_features() -> None:
-    assert set(FIT_FEATURES) | set(ENGAGEMENT_FEATURES) == set(MODEL_FEATURES)
-    assert not set(FIT_FEATURES) & set(ENGAGEMENT_FEATURES)
+def test_fit_and_engagement_groups_partition_the_features(trained) -> None:  # type: ignore[no-untyped-def]
+    spec = feature_spec_of(trained.scorer.pipeline)
+
+    assert set(spec.fit) | set(spec.engagement) == set(spec.names)
+    assert not set(spec.fit) & set(spec.engagement)
+    assert {"company_size", "industry", "email_is_freemail", "job_title_seniority"} <= set(spec.fit)
+    assert {"demo_requested", "website_visits", "lead_source", "campaign"} <= set(spec.engagement)
 
 
 def test_fast_path_equals_shap_tree_explainer(trained, leads) -> None:  # type: ignore[no-untyped-def]
@@ -40,7 +44,7 @@ def test_fast_path_equals_shap_tree_explainer(trained, leads) -> None:  # type: 
 
     np.testing.assert_allclose(explained.values, reference.values, atol=1e-6)
     np.testing.assert_allclose(explained.base_value, reference.base_values, atol=1e-6)
-    assert list(reference.feature_names) == list(MODEL_FEATURES)
+    assert list(reference.feature_names) == list(feature_spec_of(trained.scorer.pipeline).names)
 
 
 def test_contributions_add_up_to_the_raw_score(trained, leads) -> None:  # type: ignore[no-untyped-def]
@@ -78,7 +82,7 @@ def test_top_reasons_are_the_strongest_with_the_right_sign(trained, leads) -> No
         if negative:
             assert negative[0].impact == pytest.approx(values.min())
         for reason in positive + negative:
-            assert reason.impact == pytest.approx(values[MODEL_FEATURES.index(reason.feature)])
+            assert reason.impact == pytest.approx(values[explained.spec.names.index(reason.feature)])
             assert reason.label
 
 
@@ -93,7 +97,7 @@ def test_reasons_show_the_crm_spelling_of_categories(trained) -> None:  # type: 
 
 
 def test_grade_cuts_split_training_leads_at_the_quantiles(trained, synthetic_crm) -> None:  # type: ignore[no-untyped-def]
-    train = synthetic_crm.leads.set_index("lead_id").loc[trained.split.train, list(SCORING_COLUMNS)]
+    train = synthetic_crm.leads.set_index("lead_id").loc[trained.split.train]
     explained = trained.scorer.contributions(train)
 
     cuts = fit_grade_cuts(explained, GradeSettings())
@@ -114,7 +118,7 @@ def test_grade_settings_refuse_unordered_quantiles() -> None:
 def test_global_importance_ranks_by_mean_absolute_impact(trained, leads) -> None:  # type: ignore[no-untyped-def]
     importance = global_importance(trained.scorer.contributions(leads), language="de")
 
-    assert set(importance["feature"]) == set(MODEL_FEATURES)
+    assert set(importance["feature"]) == set(feature_spec_of(trained.scorer.pipeline).names)
     assert importance["mean_abs_impact"].is_monotonic_decreasing
     assert importance.loc[importance["feature"] == "demo_requested", "label"].item() == "Demo-Anfrage"
 
@@ -125,7 +129,7 @@ def test_grades_order_observed_conversion_on_the_test_quarter(fast_settings) -> 
     from pipelines.training import train_scorer
 
     crm = generate_crm(100_000, seed=3, competitor_domains=fast_settings.features.competitor_domains)
-    outcome = train_scorer(CRMTables(crm.leads, crm.dispositions, crm.deals), fast_settings)
+    outcome = train_scorer(synthetic_export(crm), fast_settings)
     test = outcome.test_scores.set_index("lead_id")
     grades = pd.Series(outcome.scorer.score(crm.leads.set_index("lead_id").loc[test.index])["grade"])
 

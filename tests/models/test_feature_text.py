@@ -4,13 +4,32 @@ import math
 
 import pytest
 
-from models.feature_text import FEATURE_TEXTS, LANGUAGES, VALUE_TEXTS, describe, feature_name, format_value
-from models.features import FUNCTION_PATTERNS, MODEL_FEATURES, SENIORITY_PATTERNS
+from models.feature_text import (
+    DERIVED_TEXTS,
+    FEATURE_TEXTS,
+    LANGUAGES,
+    VALUE_TEXTS,
+    describe,
+    feature_name,
+    format_value,
+    text_of,
+)
+from models.job_titles import FUNCTION_PATTERNS, OTHER, SENIORITY_PATTERNS
+from tests.builders import demo_mapping
 
 
-def test_every_model_feature_has_a_name_in_every_language() -> None:
-    assert set(FEATURE_TEXTS) == set(MODEL_FEATURES)
-    for feature, text in FEATURE_TEXTS.items():
+def test_every_feature_of_the_demo_mapping_has_its_own_name_in_every_language() -> None:
+    features = demo_mapping().derived_feature_names()
+
+    for feature in features:
+        text = text_of(feature)
+        assert text in (*FEATURE_TEXTS.values(), *DERIVED_TEXTS.values()), feature  # not the fallback
+        for language in LANGUAGES:
+            assert text.name[language].strip(), (feature, language)
+
+
+def test_every_text_is_given_in_every_language() -> None:
+    for feature, text in {**FEATURE_TEXTS, **DERIVED_TEXTS}.items():
         for language in LANGUAGES:
             assert text.name[language].strip(), (feature, language)
             if text.yes is not None:
@@ -22,11 +41,11 @@ def test_every_model_feature_has_a_name_in_every_language() -> None:
 
 
 def test_every_coded_value_is_translated() -> None:
-    seniority = {label for label, _ in SENIORITY_PATTERNS} | {"other"}
-    functions = {label for label, _ in FUNCTION_PATTERNS} | {"other"}
+    seniority = {label for label, _ in SENIORITY_PATTERNS} | {OTHER}
+    functions = {label for label, _ in FUNCTION_PATTERNS} | {OTHER}
 
     assert seniority <= set(VALUE_TEXTS["seniority"])
-    assert functions <= set(VALUE_TEXTS["job_function"])
+    assert functions <= set(VALUE_TEXTS["function"])
     for values in VALUE_TEXTS.values():
         for texts in values.values():
             assert set(texts) == set(LANGUAGES)
@@ -39,14 +58,19 @@ def test_every_coded_value_is_translated() -> None:
         ("company_size", 1200.0, "de", "Unternehmensgröße: 1.200 Mitarbeitende"),
         ("demo_requested", 1.0, "en", "Demo requested"),
         ("demo_requested", 0.0, "de", "Keine Demo angefragt"),
-        ("is_freemail", 1.0, "en", "Freemail address"),
-        ("seniority", "c_level", "en", "Seniority: C-level"),
-        ("job_function", "sales", "de", "Funktion: Vertrieb"),
+        ("email_is_freemail", 1.0, "en", "Freemail address"),
+        ("work_email_is_freemail", 0.0, "en", "Business e-mail address"),  # any e-mail column's flag
+        ("email_is_competitor", 1.0, "de", "E-Mail-Domain eines Wettbewerbers"),
+        ("job_title_seniority", "c_level", "en", "Seniority: C-level"),
+        ("position_function", "sales", "de", "Funktion: Vertrieb"),  # any job-title column's function
+        ("job_title_is_student_or_intern", 1.0, "en", "Student or intern"),
         ("industry", "Manufacturing", "en", "Industry: Manufacturing"),
         ("email_click_rate", 0.25, "en", "E-mail click rate: 25%"),
         ("pages_per_visit", 2.5, "en", "Pages per visit: 2.5"),
         ("company_size", math.nan, "en", "Company size: unknown"),
         ("demo_requested", None, "de", "Demo-Anfrage: unbekannt"),
+        ("no_of_employees", 1200.0, "en", "No of employees: 1,200"),  # a mapped column without own texts
+        ("no_of_employees", 1200.0, "de", "No of employees: 1.200"),
     ],
 )
 def test_reason_texts(feature: str, value: object, language: str, expected: str) -> None:
@@ -56,3 +80,4 @@ def test_reason_texts(feature: str, value: object, language: str, expected: str)
 def test_value_and_name_alone() -> None:
     assert format_value("time_on_site_s", 95.0) == "95 seconds"
     assert feature_name("pricing_page_visits", "de") == "Besuche der Preisseite"
+    assert feature_name("job_title_function") == "Job function"

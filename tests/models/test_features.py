@@ -1,24 +1,212 @@
-"""Feature building: PII out, consent respected, titles and e-mail domains parsed, no outcome columns in."""
+"""The model's features step, ``LeadFeatures``: every role's rule, fitted parsing, lenient scoring, consent,
+the online path from records, the estimator contract, and a real (tiny) LightGBM pipeline explained in the CRM's
+spelling."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
-from models.contract import OUTCOME_COLUMNS, PII_COLUMNS
+from models.cleaning import CleaningError
+from models.explanations import contributions_of_records, top_reasons
 from models.features import (
-    EMAIL_ENGAGEMENT_COLUMNS,
-    FREEMAIL_DOMAINS,
-    MODEL_FEATURES,
-    TRACKING_COLUMNS,
-    LeadFeatureBuilder,
-    build_features,
+    FeaturesStep,
+    InputColumn,
+    LeadFeatures,
+    columns_from_records,
+    columns_of_frame,
     factorize_values,
-    parse_email_domains,
-    parse_job_titles,
+    feature_spec_of,
 )
-from tests.conftest import make_lead
+from models.pipeline import BoosterParams, assemble_pipeline, fit_model
+
+COLUMNS = (
+    InputColumn("Umsatz", "numeric", "umsatz", "fit"),  # German export: 1.200,50
+    InputColumn("No. of Employees", "numeric", "no_of_employees", "fit"),
+    InputColumn("Industry", "categorical", "industry", "fit"),
+    InputColumn("Newsletter", "boolean", "newsletter", "engagement"),
+    InputColumn("Description", "text", "description", "engagement"),
+    InputColumn("Email", "email", "email", "fit"),
+)
+
+
+def messy_export() -> pd.DataFrame:
+    """Training rows as a CRM exports them: text everywhere, placeholders, two decimal conventions, e-mails."""
+    return pd.DataFrame(
+        {
+            "Umsatz": ["1.200,50", "3,5", "1.000", "Select", "50k", "2 Mio"],
+            "No. of Employees": ["1,200", "45", "1.5k", "N/A", "250", "12.5"],
+            "Industry": ["Manufacturing", " MANUFACTURING ", "Retail   Trade", "Select", None, "retail trade"],
+            "Newsletter": ["ja", "nein", "", "x", "TRUE", "0"],
+            "Description": ["Wants a demo", "", "N/A", "  hi  ", None, "Pricing?"],
+            "Email": ["jane@gmail.com", "max@acme-industries.de", "not an address", "--None--", None, "a@b"],
+            "Lead Owner": ["Max", "Eva", "Max", "Eva", "Max", "Eva"],  # not mapped: ignored
+        }
+    )
+
+
+@pytest.fixture
+def builder() -> LeadFeatures:
+    return LeadFeatures(COLUMNS).fit(messy_export())
+
+
+# --- what the step declares ------------------------------------------------------------------------------------
+
+
+def test_spec_names_and_inputs_are_known_before_fitting() -> None:
+    step = LeadFeatures(COLUMNS)  # assemble_pipeline reads the spec of an unfitted step
+
+    spec = step.feature_spec
+
+    assert spec.numeric == (
+        "umsatz",
+        "no_of_employees",
+        "newsletter",
+        "description_length",
+        "description_answered",
+        "email_is_freemail",
+        "email_has_valid_email",
+    )
+    assert spec.categorical == ("industry",)
+    assert spec.fit == ("umsatz", "no_of_employees", "industry", "email_is_freemail", "email_has_valid_email")
+    assert spec.engagement == ("newsletter", "description_length", "description_answered")
+    assert list(step.get_feature_names_out()) == list(spec.names)
+    assert step.input_columns == ("Umsatz", "No. of Employees", "Industry", "Newsletter", "Description", "Email")
+    assert step.input_roles["Email"] == "email"
+    assert step.verbatim_columns == {"industry": "Industry"}
+    assert step.feature_columns["email_is_freemail"] == "Email"
+
+
+def test_the_step_is_a_features_step() -> None:
+    assert isinstance(LeadFeatures(COLUMNS), FeaturesStep)
+    assert not isinstance(object(), FeaturesStep)
+
+
+def test_a_feature_name_given_twice_is_refused() -> None:
+    clash = (*COLUMNS, InputColumn("Länge", "numeric", "description_length", "fit"))
+
+    with pytest.raises(ValueError, match=r"'Description' and 'Länge' both give the feature 'description_length'"):
+        _ = LeadFeatures(clash).feature_spec
+    with pytest.raises(ValueError, match="group 'who'"):
+        InputColumn("Industry", "categorical", "industry", "who")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="role 'pii'"):
+        InputColumn("Email", "pii", "email")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="only a consent column gates"):
+        InputColumn("Visits", "count", "visits", gates=("Email",))
+
+
+# --- each role -----------------------------------------------------------------------------------------------
+
+
+def test_messy_training_values_become_features(builder: LeadFeatures) -> None:
+    features = builder.transform(messy_export())
+
+    assert list(features.columns) == list(builder.feature_spec.names)
+    assert builder.decimal_conventions_ == {"Umsatz": "comma", "No. of Employees": "point"}
+    np.testing.assert_array_equal(features["umsatz"], [1200.5, 3.5, 1000.0, np.nan, 50_000.0, 2_000_000.0])
+    np.testing.assert_array_equal(features["no_of_employees"], [1200.0, 45.0, 1500.0, np.nan, 250.0, 12.5])
+    assert features["industry"].tolist()[:3] == ["manufacturing", "manufacturing", "retail trade"]
+    assert features["industry"].isna().tolist() == [False, False, False, True, True, False]
+    np.testing.assert_array_equal(features["newsletter"], [1.0, 0.0, np.nan, 1.0, 1.0, 0.0])
+    assert features["description_length"].tolist() == [12.0, 0.0, 0.0, 2.0, 0.0, 8.0]
+    assert features["description_answered"].tolist() == [1.0, 0.0, 0.0, 1.0, 0.0, 1.0]
+    assert features["email_is_freemail"].tolist() == [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    assert features["email_has_valid_email"].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    assert features["umsatz"].dtype == "float64"
+    assert pd.api.types.is_string_dtype(features["industry"])
+    assert not features.astype(str).apply(lambda column: column.str.contains("@")).any().any()
+
+
+def test_scoring_values_are_read_with_the_fitted_decimal_convention(builder: LeadFeatures) -> None:
+    leads = pd.DataFrame({"Umsatz": ["1.200", "1,5", "2.000.000", "€ 3,25 Mio"], "No. of Employees": ["1,200"] * 4})
+
+    features = builder.transform(leads)
+
+    np.testing.assert_array_equal(features["umsatz"], [1200.0, 1.5, 2_000_000.0, 3_250_000.0])
+    assert features["no_of_employees"].eq(1200.0).all()  # the point column reads "1,200" as thousands
+
+
+def test_a_column_without_decimals_in_training_reads_a_decimal_by_its_own_separator() -> None:
+    step = LeadFeatures((InputColumn("Visits", "numeric", "visits"),)).fit(pd.DataFrame({"Visits": ["3", "12"]}))
+
+    features = step.transform(pd.DataFrame({"Visits": ["1,5", "2.75", "7"]}))
+
+    assert step.decimal_conventions_ == {"Visits": "none"}
+    assert features["visits"].tolist() == [1.5, 2.75, 7.0]
+
+
+COUNT = (InputColumn("Website Visits", "count", "website_visits", "engagement"),)
+
+
+def test_a_count_refuses_negatives_in_training_and_reads_them_as_unknown_when_scoring() -> None:
+    with pytest.raises(CleaningError, match=r"Website Visits: a count cannot be negative, got \[-3.0\]"):
+        LeadFeatures(COUNT).fit(pd.DataFrame({"Website Visits": ["2", "-3", "5"]}))
+    with pytest.raises(CleaningError, match="a count cannot be negative"):
+        LeadFeatures(COUNT).fit(pd.DataFrame({"Website Visits": [2.0, -1.0]}))  # numbers, as from Parquet
+    step = LeadFeatures(COUNT).fit(pd.DataFrame({"Website Visits": ["2", "0", "5"]}))
+
+    features = step.transform(pd.DataFrame({"Website Visits": ["-4", "3", None, "many"]}))
+
+    np.testing.assert_array_equal(features["website_visits"], [np.nan, 3.0, np.nan, np.nan])
+
+
+def test_categories_are_trimmed_collapsed_casefolded_and_placeholders_missing() -> None:
+    step = LeadFeatures((InputColumn("Sector", "categorical", "sector"),), placeholders=("Select", "n/a"))
+    rows = pd.DataFrame({"Sector": ["  Financial   Services ", "SELECT", "N/A", "", None, 12.0, "IT"]})
+
+    sectors = step.fit(rows).transform(rows)["sector"]
+
+    assert sectors.iloc[0] == "financial services"
+    assert sectors.iloc[1:5].isna().all()
+    assert sectors.iloc[5] == "12"  # a code read as a float is the code a request sends
+    assert sectors.iloc[6] == "it"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("yes", 1.0), ("Ja", 1.0), ("TRUE", 1.0), ("x", 1.0), ("1", 1.0), (True, 1.0), (1, 1.0), ("nein", 0.0),
+     ("false", 0.0), ("0", 0.0), (False, 0.0), (0.0, 0.0), ("vielleicht", np.nan), ("", np.nan), (None, np.nan)],
+)  # fmt: skip
+def test_booleans_read_yes_no_words_in_english_and_german(value: object, expected: float) -> None:
+    step = LeadFeatures((InputColumn("Demo", "boolean", "demo"),)).fit(pd.DataFrame({"Demo": ["ja", "nein"]}))
+
+    features = step.transform(pd.DataFrame({"Demo": [value]}, dtype=object))
+
+    np.testing.assert_array_equal(features["demo"], [expected])
+
+
+def test_text_gives_length_and_answered_only() -> None:
+    step = LeadFeatures((InputColumn("Notes", "text", "notes"),))
+    rows = pd.DataFrame({"Notes": ["Call me back", "  ", None, "N/A"]})
+
+    features = step.fit(rows).transform(rows)
+
+    assert list(features.columns) == ["notes_length", "notes_answered"]
+    assert features["notes_length"].tolist() == [12.0, 0.0, 0.0, 0.0]
+    assert features["notes_answered"].tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+EMAIL = (InputColumn("E-Mail", "email", "e_mail"),)
+
+
+def test_email_gives_flags_only_with_extra_freemail_and_competitor_domains() -> None:
+    emails = [" Jane.Doe@GMAIL.com ", "j.doe@acme.de", "x@eu.rivalsoft.de", "a@mymail.example", "not-an-email", None]
+    rows = pd.DataFrame({"E-Mail": emails})
+    step = LeadFeatures(EMAIL, extra_freemail_domains=("MyMail.example",), competitor_domains=("rivalsoft.de",))
+
+    features = step.fit(rows).transform(rows)
+
+    assert list(features.columns) == ["e_mail_is_freemail", "e_mail_has_valid_email", "e_mail_is_competitor"]
+    assert features["e_mail_is_freemail"].tolist() == [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    assert features["e_mail_is_competitor"].tolist() == [0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    assert features["e_mail_has_valid_email"].tolist() == [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
+    assert "e_mail_is_competitor" not in LeadFeatures(EMAIL).feature_spec.names  # no competitors, no flag
 
 
 @pytest.mark.parametrize(
@@ -31,6 +219,7 @@ from tests.conftest import make_lead
         ("Leiter Einkauf", "director", "procurement"),
         ("  senior marketing MANAGER ", "manager", "marketing"),
         ("Werkstudent Marketing", "student_intern", "marketing"),
+        ("Marketing Intern", "student_intern", "marketing"),
         ("Praktikant", "student_intern", "other"),
         ("Assistenz der Geschäftsführung", "individual", "executive"),
         ("Software Engineer", "individual", "it"),
@@ -38,109 +227,196 @@ from tests.conftest import make_lead
         ("Astronaut", "other", "other"),
     ],
 )
-def test_job_titles_map_to_seniority_and_function(title: str, seniority: str, function: str) -> None:
-    parsed = parse_job_titles(pd.Series([title]))
+def test_job_titles_give_seniority_function_and_student_in_english_and_german(
+    title: str, seniority: str, function: str
+) -> None:
+    step = LeadFeatures((InputColumn("Job Title", "job_title", "job_title"),))
+    rows = pd.DataFrame({"Job Title": [title]})
 
-    assert parsed.iloc[0].tolist() == [seniority, function]
+    features = step.fit(rows).transform(rows)
 
-
-def test_missing_or_blank_titles_stay_missing() -> None:
-    parsed = parse_job_titles(pd.Series([None, "   "]))
-
-    assert parsed.isna().all().all()
-
-
-def test_email_domains_give_flags_only() -> None:
-    emails = pd.Series(["Jane.Doe@GMAIL.com ", "j.doe@acme.de", "x@eu.rivalsoft.de", "not-an-email", None])
-
-    flags = parse_email_domains(emails, FREEMAIL_DOMAINS, frozenset({"rivalsoft.de"}))
-
-    assert flags["is_freemail"].tolist() == [1, 0, 0, 0, 0]
-    assert flags["is_competitor"].tolist() == [0, 0, 1, 0, 0]
-    assert flags["has_valid_email"].tolist() == [1, 1, 1, 0, 0]
+    assert features.loc[0, "job_title_seniority"] == seniority
+    assert features.loc[0, "job_title_function"] == function
+    assert features.loc[0, "job_title_is_student_or_intern"] == float(seniority == "student_intern")
+    assert "Job Title" not in features.columns
 
 
-def test_features_hold_no_pii_and_no_outcome_columns() -> None:
-    leads = pd.DataFrame([make_lead("L1", email="jane.doe@gmail.com", job_title="CFO")])
-    leads["stage"] = "sql"  # an outcome column sneaked into the export
-    leads["outcome"] = "won"
+def test_missing_job_titles_are_unknown_and_not_students() -> None:
+    step = LeadFeatures((InputColumn("Job Title", "job_title", "title"),))
+    rows = pd.DataFrame({"Job Title": [None, "   ", "Select"]})
 
-    features = build_features(leads)
+    features = step.fit(rows).transform(rows)
 
-    assert list(features.columns) == list(MODEL_FEATURES)
-    assert not set(features.columns) & (set(PII_COLUMNS) | {"job_title"} | OUTCOME_COLUMNS)
-    values = features.astype(str).to_numpy().ravel().tolist()
-    assert not any("jane" in value or "@" in value or value in {"won", "sql"} for value in values)
+    assert features[["title_seniority", "title_function"]].isna().all(axis=None)
+    assert features["title_is_student_or_intern"].eq(0.0).all()
+    assert set(step.feature_spec.categorical) == {"title_seniority", "title_function"}
 
 
-def test_outcome_columns_do_not_change_features() -> None:
-    leads = pd.DataFrame([make_lead("L1"), make_lead("L2", demo_requested=True)])
-    leaked = leads.assign(stage=["rejected", "sql"], outcome=["lost", "won"], amount_eur=[0.0, 9e5])
+# --- consent -------------------------------------------------------------------------------------------------
 
-    pd.testing.assert_frame_equal(build_features(leads), build_features(leaked))
-
-
-def test_tracking_metrics_are_unknown_without_tracking_consent() -> None:
-    leads = pd.DataFrame([make_lead("L1", consent_tracking=False, website_visits=30.0, pricing_page_visits=4.0)])
-
-    features = build_features(leads)
-
-    assert features[list(TRACKING_COLUMNS)].isna().all(axis=None)
-    assert features["content_downloads"].notna().all()
+CONSENTED = (
+    InputColumn("Tracking OK", "consent", "tracking_ok", gates=("Visits", "Email")),
+    InputColumn("Visits", "count", "visits", "engagement"),
+    InputColumn("Email", "email", "email"),
+    InputColumn("Industry", "categorical", "industry"),
+)
 
 
-def test_email_metrics_are_unknown_without_marketing_consent() -> None:
-    leads = pd.DataFrame([make_lead("L1", consent_marketing=False, email_opens=12.0, email_clicks=3.0)])
+@pytest.fixture
+def consented() -> LeadFeatures:
+    rows = pd.DataFrame(
+        {"Tracking OK": ["yes", "no"], "Visits": ["3", "4"], "Email": ["a@gmail.com", "b@x.de"], "Industry": ["IT"] * 2}
+    )
+    return LeadFeatures(CONSENTED).fit(rows)
 
-    features = build_features(leads)
 
-    assert features[[*EMAIL_ENGAGEMENT_COLUMNS, "email_click_rate"]].isna().all(axis=None)
-
-
-def test_categories_are_normalised() -> None:
+def test_gated_features_are_unknown_unless_consent_is_a_clear_yes(consented: LeadFeatures) -> None:
+    consent = ["yes", "ja", "no", None, "maybe", "", True, False]
     leads = pd.DataFrame(
-        [make_lead("L1", industry="  Financial   Services "), make_lead("L2", industry="", country=None)]
+        {"Tracking OK": consent, "Visits": "7", "Email": "jane@gmail.com", "Industry": "IT"}, dtype=object
     )
 
-    features = build_features(leads)
+    features = consented.transform(leads)
 
-    assert features["industry"].iloc[0] == "financial services"
-    assert pd.isna(features["industry"].iloc[1])
-    assert pd.isna(features["country"].iloc[1])
-
-
-def test_missing_optional_columns_are_unknown_not_errors() -> None:
-    leads = pd.DataFrame([{"company_size": 120, "demo_requested": True}])
-
-    features = build_features(leads)
-
-    assert features.loc[0, "demo_requested"] == 1.0
-    assert np.isnan(features.loc[0, "website_visits"])  # no consent flag given: treated as no consent
+    given = np.array([True, True, False, False, False, False, True, False])
+    gated = ["visits", "email_is_freemail", "email_has_valid_email"]
+    assert features.loc[given, gated].notna().all(axis=None)
+    assert features.loc[~given, gated].isna().all(axis=None)
+    assert features["industry"].eq("it").all()  # not gated: used whatever the consent
 
 
-def test_builder_uses_extra_freemail_and_competitor_domains() -> None:
-    leads = pd.DataFrame([make_lead("L1", email="a@mymail.example"), make_lead("L2", email="b@rival.example")])
+def test_consent_is_not_a_feature_and_never_moves_one_by_itself(consented: LeadFeatures) -> None:
+    nothing_gated = pd.DataFrame({"Visits": [None, None], "Email": [None, None], "Industry": ["IT", "IT"]})
 
-    features = LeadFeatureBuilder(("mymail.example",), ("rival.example",)).fit(leads).transform(leads)
+    given = consented.transform(nothing_gated.assign(**{"Tracking OK": "yes"}))
+    withheld = consented.transform(nothing_gated.assign(**{"Tracking OK": "no"}))
 
-    assert features["is_freemail"].tolist() == [1.0, 0.0]
-    assert features["is_competitor"].tolist() == [0.0, 1.0]
+    assert not any(name.startswith("tracking_ok") for name in consented.feature_spec.names)
+    assert "Tracking OK" in consented.input_columns  # read to gate, never turned into a feature
+    assert consented.input_roles["Tracking OK"] == "consent"
+    pd.testing.assert_frame_equal(given[["visits", "industry"]], withheld[["visits", "industry"]])
 
 
-def test_input_is_not_modified() -> None:
-    leads = pd.DataFrame([make_lead("L1")])
+def test_unreadable_consent_in_training_is_refused() -> None:
+    rows = pd.DataFrame(
+        {"Tracking OK": ["yes", "perhaps"], "Visits": ["1", "2"], "Email": [None] * 2, "Industry": ["IT"] * 2}
+    )
+
+    with pytest.raises(CleaningError, match="Tracking OK"):
+        LeadFeatures(CONSENTED).fit(rows)
+
+
+# --- training is strict, scoring lenient -----------------------------------------------------------------------
+
+
+def test_unreadable_scoring_values_become_missing_without_an_error(builder: LeadFeatures) -> None:
+    leads = pd.DataFrame(
+        {"Umsatz": ["lots", "1.5"], "Newsletter": ["vielleicht", True], "Industry": [12.0, "   "], "Email": [3, "x"]}
+    )
+
+    features = builder.transform(leads)
+
+    assert features["umsatz"].isna().all()  # "1.5" contradicts the comma convention training decided
+    assert np.isnan(features.loc[0, "newsletter"])
+    assert features.loc[1, "newsletter"] == 1.0
+    assert features.loc[0, "industry"] == "12"
+    assert pd.isna(features.loc[1, "industry"])
+    assert features[["email_is_freemail", "email_has_valid_email"]].eq(0.0).all().all()
+
+
+def test_absent_input_columns_are_all_missing(builder: LeadFeatures) -> None:
+    leads = pd.DataFrame({"Unrelated": [1, 2]}, index=pd.Index(["L1", "L2"], name="lead_id"))
+
+    features = builder.transform(leads)
+
+    assert list(features.index) == ["L1", "L2"]
+    assert features[["umsatz", "no_of_employees", "newsletter"]].isna().all().all()
+    assert features["industry"].isna().all()
+    assert features[["description_length", "description_answered"]].eq(0.0).all().all()
+    assert features[["email_is_freemail", "email_has_valid_email"]].eq(0.0).all().all()
+
+
+def test_unreadable_training_values_are_refused_naming_the_column() -> None:
+    unreadable_numbers = messy_export().assign(Umsatz=["lots", "1,5", "2", "3", "4", "5"])
+    unreadable_booleans = messy_export().assign(Newsletter=["vielleicht", "ja", "nein", "ja", "ja", "nein"])
+
+    with pytest.raises(CleaningError, match=r"'Umsatz'.*'lots'"):
+        LeadFeatures(COLUMNS).fit(unreadable_numbers)
+    with pytest.raises(CleaningError, match=r"'Newsletter'.*'vielleicht'"):
+        LeadFeatures(COLUMNS).fit(unreadable_booleans)
+    with pytest.raises(ValueError, match=r"\['Email'\] are not in the training rows"):
+        LeadFeatures(COLUMNS).fit(messy_export().drop(columns="Email"))
+
+
+def test_outcome_columns_and_unknown_fields_change_nothing(builder: LeadFeatures) -> None:
+    leads = messy_export()
+    leaked = leads.assign(Converted=["1", "0", "1", "0", "1", "0"], Stage="Closed Won", Amount="9.000")
+
+    pd.testing.assert_frame_equal(builder.transform(leaked), builder.transform(leads))
+
+
+def test_input_is_not_modified(builder: LeadFeatures) -> None:
+    leads = messy_export()
     before = leads.copy()
 
-    build_features(leads)
+    builder.transform(leads)
+    LeadFeatures(COLUMNS).fit(leads)
 
     pd.testing.assert_frame_equal(leads, before)
 
 
-def test_one_lead_at_a_time_gives_the_same_features_as_a_batch(synthetic_crm) -> None:  # type: ignore[no-untyped-def]
-    leads = synthetic_crm.leads.head(600)
+# --- the online path: records without a DataFrame --------------------------------------------------------------
 
-    batch = build_features(leads)
-    one_by_one = pd.concat([build_features(leads.iloc[[i]]) for i in range(0, 600, 7)])
+REQUESTS: list[dict[str, Any]] = [
+    {
+        "Umsatz": "1.200",
+        "No. of Employees": 800,
+        "Industry": "Manufacturing",
+        "Newsletter": True,
+        "Description": "Call me",
+        "Email": "x@gmail.com",
+    },
+    {"Umsatz": 2.5, "No. of Employees": "50k", "Industry": " RETAIL trade", "Newsletter": "nein", "Email": None},
+    {"Umsatz": None, "No. of Employees": None, "Industry": 7, "Newsletter": 1, "Description": "N/A", "Email": "bad"},
+    {"Umsatz": "n/a", "Industry": "Select", "Newsletter": False, "Description": "", "Email": "y@firm.de"},
+    {"Umsatz": "lots", "No. of Employees": True, "Industry": None, "Newsletter": "?", "Description": 42},
+]
+
+
+@pytest.mark.parametrize("copies", [1, 100])  # a request, and a batch large enough for pandas' factorize
+def test_arrays_from_request_records_equal_transform(builder: LeadFeatures, copies: int) -> None:
+    records = REQUESTS * copies
+
+    arrays = builder.arrays_from_columns(columns_from_records(records, builder.input_columns), len(records))
+
+    names = list(builder.feature_spec.names)
+    assert sorted(arrays) == sorted(names)
+    from_arrays = pd.DataFrame(arrays)[names]
+    pd.testing.assert_frame_equal(from_arrays, builder.transform(pd.DataFrame(records)), check_dtype=False)
+    assert from_arrays.loc[0, "umsatz"] == 1200.0
+    assert from_arrays.loc[1, "no_of_employees"] == 50_000.0
+    assert from_arrays.loc[2, "industry"] == "7"
+
+
+def test_columns_of_frame_gives_none_for_absent_columns() -> None:
+    frame = pd.DataFrame({"A": [1, 2], "B": ["x", None]})
+
+    for rows in (frame, pd.concat([frame] * 200, ignore_index=True)):  # the small and the large path
+        columns = columns_of_frame(rows, ["B", "Missing"])
+        assert columns["Missing"] is None
+        assert columns["B"] is not None
+        assert columns["B"][0] == "x"
+        assert pd.isna(columns["B"][1])
+
+
+def test_one_lead_at_a_time_gives_the_same_features_as_a_batch(synthetic_crm) -> None:  # type: ignore[no-untyped-def]
+    from tests.builders import demo_mapping
+
+    leads = synthetic_crm.leads.head(600)
+    step = LeadFeatures(demo_mapping().input_columns(), competitor_domains=("rivalsoft.de",)).fit(leads)
+
+    batch = step.transform(leads)
+    one_by_one = pd.concat([step.transform(leads.iloc[[i]]) for i in range(0, 600, 7)])
 
     pd.testing.assert_frame_equal(one_by_one, batch.iloc[::7], check_dtype=False)
 
@@ -153,3 +429,99 @@ def test_factorize_values_matches_pandas_for_small_and_large_inputs(size: int) -
     expected_codes, expected_uniques = pd.factorize(values, use_na_sentinel=True)
     assert list(uniques) == list(expected_uniques)
     np.testing.assert_array_equal(codes, expected_codes)
+
+
+# --- the estimator contract ------------------------------------------------------------------------------------
+
+
+def test_clone_round_trip_and_params(builder: LeadFeatures) -> None:
+    fresh = clone(builder)
+
+    assert fresh.get_params() == builder.get_params()
+    assert set(fresh.get_params()) == {"columns", "placeholders", "extra_freemail_domains", "competitor_domains"}
+    assert not hasattr(fresh, "decimal_conventions_")
+    pd.testing.assert_frame_equal(
+        fresh.fit(messy_export()).transform(messy_export()), builder.transform(messy_export())
+    )
+    changed = clone(builder).set_params(competitor_domains=("acme-industries.de",))
+    assert changed.fit(messy_export()).transform(messy_export())["email_is_competitor"].tolist() == [0, 1, 0, 0, 0, 0]
+
+
+def test_only_fitted_attributes_end_in_an_underscore(builder: LeadFeatures) -> None:
+    params = set(builder.get_params())
+    learned = set(vars(builder)) - params
+
+    assert learned
+    assert all(name.endswith("_") and not name.startswith("_") for name in learned)
+    assert not any(name.endswith("_") for name in vars(LeadFeatures(COLUMNS)))  # __init__ only stores parameters
+
+
+def test_joblib_round_trip(builder: LeadFeatures, tmp_path: Path) -> None:
+    path = tmp_path / "builder.joblib"
+    joblib.dump(builder, path)
+
+    loaded = joblib.load(path)
+
+    pd.testing.assert_frame_equal(loaded.transform(messy_export()), builder.transform(messy_export()))
+
+
+# --- a real pipeline ---------------------------------------------------------------------------------------------
+
+
+def _converting_export(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Export-like text columns where manufacturing, bigger companies and webinar visits convert more."""
+    rng = np.random.default_rng(seed)
+    industry = rng.choice(["Manufacturing", "MANUFACTURING ", "Retail", "Finance", "Select"], n)
+    employees = rng.integers(5, 5000, n)
+    visits = rng.poisson(2, n)
+    logit = -1.0 + 1.5 * np.char.startswith(np.char.lower(industry), "manu") + employees / 2500 + 0.4 * visits
+    y = pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int))
+    export = pd.DataFrame(
+        {
+            "Industry": industry,
+            "No. of Employees": [f"{e:,}".replace(",", ".") for e in employees],  # German thousands
+            "Webinar Visits": visits.astype(str),
+            "Opt-in": rng.choice(["ja", "nein", ""], n),
+            "Notes": rng.choice(["", "Wants pricing", "N/A"], n),
+            "Email": np.where(rng.random(n) < 0.3, "a@gmail.com", "b@firm.de"),
+        }
+    )
+    return export, y
+
+
+def test_a_real_pipeline_fits_and_explains_requests_in_the_crms_spelling() -> None:
+    columns = (
+        InputColumn("Industry", "categorical", "industry", "fit"),
+        InputColumn("No. of Employees", "numeric", "no_of_employees", "fit"),
+        InputColumn("Webinar Visits", "count", "webinar_visits", "engagement"),
+        InputColumn("Opt-in", "boolean", "opt_in", "engagement"),
+        InputColumn("Notes", "text", "notes", "engagement"),
+        InputColumn("Email", "email", "email", "fit"),
+    )
+    export, y = _converting_export(600)
+    params = BoosterParams(max_trees=20, learning_rate=0.3, min_child_samples=10, min_category_share=0.01)
+    model = assemble_pipeline(LeadFeatures(columns), params, {"webinar_visits": 1})
+    fit_model(model, export[:450], y[:450], export[450:], y[450:], early_stopping_rounds=5)
+    records = [
+        {"Industry": "MANUFACTURING ", "No. of Employees": "4.000", "Webinar Visits": 5, "Email": "c@firm.de"},
+        {"Industry": "Retail", "No. of Employees": 20, "Webinar Visits": "0", "Opt-in": "nein", "Notes": ""},
+    ]
+
+    explained = contributions_of_records(model, records)
+    reasons = top_reasons(explained, top_k=len(explained.spec.names))
+
+    assert feature_spec_of(model) == model.named_steps["features"].feature_spec
+    probabilities = model.predict_proba(pd.DataFrame(records))[:, 1]
+    np.testing.assert_allclose(explained.raw_score, np.log(probabilities / (1 - probabilities)), rtol=1e-6)
+    assert explained.raw_score[0] > explained.raw_score[1]
+    industry = {
+        row: next(reason for reason in [*positive, *negative] if reason.feature == "industry")
+        for row, (positive, negative) in enumerate(reasons)
+    }
+    assert industry[0].value == "MANUFACTURING "  # as the request spelt it; the model saw "manufacturing"
+    assert industry[0].label == "Industry: MANUFACTURING "
+    assert industry[0].impact > 0
+    assert industry[1].value == "Retail"
+    assert explained.arrays["industry"].tolist() == ["manufacturing", "retail"]
+    assert "webinar_visits" in explained.spec.engagement
+    assert not any("@" in str(value) for values in explained.arrays.values() for value in values)

@@ -6,9 +6,10 @@ import pytest
 from matplotlib.figure import Figure
 
 from models.explanations import Contributions, global_importance
-from models.features import MODEL_FEATURES, FeatureSpec, build_features
+from models.features import FeatureSpec
 from models.insights import (
     beeswarm_figure,
+    channel_features,
     dependence_figure,
     emphasis_by_group,
     feature_groups,
@@ -18,28 +19,30 @@ from models.insights import (
     segment_table,
 )
 from models.rule_score import PointsLine, PointsRule
-from tests.conftest import make_lead
 
-
-def _contributions(features: pd.DataFrame, impacts: dict[str, np.ndarray]) -> Contributions:
-    values = np.zeros((len(features), len(MODEL_FEATURES)))
-    for feature, impact in impacts.items():
-        values[:, MODEL_FEATURES.index(feature)] = impact
-    return Contributions(
-        values=values,
-        base_value=-3.0,
-        arrays={name: features[name].to_numpy() for name in features},
-        index=features.index,
-    )
+SEGMENT_SPEC = FeatureSpec(numeric=("website_visits",), categorical=("source", "sector"), fit=("sector",))
 
 
 @pytest.fixture
-def leads() -> pd.DataFrame:
-    rows = [
-        make_lead(f"L{i}", demo_requested=i % 2 == 0, website_visits=float(i), lead_source=["web", "fair"][i % 2])
-        for i in range(60)
-    ]
-    return pd.DataFrame(rows).set_index("lead_id")
+def sourced() -> Contributions:
+    """60 leads from two sources (as the CRM spells them), the model crediting the web source."""
+    source = np.array(["Web", "Fair"] * 30, dtype=object)
+    values = np.zeros((60, len(SEGMENT_SPEC.names)))
+    values[:, SEGMENT_SPEC.names.index("source")] = np.where(source == "Web", 0.5, -0.5)
+    arrays = {
+        "website_visits": np.arange(60, dtype=float),
+        "source": np.char.lower(source.astype(str)).astype(object),
+        "sector": np.full(60, "it", dtype=object),
+    }
+    index = pd.Index([f"L{i}" for i in range(60)], name="lead_id")
+    return Contributions(values, -3.0, arrays, index, SEGMENT_SPEC, verbatim={"source": source})
+
+
+def test_channel_features_are_found_by_name() -> None:
+    spec = FeatureSpec(numeric=("visits",), categorical=("lead_quelle", "kampagne_2025", "sector"), fit=())
+
+    assert channel_features(spec) == {"lead_source": "lead_quelle", "campaign": "kampagne_2025"}
+    assert channel_features(SEGMENT_SPEC) == {"lead_source": "source"}
 
 
 def test_grade_table_counts_all_grades_and_skips_open_outcomes() -> None:
@@ -55,16 +58,13 @@ def test_grade_table_counts_all_grades_and_skips_open_outcomes() -> None:
     assert np.isnan(table.loc["B2", "conversion_rate"])
 
 
-def test_segment_table_ranks_segments_and_drops_small_ones(leads: pd.DataFrame) -> None:
-    features = build_features(leads)
-    source_impact = np.where(leads["lead_source"] == "web", 0.5, -0.5)
-    explained = _contributions(features.assign(lead_source=leads["lead_source"]), {"lead_source": source_impact})
-    converted = (leads["lead_source"] == "web").to_numpy(dtype=float)
+def test_segment_table_ranks_segments_in_the_crms_spelling_and_drops_small_ones(sourced: Contributions) -> None:
+    converted = (sourced.verbatim["source"] == "Web").astype(float)
 
-    table = segment_table(explained, "lead_source", converted, min_leads=30)
-    small = segment_table(explained, "lead_source", converted, min_leads=31)
+    table = segment_table(sourced, "source", converted, min_leads=30)
+    small = segment_table(sourced, "source", converted, min_leads=31)
 
-    assert table["segment"].tolist() == ["web", "fair"]
+    assert table["segment"].tolist() == ["Web", "Fair"]
     assert table["avg_own_impact"].tolist() == [0.5, -0.5]
     assert table["conversion_rate"].tolist() == [1.0, 0.0]
     assert small.empty

@@ -6,41 +6,37 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.contract import CRMTables, DataContractError, validate_crm
-from models.labels import build_labels, quarter_bounds, resolve_as_of, split_by_time
-from tests.conftest import make_lead
+from models.contract import CRMTables, DataContractError
+from models.labels import build_labels, quarter_bounds, resolve_as_of, split_by_time, split_leads
+from tests.builders import crm_tables
 
 AS_OF = pd.Timestamp("2025-12-31")
 HORIZON = 180
 
 
-def _crm(leads: list[dict], dispositions: list[tuple], deals: list[tuple]) -> CRMTables:
-    return validate_crm(
-        CRMTables(
-            leads=pd.DataFrame(leads),
-            dispositions=pd.DataFrame(dispositions, columns=["lead_id", "timestamp", "stage", "reason", "sales_team"]),
-            deals=pd.DataFrame(
-                deals, columns=["deal_id", "lead_id", "created_at", "closed_at", "amount_eur", "outcome"]
-            ),
-        )
+def _crm(leads: list[tuple[str, str]], dispositions: list[tuple], deals: list[tuple]) -> CRMTables:
+    return crm_tables(
+        pd.DataFrame(leads, columns=["lead_id", "created_at"]),
+        pd.DataFrame(dispositions, columns=["lead_id", "timestamp", "stage", "reason", "sales_team"]),
+        pd.DataFrame(deals, columns=["deal_id", "lead_id", "created_at", "closed_at", "amount_eur", "outcome"]),
     )
 
 
 @pytest.fixture
 def labelled() -> pd.DataFrame:
     leads = [
-        make_lead("won_in_time", "2025-01-10"),
-        make_lead("won_late", "2025-01-10"),
-        make_lead("lost", "2025-11-01"),
-        make_lead("rejected", "2025-11-01"),
-        make_lead("recycled", "2025-01-10"),
-        make_lead("rejected_timing", "2025-01-10"),
-        make_lead("silent_old", "2025-01-10"),
-        make_lead("silent_new", "2025-11-01"),
-        make_lead("open_deal_old", "2025-01-10"),
-        make_lead("won_recent", "2025-11-01"),
-        make_lead("won_after_as_of", "2025-11-01"),
-        make_lead("created_after_as_of", "2026-01-05"),
+        ("won_in_time", "2025-01-10"),
+        ("won_late", "2025-01-10"),
+        ("lost", "2025-11-01"),
+        ("rejected", "2025-11-01"),
+        ("recycled", "2025-01-10"),
+        ("rejected_timing", "2025-01-10"),
+        ("silent_old", "2025-01-10"),
+        ("silent_new", "2025-11-01"),
+        ("open_deal_old", "2025-01-10"),
+        ("won_recent", "2025-11-01"),
+        ("won_after_as_of", "2025-11-01"),
+        ("created_after_as_of", "2026-01-05"),
     ]
     dispositions = [
         ("rejected", "2025-11-03", "rejected", "wrong_size", "DACH North"),
@@ -90,8 +86,10 @@ def test_leads_created_after_as_of_are_not_labelled(labelled: pd.DataFrame) -> N
 
 
 def test_as_of_defaults_to_the_latest_event(small_crm: CRMTables) -> None:
-    assert resolve_as_of(validate_crm(small_crm)) == pd.Timestamp("2025-04-01")
-    assert resolve_as_of(validate_crm(small_crm), pd.Timestamp("2025-03-01")) == pd.Timestamp("2025-03-01")
+    tables = crm_tables(small_crm.leads, small_crm.dispositions, small_crm.deals)
+
+    assert resolve_as_of(tables) == pd.Timestamp("2025-04-01")
+    assert resolve_as_of(tables, pd.Timestamp("2025-03-01")) == pd.Timestamp("2025-03-01")
 
 
 def _quarterly_labels(quarters: list[str], per_quarter: int = 40) -> pd.DataFrame:
@@ -151,3 +149,72 @@ def test_quarter_bounds(quarter: str, start: str, end: str) -> None:
 def test_quarter_bounds_refuses_other_text(quarter: str) -> None:
     with pytest.raises(ValueError, match="2026Q4"):
         quarter_bounds(quarter)
+
+
+def _y_and_dates(quarters: list[str], per_quarter: int = 40) -> tuple[pd.Series, pd.Series]:
+    labels = _quarterly_labels(quarters, per_quarter).set_index("lead_id")
+    return labels["label"], labels["created_at"]
+
+
+def test_split_leads_takes_whole_mature_quarters_when_there_are_enough() -> None:
+    y, created_at = _y_and_dates(["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3"])
+
+    split = split_leads(y, created_at, pd.Timestamp("2025-09-30"), horizon_days=90)
+
+    assert (split.kind, split.by_quarters) == ("out_of_time", True)
+    assert (split.calibration_quarters, split.test_quarters) == (["2025Q1"], ["2025Q2"])
+    assert "test quarter(s) 2025Q2, calibration 2025Q1, training 2024Q1..2024Q4" in split.reason
+    assert "90-day horizon" in split.reason
+
+
+def test_split_leads_cuts_by_date_when_quarters_are_too_few() -> None:
+    y, created_at = _y_and_dates(["2025Q1", "2025Q2"])
+
+    split = split_leads(y, created_at, pd.Timestamp("2025-06-30"), horizon_days=0, test_share=0.25)
+
+    assert (split.kind, split.by_quarters) == ("out_of_time", False)
+    assert len(split.held_out) == 20
+    assert created_at.loc[split.train].max() <= created_at.loc[split.calibration].min()
+    assert created_at.loc[split.calibration].max() <= created_at.loc[split.test].min()
+    assert "the latest 25% of labelled leads by creation date" in split.reason
+    assert "need at least 3 quarters" not in split.reason  # the reason says what was done
+
+
+def test_split_leads_without_dates_is_random_stratified_and_says_why() -> None:
+    y, _ = _y_and_dates(["2025Q1", "2025Q2"], per_quarter=100)
+
+    split = split_leads(y, None, pd.Timestamp("2025-06-30"), horizon_days=0)
+
+    assert (split.kind, split.by_quarters) == ("random_stratified", False)
+    assert "because the mapping has no created_at column" in split.reason
+    assert split.train_quarters == split.test_quarters == []
+    assert y.loc[split.test].mean() == pytest.approx(y.loc[split.train].mean(), abs=0.03)
+    assert len(split.train) + len(split.held_out) == len(y)
+
+
+def test_split_leads_with_mostly_missing_dates_is_random_and_says_how_many() -> None:
+    y, created_at = _y_and_dates(["2024Q1", "2024Q2", "2024Q3", "2024Q4"], per_quarter=50)
+    created_at = created_at.where(np.arange(len(created_at)) % 5 >= 2)
+
+    split = split_leads(y, created_at, pd.Timestamp("2025-12-31"), horizon_days=90)
+
+    assert split.kind == "random_stratified"
+    assert "created_at is missing for 40% of labelled leads" in split.reason
+
+
+def test_split_leads_ignores_unlabelled_leads() -> None:
+    y, created_at = _y_and_dates(["2025Q1", "2025Q2"])
+    y = pd.concat([y, pd.Series([np.nan], index=["open-lead"])])
+
+    split = split_leads(y, created_at.reindex(y.index), pd.Timestamp("2025-06-30"), horizon_days=0)
+
+    assert "open-lead" not in split.train.append(split.held_out)
+
+
+def test_split_leads_refuses_one_class_and_no_labels() -> None:
+    y, created_at = _y_and_dates(["2025Q1", "2025Q2"])
+
+    with pytest.raises(DataContractError, match=r"labelled leads: all 80 labelled leads are negative"):
+        split_leads(y * 0, created_at, pd.Timestamp("2025-06-30"), horizon_days=0)
+    with pytest.raises(DataContractError, match="no lead has a won or lost outcome"):
+        split_leads(y * np.nan, created_at, pd.Timestamp("2025-06-30"), horizon_days=0)

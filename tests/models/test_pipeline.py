@@ -1,8 +1,8 @@
-"""Model-behaviour tests on a model trained on the small synthetic CRM.
+"""The model pipeline, and model-behaviour tests on a model trained on the small synthetic CRM through its mapping.
 
 What the domain is certain of must hold for every lead: a demo request, pricing-page visits and content
-downloads never lower the score; a freemail address and an unsubscribe never raise it; identifiers, dates
-and outcome columns change nothing.
+downloads never lower the score; a freemail address and an unsubscribe never raise it; identifiers, dates,
+outcome columns and fields the model does not know change nothing.
 """
 
 from __future__ import annotations
@@ -11,9 +11,35 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.contract import OUTCOME_COLUMNS, PII_COLUMNS, SCORING_COLUMNS
-from models.features import CATEGORICAL_FEATURES, MODEL_FEATURES, NUMERIC_FEATURES
-from models.pipeline import monotone_vector
+from models.features import FeatureSpec, InputColumn, LeadFeatures, feature_spec_of
+from models.pipeline import BoosterParams, CategoryCodes, assemble_pipeline, input_fields, monotone_vector
+from tests.builders import demo_mapping
+
+DEMO_FEATURES = (
+    "company_size",
+    "industry",
+    "country",
+    "lead_source",
+    "campaign",
+    "budget_stated",
+    "email_is_freemail",
+    "email_has_valid_email",
+    "email_is_competitor",
+    "job_title_seniority",
+    "job_title_function",
+    "job_title_is_student_or_intern",
+    "form_fields_answered",
+    "website_visits",
+    "pages_per_visit",
+    "time_on_site_s",
+    "pricing_page_visits",
+    "content_downloads",
+    "webinar_attended",
+    "demo_requested",
+    "email_opens",
+    "email_clicks",
+    "newsletter_unsubscribed",
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +65,13 @@ def test_engagement_signal_never_lowers_the_score(trained, leads, column, low, h
     assert np.mean(with_signal > without) > 0.5  # and it does matter
 
 
+def test_a_demo_request_never_lowers_the_score_as_the_crm_spells_it(trained, leads) -> None:  # type: ignore[no-untyped-def]
+    said_no = _probabilities(trained, leads.assign(demo_requested="nein"))
+    said_yes = _probabilities(trained, leads.assign(demo_requested="Ja"))
+
+    assert np.all(said_yes >= said_no - 1e-12)
+
+
 def test_freemail_never_raises_the_score(trained, leads) -> None:  # type: ignore[no-untyped-def]
     company = _probabilities(trained, leads.assign(email="jane.doe@mittelstand-gmbh.de"))
     freemail = _probabilities(trained, leads.assign(email="jane.doe@gmail.com"))
@@ -53,7 +86,7 @@ def test_unsubscribe_never_raises_the_score(trained, leads) -> None:  # type: ig
     assert np.all(unsubscribed <= subscribed + 1e-12)
 
 
-def test_identifiers_dates_and_outcomes_change_nothing(trained, leads) -> None:  # type: ignore[no-untyped-def]
+def test_identifiers_dates_outcomes_and_unknown_fields_change_nothing(trained, leads) -> None:  # type: ignore[no-untyped-def]
     baseline = _probabilities(trained, leads)
     changed = leads.assign(
         lead_id="X",
@@ -62,51 +95,74 @@ def test_identifiers_dates_and_outcomes_change_nothing(trained, leads) -> None: 
         stage="sql",
         outcome="won",
         amount_eur=1e6,
+        favourite_colour="green",  # a field the model has never heard of
     )
 
     np.testing.assert_array_equal(_probabilities(trained, changed), baseline)
 
 
-def test_model_sees_only_lead_features(trained) -> None:  # type: ignore[no-untyped-def]
-    pipeline = trained.scorer.pipeline
-    seen_by_booster = list(pipeline[-1].feature_name_)
+def test_withheld_consent_scores_as_if_the_gated_data_were_unknown(trained, leads) -> None:  # type: ignore[no-untyped-def]
+    tracking = ["website_visits", "pages_per_visit", "time_on_site_s", "pricing_page_visits"]
+    withheld = leads.assign(consent_tracking=False)
+    unknown = leads.assign(**dict.fromkeys(tracking, np.nan))
 
-    assert seen_by_booster == list(NUMERIC_FEATURES + CATEGORICAL_FEATURES)
-    assert set(seen_by_booster) <= set(MODEL_FEATURES)
-    assert not set(seen_by_booster) & (OUTCOME_COLUMNS | set(PII_COLUMNS) | {"job_title", "lead_id", "created_at"})
-    assert set(pipeline.feature_names_in_) <= set(SCORING_COLUMNS)
+    np.testing.assert_array_equal(_probabilities(trained, withheld), _probabilities(trained, unknown))
+
+
+def test_model_sees_only_the_mappings_features(trained) -> None:  # type: ignore[no-untyped-def]
+    pipeline = trained.scorer.pipeline
+    spec = feature_spec_of(pipeline)
+
+    assert set(spec.names) == set(DEMO_FEATURES)
+    assert list(pipeline[-1].feature_name_) == list(spec.numeric + spec.categorical)
+    assert input_fields(pipeline) == tuple(column.column for column in demo_mapping().input_columns())
+    assert list(trained.test_leads.columns) == list(input_fields(pipeline))
+    assert not {"lead_id", "created_at", "email", "job_title", "consent_tracking"} & set(spec.names)
+
+
+def test_monotone_constraints_of_the_mapping_reach_lightgbm(trained) -> None:  # type: ignore[no-untyped-def]
+    spec = feature_spec_of(trained.scorer.pipeline)
+    constraints = trained.scorer.pipeline[-1].get_params()["monotone_constraints"]
+
+    by_feature = dict(zip(spec.names, constraints, strict=True))
+    assert {feature: sign for feature, sign in by_feature.items() if sign} == demo_mapping().monotone_constraints
+
+
+SPEC = FeatureSpec(numeric=("demo_requested", "email_is_freemail", "visits"), categorical=("industry",), fit=())
 
 
 def test_monotone_vector_follows_encoder_order() -> None:
-    vector = monotone_vector({"demo_requested": 1, "is_freemail": -1})
-
-    assert len(vector) == len(MODEL_FEATURES)
-    assert vector[NUMERIC_FEATURES.index("demo_requested")] == 1
-    assert vector[NUMERIC_FEATURES.index("is_freemail")] == -1
-    assert sum(map(abs, vector)) == 2
+    assert monotone_vector({"visits": 1, "email_is_freemail": -1}, SPEC) == [0, -1, 1, 0]
 
 
-def test_monotone_constraint_on_a_category_is_refused() -> None:
+def test_monotone_constraints_on_a_category_or_an_unknown_feature_are_refused() -> None:
     with pytest.raises(ValueError, match="numeric features"):
-        monotone_vector({"industry": 1})
+        monotone_vector({"industry": 1}, SPEC)
+    with pytest.raises(ValueError, match=r"\['demo_request'\] are not features of this model"):
+        monotone_vector({"demo_request": 1}, SPEC)
+
+
+def test_assemble_pipeline_builds_features_encode_classifier_around_the_step() -> None:
+    step = LeadFeatures((InputColumn("Visits", "count", "visits"), InputColumn("Sector", "categorical", "sector")))
+
+    model = assemble_pipeline(step, BoosterParams(max_trees=10), {"visits": 1})
+
+    assert list(model.named_steps) == ["features", "encode", "classifier"]
+    assert model.named_steps["features"] is step
+    assert model[-1].get_params()["monotone_constraints"] == [1, 0]
+    assert input_fields(model) == ("Visits", "Sector")
 
 
 def test_category_codes_group_rare_and_blank_out_unknown_categories() -> None:
-    from models.features import build_features
-    from models.pipeline import CategoryCodes
-    from tests.conftest import make_lead
-
-    leads = pd.DataFrame(
-        [make_lead(f"L{i}", industry="Software" if i < 90 else "Retail" if i < 99 else "Mining") for i in range(100)]
-    )
-    features = build_features(leads)
-    codes = CategoryCodes(min_category_share=0.05).fit(features)
-    values = ("software", "Mining", "Space", None)
-    probe = build_features(pd.DataFrame([make_lead("N1", industry=value) for value in values]))
+    step = LeadFeatures((InputColumn("Industry", "categorical", "industry"),))
+    rows = pd.DataFrame({"Industry": ["Software" if i < 90 else "Retail" if i < 99 else "Mining" for i in range(100)]})
+    features = step.fit(rows).transform(rows)
+    codes = CategoryCodes(min_category_share=0.05, spec=step.feature_spec).fit(features)
+    probe = step.transform(pd.DataFrame({"Industry": ["software", "Mining", "Space", None]}))
 
     industry = codes.transform(probe)["industry"].tolist()
 
     assert industry[0] == codes.codes_["industry"]["software"]
-    assert industry[1] == len([c for c, n in {"software": 90, "retail": 9}.items() if n >= 5])  # infrequent code
+    assert industry[1] == 2.0  # "mining" is rarer than 5%: the infrequent code, after software and retail
     assert np.isnan(industry[2])
     assert np.isnan(industry[3])

@@ -56,3 +56,18 @@ def test_pyfunc_wrapper_loads_the_saved_scorer(trained, leads, tmp_path) -> None
 
     pd.testing.assert_frame_equal(predicted, trained.scorer.explain(leads, top_k=2, language="de"))
     assert predicted["reasons_for"].map(len).max() == 2
+
+
+def test_records_as_a_crm_sends_them_score_as_the_frame_does(trained, leads) -> None:  # type: ignore[no-untyped-def]
+    head = leads.head(20)
+    records = [
+        {column: None if pd.isna(value) else value for column, value in row.items()}
+        for row in head.astype(object).to_dict("records")
+    ]
+
+    explained = trained.scorer.explain_records(records)
+
+    frame = trained.scorer.score(head)
+    np.testing.assert_allclose([lead["probability"] for lead in explained], frame["probability"], rtol=1e-12)
+    assert [lead["grade"] for lead in explained] == frame["grade"].tolist()
+    assert not any("@" in str(value) for lead in explained for value in lead["features"].values())
