@@ -3,6 +3,10 @@
 Routes: ``POST /v1/leads/score``, ``POST /v1/leads/score-batch``, ``GET /v1/model``, ``POST /v1/admin/reload``,
 ``GET /healthz``, ``GET /readyz``, ``GET /metrics``. Every error is JSON ``{"error": {"code", "message",
 "details"}}``; invalid input is 422 naming the field.
+
+The request body (``LeadIn``) is the served model's input fields: the CRM export's own columns, each typed by its
+role in the export's mapping (see ``serving.schemas``). ``leadq serve`` builds the app from ``mlflow.yml`` in
+``pipelines.serve``; this package knows no settings file.
 """
 
 # No `from __future__ import annotations` here: FastAPI reads the route signatures (Annotated dependencies
@@ -13,7 +17,7 @@ import hmac
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -24,21 +28,19 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pipelines.settings import Settings
-from serving.model_holder import ModelHolder, ModelInputsChangedError, ModelNotReadyError, ServedModel
+from models.cleaning import DEFAULT_PLACEHOLDERS
+from serving.model_holder import ModelHolder, ModelInputsChangedError, ModelNotReadyError, ServedModel, input_changes
 from serving.schemas import (
-    BatchIn,
     BatchOut,
     ErrorOut,
     Health,
     LeadBase,
-    LeadIn,
     ModelInfo,
     ModelRef,
     ReasonOut,
     ScoreOut,
-    mapped_batch_model,
-    mapped_lead_model,
+    batch_in_model,
+    lead_in_model,
 )
 from serving.scoring_log import ScoringLog, score_row
 
@@ -56,17 +58,20 @@ class ApiError(Exception):
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    """What the app needs besides the model: keys, limits, reasons and the scoring log."""
+    """What the app needs besides the model: its request fields, keys, limits, reasons and the scoring log."""
 
     api_keys: dict[str, str]  # name -> key; empty only with allow_no_auth
+    # the served model's input fields (export column -> role, ``ModelHolder.input_roles``): the request schema
+    input_roles: Mapping[str, str]
     allow_no_auth: bool = False
     max_batch: int = 1_000
     top_k: int | None = None
     reload_interval_s: float = 0.0  # 0: reload only through POST /v1/admin/reload
     scoring_log_url: str | None = None
     scoring_log_flush_s: float = 1.0
-    # None: the data contract's lead fields; else the CRM export columns a mapped model was trained on
-    input_fields: tuple[str, ...] | None = None
+    placeholders: tuple[str, ...] = (
+        DEFAULT_PLACEHOLDERS  # the export's words for missing (``ModelHolder.placeholders``)
+    )
 
 
 def parse_api_keys(raw: str | None) -> dict[str, str]:
@@ -160,8 +165,8 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     state: dict[str, ScoringLog | None] = {"log": None}
     # The request bodies follow the model's input fields (no `from __future__ import annotations` in this module,
     # so the route signatures below read these local classes).
-    Lead = LeadIn if config.input_fields is None else mapped_lead_model(config.input_fields)
-    Batch = BatchIn if config.input_fields is None else mapped_batch_model(Lead)  # type: ignore[arg-type]
+    Lead = lead_in_model(config.input_roles, config.placeholders)
+    Batch = batch_in_model(Lead)
 
     async def poll_registry() -> None:
         while True:
@@ -177,6 +182,11 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not holder.ready:
             await run_in_threadpool(holder.reload)
+        changes = input_changes(config.input_roles, holder.input_roles)
+        if changes:  # the routes were built for other fields: every request would be scored on the wrong ones
+            raise ModelInputsChangedError(
+                f"the model reads other input fields than the app was built for ({'; '.join(changes)})"
+            )
         logger.info("serving %s version %s", holder.current.name, holder.current.version)
         if config.scoring_log_url:
             state["log"] = ScoringLog(config.scoring_log_url, config.scoring_log_flush_s)
@@ -334,23 +344,3 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-def build_service(settings: Settings, api_keys: dict[str, str], allow_no_auth: bool = False) -> FastAPI:
-    """The app as configured in ``mlflow.yml`` (the ``serving`` and ``mlflow`` sections)."""
-    serving = settings.serving
-    holder = ModelHolder(
-        settings.mlflow.tracking_uri, settings.mlflow.registered_model, serving.model_alias, serving.model_version
-    )
-    holder.reload()  # now, not at start-up: the request schema follows the model's input fields
-    config = ServiceConfig(
-        api_keys=api_keys,
-        allow_no_auth=allow_no_auth,
-        max_batch=serving.max_batch,
-        top_k=settings.explanations.top_k,
-        reload_interval_s=serving.reload_interval_s,
-        scoring_log_url=serving.scoring_log_url,
-        scoring_log_flush_s=serving.scoring_log_flush_s,
-        input_fields=holder.input_fields,
-    )
-    return create_app(holder, config)

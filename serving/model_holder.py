@@ -7,13 +7,14 @@ changes the model under a request in flight; the new model is fully loaded befor
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import mlflow
 from mlflow.exceptions import MlflowException
 
-from models.pipeline import mapped_input_fields
+from models.pipeline import input_fields
 from models.scorer import LeadScorer
 
 _METRICS_SHOWN = ("test_roc_auc", "test_pr_auc", "test_ece", "test_brier", "test_mql_precision", "test_mql_recall")
@@ -35,12 +36,30 @@ class ModelNotReadyError(RuntimeError):
 
 
 class ModelInputsChangedError(RuntimeError):
-    """The registry's new version reads other input fields than the service was started with."""
+    """The registry's new version reads other input fields (or the same ones in other roles) than the served one."""
 
 
-def input_fields_of(scorer: LeadScorer) -> tuple[str, ...] | None:
-    """The CRM export columns a model trained on a mapped export reads; None for the data contract's fields."""
-    return mapped_input_fields(scorer.pipeline)
+def input_roles_of(scorer: LeadScorer) -> dict[str, str]:
+    """The export columns a model reads (its request fields, in order) and the role of each in the mapping."""
+    roles = scorer.pipeline.named_steps["features"].input_roles
+    return {field: roles[field] for field in input_fields(scorer.pipeline)}
+
+
+def placeholders_of(scorer: LeadScorer) -> tuple[str, ...]:
+    """The export's words for missing ("N/A", "Select") that the model reads as unknown."""
+    return tuple(scorer.pipeline.named_steps["features"].placeholders)
+
+
+def input_changes(served: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+    """What differs between two models' input fields and roles, by field name (empty: the same request schema)."""
+    added = [field for field in new if field not in served]
+    removed = [field for field in served if field not in new]
+    changed = [f"{field} ({served[field]} -> {role})" for field, role in new.items() if served.get(field, role) != role]
+    return [
+        f"{what}: {', '.join(fields)}"
+        for what, fields in (("added", added), ("removed", removed), ("role changed", changed))
+        if fields
+    ]
 
 
 def _resolve(client: mlflow.MlflowClient, name: str, alias: str | None, version: str | None) -> tuple[str, str]:
@@ -105,15 +124,21 @@ class ModelHolder:
                 ) from error
             if target != old:
                 loaded = load_served_model(self.tracking_uri, self.name, target, self.alias)
-                if self._current is not None and input_fields_of(loaded.scorer) != self.input_fields:
+                changes = input_changes(self.input_roles, input_roles_of(loaded.scorer)) if self.ready else []
+                if changes:
                     raise ModelInputsChangedError(
-                        f"version {target} reads other input fields than the served version {old}: "
-                        "restart the service to serve it (the request schema changes)"
+                        f"version {target} reads other input fields than the served version {old} "
+                        f"({'; '.join(changes)}): restart the service to serve it (the request schema changes)"
                     )
                 self._current = loaded
             return old, self.current.version
 
     @property
-    def input_fields(self) -> tuple[str, ...] | None:
-        """The served model's input fields (None: the data contract's)."""
-        return input_fields_of(self.current.scorer)
+    def input_roles(self) -> dict[str, str]:
+        """The served model's input fields (export column -> role): the request schema."""
+        return input_roles_of(self.current.scorer)
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """The served model's words for missing."""
+        return placeholders_of(self.current.scorer)

@@ -1,28 +1,48 @@
-"""The scoring API's request and response bodies: the data contract's lead fields, validated at the door.
+"""The scoring API's request and response bodies, validated at the door.
 
-Every field but ``lead_id`` is optional: a CRM sends what it has, and a missing field is scored as unknown
-(and named in the response's warnings). Numbers must be finite and within sane ranges, so a typo such as a
-company size of 10^12 or a negative visit count is refused with 422 naming the field.
+The request body is built from the served model itself: its input fields are the CRM export's own columns (by
+their own names), and each field's type follows the column's role in the export's mapping (a count is a number
+>= 0 or the export's text for one, a boolean is yes/no-like, a category is text...). Every field but ``lead_id``
+is optional: a CRM sends what it has, and a missing field is scored as unknown (and named in the response's
+warnings). A value no export could hold (a negative count, NaN, a list) is refused with 422 naming the field;
+error messages never repeat the value, which may be personal data.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model, field_validator
+from pydantic_core import PydanticCustomError
 
-from models.contract import LEAD_BOOLEAN_COLUMNS, LEAD_COUNT_COLUMNS, LEAD_TEXT_COLUMNS
+from models.cleaning import (
+    DEFAULT_PLACEHOLDERS,
+    FALSE_WORDS,
+    TRUE_WORDS,
+    NumberReading,
+    number_from_reading,
+    read_number,
+)
 
 MIN_CREATED_AT, MAX_CREATED_AT = datetime(1990, 1, 1, tzinfo=UTC), datetime(2100, 12, 31, tzinfo=UTC)
-ShortText = Annotated[str, Field(max_length=200)]
-Count = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+SHORT_TEXT_LIMIT = 500  # a category, a job title, a number or flag as text
+TEXT_LIMIT = 2_000  # free text: only its length and whether it was answered are used
+EMAIL_LIMIT = 320  # RFC 3696's longest address
+RESERVED_FIELDS = ("lead_id", "created_at")
 
 
 class LeadBase(BaseModel):
-    """What every scoring request carries besides the lead's fields: its id and, optionally, its creation time."""
+    """A scoring request's lead: its id, optionally its creation time, and the served model's input fields.
+
+    ``lead_in_model`` builds the request body of a model from this base (``LeadIn`` in the OpenAPI document).
+    """
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    export_fields: ClassVar[tuple[str, ...]] = ()  # the export columns, in the order of the fields field_0, field_1...
 
     lead_id: str = Field(min_length=1, max_length=100, description="the CRM's id of the lead")
     created_at: datetime | None = Field(
@@ -41,8 +61,8 @@ class LeadBase(BaseModel):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     def scoring_record(self) -> dict[str, object]:
-        """The model's input fields (no id, no extras) as the scorer reads them."""
-        raise NotImplementedError
+        """The model's input fields by their export names (no id, no extras), as the scorer reads them."""
+        return {column: getattr(self, f"field_{position}") for position, column in enumerate(self.export_fields)}
 
     def missing_fields(self) -> list[str]:
         """Names of the model's input fields the request left out (scored as unknown)."""
@@ -53,84 +73,211 @@ class LeadBase(BaseModel):
         return sorted(self.model_extra or {})
 
 
-class LeadIn(LeadBase):
-    """One lead as the CRM knows it when it asks for a score (the data contract's fields)."""
-
-    email: str | None = Field(None, max_length=320, description="PII: only used to derive features, never stored")
-    job_title: ShortText | None = None
-    company_size: float | None = Field(None, ge=1, le=5_000_000, allow_inf_nan=False, description="employees")
-    industry: ShortText | None = None
-    country: ShortText | None = None
-    lead_source: ShortText | None = None
-    campaign: ShortText | None = None
-    budget_stated: ShortText | None = None
-    consent_marketing: bool | None = None
-    consent_tracking: bool | None = None
-    form_fields_answered: Count | None = None
-    website_visits: Count | None = None
-    pages_per_visit: Count | None = None
-    time_on_site_s: Count | None = None
-    content_downloads: Count | None = None
-    webinar_attended: bool | None = None
-    pricing_page_visits: Count | None = None
-    demo_requested: bool | None = None
-    email_opens: Count | None = None
-    email_clicks: Count | None = None
-    newsletter_unsubscribed: bool | None = None
-
-    def scoring_record(self) -> dict[str, object]:
-        """The data-contract fields (no id, no extras) as the scorer reads them."""
-        return {name: getattr(self, name) for name in SCORING_FIELDS}
+# --- one value of an export column, by the column's role ------------------------------------------------------
+# Each check returns the value as the model's features step reads it, or raises an error that names no value.
 
 
-SCORING_FIELDS = (*LEAD_TEXT_COLUMNS, *LEAD_BOOLEAN_COLUMNS, *LEAD_COUNT_COLUMNS)
-# A mapped export's field: a CRM value as the export holds it (text such as "1.200" or "ja", a number, a flag).
-ExportValue = str | Annotated[float, Field(allow_inf_nan=False)] | bool | None
-_EXPORT_TEXT_LIMIT = 2_000
+def _refused(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
 
 
-class MappedLeadBase(LeadBase):
-    """A lead in the fields of the CRM export the model was trained on (see ``mapped_lead_model``)."""
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)  # JSON true is not the number 1
 
-    export_fields: ClassVar[tuple[str, ...]] = ()
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _bounded_text(cls, value: object) -> object:
-        if isinstance(value, str) and len(value) > _EXPORT_TEXT_LIMIT:
-            raise ValueError(f"expected at most {_EXPORT_TEXT_LIMIT} characters")
+def _finite(value: float) -> float:
+    try:
+        number = float(value)  # an integer beyond float's range (10**400) overflows: as unusable as infinity
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise _refused("not_finite", "expected a finite number, not NaN or infinity")
+    return number
+
+
+def _text(value: object, limit: int, expected: str) -> str:
+    if not isinstance(value, str):
+        raise _refused("wrong_type", expected)
+    if len(value) > limit:
+        raise PydanticCustomError("too_long", "expected at most {limit} characters", {"limit": limit})
+    return value
+
+
+def _numbers_in(text: str) -> list[float]:
+    """The number a text such as "1.200", "50k" or "10-20" stands for, under either decimal convention."""
+    reading = read_number(text)
+    if not isinstance(reading, NumberReading):
+        return []
+    readings = (number_from_reading(reading, convention, Counter()) for convention in ("point", "comma"))
+    return [number for number in readings if number is not None]
+
+
+_NEGATIVE_COUNT = "a count cannot be negative"
+_YES_NO = "expected yes or no: true/false, 0/1 or a word such as yes/no, ja/nein, x"
+
+
+def _count(value: object, missing_words: frozenset[str]) -> object:
+    if _is_number(value):
+        number = _finite(value)  # type: ignore[arg-type]
+        if number < 0:
+            raise _refused("negative_count", _NEGATIVE_COUNT)
+        return number
+    text = _text(value, SHORT_TEXT_LIMIT, "expected a number >= 0, or text such as 1.200 or 50k")
+    if text.strip().casefold() in missing_words:
+        return text
+    numbers = _numbers_in(text)
+    if not numbers:
+        raise _refused("not_a_number", "expected a number such as 1200, 1.200 or 50k")
+    if min(numbers) < 0:
+        raise _refused("negative_count", _NEGATIVE_COUNT)
+    return text
+
+
+def _numeric(value: object, missing_words: frozenset[str]) -> object:
+    if _is_number(value):
+        return _finite(value)  # type: ignore[arg-type]
+    return _text(value, SHORT_TEXT_LIMIT, "expected a number, or text such as 1.200 or 50k")
+
+
+def _yes_no(value: object, missing_words: frozenset[str]) -> object:
+    if isinstance(value, bool):
         return value
+    if _is_number(value):
+        if value in (0, 1):
+            return value
+        raise _refused("not_yes_no", _YES_NO)
+    key = _text(value, SHORT_TEXT_LIMIT, _YES_NO).strip().casefold()
+    if key in TRUE_WORDS or key in FALSE_WORDS or key in missing_words:
+        return value
+    raise _refused("not_yes_no", _YES_NO)
 
-    def scoring_record(self) -> dict[str, object]:
-        return {column: getattr(self, f"field_{i}") for i, column in enumerate(self.export_fields)}
+
+def _category(value: object, missing_words: frozenset[str]) -> object:
+    if _is_number(value) and isinstance(value, int):  # a category code, as some CRMs send it
+        return value
+    return _text(value, SHORT_TEXT_LIMIT, "expected text (or an integer category code)")
 
 
-def mapped_lead_model(columns: tuple[str, ...]) -> type[MappedLeadBase]:
-    """The request body for a model trained on a mapped CRM export: its columns, by their export names."""
+def _free_text(value: object, missing_words: frozenset[str]) -> object:
+    return _text(value, TEXT_LIMIT, "expected text")
+
+
+def _email(value: object, missing_words: frozenset[str]) -> object:
+    return _text(value, EMAIL_LIMIT, "expected an e-mail address as text")
+
+
+def _job_title(value: object, missing_words: frozenset[str]) -> object:
+    return _text(value, SHORT_TEXT_LIMIT, "expected a job title as text")
+
+
+def _one_of(*schemas: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [*schemas, {"type": "null"}]}
+
+
+_SHORT_STRING = {"type": "string", "maxLength": SHORT_TEXT_LIMIT}
+_YES_NO_SCHEMA = _one_of({"type": "boolean"}, {"type": "integer", "enum": [0, 1]}, _SHORT_STRING)
+Check = Callable[[object, frozenset[str]], object]
+# role -> (check, JSON schema for the OpenAPI document, what the field is)
+_ROLES: dict[str, tuple[Check, dict[str, Any], str]] = {
+    "count": (
+        _count,
+        _one_of({"type": "number", "minimum": 0}, _SHORT_STRING),
+        "a count: a number >= 0, or the export's text for it (1.200, 50k)",
+    ),
+    "numeric": (
+        _numeric,
+        _one_of({"type": "number"}, _SHORT_STRING),
+        "a number, or the export's text for it (1.200, € 10.000)",
+    ),
+    "boolean": (_yes_no, _YES_NO_SCHEMA, "yes or no: true/false, 0/1 or the export's word (yes/no, ja/nein, x)"),
+    "consent": (
+        _yes_no,
+        _YES_NO_SCHEMA,
+        "a consent, yes or no: unless it is a clear yes, the fields it covers are scored as unknown",
+    ),
+    "categorical": (
+        _category,
+        _one_of(_SHORT_STRING, {"type": "integer"}),
+        "a category as the export spells it (or its integer code)",
+    ),
+    "text": (
+        _free_text,
+        _one_of({"type": "string", "maxLength": TEXT_LIMIT}),
+        "free text: only its length and whether it was answered are used",
+    ),
+    "email": (
+        _email,
+        _one_of({"type": "string", "maxLength": EMAIL_LIMIT}),
+        "PII: the lead's e-mail address, used only to derive features (freemail, valid address, competitor "
+        "domain) and never stored",
+    ),
+    "job_title": (
+        _job_title,
+        _one_of(_SHORT_STRING),
+        "a job title: only its seniority, function and whether it is a student or intern are used",
+    ),
+}
+INPUT_ROLES = tuple(_ROLES)
+
+
+def _field_type(role: str, missing_words: frozenset[str]) -> Any:
+    check, schema, _ = _ROLES[role]
+
+    def validate(value: object) -> object:
+        return None if value is None else check(value, missing_words)
+
+    return Annotated[Any, PlainValidator(validate), WithJsonSchema(schema)]
+
+
+def _describe(column: str, role: str) -> str:
+    return f"the export's column {column!r} ({role}): {_ROLES[role][2]}; missing: scored as unknown"
+
+
+def lead_in_model(roles: Mapping[str, str], placeholders: Iterable[str] = DEFAULT_PLACEHOLDERS) -> type[LeadBase]:
+    """The request body (``LeadIn``) of a model: its input fields by their export names, each typed by its role.
+
+    Args:
+        roles: export column -> role, as the model's features step has them (``input_roles``).
+        placeholders: the export's words for missing ("N/A", "Select"), accepted in count and yes/no fields.
+
+    Raises:
+        ValueError: a column is named like a field of every request (lead_id, created_at), or has a role
+            that is not a model input; named.
+    """
+    reserved = [column for column in roles if column in RESERVED_FIELDS]
+    if reserved:
+        raise ValueError(f"the model reads export column(s) {reserved}, named like a request's own fields")
+    unknown = {column: role for column, role in roles.items() if role not in _ROLES}
+    if unknown:
+        raise ValueError(f"input column roles {unknown} are not model inputs; expected one of {list(INPUT_ROLES)}")
+    missing_words = frozenset(word.strip().casefold() for word in placeholders) | {""}
     fields: dict[str, Any] = {
-        f"field_{i}": (ExportValue, Field(None, alias=column, description=f"the export's column {column!r}"))
-        for i, column in enumerate(columns)
+        f"field_{position}": (
+            _field_type(role, missing_words),
+            Field(None, alias=column, description=_describe(column, role)),
+        )
+        for position, (column, role) in enumerate(roles.items())
     }
-    model = create_model("MappedLeadIn", __base__=MappedLeadBase, **fields)
-    model.export_fields = columns
+    model = create_model(
+        "LeadIn",
+        __base__=LeadBase,
+        __doc__="One lead as the CRM knows it when it asks for a score: the fields of the export the model was "
+        "trained on, by the export's own column names. Unknown fields are ignored and named in the warnings.",
+        **fields,
+    )
+    model.export_fields = tuple(roles)
     return model
 
 
-_BATCH_LEADS = Field(min_length=1, description="at most serving.max_batch leads (413 beyond)")
-
-
-class BatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    leads: list[LeadIn] = _BATCH_LEADS
-
-
-def mapped_batch_model(lead_model: type[MappedLeadBase]) -> type[BaseModel]:
-    """A batch of leads in a mapped export's fields."""
+def batch_in_model(lead_model: type[LeadBase]) -> type[BaseModel]:
+    """The batch request body (``BatchIn``): leads in the fields of ``lead_model``."""
     return create_model(
-        "MappedBatchIn",
+        "BatchIn",
         __config__=ConfigDict(extra="forbid"),
-        leads=(list[lead_model], _BATCH_LEADS),  # type: ignore[valid-type]
+        leads=(
+            list[lead_model],  # type: ignore[valid-type]
+            Field(min_length=1, description="at most serving.max_batch leads (413 beyond)"),
+        ),
     )
 
 

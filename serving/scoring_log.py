@@ -3,8 +3,10 @@
 Requests put rows on an in-memory queue; one writer thread inserts them in batches (every
 ``flush_interval_s`` or ``batch_size`` rows) through SQLAlchemy, so any database with a SQLAlchemy URL works
 (SQLite file by default, PostgreSQL in production). ``close`` drains the queue: a clean shutdown loses no
-row. Rows hold the lead id, model version, decision, reasons and the model features, which carry no PII
-(the e-mail only ever becomes is_freemail / is_competitor / has_valid_email).
+row. Rows hold the lead id, model version, decision, reasons and the model features, never the request: the
+features carry no PII (an e-mail column only ever becomes ``<name>_is_freemail`` / ``_has_valid_email`` /
+``_is_competitor``, a job title its seniority and function, free text its length; columns the mapping marks as
+pii are never read).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ SCORES = sa.Table(
     sa.Column("priority", sa.String(50), nullable=False),
     sa.Column("respond_within_hours", sa.Float, nullable=True),  # the SLA promised with the score; NULL: nurture
     sa.Column("reasons", sa.Text, nullable=False),  # JSON: {"for": [...], "against": [...]}
-    sa.Column("features", sa.Text, nullable=False),  # JSON: the model features (no PII)
+    sa.Column("features", sa.Text, nullable=False),  # JSON: the model features (derived, no PII)
 )
 _STOP = object()
 

@@ -1,4 +1,4 @@
-"""The scoring service over HTTP (FastAPI's test client, real registry, real model)."""
+"""The scoring service over HTTP (FastAPI's test client, a real registry, the model trained on the synthetic export)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from fastapi.testclient import TestClient
 
 from pipelines.settings import Settings
 from serving.app import ServiceConfig, create_app, parse_api_keys
-from tests.serving.conftest import ANALYST_KEY, AUTH, KEYS, lead, make_holder
+from serving.model_holder import ModelInputsChangedError
+from tests.serving.builders import ANALYST_KEY, AUTH, KEYS, make_holder, requests_of, scoring_request, served_app
+
+EXPORT_FIELDS = [name for name in scoring_request() if name != "lead_id"]
 
 
 def test_score_one_lead(client: TestClient, registry: Settings) -> None:
-    response = client.post("/v1/leads/score", json=lead(), headers=AUTH)
+    response = client.post("/v1/leads/score", json=scoring_request(), headers=AUTH)
 
     assert response.status_code == 200
     body = response.json()
@@ -27,58 +30,72 @@ def test_score_one_lead(client: TestClient, registry: Settings) -> None:
     assert body["is_mql"] == (body["probability"] >= body["threshold"])
     assert body["grade"][0] in "ABCD"
     assert body["grade"][1] in "1234"
-    assert body["priority"] == "P1"
-    assert body["respond_within_hours"] == 4
+    assert body["priority"]
     assert body["reasons_for"][0]["label"]
     assert body["model"] == {"name": registry.mlflow.registered_model, "version": "1"}
     assert body["warnings"] == ["missing optional field(s), scored as unknown: campaign"]
 
 
-def test_service_scores_like_the_registered_model(client: TestClient, registry: Settings) -> None:
-    scorer = make_holder(registry)
-    scorer.reload()
-    request = lead(campaign="2025Q1-seo", demo_requested=False)
-    frame = pd.DataFrame([{k: v for k, v in request.items() if k != "lead_id"}])
+def test_service_scores_export_rows_like_the_registered_model(
+    client: TestClient, registry: Settings, synthetic_crm: object
+) -> None:
+    leads = synthetic_crm.leads.tail(20)  # type: ignore[attr-defined]
+    holder = make_holder(registry)
+    holder.reload()
 
-    body = client.post("/v1/leads/score", json=request, headers=AUTH).json()
+    batch = client.post("/v1/leads/score-batch", json={"leads": requests_of(leads)}, headers=AUTH)
+    single = client.post("/v1/leads/score", json=requests_of(leads.head(1))[0], headers=AUTH)
 
-    expected = scorer.current.scorer.explain(frame).iloc[0]
-    assert body["probability"] == pytest.approx(expected["probability"], abs=1e-12)
-    assert body["grade"] == expected["grade"]
-    assert [r["feature"] for r in body["reasons_for"]] == [r["feature"] for r in expected["reasons_for"]]
-
-
-def test_warnings_name_unseen_categories_missing_and_unknown_fields(client: TestClient) -> None:
-    body = client.post(
-        "/v1/leads/score", json=lead(industry="Asteroid Mining", crm_owner="someone", country=None), headers=AUTH
-    ).json()
-
-    assert "industry: value not seen in training, scored as unknown" in body["warnings"]
-    assert "missing optional field(s), scored as unknown: country, campaign" in body["warnings"]
-    assert "ignored unknown field(s): crm_owner" in body["warnings"]
+    assert batch.status_code == 200, batch.text
+    results = batch.json()["results"]
+    expected = holder.current.scorer.explain(leads.drop(columns=["lead_id", "created_at"]))
+    assert [r["lead_id"] for r in results] == leads["lead_id"].tolist()
+    np.testing.assert_allclose([r["probability"] for r in results], expected["probability"], atol=1e-12)
+    assert [r["grade"] for r in results] == expected["grade"].tolist()
+    assert [[x["feature"] for x in r["reasons_for"]] for r in results] == [
+        [x["feature"] for x in reasons] for reasons in expected["reasons_for"]
+    ]
+    assert single.json()["probability"] == pytest.approx(results[0]["probability"], abs=1e-12)
+    assert not any("unknown field" in warning for r in results for warning in r["warnings"])
 
 
-def test_a_lead_with_only_an_id_is_scored(client: TestClient) -> None:
+def test_the_exports_own_spellings_score_like_their_values(client: TestClient) -> None:
+    plain = scoring_request(company_size=1200, demo_requested=True, webinar_attended=False, consent_tracking=True)
+    spelled = scoring_request(company_size="1200", demo_requested="ja", webinar_attended=0, consent_tracking="yes")
+    placeholders = scoring_request(company_size="N/A", demo_requested="Select")
+    unknown = scoring_request(company_size=None, demo_requested=None)
+
+    scores = [
+        client.post("/v1/leads/score", json=body, headers=AUTH) for body in (plain, spelled, placeholders, unknown)
+    ]
+
+    assert [response.status_code for response in scores] == [200] * 4
+    assert scores[0].json()["probability"] == pytest.approx(scores[1].json()["probability"], abs=1e-12)
+    assert scores[2].json()["probability"] == pytest.approx(scores[3].json()["probability"], abs=1e-12)
+
+
+def test_warnings_name_unseen_categories_missing_and_unknown_fields_never_values(client: TestClient) -> None:
+    body = scoring_request(industry="Asteroid Mining", crm_owner="Erika Mustermann", country=None)
+
+    response = client.post("/v1/leads/score", json=body, headers=AUTH)
+
+    warnings = response.json()["warnings"]
+    assert "industry: value not seen in training, scored as unknown" in warnings
+    assert "missing optional field(s), scored as unknown: country, campaign" in warnings
+    assert "ignored unknown field(s): crm_owner" in warnings
+    assert "Erika" not in response.text
+    assert "Asteroid" not in " ".join(warnings)
+
+
+def test_a_lead_with_only_an_id_is_scored_with_every_field_named_missing(client: TestClient) -> None:
     response = client.post("/v1/leads/score", json={"lead_id": "bare"}, headers=AUTH)
 
     assert response.status_code == 200
-    assert response.json()["warnings"][0].startswith("missing optional field(s)")
-
-
-def test_batch_scores_like_single_calls(client: TestClient) -> None:
-    leads = [lead(lead_id=f"B{i}", company_size=50 * (i + 1), demo_requested=i % 2 == 0) for i in range(10)]
-
-    batch = client.post("/v1/leads/score-batch", json={"leads": leads}, headers=AUTH)
-    singles = [client.post("/v1/leads/score", json=one, headers=AUTH).json() for one in leads]
-
-    assert batch.status_code == 200
-    results = batch.json()["results"]
-    assert [r["lead_id"] for r in results] == [f"B{i}" for i in range(10)]
-    np.testing.assert_allclose([r["probability"] for r in results], [s["probability"] for s in singles], atol=1e-12)
+    assert response.json()["warnings"] == [f"missing optional field(s), scored as unknown: {', '.join(EXPORT_FIELDS)}"]
 
 
 def test_batch_over_the_limit_is_413(client: TestClient) -> None:
-    response = client.post("/v1/leads/score-batch", json={"leads": [lead()] * 51}, headers=AUTH)
+    response = client.post("/v1/leads/score-batch", json={"leads": [scoring_request()] * 51}, headers=AUTH)
 
     assert response.status_code == 413
     assert response.json()["error"] == {
@@ -89,34 +106,66 @@ def test_batch_over_the_limit_is_413(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("field", "value"),
     [
-        (lead(company_size="big"), "company_size"),
-        (lead(company_size=1e12), "company_size"),
-        (lead(website_visits=-1), "website_visits"),
-        (lead(demo_requested="maybe"), "demo_requested"),
-        ({k: v for k, v in lead().items() if k != "lead_id"}, "lead_id"),
-        (lead(lead_id=""), "lead_id"),
-        (lead(job_title="x" * 500), "job_title"),
+        ("website_visits", -1),  # count
+        ("company_size", "-3"),  # count as text
+        ("company_size", "many"),
+        ("company_size", True),
+        ("pages_per_visit", True),  # numeric
+        ("pages_per_visit", [3.2]),
+        ("demo_requested", "maybe"),  # boolean
+        ("demo_requested", 2),
+        ("consent_tracking", "perhaps"),  # consent
+        ("industry", ["Software", "Retail"]),  # categorical
+        ("industry", "x" * 501),
+        ("email", 12345),  # email
+        ("email", "x" * 321),
+        ("job_title", {"title": "CEO"}),  # job title
+        ("lead_id", ""),
+        ("created_at", "not a date"),
+        ("created_at", "1900-01-01T00:00:00"),
     ],
 )
-def test_invalid_fields_are_422_naming_the_field(client: TestClient, body: dict[str, object], field: str) -> None:
-    response = client.post("/v1/leads/score", json=body, headers=AUTH)
+def test_invalid_fields_are_422_naming_the_field(client: TestClient, field: str, value: object) -> None:
+    response = client.post("/v1/leads/score", json=scoring_request(**{field: value}), headers=AUTH)
 
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "validation_error"
     assert [detail["field"] for detail in error["details"]] == [field]
+    assert field in error["message"]
 
 
-@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
-def test_non_finite_numbers_are_422(client: TestClient, literal: str) -> None:
-    content = json.dumps(lead()).replace('"website_visits": 5', f'"website_visits": {literal}')
+def test_a_missing_lead_id_is_422(client: TestClient) -> None:
+    body = {name: value for name, value in scoring_request().items() if name != "lead_id"}
+
+    response = client.post("/v1/leads/score", json=body, headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "lead_id"
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_numbers_are_422_naming_the_field(client: TestClient, literal: str) -> None:
+    content = json.dumps(scoring_request()).replace('"pages_per_visit": 3.2', f'"pages_per_visit": {literal}')
 
     response = client.post("/v1/leads/score", content=content, headers={**AUTH, "content-type": "application/json"})
 
     assert response.status_code == 422
-    assert response.json()["error"]["details"][0]["field"] == "website_visits"
+    assert response.json()["error"]["details"] == [
+        {"field": "pages_per_visit", "message": "expected a finite number, not NaN or infinity"}
+    ]
+
+
+def test_errors_in_a_batch_name_the_lead_and_field_never_the_value(client: TestClient) -> None:
+    leads = [scoring_request(lead_id="ok"), scoring_request(lead_id="bad", email="private.person@" + "x" * 320)]
+
+    response = client.post("/v1/leads/score-batch", json={"leads": leads}, headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "leads.1.email"
+    assert "private.person" not in response.text
 
 
 @pytest.mark.parametrize("route", ["/v1/leads/score", "/v1/leads/score-batch"])
@@ -136,8 +185,8 @@ def test_malformed_batches_are_422(client: TestClient, body: object) -> None:
 
 
 def test_missing_key_is_401_and_wrong_key_403(client: TestClient) -> None:
-    missing = client.post("/v1/leads/score", json=lead())
-    wrong = client.post("/v1/leads/score", json=lead(), headers={"X-API-Key": "not-the-key"})
+    missing = client.post("/v1/leads/score", json=scoring_request())
+    wrong = client.post("/v1/leads/score", json=scoring_request(), headers={"X-API-Key": "not-the-key"})
 
     assert missing.status_code == 401
     assert missing.json()["error"]["code"] == "unauthorized"
@@ -147,7 +196,7 @@ def test_missing_key_is_401_and_wrong_key_403(client: TestClient) -> None:
 
 def test_every_named_key_is_accepted_and_named_in_the_log(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="leadq.serving"):
-        response = client.post("/v1/leads/score", json=lead(), headers={"X-API-Key": ANALYST_KEY})
+        response = client.post("/v1/leads/score", json=scoring_request(), headers={"X-API-Key": ANALYST_KEY})
 
     assert response.status_code == 200
     assert "for analyst" in caplog.text
@@ -156,6 +205,10 @@ def test_every_named_key_is_accepted_and_named_in_the_log(client: TestClient, ca
 @pytest.mark.parametrize("route", ["/healthz", "/readyz", "/metrics"])
 def test_health_endpoints_are_open(client: TestClient, route: str) -> None:
     assert client.get(route).status_code == 200
+
+
+def test_readiness_names_the_served_version(client: TestClient) -> None:
+    assert client.get("/readyz").json() == {"status": "ok", "model_version": "1"}
 
 
 def test_model_info(client: TestClient) -> None:
@@ -169,8 +222,8 @@ def test_model_info(client: TestClient) -> None:
 
 
 def test_metrics_count_requests_scores_and_mqls(client: TestClient) -> None:
-    client.post("/v1/leads/score", json=lead(), headers=AUTH)
-    client.post("/v1/leads/score", json=lead(company_size=-5), headers=AUTH)
+    client.post("/v1/leads/score", json=scoring_request(), headers=AUTH)
+    client.post("/v1/leads/score", json=scoring_request(website_visits=-5), headers=AUTH)
 
     text = client.get("/metrics").text
 
@@ -181,16 +234,34 @@ def test_metrics_count_requests_scores_and_mqls(client: TestClient) -> None:
     assert "leadq_mqls_total" in text
 
 
+def test_the_openapi_document_shows_the_export_fields_by_role(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+
+    properties = schemas["LeadIn"]["properties"]
+    assert list(properties) == ["lead_id", "created_at", *EXPORT_FIELDS]
+    assert "(count)" in properties["website_visits"]["description"]
+    assert "(consent)" in properties["consent_tracking"]["description"]
+    assert "PII" in properties["email"]["description"]
+    assert "never stored" in properties["email"]["description"]
+    assert {"type": "number", "minimum": 0} in properties["website_visits"]["anyOf"]
+    assert schemas["LeadIn"]["required"] == ["lead_id"]
+    assert schemas["BatchIn"]["properties"]["leads"]["items"] == {"$ref": "#/components/schemas/LeadIn"}
+
+
 def test_scoring_log_keeps_every_score_without_pii(
     registry: Settings, log_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     email = "very.private.person@secret-domain.example"
-    app = create_app(make_holder(registry), ServiceConfig(api_keys=KEYS, scoring_log_url=log_url))
-    with caplog.at_level(logging.DEBUG), TestClient(app) as client:
+    app = served_app(registry, scoring_log_url=log_url)
+    with caplog.at_level(logging.DEBUG), TestClient(app) as client:  # leaving shuts down: the log drains
         created = "2026-10-05T09:30:00+02:00"
-        client.post("/v1/leads/score", json=lead(lead_id="P1", email=email, created_at=created), headers=AUTH)
-        leads = [lead(lead_id=f"P{i}", email=email) for i in range(2, 32)]
+        one = scoring_request(lead_id="P1", email=email, created_at=created)
+        client.post("/v1/leads/score", json=one, headers=AUTH)
+        leads = [scoring_request(lead_id=f"P{i}", email=email) for i in range(2, 32)]
         client.post("/v1/leads/score-batch", json={"leads": leads}, headers=AUTH)
+        client.post(
+            "/v1/leads/score", json=scoring_request(lead_id="P99", email=email, website_visits=-1), headers=AUTH
+        )
 
     engine = sa.create_engine(log_url)
     with engine.connect() as connection:
@@ -200,23 +271,33 @@ def test_scoring_log_keeps_every_score_without_pii(
     assert str(rows[0]["lead_created_at"]).startswith("2026-10-05 07:30:00")  # kept in UTC
     assert rows[1]["lead_created_at"] is None
     assert all(row["respond_within_hours"] is None or row["respond_within_hours"] > 0 for row in rows)
-    assert json.loads(rows[0]["features"])["is_freemail"] == 0.0
+    features = json.loads(rows[0]["features"])
+    assert features["email_is_freemail"] == 0.0  # the address became flags
+    assert "email" not in features
     assert json.loads(rows[0]["reasons"])["for"]
     dump = json.dumps([dict(row) for row in rows], default=str)
-    assert email not in dump
+    assert "very.private" not in dump
     assert "secret-domain" not in dump
-    assert email not in caplog.text
+    assert "very.private" not in caplog.text
+    assert "secret-domain" not in caplog.text
+
+
+def test_the_app_refuses_a_model_that_reads_other_fields_than_its_schema(registry: Settings) -> None:
+    holder = make_holder(registry)
+    app = create_app(holder, ServiceConfig(api_keys=KEYS, input_roles={"No. of Employees": "count"}))
+
+    with pytest.raises(ModelInputsChangedError, match=r"added: email.*removed: No\. of Employees"), TestClient(app):
+        pass
 
 
 def test_service_refuses_to_start_without_keys(registry: Settings) -> None:
     with pytest.raises(ValueError, match="no API key configured"):
-        create_app(make_holder(registry), ServiceConfig(api_keys={}))
+        served_app(registry, api_keys={})
 
 
 def test_insecure_dev_mode_serves_without_keys(registry: Settings) -> None:
-    app = create_app(make_holder(registry), ServiceConfig(api_keys={}, allow_no_auth=True))
-    with TestClient(app) as client:
-        assert client.post("/v1/leads/score", json=lead()).status_code == 200
+    with TestClient(served_app(registry, api_keys={}, allow_no_auth=True)) as client:
+        assert client.post("/v1/leads/score", json=scoring_request()).status_code == 200
 
 
 def test_api_keys_are_parsed_and_malformed_entries_named() -> None:
@@ -235,16 +316,18 @@ def test_unknown_route_is_json_404(client: TestClient) -> None:
     assert response.json()["error"]["code"] == "http_error"
 
 
-@pytest.mark.parametrize("created_at", ["1900-01-01T00:00:00", "not a date"])
-def test_implausible_creation_time_is_422_naming_the_field(client: TestClient, created_at: str) -> None:
-    response = client.post("/v1/leads/score", json=lead(created_at=created_at), headers=AUTH)
-
-    assert response.status_code == 422
-    assert response.json()["error"]["details"][0]["field"] == "created_at"
-
-
 def test_creation_time_is_a_known_field_not_a_warning(client: TestClient) -> None:
-    response = client.post("/v1/leads/score", json=lead(created_at="2026-10-05T09:30:00Z"), headers=AUTH)
+    response = client.post("/v1/leads/score", json=scoring_request(created_at="2026-10-05T09:30:00Z"), headers=AUTH)
 
     assert response.status_code == 200
     assert not any("created_at" in warning for warning in response.json()["warnings"])
+
+
+def test_export_rows_with_missing_values_are_scored(client: TestClient, synthetic_crm: object) -> None:
+    leads: pd.DataFrame = synthetic_crm.leads  # type: ignore[attr-defined]
+    gappy = leads[leads["website_visits"].isna() & leads["budget_stated"].isna()].head(3)
+
+    response = client.post("/v1/leads/score-batch", json={"leads": requests_of(gappy)}, headers=AUTH)
+
+    assert response.status_code == 200
+    assert all("website_visits" in " ".join(r["warnings"]) for r in response.json()["results"])

@@ -1,4 +1,5 @@
-"""Hot swap: when the champion alias moves, the service swaps models without failing a request."""
+"""Hot swap: when the served alias moves, the service swaps models without failing a request, unless the new
+version reads other input fields (409: the request schema would change under the CRM)."""
 
 from __future__ import annotations
 
@@ -6,47 +7,37 @@ import threading
 import time
 from pathlib import Path
 
-import mlflow
 import pytest
 from fastapi.testclient import TestClient
 
-from pipelines.demo.synthetic import generate_crm, write_crm
 from pipelines.settings import Settings
-from pipelines.training import run_training
-from serving.app import ServiceConfig, create_app
-from tests.serving.conftest import AUTH, KEYS, lead, make_holder, registry_settings
+from serving.model_holder import ModelHolder, ModelNotReadyError, input_changes
+from tests.serving.builders import AUTH, point_alias, scoring_request, served_app
 
 
-@pytest.fixture(scope="module")
-def two_versions(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A registry with versions 1 (champion) and 2 (not yet promoted)."""
-    settings = registry_settings(
-        tmp_path_factory.mktemp("two-versions"), "max_trees: 100, early_stopping_rounds: 10, learning_rate: 0.15"
-    )
-    write_crm(generate_crm(15_000, seed=21), settings.data.leads.parent, "parquet")
-    run_training(settings)
-    run_training(settings.model_copy(update={"model": settings.model.model_copy(update={"num_leaves": 7})}))
-    return settings
+def test_a_reload_without_a_new_version_keeps_the_served_one(client: TestClient) -> None:
+    response = client.post("/v1/admin/reload", headers=AUTH)
+
+    assert response.status_code == 200
+    assert response.json()["version"] == "1"
 
 
-def _move_champion(settings: Settings, version: str) -> None:
-    client = mlflow.MlflowClient(settings.mlflow.tracking_uri, settings.mlflow.tracking_uri)
-    client.set_registered_model_alias(settings.mlflow.registered_model, "champion", version)
+def test_a_reload_needs_a_key(client: TestClient) -> None:
+    assert client.post("/v1/admin/reload").status_code == 401
 
 
 @pytest.mark.slow
-def test_reload_during_a_stream_of_requests_fails_none(two_versions: Settings) -> None:
-    _move_champion(two_versions, "1")
-    app = create_app(make_holder(two_versions), ServiceConfig(api_keys=KEYS))
+def test_reload_during_a_stream_of_requests_fails_none(registry: Settings, same_inputs_version: str) -> None:
+    point_alias(registry, "stream", "1")
     statuses: list[int] = []
     versions: list[str] = []
     stop = threading.Event()
 
-    with TestClient(app) as client:
+    with TestClient(served_app(registry, alias="stream")) as client:
 
         def stream() -> None:
             while not stop.is_set():
-                response = client.post("/v1/leads/score", json=lead(), headers=AUTH)
+                response = client.post("/v1/leads/score", json=scoring_request(), headers=AUTH)
                 statuses.append(response.status_code)
                 versions.append(response.json()["model"]["version"])
 
@@ -54,7 +45,7 @@ def test_reload_during_a_stream_of_requests_fails_none(two_versions: Settings) -
         for worker in workers:
             worker.start()
         time.sleep(0.5)
-        _move_champion(two_versions, "2")
+        point_alias(registry, "stream", same_inputs_version)
         reloaded = client.post("/v1/admin/reload", headers=AUTH)
         time.sleep(0.5)
         stop.set()
@@ -63,31 +54,62 @@ def test_reload_during_a_stream_of_requests_fails_none(two_versions: Settings) -
         info = client.get("/v1/model", headers=AUTH).json()
 
     assert reloaded.status_code == 200
-    assert reloaded.json()["version"] == "2"
+    assert reloaded.json()["version"] == same_inputs_version
     assert set(statuses) == {200}
     assert versions[0] == "1"
-    assert versions[-1] == "2"
-    assert info["version"] == "2"
+    assert versions[-1] == same_inputs_version
+    assert info["version"] == same_inputs_version
 
 
 @pytest.mark.slow
-def test_polling_picks_up_a_moved_alias(two_versions: Settings) -> None:
-    _move_champion(two_versions, "1")
-    app = create_app(make_holder(two_versions), ServiceConfig(api_keys=KEYS, reload_interval_s=0.2))
+def test_polling_picks_up_a_moved_alias(registry: Settings, same_inputs_version: str) -> None:
+    point_alias(registry, "polled", "1")
 
-    with TestClient(app) as client:
+    with TestClient(served_app(registry, alias="polled", reload_interval_s=0.2)) as client:
         assert client.get("/readyz").json()["model_version"] == "1"
-        _move_champion(two_versions, "2")
+        point_alias(registry, "polled", same_inputs_version)
         deadline = time.monotonic() + 20
-        while client.get("/readyz").json()["model_version"] != "2" and time.monotonic() < deadline:
+        while client.get("/readyz").json()["model_version"] != same_inputs_version and time.monotonic() < deadline:
             time.sleep(0.1)
 
-        assert client.get("/readyz").json()["model_version"] == "2"
+        assert client.get("/readyz").json()["model_version"] == same_inputs_version
 
 
+@pytest.mark.slow
+def test_a_version_reading_other_input_fields_is_refused_and_the_served_one_stays(
+    registry: Settings, messy_version: str
+) -> None:
+    point_alias(registry, "guarded", "1")
+
+    with TestClient(served_app(registry, alias="guarded")) as client:
+        point_alias(registry, "guarded", messy_version)
+        reloaded = client.post("/v1/admin/reload", headers=AUTH)
+        still = client.post("/v1/leads/score", json=scoring_request(), headers=AUTH)
+
+    assert reloaded.status_code == 409
+    error = reloaded.json()["error"]
+    assert error["code"] == "model_inputs_changed"
+    assert f"version {messy_version} reads other input fields than the served version 1" in error["message"]
+    assert "added: Email, Job Title, No. of Employees" in error["message"]
+    assert "removed: email, job_title, company_size" in error["message"]
+    assert still.status_code == 200
+    assert still.json()["model"]["version"] == "1"
+
+
+def test_input_changes_name_added_removed_and_recast_fields() -> None:
+    served = {"email": "email", "company_size": "count", "industry": "categorical"}
+    new = {"email": "email", "company_size": "numeric", "Region": "categorical"}
+
+    assert input_changes(served, served) == []
+    assert input_changes(served, new) == [
+        "added: Region",
+        "removed: industry",
+        "role changed: company_size (count -> numeric)",
+    ]
+
+
+@pytest.mark.slow  # creating an empty MLflow store takes seconds
 def test_missing_model_fails_readiness_and_startup(tmp_path: Path) -> None:
-    from serving.model_holder import ModelHolder, ModelNotReadyError
-
     holder = ModelHolder(f"sqlite:///{tmp_path / 'empty.db'}", "no-such-model", "champion")
 
     assert not holder.ready

@@ -8,15 +8,12 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 
 from pipelines.settings import Settings
-from serving.app import ServiceConfig, create_app
-from tests.serving.conftest import AUTH, KEYS, make_holder
+from tests.serving.builders import AUTH, served_app
 
 
 @pytest.fixture(scope="module")
 def service(registry: Settings) -> FastAPI:
-    holder = make_holder(registry)
-    holder.reload()  # schemathesis calls the app without running its lifespan
-    return create_app(holder, ServiceConfig(api_keys=KEYS, max_batch=20))
+    return served_app(registry, max_batch=20)  # loaded now: schemathesis calls the app without its lifespan
 
 
 @pytest.mark.slow

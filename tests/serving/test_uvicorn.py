@@ -1,4 +1,5 @@
-"""The service behind a real uvicorn on 127.0.0.1, and `leadq serve`'s start-up checks."""
+"""The service behind a real uvicorn on 127.0.0.1, built as `leadq serve` builds it, and `leadq serve`'s start-up
+checks."""
 
 from __future__ import annotations
 
@@ -10,23 +11,30 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app as cli
 from pipelines.demo.quarter_demo import serving_in_background
+from pipelines.serve import build_service
 from pipelines.settings import Settings
-from serving.app import ServiceConfig, create_app
-from tests.serving.conftest import AUTH, KEYS, lead, make_holder
+from tests.serving.builders import AUTH, KEYS, scoring_request
 
 
 @pytest.mark.slow
 def test_real_uvicorn_serves_scores(registry: Settings) -> None:
-    app = create_app(make_holder(registry), ServiceConfig(api_keys=KEYS))
-    with serving_in_background(app) as base:
+    with serving_in_background(build_service(registry, KEYS)) as base:
         ready = httpx.get(f"{base}/readyz", timeout=10)
-        scored = httpx.post(f"{base}/v1/leads/score", json=lead(), headers=AUTH, timeout=10)
-        refused = httpx.post(f"{base}/v1/leads/score", json=lead(), timeout=10)
+        scored = httpx.post(f"{base}/v1/leads/score", json=scoring_request(), headers=AUTH, timeout=10)
+        batch = httpx.post(
+            f"{base}/v1/leads/score-batch", json={"leads": [scoring_request()]}, headers=AUTH, timeout=10
+        )
+        refused = httpx.post(f"{base}/v1/leads/score", json=scoring_request(), timeout=10)
+        invalid = httpx.post(
+            f"{base}/v1/leads/score", json=scoring_request(website_visits=-1), headers=AUTH, timeout=10
+        )
 
     assert ready.json() == {"status": "ok", "model_version": "1"}
     assert scored.status_code == 200
     assert scored.json()["lead_id"] == "CRM-1"
+    assert batch.json()["results"][0]["probability"] == scored.json()["probability"]
     assert refused.status_code == 401
+    assert invalid.status_code == 422
 
 
 def test_serve_refuses_to_start_without_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,38 @@
+"""The scoring service as ``mlflow.yml`` configures it (``leadq serve``, the quarter demo).
+
+``serving/`` knows no settings file: this is where the settings meet the app. The model is loaded here, before
+the app is built, because the request schema is the model's input fields and their roles.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from pipelines.settings import Settings
+from serving.app import ServiceConfig, create_app
+from serving.model_holder import ModelHolder
+
+
+def build_service(settings: Settings, api_keys: dict[str, str], allow_no_auth: bool = False) -> FastAPI:
+    """The app serving the registry's model (the ``serving`` and ``mlflow`` sections).
+
+    Raises:
+        ModelNotReadyError: the configured alias or version is not in the registry.
+    """
+    serving = settings.serving
+    holder = ModelHolder(
+        settings.mlflow.tracking_uri, settings.mlflow.registered_model, serving.model_alias, serving.model_version
+    )
+    holder.reload()  # now, not at start-up: the request schema follows the model's input fields
+    config = ServiceConfig(
+        api_keys=api_keys,
+        input_roles=holder.input_roles,
+        allow_no_auth=allow_no_auth,
+        max_batch=serving.max_batch,
+        top_k=settings.explanations.top_k,
+        reload_interval_s=serving.reload_interval_s,
+        scoring_log_url=serving.scoring_log_url,
+        scoring_log_flush_s=serving.scoring_log_flush_s,
+        placeholders=holder.placeholders,
+    )
+    return create_app(holder, config)

@@ -1,0 +1,111 @@
+"""The service on a model of a messy single-table export (German CSV, the CRM's own column names and words),
+built as ``leadq serve`` builds it (``pipelines.serve.build_service``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from pipelines.serve import build_service
+from pipelines.settings import Settings
+from tests.serving.builders import AUTH, KEYS
+
+LEAD = {
+    "lead_id": "00Q-1",
+    "created_at": "2026-11-02T09:30:00+01:00",
+    "Email": "anna.mueller@acme-logistik.de",
+    "Job Title": "Leiterin Einkauf",
+    "No. of Employees": "1.200",
+    "Industry": "  MANUFACTURING ",
+    "Lead Source": "webinar",
+    "Website Visits": 7,
+    "Demo Requested": "ja",
+    "Description": "Bitte Rückruf wegen Preisen",
+}
+
+
+@pytest.fixture
+def messy_settings(registry: Settings, messy_version: str, log_url: str) -> Settings:
+    """The registry's settings serving the messy export's version (by number) with a scoring log per test."""
+    serving = registry.serving.model_copy(
+        update={"model_alias": None, "model_version": messy_version, "scoring_log_url": log_url}
+    )
+    return registry.model_copy(update={"serving": serving})
+
+
+@pytest.fixture
+def client(messy_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(build_service(messy_settings, KEYS)) as test_client:
+        yield test_client
+
+
+@pytest.mark.slow
+def test_a_lead_in_the_exports_fields_and_words_is_scored_with_reasons(client: TestClient, messy_version: str) -> None:
+    response = client.post("/v1/leads/score", json=LEAD, headers=AUTH)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert 0 < body["probability"] < 1
+    assert body["model"]["version"] == messy_version
+    assert body["reasons_for"] or body["reasons_against"]
+    assert body["warnings"] == []
+    assert "anna.mueller" not in response.text
+
+
+@pytest.mark.slow
+def test_missing_fields_and_the_synthetic_exports_names_are_named_in_warnings(client: TestClient) -> None:
+    partial = {"lead_id": "00Q-2", "Industry": "Software", "company_size": 800}
+
+    body = client.post("/v1/leads/score", json=partial, headers=AUTH).json()
+
+    assert body["warnings"][0].startswith("missing optional field(s), scored as unknown: Email, Job Title, No. of")
+    assert "ignored unknown field(s): company_size" in body["warnings"]
+
+
+@pytest.mark.slow
+def test_the_openapi_document_shows_the_exports_fields_by_role(client: TestClient) -> None:
+    properties = client.get("/openapi.json").json()["components"]["schemas"]["LeadIn"]["properties"]
+
+    assert list(properties) == list(LEAD)  # lead_id, created_at, then the export columns in the mapping's order
+    assert "(count)" in properties["No. of Employees"]["description"]
+    assert "(text)" in properties["Description"]["description"]
+    assert "never stored" in properties["Email"]["description"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("Website Visits", -2),
+        ("No. of Employees", "-5"),
+        ("Demo Requested", "vielleicht"),
+        ("Description", "x" * 2_001),
+        ("Industry", ["a", "b"]),
+        ("lead_id", ""),
+    ],
+)
+def test_bad_values_are_refused_naming_the_field(client: TestClient, field: str, value: object) -> None:
+    response = client.post("/v1/leads/score", json={**LEAD, field: value}, headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == field
+
+
+@pytest.mark.slow
+def test_a_batch_is_scored_and_logged_without_pii(messy_settings: Settings) -> None:
+    leads = [{**LEAD, "lead_id": f"00Q-{i}"} for i in range(5)]
+
+    with TestClient(build_service(messy_settings, KEYS)) as client:  # leaving shuts down: the log drains
+        response = client.post("/v1/leads/score-batch", json={"leads": leads}, headers=AUTH)
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 5
+    with sa.create_engine(messy_settings.serving.scoring_log_url or "").connect() as connection:
+        rows = connection.execute(sa.text("SELECT lead_id, features, reasons FROM scores")).all()
+    assert [row.lead_id for row in rows] == [f"00Q-{i}" for i in range(5)]
+    assert json.loads(rows[0].features)["email_is_freemail"] == 0.0
+    assert not any("anna.mueller" in row.features or "acme-logistik" in row.reasons for row in rows)

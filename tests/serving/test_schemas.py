@@ -1,0 +1,147 @@
+"""The request body built from a model's input fields and roles: each field typed by its role, by its export name."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from pydantic import ValidationError
+
+from serving.schemas import INPUT_ROLES, batch_in_model, lead_in_model
+
+ROLES = {
+    "No. of Employees": "count",
+    "Annual Revenue": "numeric",
+    "Demo Requested": "boolean",
+    "Marketing OK": "consent",
+    "Industry": "categorical",
+    "Description": "text",
+    "E-Mail": "email",
+    "Job Title": "job_title",
+}
+LeadIn = lead_in_model(ROLES, placeholders=("Select", "unbekannt"))
+
+
+def _refusal(field: str, value: object) -> dict[str, object]:
+    with pytest.raises(ValidationError) as raised:
+        LeadIn.model_validate({"lead_id": "L1", field: value})
+    errors = raised.value.errors()
+    assert [error["loc"] for error in errors] == [(field,)]
+    return errors[0]
+
+
+def test_every_model_input_role_has_a_type() -> None:
+    assert set(ROLES.values()) == set(INPUT_ROLES)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("No. of Employees", 1200),
+        ("No. of Employees", 0),
+        ("No. of Employees", "1.200"),
+        ("No. of Employees", "50k"),
+        ("No. of Employees", "10-50"),
+        ("No. of Employees", "Select"),  # the export's word for missing
+        ("No. of Employees", " unbekannt "),
+        ("No. of Employees", ""),
+        ("Annual Revenue", -2.5),
+        ("Annual Revenue", "€ 10.000"),
+        ("Annual Revenue", "about a million"),  # numeric text is read by the model, unknown if unreadable
+        ("Demo Requested", True),
+        ("Demo Requested", 0),
+        ("Demo Requested", 1.0),
+        ("Demo Requested", "Ja"),
+        ("Demo Requested", "x"),
+        ("Demo Requested", "Select"),
+        ("Marketing OK", "no"),
+        ("Industry", "  MANUFACTURING "),
+        ("Industry", 12),  # a category code
+        ("Description", "Bitte Rückruf wegen Preisen " * 50),
+        ("E-Mail", "anna.mueller@acme-logistik.de"),
+        ("E-Mail", "not an address"),  # scored as an invalid address, not refused
+        ("Job Title", "Geschäftsführerin"),
+    ],
+)
+def test_values_an_export_holds_are_accepted_as_they_are(field: str, value: object) -> None:
+    lead = LeadIn.model_validate({"lead_id": "L1", field: value})
+
+    assert lead.scoring_record()[field] == value
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "kind"),
+    [
+        ("No. of Employees", -1, "negative_count"),
+        ("No. of Employees", "-3", "negative_count"),
+        ("No. of Employees", "-1.5k", "negative_count"),
+        ("No. of Employees", "many", "not_a_number"),
+        ("No. of Employees", math.nan, "not_finite"),
+        ("No. of Employees", math.inf, "not_finite"),
+        ("No. of Employees", 10**400, "not_finite"),
+        ("No. of Employees", True, "wrong_type"),
+        ("Annual Revenue", -math.inf, "not_finite"),
+        ("Annual Revenue", False, "wrong_type"),
+        ("Annual Revenue", [1, 2], "wrong_type"),
+        ("Demo Requested", "maybe", "not_yes_no"),
+        ("Demo Requested", 2, "not_yes_no"),
+        ("Demo Requested", math.nan, "not_yes_no"),
+        ("Marketing OK", {"yes": True}, "wrong_type"),
+        ("Industry", True, "wrong_type"),
+        ("Industry", 1.5, "wrong_type"),
+        ("Industry", "x" * 501, "too_long"),
+        ("Description", "x" * 2_001, "too_long"),
+        ("E-Mail", 42, "wrong_type"),
+        ("E-Mail", "a" * 310 + "@example.de", "too_long"),
+        ("Job Title", ["CEO"], "wrong_type"),
+    ],
+)
+def test_values_no_export_holds_are_refused_naming_the_field_not_the_value(
+    field: str, value: object, kind: str
+) -> None:
+    error = _refusal(field, value)
+
+    assert error["type"] == kind
+    assert not isinstance(value, str) or value[:20] not in str(error["msg"])
+
+
+def test_the_record_holds_the_model_fields_by_export_name_and_names_the_rest() -> None:
+    lead = LeadIn.model_validate({"lead_id": " L1 ", "Industry": "Software", "Owner": "Erika", "field_0": 5})
+
+    assert lead.lead_id == "L1"
+    assert list(lead.scoring_record()) == list(ROLES)
+    assert lead.scoring_record()["No. of Employees"] is None  # field_0 is not a request field's name
+    assert lead.unknown_fields() == ["Owner", "field_0"]
+    assert lead.missing_fields() == [column for column in ROLES if column != "Industry"]
+
+
+def test_the_json_schema_documents_each_field_by_its_role() -> None:
+    schema = LeadIn.model_json_schema()
+    properties = schema["properties"]
+
+    assert schema["title"] == "LeadIn"
+    assert schema["required"] == ["lead_id"]
+    assert properties["No. of Employees"]["description"].startswith("the export's column 'No. of Employees' (count)")
+    assert {"type": "number", "minimum": 0} in properties["No. of Employees"]["anyOf"]
+    assert {"type": "boolean"} in properties["Marketing OK"]["anyOf"]
+    assert "never stored" in properties["E-Mail"]["description"]
+    assert {"type": "string", "maxLength": 320} in properties["E-Mail"]["anyOf"]
+
+
+def test_the_batch_body_holds_leads_of_the_model() -> None:
+    batch = batch_in_model(LeadIn).model_validate({"leads": [{"lead_id": "L1", "Demo Requested": "nein"}]})
+
+    assert batch.leads[0].scoring_record()["Demo Requested"] == "nein"  # type: ignore[attr-defined]
+    assert batch_in_model(LeadIn).model_json_schema()["title"] == "BatchIn"
+
+
+@pytest.mark.parametrize(
+    ("roles", "message"),
+    [
+        ({"lead_id": "categorical"}, "named like a request's own fields"),
+        ({"Closed Won": "outcome"}, "not model inputs"),
+    ],
+)
+def test_a_model_whose_fields_cannot_be_a_request_is_refused(roles: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        lead_in_model(roles)
