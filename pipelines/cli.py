@@ -456,10 +456,13 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         f"Features: {sum(kinds.values())} ({', '.join(f'{count} {kind}' for kind, count in kinds.items())})",
         highlight=False,
     )
-    why = labels.get("unresolved_values") or labels.get("by_reason") or {}
+    # An outcome column says which values stayed unresolved; leadq's label rule says why each lead got its label.
+    said, why = "by reason", labels.get("by_reason", {})
+    if "unresolved_values" in labels:
+        said, why = "unresolved values", labels["unresolved_values"]
     console.print(
-        f"Labels ({labels['source']}): {labels['won']:,} won, {labels['lost']:,} lost, "
-        f"{labels['unlabelled']:,} unlabelled ({escape(', '.join(f'{k}: {v:,}' for k, v in why.items()) or '-')})",
+        f"Labels ({labels['source']}): {labels['won']:,} won, {labels['lost']:,} lost, {labels['unlabelled']:,} "
+        f"unlabelled; {said}: {escape(', '.join(f'{k}: {v:,}' for k, v in why.items()) or '-')}",
         highlight=False,
     )
     console.print(

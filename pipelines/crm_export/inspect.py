@@ -43,7 +43,7 @@ Kind = Literal[
 ]
 PROPOSAL_HEADER = (
     "proposed by leadq inspect: review every line\n"
-    "roles: id, created_at, outcome, outcome_at, stage, reason (who the lead is and how it ended: never features);\n"
+    "roles: id, created_at, outcome, outcome_at, stage, reason (which lead, when, how it ended: never features);\n"
     "  numeric, count, categorical, boolean, text, email, job_title (features; group: fit = who the lead is,\n"
     "  engagement = what it did); consent (gates: columns used only where the lead said a clear yes);\n"
     "  pii, after_contact, ignore (never features)\n"

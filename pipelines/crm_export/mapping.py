@@ -1,13 +1,20 @@
 """The mapping file: which column of a raw CRM export plays which role, as a typed, validated object.
 
-A mapping lets leadq train on a real export (Salesforce, HubSpot, a German CSV) without code changes::
+Every export, the synthetic demo included, is read through one (``leadq inspect`` proposes it)::
 
     columns:
       "Lead ID": id
       "Converted": {role: outcome, won: ["1", "Closed Won"], lost: ["0", "Closed Lost"]}
-      "No. of Employees": numeric
-      "Webinar Visits": {role: numeric, group: engagement}   # fit or engagement (default: guessed from the name)
-      "Last Call Outcome": after_contact   # known only after sales touched the lead: never a feature
+      "No. of Employees": count              # a non-negative whole number
+      "Email": email                         # only email_is_freemail, ..._has_valid_email, ..._is_competitor
+      "Job Title": job_title                 # only job_title_seniority, ..._function, ..._is_student_or_intern
+      "Webinar Visits": {role: count, group: engagement}   # fit or engagement (default: guessed from the name)
+      "Consent Tracking": {role: consent, gates: ["Webinar Visits"]}   # gated features need a clear yes
+      "Last Call Outcome": after_contact     # known only after sales touched the lead: never a feature
+    tables:                                  # instead of an outcome column: further files in the CRM's words
+      deals: {file: opportunities.csv, key: "Lead Id", outcome: {column: Stage, won: ["Closed Won"]}}
+    monotone_constraints: {webinar_visits: 1}     # by feature name
+    points_rule: {mql_points: 10, lines: [{feature: webinar_visits, at_least: 1, points: 10}]}
 
 ``load_mapping`` reads and validates the YAML (errors name the file and the key path),
 ``check_against_export`` compares it with the export's header, ``dump_mapping`` writes it back.
