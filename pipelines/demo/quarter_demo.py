@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pandas as pd
 
-from models.contract import LEAD_COLUMNS
 from models.labels import quarter_bounds
 from pipelines.audit import AuditResult, run_audit
 from pipelines.demo.synthetic import (
@@ -134,9 +133,8 @@ def prepare_workspace(workspace: Path) -> Path:
 
 
 def _data_in(folder: Path) -> DataSettings:
-    return DataSettings(
-        leads=folder / "leads.parquet", dispositions=folder / "dispositions.parquet", deals=folder / "deals.parquet"
-    )
+    """The export ``write_crm`` writes into ``folder``: its leads file and the mapping it writes next to it."""
+    return DataSettings(export=folder / "leads.parquet", mapping=folder / "mapping.yml")
 
 
 def demo_capacity(settings: Settings, n_leads: int, months: int) -> int:
@@ -154,6 +152,8 @@ def workspace_settings(settings: Settings, workspace: Path, mqls_per_month: int)
     return settings.model_copy(
         update={
             "threshold": settings.threshold.model_copy(update={"mqls_per_month": mqls_per_month}),
+            # the world's competitors (generate_world): the demo mapping's points rule scores their addresses
+            "features": settings.features.model_copy(update={"competitor_domains": competitor_domains(settings)}),
             # each export's labels run to its own latest event: a fixed cut-off would not fit the demo's exports
             "labels": settings.labels.model_copy(update={"as_of": None}),
             "mlflow": settings.mlflow.model_copy(
@@ -176,6 +176,11 @@ def workspace_settings(settings: Settings, workspace: Path, mqls_per_month: int)
     )
 
 
+def competitor_domains(settings: Settings) -> tuple[str, ...]:
+    """The competitors' e-mail domains of the demo's world: the configured ones, else the synthetic CRM's."""
+    return settings.features.competitor_domains or DEFAULT_COMPETITOR_DOMAINS
+
+
 def generate_world(settings: Settings, plan: QuarterPlan, n_leads: int, seed: int) -> SyntheticCRM:
     """The whole world up to ``plan.resolved_at``, with the demo drift from the quarter's first day."""
     return generate_crm(
@@ -184,18 +189,17 @@ def generate_world(settings: Settings, plan: QuarterPlan, n_leads: int, seed: in
         end=plan.resolved_at.date(),
         months=plan.months,
         horizon_days=settings.labels.horizon_days,
-        competitor_domains=settings.features.competitor_domains or DEFAULT_COMPETITOR_DOMAINS,
+        competitor_domains=competitor_domains(settings),
         drift=QuarterDrift.demo(plan.start.date()),
     )
 
 
 def scoring_requests(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> list[dict[str, Any]]:
-    """The leads created in [start, end) as the CRM sends them: contract fields, lead_id and created_at (ISO)."""
+    """The leads created in [start, end) as the CRM sends them: the export's columns, lead_id and created_at (ISO)
+    among them (the service reads the model's input columns and logs the id and creation time)."""
     created = leads[(leads["created_at"] >= start) & (leads["created_at"] < end)]
     # to_json turns NaN/NA into null and numpy scalars into plain JSON; httpx's encoder knows neither
-    records: list[dict[str, Any]] = json.loads(
-        created[list(LEAD_COLUMNS)].to_json(orient="records", date_format="iso", date_unit="s")
-    )
+    records: list[dict[str, Any]] = json.loads(created.to_json(orient="records", date_format="iso", date_unit="s"))
     return records
 
 
@@ -249,7 +253,7 @@ def post_in_batches(base_url: str, api_key: str, requests: Sequence[dict[str, An
 
 def score_quarter(settings: Settings, requests: Sequence[dict[str, Any]]) -> ScoredQuarter:
     """Serve the champion as ``leadq serve`` would and send it the quarter's leads over HTTP."""
-    from serving.app import build_service
+    from pipelines.serve import build_service
 
     api_key = secrets.token_urlsafe(24)
     with serving_in_background(build_service(settings, {API_KEY_NAME: api_key})) as base_url:
@@ -279,14 +283,14 @@ def run_quarter_demo(
     with report(f"generate one world of {n_leads:,} leads, drifting from {plan.quarter}"):
         world = generate_world(settings, plan, n_leads, seed)
     with report(f"write the export as of {plan.start.date()} (the history)"):
-        write_crm(cut_export(world, plan.start), settings.data.leads.parent)
-    run_training(settings, report)
+        write_crm(cut_export(world, plan.start), settings.data.export.parent)
+    run_training(settings, report=report)
     requests = scoring_requests(world.leads, plan.start, plan.end)
     with report(f"serve the champion and score {len(requests):,} leads of {plan.quarter} over HTTP"):
         scored = score_quarter(settings, requests)
     resolved = settings.model_copy(update={"data": _data_in(workspace / "export")})
     with report(f"write the export as of {plan.resolved_at.date()} (the quarter resolved)"):
-        write_crm(cut_export(world, plan.resolved_at), resolved.data.leads.parent)
+        write_crm(cut_export(world, plan.resolved_at), resolved.data.export.parent)
     audit = run_audit(resolved, plan.quarter, report=report)
     retrain = run_retrain(resolved, report)
     return QuarterDemoResult(

@@ -25,20 +25,29 @@ from pipelines.demo.quarter_demo import (
     scoring_requests,
     workspace_settings,
 )
-from pipelines.demo.synthetic import QuarterDrift, cut_export, write_crm
-from pipelines.settings import Settings
+from pipelines.demo.synthetic import DEFAULT_COMPETITOR_DOMAINS, QuarterDrift, cut_export, write_crm
+from pipelines.settings import FeatureSettings, Settings
 from pipelines.training import run_training
 from serving.scoring_log import SCORES
-from tests.serving.conftest import registry_settings
+from tests.builders import settings_with_store
 
 FAST_BOOSTER = BoosterParams(max_trees=200, early_stopping_rounds=20, learning_rate=0.1)
 WORSE_SOURCE = QuarterDrift.demo(date(2026, 10, 1)).worse_source
 
 
-def _settings(folder: Path, mqls_per_month: int = 600) -> Settings:
-    settings = registry_settings(folder).model_copy(update={"model": FAST_BOOSTER})
+@pytest.fixture
+def settings(fast_settings: Settings, tmp_path: Path) -> Settings:
+    """Fast settings with the stores in ``tmp_path`` and 600 MQLs a month (scaled down to each demo's world)."""
+    return _settings(fast_settings, tmp_path)
+
+
+def _settings(fast_settings: Settings, folder: Path, mqls_per_month: int = 600) -> Settings:
+    settings = settings_with_store(fast_settings, folder).model_copy(update={"model": FAST_BOOSTER})
     return settings.model_copy(
-        update={"threshold": settings.threshold.model_copy(update={"mqls_per_month": mqls_per_month})}
+        update={
+            "threshold": settings.threshold.model_copy(update={"mqls_per_month": mqls_per_month}),
+            "explanations": settings.explanations.model_copy(update={"report_leads": 1000, "report_sample": 200}),
+        }
     )
 
 
@@ -51,8 +60,8 @@ def _logged_scores(settings: Settings) -> pd.DataFrame:
         engine.dispose()
 
 
-def test_the_quarter_after_the_synthetic_export_is_audited_once_its_leads_are_resolved(tmp_path: Path) -> None:
-    plan = plan_quarter(_settings(tmp_path))
+def test_the_quarter_after_the_synthetic_export_is_audited_once_its_leads_are_resolved(settings: Settings) -> None:
+    plan = plan_quarter(settings)
 
     assert plan.quarter == "2026Q4"
     assert (plan.start, plan.end) == (pd.Timestamp("2026-10-01"), pd.Timestamp("2027-01-01"))
@@ -60,31 +69,33 @@ def test_the_quarter_after_the_synthetic_export_is_audited_once_its_leads_are_re
     assert plan.months == 30 + 3 + 7  # the history is as long as the configured synthetic CRM
 
 
-def test_the_capacity_shrinks_with_the_world(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)  # 600 MQLs a month for 200,000 leads over 30 months
+def test_the_capacity_shrinks_with_the_world(settings: Settings) -> None:
+    # 600 MQLs a month for 200,000 leads over 30 months
 
     assert demo_capacity(settings, 200_000, 30) == 600
     assert demo_capacity(settings, 60_000, 36) == 150
     assert demo_capacity(settings, 100, 36) == 1
 
 
-def test_a_workspace_holds_every_store_of_the_demo(tmp_path: Path) -> None:
+def test_a_workspace_holds_every_store_of_the_demo(settings: Settings, tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
 
-    settings = workspace_settings(_settings(tmp_path), workspace, 42)
+    demo = workspace_settings(settings.model_copy(update={"features": FeatureSettings()}), workspace, 42)
 
     stores = [
-        settings.mlflow.tracking_uri.removeprefix("sqlite:///"),
-        settings.mlflow.artifact_location,
-        str(settings.serving.scoring_log_url).removeprefix("sqlite:///"),
-        settings.explanations.reports_dir,
-        settings.data.leads,
-        settings.data.dispositions,
-        settings.data.deals,
+        demo.mlflow.tracking_uri.removeprefix("sqlite:///"),
+        demo.mlflow.artifact_location,
+        str(demo.serving.scoring_log_url).removeprefix("sqlite:///"),
+        demo.explanations.reports_dir,
+        demo.data.export,
+        demo.data.mapping,  # the one write_crm writes next to the tables
     ]
     assert all(Path(store).is_relative_to(workspace) for store in stores)
-    assert settings.threshold.mqls_per_month == 42
-    assert (settings.serving.model_alias, settings.serving.model_version) == ("champion", None)
+    assert demo.data.mapping.parent == demo.data.export.parent
+    assert demo.threshold.mqls_per_month == 42
+    assert (demo.serving.model_alias, demo.serving.model_version) == ("champion", None)
+    # the world's competitors, which the shipped mapping's points rule scores
+    assert demo.features.competitor_domains == DEFAULT_COMPETITOR_DOMAINS
 
 
 def test_a_rerun_wipes_its_own_workspace_but_never_a_foreign_folder(tmp_path: Path) -> None:
@@ -115,13 +126,14 @@ def test_the_cli_refuses_a_foreign_workspace(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_quarter_is_scored_over_http_and_logged_with_creation_times_and_no_pii(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
+def test_the_quarter_is_scored_over_http_and_logged_with_creation_times_and_no_pii(
+    settings: Settings, tmp_path: Path
+) -> None:
     plan = plan_quarter(settings)
     workspace = prepare_workspace(tmp_path / "ws")
     settings = workspace_settings(settings, workspace, 60)
     world = generate_world(settings, plan, 12_000, seed=3)
-    write_crm(cut_export(world, plan.start), settings.data.leads.parent)
+    write_crm(cut_export(world, plan.start), settings.data.export.parent)
     run_training(settings)
     requests = scoring_requests(world.leads, plan.start, plan.end)
     max_batch = 250  # several calls, the last one partial
@@ -131,6 +143,7 @@ def test_the_quarter_is_scored_over_http_and_logged_with_creation_times_and_no_p
 
     quarter = world.leads[(world.leads["created_at"] >= plan.start) & (world.leads["created_at"] < plan.end)]
     assert len(requests) == len(quarter) > 2 * max_batch
+    assert set(requests[0]) == set(world.leads.columns)  # the export's columns, as the CRM has them
     assert scored.leads_scored == len(quarter)
     logged = _logged_scores(settings)
     assert sorted(logged["lead_id"]) == sorted(quarter["lead_id"])  # every lead once: the log drained on shutdown
@@ -144,16 +157,16 @@ def test_the_quarter_is_scored_over_http_and_logged_with_creation_times_and_no_p
 
 @pytest.mark.slow
 def test_the_quarterly_loop_finds_the_drift_and_records_the_retrain_decision(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fast_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A generous sales team (scaled: 150 MQLs a month in this world) so most sources have enough MQLs to judge.
-    settings = _settings(tmp_path, mqls_per_month=1_200)
+    settings = _settings(fast_settings, tmp_path, mqls_per_month=1_200)
 
     result = run_quarter_demo(settings, tmp_path / "ws", n_leads=30_000, seed=42)
 
     quarter = result.settings
     start, end = pd.Timestamp("2026-10-01"), pd.Timestamp("2027-01-01")
-    leads = pd.read_parquet(quarter.data.leads)
+    leads = pd.read_parquet(quarter.data.export)
     in_quarter = leads[(leads["created_at"] >= start) & (leads["created_at"] < end)]
     assert result.quarter == "2026Q4"
     assert result.leads_scored == len(in_quarter) == len(_logged_scores(quarter))
