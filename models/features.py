@@ -11,8 +11,8 @@ LightGBM):
   Rare and unseen categories are left to the next step (CategoryCodes), which fits them on the training rows;
 - boolean: yes/no-like values (true/false, ja/nein, 1/0, x, checked...) become 1.0/0.0, NaN when unknown;
 - text: ``<name>_length`` (characters, 0 when missing) and ``<name>_answered`` (0/1);
-- email: ``<name>_is_freemail``, ``<name>_has_valid_email`` and, given competitor domains,
-  ``<name>_is_competitor``. The address itself never leaves the step (:mod:`models.email_domains`);
+- email: ``<name>_is_freemail``, ``<name>_has_valid_email`` and
+  ``<name>_is_competitor`` (0 unless ``features.competitor_domains`` names some). The address itself never leaves the step (:mod:`models.email_domains`);
 - job_title: ``<name>_seniority``, ``<name>_function`` (categories) and ``<name>_is_student_or_intern``
   (:mod:`models.job_titles`, English and German); the title itself never leaves the step;
 - consent: not a feature. The features of the columns it gates are unknown (NaN) for every lead whose consent
@@ -103,14 +103,17 @@ class InputColumn:
         if self.gates and self.role != "consent":
             raise ValueError(f"{self.column!r}: only a consent column gates other columns, not a {self.role} column")
 
-    def derived_features(self, with_competitor: bool = False) -> tuple[tuple[str, FeatureKind], ...]:
+    def derived_features(self) -> tuple[tuple[str, FeatureKind], ...]:
         """The features this column gives and their kind, in the order the feature frame lists them."""
         name = self.name
         if self.role == "text":
             return ((f"{name}_length", "text_length"), (f"{name}_answered", "text_answered"))
         if self.role == "email":
-            flags = ("is_freemail", "has_valid_email", *(("is_competitor",) if with_competitor else ()))
-            return tuple((f"{name}_{flag}", "email_flag") for flag in flags)
+            # is_competitor is 0 for everyone until features.competitor_domains names some: the same features
+            # whatever the settings, so a mapping's monotone constraints and points rule always find them.
+            return tuple(
+                (f"{name}_{flag}", "email_flag") for flag in ("is_freemail", "has_valid_email", "is_competitor")
+            )
         if self.role == "job_title":
             return (
                 (f"{name}_seniority", "title_category"),
@@ -346,7 +349,7 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
         columns: the export columns the model reads (``pipelines.crm_export.prepare.input_columns`` builds them).
         placeholders: values that mean missing, compared trimmed and case-insensitively (blank always does).
         extra_freemail_domains: added to :data:`~models.email_domains.FREEMAIL_DOMAINS`.
-        competitor_domains: if given, each email column also yields ``<name>_is_competitor``.
+        competitor_domains: e-mail domains of competitors (``<name>_is_competitor``).
     """
 
     def __init__(
@@ -426,8 +429,7 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
             elif mapped.role == "email":
                 flags = _email_matrix(values, n, keys, self.freemail_domains_, self.competitor_domains_)
                 features[f"{name}_is_freemail"], features[f"{name}_has_valid_email"] = flags[:, 0], flags[:, 2]
-                if self.competitor_domains:
-                    features[f"{name}_is_competitor"] = flags[:, 1]
+                features[f"{name}_is_competitor"] = flags[:, 1]
             elif mapped.role == "job_title":
                 seniority, function, student = _title_features(values, n, keys)
                 features[f"{name}_seniority"], features[f"{name}_function"] = seniority, function
@@ -437,13 +439,12 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
 
     def _apply_consent(self, features: dict[str, np.ndarray], columns: Mapping[str, np.ndarray | None], n: int) -> None:
         by_column = {mapped.column: mapped for mapped in self.columns}
-        with_competitor = bool(self.competitor_domains)
         for consent in self.columns:
             if consent.role != "consent":
                 continue
             withheld = _withheld(columns.get(consent.column), n, self.placeholder_keys_)
             for gated in consent.gates:
-                for feature, _ in by_column[gated].derived_features(with_competitor):
+                for feature, _ in by_column[gated].derived_features():
                     features[feature] = _blank_out(features[feature], withheld)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
@@ -454,7 +455,7 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
         derived: list[tuple[str, FeatureKind, InputColumn]] = []
         origin: dict[str, str] = {}
         for mapped in self.columns:
-            for feature, kind in mapped.derived_features(with_competitor=bool(self.competitor_domains)):
+            for feature, kind in mapped.derived_features():
                 if feature in origin:
                     raise ValueError(
                         f"columns {origin[feature]!r} and {mapped.column!r} both give the feature {feature!r}; "

@@ -582,10 +582,8 @@ class ExportMapping(_Spec):
         )
 
     def derived_feature_names(self) -> list[str]:
-        """Every feature the mapping can give (e-mail competitor flags included), in mapping order."""
-        return [
-            feature for mapped in self.input_columns() for feature, _ in mapped.derived_features(with_competitor=True)
-        ]
+        """Every feature the mapping gives, in mapping order."""
+        return [feature for mapped in self.input_columns() for feature, _ in mapped.derived_features()]
 
     def feature_groups(self) -> dict[str, Group]:
         """Feature column -> fit or engagement: the ``group`` given, or :func:`guess_group` from the column name."""
