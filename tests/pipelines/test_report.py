@@ -13,9 +13,9 @@ CONTEXT = ReportContext(model_name="leadq-test", model_label="version 7", period
 
 
 @pytest.fixture(scope="module")
-def report(trained, fast_settings) -> str:  # type: ignore[no-untyped-def]
+def report(trained) -> str:  # type: ignore[no-untyped-def]
     converted = trained.test_scores["converted"].to_numpy()
-    return build_report(trained.scorer, trained.test_leads, converted, CONTEXT, fast_settings.rule_score, 500)
+    return build_report(trained.scorer, trained.test_leads, converted, CONTEXT, trained.points_rule, 500)
 
 
 def test_report_is_self_contained(report: str) -> None:
@@ -54,20 +54,20 @@ def test_report_counts_every_lead_in_the_grade_table(report: str, trained) -> No
     assert sum(counts) == len(trained.test_leads)
 
 
-def test_report_uses_the_scorers_language(trained, fast_settings) -> None:  # type: ignore[no-untyped-def]
+def test_report_uses_the_scorers_language(trained) -> None:  # type: ignore[no-untyped-def]
     german = dataclasses.replace(trained.scorer, language="de")
 
-    html = build_report(german, trained.test_leads.head(400), None, CONTEXT, fast_settings.rule_score, 200)
+    html = build_report(german, trained.test_leads.head(400), None, CONTEXT, trained.points_rule, 200)
 
     assert "Unternehmensgröße" in html
     assert "actual conversion</th>" not in html  # no outcomes, no conversion columns
 
 
-def test_report_with_open_outcomes_says_so(trained, fast_settings) -> None:  # type: ignore[no-untyped-def]
+def test_report_with_open_outcomes_says_so(trained) -> None:  # type: ignore[no-untyped-def]
     converted = trained.test_scores["converted"].to_numpy(dtype=float)[:400].copy()
     converted[::2] = np.nan
 
-    html = build_report(trained.scorer, trained.test_leads.head(400), converted, CONTEXT, fast_settings.rule_score)
+    html = build_report(trained.scorer, trained.test_leads.head(400), converted, CONTEXT, trained.points_rule)
 
     assert "whose outcome is final" in html
 
@@ -84,11 +84,11 @@ def test_write_report_replaces_atomically_and_leaves_nothing_on_failure(tmp_path
     assert path.stat().st_mode & 0o777 == 0o644
 
 
-def test_large_quarters_are_sampled_and_the_report_says_so(trained, fast_settings) -> None:  # type: ignore[no-untyped-def]
+def test_large_quarters_are_sampled_and_the_report_says_so(trained) -> None:  # type: ignore[no-untyped-def]
     converted = trained.test_scores["converted"].to_numpy()
 
     html = build_report(
-        trained.scorer, trained.test_leads, converted, CONTEXT, fast_settings.rule_score, 200, max_leads=1_000
+        trained.scorer, trained.test_leads, converted, CONTEXT, trained.points_rule, 200, max_leads=1_000
     )
 
     assert f"{len(trained.test_leads):,} leads" in html
@@ -98,3 +98,12 @@ def test_large_quarters_are_sampled_and_the_report_says_so(trained, fast_setting
         int(n.replace(",", "")) for n in re.findall(r"<td>([\d,]+)</td>", html[start : html.index("</table>", start)])
     ]
     assert sum(counts) == 1_000
+
+
+def test_without_a_points_rule_the_report_has_no_rule_section(trained) -> None:  # type: ignore[no-untyped-def]
+    converted = trained.test_scores["converted"].to_numpy()[:400]
+
+    html = build_report(trained.scorer, trained.test_leads.head(400), converted, CONTEXT, None, 200)
+
+    assert "The points rule next to the model" not in html
+    assert "Grades: fit letter and engagement digit" in html

@@ -4,19 +4,19 @@ from pathlib import Path
 
 import mlflow
 
-from models.contract import SCORING_COLUMNS
 from models.scorer import OUTPUT_COLUMNS, REASON_COLUMNS
 from pipelines.settings import MlflowSettings
 from pipelines.tracking import configure_mlflow, model_signature
 
 
-def test_signature_accepts_every_scoring_column_and_requires_none() -> None:
-    inputs = model_signature().inputs
+def test_signature_takes_the_exports_columns_as_optional_text() -> None:
+    signature = model_signature(("Lead Source", "No. of Employees", "Email"))
 
-    assert set(inputs.input_names()) == set(SCORING_COLUMNS)
-    assert not any(spec.required for spec in inputs.inputs)
-    assert model_signature().outputs.input_names() == [*OUTPUT_COLUMNS, *REASON_COLUMNS]
-    assert {param.name for param in model_signature().params.params} == {"top_k", "language"}
+    assert signature.inputs.input_names() == ["Lead Source", "No. of Employees", "Email"]
+    assert not any(spec.required for spec in signature.inputs.inputs)
+    assert {spec.type.name for spec in signature.inputs.inputs} == {"string"}
+    assert signature.outputs.input_names() == [*OUTPUT_COLUMNS, *REASON_COLUMNS]
+    assert {param.name for param in signature.params.params} == {"top_k", "language"}
 
 
 def test_configure_creates_the_local_store_once(tmp_path: Path) -> None:
