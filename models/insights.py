@@ -93,20 +93,25 @@ def dependence_figure(explained: Contributions, feature: str, language: Language
     return figure
 
 
-# The marketing channels, found among the categorical features by name (English and German, snake_case).
+# The marketing channels, found among the categorical features by name (English and German, snake_case);
+# earlier patterns win ("Lead Source" before "Lead Origin").
 CHANNEL_NAMES = {
-    "lead_source": re.compile(r"(lead_?)?source|quelle|herkunft|channel|kanal|origin"),
-    "campaign": re.compile(r"campaign|kampagne"),
+    "lead_source": tuple(
+        re.compile(pattern) for pattern in (r"lead_?source", r"source|quelle|herkunft", r"channel|kanal", r"origin")
+    ),
+    "campaign": (re.compile(r"campaign|kampagne"),),
 }
 
 
 def channel_features(spec: FeatureSpec) -> dict[str, str]:
     """Channel (lead_source, campaign) -> the categorical feature that holds it, by name; absent ones left out."""
     found: dict[str, str] = {}
-    for feature in spec.categorical:
-        for channel, pattern in CHANNEL_NAMES.items():
-            if channel not in found and feature not in found.values() and pattern.search(feature):
-                found[channel] = feature
+    for channel, patterns in CHANNEL_NAMES.items():
+        for pattern in patterns:
+            match = next((f for f in spec.categorical if f not in found.values() and pattern.search(f)), None)
+            if match is not None:
+                found[channel] = match
+                break
     return found
 
 

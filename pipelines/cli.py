@@ -358,7 +358,7 @@ def explain(
     with _friendly_errors(), _step("explain the model on the CRM export"):
         result = run_explain(settings, version, tuple(quarter or ()), out, language)
     console.print(
-        f"Report on {result.n_leads:,} leads of {', '.join(result.quarters)} for {result.model_name} "
+        f"Report on {result.n_leads:,} leads ({result.period}) for {result.model_name} "
         f"version {result.version}: {result.path} (logged to run {result.run_id})",
         highlight=False,
     )
