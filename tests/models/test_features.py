@@ -72,9 +72,17 @@ def test_spec_names_and_inputs_are_known_before_fitting() -> None:
         "description_answered",
         "email_is_freemail",
         "email_has_valid_email",
+        "email_is_competitor",
     )
     assert spec.categorical == ("industry",)
-    assert spec.fit == ("umsatz", "no_of_employees", "industry", "email_is_freemail", "email_has_valid_email")
+    assert spec.fit == (
+        "umsatz",
+        "no_of_employees",
+        "industry",
+        "email_is_freemail",
+        "email_has_valid_email",
+        "email_is_competitor",
+    )
     assert spec.engagement == ("newsletter", "description_length", "description_answered")
     assert list(step.get_feature_names_out()) == list(spec.names)
     assert step.input_columns == ("Umsatz", "No. of Employees", "Industry", "Newsletter", "Description", "Email")
@@ -206,7 +214,9 @@ def test_email_gives_flags_only_with_extra_freemail_and_competitor_domains() -> 
     assert features["e_mail_is_freemail"].tolist() == [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
     assert features["e_mail_is_competitor"].tolist() == [0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
     assert features["e_mail_has_valid_email"].tolist() == [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
-    assert "e_mail_is_competitor" not in LeadFeatures(EMAIL).feature_spec.names  # no competitors, no flag
+    without_competitors = LeadFeatures(EMAIL).fit(rows).transform(rows)  # the same features, whatever the settings
+    assert list(without_competitors.columns) == list(features.columns)
+    assert without_competitors["e_mail_is_competitor"].eq(0.0).all()
 
 
 @pytest.mark.parametrize(
@@ -279,7 +289,7 @@ def test_gated_features_are_unknown_unless_consent_is_a_clear_yes(consented: Lea
     features = consented.transform(leads)
 
     given = np.array([True, True, False, False, False, False, True, False])
-    gated = ["visits", "email_is_freemail", "email_has_valid_email"]
+    gated = ["visits", "email_is_freemail", "email_has_valid_email", "email_is_competitor"]
     assert features.loc[given, gated].notna().all(axis=None)
     assert features.loc[~given, gated].isna().all(axis=None)
     assert features["industry"].eq("it").all()  # not gated: used whatever the consent
