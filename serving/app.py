@@ -69,9 +69,8 @@ class ServiceConfig:
     reload_interval_s: float = 0.0  # 0: reload only through POST /v1/admin/reload
     scoring_log_url: str | None = None
     scoring_log_flush_s: float = 1.0
-    placeholders: tuple[str, ...] = (
-        DEFAULT_PLACEHOLDERS  # the export's words for missing (``ModelHolder.placeholders``)
-    )
+    # the export's words for missing ("N/A", ``ModelHolder.placeholders``): accepted in count and yes/no fields
+    placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
 
 
 def parse_api_keys(raw: str | None) -> dict[str, str]:

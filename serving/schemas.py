@@ -182,7 +182,7 @@ _ROLES: dict[str, tuple[Check, dict[str, Any], str]] = {
     "count": (
         _count,
         _one_of({"type": "number", "minimum": 0}, _SHORT_STRING),
-        "a count: a number >= 0, or the export's text for it (1.200, 50k)",
+        "a number >= 0, or the export's text for it (1.200, 50k)",
     ),
     "numeric": (
         _numeric,
@@ -193,7 +193,7 @@ _ROLES: dict[str, tuple[Check, dict[str, Any], str]] = {
     "consent": (
         _yes_no,
         _YES_NO_SCHEMA,
-        "a consent, yes or no: unless it is a clear yes, the fields it covers are scored as unknown",
+        "yes or no, as for a boolean: without a clear yes, the fields this consent covers are not used",
     ),
     "categorical": (
         _category,
@@ -217,7 +217,6 @@ _ROLES: dict[str, tuple[Check, dict[str, Any], str]] = {
         "a job title: only its seniority, function and whether it is a student or intern are used",
     ),
 }
-INPUT_ROLES = tuple(_ROLES)
 
 
 def _field_type(role: str, missing_words: frozenset[str]) -> Any:
@@ -249,7 +248,7 @@ def lead_in_model(roles: Mapping[str, str], placeholders: Iterable[str] = DEFAUL
         raise ValueError(f"the model reads export column(s) {reserved}, named like a request's own fields")
     unknown = {column: role for column, role in roles.items() if role not in _ROLES}
     if unknown:
-        raise ValueError(f"input column roles {unknown} are not model inputs; expected one of {list(INPUT_ROLES)}")
+        raise ValueError(f"input column roles {unknown} are not model inputs; expected one of {list(_ROLES)}")
     missing_words = frozenset(word.strip().casefold() for word in placeholders) | {""}
     fields: dict[str, Any] = {
         f"field_{position}": (

@@ -7,7 +7,8 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from serving.schemas import INPUT_ROLES, batch_in_model, lead_in_model
+from models.features import INPUT_ROLES
+from serving.schemas import batch_in_model, lead_in_model
 
 ROLES = {
     "No. of Employees": "count",
@@ -30,7 +31,7 @@ def _refusal(field: str, value: object) -> dict[str, object]:
     return errors[0]
 
 
-def test_every_model_input_role_has_a_type() -> None:
+def test_every_input_role_of_the_features_step_has_a_type() -> None:
     assert set(ROLES.values()) == set(INPUT_ROLES)
 
 
