@@ -12,7 +12,8 @@ LightGBM):
 - boolean: yes/no-like values (true/false, ja/nein, 1/0, x, checked...) become 1.0/0.0, NaN when unknown;
 - text: ``<name>_length`` (characters, 0 when missing) and ``<name>_answered`` (0/1);
 - email: ``<name>_is_freemail``, ``<name>_has_valid_email`` and
-  ``<name>_is_competitor`` (0 unless ``features.competitor_domains`` names some). The address itself never leaves the step (:mod:`models.email_domains`);
+  ``<name>_is_competitor`` (0 unless ``features.competitor_domains`` names some). The address itself never
+  leaves the step (:mod:`models.email_domains`);
 - job_title: ``<name>_seniority``, ``<name>_function`` (categories) and ``<name>_is_student_or_intern``
   (:mod:`models.job_titles`, English and German); the title itself never leaves the step;
 - consent: not a feature. The features of the columns it gates are unknown (NaN) for every lead whose consent
@@ -122,7 +123,7 @@ class InputColumn:
             )
         if self.role == "consent":
             return ()
-        kind: FeatureKind = "numeric" if self.role == "count" else self.role  # type: ignore[assignment]
+        kind: FeatureKind = "numeric" if self.role == "count" else self.role
         return ((name, kind),)
 
 

@@ -210,17 +210,22 @@ def _at_random(y: pd.Series, created_at: pd.Series | None, test_share: float, ra
             held_out, test_size=0.5, stratify=y.loc[held_out].to_numpy(), random_state=random_state
         )
     except ValueError as error:
-        counts = {int(k): int(v) for k, v in y.value_counts().items()}
+        counts = {str(k): int(v) for k, v in y.value_counts().items()}
         raise DataContractError(
             [f"labels: cannot hold out {test_share:.0%} of {len(y)} leads by class {counts}: {error}"]
         ) from error
     parts = [pd.Index(part) for part in (train, calibration, test)]
-    dated = created_at is not None
+
+    def quarters(ids: pd.Index) -> list[str]:
+        return [] if created_at is None else _quarters(created_at, ids)
+
     return TimeSplit(
-        *parts,
-        train_quarters=_quarters(created_at, parts[0]) if dated else [],  # type: ignore[arg-type]
-        calibration_quarters=_quarters(created_at, parts[1]) if dated else [],  # type: ignore[arg-type]
-        test_quarters=_quarters(created_at, parts[2]) if dated else [],  # type: ignore[arg-type]
+        train=parts[0],
+        calibration=parts[1],
+        test=parts[2],
+        train_quarters=quarters(parts[0]),
+        calibration_quarters=quarters(parts[1]),
+        test_quarters=quarters(parts[2]),
         immature_labelled=0,
         kind="random_stratified",
         by_quarters=False,

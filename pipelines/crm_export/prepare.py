@@ -357,24 +357,24 @@ def label_tables(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """The further tables in leadq's words (empty where the mapping names none), joined to the export's leads."""
     mapping = loaded.mapping
-    placeholders = mapping.placeholders
+    tables = mapping.tables
     reports: dict[str, Any] = {}
-    frames: dict[str, pd.DataFrame] = {}
-    for name, spec, build in (
-        ("dispositions", mapping.tables.dispositions, dispositions_table),
-        ("deals", mapping.tables.deals, deals_table),
-    ):
-        if spec is None:
-            frames[name] = empty_table(name)
-            continue
-        lead_column = spec.lead_column or mapping.id_column
-        keys = (
-            pd.Series(rows.index.astype(str), index=rows.index)
-            if lead_column == mapping.id_column
-            else rows[lead_column].astype(object).map(lambda v: None if pd.isna(v) else str(v).strip())
+
+    def join_keys(lead_column: str | None) -> pd.Series:
+        if lead_column is None or lead_column == mapping.id_column:
+            return pd.Series(rows.index.astype(str), index=rows.index)
+        return rows[lead_column].astype(object).map(lambda v: None if pd.isna(v) else str(v).strip()).dropna()
+
+    dispositions, deals = empty_table("dispositions"), empty_table("deals")
+    if tables.dispositions is not None:
+        keys = join_keys(tables.dispositions.lead_column)
+        dispositions, reports["dispositions"] = dispositions_table(
+            loaded.tables["dispositions"], tables.dispositions, keys, mapping.placeholders
         )
-        frames[name], reports[name] = build(loaded.tables[name], spec, keys.dropna(), placeholders)  # type: ignore[operator]
-    return frames["dispositions"], frames["deals"], reports
+    if tables.deals is not None:
+        keys = join_keys(tables.deals.lead_column)
+        deals, reports["deals"] = deals_table(loaded.tables["deals"], tables.deals, keys, mapping.placeholders)
+    return dispositions, deals, reports
 
 
 def labels_from_tables(

@@ -26,13 +26,14 @@ def _require_columns(frame: pd.DataFrame, table: str, columns: list[str | None])
     missing = [column for column in columns if column is not None and column not in frame.columns]
     if missing:
         raise MappingError(
-            f"tables.{table}: column(s) {missing} not in the {table} file; it has: {', '.join(map(repr, frame.columns))}"
+            f"tables.{table}: column(s) {missing} not in the {table} file; "
+            f"it has: {', '.join(map(repr, frame.columns))}"
         )
 
 
 def _lead_ids(
     frame: pd.DataFrame, table: str, key: str, lead_keys: pd.Series, placeholders: list[str]
-) -> tuple[pd.Series, dict[str, int]]:
+) -> tuple[pd.Series, dict[str, Any]]:
     """Each row's lead id through the join key; rows whose key matches no lead are counted and dropped."""
     keys, _ = clean_column(frame[key].astype(object), "id", f"{table}.{key}", placeholders)
     by_key = pd.Series(lead_keys.index.astype(str), index=lead_keys.map(normalize_value).to_numpy())
