@@ -30,6 +30,11 @@ def _t(en: str, de: str) -> dict[Language, str]:
     return {"en": en, "de": de}
 
 
+def _yes_no(name: tuple[str, str], yes: tuple[str, str], no: tuple[str, str]) -> FeatureText:
+    """A yes/no feature's texts: its name, and the phrases for yes and for no (English, German)."""
+    return FeatureText(_t(*name), yes=_t(*yes), no=_t(*no))
+
+
 FEATURE_TEXTS: dict[str, FeatureText] = {
     "company_size": FeatureText(_t("Company size", "Unternehmensgröße"), unit=_t("employees", "Mitarbeitende")),
     "form_fields_answered": FeatureText(_t("Form fields answered", "Beantwortete Formularfelder")),
@@ -40,21 +45,20 @@ FEATURE_TEXTS: dict[str, FeatureText] = {
     "pricing_page_visits": FeatureText(_t("Pricing page visits", "Besuche der Preisseite")),
     "email_opens": FeatureText(_t("E-mails opened", "Geöffnete E-Mails")),
     "email_clicks": FeatureText(_t("E-mail link clicks", "Klicks in E-Mails")),
-    "email_click_rate": FeatureText(_t("E-mail click rate", "Klickrate in E-Mails"), percent=True),
-    "webinar_attended": FeatureText(
-        _t("Webinar", "Webinar"),
-        yes=_t("Attended a webinar", "Hat an einem Webinar teilgenommen"),
-        no=_t("No webinar attended", "Kein Webinar besucht"),
+    "webinar_attended": _yes_no(
+        ("Webinar", "Webinar"),
+        ("Attended a webinar", "Hat an einem Webinar teilgenommen"),
+        ("No webinar attended", "Kein Webinar besucht"),
     ),
-    "demo_requested": FeatureText(
-        _t("Demo request", "Demo-Anfrage"),
-        yes=_t("Demo requested", "Demo angefragt"),
-        no=_t("No demo request", "Keine Demo angefragt"),
+    "demo_requested": _yes_no(
+        ("Demo request", "Demo-Anfrage"),
+        ("Demo requested", "Demo angefragt"),
+        ("No demo request", "Keine Demo angefragt"),
     ),
-    "newsletter_unsubscribed": FeatureText(
-        _t("Newsletter", "Newsletter"),
-        yes=_t("Unsubscribed from the newsletter", "Newsletter abbestellt"),
-        no=_t("Still subscribed to the newsletter", "Newsletter nicht abbestellt"),
+    "newsletter_unsubscribed": _yes_no(
+        ("Newsletter", "Newsletter"),
+        ("Unsubscribed from the newsletter", "Newsletter abbestellt"),
+        ("Still subscribed to the newsletter", "Newsletter nicht abbestellt"),
     ),
     "industry": FeatureText(_t("Industry", "Branche")),
     "country": FeatureText(_t("Country", "Land")),
@@ -65,25 +69,25 @@ FEATURE_TEXTS: dict[str, FeatureText] = {
 
 # Texts of the features a role derives (``<name>_<suffix>``: e-mail and job-title columns), whatever the column.
 DERIVED_TEXTS: dict[str, FeatureText] = {
-    "is_freemail": FeatureText(
-        _t("E-mail provider", "E-Mail-Anbieter"),
-        yes=_t("Freemail address", "Freemail-Adresse"),
-        no=_t("Business e-mail address", "Geschäftliche E-Mail-Adresse"),
+    "is_freemail": _yes_no(
+        ("E-mail provider", "E-Mail-Anbieter"),
+        ("Freemail address", "Freemail-Adresse"),
+        ("Business e-mail address", "Geschäftliche E-Mail-Adresse"),
     ),
-    "is_competitor": FeatureText(
-        _t("Competitor", "Wettbewerber"),
-        yes=_t("E-mail domain of a competitor", "E-Mail-Domain eines Wettbewerbers"),
-        no=_t("Not a competitor", "Kein Wettbewerber"),
+    "is_competitor": _yes_no(
+        ("Competitor", "Wettbewerber"),
+        ("E-mail domain of a competitor", "E-Mail-Domain eines Wettbewerbers"),
+        ("Not a competitor", "Kein Wettbewerber"),
     ),
-    "has_valid_email": FeatureText(
-        _t("E-mail address", "E-Mail-Adresse"),
-        yes=_t("Valid e-mail address", "Gültige E-Mail-Adresse"),
-        no=_t("Missing or invalid e-mail address", "Fehlende oder ungültige E-Mail-Adresse"),
+    "has_valid_email": _yes_no(
+        ("E-mail address", "E-Mail-Adresse"),
+        ("Valid e-mail address", "Gültige E-Mail-Adresse"),
+        ("Missing or invalid e-mail address", "Fehlende oder ungültige E-Mail-Adresse"),
     ),
-    "is_student_or_intern": FeatureText(
-        _t("Student or intern", "Studierende oder Praktikum"),
-        yes=_t("Student or intern", "Studierende(r) oder Praktikant(in)"),
-        no=_t("Not a student or intern", "Keine Studierenden oder Praktikanten"),
+    "is_student_or_intern": _yes_no(
+        ("Student or intern", "Studierende oder Praktikum"),
+        ("Student or intern", "Studierende(r) oder Praktikant(in)"),
+        ("Not a student or intern", "Keine Studierenden oder Praktikanten"),
     ),
     "seniority": FeatureText(_t("Seniority", "Hierarchieebene")),
     "function": FeatureText(_t("Job function", "Funktion")),

@@ -191,6 +191,21 @@ def _as_strings(values: object) -> object:
     return values
 
 
+def _feature_roles_only(value: object, key: str, info: ValidationInfo) -> None:
+    role = info.data.get("role")
+    if value is not None and role not in FEATURE_ROLES:
+        raise ValueError(f"{key} applies only to feature roles ({', '.join(FEATURE_ROLES)}), not {role}")
+
+
+def _refuse_unknown_words(values: Mapping[str, str], word: str) -> None:
+    """Export word -> leadq word: each leadq word must be a stage or a reason (``word``) leadq knows."""
+    allowed = STAGES if word == "stage" else REASONS
+    wrong = {key: value for key, value in values.items() if value not in allowed}
+    if wrong:
+        key, value = next(iter(wrong.items()))
+        raise ValueError(f"{key}: {value!r} is not a leadq {word}; expected one of: {', '.join(allowed)}")
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -261,19 +276,13 @@ class ColumnSpec(_Spec):
                 f"role stage needs values mapping the export's values to leadq stages ({', '.join(STAGES)}), "
                 'e.g. values: {"Working - Contacted": sal, "Qualified": sql, "Disqualified": rejected}'
             )
-        allowed = STAGES if role == "stage" else REASONS
-        wrong = {key: value for key, value in (values or {}).items() if value not in allowed}
-        if wrong:
-            key, value = next(iter(wrong.items()))
-            raise ValueError(f"{key}: {value!r} is not a leadq {role}; expected one of: {', '.join(allowed)}")
+        _refuse_unknown_words(values or {}, str(role))
         return values
 
     @field_validator("name")
     @classmethod
     def _feature_name(cls, name: str | None, info: ValidationInfo) -> str | None:
-        role = info.data.get("role")
-        if name is not None and role not in FEATURE_ROLES:
-            raise ValueError(f"name applies only to feature roles ({', '.join(FEATURE_ROLES)}), not {role}")
+        _feature_roles_only(name, "name", info)
         if name is not None and not _FEATURE_NAME.fullmatch(name):
             raise ValueError(f"{name!r} is not a feature name; expected snake_case like {to_snake_case(name)!r}")
         return name
@@ -288,9 +297,7 @@ class ColumnSpec(_Spec):
     @field_validator("group")
     @classmethod
     def _feature_group(cls, group: Group | None, info: ValidationInfo) -> Group | None:
-        role = info.data.get("role")
-        if group is not None and role not in FEATURE_ROLES:
-            raise ValueError(f"group applies only to feature roles ({', '.join(FEATURE_ROLES)}), not {role}")
+        _feature_roles_only(group, "group", info)
         return group
 
     @field_validator("gates")
@@ -399,12 +406,7 @@ class DispositionsSpec(_TableSpec):
         allowed = STAGES if info.field_name == "stage" else REASONS
         if not spec.values:
             raise ValueError(f"{info.field_name} needs values: export word -> leadq word ({', '.join(allowed)})")
-        wrong = {key: value for key, value in spec.values.items() if value not in allowed}
-        if wrong:
-            key, value = next(iter(wrong.items()))
-            raise ValueError(
-                f"{key}: {value!r} is not a leadq {info.field_name}; expected one of: {', '.join(allowed)}"
-            )
+        _refuse_unknown_words(spec.values, str(info.field_name))
         return spec
 
 
