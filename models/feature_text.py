@@ -23,7 +23,6 @@ class FeatureText:
     unit: dict[Language, str] | None = None  # numbers: "250 employees"
     yes: dict[Language, str] | None = None  # yes/no features: the phrase for yes ...
     no: dict[Language, str] | None = None  # ... and for no
-    percent: bool = False  # shares: 0.25 -> "25%"
 
 
 def _t(en: str, de: str) -> dict[Language, str]:
@@ -155,8 +154,6 @@ def format_value(feature: str, value: object, language: Language = "en") -> str:
         coded = VALUE_TEXTS.get(_derived_key(feature) or feature, {}).get(value)
         return coded[language] if coded else value
     number = float(value)  # type: ignore[arg-type]
-    if text.percent:
-        return f"{_number(100 * number, language)}%"
     return f"{_number(number, language)} {text.unit[language]}" if text.unit else _number(number, language)
 
 

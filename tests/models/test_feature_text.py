@@ -65,7 +65,6 @@ def test_every_coded_value_is_translated() -> None:
         ("position_function", "sales", "de", "Funktion: Vertrieb"),  # any job-title column's function
         ("job_title_is_student_or_intern", 1.0, "en", "Student or intern"),
         ("industry", "Manufacturing", "en", "Industry: Manufacturing"),
-        ("email_click_rate", 0.25, "en", "E-mail click rate: 25%"),
         ("pages_per_visit", 2.5, "en", "Pages per visit: 2.5"),
         ("company_size", math.nan, "en", "Company size: unknown"),
         ("demo_requested", None, "de", "Demo-Anfrage: unbekannt"),
