@@ -1,8 +1,10 @@
-"""``python -m benchmarks``: model quality against the oracle and baselines, training cost by size, serving speed.
+"""``python -m benchmarks``: model quality against the oracle and baselines, training cost by size, the command
+line's start-up and end-to-end training, serving speed.
 
-Writes ``quality.json``, ``explain.json``, ``train_scale.json`` and ``serving.json`` to ``benchmarks/results/`` and
-prints a table.
-``--quick`` runs tiny sizes (a smoke test of the benchmark itself, not a measurement).
+Writes ``quality.json``, ``explain.json``, ``train_scale.json``, ``cli.json`` and ``serving.json`` to
+``benchmarks/results/`` and prints a table (about 7 minutes).
+``--quick`` runs tiny sizes (a smoke test of the benchmark itself, not a measurement); ``--cli-only`` measures
+only the command line (``cli.json``, about a minute); ``--serving-only`` only the service (``serving.json``).
 """
 
 from __future__ import annotations
@@ -10,29 +12,21 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
-from sklearn.metrics import roc_auc_score
 
+from benchmarks.cli import STARTUP_RUNS, TRAIN_LEADS, TRAIN_RUNS, benchmark_cli_startup, benchmark_cli_train
 from benchmarks.explain import benchmark_explain
+from benchmarks.quality import benchmark_quality
 from benchmarks.serving import Load, benchmark_serving
-from pipelines.demo.synthetic import SyntheticCRM, generate_for, write_crm
-from pipelines.settings import Settings, load_settings
-
-if TYPE_CHECKING:
-    from pipelines.training import TrainingOutcome
+from benchmarks.train_scale import benchmark_train_scale
+from pipelines.settings import load_settings
 
 RESULTS = Path(__file__).parent / "results"
-WORK = Path(__file__).parent / ".work"
 REPO_CONFIG = Path(__file__).parents[1] / "mlflow.yml"
 QUALITY_LEADS = 200_000
 SCALE_LEADS = (10_000, 100_000, 1_000_000)
@@ -44,93 +38,9 @@ TARGETS = {
     "single_p99_ms": 5.0,
     "service_p99_ms": 10.0,
     "service_vs_mlflow": 5.0,
+    "cli_startup_s": 1.0,
+    "cli_train_10k_s": 10.0,
 }
-
-
-def observable_ceiling(outcome: TrainingOutcome, crm: SyntheticCRM) -> float:
-    """Test AUC of a booster fitted to the *true* logit from the observed lead fields of the training quarters.
-
-    The generator draws outcomes from latent fit and intent that the export shows only through noisy, partly
-    missing fields, so no model of the export can reach the oracle. Regressing the noise-free true logit on
-    the same features and quarters estimates how much of the oracle the export reveals; the gap between this
-    ceiling and the model is what better modelling could still win.
-    """
-    import lightgbm as lgb
-
-    from models.contract import SCORING_COLUMNS
-
-    leads = crm.leads.set_index("lead_id")[list(SCORING_COLUMNS)]
-    truth = crm.true_conversion.set_index("lead_id")["true_conversion_probability"].clip(1e-6, 1 - 1e-6)
-    encode = outcome.scorer.pipeline[:-1]
-    train_ids, test_ids = outcome.split.train, outcome.test_scores["lead_id"]
-    regressor = lgb.LGBMRegressor(
-        n_estimators=2000, learning_rate=0.03, num_leaves=63, min_child_samples=50, random_state=0, verbose=-1
-    )
-    regressor.fit(encode.transform(leads.loc[train_ids]), np.log(truth.loc[train_ids] / (1 - truth.loc[train_ids])))
-    predicted = regressor.predict(encode.transform(leads.loc[test_ids]))
-    return float(roc_auc_score(outcome.test_scores["converted"], predicted))
-
-
-def benchmark_quality(settings: Settings, n_leads: int) -> tuple[dict[str, float], TrainingOutcome]:
-    """Train on a synthetic CRM and compare with the oracle and both baselines on the test quarter."""
-    from models.contract import CRMTables
-    from pipelines.training import train_scorer
-
-    crm = generate_for(settings, n_leads)
-    outcome = train_scorer(CRMTables(crm.leads, crm.dispositions, crm.deals), settings)
-    scores = outcome.test_scores.merge(crm.true_conversion, on="lead_id")
-    metrics = outcome.metrics
-    quality = {
-        "auc_model": metrics["test_roc_auc"],
-        "auc_oracle": float(roc_auc_score(scores["converted"], scores["true_conversion_probability"])),
-        "auc_observable_ceiling": observable_ceiling(outcome, crm),
-        "auc_logreg": metrics["logreg_test_roc_auc"],
-        "auc_rules": metrics["rules_test_roc_auc"],
-        "ece_model": metrics["test_ece"],
-        "ece_logreg": metrics["logreg_test_ece"],
-        "brier_model": metrics["test_brier"],
-        "precision_at_threshold": metrics["test_mql_precision"],
-        "recall_at_threshold": metrics["test_mql_recall"],
-        "rules_precision_at_threshold": metrics["rules_test_mql_precision"],
-        "rules_recall_at_threshold": metrics["rules_test_mql_recall"],
-        "n_train": metrics["n_train"],
-        "n_test": metrics["n_test"],
-    }
-    return quality, outcome
-
-
-def _train_in_child(overrides: dict[str, str]) -> dict[str, float]:
-    """Time the full pipeline (read files -> registered model) in a fresh process, with its peak RSS."""
-    code = (
-        "import json, logging, resource, time\n"
-        "logging.disable(logging.WARNING)\n"
-        "started = time.perf_counter()\n"
-        "from pipelines.settings import load_settings\n"
-        "from pipelines.training import run_training\n"
-        f"run_training(load_settings({str(REPO_CONFIG)!r}))\n"
-        "wall = time.perf_counter() - started\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-        "print(json.dumps({'wall_s': wall, 'peak_rss_mb': peak}))\n"
-    )
-    env = {**os.environ, **overrides}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def benchmark_train_scale(settings: Settings, sizes: tuple[int, ...]) -> list[dict[str, float]]:
-    """Wall time and peak memory of ``run_training`` by number of leads (data generation not timed)."""
-    rows = []
-    for n_leads in sizes:
-        folder = WORK / f"scale-{n_leads}"
-        shutil.rmtree(folder, ignore_errors=True)
-        paths = write_crm(generate_for(settings, n_leads), folder / "data", "parquet")
-        overrides = {
-            "LEADQ_MLFLOW__TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
-            "LEADQ_MLFLOW__ARTIFACT_LOCATION": str(folder / "artifacts"),
-            **{f"LEADQ_DATA__{table.upper()}": str(paths[table]) for table in ("leads", "dispositions", "deals")},
-        }
-        rows.append({"n_leads": n_leads, **_train_in_child(overrides)})
-    return rows
 
 
 def _serving_rows(table: Table, serving: dict[str, Any]) -> None:
@@ -149,6 +59,38 @@ def _serving_rows(table: Table, serving: dict[str, Any]) -> None:
         )
 
 
+def _verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def _spread(row: dict[str, Any]) -> str:
+    return f"median {row['median_s']:.2f} s ({row['min_s']:.2f}-{row['max_s']:.2f})"
+
+
+def _cli_rows(table: Table, cli: dict[str, Any]) -> None:
+    startup, train = cli["startup"], cli["train"]
+    baseline = startup["python_pass"]["median_s"]
+    for measure, key in (("CLI start-up: leadq --help", "help"), ("CLI start-up: leadq train --help", "train_help")):
+        row = startup[key]
+        table.add_row(
+            measure,
+            _spread(row),
+            "python -c pass",
+            f"{baseline:.2f} s",
+            f"x{row['median_s'] / baseline:.1f}",
+            f"< {TARGETS['cli_startup_s']:.0f} s: {_verdict(row['median_s'] < TARGETS['cli_startup_s'])}",
+        )
+    fit = next((seconds for step, seconds in train["steps_median_s"].items() if step.startswith("fit LightGBM")), None)
+    table.add_row(
+        f"leadq train, {train['n_leads']:,} leads end to end",
+        f"{_spread(train)}, CPU {train['cpu_median_s']:.1f} s; first run (empty store) {train['first_run_s']:.1f} s",
+        "of which the LightGBM fit",
+        "" if fit is None else f"{fit:.1f} s",
+        "" if not fit else f"x{train['median_s'] / fit:.1f}",
+        f"<= {TARGETS['cli_train_10k_s']:.0f} s: {_verdict(train['median_s'] <= TARGETS['cli_train_10k_s'])}",
+    )
+
+
 def _results_table() -> Table:
     table = Table(title="leadq benchmarks", title_justify="left")
     for column in ("measure", "leadq", "baseline", "baseline value", "ratio / gap", "target"):
@@ -157,7 +99,11 @@ def _results_table() -> Table:
 
 
 def _print_table(
-    quality: dict[str, float], explain: dict[str, float], scale: list[dict[str, float]], serving: dict[str, Any]
+    quality: dict[str, float],
+    explain: dict[str, float],
+    scale: list[dict[str, float]],
+    cli: dict[str, Any],
+    serving: dict[str, Any],
 ) -> None:
     table = _results_table()
     gap = quality["auc_oracle"] - quality["auc_model"]
@@ -230,39 +176,66 @@ def _print_table(
             f"x{growth:.1f} time",
             target,
         )
+    _cli_rows(table, cli)
     _serving_rows(table, serving)
     Console(width=150).print(table)
+
+
+def _write(folder: Path, results: dict[str, object]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, result in results.items():
+        (folder / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+
+
+def _benchmark_cli(quick: bool) -> dict[str, Any]:
+    settings = load_settings(REPO_CONFIG)
+    return {
+        "startup": benchmark_cli_startup(2 if quick else STARTUP_RUNS),
+        "train": benchmark_cli_train(
+            settings, REPO_CONFIG, 5_000 if quick else TRAIN_LEADS, 1 if quick else TRAIN_RUNS
+        ),
+        "targets_s": {"startup": TARGETS["cli_startup_s"], "train_10k": TARGETS["cli_train_10k_s"]},
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that the benchmark runs")
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the JSON results")
-    parser.add_argument("--serving-only", action="store_true", help="only the serving benchmark (serving.json)")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--serving-only", action="store_true", help="only the serving benchmark (serving.json)")
+    only.add_argument(
+        "--cli-only", action="store_true", help="only the command line: start-up and 10k-lead training (cli.json)"
+    )
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     settings = load_settings(REPO_CONFIG)
-    sizes = (5_000, 10_000) if args.quick else SCALE_LEADS
     started = time.perf_counter()
     load = Load(single_requests=200, batch_requests=20, warmup=10, latency_requests=100) if args.quick else Load()
+    serving_leads = 10_000 if args.quick else SERVING_LEADS
+    table = _results_table()
     if args.serving_only:
-        serving = benchmark_serving(REPO_CONFIG, 10_000 if args.quick else SERVING_LEADS, load)
-        args.results.mkdir(parents=True, exist_ok=True)
-        (args.results / "serving.json").write_text(json.dumps(serving, indent=2) + "\n")
-        table = _results_table()
+        serving = benchmark_serving(REPO_CONFIG, serving_leads, load)
+        _write(args.results, {"serving": serving})
         _serving_rows(table, serving)
-        Console(width=150).print(table)
+    elif args.cli_only:
+        cli = _benchmark_cli(args.quick)
+        _write(args.results, {"cli": cli})
+        _cli_rows(table, cli)
+    else:
+        quality, outcome = benchmark_quality(settings, 20_000 if args.quick else QUALITY_LEADS)
+        explain = benchmark_explain(outcome.scorer, outcome.test_leads)
+        scale = benchmark_train_scale(settings, REPO_CONFIG, (5_000, 10_000) if args.quick else SCALE_LEADS)
+        cli = _benchmark_cli(args.quick)
+        serving = benchmark_serving(REPO_CONFIG, serving_leads, load)
+        _write(
+            args.results,
+            {"quality": quality, "explain": explain, "train_scale": scale, "cli": cli, "serving": serving},
+        )
+        _print_table(quality, explain, scale, cli, serving)
+        print(f"results in {args.results} ({time.perf_counter() - started:.0f} s)")
         return
-    quality, outcome = benchmark_quality(settings, 20_000 if args.quick else QUALITY_LEADS)
-    explain = benchmark_explain(outcome.scorer, outcome.test_leads)
-    scale = benchmark_train_scale(settings, sizes)
-    serving = benchmark_serving(REPO_CONFIG, 10_000 if args.quick else SERVING_LEADS, load)
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "quality.json").write_text(json.dumps(quality, indent=2) + "\n")
-    (args.results / "explain.json").write_text(json.dumps(explain, indent=2) + "\n")
-    (args.results / "train_scale.json").write_text(json.dumps(scale, indent=2) + "\n")
-    (args.results / "serving.json").write_text(json.dumps(serving, indent=2) + "\n")
-    _print_table(quality, explain, scale, serving)
+    Console(width=150).print(table)
     print(f"results in {args.results} ({time.perf_counter() - started:.0f} s)")
 
 

@@ -29,11 +29,13 @@ def _best_rate(run: object, rows: int) -> float:
 def _shap_reasons(scorer: LeadScorer, explainer: shap.TreeExplainer, leads: pd.DataFrame) -> None:
     features, encoded = encode_for_booster(scorer.pipeline, leads)
     explanation = explainer(encoded)
+    # no CRM spellings of categories (the fast path copies them): if anything, this favours SHAP
     explained = Contributions(
         values=explanation.values,
         base_value=float(np.ravel(explanation.base_values)[0]),
-        arrays={name: features[name].to_numpy() for name in features},
+        arrays={str(name): features[name].to_numpy() for name in features},
         index=leads.index,
+        spec=scorer.pipeline.named_steps["features"].feature_spec,
     )
     top_reasons(explained, scorer.top_k, scorer.language)
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from models.contract import as_scoring_frame
+from models.pipeline import input_fields
 from models.scorer import LeadScorer
 from pipelines.demo.synthetic import generate_for, write_crm
 from pipelines.settings import load_settings, read_config_file
@@ -44,6 +44,8 @@ STOP_TIMEOUT_S = 10.0
 LOG_TAIL_CHARS = 4_000
 PROBABILITY_TOLERANCE = 1e-6
 BIN = Path(sys.executable).parent
+# MLflow column types of the request fields by mapping role; every other role is text
+_MLFLOW_TYPES = {"numeric": "double", "count": "double", "boolean": "boolean", "consent": "boolean"}
 
 # Models-from-code for the MLflow side: the scorer's probabilities and nothing else, as a plain pyfunc would.
 _PROBABILITY_PYFUNC = """
@@ -108,14 +110,15 @@ def _quiet() -> Iterator[None]:
 
 
 def _write_settings(base_config: Path, folder: Path, data: dict[str, Path]) -> Path:
-    """The repository settings with the MLflow store, data, reports and scoring log inside ``folder``."""
+    """The repository settings with the MLflow store, the export and its mapping, reports and scoring log inside
+    ``folder``."""
     content = read_config_file(base_config)
     content["mlflow"] = {
         **content.get("mlflow", {}),
         "tracking_uri": f"sqlite:///{folder / 'mlflow.db'}",
         "artifact_location": str(folder / "artifacts"),
     }
-    content["data"] = {table: str(path) for table, path in data.items() if table != "true_conversion"}
+    content["data"] = {"export": str(data["leads"]), "mapping": str(data["mapping"])}
     content["explanations"] = {**content.get("explanations", {}), "reports_dir": str(folder / "reports")}
     content["serving"] = {**content.get("serving", {}), "scoring_log_url": f"sqlite:///{folder / 'scoring_log.db'}"}
     path = folder / "mlflow.yml"
@@ -124,7 +127,8 @@ def _write_settings(base_config: Path, folder: Path, data: dict[str, Path]) -> P
 
 
 def _train_and_register(base_config: Path, folder: Path, n_leads: int) -> tuple[Path, LeadScorer]:
-    """Train on a synthetic export and register the model as champion in ``folder``'s MLflow store."""
+    """Train on a synthetic export through its mapping (the one road) and register the model as champion in
+    ``folder``'s MLflow store."""
     from pipelines.training import run_training
 
     base = load_settings(base_config)
@@ -138,16 +142,20 @@ def _log_probability_model(scorer: LeadScorer, tracking_uri: str, folder: Path) 
     """Log the scorer as a pyfunc whose predict is ``predict_proba``; return its model URI."""
     import mlflow
     from mlflow.models import ModelSignature
-    from mlflow.types.schema import ColSpec, Schema
+    from mlflow.types.schema import ColSpec, Schema, TensorSpec
 
     from models.mlflow_model import SCORER_ARTIFACT, save_scorer
-    from pipelines.tracking import model_signature
 
     entry = folder / "probability_pyfunc.py"
     entry.write_text(_PROBABILITY_PYFUNC)
     scorer_path = save_scorer(scorer, folder / "scorer.joblib")
-    # the registered model's input schema (counts are doubles), with the probability as the only output
-    signature = ModelSignature(inputs=model_signature().inputs, outputs=Schema([ColSpec("double", "probability")]))
+    # the request fields typed by role (JSON numbers and booleans as leadq receives them), probability only out
+    roles = scorer.pipeline.named_steps["features"].input_roles
+    inputs: list[ColSpec | TensorSpec] = [
+        ColSpec(_MLFLOW_TYPES.get(roles[field], "string"), field, required=False)
+        for field in input_fields(scorer.pipeline)
+    ]
+    signature = ModelSignature(inputs=Schema(inputs), outputs=Schema([ColSpec("double", "probability")]))
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_experiment("benchmark-mlflow-serve")
     with mlflow.start_run(run_name="predict-proba-pyfunc"):
@@ -164,9 +172,9 @@ def _log_probability_model(scorer: LeadScorer, tracking_uri: str, folder: Path) 
 # --- request bodies --------------------------------------------------------------------------------------------
 
 
-def lead_records(leads: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready lead records: ``lead_id`` plus the data-contract fields, NaN/NA as None, plain Python types."""
-    frame = as_scoring_frame(leads)
+def lead_records(leads: pd.DataFrame, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """JSON-ready lead records: ``lead_id`` plus the model's request fields, NaN/NA as None, plain Python types."""
+    frame = leads.loc[:, list(fields)].copy()
     frame.insert(0, "lead_id", leads["lead_id"].astype(str).to_numpy())
     return json.loads(frame.to_json(orient="records"))
 
@@ -356,7 +364,8 @@ def benchmark_serving(base_config: Path, n_leads: int = 100_000, load: Load | No
             settings = load_settings(config)
             tracking_uri = settings.mlflow.tracking_uri
             model_uri = _log_probability_model(scorer, tracking_uri, folder)
-        records = lead_records(generate_for(settings, BODY_LEADS, settings.synthetic.seed + 1).leads)
+        fields = input_fields(scorer.pipeline)
+        records = lead_records(generate_for(settings, BODY_LEADS, settings.synthetic.seed + 1).leads, fields)
         env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 
         api_key = secrets.token_urlsafe(24)
