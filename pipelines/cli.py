@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from models.labels import TimeSplit
     from pipelines.demo.quarter_demo import QuarterDemoResult
     from pipelines.settings import Settings
+    from pipelines.tracking import RegisteredModel
     from pipelines.training import TrainingResult
 
 # models.feature_text.Language, repeated here so that the command line does not import the models to parse
@@ -153,26 +154,43 @@ _DECISION_ROWS = (
 )
 
 
-def _metrics_table(metrics: dict[str, float], split: TimeSplit) -> Table:
+def _with_interval(metrics: dict[str, float], key: str, fmt: str) -> str:
+    """``0.845 (0.83-0.86)``: the figure and its bootstrap interval (when it has one); ``-`` when there is none."""
+    value = metrics.get(key)
+    if value is None:
+        return "-"
+    low, high = metrics.get(f"{key}_ci_low"), metrics.get(f"{key}_ci_high")
+    if low is None or high is None:
+        return fmt.format(value)
+    if fmt.endswith("%}"):
+        return f"{value:.1%} ({low * 100:.0f}-{high:.0%})"
+    return f"{fmt.format(value)} ({low:.2f}-{high:.2f})"
+
+
+def _metrics_table(metrics: dict[str, float], split: TimeSplit, confidence: float = 0.95) -> Table:
     # The points-rule column only for a mapping with a points rule (it logs rules_test_* metrics).
     with_rule = any(key.startswith("rules_test_") for key in metrics)
     columns = {"leadq model": "test", "logistic regression": "logreg_test"}
     if with_rule:
         columns["points rule"] = "rules_test"
-    table = Table(title=split_title(split), title_justify="left")
+    table = Table(
+        title=split_title(split),
+        title_justify="left",
+        caption=f"(low-high): {confidence:.0%} bootstrap interval over the test leads",
+        caption_justify="left",
+    )
     table.add_column("metric")
     for column in columns:
         table.add_column(column, justify="right")
-
-    def cell(value: float | None, fmt: str = "{:.3f}") -> str:
-        return "-" if value is None else fmt.format(value)
-
     for label, key in _METRIC_ROWS:
-        table.add_row(label, *(cell(metrics.get(f"{prefix}_{key}")) for prefix in columns.values()))
+        table.add_row(label, *(_with_interval(metrics, f"{prefix}_{key}", "{:.3f}") for prefix in columns.values()))
     for label, key, fmt in _DECISION_ROWS:
         # The logistic regression ranks; only the model and the points rule decide who is an MQL.
-        decisions = {"test": metrics.get(f"test_mql_{key}"), "rules_test": metrics.get(f"rules_test_mql_{key}")}
-        table.add_row(label, *(cell(decisions.get(prefix), fmt) for prefix in columns.values()))
+        decisions = {"test": f"test_mql_{key}", "rules_test": f"rules_test_mql_{key}"}
+        table.add_row(
+            label,
+            *(_with_interval(metrics, decisions[p], fmt) if p in decisions else "-" for p in columns.values()),
+        )
     return table
 
 
@@ -185,19 +203,66 @@ def _split_sizes(split: TimeSplit) -> str:
     return f"{len(split.train):,} training, {len(split.calibration):,} calibration, {len(split.test):,} test leads"
 
 
+def _threshold_inputs(inputs: dict[str, float] | None) -> str:
+    if not inputs:
+        return ""
+    shown = {
+        "base_rate": ("base rate", "{:.1%}"),
+        "target_precision": ("target precision", "{:.1%}"),
+        "target_lift": ("target lift", "{:g}x"),
+        "mqls_per_month": ("capacity", "{:,.0f}/month"),
+        "months": ("calibration months", "{:.1f}"),
+        "calibration_leads": ("calibration leads", "{:,.0f}"),
+    }
+    parts = [f"{label} {fmt.format(inputs[key])}" for key, (label, fmt) in shown.items() if key in inputs]
+    return "; inputs: " + ", ".join(parts)
+
+
+def _print_gate(registered: RegisteredModel, settings: Settings) -> None:
+    gate, alias = registered.gate, settings.mlflow.champion_alias
+    if gate is None:
+        return
+    if gate.passed:
+        console.print("[green]Publish gate passed:[/] " + "; ".join(gate.checks), highlight=False)
+    else:
+        console.print("[yellow]Publish gate failed:[/]", highlight=False)
+        for reason in gate.reasons:
+            console.print(f"  - {escape(reason)}", highlight=False)
+        for advice in gate.advice:
+            console.print(f"  what would help: {escape(advice)}", highlight=False)
+    if registered.forced:
+        console.print(
+            f"[yellow]Promoted by --force[/] to '{alias}' (tagged promoted_by_force on the version).", highlight=False
+        )
+    elif not gate.passed and not registered.aliases:
+        console.print(
+            f"Not promoted: version {registered.version} stays out of '{alias}' "
+            "(`leadq train --force` promotes it anyway, recorded on the version).",
+            highlight=False,
+        )
+
+
 def _print_training(result: TrainingResult, settings: Settings) -> None:
     outcome, registered = result.outcome, result.registered
     threshold, split = outcome.scorer.threshold, outcome.split
-    console.print(_metrics_table(outcome.metrics, split))
+    console.print(_metrics_table(outcome.metrics, split, settings.gate.confidence))
     console.print(
-        f"MQL threshold {threshold.threshold:.3f} (policy {threshold.policy}: {threshold.rationale}); "
-        f"{_split_sizes(split)}",
+        f"MQL threshold {threshold.threshold:.3f}: policy {threshold.policy} "
+        f"(threshold.policy {threshold.requested or threshold.policy}): {escape(threshold.rationale)}"
+        f"{_threshold_inputs(threshold.inputs)}",
         highlight=False,
     )
+    console.print(f"Split sizes: {_split_sizes(split)}", highlight=False)
     if threshold.warning:
-        console.print(f"[yellow]Warning:[/] {threshold.warning}", highlight=False)
+        console.print(f"[yellow]Warning:[/] {escape(threshold.warning)}", highlight=False)
+    _print_gate(registered, settings)
     alias = settings.mlflow.champion_alias
-    status = f"alias '{alias}'" if registered.aliases else f"'{alias}' stays on version {registered.champion_version}"
+    if registered.aliases:
+        status = f"alias '{alias}'"
+    elif registered.champion_version is None:
+        status = f"no version is '{alias}' yet"
+    else:
+        status = f"'{alias}' stays on version {registered.champion_version}"
     console.print(f"Registered [bold]{registered.name}[/] version {registered.version} ({status}).", highlight=False)
     console.print(f"Explanation report for marketing: {result.report_path}", highlight=False)
     console.print(f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri {registered.tracking_uri}", highlight=False)
@@ -221,11 +286,16 @@ def _export_errors() -> Iterator[None]:
         raise typer.Exit(code=1) from error
 
 
-def _train(settings: Settings, export: Path | None = None, mapping: Path | None = None) -> None:
+def _train(settings: Settings, export: Path | None = None, mapping: Path | None = None, force: bool = False) -> None:
+    from pipelines.settings import ConfigError
     from pipelines.training import run_training
 
-    with _export_errors(), _friendly_errors():
-        result = run_training(settings, export, mapping, report=_step)
+    try:
+        with _export_errors(), _friendly_errors():
+            result = run_training(settings, export, mapping, report=_step, force=force)
+    except ConfigError as error:  # a setting the export cannot meet: the settings' fault, not the export's
+        console.print(f"[red]Invalid settings:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(code=2) from error
     split = result.outcome.split
     console.print(f"Split: {split.kind} ({escape(split.reason)})", highlight=False)
     _print_training(result, settings)
@@ -242,8 +312,15 @@ def train(
     mapping: Annotated[
         Path | None, typer.Option(help="The export's mapping (default: data.mapping; propose one: `leadq inspect`).")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Make the new version champion even if it fails the publish gate (tagged on the version)."
+        ),
+    ] = False,
 ) -> None:
-    """Train, calibrate and evaluate a model on the CRM export through its mapping, log it to MLflow, register it."""
+    """Train, calibrate and evaluate a model on the CRM export through its mapping, log it to MLflow, register it
+    (champion only if it passes the publish gate, see mlflow.yml gate)."""
     from pipelines.settings import DEMO_MAPPING
 
     _quiet_libraries()
@@ -251,7 +328,7 @@ def train(
     if export is not None and mapping is None and settings.data.mapping == DEMO_MAPPING:
         console.print("[red]Refused:[/] --data needs its --mapping (propose one with `leadq inspect`)")
         raise typer.Exit(code=2)
-    _train(settings, export.resolve() if export else None, mapping.resolve() if mapping else None)
+    _train(settings, export.resolve() if export else None, mapping.resolve() if mapping else None, force)
 
 
 def _print_verdict(verdict: Verdict) -> None:
@@ -389,9 +466,20 @@ def inspect(
     export: Annotated[Path, typer.Argument(help=EXPORT_HELP)],
     out: Annotated[Path, typer.Option(help="Where to write the proposed mapping.")] = Path("mapping.yml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")] = False,
+    outcome: Annotated[
+        str | None,
+        typer.Option(
+            help="The column that says how each lead ended (won/lost, yes/no, 1/0, a stage with won and lost "
+            "values, or an amount: won when > 0); default: the best candidate, marked for review."
+        ),
+    ] = None,
 ) -> None:
-    """Profile a raw CRM export and propose a mapping file (column roles) to review before training on it."""
-    from pipelines.crm_export.inspect import PROPOSAL_HEADER, profile_export, proposal_notes, propose_mapping
+    """Profile a raw CRM export and propose a mapping file (column roles) to review before training on it.
+
+    Without an outcome candidate (and no --outcome) the proposal is still written, without the outcome line,
+    and the command ends with a warning (exit code 0): add the line or run again with --outcome COLUMN.
+    """
+    from pipelines.crm_export.inspect import NO_OUTCOME_HEADER, PROPOSAL_HEADER, profile_export, proposal_notes, propose
     from pipelines.crm_export.mapping import MappingError, dump_mapping
     from pipelines.crm_export.read import read_export
 
@@ -406,21 +494,34 @@ def inspect(
     profile = profile_export(raw.frame)
     console.print(_profile_table(profile))
     try:
-        mapping = propose_mapping(raw.frame, profile)
-        notes = proposal_notes(profile, mapping)
-        out.write_text(dump_mapping(mapping, PROPOSAL_HEADER, notes), encoding="utf-8")
+        proposal = propose(raw.frame, profile, outcome)
+        mapping = proposal.draft()  # without an outcome: written all the same, for the user to complete
+        notes = proposal_notes(profile, mapping, proposal.review)
+        header = PROPOSAL_HEADER if proposal.outcome else f"{PROPOSAL_HEADER}\n{NO_OUTCOME_HEADER}"
+        out.write_text(dump_mapping(mapping, header, notes), encoding="utf-8")
     except (MappingError, OSError) as error:
         console.print(f"[red]Refused:[/] cannot propose a mapping: {escape(str(error))}", highlight=False)
         raise typer.Exit(code=1) from error
     counts = Counter(spec.role for spec in mapping.columns.values())
     roles = ", ".join(f"{role} {counts[role]}" for role in ("email", "job_title", "consent", "count") if counts[role])
+    dated = [(spec.role, c) for c, spec in mapping.columns.items() if spec.role in ("created_at", "outcome_at")]
+    dates = ", ".join(f"{role} {column!r}" for role, column in dated) or "no created_at"
     console.print(
-        f"Proposed mapping: {out} (id {mapping.id_column!r}, outcome {mapping.outcome_column!r}, "
+        f"Proposed mapping: {out} (id {mapping.id_column!r}, "
+        f"{f'outcome {proposal.outcome!r}' if proposal.outcome else 'NO outcome'}, {dates}, "
         f"{len(mapping.feature_names())} feature columns{', ' + roles if roles else ''}, "
         f"after_contact {counts['after_contact']}, ignore {counts['ignore']}). Review every line, then: "
         f"leadq check-export {export} --mapping {out}",
         highlight=False,
     )
+    for column in (c for c in proposal.review if mapping.columns[c].role in ("outcome", "created_at")):
+        console.print(f"  {escape(column)}: {escape(proposal.review[column])}", highlight=False)
+    if proposal.outcome is None:
+        console.print(
+            f"[yellow]Warning:[/] no column reads as the outcome (won/lost, yes/no, 1/0, a stage with won and lost "
+            f"values): {out} has no outcome line. Add one, or run again with --outcome COLUMN",
+            highlight=False,
+        )
 
 
 def _leakage_table(rows: list[dict[str, object]], top: int = 5) -> Table:

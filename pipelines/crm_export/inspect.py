@@ -4,14 +4,19 @@ Reading keeps every cell as the text in the file (a German "1.200" stays "1.200"
 zeros); the profile says what each column looks like, and :func:`propose_mapping` guesses each column's role
 (and each feature's group, fit or engagement) from its name and content: e-mail columns become ``email`` and
 job titles ``job_title`` (only derived features), consent columns ``consent`` gating the columns their name
-speaks of, non-negative whole numbers named like counts ``count``. Example values of e-mail, name and phone
-columns are redacted: raw PII is never printed or written.
+speaks of, non-negative whole numbers named like counts ``count``. The outcome is the column the user names
+(``--outcome``) or the best candidate by name and values (yes/no, a stage with won and lost words, an amount),
+marked for review; dates get ``created_at``, ``outcome_at`` or ``after_contact`` by what their name means.
+Example values of e-mail, name and phone columns are redacted: raw PII is never printed or written.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, cast
 
 import pandas as pd
 
@@ -71,9 +76,28 @@ _LOST = _BOOLEAN_FALSE | {"lost", "closed lost", "closed - lost", "verloren", "n
 
 # Names, as snake_case, of columns the heuristics look for.
 _ID_NAME = re.compile(r"(^|_)(id|key|nr|no|nummer|number)$|^id_")
-_CREATED_NAME = re.compile(r"creat|erstellt|angelegt")
-# A date named like the moment the lead was won or lost: the leakage guard checks other dates against it.
-_OUTCOME_AT_NAME = re.compile(r"clos|convert|won_|lost_|abschluss|gewonnen|verloren")
+# Dates by their meaning. When the lead came in, earliest meaning first: created or received, then first
+# contact, then engaged; the earliest-meaning one is created_at (the moment a lead is scored as of).
+_CREATED_NAMES = (
+    re.compile(
+        r"creat|erstellt|angelegt|(^|_)added(_|$)|first_seen|lead_date|eingang|eingegangen|anfrage|"
+        r"(^|_)(received|submitted|sign_?up|signed_up|registered|registration|registriert|inquiry|enquiry)(_|$)"
+    ),
+    re.compile(r"(^|_)first_|erstkontakt|erster_kontakt|kontaktaufnahme"),
+    re.compile(r"engag"),
+)
+_LONE_DATE_NAME = re.compile(r"(date|datum|timestamp|zeitstempel|time|zeit|day|tag)")  # fullmatch: a bare "Date"
+# Later moments: never created_at (a lead scored as of its last update would be scored with hindsight).
+_LATER_DATE_NAME = re.compile(
+    r"(^|_)(last|latest|recent|letzte[rsn]?|zuletzt|modified|updated|changed|geaendert|aenderung|bearbeitet|next|"
+    r"naechste[rsn]?)(_|$)|modif|update|aktualisiert"
+)
+# The moment the lead was won or lost: the leakage guard checks other dates against it.
+_OUTCOME_AT_NAME = re.compile(
+    r"(^|_)(clos(e|ed|ing)|won|lost|convert(ed)?|conversion|became|customer|kunde|signed|unterschrieben|"
+    r"gewonnen|verloren|abgeschlossen|vertrag[a-z]*)(_|$)|closedate|abschluss"
+)
+# Outcome columns by name: exact names in order of preference, then names that hold an outcome word.
 _OUTCOME_NAMES = (
     "converted",
     "is_converted",
@@ -85,7 +109,43 @@ _OUTCOME_NAMES = (
     "status",
     "result",
     "ergebnis",
+    "y",
+    "target",
+    "label",
+    "class",
+    "abschluss",
+    "deal_stage",
+    "deal_status",
+    "opportunity_stage",
+    "stage",
+    "won_lost",
+    "conversion",
+    "revenue",
+    "purchase",
+    "purchased",
+    "sale",
+    "sold",
+    "verkauft",
+    "gekauft",
 )
+_OUTCOME_WORD_NAME = re.compile(
+    r"(^|_)(outcome|result|ergebnis|convert[a-z]*|konvertiert|won|gewonnen|lost|verloren|abschluss|stage|status|"
+    r"phase|pipeline|revenue|purchase[ds]?|gekauft|deal|opportunity)(_|$)"
+)
+# Numeric columns that may hold a deal's amount: an outcome only as won when > 0, which the user must confirm.
+_AMOUNT_NAMES = ("revenue", "amount", "deal_value", "deal_amount", "close_value", "won_amount", "umsatz", "betrag")
+# Values by their words: negation of a won word ("Not Converted", "kein Abschluss") and lost words mean lost.
+_WON_WORD = re.compile(
+    r"(^|\W)(won|gewonnen|converted|customer|kunde|purchased|bought|gekauft|signed|unterschrieben|"
+    r"success|successful|erfolgreich|booked|gebucht|paid|bezahlt|abschluss|abgeschlossen|sold|verkauft)(\W|$)"
+)
+_LOST_WORD = re.compile(
+    r"(^|\W)(lost|verloren|disqualified|disqualifiziert|unqualified|rejected|abgelehnt|abgesagt|absage|"
+    r"cancel+ed|storniert|declined|dead|junk|churned|failed|gescheitert)(\W|$)"
+)
+_NEGATION_WORD = re.compile(r"(^|\W)(not|non|no|nicht|kein[a-z]*|never|nie)(\W|$)")
+_ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
+_AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
 _AFTER_CONTACT_NAME = re.compile(
     r"status|stage|phase|disqualif|reason|grund|owner|besitzer|inhaber|last_([a-z]+_)?activit|last_call|"
     r"last_modified|opportunit|amount|closed|converted_|rating|lead_quality|^tags?$|^sales_"
@@ -266,11 +326,96 @@ def _match_words(value: str, words: tuple[tuple[str, str], ...]) -> str | None:
     return next((target for word, target in words if word in token), None)
 
 
-def _outcome_spec(values: pd.Series) -> ColumnSpec | None:
+def outcome_of_value(value: str) -> Literal["won", "lost"] | None:
+    """How a value reads as an outcome: "1", "yes", "Closed Won", "gewonnen" won; "Not Converted", "verloren" lost.
+
+    None for values that say neither ("Negotiation", "Open - Not Contacted"): open, or not an outcome at all.
+    """
+    token = normalize_value(value)
+    zero_or_one = _ZERO_OR_ONE.fullmatch(token)
+    if token in _WON or (zero_or_one and zero_or_one.group(1) == "1"):
+        return "won"
+    if token in _LOST or (zero_or_one and zero_or_one.group(1) == "0"):
+        return "lost"
+    negated = bool(_NEGATION_WORD.search(token))
+    if _LOST_WORD.search(token) or (negated and _WON_WORD.search(token)):
+        return "lost"
+    return "won" if _WON_WORD.search(token) else None
+
+
+@dataclass(frozen=True)
+class OutcomeCandidate:
+    """A column that can be read as the outcome, how it reads, and how sure the reading is.
+
+    ``reading``: "yes/no" (every value won or lost), "stage" (some values won or lost, the rest ``open``),
+    "amount" (numbers: won when > 0, an assumption the user must confirm).
+    """
+
+    column: str
+    spec: ColumnSpec
+    reading: Literal["yes/no", "stage", "amount"]
+    open: tuple[str, ...] = ()
+
+
+def _is_amount(values: pd.Series) -> bool:
+    return bool(len(values)) and bool(values.str.fullmatch(_AMOUNT).all())
+
+
+def read_outcome(column: str, values: pd.Series, kind: str) -> OutcomeCandidate | None:
+    """The column read as an outcome from its values (placeholders removed), or None when it cannot be.
+
+    Numbers are read as yes/no only when they are 0 and 1, as an amount when they are 0 and positive amounts.
+    """
     observed = sorted(set(values.str.strip()))
-    won = [v for v in observed if normalize_value(v) in _WON]
-    lost = [v for v in observed if normalize_value(v) in _LOST]
-    return ColumnSpec(role="outcome", won=won, lost=lost) if won and lost else None
+    if kind in ("number", "number-as-text") and not {normalize_value(v) for v in observed} <= {"0", "1"}:
+        zero = [v for v in observed if not re.search(r"[1-9]", v)]
+        if not _is_amount(values) or not zero or len(zero) == len(observed):
+            return None
+        won = [v for v in observed if v not in zero]
+        return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=zero), "amount")
+    read = {value: outcome_of_value(value) for value in observed}
+    won = [v for v, outcome in read.items() if outcome == "won"]
+    lost = [v for v, outcome in read.items() if outcome == "lost"]
+    if not won or not lost:
+        return None
+    still_open = tuple(v for v, outcome in read.items() if outcome is None)
+    return OutcomeCandidate(
+        column, ColumnSpec(role="outcome", won=won, lost=lost), "stage" if still_open else "yes/no", still_open
+    )
+
+
+def _outcome_rank(candidate: OutcomeCandidate, position: int) -> tuple[int, int, int, int]:
+    """Sort key, best first: named like an outcome, then yes/no before stage before amount, then rightmost."""
+    name = to_snake_case(candidate.column)
+    exact = _OUTCOME_NAMES.index(name) if name in _OUTCOME_NAMES else len(_OUTCOME_NAMES)
+    tier = 0 if exact < len(_OUTCOME_NAMES) else 1 if _OUTCOME_WORD_NAME.search(name) else 2
+    reading = ("yes/no", "stage", "amount").index(candidate.reading)
+    return tier, exact, reading, -position
+
+
+def outcome_candidates(kinds: Mapping[str, str], present: Mapping[str, pd.Series]) -> list[OutcomeCandidate]:
+    """Columns that can be the outcome, best first (see :func:`_outcome_rank`); ``kinds`` by column.
+
+    Unnamed columns count only when every value reads as won or lost, and not when named like a consent, an
+    objection or engagement ("Newsletter", "Do Not Email": features); amounts only under an amount's name.
+    """
+    ranked = []
+    for position, column in enumerate(kinds):
+        if kinds[column] not in ("boolean-like", "category", "number", "number-as-text"):
+            continue
+        candidate = read_outcome(column, present[column], kinds[column])
+        if candidate is None:
+            continue
+        key = _outcome_rank(candidate, position)
+        name = to_snake_case(column)
+        if candidate.reading == "amount" and name not in _AMOUNT_NAMES:
+            continue
+        unnamed = key[0] == 2
+        feature_like = is_consent(column, kinds[column]) or is_objection(column) or guess_group(column) == "engagement"
+        if unnamed and (candidate.reading != "yes/no" or feature_like):
+            continue
+        ranked.append((key, candidate))
+    return [candidate for _, candidate in sorted(ranked, key=lambda pair: pair[0])]
 
 
 def _stage_spec(values: pd.Series) -> ColumnSpec | None:
@@ -376,53 +521,214 @@ def _with_group(column: str, spec: ColumnSpec) -> ColumnSpec:
     return spec.model_copy(update={"group": guess_group(column)})
 
 
-def propose_mapping(frame: pd.DataFrame, profile: pd.DataFrame) -> ExportMapping:
+def _start_rank(name: str) -> int | None:
+    """How early a date named ``name`` says the lead came in: 0 created or received, 1 first contact, 2 engaged."""
+    if _CREATED_NAMES[0].search(name):
+        # An opportunity's or deal's creation comes after the lead's: ranked with an engagement.
+        return 2 if re.search(r"opportunit|(^|_)(deal|opp)(_|$)", name) else 0
+    if _CREATED_NAMES[1].search(name):
+        return 1
+    if _CREATED_NAMES[2].search(name):
+        return 2
+    return 3 if _LONE_DATE_NAME.fullmatch(name) else None
+
+
+def _date_roles(kinds: Mapping[str, str], names: Mapping[str, str]) -> dict[str, tuple[ColumnSpec, str]]:
+    """Date columns by their meaning -> (proposed spec, why it needs a look or "").
+
+    The earliest-meaning start (:func:`_start_rank`) is ``created_at``; the first date named like a close, win
+    or loss is ``outcome_at``; later moments ("Last Modified", "Updated At", "Last Activity"), later starts
+    (first contact once a creation date exists) and further closing dates are ``after_contact``.
+    Dates of unknown meaning are not in the result.
+    """
+    roles: dict[str, tuple[ColumnSpec, str]] = {}
+    starts: dict[str, int] = {}
+    ends: list[str] = []
+    for column in (c for c, kind in kinds.items() if kind == "date"):
+        name = names[column]
+        if _LATER_DATE_NAME.search(name):
+            why = "a later moment (an update or activity): never created_at"
+            roles[column] = (ColumnSpec(role="after_contact"), why)
+        elif re.search(r"(^|_)first_|erstkontakt|erster_kontakt|sign_?up|signed_up", name):
+            starts[column] = _start_rank(name) or 1
+        elif _OUTCOME_AT_NAME.search(name):
+            ends.append(column)
+        elif (rank := _start_rank(name)) is not None:
+            starts[column] = rank
+    if starts:
+        created = min(starts, key=lambda column: starts[column])  # the earliest meaning; ties: the first column
+        why = {
+            0: "",
+            1: "review: no creation date found; read as when the lead came in (leads are scored as of it)",
+            2: "review: no creation or first-contact date found; read as when the lead came in (scored as of it)",
+            3: "review: a date of unknown meaning, the only start found: is it when the lead came in?",
+        }[starts[created]]
+        roles[created] = (ColumnSpec(role="created_at"), why)
+        for column in (c for c in starts if c != created):
+            later = starts[column] > starts[created]
+            spec = ColumnSpec(role="after_contact" if later else "ignore")
+            why = f"{'a later moment than' if later else 'another start besides'} created_at {created!r}"
+            roles[column] = (spec, why)
+    for position, column in enumerate(ends):
+        first = position == 0
+        spec = ColumnSpec(role="outcome_at" if first else "after_contact")
+        roles[column] = (spec, "" if first else f"a closing moment too (outcome_at is {ends[0]!r}): never a feature")
+    return roles
+
+
+NO_OUTCOME_HEADER = (
+    "NO OUTCOME: no column reads as won or lost. Add the outcome line, e.g.\n"
+    '  "Converted": {role: outcome, won: ["1"], lost: ["0"]}\n'
+    "or run leadq inspect again with --outcome COLUMN (or map tables.deals / tables.dispositions)"
+)
+_CLEAR_OUTCOME_NAMES = _OUTCOME_NAMES[: _OUTCOME_NAMES.index("ergebnis") + 1]  # no review note for a yes/no one
+_SHOWN_VALUES = 8
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What ``leadq inspect`` proposes: each column's role, and why the guesses that need a look are guesses.
+
+    ``review``: column -> a short reason to check its role (an outcome candidate, a date read by its meaning).
+    """
+
+    columns: dict[str, ColumnSpec]
+    review: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> str | None:
+        return next((column for column, spec in self.columns.items() if spec.role == "outcome"), None)
+
+    def mapping(self) -> ExportMapping:
+        """The proposal as a valid mapping.
+
+        Raises:
+            MappingError: no outcome was found (name it with ``outcome=`` / ``--outcome``).
+        """
+        if self.outcome is None:
+            raise MappingError(
+                "no column looks like the outcome (0/1, yes/no, true/false or won/lost values, or a stage column "
+                "with won and lost values); name it with --outcome COLUMN or add it to the mapping"
+            )
+        return ExportMapping(columns=self.columns)
+
+    def draft(self) -> ExportMapping:
+        """The proposal for writing, even without an outcome: unvalidated, so :func:`load_mapping` of the file
+        written from it says what is missing."""
+        return self.mapping() if self.outcome is not None else ExportMapping.model_construct(columns=self.columns)
+
+
+def _shown_values(values: pd.Series, kind: str) -> str:
+    counts = values.value_counts()
+    shown = ", ".join(repr(_redact(str(value), cast(Kind, kind))) for value in counts.index[:_SHOWN_VALUES])
+    return f"{shown}{', ...' if len(counts) > _SHOWN_VALUES else ''} ({len(counts):,} distinct)"
+
+
+def _named_outcome(
+    column: str, kinds: Mapping[str, str], present: Mapping[str, pd.Series], id_column: str
+) -> OutcomeCandidate:
+    """The column the user named as the outcome, read from its values; refused with its values when unreadable."""
+    if column not in kinds:
+        close = difflib.get_close_matches(column, list(kinds), n=3, cutoff=0.6)
+        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+        raise MappingError(f"--outcome {column!r} is not a column of the export{hint}")
+    if column == id_column:
+        raise MappingError(f"--outcome {column!r} is the lead ID (unique values), not an outcome")
+    kind = kinds[column]
+    candidate = None if kind in ("empty", "date", "id-like") else read_outcome(column, present[column], kind)
+    if candidate is None:
+        raise MappingError(
+            f"--outcome {column!r} cannot be read as an outcome: a {kind} column with values "
+            f"{_shown_values(present[column], kind) if len(present[column]) else '(none: every row is empty)'}; "
+            "an outcome needs values that say won and lost: 0/1, yes/no, true/false, won/lost words "
+            '("Closed Won", "gewonnen"; other values stay open), or amounts with 0 for lost (won when > 0)'
+        )
+    return candidate
+
+
+def _outcome_review(candidate: OutcomeCandidate, named: bool, others: list[str]) -> str:
+    spec, name = candidate.spec, to_snake_case(candidate.column)
+    if candidate.reading == "yes/no" and not named and name in _CLEAR_OUTCOME_NAMES and not others:
+        return ""
+    how = "named by --outcome" if named else "review: the best outcome candidate"
+    if candidate.reading == "amount":
+        detail = (
+            f"amounts: won when > 0 is an assumption, confirm it ({len(spec.won or ()):,} amounts listed as won), "
+            "lost = 0, blanks unlabelled"
+        )
+    else:
+        detail = f"won = {', '.join(spec.won or ())}; lost = {', '.join(spec.lost or ())}"
+    if candidate.open:
+        shown = ", ".join(candidate.open[:_SHOWN_VALUES]) + (", ..." if len(candidate.open) > _SHOWN_VALUES else "")
+        detail += f"; left open (unlabelled): {shown}: add the final ones to won or lost"
+    rest = f"; other candidates: {', '.join(others[:3])}" if others else ""
+    return f"{how} ({candidate.reading}): {detail}{rest}"
+
+
+def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = None) -> Proposal:
     """A best-guess mapping from column names and content, for the user to review line by line.
 
+    The outcome is ``outcome`` (read from its values) or the best candidate (:func:`outcome_candidates`); other
+    candidates named like an outcome are never features. Dates get their role by meaning (:func:`_date_roles`).
     Every feature column gets its group (:func:`~pipelines.crm_export.mapping.guess_group`); a consent column
     gates the feature columns its name speaks of (:func:`gated_columns`) and is proposed as a plain boolean
-    feature when there are none.
+    feature when there are none. Without any outcome candidate the proposal has no outcome (see ``draft``).
 
     Raises:
-        MappingError: no column can be the lead ID or the outcome; the message says what was looked for.
+        MappingError: no column can be the lead ID, or ``outcome`` is not a column that reads as an outcome.
     """
     placeholders = _placeholders()
-    kinds = dict(zip(profile["column"], profile["kind"], strict=True))
+    kinds: dict[str, str] = dict(zip(profile["column"], profile["kind"], strict=True))
     present = {str(column): _present(frame[column], placeholders) for column in frame.columns}
     names = {column: to_snake_case(column) for column in kinds}
     id_column = _pick_id(kinds)
     specs: dict[str, ColumnSpec] = {id_column: ColumnSpec(role="id")}
+    review: dict[str, str] = {}
 
-    outcome_names = [c for c in kinds if c not in specs and names[c] in _OUTCOME_NAMES]
-    for column in sorted(outcome_names, key=lambda c: _OUTCOME_NAMES.index(names[c])):
-        spec = _outcome_spec(present[column]) if kinds[column] in ("boolean-like", "category") else None
-        if spec:
-            specs[column] = spec
-            break
-    else:
-        raise MappingError(
-            "no column looks like the outcome (0/1 or won/lost values in a column named "
-            f"{', '.join(_OUTCOME_NAMES)}); write the mapping by hand (see the profile above)"
-        )
+    candidates = [c for c in outcome_candidates(kinds, present) if c.column != id_column]
+    chosen = _named_outcome(outcome, kinds, present, id_column) if outcome else next(iter(candidates), None)
+    others = [c for c in candidates if chosen is None or c.column != chosen.column]
+    if chosen is not None:
+        # Candidates named no more like an outcome than the chosen one are worth naming; plain yes/no features not.
+        tier = _outcome_rank(chosen, 0)[0]
+        rivals = [c.column for c in others if _outcome_rank(c, 0)[0] <= tier]
+        specs[chosen.column] = chosen.spec
+        review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals)
+    for column, (spec, why) in _date_roles(kinds, names).items():
+        if column not in specs:
+            specs[column], review[column] = spec, why
 
     for column, kind in kinds.items():
         if column in specs:
             continue
         role_taken = {spec.role for spec in specs.values()}
-        if kind == "date" and _CREATED_NAME.search(names[column]) and "created_at" not in role_taken:
-            specs[column] = ColumnSpec(role="created_at")
-        elif kind == "date" and _OUTCOME_AT_NAME.search(names[column]) and "outcome_at" not in role_taken:
-            specs[column] = ColumnSpec(role="outcome_at")
-        elif _AFTER_CONTACT_NAME.search(names[column]) and not is_consent(column, kind):
+        if _AFTER_CONTACT_NAME.search(names[column]) and not is_consent(column, kind):
             specs[column] = _after_contact_spec(names[column], kind, present[column], role_taken)
         else:
             specs[column] = _feature_spec(column, kind, present[column], len(frame))
+    for candidate in others:  # named like an outcome and read as one: a second outcome, never a feature
+        named = _outcome_rank(candidate, 0)[0] < 2 and candidate.reading != "amount"
+        if named and specs[candidate.column].role in FEATURE_ROLES:
+            specs[candidate.column] = ColumnSpec(role="after_contact")
+            review[candidate.column] = f"reads as an outcome too ({candidate.reading}): never a feature"
     for column, kind in kinds.items():  # once every column has its role: what each consent gates
         gates = gated_columns(column, specs) if is_consent(column, kind) else []
         if gates:
             specs[column] = ColumnSpec(role="consent", gates=gates)
     order = [str(column) for column in frame.columns]
-    return ExportMapping(columns={column: _with_group(column, specs[column]) for column in order})
+    return Proposal(
+        {column: _with_group(column, specs[column]) for column in order},
+        {column: why for column, why in review.items() if why},
+    )
+
+
+def propose_mapping(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = None) -> ExportMapping:
+    """:func:`propose` as a valid mapping.
+
+    Raises:
+        MappingError: no column can be the lead ID or the outcome (or ``outcome`` cannot be read as one).
+    """
+    return propose(frame, profile, outcome).mapping()
 
 
 def _after_contact_spec(name: str, kind: str, values: pd.Series, role_taken: set[Role]) -> ColumnSpec:
@@ -448,14 +754,18 @@ def _role_note(column: str, spec: ColumnSpec, distinct: int, missing_share: floa
     return ""
 
 
-def proposal_notes(profile: pd.DataFrame, mapping: ExportMapping | None = None) -> dict[str, str]:
+def proposal_notes(
+    profile: pd.DataFrame, mapping: ExportMapping | None = None, review: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Column -> a short comment for the proposed mapping: kind, missing share, distinct values (never values),
-    and what a proposed role means where it needs saying (consent, objections such as "Do Not Email", e-mail)."""
+    what a proposed role means where it needs saying (consent, objections such as "Do Not Email", e-mail), and
+    ``review`` (:attr:`Proposal.review`: why an outcome or date role is a guess; outcome values only)."""
     notes = {}
     for row in profile.to_dict("records"):
         column = row["column"]
         note = f"{row['kind']}, {row['missing_share']:.0%} missing, {row['cardinality']:,} distinct"
         spec = mapping.columns.get(column) if mapping is not None else None
         role_note = _role_note(column, spec, row["cardinality"], row["missing_share"]) if spec is not None else ""
-        notes[column] = f"{note}; {role_note}" if role_note else note
+        extra = [part for part in (role_note, (review or {}).get(column, "")) if part]
+        notes[column] = "; ".join([note, *extra])
     return notes

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from models.contract import DataContractError
 from pipelines.cli import app
-from pipelines.crm_export.inspect import profile_export, propose_mapping
+from pipelines.crm_export.inspect import Proposal, outcome_of_value, profile_export, propose, propose_mapping
 from pipelines.crm_export.mapping import FEATURE_ROLES, ExportMapping, MappingError, load_mapping
 from pipelines.crm_export.read import read_export
 
@@ -208,6 +208,263 @@ def test_a_closing_date_is_proposed_as_outcome_at(tmp_path: Path) -> None:
     }
 
 
+def _proposal(frame: pd.DataFrame, outcome: str | None = None) -> Proposal:
+    return propose(frame, profile_export(frame), outcome)
+
+
+def _leads(**columns: list[str]) -> pd.DataFrame:
+    """Eight leads: an ID, an industry, a newsletter yes/no (an engagement feature, never an outcome guess)."""
+    rows = len(next(iter(columns.values())))
+    base = {
+        "Lead ID": [f"L{n}" for n in range(rows)],
+        "Industry": (["IT", "Retail"] * rows)[:rows],
+        "Newsletter": (["yes", "no", "no"] * rows)[:rows],
+    }
+    return pd.DataFrame({**base, **columns})
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "won", "lost"),
+    [
+        ("y", ["no", "no", "yes", "no", "yes", "no"], ["yes"], ["no"]),
+        ("Revenue", ["FALSE", "TRUE", "FALSE", "FALSE", "TRUE", "FALSE"], ["TRUE"], ["FALSE"]),
+        ("Outcome", ["Won", "Lost", "Lost", "Won", "Lost", "Lost"], ["Won"], ["Lost"]),
+        ("Result", ["1", "0", "0", "1", "0", "0"], ["1"], ["0"]),
+        (
+            "Ergebnis",
+            ["gewonnen", "verloren", "verloren", "gewonnen", "verloren", "verloren"],
+            ["gewonnen"],
+            ["verloren"],
+        ),
+        ("Abschluss", ["ja", "nein", "nein", "ja", "nein", "ja"], ["ja"], ["nein"]),
+        (
+            "Status",
+            ["Closed Won", "Closed Lost", "Closed Lost", "Closed Won", "Closed Lost", "Closed Won"],
+            ["Closed Won"],
+            ["Closed Lost"],
+        ),
+        (
+            "Purchase Made",
+            ["Purchased", "Not purchased", "Not purchased", "Purchased", "Not purchased", "Purchased"],
+            ["Purchased"],
+            ["Not purchased"],
+        ),
+    ],
+)
+def test_an_outcome_under_an_unexpected_name_is_proposed(
+    column: str, values: list[str], won: list[str], lost: list[str]
+) -> None:
+    proposal = _proposal(_leads(**{column: values}))
+
+    mapping = proposal.mapping()
+    assert mapping.outcome_column == column
+    assert (mapping.columns[column].won, mapping.columns[column].lost) == (won, lost)
+    assert mapping.columns["Newsletter"].role == "boolean"  # a yes/no feature stays a feature
+    assert mapping.columns["Industry"].role == "categorical"
+
+
+def test_an_unexpectedly_named_outcome_is_marked_for_review_in_its_comment(tmp_path: Path) -> None:
+    export, out = tmp_path / "bank.csv", tmp_path / "mapping.yml"
+    _leads(y=["no", "no", "yes", "no", "yes", "no"]).to_csv(export, index=False)
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    line = next(line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("  y:"))
+    assert "{role: outcome, won: ['yes'], lost: ['no']}" in line
+    assert "review: the best outcome candidate (yes/no): won = yes; lost = no" in line
+    assert "review: the best outcome candidate" in " ".join(result.output.split())
+    assert load_mapping(out).outcome_column == "y"
+
+
+def test_a_clearly_named_yes_no_outcome_needs_no_review_note() -> None:
+    proposal = _proposal(_leads(Converted=["1", "0", "0", "1", "0", "0"]))
+
+    assert proposal.outcome == "Converted"
+    assert "Converted" not in proposal.review
+
+
+def test_a_numeric_revenue_is_won_when_positive_only_as_an_assumption_to_confirm() -> None:
+    proposal = _proposal(_leads(Revenue=["0", "12,500", "0", "0", "980.50", "0"]))
+
+    spec = proposal.mapping().columns["Revenue"]
+    assert (spec.role, spec.won, spec.lost) == ("outcome", ["12,500", "980.50"], ["0"])
+    assert "won when > 0 is an assumption, confirm it (2 amounts listed as won)" in proposal.review["Revenue"]
+    assert "blanks unlabelled" in proposal.review["Revenue"]
+
+
+def test_a_company_revenue_is_no_outcome_guess() -> None:
+    # "Annual Revenue" is who the lead is, not what it bought; amounts without a 0 cannot say lost either.
+    proposal = _proposal(_leads(**{"Annual Revenue": ["0", "1200000", "50000", "0", "9000000", "300000"]}))
+
+    assert proposal.outcome is None
+    assert proposal.columns["Annual Revenue"].role == "numeric"
+    with pytest.raises(MappingError, match=r"no column looks like the outcome.*--outcome COLUMN"):
+        proposal.mapping()
+
+
+def test_a_deal_stage_gives_won_and_lost_from_its_words_and_leaves_the_rest_open() -> None:
+    stages = ["Closed Won", "Closed Lost", "Negotiation", "Closed Lost", "Closed Won", "Negotiation"]
+
+    proposal = _proposal(_leads(deal_stage=stages))
+
+    spec = proposal.mapping().columns["deal_stage"]
+    assert (spec.won, spec.lost) == (["Closed Won"], ["Closed Lost"])
+    assert spec.outcome_of("Negotiation") is None  # open: unlabelled until it closes
+    assert "left open (unlabelled): Negotiation: add the final ones to won or lost" in proposal.review["deal_stage"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Closed Won", "won"),
+        ("Closed - Won", "won"),
+        ("Closed Lost", "lost"),
+        ("Closed - Converted", "won"),
+        ("Closed - Not Converted", "lost"),
+        ("Open - Not Contacted", None),
+        ("Negotiation", None),
+        ("gewonnen", "won"),
+        ("Verloren", "lost"),
+        ("kein Abschluss", "lost"),
+        ("Disqualified", "lost"),
+        ("1.0", "won"),
+        ("0", "lost"),
+        ("TRUE", "won"),
+    ],
+)
+def test_values_read_as_won_lost_or_open(value: str, expected: str | None) -> None:
+    assert outcome_of_value(value) == expected
+
+
+def test_outcome_names_the_column_and_other_outcome_candidates_are_never_features(tmp_path: Path) -> None:
+    export, out = tmp_path / "export.csv", tmp_path / "mapping.yml"
+    stages = ["Closed Won", "Closed Lost", "Negotiation", "Closed Lost", "Closed Won", "Negotiation"]
+    _leads(Stage=stages, Converted=["1", "0", "0", "0", "1", "0"]).to_csv(export, index=False)
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(out), "--outcome", "Stage"])
+
+    assert result.exit_code == 0, result.output
+    mapping = load_mapping(out)
+    assert (mapping.outcome_column, mapping.columns["Stage"].won) == ("Stage", ["Closed Won"])
+    assert mapping.columns["Converted"].role == "after_contact"  # a second outcome would leak it
+    lines = {line.split(":", 1)[0].strip(): line for line in out.read_text(encoding="utf-8").splitlines()}
+    assert "named by --outcome (stage): won = Closed Won; lost = Closed Lost; left open" in lines["Stage"]
+    assert "reads as an outcome too (yes/no): never a feature" in lines["Converted"]
+
+
+def test_outcome_on_an_unnamed_yes_no_column() -> None:
+    proposal = _proposal(
+        _leads(Flag=["x", "", "x", "", "", "x"], Booked=["yes", "no", "no", "yes", "no", "no"]), "Booked"
+    )
+
+    assert proposal.outcome == "Booked"
+    assert proposal.review["Booked"].startswith("named by --outcome (yes/no): won = yes; lost = no")
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("Industry", "--outcome 'Industry' cannot be read as an outcome: a category column with values 'IT', 'Retail'"),
+        ("Visits", "--outcome 'Visits' cannot be read as an outcome: a number column with values '3', '7', '-1'"),
+        ("Lead ID", "--outcome 'Lead ID' is the lead ID"),
+        ("Industrie", "--outcome 'Industrie' is not a column of the export (did you mean 'Industry'?)"),
+    ],
+)
+def test_outcome_refuses_a_column_that_is_not_an_outcome(tmp_path: Path, column: str, expected: str) -> None:
+    export, out = tmp_path / "export.csv", tmp_path / "mapping.yml"
+    _leads(Visits=["3", "-1", "7", "3", "7", "3"], Converted=["1", "0", "0", "1", "0", "0"]).to_csv(export, index=False)
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(out), "--outcome", column])
+
+    assert result.exit_code == 1
+    assert f"Refused: cannot propose a mapping: {expected}" in " ".join(result.output.split())
+    assert not out.exists()
+
+
+def test_outcome_refusal_shows_pii_values_redacted(tmp_path: Path) -> None:
+    export = _write(tmp_path, SALESFORCE_CSV)
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(tmp_path / "m.yml"), "--outcome", "Email"])
+
+    assert result.exit_code == 1
+    assert "--outcome 'Email' cannot be read as an outcome" in " ".join(result.output.split())
+    assert SECRET_EMAIL not in result.output
+    assert "j***@acme-industries.de" in result.output
+
+
+def _dated(**dates: str) -> pd.DataFrame:
+    """Three leads with the given date columns (name -> the first lead's date) and a yes/no outcome."""
+    frame = pd.DataFrame({"Lead ID": ["A1", "A2", "A3"]})
+    for column, first in dates.items():
+        frame[column] = pd.to_datetime([first] * 3).map(lambda day: day.strftime("%Y-%m-%d"))
+    frame["Converted"] = ["1", "0", "0"]
+    return frame
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["First Contact Date", "Erstkontakt", "Lead Date", "Date Added", "Anfragedatum", "Eingang", "First Seen"],
+)
+def test_a_first_contact_or_arrival_date_is_created_at(column: str) -> None:
+    proposal = _proposal(_dated(**{column: "2025-01-02", "Close Date": "2025-03-01"}))
+
+    assert proposal.columns[column].role == "created_at"
+    assert proposal.columns["Close Date"].role == "outcome_at"
+    assert proposal.mapping().created_at_column == column
+
+
+def test_the_earliest_meaning_date_is_created_at_and_later_starts_are_after_contact() -> None:
+    proposal = _proposal(_dated(engage_date="2025-02-01", Erstkontakt="2025-01-20", Created="2025-01-02"))
+
+    roles = {column: spec.role for column, spec in proposal.columns.items()}
+    assert (roles["Created"], roles["Erstkontakt"], roles["engage_date"]) == (
+        "created_at",
+        "after_contact",
+        "after_contact",
+    )
+    assert proposal.review["Erstkontakt"] == "a later moment than created_at 'Created'"
+
+
+def test_an_engage_date_alone_is_created_at_marked_for_review() -> None:
+    proposal = _proposal(_dated(engage_date="2025-02-01", close_date="2025-04-01"))
+
+    assert (proposal.columns["engage_date"].role, proposal.columns["close_date"].role) == ("created_at", "outcome_at")
+    assert proposal.review["engage_date"].startswith("review: no creation or first-contact date found")
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        "Last Modified Date",
+        "Updated At",
+        "Last Activity Date",
+        "Zuletzt geändert",
+        "Letzte Aktivität",
+        "LastModifiedDate",
+    ],
+)
+def test_a_last_modified_date_is_after_contact_never_created_at(column: str) -> None:
+    proposal = _proposal(_dated(**{column: "2025-05-01"}))
+
+    assert proposal.columns[column].role == "after_contact"
+    assert "created_at" not in {spec.role for spec in proposal.columns.values()}
+    assert proposal.review[column] == "a later moment (an update or activity): never created_at"
+
+
+def test_cli_says_which_dates_it_read_and_why(tmp_path: Path) -> None:
+    export, out = tmp_path / "export.csv", tmp_path / "mapping.yml"
+    _dated(**{"First Contact Date": "2025-01-02", "Close Date": "2025-03-01"}).to_csv(export, index=False)
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(out)])
+
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "created_at 'First Contact Date', outcome_at 'Close Date'" in said
+    assert "First Contact Date: review: no creation date found" in said
+    assert load_mapping(out).created_at_column == "First Contact Date"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -319,12 +576,33 @@ def test_cli_names_a_missing_or_empty_export(tmp_path: Path, content: str | None
 
 
 def test_cli_refuses_when_no_mapping_can_be_proposed(tmp_path: Path) -> None:
-    export = _write(tmp_path, "Lead ID,Industry\nA1,IT\nA2,Retail\n")
+    export = _write(tmp_path, "Name,Converted\nAcme GmbH,1\nAcme GmbH,0\n")
 
     result = runner.invoke(app, ["inspect", str(export), "--out", str(tmp_path / "mapping.yml")])
 
     assert result.exit_code == 1
-    assert "Refused: cannot propose a mapping: no column looks like the outcome" in result.output
+    assert "Refused: cannot propose a mapping: no column looks like the lead ID" in result.output
+    assert not (tmp_path / "mapping.yml").exists()
+
+
+def test_cli_without_an_outcome_writes_the_rest_and_warns(tmp_path: Path) -> None:
+    export, out = (
+        _write(tmp_path, "Lead ID,Industry,Created\nA1,IT,2025-01-02\nA2,Retail,2025-01-05\n"),
+        tmp_path / "m.yml",
+    )
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(out)])
+
+    assert result.exit_code == 0, result.output  # the proposal is written; the warning says what is missing
+    assert "Warning: no column reads as the outcome" in " ".join(result.output.split())
+    assert "--outcome COLUMN" in result.output
+    text = out.read_text(encoding="utf-8")
+    assert "# NO OUTCOME: no column reads as won or lost" in text
+    assert "--outcome COLUMN" in text.split("columns:")[0]
+    assert "Industry: {role: categorical, group: fit}" in text
+    assert "Created: created_at" in text
+    with pytest.raises(MappingError, match="no column has role outcome"):
+        load_mapping(out)
 
 
 HUBSPOT = pd.DataFrame(
