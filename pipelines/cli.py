@@ -479,7 +479,7 @@ def inspect(
     Without an outcome candidate (and no --outcome) the proposal is still written, without the outcome line,
     and the command ends with a warning (exit code 0): add the line or run again with --outcome COLUMN.
     """
-    from pipelines.crm_export.inspect import NO_OUTCOME_HEADER, PROPOSAL_HEADER, profile_export, proposal_notes, propose
+    from pipelines.crm_export.inspect import PROPOSAL_HEADER, missing_outcome, profile_export, proposal_notes, propose
     from pipelines.crm_export.mapping import MappingError, dump_mapping
     from pipelines.crm_export.read import read_export
 
@@ -497,7 +497,8 @@ def inspect(
         proposal = propose(raw.frame, profile, outcome)
         mapping = proposal.draft()  # without an outcome: written all the same, for the user to complete
         notes = proposal_notes(profile, mapping, proposal.review)
-        header = PROPOSAL_HEADER if proposal.outcome else f"{PROPOSAL_HEADER}\n{NO_OUTCOME_HEADER}"
+        missing = missing_outcome(proposal)
+        header = f"{PROPOSAL_HEADER}\n{missing}" if missing else PROPOSAL_HEADER
         out.write_text(dump_mapping(mapping, header, notes), encoding="utf-8")
     except (MappingError, OSError) as error:
         console.print(f"[red]Refused:[/] cannot propose a mapping: {escape(str(error))}", highlight=False)
@@ -516,12 +517,9 @@ def inspect(
     )
     for column in (c for c in proposal.review if mapping.columns[c].role in ("outcome", "created_at")):
         console.print(f"  {escape(column)}: {escape(proposal.review[column])}", highlight=False)
-    if proposal.outcome is None:
-        console.print(
-            f"[yellow]Warning:[/] no column reads as the outcome (won/lost, yes/no, 1/0, a stage with won and lost "
-            f"values): {out} has no outcome line. Add one, or run again with --outcome COLUMN",
-            highlight=False,
-        )
+    if missing:
+        said = " ".join(missing.removeprefix("NO OUTCOME: ").split())
+        console.print(f"[yellow]Warning:[/] {out} has no outcome line: {escape(said)}", highlight=False)
 
 
 def _leakage_table(rows: list[dict[str, object]], top: int = 5) -> Table:

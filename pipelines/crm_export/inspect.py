@@ -590,10 +590,12 @@ class Proposal:
     """What ``leadq inspect`` proposes: each column's role, and why the guesses that need a look are guesses.
 
     ``review``: column -> a short reason to check its role (an outcome candidate, a date read by its meaning).
+    ``undecided``: without an outcome, the yes/no columns that could be it, none named like one (no best guess).
     """
 
     columns: dict[str, ColumnSpec]
     review: dict[str, str] = field(default_factory=dict)
+    undecided: tuple[str, ...] = ()
 
     @property
     def outcome(self) -> str | None:
@@ -616,6 +618,20 @@ class Proposal:
         """The proposal for writing, even without an outcome: unvalidated, so :func:`load_mapping` of the file
         written from it says what is missing."""
         return self.mapping() if self.outcome is not None else ExportMapping.model_construct(columns=self.columns)
+
+
+def missing_outcome(proposal: Proposal) -> str:
+    """Why a proposal has no outcome and what to do, for the mapping file's header ("" when it has one)."""
+    if proposal.outcome is not None:
+        return ""
+    if not proposal.undecided:
+        return NO_OUTCOME_HEADER
+    shown = ", ".join(proposal.undecided[:5]) + (", ..." if len(proposal.undecided) > 5 else "")
+    return (
+        f"NO OUTCOME: several yes/no columns could be it, none named like an outcome: {shown}.\n"
+        "Run leadq inspect again with --outcome COLUMN, or add the outcome line, e.g.\n"
+        '  "Converted": {role: outcome, won: ["1"], lost: ["0"]}'
+    )
 
 
 def _shown_values(values: pd.Series, kind: str) -> str:
@@ -686,7 +702,10 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     review: dict[str, str] = {}
 
     candidates = [c for c in outcome_candidates(kinds, present) if c.column != id_column]
-    chosen = _named_outcome(outcome, kinds, present, id_column) if outcome else next(iter(candidates), None)
+    # Several yes/no columns, none named like an outcome ("Search", "A free copy"): no best guess, the user names it.
+    undecided = len(candidates) > 1 and _outcome_rank(candidates[0], 0)[0] == 2
+    best = None if undecided else next(iter(candidates), None)
+    chosen = _named_outcome(outcome, kinds, present, id_column) if outcome else best
     others = [c for c in candidates if chosen is None or c.column != chosen.column]
     if chosen is not None:
         # Candidates named no more like an outcome than the chosen one are worth naming; plain yes/no features not.
@@ -719,6 +738,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     return Proposal(
         {column: _with_group(column, specs[column]) for column in order},
         {column: why for column, why in review.items() if why},
+        tuple(c.column for c in candidates) if chosen is None else (),
     )
 
 

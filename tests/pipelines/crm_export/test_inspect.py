@@ -353,6 +353,27 @@ def test_outcome_names_the_column_and_other_outcome_candidates_are_never_feature
     assert "reads as an outcome too (yes/no): never a feature" in lines["Converted"]
 
 
+def test_one_unnamed_yes_no_column_is_a_guess_and_several_are_left_to_the_user(tmp_path: Path) -> None:
+    one = _proposal(_leads(Booked=["yes", "no", "no", "yes", "no", "no"]))
+    export, out = tmp_path / "export.csv", tmp_path / "mapping.yml"
+    _leads(Booked=["yes", "no", "no", "yes", "no", "no"], Paid=["no", "no", "yes", "yes", "no", "no"]).to_csv(
+        export, index=False
+    )
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(out)])
+
+    assert (one.outcome, one.review["Booked"]) == (
+        "Booked",
+        "review: the best outcome candidate (yes/no): won = yes; lost = no",
+    )
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "no outcome line: several yes/no columns could be it, none named like an outcome: Paid, Booked" in said
+    text = out.read_text(encoding="utf-8")
+    assert "# NO OUTCOME: several yes/no columns could be it, none named like an outcome: Paid, Booked." in text
+    assert "  Paid: {role: boolean, group: fit}" in text  # features until the user names the outcome
+
+
 def test_outcome_on_an_unnamed_yes_no_column() -> None:
     proposal = _proposal(
         _leads(Flag=["x", "", "x", "", "", "x"], Booked=["yes", "no", "no", "yes", "no", "no"]), "Booked"
@@ -594,7 +615,7 @@ def test_cli_without_an_outcome_writes_the_rest_and_warns(tmp_path: Path) -> Non
     result = runner.invoke(app, ["inspect", str(export), "--out", str(out)])
 
     assert result.exit_code == 0, result.output  # the proposal is written; the warning says what is missing
-    assert "Warning: no column reads as the outcome" in " ".join(result.output.split())
+    assert "m.yml has no outcome line: no column reads as won or lost" in " ".join(result.output.split())
     assert "--outcome COLUMN" in result.output
     text = out.read_text(encoding="utf-8")
     assert "# NO OUTCOME: no column reads as won or lost" in text
