@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,16 @@ def _cli_rows(table: Table, cli: dict[str, Any]) -> None:
         "" if not fit else f"x{train['median_s'] / fit:.1f}",
         f"<= {TARGETS['cli_train_10k_s']:.0f} s: {_verdict(train['median_s'] <= TARGETS['cli_train_10k_s'])}",
     )
+    machine = cli.get("machine")
+    if machine:  # other work on the machine inflates wall times: say how busy it was
+        table.add_row(
+            "  (machine during the CLI rows)",
+            f"{machine['cpus']} CPUs, load {machine['load_1min_before']:.1f} -> {machine['load_1min_after']:.1f}",
+            "",
+            "",
+            "",
+            "",
+        )
 
 
 def _results_table() -> Table:
@@ -189,12 +200,14 @@ def _write(folder: Path, results: dict[str, object]) -> None:
 
 def _benchmark_cli(quick: bool) -> dict[str, Any]:
     settings = load_settings(REPO_CONFIG)
+    load_before = os.getloadavg()[0]  # wall times in fresh processes suffer most from other work on the machine
+    startup = benchmark_cli_startup(2 if quick else STARTUP_RUNS)
+    train = benchmark_cli_train(settings, REPO_CONFIG, 5_000 if quick else TRAIN_LEADS, 1 if quick else TRAIN_RUNS)
     return {
-        "startup": benchmark_cli_startup(2 if quick else STARTUP_RUNS),
-        "train": benchmark_cli_train(
-            settings, REPO_CONFIG, 5_000 if quick else TRAIN_LEADS, 1 if quick else TRAIN_RUNS
-        ),
+        "startup": startup,
+        "train": train,
         "targets_s": {"startup": TARGETS["cli_startup_s"], "train_10k": TARGETS["cli_train_10k_s"]},
+        "machine": {"cpus": os.cpu_count(), "load_1min_before": load_before, "load_1min_after": os.getloadavg()[0]},
     }
 
 
