@@ -75,10 +75,15 @@ columns:
 
 
 def messy_export(crm) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """The labelled leads of a synthetic CRM as one messy table: renamed columns, German dates, numbers and
-    yes/no words, placeholders, mixed-case categories, a 0/1 outcome and a status sales set after contact."""
+    """The leads of a synthetic CRM whose outcome is final, as one messy table: renamed columns, German dates,
+    numbers and yes/no words, placeholders, mixed-case categories, a 0/1 outcome and a status sales set after
+    contact. Leads younger than the 180-day horizon are left out, as a CRM report of closed leads would: their
+    early outcomes (mostly quick rejections) would make the latest quarter unlike the others."""
     tables = crm_tables(crm.leads[["lead_id", "created_at"]], crm.dispositions, crm.deals)
-    labels = build_labels(tables, 180, resolve_as_of(tables)).set_index("lead_id")["label"].dropna()
+    as_of = resolve_as_of(tables)
+    labels = build_labels(tables, 180, as_of).set_index("lead_id")["label"].dropna()
+    mature = tables.leads.set_index("lead_id")["created_at"] + pd.Timedelta(days=180) <= as_of
+    labels = labels[mature.reindex(labels.index).to_numpy()]
     leads = crm.leads.set_index("lead_id").loc[labels.index].reset_index()
     y = labels.astype(int).to_numpy()
     rng = np.random.default_rng(3)
@@ -109,3 +114,126 @@ def write_messy_export(folder: Path, crm) -> tuple[Path, Path]:  # type: ignore[
     messy_export(crm).to_csv(export, sep=";", index=False)
     mapping.write_text(MESSY_MAPPING, encoding="utf-8")
     return export, mapping
+
+
+# --- a multi-file export in a CRM's own shape ---------------------------------------------------------------------
+
+CRM_STAGE_WORDS = {
+    "mql": "New",
+    "sal": "Working",
+    "sql": "Qualified",
+    "rejected": "Disqualified",
+    "recycled": "Nurture",
+}
+CRM_REASON_WORDS = {
+    "wrong_size": "Too small",
+    "wrong_geography": "Outside our regions",
+    "wrong_title": "Wrong contact",
+    "no_budget": "No budget",
+    "competitor": "Went with a competitor",
+    "student_intern": "Student",
+    "bad_data": "Bad data",
+    "wrong_timing": "Not now",
+}
+CRM_DEAL_WORDS = {"won": "Closed Won", "lost": "Closed Lost", "open": "Negotiation"}
+
+
+def _crm_words(words: dict[str, str]) -> str:
+    return "{" + ", ".join(f'"{theirs}": {ours}' for ours, theirs in words.items()) + "}"
+
+
+CRM_MAPPING = f"""\
+tables:
+  deals:
+    file: opportunities.csv
+    key: Lead
+    deal_id: Opportunity ID
+    created_at: null
+    closed_at: Close Date
+    amount: Amount
+    outcome: {{column: Stage, won: [Closed Won], lost: [Closed Lost]}}
+  dispositions:
+    file: lead_history.xlsx
+    key: Lead
+    timestamp: Changed On
+    stage: {{column: Status, values: {_crm_words(CRM_STAGE_WORDS)}}}
+    reason: {{column: Reason, values: {_crm_words(CRM_REASON_WORDS)}}}
+    sales_team: Team
+monotone_constraints: {{demo_requested: 1, email_is_freemail: -1}}
+columns:
+  Lead ID: id
+  Created Date: created_at
+  Email: email
+  Job Title: job_title
+  No. of Employees: count
+  Industry: categorical
+  Lead Source: categorical
+  Website Visits: count
+  Demo Requested: boolean
+"""
+
+
+def _crm_id(lead_ids: pd.Series) -> pd.Series:
+    return "00Q" + lead_ids.str.removeprefix("L")
+
+
+def crm_shaped_tables(crm) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # type: ignore[no-untyped-def]
+    """A synthetic CRM as its CRM would export it: leads, opportunities and the lead history, each with the
+    CRM's own column names, words, date and number formats (Salesforce-like ids, German dates and numbers)."""
+    leads = crm.leads
+    size = leads["company_size"]
+    crm_leads = pd.DataFrame(
+        {
+            "Lead ID": _crm_id(leads["lead_id"]),
+            "Created Date": leads["created_at"].dt.strftime("%d.%m.%Y"),
+            "Email": leads["email"],
+            "Job Title": leads["job_title"],
+            "No. of Employees": [f"{v:,.0f}".replace(",", ".") if pd.notna(v) else "" for v in size],
+            "Industry": leads["industry"],
+            "Lead Source": leads["lead_source"],
+            "Website Visits": leads["website_visits"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
+            "Demo Requested": np.where(leads["demo_requested"], "Yes", "No"),
+            "Lead Owner": "Max Mustermann",  # not mapped: reported and ignored
+        }
+    )
+    deals = crm.deals
+    opportunities = pd.DataFrame(
+        {
+            "Opportunity ID": "006" + deals["deal_id"].str.removeprefix("D"),
+            "Lead": _crm_id(deals["lead_id"]),
+            "Stage": deals["outcome"].map(CRM_DEAL_WORDS),
+            "Close Date": deals["closed_at"].dt.strftime("%d.%m.%Y").fillna(""),
+            "Amount": deals["amount_eur"].map(lambda v: "" if pd.isna(v) else f"{v:,.2f}".translate(_GERMAN)),
+        }
+    )
+    dispositions = crm.dispositions
+    history = pd.DataFrame(
+        {
+            "Lead": _crm_id(dispositions["lead_id"]),
+            "Changed On": dispositions["timestamp"].dt.strftime("%d.%m.%Y %H:%M"),
+            "Status": dispositions["stage"].map(CRM_STAGE_WORDS),
+            "Reason": dispositions["reason"].map(CRM_REASON_WORDS).fillna(""),
+            "Team": dispositions["sales_team"],
+        }
+    )
+    return crm_leads, opportunities, history
+
+
+_GERMAN = str.maketrans({",": ".", ".": ","})
+
+
+def write_crm_shaped_export(
+    folder: Path,
+    leads: pd.DataFrame,
+    opportunities: pd.DataFrame,
+    history: pd.DataFrame,
+    mapping: str = CRM_MAPPING,
+) -> tuple[Path, Path]:
+    """The files as the CRM writes them: leads.csv (comma), opportunities.csv (``;``, UTF-8 with a BOM, as Excel
+    saves it), lead_history.xlsx, and the mapping; returns the leads file and the mapping."""
+    folder.mkdir(parents=True, exist_ok=True)
+    leads.to_csv(folder / "leads.csv", index=False)
+    opportunities.to_csv(folder / "opportunities.csv", sep=";", index=False, encoding="utf-8-sig")
+    history.to_excel(folder / "lead_history.xlsx", index=False)
+    (folder / "mapping.yml").write_text(mapping, encoding="utf-8")
+    return folder / "leads.csv", folder / "mapping.yml"

@@ -90,9 +90,16 @@ def deals_table(
         }
     )
     known = deals["lead_id"].notna()
-    counts = deals.loc[known, "outcome"].value_counts()
-    report |= {"outcomes": {str(k): int(v) for k, v in counts.items()}, "open_words": unmapped}
-    return validate_table(deals[known].reset_index(drop=True), "deals"), report
+    # A deal with neither a creation nor a close date (an open opportunity of an export without a created
+    # column) cannot be placed in time; the label rule only reads closed deals, so it is dropped and counted.
+    undated = known & deals["created_at"].isna()
+    counts = deals.loc[known & ~undated, "outcome"].value_counts()
+    report |= {
+        "outcomes": {str(k): int(v) for k, v in counts.items()},
+        "open_words": unmapped,
+        "undated_dropped": {str(k): int(v) for k, v in deals.loc[undated, "outcome"].value_counts().items()},
+    }
+    return validate_table(deals[known & ~undated].reset_index(drop=True), "deals"), report
 
 
 def dispositions_table(
