@@ -1,4 +1,5 @@
-"""How good a score is: discrimination, calibration, lift, and the MQL decision at a threshold.
+"""How good a score is: discrimination, calibration, lift, and the MQL decision at a threshold, with bootstrap
+confidence intervals so that a team sees what is noise.
 
 All metric functions return ``dict[str, float]`` so they can go straight to ``mlflow.log_metrics``.
 Plots use matplotlib's object API (no pyplot, no global backend state).
@@ -19,6 +20,9 @@ from sklearn.metrics import (
 )
 
 TOP_SHARES = (0.1, 0.2)
+RESAMPLES = 1000
+CONFIDENCE = 0.95
+_MAX_LEVELS = 256  # distinct score levels a resample is counted on (beyond: equal-count bins)
 
 
 def expected_calibration_error(y_true: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
@@ -84,6 +88,118 @@ def evaluate_decision(y_true: np.ndarray, is_mql: np.ndarray, months: float) -> 
         "precision": float(y[mql].mean()) if n_mql else 0.0,
         "recall": float(y[mql].sum() / y.sum()) if y.sum() else float("nan"),
     }
+
+
+def _percentiles(samples: np.ndarray, confidence: float) -> tuple[float, float]:
+    tail = (1 - confidence) / 2
+    low, high = np.nanquantile(samples, [tail, 1 - tail])
+    return float(low), float(high)
+
+
+def _levels_of(score: np.ndarray) -> np.ndarray:
+    """Each lead's level: the rank of its score among the distinct scores, or, beyond ``_MAX_LEVELS`` distinct
+    scores, of its equal-count score bin (pairs of leads in one bin then count as ties: a few 1e-4 of AUC)."""
+    distinct = np.unique(score)
+    if len(distinct) <= _MAX_LEVELS:
+        return np.searchsorted(distinct, score)
+    edges = np.unique(np.quantile(score, np.linspace(0, 1, _MAX_LEVELS + 1)[1:-1]))
+    return np.unique(np.searchsorted(edges, score, side="right"), return_inverse=True)[1].ravel()
+
+
+def _multinomial_rows(counts: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """``resamples`` draws (rows) of ``counts.sum()`` leads with replacement from leads counted per level.
+
+    Drawn level by level as conditional binomials, each vectorised over the resamples: exact, and far cheaper
+    than drawing every lead when there are fewer levels than leads.
+    """
+    drawn = np.zeros((resamples, len(counts)))
+    left = np.full(resamples, int(counts.sum()))
+    mass = float(counts.sum())
+    for level, count in enumerate(counts[:-1]):
+        if count:
+            drawn[:, level] = rng.binomial(left, min(count / mass, 1.0))
+            left = left - drawn[:, level].astype(int)
+        mass -= count
+    drawn[:, -1] = left
+    return drawn
+
+
+def _ranking_of_counts(positives: np.ndarray, negatives: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ROC AUC and average precision per row from converted and other leads counted per score level (levels in
+    ascending score order; leads on one level are ties and count half, as in ``roc_auc_score``)."""
+    n_pos, n_neg = positives.sum(axis=1), negatives.sum(axis=1)
+    below = np.cumsum(negatives, axis=1) - negatives
+    auc = (positives * (below + 0.5 * negatives)).sum(axis=1) / (n_pos * n_neg)
+    # average precision: precision at each level (leads at or above it), weighted by the recall the level adds
+    true_pos = n_pos[:, None] - np.cumsum(positives, axis=1) + positives
+    passed = true_pos + n_neg[:, None] - below
+    precision = np.divide(true_pos, passed, out=np.zeros_like(true_pos), where=positives > 0)
+    return auc, (positives * precision).sum(axis=1) / n_pos
+
+
+def bootstrap_ranking(
+    y_true: np.ndarray,
+    scores: Mapping[str, np.ndarray],
+    resamples: int = RESAMPLES,
+    confidence: float = CONFIDENCE,
+    seed: int = 0,
+) -> dict[str, dict[str, float]]:
+    """Percentile bootstrap intervals of ROC AUC and PR AUC for each score: ``roc_auc_ci_low`` ... per name.
+
+    Stratified by class: each resample keeps the test set's numbers of converted and other leads. Vectorised:
+    a resample is its leads counted per score level (:func:`_levels_of`, :func:`_multinomial_rows`), never
+    re-sorted, so 1,000 resamples of 50,000 leads take a fraction of a second per score. Where scores are binned,
+    the interval is shifted by the exact estimate minus the binned one, so it brackets the reported figure.
+    One class only: no interval (empty dicts).
+    """
+    y = np.asarray(y_true, dtype=int)
+    if y.min(initial=1) == y.max(initial=0):
+        return {name: {} for name in scores}
+    rng = np.random.default_rng(seed)
+    intervals: dict[str, dict[str, float]] = {}
+    for name, raw in scores.items():
+        score = np.asarray(raw, dtype=float)
+        levels = _levels_of(score)
+        width = int(levels.max()) + 1
+        observed = [np.bincount(levels[y == label], minlength=width).astype(float) for label in (1, 0)]
+        auc_binned, ap_binned = _ranking_of_counts(*(counts[None, :] for counts in observed))
+        auc, ap = _ranking_of_counts(*(_multinomial_rows(counts, resamples, rng) for counts in observed))
+        shift_auc = roc_auc_score(y, score) - auc_binned[0]
+        shift_ap = average_precision_score(y, score) - ap_binned[0]
+        (auc_low, auc_high), (ap_low, ap_high) = (_percentiles(auc, confidence), _percentiles(ap, confidence))
+        intervals[name] = {
+            "roc_auc_ci_low": float(auc_low + shift_auc),
+            "roc_auc_ci_high": float(auc_high + shift_auc),
+            "pr_auc_ci_low": float(ap_low + shift_ap),
+            "pr_auc_ci_high": float(ap_high + shift_ap),
+        }
+    return intervals
+
+
+def bootstrap_decision(
+    y_true: np.ndarray,
+    is_mql: np.ndarray,
+    resamples: int = RESAMPLES,
+    confidence: float = CONFIDENCE,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Percentile bootstrap intervals of the MQL decision's precision and recall (``precision_ci_low`` ...).
+
+    Stratified by class as :func:`bootstrap_ranking`: a resample's converted MQLs are then binomial in the
+    converted leads and its other MQLs binomial in the rest, so the resamples are drawn as two binomials.
+    """
+    y = np.asarray(y_true, dtype=int)
+    mql = np.asarray(is_mql, dtype=bool)
+    n_pos, n_neg = int(y.sum()), int(len(y) - y.sum())
+    if not n_pos or not n_neg:
+        return {}
+    rng = np.random.default_rng(seed)
+    true_pos = rng.binomial(n_pos, mql[y == 1].mean(), resamples).astype(float)
+    false_pos = rng.binomial(n_neg, mql[y == 0].mean(), resamples)
+    passed = true_pos + false_pos
+    precision = np.divide(true_pos, passed, out=np.zeros_like(true_pos), where=passed > 0)
+    (p_low, p_high), (r_low, r_high) = (_percentiles(s, confidence) for s in (precision, true_pos / n_pos))
+    return {"precision_ci_low": p_low, "precision_ci_high": p_high, "recall_ci_low": r_low, "recall_ci_high": r_high}
 
 
 def roc_figure(y_true: np.ndarray, scores: Mapping[str, np.ndarray]) -> Figure:

@@ -5,7 +5,8 @@ challenger's out-of-time test quarter with the champion *as it is served* (its r
 calibration, threshold), and promote the challenger only if its AUC is higher by ``retrain.min_auc_gain`` and
 its calibration error is not worse by more than ``retrain.max_ece_increase``. Promotion moves the champion
 alias to the challenger and the ``previous`` alias to the old champion; otherwise the new version gets the
-``challenger`` alias. The comparison and the decision go to the challenger's run and to both versions' tags.
+``challenger`` alias. A challenger that fails the publish gate (``pipelines.publish_gate``) is never promoted,
+however it compares. The comparison and the decision go to the challenger's run and to both versions' tags.
 
 rollback: the champion alias goes back to ``previous``.
 """
@@ -25,6 +26,7 @@ from models.pipeline import input_fields
 from models.scorer import LeadScorer
 from pipelines.crm_export.prepare import read_export_files
 from pipelines.explain import load_registered_scorer
+from pipelines.publish_gate import GateDecision
 from pipelines.settings import RetrainSettings, Settings
 from pipelines.tracking import RegisteredModel, configure_mlflow
 from pipelines.training import (
@@ -54,7 +56,7 @@ class RetrainResult:
     comparison: Comparison
     challenger_version: str
     champion_version: str | None  # the champion before the decision (None: there was none)
-    served_version: str  # the champion after the decision
+    served_version: str | None  # the champion after the decision (None: none passed the publish gate yet)
     run_id: str
     quarters: list[str]
 
@@ -179,8 +181,14 @@ def run_retrain(settings: Settings, report: StepReporter = silent_steps) -> Retr
     with report("log the challenger's run and register it"):
         registered = log_challenger()
     client = mlflow.MlflowClient()
+    gate = registered.gate
     if champion_version is None:
-        decision = Decision(True, ["there was no champion: the first model is served"])
+        if registered.aliases:
+            decision = Decision(True, ["there was no champion: the first model that passes the publish gate is served"])
+        else:
+            decision = Decision(
+                False, ["there is no champion, and this model fails the publish gate", *_gate_reasons(gate)]
+            )
         served = registered.champion_version
         return RetrainResult(decision, {}, registered.version, None, served, registered.run_id, [])
     if comparison is None:  # the models read different input fields: no common test set
@@ -189,6 +197,8 @@ def run_retrain(settings: Settings, report: StepReporter = silent_steps) -> Retr
         kept = Decision(False, ["the champion stays: " + " ".join(warnings)])
         return RetrainResult(kept, {}, registered.version, champion_version, champion_version, registered.run_id, [])
     decision = decide(comparison, settings.retrain)
+    if decision.promote and gate is not None and not gate.passed:  # better than the champion is not enough
+        decision = Decision(False, ["the champion stays: the challenger fails the publish gate", *gate.reasons])
     with report("record the decision and move the aliases"):
         _record(
             client, settings, registered.run_id, registered.version, champion_version, decision, comparison, warnings
@@ -203,6 +213,10 @@ def run_retrain(settings: Settings, report: StepReporter = silent_steps) -> Retr
         run_id=registered.run_id,
         quarters=outcome.split.test_quarters,
     )
+
+
+def _gate_reasons(gate: GateDecision | None) -> list[str]:
+    return [*gate.reasons, *(f"what would help: {advice}" for advice in gate.advice)] if gate else []
 
 
 def _train_challenger(

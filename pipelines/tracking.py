@@ -1,4 +1,9 @@
-"""MLflow at the edge of the pipeline: tracking setup, one run per training, registration and aliases."""
+"""MLflow at the edge of the pipeline: tracking setup, one run per training, registration and aliases.
+
+Registration goes through the publish gate (``pipelines.publish_gate``): a version becomes the champion only when
+there is none yet and it passes the gate, or when it is forced (``leadq train --force``, tagged
+``promoted_by_force``). The gate's decision goes to the run's and the version's tags either way.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from mlflow.types.schema import AnyType, Array, ColSpec, Object, ParamSchema, Pa
 
 from models.evaluation import calibration_figure, gains_figure, roc_figure
 from models.mlflow_model import PYFUNC_ENTRY, SCORER_ARTIFACT, save_scorer
+from pipelines.publish_gate import GateDecision, judge_version
 from pipelines.settings import MlflowSettings, Settings
 
 if TYPE_CHECKING:
@@ -35,7 +41,9 @@ class RegisteredModel:
     name: str
     version: str
     aliases: tuple[str, ...]
-    champion_version: str
+    champion_version: str | None  # the champion after registration (None: no version passed the gate yet)
+    gate: GateDecision | None = None
+    forced: bool = False  # promoted by --force although the gate failed or another version was champion
 
 
 def configure_mlflow(settings: MlflowSettings) -> str:
@@ -120,14 +128,21 @@ def _version_tags(outcome: TrainingOutcome) -> dict[str, str]:
     return {
         "threshold": f"{threshold.threshold:.6f}",
         "threshold_policy": threshold.policy,
+        "threshold_policy_requested": str(threshold.requested or threshold.policy),
         "threshold_rationale": threshold.rationale,
         "calibration_method": str(metadata["calibration_method"]),
         "label_horizon_days": str(metadata["horizon_days"]),
         "test_quarters": ",".join(outcome.split.test_quarters),
         "test_roc_auc": f"{outcome.metrics['test_roc_auc']:.4f}",
+        "test_roc_auc_ci": _interval_tag(outcome.metrics, "test_roc_auc"),
         "test_ece": f"{outcome.metrics['test_ece']:.4f}",
         "data_sha256": str(outcome.fingerprint["sha256"]),
     }
+
+
+def _interval_tag(metrics: dict[str, float], name: str) -> str:
+    low, high = metrics.get(f"{name}_ci_low"), metrics.get(f"{name}_ci_high")
+    return "" if low is None or high is None else f"{low:.4f}-{high:.4f}"
 
 
 REPORT_ARTIFACT = "reports/explanations.html"
@@ -139,12 +154,15 @@ def log_training_run(
     report_html: str,
     extra_dicts: dict[str, dict[str, object]] | None = None,
     input_columns: tuple[str, ...] = (),
+    force: bool = False,
 ) -> RegisteredModel:
-    """Log params, metrics, data fingerprint, plots, the report and the model; register it (first: champion).
+    """Log params, metrics, data fingerprint, plots, the report and the model; register it, champion if it is the
+    first to pass the publish gate (or ``force``).
 
     ``extra_dicts``: more JSON artifacts (path -> content), e.g. how a mapped export was prepared;
     ``input_columns``: the export columns the model reads (its signature).
     """
+    gate = judge_version(outcome.metrics, settings.gate)
     experiment_id = configure_mlflow(settings.mlflow)
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-as-of-{outcome.as_of.date()}") as run:
         mlflow.log_params(_flat_params(settings))
@@ -153,8 +171,18 @@ def log_training_run(
         mlflow.log_dict(outcome.fingerprint, "data/fingerprint.json")
         mlflow.log_dict(outcome.label_summary, "data/labels.json")
         mlflow.log_dict(outcome.scorer.threshold.as_dict(), "threshold.json")
-        if outcome.scorer.threshold.warning:
-            mlflow.set_tag("threshold_warning", outcome.scorer.threshold.warning)
+        threshold = outcome.scorer.threshold
+        mlflow.set_tags(
+            {
+                "threshold_policy": threshold.policy,
+                "threshold_policy_requested": str(threshold.requested or threshold.policy),
+                "threshold_rationale": threshold.rationale[:5000],
+                **gate.tags(),
+            }
+        )
+        mlflow.log_metric("gate_passed", float(gate.passed))
+        if threshold.warning:
+            mlflow.set_tag("threshold_warning", threshold.warning[:5000])
         _log_plots(outcome)
         mlflow.log_text(report_html, REPORT_ARTIFACT)
         cuts = outcome.scorer.grade_cuts
@@ -174,17 +202,46 @@ def log_training_run(
                 pip_requirements=[f"{package}=={version(package)}" for package in _RUNTIME_PACKAGES],
                 metadata={"threshold": outcome.scorer.threshold.as_dict(), **outcome.scorer.metadata},
             )
-    return register_model(info.model_uri, run.info.run_id, outcome, settings.mlflow)
+    return register_model(
+        info.model_uri, run.info.run_id, outcome, settings.mlflow, gate, force, settings.retrain.previous_alias
+    )
 
 
-def register_model(model_uri: str, run_id: str, outcome: TrainingOutcome, settings: MlflowSettings) -> RegisteredModel:
-    """Register the logged model; the first version of a name becomes the champion, later ones wait for promotion."""
+def _force_note(gate: GateDecision, champion: str | None) -> str:
+    reasons = list(gate.reasons) or ["the gate passed"]
+    if champion is not None:
+        reasons.append(f"replaced champion version {champion}")
+    return " | ".join(reasons)[:5000]
+
+
+def register_model(
+    model_uri: str,
+    run_id: str,
+    outcome: TrainingOutcome,
+    settings: MlflowSettings,
+    gate: GateDecision,
+    force: bool = False,
+    previous_alias: str = "previous",
+) -> RegisteredModel:
+    """Register the logged model with the gate's decision on it. It becomes the champion if there is none and it
+    passes the gate, or if ``force`` (tagged ``promoted_by_force`` with the failed checks; an old champion gets
+    ``previous_alias``, so ``leadq rollback`` returns to it). Otherwise it waits for ``leadq retrain``."""
     client = mlflow.MlflowClient()
-    version = str(mlflow.register_model(model_uri, settings.registered_model, tags=_version_tags(outcome)).version)
+    tags = {**_version_tags(outcome), **gate.tags()}
+    version = str(mlflow.register_model(model_uri, settings.registered_model, tags=tags).version)
     champion = _current_version(client, settings.registered_model, settings.champion_alias)
-    if champion is None:
+    forced = force and (champion is not None or not gate.passed)
+    if forced:
+        client.set_model_version_tag(
+            settings.registered_model, version, "promoted_by_force", _force_note(gate, champion)
+        )
+        client.set_tag(run_id, "promoted_by_force", "true")
+        if champion is not None:
+            client.set_registered_model_alias(settings.registered_model, previous_alias, champion)
+    if forced or (champion is None and gate.passed):
         client.set_registered_model_alias(settings.registered_model, settings.champion_alias, version)
         champion = version
+    client.set_tag(run_id, "champion", "this version" if champion == version else str(champion or "none"))
     return RegisteredModel(
         tracking_uri=mlflow.get_tracking_uri(),
         experiment=settings.experiment,
@@ -194,4 +251,6 @@ def register_model(model_uri: str, run_id: str, outcome: TrainingOutcome, settin
         version=version,
         aliases=(settings.champion_alias,) if champion == version else (),
         champion_version=champion,
+        gate=gate,
+        forced=forced,
     )

@@ -24,8 +24,13 @@ from sklearn.pipeline import Pipeline
 from models.audit import reference_profile
 from models.baselines import build_logistic_baseline
 from models.calibration import fit_calibrator
-from models.contract import DataContractError
-from models.evaluation import evaluate_decision, evaluate_probabilities, evaluate_ranking
+from models.evaluation import (
+    bootstrap_decision,
+    bootstrap_ranking,
+    evaluate_decision,
+    evaluate_probabilities,
+    evaluate_ranking,
+)
 from models.explanations import contributions, fit_grade_cuts
 from models.features import LeadFeatures
 from models.labels import TimeSplit
@@ -36,7 +41,7 @@ from models.threshold import choose_threshold
 from pipelines.crm_export.mapping import dump_mapping
 from pipelines.crm_export.prepare import LoadedExport, PreparedExport, prepare_export, read_export_files, source_report
 from pipelines.report import ReportContext, build_report, write_report
-from pipelines.settings import Settings
+from pipelines.settings import ConfigError, Settings
 from pipelines.tracking import RegisteredModel, log_training_run
 
 StepReporter = Callable[[str], AbstractContextManager[object]]
@@ -146,16 +151,20 @@ def _fingerprint(loaded: LoadedExport, inputs: pd.DataFrame, prepared: PreparedE
 
 
 def _calibration_months(months: float | None, settings: Settings) -> float:
+    """Months of leads the calibration leads stand for; NaN without creation dates (MQLs per month unknown).
+
+    ``threshold.policy: auto`` then reads the threshold against the base rate; an explicit ``capacity`` cannot
+    be met and is a settings error, named as such (the export itself is valid).
+    """
     if months is not None:
         return months
     if settings.threshold.policy == "capacity":
-        raise DataContractError(
-            [
-                "threshold.policy capacity needs the leads' creation dates (map a created_at column) to count MQLs "
-                "per month; without dates use threshold.policy precision or expected_value"
-            ]
+        raise ConfigError(
+            "threshold.policy: capacity needs MQLs per month, and this export has no creation dates to count them "
+            "(no created_at column in the mapping); set threshold.policy: auto (the default) or precision, or map "
+            "a creation-date column"
         )
-    return float("nan")  # the threshold does not depend on it; MQLs per month are then unknown
+    return float("nan")
 
 
 def train_scorer(loaded: LoadedExport, settings: Settings, report: StepReporter = silent_steps) -> TrainingOutcome:
@@ -273,33 +282,53 @@ def evaluate(
     scorer: LeadScorer, sets: Sets, settings: Settings, test_months: float, points_rule: PointsRule | None = None
 ) -> tuple[dict[str, float], pd.DataFrame]:
     """The model, the logistic-regression baseline (same rows, same features) and the points rule, if the mapping
-    has one, on the test leads."""
+    has one, on the test leads; AUC, PR AUC and the MQL decision's precision and recall with bootstrap intervals
+    (``*_ci_low`` / ``*_ci_high``, ``gate.confidence``), and the lead and conversion counts the publish gate reads.
+    """
     y_test = sets.y_test.to_numpy()
     model_p = scorer.predict_proba(sets.X_test)
     features_step = scorer.pipeline.named_steps["features"]
-    logistic = build_logistic_baseline(features_step, settings.model.min_category_share).fit(
-        sets.X_train, sets.y_train
-    )
+    logistic = build_logistic_baseline(features_step, settings.model.min_category_share).fit(sets.X_train, sets.y_train)
     logistic_p = logistic.predict_proba(sets.X_test)[:, 1]
+    model_mql = model_p >= scorer.threshold.threshold
     metrics = {
         **_prefixed("test", evaluate_probabilities(y_test, model_p)),
-        **_prefixed("test_mql", evaluate_decision(y_test, model_p >= scorer.threshold.threshold, test_months)),
+        **_prefixed("test_mql", evaluate_decision(y_test, model_mql, test_months)),
         **_prefixed("logreg_test", evaluate_probabilities(y_test, logistic_p)),
         "threshold": scorer.threshold.threshold,
         "n_train": float(len(sets.X_train)),
         "n_calibration": float(len(sets.X_calibration)),
         "n_test": float(len(sets.X_test)),
+        "train_conversions": float(sets.y_train.sum()),
+        "calibration_conversions": float(sets.y_calibration.sum()),
+        "test_conversions": float(y_test.sum()),
     }
     test_scores = pd.DataFrame(
         {"lead_id": sets.X_test.index, "converted": y_test, "model": model_p, "logistic_regression": logistic_p}
     )
+    ranked = {"test": model_p, "logreg_test": logistic_p}
+    decided = {"test_mql": model_mql}
     if points_rule is not None:
         points = rule_score(features_step.transform(sets.X_test), points_rule)
         metrics |= _prefixed("rules_test", evaluate_ranking(y_test, points))
         mqls = points >= points_rule.mql_points
         metrics |= _prefixed("rules_test_mql", evaluate_decision(y_test, mqls, test_months))
         test_scores["points_rule"] = points
-    return metrics, test_scores
+        ranked["rules_test"], decided["rules_test_mql"] = points, mqls
+    return metrics | _intervals(y_test, ranked, decided, settings), test_scores
+
+
+def _intervals(
+    y_test: np.ndarray, ranked: dict[str, np.ndarray], decided: dict[str, np.ndarray], settings: Settings
+) -> dict[str, float]:
+    """Bootstrap intervals of each score's AUC and PR AUC and each MQL decision's precision and recall."""
+    resamples, confidence = settings.gate.resamples, settings.gate.confidence
+    intervals: dict[str, float] = {}
+    for prefix, interval in bootstrap_ranking(y_test, ranked, resamples, confidence).items():
+        intervals |= _prefixed(prefix, interval)
+    for prefix, is_mql in decided.items():
+        intervals |= _prefixed(prefix, bootstrap_decision(y_test, is_mql, resamples, confidence))
+    return intervals
 
 
 @dataclass(frozen=True)
@@ -319,8 +348,10 @@ def run_training(
     export_path: Path | None = None,
     mapping_path: Path | None = None,
     report: StepReporter = silent_steps,
+    force: bool = False,
 ) -> TrainingResult:
-    """Read the export (default: the configured one) through its mapping, train, log to MLflow and register."""
+    """Read the export (default: the configured one) through its mapping, train, log to MLflow and register
+    (champion if it passes the publish gate; ``force``: champion anyway, tagged ``promoted_by_force``)."""
     default_export, default_mapping = export_paths(settings)
     with report("read the export, its mapping and the tables it names"):
         loaded = read_export_files(export_path or default_export, mapping_path or default_mapping)
@@ -328,19 +359,21 @@ def run_training(
     with report("write the explanation report"):
         html = explanation_report(outcome, settings)
     with report("log the run to MLflow and register the model"):
-        registered = log_outcome(outcome, settings, html)
+        registered = log_outcome(outcome, settings, html, force=force)
     path = write_report(html, settings.explanations.reports_dir / f"{registered.name}-v{registered.version}.html")
     return TrainingResult(outcome=outcome, registered=registered, report_path=path)
 
 
-def log_outcome(outcome: TrainingOutcome, settings: Settings, html: str) -> RegisteredModel:
-    """Log the run (with how the export was prepared and its mapping) and register the model."""
+def log_outcome(outcome: TrainingOutcome, settings: Settings, html: str, force: bool = False) -> RegisteredModel:
+    """Log the run (with how the export was prepared and its mapping) and register the model through the publish
+    gate (``force``: promote it even if it fails)."""
     return log_training_run(
         outcome,
         settings,
         html,
         extra_dicts={PREPARATION_ARTIFACT: outcome.preparation, MAPPING_ARTIFACT: {"yaml": outcome.mapping_yaml}},
         input_columns=tuple(outcome.scorer.pipeline.named_steps["features"].input_columns),
+        force=force,
     )
 
 

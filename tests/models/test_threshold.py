@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.threshold import ThresholdPolicy, choose_threshold
+from models.threshold import ThresholdPolicy, choose_threshold, precision_target
 
 
 @pytest.fixture
@@ -77,3 +77,91 @@ def test_invalid_policy_values_are_refused() -> None:
         ThresholdPolicy(target_precision=1.5)
     with pytest.raises(ValueError, match="policy"):
         ThresholdPolicy(policy="gut-feeling")  # type: ignore[arg-type]
+
+
+# --- auto, the default: what the export gives decides, and the choice says so --------------------------------------
+
+
+def test_auto_takes_capacity_when_months_are_counted_and_a_capacity_is_set(
+    scored: tuple[np.ndarray, np.ndarray],
+) -> None:
+    probabilities, converted = scored
+
+    choice = choose_threshold(probabilities, converted, months=3, policy=ThresholdPolicy(mqls_per_month=50))
+
+    assert (choice.requested, choice.policy) == ("auto", "capacity")
+    assert "creation dates" in choice.rationale
+    assert choice.inputs == {"base_rate": 0.1, "calibration_leads": 1000.0, "months": 3.0, "mqls_per_month": 50.0}
+
+
+@pytest.mark.parametrize("months", [None, float("nan"), 3.0])
+def test_auto_without_capacity_reads_precision_against_the_base_rate(
+    scored: tuple[np.ndarray, np.ndarray], months: float | None
+) -> None:
+    probabilities, converted = scored  # base rate 10%
+
+    choice = choose_threshold(probabilities, converted, months=months, policy=ThresholdPolicy())
+
+    assert (choice.requested, choice.policy) == ("auto", "precision")
+    assert choice.inputs is not None
+    assert choice.inputs["target_precision"] == pytest.approx(0.2)
+    assert "2x the export's base rate 10.0%" in choice.rationale
+    assert "threshold.mqls_per_month is not set" in choice.rationale
+    assert converted[probabilities >= choice.threshold].mean() >= 0.2
+    # without months, MQLs per month are unknown, not invented
+    assert np.isnan(choice.expected_mqls_per_month) == (months != 3.0)
+    assert choice.warning is None
+
+
+def test_auto_with_a_capacity_but_no_dates_says_it_cannot_count_months(scored: tuple[np.ndarray, np.ndarray]) -> None:
+    probabilities, converted = scored
+
+    choice = choose_threshold(probabilities, converted, months=None, policy=ThresholdPolicy(mqls_per_month=50))
+
+    assert choice.policy == "precision"
+    assert "MQLs per month cannot be counted (no creation dates)" in choice.rationale
+
+
+def test_the_lift_target_is_capped_where_the_base_rate_is_high() -> None:
+    # 40% convert: twice that (80%) would ask more than halfway from the base rate to certainty (70%)
+    assert precision_target(ThresholdPolicy(), 0.4) == pytest.approx(0.7)
+    assert precision_target(ThresholdPolicy(target_lift=3), 0.02) == pytest.approx(0.06)
+    assert precision_target(ThresholdPolicy(target_precision=0.25), 0.02) == 0.25
+
+
+def test_a_precision_target_below_the_base_rate_is_a_warning_with_the_numbers() -> None:
+    rng = np.random.default_rng(0)
+    converted = rng.permutation(np.arange(2000) < 760).astype(int)  # 38% convert, as on X Education's export
+    probabilities = np.clip(0.38 + 0.1 * (converted - 0.38) + rng.normal(0, 0.05, 2000), 0.001, 0.999)
+
+    choice = choose_threshold(
+        probabilities, converted, months=None, policy=ThresholdPolicy(policy="precision", target_precision=0.15)
+    )
+
+    assert choice.warning is not None
+    assert "target precision 15% is at or below the export's base rate 38.0%: every lead would be an MQL" in (
+        choice.warning
+    )
+    assert "of the 2,000 calibration leads MQLs" in choice.warning  # and the threshold passes (almost) everyone
+
+
+@pytest.mark.parametrize(("value", "said"), [(1_000_000.0, "it does not select"), (301.0, "almost none")])
+def test_a_threshold_passing_almost_every_lead_or_none_is_a_warning(value: float, said: str) -> None:
+    probabilities = np.linspace(0.01, 0.9, 1000)
+    converted = (probabilities > 0.5).astype(int)
+    policy = ThresholdPolicy(policy="expected_value", deal_value_eur=value, contact_cost_eur=300)
+
+    choice = choose_threshold(probabilities, converted, months=None, policy=policy)
+
+    assert said in (choice.warning or "")
+    share = (probabilities >= choice.threshold).mean()
+    assert choice.expected_mql_share == pytest.approx(share)
+    assert f"{share:.1%}" in (choice.warning or "") or f"{share:.2%}" in (choice.warning or "")
+
+
+def test_capacity_without_its_inputs_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"threshold\.policy capacity needs threshold\.mqls_per_month"):
+        ThresholdPolicy(policy="capacity")
+    probabilities, converted = np.linspace(1, 0, 100), np.arange(100) < 10
+    with pytest.raises(ValueError, match="creation dates"):
+        choose_threshold(probabilities, converted, None, ThresholdPolicy(policy="capacity", mqls_per_month=5))

@@ -23,7 +23,9 @@ def test_repository_config_is_valid() -> None:
     assert settings.mlflow.tracking_uri == f"sqlite:///{REPO_CONFIG.parent / '.leadq/mlflow.db'}"
     assert settings.data.export == REPO_CONFIG.parent / "data/synthetic/leads.parquet"
     assert settings.data.mapping == DEMO_MAPPING  # the synthetic CRM's shipped mapping
-    assert settings.threshold.policy in {"capacity", "precision", "expected_value"}
+    # the shipped defaults train any export: auto needs neither dates nor a capacity (README, MQL threshold policies)
+    assert (settings.threshold.policy, settings.threshold.mqls_per_month) == ("auto", None)
+    assert settings.gate.min_auc > 0.5
 
 
 def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,6 +53,8 @@ def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
         ("labels:\n  horizon_days: -5\n", "labels.horizon_days"),
         ("threshold:\n  policy: gut_feeling\n", "threshold.policy"),
         ("threshold:\n  target_precision: 2\n", "threshold.target_precision"),
+        ("threshold:\n  policy: capacity\n", "threshold: threshold.policy capacity needs threshold.mqls_per_month"),
+        ("gate:\n  min_auc: 0.4\n", "gate.min_auc"),
         ("mlflow:\n  tracking_uri: ftp://example.org/store\n", "mlflow.tracking_uri"),
         ("labels:\n  horizon_dayz: 90\n", "labels.horizon_dayz"),
         ("model:\n  num_leaves: many\n", "model.num_leaves"),

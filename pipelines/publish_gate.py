@@ -1,0 +1,129 @@
+"""The publish gate: a new version becomes the champion only when it is clearly useful (README, "The publish gate").
+
+Three checks, all read from the training run's metrics (the honest, held-out evaluation):
+
+1. **Enough history**: ``gate.min_leads`` labelled leads, and ``gate.min_conversions`` leads of each outcome.
+2. **Clearly better than chance**: the lower bound of the test AUC's bootstrap interval lies above
+   ``gate.min_auc`` (0.60: a model that might rank at 0.55 is one sales would not notice; 0.5 is a coin).
+3. **Not worse than the baselines**: the model's AUC is not below the logistic regression's interval (a simpler
+   model on the same rows clearly ranking better means the booster overfits or lacks data), and, where the
+   mapping has a points rule, the model's interval lies above the rule's AUC (replacing the rule the team works
+   with today must be clearly worth it).
+
+A version that fails is registered, not promoted; ``leadq train --force`` promotes it anyway and tags it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pipelines.settings import GateSettings
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """Whether a version may become the champion: the checks made, why it failed, and what data would help."""
+
+    passed: bool
+    checks: tuple[str, ...]  # every check with its numbers, passed or not
+    reasons: tuple[str, ...]  # the failed checks
+    advice: tuple[str, ...]  # what would help
+
+    def tags(self) -> dict[str, str]:
+        """Run and version tags (MLflow tag values are at most 5,000 characters)."""
+        tags = {"gate": "passed" if self.passed else "failed", "gate_checks": " | ".join(self.checks)[:5000]}
+        if self.reasons:
+            tags["gate_reasons"] = " | ".join(self.reasons)[:5000]
+        if self.advice:
+            tags["gate_advice"] = " | ".join(self.advice)[:5000]
+        return tags
+
+
+def _data_checks(metrics: Mapping[str, float], gate: GateSettings) -> tuple[list[str], list[str], list[str]]:
+    leads = int(sum(metrics.get(f"n_{part}", 0) for part in ("train", "calibration", "test")))
+    converted = int(sum(metrics.get(f"{part}_conversions", 0) for part in ("train", "calibration", "test")))
+    counts = (
+        ("labelled leads", leads, gate.min_leads),
+        ("conversions", converted, gate.min_conversions),
+        ("leads that did not convert", leads - converted, gate.min_conversions),
+    )
+    checks = [f"{count:,} {what} (at least {least:,})" for what, count, least in counts]
+    reasons = [f"only {count:,} {what}; the gate asks {least:,}" for what, count, least in counts if count < least]
+    advice = [
+        f"needs at least {least - count:,} more {what}: export a longer history"
+        for what, count, least in counts
+        if count < least
+    ]
+    return checks, reasons, advice
+
+
+def _interval(metrics: Mapping[str, float], prefix: str) -> tuple[float, float] | None:
+    low, high = metrics.get(f"{prefix}_roc_auc_ci_low"), metrics.get(f"{prefix}_roc_auc_ci_high")
+    return None if low is None or high is None else (low, high)
+
+
+def _chance_check(metrics: Mapping[str, float], gate: GateSettings) -> tuple[str, str | None, str | None]:
+    interval = _interval(metrics, "test")
+    if interval is None:
+        return (
+            "test AUC: none (the test leads hold one outcome only)",
+            "the test leads hold one outcome only",
+            ("needs test leads of both outcomes: a longer history"),
+        )
+    low, high = interval
+    check = f"test AUC {metrics['test_roc_auc']:.3f} ({low:.2f}-{high:.2f}), lower bound above {gate.min_auc:.2f}"
+    if low > gate.min_auc:
+        return check, None, None
+    said = "includes chance (0.5)" if low <= 0.5 else f"reaches below gate.min_auc {gate.min_auc:.2f}"
+    return (
+        check,
+        f"the AUC interval {low:.2f}-{high:.2f} {said}",
+        (
+            "more labelled leads narrow the interval; if the interval stays near 0.5, the mapped columns do not tell "
+            "converting leads apart: map columns known before contact that might (e.g. source, company, behaviour)"
+        ),
+    )
+
+
+def _baseline_checks(metrics: Mapping[str, float]) -> tuple[list[str], list[str], list[str]]:
+    auc = metrics.get("test_roc_auc")
+    checks: list[str] = []
+    reasons: list[str] = []
+    advice: list[str] = []
+    logistic = _interval(metrics, "logreg_test")
+    if auc is not None and logistic is not None:
+        low, high = logistic
+        checks.append(f"model AUC {auc:.3f} not below the logistic regression's interval ({low:.3f}-{high:.3f})")
+        if auc < low:
+            reasons.append(
+                f"the model's AUC {auc:.3f} is below the logistic regression's interval {low:.3f}-{high:.3f}: "
+                "the simpler baseline ranks clearly better"
+            )
+            advice.append("more labelled leads for the booster, or fewer sparse columns in the mapping")
+    rule, model = metrics.get("rules_test_roc_auc"), _interval(metrics, "test")
+    if rule is not None and model is not None:
+        checks.append(f"model AUC interval ({model[0]:.3f}-{model[1]:.3f}) above the points rule's AUC {rule:.3f}")
+        if model[0] <= rule:
+            reasons.append(
+                f"the model's AUC interval {model[0]:.3f}-{model[1]:.3f} does not lie above the points rule's AUC "
+                f"{rule:.3f}: not clearly better than the rule it would replace"
+            )
+            advice.append("more labelled leads (a narrower interval), or keep working with the points rule")
+    return checks, reasons, advice
+
+
+def judge_version(metrics: Mapping[str, float], gate: GateSettings) -> GateDecision:
+    """The gate's decision on a training run's metrics (``n_*``, ``*_conversions``, AUCs and their intervals)."""
+    checks, reasons, advice = _data_checks(metrics, gate)
+    chance, failed, helps = _chance_check(metrics, gate)
+    checks.append(chance)
+    reasons += [failed] if failed else []
+    advice += [helps] if helps else []
+    more_checks, more_reasons, more_advice = _baseline_checks(metrics)
+    return GateDecision(
+        passed=not reasons and not more_reasons,
+        checks=(*checks, *more_checks),
+        reasons=(*reasons, *more_reasons),
+        advice=tuple(dict.fromkeys([*advice, *more_advice])),
+    )

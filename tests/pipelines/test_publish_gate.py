@@ -1,0 +1,284 @@
+"""The publish gate: a version becomes champion only when it is clearly useful; --force promotes and says so.
+
+The end-to-end tests train on an export built in code whose outcome is independent of every column (nothing known
+before contact predicts it) and which has no creation dates: the shipped default threshold policy must train it,
+and the gate must keep it from being served.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.crm_export.prepare import read_export_files
+from pipelines.publish_gate import judge_version
+from pipelines.retrain import decide, run_retrain
+from pipelines.settings import ConfigError, GateSettings, Settings, load_settings
+from pipelines.training import TrainingOutcome, train_scorer
+
+runner = CliRunner()
+NO_SIGNAL_MAPPING = """\
+columns:
+  Lead ID: id
+  Source: categorical
+  Country: categorical
+  Employees: count
+  Visits: count
+  Newsletter: boolean
+  Converted: {role: outcome, won: ['yes'], lost: ['no']}
+"""
+# a model that ranks, measured on enough leads: every check passes
+GOOD = {
+    "n_train": 6_000.0,
+    "n_calibration": 1_000.0,
+    "n_test": 1_000.0,
+    "train_conversions": 600.0,
+    "calibration_conversions": 100.0,
+    "test_conversions": 100.0,
+    "test_roc_auc": 0.80,
+    "test_roc_auc_ci_low": 0.76,
+    "test_roc_auc_ci_high": 0.84,
+    "logreg_test_roc_auc": 0.78,
+    "logreg_test_roc_auc_ci_low": 0.74,
+    "logreg_test_roc_auc_ci_high": 0.82,
+}
+
+
+def write_no_signal_export(folder: Path, n_leads: int = 2_000, seed: int = 11) -> tuple[Path, Path]:
+    """A CSV export whose outcome (30% won) is drawn independently of every column, and its mapping (no dates)."""
+    rng = np.random.default_rng(seed)
+    leads = pd.DataFrame(
+        {
+            "Lead ID": [f"L{i:05d}" for i in range(n_leads)],
+            "Source": rng.choice(["web", "fair", "partner", "ads"], n_leads),
+            "Country": rng.choice(["DE", "AT", "CH", "FR", "NL"], n_leads),
+            "Employees": rng.integers(1, 5_000, n_leads),
+            "Visits": rng.poisson(3, n_leads),
+            "Newsletter": rng.choice(["yes", "no"], n_leads),
+            "Converted": np.where(rng.random(n_leads) < 0.3, "yes", "no"),
+        }
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    export, mapping = folder / "leads.csv", folder / "mapping.yml"
+    leads.to_csv(export, index=False)
+    mapping.write_text(NO_SIGNAL_MAPPING, encoding="utf-8")
+    return export, mapping
+
+
+def write_config(folder: Path, export: Path, mapping: Path, extra: str = "") -> Path:
+    """The shipped settings (threshold and gate as shipped), a fast booster and a store inside ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "mlflow.yml"
+    config.write_text(
+        "mlflow: {tracking_uri: 'sqlite:///mlflow.db', artifact_location: artifacts}\n"
+        f"data: {{export: '{export}', mapping: '{mapping}'}}\n"
+        "model: {max_trees: 200, early_stopping_rounds: 20, learning_rate: 0.1}\n"
+        "explanations: {report_leads: 1000, report_sample: 200, reports_dir: reports}\n"
+        "serving: {scoring_log_url: null, model_alias: champion}\n" + extra,
+        encoding="utf-8",
+    )
+    return config
+
+
+# --- the decision, on a run's metrics -----------------------------------------------------------------------------
+
+
+def test_a_model_that_ranks_on_enough_history_passes() -> None:
+    decision = judge_version(GOOD, GateSettings())
+
+    assert decision.passed
+    assert decision.reasons == ()
+    assert "test AUC 0.800 (0.76-0.84), lower bound above 0.60" in decision.checks
+    assert decision.tags()["gate"] == "passed"
+
+
+def test_an_interval_that_includes_chance_fails_and_says_so() -> None:
+    metrics = GOOD | {"test_roc_auc": 0.52, "test_roc_auc_ci_low": 0.48, "test_roc_auc_ci_high": 0.56}
+
+    decision = judge_version(metrics, GateSettings())
+
+    assert not decision.passed
+    assert "the AUC interval 0.48-0.56 includes chance (0.5)" in decision.reasons
+    assert any("do not tell converting leads apart" in advice for advice in decision.advice)
+    assert decision.tags()["gate_reasons"].startswith("the AUC interval 0.48-0.56 includes chance")
+
+
+def test_an_interval_above_chance_but_below_the_minimum_fails() -> None:
+    metrics = GOOD | {"test_roc_auc": 0.61, "test_roc_auc_ci_low": 0.55, "test_roc_auc_ci_high": 0.67}
+    metrics |= {"logreg_test_roc_auc_ci_low": 0.50}  # and no better baseline
+
+    decision = judge_version(metrics, GateSettings(min_auc=0.6))
+
+    assert decision.reasons == ("the AUC interval 0.55-0.67 reaches below gate.min_auc 0.60",)
+
+
+def test_too_little_history_says_how_much_more_is_needed() -> None:
+    metrics = GOOD | {"n_train": 500.0, "train_conversions": 40.0, "calibration_conversions": 10.0}
+    metrics |= {"test_conversions": 10.0}  # 2,500 leads, 60 conversions
+
+    decision = judge_version(metrics, GateSettings())
+
+    assert not decision.passed
+    assert "only 60 conversions; the gate asks 100" in decision.reasons
+    assert "needs at least 40 more conversions: export a longer history" in decision.advice
+    assert not any("labelled leads" in reason for reason in decision.reasons)  # 2,500 >= 1,000
+
+
+def test_a_model_clearly_worse_than_the_logistic_regression_fails() -> None:
+    metrics = GOOD | {
+        "logreg_test_roc_auc": 0.86,
+        "logreg_test_roc_auc_ci_low": 0.83,
+        "logreg_test_roc_auc_ci_high": 0.89,
+    }
+
+    decision = judge_version(metrics, GateSettings())
+
+    assert decision.reasons == (
+        "the model's AUC 0.800 is below the logistic regression's interval 0.830-0.890: the simpler baseline ranks "
+        "clearly better",
+    )
+
+
+def test_a_model_not_clearly_better_than_the_points_rule_fails() -> None:
+    assert judge_version(GOOD | {"rules_test_roc_auc": 0.70}, GateSettings()).passed
+
+    decision = judge_version(GOOD | {"rules_test_roc_auc": 0.77}, GateSettings())
+
+    assert not decision.passed
+    assert "not clearly better than the rule it would replace" in decision.reasons[0]
+
+
+def test_test_leads_of_one_outcome_fail() -> None:
+    metrics = {key: value for key, value in GOOD.items() if "_ci_" not in key}
+
+    decision = judge_version(metrics, GateSettings())
+
+    assert decision.reasons == ("the test leads hold one outcome only",)
+
+
+# --- end to end: an export where nothing predicts the outcome ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoSignal:
+    folder: Path
+    export: Path
+    mapping: Path
+    config: Path
+    settings: Settings
+    outcome: TrainingOutcome
+
+
+@pytest.fixture(scope="module")
+def no_signal(tmp_path_factory: pytest.TempPathFactory) -> NoSignal:
+    folder = tmp_path_factory.mktemp("no_signal")
+    export, mapping = write_no_signal_export(folder / "data")
+    config = write_config(folder, export, mapping)
+    settings = load_settings(config)
+    return NoSignal(
+        folder, export, mapping, config, settings, train_scorer(read_export_files(export, mapping), settings)
+    )
+
+
+@pytest.mark.slow
+def test_the_default_policy_trains_an_export_without_dates(no_signal: NoSignal) -> None:
+    threshold = no_signal.outcome.scorer.threshold
+
+    assert no_signal.outcome.split.kind == "random_stratified"  # no created_at column
+    assert (threshold.requested, threshold.policy) == ("auto", "precision")
+    assert threshold.inputs is not None
+    assert threshold.inputs["target_precision"] == pytest.approx(2 * threshold.inputs["base_rate"])
+    assert "threshold.mqls_per_month is not set" in threshold.rationale
+
+
+@pytest.mark.slow
+def test_a_no_signal_export_fails_the_gate_because_its_interval_includes_chance(no_signal: NoSignal) -> None:
+    metrics = no_signal.outcome.metrics
+
+    decision = judge_version(metrics, no_signal.settings.gate)
+
+    assert metrics["test_roc_auc_ci_low"] < 0.5 < metrics["test_roc_auc_ci_high"]
+    assert not decision.passed
+    assert len(decision.reasons) == 1
+    assert "includes chance (0.5)" in decision.reasons[0]
+
+
+@pytest.mark.slow
+def test_capacity_on_an_export_without_dates_is_a_settings_error(no_signal: NoSignal) -> None:
+    capacity = no_signal.settings.model_copy(
+        update={
+            "threshold": no_signal.settings.threshold.model_copy(update={"policy": "capacity", "mqls_per_month": 50})
+        }
+    )
+    with pytest.raises(ConfigError, match=r"threshold\.policy: capacity needs MQLs per month"):
+        train_scorer(read_export_files(no_signal.export, no_signal.mapping), capacity)
+
+    config = write_config(
+        no_signal.folder / "capacity",
+        no_signal.export,
+        no_signal.mapping,
+        "threshold: {policy: capacity, mqls_per_month: 50}\n",
+    )
+    result = runner.invoke(app, ["train", "--config", str(config)])
+
+    assert result.exit_code == 2, result.output
+    assert "Invalid settings: threshold.policy: capacity" in result.output
+    assert "contract" not in result.output
+
+
+@pytest.mark.slow
+def test_a_failing_version_is_registered_not_promoted_force_promotes_it_and_retrain_keeps_it(
+    tmp_path: Path, no_signal: NoSignal
+) -> None:
+    # a retrain that would promote any challenger at least as good as the champion: only the gate can stop it
+    lenient = "retrain: {min_auc_gain: 0.0, max_ece_increase: 0.1}\n"
+    config = write_config(tmp_path, no_signal.export, no_signal.mapping, lenient)
+    settings = load_settings(config)
+    name = settings.mlflow.registered_model
+
+    refused = runner.invoke(app, ["train", "--config", str(config)])
+
+    assert refused.exit_code == 0, refused.output
+    assert "Publish gate failed:" in refused.output
+    assert "includes chance (0.5)" in refused.output
+    assert "what would help:" in refused.output
+    assert "Not promoted: version 1 stays out of 'champion'" in refused.output
+    assert "(no version is 'champion' yet)" in refused.output
+    assert re.search(r"ROC AUC +│ +0\.\d{3} \(0\.\d\d-0\.\d\d\)", refused.output)
+    client = mlflow.MlflowClient()
+    assert client.get_registered_model(name).aliases == {}
+    first = client.get_model_version(name, "1")
+    assert first.tags["gate"] == "failed"
+    assert "includes chance" in first.tags["gate_reasons"]
+    run = client.get_run(first.run_id)
+    assert run.data.tags["gate"] == "failed"
+    assert run.data.metrics["gate_passed"] == 0.0
+    assert run.data.tags["threshold_policy_requested"] == "auto"
+    assert run.data.metrics["test_roc_auc_ci_low"] < run.data.metrics["test_roc_auc"]
+
+    forced = runner.invoke(app, ["train", "--config", str(config), "--force"])
+
+    assert forced.exit_code == 0, forced.output
+    assert "Promoted by --force to 'champion'" in forced.output
+    assert "version 2 (alias 'champion')" in forced.output
+    second = client.get_model_version(name, "2")
+    assert "includes chance" in second.tags["promoted_by_force"]
+    assert client.get_run(second.run_id).data.tags["promoted_by_force"] == "true"
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "2"
+
+    retrained = run_retrain(settings)  # the same export again: as good as the champion, and as useless
+
+    assert (retrained.champion_version, retrained.challenger_version) == ("2", "3")
+    assert decide(retrained.comparison, settings.retrain).promote  # the comparison alone would promote it
+    assert not retrained.decision.promote
+    assert retrained.decision.reasons[0] == "the champion stays: the challenger fails the publish gate"
+    assert retrained.served_version == "2"
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "2"
