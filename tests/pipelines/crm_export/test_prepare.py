@@ -9,28 +9,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from models.mapped_features import MappedColumn, MappedFeatureBuilder
 from typer.testing import CliRunner
 
 from models.cleaning import CleaningError
 from models.contract import DataContractError
+from models.features import InputColumn, LeadFeatures
 from pipelines.cli import app
 from pipelines.crm_export.leakage import LeakageError
 from pipelines.crm_export.mapping import ExportMapping, MappingError, dump_mapping
 from pipelines.crm_export.prepare import (
     PreparedExport,
-    mapped_columns,
     outcome_dates,
     prepare_export,
     prepare_export_files,
 )
+from tests.builders import loaded_export
 
 runner = CliRunner()
 SECRET_EMAIL = "jane.doe@acme-industries.de"
 COLUMNS: dict[str, Any] = {
     "Lead ID": "id",
     "Created Date": "created_at",
-    "Email": "pii",
+    "Email": "email",
     "No. of Employees": "numeric",
     "Annual Revenue": "numeric",
     "Industry": "categorical",
@@ -84,7 +84,24 @@ def salesforce_export(n: int = 300, seed: int = 0) -> pd.DataFrame:
 
 
 def mapping_of(columns: dict[str, Any] | None = None, **settings: Any) -> ExportMapping:
+    # 2%: "Mining", one lead of the ~75 in the training quarter, is rare; the other values are not
+    settings = {"rare_category_share": 0.02, **settings}
     return ExportMapping.model_validate({"columns": columns or COLUMNS, **settings})
+
+
+def prepare(
+    export: pd.DataFrame,
+    mapping: ExportMapping,
+    dispositions: pd.DataFrame | None = None,
+    deals: pd.DataFrame | None = None,
+    **options: Any,
+) -> PreparedExport:
+    """prepare_export on frames, as read_export_files would have read them."""
+    return prepare_export(loaded_export(export, mapping, dispositions, deals), **options)
+
+
+def categorical_features(prepared: PreparedExport) -> tuple[str, ...]:
+    return LeadFeatures(prepared.columns).feature_spec.categorical
 
 
 def without(columns: dict[str, Any], *names: str) -> dict[str, Any]:
@@ -93,15 +110,17 @@ def without(columns: dict[str, Any], *names: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def prepared() -> PreparedExport:
-    return prepare_export(salesforce_export(), mapping_of())
+    return prepare(salesforce_export(), mapping_of())
 
 
 def test_features_are_typed_and_named_as_documented(prepared: PreparedExport) -> None:
     features = prepared.features
+    categorical = categorical_features(prepared)
 
     assert list(features.columns) == [
         "email_is_freemail",
         "email_has_valid_email",
+        "email_is_competitor",
         "no_of_employees",
         "annual_revenue",
         "industry",
@@ -112,10 +131,10 @@ def test_features_are_typed_and_named_as_documented(prepared: PreparedExport) ->
     ]
     assert features.index.name == "lead_id"
     assert features.index[0] == "00Q0000"
-    assert prepared.categorical_features == ("industry", "lead_source")
-    assert set(prepared.numeric_features) == set(features.columns) - {"industry", "lead_source"}
-    assert all(features[name].dtype == "float64" for name in prepared.numeric_features)
-    assert all(features[name].dtype == object for name in prepared.categorical_features)
+    assert categorical == ("industry", "lead_source")
+    numeric = [name for name in features.columns if name not in categorical]
+    assert all(features[name].dtype == "float64" for name in numeric)
+    assert all(features[name].dtype == object for name in categorical)
     employees = salesforce_export()["No. of Employees"]
     assert features.loc[(employees == "1.200").to_numpy(), "no_of_employees"].eq(1200.0).all()
     assert features["no_of_employees"].isna().sum() == employees.isin(["Select", "--None--"]).sum()
@@ -128,20 +147,20 @@ def test_features_are_typed_and_named_as_documented(prepared: PreparedExport) ->
     assert features.loc["00Q0001", "description_length"] == len(f"Call back, mail {SECRET_EMAIL}")
     assert features.loc[features["description_answered"] == 0, "description_length"].eq(0).all()
     assert (prepared.y.index == features.index).all()
+    assert (prepared.rows.index == features.index).all()
 
 
 def test_features_are_what_the_models_features_step_builds(prepared: PreparedExport) -> None:
     mapping = mapping_of()
     rows = salesforce_export().set_index("Lead ID")  # ids already unique and clean
-    fitted_on = prepared.train_mask & prepared.y.notna().to_numpy()
-    step = MappedFeatureBuilder(mapped_columns(mapping), tuple(mapping.placeholders)).fit(rows[fitted_on])
+    step = LeadFeatures(mapping.input_columns(), tuple(mapping.placeholders)).fit(rows[prepared.train_mask])
 
     expected = step.transform(rows)
 
-    numeric = list(prepared.numeric_features)
+    numeric = [name for name in expected.columns if name not in categorical_features(prepared)]
     pd.testing.assert_frame_equal(prepared.features[numeric], expected[numeric], check_names=False)
     not_grouped = (prepared.features["industry"] != "other").to_numpy()
-    assert prepared.features["industry"][not_grouped].equals(expected["industry"][not_grouped].astype(object))
+    assert prepared.features["industry"][not_grouped].tolist() == expected["industry"][not_grouped].tolist()
     assert expected.loc["00Q0000", "industry"] == "mining"  # rare grouping is prepare_export's, not the step's
     assert (
         prepared.report["cleaning"]["No. of Employees"]["decimal_convention"]
@@ -149,33 +168,41 @@ def test_features_are_what_the_models_features_step_builds(prepared: PreparedExp
     )
 
 
-def test_mapped_columns_name_and_group_the_feature_columns() -> None:
+def test_input_columns_name_and_group_the_columns_the_model_reads() -> None:
     columns = {
         **COLUMNS,
         "Lead Source": {"role": "categorical", "group": "engagement"},
-        "Webinar Visits": "numeric",
+        "Webinar Visits": "count",
         "Phone": "pii",
+        "Title": "job_title",
         "Rev": {"role": "numeric", "name": "annual_revenue_eur", "group": "fit"},
+        "Tracking OK": {"role": "consent", "gates": ["Webinar Visits"]},
     }
     mapping = mapping_of(columns)
-    export = salesforce_export().assign(**{"Webinar Visits": "2", "Phone": "+49 30 123456", "Rev": "1.000"})
-
-    assert mapped_columns(mapping) == (
-        MappedColumn("Email", "pii", "email", "fit"),
-        MappedColumn("No. of Employees", "numeric", "no_of_employees", "fit"),
-        MappedColumn("Annual Revenue", "numeric", "annual_revenue", "fit"),
-        MappedColumn("Industry", "categorical", "industry", "fit"),
-        MappedColumn("Lead Source", "categorical", "lead_source", "engagement"),  # given in the mapping
-        MappedColumn("Newsletter Opt-in", "boolean", "newsletter_opt_in", "fit"),
-        MappedColumn("Description", "text", "description", "fit"),
-        MappedColumn("Webinar Visits", "numeric", "webinar_visits", "engagement"),  # guessed from the name
-        MappedColumn("Phone", "pii", "phone", "fit"),
-        MappedColumn("Rev", "numeric", "annual_revenue_eur", "fit"),
+    export = salesforce_export().assign(
+        **{"Webinar Visits": "2", "Phone": "+49 30 123456", "Rev": "1.000", "Title": "CTO", "Tracking OK": "ja"}
     )
-    assert "Phone" not in {column.column for column in mapped_columns(mapping, export)}  # no e-mail in it
-    result = prepare_export(export, mapping)
-    assert result.report["columns"]["pii_dropped"]["Phone"] == "no e-mail addresses: nothing derived"
-    assert not any(name.startswith("phone") for name in result.features.columns)
+
+    assert mapping.input_columns() == (
+        InputColumn("Email", "email", "email", "fit"),
+        InputColumn("No. of Employees", "numeric", "no_of_employees", "fit"),
+        InputColumn("Annual Revenue", "numeric", "annual_revenue", "fit"),
+        InputColumn("Industry", "categorical", "industry", "fit"),
+        InputColumn("Lead Source", "categorical", "lead_source", "engagement"),  # given in the mapping
+        InputColumn("Newsletter Opt-in", "boolean", "newsletter_opt_in", "engagement"),  # guessed: newsletter
+        InputColumn("Description", "text", "description", "fit"),
+        InputColumn("Webinar Visits", "count", "webinar_visits", "engagement"),  # guessed from the name
+        InputColumn("Title", "job_title", "title", "fit"),
+        InputColumn("Rev", "numeric", "annual_revenue_eur", "fit"),
+        InputColumn("Tracking OK", "consent", "tracking_ok", "fit", gates=("Webinar Visits",)),
+    )
+    result = prepare(export, mapping)
+    assert result.report["columns"]["pii_dropped"]["Phone"] == "dropped"
+    assert result.report["columns"]["pii_dropped"]["Title"] == "features derived, then dropped"
+    assert result.report["columns"]["consent"] == {"Tracking OK": ["Webinar Visits"]}
+    assert not any(name.startswith(("phone", "tracking_ok")) for name in result.features.columns)
+    assert result.features.loc["00Q0002", "title_seniority"] == "c_level"
+    assert "Phone" not in LeadFeatures(result.columns).input_columns  # pii: never a model input
 
 
 def test_no_pii_in_features_or_report(prepared: PreparedExport) -> None:
@@ -193,7 +220,7 @@ def test_report_lists_each_choice(prepared: PreparedExport) -> None:
     columns = report["columns"]
 
     assert columns["unmapped"] == ["Fax"]
-    assert columns["pii_dropped"] == {"Email": "e-mail flags derived"}
+    assert columns["pii_dropped"] == {"Email": "features derived, then dropped"}
     assert columns["after_contact_dropped"] == ["Last Activity"]
     assert columns["ignored"] == ["Lead Owner"]
     assert report["cleaning"]["No. of Employees"]["placeholders_replaced"] > 0
@@ -208,23 +235,30 @@ def test_report_lists_each_choice(prepared: PreparedExport) -> None:
     json.dumps(report, allow_nan=False)  # plain JSON for mlflow.log_dict
 
 
-def test_dates_give_an_out_of_time_split_with_the_latest_leads_held_out(prepared: PreparedExport) -> None:
+def test_dates_give_an_out_of_time_split_by_whole_quarters(prepared: PreparedExport) -> None:
     assert prepared.created_at is not None
-    labelled = prepared.y.notna().to_numpy()
-    train_dates = prepared.created_at[labelled & prepared.train_mask]
-    evaluation_dates = prepared.created_at[labelled & ~prepared.train_mask]
+    split, created = prepared.split, prepared.created_at
 
-    assert prepared.split == "out_of_time"
-    assert evaluation_dates.min() > train_dates.max()
-    assert 0.2 <= len(evaluation_dates) / labelled.sum() <= 0.3
-    assert "latest" in prepared.split_reason
+    assert (split.kind, split.by_quarters) == ("out_of_time", True)
+    assert created.loc[split.train].max() < created.loc[split.calibration].min()
+    assert created.loc[split.calibration].max() < created.loc[split.test].min()
+    assert (split.train_quarters, split.calibration_quarters, split.test_quarters) == (
+        ["2025Q1"],
+        ["2025Q2"],
+        ["2025Q3"],
+    )
+    assert "labels are final (0-day horizon)" in split.reason  # an outcome column: final as exported
+    # 2025Q4 has not ended by the last lead's creation date: its leads are held back from every set
+    assert prepared.report["split"]["labelled_not_mature"] == int(
+        (prepared.y.notna() & (created >= "2025-10-01")).sum()
+    )
 
 
 def test_no_dates_give_a_random_stratified_split_with_the_reason() -> None:
-    result = prepare_export(salesforce_export(), mapping_of(without(COLUMNS, "Created Date")))
+    result = prepare(salesforce_export(), mapping_of(without(COLUMNS, "Created Date")))
 
-    assert result.split == "random_stratified"
-    assert "no created_at column" in result.split_reason
+    assert result.split.kind == "random_stratified"
+    assert "because the mapping has no created_at column" in result.split.reason
     assert result.created_at is None
     labelled = result.y.notna().to_numpy()
     train_rate = result.y[labelled & result.train_mask].mean()
@@ -236,10 +270,10 @@ def test_mostly_missing_dates_give_a_random_split_saying_how_many_are_missing() 
     export = salesforce_export()
     export.loc[export.index % 5 < 2, "Created Date"] = "--None--"
 
-    result = prepare_export(export, mapping_of())
+    result = prepare(export, mapping_of())
 
-    assert result.split == "random_stratified"
-    assert "created_at missing for 40% of labelled leads" in result.split_reason
+    assert result.split.kind == "random_stratified"
+    assert "created_at is missing for 40% of labelled leads" in result.split.reason
 
 
 def leaky_export(n: int = 300) -> pd.DataFrame:
@@ -252,14 +286,14 @@ def leaky_export(n: int = 300) -> pd.DataFrame:
 
 def test_a_status_that_mirrors_the_outcome_stops_preparation_naming_it() -> None:
     with pytest.raises(LeakageError, match="Lead Status") as stopped:
-        prepare_export(leaky_export(), mapping_of({**COLUMNS, "Lead Status": "categorical"}))
+        prepare(leaky_export(), mapping_of({**COLUMNS, "Lead Status": "categorical"}))
 
     assert "after_contact" in str(stopped.value)  # the remedy
 
 
 def test_an_amount_present_only_for_won_leads_stops_preparation_naming_it() -> None:
     with pytest.raises(LeakageError, match="'Opportunity Amount' is missing for 100% of lost"):
-        prepare_export(leaky_export(), mapping_of({**COLUMNS, "Opportunity Amount": "numeric"}))
+        prepare(leaky_export(), mapping_of({**COLUMNS, "Opportunity Amount": "numeric"}))
 
 
 def dated_export(n: int = 300) -> pd.DataFrame:
@@ -277,7 +311,7 @@ def test_a_date_column_filled_after_the_outcome_stops_preparation_naming_it() ->
     columns = {**COLUMNS, "Closed Date": "outcome_at", "Last Modified": "categorical", "First Visit": "categorical"}
 
     with pytest.raises(LeakageError, match=r"'Last Modified' is after the outcome date for 100% of leads") as stopped:
-        prepare_export(dated_export(), mapping_of(columns))
+        prepare(dated_export(), mapping_of(columns))
 
     assert "First Visit" not in str(stopped.value)  # known before the outcome: no leak
 
@@ -288,7 +322,7 @@ def test_allowed_lets_a_leak_pass_but_reports_it() -> None:
         leakage={"allowed": ["Lead Status", "Opportunity Amount"]},
     )
 
-    result = prepare_export(leaky_export(), mapping)
+    result = prepare(leaky_export(), mapping)
 
     leakage = result.report["leakage"]
     assert {finding["column"] for finding in leakage["allowed"]} == {"Lead Status", "Opportunity Amount"}
@@ -351,15 +385,17 @@ THREE_TABLE_COLUMNS = {
 def test_three_table_export_is_labelled_by_the_label_rule(tmp_path: Path) -> None:
     leads, dispositions, deals = three_tables()
     leads.to_csv(tmp_path / "leads.csv", index=False, sep=";")
-    dispositions.to_csv(tmp_path / "dispositions.csv", index=False)
-    deals.to_csv(tmp_path / "deals.csv", index=False)
-    # Table paths are relative to the mapping file, not to the working directory.
-    mapping = mapping_of(THREE_TABLE_COLUMNS, tables={"dispositions": "../dispositions.csv", "deals": "../deals.csv"})
+    (tmp_path / "tables").mkdir()
+    dispositions.to_csv(tmp_path / "tables" / "dispositions.csv", index=False)
+    deals.to_csv(tmp_path / "tables" / "deals.csv", index=False)
+    # Table paths are relative to the leads file's folder (a CRM's files come together), not to the mapping's.
+    tables = {"dispositions": "tables/dispositions.csv", "deals": "tables/deals.csv"}
+    mapping = mapping_of(THREE_TABLE_COLUMNS, tables=tables)
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "mapping.yml").write_text(dump_mapping(mapping))
 
-    result = prepare_export_files(
-        tmp_path / "leads.csv", tmp_path / "config" / "mapping.yml", as_of=pd.Timestamp("2025-12-15")
+    result = prepare_export_files(  # half held out: 7 labelled leads leave two of each class to calibrate and test
+        tmp_path / "leads.csv", tmp_path / "config" / "mapping.yml", as_of=pd.Timestamp("2025-12-15"), test_share=0.5
     )
 
     y = result.y.to_dict()
@@ -368,39 +404,68 @@ def test_three_table_export_is_labelled_by_the_label_rule(tmp_path: Path) -> Non
     assert np.isnan(y["L2"])
     assert np.isnan(y["L8"])
     assert np.isnan(y["L9"])
+    assert result.report["labels"]["source"] == "dispositions and deals tables"
     assert result.report["labels"]["by_reason"]["recycled_wrong_timing"] == 2
     assert result.report["labels"]["as_of"].startswith("2025-12-15")
+    assert result.report["tables"]["deals"] == {
+        "rows": 5,
+        "rows_without_a_known_lead": 0,
+        "outcomes": {"won": 3, "lost": 2},
+        "open_words": {},
+        "undated_dropped": {},
+    }
     assert result.features.loc["L1", "company_size"] == 1200.0
     assert result.features.loc["L2", "sector"] == "it"
-    assert result.split == "random_stratified"
-    assert "1 quarter" in result.split_reason
+    assert result.split.kind == "random_stratified"
+    assert "1 quarter" in result.split.reason
     assert result.report["source"]["separator"] == ";"
     assert "leakage checks were skipped" in result.report["leakage"]["notes"][0]  # 7 labelled leads
 
 
-def test_tables_that_break_the_contract_are_refused_naming_the_column() -> None:
+def test_table_words_the_mapping_does_not_know_and_unknown_leads_are_reported() -> None:
+    leads, dispositions, deals = three_tables()
+    mapping = mapping_of(THREE_TABLE_COLUMNS, tables={"deals": "deals.csv", "dispositions": "dispositions.csv"})
+    odd_deals = deals.assign(outcome=["won", "maybe", "won", "won", "lost"], lead_id=["L1", "L4", "L5", "L99", "L10"])
+    odd_dispositions = dispositions.assign(stage=["sql", "sal", "Recycled", "rejected", "on hold"])
+
+    result = prepare(leads, mapping, odd_dispositions, odd_deals, as_of=pd.Timestamp("2025-12-15"))
+
+    tables = result.report["tables"]
+    assert tables["deals"]["open_words"] == {"maybe": 1}
+    assert tables["deals"]["rows_without_a_known_lead"] == 1
+    assert tables["dispositions"]["unmapped_stage_words"] == {"on hold": 1}
+    assert result.deals.set_index("deal_id").loc["D4", "outcome"] == "open"
+    assert "L99" not in set(result.deals["lead_id"])
+    assert result.y["L4"] == 0.0  # its deal is open now: nothing happened within the horizon
+    assert result.y["L7"] == 0.0  # its won deal pointed at a lead the export does not hold
+
+
+def test_tables_that_break_leadqs_rules_are_refused_naming_the_column() -> None:
     leads, dispositions, deals = three_tables()
     mapping = mapping_of(THREE_TABLE_COLUMNS, tables={"deals": "deals.csv"})
 
-    with pytest.raises(DataContractError, match=r"deals\.outcome"):
-        prepare_export(leads, mapping, dispositions=dispositions, deals=deals.assign(outcome="maybe"))
-    with pytest.raises(DataContractError, match=r"deals\.lead_id: .*'L99'"):
-        prepare_export(leads, mapping, dispositions=dispositions, deals=deals.assign(lead_id="L99"))
+    with pytest.raises(DataContractError, match=r"deals\.deal_id"):
+        prepare(leads, mapping, dispositions, deals.assign(deal_id="D1"))
+    with pytest.raises(DataContractError, match=r"deals\.amount_eur"):
+        prepare(leads, mapping, dispositions, deals.assign(amount_eur="-5"))
 
 
-def test_an_outcome_column_and_tables_together_are_refused() -> None:
-    export = salesforce_export(50)
+def test_with_an_outcome_column_and_tables_the_outcome_column_labels() -> None:
+    export = salesforce_export(300)
     _, dispositions, deals = three_tables()
+    mapping = mapping_of(tables={"deals": "deals.csv", "dispositions": "dispositions.csv"})
 
-    with pytest.raises(MappingError, match="ambiguous labels"):
-        prepare_export(export, mapping_of(), dispositions=dispositions, deals=deals)
+    result = prepare(export, mapping, dispositions, deals)
+
+    assert result.report["labels"]["source"] == "outcome column"
+    assert result.report["tables"]["deals"]["rows_without_a_known_lead"] == 5  # L1..L10 are not this export's
 
 
 def test_a_mapped_column_missing_from_the_export_suggests_the_close_match() -> None:
     columns = {**without(COLUMNS, "No. of Employees"), "No of Employes": "numeric"}
 
     with pytest.raises(MappingError, match=r"'No of Employes' \(did you mean 'No. of Employees'\?\)"):
-        prepare_export(salesforce_export(50), mapping_of(columns))
+        prepare(salesforce_export(50), mapping_of(columns))
 
 
 def test_unreadable_numbers_are_refused_naming_the_column() -> None:
@@ -408,14 +473,14 @@ def test_unreadable_numbers_are_refused_naming_the_column() -> None:
     export.loc[:9, "Annual Revenue"] = "lots"
 
     with pytest.raises(CleaningError, match=r"'Annual Revenue'.*'lots'"):
-        prepare_export(export, mapping_of())
+        prepare(export, mapping_of())
 
 
 def test_exact_duplicates_are_dropped_and_conflicting_ids_refused() -> None:
     export = salesforce_export(100)
     doubled = pd.concat([export, export.iloc[:3]], ignore_index=True)
 
-    result = prepare_export(doubled, mapping_of())
+    result = prepare(doubled, mapping_of())
 
     assert len(result.features) == 100
     assert result.report["rows"]["exact_duplicates_dropped"] == 3
@@ -424,14 +489,14 @@ def test_exact_duplicates_are_dropped_and_conflicting_ids_refused() -> None:
     conflicting = doubled.copy()
     conflicting.loc[100, "Industry"] = "Finance" if conflicting.loc[100, "Industry"] != "Finance" else "Retail"
     with pytest.raises(DataContractError, match=r"Lead ID: 1 lead id\(s\) occur in rows that differ.*00Q0000"):
-        prepare_export(conflicting, mapping_of())
+        prepare(conflicting, mapping_of())
 
 
 def test_inputs_are_not_modified() -> None:
     export = salesforce_export(80)
     before = export.copy()
 
-    prepare_export(export, mapping_of())
+    prepare(export, mapping_of())
 
     pd.testing.assert_frame_equal(export, before)
 
