@@ -523,18 +523,20 @@ def inspect(
 
 
 def _leakage_table(rows: list[dict[str, object]], top: int = 5) -> Table:
+    keys = ("single_feature_auc", "missingness_auc", "one_outcome_share", "others_auc")
+
     def worst(row: dict[str, object]) -> float:
         aucs = [row[key] for key in ("single_feature_auc", "missingness_auc")]
         return max((float(auc) for auc in aucs if isinstance(auc, float)), default=0.0)
 
     table = Table(title=f"Leakage check: the {top} features closest to the limits", title_justify="left")
     table.add_column("column")
-    for column in ("single-feature AUC", "missingness AUC"):
+    for column in ("single-feature AUC", "missingness AUC", "one-outcome share", "others' AUC"):
         table.add_column(column, justify="right")
     table.add_column("status")
     for row in sorted(rows, key=worst, reverse=True)[:top]:
-        aucs = [row[key] for key in ("single_feature_auc", "missingness_auc")]
-        shown = [f"{auc:.2f}" if isinstance(auc, float) else "-" for auc in aucs]
+        values = [row.get(key) for key in keys]
+        shown = [f"{value:.2f}" if isinstance(value, float) else "-" for value in values]
         table.add_row(escape(str(row["column"])), *shown, str(row["status"]))
     return table
 
@@ -584,6 +586,13 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
     )
     console.print(f"Unmapped (ignored): {_names(columns['unmapped'])}", highlight=False)
     console.print(_leakage_table(report["leakage"]["table"]))
+    console.print(
+        "  one-outcome share: of the labelled leads, those with a value (almost) only one outcome has; "
+        "others' AUC: a quick model on all the other columns",
+        highlight=False,
+    )
+    for finding in report["leakage"]["allowed"]:
+        console.print(f"  allowed (leakage.allowed): {escape(finding['evidence'])}", highlight=False)
     for note in report["leakage"]["notes"]:
         console.print(f"  note: {escape(note)}", highlight=False)
 

@@ -18,10 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
+import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
-from models.cleaning import DEFAULT_PLACEHOLDERS
+from models.cleaning import DEFAULT_PLACEHOLDERS, CleaningError, clean_column, mark_missing
 from models.job_titles import OTHER, classify_title
+from pipelines.crm_export.leakage import LeakagePolicy, check_leakage, sales_words_in_name
 from pipelines.crm_export.mapping import (
     FEATURE_ROLES,
     ColumnSpec,
@@ -689,6 +692,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     Every feature column gets its group (:func:`~pipelines.crm_export.mapping.guess_group`); a consent column
     gates the feature columns its name speaks of (:func:`gated_columns`) and is proposed as a plain boolean
     feature when there are none. Without any outcome candidate the proposal has no outcome (see ``draft``).
+    Columns named like sales work (:func:`sales_word`) and, once the outcome is known, columns the leakage guard
+    flags from the data (:func:`leak_evidence`) are proposed as ``after_contact``, their evidence in ``review``.
 
     Raises:
         MappingError: no column can be the lead ID, or ``outcome`` is not a column that reads as an outcome.
@@ -700,6 +705,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     id_column = _pick_id(kinds)
     specs: dict[str, ColumnSpec] = {id_column: ColumnSpec(role="id")}
     review: dict[str, str] = {}
+    by_name: list[str] = []  # proposed as after_contact for their name alone: the data may add its evidence
 
     candidates = [c for c in outcome_candidates(kinds, present) if c.column != id_column]
     # Several yes/no columns, none named like an outcome ("Search", "A free copy"): no best guess, the user names it.
@@ -721,8 +727,13 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         if column in specs:
             continue
         role_taken = {spec.role for spec in specs.values()}
-        if _AFTER_CONTACT_NAME.search(names[column]) and not is_consent(column, kind):
+        word = sales_word(column, kind)
+        if word and not _constant(present[column], len(frame)):
             specs[column] = _after_contact_spec(names[column], kind, present[column], role_taken)
+            if specs[column].role == "after_contact":
+                review[column] = f"after contact? the name says '{word}' (sales work); if known before sales "
+                review[column] += "touches the lead, map it as a feature"
+                by_name.append(column)
         else:
             specs[column] = _feature_spec(column, kind, present[column], len(frame))
     for candidate in others:  # named like an outcome and read as one: a second outcome, never a feature
@@ -730,6 +741,11 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         if named and specs[candidate.column].role in FEATURE_ROLES:
             specs[candidate.column] = ColumnSpec(role="after_contact")
             review[candidate.column] = f"reads as an outcome too ({candidate.reading}): never a feature"
+    if chosen is not None:  # the evidence of the data: feature columns that know the outcome too well
+        checked = [c for c, spec in specs.items() if spec.role in _EVIDENCE_ROLES or c in by_name]
+        for column, evidence in leak_evidence(frame, kinds, specs, chosen.column, checked).items():
+            specs[column] = ColumnSpec(role="after_contact")
+            review[column] = f"after contact? {evidence}. {_AFTER_CONTACT_REMEDY}"
     for column, kind in kinds.items():  # once every column has its role: what each consent gates
         gates = gated_columns(column, specs) if is_consent(column, kind) else []
         if gates:
@@ -749,6 +765,86 @@ def propose_mapping(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | N
         MappingError: no column can be the lead ID or the outcome (or ``outcome`` cannot be read as one).
     """
     return propose(frame, profile, outcome).mapping()
+
+
+_AFTER_CONTACT_REMEDY = "If known before sales touches the lead: map it as a feature and list it under leakage.allowed"
+# Feature roles whose columns the leak evidence reads as they are (numbers or categories); e-mail, job title and
+# text columns only give derived features, and their derived flags are checked by check-export.
+_EVIDENCE_ROLES = ("numeric", "count", "categorical", "boolean")
+# The clearest evidence first in a proposal's comment, and two at most (check-export prints them all).
+_EVIDENCE_ORDER = (
+    "one_outcome_values",
+    "lift",
+    "single_feature_auc",
+    "missingness_auc",
+    "sales_words",
+    "after_outcome",
+)
+_EVIDENCE_SHOWN = 2
+EVIDENCE_MAX_ROWS = 50_000  # labelled leads the evidence is measured on (a sample of larger exports)
+
+
+def sales_word(column: str, kind: str) -> str | None:
+    """The word of a column's name that speaks of work sales does after contact (never a consent), or None."""
+    if is_consent(column, kind):
+        return None
+    match = _AFTER_CONTACT_NAME.search(to_snake_case(column))
+    return sales_words_in_name(column) or (match.group(0).strip("_^") if match else None)
+
+
+def _constant(values: pd.Series, rows: int) -> bool:
+    return values.nunique() <= 1 and len(values) == rows
+
+
+def leak_evidence(
+    frame: pd.DataFrame,
+    kinds: Mapping[str, str],
+    specs: Mapping[str, ColumnSpec],
+    outcome: str,
+    columns: list[str],
+    random_state: int = 0,
+) -> dict[str, str]:
+    """Column -> the evidence that it knows the outcome too well, for the columns the leakage guard flags.
+
+    The guard of ``check-export`` (:func:`~pipelines.crm_export.leakage.check_leakage`) on the raw columns:
+    numbers as numbers, everything else as its trimmed, lower-cased text; labels from the proposed outcome;
+    a random stratified split (an export read by inspect has no reviewed dates yet). Unflagged columns are
+    left out; so is everything when fewer than the guard's minimum of leads are labelled.
+    """
+    placeholders = sorted(_placeholders())
+    spec = specs[outcome]
+    labels = frame[outcome].map(lambda value: {"won": 1.0, "lost": 0.0}.get(spec.outcome_of(value) or "", np.nan))
+    labelled = labels.dropna()
+    policy = LeakagePolicy()
+    if len(labelled) < policy.min_rows or labelled.value_counts().min() < 2 or not columns:
+        return {}  # too few leads to judge (the guard would skip them too), or one outcome only
+    rows = (
+        labelled.sample(EVIDENCE_MAX_ROWS, random_state=random_state) if len(labelled) > EVIDENCE_MAX_ROWS else labelled
+    )
+    train, _ = train_test_split(rows.index, test_size=0.25, stratify=rows, random_state=random_state)
+    features = pd.DataFrame(
+        {
+            column: _evidence_values(frame.loc[rows.index, column], kinds[column], column, placeholders)
+            for column in columns
+        }
+    ).reset_index(drop=True)
+    report = check_leakage(features, rows.to_numpy(dtype=float), rows.index.isin(train), policy)
+    evidence: dict[str, list[str]] = {}
+    for finding in sorted(report.findings, key=lambda finding: _EVIDENCE_ORDER.index(finding.check)):
+        text = finding.evidence.removeprefix(f"'{finding.column}': ").removeprefix(f"'{finding.column}' ")
+        evidence.setdefault(finding.column, []).append(text)
+    return {column: "; ".join(found[:_EVIDENCE_SHOWN]) for column, found in evidence.items()}
+
+
+def _evidence_values(values: pd.Series, kind: str, column: str, placeholders: list[str]) -> pd.Series:
+    """A raw column as the guard reads it: numbers where it reads as numbers, else its trimmed lower-case text."""
+    if kind in ("number", "number-as-text"):
+        try:
+            return clean_column(values, "numeric", column, placeholders)[0]
+        except CleaningError:
+            pass  # read as text after all
+    text, _ = mark_missing(values, placeholders)
+    return text.map(lambda value: str(value).strip().casefold(), na_action="ignore")
 
 
 def _after_contact_spec(name: str, kind: str, values: pd.Series, role_taken: set[Role]) -> ColumnSpec:

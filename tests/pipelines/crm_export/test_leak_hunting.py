@@ -1,0 +1,404 @@
+"""Leak hunting from evidence: values of one outcome, lift beyond all other columns, words of sales work; on
+exports built in code that mimic several CRMs, and end to end on the real X Education export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines.crm_export.inspect import profile_export, proposal_notes, propose
+from pipelines.crm_export.leakage import (
+    EMPTY,
+    FILLED_IN,
+    REMEDY,
+    LeakageError,
+    LeakagePolicy,
+    OneOutcomeEvidence,
+    check_leakage,
+    lift_beyond_others,
+    missingness_auc,
+    one_outcome_values,
+    sales_words_in_name,
+    sales_words_in_values,
+    single_feature_auc,
+    value_groups,
+)
+from pipelines.crm_export.mapping import FEATURE_ROLES, dump_mapping
+from pipelines.crm_export.prepare import prepare_export_files
+from pipelines.crm_export.read import read_export
+
+X_EDUCATION = Path(__file__).parents[3] / ".." / "shared" / "data" / "x_education_leads"
+N_LEADS = 3000
+POST_CONTACT = ("Lead Status", "Lead Score", "Amount", "Last Call Result")
+HONEST = ("Company Size", "Industry", "Website Visits", "Email Opens", "Demo Requested", "Lead Source", "Country")
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def crm_export(n: int = N_LEADS, seed: int = 0) -> pd.DataFrame:
+    """A CRM export as a sales team leaves it: honest fit and engagement columns with strong signal, a channel with
+    one small 99%-won value, and four columns sales filled in after contact (status, a score, an amount only some
+    won deals have, the last call's result). ``Converted`` is 1 or 0."""
+    rng = np.random.default_rng(seed)
+    fit, engagement = rng.normal(size=n), rng.normal(size=n)
+    y = (rng.random(n) < _sigmoid(-1.3 + 0.9 * fit + 1.0 * engagement)).astype(int)
+    partner = rng.random(n) < 0.015  # a partner webinar: small, and its leads nearly always buy (honestly)
+    y = np.where(partner, (rng.random(n) < 0.99).astype(int), y)
+    won = y == 1
+    source = rng.choice(["Google", "Direct", "Referral", "LinkedIn"], n, p=[0.4, 0.3, 0.15, 0.15])
+    status_won = rng.choice(["Qualified", "Converted"], n)
+    status_lost = rng.choice(["Unqualified", "Contacted", "Nurturing", "Attempted"], n, p=[0.4, 0.3, 0.2, 0.1])
+    call_won = rng.choice(["Meeting booked", "Call back"], n, p=[0.7, 0.3])
+    call_lost = rng.choice(["No answer", "Not interested", "Call back", "Voicemail"], n, p=[0.4, 0.3, 0.2, 0.1])
+    return pd.DataFrame(
+        {
+            "Lead ID": [f"L{i:05d}" for i in range(n)],
+            "Company Size": np.round(np.exp(3 + 0.8 * fit + rng.normal(size=n))),
+            "Industry": np.where(fit + rng.normal(size=n) > 0.3, "Software", rng.choice(["Retail", "Health"], n)),
+            "Country": rng.choice(["Germany", "France", "Spain", "Italy"], n),
+            "Lead Source": np.where(partner, "Partner Webinar", source),
+            "Website Visits": rng.poisson(np.exp(1 + 0.6 * engagement)),
+            "Email Opens": rng.poisson(np.exp(0.5 + 0.5 * engagement)),
+            "Demo Requested": np.where(engagement + rng.normal(size=n) > 1.0, "yes", "no"),
+            "Lead Status": np.where(won, status_won, status_lost),
+            "Lead Score": np.round(50 + 12 * y + 8 * engagement + rng.normal(0, 6, n)),
+            "Amount": np.where(won & (rng.random(n) < 0.08), np.round(rng.uniform(2_000, 50_000, n)), np.nan),
+            "Last Call Result": np.where(rng.random(n) < 0.3, None, np.where(won, call_won, call_lost)),
+            "Converted": y,
+        }
+    )
+
+
+def _features(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    return frame.loc[:, list(columns)].reset_index(drop=True)
+
+
+def _split(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    y = frame["Converted"].to_numpy(dtype=float)
+    return y, np.arange(len(frame)) < int(len(frame) * 0.7)
+
+
+def _flagged(report_findings: tuple) -> dict[str, set[str]]:  # type: ignore[type-arg]
+    flagged: dict[str, set[str]] = {}
+    for finding in report_findings:
+        flagged.setdefault(finding.column, set()).add(finding.check)
+    return flagged
+
+
+# --- One-outcome values -------------------------------------------------------------------------------------
+
+
+def _one_outcome(values: pd.Series, y: np.ndarray) -> OneOutcomeEvidence:
+    groups, policy = value_groups(values), LeakagePolicy()
+    return one_outcome_values(groups, y, policy.significance / len(groups), policy)
+
+
+def test_values_of_one_outcome_are_found_with_their_counts() -> None:
+    # 300 "Closed" all won, 600 "Ringing" with 6 won (1%), 1,100 "Open" at the rest: base rate 35%.
+    values = pd.Series(["Closed"] * 300 + ["Ringing"] * 600 + ["Open"] * 1100)
+    y = np.array([1.0] * 300 + [1.0] * 6 + [0.0] * 594 + [1.0] * 394 + [0.0] * 706)
+
+    evidence = _one_outcome(values, y)
+
+    found = {value.value: (value.rows, value.won, value.outcome) for value in evidence.values}
+    assert found == {"'Ringing'": (600, 6, "lost"), "'Closed'": (300, 300, "won")}
+    assert evidence.won_share == pytest.approx(300 / 700)
+    assert evidence.lost_share == pytest.approx(594 / 1300)
+    assert evidence.base_rate == pytest.approx(0.35)
+
+
+def test_a_small_pure_value_is_not_enough_support_to_rule_out_chance() -> None:
+    # 8 leads, all won, at a 50% base rate: p = 0.4%, far above the Bonferroni-corrected 0.1%.
+    values = pd.Series(["Rare"] * 8 + ["a"] * 496 + ["b"] * 496)
+    y = np.array([1.0] * 8 + [1.0, 0.0] * 496)
+
+    assert _one_outcome(values, y).values == ()
+
+
+def test_purity_is_read_against_the_base_rate() -> None:
+    # At a 3% base rate, a value with 2% won is 98% lost and says nothing; at 40%, it is a lost-only value.
+    values = pd.Series(["x"] * 1000 + ["y"] * 1000)
+    rare_wins = np.array(([1.0] * 20 + [0.0] * 980) + ([1.0] * 40 + [0.0] * 960))
+    common_wins = np.array(([1.0] * 20 + [0.0] * 980) + ([1.0] * 780 + [0.0] * 220))
+
+    assert _one_outcome(values, rare_wins).values == ()
+    assert [value.value for value in _one_outcome(values, common_wins).values] == ["'x'"]
+
+
+def test_a_column_filled_only_for_some_won_leads_is_caught_though_its_aucs_are_near_chance() -> None:
+    # "Amount" is filled for 8% of the won leads and none of the lost ones (base rate 20%).
+    rng = np.random.default_rng(4)
+    y = (rng.random(4000) < 0.2).astype(float)
+    filled = (y == 1) & (rng.random(4000) < 0.08)
+    amount = pd.Series(np.where(filled, rng.uniform(1000, 9000, 4000), np.nan))
+    train_mask = np.arange(4000) < 2800
+
+    assert single_feature_auc(amount, y, train_mask) < 0.6
+    assert missingness_auc(amount, y, train_mask) < 0.6
+    report = check_leakage(pd.DataFrame({"Field 7": amount}), y, train_mask, LeakagePolicy())
+
+    assert _flagged(report.findings) == {"Field 7": {"one_outcome_values"}}
+    evidence = report.findings[0].evidence
+    assert evidence.startswith(f"'Field 7': {FILLED_IN} converts 100% of ")
+    assert f"cover {filled.sum() / (y == 1).sum():.0%} of the won and 0% of the lost leads" in evidence
+    assert report.findings[0].remedy == REMEDY
+
+
+def test_value_groups_test_presence_and_the_frequent_values_of_numbers_in_steps() -> None:
+    # A probability in steps (100 on won deals, 0 on lost) is tested value by value; a continuous number only
+    # by its presence (its extremes are no values anyone set).
+    steps = pd.Series([100.0] * 20 + [0.0] * 30 + [np.nan] * 15 + list(range(1, 10)))
+    continuous = pd.Series([100.0] * 20 + [0.0] * 30 + [np.nan] * 15 + list(range(1, 40)))
+
+    groups = value_groups(steps)
+
+    assert set(groups) == {FILLED_IN, EMPTY, "100", "0"}
+    assert groups["100"].sum() == 20
+    assert groups[EMPTY].sum() == 15
+    assert set(value_groups(continuous)) == {FILLED_IN, EMPTY}
+
+
+# --- Lift beyond all other columns --------------------------------------------------------------------------
+
+
+def test_a_score_sales_fill_in_lifts_beyond_all_other_columns_together() -> None:
+    # No value of its own is pure; alone it beats every honest column together.
+    frame = crm_export()
+    y, train_mask = _split(frame)
+    honest = ("Company Size", "Industry", "Website Visits", "Email Opens", "Country")
+    features = _features(frame, (*honest, "Lead Score")).rename(columns={"Lead Score": "Field 9"})
+
+    report = check_leakage(features, y, train_mask, LeakagePolicy())
+
+    assert _flagged(report.findings) == {"Field 9": {"lift"}}
+    assert report.findings[0].evidence.startswith("'Field 9' alone reaches AUC 0.")
+    assert "all other columns together 0." in report.findings[0].evidence
+    assert report.table.loc["Field 9", "others_auc"] < 0.8
+
+
+def test_lift_measures_the_others_and_the_full_model_out_of_sample() -> None:
+    frame = crm_export(n=1500)
+    y, train_mask = _split(frame)
+    features = _features(frame, ("Website Visits", "Email Opens", "Company Size", "Lead Status"))
+
+    lifts = lift_beyond_others(features, y, train_mask, ["Lead Status", "Company Size"])
+
+    assert list(lifts.index) == ["Company Size", "Lead Status"]  # in the order of the features
+    assert lifts.loc["Lead Status", "full_auc"] > 0.95
+    assert lifts.loc["Lead Status", "others_auc"] < 0.85  # without the status, only honest signal is left
+    assert lifts.loc["Company Size", "others_auc"] > 0.95
+
+
+def test_lift_is_not_measured_with_too_few_other_columns() -> None:
+    frame = crm_export(n=500)
+    y, train_mask = _split(frame)
+
+    lifts = lift_beyond_others(_features(frame, ("Lead Score", "Email Opens")), y, train_mask)
+
+    assert lifts.isna().all().all()
+
+
+# --- Words of sales work -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "word"),
+    [
+        ("Lead Status", "status"),
+        ("Lead Owner", "owner"),
+        ("Sales Rep", "sales_rep"),
+        ("Assigned To", "assigned"),
+        ("Last Call Result", "last_call_result"),
+        ("Anrufergebnis", "anrufergebnis"),
+        ("Letzte Aktivität", "letzte_aktivitaet"),
+        ("Last Activity", "last_activity"),
+        ("Close Date", "close"),
+        ("Opportunity Amount", "opportunity"),
+        ("Lead Quality", "quality"),
+        ("Tags", "tags"),
+        ("Lead Profile", "profile"),
+        ("Asymmetrique Activity Score", "score"),
+        ("Betreuer", "betreuer"),
+        ("Disposition", "disposition"),
+    ],
+)
+def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
+    assert sales_words_in_name(column) == word
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["Lead Source", "Do Not Call", "Employment Status", "Company Size", "Website Visits", "Industry", "User Agent"],
+)
+def test_names_of_what_the_lead_is_or_did_do_not(column: str) -> None:
+    assert sales_words_in_name(column) is None
+
+
+def test_values_that_speak_of_sales_contact_in_english_and_german() -> None:
+    values = pd.Series(["Ringing", "switched off", "Closed by Horizzon", "Rückruf", "nicht erreicht", "Google", None])
+
+    assert sales_words_in_values(values) == [
+        "Closed by Horizzon",
+        "nicht erreicht",
+        "Ringing",
+        "Rückruf",
+        "switched off",
+    ]
+    assert sales_words_in_values(pd.Series([1.0, 2.0])) == []
+
+
+def test_a_name_alone_is_no_leak_without_evidence_from_the_data() -> None:
+    frame = crm_export(n=1000)
+    y, train_mask = _split(frame)
+    owners = pd.Series(np.random.default_rng(5).choice(["Anna", "Ben", "Chris"], len(frame)))
+    features = _features(frame, ("Website Visits", "Email Opens", "Company Size")).assign(**{"Lead Owner": owners})
+
+    report = check_leakage(features, y, train_mask, LeakagePolicy())
+
+    assert report.findings == ()
+
+
+# --- Exports that mimic CRMs ----------------------------------------------------------------------------------
+
+
+def test_every_post_contact_column_is_stopped_and_no_honest_one() -> None:
+    frame = crm_export()
+    y, train_mask = _split(frame)
+
+    report = check_leakage(_features(frame, (*HONEST, *POST_CONTACT)), y, train_mask, LeakagePolicy())
+
+    flagged = _flagged(report.findings)
+    assert set(flagged) == set(POST_CONTACT)
+    assert {"one_outcome_values", "sales_words"} <= flagged["Lead Status"]
+    assert {"one_outcome_values", "sales_words"} <= flagged["Last Call Result"]
+    assert "one_outcome_values" in flagged["Amount"]
+    assert "sales_words" in flagged["Lead Score"]
+    with pytest.raises(LeakageError, match=r"Amount.*Last Call Result|Last Call Result.*Amount"):
+        report.raise_if_leaks()
+
+
+def test_the_honest_columns_alone_pass_with_their_small_pure_channel() -> None:
+    frame = crm_export()
+    y, train_mask = _split(frame)
+
+    report = check_leakage(_features(frame, HONEST), y, train_mask, LeakagePolicy())
+
+    assert report.findings == ()
+    assert 0.0 < report.table.loc["Lead Source", "one_outcome_share"] < 0.02  # 'Partner Webinar': real but small
+
+
+def test_allowed_columns_keep_their_evidence_without_stopping() -> None:
+    frame = crm_export(n=1500)
+    y, train_mask = _split(frame)
+    policy = LeakagePolicy(allowed=frozenset({"Lead Status"}))
+
+    report = check_leakage(_features(frame, ("Website Visits", "Lead Status")), y, train_mask, policy)
+
+    assert report.findings == ()
+    assert "one_outcome_values" in {finding.check for finding in report.allowed}
+    summary = json.loads(json.dumps(report.as_dict()))
+    assert summary["passed"] is True
+    assert summary["allowed"][0]["remedy"] == REMEDY
+
+
+def _write(frame: pd.DataFrame, folder: Path) -> Path:
+    path = folder / "export.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_inspect_proposes_post_contact_columns_as_after_contact_with_their_evidence(tmp_path: Path) -> None:
+    raw = read_export(_write(crm_export(), tmp_path)).frame
+    profile = profile_export(raw)
+
+    proposal = propose(raw, profile, "Converted")
+
+    roles = {column: spec.role for column, spec in proposal.columns.items()}
+    assert all(roles[column] not in FEATURE_ROLES for column in POST_CONTACT), roles
+    assert all(roles[column] in FEATURE_ROLES for column in HONEST), roles
+    assert proposal.review["Amount"].startswith("after contact? (filled in) converts 100% of")
+    assert "'meeting booked' converts" in proposal.review["Last Call Result"]
+    notes = proposal_notes(profile, proposal.mapping(), proposal.review)
+    assert "after contact?" in notes["Last Call Result"]
+
+
+def test_inspect_finds_post_contact_columns_by_their_data_whatever_their_names(tmp_path: Path) -> None:
+    renamed = {"Lead Status": "Field 1", "Amount": "Field 2", "Last Call Result": "Field 3"}
+    raw = read_export(_write(crm_export().rename(columns=renamed), tmp_path)).frame
+
+    proposal = propose(raw, profile_export(raw), "Converted")
+
+    assert {proposal.columns[column].role for column in renamed.values()} == {"after_contact"}
+    assert "converts" in proposal.review["Field 1"]
+
+
+def test_check_export_stops_on_a_proposal_reviewed_into_a_leak(tmp_path: Path) -> None:
+    export = _write(crm_export(n=1500), tmp_path)
+    raw = read_export(export).frame
+    proposal = propose(raw, profile_export(raw), "Converted")
+    columns = {**proposal.columns, "Last Call Result": proposal.columns["Industry"].model_copy(update={"group": None})}
+    mapping_path = tmp_path / "mapping.yml"
+    mapping_path.write_text(dump_mapping(proposal.mapping().model_copy(update={"columns": columns})))
+
+    with pytest.raises(LeakageError) as stopped:
+        prepare_export_files(export, mapping_path)
+
+    message = str(stopped.value)
+    assert "'Last Call Result': 'no answer' converts 0% of" in message
+    assert REMEDY in message
+
+
+# --- The real X Education export ----------------------------------------------------------------------------
+
+SALES_FILLED = (
+    "Tags",
+    "Lead Quality",
+    "Lead Profile",
+    "Asymmetrique Activity Index",
+    "Asymmetrique Profile Index",
+    "Asymmetrique Activity Score",
+    "Asymmetrique Profile Score",
+    "Last Activity",
+    "Last Notable Activity",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (X_EDUCATION / "Leads.csv").exists(), reason=f"the X Education export is absent: {X_EDUCATION}")
+def test_x_education_inspect_then_check_export_keeps_the_sales_filled_columns_out(tmp_path: Path) -> None:
+    export = X_EDUCATION / "Leads.csv"
+    raw = read_export(export).frame
+    profile = profile_export(raw)
+    proposal = propose(raw, profile)
+    mapping = proposal.mapping()
+    mapping_path = tmp_path / "mapping.yml"
+    mapping_path.write_text(dump_mapping(mapping, None, proposal_notes(profile, mapping, proposal.review)))
+
+    after_contact = {column for column, spec in mapping.columns.items() if spec.role == "after_contact"}
+    assert set(SALES_FILLED) <= after_contact
+    honest_flagged = after_contact - set(SALES_FILLED)
+    assert len(honest_flagged) <= 1, honest_flagged
+    assert all(proposal.review[column].startswith("after contact?") for column in SALES_FILLED)
+    assert "'will revert after reading the email' converts 97% of 2,072" in proposal.review["Tags"]
+    assert "'worst' converts 2% of 601" in proposal.review["Lead Quality"]
+
+    prepared = prepare_export_files(export, mapping_path)  # check-export on the proposal: passes
+
+    assert prepared.report["leakage"]["findings"] == []
+    # Reviewed the other way (every sales-filled column a feature), check-export stops with evidence.
+    as_features = dict.fromkeys(("Tags", "Lead Quality", "Last Activity"), mapping.columns["City"])
+    leaky = mapping.model_copy(update={"columns": {**mapping.columns, **as_features}})
+    leaky_path = tmp_path / "leaky.yml"
+    leaky_path.write_text(dump_mapping(leaky))
+    with pytest.raises(LeakageError) as stopped:
+        prepare_export_files(export, leaky_path)
+    message = str(stopped.value)
+    assert "'Tags': 'will revert after reading the email' converts 97% of 2,072" in message
+    assert "'Lead Quality': 'worst' converts 2% of 601" in message
+    assert "'Last Activity': the name says 'last_activity'" in message
