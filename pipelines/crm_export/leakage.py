@@ -233,6 +233,7 @@ FILLED_IN, EMPTY = "(filled in)", "(empty)"
 MIN_SUPPORT = 10  # labelled rows a value needs to be tested at all: fewer can never rule out chance
 MAX_VALUES_TESTED = 200  # per column, the most frequent values (a long tail of rare values cannot be significant)
 MAX_NUMBERS_TESTED = 20  # distinct values of a number column tested one by one (a rating, a probability in steps)
+MIN_SPIKE_SHARE = 0.05  # of a continuous number's present values, the share a value needs to be tested alone
 LIFT_MAX_ROWS = 10_000  # rows the lift models are fitted on (and judged on): a sample keeps the check in seconds
 LIFT_MIN_OTHER_COLUMNS = 2  # fewer other columns say nothing about what "all the others together" reach
 
@@ -246,7 +247,13 @@ SALES_NAME = re.compile(
     r"last_[a-z_]*activit[a-z]*|letzte_?aktivitaet|last_(contact|touch|call|action|notable|modified)[a-z_]*|"
     r"letzter_?kontakt|closed?|close_[a-z]+|won|lost|gewonnen|verloren|abschluss[a-z]*|amount|betrag|"
     r"deal_?(value|size|amount)|opportunit[a-z]*|reason|grund|disqualif[a-z]*|qualifi[a-z]*|next_step|"
-    r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+)(_|$)"
+    r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+|contacted|deals?|manager|"
+    r"contact_(attempts?|result|outcome|count)|number_of_contacts|times_contacted|call_duration|talk_time)(_|$)"
+    # Bare, a duration or a contact is the call's ("Duration"); "Administrative_Duration" is a web session's.
+    r"|^(duration|contact)$"
+    # German compounds carry the word inside ("Leadbesitzer", "Anrufergebnis", "Vertriebsphase").
+    r"|(besitzer|inhaber|betreuer|bearbeiter|bewertung|einstufung|anruf|telefonat|gespraech|vertrieb|verkaeufer|"
+    r"wiedervorlage|abschluss|kontaktversuch)|[a-z](status|phase)$"
 )
 # Names that read as a sales word yet are the lead's own answer or attribute: objections and consents ("Do Not
 # Call"), a person's status ("Employment Status"), a browser's user agent.
@@ -320,9 +327,11 @@ def value_groups(values: pd.Series) -> dict[str, np.ndarray]:
     numbers = _as_numbers(values)
     keys = numbers if numbers is not None else _as_categories(values).to_numpy()
     counts = pd.Series(keys[~missing]).value_counts()
-    # A continuous number's extremes are no values anyone set: only numbers with few values are tested each.
+    # A continuous number's extremes are no values anyone set: only numbers with few values are tested each,
+    # and a continuous number's spikes (an amount of 0 on every lost deal).
     few = numbers is None or len(counts) <= MAX_NUMBERS_TESTED
-    frequent = counts[counts >= MIN_SUPPORT].head(MAX_VALUES_TESTED) if few else counts.iloc[:0]
+    tested = counts if few else counts[counts >= MIN_SPIKE_SHARE * counts.sum()]
+    frequent = tested[tested >= MIN_SUPPORT].head(MAX_VALUES_TESTED)
     groups = {FILLED_IN: ~missing, EMPTY: missing}
     groups |= {_value_label(value): keys == value for value in frequent.index}
     return {name: mask for name, mask in groups.items() if MIN_SUPPORT <= mask.sum() < len(mask)}
@@ -454,7 +463,7 @@ def sales_words_in_name(column: str) -> str | None:
     if _NOT_SALES_NAME.search(name):
         return None  # "Do Not Call" is the lead's wish, not a call sales made
     match = SALES_NAME.search(name)
-    return match.group(2) if match else None
+    return next((word for word in match.groups()[1:] if word), None) if match else None
 
 
 def sales_words_in_values(values: pd.Series) -> list[str]:

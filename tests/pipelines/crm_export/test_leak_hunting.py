@@ -151,17 +151,18 @@ def test_a_column_filled_only_for_some_won_leads_is_caught_though_its_aucs_are_n
 
 
 def test_value_groups_test_presence_and_the_frequent_values_of_numbers_in_steps() -> None:
-    # A probability in steps (100 on won deals, 0 on lost) is tested value by value; a continuous number only
-    # by its presence (its extremes are no values anyone set).
+    # A probability in steps (100 on won deals, 0 on lost) is tested value by value; a continuous number by its
+    # presence and its spikes (an amount of 0 on lost deals), not its extremes: no one set those.
     steps = pd.Series([100.0] * 20 + [0.0] * 30 + [np.nan] * 15 + list(range(1, 10)))
-    continuous = pd.Series([100.0] * 20 + [0.0] * 30 + [np.nan] * 15 + list(range(1, 40)))
+    continuous = pd.Series([0.0] * 30 + [np.nan] * 15 + list(range(1, 60)) + [100.0] * 4)
 
     groups = value_groups(steps)
 
     assert set(groups) == {FILLED_IN, EMPTY, "100", "0"}
     assert groups["100"].sum() == 20
     assert groups[EMPTY].sum() == 15
-    assert set(value_groups(continuous)) == {FILLED_IN, EMPTY}
+    assert set(value_groups(continuous)) == {FILLED_IN, EMPTY, "0"}  # 30 of 93 values: a spike; 100 (4) is not
+    assert set(value_groups(pd.Series([np.nan] * 15 + list(range(90))))) == {FILLED_IN, EMPTY}
 
 
 # --- Lift beyond all other columns --------------------------------------------------------------------------
@@ -226,6 +227,10 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         ("Asymmetrique Activity Score", "score"),
         ("Betreuer", "betreuer"),
         ("Disposition", "disposition"),
+        ("Leadbesitzer", "besitzer"),
+        ("Vertriebsphase", "vertrieb"),
+        ("Number of times contacted", "times_contacted"),
+        ("Duration", "duration"),
     ],
 )
 def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
@@ -234,7 +239,19 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
 
 @pytest.mark.parametrize(
     "column",
-    ["Lead Source", "Do Not Call", "Employment Status", "Company Size", "Website Visits", "Industry", "User Agent"],
+    [
+        "Lead Source",
+        "Do Not Call",
+        "Employment Status",
+        "Company Size",
+        "Website Visits",
+        "Industry",
+        "User Agent",
+        "Annual Revenue",
+        "ProductRelated_Duration",
+        "Preferred Contact Method",
+        "Email Opt Out",
+    ],
 )
 def test_names_of_what_the_lead_is_or_did_do_not(column: str) -> None:
     assert sales_words_in_name(column) is None
