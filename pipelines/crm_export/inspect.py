@@ -743,9 +743,13 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             review[candidate.column] = f"reads as an outcome too ({candidate.reading}): never a feature"
     if chosen is not None:  # the evidence of the data: feature columns that know the outcome too well
         checked = [c for c, spec in specs.items() if spec.role in _EVIDENCE_ROLES or c in by_name]
-        for column, evidence in leak_evidence(frame, kinds, specs, chosen.column, checked).items():
+        found = leak_evidence(frame, kinds, specs, chosen.column, checked)
+        for column, evidence in found.flagged.items():
             specs[column] = ColumnSpec(role="after_contact")
             review[column] = f"after contact? {evidence}. {_AFTER_CONTACT_REMEDY}"
+        for column in (c for c in by_name if c not in found.flagged and c in found.single_auc):
+            said = f"(sales work), alone it predicts the outcome with AUC {found.single_auc[column]:.2f};"
+            review[column] = review[column].replace("(sales work);", said)
     for column, kind in kinds.items():  # once every column has its role: what each consent gates
         gates = gated_columns(column, specs) if is_consent(column, kind) else []
         if gates:
@@ -796,6 +800,15 @@ def _constant(values: pd.Series, rows: int) -> bool:
     return values.nunique() <= 1 and len(values) == rows
 
 
+@dataclass(frozen=True)
+class LeakEvidence:
+    """What the leakage guard says of a proposal's columns: the flagged ones with their evidence (at most two
+    kinds, the clearest first), and every measured column's single-feature AUC."""
+
+    flagged: dict[str, str] = field(default_factory=dict)
+    single_auc: dict[str, float] = field(default_factory=dict)
+
+
 def leak_evidence(
     frame: pd.DataFrame,
     kinds: Mapping[str, str],
@@ -803,13 +816,13 @@ def leak_evidence(
     outcome: str,
     columns: list[str],
     random_state: int = 0,
-) -> dict[str, str]:
-    """Column -> the evidence that it knows the outcome too well, for the columns the leakage guard flags.
+) -> LeakEvidence:
+    """The evidence that columns know the outcome too well, from the leakage guard of ``check-export``.
 
-    The guard of ``check-export`` (:func:`~pipelines.crm_export.leakage.check_leakage`) on the raw columns:
-    numbers as numbers, everything else as its trimmed, lower-cased text; labels from the proposed outcome;
-    a random stratified split (an export read by inspect has no reviewed dates yet). Unflagged columns are
-    left out; so is everything when fewer than the guard's minimum of leads are labelled.
+    :func:`~pipelines.crm_export.leakage.check_leakage` on the raw columns: numbers as numbers, everything else
+    as its trimmed, lower-cased text; labels from the proposed outcome; a random stratified split (an export
+    read by inspect has no reviewed dates yet). Nothing is measured when fewer than the guard's minimum of
+    leads are labelled.
     """
     placeholders = sorted(_placeholders())
     spec = specs[outcome]
@@ -817,7 +830,7 @@ def leak_evidence(
     labelled = labels.dropna()
     policy = LeakagePolicy()
     if len(labelled) < policy.min_rows or labelled.value_counts().min() < 2 or not columns:
-        return {}  # too few leads to judge (the guard would skip them too), or one outcome only
+        return LeakEvidence()  # too few leads to judge (the guard would skip them too), or one outcome only
     rows = (
         labelled.sample(EVIDENCE_MAX_ROWS, random_state=random_state) if len(labelled) > EVIDENCE_MAX_ROWS else labelled
     )
@@ -833,7 +846,11 @@ def leak_evidence(
     for finding in sorted(report.findings, key=lambda finding: _EVIDENCE_ORDER.index(finding.check)):
         text = finding.evidence.removeprefix(f"'{finding.column}': ").removeprefix(f"'{finding.column}' ")
         evidence.setdefault(finding.column, []).append(text)
-    return {column: "; ".join(found[:_EVIDENCE_SHOWN]) for column, found in evidence.items()}
+    aucs = report.table["single_feature_auc"].dropna()
+    return LeakEvidence(
+        {column: "; ".join(found[:_EVIDENCE_SHOWN]) for column, found in evidence.items()},
+        {str(column): float(auc) for column, auc in aucs.items()},
+    )
 
 
 def _evidence_values(values: pd.Series, kind: str, column: str, placeholders: list[str]) -> pd.Series:

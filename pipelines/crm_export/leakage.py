@@ -247,7 +247,7 @@ SALES_NAME = re.compile(
     r"last_[a-z_]*activit[a-z]*|letzte_?aktivitaet|last_(contact|touch|call|action|notable|modified)[a-z_]*|"
     r"letzter_?kontakt|closed?|close_[a-z]+|won|lost|gewonnen|verloren|abschluss[a-z]*|amount|betrag|"
     r"deal_?(value|size|amount)|opportunit[a-z]*|reason|grund|disqualif[a-z]*|qualifi[a-z]*|next_step|"
-    r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+|contacted|deals?|manager|"
+    r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+|contacted|deals?|manager|notes|"
     r"contact_(attempts?|result|outcome|count)|number_of_contacts|times_contacted|call_duration|talk_time)(_|$)"
     # Bare, a duration or a contact is the call's ("Duration"); "Administrative_Duration" is a web session's.
     r"|^(duration|contact)$"
