@@ -143,9 +143,11 @@ def test_the_drift_baseline_profiles_every_model_feature_and_the_score(trained, 
     assert set(reference["features"]) == set(feature_spec_of(trained.scorer.pipeline).names)
     assert reference["features"]["industry"]["kind"] == "categorical"
     assert reference["features"]["website_visits"]["kind"] == "numeric"
-    train_leads = synthetic_crm.leads.set_index("lead_id").loc[trained.split.train]
-    features = trained.scorer.pipeline.named_steps["features"].transform(train_leads)
-    stability = population_stability(reference, features, trained.scorer.predict_proba(train_leads))
+    # the shipped model learnt from every labelled lead (refit): they are its training leads
+    split = trained.split
+    labelled = synthetic_crm.leads.set_index("lead_id").loc[split.train.append([split.calibration, split.test])]
+    features = trained.scorer.pipeline.named_steps["features"].transform(labelled)
+    stability = population_stability(reference, features, trained.scorer.predict_proba(labelled))
     assert stability["psi"].max() < 0.01  # the training leads against their own sample: no drift
 
 
@@ -166,15 +168,17 @@ def test_run_training_logs_registers_and_round_trips(synthetic_crm, fast_setting
     paths = write_crm(synthetic_crm, tmp_path / "data", "csv")
     settings = _files_settings(fast_settings, tmp_path, paths)
 
-    first = run_training(settings)
+    first = run_training(settings, force=True)  # champion whatever the publish gate says of 20k synthetic leads
     second = run_training(settings)
 
     client = mlflow.MlflowClient(first.registered.tracking_uri)
     name = settings.mlflow.registered_model
     assert (first.registered.version, first.registered.aliases) == ("1", ("champion",))
-    assert (second.registered.version, second.registered.aliases) == ("2", ())
+    assert (second.registered.version, second.registered.aliases) == ("2", ())  # a champion exists: it waits
     assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
     assert second.registered.champion_version == "1"
+    assert first.registered.gate is not None
+    assert client.get_model_version(name, "1").tags["gate"] == ("passed" if first.registered.gate.passed else "failed")
 
     run = client.get_run(first.registered.run_id)
     assert run.data.params["labels.horizon_days"] == "180"
@@ -266,7 +270,9 @@ def test_a_messy_export_trains_logs_and_registers_on_the_same_road(messy_files, 
     result = run_training(_messy_settings(fast_settings, tmp_path), export, mapping)
 
     outcome, registered = result.outcome, result.registered
-    assert (registered.version, registered.aliases) == ("1", ("champion",))
+    assert registered.version == "1"
+    assert registered.gate is not None
+    assert registered.aliases == (("champion",) if registered.gate.passed else ())  # the publish gate decides
     assert outcome.split.kind == "out_of_time"
     assert outcome.metrics["test_roc_auc"] > 0.7
     assert outcome.points_rule is None
@@ -280,7 +286,7 @@ def test_a_messy_export_trains_logs_and_registers_on_the_same_road(messy_files, 
     preparation = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/{PREPARATION_ARTIFACT}")
     assert preparation["cleaning"]["No. of Employees"]["decimal_convention"] in ("comma", "none")
     assert preparation["columns"]["after_contact_dropped"] == ["Lead Status"]
-    loaded = mlflow.pyfunc.load_model(f"models:/{registered.name}@champion")
+    loaded = mlflow.pyfunc.load_model(f"models:/{registered.name}/1")
     raw = pd.read_csv(export, sep=";", dtype=str, keep_default_na=False).head(20)
     predicted = loaded.predict(raw[list(fields)])
     assert predicted["probability"].between(0, 1).all()
