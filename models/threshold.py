@@ -66,7 +66,7 @@ class ThresholdChoice:
     """The threshold served with the model, how it was chosen, and what it meant on the calibration leads.
 
     ``policy`` is the policy actually used; ``requested`` the configured one (``auto`` resolves to another);
-    ``inputs`` the numbers the choice read (base rate, target, capacity, months, calibration leads).
+    ``inputs`` the numbers the choice read (base rate, target, capacity, months, the leads it was chosen on).
     """
 
     policy: ChosenPolicy
@@ -126,7 +126,7 @@ def _precision_threshold(ranked: np.ndarray, ranked_y: np.ndarray, target: float
     if len(eligible) == 0:
         best = int(np.argmax(precision[start:])) + start
         return float(ranked[best]), (
-            f"target precision {target:.0%} is not reached by any threshold on the calibration leads; "
+            f"target precision {target:.0%} is not reached by any threshold on the leads it was chosen on; "
             f"using the best observed ({precision[best]:.1%})"
         )
     return float(ranked[eligible[-1]]), None
@@ -135,12 +135,12 @@ def _precision_threshold(ranked: np.ndarray, ranked_y: np.ndarray, target: float
 def _share_warning(share: float, n_leads: int, base_rate: float) -> str | None:
     if share > MAX_MQL_SHARE:
         return (
-            f"the threshold makes {share:.1%} of the {n_leads:,} calibration leads MQLs (base rate {base_rate:.1%}): "
-            "it does not select; raise the target or lower the capacity"
+            f"the threshold makes {share:.1%} of the {n_leads:,} leads it was chosen on MQLs "
+            f"(base rate {base_rate:.1%}): it does not select; raise the target or lower the capacity"
         )
     if share < MIN_MQL_SHARE:
         return (
-            f"the threshold makes {share:.2%} of the {n_leads:,} calibration leads MQLs: almost none; "
+            f"the threshold makes {share:.2%} of the {n_leads:,} leads it was chosen on MQLs: almost none; "
             "lower the target or raise the capacity"
         )
     return None
@@ -160,7 +160,7 @@ def choose_threshold(
     base_rate = float(y.mean())
     span = months if months is not None and _known(months) else None
     chosen, why = resolve_policy(policy, span)
-    inputs: dict[str, float] = {"base_rate": base_rate, "calibration_leads": float(len(y))}
+    inputs: dict[str, float] = {"base_rate": base_rate, "leads": float(len(y))}
     if span is not None:
         inputs["months"] = span
     warnings: list[str] = []

@@ -211,8 +211,8 @@ def _threshold_inputs(inputs: dict[str, float] | None) -> str:
         "target_precision": ("target precision", "{:.1%}"),
         "target_lift": ("target lift", "{:g}x"),
         "mqls_per_month": ("capacity", "{:,.0f}/month"),
-        "months": ("calibration months", "{:.1f}"),
-        "calibration_leads": ("calibration leads", "{:,.0f}"),
+        "months": ("months of leads", "{:.1f}"),
+        "leads": ("chosen on leads", "{:,.0f}"),
     }
     parts = [f"{label} {fmt.format(inputs[key])}" for key, (label, fmt) in shown.items() if key in inputs]
     return "; inputs: " + ", ".join(parts)

@@ -5,10 +5,11 @@ Three checks, all read from the training run's metrics (the honest, held-out eva
 1. **Enough history**: ``gate.min_leads`` labelled leads, and ``gate.min_conversions`` leads of each outcome.
 2. **Clearly better than chance**: the lower bound of the test AUC's bootstrap interval lies above
    ``gate.min_auc`` (0.60: a model that might rank at 0.55 is one sales would not notice; 0.5 is a coin).
-3. **Not worse than the baselines**: the model's AUC is not below the logistic regression's interval (a simpler
-   model on the same rows clearly ranking better means the booster overfits or lacks data), and, where the
-   mapping has a points rule, the model's interval lies above the rule's AUC (replacing the rule the team works
-   with today must be clearly worth it).
+3. **Not clearly worse than a baseline**: the model's AUC is not below the interval of the logistic regression's
+   AUC, nor, where the mapping has one, of the points rule's (a simpler score on the same test leads clearly
+   ranking better means the booster overfits or lacks data). "Clearly better than the baseline" is not asked:
+   on one test set of a small export the two intervals overlap even where the model is better, and the model
+   brings what a baseline lacks (calibrated probabilities, a threshold policy, per-lead reasons).
 
 A version that fails is registered, not promoted; ``leadq train --force`` promotes it anyway and tags it.
 """
@@ -86,30 +87,26 @@ def _chance_check(metrics: Mapping[str, float], gate: GateSettings) -> tuple[str
     )
 
 
+_BASELINES = (("logreg_test", "the logistic regression"), ("rules_test", "the points rule"))
+
+
 def _baseline_checks(metrics: Mapping[str, float]) -> tuple[list[str], list[str], list[str]]:
     auc = metrics.get("test_roc_auc")
     checks: list[str] = []
     reasons: list[str] = []
     advice: list[str] = []
-    logistic = _interval(metrics, "logreg_test")
-    if auc is not None and logistic is not None:
-        low, high = logistic
-        checks.append(f"model AUC {auc:.3f} not below the logistic regression's interval ({low:.3f}-{high:.3f})")
+    for prefix, baseline in _BASELINES:
+        interval = _interval(metrics, prefix)
+        if auc is None or interval is None:
+            continue  # no points rule in the mapping (or one outcome only: the chance check says so)
+        low, high = interval
+        checks.append(f"model AUC {auc:.3f} not below {baseline}'s interval ({low:.3f}-{high:.3f})")
         if auc < low:
             reasons.append(
-                f"the model's AUC {auc:.3f} is below the logistic regression's interval {low:.3f}-{high:.3f}: "
-                "the simpler baseline ranks clearly better"
+                f"the model's AUC {auc:.3f} is below {baseline}'s interval {low:.3f}-{high:.3f}: "
+                f"{baseline} ranks clearly better"
             )
-            advice.append("more labelled leads for the booster, or fewer sparse columns in the mapping")
-    rule, model = metrics.get("rules_test_roc_auc"), _interval(metrics, "test")
-    if rule is not None and model is not None:
-        checks.append(f"model AUC interval ({model[0]:.3f}-{model[1]:.3f}) above the points rule's AUC {rule:.3f}")
-        if model[0] <= rule:
-            reasons.append(
-                f"the model's AUC interval {model[0]:.3f}-{model[1]:.3f} does not lie above the points rule's AUC "
-                f"{rule:.3f}: not clearly better than the rule it would replace"
-            )
-            advice.append("more labelled leads (a narrower interval), or keep working with the points rule")
+            advice.append(f"more labelled leads for the booster, or fewer sparse columns; meanwhile {baseline} serves")
     return checks, reasons, advice
 
 

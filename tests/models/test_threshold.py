@@ -91,7 +91,7 @@ def test_auto_takes_capacity_when_months_are_counted_and_a_capacity_is_set(
 
     assert (choice.requested, choice.policy) == ("auto", "capacity")
     assert "creation dates" in choice.rationale
-    assert choice.inputs == {"base_rate": 0.1, "calibration_leads": 1000.0, "months": 3.0, "mqls_per_month": 50.0}
+    assert choice.inputs == {"base_rate": 0.1, "leads": 1000.0, "months": 3.0, "mqls_per_month": 50.0}
 
 
 @pytest.mark.parametrize("months", [None, float("nan"), 3.0])
@@ -142,7 +142,7 @@ def test_a_precision_target_below_the_base_rate_is_a_warning_with_the_numbers() 
     assert "target precision 15% is at or below the export's base rate 38.0%: every lead would be an MQL" in (
         choice.warning
     )
-    assert "of the 2,000 calibration leads MQLs" in choice.warning  # and the threshold passes (almost) everyone
+    assert "of the 2,000 leads it was chosen on MQLs" in choice.warning  # and the threshold passes (almost) everyone
 
 
 @pytest.mark.parametrize(("value", "said"), [(1_000_000.0, "it does not select"), (301.0, "almost none")])

@@ -142,18 +142,20 @@ def test_a_model_clearly_worse_than_the_logistic_regression_fails() -> None:
     decision = judge_version(metrics, GateSettings())
 
     assert decision.reasons == (
-        "the model's AUC 0.800 is below the logistic regression's interval 0.830-0.890: the simpler baseline ranks "
-        "clearly better",
+        "the model's AUC 0.800 is below the logistic regression's interval 0.830-0.890: the logistic regression "
+        "ranks clearly better",
     )
 
 
-def test_a_model_not_clearly_better_than_the_points_rule_fails() -> None:
-    assert judge_version(GOOD | {"rules_test_roc_auc": 0.70}, GateSettings()).passed
+def test_the_points_rule_is_a_baseline_too_where_the_mapping_has_one() -> None:
+    rule = {"rules_test_roc_auc": 0.79, "rules_test_roc_auc_ci_low": 0.75, "rules_test_roc_auc_ci_high": 0.83}
+    assert judge_version(GOOD | rule, GateSettings()).passed  # as good as the rule, within noise: not refused
 
-    decision = judge_version(GOOD | {"rules_test_roc_auc": 0.77}, GateSettings())
+    better_rule = {"rules_test_roc_auc": 0.86, "rules_test_roc_auc_ci_low": 0.82, "rules_test_roc_auc_ci_high": 0.90}
+    decision = judge_version(GOOD | better_rule, GateSettings())
 
     assert not decision.passed
-    assert "not clearly better than the rule it would replace" in decision.reasons[0]
+    assert decision.reasons[0].endswith("the points rule ranks clearly better")
 
 
 def test_test_leads_of_one_outcome_fail() -> None:
