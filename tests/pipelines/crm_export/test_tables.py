@@ -228,7 +228,7 @@ def test_dispositions_keep_only_rejection_reasons() -> None:
     assert np.all(table.columns == ["lead_id", "timestamp", "stage", "reason", "sales_team"])
 
 
-def test_a_shipped_word_list_loads_from_a_file(export_files: tuple[Path, Path]) -> None:
+def test_the_mapping_file_reads_the_crms_deal_words(export_files: tuple[Path, Path]) -> None:
     mapping = load_mapping(export_files[1])
 
     assert mapping.tables.deals is not None
