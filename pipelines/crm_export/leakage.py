@@ -308,11 +308,18 @@ class OneOutcomeEvidence:
         return self.won_share * self.base_rate + self.lost_share * (1.0 - self.base_rate)
 
     def flags(self, policy: LeakagePolicy) -> bool:
-        """Whether such values cover a material share: of all leads, of one outcome's, or by presence alone."""
+        """Whether such values cover a material share: by presence alone, of the won leads, or of all leads with
+        values for both outcomes.
+
+        Values that (almost) only lost leads have are no evidence on their own: honest negative signals (students,
+        purchased lists) are that strong where few leads convert. A column that says won for some leads and lost
+        for others (a status, tags, a sales rating), or that holds the won ones, is.
+        """
+        both = self.won_share > 0 and self.lost_share > 0
         return (
-            self.share >= policy.min_one_outcome_share
-            or max(self.won_share, self.lost_share) >= policy.min_one_outcome_class_share
-            or self.presence_share >= policy.min_presence_share
+            self.presence_share >= policy.min_presence_share
+            or self.won_share >= policy.min_one_outcome_class_share
+            or (both and self.share >= policy.min_one_outcome_share)
         )
 
 
@@ -365,10 +372,12 @@ def one_outcome_values(
             found.append(OneOutcomeValue(name, rows, won_rows, outcome, p_value))
             covered[outcome] |= mask & (won if outcome == "won" else lost)
     ordered = tuple(sorted(found, key=lambda value: -value.rows))
+    # A column filled in (almost) only for one outcome is; one empty only for won leads too. One empty (almost)
+    # only for lost leads is not: honest fields go unanswered by the junk leads that never buy.
     presence = [
         value.won / n_won if value.outcome == "won" else (value.rows - value.won) / n_lost
         for value in found
-        if value.value in (FILLED_IN, EMPTY)
+        if value.value == FILLED_IN or (value.value == EMPTY and value.outcome == "won")
     ]
     won_share, lost_share = covered["won"].sum() / n_won, covered["lost"].sum() / n_lost
     return OneOutcomeEvidence(ordered, float(won_share), float(lost_share), base, max(presence, default=0.0))

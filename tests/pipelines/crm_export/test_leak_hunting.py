@@ -403,7 +403,7 @@ def test_x_education_inspect_then_check_export_keeps_the_sales_filled_columns_ou
     assert len(honest_flagged) <= 1, honest_flagged
     assert all(proposal.review[column].startswith("after contact?") for column in SALES_FILLED)
     assert "'will revert after reading the email' converts 97% of 2,072" in proposal.review["Tags"]
-    assert "'worst' converts 2% of 601" in proposal.review["Lead Quality"]
+    assert "the name says 'quality'" in proposal.review["Lead Quality"]  # 'worst' converts 2%: lost-only, no proof
 
     prepared = prepare_export_files(export, mapping_path)  # check-export on the proposal: passes
 
@@ -417,5 +417,5 @@ def test_x_education_inspect_then_check_export_keeps_the_sales_filled_columns_ou
         prepare_export_files(export, leaky_path)
     message = str(stopped.value)
     assert "'Tags': 'will revert after reading the email' converts 97% of 2,072" in message
-    assert "'Lead Quality': 'worst' converts 2% of 601" in message
+    assert "'Lead Quality': the name says 'quality'" in message
     assert "'Last Activity': the name says 'last_activity'" in message
