@@ -131,6 +131,30 @@ def test_purity_is_read_against_the_base_rate() -> None:
     assert [value.value for value in _one_outcome(values, common_wins).values] == ["'x'"]
 
 
+def test_values_only_lost_leads_have_do_not_flag_a_column_alone() -> None:
+    # At a 3% base rate students never buy (an honest negative signal covering 10% of the leads); a status column
+    # that also says won for some leads is a leak.
+    rng = np.random.default_rng(0)
+    y = (rng.random(10_000) < 0.03).astype(float)
+    student = (rng.random(10_000) < 0.1) & (y == 0)
+    persona = pd.Series(np.where(student, "student", np.where(rng.random(10_000) < 0.5, "manager", "it")))
+    status = pd.Series(np.where(y == 1, np.where(rng.random(10_000) < 0.5, "closed", "open"), persona))
+    policy = LeakagePolicy()
+
+    honest = _one_outcome(persona, y)
+    assert [value.outcome for value in honest.values] == ["lost"]
+    assert not honest.flags(policy)
+    assert _one_outcome(status, y).flags(policy)
+
+
+def test_an_answer_left_empty_by_the_leads_that_never_buy_is_honest() -> None:
+    # Company size is empty for 20% of the leads, none of which converts: junk leads skip the field.
+    y = np.array([1.0] * 100 + [0.0] * 700 + [0.0] * 200)
+    size = pd.Series([250.0] * 400 + [40.0] * 400 + [np.nan] * 200)
+
+    assert not _one_outcome(size, y).flags(LeakagePolicy())
+
+
 def test_a_column_filled_only_for_some_won_leads_is_caught_though_its_aucs_are_near_chance() -> None:
     # "Amount" is filled for 8% of the won leads and none of the lost ones (base rate 20%).
     rng = np.random.default_rng(4)
