@@ -207,14 +207,14 @@ def _threshold_inputs(inputs: dict[str, float] | None) -> str:
     if not inputs:
         return ""
     shown = {
-        "base_rate": ("base rate", "{:.1%}"),
-        "target_precision": ("target precision", "{:.1%}"),
-        "target_lift": ("target lift", "{:g}x"),
-        "mqls_per_month": ("capacity", "{:,.0f}/month"),
-        "months": ("months of leads", "{:.1f}"),
-        "leads": ("chosen on leads", "{:,.0f}"),
+        "base_rate": "base rate {:.1%}",
+        "target_precision": "target precision {:.1%}",
+        "target_lift": "target lift {:g}x",
+        "mqls_per_month": "capacity {:,.0f}/month",
+        "months": "{:.1f} months of leads",
+        "leads": "chosen on {:,.0f} leads",
     }
-    parts = [f"{label} {fmt.format(inputs[key])}" for key, (label, fmt) in shown.items() if key in inputs]
+    parts = [fmt.format(inputs[key]) for key, fmt in shown.items() if key in inputs]
     return "; inputs: " + ", ".join(parts)
 
 

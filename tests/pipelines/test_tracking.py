@@ -6,7 +6,7 @@ import mlflow
 
 from models.scorer import OUTPUT_COLUMNS, REASON_COLUMNS
 from pipelines.settings import MlflowSettings
-from pipelines.tracking import configure_mlflow, model_signature
+from pipelines.tracking import _version_tags, configure_mlflow, model_signature
 
 
 def test_signature_takes_the_exports_columns_as_optional_text() -> None:
@@ -33,3 +33,12 @@ def test_configure_creates_the_local_store_once(tmp_path: Path) -> None:
     assert (tmp_path / "store" / "mlflow.db").is_file()
     experiment = mlflow.MlflowClient().get_experiment(first)
     assert experiment.artifact_location == (tmp_path / "artifacts" / "leadq-test").resolve().as_uri()
+
+
+def test_version_tags_say_the_policy_used_the_one_asked_for_and_the_auc_interval(trained) -> None:  # type: ignore[no-untyped-def]
+    tags = _version_tags(trained)
+
+    assert tags["threshold_policy_requested"] == "auto"  # the shipped default
+    assert tags["threshold_policy"] == trained.scorer.threshold.policy
+    low, high = (float(bound) for bound in tags["test_roc_auc_ci"].split("-"))
+    assert low < float(tags["test_roc_auc"]) < high
