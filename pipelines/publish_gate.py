@@ -106,7 +106,10 @@ def _baseline_checks(metrics: Mapping[str, float]) -> tuple[list[str], list[str]
                 f"the model's AUC {auc:.3f} is below {baseline}'s interval {low:.3f}-{high:.3f}: "
                 f"{baseline} ranks clearly better"
             )
-            advice.append(f"more labelled leads for the booster, or fewer sparse columns; meanwhile {baseline} serves")
+            advice.append(
+                "more labelled leads for the booster, or fewer sparse columns; "
+                f"until then {baseline} is the better score"
+            )
     return checks, reasons, advice
 
 
