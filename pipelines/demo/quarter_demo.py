@@ -137,14 +137,19 @@ def _data_in(folder: Path) -> DataSettings:
     return DataSettings(export=folder / "leads.parquet", mapping=folder / "mapping.yml")
 
 
+DEMO_MQLS_PER_MONTH = 600  # the synthetic CRM's sales capacity at its configured size (200,000 leads, 30 months)
+
+
 def demo_capacity(settings: Settings, n_leads: int, months: int) -> int:
     """Sales capacity (``threshold.mqls_per_month``) scaled from the configured synthetic CRM to the demo's world.
 
     The capacity is set for ``synthetic.leads`` leads over ``synthetic.months``; kept as is in a smaller world,
-    the threshold would make every second lead an MQL and the audit's funnel would say little.
+    the threshold would make every second lead an MQL and the audit's funnel would say little. Without one
+    (the shipped settings leave it empty), the synthetic CRM's sales team works ``DEMO_MQLS_PER_MONTH``.
     """
     configured = settings.synthetic.leads / settings.synthetic.months
-    return max(1, round(settings.threshold.mqls_per_month * (n_leads / months) / configured))
+    capacity = settings.threshold.mqls_per_month or DEMO_MQLS_PER_MONTH
+    return max(1, round(capacity * (n_leads / months) / configured))
 
 
 def workspace_settings(settings: Settings, workspace: Path, mqls_per_month: int) -> Settings:
