@@ -76,7 +76,10 @@ def _chance_check(metrics: Mapping[str, float], gate: GateSettings) -> tuple[str
     check = f"test AUC {metrics['test_roc_auc']:.3f} ({low:.2f}-{high:.2f}), lower bound above {gate.min_auc:.2f}"
     if low > gate.min_auc:
         return check, None, None
-    said = "includes chance (0.5)" if low <= 0.5 else f"reaches below gate.min_auc {gate.min_auc:.2f}"
+    if high < 0.5:
+        said = "lies below chance (0.5): the model ranks worse than a coin"
+    else:
+        said = "includes chance (0.5)" if low <= 0.5 else f"reaches below gate.min_auc {gate.min_auc:.2f}"
     return (
         check,
         f"the AUC interval {low:.2f}-{high:.2f} {said}",
