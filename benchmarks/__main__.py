@@ -4,7 +4,8 @@ line's start-up and end-to-end training, serving speed.
 Writes ``quality.json``, ``explain.json``, ``train_scale.json``, ``cli.json`` and ``serving.json`` to
 ``benchmarks/results/`` and prints a table (about 7 minutes).
 ``--quick`` runs tiny sizes (a smoke test of the benchmark itself, not a measurement); ``--cli-only`` measures
-only the command line (``cli.json``, about a minute); ``--serving-only`` only the service (``serving.json``).
+only the command line (``cli.json``, about a minute); ``--serving-only`` only the service (``serving.json``);
+``--real`` only the real exports in ``../shared/data`` (``real.json``, skipped with a message where absent).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rich.table import Table
 from benchmarks.cli import STARTUP_RUNS, TRAIN_LEADS, TRAIN_RUNS, benchmark_cli_startup, benchmark_cli_train
 from benchmarks.explain import benchmark_explain
 from benchmarks.quality import benchmark_quality
+from benchmarks.real import benchmark_real, real_notes, real_table
 from benchmarks.serving import Load, benchmark_serving
 from benchmarks.train_scale import benchmark_train_scale
 from pipelines.settings import load_settings
@@ -218,6 +220,11 @@ def main(argv: list[str] | None = None) -> None:
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--serving-only", action="store_true", help="only the serving benchmark (serving.json)")
     only.add_argument(
+        "--real",
+        action="store_true",
+        help="only real exports: leadq vs LightGBM defaults vs logistic regression (real.json; skipped if absent)",
+    )
+    only.add_argument(
         "--cli-only", action="store_true", help="only the command line: start-up and 10k-lead training (cli.json)"
     )
     args = parser.parse_args(argv)
@@ -227,6 +234,15 @@ def main(argv: list[str] | None = None) -> None:
     load = Load(single_requests=200, batch_requests=20, warmup=10, latency_requests=100) if args.quick else Load()
     serving_leads = 10_000 if args.quick else SERVING_LEADS
     table = _results_table()
+    if args.real:
+        real = benchmark_real(settings)
+        _write(args.results, {"real": real})
+        console = Console(width=150)
+        console.print(real_table(real))
+        for note in real_notes(real):
+            console.print(note, markup=False)
+        print(f"results in {args.results} ({time.perf_counter() - started:.0f} s)")
+        return
     if args.serving_only:
         serving = benchmark_serving(REPO_CONFIG, serving_leads, load)
         _write(args.results, {"serving": serving})

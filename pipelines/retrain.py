@@ -105,6 +105,7 @@ def decide(comparison: Comparison, policy: RetrainSettings) -> Decision:
 
 def _quarter_overlap(champion: LeadScorer, quarters: list[str]) -> list[str]:
     seen = [*champion.metadata.get("train_quarters", []), *champion.metadata.get("calibration_quarters", [])]  # type: ignore[misc]
+    seen += champion.metadata.get("refit_quarters", [])  # type: ignore[arg-type]  # a refit champion saw them all
     return sorted(set(quarters) & {str(q) for q in seen})
 
 
@@ -247,7 +248,9 @@ def _comparison(outcome: TrainingOutcome, champion: LeadScorer | None) -> tuple[
     months = np.nan if test_months is None else test_months
     y = outcome.test_scores["converted"].to_numpy()
     X = outcome.test_leads
-    comparison = compare(evaluate_on(champion, X, y, months), evaluate_on(outcome.scorer, X, y, months))
+    # the challenger as evaluated: its shipped refit learnt from these test leads
+    challenger = outcome.evaluated or outcome.scorer
+    comparison = compare(evaluate_on(champion, X, y, months), evaluate_on(challenger, X, y, months))
     overlap = _quarter_overlap(champion, split.test_quarters)
     warnings = (
         [f"the champion was fitted on quarter(s) {overlap} of the comparison: it is favoured, not the challenger"]

@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline
 
 from models.audit import reference_profile
 from models.baselines import build_logistic_baseline
-from models.calibration import fit_calibrator
+from models.calibration import ProbabilityCalibrator, fit_calibrator
 from models.evaluation import (
     bootstrap_decision,
     bootstrap_ranking,
@@ -34,10 +34,10 @@ from models.evaluation import (
 from models.explanations import contributions, fit_grade_cuts
 from models.features import LeadFeatures
 from models.labels import TimeSplit
-from models.pipeline import assemble_pipeline, fit_model, predict_raw
+from models.pipeline import assemble_pipeline, fit_model, predict_raw, refit_cross_fitted, refit_trees
 from models.rule_score import PointsRule, rule_score
 from models.scorer import LeadScorer
-from models.threshold import choose_threshold
+from models.threshold import ThresholdChoice, choose_threshold
 from pipelines.crm_export.mapping import dump_mapping
 from pipelines.crm_export.prepare import LoadedExport, PreparedExport, prepare_export, read_export_files, source_report
 from pipelines.report import ReportContext, build_report, write_report
@@ -49,6 +49,8 @@ MONTHS_PER_QUARTER = 3
 DAYS_PER_MONTH = 365.25 / 12
 PREPARATION_ARTIFACT = "data/preparation.json"
 MAPPING_ARTIFACT = "data/mapping.json"
+REFIT_FOLDS = 3  # out-of-fold scores for the refit's calibration: 3 fits on 2/3 of the leads each
+EVALUATION_GRADE_SAMPLE = 1000  # leads whose SHAP values cut the grades of the evaluated (never shipped) model
 
 
 def silent_steps(step: str) -> AbstractContextManager[object]:
@@ -71,6 +73,9 @@ class TrainingOutcome:
     preparation: dict[str, Any]  # how the export was prepared (every cleaning choice, the split, the leak guard)
     mapping_yaml: str
     points_rule: PointsRule | None = None
+    # the model the test metrics are of (fitted on the training leads); ``scorer`` is its refit on every labelled
+    # lead, what is shipped. None: no refit (scorer is the evaluated model)
+    evaluated: LeadScorer | None = None
 
 
 @dataclass(frozen=True)
@@ -195,17 +200,37 @@ def train_scorer(loaded: LoadedExport, settings: Settings, report: StepReporter 
         "split_reason": split.reason,
         "input_columns": list(builder.input_columns),
     }
-    # rare categories grouped at the mapping's share, as check-export reported them
-    params = settings.model.model_copy(update={"min_category_share": mapping.rare_category_share})
+    # rare categories grouped at the mapping's share, as check-export reported them; unset hyper-parameters
+    # scale with the training leads (BoosterParams.scaled_to)
+    params = settings.model.model_copy(update={"min_category_share": mapping.rare_category_share}).scaled_to(
+        len(sets.X_train), int(sets.y_train.sum())
+    )
+    metadata["booster_params"] = params.model_dump()
     model = assemble_pipeline(builder, params, mapping.monotone_constraints)
     calibration_months = _calibration_months(set_months(split, prepared.created_at, split.calibration), settings)
-    scorer, losses = fit_scorer(model, sets, settings, calibration_months, metadata, report)
+    scorer, losses = fit_scorer(
+        model,
+        sets,
+        settings,
+        calibration_months,
+        metadata,
+        report,
+        early_stopping_rounds=params.early_stopping_rounds,
+        evaluation_only=True,
+    )
     with report("evaluate on the test leads against the baselines"):
         test_months = set_months(split, prepared.created_at, split.test)
         months = np.nan if test_months is None else test_months
         metrics, test_scores = evaluate(scorer, sets, settings, months, mapping.points_rule)
     metrics.update(_prefixed("calibration_cv_log_loss", losses))
     metrics["best_iteration"] = float(model[-1].best_iteration_ or model[-1].n_estimators)
+    # The test metrics above are the evaluated model's; the shipped one also learns from the latest leads.
+    evaluated = scorer
+    scorer = refit_scorer(evaluated, sets, settings, calibration_months, report)
+    metrics |= {"refit_leads": float(len(sets.X_train) + len(sets.X_calibration) + len(sets.X_test))}
+    metrics |= {"refit_trees": float(scorer.pipeline[-1].n_estimators)}
+    # the threshold served is the shipped model's (same policy, its own scores); test_mql_* used the evaluated one
+    metrics |= {"evaluated_threshold": metrics["threshold"], "threshold": scorer.threshold.threshold}
     labels: dict[str, Any] = prepared.report.get("labels", {})
     return TrainingOutcome(
         scorer=scorer,
@@ -220,6 +245,7 @@ def train_scorer(loaded: LoadedExport, settings: Settings, report: StepReporter 
         preparation={"source": source_report(loaded), **prepared.report},
         mapping_yaml=dump_mapping(mapping),
         points_rule=mapping.points_rule,
+        evaluated=evaluated,
     )
 
 
@@ -230,9 +256,17 @@ def fit_scorer(
     calibration_months: float,
     metadata: dict[str, object],
     report: StepReporter = silent_steps,
+    *,
+    early_stopping_rounds: int | None = None,
+    evaluation_only: bool = False,
 ) -> tuple[LeadScorer, dict[str, float]]:
     """Fit the pipeline, calibrate it, choose the MQL threshold, fit grade cut points and profile the training leads.
 
+    This is the evaluated model: fitted on the training leads, early-stopped and calibrated on the calibration
+    leads. ``early_stopping_rounds``: the scaled value (default: the settings', or 100). ``evaluation_only``: the
+    scorer is only evaluated, never shipped (:func:`refit_scorer` ships another), so its grade cut points come
+    from a small sample and it has no drift profile (SHAP on the training leads is most of a small export's
+    training time).
     Returns the scorer and the calibration method's cross-validated log losses.
     """
     with report(f"fit LightGBM on {len(sets.X_train):,} leads"):
@@ -242,7 +276,7 @@ def fit_scorer(
             sets.y_train,
             sets.X_calibration,
             sets.y_calibration,
-            settings.model.early_stopping_rounds,
+            early_stopping_rounds or settings.model.early_stopping_rounds or 100,
         )
     with report("calibrate and choose the MQL threshold"):
         y_calibration = sets.y_calibration.to_numpy()
@@ -251,9 +285,27 @@ def fit_scorer(
         threshold = choose_threshold(
             calibrator.transform(raw_calibration), y_calibration, calibration_months, settings.threshold
         )
-    with report("fit the grade cut points on training leads"):
+    if evaluation_only:
+        grades = settings.grades.model_copy(update={"sample_size": EVALUATION_GRADE_SAMPLE})
+        settings = settings.model_copy(update={"grades": grades})
+    scorer = _finish_scorer(model, calibrator, threshold, sets.X_train, settings, metadata, report, not evaluation_only)
+    return scorer, calibration_losses
+
+
+def _finish_scorer(
+    model: Pipeline,
+    calibrator: ProbabilityCalibrator,
+    threshold: ThresholdChoice,
+    X_fitted: pd.DataFrame,
+    settings: Settings,
+    metadata: dict[str, object],
+    report: StepReporter,
+    profile: bool = True,
+) -> LeadScorer:
+    """The scorer around a fitted model: grade cut points and the drift audit's profile from the leads it learnt."""
+    with report(f"fit the grade cut points on {'the evaluated' if not profile else 'the shipped'} model's leads"):
         grade_cuts = fit_grade_cuts(
-            contributions(model, _sample(sets.X_train, settings.grades.sample_size)), settings.grades
+            contributions(model, _sample(X_fitted, settings.grades.sample_size)), settings.grades
         )
         scorer = LeadScorer(
             pipeline=model,
@@ -265,11 +317,57 @@ def fit_scorer(
             top_k=settings.explanations.top_k,
             metadata={**metadata, "calibration_method": calibrator.method},
         )
+    if not profile:
+        return scorer
     with report("profile the training leads (the drift audit's reference)"):
-        scorer = dataclasses.replace(
-            scorer, reference=training_profile(scorer, sets.X_train, settings.grades.sample_size)
-        )
-    return scorer, calibration_losses
+        return dataclasses.replace(scorer, reference=training_profile(scorer, X_fitted, settings.grades.sample_size))
+
+
+def refit_scorer(
+    evaluated: LeadScorer,
+    sets: Sets,
+    settings: Settings,
+    calibration_months: float,
+    report: StepReporter = silent_steps,
+    folds: int = REFIT_FOLDS,
+) -> LeadScorer:
+    """The shipped scorer: the evaluated model's settings refit on every labelled lead (training, calibration and
+    test), so that it also learns from the most recent leads.
+
+    The refit grows the evaluated model's early-stopped number of trees in proportion to the leads
+    (:func:`models.pipeline.refit_trees`). It is calibrated without leaking: ``folds`` copies each fitted on
+    the other folds give every lead an out-of-fold score (:func:`models.pipeline.refit_cross_fitted`); the
+    calibrator and the MQL threshold are fitted on the out-of-fold scores of the held-out leads (calibration
+    and test: for an out-of-time split the most recent ones, as the evaluated model was calibrated on the leads
+    after its training leads), with the calibration period's leads per month for a capacity policy. Grade cut
+    points and the drift profile come from the refit model on all labelled leads. The test metrics stay the
+    evaluated model's: no lead the refit learnt from can test it.
+    """
+    X_all = pd.concat([sets.X_train, sets.X_calibration, sets.X_test])
+    y_all = pd.concat([sets.y_train, sets.y_calibration, sets.y_test]).astype(int)
+    classifier = evaluated.pipeline[-1]
+    trees = refit_trees(
+        classifier.best_iteration_ or classifier.n_estimators, len(sets.X_train), len(X_all), settings.model.max_trees
+    )
+    with report(f"refit on all {len(X_all):,} labelled leads ({trees} trees), calibrated out of fold"):
+        refit, out_of_fold = refit_cross_fitted(evaluated.pipeline, X_all, y_all, trees, folds)
+        held_out = len(sets.X_train)  # X_all is training, then calibration and test leads
+        raw_held_out, y_held_out = out_of_fold[held_out:], y_all.to_numpy()[held_out:]
+        calibrator, _ = fit_calibrator(raw_held_out, y_held_out)
+        months = calibration_months * len(y_held_out) / max(len(sets.X_calibration), 1)
+        threshold = choose_threshold(calibrator.transform(raw_held_out), y_held_out, months, settings.threshold)
+    metadata = {
+        **evaluated.metadata,
+        "refit_leads": len(X_all),
+        "refit_trees": trees,
+        "refit_folds": folds,
+        "refit_quarters": sorted(
+            {*evaluated.metadata.get("train_quarters", []), *evaluated.metadata.get("calibration_quarters", [])}  # type: ignore[misc]
+            | set(evaluated.metadata.get("test_quarters", []))  # type: ignore[call-overload]
+        ),
+        "calibrated_on": f"out-of-fold scores of the {len(y_held_out):,} held-out leads (calibration and test)",
+    }
+    return _finish_scorer(refit, calibrator, threshold, X_all, settings, metadata, report)
 
 
 def training_profile(scorer: LeadScorer, X_train: pd.DataFrame, sample_size: int) -> dict[str, object]:

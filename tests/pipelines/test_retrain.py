@@ -153,7 +153,9 @@ def test_retrain_on_another_export_compares_on_the_same_leads_and_refuses_other_
     synthetic = run_retrain(settings)  # a challenger reading the synthetic CRM's columns
 
     assert not same_data.decision.promote  # the same export and seed: no gain over the champion
-    assert same_data.comparison["roc_auc"]["difference"] == pytest.approx(0, abs=1e-9)
+    # the champion was refit on every labelled lead, these test leads included: it is favoured, and it is said
+    assert same_data.comparison["roc_auc"]["difference"] <= 0
+    assert any("it is favoured" in reason for reason in same_data.decision.reasons)
     assert not synthetic.decision.promote
     assert synthetic.comparison == {}
     assert "reads other input fields than the champion" in synthetic.decision.reasons[0]
