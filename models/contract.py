@@ -73,6 +73,8 @@ DEALS_SCHEMA = pa.DataFrameSchema(
     },
     name="deals",
 )
+
+
 def require_both_classes(labels: pd.Series, where: str) -> None:
     """Refuse a training or evaluation set that holds only one class."""
     counts = labels.value_counts()

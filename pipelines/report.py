@@ -99,9 +99,7 @@ def build_report(
 
     grade_rows = grade_table(grades, y)
     groups = feature_groups(explained.spec)
-    segments = {
-        feature: segment_table(explained, feature, y) for feature in channel_features(explained.spec).values()
-    }
+    segments = {feature: segment_table(explained, feature, y) for feature in channel_features(explained.spec).values()}
     top_features = importance["feature"].head(TOP_DEPENDENCE_FEATURES).tolist()
     template = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string(_TEMPLATE)
     return template.render(
