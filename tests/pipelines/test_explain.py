@@ -170,3 +170,40 @@ def test_the_audit_of_a_real_export_without_dates_says_what_it_cannot_support(x_
     assert "no quarter can be audited" in message
     assert "`leadq explain` on the model's held-out test leads" in message
     assert not (x_education.settings.explanations.reports_dir / "audit-2026Q1.html").exists()
+
+
+@pytest.mark.slow
+def test_the_real_exports_model_is_served_in_its_own_fields(x_education: RealExport) -> None:
+    from fastapi.testclient import TestClient
+
+    from pipelines.serve import build_service
+
+    key = "crm-real-export-key-01"
+    service = build_service(x_education.settings, {"crm": key})
+    lead = {
+        "lead_id": "X-1",
+        "Lead Origin": "Landing Page Submission",
+        "Lead Source": "Google",
+        "Do Not Email": "No",
+        "TotalVisits": "5",
+        "Total Time Spent on Website": "1200",
+        "Page Views Per Visit": "2.5",
+        "What is your current occupation": "Working Professional",
+        "City": "Select",
+        "Tags": "Will revert after reading the email",  # after contact: not a model field, ignored with a warning
+    }
+    with TestClient(service) as client:
+        schema = client.get("/openapi.json").json()["components"]["schemas"]["LeadIn"]["properties"]
+        answer = client.post("/v1/leads/score", json=lead, headers={"X-API-Key": key})
+        refused = client.post("/v1/leads/score", json={**lead, "TotalVisits": "-3"}, headers={"X-API-Key": key})
+
+    assert "Total Time Spent on Website" in schema
+    assert "Tags" not in schema
+    assert answer.status_code == 200, answer.text
+    scored = answer.json()
+    assert 0 < scored["probability"] < 1
+    assert scored["model"]["version"] == x_education.training.registered.version
+    assert any("Tags" in warning for warning in scored["warnings"])
+    assert "Will revert" not in answer.text  # names only, never values
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"][0]["field"] == "TotalVisits"
