@@ -23,8 +23,8 @@ def test_repository_config_is_valid() -> None:
     assert settings.mlflow.tracking_uri == f"sqlite:///{REPO_CONFIG.parent / '.leadq/mlflow.db'}"
     assert settings.data.export == REPO_CONFIG.parent / "data/synthetic/leads.parquet"
     assert settings.data.mapping == DEMO_MAPPING  # the synthetic CRM's shipped mapping
-    # the shipped defaults train any export: auto needs neither dates nor a capacity (README, MQL threshold policies)
-    assert (settings.threshold.policy, settings.threshold.mqls_per_month) == ("auto", None)
+    # the shipped settings train any export: auto uses the sales capacity only where creation dates allow it
+    assert (settings.threshold.policy, settings.threshold.mqls_per_month) == ("auto", 600)
     assert settings.gate.min_auc > 0.5
 
 
