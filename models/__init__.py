@@ -1,1 +1,1 @@
-"""The model: data contract, labels, features, the sklearn Pipeline, calibration, thresholds and evaluation."""
+"""The model: features, labels and split, the sklearn Pipeline, calibration, thresholds, evaluation and explanations."""

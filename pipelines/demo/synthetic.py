@@ -364,7 +364,7 @@ _DOMAIN_QUALIFIERS = (
 _DOMAIN_SUFFIXES = ("", "", "", "", "-gmbh", "-ag", "-group", "-online", "24", "-berlin", "-hamburg", "-muenchen")
 _GENERIC_TLDS = ("com", "eu", "io", "net")
 
-# The funnel's codes are the data contract's: the generator writes what the pipeline accepts.
+# The funnel's codes are leadq's own stages and reasons (models.contract): the demo mapping translates them as is.
 REASONS = REJECTION_REASONS
 _REASON = {name: code for code, name in enumerate(REASONS)}
 _WRONG_SIZE_BELOW = 20
