@@ -16,8 +16,7 @@ from fastapi.testclient import TestClient
 from pipelines.crm_export.prepare import read_export_files
 from pipelines.settings import Settings
 from pipelines.training import TrainingOutcome, log_outcome, train_scorer
-from tests.builders import settings_with_store, write_messy_export
-from tests.serving.builders import served_app
+from tests.builders import served_app, settings_with_store, write_messy_export
 
 # The explanation report is tested with training; here it would only cost seconds per registered version.
 REPORT_HTML = "<html><body>serving tests: no explanation report</body></html>"

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from pipelines.settings import Settings
 from serving.app import ServiceConfig, create_app, parse_api_keys
 from serving.model_holder import ModelInputsChangedError
-from tests.serving.builders import ANALYST_KEY, AUTH, KEYS, make_holder, requests_of, scoring_request, served_app
+from tests.builders import ANALYST_KEY, AUTH, KEYS, make_holder, requests_of, scoring_request, served_app
 
 EXPORT_FIELDS = [name for name in scoring_request() if name != "lead_id"]
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from pipelines.serve import build_service
 from pipelines.settings import Settings
-from tests.serving.builders import AUTH, KEYS
+from tests.builders import AUTH, KEYS
 
 LEAD = {
     "lead_id": "00Q-1",

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from pipelines.settings import Settings
 from serving.model_holder import ModelHolder, ModelNotReadyError, input_changes
-from tests.serving.builders import AUTH, point_alias, scoring_request, served_app
+from tests.builders import AUTH, point_alias, scoring_request, served_app
 
 
 def test_a_reload_without_a_new_version_keeps_the_served_one(client: TestClient) -> None:

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 
 from pipelines.settings import Settings
-from tests.serving.builders import AUTH, served_app
+from tests.builders import AUTH, served_app
 
 
 @pytest.fixture(scope="module")

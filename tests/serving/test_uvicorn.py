@@ -13,7 +13,7 @@ from pipelines.cli import app as cli
 from pipelines.demo.quarter_demo import serving_in_background
 from pipelines.serve import build_service
 from pipelines.settings import Settings
-from tests.serving.builders import AUTH, KEYS, scoring_request
+from tests.builders import AUTH, KEYS, scoring_request
 
 
 @pytest.mark.slow
