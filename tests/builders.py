@@ -307,3 +307,26 @@ def point_alias(settings: Settings, alias: str, version: str) -> None:
     """Move a registry alias, as ``leadq retrain`` does when it promotes a version."""
     client = mlflow.MlflowClient(settings.mlflow.tracking_uri, settings.mlflow.tracking_uri)
     client.set_registered_model_alias(settings.mlflow.registered_model, alias, version)
+
+
+# --- the marketing notebook -------------------------------------------------------------------------------------
+
+NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "marketing_explanations.ipynb"
+
+
+def run_marketing_notebook(config: Path, monkeypatch: Any) -> tuple[list[Any], str]:
+    """Execute the marketing notebook on the settings in ``config``: its outputs and the text they printed.
+
+    Asserts that no cell failed; ``monkeypatch`` is pytest's, to point LEADQ_CONFIG at ``config``.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("LEADQ_CONFIG", str(config))
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": NOTEBOOK.parent}}
+    ).execute()
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    assert not [output for output in outputs if output.output_type == "error"]
+    return outputs, "\n".join(output.get("text", "") for output in outputs if output.output_type == "stream")

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from pipelines.demo.synthetic import generate_crm, write_crm
 from pipelines.settings import load_settings
 from pipelines.training import run_training
+from tests.builders import run_marketing_notebook
 
-NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "marketing_explanations.ipynb"
 
 
 @pytest.mark.slow
@@ -21,16 +19,8 @@ def test_notebook_runs_on_the_champion(tracking_config: Path, monkeypatch: pytes
     crm = generate_crm(20_000, seed=11, competitor_domains=settings.features.competitor_domains)
     write_crm(crm, settings.data.export.parent, "parquet")  # with the mapping next to the tables
     run_training(settings)
-    monkeypatch.setenv("LEADQ_CONFIG", str(tracking_config))
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    outputs, text = run_marketing_notebook(tracking_config, monkeypatch)
 
-    NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": NOTEBOOK.parent}}
-    ).execute()
-
-    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
-    assert not [output for output in outputs if output.output_type == "error"]
-    text = "\n".join(output.get("text", "") for output in outputs if output.output_type == "stream")
     assert "Model leadq-lead-conversion version 1" in text
     assert "quarter(s) 20" in text  # the model's test quarter, chosen through the export's creation dates
     assert "Channels found in the export: {'lead_source': 'lead_source', 'campaign': 'campaign'}" in text

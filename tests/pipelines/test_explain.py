@@ -11,9 +11,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from models.contract import DataContractError
 from models.pipeline import input_fields
@@ -22,11 +20,10 @@ from pipelines.demo.synthetic import write_crm
 from pipelines.explain import leads_of_quarters, run_explain
 from pipelines.settings import Settings, load_settings
 from pipelines.training import TrainingResult, run_training
-from tests.builders import settings_with_store
+from tests.builders import run_marketing_notebook, settings_with_store
 
 REPO = Path(__file__).parents[2]
 X_EDUCATION = REPO / ".." / "shared" / "data" / "x_education_leads" / "Leads.csv"
-NOTEBOOK = REPO / "notebooks" / "marketing_explanations.ipynb"
 
 
 @pytest.mark.slow
@@ -147,16 +144,8 @@ def test_a_real_export_without_dates_is_explained_on_its_held_out_test_leads(x_e
 
 @pytest.mark.slow
 def test_the_marketing_notebook_runs_on_a_real_export(x_education: RealExport, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LEADQ_CONFIG", str(x_education.config))
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    _, text = run_marketing_notebook(x_education.config, monkeypatch)
 
-    NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": NOTEBOOK.parent}}
-    ).execute()
-
-    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
-    assert not [output for output in outputs if output.output_type == "error"]
-    text = "\n".join(output.get("text", "") for output in outputs if output.output_type == "stream")
     assert "held-out test leads" in text
     assert "The mapping has no points rule" in text
 
