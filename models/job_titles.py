@@ -58,13 +58,24 @@ SENIORITY_PATTERNS = (
     ("vp", _words(r"vp", r"svp", r"evp", r"vice president", r"bereichsleit\w*", r"general manager")),
     (
         "director",
-        _words(r"director", r"direktor\w*", r"head of", r"head", r"leiter\w*", r"leitung", r"abteilungsleit\w*"),
+        # German compounds put the function first ("Vertriebsleiterin", "Marketingleitung"); team and group leads
+        # are managers, and "Bereichsleiter" was taken as vp above.
+        _words(
+            r"director",
+            r"direktor\w*",
+            r"head of",
+            r"head",
+            r"(?!team|gruppen|projekt)\w*leiter\w*",
+            r"(?!team|gruppen|projekt)\w*leitung",
+            r"abteilungsleit\w*",
+        ),
     ),
     (
         "manager",
         _words(
             r"manager\w*",
             r"teamleit\w*",
+            r"projektleit\w*",
             r"team lead",
             r"lead",
             r"gruppenleit\w*",
@@ -177,7 +188,7 @@ FUNCTION_PATTERNS = (
         "marketing",
         _words(
             r"cmo",
-            r"marketing",
+            r"marketing\w*",
             r"brand",
             r"kommunikation",
             r"communications?",

@@ -227,6 +227,10 @@ def test_email_gives_flags_only_with_extra_freemail_and_competitor_domains() -> 
         ("VP Sales", "vp", "sales"),
         ("Head of IT", "director", "it"),
         ("Leiter Einkauf", "director", "procurement"),
+        ("Vertriebsleiterin", "director", "sales"),  # German compounds put the function first
+        ("Marketingleitung", "director", "marketing"),
+        ("Teamleiter Vertrieb", "manager", "sales"),
+        ("Projektleiter IT", "manager", "it"),
         ("  senior marketing MANAGER ", "manager", "marketing"),
         ("Werkstudent Marketing", "student_intern", "marketing"),
         ("Marketing Intern", "student_intern", "marketing"),
