@@ -64,8 +64,8 @@ def settings_with_store(settings: Settings, folder: Path, **data: Path) -> Setti
 
 # --- a single-table export as a CRM writes it --------------------------------------------------------------------
 
-MESSY_MAPPING = """\
-columns:
+# The leads file's columns as a CRM writes them, with their roles (the single-table and the three-file exports).
+LEAD_COLUMN_ROLES = """\
   Lead ID: id
   Created Date: created_at
   Email: email
@@ -75,10 +75,16 @@ columns:
   Lead Source: categorical
   Website Visits: count
   Demo Requested: boolean
+"""
+MESSY_MAPPING = (
+    "columns:\n"
+    + LEAD_COLUMN_ROLES
+    + """\
   Description: text
   Lead Status: after_contact
   Converted: {role: outcome, won: ['1'], lost: ['0']}
 """
+)
 
 
 def messy_export(crm) -> pd.DataFrame:  # type: ignore[no-untyped-def]
@@ -168,16 +174,7 @@ tables:
     sales_team: Team
 monotone_constraints: {{demo_requested: 1, email_is_freemail: -1}}
 columns:
-  Lead ID: id
-  Created Date: created_at
-  Email: email
-  Job Title: job_title
-  No. of Employees: count
-  Industry: categorical
-  Lead Source: categorical
-  Website Visits: count
-  Demo Requested: boolean
-"""
+{LEAD_COLUMN_ROLES}"""
 
 
 def _crm_id(lead_ids: pd.Series) -> pd.Series:
