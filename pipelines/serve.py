@@ -33,6 +33,10 @@ def build_service(settings: Settings, api_keys: dict[str, str], allow_no_auth: b
         reload_interval_s=serving.reload_interval_s,
         scoring_log_url=serving.scoring_log_url,
         scoring_log_flush_s=serving.scoring_log_flush_s,
+        scoring_log_spool=str(serving.scoring_log_spool) if serving.scoring_log_spool else None,
+        scoring_log_max_backlog=serving.scoring_log_max_backlog,
+        scoring_log_on_spool_failure=serving.scoring_log_on_spool_failure,
+        scoring_log_spool_max_mb=serving.scoring_log_spool_max_mb,
         placeholders=holder.placeholders,
     )
     return create_app(holder, config)

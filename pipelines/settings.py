@@ -102,11 +102,27 @@ class ServingSettings(_Section):
     reload_interval_s: float = Field(0.0, ge=0, description="poll the registry alias; 0: only POST /v1/admin/reload")
     scoring_log_url: str | None = Field("sqlite:///.leadq/scoring_log.db", description="SQLAlchemy URL; null: off")
     scoring_log_flush_s: float = Field(1.0, gt=0, le=60)
+    scoring_log_spool: Path | None = Field(
+        None, description="local file scores wait in for the log's database; null: next to a SQLite log"
+    )
+    scoring_log_max_backlog: int = Field(50_000, ge=1, description="rows waiting beyond which /readyz answers 503")
+    scoring_log_on_spool_failure: Literal["refuse", "serve"] = Field(
+        "refuse", description="when the spool cannot write: refuse (503) or serve without logging (counted)"
+    )
+    scoring_log_spool_max_mb: float | None = Field(None, gt=0, description="most local disk for the spool; null: any")
+
 
     @model_validator(mode="after")
     def _alias_or_version(self) -> ServingSettings:
         if (self.model_alias is None) == (self.model_version is None):
             raise ValueError("set exactly one of model_alias and model_version")
+        return self
+
+    @model_validator(mode="after")
+    def _spool_on_local_disk(self) -> ServingSettings:
+        url = self.scoring_log_url
+        if url and self.scoring_log_spool is None and (not url.startswith("sqlite") or ":memory:" in url):
+            raise ValueError("scoring_log_spool: a scoring log that is not a SQLite file needs a local spool file path")
         return self
 
 
@@ -206,10 +222,15 @@ class Settings(BaseSettings):
                     }
                 ),
                 "serving": self.serving.model_copy(
-                    update={"scoring_log_url": _absolute_sqlite_uri(self.serving.scoring_log_url, base_dir)}
-                )
-                if self.serving.scoring_log_url
-                else self.serving,
+                    update={
+                        "scoring_log_url": _absolute_sqlite_uri(self.serving.scoring_log_url, base_dir)
+                        if self.serving.scoring_log_url
+                        else None,
+                        "scoring_log_spool": _absolute(self.serving.scoring_log_spool, base_dir)
+                        if self.serving.scoring_log_spool
+                        else None,
+                    }
+                ),
                 "explanations": self.explanations.model_copy(
                     update={"reports_dir": _absolute(self.explanations.reports_dir, base_dir)}
                 ),

@@ -17,7 +17,7 @@ import hmac
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -25,6 +25,8 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -42,7 +44,7 @@ from serving.schemas import (
     batch_in_model,
     lead_in_model,
 )
-from serving.scoring_log import ScoringLog, score_row
+from serving.scoring_log import ScoringLog, ScoringLogUnavailableError, SpoolFailurePolicy, score_row
 
 logger = logging.getLogger("leadq.serving")
 API_KEY_HEADER = "X-API-Key"
@@ -69,6 +71,10 @@ class ServiceConfig:
     reload_interval_s: float = 0.0  # 0: reload only through POST /v1/admin/reload
     scoring_log_url: str | None = None
     scoring_log_flush_s: float = 1.0
+    scoring_log_spool: str | None = None  # local spool file; None: next to a SQLite log (``default_spool_path``)
+    scoring_log_max_backlog: int = 50_000  # rows waiting for the database beyond which /readyz answers 503
+    scoring_log_on_spool_failure: SpoolFailurePolicy = "refuse"  # or "serve": score without logging, counted
+    scoring_log_spool_max_mb: float | None = None  # the most local disk the spool may take; None: no cap
     # the export's words for missing ("N/A", ``ModelHolder.placeholders``): accepted in count and yes/no fields
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
 
@@ -84,9 +90,43 @@ def parse_api_keys(raw: str | None) -> dict[str, str]:
     return keys
 
 
+class _ScoringLogCollector(Collector):
+    """The scoring log's counters, read when Prometheus scrapes (the log counts; this only reports)."""
+
+    def __init__(self, state: Mapping[str, ScoringLog | None]):
+        self.state = state
+
+    def collect(self) -> Iterator[Metric]:
+        log = self.state.get("log")
+        if log is None:
+            return
+        stats = log.stats()
+        for name, value, help_text in (
+            ("spooled", stats.spooled, "Scoring-log rows committed to the local spool"),
+            ("written", stats.written, "Scoring-log rows written to the log's database"),
+            ("retried", stats.retried, "Scoring-log row writes to the database that failed and are retried"),
+            ("dropped", stats.dropped, "Scores answered without a log row (spool failure, policy serve)"),
+            ("refused", stats.refused, "Scores refused with 503 because the spool could not write (policy refuse)"),
+        ):
+            yield CounterMetricFamily(f"leadq_scoring_log_rows_{name}", help_text, value=value)
+        yield GaugeMetricFamily(
+            "leadq_scoring_log_backlog_rows", "Scoring-log rows in the spool, waiting for the database", stats.backlog
+        )
+        yield GaugeMetricFamily(
+            "leadq_scoring_log_max_backlog_rows", "Backlog beyond which /readyz answers 503", stats.max_backlog
+        )
+        yield GaugeMetricFamily(
+            "leadq_scoring_log_database_failing", "1 while writes to the log's database fail", stats.database_failing
+        )
+        yield GaugeMetricFamily(
+            "leadq_scoring_log_spool_failing", "1 while the spool cannot write", stats.spool_failing
+        )
+
+
 class _Metrics:
-    def __init__(self) -> None:
+    def __init__(self, state: Mapping[str, ScoringLog | None]) -> None:
         self.registry = CollectorRegistry()
+        self.registry.register(_ScoringLogCollector(state))
         self.requests = Counter(
             "leadq_requests_total", "HTTP requests", ["route", "method", "status"], registry=self.registry
         )
@@ -160,8 +200,8 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     """The scoring service; the model is loaded (and the scoring log opened) when the app starts."""
     if not config.api_keys and not config.allow_no_auth:
         raise ValueError("no API key configured: set LEADQ_API_KEYS (name:key,...) or allow no auth explicitly")
-    metrics = _Metrics()
     state: dict[str, ScoringLog | None] = {"log": None}
+    metrics = _Metrics(state)
     # The request bodies follow the model's input fields (no `from __future__ import annotations` in this module,
     # so the route signatures below read these local classes).
     Lead = lead_in_model(config.input_roles, config.placeholders)
@@ -187,8 +227,17 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
                 f"the model reads other input fields than the app was built for ({'; '.join(changes)})"
             )
         logger.info("serving %s version %s", holder.current.name, holder.current.version)
-        if config.scoring_log_url:
-            state["log"] = ScoringLog(config.scoring_log_url, config.scoring_log_flush_s)
+        if config.scoring_log_url:  # the spool must open: a service that cannot keep its scores does not start
+            state["log"] = await run_in_threadpool(
+                lambda: ScoringLog(
+                    config.scoring_log_url or "",
+                    config.scoring_log_flush_s,
+                    spool_path=config.scoring_log_spool,
+                    max_backlog=config.scoring_log_max_backlog,
+                    on_spool_failure=config.scoring_log_on_spool_failure,
+                    spool_max_mb=config.scoring_log_spool_max_mb,
+                )
+            )
         poller = asyncio.create_task(poll_registry()) if config.reload_interval_s > 0 else None
         try:
             yield
@@ -267,18 +316,26 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         served = holder.current  # one model for the whole request, even if a reload swaps it meanwhile
         results = served.scorer.explain_records([lead.scoring_record() for lead in leads], top_k=config.top_k)
         scored = [_score_out(lead, result, served) for lead, result in zip(leads, results, strict=True)]
-        metrics.scores.labels(served.version).inc(len(scored))
-        metrics.mqls.labels(served.version).inc(sum(s.is_mql for s in scored))
         log = state["log"]
-        if log is not None:
+        if log is not None:  # in the spool before the answer goes out, or no answer (policy refuse)
             threshold = served.scorer.threshold.threshold
             pairs = zip(leads, results, strict=True)
-            log.append(
-                [
-                    score_row(lead.lead_id, result, served.name, served.version, threshold, lead.created_at)
-                    for lead, result in pairs
-                ]
-            )
+            try:
+                logged = log.append(
+                    [
+                        score_row(lead.lead_id, result, served.name, served.version, threshold, lead.created_at)
+                        for lead, result in pairs
+                    ]
+                )
+            except ScoringLogUnavailableError as error:
+                raise ApiError(
+                    503, "scoring_log_unavailable", "the score could not be logged for the audit; try again later"
+                ) from error
+            if not logged:  # policy serve: the answer says what the audit will not see
+                for one in scored:
+                    one.warnings.append("not in the scoring log (it cannot write): the audit will not see this score")
+        metrics.scores.labels(served.version).inc(len(scored))
+        metrics.mqls.labels(served.version).inc(sum(s.is_mql for s in scored))
         logger.info("scored %d lead(s) for %s with version %s", len(scored), caller, served.version)
         return scored, served
 
@@ -332,14 +389,19 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
 
     @app.get("/readyz", response_model=Health, tags=["health"], responses={503: {"model": Health}})
     def readyz() -> Response:
-        """A model is loaded and requests can be scored."""
+        """A model is loaded, requests can be scored and their scores logged (503 with a reason otherwise)."""
         if not holder.ready:
             return JSONResponse(status_code=503, content=Health(status="not ready").model_dump())
+        log = state["log"]
+        problems = log.problems() if log is not None else []
+        if problems:
+            content = Health(status="not ready", model_version=holder.current.version).model_dump()
+            return JSONResponse(status_code=503, content={**content, "reason": "; ".join(problems)})
         return JSONResponse(content=Health(status="ok", model_version=holder.current.version).model_dump())
 
     @app.get("/metrics", tags=["health"], response_class=Response)
     def prometheus_metrics() -> Response:
-        """Prometheus metrics: requests and latency by route and status, leads scored, MQLs."""
+        """Prometheus metrics: requests and latency by route and status, leads scored, MQLs, the scoring log."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

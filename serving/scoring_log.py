@@ -1,28 +1,53 @@
-"""The scoring log for the quarterly audit: every served score, appended off the request path.
+"""The scoring log for the quarterly audit: every answered score is in the log, or the service says it is not.
 
-Requests put rows on an in-memory queue; one writer thread inserts them in batches (every
-``flush_interval_s`` or ``batch_size`` rows) through SQLAlchemy, so any database with a SQLAlchemy URL works
-(SQLite file by default, PostgreSQL in production). ``close`` drains the queue: a clean shutdown loses no
-row. Rows hold the lead id, model version, decision, reasons and the model features, never the request: the
-features carry no PII (an e-mail column only ever becomes ``<name>_is_freemail`` / ``_has_valid_email`` /
+A score reaches the log's database in two steps:
+
+1. **The spool, in the request.** ``ScoringLog.append`` commits the rows to a local SQLite file in WAL mode (the
+   spool) before the response goes out: one small transaction, tens of microseconds. A committed row survives a
+   crash of the process (SIGKILL, out of memory). When the spool itself cannot write (disk full, its size cap
+   reached), the policy decides: ``refuse`` (default) raises ``ScoringLogUnavailableError`` so the service answers
+   503 instead of a score the audit will never see; ``serve`` returns ``False`` and counts the rows as dropped.
+2. **The drain, in the background.** One writer thread moves spooled rows to the configured database (any
+   SQLAlchemy URL: a SQLite file by default, PostgreSQL in production) in batches, and deletes them from the spool
+   only after the database committed them. A failed write is retried with exponential backoff; the rows wait in
+   the spool meanwhile. Each row carries a unique ``row_id`` and the insert skips ids already in the table, so a
+   crash between the database's commit and the spool's delete writes nothing twice when the spool is replayed at
+   the next start.
+
+Failures are visible, never noisy: ``stats`` feeds ``/metrics`` (rows spooled, written, retried, dropped,
+refused; the backlog), ``problems`` feeds ``/readyz`` (the spool cannot write; the backlog is past its limit),
+and each failure episode writes one log line when it starts and one when it ends: the error's class and first
+line, never a row or a traceback (a row holds lead ids and features).
+
+Rows hold the lead id, model version, decision, reasons and the model features, never the request: the features
+carry no PII (an e-mail column only ever becomes ``<name>_is_freemail`` / ``_has_valid_email`` /
 ``_is_competitor``, a job title its seniority and function, free text its length; columns the mapping marks as
 pii are never read).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
-import queue
+import sqlite3
 import threading
-from collections.abc import Sequence
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("leadq.serving.scoring_log")
+
+SpoolFailurePolicy = Literal["refuse", "serve"]
+SPOOL_FAILURE_POLICIES: tuple[SpoolFailurePolicy, ...] = ("refuse", "serve")
 
 METADATA = sa.MetaData()
 SCORES = sa.Table(
@@ -44,8 +69,45 @@ SCORES = sa.Table(
     sa.Column("respond_within_hours", sa.Float, nullable=True),  # the SLA promised with the score; NULL: nurture
     sa.Column("reasons", sa.Text, nullable=False),  # JSON: {"for": [...], "against": [...]}
     sa.Column("features", sa.Text, nullable=False),  # JSON: the model features (derived, no PII)
+    # one id per served score, made when it is scored: a replayed spool row is recognised, never written twice
+    # (NULL in rows written by a leadq before the spool)
+    sa.Column("row_id", sa.String(32), nullable=True),
+    sa.Index("ux_scores_row_id", "row_id", unique=True),
 )
-_STOP = object()
+_DATETIME_COLUMNS = ("scored_at", "lead_created_at")
+
+_SPOOL_SCHEMA = "CREATE TABLE IF NOT EXISTS spool (seq INTEGER PRIMARY KEY AUTOINCREMENT, row TEXT NOT NULL)"
+_SPOOL_BUSY_TIMEOUT_S = 5.0
+_WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # the WAL is truncated back to this after a checkpoint
+_ERROR_TEXT_CHARS = 160
+
+
+class ScoringLogUnavailableError(RuntimeError):
+    """The spool cannot write and the policy is ``refuse``: the score must not be answered."""
+
+
+@dataclass(frozen=True)
+class LogStats:
+    """Counts since the log was opened (``backlog``: rows in the spool now, from earlier runs included)."""
+
+    spooled: int
+    written: int
+    retried: int
+    dropped: int
+    refused: int
+    replayed_duplicates: int
+    backlog: int
+    max_backlog: int
+    database_failing: bool
+    spool_failing: bool
+
+
+@dataclass
+class _Episode:
+    """A failure that has started and not yet ended: when, and how many rows it touched."""
+
+    started: float
+    rows: int = 0
 
 
 def _json(value: Any) -> str:
@@ -62,6 +124,7 @@ def score_row(
 ) -> dict[str, Any]:
     """One scoring-log row from a result of ``LeadScorer.explain_records`` (``lead_created_at`` in UTC)."""
     return {
+        "row_id": uuid.uuid4().hex,
         "lead_id": lead_id,
         "scored_at": datetime.now(UTC),
         "lead_created_at": lead_created_at,
@@ -79,15 +142,69 @@ def score_row(
     }
 
 
-def create_log_engine(url: str) -> sa.Engine:
-    """An engine for the log's database; a SQLite file's folder is created if needed."""
+def _spool_text(row: dict[str, Any]) -> str:
+    """A row as the spool keeps it: JSON, times in ISO 8601 with their offset."""
+    return json.dumps(
+        {key: value.isoformat() if isinstance(value, datetime) else value for key, value in row.items()},
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+
+
+def _row_from_spool(text: str) -> dict[str, Any]:
+    row: dict[str, Any] = json.loads(text)
+    for column in _DATETIME_COLUMNS:
+        if row.get(column) is not None:
+            row[column] = datetime.fromisoformat(row[column])
+    return row
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``file:`` URIs included); None for other databases and in-memory SQLite."""
     parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    database = parsed.database
+    if parsed.query.get("uri") == "true" and database.startswith("file:"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return Path(database)
+
+
+def default_spool_path(url: str) -> Path:
+    """Where the spool goes when none is configured: next to a SQLite log (``scoring_log.db.spool``).
+
+    Raises:
+        ValueError: the log is not a SQLite file (a PostgreSQL log needs a spool path on local disk).
+    """
+    database = _sqlite_file(url)
+    if database is None:
+        raise ValueError(
+            f"a scoring log in a {sa.make_url(url).get_backend_name()} database needs a spool file on local disk "
+            "(spool_path)"
+        )
+    return database.with_name(database.name + ".spool")
+
+
+def create_log_engine(url: str) -> sa.Engine:
+    """An engine for the log's database (no connection yet: the database may be down when the service starts).
+
+    A SQLite file is opened afresh for every batch, so a file replaced or repaired while the service runs is
+    picked up; other databases keep a pool whose connections are checked before use.
+    """
+    if _sqlite_file(url) is not None:
+        return sa.create_engine(url, poolclass=NullPool)
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def prepare_log_table(engine: sa.Engine) -> None:
+    """Create the ``scores`` table, or bring one written by an older leadq up to date (its rows are kept)."""
+    database = _sqlite_file(engine.url.render_as_string(hide_password=False))
+    if database is not None and engine.url.query.get("mode") != "ro":
+        database.parent.mkdir(parents=True, exist_ok=True)
     METADATA.create_all(engine)
     _add_missing_columns(engine)
-    return engine
+    for index in SCORES.indexes:  # a table from an older leadq has no unique row_id index yet
+        index.create(engine, checkfirst=True)
 
 
 def _add_missing_columns(engine: sa.Engine) -> None:
@@ -101,63 +218,357 @@ def _add_missing_columns(engine: sa.Engine) -> None:
             logger.info("scoring log: added column %s", column.name)
 
 
-class ScoringLog:
-    """Appends scoring rows in the background; ``close`` writes everything still queued."""
+def _describe(error: BaseException) -> str:
+    """The error's class and the first line of its message: never SQL parameters (rows) or a traceback."""
+    cause = getattr(error, "orig", None) or error  # SQLAlchemy's message carries the statement and its parameters
+    text = (str(cause).splitlines() or [""])[0][:_ERROR_TEXT_CHARS]
+    return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
 
-    def __init__(self, url: str, flush_interval_s: float = 1.0, batch_size: int = 500):
+
+class _Spool:
+    """The local SQLite file rows wait in; one process at a time (a lock file says which)."""
+
+    def __init__(self, path: Path, max_bytes: int | None):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock_file = path.with_name(path.name + ".lock").open("a")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise RuntimeError(
+                f"the scoring log spool {path} is in use by another running service: give each its own spool file"
+            ) from None
+        try:
+            self._writer = self._connect()
+            self._writer.execute("PRAGMA wal_autocheckpoint = 0")  # the drain thread checkpoints, not the requests
+            if max_bytes is not None:
+                page_size = self._writer.execute("PRAGMA page_size").fetchone()[0]
+                self._writer.execute(f"PRAGMA max_page_count = {max(max_bytes // page_size, 8)}")
+            self._writer.execute(_SPOOL_SCHEMA)
+            self.backlog = int(self._writer.execute("SELECT count(*) FROM spool").fetchone()[0])
+        except BaseException:
+            self._lock_file.close()
+            raise
+        self.lock = threading.Lock()  # the writer connection is shared by requests and the drain thread
+        self._reader: sqlite3.Connection | None = None  # the drain thread's own (WAL: reads never wait for writes)
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.path, timeout=_SPOOL_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        connection.execute("PRAGMA journal_mode = WAL")
+        # a commit is in the OS before append returns: it survives the process; fsync happens at checkpoints
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT_BYTES}")
+        return connection
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._writer.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._writer
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self._writer.execute("ROLLBACK")
+            raise
+        self._writer.execute("COMMIT")
+
+    def add(self, texts: list[str]) -> None:
+        """Commit rows (called with ``lock`` held)."""
+        with self._transaction() as connection:
+            connection.executemany("INSERT INTO spool (row) VALUES (?)", [(text,) for text in texts])
+        self.backlog += len(texts)
+
+    def probe(self) -> None:
+        """Write and remove a row of a typical size: raises while the spool cannot write (called with ``lock``)."""
+        with self._transaction() as connection:
+            connection.execute("INSERT INTO spool (row) VALUES (?)", ("x" * 4096,))
+            connection.execute("DELETE FROM spool WHERE seq = last_insert_rowid()")
+
+    def oldest(self, limit: int) -> list[tuple[int, str]]:
+        """The ``limit`` oldest rows (drain thread only)."""
+        if self._reader is None:
+            self._reader = self._connect()
+        return list(self._reader.execute("SELECT seq, row FROM spool ORDER BY seq LIMIT ?", (limit,)))
+
+    def remove_through(self, seq: int, count: int) -> None:
+        """Delete the rows up to ``seq`` once the database holds them."""
+        with self.lock, self._transaction() as connection:
+            connection.execute("DELETE FROM spool WHERE seq <= ?", (seq,))
+            self.backlog -= count
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the spool file (drain thread; never waits for a request's transaction)."""
+        if self._reader is not None:
+            self._reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def close(self) -> None:
+        with self.lock:
+            for connection in (self._reader, self._writer):
+                if connection is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        connection.close()
+            self._lock_file.close()  # releases the lock
+
+
+class ScoringLog:
+    """The audit's log of served scores: spooled in the request, written to the database in the background.
+
+    Args:
+        url: SQLAlchemy URL of the log's database.
+        flush_interval_s: how often the writer thread looks for spooled rows (sooner once ``batch_size`` wait).
+        batch_size: rows per database transaction.
+        spool_path: the local spool file (default: next to a SQLite log, see ``default_spool_path``).
+        max_backlog: rows waiting for the database beyond which ``problems`` reports the log as falling behind.
+        on_spool_failure: ``refuse`` (raise ``ScoringLogUnavailableError``) or ``serve`` (count the rows as dropped).
+        spool_max_mb: the most disk the spool may take; beyond it, the spool cannot write (the policy applies).
+        max_backoff_s: the longest wait between retries of a failed database write (doubling from 0.1 s).
+        close_timeout_s: how long ``close`` keeps retrying a failing database before it leaves rows in the spool.
+
+    Raises:
+        RuntimeError: another running service uses the same spool file.
+        sqlite3.Error, OSError: the spool cannot be opened.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        flush_interval_s: float = 1.0,
+        batch_size: int = 500,
+        *,
+        spool_path: str | Path | None = None,
+        max_backlog: int = 50_000,
+        on_spool_failure: SpoolFailurePolicy = "refuse",
+        spool_max_mb: float | None = None,
+        max_backoff_s: float = 2.0,
+        close_timeout_s: float = 30.0,
+    ):
+        if on_spool_failure not in SPOOL_FAILURE_POLICIES:
+            raise ValueError(f"on_spool_failure: expected one of {', '.join(SPOOL_FAILURE_POLICIES)}")
         self.engine = create_log_engine(url)
         self.flush_interval_s, self.batch_size = flush_interval_s, batch_size
-        self._queue: queue.Queue[object] = queue.Queue()
+        self.max_backlog, self.on_spool_failure = max_backlog, on_spool_failure
+        self.max_backoff_s, self.close_timeout_s = max_backoff_s, close_timeout_s
+        path = Path(spool_path) if spool_path is not None else default_spool_path(url)
+        self._spool = _Spool(path, None if spool_max_mb is None else int(spool_max_mb * 1024 * 1024))
+        self._counts = dict.fromkeys(("spooled", "written", "retried", "dropped", "refused", "duplicates"), 0)
+        self._database_episode: _Episode | None = None
+        self._spool_episode: _Episode | None = None
+        self._spool_writable = True  # readiness: False from a failed append until a probe or an append succeeds
+        self._over_backlog = False
+        self._backlog_lock = threading.Lock()
+        self._table_ready = False
+        self._closed = False
+        self._wake, self._stop = threading.Event(), threading.Event()
+        if self._spool.backlog:
+            logger.info("scoring log: %d row(s) of an earlier run wait in the spool; writing them", self._spool.backlog)
         self._writer = threading.Thread(target=self._run, name="scoring-log-writer", daemon=True)
         self._writer.start()
 
-    def append(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Queue rows for writing (returns at once)."""
-        for row in rows:
-            self._queue.put(row)
+    # --- the request's side -------------------------------------------------------------------------------------
 
-    def _take_batch(self) -> tuple[list[dict[str, Any]], bool]:
-        batch: list[dict[str, Any]] = []
-        try:
-            first = self._queue.get(timeout=self.flush_interval_s)
-        except queue.Empty:
-            return batch, False
-        if first is _STOP:
-            return batch, True
-        batch.append(first)  # type: ignore[arg-type]
-        while len(batch) < self.batch_size:
+    def append(self, rows: Sequence[dict[str, Any]]) -> bool:
+        """Commit rows to the spool before the score is answered.
+
+        Returns:
+            True when the rows are in the spool; False when the spool cannot write and the policy is ``serve``
+            (the rows are counted as dropped).
+
+        Raises:
+            ScoringLogUnavailableError: the spool cannot write and the policy is ``refuse`` (rows counted as refused).
+        """
+        if not rows:
+            return True
+        texts = [_spool_text(row if "row_id" in row else {**row, "row_id": uuid.uuid4().hex}) for row in rows]
+        with self._spool.lock:
             try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is _STOP:
-                return batch, True
-            batch.append(item)  # type: ignore[arg-type]
-        return batch, False
+                if self._closed:
+                    raise sqlite3.OperationalError("the scoring log is closed")
+                self._spool.add(texts)
+            except sqlite3.Error as error:
+                return self._spool_failed(error, len(texts))
+            self._counts["spooled"] += len(texts)
+            self._spool_writable = True
+            episode, self._spool_episode = self._spool_episode, None
+            backlog = self._spool.backlog
+        if episode is not None:
+            verb = "refused" if self.on_spool_failure == "refuse" else "served without logging"
+            logger.warning(
+                "scoring log: the spool writes again after %.1f s; %d row(s) were %s meanwhile",
+                time.monotonic() - episode.started,
+                episode.rows,
+                verb,
+            )
+        if backlog >= self.batch_size:
+            self._wake.set()
+        self._check_backlog(backlog)
+        return True
 
-    def _write(self, batch: list[dict[str, Any]]) -> None:
+    def _spool_failed(self, error: sqlite3.Error, rows: int) -> bool:
+        """Count the rows, open (or extend) the spool's failure episode, apply the policy (called with the lock)."""
+        refuse = self.on_spool_failure == "refuse"
+        self._counts["refused" if refuse else "dropped"] += rows
+        self._spool_writable = False
+        if self._spool_episode is None:
+            self._spool_episode = _Episode(time.monotonic())
+            consequence = "requests are refused (503)" if refuse else "scores are served WITHOUT logging"
+            logger.error(
+                "scoring log: the spool %s cannot write (%s); %s until it can",
+                self._spool.path,
+                _describe(error),
+                consequence,
+            )
+        self._spool_episode.rows += rows
+        if refuse:
+            raise ScoringLogUnavailableError("the score could not be written to the scoring log") from None
+        return False
+
+    def _check_backlog(self, backlog: int) -> None:
+        over = backlog > self.max_backlog
+        with self._backlog_lock:  # requests and the writer thread both check: one line per crossing
+            if over == self._over_backlog:
+                return
+            self._over_backlog = over
+        if over:
+            logger.warning(
+                "scoring log: %d rows wait for the database, more than the limit of %d (not ready until it catches up)",
+                backlog,
+                self.max_backlog,
+            )
+        else:
+            logger.warning("scoring log: the backlog is within its limit again (%d rows)", backlog)
+
+    # --- what the service reports -------------------------------------------------------------------------------
+
+    def stats(self) -> LogStats:
+        """Counters for ``/metrics``."""
+        counts = dict(self._counts)
+        return LogStats(
+            spooled=counts["spooled"],
+            written=counts["written"],
+            retried=counts["retried"],
+            dropped=counts["dropped"],
+            refused=counts["refused"],
+            replayed_duplicates=counts["duplicates"],
+            backlog=self._spool.backlog,
+            max_backlog=self.max_backlog,
+            database_failing=self._database_episode is not None,
+            spool_failing=not self._spool_writable,
+        )
+
+    def problems(self) -> list[str]:
+        """Why the service should not take traffic now (empty: all is well); for ``/readyz``."""
+        found = []
+        if not self._spool_writable:
+            found.append(f"scoring log: the spool cannot write (policy: {self.on_spool_failure})")
+        backlog = self._spool.backlog
+        if backlog > self.max_backlog:
+            database = "the database is failing" if self._database_episode is not None else "the database is slow"
+            found.append(f"scoring log: {backlog} rows wait for the database, limit {self.max_backlog} ({database})")
+        return found
+
+    # --- the writer thread --------------------------------------------------------------------------------------
+
+    def _write_batch(self, rows: list[dict[str, Any]]) -> int:
+        """Insert the rows the table does not hold yet, in one transaction; the number already there."""
+        if not self._table_ready:
+            prepare_log_table(self.engine)
+            self._table_ready = True
+        ids = [row["row_id"] for row in rows]
+        with self.engine.begin() as connection:
+            present = set(connection.scalars(sa.select(SCORES.c.row_id).where(SCORES.c.row_id.in_(ids))))
+            new = [row for row in rows if row["row_id"] not in present]
+            if new:
+                connection.execute(SCORES.insert(), new)
+        return len(rows) - len(new)
+
+    def _drain_once(self) -> bool:
+        """Move one batch from the spool to the database; False when there was nothing to move or it failed."""
+        spooled = self._spool.oldest(self.batch_size)
+        if not spooled:
+            return False
         try:
-            with self.engine.begin() as connection:
-                connection.execute(SCORES.insert(), batch)
-        except Exception:  # a failing database must not stop the service; the error is logged, not the rows
-            logger.exception("scoring log: could not write %d row(s)", len(batch))
+            already_there = self._write_batch([_row_from_spool(text) for _, text in spooled])
+        except Exception as error:  # any failure of the database: the rows stay in the spool and are retried
+            self._table_ready = False  # the table may be gone (a replaced file): check it again
+            self._counts["retried"] += len(spooled)
+            if self._database_episode is None:
+                self._database_episode = _Episode(time.monotonic())
+                logger.error(
+                    "scoring log: cannot write to the database (%s); rows wait in the spool and are retried",
+                    _describe(error),
+                )
+            self._database_episode.rows += len(spooled)
+            return False
+        self._spool.remove_through(spooled[-1][0], len(spooled))
+        self._counts["written"] += len(spooled) - already_there
+        self._counts["duplicates"] += already_there
+        if already_there:
+            logger.info("scoring log: %d replayed row(s) already in the database, skipped", already_there)
+        episode, self._database_episode = self._database_episode, None
+        if episode is not None:
+            logger.warning(
+                "scoring log: the database takes writes again after %.1f s (%d row write(s) were retried)",
+                time.monotonic() - episode.started,
+                episode.rows,
+            )
+        self._check_backlog(self._spool.backlog)
+        return True
+
+    def _probe_spool(self) -> None:
+        """While the spool cannot write, try it now and then, so readiness comes back without a request."""
+        with self._spool.lock:
+            try:
+                self._spool.probe()
+            except sqlite3.Error:
+                return
+            self._spool_writable = True
 
     def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            batch, stopping = self._take_batch()
-            if batch:
-                self._write(batch)
-        while True:  # rows queued after the stop marker (requests finishing during shutdown)
+        backoff = 0.0
+        deadline: float | None = None
+        while True:
+            if self._stop.is_set() and deadline is None:
+                deadline = time.monotonic() + self.close_timeout_s
             try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
+                if not self._spool_writable:
+                    self._probe_spool()
+                while self._drain_once():
+                    backoff = 0.0
+                failing = self._database_episode is not None
+                self._spool.checkpoint()
+            except Exception as error:  # the spool's reader failed: keep the thread alive, try again later
+                logger.error("scoring log: cannot read the spool (%s)", _describe(error))
+                failing = True
+            if deadline is not None and (self._spool.backlog == 0 or not failing or time.monotonic() > deadline):
                 break
-            if item is not _STOP:
-                self._write([item])  # type: ignore[list-item]
+            if failing:
+                backoff = min(max(backoff * 2, 0.1), self.max_backoff_s)
+                if deadline is None:
+                    self._stop.wait(backoff)  # a close wakes it: the last attempts happen at once
+                else:
+                    time.sleep(backoff)
+            else:
+                self._wake.wait(self.flush_interval_s)
+                self._wake.clear()
 
     def close(self) -> None:
-        """Write all queued rows and stop the writer."""
-        self._queue.put(_STOP)
+        """Write every spooled row to the database and stop the writer.
+
+        A database that still fails after ``close_timeout_s`` leaves its rows in the spool: they are written at the
+        next start (one log line says how many).
+        """
+        self._stop.set()
+        self._wake.set()
         self._writer.join()
+        with self._spool.lock:
+            self._closed = True
+        if self._spool.backlog:
+            logger.warning(
+                "scoring log: %d row(s) stay in the spool %s; they are written at the next start",
+                self._spool.backlog,
+                self._spool.path,
+            )
+        self._spool.close()
         self.engine.dispose()
