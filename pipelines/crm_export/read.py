@@ -2,12 +2,16 @@
 
 Every CSV and Excel cell is kept as the text in the file (a German "1.200" stays "1.200", an ID "00123" keeps
 its zeros); the features step and the cleaning decide later what the text means. CSV separators (``,``, ``;``,
-tab), the encoding and a byte-order mark are detected.
+tab), the encoding and a byte-order mark are detected. A UTF-8 file with a few bytes that are not UTF-8 (a cp1252
+character pasted into a UTF-8 export) is read as UTF-8, those bytes as cp1252, with a warning naming the file and
+each byte's position: reading the whole file as cp1252 would garble every other non-ASCII character.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +20,13 @@ import pandas as pd
 
 from models.contract import DataContractError
 
+logger = logging.getLogger(__name__)
+
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")  # latin-1 decodes any bytes: the last resort
 SEPARATORS = (",", ";", "\t")
+_BOM = b"\xef\xbb\xbf"
+_STRAY_SHOWN = 5  # stray bytes named one by one in the warning; the rest are counted
+_STRAY = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, as surrogateescape decodes them
 
 
 @dataclass(frozen=True)
@@ -27,12 +36,64 @@ class RawExport:
     frame: pd.DataFrame
     separator: str | None  # None for Parquet
     encoding: str | None
+    warnings: tuple[str, ...] = ()  # how the file was read, when it needed a guess (no cell values)
 
 
-def _decode(raw: bytes) -> tuple[str, str]:
-    for encoding in ENCODINGS:
+def _single_byte(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8d, 0x8f, 0x90, 0x9d are unassigned in cp1252
+        return bytes([byte]).decode("latin-1")
+
+
+def _utf8_with_stray_bytes(raw: bytes) -> tuple[str, list[int], int] | None:
+    """Decode mostly-UTF-8 bytes as UTF-8, each byte that is not part of a valid UTF-8 sequence as cp1252.
+
+    Returns the text, the first stray bytes' offsets in ``raw`` (at most ``_STRAY_SHOWN``) and how many bytes were
+    stray; None when there are fewer valid non-ASCII UTF-8 characters than stray bytes (a cp1252 file: its
+    umlauts are stray bytes, and the rare byte pairs in it that happen to be valid UTF-8, such as "Ã¼", are not).
+    """
+    escaped = raw.decode("utf-8", errors="surrogateescape")  # a stray byte b becomes the lone surrogate U+DC00+b
+    stray_count = len(escaped) - len(escaped.encode("utf-8", errors="ignore").decode("utf-8"))  # C speed
+    non_ascii = len(escaped) - len(escaped.encode("ascii", errors="ignore"))
+    if stray_count > non_ascii - stray_count:
+        return None
+    first = [match.start() for _, match in zip(range(_STRAY_SHOWN), _STRAY.finditer(escaped), strict=False)]
+    offsets = [len(escaped[:index].encode("utf-8", errors="surrogateescape")) for index in first]
+    text = _STRAY.sub(lambda match: _single_byte(ord(match.group()) - 0xDC00), escaped)
+    return text, offsets, stray_count
+
+
+def _stray_warning(path: Path, raw: bytes, stray: list[int], count: int, offset: int) -> str:
+    def where(position: int) -> str:
+        byte = raw[position]
+        line = raw.count(b"\n", 0, position) + 1
+        return f"byte offset {position + offset} (line {line}: 0x{byte:02x}, read as {_single_byte(byte)!r})"
+
+    named = ", ".join(where(position) for position in stray)
+    more = f" and {count - len(stray):,} more" if count > len(stray) else ""
+    return (
+        f"{path}: UTF-8 with {count:,} byte(s) that are not UTF-8, read as cp1252: {named}{more}; "
+        "check those cells, or save the file as UTF-8 again"
+    )
+
+
+def _decode(raw: bytes, path: Path) -> tuple[str, str, tuple[str, ...]]:
+    """The text, the encoding it was read in and warnings (a UTF-8 file with stray bytes)."""
+    try:
+        return raw.decode("utf-8-sig"), "utf-8-sig", ()
+    except UnicodeDecodeError:
+        pass
+    body, offset = (raw[len(_BOM) :], len(_BOM)) if raw.startswith(_BOM) else (raw, 0)
+    mostly_utf8 = _utf8_with_stray_bytes(body)
+    if mostly_utf8 is not None:  # a few foreign bytes in a UTF-8 file
+        text, stray, count = mostly_utf8
+        warning = _stray_warning(path, body, stray, count, offset)
+        logger.warning("%s", warning)
+        return text, "utf-8-sig", (warning,)
+    for encoding in ENCODINGS[1:]:
         try:
-            return raw.decode(encoding), encoding
+            return raw.decode(encoding), encoding, ()
         except UnicodeDecodeError:
             continue
     raise AssertionError("unreachable: latin-1 decodes any bytes")  # pragma: no cover (latin-1 never fails)
@@ -63,10 +124,10 @@ def read_export(path: Path) -> RawExport:
             frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl")
             export = RawExport(frame, None, None)
         else:
-            text, encoding = _decode(path.read_bytes())
+            text, encoding, warnings = _decode(path.read_bytes(), path)
             separator = _separator(text)
             frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False)
-            export = RawExport(frame, separator, encoding)
+            export = RawExport(frame, separator, encoding, warnings)
     except (ValueError, OSError, pd.errors.ParserError, zipfile.BadZipFile) as error:  # EmptyDataError: ValueError
         raise DataContractError([f"{path} could not be read: {error}"]) from error
     if export.frame.empty:
