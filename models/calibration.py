@@ -16,6 +16,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 
+from models.contract import DataContractError
+
 CalibrationMethod = Literal["isotonic", "platt"]
 CALIBRATION_METHODS: tuple[CalibrationMethod, ...] = ("isotonic", "platt")
 _EPSILON = 1e-6
@@ -55,9 +57,16 @@ class ProbabilityCalibrator:
 
 def compare_calibrators(raw: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 0) -> dict[str, float]:
     """Cross-validated log loss of each calibration method on the calibration leads."""
-    n_folds = int(min(folds, np.bincount(y.astype(int)).min()))
+    not_won, won = np.bincount(y.astype(int), minlength=2)[:2]
+    n_folds = int(min(folds, won, not_won))
     if n_folds < 2:
-        raise ValueError("calibration needs at least two won and two not-won leads")
+        raise DataContractError(
+            [
+                f"labels: too few won leads to calibrate the probabilities: the leads they are calibrated on hold "
+                f"{won} won and {not_won} not-won leads, and calibration needs at least 2 of each; export a longer "
+                "history or more leads"
+            ]
+        )
     splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     losses: dict[str, float] = {}
     for method in CALIBRATION_METHODS:

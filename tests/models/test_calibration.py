@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from models.calibration import ProbabilityCalibrator, compare_calibrators, fit_calibrator
+from models.contract import DataContractError
 from models.evaluation import expected_calibration_error
 
 
@@ -46,11 +47,6 @@ def test_chooser_picks_the_method_with_lower_held_out_log_loss() -> None:
     assert calibrator.method == min(losses, key=losses.__getitem__)
 
 
-def test_calibration_needs_both_classes() -> None:
-    with pytest.raises(ValueError, match="at least two"):
-        compare_calibrators(np.array([0.1, 0.2, 0.3]), np.array([0, 0, 1]))
-
-
 def test_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown calibration method"):
         ProbabilityCalibrator("magic")  # type: ignore[arg-type]
@@ -70,3 +66,13 @@ def test_transform_equals_sklearns_predict(overconfident: tuple[np.ndarray, np.n
         )[:, 1]
 
     np.testing.assert_allclose(calibrator.transform(probe), np.clip(expected, 1e-6, 1 - 1e-6), atol=1e-12)
+
+
+@pytest.mark.parametrize("won", [0, 1])
+def test_too_few_won_leads_to_calibrate_is_a_refusal_naming_the_counts(won: int) -> None:
+    raw = np.linspace(0.01, 0.5, 300)
+    y = np.zeros(300, dtype=int)
+    y[:won] = 1
+
+    with pytest.raises(DataContractError, match=rf"hold {won} won and {300 - won} not-won leads.*at least 2 of each"):
+        compare_calibrators(raw, y)

@@ -338,3 +338,26 @@ def test_demo_generates_trains_registers_and_explains(tracking_config: Path) -> 
     rollback = runner.invoke(app, ["rollback", "--config", str(tracking_config)])
     assert rollback.exit_code == 1
     assert "needs both a 'champion' and a 'previous' version" in rollback.output
+
+
+@pytest.mark.slow  # the booster is fitted before calibration finds too few won leads
+def test_train_on_an_export_with_too_few_wins_is_refused_without_a_traceback(synthetic_crm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.builders import write_messy_export
+
+    export, mapping = write_messy_export(tmp_path / "export", synthetic_crm)
+    leads = pd.read_csv(export, sep=";", dtype=str)
+    won = leads.index[leads["Converted"] == "1"]
+    leads.loc[won[6:], ["Converted", "Lead Status"]] = ["0", "Disqualified"]  # six wins are left
+    leads.to_csv(export, sep=";", index=False)
+    # with six wins any column can look like a leak by chance; vouch for them all, so training reaches calibration
+    mapping.write_text(mapping.read_text() + f"leakage:\n  allowed: {list(leads.columns[2:-2])}\n")
+
+    result = runner.invoke(
+        app, ["train", "--config", str(_config(tmp_path)), "--data", str(export), "--mapping", str(mapping)]
+    )
+
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # typer.Exit after a printed refusal, not a raw error
+    assert "Refused:" in result.output
+    assert "too few won leads" in result.output
+    assert "Traceback" not in result.output
