@@ -80,6 +80,7 @@ _SPOOL_SCHEMA = "CREATE TABLE IF NOT EXISTS spool (seq INTEGER PRIMARY KEY AUTOI
 _SPOOL_BUSY_TIMEOUT_S = 5.0
 _WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # the WAL is truncated back to this after a checkpoint
 _ERROR_TEXT_CHARS = 160
+_PROBE_BYTES = 64 * 1024  # the spool counts as writable again when this much fits: no flapping at its last bytes
 
 
 class ScoringLogUnavailableError(RuntimeError):
@@ -281,9 +282,9 @@ class _Spool:
         self.backlog += len(texts)
 
     def probe(self) -> None:
-        """Write and remove a row of a typical size: raises while the spool cannot write (called with ``lock``)."""
+        """Write and remove a row the size of a 100-lead batch: raises while the spool cannot write (with ``lock``)."""
         with self._transaction() as connection:
-            connection.execute("INSERT INTO spool (row) VALUES (?)", ("x" * 4096,))
+            connection.execute("INSERT INTO spool (row) VALUES (?)", ("x" * _PROBE_BYTES,))
             connection.execute("DELETE FROM spool WHERE seq = last_insert_rowid()")
 
     def oldest(self, limit: int) -> list[tuple[int, str]]:
@@ -324,7 +325,8 @@ class ScoringLog:
         on_spool_failure: ``refuse`` (raise ``ScoringLogUnavailableError``) or ``serve`` (count the rows as dropped).
         spool_max_mb: the most disk the spool may take; beyond it, the spool cannot write (the policy applies).
         max_backoff_s: the longest wait between retries of a failed database write (doubling from 0.1 s).
-        close_timeout_s: how long ``close`` keeps retrying a failing database before it leaves rows in the spool.
+        close_timeout_s: how long ``close`` retries a database that fails while it drains before it leaves rows in the
+            spool (a database already failing when ``close`` is called gets one more attempt).
 
     Raises:
         RuntimeError: another running service uses the same spool file.
@@ -346,11 +348,11 @@ class ScoringLog:
     ):
         if on_spool_failure not in SPOOL_FAILURE_POLICIES:
             raise ValueError(f"on_spool_failure: expected one of {', '.join(SPOOL_FAILURE_POLICIES)}")
+        path = Path(spool_path) if spool_path is not None else default_spool_path(url)
         self.engine = create_log_engine(url)
         self.flush_interval_s, self.batch_size = flush_interval_s, batch_size
         self.max_backlog, self.on_spool_failure = max_backlog, on_spool_failure
         self.max_backoff_s, self.close_timeout_s = max_backoff_s, close_timeout_s
-        path = Path(spool_path) if spool_path is not None else default_spool_path(url)
         self._spool = _Spool(path, None if spool_max_mb is None else int(spool_max_mb * 1024 * 1024))
         self._counts = dict.fromkeys(("spooled", "written", "retried", "dropped", "refused", "duplicates"), 0)
         self._database_episode: _Episode | None = None
@@ -382,47 +384,42 @@ class ScoringLog:
             return True
         texts = [_spool_text(row if "row_id" in row else {**row, "row_id": uuid.uuid4().hex}) for row in rows]
         with self._spool.lock:
-            try:
-                if self._closed:
-                    raise sqlite3.OperationalError("the scoring log is closed")
-                self._spool.add(texts)
-            except sqlite3.Error as error:
-                return self._spool_failed(error, len(texts))
-            self._counts["spooled"] += len(texts)
-            self._spool_writable = True
-            episode, self._spool_episode = self._spool_episode, None
-            backlog = self._spool.backlog
-        if episode is not None:
-            verb = "refused" if self.on_spool_failure == "refuse" else "served without logging"
-            logger.warning(
-                "scoring log: the spool writes again after %.1f s; %d row(s) were %s meanwhile",
-                time.monotonic() - episode.started,
-                episode.rows,
-                verb,
-            )
-        if backlog >= self.batch_size:
-            self._wake.set()
-        self._check_backlog(backlog)
-        return True
-
-    def _spool_failed(self, error: sqlite3.Error, rows: int) -> bool:
-        """Count the rows, open (or extend) the spool's failure episode, apply the policy (called with the lock)."""
-        refuse = self.on_spool_failure == "refuse"
-        self._counts["refused" if refuse else "dropped"] += rows
-        self._spool_writable = False
-        if self._spool_episode is None:
-            self._spool_episode = _Episode(time.monotonic())
-            consequence = "requests are refused (503)" if refuse else "scores are served WITHOUT logging"
-            logger.error(
-                "scoring log: the spool %s cannot write (%s); %s until it can",
-                self._spool.path,
-                _describe(error),
-                consequence,
-            )
-        self._spool_episode.rows += rows
+            # once the spool failed, it is not tried again until the writer thread's probe succeeds: no request
+            # waits on a broken disk, and a nearly full spool does not flip between failing and working
+            if self._spool_writable and not self._closed:
+                try:
+                    self._spool.add(texts)
+                except sqlite3.Error as error:
+                    self._open_spool_episode(error)
+                else:
+                    self._counts["spooled"] += len(texts)
+                    backlog = self._spool.backlog
+                    if backlog >= self.batch_size:
+                        self._wake.set()
+                    self._check_backlog(backlog)
+                    return True
+            refuse = self.on_spool_failure == "refuse"
+            self._counts["refused" if refuse else "dropped"] += len(texts)
+            if self._spool_episode is not None:
+                self._spool_episode.rows += len(texts)
         if refuse:
-            raise ScoringLogUnavailableError("the score could not be written to the scoring log") from None
+            raise ScoringLogUnavailableError("the score could not be written to the scoring log")
         return False
+
+    def _open_spool_episode(self, error: sqlite3.Error) -> None:
+        """The spool failed: one line, and requests stop trying it (called with the lock)."""
+        self._spool_writable = False
+        self._spool_episode = _Episode(time.monotonic())
+        self._wake.set()  # the writer thread probes the spool from now on
+        consequence = (
+            "requests are refused (503)" if self.on_spool_failure == "refuse" else "scores are served WITHOUT logging"
+        )
+        logger.error(
+            "scoring log: the spool %s cannot write (%s); %s until it can",
+            self._spool.path,
+            _describe(error),
+            consequence,
+        )
 
     def _check_backlog(self, backlog: int) -> None:
         over = backlog > self.max_backlog
@@ -517,30 +514,47 @@ class ScoringLog:
         return True
 
     def _probe_spool(self) -> None:
-        """While the spool cannot write, try it now and then, so readiness comes back without a request."""
+        """While the spool cannot write, try it now and then: requests use it again once a probe succeeds."""
         with self._spool.lock:
             try:
                 self._spool.probe()
             except sqlite3.Error:
                 return
             self._spool_writable = True
+            episode, self._spool_episode = self._spool_episode, None
+        if episode is not None:
+            verb = "refused" if self.on_spool_failure == "refuse" else "served without logging"
+            logger.warning(
+                "scoring log: the spool writes again after %.1f s; %d row(s) were %s meanwhile",
+                time.monotonic() - episode.started,
+                episode.rows,
+                verb,
+            )
 
     def _run(self) -> None:
         backoff = 0.0
         deadline: float | None = None
+        reader_failing = False
         while True:
             if self._stop.is_set() and deadline is None:
-                deadline = time.monotonic() + self.close_timeout_s
+                # a database already failing at close gets one more attempt: the rows are safe in the spool
+                grace = 0.0 if self._database_episode is not None else self.close_timeout_s
+                deadline = time.monotonic() + grace
             try:
                 if not self._spool_writable:
                     self._probe_spool()
                 while self._drain_once():
                     backoff = 0.0
-                failing = self._database_episode is not None
+                failing = self._database_episode is not None or not self._spool_writable
                 self._spool.checkpoint()
             except Exception as error:  # the spool's reader failed: keep the thread alive, try again later
-                logger.error("scoring log: cannot read the spool (%s)", _describe(error))
-                failing = True
+                if not reader_failing:
+                    logger.error("scoring log: cannot read the spool (%s); trying again", _describe(error))
+                reader_failing = failing = True
+            else:
+                if reader_failing:
+                    logger.warning("scoring log: the spool can be read again")
+                reader_failing = False
             if deadline is not None and (self._spool.backlog == 0 or not failing or time.monotonic() > deadline):
                 break
             if failing:
@@ -556,8 +570,8 @@ class ScoringLog:
     def close(self) -> None:
         """Write every spooled row to the database and stop the writer.
 
-        A database that still fails after ``close_timeout_s`` leaves its rows in the spool: they are written at the
-        next start (one log line says how many).
+        Rows the database does not take (it was failing already, or still fails after ``close_timeout_s``) stay in
+        the spool and are written at the next start (one log line says how many).
         """
         self._stop.set()
         self._wake.set()

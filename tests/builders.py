@@ -3,13 +3,18 @@ imported from a test file)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 from fastapi import FastAPI
 
 from models.contract import CRMTables
@@ -304,6 +309,42 @@ def point_alias(settings: Settings, alias: str, version: str) -> None:
     """Move a registry alias, as ``leadq retrain`` does when it promotes a version."""
     client = mlflow.MlflowClient(settings.mlflow.tracking_uri, settings.mlflow.tracking_uri)
     client.set_registered_model_alias(settings.mlflow.registered_model, alias, version)
+
+
+# --- the scoring log: what its database holds, waiting for its writer thread ----------------------------------------
+
+
+def logged_rows(url: str) -> list[dict[str, Any]]:
+    """The scoring log's rows, oldest first; none while its table does not exist yet."""
+    engine = sa.create_engine(url)
+    try:
+        if not sa.inspect(engine).has_table("scores"):
+            return []
+        with engine.connect() as connection:
+            query = sa.text("SELECT * FROM scores ORDER BY id")
+            return [dict(row) for row in connection.execute(query).mappings()]
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def exclusive_lock(database: Path) -> Iterator[None]:
+    """Another connection holds a SQLite file's exclusive lock (a backup, a long migration, a stuck client)."""
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout_s:.0f} s: {what}"
+        time.sleep(0.05)
 
 
 # --- the marketing notebook -------------------------------------------------------------------------------------

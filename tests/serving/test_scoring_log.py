@@ -1,14 +1,29 @@
-"""The scoring log: rows written in the background, every row kept on close, older logs upgraded in place."""
+"""The scoring log: rows spooled in the request and written in the background, every row kept on close and after a
+killed process, written once after a replay, kept through a locked, an unwritable and a full database (real SQLite
+files, real faults), refused or served without logging by policy when the spool itself cannot write."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
-from serving.scoring_log import ScoringLog, score_row
+from serving.scoring_log import ScoringLog, ScoringLogUnavailableError, prepare_log_table, score_row
+from tests.builders import exclusive_lock, logged_rows, wait_until
 
+LOGGER = "leadq.serving.scoring_log"
 RESULT = {
     "probability": 0.31,
     "score": 31,
@@ -20,11 +35,39 @@ RESULT = {
     "reasons_against": [],
     "features": {"demo_requested": 1.0, "industry": "Software"},
 }
+FAST = {"max_backoff_s": 0.2}  # retry a failing database every 0.2 s at most: recovery is seen at once
 
 
-def _rows(url: str) -> list[dict[str, object]]:
-    with sa.create_engine(url).connect() as connection:
-        return [dict(row) for row in connection.execute(sa.text("SELECT * FROM scores ORDER BY id")).mappings()]
+def _rows(prefix: str, count: int) -> list[dict[str, object]]:
+    return [score_row(f"{prefix}{i}", RESULT, "leadq", "3", 0.2) for i in range(count)]
+
+
+def _lines(caplog: pytest.LogCaptureFixture, words: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == LOGGER and words in r.getMessage()]
+
+
+def _assert_quiet_about_rows(caplog: pytest.LogCaptureFixture, prefix: str) -> None:
+    """No lead id, feature or traceback in any line the log wrote."""
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert prefix not in text
+    assert "Software" not in text
+    assert not [record for record in caplog.records if record.exc_info]
+
+
+def _append_until_refused(log: ScoringLog, prefix: str, size: int) -> int:
+    """Append ``size`` rows at a time until the log refuses them; the rows it took."""
+    for attempt in range(1_000):
+        try:
+            log.append(_rows(f"{prefix}{attempt}-", size))
+        except ScoringLogUnavailableError:
+            return attempt * size
+    raise AssertionError("the spool never refused a row")
+
+
+def _with_table(url: str) -> None:
+    engine = sa.create_engine(url)
+    prepare_log_table(engine)
+    engine.dispose()
 
 
 def test_close_writes_every_queued_row(tmp_path: Path) -> None:
@@ -34,11 +77,13 @@ def test_close_writes_every_queued_row(tmp_path: Path) -> None:
     log.append([score_row(f"L{i}", RESULT, "leadq", "3", 0.2, created) for i in range(1200)])
     log.close()
 
-    rows = _rows(url)
+    rows = logged_rows(url)
     assert len(rows) == 1200
+    assert len({row["row_id"] for row in rows}) == 1200
     assert rows[0]["respond_within_hours"] == 4.0
     assert rows[0]["model_version"] == "3"
     assert str(rows[0]["lead_created_at"]).startswith("2026-10-05 07:30:00")
+    assert log.stats().backlog == 0
 
 
 def test_a_log_from_an_older_version_gains_the_new_columns_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -60,14 +105,330 @@ def test_a_log_from_an_older_version_gains_the_new_columns_and_keeps_its_rows(tm
                 "0.1, 10, 0, 0.2, 'C3', 'nurture', '{}', '{}')"
             )
         )
-    engine.dispose()
 
     log = ScoringLog(url)
     log.append([score_row("NEW", RESULT, "leadq", "2", 0.2)])
     log.close()
 
-    rows = _rows(url)
+    rows = logged_rows(url)
     assert [row["lead_id"] for row in rows] == ["OLD", "NEW"]
     assert rows[0]["respond_within_hours"] is None
     assert rows[0]["lead_created_at"] is None
+    assert rows[0]["row_id"] is None
     assert rows[1]["respond_within_hours"] == 4.0
+    unique = [index for index in sa.inspect(engine).get_indexes("scores") if index["column_names"] == ["row_id"]]
+    assert unique
+    assert unique[0]["unique"]
+    engine.dispose()
+
+
+def test_rows_spooled_by_a_killed_process_are_written_at_the_next_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    crash = textwrap.dedent(
+        f"""
+        import os, signal
+        from serving.scoring_log import ScoringLog, score_row
+        import time
+        log = ScoringLog({url!r}, flush_interval_s=600.0)
+        time.sleep(0.5)  # the writer thread has looked at the empty spool and sleeps
+        result = {RESULT!r}
+        log.append([score_row(f"K{{i}}", result, "leadq", "3", 0.2) for i in range(300)])  # below one batch
+        os.kill(os.getpid(), signal.SIGKILL)  # before the writer thread ever wakes
+        """
+    )
+    killed = subprocess.run([sys.executable, "-c", crash], cwd=Path(__file__).parents[2], timeout=120, check=False)
+    assert killed.returncode == -9
+    assert logged_rows(url) == []  # nothing reached the database: the rows are only in the spool
+
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    log = ScoringLog(url)
+    log.close()
+
+    rows = logged_rows(url)
+    assert sorted(row["lead_id"] for row in rows) == sorted(f"K{i}" for i in range(300))
+    assert _lines(caplog, "300 row(s) of an earlier run wait in the spool")
+    assert log.stats().written == 300
+
+
+def test_a_replayed_spool_writes_no_row_twice(tmp_path: Path) -> None:
+    """A crash after the database committed a batch and before the spool dropped it: the replay skips those rows."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    spool = tmp_path / "log.db.spool"
+    log = ScoringLog(url, flush_interval_s=600.0)
+    log.append(_rows("R", 200))
+    with (
+        contextlib.closing(sqlite3.connect(spool)) as source,
+        contextlib.closing(sqlite3.connect(tmp_path / "copy.spool")) as copy,
+    ):
+        source.backup(copy)  # the spool as it was when the process died: rows not yet deleted
+    log.close()
+    assert len(logged_rows(url)) == 200
+    for leftover in tmp_path.glob("log.db.spool*"):
+        if not leftover.name.endswith(".lock"):
+            leftover.unlink()
+    shutil.copy(tmp_path / "copy.spool", spool)
+
+    replay = ScoringLog(url)
+    replay.append(_rows("NEW", 5))
+    replay.close()
+
+    rows = logged_rows(url)
+    assert len(rows) == 205
+    assert len({row["lead_id"] for row in rows}) == 205
+    assert (replay.stats().written, replay.stats().replayed_duplicates) == (5, 200)
+
+
+def test_a_locked_database_delays_rows_and_loses_none(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    database = tmp_path / "log.db"
+    url = f"sqlite:///{database}?timeout=0.2"  # give up on the lock after 0.2 s (default 5 s)
+    log = ScoringLog(url, flush_interval_s=0.05, max_backlog=50, **FAST)
+    log.append(_rows("FIRST", 1))
+    wait_until(lambda: log.stats().written == 1, "the first row written")
+
+    with exclusive_lock(database):
+        for batch in range(4):
+            assert log.append(_rows(f"LOCKED{batch}-", 40)) is True  # the request never waits for the database
+        wait_until(lambda: log.stats().retried > 0, "a failed write")
+        stats = log.stats()
+        assert stats.database_failing
+        assert stats.backlog == 160
+        assert log.problems() == ["scoring log: 160 rows wait for the database, limit 50 (the database is failing)"]
+        threading.Event().wait(0.6)  # several retries fail meanwhile: still one line
+
+    wait_until(lambda: log.stats().backlog == 0, "the backlog written after the lock is released")
+    assert log.problems() == []
+    log.close()
+    assert len(logged_rows(f"sqlite:///{database}")) == 161
+    assert len(_lines(caplog, "cannot write to the database (OperationalError: database is locked)")) == 1
+    assert len(_lines(caplog, "the database takes writes again")) == 1
+    assert len(_lines(caplog, "more than the limit of 50")) == 1
+    assert len(_lines(caplog, "within its limit again")) == 1
+    _assert_quiet_about_rows(caplog, "LOCKED")
+
+
+def test_a_database_that_cannot_be_opened_keeps_rows_until_it_is_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Root ignores file modes, so the fault is real for any user: the database file is replaced by a directory."""
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    database = tmp_path / "log.db"
+    url = f"sqlite:///{database}"
+    log = ScoringLog(url, flush_interval_s=0.05, spool_path=tmp_path / "spool", **FAST)
+    log.append(_rows("BEFORE", 3))
+    wait_until(lambda: log.stats().written == 3, "the first rows written")
+
+    database.rename(tmp_path / "moved.db")
+    database.mkdir()
+    log.append(_rows("GONE", 50))
+    wait_until(lambda: log.stats().database_failing, "the failure noticed")
+    assert log.stats().backlog == 50
+    database.rmdir()
+    (tmp_path / "moved.db").rename(database)
+
+    wait_until(lambda: log.stats().backlog == 0, "the rows written once the file is back")
+    log.close()
+    assert len(logged_rows(url)) == 53
+    assert len(_lines(caplog, "cannot write to the database (OperationalError: unable to open database file)")) == 1
+    assert len(_lines(caplog, "the database takes writes again")) == 1
+    _assert_quiet_about_rows(caplog, "GONE")
+
+
+def test_a_read_only_database_keeps_rows_in_the_spool_for_the_next_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A log opened read-only (as a database user without insert rights is) writes nothing; a restart with a
+    writable URL writes every row."""
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    database, spool = tmp_path / "log.db", tmp_path / "log.spool"
+    _with_table(f"sqlite:///{database}")
+    read_only = f"sqlite:///file:{database}?mode=ro&uri=true"
+    log = ScoringLog(read_only, flush_interval_s=0.05, spool_path=spool, close_timeout_s=0.5, **FAST)
+    log.append(_rows("RO", 30))
+    wait_until(lambda: log.stats().database_failing, "the failure noticed")
+    log.close()  # gives up after close_timeout_s: the rows stay in the spool
+
+    assert logged_rows(f"sqlite:///{database}") == []
+    assert _lines(caplog, "cannot write to the database (OperationalError: attempt to write a readonly database)")
+    assert _lines(caplog, "30 row(s) stay in the spool")
+    writable = ScoringLog(f"sqlite:///{database}", spool_path=spool)
+    writable.close()
+    assert len(logged_rows(f"sqlite:///{database}")) == 30
+    _assert_quiet_about_rows(caplog, "RO")
+
+
+def test_a_full_database_keeps_rows_until_there_is_room(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """SQLite's own size limit (``max_page_count``) gives the real SQLITE_FULL error a full disk gives."""
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    _with_table(url)
+    log = ScoringLog(url, flush_interval_s=0.05, spool_path=tmp_path / "spool", **FAST)
+
+    def no_room(connection: sqlite3.Connection, _: object) -> None:
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    sa.event.listen(log.engine, "connect", no_room)  # every batch opens the file afresh, with no room to grow
+    log.append(_rows("FULL", 100))
+    wait_until(lambda: log.stats().database_failing, "the full database noticed")
+    sa.event.remove(log.engine, "connect", no_room)
+
+    wait_until(lambda: log.stats().backlog == 0, "the rows written once there is room")
+    log.close()
+    assert len(logged_rows(url)) == 100
+    assert len(_lines(caplog, "cannot write to the database (OperationalError: database or disk is full)")) == 1
+    assert len(_lines(caplog, "the database takes writes again")) == 1
+    _assert_quiet_about_rows(caplog, "FULL")
+
+
+@contextlib.contextmanager
+def _small_disk(folder: Path, size: str = "1m") -> Iterator[Path]:
+    """A real, tiny file system (tmpfs) mounted at ``folder``; the test is skipped where mounting is not allowed."""
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root and CAP_SYS_ADMIN): {mounted.stderr.decode()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def _fill(disk: Path) -> Path:
+    """Take every free byte of ``disk``."""
+    filler = disk / "filler"
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        for chunk in (65536, 4096, 1):  # down to the last byte
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(descriptor, b"\0" * chunk)
+    finally:
+        os.close(descriptor)
+    return filler
+
+
+def test_a_full_disk_under_the_database_keeps_rows_until_space_is_freed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    with _small_disk(tmp_path / "disk") as disk:
+        url = f"sqlite:///{disk / 'log.db'}"
+        _with_table(url)
+        log = ScoringLog(url, flush_interval_s=0.05, spool_path=tmp_path / "spool", **FAST)
+        filler = _fill(disk)
+        log.append(_rows("DISK", 400))
+        wait_until(lambda: log.stats().database_failing, "the full disk noticed")
+        filler.unlink()
+
+        wait_until(lambda: log.stats().backlog == 0, "the rows written once space is freed")
+        log.close()
+        assert len(logged_rows(url)) == 400
+    assert len(_lines(caplog, "cannot write to the database")) == 1
+    assert len(_lines(caplog, "the database takes writes again")) == 1
+    _assert_quiet_about_rows(caplog, "DISK")
+
+
+def test_a_spool_that_cannot_write_refuses_the_score_until_it_can(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database is unreachable (its folder is a file), so the spool fills up to its cap: appends are refused
+    (the service answers 503), the spool reports it, and everything is written once the database is back."""
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the log's folder should be")
+    url = f"sqlite:///{blocker / 'log.db'}"
+    log = ScoringLog(url, flush_interval_s=0.05, spool_path=tmp_path / "spool", spool_max_mb=0.1, **FAST)
+
+    accepted = _append_until_refused(log, "CAP", 20)
+    assert accepted > 0
+    stats = log.stats()
+    assert (stats.spool_failing, stats.refused, stats.spooled) == (True, 20, accepted)
+    assert "scoring log: the spool cannot write (policy: refuse)" in log.problems()
+    with pytest.raises(ScoringLogUnavailableError):
+        log.append(_rows("STILL", 1))
+
+    blocker.unlink()
+    wait_until(lambda: log.stats().backlog == 0, "the spool drained once the database is reachable")
+    wait_until(lambda: not log.stats().spool_failing, "the spool probed writable again")
+    assert log.append(_rows("AFTER", 1)) is True
+    log.close()
+    assert len(logged_rows(url)) == accepted + 1
+    assert len(_lines(caplog, "cannot write (OperationalError: database or disk is full); requests are refused")) == 1
+    assert _lines(caplog, "the spool writes again after")[0].endswith("21 row(s) were refused meanwhile")
+    _assert_quiet_about_rows(caplog, "CAP")
+
+
+def test_the_serve_policy_scores_without_logging_and_counts_the_dropped_rows(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    log = ScoringLog(
+        f"sqlite:///{blocker / 'log.db'}",
+        spool_path=tmp_path / "spool",
+        spool_max_mb=0.1,
+        on_spool_failure="serve",
+        close_timeout_s=0.2,
+        **FAST,
+    )
+    outcomes = [log.append(_rows(f"S{n}-", 20)) for n in range(40)]
+    log.close()
+
+    assert outcomes[0] is True
+    assert outcomes[-1] is False
+    stats = log.stats()
+    assert stats.dropped == 20 * outcomes.count(False)
+    assert stats.spooled == 20 * outcomes.count(True)
+    assert stats.refused == 0
+
+
+def test_a_full_disk_under_the_spool_refuses_scores(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    with _small_disk(tmp_path / "disk") as disk:
+        log = ScoringLog(f"sqlite:///{tmp_path / 'log.db'}", flush_interval_s=600.0, spool_path=disk / "spool")
+        filler = _fill(disk)
+        _append_until_refused(log, "D", 50)
+        assert "scoring log: the spool cannot write (policy: refuse)" in log.problems()
+        filler.unlink()
+        wait_until(lambda: not log.stats().spool_failing, "the spool probed writable again")
+        assert log.append(_rows("AFTER", 1)) is True
+        log.close()
+    assert len(logged_rows(f"sqlite:///{tmp_path / 'log.db'}")) == log.stats().spooled
+    assert len(_lines(caplog, "cannot write (OperationalError: database or disk is full)")) == 1
+
+
+def test_one_spool_serves_one_process(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    log = ScoringLog(url)
+    try:
+        with pytest.raises(RuntimeError, match="in use by another running service"):
+            ScoringLog(url)
+    finally:
+        log.close()
+    ScoringLog(url).close()  # free again once the first one closed
+
+
+def test_a_log_on_another_database_needs_a_spool_path() -> None:
+    with pytest.raises(ValueError, match="needs a spool file on local disk"):
+        ScoringLog("postgresql://leadq@localhost/leadq")
+
+
+@pytest.mark.parametrize("policy", ["drop", ""])
+def test_an_unknown_spool_policy_is_refused(tmp_path: Path, policy: str) -> None:
+    with pytest.raises(ValueError, match="on_spool_failure: expected one of refuse, serve"):
+        ScoringLog(f"sqlite:///{tmp_path / 'log.db'}", on_spool_failure=policy)  # type: ignore[arg-type]
+
+
+def test_the_spool_is_a_wal_file_next_to_a_sqlite_log(tmp_path: Path) -> None:
+    """The spool is a file next to the log, in WAL mode (a committed row is in the OS before append returns)."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    log = ScoringLog(url, flush_interval_s=600.0)
+    log.append(_rows("W", 3))
+    with contextlib.closing(sqlite3.connect(tmp_path / "log.db.spool")) as reader:
+        assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert reader.execute("SELECT count(*) FROM spool").fetchone()[0] == 3
+    log.close()
+    assert os.path.exists(tmp_path / "log.db.spool")
