@@ -14,6 +14,8 @@ Choices made once, here, so every figure agrees:
 - **Outcome = the training label rule** (``models.labels.build_labels``, horizon counted from ``clock_start``):
   won within the horizon, lost (deal lost, rejected for a reason other than timing, or the horizon elapsed),
   otherwise open. Recycled leads stay open unless a deal resolves them; unresolved leads are never lost.
+  An export without dates has no horizon to check (``horizon_days`` None): won or lost as exported, whenever
+  that happened, and a lead without an outcome stays open however old it is.
 - **First contact** is the first disposition in the window with a stage other than "mql": the first time sales
   did something with the lead (accepted, qualified, rejected or recycled it).
 - **A deal implies the stages before it.** CRMs often skip stage updates on fast deals, so a lead with a deal
@@ -46,6 +48,7 @@ PSI_EPSILON = 1e-4
 DEFAULT_MIN_MQLS = 30  # below this a group's rates swing by more than 15 points on chance alone
 
 _STATUS = {POSITIVE: "won", NEGATIVE: "lost", CENSORED: "open"}
+_AS_EXPORTED = {"won_within_horizon": "won_as_exported"}  # the label reason when no horizon could be checked
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,24 @@ def _first_contacts(window: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _labels(tables: CRMTables, horizon_days: int | None, as_of: pd.Timestamp) -> pd.DataFrame:
+    """``build_labels``; without a horizon, outcomes as exported: no lead is lost for want of a win."""
+    if horizon_days is not None:
+        return build_labels(tables, horizon_days, as_of)
+    # A horizon longer than any lead's age: rule 5 (horizon elapsed) never fires, and a won deal closed by
+    # ``as_of`` is always within it. The rest of the rule (lost deal, rejection, recycling) is unchanged.
+    oldest = tables.leads["created_at"].min()
+    longer_than_any_age = (as_of - oldest).days + 1 if pd.notna(oldest) else 1
+    labels = build_labels(tables, max(longer_than_any_age, 1), as_of)
+    return labels.assign(label_reason=labels["label_reason"].replace(_AS_EXPORTED))
+
+
 def lead_outcomes(
     scores: pd.DataFrame,
     dispositions: pd.DataFrame,
     deals: pd.DataFrame,
     as_of: pd.Timestamp,
-    horizon_days: int,
+    horizon_days: int | None,
     deals_imply_stages: bool = True,
 ) -> pd.DataFrame:
     """One row per scored lead: its latest score columns plus what sales and deals made of it by ``as_of``.
@@ -118,13 +133,16 @@ def lead_outcomes(
     A lead with a deal counts as reviewed, accepted and SQL even without those dispositions (CRMs skip stage
     updates). With ``deals_imply_stages`` False (deals derived from an outcome column, not opportunities) only
     won deals do: a customer went through sales, a lost outcome says nothing about how far the lead got.
+
+    ``horizon_days`` None (an export without dates): a won or lost deal counts whenever it closed by ``as_of``
+    (status_reason "won_as_exported" for a win), and a lead with no outcome stays open, never lost for age.
     """
     as_of = pd.Timestamp(as_of)
     leads = latest_scores(scores, as_of)
     clock_start = leads[["lead_id", "clock_start"]]
     window = _window_dispositions(dispositions, clock_start, as_of)
     known_deals = deals[deals["created_at"] <= as_of]
-    labels = build_labels(
+    labels = _labels(
         CRMTables(leads=clock_start.rename(columns={"clock_start": "created_at"}), dispositions=window, deals=deals),
         horizon_days,
         as_of,

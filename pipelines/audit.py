@@ -12,6 +12,12 @@ as the audit needs: ids, creation dates, the channels, and what sales and deals 
 the mapping names give dispositions and deals in leadq's words; a single table's outcome column gives one closed
 deal per resolved lead, and its stage (and reason) column one disposition per lead. Such dispositions carry no
 contact time, so the SLA cannot be judged from them, and such deals are outcomes, not opportunities.
+
+An export without creation dates (no created_at column, e.g. one table with a 0/1 outcome) is placed by the
+scoring log's clock instead: its scored leads belong to the quarter the log says, their outcome and stage count
+as known at that time, and outcomes are taken as exported (won or lost whenever that happened; without an
+outcome, open). What such an export cannot support (the label horizon, when the quarter is resolved, the SLA,
+the sales stages) is listed in the figures and the report as not supported, with why, instead of left out.
 """
 
 from __future__ import annotations
@@ -192,6 +198,13 @@ def _drift(
     return stability[~time_bound].reset_index(drop=True), stability[time_bound].reset_index(drop=True)
 
 
+# Said with every verdict on an export without dates (its outcomes are as exported, whenever that was).
+UNDATED_CAVEAT = (
+    "The export has no dates, so its outcomes are taken as they stand in the file: a lead marked lost may still "
+    "convert while the quarter is young. Before acting on the conversion figures, audit again from a later export."
+)
+
+
 @dataclass(frozen=True)
 class AuditExport:
     """The export the audit resolves the quarter's leads with, and what its tables can tell."""
@@ -199,6 +212,51 @@ class AuditExport:
     tables: CRMTables
     has_contact_times: bool = True  # dispositions dated by the sales contact (for the SLA)
     deals_are_opportunities: bool = True  # False: deals derived from an outcome column, not sales' deals
+    has_dates: bool = True  # False: no creation dates; leads placed by the scoring log's clock, outcomes as exported
+
+
+# What an export may not support: part -> (the figures concerned, why), in the report's words.
+NOT_SUPPORTED = {
+    "horizon": (
+        "the label horizon and the time to an outcome",
+        "the export has no dates: a lead counts as won or lost as the export says, whenever that happened, so "
+        "whether a win came within the {horizon_days}-day label horizon, and how long leads take to convert, "
+        "cannot be told",
+    ),
+    "maturity": (
+        "when the quarter's outcomes are final",
+        "without dates the export's own date is unknown and no lead is ever lost for want of a win: leads the "
+        "export leaves open (or does not hold) stay open, the outcomes are read as they stand in the file, and no "
+        "date can be named after which all of the quarter's leads are resolved",
+    ),
+    "stages": (
+        "the sales stages (SAL rate, MQL to SQL, recycled to nurture, rejection reasons, SQLs needed)",
+        "the export has no sales dispositions: map a stage column, or name a dispositions table in the mapping",
+    ),
+    "sla": (
+        "response times against the SLA",
+        "the export has no dated sales dispositions (a dispositions table with the time of each stage change): "
+        "there is no first contact to time",
+    ),
+}
+
+
+def unsupported_parts(export: AuditExport, has_stages: bool, horizon_days: int) -> list[dict[str, str]]:
+    """The parts of the audit this export cannot support (:data:`NOT_SUPPORTED`; none for a CRM with dated tables).
+
+    Each is {"part": key, "what": the figures concerned, "why": in words}.
+    """
+    lacking = {
+        "horizon": not export.has_dates,
+        "maturity": not export.has_dates,
+        "stages": not has_stages,
+        "sla": not export.has_contact_times,
+    }
+    return [
+        {"part": part, "what": what, "why": why.format(horizon_days=horizon_days)}
+        for part, (what, why) in NOT_SUPPORTED.items()
+        if lacking[part]
+    ]
 
 
 def audit_figures(
@@ -218,7 +276,7 @@ def audit_figures(
         tables.dispositions,
         tables.deals,
         as_of,
-        served.horizon_days,
+        served.horizon_days if export.has_dates else None,  # no dates: outcomes as exported, no horizon
         deals_imply_stages=export.deals_are_opportunities,
     )
     months = max((min(end, as_of) - start).days, 1) / DAYS_PER_MONTH
@@ -231,7 +289,7 @@ def audit_figures(
 
     funnel_overall = funnel(None)
     drift, time_bound = _drift(outcomes, served, settings, policy)
-    mature_after = end + pd.Timedelta(days=served.horizon_days)
+    mature_after = end + pd.Timedelta(days=served.horizon_days) if export.has_dates else None
     verdict = audit.verdict(
         discrimination, _readable(drift), funnel_overall, served.reference_auc, policy, mature_after
     )
@@ -239,11 +297,15 @@ def audit_figures(
         verdict = audit.Verdict(
             verdict.action, [*verdict.reasons, "no drift check: the model was trained before leadq stored profiles"]
         )
+    if not export.has_dates:
+        verdict = audit.Verdict(verdict.action, [*verdict.reasons, UNDATED_CAVEAT])
     return {
         "quarter": quarter,
         "as_of": as_of.isoformat(),
-        "mature_after": mature_after.isoformat(),
+        "mature_after": mature_after.isoformat() if mature_after is not None else None,
         "months": months,
+        "has_dates": export.has_dates,
+        "not_supported": unsupported_parts(export, has_stages, served.horizon_days),
         "verdict": {"action": verdict.action, "reasons": verdict.reasons},
         "policy": dataclasses.asdict(policy),
         "model": {
@@ -258,6 +320,7 @@ def audit_figures(
             "scored": len(outcomes),
             "scores_logged": len(scores),
             **{status: int((outcomes["status"] == status).sum()) for status in ("won", "lost", "open")},
+            "not_in_export": int((~outcomes["lead_id"].isin(tables.leads["lead_id"])).sum()),
         },
         "discrimination": _plain(discrimination),
         "calibration_by_decile": _records(audit.calibration_by_decile(outcomes)),
@@ -339,15 +402,6 @@ def _log_audit_run(settings: Settings, figures: dict[str, Any], html: Path, figu
     return str(run.info.run_id)
 
 
-# What the audit says of an export without creation dates (e.g. a single table such as X Education's).
-NO_CREATION_DATES = (
-    "the audit needs the leads' creation dates (map a column as created_at): without them the export cannot say "
-    "when a lead was created or won, so a quarter's outcomes cannot be told apart from later ones and no quarter "
-    "can be audited. Such an export supports training (a random split) and `leadq explain` on the model's "
-    "held-out test leads; for the quarterly audit, export the creation date too"
-)
-
-
 def channel_columns(mapping: ExportMapping) -> dict[str, str]:
     """Channel (lead_source, campaign) -> the export column that holds it: the categorical feature named like it."""
     features_step = LeadFeatures(mapping.input_columns(), tuple(mapping.placeholders))
@@ -366,7 +420,10 @@ def _audit_leads(rows: pd.DataFrame, created_at: pd.Series, mapping: ExportMappi
 
 
 def outcome_deals(rows: pd.DataFrame, mapping: ExportMapping, created_at: pd.Series) -> pd.DataFrame:
-    """One closed deal per dated lead the outcome column resolves, closed at ``outcome_at`` (else at creation)."""
+    """One closed deal per dated lead the outcome column resolves, closed at ``outcome_at`` (else at creation).
+
+    ``created_at``: the export's creation dates, or for an export without them each scored lead's clock start.
+    """
     column = mapping.outcome_column
     if column is None:
         return empty_table("deals")
@@ -418,22 +475,39 @@ def stage_dispositions(rows: pd.DataFrame, mapping: ExportMapping, created_at: p
     return validate_table(dispositions, "dispositions")
 
 
-def audit_export(loaded: LoadedExport) -> AuditExport:
+def scoring_clock(scores: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """Each scored lead's clock start (lead id -> time) as the audit judges it: that of its latest score."""
+    return audit.latest_scores(scores, as_of).set_index("lead_id")["clock_start"]
+
+
+def _placed_by(clock: pd.Series, rows: pd.DataFrame) -> pd.Series:
+    """The export's rows dated by the scoring log's clock (NaT: a lead the log does not hold)."""
+    return pd.Series(clock.reindex(rows.index.astype(str)).to_numpy(), index=rows.index, dtype="datetime64[ns]")
+
+
+def audit_export(loaded: LoadedExport, clock: pd.Series | None = None) -> AuditExport:
     """The audit's three tables from an export read through its mapping (no labels, no split, no leak guard).
 
+    An export without creation dates (no created_at column) is placed by ``clock`` (:func:`scoring_clock`):
+    leads the scoring log does not hold get no date, and the outcome and stage columns of the others count as
+    known at their clock start (``has_dates`` False).
+
     Raises:
-        DataContractError: the mapping has no created_at column (:data:`NO_CREATION_DATES` says why and what
-            such an export supports instead); MappingError: a mapped column is missing from the export.
+        ValueError: the export has no created_at column and no ``clock`` was given; MappingError: a mapped
+            column is missing from the export.
     """
     mapping = loaded.mapping
     created_column = mapping.created_at_column
-    if created_column is None:
-        raise DataContractError([NO_CREATION_DATES])
     selected, _ = select_mapped_columns(loaded.leads.frame, mapping)
     with_ids, _ = index_by_id(selected, mapping.id_column, mapping.placeholders)
     rows, _ = drop_duplicate_leads(with_ids, mapping.id_column)
-    created_at, _ = clean_column(rows[created_column], "created_at", created_column, mapping.placeholders)
-    dispositions, deals, _ = label_tables(loaded, rows, {created_column: created_at})
+    if created_column is not None:
+        created_at, _ = clean_column(rows[created_column], "created_at", created_column, mapping.placeholders)
+    elif clock is not None:
+        created_at = _placed_by(clock, rows)
+    else:
+        raise ValueError("the export has no created_at column: place its leads by the scoring log's clock")
+    dispositions, deals, _ = label_tables(loaded, rows, {created_column or "created_at": created_at})
     has_dispositions, has_deals = mapping.tables.dispositions is not None, mapping.tables.deals is not None
     return AuditExport(
         CRMTables(
@@ -443,12 +517,29 @@ def audit_export(loaded: LoadedExport) -> AuditExport:
         ),
         has_contact_times=has_dispositions,
         deals_are_opportunities=has_deals,
+        has_dates=created_column is not None,
     )
 
 
-def export_tables(settings: Settings) -> AuditExport:
-    """The configured export (``data.export`` through ``data.mapping``), as the audit reads it."""
-    return audit_export(read_export_files(settings.data.export, settings.data.mapping))
+def audit_as_of(settings: Settings, export: AuditExport | None) -> pd.Timestamp:
+    """The audit's cut-off: ``labels.as_of`` if set, else the export's latest event; an export without dates
+    (``export`` None) is read as it stands now (UTC)."""
+    if settings.labels.as_of:
+        return pd.Timestamp(settings.labels.as_of)
+    if export is None:
+        return pd.Timestamp.now(tz=UTC).tz_localize(None)
+    return resolve_as_of(export.tables)
+
+
+def _require_scored_leads_in_export(export: AuditExport, scores: pd.DataFrame, quarter: str, path: Path) -> None:
+    """Without dates an export taken before the quarter cannot be told by its date: by its leads, it can."""
+    if not scores["lead_id"].isin(export.tables.leads["lead_id"]).any():
+        raise DataContractError(
+            [
+                f"none of the {scores['lead_id'].nunique():,} leads scored in {quarter} is in the export {path} "
+                "(matched by its id column): export the CRM again, after the quarter"
+            ]
+        )
 
 
 def run_audit(
@@ -460,13 +551,15 @@ def run_audit(
 ) -> AuditResult:
     """Audit one quarter: read the export and the log, compute the figures, write the report, log the run.
 
-    The export comes first: whether it can resolve the quarter at all (creation dates, exported after the
-    quarter started) does not depend on what was scored.
+    The export comes first: whether it can resolve the quarter at all (exported after the quarter started) does
+    not depend on what was scored. An export without creation dates is placed by the scoring log's clock once
+    the log is read, and must hold some of the quarter's scored leads.
     """
     start, end = quarter_bounds(quarter)
     with report("read the CRM export (dispositions and deals since)"):
-        export = export_tables(settings)
-        as_of = pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else resolve_as_of(export.tables)
+        loaded = read_export_files(settings.data.export, settings.data.mapping)
+        export = audit_export(loaded) if loaded.mapping.created_at_column else None  # None: no dates, see below
+        as_of = audit_as_of(settings, export)
         if as_of < start:
             raise DataContractError([f"the export ends {as_of} before {quarter} starts: export the CRM again"])
     with report(f"read the scoring log of {quarter}"):
@@ -476,6 +569,10 @@ def run_audit(
         scores = read_scoring_log(log_url, start, end)
         if scores.empty:
             raise LookupError(f"no scored leads of {quarter} in the scoring log {log_url}")
+    if export is None:
+        with report("place the export's leads by the scoring log's clock (the export has no dates)"):
+            export = audit_export(loaded, scoring_clock(scores, as_of))
+            _require_scored_leads_in_export(export, scores, quarter, settings.data.export)
     version = str(scores["model_version"].mode().iloc[0])
     with report(f"load the served model (version {version})"):
         served = served_model(settings, version)

@@ -78,6 +78,7 @@ def build_audit_report(figures: dict[str, Any]) -> str:
         drift_png=_drift_png(drift, figures["policy"]["psi_watch"], figures["policy"]["psi_drift"]) if drift else None,
         mql_rate_png=_mql_rate_png(figures["mql_rate_over_time"]) if figures["mql_rate_over_time"] else None,
         top_drift=drift[:TOP_DRIFT_ROWS],
+        unsupported={part["part"]: part for part in figures["not_supported"]},
     )
 
 
@@ -104,10 +105,21 @@ img { max-width: 100%; }
 {% if f.model.versions_in_log | length > 1 %}(versions in the log: {% for v, n in f.model.versions_in_log.items() %}
 {{ v }}: {{ "{:,}".format(n) }} scores{% if not loop.last %}, {% endif %}{% endfor %}){% endif %};
 MQL threshold {{ f.model.threshold | percent }}. {{ "{:,}".format(f.leads.scored) }} leads of {{ f.quarter }} were
-scored; by {{ f.as_of[:10] }} {{ "{:,}".format(f.leads.won) }} were won, {{ "{:,}".format(f.leads.lost) }} lost and
-{{ "{:,}".format(f.leads.open) }} are still <b>open</b>. Open leads are never counted as lost: they are left out of
-the conversion figures until their outcome is known (a deal won within {{ f.model.horizon_days }} days of the lead
-counts as a conversion; all of the quarter's leads are resolved after {{ f.mature_after[:10] }}).</p>
+scored;
+{% if f.has_dates %}by {{ f.as_of[:10] }} {{ "{:,}".format(f.leads.won) }} were won, {{ "{:,}".format(f.leads.lost) }}
+lost and {{ "{:,}".format(f.leads.open) }} are still <b>open</b>. Open leads are never counted as lost: they are left
+out of the conversion figures until their outcome is known (a deal won within {{ f.model.horizon_days }} days of the
+lead counts as a conversion; all of the quarter's leads are resolved after {{ f.mature_after[:10] }}).</p>
+{% else %}the export says {{ "{:,}".format(f.leads.won) }} were won, {{ "{:,}".format(f.leads.lost) }} lost and
+{{ "{:,}".format(f.leads.open) }} are <b>open</b> ({{ "{:,}".format(f.leads.not_in_export) }} of them not in the
+export). The export has no dates: a lead belongs to {{ f.quarter }} by the scoring log's clock (the creation time the
+CRM sent with the score, else the time of scoring), and its outcome is taken as exported, read on
+{{ f.as_of[:10] }}. Open leads are never counted as lost: they are left out of the conversion figures.</p>
+{% endif %}
+{% if f.not_supported %}<h3>Not supported by this export</h3>
+<ul>{% for part in f.not_supported %}<li><b>{{ part.what }}</b>: {{ part.why }}.</li>{% endfor %}</ul>{% endif %}
+{% macro not_supported(part) %}<p class="dim">Not supported by this export: {{ unsupported[part].why }}.</p>
+{% endmacro %}
 
 <h2>1. Does the score still rank and predict?</h2>
 <table>
@@ -146,17 +158,17 @@ nurture (need, but not now). Groups with few MQLs are listed but not flagged.</p
 <td>{{ "-" if r.recycled is none else r.recycled }}</td></tr>
 {% endfor %}</table>{% endmacro %}
 {{ funnel(f.funnel_overall, "all leads") }}
-{% if not f.has_stages %}<p class="dim">This export has no sales dispositions: the SAL, SQL and recycling figures
-are not available (map a stage column, or name a dispositions table in the mapping, to get them).</p>{% endif %}
+{% if "stages" in unsupported %}{{ not_supported("stages") }}{% endif %}
 <h3>By lead source</h3>{{ funnel(f.funnel_by_source, "lead source") }}
 <h3>By campaign</h3>{{ funnel(f.funnel_by_campaign, "campaign") }}
 
 <h2>3. What sales rejected, and why</h2>
+{% if "stages" in unsupported %}{{ not_supported("stages") }}{% else %}
 {% macro rejections(rows, title) %}<table><tr><th>{{ title }}</th><th>reason</th><th>rejections</th><th>share</th></tr>
 {% for r in rows %}<tr><td>{{ r.segment }}</td><td>{{ r.reason }}</td><td>{{ r.rejections }}</td>
 <td>{{ r.share | percent }}</td></tr>{% endfor %}</table>{% endmacro %}
 <h3>By lead source</h3>{{ rejections(f.rejections_by_source, "lead source") }}
-<h3>By campaign</h3>{{ rejections(f.rejections_by_campaign, "campaign") }}
+<h3>By campaign</h3>{{ rejections(f.rejections_by_campaign, "campaign") }}{% endif %}
 
 <h2>4. Response times against the SLA</h2>
 <p>Time from the lead coming in to the first sales contact, against the response time promised with its grade.
@@ -166,11 +178,9 @@ Pending: not contacted yet, deadline still ahead (not judged).</p>
 {% for r in rows %}<tr><td>{{ r.segment }}</td><td>{{ r.leads }}</td><td>{{ r.within }}</td><td>{{ r.breached }}</td>
 <td>{{ r.pending }}</td><td>{{ r.share_within_sla | percent }}</td><td>{{ r.median_hours_to_contact | number(1) }}</td>
 </tr>{% endfor %}</table>{% endmacro %}
-{% if not f.has_contact_times %}<p class="dim">No dated sales dispositions in this export: no first contacts to
-time.</p>
-{% endif %}{{ sla(f.sla_overall, "all") }}
+{% if "sla" in unsupported %}{{ not_supported("sla") }}{% else %}{{ sla(f.sla_overall, "all") }}
 <h3>By grade</h3>{{ sla(f.sla_by_grade, "grade") }}
-<h3>By sales team</h3>{{ sla(f.sla_by_team, "sales team") }}
+<h3>By sales team</h3>{{ sla(f.sla_by_team, "sales team") }}{% endif %}
 
 <h2>5. Drift: do this quarter's leads look like the training leads?</h2>
 <p>Population stability index (PSI) of each signal and of the score against the leads the model was trained on:
@@ -189,15 +199,19 @@ unlike those it learned from).</p>
 
 <h2>6. Funnel math: what the target needs</h2>
 {% set m = f.funnel_math %}
-<p>For <b>{{ m.target_customers_per_month | number(0) }} new customers a month</b> at this quarter's rates
-(MQL to SQL {{ m.mql_to_sql | percent }}, SQL to won {{ m.sql_to_won | percent }}), sales needs about
-<b>{{ m.sqls_needed_per_month | number(0) }} SQLs</b> and marketing about <b>{{ m.mqls_needed_per_month | number(0) }}
-MQLs a month</b> (today: {{ m.mqls_per_month | number(0) }}). The threshold that would have given that many MQLs this
-quarter: {{ m.threshold_probability | percent }} (today {{ f.model.threshold | percent }}).
+<p>For <b>{{ m.target_customers_per_month | number(0) }} new customers a month</b>
+{% if "stages" in unsupported %}at this quarter's MQL to won rate ({{ m.mql_to_won | percent }}; the SQL step is
+unknown without sales stages), marketing needs about{% else %}at this quarter's rates (MQL to SQL
+{{ m.mql_to_sql | percent }}, SQL to won {{ m.sql_to_won | percent }}), sales needs about
+<b>{{ m.sqls_needed_per_month | number(0) }} SQLs</b> and marketing about{% endif %}
+<b>{{ m.mqls_needed_per_month | number(0) }} MQLs a month</b> (today: {{ m.mqls_per_month | number(0) }}).
+The threshold that would have given that many MQLs this quarter: {{ m.threshold_probability | percent }}
+(today {{ f.model.threshold | percent }}).
 {{ m.note }}</p>
 
-<p class="dim" style="margin-top:3em">Generated by leadq from the scoring log and the CRM export as of
-{{ f.as_of[:10] }}. The figures are also in the audit's JSON file and on its MLflow run.</p>
+<p class="dim" style="margin-top:3em">Generated by leadq from the scoring log and the CRM export
+{% if f.has_dates %}as of{% else %}(no dates; read on){% endif %} {{ f.as_of[:10] }}. The figures are also in the
+audit's JSON file and on its MLflow run.</p>
 </body>
 </html>
 """

@@ -177,6 +177,25 @@ def test_inputs_are_not_mutated() -> None:
     pd.testing.assert_frame_equal(deals, _deals())
 
 
+def test_without_a_horizon_outcomes_count_as_exported_and_no_lead_is_lost_for_age() -> None:
+    # an export without dates: L7 won, as the export says, 111 days after its clock start (beyond 90 days)
+    late_win = pd.DataFrame(
+        [("D7", "L7", pd.Timestamp("2025-06-20"), pd.Timestamp("2025-06-20"), np.nan, "won")], columns=_deals().columns
+    )
+    deals = pd.concat([_deals(), late_win], ignore_index=True)
+
+    dated = lead_outcomes(_scores(), _dispositions(), deals, AS_OF, HORIZON)
+    undated = lead_outcomes(_scores(), _dispositions(), deals, AS_OF, None)
+    nothing = lead_outcomes(_scores(), _dispositions().iloc[:0], _deals().iloc[:0], AS_OF, None)
+
+    assert dated.set_index("lead_id").loc["L7", "status"] == "lost"  # no win within the 90-day horizon
+    assert _by_lead(undated, "status") == ["won", "lost", "open", "open", "lost", "open", "won", "open", "lost"]
+    assert _by_lead(undated, "status_reason")[0] == "won_as_exported"
+    assert _by_lead(undated, "status_reason")[6] == "won_as_exported"
+    assert _by_lead(undated, "status")[5] == "open"  # recycled stays open, as with a horizon
+    assert (nothing["status"] == "open").all()  # old leads without an outcome are never lost for age
+
+
 def test_no_dispositions_or_deals_yet() -> None:
     outcomes = lead_outcomes(_scores(), _dispositions().iloc[:0], _deals().iloc[:0], AS_OF, HORIZON)
     # horizon over (clock start up to 2025-04-01) -> lost; L3, L4, L8 still open

@@ -3,7 +3,7 @@
 Two end-to-end fixtures: the synthetic CRM (three tables) with a champion trained before 2026Q4 (real LightGBM,
 real MLflow registry), 2026Q4 scored through the service (FastAPI test client, real scoring log) and resolved
 with the dispositions and deals of the following months; and a single-table export (one outcome column) served
-and audited the same way.
+and audited the same way, with its creation dates and without them (``leadq audit`` on the command line).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import mlflow
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from models.contract import DataContractError
 from models.features import FeatureSpec
@@ -24,17 +25,19 @@ from models.labels import quarter_bounds
 from pipelines.audit import (
     audit_export,
     channel_columns,
-    export_tables,
     feature_frame,
     read_scoring_log,
     run_audit,
+    unsupported_parts,
     with_channels,
 )
+from pipelines.cli import app
 from pipelines.crm_export.mapping import ExportMapping, parse_mapping
+from pipelines.crm_export.prepare import read_export_files
 from pipelines.demo.quarter_demo import scoring_requests
 from pipelines.demo.synthetic import QuarterDrift, cut_export, generate_crm, write_crm
 from pipelines.serve import build_service
-from pipelines.settings import Settings
+from pipelines.settings import Settings, load_settings
 from pipelines.training import run_training
 from serving.scoring_log import ScoringLog, score_row
 from tests.builders import MESSY_MAPPING, loaded_export, messy_export, settings_with_store, synthetic_export
@@ -140,8 +143,8 @@ def test_channels_are_the_categorical_columns_whose_feature_is_named_like_them()
     assert channel_columns(mapping) == {"lead_source": "Lead Source", "campaign": "Kampagne"}
 
 
-def _single_table(columns: dict[str, list[str]], mapping: str) -> Any:
-    return audit_export(loaded_export(pd.DataFrame(columns), parse_mapping(mapping)))
+def _single_table(columns: dict[str, list[str]], mapping: str, clock: pd.Series | None = None) -> Any:
+    return audit_export(loaded_export(pd.DataFrame(columns), parse_mapping(mapping)), clock)
 
 
 def test_a_single_table_outcome_becomes_one_closed_deal_per_resolved_lead() -> None:
@@ -189,15 +192,28 @@ def test_a_stage_column_becomes_one_undated_disposition_per_lead() -> None:
     assert dispositions["timestamp"].tolist() == [pd.Timestamp(f"2026-03-0{day}") for day in (1, 2, 3)]
 
 
-def test_an_export_without_creation_dates_is_refused_saying_what_it_supports() -> None:
-    with pytest.raises(DataContractError, match="created_at") as refused:
-        _single_table(
-            {"Lead ID": ["A", "B"], "Converted": ["1", "0"]},
-            "columns:\n  Lead ID: id\n  Converted: {role: outcome, won: ['1'], lost: ['0']}\n",
-        )
+def test_an_export_without_creation_dates_is_placed_by_the_scoring_log_clock() -> None:
+    columns = {"Lead ID": ["A", "B", "C", "D"], "Converted": ["1", "0", "open", "0"]}
+    mapping = "columns:\n  Lead ID: id\n  Converted: {role: outcome, won: ['1'], lost: ['0']}\n"
+    # the clock start of each scored lead in the scoring log; B was never scored
+    clock = pd.Series(
+        pd.to_datetime(["2026-11-02 09:00", "2026-12-01 00:00", "2026-10-05 00:00"]), index=["A", "C", "D"]
+    )
 
-    assert "no quarter can be audited" in str(refused.value)
-    assert "leadq explain" in str(refused.value)
+    export = _single_table(columns, mapping, clock)
+
+    assert not export.has_dates
+    assert not export.has_contact_times
+    assert export.tables.leads["created_at"].tolist()[0] == pd.Timestamp("2026-11-02 09:00")
+    assert pd.isna(export.tables.leads["created_at"].iloc[1])  # not scored: no date
+    deals = export.tables.deals
+    assert deals[["lead_id", "outcome"]].values.tolist() == [["A", "won"], ["D", "lost"]]  # C open, B unscored
+    assert deals["closed_at"].tolist() == [pd.Timestamp("2026-11-02 09:00"), pd.Timestamp("2026-10-05")]
+    not_supported = unsupported_parts(export, has_stages=False, horizon_days=180)
+    assert [part["part"] for part in not_supported] == ["horizon", "maturity", "stages", "sla"]
+    assert "180-day label horizon" in not_supported[0]["why"]
+    with pytest.raises(ValueError, match="no created_at column: place its leads by the scoring log's clock"):
+        _single_table(columns, mapping)
 
 
 def test_further_tables_give_dated_dispositions_and_real_deals(synthetic_crm) -> None:  # type: ignore[no-untyped-def]
@@ -210,6 +226,7 @@ def test_further_tables_give_dated_dispositions_and_real_deals(synthetic_crm) ->
     assert tables.leads["campaign"].tolist() == synthetic_crm.leads["campaign"].tolist()
     assert len(tables.dispositions) == len(synthetic_crm.dispositions)
     assert set(tables.deals["outcome"]) <= {"won", "lost", "open"}
+    assert unsupported_parts(export, has_stages=True, horizon_days=180) == []
 
 
 def _audit_settings(fast_settings: Settings, folder: Path, export: Path) -> Settings:
@@ -369,5 +386,87 @@ def test_a_quarter_served_by_a_model_of_a_single_table_export_is_audited(
     assert not figures["has_stages"]
     assert not figures["has_contact_times"]
     assert figures["sla_overall"] == []  # no contact times: no SLA judged
+    assert [part["part"] for part in figures["not_supported"]] == ["stages", "sla"]  # dated: horizon supported
+    assert figures["has_dates"]
     assert result.html_path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    assert export_tables(settings).deals_are_opportunities is False
+    loaded = read_export_files(settings.data.export, settings.data.mapping)
+    assert audit_export(loaded).deals_are_opportunities is False
+
+
+UNDATED_MAPPING = MESSY_MAPPING.replace("  Created Date: created_at\n", "")
+
+
+def _undated_config(folder: Path, export: str) -> Path:
+    """A settings file as a user writes it for ``leadq audit``: every store in ``folder``."""
+    config = folder / "mlflow.yml"
+    config.write_text(
+        "mlflow: {tracking_uri: 'sqlite:///mlflow.db', artifact_location: artifacts}\n"
+        f"data: {{export: {export}, mapping: mapping.yml}}\n"
+        "model: {max_trees: 300, early_stopping_rounds: 30, learning_rate: 0.1}\n"
+        "threshold: {policy: precision}  # no creation dates: MQLs per month cannot be counted\n"
+        "explanations: {reports_dir: reports, report_leads: 1000, report_sample: 200}\n"
+        "serving: {scoring_log_url: 'sqlite:///log.db'}\n"
+        "audit: {min_mqls: 15}\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _requests(rows: pd.DataFrame, created_at: list[str]) -> list[dict[str, Any]]:
+    """Score requests in the export's own fields, with the creation time the CRM sends (never the outcome)."""
+    requests = json.loads(rows.drop(columns=["Converted", "Lead Status"]).to_json(orient="records"))
+    for request, when in zip(requests, created_at, strict=True):
+        request["lead_id"] = str(request.pop("Lead ID"))
+        request["created_at"] = when
+    return requests
+
+
+@pytest.mark.slow
+def test_a_single_table_without_dates_is_audited_by_the_scoring_log_clock(tmp_path: Path) -> None:
+    export = messy_export(generate_crm(6_000, seed=9)).drop(columns=["Created Date"])  # no dates at all
+    history, quarter = export.iloc[: len(export) * 2 // 3], export.iloc[len(export) * 2 // 3 :]
+    (tmp_path / "mapping.yml").write_text(UNDATED_MAPPING, encoding="utf-8")
+    history.to_csv(tmp_path / "history.csv", sep=";", index=False)
+    export.to_csv(tmp_path / "export.csv", sep=";", index=False)
+    trained = run_training(load_settings(_undated_config(tmp_path, "history.csv")))
+    assert trained.outcome.split.kind == "random_stratified"
+    config = _undated_config(tmp_path, "export.csv")  # the CRM exported again after the quarter
+    settings = load_settings(config)
+    in_q4 = [f"2025-{10 + i % 3}-{1 + i % 28:02d}T09:00:00+00:00" for i in range(len(quarter))]
+    unknown = quarter.iloc[:3].assign(**{"Lead ID": ["NEW-1", "NEW-2", "NEW-3"]})  # scored, not in the export
+    _score(settings, _requests(quarter, in_q4) + _requests(unknown, ["2025-11-03T10:00:00+00:00"] * 3))
+    _score(settings, _requests(unknown, ["2025-08-01T10:00:00+00:00"] * 3))  # 2025Q3: only unknown leads
+
+    runner = CliRunner()
+    audited = runner.invoke(app, ["audit", "--quarter", "2025Q4", "--config", str(config)])
+    refused = runner.invoke(app, ["audit", "--quarter", "2025Q3", "--config", str(config)])
+
+    assert audited.exit_code == 0, audited.output
+    figures = json.loads((tmp_path / "reports" / "audit-2025Q4.json").read_text(encoding="utf-8"))
+    won = int(quarter["Converted"].sum())
+    assert figures["leads"] == {
+        "scored": len(quarter) + 3,
+        "scores_logged": len(quarter) + 3,
+        "won": won,  # as exported: no horizon to check
+        "lost": len(quarter) - won,
+        "open": 3,  # the leads the export does not hold stay open, never lost
+        "not_in_export": 3,
+    }
+    assert f"2025Q4: {len(quarter) + 3:,} scored leads ({won:,} won" in " ".join(audited.output.split())
+    assert not figures["has_dates"]
+    assert figures["mature_after"] is None
+    assert [part["part"] for part in figures["not_supported"]] == ["horizon", "maturity", "stages", "sla"]
+    assert "180-day label horizon" in figures["not_supported"][0]["why"]
+    assert figures["verdict"]["reasons"][-1].startswith("The export has no dates")  # whatever the verdict
+    assert figures["discrimination"]["resolved_leads"] == len(quarter)
+    assert figures["discrimination"]["roc_auc"] > 0.6  # new leads, unseen in training
+    assert figures["funnel_overall"][0]["mql_to_won"] is not None
+    assert figures["sla_overall"] == []
+    assert {row["feature"] for row in figures["drift"]} >= {"no_of_employees", "industry", "score"}
+    html = (tmp_path / "reports" / "audit-2025Q4.html").read_text(encoding="utf-8")
+    assert "Not supported by this export" in html
+    assert "by the scoring log's clock" in html
+    assert "resolved after" not in html
+    assert refused.exit_code == 1
+    assert "none of the 3 leads scored in 2025Q3 is in the export" in " ".join(refused.output.split())
+    assert not (tmp_path / "reports" / "audit-2025Q3.html").exists()
