@@ -2,7 +2,9 @@
 
 Registration goes through the publish gate (``pipelines.publish_gate``): a version becomes the champion only when
 there is none yet and it passes the gate, or when it is forced (``leadq train --force``, tagged
-``promoted_by_force``). The gate's decision goes to the run's and the version's tags either way.
+``promoted_by_force``). The gate's decision goes to the run's and the version's tags either way. Every version is
+registered with the SHA-256 of its model files as stored (tag ``artifact_sha256``): the scoring service loads a
+version only if its files still match.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from mlflow.models import ModelSignature
 from mlflow.types.schema import AnyType, Array, ColSpec, Object, ParamSchema, ParamSpec, Property, Schema, TensorSpec
 
 from models.evaluation import calibration_figure, gains_figure, roc_figure
-from models.mlflow_model import PYFUNC_ENTRY, SCORER_ARTIFACT, save_scorer
+from models.mlflow_model import DIGEST_TAG, PYFUNC_ENTRY, SCORER_ARTIFACT, artifact_digest, save_scorer
 from pipelines.publish_gate import GateDecision, judge_version
 from pipelines.settings import MlflowSettings, Settings
 
@@ -214,6 +216,34 @@ def _force_note(gate: GateDecision, champion: str | None) -> str:
     return " | ".join(reasons)[:5000]
 
 
+def stored_model_digest(model_uri: str) -> str:
+    """The SHA-256 of a logged model's files as the artifact store holds them (downloaded into a scratch folder, as
+    the scoring service downloads them before it loads a version)."""
+    with tempfile.TemporaryDirectory(prefix="leadq-digest-") as scratch:
+        return artifact_digest(Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=scratch)))
+
+
+def record_artifact_digest(settings: MlflowSettings, version: str) -> str:
+    """Tag a version registered before leadq recorded digests with the digest of its model files as they are now,
+    so the scoring service loads it. Only for files you trust: loading them runs their code.
+
+    Raises:
+        ValueError: the version already has a digest that its files no longer match (they were changed).
+    """
+    client = mlflow.MlflowClient(settings.tracking_uri, settings.tracking_uri)
+    recorded = client.get_model_version(settings.registered_model, version).tags.get(DIGEST_TAG)
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_registry_uri(settings.tracking_uri)
+    digest = stored_model_digest(f"models:/{settings.registered_model}/{version}")
+    if recorded and recorded != digest:
+        raise ValueError(
+            f"version {version} of {settings.registered_model!r} was registered with {DIGEST_TAG} {recorded}, and its "
+            f"files now give {digest}: they were changed after registration; not overwritten"
+        )
+    client.set_model_version_tag(settings.registered_model, version, DIGEST_TAG, digest)
+    return digest
+
+
 def register_model(
     model_uri: str,
     run_id: str,
@@ -225,9 +255,10 @@ def register_model(
 ) -> RegisteredModel:
     """Register the logged model with the gate's decision on it. It becomes the champion if there is none and it
     passes the gate, or if ``force`` (tagged ``promoted_by_force`` with the failed checks; an old champion gets
-    ``previous_alias``, so ``leadq rollback`` returns to it). Otherwise it waits for ``leadq retrain``."""
+    ``previous_alias``, so ``leadq rollback`` returns to it). Otherwise it waits for ``leadq retrain``. The version is
+    created with the digest of its model files (tag ``artifact_sha256``), which the scoring service checks."""
     client = mlflow.MlflowClient()
-    tags = {**_version_tags(outcome), **gate.tags()}
+    tags = {**_version_tags(outcome), **gate.tags(), DIGEST_TAG: stored_model_digest(model_uri)}
     version = str(mlflow.register_model(model_uri, settings.registered_model, tags=tags).version)
     champion = _current_version(client, settings.registered_model, settings.champion_alias)
     forced = force and (champion is not None or not gate.passed)

@@ -2,18 +2,27 @@
 
 A request takes one reference to the current ``ServedModel`` and uses it to the end, so a reload never
 changes the model under a request in flight; the new model is fully loaded before the reference is swapped.
+
+Loading a model runs its code (a joblib pickle, MLflow's models-from-code entry), so a version's files are
+downloaded into a private scratch folder and checked against the SHA-256 recorded when the version was
+registered (tag ``artifact_sha256``) before anything in them is loaded; a mismatch, or a version registered
+without a digest, is refused (:class:`ModelIntegrityError`).
 """
 
 from __future__ import annotations
 
+import hmac
+import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import mlflow
 from mlflow.exceptions import MlflowException
 
+from models.mlflow_model import DIGEST_TAG, artifact_digest
 from models.pipeline import input_fields
 from models.scorer import LeadScorer
 
@@ -33,6 +42,10 @@ class ServedModel:
 
 class ModelNotReadyError(RuntimeError):
     """No model is loaded (yet)."""
+
+
+class ModelIntegrityError(ModelNotReadyError):
+    """A version's model files do not match the digest recorded at registration, or it has none: not loaded."""
 
 
 class ModelInputsChangedError(RuntimeError):
@@ -68,14 +81,44 @@ def _resolve(client: mlflow.MlflowClient, name: str, alias: str | None, version:
     return str(found.version), str(found.run_id)
 
 
+def verify_model_files(model_dir: Path, recorded: str | None, name: str, version: str) -> None:
+    """Check a downloaded version's files against the digest recorded at registration.
+
+    Raises:
+        ModelIntegrityError: no digest was recorded, or the files give another one.
+    """
+    if not recorded:
+        raise ModelIntegrityError(
+            f"version {version} of {name!r} has no {DIGEST_TAG} tag (registered before leadq recorded model digests, "
+            "or the tag was removed); its files cannot be checked and loading them runs their code, so it is not "
+            "loaded: register it again with leadq train, or record the digest of files you trust (README, "
+            "'Trusting the registry')"
+        )
+    found = artifact_digest(model_dir)
+    if not hmac.compare_digest(found, recorded):
+        raise ModelIntegrityError(
+            f"version {version} of {name!r}: its model files do not match the {DIGEST_TAG} recorded at registration "
+            f"({recorded[:12]}..., the files give {found[:12]}...): they were changed after registration; not loaded"
+        )
+
+
 def load_served_model(tracking_uri: str, name: str, version: str, alias: str | None = None) -> ServedModel:
-    """Load a registered version with the test metrics of its training run (``alias``: how it was found)."""
+    """Load a registered version with the test metrics of its training run (``alias``: how it was found).
+
+    Raises:
+        ModelIntegrityError: its files do not match the digest recorded at registration (nothing of them is loaded).
+    """
     client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    resolved, run_id = _resolve(client, name, None, version)
+    found = client.get_model_version(name, str(version))
+    resolved, run_id = str(found.version), str(found.run_id)
     uri = f"models:/{name}/{resolved}"
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    scorer = mlflow.pyfunc.load_model(uri).unwrap_python_model().scorer
+    # Checked and loaded from one private copy: the files loaded are the files checked.
+    with tempfile.TemporaryDirectory(prefix="leadq-model-") as scratch:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=scratch))
+        verify_model_files(local, found.tags.get(DIGEST_TAG), name, resolved)
+        scorer = mlflow.pyfunc.load_model(str(local)).unwrap_python_model().scorer
     metrics = client.get_run(run_id).data.metrics
     return ServedModel(
         scorer=scorer,

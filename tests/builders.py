@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import mlflow
 import numpy as np
@@ -309,6 +310,14 @@ def point_alias(settings: Settings, alias: str, version: str) -> None:
     """Move a registry alias, as ``leadq retrain`` does when it promotes a version."""
     client = mlflow.MlflowClient(settings.mlflow.tracking_uri, settings.mlflow.tracking_uri)
     client.set_registered_model_alias(settings.mlflow.registered_model, alias, version)
+
+
+def model_files(settings: Settings, version: str) -> Path:
+    """Where a registered version's model files are stored (the local artifact store), e.g. to tamper with them."""
+    client = mlflow.MlflowClient(settings.mlflow.tracking_uri, settings.mlflow.tracking_uri)
+    source = client.get_model_version(settings.mlflow.registered_model, version).source  # models:/m-<id>
+    location = client.get_logged_model(source.removeprefix("models:/")).artifact_location
+    return Path(unquote(urlparse(location).path))
 
 
 # --- the scoring log: what its database holds, waiting for its writer thread ----------------------------------------

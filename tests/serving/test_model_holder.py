@@ -1,0 +1,132 @@
+"""Trust in the model artifact: the service loads a version only if its files match the digest recorded at
+registration; a tampered version is refused before any of its code runs, and a reload to it keeps the served one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from models.mlflow_model import artifact_digest
+from pipelines.settings import Settings
+from pipelines.tracking import record_artifact_digest
+from pipelines.training import TrainingOutcome, log_outcome
+from serving.model_holder import ModelHolder, ModelIntegrityError, ModelNotReadyError
+from tests.builders import make_holder, model_files, point_alias, served_app, settings_with_store
+
+# Models-from-code: MLflow executes the entry file when it loads the model, so a line added to it runs in the
+# service. The tampered version below touches this marker file (or $TAMPERED_MARKER) if any of its code runs.
+MARKER = "tampered-code-ran"
+
+
+def _entry_file(model_dir: Path) -> Path:
+    [entry] = list(model_dir.glob("*.py"))  # the models-from-code file MLflow runs on load
+    return entry
+
+
+@pytest.fixture(scope="module")
+def registry_with_tampering(
+    trained: TrainingOutcome, fast_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Settings, Path]:
+    """A registry of its own: version 1 as registered (champion), version 2 whose entry file was changed after
+    registration to write a marker file, version 3 the files of version 1 registered without a digest (as an older
+    leadq registered them)."""
+    folder = tmp_path_factory.mktemp("tampered-registry")
+    settings = settings_with_store(fast_settings, folder)
+    versions = [log_outcome(trained, settings, "<html></html>").version for _ in range(2)]
+    client = mlflow.MlflowClient(settings.mlflow.tracking_uri, settings.mlflow.tracking_uri)
+    name = settings.mlflow.registered_model
+    versions.append(str(client.create_model_version(name, client.get_model_version(name, "1").source).version))
+    assert versions == ["1", "2", "3"]
+    marker = folder / MARKER
+    entry = _entry_file(model_files(settings, "2"))
+    payload = f"pathlib.Path(os.environ.get('TAMPERED_MARKER', {str(marker)!r})).touch()"
+    entry.write_text(f"{entry.read_text()}\nimport os, pathlib\n{payload}\n")
+    return settings, marker
+
+
+@pytest.mark.slow  # loads a real model
+def test_a_version_whose_files_match_is_served(registry_with_tampering: tuple[Settings, Path]) -> None:
+    settings, _ = registry_with_tampering
+    holder = make_holder(settings)
+
+    assert holder.reload() == (None, "1")
+
+
+@pytest.mark.slow  # loads a real model
+def test_the_tampered_version_runs_its_code_when_loaded_unchecked(
+    registry_with_tampering: tuple[Settings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The threat is real: what the refusals below prevent."""
+    settings, _ = registry_with_tampering
+    monkeypatch.setenv("TAMPERED_MARKER", str(tmp_path / "ran"))
+    mlflow.set_tracking_uri(settings.mlflow.tracking_uri)
+    mlflow.set_registry_uri(settings.mlflow.tracking_uri)
+
+    mlflow.pyfunc.load_model(f"models:/{settings.mlflow.registered_model}/2")
+
+    assert (tmp_path / "ran").exists()
+
+
+def test_a_tampered_version_is_refused_at_startup_before_any_of_its_code_runs(
+    registry_with_tampering: tuple[Settings, Path],
+) -> None:
+    settings, marker = registry_with_tampering
+    point_alias(settings, "tampered", "2")
+
+    with pytest.raises(ModelIntegrityError, match=r"version 2 of .*do not match the artifact_sha256 recorded"):
+        served_app(settings, alias="tampered")  # loads the model before the app is built
+
+    assert not marker.exists()
+
+
+@pytest.mark.slow  # loads a real model, then refuses another
+def test_a_reload_to_a_tampered_version_keeps_the_served_one(registry_with_tampering: tuple[Settings, Path]) -> None:
+    settings, marker = registry_with_tampering
+    point_alias(settings, "moving", "1")
+    holder = make_holder(settings, "moving")
+    holder.reload()
+    point_alias(settings, "moving", "2")
+
+    with pytest.raises(ModelNotReadyError, match="they were changed after registration; not loaded"):
+        holder.reload()
+
+    assert holder.current.version == "1"
+    assert not marker.exists()
+
+
+def test_a_version_registered_without_a_digest_is_refused(registry_with_tampering: tuple[Settings, Path]) -> None:
+    settings, _ = registry_with_tampering
+    holder = ModelHolder(settings.mlflow.tracking_uri, settings.mlflow.registered_model, alias=None, version="3")
+
+    with pytest.raises(ModelIntegrityError, match=r"version 3 of .* has no artifact_sha256 tag"):
+        holder.reload()
+
+    assert not holder.ready
+
+
+def test_recording_a_digest_refuses_files_changed_since_registration(
+    registry_with_tampering: tuple[Settings, Path],
+) -> None:
+    settings, _ = registry_with_tampering
+
+    with pytest.raises(ValueError, match=r"version 2 .* were changed after registration; not overwritten"):
+        record_artifact_digest(settings.mlflow, "2")
+
+
+def test_the_digest_covers_every_file_and_its_name(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    (model / "artifacts").mkdir(parents=True)
+    (model / "MLmodel").write_text("flavors: {}\n")
+    (model / "artifacts" / "scorer.joblib").write_bytes(b"\x00pickle")
+    before = artifact_digest(model)
+
+    (model / "registered_model_meta").write_text("model_name: x\nmodel_version: '1'\n")  # MLflow writes it
+    assert artifact_digest(model) == before
+    (model / "artifacts" / "scorer.joblib").rename(model / "artifacts" / "other.joblib")
+    assert artifact_digest(model) != before
+    (model / "artifacts" / "other.joblib").rename(model / "artifacts" / "scorer.joblib")
+    assert artifact_digest(model) == before
+    (model / "extra.py").write_text("")
+    assert artifact_digest(model) != before
