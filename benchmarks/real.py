@@ -148,30 +148,35 @@ def benchmark_case(case: RealExportCase, settings: Settings) -> dict[str, Any]:
     leadq_seconds = time.perf_counter() - started
     split = outcome.split
     builder = outcome.scorer.pipeline.named_steps["features"]
-    scores = outcome.test_scores
-    y_test = scores["converted"].to_numpy()
-    # the labelled rows leadq's evaluated model saw (fit + early stopping + calibration), for the baselines
+    scores = outcome.test_scores.set_index("lead_id")
+    # the labelled rows leadq's evaluated models saw (fit + early stopping + calibration), for the baselines
     prepared_rows, prepared_y = _labelled_rows(outcome, loaded, settings)
-    fit_ids = split.train.append(split.calibration)
-    X_fit, y_fit = prepared_rows.loc[fit_ids], prepared_y.loc[fit_ids].astype(int)
-    X_test = prepared_rows.loc[split.test]
-    lgb_p, lgb_seconds = lightgbm_defaults(LeadFeatures(**builder.get_params()), X_fit, y_fit, X_test)
-    started = time.perf_counter()
-    logistic = build_logistic_baseline(builder, mapping.rare_category_share).fit(X_fit, y_fit)
-    logistic_seconds = time.perf_counter() - started
-    logistic_p = logistic.predict_proba(X_test)[:, 1]
+    lgb_p, logistic_p = pd.Series(np.nan, index=scores.index), pd.Series(np.nan, index=scores.index)
+    lgb_seconds = logistic_seconds = 0.0
+    for fold in split.folds:  # the baselines on leadq's folds: every test lead scored by a model that did not see it
+        fit_ids = fold.train.append(fold.calibration)
+        X_fit, y_fit = prepared_rows.loc[fit_ids], prepared_y.loc[fit_ids].astype(int)
+        X_test = prepared_rows.loc[fold.test]
+        lgb_p.loc[fold.test], seconds = lightgbm_defaults(LeadFeatures(**builder.get_params()), X_fit, y_fit, X_test)
+        lgb_seconds += seconds
+        started = time.perf_counter()
+        logistic = build_logistic_baseline(builder, mapping.rare_category_share).fit(X_fit, y_fit)
+        logistic_seconds += time.perf_counter() - started
+        logistic_p.loc[fold.test] = logistic.predict_proba(X_test)[:, 1]
+    y_test = scores["converted"].to_numpy()
     leakage = outcome.preparation.get("leakage", {})
     return {
         "export": case.name,
-        "leads": int(outcome.metrics.get("n_train", 0) + outcome.metrics.get("n_calibration", 0) + len(y_test)),
+        "leads": int(outcome.metrics["refit_leads"]),
         "split": split.kind,
         "split_reason": split.reason,
         "n_test": len(y_test),
+        "folds": len(split.folds),
         "refit_leads": outcome.scorer.metadata.get("refit_leads"),
         "models": [
             _judged("leadq", y_test, scores["model"].to_numpy(), leadq_seconds),
-            _judged("LightGBM defaults", y_test, lgb_p, lgb_seconds),
-            _judged("logistic regression", y_test, logistic_p, logistic_seconds),
+            _judged("LightGBM defaults", y_test, lgb_p.to_numpy(), lgb_seconds),
+            _judged("logistic regression", y_test, logistic_p.to_numpy(), logistic_seconds),
         ],
         "leakage": leakage,
         "after_contact": sorted(c for c, spec in mapping.columns.items() if spec.role == "after_contact"),
@@ -182,8 +187,7 @@ def _labelled_rows(outcome: Any, loaded: LoadedExport, settings: Settings) -> tu
     prepared = prepare_export(
         loaded,
         horizon_days=settings.labels.horizon_days,
-        test_quarters=settings.split.test_quarters,
-        calibration_quarters=settings.split.calibration_quarters,
+        **settings.split.options(),
     )
     builder = outcome.scorer.pipeline.named_steps["features"]
     return prepared.rows.reindex(columns=list(builder.input_columns)), prepared.y

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from models.contract import CRMTables, DataContractError, require_both_classes
 
@@ -88,6 +88,16 @@ def build_labels(tables: CRMTables, horizon_days: int, as_of: pd.Timestamp) -> p
 
 
 @dataclass(frozen=True)
+class Fold:
+    """One evaluation of the model: fitted on ``train``, early-stopped and calibrated on ``calibration``, tested on
+    ``test``."""
+
+    train: pd.Index
+    calibration: pd.Index
+    test: pd.Index
+
+
+@dataclass(frozen=True)
 class TimeSplit:
     """Lead ids by role in the out-of-time split, plus the quarters each role covers."""
 
@@ -101,10 +111,18 @@ class TimeSplit:
     kind: str = "out_of_time"  # out_of_time | random_stratified
     reason: str = ""  # how the split was made, in words
     by_quarters: bool = True  # calibration and test are whole quarters (else cut by date, or at random)
+    # a random split repeated so that every labelled lead is tested once (the first fold is train/calibration/test);
+    # empty: one evaluation on ``test``
+    cross_validation: tuple[Fold, ...] = ()
 
     @property
     def held_out(self) -> pd.Index:
         return self.calibration.append(self.test)
+
+    @property
+    def folds(self) -> tuple[Fold, ...]:
+        """The evaluations the test metrics pool: every fold of a cross-validation, else the one split."""
+        return self.cross_validation or (Fold(self.train, self.calibration, self.test),)
 
 
 def split_by_time(
@@ -202,34 +220,71 @@ def _by_date_share(y: pd.Series, created_at: pd.Series, test_share: float) -> Ti
     )
 
 
-def _at_random(y: pd.Series, created_at: pd.Series | None, test_share: float, random_state: int, why: str) -> TimeSplit:
-    ids = y.index.to_numpy()
-    try:
-        train, held_out = train_test_split(ids, test_size=test_share, stratify=y.to_numpy(), random_state=random_state)
-        calibration, test = train_test_split(
-            held_out, test_size=0.5, stratify=y.loc[held_out].to_numpy(), random_state=random_state
+def _stratified_folds(y: pd.Series, folds: int, calibration_share: float, random_state: int) -> tuple[Fold, ...]:
+    """``folds`` stratified test folds; the rest of each is cut into training and calibration leads, calibration
+    being ``calibration_share`` of all leads (as in the single random split)."""
+    ids, classes = y.index.to_numpy(), y.to_numpy()
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+    of_rest = calibration_share / (1 - 1 / folds)
+    made = []
+    for rest, test in splitter.split(ids, classes):
+        train, calibration = train_test_split(
+            ids[rest], test_size=of_rest, stratify=classes[rest], random_state=random_state
         )
+        made.append(Fold(pd.Index(train), pd.Index(calibration), pd.Index(ids[test])))
+    return tuple(made)
+
+
+def _at_random(
+    y: pd.Series,
+    created_at: pd.Series | None,
+    test_share: float,
+    random_state: int,
+    why: str,
+    folds: int = 1,
+) -> TimeSplit:
+    """Random stratified: ``test_share`` held out, half to calibrate and half to test; with ``folds`` > 1, that split
+    repeated ``folds`` times over disjoint test folds, so every labelled lead is tested once."""
+    folds = min(folds, int(y.value_counts().min()))
+    try:
+        if folds > 1:
+            made = _stratified_folds(y, folds, test_share / 2, random_state)
+        else:
+            train, held_out = train_test_split(
+                y.index.to_numpy(), test_size=test_share, stratify=y.to_numpy(), random_state=random_state
+            )
+            calibration, test = train_test_split(
+                held_out, test_size=0.5, stratify=y.loc[held_out].to_numpy(), random_state=random_state
+            )
+            made = (Fold(pd.Index(train), pd.Index(calibration), pd.Index(test)),)
     except ValueError as error:
         counts = {str(k): int(v) for k, v in y.value_counts().items()}
         raise DataContractError(
             [f"labels: cannot hold out {test_share:.0%} of {len(y)} leads by class {counts}: {error}"]
         ) from error
-    parts = [pd.Index(part) for part in (train, calibration, test)]
+    first = made[0]
 
     def quarters(ids: pd.Index) -> list[str]:
         return [] if created_at is None else _quarters(created_at, ids)
 
+    how = (
+        f"cross-validated over {folds} random stratified folds (every labelled lead tested once by a model that "
+        f"did not learn from it, {test_share / 2:.1%} of the leads calibrating each)"
+        if folds > 1
+        else f"random stratified halves of {test_share:.0%} held out"
+    )
     return TimeSplit(
-        train=parts[0],
-        calibration=parts[1],
-        test=parts[2],
-        train_quarters=quarters(parts[0]),
-        calibration_quarters=quarters(parts[1]),
-        test_quarters=quarters(parts[2]),
+        train=first.train,
+        calibration=first.calibration,
+        test=first.test,
+        train_quarters=quarters(first.train),
+        calibration_quarters=quarters(first.calibration),
+        test_quarters=quarters(first.test),
         immature_labelled=0,
         kind="random_stratified",
         by_quarters=False,
-        reason=f"random stratified halves of {test_share:.0%} held out, because {why}",
+        reason=f"{how}, because {why}",
+        cross_validation=made if folds > 1 else (),
     )
 
 
@@ -242,13 +297,17 @@ def split_leads(
     calibration_quarters: int = 1,
     test_share: float = 0.25,
     random_state: int = 42,
+    folds: int = 1,
+    cross_validate_up_to: int = 50_000,
 ) -> TimeSplit:
     """Split labelled leads (``y``: 1/0, NaN unlabelled, indexed by lead id) into train, calibration and test.
 
     Out of time whenever the creation dates allow it, as the quarterly retrain works: by quarters (the most
     recent mature quarters test and calibrate, :func:`split_by_time`), else by date (the latest ``test_share``
     held out); random stratified only without dates, and the split says why (``TimeSplit.reason``).
-    ``horizon_days`` is 0 for labels that are final as exported (an outcome column).
+    ``horizon_days`` is 0 for labels that are final as exported (an outcome column). A random split of at most
+    ``cross_validate_up_to`` labelled leads is repeated over ``folds`` folds: a test set of one eighth of a small
+    export is too few leads to tell AUC or calibration from noise, all of it is not.
 
     Raises:
         DataContractError: no labelled leads, one class only, or too few of a class to hold some out.
@@ -257,19 +316,21 @@ def split_leads(
     if labelled.empty:
         raise DataContractError(["labels: no lead has a won or lost outcome; expected both won and lost leads"])
     require_both_classes(labelled, "labelled leads")
+    random_folds = folds if len(labelled) <= cross_validate_up_to else 1
     if created_at is None:
-        return _at_random(labelled, None, test_share, random_state, "the mapping has no created_at column")
+        why = "the mapping has no created_at column"
+        return _at_random(labelled, None, test_share, random_state, why, random_folds)
     dated_share = float(created_at.reindex(labelled.index).notna().mean())
     if dated_share < MIN_DATED_SHARE:
         why = f"created_at is missing for {1 - dated_share:.0%} of labelled leads (out of time needs it for 95%)"
-        return _at_random(labelled, created_at, test_share, random_state, why)
+        return _at_random(labelled, created_at, test_share, random_state, why, random_folds)
     by_quarters = _by_quarters(labelled, created_at, as_of, horizon_days, test_quarters, calibration_quarters)
     if isinstance(by_quarters, TimeSplit):
         return by_quarters
     by_date = _by_date_share(labelled, created_at, test_share)
     if isinstance(by_date, TimeSplit):
         return by_date
-    return _at_random(labelled, created_at, test_share, random_state, f"{by_quarters}; and {by_date}")
+    return _at_random(labelled, created_at, test_share, random_state, f"{by_quarters}; and {by_date}", random_folds)
 
 
 def quarter_bounds(quarter: str) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -625,8 +625,7 @@ def check_export(
             mapping,
             horizon_days=settings.labels.horizon_days,
             as_of=pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else None,
-            test_quarters=settings.split.test_quarters,
-            calibration_quarters=settings.split.calibration_quarters,
+            **settings.split.options(),
         )
     _print_prepared_summary(export, prepared.report)
     if report is not None:

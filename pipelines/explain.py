@@ -79,8 +79,7 @@ def prepare_for(settings: Settings, scorer: LeadScorer) -> tuple[PreparedExport,
         loaded,
         horizon_days=horizon,
         as_of=pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else None,
-        test_quarters=settings.split.test_quarters,
-        calibration_quarters=settings.split.calibration_quarters,
+        **settings.split.options(),
     )
     return prepared, loaded.mapping.points_rule
 

@@ -13,7 +13,7 @@ rollback: the champion alias goes back to ``previous``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import mlflow
@@ -64,7 +64,12 @@ class RetrainResult:
 def evaluate_on(scorer: LeadScorer, X: pd.DataFrame, y: np.ndarray, months: float) -> dict[str, float]:
     """A scorer's metrics on labelled leads: ranking, calibration and its own MQL decision."""
     probabilities = scorer.predict_proba(X)
-    decision = evaluate_decision(y, probabilities >= scorer.threshold.threshold, months)
+    return evaluate_scores(y, probabilities, probabilities >= scorer.threshold.threshold, months)
+
+
+def evaluate_scores(y: np.ndarray, probabilities: np.ndarray, is_mql: np.ndarray, months: float) -> dict[str, float]:
+    """Ranking, calibration and the MQL decision of scores already given to labelled leads."""
+    decision = evaluate_decision(y, is_mql, months)
     return {
         **evaluate_probabilities(y, probabilities),
         "mql_precision": decision["precision"],
@@ -173,12 +178,13 @@ def run_retrain(settings: Settings, report: StepReporter = silent_steps) -> Retr
     """Train a challenger on the configured export, compare it with the champion and promote it or not."""
     with report("load the champion from the registry"):
         try:
-            champion, champion_version, _ = load_registered_scorer(settings)
+            champion, champion_version, champion_run = load_registered_scorer(settings)
+            champion_recorded = mlflow.MlflowClient().get_run(champion_run).data.metrics
         except LookupError:
-            champion, champion_version = None, None
+            champion, champion_version, champion_recorded = None, None, {}
     outcome, log_challenger = _train_challenger(settings, report)
     with report("score the test quarter(s) with the champion as served"):
-        comparison, warnings = _comparison(outcome, champion)
+        comparison, warnings = _comparison(outcome, champion, champion_recorded)
     with report("log the challenger's run and register it"):
         registered = log_challenger()
     client = mlflow.MlflowClient()
@@ -233,7 +239,19 @@ def _train_challenger(
     return outcome, lambda: log_outcome(outcome, settings, html)
 
 
-def _comparison(outcome: TrainingOutcome, champion: LeadScorer | None) -> tuple[Comparison | None, list[str]]:
+def recorded_test_metrics(run_metrics: Mapping[str, float]) -> dict[str, float] | None:
+    """A run's held-out metrics under the comparison's names (None: the run recorded no test AUC)."""
+    if "test_roc_auc" not in run_metrics:
+        return None
+    named = {metric: run_metrics.get(f"test_{metric}", float("nan")) for metric in COMPARED_METRICS}
+    named["mql_precision"] = run_metrics.get("test_mql_precision", float("nan"))
+    named["mql_recall"] = run_metrics.get("test_mql_recall", float("nan"))
+    return named
+
+
+def _comparison(
+    outcome: TrainingOutcome, champion: LeadScorer | None, champion_recorded: Mapping[str, float] | None = None
+) -> tuple[Comparison | None, list[str]]:
     if champion is None:
         return None, []
     if input_fields(champion.pipeline) != input_fields(outcome.scorer.pipeline):
@@ -246,11 +264,20 @@ def _comparison(outcome: TrainingOutcome, champion: LeadScorer | None) -> tuple[
     # MQLs per month are reported, not compared: without whole quarters or dates they stay unknown (NaN)
     test_months = set_months(split, None, split.test)
     months = np.nan if test_months is None else test_months
-    y = outcome.test_scores["converted"].to_numpy()
-    X = outcome.test_leads
-    # the challenger as evaluated: its shipped refit learnt from these test leads
-    challenger = outcome.evaluated or outcome.scorer
-    comparison = compare(evaluate_on(champion, X, y, months), evaluate_on(challenger, X, y, months))
+    scores = outcome.test_scores
+    y = scores["converted"].to_numpy()
+    # the challenger as evaluated, each test lead by a model that did not learn from it (its shipped refit did)
+    challenger = evaluate_scores(y, scores["model"].to_numpy(), scores["is_mql"].to_numpy(), months)
+    recorded = recorded_test_metrics(champion_recorded or {})
+    if split.kind == "random_stratified" and champion.metadata.get("split") == "random_stratified" and recorded:
+        # Without creation dates no lead can be kept from the champion by time: it learnt from (nearly) all of
+        # these leads, and scoring them again would favour it. Each model's own held-out scores compare fairly.
+        note = (
+            "without creation dates no test lead can be kept from the champion (it learnt from the export's leads), "
+            "so both are compared on their own held-out scores, the champion's as its training run recorded them"
+        )
+        return compare(recorded, challenger), [note]
+    comparison = compare(evaluate_on(champion, outcome.test_leads, y, months), challenger)
     overlap = _quarter_overlap(champion, split.test_quarters)
     warnings = (
         [f"the champion was fitted on quarter(s) {overlap} of the comparison: it is favoured, not the challenger"]

@@ -78,6 +78,19 @@ class LabelSettings(_Section):
 class SplitSettings(_Section):
     test_quarters: int = Field(1, ge=1, le=8)
     calibration_quarters: int = Field(1, ge=1, le=8)
+    # without creation dates the split is random: repeated over this many folds (1: one split) for exports of at
+    # most cross_validate_up_to labelled leads, whose single test set would be too small to read
+    folds: int = Field(8, ge=1, le=20)
+    cross_validate_up_to: int = Field(50_000, ge=0)
+
+    def options(self) -> dict[str, int]:
+        """The split's keyword arguments of ``prepare_export``."""
+        return {
+            "test_quarters": self.test_quarters,
+            "calibration_quarters": self.calibration_quarters,
+            "folds": self.folds,
+            "cross_validate_up_to": self.cross_validate_up_to,
+        }
 
 
 class FeatureSettings(_Section):

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 
 from models.audit import reference_profile
@@ -33,12 +35,12 @@ from models.evaluation import (
 )
 from models.explanations import contributions, fit_grade_cuts
 from models.features import LeadFeatures
-from models.labels import TimeSplit
+from models.labels import Fold, TimeSplit
 from models.pipeline import assemble_pipeline, fit_model, predict_raw, refit_cross_fitted, refit_trees
 from models.rule_score import PointsRule, rule_score
 from models.scorer import LeadScorer
 from models.threshold import ThresholdChoice, choose_threshold
-from pipelines.crm_export.mapping import dump_mapping
+from pipelines.crm_export.mapping import ExportMapping, dump_mapping
 from pipelines.crm_export.prepare import LoadedExport, PreparedExport, prepare_export, read_export_files, source_report
 from pipelines.report import ReportContext, build_report, write_report
 from pipelines.settings import ConfigError, Settings
@@ -92,7 +94,7 @@ def _prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
     return {f"{prefix}_{name}": value for name, value in metrics.items()}
 
 
-def _sets(inputs: pd.DataFrame, y: pd.Series, split: TimeSplit) -> Sets:
+def _sets(inputs: pd.DataFrame, y: pd.Series, split: TimeSplit | Fold) -> Sets:
     def pick(ids: pd.Index) -> tuple[pd.DataFrame, pd.Series]:
         return inputs.loc[ids], y.loc[ids].astype(int)
 
@@ -180,8 +182,7 @@ def train_scorer(loaded: LoadedExport, settings: Settings, report: StepReporter 
             loaded,
             horizon_days=settings.labels.horizon_days,
             as_of=pd.Timestamp(settings.labels.as_of) if settings.labels.as_of else None,
-            test_quarters=settings.split.test_quarters,
-            calibration_quarters=settings.split.calibration_quarters,
+            **settings.split.options(),
         )
     features = settings.features
     builder = LeadFeatures(
@@ -189,7 +190,6 @@ def train_scorer(loaded: LoadedExport, settings: Settings, report: StepReporter 
     )
     inputs = prepared.rows.reindex(columns=list(builder.input_columns))
     split = prepared.split
-    sets = _sets(inputs, prepared.y, split)
     metadata = {
         "as_of": str(prepared.as_of.date()),
         "horizon_days": settings.labels.horizon_days,
@@ -198,32 +198,29 @@ def train_scorer(loaded: LoadedExport, settings: Settings, report: StepReporter 
         "test_quarters": split.test_quarters,
         "split": split.kind,
         "split_reason": split.reason,
+        "evaluation_folds": len(split.folds),
         "input_columns": list(builder.input_columns),
     }
-    # rare categories grouped at the mapping's share, as check-export reported them; unset hyper-parameters
-    # scale with the training leads (BoosterParams.scaled_to)
-    params = settings.model.model_copy(update={"min_category_share": mapping.rare_category_share}).scaled_to(
-        len(sets.X_train), int(sets.y_train.sum())
-    )
-    metadata["booster_params"] = params.model_dump()
-    model = assemble_pipeline(builder, params, mapping.monotone_constraints)
     calibration_months = _calibration_months(set_months(split, prepared.created_at, split.calibration), settings)
-    scorer, losses = fit_scorer(
-        model,
-        sets,
-        settings,
-        calibration_months,
-        metadata,
-        report,
-        early_stopping_rounds=params.early_stopping_rounds,
-        evaluation_only=True,
-    )
+    evaluations = []
+    for number, fold in enumerate(split.folds, start=1):
+        sets = _sets(inputs, prepared.y, fold)
+        of_folds = f" (fold {number} of {len(split.folds)})" if len(split.folds) > 1 else ""
+        evaluations.append(
+            _evaluate_fold(builder, mapping, sets, settings, calibration_months, metadata, report, of_folds)
+        )
+    # the first fold's model is the one the refit repeats (its trees and hyper-parameters) and retrain compares
+    scorer, sets, losses = evaluations[0].scorer, evaluations[0].sets, evaluations[0].losses
+    metadata["booster_params"] = scorer.metadata["booster_params"]
     with report("evaluate on the test leads against the baselines"):
+        test_scores = pd.concat([evaluation.test_scores for evaluation in evaluations], ignore_index=True)
         test_months = set_months(split, prepared.created_at, split.test)
-        months = np.nan if test_months is None else test_months
-        metrics, test_scores = evaluate(scorer, sets, settings, months, mapping.points_rule)
+        months = np.nan if test_months is None else test_months * len(evaluations)
+        metrics = held_out_metrics(test_scores, settings, months) | _set_counts(evaluations)
+        if len(evaluations) > 1:
+            metrics |= _fold_spread([evaluation.test_scores for evaluation in evaluations])
     metrics.update(_prefixed("calibration_cv_log_loss", losses))
-    metrics["best_iteration"] = float(model[-1].best_iteration_ or model[-1].n_estimators)
+    metrics["best_iteration"] = float(scorer.pipeline[-1].best_iteration_ or scorer.pipeline[-1].n_estimators)
     # The test metrics above are the evaluated model's; the shipped one also learns from the latest leads.
     evaluated = scorer
     scorer = refit_scorer(evaluated, sets, settings, calibration_months, report)
@@ -240,7 +237,7 @@ def train_scorer(loaded: LoadedExport, settings: Settings, report: StepReporter 
         label_summary={k: int(v) for k, v in labels.items() if isinstance(v, int | np.integer)},
         fingerprint=_fingerprint(loaded, inputs, prepared),
         test_scores=test_scores,
-        test_leads=sets.X_test,
+        test_leads=inputs.loc[test_scores["lead_id"]],
         input_example=_input_example(sets.X_test, builder),
         preparation={"source": source_report(loaded), **prepared.report},
         mapping_yaml=dump_mapping(mapping),
@@ -259,6 +256,7 @@ def fit_scorer(
     *,
     early_stopping_rounds: int | None = None,
     evaluation_only: bool = False,
+    of_folds: str = "",
 ) -> tuple[LeadScorer, dict[str, float]]:
     """Fit the pipeline, calibrate it, choose the MQL threshold, fit grade cut points and profile the training leads.
 
@@ -269,7 +267,7 @@ def fit_scorer(
     training time).
     Returns the scorer and the calibration method's cross-validated log losses.
     """
-    with report(f"fit LightGBM on {len(sets.X_train):,} leads"):
+    with report(f"fit LightGBM on {len(sets.X_train):,} leads{of_folds}"):
         fit_model(
             model,
             sets.X_train,
@@ -278,7 +276,7 @@ def fit_scorer(
             sets.y_calibration,
             early_stopping_rounds or settings.model.early_stopping_rounds or 100,
         )
-    with report("calibrate and choose the MQL threshold"):
+    with report(f"calibrate and choose the MQL threshold{of_folds}"):
         y_calibration = sets.y_calibration.to_numpy()
         raw_calibration = predict_raw(model, sets.X_calibration)
         calibrator, calibration_losses = fit_calibrator(raw_calibration, y_calibration)
@@ -288,7 +286,9 @@ def fit_scorer(
     if evaluation_only:
         grades = settings.grades.model_copy(update={"sample_size": EVALUATION_GRADE_SAMPLE})
         settings = settings.model_copy(update={"grades": grades})
-    scorer = _finish_scorer(model, calibrator, threshold, sets.X_train, settings, metadata, report, not evaluation_only)
+    scorer = _finish_scorer(
+        model, calibrator, threshold, sets.X_train, settings, metadata, report, not evaluation_only, of_folds
+    )
     return scorer, calibration_losses
 
 
@@ -301,9 +301,11 @@ def _finish_scorer(
     metadata: dict[str, object],
     report: StepReporter,
     profile: bool = True,
+    of_folds: str = "",
 ) -> LeadScorer:
     """The scorer around a fitted model: grade cut points and the drift audit's profile from the leads it learnt."""
-    with report(f"fit the grade cut points on {'the evaluated' if not profile else 'the shipped'} model's leads"):
+    which = "the evaluated" if not profile else "the shipped"
+    with report(f"fit the grade cut points on {which} model's leads{of_folds}"):
         grade_cuts = fit_grade_cuts(
             contributions(model, _sample(X_fitted, settings.grades.sample_size)), settings.grades
         )
@@ -376,44 +378,119 @@ def training_profile(scorer: LeadScorer, X_train: pd.DataFrame, sample_size: int
     return reference_profile(scorer.pipeline.named_steps["features"].transform(sample), scorer.predict_proba(sample))
 
 
-def evaluate(
-    scorer: LeadScorer, sets: Sets, settings: Settings, test_months: float, points_rule: PointsRule | None = None
-) -> tuple[dict[str, float], pd.DataFrame]:
-    """The model, the logistic-regression baseline (same rows, same features) and the points rule, if the mapping
-    has one, on the test leads; AUC, PR AUC and the MQL decision's precision and recall with bootstrap intervals
-    (``*_ci_low`` / ``*_ci_high``, ``gate.confidence``), and the lead and conversion counts the publish gate reads.
-    """
-    y_test = sets.y_test.to_numpy()
+@dataclass(frozen=True)
+class FoldEvaluation:
+    """One fold's evaluated model, the sets it was fitted, calibrated and tested on, and its test leads' scores."""
+
+    scorer: LeadScorer
+    sets: Sets
+    losses: dict[str, float]
+    test_scores: pd.DataFrame
+
+
+def _evaluate_fold(
+    builder: LeadFeatures,
+    mapping: ExportMapping,
+    sets: Sets,
+    settings: Settings,
+    calibration_months: float,
+    metadata: dict[str, object],
+    report: StepReporter,
+    of_folds: str = "",
+) -> FoldEvaluation:
+    """Fit, calibrate and threshold a model on one fold's training and calibration leads; score its test leads."""
+    # rare categories grouped at the mapping's share, as check-export reported them; unset hyper-parameters
+    # scale with the training leads (BoosterParams.scaled_to)
+    params = settings.model.model_copy(update={"min_category_share": mapping.rare_category_share}).scaled_to(
+        len(sets.X_train), int(sets.y_train.sum())
+    )
+    model = assemble_pipeline(clone(builder), params, mapping.monotone_constraints)
+    scorer, losses = fit_scorer(
+        model,
+        sets,
+        settings,
+        calibration_months,
+        {**metadata, "booster_params": params.model_dump()},
+        report,
+        early_stopping_rounds=params.early_stopping_rounds,
+        evaluation_only=True,
+        of_folds=of_folds,
+    )
+    return FoldEvaluation(scorer, sets, losses, score_held_out(scorer, sets, settings, mapping.points_rule))
+
+
+def score_held_out(
+    scorer: LeadScorer, sets: Sets, settings: Settings, points_rule: PointsRule | None = None
+) -> pd.DataFrame:
+    """The test leads scored by the model (and its MQL decision), the logistic-regression baseline fitted on the
+    same training leads and features, and the points rule if the mapping has one."""
     model_p = scorer.predict_proba(sets.X_test)
     features_step = scorer.pipeline.named_steps["features"]
     logistic = build_logistic_baseline(features_step, settings.model.min_category_share).fit(sets.X_train, sets.y_train)
-    logistic_p = logistic.predict_proba(sets.X_test)[:, 1]
-    model_mql = model_p >= scorer.threshold.threshold
-    metrics = {
-        **_prefixed("test", evaluate_probabilities(y_test, model_p)),
-        **_prefixed("test_mql", evaluate_decision(y_test, model_mql, test_months)),
-        **_prefixed("logreg_test", evaluate_probabilities(y_test, logistic_p)),
-        "threshold": scorer.threshold.threshold,
-        "n_train": float(len(sets.X_train)),
-        "n_calibration": float(len(sets.X_calibration)),
-        "n_test": float(len(sets.X_test)),
-        "train_conversions": float(sets.y_train.sum()),
-        "calibration_conversions": float(sets.y_calibration.sum()),
-        "test_conversions": float(y_test.sum()),
-    }
     test_scores = pd.DataFrame(
-        {"lead_id": sets.X_test.index, "converted": y_test, "model": model_p, "logistic_regression": logistic_p}
+        {
+            "lead_id": sets.X_test.index,
+            "converted": sets.y_test.to_numpy(),
+            "model": model_p,
+            "logistic_regression": logistic.predict_proba(sets.X_test)[:, 1],
+            "is_mql": model_p >= scorer.threshold.threshold,
+        }
     )
-    ranked = {"test": model_p, "logreg_test": logistic_p}
-    decided = {"test_mql": model_mql}
     if points_rule is not None:
         points = rule_score(features_step.transform(sets.X_test), points_rule)
-        metrics |= _prefixed("rules_test", evaluate_ranking(y_test, points))
-        mqls = points >= points_rule.mql_points
-        metrics |= _prefixed("rules_test_mql", evaluate_decision(y_test, mqls, test_months))
         test_scores["points_rule"] = points
+        test_scores["points_rule_is_mql"] = points >= points_rule.mql_points
+    return test_scores
+
+
+def held_out_metrics(test_scores: pd.DataFrame, settings: Settings, test_months: float) -> dict[str, float]:
+    """The model against the logistic-regression baseline and the points rule (if scored) on the test leads: AUC,
+    PR AUC, calibration, and the MQL decision's precision and recall, with bootstrap intervals (``*_ci_low`` /
+    ``*_ci_high``, ``gate.confidence``)."""
+    y_test = test_scores["converted"].to_numpy()
+    model_mql = test_scores["is_mql"].to_numpy()
+    metrics = {
+        **_prefixed("test", evaluate_probabilities(y_test, test_scores["model"].to_numpy())),
+        **_prefixed("test_mql", evaluate_decision(y_test, model_mql, test_months)),
+        **_prefixed("logreg_test", evaluate_probabilities(y_test, test_scores["logistic_regression"].to_numpy())),
+        "test_conversions": float(y_test.sum()),
+    }
+    ranked = {"test": test_scores["model"].to_numpy(), "logreg_test": test_scores["logistic_regression"].to_numpy()}
+    decided = {"test_mql": model_mql}
+    if "points_rule" in test_scores:
+        points, mqls = test_scores["points_rule"].to_numpy(), test_scores["points_rule_is_mql"].to_numpy()
+        metrics |= _prefixed("rules_test", evaluate_ranking(y_test, points))
+        metrics |= _prefixed("rules_test_mql", evaluate_decision(y_test, mqls, test_months))
         ranked["rules_test"], decided["rules_test_mql"] = points, mqls
-    return metrics | _intervals(y_test, ranked, decided, settings), test_scores
+    return metrics | _intervals(y_test, ranked, decided, settings)
+
+
+def _set_counts(evaluations: Sequence[FoldEvaluation]) -> dict[str, float]:
+    """Leads and conversions per set: the test leads of every fold, the first fold's training and calibration."""
+    first = evaluations[0].sets
+    return {
+        "threshold": evaluations[0].scorer.threshold.threshold,
+        "n_train": float(len(first.X_train)),
+        "n_calibration": float(len(first.X_calibration)),
+        "n_test": float(sum(len(evaluation.sets.X_test) for evaluation in evaluations)),
+        "train_conversions": float(first.y_train.sum()),
+        "calibration_conversions": float(first.y_calibration.sum()),
+    }
+
+
+def _fold_spread(fold_scores: Sequence[pd.DataFrame]) -> dict[str, float]:
+    """The lowest and highest test AUC of single folds: how much one random test set alone could have said."""
+    aucs = [roc_auc_score(scores["converted"], scores["model"]) for scores in fold_scores]
+    return {"test_roc_auc_fold_min": float(min(aucs)), "test_roc_auc_fold_max": float(max(aucs))}
+
+
+def evaluate(
+    scorer: LeadScorer, sets: Sets, settings: Settings, test_months: float, points_rule: PointsRule | None = None
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """One evaluated model on its test leads: :func:`held_out_metrics` of :func:`score_held_out`."""
+    test_scores = score_held_out(scorer, sets, settings, points_rule)
+    evaluation = FoldEvaluation(scorer, sets, {}, test_scores)
+    return held_out_metrics(test_scores, settings, test_months) | _set_counts([evaluation]), test_scores
 
 
 def _intervals(

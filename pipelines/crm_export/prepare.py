@@ -339,6 +339,7 @@ def _split_report(split: TimeSplit, y: pd.Series) -> dict[str, Any]:
         "train_labelled": len(split.train),
         "calibration_labelled": len(split.calibration),
         "test_labelled": len(split.test),
+        "folds": len(split.folds),
         "evaluation_labelled": len(held_out),
         "evaluation_won_share": float(y.loc[held_out].mean()) if len(held_out) else None,
         "labelled_not_mature": split.immature_labelled,
@@ -441,6 +442,8 @@ def prepare_export(
     calibration_quarters: int = 1,
     test_share: float = 0.25,
     random_state: int = 42,
+    folds: int = 1,
+    cross_validate_up_to: int = 50_000,
 ) -> PreparedExport:
     """Clean, label, split and leak-check an export as its mapping says; the inputs are not modified.
 
@@ -463,7 +466,18 @@ def prepare_export(
     dispositions, deals, tables_report = label_tables(loaded, rows, cleaned)
     y, cut, horizon, labels = _labels(cleaned, mapping, (dispositions, deals), horizon_days, as_of)
     created_at = cleaned[mapping.created_at_column].rename("created_at") if mapping.created_at_column else None
-    split = split_leads(y, created_at, cut, horizon, test_quarters, calibration_quarters, test_share, random_state)
+    split = split_leads(
+        y,
+        created_at,
+        cut,
+        horizon,
+        test_quarters,
+        calibration_quarters,
+        test_share,
+        random_state,
+        folds,
+        cross_validate_up_to,
+    )
     train_mask = rows.index.isin(split.train)
     # Fitted on the leads a model is fitted on: the features here are the model's, convention and all.
     features, builder = build_feature_frame(rows, columns, train_mask, mapping.placeholders)

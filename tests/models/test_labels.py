@@ -192,6 +192,40 @@ def test_split_leads_without_dates_is_random_stratified_and_says_why() -> None:
     assert len(split.train) + len(split.held_out) == len(y)
 
 
+def test_split_leads_without_dates_cross_validates_a_small_export_so_every_lead_is_tested_once() -> None:
+    y, _ = _y_and_dates(["2025Q1", "2025Q2"], per_quarter=200)
+
+    split = split_leads(y, None, pd.Timestamp("2025-06-30"), horizon_days=0, folds=4)
+
+    assert len(split.folds) == 4
+    assert "cross-validated over 4 random stratified folds" in split.reason
+    tested = pd.Index([]).append([fold.test for fold in split.folds])
+    assert tested.is_unique
+    assert set(tested) == set(y.index)
+    for fold in split.folds:
+        parts = (fold.train, fold.calibration, fold.test)
+        assert sum(map(len, parts)) == len(y)
+        assert len(set(fold.train) | set(fold.calibration) | set(fold.test)) == len(y)
+        assert len(fold.calibration) == pytest.approx(0.125 * len(y), abs=2)  # as in the single random split
+        assert all(y.loc[part].mean() == pytest.approx(y.mean(), abs=0.05) for part in parts)
+    first = split.folds[0]
+    assert (list(split.train), list(split.test)) == (list(first.train), list(first.test))
+
+
+def test_split_leads_cross_validates_only_up_to_the_size_where_one_test_set_is_enough() -> None:
+    y, _ = _y_and_dates(["2025Q1", "2025Q2"], per_quarter=200)
+
+    large = split_leads(y, None, pd.Timestamp("2025-06-30"), 0, folds=4, cross_validate_up_to=100)
+    six_wins = pd.Series((np.arange(len(y)) < 6).astype(float), index=y.index)
+    few_wins = split_leads(six_wins, None, pd.Timestamp("2025-06-30"), horizon_days=0, folds=8)
+
+    assert large.folds == (large.folds[0],)
+    assert large.cross_validation == ()
+    assert "random stratified halves of 25% held out" in large.reason
+    assert len(few_wins.folds) == 6  # at most one fold per lead of the rarer class: each tests a win
+    assert all(six_wins.loc[fold.test].sum() == 1 for fold in few_wins.folds)
+
+
 def test_split_leads_with_mostly_missing_dates_is_random_and_says_how_many() -> None:
     y, created_at = _y_and_dates(["2024Q1", "2024Q2", "2024Q3", "2024Q4"], per_quarter=50)
     created_at = created_at.where(np.arange(len(created_at)) % 5 >= 2)

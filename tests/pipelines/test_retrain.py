@@ -9,7 +9,7 @@ import pytest
 
 from models.pipeline import BoosterParams
 from pipelines.demo.synthetic import generate_crm, write_crm
-from pipelines.retrain import compare, decide, run_retrain, run_rollback
+from pipelines.retrain import COMPARED_METRICS, compare, decide, recorded_test_metrics, run_retrain, run_rollback
 from pipelines.settings import RetrainSettings, Settings
 from pipelines.training import run_training
 from tests.builders import settings_with_store, write_messy_export
@@ -160,3 +160,16 @@ def test_retrain_on_another_export_compares_on_the_same_leads_and_refuses_other_
     assert synthetic.comparison == {}
     assert "reads other input fields than the champion" in synthetic.decision.reasons[0]
     assert _aliases(settings)["champion"] == "1"
+
+
+def test_a_champion_without_dates_is_compared_on_the_held_out_metrics_its_run_recorded() -> None:
+    run_metrics = {f"test_{metric}": 0.5 + i / 100 for i, metric in enumerate(COMPARED_METRICS)}
+    run_metrics |= {"test_mql_precision": 0.31, "test_mql_recall": 0.62, "logreg_test_roc_auc": 0.7}
+
+    recorded = recorded_test_metrics(run_metrics)
+
+    assert recorded is not None
+    assert set(recorded) == set(COMPARED_METRICS)
+    assert recorded["roc_auc"] == run_metrics["test_roc_auc"]
+    assert (recorded["mql_precision"], recorded["mql_recall"]) == (0.31, 0.62)
+    assert recorded_test_metrics({"logreg_test_roc_auc": 0.7}) is None  # nothing held out was recorded

@@ -12,6 +12,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from models.audit import population_stability
 from models.contract import DataContractError
@@ -51,7 +52,8 @@ def test_metrics_cover_model_baselines_and_decision(trained) -> None:  # type: i
         for name in ("mql_count", "mql_per_month", "precision", "recall"):
             assert np.isfinite(metrics[f"{prefix}_{name}"]), f"{prefix}_{name}"
     assert all(isinstance(value, float) for value in metrics.values())
-    assert set(trained.test_scores.columns) == {"lead_id", "converted", "model", "logistic_regression", "points_rule"}
+    scored = {"lead_id", "converted", "model", "is_mql", "logistic_regression", "points_rule", "points_rule_is_mql"}
+    assert set(trained.test_scores.columns) == scored
 
 
 def test_model_ranks_and_calibrates_better_than_the_baselines(trained) -> None:  # type: ignore[no-untyped-def]
@@ -334,7 +336,8 @@ def test_a_leaking_column_stops_training_and_leaves_mlflow_untouched(messy_files
     assert not (tmp_path / "mlflow.db").exists()
 
 
-def test_without_dates_capacity_is_refused_and_precision_trains_at_random(messy_files, fast_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.slow
+def test_without_dates_capacity_is_refused_and_precision_cross_validates(messy_files, fast_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from pipelines.crm_export.prepare import read_export_files
 
     export, mapping = messy_files
@@ -352,4 +355,18 @@ def test_without_dates_capacity_is_refused_and_precision_trains_at_random(messy_
     outcome = train_scorer(loaded, precision)
     assert outcome.split.kind == "random_stratified"
     assert "the mapping has no created_at column" in outcome.split.reason
+    assert "cross-validated over 8 random stratified folds" in outcome.split.reason
     assert outcome.scorer.threshold.policy == "precision"
+    # every labelled lead is tested once, by the fold model that did not learn from it
+    scores, metrics = outcome.test_scores, outcome.metrics
+    assert scores["lead_id"].is_unique
+    assert len(scores) == metrics["n_test"] == metrics["refit_leads"]
+    assert list(outcome.test_leads.index) == list(scores["lead_id"])
+    assert metrics["test_roc_auc_fold_min"] <= metrics["test_roc_auc"] <= metrics["test_roc_auc_fold_max"] + 0.01
+    assert metrics["test_conversions"] == scores["converted"].sum()
+    assert outcome.scorer.metadata["evaluation_folds"] == 8
+    for fold in outcome.split.folds:
+        assert not set(fold.test) & (set(fold.train) | set(fold.calibration))
+        held_out = scores.set_index("lead_id").loc[fold.test]
+        evaluated_alone = roc_auc_score(held_out["converted"], held_out["model"])
+        assert metrics["test_roc_auc_fold_min"] <= evaluated_alone <= metrics["test_roc_auc_fold_max"]
