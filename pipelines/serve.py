@@ -6,15 +6,20 @@ the app is built, because the request schema is the model's input fields and the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import FastAPI
 
 from pipelines.settings import Settings
+from serving.access import ApiKey, redact_access_log_queries
 from serving.app import ServiceConfig, create_app
 from serving.model_holder import ModelHolder
 
 
-def build_service(settings: Settings, api_keys: dict[str, str], allow_no_auth: bool = False) -> FastAPI:
+def build_service(settings: Settings, api_keys: Mapping[str, str | ApiKey], allow_no_auth: bool = False) -> FastAPI:
     """The app serving the registry's model (the ``serving`` and ``mlflow`` sections).
+
+    Also keeps query strings out of uvicorn's access log (a key put in a URL by mistake is not logged).
 
     Raises:
         ModelNotReadyError: the configured alias or version is not in the registry.
@@ -29,6 +34,9 @@ def build_service(settings: Settings, api_keys: dict[str, str], allow_no_auth: b
         input_roles=holder.input_roles,
         allow_no_auth=allow_no_auth,
         max_batch=serving.max_batch,
+        max_request_bytes=serving.max_request_bytes,
+        max_unknown_fields=serving.max_unknown_fields,
+        max_unknown_value_chars=serving.max_unknown_value_chars,
         top_k=settings.explanations.top_k,
         reload_interval_s=serving.reload_interval_s,
         scoring_log_url=serving.scoring_log_url,
@@ -39,4 +47,5 @@ def build_service(settings: Settings, api_keys: dict[str, str], allow_no_auth: b
         scoring_log_spool_max_mb=serving.scoring_log_spool_max_mb,
         placeholders=holder.placeholders,
     )
+    redact_access_log_queries()
     return create_app(holder, config)

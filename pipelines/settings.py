@@ -112,6 +112,11 @@ class ServingSettings(_Section):
     model_alias: str | None = Field("champion", description="registry alias served; null: serve model_version")
     model_version: str | None = None
     max_batch: int = Field(1_000, ge=1, le=100_000)
+    max_request_bytes: int = Field(
+        8 * 1024 * 1024, ge=1_024, description="largest request body (413 before it is read); raise with max_batch"
+    )
+    max_unknown_fields: int = Field(200, ge=0, description="fields the model does not know, per lead (422 beyond)")
+    max_unknown_value_chars: int = Field(10_000, ge=1, description="longest unknown field's value as JSON (422 beyond)")
     reload_interval_s: float = Field(0.0, ge=0, description="poll the registry alias; 0: only POST /v1/admin/reload")
     scoring_log_url: str | None = Field("sqlite:///.leadq/scoring_log.db", description="SQLAlchemy URL; null: off")
     scoring_log_flush_s: float = Field(1.0, gt=0, le=60)

@@ -2,7 +2,8 @@
 
 Routes: ``POST /v1/leads/score``, ``POST /v1/leads/score-batch``, ``GET /v1/model``, ``POST /v1/admin/reload``,
 ``GET /healthz``, ``GET /readyz``, ``GET /metrics``. Every error is JSON ``{"error": {"code", "message",
-"details"}}``; invalid input is 422 naming the field.
+"details"}}``; invalid input is 422 naming the field. Size and key are checked before the body is read
+(``serving.access``); category values that look like personal data are replaced before scoring (``serving.pii``).
 
 The request body (``LeadIn``) is the served model's input fields: the CRM export's own columns, each typed by its
 role in the export's mapping (see ``serving.schemas``). ``leadq serve`` builds the app from ``mlflow.yml`` in
@@ -13,7 +14,6 @@ role in the export's mapping (see ``serving.schemas``). ``leadq serve`` builds t
 # defined inside create_app) at runtime.
 import asyncio
 import contextlib
-import hmac
 import logging
 import math
 import time
@@ -21,9 +21,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -31,8 +32,22 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.cleaning import DEFAULT_PLACEHOLDERS
+from serving.access import (
+    ANONYMOUS,
+    API_KEY_HEADER,
+    ApiError,
+    ApiKey,
+    KeyRing,
+    RequestGuard,
+    parse_api_keys,
+    require_admin,
+)
+from serving.access import Caller as KeyCaller
 from serving.model_holder import ModelHolder, ModelInputsChangedError, ModelNotReadyError, ServedModel, input_changes
+from serving.pii import category_fields, personal_kind, scrub_record
 from serving.schemas import (
+    MAX_UNKNOWN_FIELDS,
+    MAX_UNKNOWN_VALUE_CHARS,
     BatchOut,
     ErrorOut,
     Health,
@@ -47,26 +62,24 @@ from serving.schemas import (
 from serving.scoring_log import ScoringLog, ScoringLogUnavailableError, SpoolFailurePolicy, score_row
 
 logger = logging.getLogger("leadq.serving")
-API_KEY_HEADER = "X-API-Key"
-
-
-class ApiError(Exception):
-    """An error with a status code and a stable code, rendered as ErrorOut."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+__all__ = ["API_KEY_HEADER", "ApiError", "ApiKey", "ServiceConfig", "create_app", "parse_api_keys"]
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+SHOWN_UNKNOWN_FIELDS = 10  # the warning names this many unknown fields, then counts the rest
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 
 
 @dataclass(frozen=True)
 class ServiceConfig:
     """What the app needs besides the model: its request fields, keys, limits, reasons and the scoring log."""
 
-    api_keys: dict[str, str]  # name -> key; empty only with allow_no_auth
+    api_keys: Mapping[str, str | ApiKey]  # name -> key (a plain string: a scoring key); empty only with allow_no_auth
     # the served model's input fields (export column -> role, ``ModelHolder.input_roles``): the request schema
     input_roles: Mapping[str, str]
     allow_no_auth: bool = False
     max_batch: int = 1_000
+    max_request_bytes: int = MAX_REQUEST_BYTES  # 413 beyond, before the body is read
+    max_unknown_fields: int = MAX_UNKNOWN_FIELDS  # per lead; 422 beyond
+    max_unknown_value_chars: int = MAX_UNKNOWN_VALUE_CHARS  # each unknown field's value as JSON; 422 beyond
     top_k: int | None = None
     reload_interval_s: float = 0.0  # 0: reload only through POST /v1/admin/reload
     scoring_log_url: str | None = None
@@ -77,17 +90,6 @@ class ServiceConfig:
     scoring_log_spool_max_mb: float | None = None  # the most local disk the spool may take; None: no cap
     # the export's words for missing ("N/A", ``ModelHolder.placeholders``): accepted in count and yes/no fields
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
-
-
-def parse_api_keys(raw: str | None) -> dict[str, str]:
-    """``name:key`` pairs, comma-separated (LEADQ_API_KEYS); a malformed entry is refused naming its position."""
-    keys: dict[str, str] = {}
-    for position, entry in enumerate(filter(None, (part.strip() for part in (raw or "").split(","))), start=1):
-        name, separator, key = entry.partition(":")
-        if not separator or not name.strip() or len(key.strip()) < 8:
-            raise ValueError(f"LEADQ_API_KEYS entry {position}: expected name:key with a key of at least 8 characters")
-        keys[name.strip()] = key.strip()
-    return keys
 
 
 class _ScoringLogCollector(Collector):
@@ -141,9 +143,25 @@ class _Metrics:
         self.mqls = Counter("leadq_mqls_total", "Leads scored as MQL", ["model_version"], registry=self.registry)
 
 
-def _error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> JSONResponse:
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     body = ErrorOut.model_validate({"error": {"code": code, "message": message, "details": details or []}})
-    return JSONResponse(status_code=status, content=body.model_dump())
+    return JSONResponse(status_code=status, content=body.model_dump(), headers=headers)
+
+
+def _unreadable_body(error: StarletteHTTPException) -> str:
+    """Why FastAPI could not parse a body (it answers 400; the contract says 422 naming the body)."""
+    cause = error.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return "the body is not valid UTF-8"
+    if isinstance(cause, RecursionError):
+        return "the JSON is nested too deeply"
+    return "the body could not be read as JSON"
 
 
 def _field_path(location: tuple[Any, ...]) -> str:
@@ -160,15 +178,34 @@ def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
     return details
 
 
-def _warnings(lead: LeadBase, result: dict[str, Any]) -> list[str]:
-    warnings = [f"{feature}: value not seen in training, scored as unknown" for feature in result["unseen_categories"]]
+def _unknown_fields_warning(unknown: list[str]) -> str:
+    """The unknown fields by count and the first few names (shortened; names that hold personal data hidden)."""
+    shown = [
+        "(a name holding personal data)" if personal_kind(name, names=False) else name[:40]
+        for name in unknown[:SHOWN_UNKNOWN_FIELDS]
+    ]
+    more = f" and {len(unknown) - len(shown)} more" if len(unknown) > len(shown) else ""
+    return f"ignored {len(unknown)} unknown field(s): {', '.join(shown)}{more}"
+
+
+def _warnings(lead: LeadBase, result: dict[str, Any], personal: list[str], personal_features: set[str]) -> list[str]:
     # names only, never values: a warning may end up in the CRM's logs
+    warnings = [
+        f"{feature}: value not seen in training, scored as unknown"
+        for feature in result["unseen_categories"]
+        if feature not in personal_features  # said below
+    ]
+    if personal:
+        warnings.append(
+            "personal data (an e-mail address, phone number or name) removed from field(s), scored as unknown: "
+            + ", ".join(personal)
+        )
     missing = lead.missing_fields()
     if missing:
         warnings.append(f"missing optional field(s), scored as unknown: {', '.join(missing)}")
     unknown = lead.unknown_fields()
     if unknown:
-        warnings.append(f"ignored unknown field(s): {', '.join(unknown)}")
+        warnings.append(_unknown_fields_warning(unknown))
     return warnings
 
 
@@ -179,7 +216,11 @@ def _reason(reason: dict[str, Any]) -> ReasonOut:
     return ReasonOut(feature=reason["feature"], label=reason["label"], value=value, impact=reason["impact"])
 
 
-def _score_out(lead: LeadBase, result: dict[str, Any], served: ServedModel) -> ScoreOut:
+def _score_out(
+    lead: LeadBase, result: dict[str, Any], served: ServedModel, personal: list[str] | None = None
+) -> ScoreOut:
+    feature_of = category_fields(served.scorer.pipeline).feature_of
+    personal = personal or []
     return ScoreOut(
         lead_id=lead.lead_id,
         probability=result["probability"],
@@ -192,7 +233,7 @@ def _score_out(lead: LeadBase, result: dict[str, Any], served: ServedModel) -> S
         reasons_for=[_reason(r) for r in result["reasons_for"]],
         reasons_against=[_reason(r) for r in result["reasons_against"]],
         model=ModelRef(name=served.name, version=served.version),
-        warnings=_warnings(lead, result),
+        warnings=_warnings(lead, result, personal, {feature_of[column] for column in personal}),
     )
 
 
@@ -204,8 +245,11 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     metrics = _Metrics(state)
     # The request bodies follow the model's input fields (no `from __future__ import annotations` in this module,
     # so the route signatures below read these local classes).
-    Lead = lead_in_model(config.input_roles, config.placeholders)
-    Batch = batch_in_model(Lead)
+    Lead = lead_in_model(
+        config.input_roles, config.placeholders, config.max_unknown_fields, config.max_unknown_value_chars
+    )
+    Batch = batch_in_model(Lead, config.max_batch)
+    keys = KeyRing(config.api_keys) if config.api_keys else None  # None: --insecure-no-auth
 
     async def poll_registry() -> None:
         while True:
@@ -251,10 +295,15 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     app = FastAPI(
         title="leadq scoring service",
         version="1",
-        description="Scores B2B leads: conversion probability, MQL decision, grade, SLA and reasons.",
+        description="Scores B2B leads: conversion probability, MQL decision, grade, SLA and reasons. "
+        f"Every /v1 route needs an API key in the {API_KEY_HEADER} header (POST /v1/admin/reload an admin key). "
+        f"Request bodies: at most {config.max_request_bytes:,} bytes, at most {config.max_batch:,} leads per batch "
+        f"(413 beyond), at most {config.max_unknown_fields} unknown fields per lead (422 beyond).",
         lifespan=lifespan,
         responses={status: {"model": ErrorOut} for status in (401, 403, 409, 413, 422, 503)},
     )
+    # Inside the metrics middleware below (added later, so it wraps this one): refusals are counted too.
+    app.add_middleware(RequestGuard, keys=keys, max_body_bytes=config.max_request_bytes)
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -277,7 +326,11 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        return _error(error.status_code, "http_error", str(error.detail))
+        if error.status_code == 400:  # FastAPI could not parse the body (invalid UTF-8, nested too deeply)
+            reason = _unreadable_body(error)
+            return _error(422, "validation_error", f"invalid request: {reason}", [{"field": "body", "message": reason}])
+        code = getattr(error, "code", None) or _HTTP_CODES.get(error.status_code, "http_error")
+        return _error(error.status_code, code, str(error.detail), headers=error.headers)  # 405 keeps its Allow
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
@@ -285,6 +338,10 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
 
     @app.exception_handler(ModelNotReadyError)
     async def not_ready(request: Request, error: ModelNotReadyError) -> JSONResponse:
+        if holder.ready:  # a reload found nothing loadable (missing files, a digest mismatch): the served one stays
+            message = f"{error}; still serving version {holder.current.version}"
+            logger.error("model reload failed: %s", message)  # one line, no traceback: a registry problem
+            return _error(502, "model_load_failed", message)
         return _error(503, "model_not_ready", str(error))
 
     @app.exception_handler(ModelInputsChangedError)
@@ -296,26 +353,39 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         logger.exception("unexpected error on %s", request.url.path)
         return _error(500, "internal_error", "unexpected error; it has been logged")
 
-    async def authenticate(request: Request) -> str:  # async: a cheap check needs no worker thread
-        if config.allow_no_auth and not config.api_keys:
-            return "anonymous"
-        given = request.headers.get(API_KEY_HEADER)
-        if not given:
-            raise ApiError(401, "unauthorized", f"missing {API_KEY_HEADER} header")
-        matched = None
-        for name, key in config.api_keys.items():  # compare against every key: timing does not reveal which
-            if hmac.compare_digest(given.encode(), key.encode()):
-                matched = name
-        if matched is None:
-            raise ApiError(403, "forbidden", f"the {API_KEY_HEADER} is not valid")
-        return matched
+    api_key = APIKeyHeader(
+        name=API_KEY_HEADER,
+        scheme_name="ApiKey",
+        description="a key of LEADQ_API_KEYS: name:key scores leads and reads the model, name:key:admin may also "
+        "reload it",
+        auto_error=False,  # the guard answers 401/403 in the service's error shape
+    )
+
+    async def identify(request: Request, given: Annotated[str | None, Security(api_key)]) -> KeyCaller:
+        checked = getattr(request.state, "caller", None)  # the guard checked the key before the body was read
+        if isinstance(checked, KeyCaller):
+            return checked
+        return ANONYMOUS if keys is None else keys.identify(given)
+
+    async def authenticate(caller: Annotated[KeyCaller, Depends(identify)]) -> str:  # async: no worker thread
+        return caller.name
+
+    async def authenticate_admin(caller: Annotated[KeyCaller, Depends(identify)]) -> str:
+        require_admin(caller)
+        return caller.name
 
     Caller = Annotated[str, Depends(authenticate)]
+    AdminCaller = Annotated[str, Depends(authenticate_admin)]
 
     def score_leads(leads: list[LeadBase], caller: str) -> tuple[list[ScoreOut], ServedModel]:
         served = holder.current  # one model for the whole request, even if a reload swaps it meanwhile
-        results = served.scorer.explain_records([lead.scoring_record() for lead in leads], top_k=config.top_k)
-        scored = [_score_out(lead, result, served) for lead, result in zip(leads, results, strict=True)]
+        # personal data typed into a category field never reaches the scorer, so neither the log nor the reasons
+        scrubbed = [scrub_record(lead.scoring_record(), category_fields(served.scorer.pipeline)) for lead in leads]
+        results = served.scorer.explain_records([record for record, _ in scrubbed], top_k=config.top_k)
+        scored = [
+            _score_out(lead, result, served, personal)
+            for lead, result, (_, personal) in zip(leads, results, scrubbed, strict=True)
+        ]
         log = state["log"]
         if log is not None:  # in the spool before the answer goes out, or no answer (policy refuse)
             threshold = served.scorer.threshold.threshold
@@ -375,9 +445,10 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
             loaded_at=served.loaded_at.isoformat(),
         )
 
-    @app.post("/v1/admin/reload", response_model=ModelRef, tags=["model"])
-    async def reload(caller: Caller) -> ModelRef:
-        """Load the version the registry alias points to now; requests in flight finish on the old one."""
+    @app.post("/v1/admin/reload", response_model=ModelRef, tags=["model"], responses={502: {"model": ErrorOut}})
+    async def reload(caller: AdminCaller) -> ModelRef:
+        """Load the version the registry alias points to now (admin keys only); requests in flight finish on the old
+        one. A version that cannot be loaded is 502 and the served one stays."""
         old, new = await run_in_threadpool(holder.reload)
         logger.info("reload requested by %s: version %s -> %s", caller, old, new)
         return ModelRef(name=holder.current.name, version=new)

@@ -52,6 +52,11 @@ class ModelInputsChangedError(RuntimeError):
     """The registry's new version reads other input fields (or the same ones in other roles) than the served one."""
 
 
+class ModelLoadError(ModelNotReadyError):
+    """The registry names a version whose model cannot be loaded (artifacts missing or unreadable); the served one
+    stays."""
+
+
 def input_roles_of(scorer: LeadScorer) -> dict[str, str]:
     """The export columns a model reads (its request fields, in order) and the role of each in the mapping."""
     roles = scorer.pipeline.named_steps["features"].input_roles
@@ -166,7 +171,15 @@ class ModelHolder:
                     f"model {self.name!r} ({self.alias or self.version}) not found in the registry"
                 ) from error
             if target != old:
-                loaded = load_served_model(self.tracking_uri, self.name, target, self.alias)
+                try:
+                    loaded = load_served_model(self.tracking_uri, self.name, target, self.alias)
+                except ModelNotReadyError:
+                    raise
+                except Exception as error:  # a broken registry entry must not take the served model down
+                    raise ModelLoadError(
+                        f"version {target} of {self.name!r} could not be loaded ({type(error).__name__}: "
+                        f"{str(error)[:200]})"
+                    ) from error
                 changes = input_changes(self.input_roles, input_roles_of(loaded.scorer)) if self.ready else []
                 if changes:
                     raise ModelInputsChangedError(

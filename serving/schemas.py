@@ -4,20 +4,34 @@ The request body is built from the served model itself: its input fields are the
 their own names), and each field's type follows the column's role in the export's mapping (a count is a number
 >= 0 or the export's text for one, a boolean is yes/no-like, a category is text...). Every field but ``lead_id``
 is optional: a CRM sends what it has, and a missing field is scored as unknown (and named in the response's
-warnings). A value no export could hold (a negative count, NaN, a list) is refused with 422 naming the field;
-error messages never repeat the value, which may be personal data.
+warnings). A value no export could hold (a negative count, NaN, a list, ``true`` for a number or a category)
+is refused with 422 naming the field; error messages never repeat the value, which may be personal data. Fields
+the model does not know are ignored and named in the warnings, but bounded: at most ``max_unknown_fields`` per
+lead, each at most ``max_unknown_value_chars`` characters as JSON (422 naming the limit beyond).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    PlainValidator,
+    WithJsonSchema,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from models.cleaning import (
     DEFAULT_PLACEHOLDERS,
@@ -33,6 +47,8 @@ SHORT_TEXT_LIMIT = 500  # a category, a job title, a number or flag as text
 TEXT_LIMIT = 2_000  # free text: only its length and whether it was answered are used
 EMAIL_LIMIT = 320  # RFC 3696's longest address
 RESERVED_FIELDS = ("lead_id", "created_at")
+MAX_UNKNOWN_FIELDS = 200  # a CRM may send its whole record; a few hundred columns is a large one
+MAX_UNKNOWN_VALUE_CHARS = 10_000  # as JSON: a long-text field fits, a file pasted into one does not
 
 
 class LeadBase(BaseModel):
@@ -43,6 +59,8 @@ class LeadBase(BaseModel):
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
     export_fields: ClassVar[tuple[str, ...]] = ()  # the export columns, in the order of the fields field_0, field_1...
+    max_unknown_fields: ClassVar[int] = MAX_UNKNOWN_FIELDS
+    max_unknown_value_chars: ClassVar[int] = MAX_UNKNOWN_VALUE_CHARS
 
     lead_id: str = Field(min_length=1, max_length=100, description="the CRM's id of the lead")
     created_at: datetime | None = Field(
@@ -50,6 +68,38 @@ class LeadBase(BaseModel):
         description="when the lead was created in the CRM (UTC if no offset): starts the SLA clock in the "
         "quarterly audit and assigns the lead to its quarter; not a model input",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded_unknown_fields(cls, data: Any) -> Any:
+        """At most ``max_unknown_fields`` unknown fields, each at most ``max_unknown_value_chars`` as JSON."""
+        if not isinstance(data, dict):
+            return data  # pydantic refuses it
+        known = (*RESERVED_FIELDS, *cls.export_fields)
+        unknown = [name for name in data if name not in known]
+        if len(unknown) > cls.max_unknown_fields:
+            raise PydanticCustomError(
+                "too_many_unknown_fields",
+                "expected at most {limit} unknown fields per lead, got {count}",
+                {"limit": cls.max_unknown_fields, "count": len(unknown)},
+            )
+        for name in unknown:
+            if _json_length(data[name], cls.max_unknown_value_chars) > cls.max_unknown_value_chars:
+                raise PydanticCustomError(
+                    "unknown_field_too_long",
+                    "unknown field '{field}': expected at most {limit} characters as JSON",
+                    {"field": _shown_name(name), "limit": cls.max_unknown_value_chars},
+                )
+        return data
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _iso_time(cls, value: object) -> object:
+        # pydantic would read a number (or a text of digits) as Unix seconds; a CRM's milliseconds would be
+        # years off. The contract is an ISO 8601 time.
+        if value is not None and (not isinstance(value, str) or _is_number_text(value)):
+            raise _refused("wrong_type", "expected an ISO 8601 time such as 2026-10-05T09:30:00+02:00")
+        return value
 
     @field_validator("created_at")
     @classmethod
@@ -71,6 +121,39 @@ class LeadBase(BaseModel):
     def unknown_fields(self) -> list[str]:
         """Names (never values) of fields the model does not know; they are ignored."""
         return sorted(self.model_extra or {})
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        if cls.export_fields:  # a model's LeadIn: its unknown fields' limits, which pydantic cannot say itself
+            schema["maxProperties"] = len(RESERVED_FIELDS) + len(cls.export_fields) + cls.max_unknown_fields
+            schema["additionalProperties"] = {
+                "description": f"a field the model does not know: ignored and named in the warnings; at most "
+                f"{cls.max_unknown_fields} per lead, each at most {cls.max_unknown_value_chars} characters as JSON"
+            }
+        return schema
+
+
+def _json_length(value: object, limit: int) -> int:
+    """The length of ``value`` as JSON, or more than ``limit`` if it cannot be written (nested too deeply)."""
+    if isinstance(value, str):
+        return len(value)
+    try:
+        return len(json.dumps(value, ensure_ascii=False, default=str))
+    except (RecursionError, ValueError):
+        return limit + 1
+
+
+def _shown_name(name: str, limit: int = 40) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 # --- one value of an export column, by the column's role ------------------------------------------------------
@@ -232,12 +315,19 @@ def _describe(column: str, role: str) -> str:
     return f"the export's column {column!r} ({role}): {_ROLES[role][2]}; missing: scored as unknown"
 
 
-def lead_in_model(roles: Mapping[str, str], placeholders: Iterable[str] = DEFAULT_PLACEHOLDERS) -> type[LeadBase]:
+def lead_in_model(
+    roles: Mapping[str, str],
+    placeholders: Iterable[str] = DEFAULT_PLACEHOLDERS,
+    max_unknown_fields: int = MAX_UNKNOWN_FIELDS,
+    max_unknown_value_chars: int = MAX_UNKNOWN_VALUE_CHARS,
+) -> type[LeadBase]:
     """The request body (``LeadIn``) of a model: its input fields by their export names, each typed by its role.
 
     Args:
         roles: export column -> role, as the model's features step has them (``input_roles``).
         placeholders: the export's words for missing ("N/A", "Select"), accepted in count and yes/no fields.
+        max_unknown_fields: unknown fields accepted per lead (ignored, named in the warnings); 422 beyond.
+        max_unknown_value_chars: the longest unknown field's value, as JSON; 422 beyond.
 
     Raises:
         ValueError: a column is named like a field of every request (lead_id, created_at), or has a role
@@ -265,17 +355,25 @@ def lead_in_model(roles: Mapping[str, str], placeholders: Iterable[str] = DEFAUL
         **fields,
     )
     model.export_fields = tuple(roles)
+    model.max_unknown_fields, model.max_unknown_value_chars = max_unknown_fields, max_unknown_value_chars
     return model
 
 
-def batch_in_model(lead_model: type[LeadBase]) -> type[BaseModel]:
-    """The batch request body (``BatchIn``): leads in the fields of ``lead_model``."""
+def batch_in_model(lead_model: type[LeadBase], max_batch: int | None = None) -> type[BaseModel]:
+    """The batch request body (``BatchIn``): leads in the fields of ``lead_model``.
+
+    ``max_batch`` is documented (``maxItems``) but not validated here: the route answers 413 beyond it.
+    """
     return create_model(
         "BatchIn",
         __config__=ConfigDict(extra="forbid"),
         leads=(
             list[lead_model],  # type: ignore[valid-type]
-            Field(min_length=1, description="at most serving.max_batch leads (413 beyond)"),
+            Field(
+                min_length=1,
+                description=f"at most {max_batch or 'serving.max_batch'} leads (413 beyond)",
+                json_schema_extra=None if max_batch is None else {"maxItems": max_batch},
+            ),
         ),
     )
 

@@ -25,6 +25,7 @@ from pipelines.crm_export.prepare import LoadedExport
 from pipelines.crm_export.read import RawExport
 from pipelines.crm_export.tables import validate_table
 from pipelines.settings import DEMO_MAPPING, Settings
+from serving.access import ApiKey
 from serving.app import ServiceConfig, create_app
 from serving.model_holder import ModelHolder
 
@@ -253,8 +254,11 @@ def write_crm_shaped_export(
 
 CRM_KEY = "crm-secret-key-0001"
 ANALYST_KEY = "analyst-secret-key-02"
-KEYS = {"crm": CRM_KEY, "analyst": ANALYST_KEY}
+ADMIN_KEY = "ops-admin-key-0003"
+# crm and analyst: scoring keys; ops: an admin key (may reload the model)
+KEYS: dict[str, str | ApiKey] = {"crm": CRM_KEY, "analyst": ANALYST_KEY, "ops": ApiKey(ADMIN_KEY, "admin")}
 AUTH = {"X-API-Key": CRM_KEY}
+ADMIN = {"X-API-Key": ADMIN_KEY}
 
 
 def scoring_request(**fields: object) -> dict[str, object]:

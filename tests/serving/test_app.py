@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+from urllib.parse import urlparse
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,9 +15,20 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from pipelines.settings import Settings
-from serving.app import ServiceConfig, create_app, parse_api_keys
+from pipelines.training import TrainingOutcome, log_outcome
+from serving.app import ServiceConfig, create_app
 from serving.model_holder import ModelInputsChangedError
-from tests.builders import ANALYST_KEY, AUTH, KEYS, make_holder, requests_of, scoring_request, served_app
+from tests.builders import (
+    ADMIN,
+    ANALYST_KEY,
+    AUTH,
+    KEYS,
+    make_holder,
+    point_alias,
+    requests_of,
+    scoring_request,
+    served_app,
+)
 
 EXPORT_FIELDS = [name for name in scoring_request() if name != "lead_id"]
 
@@ -82,7 +96,7 @@ def test_warnings_name_unseen_categories_missing_and_unknown_fields_never_values
     warnings = response.json()["warnings"]
     assert "industry: value not seen in training, scored as unknown" in warnings
     assert "missing optional field(s), scored as unknown: country, campaign" in warnings
-    assert "ignored unknown field(s): crm_owner" in warnings
+    assert "ignored 1 unknown field(s): crm_owner" in warnings
     assert "Erika" not in response.text
     assert "Asteroid" not in " ".join(warnings)
 
@@ -111,19 +125,25 @@ def test_batch_over_the_limit_is_413(client: TestClient) -> None:
         ("website_visits", -1),  # count
         ("company_size", "-3"),  # count as text
         ("company_size", "many"),
-        ("company_size", True),
+        ("company_size", True),  # a boolean is not a company size (issue 15)
+        ("company_size", False),
+        ("website_visits", True),
         ("pages_per_visit", True),  # numeric
         ("pages_per_visit", [3.2]),
         ("demo_requested", "maybe"),  # boolean
         ("demo_requested", 2),
         ("consent_tracking", "perhaps"),  # consent
         ("industry", ["Software", "Retail"]),  # categorical
+        ("industry", True),
+        ("industry", [[[["Software"]]]]),  # nested
         ("industry", "x" * 501),
         ("email", 12345),  # email
         ("email", "x" * 321),
         ("job_title", {"title": "CEO"}),  # job title
         ("lead_id", ""),
+        ("lead_id", 12345),
         ("created_at", "not a date"),
+        ("created_at", 1_767_600_000),  # seconds or milliseconds? an ISO time says
         ("created_at", "1900-01-01T00:00:00"),
     ],
 )
@@ -300,20 +320,19 @@ def test_insecure_dev_mode_serves_without_keys(registry: Settings) -> None:
         assert client.post("/v1/leads/score", json=scoring_request()).status_code == 200
 
 
-def test_api_keys_are_parsed_and_malformed_entries_named() -> None:
-    assert parse_api_keys("crm:abcdefgh12, analyst : zyxwvuts98") == {"crm": "abcdefgh12", "analyst": "zyxwvuts98"}
-    assert parse_api_keys(None) == {}
-    with pytest.raises(ValueError, match="entry 2: expected name:key"):
-        parse_api_keys("crm:abcdefgh12,nokey")
-    with pytest.raises(ValueError, match="at least 8 characters"):
-        parse_api_keys("crm:short")
-
-
 def test_unknown_route_is_json_404(client: TestClient) -> None:
     response = client.get("/v2/nothing", headers=AUTH)
 
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "http_error"
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_wrong_method_is_405_with_allow(client: TestClient) -> None:
+    response = client.get("/v1/leads/score", headers=AUTH)
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["error"]["code"] == "method_not_allowed"
 
 
 def test_creation_time_is_a_known_field_not_a_warning(client: TestClient) -> None:
@@ -331,3 +350,102 @@ def test_export_rows_with_missing_values_are_scored(client: TestClient, syntheti
 
     assert response.status_code == 200
     assert all("website_visits" in " ".join(r["warnings"]) for r in response.json()["results"])
+
+
+@pytest.mark.parametrize("word", ["yes", "Ja", "x", "checked", "1", 1])
+def test_a_yes_no_field_takes_the_exports_yes_words_by_design(client: TestClient, word: object) -> None:
+    as_true = client.post("/v1/leads/score", json=scoring_request(demo_requested=True), headers=AUTH)
+    as_word = client.post("/v1/leads/score", json=scoring_request(demo_requested=word), headers=AUTH)
+
+    assert as_word.status_code == 200
+    assert as_word.json()["probability"] == pytest.approx(as_true.json()["probability"], abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b'{"lead_id": "x", "notes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "the JSON is nested too deeply"),
+        (b'{"lead_id": "caf\xe9"}', "the body is not valid UTF-8"),
+    ],
+)
+def test_unreadable_bodies_are_422_naming_the_body(client: TestClient, content: bytes, reason: str) -> None:
+    response = client.post("/v1/leads/score", content=content, headers={**AUTH, "content-type": "application/json"})
+
+    assert response.status_code == 422
+    assert response.json()["error"] == {
+        "code": "validation_error",
+        "message": f"invalid request: {reason}",
+        "details": [{"field": "body", "message": reason}],
+    }
+
+
+def test_unknown_fields_are_bounded_and_warned_by_count(client: TestClient) -> None:
+    many = {f"custom_field_{i:03d}": i for i in range(200)}
+    too_many = {**many, "one_more": 1}
+
+    accepted = client.post("/v1/leads/score", json=scoring_request(**many), headers=AUTH)
+    refused = client.post("/v1/leads/score", json=scoring_request(**too_many), headers=AUTH)
+    too_long = client.post("/v1/leads/score", json=scoring_request(notes="x" * 10_001), headers=AUTH)
+
+    assert accepted.status_code == 200
+    warning = accepted.json()["warnings"][-1]
+    assert warning.startswith("ignored 200 unknown field(s): custom_field_000, custom_field_001,")
+    assert warning.endswith("custom_field_009 and 190 more")
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"] == [
+        {"field": "", "message": "expected at most 200 unknown fields per lead, got 201"}
+    ]
+    assert too_long.status_code == 422
+    assert "unknown field 'notes': expected at most 10000 characters" in too_long.text
+    assert "xxxx" not in too_long.text
+
+
+def test_unknown_field_names_holding_an_address_are_not_echoed(client: TestClient) -> None:
+    response = client.post("/v1/leads/score", json=scoring_request(**{"jane.doe@example.org": 1}), headers=AUTH)
+
+    assert response.status_code == 200
+    assert "ignored 1 unknown field(s): (a name holding personal data)" in response.json()["warnings"]
+    assert "jane.doe" not in response.text
+
+
+def test_the_openapi_document_declares_the_key_and_the_real_limits(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+
+    assert document["components"]["securitySchemes"]["ApiKey"]["type"] == "apiKey"
+    assert document["components"]["securitySchemes"]["ApiKey"]["in"] == "header"
+    assert document["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
+    protected = [("/v1/leads/score", "post"), ("/v1/leads/score-batch", "post"), ("/v1/model", "get")]
+    for path, method in [*protected, ("/v1/admin/reload", "post")]:
+        assert document["paths"][path][method]["security"] == [{"ApiKey": []}], path
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert "security" not in document["paths"][path]["get"], path
+    schemas = document["components"]["schemas"]
+    assert schemas["BatchIn"]["properties"]["leads"]["maxItems"] == 50  # the client fixture's max_batch
+    assert schemas["LeadIn"]["properties"]["lead_id"]["maxLength"] == 100
+    assert {"type": "string", "maxLength": 500} in schemas["LeadIn"]["properties"]["industry"]["anyOf"]
+    assert schemas["LeadIn"]["maxProperties"] == 2 + len(EXPORT_FIELDS) + 200
+    assert "8,388,608 bytes" in document["info"]["description"]
+    assert "at most 200 unknown fields per lead" in document["info"]["description"]
+
+
+@pytest.mark.slow
+def test_a_reload_to_a_version_without_artifacts_is_502_and_the_served_model_stays(
+    registry: Settings, trained: TrainingOutcome, log_url: str
+) -> None:
+    point_alias(registry, "fragile", "1")
+    broken = log_outcome(trained, registry, "<html></html>").version
+    client = mlflow.MlflowClient(registry.mlflow.tracking_uri, registry.mlflow.tracking_uri)
+    location = client.get_model_version_download_uri(registry.mlflow.registered_model, broken)
+    shutil.rmtree(urlparse(location).path)  # the registry names a version whose files are gone
+
+    with TestClient(served_app(registry, alias="fragile", scoring_log_url=log_url)) as service:
+        point_alias(registry, "fragile", broken)
+        reloaded = service.post("/v1/admin/reload", headers=ADMIN)
+        scored = service.post("/v1/leads/score", json=scoring_request(), headers=AUTH)
+
+    assert reloaded.status_code == 502
+    assert reloaded.json()["error"]["code"] == "model_load_failed"
+    assert reloaded.json()["error"]["message"].startswith(f"version {broken} of ")
+    assert reloaded.json()["error"]["message"].endswith("still serving version 1")
+    assert scored.status_code == 200
+    assert scored.json()["model"]["version"] == "1"

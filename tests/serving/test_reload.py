@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 
 from pipelines.settings import Settings
 from serving.model_holder import ModelHolder, ModelNotReadyError, input_changes
-from tests.builders import AUTH, point_alias, scoring_request, served_app
+from tests.builders import ADMIN, AUTH, point_alias, scoring_request, served_app
 
 
 def test_a_reload_without_a_new_version_keeps_the_served_one(client: TestClient) -> None:
-    response = client.post("/v1/admin/reload", headers=AUTH)
+    response = client.post("/v1/admin/reload", headers=ADMIN)
 
     assert response.status_code == 200
     assert response.json()["version"] == "1"
@@ -46,7 +46,7 @@ def test_reload_during_a_stream_of_requests_fails_none(registry: Settings, same_
             worker.start()
         time.sleep(0.5)
         point_alias(registry, "stream", same_inputs_version)
-        reloaded = client.post("/v1/admin/reload", headers=AUTH)
+        reloaded = client.post("/v1/admin/reload", headers=ADMIN)
         time.sleep(0.5)
         stop.set()
         for worker in workers:
@@ -83,7 +83,7 @@ def test_a_version_reading_other_input_fields_is_refused_and_the_served_one_stay
 
     with TestClient(served_app(registry, alias="guarded")) as client:
         point_alias(registry, "guarded", messy_version)
-        reloaded = client.post("/v1/admin/reload", headers=AUTH)
+        reloaded = client.post("/v1/admin/reload", headers=ADMIN)
         still = client.post("/v1/leads/score", json=scoring_request(), headers=AUTH)
 
     assert reloaded.status_code == 409

@@ -146,3 +146,56 @@ def test_the_batch_body_holds_leads_of_the_model() -> None:
 def test_a_model_whose_fields_cannot_be_a_request_is_refused(roles: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         lead_in_model(roles)
+
+
+# --- hard edges (issue 15): unknown fields bounded, the creation time an ISO time, the limits documented ----------
+
+Bounded = lead_in_model(ROLES, max_unknown_fields=3, max_unknown_value_chars=20)
+
+
+def test_unknown_fields_within_the_limits_are_accepted_and_named() -> None:
+    lead = Bounded.model_validate({"lead_id": "L1", "Owner": "x" * 20, "Tags": ["a", "b"], "Score": 12})
+
+    assert lead.unknown_fields() == ["Owner", "Score", "Tags"]
+
+
+def test_too_many_unknown_fields_are_refused_naming_the_limit() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Bounded.model_validate({"lead_id": "L1", **{f"custom_{i}": i for i in range(4)}})
+
+    assert raised.value.errors()[0]["type"] == "too_many_unknown_fields"
+    assert raised.value.errors()[0]["msg"] == "expected at most 3 unknown fields per lead, got 4"
+
+
+@pytest.mark.parametrize("value", ["x" * 21, ["x" * 10, "y" * 10], {"nested": {"deeper": "x" * 10}}])
+def test_an_unknown_field_longer_than_the_limit_is_refused_naming_it_not_its_value(value: object) -> None:
+    with pytest.raises(ValidationError) as raised:
+        Bounded.model_validate({"lead_id": "L1", "Notes": value})
+
+    error = raised.value.errors()[0]
+    assert error["type"] == "unknown_field_too_long"
+    assert error["msg"] == "unknown field 'Notes': expected at most 20 characters as JSON"
+
+
+def test_the_model_fields_do_not_count_as_unknown() -> None:
+    lead = Bounded.model_validate({"lead_id": "L1", "created_at": "2026-01-05", **dict.fromkeys(ROLES)})
+
+    assert lead.unknown_fields() == []
+
+
+@pytest.mark.parametrize("value", [1_767_600_000, 1_767_600_000.5, "1767600000", True])
+def test_the_creation_time_is_an_iso_time_not_a_number(value: object) -> None:
+    error = _refusal("created_at", value)
+
+    assert error["type"] == "wrong_type"
+    assert "ISO 8601" in str(error["msg"])
+
+
+def test_the_json_schema_states_the_unknown_field_and_batch_limits() -> None:
+    lead_schema = Bounded.model_json_schema()
+    batch_schema = batch_in_model(Bounded, max_batch=50).model_json_schema()
+
+    assert lead_schema["maxProperties"] == 2 + len(ROLES) + 3
+    assert "at most 3 per lead, each at most 20 characters" in lead_schema["additionalProperties"]["description"]
+    assert batch_schema["properties"]["leads"]["maxItems"] == 50
+    assert batch_schema["properties"]["leads"]["minItems"] == 1

@@ -1,0 +1,135 @@
+"""Personal data sent where a category belongs: found and replaced before the lead is scored.
+
+A category field (campaign, industry, lead source...) is echoed in the reasons' labels and values and kept in
+the scoring log's features, so an e-mail address, a phone number or a person's name typed into one by mistake
+would be stored and shown. Before scoring, a request's category values that **the model never saw in training**
+and look like one of those are replaced by :data:`MARKER`; the response names the fields (never the values).
+
+- Known categories (seen in training, compared as the features step compares them: trimmed, whitespace
+  collapsed, casefolded) are never replaced, whatever they look like ("Financial Services" stays).
+- The score does not change: a value the model never saw is scored as unknown, and so is the marker.
+- A "name" is two or three capitalised words (an initial, a title such as Dr. or Frau, and particles such as
+  von or van allowed), or "Surname, Given-name", none of which is a word common in category values (Services,
+  Sector, Energy, Messe...): a reasonable heuristic, not proof. It errs towards removal, which costs only the
+  echo of a new category; a single surname ("Mustermann") is not caught.
+- Other roles need no scrubbing: an e-mail column only becomes flags, a job title its seniority and function,
+  free text its length, numbers and yes/no fields numbers; none of them is echoed or stored as given.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+MARKER = "[personal data removed]"
+PersonalKind = Literal["e-mail address", "phone number", "name"]
+
+_EMAIL = re.compile(r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+\.[^\s@<>(),;:\"'\d]{2,}")
+_PHONE_DIGITS = range(7, 16)  # E.164: at most 15 digits; fewer than 7 is an extension or a code
+_PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])(?:\+|00)\s?\d[\d\s()./-]{5,}\d")  # +49 170 1234567, anywhere
+_PHONE_NATIONAL = re.compile(r"\(?0\d[\d\s()./-]{5,}\d")  # 0170 1234567, (030) 123 456 78: the whole value
+_PHONE_NANP = re.compile(r"\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}")  # (555) 123-4567: the whole value
+_UPPER, _LOWER = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
+_WORD = rf"[{_UPPER}][{_LOWER}]+(?:[{_UPPER}][{_LOWER}]+)?(?:[-'][{_UPPER}]?[{_LOWER}]+)?"  # Anna, McKay, Mary-Jane
+_TITLE = r"(?:(?:Dr|Prof|Mr|Mrs|Ms|Herr|Frau)\.?\s+)*"
+_PARTICLE = r"(?:(?:von|van|de|der|den|del|da|di|du|la|le|zu|ten|ter)\s+){0,2}"
+# one or two given names or initials, then a surname: Erika Mustermann, J. Smith, Ursula von der Leyen
+_NAME = re.compile(rf"{_TITLE}(?:(?:{_WORD}|[{_UPPER}]\.)\s*{_PARTICLE}){{1,2}}{_WORD}")
+_SURNAME_FIRST = re.compile(rf"{_PARTICLE}{_WORD},\s*{_WORD}(?:\s+{_WORD})?")
+# Words common in category values, in English and German: a value holding one is not taken for a name.
+_CATEGORY_WORDS = frozenset(
+    """
+    ads affairs agency analytics association automotive autumn bank banking brand business campaign care center
+    centre chemicals cloud company construction consulting content corporate data day days delivery demo design
+    dienst dienstleistungen digital direct education einzelhandel energie energy engineering enterprise estate
+    event events fair finance financial food form forum gas global goods google government group handel health
+    healthcare hospitality industrie industry insurance it labs launch lead leads list logistics management
+    manufacturing marketing media messe mining newsletter office oil online organic outbound paid partner
+    partners pharma platform portal program programme public real referral research retail sales sector security
+    sektor services social software solutions spring summer summit systems tech technology telecommunications
+    trade transport travel utilities verwaltung webinar website week wholesale winter
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+
+
+def _digits(text: str) -> int:
+    return sum(character.isdigit() for character in text)
+
+
+def _is_phone(text: str) -> bool:
+    for match in _PHONE_INTERNATIONAL.finditer(text):
+        if _digits(match.group()) in _PHONE_DIGITS:
+            return True
+    whole = _PHONE_NATIONAL.fullmatch(text) or _PHONE_NANP.fullmatch(text)
+    return whole is not None and _digits(text) in _PHONE_DIGITS
+
+
+def _is_name(text: str) -> bool:
+    if not (_NAME.fullmatch(text) or _SURNAME_FIRST.fullmatch(text)):
+        return False
+    words = re.findall(r"[^\W\d_]+", text.casefold())
+    return not any(word in _CATEGORY_WORDS for word in words)
+
+
+def personal_kind(value: str, names: bool = True) -> PersonalKind | None:
+    """What personal data ``value`` looks like (an e-mail address, a phone number, a name), or None.
+
+    Args:
+        value: a category value as the CRM sent it.
+        names: also look for a person's name (off for field names, where "Lead Owner" is no one).
+    """
+    text = " ".join(value.split())
+    if _EMAIL.search(text):
+        return "e-mail address"
+    if _is_phone(text):
+        return "phone number"
+    if names and _is_name(text):
+        return "name"
+    return None
+
+
+def _category_key(value: str) -> str:
+    return " ".join(value.split()).casefold()  # as the features step compares categories
+
+
+@dataclass(frozen=True)
+class CategoryFields:
+    """A model's category fields: export column -> the categories it saw in training, and its feature's name."""
+
+    known: Mapping[str, frozenset[str]]
+    feature_of: Mapping[str, str]
+
+
+_FIELDS: weakref.WeakKeyDictionary[Any, CategoryFields] = weakref.WeakKeyDictionary()
+
+
+def category_fields(pipeline: Any) -> CategoryFields:
+    """The category fields of a model pipeline (features -> encode -> classifier); read once per pipeline."""
+    cached = _FIELDS.get(pipeline)
+    if cached is None:
+        columns: dict[str, str] = pipeline.named_steps["features"].verbatim_columns  # feature -> export column
+        codes: Mapping[str, Mapping[str, float]] = pipeline.named_steps["encode"].codes_
+        cached = CategoryFields(
+            known={column: frozenset(codes.get(feature, {})) for feature, column in columns.items()},
+            feature_of={column: feature for feature, column in columns.items()},
+        )
+        _FIELDS[pipeline] = cached
+    return cached
+
+
+def scrub_record(record: Mapping[str, object], fields: CategoryFields) -> tuple[dict[str, object], list[str]]:
+    """``record`` with personal-looking unknown category values replaced by :data:`MARKER`, and those fields' names.
+
+    ``record`` is not changed. Values the model saw in training are kept as they are.
+    """
+    scrubbed = dict(record)
+    removed = []
+    for column, known in fields.known.items():
+        value = record.get(column)
+        if isinstance(value, str) and _category_key(value) not in known and personal_kind(value):
+            scrubbed[column] = MARKER
+            removed.append(column)
+    return scrubbed, removed
