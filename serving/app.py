@@ -252,12 +252,18 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     keys = KeyRing(config.api_keys) if config.api_keys else None  # None: --insecure-no-auth
 
     async def poll_registry() -> None:
+        failing = ""  # the last reload failure, said once rather than at every poll
         while True:
             await asyncio.sleep(config.reload_interval_s)
             try:
                 old, new = await run_in_threadpool(holder.reload)
+                failing = ""
                 if old != new:
                     logger.info("model reloaded: version %s -> %s", old, new)
+            except (ModelNotReadyError, ModelInputsChangedError) as error:  # the registry's problem: no traceback
+                if str(error) != failing:
+                    failing = str(error)
+                    logger.error("model reload failed: %s; still serving version %s", error, holder.current.version)
             except Exception:
                 logger.exception("model reload failed; still serving version %s", holder.current.version)
 

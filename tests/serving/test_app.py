@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 from urllib.parse import urlparse
 
 import mlflow
@@ -430,7 +431,7 @@ def test_the_openapi_document_declares_the_key_and_the_real_limits(client: TestC
 
 @pytest.mark.slow
 def test_a_reload_to_a_version_without_artifacts_is_502_and_the_served_model_stays(
-    registry: Settings, trained: TrainingOutcome, log_url: str
+    registry: Settings, trained: TrainingOutcome, log_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     point_alias(registry, "fragile", "1")
     broken = log_outcome(trained, registry, "<html></html>").version
@@ -449,3 +450,15 @@ def test_a_reload_to_a_version_without_artifacts_is_502_and_the_served_model_sta
     assert reloaded.json()["error"]["message"].endswith("still serving version 1")
     assert scored.status_code == 200
     assert scored.json()["model"]["version"] == "1"
+
+    caplog.clear()  # the reload above said its failure once; now the poller
+    point_alias(registry, "fragile", "1")
+    polling = served_app(registry, alias="fragile", scoring_log_url=log_url, reload_interval_s=0.05)
+    with caplog.at_level(logging.ERROR, logger="leadq.serving"), TestClient(polling) as service:
+        point_alias(registry, "fragile", broken)
+        time.sleep(1.0)  # about 20 polls
+        assert service.get("/readyz").json()["model_version"] == "1"
+
+    failures = [r for r in caplog.records if r.getMessage().startswith("model reload failed")]
+    assert len(failures) == 1  # one line for the failure, not one per poll
+    assert failures[0].exc_info is None  # and no traceback
