@@ -1,15 +1,18 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Both create .venv when needed.
+# Installs take the versions pinned in requirements/lock.txt (tested together); `make lock` refreshes them after a
+# change of pyproject.toml's ranges, or to move to newer releases.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements/lock.txt
 
-.PHONY: install demo demo-quarter test lint bench notebook clean
+.PHONY: install demo demo-quarter test lint lock bench notebook clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,15 +29,26 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The tests run beside a throwaway PostgreSQL server (.ci/with-postgres starts and removes it; the scoring log and
+# audit tests run on it and on SQLite). Without a PostgreSQL server this stops and says how to get one; plain
+# `.venv/bin/pytest` skips the PostgreSQL tests instead.
 test: lint
-	$(BIN)/pytest -n auto
+	.ci/with-postgres $(BIN)/pytest -n auto
+
+# Re-resolve requirements/lock.txt from pyproject.toml's ranges (newest releases that fit, for Python 3.11 on any
+# platform; versions already locked are kept where they still fit: delete the file first to move everything).
+lock:
+	test -x $(BIN)/uv || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet uv; }
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 --no-emit-package leadq \
+		--custom-compile-command "make lock" --quiet -o $(LOCK)
+	@echo "$(LOCK) refreshed; review the diff, then make install"
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 # The marketing notebook in JupyterLab (installed on first use; run `make demo` before).
 notebook: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[notebook]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[notebook]'
 	$(BIN)/jupyter lab notebooks/marketing_explanations.ipynb
 
 clean:
