@@ -1,13 +1,66 @@
-"""Shared fixtures: small CRM frames built in code, and settings pointing at a temporary MLflow store."""
+"""Shared fixtures: small CRM frames built in code, settings pointing at a temporary MLflow store, and databases
+for the scoring log (a SQLite file, and a PostgreSQL database on the server ``make test`` starts)."""
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from models.contract import CRMTables
+
+# Set by .ci/with-postgres (make test, CI): a SQLAlchemy URL of a PostgreSQL server the tests may create databases on.
+POSTGRES_URL_VARIABLE = "LEADQ_TEST_POSTGRES_URL"
+# "1": the PostgreSQL tests must run (CI); without a server they fail instead of being skipped.
+REQUIRE_POSTGRES_VARIABLE = "LEADQ_REQUIRE_POSTGRES"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of the PostgreSQL test server; skips the test when there is none, unless one is required."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE, "")
+    if url:
+        return url
+    if os.environ.get(REQUIRE_POSTGRES_VARIABLE) == "1":
+        pytest.fail(
+            f"{REQUIRE_POSTGRES_VARIABLE}=1 but {POSTGRES_URL_VARIABLE} is not set: run the tests through "
+            "`make test` or `.ci/with-postgres`, which start a PostgreSQL server"
+        )
+    pytest.skip(f"no PostgreSQL server: {POSTGRES_URL_VARIABLE} is not set (`make test` starts one)")
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test (dropped after it), as a SQLAlchemy URL."""
+    name = f"leadq_test_{uuid.uuid4().hex[:16]}"
+    server = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        server.dispose()
+        pytest.fail(f"the PostgreSQL server in {POSTGRES_URL_VARIABLE} cannot be reached: {error.orig}")
+    try:
+        yield sa.make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:  # FORCE: a connection a failed test left open does not keep it
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def scoring_log_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The scoring log's database, once as a SQLite file and once as a PostgreSQL database (skipped locally without a
+    server, required in CI). A log on PostgreSQL needs a spool path: ``tmp_path / "spool"`` is free for it."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'scoring_log.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 def make_lead(lead_id: str, created_at: str = "2025-01-15", **fields: object) -> dict[str, object]:

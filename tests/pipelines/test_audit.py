@@ -66,9 +66,9 @@ def _scored_at(row: dict[str, Any], when: datetime) -> dict[str, Any]:
     return {**row, "scored_at": when}
 
 
-def test_scoring_log_is_read_by_creation_quarter_in_utc(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'log.db'}"
-    log = ScoringLog(url, flush_interval_s=0.05)
+def test_scoring_log_is_read_by_creation_quarter_in_utc(scoring_log_url: str, tmp_path: Path) -> None:
+    url = scoring_log_url  # a SQLite file, and a PostgreSQL database (its server's time zone is not UTC in CI)
+    log = ScoringLog(url, flush_interval_s=0.05, spool_path=tmp_path / "spool")
     berlin_new_year = datetime.fromisoformat("2027-01-01T00:30:00+01:00")  # 2026-12-31 23:30 UTC: still Q4
     log.append(
         [

@@ -70,9 +70,9 @@ def _with_table(url: str) -> None:
     engine.dispose()
 
 
-def test_close_writes_every_queued_row(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'log.db'}"
-    log = ScoringLog(url, flush_interval_s=60.0)  # nothing would be flushed by time before close
+def test_close_writes_every_queued_row(scoring_log_url: str, tmp_path: Path) -> None:
+    url = scoring_log_url  # a SQLite file, and a PostgreSQL database
+    log = ScoringLog(url, flush_interval_s=60.0, spool_path=tmp_path / "spool")  # no flush by time before close
     created = datetime(2026, 10, 5, 7, 30, tzinfo=UTC)
     log.append([score_row(f"L{i}", RESULT, "leadq", "3", 0.2, created) for i in range(1200)])
     log.close()
@@ -82,7 +82,8 @@ def test_close_writes_every_queued_row(tmp_path: Path) -> None:
     assert len({row["row_id"] for row in rows}) == 1200
     assert rows[0]["respond_within_hours"] == 4.0
     assert rows[0]["model_version"] == "3"
-    assert str(rows[0]["lead_created_at"]).startswith("2026-10-05 07:30:00")
+    logged_created = datetime.fromisoformat(str(rows[0]["lead_created_at"]))  # SQLite: naive UTC; PostgreSQL: aware
+    assert logged_created.replace(tzinfo=logged_created.tzinfo or UTC) == created
     assert log.stats().backlog == 0
 
 
