@@ -3,17 +3,31 @@ registration; a tampered version is refused before any of its code runs, and a r
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import mlflow
 import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from models.mlflow_model import artifact_digest
+from pipelines.cli import app
 from pipelines.settings import Settings
 from pipelines.tracking import record_artifact_digest
 from pipelines.training import TrainingOutcome, log_outcome
 from serving.model_holder import ModelHolder, ModelIntegrityError, ModelNotReadyError
-from tests.builders import make_holder, model_files, point_alias, served_app, settings_with_store
+from tests.builders import (
+    ADMIN,
+    AUTH,
+    CRM_KEY,
+    make_holder,
+    model_files,
+    point_alias,
+    scoring_request,
+    served_app,
+    settings_with_store,
+)
 
 # Models-from-code: MLflow executes the entry file when it loads the model, so a line added to it runs in the
 # service. The tampered version below touches this marker file (or $TAMPERED_MARKER) if any of its code runs.
@@ -69,6 +83,25 @@ def test_the_tampered_version_runs_its_code_when_loaded_unchecked(
     assert (tmp_path / "ran").exists()
 
 
+@pytest.mark.slow  # loads a real model
+def test_a_version_is_served_from_a_read_only_store(registry_with_tampering: tuple[Settings, Path]) -> None:
+    """The service never writes to the store (it checks and loads a private copy): it can serve from a read-only
+    one, as the README advises."""
+    settings, marker = registry_with_tampering
+    store = marker.parent  # the registry's folder: tracking database and artifacts
+    bound = subprocess.run(["mount", "--bind", str(store), str(store)], capture_output=True, check=False)
+    if bound.returncode != 0:
+        pytest.skip(f"cannot bind-mount here (needs root and CAP_SYS_ADMIN): {bound.stderr.decode()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(store)], check=True, capture_output=True)
+        with pytest.raises(OSError, match="Read-only file system"):
+            (store / "probe").touch()
+
+        assert make_holder(settings).reload() == (None, "1")
+    finally:
+        subprocess.run(["umount", "-l", str(store)], check=False)
+
+
 def test_a_tampered_version_is_refused_at_startup_before_any_of_its_code_runs(
     registry_with_tampering: tuple[Settings, Path],
 ) -> None:
@@ -93,6 +126,49 @@ def test_a_reload_to_a_tampered_version_keeps_the_served_one(registry_with_tampe
         holder.reload()
 
     assert holder.current.version == "1"
+    assert not marker.exists()
+
+
+@pytest.mark.slow  # loads a real model, then refuses another
+def test_a_reload_over_http_to_a_tampered_version_is_502_and_the_served_one_stays(
+    registry_with_tampering: tuple[Settings, Path],
+) -> None:
+    settings, marker = registry_with_tampering
+    point_alias(settings, "http", "1")
+
+    with TestClient(served_app(settings, alias="http")) as client:
+        point_alias(settings, "http", "2")
+        reloaded = client.post("/v1/admin/reload", headers=ADMIN)
+        still = client.post("/v1/leads/score", json=scoring_request(), headers=AUTH)
+
+    assert reloaded.status_code == 502
+    error = reloaded.json()["error"]
+    assert error["code"] == "model_load_failed"
+    assert "version 2 of 'leadq-lead-conversion': its model files do not match" in error["message"]
+    assert "still serving version 1" in error["message"]
+    assert still.status_code == 200
+    assert still.json()["model"]["version"] == "1"
+    assert not marker.exists()
+
+
+def test_leadq_serve_refuses_a_tampered_version_naming_it(
+    registry_with_tampering: tuple[Settings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, marker = registry_with_tampering
+    point_alias(settings, "served-by-cli", "2")
+    config = tmp_path / "mlflow.yml"
+    config.write_text(
+        f"mlflow:\n  tracking_uri: {settings.mlflow.tracking_uri}\n"
+        f"  artifact_location: {settings.mlflow.artifact_location}\n"
+        "serving:\n  model_alias: served-by-cli\n"
+    )
+    monkeypatch.setenv("LEADQ_API_KEYS", f"crm:{CRM_KEY}")
+
+    result = CliRunner().invoke(app, ["serve", "--config", str(config)])
+
+    assert result.exit_code == 1
+    assert "Refused:" in result.output
+    assert "version 2 of 'leadq-lead-conversion': its model files do not match" in " ".join(result.output.split())
     assert not marker.exists()
 
 
