@@ -666,10 +666,13 @@ def serve(
     if not keys:
         console.print("[yellow]Warning:[/] serving WITHOUT authentication (--insecure-no-auth)", highlight=False)
     logging.getLogger("leadq.serving").setLevel(logging.INFO)  # who scored what with which version (no PII)
-    from serving.model_holder import ModelNotReadyError
+    from serving.model_holder import ModelIntegrityError, ModelNotReadyError
 
     try:
         service = build_service(settings, keys, allow_no_auth=insecure_no_auth)
+    except ModelIntegrityError as error:  # the registry has it, but its files cannot be trusted
+        console.print(f"[red]Refused:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(code=1) from error
     except ModelNotReadyError as error:
         console.print(f"[red]Not found:[/] {error}; run `leadq train` (or `make demo`) first", highlight=False)
         raise typer.Exit(code=1) from error
