@@ -444,6 +444,124 @@ def explain(
     )
 
 
+def _output_format(out: Path, fmt: TableFormat | None) -> TableFormat:
+    """The output's format: --format, else --out's suffix; a suffix that contradicts --format is refused."""
+    suffix = out.suffix.lower().lstrip(".")
+    if fmt is not None and suffix in TableFormat.__members__ and suffix != fmt.value:
+        console.print(f"[red]Refused:[/] --out {out} ends in .{suffix} but --format is {fmt.value}", highlight=False)
+        raise typer.Exit(code=2)
+    if fmt is None and suffix not in TableFormat.__members__:
+        console.print(f"[red]Refused:[/] --out {out}: name a .parquet or .csv file, or pass --format", highlight=False)
+        raise typer.Exit(code=2)
+    return fmt or TableFormat(suffix)
+
+
+@app.command()
+def score(
+    export: Annotated[Path, typer.Argument(help=EXPORT_HELP)],
+    out: Annotated[
+        Path, typer.Option(help="The scores: one row per lead under the CRM's id, leadq_* columns (.parquet or .csv).")
+    ],
+    config: ConfigOption = None,
+    version: Annotated[str | None, typer.Option(help="Registered model version (default: the champion).")] = None,
+    alias: Annotated[str | None, typer.Option(help="Registry alias to score with (instead of a version).")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="The export's mapping (default: the one the model was trained with).")
+    ] = None,
+    language: Annotated[
+        Language | None, typer.Option(help="Reasons' language (default: the model's, as the service answers).")
+    ] = None,
+    chunk_size: Annotated[int, typer.Option(help="Leads read and scored at a time (memory stays flat).", min=1)] = (
+        20_000
+    ),
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only leads created on or after this date, YYYY-MM-DD (the mapping's created_at)."),
+    ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Rows that could not be scored: row, id, field, why (default: <out>.rejects.csv)."),
+    ] = None,
+    fmt: Annotated[TableFormat | None, typer.Option("--format", help="Default: --out's suffix.")] = None,
+) -> None:
+    """Score a whole CRM export with the registered model as the service scores each lead, into a file to import.
+
+    The output and the rejects file appear only when the run succeeds (written under temporary names, renamed
+    at the end); a row that cannot be read is named in the rejects file by its row, id, field and why.
+    """
+    import signal
+    import sys
+    from datetime import date
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TimeRemainingColumn
+    from rich.text import Text
+
+    from pipelines.score import ScoreOptions, run_score
+    from serving.model_holder import ModelIntegrityError, ModelLoadError
+
+    class LeadsPerSecond(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed:,.0f} leads/s" if task.speed else "")
+
+    _quiet_libraries()
+    if version is not None and alias is not None:
+        console.print("[red]Refused:[/] name a --version or an --alias, not both", highlight=False)
+        raise typer.Exit(code=2)
+    try:
+        since_date = date.fromisoformat(since) if since else None
+    except ValueError as error:
+        console.print(
+            f"[red]Refused:[/] --since {escape(since or '')}: expected a date such as 2026-10-01", highlight=False
+        )
+        raise typer.Exit(code=2) from error
+    output_format = _output_format(out, fmt)
+    rejects = rejects or out.with_name(f"{out.stem}.rejects.csv")
+    if rejects.resolve() == out.resolve():
+        console.print("[red]Refused:[/] --rejects must be another file than --out", highlight=False)
+        raise typer.Exit(code=2)
+    settings = _settings(config)
+    # SIGTERM (a scheduler stopping the job) ends it like Ctrl-C: the temporary files are removed on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    options = ScoreOptions(
+        out=out,
+        rejects=rejects,
+        fmt=output_format.value,
+        version=version,
+        alias=alias,
+        mapping=mapping,
+        language=language,
+        chunk_size=chunk_size,
+        since=since_date,
+    )
+    progress = Progress(BarColumn(), MofNCompleteColumn(), LeadsPerSecond(), TimeRemainingColumn(), console=console)
+    task = progress.add_task("scoring", total=None)
+
+    def advance(done: int, total: int | None) -> None:  # a CSV's total is its line count: an upper bound
+        progress.update(task, completed=done, total=max(total or 0, done) or None)
+
+    try:
+        with _export_errors(), _friendly_errors(), progress:
+            summary = run_score(settings, export, options, progress=advance)
+    except (ModelIntegrityError, ModelLoadError) as error:
+        console.print(f"[red]Refused:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(code=1) from error
+    if summary.read_whole:
+        console.print(f"[yellow]Note:[/] read whole, not in chunks: {escape(summary.read_whole)}", highlight=False)
+    console.print(
+        f"Scored {summary.scored:,} leads with {summary.name} version {summary.version} in {summary.seconds:.1f} s "
+        f"(model loaded in {summary.loading_seconds:.1f} s, then {summary.leads_per_s:,.0f} leads/s): "
+        f"{summary.mqls:,} MQLs.",
+        highlight=False,
+    )
+    grades = ", ".join(f"{grade} {count:,}" for grade, count in summary.grades.items())
+    console.print(f"By grade: {grades or '-'}", highlight=False)
+    if summary.before_since:
+        console.print(f"Left out {summary.before_since:,} leads created before {options.since}.", highlight=False)
+    said = "[yellow]Rejected[/]" if summary.rejected_rows else "Rejected"
+    console.print(f"{said} {summary.rejected_rows:,} rows (row, id, field, why): {summary.rejects}", highlight=False)
+    console.print(f"Scores: {summary.out}", highlight=False)
+
+
 def _profile_table(profile: pd.DataFrame) -> Table:
     table = Table(title="Columns of the export (placeholders such as N/A count as missing)", title_justify="left")
     table.add_column("column")

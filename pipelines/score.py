@@ -1,0 +1,771 @@
+"""``leadq score``: a whole CRM export scored by a registered model, chunk by chunk, into a file a CRM imports.
+
+The model is loaded as the scoring service loads it (the champion, or a version or alias named; its files
+checked against the digest recorded at registration), and the export is read through the mapping the model
+was trained with (the run's ``data/mapping.json``; ``--mapping`` names another). Each chunk is a thin pipeline
+of small steps::
+
+    read a chunk -> number its rows -> ids (none: rejected) -> --since (created on or after the date)
+    -> repeated ids (rejected) -> each field checked as the service checks a request (unreadable: rejected)
+    -> personal data in unseen categories replaced, as the service does -> LeadScorer.explain_records (the
+    service's own call) -> flat ``leadq_*`` columns -> appended to a temporary file
+
+Scoring is the service's: the same checks, the same records, the same ``explain_records`` call, so a lead gets
+the score, grade and reasons the service would answer for it. Memory stays flat: Parquet is read in record
+batches (pyarrow), CSV in pandas chunks; an ``.xlsx`` file (and a CSV that is not valid UTF-8, whose encoding
+the training reader guesses from the whole file) is read whole, then scored in chunks. Only the ids already
+seen (to refuse a repeated one) grow with the export.
+
+The output and the rejects file are written under temporary names in their own folders and renamed over the
+targets at the end (``os.replace``): a failed or killed run never leaves a half file, and a file from an earlier
+run stays as it was. A rejected row is named by its row number, its id, the field and why; never by a value.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import ValidationError
+
+from models.cleaning import clean_column, mark_missing, parse_dates
+from models.contract import DataContractError
+from models.feature_text import Language
+from models.scorer import LeadScorer
+from pipelines.crm_export.mapping import ExportMapping, MappingError, parse_mapping
+from pipelines.crm_export.read import SEPARATORS, read_export
+from pipelines.settings import Settings
+from pipelines.training import MAPPING_ARTIFACT
+from serving.model_holder import (
+    ModelHolder,
+    ModelIntegrityError,
+    ModelLoadError,
+    ModelNotReadyError,
+    input_roles_of,
+    placeholders_of,
+)
+from serving.pii import CategoryFields, category_fields, scrub_record
+from serving.schemas import LeadBase, lead_in_model
+
+OutputFormat = Literal["parquet", "csv"]
+DEFAULT_CHUNK_SIZE = 20_000
+_CHECKED_VALUES_KEPT = 10_000  # distinct values remembered per field across chunks (e-mails are not worth it)
+_TEMPORARY_SUFFIX = ".leadq-tmp"
+_BLOCK = 1 << 20  # bytes read at a time when a CSV is checked for UTF-8
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """What ``leadq score`` was asked for (the paths are the final ones; temporaries sit next to them)."""
+
+    out: Path
+    rejects: Path
+    fmt: OutputFormat = "parquet"
+    version: str | None = None
+    alias: str | None = None
+    mapping: Path | None = None
+    language: Language | None = None  # None: the model's own, as the service answers
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    since: date | None = None
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    """A registered model as the service serves it, and the mapping its export is read through."""
+
+    scorer: LeadScorer
+    name: str
+    version: str
+    mapping: ExportMapping
+    roles: dict[str, str]  # the model's input fields (export columns) -> role: the service's request schema
+    lead_model: type[LeadBase]  # the service's request body for one lead: checks each field by its role
+    categories: CategoryFields  # category fields and the values seen in training (personal data is scrubbed)
+    top_k: int
+    language: Language | None
+
+    @property
+    def id_column(self) -> str:
+        return self.mapping.id_column
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row that was not scored: its row number (1: the first row after the header), id, field and why."""
+
+    row: int
+    lead_id: str | None
+    field: str
+    why: str
+
+
+@dataclass(frozen=True)
+class CheckedChunk:
+    """A chunk's leads ready for the scorer (their ids and checked fields), and the rows that were not."""
+
+    ids: np.ndarray
+    columns: dict[str, np.ndarray]  # the model's input fields, as the service hands them to the scorer
+    rejects: list[Reject]
+    before_since: int  # rows created before --since (left out, not rejected)
+
+    def records(self) -> list[dict[str, object]]:
+        """The leads as the service's request records: one dict per lead, the model's fields only."""
+        names = list(self.columns)
+        return [dict(zip(names, row, strict=True)) for row in zip(*self.columns.values(), strict=True)]
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    name: str
+    version: str
+    out: Path
+    rejects: Path
+    scored: int
+    rejected_rows: int
+    before_since: int
+    mqls: int
+    grades: dict[str, int]
+    seconds: float  # the whole run, the model's loading included
+    loading_seconds: float  # of which finding, checking and loading the model
+    read_whole: str | None  # why the export was read at once instead of in chunks (None: it was not)
+
+    @property
+    def leads_per_s(self) -> float:
+        """Leads scored per second once the model is loaded (reading, checking, scoring and writing)."""
+        scoring = self.seconds - self.loading_seconds
+        return self.scored / scoring if scoring > 0 else 0.0
+
+
+Progress = Callable[[int, int | None], None]  # (rows read so far, rows in the export if known)
+
+
+# --- the model and its mapping ------------------------------------------------------------------------------------
+
+
+def load_scoring_model(
+    settings: Settings,
+    version: str | None = None,
+    alias: str | None = None,
+    mapping_path: Path | None = None,
+    language: Language | None = None,
+) -> ScoringModel:
+    """The registered model (the champion unless a version or an alias is named), loaded as the service loads it.
+
+    Raises:
+        LookupError: no such version or alias (or no MLflow store at all).
+        ModelIntegrityError / ModelLoadError: the version's files were changed after registration, or are broken.
+        MappingError: the mapping (the run's, or ``mapping_path``) is missing, invalid or not the model's.
+    """
+    if version is not None and alias is not None:
+        raise ValueError("name a version or an alias, not both")
+    uri, name = settings.mlflow.tracking_uri, settings.mlflow.registered_model
+    alias = alias if alias is not None or version is not None else settings.mlflow.champion_alias
+    wanted = f"version {version}" if version is not None else f"alias {alias!r}"
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        raise LookupError(f"no MLflow store at {uri}, so no {name!r} with {wanted}; run `leadq train` first")
+    holder = ModelHolder(uri, name, alias, version)
+    try:
+        holder.reload()
+    except (ModelIntegrityError, ModelLoadError):
+        raise
+    except ModelNotReadyError as error:
+        raise LookupError(
+            f"no registered model {name!r} with {wanted} in {uri}; run `leadq train` first, or name a version "
+            "the registry holds (`mlflow ui` lists them)"
+        ) from error
+    served = holder.current
+    roles = input_roles_of(served.scorer)
+    mapping = _mapping_for(uri, name, served.version, mapping_path)
+    check_model_mapping(mapping, roles, mapping_path)
+    return ScoringModel(
+        scorer=served.scorer,
+        name=name,
+        version=served.version,
+        mapping=mapping,
+        roles=roles,
+        lead_model=lead_in_model(roles, placeholders_of(served.scorer)),
+        categories=category_fields(served.scorer.pipeline),
+        top_k=settings.explanations.top_k,  # as the service (pipelines/serve.py) answers
+        language=language,
+    )
+
+
+def _mapping_for(uri: str, name: str, version: str, mapping_path: Path | None) -> ExportMapping:
+    """The mapping the version was trained with (its run's artifact), or the file given."""
+    if mapping_path is not None:
+        from pipelines.crm_export.mapping import load_mapping
+
+        return load_mapping(mapping_path)
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    run_id = str(client.get_model_version(name, version).run_id)
+    try:
+        with tempfile.TemporaryDirectory(prefix="leadq-mapping-") as scratch:
+            local = Path(client.download_artifacts(run_id, MAPPING_ARTIFACT, scratch))
+            text = json.loads(local.read_text(encoding="utf-8"))["yaml"]
+    except (mlflow.exceptions.MlflowException, OSError, ValueError, KeyError, TypeError) as error:
+        raise MappingError(
+            f"version {version} of {name!r}: its run {run_id} has no usable {MAPPING_ARTIFACT} (trained before "
+            "leadq logged the mapping?); pass --mapping with the export's mapping file"
+        ) from error
+    return parse_mapping(str(text), f"{MAPPING_ARTIFACT} of version {version}")
+
+
+def check_model_mapping(mapping: ExportMapping, roles: Mapping[str, str], source: Path | None) -> None:
+    """Refuse a mapping that does not map the model's input fields in the roles the model reads them in.
+
+    Raises:
+        MappingError: the fields the mapping lacks or maps otherwise, named.
+    """
+    problems = []
+    for column, role in roles.items():
+        spec = mapping.columns.get(column)
+        if spec is None:
+            problems.append(f"{column!r} (a {role} the model reads) is not mapped")
+        elif spec.role != role:
+            problems.append(f"{column!r} is mapped as {spec.role}, the model reads it as {role}")
+    if problems:
+        where = str(source) if source else "the model's mapping"
+        raise MappingError(f"{where} does not fit the model: {'; '.join(problems)}")
+
+
+def required_columns(model: ScoringModel, since: date | None) -> list[str]:
+    """The export columns scoring reads: the id, the model's input fields, and created_at for ``since``.
+
+    Raises:
+        MappingError: ``since`` is asked for but the mapping has no created_at column.
+    """
+    columns = [model.id_column, *model.roles]
+    if since is not None:
+        created = model.mapping.created_at_column
+        if created is None:
+            raise MappingError(
+                "--since needs the leads' creation dates, and the mapping maps no column as created_at; "
+                "score the whole export, or map the creation-date column (role created_at) and pass --mapping"
+            )
+        columns.append(created)
+    return list(dict.fromkeys(columns))
+
+
+def check_header(header: list[str], needed: list[str], path: Path) -> None:
+    """Refuse an export without a column scoring reads; each one is named with the export's closest columns.
+
+    Raises:
+        DataContractError: the columns missing from ``header``.
+    """
+    missing = [column for column in needed if column not in header]
+    if missing:
+        named = []
+        for column in missing:
+            close = difflib.get_close_matches(column, header, n=2, cutoff=0.6)
+            named.append(f"{column!r}" + (f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""))
+        raise DataContractError(
+            [f"{path}: column(s) the model reads are missing: {', '.join(named)}; expected the model's export columns"]
+        )
+
+
+# --- reading the export in chunks ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportReader:
+    """An export opened for scoring: its header, its rows (estimated for a CSV) and a reader of chunks."""
+
+    path: Path
+    header: list[str]
+    total: int | None
+    read_whole: str | None
+    _chunks: Callable[[list[str], int], Iterator[pd.DataFrame]]
+
+    def chunks(self, columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
+        """The export's ``columns`` in chunks of ``chunk_size`` rows (every CSV and Excel cell as text)."""
+        return self._chunks(columns, chunk_size)
+
+
+def open_export(path: Path) -> ExportReader:
+    """Open a CSV (separator and encoding detected as the training reader does), .xlsx or Parquet export.
+
+    Raises:
+        DataContractError: the file is missing, empty, unreadable or of another type; the message names it.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".xlsx") or not path.is_file() or path.stat().st_size == 0:
+        read_export(path)  # the training reader's refusal, in its words
+    if suffix == ".parquet":
+        return _open_parquet(path)
+    if suffix == ".csv":
+        utf8, lines = _utf8_lines(path)
+        if utf8:
+            return _open_csv(path, lines)
+        return _read_whole(path, "not valid UTF-8: the training reader guesses the encoding from the whole file")
+    return _read_whole(path, ".xlsx files are read whole (openpyxl cannot stream them)")
+
+
+def _unreadable(path: Path, error: Exception) -> DataContractError:
+    return DataContractError([f"{path} could not be read: {error}"])
+
+
+def _open_parquet(path: Path) -> ExportReader:
+    try:
+        parquet = pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as error:
+        raise _unreadable(path, error) from error
+
+    def chunks(columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
+        try:
+            for batch in parquet.iter_batches(batch_size=chunk_size, columns=columns):
+                yield batch.to_pandas()
+        except (OSError, pa.ArrowException) as error:
+            raise _unreadable(path, error) from error
+
+    return ExportReader(path, list(parquet.schema_arrow.names), parquet.metadata.num_rows, None, chunks)
+
+
+def _utf8_lines(path: Path) -> tuple[bool, int]:
+    """Whether the file is valid UTF-8 (read block by block, constant memory) and how many line breaks it has."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 0
+    with path.open("rb") as handle:
+        while block := handle.read(_BLOCK):
+            lines += block.count(b"\n")
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError:
+                return False, lines
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False, lines
+    return True, lines
+
+
+def _open_csv(path: Path, lines: int) -> ExportReader:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+    separator = max(SEPARATORS, key=first.count)  # as the training reader decides (ties: ",")
+    options: dict[str, Any] = {"sep": separator, "encoding": "utf-8-sig", "dtype": str, "keep_default_na": False}
+    try:
+        header = [str(column) for column in pd.read_csv(path, nrows=0, **options).columns]
+    except (ValueError, pd.errors.ParserError) as error:
+        raise _unreadable(path, error) from error
+
+    def chunks(columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
+        try:
+            yield from pd.read_csv(path, usecols=columns, chunksize=chunk_size, **options)
+        except (ValueError, pd.errors.ParserError) as error:
+            raise _unreadable(path, error) from error
+
+    # A line break inside a quoted cell counts too: the total is an upper bound, used for the time left only.
+    return ExportReader(path, header, max(lines - 1, 0) + (0 if first.endswith("\n") else 1), None, chunks)
+
+
+def _read_whole(path: Path, why: str) -> ExportReader:
+    frame = read_export(path).frame.rename(columns=str)
+
+    def chunks(columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
+        for start in range(0, len(frame), chunk_size):
+            yield frame.iloc[start : start + chunk_size][columns]
+
+    return ExportReader(path, list(frame.columns), len(frame), f"{path.name}: {why}", chunks)
+
+
+# --- the steps of a chunk -------------------------------------------------------------------------------------------
+
+
+def plain_values(values: pd.Series, role: str) -> np.ndarray:
+    """A column as the Python values a JSON request would hold: None for missing, no numpy scalars.
+
+    A category column that a reader made float because some cells are blank (12.0) is given as the integer
+    code a CRM sends (12); the features step reads both as the category "12".
+    """
+    plain = values.astype(object).to_numpy(copy=True)
+    plain[pd.isna(plain)] = None
+    if role == "categorical" and values.dtype.kind == "f":
+        integral = np.array([isinstance(v, float) and v.is_integer() for v in plain], dtype=bool)
+        plain[integral] = [int(v) for v in plain[integral]]
+    return plain
+
+
+def read_ids(values: pd.Series, id_column: str, placeholders: list[str]) -> np.ndarray:
+    """Each row's lead id as training reads it ("1042.0" -> "1042", trimmed); None where there is none."""
+    ids, _ = clean_column(values.reset_index(drop=True), "id", id_column, placeholders)
+    return ids.astype(object).where(ids.notna(), None).to_numpy()
+
+
+def created_since(
+    values: pd.Series, column: str, since: date, placeholders: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(created on or after ``since``, no readable creation date) per row, dates read as training reads them.
+
+    Day-first or month-first is decided per chunk from its own values, as training decides it per column.
+    """
+    marked, _ = mark_missing(values.reset_index(drop=True), placeholders)
+    created, _ = parse_dates(marked, column, max_unparseable_share=1.0)
+    unreadable = created.isna().to_numpy()
+    return (~unreadable) & (created >= pd.Timestamp(since)).to_numpy(), unreadable
+
+
+class IdRegister:
+    """The ids seen so far and the row each was first seen in: a repeated id is rejected, the first is scored."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, int] = {}
+
+    def repeated(self, ids: np.ndarray, rows: np.ndarray) -> dict[int, str]:
+        """Positions of ``ids`` seen before (in an earlier row), with why; records the others."""
+        repeats = {}
+        for position, (lead_id, row) in enumerate(zip(ids.tolist(), rows.tolist(), strict=True)):
+            first = self._first.setdefault(lead_id, row)
+            if first != row:
+                repeats[position] = f"the id is also in row {first}: only the first row of an id is scored"
+        return repeats
+
+
+class FieldChecker:
+    """Each value checked as the service checks a request's field (its ``LeadIn``), once per distinct value.
+
+    A value the service would refuse (a count that is no number, a negative count, text where yes/no belongs)
+    is reported with the service's reason; a value it accepts is given to the scorer as the service gives it.
+    """
+
+    def __init__(self, lead_model: type[LeadBase], roles: Mapping[str, str]):
+        self.lead_model = lead_model
+        self.positions = {column: position for position, column in enumerate(roles)}
+        self._known: dict[str, dict[object, tuple[bool, object]]] = {column: {} for column in roles}
+
+    def check_value(self, column: str, value: object) -> tuple[bool, object]:
+        """(True, the value the scorer gets) or (False, why it is refused); the reason never repeats the value."""
+        known = self._known[column]
+        key = (type(value), value)  # 1, 1.0 and True are equal keys in a dict, but not the same value here
+        if key in known:
+            return known[key]
+        try:
+            lead = self.lead_model.model_validate({"lead_id": "-", column: value})
+            checked: tuple[bool, object] = (True, getattr(lead, f"field_{self.positions[column]}"))
+        except ValidationError as error:
+            checked = (False, "; ".join(problem["msg"] for problem in error.errors()))
+        if len(known) < _CHECKED_VALUES_KEPT:
+            known[key] = checked
+        return checked
+
+    def check_column(self, column: str, values: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
+        """The column's values as the scorer gets them, and the positions refused with why."""
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        distinct = [self.check_value(column, value) for value in uniques]
+        given = np.empty(len(distinct) + 1, dtype=object)
+        given[: len(distinct)] = [value if ok else None for ok, value in distinct]
+        given[-1] = None  # code -1: missing
+        refused = {code: why for code, (ok, why) in enumerate(distinct) if not ok}
+        positions = np.flatnonzero(np.isin(codes, list(refused))) if refused else np.array([], dtype=int)
+        return given[codes], {int(p): str(refused[codes[p]]) for p in positions}
+
+
+def scrub_categories(columns: Mapping[str, np.ndarray], categories: CategoryFields) -> dict[str, np.ndarray]:
+    """The columns with personal-looking unseen category values replaced, as the service replaces them
+    (``serving.pii.scrub_record``, once per distinct value); the input is not changed."""
+    scrubbed = dict(columns)
+    for column in categories.known:
+        if column not in columns:
+            continue
+        codes, uniques = pd.factorize(columns[column], use_na_sentinel=True)
+        replaced = np.empty(len(uniques) + 1, dtype=object)
+        replaced[: len(uniques)] = [scrub_record({column: value}, categories)[0][column] for value in uniques]
+        replaced[-1] = None
+        scrubbed[column] = replaced[codes]
+    return scrubbed
+
+
+def check_chunk(
+    chunk: pd.DataFrame,
+    first_row: int,
+    model: ScoringModel,
+    checker: FieldChecker,
+    register: IdRegister,
+    since: date | None = None,
+) -> CheckedChunk:
+    """A chunk's leads ready for the scorer, and its rejected rows (no id, a repeated id, an unreadable field).
+
+    Rows created before ``since`` are left out (counted); without a readable creation date they are rejected.
+    """
+    placeholders = model.mapping.placeholders
+    rows = np.arange(first_row, first_row + len(chunk))
+    ids = read_ids(chunk[model.id_column], model.id_column, placeholders)
+    problems: dict[int, list[tuple[str, str]]] = {}
+    for position in np.flatnonzero(pd.isna(ids)).tolist():
+        problems.setdefault(position, []).append((model.id_column, "no lead id"))
+    keep = ~pd.isna(ids)
+    before_since = 0
+    created = model.mapping.created_at_column
+    if since is not None and created is not None:
+        in_scope, undated = created_since(chunk[created], created, since, placeholders)
+        for position in np.flatnonzero(keep & undated).tolist():
+            problems.setdefault(position, []).append((created, "no readable creation date (--since needs one)"))
+        before_since = int((keep & ~undated & ~in_scope).sum())
+        keep &= in_scope
+    kept = np.flatnonzero(keep)
+    for position, why in register.repeated(ids[kept], rows[kept]).items():
+        problems.setdefault(int(kept[position]), []).append((model.id_column, why))
+    columns: dict[str, np.ndarray] = {}
+    for column, role in model.roles.items():
+        columns[column], refused = checker.check_column(column, plain_values(chunk[column], role))
+        for position, why in refused.items():
+            if keep[position]:
+                problems.setdefault(position, []).append((column, why))
+    scored = keep.copy()
+    scored[list(problems)] = False
+    rejects = [
+        Reject(int(rows[position]), ids[position], column, why)
+        for position in sorted(problems)
+        for column, why in problems[position]
+    ]
+    checked = scrub_categories({column: values[scored] for column, values in columns.items()}, model.categories)
+    return CheckedChunk(ids[scored], checked, rejects, before_since)
+
+
+def output_columns(id_column: str, top_k: int) -> list[str]:
+    """The output's columns: the CRM's id, then the ``leadq_*`` fields a CRM import maps."""
+    reasons = [f"leadq_reason_{n}" for n in range(1, top_k + 1)]
+    against = [f"leadq_reason_against_{n}" for n in range(1, top_k + 1)]
+    return [
+        id_column,
+        "leadq_probability",
+        "leadq_score",
+        "leadq_is_mql",
+        "leadq_grade",
+        "leadq_priority",
+        "leadq_respond_within_hours",
+        *reasons,
+        *against,
+        "leadq_model",
+        "leadq_model_version",
+        "leadq_scored_at",
+    ]
+
+
+def flat_scores(ids: np.ndarray, results: list[dict[str, Any]], model: ScoringModel, scored_at: str) -> pd.DataFrame:
+    """One row per lead under the CRM's id: the decision, the top reasons' labels and the model version."""
+
+    def labels(key: str, n: int) -> list[str | None]:
+        return [result[key][n]["label"] if len(result[key]) > n else None for result in results]
+
+    k = model.top_k
+    frame = pd.DataFrame(
+        {
+            model.id_column: pd.Series(ids, dtype=object),
+            "leadq_probability": pd.Series([r["probability"] for r in results], dtype="float64"),
+            "leadq_score": pd.Series([r["score"] for r in results], dtype="int64"),
+            "leadq_is_mql": pd.Series([r["is_mql"] for r in results], dtype="bool"),
+            "leadq_grade": pd.Series([r["grade"] for r in results], dtype=object),
+            "leadq_priority": pd.Series([r["priority"] for r in results], dtype=object),
+            "leadq_respond_within_hours": pd.Series([r["response_hours"] for r in results], dtype="float64"),
+            **{f"leadq_reason_{n + 1}": pd.Series(labels("reasons_for", n), dtype=object) for n in range(k)},
+            **{
+                f"leadq_reason_against_{n + 1}": pd.Series(labels("reasons_against", n), dtype=object) for n in range(k)
+            },
+        }
+    )
+    return frame.assign(leadq_model=model.name, leadq_model_version=model.version, leadq_scored_at=scored_at)
+
+
+def score_checked(model: ScoringModel, checked: CheckedChunk, scored_at: str) -> pd.DataFrame:
+    """The chunk's leads scored by the service's call (``explain_records``), as flat output rows."""
+    if not len(checked.ids):
+        return pd.DataFrame(columns=output_columns(model.id_column, model.top_k))
+    results = model.scorer.explain_records(checked.records(), top_k=model.top_k, language=model.language)
+    return flat_scores(checked.ids, results, model, scored_at)
+
+
+# --- the file edge: temporary files renamed at the end ----------------------------------------------------------
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}{_TEMPORARY_SUFFIX}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove the temporary files that killed runs (SIGKILL: no clean-up) left next to ``path``; return them."""
+    removed = []
+    for leftover in path.parent.glob(f".{path.name}.*{_TEMPORARY_SUFFIX}"):
+        pid = leftover.name.removeprefix(f".{path.name}.").removesuffix(_TEMPORARY_SUFFIX)
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
+
+
+@contextmanager
+def replaced_at_end(path: Path) -> Iterator[Path]:
+    """A temporary path next to ``path``, renamed over it when the block ends normally and removed otherwise."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
+    temporary = _temporary(path)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _arrow_schema(columns: list[str]) -> pa.Schema:
+    types = {
+        "leadq_probability": pa.float64(),
+        "leadq_score": pa.int64(),
+        "leadq_is_mql": pa.bool_(),
+        "leadq_respond_within_hours": pa.float64(),
+    }
+    return pa.schema([(column, types.get(column, pa.string())) for column in columns])
+
+
+class TableWriter:
+    """Appends frames of fixed columns to one Parquet or CSV file (CSV: UTF-8, comma, a header row)."""
+
+    def __init__(self, path: Path, fmt: OutputFormat, columns: list[str]):
+        self.columns, self.fmt = columns, fmt
+        self._parquet: pq.ParquetWriter | None = None
+        self._csv: io.TextIOWrapper | None = None
+        if fmt == "parquet":
+            self.schema = _arrow_schema(columns)
+            self._parquet = pq.ParquetWriter(path, self.schema)
+        else:
+            self._csv = path.open("w", encoding="utf-8", newline="")
+            csv.writer(self._csv).writerow(columns)
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        if self._parquet is not None:
+            self._parquet.write_table(
+                pa.Table.from_pandas(frame[self.columns], schema=self.schema, preserve_index=False)
+            )
+        elif self._csv is not None:
+            frame[self.columns].to_csv(self._csv, header=False, index=False)
+
+    def close(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._csv is not None:
+            self._csv.close()
+
+
+@contextmanager
+def _table_writer(path: Path, fmt: OutputFormat, columns: list[str]) -> Iterator[TableWriter]:
+    writer = TableWriter(path, fmt, columns)
+    try:
+        yield writer
+    finally:
+        writer.close()
+
+
+def reject_columns(id_column: str) -> list[str]:
+    """The rejects file's columns: the row number, the CRM's id, the field and why (no value of the row)."""
+    return ["row", id_column, "field", "why"]
+
+
+def rejects_frame(rejects: list[Reject], id_column: str) -> pd.DataFrame:
+    """The rejects file's rows: row, the CRM's id (if any), field and why; never a value of the row."""
+    return pd.DataFrame(
+        {
+            "row": [r.row for r in rejects],
+            id_column: [r.lead_id for r in rejects],
+            "field": [r.field for r in rejects],
+            "why": [r.why for r in rejects],
+        },
+        columns=reject_columns(id_column),
+    )
+
+
+# --- the pipeline ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    scored: int = 0
+    rejected_rows: int = 0
+    before_since: int = 0
+    mqls: int = 0
+    grades: Counter[str] = field(default_factory=Counter)
+
+    def add(self, scores: pd.DataFrame, checked: CheckedChunk) -> None:
+        self.scored += len(scores)
+        self.rejected_rows += len({reject.row for reject in checked.rejects})
+        self.before_since += checked.before_since
+        self.mqls += int(scores["leadq_is_mql"].sum()) if len(scores) else 0
+        self.grades.update(scores["leadq_grade"].tolist())
+
+
+def run_score(
+    settings: Settings, export: Path, options: ScoreOptions, progress: Progress | None = None
+) -> ScoreSummary:
+    """Score every lead of ``export`` into ``options.out`` (rejected rows into ``options.rejects``).
+
+    Raises:
+        LookupError: the model is not in the registry. MappingError: no usable mapping, or ``--since`` without a
+        created_at column. DataContractError: the export is unreadable, empty or lacks a column the model reads.
+    """
+    started = time.perf_counter()
+    reader = open_export(export)  # first: a wrong path is refused before the model is loaded
+    loading = time.perf_counter()
+    model = load_scoring_model(settings, options.version, options.alias, options.mapping, options.language)
+    loading_seconds = time.perf_counter() - loading
+    needed = required_columns(model, options.since)
+    check_header(reader.header, needed, export)
+    checker, register, tally = FieldChecker(model.lead_model, model.roles), IdRegister(), _Tally()
+    scored_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    columns = output_columns(model.id_column, model.top_k)
+    with ExitStack() as files:
+        out = files.enter_context(replaced_at_end(options.out))
+        rejects_path = files.enter_context(replaced_at_end(options.rejects))
+        writer = files.enter_context(_table_writer(out, options.fmt, columns))
+        rejects = files.enter_context(_table_writer(rejects_path, "csv", reject_columns(model.id_column)))
+        read = 0
+        for chunk in reader.chunks(needed, options.chunk_size):
+            checked = check_chunk(chunk, read + 1, model, checker, register, options.since)
+            scores = score_checked(model, checked, scored_at)
+            writer.write(scores)
+            rejects.write(rejects_frame(checked.rejects, model.id_column))
+            tally.add(scores, checked)
+            read += len(chunk)
+            if progress is not None:
+                progress(read, reader.total)
+        if read == 0:
+            raise DataContractError([f"{export} has no rows; expected a header and at least one row"])
+    return ScoreSummary(
+        name=model.name,
+        version=model.version,
+        out=options.out,
+        rejects=options.rejects,
+        scored=tally.scored,
+        rejected_rows=tally.rejected_rows,
+        before_since=tally.before_since,
+        mqls=tally.mqls,
+        grades=dict(sorted(tally.grades.items())),
+        seconds=time.perf_counter() - started,
+        loading_seconds=loading_seconds,
+        read_whole=reader.read_whole,
+    )

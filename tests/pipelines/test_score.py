@@ -1,0 +1,497 @@
+"""``leadq score``: a whole export scored by the registered model as the service scores each lead.
+
+A real MLflow registry holds the model trained on the synthetic CRM (the session's ``trained`` outcome, registered
+once per module); exports are written as Parquet, CSV and .xlsx files from the synthetic leads, with rows broken
+on purpose where a test needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from models.scorer import LeadScorer
+from pipelines.cli import app
+from pipelines.crm_export.mapping import MappingError
+from pipelines.demo.synthetic import demo_mapping_text
+from pipelines.score import (
+    ScoreOptions,
+    ScoreSummary,
+    load_scoring_model,
+    output_columns,
+    remove_stale_temporaries,
+    run_score,
+)
+from pipelines.settings import Settings
+from pipelines.training import TrainingOutcome, log_outcome
+from tests.builders import AUTH, point_alias, requests_of, served_app, settings_with_store
+
+REPO = Path(__file__).parents[2]
+REPORT_HTML = "<html><body>score tests: no explanation report</body></html>"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def registry(trained: TrainingOutcome, fast_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose registry holds the synthetic export's model as version 1, aliased champion."""
+    settings = settings_with_store(fast_settings, tmp_path_factory.mktemp("score-registry"))
+    assert log_outcome(trained, settings, REPORT_HTML).version == "1"
+    return settings
+
+
+@pytest.fixture(scope="module")
+def config(registry: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A settings file on the registry, for the command line."""
+    path = tmp_path_factory.mktemp("score-config") / "mlflow.yml"
+    path.write_text(
+        f"mlflow: {{tracking_uri: '{registry.mlflow.tracking_uri}', artifact_location: "
+        f"'{registry.mlflow.artifact_location}'}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def leads(synthetic_crm: Any) -> pd.DataFrame:
+    """600 leads of the synthetic CRM as its export holds them (Parquet types: Int64 counts, booleans, dates)."""
+    return synthetic_crm.leads.iloc[1000:1600].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def scorer(registry: Settings) -> LeadScorer:
+    return load_scoring_model(registry).scorer
+
+
+def _options(out: Path, **changes: Any) -> ScoreOptions:
+    fmt = "csv" if out.suffix == ".csv" else "parquet"
+    return ScoreOptions(out=out, rejects=out.with_name(f"{out.stem}.rejects.csv"), fmt=fmt, **changes)
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype={"lead_id": str, "leadq_model_version": str}, keep_default_na=False, na_values=[""])
+
+
+def _without_time(scores: pd.DataFrame) -> pd.DataFrame:
+    return scores.drop(columns="leadq_scored_at")
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir() if path.name.endswith(".leadq-tmp"))
+
+
+# --- chunks: the same scores as all at once, and as the scorer's own call --------------------------------------------
+
+
+def test_chunks_score_as_all_at_once_and_as_the_scorers_own_call(
+    registry: Settings, scorer: LeadScorer, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    export = tmp_path / "leads.parquet"
+    leads.to_parquet(export, index=False)
+
+    chunked = run_score(registry, export, _options(tmp_path / "chunked.parquet", chunk_size=128))
+    at_once = run_score(registry, export, _options(tmp_path / "at_once.parquet", chunk_size=10_000))
+
+    scores = _read(tmp_path / "chunked.parquet")
+    assert chunked.scored == at_once.scored == len(leads) == len(scores)
+    assert list(scores.columns) == output_columns("lead_id", 3)
+    pd.testing.assert_frame_equal(_without_time(scores), _without_time(_read(tmp_path / "at_once.parquet")))
+    assert scores["leadq_scored_at"].nunique() == 1  # one time for the run
+    # the scorer's own call on the records a CRM would send (JSON: null for missing)
+    records = [
+        {field: record.get(field) for field in scorer.pipeline.named_steps["features"].input_columns}
+        for record in requests_of(leads)
+    ]
+    expected = scorer.explain_records(records, top_k=3)
+    assert scores["lead_id"].tolist() == leads["lead_id"].tolist()
+    np.testing.assert_array_equal(scores["leadq_probability"], [r["probability"] for r in expected])
+    assert scores["leadq_grade"].tolist() == [r["grade"] for r in expected]
+    assert scores["leadq_priority"].tolist() == [r["priority"] for r in expected]
+    first_reasons = [r["reasons_for"][0]["label"] if r["reasons_for"] else None for r in expected]
+    assert scores["leadq_reason_1"].tolist() == first_reasons
+    third_against = [r["reasons_against"][2]["label"] if len(r["reasons_against"]) > 2 else None for r in expected]
+    assert scores["leadq_reason_against_3"].tolist() == third_against
+    assert chunked.mqls == int(scores["leadq_is_mql"].sum())
+    assert sum(chunked.grades.values()) == len(leads)
+    assert (tmp_path / "chunked.rejects.csv").read_text(encoding="utf-8").splitlines() == ["row,lead_id,field,why"]
+
+
+def test_the_file_holds_what_the_service_answers_for_the_same_leads(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    # an e-mail address typed into a category field: the service scrubs it before scoring, and so does the file
+    sent = leads.head(40).copy()
+    sent.loc[3, "campaign"] = "jane.doe@example-mail.de"
+    export = tmp_path / "leads.parquet"
+    sent.to_parquet(export, index=False)
+
+    run_score(registry, export, _options(tmp_path / "scores.parquet", chunk_size=16))
+    with TestClient(served_app(registry)) as client:
+        answer = client.post("/v1/leads/score-batch", json={"leads": requests_of(sent)}, headers=AUTH)
+
+    assert answer.status_code == 200, answer.text
+    served = answer.json()["results"]
+    scores = _read(tmp_path / "scores.parquet")
+    assert scores["lead_id"].tolist() == [lead["lead_id"] for lead in served]
+    np.testing.assert_allclose(scores["leadq_probability"], [lead["probability"] for lead in served], rtol=1e-12)
+    assert scores["leadq_score"].tolist() == [lead["score"] for lead in served]
+    assert scores["leadq_is_mql"].tolist() == [lead["is_mql"] for lead in served]
+    assert scores["leadq_grade"].tolist() == [lead["grade"] for lead in served]
+    hours = [None if pd.isna(hours) else hours for hours in scores["leadq_respond_within_hours"]]
+    assert hours == [lead["respond_within_hours"] for lead in served]
+    for n in range(3):
+        labels = [lead["reasons_for"][n]["label"] if len(lead["reasons_for"]) > n else None for lead in served]
+        assert scores[f"leadq_reason_{n + 1}"].tolist() == labels
+    assert b"jane.doe" not in (tmp_path / "scores.parquet").read_bytes()
+
+
+def test_csv_in_and_out_gives_the_parquet_scores(registry: Settings, leads: pd.DataFrame, tmp_path: Path) -> None:
+    leads.to_parquet(tmp_path / "leads.parquet", index=False)
+    leads.to_csv(tmp_path / "leads.csv", index=False)  # every cell as text, blanks for missing counts
+
+    run_score(registry, tmp_path / "leads.parquet", _options(tmp_path / "from_parquet.parquet", chunk_size=200))
+    summary = run_score(registry, tmp_path / "leads.csv", _options(tmp_path / "from_csv.csv", chunk_size=200))
+
+    from_csv, from_parquet = _read(tmp_path / "from_csv.csv"), _read(tmp_path / "from_parquet.parquet")
+    assert summary.scored == len(leads)
+    assert summary.read_whole is None
+    assert from_csv["lead_id"].tolist() == from_parquet["lead_id"].tolist()
+    np.testing.assert_allclose(from_csv["leadq_probability"], from_parquet["leadq_probability"], rtol=1e-12)
+    for column in ("leadq_score", "leadq_is_mql", "leadq_grade", "leadq_priority", "leadq_reason_1"):
+        assert from_csv[column].tolist() == from_parquet[column].tolist(), column
+    assert from_csv["leadq_model_version"].unique().tolist() == ["1"]
+
+
+def test_an_xlsx_export_is_read_whole_and_says_so(registry: Settings, leads: pd.DataFrame, tmp_path: Path) -> None:
+    leads.head(30).to_excel(tmp_path / "leads.xlsx", index=False)
+    leads.head(30).to_parquet(tmp_path / "leads.parquet", index=False)
+
+    summary = run_score(registry, tmp_path / "leads.xlsx", _options(tmp_path / "from_xlsx.parquet", chunk_size=7))
+    run_score(registry, tmp_path / "leads.parquet", _options(tmp_path / "from_parquet.parquet"))
+
+    assert summary.read_whole is not None
+    assert "read whole" in summary.read_whole
+    from_xlsx, from_parquet = _read(tmp_path / "from_xlsx.parquet"), _read(tmp_path / "from_parquet.parquet")
+    np.testing.assert_allclose(from_xlsx["leadq_probability"], from_parquet["leadq_probability"], rtol=1e-12)
+    assert from_xlsx["leadq_grade"].tolist() == from_parquet["leadq_grade"].tolist()
+
+
+# --- rows that cannot be read: the rejects file ----------------------------------------------------------------------
+
+
+def test_unreadable_rows_go_to_the_rejects_file_with_row_id_field_and_why(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    broken = leads.head(12).astype(object).copy()
+    broken.loc[2, "company_size"] = "lots"  # a count that is no number
+    broken.loc[4, "lead_id"] = ""  # no id
+    broken.loc[6, "lead_id"] = broken.loc[0, "lead_id"]  # the id of row 1 again
+    broken.loc[8, "website_visits"] = "-3"  # a negative count
+    broken.loc[8, "demo_requested"] = "perhaps"  # and text where yes/no belongs: both named
+    broken.loc[10, "email"] = "x" * 400 + "@example.de"  # longer than any e-mail address
+    broken.to_csv(tmp_path / "leads.csv", index=False)
+
+    summary = run_score(registry, tmp_path / "leads.csv", _options(tmp_path / "scores.csv", chunk_size=5))
+
+    rejects = pd.read_csv(tmp_path / "scores.rejects.csv", dtype={"lead_id": str})
+    ids = broken["lead_id"]
+    assert list(rejects.columns) == ["row", "lead_id", "field", "why"]
+    assert rejects[["row", "field"]].values.tolist() == [
+        [3, "company_size"],
+        [5, "lead_id"],
+        [7, "lead_id"],
+        [9, "website_visits"],
+        [9, "demo_requested"],
+        [11, "email"],
+    ]
+    assert rejects["lead_id"].tolist()[0] == ids[2]
+    assert pd.isna(rejects["lead_id"].tolist()[1])
+    assert rejects["lead_id"].tolist()[2:] == [ids[6], ids[8], ids[8], ids[10]]
+    why = rejects["why"].tolist()
+    assert why[0] == "expected a number such as 1200, 1.200 or 50k"
+    assert why[1] == "no lead id"
+    assert why[2] == "the id is also in row 1: only the first row of an id is scored"
+    assert why[3] == "a count cannot be negative"
+    assert why[4].startswith("expected yes or no")
+    assert why[5] == "expected at most 320 characters"
+    text = (tmp_path / "scores.rejects.csv").read_text(encoding="utf-8")
+    assert not any(value in text for value in ("@", "lots", "perhaps", "-3"))  # no value of a row, PII or not
+    scores = _read(tmp_path / "scores.csv")
+    assert summary.rejected_rows == 5
+    assert summary.scored == 7 == len(scores)
+    assert scores["lead_id"].tolist() == [ids[p] for p in (0, 1, 3, 5, 7, 9, 11)]
+
+
+# --- the atomic write -----------------------------------------------------------------------------------------------
+
+
+def test_a_failure_mid_run_leaves_no_file_and_keeps_the_old_one(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = tmp_path / "leads.parquet"
+    leads.to_parquet(export, index=False)
+    out, fresh = tmp_path / "scores.parquet", tmp_path / "fresh.parquet"
+    run_score(registry, export, _options(out, chunk_size=100))
+    before = out.read_bytes(), (tmp_path / "scores.rejects.csv").read_bytes()
+    calls = []
+    explain_records = LeadScorer.explain_records
+
+    def failing_on_the_third_chunk(self: LeadScorer, *args: Any, **kwargs: Any) -> list[dict[str, object]]:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("the scorer fails on the third chunk")
+        return explain_records(self, *args, **kwargs)
+
+    monkeypatch.setattr(LeadScorer, "explain_records", failing_on_the_third_chunk)
+    with pytest.raises(RuntimeError, match="third chunk"):
+        run_score(registry, export, _options(out, chunk_size=100))
+    calls.clear()
+    with pytest.raises(RuntimeError, match="third chunk"):
+        run_score(registry, export, _options(fresh, chunk_size=100))
+
+    assert (out.read_bytes(), (tmp_path / "scores.rejects.csv").read_bytes()) == before
+    assert not fresh.exists()
+    assert not (tmp_path / "fresh.rejects.csv").exists()
+    assert _leftovers(tmp_path) == []
+
+
+def _score_in_a_child(config: Path, export: Path, out: Path) -> subprocess.Popen[str]:
+    command = [str(Path(sys.executable).parent / "leadq"), "score", str(export), "--out", str(out)]
+    command += ["--config", str(config), "--chunk-size", "50"]
+    return subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _when_writing(child: subprocess.Popen[str], folder: Path, timeout_s: float = 120.0) -> None:
+    """Wait until the child writes its temporary output (a chunk or more scored, not done)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        written = [folder / name for name in _leftovers(folder)]
+        if any(path.stat().st_size > 4096 for path in written if path.exists()):
+            return
+        assert child.poll() is None, child.communicate()[0]
+        time.sleep(0.05)
+    child.kill()
+    pytest.fail("the child never wrote its temporary output")
+
+
+@pytest.fixture
+def old_scores(registry: Settings, synthetic_crm: Any, tmp_path: Path) -> tuple[Path, Path, bytes]:
+    """A 6,000-lead export (enough chunks of 50 to stop a run half-way) and yesterday's scores of it."""
+    export = tmp_path / "leads.parquet"
+    synthetic_crm.leads.head(6000).to_parquet(export, index=False)
+    out = tmp_path / "scores.parquet"
+    out.write_bytes(b"yesterday's scores")
+    return export, out, out.read_bytes()
+
+
+@pytest.mark.slow
+def test_a_stopped_run_removes_its_temporary_files_and_keeps_the_old_output(
+    config: Path, old_scores: tuple[Path, Path, bytes], tmp_path: Path
+) -> None:
+    export, out, before = old_scores
+    child = _score_in_a_child(config, export, out)
+    _when_writing(child, tmp_path)
+
+    child.send_signal(signal.SIGTERM)  # a scheduler stopping the job
+    output = child.communicate(timeout=60)[0]
+
+    assert child.returncode == 128 + signal.SIGTERM, output
+    assert out.read_bytes() == before
+    assert not (tmp_path / "scores.rejects.csv").exists()
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_a_killed_run_keeps_the_old_output_and_the_next_run_removes_its_leftovers(
+    config: Path, old_scores: tuple[Path, Path, bytes], tmp_path: Path
+) -> None:
+    export, out, before = old_scores
+    child = _score_in_a_child(config, export, out)
+    _when_writing(child, tmp_path)
+
+    child.kill()  # SIGKILL: no clean-up is possible
+    child.communicate(timeout=60)
+
+    assert out.read_bytes() == before
+    left = _leftovers(tmp_path)
+    assert left == sorted([f".scores.parquet.{child.pid}.leadq-tmp", f".scores.rejects.csv.{child.pid}.leadq-tmp"])
+    removed = remove_stale_temporaries(out) + remove_stale_temporaries(tmp_path / "scores.rejects.csv")
+    assert sorted(path.name for path in removed) == left
+    assert _leftovers(tmp_path) == []
+
+
+def test_only_temporaries_of_ended_processes_are_removed(tmp_path: Path) -> None:
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    out = tmp_path / "scores.parquet"
+    dead = tmp_path / f".scores.parquet.{int(ended.stdout)}.leadq-tmp"
+    mine = tmp_path / f".scores.parquet.{os.getpid()}.leadq-tmp"
+    other_file = tmp_path / f".other.parquet.{int(ended.stdout)}.leadq-tmp"
+    for path in (dead, mine, other_file):
+        path.write_bytes(b"half a file")
+
+    assert remove_stale_temporaries(out) == [dead]
+    assert mine.exists()
+    assert other_file.exists()
+
+
+# --- which leads, which model ---------------------------------------------------------------------------------------
+
+
+def test_since_scores_only_leads_created_on_or_after_the_date(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    export = tmp_path / "leads.parquet"
+    leads.to_parquet(export, index=False)
+    since = leads["created_at"].sort_values().iloc[len(leads) // 2].date()
+
+    summary = run_score(registry, export, _options(tmp_path / "scores.parquet", since=since, chunk_size=100))
+
+    expected = leads.loc[leads["created_at"] >= pd.Timestamp(since), "lead_id"]
+    assert _read(tmp_path / "scores.parquet")["lead_id"].tolist() == expected.tolist()
+    assert summary.scored == len(expected)
+    assert summary.before_since == len(leads) - len(expected) > 0
+    assert summary.rejected_rows == 0
+
+
+def test_since_is_refused_for_a_mapping_without_creation_dates(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    leads.head(10).to_parquet(tmp_path / "leads.parquet", index=False)
+    undated = tmp_path / "mapping.yml"
+    without_dates = demo_mapping_text().replace("  lead_id: id\n  created_at: created_at\n", "  lead_id: id\n")
+    undated.write_text(without_dates, encoding="utf-8")
+    options = _options(tmp_path / "scores.parquet", since=date(2026, 1, 1), mapping=undated)
+
+    with pytest.raises(MappingError, match=r"--since needs the leads' creation dates.*created_at"):
+        run_score(registry, tmp_path / "leads.parquet", options)
+    assert not (tmp_path / "scores.parquet").exists()
+
+
+@pytest.mark.slow  # registers a second version
+def test_a_version_or_an_alias_named_scores_with_that_version(
+    registry: Settings, trained: TrainingOutcome, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    export = tmp_path / "leads.parquet"
+    leads.head(20).to_parquet(export, index=False)
+    second = log_outcome(trained, registry, REPORT_HTML).version
+    point_alias(registry, registry.mlflow.champion_alias, "1")  # whatever the publish gate did with the second
+    point_alias(registry, "nightly", second)
+
+    by_version = run_score(registry, export, _options(tmp_path / "v.parquet", version=second))
+    by_alias = run_score(registry, export, _options(tmp_path / "a.parquet", alias="nightly"))
+    by_default = run_score(registry, export, _options(tmp_path / "c.parquet"))
+
+    assert (by_version.version, by_alias.version, by_default.version) == (second, second, "1")
+    assert _read(tmp_path / "v.parquet")["leadq_model_version"].unique().tolist() == [second]
+    assert _read(tmp_path / "c.parquet")["leadq_model_version"].unique().tolist() == ["1"]
+
+
+def test_a_missing_champion_or_an_unknown_version_is_named(
+    registry: Settings, fast_settings: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    export = tmp_path / "leads.parquet"
+    leads.head(5).to_parquet(export, index=False)
+    empty = settings_with_store(fast_settings, tmp_path / "empty-store")
+
+    with pytest.raises(LookupError, match=r"no MLflow store at .*run `leadq train` first"):
+        run_score(empty, export, _options(tmp_path / "scores.parquet"))
+    with pytest.raises(LookupError, match="no registered model 'leadq-lead-conversion' with version 99"):
+        run_score(registry, export, _options(tmp_path / "scores.parquet", version="99"))
+    with pytest.raises(LookupError, match="with alias 'nobody'"):
+        run_score(registry, export, _options(tmp_path / "scores.parquet", alias="nobody"))
+    assert list(tmp_path.glob("scores*")) == []
+
+
+def test_an_export_without_a_column_the_model_reads_is_refused_naming_it(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    from models.contract import DataContractError
+
+    leads.head(5).rename(columns={"company_size": "Company Size"}).to_parquet(tmp_path / "leads.parquet", index=False)
+
+    with pytest.raises(DataContractError, match=r"'company_size' \(did you mean 'Company Size'\?\)"):
+        run_score(registry, tmp_path / "leads.parquet", _options(tmp_path / "scores.parquet"))
+
+
+# --- the command line -----------------------------------------------------------------------------------------------
+
+
+def test_leadq_score_prints_the_summary(config: Path, leads: pd.DataFrame, tmp_path: Path) -> None:
+    leads.head(50).to_csv(tmp_path / "leads.csv", index=False)
+    out = tmp_path / "scores.csv"
+
+    result = runner.invoke(
+        app, ["score", str(tmp_path / "leads.csv"), "--out", str(out), "--config", str(config), "--chunk-size", "20"]
+    )
+
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "Scored 50 leads with leadq-lead-conversion version 1" in output
+    assert all(part in output for part in ("leads/s", "By grade: ", "MQLs"))
+    assert f"Rejected 0 rows (row, id, field, why): {tmp_path / 'scores.rejects.csv'}" in output
+    assert len(_read(out)) == 50
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--out", "scores.txt"], "name a .parquet or .csv file"),
+        (["--out", "scores.csv", "--format", "parquet"], "ends in .csv but --format is parquet"),
+        (["--out", "scores.csv", "--version", "1", "--alias", "x"], "not both"),
+        (["--out", "scores.csv", "--since", "1.10.2026"], "expected a date such as 2026-10-01"),
+    ],
+)
+def test_leadq_score_refuses_contradictory_options(arguments: list[str], message: str, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["score", str(tmp_path / "leads.csv"), *arguments])
+
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_leadq_score_names_a_missing_champion(tmp_path: Path) -> None:
+    config = tmp_path / "mlflow.yml"
+    config.write_text("mlflow: {tracking_uri: 'sqlite:///nothing/mlflow.db'}\n", encoding="utf-8")
+    pd.DataFrame({"lead_id": ["L1"]}).to_csv(tmp_path / "leads.csv", index=False)
+
+    result = runner.invoke(
+        app, ["score", str(tmp_path / "leads.csv"), "--out", str(tmp_path / "s.csv"), "--config", str(config)]
+    )
+
+    assert result.exit_code == 1
+    assert "Not found: no MLflow store at" in " ".join(result.output.split())
+
+
+def test_leadq_score_help_imports_no_data_or_model_library() -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from pipelines.cli import app\n"
+        "result = CliRunner().invoke(app, ['score', '--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "heavy = ('pandas', 'numpy', 'mlflow', 'lightgbm', 'pyarrow')\n"
+        "print(' '.join(name for name in heavy if name in sys.modules))\n"
+    )
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_summary_rate_leaves_the_models_loading_out() -> None:
+    summary = ScoreSummary("m", "1", Path("o"), Path("r"), 1000, 0, 0, 10, {"A1": 1000}, 3.0, 1.0, None)
+
+    assert summary.leads_per_s == 500.0
