@@ -5,7 +5,8 @@ Writes ``quality.json``, ``explain.json``, ``train_scale.json``, ``cli.json`` an
 ``benchmarks/results/`` and prints a table (about 7 minutes).
 ``--quick`` runs tiny sizes (a smoke test of the benchmark itself, not a measurement); ``--cli-only`` measures
 only the command line (``cli.json``, about a minute); ``--serving-only`` only the service (``serving.json``);
-``--real`` only the real exports in ``../shared/data`` (``real.json``, skipped with a message where absent).
+``--real`` only the real exports in ``../shared/data`` (``real.json``, skipped with a message where absent);
+``--score`` only ``leadq score`` on 100,000 synthetic leads against LightGBM's ``pred_contrib`` (``score.json``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from benchmarks.cli import STARTUP_RUNS, TRAIN_LEADS, TRAIN_RUNS, benchmark_cli_
 from benchmarks.explain import benchmark_explain
 from benchmarks.quality import benchmark_quality
 from benchmarks.real import benchmark_real, real_notes, real_table
+from benchmarks.score import SCORE_LEADS, benchmark_score, score_row
 from benchmarks.serving import Load, benchmark_serving
 from benchmarks.train_scale import benchmark_train_scale
 from pipelines.settings import load_settings
@@ -227,6 +229,11 @@ def main(argv: list[str] | None = None) -> None:
     only.add_argument(
         "--cli-only", action="store_true", help="only the command line: start-up and 10k-lead training (cli.json)"
     )
+    only.add_argument(
+        "--score",
+        action="store_true",
+        help="only batch scoring: leadq score on 100,000 leads vs LightGBM pred_contrib alone (score.json)",
+    )
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     settings = load_settings(REPO_CONFIG)
@@ -251,6 +258,10 @@ def main(argv: list[str] | None = None) -> None:
         cli = _benchmark_cli(args.quick)
         _write(args.results, {"cli": cli})
         _cli_rows(table, cli)
+    elif args.score:
+        score = benchmark_score(REPO_CONFIG, 10_000 if args.quick else SCORE_LEADS)
+        _write(args.results, {"score": score})
+        table.add_row(*score_row(score))
     else:
         quality, outcome = benchmark_quality(settings, 20_000 if args.quick else QUALITY_LEADS)
         explain = benchmark_explain(outcome.scorer, outcome.test_leads)

@@ -189,6 +189,26 @@ def test_an_xlsx_export_is_read_whole_and_says_so(registry: Settings, leads: pd.
     assert from_xlsx["leadq_grade"].tolist() == from_parquet["leadq_grade"].tolist()
 
 
+def test_a_csv_that_is_not_utf8_is_read_whole_by_the_training_reader(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    german = leads.head(30).assign(industry=lambda frame: frame["industry"].where(frame.index != 4, "Großhandel"))
+    german.to_csv(tmp_path / "leads.csv", index=False, encoding="cp1252")
+    german.to_parquet(tmp_path / "leads.parquet", index=False)
+
+    summary = run_score(registry, tmp_path / "leads.csv", _options(tmp_path / "from_csv.csv", chunk_size=8))
+    run_score(registry, tmp_path / "leads.parquet", _options(tmp_path / "from_parquet.csv"))
+
+    assert (
+        summary.read_whole == "leads.csv: not valid UTF-8: the training reader guesses the encoding from the whole file"
+    )
+    assert (
+        _read(tmp_path / "from_csv.csv")
+        .drop(columns="leadq_scored_at")
+        .equals(_read(tmp_path / "from_parquet.csv").drop(columns="leadq_scored_at"))
+    )
+
+
 # --- rows that cannot be read: the rejects file ----------------------------------------------------------------------
 
 
