@@ -80,6 +80,7 @@ _SPOOL_SCHEMA = "CREATE TABLE IF NOT EXISTS spool (seq INTEGER PRIMARY KEY AUTOI
 _SPOOL_BUSY_TIMEOUT_S = 5.0
 _WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # the WAL is truncated back to this after a checkpoint
 _ERROR_TEXT_CHARS = 160
+_DELETE_CHUNK = 50  # spool rows deleted per transaction (the lock requests wait for is held this long)
 _PROBE_BYTES = 64 * 1024  # the spool counts as writable again when this much fits: no flapping at its last bytes
 
 
@@ -293,11 +294,14 @@ class _Spool:
             self._reader = self._connect()
         return list(self._reader.execute("SELECT seq, row FROM spool ORDER BY seq LIMIT ?", (limit,)))
 
-    def remove_through(self, seq: int, count: int) -> None:
-        """Delete the rows up to ``seq`` once the database holds them."""
-        with self.lock, self._transaction() as connection:
-            connection.execute("DELETE FROM spool WHERE seq <= ?", (seq,))
-            self.backlog -= count
+    def remove(self, seqs: list[int]) -> None:
+        """Delete rows (ascending ``seqs``) once the database holds them, a few at a time: a request's append waits
+        for one small delete at most. A crash in between leaves rows the replay recognises by their ``row_id``."""
+        for start in range(0, len(seqs), _DELETE_CHUNK):
+            chunk = seqs[start : start + _DELETE_CHUNK]
+            with self.lock, self._transaction() as connection:
+                connection.execute("DELETE FROM spool WHERE seq BETWEEN ? AND ?", (chunk[0], chunk[-1]))
+                self.backlog -= len(chunk)
 
     def checkpoint(self) -> None:
         """Copy the WAL into the spool file (drain thread; never waits for a request's transaction)."""
@@ -498,7 +502,7 @@ class ScoringLog:
                 )
             self._database_episode.rows += len(spooled)
             return False
-        self._spool.remove_through(spooled[-1][0], len(spooled))
+        self._spool.remove([seq for seq, _ in spooled])
         self._counts["written"] += len(spooled) - already_there
         self._counts["duplicates"] += already_there
         if already_there:
@@ -543,8 +547,13 @@ class ScoringLog:
             try:
                 if not self._spool_writable:
                     self._probe_spool()
-                while self._drain_once():
+                # one batch per wake-up, more only while full batches wait (or at close): under steady load the
+                # rows arriving during a write wait for the next flush instead of making many tiny transactions
+                moved = self._drain_once()
+                if moved:
                     backoff = 0.0
+                while moved and (deadline is not None or self._spool.backlog >= self.batch_size):
+                    moved = self._drain_once()
                 failing = self._database_episode is not None or not self._spool_writable
                 self._spool.checkpoint()
             except Exception as error:  # the spool's reader failed: keep the thread alive, try again later
