@@ -97,6 +97,13 @@ def _friendly_errors() -> Iterator[None]:
     except LookupError as error:
         console.print(f"[red]Not found:[/] {error}", highlight=False)
         raise typer.Exit(code=1) from error
+    except RuntimeError as error:
+        from serving.model_holder import ModelIntegrityError  # imported only here: it brings MLflow
+
+        if not isinstance(error, ModelIntegrityError):
+            raise
+        console.print(f"[red]Refused:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(code=1) from error
 
 
 def _generate(

@@ -25,6 +25,7 @@ from pipelines.crm_export.prepare import PreparedExport, prepare_export, read_ex
 from pipelines.report import ReportContext, build_report, write_report
 from pipelines.settings import Settings
 from pipelines.tracking import configure_mlflow
+from serving.model_holder import load_served_model
 
 REPORT_FOLDER = "reports"
 
@@ -52,7 +53,11 @@ class ExplainedLeads:
 
 
 def load_registered_scorer(settings: Settings, version: str | None = None) -> tuple[LeadScorer, str, str]:
-    """The scorer of a registered version (default: the champion), with its version and run id."""
+    """The scorer of a registered version (default: the champion), with its version and run id.
+
+    Raises:
+        LookupError: no such version; ModelIntegrityError: its files do not match their registered digest.
+    """
     configure_mlflow(settings.mlflow)
     client = mlflow.MlflowClient()
     name = settings.mlflow.registered_model
@@ -66,8 +71,9 @@ def load_registered_scorer(settings: Settings, version: str | None = None) -> tu
         raise LookupError(
             f"no registered model {name!r} with {wanted} in {settings.mlflow.tracking_uri}; run `leadq train` first"
         ) from error
-    model = mlflow.pyfunc.load_model(f"models:/{name}/{found.version}")
-    return model.unwrap_python_model().scorer, str(found.version), str(found.run_id)
+    # checked against its registered digest before any of it runs, as the scoring service loads it
+    served = load_served_model(settings.mlflow.tracking_uri, name, str(found.version))
+    return served.scorer, served.version, str(found.run_id)
 
 
 def prepare_for(settings: Settings, scorer: LeadScorer) -> tuple[PreparedExport, PointsRule | None]:

@@ -172,6 +172,25 @@ def test_leadq_serve_refuses_a_tampered_version_naming_it(
     assert not marker.exists()
 
 
+def test_the_data_teams_commands_load_through_the_same_check(
+    registry_with_tampering: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    """leadq explain, audit and retrain load registered versions too (load_registered_scorer)."""
+    settings, marker = registry_with_tampering
+    config = tmp_path / "mlflow.yml"
+    config.write_text(
+        f"mlflow:\n  tracking_uri: {settings.mlflow.tracking_uri}\n"
+        f"  artifact_location: {settings.mlflow.artifact_location}\n"
+    )
+
+    result = CliRunner().invoke(app, ["explain", "--version", "2", "--config", str(config)])
+
+    assert result.exit_code == 1
+    assert "Refused:" in result.output
+    assert "they were changed after registration" in " ".join(result.output.split())
+    assert not marker.exists()
+
+
 def test_a_version_registered_without_a_digest_is_refused(registry_with_tampering: tuple[Settings, Path]) -> None:
     settings, _ = registry_with_tampering
     holder = ModelHolder(settings.mlflow.tracking_uri, settings.mlflow.registered_model, alias=None, version="3")
