@@ -109,6 +109,7 @@ class _ScoringLogCollector(Collector):
             ("retried", stats.retried, "Scoring-log row writes to the database that failed and are retried"),
             ("dropped", stats.dropped, "Scores answered without a log row (spool failure, policy serve)"),
             ("refused", stats.refused, "Scores refused with 503 because the spool could not write (policy refuse)"),
+            ("rejected", stats.rejected, "Scoring-log rows the database refused for their content (kept in the spool)"),
         ):
             yield CounterMetricFamily(f"leadq_scoring_log_rows_{name}", help_text, value=value)
         yield GaugeMetricFamily(

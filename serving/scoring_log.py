@@ -76,7 +76,12 @@ SCORES = sa.Table(
 )
 _DATETIME_COLUMNS = ("scored_at", "lead_created_at")
 
-_SPOOL_SCHEMA = "CREATE TABLE IF NOT EXISTS spool (seq INTEGER PRIMARY KEY AUTOINCREMENT, row TEXT NOT NULL)"
+_SPOOL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS spool (seq INTEGER PRIMARY KEY AUTOINCREMENT, row TEXT NOT NULL);
+-- rows the database refused for their content (a constraint): kept for inspection, never retried, never lost
+CREATE TABLE IF NOT EXISTS rejected (seq INTEGER PRIMARY KEY, row TEXT NOT NULL, error TEXT NOT NULL,
+                                     rejected_at TEXT NOT NULL);
+"""
 _SPOOL_BUSY_TIMEOUT_S = 5.0
 _WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # the WAL is truncated back to this after a checkpoint
 _ERROR_TEXT_CHARS = 160
@@ -97,6 +102,7 @@ class LogStats:
     retried: int
     dropped: int
     refused: int
+    rejected: int
     replayed_duplicates: int
     backlog: int
     max_backlog: int
@@ -247,7 +253,7 @@ class _Spool:
             if max_bytes is not None:
                 page_size = self._writer.execute("PRAGMA page_size").fetchone()[0]
                 self._writer.execute(f"PRAGMA max_page_count = {max(max_bytes // page_size, 8)}")
-            self._writer.execute(_SPOOL_SCHEMA)
+            self._writer.executescript(_SPOOL_SCHEMA)
             self.backlog = int(self._writer.execute("SELECT count(*) FROM spool").fetchone()[0])
         except BaseException:
             self._lock_file.close()
@@ -302,6 +308,16 @@ class _Spool:
             with self.lock, self._transaction() as connection:
                 connection.execute("DELETE FROM spool WHERE seq BETWEEN ? AND ?", (chunk[0], chunk[-1]))
                 self.backlog -= len(chunk)
+
+    def reject(self, seq: int, error: str) -> None:
+        """Move a row the database refuses for its content to the ``rejected`` table."""
+        with self.lock, self._transaction() as connection:
+            connection.execute(
+                "INSERT INTO rejected (seq, row, error, rejected_at) SELECT seq, row, ?, ? FROM spool WHERE seq = ?",
+                (error, datetime.now(UTC).isoformat(), seq),
+            )
+            connection.execute("DELETE FROM spool WHERE seq = ?", (seq,))
+            self.backlog -= 1
 
     def checkpoint(self) -> None:
         """Copy the WAL into the spool file (drain thread; never waits for a request's transaction)."""
@@ -358,7 +374,8 @@ class ScoringLog:
         self.max_backlog, self.on_spool_failure = max_backlog, on_spool_failure
         self.max_backoff_s, self.close_timeout_s = max_backoff_s, close_timeout_s
         self._spool = _Spool(path, None if spool_max_mb is None else int(spool_max_mb * 1024 * 1024))
-        self._counts = dict.fromkeys(("spooled", "written", "retried", "dropped", "refused", "duplicates"), 0)
+        counted = ("spooled", "written", "retried", "dropped", "refused", "rejected", "duplicates")
+        self._counts = dict.fromkeys(counted, 0)
         self._database_episode: _Episode | None = None
         self._spool_episode: _Episode | None = None
         self._spool_writable = True  # readiness: False from a failed append until a probe or an append succeeds
@@ -451,6 +468,7 @@ class ScoringLog:
             retried=counts["retried"],
             dropped=counts["dropped"],
             refused=counts["refused"],
+            rejected=counts["rejected"],
             replayed_duplicates=counts["duplicates"],
             backlog=self._spool.backlog,
             max_backlog=self.max_backlog,
@@ -478,32 +496,73 @@ class ScoringLog:
             self._table_ready = True
         ids = [row["row_id"] for row in rows]
         with self.engine.begin() as connection:
-            present = set(connection.scalars(sa.select(SCORES.c.row_id).where(SCORES.c.row_id.in_(ids))))
-            new = [row for row in rows if row["row_id"] not in present]
+            seen = set(connection.scalars(sa.select(SCORES.c.row_id).where(SCORES.c.row_id.in_(ids))))
+            new = []
+            for row in rows:  # a row appended twice is written once too
+                if row["row_id"] not in seen:
+                    seen.add(row["row_id"])
+                    new.append(row)
             if new:
                 connection.execute(SCORES.insert(), new)
         return len(rows) - len(new)
+
+    def _write_one_by_one(self, spooled: list[tuple[int, str]], rows: list[dict[str, Any]]) -> tuple[int, int]:
+        """A batch the database refused for some row's content: each row on its own, the refused ones set aside.
+
+        Returns:
+            The rows already in the table and the rows set aside; other failures propagate (the rest is retried).
+        """
+        already_there, refused = 0, []
+        for (seq, _), row in zip(spooled, rows, strict=True):
+            try:
+                already_there += self._write_batch([row])
+            except (sa.exc.IntegrityError, sa.exc.DataError) as error:
+                self._spool.reject(seq, _describe(error))
+                refused.append(error)
+            else:
+                self._spool.remove([seq])
+        if refused:
+            self._counts["rejected"] += len(refused)
+            logger.error(
+                "scoring log: the database refused %d row(s) for their content (%s); they are kept in the spool's "
+                "rejected table, the others are written",
+                len(refused),
+                _describe(refused[0]),
+            )
+        return already_there, len(refused)
+
+    def _database_failed(self, error: Exception, rows: int) -> bool:
+        """The rows stay in the spool and are retried; the first failure of an episode is logged."""
+        self._table_ready = False  # the table may be gone (a replaced file): check it again
+        self._counts["retried"] += rows
+        if self._database_episode is None:
+            self._database_episode = _Episode(time.monotonic())
+            logger.error(
+                "scoring log: cannot write to the database (%s); rows wait in the spool and are retried",
+                _describe(error),
+            )
+        self._database_episode.rows += rows
+        return False
 
     def _drain_once(self) -> bool:
         """Move one batch from the spool to the database; False when there was nothing to move or it failed."""
         spooled = self._spool.oldest(self.batch_size)
         if not spooled:
             return False
+        rows = [_row_from_spool(text) for _, text in spooled]
+        refused = 0
         try:
-            already_there = self._write_batch([_row_from_spool(text) for _, text in spooled])
+            already_there = self._write_batch(rows)
+        except (sa.exc.IntegrityError, sa.exc.DataError):  # a row's content, not the database: find it
+            try:
+                already_there, refused = self._write_one_by_one(spooled, rows)
+            except Exception as error:
+                return self._database_failed(error, len(spooled))
         except Exception as error:  # any failure of the database: the rows stay in the spool and are retried
-            self._table_ready = False  # the table may be gone (a replaced file): check it again
-            self._counts["retried"] += len(spooled)
-            if self._database_episode is None:
-                self._database_episode = _Episode(time.monotonic())
-                logger.error(
-                    "scoring log: cannot write to the database (%s); rows wait in the spool and are retried",
-                    _describe(error),
-                )
-            self._database_episode.rows += len(spooled)
-            return False
-        self._spool.remove([seq for seq, _ in spooled])
-        self._counts["written"] += len(spooled) - already_there
+            return self._database_failed(error, len(spooled))
+        else:
+            self._spool.remove([seq for seq, _ in spooled])
+        self._counts["written"] += len(spooled) - already_there - refused
         self._counts["duplicates"] += already_there
         if already_there:
             logger.info("scoring log: %d replayed row(s) already in the database, skipped", already_there)

@@ -401,6 +401,30 @@ def test_a_full_disk_under_the_spool_refuses_scores(tmp_path: Path, caplog: pyte
     assert len(_lines(caplog, "cannot write (OperationalError: database or disk is full)")) == 1
 
 
+def test_a_row_the_database_refuses_is_set_aside_and_the_others_are_written(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One row breaking a constraint (here NOT NULL) must not hold up the log: it is kept apart, the rest written."""
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    log = ScoringLog(url, flush_interval_s=600.0, spool_path=tmp_path / "spool")
+    good = _rows("GOOD", 4)
+    log.append([*good[:2], {**score_row("POISON", RESULT, "leadq", "3", 0.2), "grade": None}, *good[2:]])
+    log.append([good[0]])  # the same row appended twice is written once
+    log.close()
+
+    assert [row["lead_id"] for row in logged_rows(url)] == ["GOOD0", "GOOD1", "GOOD2", "GOOD3"]
+    stats = log.stats()
+    assert (stats.written, stats.rejected, stats.replayed_duplicates, stats.backlog) == (4, 1, 1, 0)
+    with contextlib.closing(sqlite3.connect(tmp_path / "spool")) as spool:
+        kept = spool.execute("SELECT row, error FROM rejected").fetchall()
+    assert len(kept) == 1
+    assert '"lead_id": "POISON"' in kept[0][0]
+    assert kept[0][1] == "IntegrityError: NOT NULL constraint failed: scores.grade"
+    assert len(_lines(caplog, "refused 1 row(s) for their content (IntegrityError: NOT NULL constraint failed")) == 1
+    _assert_quiet_about_rows(caplog, "POISON")
+
+
 def test_one_spool_serves_one_process(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'log.db'}"
     log = ScoringLog(url)
