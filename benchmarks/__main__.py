@@ -45,6 +45,7 @@ TARGETS = {
     "service_vs_mlflow": 5.0,
     "cli_startup_s": 1.0,
     "cli_train_10k_s": 10.0,
+    "scoring_log_cost_p50_ms": 1.0,
 }
 
 
@@ -61,6 +62,19 @@ def _serving_rows(table: Table, serving: dict[str, Any]) -> None:
             f"{mlflow['rps']:,.0f} req/s",
             f"x{serving[f'ratio_{kind}_rps']:.2f}",
             f"{target}>= x{TARGETS['service_vs_mlflow']:.0f}",
+        )
+    if "scoring_log" in serving:  # serving.json from before the durable scoring log has no such run
+        log = serving["scoring_log"]
+        on, off, cost = log["on"], log["off"], log["cost_p50_ms"]
+        table.add_row(
+            "service, one lead, durable scoring log on",
+            f"{on['rps']:,.0f} req/s, p50 {on['p50_ms']:.2f}, p99 {on['p99_ms']:.2f} ms, "
+            f"CPU {on['cpu_ms_per_request']:.2f} ms/request",
+            "scoring log off",
+            f"{off['rps']:,.0f} req/s, p50 {off['p50_ms']:.2f}, p99 {off['p99_ms']:.2f} ms, "
+            f"CPU {off['cpu_ms_per_request']:.2f} ms/request",
+            f"p50 {cost:+.2f} ms, CPU {log['cost_cpu_ms_per_request']:+.2f} ms",
+            f"<= +{TARGETS['scoring_log_cost_p50_ms']:.0f} ms: {_verdict(cost <= TARGETS['scoring_log_cost_p50_ms'])}",
         )
 
 

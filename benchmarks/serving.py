@@ -126,6 +126,15 @@ def _write_settings(base_config: Path, folder: Path, data: dict[str, Path]) -> P
     return path
 
 
+def _without_scoring_log(config: Path) -> Path:
+    """The same settings with the scoring log switched off (the baseline of what the durable log costs)."""
+    content = read_config_file(config)
+    content["serving"] = {**content.get("serving", {}), "scoring_log_url": None}
+    path = config.with_name("mlflow-no-log.yml")
+    path.write_text(yaml.safe_dump(content, sort_keys=False))
+    return path
+
+
 def _train_and_register(base_config: Path, folder: Path, n_leads: int) -> tuple[Path, LeadScorer]:
     """Train on a synthetic export through its mapping (the one road) and register the model as champion in
     ``folder``'s MLflow store."""
@@ -265,8 +274,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def _running(name: str, command: list[str], env: dict[str, str], ready_url: str, folder: Path) -> Iterator[None]:
-    """Start a server, wait until ``ready_url`` answers 200, and always stop it (with its children) afterwards."""
+def _running(name: str, command: list[str], env: dict[str, str], ready_url: str, folder: Path) -> Iterator[int]:
+    """Start a server, wait until ``ready_url`` answers 200, yield its process id, and always stop it (with its
+    children) afterwards."""
     log = folder / f"{name}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -274,9 +284,15 @@ def _running(name: str, command: list[str], env: dict[str, str], ready_url: str,
         )
     try:
         _wait_ready(process, ready_url, log, name)
-        yield
+        yield process.pid
     finally:
         _stop(process)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used (Linux ``/proc``), all its threads included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 # --- load client -----------------------------------------------------------------------------------------------
@@ -342,6 +358,60 @@ async def _measure_async(endpoint: Endpoint, load: Load) -> tuple[dict[str, dict
     return results, probabilities
 
 
+async def _compare_single(servers: dict[str, tuple[Endpoint, int]], load: Load, rounds: int = 10) -> dict[str, Any]:
+    """Single-lead latency (one request at a time), requests per second and server CPU time per request of two
+    servers (name -> endpoint and process id), measured in alternating rounds (the order flips every round) so that
+    other work on the machine falls on both alike. CPU time per request barely depends on that other work."""
+    limits = httpx.Limits(max_connections=load.concurrency, max_keepalive_connections=load.concurrency)
+    latency_per_round = max(2 * load.latency_requests // rounds, 10)
+    throughput_per_round = max(load.single_requests // rounds, load.concurrency)
+    names = list(servers)
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    walls, cpu = dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
+    async with contextlib.AsyncExitStack() as stack:
+        clients = {
+            name: await stack.enter_async_context(
+                httpx.AsyncClient(headers=endpoint.headers, limits=limits, timeout=60.0)
+            )
+            for name, (endpoint, _) in servers.items()
+        }
+        # Both servers as warm as the first one is after its own measurement: every body of the rounds seen once
+        # (the features step caches parsed values) and a few batches served (measured: until a fresh service has
+        # answered a batch, a single lead costs it about four times the CPU time)
+        warmup = max(load.warmup, latency_per_round, throughput_per_round)
+        for name, (endpoint, _) in servers.items():
+            await _drive(clients[name], endpoint.single_url, endpoint.single_bodies, warmup, load.concurrency)
+            await _drive(clients[name], endpoint.batch_url, endpoint.batch_bodies, load.concurrency, load.concurrency)
+        for number in range(rounds):
+            for name in names if number % 2 == 0 else names[::-1]:
+                (endpoint, pid), client = servers[name], clients[name]
+                cpu_before = _cpu_seconds(pid)
+                latencies[name] += await _drive(
+                    client, endpoint.single_url, endpoint.single_bodies, latency_per_round, 1
+                )
+                started = time.perf_counter()
+                await _drive(
+                    client, endpoint.single_url, endpoint.single_bodies, throughput_per_round, load.concurrency
+                )
+                walls[name] += time.perf_counter() - started
+                cpu[name] += _cpu_seconds(pid) - cpu_before
+    results: dict[str, Any] = {}
+    for name, values in latencies.items():
+        milliseconds = np.asarray(values) * 1000
+        results[name] = {
+            "rps": throughput_per_round * rounds / walls[name],
+            "p50_ms": float(np.percentile(milliseconds, 50)),
+            "p99_ms": float(np.percentile(milliseconds, 99)),
+            "cpu_ms_per_request": cpu[name] * 1000 / ((latency_per_round + throughput_per_round) * rounds),
+        }
+    first, second = names
+    results["cost_p50_ms"] = results[first]["p50_ms"] - results[second]["p50_ms"]
+    results["cost_p99_ms"] = results[first]["p99_ms"] - results[second]["p99_ms"]
+    results["cost_cpu_ms_per_request"] = results[first]["cpu_ms_per_request"] - results[second]["cpu_ms_per_request"]
+    results["rounds"] = rounds
+    return results
+
+
 # --- the benchmark ---------------------------------------------------------------------------------------------
 
 
@@ -350,10 +420,13 @@ def benchmark_serving(base_config: Path, n_leads: int = 100_000, load: Load | No
 
     Trains on ``n_leads`` synthetic leads with ``base_config``'s settings (store, data and logs in a temporary
     folder), registers the model for ``leadq serve`` and logs the same scorer as a ``predict_proba`` pyfunc for
-    ``mlflow models serve``. Each server runs alone while it is measured; both are always stopped.
+    ``mlflow models serve``. Each server runs alone while it is measured (except the scoring-log comparison: leadq
+    with the log on and off run side by side, measured in alternating rounds); all are always stopped.
 
     Returns:
-        ``{"leadq": {"single": {rps, p50_ms, p99_ms}, "batch100": {...}}, "mlflow": {...}, "ratio_single_rps",
+        ``{"leadq": {"single": {rps, p50_ms, p99_ms}, "batch100": {...}}, "scoring_log": {"on": {rps, p50_ms,
+        p99_ms, cpu_ms_per_request}, "off": {...}, "cost_p50_ms", "cost_p99_ms", "cost_cpu_ms_per_request",
+        "rounds"} (single leads, the durable scoring log on and off), "mlflow": {...}, "ratio_single_rps",
         "ratio_batch100_rps"}``; ratios are leadq / mlflow.
     """
     load = load or Load()
@@ -373,8 +446,15 @@ def benchmark_serving(base_config: Path, n_leads: int = 100_000, load: Load | No
         leadq = _leadq_endpoint(port, api_key, records)
         command = [str(BIN / "leadq"), "serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
         leadq_env = {**env, "LEADQ_API_KEYS": f"bench:{api_key}"}
-        with _running("leadq", command, leadq_env, f"http://127.0.0.1:{port}/readyz", folder):
+        with _running("leadq", command, leadq_env, f"http://127.0.0.1:{port}/readyz", folder) as on_pid:
             leadq_results, leadq_p = asyncio.run(_measure_async(leadq, load))
+            # the same service with its scoring log off, running beside it: what the durable log costs
+            off_port = _free_port()
+            command = [str(BIN / "leadq"), "serve", "--config", str(_without_scoring_log(config))]
+            command += ["--host", "127.0.0.1", "--port", str(off_port)]
+            with _running("leadq-no-log", command, leadq_env, f"http://127.0.0.1:{off_port}/readyz", folder) as off_pid:
+                no_log = _leadq_endpoint(off_port, api_key, records)
+                scoring_log = asyncio.run(_compare_single({"on": (leadq, on_pid), "off": (no_log, off_pid)}, load))
 
         port = _free_port()
         mlflow = _mlflow_endpoint(port, records)
@@ -390,6 +470,7 @@ def benchmark_serving(base_config: Path, n_leads: int = 100_000, load: Load | No
     batch = f"batch{BATCH_SIZE}"
     return {
         "leadq": leadq_results,
+        "scoring_log": scoring_log,
         "mlflow": mlflow_results,
         "ratio_single_rps": leadq_results["single"]["rps"] / mlflow_results["single"]["rps"],
         f"ratio_{batch}_rps": leadq_results[batch]["rps"] / mlflow_results[batch]["rps"],
