@@ -521,21 +521,19 @@ def check_chunk(
     kept = np.flatnonzero(keep)
     for position, why in register.repeated(ids[kept], rows[kept]).items():
         problems.setdefault(int(kept[position]), []).append((model.id_column, why))
-    columns: dict[str, np.ndarray] = {}
+    columns: dict[str, np.ndarray] = {}  # of the kept rows only: a lead left out by --since is not checked
     for column, role in model.roles.items():
-        columns[column], refused = checker.check_column(column, plain_values(chunk[column], role))
+        columns[column], refused = checker.check_column(column, plain_values(chunk[column].iloc[kept], role))
         for position, why in refused.items():
-            if keep[position]:
-                problems.setdefault(position, []).append((column, why))
-    scored = keep.copy()
-    scored[list(problems)] = False
+            problems.setdefault(int(kept[position]), []).append((column, why))
+    scored = np.array([position not in problems for position in kept.tolist()], dtype=bool)
     rejects = [
         Reject(int(rows[position]), ids[position], column, why)
         for position in sorted(problems)
         for column, why in problems[position]
     ]
     checked = scrub_categories({column: values[scored] for column, values in columns.items()}, model.categories)
-    return CheckedChunk(ids[scored], checked, rejects, before_since)
+    return CheckedChunk(ids[kept[scored]], checked, rejects, before_since)
 
 
 def output_columns(id_column: str, top_k: int) -> list[str]:
