@@ -129,7 +129,6 @@ class ServingSettings(_Section):
     )
     scoring_log_spool_max_mb: float | None = Field(None, gt=0, description="most local disk for the spool; null: any")
 
-
     @model_validator(mode="after")
     def _alias_or_version(self) -> ServingSettings:
         if (self.model_alias is None) == (self.model_version is None):
