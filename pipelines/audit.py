@@ -110,9 +110,11 @@ def read_scoring_log(url: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.Dat
     try:
         clock = sa.func.coalesce(SCORES.c.lead_created_at, SCORES.c.scored_at)
         bounds = [bound.tz_localize(UTC).to_pydatetime() for bound in (start, end)]
-        query = sa.select(SCORES).where(clock >= bounds[0], clock < bounds[1]).order_by(SCORES.c.id)
+        # row_id is the log's own (replays write nothing twice); a log no service has opened since it came lacks it
+        columns = [column for column in SCORES.columns if column.name != "row_id"]
+        query = sa.select(*columns).where(clock >= bounds[0], clock < bounds[1]).order_by(SCORES.c.id)
         with engine.connect() as connection:
-            rows = pd.DataFrame(connection.execute(query).mappings().all(), columns=[c.name for c in SCORES.columns])
+            rows = pd.DataFrame(connection.execute(query).mappings().all(), columns=[c.name for c in columns])
     finally:
         engine.dispose()
     created = _naive_utc(rows["lead_created_at"])

@@ -17,10 +17,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from serving.scoring_log import ScoringLog, ScoringLogUnavailableError, prepare_log_table, score_row
+from pipelines.audit import read_scoring_log
+from serving.scoring_log import SCORES, ScoringLog, ScoringLogUnavailableError, prepare_log_table, score_row
 from tests.builders import exclusive_lock, logged_rows, wait_until
 
 LOGGER = "leadq.serving.scoring_log"
@@ -121,6 +123,24 @@ def test_a_log_from_an_older_version_gains_the_new_columns_and_keeps_its_rows(tm
     assert unique
     assert unique[0]["unique"]
     engine.dispose()
+
+
+def test_the_audit_reads_a_log_written_before_row_ids(tmp_path: Path) -> None:
+    """``leadq audit`` may read a log no service has opened (and upgraded) since the row_id column came."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        columns = [sa.Column(c.name, c.type, primary_key=c.primary_key) for c in SCORES.columns if c.name != "row_id"]
+        before_row_ids = sa.Table("scores", sa.MetaData(), *columns)
+        before_row_ids.create(connection)
+        connection.execute(
+            before_row_ids.insert(), [{k: v for k, v in row.items() if k != "row_id"} for row in _rows("OLD", 2)]
+        )
+    engine.dispose()
+
+    scores = read_scoring_log(url, pd.Timestamp("2000-01-01"), pd.Timestamp("2100-01-01"))
+
+    assert list(scores["lead_id"]) == ["OLD0", "OLD1"]
 
 
 def test_rows_spooled_by_a_killed_process_are_written_at_the_next_start(
