@@ -7,14 +7,14 @@ the uncalibrated model (see ``models.explanations``); the report says so in plai
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Mapping
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import shap
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from models.explanations import ENGAGEMENT_DIGITS, FIT_LETTERS, Contributions
 from models.feature_text import Language, feature_name, format_value
@@ -22,6 +22,25 @@ from models.features import FeatureSpec
 from models.rule_score import RULE_GROUPS, PointsRule, check_features, components_of, rule_components
 
 MAX_CATEGORIES_SHOWN = 12
+# SHAP's beeswarm colours (shap.plots.colors.red_blue, sampled): low values blue, high values red; no value grey
+LOW_HIGH = LinearSegmentedColormap.from_list(
+    "low_high",
+    [
+        "#008bfb",
+        "#007df5",
+        "#236cea",
+        "#625adb",
+        "#8443c6",
+        "#9c23ad",
+        "#bb00a0",
+        "#d5008f",
+        "#e9007c",
+        "#f90067",
+        "#ff0051",
+    ],
+)
+NO_VALUE_GREY = "#777777"
+BEESWARM_ROW_HEIGHT = 0.4  # inches per feature row
 
 
 def importance_figure(importance: pd.DataFrame, top_n: int = 15) -> Figure:
@@ -33,7 +52,7 @@ def importance_figure(importance: pd.DataFrame, top_n: int = 15) -> Figure:
     axes.barh(top["label"], top["mean_abs_impact"], color=colours)
     axes.set(xlabel="Average influence on the score (mean |SHAP|, log-odds)", title="What moves the score most")
     axes.legend(
-        handles=[plt.Rectangle((0, 0), 1, 1, color=c) for c in ("#1f77b4", "#ff7f0e")],
+        handles=[Rectangle((0, 0), 1, 1, color=c) for c in ("#1f77b4", "#ff7f0e")],
         labels=["fit (who the lead is)", "engagement (what the lead did)"],
         loc="lower right",
     )
@@ -41,27 +60,87 @@ def importance_figure(importance: pd.DataFrame, top_n: int = 15) -> Figure:
     return figure
 
 
-def beeswarm_figure(explained: Contributions, language: Language = "en", max_display: int = 15) -> Figure:
-    """SHAP's beeswarm: one dot per lead and feature, position = impact, colour = the feature's value."""
+def beeswarm_figure(
+    explained: Contributions, language: Language = "en", max_display: int = 15, seed: int = 0
+) -> Figure:
+    """The beeswarm of SHAP's plots (``shap.plots.beeswarm``), drawn here without importing shap: one row per
+    feature, the most influential (mean |impact|) on top and the rest summed in a last row; one dot per lead at its
+    impact, stacked where impacts are alike; coloured by the feature's value (blue low, red high, clipped to the
+    5th-95th percentile), grey for categories (no high or low), unknown values and the summed row.
+    """
     spec = explained.spec
-    data = explained.features[list(spec.names)].copy()
-    for column in spec.categorical:
-        data[column] = np.nan  # categories have no high/low; shown grey
-    explanation = shap.Explanation(
-        values=explained.values,
-        base_values=np.full(len(explained.values), explained.base_value),
-        data=data.to_numpy(dtype=float),
-        feature_names=[feature_name(feature, language) for feature in spec.names],
+    order = np.argsort(-np.abs(explained.values).mean(axis=0), kind="stable")
+    rows = [
+        (feature_name(spec.names[i], language), explained.values[:, i], _colour_levels(explained, spec.names[i]))
+        for i in order[:max_display]
+    ]
+    if len(order) > max_display:
+        rest = order[max_display - 1 :]
+        rows[-1] = (f"Sum of {len(rest)} other features", explained.values[:, rest].sum(axis=1), None)
+    figure = Figure(figsize=(8, BEESWARM_ROW_HEIGHT * len(rows) + 1.5))
+    axes = figure.subplots()
+    axes.axvline(0, color="#999999", zorder=-1)
+    rng = np.random.default_rng(seed)
+    x, y, level = [], [], []
+    for position, (_, impacts, levels) in enumerate(reversed(rows)):
+        axes.axhline(position, color="#cccccc", lw=0.5, dashes=(1, 5), zorder=-1)
+        x.append(impacts)
+        y.append(position + _swarm_offsets(impacts, rng))
+        level.append(np.full(len(impacts), np.nan) if levels is None else levels)
+    drawn = rng.permutation(sum(len(part) for part in x))  # no lead systematically on top of another
+    x_all, y_all, level_all = (np.concatenate(parts)[drawn] for parts in (x, y, level))
+    grey = np.isnan(level_all)
+    axes.scatter(x_all[grey], y_all[grey], color=NO_VALUE_GREY, s=16, linewidth=0, zorder=3)
+    axes.scatter(
+        x_all[~grey], y_all[~grey], c=level_all[~grey], cmap=LOW_HIGH, vmin=0, vmax=1, s=16, linewidth=0, zorder=3
     )
-    figure = plt.figure(figsize=(8, 0.4 * max_display + 1.5))
-    axes = figure.add_subplot()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # the all-missing colour values of the categories
-        shap.plots.beeswarm(explanation, max_display=max_display, ax=axes, show=False, plot_size=None)
-    axes.set_xlabel("Impact on the score (SHAP, log-odds): right raises it, left lowers it")
+    colour_bar = figure.colorbar(ScalarMappable(cmap=LOW_HIGH), ax=axes, ticks=[0, 1], aspect=80)
+    colour_bar.set_ticklabels(["Low", "High"])
+    colour_bar.set_label("Feature value", size=12, labelpad=0)
+    colour_bar.ax.tick_params(labelsize=11, length=0)
+    colour_bar.outline.set_visible(False)
+    axes.yaxis.set_ticks_position("none")
+    for side in ("right", "top", "left"):
+        axes.spines[side].set_visible(False)
+    axes.tick_params(color="#333333", labelcolor="#333333")
+    axes.tick_params("x", labelsize=11)
+    axes.set_yticks(range(len(rows)), [label for label, _, _ in reversed(rows)], fontsize=13)
+    axes.set_ylim(-1, len(rows))
+    axes.set_xlabel("Impact on the score (SHAP, log-odds): right raises it, left lowers it", fontsize=13)
     figure.tight_layout()
-    plt.close(figure)  # keep pyplot's registry clean; the figure object stays usable
     return figure
+
+
+def _colour_levels(explained: Contributions, feature: str) -> np.ndarray | None:
+    """A numeric feature's values as colour levels from 0 (low) to 1 (high), between its 5th and 95th percentile
+    (1st and 99th, or its range, where those are equal); NaN where unknown. None for a category."""
+    if feature in explained.spec.categorical:
+        return None
+    values = np.asarray(explained.arrays[feature], dtype=float)
+    known = values[~np.isnan(values)]
+    if not len(known):
+        return values
+    for low_q, high_q in ((5, 95), (1, 99), (0, 100)):
+        low, high = np.percentile(known, [low_q, high_q])
+        if low < high:
+            return (np.clip(values, low, high) - low) / (high - low)
+    return np.where(np.isnan(values), np.nan, 0.0)
+
+
+def _swarm_offsets(impacts: np.ndarray, rng: np.random.Generator, bins: int = 100) -> np.ndarray:
+    """Vertical offsets of the dots of one row: leads whose impacts fall in the same of ``bins`` bins are stacked
+    alternately above and below the row's line (in random order), scaled to 90% of the row's half height."""
+    if not len(impacts):
+        return np.zeros(0)
+    low, span = impacts.min(), impacts.max() - impacts.min()
+    bin_of = np.round(bins * (impacts - low) / (span + 1e-8))
+    order = np.lexsort((rng.random(len(impacts)), bin_of))  # by bin, at random within a bin
+    sorted_bins = bin_of[order]
+    starts = np.flatnonzero(np.r_[True, sorted_bins[1:] != sorted_bins[:-1]])
+    layer = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    offsets = np.empty(len(impacts))
+    offsets[order] = np.ceil(layer / 2) * ((layer % 2) * 2 - 1)
+    return offsets * 0.9 * (BEESWARM_ROW_HEIGHT / np.max(offsets + 1))
 
 
 def dependence_figure(explained: Contributions, feature: str, language: Language = "en") -> Figure:

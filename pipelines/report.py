@@ -44,9 +44,12 @@ class ReportContext:
     period: str  # e.g. "test quarter(s) 2026Q1"
 
 
-def png_data_uri(figure: Figure) -> str:
+def png_data_uri(figure: Figure, *, laid_out: bool = False) -> str:
+    """The figure as an embeddable PNG, cropped to what it draws (``bbox_inches="tight"``) unless it was laid out
+    when it was drawn up (``laid_out``: ``tight_layout``, as the figures of ``models.insights``): cropping lays out
+    its text a second time, a third of the figure's cost."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches=None if laid_out else "tight")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -110,16 +113,16 @@ def build_report(
         conversion_rate=format_percent(float(np.nanmean(y))) if y is not None else None,
         outcomes_partial=y is not None and bool(np.isnan(y).any()),
         threshold=scorer.threshold,
-        importance_png=png_data_uri(importance_figure(importance)),
+        importance_png=png_data_uri(importance_figure(importance), laid_out=True),
         importance=[
             {"label": row.label, "group": row.group, "influence": f"{row.mean_abs_impact:.3f}"}
             for row in importance.head(15).itertuples()
         ],
-        beeswarm_png=png_data_uri(beeswarm_figure(sample, language)),
+        beeswarm_png=png_data_uri(beeswarm_figure(sample, language), laid_out=True),
         dependence=[
             {
                 "name": feature_name(feature, language),
-                "png": png_data_uri(dependence_figure(sample, feature, language)),
+                "png": png_data_uri(dependence_figure(sample, feature, language), laid_out=True),
                 "categorical": feature in sample.spec.categorical,
             }
             for feature in top_features
@@ -128,7 +131,8 @@ def build_report(
             {
                 "name": feature_name(feature, language),
                 "png": png_data_uri(
-                    segment_figure(table, f"{feature_name(feature, language)}: average impact of its leads")
+                    segment_figure(table, f"{feature_name(feature, language)}: average impact of its leads"),
+                    laid_out=True,
                 ),
                 "rows": [
                     {

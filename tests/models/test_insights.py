@@ -6,6 +6,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from models.explanations import Contributions, global_importance
+from models.feature_text import feature_name
 from models.features import FeatureSpec
 from models.insights import (
     beeswarm_figure,
@@ -175,6 +176,31 @@ def test_emphasis_refuses_a_model_feature_without_group() -> None:
 
     with pytest.raises(ValueError, match=r"no group for model feature\(s\) \['company_size'\]"):
         emphasis_by_group(_rule_contributions(features, {}), features, RULE, groups)
+
+
+def test_beeswarm_ranks_the_features_colours_numbers_by_value_and_stacks_alike_impacts(sourced: Contributions) -> None:
+    visits = sourced.arrays["website_visits"]
+    sourced.values[:, SEGMENT_SPEC.names.index("website_visits")] = visits / 10 - 3  # the strongest feature
+
+    axes = beeswarm_figure(sourced, max_display=2).axes[0]
+
+    # bottom to top: the other features summed, then the strongest
+    labels = [label.get_text() for label in axes.get_yticklabels()]
+    assert labels == ["Sum of 2 other features", feature_name("website_visits")]
+    coloured = next(dots for dots in axes.collections if dots.get_array() is not None and len(dots.get_offsets()))
+    grey = next(dots for dots in axes.collections if dots.get_array() is None and len(dots.get_offsets()))
+    x, y = np.asarray(coloured.get_offsets()).T
+    assert np.allclose(np.sort(x), np.sort(visits / 10 - 3))
+    assert np.all(np.abs(y - 1) < 0.4)
+    levels = np.asarray(coloured.get_array())
+    assert levels[np.argmax(x)] == 1.0
+    assert levels[np.argmin(x)] == 0.0
+    # the summed row is grey: +-0.5 (source) for 30 leads each, stacked around its line instead of on one dot
+    x_sum, y_sum = np.asarray(grey.get_offsets()).T
+    assert sorted(set(np.round(x_sum, 6))) == [-0.5, 0.5]
+    assert np.all(np.abs(y_sum) < 0.4)
+    for impact in (-0.5, 0.5):
+        assert len(set(np.round(y_sum[np.isclose(x_sum, impact)], 6))) > 10
 
 
 def test_figures_are_drawn(trained) -> None:  # type: ignore[no-untyped-def]
