@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -52,9 +52,23 @@ def mark_missing(values: pd.Series, placeholders: Iterable[str] = DEFAULT_PLACEH
         The new Series and how many values were replaced.
     """
     keys = {placeholder.strip().casefold() for placeholder in placeholders} | {""}
-    is_placeholder = _as_object(values).map(lambda value: isinstance(value, str) and value.strip().casefold() in keys)
-    is_placeholder = is_placeholder.astype(bool)
-    return values.mask(is_placeholder), int(is_placeholder.sum())
+    flags = _judge_distinct(values, lambda value: isinstance(value, str) and value.strip().casefold() in keys)
+    is_placeholder = pd.Series(flags, index=values.index)
+    return values.mask(is_placeholder), int(flags.sum())
+
+
+def _judge_distinct(values: pd.Series, judge: Callable[[object], bool]) -> np.ndarray:
+    """``judge(value)`` for every value, called once per distinct value (a CRM column repeats a few spellings);
+    missing values are judged False. For judges that are False for every value that is not a string: distinct
+    values are found by equality, which may merge values of other types (1 and 1.0), never two strings."""
+    if values.dtype.kind in "biufcmM":  # numbers, booleans and dates hold no strings
+        return np.zeros(len(values), dtype=bool)
+    try:
+        codes, distinct = pd.factorize(values)
+    except TypeError:  # unhashable values (lists read from JSON): judged one by one
+        return np.fromiter((judge(value) for value in values), dtype=bool, count=len(values))
+    verdicts = np.fromiter((judge(value) for value in distinct), dtype=bool, count=len(distinct))
+    return np.append(verdicts, False)[codes]  # code -1: missing
 
 
 # --- categories ---------------------------------------------------------------------------------------------

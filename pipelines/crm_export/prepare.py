@@ -238,8 +238,8 @@ def group_rare_categories(
     for name in categorical:
         train_values = features.loc[train_mask, name]
         rare = rare_categories(train_values, min_share) if min_share > 0 else []
-        seen = set(train_values.dropna().astype(str)) | {OTHER_CATEGORY}
-        unseen = sorted(set(features[name].dropna().astype(str)) - seen)
+        seen = set(train_values.dropna().astype(str).unique()) | {OTHER_CATEGORY}
+        unseen = sorted(set(features[name].dropna().astype(str).unique()) - seen)
         grouped[name] = group_categories(features[name], [*rare, *unseen])
         reports[name] = {"rare_grouped": rare, "rare_fitted_on": "training rows", "unseen_in_training": len(unseen)}
     return grouped, reports
@@ -259,6 +259,8 @@ def date_valued_columns(
     """
     dated: dict[str, pd.Series] = {}
     for column in dict.fromkeys(source.column for source in sources.values()):
+        if rows[column].dtype.kind in "biufc":  # numbers and booleans never read as dates
+            continue
         values = mark_missing(rows[column], placeholders)[0]
         present = values.dropna().astype(str)
         if len(present) and float(present.str.fullmatch(_DATE_LIKE).mean()) >= MIN_DATE_SHARE:

@@ -57,6 +57,26 @@ def test_mark_missing_leaves_real_values_and_numbers_alone() -> None:
     assert marked.iloc[:4].tolist() == ["Unknown Corp", "nan-tech", 0, 12.5]
 
 
+def test_mark_missing_reads_every_kind_of_column_as_one_value_at_a_time_would() -> None:
+    # placeholders are judged once per distinct value: the result must be that of judging each value
+    mixed = pd.Series([" N/A", "n/a", 1, 1.0, True, "1", None, float("nan"), "Acme", " ", "Acme"], dtype=object)
+    columns = [
+        mixed,
+        mixed.iloc[[1, 4, 8, 9]].astype("string"),
+        pd.Series([1.0, np.nan, 3.5]),
+        pd.Series([1, None, 3], dtype="Int64"),
+        pd.Series(pd.to_datetime(["2026-01-01", None])),
+        pd.Series([["n/a"], "n/a", {"a": 1}], dtype=object),  # unhashable values (JSON) judged one by one
+    ]
+    for values in columns:
+        one_at_a_time = values.map(lambda value: isinstance(value, str) and value.strip().casefold() in {"n/a", ""})
+
+        marked, replaced = mark_missing(values, ["N/A"])
+
+        assert replaced == int(one_at_a_time.sum())
+        pd.testing.assert_series_equal(marked, values.mask(one_at_a_time.astype(bool)))
+
+
 # --- categories ---------------------------------------------------------------------------------------------
 
 
