@@ -338,21 +338,21 @@ def _open_parquet(path: Path) -> ExportReader:
 
 
 def _utf8_lines(path: Path) -> tuple[bool, int]:
-    """Whether the file is valid UTF-8 (read block by block, constant memory) and how many line breaks it has."""
+    """Whether the file is valid UTF-8 (read block by block, constant memory) and how many lines it has."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    lines = 0
+    breaks, last = 0, b"\n"
     with path.open("rb") as handle:
         while block := handle.read(_BLOCK):
-            lines += block.count(b"\n")
+            breaks, last = breaks + block.count(b"\n"), block[-1:]
             try:
                 decoder.decode(block)
             except UnicodeDecodeError:
-                return False, lines
+                return False, 0
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return False, lines
-    return True, lines
+        return False, 0
+    return True, breaks + (last != b"\n")  # the last line may have no line break
 
 
 def _open_csv(path: Path, lines: int) -> ExportReader:
@@ -371,8 +371,8 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
         except (ValueError, pd.errors.ParserError) as error:
             raise _unreadable(path, error) from error
 
-    # A line break inside a quoted cell counts too: the total is an upper bound, used for the time left only.
-    return ExportReader(path, header, max(lines - 1, 0) + (0 if first.endswith("\n") else 1), None, chunks)
+    # A line break inside a quoted cell counts too: the rows after the header are at most this (time left only).
+    return ExportReader(path, header, max(lines - 1, 0), None, chunks)
 
 
 def _read_whole(path: Path, why: str) -> ExportReader:
