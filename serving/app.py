@@ -460,7 +460,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         logger.info("reload requested by %s: version %s -> %s", caller, old, new)
         return ModelRef(name=holder.current.name, version=new)
 
-    @app.get("/healthz", response_model=Health, tags=["health"])
+    @app.get("/healthz", response_model=Health, response_model_exclude_none=True, tags=["health"])
     def healthz() -> Health:
         """The process is alive."""
         return Health(status="ok")
@@ -469,13 +469,15 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     def readyz() -> Response:
         """A model is loaded, requests can be scored and their scores logged (503 with a reason otherwise)."""
         if not holder.ready:
-            return JSONResponse(status_code=503, content=Health(status="not ready").model_dump())
+            return JSONResponse(status_code=503, content=Health(status="not ready").model_dump(exclude_none=True))
         log = state["log"]
         problems = log.problems() if log is not None else []
         if problems:
-            content = Health(status="not ready", model_version=holder.current.version).model_dump()
-            return JSONResponse(status_code=503, content={**content, "reason": "; ".join(problems)})
-        return JSONResponse(content=Health(status="ok", model_version=holder.current.version).model_dump())
+            content = Health(status="not ready", model_version=holder.current.version, reason="; ".join(problems))
+            return JSONResponse(status_code=503, content=content.model_dump(exclude_none=True))
+        return JSONResponse(
+            content=Health(status="ok", model_version=holder.current.version).model_dump(exclude_none=True)
+        )
 
     @app.get("/metrics", tags=["health"], response_class=Response)
     def prometheus_metrics() -> Response:

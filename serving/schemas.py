@@ -428,6 +428,7 @@ class ModelInfo(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "not ready"]
     model_version: str | None = None
+    reason: str | None = Field(None, description="why the service is not ready (e.g. the scoring log's backlog)")
 
 
 class ErrorDetail(BaseModel):
