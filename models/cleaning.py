@@ -14,7 +14,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -392,14 +392,18 @@ _EXCEL_ORIGIN = "1899-12-30"
 
 
 def parse_dates(
-    values: pd.Series, column: str, max_unparseable_share: float = DEFAULT_MAX_UNPARSEABLE_SHARE
+    values: pd.Series,
+    column: str,
+    max_unparseable_share: float = DEFAULT_MAX_UNPARSEABLE_SHARE,
+    order: DateOrderEvidence | None = None,
 ) -> tuple[pd.Series, str]:
     """Naive datetime64[ns] values (UTC where the export gave an offset) and a description of the format.
 
     Day-first or month-first is decided per column from the values whose first or second part exceeds 12;
     without such evidence dotted dates (01.03.2026) are read day-first and slashed ones (03/01/2026)
     month-first, and the description says so. Excel serial numbers are read only when the whole column
-    is numbers in a plausible range. Call :func:`mark_missing` first.
+    is numbers in a plausible range. Call :func:`mark_missing` first. ``order``: the evidence of the whole column
+    (:func:`date_order_evidence`) when ``values`` is only a part of it.
 
     Raises:
         CleaningError: more than ``max_unparseable_share`` of the non-missing values cannot be read.
@@ -408,13 +412,15 @@ def parse_dates(
         return values.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]"), "datetimes (converted to UTC)"
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.astype("datetime64[ns]"), "datetimes"
-    parsed, description = _parse_date_values(values.reset_index(drop=True), column, max_unparseable_share)
+    parsed, description = _parse_date_values(values.reset_index(drop=True), column, max_unparseable_share, order)
     parsed = parsed.set_axis(values.index)
     parsed.name = values.name
     return parsed, description
 
 
-def _parse_date_values(values: pd.Series, column: str, max_unparseable_share: float) -> tuple[pd.Series, str]:
+def _parse_date_values(
+    values: pd.Series, column: str, max_unparseable_share: float, order: DateOrderEvidence | None = None
+) -> tuple[pd.Series, str]:
     """:func:`parse_dates` on a Series with a unique index, so that partial results can be placed by label."""
 
     present = values[values.map(lambda value: not is_missing(value)).astype(bool)]
@@ -436,7 +442,7 @@ def _parse_date_values(values: pd.Series, column: str, max_unparseable_share: fl
         with_offset = text[iso].str.extract(_ISO_DATE.pattern)["zone"].notna().any()
         descriptions.append("ISO 8601" + (" (offsets converted to UTC)" if with_offset else ""))
     if day_month.any():
-        day_first, choice = _decide_day_first(text[day_month])
+        day_first, choice = (order or _order_evidence(text[day_month])).decide()
         parsed.loc[day_month[day_month].index] = _parse_day_month(text[day_month], day_first)
         descriptions.append(choice)
 
@@ -482,22 +488,50 @@ def _parse_iso(text: pd.Series) -> pd.Series:
     return _naive_utc(pd.to_datetime(iso, format="ISO8601", utc=True, errors="coerce"))
 
 
-def _decide_day_first(text: pd.Series) -> tuple[bool, str]:
+@dataclass(frozen=True)
+class DateOrderEvidence:
+    """Counts of day/month dates that tell day-first from month-first; they add up over parts of a column."""
+
+    day_first: int = 0  # first part > 12, second <= 12
+    month_first: int = 0  # second part > 12, first <= 12
+    dotted: int = 0
+    dates: int = 0
+
+    def __add__(self, other: DateOrderEvidence) -> DateOrderEvidence:
+        return DateOrderEvidence(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    def decide(self) -> tuple[bool, str]:
+        """Day-first or not, and why in words: the evidence's majority, else dotted day-first, slashed month-first."""
+        if self.day_first or self.month_first:
+            day_first = self.day_first >= self.month_first
+            evidence = self.day_first if day_first else self.month_first
+            place = "first" if day_first else "second"
+            order = "day-first (DD.MM.YYYY / DD/MM/YYYY)" if day_first else "month-first (MM/DD/YYYY)"
+            return day_first, f"{order}, decided by {evidence} value(s) with a day > 12 in {place} place"
+        if self.dotted >= self.dates - self.dotted:
+            return True, "day-first (DD.MM.YYYY) by default for dotted dates: no value had a day > 12"
+        return False, "month-first (MM/DD/YYYY) by default for slashed dates: no value had a day > 12"
+
+
+def _order_evidence(text: pd.Series) -> DateOrderEvidence:
     parts = text.str.extract(_DAY_MONTH_DATE.pattern)
     first, second = parts["first"].astype(int), parts["second"].astype(int)
-    day_first_evidence = int(((first > 12) & (second <= 12)).sum())
-    month_first_evidence = int(((second > 12) & (first <= 12)).sum())
-    if day_first_evidence or month_first_evidence:
-        day_first = day_first_evidence >= month_first_evidence
-        evidence = day_first_evidence if day_first else month_first_evidence
-        place = "first" if day_first else "second"
-        order = "day-first (DD.MM.YYYY / DD/MM/YYYY)" if day_first else "month-first (MM/DD/YYYY)"
-        return day_first, f"{order}, decided by {evidence} value(s) with a day > 12 in {place} place"
-    dotted = int((parts["sep"] == ".").sum())
-    day_first = dotted >= len(parts) - dotted
-    if day_first:
-        return True, "day-first (DD.MM.YYYY) by default for dotted dates: no value had a day > 12"
-    return False, "month-first (MM/DD/YYYY) by default for slashed dates: no value had a day > 12"
+    return DateOrderEvidence(
+        day_first=int(((first > 12) & (second <= 12)).sum()),
+        month_first=int(((second > 12) & (first <= 12)).sum()),
+        dotted=int((parts["sep"] == ".").sum()),
+        dates=len(parts),
+    )
+
+
+def date_order_evidence(values: pd.Series) -> DateOrderEvidence:
+    """The day/month evidence of a column's text dates (or of one part of it: parts add up), after
+    :func:`mark_missing`; a column read in chunks decides its order once from the sum, as a whole column would."""
+    present = values[values.map(lambda value: not is_missing(value)).astype(bool)]
+    text = present.map(lambda value: " ".join(str(value).split()).casefold())
+    is_native = present.map(lambda value: isinstance(value, dt.date))
+    day_month = text.str.fullmatch(_DAY_MONTH_DATE.pattern) & ~is_native
+    return _order_evidence(text[day_month]) if day_month.any() else DateOrderEvidence()
 
 
 def _parse_day_month(text: pd.Series, day_first: bool) -> pd.Series:

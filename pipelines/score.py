@@ -46,7 +46,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from models.cleaning import clean_column, mark_missing, parse_dates
+from models.cleaning import DateOrderEvidence, clean_column, date_order_evidence, mark_missing, parse_dates
 from models.contract import DataContractError
 from models.feature_text import Language
 from models.scorer import LeadScorer
@@ -409,16 +409,29 @@ def read_ids(values: pd.Series, id_column: str, placeholders: list[str]) -> np.n
 
 
 def created_since(
-    values: pd.Series, column: str, since: date, placeholders: list[str]
+    values: pd.Series, column: str, since: date, placeholders: list[str], order: DateOrderEvidence | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(created on or after ``since``, no readable creation date) per row, dates read as training reads them.
 
-    Day-first or month-first is decided per chunk from its own values, as training decides it per column.
+    ``order``: the whole column's day/month evidence (:func:`creation_date_order`), so that every chunk reads
+    03/04/2026 the same way, as training decides it once per column.
     """
     marked, _ = mark_missing(values.reset_index(drop=True), placeholders)
-    created, _ = parse_dates(marked, column, max_unparseable_share=1.0)
+    created, _ = parse_dates(marked, column, max_unparseable_share=1.0, order=order)
     unreadable = created.isna().to_numpy()
     return (~unreadable) & (created >= pd.Timestamp(since)).to_numpy(), unreadable
+
+
+def creation_date_order(reader: ExportReader, model: ScoringModel, options: ScoreOptions) -> DateOrderEvidence:
+    """The creation dates' day/month evidence over the whole file (a first pass reading that column only)."""
+    column = model.mapping.created_at_column
+    evidence = DateOrderEvidence()
+    if column is None:
+        return evidence
+    for chunk in reader.chunks([column], options.chunk_size):
+        marked, _ = mark_missing(chunk[column].reset_index(drop=True), model.mapping.placeholders)
+        evidence = evidence + date_order_evidence(marked)
+    return evidence
 
 
 class IdRegister:
@@ -498,10 +511,13 @@ def check_chunk(
     checker: FieldChecker,
     register: IdRegister,
     since: date | None = None,
+    date_order: DateOrderEvidence | None = None,
 ) -> CheckedChunk:
     """A chunk's leads ready for the scorer, and its rejected rows (no id, a repeated id, an unreadable field).
 
-    Rows created before ``since`` are left out (counted); without a readable creation date they are rejected.
+    Rows created before ``since`` are left out (counted); without a readable creation date they are rejected
+    (``date_order``: the creation-date column's day/month evidence over the whole file). An id is registered
+    only by a row that is scored, so a later, readable row of an id whose first row was rejected is scored.
     """
     placeholders = model.mapping.placeholders
     rows = np.arange(first_row, first_row + len(chunk))
@@ -513,19 +529,20 @@ def check_chunk(
     before_since = 0
     created = model.mapping.created_at_column
     if since is not None and created is not None:
-        in_scope, undated = created_since(chunk[created], created, since, placeholders)
+        in_scope, undated = created_since(chunk[created], created, since, placeholders, date_order)
         for position in np.flatnonzero(keep & undated).tolist():
             problems.setdefault(position, []).append((created, "no readable creation date (--since needs one)"))
         before_since = int((keep & ~undated & ~in_scope).sum())
         keep &= in_scope
     kept = np.flatnonzero(keep)
-    for position, why in register.repeated(ids[kept], rows[kept]).items():
-        problems.setdefault(int(kept[position]), []).append((model.id_column, why))
     columns: dict[str, np.ndarray] = {}  # of the kept rows only: a lead left out by --since is not checked
     for column, role in model.roles.items():
         columns[column], refused = checker.check_column(column, plain_values(chunk[column].iloc[kept], role))
         for position, why in refused.items():
             problems.setdefault(int(kept[position]), []).append((column, why))
+    readable = np.flatnonzero([position not in problems for position in kept.tolist()])
+    for position, why in register.repeated(ids[kept[readable]], rows[kept[readable]]).items():
+        problems.setdefault(int(kept[readable[position]]), []).append((model.id_column, why))
     scored = np.array([position not in problems for position in kept.tolist()], dtype=bool)
     rejects = [
         Reject(int(rows[position]), ids[position], column, why)
@@ -741,9 +758,10 @@ def run_score(
         rejects_path = files.enter_context(replaced_at_end(options.rejects))
         writer = files.enter_context(_table_writer(out, options.fmt, columns))
         rejects = files.enter_context(_table_writer(rejects_path, "csv", reject_columns(model.id_column)))
+        date_order = creation_date_order(reader, model, options) if options.since is not None else None
         read = 0
         for chunk in reader.chunks(needed, options.chunk_size):
-            checked = check_chunk(chunk, read + 1, model, checker, register, options.since)
+            checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order)
             scores = score_checked(model, checked, scored_at)
             writer.write(scores)
             rejects.write(rejects_frame(checked.rejects, model.id_column))

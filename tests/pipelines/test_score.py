@@ -255,6 +255,22 @@ def test_unreadable_rows_go_to_the_rejects_file_with_row_id_field_and_why(
     assert scores["lead_id"].tolist() == [ids[p] for p in (0, 1, 3, 5, 7, 9, 11)]
 
 
+def test_an_id_whose_first_row_is_rejected_is_scored_from_its_next_readable_row(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    rows = leads.head(4).astype(object).copy()
+    rows.loc[3] = rows.loc[1]  # the CRM exported lead 2 twice: first with a broken field, then readable
+    rows.loc[1, "company_size"] = "lots"
+    rows.to_csv(tmp_path / "leads.csv", index=False)
+
+    summary = run_score(registry, tmp_path / "leads.csv", _options(tmp_path / "scores.csv", chunk_size=2))
+
+    rejects = pd.read_csv(tmp_path / "scores.rejects.csv")
+    assert rejects[["row", "field"]].values.tolist() == [[2, "company_size"]]  # not "also in row 2" for row 4
+    assert _read(tmp_path / "scores.csv")["lead_id"].tolist() == [rows.loc[p, "lead_id"] for p in (0, 2, 3)]
+    assert summary.scored == 3
+
+
 # --- the atomic write -----------------------------------------------------------------------------------------------
 
 
@@ -384,6 +400,22 @@ def test_since_scores_only_leads_created_on_or_after_the_date(
     assert summary.scored == len(expected)
     assert summary.before_since == len(leads) - len(expected) > 0
     assert summary.rejected_rows == 0
+
+
+def test_since_reads_day_first_text_dates_the_same_way_in_every_chunk(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    text = leads.head(40).astype(object).copy()
+    days = pd.date_range("2026-03-24", periods=40, freq="D")  # chunk 2 (1-8 April) holds no day > 12
+    text["created_at"] = days.strftime("%d/%m/%Y")  # 02/04/2026 is 2 April, as rows 1-8 show
+    text.to_csv(tmp_path / "leads.csv", index=False)
+    since = date(2026, 4, 1)
+
+    summary = run_score(registry, tmp_path / "leads.csv", _options(tmp_path / "scores.csv", since=since, chunk_size=8))
+
+    expected = text.loc[days >= pd.Timestamp(since), "lead_id"].tolist()  # a chunk alone would read 02/04 as 4 Feb
+    assert _read(tmp_path / "scores.csv")["lead_id"].tolist() == expected
+    assert (summary.scored, summary.before_since) == (len(expected), 40 - len(expected))
 
 
 def test_since_is_refused_for_a_mapping_without_creation_dates(
