@@ -553,17 +553,22 @@ def log_outcome(outcome: TrainingOutcome, settings: Settings, html: str, force: 
 
 
 def explanation_report(outcome: TrainingOutcome, settings: Settings) -> str:
-    """The marketing report on the test leads of a training run."""
-    quarters = outcome.split.test_quarters
+    """The marketing report on the test leads of a training run, by the model as evaluated: its rates and grades
+    are read on leads it did not learn from (the shipped refit learnt from every labelled lead; with
+    cross-validation, the first fold's test leads and model)."""
+    split = outcome.split
+    quarters = split.test_quarters
+    converted = outcome.test_scores.set_index("lead_id")["converted"]
+    kept_out = "fitted without them; the shipped model is its refit on all labelled leads"
     context = ReportContext(
         model_name=settings.mlflow.registered_model,
-        model_label=f"trained on data up to {outcome.as_of.date()}",
-        period=f"test leads ({', '.join(quarters)})" if quarters else "held-out test leads",
+        model_label=f"trained on data up to {outcome.as_of.date()}, as evaluated ({kept_out})",
+        period=f"test leads ({', '.join(quarters)})" if quarters else f"held-out test leads ({len(split.test):,})",
     )
     return build_report(
-        outcome.scorer,
-        outcome.test_leads,
-        outcome.test_scores["converted"].to_numpy(),
+        outcome.evaluated or outcome.scorer,
+        outcome.test_leads.loc[split.test],
+        converted.loc[split.test].to_numpy(),
         context,
         outcome.points_rule,
         sample_size=settings.explanations.report_sample,
