@@ -284,6 +284,11 @@ def _comparison(
         if overlap
         else []
     )
+    if split.kind == "random_stratified":  # no dates: nothing tells which of these leads the champion learnt from
+        warnings.append(
+            "without creation dates the champion may have learnt from the comparison's leads, and it has no recorded "
+            "cross-validated figures to compare instead: it is favoured, not the challenger"
+        )
     return comparison, warnings
 
 
