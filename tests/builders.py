@@ -381,3 +381,17 @@ def run_marketing_notebook(config: Path, monkeypatch: Any) -> tuple[list[Any], s
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     assert not [output for output in outputs if output.output_type == "error"]
     return outputs, "\n".join(output.get("text", "") for output in outputs if output.output_type == "stream")
+
+
+# A scorer's result for one lead (LeadScorer.explain_records), as the scoring log turns it into a row.
+SCORED_RESULT = {
+    "probability": 0.31,
+    "score": 31,
+    "is_mql": True,
+    "grade": "A1",
+    "priority": "hot",
+    "response_hours": 4.0,
+    "reasons_for": [{"feature": "demo_requested", "label": "Demo requested", "value": 1.0, "impact": 1.2}],
+    "reasons_against": [],
+    "features": {"demo_requested": 1.0, "industry": "Software", "company_size": 800.0},
+}

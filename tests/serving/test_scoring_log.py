@@ -23,20 +23,10 @@ import sqlalchemy as sa
 
 from pipelines.audit import read_scoring_log
 from serving.scoring_log import SCORES, ScoringLog, ScoringLogUnavailableError, prepare_log_table, score_row
-from tests.builders import exclusive_lock, logged_rows, wait_until
+from tests.builders import SCORED_RESULT, exclusive_lock, logged_rows, wait_until
 
 LOGGER = "leadq.serving.scoring_log"
-RESULT = {
-    "probability": 0.31,
-    "score": 31,
-    "is_mql": True,
-    "grade": "A1",
-    "priority": "hot",
-    "response_hours": 4.0,
-    "reasons_for": [{"feature": "demo_requested", "label": "Demo requested", "value": 1.0, "impact": 1.2}],
-    "reasons_against": [],
-    "features": {"demo_requested": 1.0, "industry": "Software"},
-}
+RESULT = SCORED_RESULT
 FAST = {"max_backoff_s": 0.2}  # retry a failing database every 0.2 s at most: recovery is seen at once
 
 

@@ -16,19 +16,9 @@ import sqlalchemy as sa
 
 from pipelines.audit import read_scoring_log
 from serving.scoring_log import ScoringLog, prepare_log_table, score_row
-from tests.builders import logged_rows, wait_until
+from tests.builders import SCORED_RESULT, logged_rows, wait_until
 
-RESULT = {
-    "probability": 0.31,
-    "score": 31,
-    "is_mql": True,
-    "grade": "A1",
-    "priority": "hot",
-    "response_hours": 4.0,
-    "reasons_for": [{"feature": "demo_requested", "label": "Demo requested", "value": 1.0, "impact": 1.2}],
-    "reasons_against": [],
-    "features": {"demo_requested": 1.0, "industry": "Software", "company_size": 800.0},
-}
+RESULT = SCORED_RESULT
 FAST = {"max_backoff_s": 0.2, "flush_interval_s": 0.05}
 
 
