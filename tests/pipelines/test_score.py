@@ -325,9 +325,12 @@ def _when_writing(child: subprocess.Popen[str], folder: Path, timeout_s: float =
 
 @pytest.fixture
 def old_scores(registry: Settings, synthetic_crm: Any, tmp_path: Path) -> tuple[Path, Path, bytes]:
-    """A 6,000-lead export (enough chunks of 50 to stop a run half-way) and yesterday's scores of it."""
+    """A 30,000-lead export (600 chunks of 50: tens of seconds, so a stop always lands half-way, even on a fast,
+    idle machine) and yesterday's scores of it."""
     export = tmp_path / "leads.parquet"
-    synthetic_crm.leads.head(6000).to_parquet(export, index=False)
+    leads = synthetic_crm.leads.head(6000)
+    copies = [leads.assign(lead_id=leads["lead_id"].astype(str) + f"-{copy}") for copy in range(5)]
+    pd.concat(copies, ignore_index=True).to_parquet(export, index=False)
     out = tmp_path / "scores.parquet"
     out.write_bytes(b"yesterday's scores")
     return export, out, out.read_bytes()
