@@ -41,6 +41,7 @@ from models.cleaning import (
     number_from_reading,
     read_number,
 )
+from serving.pii import personal_kind
 
 MIN_CREATED_AT, MAX_CREATED_AT = datetime(1990, 1, 1, tzinfo=UTC), datetime(2100, 12, 31, tzinfo=UTC)
 SHORT_TEXT_LIMIT = 500  # a category, a job title, a number or flag as text
@@ -145,6 +146,9 @@ def _json_length(value: object, limit: int) -> int:
 
 
 def _shown_name(name: str, limit: int = 40) -> str:
+    """A field name fit for an error message: shortened, and hidden if it holds personal data (as the warnings do)."""
+    if personal_kind(name, names=False):
+        return "(a name holding personal data)"
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 

@@ -177,6 +177,14 @@ def test_an_unknown_field_longer_than_the_limit_is_refused_naming_it_not_its_val
     assert error["msg"] == "unknown field 'Notes': expected at most 20 characters as JSON"
 
 
+def test_an_unknown_field_named_by_an_email_address_is_refused_without_repeating_the_name() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Bounded.model_validate({"lead_id": "L1", "anna.schmidt@example.de": "x" * 21})
+
+    message = raised.value.errors()[0]["msg"]
+    assert message == "unknown field '(a name holding personal data)': expected at most 20 characters as JSON"
+
+
 def test_the_model_fields_do_not_count_as_unknown() -> None:
     lead = Bounded.model_validate({"lead_id": "L1", "created_at": "2026-01-05", **dict.fromkeys(ROLES)})
 
