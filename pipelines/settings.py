@@ -127,7 +127,9 @@ class ServingSettings(_Section):
     scoring_log_on_spool_failure: Literal["refuse", "serve"] = Field(
         "refuse", description="when the spool cannot write: refuse (503) or serve without logging (counted)"
     )
-    scoring_log_spool_max_mb: float | None = Field(None, gt=0, description="most local disk for the spool; null: any")
+    scoring_log_spool_max_mb: float | None = Field(
+        None, gt=0, description="cap on the spool file (its WAL adds up to 64 MB); null: any"
+    )
 
     @model_validator(mode="after")
     def _alias_or_version(self) -> ServingSettings:
