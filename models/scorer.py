@@ -64,16 +64,27 @@ class LeadScorer:
         """Calibrated probability that each lead converts within the label horizon (no SHAP: the fast path)."""
         return self.calibrator.transform(predict_raw(self.pipeline, leads))
 
+    def decide_mql(self, probability: np.ndarray) -> dict[str, np.ndarray]:
+        """The calibrated ``probability``, its 0-100 ``score`` and the MQL decision (``is_mql``): the one rule
+        for both paths, with reasons (``explain_records``, via TreeSHAP) and without (``predict_proba``)."""
+        return {
+            "probability": probability,
+            "score": np.rint(probability * 100).astype(np.int64),
+            "is_mql": probability >= self.threshold.threshold,
+        }
+
+    def predict_mql(self, leads: pd.DataFrame) -> pd.DataFrame:
+        """probability, score (0-100) and is_mql without SHAP (``predict_proba``): no grade, SLA or reasons."""
+        return pd.DataFrame(self.decide_mql(self.predict_proba(leads)), index=leads.index)
+
     def _decide(self, explained: Contributions) -> dict[str, np.ndarray]:
-        probability = self.probability_from(explained)
-        is_mql = probability >= self.threshold.threshold
+        decided = self.decide_mql(self.probability_from(explained))
+        is_mql = decided["is_mql"]
         grade = self.grade_cuts.grade(explained)
         demo = explained.arrays.get("demo_requested")  # a mapped export may have no demo request field
         sla = self.sla.assign(grade, np.zeros(len(grade), bool) if demo is None else demo == 1.0, is_mql)
         return {
-            "probability": probability,
-            "score": np.rint(probability * 100).astype(np.int64),
-            "is_mql": is_mql,
+            **decided,
             "grade": grade,
             "priority": sla.priority,
             "response_hours": sla.response_hours,

@@ -510,6 +510,13 @@ def score(
         typer.Option(help="Rows that could not be scored: row, id, field, why (default: <out>.rejects.csv)."),
     ] = None,
     fmt: Annotated[TableFormat | None, typer.Option("--format", help="Default: --out's suffix.")] = None,
+    reasons: Annotated[
+        bool,
+        typer.Option(
+            help="--no-reasons: only the id, leadq_probability, leadq_score, leadq_is_mql and the model columns; no "
+            "TreeSHAP, so no grade, priority, response time or reasons columns (several times faster)."
+        ),
+    ] = True,
 ) -> None:
     """Score a whole CRM export with the registered model as the service scores each lead, into a file to import.
 
@@ -559,6 +566,7 @@ def score(
         language=language,
         chunk_size=chunk_size,
         since=since_date,
+        reasons=reasons,
     )
     progress = Progress(BarColumn(), MofNCompleteColumn(), LeadsPerSecond(), TimeRemainingColumn(), console=console)
     task = progress.add_task("scoring", total=None)
@@ -581,7 +589,8 @@ def score(
         highlight=False,
     )
     grades = ", ".join(f"{grade} {count:,}" for grade, count in summary.grades.items())
-    console.print(f"By grade: {grades or '-'}", highlight=False)
+    if reasons:
+        console.print(f"By grade: {grades or '-'}", highlight=False)
     if summary.before_since:
         console.print(f"Left out {summary.before_since:,} leads created before {options.since}.", highlight=False)
     said = "[yellow]Rejected[/]" if summary.rejected_rows else "Rejected"

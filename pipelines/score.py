@@ -11,7 +11,9 @@ of small steps::
     service's own call) -> flat ``leadq_*`` columns -> appended to a temporary file
 
 Scoring is the service's: the same checks, the same records, the same ``explain_records`` call, so a lead gets
-the score, grade and reasons the service would answer for it. Memory stays flat: Parquet is read in record
+the score, grade and reasons the service would answer for it. ``--no-reasons`` (``ScoreOptions.reasons``) takes the
+same road to ``LeadScorer.predict_mql`` instead: probability, score and is_mql by the same rule, no TreeSHAP call,
+and no grade, priority or reasons columns. Memory stays flat: Parquet is read in record
 batches (pyarrow), CSV in pandas chunks; an ``.xlsx`` file (and a CSV that is not valid UTF-8, whose encoding
 the training reader guesses from the whole file) is read whole, then scored in chunks. Only the ids already
 seen (to refuse a repeated one) grow with the export.
@@ -85,6 +87,7 @@ class ScoreOptions:
     language: Language | None = None  # None: the model's own, as the service answers
     chunk_size: int = DEFAULT_CHUNK_SIZE
     since: date | None = None
+    reasons: bool = True  # False: probability, score and is_mql only (no TreeSHAP: no grade, SLA or reasons)
 
 
 @dataclass(frozen=True)
@@ -553,23 +556,26 @@ def check_chunk(
     return CheckedChunk(ids[kept[scored]], checked, rejects, before_since)
 
 
-def output_columns(id_column: str, top_k: int) -> list[str]:
-    """The output's columns: the CRM's id, then the ``leadq_*`` fields a CRM import maps."""
-    reasons = [f"leadq_reason_{n}" for n in range(1, top_k + 1)]
+def output_columns(id_column: str, top_k: int, reasons: bool = True) -> list[str]:
+    """The output's columns: the CRM's id, then the ``leadq_*`` fields a CRM import maps.
+
+    Without reasons: the id, probability, score, is_mql and the model (grade, priority and response time come from
+    the SHAP values too, so they go with the reasons).
+    """
+    decision = [id_column, "leadq_probability", "leadq_score", "leadq_is_mql"]
+    model = ["leadq_model", "leadq_model_version", "leadq_scored_at"]
+    if not reasons:
+        return [*decision, *model]
+    for_ = [f"leadq_reason_{n}" for n in range(1, top_k + 1)]
     against = [f"leadq_reason_against_{n}" for n in range(1, top_k + 1)]
     return [
-        id_column,
-        "leadq_probability",
-        "leadq_score",
-        "leadq_is_mql",
+        *decision,
         "leadq_grade",
         "leadq_priority",
         "leadq_respond_within_hours",
-        *reasons,
+        *for_,
         *against,
-        "leadq_model",
-        "leadq_model_version",
-        "leadq_scored_at",
+        *model,
     ]
 
 
@@ -598,10 +604,30 @@ def flat_scores(ids: np.ndarray, results: list[dict[str, Any]], model: ScoringMo
     return frame.assign(leadq_model=model.name, leadq_model_version=model.version, leadq_scored_at=scored_at)
 
 
-def score_checked(model: ScoringModel, checked: CheckedChunk, scored_at: str) -> pd.DataFrame:
-    """The chunk's leads scored by the service's call (``explain_records``), as flat output rows."""
+def flat_decisions(ids: np.ndarray, decided: pd.DataFrame, model: ScoringModel, scored_at: str) -> pd.DataFrame:
+    """One row per lead under the CRM's id: probability, score, is_mql (``LeadScorer.predict_mql``) and the model."""
+    frame = pd.DataFrame(
+        {
+            model.id_column: pd.Series(ids, dtype=object),
+            "leadq_probability": pd.Series(decided["probability"].to_numpy(), dtype="float64"),
+            "leadq_score": pd.Series(decided["score"].to_numpy(), dtype="int64"),
+            "leadq_is_mql": pd.Series(decided["is_mql"].to_numpy(), dtype="bool"),
+        }
+    )
+    return frame.assign(leadq_model=model.name, leadq_model_version=model.version, leadq_scored_at=scored_at)
+
+
+def score_checked(model: ScoringModel, checked: CheckedChunk, scored_at: str, reasons: bool = True) -> pd.DataFrame:
+    """The chunk's leads scored by the service's call (``explain_records``), as flat output rows.
+
+    Without reasons: ``LeadScorer.predict_mql`` on the same checked fields (``predict_proba`` and the same score and
+    MQL rule, no TreeSHAP call).
+    """
     if not len(checked.ids):
-        return pd.DataFrame(columns=output_columns(model.id_column, model.top_k))
+        return pd.DataFrame(columns=output_columns(model.id_column, model.top_k, reasons))
+    if not reasons:
+        leads = pd.DataFrame(checked.columns, columns=list(model.roles))  # the records' fields, as columns
+        return flat_decisions(checked.ids, model.scorer.predict_mql(leads), model, scored_at)
     results = model.scorer.explain_records(checked.records(), top_k=model.top_k, language=model.language)
     return flat_scores(checked.ids, results, model, scored_at)
 
@@ -731,7 +757,8 @@ class _Tally:
         self.rejected_rows += len({reject.row for reject in checked.rejects})
         self.before_since += checked.before_since
         self.mqls += int(scores["leadq_is_mql"].sum()) if len(scores) else 0
-        self.grades.update(scores["leadq_grade"].tolist())
+        if "leadq_grade" in scores:  # not without reasons
+            self.grades.update(scores["leadq_grade"].tolist())
 
 
 def run_score(
@@ -752,7 +779,7 @@ def run_score(
     check_header(reader.header, needed, export)
     checker, register, tally = FieldChecker(model.lead_model, model.roles), IdRegister(), _Tally()
     scored_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    columns = output_columns(model.id_column, model.top_k)
+    columns = output_columns(model.id_column, model.top_k, options.reasons)
     with ExitStack() as files:
         out = files.enter_context(replaced_at_end(options.out))
         rejects_path = files.enter_context(replaced_at_end(options.rejects))
@@ -762,7 +789,7 @@ def run_score(
         read = 0
         for chunk in reader.chunks(needed, options.chunk_size):
             checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order)
-            scores = score_checked(model, checked, scored_at)
+            scores = score_checked(model, checked, scored_at, options.reasons)
             writer.write(scores)
             rejects.write(rejects_frame(checked.rejects, model.id_column))
             tally.add(scores, checked)

@@ -71,3 +71,36 @@ def test_records_as_a_crm_sends_them_score_as_the_frame_does(trained, leads) -> 
     np.testing.assert_allclose([lead["probability"] for lead in explained], frame["probability"], rtol=1e-12)
     assert [lead["grade"] for lead in explained] == frame["grade"].tolist()
     assert not any("@" in str(value) for lead in explained for value in lead["features"].values())
+
+
+def test_predict_mql_decides_as_score_does_without_shap(trained, leads, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import lightgbm
+
+    expected = trained.scorer.score(leads)
+    predict = lightgbm.Booster.predict
+
+    def predict_without_contributions(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        assert not kwargs.get("pred_contrib"), "TreeSHAP called"
+        return predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(lightgbm.Booster, "predict", predict_without_contributions)
+    decided = trained.scorer.predict_mql(leads)
+
+    assert list(decided.columns) == ["probability", "score", "is_mql"]
+    assert decided.index.equals(leads.index)
+    np.testing.assert_allclose(decided["probability"], expected["probability"], rtol=1e-12)
+    assert decided["score"].tolist() == expected["score"].tolist()
+    assert decided["is_mql"].tolist() == expected["is_mql"].tolist()
+    with pytest.raises(AssertionError, match="TreeSHAP called"):
+        trained.scorer.score(leads.head(3))
+
+
+def test_decide_mql_rounds_to_a_percentage_and_includes_the_threshold(trained) -> None:  # type: ignore[no-untyped-def]
+    threshold = trained.scorer.threshold.threshold
+    probability = np.array([threshold, np.nextafter(threshold, 0.0), 0.424, 0.426, 0.0, 1.0])
+
+    decided = trained.scorer.decide_mql(probability)
+
+    assert decided["is_mql"].tolist()[:2] == [True, False]
+    assert decided["score"].tolist()[2:] == [42, 43, 0, 100]
+    assert decided["score"].dtype == np.int64

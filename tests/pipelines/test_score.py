@@ -129,6 +129,64 @@ def test_chunks_score_as_all_at_once_and_as_the_scorers_own_call(
     assert (tmp_path / "chunked.rejects.csv").read_text(encoding="utf-8").splitlines() == ["row,lead_id,field,why"]
 
 
+@pytest.fixture
+def no_treeshap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LightGBM's TreeSHAP (``Booster.predict(pred_contrib=True)``) raises in this process."""
+    import lightgbm
+
+    predict = lightgbm.Booster.predict
+
+    def predict_without_contributions(self: lightgbm.Booster, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("pred_contrib"):
+            raise AssertionError("TreeSHAP called")
+        return predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(lightgbm.Booster, "predict", predict_without_contributions)
+
+
+def test_without_reasons_gives_the_same_probability_score_and_mql_without_treeshap(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # the same road: rejected rows, a repeated id and an e-mail address in a category field
+    sent = leads.astype(object).copy()
+    sent.loc[2, "company_size"] = "lots"
+    sent.loc[6, "lead_id"] = sent.loc[0, "lead_id"]
+    sent.loc[9, "campaign"] = "jane.doe@example-mail.de"
+    export = tmp_path / "leads.csv"
+    sent.to_csv(export, index=False)
+    with_reasons = run_score(registry, export, _options(tmp_path / "reasons.parquet", chunk_size=128))
+
+    request.getfixturevalue("no_treeshap")
+    with pytest.raises(AssertionError, match="TreeSHAP called"):  # the guard holds: the usual run needs TreeSHAP
+        run_score(registry, export, _options(tmp_path / "guarded.parquet", chunk_size=128))
+    without = run_score(registry, export, _options(tmp_path / "plain.parquet", chunk_size=128, reasons=False))
+
+    expected, scores = _read(tmp_path / "reasons.parquet"), _read(tmp_path / "plain.parquet")
+    assert list(scores.columns) == output_columns("lead_id", 3, reasons=False)
+    assert list(scores.columns) == [
+        "lead_id",
+        "leadq_probability",
+        "leadq_score",
+        "leadq_is_mql",
+        "leadq_model",
+        "leadq_model_version",
+        "leadq_scored_at",
+    ]
+    assert without.scored == with_reasons.scored == len(scores) == len(leads) - 2
+    assert scores["lead_id"].tolist() == expected["lead_id"].tolist()
+    # predict_proba's logit is LightGBM's own sum; TreeSHAP's adds the contributions in another order
+    np.testing.assert_allclose(scores["leadq_probability"], expected["leadq_probability"], rtol=1e-12, atol=0)
+    assert scores["leadq_score"].tolist() == expected["leadq_score"].tolist()
+    assert scores["leadq_is_mql"].tolist() == expected["leadq_is_mql"].tolist()
+    assert 0 < without.mqls == with_reasons.mqls < without.scored
+    assert without.grades == {}
+    assert without.rejected_rows == with_reasons.rejected_rows == 2
+    rejects = (tmp_path / "plain.rejects.csv").read_text(encoding="utf-8")
+    assert rejects == (tmp_path / "reasons.rejects.csv").read_text(encoding="utf-8")
+    assert b"jane.doe" not in (tmp_path / "plain.parquet").read_bytes()
+    assert not (tmp_path / "guarded.parquet").exists()
+
+
 def test_the_file_holds_what_the_service_answers_for_the_same_leads(
     registry: Settings, leads: pd.DataFrame, tmp_path: Path
 ) -> None:
@@ -498,6 +556,25 @@ def test_leadq_score_prints_the_summary(config: Path, leads: pd.DataFrame, tmp_p
     assert all(part in output for part in ("leads/s", "By grade: ", "MQLs"))
     assert f"Rejected 0 rows (row, id, field, why): {tmp_path / 'scores.rejects.csv'}" in output
     assert len(_read(out)) == 50
+
+
+def test_leadq_score_no_reasons_writes_the_decision_columns_only(
+    config: Path, leads: pd.DataFrame, tmp_path: Path, no_treeshap: None
+) -> None:
+    leads.head(50).to_csv(tmp_path / "leads.csv", index=False)
+    out = tmp_path / "scores.csv"
+
+    result = runner.invoke(
+        app, ["score", str(tmp_path / "leads.csv"), "--out", str(out), "--config", str(config), "--no-reasons"]
+    )
+
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "Scored 50 leads with leadq-lead-conversion version 1" in output
+    assert "By grade" not in output
+    scores = _read(out)
+    assert list(scores.columns) == output_columns("lead_id", 3, reasons=False)
+    assert len(scores) == 50
 
 
 @pytest.mark.parametrize(
