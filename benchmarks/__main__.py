@@ -26,7 +26,7 @@ from benchmarks.cli import STARTUP_RUNS, TRAIN_LEADS, TRAIN_RUNS, benchmark_cli_
 from benchmarks.explain import benchmark_explain
 from benchmarks.quality import benchmark_quality
 from benchmarks.real import benchmark_real, real_notes, real_table
-from benchmarks.score import SCORE_LEADS, benchmark_score, score_row
+from benchmarks.score import SCORE_LEADS, benchmark_score, no_reasons_row, score_row
 from benchmarks.serving import Load, benchmark_serving
 from benchmarks.train_scale import benchmark_train_scale
 from pipelines.settings import load_settings
@@ -276,6 +276,7 @@ def main(argv: list[str] | None = None) -> None:
         score = benchmark_score(REPO_CONFIG, 10_000 if args.quick else SCORE_LEADS)
         _write(args.results, {"score": score})
         table.add_row(*score_row(score))
+        table.add_row(*no_reasons_row(score))
     else:
         quality, outcome = benchmark_quality(settings, 20_000 if args.quick else QUALITY_LEADS)
         explain = benchmark_explain(outcome.scorer, outcome.test_leads)

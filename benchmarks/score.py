@@ -1,4 +1,5 @@
-"""Batch scoring speed: ``leadq score`` on a synthetic export with reasons, next to the TreeSHAP floor.
+"""Batch scoring speed: ``leadq score`` on a synthetic export with reasons next to the TreeSHAP floor, and
+``leadq score --no-reasons`` next to ``Booster.predict`` alone.
 
 The floor is LightGBM's ``pred_contrib`` alone (the SHAP values every lead's reasons and grade need) on the same
 leads' feature matrix, with the same booster and threads: what any scoring with reasons must pay. The export is
@@ -85,44 +86,62 @@ def _floors(tracking_uri: str, settings: Settings, leads: pd.DataFrame) -> dict[
     }
 
 
-def benchmark_score(config: Path, n_leads: int = SCORE_LEADS) -> dict[str, Any]:
-    """``leadq score`` on ``n_leads`` synthetic leads (reasons included) against the TreeSHAP floor, in one run."""
-    folder = WORK / f"score-{n_leads}"
-    paths = write_synthetic_export(load_settings(config), n_leads, folder)
-    env = {**os.environ, **export_overrides(folder, paths), "COLUMNS": "200"}
-    _run([str(BIN / "leadq"), "train", "--config", str(config), "--force"], env)  # not timed
-    out = folder / "scores.parquet"
-    load_before = os.getloadavg()[0]
+def _time_score(export: Path, out: Path, config: Path, env: dict[str, str], *options: str) -> dict[str, float]:
+    """``leadq score`` in a fresh process: its rate once the model is loaded, wall time, loading time and peak RSS."""
+    command = [sys.executable, "-c", _SCORE_CHILD, "score", str(export), "--out", str(out), "--config", str(config)]
     started = time.perf_counter()
-    result = _run(
-        [sys.executable, "-c", _SCORE_CHILD, "score", str(paths["leads"]), "--out", str(out), "--config", str(config)],
-        env,
-    )
+    result = _run([*command, *options], env)
     wall = time.perf_counter() - started
     summary = _SUMMARY.search(" ".join(result.stdout.split()))
     if summary is None:
         raise RuntimeError(f"leadq score printed no summary:\n{result.stdout[-2000:]}")
-    scored = len(pd.read_parquet(out, columns=["lead_id"]))
-    if scored != n_leads:
-        raise RuntimeError(f"leadq score wrote {scored:,} of {n_leads:,} leads")
-    peak = json.loads(result.stderr.strip().splitlines()[-1])["peak_rss_mb"]
+    return {
+        "rows_per_s": float(summary["rate"].replace(",", "")),  # once the model is loaded: read, check, score, write
+        "wall_s": wall,  # the whole command: start-up, model loading and digest check included
+        "loading_s": float(summary["loading"]),
+        "peak_rss_mb": json.loads(result.stderr.strip().splitlines()[-1])["peak_rss_mb"],
+    }
+
+
+def benchmark_score(config: Path, n_leads: int = SCORE_LEADS) -> dict[str, Any]:
+    """``leadq score`` on ``n_leads`` synthetic leads with reasons against the TreeSHAP floor, and ``--no-reasons``
+    against ``Booster.predict`` alone, in one run."""
+    folder = WORK / f"score-{n_leads}"
+    paths = write_synthetic_export(load_settings(config), n_leads, folder)
+    env = {**os.environ, **export_overrides(folder, paths), "COLUMNS": "200"}
+    _run([str(BIN / "leadq"), "train", "--config", str(config), "--force"], env)  # not timed
+    load_before = os.getloadavg()[0]
+    runs = {}
+    for name, options in (("with_reasons", ()), ("no_reasons", ("--no-reasons",))):
+        out = folder / f"scores-{name}.parquet"
+        runs[name] = _time_score(paths["leads"], out, config, env, *options)
+        scored = len(pd.read_parquet(out, columns=["lead_id"]))
+        if scored != n_leads:
+            raise RuntimeError(f"leadq score {' '.join(options)} wrote {scored:,} of {n_leads:,} leads")
     tracking_uri = export_overrides(folder, paths)["LEADQ_MLFLOW__TRACKING_URI"]
     floors = _floors(tracking_uri, load_settings(config), pd.read_parquet(paths["leads"]))
-    rate = float(summary["rate"].replace(",", ""))
+    reasons, plain = runs["with_reasons"], runs["no_reasons"]
     return {
         "n_leads": n_leads,
-        "score_rows_per_s": rate,  # once the model is loaded: read, check, score with reasons, write
-        "score_wall_s": wall,  # the whole command: start-up, model loading and digest check included
-        "score_loading_s": float(summary["loading"]),
-        "command_rows_per_s": n_leads / wall,
-        "peak_rss_mb": peak,
+        "score_rows_per_s": reasons["rows_per_s"],  # once the model is loaded: read, check, score with reasons, write
+        "score_wall_s": reasons["wall_s"],
+        "score_loading_s": reasons["loading_s"],
+        "command_rows_per_s": n_leads / reasons["wall_s"],
+        "peak_rss_mb": reasons["peak_rss_mb"],
+        "no_reasons_rows_per_s": plain["rows_per_s"],  # --no-reasons: probability, score and is_mql only
+        "no_reasons_wall_s": plain["wall_s"],
+        "no_reasons_loading_s": plain["loading_s"],
+        "no_reasons_command_rows_per_s": n_leads / plain["wall_s"],
+        "no_reasons_peak_rss_mb": plain["peak_rss_mb"],
         **floors,
-        "ratio_to_floor": rate / floors["floor_rows_per_s"],
+        "ratio_to_floor": reasons["rows_per_s"] / floors["floor_rows_per_s"],
+        "no_reasons_ratio_to_predict": plain["rows_per_s"] / floors["predict_rows_per_s"],
         "machine": {"cpus": os.cpu_count(), "load_1min_before": load_before, "load_1min_after": os.getloadavg()[0]},
     }
 
 
 TARGET_RATIO = 0.8  # issue 14: leadq score with reasons at 80% of the TreeSHAP floor (set there for 1,000,000 leads)
+# and without reasons at 80% of Booster.predict alone
 
 
 def score_row(score: dict[str, Any]) -> tuple[str, ...]:
@@ -134,6 +153,20 @@ def score_row(score: dict[str, Any]) -> tuple[str, ...]:
         f"{score['score_wall_s']:.0f} s); peak {score['peak_rss_mb']:,.0f} MB",
         "LightGBM pred_contrib alone",
         f"{score['floor_rows_per_s']:,.0f} leads/s",
+        f"x{ratio:.2f}",
+        f">= x{TARGET_RATIO:.2f}: {'met' if ratio >= TARGET_RATIO else 'MISSED'}",
+    )
+
+
+def no_reasons_row(score: dict[str, Any]) -> tuple[str, ...]:
+    """The benchmark table's row: ``leadq score --no-reasons`` next to ``Booster.predict`` alone, and their ratio."""
+    ratio = score["no_reasons_ratio_to_predict"]
+    return (
+        f"leadq score --no-reasons, {score['n_leads']:,} leads",
+        f"{score['no_reasons_rows_per_s']:,.0f} leads/s ({score['no_reasons_command_rows_per_s']:,.0f} end to end, "
+        f"{score['no_reasons_wall_s']:.0f} s); peak {score['no_reasons_peak_rss_mb']:,.0f} MB",
+        "LightGBM Booster.predict alone",
+        f"{score['predict_rows_per_s']:,.0f} leads/s",
         f"x{ratio:.2f}",
         f">= x{TARGET_RATIO:.2f}: {'met' if ratio >= TARGET_RATIO else 'MISSED'}",
     )
