@@ -38,6 +38,13 @@ def _lines(caplog: pytest.LogCaptureFixture, words: str) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == LOGGER and words in r.getMessage()]
 
 
+def _assert_one_failure_episode(caplog: pytest.LogCaptureFixture, error: str, prefix: str) -> None:
+    """One line when the database failed (naming ``error``), one when it took writes again, none about rows."""
+    assert len(_lines(caplog, f"cannot write to the database{error}")) == 1
+    assert len(_lines(caplog, "the database takes writes again")) == 1
+    _assert_quiet_about_rows(caplog, prefix)
+
+
 def _assert_quiet_about_rows(caplog: pytest.LogCaptureFixture, prefix: str) -> None:
     """No lead id, feature or traceback in any line the log wrote."""
     text = "\n".join(record.getMessage() for record in caplog.records)
@@ -242,9 +249,7 @@ def test_a_database_that_cannot_be_opened_keeps_rows_until_it_is_back(
     wait_until(lambda: log.stats().backlog == 0, "the rows written once the file is back")
     log.close()
     assert len(logged_rows(url)) == 53
-    assert len(_lines(caplog, "cannot write to the database (OperationalError: unable to open database file)")) == 1
-    assert len(_lines(caplog, "the database takes writes again")) == 1
-    _assert_quiet_about_rows(caplog, "GONE")
+    _assert_one_failure_episode(caplog, " (OperationalError: unable to open database file)", "GONE")
 
 
 def test_a_read_only_database_keeps_rows_in_the_spool_for_the_next_start(
@@ -289,9 +294,7 @@ def test_a_full_database_keeps_rows_until_there_is_room(tmp_path: Path, caplog: 
     wait_until(lambda: log.stats().backlog == 0, "the rows written once there is room")
     log.close()
     assert len(logged_rows(url)) == 100
-    assert len(_lines(caplog, "cannot write to the database (OperationalError: database or disk is full)")) == 1
-    assert len(_lines(caplog, "the database takes writes again")) == 1
-    _assert_quiet_about_rows(caplog, "FULL")
+    _assert_one_failure_episode(caplog, " (OperationalError: database or disk is full)", "FULL")
 
 
 @contextlib.contextmanager
@@ -339,9 +342,7 @@ def test_a_full_disk_under_the_database_keeps_rows_until_space_is_freed(
         wait_until(lambda: log.stats().backlog == 0, "the rows written once space is freed")
         log.close()
         assert len(logged_rows(url)) == 400
-    assert len(_lines(caplog, "cannot write to the database")) == 1
-    assert len(_lines(caplog, "the database takes writes again")) == 1
-    _assert_quiet_about_rows(caplog, "DISK")
+    _assert_one_failure_episode(caplog, "", "DISK")
 
 
 def test_a_spool_that_cannot_write_refuses_the_score_until_it_can(
