@@ -53,7 +53,7 @@ from models.contract import DataContractError
 from models.feature_text import Language
 from models.scorer import LeadScorer
 from pipelines.crm_export.mapping import ExportMapping, MappingError, parse_mapping
-from pipelines.crm_export.read import SEPARATORS, read_export
+from pipelines.crm_export.read import detect_separator, read_export
 from pipelines.settings import Settings
 from pipelines.training import MAPPING_ARTIFACT
 from serving.model_holder import (
@@ -361,7 +361,7 @@ def _utf8_lines(path: Path) -> tuple[bool, int]:
 def _open_csv(path: Path, lines: int) -> ExportReader:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         first = handle.readline()
-    separator = max(SEPARATORS, key=first.count)  # as the training reader decides (ties: ",")
+    separator = detect_separator(first)  # as the training reader decides
     options: dict[str, Any] = {"sep": separator, "encoding": "utf-8-sig", "dtype": str, "keep_default_na": False}
     try:
         header = [str(column) for column in pd.read_csv(path, nrows=0, **options).columns]

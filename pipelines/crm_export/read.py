@@ -99,7 +99,8 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str, tuple[str, ...]]:
     raise AssertionError("unreachable: latin-1 decodes any bytes")  # pragma: no cover (latin-1 never fails)
 
 
-def _separator(text: str) -> str:
+def detect_separator(text: str) -> str:
+    """The CSV separator of a file's text (its header line is enough): the most frequent of ``SEPARATORS``."""
     header = text.split("\n", 1)[0]
     return max(SEPARATORS, key=header.count)  # ties (a one-column file): the first, ","
 
@@ -125,7 +126,7 @@ def read_export(path: Path) -> RawExport:
             export = RawExport(frame, None, None)
         else:
             text, encoding, warnings = _decode(path.read_bytes(), path)
-            separator = _separator(text)
+            separator = detect_separator(text)
             frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False)
             export = RawExport(frame, separator, encoding, warnings)
     except (ValueError, OSError, pd.errors.ParserError, zipfile.BadZipFile) as error:  # EmptyDataError: ValueError
