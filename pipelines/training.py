@@ -484,15 +484,6 @@ def _fold_spread(fold_scores: Sequence[pd.DataFrame]) -> dict[str, float]:
     return {"test_roc_auc_fold_min": float(min(aucs)), "test_roc_auc_fold_max": float(max(aucs))}
 
 
-def evaluate(
-    scorer: LeadScorer, sets: Sets, settings: Settings, test_months: float, points_rule: PointsRule | None = None
-) -> tuple[dict[str, float], pd.DataFrame]:
-    """One evaluated model on its test leads: :func:`held_out_metrics` of :func:`score_held_out`."""
-    test_scores = score_held_out(scorer, sets, settings, points_rule)
-    evaluation = FoldEvaluation(scorer, sets, {}, test_scores)
-    return held_out_metrics(test_scores, settings, test_months) | _set_counts([evaluation]), test_scores
-
-
 def _intervals(
     y_test: np.ndarray, ranked: dict[str, np.ndarray], decided: dict[str, np.ndarray], settings: Settings
 ) -> dict[str, float]:
