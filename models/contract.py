@@ -1,4 +1,4 @@
-"""leadq's own vocabulary for what happened to a lead: dispositions and deals, their columns, words and rules.
+"""leadq's own vocabulary for what happened to a lead: dispositions, deals and activities, their columns and words.
 
 Every export's further tables are translated into these (``pipelines.crm_export.tables``) before labels are
 built, so the label rule and the audit read one format. :class:`DataContractError` names the table, the column,
@@ -27,8 +27,14 @@ Reason = Literal[
 ]
 REJECTION_REASONS: tuple[str, ...] = get_args(Reason)
 OUTCOMES = ("won", "lost", "open")
+# What a lead did, in leadq's words: a mapping translates the CRM's activity types into these.
+ActivityKind = Literal[
+    "visit", "download", "email_open", "email_click", "webinar", "event", "form", "demo_request", "unsubscribe"
+]
+ACTIVITY_KINDS: tuple[str, ...] = get_args(ActivityKind)
 DISPOSITION_COLUMNS = ("lead_id", "timestamp", "stage", "reason", "sales_team")
 DEAL_COLUMNS = ("deal_id", "lead_id", "created_at", "closed_at", "amount_eur", "outcome")
+ACTIVITY_COLUMNS = ("lead_id", "timestamp", "kind", "detail")
 
 
 class DataContractError(ValueError):
@@ -72,6 +78,15 @@ DEALS_SCHEMA = pa.DataFrameSchema(
         "outcome": _text(nullable=False, checks=pa.Check.isin(OUTCOMES)),
     },
     name="deals",
+)
+ACTIVITIES_SCHEMA = pa.DataFrameSchema(
+    {
+        "lead_id": _text(nullable=False),
+        "timestamp": pa.Column("datetime64[ns]", nullable=False),
+        "kind": _text(nullable=False, checks=pa.Check.isin(ACTIVITY_KINDS)),
+        "detail": _text(),
+    },
+    name="activities",
 )
 
 

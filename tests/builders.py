@@ -40,9 +40,11 @@ def loaded_export(
     mapping: ExportMapping,
     dispositions: pd.DataFrame | None = None,
     deals: pd.DataFrame | None = None,
+    activities: pd.DataFrame | None = None,
 ) -> LoadedExport:
     """An export as ``read_export_files`` would return it, from frames."""
-    tables = {name: frame for name, frame in (("dispositions", dispositions), ("deals", deals)) if frame is not None}
+    named = (("dispositions", dispositions), ("deals", deals), ("activities", activities))
+    tables = {name: frame for name, frame in named if frame is not None}
     return LoadedExport(mapping, RawExport(leads, None, None), tables)
 
 

@@ -35,8 +35,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from models.cleaning import DEFAULT_PLACEHOLDERS  # one list for the loader, the cleaning and leadq inspect
+from models.contract import ACTIVITY_KINDS, STAGES
 from models.contract import REJECTION_REASONS as REASONS
-from models.contract import STAGES
+from models.engagement import EngagementWindows, ScoringMoment
 from models.features import InputColumn, InputRole
 from models.rule_score import PointsRule, check_features
 
@@ -197,9 +198,8 @@ def _feature_roles_only(value: object, key: str, info: ValidationInfo) -> None:
         raise ValueError(f"{key} applies only to feature roles ({', '.join(FEATURE_ROLES)}), not {role}")
 
 
-def _refuse_unknown_words(values: Mapping[str, str], word: str) -> None:
-    """Export word -> leadq word: each leadq word must be a stage or a reason (``word``) leadq knows."""
-    allowed = STAGES if word == "stage" else REASONS
+def _refuse_unknown_words(values: Mapping[str, str], word: str, allowed: tuple[str, ...]) -> None:
+    """Export word -> leadq word: each leadq word must be one of ``allowed`` (a stage, a reason, an activity kind)."""
     wrong = {key: value for key, value in values.items() if value not in allowed}
     if wrong:
         key, value = next(iter(wrong.items()))
@@ -276,7 +276,7 @@ class ColumnSpec(_Spec):
                 f"role stage needs values mapping the export's values to leadq stages ({', '.join(STAGES)}), "
                 'e.g. values: {"Working - Contacted": sal, "Qualified": sql, "Disqualified": rejected}'
             )
-        _refuse_unknown_words(values or {}, str(role))
+        _refuse_unknown_words(values or {}, str(role), STAGES if role == "stage" else REASONS)
         return values
 
     @field_validator("name")
@@ -406,19 +406,63 @@ class DispositionsSpec(_TableSpec):
         allowed = STAGES if info.field_name == "stage" else REASONS
         if not spec.values:
             raise ValueError(f"{info.field_name} needs values: export word -> leadq word ({', '.join(allowed)})")
-        _refuse_unknown_words(spec.values, str(info.field_name))
+        _refuse_unknown_words(spec.values, str(info.field_name), allowed)
         return spec
 
 
+class ActivitiesSpec(_TableSpec):
+    """What each lead did, dated: the CRM's activity types translated to leadq's kinds, and how engagement is read.
+
+    Each mapped kind becomes point-in-time features (``models.engagement``): counts over ``windows_days``, days
+    since the last one, and a sum decayed by half every ``half_life_days``, all from activities strictly before
+    the lead's scoring moment in training (``moment``), and as of the run when scoring.
+    """
+
+    timestamp: str = "timestamp"
+    kind: ValuesColumn = ValuesColumn(column="kind", values=_identity(ACTIVITY_KINDS))
+    detail: str | None = Field(None, description="optional: the page, asset or campaign (kept, not a feature)")
+    moment: ScoringMoment = Field(
+        "first_disposition",
+        description="training's scoring moment: created (plus days_after_created), the first disposition, or the "
+        "first MQL disposition; a lead without such a disposition falls back to created plus days_after_created",
+    )
+    days_after_created: float = Field(7.0, ge=0, description="days after creation the moment falls (or falls back)")
+    windows_days: list[int] = Field(default_factory=lambda: [7, 30, 90], min_length=1)
+    half_life_days: float = Field(30.0, gt=0)
+
+    @field_validator("kind")
+    @classmethod
+    def _leadq_kinds(cls, spec: ValuesColumn) -> ValuesColumn:
+        if not spec.values:
+            raise ValueError(f"kind needs values: export word -> leadq kind ({', '.join(ACTIVITY_KINDS)})")
+        _refuse_unknown_words(spec.values, "activity kind", ACTIVITY_KINDS)
+        return spec
+
+    @field_validator("windows_days")
+    @classmethod
+    def _positive_windows(cls, windows: list[int]) -> list[int]:
+        if any(days <= 0 for days in windows) or len(set(windows)) != len(windows):
+            raise ValueError(f"expected distinct positive whole days, e.g. [7, 30, 90]; got {windows}")
+        return sorted(windows)
+
+    def windows(self) -> EngagementWindows:
+        """The engagement features this table gives: the kinds it maps, in leadq's order."""
+        mapped = set((self.kind.values or {}).values())
+        kinds = tuple(kind for kind in ACTIVITY_KINDS if kind in mapped)
+        return EngagementWindows(kinds, tuple(self.windows_days), self.half_life_days)
+
+
 class TablesSpec(_Spec):
-    """Further tables of the export (both omitted: one table with an outcome column).
+    """Further tables of the export (dispositions and deals omitted: one table with an outcome column).
 
     Each is a file with its own column names and words, e.g. a deals/opportunities table whose presence or
-    stage decides won and whose close date is when; a file name alone means leadq's own column names.
+    stage decides won and whose close date is when; a file name alone means leadq's own column names. Activities
+    give point-in-time engagement features, not labels.
     """
 
     dispositions: DispositionsSpec | None = None
     deals: DealsSpec | None = None
+    activities: ActivitiesSpec | None = None
 
 
 class LeakageSpec(_Spec):
@@ -524,11 +568,20 @@ class ExportMapping(_Spec):
         for column, spec in self.columns.items():
             if spec.name:
                 named.setdefault(spec.name, []).append(column)
-        return [
+        problems = [
             f"columns: feature name {name!r} given to {len(columns)} columns: {', '.join(map(repr, columns))}"
             for name, columns in named.items()
             if len(columns) > 1
         ]
+        if self.tables.activities is not None:
+            taken = set(self.columns) | set(self.feature_names().values())
+            clashes = [name for name in self.tables.activities.windows().feature_names() if name in taken]
+            if clashes:
+                problems.append(
+                    f"tables.activities: its features {clashes} have the names of mapped columns or features; "
+                    "rename those (name: ...) or map them as ignore"
+                )
+        return problems
 
     def columns_with(self, *roles: str) -> list[str]:
         """The mapped columns with any of ``roles``, in mapping order."""
@@ -569,18 +622,23 @@ class ExportMapping(_Spec):
         return names
 
     def input_columns(self) -> tuple[InputColumn, ...]:
-        """The columns the model reads, in mapping order, as its features step takes them (consent included)."""
+        """The columns the model reads, in mapping order, as its features step takes them (consent included), then
+        the engagement features of the activities table (computed, not exported: ``models.engagement``)."""
         names, groups = self.feature_names(), self.feature_groups()
-        return tuple(
-            InputColumn(
-                column=column,
-                role=cast(InputRole, spec.role),
-                name=names.get(column, to_snake_case(column)),
-                group=groups.get(column, "fit"),
-                gates=tuple(spec.gates or ()),
-            )
-            for column, spec in self.columns.items()
-            if spec.role in INPUT_ROLES
+        engagement = self.tables.activities.windows().input_columns() if self.tables.activities else ()
+        return (
+            *(
+                InputColumn(
+                    column=column,
+                    role=cast(InputRole, spec.role),
+                    name=names.get(column, to_snake_case(column)),
+                    group=groups.get(column, "fit"),
+                    gates=tuple(spec.gates or ()),
+                )
+                for column, spec in self.columns.items()
+                if spec.role in INPUT_ROLES
+            ),
+            *engagement,
         )
 
     def derived_feature_names(self) -> list[str]:

@@ -40,12 +40,13 @@ from models.cleaning import (
     rare_categories,
 )
 from models.contract import CRMTables, DataContractError
+from models.engagement import engagement_features, scoring_moments
 from models.features import FeatureKind, InputColumn, LeadFeatures
 from models.labels import TimeSplit, build_labels, resolve_as_of, split_leads
 from pipelines.crm_export.leakage import LeakagePolicy, LeakageReport, check_leakage
 from pipelines.crm_export.mapping import ColumnSpec, ExportMapping, MappingError, check_against_export, load_mapping
 from pipelines.crm_export.read import RawExport, read_export
-from pipelines.crm_export.tables import deals_table, dispositions_table, empty_table
+from pipelines.crm_export.tables import activities_table, deals_table, dispositions_table, empty_table
 
 # How each role's column is cleaned for the report and the checks (the model's step reads the raw values).
 _CLEANED_AS = {
@@ -72,7 +73,7 @@ class LoadedExport:
 
     mapping: ExportMapping
     leads: RawExport
-    tables: dict[str, pd.DataFrame]  # "dispositions", "deals": as the CRM wrote them
+    tables: dict[str, pd.DataFrame]  # "dispositions", "deals", "activities": as the CRM wrote them
     path: Path | None = None
     mapping_path: Path | None = None
 
@@ -84,7 +85,9 @@ class PreparedExport:
     ``rows`` are the export's mapped columns as read (the model's raw input; they may hold PII and are never
     logged); ``columns`` the input columns the model's features step reads; ``features`` what that step makes of
     them (rare categories grouped), as the leakage guard checked them. ``y`` is 1 won, 0 lost, NaN unlabelled.
-    ``dispositions`` and ``deals`` are the further tables in leadq's words (empty for a single table).
+    ``dispositions`` and ``deals`` are the further tables in leadq's words (empty for a single table); with an
+    activities table, ``rows`` also hold each lead's engagement features at its scoring moment
+    (``models.engagement``) and ``activities`` the table in leadq's words.
     """
 
     rows: pd.DataFrame
@@ -97,6 +100,7 @@ class PreparedExport:
     dispositions: pd.DataFrame
     deals: pd.DataFrame
     report: dict[str, Any]
+    activities: pd.DataFrame | None = None  # in leadq's words, where the mapping names an activities table
 
     @property
     def train_mask(self) -> np.ndarray:
@@ -355,6 +359,13 @@ def _leakage_report(leakage: LeakageReport, sources: Mapping[str, _Source]) -> d
     return report
 
 
+def join_keys(rows: pd.DataFrame, mapping: ExportMapping, lead_column: str | None) -> pd.Series:
+    """The leads' values a further table joins on (the id, or ``lead_column``), indexed by lead id."""
+    if lead_column is None or lead_column == mapping.id_column:
+        return pd.Series(rows.index.astype(str), index=rows.index)
+    return rows[lead_column].astype(object).map(lambda v: None if pd.isna(v) else str(v).strip()).dropna()
+
+
 def label_tables(
     loaded: LoadedExport, rows: pd.DataFrame, cleaned: Mapping[str, pd.Series]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -362,22 +373,53 @@ def label_tables(
     mapping = loaded.mapping
     tables = mapping.tables
     reports: dict[str, Any] = {}
-
-    def join_keys(lead_column: str | None) -> pd.Series:
-        if lead_column is None or lead_column == mapping.id_column:
-            return pd.Series(rows.index.astype(str), index=rows.index)
-        return rows[lead_column].astype(object).map(lambda v: None if pd.isna(v) else str(v).strip()).dropna()
-
     dispositions, deals = empty_table("dispositions"), empty_table("deals")
     if tables.dispositions is not None:
-        keys = join_keys(tables.dispositions.lead_column)
+        keys = join_keys(rows, mapping, tables.dispositions.lead_column)
         dispositions, reports["dispositions"] = dispositions_table(
             loaded.tables["dispositions"], tables.dispositions, keys, mapping.placeholders
         )
     if tables.deals is not None:
-        keys = join_keys(tables.deals.lead_column)
+        keys = join_keys(rows, mapping, tables.deals.lead_column)
         deals, reports["deals"] = deals_table(loaded.tables["deals"], tables.deals, keys, mapping.placeholders)
     return dispositions, deals, reports
+
+
+def engagement_at_moments(
+    loaded: LoadedExport,
+    rows: pd.DataFrame,
+    created_at: pd.Series | None,
+    dispositions: pd.DataFrame,
+    as_of: pd.Timestamp,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """The activities table's point-in-time engagement features per lead (``models.engagement``), the activities
+    in leadq's words, and a report: the moment, the activities read and how many fell after their lead's moment
+    (kept out of the features). Without an activities table: no columns, no rows.
+
+    Raises:
+        MappingError: the scoring moment cannot be placed (no creation dates and no dispositions).
+    """
+    spec = loaded.mapping.tables.activities
+    if spec is None:
+        return pd.DataFrame(index=rows.index), empty_table("activities"), {}
+    keys = join_keys(rows, loaded.mapping, spec.lead_column)
+    activities, report = activities_table(loaded.tables["activities"], spec, keys, loaded.mapping.placeholders)
+    try:
+        moments = scoring_moments(created_at, dispositions, spec.moment, spec.days_after_created, as_of, rows.index)
+    except ValueError as error:
+        raise MappingError(f"tables.activities: {error}") from error
+    windows = spec.windows()
+    features = engagement_features(activities, moments, windows)
+    moment_of = moments.set_axis(moments.index.astype(str)).reindex(activities["lead_id"]).to_numpy()
+    after = int((activities["timestamp"].to_numpy() >= moment_of).sum())
+    report |= {
+        "moment": spec.moment,
+        "days_after_created": spec.days_after_created,
+        "leads_without_a_moment": int(moments.isna().sum()),
+        "activities_after_their_moment": after,
+        "features": windows.feature_names(),
+    }
+    return features, activities, report
 
 
 def labels_from_tables(
@@ -468,6 +510,8 @@ def prepare_export(
     dispositions, deals, tables_report = label_tables(loaded, rows, cleaned)
     y, cut, horizon, labels = _labels(cleaned, mapping, (dispositions, deals), horizon_days, as_of)
     created_at = cleaned[mapping.created_at_column].rename("created_at") if mapping.created_at_column else None
+    engagement, activities, engagement_report = engagement_at_moments(loaded, rows, created_at, dispositions, cut)
+    rows = rows.join(engagement)  # computed columns the model reads beside the exported ones (none without activities)
     split = split_leads(
         y,
         created_at,
@@ -484,7 +528,8 @@ def prepare_export(
     # Fitted on the leads a model is fitted on: the features here are the model's, convention and all.
     features, builder = build_feature_frame(rows, columns, train_mask, mapping.placeholders)
     for column, convention in builder.decimal_conventions_.items():
-        cleaning[column]["decimal_convention"] = convention
+        if column in cleaning:  # not the engagement features: computed as numbers, never written with decimals
+            cleaning[column]["decimal_convention"] = convention
     categorical = tuple(name for name, source in sources.items() if source.kind in ("categorical", "title_category"))
     features, grouping = group_rare_categories(features, categorical, train_mask, mapping.rare_category_share)
     for name, grouped in grouping.items():
@@ -504,13 +549,25 @@ def prepare_export(
         "columns": {**columns_report, **_roles_report(mapping, cleaned, sources)},
         "duplicates": duplicates,
         "cleaning": cleaning,
-        "tables": tables_report,
+        "tables": {**tables_report, **({"activities": engagement_report} if engagement_report else {})},
         "features": {name: {"column": s.column, "kind": s.kind} for name, s in sources.items()},
         "labels": labels,
         "split": _split_report(split, y),
         "leakage": _leakage_report(leakage, sources),
     }
-    return PreparedExport(rows, columns, features, y, created_at, split, cut, dispositions, deals, report)
+    return PreparedExport(
+        rows,
+        columns,
+        features,
+        y,
+        created_at,
+        split,
+        cut,
+        dispositions,
+        deals,
+        report,
+        activities if mapping.tables.activities else None,
+    )
 
 
 # --- the file edge ------------------------------------------------------------------------------------------
@@ -533,7 +590,11 @@ def read_export_files(export_path: Path | str, mapping_path: Path | str) -> Load
     leads = read_export(export_path)
     tables = {
         name: read_export(_table_path(spec.file, export_path)).frame
-        for name, spec in (("dispositions", mapping.tables.dispositions), ("deals", mapping.tables.deals))
+        for name, spec in (
+            ("dispositions", mapping.tables.dispositions),
+            ("deals", mapping.tables.deals),
+            ("activities", mapping.tables.activities),
+        )
         if spec is not None
     }
     return LoadedExport(mapping, leads, tables, export_path, mapping_path)

@@ -1,9 +1,10 @@
-"""Further tables of an export, as its CRM made them, turned into leadq's dispositions and deals.
+"""Further tables of an export, as its CRM made them, turned into leadq's dispositions, deals and activities.
 
 A mapping's ``tables:`` names each table's file, the column that joins it to the leads and its own column names
-and words (a deal stage "Closed Won", a lead status "Disqualified"); :func:`deals_table` and
-:func:`dispositions_table` return the rows in leadq's vocabulary (``models.contract.DEAL_COLUMNS`` and
-``DISPOSITION_COLUMNS``), checked by :func:`validate_table`, with a report of what was dropped and why.
+and words (a deal stage "Closed Won", a lead status "Disqualified", an activity type "Page Visited");
+:func:`deals_table`, :func:`dispositions_table` and :func:`activities_table` return the rows in leadq's vocabulary
+(``models.contract.DEAL_COLUMNS``, ``DISPOSITION_COLUMNS`` and ``ACTIVITY_COLUMNS``), checked by
+:func:`validate_table`, with a report of what was dropped and why.
 """
 
 from __future__ import annotations
@@ -14,11 +15,26 @@ import pandas as pd
 from pandera.errors import SchemaErrors
 
 from models.cleaning import clean_column, mark_missing, parse_numbers
-from models.contract import DEAL_COLUMNS, DEALS_SCHEMA, DISPOSITION_COLUMNS, DISPOSITIONS_SCHEMA, DataContractError
-from pipelines.crm_export.mapping import DealsSpec, DispositionsSpec, MappingError, ValuesColumn, normalize_value
+from models.contract import (
+    ACTIVITIES_SCHEMA,
+    ACTIVITY_COLUMNS,
+    DEAL_COLUMNS,
+    DEALS_SCHEMA,
+    DISPOSITION_COLUMNS,
+    DISPOSITIONS_SCHEMA,
+    DataContractError,
+)
+from pipelines.crm_export.mapping import (
+    ActivitiesSpec,
+    DealsSpec,
+    DispositionsSpec,
+    MappingError,
+    ValuesColumn,
+    normalize_value,
+)
 
-_TABLE_SCHEMAS = {"dispositions": DISPOSITIONS_SCHEMA, "deals": DEALS_SCHEMA}
-_TABLE_COLUMNS = {"dispositions": DISPOSITION_COLUMNS, "deals": DEAL_COLUMNS}
+_TABLE_SCHEMAS = {"dispositions": DISPOSITIONS_SCHEMA, "deals": DEALS_SCHEMA, "activities": ACTIVITIES_SCHEMA}
+_TABLE_COLUMNS = {"dispositions": DISPOSITION_COLUMNS, "deals": DEAL_COLUMNS, "activities": ACTIVITY_COLUMNS}
 _MAX_SHOWN = 5
 
 
@@ -127,8 +143,37 @@ def dispositions_table(
     return validate_table(dispositions[kept].reset_index(drop=True), "dispositions"), report
 
 
+def activities_table(
+    frame: pd.DataFrame, spec: ActivitiesSpec, lead_keys: pd.Series, placeholders: list[str]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Activities in leadq's kinds; rows of an unmapped type, of no known lead or without a readable date are dropped
+    and counted."""
+    frame = frame.rename(columns=str).reset_index(drop=True)
+    detail_column = spec.detail if spec.detail in frame.columns else None
+    _require_columns(frame, "activities", [spec.key, spec.timestamp, spec.kind.column])
+    lead_ids, report = _lead_ids(frame, "activities", spec.key, lead_keys, placeholders)
+    kinds, unmapped = _words(frame, spec.kind)
+    activities = pd.DataFrame(
+        {
+            "lead_id": lead_ids,
+            "timestamp": _dates(frame, "activities", spec.timestamp, placeholders),
+            "kind": kinds,
+            "detail": frame[detail_column].astype(object) if detail_column else None,
+        }
+    )
+    known = activities["lead_id"].notna() & activities["kind"].notna()
+    undated = known & activities["timestamp"].isna()
+    report |= {
+        "rows_with_unmapped_kind": int(kinds.isna().sum()),
+        "unmapped_kind_words": unmapped,
+        "undated_dropped": int(undated.sum()),
+        "kinds": {str(k): int(v) for k, v in activities.loc[known & ~undated, "kind"].value_counts().items()},
+    }
+    return validate_table(activities[known & ~undated].reset_index(drop=True), "activities"), report
+
+
 def validate_table(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """A dispositions or deals table in leadq's columns, checked by its schema (dates parsed, codes lower case).
+    """A further table in leadq's columns, checked by its schema (dates parsed, codes lower case).
 
     Raises:
         DataContractError: a column is missing or holds values leadq's tables do not allow; the message names it.
@@ -144,7 +189,7 @@ def validate_table(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 def empty_table(table: str) -> pd.DataFrame:
-    """A table with leadq's columns and no rows (a single-table export has no dispositions or deals)."""
+    """A table with leadq's columns and no rows (a single-table export has no dispositions, deals or activities)."""
     return validate_table(pd.DataFrame(columns=list(_TABLE_COLUMNS[table])), table)
 
 

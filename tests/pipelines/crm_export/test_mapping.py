@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -536,3 +537,58 @@ def test_guess_group_reads_engagement_words_in_the_column_name(column: str, expe
 )
 def test_feature_names_are_snake_case(column: str, expected: str) -> None:
     assert to_snake_case(column) == expected
+
+
+ACTIVITIES_MAPPING = """\
+columns:
+  "Lead ID": id
+  "Created": created_at
+  "Converted": {role: outcome, won: ["1"], lost: ["0"]}
+  "Visits": count
+tables:
+  activities:
+    file: activities.csv
+    key: Lead
+    timestamp: When
+    kind: {column: Type, values: {"Page Visit": visit, "Demo": demo_request}}
+    windows_days: [90, 7]
+"""
+
+
+def test_an_activities_table_adds_its_engagement_features_after_the_mapped_columns() -> None:
+    mapping = parse_mapping(ACTIVITIES_MAPPING)
+
+    columns = mapping.input_columns()
+
+    assert [c.name for c in columns] == [
+        "visits",
+        "visit_7d",
+        "visit_90d",
+        "days_since_visit",
+        "visit_decayed",
+        "demo_request_7d",
+        "demo_request_90d",
+        "days_since_demo_request",
+        "demo_request_decayed",
+    ]
+    assert mapping.tables.activities is not None
+    assert mapping.tables.activities.moment == "first_disposition"
+    assert parse_mapping(dump_mapping(mapping)) == mapping
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ('"Demo": demo_request', "tables.activities.kind: Demo: 'demo' is not a leadq activity kind; expected one of: visit, download"),
+        ("windows_days: [90, 7]", "expected distinct positive whole days"),
+        ('"Visits": count', "tables.activities: its features ['visit_7d'] have the names of mapped columns"),
+    ],
+)
+def test_activities_settings_that_cannot_work_are_refused_naming_them(change: str, message: str) -> None:
+    replacement = {
+        '"Demo": demo_request': '"Demo": demo',
+        "windows_days: [90, 7]": "windows_days: [0, 7]",
+        '"Visits": count': '"Visits": count\n  "Web 7d": {role: count, name: visit_7d}',
+    }[change]
+    with pytest.raises(MappingError, match=re.escape(message)):
+        parse_mapping(ACTIVITIES_MAPPING.replace(change, replacement))

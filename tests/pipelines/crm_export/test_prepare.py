@@ -569,3 +569,97 @@ def test_outcome_dates_come_from_the_mapped_column_or_the_first_closed_deal() ->
     assert from_column is not None
     assert from_column.loc["L2"] == pd.Timestamp("2026-01-05")
     assert outcome_dates({}, mapping_of(), None, index) is None
+
+
+# --- activities: point-in-time engagement -------------------------------------------------------------------------
+
+ACTIVITY_WORDS = {"Web Visit": "visit", "Demo Request": "demo_request", "Whitepaper": "download"}
+ACTIVITIES_SPEC = {
+    "file": "activities.csv",
+    "key": "Lead",
+    "timestamp": "When",
+    "kind": {"column": "Type", "values": ACTIVITY_WORDS},
+    "detail": "Page",
+    "moment": "created",
+    "days_after_created": 7,
+    "windows_days": [7, 30],
+    "half_life_days": 14,
+}
+
+
+def activity_log(export: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Dated activities of the export's leads in the CRM's words, from 60 days before creation to 60 after."""
+    rng = np.random.default_rng(seed)
+    leads = export["Lead ID"].to_numpy()
+    created = pd.to_datetime(export["Created Date"], format="%m/%d/%Y").to_numpy()
+    picked = rng.integers(0, len(leads), 4 * len(leads))
+    offsets = pd.to_timedelta(rng.uniform(-60, 60, len(picked)), unit="D")
+    return pd.DataFrame(
+        {
+            "Lead": leads[picked],
+            "When": (created[picked] + offsets).strftime("%Y-%m-%d %H:%M:%S"),
+            "Type": rng.choice(["Web Visit", "Demo Request", "Whitepaper", "Chat"], len(picked)),
+            "Page": rng.choice(["/pricing", "/blog"], len(picked)),
+        }
+    )
+
+
+def prepare_with_activities(export: pd.DataFrame, activities: pd.DataFrame) -> PreparedExport:
+    mapping = mapping_of(without(COLUMNS, "Email", "Description"), tables={"activities": ACTIVITIES_SPEC})
+    return prepare_export(loaded_export(export, mapping, activities=activities))
+
+
+def test_activities_become_engagement_features_at_each_leads_moment() -> None:
+    export = salesforce_export()
+    activities = activity_log(export)
+
+    prepared = prepare_with_activities(export, activities)
+
+    names = ["visit_7d", "visit_30d", "days_since_visit", "visit_decayed"]
+    assert set(names) <= set(prepared.features.columns)
+    assert {c.name: c.group for c in prepared.columns}["demo_request_30d"] == "engagement"
+    lead = "00Q0042"
+    created = pd.to_datetime(export.set_index("Lead ID").loc[lead, "Created Date"], format="%m/%d/%Y")
+    moment = created + pd.Timedelta(days=7)
+    mine = activities[(activities["Lead"] == lead) & (activities["Type"] == "Web Visit")]
+    when = pd.to_datetime(mine["When"])
+    assert prepared.rows.loc[lead, "visit_30d"] == ((when < moment) & (when >= moment - pd.Timedelta(days=30))).sum()
+    report = prepared.report["tables"]["activities"]
+    assert report["unmapped_kind_words"] == {"Chat": int((activities["Type"] == "Chat").sum())}
+    assert report["activities_after_their_moment"] > 0
+    assert report["moment"] == "created"
+    assert prepared.activities is not None
+    assert set(prepared.activities["kind"]) == {"visit", "demo_request", "download"}
+
+
+def test_an_activity_one_second_after_the_moment_changes_no_training_feature() -> None:
+    export = salesforce_export()
+    activities = activity_log(export)
+    created = pd.to_datetime(export["Created Date"], format="%m/%d/%Y")
+    one_second_late = pd.DataFrame(
+        {
+            "Lead": export["Lead ID"],
+            "When": (created + pd.Timedelta(days=7, seconds=1)).dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "Type": "Demo Request",
+            "Page": "/demo",
+        }
+    )
+    at_the_moment = one_second_late.assign(
+        When=(created + pd.Timedelta(days=7)).dt.strftime("%Y-%m-%d %H:%M:%S"), Type="Web Visit"
+    )
+
+    plain = prepare_with_activities(export, activities)
+    later = prepare_with_activities(export, pd.concat([activities, one_second_late, at_the_moment]))
+
+    pd.testing.assert_frame_equal(later.features, plain.features)
+    pd.testing.assert_frame_equal(later.rows, plain.rows)
+
+
+def test_an_activities_table_without_a_way_to_place_the_moment_is_refused() -> None:
+    export = salesforce_export()
+    mapping = mapping_of(
+        without(COLUMNS, "Email", "Description", "Created Date", "Last Activity"),
+        tables={"activities": ACTIVITIES_SPEC},
+    )
+    with pytest.raises(MappingError, match=r"tables\.activities: .*creation dates"):
+        prepare_export(loaded_export(export, mapping, activities=activity_log(export)))
