@@ -6,7 +6,8 @@ Writes ``quality.json``, ``explain.json``, ``train_scale.json``, ``cli.json`` an
 ``--quick`` runs tiny sizes (a smoke test of the benchmark itself, not a measurement); ``--cli-only`` measures
 only the command line (``cli.json``, about a minute); ``--serving-only`` only the service (``serving.json``);
 ``--real`` only the real exports in ``../shared/data`` (``real.json``, skipped with a message where absent);
-``--score`` only ``leadq score`` on 100,000 synthetic leads against LightGBM's ``pred_contrib`` (``score.json``).
+``--score`` only ``leadq score`` on 100,000 synthetic leads against LightGBM's ``pred_contrib`` (``score.json``);
+``--engagement`` only point-in-time engagement against export-time counts (``engagement.json``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.cli import STARTUP_RUNS, TRAIN_LEADS, TRAIN_RUNS, benchmark_cli_startup, benchmark_cli_train
+from benchmarks.engagement import benchmark_engagement, engagement_rows
 from benchmarks.explain import benchmark_explain
 from benchmarks.quality import benchmark_quality
 from benchmarks.real import benchmark_real, real_notes, real_table
@@ -34,6 +36,7 @@ from pipelines.settings import load_settings
 RESULTS = Path(__file__).parent / "results"
 REPO_CONFIG = Path(__file__).parents[1] / "mlflow.yml"
 QUALITY_LEADS = 200_000
+ENGAGEMENT_LEADS = 100_000
 SCALE_LEADS = (10_000, 100_000, 1_000_000)
 SERVING_LEADS = 100_000
 TARGETS = {
@@ -248,6 +251,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="only batch scoring: leadq score on 100,000 leads vs LightGBM pred_contrib alone (score.json)",
     )
+    only.add_argument(
+        "--engagement",
+        action="store_true",
+        help="only engagement: point-in-time features vs export-time counts on the test quarter (engagement.json)",
+    )
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     settings = load_settings(REPO_CONFIG)
@@ -272,6 +280,11 @@ def main(argv: list[str] | None = None) -> None:
         cli = _benchmark_cli(args.quick)
         _write(args.results, {"cli": cli})
         _cli_rows(table, cli)
+    elif args.engagement:
+        engagement = benchmark_engagement(settings, 20_000 if args.quick else ENGAGEMENT_LEADS)
+        _write(args.results, {"engagement": engagement})
+        for row in engagement_rows(engagement):
+            table.add_row(*row)
     elif args.score:
         score = benchmark_score(REPO_CONFIG, 10_000 if args.quick else SCORE_LEADS)
         _write(args.results, {"score": score})

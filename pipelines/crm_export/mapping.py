@@ -554,8 +554,12 @@ class ExportMapping(_Spec):
 
     def _gate_problems(self) -> list[str]:
         problems = []
+        # A consent may also gate the activities table's features (e.g. web visits need the tracking consent).
+        engagement = set(self.tables.activities.windows().feature_names()) if self.tables.activities else set()
         for column in self.columns_with("consent"):
             for gated in self.columns[column].gates or ():
+                if gated in engagement:
+                    continue
                 if gated not in self.columns or self.columns[gated].role not in FEATURE_ROLES:
                     problems.append(
                         f"columns.{column}.gates: {gated!r} is not a feature column"

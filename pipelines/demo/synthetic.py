@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 import numpy as np
 import pandas as pd
 
-from models.contract import REJECTION_REASONS, STAGES
+from models.contract import ACTIVITY_KINDS, REJECTION_REASONS, STAGES
 from pipelines.settings import DEMO_MAPPING
 
 DEFAULT_COMPETITOR_DOMAINS: tuple[str, ...] = ("rivalsoft.de", "leadmatic.io", "scorewise.com", "pipeforge.eu")
@@ -48,6 +48,8 @@ class SyntheticCRM:
     dispositions: pd.DataFrame
     deals: pd.DataFrame
     true_conversion: pd.DataFrame  # lead_id, true_conversion_probability
+    # lead_id, timestamp, kind, detail: the engagement as dated events (only when asked for: generate_crm(activities=))
+    activities: pd.DataFrame | None = None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -454,6 +456,7 @@ def generate_crm(
     horizon_days: int = 180,
     competitor_domains: Sequence[str] = DEFAULT_COMPETITOR_DOMAINS,
     drift: QuarterDrift | None = None,
+    activities: bool = False,
 ) -> SyntheticCRM:
     """Generate a synthetic CRM export of ``n_leads`` leads created over the ``months`` months before ``end``.
 
@@ -467,6 +470,9 @@ def generate_crm(
         drift: changes injected into the leads created on or after ``drift.start`` (None: no extra drift).
             Leads created before it, their true probabilities and their dispositions are the same as without it
             (deal amounts are drawn anew).
+        activities: also write the leads' engagement as dated events (``_activities_frame``): the lead row's counts
+            before the hand-over to sales, then the activity that sales work brings. The other tables are the same
+            either way.
 
     Returns:
         The leads, dispositions and deals tables as a real export has them, plus the true probabilities.
@@ -506,11 +512,17 @@ def generate_crm(
             drift_rng["crm"], firmographics["industry"], first_drifted, drift.new_industry, drift.new_industry_share
         )
     reasons = _rejection_reasons(rng["crm"], profile)
+    events = None
+    if activities:  # its own stream, spawned after all others: asking for activities changes nothing else
+        events = _activities_frame(
+            np.random.default_rng(root.spawn(1)[0]), engagement, funnel, created, lead_ids, window
+        )
     return SyntheticCRM(
         leads=pd.concat([identity, firmographics, engagement], axis=1)[list(_LEAD_COLUMNS)],
         dispositions=_dispositions_frame(rng["crm"], funnel, reasons, lead_ids, profile.sales_team, window),
         deals=_deals_frame(rng["crm"], funnel, profile.size, lead_ids, window),
         true_conversion=pd.DataFrame({"lead_id": lead_ids, "true_conversion_probability": probability}),
+        activities=events,
     )
 
 
@@ -527,7 +539,11 @@ def cut_export(crm: SyntheticCRM, as_of: pd.Timestamp) -> SyntheticCRM:
         closed_at=deals["closed_at"].mask(still_open), outcome=deals["outcome"].mask(still_open, "open")
     )
     true_conversion = crm.true_conversion[crm.true_conversion["lead_id"].isin(leads["lead_id"])]
-    return SyntheticCRM(*(frame.reset_index(drop=True) for frame in (leads, dispositions, deals, true_conversion)))
+    activities = None if crm.activities is None else crm.activities[crm.activities["timestamp"] < as_of]
+    return SyntheticCRM(
+        *(frame.reset_index(drop=True) for frame in (leads, dispositions, deals, true_conversion)),
+        activities=None if activities is None else activities.reset_index(drop=True),
+    )
 
 
 def generate_for(settings: Settings, n_leads: int | None = None, seed: int | None = None) -> SyntheticCRM:
@@ -554,6 +570,8 @@ def write_crm(crm: SyntheticCRM, directory: Path, fmt: Literal["parquet", "csv"]
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = {table: directory / f"{table}.{fmt}" for table in TABLES}
+    if crm.activities is not None:
+        paths["activities"] = directory / f"activities.{fmt}"
     for table, path in paths.items():
         _write_atomically(getattr(crm, table), path, fmt)
     paths["mapping"] = directory / "mapping.yml"
@@ -1447,6 +1465,70 @@ def _record_new_industry(
 
 def _lead_ids(n: int) -> pd.Series:
     return "L" + pd.Series(np.arange(1, n + 1)).astype("str").str.zfill(max(LEAD_ID_DIGITS, len(str(n))))
+
+
+# Activities after the hand-over, per lead by where it went: sales sequences, proposals and pricing checks follow a
+# deal, not the lead's first interest. They are what export-time counts add, and what a live lead does not have yet.
+_AFTER_CONTACT_RATE = {_NOTHING: 0.5, _WON: 8.0, _REJECTED: 0.3, _RECYCLED: 1.0, _LOST: 5.0, _STALLED: 2.0}
+_AFTER_CONTACT_KINDS = ("visit", "email_open", "email_click", "download")
+_AFTER_CONTACT_SHARES = (0.4, 0.3, 0.2, 0.1)
+_TRACKED_BEFORE_CREATION_DAYS = 14.0  # a tracked visitor's history joins the lead when it fills in a form
+_UNTOUCHED_HANDOVER_DAYS = 7.0  # a lead sales never saw: its engagement falls within a week of creation
+_AFTER_CONTACT_DAYS = 90.0
+
+
+def _activities_frame(
+    rng: np.random.Generator,
+    engagement: pd.DataFrame,
+    funnel: _Funnel,
+    created: np.ndarray,
+    lead_ids: pd.Series,
+    window: _Window,
+) -> pd.DataFrame:
+    """The leads' engagement as dated events, in time order per lead.
+
+    The lead row's counts (visits, downloads, webinar, demo request, e-mail opens and clicks, unsubscribe) happen
+    before the hand-over (the first MQL; for a lead sales never saw, within a week of creation), from two weeks
+    before creation on. After it, sales work brings more activity, most for leads on their way to a deal
+    (``_AFTER_CONTACT_RATE``), until the deal closes or 90 days pass. Events after the export are not in it.
+    """
+    n = len(created)
+    handover = np.where(np.isnan(funnel.mql), created + _UNTOUCHED_HANDOVER_DAYS, funnel.mql)
+    before = {
+        "visit": engagement["website_visits"],
+        "download": engagement["content_downloads"],
+        "webinar": engagement["webinar_attended"],
+        "demo_request": engagement["demo_requested"],
+        "email_open": engagement["email_opens"],
+        "email_click": engagement["email_clicks"],
+        "unsubscribe": engagement["newsletter_unsubscribed"],
+    }
+    leads, days, kinds = [], [], []
+    for kind, counts in before.items():
+        lead = np.repeat(np.arange(n), np.nan_to_num(counts.to_numpy(dtype=float)).astype(np.int64))
+        start = created[lead] - _TRACKED_BEFORE_CREATION_DAYS
+        leads.append(lead)
+        days.append(start + rng.random(len(lead)) * (handover[lead] - start))
+        kinds.append(np.full(len(lead), ACTIVITY_KINDS.index(kind)))
+    rates = np.array([_AFTER_CONTACT_RATE[path] for path in range(len(_AFTER_CONTACT_RATE))])
+    lead = np.repeat(np.arange(n), rng.poisson(rates[funnel.path]))
+    until = np.fmin(funnel.closed, handover + _AFTER_CONTACT_DAYS)[lead]
+    leads.append(lead)
+    days.append(handover[lead] + rng.random(len(lead)) * (until - handover[lead]))
+    picked = rng.choice(len(_AFTER_CONTACT_KINDS), len(lead), p=_AFTER_CONTACT_SHARES)
+    kinds.append(np.array([ACTIVITY_KINDS.index(k) for k in _AFTER_CONTACT_KINDS])[picked])
+    lead, day, kind = np.concatenate(leads), np.concatenate(days), np.concatenate(kinds)
+    exported = day < window.days
+    order = np.lexsort((day[exported], lead[exported]))
+    lead, day, kind = lead[exported][order], day[exported][order], kind[exported][order]
+    return pd.DataFrame(
+        {
+            "lead_id": lead_ids.iloc[lead].reset_index(drop=True),
+            "timestamp": _timestamps(day, window),
+            "kind": _pick(ACTIVITY_KINDS, kind),
+            "detail": None,
+        }
+    )
 
 
 def _dispositions_frame(

@@ -576,6 +576,18 @@ def test_an_activities_table_adds_its_engagement_features_after_the_mapped_colum
     assert parse_mapping(dump_mapping(mapping)) == mapping
 
 
+def test_a_consent_may_gate_the_activities_features() -> None:
+    gated = ACTIVITIES_MAPPING.replace(
+        '"Visits": count', '"Visits": count\n  "Tracking OK": {role: consent, gates: [Visits, visit_7d, visit_decayed]}'
+    )
+
+    columns = {c.column: c for c in parse_mapping(gated).input_columns()}
+
+    assert columns["Tracking OK"].gates == ("Visits", "visit_7d", "visit_decayed")
+    with pytest.raises(MappingError, match="'visit_8d' is not a feature column"):
+        parse_mapping(gated.replace("visit_7d]", "visit_8d]").replace("visit_7d,", "visit_8d,"))
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

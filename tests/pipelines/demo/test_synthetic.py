@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.contract import ACTIVITY_KINDS
 from models.features import LeadFeatures
 from pipelines.crm_export.mapping import check_against_export
 from pipelines.crm_export.tables import deals_table, dispositions_table
@@ -620,3 +621,55 @@ def test_the_export_at_the_drift_start_does_not_see_the_drift(drifted: Synthetic
 
 
 # --- quarters ---------------------------------------------------------------------------------------------------
+
+
+# --- activities: the engagement as dated events ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def with_activities() -> SyntheticCRM:
+    return generate_crm(4_000, seed=5, activities=True)
+
+
+def test_asking_for_activities_changes_no_other_table(with_activities: SyntheticCRM) -> None:
+    plain = generate_crm(4_000, seed=5)
+
+    assert plain.activities is None
+    for table in TABLES:
+        pd.testing.assert_frame_equal(getattr(with_activities, table), getattr(plain, table))
+    assert with_activities.activities is not None
+    pd.testing.assert_frame_equal(with_activities.activities, generate_crm(4_000, seed=5, activities=True).activities)
+
+
+def test_the_lead_rows_counts_happen_before_the_hand_over_and_sales_work_brings_more(
+    with_activities: SyntheticCRM,
+) -> None:
+    activities = with_activities.activities
+    assert activities is not None
+    leads = with_activities.leads.set_index("lead_id")
+    first_mql = with_activities.dispositions.query("stage == 'mql'").groupby("lead_id")["timestamp"].min()
+    handover = first_mql.reindex(leads.index).fillna(leads["created_at"] + pd.Timedelta(days=7))
+    before = activities["timestamp"].to_numpy() < handover.reindex(activities["lead_id"]).to_numpy()
+    downloads = activities[before & (activities["kind"] == "download")].groupby("lead_id").size()
+
+    handed_over = leads.index.isin(first_mql.index)  # the others may be handed over after the export
+    counted = downloads.reindex(leads.index, fill_value=0)[handed_over]
+    assert counted.tolist() == leads.loc[handed_over, "content_downloads"].astype(int).tolist()
+    demos = activities[before & (activities["kind"] == "demo_request")]["lead_id"]
+    assert set(leads.index[leads["demo_requested"] & handed_over]) <= set(demos)
+    assert set(demos) <= set(leads.index[leads["demo_requested"]])
+    after = activities[~before].groupby("lead_id").size().reindex(leads.index, fill_value=0)
+    won = with_activities.deals.query("outcome == 'won'")["lead_id"]
+    assert after[won].mean() > 2 * after.drop(won).mean()  # deals bring sales sequences and pricing checks
+    assert activities["timestamp"].max() < pd.Timestamp(date(2026, 9, 30))  # nothing after the export
+    assert set(activities["kind"]) <= set(ACTIVITY_KINDS)
+
+
+def test_cut_export_keeps_only_the_activities_before_the_cut(with_activities: SyntheticCRM, tmp_path: Path) -> None:
+    cut = pd.Timestamp("2026-01-01")
+
+    earlier = cut_export(with_activities, cut)
+
+    assert earlier.activities is not None
+    assert earlier.activities["timestamp"].max() < cut
+    assert write_crm(earlier, tmp_path)["activities"].name == "activities.parquet"
