@@ -8,6 +8,7 @@ ranges) are translated; other categories (industry, country, campaign) are shown
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -117,6 +118,52 @@ VALUE_TEXTS: dict[str, dict[str, dict[Language, str]]] = {
 }
 UNKNOWN: dict[Language, str] = _t("unknown", "unbekannt")
 
+# The activities table's kinds (models.contract.ACTIVITY_KINDS) in words, for its point-in-time features
+# (models.engagement): "<kind>_<w>d", "days_since_<kind>" and "<kind>_decayed".
+ACTIVITY_TEXTS: dict[str, dict[Language, str]] = {
+    "visit": _t("Website visits", "Website-Besuche"),
+    "download": _t("Content downloads", "Content-Downloads"),
+    "email_open": _t("E-mails opened", "Geöffnete E-Mails"),
+    "email_click": _t("E-mail link clicks", "Klicks in E-Mails"),
+    "webinar": _t("Webinars attended", "Besuchte Webinare"),
+    "event": _t("Events attended", "Besuchte Veranstaltungen"),
+    "form": _t("Forms filled in", "Ausgefüllte Formulare"),
+    "demo_request": _t("Demo requests", "Demo-Anfragen"),
+    "unsubscribe": _t("Unsubscribes", "Abmeldungen"),
+}
+# "Days since the last ...": the kind in the singular (German with its article's case).
+LAST_ACTIVITY_TEXTS: dict[str, dict[Language, str]] = {
+    "visit": _t("website visit", "dem letzten Website-Besuch"),
+    "download": _t("content download", "dem letzten Download"),
+    "email_open": _t("opened e-mail", "der letzten geöffneten E-Mail"),
+    "email_click": _t("e-mail link click", "dem letzten Klick in einer E-Mail"),
+    "webinar": _t("webinar", "dem letzten Webinar"),
+    "event": _t("event", "der letzten Veranstaltung"),
+    "form": _t("form filled in", "dem letzten ausgefüllten Formular"),
+    "demo_request": _t("demo request", "der letzten Demo-Anfrage"),
+    "unsubscribe": _t("unsubscribe", "der letzten Abmeldung"),
+}
+_WINDOW = re.compile(r"(?P<kind>[a-z_]+)_(?P<days>\d+)d")
+
+
+def _activity_text(feature: str) -> FeatureText | None:
+    """Texts of an activities feature: "Website visits in the last 30 days", "Days since the last demo request"."""
+    window = _WINDOW.fullmatch(feature)
+    if window and window["kind"] in ACTIVITY_TEXTS:
+        kind, days = ACTIVITY_TEXTS[window["kind"]], window["days"]
+        return FeatureText(_t(f"{kind['en']} in the last {days} days", f"{kind['de']} der letzten {days} Tage"))
+    kind_name = feature.removeprefix("days_since_")
+    if kind_name != feature and kind_name in ACTIVITY_TEXTS:
+        last = LAST_ACTIVITY_TEXTS[kind_name]
+        return FeatureText(_t(f"Days since the last {last['en']}", f"Tage seit {last['de']}"), unit=_t("days", "Tage"))
+    kind_name = feature.removesuffix("_decayed")
+    if kind_name != feature and kind_name in ACTIVITY_TEXTS:
+        kind = ACTIVITY_TEXTS[kind_name]
+        return FeatureText(
+            _t(f"{kind['en']}, recent ones weighted most", f"{kind['de']}, jüngste am stärksten gewichtet")
+        )
+    return None
+
 
 def _number(value: float, language: Language) -> str:
     text = f"{value:,.0f}" if abs(value - round(value)) < 1e-9 or abs(value) >= 100 else f"{value:,.1f}"
@@ -139,6 +186,9 @@ def text_of(feature: str) -> FeatureText:
     derived = _derived_key(feature)
     if derived is not None:
         return DERIVED_TEXTS[derived]
+    activity = _activity_text(feature)
+    if activity is not None:
+        return activity
     words = feature.replace("_", " ").strip().capitalize() or feature
     return FeatureText(_t(words, words))
 

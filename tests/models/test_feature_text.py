@@ -4,11 +4,14 @@ import math
 
 import pytest
 
+from models.contract import ACTIVITY_KINDS
+from models.engagement import EngagementWindows
 from models.feature_text import (
     DERIVED_TEXTS,
     FEATURE_TEXTS,
     LANGUAGES,
     VALUE_TEXTS,
+    Language,
     describe,
     feature_name,
     format_value,
@@ -80,3 +83,28 @@ def test_value_and_name_alone() -> None:
     assert format_value("time_on_site_s", 95.0) == "95 seconds"
     assert feature_name("pricing_page_visits", "de") == "Besuche der Preisseite"
     assert feature_name("job_title_function") == "Job function"
+
+
+def test_every_activity_kind_has_its_words_in_every_language() -> None:
+    windows = EngagementWindows(ACTIVITY_KINDS, windows_days=(7, 30))
+
+    for feature in windows.feature_names():
+        for language in LANGUAGES:
+            name = feature_name(feature, language)
+            assert "_" not in name, (feature, language)  # not the fallback spelling of the feature's name
+            assert name.strip(), (feature, language)
+
+
+@pytest.mark.parametrize(
+    ("feature", "value", "language", "expected"),
+    [
+        ("visit_30d", 3, "en", "Website visits in the last 30 days: 3"),
+        ("demo_request_7d", 1, "de", "Demo-Anfragen der letzten 7 Tage: 1"),
+        ("days_since_demo_request", 2, "en", "Days since the last demo request: 2 days"),
+        ("days_since_email_open", 12, "de", "Tage seit der letzten geöffneten E-Mail: 12 Tage"),
+        ("days_since_visit", None, "en", "Days since the last website visit: unknown"),
+        ("email_click_decayed", 1.3, "en", "E-mail link clicks, recent ones weighted most: 1.3"),
+    ],
+)
+def test_activity_reasons_read_as_sentences(feature: str, value: object, language: Language, expected: str) -> None:
+    assert describe(feature, value, language) == expected
