@@ -46,6 +46,11 @@ class TableFormat(StrEnum):
     csv = "csv"
 
 
+class ScoreEngine(StrEnum):
+    local = "local"  # leadq score's own chunks, in this process
+    spark = "spark"  # a Spark job (pipelines/score_spark.py)
+
+
 EXPORT_HELP = "The CRM export: CSV (separator and encoding detected), .xlsx or Parquet."
 ConfigOption = Annotated[
     Path | None,
@@ -517,6 +522,17 @@ def score(
             "TreeSHAP, so no grade, priority, response time or reasons columns (several times faster)."
         ),
     ] = True,
+    engine: Annotated[
+        ScoreEngine,
+        typer.Option(
+            help="spark: the same scoring as a Spark job over a Parquet export (a file or a folder of part files); "
+            "--out and the rejects become folders of part files (README, 'Scoring on Spark')."
+        ),
+    ] = ScoreEngine.local,
+    master: Annotated[
+        str | None,
+        typer.Option(help="With --engine spark: Spark's master, e.g. local[2] (default: spark-submit's, or local[*])."),
+    ] = None,
 ) -> None:
     """Score a whole CRM export with the registered model as the service scores each lead, into a file to import.
 
@@ -575,8 +591,18 @@ def score(
         progress.update(task, completed=done, total=max(total or 0, done) or None)
 
     try:
-        with _export_errors(), _friendly_errors(), progress:
-            summary = run_score(settings, export, options, progress=advance)
+        if engine == ScoreEngine.spark:  # Spark shows its own progress (stages); no bar
+            from pipelines.score_spark import SparkUnavailableError, run_spark_score
+
+            try:
+                with _export_errors(), _friendly_errors():
+                    summary = run_spark_score(settings, export, options, master=master)
+            except SparkUnavailableError as error:
+                console.print(f"[red]Refused:[/] {escape(str(error))}", highlight=False)
+                raise typer.Exit(code=1) from error
+        else:
+            with _export_errors(), _friendly_errors(), progress:
+                summary = run_score(settings, export, options, progress=advance)
     except (ModelIntegrityError, ModelLoadError) as error:
         console.print(f"[red]Refused:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(code=1) from error
