@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements/lock.txt
 
-.PHONY: install demo demo-quarter test lint lock bench notebook clean
+.PHONY: install demo demo-quarter test lint lock bench notebook clean java
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,9 +31,15 @@ lint: $(STAMP)
 
 # The tests run beside a throwaway PostgreSQL server (.ci/with-postgres starts and removes it; the scoring log and
 # audit tests run on it and on SQLite). Without a PostgreSQL server this stops and says how to get one; plain
-# `.venv/bin/pytest` skips the PostgreSQL tests instead.
-test: lint
-	.ci/with-postgres $(BIN)/pytest -n auto
+# `.venv/bin/pytest` skips the PostgreSQL tests instead. It makes sure of Java 17+ for the Spark tests (`make java`);
+# tests marked xdist_group (the Spark module: one SparkSession) stay on one worker (--dist loadgroup).
+test: lint java
+	.ci/with-postgres $(BIN)/pytest -n auto --dist loadgroup
+
+# A Java 17+ runtime for Spark (leadq score --engine spark): kept if there is one ($$JAVA_HOME, or java on PATH);
+# else, as root on Debian, apt-get installs openjdk-17-jre-headless; else this stops and says what to install.
+java:
+	.ci/ensure-java
 
 # Re-resolve requirements/lock.txt from pyproject.toml's ranges (newest releases that fit, for Python 3.11 on any
 # platform; versions already locked are kept where they still fit: delete the file first to move everything).

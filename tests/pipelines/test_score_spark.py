@@ -22,7 +22,7 @@ from pipelines.settings import Settings
 from pipelines.training import TrainingOutcome, log_outcome
 from tests.builders import settings_with_store
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]  # one worker: one SparkSession for the module
 REQUIRE_SPARK_VARIABLE = "LEADQ_REQUIRE_SPARK"  # "1" (CI): no Java is a failure, not a skip
 REPORT_HTML = "<html><body>spark score tests: no explanation report</body></html>"
 
