@@ -27,7 +27,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import mlflow
 import numpy as np
@@ -97,21 +97,25 @@ def _naive_utc(values: pd.Series) -> pd.Series:
     return stamps.dt.tz_convert(UTC).dt.tz_localize(None) if stamps.dt.tz is not None else stamps
 
 
-def read_scoring_log(url: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """The logged scores of leads created (or, without a creation time, scored) in [start, end), oldest first.
+def read_scoring_log(
+    url: str, start: pd.Timestamp, end: pd.Timestamp, by: Literal["lead", "scored"] = "lead"
+) -> pd.DataFrame:
+    """The logged scores in [start, end), oldest first: of leads created then (or, without a creation time, scored
+    then) for ``by="lead"``, the audit's quarter; scored then for ``by="scored"``, a score history.
 
     Columns: lead_id, clock_start (naive UTC), scored_at, model_version, probability, score, is_mql, threshold,
-    grade, respond_within_hours (NaN: nurture), features (dict per row).
+    grade, respond_within_hours (NaN: nurture), reasons ({"for": [...], "against": [...]}; None: scored without
+    reasons), features (dict per row).
     """
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
         raise FileNotFoundError(f"scoring log not found: {parsed.database} (serving.scoring_log_url = {url})")
     engine = sa.create_engine(url)
     try:
-        clock = sa.func.coalesce(SCORES.c.lead_created_at, SCORES.c.scored_at)
+        clock = sa.func.coalesce(SCORES.c.lead_created_at, SCORES.c.scored_at) if by == "lead" else SCORES.c.scored_at
         bounds = [bound.tz_localize(UTC).to_pydatetime() for bound in (start, end)]
         # row_id is the log's own (replays write nothing twice); a log no service has opened since it came lacks it
-        columns = [column for column in SCORES.columns if column.name != "row_id"]
+        columns = [column for column in SCORES.columns if column.name not in ("row_id", "explained")]
         query = sa.select(*columns).where(clock >= bounds[0], clock < bounds[1]).order_by(SCORES.c.id)
         with engine.connect() as connection:
             rows = pd.DataFrame(connection.execute(query).mappings().all(), columns=[c.name for c in columns])
@@ -130,6 +134,7 @@ def read_scoring_log(url: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.Dat
             "threshold": rows["threshold"].astype(float),
             "grade": rows["grade"].astype(str),
             "respond_within_hours": pd.to_numeric(rows["respond_within_hours"]).astype(float),
+            "reasons": rows["reasons"].map(json.loads),
             "features": rows["features"].map(json.loads),
         }
     )

@@ -14,6 +14,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -397,6 +398,53 @@ def audit(
     )
     _print_verdict(result.verdict)
     console.print(f"Report: {result.html_path}\nFigures: {result.json_path}\nMLflow run: {result.run_id}")
+
+
+@app.command()
+def hot(
+    config: ConfigOption = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(help="Start of the window (UTC); default: when leadq hot last ran (trends.hot_state)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the whole list here (.csv or .parquet) for the CRM.")] = None,
+    top: Annotated[int, typer.Option(help="Leads shown in the terminal.", min=0)] = 20,
+    dry_run: Annotated[bool, typer.Option(help="Do not record this run: the next one starts where this did.")] = False,
+) -> None:
+    """Nurture leads heating up: not an MQL at their last score before the window, an MQL now (scoring log)."""
+    import pandas as pd
+
+    from pipelines.hot import run_hot, write_table
+
+    settings = _settings(config)
+    with _friendly_errors():
+        try:
+            result = run_hot(settings, pd.Timestamp(since) if since else None, record=not dry_run)
+        except (ValueError, FileNotFoundError) as error:
+            console.print(f"[red]Refused:[/] {error}", highlight=False)
+            raise typer.Exit(code=1) from error
+    leads = result.leads
+    console.print(
+        f"{len(leads):,} leads heating up since {result.since:%Y-%m-%d %H:%M} UTC ({result.since_source}); "
+        f"{result.scored:,} leads scored since then",
+        highlight=False,
+    )
+    if len(leads) and top:
+        table = Table("lead", "score", "before", "trend", "grade", "new reasons", "changed", box=None)
+        for row in leads.head(top).itertuples():
+            table.add_row(
+                str(row.lead_id),
+                str(row.score),
+                str(row.score_before),
+                f"{row.trend} ({row.change:+d})",
+                str(row.grade),
+                str(row.new_reasons),
+                str(row.changed_features),
+            )
+        console.print(table)
+    if out is not None:
+        write_table(leads, out)
+        console.print(f"List: {out}")
 
 
 def _comparison_table(comparison: dict[str, dict[str, float]], quarters: list[str]) -> Table:

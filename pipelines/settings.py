@@ -197,6 +197,16 @@ class AuditSettings(_Section):
     max_open_share: float = Field(0.5, gt=0, le=1, description="more open leads: ranking and calibration not judged")
 
 
+class TrendSettings(_Section):
+    """Score trends and ``leadq hot``, from the scoring log (README, "Engagement over time")."""
+
+    window_days: int = Field(30, ge=1, description="a lead's trend compares its first and last score in this window")
+    min_change_points: int = Field(5, ge=1, le=100, description="score points that make a trend improving/declining")
+    first_run_days: int = Field(7, ge=1, description="`leadq hot` without an earlier run looks back this many days")
+    lookback_days: int = Field(365, ge=1, description="`leadq hot` reads a lead's scores this far before the run")
+    hot_state: Path = Field(Path(".leadq/hot_last_run.json"), description="when `leadq hot` last ran")
+
+
 class Settings(BaseSettings):
     """Everything a leadq command needs; build it with :func:`load_settings`."""
 
@@ -217,6 +227,7 @@ class Settings(BaseSettings):
     retrain: RetrainSettings = RetrainSettings()
     gate: GateSettings = GateSettings()
     audit: AuditSettings = AuditSettings()
+    trends: TrendSettings = TrendSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -253,6 +264,7 @@ class Settings(BaseSettings):
                 "explanations": self.explanations.model_copy(
                     update={"reports_dir": _absolute(self.explanations.reports_dir, base_dir)}
                 ),
+                "trends": self.trends.model_copy(update={"hot_state": _absolute(self.trends.hot_state, base_dir)}),
                 "data": DataSettings(
                     export=_absolute(self.data.export, base_dir), mapping=_absolute(self.data.mapping, base_dir)
                 ),

@@ -541,7 +541,10 @@ def cut_export(crm: SyntheticCRM, as_of: pd.Timestamp) -> SyntheticCRM:
     true_conversion = crm.true_conversion[crm.true_conversion["lead_id"].isin(leads["lead_id"])]
     activities = None if crm.activities is None else crm.activities[crm.activities["timestamp"] < as_of]
     return SyntheticCRM(
-        *(frame.reset_index(drop=True) for frame in (leads, dispositions, deals, true_conversion)),
+        leads=leads.reset_index(drop=True),
+        dispositions=dispositions.reset_index(drop=True),
+        deals=deals.reset_index(drop=True),
+        true_conversion=true_conversion.reset_index(drop=True),
         activities=None if activities is None else activities.reset_index(drop=True),
     )
 
@@ -1504,12 +1507,12 @@ def _activities_frame(
         "unsubscribe": engagement["newsletter_unsubscribed"],
     }
     leads, days, kinds = [], [], []
-    for kind, counts in before.items():
+    for word, counts in before.items():
         lead = np.repeat(np.arange(n), np.nan_to_num(counts.to_numpy(dtype=float)).astype(np.int64))
         start = created[lead] - _TRACKED_BEFORE_CREATION_DAYS
         leads.append(lead)
         days.append(start + rng.random(len(lead)) * (handover[lead] - start))
-        kinds.append(np.full(len(lead), ACTIVITY_KINDS.index(kind)))
+        kinds.append(np.full(len(lead), ACTIVITY_KINDS.index(word)))
     rates = np.array([_AFTER_CONTACT_RATE[path] for path in range(len(_AFTER_CONTACT_RATE))])
     lead = np.repeat(np.arange(n), rng.poisson(rates[funnel.path]))
     until = np.fmin(funnel.closed, handover + _AFTER_CONTACT_DAYS)[lead]
