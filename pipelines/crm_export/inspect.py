@@ -54,7 +54,7 @@ PROPOSAL_HEADER = (
     "roles: id, created_at, outcome, outcome_at, stage, reason (which lead, when, how it ended: never features);\n"
     "  numeric, count, categorical, boolean, text, email, job_title (features; group: fit = who the lead is,\n"
     "  engagement = what it did); consent (gates: columns used only where the lead said a clear yes);\n"
-    "  pii, after_contact, ignore (never features)\n"
+    "  pii, account (the company's id: its leads are rolled up), after_contact, ignore (never features)\n"
     "email, job_title: only derived features (freemail, competitor, seniority, function...); never the text itself\n"
     "after_contact: known only after sales touched the lead (status, owner, last activity): never a feature"
 )

@@ -11,6 +11,7 @@ Every export, the synthetic demo included, is read through one (``leadq inspect`
       "Webinar Visits": {role: count, group: engagement}   # fit or engagement (default: guessed from the name)
       "Consent Tracking": {role: consent, gates: ["Webinar Visits"]}   # gated features need a clear yes
       "Last Call Outcome": after_contact     # known only after sales touched the lead: never a feature
+      "Account ID": account                  # the company: its leads are rolled up (else: business e-mail domains)
     tables:                                  # instead of an outcome column: further files in the CRM's words
       deals: {file: opportunities.csv, key: "Lead Id", outcome: {column: Stage, won: ["Closed Won"]}}
     monotone_constraints: {webinar_visits: 1}     # by feature name
@@ -57,6 +58,7 @@ Role = Literal[
     "job_title",
     "consent",
     "pii",
+    "account",
     "after_contact",
     "ignore",
 ]
@@ -71,7 +73,15 @@ INPUT_ROLES: tuple[str, ...] = (*FEATURE_ROLES, "consent")
 Group = Literal["fit", "engagement"]
 GROUPS: tuple[str, ...] = get_args(Group)
 # (min, max) columns per role; outcome_at: when the lead was won or lost (checks date columns for leaks)
-_SINGLE_ROLES = {"id": (1, 1), "created_at": (0, 1), "outcome_at": (0, 1), "stage": (0, 1), "reason": (0, 1)}
+# account: the CRM's account (company) id, never a feature: leads of one account are rolled up (models.accounts)
+_SINGLE_ROLES = {
+    "id": (1, 1),
+    "created_at": (0, 1),
+    "outcome_at": (0, 1),
+    "stage": (0, 1),
+    "reason": (0, 1),
+    "account": (0, 1),
+}
 _FEATURE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 # A column whose name mentions one of these words (English or German, in snake_case, optionally inflected)
 # describes what the lead did: engagement. Any other feature column describes who the lead is: fit.
@@ -606,6 +616,11 @@ class ExportMapping(_Spec):
     @property
     def outcome_at_column(self) -> str | None:
         return next(iter(self.columns_with("outcome_at")), None)
+
+    @property
+    def account_column(self) -> str | None:
+        """The CRM's account id column; without one, accounts come from business e-mail domains."""
+        return next(iter(self.columns_with("account")), None)
 
     def feature_names(self) -> dict[str, str]:
         """Feature column -> feature name: the ``name`` override or the column in snake_case, made unique."""

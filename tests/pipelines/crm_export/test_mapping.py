@@ -604,3 +604,13 @@ def test_activities_settings_that_cannot_work_are_refused_naming_them(change: st
     }[change]
     with pytest.raises(MappingError, match=re.escape(message)):
         parse_mapping(ACTIVITIES_MAPPING.replace(change, replacement))
+
+
+def test_an_account_column_is_named_and_never_a_feature() -> None:
+    mapping = parse_mapping(ACTIVITIES_MAPPING.replace('"Visits": count', '"Visits": count\n  "Account ID": account'))
+
+    assert mapping.account_column == "Account ID"
+    assert "Account ID" not in {c.column for c in mapping.input_columns()}
+    assert parse_mapping(ACTIVITIES_MAPPING).account_column is None
+    with pytest.raises(MappingError, match="at most one column with role account"):
+        parse_mapping(ACTIVITIES_MAPPING.replace('"Visits": count', '"Visits": account\n  "Account ID": account'))

@@ -1,0 +1,67 @@
+"""Accounts: leads grouped by account id or business e-mail domain, and the account's roll-up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.accounts import ACCOUNT_COLUMNS, account_keys, account_rollup, business_domain, engaged
+
+
+@pytest.mark.parametrize(
+    ("email", "domain"),
+    [
+        ("Anna.Berg@ACME-Industries.de ", "acme-industries.de"),
+        ("max@gmail.com", None),  # freemail: not a company
+        ("no-at-sign.de", None),
+        ("@acme.de", None),
+        ("anna@localhost", None),
+        (None, None),
+        (float("nan"), None),
+    ],
+)
+def test_the_business_domain_is_the_account_and_freemail_is_none(email: object, domain: str | None) -> None:
+    assert business_domain(email) == domain
+
+
+def test_an_account_id_wins_over_the_domain() -> None:
+    keys = account_keys(
+        np.array(["ACC-1", None, "  ", None], dtype=object),
+        np.array(["a@acme.de", "b@acme.de", "c@firm.io", "d@gmail.com"], dtype=object),
+    )
+
+    assert keys.tolist() == ["ACC-1", "acme.de", "firm.io", None]
+    assert account_keys(None, np.array(["a@acme.de"], dtype=object)).tolist() == ["acme.de"]
+    assert account_keys(np.array(["X"], dtype=object), None).tolist() == ["X"]
+
+
+def test_the_rollup_gives_the_chance_that_any_lead_converts_and_the_engaged_buying_group() -> None:
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["L1", "L2", "L3", "L4", "L5"],
+            "account": ["acme.de", "acme.de", "acme.de", "firm.io", None],
+            "probability": [0.5, 0.2, 0.1, 0.3, 0.9],
+            "is_mql": [True, False, False, True, True],
+            "engaged": engaged(np.array(["A1", "B2", "C4", "A3", "A1"], dtype=object)),
+        }
+    )
+
+    rollup = account_rollup(leads).set_index("account")
+
+    assert list(account_rollup(leads).columns) == list(ACCOUNT_COLUMNS)
+    assert rollup.index.tolist() == ["acme.de", "firm.io"]  # the lead without an account is left out
+    assert rollup.loc["acme.de", "probability_any_converts"] == pytest.approx(1 - 0.5 * 0.8 * 0.9)
+    assert rollup.loc["acme.de", "expected_conversions"] == pytest.approx(0.8)
+    assert rollup.loc["acme.de", "leads"] == 3
+    assert rollup.loc["acme.de", "engaged_leads"] == 2
+    assert rollup.loc["acme.de", "mqls"] == 1
+    assert (rollup.loc["acme.de", "best_lead"], rollup.loc["acme.de", "best_probability"]) == ("L1", 0.5)
+    assert rollup.loc["firm.io", "probability_any_converts"] == pytest.approx(0.3)
+
+
+def test_no_accounts_give_an_empty_rollup() -> None:
+    leads = pd.DataFrame({"lead_id": ["L1"], "account": [None], "probability": [0.4], "is_mql": [True], "engaged": [1]})
+
+    assert account_rollup(leads).empty
+    assert list(account_rollup(leads).columns) == list(ACCOUNT_COLUMNS)
