@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.engagement import EngagementWindows, engagement_features, scoring_moments
+from models.engagement import ActivityIndex, EngagementWindows, engagement_features, scoring_moments
 
 WINDOWS = EngagementWindows(kinds=("visit", "demo_request"), windows_days=(7, 30), half_life_days=10.0)
 MOMENT = pd.Timestamp("2026-03-01 12:00:00")
@@ -163,3 +163,23 @@ def test_a_moment_needs_creation_dates_or_dispositions() -> None:
     moments = scoring_moments(None, DISPOSITIONS, "first_disposition", 0, AS_OF, INDEX)
     assert moments.iloc[:2].tolist() == [pd.Timestamp("2026-01-02"), pd.Timestamp("2026-01-20")]
     assert pd.isna(moments.iloc[2])  # nothing to place it by: no activity counts for it
+
+
+def test_an_activity_index_gives_each_set_of_leads_what_the_whole_table_gives() -> None:
+    rng = np.random.default_rng(0)
+    leads = [f"L{i}" for i in range(50)]
+    activities = pd.DataFrame(
+        {
+            "lead_id": rng.choice([*leads, "GHOST"], 2_000),
+            "timestamp": MOMENT - pd.to_timedelta(rng.uniform(-20, 120, 2_000), unit="D"),
+            "kind": rng.choice(["visit", "demo_request", "webinar"], 2_000),
+        }
+    )
+    index = ActivityIndex(activities, WINDOWS)
+    chunk = pd.Index(["L7", "L3", "NOBODY", "L49"])
+
+    from_whole_table = engagement_features(activities, pd.Series(MOMENT, index=chunk, dtype="datetime64[ns]"), WINDOWS)
+
+    pd.testing.assert_frame_equal(index.features_at(chunk, MOMENT), from_whole_table)
+    assert from_whole_table.loc["L7", "visit_30d"] > 0
+    assert len(index) == int(activities["kind"].isin(WINDOWS.kinds).sum())
