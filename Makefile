@@ -31,10 +31,9 @@ lint: $(STAMP)
 
 # The tests run beside a throwaway PostgreSQL server (.ci/with-postgres starts and removes it; the scoring log and
 # audit tests run on it and on SQLite). Without a PostgreSQL server this stops and says how to get one; plain
-# `.venv/bin/pytest` skips the PostgreSQL tests instead. It makes sure of Java 17+ for the Spark tests (`make java`);
-# tests marked xdist_group (the Spark module: one SparkSession) stay on one worker (--dist loadgroup).
+# `.venv/bin/pytest` skips the PostgreSQL tests instead. It makes sure of Java 17+ for the Spark tests (`make java`).
 test: lint java
-	.ci/with-postgres $(BIN)/pytest -n auto --dist loadgroup
+	.ci/with-postgres $(BIN)/pytest -n auto
 
 # A Java 17+ runtime for Spark (leadq score --engine spark): kept if there is one ($$JAVA_HOME, or java on PATH);
 # else, as root on Debian, apt-get installs openjdk-17-jre-headless; else this stops and says what to install.

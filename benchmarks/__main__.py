@@ -7,7 +7,9 @@ Writes ``quality.json``, ``explain.json``, ``train_scale.json``, ``cli.json`` an
 only the command line (``cli.json``, about a minute); ``--serving-only`` only the service (``serving.json``);
 ``--real`` only the real exports in ``../shared/data`` (``real.json``, skipped with a message where absent);
 ``--score`` only ``leadq score`` on 100,000 synthetic leads against LightGBM's ``pred_contrib`` (``score.json``);
-``--engagement`` only point-in-time engagement against export-time counts (``engagement.json``).
+``--engagement`` only point-in-time engagement against export-time counts (``engagement.json``);
+``--spark`` only ``leadq score --engine spark`` on ``local[2]`` next to ``leadq score`` on the same 100,000 leads,
+and ``mlflow.pyfunc.spark_udf`` (``spark.json``; needs Java 17+, ``make java``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from benchmarks.quality import benchmark_quality
 from benchmarks.real import benchmark_real, real_notes, real_table
 from benchmarks.score import SCORE_LEADS, benchmark_score, no_reasons_row, score_row
 from benchmarks.serving import Load, benchmark_serving
+from benchmarks.spark import SPARK_LEADS, benchmark_spark, spark_rows
 from benchmarks.train_scale import benchmark_train_scale
 from pipelines.settings import load_settings
 
@@ -252,6 +255,11 @@ def main(argv: list[str] | None = None) -> None:
         help="only batch scoring: leadq score on 100,000 leads vs LightGBM pred_contrib alone (score.json)",
     )
     only.add_argument(
+        "--spark",
+        action="store_true",
+        help="only Spark: leadq score --engine spark on local[2] vs leadq score, 100,000 leads (spark.json)",
+    )
+    only.add_argument(
         "--engagement",
         action="store_true",
         help="only engagement: point-in-time features vs export-time counts on the test quarter (engagement.json)",
@@ -284,6 +292,11 @@ def main(argv: list[str] | None = None) -> None:
         engagement = benchmark_engagement(settings, 20_000 if args.quick else ENGAGEMENT_LEADS)
         _write(args.results, {"engagement": engagement})
         for row in engagement_rows(engagement):
+            table.add_row(*row)
+    elif args.spark:
+        spark = benchmark_spark(REPO_CONFIG, 10_000 if args.quick else SPARK_LEADS, 1 if args.quick else 3)
+        _write(args.results, {"spark": spark})
+        for row in spark_rows(spark):
             table.add_row(*row)
     elif args.score:
         score = benchmark_score(REPO_CONFIG, 10_000 if args.quick else SCORE_LEADS)

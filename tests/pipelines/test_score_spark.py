@@ -16,13 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from pipelines.cli import app
 from pipelines.score import ScoreOptions, output_columns, run_score
 from pipelines.settings import Settings
 from pipelines.training import TrainingOutcome, log_outcome
 from tests.builders import settings_with_store
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]  # one worker: one SparkSession for the module
+pytestmark = pytest.mark.slow
 REQUIRE_SPARK_VARIABLE = "LEADQ_REQUIRE_SPARK"  # "1" (CI): no Java is a failure, not a skip
 REPORT_HTML = "<html><body>spark score tests: no explanation report</body></html>"
 
@@ -68,6 +70,18 @@ def export(synthetic_crm: Any, tmp_path_factory: pytest.TempPathFactory) -> Path
     sent["lead_id"] = ids
     path = tmp_path_factory.mktemp("spark-export") / "leads.parquet"
     sent.to_parquet(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def config(registry: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A settings file on the registry, for the command line."""
+    path = tmp_path_factory.mktemp("spark-config") / "mlflow.yml"
+    path.write_text(
+        f"mlflow: {{tracking_uri: '{registry.mlflow.tracking_uri}', artifact_location: "
+        f"'{registry.mlflow.artifact_location}'}}\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -150,6 +164,38 @@ def test_spark_with_since_and_csv_output_scores_the_same_leads(
     assert spark_scores["lead_id"].tolist() == local_scores["lead_id"].tolist()
     np.testing.assert_allclose(spark_scores["leadq_probability"], local_scores["leadq_probability"], atol=1e-9)
     assert spark_scores["leadq_grade"].tolist() == local_scores["leadq_grade"].tolist()
+
+
+def test_the_command_line_scores_on_spark_and_refuses_an_export_that_is_not_parquet(
+    spark: Any, config: Path, export: Path, tmp_path: Path
+) -> None:
+    command = ["score", str(export), "--out", str(tmp_path / "scores.parquet"), "--config", str(config)]
+    scored = CliRunner().invoke(app, [*command, "--engine", "spark", "--master", "local[2]"])
+
+    assert scored.exit_code == 0, scored.output
+    said = " ".join(scored.output.split())
+    assert "Scored 594 leads with leadq-lead-conversion version 1" in said
+    assert "Rejected 6 rows" in said
+    assert len(_parts(tmp_path / "scores.parquet", ".parquet")) == 594
+    assert len(_parts(tmp_path / "scores.rejects.csv", ".csv")) == 6
+
+    pd.read_parquet(export).to_csv(tmp_path / "leads.csv", index=False)
+    refused = CliRunner().invoke(
+        app,
+        [
+            "score",
+            str(tmp_path / "leads.csv"),
+            "--out",
+            str(tmp_path / "csv.parquet"),
+            "--config",
+            str(config),
+            "--engine",
+            "spark",
+        ],
+    )
+    assert refused.exit_code == 1
+    assert "the Spark engine reads Parquet" in " ".join(refused.output.split())
+    assert not (tmp_path / "csv.parquet").exists()
 
 
 def test_a_failed_spark_run_leaves_no_output_and_keeps_the_old_one(
