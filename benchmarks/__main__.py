@@ -6,7 +6,8 @@ Writes ``quality.json``, ``explain.json``, ``train_scale.json``, ``cli.json`` an
 ``--quick`` runs tiny sizes (a smoke test of the benchmark itself, not a measurement); ``--cli-only`` measures
 only the command line (``cli.json``, about a minute); ``--serving-only`` only the service (``serving.json``);
 ``--real`` only the real exports in ``../shared/data`` (``real.json``, skipped with a message where absent);
-``--score`` only ``leadq score`` on 100,000 synthetic leads against LightGBM's ``pred_contrib`` (``score.json``);
+``--score`` only ``leadq score`` on 100,000 and 1,000,000 synthetic leads against LightGBM's ``pred_contrib`` and
+``Booster.predict`` (``score.json``, about an hour on 2 cores);
 ``--engagement`` only point-in-time engagement against export-time counts (``engagement.json``);
 ``--spark`` only ``leadq score --engine spark`` on ``local[2]`` next to ``leadq score`` on the same 100,000 leads,
 and ``mlflow.pyfunc.spark_udf`` (``spark.json``; needs Java 17+, ``make java``).
@@ -30,7 +31,7 @@ from benchmarks.engagement import benchmark_engagement, engagement_rows
 from benchmarks.explain import benchmark_explain
 from benchmarks.quality import benchmark_quality
 from benchmarks.real import benchmark_real, real_notes, real_table
-from benchmarks.score import SCORE_LEADS, benchmark_score, no_reasons_row, score_row
+from benchmarks.score import SCORE_SIZES, benchmark_score, no_reasons_row, score_row
 from benchmarks.serving import Load, benchmark_serving
 from benchmarks.spark import SPARK_LEADS, benchmark_spark, spark_rows
 from benchmarks.train_scale import benchmark_train_scale
@@ -252,7 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     only.add_argument(
         "--score",
         action="store_true",
-        help="only batch scoring: leadq score on 100,000 leads vs LightGBM pred_contrib alone (score.json)",
+        help="only batch scoring: leadq score on 100,000 and 1,000,000 leads vs LightGBM alone (score.json)",
     )
     only.add_argument(
         "--spark",
@@ -299,10 +300,11 @@ def main(argv: list[str] | None = None) -> None:
         for row in spark_rows(spark):
             table.add_row(*row)
     elif args.score:
-        score = benchmark_score(REPO_CONFIG, 10_000 if args.quick else SCORE_LEADS)
+        score = benchmark_score(REPO_CONFIG, (5_000, 10_000) if args.quick else SCORE_SIZES, 1 if args.quick else 3)
         _write(args.results, {"score": score})
-        table.add_row(*score_row(score))
-        table.add_row(*no_reasons_row(score))
+        for size in score["sizes"]:
+            table.add_row(*score_row(size))
+            table.add_row(*no_reasons_row(size))
     else:
         quality, outcome = benchmark_quality(settings, 20_000 if args.quick else QUALITY_LEADS)
         explain = benchmark_explain(outcome.scorer, outcome.test_leads)

@@ -1,12 +1,14 @@
-"""Batch scoring speed: ``leadq score`` on a synthetic export with reasons next to the TreeSHAP floor, and
-``leadq score --no-reasons`` next to ``Booster.predict`` alone.
+"""Batch scoring speed: ``leadq score`` on synthetic exports of 100,000 and 1,000,000 leads with reasons next to the
+TreeSHAP floor, and ``leadq score --no-reasons`` next to ``Booster.predict`` alone.
 
 The floor is LightGBM's ``pred_contrib`` alone (the SHAP values every lead's reasons and grade need) on the same
-leads' feature matrix, with the same booster and threads: what any scoring with reasons must pay. The export is
-generated and a model trained and registered on it first (not timed). ``leadq score`` then runs as a user runs it,
-in a fresh process on the command line; its summary gives the rate once the model is loaded, and the process's wall
-time the whole command. The floor, and ``Booster.predict`` alone (the floor without reasons), are measured in this
-process on the matrix built beforehand (features and encoding not timed), the best of ``REPEATS`` runs.
+leads' feature matrix, with the same booster and threads: what any scoring with reasons must pay. The exports are
+generated and a model trained and registered on the first one (not timed); that model scores every size.
+``leadq score`` then runs as a user runs it, in a fresh process on the command line; its summary gives the rate once
+the model is loaded, the process's wall time the whole command and its peak RSS the memory. The floors are measured
+in this process on the matrix built beforehand (features and encoding not timed), each right after the ``leadq
+score`` run it is compared with: a round is leadq score, pred_contrib, leadq score --no-reasons, Booster.predict,
+so a ratio compares runs under the same load. The machine is shared: several rounds, and the median is reported.
 """
 
 from __future__ import annotations
@@ -17,18 +19,23 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from benchmarks.train_scale import WORK, export_overrides, write_synthetic_export
 from models.features import columns_of_frame
 from pipelines.settings import Settings, load_settings
 
 BIN = Path(sys.executable).parent
-SCORE_LEADS = 100_000
-REPEATS = 2
+SCORE_SIZES = (100_000, 1_000_000)
+ROUNDS = 3  # paired rounds per size; the median ratio is reported
+SINGLE_ROUND_ABOVE = 100_000
+REPEATS = 3
 # the summary line of leadq score: "... in 41.2 s (model loaded in 3.1 s, then 2,423 leads/s): ..."
 _SUMMARY = re.compile(
     r"in (?P<seconds>[\d.]+) s \(model loaded in (?P<loading>[\d.]+) s, then (?P<rate>[\d,]+) leads/s"
@@ -54,17 +61,38 @@ def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
     return result
 
 
-def _best_seconds(run: Any) -> float:
+def _seconds(run: Any, repeats: int = 1) -> float:
+    """The fastest of ``repeats`` runs."""
     timings = []
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         started = time.perf_counter()
         run()
         timings.append(time.perf_counter() - started)
     return min(timings)
 
 
-def _floors(tracking_uri: str, settings: Settings, leads: pd.DataFrame) -> dict[str, float]:
-    """Leads per second of ``pred_contrib`` and of ``predict`` alone, on the registered booster and these leads."""
+@dataclass
+class _Floors:
+    """The registered booster and the feature matrix of the export's leads (built once, not timed)."""
+
+    booster: Any
+    trees: int | None
+    matrix: np.ndarray
+    threads: float
+
+    def contrib_rows_per_s(self) -> float:
+        """``pred_contrib`` alone (TreeSHAP) on the whole matrix, one call."""
+        return len(self.matrix) / _seconds(
+            lambda: self.booster.predict(self.matrix, pred_contrib=True, num_iteration=self.trees)
+        )
+
+    def predict_rows_per_s(self) -> float:
+        """``Booster.predict`` alone on the whole matrix, the best of ``REPEATS`` calls."""
+        return len(self.matrix) / _seconds(lambda: self.booster.predict(self.matrix, num_iteration=self.trees), REPEATS)
+
+
+def _floors(tracking_uri: str, settings: Settings, export: Path) -> _Floors:
+    """The registered booster and the export's feature matrix, as the scorer builds them."""
     from serving.model_holder import ModelHolder
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # before MLflow downloads the model
@@ -72,18 +100,11 @@ def _floors(tracking_uri: str, settings: Settings, leads: pd.DataFrame) -> dict[
     holder.reload()
     pipeline = holder.current.scorer.pipeline
     step, classifier = pipeline.named_steps["features"], pipeline.named_steps["classifier"]
+    leads = pd.read_parquet(export, columns=list(step.input_columns))
     features = step.arrays_from_columns(columns_of_frame(leads, step.input_columns), len(leads))
     matrix = pipeline.named_steps["encode"].encode_arrays(features)
-    booster, trees = classifier.booster_, classifier.best_iteration_ or None
-    contrib = _best_seconds(lambda: booster.predict(matrix, pred_contrib=True, num_iteration=trees))
-    predict = _best_seconds(lambda: booster.predict(matrix, num_iteration=trees))
-    return {
-        "floor_rows_per_s": len(leads) / contrib,
-        "predict_rows_per_s": len(leads) / predict,
-        "trees": float(booster.num_trees()),
-        "features": float(matrix.shape[1]),
-        "threads": float(classifier.get_params().get("n_jobs") or 0),
-    }
+    threads = float(classifier.get_params().get("n_jobs") or 0)
+    return _Floors(classifier.booster_, classifier.best_iteration_ or None, matrix, threads)
 
 
 def _time_score(export: Path, out: Path, config: Path, env: dict[str, str], *options: str) -> dict[str, float]:
@@ -103,52 +124,96 @@ def _time_score(export: Path, out: Path, config: Path, env: dict[str, str], *opt
     }
 
 
-def benchmark_score(config: Path, n_leads: int = SCORE_LEADS) -> dict[str, Any]:
-    """``leadq score`` on ``n_leads`` synthetic leads with reasons against the TreeSHAP floor, and ``--no-reasons``
-    against ``Booster.predict`` alone, in one run."""
-    folder = WORK / f"score-{n_leads}"
-    paths = write_synthetic_export(load_settings(config), n_leads, folder)
-    env = {**os.environ, **export_overrides(folder, paths), "COLUMNS": "200"}
-    _run([str(BIN / "leadq"), "train", "--config", str(config), "--force"], env)  # not timed
+def _round(
+    export: Path, folder: Path, config: Path, env: dict[str, str], floors: _Floors, n_leads: int
+) -> dict[str, Any]:
+    """One measurement of each, back to back so that the machine's load is shared: leadq score with reasons,
+    ``pred_contrib`` alone, ``leadq score --no-reasons``, ``Booster.predict`` alone."""
     load_before = os.getloadavg()[0]
     runs = {}
     for name, options in (("with_reasons", ()), ("no_reasons", ("--no-reasons",))):
         out = folder / f"scores-{name}.parquet"
-        runs[name] = _time_score(paths["leads"], out, config, env, *options)
-        scored = len(pd.read_parquet(out, columns=["lead_id"]))
+        runs[name] = _time_score(export, out, config, env, *options)
+        scored = pq.ParquetFile(out).metadata.num_rows
         if scored != n_leads:
             raise RuntimeError(f"leadq score {' '.join(options)} wrote {scored:,} of {n_leads:,} leads")
-    tracking_uri = export_overrides(folder, paths)["LEADQ_MLFLOW__TRACKING_URI"]
-    floors = _floors(tracking_uri, load_settings(config), pd.read_parquet(paths["leads"]))
+        runs[name]["floor_rows_per_s"] = (
+            floors.contrib_rows_per_s() if name == "with_reasons" else floors.predict_rows_per_s()
+        )
     reasons, plain = runs["with_reasons"], runs["no_reasons"]
     return {
-        "n_leads": n_leads,
         "score_rows_per_s": reasons["rows_per_s"],  # once the model is loaded: read, check, score with reasons, write
         "score_wall_s": reasons["wall_s"],
         "score_loading_s": reasons["loading_s"],
-        "command_rows_per_s": n_leads / reasons["wall_s"],
         "peak_rss_mb": reasons["peak_rss_mb"],
+        "floor_rows_per_s": reasons["floor_rows_per_s"],
+        "ratio_to_floor": reasons["rows_per_s"] / reasons["floor_rows_per_s"],
         "no_reasons_rows_per_s": plain["rows_per_s"],  # --no-reasons: probability, score and is_mql only
         "no_reasons_wall_s": plain["wall_s"],
         "no_reasons_loading_s": plain["loading_s"],
-        "no_reasons_command_rows_per_s": n_leads / plain["wall_s"],
         "no_reasons_peak_rss_mb": plain["peak_rss_mb"],
-        **floors,
-        "ratio_to_floor": reasons["rows_per_s"] / floors["floor_rows_per_s"],
-        "no_reasons_ratio_to_predict": plain["rows_per_s"] / floors["predict_rows_per_s"],
-        "machine": {"cpus": os.cpu_count(), "load_1min_before": load_before, "load_1min_after": os.getloadavg()[0]},
+        "predict_rows_per_s": plain["floor_rows_per_s"],
+        "no_reasons_ratio_to_predict": plain["rows_per_s"] / plain["floor_rows_per_s"],
+        "load_1min": [load_before, os.getloadavg()[0]],
     }
+
+
+def benchmark_score(config: Path, sizes: tuple[int, ...] = SCORE_SIZES, rounds: int = ROUNDS) -> dict[str, Any]:
+    """``leadq score`` on synthetic exports of each size with reasons against the TreeSHAP floor, and
+    ``--no-reasons`` against ``Booster.predict`` alone, paired in rounds (the median of each ratio is reported).
+
+    One model is trained on the first size's export and scores every size, so that peak memory by size compares
+    the same model. Exports above ``SINGLE_ROUND_ABOVE`` leads are measured in one round (a 1,000,000-lead round
+    takes a quarter of an hour or more on 2 cores).
+    """
+    settings = load_settings(config)
+    trained = WORK / f"score-{sizes[0]}"
+    paths = write_synthetic_export(settings, sizes[0], trained)
+    env = {**os.environ, **export_overrides(trained, paths), "COLUMNS": "200"}
+    _run([str(BIN / "leadq"), "train", "--config", str(config), "--force"], env)  # not timed
+    tracking_uri = export_overrides(trained, paths)["LEADQ_MLFLOW__TRACKING_URI"]
+    results = []
+    for n_leads in sizes:
+        folder = WORK / f"score-{n_leads}"
+        export = paths["leads"] if n_leads == sizes[0] else write_synthetic_export(settings, n_leads, folder)["leads"]
+        floors = _floors(tracking_uri, settings, export)
+        measured = [
+            _round(export, folder, config, env, floors, n_leads)
+            for _ in range(1 if n_leads > SINGLE_ROUND_ABOVE else rounds)
+        ]
+        median = {key: float(np.median([m[key] for m in measured])) for key in measured[0] if key != "load_1min"}
+        results.append(
+            {
+                "n_leads": n_leads,
+                **median,
+                "command_rows_per_s": n_leads / median["score_wall_s"],
+                "no_reasons_command_rows_per_s": n_leads / median["no_reasons_wall_s"],
+                "rounds": measured,
+                "trees": float(floors.booster.num_trees()),
+                "features": float(floors.matrix.shape[1]),
+                "threads": floors.threads,
+            }
+        )
+        del floors
+    return {"sizes": results, "machine": {"cpus": os.cpu_count()}}
 
 
 TARGET_RATIO = 0.8  # issue 14: leadq score with reasons at 80% of the TreeSHAP floor (set there for 1,000,000 leads)
 # and without reasons at 80% of Booster.predict alone
 
 
+def _rounds(score: dict[str, Any]) -> str:
+    loads = [load for measured in score["rounds"] for load in measured["load_1min"]]
+    rounds = len(score["rounds"])
+    median = f"median of {rounds} rounds" if rounds > 1 else "one round"
+    return f"{median}, load {min(loads):.1f}-{max(loads):.1f}"
+
+
 def score_row(score: dict[str, Any]) -> tuple[str, ...]:
     """The benchmark table's row: leadq score's leads/s next to pred_contrib alone, and their ratio."""
     ratio = score["ratio_to_floor"]
     return (
-        f"leadq score, {score['n_leads']:,} leads with reasons",
+        f"leadq score, {score['n_leads']:,} leads with reasons ({_rounds(score)})",
         f"{score['score_rows_per_s']:,.0f} leads/s ({score['command_rows_per_s']:,.0f} end to end, "
         f"{score['score_wall_s']:.0f} s); peak {score['peak_rss_mb']:,.0f} MB",
         "LightGBM pred_contrib alone",
@@ -162,7 +227,7 @@ def no_reasons_row(score: dict[str, Any]) -> tuple[str, ...]:
     """The benchmark table's row: ``leadq score --no-reasons`` next to ``Booster.predict`` alone, and their ratio."""
     ratio = score["no_reasons_ratio_to_predict"]
     return (
-        f"leadq score --no-reasons, {score['n_leads']:,} leads",
+        f"leadq score --no-reasons, {score['n_leads']:,} leads ({_rounds(score)})",
         f"{score['no_reasons_rows_per_s']:,.0f} leads/s ({score['no_reasons_command_rows_per_s']:,.0f} end to end, "
         f"{score['no_reasons_wall_s']:.0f} s); peak {score['no_reasons_peak_rss_mb']:,.0f} MB",
         "LightGBM Booster.predict alone",

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sklearn.pipeline import Pipeline
 
 from models.feature_text import Language, describe, feature_name
-from models.features import FeatureSpec, columns_from_records, columns_of_frame
+from models.features import FeatureSpec, columns_from_records, columns_of_frame, factorize_values
 
 FIT_LETTERS = ("A", "B", "C", "D")
 ENGAGEMENT_DIGITS = ("1", "2", "3", "4")
@@ -172,28 +172,108 @@ def plain_value(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
+@dataclass(frozen=True)
+class ReasonArrays:
+    """One side (for or against) of a batch's top reasons as ``(leads, k)`` arrays, strongest first.
+
+    A lead's reasons fill its first slots; an empty slot has feature -1, label and value None, impact NaN.
+    """
+
+    feature: np.ndarray  # int: the column of ``spec.names``
+    label: np.ndarray  # object: str, or None in an empty slot
+    value: np.ndarray  # object: the value shown (plain Python; None when unknown)
+    impact: np.ndarray  # float: log-odds of the uncalibrated model
+
+    def as_dicts(self, names: Sequence[str]) -> list[list[dict[str, object]]]:
+        """Per lead, its reasons as {feature, label, value, impact} dicts (the service's JSON)."""
+        shown = self.feature >= 0
+        features, labels = self.feature.tolist(), self.label.tolist()
+        values, impacts = self.value.tolist(), self.impact.tolist()
+        return [
+            [
+                {
+                    "feature": names[features[row][slot]],
+                    "label": labels[row][slot],
+                    "value": values[row][slot],
+                    "impact": impacts[row][slot],
+                }
+                for slot in range(count)
+            ]
+            for row, count in enumerate(shown.sum(axis=1).tolist())
+        ]
+
+
+def reason_arrays(
+    explained: Contributions, top_k: int = 3, language: Language = "en", min_impact: float = 1e-6
+) -> tuple[ReasonArrays, ReasonArrays]:
+    """Each lead's ``top_k`` strongest positive and ``top_k`` strongest negative reasons, as arrays.
+
+    Ordered by impact (ties: the earlier feature first among positive reasons, the later among negative ones);
+    an impact within ``min_impact`` of zero is no reason. The labels are written once per distinct (feature,
+    shown value) of the batch, not once per lead.
+    """
+    values = explained.values
+    k = min(top_k, values.shape[1])
+    order = np.argsort(-values, axis=1, kind="stable")
+    columns = np.concatenate([order[:, :k], order[:, ::-1][:, :k]], axis=1)  # positive slots, then negative
+    impact = np.take_along_axis(values, columns, axis=1)
+    kept = np.concatenate([impact[:, :k] > min_impact, impact[:, k:] < -min_impact], axis=1)
+    labels, shown = np.full(columns.shape, None, dtype=object), np.full(columns.shape, None, dtype=object)
+    rows, slots = np.nonzero(kept)
+    features = columns[rows, slots]
+    for column in np.unique(features).tolist():
+        feature = explained.spec.names[column]
+        at = np.flatnonzero(features == column)
+        codes, distinct = distinct_plain_values(explained.verbatim.get(feature, explained.arrays[feature])[rows[at]])
+        texts, plain = np.empty(len(distinct) + 1, dtype=object), np.empty(len(distinct) + 1, dtype=object)
+        texts[:] = [describe(feature, value, language) for value in [*distinct, None]]  # the last: code -1, unknown
+        plain[:-1], plain[-1] = distinct, None
+        labels[rows[at], slots[at]], shown[rows[at], slots[at]] = texts[codes], plain[codes]
+    columns, impact = np.where(kept, columns, -1), np.where(kept, impact, np.nan)
+    positive, negative = (
+        ReasonArrays(feature=columns[:, side], label=labels[:, side], value=shown[:, side], impact=impact[:, side])
+        for side in (slice(0, k), slice(k, 2 * k))
+    )
+    return positive, negative
+
+
+def distinct_plain_values(values: np.ndarray) -> tuple[np.ndarray, list[object]]:
+    """Codes (-1: missing) and the distinct values as plain Python values, as :func:`plain_value` gives them.
+
+    Values that are equal but not the same are kept apart: -0.0 and 0.0 (floats by their bits), 1, 1.0 and True.
+    """
+    if values.dtype.kind == "f":
+        bits = np.ascontiguousarray(values).view(f"i{values.itemsize}")
+        codes, uniques = factorize_values(bits)
+        return codes, [plain_value(v) for v in np.asarray(uniques, dtype=bits.dtype).view(values.dtype)]
+    codes, uniques = factorize_values(values)
+    if values.dtype != object or all(isinstance(value, str) for value in uniques):
+        return codes, [plain_value(value) for value in uniques]
+    positions: dict[tuple[type, object], int] = {}
+    distinct: list[object] = []
+    codes = np.empty(len(values), dtype=np.intp)
+    for row, value in enumerate(values.tolist()):
+        if value is None or (isinstance(value, float) and value != value):  # NaN != NaN
+            codes[row] = -1
+            continue
+        key = (type(value), value)
+        if key not in positions:
+            positions[key] = len(distinct)
+            distinct.append(plain_value(value))
+        codes[row] = positions[key]
+    return codes, distinct
+
+
 def top_reasons(
     explained: Contributions, top_k: int = 3, language: Language = "en", min_impact: float = 1e-6
 ) -> list[tuple[list[Reason], list[Reason]]]:
     """For each lead, its ``top_k`` strongest positive and ``top_k`` strongest negative reasons (by |impact|)."""
-    values = explained.values
-    k = min(top_k, values.shape[1])
-    order = np.argsort(-values, axis=1, kind="stable")
-    feature_values = np.empty(values.shape, dtype=object)
     names = explained.spec.names
-    for position, feature in enumerate(names):
-        feature_values[:, position] = explained.verbatim.get(feature, explained.arrays[feature])
-    result = []
-    for row in range(values.shape[0]):
-
-        def reason(column: int, row: int = row) -> Reason:
-            feature, value = names[column], plain_value(feature_values[row, column])
-            return Reason(feature, describe(feature, value, language), value, float(values[row, column]))
-
-        positive = [reason(c) for c in order[row, :k] if values[row, c] > min_impact]
-        negative = [reason(c) for c in order[row, ::-1][:k] if values[row, c] < -min_impact]
-        result.append((positive, negative))
-    return result
+    sides = [side.as_dicts(names) for side in reason_arrays(explained, top_k, language, min_impact)]
+    return [
+        ([Reason(**reason) for reason in positive], [Reason(**reason) for reason in negative])
+        for positive, negative in zip(*sides, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -230,7 +310,10 @@ def unseen_categories(explained: Contributions) -> list[list[str]]:
     for position, feature in enumerate(spec.categorical):
         given = pd.notna(explained.arrays[feature])
         unseen[:, position] = given & np.isnan(explained.encoded[:, spec.names.index(feature)])
-    return [[spec.categorical[i] for i in np.flatnonzero(row)] for row in unseen]
+    listed: list[list[str]] = [[] for _ in range(len(explained.index))]
+    for row in np.flatnonzero(unseen.any(axis=1)).tolist():  # most leads have none
+        listed[row] = [spec.categorical[i] for i in np.flatnonzero(unseen[row])]
+    return listed
 
 
 def global_importance(explained: Contributions, language: Language = "en") -> pd.DataFrame:

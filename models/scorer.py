@@ -7,6 +7,7 @@ decision, the grade A1..D4 and the SLA priority and response time; ``explain`` a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,14 +21,15 @@ from models.calibration import ProbabilityCalibrator
 from models.explanations import (
     Contributions,
     GradeCuts,
-    Reason,
+    ReasonArrays,
     contributions,
-    contributions_of_records,
-    plain_value,
-    top_reasons,
+    contributions_of_columns,
+    distinct_plain_values,
+    reason_arrays,
     unseen_categories,
 )
 from models.feature_text import Language
+from models.features import columns_from_records
 from models.pipeline import predict_raw
 from models.sla import SlaTable
 from models.threshold import ThresholdChoice
@@ -95,19 +97,33 @@ class LeadScorer:
         """probability, score (0-100), is_mql, grade, priority, response_hours (NaN: nurture) and sla_rule."""
         return pd.DataFrame(self._decide(self.contributions(leads)), index=leads.index)
 
+    def explain_arrays(
+        self, explained: Contributions, top_k: int | None = None, language: Language | None = None
+    ) -> ExplainedBatch:
+        """The decision and top reasons of explained leads as arrays: the one path of ``explain``,
+        ``explain_records`` and ``leadq score`` (one TreeSHAP call per batch, labels once per distinct value)."""
+        reasons_for, reasons_against = reason_arrays(explained, top_k or self.top_k, language or self.language)
+        return ExplainedBatch(self._decide(explained), reasons_for, reasons_against, explained)
+
+    def explain_columns(
+        self, columns: Mapping[str, np.ndarray], n: int, top_k: int | None = None, language: Language | None = None
+    ) -> ExplainedBatch:
+        """``explain_arrays`` of ``n`` leads given as one array per input field (absent: unknown), e.g. a chunk of
+        an export: no record, DataFrame or dict per lead."""
+        explained = contributions_of_columns(self.pipeline, columns, pd.RangeIndex(n))
+        return self.explain_arrays(explained, top_k, language)
+
     def explain(self, leads: pd.DataFrame, top_k: int | None = None, language: Language | None = None) -> pd.DataFrame:
         """``score`` plus ``reasons_for`` and ``reasons_against``: lists of {feature, label, value, impact}.
 
         ``impact`` is on the log-odds scale of the uncalibrated model (see ``models.explanations``).
         """
-        explained = self.contributions(leads)
-        decided = self._decide(explained)
-        reasons = top_reasons(explained, top_k or self.top_k, language or self.language)
+        batch = self.explain_arrays(self.contributions(leads), top_k, language)
+        names = batch.contributions.spec.names
         reasons_for, reasons_against = np.empty(len(leads), dtype=object), np.empty(len(leads), dtype=object)
-        for position, (positive, negative) in enumerate(reasons):
-            reasons_for[position], reasons_against[position] = _as_dicts(positive), _as_dicts(negative)
+        reasons_for[:], reasons_against[:] = batch.reasons_for.as_dicts(names), batch.reasons_against.as_dicts(names)
         return pd.DataFrame(
-            {**decided, "reasons_for": reasons_for, "reasons_against": reasons_against}, index=leads.index
+            {**batch.decided, "reasons_for": reasons_for, "reasons_against": reasons_against}, index=leads.index
         )
 
     def explain_records(
@@ -116,31 +132,55 @@ class LeadScorer:
         """``explain`` for lead records (dicts, e.g. a JSON request) without pandas: the online hot path.
 
         Each result also lists ``unseen_categories``: features whose value the model never saw (scored as
-        unknown).
+        unknown), and ``features``: the lead's model features (plain values, None when unknown).
         """
-        explained = contributions_of_records(self.pipeline, records)
-        decided = self._decide(explained)
-        reasons = top_reasons(explained, top_k or self.top_k, language or self.language)
-        unseen = unseen_categories(explained)
+        columns = columns_from_records(records, self.pipeline.named_steps["features"].input_columns)
+        return self.explain_columns(columns, len(records), top_k, language).records()
+
+
+@dataclass(frozen=True)
+class ExplainedBatch:
+    """Leads scored with reasons, as arrays (one entry or row per lead)."""
+
+    decided: dict[str, np.ndarray]  # OUTPUT_COLUMNS: probability, score, is_mql, grade, priority, ...
+    reasons_for: ReasonArrays
+    reasons_against: ReasonArrays
+    contributions: Contributions
+
+    def __len__(self) -> int:
+        return len(self.decided["probability"])
+
+    def records(self) -> list[dict[str, object]]:
+        """One dict per lead, as ``explain_records`` answers: the decision in plain Python values, the reasons
+        as {feature, label, value, impact} dicts, ``unseen_categories`` and ``features``."""
+        decided, names, features = self.decided, self.contributions.spec.names, self.contributions.arrays
+        fields = {
+            "probability": decided["probability"].tolist(),
+            "score": decided["score"].tolist(),
+            "is_mql": decided["is_mql"].tolist(),
+            "grade": [str(grade) for grade in decided["grade"].tolist()],
+            "priority": [str(priority) for priority in decided["priority"].tolist()],
+            "response_hours": [None if math.isnan(hours) else hours for hours in decided["response_hours"].tolist()],
+            "sla_rule": [str(rule) for rule in decided["sla_rule"].tolist()],
+            "reasons_for": self.reasons_for.as_dicts(names),
+            "reasons_against": self.reasons_against.as_dicts(names),
+            "unseen_categories": unseen_categories(self.contributions),
+        }
+        leads_features = zip(*(_plain_list(values) for values in features.values()), strict=True)
         return [
-            {
-                "probability": float(decided["probability"][row]),
-                "score": int(decided["score"][row]),
-                "is_mql": bool(decided["is_mql"][row]),
-                "grade": str(decided["grade"][row]),
-                "priority": str(decided["priority"][row]),
-                "response_hours": None
-                if np.isnan(decided["response_hours"][row])
-                else float(decided["response_hours"][row]),
-                "sla_rule": str(decided["sla_rule"][row]),
-                "reasons_for": _as_dicts(reasons[row][0]),
-                "reasons_against": _as_dicts(reasons[row][1]),
-                "unseen_categories": unseen[row],
-                "features": {feature: plain_value(values[row]) for feature, values in explained.arrays.items()},
-            }
-            for row in range(len(records))
+            {**dict(zip(fields, lead, strict=True)), "features": dict(zip(features, lead_features, strict=True))}
+            for *lead, lead_features in zip(*fields.values(), leads_features, strict=True)
         ]
 
 
-def _as_dicts(reasons: list[Reason]) -> list[dict[str, object]]:
-    return [{"feature": r.feature, "label": r.label, "value": r.value, "impact": r.impact} for r in reasons]
+def _plain_list(values: np.ndarray) -> list[object]:
+    """``values`` as plain Python values (:func:`models.explanations.plain_value`): None for missing."""
+    if values.dtype.kind == "f":
+        listed: list[object] = values.tolist()
+        return [None if value != value else value for value in listed]  # NaN != NaN
+    if values.dtype != object:
+        return values.tolist()
+    codes, distinct = distinct_plain_values(values)  # categories: a few distinct values
+    plain = np.empty(len(distinct) + 1, dtype=object)
+    plain[:-1], plain[-1] = distinct, None
+    return plain[codes].tolist()

@@ -7,16 +7,17 @@ of small steps::
 
     read a chunk -> number its rows -> ids (none: rejected) -> --since (created on or after the date)
     -> repeated ids (rejected) -> each field checked as the service checks a request (unreadable: rejected)
-    -> personal data in unseen categories replaced, as the service does -> LeadScorer.explain_records (the
-    service's own call) -> flat ``leadq_*`` columns -> appended to a temporary file
+    -> personal data in unseen categories replaced, as the service does -> LeadScorer.explain_columns (the array
+    path under the service's own ``explain_records``: one TreeSHAP call per chunk) -> flat ``leadq_*`` columns
+    -> appended to a temporary file
 
-Scoring is the service's: the same checks, the same records, the same ``explain_records`` call, so a lead gets
-the score, grade and reasons the service would answer for it. ``--no-reasons`` (``ScoreOptions.reasons``) takes the
-same road to ``LeadScorer.predict_mql`` instead: probability, score and is_mql by the same rule, no TreeSHAP call,
-and no grade, priority or reasons columns. Memory stays flat: Parquet is read in record
-batches (pyarrow), CSV in pandas chunks; an ``.xlsx`` file (and a CSV that is not valid UTF-8, whose encoding
-the training reader guesses from the whole file) is read whole, then scored in chunks. Only the ids already
-seen (to refuse a repeated one) grow with the export.
+Scoring is the service's: the same checks, the same fields, the same arrays ``explain_records`` builds its answer
+from (without a dict per lead), so a lead gets the score, grade and reasons the service would answer for it.
+``--no-reasons`` (``ScoreOptions.reasons``) takes the same road to ``LeadScorer.predict_mql`` instead: probability,
+score and is_mql by the same rule, no TreeSHAP call, and no grade, priority or reasons columns. Memory stays flat:
+Parquet is read in record batches (pyarrow), CSV in pandas chunks; an ``.xlsx`` file (and a CSV that is not valid
+UTF-8, whose encoding the training reader guesses from the whole file) is read whole, then scored in chunks. Only
+the ids already seen (to refuse a repeated one) grow with the export: about 20 bytes a lead (``IdRegister``).
 
 The output and the rejects file are written under temporary names in their own folders and renamed over the
 targets at the end (``os.replace``): a failed or killed run never leaves a half file, and a file from an earlier
@@ -39,19 +40,19 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from models.cleaning import DateOrderEvidence, clean_column, date_order_evidence, mark_missing, parse_dates
 from models.contract import DataContractError
 from models.feature_text import Language
-from models.scorer import LeadScorer
+from models.scorer import ExplainedBatch, LeadScorer
 from pipelines.crm_export.mapping import ExportMapping, MappingError, parse_mapping
 from pipelines.crm_export.read import detect_separator, read_export
 from pipelines.settings import Settings
@@ -438,19 +439,37 @@ def creation_date_order(reader: ExportReader, model: ScoringModel, options: Scor
 
 
 class IdRegister:
-    """The ids seen so far and the row each was first seen in: a repeated id is rejected, the first is scored."""
+    """The ids seen so far and the row each was first seen in: a repeated id is rejected, the first is scored.
+
+    Kept as one sorted array of the ids' UTF-8 bytes and one of their first rows (the id's length plus 9 bytes a
+    lead; a dict of Python strings takes about 150), so a million ids stay about 20 MB.
+    """
 
     def __init__(self) -> None:
-        self._first: dict[str, int] = {}
+        self._ids = np.array([], dtype="S1")  # sorted; each id's UTF-8 bytes and \x01 (numpy drops trailing \x00)
+        self._rows = np.array([], dtype=np.int64)
 
     def repeated(self, ids: np.ndarray, rows: np.ndarray) -> dict[int, str]:
         """Positions of ``ids`` seen before (in an earlier row), with why; records the others."""
-        repeats = {}
-        for position, (lead_id, row) in enumerate(zip(ids.tolist(), rows.tolist(), strict=True)):
-            first = self._first.setdefault(lead_id, row)
-            if first != row:
-                repeats[position] = f"the id is also in row {first}: only the first row of an id is scored"
-        return repeats
+        if not len(ids):
+            return {}
+        keys = np.char.encode(np.asarray([f"{lead_id}\x01" for lead_id in ids.tolist()], dtype=str), "utf-8")
+        rows = np.asarray(rows, dtype=np.int64)
+        width = max(keys.dtype.itemsize, self._ids.dtype.itemsize)
+        keys, self._ids = keys.astype(f"S{width}"), self._ids.astype(f"S{width}")
+        at = np.minimum(np.searchsorted(self._ids, keys), max(len(self._ids) - 1, 0))
+        known = (self._ids[at] == keys) if len(self._ids) else np.zeros(len(keys), dtype=bool)
+        first = np.where(known, self._rows[at] if len(self._rows) else 0, rows)
+        new = np.flatnonzero(~known)
+        distinct, first_position = np.unique(keys[new], return_index=True)  # the first row of each new id
+        first[new] = rows[new][first_position][np.searchsorted(distinct, keys[new])]
+        order = np.searchsorted(self._ids, distinct)
+        self._ids = np.insert(self._ids, order, distinct)
+        self._rows = np.insert(self._rows, order, rows[new][first_position])
+        return {
+            int(position): f"the id is also in row {first[position]}: only the first row of an id is scored"
+            for position in np.flatnonzero(first != rows)
+        }
 
 
 class FieldChecker:
@@ -458,11 +477,19 @@ class FieldChecker:
 
     A value the service would refuse (a count that is no number, a negative count, text where yes/no belongs)
     is reported with the service's reason; a value it accepts is given to the scorer as the service gives it.
+    Each field is validated by its own type in the request model (its validator and constraints, under the
+    model's configuration): what ``LeadIn.model_validate`` runs for that field, without building a lead per value.
     """
 
     def __init__(self, lead_model: type[LeadBase], roles: Mapping[str, str]):
         self.lead_model = lead_model
         self.positions = {column: position for position, column in enumerate(roles)}
+        config = ConfigDict(**{key: value for key, value in lead_model.model_config.items() if key != "extra"})  # type: ignore[typeddict-item]
+        self._fields: dict[str, TypeAdapter[Any]] = {}
+        for column, position in self.positions.items():
+            field = lead_model.model_fields[f"field_{position}"]
+            field_type = Annotated[(field.annotation, *field.metadata)]  # type: ignore[name-defined]
+            self._fields[column] = TypeAdapter(field_type, config=config)
         self._known: dict[str, dict[object, tuple[bool, object]]] = {column: {} for column in roles}
 
     def check_value(self, column: str, value: object) -> tuple[bool, object]:
@@ -472,8 +499,7 @@ class FieldChecker:
         if key in known:
             return known[key]
         try:
-            lead = self.lead_model.model_validate({"lead_id": "-", column: value})
-            checked: tuple[bool, object] = (True, getattr(lead, f"field_{self.positions[column]}"))
+            checked: tuple[bool, object] = (True, self._fields[column].validate_python(value))
         except ValidationError as error:
             checked = (False, "; ".join(problem["msg"] for problem in error.errors()))
         if len(known) < _CHECKED_VALUES_KEPT:
@@ -579,26 +605,27 @@ def output_columns(id_column: str, top_k: int, reasons: bool = True) -> list[str
     ]
 
 
-def flat_scores(ids: np.ndarray, results: list[dict[str, Any]], model: ScoringModel, scored_at: str) -> pd.DataFrame:
-    """One row per lead under the CRM's id: the decision, the top reasons' labels and the model version."""
+def flat_scores(ids: np.ndarray, batch: ExplainedBatch, model: ScoringModel, scored_at: str) -> pd.DataFrame:
+    """One row per lead under the CRM's id: the decision, the top reasons' labels and the model version (straight
+    from the scorer's arrays: no dict per lead)."""
+    decided, k = batch.decided, model.top_k
 
-    def labels(key: str, n: int) -> list[str | None]:
-        return [result[key][n]["label"] if len(result[key]) > n else None for result in results]
+    def labels(reasons: np.ndarray, slot: int) -> pd.Series:
+        if slot >= reasons.shape[1]:  # fewer features than top_k: a column without reasons
+            return pd.Series([None] * len(ids), dtype=object)
+        return pd.Series(reasons[:, slot], dtype=object)
 
-    k = model.top_k
     frame = pd.DataFrame(
         {
             model.id_column: pd.Series(ids, dtype=object),
-            "leadq_probability": pd.Series([r["probability"] for r in results], dtype="float64"),
-            "leadq_score": pd.Series([r["score"] for r in results], dtype="int64"),
-            "leadq_is_mql": pd.Series([r["is_mql"] for r in results], dtype="bool"),
-            "leadq_grade": pd.Series([r["grade"] for r in results], dtype=object),
-            "leadq_priority": pd.Series([r["priority"] for r in results], dtype=object),
-            "leadq_respond_within_hours": pd.Series([r["response_hours"] for r in results], dtype="float64"),
-            **{f"leadq_reason_{n + 1}": pd.Series(labels("reasons_for", n), dtype=object) for n in range(k)},
-            **{
-                f"leadq_reason_against_{n + 1}": pd.Series(labels("reasons_against", n), dtype=object) for n in range(k)
-            },
+            "leadq_probability": pd.Series(decided["probability"], dtype="float64"),
+            "leadq_score": pd.Series(decided["score"], dtype="int64"),
+            "leadq_is_mql": pd.Series(decided["is_mql"], dtype="bool"),
+            "leadq_grade": pd.Series(decided["grade"], dtype=object),
+            "leadq_priority": pd.Series(decided["priority"], dtype=object),
+            "leadq_respond_within_hours": pd.Series(decided["response_hours"], dtype="float64"),
+            **{f"leadq_reason_{n + 1}": labels(batch.reasons_for.label, n) for n in range(k)},
+            **{f"leadq_reason_against_{n + 1}": labels(batch.reasons_against.label, n) for n in range(k)},
         }
     )
     return frame.assign(leadq_model=model.name, leadq_model_version=model.version, leadq_scored_at=scored_at)
@@ -618,7 +645,8 @@ def flat_decisions(ids: np.ndarray, decided: pd.DataFrame, model: ScoringModel, 
 
 
 def score_checked(model: ScoringModel, checked: CheckedChunk, scored_at: str, reasons: bool = True) -> pd.DataFrame:
-    """The chunk's leads scored by the service's call (``explain_records``), as flat output rows.
+    """The chunk's leads scored as the service's call (``explain_records``) scores them, as flat output rows:
+    its array path (``LeadScorer.explain_columns``) without a record or result dict per lead.
 
     Without reasons: ``LeadScorer.predict_mql`` on the same checked fields (``predict_proba`` and the same score and
     MQL rule, no TreeSHAP call).
@@ -628,8 +656,12 @@ def score_checked(model: ScoringModel, checked: CheckedChunk, scored_at: str, re
     if not reasons:
         leads = pd.DataFrame(checked.columns, columns=list(model.roles))  # the records' fields, as columns
         return flat_decisions(checked.ids, model.scorer.predict_mql(leads), model, scored_at)
-    results = model.scorer.explain_records(checked.records(), top_k=model.top_k, language=model.language)
-    return flat_scores(checked.ids, results, model, scored_at)
+    n = len(checked.ids)
+    inputs = model.scorer.pipeline.named_steps["features"].input_columns
+    # the fields of explain_records' records, as arrays (a field the chunk lacks: None, as record.get gives)
+    columns = {name: checked.columns.get(name, np.full(n, None, dtype=object)) for name in inputs}
+    batch = model.scorer.explain_columns(columns, n, top_k=model.top_k, language=model.language)
+    return flat_scores(checked.ids, batch, model, scored_at)
 
 
 # --- the file edge: temporary files renamed at the end ----------------------------------------------------------

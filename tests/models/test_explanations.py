@@ -8,12 +8,17 @@ from scipy.special import logit
 
 from models.explanations import (
     GRADES,
+    Contributions,
     GradeSettings,
+    Reason,
     encode_for_booster,
     fit_grade_cuts,
     global_importance,
+    plain_value,
+    reason_arrays,
     top_reasons,
 )
+from models.feature_text import Language, describe
 from models.features import feature_spec_of
 from models.pipeline import input_fields, predict_raw
 from tests.builders import synthetic_export
@@ -84,6 +89,103 @@ def test_top_reasons_are_the_strongest_with_the_right_sign(trained, leads) -> No
         for reason in positive + negative:
             assert reason.impact == pytest.approx(values[explained.spec.names.index(reason.feature)])
             assert reason.label
+
+
+def _reference_reasons(
+    explained: Contributions, top_k: int, language: Language, min_impact: float = 1e-6
+) -> list[tuple[list[Reason], list[Reason]]]:
+    """Top reasons lead by lead, label by label: the straightforward computation the array path must equal."""
+    values = explained.values
+    k = min(top_k, values.shape[1])
+    order = np.argsort(-values, axis=1, kind="stable")
+    names = explained.spec.names
+    result = []
+    for row in range(values.shape[0]):
+
+        def reason(column: int, row: int = row) -> Reason:
+            feature = names[column]
+            value = plain_value(explained.verbatim.get(feature, explained.arrays[feature])[row])
+            return Reason(feature, describe(feature, value, language), value, float(values[row, column]))
+
+        positive = [reason(c) for c in order[row, :k] if values[row, c] > min_impact]
+        negative = [reason(c) for c in order[row, ::-1][:k] if values[row, c] < -min_impact]
+        result.append((positive, negative))
+    return result
+
+
+def _odd_leads(leads: pd.DataFrame) -> pd.DataFrame:
+    """Leads a CRM may also send: nothing known, unseen categories, one category spelt as 12, "12", 12.0 and True
+    (equal to Python, not the same value), a size of -0.0 next to 0 and placeholders."""
+    odd = pd.DataFrame(
+        {
+            "industry": [None, "Never Seen Before", 12, "12", 12.0, True, 1, "Software ", "N/A"],
+            "country": [None, "XX", "DE", "de", " DE", None, "AT", "CH", "Select"],
+            "company_size": [None, -0.0, 0.0, 0, "1.200", "50k", 12, None, "n/a"],
+            "job_title": [None, "Chief Everything", "CEO", "ceo", "Werkstudentin", None, "Head of IT", "", "Select"],
+            "demo_requested": [None, True, False, "yes", "nein", 1, 0, None, "x"],
+        },
+        dtype=object,
+    )
+    return pd.concat([leads.reset_index(drop=True).astype(object), odd], ignore_index=True).astype(object)
+
+
+@pytest.mark.parametrize(("top_k", "language"), [(3, "en"), (1, "de"), (40, "en")])
+def test_reason_arrays_equal_the_per_lead_reference(trained, leads, top_k, language) -> None:  # type: ignore[no-untyped-def]
+    explained = trained.scorer.contributions(_odd_leads(leads))
+
+    reasons = top_reasons(explained, top_k=top_k, language=language)
+
+    assert reasons == _reference_reasons(explained, top_k, language)
+    positive, negative = reason_arrays(explained, top_k=top_k, language=language)
+    k = min(top_k, len(explained.spec.names))
+    assert positive.label.shape == negative.label.shape == (len(explained.index), k)
+    for side, arrays in ((0, positive), (1, negative)):  # slots past a lead's reasons are empty
+        counts = np.array([len(lead[side]) for lead in reasons])
+        filled = np.arange(k) < counts[:, None]
+        assert ((arrays.feature >= 0) == filled).all()
+        assert (pd.isna(arrays.label) == ~filled).all()
+        assert np.isnan(arrays.impact[~filled]).all()
+
+
+def test_reason_arrays_keep_ties_and_equal_values_apart_as_the_reference(trained, leads) -> None:  # type: ignore[no-untyped-def]
+    real = trained.scorer.contributions(_odd_leads(leads).head(50))
+    rng = np.random.default_rng(5)
+    values = rng.choice([-0.5, -0.2, -1e-7, 0.0, 1e-7, 0.2, 0.5], size=real.values.shape)  # many ties in each row
+    tied = Contributions(values, real.base_value, real.arrays, real.index, real.spec, real.verbatim, real.encoded)
+
+    for top_k in (1, 3, 10):
+        assert top_reasons(tied, top_k=top_k) == _reference_reasons(tied, top_k, "en")
+
+
+def test_explain_records_equals_the_per_lead_reference(trained, leads) -> None:  # type: ignore[no-untyped-def]
+    scorer = trained.scorer
+    frame = _odd_leads(leads.head(300))
+    records = [
+        {field: None if pd.isna(value) else value for field, value in row.items()} for _, row in frame.iterrows()
+    ]
+
+    results = scorer.explain_records(records, top_k=2, language="de")
+
+    explained = scorer.contributions(frame)
+    scored = scorer.score(frame)
+    reference = _reference_reasons(explained, 2, "de")
+    assert len(results) == len(records)
+    for row, result in enumerate(results):
+        assert list(result) == [*scored.columns, "reasons_for", "reasons_against", "unseen_categories", "features"]
+        assert result["probability"] == pytest.approx(float(scored["probability"].iloc[row]), rel=1e-12)
+        assert (result["score"], result["is_mql"], result["grade"]) == (
+            int(scored["score"].iloc[row]),
+            bool(scored["is_mql"].iloc[row]),
+            str(scored["grade"].iloc[row]),
+        )
+        hours = scored["response_hours"].iloc[row]
+        assert result["response_hours"] == (None if np.isnan(hours) else float(hours))
+        assert [Reason(**reason) for reason in result["reasons_for"]] == reference[row][0]
+        assert [Reason(**reason) for reason in result["reasons_against"]] == reference[row][1]
+        features = {feature: plain_value(values[row]) for feature, values in explained.arrays.items()}
+        assert result["features"] == features
+        assert all(type(result["features"][name]) is type(value) for name, value in features.items())
+    assert results[len(leads.head(300)) + 1]["unseen_categories"] == ["industry", "country"]  # "Never Seen Before"
 
 
 def test_reasons_show_the_crm_spelling_of_categories(trained) -> None:  # type: ignore[no-untyped-def]

@@ -20,13 +20,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from models.scorer import LeadScorer
+from models.scorer import ExplainedBatch, LeadScorer
 from pipelines.cli import app
 from pipelines.crm_export.mapping import MappingError
 from pipelines.demo.synthetic import demo_mapping_text
 from pipelines.score import (
+    FieldChecker,
+    IdRegister,
     ScoreOptions,
     ScoreSummary,
     load_scoring_model,
@@ -36,6 +39,7 @@ from pipelines.score import (
 )
 from pipelines.settings import Settings
 from pipelines.training import TrainingOutcome, log_outcome
+from serving.schemas import lead_in_model
 from tests.builders import AUTH, point_alias, requests_of, served_app, settings_with_store
 
 REPO = Path(__file__).parents[2]
@@ -120,10 +124,19 @@ def test_chunks_score_as_all_at_once_and_as_the_scorers_own_call(
     np.testing.assert_array_equal(scores["leadq_probability"], [r["probability"] for r in expected])
     assert scores["leadq_grade"].tolist() == [r["grade"] for r in expected]
     assert scores["leadq_priority"].tolist() == [r["priority"] for r in expected]
-    first_reasons = [r["reasons_for"][0]["label"] if r["reasons_for"] else None for r in expected]
-    assert scores["leadq_reason_1"].tolist() == first_reasons
-    third_against = [r["reasons_against"][2]["label"] if len(r["reasons_against"]) > 2 else None for r in expected]
-    assert scores["leadq_reason_against_3"].tolist() == third_against
+    assert scores["leadq_score"].tolist() == [r["score"] for r in expected]
+    assert scores["leadq_is_mql"].tolist() == [r["is_mql"] for r in expected]
+    hours = (
+        scores["leadq_respond_within_hours"].astype(object).where(scores["leadq_respond_within_hours"].notna(), None)
+    )
+    assert hours.tolist() == [r["response_hours"] for r in expected]
+    for n in range(3):  # every reason column: the labels of explain_records' reasons, empty where a lead has fewer
+        for side, column in (
+            ("reasons_for", f"leadq_reason_{n + 1}"),
+            ("reasons_against", f"leadq_reason_against_{n + 1}"),
+        ):
+            labels = [r[side][n]["label"] if len(r[side]) > n else None for r in expected]  # type: ignore[index]
+            assert scores[column].tolist() == labels, column
     assert chunked.mqls == int(scores["leadq_is_mql"].sum())
     assert sum(chunked.grades.values()) == len(leads)
     assert (tmp_path / "chunked.rejects.csv").read_text(encoding="utf-8").splitlines() == ["row,lead_id,field,why"]
@@ -341,15 +354,15 @@ def test_a_failure_mid_run_leaves_no_file_and_keeps_the_old_one(
     run_score(registry, export, _options(out, chunk_size=100))
     before = out.read_bytes(), (tmp_path / "scores.rejects.csv").read_bytes()
     calls = []
-    explain_records = LeadScorer.explain_records
+    explain_columns = LeadScorer.explain_columns
 
-    def failing_on_the_third_chunk(self: LeadScorer, *args: Any, **kwargs: Any) -> list[dict[str, object]]:
+    def failing_on_the_third_chunk(self: LeadScorer, *args: Any, **kwargs: Any) -> ExplainedBatch:
         calls.append(1)
         if len(calls) == 3:
             raise RuntimeError("the scorer fails on the third chunk")
-        return explain_records(self, *args, **kwargs)
+        return explain_columns(self, *args, **kwargs)
 
-    monkeypatch.setattr(LeadScorer, "explain_records", failing_on_the_third_chunk)
+    monkeypatch.setattr(LeadScorer, "explain_columns", failing_on_the_third_chunk)
     with pytest.raises(RuntimeError, match="third chunk"):
         run_score(registry, export, _options(out, chunk_size=100))
     calls.clear()
@@ -627,3 +640,63 @@ def test_summary_rate_leaves_the_models_loading_out() -> None:
     summary = ScoreSummary("m", "1", Path("o"), Path("r"), 1000, 0, 0, 10, {"A1": 1000}, 3.0, 1.0, None)
 
     assert summary.leads_per_s == 500.0
+
+
+# --- the field checks and the repeated-id register ------------------------------------------------------------------
+
+_ROLES = {
+    "size": "count",
+    "revenue": "numeric",
+    "demo": "boolean",
+    "opt_in": "consent",
+    "industry": "categorical",
+    "notes": "text",
+    "email": "email",
+    "title": "job_title",
+}
+_VALUES: list[object] = [
+    None, 0, 1, -1, 2.5, -0.0, float("nan"), float("inf"), 10**400, True, False, "", "  ", "N/A", "select", "12",
+    " 1.200 ", "50k", "-3", "abc", "yes", "nein", "x", "a@b.de", " a@b.de ", "x" * 321, "y" * 501, "z" * 2001,
+    b"bytes", (1, 2),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("column", list(_ROLES))
+def test_field_checks_answer_what_the_services_request_model_answers(column: str) -> None:
+    lead_model = lead_in_model(_ROLES, ("N/A", "Select"))
+    checker = FieldChecker(lead_model, _ROLES)
+    position = list(_ROLES).index(column)
+
+    for value in _VALUES * 2:  # the second time from the checker's memory
+        try:
+            expected: tuple[bool, object] = (
+                True,
+                getattr(lead_model.model_validate({"lead_id": "-", column: value}), f"field_{position}"),
+            )
+        except ValidationError as error:
+            expected = (False, "; ".join(problem["msg"] for problem in error.errors()))
+        got = checker.check_value(column, value)
+        assert got[0] == expected[0], (column, value)
+        assert type(got[1]) is type(expected[1]), (column, value)
+        assert got[1] == expected[1] or got[1] != got[1], (column, value)  # NaN != NaN
+
+
+def test_the_id_register_rejects_every_later_row_of_an_id_across_chunks() -> None:
+    register = IdRegister()
+    chunks = [
+        (["b", "a", "b", "ü-1", "a\x00"], [1, 2, 3, 4, 5]),  # "a\x00" is another id than "a"
+        (["a", "c", "c", "a\x00", "a-much-longer-id-than-before"], [6, 7, 8, 9, 10]),
+        ([], []),
+        (["ü-1", "a-much-longer-id-than-before", "d"], [11, 12, 13]),
+    ]
+    first: dict[str, int] = {}  # the rule, lead by lead
+    for ids, rows in chunks:
+        expected = {}
+        for position, (lead_id, row) in enumerate(zip(ids, rows, strict=True)):
+            if first.setdefault(lead_id, row) != row:
+                expected[position] = f"the id is also in row {first[lead_id]}: only the first row of an id is scored"
+
+        assert register.repeated(np.array(ids, dtype=object), np.array(rows)) == expected
+    assert register.repeated(np.array(["b"], dtype=object), np.array([14])) == {
+        0: "the id is also in row 1: only the first row of an id is scored"
+    }
