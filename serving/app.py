@@ -14,13 +14,17 @@ role in the export's mapping (see ``serving.schemas``). ``leadq serve`` builds t
 # defined inside create_app) at runtime.
 import asyncio
 import contextlib
+import ctypes
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import lightgbm.basic
+import numpy as np
+import pandas as pd
 from fastapi import Depends, FastAPI, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -28,10 +32,15 @@ from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.cleaning import DEFAULT_PLACEHOLDERS
+from models.explanations import Contributions, plain_value, unseen_categories
+from models.features import columns_from_records
+from models.scorer import LeadScorer
 from serving.access import (
     ANONYMOUS,
     API_KEY_HEADER,
@@ -49,6 +58,7 @@ from serving.schemas import (
     MAX_UNKNOWN_FIELDS,
     MAX_UNKNOWN_VALUE_CHARS,
     BatchOut,
+    DecisionOut,
     ErrorOut,
     Health,
     LeadBase,
@@ -58,8 +68,9 @@ from serving.schemas import (
     ScoreOut,
     batch_in_model,
     lead_in_model,
+    score_in_model,
 )
-from serving.scoring_log import ScoringLog, ScoringLogUnavailableError, SpoolFailurePolicy, score_row
+from serving.scoring_log import ScoringLog, ScoringLogUnavailableError, SpoolFailurePolicy, new_row_ids, score_row
 
 logger = logging.getLogger("leadq.serving")
 __all__ = ["API_KEY_HEADER", "ApiError", "ApiKey", "ServiceConfig", "create_app", "parse_api_keys"]
@@ -90,6 +101,11 @@ class ServiceConfig:
     scoring_log_spool_max_mb: float | None = None  # the most local disk the spool may take; None: no cap
     # the export's words for missing ("N/A", ``ModelHolder.placeholders``): accepted in count and yes/no fields
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
+    # The most threads LightGBM may use in this process while the app runs; None: its default (every core). One:
+    # a request is one lead or a batch of a few hundred, too small to share out, and on a busy machine every OpenMP
+    # barrier waits for a thread the scheduler has not run yet (measured: TreeSHAP of one lead 12 ms on two threads
+    # under load, 0.65 ms on one). Concurrent requests use the other cores.
+    model_threads: int | None = 1
 
 
 class _ScoringLogCollector(Collector):
@@ -142,6 +158,52 @@ class _Metrics:
         )
         self.scores = Counter("leadq_scores_total", "Leads scored", ["model_version"], registry=self.registry)
         self.mqls = Counter("leadq_mqls_total", "Leads scored as MQL", ["model_version"], registry=self.registry)
+
+
+class _Measure:
+    """Counts requests and their latency by route, method and status (a plain ASGI middleware: no extra task, no
+    response stream in between, unlike ``@app.middleware("http")``)."""
+
+    def __init__(self, app: ASGIApp, metrics: _Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # an exception no handler answered
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")  # the router puts the matched route in scope
+            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+            self.metrics.latency.labels(route, scope["method"]).observe(time.perf_counter() - started)
+
+
+def _lightgbm_max_threads(threads: int) -> int:
+    """Cap the threads of every LightGBM call in this process (``-1``: no cap); the cap before.
+
+    LightGBM's C API has this switch (``LGBM_SetMaxThreads``) but its Python package does not wrap it. Unlike
+    ``OMP_NUM_THREADS`` it works after the library is loaded, and unlike an OpenMP limit it also binds the
+    ``n_jobs`` scikit-learn's ``predict_proba`` passes (``LeadScorer.predict_mql``).
+    """
+    before = ctypes.c_int(0)
+    lightgbm.basic._safe_call(lightgbm.basic._LIB.LGBM_GetMaxThreads(ctypes.byref(before)))
+    lightgbm.basic._safe_call(lightgbm.basic._LIB.LGBM_SetMaxThreads(ctypes.c_int(threads)))
+    return before.value
+
+
+def _json_response(body: BaseModel) -> Response:
+    """A validated answer as JSON, serialised once by pydantic (FastAPI would validate and encode it again)."""
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 def _error(
@@ -219,23 +281,67 @@ def _reason(reason: dict[str, Any]) -> ReasonOut:
 
 def _score_out(
     lead: LeadBase, result: dict[str, Any], served: ServedModel, personal: list[str] | None = None
-) -> ScoreOut:
+) -> ScoreOut | DecisionOut:
+    """The answer for one lead: a ScoreOut, or a DecisionOut for a result without reasons (``_decide_records``)."""
     feature_of = category_fields(served.scorer.pipeline).feature_of
     personal = personal or []
+    common: dict[str, Any] = {
+        "lead_id": lead.lead_id,
+        "probability": result["probability"],
+        "score": result["score"],
+        "is_mql": result["is_mql"],
+        "threshold": served.scorer.threshold.threshold,
+        "model": ModelRef(name=served.name, version=served.version),
+        "warnings": _warnings(lead, result, personal, {feature_of[column] for column in personal}),
+    }
+    if "grade" not in result:
+        return DecisionOut(**common)
     return ScoreOut(
-        lead_id=lead.lead_id,
-        probability=result["probability"],
-        score=result["score"],
-        is_mql=result["is_mql"],
-        threshold=served.scorer.threshold.threshold,
+        **common,
         grade=result["grade"],
         priority=result["priority"],
         respond_within_hours=result["response_hours"],
         reasons_for=[_reason(r) for r in result["reasons_for"]],
         reasons_against=[_reason(r) for r in result["reasons_against"]],
-        model=ModelRef(name=served.name, version=served.version),
-        warnings=_warnings(lead, result, personal, {feature_of[column] for column in personal}),
     )
+
+
+def _decide_records(scorer: LeadScorer, records: Sequence[Mapping[str, object]]) -> list[dict[str, Any]]:
+    """probability, score and is_mql of lead records without TreeSHAP (``LeadScorer.predict_mql``), with what the
+    answer's warnings and the scoring log need: the categories the model never saw and the model features.
+
+    The features are built by the model's own features step, as ``explain_records`` builds them.
+    """
+    step = scorer.pipeline.named_steps["features"]
+    columns = columns_from_records(records, step.input_columns)
+    # object columns, as explain_records reads records (pandas would turn text columns into Arrow strings first)
+    decided = scorer.predict_mql(pd.DataFrame(columns, dtype=object))
+    arrays = step.arrays_from_columns(columns, len(records))
+    encoded = scorer.pipeline.named_steps["encode"].encode_arrays(arrays)
+    spec = step.feature_spec
+    # unseen_categories reads the features and their encoding only: no contributions are computed
+    unseen = unseen_categories(
+        Contributions(
+            values=np.zeros((len(records), len(spec.names))),
+            base_value=0.0,
+            arrays=arrays,
+            index=pd.RangeIndex(len(records)),
+            spec=spec,
+            encoded=encoded,
+        )
+    )
+    return [
+        {
+            "probability": float(probability),
+            "score": int(score),
+            "is_mql": bool(is_mql),
+            "unseen_categories": unseen[row],
+            "features": {feature: plain_value(values[row]) for feature, values in arrays.items()},
+        }
+        for row, (probability, score, is_mql) in enumerate(
+            zip(decided["probability"], decided["score"], decided["is_mql"], strict=True)
+        )
+    ]
 
 
 def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
@@ -244,12 +350,14 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         raise ValueError("no API key configured: set LEADQ_API_KEYS (name:key,...) or allow no auth explicitly")
     state: dict[str, ScoringLog | None] = {"log": None}
     metrics = _Metrics(state)
+
     # The request bodies follow the model's input fields (no `from __future__ import annotations` in this module,
     # so the route signatures below read these local classes).
     Lead = lead_in_model(
         config.input_roles, config.placeholders, config.max_unknown_fields, config.max_unknown_value_chars
     )
     Batch = batch_in_model(Lead, config.max_batch)
+    ScoreIn = score_in_model(Lead)
     keys = KeyRing(config.api_keys) if config.api_keys else None  # None: --insecure-no-auth
 
     async def poll_registry() -> None:
@@ -290,9 +398,12 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
                 )
             )
         poller = asyncio.create_task(poll_registry()) if config.reload_interval_s > 0 else None
+        threads_before = None if config.model_threads is None else _lightgbm_max_threads(config.model_threads)
         try:
             yield
         finally:
+            if threads_before is not None:  # the process may go on (tests, the quarter demo): its own cap again
+                _lightgbm_max_threads(threads_before)
             if poller:
                 poller.cancel()
             log = state["log"]
@@ -309,21 +420,9 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         lifespan=lifespan,
         responses={status: {"model": ErrorOut} for status in (401, 403, 409, 413, 422, 503)},
     )
-    # Inside the metrics middleware below (added later, so it wraps this one): refusals are counted too.
+    # Inside the metrics middleware (added later, so it wraps this one): refusals are counted too.
     app.add_middleware(RequestGuard, keys=keys, max_body_bytes=config.max_request_bytes)
-
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            metrics.requests.labels(route, request.method, str(status)).inc()
-            metrics.latency.labels(route, request.method).observe(time.perf_counter() - started)
+    app.add_middleware(_Measure, metrics=metrics)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -384,24 +483,32 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     Caller = Annotated[str, Depends(authenticate)]
     AdminCaller = Annotated[str, Depends(authenticate_admin)]
 
-    def score_leads(leads: list[LeadBase], caller: str) -> tuple[list[ScoreOut], ServedModel]:
+    def score_leads(
+        leads: list[LeadBase], caller: str, reasons: bool = True
+    ) -> tuple[list[ScoreOut] | list[DecisionOut], ServedModel]:
         served = holder.current  # one model for the whole request, even if a reload swaps it meanwhile
         # personal data typed into a category field never reaches the scorer, so neither the log nor the reasons
-        scrubbed = [scrub_record(lead.scoring_record(), category_fields(served.scorer.pipeline)) for lead in leads]
-        results = served.scorer.explain_records([record for record, _ in scrubbed], top_k=config.top_k)
-        scored = [
+        fields = category_fields(served.scorer.pipeline)
+        scrubbed = [scrub_record(lead.scoring_record(), fields) for lead in leads]
+        records = [record for record, _ in scrubbed]
+        if reasons:
+            results = served.scorer.explain_records(records, top_k=config.top_k)
+        else:
+            results = _decide_records(served.scorer, records)
+        scored: list[Any] = [
             _score_out(lead, result, served, personal)
             for lead, result, (_, personal) in zip(leads, results, scrubbed, strict=True)
         ]
         log = state["log"]
         if log is not None:  # in the spool before the answer goes out, or no answer (policy refuse)
             threshold = served.scorer.threshold.threshold
-            pairs = zip(leads, results, strict=True)
+            row_ids = new_row_ids(len(leads))
+            triples = zip(leads, results, row_ids, strict=True)
             try:
                 logged = log.append(
                     [
-                        score_row(lead.lead_id, result, served.name, served.version, threshold, lead.created_at)
-                        for lead, result in pairs
+                        score_row(lead.lead_id, result, served.name, served.version, threshold, lead.created_at, row_id)
+                        for lead, result, row_id in triples
                     ]
                 )
             except ScoringLogUnavailableError as error:
@@ -416,21 +523,24 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         logger.info("scored %d lead(s) for %s with version %s", len(scored), caller, served.version)
         return scored, served
 
-    @app.post("/v1/leads/score", response_model=ScoreOut, tags=["scoring"])
-    async def score(lead: Lead, caller: Caller) -> ScoreOut:  # type: ignore[valid-type]
-        """Score one lead: probability, MQL decision, grade, SLA and the top reasons for and against."""
-        # On the event loop: one lead takes well under a millisecond, less than handing it to a worker thread.
+    # The scoring routes answer with the validated pydantic objects serialised once (``_json_response``);
+    # ``response_model`` documents them.
+    @app.post("/v1/leads/score", response_model=ScoreOut | DecisionOut, tags=["scoring"])
+    async def score(lead: ScoreIn, caller: Caller) -> Response:  # type: ignore[valid-type]
+        """Score one lead: probability, MQL decision, grade, SLA and the top reasons for and against (``reasons:
+        false``: probability, score and MQL decision only, a DecisionOut)."""
+        # On the event loop: one lead takes about a millisecond, less than handing it to a worker thread.
         # Batches (tens of milliseconds) go to the thread pool so they do not hold up other requests.
-        return score_leads([lead], caller)[0][0]
+        return _json_response(score_leads([lead], caller, lead.reasons)[0][0])  # type: ignore[attr-defined]
 
     @app.post("/v1/leads/score-batch", response_model=BatchOut, tags=["scoring"])
-    def score_batch(batch: Batch, caller: Caller) -> BatchOut:  # type: ignore[valid-type]
-        """Score up to ``serving.max_batch`` leads in one call (413 beyond)."""
+    def score_batch(batch: Batch, caller: Caller) -> Response:  # type: ignore[valid-type]
+        """Score up to ``serving.max_batch`` leads in one call (413 beyond); ``reasons: false`` as for one lead."""
         leads = batch.leads  # type: ignore[attr-defined]
         if len(leads) > config.max_batch:
             raise ApiError(413, "batch_too_large", f"at most {config.max_batch} leads per call, got {len(leads)}")
-        scored, served = score_leads(leads, caller)
-        return BatchOut(results=scored, model=ModelRef(name=served.name, version=served.version))
+        scored, served = score_leads(leads, caller, batch.reasons)  # type: ignore[attr-defined]
+        return _json_response(BatchOut(results=scored, model=ModelRef(name=served.name, version=served.version)))
 
     @app.get("/v1/model", response_model=ModelInfo, tags=["model"])
     def model_info(caller: Caller) -> ModelInfo:

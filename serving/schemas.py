@@ -8,6 +8,10 @@ warnings). A value no export could hold (a negative count, NaN, a list, ``true``
 is refused with 422 naming the field; error messages never repeat the value, which may be personal data. Fields
 the model does not know are ignored and named in the warnings, but bounded: at most ``max_unknown_fields`` per
 lead, each at most ``max_unknown_value_chars`` characters as JSON (422 naming the limit beyond).
+
+A request may ask for ``reasons: false`` (``score_in_model``, ``batch_in_model``): probability, score and MQL
+decision only, without TreeSHAP; the answer is then a ``DecisionOut``, which says so (``reasons: false``) and
+names the fields it leaves out (``omitted``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     PlainValidator,
+    StrictBool,
     WithJsonSchema,
     create_model,
     field_validator,
@@ -48,6 +53,13 @@ SHORT_TEXT_LIMIT = 500  # a category, a job title, a number or flag as text
 TEXT_LIMIT = 2_000  # free text: only its length and whether it was answered are used
 EMAIL_LIMIT = 320  # RFC 3696's longest address
 RESERVED_FIELDS = ("lead_id", "created_at")
+REASONS_FIELD = "reasons"  # the request's switch for grade, SLA and reasons (not a lead field)
+REASONS_DESCRIPTION = (
+    "false: probability, score and is_mql only, without TreeSHAP (faster); grade, priority, respond_within_hours, "
+    "reasons_for and reasons_against are then left out of the answer (named in its 'omitted'). Default true"
+)
+# what an answer without reasons leaves out: every field of ScoreOut that needs the SHAP contributions
+OMITTED_WITHOUT_REASONS = ("grade", "priority", "respond_within_hours", "reasons_for", "reasons_against")
 MAX_UNKNOWN_FIELDS = 200  # a CRM may send its whole record; a few hundred columns is a large one
 MAX_UNKNOWN_VALUE_CHARS = 10_000  # as JSON: a long-text field fits, a file pasted into one does not
 
@@ -60,6 +72,7 @@ class LeadBase(BaseModel):
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
     export_fields: ClassVar[tuple[str, ...]] = ()  # the export columns, in the order of the fields field_0, field_1...
+    known_fields: ClassVar[frozenset[str]] = frozenset((*RESERVED_FIELDS, REASONS_FIELD))  # and the export columns
     max_unknown_fields: ClassVar[int] = MAX_UNKNOWN_FIELDS
     max_unknown_value_chars: ClassVar[int] = MAX_UNKNOWN_VALUE_CHARS
 
@@ -76,8 +89,7 @@ class LeadBase(BaseModel):
         """At most ``max_unknown_fields`` unknown fields, each at most ``max_unknown_value_chars`` as JSON."""
         if not isinstance(data, dict):
             return data  # pydantic refuses it
-        known = (*RESERVED_FIELDS, *cls.export_fields)
-        unknown = [name for name in data if name not in known]
+        unknown = [name for name in data if name not in cls.known_fields]
         if len(unknown) > cls.max_unknown_fields:
             raise PydanticCustomError(
                 "too_many_unknown_fields",
@@ -127,7 +139,7 @@ class LeadBase(BaseModel):
     def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler.resolve_ref_schema(handler(core_schema))
         if cls.export_fields:  # a model's LeadIn: its unknown fields' limits, which pydantic cannot say itself
-            schema["maxProperties"] = len(RESERVED_FIELDS) + len(cls.export_fields) + cls.max_unknown_fields
+            schema["maxProperties"] = len(cls.model_fields) + cls.max_unknown_fields
             schema["additionalProperties"] = {
                 "description": f"a field the model does not know: ignored and named in the warnings; at most "
                 f"{cls.max_unknown_fields} per lead, each at most {cls.max_unknown_value_chars} characters as JSON"
@@ -337,7 +349,7 @@ def lead_in_model(
         ValueError: a column is named like a field of every request (lead_id, created_at), or has a role
             that is not a model input; named.
     """
-    reserved = [column for column in roles if column in RESERVED_FIELDS]
+    reserved = [column for column in roles if column in (*RESERVED_FIELDS, REASONS_FIELD)]
     if reserved:
         raise ValueError(f"the model reads export column(s) {reserved}, named like a request's own fields")
     unknown = {column: role for column, role in roles.items() if role not in _ROLES}
@@ -359,18 +371,31 @@ def lead_in_model(
         **fields,
     )
     model.export_fields = tuple(roles)
+    model.known_fields = frozenset((*RESERVED_FIELDS, REASONS_FIELD, *roles))
     model.max_unknown_fields, model.max_unknown_value_chars = max_unknown_fields, max_unknown_value_chars
     return model
 
 
+def score_in_model(lead_model: type[LeadBase]) -> type[LeadBase]:
+    """The single-lead request body (``ScoreIn``): a lead of ``lead_model`` and the ``reasons`` switch."""
+    model: type[LeadBase] = create_model(
+        "ScoreIn",
+        __base__=lead_model,
+        __doc__=lead_model.__doc__,
+        reasons=(StrictBool, Field(True, description=REASONS_DESCRIPTION)),
+    )
+    return model
+
+
 def batch_in_model(lead_model: type[LeadBase], max_batch: int | None = None) -> type[BaseModel]:
-    """The batch request body (``BatchIn``): leads in the fields of ``lead_model``.
+    """The batch request body (``BatchIn``): leads in the fields of ``lead_model`` and the ``reasons`` switch.
 
     ``max_batch`` is documented (``maxItems``) but not validated here: the route answers 413 beyond it.
     """
     return create_model(
         "BatchIn",
         __config__=ConfigDict(extra="forbid"),
+        reasons=(StrictBool, Field(True, description=REASONS_DESCRIPTION)),
         leads=(
             list[lead_model],  # type: ignore[valid-type]
             Field(
@@ -395,6 +420,8 @@ class ModelRef(BaseModel):
 
 
 class ScoreOut(BaseModel):
+    """A lead's score with grade, SLA and the top reasons (the default)."""
+
     lead_id: str
     probability: float = Field(ge=0, le=1, description="calibrated probability of a won deal within the horizon")
     score: int = Field(ge=0, le=100)
@@ -407,10 +434,32 @@ class ScoreOut(BaseModel):
     reasons_against: list[ReasonOut]
     model: ModelRef
     warnings: list[str]
+    reasons: Literal[True] = Field(True, description="true: grade, SLA and reasons were computed")
+
+
+class DecisionOut(BaseModel):
+    """A lead's score without grade, SLA and reasons: the answer to ``reasons: false``."""
+
+    lead_id: str
+    probability: float = Field(ge=0, le=1, description="calibrated probability of a won deal within the horizon")
+    score: int = Field(ge=0, le=100)
+    is_mql: bool
+    threshold: float
+    model: ModelRef
+    warnings: list[str]
+    reasons: Literal[False] = Field(
+        False, description="false: the request asked for reasons: false; no grade, SLA or reasons were computed"
+    )
+    omitted: list[str] = Field(
+        default=list(OMITTED_WITHOUT_REASONS),  # copied for each answer by pydantic
+        description="the fields of a full answer (ScoreOut) left out because reasons were not asked for",
+    )
 
 
 class BatchOut(BaseModel):
-    results: list[ScoreOut]
+    results: list[ScoreOut] | list[DecisionOut] = Field(
+        description="one per lead, in the request's order: ScoreOut, or DecisionOut for reasons: false"
+    )
     model: ModelRef
 
 

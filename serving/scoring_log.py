@@ -31,6 +31,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -72,6 +73,9 @@ SCORES = sa.Table(
     # one id per served score, made when it is scored: a replayed spool row is recognised, never written twice
     # (NULL in rows written by a leadq before the spool)
     sa.Column("row_id", sa.String(32), nullable=True),
+    # False: scored with ``reasons: false`` (probability, score and is_mql only): grade and priority are empty, reasons
+    # JSON null, respond_within_hours NULL; NULL in rows written by a leadq before the switch (all with reasons)
+    sa.Column("explained", sa.Boolean, nullable=True),
     sa.Index("ux_scores_row_id", "row_id", unique=True),
 )
 _DATETIME_COLUMNS = ("scored_at", "lead_created_at")
@@ -122,6 +126,13 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
 
 
+def new_row_ids(count: int) -> list[str]:
+    """``count`` random 128-bit row ids as hex (as ``uuid.uuid4().hex`` gives, from one read of the OS's random
+    source instead of one per row: a 100-lead batch spent more on ``uuid4`` than on its spool commit)."""
+    random = os.urandom(16 * count).hex()
+    return [random[start : start + 32] for start in range(0, 32 * count, 32)]
+
+
 def score_row(
     lead_id: str,
     result: dict[str, Any],
@@ -129,10 +140,16 @@ def score_row(
     model_version: str,
     threshold: float,
     lead_created_at: datetime | None = None,
+    row_id: str | None = None,
 ) -> dict[str, Any]:
-    """One scoring-log row from a result of ``LeadScorer.explain_records`` (``lead_created_at`` in UTC)."""
+    """One scoring-log row from a result of ``LeadScorer.explain_records`` (``lead_created_at`` in UTC).
+
+    A result without ``grade`` (a score asked for with ``reasons: false``: probability, score, is_mql and the model
+    features) gives a row with ``explained`` False, an empty grade and priority, no SLA and reasons JSON null.
+    """
+    explained = "grade" in result
     return {
-        "row_id": uuid.uuid4().hex,
+        "row_id": row_id or uuid.uuid4().hex,
         "lead_id": lead_id,
         "scored_at": datetime.now(UTC),
         "lead_created_at": lead_created_at,
@@ -142,11 +159,12 @@ def score_row(
         "score": result["score"],
         "is_mql": result["is_mql"],
         "threshold": threshold,
-        "grade": result["grade"],
-        "priority": result["priority"],
-        "respond_within_hours": result["response_hours"],
-        "reasons": _json({"for": result["reasons_for"], "against": result["reasons_against"]}),
+        "grade": result["grade"] if explained else "",
+        "priority": result["priority"] if explained else "",
+        "respond_within_hours": result["response_hours"] if explained else None,
+        "reasons": _json({"for": result["reasons_for"], "against": result["reasons_against"]}) if explained else "null",
         "features": _json(result["features"]),
+        "explained": explained,
     }
 
 
@@ -161,6 +179,7 @@ def _spool_text(row: dict[str, Any]) -> str:
 
 def _row_from_spool(text: str) -> dict[str, Any]:
     row: dict[str, Any] = json.loads(text)
+    row.setdefault("explained", True)  # spooled by a leadq before reasons: false (every score had its reasons)
     for column in _DATETIME_COLUMNS:
         if row.get(column) is not None:
             row[column] = datetime.fromisoformat(row[column])

@@ -24,6 +24,7 @@ from tests.builders import (
     ANALYST_KEY,
     AUTH,
     KEYS,
+    logged_rows,
     make_holder,
     point_alias,
     requests_of,
@@ -462,3 +463,93 @@ def test_a_reload_to_a_version_without_artifacts_is_502_and_the_served_model_sta
     failures = [r for r in caplog.records if r.getMessage().startswith("model reload failed")]
     assert len(failures) == 1  # one line for the failure, not one per poll
     assert failures[0].exc_info is None  # and no traceback
+
+
+# --- reasons: false -----------------------------------------------------------------------------------------------
+
+OMITTED = ["grade", "priority", "respond_within_hours", "reasons_for", "reasons_against"]
+
+
+def test_without_reasons_the_same_probability_score_and_mql_without_treeshap(
+    registry: Settings, log_url: str, synthetic_crm: object, request: pytest.FixtureRequest
+) -> None:
+    leads = requests_of(synthetic_crm.leads.tail(40).drop(columns=["created_at"]))  # type: ignore[attr-defined]
+    leads[3]["campaign"] = "jane.doe@example-mail.de"  # personal data in a category: scrubbed, warned
+    leads[5]["industry"] = "quantum farming"  # a category the model never saw: warned
+    app = served_app(registry, scoring_log_url=log_url)
+    with TestClient(app, raise_server_exceptions=False) as client:  # a 500 instead of the exception
+        full = client.post("/v1/leads/score-batch", json={"leads": leads}, headers=AUTH).json()["results"]
+        request.getfixturevalue("no_treeshap")  # from here on TreeSHAP raises in this process
+        guarded = client.post("/v1/leads/score-batch", json={"leads": leads}, headers=AUTH)
+        batch = client.post("/v1/leads/score-batch", json={"leads": leads, "reasons": False}, headers=AUTH)
+        single = client.post("/v1/leads/score", json={**leads[3], "reasons": False}, headers=AUTH)
+
+    assert guarded.status_code == 500  # the guard bites: with reasons, scoring needs TreeSHAP
+    assert batch.status_code == 200, batch.text
+    assert single.status_code == 200, single.text
+    results = batch.json()["results"]
+    assert [r["lead_id"] for r in results] == [r["lead_id"] for r in full]
+    np.testing.assert_allclose([r["probability"] for r in results], [r["probability"] for r in full], rtol=1e-12)
+    assert [(r["score"], r["is_mql"], r["threshold"]) for r in results] == [
+        (r["score"], r["is_mql"], r["threshold"]) for r in full
+    ]
+    assert [r["warnings"] for r in results] == [r["warnings"] for r in full]  # unseen, personal, missing
+    assert any("personal data" in warning for warning in results[3]["warnings"])
+    assert any(warning.startswith("industry: value not seen") for warning in results[5]["warnings"])
+    for answer in [*results, single.json()]:
+        assert answer["reasons"] is False
+        assert answer["omitted"] == OMITTED
+        assert not set(OMITTED) & set(answer)  # left out, not null
+    assert single.json()["probability"] == pytest.approx(full[3]["probability"], rel=1e-12)
+    assert single.json()["warnings"] == full[3]["warnings"]
+    assert all(r["reasons"] is True for r in full)
+
+    rows = logged_rows(log_url)  # leaving the client drained the log: with reasons, then without (batch, single)
+    explained, decided = rows[: len(leads)], rows[len(leads) :]
+    assert [row["lead_id"] for row in decided] == [r["lead_id"] for r in [*results, single.json()]]
+    assert [bool(row["explained"]) for row in rows] == [True] * len(leads) + [False] * (len(leads) + 1)
+    for with_reasons, without in zip(explained, decided, strict=False):
+        assert without["probability"] == pytest.approx(with_reasons["probability"], rel=1e-12)
+        assert (without["score"], bool(without["is_mql"])) == (with_reasons["score"], bool(with_reasons["is_mql"]))
+        assert json.loads(without["features"]) == json.loads(with_reasons["features"])  # the audit's inputs
+        assert (without["grade"], without["priority"], without["respond_within_hours"]) == ("", "", None)
+        assert json.loads(without["reasons"]) is None
+    assert "jane.doe" not in json.dumps(decided, default=str)
+
+
+@pytest.mark.parametrize("value", ["no", "false", 0, None, [False]])
+@pytest.mark.parametrize("route", ["/v1/leads/score", "/v1/leads/score-batch"])
+def test_reasons_must_be_true_or_false(client: TestClient, route: str, value: object) -> None:
+    lead = scoring_request()
+    body = {**lead, "reasons": value} if route.endswith("/score") else {"leads": [lead], "reasons": value}
+
+    response = client.post(route, json=body, headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "reasons"
+
+
+def test_reasons_true_is_the_default_answer(client: TestClient) -> None:
+    default = client.post("/v1/leads/score", json=scoring_request(), headers=AUTH).json()
+    asked = client.post("/v1/leads/score", json={**scoring_request(), "reasons": True}, headers=AUTH).json()
+
+    assert default["reasons"] is True
+    assert default["grade"]
+    assert default["reasons_for"]
+    assert asked == default
+    assert not any("reasons" in warning for warning in default["warnings"])  # the switch is not an unknown field
+
+
+def test_the_openapi_document_declares_the_reasons_switch_and_both_answers(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+
+    for body in ("ScoreIn", "BatchIn"):
+        switch = schemas[body]["properties"]["reasons"]
+        assert (switch["type"], switch["default"]) == ("boolean", True)
+        assert "without TreeSHAP" in switch["description"]
+    assert set(schemas["ScoreIn"]["properties"]) == {*schemas["LeadIn"]["properties"], "reasons"}
+    answer = document["paths"]["/v1/leads/score"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert {"$ref": "#/components/schemas/DecisionOut"} in answer["schema"]["anyOf"]
+    assert schemas["DecisionOut"]["properties"]["omitted"]["default"] == OMITTED
+    assert not set(OMITTED) & set(schemas["DecisionOut"]["properties"])

@@ -22,7 +22,14 @@ import pytest
 import sqlalchemy as sa
 
 from pipelines.audit import read_scoring_log
-from serving.scoring_log import SCORES, ScoringLog, ScoringLogUnavailableError, prepare_log_table, score_row
+from serving.scoring_log import (
+    SCORES,
+    ScoringLog,
+    ScoringLogUnavailableError,
+    new_row_ids,
+    prepare_log_table,
+    score_row,
+)
 from tests.builders import SCORED_RESULT, exclusive_lock, logged_rows, wait_until
 
 LOGGER = "leadq.serving.scoring_log"
@@ -468,3 +475,11 @@ def test_the_spool_is_a_wal_file_next_to_a_sqlite_log(tmp_path: Path) -> None:
         assert reader.execute("SELECT count(*) FROM spool").fetchone()[0] == 3
     log.close()
     assert os.path.exists(tmp_path / "log.db.spool")
+
+
+def test_row_ids_are_random_128_bit_hex_like_uuid4() -> None:
+    ids = new_row_ids(1_000)
+
+    assert len(set(ids)) == 1_000
+    assert all(len(row_id) == 32 and int(row_id, 16) >= 0 for row_id in ids)
+    assert new_row_ids(0) == []
