@@ -20,22 +20,13 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from models.engagement import EngagementWindows, engagement_features, scoring_moments
-from pipelines.crm_export.mapping import ActivitiesSpec, ExportMapping, load_mapping
+from pipelines.crm_export.mapping import ExportMapping, load_mapping
 from pipelines.crm_export.prepare import LoadedExport
 from pipelines.crm_export.read import RawExport
-from pipelines.demo.synthetic import SyntheticCRM, generate_crm
+from pipelines.demo.synthetic import COUNTED_BY_ACTIVITIES as COUNTED
+from pipelines.demo.synthetic import SyntheticCRM, activities_mapping, generate_crm
 from pipelines.settings import DEMO_MAPPING, Settings
 
-# The lead row's engagement columns that the activities table counts, and the kind each counts.
-COUNTED = {
-    "website_visits": "visit",
-    "content_downloads": "download",
-    "webinar_attended": "webinar",
-    "demo_requested": "demo_request",
-    "email_opens": "email_open",
-    "email_clicks": "email_click",
-    "newsletter_unsubscribed": "unsubscribe",
-}
 _FLAGS = ("webinar_attended", "demo_requested", "newsletter_unsubscribed")
 _ALL_TIME = 1_000_000  # days: a window that holds every activity before the moment
 
@@ -55,45 +46,12 @@ def counted_leads(crm: SyntheticCRM, moments: pd.Series) -> pd.DataFrame:
     return recounted.reset_index()
 
 
-def _features_of(windows: EngagementWindows, kind: str) -> list[str]:
-    return [
-        *(windows.window_name(kind, days) for days in windows.windows_days),
-        windows.recency_name(kind),
-        windows.decayed_name(kind),
-    ]
-
-
 def _export(crm: SyntheticCRM, leads: pd.DataFrame, mapping: ExportMapping, activities: bool = False) -> LoadedExport:
     tables = {"dispositions": crm.dispositions, "deals": crm.deals}
     if activities:
         assert crm.activities is not None
         tables["activities"] = crm.activities
     return LoadedExport(mapping, RawExport(leads, None, None), tables)
-
-
-def point_in_time_mapping(mapping: ExportMapping) -> ExportMapping:
-    """The shipped mapping with the counted columns ignored and the activities table mapped instead."""
-    data = mapping.model_dump(mode="json", exclude_none=True)
-    for column in COUNTED:
-        data["columns"][column] = {"role": "ignore"}
-    kinds = {kind: kind for kind in COUNTED.values()}
-    activities = {
-        "file": "activities.parquet",
-        "moment": "first_disposition",
-        "kind": {"column": "kind", "values": kinds},
-    }
-    data["tables"]["activities"] = activities
-    windows = ActivitiesSpec.model_validate(activities).windows()
-    for spec in data["columns"].values():  # a consent gates the features of the kinds its columns counted
-        gates = spec.get("gates") if isinstance(spec, dict) else None
-        if gates:
-            counted = {COUNTED[column] for column in gates if column in COUNTED}
-            spec["gates"] = [column for column in gates if column not in COUNTED] + [
-                name for kind in windows.kinds if kind in counted for name in _features_of(windows, kind)
-            ]
-    data["monotone_constraints"] = {k: v for k, v in data["monotone_constraints"].items() if k not in COUNTED}
-    data["points_rule"] = None  # its lines read the counted columns
-    return ExportMapping.model_validate(data)
 
 
 def benchmark_engagement(settings: Settings, n_leads: int, seed: int = 11) -> dict[str, Any]:
@@ -118,7 +76,7 @@ def benchmark_engagement(settings: Settings, n_leads: int, seed: int = 11) -> di
 
     lead_row = train_scorer(_export(crm, crm.leads, mapping), settings)
     export_time = train_scorer(_export(crm, at_export, mapping), settings)
-    point_in_time = train_scorer(_export(crm, crm.leads, point_in_time_mapping(mapping), activities=True), settings)
+    point_in_time = train_scorer(_export(crm, crm.leads, activities_mapping(mapping), activities=True), settings)
 
     test = export_time.test_scores.set_index("lead_id")
     evaluated = export_time.evaluated or export_time.scorer

@@ -53,17 +53,17 @@ class EngagementWindows:
     def decayed_name(self, kind: str) -> str:
         return f"{kind}_decayed"
 
-    def feature_names(self) -> list[str]:
-        """Every engagement feature, kind by kind: the windows, the recency, the decayed sum."""
+    def features_of(self, kind: str) -> list[str]:
+        """One kind's features: the windows, the recency, the decayed sum."""
         return [
-            name
-            for kind in self.kinds
-            for name in (
-                *(self.window_name(kind, days) for days in self.windows_days),
-                self.recency_name(kind),
-                self.decayed_name(kind),
-            )
+            *(self.window_name(kind, days) for days in self.windows_days),
+            self.recency_name(kind),
+            self.decayed_name(kind),
         ]
+
+    def feature_names(self) -> list[str]:
+        """Every engagement feature, kind by kind."""
+        return [name for kind in self.kinds for name in self.features_of(kind)]
 
     def input_columns(self) -> tuple[InputColumn, ...]:
         """The features as the model's input columns (engagement; counts for windows, numbers otherwise)."""

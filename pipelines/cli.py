@@ -570,6 +570,13 @@ def score(
             "TreeSHAP, so no grade, priority, response time or reasons columns (several times faster)."
         ),
     ] = True,
+    activities: Annotated[
+        Path | None,
+        typer.Option(
+            help="The activities table, for a model trained with one (default: the mapping's file next to the "
+            "export); each lead's engagement is computed from it as of the run."
+        ),
+    ] = None,
     engine: Annotated[
         ScoreEngine,
         typer.Option(
@@ -631,6 +638,7 @@ def score(
         chunk_size=chunk_size,
         since=since_date,
         reasons=reasons,
+        activities=activities,
     )
     progress = Progress(BarColumn(), MofNCompleteColumn(), LeadsPerSecond(), TimeRemainingColumn(), console=console)
     task = progress.add_task("scoring", total=None)

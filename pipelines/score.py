@@ -51,10 +51,13 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from models.cleaning import DateOrderEvidence, clean_column, date_order_evidence, mark_missing, parse_dates
 from models.contract import DataContractError
+from models.engagement import ActivityIndex
 from models.feature_text import Language
 from models.scorer import ExplainedBatch, LeadScorer
 from pipelines.crm_export.mapping import ExportMapping, MappingError, parse_mapping
+from pipelines.crm_export.prepare import table_path
 from pipelines.crm_export.read import detect_separator, read_export
+from pipelines.crm_export.tables import activities_table
 from pipelines.settings import Settings
 from pipelines.training import MAPPING_ARTIFACT
 from serving.model_holder import (
@@ -89,6 +92,7 @@ class ScoreOptions:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     since: date | None = None
     reasons: bool = True  # False: probability, score and is_mql only (no TreeSHAP: no grade, SLA or reasons)
+    activities: Path | None = None  # the activities table (default: the mapping's file next to the export)
 
 
 @dataclass(frozen=True)
@@ -238,8 +242,11 @@ def check_model_mapping(mapping: ExportMapping, roles: Mapping[str, str], source
         MappingError: the fields the mapping lacks or maps otherwise, named.
     """
     problems = []
+    computed = set(engagement_columns(mapping))
     for column, role in roles.items():
         spec = mapping.columns.get(column)
+        if spec is None and column in computed:
+            continue  # an engagement feature of the activities table: computed as of the run, not read
         if spec is None:
             problems.append(f"{column!r} (a {role} the model reads) is not mapped")
         elif spec.role != role:
@@ -255,7 +262,8 @@ def required_columns(model: ScoringModel, since: date | None) -> list[str]:
     Raises:
         MappingError: ``since`` is asked for but the mapping has no created_at column.
     """
-    columns = [model.id_column, *model.roles]
+    computed = set(engagement_columns(model.mapping))
+    columns = [model.id_column, *(column for column in model.roles if column not in computed)]
     if since is not None:
         created = model.mapping.created_at_column
         if created is None:
@@ -265,6 +273,56 @@ def required_columns(model: ScoringModel, since: date | None) -> list[str]:
             )
         columns.append(created)
     return list(dict.fromkeys(columns))
+
+
+def engagement_columns(mapping: ExportMapping) -> list[str]:
+    """The model inputs the mapping's activities table gives (none without one): computed, not in the export."""
+    spec = mapping.tables.activities
+    return spec.windows().feature_names() if spec is not None else []
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """The activities table indexed by lead, and the moment the leads' engagement is computed at (the run)."""
+
+    index: ActivityIndex
+    moment: pd.Timestamp  # naive, as the CRM's activity times are read
+    path: Path
+
+
+def open_activities(model: ScoringModel, export: Path, path: Path | None, moment: pd.Timestamp) -> Engagement | None:
+    """The model's activities table (``path``, or the mapping's file next to the export), read as training reads
+    it; None for a model without one.
+
+    Raises:
+        MappingError: the table joins the leads on another column than the id (not supported here).
+        DataContractError: the file is missing or unreadable (named).
+    """
+    spec = model.mapping.tables.activities
+    if spec is None:
+        return None
+    if spec.lead_column not in (None, model.id_column):
+        raise MappingError(
+            f"tables.activities.lead_column {spec.lead_column!r}: leadq score joins activities on the lead id only; "
+            "export the activities with the lead's id"
+        )
+    source = path if path is not None else table_path(spec.file, export)
+    frame = read_export(source).frame
+    if spec.key not in frame.columns:
+        raise MappingError(f"tables.activities.key {spec.key!r} is not a column of {source}")
+    keys, _ = clean_column(frame[spec.key].astype(object), "id", spec.key, model.mapping.placeholders)
+    known = pd.Index(keys.dropna().astype(str).unique())
+    activities, _ = activities_table(frame, spec, pd.Series(known, index=known), model.mapping.placeholders)
+    return Engagement(ActivityIndex(activities, spec.windows()), moment, source)
+
+
+def with_engagement(chunk: pd.DataFrame, model: ScoringModel, engagement: Engagement | None) -> pd.DataFrame:
+    """The chunk with its leads' engagement features as of the run (unchanged without an activities table)."""
+    if engagement is None:
+        return chunk
+    ids = read_ids(chunk[model.id_column], model.id_column, model.mapping.placeholders)
+    features = engagement.index.features_at(pd.Index([str(i) if i is not None else "" for i in ids]), engagement.moment)
+    return chunk.assign(**{name: features[name].to_numpy() for name in features.columns})
 
 
 def check_header(header: list[str], needed: list[str], path: Path) -> None:
@@ -818,8 +876,11 @@ def run_score(
         writer = files.enter_context(_table_writer(out, options.fmt, columns))
         rejects = files.enter_context(_table_writer(rejects_path, "csv", reject_columns(model.id_column)))
         date_order = creation_date_order(reader, model, options) if options.since is not None else None
+        now = pd.Timestamp(scored_at).tz_convert(None)
+        engagement = open_activities(model, export, options.activities, now)
         read = 0
         for chunk in reader.chunks(needed, options.chunk_size):
+            chunk = with_engagement(chunk, model, engagement)
             checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order)
             scores = score_checked(model, checked, scored_at, options.reasons)
             writer.write(scores)

@@ -573,7 +573,7 @@ def prepare_export(
 # --- the file edge ------------------------------------------------------------------------------------------
 
 
-def _table_path(path: Path, export_path: Path) -> Path:
+def table_path(path: Path, export_path: Path) -> Path:
     # The files of one CRM export come together: relative paths are relative to the leads file's folder.
     return path if path.is_absolute() else export_path.parent / path
 
@@ -589,7 +589,7 @@ def read_export_files(export_path: Path | str, mapping_path: Path | str) -> Load
     mapping = load_mapping(mapping_path)
     leads = read_export(export_path)
     tables = {
-        name: read_export(_table_path(spec.file, export_path)).frame
+        name: read_export(table_path(spec.file, export_path)).frame
         for name, spec in (
             ("dispositions", mapping.tables.dispositions),
             ("deals", mapping.tables.deals),

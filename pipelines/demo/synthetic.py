@@ -34,6 +34,7 @@ from pipelines.settings import DEMO_MAPPING
 DEFAULT_COMPETITOR_DOMAINS: tuple[str, ...] = ("rivalsoft.de", "leadmatic.io", "scorewise.com", "pipeforge.eu")
 
 if TYPE_CHECKING:
+    from pipelines.crm_export.mapping import ExportMapping
     from pipelines.settings import DEMO_MAPPING, Settings
 
 TABLES = ("leads", "dispositions", "deals", "true_conversion")
@@ -586,6 +587,48 @@ def demo_mapping_text(fmt: Literal["parquet", "csv"] = "parquet") -> str:
     """The shipped mapping of the synthetic CRM (``pipelines/demo/synthetic_crm.yml``) for tables in ``fmt``."""
     text = DEMO_MAPPING.read_text(encoding="utf-8")
     return text.replace(".parquet", f".{fmt}")
+
+
+# The lead row's engagement columns that the activities table counts, and the kind each counts.
+COUNTED_BY_ACTIVITIES = {
+    "website_visits": "visit",
+    "content_downloads": "download",
+    "webinar_attended": "webinar",
+    "demo_requested": "demo_request",
+    "email_opens": "email_open",
+    "email_clicks": "email_click",
+    "newsletter_unsubscribed": "unsubscribe",
+}
+
+
+def activities_mapping(mapping: ExportMapping, fmt: Literal["parquet", "csv"] = "parquet") -> ExportMapping:
+    """The synthetic CRM's mapping read with its activities table: the lead row's columns the activities count are
+    ignored (with the monotone constraints and the points rule that name them), their kinds' point-in-time features
+    used instead, gated by the consents that gated the columns."""
+    from pipelines.crm_export.mapping import ActivitiesSpec, ExportMapping
+
+    counted = COUNTED_BY_ACTIVITIES
+    data = mapping.model_dump(mode="json", exclude_none=True)
+    for column in counted:
+        data["columns"][column] = {"role": "ignore"}
+    kinds = {kind: kind for kind in counted.values()}
+    activities = {
+        "file": f"activities.{fmt}",
+        "moment": "first_disposition",
+        "kind": {"column": "kind", "values": kinds},
+    }
+    data["tables"]["activities"] = activities
+    windows = ActivitiesSpec.model_validate(activities).windows()
+    for spec in data["columns"].values():
+        gates = spec.get("gates") if isinstance(spec, dict) else None
+        if gates:
+            gated = {counted[column] for column in gates if column in counted}
+            spec["gates"] = [column for column in gates if column not in counted] + [
+                name for kind in windows.kinds if kind in gated for name in windows.features_of(kind)
+            ]
+    data["monotone_constraints"] = {k: v for k, v in data["monotone_constraints"].items() if k not in counted}
+    data["points_rule"] = None  # its lines read the counted columns
+    return ExportMapping.model_validate(data)
 
 
 def _write_atomically(frame: pd.DataFrame, path: Path, fmt: str) -> None:

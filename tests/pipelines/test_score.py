@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from models.contract import DataContractError
 from models.scorer import ExplainedBatch, LeadScorer
 from pipelines.cli import app
 from pipelines.crm_export.mapping import MappingError
@@ -700,3 +701,76 @@ def test_the_id_register_rejects_every_later_row_of_an_id_across_chunks() -> Non
     assert register.repeated(np.array(["b"], dtype=object), np.array([14])) == {
         0: "the id is also in row 1: only the first row of an id is scored"
     }
+
+
+# --- a model trained with an activities table: engagement as of the run ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def activities_export(fast_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
+    """A registry holding a model trained on the synthetic CRM's activities table, and the export's folder."""
+    from pipelines.crm_export.mapping import dump_mapping, load_mapping
+    from pipelines.crm_export.prepare import read_export_files
+    from pipelines.demo.synthetic import activities_mapping, generate_crm, write_crm
+    from pipelines.settings import DEMO_MAPPING
+    from pipelines.training import train_scorer
+
+    folder = tmp_path_factory.mktemp("activities-export")
+    write_crm(generate_crm(3_000, seed=9, activities=True), folder)
+    (folder / "mapping.yml").write_text(dump_mapping(activities_mapping(load_mapping(DEMO_MAPPING))), encoding="utf-8")
+    settings = settings_with_store(fast_settings, tmp_path_factory.mktemp("activities-registry"))
+    outcome = train_scorer(read_export_files(folder / "leads.parquet", folder / "mapping.yml"), settings)
+    assert log_outcome(outcome, settings, REPORT_HTML).version == "1"
+    point_alias(settings, "champion", "1")  # 3,000 leads may be too few for the publish gate: served all the same
+    return settings, folder
+
+
+@pytest.mark.slow
+def test_a_model_with_activities_scores_each_leads_engagement_as_of_the_run(
+    activities_export: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    settings, folder = activities_export
+    activities = pd.read_parquet(folder / "activities.parquet")
+    leads = pd.read_parquet(folder / "leads.parquet").head(300)
+    export = tmp_path / "leads.parquet"
+    leads.to_parquet(export)
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    hot_lead = str(leads["lead_id"].iloc[0])
+    recent = pd.DataFrame(  # three demo requests of one lead an hour ago, and activity of everyone next year
+        {
+            "lead_id": [hot_lead] * 3 + leads["lead_id"].tolist(),
+            "timestamp": [now - pd.Timedelta(hours=1)] * 3 + [now + pd.Timedelta(days=365)] * len(leads),
+            "kind": ["demo_request"] * 3 + ["visit"] * len(leads),
+            "detail": None,
+        }
+    )
+    (tmp_path / "with-recent").mkdir()
+    pd.concat([activities, recent], ignore_index=True).to_parquet(tmp_path / "with-recent" / "activities.parquet")
+
+    run_score(settings, export, _options(tmp_path / "plain.parquet", activities=folder / "activities.parquet"))
+    run_score(
+        settings,
+        export,
+        _options(tmp_path / "recent.parquet", activities=tmp_path / "with-recent" / "activities.parquet"),
+    )
+
+    plain, recent_scores = (_read(tmp_path / name).set_index("lead_id") for name in ("plain.parquet", "recent.parquet"))
+    others = plain.index != hot_lead  # activity after the run (next year) changes nothing
+    pd.testing.assert_frame_equal(_without_time(recent_scores[others]), _without_time(plain[others]))
+    assert recent_scores.loc[hot_lead, "leadq_probability"] != plain.loc[hot_lead, "leadq_probability"]
+    reasons = [str(v) for k, v in recent_scores.loc[hot_lead].items() if str(k).startswith("leadq_reason_")]
+    assert any("demo request" in reason.lower() for reason in reasons), reasons  # said in words
+    assert recent_scores.loc[hot_lead, "leadq_probability"] > plain.loc[hot_lead, "leadq_probability"]
+
+
+@pytest.mark.slow
+def test_a_model_with_activities_needs_its_activities_file(
+    activities_export: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    settings, folder = activities_export
+    export = tmp_path / "leads.parquet"
+    pd.read_parquet(folder / "leads.parquet").head(50).to_parquet(export)
+
+    with pytest.raises(DataContractError, match=r"activities\.parquet"):
+        run_score(settings, export, _options(tmp_path / "scores.parquet"))  # no activities.parquet next to it
+    assert _leftovers(tmp_path) == []
