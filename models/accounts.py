@@ -63,30 +63,51 @@ def engaged(grades: np.ndarray) -> np.ndarray:
     return np.array([isinstance(g, str) and len(g) == 2 and g[1] in ENGAGED_DIGITS for g in grades], dtype=bool)
 
 
+def account_totals(leads: pd.DataFrame) -> pd.DataFrame:
+    """Per account, what adds up over any split of its leads (chunks of a file): merge with :func:`merge_totals`,
+    finish with :func:`rollup_from_totals`.
+
+    Args:
+        leads: ``lead_id``, ``account`` (None: no account, left out), ``probability``, ``is_mql``, ``engaged``.
+    """
+    known = leads[leads["account"].notna()]
+    probability = known["probability"].astype(float).clip(0.0, 1.0)
+    frame = pd.DataFrame(
+        {
+            "account": known["account"].astype(str),
+            "leads": 1,
+            "log_none": np.log1p(-probability.clip(upper=1 - 1e-12)),
+            "expected_conversions": probability,
+            "mqls": known["is_mql"].astype(int),
+            "engaged_leads": known["engaged"].astype(int),
+            "best_lead": known["lead_id"].astype(str),
+            "best_probability": probability,
+        }
+    )
+    return merge_totals(frame)
+
+
+def merge_totals(*totals: pd.DataFrame) -> pd.DataFrame:
+    """Partial totals of the same accounts added up (the best lead kept: highest probability, then lowest id)."""
+    frame = pd.concat(totals, ignore_index=True) if len(totals) > 1 else totals[0]
+    frame = frame.sort_values(["account", "best_probability", "best_lead"], ascending=[True, False, True])
+    grouped = frame.groupby("account", sort=True)
+    summed = grouped[["leads", "log_none", "expected_conversions", "mqls", "engaged_leads"]].sum()
+    best = grouped[["best_lead", "best_probability"]].first()
+    return summed.join(best).reset_index()
+
+
+def rollup_from_totals(totals: pd.DataFrame) -> pd.DataFrame:
+    """One row per account (``ACCOUNT_COLUMNS``), best account first."""
+    rollup = totals.assign(probability_any_converts=1.0 - np.exp(totals["log_none"].astype(float)))
+    rollup = rollup[list(ACCOUNT_COLUMNS)]
+    return rollup.sort_values(["probability_any_converts", "account"], ascending=[False, True]).reset_index(drop=True)
+
+
 def account_rollup(leads: pd.DataFrame) -> pd.DataFrame:
     """One row per account (``ACCOUNT_COLUMNS``), best account first.
 
     Args:
         leads: ``lead_id``, ``account`` (None: no account, left out), ``probability``, ``is_mql``, ``engaged``.
     """
-    known = leads[leads["account"].notna()]
-    if known.empty:
-        return pd.DataFrame(columns=list(ACCOUNT_COLUMNS))
-    probability = known["probability"].astype(float).clip(0.0, 1.0)
-    log_none = np.log1p(-probability.clip(upper=1 - 1e-12))
-    frame = known.assign(_log_none=log_none, _mql=known["is_mql"].astype(int), _engaged=known["engaged"].astype(int))
-    grouped = frame.groupby("account", sort=False)
-    best = frame.loc[grouped["probability"].idxmax()].set_index("account")
-    rollup = pd.DataFrame(
-        {
-            "leads": grouped.size(),
-            "probability_any_converts": 1.0 - np.exp(grouped["_log_none"].sum()),
-            "expected_conversions": grouped["probability"].sum(),
-            "mqls": grouped["_mql"].sum(),
-            "engaged_leads": grouped["_engaged"].sum(),
-            "best_lead": best["lead_id"].astype(str),
-            "best_probability": best["probability"].astype(float),
-        }
-    )
-    rollup = rollup.rename_axis("account").reset_index()[list(ACCOUNT_COLUMNS)]
-    return rollup.sort_values(["probability_any_converts", "account"], ascending=[False, True]).reset_index(drop=True)
+    return rollup_from_totals(account_totals(leads))

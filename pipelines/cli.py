@@ -577,6 +577,13 @@ def score(
             "export); each lead's engagement is computed from it as of the run."
         ),
     ] = None,
+    accounts: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also roll the leads up into their accounts (the mapping's account column, else business e-mail "
+            "domains): one row per account in this file, and leadq_account per lead."
+        ),
+    ] = None,
     engine: Annotated[
         ScoreEngine,
         typer.Option(
@@ -639,6 +646,7 @@ def score(
         since=since_date,
         reasons=reasons,
         activities=activities,
+        accounts=accounts,
     )
     progress = Progress(BarColumn(), MofNCompleteColumn(), LeadsPerSecond(), TimeRemainingColumn(), console=console)
     task = progress.add_task("scoring", total=None)
@@ -664,6 +672,8 @@ def score(
         raise typer.Exit(code=1) from error
     if summary.read_whole:
         console.print(f"[yellow]Note:[/] read whole, not in chunks: {escape(summary.read_whole)}", highlight=False)
+    if summary.accounts is not None:
+        console.print(f"Accounts: {summary.accounts:,} rolled up into {accounts}", highlight=False)
     console.print(
         f"Scored {summary.scored:,} leads with {summary.name} version {summary.version} in {summary.seconds:.1f} s "
         f"(model loaded in {summary.loading_seconds:.1f} s, then {summary.leads_per_s:,.0f} leads/s): "

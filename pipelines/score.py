@@ -49,6 +49,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+from models.accounts import ACCOUNT_COLUMNS, account_keys, account_totals, engaged, merge_totals, rollup_from_totals
 from models.cleaning import DateOrderEvidence, clean_column, date_order_evidence, mark_missing, parse_dates
 from models.contract import DataContractError
 from models.engagement import ActivityIndex
@@ -93,6 +94,7 @@ class ScoreOptions:
     since: date | None = None
     reasons: bool = True  # False: probability, score and is_mql only (no TreeSHAP: no grade, SLA or reasons)
     activities: Path | None = None  # the activities table (default: the mapping's file next to the export)
+    accounts: Path | None = None  # the accounts' roll-up (and leadq_account per lead); None: no accounts
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class ScoreSummary:
     seconds: float  # the whole run, the model's loading included
     loading_seconds: float  # of which finding, checking and loading the model
     read_whole: str | None  # why the export was read at once instead of in chunks (None: it was not)
+    accounts: int | None = None  # accounts rolled up into ``ScoreOptions.accounts`` (None: not asked for)
 
     @property
     def leads_per_s(self) -> float:
@@ -323,6 +326,51 @@ def with_engagement(chunk: pd.DataFrame, model: ScoringModel, engagement: Engage
     ids = read_ids(chunk[model.id_column], model.id_column, model.mapping.placeholders)
     features = engagement.index.features_at(pd.Index([str(i) if i is not None else "" for i in ids]), engagement.moment)
     return chunk.assign(**{name: features[name].to_numpy() for name in features.columns})
+
+
+def account_sources(model: ScoringModel) -> tuple[str | None, str | None]:
+    """The export columns a lead's account comes from: the mapping's account column, the model's e-mail field.
+
+    Raises:
+        MappingError: neither exists, so no lead has an account.
+    """
+    email = next((column for column, role in model.roles.items() if role == "email"), None)
+    account = model.mapping.account_column
+    if account is None and email is None:
+        raise MappingError(
+            "--accounts needs the leads' account: map the CRM's account id column as role account (or an e-mail "
+            "column the model reads, whose business domains become accounts)"
+        )
+    return account, email
+
+
+def chunk_accounts(chunk: pd.DataFrame, model: ScoringModel, ids: np.ndarray) -> np.ndarray:
+    """The account of each of ``ids`` (scored leads of ``chunk``): its account id, else its business e-mail domain."""
+    account, email = account_sources(model)
+    keys = account_keys(
+        chunk[account].to_numpy(dtype=object) if account else None,
+        chunk[email].to_numpy(dtype=object) if email else None,
+    )
+    chunk_ids = read_ids(chunk[model.id_column], model.id_column, model.mapping.placeholders)
+    by_id = pd.Series(keys, index=pd.Index(chunk_ids, dtype=object))
+    by_id = by_id[~by_id.index.duplicated()]  # a repeated id: only its first row is scored
+    return by_id.reindex(pd.Index(ids, dtype=object)).to_numpy(dtype=object)
+
+
+def chunk_account_totals(scores: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
+    """The scored leads' partial account totals (``models.accounts.account_totals``)."""
+    grades = scores["leadq_grade"].to_numpy(dtype=object) if "leadq_grade" in scores else None
+    return account_totals(
+        pd.DataFrame(
+            {
+                "lead_id": scores[model.id_column].astype(str).to_numpy(),
+                "account": scores["leadq_account"].to_numpy(dtype=object),
+                "probability": scores["leadq_probability"].to_numpy(),
+                "is_mql": scores["leadq_is_mql"].to_numpy(),
+                "engaged": engaged(grades) if grades is not None else np.zeros(len(scores), bool),
+            }
+        )
+    )
 
 
 def check_header(header: list[str], needed: list[str], path: Path) -> None:
@@ -851,6 +899,13 @@ class _Tally:
             self.grades.update(scores["leadq_grade"].tolist())
 
 
+def _write_rollup(rollup: pd.DataFrame, path: Path, fmt: OutputFormat) -> None:
+    if fmt == "parquet":
+        rollup.to_parquet(path, index=False)
+    else:
+        rollup.to_csv(path, index=False)
+
+
 def run_score(
     settings: Settings, export: Path, options: ScoreOptions, progress: Progress | None = None
 ) -> ScoreSummary:
@@ -866,10 +921,16 @@ def run_score(
     model = load_scoring_model(settings, options.version, options.alias, options.mapping, options.language)
     loading_seconds = time.perf_counter() - loading
     needed = required_columns(model, options.since)
+    if options.accounts is not None:
+        account_column, _ = account_sources(model)
+        needed = list(dict.fromkeys([*needed, *([account_column] if account_column else [])]))
     check_header(reader.header, needed, export)
     checker, register, tally = FieldChecker(model.lead_model, model.roles), IdRegister(), _Tally()
     scored_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     columns = output_columns(model.id_column, model.top_k, options.reasons)
+    if options.accounts is not None:
+        columns.insert(columns.index("leadq_model"), "leadq_account")
+    totals: list[pd.DataFrame] = []
     with ExitStack() as files:
         out = files.enter_context(replaced_at_end(options.out))
         rejects_path = files.enter_context(replaced_at_end(options.rejects))
@@ -883,6 +944,9 @@ def run_score(
             chunk = with_engagement(chunk, model, engagement)
             checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order)
             scores = score_checked(model, checked, scored_at, options.reasons)
+            if options.accounts is not None:
+                scores = scores.assign(leadq_account=chunk_accounts(chunk, model, checked.ids))
+                totals = [merge_totals(*totals, chunk_account_totals(scores, model))]
             writer.write(scores)
             rejects.write(rejects_frame(checked.rejects, model.id_column))
             tally.add(scores, checked)
@@ -891,6 +955,14 @@ def run_score(
                 progress(read, reader.total)
         if read == 0:
             raise DataContractError([f"{export} has no rows; expected a header and at least one row"])
+        accounts = None
+        if options.accounts is not None:
+            rollup = rollup_from_totals(totals[0]) if totals else pd.DataFrame(columns=list(ACCOUNT_COLUMNS))
+            if not options.reasons:
+                rollup["engaged_leads"] = None  # the engagement digit is the grade's: not without reasons
+            accounts_path = files.enter_context(replaced_at_end(options.accounts))
+            _write_rollup(rollup, accounts_path, options.fmt)
+            accounts = len(rollup)
     return ScoreSummary(
         name=model.name,
         version=model.version,
@@ -904,4 +976,5 @@ def run_score(
         seconds=time.perf_counter() - started,
         loading_seconds=loading_seconds,
         read_whole=reader.read_whole,
+        accounts=accounts,
     )

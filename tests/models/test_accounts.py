@@ -6,7 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.accounts import ACCOUNT_COLUMNS, account_keys, account_rollup, business_domain, engaged
+from models.accounts import (
+    ACCOUNT_COLUMNS,
+    account_keys,
+    account_rollup,
+    account_totals,
+    business_domain,
+    engaged,
+    merge_totals,
+    rollup_from_totals,
+)
 
 
 @pytest.mark.parametrize(
@@ -65,3 +74,20 @@ def test_no_accounts_give_an_empty_rollup() -> None:
 
     assert account_rollup(leads).empty
     assert list(account_rollup(leads).columns) == list(ACCOUNT_COLUMNS)
+
+
+def test_totals_of_chunks_merge_to_the_rollup_of_all_leads() -> None:
+    rng = np.random.default_rng(1)
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"L{i:03d}" for i in range(300)],
+            "account": rng.choice(["a.de", "b.de", "c.io", None], 300),
+            "probability": rng.uniform(0, 0.6, 300),
+            "is_mql": rng.random(300) < 0.3,
+            "engaged": rng.random(300) < 0.5,
+        }
+    )
+
+    chunks = [account_totals(leads.iloc[start : start + 70]) for start in range(0, 300, 70)]
+
+    pd.testing.assert_frame_equal(rollup_from_totals(merge_totals(*chunks)), account_rollup(leads))

@@ -774,3 +774,47 @@ def test_a_model_with_activities_needs_its_activities_file(
     with pytest.raises(DataContractError, match=r"activities\.parquet"):
         run_score(settings, export, _options(tmp_path / "scores.parquet"))  # no activities.parquet next to it
     assert _leftovers(tmp_path) == []
+
+
+# --- accounts: the buying group in the batch output ---------------------------------------------------------------
+
+
+def test_accounts_roll_the_leads_up_by_business_domain_chunk_for_chunk_as_all_at_once(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    from models.accounts import account_rollup, business_domain, engaged
+
+    export = tmp_path / "leads.parquet"
+    leads.to_parquet(export, index=False)
+
+    summary = run_score(
+        registry,
+        export,
+        _options(tmp_path / "chunked.parquet", chunk_size=97, accounts=tmp_path / "chunked.accounts.parquet"),
+    )
+    run_score(registry, export, _options(tmp_path / "whole.csv", accounts=tmp_path / "whole.accounts.csv"))
+
+    scores = _read(tmp_path / "chunked.parquet")
+    accounts = scores["leadq_account"].astype(object).where(scores["leadq_account"].notna(), None)
+    assert accounts.tolist() == [business_domain(email) for email in leads["email"]]  # freemail: none
+    assert list(scores.columns) == [
+        *output_columns("lead_id", 3)[:-3],
+        "leadq_account",
+        *output_columns("lead_id", 3)[-3:],
+    ]
+    expected = account_rollup(
+        pd.DataFrame(
+            {
+                "lead_id": scores["lead_id"],
+                "account": scores["leadq_account"],
+                "probability": scores["leadq_probability"],
+                "is_mql": scores["leadq_is_mql"],
+                "engaged": engaged(scores["leadq_grade"].to_numpy(dtype=object)),
+            }
+        )
+    )
+    rollup = pd.read_parquet(tmp_path / "chunked.accounts.parquet")
+    pd.testing.assert_frame_equal(rollup, expected, check_dtype=False)
+    assert summary.accounts == len(expected) > 0
+    whole = pd.read_csv(tmp_path / "whole.accounts.csv", keep_default_na=False, na_values=[""])
+    pd.testing.assert_frame_equal(whole, rollup, check_dtype=False)
