@@ -14,6 +14,7 @@ column to text and returns the first, the probability), so only its speed is com
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import statistics
@@ -125,6 +126,7 @@ def benchmark_spark(config: Path, n_leads: int = SPARK_LEADS, runs: int = RUNS) 
         local.append(_time_score(paths["leads"], local_out, config, env))
         on_spark.append(_time_score(paths["leads"], spark_out, config, env, "--engine", "spark", "--master", MASTER))
     equality = compare_outputs(spark_out, local_out)
+    (WORK / "spark-engines.json").write_text(json.dumps({"local": local, "spark": on_spark, "equality": equality}))
     udf = benchmark_spark_udf(
         overrides["LEADQ_MLFLOW__TRACKING_URI"], load_settings(config).mlflow.registered_model, paths["leads"], runs
     )

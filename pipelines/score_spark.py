@@ -428,8 +428,17 @@ def run_spark_score(
         )
     if not export.exists():
         raise DataContractError([f"{export} does not exist; expected a Parquet export"])
+    if options.accounts is not None or options.activities is not None:
+        raise DataContractError(["--accounts and --activities are not on the Spark engine yet: score without --engine"])
     loading = time.perf_counter()
     model = load_scoring_model(settings, options.version, options.alias, options.mapping, options.language)
+    if model.mapping.tables.activities is not None:
+        raise DataContractError(
+            [
+                f"version {model.version} reads engagement computed from an activities table, which the Spark engine "
+                "does not compute yet: score it without --engine spark"
+            ]
+        )
     spark = spark_session(master)
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(options.chunk_size))
     shipped = _ship_model(spark, settings, model)
