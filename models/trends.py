@@ -50,15 +50,20 @@ def score_trends(
     scores = window.groupby("lead_id", sort=True)["score"]
     first, last, count = scores.first(), scores.last(), scores.size()
     change = (last - first).astype(int)
-    trend = np.select(
-        [count < 2, change >= min_change_points, change <= -min_change_points],
-        ["new", "improving", "declining"],
-        "steady",
-    )
+    trend = trend_of(change.to_numpy(), count.to_numpy(), min_change_points)
     return pd.DataFrame(
         {"trend": trend, "change": change, "first_score": first, "last_score": last, "scores": count},
         index=first.index.astype(str),
     )
+
+
+def trend_of(change: np.ndarray, scores: np.ndarray, min_change_points: int) -> np.ndarray:
+    """The trend of leads whose score changed by ``change`` points over ``scores`` scores in the window."""
+    return np.select(
+        [scores < 2, change >= min_change_points, change <= -min_change_points],
+        ["new", "improving", "declining"],
+        "steady",
+    ).astype(object)
 
 
 def _labels(reasons: object) -> list[str]:

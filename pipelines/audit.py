@@ -140,6 +140,36 @@ def read_scoring_log(
     )
 
 
+def read_score_history(url: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Each lead's scores in [start, end) by scoring time, oldest first: lead_id, scored_at (naive UTC), score,
+    is_mql (only these columns: cheap for trends over many leads). Empty where the log does not exist yet."""
+    parsed = sa.make_url(url)
+    empty = pd.DataFrame({"lead_id": [], "scored_at": pd.Series([], dtype="datetime64[ns]"), "score": [], "is_mql": []})
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return empty
+    engine = sa.create_engine(url)
+    try:
+        if not sa.inspect(engine).has_table(SCORES.name):
+            return empty
+        bounds = [bound.tz_localize(UTC).to_pydatetime() for bound in (start, end)]
+        columns = [SCORES.c.lead_id, SCORES.c.scored_at, SCORES.c.score, SCORES.c.is_mql]
+        query = (
+            sa.select(*columns)
+            .where(SCORES.c.scored_at >= bounds[0], SCORES.c.scored_at < bounds[1])
+            .order_by(SCORES.c.id)
+        )
+        with engine.connect() as connection:
+            rows = pd.DataFrame(connection.execute(query).all(), columns=["lead_id", "scored_at", "score", "is_mql"])
+    finally:
+        engine.dispose()
+    return rows.assign(
+        lead_id=rows["lead_id"].astype(str),
+        scored_at=_naive_utc(rows["scored_at"]),
+        score=rows["score"].astype(int),
+        is_mql=rows["is_mql"].astype(bool),
+    )
+
+
 def feature_frame(features: pd.Series, spec: FeatureSpec) -> pd.DataFrame:
     """The logged model features as a frame with the training dtypes (numbers as float, categories as text)."""
     frame = pd.DataFrame(list(features), index=features.index).reindex(columns=list(spec.names))

@@ -577,6 +577,13 @@ def score(
             "export); each lead's engagement is computed from it as of the run."
         ),
     ] = None,
+    log: Annotated[
+        bool,
+        typer.Option(
+            help="Append the scores to the scoring log (serving.scoring_log_url) like served ones, for leadq hot, "
+            "trends and the audit; adds leadq_trend per lead (with reasons only)."
+        ),
+    ] = False,
     accounts: Annotated[
         Path | None,
         typer.Option(
@@ -619,6 +626,9 @@ def score(
     if version is not None and alias is not None:
         console.print("[red]Refused:[/] name a --version or an --alias, not both", highlight=False)
         raise typer.Exit(code=2)
+    if log and not reasons:
+        console.print("[red]Refused:[/] --log keeps scores with their reasons: not with --no-reasons", highlight=False)
+        raise typer.Exit(code=2)
     try:
         since_date = date.fromisoformat(since) if since else None
     except ValueError as error:
@@ -647,6 +657,7 @@ def score(
         reasons=reasons,
         activities=activities,
         accounts=accounts,
+        log=log,
     )
     progress = Progress(BarColumn(), MofNCompleteColumn(), LeadsPerSecond(), TimeRemainingColumn(), console=console)
     task = progress.add_task("scoring", total=None)

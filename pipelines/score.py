@@ -55,6 +55,8 @@ from models.contract import DataContractError
 from models.engagement import ActivityIndex
 from models.feature_text import Language
 from models.scorer import ExplainedBatch, LeadScorer
+from models.trends import trend_of
+from pipelines.audit import read_score_history
 from pipelines.crm_export.mapping import ExportMapping, MappingError, parse_mapping
 from pipelines.crm_export.prepare import table_path
 from pipelines.crm_export.read import detect_separator, read_export
@@ -71,6 +73,7 @@ from serving.model_holder import (
 )
 from serving.pii import CategoryFields, category_fields, scrub_record
 from serving.schemas import LeadBase, lead_in_model
+from serving.scoring_log import ScoringLog, default_spool_path, score_row
 
 OutputFormat = Literal["parquet", "csv"]
 DEFAULT_CHUNK_SIZE = 20_000
@@ -95,6 +98,7 @@ class ScoreOptions:
     reasons: bool = True  # False: probability, score and is_mql only (no TreeSHAP: no grade, SLA or reasons)
     activities: Path | None = None  # the activities table (default: the mapping's file next to the export)
     accounts: Path | None = None  # the accounts' roll-up (and leadq_account per lead); None: no accounts
+    log: bool = False  # append the scores to the scoring log, and give each lead its trend (reasons only)
 
 
 @dataclass(frozen=True)
@@ -371,6 +375,51 @@ def chunk_account_totals(scores: pd.DataFrame, model: ScoringModel) -> pd.DataFr
             }
         )
     )
+
+
+@dataclass
+class ScoreHistory:
+    """Where ``--log`` puts the run's scores, and each lead's first score in the trend window before the run."""
+
+    log: ScoringLog
+    first: pd.Series  # lead id -> its first score in the window (before this run)
+    count: pd.Series  # lead id -> its scores in the window (before this run)
+    min_change_points: int
+
+    def trends(self, ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Each lead's trend with this run's score as its last (``models.trends``: one rule for all)."""
+        index = pd.Index(ids.astype(str))
+        first = self.first.reindex(index).fillna(pd.Series(scores, index=index)).to_numpy(dtype=float)
+        count = self.count.reindex(index).fillna(0).to_numpy(dtype=int) + 1
+        return trend_of((scores - first).astype(int), count, self.min_change_points)
+
+    def append(self, ids: np.ndarray, batch: ExplainedBatch, model: ScoringModel, scored_at: datetime) -> None:
+        rows = [
+            {
+                **score_row(str(lead_id), record, model.name, model.version, model.scorer.threshold.threshold),
+                "scored_at": scored_at,
+            }
+            for lead_id, record in zip(ids.tolist(), batch.records(), strict=True)
+        ]
+        self.log.append(rows)
+
+
+def open_history(settings: Settings, now: pd.Timestamp) -> ScoreHistory:
+    """The scoring log (its own spool, ``<spool>.score``: one ``leadq score --log`` at a time) and the scores of the
+    trend window before ``now``.
+
+    Raises:
+        ValueError: no scoring log is configured. RuntimeError: another ``leadq score --log`` runs.
+    """
+    serving, trends = settings.serving, settings.trends
+    url = serving.scoring_log_url
+    if url is None:
+        raise ValueError("--log appends to the scoring log, and serving.scoring_log_url is null; configure one")
+    history = read_score_history(url, now - pd.Timedelta(days=trends.window_days), now)
+    by_lead = history.groupby("lead_id")["score"]
+    spool = Path(serving.scoring_log_spool) if serving.scoring_log_spool else default_spool_path(url)
+    log = ScoringLog(url, serving.scoring_log_flush_s, spool_path=spool.with_name(spool.name + ".score"))
+    return ScoreHistory(log, by_lead.first(), by_lead.size(), trends.min_change_points)
 
 
 def check_header(header: list[str], needed: list[str], path: Path) -> None:
@@ -762,12 +811,16 @@ def score_checked(model: ScoringModel, checked: CheckedChunk, scored_at: str, re
     if not reasons:
         leads = pd.DataFrame(checked.columns, columns=list(model.roles))  # the records' fields, as columns
         return flat_decisions(checked.ids, model.scorer.predict_mql(leads), model, scored_at)
+    return flat_scores(checked.ids, explain_checked(model, checked), model, scored_at)
+
+
+def explain_checked(model: ScoringModel, checked: CheckedChunk) -> ExplainedBatch:
+    """The chunk's leads through the scorer's array path (``LeadScorer.explain_columns``), with reasons."""
     n = len(checked.ids)
     inputs = model.scorer.pipeline.named_steps["features"].input_columns
     # the fields of explain_records' records, as arrays (a field the chunk lacks: None, as record.get gives)
     columns = {name: checked.columns.get(name, np.full(n, None, dtype=object)) for name in inputs}
-    batch = model.scorer.explain_columns(columns, n, top_k=model.top_k, language=model.language)
-    return flat_scores(checked.ids, batch, model, scored_at)
+    return model.scorer.explain_columns(columns, n, top_k=model.top_k, language=model.language)
 
 
 # --- the file edge: temporary files renamed at the end ----------------------------------------------------------
@@ -899,6 +952,15 @@ class _Tally:
             self.grades.update(scores["leadq_grade"].tolist())
 
 
+@contextmanager
+def closing_log(history: ScoreHistory) -> Iterator[ScoreHistory]:
+    """The history whose log is closed (its spool drained to the database) when the run ends, however it ends."""
+    try:
+        yield history
+    finally:
+        history.log.close()
+
+
 def _write_rollup(rollup: pd.DataFrame, path: Path, fmt: OutputFormat) -> None:
     if fmt == "parquet":
         rollup.to_parquet(path, index=False)
@@ -930,6 +992,12 @@ def run_score(
     columns = output_columns(model.id_column, model.top_k, options.reasons)
     if options.accounts is not None:
         columns.insert(columns.index("leadq_model"), "leadq_account")
+    if options.log:
+        if not options.reasons:
+            raise ValueError(
+                "--log keeps each score with its reasons and features for the audit: not with --no-reasons"
+            )
+        columns.insert(columns.index("leadq_model"), "leadq_trend")
     totals: list[pd.DataFrame] = []
     with ExitStack() as files:
         out = files.enter_context(replaced_at_end(options.out))
@@ -939,11 +1007,18 @@ def run_score(
         date_order = creation_date_order(reader, model, options) if options.since is not None else None
         now = pd.Timestamp(scored_at).tz_convert(None)
         engagement = open_activities(model, export, options.activities, now)
+        history = files.enter_context(closing_log(open_history(settings, now))) if options.log else None
         read = 0
         for chunk in reader.chunks(needed, options.chunk_size):
             chunk = with_engagement(chunk, model, engagement)
             checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order)
-            scores = score_checked(model, checked, scored_at, options.reasons)
+            if history is not None and len(checked.ids):
+                batch = explain_checked(model, checked)
+                scores = flat_scores(checked.ids, batch, model, scored_at)
+                history.append(checked.ids, batch, model, pd.Timestamp(scored_at).to_pydatetime())
+                scores["leadq_trend"] = history.trends(checked.ids, scores["leadq_score"].to_numpy())
+            else:
+                scores = score_checked(model, checked, scored_at, options.reasons)
             if options.accounts is not None:
                 scores = scores.assign(leadq_account=chunk_accounts(chunk, model, checked.ids))
                 totals = [merge_totals(*totals, chunk_account_totals(scores, model))]

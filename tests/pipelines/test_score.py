@@ -818,3 +818,38 @@ def test_accounts_roll_the_leads_up_by_business_domain_chunk_for_chunk_as_all_at
     assert summary.accounts == len(expected) > 0
     whole = pd.read_csv(tmp_path / "whole.accounts.csv", keep_default_na=False, na_values=[""])
     pd.testing.assert_frame_equal(whole, rollup, check_dtype=False)
+
+
+# --- --log: nightly scores in the scoring log, with each lead's trend ---------------------------------------------
+
+
+def test_log_appends_the_runs_scores_and_gives_each_lead_its_trend(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    from pipelines.audit import read_scoring_log
+
+    url = f"sqlite:///{tmp_path / 'log' / 'scoring_log.db'}"
+    settings = registry.model_copy(
+        update={"serving": registry.serving.model_copy(update={"scoring_log_url": url, "scoring_log_spool": None})}
+    )
+    (tmp_path / "log").mkdir()
+    export = tmp_path / "leads.parquet"
+    leads.head(200).to_parquet(export, index=False)
+
+    run_score(settings, export, _options(tmp_path / "first.parquet", log=True, chunk_size=64))
+    run_score(settings, export, _options(tmp_path / "second.parquet", log=True))
+
+    first, second = _read(tmp_path / "first.parquet"), _read(tmp_path / "second.parquet")
+    assert set(first["leadq_trend"]) == {"new"}  # no earlier score in the window
+    assert set(second["leadq_trend"]) == {"steady"}  # the same score again
+    assert list(second.columns) == [
+        *output_columns("lead_id", 3)[:-3],
+        "leadq_trend",
+        *output_columns("lead_id", 3)[-3:],
+    ]
+    logged = read_scoring_log(url, pd.Timestamp("2000-01-01"), pd.Timestamp("2100-01-01"), by="scored")
+    assert len(logged) == 400  # every score of both runs, the spool drained when each run ended
+    assert logged["lead_id"].value_counts().eq(2).all()
+    assert logged["reasons"].iloc[0]["for"][0]["label"] == first["leadq_reason_1"].iloc[0]
+    with pytest.raises(ValueError, match="not with --no-reasons"):
+        run_score(settings, export, _options(tmp_path / "third.parquet", log=True, reasons=False))
