@@ -48,7 +48,7 @@ TARGETS = {
     "ece": 0.02,
     "train_1m_s": 300.0,
     "single_p99_ms": 5.0,
-    "service_p99_ms": 10.0,
+    "service_p99_ms": 5.0,  # issue 14: one lead with reasons, sequentially over HTTP (was 10 ms)
     "service_vs_mlflow": 5.0,
     "cli_startup_s": 1.0,
     "cli_train_10k_s": 10.0,
@@ -57,19 +57,33 @@ TARGETS = {
 
 
 def _serving_rows(table: Table, serving: dict[str, Any]) -> None:
-    for measure, kind, target in (
-        ("service, one lead per request", "single", f"p99 <= {TARGETS['service_p99_ms']:.0f} ms, "),
-        ("service, 100 leads per request", "batch100", ""),
-    ):
-        leadq, mlflow = serving["leadq"][kind], serving["mlflow"][kind]
+    single = serving["leadq"]["single"]
+    p99_met = _verdict(single["p99_ms"] <= TARGETS["service_p99_ms"])
+    rows = [
+        ("service, one lead per request", "single", "mlflow", "ratio_single_rps", "probability only"),
+        ("service, 100 leads per request", "batch100", "mlflow", "ratio_batch100_rps", "probability only"),
+    ]
+    if "mlflow_shap" in serving:  # serving.json from before issue 14 has neither
+        rows[1] = ("service, 100 leads per request", "batch100", "mlflow_shap", "ratio_batch100_shap_rps", "+ SHAP")
+        rows.append(
+            ("service, 100 leads, reasons: false", "batch100_no_reasons", "mlflow", "ratio_batch100_no_reasons_rps", "")
+        )
+    for measure, kind, baseline, ratio, returns in rows:
+        leadq, mlflow = serving["leadq"][kind], serving[baseline]["batch100" if kind != "single" else kind]
+        met = _verdict(serving[ratio] >= TARGETS["service_vs_mlflow"])
         table.add_row(
             measure,
-            f"{leadq['rps']:,.0f} req/s, p50 {leadq['p50_ms']:.0f}, p99 {leadq['p99_ms']:.0f} ms",
-            "mlflow models serve",
-            f"{mlflow['rps']:,.0f} req/s",
-            f"x{serving[f'ratio_{kind}_rps']:.2f}",
-            f"{target}>= x{TARGETS['service_vs_mlflow']:.0f}",
+            f"{leadq['rps']:,.1f} req/s, p50 {leadq['p50_ms']:.1f}, p99 {leadq['p99_ms']:.1f} ms",
+            f"mlflow models serve ({returns or 'probability only'})",
+            f"{mlflow['rps']:,.1f} req/s",
+            f"x{serving[ratio]:.2f}",
+            (f"p99 <= {TARGETS['service_p99_ms']:.0f} ms: {p99_met}, " if kind == "single" else "")
+            + f">= x{TARGETS['service_vs_mlflow']:.0f}: {met}",
         )
+    machine = serving.get("machine")
+    if machine:  # other work on the machine slows every server: say how busy it was
+        load = f"load {machine['load_1min_before']:.1f} -> {machine['load_1min_after']:.1f}"
+        table.add_row("  (machine during the serving rows)", f"{machine['cpus']} CPUs, {load}", "", "", "", "")
     if "scoring_log" in serving:  # serving.json from before the durable scoring log has no such run
         log = serving["scoring_log"]
         on, off, cost = log["on"], log["off"], log["cost_p50_ms"]

@@ -1,9 +1,11 @@
 """Serving speed: leadq's scoring service against ``mlflow models serve`` of the same model.
 
-Both servers are real processes on 127.0.0.1 serving the same trained scorer, driven by the same asyncio
+All servers are real processes on 127.0.0.1 serving the same trained scorer, driven by the same asyncio
 client with the same request bodies and concurrency. leadq answers with probability, MQL decision, grade, SLA
-and reasons; the MLflow pyfunc answers with the probability only (``predict_proba``), so the comparison
-favours MLflow, not leadq.
+and reasons, or (``reasons: false``) probability, score and MQL decision only. Two MLflow pyfuncs stand beside it:
+one answers with the probability only (``predict_proba``), the other with the probability and every feature's SHAP
+value from ``shap.TreeExplainer`` (what leadq's reasons are built from). Each leadq answer is compared with the
+MLflow one that returns as much or less.
 """
 
 from __future__ import annotations
@@ -64,6 +66,32 @@ class ProbabilityModel(PythonModel):
 
 
 set_model(ProbabilityModel())
+"""
+
+# The same with SHAP values, as a data scientist would serve "probability and explanation" with MLflow:
+# shap.TreeExplainer on the pipeline's booster, over the pipeline's encoded features.
+_SHAP_PYFUNC = """
+import joblib
+import pandas as pd
+import shap
+from mlflow.models import set_model
+from mlflow.pyfunc import PythonModel
+
+
+class ShapModel(PythonModel):
+    def load_context(self, context):
+        self.scorer = joblib.load(context.artifacts["scorer"])
+        self.prepare = self.scorer.pipeline[:-1]  # features and encoding
+        self.explainer = shap.TreeExplainer(self.scorer.pipeline[-1])
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        encoded = self.prepare.transform(model_input)
+        values = self.explainer.shap_values(encoded)
+        shap_values = pd.DataFrame(values, columns=[f"shap_{name}" for name in encoded.columns])
+        return pd.concat([pd.DataFrame({"probability": self.scorer.predict_proba(model_input)}), shap_values], axis=1)
+
+
+set_model(ShapModel())
 """
 
 
@@ -147,16 +175,17 @@ def _train_and_register(base_config: Path, folder: Path, n_leads: int) -> tuple[
     return config, result.outcome.scorer
 
 
-def _log_probability_model(scorer: LeadScorer, tracking_uri: str, folder: Path) -> str:
-    """Log the scorer as a pyfunc whose predict is ``predict_proba``; return its model URI."""
+def _log_probability_model(scorer: LeadScorer, tracking_uri: str, folder: Path, shap_values: bool = False) -> str:
+    """Log the scorer as a pyfunc whose predict is ``predict_proba`` (``shap_values``: and the SHAP value of each
+    feature, ``shap.TreeExplainer``); return its model URI."""
     import mlflow
     from mlflow.models import ModelSignature
     from mlflow.types.schema import ColSpec, Schema, TensorSpec
 
     from models.mlflow_model import SCORER_ARTIFACT, save_scorer
 
-    entry = folder / "probability_pyfunc.py"
-    entry.write_text(_PROBABILITY_PYFUNC)
+    entry = folder / ("shap_pyfunc.py" if shap_values else "probability_pyfunc.py")
+    entry.write_text(_SHAP_PYFUNC if shap_values else _PROBABILITY_PYFUNC)
     scorer_path = save_scorer(scorer, folder / "scorer.joblib")
     # the request fields typed by role (JSON numbers and booleans as leadq receives them), probability only out
     roles = scorer.pipeline.named_steps["features"].input_roles
@@ -164,16 +193,20 @@ def _log_probability_model(scorer: LeadScorer, tracking_uri: str, folder: Path) 
         ColSpec(_MLFLOW_TYPES.get(roles[field], "string"), field, required=False)
         for field in input_fields(scorer.pipeline)
     ]
-    signature = ModelSignature(inputs=Schema(inputs), outputs=Schema([ColSpec("double", "probability")]))
+    outputs = [ColSpec("double", "probability")]
+    if shap_values:
+        features = scorer.pipeline.named_steps["features"].feature_spec.names
+        outputs += [ColSpec("double", f"shap_{name}") for name in features]
+    signature = ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_experiment("benchmark-mlflow-serve")
-    with mlflow.start_run(run_name="predict-proba-pyfunc"):
+    with mlflow.start_run(run_name="shap-pyfunc" if shap_values else "predict-proba-pyfunc"):
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(entry),
             artifacts={SCORER_ARTIFACT: str(scorer_path)},
             signature=signature,
-            pip_requirements=["mlflow", "lightgbm", "scikit-learn", "pandas"],  # not used: --env-manager local
+            pip_requirements=["mlflow", "lightgbm", "scikit-learn", "pandas", "shap"],  # not used: --env-manager local
         )
     return str(info.model_uri)
 
@@ -196,14 +229,15 @@ def _batches(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [records[start : start + BATCH_SIZE] for start in range(0, len(records) - BATCH_SIZE + 1, BATCH_SIZE)]
 
 
-def _leadq_endpoint(port: int, api_key: str, records: list[dict[str, Any]]) -> Endpoint:
+def _leadq_endpoint(port: int, api_key: str, records: list[dict[str, Any]], reasons: bool = True) -> Endpoint:
     base = f"http://127.0.0.1:{port}"
+    switch = {} if reasons else {"reasons": False}
     return Endpoint(
         single_url=f"{base}/v1/leads/score",
         batch_url=f"{base}/v1/leads/score-batch",
         headers={"Content-Type": "application/json", "X-API-Key": api_key},
-        single_bodies=[_encode(record) for record in records],
-        batch_bodies=[_encode({"leads": batch}) for batch in _batches(records)],
+        single_bodies=[_encode({**record, **switch}) for record in records],
+        batch_bodies=[_encode({"leads": batch, **switch}) for batch in _batches(records)],
         probabilities=lambda body: [result["probability"] for result in body["results"]],
     )
 
@@ -336,7 +370,9 @@ async def _timed(client: httpx.AsyncClient, url: str, bodies: list[bytes], reque
     }
 
 
-async def _measure_async(endpoint: Endpoint, load: Load) -> tuple[dict[str, dict[str, float]], list[float]]:
+async def _measure_async(
+    endpoint: Endpoint, load: Load, kinds: tuple[str, ...] = ("single", f"batch{BATCH_SIZE}")
+) -> tuple[dict[str, dict[str, float]], list[float]]:
     limits = httpx.Limits(max_connections=load.concurrency, max_keepalive_connections=load.concurrency)
     async with httpx.AsyncClient(headers=endpoint.headers, limits=limits, timeout=60.0) as client:
         first = await client.post(endpoint.batch_url, content=endpoint.batch_bodies[0])
@@ -350,6 +386,8 @@ async def _measure_async(endpoint: Endpoint, load: Load) -> tuple[dict[str, dict
             ("single", endpoint.single_url, endpoint.single_bodies, load.single_requests),
             (f"batch{BATCH_SIZE}", endpoint.batch_url, endpoint.batch_bodies, load.batch_requests),
         ):
+            if kind not in kinds:
+                continue
             throughput = await _timed(client, url, bodies, requests, load.concurrency)
             latency = await _timed(
                 client, url, bodies, max(load.latency_requests // (1 if kind == "single" else 5), 20), 1
@@ -419,17 +457,23 @@ def benchmark_serving(base_config: Path, n_leads: int = 100_000, load: Load | No
     """Requests per second and latency of leadq's service and of ``mlflow models serve``, same model and client.
 
     Trains on ``n_leads`` synthetic leads with ``base_config``'s settings (store, data and logs in a temporary
-    folder), registers the model for ``leadq serve`` and logs the same scorer as a ``predict_proba`` pyfunc for
-    ``mlflow models serve``. Each server runs alone while it is measured (except the scoring-log comparison: leadq
-    with the log on and off run side by side, measured in alternating rounds); all are always stopped.
+    folder), registers the model for ``leadq serve`` and logs the same scorer as a ``predict_proba`` pyfunc and as
+    a pyfunc returning the probability and ``shap.TreeExplainer``'s SHAP values, for ``mlflow models serve``. Each
+    server runs alone while it is measured (except the scoring-log comparison: leadq with the log on and off run
+    side by side, measured in alternating rounds); all are always stopped.
 
     Returns:
-        ``{"leadq": {"single": {rps, p50_ms, p99_ms}, "batch100": {...}}, "scoring_log": {"on": {rps, p50_ms,
-        p99_ms, cpu_ms_per_request}, "off": {...}, "cost_p50_ms", "cost_p99_ms", "cost_cpu_ms_per_request",
-        "rounds"} (single leads, the durable scoring log on and off), "mlflow": {...}, "ratio_single_rps",
-        "ratio_batch100_rps"}``; ratios are leadq / mlflow.
+        ``{"leadq": {"single": {rps, p50_ms, p99_ms}, "batch100": {...}, "batch100_no_reasons": {...}},
+        "scoring_log": {"on": {rps, p50_ms, p99_ms, cpu_ms_per_request}, "off": {...}, "cost_p50_ms",
+        "cost_p99_ms", "cost_cpu_ms_per_request", "rounds"} (single leads, the durable scoring log on and off),
+        "mlflow": {"single": ..., "batch100": ...} (probability only), "mlflow_shap": {"batch100": ...},
+        "ratio_single_rps", "ratio_batch100_rps" (with reasons / probability only), "ratio_batch100_shap_rps" (with
+        reasons / probability and SHAP values), "ratio_batch100_no_reasons_rps" (reasons: false / probability
+        only), "machine": {cpus, load_1min_before, load_1min_after}}``; ratios are leadq / mlflow.
     """
     load = load or Load()
+    load_before = os.getloadavg()[0]
+    batch = f"batch{BATCH_SIZE}"
     with tempfile.TemporaryDirectory(prefix="leadq-bench-serving-") as scratch:
         folder = Path(scratch)
         with _quiet():
@@ -437,6 +481,7 @@ def benchmark_serving(base_config: Path, n_leads: int = 100_000, load: Load | No
             settings = load_settings(config)
             tracking_uri = settings.mlflow.tracking_uri
             model_uri = _log_probability_model(scorer, tracking_uri, folder)
+            shap_uri = _log_probability_model(scorer, tracking_uri, folder, shap_values=True)
         fields = input_fields(scorer.pipeline)
         records = lead_records(generate_for(settings, BODY_LEADS, settings.synthetic.seed + 1).leads, fields)
         env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -448,6 +493,10 @@ def benchmark_serving(base_config: Path, n_leads: int = 100_000, load: Load | No
         leadq_env = {**env, "LEADQ_API_KEYS": f"bench:{api_key}"}
         with _running("leadq", command, leadq_env, f"http://127.0.0.1:{port}/readyz", folder) as on_pid:
             leadq_results, leadq_p = asyncio.run(_measure_async(leadq, load))
+            decided, decided_p = asyncio.run(
+                _measure_async(_leadq_endpoint(port, api_key, records, reasons=False), load, (batch,))
+            )
+            leadq_results[f"{batch}_no_reasons"] = decided[batch]
             # the same service with its scoring log off, running beside it: what the durable log costs
             off_port = _free_port()
             command = [str(BIN / "leadq"), "serve", "--config", str(_without_scoring_log(config))]
@@ -456,22 +505,28 @@ def benchmark_serving(base_config: Path, n_leads: int = 100_000, load: Load | No
                 no_log = _leadq_endpoint(off_port, api_key, records)
                 scoring_log = asyncio.run(_compare_single({"on": (leadq, on_pid), "off": (no_log, off_pid)}, load))
 
-        port = _free_port()
-        mlflow = _mlflow_endpoint(port, records)
-        command = [str(BIN / "mlflow"), "models", "serve", "-m", model_uri, "--env-manager", "local"]
-        command += ["--host", "127.0.0.1", "--port", str(port)]
         mlflow_env = {**env, "MLFLOW_TRACKING_URI": tracking_uri}
-        with _running("mlflow", command, mlflow_env, f"http://127.0.0.1:{port}/ping", folder):
-            mlflow_results, mlflow_p = asyncio.run(_measure_async(mlflow, load))
+        measured: dict[str, tuple[dict[str, dict[str, float]], list[float]]] = {}
+        for name, uri, kinds in (("mlflow", model_uri, ("single", batch)), ("mlflow-shap", shap_uri, (batch,))):
+            port = _free_port()
+            command = [str(BIN / "mlflow"), "models", "serve", "-m", uri, "--env-manager", "local"]
+            command += ["--host", "127.0.0.1", "--port", str(port)]
+            with _running(name, command, mlflow_env, f"http://127.0.0.1:{port}/ping", folder):
+                measured[name] = asyncio.run(_measure_async(_mlflow_endpoint(port, records), load, kinds))
+    (mlflow_results, mlflow_p), (shap_results, shap_p) = measured["mlflow"], measured["mlflow-shap"]
 
-    difference = float(np.max(np.abs(np.asarray(leadq_p) - np.asarray(mlflow_p))))
-    if difference > PROBABILITY_TOLERANCE:
-        raise ServingBenchmarkError(f"the two servers disagree on the same leads (max |dp| = {difference:.2e})")
-    batch = f"batch{BATCH_SIZE}"
+    for other, probabilities in (("reasons: false", decided_p), ("mlflow", mlflow_p), ("mlflow with SHAP", shap_p)):
+        difference = float(np.max(np.abs(np.asarray(leadq_p) - np.asarray(probabilities))))
+        if difference > PROBABILITY_TOLERANCE:
+            raise ServingBenchmarkError(f"leadq and {other} disagree on the same leads (max |dp| = {difference:.2e})")
     return {
         "leadq": leadq_results,
         "scoring_log": scoring_log,
         "mlflow": mlflow_results,
+        "mlflow_shap": shap_results,
         "ratio_single_rps": leadq_results["single"]["rps"] / mlflow_results["single"]["rps"],
         f"ratio_{batch}_rps": leadq_results[batch]["rps"] / mlflow_results[batch]["rps"],
+        f"ratio_{batch}_shap_rps": leadq_results[batch]["rps"] / shap_results[batch]["rps"],
+        f"ratio_{batch}_no_reasons_rps": leadq_results[f"{batch}_no_reasons"]["rps"] / mlflow_results[batch]["rps"],
+        "machine": {"cpus": os.cpu_count(), "load_1min_before": load_before, "load_1min_after": os.getloadavg()[0]},
     }
