@@ -17,8 +17,11 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
+from models.feature_text import UNKNOWN, Language, feature_name
+
 Trend = Literal["improving", "steady", "declining", "new"]
 TRENDS: tuple[str, ...] = get_args(Trend)
+_MOST_CHANGES_SHOWN = 6
 HOT_COLUMNS = (
     "lead_id",
     "score_before",
@@ -72,31 +75,29 @@ def _labels(reasons: object) -> list[str]:
     return [str(reason["label"]) for reason in reasons.get("for", [])]
 
 
-def _changed(before: object, now: object) -> str:
-    """The model features whose value changed, as "feature: old -> new" (no PII: derived model features only)."""
+def _changed(before: object, now: object, language: Language, most: int = _MOST_CHANGES_SHOWN) -> str:
+    """The model features whose shown value changed, as "name: old -> new" in words (derived model features only:
+    no PII), at most ``most`` of them and how many more."""
     if not isinstance(before, dict) or not isinstance(now, dict):
         return ""
     changed = []
     for feature, value in now.items():
-        old = before.get(feature)
-        if old != value and not (_missing(old) and _missing(value)):
-            changed.append(f"{feature}: {_shown(old)} -> {_shown(value)}")
-    return "; ".join(changed)
+        old, new = _shown(before.get(feature), language), _shown(value, language)
+        if old != new:
+            changed.append(f"{feature_name(feature, language)}: {old} -> {new}")
+    more = f"; and {len(changed) - most} more" if len(changed) > most else ""
+    return "; ".join(changed[:most]) + more
 
 
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
-
-
-def _shown(value: object) -> str:
-    if _missing(value):
-        return "unknown"
+def _shown(value: object, language: Language) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return UNKNOWN[language]
     if isinstance(value, float):
-        return f"{value:g}" if value == round(value) else f"{value:.2f}"
+        return f"{value:g}" if value == round(value) else f"{value:.1f}"
     return str(value)
 
 
-def heating_up(history: pd.DataFrame, since: pd.Timestamp) -> pd.DataFrame:
+def heating_up(history: pd.DataFrame, since: pd.Timestamp, language: Language = "en") -> pd.DataFrame:
     """The leads that crossed the MQL threshold since ``since``: not an MQL at their last score before it, an MQL at
     their latest score since. Highest score first.
 
@@ -117,7 +118,7 @@ def heating_up(history: pd.DataFrame, since: pd.Timestamp) -> pd.DataFrame:
         "; ".join(label for label in _labels(now_reasons) if label not in _labels(old_reasons))
         for now_reasons, old_reasons in zip(hot["reasons"], hot["reasons_before"], strict=True)
     ]
-    changed = [_changed(old, new) for old, new in zip(hot["features_before"], hot["features"], strict=True)]
+    changed = [_changed(old, new, language) for old, new in zip(hot["features_before"], hot["features"], strict=True)]
     frame = pd.DataFrame(
         {
             "lead_id": hot.index.astype(str),

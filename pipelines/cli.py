@@ -430,7 +430,10 @@ def hot(
         highlight=False,
     )
     if len(leads) and top:
-        table = Table("lead", "score", "before", "trend", "grade", "new reasons", "changed", box=None)
+        table = Table(box=None)
+        for name in ("lead", "score", "before", "trend", "grade"):
+            table.add_column(name, no_wrap=True, min_width=len(name))
+        table.add_column("new reasons", max_width=30, no_wrap=True, overflow="ellipsis")  # all of it: --out
         for row in leads.head(top).itertuples():
             table.add_row(
                 str(row.lead_id),
@@ -439,7 +442,6 @@ def hot(
                 f"{row.trend} ({row.change:+d})",
                 str(row.grade),
                 str(row.new_reasons),
-                str(row.changed_features),
             )
         console.print(table)
     if out is not None:

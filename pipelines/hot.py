@@ -93,7 +93,7 @@ def run_hot(
     # A lead's last score before the start says whether it was in nurture; scores older than the lookback do not.
     earliest = min(start, until - pd.Timedelta(days=trends.window_days)) - pd.Timedelta(days=trends.lookback_days)
     history = read_scoring_log(url, earliest, until + pd.Timedelta(seconds=1), by="scored")
-    hot = heating_up(history, start)
+    hot = heating_up(history, start, settings.explanations.language)
     trend = score_trends(history, until, trends.window_days, trends.min_change_points)
     leads = hot.join(trend[["trend", "change"]], on="lead_id")
     if record:

@@ -90,7 +90,9 @@ def test_heating_up_lists_nurture_leads_that_became_mqls_since_the_last_run_with
     warm = hot.set_index("lead_id").loc["warm"]
     assert (warm["score_before"], warm["score"]) == (20, 71)
     assert warm["new_reasons"] == "Demo requests in the last 7 days: 1"
-    assert warm["changed_features"] == "visit_30d: 1 -> 6; demo_request_7d: 0 -> 1"
+    assert warm["changed_features"] == (  # in words; only model features, never what the lead typed
+        "Website visits in the last 30 days: 1 -> 6; Demo requests in the last 7 days: 0 -> 1"
+    )
     assert hot.set_index("lead_id").loc["warmer", "score_before"] == 10  # its last score before the run
 
 
@@ -105,3 +107,20 @@ def test_heating_up_reads_scores_without_reasons() -> None:
     hot = heating_up(history, NOW - 7 * DAY)
 
     assert hot["new_reasons"].tolist() == [""]
+
+
+def test_only_features_whose_shown_value_changed_are_listed_at_most_six() -> None:
+    features_before = {f"visit_{days}d": 0.0 for days in range(1, 9)} | {"days_since_visit": 258.871}
+    features_now = {f"visit_{days}d": 1.0 for days in range(1, 9)} | {"days_since_visit": 258.874}
+    history = pd.DataFrame(
+        [
+            _scored("lead", 30, 20, False, [], **features_before),
+            _scored("lead", 1, 70, True, [], **features_now),
+        ]
+    )
+
+    changed = heating_up(history, NOW - 7 * DAY, language="de").loc[0, "changed_features"]
+
+    assert changed.startswith("Website-Besuche der letzten 1 Tage: 0 -> 1; ")
+    assert changed.endswith("; and 2 more")  # 8 changed; the recency's 258.9 did not change as shown
+    assert "Tage seit" not in changed

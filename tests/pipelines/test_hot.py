@@ -70,7 +70,7 @@ def test_hot_lists_the_recycled_lead_that_crossed_the_threshold_and_remembers_th
     lead = result.leads.iloc[0]
     assert (lead["score_before"], lead["score"], lead["trend"]) == (12, 55, "new")  # one score in the 30 days
     assert lead["new_reasons"] == "Website visits in the last 30 days: 7"
-    assert lead["changed_features"] == "visit_30d: 1 -> 7"
+    assert lead["changed_features"] == "Website visits in the last 30 days: 1 -> 7"
     assert result.since == now - pd.Timedelta(days=7)
     assert last_run(settings.trends.hot_state) == now
     # the next run starts at this one: nothing crossed since
