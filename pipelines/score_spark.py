@@ -428,8 +428,10 @@ def run_spark_score(
         )
     if not export.exists():
         raise DataContractError([f"{export} does not exist; expected a Parquet export"])
-    if options.accounts is not None or options.activities is not None:
-        raise DataContractError(["--accounts and --activities are not on the Spark engine yet: score without --engine"])
+    if options.accounts is not None or options.activities is not None or options.log:
+        raise DataContractError(
+            ["--accounts, --activities and --log are not on the Spark engine yet: score without --engine spark"]
+        )
     loading = time.perf_counter()
     model = load_scoring_model(settings, options.version, options.alias, options.mapping, options.language)
     if model.mapping.tables.activities is not None:
