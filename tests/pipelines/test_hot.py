@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -97,3 +99,19 @@ def test_an_unreadable_state_file_is_refused_naming_it(settings: Settings) -> No
 
     with pytest.raises(ValueError, match="not a leadq hot state file"):
         run_hot(settings)
+
+
+def test_the_command_prints_no_library_warnings(settings: Settings, tmp_path: Path) -> None:
+    """pandera imports pyspark.pandas when the spark extra is installed, which warns about pandas 3."""
+    leadq = Path(sys.executable).parent / "leadq"
+
+    done = subprocess.run(
+        [str(leadq), "hot", "--config", str(tmp_path / "mlflow.yml"), "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr, done.stderr
