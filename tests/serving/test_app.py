@@ -553,3 +553,25 @@ def test_the_openapi_document_declares_the_reasons_switch_and_both_answers(clien
     assert {"$ref": "#/components/schemas/DecisionOut"} in answer["schema"]["anyOf"]
     assert schemas["DecisionOut"]["properties"]["omitted"]["default"] == OMITTED
     assert not set(OMITTED) & set(schemas["DecisionOut"]["properties"])
+
+
+def _lightgbm_max_threads() -> int:
+    import ctypes
+
+    import lightgbm.basic
+
+    found = ctypes.c_int(0)
+    lightgbm.basic._safe_call(lightgbm.basic._LIB.LGBM_GetMaxThreads(ctypes.byref(found)))
+    return found.value
+
+
+@pytest.mark.parametrize("threads", [1, None])
+def test_lightgbm_threads_are_capped_while_the_app_runs_and_restored_after(
+    registry: Settings, threads: int | None
+) -> None:
+    before = _lightgbm_max_threads()  # -1: no cap (LightGBM's default)
+    with TestClient(served_app(registry, model_threads=threads)) as client:
+        assert client.post("/v1/leads/score", json=scoring_request(), headers=AUTH).status_code == 200
+        assert _lightgbm_max_threads() == (before if threads is None else threads)
+
+    assert _lightgbm_max_threads() == before

@@ -34,6 +34,8 @@ from tests.builders import SCORED_RESULT, exclusive_lock, logged_rows, wait_unti
 
 LOGGER = "leadq.serving.scoring_log"
 RESULT = SCORED_RESULT
+# a score asked for with reasons: false: the decision and the model features only
+DECIDED = {key: SCORED_RESULT[key] for key in ("probability", "score", "is_mql", "features")}
 FAST = {"max_backoff_s": 0.2}  # retry a failing database every 0.2 s at most: recovery is seen at once
 
 
@@ -114,15 +116,20 @@ def test_a_log_from_an_older_version_gains_the_new_columns_and_keeps_its_rows(tm
         )
 
     log = ScoringLog(url)
-    log.append([score_row("NEW", RESULT, "leadq", "2", 0.2)])
+    log.append([score_row("NEW", RESULT, "leadq", "2", 0.2), score_row("FAST", DECIDED, "leadq", "2", 0.2)])
     log.close()
 
     rows = logged_rows(url)
-    assert [row["lead_id"] for row in rows] == ["OLD", "NEW"]
+    assert [row["lead_id"] for row in rows] == ["OLD", "NEW", "FAST"]
     assert rows[0]["respond_within_hours"] is None
     assert rows[0]["lead_created_at"] is None
     assert rows[0]["row_id"] is None
     assert rows[1]["respond_within_hours"] == 4.0
+    # a score without reasons fits the old NOT NULL columns: empty grade and priority, reasons JSON null
+    assert [row["explained"] for row in rows] == [None, 1, 0]
+    assert (rows[2]["grade"], rows[2]["priority"], rows[2]["reasons"]) == ("", "", "null")
+    assert rows[2]["respond_within_hours"] is None
+    assert rows[2]["features"] == rows[1]["features"]
     unique = [index for index in sa.inspect(engine).get_indexes("scores") if index["column_names"] == ["row_id"]]
     assert unique
     assert unique[0]["unique"]
@@ -483,3 +490,14 @@ def test_row_ids_are_random_128_bit_hex_like_uuid4() -> None:
     assert len(set(ids)) == 1_000
     assert all(len(row_id) == 32 and int(row_id, 16) >= 0 for row_id in ids)
     assert new_row_ids(0) == []
+
+
+def test_a_row_spooled_before_reasons_false_is_written_as_explained(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    older = {key: value for key, value in score_row("OLDER", RESULT, "leadq", "3", 0.2).items() if key != "explained"}
+
+    log = ScoringLog(url)
+    log.append([older, score_row("NOW", DECIDED, "leadq", "3", 0.2)])
+    log.close()
+
+    assert [(row["lead_id"], row["explained"]) for row in logged_rows(url)] == [("OLDER", 1), ("NOW", 0)]
