@@ -15,6 +15,7 @@ role in the export's mapping (see ``serving.schemas``). ``leadq serve`` builds t
 import asyncio
 import contextlib
 import ctypes
+import json
 import logging
 import math
 import time
@@ -37,6 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from models.accounts import account_keys, account_rollup, engaged
 from models.cleaning import DEFAULT_PLACEHOLDERS
 from models.explanations import Contributions, plain_value, unseen_categories
 from models.features import columns_from_records
@@ -57,6 +59,7 @@ from serving.pii import category_fields, personal_kind, scrub_record
 from serving.schemas import (
     MAX_UNKNOWN_FIELDS,
     MAX_UNKNOWN_VALUE_CHARS,
+    AccountOut,
     BatchOut,
     DecisionOut,
     ErrorOut,
@@ -344,6 +347,35 @@ def _decide_records(scorer: LeadScorer, records: Sequence[Mapping[str, object]])
     ]
 
 
+def batch_accounts(
+    leads: Sequence[LeadBase], scored: Sequence[ScoreOut] | Sequence[DecisionOut], email_field: str | None
+) -> list[AccountOut]:
+    """The batch's leads rolled up by the business domain of their e-mail field (``models.accounts``)."""
+    if email_field is None:
+        return []
+    emails = np.array([lead.scoring_record().get(email_field) for lead in leads], dtype=object)
+    keys = account_keys(None, emails)
+    if not any(key is not None for key in keys):
+        return []
+    explained = all(isinstance(one, ScoreOut) for one in scored)
+    grades = np.array([getattr(one, "grade", None) for one in scored], dtype=object)
+    rollup = account_rollup(
+        pd.DataFrame(
+            {
+                "lead_id": [one.lead_id for one in scored],
+                "account": keys,
+                "probability": [one.probability for one in scored],
+                "is_mql": [one.is_mql for one in scored],
+                "engaged": engaged(grades),
+            }
+        )
+    )
+    rows: list[dict[str, Any]] = json.loads(rollup.to_json(orient="records"))  # plain Python values
+    return [
+        AccountOut.model_validate({**row, "engaged_leads": row["engaged_leads"] if explained else None}) for row in rows
+    ]
+
+
 def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     """The scoring service; the model is loaded (and the scoring log opened) when the app starts."""
     if not config.api_keys and not config.allow_no_auth:
@@ -483,6 +515,9 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     Caller = Annotated[str, Depends(authenticate)]
     AdminCaller = Annotated[str, Depends(authenticate_admin)]
 
+    # the request field whose business domain is a lead's account (models.accounts); none: no accounts
+    email_field = next((column for column, role in config.input_roles.items() if role == "email"), None)
+
     def score_leads(
         leads: list[LeadBase], caller: str, reasons: bool = True
     ) -> tuple[list[ScoreOut] | list[DecisionOut], ServedModel]:
@@ -540,7 +575,13 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         if len(leads) > config.max_batch:
             raise ApiError(413, "batch_too_large", f"at most {config.max_batch} leads per call, got {len(leads)}")
         scored, served = score_leads(leads, caller, batch.reasons)  # type: ignore[attr-defined]
-        return _json_response(BatchOut(results=scored, model=ModelRef(name=served.name, version=served.version)))
+        return _json_response(
+            BatchOut(
+                results=scored,
+                model=ModelRef(name=served.name, version=served.version),
+                accounts=batch_accounts(leads, scored, email_field),
+            )
+        )
 
     @app.get("/v1/model", response_model=ModelInfo, tags=["model"])
     def model_info(caller: Caller) -> ModelInfo:

@@ -456,11 +456,33 @@ class DecisionOut(BaseModel):
     )
 
 
+class AccountOut(BaseModel):
+    """The leads of one account in a batch, rolled up (``models.accounts``): the buying group, not just the person."""
+
+    account: str = Field(description="the business domain of the leads' e-mail addresses (freemail: no account)")
+    leads: int
+    probability_any_converts: float = Field(
+        ge=0, le=1, description="1 - prod(1 - p): that at least one converts, the leads taken as independent"
+    )
+    expected_conversions: float = Field(ge=0)
+    mqls: int
+    engaged_leads: int | None = Field(
+        description="leads with the grade's engagement digit 1 or 2 (the engaged buying group); null: reasons: false"
+    )
+    best_lead: str
+    best_probability: float = Field(ge=0, le=1)
+
+
 class BatchOut(BaseModel):
     results: list[ScoreOut] | list[DecisionOut] = Field(
         description="one per lead, in the request's order: ScoreOut, or DecisionOut for reasons: false"
     )
     model: ModelRef
+    accounts: list[AccountOut] = Field(
+        default_factory=list,
+        description="the batch's leads rolled up by account (business e-mail domain), best first; empty when the "
+        "model reads no e-mail field or no lead has a business address",
+    )
 
 
 class ModelInfo(BaseModel):

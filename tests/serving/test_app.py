@@ -575,3 +575,27 @@ def test_lightgbm_threads_are_capped_while_the_app_runs_and_restored_after(
         assert _lightgbm_max_threads() == (before if threads is None else threads)
 
     assert _lightgbm_max_threads() == before
+
+
+def test_a_batch_rolls_its_leads_up_by_account(client: TestClient) -> None:
+    leads = [
+        scoring_request(lead_id="A-1", email="anna@acme-industries.de", demo_requested=True),
+        scoring_request(lead_id="A-2", email="Ben@ACME-Industries.de", demo_requested=False, website_visits=0),
+        scoring_request(lead_id="F-1", email="fritz@gmail.com"),  # freemail: no account
+        scoring_request(lead_id="B-1", email="bea@beta-logistics.eu"),
+    ]
+
+    body = client.post("/v1/leads/score-batch", json={"leads": leads}, headers=AUTH).json()
+    without = client.post("/v1/leads/score-batch", json={"leads": leads, "reasons": False}, headers=AUTH).json()
+
+    accounts = {account["account"]: account for account in body["accounts"]}
+    assert set(accounts) == {"acme-industries.de", "beta-logistics.eu"}
+    acme = accounts["acme-industries.de"]
+    p = {result["lead_id"]: result["probability"] for result in body["results"]}
+    assert acme["leads"] == 2
+    assert acme["probability_any_converts"] == pytest.approx(1 - (1 - p["A-1"]) * (1 - p["A-2"]))
+    assert acme["best_lead"] == max(("A-1", "A-2"), key=p.__getitem__)
+    grades = {result["lead_id"]: result["grade"] for result in body["results"]}
+    assert acme["engaged_leads"] == sum(grades[lead][1] in "12" for lead in ("A-1", "A-2"))
+    assert {a["account"]: a["engaged_leads"] for a in without["accounts"]} == dict.fromkeys(accounts)  # no grades
+    assert "fritz" not in str(body["accounts"])
