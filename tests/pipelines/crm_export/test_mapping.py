@@ -591,7 +591,10 @@ def test_a_consent_may_gate_the_activities_features() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ('"Demo": demo_request', "tables.activities.kind: Demo: 'demo' is not a leadq activity kind; expected one of: visit, download"),
+        (
+            '"Demo": demo_request',
+            "tables.activities.kind: Demo: 'demo' is not a leadq activity kind; expected one of: visit, download",
+        ),
         ("windows_days: [90, 7]", "expected distinct positive whole days"),
         ('"Visits": count', "tables.activities: its features ['visit_7d'] have the names of mapped columns"),
     ],
