@@ -415,7 +415,9 @@ def open_history(settings: Settings, now: pd.Timestamp) -> ScoreHistory:
     url = serving.scoring_log_url
     if url is None:
         raise ValueError("--log appends to the scoring log, and serving.scoring_log_url is null; configure one")
-    history = read_score_history(url, now - pd.Timedelta(days=trends.window_days), now)
+    # Whole seconds in the log: a run in the same second as the last one must still count that one's scores.
+    until = now + pd.Timedelta(seconds=1)
+    history = read_score_history(url, now - pd.Timedelta(days=trends.window_days), until)
     by_lead = history.groupby("lead_id")["score"]
     spool = Path(serving.scoring_log_spool) if serving.scoring_log_spool else default_spool_path(url)
     log = ScoringLog(url, serving.scoring_log_flush_s, spool_path=spool.with_name(spool.name + ".score"))

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -823,10 +823,20 @@ def test_accounts_roll_the_leads_up_by_business_domain_chunk_for_chunk_as_all_at
 # --- --log: nightly scores in the scoring log, with each lead's trend ---------------------------------------------
 
 
+class _OneSecond(datetime):
+    """Every run in the same second (as on a fast machine): the log's whole seconds must not hide the last run."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> _OneSecond:
+        return cls(2026, 11, 26, 12, 0, 0, 500, tzinfo=tz)
+
+
 def test_log_appends_the_runs_scores_and_gives_each_lead_its_trend(
-    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pipelines.audit import read_scoring_log
+
+    monkeypatch.setattr("pipelines.score.datetime", _OneSecond)
 
     url = f"sqlite:///{tmp_path / 'log' / 'scoring_log.db'}"
     settings = registry.model_copy(
