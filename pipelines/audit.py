@@ -58,7 +58,7 @@ from pipelines.report import write_report
 from pipelines.settings import AuditSettings, Settings
 from pipelines.tracking import configure_mlflow
 from pipelines.training import DAYS_PER_MONTH, StepReporter, silent_steps
-from serving.scoring_log import SCORES
+from serving.scoring_log import SCORES, select_score_history
 
 AUDIT_FOLDER = "audit"
 
@@ -151,13 +151,8 @@ def read_score_history(url: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.D
     try:
         if not sa.inspect(engine).has_table(SCORES.name):
             return empty
-        bounds = [bound.tz_localize(UTC).to_pydatetime() for bound in (start, end)]
-        columns = [SCORES.c.lead_id, SCORES.c.scored_at, SCORES.c.score, SCORES.c.is_mql]
-        query = (
-            sa.select(*columns)
-            .where(SCORES.c.scored_at >= bounds[0], SCORES.c.scored_at < bounds[1])
-            .order_by(SCORES.c.id)
-        )
+        first, last = (bound.tz_localize(UTC).to_pydatetime() for bound in (start, end))
+        query = select_score_history(first, last)
         with engine.connect() as connection:
             rows = pd.DataFrame(connection.execute(query).all(), columns=["lead_id", "scored_at", "score", "is_mql"])
     finally:

@@ -17,7 +17,7 @@ from serving.model_holder import ModelHolder
 
 
 def build_service(settings: Settings, api_keys: Mapping[str, str | ApiKey], allow_no_auth: bool = False) -> FastAPI:
-    """The app serving the registry's model (the ``serving`` and ``mlflow`` sections).
+    """The app serving the registry's model (the ``serving`` and ``mlflow`` sections; ``trends`` for its answers).
 
     Also keeps query strings out of uvicorn's access log (a key put in a URL by mistake is not logged).
 
@@ -45,6 +45,8 @@ def build_service(settings: Settings, api_keys: Mapping[str, str | ApiKey], allo
         scoring_log_max_backlog=serving.scoring_log_max_backlog,
         scoring_log_on_spool_failure=serving.scoring_log_on_spool_failure,
         scoring_log_spool_max_mb=serving.scoring_log_spool_max_mb,
+        trend_window_days=settings.trends.window_days,
+        trend_min_change_points=settings.trends.min_change_points,
         placeholders=holder.placeholders,
     )
     redact_access_log_queries()

@@ -21,7 +21,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import lightgbm.basic
 import numpy as np
@@ -43,6 +43,7 @@ from models.cleaning import DEFAULT_PLACEHOLDERS
 from models.explanations import Contributions, plain_value, unseen_categories
 from models.features import columns_from_records
 from models.scorer import LeadScorer
+from models.trends import Trend
 from serving.access import (
     ANONYMOUS,
     API_KEY_HEADER,
@@ -74,6 +75,7 @@ from serving.schemas import (
     score_in_model,
 )
 from serving.scoring_log import ScoringLog, ScoringLogUnavailableError, SpoolFailurePolicy, new_row_ids, score_row
+from serving.trends import ScoreTrends
 
 logger = logging.getLogger("leadq.serving")
 __all__ = ["API_KEY_HEADER", "ApiError", "ApiKey", "ServiceConfig", "create_app", "parse_api_keys"]
@@ -102,6 +104,9 @@ class ServiceConfig:
     scoring_log_max_backlog: int = 50_000  # rows waiting for the database beyond which /readyz answers 503
     scoring_log_on_spool_failure: SpoolFailurePolicy = "refuse"  # or "serve": score without logging, counted
     scoring_log_spool_max_mb: float | None = None  # the most local disk the spool may take; None: no cap
+    # each lead's trend in the answers, from the scoring log (``serving.trends``; the ``trends`` settings)
+    trend_window_days: float = 30.0
+    trend_min_change_points: int = 5
     # the export's words for missing ("N/A", ``ModelHolder.placeholders``): accepted in count and yes/no fields
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
     # The most threads LightGBM may use in this process while the app runs; None: its default (every core). One:
@@ -283,7 +288,11 @@ def _reason(reason: dict[str, Any]) -> ReasonOut:
 
 
 def _score_out(
-    lead: LeadBase, result: dict[str, Any], served: ServedModel, personal: list[str] | None = None
+    lead: LeadBase,
+    result: dict[str, Any],
+    served: ServedModel,
+    personal: list[str] | None = None,
+    trend: Trend | None = None,
 ) -> ScoreOut | DecisionOut:
     """The answer for one lead: a ScoreOut, or a DecisionOut for a result without reasons (``_decide_records``)."""
     feature_of = category_fields(served.scorer.pipeline).feature_of
@@ -293,6 +302,7 @@ def _score_out(
         "probability": result["probability"],
         "score": result["score"],
         "is_mql": result["is_mql"],
+        "trend": trend,
         "threshold": served.scorer.threshold.threshold,
         "model": ModelRef(name=served.name, version=served.version),
         "warnings": _warnings(lead, result, personal, {feature_of[column] for column in personal}),
@@ -381,6 +391,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     if not config.api_keys and not config.allow_no_auth:
         raise ValueError("no API key configured: set LEADQ_API_KEYS (name:key,...) or allow no auth explicitly")
     state: dict[str, ScoringLog | None] = {"log": None}
+    trend_reader: dict[str, ScoreTrends | None] = {"reader": None}  # with a scoring log only
     metrics = _Metrics(state)
 
     # The request bodies follow the model's input fields (no `from __future__ import annotations` in this module,
@@ -419,7 +430,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
             )
         logger.info("serving %s version %s", holder.current.name, holder.current.version)
         if config.scoring_log_url:  # the spool must open: a service that cannot keep its scores does not start
-            state["log"] = await run_in_threadpool(
+            state["log"] = opened = await run_in_threadpool(
                 lambda: ScoringLog(
                     config.scoring_log_url or "",
                     config.scoring_log_flush_s,
@@ -429,6 +440,9 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
                     spool_max_mb=config.scoring_log_spool_max_mb,
                 )
             )
+            reader = ScoreTrends(config.scoring_log_url, config.trend_window_days, config.trend_min_change_points)
+            await run_in_threadpool(reader.prepare, opened.engine)  # the index trends read by, if missing
+            trend_reader["reader"] = reader
         poller = asyncio.create_task(poll_registry()) if config.reload_interval_s > 0 else None
         threads_before = None if config.model_threads is None else _lightgbm_max_threads(config.model_threads)
         try:
@@ -441,6 +455,8 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
             log = state["log"]
             if log is not None:
                 await run_in_threadpool(log.close)
+            if trend_reader["reader"] is not None:
+                trend_reader["reader"].close()
 
     app = FastAPI(
         title="leadq scoring service",
@@ -530,10 +546,19 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
             results = served.scorer.explain_records(records, top_k=config.top_k)
         else:
             results = _decide_records(served.scorer, records)
+        reader = trend_reader["reader"]
+        trends: Sequence[Trend | None] | None = None
+        if reader is not None:
+            trends = reader.trends([lead.lead_id for lead in leads], [cast(int, result["score"]) for result in results])
         scored: list[Any] = [
-            _score_out(lead, result, served, personal)
-            for lead, result, (_, personal) in zip(leads, results, scrubbed, strict=True)
+            _score_out(lead, result, served, personal, trend)
+            for lead, result, (_, personal), trend in zip(
+                leads, results, scrubbed, trends or [None] * len(leads), strict=True
+            )
         ]
+        if reader is not None and trends is None:
+            for one in scored:
+                one.warnings.append("trend unknown: the lead's earlier scores could not be read")
         log = state["log"]
         if log is not None:  # in the spool before the answer goes out, or no answer (policy refuse)
             threshold = served.scorer.threshold.threshold

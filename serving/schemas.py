@@ -46,6 +46,7 @@ from models.cleaning import (
     number_from_reading,
     read_number,
 )
+from models.trends import Trend
 from serving.pii import personal_kind
 
 MIN_CREATED_AT, MAX_CREATED_AT = datetime(1990, 1, 1, tzinfo=UTC), datetime(2100, 12, 31, tzinfo=UTC)
@@ -407,6 +408,14 @@ def batch_in_model(lead_model: type[LeadBase], max_batch: int | None = None) -> 
     )
 
 
+TREND_DESCRIPTION = (
+    "this score against the lead's first score in the scoring log within the trend window (trends.window_days): "
+    "improving or declining by trends.min_change_points score points or more, steady otherwise, new without an "
+    "earlier score in the window (scores of the last scoring_log_flush_s seconds may not be seen yet); null when no "
+    "scoring log is configured, or when it could not be read (a warning says so)"
+)
+
+
 class ReasonOut(BaseModel):
     feature: str
     label: str = Field(description="plain-language reason, e.g. 'Demo requested'")
@@ -426,6 +435,7 @@ class ScoreOut(BaseModel):
     probability: float = Field(ge=0, le=1, description="calibrated probability of a won deal within the horizon")
     score: int = Field(ge=0, le=100)
     is_mql: bool
+    trend: Trend | None = Field(None, description=TREND_DESCRIPTION)
     threshold: float
     grade: str = Field(description="fit letter A (best) .. D x engagement digit 1 (most) .. 4")
     priority: str
@@ -444,6 +454,7 @@ class DecisionOut(BaseModel):
     probability: float = Field(ge=0, le=1, description="calibrated probability of a won deal within the horizon")
     score: int = Field(ge=0, le=100)
     is_mql: bool
+    trend: Trend | None = Field(None, description=TREND_DESCRIPTION)
     threshold: float
     model: ModelRef
     warnings: list[str]

@@ -36,7 +36,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +77,8 @@ SCORES = sa.Table(
     # JSON null, respond_within_hours NULL; NULL in rows written by a leadq before the switch (all with reasons)
     sa.Column("explained", sa.Boolean, nullable=True),
     sa.Index("ux_scores_row_id", "row_id", unique=True),
+    # a lead's scores in a time window (its trend in the service's answers, ``select_score_history``)
+    sa.Index("ix_scores_lead_id_scored_at", "lead_id", "scored_at"),
 )
 _DATETIME_COLUMNS = ("scored_at", "lead_created_at")
 
@@ -232,6 +234,22 @@ def prepare_log_table(engine: sa.Engine) -> None:
     _add_missing_columns(engine)
     for index in SCORES.indexes:  # a table from an older leadq has no unique row_id index yet
         index.create(engine, checkfirst=True)
+
+
+def select_score_history(
+    start: datetime, end: datetime | None = None, lead_ids: Collection[str] | None = None
+) -> sa.Select[str, datetime, int, bool]:
+    """The logged scores in [start, end) (no end: up to the newest), of ``lead_ids`` only if given: ``lead_id``,
+    ``scored_at``, ``score`` and ``is_mql``, oldest first (by scoring time, then as written). The leads' query uses
+    the index on (lead_id, scored_at). Times in UTC."""
+    query = sa.select(SCORES.c.lead_id, SCORES.c.scored_at, SCORES.c.score, SCORES.c.is_mql).where(
+        SCORES.c.scored_at >= start
+    )
+    if end is not None:
+        query = query.where(SCORES.c.scored_at < end)
+    if lead_ids is not None:
+        query = query.where(SCORES.c.lead_id.in_(sorted(set(lead_ids))))
+    return query.order_by(SCORES.c.scored_at, SCORES.c.id)
 
 
 def _add_missing_columns(engine: sa.Engine) -> None:
