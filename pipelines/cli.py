@@ -748,7 +748,14 @@ def inspect(
     Without an outcome candidate (and no --outcome) the proposal is still written, without the outcome line,
     and the command ends with a warning (exit code 0): add the line or run again with --outcome COLUMN.
     """
-    from pipelines.crm_export.inspect import PROPOSAL_HEADER, missing_outcome, profile_export, proposal_notes, propose
+    from pipelines.crm_export.inspect import (
+        PROPOSAL_HEADER,
+        missing_outcome,
+        profile_export,
+        proposal_notes,
+        propose,
+        row_ids_note,
+    )
     from pipelines.crm_export.mapping import MappingError, dump_mapping
     from pipelines.crm_export.read import read_export
 
@@ -767,7 +774,7 @@ def inspect(
         mapping = proposal.draft()  # without an outcome: written all the same, for the user to complete
         notes = proposal_notes(profile, mapping, proposal.review)
         missing = missing_outcome(proposal)
-        header = f"{PROPOSAL_HEADER}\n{missing}" if missing else PROPOSAL_HEADER
+        header = "\n".join(part for part in (PROPOSAL_HEADER, row_ids_note(proposal), missing) if part)
         out.write_text(dump_mapping(mapping, header, notes), encoding="utf-8")
     except (MappingError, OSError) as error:
         console.print(f"[red]Refused:[/] cannot propose a mapping: {escape(str(error))}", highlight=False)
@@ -777,7 +784,7 @@ def inspect(
     dated = [(spec.role, c) for c, spec in mapping.columns.items() if spec.role in ("created_at", "outcome_at")]
     dates = ", ".join(f"{role} {column!r}" for role, column in dated) or "no created_at"
     console.print(
-        f"Proposed mapping: {out} (id {mapping.id_column!r}, "
+        f"Proposed mapping: {out} ({f'id {mapping.id_column!r}' if mapping.ids_in_export else 'ids: row numbers'}, "
         f"{f'outcome {proposal.outcome!r}' if proposal.outcome else 'NO outcome'}, {dates}, "
         f"{len(mapping.feature_names())} feature columns{', ' + roles if roles else ''}, "
         f"after_contact {counts['after_contact']}, ignore {counts['ignore']}). Review every line, then: "
@@ -786,6 +793,9 @@ def inspect(
     )
     for column in (c for c in proposal.review if mapping.columns[c].role in ("outcome", "created_at")):
         console.print(f"  {escape(column)}: {escape(proposal.review[column])}", highlight=False)
+    if not mapping.ids_in_export:
+        said = " ".join(row_ids_note(proposal).split())
+        console.print(f"[yellow]Warning:[/] {escape(said)}", highlight=False)
     if missing:
         said = " ".join(missing.removeprefix("NO OUTCOME: ").split())
         console.print(f"[yellow]Warning:[/] {out} has no outcome line: {escape(said)}", highlight=False)

@@ -42,8 +42,7 @@ class GateDecision:
 
 
 def _data_checks(metrics: Mapping[str, float], gate: GateSettings) -> tuple[list[str], list[str], list[str]]:
-    leads = int(sum(metrics.get(f"n_{part}", 0) for part in ("train", "calibration", "test")))
-    converted = int(sum(metrics.get(f"{part}_conversions", 0) for part in ("train", "calibration", "test")))
+    leads, converted = int(metrics["labelled_leads"]), int(metrics["labelled_conversions"])
     counts = (
         ("labelled leads", leads, gate.min_leads),
         ("conversions", converted, gate.min_conversions),
@@ -117,7 +116,8 @@ def _baseline_checks(metrics: Mapping[str, float]) -> tuple[list[str], list[str]
 
 
 def judge_version(metrics: Mapping[str, float], gate: GateSettings) -> GateDecision:
-    """The gate's decision on a training run's metrics (``n_*``, ``*_conversions``, AUCs and their intervals)."""
+    """The gate's decision on a training run's metrics (``labelled_leads``, ``labelled_conversions``, AUCs and
+    their intervals)."""
     checks, reasons, advice = _data_checks(metrics, gate)
     chance, failed, helps = _chance_check(metrics, gate)
     checks.append(chance)

@@ -58,7 +58,7 @@ from models.scorer import ExplainedBatch, LeadScorer
 from models.trends import trend_of
 from pipelines.audit import read_score_history
 from pipelines.crm_export.mapping import ExportMapping, MappingError, parse_mapping
-from pipelines.crm_export.prepare import table_path
+from pipelines.crm_export.prepare import table_path, with_row_ids
 from pipelines.crm_export.read import detect_separator, read_export
 from pipelines.crm_export.tables import activities_table
 from pipelines.settings import Settings
@@ -270,7 +270,8 @@ def required_columns(model: ScoringModel, since: date | None) -> list[str]:
         MappingError: ``since`` is asked for but the mapping has no created_at column.
     """
     computed = set(engagement_columns(model.mapping))
-    columns = [model.id_column, *(column for column in model.roles if column not in computed)]
+    ids = [model.id_column] if model.mapping.ids_in_export else []  # else leadq numbers the rows
+    columns = [*ids, *(column for column in model.roles if column not in computed)]
     if since is not None:
         created = model.mapping.created_at_column
         if created is None:
@@ -1012,7 +1013,7 @@ def run_score(
         history = files.enter_context(closing_log(open_history(settings, now))) if options.log else None
         read = 0
         for chunk in reader.chunks(needed, options.chunk_size):
-            chunk = with_engagement(chunk, model, engagement)
+            chunk = with_engagement(with_row_ids(chunk, model.mapping, read + 1, reader.header), model, engagement)
             checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order)
             if history is not None and len(checked.ids):
                 batch = explain_checked(model, checked)

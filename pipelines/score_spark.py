@@ -434,6 +434,13 @@ def run_spark_score(
         )
     loading = time.perf_counter()
     model = load_scoring_model(settings, options.version, options.alias, options.mapping, options.language)
+    if not model.mapping.ids_in_export:
+        raise DataContractError(
+            [
+                f"version {model.version}'s mapping numbers the leads by their row (lead_ids: row_number), which "
+                "the Spark engine does not do: score it without --engine spark, or map an id column"
+            ]
+        )
     if model.mapping.tables.activities is not None:
         raise DataContractError(
             [

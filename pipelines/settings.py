@@ -296,7 +296,10 @@ def _format_validation_error(error: ValidationError, source: str) -> str:
 def read_config_file(path: Path) -> dict[str, Any]:
     """Read the YAML settings file into a dict; a missing or malformed file raises ConfigError."""
     if not path.is_file():
-        raise ConfigError(f"{path}: settings file not found")
+        raise ConfigError(
+            f"{path}: settings file not found; run leadq in the folder of your mlflow.yml (the repository's is the "
+            f"shipped one) or name it with {CONFIG_ENV_VAR}=path/to/mlflow.yml"
+        )
     try:
         content = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:

@@ -225,6 +225,9 @@ def train_scorer(loaded: LoadedExport, settings: Settings, report: StepReporter 
     evaluated = scorer
     scorer = refit_scorer(evaluated, sets, settings, calibration_months, report)
     metrics |= {"refit_leads": float(len(sets.X_train) + len(sets.X_calibration) + len(sets.X_test))}
+    # every labelled lead once (cross-validated: the test sets of all folds are these leads again): the gate's counts
+    conversions = sets.y_train.sum() + sets.y_calibration.sum() + sets.y_test.sum()
+    metrics |= {"labelled_leads": metrics["refit_leads"], "labelled_conversions": float(conversions)}
     metrics |= {"refit_trees": float(scorer.pipeline[-1].n_estimators)}
     # the threshold served is the shipped model's (same policy, its own scores); test_mql_* used the evaluated one
     metrics |= {"evaluated_threshold": metrics["threshold"], "threshold": scorer.threshold.threshold}

@@ -27,6 +27,7 @@ from models.job_titles import OTHER, classify_title
 from pipelines.crm_export.leakage import LeakagePolicy, check_leakage, sales_words_in_name
 from pipelines.crm_export.mapping import (
     FEATURE_ROLES,
+    ROW_NUMBER_ID,
     ColumnSpec,
     ExportMapping,
     MappingError,
@@ -477,15 +478,11 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
     return ColumnSpec(role="ignore")  # IDs, names, phones, empty columns, short free text, dates
 
 
-def _pick_id(kinds: dict[str, str]) -> str:
+def _pick_id(kinds: dict[str, str]) -> str | None:
+    """The lead id column (unique values, named like an id first); None when no column can be one."""
     candidates = [column for column, kind in kinds.items() if kind == "id-like"]
     named = [column for column in candidates if _ID_NAME.search(to_snake_case(column))]
-    if not candidates:
-        raise MappingError(
-            "no column looks like the lead ID (unique values, e.g. 'Lead ID'); write the mapping by hand "
-            "(see the profile above) or de-duplicate the export"
-        )
-    return (named or candidates)[0]
+    return next(iter(named or candidates), None)
 
 
 def is_consent(column: str, kind: str) -> bool:
@@ -599,6 +596,7 @@ class Proposal:
     columns: dict[str, ColumnSpec]
     review: dict[str, str] = field(default_factory=dict)
     undecided: tuple[str, ...] = ()
+    lead_ids: Literal["column", "row_number"] = "column"  # row_number: no column can be the lead id
 
     @property
     def outcome(self) -> str | None:
@@ -615,12 +613,26 @@ class Proposal:
                 "no column looks like the outcome (0/1, yes/no, true/false or won/lost values, or a stage column "
                 "with won and lost values); name it with --outcome COLUMN or add it to the mapping"
             )
-        return ExportMapping(columns=self.columns)
+        return ExportMapping(columns=self.columns, lead_ids=self.lead_ids)
 
     def draft(self) -> ExportMapping:
         """The proposal for writing, even without an outcome: unvalidated, so :func:`load_mapping` of the file
         written from it says what is missing."""
-        return self.mapping() if self.outcome is not None else ExportMapping.model_construct(columns=self.columns)
+        if self.outcome is not None:
+            return self.mapping()
+        return ExportMapping.model_construct(columns=self.columns, lead_ids=self.lead_ids)
+
+
+def row_ids_note(proposal: Proposal) -> str:
+    """Why a proposal numbers the leads by their row (lead_ids: row_number), for the mapping file's header."""
+    if proposal.lead_ids == "column":
+        return ""
+    return (
+        "NO ID COLUMN: no column holds a unique value per lead, so leads are numbered by their row (lead_ids:\n"
+        f"row_number; 1 = the first row after the header, named {ROW_NUMBER_ID!r} in leadq's output). Training\n"
+        "works as usual; scores can be matched back to the CRM only by row order. If the CRM can export the\n"
+        "lead's id, add it, map it with role id and remove the lead_ids line."
+    )
 
 
 def missing_outcome(proposal: Proposal) -> str:
@@ -644,7 +656,7 @@ def _shown_values(values: pd.Series, kind: str) -> str:
 
 
 def _named_outcome(
-    column: str, kinds: Mapping[str, str], present: Mapping[str, pd.Series], id_column: str
+    column: str, kinds: Mapping[str, str], present: Mapping[str, pd.Series], id_column: str | None
 ) -> OutcomeCandidate:
     """The column the user named as the outcome, read from its values; refused with its values when unreadable."""
     if column not in kinds:
@@ -696,14 +708,14 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     flags from the data (:func:`leak_evidence`) are proposed as ``after_contact``, their evidence in ``review``.
 
     Raises:
-        MappingError: no column can be the lead ID, or ``outcome`` is not a column that reads as an outcome.
+        MappingError: ``outcome`` is not a column that reads as an outcome.
     """
     placeholders = _placeholders()
     kinds: dict[str, str] = dict(zip(profile["column"], profile["kind"], strict=True))
     present = {str(column): _present(frame[column], placeholders) for column in frame.columns}
     names = {column: to_snake_case(column) for column in kinds}
     id_column = _pick_id(kinds)
-    specs: dict[str, ColumnSpec] = {id_column: ColumnSpec(role="id")}
+    specs: dict[str, ColumnSpec] = {id_column: ColumnSpec(role="id")} if id_column else {}
     review: dict[str, str] = {}
     by_name: list[str] = []  # proposed as after_contact for their name alone: the data may add its evidence
 
@@ -759,6 +771,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         {column: _with_group(column, specs[column]) for column in order},
         {column: why for column, why in review.items() if why},
         tuple(c.column for c in candidates) if chosen is None else (),
+        "column" if id_column else "row_number",
     )
 
 
@@ -766,7 +779,7 @@ def propose_mapping(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | N
     """:func:`propose` as a valid mapping.
 
     Raises:
-        MappingError: no column can be the lead ID or the outcome (or ``outcome`` cannot be read as one).
+        MappingError: no column can be the outcome (or ``outcome`` cannot be read as one).
     """
     return propose(frame, profile, outcome).mapping()
 

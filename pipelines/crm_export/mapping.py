@@ -82,6 +82,8 @@ _SINGLE_ROLES = {
     "reason": (0, 1),
     "account": (0, 1),
 }
+# The lead id of an export without ids (lead_ids: row_number): the row, 1 = the first row after the header
+ROW_NUMBER_ID = "leadq_row"
 _FEATURE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 # A column whose name mentions one of these words (English or German, in snake_case, optionally inflected)
 # describes what the lead did: engagement. Any other feature column describes who the lead is: fit.
@@ -494,6 +496,11 @@ class ExportMapping(_Spec):
         default_factory=dict, description="feature name -> 1 (can only raise the score) or -1 (only lower it)"
     )
     points_rule: PointsRule | None = Field(None, description="the team's points rule, scored as a baseline")
+    lead_ids: Literal["column", "row_number"] = Field(
+        "column",
+        description="column: one column has role id; row_number: the export has no ids, a lead is its row "
+        f"(1 = the first row after the header), named {ROW_NUMBER_ID!r}",
+    )
     columns: dict[str, ColumnSpec]
 
     @field_validator("placeholders", mode="before")
@@ -541,14 +548,27 @@ class ExportMapping(_Spec):
         problems = []
         single_table = self.tables.dispositions is None and self.tables.deals is None
         limits = {**_SINGLE_ROLES, "outcome": (1 if single_table else 0, 1)}
+        if self.lead_ids == "row_number":
+            limits["id"] = (0, 0)
+            if not single_table or self.tables.activities is not None:
+                problems.append(
+                    "lead_ids: row_number numbers the leads by their row, and tables join by the lead id; "
+                    "map the export's id column (role id) to use tables"
+                )
         for role, (least, most) in limits.items():
             columns = self.columns_with(role)
             if least <= len(columns) <= most:
                 continue
             expected = "exactly one column" if least == most else "at most one column"
-            if not columns and role == "id":
+            if role == "id" and self.lead_ids == "row_number":
                 problems.append(
-                    'columns: no column has role id; expected exactly one (the lead\'s ID, e.g. "Lead ID": id)'
+                    f"columns: {', '.join(map(repr, columns))} has role id, and lead_ids is row_number; "
+                    "expected one of the two (lead_ids: column, the default, uses the id column)"
+                )
+            elif not columns and role == "id":
+                problems.append(
+                    'columns: no column has role id; expected exactly one (the lead\'s ID, e.g. "Lead ID": id), '
+                    "or lead_ids: row_number when the export has no ids"
                 )
             elif not columns:
                 problems.append(
@@ -603,7 +623,12 @@ class ExportMapping(_Spec):
 
     @property
     def id_column(self) -> str:
-        return self.columns_with("id")[0]
+        """The id column; with ``lead_ids: row_number`` the row-number column leadq adds (:func:`with_row_ids`)."""
+        return ROW_NUMBER_ID if self.lead_ids == "row_number" else self.columns_with("id")[0]
+
+    @property
+    def ids_in_export(self) -> bool:
+        return self.lead_ids == "column"
 
     @property
     def created_at_column(self) -> str | None:

@@ -127,7 +127,26 @@ def select_mapped_columns(leads: pd.DataFrame, mapping: ExportMapping) -> tuple[
     """
     frame = leads.rename(columns=str)
     check = check_against_export(mapping, list(frame.columns))
-    return frame.loc[:, list(mapping.columns)].copy(), {"unmapped": list(check.unmapped)}
+    selected = with_row_ids(frame.loc[:, list(mapping.columns)], mapping, first_row=1, columns=list(frame.columns))
+    return selected.copy(), {"unmapped": list(check.unmapped)}
+
+
+def with_row_ids(frame: pd.DataFrame, mapping: ExportMapping, first_row: int, columns: list[str]) -> pd.DataFrame:
+    """``frame`` (rows ``first_row``.. of the export, 1 = the first after the header) with its row numbers as the
+    lead ids where the mapping says ``lead_ids: row_number``; unchanged otherwise.
+
+    Raises:
+        MappingError: the export (``columns``, its header) already has a column of the row ids' name.
+    """
+    if mapping.ids_in_export:
+        return frame
+    if mapping.id_column in columns:
+        raise MappingError(
+            f"lead_ids: row_number names the row ids {mapping.id_column!r}, and the export has a column of that "
+            "name; map that column (role id, lead_ids: column) or rename it"
+        )
+    rows = np.arange(first_row, first_row + len(frame)).astype(str)
+    return frame.assign(**{mapping.id_column: pd.Series(rows, index=frame.index, dtype=object)})
 
 
 def index_by_id(frame: pd.DataFrame, id_column: str, placeholders: list[str]) -> tuple[pd.DataFrame, dict[str, int]]:

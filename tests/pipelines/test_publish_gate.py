@@ -37,12 +37,8 @@ columns:
 """
 # a model that ranks, measured on enough leads: every check passes
 GOOD = {
-    "n_train": 6_000.0,
-    "n_calibration": 1_000.0,
-    "n_test": 1_000.0,
-    "train_conversions": 600.0,
-    "calibration_conversions": 100.0,
-    "test_conversions": 100.0,
+    "labelled_leads": 8_000.0,
+    "labelled_conversions": 800.0,
     "test_roc_auc": 0.80,
     "test_roc_auc_ci_low": 0.76,
     "test_roc_auc_ci_high": 0.84,
@@ -132,8 +128,7 @@ def test_an_interval_above_chance_but_below_the_minimum_fails() -> None:
 
 
 def test_too_little_history_says_how_much_more_is_needed() -> None:
-    metrics = GOOD | {"n_train": 500.0, "train_conversions": 40.0, "calibration_conversions": 10.0}
-    metrics |= {"test_conversions": 10.0}  # 2,500 leads, 60 conversions
+    metrics = GOOD | {"labelled_leads": 2_500.0, "labelled_conversions": 60.0}
 
     decision = judge_version(metrics, GateSettings())
 

@@ -360,7 +360,8 @@ def test_without_dates_capacity_is_refused_and_precision_cross_validates(messy_f
     # every labelled lead is tested once, by the fold model that did not learn from it
     scores, metrics = outcome.test_scores, outcome.metrics
     assert scores["lead_id"].is_unique
-    assert len(scores) == metrics["n_test"] == metrics["refit_leads"]
+    assert len(scores) == metrics["n_test"] == metrics["refit_leads"] == metrics["labelled_leads"]
+    assert metrics["labelled_conversions"] == scores["converted"].sum()  # the gate counts each lead once
     assert list(outcome.test_leads.index) == list(scores["lead_id"])
     assert metrics["test_roc_auc_fold_min"] <= metrics["test_roc_auc"] <= metrics["test_roc_auc_fold_max"] + 0.01
     assert metrics["test_conversions"] == scores["converted"].sum()

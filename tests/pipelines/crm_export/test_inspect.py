@@ -277,6 +277,25 @@ def test_an_unexpectedly_named_outcome_is_marked_for_review_in_its_comment(tmp_p
     assert load_mapping(out).outcome_column == "y"
 
 
+def test_an_export_without_an_id_column_is_proposed_with_its_rows_as_ids(tmp_path: Path) -> None:
+    export, out = tmp_path / "bank.csv", tmp_path / "mapping.yml"
+    bank = _leads(y=["no", "no", "yes", "no", "yes", "no"]).drop(columns="Lead ID")  # as public bank exports come
+    bank.to_csv(export, index=False, sep=";")
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "ids: row numbers" in said
+    assert "NO ID COLUMN: no column holds a unique value per lead, so leads are numbered by their row" in said
+    written = out.read_text(encoding="utf-8")
+    assert "# NO ID COLUMN" in written
+    assert "lead_ids: row_number" in written
+    mapping = load_mapping(out)
+    assert (mapping.lead_ids, mapping.id_column, mapping.outcome_column) == ("row_number", "leadq_row", "y")
+    assert mapping.columns["Industry"].role == "categorical"
+
+
 def test_a_clearly_named_yes_no_outcome_needs_no_review_note() -> None:
     proposal = _proposal(_leads(Converted=["1", "0", "0", "1", "0", "0"]))
 
@@ -486,17 +505,10 @@ def test_cli_says_which_dates_it_read_and_why(tmp_path: Path) -> None:
     assert load_mapping(out).created_at_column == "First Contact Date"
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Name,Converted\nAcme GmbH,1\nAcme GmbH,0\n", "no column looks like the lead ID"),
-        ("Lead ID,Industry\nA1,IT\nA2,Retail\n", "no column looks like the outcome"),
-    ],
-)
-def test_no_proposal_without_an_id_or_an_outcome(tmp_path: Path, text: str, expected: str) -> None:
-    frame = read_export(_write(tmp_path, text)).frame
+def test_no_valid_mapping_without_an_outcome(tmp_path: Path) -> None:
+    frame = read_export(_write(tmp_path, "Lead ID,Industry\nA1,IT\nA2,Retail\n")).frame
 
-    with pytest.raises(MappingError, match=expected):
+    with pytest.raises(MappingError, match="no column looks like the outcome"):
         propose_mapping(frame, profile_export(frame))
 
 
@@ -599,10 +611,10 @@ def test_cli_names_a_missing_or_empty_export(tmp_path: Path, content: str | None
 def test_cli_refuses_when_no_mapping_can_be_proposed(tmp_path: Path) -> None:
     export = _write(tmp_path, "Name,Converted\nAcme GmbH,1\nAcme GmbH,0\n")
 
-    result = runner.invoke(app, ["inspect", str(export), "--out", str(tmp_path / "mapping.yml")])
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(tmp_path / "mapping.yml"), "--outcome", "Won"])
 
     assert result.exit_code == 1
-    assert "Refused: cannot propose a mapping: no column looks like the lead ID" in result.output
+    assert "Refused: cannot propose a mapping: --outcome 'Won' is not a column of the export" in result.output
     assert not (tmp_path / "mapping.yml").exists()
 
 

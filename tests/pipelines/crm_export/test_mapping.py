@@ -112,7 +112,19 @@ def test_outcome_and_stage_values_compare_trimmed_and_ignoring_case() -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ({"columns": {"Converted": {"role": "outcome", "won": ["1"], "lost": ["0"]}}}, "no column has role id"),
+        (
+            {"columns": {"Converted": {"role": "outcome", "won": ["1"], "lost": ["0"]}}},
+            "or lead_ids: row_number when the export has no ids",
+        ),
+        (
+            _mapping() | {"lead_ids": "row_number"},
+            "'Lead ID' has role id, and lead_ids is row_number; expected one of the two",
+        ),
+        (
+            {"lead_ids": "row_number", "tables": {"deals": {"file": "deals.csv", "key": "Lead ID"}}, "columns": {}},
+            "lead_ids: row_number numbers the leads by their row, and tables join by the lead id",
+        ),
+        ({"lead_ids": "row number", "columns": {}}, "lead_ids"),
         (_mapping(**{"Account ID": "id"}), "expected exactly one column with role id, got 2: 'Lead ID', 'Account ID'"),
         (
             _mapping(Created="created_at", Erstellt="created_at"),

@@ -266,6 +266,19 @@ def test_no_dates_give_a_random_stratified_split_with_the_reason() -> None:
     assert evaluation_rate == pytest.approx(train_rate, abs=0.03)  # stratified
 
 
+def test_an_export_without_ids_numbers_its_leads_by_row() -> None:
+    export = salesforce_export().drop(columns="Lead ID")
+    export.loc[3] = export.loc[2]  # rows that repeat another are two leads here: nothing tells them apart
+
+    result = prepare(export, mapping_of(without(COLUMNS, "Lead ID"), lead_ids="row_number"))
+
+    assert list(result.rows.index) == [str(row) for row in range(1, len(export) + 1)]
+    assert result.y.loc["1"] == float(export.loc[0, "Converted"] == "1")
+    clashing = export.assign(leadq_row="x")
+    with pytest.raises(MappingError, match=r"'leadq_row'.*the export has a column of that name"):
+        prepare(clashing, mapping_of(without(COLUMNS, "Lead ID"), lead_ids="row_number"))
+
+
 def test_mostly_missing_dates_give_a_random_split_saying_how_many_are_missing() -> None:
     export = salesforce_export()
     export.loc[export.index % 5 < 2, "Created Date"] = "--None--"
