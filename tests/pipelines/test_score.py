@@ -863,3 +863,39 @@ def test_log_appends_the_runs_scores_and_gives_each_lead_its_trend(
     assert logged["reasons"].iloc[0]["for"][0]["label"] == first["leadq_reason_1"].iloc[0]
     with pytest.raises(ValueError, match="not with --no-reasons"):
         run_score(settings, export, _options(tmp_path / "third.parquet", log=True, reasons=False))
+
+
+# --- an export without ids: the leads are their rows -----------------------------------------------------------------
+
+
+def test_an_export_without_ids_is_scored_under_its_row_numbers_across_chunks(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    with_ids = tmp_path / "with_ids.csv"
+    leads.head(50).to_csv(with_ids, index=False)
+    run_score(registry, with_ids, _options(tmp_path / "by_id.csv"))
+    without_ids = tmp_path / "without_ids.csv"
+    unreadable = leads.head(50).drop(columns="lead_id").astype({"company_size": object})
+    unreadable.loc[7, "company_size"] = "a few"  # row 8: rejected under its row number
+    unreadable.to_csv(without_ids, index=False)
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text(_row_numbered(demo_mapping_text()), encoding="utf-8")
+
+    summary = run_score(registry, without_ids, _options(tmp_path / "by_row.csv", chunk_size=16, mapping=mapping))
+
+    by_row, by_id = _read(tmp_path / "by_row.csv"), _read(tmp_path / "by_id.csv")
+    assert summary.scored == 49
+    assert by_row.columns[0] == "leadq_row"
+    assert by_row["leadq_row"].astype(str).tolist() == [str(row) for row in range(1, 51) if row != 8]
+    kept = by_id.drop(index=7).reset_index(drop=True)  # the same leads score the same under either id
+    columns = ["leadq_probability", "leadq_score", "leadq_grade", "leadq_reason_1"]
+    pd.testing.assert_frame_equal(by_row[columns], kept[columns])
+    rejects = pd.read_csv(tmp_path / "by_row.rejects.csv", dtype=str)
+    assert rejects[["row", "leadq_row", "field"]].values.tolist() == [["8", "8", "company_size"]]
+
+
+def _row_numbered(mapping: str) -> str:
+    """The demo mapping for one file without ids: rows as ids, the outcome a column (tables join by id)."""
+    single_table = mapping[mapping.index("rare_category_share:") :]
+    outcome = '  converted: {role: outcome, won: ["1"], lost: ["0"]}\n'
+    return "lead_ids: row_number\n" + single_table.replace("  lead_id: id\n", "") + outcome
