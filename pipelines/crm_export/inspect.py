@@ -150,9 +150,11 @@ _LOST_WORD = re.compile(
 _NEGATION_WORD = re.compile(r"(^|\W)(not|non|no|nicht|kein[a-z]*|never|nie)(\W|$)")
 _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
+# Whole words of the snake_case name: "rating" is not in "operating_systems", nor "owner" in "homeowners".
 _AFTER_CONTACT_NAME = re.compile(
-    r"status|stage|phase|disqualif|reason|grund|owner|besitzer|inhaber|last_([a-z]+_)?activit|last_call|"
-    r"last_modified|opportunit|amount|closed|converted_|rating|lead_quality|^tags?$|^sales_"
+    r"(^|_)(status|stage|phase|disqualif[a-z]*|reason|grund|owner|besitzer|inhaber|last_([a-z]+_)?activit[a-z]*|"
+    r"last_call|last_modified|opportunit[a-z]*|amount|closed|converted_[a-z]+|rating|lead_quality|sales_[a-z]+)(_|$)"
+    r"|^tags?$"
 )
 _STAGE_NAME = re.compile(r"status|stage|phase")
 _REASON_NAME = re.compile(r"reason|grund")

@@ -10,7 +10,14 @@ from typer.testing import CliRunner
 
 from models.contract import DataContractError
 from pipelines.cli import app
-from pipelines.crm_export.inspect import Proposal, outcome_of_value, profile_export, propose, propose_mapping
+from pipelines.crm_export.inspect import (
+    Proposal,
+    outcome_of_value,
+    profile_export,
+    propose,
+    propose_mapping,
+    sales_word,
+)
 from pipelines.crm_export.mapping import FEATURE_ROLES, ExportMapping, MappingError, load_mapping
 from pipelines.crm_export.read import read_export
 
@@ -431,6 +438,28 @@ def test_outcome_refusal_shows_pii_values_redacted(tmp_path: Path) -> None:
     assert "--outcome 'Email' cannot be read as an outcome" in " ".join(result.output.split())
     assert SECRET_EMAIL not in result.output
     assert "j***@acme-industries.de" in result.output
+
+
+@pytest.mark.parametrize(
+    ("column", "word"),
+    [
+        ("Lead Status", "status"),
+        ("deal_stage", "deal"),
+        ("Last Notable Activity", "last_notable_activity"),
+        ("Opportunity Amount", "opportunity"),
+        ("Tags", "tags"),
+        ("Sales Rating", "sales_rating"),
+        ("Rating", "rating"),
+        ("Leadbesitzer", "besitzer"),
+        # honest columns whose names hold a sales word inside another word
+        ("OperatingSystems", None),
+        ("Homeowners", None),
+        ("Stagecoach Route", None),
+        ("Do Not Call", None),
+    ],
+)
+def test_sales_words_are_whole_words_of_the_name(column: str, word: str | None) -> None:
+    assert sales_word(column, "category") == word
 
 
 def _dated(**dates: str) -> pd.DataFrame:
