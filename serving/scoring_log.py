@@ -237,18 +237,22 @@ def prepare_log_table(engine: sa.Engine) -> None:
 
 
 def select_score_history(
-    start: datetime, end: datetime | None = None, lead_ids: Collection[str] | None = None
+    start: datetime | sa.BindParameter[datetime],
+    end: datetime | None = None,
+    lead_ids: Collection[str] | sa.BindParameter[list[str]] | None = None,
 ) -> sa.Select[str, datetime, int, bool]:
     """The logged scores in [start, end) (no end: up to the newest), of ``lead_ids`` only if given: ``lead_id``,
     ``scored_at``, ``score`` and ``is_mql``, oldest first (by scoring time, then as written). The leads' query uses
-    the index on (lead_id, scored_at). Times in UTC."""
+    the index on (lead_id, scored_at). Times in UTC; ``start`` and ``lead_ids`` may be bound parameters (an expanding
+    one for the ids), for a statement built once and run per request."""
     query = sa.select(SCORES.c.lead_id, SCORES.c.scored_at, SCORES.c.score, SCORES.c.is_mql).where(
         SCORES.c.scored_at >= start
     )
     if end is not None:
         query = query.where(SCORES.c.scored_at < end)
     if lead_ids is not None:
-        query = query.where(SCORES.c.lead_id.in_(sorted(set(lead_ids))))
+        ids = lead_ids if isinstance(lead_ids, sa.BindParameter) else sorted(set(lead_ids))
+        query = query.where(SCORES.c.lead_id.in_(ids))
     return query.order_by(SCORES.c.scored_at, SCORES.c.id)
 
 

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from models.trends import Trend, trend_of
-from serving.scoring_log import _describe, _sqlite_file, prepare_log_table, select_score_history
+from serving.scoring_log import SCORES, _describe, _sqlite_file, prepare_log_table, select_score_history
 
 logger = logging.getLogger("leadq.serving.trends")
 
@@ -53,6 +53,10 @@ class ScoreTrends:
         self.window = timedelta(days=window_days)
         self.min_change_points = min_change_points
         self.engine = _read_engine(url)
+        # built once (SQLAlchemy caches its compiled form): each lead's scores since the window's start, oldest first
+        self._query = select_score_history(
+            sa.bindparam("start"), lead_ids=sa.bindparam("lead_ids", expanding=True)
+        ).with_only_columns(SCORES.c.lead_id, SCORES.c.score)
         self._database = _sqlite_file(url)
         self._first_retry_s = first_retry_s
         self._lock = threading.Lock()  # requests on the event loop and in worker threads share the episode
@@ -91,11 +95,11 @@ class ScoreTrends:
         """Each lead's first score in the window and how many it has there (one query)."""
         if self._database is not None and not self._database.is_file():  # connecting would create an empty file
             raise FileNotFoundError("the scoring log's SQLite file is missing")
-        query = select_score_history(datetime.now(UTC) - self.window, lead_ids=lead_ids)
         first: dict[str, int] = {}
         count: dict[str, int] = {}
+        parameters = {"start": datetime.now(UTC) - self.window, "lead_ids": list(set(lead_ids))}
         with self.engine.connect() as connection:
-            for lead, _, score, _ in connection.execute(query):
+            for lead, score in connection.execute(self._query, parameters):
                 first.setdefault(lead, score)
                 count[lead] = count.get(lead, 0) + 1
         return first, count
