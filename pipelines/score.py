@@ -13,11 +13,12 @@ of small steps::
 
 Scoring is the service's: the same checks, the same fields, the same arrays ``explain_records`` builds its answer
 from (without a dict per lead), so a lead gets the score, grade and reasons the service would answer for it.
-``--no-reasons`` (``ScoreOptions.reasons``) takes the same road to ``LeadScorer.predict_mql`` instead: probability,
-score and is_mql by the same rule, no TreeSHAP call, and no grade, priority or reasons columns. Memory stays flat:
-Parquet is read in record batches (pyarrow), CSV in pandas chunks; an ``.xlsx`` file (and a CSV that is not valid
-UTF-8, whose encoding the training reader guesses from the whole file) is read whole, then scored in chunks. Only
-the ids already seen (to refuse a repeated one) grow with the export: about 20 bytes a lead (``IdRegister``).
+``--no-reasons`` (``ScoreOptions.reasons``) takes the same road to ``LeadScorer.predict_mql_columns`` instead:
+probability, score and is_mql by the same rule, no TreeSHAP call, and no grade, priority or reasons columns. Memory
+stays flat: Parquet is read in record batches (pyarrow), CSV in pandas chunks; an ``.xlsx`` file (and a CSV that is
+not valid UTF-8, whose encoding the training reader guesses from the whole file) is read whole, then scored in
+chunks. Only the ids already seen (to refuse a repeated one) grow with the export: about 20 bytes a lead
+(``IdRegister``).
 
 The output and the rejects file are written under temporary names in their own folders and renamed over the
 targets at the end (``os.replace``): a failed or killed run never leaves a half file, and a file from an earlier
@@ -31,6 +32,7 @@ import csv
 import difflib
 import io
 import json
+import math
 import os
 import tempfile
 import time
@@ -565,9 +567,26 @@ def plain_values(values: pd.Series, role: str) -> np.ndarray:
 
 
 def read_ids(values: pd.Series, id_column: str, placeholders: list[str]) -> np.ndarray:
-    """Each row's lead id as training reads it ("1042.0" -> "1042", trimmed); None where there is none."""
-    ids, _ = clean_column(values.reset_index(drop=True), "id", id_column, placeholders)
-    return ids.astype(object).where(ids.notna(), None).to_numpy()
+    """Each row's lead id as training reads it ("1042.0" -> "1042", trimmed); None where there is none.
+
+    The reading of ``clean_column``'s "id" role (a blank or a placeholder, compared trimmed and case-insensitively,
+    is no id; ``id_column`` names the column there) in one pass over the values: ids hardly repeat, so judging
+    each distinct value once, as ``clean_column`` does, costs a hash table and two passes for nothing.
+    """
+    keys = frozenset(placeholder.strip().casefold() for placeholder in placeholders) | {""}
+    raw = values.to_numpy(dtype=object)
+    present = ~pd.isna(raw)
+    ids = np.full(len(raw), None, dtype=object)
+    ids[present] = [_lead_id(value, keys) for value in raw[present].tolist()]
+    return ids
+
+
+def _lead_id(value: object, placeholder_keys: frozenset[str]) -> str | None:
+    """One present id as ``clean_column`` reads it: ``mark_missing``, then ``_identifier_text``."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))  # CSV readers turn integer ids into floats when some are missing: 1042.0 is "1042"
+    text = str(value).strip()
+    return None if isinstance(value, str) and text.casefold() in placeholder_keys else text
 
 
 def created_since(
@@ -611,19 +630,21 @@ class IdRegister:
         """Positions of ``ids`` seen before (in an earlier row), with why; records the others."""
         if not len(ids):
             return {}
-        keys = np.char.encode(np.asarray([f"{lead_id}\x01" for lead_id in ids.tolist()], dtype=str), "utf-8")
+        keys = np.array([f"{lead_id}\x01".encode() for lead_id in ids.tolist()], dtype=bytes)
         rows = np.asarray(rows, dtype=np.int64)
         width = max(keys.dtype.itemsize, self._ids.dtype.itemsize)
-        keys, self._ids = keys.astype(f"S{width}"), self._ids.astype(f"S{width}")
-        at = np.minimum(np.searchsorted(self._ids, keys), max(len(self._ids) - 1, 0))
-        known = (self._ids[at] == keys) if len(self._ids) else np.zeros(len(keys), dtype=bool)
-        first = np.where(known, self._rows[at] if len(self._rows) else 0, rows)
-        new = np.flatnonzero(~known)
-        distinct, first_position = np.unique(keys[new], return_index=True)  # the first row of each new id
-        first[new] = rows[new][first_position][np.searchsorted(distinct, keys[new])]
-        order = np.searchsorted(self._ids, distinct)
-        self._ids = np.insert(self._ids, order, distinct)
-        self._rows = np.insert(self._rows, order, rows[new][first_position])
+        keys, self._ids = keys.astype(f"S{width}", copy=False), self._ids.astype(f"S{width}", copy=False)
+        # each distinct id once, in sorted order: one search of the register, and nearby searches stay in cache
+        distinct, first_position, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        at = np.searchsorted(self._ids, distinct)
+        last = max(len(self._ids) - 1, 0)
+        known = (self._ids[np.minimum(at, last)] == distinct) if len(self._ids) else np.zeros(len(distinct), bool)
+        # an id seen before: the row it was first seen in; else its first row in this chunk
+        first = np.where(known, self._rows[np.minimum(at, last)] if len(self._rows) else 0, rows[first_position])
+        first = first[inverse]
+        new = ~known
+        self._ids = np.insert(self._ids, at[new], distinct[new])
+        self._rows = np.insert(self._rows, at[new], rows[first_position][new])
         return {
             int(position): f"the id is also in row {first[position]}: only the first row of an id is scored"
             for position in np.flatnonzero(first != rows)
@@ -641,39 +662,77 @@ class FieldChecker:
 
     def __init__(self, lead_model: type[LeadBase], roles: Mapping[str, str]):
         self.lead_model = lead_model
+        self.roles = dict(roles)
         self.positions = {column: position for position, column in enumerate(roles)}
         config = ConfigDict(**{key: value for key, value in lead_model.model_config.items() if key != "extra"})  # type: ignore[typeddict-item]
         self._fields: dict[str, TypeAdapter[Any]] = {}
+        self._lists: dict[str, TypeAdapter[list[Any]]] = {}  # the same type for many values in one call
         for column, position in self.positions.items():
             field = lead_model.model_fields[f"field_{position}"]
             field_type = Annotated[(field.annotation, *field.metadata)]  # type: ignore[name-defined]
             self._fields[column] = TypeAdapter(field_type, config=config)
+            self._lists[column] = TypeAdapter(list[field_type], config=config)
         self._known: dict[str, dict[object, tuple[bool, object]]] = {column: {} for column in roles}
 
     def check_value(self, column: str, value: object) -> tuple[bool, object]:
         """(True, the value the scorer gets) or (False, why it is refused); the reason never repeats the value."""
+        return self.check_values(column, [value])[0]
+
+    def check_values(self, column: str, values: list[object]) -> list[tuple[bool, object]]:
+        """``check_value`` of each of ``values``: the ones not remembered validated together, in one call."""
         known = self._known[column]
-        key = (type(value), value)  # 1, 1.0 and True are equal keys in a dict, but not the same value here
-        if key in known:
-            return known[key]
+        keys = [(type(value), value) for value in values]  # 1, 1.0 and True are equal keys in a dict, not here
+        checked = [known.get(key) for key in keys]
+        new = [position for position, result in enumerate(checked) if result is None]
+        if not new:
+            return checked  # type: ignore[return-value]
         try:
-            checked: tuple[bool, object] = (True, self._fields[column].validate_python(value))
+            results = [(True, value) for value in self._lists[column].validate_python([values[p] for p in new])]
+        except ValidationError:  # a value is refused: each one validated alone, for its own reason
+            results = [self._validate(column, values[position]) for position in new]
+        for position, result in zip(new, results, strict=True):
+            checked[position] = result
+            if len(known) < _CHECKED_VALUES_KEPT:
+                known[keys[position]] = result
+        return checked  # type: ignore[return-value]
+
+    def _validate(self, column: str, value: object) -> tuple[bool, object]:
+        try:
+            return True, self._fields[column].validate_python(value)
         except ValidationError as error:
-            checked = (False, "; ".join(problem["msg"] for problem in error.errors()))
-        if len(known) < _CHECKED_VALUES_KEPT:
-            known[key] = checked
-        return checked
+            return False, "; ".join(problem["msg"] for problem in error.errors())
 
     def check_column(self, column: str, values: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
         """The column's values as the scorer gets them, and the positions refused with why."""
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        distinct = [self.check_value(column, value) for value in uniques]
+        distinct = self.check_values(column, list(uniques))
         given = np.empty(len(distinct) + 1, dtype=object)
         given[: len(distinct)] = [value if ok else None for ok, value in distinct]
         given[-1] = None  # code -1: missing
         refused = {code: why for code, (ok, why) in enumerate(distinct) if not ok}
         positions = np.flatnonzero(np.isin(codes, list(refused))) if refused else np.array([], dtype=int)
-        return given[codes], {int(p): str(refused[codes[p]]) for p in positions}
+        return as_read(given, self.roles[column])[codes], {int(p): str(refused[codes[p]]) for p in positions}
+
+
+_NUMBER_ROLES = frozenset({"numeric", "count"})
+_YES_NO_ROLES = frozenset({"boolean", "consent"})
+
+
+def as_read(given: np.ndarray, role: str) -> np.ndarray:
+    """Checked values as floats (None: NaN) where the features step reads the floats exactly as the values:
+    numbers in a number field (``read_number``: a number is its float) and True/False in a yes/no field (1.0/0.0).
+    The features step then takes its array path instead of a Python call per distinct value. Other values (text
+    such as "1.200" or "ja", or True in a number field, which is no number there) are given unchanged."""
+    present = [value for value in given.tolist() if value is not None]
+    if role in _NUMBER_ROLES:
+        floats = all(isinstance(value, int | float) and not isinstance(value, bool) for value in present)
+    elif role in _YES_NO_ROLES:
+        floats = all(isinstance(value, bool) for value in present)
+    else:
+        floats = False
+    if not floats:
+        return given
+    return np.array([math.nan if value is None else float(value) for value in given.tolist()], dtype=float)
 
 
 def scrub_categories(columns: Mapping[str, np.ndarray], categories: CategoryFields) -> dict[str, np.ndarray]:
@@ -789,14 +848,17 @@ def flat_scores(ids: np.ndarray, batch: ExplainedBatch, model: ScoringModel, sco
     return frame.assign(leadq_model=model.name, leadq_model_version=model.version, leadq_scored_at=scored_at)
 
 
-def flat_decisions(ids: np.ndarray, decided: pd.DataFrame, model: ScoringModel, scored_at: str) -> pd.DataFrame:
-    """One row per lead under the CRM's id: probability, score, is_mql (``LeadScorer.predict_mql``) and the model."""
+def flat_decisions(
+    ids: np.ndarray, decided: Mapping[str, np.ndarray], model: ScoringModel, scored_at: str
+) -> pd.DataFrame:
+    """One row per lead under the CRM's id: probability, score, is_mql (``LeadScorer.predict_mql_columns``) and the
+    model."""
     frame = pd.DataFrame(
         {
             model.id_column: pd.Series(ids, dtype=object),
-            "leadq_probability": pd.Series(decided["probability"].to_numpy(), dtype="float64"),
-            "leadq_score": pd.Series(decided["score"].to_numpy(), dtype="int64"),
-            "leadq_is_mql": pd.Series(decided["is_mql"].to_numpy(), dtype="bool"),
+            "leadq_probability": pd.Series(np.asarray(decided["probability"]), dtype="float64"),
+            "leadq_score": pd.Series(np.asarray(decided["score"]), dtype="int64"),
+            "leadq_is_mql": pd.Series(np.asarray(decided["is_mql"]), dtype="bool"),
         }
     )
     return frame.assign(leadq_model=model.name, leadq_model_version=model.version, leadq_scored_at=scored_at)
@@ -806,24 +868,28 @@ def score_checked(model: ScoringModel, checked: CheckedChunk, scored_at: str, re
     """The chunk's leads scored as the service's call (``explain_records``) scores them, as flat output rows:
     its array path (``LeadScorer.explain_columns``) without a record or result dict per lead.
 
-    Without reasons: ``LeadScorer.predict_mql`` on the same checked fields (``predict_proba`` and the same score and
-    MQL rule, no TreeSHAP call).
+    Without reasons: ``LeadScorer.predict_mql_columns`` on the same checked fields (``predict_mql``'s array path:
+    ``predict_proba``'s probability and the same score and MQL rule, no TreeSHAP call).
     """
     if not len(checked.ids):
         return pd.DataFrame(columns=output_columns(model.id_column, model.top_k, reasons))
     if not reasons:
-        leads = pd.DataFrame(checked.columns, columns=list(model.roles))  # the records' fields, as columns
-        return flat_decisions(checked.ids, model.scorer.predict_mql(leads), model, scored_at)
+        decided = model.scorer.predict_mql_columns(scorer_columns(model, checked), len(checked.ids))
+        return flat_decisions(checked.ids, decided, model, scored_at)
     return flat_scores(checked.ids, explain_checked(model, checked), model, scored_at)
+
+
+def scorer_columns(model: ScoringModel, checked: CheckedChunk) -> dict[str, np.ndarray]:
+    """The fields of explain_records' records, as arrays (a field the chunk lacks: None, as record.get gives)."""
+    n = len(checked.ids)
+    inputs = model.scorer.pipeline.named_steps["features"].input_columns
+    return {name: checked.columns.get(name, np.full(n, None, dtype=object)) for name in inputs}
 
 
 def explain_checked(model: ScoringModel, checked: CheckedChunk) -> ExplainedBatch:
     """The chunk's leads through the scorer's array path (``LeadScorer.explain_columns``), with reasons."""
     n = len(checked.ids)
-    inputs = model.scorer.pipeline.named_steps["features"].input_columns
-    # the fields of explain_records' records, as arrays (a field the chunk lacks: None, as record.get gives)
-    columns = {name: checked.columns.get(name, np.full(n, None, dtype=object)) for name in inputs}
-    return model.scorer.explain_columns(columns, n, top_k=model.top_k, language=model.language)
+    return model.scorer.explain_columns(scorer_columns(model, checked), n, top_k=model.top_k, language=model.language)
 
 
 # --- the file edge: temporary files renamed at the end ----------------------------------------------------------

@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from models.cleaning import clean_column
 from models.contract import DataContractError
 from models.scorer import ExplainedBatch, LeadScorer
 from pipelines.cli import app
@@ -33,8 +34,10 @@ from pipelines.score import (
     IdRegister,
     ScoreOptions,
     ScoreSummary,
+    as_read,
     load_scoring_model,
     output_columns,
+    read_ids,
     remove_stale_temporaries,
     run_score,
 )
@@ -199,6 +202,26 @@ def test_without_reasons_gives_the_same_probability_score_and_mql_without_treesh
     assert rejects == (tmp_path / "reasons.rejects.csv").read_text(encoding="utf-8")
     assert b"jane.doe" not in (tmp_path / "plain.parquet").read_bytes()
     assert not (tmp_path / "guarded.parquet").exists()
+
+
+def test_without_reasons_the_probability_is_scikit_learns_predict_proba_bit_for_bit(
+    registry: Settings, scorer: LeadScorer, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    # the array path (predict_mql_columns) against the Pipeline's own predict_proba on the records a CRM sends
+    export = tmp_path / "leads.parquet"
+    leads.to_parquet(export, index=False)
+    run_score(registry, export, _options(tmp_path / "plain.parquet", chunk_size=128, reasons=False))
+
+    scores = _read(tmp_path / "plain.parquet")
+    inputs = list(scorer.pipeline.named_steps["features"].input_columns)
+    records = pd.DataFrame(requests_of(leads), dtype=object)[inputs]
+    expected = scorer.calibrator.transform(scorer.pipeline.predict_proba(records)[:, 1])
+    np.testing.assert_array_equal(scores["leadq_probability"], expected)
+    decided = scorer.predict_mql(records)
+    np.testing.assert_array_equal(decided["probability"], expected)
+    assert decided.index.equals(records.index)
+    assert scores["leadq_score"].tolist() == decided["score"].tolist()
+    assert scores["leadq_is_mql"].tolist() == decided["is_mql"].tolist()
 
 
 def test_the_file_holds_what_the_service_answers_for_the_same_leads(
@@ -680,6 +703,100 @@ def test_field_checks_answer_what_the_services_request_model_answers(column: str
         assert got[0] == expected[0], (column, value)
         assert type(got[1]) is type(expected[1]), (column, value)
         assert got[1] == expected[1] or got[1] != got[1], (column, value)  # NaN != NaN
+
+
+def _same(got: object, want: object) -> bool:
+    """Equal values, missing (None or NaN) on both sides counting as equal."""
+    missing = want is None or (isinstance(want, float) and want != want)  # NaN != NaN
+    return bool(pd.isna(got)) if missing else bool(got == want)
+
+
+@pytest.mark.parametrize("column", list(_ROLES))
+def test_a_columns_check_answers_each_values_own_check(column: str) -> None:
+    # distinct values checked together (one call) give what each one's own check gives, refused ones included
+    lead_model = lead_in_model(_ROLES, ("N/A", "Select"))
+    values = np.array([*_VALUES, *_VALUES[::-1], 7, 7.0], dtype=object)
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)  # check_column's distinct values (1 == True == 1.0)
+    by_value = FieldChecker(lead_model, _ROLES)
+    expected = [by_value.check_value(column, value) for value in distinct]
+
+    given, refused = FieldChecker(lead_model, _ROLES).check_column(column, values)
+
+    assert sorted(refused) == [position for position, code in enumerate(codes) if code >= 0 and not expected[code][0]]
+    for position, code in enumerate(codes):
+        ok, want = expected[code] if code >= 0 else (True, None)
+        if ok:
+            assert _same(given[position], want), (column, values[position])
+        else:
+            assert refused[position] == want
+            assert pd.isna(given[position])
+
+
+def test_checked_numbers_read_as_floats_give_the_features_of_the_values_themselves(scorer: LeadScorer) -> None:
+    # as_read hands numbers and yes/no as floats; the features step must read them as it reads the values
+    step = scorer.pipeline.named_steps["features"]
+    roles = {column.column: column.role for column in step.columns}
+    values = {
+        "count": [None, 0, 3, 2.5, -0.0, 10**20, 7, None],
+        "numeric": [1.5, None, -2, 0, 1e300, float("inf"), 3, 12],
+        "boolean": [True, False, None, True, True, False, None, False],
+        "consent": [True, None, False, True, False, True, True, None],
+    }
+    columns: dict[str, np.ndarray] = {}
+    for column, role in roles.items():
+        if role in values:
+            given = np.array(values[role], dtype=object)
+            columns[column] = given
+            read = as_read(given, role)
+            assert read.dtype == np.float64, (column, role)
+            np.testing.assert_array_equal(read, np.array([np.nan if v is None else v for v in values[role]], float))
+    n = 8
+    as_values = step.arrays_from_columns(columns, n)
+    as_floats = step.arrays_from_columns({c: as_read(v, roles[c]) for c, v in columns.items()}, n)
+    assert list(as_floats) == list(as_values)
+    for feature, expected in as_values.items():
+        assert as_floats[feature].dtype == expected.dtype, feature
+        assert all(_same(got, want) for got, want in zip(as_floats[feature], expected, strict=True)), feature
+    # text, and True in a number field (no number there), are given unchanged
+    for role, given in (("count", [1, "1.200", None]), ("numeric", [True, 2.0]), ("boolean", [True, "ja"])):
+        array = np.array(given, dtype=object)
+        assert as_read(array, role) is array
+    assert as_read(np.array(["Retail", None], dtype=object), "categorical").dtype == object
+
+
+def test_ids_are_read_as_training_reads_them() -> None:
+    # read_ids reads in one pass what clean_column's id role reads: placeholders, blanks, 1042.0, trimming
+    placeholders = ["N/A", " Select "]
+    columns = [
+        pd.Series([" a1 ", "n/a", "SELECT", "", "  ", None, "x\u00a0", "1042", np.nan], dtype=object),
+        pd.Series(["a", None, " b", "N/A"], dtype="str"),
+        pd.Series([1042.0, np.nan, 3.5, -0.0, 1e20]),
+        pd.Series([1, None, 3], dtype="Int64"),
+        pd.Series([True, 1.0, "n/a", pd.NA, pd.NaT, np.float32(7.0), np.str_(" q ")], dtype=object, index=range(5, 12)),
+    ]
+    for values in columns:
+        cleaned, _ = clean_column(values.reset_index(drop=True), "id", "lead_id", placeholders)
+        expected = cleaned.astype(object).where(cleaned.notna(), None).tolist()
+
+        got = read_ids(values, "lead_id", placeholders)
+
+        assert got.tolist() == expected
+        assert [type(lead_id) for lead_id in got] == [type(lead_id) for lead_id in expected]
+
+
+def test_the_id_register_agrees_with_a_dict_of_first_rows_over_many_chunks() -> None:
+    rng = np.random.default_rng(3)
+    pool = np.array([f"id-{n}" + "x" * (n % 7) for n in range(3_000)], dtype=object)  # widths vary
+    register, first, row = IdRegister(), {}, 1
+    for size in (500, 1, 0, 999, 700, 2_000, 300):
+        ids = pool[rng.integers(0, len(pool), size)]
+        rows = np.arange(row, row + size)
+        expected = {}
+        for position, lead_id in enumerate(ids.tolist()):
+            if first.setdefault(lead_id, int(rows[position])) != rows[position]:
+                expected[position] = f"the id is also in row {first[lead_id]}: only the first row of an id is scored"
+        assert register.repeated(ids, rows) == expected
+        row += size
 
 
 def test_the_id_register_rejects_every_later_row_of_an_id_across_chunks() -> None:
