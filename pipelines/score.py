@@ -723,13 +723,13 @@ def as_read(given: np.ndarray, role: str) -> np.ndarray:
     numbers in a number field (``read_number``: a number is its float) and True/False in a yes/no field (1.0/0.0).
     The features step then takes its array path instead of a Python call per distinct value. Other values (text
     such as "1.200" or "ja", or True in a number field, which is no number there) are given unchanged."""
+    if role not in _NUMBER_ROLES and role not in _YES_NO_ROLES:
+        return given
     present = [value for value in given.tolist() if value is not None]
     if role in _NUMBER_ROLES:
         floats = all(isinstance(value, int | float) and not isinstance(value, bool) for value in present)
-    elif role in _YES_NO_ROLES:
-        floats = all(isinstance(value, bool) for value in present)
     else:
-        floats = False
+        floats = all(isinstance(value, bool) for value in present)
     if not floats:
         return given
     return np.array([math.nan if value is None else float(value) for value in given.tolist()], dtype=float)
