@@ -256,6 +256,23 @@ def select_score_history(
     return query.order_by(SCORES.c.scored_at, SCORES.c.id)
 
 
+def select_first_scores(
+    start: datetime | sa.BindParameter[datetime], lead_ids: Collection[str] | sa.BindParameter[list[str]]
+) -> sa.Select[str, int]:
+    """Each lead's first logged score at or after ``start`` (``lead_id``, ``score``; none for a lead without one):
+    the scores of ``select_score_history`` read on the index alone, then one row per lead (two for a tie at the
+    first time, in the order written)."""
+    window = select_score_history(start, lead_ids=lead_ids)
+    firsts = (
+        window.with_only_columns(SCORES.c.lead_id, sa.func.min(SCORES.c.scored_at).label("first_at"))
+        .group_by(SCORES.c.lead_id)
+        .order_by(None)
+        .subquery()
+    )
+    joined = SCORES.join(firsts, (SCORES.c.lead_id == firsts.c.lead_id) & (SCORES.c.scored_at == firsts.c.first_at))
+    return sa.select(SCORES.c.lead_id, SCORES.c.score).select_from(joined).order_by(SCORES.c.id)
+
+
 def _add_missing_columns(engine: sa.Engine) -> None:
     """Bring a log written by an older leadq up to date: new columns are nullable, so adding them keeps every row."""
     present = {column["name"] for column in sa.inspect(engine).get_columns(SCORES.name)}

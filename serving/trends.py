@@ -3,8 +3,9 @@
 The rule is ``models.trends.trend_of``, the one ``leadq score --log`` and ``leadq hot`` use: this request's score is
 the last, the lead's first logged score in the ``window_days`` before now the first; ``improving`` or ``declining``
 when they differ by ``min_change_points`` or more, ``steady`` otherwise, ``new`` without an earlier score in the
-window. One query per request (every lead of a batch at once) on the index (lead_id, scored_at). Scores still in the
-spool (answered within the last flush interval) are not in the database yet, so they are not seen.
+window. One query per request (every lead of a batch at once, ``select_first_scores``) on the index (lead_id,
+scored_at): one row per lead however often it was scored. Scores still in the spool (answered within the last flush
+interval) are not in the database yet, so they are not seen.
 
 Reading must never cost a score: when the database does not answer (locked, gone, unreachable), the request's trends
 are None, one warning line says so when the failure starts and one when it ends (the error's class and first line,
@@ -23,22 +24,31 @@ from typing import Any, cast
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from models.trends import Trend, trend_of
-from serving.scoring_log import SCORES, _describe, _sqlite_file, prepare_log_table, select_score_history
+from serving.scoring_log import _describe, _sqlite_file, prepare_log_table, select_first_scores
 
 logger = logging.getLogger("leadq.serving.trends")
 
 # The request waits this long at most for a SQLite log locked by its writer's commit (milliseconds, normally).
 SQLITE_READ_TIMEOUT_S = 0.05
+SQLITE_RECYCLE_S = 60
 POSTGRES_TIMEOUT_S = 2  # connecting and each query (libpq waits at least 2 s to connect)
 FIRST_RETRY_S, MAX_RETRY_S = 1.0, 60.0
 
 
 def _read_engine(url: str) -> sa.Engine:
-    if _sqlite_file(url) is not None:  # a fresh connection per query, as the writer's: a replaced file is seen
-        return sa.create_engine(url, poolclass=NullPool, connect_args={"timeout": SQLITE_READ_TIMEOUT_S})
+    if _sqlite_file(url) is not None:
+        # Pooled connections (a new one per request cost 0.5 ms in the service), renewed after a minute: a log file
+        # replaced while the service runs is read within a minute (the writer's engine opens one per batch).
+        return sa.create_engine(
+            url,
+            poolclass=QueuePool,
+            max_overflow=-1,  # as many as requests at once: none waits for a connection
+            pool_recycle=SQLITE_RECYCLE_S,
+            connect_args={"timeout": SQLITE_READ_TIMEOUT_S},
+        )
     connect_args: dict[str, Any] = {}
     if sa.make_url(url).get_backend_name() == "postgresql":
         milliseconds = POSTGRES_TIMEOUT_S * 1000
@@ -53,10 +63,8 @@ class ScoreTrends:
         self.window = timedelta(days=window_days)
         self.min_change_points = min_change_points
         self.engine = _read_engine(url)
-        # built once (SQLAlchemy caches its compiled form): each lead's scores since the window's start, oldest first
-        self._query = select_score_history(
-            sa.bindparam("start"), lead_ids=sa.bindparam("lead_ids", expanding=True)
-        ).with_only_columns(SCORES.c.lead_id, SCORES.c.score)
+        # built once (SQLAlchemy caches its compiled form): each lead's first score since the window's start
+        self._query = select_first_scores(sa.bindparam("start"), sa.bindparam("lead_ids", expanding=True))
         self._database = _sqlite_file(url)
         self._first_retry_s = first_retry_s
         self._lock = threading.Lock()  # requests on the event loop and in worker threads share the episode
@@ -81,28 +89,26 @@ class ScoreTrends:
         if self._failing_since is not None and time.monotonic() < self._retry_at:
             return None
         try:
-            first, count = self._earlier_scores(lead_ids)
+            first = self._first_scores(lead_ids)
         except Exception as error:  # any failure of the database: the scores are answered without trends
             self._failed(error)
             return None
         if self._failing_since is not None:
             self._recovered()
         firsts = np.array([first.get(lead, score) for lead, score in zip(lead_ids, scores, strict=True)])
-        counts = np.array([count.get(lead, 0) + 1 for lead in lead_ids])
+        counts = np.array([2 if lead in first else 1 for lead in lead_ids])  # trend_of asks only: an earlier one?
         return cast(list[Trend], trend_of(np.asarray(scores) - firsts, counts, self.min_change_points).tolist())
 
-    def _earlier_scores(self, lead_ids: Sequence[str]) -> tuple[dict[str, int], dict[str, int]]:
-        """Each lead's first score in the window and how many it has there (one query)."""
+    def _first_scores(self, lead_ids: Sequence[str]) -> dict[str, int]:
+        """Each lead's first score in the window, for the leads that have one (one query)."""
         if self._database is not None and not self._database.is_file():  # connecting would create an empty file
             raise FileNotFoundError("the scoring log's SQLite file is missing")
         first: dict[str, int] = {}
-        count: dict[str, int] = {}
         parameters = {"start": datetime.now(UTC) - self.window, "lead_ids": list(set(lead_ids))}
         with self.engine.connect() as connection:
             for lead, score in connection.execute(self._query, parameters):
-                first.setdefault(lead, score)
-                count[lead] = count.get(lead, 0) + 1
-        return first, count
+                first.setdefault(lead, score)  # a tie at the first time: the one written first
+        return first
 
     def _failed(self, error: Exception) -> None:
         with self._lock:

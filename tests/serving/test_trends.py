@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from pipelines.settings import Settings
-from serving.scoring_log import SCORES, prepare_log_table, score_row, select_score_history
+from serving.scoring_log import SCORES, prepare_log_table, score_row, select_first_scores
 from serving.trends import ScoreTrends
 from tests.builders import AUTH, SCORED_RESULT, exclusive_lock, logged_rows, scoring_request, served_app, wait_until
 
@@ -177,12 +177,13 @@ def test_the_trend_index_is_added_to_a_log_from_an_older_leadq_at_start(registry
 
     assert indexes[INDEX] == ["lead_id", "scored_at"]
     assert answer["trend"] in {"improving", "declining", "steady"}  # against the older leadq's score
-    query = select_score_history(datetime.now(UTC), lead_ids=["OLD-1", "OLD-2"])
+    query = select_first_scores(datetime.now(UTC), ["OLD-1", "OLD-2"])
     compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
     with engine.connect() as connection:
         plan = " ".join(str(row) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
     engine.dispose()
-    assert f"USING INDEX {INDEX} (lead_id=? AND scored_at>?)" in plan
+    assert f"USING COVERING INDEX {INDEX} (lead_id=? AND scored_at>?)" in plan  # the window read on the index alone
+    assert "SCAN scores" not in plan
 
 
 def test_scores_before_the_window_do_not_count_and_one_query_reads_all_leads(tmp_path: Path) -> None:
