@@ -8,8 +8,9 @@ Four policies (``threshold.policy`` in mlflow.yml):
   ``target_precision`` the target is ``target_lift`` times the export's own base rate.
 - ``expected_value``: contact a lead when ``p * deal_value_eur > contact_cost_eur``, i.e. the threshold is
   cost / value. This needs calibrated probabilities, which is why calibration comes first.
-- ``auto`` (the default): ``capacity`` when MQLs per month can be counted (creation dates) and
-  ``mqls_per_month`` is set, else ``precision`` at ``target_lift`` x the export's base rate. Why that fallback:
+- ``auto`` (the default): ``capacity`` when MQLs per month can be counted (creation dates),
+  ``mqls_per_month`` is set and below the export's lead volume (a capacity above it passes every lead), else
+  ``precision`` at ``target_lift`` x the export's base rate. Why that fallback:
   it needs nothing an export can lack (every labelled export has a base rate), it means the same on an export
   where 2% convert and on one where 40% do ("an MQL converts twice as often as the average lead"), and it
   cannot collapse to "every lead is an MQL" as a fixed precision target does when the base rate is above it.
@@ -95,17 +96,26 @@ def precision_target(policy: ThresholdPolicy, base_rate: float) -> float:
     return min(policy.target_lift * base_rate, (1 + base_rate) / 2)
 
 
-def resolve_policy(policy: ThresholdPolicy, months: float | None) -> tuple[ChosenPolicy, str]:
-    """The policy to use and why: ``auto`` becomes capacity or precision by what the export and settings give."""
+def resolve_policy(policy: ThresholdPolicy, months: float | None, leads: int) -> tuple[ChosenPolicy, str]:
+    """The policy to use and why: ``auto`` becomes capacity or precision by what the export and settings give.
+
+    ``leads`` came in over ``months``: a capacity that passes (almost) all of them selects nothing, so ``auto``
+    takes capacity only where it binds.
+    """
     if policy.policy != "auto":
         return policy.policy, f"threshold.policy {policy.policy}"
-    if policy.mqls_per_month is not None and _known(months):
+    if policy.mqls_per_month is None:
+        missing = "threshold.mqls_per_month is not set"
+    elif months is None or not _known(months):
+        missing = "MQLs per month cannot be counted (no creation dates)"
+    elif policy.mqls_per_month * months >= MAX_MQL_SHARE * leads:
+        volume = leads / months if months > 0 else math.inf
+        missing = (
+            f"the capacity of {policy.mqls_per_month} MQLs per month is not below the export's {volume:,.0f} leads "
+            "per month, so it would pass every lead"
+        )
+    else:
         return "capacity", "auto: MQLs per month can be counted (creation dates) and threshold.mqls_per_month is set"
-    missing = (
-        "threshold.mqls_per_month is not set"
-        if policy.mqls_per_month is None
-        else "MQLs per month cannot be counted (no creation dates)"
-    )
     return "precision", f"auto: {missing}, so MQLs are read against the export's base rate"
 
 
@@ -159,7 +169,7 @@ def choose_threshold(
     ranked, ranked_y = probabilities[order], y[order]
     base_rate = float(y.mean())
     span = months if months is not None and _known(months) else None
-    chosen, why = resolve_policy(policy, span)
+    chosen, why = resolve_policy(policy, span, len(y))
     inputs: dict[str, float] = {"base_rate": base_rate, "leads": float(len(y))}
     if span is not None:
         inputs["months"] = span

@@ -33,7 +33,8 @@ def test_capacity_passes_the_agreed_volume(scored: tuple[np.ndarray, np.ndarray]
 def test_capacity_above_volume_passes_everyone_with_a_warning(scored: tuple[np.ndarray, np.ndarray]) -> None:
     probabilities, converted = scored
 
-    choice = choose_threshold(probabilities, converted, months=1, policy=ThresholdPolicy(mqls_per_month=5000))
+    policy = ThresholdPolicy(policy="capacity", mqls_per_month=5000)  # asked for: auto would not take it
+    choice = choose_threshold(probabilities, converted, months=1, policy=policy)
 
     assert (probabilities >= choice.threshold).all()
     assert "exceeds the lead volume" in (choice.warning or "")
@@ -120,6 +121,23 @@ def test_auto_with_a_capacity_but_no_dates_says_it_cannot_count_months(scored: t
 
     assert choice.policy == "precision"
     assert "MQLs per month cannot be counted (no creation dates)" in choice.rationale
+
+
+@pytest.mark.parametrize("mqls_per_month", [320, 600])  # 1,000 leads over 3 months: 333 a month
+def test_auto_with_a_capacity_at_the_lead_volume_reads_precision_saying_why(
+    scored: tuple[np.ndarray, np.ndarray], mqls_per_month: int
+) -> None:
+    probabilities, converted = scored
+
+    choice = choose_threshold(probabilities, converted, months=3, policy=ThresholdPolicy(mqls_per_month=mqls_per_month))
+
+    assert choice.policy == "precision"
+    assert (
+        f"the capacity of {mqls_per_month} MQLs per month is not below the export's 333 leads per month, so it "
+        "would pass every lead, so MQLs are read against the export's base rate"
+    ) in choice.rationale
+    assert choice.warning is None  # the precision target selects
+    assert (probabilities >= choice.threshold).mean() < 0.5
 
 
 def test_the_lift_target_is_capped_where_the_base_rate_is_high() -> None:
