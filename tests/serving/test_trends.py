@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from pipelines.serve import build_service
 from pipelines.settings import Settings
 from serving.scoring_log import SCORES, prepare_log_table, score_row, select_first_scores
 from serving.trends import ScoreTrends
@@ -75,16 +76,6 @@ def test_a_lead_is_new_then_steady_then_improving_or_declining(
     assert unexplained["trend"] == "improving"
     assert all("trend" not in warning for answer in (first, again, warmer) for warning in answer["warnings"])
     assert not [record for record in caplog.records if record.name == LOGGER]
-
-
-def test_min_change_points_decide_steady_from_improving(registry: Settings, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'log.db'}"
-    app = served_app(registry, scoring_log_url=url, scoring_log_flush_s=0.05, trend_min_change_points=100)
-    with TestClient(app) as client:
-        _score(client, "T-1", **COLD)
-        _flushed(url, 1)
-        warmer = _score(client, "T-1", **HOT)
-    assert warmer["trend"] == "steady"  # no change of the 0-100 score reaches 100 points
 
 
 def test_the_batch_gives_each_lead_its_trend_from_one_query(registry: Settings, tmp_path: Path) -> None:
@@ -219,3 +210,23 @@ def test_an_unreachable_database_answers_none_and_waits_before_it_tries_again() 
     assert reader.trends(["A"], [50]) is None
     reader.close()
     assert len(attempts) == 1  # not tried again before its retry time: no request waits on a database that is down
+
+
+def test_leadq_serve_takes_the_trend_window_and_change_from_the_trends_settings(
+    registry: Settings, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    _log_with(url, [("T-OLD", 10, datetime.now(UTC) - timedelta(days=2))])
+    settings = registry.model_copy(
+        update={
+            "serving": registry.serving.model_copy(update={"scoring_log_url": url, "scoring_log_flush_s": 0.05}),
+            "trends": registry.trends.model_copy(update={"window_days": 1, "min_change_points": 100}),
+        }
+    )
+    with TestClient(build_service(settings, {"crm": AUTH["X-API-Key"]})) as client:
+        old = _score(client, "T-OLD", **HOT)
+        _score(client, "T-1", **COLD)
+        _flushed(url, 3)
+        warmer = _score(client, "T-1", **HOT)
+    assert old["trend"] == "new"  # its score two days ago is outside the one-day window
+    assert warmer["trend"] == "steady"  # no change of the 0-100 score reaches 100 points
