@@ -230,3 +230,29 @@ def test_leadq_serve_takes_the_trend_window_and_change_from_the_trends_settings(
         warmer = _score(client, "T-1", **HOT)
     assert old["trend"] == "new"  # its score two days ago is outside the one-day window
     assert warmer["trend"] == "steady"  # no change of the 0-100 score reaches 100 points
+
+
+def test_trends_read_a_postgresql_log_on_its_index(postgres_url: str) -> None:
+    now = datetime.now(UTC)
+    _log_with(
+        postgres_url,
+        [
+            ("UP", 30, now - timedelta(days=10)),
+            ("UP", 60, now - timedelta(days=5)),
+            ("SAME", 40, now - timedelta(days=1)),
+            ("OLD", 90, now - timedelta(days=40)),
+        ],
+    )
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as connection:  # a log from an older leadq
+        connection.execute(sa.text(f"DROP INDEX {INDEX}"))
+    reader = ScoreTrends(postgres_url, window_days=30, min_change_points=5)
+    reader.prepare(engine)
+    indexes = {index["name"]: index["column_names"] for index in sa.inspect(engine).get_indexes("scores")}
+    engine.dispose()
+
+    trends = reader.trends(["UP", "SAME", "OLD", "NEVER"], [34, 44, 10, 70])
+    reader.close()
+
+    assert indexes[INDEX] == ["lead_id", "scored_at"]
+    assert trends == ["steady", "steady", "new", "new"]
