@@ -791,7 +791,7 @@ def inspect(
         f"leadq check-export {export} --mapping {out}",
         highlight=False,
     )
-    for column in (c for c in proposal.review if mapping.columns[c].role in ("outcome", "created_at")):
+    for column in (c for c in proposal.review if mapping.columns[c].role in ("id", "outcome", "created_at")):
         console.print(f"  {escape(column)}: {escape(proposal.review[column])}", highlight=False)
     if not mapping.ids_in_export:
         said = " ".join(row_ids_note(proposal).split())

@@ -62,6 +62,7 @@ PROPOSAL_HEADER = (
 KIND_SAMPLE = 50_000  # rows the kind is inferred from (missing share and cardinality use every row)
 MAX_CATEGORIES = 50
 LONG_TEXT_CHARS = 30
+MIN_ID_DISTINCT_SHARE = 0.9  # of a column named like an id: below, it is no lead id (an account's, a campaign's)
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -480,11 +481,22 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
     return ColumnSpec(role="ignore")  # IDs, names, phones, empty columns, short free text, dates
 
 
-def _pick_id(kinds: dict[str, str]) -> str | None:
-    """The lead id column (unique values, named like an id first); None when no column can be one."""
+def _pick_id(kinds: Mapping[str, str], present: Mapping[str, pd.Series]) -> tuple[str | None, str]:
+    """The lead id column (unique values, named like an id first) and a review note; None when no column can be
+    one. A column named like an id whose values mostly differ is still the id: rows exported twice repeat it."""
     candidates = [column for column, kind in kinds.items() if kind == "id-like"]
     named = [column for column in candidates if _ID_NAME.search(to_snake_case(column))]
-    return next(iter(named or candidates), None)
+    if candidates:
+        return (named or candidates)[0], ""
+    for column in (c for c in kinds if _ID_NAME.search(to_snake_case(c)) and kinds[c] != "empty"):
+        values = present[column]
+        repeated = len(values) - values.nunique()
+        if values.nunique() >= MIN_ID_DISTINCT_SHARE * len(values):
+            return column, (
+                f"review: the lead id, though {repeated:,} of its values repeat: a row that repeats another whole "
+                "is dropped, an id in rows that differ stops check-export naming it"
+            )
+    return None, ""
 
 
 def is_consent(column: str, kind: str) -> bool:
@@ -716,9 +728,9 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     kinds: dict[str, str] = dict(zip(profile["column"], profile["kind"], strict=True))
     present = {str(column): _present(frame[column], placeholders) for column in frame.columns}
     names = {column: to_snake_case(column) for column in kinds}
-    id_column = _pick_id(kinds)
+    id_column, id_review = _pick_id(kinds, present)
     specs: dict[str, ColumnSpec] = {id_column: ColumnSpec(role="id")} if id_column else {}
-    review: dict[str, str] = {}
+    review: dict[str, str] = {id_column: id_review} if id_column and id_review else {}
     by_name: list[str] = []  # proposed as after_contact for their name alone: the data may add its evidence
 
     candidates = [c for c in outcome_candidates(kinds, present) if c.column != id_column]

@@ -303,6 +303,23 @@ def test_an_export_without_an_id_column_is_proposed_with_its_rows_as_ids(tmp_pat
     assert mapping.columns["Industry"].role == "categorical"
 
 
+def test_an_id_column_with_rows_exported_twice_is_still_the_id(tmp_path: Path) -> None:
+    export, out = tmp_path / "leads.csv", tmp_path / "mapping.yml"
+    leads = _leads(Converted=["1", "0", "0", "1", "0", "0"] * 4)
+    twice = pd.concat([leads, leads.iloc[[3]]], ignore_index=True)  # one lead exported twice: its id repeats
+    twice.to_csv(export, index=False)
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "(id 'Lead ID'," in said
+    assert "Lead ID: review: the lead id, though 1 of its values repeat" in said
+    assert load_mapping(out).id_column == "Lead ID"
+    checked = runner.invoke(app, ["check-export", str(export), "--mapping", str(out)])
+    assert "25 rows -> 24 leads (1 exact duplicates dropped" in " ".join(checked.output.split())
+
+
 def test_a_clearly_named_yes_no_outcome_needs_no_review_note() -> None:
     proposal = _proposal(_leads(Converted=["1", "0", "0", "1", "0", "0"]))
 
