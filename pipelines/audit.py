@@ -114,8 +114,9 @@ def read_scoring_log(
     try:
         clock = sa.func.coalesce(SCORES.c.lead_created_at, SCORES.c.scored_at) if by == "lead" else SCORES.c.scored_at
         bounds = [bound.tz_localize(UTC).to_pydatetime() for bound in (start, end)]
-        # row_id is the log's own (replays write nothing twice); a log no service has opened since it came lacks it
-        columns = [column for column in SCORES.columns if column.name not in ("row_id", "explained")]
+        # row_id is the log's own (replays write nothing twice); a log no service has opened since it came lacks it,
+        # as it lacks explained and account (the audit reads neither)
+        columns = [column for column in SCORES.columns if column.name not in ("row_id", "explained", "account")]
         query = sa.select(*columns).where(clock >= bounds[0], clock < bounds[1]).order_by(SCORES.c.id)
         with engine.connect() as connection:
             rows = pd.DataFrame(connection.execute(query).mappings().all(), columns=[c.name for c in columns])

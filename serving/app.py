@@ -15,7 +15,6 @@ role in the export's mapping (see ``serving.schemas``). ``leadq serve`` builds t
 import asyncio
 import contextlib
 import ctypes
-import json
 import logging
 import math
 import time
@@ -38,7 +37,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from models.accounts import account_keys, account_rollup, engaged
 from models.cleaning import DEFAULT_PLACEHOLDERS
 from models.explanations import Contributions, plain_value, unseen_categories
 from models.features import columns_from_records
@@ -55,6 +53,8 @@ from serving.access import (
     require_admin,
 )
 from serving.access import Caller as KeyCaller
+from serving.accounts import UNREAD_WARNING, AccountScores, lead_accounts, rolled_up_accounts
+from serving.log_reader import LogReader
 from serving.model_holder import ModelHolder, ModelInputsChangedError, ModelNotReadyError, ServedModel, input_changes
 from serving.pii import category_fields, personal_kind, scrub_record
 from serving.schemas import (
@@ -209,9 +209,9 @@ def _lightgbm_max_threads(threads: int) -> int:
     return before.value
 
 
-def _json_response(body: BaseModel) -> Response:
+def _json_response(body: BaseModel, exclude: Mapping[str, Any] | None = None) -> Response:
     """A validated answer as JSON, serialised once by pydantic (FastAPI would validate and encode it again)."""
-    return Response(body.model_dump_json(), media_type="application/json")
+    return Response(body.model_dump_json(exclude=exclude), media_type="application/json")
 
 
 def _error(
@@ -357,41 +357,13 @@ def _decide_records(scorer: LeadScorer, records: Sequence[Mapping[str, object]])
     ]
 
 
-def batch_accounts(
-    leads: Sequence[LeadBase], scored: Sequence[ScoreOut] | Sequence[DecisionOut], email_field: str | None
-) -> list[AccountOut]:
-    """The batch's leads rolled up by the business domain of their e-mail field (``models.accounts``)."""
-    if email_field is None:
-        return []
-    emails = np.array([lead.scoring_record().get(email_field) for lead in leads], dtype=object)
-    keys = account_keys(None, emails)
-    if not any(key is not None for key in keys):
-        return []
-    explained = all(isinstance(one, ScoreOut) for one in scored)
-    grades = np.array([getattr(one, "grade", None) for one in scored], dtype=object)
-    rollup = account_rollup(
-        pd.DataFrame(
-            {
-                "lead_id": [one.lead_id for one in scored],
-                "account": keys,
-                "probability": [one.probability for one in scored],
-                "is_mql": [one.is_mql for one in scored],
-                "engaged": engaged(grades),
-            }
-        )
-    )
-    rows: list[dict[str, Any]] = json.loads(rollup.to_json(orient="records"))  # plain Python values
-    return [
-        AccountOut.model_validate({**row, "engaged_leads": row["engaged_leads"] if explained else None}) for row in rows
-    ]
-
-
 def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     """The scoring service; the model is loaded (and the scoring log opened) when the app starts."""
     if not config.api_keys and not config.allow_no_auth:
         raise ValueError("no API key configured: set LEADQ_API_KEYS (name:key,...) or allow no auth explicitly")
     state: dict[str, ScoringLog | None] = {"log": None}
-    trend_reader: dict[str, ScoreTrends | None] = {"reader": None}  # with a scoring log only
+    # with a scoring log only: its reads in the requests (trends, the accounts' other leads)
+    readers: dict[str, Any] = {"log": None, "trends": None, "accounts": None}
     metrics = _Metrics(state)
 
     # The request bodies follow the model's input fields (no `from __future__ import annotations` in this module,
@@ -440,9 +412,12 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
                     spool_max_mb=config.scoring_log_spool_max_mb,
                 )
             )
-            reader = ScoreTrends(config.scoring_log_url, config.trend_window_days, config.trend_min_change_points)
-            await run_in_threadpool(reader.prepare, opened.engine)  # the index trends read by, if missing
-            trend_reader["reader"] = reader
+            log_reader = LogReader(config.scoring_log_url)
+            # the indexes the reads use and the account column, if missing (a log from an older leadq)
+            await run_in_threadpool(log_reader.prepare, opened.engine)
+            readers["log"] = log_reader
+            readers["trends"] = ScoreTrends(log_reader, config.trend_window_days, config.trend_min_change_points)
+            readers["accounts"] = AccountScores(log_reader, config.trend_window_days)
         poller = asyncio.create_task(poll_registry()) if config.reload_interval_s > 0 else None
         threads_before = None if config.model_threads is None else _lightgbm_max_threads(config.model_threads)
         try:
@@ -455,8 +430,8 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
             log = state["log"]
             if log is not None:
                 await run_in_threadpool(log.close)
-            if trend_reader["reader"] is not None:
-                trend_reader["reader"].close()
+            if readers["log"] is not None:
+                readers["log"].close()
 
     app = FastAPI(
         title="leadq scoring service",
@@ -534,9 +509,23 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     # the request field whose business domain is a lead's account (models.accounts); none: no accounts
     email_field = next((column for column, role in config.input_roles.items() if role == "email"), None)
 
+    def answer_accounts(keys: list[str | None], scored: Sequence[ScoreOut | DecisionOut]) -> dict[str, AccountOut]:
+        """The accounts of the request's leads with their other leads in the scoring log (this request's alone
+        without a log, or with a warning when it cannot be read)."""
+        wanted = {key for key in keys if key is not None}
+        if not wanted:
+            return {}
+        reader: AccountScores | None = readers["accounts"]
+        logged = reader.latest_scores(wanted) if reader is not None else {}
+        if logged is None:
+            for one, key in zip(scored, keys, strict=True):
+                if key is not None:
+                    one.warnings.append(UNREAD_WARNING)
+        return rolled_up_accounts(keys, scored, logged)
+
     def score_leads(
         leads: list[LeadBase], caller: str, reasons: bool = True
-    ) -> tuple[list[ScoreOut] | list[DecisionOut], ServedModel]:
+    ) -> tuple[list[ScoreOut] | list[DecisionOut], ServedModel, dict[str, AccountOut]]:
         served = holder.current  # one model for the whole request, even if a reload swaps it meanwhile
         # personal data typed into a category field never reaches the scorer, so neither the log nor the reasons
         fields = category_fields(served.scorer.pipeline)
@@ -546,7 +535,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
             results = served.scorer.explain_records(records, top_k=config.top_k)
         else:
             results = _decide_records(served.scorer, records)
-        reader = trend_reader["reader"]
+        reader: ScoreTrends | None = readers["trends"]
         trends: Sequence[Trend | None] | None = None
         if reader is not None:
             trends = reader.trends([lead.lead_id for lead in leads], [cast(int, result["score"]) for result in results])
@@ -559,18 +548,20 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         if reader is not None and trends is None:
             for one in scored:
                 one.warnings.append("trend unknown: the lead's earlier scores could not be read")
+        keys = lead_accounts(leads, email_field)
+        accounts = answer_accounts(keys, scored)
         log = state["log"]
         if log is not None:  # in the spool before the answer goes out, or no answer (policy refuse)
             threshold = served.scorer.threshold.threshold
             row_ids = new_row_ids(len(leads))
-            triples = zip(leads, results, row_ids, strict=True)
-            try:
-                logged = log.append(
-                    [
-                        score_row(lead.lead_id, result, served.name, served.version, threshold, lead.created_at, row_id)
-                        for lead, result, row_id in triples
-                    ]
+            rows = [
+                score_row(
+                    lead.lead_id, result, served.name, served.version, threshold, lead.created_at, row_id, account
                 )
+                for lead, result, row_id, account in zip(leads, results, row_ids, keys, strict=True)
+            ]
+            try:
+                logged = log.append(rows)
             except ScoringLogUnavailableError as error:
                 raise ApiError(
                     503, "scoring_log_unavailable", "the score could not be logged for the audit; try again later"
@@ -581,7 +572,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         metrics.scores.labels(served.version).inc(len(scored))
         metrics.mqls.labels(served.version).inc(sum(s.is_mql for s in scored))
         logger.info("scored %d lead(s) for %s with version %s", len(scored), caller, served.version)
-        return scored, served
+        return scored, served, accounts
 
     # The scoring routes answer with the validated pydantic objects serialised once (``_json_response``);
     # ``response_model`` documents them.
@@ -591,7 +582,10 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         false``: probability, score and MQL decision only, a DecisionOut)."""
         # On the event loop: one lead takes about a millisecond, less than handing it to a worker thread.
         # Batches (tens of milliseconds) go to the thread pool so they do not hold up other requests.
-        return _json_response(score_leads([lead], caller, lead.reasons)[0][0])  # type: ignore[attr-defined]
+        (answer,), _, accounts = score_leads([lead], caller, lead.reasons)  # type: ignore[attr-defined]
+        if accounts and readers["accounts"] is not None:  # without a scoring log: null (the lead alone is no news)
+            answer.account = next(iter(accounts.values()))  # one account at most: the lead's
+        return _json_response(answer)
 
     @app.post("/v1/leads/score-batch", response_model=BatchOut, tags=["scoring"])
     def score_batch(batch: Batch, caller: Caller) -> Response:  # type: ignore[valid-type]
@@ -599,14 +593,11 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         leads = batch.leads  # type: ignore[attr-defined]
         if len(leads) > config.max_batch:
             raise ApiError(413, "batch_too_large", f"at most {config.max_batch} leads per call, got {len(leads)}")
-        scored, served = score_leads(leads, caller, batch.reasons)  # type: ignore[attr-defined]
-        return _json_response(
-            BatchOut(
-                results=scored,
-                model=ModelRef(name=served.name, version=served.version),
-                accounts=batch_accounts(leads, scored, email_field),
-            )
+        scored, served, accounts = score_leads(leads, caller, batch.reasons)  # type: ignore[attr-defined]
+        body = BatchOut(
+            results=scored, model=ModelRef(name=served.name, version=served.version), accounts=list(accounts.values())
         )
+        return _json_response(body, exclude={"results": {"__all__": {"account"}}})  # each account once, in accounts
 
     @app.get("/v1/model", response_model=ModelInfo, tags=["model"])
     def model_info(caller: Caller) -> ModelInfo:

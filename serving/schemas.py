@@ -428,6 +428,37 @@ class ModelRef(BaseModel):
     version: str
 
 
+ACCOUNT_DESCRIPTION = (
+    "POST /v1/leads/score: the lead's account (the business domain of its e-mail address) rolled up with the "
+    "account's other leads in the scoring log, each by its latest score within the trend window (trends.window_days); "
+    "null when the lead has no account (freemail, invalid or missing address) or no scoring log is configured; when "
+    "the log could not be read, this lead alone (a warning says so). Left out of a batch's results: the batch answers "
+    "each account once, in accounts"
+)
+
+
+class AccountOut(BaseModel):
+    """The leads of one account rolled up (``models.accounts``): the buying group, not just the person."""
+
+    account: str = Field(description="the business domain of the leads' e-mail addresses (freemail: no account)")
+    leads: int = Field(
+        ge=1,
+        description="this request's leads of the account and its other leads scored within the trend window "
+        "(trends.window_days), each counted once by its latest score",
+    )
+    probability_any_converts: float = Field(
+        ge=0, le=1, description="1 - prod(1 - p): that at least one converts, the leads taken as independent"
+    )
+    expected_conversions: float = Field(ge=0)
+    mqls: int
+    engaged_leads: int | None = Field(
+        description="leads with the grade's engagement digit 1 or 2 (the engaged buying group); null when a lead of "
+        "the account was scored with reasons: false (no grade)"
+    )
+    best_lead: str
+    best_probability: float = Field(ge=0, le=1)
+
+
 class ScoreOut(BaseModel):
     """A lead's score with grade, SLA and the top reasons (the default)."""
 
@@ -436,6 +467,7 @@ class ScoreOut(BaseModel):
     score: int = Field(ge=0, le=100)
     is_mql: bool
     trend: Trend | None = Field(None, description=TREND_DESCRIPTION)
+    account: AccountOut | None = Field(None, description=ACCOUNT_DESCRIPTION)
     threshold: float
     grade: str = Field(description="fit letter A (best) .. D x engagement digit 1 (most) .. 4")
     priority: str
@@ -455,6 +487,7 @@ class DecisionOut(BaseModel):
     score: int = Field(ge=0, le=100)
     is_mql: bool
     trend: Trend | None = Field(None, description=TREND_DESCRIPTION)
+    account: AccountOut | None = Field(None, description=ACCOUNT_DESCRIPTION)
     threshold: float
     model: ModelRef
     warnings: list[str]
@@ -467,23 +500,6 @@ class DecisionOut(BaseModel):
     )
 
 
-class AccountOut(BaseModel):
-    """The leads of one account in a batch, rolled up (``models.accounts``): the buying group, not just the person."""
-
-    account: str = Field(description="the business domain of the leads' e-mail addresses (freemail: no account)")
-    leads: int
-    probability_any_converts: float = Field(
-        ge=0, le=1, description="1 - prod(1 - p): that at least one converts, the leads taken as independent"
-    )
-    expected_conversions: float = Field(ge=0)
-    mqls: int
-    engaged_leads: int | None = Field(
-        description="leads with the grade's engagement digit 1 or 2 (the engaged buying group); null: reasons: false"
-    )
-    best_lead: str
-    best_probability: float = Field(ge=0, le=1)
-
-
 class BatchOut(BaseModel):
     results: list[ScoreOut] | list[DecisionOut] = Field(
         description="one per lead, in the request's order: ScoreOut, or DecisionOut for reasons: false"
@@ -491,8 +507,10 @@ class BatchOut(BaseModel):
     model: ModelRef
     accounts: list[AccountOut] = Field(
         default_factory=list,
-        description="the batch's leads rolled up by account (business e-mail domain), best first; empty when the "
-        "model reads no e-mail field or no lead has a business address",
+        description="the accounts (business e-mail domains) of the batch's leads, best first: the batch's leads of "
+        "each with its other leads in the scoring log (their latest scores within trends.window_days; this batch's "
+        "leads only without a scoring log, or when it could not be read: a warning on those leads says so); empty "
+        "when the model reads no e-mail field or no lead has a business address",
     )
 
 

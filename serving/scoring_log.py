@@ -76,9 +76,14 @@ SCORES = sa.Table(
     # False: scored with ``reasons: false`` (probability, score and is_mql only): grade and priority are empty, reasons
     # JSON null, respond_within_hours NULL; NULL in rows written by a leadq before the switch (all with reasons)
     sa.Column("explained", sa.Boolean, nullable=True),
+    # the lead's account as ``models.accounts`` derives it (the business domain of its e-mail address, or the CRM's
+    # account id), never the address itself; NULL: freemail or no key, and in rows written by a leadq before accounts
+    sa.Column("account", sa.String(255), nullable=True),
     sa.Index("ux_scores_row_id", "row_id", unique=True),
     # a lead's scores in a time window (its trend in the service's answers, ``select_score_history``)
     sa.Index("ix_scores_lead_id_scored_at", "lead_id", "scored_at"),
+    # an account's scores in a time window (its other leads in the service's answers, ``select_account_scores``)
+    sa.Index("ix_scores_account_scored_at", "account", "scored_at"),
 )
 _DATETIME_COLUMNS = ("scored_at", "lead_created_at")
 
@@ -143,8 +148,10 @@ def score_row(
     threshold: float,
     lead_created_at: datetime | None = None,
     row_id: str | None = None,
+    account: str | None = None,
 ) -> dict[str, Any]:
-    """One scoring-log row from a result of ``LeadScorer.explain_records`` (``lead_created_at`` in UTC).
+    """One scoring-log row from a result of ``LeadScorer.explain_records`` (``lead_created_at`` in UTC; ``account``
+    the lead's account key from ``models.accounts``, None without one).
 
     A result without ``grade`` (a score asked for with ``reasons: false``: probability, score, is_mql and the model
     features) gives a row with ``explained`` False, an empty grade and priority, no SLA and reasons JSON null.
@@ -167,6 +174,7 @@ def score_row(
         "reasons": _json({"for": result["reasons_for"], "against": result["reasons_against"]}) if explained else "null",
         "features": _json(result["features"]),
         "explained": explained,
+        "account": account,
     }
 
 
@@ -182,6 +190,7 @@ def _spool_text(row: dict[str, Any]) -> str:
 def _row_from_spool(text: str) -> dict[str, Any]:
     row: dict[str, Any] = json.loads(text)
     row.setdefault("explained", True)  # spooled by a leadq before reasons: false (every score had its reasons)
+    row.setdefault("account", None)  # spooled by a leadq before accounts (a batch's rows must all name it)
     for column in _DATETIME_COLUMNS:
         if row.get(column) is not None:
             row[column] = datetime.fromisoformat(row[column])
@@ -271,6 +280,30 @@ def select_first_scores(
     )
     joined = SCORES.join(firsts, (SCORES.c.lead_id == firsts.c.lead_id) & (SCORES.c.scored_at == firsts.c.first_at))
     return sa.select(SCORES.c.lead_id, SCORES.c.score).select_from(joined).order_by(SCORES.c.id)
+
+
+def select_account_scores(
+    start: datetime | sa.BindParameter[datetime], accounts: Collection[str] | sa.BindParameter[list[str]]
+) -> sa.Select[str, str | None, float, bool, str]:
+    """The latest logged score at or after ``start`` of each lead logged in one of ``accounts`` in that window:
+    ``lead_id``, ``account``, ``probability``, ``is_mql`` and ``grade`` (empty: scored without reasons), in the
+    order written (a tie at the latest time: the last row is the latest).
+
+    A lead's latest score decides, also when its account changed since: its row may name another account or none
+    (the caller leaves it out of these accounts). The accounts' leads are found on the index on (account,
+    scored_at), their latest scores on the one on (lead_id, scored_at). ``start`` and ``accounts`` may be bound
+    parameters (an expanding one for the accounts), for a statement built once and run per request."""
+    ids = accounts if isinstance(accounts, sa.BindParameter) else sorted(set(accounts))
+    members = sa.select(SCORES.c.lead_id).where(SCORES.c.account.in_(ids), SCORES.c.scored_at >= start)
+    latest = (
+        sa.select(SCORES.c.lead_id, sa.func.max(SCORES.c.scored_at).label("last_at"))
+        .where(SCORES.c.lead_id.in_(members.scalar_subquery()), SCORES.c.scored_at >= start)
+        .group_by(SCORES.c.lead_id)
+        .subquery()
+    )
+    joined = SCORES.join(latest, (SCORES.c.lead_id == latest.c.lead_id) & (SCORES.c.scored_at == latest.c.last_at))
+    columns = (SCORES.c.lead_id, SCORES.c.account, SCORES.c.probability, SCORES.c.is_mql, SCORES.c.grade)
+    return sa.select(*columns).select_from(joined).order_by(SCORES.c.id)
 
 
 def _add_missing_columns(engine: sa.Engine) -> None:

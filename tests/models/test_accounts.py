@@ -13,8 +13,10 @@ from models.accounts import (
     account_totals,
     business_domain,
     engaged,
+    lead_totals,
     merge_totals,
     rollup_from_totals,
+    rollup_records,
 )
 
 
@@ -91,3 +93,24 @@ def test_totals_of_chunks_merge_to_the_rollup_of_all_leads() -> None:
     chunks = [account_totals(leads.iloc[start : start + 70]) for start in range(0, 300, 70)]
 
     pd.testing.assert_frame_equal(rollup_from_totals(merge_totals(*chunks)), account_rollup(leads))
+
+
+def test_the_records_of_lead_totals_are_the_rollup_of_the_frame() -> None:
+    rng = np.random.default_rng(2)
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"L{i:02d}" for i in range(40)],
+            "account": rng.choice(["a.de", "b.de", None], 40),
+            "probability": rng.uniform(0, 0.6, 40),
+            "is_mql": rng.random(40) < 0.3,
+            "engaged": rng.random(40) < 0.5,
+        }
+    )
+    leads.loc[[3, 4], ["account", "probability"]] = ["a.de", 0.7]  # a tie for the best lead: the lower id
+
+    columns = (leads[name].to_numpy() for name in ("lead_id", "account", "probability", "is_mql", "engaged"))
+    records = rollup_records(lead_totals(*columns))
+
+    pd.testing.assert_frame_equal(pd.DataFrame(records), account_rollup(leads), check_dtype=False)
+    assert {record["account"]: record["best_lead"] for record in records}["a.de"] == "L03"
+    assert all(type(value) in (str, int, float) for record in records for value in record.values())  # plain values

@@ -15,11 +15,12 @@ from fastapi.testclient import TestClient
 
 from pipelines.serve import build_service
 from pipelines.settings import Settings
+from serving.log_reader import LogReader
 from serving.scoring_log import SCORES, prepare_log_table, score_row, select_first_scores
 from serving.trends import ScoreTrends
 from tests.builders import AUTH, SCORED_RESULT, exclusive_lock, logged_rows, scoring_request, served_app, wait_until
 
-LOGGER = "leadq.serving.trends"
+LOGGER = "leadq.serving.log_reader"
 INDEX = "ix_scores_lead_id_scored_at"
 COLD = {"website_visits": 0, "pricing_page_visits": 0, "content_downloads": 0, "demo_requested": False}
 HOT = {"website_visits": 25, "pricing_page_visits": 6, "content_downloads": 4, "demo_requested": True}
@@ -190,12 +191,12 @@ def test_scores_before_the_window_do_not_count_and_one_query_reads_all_leads(tmp
             ("OLD", 90, now - timedelta(days=40)),
         ],
     )
-    reader = ScoreTrends(url, window_days=30, min_change_points=5)
+    reader = ScoreTrends(LogReader(url), window_days=30, min_change_points=5)
     statements: list[str] = []
-    sa.event.listen(reader.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    sa.event.listen(reader.log.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
 
     trends = reader.trends(["OUTSIDE", "UP", "OLD", "NEVER"], [52, 34, 10, 70])
-    reader.close()
+    reader.log.close()
 
     assert trends == ["steady", "steady", "new", "new"]
     assert len(statements) == 1
@@ -203,12 +204,12 @@ def test_scores_before_the_window_do_not_count_and_one_query_reads_all_leads(tmp
 
 
 def test_an_unreachable_database_answers_none_and_waits_before_it_tries_again() -> None:
-    reader = ScoreTrends("postgresql+psycopg://leadq@127.0.0.1:1/leadq", 30, 5, first_retry_s=60)
+    reader = ScoreTrends(LogReader("postgresql+psycopg://leadq@127.0.0.1:1/leadq", first_retry_s=60), 30, 5)
     attempts: list[object] = []
-    sa.event.listen(reader.engine, "do_connect", lambda *args: attempts.append(args))
+    sa.event.listen(reader.log.engine, "do_connect", lambda *args: attempts.append(args))
     assert reader.trends(["A"], [50]) is None  # connection refused
     assert reader.trends(["A"], [50]) is None
-    reader.close()
+    reader.log.close()
     assert len(attempts) == 1  # not tried again before its retry time: no request waits on a database that is down
 
 
@@ -246,13 +247,13 @@ def test_trends_read_a_postgresql_log_on_its_index(postgres_url: str) -> None:
     engine = sa.create_engine(postgres_url)
     with engine.begin() as connection:  # a log from an older leadq
         connection.execute(sa.text(f"DROP INDEX {INDEX}"))
-    reader = ScoreTrends(postgres_url, window_days=30, min_change_points=5)
-    reader.prepare(engine)
+    reader = ScoreTrends(LogReader(postgres_url), window_days=30, min_change_points=5)
+    reader.log.prepare(engine)
     indexes = {index["name"]: index["column_names"] for index in sa.inspect(engine).get_indexes("scores")}
     engine.dispose()
 
     trends = reader.trends(["UP", "SAME", "OLD", "NEVER"], [34, 44, 10, 70])
-    reader.close()
+    reader.log.close()
 
     assert indexes[INDEX] == ["lead_id", "scored_at"]
     assert trends == ["steady", "steady", "new", "new"]
