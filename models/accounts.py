@@ -93,15 +93,27 @@ def lead_totals(
     )
 
 
+def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's position among the distinct values in sorted order, and those values (``pd.factorize`` with
+    ``sort=True``; for a few values a dict, since factorize's set-up costs more than the service's one-lead work)."""
+    if len(values) > 256:
+        codes, uniques = pd.factorize(values, sort=True)
+        return codes, np.asarray(uniques, dtype=object)
+    listed = values.tolist()
+    distinct = sorted(set(listed))
+    position = {value: code for code, value in enumerate(distinct)}
+    return np.array([position[value] for value in listed], dtype=np.intp), np.array(distinct, dtype=object)
+
+
 def _merge(totals: Arrays) -> Arrays:
     """Totals added up by account, accounts in order (the best lead kept: highest probability, then lowest id)."""
-    codes, accounts = pd.factorize(totals["account"], sort=True)
+    codes, accounts = _codes(totals["account"])
     count = len(accounts)
     merged: Arrays = {"account": np.asarray(accounts, dtype=object)}
     for name in _SUMMED:
         summed = np.bincount(codes, weights=totals[name], minlength=count)
         merged[name] = summed if totals[name].dtype.kind == "f" else summed.round().astype(np.int64)
-    lead_rank, _ = pd.factorize(totals["best_lead"], sort=True)
+    lead_rank, _ = _codes(totals["best_lead"])
     order = np.lexsort((lead_rank, -totals["best_probability"], codes))
     first = order[np.r_[True, codes[order][1:] != codes[order][:-1]]] if len(order) else order
     merged["best_lead"] = totals["best_lead"][first]

@@ -6,7 +6,7 @@ it with every score (column ``account``), so an account's answer counts the lead
 logged score within ``window_days`` (the trend window) of each of its other leads, with this request's leads (this
 request's score wins for a lead in both), rolled up by ``models.accounts`` (the one roll-up ``leadq score
 --accounts`` uses). One query per request for all of its accounts (``select_account_scores``, on the index
-(account, scored_at)); scores still in the spool (answered within the last flush interval) are not seen yet.
+(account, scored_at, lead_id)); scores still in the spool (answered within the last flush interval) are not seen yet.
 
 A log that cannot be read never costs the score (``serving.log_reader``): the accounts hold this request's leads
 only, and the answer says so in a warning.

@@ -82,8 +82,10 @@ SCORES = sa.Table(
     sa.Index("ux_scores_row_id", "row_id", unique=True),
     # a lead's scores in a time window (its trend in the service's answers, ``select_score_history``)
     sa.Index("ix_scores_lead_id_scored_at", "lead_id", "scored_at"),
-    # an account's scores in a time window (its other leads in the service's answers, ``select_account_scores``)
-    sa.Index("ix_scores_account_scored_at", "account", "scored_at"),
+    # an account's scores in a time window (its other leads in the service's answers, ``select_account_scores``);
+    # with lead_id the accounts' leads are read on the index alone (an account of 100 leads with 48 scores each in
+    # the window: 11.6 -> 2.6-4.0 ms per read)
+    sa.Index("ix_scores_account_scored_at", "account", "scored_at", "lead_id"),
 )
 _DATETIME_COLUMNS = ("scored_at", "lead_created_at")
 
@@ -291,7 +293,7 @@ def select_account_scores(
 
     A lead's latest score decides, also when its account changed since: its row may name another account or none
     (the caller leaves it out of these accounts). The accounts' leads are found on the index on (account,
-    scored_at), their latest scores on the one on (lead_id, scored_at). ``start`` and ``accounts`` may be bound
+    scored_at, lead_id), their latest scores on the one on (lead_id, scored_at). ``start`` and ``accounts`` may be bound
     parameters (an expanding one for the accounts), for a statement built once and run per request."""
     ids = accounts if isinstance(accounts, sa.BindParameter) else sorted(set(accounts))
     members = sa.select(SCORES.c.lead_id).where(SCORES.c.account.in_(ids), SCORES.c.scored_at >= start)
