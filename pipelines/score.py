@@ -353,7 +353,19 @@ def account_sources(model: ScoringModel) -> tuple[str | None, str | None]:
 
 def chunk_accounts(chunk: pd.DataFrame, model: ScoringModel, ids: np.ndarray) -> np.ndarray:
     """The account of each of ``ids`` (scored leads of ``chunk``): its account id, else its business e-mail domain."""
-    account, email = account_sources(model)
+    return _accounts_by_id(chunk, model, ids, *account_sources(model))
+
+
+def logged_accounts(chunk: pd.DataFrame, model: ScoringModel, ids: np.ndarray) -> np.ndarray:
+    """The account the scoring log keeps for each of ``ids``: its business e-mail domain, the key the service logs
+    and reads (an account id column of the mapping is not sent to the service), None without an e-mail field."""
+    email = next((column for column, role in model.roles.items() if role == "email"), None)
+    return _accounts_by_id(chunk, model, ids, None, email)
+
+
+def _accounts_by_id(
+    chunk: pd.DataFrame, model: ScoringModel, ids: np.ndarray, account: str | None, email: str | None
+) -> np.ndarray:
     keys = account_keys(
         chunk[account].to_numpy(dtype=object) if account else None,
         chunk[email].to_numpy(dtype=object) if email else None,
@@ -361,7 +373,9 @@ def chunk_accounts(chunk: pd.DataFrame, model: ScoringModel, ids: np.ndarray) ->
     chunk_ids = read_ids(chunk[model.id_column], model.id_column, model.mapping.placeholders)
     by_id = pd.Series(keys, index=pd.Index(chunk_ids, dtype=object))
     by_id = by_id[~by_id.index.duplicated()]  # a repeated id: only its first row is scored
-    return by_id.reindex(pd.Index(ids, dtype=object)).to_numpy(dtype=object)
+    keys = by_id.reindex(pd.Index(ids, dtype=object)).to_numpy(dtype=object)
+    keys[pd.isna(keys)] = None  # reindex turns None into NaN, which no log or JSON takes
+    return keys
 
 
 def chunk_account_totals(scores: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
@@ -396,13 +410,16 @@ class ScoreHistory:
         count = self.count.reindex(index).fillna(0).to_numpy(dtype=int) + 1
         return trend_of((scores - first).astype(int), count, self.min_change_points)
 
-    def append(self, ids: np.ndarray, batch: ExplainedBatch, model: ScoringModel, scored_at: datetime) -> None:
+    def append(
+        self, ids: np.ndarray, batch: ExplainedBatch, model: ScoringModel, scored_at: datetime, accounts: np.ndarray
+    ) -> None:
+        threshold = model.scorer.threshold.threshold
         rows = [
             {
-                **score_row(str(lead_id), record, model.name, model.version, model.scorer.threshold.threshold),
+                **score_row(str(lead_id), record, model.name, model.version, threshold, account=account),
                 "scored_at": scored_at,
             }
-            for lead_id, record in zip(ids.tolist(), batch.records(), strict=True)
+            for lead_id, record, account in zip(ids.tolist(), batch.records(), accounts.tolist(), strict=True)
         ]
         self.log.append(rows)
 
@@ -1084,7 +1101,8 @@ def run_score(
             if history is not None and len(checked.ids):
                 batch = explain_checked(model, checked)
                 scores = flat_scores(checked.ids, batch, model, scored_at)
-                history.append(checked.ids, batch, model, pd.Timestamp(scored_at).to_pydatetime())
+                logged_at = pd.Timestamp(scored_at).to_pydatetime()
+                history.append(checked.ids, batch, model, logged_at, logged_accounts(chunk, model, checked.ids))
                 scores["leadq_trend"] = history.trends(checked.ids, scores["leadq_score"].to_numpy())
             else:
                 scores = score_checked(model, checked, scored_at, options.reasons)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from models.accounts import business_domain
 from models.cleaning import clean_column
 from models.contract import DataContractError
 from models.scorer import ExplainedBatch, LeadScorer
@@ -978,6 +980,13 @@ def test_log_appends_the_runs_scores_and_gives_each_lead_its_trend(
     assert len(logged) == 400  # every score of both runs, the spool drained when each run ended
     assert logged["lead_id"].value_counts().eq(2).all()
     assert logged["reasons"].iloc[0]["for"][0]["label"] == first["leadq_reason_1"].iloc[0]
+    # each score's account as the service keeps and reads it (the business e-mail domain), never the address
+    with sqlite3.connect(tmp_path / "log" / "scoring_log.db") as db:
+        accounts = dict(db.execute("SELECT lead_id, account FROM scores").fetchall())
+    head = leads.head(200)
+    domains = {str(i): business_domain(e) for i, e in zip(head["lead_id"], head["email"], strict=True)}
+    assert accounts == domains
+    assert sum(domain is not None for domain in domains.values()) > 50  # business addresses among the leads
     with pytest.raises(ValueError, match="not with --no-reasons"):
         run_score(settings, export, _options(tmp_path / "third.parquet", log=True, reasons=False))
 
