@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import sys
 import time
 import warnings
 from collections import Counter
@@ -74,6 +75,18 @@ def _quiet_libraries() -> None:
     for noisy in ("mlflow", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", module="mlflow")
+
+
+def mlflow_ui_command(tracking_uri: str) -> str:
+    """The command that opens the MLflow UI on ``tracking_uri``: the ``mlflow`` installed beside this Python (relative
+    to the working folder when inside it, so ``.venv/bin/mlflow`` in the repository; a user's own folder gets the
+    full path), or plain ``mlflow``."""
+    executable = Path(sys.executable).parent / "mlflow"
+    if not executable.exists():
+        return f"mlflow ui --backend-store-uri {tracking_uri}"
+    absolute = executable.absolute()
+    shown = absolute.relative_to(Path.cwd()) if absolute.is_relative_to(Path.cwd()) else absolute
+    return f"{shown} ui --backend-store-uri {tracking_uri}"
 
 
 @contextmanager
@@ -304,7 +317,7 @@ def _print_training(result: TrainingResult, settings: Settings) -> None:
         status = f"'{alias}' stays on version {registered.champion_version}"
     console.print(f"Registered [bold]{registered.name}[/] version {registered.version} ({status}).", highlight=False)
     console.print(f"Explanation report for marketing: {result.report_path}", highlight=False)
-    console.print(f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri {registered.tracking_uri}", highlight=False)
+    console.print(f"MLflow UI: {mlflow_ui_command(registered.tracking_uri)}", highlight=False)
 
 
 @contextmanager
@@ -1006,7 +1019,7 @@ def print_quarter_demo(result: QuarterDemoResult) -> None:
     for reason in retrain.decision.reasons:
         console.print(f"  - {reason}", highlight=False)
     console.print(f"Audit report: {audit.html_path} (figures: {audit.json_path})", highlight=False)
-    console.print(f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri {settings.mlflow.tracking_uri}", highlight=False)
+    console.print(f"MLflow UI: {mlflow_ui_command(settings.mlflow.tracking_uri)}", highlight=False)
 
 
 @app.command("demo-quarter")

@@ -361,3 +361,15 @@ def test_train_on_an_export_with_too_few_wins_is_refused_without_a_traceback(syn
     assert "Refused:" in result.output
     assert "too few won leads" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_mlflow_ui_command_runs_from_where_the_user_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    installed = Path(sys.executable).parent / "mlflow"
+    monkeypatch.chdir(tmp_path)  # the user's own folder: no .venv there
+    command = cli.mlflow_ui_command("sqlite:///mlflow.db")
+    executable, rest = command.split(" ", 1)
+    assert rest == "ui --backend-store-uri sqlite:///mlflow.db"
+    assert executable == (str(installed.absolute()) if installed.exists() else "mlflow")
+    if installed.exists():
+        monkeypatch.chdir(installed.parent.parent)  # inside the environment's folder: a short relative path
+        assert cli.mlflow_ui_command("x").startswith(f"{Path('bin') / 'mlflow'} ui")
