@@ -41,10 +41,17 @@ class SlaTable(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # Sales follows up MQLs (the threshold's decision) and hand-raisers; the grade only orders them. An MQL never
+    # lands in nurture for its grade, and a lead below the threshold is not called because its grade is good.
     rules: tuple[SlaRule, ...] = (
         SlaRule(name="demo request", priority="P1", response_hours=4, demo_requested=True),
-        SlaRule(name="best fit, highly engaged", priority="P2", response_hours=24, grades=("A1", "B1")),
-        SlaRule(name="good fit or engaged", priority="P3", response_hours=48, grades=("A2", "A3", "B2")),
+        SlaRule(
+            name="MQL, best fit, highly engaged", priority="P2", response_hours=24, grades=("A1", "B1"), is_mql=True
+        ),
+        SlaRule(
+            name="MQL, good fit or engaged", priority="P3", response_hours=48, grades=("A2", "A3", "B2"), is_mql=True
+        ),
+        SlaRule(name="MQL", priority="P4", response_hours=72, is_mql=True),
     )
     default: SlaRule = SlaRule(name="nurture", priority="nurture", response_hours=None)
 

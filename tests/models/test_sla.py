@@ -21,6 +21,18 @@ def test_first_matching_rule_wins_and_others_are_nurtured() -> None:
     assert assigned.rule[0] == "demo request"
 
 
+def test_by_default_every_mql_gets_a_response_time_and_no_lead_below_the_threshold_does() -> None:
+    grades = np.array([f"{letter}{digit}" for letter in "ABCD" for digit in "1234"] * 2, dtype=object)
+    mql = np.repeat([True, False], 16)
+
+    assigned = SlaTable().assign(grades, np.zeros(32, dtype=bool), mql)
+
+    assert not np.isnan(assigned.response_hours[mql]).any()  # C and D MQLs too: the threshold hands them over
+    assert set(assigned.priority[mql]) == {"P2", "P3", "P4"}
+    assert set(assigned.priority[~mql]) == {"nurture"}  # an A1 below the threshold is not called for its grade
+    assert np.isnan(assigned.response_hours[~mql]).all()
+
+
 def test_all_conditions_of_a_rule_must_hold() -> None:
     table = SlaTable(
         rules=(SlaRule(name="hot MQL", priority="P1", response_hours=2, grades=("A1",), is_mql=True),),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from models.sla import SlaTable
 from pipelines.settings import DEMO_MAPPING, ConfigError, get_settings, load_settings
 
 REPO_CONFIG = Path(__file__).parents[2] / "mlflow.yml"
@@ -26,6 +27,7 @@ def test_repository_config_is_valid() -> None:
     # the shipped settings train any export: auto uses the sales capacity only where creation dates allow it
     assert (settings.threshold.policy, settings.threshold.mqls_per_month) == ("auto", 600)
     assert settings.gate.min_auc > 0.5
+    assert settings.sla == SlaTable()  # the SLA the file ships is the one declared in models.sla
 
 
 def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
