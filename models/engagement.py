@@ -15,7 +15,9 @@ An activity at the moment itself, or after it, changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, get_args
 
 import numpy as np
@@ -184,3 +186,33 @@ class ActivityIndex:
         """The engagement features of ``lead_ids`` from their activities strictly before ``moment`` (scoring: now)."""
         moments = pd.Series(moment, index=lead_ids, dtype="datetime64[ns]")
         return engagement_features(self.of(lead_ids), moments, self.windows)
+
+
+@dataclass(frozen=True)
+class ActivityVocabulary:
+    """What a model trained with an activities table reads of a lead's activities: the CRM's activity words and
+    how the mapping translates each to leadq's kind (``kind_of``: the mapping's own translation, so a word sent to
+    the service reads as training read it), and the engagement features they give (``windows``)."""
+
+    windows: EngagementWindows
+    words: tuple[str, ...]  # the CRM's words the mapping translates, as it spells them (for messages)
+    kind_of: Callable[[str], str | None]  # a CRM word -> leadq's kind; None: the mapping does not translate it
+
+    def features_of_lists(self, activities: Sequence[Sequence[tuple[datetime, str]]], now: datetime) -> pd.DataFrame:
+        """Each list's engagement features as of ``now``, by :func:`engagement_features` (the one computation of
+        training and ``leadq score``): one row per list, in order.
+
+        Args:
+            activities: per lead, its activities as (time, leadq kind); times naive UTC, as the CRM's are read.
+            now: the moment (naive UTC); an activity at or after it changes nothing.
+        """
+        positions = [str(position) for position, listed in enumerate(activities) for _ in listed]
+        frame = pd.DataFrame(
+            {
+                "lead_id": positions,
+                "timestamp": pd.to_datetime([at for listed in activities for at, _ in listed]).astype("datetime64[ns]"),
+                "kind": [kind for listed in activities for _, kind in listed],
+            }
+        )
+        moments = pd.Series(now, index=pd.Index([str(p) for p in range(len(activities))]), dtype="datetime64[ns]")
+        return engagement_features(frame, moments, self.windows)

@@ -356,11 +356,14 @@ def chunk_accounts(chunk: pd.DataFrame, model: ScoringModel, ids: np.ndarray) ->
     return _accounts_by_id(chunk, model, ids, *account_sources(model))
 
 
-def logged_accounts(chunk: pd.DataFrame, model: ScoringModel, ids: np.ndarray) -> np.ndarray:
-    """The account the scoring log keeps for each of ``ids``: its business e-mail domain, the key the service logs
-    and reads (an account id column of the mapping is not sent to the service), None without an e-mail field."""
+def logged_accounts(
+    chunk: pd.DataFrame, model: ScoringModel, ids: np.ndarray, by_account_id: bool = False
+) -> np.ndarray:
+    """The account the scoring log keeps for each of ``ids``, the key the service logs and reads: its business e-mail
+    domain, or with ``by_account_id`` (``serving.account_key: account_id``, the service keyed by the account id the
+    CRM sends) the mapping's account column where the lead has one, else that domain; None without either."""
     email = next((column for column, role in model.roles.items() if role == "email"), None)
-    return _accounts_by_id(chunk, model, ids, None, email)
+    return _accounts_by_id(chunk, model, ids, model.mapping.account_column if by_account_id else None, email)
 
 
 def _accounts_by_id(
@@ -1072,6 +1075,9 @@ def run_score(
     if options.accounts is not None:
         account_column, _ = account_sources(model)
         needed = list(dict.fromkeys([*needed, *([account_column] if account_column else [])]))
+    by_account_id = options.log and settings.serving.account_key == "account_id"  # the service's account key
+    if by_account_id and model.mapping.account_column:
+        needed = list(dict.fromkeys([*needed, model.mapping.account_column]))
     check_header(reader.header, needed, export)
     checker, register, tally = FieldChecker(model.lead_model, model.roles), IdRegister(), _Tally()
     scored_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -1102,7 +1108,9 @@ def run_score(
                 batch = explain_checked(model, checked)
                 scores = flat_scores(checked.ids, batch, model, scored_at)
                 logged_at = pd.Timestamp(scored_at).to_pydatetime()
-                history.append(checked.ids, batch, model, logged_at, logged_accounts(chunk, model, checked.ids))
+                history.append(
+                    checked.ids, batch, model, logged_at, logged_accounts(chunk, model, checked.ids, by_account_id)
+                )
                 scores["leadq_trend"] = history.trends(checked.ids, scores["leadq_score"].to_numpy())
             else:
                 scores = score_checked(model, checked, scored_at, options.reasons)

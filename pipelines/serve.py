@@ -6,14 +6,70 @@ the app is built, because the request schema is the model's input fields and the
 
 from __future__ import annotations
 
+import json
+import logging
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 
+import mlflow
 from fastapi import FastAPI
+from mlflow.exceptions import MlflowException
 
+from models.engagement import ActivityVocabulary
+from pipelines.crm_export.mapping import ActivitiesSpec, ExportMapping, normalize_value, parse_mapping
 from pipelines.settings import Settings
+from pipelines.training import MAPPING_ARTIFACT
 from serving.access import ApiKey, redact_access_log_queries
 from serving.app import ServiceConfig, create_app
-from serving.model_holder import ModelHolder
+from serving.model_holder import ActivitiesOf, ModelHolder
+
+logger = logging.getLogger("leadq.serving")
+
+
+def version_mapping(tracking_uri: str, name: str, version: str) -> ExportMapping | None:
+    """The mapping a registered version was trained with (its run's ``data/mapping.json``); None without one (a
+    model trained before leadq logged it)."""
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    run_id = str(client.get_model_version(name, version).run_id)
+    try:
+        with tempfile.TemporaryDirectory(prefix="leadq-mapping-") as scratch:
+            local = Path(client.download_artifacts(run_id, MAPPING_ARTIFACT, scratch))
+            text = json.loads(local.read_text(encoding="utf-8"))["yaml"]
+    except (MlflowException, OSError, ValueError, KeyError, TypeError):
+        return None
+    return parse_mapping(str(text), f"{MAPPING_ARTIFACT} of version {version}")
+
+
+def activity_vocabulary(spec: ActivitiesSpec) -> ActivityVocabulary:
+    """The activity words of a mapping's activities table, translated as ``ValuesColumn.word_of`` translates them
+    in training and ``leadq score`` (trimmed, case-insensitive), from one dictionary built once."""
+    words = spec.kind.values or {}
+    lookup = {normalize_value(word): kind for word, kind in words.items()}
+
+    def kind_of(word: str) -> str | None:
+        return lookup.get(normalize_value(word))
+
+    return ActivityVocabulary(spec.windows(), tuple(words), kind_of)
+
+
+def activities_of(tracking_uri: str) -> ActivitiesOf:
+    """What gives each served version its activity words: from the mapping it was trained with."""
+
+    def of(name: str, version: str) -> ActivityVocabulary | None:
+        mapping = version_mapping(tracking_uri, name, version)
+        if mapping is None:
+            logger.warning(
+                "version %s of %r has no %s: requests cannot send raw activities (its fields work as before)",
+                version,
+                name,
+                MAPPING_ARTIFACT,
+            )
+            return None
+        spec = mapping.tables.activities
+        return None if spec is None else activity_vocabulary(spec)
+
+    return of
 
 
 def build_service(settings: Settings, api_keys: Mapping[str, str | ApiKey], allow_no_auth: bool = False) -> FastAPI:
@@ -26,7 +82,11 @@ def build_service(settings: Settings, api_keys: Mapping[str, str | ApiKey], allo
     """
     serving = settings.serving
     holder = ModelHolder(
-        settings.mlflow.tracking_uri, settings.mlflow.registered_model, serving.model_alias, serving.model_version
+        settings.mlflow.tracking_uri,
+        settings.mlflow.registered_model,
+        serving.model_alias,
+        serving.model_version,
+        activities_of=activities_of(settings.mlflow.tracking_uri),
     )
     holder.reload()  # now, not at start-up: the request schema follows the model's input fields
     config = ServiceConfig(
@@ -37,6 +97,8 @@ def build_service(settings: Settings, api_keys: Mapping[str, str | ApiKey], allo
         max_request_bytes=serving.max_request_bytes,
         max_unknown_fields=serving.max_unknown_fields,
         max_unknown_value_chars=serving.max_unknown_value_chars,
+        max_activities=serving.max_activities,
+        account_key=serving.account_key,
         top_k=settings.explanations.top_k,
         reload_interval_s=serving.reload_interval_s,
         scoring_log_url=serving.scoring_log_url,

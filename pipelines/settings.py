@@ -117,6 +117,13 @@ class ServingSettings(_Section):
     )
     max_unknown_fields: int = Field(200, ge=0, description="fields the model does not know, per lead (422 beyond)")
     max_unknown_value_chars: int = Field(10_000, ge=1, description="longest unknown field's value as JSON (422 beyond)")
+    max_activities: int = Field(1_000, ge=1, description="raw activities a lead may carry in a request (422 beyond)")
+    account_key: Literal["email_domain", "account_id"] = Field(
+        "email_domain",
+        description="a lead's account in the service and the scoring log: its e-mail's business domain, or the "
+        "account_id the request carries (without one, the domain); leadq score --log then logs the mapping's account "
+        "column",
+    )
     reload_interval_s: float = Field(0.0, ge=0, description="poll the registry alias; 0: only POST /v1/admin/reload")
     scoring_log_url: str | None = Field("sqlite:///.leadq/scoring_log.db", description="SQLAlchemy URL; null: off")
     scoring_log_flush_s: float = Field(1.0, gt=0, le=60)

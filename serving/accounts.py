@@ -1,12 +1,14 @@
 """Each lead's account in the service's answers, with the account's other leads from the scoring log.
 
 A lead's account is the business domain of its e-mail field (``models.accounts.business_domain``: freemail, invalid
-and missing addresses give none; a request carries no account id, which is not a model input). The scoring log keeps
-it with every score (column ``account``), so an account's answer counts the leads of other requests too: the latest
-logged score within ``window_days`` (the trend window) of each of its other leads, with this request's leads (this
-request's score wins for a lead in both), rolled up by ``models.accounts`` (the one roll-up ``leadq score
---accounts`` uses). One query per request for all of its accounts (``select_account_scores``, on the index
-(account, scored_at, lead_id)); scores still in the spool (answered within the last flush interval) are not seen yet.
+and missing addresses give none) or, with the service's accounts keyed by account id (``serving.account_key:
+account_id``), the ``account_id`` the request carries (never a model input), else that domain: the rule of
+``models.accounts.account_keys``, which ``leadq score`` uses too. The scoring log keeps it with every score (column
+``account``), so an account's answer counts the leads of other requests too: the latest logged score within
+``window_days`` (the trend window) of each of its other leads, with this request's leads (this request's score wins
+for a lead in both), rolled up by ``models.accounts`` (the one roll-up ``leadq score --accounts`` uses). One query
+per request for all of its accounts (``select_account_scores``, on the index (account, scored_at, lead_id)); scores
+still in the spool (answered within the last flush interval) are not seen yet.
 
 A log that cannot be read never costs the score (``serving.log_reader``): the accounts hold this request's leads
 only, and the answer says so in a warning.
@@ -20,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import sqlalchemy as sa
 
-from models.accounts import business_domain, engaged, lead_totals, rollup_records
+from models.accounts import account_keys, business_domain, engaged, lead_totals, rollup_records
 from serving.log_reader import LogReader
 from serving.schemas import AccountOut, DecisionOut, LeadBase, ScoreOut
 from serving.scoring_log import select_account_scores
@@ -30,8 +32,15 @@ UNREAD_WARNING = "account of this request's leads only: its other leads' scores 
 LoggedScore = tuple[str | None, float, bool, str]
 
 
-def lead_accounts(leads: Sequence[LeadBase], email_field: str | None) -> list[str | None]:
-    """Each lead's account: the business domain of its e-mail field (None: no e-mail field, freemail, invalid)."""
+def lead_accounts(leads: Sequence[LeadBase], email_field: str | None, by_account_id: bool = False) -> list[str | None]:
+    """Each lead's account: the business domain of its e-mail field (None: no e-mail field, freemail, invalid), or
+    with ``by_account_id`` the account id it carries where it carries one (``models.accounts.account_keys``)."""
+    if by_account_id:
+        ids = np.array([lead.sent_account_id() for lead in leads], dtype=object)
+        if email_field is None:
+            return list(account_keys(ids, None))
+        emails = np.array([lead.scoring_record().get(email_field) for lead in leads], dtype=object)
+        return list(account_keys(ids, emails))
     if email_field is None:
         return [None] * len(leads)
     return [business_domain(lead.scoring_record().get(email_field)) for lead in leads]

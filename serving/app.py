@@ -18,9 +18,10 @@ import ctypes
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, cast
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, cast
 
 import lightgbm.basic
 import numpy as np
@@ -54,10 +55,12 @@ from serving.access import (
 )
 from serving.access import Caller as KeyCaller
 from serving.accounts import UNREAD_WARNING, AccountScores, lead_accounts, rolled_up_accounts
+from serving.activities import RequestEngagement, request_engagement
 from serving.log_reader import LogReader
 from serving.model_holder import ModelHolder, ModelInputsChangedError, ModelNotReadyError, ServedModel, input_changes
 from serving.pii import category_fields, personal_kind, scrub_record
 from serving.schemas import (
+    MAX_ACTIVITIES,
     MAX_UNKNOWN_FIELDS,
     MAX_UNKNOWN_VALUE_CHARS,
     AccountOut,
@@ -82,6 +85,11 @@ __all__ = ["API_KEY_HEADER", "ApiError", "ApiKey", "ServiceConfig", "create_app"
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
 SHOWN_UNKNOWN_FIELDS = 10  # the warning names this many unknown fields, then counts the rest
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+AccountKey = Literal["email_domain", "account_id"]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,10 @@ class ServiceConfig:
     max_request_bytes: int = MAX_REQUEST_BYTES  # 413 beyond, before the body is read
     max_unknown_fields: int = MAX_UNKNOWN_FIELDS  # per lead; 422 beyond
     max_unknown_value_chars: int = MAX_UNKNOWN_VALUE_CHARS  # each unknown field's value as JSON; 422 beyond
+    max_activities: int = MAX_ACTIVITIES  # a lead's raw activities (``serving.activities``); 422 beyond
+    # a lead's account (``serving.accounts``): its e-mail's business domain, or the account id the request carries
+    # (``account_id``; without one, the domain), which the scoring log then keeps as the account
+    account_key: AccountKey = "email_domain"
     top_k: int | None = None
     reload_interval_s: float = 0.0  # 0: reload only through POST /v1/admin/reload
     scoring_log_url: str | None = None
@@ -114,6 +126,7 @@ class ServiceConfig:
     # barrier waits for a thread the scheduler has not run yet (measured: TreeSHAP of one lead 12 ms on two threads
     # under load, 0.65 ms on one). Concurrent requests use the other cores.
     model_threads: int | None = 1
+    now: Callable[[], datetime] = _utc_now  # the request's time, as of which raw activities are read (aware)
 
 
 class _ScoringLogCollector(Collector):
@@ -259,7 +272,13 @@ def _unknown_fields_warning(unknown: list[str]) -> str:
     return f"ignored {len(unknown)} unknown field(s): {', '.join(shown)}{more}"
 
 
-def _warnings(lead: LeadBase, result: dict[str, Any], personal: list[str], personal_features: set[str]) -> list[str]:
+def _warnings(
+    lead: LeadBase,
+    result: dict[str, Any],
+    personal: list[str],
+    personal_features: set[str],
+    computed: Collection[str] = (),
+) -> list[str]:
     # names only, never values: a warning may end up in the CRM's logs
     warnings = [
         f"{feature}: value not seen in training, scored as unknown"
@@ -271,7 +290,7 @@ def _warnings(lead: LeadBase, result: dict[str, Any], personal: list[str], perso
             "personal data (an e-mail address, phone number or name) removed from field(s), scored as unknown: "
             + ", ".join(personal)
         )
-    missing = lead.missing_fields()
+    missing = [name for name in lead.missing_fields() if name not in computed]  # computed: from its activities
     if missing:
         warnings.append(f"missing optional field(s), scored as unknown: {', '.join(missing)}")
     unknown = lead.unknown_fields()
@@ -293,8 +312,10 @@ def _score_out(
     served: ServedModel,
     personal: list[str] | None = None,
     trend: Trend | None = None,
+    computed: Collection[str] = (),
 ) -> ScoreOut | DecisionOut:
-    """The answer for one lead: a ScoreOut, or a DecisionOut for a result without reasons (``_decide_records``)."""
+    """The answer for one lead: a ScoreOut, or a DecisionOut for a result without reasons (``_decide_records``);
+    ``computed``: the fields computed from the lead's activities (not missing, whatever it sent)."""
     feature_of = category_fields(served.scorer.pipeline).feature_of
     personal = personal or []
     common: dict[str, Any] = {
@@ -305,7 +326,7 @@ def _score_out(
         "trend": trend,
         "threshold": served.scorer.threshold.threshold,
         "model": ModelRef(name=served.name, version=served.version),
-        "warnings": _warnings(lead, result, personal, {feature_of[column] for column in personal}),
+        "warnings": _warnings(lead, result, personal, {feature_of[column] for column in personal}, computed),
     }
     if "grade" not in result:
         return DecisionOut(**common)
@@ -369,7 +390,12 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     # The request bodies follow the model's input fields (no `from __future__ import annotations` in this module,
     # so the route signatures below read these local classes).
     Lead = lead_in_model(
-        config.input_roles, config.placeholders, config.max_unknown_fields, config.max_unknown_value_chars
+        config.input_roles,
+        config.placeholders,
+        config.max_unknown_fields,
+        config.max_unknown_value_chars,
+        config.max_activities,
+        account_id=config.account_key == "account_id",
     )
     Batch = batch_in_model(Lead, config.max_batch)
     ScoreIn = score_in_model(Lead)
@@ -506,8 +532,9 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     Caller = Annotated[str, Depends(authenticate)]
     AdminCaller = Annotated[str, Depends(authenticate_admin)]
 
-    # the request field whose business domain is a lead's account (models.accounts); none: no accounts
+    # the request field whose business domain is a lead's account (models.accounts); none: no accounts but ids
     email_field = next((column for column, role in config.input_roles.items() if role == "email"), None)
+    by_account_id = config.account_key == "account_id"
 
     def answer_accounts(keys: list[str | None], scored: Sequence[ScoreOut | DecisionOut]) -> dict[str, AccountOut]:
         """The accounts of the request's leads with their other leads in the scoring log (this request's alone
@@ -524,13 +551,18 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         return rolled_up_accounts(keys, scored, logged)
 
     def score_leads(
-        leads: list[LeadBase], caller: str, reasons: bool = True
+        leads: list[LeadBase], caller: str, reasons: bool = True, batch: bool = False
     ) -> tuple[list[ScoreOut] | list[DecisionOut], ServedModel, dict[str, AccountOut]]:
         served = holder.current  # one model for the whole request, even if a reload swaps it meanwhile
         # personal data typed into a category field never reaches the scorer, so neither the log nor the reasons
         fields = category_fields(served.scorer.pipeline)
         scrubbed = [scrub_record(lead.scoring_record(), fields) for lead in leads]
         records = [record for record, _ in scrubbed]
+        engagement: RequestEngagement | None = None
+        if any(lead.sent_activities() is not None for lead in leads):  # only leads that sent them pay for them
+            engagement = request_engagement(leads, records, served.activities, config.now(), batch)
+            for position, computed in engagement.fields.items():
+                records[position] = {**records[position], **computed}
         if reasons:
             results = served.scorer.explain_records(records, top_k=config.top_k)
         else:
@@ -540,15 +572,18 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         if reader is not None:
             trends = reader.trends([lead.lead_id for lead in leads], [cast(int, result["score"]) for result in results])
         scored: list[Any] = [
-            _score_out(lead, result, served, personal, trend)
-            for lead, result, (_, personal), trend in zip(
-                leads, results, scrubbed, trends or [None] * len(leads), strict=True
+            _score_out(lead, result, served, personal, trend, engagement.computed(position) if engagement else ())
+            for position, (lead, result, (_, personal), trend) in enumerate(
+                zip(leads, results, scrubbed, trends or [None] * len(leads), strict=True)
             )
         ]
+        if engagement is not None:
+            for position, warnings in engagement.warnings.items():
+                scored[position].warnings.extend(warnings)
         if reader is not None and trends is None:
             for one in scored:
                 one.warnings.append("trend unknown: the lead's earlier scores could not be read")
-        keys = lead_accounts(leads, email_field)
+        keys = lead_accounts(leads, email_field, by_account_id)
         accounts = answer_accounts(keys, scored)
         log = state["log"]
         if log is not None:  # in the spool before the answer goes out, or no answer (policy refuse)
@@ -593,7 +628,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         leads = batch.leads  # type: ignore[attr-defined]
         if len(leads) > config.max_batch:
             raise ApiError(413, "batch_too_large", f"at most {config.max_batch} leads per call, got {len(leads)}")
-        scored, served, accounts = score_leads(leads, caller, batch.reasons)  # type: ignore[attr-defined]
+        scored, served, accounts = score_leads(leads, caller, batch.reasons, batch=True)  # type: ignore[attr-defined]
         body = BatchOut(
             results=scored, model=ModelRef(name=served.name, version=served.version), accounts=list(accounts.values())
         )

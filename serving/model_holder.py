@@ -11,10 +11,11 @@ without a digest, is refused (:class:`ModelIntegrityError`).
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from pathlib import Path
 import mlflow
 from mlflow.exceptions import MlflowException
 
+from models.engagement import ActivityVocabulary
 from models.mlflow_model import DIGEST_TAG, artifact_digest
 from models.pipeline import input_fields
 from models.scorer import LeadScorer
@@ -38,6 +40,13 @@ class ServedModel:
     model_uri: str
     test_metrics: dict[str, float]
     loaded_at: datetime
+    # the CRM's activity words the model's mapping translates (a model trained with an activities table; None: it
+    # reads no activities, or no ``activities_of`` was given to the holder): a request's raw activities
+    activities: ActivityVocabulary | None = None
+
+
+# (registered model name, version) -> the version's activity words from the mapping it was trained with, or None
+ActivitiesOf = Callable[[str, str], ActivityVocabulary | None]
 
 
 class ModelNotReadyError(RuntimeError):
@@ -137,10 +146,22 @@ def load_served_model(tracking_uri: str, name: str, version: str, alias: str | N
 
 
 class ModelHolder:
-    """Holds the served model; ``reload`` swaps in the version the alias points to now."""
+    """Holds the served model; ``reload`` swaps in the version the alias points to now.
 
-    def __init__(self, tracking_uri: str, name: str, alias: str | None = "champion", version: str | None = None):
+    ``activities_of`` gives each loaded version its activity words (``pipelines.serve`` reads them from the version's
+    mapping: this package knows no mapping), so they change with the version a reload swaps in.
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        name: str,
+        alias: str | None = "champion",
+        version: str | None = None,
+        activities_of: ActivitiesOf | None = None,
+    ):
         self.tracking_uri, self.name, self.alias, self.version = tracking_uri, name, alias, version
+        self.activities_of = activities_of
         self._current: ServedModel | None = None
         self._reloading = threading.Lock()
 
@@ -173,6 +194,8 @@ class ModelHolder:
             if target != old:
                 try:
                     loaded = load_served_model(self.tracking_uri, self.name, target, self.alias)
+                    if self.activities_of is not None:
+                        loaded = dataclasses.replace(loaded, activities=self.activities_of(self.name, target))
                 except ModelNotReadyError:
                     raise
                 except Exception as error:  # a broken registry entry must not take the served model down

@@ -9,6 +9,11 @@ is refused with 422 naming the field; error messages never repeat the value, whi
 the model does not know are ignored and named in the warnings, but bounded: at most ``max_unknown_fields`` per
 lead, each at most ``max_unknown_value_chars`` characters as JSON (422 naming the limit beyond).
 
+A lead of a model trained with an activities table may carry its raw ``activities`` (``ActivityIn``: time, the
+CRM's own activity word, optional detail), at most ``max_activities``; the service computes the engagement features
+from them (``serving.activities``). With ``account_id=True`` (the service's accounts keyed by the CRM's account id),
+a lead may carry its ``account_id`` (trimmed, at most ``ACCOUNT_ID_LIMIT`` characters): never a model input.
+
 A request may ask for ``reasons: false`` (``score_in_model``, ``batch_in_model``): probability, score and MQL
 decision only, without TreeSHAP; the answer is then a ``DecisionOut``, which says so (``reasons: false``) and
 names the fields it leaves out (``omitted``).
@@ -63,6 +68,69 @@ REASONS_DESCRIPTION = (
 OMITTED_WITHOUT_REASONS = ("grade", "priority", "respond_within_hours", "reasons_for", "reasons_against")
 MAX_UNKNOWN_FIELDS = 200  # a CRM may send its whole record; a few hundred columns is a large one
 MAX_UNKNOWN_VALUE_CHARS = 10_000  # as JSON: a long-text field fits, a file pasted into one does not
+ACTIVITIES_FIELD = "activities"  # a lead's raw activities (models trained with an activities table)
+MAX_ACTIVITIES = 1_000  # per lead: 90 days of an engaged lead's visits, opens and clicks fit
+ACCOUNT_ID_FIELD = "account_id"  # the CRM's account id, when the service's accounts are keyed by it
+ACCOUNT_ID_LIMIT = 200
+ISO_TIME_EXPECTED = "expected an ISO 8601 time such as 2026-10-05T09:30:00+02:00"
+
+
+def _iso_time_text(value: object) -> object:
+    # pydantic would read a number (or a text of digits) as Unix seconds; a CRM's milliseconds would be years off.
+    # The contract is an ISO 8601 time.
+    if value is not None and (not isinstance(value, str) or _is_number_text(value)):
+        raise _refused("wrong_type", ISO_TIME_EXPECTED)
+    return value
+
+
+def _utc_time(value: datetime) -> datetime:
+    """A time in UTC (naive: taken as UTC), between the years the service accepts."""
+    if not MIN_CREATED_AT.year <= value.year <= MAX_CREATED_AT.year:
+        raise ValueError(f"expected a time between {MIN_CREATED_AT.year} and {MAX_CREATED_AT.year}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ActivityIn(BaseModel):
+    """One of the lead's activities as the CRM records it: when, and its type in the CRM's own words."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=False)
+
+    timestamp: datetime = Field(description="when the lead did it: ISO 8601 with time zone (UTC if no offset)")
+    kind: str = Field(
+        alias="type",
+        min_length=1,
+        max_length=SHORT_TEXT_LIMIT,
+        description="the activity's type in the CRM's own words (e.g. 'Page Visited'), translated to leadq's kind "
+        "by the model's mapping (tables.activities.kind.values) as training translated it; another word is 422",
+    )
+    detail: str | None = Field(
+        None, max_length=SHORT_TEXT_LIMIT, description="optional: the page, asset or campaign; not used, not stored"
+    )
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _iso_time(cls, value: object) -> object:
+        return _iso_time_text(value)
+
+    @field_validator("timestamp")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        return _utc_time(value)
+
+
+ACTIVITIES_DESCRIPTION = (
+    "optional, for a model trained with an activities table: the lead's activities, all of them as leadq score "
+    "reads the whole activities table (a shorter history changes the days_since and decayed fields of a lead whose "
+    "earlier activities are left out); the service computes the engagement fields "
+    "(<kind>_<w>d, days_since_<kind>, <kind>_decayed) from them as of the request's time, as leadq score computes "
+    "them from the activities table: an activity at or after that time changes nothing (a warning counts those "
+    "dated after it). Not together with values of those fields (422 naming them); a model without an activities "
+    "table: 422. At most {limit} per lead (serving.max_activities)"
+)
+ACCOUNT_ID_DESCRIPTION = (
+    "optional: the CRM's id of the lead's account (serving.account_key: account_id): the key its account is "
+    "rolled up and logged by; without one, the business domain of its e-mail. Trimmed; never a model input"
+)
 
 
 class LeadBase(BaseModel):
@@ -109,24 +177,24 @@ class LeadBase(BaseModel):
     @field_validator("created_at", mode="before")
     @classmethod
     def _iso_time(cls, value: object) -> object:
-        # pydantic would read a number (or a text of digits) as Unix seconds; a CRM's milliseconds would be
-        # years off. The contract is an ISO 8601 time.
-        if value is not None and (not isinstance(value, str) or _is_number_text(value)):
-            raise _refused("wrong_type", "expected an ISO 8601 time such as 2026-10-05T09:30:00+02:00")
-        return value
+        return _iso_time_text(value)
 
     @field_validator("created_at")
     @classmethod
     def _in_utc(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if not MIN_CREATED_AT.year <= value.year <= MAX_CREATED_AT.year:
-            raise ValueError(f"expected a time between {MIN_CREATED_AT.year} and {MAX_CREATED_AT.year}")
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else _utc_time(value)
 
     def scoring_record(self) -> dict[str, object]:
         """The model's input fields by their export names (no id, no extras), as the scorer reads them."""
         return {column: getattr(self, f"field_{position}") for position, column in enumerate(self.export_fields)}
+
+    def sent_activities(self) -> list[ActivityIn] | None:
+        """The lead's activities as sent (None: not sent; a LeadIn of ``lead_in_model`` has the field)."""
+        return self.__dict__.get(ACTIVITIES_FIELD)
+
+    def sent_account_id(self) -> str | None:
+        """The lead's account id as sent, trimmed (None: not sent, empty, or not a field of this LeadIn)."""
+        return self.__dict__.get(ACCOUNT_ID_FIELD) or None
 
     def missing_fields(self) -> list[str]:
         """Names of the model's input fields the request left out (scored as unknown)."""
@@ -337,6 +405,8 @@ def lead_in_model(
     placeholders: Iterable[str] = DEFAULT_PLACEHOLDERS,
     max_unknown_fields: int = MAX_UNKNOWN_FIELDS,
     max_unknown_value_chars: int = MAX_UNKNOWN_VALUE_CHARS,
+    max_activities: int = MAX_ACTIVITIES,
+    account_id: bool = False,
 ) -> type[LeadBase]:
     """The request body (``LeadIn``) of a model: its input fields by their export names, each typed by its role.
 
@@ -345,12 +415,15 @@ def lead_in_model(
         placeholders: the export's words for missing ("N/A", "Select"), accepted in count and yes/no fields.
         max_unknown_fields: unknown fields accepted per lead (ignored, named in the warnings); 422 beyond.
         max_unknown_value_chars: the longest unknown field's value, as JSON; 422 beyond.
+        max_activities: the longest ``activities`` list of a lead; 422 beyond.
+        account_id: the lead may carry ``account_id`` (the service's accounts are keyed by the CRM's account id).
 
     Raises:
-        ValueError: a column is named like a field of every request (lead_id, created_at), or has a role
-            that is not a model input; named.
+        ValueError: a column is named like a field of every request (lead_id, created_at, activities, and
+            account_id with ``account_id``), or has a role that is not a model input; named.
     """
-    reserved = [column for column in roles if column in (*RESERVED_FIELDS, REASONS_FIELD)]
+    own = (*RESERVED_FIELDS, REASONS_FIELD, ACTIVITIES_FIELD, *((ACCOUNT_ID_FIELD,) if account_id else ()))
+    reserved = [column for column in roles if column in own]
     if reserved:
         raise ValueError(f"the model reads export column(s) {reserved}, named like a request's own fields")
     unknown = {column: role for column, role in roles.items() if role not in _ROLES}
@@ -364,6 +437,15 @@ def lead_in_model(
         )
         for position, (column, role) in enumerate(roles.items())
     }
+    fields[ACTIVITIES_FIELD] = (
+        list[ActivityIn] | None,
+        Field(None, max_length=max_activities, description=ACTIVITIES_DESCRIPTION.format(limit=max_activities)),
+    )
+    if account_id:
+        fields[ACCOUNT_ID_FIELD] = (
+            str | None,
+            Field(None, max_length=ACCOUNT_ID_LIMIT, description=ACCOUNT_ID_DESCRIPTION),
+        )
     model = create_model(
         "LeadIn",
         __base__=LeadBase,
@@ -372,7 +454,7 @@ def lead_in_model(
         **fields,
     )
     model.export_fields = tuple(roles)
-    model.known_fields = frozenset((*RESERVED_FIELDS, REASONS_FIELD, *roles))
+    model.known_fields = frozenset((*own, *roles))
     model.max_unknown_fields, model.max_unknown_value_chars = max_unknown_fields, max_unknown_value_chars
     return model
 

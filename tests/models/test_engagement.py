@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.engagement import ActivityIndex, EngagementWindows, engagement_features, scoring_moments
+from models.engagement import (
+    ActivityIndex,
+    ActivityVocabulary,
+    EngagementWindows,
+    engagement_features,
+    scoring_moments,
+)
 
 WINDOWS = EngagementWindows(kinds=("visit", "demo_request"), windows_days=(7, 30), half_life_days=10.0)
 MOMENT = pd.Timestamp("2026-03-01 12:00:00")
@@ -183,3 +189,30 @@ def test_an_activity_index_gives_each_set_of_leads_what_the_whole_table_gives() 
     pd.testing.assert_frame_equal(index.features_at(chunk, MOMENT), from_whole_table)
     assert from_whole_table.loc["L7", "visit_30d"] > 0
     assert len(index) == int(activities["kind"].isin(WINDOWS.kinds).sum())
+
+
+def test_a_requests_activity_lists_give_what_the_activity_index_gives_as_of_now() -> None:
+    rng = np.random.default_rng(1)
+    leads = ["L0", "L1", "L2"]
+    activities = pd.DataFrame(
+        {
+            "lead_id": rng.choice(leads, 300),
+            # some after the moment; to the second, as a CRM dates them (a datetime holds no nanoseconds)
+            "timestamp": (MOMENT - pd.to_timedelta(rng.uniform(-5, 60, 300), unit="D")).floor("s"),
+            "kind": rng.choice(["visit", "demo_request"], 300),
+        }
+    )
+    vocabulary = ActivityVocabulary(WINDOWS, ("Visit", "Demo"), {"visit": "visit", "demo": "demo_request"}.get)
+    lists = [
+        [(at.to_pydatetime(), kind) for at, kind in zip(mine["timestamp"], mine["kind"], strict=True)]
+        for mine in (activities[activities["lead_id"] == lead] for lead in leads)
+    ]
+    lists.append([])  # a lead that sent an empty list: no activity
+
+    features = vocabulary.features_of_lists(lists, MOMENT.to_pydatetime())
+
+    expected = ActivityIndex(activities, WINDOWS).features_at(pd.Index([*leads, "NOBODY"]), MOMENT)
+    np.testing.assert_array_equal(features.to_numpy(), expected.to_numpy())
+    assert list(features.columns) == WINDOWS.feature_names()
+    assert features.iloc[3].filter(like="_7d").sum() == 0
+    assert vocabulary.features_of_lists([], MOMENT.to_pydatetime()).empty

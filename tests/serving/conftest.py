@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from pipelines.crm_export.prepare import read_export_files
 from pipelines.settings import Settings
 from pipelines.training import TrainingOutcome, log_outcome, train_scorer
-from tests.builders import served_app, settings_with_store, write_messy_export
+from tests.builders import point_alias, served_app, settings_with_store, write_messy_export
 
 # The explanation report is tested with training; here it would only cost seconds per registered version.
 REPORT_HTML = "<html><body>serving tests: no explanation report</body></html>"
@@ -77,3 +77,40 @@ def no_treeshap(monkeypatch: pytest.MonkeyPatch) -> None:
         return predict(self, *args, **kwargs)
 
     monkeypatch.setattr(lightgbm.Booster, "predict", predict_without_contributions)
+
+
+# The CRM's own words for the synthetic CRM's activity kinds (the activities table is written in them).
+CRM_ACTIVITY_WORDS = {
+    "visit": "Page Visited",
+    "download": "Whitepaper Download",
+    "webinar": "Webinar Attended",
+    "demo_request": "Demo Request",
+    "email_open": "Email Opened",
+    "email_click": "Email Link Clicked",
+    "unsubscribe": "Unsubscribed",
+}
+
+
+@pytest.fixture(scope="session")
+def activities_registry(fast_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
+    """A registry whose champion was trained with the synthetic CRM's activities table, written in the CRM's own
+    activity words (``CRM_ACTIVITY_WORDS``) and translated by the mapping; and the export's folder."""
+    import pandas as pd
+
+    from pipelines.crm_export.mapping import ExportMapping, dump_mapping, load_mapping
+    from pipelines.demo.synthetic import activities_mapping, generate_crm, write_crm
+    from pipelines.settings import DEMO_MAPPING
+
+    folder = tmp_path_factory.mktemp("activities-export")
+    write_crm(generate_crm(3_000, seed=9, activities=True), folder)
+    activities = pd.read_parquet(folder / "activities.parquet")
+    activities.assign(kind=activities["kind"].map(CRM_ACTIVITY_WORDS)).to_parquet(folder / "activities.parquet")
+    data = activities_mapping(load_mapping(DEMO_MAPPING)).model_dump(mode="json", exclude_none=True)
+    data["tables"]["activities"]["kind"]["values"] = {word: kind for kind, word in CRM_ACTIVITY_WORDS.items()}
+    mapping = ExportMapping.model_validate(data)
+    (folder / "mapping.yml").write_text(dump_mapping(mapping), encoding="utf-8")
+    settings = settings_with_store(fast_settings, tmp_path_factory.mktemp("activities-registry"))
+    outcome = train_scorer(read_export_files(folder / "leads.parquet", folder / "mapping.yml"), settings)
+    assert _register(outcome, settings) == "1"
+    point_alias(settings, "champion", "1")  # 3,000 leads may be too few for the publish gate: served all the same
+    return settings, folder

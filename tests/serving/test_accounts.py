@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from models.accounts import business_domain
 from pipelines.settings import Settings
 from serving.accounts import UNREAD_WARNING, AccountScores
 from serving.log_reader import LogReader
@@ -297,3 +298,96 @@ def test_accounts_read_a_postgresql_log_and_its_column_is_added_at_start(postgre
     assert "account" in columns
     assert indexes[INDEX] == ["account", "scored_at", "lead_id"]
     assert latest == {"P3": (COMPANY, 0.3, True, "A1")}
+
+
+# --- accounts keyed by the CRM's account id (serving.account_key: account_id) ---------------------------------------
+
+
+def test_leads_of_one_account_id_with_other_domains_roll_up_together_when_configured(
+    registry: Settings, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    app = served_app(registry, scoring_log_url=url, scoring_log_flush_s=0.05, account_key="account_id")
+    with TestClient(app) as client:
+        first = _score(client, "ANNA", email=f"anna@{COMPANY}", account_id="  0015g00000ACME  ")
+        _flushed(url, 1)
+        second = _score(client, "BEN", email="ben@acme-holding.com", account_id="0015g00000ACME")
+        _flushed(url, 2)
+        batch = _batch(
+            client,
+            [
+                scoring_request(lead_id="CARL", email="carl@acme-logistik.de", account_id="0015g00000ACME"),
+                scoring_request(lead_id="DORA", email="dora@other-company.de"),  # no id: its domain
+                scoring_request(lead_id="EVA", email="eva@gmail.com"),  # neither
+            ],
+        )
+        rows = logged_rows(url)
+
+    assert first["account"]["account"] == "0015g00000ACME"  # trimmed
+    assert second["account"]["account"] == "0015g00000ACME"
+    assert second["account"]["leads"] == 2
+    p = {"ANNA": first["probability"], "BEN": second["probability"]}
+    assert second["account"]["probability_any_converts"] == pytest.approx(1 - (1 - p["ANNA"]) * (1 - p["BEN"]))
+    by_account = {account["account"]: account for account in batch["accounts"]}
+    assert set(by_account) == {"0015g00000ACME", "other-company.de"}
+    assert by_account["0015g00000ACME"]["leads"] == 3
+    assert not any("unknown field" in w for result in batch["results"] for w in result["warnings"])
+    assert [row["account"] for row in rows[:2]] == ["0015g00000ACME", "0015g00000ACME"]
+
+
+def test_by_default_an_account_id_in_a_request_is_ignored_and_accounts_are_domains(client: TestClient) -> None:
+    answer = _score(client, "ANNA", email=f"anna@{COMPANY}", account_id="0015g00000ACME")
+
+    assert answer["account"]["account"] == COMPANY
+    assert "ignored 1 unknown field(s): account_id" in answer["warnings"]
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["LeadIn"]
+    assert "account_id" not in schema["properties"]
+
+
+def test_an_account_id_is_checked_and_documented_when_configured(registry: Settings) -> None:
+    with TestClient(served_app(registry, account_key="account_id")) as client:
+        too_long = client.post(
+            "/v1/leads/score", json=scoring_request(lead_id="ANNA", account_id="x" * 201), headers=AUTH
+        )
+        a_number = client.post("/v1/leads/score", json=scoring_request(lead_id="ANNA", account_id=15), headers=AUTH)
+        blank = client.post("/v1/leads/score", json=scoring_request(lead_id="ANNA", account_id="   "), headers=AUTH)
+        schema = client.get("/openapi.json").json()["components"]["schemas"]["LeadIn"]
+
+    assert too_long.status_code == 422
+    assert too_long.json()["error"]["details"][0]["field"] == "account_id"
+    assert a_number.status_code == 422
+    assert blank.status_code == 200  # no id: the e-mail's domain (no scoring log here: no account answered)
+    assert "account_id" in schema["properties"]
+
+
+def test_nightly_scores_logged_by_account_id_count_in_the_services_accounts(
+    registry: Settings, synthetic_crm: Any, tmp_path: Path
+) -> None:
+    from pipelines.crm_export.mapping import ExportMapping, dump_mapping, load_mapping
+    from pipelines.score import ScoreOptions, run_score
+    from pipelines.settings import DEMO_MAPPING
+
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    serving = registry.serving.model_copy(
+        update={"scoring_log_url": url, "scoring_log_spool": None, "account_key": "account_id"}
+    )
+    settings = registry.model_copy(update={"serving": serving})
+    data = load_mapping(DEMO_MAPPING).model_dump(mode="json", exclude_none=True)
+    data["columns"]["Account ID"] = {"role": "account"}  # the CRM's account id: never a feature
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text(dump_mapping(ExportMapping.model_validate(data)), encoding="utf-8")
+    leads = synthetic_crm.leads.iloc[:6].reset_index(drop=True)
+    leads["Account ID"] = ["ACC-1", "ACC-1", "ACC-1", None, " ", "ACC-2"]  # the fourth and fifth: their domains
+    export = tmp_path / "leads.parquet"
+    leads.to_parquet(export, index=False)
+
+    options = ScoreOptions(tmp_path / "scores.parquet", tmp_path / "rejects.csv", mapping=mapping, log=True)
+    run_score(settings, export, options)
+
+    logged = {row["lead_id"]: row["account"] for row in logged_rows(url)}
+    domains = [business_domain(email) for email in leads["email"]]
+    assert [logged[str(lead)] for lead in leads["lead_id"]] == ["ACC-1", "ACC-1", "ACC-1", *domains[3:5], "ACC-2"]
+    with TestClient(served_app(registry, scoring_log_url=url, account_key="account_id")) as client:
+        answer = _score(client, "NEW", email="new@another-domain.de", account_id="ACC-1")
+    assert answer["account"]["account"] == "ACC-1"
+    assert answer["account"]["leads"] == 4  # the three nightly leads of the account and this one

@@ -260,7 +260,7 @@ def test_the_openapi_document_shows_the_export_fields_by_role(client: TestClient
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
 
     properties = schemas["LeadIn"]["properties"]
-    assert list(properties) == ["lead_id", "created_at", *EXPORT_FIELDS]
+    assert list(properties) == ["lead_id", "created_at", *EXPORT_FIELDS, "activities"]
     assert "(count)" in properties["website_visits"]["description"]
     assert "(consent)" in properties["consent_tracking"]["description"]
     assert "PII" in properties["email"]["description"]
@@ -427,7 +427,7 @@ def test_the_openapi_document_declares_the_key_and_the_real_limits(client: TestC
     assert schemas["BatchIn"]["properties"]["leads"]["maxItems"] == 50  # the client fixture's max_batch
     assert schemas["LeadIn"]["properties"]["lead_id"]["maxLength"] == 100
     assert {"type": "string", "maxLength": 500} in schemas["LeadIn"]["properties"]["industry"]["anyOf"]
-    assert schemas["LeadIn"]["maxProperties"] == 2 + len(EXPORT_FIELDS) + 200
+    assert schemas["LeadIn"]["maxProperties"] == 3 + len(EXPORT_FIELDS) + 200  # lead_id, created_at, activities
     assert "8,388,608 bytes" in document["info"]["description"]
     assert "at most 200 unknown fields per lead" in document["info"]["description"]
 

@@ -70,7 +70,8 @@ def test_missing_fields_and_the_synthetic_exports_names_are_named_in_warnings(cl
 def test_the_openapi_document_shows_the_exports_fields_by_role(client: TestClient) -> None:
     properties = client.get("/openapi.json").json()["components"]["schemas"]["LeadIn"]["properties"]
 
-    assert list(properties) == list(LEAD)  # lead_id, created_at, then the export columns in the mapping's order
+    # lead_id, created_at, then the export columns in the mapping's order, then a lead's raw activities
+    assert list(properties) == [*LEAD, "activities"]
     assert "(count)" in properties["No. of Employees"]["description"]
     assert "(text)" in properties["Description"]["description"]
     assert "never stored" in properties["Email"]["description"]

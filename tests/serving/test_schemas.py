@@ -203,7 +203,7 @@ def test_the_json_schema_states_the_unknown_field_and_batch_limits() -> None:
     lead_schema = Bounded.model_json_schema()
     batch_schema = batch_in_model(Bounded, max_batch=50).model_json_schema()
 
-    assert lead_schema["maxProperties"] == 2 + len(ROLES) + 3
+    assert lead_schema["maxProperties"] == 3 + len(ROLES) + 3  # lead_id, created_at, activities
     assert "at most 3 per lead, each at most 20 characters" in lead_schema["additionalProperties"]["description"]
     assert batch_schema["properties"]["leads"]["maxItems"] == 50
     assert batch_schema["properties"]["leads"]["minItems"] == 1
