@@ -74,7 +74,7 @@ from serving.model_holder import (
     placeholders_of,
 )
 from serving.pii import CategoryFields, category_fields, scrub_record
-from serving.schemas import LeadBase, lead_in_model
+from serving.schemas import EMAIL_LIMIT, SHORT_TEXT_LIMIT, TEXT_LIMIT, LeadBase, lead_in_model
 from serving.scoring_log import ScoringLog, default_spool_path, score_row
 
 OutputFormat = Literal["parquet", "csv"]
@@ -579,7 +579,7 @@ def plain_values(values: pd.Series, role: str) -> np.ndarray:
     code a CRM sends (12); the features step reads both as the category "12".
     """
     plain = values.astype(object).to_numpy(copy=True)
-    plain[pd.isna(plain)] = None
+    plain[values.isna().to_numpy()] = None  # the Series' own mask: pd.isna of the values, cheaper on Arrow text
     if role == "categorical" and values.dtype.kind == "f":
         integral = np.array([isinstance(v, float) and v.is_integer() for v in plain], dtype=bool)
         plain[integral] = [int(v) for v in plain[integral]]
@@ -597,7 +597,12 @@ def read_ids(values: pd.Series, id_column: str, placeholders: list[str]) -> np.n
     raw = values.to_numpy(dtype=object)
     present = ~pd.isna(raw)
     ids = np.full(len(raw), None, dtype=object)
-    ids[present] = [_lead_id(value, keys) for value in raw[present].tolist()]
+    listed = raw[present].tolist()
+    if all(type(value) is str for value in listed):  # an export's ids as text: _lead_id without a call per id
+        trimmed = [value.strip() for value in listed]
+        ids[present] = [None if text.casefold() in keys else text for text in trimmed]
+    else:
+        ids[present] = [_lead_id(value, keys) for value in listed]
     return ids
 
 
@@ -722,8 +727,20 @@ class FieldChecker:
         except ValidationError as error:
             return False, "; ".join(problem["msg"] for problem in error.errors())
 
+    def check_series(self, column: str, values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
+        """``check_column`` of an export's column as read (``plain_values``): a column of numbers a reader typed (or
+        of True/False in a yes/no field) without a Python value per lead where every value passes."""
+        role = self.roles[column]
+        floats = _accepted_numbers(values, role)
+        if floats is not None:
+            return floats, {}
+        return self.check_column(column, plain_values(values, role))
+
     def check_column(self, column: str, values: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
         """The column's values as the scorer gets them, and the positions refused with why."""
+        texts = _accepted_texts(values, _TEXT_LIMITS.get(self.roles[column]))
+        if texts is not None:
+            return texts, {}
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         distinct = self.check_values(column, list(uniques))
         given = np.empty(len(distinct) + 1, dtype=object)
@@ -734,8 +751,45 @@ class FieldChecker:
         return as_read(given, self.roles[column])[codes], {int(p): str(refused[codes[p]]) for p in positions}
 
 
+# The text fields' checks (serving.schemas: an e-mail, a job title, free text): any text up to this many characters
+# is accepted as it is, so a column of such texts needs no check per distinct value (e-mails hardly repeat).
+_TEXT_LIMITS = {"email": EMAIL_LIMIT, "job_title": SHORT_TEXT_LIMIT, "text": TEXT_LIMIT}
+
+
+def _accepted_texts(values: np.ndarray, limit: int | None) -> np.ndarray | None:
+    """A text field's values as its check gives them when every present value is text within ``limit`` characters
+    (missing: None); None when some value is not, and then each distinct value is checked for its own reason."""
+    if limit is None:
+        return None
+    missing = pd.isna(values)
+    present = values[~missing].tolist()
+    if not all(type(value) is str for value in present) or max(map(len, present), default=0) > limit:
+        return None
+    accepted = values.astype(object, copy=True)
+    accepted[missing] = None
+    return accepted
+
+
 _NUMBER_ROLES = frozenset({"numeric", "count"})
 _YES_NO_ROLES = frozenset({"boolean", "consent"})
+
+
+def _accepted_numbers(values: pd.Series, role: str) -> np.ndarray | None:
+    """What ``check_column`` and ``as_read`` give a column of a numeric NumPy type when the field's check accepts
+    every value (a number field: finite numbers, >= 0 for a count; a yes/no field: True/False), as floats with NaN
+    for missing; None otherwise (then each distinct value is checked for its own reason)."""
+    if not isinstance(values.dtype, np.dtype):
+        return None
+    kind = values.dtype.kind
+    if role in _YES_NO_ROLES and kind == "b":
+        return values.to_numpy(dtype=float, copy=True)
+    if role not in _NUMBER_ROLES or kind not in "iuf":
+        return None
+    floats = values.to_numpy(dtype=float, copy=True)
+    present = floats[~np.isnan(floats)]
+    if not np.isfinite(present).all() or (role == "count" and (present < 0).any()):
+        return None
+    return floats
 
 
 def as_read(given: np.ndarray, role: str) -> np.ndarray:
@@ -802,8 +856,8 @@ def check_chunk(
         keep &= in_scope
     kept = np.flatnonzero(keep)
     columns: dict[str, np.ndarray] = {}  # of the kept rows only: a lead left out by --since is not checked
-    for column, role in model.roles.items():
-        columns[column], refused = checker.check_column(column, plain_values(chunk[column].iloc[kept], role))
+    for column in model.roles:
+        columns[column], refused = checker.check_series(column, chunk[column].iloc[kept])
         for position, why in refused.items():
             problems.setdefault(int(kept[position]), []).append((column, why))
     readable = np.flatnonzero([position not in problems for position in kept.tolist()])

@@ -219,6 +219,64 @@ def test_email_gives_flags_only_with_extra_freemail_and_competitor_domains() -> 
     assert without_competitors["e_mail_is_competitor"].eq(0.0).all()
 
 
+MESSY_EMAILS = [
+    " Jane.Doe@GMAIL.com ",
+    "JOHN@ACME.DE",
+    "j doe@acme.de",  # a space in the local part: not valid
+    "x@eu.rivalsoft.de",
+    "x@rivalsoft.de",
+    "x@notrivalsoft.de",
+    "a@mymail.example",
+    "not-an-email",
+    "gmail.com",  # no @: the whole text is the domain
+    "a@b@gmail.com",  # several @: split at the last
+    "@gmail.com",
+    "a@",
+    "a@gmail",
+    "a@-x.de",
+    "a@x..de",
+    "\x1c a@web.de \x1f\x0b",  # str.strip's ASCII whitespace beyond RE2's
+    "a\x0bb@web.de",
+    "a\nb@web.de",
+    "\x00@x.de",
+    "müller@gmx.de",  # non-ASCII: the per-value path
+    "a@GMAİL.com",
+    "\u2003a@web.de\u2003",
+    "ß@straße.de",
+    "",
+    "   ",
+    "N/A",
+    " n/a ",
+    "Select",
+    "SELECT",
+    None,
+    np.nan,
+    pd.NA,
+    42,
+    4.5,
+    True,
+]
+
+
+def test_email_flags_of_many_leads_equal_the_per_value_rule_on_messy_addresses() -> None:
+    # Above 64 leads the flags come from pyarrow's string kernels for ASCII text; they must equal email_flags.
+    step = LeadFeatures(EMAIL, extra_freemail_domains=("MyMail.example",), competitor_domains=("rivalsoft.de", "b"))
+    step.fit(pd.DataFrame({"E-Mail": ["a@b.de", "c@d.de"]}))
+    values = np.array(MESSY_EMAILS * 3, dtype=object)
+    names = ["e_mail_is_freemail", "e_mail_is_competitor", "e_mail_has_valid_email"]
+
+    many = step.arrays_from_columns({"E-Mail": values}, len(values))
+    one_by_one = [step.arrays_from_columns({"E-Mail": np.array([value], dtype=object)}, 1) for value in values]
+
+    for name in names:
+        expected = np.array([single[name][0] for single in one_by_one])
+        assert many[name].dtype == np.float64
+        assert many[name].tolist() == expected.tolist(), name
+    assert many["e_mail_is_freemail"][:3].tolist() == [1.0, 0.0, 0.0]
+    assert many["e_mail_is_competitor"][3:6].tolist() == [1.0, 1.0, 0.0]
+    assert many["e_mail_has_valid_email"][:3].tolist() == [1.0, 1.0, 0.0]
+
+
 @pytest.mark.parametrize(
     ("title", "seniority", "function"),
     [

@@ -39,6 +39,7 @@ from pipelines.score import (
     as_read,
     load_scoring_model,
     output_columns,
+    plain_values,
     read_ids,
     remove_stale_temporaries,
     run_score,
@@ -732,6 +733,67 @@ def test_a_columns_check_answers_each_values_own_check(column: str) -> None:
         else:
             assert refused[position] == want
             assert pd.isna(given[position])
+
+
+_TEXTS: list[object] = [
+    None, float("nan"), "", "  ", "N/A", "select", "a@b.de", " A@B.DE ", "a@b@c.de", "no at", "müller@gmx.de",
+    "\x00\x1c\t\n", "\u2003", "x" * 320, "y" * 500, "z" * 2000, "ß" * 320,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("column", "limit"), [("email", 320), ("title", 500), ("notes", 2000)])
+def test_a_text_columns_check_without_a_check_per_value_answers_each_values_own_check(column: str, limit: int) -> None:
+    # a column of texts within the field's limit is accepted whole (no check per distinct value): it must give
+    # what each value's own check gives, and one text over the limit or one value that is no text refuses as before
+    lead_model = lead_in_model(_ROLES, ("N/A", "Select"))
+    texts = [value for value in _TEXTS if not isinstance(value, str) or len(value) <= limit]
+    values = np.array(texts * 3, dtype=object)
+    by_value = FieldChecker(lead_model, _ROLES)
+
+    given, refused = FieldChecker(lead_model, _ROLES).check_column(column, values)
+
+    assert refused == {}
+    for position, value in enumerate(values.tolist()):
+        ok, want = (True, None) if pd.isna(value) else by_value.check_value(column, value)
+        assert ok, (column, value)
+        assert type(given[position]) is type(want), (column, value)
+        assert given[position] == want, (column, value)
+    for odd in ("x" * (limit + 1), 7, b"bytes"):
+        _, refused = FieldChecker(lead_model, _ROLES).check_column(column, np.array([*texts, odd], dtype=object))
+        assert refused == {len(texts): by_value.check_value(column, odd)[1]}, (column, odd)
+
+
+@pytest.mark.parametrize("column", ["size", "revenue", "demo", "opt_in", "industry"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series([3, 0, 12, 7] * 20, dtype="int64"),
+        pd.Series([3, -1, 12, 7] * 20, dtype="int64"),  # a negative count: refused, as each value's check says
+        pd.Series([2**53 + 1, 5] * 40, dtype="uint64"),
+        pd.Series([1.5, np.nan, -0.0, 0.0, 1e300] * 16),
+        pd.Series([1.5, np.inf, 2.0, np.nan] * 20),  # infinity: refused
+        pd.Series([1.25, np.nan, 3.0, -2.5] * 20, dtype="float32"),
+        pd.Series([True, False, True, True] * 20),
+        pd.Series([1, None, 3, 0] * 20, dtype="Int64"),  # a nullable type: the values' own checks
+        pd.Series([0, 1, 1, 0] * 20, dtype="int8"),
+    ],
+)
+def test_a_typed_columns_check_gives_what_its_values_checks_give(column: str, values: pd.Series) -> None:
+    # numbers a reader typed are checked as arrays when every value passes: the same floats (NaN for missing) and
+    # the same refusals as the values' own checks and as_read
+    lead_model = lead_in_model(_ROLES, ("N/A", "Select"))
+    role = _ROLES[column]
+
+    given, refused = FieldChecker(lead_model, _ROLES).check_series(column, values)
+
+    want, want_refused = FieldChecker(lead_model, _ROLES).check_column(column, plain_values(values, role))
+    assert refused == want_refused
+    assert given.dtype == want.dtype
+    if given.dtype == np.float64:  # equal numbers (check_column's distinct values take -0.0 and 0.0 as one)
+        np.testing.assert_array_equal(given, want)
+    else:
+        assert [type(value) for value in given] == [type(value) for value in want]
+        assert [_same(got, expected) for got, expected in zip(given, want, strict=True)] == [True] * len(want)
 
 
 def test_checked_numbers_read_as_floats_give_the_features_of_the_values_themselves(scorer: LeadScorer) -> None:
