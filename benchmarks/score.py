@@ -43,9 +43,19 @@ _SUMMARY = re.compile(
 # leadq score in a child that reports its own peak memory: VmHWM of /proc/self/status, the high-water mark of this
 # process's resident set. ru_maxrss is not it: RUSAGE_CHILDREN gives the training child's, and Linux keeps in a new
 # program's RUSAGE_SELF the high-water mark of the memory it replaced at exec (this benchmark's own, ~700 MB).
+# It also reports the CPU seconds (all its threads) it spent once the model was loaded: unlike the wall time, they
+# do not depend on how much of the shared machine the run got, so they compare leadq score with the floor fairly.
 _SCORE_CHILD = (
-    "import json, sys\n"
+    "import json, sys, time\n"
+    "import pipelines.score\n"
     "from pipelines.cli import app\n"
+    "loaded = {'cpu_s': 0.0}\n"
+    "load_model = pipelines.score.load_scoring_model\n"
+    "def timed_load(*args, **kwargs):\n"
+    "    model = load_model(*args, **kwargs)\n"
+    "    loaded['cpu_s'] = time.process_time()\n"
+    "    return model\n"
+    "pipelines.score.load_scoring_model = timed_load\n"
     "def peak_mb():\n"
     "    with open('/proc/self/status', encoding='ascii') as status:\n"
     "        kb = next(line.split()[1] for line in status if line.startswith('VmHWM:'))\n"
@@ -53,7 +63,8 @@ _SCORE_CHILD = (
     "try:\n"
     "    app(sys.argv[1:], prog_name='leadq')\n"
     "finally:\n"
-    "    print(json.dumps({'peak_rss_mb': peak_mb()}), file=sys.stderr)\n"
+    "    scoring_cpu = time.process_time() - loaded['cpu_s']\n"
+    "    print(json.dumps({'peak_rss_mb': peak_mb(), 'scoring_cpu_s': scoring_cpu}), file=sys.stderr)\n"
 )
 
 
@@ -66,13 +77,13 @@ def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
     return result
 
 
-def _seconds(run: Any, repeats: int = 1) -> float:
-    """The fastest of ``repeats`` runs."""
+def _seconds(run: Any, repeats: int = 1) -> tuple[float, float]:
+    """The fastest of ``repeats`` runs: its wall seconds and the CPU seconds of this process (all threads)."""
     timings = []
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         run()
-        timings.append(time.perf_counter() - started)
+        timings.append((time.perf_counter() - started, time.process_time() - cpu))
     return min(timings)
 
 
@@ -85,15 +96,15 @@ class _Floors:
     matrix: np.ndarray
     threads: float
 
-    def contrib_rows_per_s(self) -> float:
-        """``pred_contrib`` alone (TreeSHAP) on the whole matrix, one call."""
-        return len(self.matrix) / _seconds(
-            lambda: self.booster.predict(self.matrix, pred_contrib=True, num_iteration=self.trees)
-        )
+    def contrib_rows_per_s(self) -> tuple[float, float]:
+        """``pred_contrib`` alone (TreeSHAP) on the whole matrix, one call: leads per wall second and per CPU second."""
+        wall, cpu = _seconds(lambda: self.booster.predict(self.matrix, pred_contrib=True, num_iteration=self.trees))
+        return len(self.matrix) / wall, len(self.matrix) / cpu
 
-    def predict_rows_per_s(self) -> float:
-        """``Booster.predict`` alone on the whole matrix, the best of ``REPEATS`` calls."""
-        return len(self.matrix) / _seconds(lambda: self.booster.predict(self.matrix, num_iteration=self.trees), REPEATS)
+    def predict_rows_per_s(self) -> tuple[float, float]:
+        """``Booster.predict`` alone on the whole matrix, the best of ``REPEATS`` calls: leads per wall, CPU second."""
+        wall, cpu = _seconds(lambda: self.booster.predict(self.matrix, num_iteration=self.trees), REPEATS)
+        return len(self.matrix) / wall, len(self.matrix) / cpu
 
 
 def _floors(tracking_uri: str, settings: Settings, export: Path) -> _Floors:
@@ -121,11 +132,13 @@ def _time_score(export: Path, out: Path, config: Path, env: dict[str, str], *opt
     summary = _SUMMARY.search(" ".join(result.stdout.split()))
     if summary is None:
         raise RuntimeError(f"leadq score printed no summary:\n{result.stdout[-2000:]}")
+    child = json.loads(result.stderr.strip().splitlines()[-1])
     return {
         "rows_per_s": float(summary["rate"].replace(",", "")),  # once the model is loaded: read, check, score, write
         "wall_s": wall,  # the whole command: start-up, model loading and digest check included
         "loading_s": float(summary["loading"]),
-        "peak_rss_mb": json.loads(result.stderr.strip().splitlines()[-1])["peak_rss_mb"],
+        "peak_rss_mb": child["peak_rss_mb"],
+        "cpu_s": child["scoring_cpu_s"],  # CPU seconds once the model is loaded (all threads)
     }
 
 
@@ -142,9 +155,8 @@ def _round(
         scored = pq.ParquetFile(out).metadata.num_rows
         if scored != n_leads:
             raise RuntimeError(f"leadq score {' '.join(options)} wrote {scored:,} of {n_leads:,} leads")
-        runs[name]["floor_rows_per_s"] = (
-            floors.contrib_rows_per_s() if name == "with_reasons" else floors.predict_rows_per_s()
-        )
+        floor = floors.contrib_rows_per_s() if name == "with_reasons" else floors.predict_rows_per_s()
+        runs[name]["floor_rows_per_s"], runs[name]["floor_rows_per_cpu_s"] = floor
     reasons, plain = runs["with_reasons"], runs["no_reasons"]
     return {
         "score_rows_per_s": reasons["rows_per_s"],  # once the model is loaded: read, check, score with reasons, write
@@ -153,12 +165,15 @@ def _round(
         "peak_rss_mb": reasons["peak_rss_mb"],
         "floor_rows_per_s": reasons["floor_rows_per_s"],
         "ratio_to_floor": reasons["rows_per_s"] / reasons["floor_rows_per_s"],
+        # the same ratio in CPU seconds (leads per CPU second of each): what the shared machine's load leaves out
+        "cpu_ratio_to_floor": n_leads / reasons["cpu_s"] / reasons["floor_rows_per_cpu_s"],
         "no_reasons_rows_per_s": plain["rows_per_s"],  # --no-reasons: probability, score and is_mql only
         "no_reasons_wall_s": plain["wall_s"],
         "no_reasons_loading_s": plain["loading_s"],
         "no_reasons_peak_rss_mb": plain["peak_rss_mb"],
         "predict_rows_per_s": plain["floor_rows_per_s"],
         "no_reasons_ratio_to_predict": plain["rows_per_s"] / plain["floor_rows_per_s"],
+        "no_reasons_cpu_ratio_to_predict": n_leads / plain["cpu_s"] / plain["floor_rows_per_cpu_s"],
         "load_1min": [load_before, os.getloadavg()[0]],
     }
 
