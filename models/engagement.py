@@ -206,13 +206,13 @@ class ActivityVocabulary:
             activities: per lead, its activities as (time, leadq kind); times naive UTC, as the CRM's are read.
             now: the moment (naive UTC); an activity at or after it changes nothing.
         """
-        positions = [str(position) for position, listed in enumerate(activities) for _ in listed]
+        leads = [str(position) for position in range(len(activities))]
         frame = pd.DataFrame(
             {
-                "lead_id": positions,
-                "timestamp": pd.to_datetime([at for listed in activities for at, _ in listed]).astype("datetime64[ns]"),
-                "kind": [kind for listed in activities for _, kind in listed],
+                "lead_id": np.array([leads[p] for p, listed in enumerate(activities) for _ in listed], dtype=object),
+                "timestamp": np.array([at for listed in activities for at, _ in listed], dtype="datetime64[ns]"),
+                "kind": np.array([kind for listed in activities for _, kind in listed], dtype=object),
             }
         )
-        moments = pd.Series(now, index=pd.Index([str(p) for p in range(len(activities))]), dtype="datetime64[ns]")
+        moments = pd.Series(np.datetime64(now, "ns"), index=pd.Index(leads, dtype=object), dtype="datetime64[ns]")
         return engagement_features(frame, moments, self.windows)

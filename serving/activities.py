@@ -121,19 +121,16 @@ def request_engagement(
     ]
     features = vocabulary.features_of_lists(lists, moment)
     # the model's input fields among the features (a feature the model does not read is left out)
-    columns = {name: features[name].to_numpy(dtype=float) for name in features.columns if name in records[0]}
+    inputs = [(column, name) for column, name in enumerate(features.columns) if name in records[0]]
+    table = features.to_numpy(dtype=float)
     fields: dict[int, dict[str, float | None]] = {}
     warnings: dict[int, list[str]] = {}
     for row, (position, listed) in enumerate(zip(positions, lists, strict=True)):
-        fields[position] = {name: _plain(values[row]) for name, values in columns.items()}
+        values = table[row].tolist()
+        fields[position] = {name: None if math.isnan(values[column]) else values[column] for column, name in inputs}
         later = sum(at > moment for at, _ in listed)
         if later:
             warnings[position] = [
                 f"activities: {later} dated after the request's time (clock or time zone?), not counted"
             ]
     return RequestEngagement(fields, warnings)
-
-
-def _plain(value: float) -> float | None:
-    number = float(value)
-    return None if math.isnan(number) else number  # a recency without activity: missing, as a null field
