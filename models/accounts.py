@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.email_domains import FREEMAIL_DOMAINS
+from models.email_domains import FREEMAIL_DOMAINS, is_valid_domain, is_valid_local_part
 
 ACCOUNT_COLUMNS = (
     "account",
@@ -33,11 +33,22 @@ ENGAGED_DIGITS = frozenset("12")  # the engagement digit of grades A1..D4: upper
 
 
 def business_domain(email: object, freemail_domains: frozenset[str] = FREEMAIL_DOMAINS) -> str | None:
-    """The company domain of a business e-mail address; None for freemail, invalid or missing addresses."""
+    """The company domain of a business e-mail address; None for freemail, invalid or missing addresses.
+
+    One company, one key: a final dot (``acme.com.``) is dropped and an international domain is written in its
+    ASCII form (``münchen.de`` as ``xn--mnchen-3ya.de``). Anything that is not a host name (``acme.com>`` of a
+    display name, control characters, over DNS's lengths) gives no account: such a key could not be stored or
+    would split one company in two."""
     if not isinstance(email, str):
         return None
     local_part, at_sign, domain = email.strip().lower().rpartition("@")
-    if not at_sign or not local_part or "." not in domain or " " in domain or domain in freemail_domains:
+    if not at_sign or not is_valid_local_part(local_part):  # "a@acme.com;b@other.com" is no one address
+        return None
+    try:
+        domain = domain.removesuffix(".").encode("idna").decode("ascii")
+    except UnicodeError:  # an empty or too long label, or characters no domain may hold
+        return None
+    if not is_valid_domain(domain) or domain in freemail_domains:
         return None
     return domain
 

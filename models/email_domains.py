@@ -85,11 +85,71 @@ FREEMAIL_DOMAINS = frozenset(
         "163.com",
         "126.com",
         "naver.com",
+        # Internet providers' mailboxes: their customers are households, not one company
+        "comcast.net",
+        "verizon.net",
+        "sbcglobal.net",
+        "att.net",
+        "cox.net",
+        "charter.net",
+        "earthlink.net",
+        "optonline.net",
+        "bellsouth.net",
+        "juno.com",
+        "aim.com",
+        "mail.com",
+        "email.com",
+        "inbox.com",
+        "rocketmail.com",
+        "yahoo.co.in",
+        "yahoo.es",
+        "yahoo.it",
+        "yahoo.ca",
+        "yahoo.com.br",
+        "hotmail.it",
+        "hotmail.es",
+        "outlook.fr",
+        "live.co.uk",
+        "live.fr",
+        "rediffmail.com",
+        "shaw.ca",
+        "rogers.com",
+        "sympatico.ca",
+        "bigpond.com",
+        "optusnet.com.au",
+        "ntlworld.com",
+        "talktalk.net",
+        "blueyonder.co.uk",
+        "uol.com.br",
+        "terra.com.br",
+        "hanmail.net",
+        "sina.com",
+        "yeah.net",
+        "mail.de",
+        "vodafonemail.de",
+        "kabelmail.de",
+        "a1.net",
     ]
 )
 
 _DOMAIN = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
 _LOCAL_PART = re.compile(r"[^@\s]+")
+MAX_DOMAIN_CHARS = 253  # DNS: a name of at most 253 characters, each label at most 63
+
+
+def is_valid_local_part(local_part: str) -> bool:
+    """Whether ``local_part`` (before the last "@") can be an address's: no "@", no white space."""
+    return _LOCAL_PART.fullmatch(local_part) is not None
+
+
+def is_valid_domain(domain: str) -> bool:
+    """Whether ``domain`` (lower case, ASCII) is a host name an address can have: labels of letters, digits and
+    hyphens, a top-level domain of letters, within DNS's lengths."""
+    return (
+        len(domain) <= MAX_DOMAIN_CHARS
+        and _DOMAIN.fullmatch(domain) is not None
+        and all(len(label) <= 63 for label in domain.split("."))
+    )
 
 
 def email_flags(

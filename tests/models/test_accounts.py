@@ -30,6 +30,19 @@ from models.accounts import (
         ("anna@localhost", None),
         (None, None),
         (float("nan"), None),
+        # one company, one key
+        ("anna@ACME.com.", "acme.com"),  # the fully qualified form
+        ("anna@münchen.de", "xn--mnchen-3ya.de"),  # the ASCII form of an international domain
+        ("anna@xn--mnchen-3ya.de", "xn--mnchen-3ya.de"),
+        ("max@gmail.com.", None),  # still freemail
+        ("max@comcast.net", None),  # an internet provider's mailbox: households, not a company
+        # not a host name: no key (a database column could refuse it, or one company would be split)
+        ("John <john@acme.com>", None),
+        ("a@acme.com;b@other.com", None),
+        ("anna@acme\x00.de", None),
+        ("anna@" + "x" * 300 + ".de", None),
+        ("anna@" + "x" * 64 + ".de", None),
+        ("anna@acme..de", None),
     ],
 )
 def test_the_business_domain_is_the_account_and_freemail_is_none(email: object, domain: str | None) -> None:
