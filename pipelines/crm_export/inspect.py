@@ -151,12 +151,6 @@ _LOST_WORD = re.compile(
 _NEGATION_WORD = re.compile(r"(^|\W)(not|non|no|nicht|kein[a-z]*|never|nie)(\W|$)")
 _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
-# Whole words of the snake_case name: "rating" is not in "operating_systems", nor "owner" in "homeowners".
-_AFTER_CONTACT_NAME = re.compile(
-    r"(^|_)(status|stage|phase|disqualif[a-z]*|reason|grund|owner|besitzer|inhaber|last_([a-z]+_)?activit[a-z]*|"
-    r"last_call|last_modified|opportunit[a-z]*|amount|closed|converted_[a-z]+|rating|lead_quality|sales_[a-z]+)(_|$)"
-    r"|^tags?$"
-)
 _STAGE_NAME = re.compile(r"status|stage|phase")
 _REASON_NAME = re.compile(r"reason|grund")
 _PERSON_NAME = re.compile(r"(^|_)(first|last|full|given|family|sur|vor|nach|contact|kontakt)_?name$|^name$")
@@ -819,8 +813,7 @@ def sales_word(column: str, kind: str) -> str | None:
     """The word of a column's name that speaks of work sales does after contact (never a consent), or None."""
     if is_consent(column, kind):
         return None
-    match = _AFTER_CONTACT_NAME.search(to_snake_case(column))
-    return sales_words_in_name(column) or (match.group(0).strip("_^") if match else None)
+    return sales_words_in_name(column)
 
 
 def _constant(values: pd.Series, rows: int) -> bool:
