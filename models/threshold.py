@@ -111,8 +111,8 @@ def resolve_policy(policy: ThresholdPolicy, months: float | None, leads: int) ->
     elif policy.mqls_per_month * months >= MAX_MQL_SHARE * leads:
         volume = leads / months if months > 0 else math.inf
         missing = (
-            f"the capacity of {policy.mqls_per_month} MQLs per month is not below the export's {volume:,.0f} leads "
-            "per month, so it would pass every lead"
+            f"the capacity of {policy.mqls_per_month} MQLs per month is {MAX_MQL_SHARE:.0%} or more of the export's "
+            f"{volume:,.0f} leads per month, so it would pass (almost) every lead"
         )
     else:
         return "capacity", "auto: MQLs per month can be counted (creation dates) and threshold.mqls_per_month is set"

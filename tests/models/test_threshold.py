@@ -133,8 +133,8 @@ def test_auto_with_a_capacity_at_the_lead_volume_reads_precision_saying_why(
 
     assert choice.policy == "precision"
     assert (
-        f"the capacity of {mqls_per_month} MQLs per month is not below the export's 333 leads per month, so it "
-        "would pass every lead, so MQLs are read against the export's base rate"
+        f"the capacity of {mqls_per_month} MQLs per month is 95% or more of the export's 333 leads per month, so "
+        "it would pass (almost) every lead, so MQLs are read against the export's base rate"
     ) in choice.rationale
     assert choice.warning is None  # the precision target selects
     assert (probabilities >= choice.threshold).mean() < 0.5
