@@ -598,12 +598,17 @@ def read_ids(values: pd.Series, id_column: str, placeholders: list[str]) -> np.n
     present = ~pd.isna(raw)
     ids = np.full(len(raw), None, dtype=object)
     listed = raw[present].tolist()
-    if all(type(value) is str for value in listed):  # an export's ids as text: _lead_id without a call per id
+    if _all_text(raw[present]):  # an export's ids as text: _lead_id without a call per id
         trimmed = [value.strip() for value in listed]
         ids[present] = [None if text.casefold() in keys else text for text in trimmed]
     else:
         ids[present] = [_lead_id(value, keys) for value in listed]
     return ids
+
+
+def _all_text(values: np.ndarray) -> bool:
+    """Whether every one of ``values`` (an object array, missing ones left out) is text (str or a subclass)."""
+    return pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
 
 
 def _lead_id(value: object, placeholder_keys: frozenset[str]) -> str | None:
@@ -762,8 +767,8 @@ def _accepted_texts(values: np.ndarray, limit: int | None) -> np.ndarray | None:
     if limit is None:
         return None
     missing = pd.isna(values)
-    present = values[~missing].tolist()
-    if not all(type(value) is str for value in present) or max(map(len, present), default=0) > limit:
+    present = values[~missing]
+    if not _all_text(present) or max(map(len, present.tolist()), default=0) > limit:
         return None
     accepted = values.astype(object, copy=True)
     accepted[missing] = None
@@ -824,6 +829,11 @@ def scrub_categories(columns: Mapping[str, np.ndarray], categories: CategoryFiel
     return scrubbed
 
 
+def _without_problems(positions: np.ndarray, problems: Mapping[int, object]) -> np.ndarray:
+    """Which of ``positions`` have no problem (a boolean mask)."""
+    return ~np.isin(positions, np.fromiter(problems, dtype=np.int64, count=len(problems)))
+
+
 def check_chunk(
     chunk: pd.DataFrame,
     first_row: int,
@@ -860,10 +870,10 @@ def check_chunk(
         columns[column], refused = checker.check_series(column, chunk[column].iloc[kept])
         for position, why in refused.items():
             problems.setdefault(int(kept[position]), []).append((column, why))
-    readable = np.flatnonzero([position not in problems for position in kept.tolist()])
+    readable = np.flatnonzero(_without_problems(kept, problems))
     for position, why in register.repeated(ids[kept[readable]], rows[kept[readable]]).items():
         problems.setdefault(int(kept[readable[position]]), []).append((model.id_column, why))
-    scored = np.array([position not in problems for position in kept.tolist()], dtype=bool)
+    scored = _without_problems(kept, problems)
     rejects = [
         Reject(int(rows[position]), ids[position], column, why)
         for position in sorted(problems)
