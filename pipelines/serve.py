@@ -17,7 +17,13 @@ from fastapi import FastAPI
 from mlflow.exceptions import MlflowException
 
 from models.engagement import ActivityVocabulary
-from pipelines.crm_export.mapping import ActivitiesSpec, ExportMapping, normalize_value, parse_mapping
+from pipelines.crm_export.mapping import (
+    ActivitiesSpec,
+    ExportMapping,
+    MappingError,
+    normalize_value,
+    parse_mapping,
+)
 from pipelines.settings import Settings
 from pipelines.training import MAPPING_ARTIFACT
 from serving.access import ApiKey, redact_access_log_queries
@@ -57,10 +63,14 @@ def activities_of(tracking_uri: str) -> ActivitiesOf:
     """What gives each served version its activity words: from the mapping it was trained with."""
 
     def of(name: str, version: str) -> ActivityVocabulary | None:
-        mapping = version_mapping(tracking_uri, name, version)
+        try:
+            mapping = version_mapping(tracking_uri, name, version)
+        except MappingError as error:  # a mapping this leadq no longer reads must not keep the model from serving
+            logger.warning("version %s of %r: its %s cannot be read (%s)", version, name, MAPPING_ARTIFACT, error)
+            mapping = None
         if mapping is None:
             logger.warning(
-                "version %s of %r has no %s: requests cannot send raw activities (its fields work as before)",
+                "version %s of %r: no usable %s, so requests cannot send raw activities (the fields work as before)",
                 version,
                 name,
                 MAPPING_ARTIFACT,

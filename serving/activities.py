@@ -59,7 +59,8 @@ def _problems(
         return [
             _error(
                 location,
-                "the served model reads no activities (it was trained without an activities table): send its fields",
+                "the served model reads no activities (it was trained without an activities table, or its mapping "
+                "could not be read): send its fields",
                 "activities_not_read",
             )
         ]

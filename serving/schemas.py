@@ -93,7 +93,7 @@ def _utc_time(value: datetime) -> datetime:
 class ActivityIn(BaseModel):
     """One of the lead's activities as the CRM records it: when, and its type in the CRM's own words."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     timestamp: datetime = Field(description="when the lead did it: ISO 8601 with time zone (UTC if no offset)")
     kind: str = Field(

@@ -16,7 +16,7 @@ from pipelines.cli import app
 from pipelines.settings import Settings
 from pipelines.tracking import record_artifact_digest
 from pipelines.training import TrainingOutcome, log_outcome
-from serving.model_holder import ModelHolder, ModelIntegrityError, ModelNotReadyError
+from serving.model_holder import ModelHolder, ModelIntegrityError, ModelLoadError, ModelNotReadyError
 from tests.builders import (
     ADMIN,
     AUTH,
@@ -225,3 +225,43 @@ def test_the_digest_covers_every_file_and_its_name(tmp_path: Path) -> None:
     assert artifact_digest(model) == before
     (model / "extra.py").write_text("")
     assert artifact_digest(model) != before
+
+
+def test_each_loaded_version_gets_its_activity_words_from_the_hook(
+    registry: Settings, same_inputs_version: str
+) -> None:
+    from models.engagement import ActivityVocabulary, EngagementWindows
+
+    words = ActivityVocabulary(EngagementWindows(("visit",)), ("Page Visited",), {"page visited": "visit"}.get)
+    asked: list[tuple[str, str]] = []
+
+    def activities_of(name: str, version: str) -> ActivityVocabulary | None:
+        asked.append((name, version))
+        return words if version == same_inputs_version else None
+
+    name = registry.mlflow.registered_model
+    holder = ModelHolder(registry.mlflow.tracking_uri, name, alias=None, version="1", activities_of=activities_of)
+    holder.reload()
+    first = holder.current
+    holder.version = same_inputs_version
+    holder.reload()
+
+    assert first.activities is None
+    assert holder.current.activities is words  # the reload brought the new version's words
+    assert asked == [(name, "1"), (name, same_inputs_version)]
+
+
+def test_a_failing_activity_hook_keeps_the_served_version(registry: Settings, same_inputs_version: str) -> None:
+    def activities_of(name: str, version: str) -> None:
+        if version != "1":
+            raise OSError("the artifact store is gone")
+
+    holder = ModelHolder(
+        registry.mlflow.tracking_uri, registry.mlflow.registered_model, None, "1", activities_of=activities_of
+    )
+    holder.reload()
+    holder.version = same_inputs_version
+
+    with pytest.raises(ModelLoadError, match="the artifact store is gone"):
+        holder.reload()
+    assert holder.current.version == "1"
