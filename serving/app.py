@@ -428,7 +428,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
             )
         logger.info("serving %s version %s", holder.current.name, holder.current.version)
         if config.scoring_log_url:  # the spool must open: a service that cannot keep its scores does not start
-            state["log"] = opened = await run_in_threadpool(
+            state["log"] = await run_in_threadpool(
                 lambda: ScoringLog(
                     config.scoring_log_url or "",
                     config.scoring_log_flush_s,
@@ -440,7 +440,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
             )
             log_reader = LogReader(config.scoring_log_url)
             # the indexes the reads use and the account column, if missing (a log from an older leadq)
-            await run_in_threadpool(log_reader.prepare, opened.engine)
+            await run_in_threadpool(log_reader.prepare)
             readers["log"] = log_reader
             readers["trends"] = ScoreTrends(log_reader, config.trend_window_days, config.trend_min_change_points)
             readers["accounts"] = AccountScores(log_reader, config.trend_window_days)
@@ -615,9 +615,13 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     async def score(lead: ScoreIn, caller: Caller) -> Response:  # type: ignore[valid-type]
         """Score one lead: probability, MQL decision, grade, SLA and the top reasons for and against (``reasons:
         false``: probability, score and MQL decision only, a DecisionOut)."""
-        # On the event loop: one lead takes about a millisecond, less than handing it to a worker thread.
-        # Batches (tens of milliseconds) go to the thread pool so they do not hold up other requests.
-        (answer,), _, accounts = score_leads([lead], caller, lead.reasons)  # type: ignore[attr-defined]
+        # Without a log to read, on the event loop: one lead takes about a millisecond, less than handing it to a
+        # worker thread. Reading the log (trends, accounts) may wait for its database (up to seconds while it does
+        # not answer), which must not hold up every other request: then, like batches, in the thread pool.
+        if readers["log"] is None:
+            (answer,), _, accounts = score_leads([lead], caller, lead.reasons)  # type: ignore[attr-defined]
+        else:
+            (answer,), _, accounts = await run_in_threadpool(score_leads, [lead], caller, lead.reasons)  # type: ignore[attr-defined]
         if accounts and readers["accounts"] is not None:  # without a scoring log: null (the lead alone is no news)
             answer.account = next(iter(accounts.values()))  # one account at most: the lead's
         return _json_response(answer)

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import NullPool, QueuePool
 
-from serving.scoring_log import _describe, _sqlite_file, prepare_log_table
+from serving.scoring_log import _describe, _sqlite_file, create_log_engine, prepare_log_table
 
 logger = logging.getLogger("leadq.serving.log_reader")
 
@@ -50,22 +50,34 @@ def _read_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_timeout=POSTGRES_TIMEOUT_S, connect_args=connect_args)
 
 
+def _prepare_engine(url: str) -> sa.Engine:
+    if sa.make_url(url).get_backend_name() == "postgresql":
+        return sa.create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": POSTGRES_TIMEOUT_S})
+    return create_log_engine(url)
+
+
 class LogReader:
     """Runs the requests' reads of the scoring log's database; None while it cannot be read."""
 
     def __init__(self, url: str, first_retry_s: float = FIRST_RETRY_S):
+        self.url = url
         self.engine = _read_engine(url)
         self._database = _sqlite_file(url)
         self._first_retry_s = first_retry_s
         self._lock = threading.Lock()  # requests on the event loop and in worker threads share the episode
         self._failing_since: float | None = None
+        self._probing = False  # a request is trying a failing database again
         self._retry_s = 0.0
         self._retry_at = 0.0
 
-    def prepare(self, engine: sa.Engine) -> None:
+    def prepare(self) -> None:
         """Create the log's table, columns and indexes where missing (the indexes the reads use, the account column,
-        on a log from an older leadq), with the writer's engine; a database that does not answer now is said once
-        and left to the writer."""
+        on a log from an older leadq); a database that does not answer now is said once and left to the writer.
+
+        The service starts after this: a PostgreSQL server that does not answer is given ``POSTGRES_TIMEOUT_S`` to
+        connect (the writer's engine has no limit, and a server that accepts the connection and never replies held
+        the start forever); building an index on a large log is not limited."""
+        engine = _prepare_engine(self.url)
         try:
             prepare_log_table(engine)
         except Exception as error:
@@ -74,11 +86,26 @@ class LogReader:
                 "accounts hold the request's leads only while it cannot be read",
                 _describe(error),
             )
+        finally:
+            engine.dispose()
 
     def read(self, reading: Callable[[sa.Connection], T]) -> T | None:
-        """``reading`` on a connection; None when the log cannot be read now (it failed, or failed a moment ago)."""
-        if self._failing_since is not None and time.monotonic() < self._retry_at:
-            return None
+        """``reading`` on a connection; None when the log cannot be read now (it failed, or failed a moment ago).
+
+        While it fails, one request at a time tries again once the wait is over; the others answer at once."""
+        probing = False
+        if self._failing_since is not None:
+            with self._lock:
+                if time.monotonic() < self._retry_at or self._probing:
+                    return None
+                self._probing = probing = True
+        try:
+            return self._read(reading)
+        finally:
+            if probing:
+                self._probing = False
+
+    def _read(self, reading: Callable[[sa.Connection], T]) -> T | None:
         if self._database is not None and not self._database.is_file():  # connecting would create an empty file
             self._failed(FileNotFoundError("the scoring log's SQLite file is missing"))
             return None
