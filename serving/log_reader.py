@@ -112,6 +112,9 @@ class LogReader:
         try:
             with self.engine.connect() as connection:
                 result = reading(connection)
+        except sa.exc.DataError as error:  # this request's values, not the database: no wait for the next ones
+            logger.warning("scoring log reads: the database refused a read's values (%s)", _describe(error))
+            return None
         except Exception as error:  # any failure of the database: the scores are answered without what it holds
             self._failed(error)
             return None

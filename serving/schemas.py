@@ -72,6 +72,8 @@ ACTIVITIES_FIELD = "activities"  # a lead's raw activities (models trained with 
 MAX_ACTIVITIES = 1_000  # per lead: 90 days of an engaged lead's visits, opens and clicks fit
 ACCOUNT_ID_FIELD = "account_id"  # the CRM's account id, when the service's accounts are keyed by it
 ACCOUNT_ID_LIMIT = 200
+# Ids are kept in the scoring log: no control characters (PostgreSQL refuses NUL in text, and the reads with it).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 ISO_TIME_EXPECTED = "expected an ISO 8601 time such as 2026-10-05T09:30:00+02:00"
 
 
@@ -145,7 +147,9 @@ class LeadBase(BaseModel):
     max_unknown_fields: ClassVar[int] = MAX_UNKNOWN_FIELDS
     max_unknown_value_chars: ClassVar[int] = MAX_UNKNOWN_VALUE_CHARS
 
-    lead_id: str = Field(min_length=1, max_length=100, description="the CRM's id of the lead")
+    lead_id: str = Field(
+        min_length=1, max_length=100, pattern=PRINTABLE, description="the CRM's id of the lead (no control characters)"
+    )
     created_at: datetime | None = Field(
         None,
         description="when the lead was created in the CRM (UTC if no offset): starts the SLA clock in the "
@@ -444,7 +448,7 @@ def lead_in_model(
     if account_id:
         fields[ACCOUNT_ID_FIELD] = (
             str | None,
-            Field(None, max_length=ACCOUNT_ID_LIMIT, description=ACCOUNT_ID_DESCRIPTION),
+            Field(None, max_length=ACCOUNT_ID_LIMIT, pattern=PRINTABLE, description=ACCOUNT_ID_DESCRIPTION),
         )
     model = create_model(
         "LeadIn",
@@ -511,7 +515,8 @@ class ModelRef(BaseModel):
 
 
 ACCOUNT_DESCRIPTION = (
-    "POST /v1/leads/score: the lead's account (the business domain of its e-mail address) rolled up with the "
+    "POST /v1/leads/score: the lead's account (the business domain of its e-mail address, or with serving.account_key "
+    "account_id the account_id it carries) rolled up with the "
     "account's other leads in the scoring log, each by its latest score within the trend window (trends.window_days); "
     "null when the lead has no account (freemail, invalid or missing address) or no scoring log is configured; when "
     "the log could not be read, this lead alone (a warning says so). Left out of a batch's results: the batch answers "
@@ -522,7 +527,10 @@ ACCOUNT_DESCRIPTION = (
 class AccountOut(BaseModel):
     """The leads of one account rolled up (``models.accounts``): the buying group, not just the person."""
 
-    account: str = Field(description="the business domain of the leads' e-mail addresses (freemail: no account)")
+    account: str = Field(
+        description="the business domain of the leads' e-mail addresses (freemail: no account), or the CRM's account "
+        "id the leads carried (serving.account_key: account_id)"
+    )
     leads: int = Field(
         ge=1,
         description="this request's leads of the account and its other leads scored within the trend window "
@@ -589,7 +597,7 @@ class BatchOut(BaseModel):
     model: ModelRef
     accounts: list[AccountOut] = Field(
         default_factory=list,
-        description="the accounts (business e-mail domains) of the batch's leads, best first: the batch's leads of "
+        description="the accounts (business e-mail domains, or account ids) of the batch's leads, best first: the batch's leads of "
         "each with its other leads in the scoring log (their latest scores within trends.window_days; this batch's "
         "leads only without a scoring log, or when it could not be read: a warning on those leads says so); empty "
         "when the model reads no e-mail field or no lead has a business address",

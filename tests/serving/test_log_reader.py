@@ -76,3 +76,13 @@ def test_while_the_server_never_answers_one_request_waits_for_it_and_the_others_
     assert all(result is None for result, _ in reads)
     assert sorted(wait for _, wait in reads)[-2] < 0.5  # seven answered at once, without waiting for the server
     assert len(attempts) == 2
+
+
+def test_a_read_the_database_refuses_for_its_values_does_not_stop_the_next_reads(postgres_url: str) -> None:
+    reader = LogReader(postgres_url, first_retry_s=60)
+    echo = sa.text("SELECT CAST(:value AS text)")
+    refused = reader.read(lambda connection: connection.execute(echo, {"value": "L\x001"}).scalar())
+    answered = reader.read(lambda connection: connection.execute(echo, {"value": "L1"}).scalar())
+    reader.close()
+    assert refused is None
+    assert answered == "L1"  # not a database that is down: the next request reads at once

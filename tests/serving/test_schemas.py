@@ -207,3 +207,12 @@ def test_the_json_schema_states_the_unknown_field_and_batch_limits() -> None:
     assert "at most 3 per lead, each at most 20 characters" in lead_schema["additionalProperties"]["description"]
     assert batch_schema["properties"]["leads"]["maxItems"] == 50
     assert batch_schema["properties"]["leads"]["minItems"] == 1
+
+
+@pytest.mark.parametrize("lead_id", ["L\x001", "L\n1", "L\t1", "L1\x7f"])
+def test_a_lead_id_with_control_characters_is_refused(lead_id: str) -> None:
+    # the id is kept in the scoring log: PostgreSQL refuses NUL in text, and a read with it failed for every caller
+    with pytest.raises(ValidationError) as refused:
+        LeadIn.model_validate({"lead_id": lead_id})
+    assert refused.value.errors()[0]["loc"] == ("lead_id",)
+    assert LeadIn.model_validate({"lead_id": "Lead-Ü 1"}).lead_id == "Lead-Ü 1"
