@@ -597,10 +597,10 @@ class BatchOut(BaseModel):
     model: ModelRef
     accounts: list[AccountOut] = Field(
         default_factory=list,
-        description="the accounts (business e-mail domains, or account ids) of the batch's leads, best first: the batch's leads of "
-        "each with its other leads in the scoring log (their latest scores within trends.window_days; this batch's "
-        "leads only without a scoring log, or when it could not be read: a warning on those leads says so); empty "
-        "when the model reads no e-mail field or no lead has a business address",
+        description="the accounts (business e-mail domains, or account ids) of the batch's leads, best first: the "
+        "batch's leads of each with its other leads in the scoring log (their latest scores within trends.window_days; "
+        "this batch's leads only without a scoring log, or when it could not be read: a warning on those leads says "
+        "so); empty when no lead has an account",
     )
 
 
