@@ -34,6 +34,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 import time
 from collections import Counter
@@ -74,7 +75,15 @@ from serving.model_holder import (
     placeholders_of,
 )
 from serving.pii import CategoryFields, category_fields, scrub_record
-from serving.schemas import EMAIL_LIMIT, SHORT_TEXT_LIMIT, TEXT_LIMIT, LeadBase, lead_in_model
+from serving.schemas import (
+    CONTROL_CHARACTERS,
+    EMAIL_LIMIT,
+    LEAD_ID_LIMIT,
+    SHORT_TEXT_LIMIT,
+    TEXT_LIMIT,
+    LeadBase,
+    lead_in_model,
+)
 from serving.scoring_log import ScoringLog, default_spool_path, score_row
 
 OutputFormat = Literal["parquet", "csv"]
@@ -606,6 +615,22 @@ def read_ids(values: pd.Series, id_column: str, placeholders: list[str]) -> np.n
     return ids
 
 
+_CONTROL_CHARACTER = re.compile(f"[{CONTROL_CHARACTERS}]")
+UNFIT_ID = f"a lead id longer than {LEAD_ID_LIMIT} characters or with control characters (the service refuses it too)"
+
+
+def unfit_ids(ids: np.ndarray) -> list[int]:
+    """Positions of ids the service would refuse: longer than ``LEAD_ID_LIMIT`` or with control characters (one
+    such id made the id register hold every id at its length, and PostgreSQL's log refuses NUL)."""
+    present = [(position, lead_id) for position, lead_id in enumerate(ids.tolist()) if isinstance(lead_id, str)]
+    texts = [lead_id for _, lead_id in present]
+    if not texts or (max(map(len, texts)) <= LEAD_ID_LIMIT and not _CONTROL_CHARACTER.search("".join(texts))):
+        return []  # the usual chunk: one pass in C over all of them
+    return [
+        position for position, lead_id in present if len(lead_id) > LEAD_ID_LIMIT or _CONTROL_CHARACTER.search(lead_id)
+    ]
+
+
 def _all_text(values: np.ndarray) -> bool:
     """Whether every one of ``values`` (an object array, missing ones left out) is text (str or a subclass)."""
     return pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
@@ -855,6 +880,9 @@ def check_chunk(
     problems: dict[int, list[tuple[str, str]]] = {}
     for position in np.flatnonzero(pd.isna(ids)).tolist():
         problems.setdefault(position, []).append((model.id_column, "no lead id"))
+    for position in unfit_ids(ids):
+        problems.setdefault(position, []).append((model.id_column, UNFIT_ID))
+        ids[position] = None  # not written to the rejects file: the row number says which lead it is
     keep = ~pd.isna(ids)
     before_since = 0
     created = model.mapping.created_at_column
@@ -1149,6 +1177,11 @@ def run_score(
     if options.accounts is not None:
         columns.insert(columns.index("leadq_model"), "leadq_account")
     if options.log:
+        if not model.mapping.ids_in_export:
+            raise ValueError(
+                "--log keeps each lead's scores under its CRM id for the trends, leadq hot and the audit: not with "
+                "lead_ids: row_number (row 17 tonight is not row 17 last night)"
+            )
         if not options.reasons:
             raise ValueError(
                 "--log keeps each score with its reasons and features for the audit: not with --no-reasons"

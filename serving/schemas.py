@@ -73,7 +73,9 @@ MAX_ACTIVITIES = 1_000  # per lead: 90 days of an engaged lead's visits, opens a
 ACCOUNT_ID_FIELD = "account_id"  # the CRM's account id, when the service's accounts are keyed by it
 ACCOUNT_ID_LIMIT = 200
 # Ids are kept in the scoring log: no control characters (PostgreSQL refuses NUL in text, and the reads with it).
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+CONTROL_CHARACTERS = r"\x00-\x1f\x7f"  # a regular expression's character range
+PRINTABLE = rf"^[^{CONTROL_CHARACTERS}]*$"
+LEAD_ID_LIMIT = 100
 ISO_TIME_EXPECTED = "expected an ISO 8601 time such as 2026-10-05T09:30:00+02:00"
 
 
@@ -148,7 +150,10 @@ class LeadBase(BaseModel):
     max_unknown_value_chars: ClassVar[int] = MAX_UNKNOWN_VALUE_CHARS
 
     lead_id: str = Field(
-        min_length=1, max_length=100, pattern=PRINTABLE, description="the CRM's id of the lead (no control characters)"
+        min_length=1,
+        max_length=LEAD_ID_LIMIT,
+        pattern=PRINTABLE,
+        description="the CRM's id of the lead (no control characters)",
     )
     created_at: datetime | None = Field(
         None,

@@ -32,6 +32,7 @@ from pipelines.cli import app
 from pipelines.crm_export.mapping import MappingError
 from pipelines.demo.synthetic import demo_mapping_text
 from pipelines.score import (
+    UNFIT_ID,
     FieldChecker,
     IdRegister,
     ScoreOptions,
@@ -351,6 +352,24 @@ def test_unreadable_rows_go_to_the_rejects_file_with_row_id_field_and_why(
     assert summary.rejected_rows == 5
     assert summary.scored == 7 == len(scores)
     assert scores["lead_id"].tolist() == [ids[p] for p in (0, 1, 3, 5, 7, 9, 11)]
+
+
+def test_ids_the_service_would_refuse_are_rejected_without_being_written(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    rows = leads.head(6).astype(object).copy()
+    rows.loc[1, "lead_id"] = "L" * 20_000  # one such cell made the id register hold every id at its length
+    rows.loc[3, "lead_id"] = "L\x001"  # PostgreSQL's scoring log refuses NUL
+    rows.to_parquet(tmp_path / "leads.parquet", index=False)
+
+    summary = run_score(registry, tmp_path / "leads.parquet", _options(tmp_path / "scores.csv"))
+
+    rejects = pd.read_csv(tmp_path / "scores.rejects.csv", dtype=str)
+    assert rejects[["row", "field"]].values.tolist() == [["2", "lead_id"], ["4", "lead_id"]]
+    assert rejects["lead_id"].isna().all()  # the row says which lead: the id is not copied out
+    assert set(rejects["why"]) == {UNFIT_ID}
+    assert summary.scored == 4
+    assert _read(tmp_path / "scores.csv")["lead_id"].tolist() == [rows.loc[p, "lead_id"] for p in (0, 2, 4, 5)]
 
 
 def test_an_id_whose_first_row_is_rejected_is_scored_from_its_next_readable_row(
@@ -1080,6 +1099,9 @@ def test_an_export_without_ids_is_scored_under_its_row_numbers_across_chunks(
     pd.testing.assert_frame_equal(by_row[columns], kept[columns])
     rejects = pd.read_csv(tmp_path / "by_row.rejects.csv", dtype=str)
     assert rejects[["row", "leadq_row", "field"]].values.tolist() == [["8", "8", "company_size"]]
+    with pytest.raises(ValueError, match="not with lead_ids: row_number"):  # row 17 tonight is not last night's
+        run_score(registry, without_ids, _options(tmp_path / "logged.csv", mapping=mapping, log=True))
+    assert not (tmp_path / "logged.csv").exists()
 
 
 def _row_numbered(mapping: str) -> str:
