@@ -81,15 +81,15 @@ def rolled_up_accounts(
     latest score names another account is not counted in this one. ``engaged_leads`` is null for an account with a
     lead scored without reasons (no grade).
     """
-    leads: dict[str, tuple[str, float, bool, str | None]] = {}
+    latest: dict[str, tuple[str | None, float, bool, str | None]] = {}  # every lead of the request, no account too
     for account, one in zip(accounts, scored, strict=True):
-        if account is not None:
-            leads[one.lead_id] = (account, one.probability, one.is_mql, getattr(one, "grade", None))
+        latest[one.lead_id] = (account, one.probability, one.is_mql, getattr(one, "grade", None))
+    leads = {lead: (account, *rest) for lead, (account, *rest) in latest.items() if account is not None}
     if not leads:
         return {}
     wanted = {account for account, *_ in leads.values()}
     for lead, (account, probability, is_mql, grade) in (logged or {}).items():
-        if account in wanted and lead not in leads:
+        if account in wanted and lead not in latest:  # a lead of this request is where this request puts it
             leads[lead] = (account, probability, is_mql, grade or None)  # grade "": scored without reasons
     members = list(leads.values())
     keys = np.array([member[0] for member in members], dtype=object)

@@ -126,6 +126,29 @@ def test_each_other_lead_counts_once_by_its_latest_score_in_the_window(registry:
     assert account["best_lead"] == ("ME" if p > 0.40 else "SAME")
 
 
+def test_a_lead_whose_request_gives_it_no_account_leaves_the_account_it_was_logged_in(
+    registry: Settings, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    now = datetime.now(UTC)
+    _log_with(url, [("SWITCHED", COMPANY, 0.95, now - timedelta(days=1)), ("TWICE", COMPANY, 0.90, now)])
+    with TestClient(served_app(registry, scoring_log_url=url, scoring_log_flush_s=60)) as client:
+        batch = _batch(
+            client,
+            [
+                scoring_request(lead_id="SWITCHED", email="private@gmail.com"),  # its address is no company's now
+                scoring_request(lead_id="COLLEAGUE", email=f"colleague@{COMPANY}"),
+                scoring_request(lead_id="TWICE", email=f"twice@{COMPANY}"),
+                scoring_request(lead_id="TWICE", email="twice@gmail.com"),  # its last in the request decides
+            ],
+        )
+
+    (account,) = batch["accounts"]
+    assert account["account"] == COMPANY
+    assert account["leads"] == 1  # COLLEAGUE: neither the logged 0.95 of SWITCHED nor TWICE counts here
+    assert account["best_lead"] == "COLLEAGUE"
+
+
 def test_the_window_is_the_trend_window(registry: Settings, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'log.db'}"
     _log_with(url, [("TWO-DAYS", COMPANY, 0.3, datetime.now(UTC) - timedelta(days=2))])
