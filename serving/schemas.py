@@ -386,7 +386,8 @@ _ROLES: dict[str, tuple[Check, dict[str, Any], str]] = {
         _email,
         _one_of({"type": "string", "maxLength": EMAIL_LIMIT}),
         "PII: the lead's e-mail address, used only to derive features (freemail, valid address, competitor "
-        "domain) and never stored",
+        "domain) and the lead's account (its business domain, kept in the scoring log; null for freemail); the "
+        "address itself is never stored",
     ),
     "job_title": (
         _job_title,

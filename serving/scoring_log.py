@@ -22,7 +22,9 @@ line, never a row or a traceback (a row holds lead ids and features).
 Rows hold the lead id, model version, decision, reasons and the model features, never the request: the features
 carry no PII (an e-mail column only ever becomes ``<name>_is_freemail`` / ``_has_valid_email`` /
 ``_is_competitor``, a job title its seniority and function, free text its length; columns the mapping marks as
-pii are never read).
+pii are never read). The ``account`` column holds the business domain of the lead's e-mail (or the CRM's account
+id), never the address: a company's domain, though a person's own domain (``max-mustermann.de``) can name them, so
+the log is personal data in the GDPR's sense as the lead id already makes it.
 """
 
 from __future__ import annotations
