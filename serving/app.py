@@ -621,7 +621,8 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         if readers["log"] is None:
             (answer,), _, accounts = score_leads([lead], caller, lead.reasons)  # type: ignore[attr-defined]
         else:
-            (answer,), _, accounts = await run_in_threadpool(score_leads, [lead], caller, lead.reasons)  # type: ignore[attr-defined]
+            answers, _, accounts = await run_in_threadpool(score_leads, [lead], caller, lead.reasons)  # type: ignore[attr-defined]
+            (answer,) = answers
         if accounts and readers["accounts"] is not None:  # without a scoring log: null (the lead alone is no news)
             answer.account = next(iter(accounts.values()))  # one account at most: the lead's
         return _json_response(answer)
