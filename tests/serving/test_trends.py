@@ -79,7 +79,9 @@ def test_a_lead_is_new_then_steady_then_improving_or_declining(
     assert not [record for record in caplog.records if record.name == LOGGER]
 
 
-def test_the_batch_gives_each_lead_its_trend_from_one_query(registry: Settings, tmp_path: Path) -> None:
+def test_the_batch_gives_each_lead_its_trend_against_the_log_twice_in_a_batch_too(
+    registry: Settings, tmp_path: Path
+) -> None:
     url = f"sqlite:///{tmp_path / 'log.db'}"
     with TestClient(served_app(registry, scoring_log_url=url, scoring_log_flush_s=0.05)) as client:
         _score(client, "B-SAME", **COLD)
