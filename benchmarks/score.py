@@ -6,9 +6,11 @@ leads' feature matrix, with the same booster and threads: what any scoring with 
 generated and a model trained and registered on the first one (not timed); that model scores every size.
 ``leadq score`` then runs as a user runs it, in a fresh process on the command line; its summary gives the rate once
 the model is loaded, the process's wall time the whole command and its peak RSS the memory. The floors are measured
-in this process on the matrix built beforehand (features and encoding not timed), each right after the ``leadq
-score`` run it is compared with: a round is leadq score, pred_contrib, leadq score --no-reasons, Booster.predict,
-so a ratio compares runs under the same load. The machine is shared: several rounds, and the median is reported.
+in this process on the matrix built beforehand (features and encoding not timed), once before and once after the
+``leadq score`` run it is compared with, at the mean of the two times: a 1,000,000-lead run takes about ten minutes,
+and the shared machine's load changes meanwhile (a floor measured after the run alone saw another load). A round is
+pred_contrib, leadq score, pred_contrib, Booster.predict, leadq score --no-reasons, Booster.predict. Each also in
+CPU seconds (all threads), which the load leaves out. Several rounds, and the median is reported.
 """
 
 from __future__ import annotations
@@ -145,18 +147,23 @@ def _time_score(export: Path, out: Path, config: Path, env: dict[str, str], *opt
 def _round(
     export: Path, folder: Path, config: Path, env: dict[str, str], floors: _Floors, n_leads: int
 ) -> dict[str, Any]:
-    """One measurement of each, back to back so that the machine's load is shared: leadq score with reasons,
-    ``pred_contrib`` alone, ``leadq score --no-reasons``, ``Booster.predict`` alone."""
+    """One measurement of each, back to back so that the machine's load is shared: ``pred_contrib`` alone, leadq
+    score with reasons, ``pred_contrib`` alone again, then the same for ``Booster.predict`` and ``--no-reasons``."""
     load_before = os.getloadavg()[0]
-    runs = {}
+    runs: dict[str, dict[str, Any]] = {}
     for name, options in (("with_reasons", ()), ("no_reasons", ("--no-reasons",))):
         out = folder / f"scores-{name}.parquet"
+        floor = floors.contrib_rows_per_s if name == "with_reasons" else floors.predict_rows_per_s
+        before = floor()
         runs[name] = _time_score(export, out, config, env, *options)
+        after = floor()
         scored = pq.ParquetFile(out).metadata.num_rows
         if scored != n_leads:
             raise RuntimeError(f"leadq score {' '.join(options)} wrote {scored:,} of {n_leads:,} leads")
-        floor = floors.contrib_rows_per_s() if name == "with_reasons" else floors.predict_rows_per_s()
-        runs[name]["floor_rows_per_s"], runs[name]["floor_rows_per_cpu_s"] = floor
+        # the floor before and after the run, at the mean of their times: on average the load the run saw
+        runs[name]["floor_rows_per_s"] = 2 / (1 / before[0] + 1 / after[0])
+        runs[name]["floor_rows_per_cpu_s"] = 2 / (1 / before[1] + 1 / after[1])
+        runs[name]["floor_before_after"] = [before[0], after[0]]
     reasons, plain = runs["with_reasons"], runs["no_reasons"]
     return {
         "score_rows_per_s": reasons["rows_per_s"],  # once the model is loaded: read, check, score with reasons, write
@@ -164,6 +171,7 @@ def _round(
         "score_loading_s": reasons["loading_s"],
         "peak_rss_mb": reasons["peak_rss_mb"],
         "floor_rows_per_s": reasons["floor_rows_per_s"],
+        "floor_before_after_rows_per_s": reasons["floor_before_after"],
         "ratio_to_floor": reasons["rows_per_s"] / reasons["floor_rows_per_s"],
         # the same ratio in CPU seconds (leads per CPU second of each): what the shared machine's load leaves out
         "cpu_ratio_to_floor": n_leads / reasons["cpu_s"] / reasons["floor_rows_per_cpu_s"],
@@ -172,6 +180,7 @@ def _round(
         "no_reasons_loading_s": plain["loading_s"],
         "no_reasons_peak_rss_mb": plain["peak_rss_mb"],
         "predict_rows_per_s": plain["floor_rows_per_s"],
+        "predict_before_after_rows_per_s": plain["floor_before_after"],
         "no_reasons_ratio_to_predict": plain["rows_per_s"] / plain["floor_rows_per_s"],
         "no_reasons_cpu_ratio_to_predict": n_leads / plain["cpu_s"] / plain["floor_rows_per_cpu_s"],
         "load_1min": [load_before, os.getloadavg()[0]],
@@ -201,7 +210,11 @@ def benchmark_score(config: Path, sizes: tuple[int, ...] = SCORE_SIZES, rounds: 
             _round(export, folder, config, env, floors, n_leads)
             for _ in range(1 if n_leads > SINGLE_ROUND_ABOVE else rounds)
         ]
-        median = {key: float(np.median([m[key] for m in measured])) for key in measured[0] if key != "load_1min"}
+        median = {
+            key: float(np.median([m[key] for m in measured]))
+            for key in measured[0]
+            if not isinstance(measured[0][key], list)
+        }
         results.append(
             {
                 "n_leads": n_leads,
