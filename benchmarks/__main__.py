@@ -7,7 +7,7 @@ Writes ``quality.json``, ``explain.json``, ``train_scale.json``, ``cli.json`` an
 only the command line (``cli.json``, about a minute); ``--serving-only`` only the service (``serving.json``);
 ``--real`` only the real exports in ``../shared/data`` (``real.json``, skipped with a message where absent);
 ``--score`` only ``leadq score`` on 100,000 and 1,000,000 synthetic leads against LightGBM's ``pred_contrib`` and
-``Booster.predict`` (``score.json``, about an hour on 2 cores);
+``Booster.predict`` (``score.json``, 20-40 minutes on 2 cores);
 ``--engagement`` only point-in-time engagement against export-time counts (``engagement.json``);
 ``--spark`` only ``leadq score --engine spark`` on ``local[2]`` next to ``leadq score`` on the same 100,000 leads,
 and ``mlflow.pyfunc.spark_udf`` (``spark.json``; needs Java 17+, ``make java``).
