@@ -3,8 +3,9 @@
 
 Reading must never cost a score: when the database does not answer (locked, gone, unreachable), ``read`` returns
 None and the request answers without what it would have read; one warning line says so when the failure starts and
-one when it ends (the error's class and first line, never a lead or an account), and no request reads again before
-a wait (1 s, doubling to a minute), so that a database that is down does not slow every request. The trends and the
+one when it ends (the error's class and first line, never a lead or an account). While it fails no request reads it:
+after a wait (1 s, doubling to a minute) one probe in a background thread tries again, so that a database that is
+down or hung slows no request but the one that found it so. The trends and the
 accounts share one reader, so one failure spares both reads their wait.
 """
 
@@ -92,18 +93,26 @@ class LogReader:
     def read(self, reading: Callable[[sa.Connection], T]) -> T | None:
         """``reading`` on a connection; None when the log cannot be read now (it failed, or failed a moment ago).
 
-        While it fails, one request at a time tries again once the wait is over; the others answer at once."""
-        probing = False
+        While it fails, no request waits for it: each answers at once, and once the wait is over one probe in a
+        background thread tries the database again (a request that reads on the event loop must never hold up the
+        others for a database that does not answer)."""
         if self._failing_since is not None:
-            with self._lock:
-                if time.monotonic() < self._retry_at or self._probing:
-                    return None
-                self._probing = probing = True
+            self._probe_when_due()
+            return None
+        return self._read(reading)
+
+    def _probe_when_due(self) -> None:
+        with self._lock:
+            if self._probing or time.monotonic() < self._retry_at:
+                return
+            self._probing = True
+        threading.Thread(target=self._probe, name="leadq-log-probe", daemon=True).start()
+
+    def _probe(self) -> None:
         try:
-            return self._read(reading)
+            self._read(lambda connection: connection.execute(sa.text("SELECT 1")).scalar())
         finally:
-            if probing:
-                self._probing = False
+            self._probing = False
 
     def _read(self, reading: Callable[[sa.Connection], T]) -> T | None:
         if self._database is not None and not self._database.is_file():  # connecting would create an empty file

@@ -309,7 +309,7 @@ def test_accounts_read_a_postgresql_log_and_its_column_is_added_at_start(postgre
     with engine.begin() as connection:  # a log from a leadq before accounts: its rows lose their account
         connection.execute(sa.text("ALTER TABLE scores DROP COLUMN account"))
     log = LogReader(postgres_url)
-    log.prepare(engine)
+    log.prepare()
     columns = {column["name"] for column in sa.inspect(engine).get_columns("scores")}
     indexes = {index["name"]: index["column_names"] for index in sa.inspect(engine).get_indexes("scores")}
     assert AccountScores(log, 30).latest_scores({COMPANY}) == {}  # old rows have no account

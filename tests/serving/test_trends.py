@@ -250,7 +250,7 @@ def test_trends_read_a_postgresql_log_on_its_index(postgres_url: str) -> None:
     with engine.begin() as connection:  # a log from an older leadq
         connection.execute(sa.text(f"DROP INDEX {INDEX}"))
     reader = ScoreTrends(LogReader(postgres_url), window_days=30, min_change_points=5)
-    reader.log.prepare(engine)
+    reader.log.prepare()
     indexes = {index["name"]: index["column_names"] for index in sa.inspect(engine).get_indexes("scores")}
     engine.dispose()
 
