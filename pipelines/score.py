@@ -31,11 +31,9 @@ import codecs
 import csv
 import difflib
 import io
-import json
 import math
 import os
 import re
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -45,7 +43,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import mlflow
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -60,12 +57,12 @@ from models.feature_text import Language
 from models.scorer import ExplainedBatch, LeadScorer
 from models.trends import trend_of
 from pipelines.audit import read_score_history
-from pipelines.crm_export.mapping import ExportMapping, MappingError, parse_mapping
+from pipelines.crm_export.mapping import ExportMapping, MappingError
 from pipelines.crm_export.prepare import table_path, with_row_ids
 from pipelines.crm_export.read import detect_separator, read_export
 from pipelines.crm_export.tables import activities_table
 from pipelines.settings import Settings
-from pipelines.training import MAPPING_ARTIFACT
+from pipelines.training import registered_mapping
 from serving.model_holder import (
     ModelHolder,
     ModelIntegrityError,
@@ -239,18 +236,7 @@ def _mapping_for(uri: str, name: str, version: str, mapping_path: Path | None) -
         from pipelines.crm_export.mapping import load_mapping
 
         return load_mapping(mapping_path)
-    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-    run_id = str(client.get_model_version(name, version).run_id)
-    try:
-        with tempfile.TemporaryDirectory(prefix="leadq-mapping-") as scratch:
-            local = Path(client.download_artifacts(run_id, MAPPING_ARTIFACT, scratch))
-            text = json.loads(local.read_text(encoding="utf-8"))["yaml"]
-    except (mlflow.exceptions.MlflowException, OSError, ValueError, KeyError, TypeError) as error:
-        raise MappingError(
-            f"version {version} of {name!r}: its run {run_id} has no usable {MAPPING_ARTIFACT} (trained before "
-            "leadq logged the mapping?); pass --mapping with the export's mapping file"
-        ) from error
-    return parse_mapping(str(text), f"{MAPPING_ARTIFACT} of version {version}")
+    return registered_mapping(uri, name, version)
 
 
 def check_model_mapping(mapping: ExportMapping, roles: Mapping[str, str], source: Path | None) -> None:

@@ -6,45 +6,24 @@ the app is built, because the request schema is the model's input fields and the
 
 from __future__ import annotations
 
-import json
 import logging
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 
-import mlflow
 from fastapi import FastAPI
-from mlflow.exceptions import MlflowException
 
 from models.engagement import ActivityVocabulary
 from pipelines.crm_export.mapping import (
     ActivitiesSpec,
-    ExportMapping,
     MappingError,
     normalize_value,
-    parse_mapping,
 )
 from pipelines.settings import Settings
-from pipelines.training import MAPPING_ARTIFACT
+from pipelines.training import registered_mapping
 from serving.access import ApiKey, redact_access_log_queries
 from serving.app import ServiceConfig, create_app
 from serving.model_holder import ActivitiesOf, ModelHolder
 
 logger = logging.getLogger("leadq.serving")
-
-
-def version_mapping(tracking_uri: str, name: str, version: str) -> ExportMapping | None:
-    """The mapping a registered version was trained with (its run's ``data/mapping.json``); None without one (a
-    model trained before leadq logged it)."""
-    client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    run_id = str(client.get_model_version(name, version).run_id)
-    try:
-        with tempfile.TemporaryDirectory(prefix="leadq-mapping-") as scratch:
-            local = Path(client.download_artifacts(run_id, MAPPING_ARTIFACT, scratch))
-            text = json.loads(local.read_text(encoding="utf-8"))["yaml"]
-    except (MlflowException, OSError, ValueError, KeyError, TypeError):
-        return None
-    return parse_mapping(str(text), f"{MAPPING_ARTIFACT} of version {version}")
 
 
 def activity_vocabulary(spec: ActivitiesSpec) -> ActivityVocabulary:
@@ -64,17 +43,9 @@ def activities_of(tracking_uri: str) -> ActivitiesOf:
 
     def of(name: str, version: str) -> ActivityVocabulary | None:
         try:
-            mapping = version_mapping(tracking_uri, name, version)
-        except MappingError as error:  # a mapping this leadq no longer reads must not keep the model from serving
-            logger.warning("version %s of %r: its %s cannot be read (%s)", version, name, MAPPING_ARTIFACT, error)
-            mapping = None
-        if mapping is None:
-            logger.warning(
-                "version %s of %r: no usable %s, so requests cannot send raw activities (the fields work as before)",
-                version,
-                name,
-                MAPPING_ARTIFACT,
-            )
+            mapping = registered_mapping(tracking_uri, name, version)
+        except MappingError as error:  # a mapping this leadq cannot read must not keep the model from serving
+            logger.warning("%s, so requests cannot send raw activities (the fields work as before)", error)
             return None
         spec = mapping.tables.activities
         return None if spec is None else activity_vocabulary(spec)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -40,7 +42,7 @@ from models.pipeline import assemble_pipeline, fit_model, predict_raw, refit_cro
 from models.rule_score import PointsRule, rule_score
 from models.scorer import LeadScorer
 from models.threshold import ThresholdChoice, choose_threshold
-from pipelines.crm_export.mapping import ExportMapping, dump_mapping
+from pipelines.crm_export.mapping import ExportMapping, MappingError, dump_mapping, parse_mapping
 from pipelines.crm_export.prepare import LoadedExport, PreparedExport, prepare_export, read_export_files, source_report
 from pipelines.report import ReportContext, build_report, write_report
 from pipelines.settings import ConfigError, Settings
@@ -57,6 +59,28 @@ EVALUATION_GRADE_SAMPLE = 1000  # leads whose SHAP values cut the grades of the 
 
 def silent_steps(step: str) -> AbstractContextManager[object]:
     return nullcontext()
+
+
+def registered_mapping(tracking_uri: str, name: str, version: str) -> ExportMapping:
+    """The mapping a registered version was trained with (its run's ``MAPPING_ARTIFACT``).
+
+    Raises:
+        MappingError: the run has no usable mapping (trained before leadq logged it, or unreadable).
+    """
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    run_id = str(client.get_model_version(name, version).run_id)
+    try:
+        with tempfile.TemporaryDirectory(prefix="leadq-mapping-") as scratch:
+            local = Path(client.download_artifacts(run_id, MAPPING_ARTIFACT, scratch))
+            text = json.loads(local.read_text(encoding="utf-8"))["yaml"]
+    except (mlflow.exceptions.MlflowException, OSError, ValueError, KeyError, TypeError) as error:
+        raise MappingError(
+            f"version {version} of {name!r}: its run {run_id} has no usable {MAPPING_ARTIFACT} (trained before "
+            "leadq logged the mapping?); pass --mapping with the export's mapping file"
+        ) from error
+    return parse_mapping(str(text), f"{MAPPING_ARTIFACT} of version {version}")
 
 
 @dataclass(frozen=True)
