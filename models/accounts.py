@@ -14,6 +14,8 @@ account (:func:`account_rollup`):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -30,6 +32,11 @@ ACCOUNT_COLUMNS = (
     "best_probability",
 )
 ENGAGED_DIGITS = frozenset("12")  # the engagement digit of grades A1..D4: upper half of the training leads
+
+
+def email_field(roles: Mapping[str, str]) -> str | None:
+    """The input field whose business domain is a lead's account: the first of role ``email``; None without one."""
+    return next((field for field, role in roles.items() if role == "email"), None)
 
 
 def business_domain(email: object, freemail_domains: frozenset[str] = FREEMAIL_DOMAINS) -> str | None:

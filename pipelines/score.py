@@ -49,7 +49,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from models.accounts import ACCOUNT_COLUMNS, account_keys, account_totals, engaged, merge_totals, rollup_from_totals
+from models.accounts import (
+    ACCOUNT_COLUMNS,
+    account_keys,
+    account_totals,
+    email_field,
+    engaged,
+    merge_totals,
+    rollup_from_totals,
+)
 from models.cleaning import DateOrderEvidence, clean_column, date_order_evidence, mark_missing, parse_dates
 from models.contract import DataContractError
 from models.engagement import ActivityIndex
@@ -336,7 +344,7 @@ def account_sources(model: ScoringModel) -> tuple[str | None, str | None]:
     Raises:
         MappingError: neither exists, so no lead has an account.
     """
-    email = next((column for column, role in model.roles.items() if role == "email"), None)
+    email = email_field(model.roles)
     account = model.mapping.account_column
     if account is None and email is None:
         raise MappingError(
@@ -357,7 +365,7 @@ def logged_accounts(
     """The account the scoring log keeps for each of ``ids``, the key the service logs and reads: its business e-mail
     domain, or with ``by_account_id`` (``serving.account_key: account_id``, the service keyed by the account id the
     CRM sends) the mapping's account column where the lead has one, else that domain; None without either."""
-    email = next((column for column, role in model.roles.items() if role == "email"), None)
+    email = email_field(model.roles)
     return _accounts_by_id(chunk, model, ids, model.mapping.account_column if by_account_id else None, email)
 
 

@@ -38,6 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from models.accounts import email_field
 from models.cleaning import DEFAULT_PLACEHOLDERS
 from models.explanations import Contributions, plain_value, unseen_categories
 from models.features import columns_from_records
@@ -533,7 +534,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
     AdminCaller = Annotated[str, Depends(authenticate_admin)]
 
     # the request field whose business domain is a lead's account (models.accounts); none: no accounts but ids
-    email_field = next((column for column, role in config.input_roles.items() if role == "email"), None)
+    account_email = email_field(config.input_roles)
     by_account_id = config.account_key == "account_id"
 
     def answer_accounts(keys: list[str | None], scored: Sequence[ScoreOut | DecisionOut]) -> dict[str, AccountOut]:
@@ -583,7 +584,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         if reader is not None and trends is None:
             for one in scored:
                 one.warnings.append("trend unknown: the lead's earlier scores could not be read")
-        keys = lead_accounts(leads, email_field, by_account_id)
+        keys = lead_accounts(leads, account_email, by_account_id)
         accounts = answer_accounts(keys, scored)
         log = state["log"]
         if log is not None:  # in the spool before the answer goes out, or no answer (policy refuse)
