@@ -5,8 +5,8 @@ Reading must never cost a score: when the database does not answer (locked, gone
 None and the request answers without what it would have read; one warning line says so when the failure starts and
 one when it ends (the error's class and first line, never a lead or an account). While it fails no request reads it:
 after a wait (1 s, doubling to a minute) one probe in a background thread tries again, so that a database that is
-down or hung slows no request but the one that found it so. The trends and the
-accounts share one reader, so one failure spares both reads their wait.
+down or hung slows no request but the one that found it so. The trends and the accounts share one reader, so one
+failure spares both reads.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class LogReader:
         self._first_retry_s = first_retry_s
         self._lock = threading.Lock()  # requests on the event loop and in worker threads share the episode
         self._failing_since: float | None = None
-        self._probing = False  # a request is trying a failing database again
+        self._probing = False  # the background probe is trying a failing database again
         self._retry_s = 0.0
         self._retry_at = 0.0
 
