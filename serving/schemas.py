@@ -29,7 +29,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
@@ -37,7 +39,6 @@ from pydantic import (
     StrictBool,
     WithJsonSchema,
     create_model,
-    field_validator,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -94,12 +95,16 @@ def _utc_time(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# A time a request sends (a lead's creation, an activity): ISO 8601 text only, kept in UTC.
+UtcTime = Annotated[datetime, BeforeValidator(_iso_time_text), AfterValidator(_utc_time)]
+
+
 class ActivityIn(BaseModel):
     """One of the lead's activities as the CRM records it: when, and its type in the CRM's own words."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    timestamp: datetime = Field(description="when the lead did it: ISO 8601 with time zone (UTC if no offset)")
+    timestamp: UtcTime = Field(description="when the lead did it: ISO 8601 with time zone (UTC if no offset)")
     kind: str = Field(
         alias="type",
         min_length=1,
@@ -110,16 +115,6 @@ class ActivityIn(BaseModel):
     detail: str | None = Field(
         None, max_length=SHORT_TEXT_LIMIT, description="optional: the page, asset or campaign; not used, not stored"
     )
-
-    @field_validator("timestamp", mode="before")
-    @classmethod
-    def _iso_time(cls, value: object) -> object:
-        return _iso_time_text(value)
-
-    @field_validator("timestamp")
-    @classmethod
-    def _in_utc(cls, value: datetime) -> datetime:
-        return _utc_time(value)
 
 
 ACTIVITIES_DESCRIPTION = (
@@ -155,7 +150,7 @@ class LeadBase(BaseModel):
         pattern=PRINTABLE,
         description="the CRM's id of the lead (no control characters)",
     )
-    created_at: datetime | None = Field(
+    created_at: UtcTime | None = Field(
         None,
         description="when the lead was created in the CRM (UTC if no offset): starts the SLA clock in the "
         "quarterly audit and assigns the lead to its quarter; not a model input",
@@ -182,16 +177,6 @@ class LeadBase(BaseModel):
                     {"field": _shown_name(name), "limit": cls.max_unknown_value_chars},
                 )
         return data
-
-    @field_validator("created_at", mode="before")
-    @classmethod
-    def _iso_time(cls, value: object) -> object:
-        return _iso_time_text(value)
-
-    @field_validator("created_at")
-    @classmethod
-    def _in_utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else _utc_time(value)
 
     def scoring_record(self) -> dict[str, object]:
         """The model's input fields by their export names (no id, no extras), as the scorer reads them."""
