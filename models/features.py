@@ -288,6 +288,8 @@ def _booleans(values: np.ndarray | None, n: int, keys: frozenset[str]) -> np.nda
         return np.full(n, np.nan)
     if values.dtype.kind == "b":
         return values.astype(float)
+    if values.dtype.kind == "f" and np.isin(values, (0.0, 1.0)).sum() + np.isnan(values).sum() == len(values):
+        return values.astype(float)  # checked yes/no (leadq score): 1.0, 0.0 and NaN are read as themselves
     return per_distinct(values, lambda value: _boolean(value, keys), np.nan).astype(float)
 
 
@@ -364,14 +366,15 @@ def _title_features(values: np.ndarray | None, n: int, keys: frozenset[str]) -> 
     """Seniority and function (NaN when missing) and is_student_or_intern (0/1) of each job title."""
     if values is None:
         return np.full(n, np.nan, dtype=object), np.full(n, np.nan, dtype=object), np.zeros(n)
-    unknown = (np.nan, np.nan)
-
-    def classify(value: object) -> tuple[object, object]:
-        return unknown if _is_absent(value, keys) else classify_title(str(value))
-
-    pairs = per_distinct(values, classify, unknown)
-    seniority = np.array([pair[0] for pair in pairs], dtype=object)
-    function = np.array([pair[1] for pair in pairs], dtype=object)
+    codes, uniques = factorize_values(values)
+    seniority, function = (
+        np.full(len(uniques) + 1, np.nan, dtype=object),
+        np.full(len(uniques) + 1, np.nan, dtype=object),
+    )
+    for position, value in enumerate(uniques):  # code -1 (missing) stays NaN, NaN
+        if not _is_absent(value, keys):
+            seniority[position], function[position] = classify_title(str(value))  # remembered across batches
+    seniority, function = seniority[codes], function[codes]
     return seniority, function, (seniority == STUDENT_OR_INTERN).astype(float)
 
 

@@ -216,8 +216,16 @@ def _classify(text: str, patterns: tuple[tuple[str, str], ...]) -> object:
     return next((label for label, pattern in _compiled(patterns) if pattern.search(text)), OTHER)
 
 
+TITLES_KEPT = 65_536  # distinct titles whose classes are remembered (a CRM has a few thousand; a lead's ~200 bytes)
+
+
+@functools.lru_cache(maxsize=TITLES_KEPT)
 def classify_title(title: str) -> tuple[object, object]:
-    """(seniority, function) of one job title; NaN for both when the title is blank."""
+    """(seniority, function) of one job title; NaN for both when the title is blank.
+
+    Remembered for the last ``TITLES_KEPT`` distinct titles: a batch of an export (``leadq score``'s chunks, the
+    service's requests) mostly repeats the titles of the batches before it, and each costs up to 40 patterns.
+    """
     normalised = title.strip().lower()
     if not normalised:
         return np.nan, np.nan

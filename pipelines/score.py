@@ -46,7 +46,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from pandas.arrays import ArrowStringArray, BooleanArray, IntegerArray
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from models.accounts import (
@@ -616,12 +618,14 @@ UNFIT_ID = f"a lead id longer than {LEAD_ID_LIMIT} characters or with control ch
 def unfit_ids(ids: np.ndarray) -> list[int]:
     """Positions of ids the service would refuse: longer than ``LEAD_ID_LIMIT`` or with control characters (one
     such id made the id register hold every id at its length, and PostgreSQL's log refuses NUL)."""
-    present = [(position, lead_id) for position, lead_id in enumerate(ids.tolist()) if isinstance(lead_id, str)]
-    texts = [lead_id for _, lead_id in present]
+    listed = ids.tolist()
+    texts = [lead_id for lead_id in listed if isinstance(lead_id, str)]
     if not texts or (max(map(len, texts)) <= LEAD_ID_LIMIT and not _CONTROL_CHARACTER.search("".join(texts))):
         return []  # the usual chunk: one pass in C over all of them
     return [
-        position for position, lead_id in present if len(lead_id) > LEAD_ID_LIMIT or _CONTROL_CHARACTER.search(lead_id)
+        position
+        for position, lead_id in enumerate(listed)
+        if isinstance(lead_id, str) and (len(lead_id) > LEAD_ID_LIMIT or _CONTROL_CHARACTER.search(lead_id))
     ]
 
 
@@ -722,6 +726,7 @@ class FieldChecker:
             self._fields[column] = TypeAdapter(field_type, config=config)
             self._lists[column] = TypeAdapter(list[field_type], config=config)
         self._known: dict[str, dict[object, tuple[bool, object]]] = {column: {} for column in roles}
+        self._scrubbed: dict[str, dict[object, object]] = {column: {} for column in roles}
 
     def check_value(self, column: str, value: object) -> tuple[bool, object]:
         """(True, the value the scorer gets) or (False, why it is refused); the reason never repeats the value."""
@@ -751,33 +756,89 @@ class FieldChecker:
         except ValidationError as error:
             return False, "; ".join(problem["msg"] for problem in error.errors())
 
-    def check_series(self, column: str, values: pd.Series) -> tuple[np.ndarray, dict[int, str]]:
+    def check_series(
+        self, column: str, values: pd.Series, categories: CategoryFields | None = None
+    ) -> tuple[np.ndarray, dict[int, str]]:
         """``check_column`` of an export's column as read (``plain_values``): a column of numbers a reader typed (or
-        of True/False in a yes/no field) without a Python value per lead where every value passes."""
+        of True/False in a yes/no field) without a Python value per lead where every value passes, and a column of
+        Arrow text (Parquet; pandas' ``str``) within its field's limit without a check per value."""
         role = self.roles[column]
         floats = _accepted_numbers(values, role)
         if floats is not None:
             return floats, {}
-        return self.check_column(column, plain_values(values, role))
+        if _arrow_texts_within(values, _TEXT_LIMITS.get(role)):
+            if categories is None or column not in categories.known:
+                return values.array.to_numpy(dtype=object, na_value=None), {}
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)  # pyarrow's hash table, not Python's
+            return self._given(column, codes, [(True, value) for value in uniques.tolist()], categories), {}
+        return self.check_column(column, plain_values(values, role), categories)
 
-    def check_column(self, column: str, values: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
-        """The column's values as the scorer gets them, and the positions refused with why."""
-        texts = _accepted_texts(values, _TEXT_LIMITS.get(self.roles[column]))
+    def check_column(
+        self, column: str, values: np.ndarray, categories: CategoryFields | None = None
+    ) -> tuple[np.ndarray, dict[int, str]]:
+        """The column's values as the scorer gets them, and the positions refused with why.
+
+        ``categories``: the model's category fields; an accepted value of one is then scrubbed as the service
+        scrubs a request's (``serving.pii.scrub_record``: personal-looking unseen categories replaced), once per
+        distinct value.
+        """
+        scrubbed = categories is not None and column in categories.known
+        texts = None if scrubbed else _accepted_texts(values, _TEXT_LIMITS.get(self.roles[column]))
         if texts is not None:
             return texts, {}
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         distinct = self.check_values(column, list(uniques))
-        given = np.empty(len(distinct) + 1, dtype=object)
-        given[: len(distinct)] = [value if ok else None for ok, value in distinct]
-        given[-1] = None  # code -1: missing
         refused = {code: why for code, (ok, why) in enumerate(distinct) if not ok}
         positions = np.flatnonzero(np.isin(codes, list(refused))) if refused else np.array([], dtype=int)
-        return as_read(given, self.roles[column])[codes], {int(p): str(refused[codes[p]]) for p in positions}
+        given = self._given(column, codes, distinct, categories if scrubbed else None)
+        return given, {int(p): str(refused[codes[p]]) for p in positions}
+
+    def _given(
+        self,
+        column: str,
+        codes: np.ndarray,
+        distinct: list[tuple[bool, object]],
+        categories: CategoryFields | None,
+    ) -> np.ndarray:
+        """Each row's value as the scorer gets it from its code into ``distinct`` (checked; -1: missing)."""
+        given = np.empty(len(distinct) + 1, dtype=object)
+        given[: len(distinct)] = [
+            (value if categories is None else self._scrub(column, value, categories)) if ok else None
+            for ok, value in distinct
+        ]
+        given[-1] = None  # code -1: missing
+        return as_read(given, self.roles[column])[codes]
+
+    def _scrub(self, column: str, value: object, categories: CategoryFields) -> object:
+        """An accepted category value as ``scrub_record`` leaves it (remembered per field, as the checks are)."""
+        known = self._scrubbed[column]
+        key = (type(value), value)
+        if key not in known:
+            scrubbed = scrub_record({column: value}, categories)[0][column]
+            if len(known) >= _CHECKED_VALUES_KEPT:
+                return scrubbed
+            known[key] = scrubbed
+        return known[key]
 
 
 # The text fields' checks (serving.schemas: an e-mail, a job title, free text): any text up to this many characters
 # is accepted as it is, so a column of such texts needs no check per distinct value (e-mails hardly repeat).
-_TEXT_LIMITS = {"email": EMAIL_LIMIT, "job_title": SHORT_TEXT_LIMIT, "text": TEXT_LIMIT}
+# A category is text up to SHORT_TEXT_LIMIT characters too, or an integer code (checked per distinct value).
+_TEXT_LIMITS = {
+    "email": EMAIL_LIMIT,
+    "job_title": SHORT_TEXT_LIMIT,
+    "text": TEXT_LIMIT,
+    "categorical": SHORT_TEXT_LIMIT,
+}
+
+
+def _arrow_texts_within(values: pd.Series, limit: int | None) -> bool:
+    """Whether ``values`` are pandas' Arrow text (every present value a str) of at most ``limit`` characters each,
+    which a text field's check accepts as they are (Arrow counts code points, as ``len`` does)."""
+    if limit is None or not isinstance(values.array, ArrowStringArray):
+        return False
+    longest = pc.max(pc.utf8_length(pa.array(values.array))).as_py()
+    return longest is None or longest <= limit
 
 
 def _accepted_texts(values: np.ndarray, limit: int | None) -> np.ndarray | None:
@@ -802,14 +863,15 @@ def _accepted_numbers(values: pd.Series, role: str) -> np.ndarray | None:
     """What ``check_column`` and ``as_read`` give a column of a numeric NumPy type when the field's check accepts
     every value (a number field: finite numbers, >= 0 for a count; a yes/no field: True/False), as floats with NaN
     for missing; None otherwise (then each distinct value is checked for its own reason)."""
-    if not isinstance(values.dtype, np.dtype):
+    masked = isinstance(values.array, IntegerArray | BooleanArray)  # pandas' nullable Int64 and boolean (Parquet)
+    if not isinstance(values.dtype, np.dtype) and not masked:
         return None
     kind = values.dtype.kind
     if role in _YES_NO_ROLES and kind == "b":
-        return values.to_numpy(dtype=float, copy=True)
+        return values.to_numpy(dtype=float, na_value=np.nan, copy=True)
     if role not in _NUMBER_ROLES or kind not in "iuf":
         return None
-    floats = values.to_numpy(dtype=float, copy=True)
+    floats = values.to_numpy(dtype=float, na_value=np.nan, copy=True)
     present = floats[~np.isnan(floats)]
     if not np.isfinite(present).all() or (role == "count" and (present < 0).any()):
         return None
@@ -831,21 +893,6 @@ def as_read(given: np.ndarray, role: str) -> np.ndarray:
     if not floats:
         return given
     return np.array([math.nan if value is None else float(value) for value in given.tolist()], dtype=float)
-
-
-def scrub_categories(columns: Mapping[str, np.ndarray], categories: CategoryFields) -> dict[str, np.ndarray]:
-    """The columns with personal-looking unseen category values replaced, as the service replaces them
-    (``serving.pii.scrub_record``, once per distinct value); the input is not changed."""
-    scrubbed = dict(columns)
-    for column in categories.known:
-        if column not in columns:
-            continue
-        codes, uniques = pd.factorize(columns[column], use_na_sentinel=True)
-        replaced = np.empty(len(uniques) + 1, dtype=object)
-        replaced[: len(uniques)] = [scrub_record({column: value}, categories)[0][column] for value in uniques]
-        replaced[-1] = None
-        scrubbed[column] = replaced[codes]
-    return scrubbed
 
 
 def _without_problems(positions: np.ndarray, problems: Mapping[int, object]) -> np.ndarray:
@@ -889,7 +936,8 @@ def check_chunk(
     kept = np.flatnonzero(keep)
     columns: dict[str, np.ndarray] = {}  # of the kept rows only: a lead left out by --since is not checked
     for column in model.roles:
-        columns[column], refused = checker.check_series(column, chunk[column].iloc[kept])
+        # category values scrubbed as the service scrubs them, in the same pass over their distinct values
+        columns[column], refused = checker.check_series(column, chunk[column].iloc[kept], model.categories)
         for position, why in refused.items():
             problems.setdefault(int(kept[position]), []).append((column, why))
     readable = np.flatnonzero(_without_problems(kept, problems))
@@ -901,7 +949,7 @@ def check_chunk(
         for position in sorted(problems)
         for column, why in problems[position]
     ]
-    checked = scrub_categories({column: values[scored] for column, values in columns.items()}, model.categories)
+    checked = {column: values[scored] for column, values in columns.items()}
     return CheckedChunk(ids[kept[scored]], checked, rejects, before_since)
 
 

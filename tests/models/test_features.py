@@ -24,6 +24,7 @@ from models.features import (
     factorize_values,
     feature_spec_of,
 )
+from models.job_titles import TITLES_KEPT, classify_title
 from models.pipeline import BoosterParams, assemble_pipeline, fit_model
 
 COLUMNS = (
@@ -311,6 +312,29 @@ def test_job_titles_give_seniority_function_and_student_in_english_and_german(
     assert features.loc[0, "job_title_function"] == function
     assert features.loc[0, "job_title_is_student_or_intern"] == float(seniority == "student_intern")
     assert "Job Title" not in features.columns
+
+
+def test_a_title_seen_in_an_earlier_batch_gets_the_same_features_from_the_remembered_titles() -> None:
+    step = LeadFeatures((InputColumn("Job Title", "job_title", "title"),)).fit(pd.DataFrame({"Job Title": ["x"]}))
+    titles = ["Head of Marketing", "Werkstudent IT", None, "CEO", " ceo ", "Head of Marketing"]
+    classify_title.cache_clear()
+    first = step.transform(pd.DataFrame({"Job Title": titles}))
+    hits = classify_title.cache_info().hits
+    second = step.transform(pd.DataFrame({"Job Title": titles[::-1]}))
+
+    assert classify_title.cache_info().hits > hits  # the second batch's titles were remembered
+    pd.testing.assert_frame_equal(second.iloc[::-1].reset_index(drop=True), first)
+    assert first.loc[0, "title_seniority"] == classify_title.__wrapped__("Head of Marketing")[0]
+    assert classify_title.cache_info().maxsize == TITLES_KEPT  # bounded
+
+
+def test_checked_yes_no_floats_are_read_as_themselves() -> None:
+    # leadq score hands checked yes/no fields as 1.0/0.0/NaN: read as the values themselves, other floats as before
+    step = LeadFeatures((InputColumn("Demo", "boolean", "demo"),)).fit(pd.DataFrame({"Demo": [True, False]}))
+    for values in ([1.0, 0.0, np.nan, -0.0] * 30, [1.0, 2.0, np.nan, 0.5] * 30):
+        floats = step.arrays_from_columns({"Demo": np.array(values)}, len(values))["demo"]
+        objects = step.arrays_from_columns({"Demo": np.array(values, dtype=object)}, len(values))["demo"]
+        np.testing.assert_array_equal(floats, objects)
 
 
 def test_missing_job_titles_are_unknown_and_not_students() -> None:

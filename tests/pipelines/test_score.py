@@ -47,6 +47,7 @@ from pipelines.score import (
 )
 from pipelines.settings import Settings
 from pipelines.training import TrainingOutcome, log_outcome
+from serving.pii import CategoryFields, scrub_record
 from serving.schemas import lead_in_model
 from tests.builders import AUTH, point_alias, requests_of, served_app, settings_with_store
 
@@ -794,6 +795,10 @@ def test_a_text_columns_check_without_a_check_per_value_answers_each_values_own_
         pd.Series([1.25, np.nan, 3.0, -2.5] * 20, dtype="float32"),
         pd.Series([True, False, True, True] * 20),
         pd.Series([1, None, 3, 0] * 20, dtype="Int64"),  # a nullable type: the values' own checks
+        pd.Series([1, None, -3, 0] * 20, dtype="Int64"),  # a negative nullable count: refused
+        pd.Series([True, None, False, True] * 20, dtype="boolean"),
+        pd.Series(["Retail", None, " a b ", "ß" * 500, "12"] * 16, dtype="str"),  # Arrow text (Parquet)
+        pd.Series(["Retail", "y" * 501, None, "x"] * 20, dtype="str"),  # one text over the limit: refused
         pd.Series([0, 1, 1, 0] * 20, dtype="int8"),
     ],
 )
@@ -813,6 +818,24 @@ def test_a_typed_columns_check_gives_what_its_values_checks_give(column: str, va
     else:
         assert [type(value) for value in given] == [type(value) for value in want]
         assert [_same(got, expected) for got, expected in zip(given, want, strict=True)] == [True] * len(want)
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_checked_categories_are_scrubbed_as_the_service_scrubs_each_value(dtype: object) -> None:
+    # the check scrubs a category field's accepted distinct values (remembered across chunks) as scrub_record does
+    lead_model = lead_in_model(_ROLES, ("N/A", "Select"))
+    categories = CategoryFields(known={"industry": frozenset({"retail"})}, feature_of={"industry": "industry"})
+    values = ["Retail", None, "anna.schmidt@example.com", "+49 170 1234567", "Manufacturing", "Dr. Anna Schmidt"]
+    checker = FieldChecker(lead_model, _ROLES)
+    want = [None if value is None else scrub_record({"industry": value}, categories)[0]["industry"] for value in values]
+    assert want[2] != values[2]  # the test scrubs something
+
+    for chunk in (values, values[::-1]):  # the second chunk from the remembered values
+        given, refused = checker.check_series("industry", pd.Series(chunk * 5, dtype=dtype), categories)
+
+        assert refused == {}
+        expected = want if chunk == values else want[::-1]
+        assert given.tolist() == expected * 5
 
 
 def test_checked_numbers_read_as_floats_give_the_features_of_the_values_themselves(scorer: LeadScorer) -> None:
