@@ -37,6 +37,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -766,11 +767,16 @@ class FieldChecker:
         floats = _accepted_numbers(values, role)
         if floats is not None:
             return floats, {}
-        if _arrow_texts_within(values, _TEXT_LIMITS.get(role)):
-            if categories is None or column not in categories.known:
-                return values.array.to_numpy(dtype=object, na_value=None), {}
+        limit = _TEXT_LIMITS.get(role)
+        if limit is not None and role in _REPEATING_ROLES and isinstance(values.array, ArrowStringArray):
+            # categories and titles repeat: their distinct texts checked, and a Python string made, once each
             codes, uniques = pd.factorize(values, use_na_sentinel=True)  # pyarrow's hash table, not Python's
-            return self._given(column, codes, [(True, value) for value in uniques.tolist()], categories), {}
+            texts = uniques.tolist()
+            if max(map(len, texts), default=0) <= limit:
+                scrub = categories if categories is not None and column in categories.known else None
+                return self._given(column, codes, [(True, text) for text in texts], scrub), {}
+        elif _arrow_texts_within(values, limit):
+            return values.array.to_numpy(dtype=object, na_value=None), {}
         return self.check_column(column, plain_values(values, role), categories)
 
     def check_column(
@@ -830,6 +836,9 @@ _TEXT_LIMITS = {
     "text": TEXT_LIMIT,
     "categorical": SHORT_TEXT_LIMIT,
 }
+
+
+_REPEATING_ROLES = frozenset({"categorical", "job_title"})
 
 
 def _arrow_texts_within(values: pd.Series, limit: int | None) -> bool:
@@ -997,9 +1006,10 @@ def flat_scores(ids: np.ndarray, batch: ExplainedBatch, model: ScoringModel, sco
             "leadq_respond_within_hours": pd.Series(decided["response_hours"], dtype="float64"),
             **{f"leadq_reason_{n + 1}": labels(batch.reasons_for.label, n) for n in range(k)},
             **{f"leadq_reason_against_{n + 1}": labels(batch.reasons_against.label, n) for n in range(k)},
+            **_model_columns(model, scored_at),
         }
     )
-    return frame.assign(leadq_model=model.name, leadq_model_version=model.version, leadq_scored_at=scored_at)
+    return frame
 
 
 def flat_decisions(
@@ -1013,9 +1023,15 @@ def flat_decisions(
             "leadq_probability": pd.Series(np.asarray(decided["probability"]), dtype="float64"),
             "leadq_score": pd.Series(np.asarray(decided["score"]), dtype="int64"),
             "leadq_is_mql": pd.Series(np.asarray(decided["is_mql"]), dtype="bool"),
+            **_model_columns(model, scored_at),
         }
     )
-    return frame.assign(leadq_model=model.name, leadq_model_version=model.version, leadq_scored_at=scored_at)
+    return frame
+
+
+def _model_columns(model: ScoringModel, scored_at: str) -> dict[str, str]:
+    """The columns every row repeats (given once: the frame repeats them without a copy per column)."""
+    return {"leadq_model": model.name, "leadq_model_version": model.version, "leadq_scored_at": scored_at}
 
 
 def score_checked(model: ScoringModel, checked: CheckedChunk, scored_at: str, reasons: bool = True) -> pd.DataFrame:
@@ -1097,6 +1113,9 @@ def _arrow_schema(columns: list[str]) -> pa.Schema:
     return pa.schema([(column, types.get(column, pa.string())) for column in columns])
 
 
+_UNIQUE_COLUMNS = frozenset({"leadq_probability", "row"})  # besides the id (the first column)
+
+
 class TableWriter:
     """Appends frames of fixed columns to one Parquet or CSV file (CSV: UTF-8, comma, a header row)."""
 
@@ -1106,7 +1125,9 @@ class TableWriter:
         self._csv: io.TextIOWrapper | None = None
         if fmt == "parquet":
             self.schema = _arrow_schema(columns)
-            self._parquet = pq.ParquetWriter(path, self.schema)
+            # dictionary pages for the columns that repeat (grades, reasons, the model), not for ids and probabilities
+            repeating = [column for column in columns if column not in _UNIQUE_COLUMNS and column != columns[0]]
+            self._parquet = pq.ParquetWriter(path, self.schema, use_dictionary=repeating)
         else:
             self._csv = path.open("w", encoding="utf-8", newline="")
             csv.writer(self._csv).writerow(columns)
@@ -1239,11 +1260,32 @@ def run_score(
         now = pd.Timestamp(scored_at).tz_convert(None)
         engagement = open_activities(model, export, options.activities, now)
         history = files.enter_context(closing_log(open_history(settings, now))) if options.log else None
+
+        def write_chunk(scoring: Future[pd.DataFrame], chunk: pd.DataFrame, checked: CheckedChunk, read: int) -> None:
+            nonlocal totals
+            scores = scoring.result()
+            if options.accounts is not None:
+                scores = scores.assign(leadq_account=chunk_accounts(chunk, model, checked.ids))
+                totals = [merge_totals(*totals, chunk_account_totals(scores, model))]
+            writer.write(scores)
+            rejects.write(rejects_frame(checked.rejects, model.id_column))
+            tally.add(scores, checked)
+            if progress is not None:
+                progress(read, reader.total)
+
+        # A chunk is scored in a second thread while the next one is read and checked: the trees (LightGBM, its
+        # own threads, without the GIL) overlap the checks' Python; chunks are written in order, one in flight.
+        scorer_thread = files.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadq-score"))
+        in_flight: tuple[Future[pd.DataFrame], pd.DataFrame, CheckedChunk, int] | None = None
         read = 0
         for chunk in reader.chunks(needed, options.chunk_size):
             chunk = with_engagement(with_row_ids(chunk, model.mapping, read + 1, reader.header), model, engagement)
             checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order)
-            if history is not None and len(checked.ids):
+            read += len(chunk)
+            if history is not None and len(checked.ids):  # the log's appends and trends in order: no overlap
+                if in_flight is not None:
+                    write_chunk(*in_flight)
+                    in_flight = None
                 batch = explain_checked(model, checked)
                 scores = flat_scores(checked.ids, batch, model, scored_at)
                 logged_at = pd.Timestamp(scored_at).to_pydatetime()
@@ -1251,17 +1293,15 @@ def run_score(
                     checked.ids, batch, model, logged_at, logged_accounts(chunk, model, checked.ids, by_account_id)
                 )
                 scores["leadq_trend"] = history.trends(checked.ids, scores["leadq_score"].to_numpy())
+                scoring: Future[pd.DataFrame] = Future()
+                scoring.set_result(scores)
             else:
-                scores = score_checked(model, checked, scored_at, options.reasons)
-            if options.accounts is not None:
-                scores = scores.assign(leadq_account=chunk_accounts(chunk, model, checked.ids))
-                totals = [merge_totals(*totals, chunk_account_totals(scores, model))]
-            writer.write(scores)
-            rejects.write(rejects_frame(checked.rejects, model.id_column))
-            tally.add(scores, checked)
-            read += len(chunk)
-            if progress is not None:
-                progress(read, reader.total)
+                scoring = scorer_thread.submit(score_checked, model, checked, scored_at, options.reasons)
+            if in_flight is not None:
+                write_chunk(*in_flight)
+            in_flight = (scoring, chunk, checked, read)
+        if in_flight is not None:
+            write_chunk(*in_flight)
         if read == 0:
             raise DataContractError([f"{export} has no rows; expected a header and at least one row"])
         accounts = None

@@ -783,7 +783,7 @@ def test_a_text_columns_check_without_a_check_per_value_answers_each_values_own_
         assert refused == {len(texts): by_value.check_value(column, odd)[1]}, (column, odd)
 
 
-@pytest.mark.parametrize("column", ["size", "revenue", "demo", "opt_in", "industry"])
+@pytest.mark.parametrize("column", ["size", "revenue", "demo", "opt_in", "industry", "title", "email"])
 @pytest.mark.parametrize(
     "values",
     [
