@@ -141,7 +141,9 @@ class FeaturesStep(Protocol):
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame: ...
 
-    def arrays_from_columns(self, columns: Mapping[str, np.ndarray | None], n: int) -> dict[str, np.ndarray]: ...
+    def arrays_from_columns(
+        self, columns: Mapping[str, np.ndarray | None], n: int, factorized: dict[str, Factorized] | None = None
+    ) -> dict[str, np.ndarray]: ...
 
     @property
     def feature_spec(self) -> FeatureSpec: ...
@@ -187,6 +189,17 @@ def per_distinct(values: np.ndarray, derive: Callable[[Any], object], missing: o
         derived[position] = derive(value)
     derived[-1] = missing  # code -1: missing
     return derived[codes]
+
+
+Factorized = tuple[np.ndarray, list[object]]  # codes (-1: missing) into distinct values, as factorize_values gives
+
+
+def _factorized(codes: np.ndarray, derived: np.ndarray) -> Factorized:
+    """The factorization of ``derived[codes]`` (``derived``: one value per code, its last entry the missing one's):
+    the same codes, -1 where the value derived is missing. Its distinct values may repeat (two spellings, one
+    category), which is all a lookup per distinct value needs."""
+    missing = np.array([value is None or value != value for value in derived.tolist()], dtype=bool)  # NaN != NaN
+    return np.where(missing[codes], -1, codes), derived[:-1].tolist()
 
 
 _FRAME_AT_ONCE = 256
@@ -277,10 +290,15 @@ def _counts(values: np.ndarray | None, n: int, convention: str, keys: frozenset[
     return np.where(numbers < 0, np.nan, numbers)
 
 
-def _categories(values: np.ndarray | None, n: int, keys: frozenset[str]) -> np.ndarray:
+def _categories(values: np.ndarray | None, n: int, keys: frozenset[str]) -> tuple[np.ndarray, Factorized | None]:
+    """Each value's category (NaN when missing), and their factorization (None without values)."""
     if values is None:
-        return np.full(n, np.nan, dtype=object)
-    return per_distinct(values, lambda value: _category(value, keys), np.nan)
+        return np.full(n, np.nan, dtype=object), None
+    codes, uniques = factorize_values(values)
+    derived = np.empty(len(uniques) + 1, dtype=object)
+    derived[:-1] = [_category(value, keys) for value in uniques]
+    derived[-1] = np.nan  # code -1: missing
+    return derived[codes], _factorized(codes, derived)
 
 
 def _booleans(values: np.ndarray | None, n: int, keys: frozenset[str]) -> np.ndarray:
@@ -362,10 +380,13 @@ def _ascii_email_flags(
     return np.column_stack([column.to_numpy(zero_copy_only=False).astype(float) for column in columns])
 
 
-def _title_features(values: np.ndarray | None, n: int, keys: frozenset[str]) -> tuple[np.ndarray, ...]:
-    """Seniority and function (NaN when missing) and is_student_or_intern (0/1) of each job title."""
+def _title_features(
+    values: np.ndarray | None, n: int, keys: frozenset[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Factorized | None, Factorized | None]:
+    """Seniority and function (NaN when missing) and is_student_or_intern (0/1) of each job title, and the
+    factorizations of seniority and function (None without titles)."""
     if values is None:
-        return np.full(n, np.nan, dtype=object), np.full(n, np.nan, dtype=object), np.zeros(n)
+        return np.full(n, np.nan, dtype=object), np.full(n, np.nan, dtype=object), np.zeros(n), None, None
     codes, uniques = factorize_values(values)
     seniority, function = (
         np.full(len(uniques) + 1, np.nan, dtype=object),
@@ -374,8 +395,9 @@ def _title_features(values: np.ndarray | None, n: int, keys: frozenset[str]) -> 
     for position, value in enumerate(uniques):  # code -1 (missing) stays NaN, NaN
         if not _is_absent(value, keys):
             seniority[position], function[position] = classify_title(str(value))  # remembered across batches
+    coded = _factorized(codes, seniority), _factorized(codes, function)
     seniority, function = seniority[codes], function[codes]
-    return seniority, function, (seniority == STUDENT_OR_INTERN).astype(float)
+    return seniority, function, (seniority == STUDENT_OR_INTERN).astype(float), *coded
 
 
 def _withheld(values: np.ndarray | None, n: int, keys: frozenset[str]) -> np.ndarray:
@@ -460,20 +482,26 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
         arrays = self.arrays_from_columns(columns_of_frame(X, self.input_columns), len(X))
         return pd.DataFrame({name: arrays[name] for name in self.feature_spec.names}, index=X.index)
 
-    def arrays_from_columns(self, columns: Mapping[str, np.ndarray | None], n: int) -> dict[str, np.ndarray]:
+    def arrays_from_columns(
+        self, columns: Mapping[str, np.ndarray | None], n: int, factorized: dict[str, Factorized] | None = None
+    ) -> dict[str, np.ndarray]:
         """The features of ``transform``, one array per feature, from one array per export column (None: absent).
 
         Object arrays of a JSON request (str, int, float, bool, None) are read as the export's text would be.
+        ``factorized``: if given, filled with the category features' factorizations (as ``factorize_values``
+        gives them), which the categories were derived through: ``CategoryCodes.encode_arrays`` takes them instead
+        of hashing every value again.
         """
         keys = self.placeholder_keys_
         features: dict[str, np.ndarray] = {}
+        coded: dict[str, Factorized | None] = {}
         for mapped in self.columns:
             values, name = columns.get(mapped.column), mapped.name
             if mapped.role in ("numeric", "count"):
                 read = _counts if mapped.role == "count" else _numbers
                 features[name] = read(values, n, self.decimal_conventions_.get(mapped.column, "none"), keys)
             elif mapped.role == "categorical":
-                features[name] = _categories(values, n, keys)
+                features[name], coded[name] = _categories(values, n, keys)
             elif mapped.role == "boolean":
                 features[name] = _booleans(values, n, keys)
             elif mapped.role == "text":
@@ -483,14 +511,21 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
                 features[f"{name}_is_freemail"], features[f"{name}_has_valid_email"] = flags[:, 0], flags[:, 2]
                 features[f"{name}_is_competitor"] = flags[:, 1]
             elif mapped.role == "job_title":
-                seniority, function, student = _title_features(values, n, keys)
+                seniority, function, student, *titles = _title_features(values, n, keys)
                 features[f"{name}_seniority"], features[f"{name}_function"] = seniority, function
                 features[f"{name}_is_student_or_intern"] = student
-        self._apply_consent(features, columns, n)
+                coded[f"{name}_seniority"], coded[f"{name}_function"] = titles
+        blanked = self._apply_consent(features, columns, n)
+        if factorized is not None:
+            factorized.update((feature, found) for feature, found in coded.items() if found and feature not in blanked)
         return features
 
-    def _apply_consent(self, features: dict[str, np.ndarray], columns: Mapping[str, np.ndarray | None], n: int) -> None:
+    def _apply_consent(
+        self, features: dict[str, np.ndarray], columns: Mapping[str, np.ndarray | None], n: int
+    ) -> set[str]:
+        """Blank out the features that need a consent the lead did not give; return the features blanked."""
         by_column = {mapped.column: mapped for mapped in self.columns}
+        blanked = set()
         for consent in self.columns:
             if consent.role != "consent":
                 continue
@@ -498,6 +533,8 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
             for gated in consent.gates:
                 for feature, _ in by_column[gated].derived_features():
                     features[feature] = _blank_out(features[feature], withheld)
+                    blanked.add(feature)
+        return blanked
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(self.feature_spec.names, dtype=object)

@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from models.features import FeatureSpec, FeaturesStep, factorize_values
+from models.features import Factorized, FeatureSpec, FeaturesStep, factorize_values
 
 # From this many training leads on, the scaling rule gives the values the 200,000-lead synthetic export was
 # tuned with (learning rate 0.03, 100 early-stopping rounds, 15 leaves, 100 leads per leaf).
@@ -225,15 +225,19 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
         encoded = self.encode_arrays({feature: X[feature].to_numpy() for feature in names})
         return pd.DataFrame(encoded, columns=list(names), index=X.index)
 
-    def encode_arrays(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
-        """The booster's input matrix (columns ``spec.names``) from one array per feature."""
+    def encode_arrays(
+        self, features: Mapping[str, np.ndarray], factorized: Mapping[str, Factorized] | None = None
+    ) -> np.ndarray:
+        """The booster's input matrix (columns ``spec.names``) from one array per feature (``factorized``: category
+        features' factorizations the features step gave, ``LeadFeatures.arrays_from_columns``)."""
         spec = self.spec_
         n = len(features[spec.names[0]])
         encoded = np.empty((n, len(spec.names)))
         for position, feature in enumerate(spec.numeric):
             encoded[:, position] = features[feature]
         for position, feature in enumerate(spec.categorical, start=len(spec.numeric)):
-            codes, uniques = factorize_values(features[feature])
+            found = factorized.get(feature) if factorized is not None else None
+            codes, uniques = found if found is not None else factorize_values(features[feature])
             mapping = self.codes_[feature]
             lookup = np.array([mapping.get(str(value), np.nan) for value in uniques] + [np.nan])
             encoded[:, position] = lookup[codes]

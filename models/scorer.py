@@ -29,7 +29,7 @@ from models.explanations import (
     unseen_categories,
 )
 from models.feature_text import Language
-from models.features import columns_from_records, columns_of_frame
+from models.features import Factorized, columns_from_records, columns_of_frame
 from models.pipeline import predict_raw
 from models.sla import SlaTable
 from models.threshold import ThresholdChoice
@@ -91,8 +91,9 @@ class LeadScorer:
         output wrappers and LightGBM's pandas conversion (a third of a 20,000-lead chunk's time besides the trees).
         """
         step = self.pipeline.named_steps["features"]
-        features = step.arrays_from_columns(columns, n)
-        encoded = self.pipeline.named_steps["encode"].encode_arrays(features)
+        factorized: dict[str, Factorized] = {}  # the categories' codes, not hashed twice
+        features = step.arrays_from_columns(columns, n, factorized)
+        encoded = self.pipeline.named_steps["encode"].encode_arrays(features, factorized)
         classifier = self.pipeline.named_steps["classifier"]
         raw = classifier.booster_.predict(encoded, num_iteration=classifier.best_iteration_ or None)
         return self.decide_mql(self.calibrator.transform(raw))

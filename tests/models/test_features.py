@@ -621,3 +621,46 @@ def test_a_real_pipeline_fits_and_explains_requests_in_the_crms_spelling() -> No
     assert explained.arrays["industry"].tolist() == ["manufacturing", "retail"]
     assert "webinar_visits" in explained.spec.engagement
     assert not any("@" in str(value) for values in explained.arrays.values() for value in values)
+
+
+@pytest.mark.parametrize("n", [7, 300])  # a request's few leads (a dict) and a batch (pandas' hash table)
+def test_the_categories_factorizations_encode_as_hashing_them_again(n: int) -> None:
+    # arrays_from_columns hands the category features' factorizations to encode_arrays: the same matrix as
+    # encode_arrays factorizing the features itself, with missing, placeholder, "nan" and unseen categories, job
+    # titles, and a category gated by a consent
+    columns = (
+        InputColumn("Industry", "categorical", "industry", "fit"),
+        InputColumn("Source", "categorical", "source", "engagement"),
+        InputColumn("Title", "job_title", "title", "fit"),
+        InputColumn("Tracking", "consent", "tracking", gates=("Source",)),
+        InputColumn("Visits", "count", "visits", "engagement"),
+    )
+    rng = np.random.default_rng(5)
+    train = pd.DataFrame(
+        {
+            "Industry": rng.choice(["Retail", "IT", "nan", "Finance"], 400),
+            "Source": rng.choice(["Web", "Fair", "Ads"], 400),
+            "Title": rng.choice(["CEO", "Head of Sales", "Werkstudent", "Engineer"], 400),
+            "Tracking": rng.choice(["yes", "no"], 400),
+            "Visits": rng.integers(0, 9, 400).astype(str),
+        }
+    )
+    y = pd.Series(rng.integers(0, 2, 400))
+    params = BoosterParams(max_trees=10, learning_rate=0.3, min_child_samples=10, min_category_share=0.01)
+    model = assemble_pipeline(LeadFeatures(columns), params, {})
+    fit_model(model, train[:300], y[:300], train[300:], y[300:], early_stopping_rounds=5)
+    step, encode = model.named_steps["features"], model.named_steps["encode"]
+    messy = {
+        "Industry": [" retail ", "IT", None, "Select", "NaN", "nan", "Mining", float("nan"), 12, "RETAIL"],
+        "Source": ["Web", "Fair", None, "Ads", "Web", "Radio", "fair ", "Web", "Ads", "Web"],
+        "Title": ["CEO", None, "ceo ", "Werkstudent IT", "", "Chief", "Head of Sales", "N/A", "CEO", "x"],
+        "Tracking": ["yes", "no", "yes", None, "ja", "no", "yes", "yes", "maybe", "yes"],
+    }
+    leads = {column: np.array((values * n)[:n], dtype=object) for column, values in messy.items()}
+
+    factorized: dict[str, Any] = {}
+    features = step.arrays_from_columns(leads, n, factorized)
+
+    assert set(factorized) == {"industry", "title_seniority", "title_function"}  # gated "source" is left out
+    np.testing.assert_array_equal(encode.encode_arrays(features, factorized), encode.encode_arrays(features))
+    pd.testing.assert_frame_equal(pd.DataFrame(features), pd.DataFrame(step.arrays_from_columns(leads, n)))
