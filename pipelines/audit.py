@@ -52,7 +52,7 @@ from pipelines.crm_export.prepare import (
     read_export_files,
     select_mapped_columns,
 )
-from pipelines.crm_export.tables import empty_table, validate_table
+from pipelines.crm_export.tables import empty_table, validate_table, won_date_deals
 from pipelines.explain import load_registered_scorer
 from pipelines.report import write_report
 from pipelines.settings import AuditSettings, Settings
@@ -453,11 +453,16 @@ def _audit_leads(rows: pd.DataFrame, created_at: pd.Series, mapping: ExportMappi
 
 
 def outcome_deals(rows: pd.DataFrame, mapping: ExportMapping, created_at: pd.Series) -> pd.DataFrame:
-    """One closed deal per dated lead the outcome column resolves, closed at ``outcome_at`` (else at creation).
+    """One closed deal per dated lead the outcome column resolves, closed at ``outcome_at`` (else at creation);
+    with a ``won_at`` column, one won deal per lead with a win date.
 
     ``created_at``: the export's creation dates, or for an export without them each scored lead's clock start.
     """
     column = mapping.outcome_column
+    if mapping.won_at_column is not None:
+        won_column = mapping.won_at_column
+        won_at = clean_column(rows[won_column], "date", won_column, mapping.placeholders)[0]
+        return won_date_deals(won_at, created_at)
     if column is None:
         return empty_table("deals")
     y, _ = labels_from_outcome(rows[column], mapping.columns[column], column)

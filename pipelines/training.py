@@ -38,7 +38,7 @@ from models.evaluation import (
 from models.explanations import contributions, fit_grade_cuts
 from models.features import LeadFeatures
 from models.labels import Fold, TimeSplit
-from models.pipeline import assemble_pipeline, fit_model, predict_raw, refit_cross_fitted, refit_trees
+from models.pipeline import assemble_pipeline, fit_model, refit_cross_fitted, refit_trees
 from models.rule_score import PointsRule, rule_score
 from models.scorer import LeadScorer
 from models.threshold import ThresholdChoice, choose_threshold
@@ -244,7 +244,8 @@ def train_scorer(loaded: LoadedExport, settings: Settings, report: StepReporter 
         if len(evaluations) > 1:
             metrics |= _fold_spread([evaluation.test_scores for evaluation in evaluations])
     metrics.update(_prefixed("calibration_cv_log_loss", losses))
-    metrics["best_iteration"] = float(scorer.pipeline[-1].best_iteration_ or scorer.pipeline[-1].n_estimators)
+    metrics["best_iteration"] = float(scorer.metadata["early_stopped_trees"])  # type: ignore[arg-type]
+    metrics["evaluated_trees"] = float(scorer.metadata["evaluated_trees"])  # type: ignore[arg-type]
     # The test metrics above are the evaluated model's; the shipped one also learns from the latest leads.
     evaluated = scorer
     scorer = refit_scorer(evaluated, sets, settings, calibration_months, report)
@@ -271,52 +272,6 @@ def train_scorer(loaded: LoadedExport, settings: Settings, report: StepReporter 
         points_rule=mapping.points_rule,
         evaluated=evaluated,
     )
-
-
-def fit_scorer(
-    model: Pipeline,
-    sets: Sets,
-    settings: Settings,
-    calibration_months: float,
-    metadata: dict[str, object],
-    report: StepReporter = silent_steps,
-    *,
-    early_stopping_rounds: int | None = None,
-    evaluation_only: bool = False,
-    of_folds: str = "",
-) -> tuple[LeadScorer, dict[str, float]]:
-    """Fit the pipeline, calibrate it, choose the MQL threshold, fit grade cut points and profile the training leads.
-
-    This is the evaluated model: fitted on the training leads, early-stopped and calibrated on the calibration
-    leads. ``early_stopping_rounds``: the scaled value (default: the settings', or 100). ``evaluation_only``: the
-    scorer is only evaluated, never shipped (:func:`refit_scorer` ships another), so its grade cut points come
-    from a small sample and it has no drift profile (SHAP on the training leads is most of a small export's
-    training time).
-    Returns the scorer and the calibration method's cross-validated log losses.
-    """
-    with report(f"fit LightGBM on {len(sets.X_train):,} leads{of_folds}"):
-        fit_model(
-            model,
-            sets.X_train,
-            sets.y_train,
-            sets.X_calibration,
-            sets.y_calibration,
-            early_stopping_rounds or settings.model.early_stopping_rounds or 100,
-        )
-    with report(f"calibrate and choose the MQL threshold{of_folds}"):
-        y_calibration = sets.y_calibration.to_numpy()
-        raw_calibration = predict_raw(model, sets.X_calibration)
-        calibrator, calibration_losses = fit_calibrator(raw_calibration, y_calibration)
-        threshold = choose_threshold(
-            calibrator.transform(raw_calibration), y_calibration, calibration_months, settings.threshold
-        )
-    if evaluation_only:
-        grades = settings.grades.model_copy(update={"sample_size": EVALUATION_GRADE_SAMPLE})
-        settings = settings.model_copy(update={"grades": grades})
-    scorer = _finish_scorer(
-        model, calibrator, threshold, sets.X_train, settings, metadata, report, not evaluation_only, of_folds
-    )
-    return scorer, calibration_losses
 
 
 def _finish_scorer(
@@ -352,6 +307,37 @@ def _finish_scorer(
         return dataclasses.replace(scorer, reference=training_profile(scorer, X_fitted, settings.grades.sample_size))
 
 
+def _refit_calibrated(
+    early_stopped: Pipeline,
+    fitted_on: int,
+    X_fit: pd.DataFrame,
+    y_fit: pd.Series,
+    held_out_from: int,
+    settings: Settings,
+    calibration_months: float,
+    folds: int = REFIT_FOLDS,
+) -> tuple[Pipeline, ProbabilityCalibrator, ThresholdChoice, dict[str, float], int]:
+    """The early-stopped model's settings refit on ``X_fit``, calibrated and thresholded without leaking.
+
+    The refit grows the early-stopped number of trees (chosen on ``fitted_on`` leads) in proportion to the leads
+    (:func:`models.pipeline.refit_trees`). ``folds`` copies each fitted on the other folds give every lead an
+    out-of-fold score (:func:`models.pipeline.refit_cross_fitted`); the calibrator and the MQL threshold are
+    fitted on those of the leads from position ``held_out_from`` on (the most recent ones of an out-of-time
+    split), with ``calibration_months`` of leads per month for a capacity policy.
+
+    Returns the refit pipeline, its calibrator, threshold, the calibrators' cross-validated losses and its trees.
+    """
+    classifier = early_stopped[-1]
+    trees = refit_trees(
+        classifier.best_iteration_ or classifier.n_estimators, fitted_on, len(X_fit), settings.model.max_trees
+    )
+    refit, out_of_fold = refit_cross_fitted(early_stopped, X_fit, y_fit.astype(int), trees, folds)
+    raw_held_out, y_held_out = out_of_fold[held_out_from:], y_fit.to_numpy()[held_out_from:].astype(int)
+    calibrator, losses = fit_calibrator(raw_held_out, y_held_out)
+    threshold = choose_threshold(calibrator.transform(raw_held_out), y_held_out, calibration_months, settings.threshold)
+    return refit, calibrator, threshold, losses, trees
+
+
 def refit_scorer(
     evaluated: LeadScorer,
     sets: Sets,
@@ -363,28 +349,22 @@ def refit_scorer(
     """The shipped scorer: the evaluated model's settings refit on every labelled lead (training, calibration and
     test), so that it also learns from the most recent leads.
 
-    The refit grows the evaluated model's early-stopped number of trees in proportion to the leads
-    (:func:`models.pipeline.refit_trees`). It is calibrated without leaking: ``folds`` copies each fitted on
-    the other folds give every lead an out-of-fold score (:func:`models.pipeline.refit_cross_fitted`); the
-    calibrator and the MQL threshold are fitted on the out-of-fold scores of the held-out leads (calibration
-    and test: for an out-of-time split the most recent ones, as the evaluated model was calibrated on the leads
-    after its training leads), with the calibration period's leads per month for a capacity policy. Grade cut
+    The evaluated model is itself a refit on the training and calibration leads (:func:`evaluate_fold`); the
+    shipped one repeats it with the test leads added: trees in proportion to the leads, calibrator and MQL
+    threshold on the out-of-fold scores of the held-out leads (calibration and test: for an out-of-time split
+    the most recent ones), with the calibration period's leads per month for a capacity policy. Grade cut
     points and the drift profile come from the refit model on all labelled leads. The test metrics stay the
-    evaluated model's: no lead the refit learnt from can test it.
+    evaluated model's: no lead the shipped refit learnt from can test it.
     """
     X_all = pd.concat([sets.X_train, sets.X_calibration, sets.X_test])
     y_all = pd.concat([sets.y_train, sets.y_calibration, sets.y_test]).astype(int)
-    classifier = evaluated.pipeline[-1]
-    trees = refit_trees(
-        classifier.best_iteration_ or classifier.n_estimators, len(sets.X_train), len(X_all), settings.model.max_trees
-    )
-    with report(f"refit on all {len(X_all):,} labelled leads ({trees} trees), calibrated out of fold"):
-        refit, out_of_fold = refit_cross_fitted(evaluated.pipeline, X_all, y_all, trees, folds)
-        held_out = len(sets.X_train)  # X_all is training, then calibration and test leads
-        raw_held_out, y_held_out = out_of_fold[held_out:], y_all.to_numpy()[held_out:]
-        calibrator, _ = fit_calibrator(raw_held_out, y_held_out)
-        months = calibration_months * len(y_held_out) / max(len(sets.X_calibration), 1)
-        threshold = choose_threshold(calibrator.transform(raw_held_out), y_held_out, months, settings.threshold)
+    evaluated_leads = len(sets.X_train) + len(sets.X_calibration)
+    held_out = len(sets.X_train)  # X_all is training, then calibration and test leads
+    months = calibration_months * (len(X_all) - held_out) / max(len(sets.X_calibration), 1)
+    with report(f"refit on all {len(X_all):,} labelled leads, calibrated out of fold"):
+        refit, calibrator, threshold, _, trees = _refit_calibrated(
+            evaluated.pipeline, evaluated_leads, X_all, y_all, held_out, settings, months, folds
+        )
     metadata = {
         **evaluated.metadata,
         "refit_leads": len(X_all),
@@ -394,7 +374,7 @@ def refit_scorer(
             {*evaluated.metadata.get("train_quarters", []), *evaluated.metadata.get("calibration_quarters", [])}  # type: ignore[misc]
             | set(evaluated.metadata.get("test_quarters", []))  # type: ignore[call-overload]
         ),
-        "calibrated_on": f"out-of-fold scores of the {len(y_held_out):,} held-out leads (calibration and test)",
+        "calibrated_on": f"out-of-fold scores of the {len(X_all) - held_out:,} held-out leads (calibration and test)",
     }
     return _finish_scorer(refit, calibrator, threshold, X_all, settings, metadata, report)
 
@@ -425,23 +405,49 @@ def _evaluate_fold(
     report: StepReporter,
     of_folds: str = "",
 ) -> FoldEvaluation:
-    """Fit, calibrate and threshold a model on one fold's training and calibration leads; score its test leads."""
+    """The model the fold's test leads judge, made the way the shipped one is; and its test leads' scores.
+
+    LightGBM is fitted on the training leads, its trees early-stopped on the (later) calibration leads; then,
+    like the shipped model, refit on the training and calibration leads together, calibrated and thresholded
+    on out-of-fold scores of the calibration leads (:func:`_refit_calibrated`). So the test measures the
+    procedure that ships, and the model it judges learnt from the leads just before the test leads, as the
+    baselines do. Grade cut points come from a small sample and there is no drift profile: this scorer is only
+    evaluated (SHAP on the training leads is most of a small export's training time).
+    """
     # rare categories grouped at the mapping's share, as check-export reported them; unset hyper-parameters
     # scale with the training leads (BoosterParams.scaled_to)
     params = settings.model.model_copy(update={"min_category_share": mapping.rare_category_share}).scaled_to(
         len(sets.X_train), int(sets.y_train.sum())
     )
     model = assemble_pipeline(clone(builder), params, mapping.monotone_constraints)
-    scorer, losses = fit_scorer(
-        model,
-        sets,
-        settings,
-        calibration_months,
-        {**metadata, "booster_params": params.model_dump()},
+    early_stopping_rounds = params.early_stopping_rounds or 100
+    with report(f"fit LightGBM on {len(sets.X_train):,} leads, trees early-stopped on the calibration leads{of_folds}"):
+        fit_model(model, sets.X_train, sets.y_train, sets.X_calibration, sets.y_calibration, early_stopping_rounds)
+    X_fit = pd.concat([sets.X_train, sets.X_calibration])
+    y_fit = pd.concat([sets.y_train, sets.y_calibration]).astype(int)
+    with report(f"refit on the {len(X_fit):,} training and calibration leads, calibrated out of fold{of_folds}"):
+        refit, calibrator, threshold, losses, trees = _refit_calibrated(
+            model, len(sets.X_train), X_fit, y_fit, len(sets.X_train), settings, calibration_months
+        )
+    grades = settings.grades.model_copy(update={"sample_size": EVALUATION_GRADE_SAMPLE})
+    classifier = model[-1]
+    metadata = {
+        **metadata,
+        "booster_params": params.model_dump(),
+        "early_stopped_trees": int(classifier.best_iteration_ or classifier.n_estimators),
+        "evaluated_leads": len(X_fit),
+        "evaluated_trees": trees,
+    }
+    scorer = _finish_scorer(
+        refit,
+        calibrator,
+        threshold,
+        X_fit,
+        settings.model_copy(update={"grades": grades}),
+        metadata,
         report,
-        early_stopping_rounds=params.early_stopping_rounds,
-        evaluation_only=True,
-        of_folds=of_folds,
+        False,
+        of_folds,
     )
     return FoldEvaluation(scorer, sets, losses, score_held_out(scorer, sets, settings, mapping.points_rule))
 
@@ -453,7 +459,10 @@ def score_held_out(
     same training leads and features, and the points rule if the mapping has one."""
     model_p = scorer.predict_proba(sets.X_test)
     features_step = scorer.pipeline.named_steps["features"]
-    logistic = build_logistic_baseline(features_step, settings.model.min_category_share).fit(sets.X_train, sets.y_train)
+    # the baseline learns from the same leads as the model: the training and calibration leads
+    logistic = build_logistic_baseline(features_step, settings.model.min_category_share).fit(
+        pd.concat([sets.X_train, sets.X_calibration]), pd.concat([sets.y_train, sets.y_calibration])
+    )
     test_scores = pd.DataFrame(
         {
             "lead_id": sets.X_test.index,

@@ -52,7 +52,8 @@ Kind = Literal[
 ]
 PROPOSAL_HEADER = (
     "proposed by leadq inspect: review every line\n"
-    "roles: id, created_at, outcome, outcome_at, stage, reason (which lead, when, how it ended: never features);\n"
+    "roles: id, created_at, outcome, outcome_at, won_at, stage, reason (which lead, when, how it ended: never\n"
+    "  features; won_at: a win date, empty = lost once the label horizon has passed);\n"
     "  numeric, count, categorical, boolean, text, email, job_title (features; group: fit = who the lead is,\n"
     "  engagement = what it did); consent (gates: columns used only where the lead said a clear yes);\n"
     "  pii, account (the company's id: its leads are rolled up), after_contact, ignore (never features)\n"
@@ -98,6 +99,11 @@ _LATER_DATE_NAME = re.compile(
     r"naechste[rsn]?)(_|$)|modif|update|aktualisiert"
 )
 # The moment the lead was won or lost: the leakage guard checks other dates against it.
+# Dates that say a lead was won (a win date is an outcome where no column says won or lost).
+_WIN_DATE_NAME = re.compile(
+    r"(^|_)(won|gewonnen|converted|became_a_customer|customer_since|kunde_seit|closed_won|first_purchase|"
+    r"first_order|erstkauf)(_|$)"
+)
 _OUTCOME_AT_NAME = re.compile(
     r"(^|_)(clos(e|ed|ing)|won|lost|convert(ed)?|conversion|became|customer|kunde|signed|unterschrieben|"
     r"gewonnen|verloren|abgeschlossen|vertrag[a-z]*)(_|$)|closedate|abschluss"
@@ -281,7 +287,8 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     if unique and not values.str.contains(r"\s").any() and values.str.contains(r"\d").mean() >= 0.9:
         return "id-like"  # codes such as 00Q5g000001abcD or L-1042
     repeated = distinct < len(values) or len(values) < MAX_CATEGORIES  # small exports: every value may be rare
-    short = values.str.len().mean() < LONG_TEXT_CHARS
+    # One word, however long, is a code (a landing page's or a rep's hashed id): a category, never prose.
+    short = values.str.len().mean() < LONG_TEXT_CHARS or not values.str.contains(r"\s").any()
     if repeated and short and distinct <= max(MAX_CATEGORIES, len(values) // 20):
         return "category"
     return "free text"
@@ -349,12 +356,13 @@ class OutcomeCandidate:
     """A column that can be read as the outcome, how it reads, and how sure the reading is.
 
     ``reading``: "yes/no" (every value won or lost), "stage" (some values won or lost, the rest ``open``),
-    "amount" (numbers: won when > 0, an assumption the user must confirm).
+    "amount" (numbers: won when > 0, an assumption the user must confirm), "win date" (a date column: won when
+    it has a date, mapped as ``won_at``).
     """
 
     column: str
     spec: ColumnSpec
-    reading: Literal["yes/no", "stage", "amount"]
+    reading: Literal["yes/no", "stage", "amount", "win date"]
     open: tuple[str, ...] = ()
 
 
@@ -390,7 +398,7 @@ def _outcome_rank(candidate: OutcomeCandidate, position: int) -> tuple[int, int,
     name = to_snake_case(candidate.column)
     exact = _OUTCOME_NAMES.index(name) if name in _OUTCOME_NAMES else len(_OUTCOME_NAMES)
     tier = 0 if exact < len(_OUTCOME_NAMES) else 1 if _OUTCOME_WORD_NAME.search(name) else 2
-    reading = ("yes/no", "stage", "amount").index(candidate.reading)
+    reading = ("yes/no", "stage", "amount", "win date").index(candidate.reading)
     return tier, exact, reading, -position
 
 
@@ -608,7 +616,8 @@ class Proposal:
 
     @property
     def outcome(self) -> str | None:
-        return next((column for column, spec in self.columns.items() if spec.role == "outcome"), None)
+        """The outcome column, or the win-date column (role won_at) that says the outcome."""
+        return next((column for column, spec in self.columns.items() if spec.role in ("outcome", "won_at")), None)
 
     def mapping(self) -> ExportMapping:
         """The proposal as a valid mapping.
@@ -674,15 +683,27 @@ def _named_outcome(
     if column == id_column:
         raise MappingError(f"--outcome {column!r} is the lead ID (unique values), not an outcome")
     kind = kinds[column]
-    candidate = None if kind in ("empty", "date", "id-like") else read_outcome(column, present[column], kind)
+    if kind == "date":
+        return OutcomeCandidate(column, ColumnSpec(role="won_at"), "win date")
+    candidate = None if kind in ("empty", "id-like") else read_outcome(column, present[column], kind)
     if candidate is None:
         raise MappingError(
             f"--outcome {column!r} cannot be read as an outcome: a {kind} column with values "
             f"{_shown_values(present[column], kind) if len(present[column]) else '(none: every row is empty)'}; "
             "an outcome needs values that say won and lost: 0/1, yes/no, true/false, won/lost words "
-            '("Closed Won", "gewonnen"; other values stay open), or amounts with 0 for lost (won when > 0)'
+            '("Closed Won", "gewonnen"; other values stay open), amounts with 0 for lost (won when > 0), or the '
+            "dates leads were won (won when dated)"
         )
     return candidate
+
+
+def win_date_candidate(kinds: Mapping[str, str], names: Mapping[str, str]) -> OutcomeCandidate | None:
+    """A date column named like a win ("Won Date", "Became a Customer Date", "Converted Date"), the first one: the
+    outcome of an export that only dates its wins, when no column reads as won or lost."""
+    for column, kind in kinds.items():
+        if kind == "date" and _WIN_DATE_NAME.search(names[column]):
+            return OutcomeCandidate(column, ColumnSpec(role="won_at"), "win date")
+    return None
 
 
 def _outcome_review(candidate: OutcomeCandidate, named: bool, others: list[str]) -> str:
@@ -690,7 +711,12 @@ def _outcome_review(candidate: OutcomeCandidate, named: bool, others: list[str])
     if candidate.reading == "yes/no" and not named and name in _CLEAR_OUTCOME_NAMES and not others:
         return ""
     how = "named by --outcome" if named else "review: the best outcome candidate"
-    if candidate.reading == "amount":
+    if candidate.reading == "win date":
+        detail = (
+            "won when it has a date, lost once labels.horizon_days have passed since created_at without one "
+            "(younger leads stay open); a date that closes lost leads too is no win date: map a won/lost column"
+        )
+    elif candidate.reading == "amount":
         detail = (
             f"amounts: won when > 0 is an assumption, confirm it ({len(spec.won or ()):,} amounts listed as won), "
             "lost = 0, blanks unlabelled"
@@ -731,6 +757,9 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     # Several yes/no columns, none named like an outcome ("Search", "A free copy"): no best guess, the user names it.
     undecided = len(candidates) > 1 and _outcome_rank(candidates[0], 0)[0] == 2
     best = None if undecided else next(iter(candidates), None)
+    win_date = None if outcome else win_date_candidate(kinds, names)
+    if win_date is not None and (best is None or _outcome_rank(best, 0)[0] == 2):
+        best = win_date  # a date named like a win says more than yes/no columns named like nothing
     chosen = _named_outcome(outcome, kinds, present, id_column) if outcome else best
     others = [c for c in candidates if chosen is None or c.column != chosen.column]
     if chosen is not None:
@@ -846,7 +875,10 @@ def leak_evidence(
     """
     placeholders = sorted(_placeholders())
     spec = specs[outcome]
-    labels = frame[outcome].map(lambda value: {"won": 1.0, "lost": 0.0}.get(spec.outcome_of(value) or "", np.nan))
+    if spec.role == "won_at":  # dated: won; the rest lost (the label horizon needs the reviewed created_at)
+        labels = _present(frame[outcome], _placeholders()).reindex(frame.index).notna().astype(float)
+    else:
+        labels = frame[outcome].map(lambda value: {"won": 1.0, "lost": 0.0}.get(spec.outcome_of(value) or "", np.nan))
     labelled = labels.dropna()
     policy = LeakagePolicy()
     if len(labelled) < policy.min_rows or labelled.value_counts().min() < 2 or not columns:

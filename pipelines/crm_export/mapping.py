@@ -5,6 +5,7 @@ Every export, the synthetic demo included, is read through one (``leadq inspect`
     columns:
       "Lead ID": id
       "Converted": {role: outcome, won: ["1", "Closed Won"], lost: ["0", "Closed Lost"]}
+      # or, where the export only dates the win: "Won Date": won_at (empty: lost once the label horizon passed)
       "No. of Employees": count              # a non-negative whole number
       "Email": email                         # only email_is_freemail, ..._has_valid_email, ..._is_competitor
       "Job Title": job_title                 # only job_title_seniority, ..._function, ..._is_student_or_intern
@@ -47,6 +48,7 @@ Role = Literal[
     "created_at",
     "outcome",
     "outcome_at",
+    "won_at",
     "stage",
     "reason",
     "numeric",
@@ -72,12 +74,14 @@ INPUT_ROLES: tuple[str, ...] = (*FEATURE_ROLES, "consent")
 # A feature describes who the lead is (fit) or what it did (engagement); grades score the two separately.
 Group = Literal["fit", "engagement"]
 GROUPS: tuple[str, ...] = get_args(Group)
-# (min, max) columns per role; outcome_at: when the lead was won or lost (checks date columns for leaks)
+# (min, max) columns per role; outcome_at: when the lead was won or lost (checks date columns for leaks);
+# won_at: when the lead was won, empty if it was not: the outcome of an export that only dates wins
 # account: the CRM's account (company) id, never a feature: leads of one account are rolled up (models.accounts)
 _SINGLE_ROLES = {
     "id": (1, 1),
     "created_at": (0, 1),
     "outcome_at": (0, 1),
+    "won_at": (0, 1),
     "stage": (0, 1),
     "reason": (0, 1),
     "account": (0, 1),
@@ -547,7 +551,10 @@ class ExportMapping(_Spec):
     def _count_problems(self) -> list[str]:
         problems = []
         single_table = self.tables.dispositions is None and self.tables.deals is None
-        limits = {**_SINGLE_ROLES, "outcome": (1 if single_table else 0, 1)}
+        won_at = self.won_at_column
+        limits = {**_SINGLE_ROLES, "outcome": (1 if single_table and won_at is None else 0, 0 if won_at else 1)}
+        if won_at is not None:
+            problems += self._won_at_problems(won_at, single_table)
         if self.lead_ids == "row_number":
             limits["id"] = (0, 0)
             if not single_table or self.tables.activities is not None:
@@ -573,13 +580,33 @@ class ExportMapping(_Spec):
             elif not columns:
                 problems.append(
                     "columns: no column has role outcome; expected exactly one, e.g. "
-                    '"Converted": {role: outcome, won: ["1"], lost: ["0"]} (or set tables.dispositions / tables.deals)'
+                    '"Converted": {role: outcome, won: ["1"], lost: ["0"]} (or a won date: "Won Date": won_at; '
+                    "or set tables.dispositions / tables.deals)"
+                )
+            elif role == "outcome" and won_at is not None:
+                problems.append(
+                    f"columns: {columns[0]!r} has role outcome and {won_at!r} has role won_at; expected one of the "
+                    "two (won_at: a lead is won when it has a win date)"
                 )
             else:
                 problems.append(
                     f"columns: expected {expected} with role {role}, "
                     f"got {len(columns)}: {', '.join(map(repr, columns))}"
                 )
+        return problems
+
+    def _won_at_problems(self, won_at: str, single_table: bool) -> list[str]:
+        problems = []
+        if not single_table:
+            problems.append(
+                f"columns: {won_at!r} has role won_at, and tables.dispositions / tables.deals also say how leads "
+                "ended; expected one of the two"
+            )
+        if self.created_at_column is None:
+            problems.append(
+                f"columns: {won_at!r} has role won_at, which needs a created_at column: a lead without a win date "
+                "counts as lost only once labels.horizon_days have passed since it came in"
+            )
         return problems
 
     def _gate_problems(self) -> list[str]:
@@ -641,6 +668,10 @@ class ExportMapping(_Spec):
     @property
     def outcome_at_column(self) -> str | None:
         return next(iter(self.columns_with("outcome_at")), None)
+
+    @property
+    def won_at_column(self) -> str | None:
+        return next(iter(self.columns_with("won_at")), None)
 
     @property
     def account_column(self) -> str | None:

@@ -46,7 +46,13 @@ from models.labels import TimeSplit, build_labels, resolve_as_of, split_leads
 from pipelines.crm_export.leakage import LeakagePolicy, LeakageReport, check_leakage
 from pipelines.crm_export.mapping import ColumnSpec, ExportMapping, MappingError, check_against_export, load_mapping
 from pipelines.crm_export.read import RawExport, read_export
-from pipelines.crm_export.tables import activities_table, deals_table, dispositions_table, empty_table
+from pipelines.crm_export.tables import (
+    activities_table,
+    deals_table,
+    dispositions_table,
+    empty_table,
+    won_date_deals,
+)
 
 # How each role's column is cleaned for the report and the checks (the model's step reads the raw values).
 _CLEANED_AS = {
@@ -61,6 +67,7 @@ _CLEANED_AS = {
     "email": "pii",
     "pii": "pii",
     "outcome_at": "date",
+    "won_at": "date",
 }
 _LABEL_ROLES = ("outcome", "stage", "reason")
 _MAX_VALUES_REPORTED = 10
@@ -388,11 +395,14 @@ def join_keys(rows: pd.DataFrame, mapping: ExportMapping, lead_column: str | Non
 def label_tables(
     loaded: LoadedExport, rows: pd.DataFrame, cleaned: Mapping[str, pd.Series]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """The further tables in leadq's words (empty where the mapping names none), joined to the export's leads."""
+    """The further tables in leadq's words (empty where the mapping names none), joined to the export's leads; a
+    ``won_at`` column's win dates are the deals."""
     mapping = loaded.mapping
     tables = mapping.tables
     reports: dict[str, Any] = {}
     dispositions, deals = empty_table("dispositions"), empty_table("deals")
+    if mapping.won_at_column is not None and mapping.created_at_column is not None:
+        deals = won_date_deals(cleaned[mapping.won_at_column], cleaned[mapping.created_at_column])
     if tables.dispositions is not None:
         keys = join_keys(rows, mapping, tables.dispositions.lead_column)
         dispositions, reports["dispositions"] = dispositions_table(
@@ -491,6 +501,8 @@ def _labels(
                 "columns: labels from dispositions and deals need the lead's creation date; map a column as created_at"
             )
         y, cut, report = labels_from_tables(created, *tables, horizon_days, as_of)
+        if mapping.won_at_column is not None:
+            report["source"] = f"won_at column {mapping.won_at_column!r} (no date: lost after the horizon)"
         horizon = horizon_days
     counts = {"won": int((y == 1).sum()), "lost": int((y == 0).sum()), "unlabelled": int(y.isna().sum())}
     return y, cut, horizon, {**counts, **report}

@@ -188,6 +188,28 @@ def validate_table(frame: pd.DataFrame, table: str) -> pd.DataFrame:
         raise DataContractError(_schema_problems(errors, table)) from errors
 
 
+def won_date_deals(won_at: pd.Series, created_at: pd.Series) -> pd.DataFrame:
+    """One won deal per lead with a win date (mapping role ``won_at``), closed then; leads without one have none.
+
+    Both series are indexed by lead id and hold dates (the export's cleaned columns). A lead without a win date
+    is then lost or still open by leadq's label rule: lost once the label horizon has passed since it came in.
+    """
+    won = won_at.notna() & created_at.notna()
+    lead_ids = won_at.index.astype(str)[won.to_numpy()]
+    deals = pd.DataFrame(
+        {
+            "deal_id": [f"won-{lead_id}" for lead_id in lead_ids],
+            "lead_id": lead_ids,
+            "created_at": created_at[won].to_numpy(),
+            "closed_at": won_at[won].to_numpy(),
+            "amount_eur": float("nan"),
+            "outcome": "won",
+        },
+        columns=list(DEAL_COLUMNS),
+    )
+    return validate_table(deals, "deals")
+
+
 def empty_table(table: str) -> pd.DataFrame:
     """A table with leadq's columns and no rows (a single-table export has no dispositions, deals or activities)."""
     return validate_table(pd.DataFrame(columns=list(_TABLE_COLUMNS[table])), table)

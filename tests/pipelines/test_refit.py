@@ -90,3 +90,14 @@ def test_the_shipped_model_is_calibrated_on_the_held_out_leads(trained, syntheti
 
     # the calibration follows the held-out leads' conversion rate (the refit saw them, so a loose check)
     assert mean_predicted == pytest.approx(won / len(held_out), abs=0.01)
+
+
+def test_the_evaluated_model_is_refit_on_the_training_and_calibration_leads(trained) -> None:  # type: ignore[no-untyped-def]
+    """The test leads judge the procedure that ships: early-stopped trees, refit on every lead before the test."""
+    split, metrics, evaluated = trained.split, trained.metrics, trained.evaluated
+
+    assert evaluated.metadata["evaluated_leads"] == len(split.train) + len(split.calibration)
+    assert evaluated.pipeline[-1].n_estimators == metrics["evaluated_trees"] >= metrics["best_iteration"]
+    assert evaluated.threshold.inputs is not None
+    assert evaluated.threshold.inputs["leads"] == len(split.calibration)  # out-of-fold scores of the later leads
+    assert metrics["evaluated_trees"] <= metrics["refit_trees"]  # the shipped refit has the test leads too

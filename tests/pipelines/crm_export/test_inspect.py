@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -808,3 +809,50 @@ def test_the_x_education_export_gets_a_proposal_that_loads(tmp_path: Path) -> No
         "after_contact"  # set by sales or after contact: never features
     }
     assert mapping.columns["Magazine"].role == "ignore"  # one value only
+
+
+def _won_date_leads(n: int = 400, seed: int = 5) -> pd.DataFrame:
+    """MQLs whose deal columns are filled only once won, and a hashed landing-page id (Olist-like)."""
+    rng = np.random.default_rng(seed)
+    won = rng.random(n) < 0.2
+    created = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+    pages = [f"{int(code):032x}" for code in rng.integers(2**40, 2**62, 40)]
+    return pd.DataFrame(
+        {
+            "mql_id": [f"{i:032x}" for i in range(n)],
+            "first_contact_date": created.strftime("%Y-%m-%d"),
+            "landing_page_id": rng.choice(pages, n),
+            "origin": rng.choice(["organic_search", "paid_search", "social"], n),
+            "won_date": np.where(won, (created + pd.Timedelta(days=20)).strftime("%Y-%m-%d %H:%M:%S"), ""),
+            "business_segment": np.where(won, rng.choice(["toys", "pet", "watches"], n), ""),
+            "has_company": np.where(won & (rng.random(n) < 0.5), rng.choice(["True", "False"], n), ""),
+        }
+    )
+
+
+def test_a_win_date_is_the_outcome_when_no_column_says_won_or_lost() -> None:
+    proposal = _proposal(_won_date_leads())
+
+    assert proposal.columns["won_date"].role == "won_at"
+    assert proposal.outcome == "won_date"
+    assert "won when it has a date" in proposal.review["won_date"]
+    # the deal's columns are filled only for won leads: the win date's labels show it
+    assert proposal.columns["business_segment"].role == "after_contact"
+    assert proposal.columns["has_company"].role == "after_contact"
+    assert "(filled in) converts 100%" in proposal.review["has_company"]
+    assert proposal.mapping().won_at_column == "won_date"
+
+
+def test_outcome_names_a_date_column_as_the_win_date() -> None:
+    frame = _won_date_leads().rename(columns={"won_date": "Deal Date"})
+
+    proposal = _proposal(frame, outcome="Deal Date")
+
+    assert proposal.columns["Deal Date"].role == "won_at"
+    assert proposal.review["Deal Date"].startswith("named by --outcome (win date)")
+
+
+def test_one_word_codes_that_repeat_are_categories_however_long() -> None:
+    proposal = _proposal(_won_date_leads())
+
+    assert proposal.columns["landing_page_id"].role == "categorical"  # 32-character hashes, 40 pages: not prose

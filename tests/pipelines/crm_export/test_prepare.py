@@ -676,3 +676,60 @@ def test_an_activities_table_without_a_way_to_place_the_moment_is_refused() -> N
     )
     with pytest.raises(MappingError, match=r"tables\.activities: .*creation dates"):
         prepare_export(loaded_export(export, mapping, activities=activity_log(export)))
+
+
+# --- an export that only dates its wins (role won_at) -------------------------------------------------------
+
+
+def won_date_export(n: int = 400, seed: int = 3) -> pd.DataFrame:
+    """MQLs with a first-contact date and, for the won ones only, the date they were won (Olist-like)."""
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 360, n), unit="D")
+    source = rng.choice(["organic", "paid", "social"], n)
+    won = rng.random(n) < np.where(source == "paid", 0.4, 0.15)
+    won_at = created + pd.to_timedelta(rng.integers(1, 60, n), unit="D")
+    return pd.DataFrame(
+        {
+            "mql_id": [f"m{i}" for i in range(n)],
+            "first_contact_date": created.strftime("%Y-%m-%d"),
+            "origin": source,
+            "won_date": np.where(won, won_at.strftime("%Y-%m-%d %H:%M:%S"), ""),
+        }
+    )
+
+
+WON_AT_COLUMNS = {"mql_id": "id", "first_contact_date": "created_at", "origin": "categorical", "won_date": "won_at"}
+
+
+def test_a_win_date_labels_leads_by_leadqs_rule_with_the_horizon() -> None:
+    export = won_date_export()
+    prepared = prepare(export, mapping_of(WON_AT_COLUMNS), horizon_days=90)
+
+    as_of = pd.Timestamp(prepared.report["labels"]["as_of"])
+    created = pd.to_datetime(export.set_index("mql_id")["first_contact_date"])
+    dated = export.set_index("mql_id")["won_date"] != ""
+    y = prepared.y
+    assert (y[dated] == 1).all()  # every win came within 60 days, inside the 90-day horizon
+    matured = created + pd.Timedelta(days=90) <= as_of
+    assert (y[~dated & matured] == 0).all()
+    assert y[~dated & ~matured].isna().all()  # not won yet, and still young enough to be: open, never lost
+    assert (~dated & ~matured).any()
+    assert prepared.report["labels"]["source"].startswith("won_at column 'won_date'")
+    assert "won_date" not in prepared.features.columns
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ({**WON_AT_COLUMNS, "converted": {"role": "outcome", "won": ["1"], "lost": ["0"]}}, "expected one of the two"),
+        (without(WON_AT_COLUMNS, "first_contact_date"), "won_at, which needs a created_at column"),
+    ],
+)
+def test_a_win_date_needs_a_creation_date_and_no_second_outcome(columns: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        mapping_of(columns)
+
+
+def test_a_win_date_and_tables_are_two_label_sources() -> None:
+    with pytest.raises(ValueError, match=r"tables\.dispositions / tables\.deals also say how leads ended"):
+        mapping_of(WON_AT_COLUMNS, tables={"deals": {"file": "deals.csv"}})
