@@ -207,6 +207,24 @@ def test_a_score_sales_fill_in_lifts_beyond_all_other_columns_together() -> None
     assert report.table.loc["Field 9", "others_auc"] < 0.8
 
 
+def test_a_middling_column_is_judged_against_the_columns_no_other_evidence_flags() -> None:
+    # Sales writes a first response time for the leads it works first, half of those that buy: alone AUC ~0.7,
+    # no value pure. Beside the status (a leak of its own), "all the others" would reach AUC 1 and hide it.
+    frame = crm_export()
+    y, train_mask = _split(frame)
+    rng = np.random.default_rng(4)
+    worked_first = (y == 1) & (rng.random(len(y)) < 0.5)
+    frame["Field 3"] = np.where(worked_first, rng.uniform(0, 2, len(y)), rng.uniform(0, 48, len(y))).round(1)
+    honest = ("Company Size", "Industry", "Website Visits", "Email Opens", "Country")
+    features = _features(frame, (*honest, "Lead Status", "Field 3"))
+
+    report = check_leakage(features, y, train_mask, LeakagePolicy())
+
+    assert _flagged(report.findings)["Field 3"] == {"lift"}
+    assert "lift" not in _flagged(report.findings).get("Lead Status", set())  # flagged by its values instead
+    assert report.table.loc["Field 3", "others_auc"] < 0.9  # the honest columns, without the status
+
+
 def test_lift_measures_the_others_and_the_full_model_out_of_sample() -> None:
     frame = crm_export(n=1500)
     y, train_mask = _split(frame)
