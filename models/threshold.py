@@ -186,10 +186,14 @@ def choose_threshold(
         inputs["target_precision"] = target
         if policy.target_precision is None:
             inputs["target_lift"] = policy.target_lift
-            rationale = (
-                f"MQLs must convert at {target:.1%} or better: {policy.target_lift:g}x the export's base rate "
-                f"{base_rate:.1%}"
+            lifted = policy.target_lift * base_rate
+            how = (
+                f"{policy.target_lift:g}x the export's base rate {base_rate:.1%}"
+                if target >= lifted
+                else f"{policy.target_lift:g}x the base rate {base_rate:.1%} would exceed what any lead gives, so "
+                "halfway from it to 100%"
             )
+            rationale = f"MQLs must convert at {target:.1%} or better: {how}"
         else:
             rationale = f"MQLs must convert at {target:.0%} or better (base rate {base_rate:.1%})"
         if target <= base_rate:

@@ -138,6 +138,8 @@ _OUTCOME_NAMES = (
     "sold",
     "verkauft",
     "gekauft",
+    "response",  # a campaign's answer (insurance cross-sell, direct marketing): only as the whole name
+    "responded",
 )
 _OUTCOME_WORD_NAME = re.compile(
     r"(^|_)(outcome|result|ergebnis|convert[a-z]*|konvertiert|won|gewonnen|lost|verloren|abschluss|stage|status|"
@@ -549,12 +551,15 @@ def _start_rank(name: str) -> int | None:
     return 3 if _LONE_DATE_NAME.fullmatch(name) else None
 
 
-def _date_roles(kinds: Mapping[str, str], names: Mapping[str, str]) -> dict[str, tuple[ColumnSpec, str]]:
+def _date_roles(
+    kinds: Mapping[str, str], names: Mapping[str, str], win_date: str | None = None
+) -> dict[str, tuple[ColumnSpec, str]]:
     """Date columns by their meaning -> (proposed spec, why it needs a look or "").
 
     The earliest-meaning start (:func:`_start_rank`) is ``created_at``; the first date named like a close, win
-    or loss is ``outcome_at``; later moments ("Last Modified", "Updated At", "Last Activity"), later starts
-    (first contact once a creation date exists) and further closing dates are ``after_contact``.
+    or loss is ``outcome_at`` (none beside a ``win_date`` outcome: every closing date is then after contact);
+    later moments ("Last Modified", "Updated At", "Last Activity"), later starts (first contact once a creation
+    date exists) and further closing dates are ``after_contact``.
     Dates of unknown meaning are not in the result.
     """
     roles: dict[str, tuple[ColumnSpec, str]] = {}
@@ -585,10 +590,12 @@ def _date_roles(kinds: Mapping[str, str], names: Mapping[str, str]) -> dict[str,
             spec = ColumnSpec(role="after_contact" if later else "ignore")
             why = f"{'a later moment than' if later else 'another start besides'} created_at {created!r}"
             roles[column] = (spec, why)
-    for position, column in enumerate(ends):
-        first = position == 0
+    closing = [column for column in ends if column != win_date]
+    for position, column in enumerate(closing):
+        first = position == 0 and win_date is None
         spec = ColumnSpec(role="outcome_at" if first else "after_contact")
-        roles[column] = (spec, "" if first else f"a closing moment too (outcome_at is {ends[0]!r}): never a feature")
+        outcome = f"the win date is {win_date!r}" if win_date else f"outcome_at is {closing[0]!r}"
+        roles[column] = (spec, "" if first else f"a closing moment too ({outcome}): never a feature")
     return roles
 
 
@@ -768,7 +775,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         rivals = [c.column for c in others if _outcome_rank(c, 0)[0] <= tier]
         specs[chosen.column] = chosen.spec
         review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals)
-    for column, (spec, why) in _date_roles(kinds, names).items():
+    won_at = chosen.column if chosen is not None and chosen.reading == "win date" else None
+    for column, (spec, why) in _date_roles(kinds, names, won_at).items():
         if column not in specs:
             specs[column], review[column] = spec, why
 

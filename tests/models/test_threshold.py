@@ -183,3 +183,18 @@ def test_capacity_without_its_inputs_is_refused() -> None:
     probabilities, converted = np.linspace(1, 0, 100), np.arange(100) < 10
     with pytest.raises(ValueError, match="creation dates"):
         choose_threshold(probabilities, converted, None, ThresholdPolicy(policy="capacity", mqls_per_month=5))
+
+
+def test_a_lift_target_beyond_certainty_says_it_was_capped() -> None:
+    rng = np.random.default_rng(2)
+    probabilities = rng.random(2000)
+    converted = (rng.random(2000) < 0.7 + 0.25 * probabilities).astype(int)  # base rate about 82%
+
+    choice = choose_threshold(probabilities, converted, months=None, policy=ThresholdPolicy(policy="precision"))
+
+    base_rate = converted.mean()
+    assert choice.inputs is not None
+    assert choice.inputs["target_precision"] == pytest.approx((1 + base_rate) / 2)
+    assert "2x the base rate" in choice.rationale
+    assert "halfway from it to 100%" in choice.rationale
+    assert "2x the export's base rate" not in choice.rationale

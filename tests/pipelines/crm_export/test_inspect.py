@@ -856,3 +856,25 @@ def test_one_word_codes_that_repeat_are_categories_however_long() -> None:
     proposal = _proposal(_won_date_leads())
 
     assert proposal.columns["landing_page_id"].role == "categorical"  # 32-character hashes, 40 pages: not prose
+
+
+def test_beside_a_win_date_other_closing_dates_are_after_contact() -> None:
+    frame = _won_date_leads()
+    frame.insert(4, "Became a Sales Qualified Lead Date", frame["won_date"])  # HubSpot: a stage reached before
+    frame = frame.rename(columns={"won_date": "Became a Customer Date"})
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Became a Customer Date"].role == "won_at"
+    assert proposal.columns["Became a Sales Qualified Lead Date"].role == "after_contact"
+    assert "the win date is 'Became a Customer Date'" in proposal.review["Became a Sales Qualified Lead Date"]
+    assert proposal.mapping().outcome_at_column is None
+
+
+def test_a_campaign_response_is_the_outcome_beside_other_yes_no_columns() -> None:
+    frame = _leads(Response=["1", "0", "0", "1", "0", "0", "0", "1"], Previously_Insured=["1", "0"] * 4)
+
+    proposal = _proposal(frame)
+
+    assert proposal.outcome == "Response"
+    assert proposal.columns["Previously_Insured"].role == "boolean"
