@@ -67,8 +67,12 @@ MIN_ID_DISTINCT_SHARE = 0.9  # of a column named like an id: below, it is no lea
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_NUMBER_TEXT = r"(\d{1,3}([.,' ]\d{3})+|\d+)([.,]\d+)?"
+# Numbers as CRMs write them: "€ 1.200", "USD 1,234,567.89", "50k", a range of employees "51-200" (its middle).
 _TEXT_NUMBER = re.compile(
-    r"[+-]?\s*[€$£]?\s*(\d{1,3}([.,' ]\d{3})+|\d+)([.,]\d+)?\s*(k|m|mio\.?|tsd\.?|%|€|eur|usd|\$)?", re.IGNORECASE
+    rf"[+-]?\s*([€$£]|eur|usd|gbp|chf)?\s*{_NUMBER_TEXT}(\s*(-|–|to|bis)\s*{_NUMBER_TEXT})?"
+    r"\s*(k|m|mio\.?|tsd\.?|%|€|eur|usd|\$|\+)?",
+    re.IGNORECASE,
 )
 _DOT_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
 _DATE = re.compile(
@@ -262,6 +266,15 @@ def _share(values: pd.Series, pattern: re.Pattern[str]) -> float:
     return float(values.str.fullmatch(pattern).mean()) if len(values) else 0.0
 
 
+def _reads_as_numbers(values: pd.Series) -> bool:
+    """Whether the cleaning reads every value as a number (so that check-export will, too)."""
+    try:
+        clean_column(values, "numeric", "inspect", [])
+    except CleaningError:
+        return False
+    return True
+
+
 def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     name = to_snake_case(column)
     folded = values.str.casefold()
@@ -284,7 +297,7 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
         dotted = values[values.str.contains(".", regex=False)]
         thousands = len(dotted) > 0 and bool(dotted.str.fullmatch(_DOT_THOUSANDS).all())
         return "number-as-text" if thousands else "number"
-    if _share(values, _TEXT_NUMBER) >= 0.95:
+    if _share(values, _TEXT_NUMBER) >= 0.95 and _reads_as_numbers(values):
         return "number-as-text"
     if unique and not values.str.contains(r"\s").any() and values.str.contains(r"\d").mean() >= 0.9:
         return "id-like"  # codes such as 00Q5g000001abcD or L-1042

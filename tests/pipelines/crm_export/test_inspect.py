@@ -878,3 +878,22 @@ def test_a_campaign_response_is_the_outcome_beside_other_yes_no_columns() -> Non
 
     assert proposal.outcome == "Response"
     assert proposal.columns["Previously_Insured"].role == "boolean"
+
+
+def test_currency_codes_and_ranges_read_as_numbers_the_cleaning_reads_too() -> None:
+    frame = _leads(
+        **{
+            "Annual Revenue": ["USD 1,234,567.89", "USD 20,000.00", "", "USD 3,500.50"] * 2,
+            "Number of Employees": ["1,200", "51-200", "11-50", "5"] * 2,
+            "Notes": ["call 1-2 pm", "5 seats", "12", "7"] * 2,  # words: text, however many digits
+        }
+    )
+
+    profile = profile_export(frame).set_index("column")
+    mapping = _proposal(frame, outcome="Newsletter").columns
+
+    assert profile.loc["Annual Revenue", "kind"] == "number-as-text"
+    assert profile.loc["Number of Employees", "kind"] == "number-as-text"
+    assert profile.loc["Notes", "kind"] != "number-as-text"
+    assert mapping["Annual Revenue"].role == "numeric"
+    assert mapping["Number of Employees"].role in ("numeric", "count")
