@@ -37,7 +37,6 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -1260,32 +1259,11 @@ def run_score(
         now = pd.Timestamp(scored_at).tz_convert(None)
         engagement = open_activities(model, export, options.activities, now)
         history = files.enter_context(closing_log(open_history(settings, now))) if options.log else None
-
-        def write_chunk(scoring: Future[pd.DataFrame], chunk: pd.DataFrame, checked: CheckedChunk, read: int) -> None:
-            nonlocal totals
-            scores = scoring.result()
-            if options.accounts is not None:
-                scores = scores.assign(leadq_account=chunk_accounts(chunk, model, checked.ids))
-                totals = [merge_totals(*totals, chunk_account_totals(scores, model))]
-            writer.write(scores)
-            rejects.write(rejects_frame(checked.rejects, model.id_column))
-            tally.add(scores, checked)
-            if progress is not None:
-                progress(read, reader.total)
-
-        # A chunk is scored in a second thread while the next one is read and checked: the trees (LightGBM, its
-        # own threads, without the GIL) overlap the checks' Python; chunks are written in order, one in flight.
-        scorer_thread = files.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadq-score"))
-        in_flight: tuple[Future[pd.DataFrame], pd.DataFrame, CheckedChunk, int] | None = None
         read = 0
         for chunk in reader.chunks(needed, options.chunk_size):
             chunk = with_engagement(with_row_ids(chunk, model.mapping, read + 1, reader.header), model, engagement)
             checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order)
-            read += len(chunk)
-            if history is not None and len(checked.ids):  # the log's appends and trends in order: no overlap
-                if in_flight is not None:
-                    write_chunk(*in_flight)
-                    in_flight = None
+            if history is not None and len(checked.ids):
                 batch = explain_checked(model, checked)
                 scores = flat_scores(checked.ids, batch, model, scored_at)
                 logged_at = pd.Timestamp(scored_at).to_pydatetime()
@@ -1293,15 +1271,17 @@ def run_score(
                     checked.ids, batch, model, logged_at, logged_accounts(chunk, model, checked.ids, by_account_id)
                 )
                 scores["leadq_trend"] = history.trends(checked.ids, scores["leadq_score"].to_numpy())
-                scoring: Future[pd.DataFrame] = Future()
-                scoring.set_result(scores)
             else:
-                scoring = scorer_thread.submit(score_checked, model, checked, scored_at, options.reasons)
-            if in_flight is not None:
-                write_chunk(*in_flight)
-            in_flight = (scoring, chunk, checked, read)
-        if in_flight is not None:
-            write_chunk(*in_flight)
+                scores = score_checked(model, checked, scored_at, options.reasons)
+            if options.accounts is not None:
+                scores = scores.assign(leadq_account=chunk_accounts(chunk, model, checked.ids))
+                totals = [merge_totals(*totals, chunk_account_totals(scores, model))]
+            writer.write(scores)
+            rejects.write(rejects_frame(checked.rejects, model.id_column))
+            tally.add(scores, checked)
+            read += len(chunk)
+            if progress is not None:
+                progress(read, reader.total)
         if read == 0:
             raise DataContractError([f"{export} has no rows; expected a header and at least one row"])
         accounts = None
