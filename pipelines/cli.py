@@ -780,6 +780,8 @@ def inspect(
         raw = read_export(export)
     read_as = f"separator {raw.separator!r}, encoding {raw.encoding}" if raw.separator else export.suffix.lstrip(".")
     console.print(f"{export}: {len(raw.frame):,} rows, {raw.frame.shape[1]} columns ({read_as})", highlight=False)
+    for note in raw.warnings:
+        console.print(f"[yellow]Note:[/] {escape(note)}", highlight=False)
     profile = profile_export(raw.frame)
     console.print(_profile_table(profile))
     try:

@@ -638,6 +638,7 @@ def source_report(loaded: LoadedExport) -> dict[str, Any]:
         "mapping": str(loaded.mapping_path),
         "separator": loaded.leads.separator,
         "encoding": loaded.leads.encoding,
+        "read_notes": list(loaded.leads.warnings),
     }
 
 
