@@ -750,6 +750,22 @@ def _outcome_review(candidate: OutcomeCandidate, named: bool, others: list[str])
     return f"{how} ({candidate.reading}): {detail}{rest}"
 
 
+def _stage_over_flag(
+    flag: OutcomeCandidate, candidates: list[OutcomeCandidate], present: Mapping[str, pd.Series]
+) -> OutcomeCandidate | None:
+    """A stage column to prefer over a yes/no flag that calls its open records lost, or None.
+
+    A Salesforce opportunity export holds both "Won" (1/0) and "Stage": the flag is 0 for every opportunity still
+    open ("Negotiation"), so read as the outcome it labels them lost; the stage leaves them open (unlabelled).
+    """
+    for stage in (c for c in candidates if c.reading == "stage" and c.open):
+        still_open = present[stage.column].str.strip().isin(stage.open)
+        open_rows = still_open[still_open].index.intersection(present[flag.column].index)
+        if len(open_rows) and all(flag.spec.outcome_of(v) == "lost" for v in present[flag.column].loc[open_rows]):
+            return stage
+    return None
+
+
 def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = None) -> Proposal:
     """A best-guess mapping from column names and content, for the user to review line by line.
 
@@ -777,6 +793,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     # Several yes/no columns, none named like an outcome ("Search", "A free copy"): no best guess, the user names it.
     undecided = len(candidates) > 1 and _outcome_rank(candidates[0], 0)[0] == 2
     best = None if undecided else next(iter(candidates), None)
+    if best is not None and best.reading == "yes/no":
+        best = _stage_over_flag(best, candidates, present) or best
     win_date = None if outcome else win_date_candidate(kinds, names)
     if win_date is not None and (best is None or _outcome_rank(best, 0)[0] == 2):
         best = win_date  # a date named like a win says more than yes/no columns named like nothing

@@ -897,3 +897,24 @@ def test_currency_codes_and_ranges_read_as_numbers_the_cleaning_reads_too() -> N
     assert profile.loc["Notes", "kind"] != "number-as-text"
     assert mapping["Annual Revenue"].role == "numeric"
     assert mapping["Number of Employees"].role in ("numeric", "count")
+
+
+def test_a_stage_is_preferred_to_a_won_flag_that_calls_open_records_lost() -> None:
+    stage = ["Closed Won", "Closed Lost", "Negotiation", "Closed Won", "Prospecting", "Closed Lost"] * 2
+    won = ["1" if value == "Closed Won" else "0" for value in stage]
+
+    proposal = _proposal(_leads(Stage=stage, Won=won))
+
+    assert proposal.outcome == "Stage"
+    assert proposal.columns["Stage"].outcome_of("Negotiation") is None  # open: unlabelled, not lost
+    assert proposal.columns["Won"].role == "after_contact"  # a second outcome, never a feature
+
+
+def test_a_won_flag_stays_the_outcome_where_it_leaves_open_records_blank() -> None:
+    stage = ["Closed Won", "Closed Lost", "Negotiation", "Closed Won", "Prospecting", "Closed Lost"] * 2
+    won = {"Closed Won": "1", "Closed Lost": "0"}
+    flag = [won.get(value, "") for value in stage]
+
+    proposal = _proposal(_leads(Stage=stage, Won=flag))
+
+    assert proposal.outcome == "Won"
