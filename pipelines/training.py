@@ -113,6 +113,10 @@ class Sets:
     X_test: pd.DataFrame
     y_test: pd.Series
 
+    def fitted(self) -> tuple[pd.DataFrame, pd.Series]:
+        """The leads the evaluated model and the baselines learn from: the training and calibration leads."""
+        return pd.concat([self.X_train, self.X_calibration]), pd.concat([self.y_train, self.y_calibration]).astype(int)
+
 
 def _prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
     return {f"{prefix}_{name}": value for name, value in metrics.items()}
@@ -423,8 +427,7 @@ def _evaluate_fold(
     early_stopping_rounds = params.early_stopping_rounds or 100
     with report(f"fit LightGBM on {len(sets.X_train):,} leads, trees early-stopped on the calibration leads{of_folds}"):
         fit_model(model, sets.X_train, sets.y_train, sets.X_calibration, sets.y_calibration, early_stopping_rounds)
-    X_fit = pd.concat([sets.X_train, sets.X_calibration])
-    y_fit = pd.concat([sets.y_train, sets.y_calibration]).astype(int)
+    X_fit, y_fit = sets.fitted()
     with report(f"refit on the {len(X_fit):,} training and calibration leads, calibrated out of fold{of_folds}"):
         refit, calibrator, threshold, losses, trees = _refit_calibrated(
             model, len(sets.X_train), X_fit, y_fit, len(sets.X_train), settings, calibration_months
@@ -460,9 +463,7 @@ def score_held_out(
     model_p = scorer.predict_proba(sets.X_test)
     features_step = scorer.pipeline.named_steps["features"]
     # the baseline learns from the same leads as the model: the training and calibration leads
-    logistic = build_logistic_baseline(features_step, settings.model.min_category_share).fit(
-        pd.concat([sets.X_train, sets.X_calibration]), pd.concat([sets.y_train, sets.y_calibration])
-    )
+    logistic = build_logistic_baseline(features_step, settings.model.min_category_share).fit(*sets.fitted())
     test_scores = pd.DataFrame(
         {
             "lead_id": sets.X_test.index,

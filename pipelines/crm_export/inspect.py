@@ -761,7 +761,7 @@ def _stage_over_flag(
     for stage in (c for c in candidates if c.reading == "stage" and c.open):
         still_open = present[stage.column].str.strip().isin(stage.open)
         open_rows = still_open[still_open].index.intersection(present[flag.column].index)
-        if len(open_rows) and all(flag.spec.outcome_of(v) == "lost" for v in present[flag.column].loc[open_rows]):
+        if len(open_rows) and present[flag.column].loc[open_rows].map(flag.spec.outcome_of).eq("lost").all():
             return stage
     return None
 
