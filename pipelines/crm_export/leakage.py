@@ -251,7 +251,10 @@ SALES_NAME = re.compile(
     r"letzter_?kontakt|closed?|close_[a-z]+|won|lost|gewonnen|verloren|abschluss[a-z]*|amount|betrag|"
     r"deal_?(value|size|amount)|opportunit[a-z]*|reason|grund|disqualif[a-z]*|qualifi[a-z]*|next_step|"
     r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+|contacted|deals?|manager|notes|"
-    r"contact_(attempts?|result|outcome|count)|number_of_contacts|times_contacted|call_duration|talk_time)(_|$)"
+    r"contact_(attempts?|result|outcome|count)|number_of_contacts|times_contacted|call_duration|talk_time|"
+    # an opportunity's fields that sales keep (Salesforce's Push Count, Has Line Item, Main Competitor(s),
+    # Fiscal Period of the close date; HubSpot's and Dynamics' like them)
+    r"competitors?|wettbewerber|konkurrenten?|push_count|pushed|line_items?|fiscal_(period|quarter))(_|$)"
     # Bare, a duration or a contact is the call's ("Duration"); "Administrative_Duration" is a web session's.
     r"|^(duration|contact)$"
     # German compounds carry the word inside ("Leadbesitzer", "Anrufergebnis", "Vertriebsphase").

@@ -273,6 +273,11 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         ("Vertriebsphase", "vertrieb"),
         ("Number of times contacted", "times_contacted"),
         ("Duration", "duration"),
+        ("Main Competitor(s)", "competitor"),
+        ("Wettbewerber", "wettbewerber"),
+        ("Push Count", "push_count"),
+        ("Has Line Item", "line_item"),
+        ("Fiscal Period", "fiscal_period"),
     ],
 )
 def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
@@ -293,6 +298,8 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
         "ProductRelated_Duration",
         "Preferred Contact Method",
         "Email Opt Out",
+        "Fiscal Year End",
+        "Push Notifications Enabled",
     ],
 )
 def test_names_of_what_the_lead_is_or_did_do_not(column: str) -> None:
