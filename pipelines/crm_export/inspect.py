@@ -565,12 +565,13 @@ def _start_rank(name: str) -> int | None:
 
 
 def _date_roles(
-    kinds: Mapping[str, str], names: Mapping[str, str], win_date: str | None = None
+    kinds: Mapping[str, str], names: Mapping[str, str], win_date: str | None = None, first_end: str | None = None
 ) -> dict[str, tuple[ColumnSpec, str]]:
     """Date columns by their meaning -> (proposed spec, why it needs a look or "").
 
     The earliest-meaning start (:func:`_start_rank`) is ``created_at``; the first date named like a close, win
-    or loss is ``outcome_at`` (none beside a ``win_date`` outcome: every closing date is then after contact);
+    or loss is ``outcome_at``, ``first_end`` first if it is one (none beside a ``win_date`` outcome: every closing
+    date is then after contact);
     later moments ("Last Modified", "Updated At", "Last Activity"), later starts (first contact once a creation
     date exists) and further closing dates are ``after_contact``.
     Dates of unknown meaning are not in the result.
@@ -603,7 +604,7 @@ def _date_roles(
             spec = ColumnSpec(role="after_contact" if later else "ignore")
             why = f"{'a later moment than' if later else 'another start besides'} created_at {created!r}"
             roles[column] = (spec, why)
-    closing = [column for column in ends if column != win_date]
+    closing = sorted((column for column in ends if column != win_date), key=lambda column: column != first_end)
     for position, column in enumerate(closing):
         first = position == 0 and win_date is None
         spec = ColumnSpec(role="outcome_at" if first else "after_contact")
@@ -706,6 +707,8 @@ def _named_outcome(
     if kind == "date":
         return OutcomeCandidate(column, ColumnSpec(role="won_at"), "win date")
     candidate = None if kind in ("empty", "id-like") else read_outcome(column, present[column], kind)
+    if candidate is None and kind in ("category", "boolean-like"):
+        candidate = _wins_only(column, present[column])
     if candidate is None:
         raise MappingError(
             f"--outcome {column!r} cannot be read as an outcome: a {kind} column with values "
@@ -715,6 +718,17 @@ def _named_outcome(
             "dates leads were won (won when dated)"
         )
     return candidate
+
+
+def _wins_only(column: str, values: pd.Series) -> OutcomeCandidate | None:
+    """A named outcome whose values say who won and none who lost (a lifecycle stage: "Customer" among "Lead",
+    "Opportunity"...): ``lost: []``, the rest lost once the label horizon has passed (``created_at`` needed)."""
+    observed = sorted(set(values.str.strip()))
+    won = [value for value in observed if outcome_of_value(value) == "won"]
+    if not won or len(won) == len(observed):
+        return None
+    still_open = tuple(value for value in observed if value not in won)
+    return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=[]), "stage", still_open)
 
 
 def win_date_candidate(kinds: Mapping[str, str], names: Mapping[str, str]) -> OutcomeCandidate | None:
@@ -741,9 +755,14 @@ def _outcome_review(candidate: OutcomeCandidate, named: bool, others: list[str])
             f"amounts: won when > 0 is an assumption, confirm it ({len(spec.won or ()):,} amounts listed as won), "
             "lost = 0, blanks unlabelled"
         )
+    elif spec.lost == []:
+        detail = (
+            f"won = {', '.join(spec.won or ())}; no value says lost: a lead is lost once labels.horizon_days have "
+            "passed since created_at without a won value (younger leads stay open)"
+        )
     else:
         detail = f"won = {', '.join(spec.won or ())}; lost = {', '.join(spec.lost or ())}"
-    if candidate.open:
+    if candidate.open and spec.lost != []:
         shown = ", ".join(candidate.open[:_SHOWN_VALUES]) + (", ..." if len(candidate.open) > _SHOWN_VALUES else "")
         detail += f"; left open (unlabelled): {shown}: add the final ones to won or lost"
     rest = f"; other candidates: {', '.join(others[:3])}" if others else ""
@@ -807,7 +826,10 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         specs[chosen.column] = chosen.spec
         review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals)
     won_at = chosen.column if chosen is not None and chosen.reading == "win date" else None
-    for column, (spec, why) in _date_roles(kinds, names, won_at).items():
+    # an outcome that says only who won is dated by the date named like a win ("Became a Customer Date")
+    wins_dated_by = win_date_candidate(kinds, names) if chosen is not None and chosen.spec.lost == [] else None
+    first_end = wins_dated_by.column if wins_dated_by else None
+    for column, (spec, why) in _date_roles(kinds, names, won_at, first_end).items():
         if column not in specs:
             specs[column], review[column] = spec, why
 
@@ -916,6 +938,8 @@ def leak_evidence(
     spec = specs[outcome]
     if spec.role == "won_at":  # dated: won; the rest lost (the label horizon needs the reviewed created_at)
         labels = _present(frame[outcome], _placeholders()).reindex(frame.index).notna().astype(float)
+    elif spec.lost == []:  # won values; the rest lost, as above
+        labels = frame[outcome].map(lambda value: float(spec.outcome_of(value) == "won"))
     else:
         labels = frame[outcome].map(lambda value: {"won": 1.0, "lost": 0.0}.get(spec.outcome_of(value) or "", np.nan))
     labelled = labels.dropna()

@@ -231,7 +231,12 @@ class ColumnSpec(_Spec):
 
     role: Role
     won: list[str] | None = Field(None, validate_default=True, description="outcome: the values that mean won")
-    lost: list[str] | None = Field(None, validate_default=True, description="outcome: the values that mean lost")
+    lost: list[str] | None = Field(
+        None,
+        validate_default=True,
+        description="outcome: the values that mean lost; [] where none does (a lifecycle stage: lost once the label "
+        "horizon has passed since created_at without a won value)",
+    )
     values: dict[str, str] | None = Field(
         None, validate_default=True, description="stage: export value -> leadq stage; reason: -> leadq reason"
     )
@@ -268,7 +273,7 @@ class ColumnSpec(_Spec):
             if values is not None:
                 raise ValueError(f"{field} applies only to role outcome, not {role}")
             return values
-        if not values:
+        if not values and not (field == "lost" and values == []):
             raise ValueError(
                 f"role outcome needs the export values that mean {field}, e.g. {field}: "
                 + ('["1", "true", "Closed Won"]' if field == "won" else '["0", "false", "Closed Lost"]')
@@ -555,6 +560,8 @@ class ExportMapping(_Spec):
         limits = {**_SINGLE_ROLES, "outcome": (1 if single_table and won_at is None else 0, 0 if won_at else 1)}
         if won_at is not None:
             problems += self._won_at_problems(won_at, single_table)
+        if self.wins_only and self.outcome_column is not None:
+            problems += self._won_at_problems(self.outcome_column, single_table, "an outcome with lost: []")
         if self.lead_ids == "row_number":
             limits["id"] = (0, 0)
             if not single_table or self.tables.activities is not None:
@@ -595,16 +602,16 @@ class ExportMapping(_Spec):
                 )
         return problems
 
-    def _won_at_problems(self, won_at: str, single_table: bool) -> list[str]:
+    def _won_at_problems(self, won_at: str, single_table: bool, role: str = "role won_at") -> list[str]:
         problems = []
         if not single_table:
             problems.append(
-                f"columns: {won_at!r} has role won_at, and tables.dispositions / tables.deals also say how leads "
+                f"columns: {won_at!r} has {role}, and tables.dispositions / tables.deals also say how leads "
                 "ended; expected one of the two"
             )
         if self.created_at_column is None:
             problems.append(
-                f"columns: {won_at!r} has role won_at, which needs a created_at column: a lead without a win date "
+                f"columns: {won_at!r} has {role}, which needs a created_at column: a lead that is not won "
                 "counts as lost only once labels.horizon_days have passed since it came in"
             )
         return problems
@@ -672,6 +679,13 @@ class ExportMapping(_Spec):
     @property
     def won_at_column(self) -> str | None:
         return next(iter(self.columns_with("won_at")), None)
+
+    @property
+    def wins_only(self) -> bool:
+        """The outcome column says only who won (``lost: []``, a lifecycle stage): the rest are lost once the label
+        horizon has passed, as with a ``won_at`` column."""
+        column = self.outcome_column
+        return column is not None and self.columns[column].lost == []
 
     @property
     def account_column(self) -> str | None:

@@ -392,6 +392,25 @@ def join_keys(rows: pd.DataFrame, mapping: ExportMapping, lead_column: str | Non
     return rows[lead_column].astype(object).map(lambda v: None if pd.isna(v) else str(v).strip()).dropna()
 
 
+def win_dates(mapping: ExportMapping, cleaned: Mapping[str, pd.Series]) -> pd.Series | None:
+    """When each lead was won (NaT: not won) where the export says only who won, else None.
+
+    A ``won_at`` column is that date. An outcome column with ``lost: []`` (a lifecycle stage: "Customer" won,
+    the rest not yet) dates its wins at ``outcome_at`` where mapped and given, else at creation: won, when
+    unknown.
+    """
+    if mapping.won_at_column is not None:
+        return cleaned[mapping.won_at_column]
+    column, created = mapping.outcome_column, mapping.created_at_column
+    if not mapping.wins_only or column is None or created is None:
+        return None
+    spec = mapping.columns[column]
+    won = cleaned[column].map(lambda value: spec.outcome_of(value) == "won", na_action="ignore").fillna(False)
+    closed = mapping.outcome_at_column
+    when = cleaned[closed].fillna(cleaned[created]) if closed else cleaned[created]
+    return when.where(won.astype(bool))
+
+
 def label_tables(
     loaded: LoadedExport, rows: pd.DataFrame, cleaned: Mapping[str, pd.Series]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -401,8 +420,9 @@ def label_tables(
     tables = mapping.tables
     reports: dict[str, Any] = {}
     dispositions, deals = empty_table("dispositions"), empty_table("deals")
-    if mapping.won_at_column is not None and mapping.created_at_column is not None:
-        deals = won_date_deals(cleaned[mapping.won_at_column], cleaned[mapping.created_at_column])
+    won = win_dates(mapping, cleaned)
+    if won is not None and mapping.created_at_column is not None:
+        deals = won_date_deals(won, cleaned[mapping.created_at_column])
     if tables.dispositions is not None:
         keys = join_keys(rows, mapping, tables.dispositions.lead_column)
         dispositions, reports["dispositions"] = dispositions_table(
@@ -490,7 +510,7 @@ def _labels(
 ) -> tuple[pd.Series, pd.Timestamp, int, dict[str, Any]]:
     """Labels, their cut-off and the horizon the split must respect (0: labels final as exported)."""
     created = cleaned[mapping.created_at_column] if mapping.created_at_column else None
-    if mapping.outcome_column is not None:
+    if mapping.outcome_column is not None and not mapping.wins_only:
         column = mapping.outcome_column
         y, report = labels_from_outcome(cleaned[column], mapping.columns[column], column)
         latest = created.max() if created is not None and created.notna().any() else pd.Timestamp.now().normalize()
@@ -503,6 +523,10 @@ def _labels(
         y, cut, report = labels_from_tables(created, *tables, horizon_days, as_of)
         if mapping.won_at_column is not None:
             report["source"] = f"won_at column {mapping.won_at_column!r} (no date: lost after the horizon)"
+        elif mapping.wins_only:
+            report["source"] = (
+                f"outcome column {mapping.outcome_column!r}, won values only (the rest: lost after the horizon)"
+            )
         horizon = horizon_days
     counts = {"won": int((y == 1).sum()), "lost": int((y == 0).sum()), "unlabelled": int(y.isna().sum())}
     return y, cut, horizon, {**counts, **report}

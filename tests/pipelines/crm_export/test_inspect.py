@@ -871,6 +871,28 @@ def test_beside_a_win_date_other_closing_dates_are_after_contact() -> None:
     assert proposal.mapping().outcome_at_column is None
 
 
+def test_a_lifecycle_stage_named_as_the_outcome_says_who_won_and_the_horizon_the_rest() -> None:
+    frame = _won_date_leads().rename(columns={"won_date": "Became a Customer Date"})
+    dated = frame["Became a Customer Date"] != ""
+    rng = np.random.default_rng(2)
+    frame["Lifecycle Stage"] = np.where(dated, "Customer", rng.choice(["Lead", "Marketing Qualified Lead"], len(frame)))
+
+    proposal = _proposal(frame, outcome="Lifecycle Stage")
+
+    spec = proposal.columns["Lifecycle Stage"]
+    assert (spec.role, spec.won, spec.lost) == ("outcome", ["Customer"], [])  # HubSpot has no stage for "lost"
+    assert "lost once labels.horizon_days have passed" in proposal.review["Lifecycle Stage"]
+    assert proposal.columns["Became a Customer Date"].role == "outcome_at"  # the wins' date
+    assert proposal.columns["business_segment"].role == "after_contact"  # the leak evidence reads its labels
+
+
+def test_a_named_outcome_with_only_one_value_is_still_refused() -> None:
+    frame = _leads(Stage=["Customer"] * 8)
+
+    with pytest.raises(MappingError, match="cannot be read as an outcome"):
+        _proposal(frame, outcome="Stage")
+
+
 def test_a_campaign_response_is_the_outcome_beside_other_yes_no_columns() -> None:
     frame = _leads(Response=["1", "0", "0", "1", "0", "0", "0", "1"], Previously_Insured=["1", "0"] * 4)
 

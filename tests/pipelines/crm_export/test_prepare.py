@@ -730,6 +730,40 @@ def test_a_win_date_needs_a_creation_date_and_no_second_outcome(columns: dict[st
         mapping_of(columns)
 
 
+def test_an_outcome_that_names_only_wins_labels_the_rest_by_the_horizon() -> None:
+    export = won_date_export()
+    won = export["won_date"] != ""
+    export["lifecycle"] = np.where(won, "Customer", "Lead")
+    columns = {**without(WON_AT_COLUMNS, "won_date"), "lifecycle": {"role": "outcome", "won": ["Customer"], "lost": []}}
+
+    prepared = prepare(export, mapping_of(columns), horizon_days=90)
+
+    as_of = pd.Timestamp(prepared.report["labels"]["as_of"])
+    created = pd.to_datetime(export.set_index("mql_id")["first_contact_date"])
+    matured = created + pd.Timedelta(days=90) <= as_of
+    won = won.set_axis(created.index)
+    y = prepared.y
+    assert (y[won] == 1).all()  # "Customer": won (its date unknown, so within the horizon)
+    assert (y[~won & matured] == 0).all()
+    assert y[~won & ~matured].isna().all()  # young and not yet won: open
+    assert (~won & ~matured).any()
+    assert prepared.report["labels"]["source"] == (
+        "outcome column 'lifecycle', won values only (the rest: lost after the horizon)"
+    )
+
+
+def test_an_outcome_that_names_only_wins_needs_a_creation_date() -> None:
+    lifecycle = {"role": "outcome", "won": ["Customer"], "lost": []}
+    columns = {"mql_id": "id", "origin": "categorical", "lifecycle": lifecycle}
+    with pytest.raises(ValueError, match="'lifecycle' has an outcome with lost: \\[\\], which needs a created_at"):
+        mapping_of(columns)
+
+
+def test_an_outcome_without_lost_values_is_still_refused() -> None:
+    with pytest.raises(ValueError, match="role outcome needs the export values that mean lost"):
+        mapping_of({**WON_AT_COLUMNS, "won_date": "ignore", "lifecycle": {"role": "outcome", "won": ["Customer"]}})
+
+
 def test_a_win_date_and_tables_are_two_label_sources() -> None:
     with pytest.raises(ValueError, match=r"tables\.dispositions / tables\.deals also say how leads ended"):
         mapping_of(WON_AT_COLUMNS, tables={"deals": {"file": "deals.csv"}})
