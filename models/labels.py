@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -108,6 +108,8 @@ class TimeSplit:
     calibration_quarters: list[str]
     test_quarters: list[str]
     immature_labelled: int  # labelled leads after the last mature quarter, left out of this split
+    # labels as exported: the latest quarters left out while many of their leads were still open, with that share
+    unsettled: dict[str, float] = field(default_factory=dict)
     kind: str = "out_of_time"  # out_of_time | random_stratified
     reason: str = ""  # how the split was made, in words
     by_quarters: bool = True  # calibration and test are whole quarters (else cut by date, or at random)
@@ -132,11 +134,16 @@ def split_by_time(
 
     A quarter is mature when its last lead's horizon has elapsed by ``as_of``: only then are its labels
     final, so early outcomes (quick rejections) cannot bias the evaluation. Later leads are left out.
+    Labels as exported (``horizon_days`` 0, an outcome column) are final once given, but the latest quarters
+    still hold open deals, and the ones closed early are no fair sample of their quarter (quick wins or quick
+    losses): the trailing quarters whose leads are still open beyond the usual are not mature either
+    (:func:`unsettled_quarters`; ``labels`` then holds the unlabelled leads too, label NaN).
     """
     labelled = labels[labels["label"].notna()]
     quarters = labelled["created_at"].dt.to_period("Q")
     mature_end = pd.Timestamp(as_of) - pd.Timedelta(days=horizon_days)
-    mature = sorted(q for q in quarters.unique() if q.end_time <= mature_end)
+    unsettled = unsettled_quarters(labels) if horizon_days == 0 else {}
+    mature = sorted(q for q in quarters.unique() if q.end_time <= mature_end and str(q) not in unsettled)
     needed = test_quarters + calibration_quarters + 1
     if len(mature) < needed:
         raise DataContractError(
@@ -157,6 +164,7 @@ def split_by_time(
         calibration_quarters=[str(q) for q in calibration_q],
         test_quarters=[str(q) for q in test_q],
         immature_labelled=int((quarters > mature[-1]).sum()),
+        unsettled=unsettled,
     )
     by_id = labelled.set_index("lead_id")["label"]
     for role in ("train", "calibration", "test"):
@@ -164,6 +172,23 @@ def split_by_time(
             by_id.loc[getattr(split, role)], f"{role} set ({', '.join(getattr(split, role + '_quarters'))})"
         )
     return split
+
+
+MAX_OPEN_EXCESS = 0.05  # a quarter may hold this much more of open leads than the older quarters usually do
+
+
+def unsettled_quarters(labels: pd.DataFrame) -> dict[str, float]:
+    """The latest quarters in a row whose share of open (unlabelled) leads exceeds the usual by
+    ``MAX_OPEN_EXCESS``, with that share; the usual is the median share of the older half of the quarters (some
+    exports keep stale leads open for good). Columns ``created_at`` and ``label`` (NaN: open)."""
+    open_share = labels["label"].isna().groupby(labels["created_at"].dt.to_period("Q")).mean().sort_index()
+    usual = float(open_share.iloc[: max(1, len(open_share) // 2)].median()) if len(open_share) else 0.0
+    unsettled: dict[str, float] = {}
+    for quarter, share in reversed(list(open_share.items())):
+        if share <= usual + MAX_OPEN_EXCESS:
+            break
+        unsettled[str(quarter)] = float(share)
+    return dict(reversed(list(unsettled.items())))
 
 
 MIN_DATED_SHARE = 0.95  # splitting by time needs created_at for at least this share of labelled leads
@@ -183,7 +208,7 @@ def _by_quarters(
 ) -> TimeSplit | str:
     labels = pd.DataFrame({"lead_id": y.index, "created_at": created_at.reindex(y.index).to_numpy(), "label": y})
     try:
-        split = split_by_time(labels.dropna(subset=["label"]), as_of, horizon_days, test_quarters, cal_quarters)
+        split = split_by_time(labels, as_of, horizon_days, test_quarters, cal_quarters)
     except DataContractError as error:
         return "; ".join(error.problems)
     reason = (
@@ -191,6 +216,9 @@ def _by_quarters(
         f"training {split.train_quarters[0]}..{split.train_quarters[-1]}: the most recent quarters whose labels "
         f"are final ({horizon_days}-day horizon)"
     )
+    if split.unsettled:
+        still_open = ", ".join(f"{quarter} {share:.0%}" for quarter, share in split.unsettled.items())
+        reason += f"; later quarters left out while many of their leads are still open ({still_open})"
     return dataclasses.replace(split, reason=reason)
 
 
@@ -324,7 +352,7 @@ def split_leads(
     if dated_share < MIN_DATED_SHARE:
         why = f"created_at is missing for {1 - dated_share:.0%} of labelled leads (out of time needs it for 95%)"
         return _at_random(labelled, created_at, test_share, random_state, why, random_folds)
-    by_quarters = _by_quarters(labelled, created_at, as_of, horizon_days, test_quarters, calibration_quarters)
+    by_quarters = _by_quarters(y, created_at, as_of, horizon_days, test_quarters, calibration_quarters)
     if isinstance(by_quarters, TimeSplit):
         return by_quarters
     by_date = _by_date_share(labelled, created_at, test_share)

@@ -118,6 +118,37 @@ def test_split_uses_only_mature_quarters_in_time_order() -> None:
     assert not set(split.train) & set(split.test)
 
 
+def test_labels_as_exported_leave_out_the_latest_quarters_while_their_deals_are_still_open() -> None:
+    labels = _quarterly_labels(["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2"])
+    created = labels["created_at"]
+    stale = labels.index[::25]  # 4% open in every quarter: leads nobody closed, the usual
+    labels.loc[stale, "label"] = np.nan
+    labels.loc[(created >= "2025-01-01") & (labels.index % 5 == 1), "label"] = np.nan  # +20%: deals still open
+    labels.loc[(created >= "2025-04-01") & (labels.index % 5 == 2), "label"] = np.nan  # +40%
+
+    split = split_by_time(labels, pd.Timestamp("2025-06-30"), horizon_days=0, test_quarters=1, calibration_quarters=1)
+
+    assert split.test_quarters == ["2024Q4"]  # the latest quarter whose open share is the usual
+    assert split.calibration_quarters == ["2024Q3"]
+    assert list(split.unsettled) == ["2025Q1", "2025Q2"]
+    assert split.unsettled["2025Q2"] == pytest.approx(0.4 + 0.04, abs=0.03)
+    assert split.immature_labelled == int(labels.loc[created >= "2025-01-01", "label"].notna().sum())
+    indexed = labels.set_index("lead_id")
+    as_split = split_leads(indexed["label"], indexed["created_at"], pd.Timestamp("2025-06-30"), horizon_days=0)
+    assert as_split.test_quarters == ["2024Q4"]
+    assert "later quarters left out while many of their leads are still open (2025Q1 2" in as_split.reason
+
+
+def test_a_horizon_decides_maturity_alone() -> None:
+    labels = _quarterly_labels(["2024Q1", "2024Q2", "2024Q3", "2024Q4"])
+    labels.loc[labels["created_at"] >= "2024-10-01", "label"] = np.nan  # open, as the label rule leaves them
+
+    split = split_by_time(labels, pd.Timestamp("2025-06-30"), horizon_days=90, test_quarters=1, calibration_quarters=1)
+
+    assert split.test_quarters == ["2024Q3"]  # 2024Q4 has no labelled lead; nothing is called unsettled
+    assert split.unsettled == {}
+
+
 def test_split_refuses_too_little_history() -> None:
     labels = _quarterly_labels(["2025Q1", "2025Q2"])
 
