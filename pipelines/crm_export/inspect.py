@@ -956,7 +956,9 @@ def leak_evidence(
             for column in columns
         }
     ).reset_index(drop=True)
-    report = check_leakage(features, rows.to_numpy(dtype=float), rows.index.isin(train), policy)
+    created_at, outcome_at = (_proposed_dates(frame.loc[rows.index], specs, role) for role in ("created_at", "end"))
+    outcomes, train_mask = rows.to_numpy(dtype=float), rows.index.isin(train)
+    report = check_leakage(features, outcomes, train_mask, policy, created_at=created_at, outcome_at=outcome_at)
     evidence: dict[str, list[str]] = {}
     for finding in sorted(report.findings, key=lambda finding: _EVIDENCE_ORDER.index(finding.check)):
         text = finding.evidence.removeprefix(f"'{finding.column}': ").removeprefix(f"'{finding.column}' ")
@@ -966,6 +968,19 @@ def leak_evidence(
         {column: "; ".join(found[:_EVIDENCE_SHOWN]) for column, found in evidence.items()},
         {str(column): float(auc) for column, auc in aucs.items()},
     )
+
+
+def _proposed_dates(frame: pd.DataFrame, specs: Mapping[str, ColumnSpec], role: str) -> pd.Series | None:
+    """The proposal's ``created_at`` dates, or (``role`` "end") its ``outcome_at`` or ``won_at`` dates, parsed; None
+    without such a column or where its values do not read as dates."""
+    roles = ("outcome_at", "won_at") if role == "end" else (role,)
+    column = next((c for c, spec in specs.items() if spec.role in roles), None)
+    if column is None:
+        return None
+    try:
+        return clean_column(frame[column], "date", column, sorted(_placeholders()))[0].reset_index(drop=True)
+    except CleaningError:
+        return None
 
 
 def _evidence_values(values: pd.Series, kind: str, column: str, placeholders: list[str]) -> pd.Series:

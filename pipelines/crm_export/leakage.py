@@ -16,7 +16,9 @@ own column names; each kind of evidence is a pure function with its numbers:
 - :func:`sales_words_in_name` and :func:`sales_words_in_values`: names and values that speak of sales work
   (status, owner, call results, "Ringing", "Rückruf"...), in English and German. They count only with data
   evidence (one of the above, or a strong single AUC): an honest column named "Lead Source" must pass;
-- :func:`share_after_outcome`: for a date column, how often its date falls after the outcome date.
+- :func:`share_after_outcome`: for a date column, how often its date falls after the outcome date;
+- :func:`share_days_to_outcome`: for a number, how often it is the days from creation to the outcome (an
+  opportunity's "Age", a "Days to Close": counted from the close).
 
 :func:`check_leakage` runs them over every candidate feature and returns a :class:`LeakageReport`, whose
 :meth:`~LeakageReport.raise_if_leaks` stops training unless the mapping vouches for the column
@@ -86,6 +88,7 @@ class LeakagePolicy:
     max_single_feature_auc: float = 0.95
     max_missingness_auc: float = 0.95
     max_share_after_outcome: float = 0.5
+    max_share_days_to_outcome: float = 0.8  # of the leads with a number and both dates (an honest number: ~0%)
     min_rows: int = 50
     allowed: frozenset[str] = frozenset()
     # One-outcome values: purity, how much of the other outcome a value may keep (relative to the base rate),
@@ -227,6 +230,26 @@ def share_after_outcome(values: pd.Series, outcome_at: pd.Series) -> float:
     if not both.any():
         return math.nan
     return float(np.mean(feature_at[both].to_numpy() > resolved_at[both].to_numpy()))
+
+
+MAX_DAYS_OFF = 1.0  # a duration counted in whole days, rounded either way
+
+
+def share_days_to_outcome(values: pd.Series, created_at: pd.Series, outcome_at: pd.Series) -> tuple[float, int]:
+    """Among rows with a number and both dates: the share whose number is the days from ``created_at`` to
+    ``outcome_at`` (within ``MAX_DAYS_OFF``), and how many rows that is (NaN, 0 for none or a non-number).
+
+    An opportunity's "Age" or a "Days to Close" is counted up to the close: it knows when the deal ended. Matched
+    by position; dates parsed with ``pd.to_datetime``.
+    """
+    numbers = _as_numbers(values)
+    if numbers is None or pd.api.types.is_datetime64_any_dtype(values):
+        return math.nan, 0
+    days = (_as_datetimes(outcome_at) - _as_datetimes(created_at)).dt.total_seconds().to_numpy() / 86_400
+    both = ~np.isnan(numbers) & ~np.isnan(days)
+    if not both.any():
+        return math.nan, 0
+    return float(np.mean(np.abs(numbers[both] - days[both]) <= MAX_DAYS_OFF)), int(both.sum())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -507,6 +530,7 @@ def check_leakage(
     date_columns: Mapping[str, pd.Series] | None = None,
     outcome_at: pd.Series | None = None,
     lift: bool = True,
+    created_at: pd.Series | None = None,
 ) -> LeakageReport:
     """Run every leakage check on every candidate feature (and every date column against the outcome date).
 
@@ -519,6 +543,8 @@ def check_leakage(
         date_columns: date-valued columns to compare with ``outcome_at`` (need not be features).
         outcome_at: when each lead was won or lost, NaT if unknown.
         lift: run the lift check (a quick model per column); off where a few seconds matter more.
+        created_at: when each lead came in; with ``outcome_at``, a number that is the days between them (an
+            "Age" counted to the close) is a leak.
 
     The evidence, per column: its single-feature and missingness AUCs above their limits; values of (almost)
     one outcome covering a material share of the won or lost leads (:func:`one_outcome_values`); a single AUC
@@ -570,6 +596,10 @@ def check_leakage(
         single = aucs[name]["single_feature_auc"]
         candidates += _evidence_findings(name, values, pures[name], single, lift_auc, margin, policy)
 
+    if created_at is not None and outcome_at is not None:
+        for column in features.columns:
+            finding = _days_to_outcome_finding(str(column), features[column], created_at, outcome_at, policy)
+            candidates += [finding] if finding else []
     dates = dict(date_columns or {})
     date_notes: list[str] = []
     for column, values in dates.items():
@@ -863,6 +893,20 @@ def describe_sales_words(column: str, word: str | None, values: list[str], singl
     )
     auc = f"; alone it predicts the outcome with AUC {single:.2f}" if not math.isnan(single) else ""
     return f"'{column}': {' and '.join(said)}{auc}"
+
+
+def _days_to_outcome_finding(
+    column: str, values: pd.Series, created_at: pd.Series, outcome_at: pd.Series, policy: LeakagePolicy
+) -> Finding | None:
+    share, rows = share_days_to_outcome(values, created_at, outcome_at)
+    limit = policy.max_share_days_to_outcome
+    if rows < policy.min_rows or not share > limit:
+        return None
+    evidence = (
+        f"'{column}' is the number of days from created_at to the outcome date for {share:.0%} of the {rows:,} "
+        f"leads with both (limit {limit:.0%}): it is counted up to the close"
+    )
+    return Finding(column, "after_outcome", share, limit, evidence)
 
 
 def _after_outcome_finding(column: str, share: float, limit: float) -> Finding | None:

@@ -322,11 +322,13 @@ def check_feature_leakage(
     mapping: ExportMapping,
     dates: Mapping[str, pd.Series] | None = None,
     outcome_at: pd.Series | None = None,
+    created_at: pd.Series | None = None,
 ) -> LeakageReport:
     """The leakage checks on the features, named by the export column the user maps (``Description (length)``).
 
     ``leakage.allowed`` names export columns: every feature derived from one is allowed. ``dates``: date-valued
-    feature columns (by export column) checked against ``outcome_at``; all series aligned with ``features``.
+    feature columns (by export column) checked against ``outcome_at``; numbers against the days from
+    ``created_at`` to ``outcome_at``; all series aligned with ``features``.
     """
     allowed = set(mapping.leakage.allowed)
     allowed_labels = {source.label for source in sources.values() if source.column in allowed}
@@ -339,8 +341,13 @@ def check_feature_leakage(
     )
     named = features.rename(columns={name: source.label for name, source in sources.items()})
     aligned = {column: dated.reindex(features.index).reset_index(drop=True) for column, dated in (dates or {}).items()}
-    outcome = None if outcome_at is None else outcome_at.reindex(features.index).reset_index(drop=True)
-    return check_leakage(named, y.to_numpy(dtype=float), train_mask, policy, aligned or None, outcome)
+    outcome, created = (
+        None if dated is None else dated.reindex(features.index).reset_index(drop=True)
+        for dated in (outcome_at, created_at)
+    )
+    return check_leakage(
+        named, y.to_numpy(dtype=float), train_mask, policy, aligned or None, outcome, created_at=created
+    )
 
 
 def _roles_report(
@@ -590,9 +597,12 @@ def prepare_export(
     for name, grouped in grouping.items():
         cleaning[sources[name].column] |= grouped
     dates = date_valued_columns(rows, sources, mapping.placeholders)
-    outcome_at = outcome_dates(cleaned, mapping, deals, features.index) if dates else None
+    outcome_at = outcome_dates(cleaned, mapping, deals, features.index)
+    created_at = cleaned[mapping.created_at_column] if mapping.created_at_column else None
     y_split = y.where(rows.index.isin(split.train.append(split.held_out)))  # immature leads are not judged
-    leakage = check_feature_leakage(features, y_split, train_mask, sources, mapping, dates, outcome_at)
+    leakage = check_feature_leakage(
+        features, y_split, train_mask, sources, mapping, dates or None, outcome_at, created_at
+    )
     leakage.raise_if_leaks()
     report = {
         "rows": {

@@ -25,6 +25,7 @@ from pipelines.crm_export.leakage import (
     one_outcome_values,
     sales_words_in_name,
     sales_words_in_values,
+    share_days_to_outcome,
     single_feature_auc,
     value_groups,
 )
@@ -333,6 +334,60 @@ def test_a_name_alone_is_no_leak_without_evidence_from_the_data() -> None:
 # --- Exports that mimic CRMs ----------------------------------------------------------------------------------
 
 
+# --- Numbers counted up to the outcome --------------------------------------------------------------------
+
+
+def _opportunities(n: int = 600, seed: int = 4) -> pd.DataFrame:
+    """Opportunities with a creation date, a close date for the closed ones, their "Age" in days as Salesforce
+    counts it (to the close, or to the export for open ones), and an honest number of employees."""
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+    cycle = rng.integers(5, 120, n)
+    closed = rng.random(n) < 0.85
+    close = pd.Series(created + pd.to_timedelta(cycle, unit="D")).where(closed)
+    exported = pd.Timestamp("2025-03-31")
+    age = np.where(closed, cycle, (exported - created).days) + rng.integers(-1, 1, n, endpoint=True) * (cycle > 60)
+    return pd.DataFrame(
+        {
+            "Opportunity ID": [f"006{i:05d}" for i in range(n)],
+            "Created Date": created.strftime("%Y-%m-%d"),
+            "Close Date": close.dt.strftime("%Y-%m-%d"),
+            "Stage": np.where(closed, rng.choice(["Closed Won", "Closed Lost"], n), "Negotiation"),
+            "Age": age,
+            "Employees": rng.integers(5, 5000, n),
+        }
+    )
+
+
+def test_a_number_counted_from_creation_to_the_close_knows_when_the_deal_ended() -> None:
+    frame = _opportunities()
+    created, closed = pd.to_datetime(frame["Created Date"]), pd.to_datetime(frame["Close Date"])
+
+    age_share, rows = share_days_to_outcome(frame["Age"], created, closed)
+    honest_share, _ = share_days_to_outcome(frame["Employees"], created, closed)
+
+    assert age_share == 1.0  # counted in whole days, a day off either way at most
+    assert rows == closed.notna().sum()  # open opportunities have no close to compare with
+    assert honest_share < 0.05
+    assert share_days_to_outcome(frame["Stage"], created, closed) == (pytest.approx(float("nan"), nan_ok=True), 0)
+
+
+def test_check_leakage_stops_an_age_counted_to_the_close_and_inspect_proposes_it_after_contact() -> None:
+    frame = _opportunities()
+    y = frame["Stage"].map({"Closed Won": 1.0, "Closed Lost": 0.0}).to_numpy()
+    created, closed = pd.to_datetime(frame["Created Date"]), pd.to_datetime(frame["Close Date"])
+    features = _features(frame, ("Age", "Employees"))
+
+    report = check_leakage(features, y, np.arange(len(frame)) < 400, LeakagePolicy(), None, closed, created_at=created)
+    proposal = propose(frame.astype(str), profile_export(frame.astype(str)), "Stage")
+
+    assert _flagged(report.findings) == {"Age": {"after_outcome"}}
+    assert "is the number of days from created_at to the outcome date for 100%" in report.findings[0].evidence
+    assert proposal.columns["Age"].role == "after_contact"  # its name is a person's age in most exports
+    assert "counted up to the close" in proposal.review["Age"]
+    assert proposal.columns["Employees"].role in FEATURE_ROLES
+
+
 def test_every_post_contact_column_is_stopped_and_no_honest_one() -> None:
     frame = crm_export()
     y, train_mask = _split(frame)
@@ -418,6 +473,18 @@ def test_check_export_stops_on_a_proposal_reviewed_into_a_leak(tmp_path: Path) -
     message = str(stopped.value)
     assert "'Last Call Result': 'no answer' converts 0% of" in message
     assert REMEDY in message
+
+
+def test_check_export_stops_an_age_reviewed_back_into_a_feature(tmp_path: Path) -> None:
+    export = _write(_opportunities(), tmp_path)
+    raw = read_export(export).frame
+    proposal = propose(raw, profile_export(raw), "Stage")
+    columns = {**proposal.columns, "Age": proposal.columns["Employees"]}
+    mapping_path = tmp_path / "mapping.yml"
+    mapping_path.write_text(dump_mapping(proposal.mapping().model_copy(update={"columns": columns})))
+
+    with pytest.raises(LeakageError, match="'Age' is the number of days from created_at to the outcome date"):
+        prepare_export_files(export, mapping_path)
 
 
 # --- The real X Education export ----------------------------------------------------------------------------
