@@ -38,7 +38,14 @@ from models.evaluation import (
 from models.explanations import contributions, fit_grade_cuts
 from models.features import LeadFeatures
 from models.labels import Fold, TimeSplit
-from models.pipeline import assemble_pipeline, fit_model, refit_cross_fitted, refit_trees
+from models.pipeline import (
+    LARGE_EXPORT_ROWS,
+    BoosterParams,
+    assemble_pipeline,
+    fit_model,
+    refit_cross_fitted,
+    refit_trees,
+)
 from models.rule_score import PointsRule, rule_score
 from models.scorer import LeadScorer
 from models.threshold import ThresholdChoice, choose_threshold
@@ -55,6 +62,7 @@ PREPARATION_ARTIFACT = "data/preparation.json"
 MAPPING_ARTIFACT = "data/mapping.json"
 REFIT_FOLDS = 3  # out-of-fold scores for the refit's calibration: 3 fits on 2/3 of the leads each
 EVALUATION_GRADE_SAMPLE = 1000  # leads whose SHAP values cut the grades of the evaluated (never shipped) model
+FEWER_LEAVES = (3, 7)  # tried beside the scaled num_leaves (see early_stopped_model)
 
 
 def silent_steps(step: str) -> AbstractContextManager[object]:
@@ -423,10 +431,9 @@ def _evaluate_fold(
     params = settings.model.model_copy(update={"min_category_share": mapping.rare_category_share}).scaled_to(
         len(sets.X_train), int(sets.y_train.sum())
     )
-    model = assemble_pipeline(clone(builder), params, mapping.monotone_constraints)
-    early_stopping_rounds = params.early_stopping_rounds or 100
+    choose_leaves = settings.model.num_leaves is None and len(sets.X_train) < LARGE_EXPORT_ROWS
     with report(f"fit LightGBM on {len(sets.X_train):,} leads, trees early-stopped on the calibration leads{of_folds}"):
-        fit_model(model, sets.X_train, sets.y_train, sets.X_calibration, sets.y_calibration, early_stopping_rounds)
+        model, params, leaf_losses = early_stopped_model(builder, mapping, sets, params, choose_leaves)
     X_fit, y_fit = sets.fitted()
     with report(f"refit on the {len(X_fit):,} training and calibration leads, calibrated out of fold{of_folds}"):
         refit, calibrator, threshold, losses, trees = _refit_calibrated(
@@ -437,6 +444,7 @@ def _evaluate_fold(
     metadata = {
         **metadata,
         "booster_params": params.model_dump(),
+        "num_leaves_calibration_logloss": {str(leaves): loss for leaves, loss in leaf_losses.items()},
         "early_stopped_trees": int(classifier.best_iteration_ or classifier.n_estimators),
         "evaluated_leads": len(X_fit),
         "evaluated_trees": trees,
@@ -453,6 +461,30 @@ def _evaluate_fold(
         of_folds,
     )
     return FoldEvaluation(scorer, sets, losses, score_held_out(scorer, sets, settings, mapping.points_rule))
+
+
+def early_stopped_model(
+    builder: LeadFeatures, mapping: ExportMapping, sets: Sets, params: BoosterParams, choose_leaves: bool
+) -> tuple[Pipeline, BoosterParams, dict[int, float]]:
+    """LightGBM fitted on the training leads, its trees early-stopped on the calibration leads; with
+    ``choose_leaves``, also with fewer leaves (``FEWER_LEAVES``), and the lowest calibration log-loss wins.
+
+    The scaled ``num_leaves`` (:meth:`BoosterParams.scaled_to`) is a guess from the number of conversions. Where
+    the signal adds up over many columns (a lead source here, an industry there), small trees taking many small
+    steps fit it better: on the vendor-shaped audit exports 3 leaves gave +0.003 to +0.012 test AUC, on X
+    Education the same (0.877 at 3, 7 and 15). The calibration leads already choose the number of trees; they
+    choose among three tree sizes too. Returns the model, its parameters and each candidate's log-loss.
+    """
+    candidates = sorted({params.num_leaves or 0, *(n for n in FEWER_LEAVES if n < (params.num_leaves or 0))})
+    fitted: dict[int, tuple[Pipeline, BoosterParams, float]] = {}
+    for leaves in candidates if choose_leaves else [params.num_leaves or 0]:
+        tried = params.model_copy(update={"num_leaves": leaves})
+        model = assemble_pipeline(clone(builder), tried, mapping.monotone_constraints)
+        rounds = tried.early_stopping_rounds or 100
+        fit_model(model, sets.X_train, sets.y_train, sets.X_calibration, sets.y_calibration, rounds)
+        fitted[leaves] = (model, tried, float(model[-1].best_score_["valid_0"]["binary_logloss"]))
+    model, chosen, _ = min(fitted.values(), key=lambda candidate: candidate[2])
+    return model, chosen, {leaves: loss for leaves, (_, _, loss) in fitted.items()}
 
 
 def score_held_out(

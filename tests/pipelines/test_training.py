@@ -84,6 +84,24 @@ def test_monotone_constraints_of_the_mapping_reach_lightgbm(trained) -> None:  #
     }
 
 
+def test_the_calibration_leads_choose_the_tree_size(trained) -> None:  # type: ignore[no-untyped-def]
+    losses = trained.scorer.metadata["num_leaves_calibration_logloss"]
+    chosen = trained.scorer.metadata["booster_params"]["num_leaves"]
+
+    assert {"3", "7"} <= set(losses)  # fewer leaves tried beside the scaled number
+    assert losses[str(chosen)] == min(losses.values())
+    assert trained.scorer.pipeline[-1].get_params()["num_leaves"] == chosen  # the shipped refit keeps it
+
+
+def test_a_configured_tree_size_is_kept(synthetic_crm, fast_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = fast_settings.model_copy(update={"model": fast_settings.model.model_copy(update={"num_leaves": 5})})
+
+    outcome = train_scorer(synthetic_export(synthetic_crm), settings)
+
+    assert outcome.scorer.metadata["booster_params"]["num_leaves"] == 5
+    assert list(outcome.scorer.metadata["num_leaves_calibration_logloss"]) == ["5"]
+
+
 def test_threshold_is_chosen_by_the_configured_policy(trained) -> None:  # type: ignore[no-untyped-def]
     threshold = trained.scorer.threshold
 
