@@ -252,7 +252,11 @@ def _split_sizes(split: TimeSplit) -> str:
             f"train {split.train_quarters[0]}..{split.train_quarters[-1]}, calibration "
             f"{', '.join(split.calibration_quarters)}, test {', '.join(split.test_quarters)}"
         )
-    return f"{len(split.train):,} training, {len(split.calibration):,} calibration, {len(split.test):,} test leads"
+    sizes = f"{len(split.train):,} training, {len(split.calibration):,} calibration, {len(split.test):,} test leads"
+    if split.cross_validation:  # the fields are the first fold's; the test metrics pool every fold
+        tested = sum(len(fold.test) for fold in split.folds)
+        return f"{len(split.folds)} folds of {sizes} each; every labelled lead tested once ({tested:,} test leads)"
+    return sizes
 
 
 def _threshold_inputs(inputs: dict[str, float] | None) -> str:

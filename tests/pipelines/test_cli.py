@@ -15,7 +15,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from models.feature_text import Language
-from models.labels import TimeSplit
+from models.labels import Fold, TimeSplit
 from pipelines import cli
 from pipelines.cli import app
 from pipelines.crm_export.mapping import load_mapping
@@ -100,6 +100,31 @@ def test_the_metrics_table_says_how_the_test_leads_were_held_out(split: TimeSpli
     assert "points rule" in ruled
     assert "0.600" in ruled
     assert "10.0%" in ruled
+
+
+def test_split_sizes_of_a_cross_validation_count_every_fold() -> None:
+    ids = [pd.Index([f"{fold}-{i}" for i in range(n)]) for fold, n in enumerate((6, 1, 1))]
+    folds = tuple(Fold(ids[0], ids[1], ids[2].map(lambda lead, k=k: f"{lead}-{k}")) for k in range(8))
+    first = folds[0]
+    split = TimeSplit(
+        first.train,
+        first.calibration,
+        first.test,
+        [],
+        [],
+        [],
+        0,
+        "random_stratified",
+        by_quarters=False,
+        cross_validation=folds,
+    )
+
+    assert cli._split_sizes(split) == (
+        "8 folds of 6 training, 1 calibration, 1 test leads each; every labelled lead tested once (8 test leads)"
+    )
+    assert cli._split_sizes(_split("random_stratified", by_quarters=False)) == (
+        "1 training, 1 calibration, 1 test leads"
+    )
 
 
 @pytest.fixture(scope="module")
