@@ -108,14 +108,14 @@ class TimeSplit:
     calibration_quarters: list[str]
     test_quarters: list[str]
     immature_labelled: int  # labelled leads after the last mature quarter, left out of this split
-    # labels as exported: the latest quarters left out while many of their leads were still open, with that share
-    unsettled: dict[str, float] = field(default_factory=dict)
     kind: str = "out_of_time"  # out_of_time | random_stratified
     reason: str = ""  # how the split was made, in words
     by_quarters: bool = True  # calibration and test are whole quarters (else cut by date, or at random)
     # a random split repeated so that every labelled lead is tested once (the first fold is train/calibration/test);
     # empty: one evaluation on ``test``
     cross_validation: tuple[Fold, ...] = ()
+    # labels as exported: the latest quarters left out while many of their leads were still open, with that share
+    unsettled: dict[str, float] = field(default_factory=dict)
 
     @property
     def held_out(self) -> pd.Index:
@@ -216,10 +216,14 @@ def _by_quarters(
         f"training {split.train_quarters[0]}..{split.train_quarters[-1]}: the most recent quarters whose labels "
         f"are final ({horizon_days}-day horizon)"
     )
-    if split.unsettled:
-        still_open = ", ".join(f"{quarter} {share:.0%}" for quarter, share in split.unsettled.items())
-        reason += f"; later quarters left out while many of their leads are still open ({still_open})"
-    return dataclasses.replace(split, reason=reason)
+    return dataclasses.replace(split, reason=reason + _left_open(split.unsettled))
+
+
+def _left_open(unsettled: dict[str, float]) -> str:
+    if not unsettled:
+        return ""
+    still_open = ", ".join(f"{quarter} {share:.0%}" for quarter, share in unsettled.items())
+    return f"; later quarters left out while many of their leads are still open ({still_open})"
 
 
 def _by_date_share(y: pd.Series, created_at: pd.Series, test_share: float) -> TimeSplit | str:
@@ -355,9 +359,17 @@ def split_leads(
     by_quarters = _by_quarters(y, created_at, as_of, horizon_days, test_quarters, calibration_quarters)
     if isinstance(by_quarters, TimeSplit):
         return by_quarters
-    by_date = _by_date_share(labelled, created_at, test_share)
+    # labels as exported: the quarters still open beyond the usual are left out of a cut by date too
+    dated = pd.DataFrame({"created_at": created_at.reindex(y.index), "label": y})
+    unsettled = unsettled_quarters(dated) if horizon_days == 0 else {}
+    settled = labelled
+    if unsettled:
+        quarter = created_at.reindex(labelled.index).dt.to_period("Q").astype(str)
+        settled = labelled[~quarter.isin(list(unsettled)).to_numpy()]
+    by_date = _by_date_share(settled, created_at, test_share)
     if isinstance(by_date, TimeSplit):
-        return by_date
+        left_out = unsettled if settled is not labelled else {}
+        return dataclasses.replace(by_date, reason=by_date.reason + _left_open(left_out), unsettled=left_out)
     return _at_random(labelled, created_at, test_share, random_state, f"{by_quarters}; and {by_date}", random_folds)
 
 

@@ -454,7 +454,8 @@ def _audit_leads(rows: pd.DataFrame, created_at: pd.Series, mapping: ExportMappi
 
 def outcome_deals(rows: pd.DataFrame, mapping: ExportMapping, created_at: pd.Series) -> pd.DataFrame:
     """One closed deal per dated lead the outcome column resolves, closed at ``outcome_at`` (else at creation);
-    with a ``won_at`` column, one won deal per lead with a win date.
+    with a ``won_at`` column, one won deal per lead with a win date. An outcome with ``lost: []`` resolves only its
+    won leads: the label rule's horizon makes the rest lost, as in training.
 
     ``created_at``: the export's creation dates, or for an export without them each scored lead's clock start.
     """
@@ -545,14 +546,15 @@ def audit_export(loaded: LoadedExport, clock: pd.Series | None = None) -> AuditE
         created_at = _placed_by(clock, rows)
     else:
         raise ValueError("the export has no created_at column: place its leads by the scoring log's clock")
-    dispositions, deals, _ = label_tables(loaded, rows, {created_column or "created_at": created_at})
     has_dispositions, has_deals = mapping.tables.dispositions is not None, mapping.tables.deals is not None
+    if has_dispositions or has_deals:
+        dispositions, deals, _ = label_tables(loaded, rows, {created_column or "created_at": created_at})
+    if not has_dispositions:
+        dispositions = stage_dispositions(rows, mapping, created_at)
+    if not has_deals:
+        deals = outcome_deals(rows, mapping, created_at)
     return AuditExport(
-        CRMTables(
-            leads=_audit_leads(rows, created_at, mapping),
-            dispositions=dispositions if has_dispositions else stage_dispositions(rows, mapping, created_at),
-            deals=deals if has_deals else outcome_deals(rows, mapping, created_at),
-        ),
+        CRMTables(leads=_audit_leads(rows, created_at, mapping), dispositions=dispositions, deals=deals),
         has_contact_times=has_dispositions,
         deals_are_opportunities=has_deals,
         has_dates=created_column is not None,

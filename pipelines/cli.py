@@ -255,7 +255,8 @@ def _split_sizes(split: TimeSplit) -> str:
     sizes = f"{len(split.train):,} training, {len(split.calibration):,} calibration, {len(split.test):,} test leads"
     if split.cross_validation:  # the fields are the first fold's; the test metrics pool every fold
         tested = sum(len(fold.test) for fold in split.folds)
-        return f"{len(split.folds)} folds of {sizes} each; every labelled lead tested once ({tested:,} test leads)"
+        every = f"every labelled lead tested once ({tested:,} test leads)"
+        return f"{len(split.folds)} folds of about {sizes} each; {every}"
     return sizes
 
 

@@ -385,10 +385,13 @@ def _is_amount(values: pd.Series) -> bool:
     return bool(len(values)) and bool(values.str.fullmatch(_AMOUNT).all())
 
 
-def read_outcome(column: str, values: pd.Series, kind: str) -> OutcomeCandidate | None:
+def read_outcome(column: str, values: pd.Series, kind: str, wins_only: bool = False) -> OutcomeCandidate | None:
     """The column read as an outcome from its values (placeholders removed), or None when it cannot be.
 
     Numbers are read as yes/no only when they are 0 and 1, as an amount when they are 0 and positive amounts.
+    With ``wins_only`` (an outcome the user named), values that say who won and none who lost (a lifecycle stage:
+    "Customer" among "Lead", "Opportunity"...) read as ``lost: []``: the rest lost once the label horizon has
+    passed (``created_at`` needed).
     """
     observed = sorted(set(values.str.strip()))
     if kind in ("number", "number-as-text") and not {normalize_value(v) for v in observed} <= {"0", "1"}:
@@ -400,9 +403,11 @@ def read_outcome(column: str, values: pd.Series, kind: str) -> OutcomeCandidate 
     read = {value: outcome_of_value(value) for value in observed}
     won = [v for v, outcome in read.items() if outcome == "won"]
     lost = [v for v, outcome in read.items() if outcome == "lost"]
+    still_open = tuple(v for v, outcome in read.items() if outcome is None)
+    if wins_only and won and not lost and still_open:
+        return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=[]), "stage", still_open)
     if not won or not lost:
         return None
-    still_open = tuple(v for v, outcome in read.items() if outcome is None)
     return OutcomeCandidate(
         column, ColumnSpec(role="outcome", won=won, lost=lost), "stage" if still_open else "yes/no", still_open
     )
@@ -706,29 +711,17 @@ def _named_outcome(
     kind = kinds[column]
     if kind == "date":
         return OutcomeCandidate(column, ColumnSpec(role="won_at"), "win date")
-    candidate = None if kind in ("empty", "id-like") else read_outcome(column, present[column], kind)
-    if candidate is None and kind in ("category", "boolean-like"):
-        candidate = _wins_only(column, present[column])
+    candidate = None if kind in ("empty", "id-like") else read_outcome(column, present[column], kind, wins_only=True)
     if candidate is None:
         raise MappingError(
             f"--outcome {column!r} cannot be read as an outcome: a {kind} column with values "
             f"{_shown_values(present[column], kind) if len(present[column]) else '(none: every row is empty)'}; "
             "an outcome needs values that say won and lost: 0/1, yes/no, true/false, won/lost words "
-            '("Closed Won", "gewonnen"; other values stay open), amounts with 0 for lost (won when > 0), or the '
+            '("Closed Won", "gewonnen"; other values stay open), a stage with values that say won ("Customer"; '
+            "the rest lost once the label horizon has passed), amounts with 0 for lost (won when > 0), or the "
             "dates leads were won (won when dated)"
         )
     return candidate
-
-
-def _wins_only(column: str, values: pd.Series) -> OutcomeCandidate | None:
-    """A named outcome whose values say who won and none who lost (a lifecycle stage: "Customer" among "Lead",
-    "Opportunity"...): ``lost: []``, the rest lost once the label horizon has passed (``created_at`` needed)."""
-    observed = sorted(set(values.str.strip()))
-    won = [value for value in observed if outcome_of_value(value) == "won"]
-    if not won or len(won) == len(observed):
-        return None
-    still_open = tuple(value for value in observed if value not in won)
-    return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=[]), "stage", still_open)
 
 
 def win_date_candidate(kinds: Mapping[str, str], names: Mapping[str, str]) -> OutcomeCandidate | None:

@@ -236,17 +236,18 @@ MAX_DAYS_OFF = 1.0  # a duration counted in whole days, rounded either way
 
 
 def share_days_to_outcome(values: pd.Series, created_at: pd.Series, outcome_at: pd.Series) -> tuple[float, int]:
-    """Among rows with a number and both dates: the share whose number is the days from ``created_at`` to
-    ``outcome_at`` (within ``MAX_DAYS_OFF``), and how many rows that is (NaN, 0 for none or a non-number).
+    """Among rows with a number and an outcome more than ``MAX_DAYS_OFF`` days after creation: the share whose
+    number is those days (within ``MAX_DAYS_OFF``), and how many rows that is (NaN, 0 for none or a non-number).
 
-    An opportunity's "Age" or a "Days to Close" is counted up to the close: it knows when the deal ended. Matched
-    by position; dates parsed with ``pd.to_datetime``.
+    An opportunity's "Age" or a "Days to Close" is counted up to the close: it knows when the deal ended. Outcomes
+    on the day of creation are left out: any 0/1 number would match them. Matched by position; dates parsed with
+    ``pd.to_datetime``.
     """
     numbers = _as_numbers(values)
     if numbers is None or pd.api.types.is_datetime64_any_dtype(values):
         return math.nan, 0
     days = (_as_datetimes(outcome_at) - _as_datetimes(created_at)).dt.total_seconds().to_numpy() / 86_400
-    both = ~np.isnan(numbers) & ~np.isnan(days)
+    both = ~np.isnan(numbers) & (np.nan_to_num(days, nan=0.0) > MAX_DAYS_OFF)
     if not both.any():
         return math.nan, 0
     return float(np.mean(np.abs(numbers[both] - days[both]) <= MAX_DAYS_OFF)), int(both.sum())

@@ -602,16 +602,17 @@ class ExportMapping(_Spec):
                 )
         return problems
 
-    def _won_at_problems(self, won_at: str, single_table: bool, role: str = "role won_at") -> list[str]:
+    def _won_at_problems(self, column: str, single_table: bool, described_as: str = "role won_at") -> list[str]:
+        """What a label source that says only who won (``won_at``, or an outcome with ``lost: []``) lacks."""
         problems = []
         if not single_table:
             problems.append(
-                f"columns: {won_at!r} has {role}, and tables.dispositions / tables.deals also say how leads "
+                f"columns: {column!r} has {described_as}, and tables.dispositions / tables.deals also say how leads "
                 "ended; expected one of the two"
             )
         if self.created_at_column is None:
             problems.append(
-                f"columns: {won_at!r} has {role}, which needs a created_at column: a lead that is not won "
+                f"columns: {column!r} has {described_as}, which needs a created_at column: a lead that is not won "
                 "counts as lost only once labels.horizon_days have passed since it came in"
             )
         return problems

@@ -598,10 +598,12 @@ def prepare_export(
         cleaning[sources[name].column] |= grouped
     dates = date_valued_columns(rows, sources, mapping.placeholders)
     outcome_at = outcome_dates(cleaned, mapping, deals, features.index)
-    created_at = cleaned[mapping.created_at_column] if mapping.created_at_column else None
+    # a win dated at creation (an outcome with lost: [] and no outcome_at) is no date a number could count up to
+    dated_outcomes = mapping.outcome_at_column or mapping.won_at_column or mapping.tables.deals
+    counted_from = created_at if dated_outcomes else None
     y_split = y.where(rows.index.isin(split.train.append(split.held_out)))  # immature leads are not judged
     leakage = check_feature_leakage(
-        features, y_split, train_mask, sources, mapping, dates or None, outcome_at, created_at
+        features, y_split, train_mask, sources, mapping, dates or None, outcome_at, counted_from
     )
     leakage.raise_if_leaks()
     report = {

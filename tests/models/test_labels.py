@@ -139,6 +139,20 @@ def test_labels_as_exported_leave_out_the_latest_quarters_while_their_deals_are_
     assert "later quarters left out while many of their leads are still open (2025Q1 2" in as_split.reason
 
 
+def test_a_cut_by_date_also_leaves_out_the_quarters_still_open() -> None:
+    labels = _quarterly_labels(["2024Q3", "2024Q4", "2025Q1"])
+    created = labels["created_at"]
+    labels.loc[(created >= "2025-01-01") & (labels.index % 2 == 0), "label"] = np.nan  # half of 2025Q1 still open
+    indexed = labels.set_index("lead_id")
+
+    split = split_leads(indexed["label"], indexed["created_at"], pd.Timestamp("2025-03-31"), horizon_days=0)
+
+    assert not split.by_quarters  # two settled quarters: too few for quarters, cut by date
+    assert split.unsettled == {"2025Q1": 0.5}
+    assert not split.test.str.startswith("2025Q1").any()
+    assert split.reason.endswith("later quarters left out while many of their leads are still open (2025Q1 50%)")
+
+
 def test_a_horizon_decides_maturity_alone() -> None:
     labels = _quarterly_labels(["2024Q1", "2024Q2", "2024Q3", "2024Q4"])
     labels.loc[labels["created_at"] >= "2024-10-01", "label"] = np.nan  # open, as the label rule leaves them

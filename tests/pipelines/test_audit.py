@@ -171,6 +171,29 @@ def test_a_single_table_outcome_becomes_one_closed_deal_per_resolved_lead() -> N
     assert tables.dispositions.empty  # the "open" lead has no deal: it stays open
 
 
+@pytest.mark.parametrize(
+    ("outcome", "line"),
+    [
+        ({"Won Date": ["10.03.2026", "", ""]}, "  Won Date: won_at\n"),
+        (
+            {"Lifecycle": ["Customer", "Lead", "Opportunity"]},
+            "  Lifecycle: {role: outcome, won: [Customer], lost: []}\n",
+        ),
+    ],
+)
+def test_an_export_that_says_only_who_won_gives_the_audit_its_won_deals(
+    outcome: dict[str, list[str]], line: str
+) -> None:
+    export = _single_table(
+        {"Lead ID": ["A", "B", "C"], "Created": ["01.03.2026", "02.03.2026", "03.03.2026"], **outcome},
+        "columns:\n  Lead ID: id\n  Created: created_at\n" + line,
+    )
+
+    # the rest are lost once the label horizon has passed, as in training: the audit's label rule decides
+    assert export.tables.deals[["lead_id", "outcome"]].values.tolist() == [["A", "won"]]
+    assert export.tables.dispositions.empty
+
+
 def test_a_stage_column_becomes_one_undated_disposition_per_lead() -> None:
     export = _single_table(
         {

@@ -120,7 +120,7 @@ def test_split_sizes_of_a_cross_validation_count_every_fold() -> None:
     )
 
     assert cli._split_sizes(split) == (
-        "8 folds of 6 training, 1 calibration, 1 test leads each; every labelled lead tested once (8 test leads)"
+        "8 folds of about 6 training, 1 calibration, 1 test leads each; every labelled lead tested once (8 test leads)"
     )
     assert cli._split_sizes(_split("random_stratified", by_quarters=False)) == (
         "1 training, 1 calibration, 1 test leads"

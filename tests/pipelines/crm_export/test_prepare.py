@@ -752,6 +752,18 @@ def test_an_outcome_that_names_only_wins_labels_the_rest_by_the_horizon() -> Non
     )
 
 
+def test_a_win_dated_at_creation_is_no_date_a_small_number_counts_up_to() -> None:
+    export = won_date_export()
+    export["lifecycle"] = np.where(export["won_date"] != "", "Customer", "Lead")
+    export["page_views"] = np.random.default_rng(1).poisson(0.3, len(export))  # mostly 0: "0 days to the win"
+    lifecycle = {"role": "outcome", "won": ["Customer"], "lost": []}
+    columns = {**without(WON_AT_COLUMNS, "won_date"), "lifecycle": lifecycle, "page_views": "count"}
+
+    prepared = prepare(export, mapping_of(columns), horizon_days=90)  # no LeakageError
+
+    assert "page_views" in prepared.features.columns
+
+
 def test_an_outcome_that_names_only_wins_needs_a_creation_date() -> None:
     lifecycle = {"role": "outcome", "won": ["Customer"], "lost": []}
     columns = {"mql_id": "id", "origin": "categorical", "lifecycle": lifecycle}
