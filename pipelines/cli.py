@@ -757,7 +757,8 @@ def inspect(
         str | None,
         typer.Option(
             help="The column that says how each lead ended (won/lost, yes/no, 1/0, a stage with won and lost "
-            "values, or an amount: won when > 0); default: the best candidate, marked for review."
+            "values, a lifecycle stage with won values only such as Customer, an amount: won when > 0, or a win "
+            "date); default: the best candidate, marked for review."
         ),
     ] = None,
 ) -> None:
