@@ -88,7 +88,7 @@ class LeakagePolicy:
     max_single_feature_auc: float = 0.95
     max_missingness_auc: float = 0.95
     max_share_after_outcome: float = 0.5
-    max_share_days_to_outcome: float = 0.8  # of the leads with a number and both dates (an honest number: ~0%)
+    max_share_days_to_outcome: float = 0.8  # of the leads with a number and a dated outcome (an honest number: ~0%)
     min_rows: int = 50
     allowed: frozenset[str] = frozenset()
     # One-outcome values: purity, how much of the other outcome a value may keep (relative to the base rate),
