@@ -421,8 +421,9 @@ def win_dates(mapping: ExportMapping, cleaned: Mapping[str, pd.Series]) -> pd.Se
 def label_tables(
     loaded: LoadedExport, rows: pd.DataFrame, cleaned: Mapping[str, pd.Series]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """The further tables in leadq's words (empty where the mapping names none), joined to the export's leads; a
-    ``won_at`` column's win dates are the deals."""
+    """The further tables in leadq's words (empty where the mapping names none), joined to the export's leads;
+    where the export says only who won (``won_at``, or an outcome with ``lost: []``), its wins are the deals
+    (:func:`win_dates`)."""
     mapping = loaded.mapping
     tables = mapping.tables
     reports: dict[str, Any] = {}
@@ -599,7 +600,9 @@ def prepare_export(
     dates = date_valued_columns(rows, sources, mapping.placeholders)
     outcome_at = outcome_dates(cleaned, mapping, deals, features.index)
     # a win dated at creation (an outcome with lost: [] and no outcome_at) is no date a number could count up to
-    dated_outcomes = mapping.outcome_at_column or mapping.won_at_column or mapping.tables.deals
+    dated_outcomes = any(
+        source is not None for source in (mapping.outcome_at_column, mapping.won_at_column, mapping.tables.deals)
+    )
     counted_from = created_at if dated_outcomes else None
     y_split = y.where(rows.index.isin(split.train.append(split.held_out)))  # immature leads are not judged
     leakage = check_feature_leakage(
