@@ -88,7 +88,7 @@ def test_the_calibration_leads_choose_the_tree_size(trained) -> None:  # type: i
     losses = trained.scorer.metadata["num_leaves_calibration_logloss"]
     chosen = trained.scorer.metadata["booster_params"]["num_leaves"]
 
-    assert {"3", "7"} <= set(losses)  # fewer leaves tried beside the scaled number
+    assert {"2", "3", "7"} <= set(losses)  # fewer leaves tried beside the scaled number
     assert losses[str(chosen)] == min(losses.values())
     assert trained.scorer.pipeline[-1].get_params()["num_leaves"] == chosen  # the shipped refit keeps it
 
