@@ -142,15 +142,17 @@ def _precision_threshold(ranked: np.ndarray, ranked_y: np.ndarray, target: float
     return float(ranked[eligible[-1]]), None
 
 
-def _share_warning(share: float, n_leads: int, base_rate: float) -> str | None:
+def share_warning(share: float, n_leads: int, base_rate: float, leads: str = "leads it was chosen on") -> str | None:
+    """A warning with the numbers where the threshold makes (almost) every one of ``n_leads`` an MQL or (almost)
+    none; ``leads`` says which leads (those it was chosen on, or the test leads)."""
     if share > MAX_MQL_SHARE:
         return (
-            f"the threshold makes {share:.1%} of the {n_leads:,} leads it was chosen on MQLs "
+            f"the threshold makes {share:.1%} of the {n_leads:,} {leads} MQLs "
             f"(base rate {base_rate:.1%}): it does not select; raise the target or lower the capacity"
         )
     if share < MIN_MQL_SHARE:
         return (
-            f"the threshold makes {share:.2%} of the {n_leads:,} leads it was chosen on MQLs: almost none; "
+            f"the threshold makes {share:.2%} of the {n_leads:,} {leads} MQLs: almost none; "
             "lower the target or raise the capacity"
         )
     return None
@@ -210,7 +212,7 @@ def choose_threshold(
         )
     passed = probabilities >= threshold
     share = float(passed.mean()) if len(passed) else 0.0
-    warnings += [text for text in (warning, _share_warning(share, len(y), base_rate)) if text]
+    warnings += [text for text in (warning, share_warning(share, len(y), base_rate)) if text]
     return ThresholdChoice(
         policy=chosen,
         threshold=float(threshold),

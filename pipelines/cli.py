@@ -300,6 +300,8 @@ def _print_gate(registered: RegisteredModel, settings: Settings) -> None:
 
 
 def _print_training(result: TrainingResult, settings: Settings) -> None:
+    from models.threshold import share_warning
+
     outcome, registered = result.outcome, result.registered
     threshold, split = outcome.scorer.threshold, outcome.split
     console.print(_metrics_table(outcome.metrics, split, settings.gate.confidence))
@@ -310,8 +312,16 @@ def _print_training(result: TrainingResult, settings: Settings) -> None:
         highlight=False,
     )
     console.print(f"Split sizes: {_split_sizes(split)}", highlight=False)
-    if threshold.warning:
-        console.print(f"[yellow]Warning:[/] {escape(threshold.warning)}", highlight=False)
+    metrics = outcome.metrics
+    on_test = share_warning(
+        metrics["test_mql_mql_share"],
+        int(metrics["n_test"]),
+        metrics["test_conversions"] / metrics["n_test"],
+        "test leads",
+    )
+    for warning in (threshold.warning, on_test):
+        if warning:
+            console.print(f"[yellow]Warning:[/] {escape(warning)}", highlight=False)
     _print_gate(registered, settings)
     alias = settings.mlflow.champion_alias
     if registered.aliases:

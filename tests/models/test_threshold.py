@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.threshold import ThresholdPolicy, choose_threshold, precision_target
+from models.threshold import ThresholdPolicy, choose_threshold, precision_target, share_warning
 
 
 @pytest.fixture
@@ -175,6 +175,17 @@ def test_a_threshold_passing_almost_every_lead_or_none_is_a_warning(value: float
     share = (probabilities >= choice.threshold).mean()
     assert choice.expected_mql_share == pytest.approx(share)
     assert f"{share:.1%}" in (choice.warning or "") or f"{share:.2%}" in (choice.warning or "")
+
+
+def test_the_test_leads_share_is_read_the_same_way() -> None:
+    # a threshold chosen on a few calibration leads can pass none of the test leads: leadq train says so
+    assert share_warning(0.0, 1_695, 0.59, "test leads") == (
+        "the threshold makes 0.00% of the 1,695 test leads MQLs: almost none; lower the target or raise the capacity"
+    )
+    assert "97.0% of the 400 test leads MQLs (base rate 40.0%): it does not select" in (
+        share_warning(0.97, 400, 0.4, "test leads") or ""
+    )
+    assert share_warning(0.2, 400, 0.4, "test leads") is None
 
 
 def test_capacity_without_its_inputs_is_refused() -> None:
