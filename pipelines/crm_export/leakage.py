@@ -291,6 +291,15 @@ _NOT_SALES_NAME = re.compile(
     r"(^|_)(do_not|dont|opt_?in|opt_?out|consent|einwilligung|user_agent|"
     r"(marital|employment|job|work|family|civil|student|familien|beschaeftigungs?)_status)(_|$)"
 )
+# Names that say who the lead or its company is: known when the lead comes in, and often the strongest honest
+# signal (a revenue is left out: a deal's is sales work).
+WHO_THE_LEAD_IS_NAME = re.compile(
+    r"(^|_)(employees?|employee_count|headcount|size|mitarbeiter(zahl|anzahl)?|unternehmensgroesse|"
+    r"firmengroesse|groesse|industry|industries|sector|branche|country|land|city|stadt|ort|state_province|"
+    r"state_or_province|province|region|bundesland|postal_code|zip|plz|title|position|job|jobtitel|department|"
+    r"abteilung|seniority|occupation|beruf|founded|year_founded|gruendungsjahr|legal_form|rechtsform|"
+    r"company_type|ownership)(_|$)"
+)
 # Values that speak of a sales contact: call outcomes, the lead's answer to a rep, the deal's end.
 SALES_VALUE = re.compile(
     r"\b(?:ringing|switched off|not reachable|unreachable|nicht erreich[a-z]*|no answer|keine antwort|voicemail|"
@@ -503,6 +512,13 @@ def sales_words_in_name(column: str) -> str | None:
         return None  # "Do Not Call" is the lead's wish, not a call sales made
     match = SALES_NAME.search(name)
     return next((word for word in match.groups()[1:] if word), None) if match else None
+
+
+def says_who_the_lead_is(column: str) -> bool:
+    """Whether the column's name says who the lead or its company is (size, industry, country, title...) and
+    nothing of sales work."""
+    name = to_snake_case(column)
+    return bool(WHO_THE_LEAD_IS_NAME.search(name)) and sales_words_in_name(column) is None
 
 
 def sales_words_in_values(values: pd.Series) -> list[str]:
@@ -839,17 +855,24 @@ def _evidence_findings(
             )
         )
     held_out, others, full = lift_auc
-    # NaN compares False: unmeasured is no evidence
-    lifted = held_out >= policy.min_lift_auc and held_out >= others + margin
-    dropped = held_out >= policy.min_drop_auc and full - others >= policy.max_auc_drop
-    if lifted or dropped:
+    # NaN compares False (max keeps a NaN first argument): unmeasured is no evidence. The others below chance
+    # on few evaluation rows are noise, not a weaker model: measured from chance, and a drop beyond the noise.
+    others_or_chance = max(others, 0.5)
+    lifted = held_out >= policy.min_lift_auc and held_out >= others_or_chance + margin
+    drop_limit = max(policy.max_auc_drop, margin)
+    dropped = held_out >= policy.min_drop_auc and full - others_or_chance >= drop_limit
+    # Lift alone does not make a leak of a column whose name says who the lead or its company is (size,
+    # industry, country, title): such a column may be the strongest honest signal an export has.
+    if (lifted or dropped) and not says_who_the_lead_is(column):
         found.append(
             Finding(
                 column,
                 "lift",
-                held_out if lifted else full - others,
-                others + margin if lifted else policy.max_auc_drop,
-                describe_lift(column, held_out, others, full),
+                held_out if lifted else full - others_or_chance,
+                others_or_chance + margin if lifted else drop_limit,
+                describe_lift(
+                    column, held_out, others, full, others_or_chance + margin if lifted else None, drop_limit
+                ),
             )
         )
     word = sales_words_in_name(column)
@@ -878,11 +901,19 @@ def describe_one_outcome(column: str, pure: OneOutcomeEvidence, shown: int = 4) 
     )
 
 
-def describe_lift(column: str, single: float, others: float, full: float) -> str:
-    """In plain words: the column alone against all the others together, and what removing it costs."""
+def describe_lift(
+    column: str, single: float, others: float, full: float, reach_limit: float | None, drop_limit: float
+) -> str:
+    """In plain words: the column alone against all the others together, what removing it costs, and the limit
+    it broke (``reach_limit``: what alone was too much; None: the drop was)."""
+    limit = (
+        f"limit: alone below {reach_limit:.2f}, what the others reach plus the noise of the evaluation rows"
+        if reach_limit is not None
+        else f"limit: a drop below {drop_limit:.2f}"
+    )
     return (
         f"'{column}' alone reaches AUC {single:.2f}, all other columns together {others:.2f}; the model on all "
-        f"columns {full:.2f} drops to {others:.2f} without it"
+        f"columns {full:.2f} drops to {others:.2f} without it ({limit})"
     )
 
 

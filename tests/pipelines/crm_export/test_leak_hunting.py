@@ -226,6 +226,40 @@ def test_a_middling_column_is_judged_against_the_columns_no_other_evidence_flags
     assert report.table.loc["Field 3", "others_auc"] < 0.9  # the honest columns, without the status
 
 
+def test_the_strongest_honest_column_is_no_lift_leak_where_its_name_says_who_the_lead_is() -> None:
+    # Company size carries most of the signal (as firmographics often do); the others are weak. Removing it costs
+    # the model more than 0.1 AUC, which alone would read as a leak; its name says it is known from the start.
+    rng = np.random.default_rng(5)
+    n = 3000
+    size = rng.lognormal(4, 1.5, n)
+    visits = rng.poisson(3, n)
+    y = (rng.random(n) < _sigmoid(-1.5 + 0.9 * (np.log(size) - 4) + 0.1 * (visits - 3))).astype(float)
+    unnamed = pd.DataFrame({"Field 1": size, "Website Visits": visits, "Country": rng.choice(["DE", "FR"], n)})
+    train_mask = np.arange(n) % 3 != 0
+
+    blind = check_leakage(unnamed, y, train_mask, LeakagePolicy())
+    named = check_leakage(unnamed.rename(columns={"Field 1": "No. of Employees"}), y, train_mask, LeakagePolicy())
+
+    assert _flagged(blind.findings) == {"Field 1": {"lift"}}  # the same evidence under a name that says nothing
+    assert "(limit: " in blind.findings[0].evidence
+    assert named.findings == ()
+    assert named.table.loc["No. of Employees", "status"] == "ok"
+
+
+def test_lift_on_few_evaluation_conversions_is_read_against_their_noise() -> None:
+    # 1% convert: the evaluation rows hold a handful of conversions, and "all other columns" can land below chance
+    rng = np.random.default_rng(6)
+    n = 1500
+    frame = pd.DataFrame({"Field 1": rng.normal(size=n), "Field 2": rng.normal(size=n), "Field 3": rng.normal(size=n)})
+    y = (rng.random(n) < _sigmoid(-5.2 + 0.8 * frame["Field 1"].to_numpy())).astype(float)
+    train_mask = np.arange(n) % 3 != 0
+
+    report = check_leakage(frame, y, train_mask, LeakagePolicy())
+
+    assert int(y[~train_mask].sum()) < 15
+    assert [finding for finding in report.findings if finding.check == "lift"] == []
+
+
 def test_lift_measures_the_others_and_the_full_model_out_of_sample() -> None:
     frame = crm_export(n=1500)
     y, train_mask = _split(frame)
