@@ -289,8 +289,8 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     unique = distinct == len(values) and len(values) > 1
     if unique and _ID_NAME.search(name):
         return "id-like"
-    if distinct <= 2 and folded.isin(_BOOLEAN_TRUE | _BOOLEAN_FALSE).all():
-        return "boolean-like"
+    if distinct <= 2 and (folded.isin(_BOOLEAN_TRUE | _BOOLEAN_FALSE) | folded.str.fullmatch(_ZERO_OR_ONE)).all():
+        return "boolean-like"  # "1.0" and "0.0" too: a flag a float column or a spreadsheet wrote
     if _share(values, _DATE) >= 0.95:
         return "date"
     if _share(values, _PLAIN_NUMBER) == 1.0:
@@ -385,16 +385,19 @@ def _is_amount(values: pd.Series) -> bool:
     return bool(len(values)) and bool(values.str.fullmatch(_AMOUNT).all())
 
 
-def read_outcome(column: str, values: pd.Series, kind: str, wins_only: bool = False) -> OutcomeCandidate | None:
+def read_outcome(
+    column: str, values: pd.Series, kind: str, wins_only: bool = False, some_empty: bool = False
+) -> OutcomeCandidate | None:
     """The column read as an outcome from its values (placeholders removed), or None when it cannot be.
 
     Numbers are read as yes/no only when they are 0 and 1, as an amount when they are 0 and positive amounts.
     With ``wins_only`` (an outcome the user named), values that say who won and none who lost (a lifecycle stage:
-    "Customer" among "Lead", "Opportunity"...) read as ``lost: []``: the rest lost once the label horizon has
-    passed (``created_at`` needed).
+    "Customer" among "Lead", "Opportunity"...; a box ticked "Y" for wins, empty otherwise) read as ``lost: []``:
+    the rest lost once the label horizon has passed (``created_at`` needed). ``some_empty``: the column is empty
+    on some rows (``values`` holds the others).
     """
     observed = sorted(set(values.str.strip()))
-    if kind in ("number", "number-as-text") and not {normalize_value(v) for v in observed} <= {"0", "1"}:
+    if kind in ("number", "number-as-text") and not all(_ZERO_OR_ONE.fullmatch(normalize_value(v)) for v in observed):
         zero = [v for v in observed if not re.search(r"[1-9]", v)]
         if not _is_amount(values) or not zero or len(zero) == len(observed):
             return None
@@ -404,7 +407,7 @@ def read_outcome(column: str, values: pd.Series, kind: str, wins_only: bool = Fa
     won = [v for v, outcome in read.items() if outcome == "won"]
     lost = [v for v, outcome in read.items() if outcome == "lost"]
     still_open = tuple(v for v, outcome in read.items() if outcome is None)
-    if wins_only and won and not lost and still_open:
+    if wins_only and won and not lost and (still_open or some_empty):
         return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=[]), "stage", still_open)
     if not won or not lost:
         return None
@@ -699,7 +702,7 @@ def _shown_values(values: pd.Series, kind: str) -> str:
 
 
 def _named_outcome(
-    column: str, kinds: Mapping[str, str], present: Mapping[str, pd.Series], id_column: str | None
+    column: str, kinds: Mapping[str, str], present: Mapping[str, pd.Series], id_column: str | None, rows: int
 ) -> OutcomeCandidate:
     """The column the user named as the outcome, read from its values; refused with its values when unreadable."""
     if column not in kinds:
@@ -711,7 +714,9 @@ def _named_outcome(
     kind = kinds[column]
     if kind == "date":
         return OutcomeCandidate(column, ColumnSpec(role="won_at"), "win date")
-    candidate = None if kind in ("empty", "id-like") else read_outcome(column, present[column], kind, wins_only=True)
+    values = present[column]
+    some_empty = len(values) < rows
+    candidate = None if kind in ("empty", "id-like") else read_outcome(column, values, kind, True, some_empty)
     if candidate is None:
         raise MappingError(
             f"--outcome {column!r} cannot be read as an outcome: a {kind} column with values "
@@ -810,7 +815,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     win_date = None if outcome else win_date_candidate(kinds, names)
     if win_date is not None and (best is None or _outcome_rank(best, 0)[0] == 2):
         best = win_date  # a date named like a win says more than yes/no columns named like nothing
-    chosen = _named_outcome(outcome, kinds, present, id_column) if outcome else best
+    chosen = _named_outcome(outcome, kinds, present, id_column, len(frame)) if outcome else best
     others = [c for c in candidates if chosen is None or c.column != chosen.column]
     if chosen is not None:
         # Candidates named no more like an outcome than the chosen one are worth naming; plain yes/no features not.

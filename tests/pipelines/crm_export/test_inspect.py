@@ -238,6 +238,7 @@ def _leads(**columns: list[str]) -> pd.DataFrame:
         ("Revenue", ["FALSE", "TRUE", "FALSE", "FALSE", "TRUE", "FALSE"], ["TRUE"], ["FALSE"]),
         ("Outcome", ["Won", "Lost", "Lost", "Won", "Lost", "Lost"], ["Won"], ["Lost"]),
         ("Result", ["1", "0", "0", "1", "0", "0"], ["1"], ["0"]),
+        ("Converted Flag", ["1.0", "0.0", "0.0", "1.0", "0.0", "0.0"], ["1.0"], ["0.0"]),  # a float column's dump
         (
             "Ergebnis",
             ["gewonnen", "verloren", "verloren", "gewonnen", "verloren", "verloren"],
@@ -884,6 +885,17 @@ def test_a_lifecycle_stage_named_as_the_outcome_says_who_won_and_the_horizon_the
     assert "lost once labels.horizon_days have passed" in proposal.review["Lifecycle Stage"]
     assert proposal.columns["Became a Customer Date"].role == "outcome_at"  # the wins' date
     assert proposal.columns["business_segment"].role == "after_contact"  # the leak evidence reads its labels
+
+
+def test_a_named_box_ticked_only_for_wins_reads_the_empty_rest_by_the_horizon() -> None:
+    frame = _won_date_leads()
+    frame["Won?"] = np.where(frame["won_date"] != "", "Y", "")
+
+    proposal = _proposal(frame, outcome="Won?")
+
+    spec = proposal.columns["Won?"]
+    assert (spec.role, spec.won, spec.lost) == ("outcome", ["Y"], [])
+    assert "lost once labels.horizon_days have passed" in proposal.review["Won?"]
 
 
 def test_a_named_outcome_with_only_one_value_is_still_refused() -> None:
