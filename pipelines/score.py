@@ -69,7 +69,7 @@ from models.trends import trend_of
 from pipelines.audit import read_score_history
 from pipelines.crm_export.mapping import ExportMapping, MappingError
 from pipelines.crm_export.prepare import table_path, with_row_ids
-from pipelines.crm_export.read import detect_separator, read_export
+from pipelines.crm_export.read import TEXT_SUFFIXES, detect_separator, read_export
 from pipelines.crm_export.tables import activities_table
 from pipelines.settings import Settings
 from pipelines.training import registered_mapping
@@ -494,11 +494,11 @@ def open_export(path: Path) -> ExportReader:
         DataContractError: the file is missing, empty, unreadable or of another type; the message names it.
     """
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".xlsx") or not path.is_file() or path.stat().st_size == 0:
+    if suffix not in (*TEXT_SUFFIXES, ".parquet", ".xlsx") or not path.is_file() or path.stat().st_size == 0:
         read_export(path)  # the training reader's refusal, in its words
     if suffix == ".parquet":
         return _open_parquet(path)
-    if suffix == ".csv":
+    if suffix in TEXT_SUFFIXES:
         utf8, lines = _utf8_lines(path)
         if utf8:
             return _open_csv(path, lines)

@@ -24,6 +24,9 @@ from models.contract import DataContractError
 logger = logging.getLogger(__name__)
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")  # latin-1 decodes any bytes: the last resort
+# Excel's "Unicode Text" (.txt) is UTF-16 with a byte-order mark, tab-separated.
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")  # read as delimited text, the separator detected
 SEPARATORS = (",", ";", "\t")
 _BOM = b"\xef\xbb\xbf"
 _STRAY_SHOWN = 5  # stray bytes named one by one in the warning; the rest are counted
@@ -81,6 +84,11 @@ def _stray_warning(path: Path, raw: bytes, stray: list[int], count: int, offset:
 
 def _decode(raw: bytes, path: Path) -> tuple[str, str, tuple[str, ...]]:
     """The text, the encoding it was read in and warnings (a UTF-8 file with stray bytes)."""
+    if raw.startswith(_UTF16_BOMS):
+        try:
+            return raw.decode("utf-16"), "utf-16", ()
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: read on as a single-byte text
     try:
         return raw.decode("utf-8-sig"), "utf-8-sig", ()
     except UnicodeDecodeError:
@@ -128,6 +136,30 @@ def drop_report_footer(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return frame.iloc[:footer_start], len(frame) - footer_start
 
 
+def _read_text(text: str, separator: str, skip_blank_lines: bool = True) -> pd.DataFrame:
+    return pd.read_csv(
+        io.StringIO(text), sep=separator, dtype=str, keep_default_na=False, skip_blank_lines=skip_blank_lines
+    )
+
+
+def _footer_after_empty_line(text: str, separator: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """``frame`` without a footer whose blank line before it is truly empty (pandas skips such lines, and then
+    nothing tells the footer from leads with one cell filled), and the footer's lines.
+
+    Only where the last row fills its first cell alone is the text read again, blank lines kept, to find it.
+    """
+    last = frame.iloc[-1:].fillna("").astype(str).apply(lambda column: column.str.strip() != "").to_numpy()
+    if frame.shape[1] < 2 or not last.size or not last[0, 0] or last[0, 1:].any():
+        return frame, 0
+    with_blanks = _read_text(text, separator, skip_blank_lines=False)
+    _, lines = drop_report_footer(with_blanks)
+    if not lines:
+        return frame, 0
+    tail = with_blanks.iloc[-lines:].fillna("").astype(str).apply(lambda column: column.str.strip() != "")
+    texts = int(tail.any(axis=1).sum())  # the footer's rows in ``frame``: its blank lines were skipped there
+    return frame.iloc[: len(frame) - texts], lines
+
+
 def read_export(path: Path) -> RawExport:
     """Read a CSV (separator , ; or tab and the encoding detected), Excel (.xlsx, first sheet) or Parquet export.
 
@@ -135,12 +167,15 @@ def read_export(path: Path) -> RawExport:
         DataContractError: the file is missing, empty, unreadable or of another type; the message names it.
     """
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".xlsx"):
-        raise DataContractError([f"{path}: unsupported file type {suffix!r}; expected .csv, .xlsx or .parquet"])
+    if suffix not in (*TEXT_SUFFIXES, ".parquet", ".xlsx"):
+        raise DataContractError(
+            [f"{path}: unsupported file type {suffix!r}; expected .csv (or .tsv, .txt), .xlsx or .parquet"]
+        )
     if not path.is_file():
         raise DataContractError([f"{path}: file not found"])
     if path.stat().st_size == 0:
         raise DataContractError([f"{path} is empty; expected a header and at least one row"])
+    footer = 0  # lines of a report's footer (CSV and Excel), left out
     try:
         if suffix == ".parquet":
             export = RawExport(pd.read_parquet(path), None, None)
@@ -150,16 +185,18 @@ def read_export(path: Path) -> RawExport:
         else:
             text, encoding, warnings = _decode(path.read_bytes(), path)
             separator = detect_separator(text)
-            frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False)
+            frame, footer = drop_report_footer(_read_text(text, separator))
+            if not footer:
+                frame, footer = _footer_after_empty_line(text, separator, frame)
             export = RawExport(frame, separator, encoding, warnings)
     except (ValueError, OSError, pd.errors.ParserError, zipfile.BadZipFile) as error:  # EmptyDataError: ValueError
         raise DataContractError([f"{path} could not be read: {error}"]) from error
-    if export.separator is not None or suffix == ".xlsx":
+    if suffix == ".xlsx":
         frame, footer = drop_report_footer(export.frame)
-        if footer:
-            note = f"{path.name}: the last {footer} lines are a report footer (after a blank line, text in the first "
-            note += "column only), not leads: left out"
-            export = RawExport(frame, export.separator, export.encoding, (*export.warnings, note))
+    if footer:
+        note = f"{path.name}: the last {footer} lines are a report footer (after a blank line, text in the first "
+        note += "column only), not leads: left out"
+        export = RawExport(frame, export.separator, export.encoding, (*export.warnings, note))
     if export.frame.empty:
         raise DataContractError([f"{path} has no rows; expected a header and at least one row"])
     return export

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from models.contract import DataContractError
 from pipelines.crm_export.read import read_export
 
 HEADER = "Lead ID;Firma;Ort;Notiz\n"
@@ -110,3 +111,40 @@ def test_a_single_cell_last_row_without_a_blank_line_before_it_is_a_lead(tmp_pat
 
     assert export.frame["Lead ID"].tolist() == ["L1", "L2", "L3"]
     assert export.warnings == ()
+
+
+def test_a_report_footer_after_a_truly_empty_line_is_no_lead_and_blank_lines_between_leads_are_skipped(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Lead ID,Company,Converted\nL1,Acme,1\n\nL2,Beta,0\nL3,Gamma,0\n\nConfidential Information\nCopyright 2025\n",
+        encoding="utf-8",
+    )
+
+    export = read_export(path)
+
+    assert export.frame["Lead ID"].tolist() == ["L1", "L2", "L3"]
+    assert list(export.frame.index) == [0, 1, 2]  # row numbers as if the blank line were not there
+    [note] = export.warnings
+    assert "the last 3 lines are a report footer" in note
+
+
+@pytest.mark.parametrize("name", ["leads.txt", "leads.tsv"])
+def test_excels_unicode_text_is_read_as_utf16_tab_separated(tmp_path: Path, name: str) -> None:
+    # Excel's "Save as Unicode Text": UTF-16 with a byte-order mark, tabs between the cells, a .txt name
+    text = "Lead ID\tFirma\tOrt\r\nL-1\tMüller GmbH\tKöln\r\nL-2\tWeiß & Söhne\tDüsseldorf\r\n"
+    path = _write(tmp_path, text.encode("utf-16"), name)
+
+    export = read_export(path)
+
+    assert (export.encoding, export.separator) == ("utf-16", "\t")
+    assert list(export.frame.columns) == ["Lead ID", "Firma", "Ort"]
+    assert export.frame.loc[1, "Firma"] == "Weiß & Söhne"
+
+
+def test_another_file_type_is_refused_naming_the_types_read(tmp_path: Path) -> None:
+    path = _write(tmp_path, b"Lead ID,Company\nL1,Acme\n", "leads.json")
+
+    with pytest.raises(DataContractError, match=r"unsupported file type '\.json'; expected \.csv \(or \.tsv, \.txt\)"):
+        read_export(path)
