@@ -387,7 +387,7 @@ _DAY_MONTH_DATE = re.compile(
     r"(?:,?\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second_of_minute>\d{2}))?\s*(?P<ampm>[ap]\.?m\.?)?)?"
 )
 # Excel day numbers that fall in 1970-2099: other numbers are not plausible CRM dates.
-_EXCEL_SERIAL_RANGE = (25569.0, 73051.0)
+EXCEL_SERIAL_RANGE = (25569.0, 73051.0)
 _EXCEL_ORIGIN = "1899-12-30"
 
 
@@ -463,7 +463,7 @@ def _parse_excel_serials(
     values: pd.Series, present: pd.Series, column: str, max_unparseable_share: float
 ) -> tuple[pd.Series, str]:
     serials = pd.to_numeric(present.astype(str)).astype("float64")
-    low, high = _EXCEL_SERIAL_RANGE
+    low, high = EXCEL_SERIAL_RANGE
     plausible = serials.between(low, high)
     unreadable = [str(value) for value in present[~plausible]]
     _refuse_if_too_many(column, unreadable, len(present), max_unparseable_share, _DATE_EXPECTED)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from models.cleaning import DEFAULT_PLACEHOLDERS, CleaningError, clean_column, mark_missing
+from models.cleaning import DEFAULT_PLACEHOLDERS, EXCEL_SERIAL_RANGE, CleaningError, clean_column, mark_missing
 from models.job_titles import OTHER, classify_title
 from pipelines.crm_export.leakage import LeakagePolicy, check_leakage, sales_words_in_name
 from pipelines.crm_export.mapping import (
@@ -96,6 +96,8 @@ _CREATED_NAMES = (
     re.compile(r"(^|_)first_|erstkontakt|erster_kontakt|kontaktaufnahme"),
     re.compile(r"engag"),
 )
+# Names that say a date; only such a column of numbers is read as Excel day numbers ("Close Value" is an amount).
+_DATE_WORD_NAME = re.compile(r"(^|_)(date|datum|timestamp|zeitpunkt|zeitstempel)(_|$)|_(at|on)$")
 _LONE_DATE_NAME = re.compile(r"(date|datum|timestamp|zeitstempel|time|zeit|day|tag)")  # fullmatch: a bare "Date"
 # Later moments: never created_at (a lead scored as of its last update would be scored with hindsight).
 _LATER_DATE_NAME = re.compile(
@@ -294,6 +296,8 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     if _share(values, _DATE) >= 0.95:
         return "date"
     if _share(values, _PLAIN_NUMBER) == 1.0:
+        if _DATE_WORD_NAME.search(name) and _excel_serials(values):
+            return "date"  # "Created Date" as Excel day numbers (45123): an unformatted cell's date
         dotted = values[values.str.contains(".", regex=False)]
         thousands = len(dotted) > 0 and bool(dotted.str.fullmatch(_DOT_THOUSANDS).all())
         return "number-as-text" if thousands else "number"
@@ -307,6 +311,13 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     if repeated and short and distinct <= max(MAX_CATEGORIES, len(values) // 20):
         return "category"
     return "free text"
+
+
+def _excel_serials(values: pd.Series) -> bool:
+    """Whether every value is an Excel day number of 1970-2099, as the cleaning reads a date column's numbers."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    low, high = EXCEL_SERIAL_RANGE
+    return bool(numbers.notna().all() and numbers.between(low, high).all())
 
 
 def _redact(value: str, kind: Kind) -> str:

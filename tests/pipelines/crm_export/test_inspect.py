@@ -952,3 +952,20 @@ def test_a_won_flag_stays_the_outcome_where_it_leaves_open_records_blank() -> No
     proposal = _proposal(_leads(Stage=stage, Won=flag))
 
     assert proposal.outcome == "Won"
+
+
+def test_excel_day_numbers_under_a_date_name_are_dates_and_amounts_stay_numbers() -> None:
+    # an unformatted Excel cell keeps a date as its day number (45123 = 2023-07-16)
+    frame = _leads(
+        **{
+            "Created Date": ["45123", "45130", "45201", "45310", "45388", "45400"],
+            "Close Value": ["45000", "30000", "52000", "41000", "38000", "47000"],  # an amount in the same range
+            "Converted": ["1", "0", "0", "1", "0", "0"],
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Created Date"].role == "created_at"
+    assert proposal.columns["Close Value"].role != "created_at"
+    assert profile_export(frame).set_index("column").loc["Close Value", "kind"] == "number"
