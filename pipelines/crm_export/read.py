@@ -27,6 +27,7 @@ ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")  # latin-1 decodes any bytes: the
 # Excel's "Unicode Text" (.txt) is UTF-16 with a byte-order mark, tab-separated.
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")  # read as delimited text, the separator detected
+HEADER_SEARCH_ROWS = 30  # a workbook's top rows searched for the row that names the columns
 SEPARATORS = (",", ";", "\t")
 _BOM = b"\xef\xbb\xbf"
 _STRAY_SHOWN = 5  # stray bytes named one by one in the warning; the rest are counted
@@ -160,6 +161,37 @@ def _footer_after_empty_line(text: str, separator: str, frame: pd.DataFrame) -> 
     return frame.iloc[: len(frame) - texts], lines
 
 
+def header_row(grid: pd.DataFrame) -> int:
+    """The row of a sheet's top rows (read without a header) that names the columns: the first one filling at
+    least half as many cells as the widest row. A formatted report puts its title and a blank line above it."""
+    filled = (grid.fillna("").astype(str).apply(lambda column: column.str.strip() != "")).sum(axis=1)
+    widest = int(filled.max()) if len(filled) else 0
+    wide_enough = np.flatnonzero(filled.to_numpy() >= max(2, widest / 2))
+    return int(wide_enough[0]) if len(wide_enough) else 0
+
+
+def _read_workbook(path: Path) -> RawExport:
+    """The first sheet, cells as text like a CSV's ("00123" and "1.200" stay as the CRM wrote them), from the row
+    that names its columns; notes name the sheet where the workbook has more, and the title rows left out."""
+    with pd.ExcelFile(path, engine="openpyxl") as book:
+        sheets = book.sheet_names
+        top = book.parse(sheets[0], header=None, nrows=HEADER_SEARCH_ROWS, dtype=str, keep_default_na=False)
+        header = header_row(top)
+        frame = book.parse(sheets[0], header=header, dtype=str, keep_default_na=False)
+    notes = []
+    if len(sheets) > 1:
+        others = ", ".join(repr(sheet) for sheet in sheets[1:])
+        notes.append(
+            f"{path.name}: read the first sheet {sheets[0]!r}; the workbook also has {others} "
+            "(to read another, save it as its own file or move it first)"
+        )
+    if header:
+        notes.append(
+            f"{path.name}: the column names are on row {header + 1}; the {header} rows above, a title, left out"
+        )
+    return RawExport(frame, None, None, tuple(notes))
+
+
 def read_export(path: Path) -> RawExport:
     """Read a CSV (separator , ; or tab and the encoding detected), Excel (.xlsx, first sheet) or Parquet export.
 
@@ -179,9 +211,8 @@ def read_export(path: Path) -> RawExport:
     try:
         if suffix == ".parquet":
             export = RawExport(pd.read_parquet(path), None, None)
-        elif suffix == ".xlsx":  # cells as text, like a CSV: "00123" and "1.200" stay as the CRM wrote them
-            frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl")
-            export = RawExport(frame, None, None)
+        elif suffix == ".xlsx":
+            export = _read_workbook(path)
         else:
             text, encoding, warnings = _decode(path.read_bytes(), path)
             separator = detect_separator(text)
