@@ -923,6 +923,7 @@ def check_export(
     import pandas as pd
 
     from pipelines.crm_export.prepare import prepare_export_files
+    from pipelines.publish_gate import history_shortfall
 
     _quiet_libraries()
     settings = _settings(config)
@@ -938,6 +939,14 @@ def check_export(
     if report is not None:
         report.write_text(json.dumps(prepared.report, indent=2, ensure_ascii=False), encoding="utf-8")
         console.print(f"Report: {report}", highlight=False)
+    labels = prepared.report["labels"]
+    if short := history_shortfall(int(labels["won"]), int(labels["lost"]), settings.gate):
+        console.print(
+            f"[yellow]Warning:[/] too little history for the publish gate: {escape('; '.join(short))}. Training "
+            "runs and registers the model, but does not promote it (`--force` does), and its test figures on so "
+            "few leads are wide intervals, not a verdict",
+            highlight=False,
+        )
     console.print(f"Ready for training: leadq train --data {export} --mapping {mapping}", highlight=False)
 
 

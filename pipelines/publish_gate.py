@@ -58,6 +58,11 @@ def _data_checks(metrics: Mapping[str, float], gate: GateSettings) -> tuple[list
     return checks, reasons, advice
 
 
+def history_shortfall(won: int, lost: int, gate: GateSettings) -> list[str]:
+    """What an export's labelled leads lack against the gate's data minimum (empty: enough), as the gate says it."""
+    return _data_checks({"labelled_leads": won + lost, "labelled_conversions": won}, gate)[1]
+
+
 def _interval(metrics: Mapping[str, float], prefix: str) -> tuple[float, float] | None:
     low, high = metrics.get(f"{prefix}_roc_auc_ci_low"), metrics.get(f"{prefix}_roc_auc_ci_high")
     return None if low is None or high is None else (low, high)

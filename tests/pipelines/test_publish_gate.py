@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.crm_export.prepare import read_export_files
-from pipelines.publish_gate import judge_version
+from pipelines.publish_gate import history_shortfall, judge_version
 from pipelines.retrain import decide, run_retrain
 from pipelines.settings import ConfigError, GateSettings, Settings, load_settings
 from pipelines.training import TrainingOutcome, train_scorer
@@ -136,6 +136,21 @@ def test_too_little_history_says_how_much_more_is_needed() -> None:
     assert "only 60 conversions; the gate asks 100" in decision.reasons
     assert "needs at least 40 more conversions: export a longer history" in decision.advice
     assert not any("labelled leads" in reason for reason in decision.reasons)  # 2,500 >= 1,000
+
+
+def test_check_export_warns_before_training_when_the_history_is_below_the_gates_minimum(tmp_path: Path) -> None:
+    export, mapping = write_no_signal_export(tmp_path, n_leads=300)
+
+    result = runner.invoke(app, ["check-export", str(export), "--mapping", str(mapping)])
+
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "Warning: too little history for the publish gate: only 300 labelled leads; the gate asks 1,000" in said
+    assert "Ready for training" in said
+    assert history_shortfall(200, 1_000, GateSettings()) == []
+    assert history_shortfall(200, 1_000, GateSettings(min_conversions=250)) == [
+        "only 200 conversions; the gate asks 250"
+    ]
 
 
 def test_a_model_clearly_worse_than_the_logistic_regression_fails() -> None:
