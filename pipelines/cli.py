@@ -876,6 +876,12 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         f"unlabelled; {said}: {escape(', '.join(f'{k}: {v:,}' for k, v in why.items()) or '-')}",
         highlight=False,
     )
+    if missing := labels.get("mapped_values_not_found"):
+        console.print(
+            f"[yellow]Warning:[/] the mapping's outcome values {escape(', '.join(map(repr, missing)))} occur in no row "
+            f"of '{labels['column']}': check their spelling against the unresolved values",
+            highlight=False,
+        )
     console.print(
         f"Split: {split['kind']}: {escape(split['reason'])}; labelled leads: {split['train_labelled']:,} training, "
         f"{split['calibration_labelled']:,} calibration, {split['test_labelled']:,} test",

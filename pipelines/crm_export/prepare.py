@@ -44,7 +44,14 @@ from models.engagement import engagement_features, scoring_moments
 from models.features import FeatureKind, InputColumn, LeadFeatures
 from models.labels import TimeSplit, build_labels, resolve_as_of, split_leads
 from pipelines.crm_export.leakage import LeakagePolicy, LeakageReport, check_leakage
-from pipelines.crm_export.mapping import ColumnSpec, ExportMapping, MappingError, check_against_export, load_mapping
+from pipelines.crm_export.mapping import (
+    ColumnSpec,
+    ExportMapping,
+    MappingError,
+    check_against_export,
+    load_mapping,
+    normalize_value,
+)
 from pipelines.crm_export.read import RawExport, read_export
 from pipelines.crm_export.tables import (
     activities_table,
@@ -252,10 +259,14 @@ def labels_from_outcome(values: pd.Series, spec: ColumnSpec, column: str) -> tup
     y = outcome.map({"won": 1.0, "lost": 0.0}).astype("float64").rename("label")
     unresolved = values[y.isna()].astype(object).map(lambda value: str(value).strip(), na_action="ignore")
     counts = unresolved.fillna("(missing)").value_counts()
+    seen = {normalize_value(value) for value in values.dropna().unique()}
+    never_seen = [value for value in (*(spec.won or ()), *(spec.lost or ())) if normalize_value(value) not in seen]
     return y, {
         "source": "outcome column",
         "column": column,
         "unresolved_values": {str(k): int(v) for k, v in counts.head(_MAX_VALUES_REPORTED).items()},
+        # a won or lost value of the mapping that no row has: a typo leaves its leads unresolved
+        "mapped_values_not_found": never_seen,
     }
 
 

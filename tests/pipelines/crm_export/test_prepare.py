@@ -16,9 +16,10 @@ from models.contract import DataContractError
 from models.features import InputColumn, LeadFeatures
 from pipelines.cli import app
 from pipelines.crm_export.leakage import LeakageError
-from pipelines.crm_export.mapping import ExportMapping, MappingError, dump_mapping
+from pipelines.crm_export.mapping import ColumnSpec, ExportMapping, MappingError, dump_mapping
 from pipelines.crm_export.prepare import (
     PreparedExport,
+    labels_from_outcome,
     outcome_dates,
     prepare_export,
     prepare_export_files,
@@ -228,6 +229,7 @@ def test_report_lists_each_choice(prepared: PreparedExport) -> None:
     assert report["cleaning"]["Industry"]["distinct_after_normalising"] == 4
     assert report["features"]["description_length"] == {"column": "Description", "kind": "text_length"}
     assert report["labels"]["unresolved_values"] == {"Open": 3, "(missing)": 3}
+    assert report["labels"]["mapped_values_not_found"] == []
     assert report["labels"]["won"] + report["labels"]["lost"] + report["labels"]["unlabelled"] == 300
     assert report["split"]["kind"] == "out_of_time"
     assert report["leakage"]["passed"] is True
@@ -779,3 +781,13 @@ def test_an_outcome_without_lost_values_is_still_refused() -> None:
 def test_a_win_date_and_tables_are_two_label_sources() -> None:
     with pytest.raises(ValueError, match=r"tables\.dispositions / tables\.deals also say how leads ended"):
         mapping_of(WON_AT_COLUMNS, tables={"deals": {"file": "deals.csv"}})
+
+
+def test_an_outcome_value_of_the_mapping_that_no_row_has_is_reported() -> None:
+    values = pd.Series(["Closed Won", "Closed Lost", "Open", None, "closed won "])
+    spec = ColumnSpec(role="outcome", won=["Closed Won", "Closed Wonn"], lost=["Closed Lost", "Lost"])
+
+    y, report = labels_from_outcome(values, spec, "Stage")
+
+    assert y.iloc[[0, 1, 4]].tolist() == [1.0, 0.0, 1.0]
+    assert report["mapped_values_not_found"] == ["Closed Wonn", "Lost"]  # a typo leaves its leads unresolved
