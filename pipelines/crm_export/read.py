@@ -13,7 +13,7 @@ import io
 import logging
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -230,4 +230,15 @@ def read_export(path: Path) -> RawExport:
         export = RawExport(frame, export.separator, export.encoding, (*export.warnings, note))
     if export.frame.empty:
         raise DataContractError([f"{path} has no rows; expected a header and at least one row"])
+    if twice := renamed_duplicates([str(column) for column in export.frame.columns]):
+        said = ", ".join(f"{original!r} (again as {renamed!r})" for renamed, original in twice.items())
+        note = f"{path.name}: columns named more than once, each kept under its own name: {said}"
+        export = replace(export, warnings=(*export.warnings, note))
     return export
+
+
+def renamed_duplicates(columns: list[str]) -> dict[str, str]:
+    """The names pandas gave a header's repeated column ("Industry.1" for a second "Industry") -> the name."""
+    names = set(columns)
+    found = (re.fullmatch(r"(.+)\.(\d+)", column) for column in columns)
+    return {match.group(0): match.group(1) for match in found if match and match.group(1) in names}

@@ -183,3 +183,14 @@ def test_a_plain_workbook_is_read_from_its_first_row_without_a_note(tmp_path: Pa
 
     assert export.frame.to_dict("list") == {"Lead ID": ["L1", "L2"], "Notes": ["", "call"], "Converted": ["1", "0"]}
     assert export.warnings == ()
+
+
+def test_a_column_named_twice_is_kept_under_its_own_name_with_a_note(tmp_path: Path) -> None:
+    path = _write(tmp_path, b"Lead ID,Industry,Industry,Converted\nL1,IT,Software,1\nL2,Retail,Shops,0\n")
+
+    export = read_export(path)
+
+    assert list(export.frame.columns) == ["Lead ID", "Industry", "Industry.1", "Converted"]
+    assert export.warnings == (
+        "export.csv: columns named more than once, each kept under its own name: 'Industry' (again as 'Industry.1')",
+    )
