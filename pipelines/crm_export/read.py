@@ -200,8 +200,9 @@ def read_export(path: Path) -> RawExport:
     """
     suffix = path.suffix.lower()
     if suffix not in (*TEXT_SUFFIXES, ".parquet", ".xlsx"):
+        legacy = "; save an .xls workbook as .xlsx or CSV in Excel" if suffix == ".xls" else ""
         raise DataContractError(
-            [f"{path}: unsupported file type {suffix!r}; expected .csv (or .tsv, .txt), .xlsx or .parquet"]
+            [f"{path}: unsupported file type {suffix!r}; expected .csv (or .tsv, .txt), .xlsx or .parquet{legacy}"]
         )
     if not path.is_file():
         raise DataContractError([f"{path}: file not found"])

@@ -601,7 +601,11 @@ def test_an_excel_export_is_read_as_text_like_a_csv(tmp_path: Path) -> None:
         ("missing.csv", None, "missing.csv: file not found"),
         ("empty.csv", "", "empty.csv is empty"),
         ("header.csv", "Lead ID,Converted\n", "header.csv has no rows"),
-        ("export.xls", "PK", r"unsupported file type '.xls'; expected .csv \(or .tsv, .txt\), .xlsx or .parquet"),
+        (
+            "export.xls",
+            "PK",
+            r"unsupported file type '.xls'; expected .csv \(or .tsv, .txt\), .xlsx or .parquet; save an .xls workbook",
+        ),
         ("broken.xlsx", "PK", "broken.xlsx could not be read"),
         ("broken.parquet", "not parquet", "broken.parquet could not be read"),
     ],
