@@ -171,19 +171,22 @@ def header_row(grid: pd.DataFrame) -> int:
 
 
 def _read_workbook(path: Path) -> RawExport:
-    """The first sheet, cells as text like a CSV's ("00123" and "1.200" stay as the CRM wrote them), from the row
-    that names its columns; notes name the sheet where the workbook has more, and the title rows left out."""
+    """The sheet with the most rows (the first of equals), cells as text like a CSV's ("00123" and "1.200" stay
+    as the CRM wrote them), from the row that names its columns; notes name the sheet where the workbook has more
+    (a summary sheet before the leads'), and the title rows left out."""
     with pd.ExcelFile(path, engine="openpyxl") as book:
         sheets = book.sheet_names
-        top = book.parse(sheets[0], header=None, nrows=HEADER_SEARCH_ROWS, dtype=str, keep_default_na=False)
+        rows = {sheet: getattr(book.book[sheet], "max_row", None) or 0 for sheet in sheets}
+        sheet = max(sheets, key=lambda name: rows[name])  # ties: the first
+        top = book.parse(sheet, header=None, nrows=HEADER_SEARCH_ROWS, dtype=str, keep_default_na=False)
         header = header_row(top)
-        frame = book.parse(sheets[0], header=header, dtype=str, keep_default_na=False)
+        frame = book.parse(sheet, header=header, dtype=str, keep_default_na=False)
     notes = []
     if len(sheets) > 1:
-        others = ", ".join(repr(sheet) for sheet in sheets[1:])
+        others = ", ".join(f"{other!r} ({rows[other]:,} rows)" for other in sheets if other != sheet)
         notes.append(
-            f"{path.name}: read the first sheet {sheets[0]!r}; the workbook also has {others} "
-            "(to read another, save it as its own file or move it first)"
+            f"{path.name}: read the sheet {sheet!r} ({rows[sheet]:,} rows, the most); the workbook also has "
+            f"{others} (to read another, save it as its own file)"
         )
     if header:
         notes.append(
@@ -193,7 +196,7 @@ def _read_workbook(path: Path) -> RawExport:
 
 
 def read_export(path: Path) -> RawExport:
-    """Read a CSV (separator , ; or tab and the encoding detected), Excel (.xlsx, first sheet) or Parquet export.
+    """Read a CSV (separator , ; or tab and the encoding detected), Excel (.xlsx, its largest sheet) or Parquet export.
 
     Raises:
         DataContractError: the file is missing, empty, unreadable or of another type; the message names it.

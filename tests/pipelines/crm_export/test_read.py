@@ -169,10 +169,26 @@ def test_a_workbooks_title_rows_are_left_out_and_its_other_sheets_named(tmp_path
     assert list(export.frame.columns) == ["Lead ID", "Company", "Converted"]
     assert export.frame["Lead ID"].tolist() == ["L1", "L2", "L3"]
     assert export.warnings == (
-        "leads_report.xlsx: read the first sheet 'Leads'; the workbook also has 'Summary' (to read another, save it "
-        "as its own file or move it first)",
+        "leads_report.xlsx: read the sheet 'Leads' (7 rows, the most); the workbook also has 'Summary' (2 rows) "
+        "(to read another, save it as its own file)",
         "leads_report.xlsx: the column names are on row 4; the 3 rows above, a title, left out",
     )
+
+
+def test_a_workbook_is_read_from_its_largest_sheet_when_a_summary_comes_first(tmp_path: Path) -> None:
+    path = tmp_path / "leads.xlsx"
+    with pd.ExcelWriter(path) as workbook:
+        pd.DataFrame({"Metric": ["Total", "Won"], "Value": [3, 1]}).to_excel(
+            workbook, sheet_name="Summary", index=False
+        )
+        pd.DataFrame({"Lead ID": ["L1", "L2", "L3"], "Converted": ["1", "0", "0"]}).to_excel(
+            workbook, sheet_name="Leads", index=False
+        )
+
+    export = read_export(path)
+
+    assert export.frame["Lead ID"].tolist() == ["L1", "L2", "L3"]
+    assert "read the sheet 'Leads' (4 rows, the most); the workbook also has 'Summary' (3 rows)" in export.warnings[0]
 
 
 def test_a_plain_workbook_is_read_from_its_first_row_without_a_note(tmp_path: Path) -> None:
