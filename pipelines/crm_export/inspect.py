@@ -621,7 +621,7 @@ def _date_roles(
         for column in (c for c in starts if c != created):
             later = starts[column] > starts[created]
             spec = ColumnSpec(role="after_contact" if later else "ignore")
-            why = f"{'a later moment than' if later else 'another start besides'} created_at {created!r}"
+            why = f"{'named as a later start than' if later else 'another start besides'} created_at {created!r}"
             roles[column] = (spec, why)
     closing = sorted((column for column in ends if column != win_date), key=lambda column: column != first_end)
     for position, column in enumerate(closing):

@@ -258,7 +258,9 @@ def labels_from_outcome(values: pd.Series, spec: ColumnSpec, column: str) -> tup
     outcome = values.map(lambda value: spec.outcome_of(value), na_action="ignore")
     y = outcome.map({"won": 1.0, "lost": 0.0}).astype("float64").rename("label")
     unresolved = values[y.isna()].astype(object).map(lambda value: str(value).strip(), na_action="ignore")
-    counts = unresolved.fillna("(missing)").value_counts()
+    # counted as the mapping compares them ("Open" and "open " are one value), shown as first written
+    shown = unresolved.dropna().groupby(unresolved.dropna().map(normalize_value)).first()
+    counts = unresolved.map(normalize_value, na_action="ignore").map(shown).fillna("(missing)").value_counts()
     seen = {normalize_value(value) for value in values.dropna().unique()}
     never_seen = [value for value in (*(spec.won or ()), *(spec.lost or ())) if normalize_value(value) not in seen]
     return y, {

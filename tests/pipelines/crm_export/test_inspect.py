@@ -515,7 +515,7 @@ def test_the_earliest_meaning_date_is_created_at_and_later_starts_are_after_cont
         "after_contact",
         "after_contact",
     )
-    assert proposal.review["Erstkontakt"] == "a later moment than created_at 'Created'"
+    assert proposal.review["Erstkontakt"] == "named as a later start than created_at 'Created'"
 
 
 def test_an_engage_date_alone_is_created_at_marked_for_review() -> None:

@@ -784,10 +784,11 @@ def test_a_win_date_and_tables_are_two_label_sources() -> None:
 
 
 def test_an_outcome_value_of_the_mapping_that_no_row_has_is_reported() -> None:
-    values = pd.Series(["Closed Won", "Closed Lost", "Open", None, "closed won "])
+    values = pd.Series(["Closed Won", "Closed Lost", "Open", None, "closed won ", "open "])
     spec = ColumnSpec(role="outcome", won=["Closed Won", "Closed Wonn"], lost=["Closed Lost", "Lost"])
 
     y, report = labels_from_outcome(values, spec, "Stage")
 
     assert y.iloc[[0, 1, 4]].tolist() == [1.0, 0.0, 1.0]
     assert report["mapped_values_not_found"] == ["Closed Wonn", "Lost"]  # a typo leaves its leads unresolved
+    assert report["unresolved_values"] == {"Open": 2, "(missing)": 1}  # counted as the mapping compares values
