@@ -259,8 +259,8 @@ def labels_from_outcome(values: pd.Series, spec: ColumnSpec, column: str) -> tup
     y = outcome.map({"won": 1.0, "lost": 0.0}).astype("float64").rename("label")
     unresolved = values[y.isna()].astype(object).map(lambda value: str(value).strip(), na_action="ignore")
     # counted as the mapping compares them ("Open" and "open " are one value), shown as first written
-    shown = unresolved.dropna().groupby(unresolved.dropna().map(normalize_value)).first()
-    counts = unresolved.map(normalize_value, na_action="ignore").map(shown).fillna("(missing)").value_counts()
+    compared = unresolved.map(normalize_value, na_action="ignore")
+    counts = compared.map(unresolved.groupby(compared).first()).fillna("(missing)").value_counts()
     seen = {normalize_value(value) for value in values.dropna().unique()}
     never_seen = [value for value in (*(spec.won or ()), *(spec.lost or ())) if normalize_value(value) not in seen]
     return y, {

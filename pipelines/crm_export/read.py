@@ -161,7 +161,7 @@ def _footer_after_empty_line(text: str, separator: str, frame: pd.DataFrame) -> 
     return frame.iloc[: len(frame) - texts], lines
 
 
-def header_row(grid: pd.DataFrame) -> int:
+def _header_row(grid: pd.DataFrame) -> int:
     """The row of a sheet's top rows (read without a header) that names the columns: the first one filling at
     least half as many cells as the widest row. A formatted report puts its title and a blank line above it."""
     filled = (grid.fillna("").astype(str).apply(lambda column: column.str.strip() != "")).sum(axis=1)
@@ -179,7 +179,7 @@ def _read_workbook(path: Path) -> RawExport:
         rows = {sheet: getattr(book.book[sheet], "max_row", None) or 0 for sheet in sheets}
         sheet = max(sheets, key=lambda name: rows[name])  # ties: the first
         top = book.parse(sheet, header=None, nrows=HEADER_SEARCH_ROWS, dtype=str, keep_default_na=False)
-        header = header_row(top)
+        header = _header_row(top)
         frame = book.parse(sheet, header=header, dtype=str, keep_default_na=False)
     notes = []
     if len(sheets) > 1:
@@ -234,14 +234,14 @@ def read_export(path: Path) -> RawExport:
         export = RawExport(frame, export.separator, export.encoding, (*export.warnings, note))
     if export.frame.empty:
         raise DataContractError([f"{path} has no rows; expected a header and at least one row"])
-    if twice := renamed_duplicates([str(column) for column in export.frame.columns]):
+    if twice := _renamed_duplicates([str(column) for column in export.frame.columns]):
         said = ", ".join(f"{original!r} (again as {renamed!r})" for renamed, original in twice.items())
         note = f"{path.name}: columns named more than once, each kept under its own name: {said}"
         export = replace(export, warnings=(*export.warnings, note))
     return export
 
 
-def renamed_duplicates(columns: list[str]) -> dict[str, str]:
+def _renamed_duplicates(columns: list[str]) -> dict[str, str]:
     """The names pandas gave a header's repeated column ("Industry.1" for a second "Industry") -> the name."""
     names = set(columns)
     found = (re.fullmatch(r"(.+)\.(\d+)", column) for column in columns)
