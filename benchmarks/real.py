@@ -49,6 +49,7 @@ class RealExportCase:
     name: str
     path: Path
     reviewed: dict[str, ColumnSpec]
+    allowed: tuple[str, ...] = ()  # flagged by the guard, vouched for by the reviewer (``leakage.allowed``)
 
 
 X_EDUCATION = RealExportCase(
@@ -58,7 +59,8 @@ X_EDUCATION = RealExportCase(
         "Prospect ID": ColumnSpec(role="id"),
         "Converted": ColumnSpec(role="outcome", won=["1"], lost=["0"]),
         "Lead Number": ColumnSpec(role="ignore"),
-        # filled in by the sales team after the first contact (the data dictionary says so): never features
+        # set by the sales team for the lead (the data dictionary: the lead's "current status", "the intuition of
+        # the employee who has been assigned to the lead", a level, index and score "assigned"): never features
         **{
             column: ColumnSpec(role="after_contact")
             for column in (
@@ -69,20 +71,22 @@ X_EDUCATION = RealExportCase(
                 "Asymmetrique Profile Index",
                 "Asymmetrique Activity Score",
                 "Asymmetrique Profile Score",
-                "Last Activity",
-                "Last Notable Activity",
             )
         },
+        # "Last activity performed by the customer" (the data dictionary), flagged for its name: kept as a feature
+        "Last Activity": ColumnSpec(role="categorical", group="engagement"),
     },
+    allowed=("Last Activity",),
 )
 CASES = (X_EDUCATION,)
 
 
-def reviewed_mapping(frame: pd.DataFrame, reviewed: dict[str, ColumnSpec]) -> ExportMapping:
-    """``leadq inspect``'s proposal for the export with the reviewed roles put in."""
+def reviewed_mapping(frame: pd.DataFrame, case: RealExportCase) -> ExportMapping:
+    """``leadq inspect``'s proposal for the export with the reviewed roles and vouched-for columns put in."""
     proposal = propose_mapping(frame, profile_export(frame))
-    columns = {column: reviewed.get(column, spec) for column, spec in proposal.columns.items()}
-    return proposal.model_copy(update={"columns": columns})
+    columns = {column: case.reviewed.get(column, spec) for column, spec in proposal.columns.items()}
+    leakage = proposal.leakage.model_copy(update={"allowed": list(case.allowed)})
+    return proposal.model_copy(update={"columns": columns, "leakage": leakage})
 
 
 def bootstrap_auc(
@@ -141,7 +145,7 @@ def lightgbm_defaults(
 def benchmark_case(case: RealExportCase, settings: Settings) -> dict[str, Any]:
     """leadq, LightGBM defaults and logistic regression on one export, same split, rows and columns."""
     raw = read_export(case.path)
-    mapping = reviewed_mapping(raw.frame, case.reviewed)
+    mapping = reviewed_mapping(raw.frame, case)
     loaded = LoadedExport(mapping, raw, {}, case.path)
     started = time.perf_counter()
     outcome = train_scorer(loaded, settings)

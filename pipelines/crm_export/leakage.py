@@ -271,7 +271,9 @@ SALES_NAME = re.compile(
     r"assignee|zugewiesen|zugeordnet|betreuer|bearbeiter|verantwortlich[a-z]*|disposition|rating|bewertung|"
     r"einstufung|score|scoring|grade|grading|index|temperature|priority|prioritaet|probability|"
     r"wahrscheinlichkeit|forecast|prognose|profile|profil|calls?|call_[a-z]+|anruf[a-z]*|telefonat[a-z]*|"
-    r"last_[a-z_]*activit[a-z]*|letzte_?aktivitaet|last_(contact|touch|call|action|notable|modified)[a-z_]*|"
+    # "Last Activity" bare is sales' (Salesforce's last task, HubSpot's last logged call or meeting); one named for
+    # a kind ("Last Notable Activity", "Last Web Activity") is the lead's own, as marketing automation records it.
+    r"last_activit[a-z]*|letzte_?aktivitaet|last_(contact|touch|call|action|modified)[a-z_]*|"
     r"letzter_?kontakt|closed?|close_[a-z]+|won|lost|gewonnen|verloren|abschluss[a-z]*|amount|betrag|"
     r"deal_?(value|size|amount)|opportunit[a-z]*|reason|grund|disqualif[a-z]*|qualifi[a-z]*|next_step|"
     r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+|contacted|deals?|manager|notes|"
@@ -312,6 +314,9 @@ SALES_VALUE = re.compile(
     re.IGNORECASE,
 )
 MIN_SALES_VALUES = 2  # distinct values that speak of sales contact: one "Lost" might be a lead's own answer
+# Of a column's filled-in rows, the share those values need: two rare call results among a lead's web and e-mail
+# activities do not make the column sales work (its name or the data's other evidence may).
+MIN_SALES_VALUE_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -522,11 +527,16 @@ def says_who_the_lead_is(column: str) -> bool:
 
 
 def sales_words_in_values(values: pd.Series) -> list[str]:
-    """The column's distinct values that speak of a sales contact ("Ringing", "Closed by ...", "Rückruf")."""
+    """The column's distinct values that speak of a sales contact ("Ringing", "Closed by ...", "Rückruf"), where
+    they are at least ``MIN_SALES_VALUE_SHARE`` of its filled-in rows (else none)."""
     if _as_numbers(values) is not None:
         return []
-    distinct = pd.Series(values.dropna().astype(str).unique())
-    return sorted(distinct[distinct.str.contains(SALES_VALUE)].tolist(), key=str.casefold)
+    filled = values.dropna().astype(str)
+    counts = filled.value_counts()
+    said = counts[counts.index.str.contains(SALES_VALUE)]
+    if said.sum() < MIN_SALES_VALUE_SHARE * len(filled):
+        return []
+    return sorted(said.index.tolist(), key=str.casefold)
 
 
 def _value_label(value: Any) -> str:

@@ -48,8 +48,10 @@ def test_the_model_test_quarter_is_explained_by_default(
         leads_of_quarters(settings, trained.scorer, ("2019Q1",))
 
 
-# X Education's export, reviewed: what sales filled in after the first contact is no feature (it would leak).
+# X Education's export, reviewed with its data dictionary: what sales set for the lead is no feature (it would
+# leak); Last Activity, "performed by the customer", is vouched for where the guard flags it for its name.
 X_EDUCATION_MAPPING = """\
+leakage: {allowed: [Last Activity]}
 columns:
   Prospect ID: id
   Lead Number: ignore
@@ -61,7 +63,7 @@ columns:
   TotalVisits: count
   Total Time Spent on Website: numeric
   Page Views Per Visit: numeric
-  Last Activity: after_contact
+  Last Activity: categorical
   Country: categorical
   Specialization: categorical
   How did you hear about X Education: categorical
@@ -87,7 +89,7 @@ columns:
   Asymmetrique Profile Score: after_contact
   I agree to pay the amount through cheque: boolean
   A free copy of Mastering The Interview: boolean
-  Last Notable Activity: after_contact
+  Last Notable Activity: categorical
 """
 
 
@@ -130,8 +132,8 @@ def test_a_real_export_without_dates_trains_on_a_random_split(x_education: RealE
     assert outcome.scorer.threshold.policy == "precision"
     assert "cross-validated over 8 random stratified folds" in outcome.split.reason
     assert outcome.metrics["n_test"] == outcome.metrics["refit_leads"]  # every labelled lead tested once
-    # 0.877 (0.870-0.884) seen; Tags and Lead Quality would make it ~0.95 (leaks), Last Activity 0.88-0.89
-    assert 0.85 < outcome.metrics["test_roc_auc"] < 0.93
+    # 0.907 (0.901-0.913) seen (benchmarks --real); Tags and Lead Quality would make it ~0.97 (leaks)
+    assert 0.88 <= outcome.metrics["test_roc_auc"] <= 0.95
     assert outcome.metrics["test_ece"] <= 0.02  # pooled over 9,240 leads (one random eighth alone: 0.02-0.04)
     assert outcome.metrics["test_roc_auc"] > outcome.metrics["logreg_test_roc_auc"]
     assert "Tags" not in input_fields(outcome.scorer.pipeline)

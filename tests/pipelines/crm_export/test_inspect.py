@@ -464,7 +464,7 @@ def test_outcome_refusal_shows_pii_values_redacted(tmp_path: Path) -> None:
     [
         ("Lead Status", "status"),
         ("deal_stage", "deal"),
-        ("Last Notable Activity", "last_notable_activity"),
+        ("Last Activity", "last_activity"),
         ("Opportunity Amount", "opportunity"),
         ("Tags", "tags"),
         ("Sales Rating", "sales_rating"),
@@ -475,6 +475,9 @@ def test_outcome_refusal_shows_pii_values_redacted(tmp_path: Path) -> None:
         ("Homeowners", None),
         ("Stagecoach Route", None),
         ("Do Not Call", None),
+        # a last activity of one kind is the lead's own, as marketing automation records it
+        ("Last Notable Activity", None),
+        ("Last Web Activity", None),
         # a person's status is the lead's own attribute (the leak check's exemptions hold in inspect too)
         ("Marital Status", None),
         ("Employment Status", None),
@@ -810,9 +813,10 @@ def test_the_x_education_export_gets_a_proposal_that_loads(tmp_path: Path) -> No
     assert (mapping.columns["Do Not Email"].role, mapping.columns["Do Not Email"].group) == ("boolean", "engagement")
     assert mapping.columns["Total Time Spent on Website"].group == "engagement"
     assert mapping.columns["What is your current occupation"].group == "fit"
-    assert {mapping.columns[c].role for c in ("Last Activity", "Last Notable Activity", "Tags", "Lead Quality")} == {
-        "after_contact"  # set by sales or after contact: never features
+    assert {mapping.columns[c].role for c in ("Last Activity", "Tags", "Lead Quality")} == {
+        "after_contact"  # set by sales or named so: never features before review
     }
+    assert mapping.columns["Last Notable Activity"].role == "categorical"  # the lead's activities, by kind
     assert mapping.columns["Magazine"].role == "ignore"  # one value only
 
 

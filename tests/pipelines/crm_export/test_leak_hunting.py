@@ -335,6 +335,8 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
         "Email Opt Out",
         "Fiscal Year End",
         "Push Notifications Enabled",
+        "Last Notable Activity",  # of one kind: the lead's own, as marketing automation records it
+        "Last Web Activity",
     ],
 )
 def test_names_of_what_the_lead_is_or_did_do_not(column: str) -> None:
@@ -352,6 +354,15 @@ def test_values_that_speak_of_sales_contact_in_english_and_german() -> None:
         "switched off",
     ]
     assert sales_words_in_values(pd.Series([1.0, 2.0])) == []
+
+
+def test_a_few_rare_call_results_among_the_leads_own_activities_are_no_sales_work() -> None:
+    own = ["Email Opened"] * 60 + ["Page Visited on Website"] * 36
+    rare = pd.Series([*own, "Unreachable", "Unreachable", "Had a Phone Conversation", "Had a Phone Conversation"])
+    frequent = pd.Series([*own[:90], *["Unreachable"] * 3, *["Had a Phone Conversation"] * 3, None])
+
+    assert sales_words_in_values(rare) == []  # 4 of 100 filled-in rows
+    assert sales_words_in_values(frequent) == ["Had a Phone Conversation", "Unreachable"]  # 6 of 96
 
 
 def test_a_name_alone_is_no_leak_without_evidence_from_the_data() -> None:
