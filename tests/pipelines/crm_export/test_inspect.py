@@ -867,6 +867,25 @@ def test_one_word_codes_that_repeat_are_categories_however_long() -> None:
     assert proposal.columns["landing_page_id"].role == "categorical"  # 32-character hashes, 40 pages: not prose
 
 
+def test_codes_by_the_hundred_are_a_category_where_prose_as_varied_is_not() -> None:
+    rng = np.random.default_rng(7)
+    n = 4000
+    pages = [f"{int(code):032x}" for code in rng.integers(2**40, 2**62, 300)]  # 13 leads a page: Olist's 495 for 8,000
+    messages = [f"please send the price list for plan {plan}, team of {day}" for day in range(30) for plan in range(10)]
+    frame = pd.DataFrame(
+        {
+            "landing_page_id": rng.choice(pages, n),
+            "message": rng.choice(messages, n),
+            "converted": rng.choice(["yes", "no"], n),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["landing_page_id"].role == "categorical"  # 300 > 4,000 / 20, but codes
+    assert proposal.columns["message"].role == "text"  # as many distinct sentences: prose
+
+
 def test_beside_a_win_date_other_closing_dates_are_after_contact() -> None:
     frame = _won_date_leads()
     frame.insert(4, "Became a Sales Qualified Lead Date", frame["won_date"])  # HubSpot: a stage reached before
