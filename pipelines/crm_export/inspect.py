@@ -855,8 +855,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         if word and not _constant(present[column], len(frame)):
             specs[column] = _after_contact_spec(names[column], kind, present[column], role_taken)
             if specs[column].role == "after_contact":
-                review[column] = f"after contact? the name says '{word}' (sales work); if known before sales "
-                review[column] += "touches the lead, map it as a feature"
+                review[column] = f"after contact? the name says '{word}' ({_what_the_name_says(word)}); if known "
+                review[column] += "before sales touches the lead, map it as a feature"
                 by_name.append(column)
         else:
             specs[column] = _feature_spec(column, kind, present[column], len(frame))
@@ -872,8 +872,9 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             specs[column] = ColumnSpec(role="after_contact")
             review[column] = f"after contact? {evidence}. {_AFTER_CONTACT_REMEDY}"
         for column in (c for c in by_name if c not in found.flagged and c in found.single_auc):
-            said = f"(sales work), alone it predicts the outcome with AUC {found.single_auc[column]:.2f};"
-            review[column] = review[column].replace("(sales work);", said)
+            review[column] = review[column].replace(
+                "); if known", f"), alone it predicts the outcome with AUC {found.single_auc[column]:.2f}; if known", 1
+            )
     for column, kind in kinds.items():  # once every column has its role: what each consent gates
         gates = gated_columns(column, specs) if is_consent(column, kind) else []
         if gates:
@@ -914,10 +915,28 @@ EVIDENCE_MAX_ROWS = 50_000  # labelled leads the evidence is measured on (a samp
 
 
 def sales_word(column: str, kind: str) -> str | None:
-    """The word of a column's name that speaks of work sales does after contact (never a consent), or None."""
+    """The word of a column's name that speaks of work sales does after contact (never a consent), or None.
+
+    A number named as a campaign counts the campaign's contacts (the bank telemarketing export's "campaign": "number
+    of contacts performed during this campaign and for this client"); a campaign's name is the lead's source.
+    """
     if is_consent(column, kind):
         return None
+    if kind in ("number", "number-as-text") and _CAMPAIGN_COUNT_NAME.fullmatch(to_snake_case(column)):
+        return "campaign"
     return sales_words_in_name(column)
+
+
+_CAMPAIGN_COUNT_NAME = re.compile(r"campaigns?|kampagnen?")
+_CALENDAR_PART = re.compile(r"month|mon|monat|day|day_of_week|weekday|wochentag|dow|week|hour|stunde")
+
+
+def _what_the_name_says(word: str) -> str:
+    if word == "campaign":
+        return "a count: the campaign's contacts"
+    if _CALENDAR_PART.fullmatch(word):
+        return "when, not what: in a contact export, the last contact's"
+    return "sales work"
 
 
 def _constant(values: pd.Series, rows: int) -> bool:

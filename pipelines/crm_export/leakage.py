@@ -281,8 +281,11 @@ SALES_NAME = re.compile(
     # an opportunity's fields that sales keep (Salesforce's Push Count, Has Line Item, Main Competitor(s),
     # Fiscal Period of the close date; HubSpot's and Dynamics' like them)
     r"competitors?|wettbewerber|konkurrenten?|push_count|pushed|line_items?|fiscal_(period|quarter))(_|$)"
-    # Bare, a duration or a contact is the call's ("Duration"); "Administrative_Duration" is a web session's.
-    r"|^(duration|contact)$"
+    # Bare, a duration or a contact is the call's ("Duration", "dur"); "Administrative_Duration" is a web session's.
+    r"|^(duration|dur|contact)$"
+    # Bare, a calendar part says when something happened, not what: in a contact export the last contact's
+    # ("month", "day_of_week" of a telemarketing call); a lead's own moment is named ("Created Month").
+    r"|^(month|mon|monat|day|day_of_week|weekday|wochentag|dow|week|hour|stunde)$"
     # German compounds carry the word inside ("Leadbesitzer", "Anrufergebnis", "Vertriebsphase").
     r"|(besitzer|inhaber|betreuer|bearbeiter|bewertung|einstufung|anruf|telefonat|gespraech|vertrieb|verkaeufer|"
     r"wiedervorlage|abschluss|kontaktversuch)|[a-z](status|phase)$"

@@ -488,6 +488,27 @@ def test_sales_words_are_whole_words_of_the_name(column: str, word: str | None) 
     assert sales_word(column, "category") == word
 
 
+def test_a_number_named_as_a_campaign_counts_its_contacts_where_a_campaign_name_is_a_source() -> None:
+    rng = np.random.default_rng(3)
+    n = 600
+    frame = pd.DataFrame(
+        {
+            "campaign": rng.integers(1, 12, n).astype(str),  # contacts during this campaign (bank telemarketing)
+            "Campaign Name": rng.choice(["Spring Webinar", "Trade Fair", "Newsletter"], n),
+            "month": rng.choice(["may", "jun", "jul"], n),  # the last contact's month
+            "y": rng.choice(["yes", "no"], n),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["campaign"].role == "after_contact"
+    assert "the name says 'campaign' (a count: the campaign's contacts)" in proposal.review["campaign"]
+    assert proposal.columns["Campaign Name"].role == "categorical"
+    assert proposal.columns["month"].role == "after_contact"
+    assert "(when, not what: in a contact export, the last contact's)" in proposal.review["month"]
+
+
 def _dated(**dates: str) -> pd.DataFrame:
     """Three leads with the given date columns (name -> the first lead's date) and a yes/no outcome."""
     frame = pd.DataFrame({"Lead ID": ["A1", "A2", "A3"]})

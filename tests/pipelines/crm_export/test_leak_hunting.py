@@ -308,6 +308,11 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         ("Vertriebsphase", "vertrieb"),
         ("Number of times contacted", "times_contacted"),
         ("Duration", "duration"),
+        ("dur", "dur"),
+        # a bare calendar part: when the last contact happened (a telemarketing export's "month", "day_of_week")
+        ("month", "month"),
+        ("day_of_week", "day_of_week"),
+        ("mon", "mon"),
         ("Main Competitor(s)", "competitor"),
         ("Wettbewerber", "wettbewerber"),
         ("Push Count", "push_count"),
@@ -336,6 +341,8 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
         "Fiscal Year End",
         "Push Notifications Enabled",
         "Last Notable Activity",  # of one kind: the lead's own, as marketing automation records it
+        "Created Month",  # a calendar part of a named moment
+        "pdays",
         "Last Web Activity",
     ],
 )
