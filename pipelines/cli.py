@@ -953,7 +953,8 @@ def check_export(
             "few leads are wide intervals, not a verdict",
             highlight=False,
         )
-    console.print(f"Ready for training: leadq train --data {export} --mapping {mapping}", highlight=False)
+    with_config = f" --config {config}" if config is not None else ""  # the same settings for the next step
+    console.print(f"Ready for training: leadq train --data {export} --mapping {mapping}{with_config}", highlight=False)
 
 
 @app.command()

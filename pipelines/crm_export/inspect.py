@@ -200,10 +200,15 @@ _WHOLE_NUMBER = re.compile(r"\d+(\.0+)?|\d{1,3}([.,' ]\d{3})+")
 # Export value (as normalize_value gives it) -> leadq stage, checked in this order (disqualified before qualified).
 _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("not convert", "rejected"),
+    ("nicht umgewandelt", "rejected"),  # Salesforce's German lead statuses: "Geschlossen - Nicht umgewandelt"
     ("not contacted", "mql"),
+    ("nicht kontaktiert", "mql"),
     ("disqualif", "rejected"),
     ("unqualif", "rejected"),
     ("not qualified", "rejected"),
+    ("nicht qualifiziert", "rejected"),
+    ("verloren", "rejected"),
+    ("umgewandelt", "sql"),
     ("reject", "rejected"),
     ("abgelehnt", "rejected"),
     ("junk", "rejected"),

@@ -216,7 +216,8 @@ def test_check_export_prepares_as_training_does_with_the_settings(csv_export: di
     assert "Features derived, then the column dropped (e-mail, job title): email, job_title" in result.output
     assert "Consent 'consent_tracking' gates: website_visits" in result.output
     assert f"labelled leads: {prepared['split']['train_labelled']:,} training" in result.output
-    assert f"Ready for training: leadq train --data {leads} --mapping {mapping}" in result.output
+    said = " ".join(result.output.split())
+    assert f"Ready for training: leadq train --data {leads} --mapping {mapping} --config {config}" in said
     assert "not built yet" not in result.output
 
 

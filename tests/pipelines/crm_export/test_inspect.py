@@ -163,6 +163,30 @@ def test_german_semicolon_cp1252_export_is_read_and_proposed(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(
+    ("status", "stage"),
+    [
+        ("Open - Not Contacted", "mql"),
+        ("Working - Contacted", "sal"),
+        ("Closed - Converted", "sql"),
+        ("Closed - Not Converted", "rejected"),
+        # Salesforce's German lead statuses: "nicht" turns the word around, as "not" does
+        ("Offen - Nicht kontaktiert", "mql"),
+        ("In Bearbeitung - Kontaktiert", "sal"),
+        ("Geschlossen - Umgewandelt", "sql"),
+        ("Geschlossen - Nicht umgewandelt", "rejected"),
+        ("Nicht qualifiziert", "rejected"),
+        ("Qualifiziert", "sql"),
+    ],
+)
+def test_lead_statuses_become_stages_in_english_and_german(status: str, stage: str) -> None:
+    frame = pd.DataFrame({"Lead Status": [status, "New"] * 2, "Converted": ["1", "0", "0", "1"]})
+
+    spec = _proposal(frame).columns["Lead Status"]
+
+    assert (spec.role, spec.values) == ("stage", {status: stage, "New": "mql"})
+
+
+@pytest.mark.parametrize(
     "statuses",
     [
         ["Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted"],
