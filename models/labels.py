@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from models.contract import CRMTables, DataContractError, require_both_classes
@@ -116,6 +117,8 @@ class TimeSplit:
     cross_validation: tuple[Fold, ...] = ()
     # labels as exported: the latest quarters left out while many of their leads were still open, with that share
     unsettled: dict[str, float] = field(default_factory=dict)
+    # labels as exported: the latest quarters left out while they converted below the usual rate, with their rate
+    still_converting: dict[str, float] = field(default_factory=dict)
 
     @property
     def held_out(self) -> pd.Index:
@@ -143,7 +146,9 @@ def split_by_time(
     quarters = labelled["created_at"].dt.to_period("Q")
     mature_end = pd.Timestamp(as_of) - pd.Timedelta(days=horizon_days)
     unsettled = unsettled_quarters(labels) if horizon_days == 0 else {}
-    mature = sorted(q for q in quarters.unique() if q.end_time <= mature_end and str(q) not in unsettled)
+    converting = still_converting_quarters(labels) if horizon_days == 0 else {}
+    left_out = unsettled.keys() | converting.keys()
+    mature = sorted(q for q in quarters.unique() if q.end_time <= mature_end and str(q) not in left_out)
     needed = test_quarters + calibration_quarters + 1
     if len(mature) < needed:
         raise DataContractError(
@@ -165,6 +170,7 @@ def split_by_time(
         test_quarters=[str(q) for q in test_q],
         immature_labelled=int((quarters > mature[-1]).sum()),
         unsettled=unsettled,
+        still_converting=converting,
     )
     by_id = labelled.set_index("lead_id")["label"]
     for role in ("train", "calibration", "test"):
@@ -189,6 +195,40 @@ def unsettled_quarters(labels: pd.DataFrame) -> dict[str, float]:
             break
         unsettled[str(quarter)] = float(share)
     return dict(reversed(list(unsettled.items())))
+
+
+MAX_RATE_DROP_P = 0.05  # a trailing quarter converting below the usual rate with this p-value is still converting
+MIN_QUARTERS_FOR_RATES = 4  # fewer quarters give no usual rate to compare the latest ones with
+
+
+def still_converting_quarters(labels: pd.DataFrame) -> dict[str, float]:
+    """The latest quarters in a row whose labelled leads convert below the usual rate beyond chance (one-sided
+    binomial test, p at most ``MAX_RATE_DROP_P``), with their rate; the usual is the rate of the older half of the
+    quarters. Columns ``created_at`` and ``label`` (NaN: open).
+
+    An export's yes/no outcome does not say which leads are still open: its recent leads have had less time to
+    convert (a lead created last month and not converted yet is a "0"), and a test quarter of them makes a model
+    that predicts the usual rate look miscalibrated.
+    """
+    labelled = labels[labels["label"].notna()]
+    by_quarter = labelled.groupby(labelled["created_at"].dt.to_period("Q"))["label"].agg(["sum", "size"]).sort_index()
+    if len(by_quarter) < MIN_QUARTERS_FOR_RATES:
+        return {}
+    usual = usual_conversion_rate(labels)
+    converting: dict[str, float] = {}
+    for quarter, (won, leads) in reversed(list(by_quarter.iterrows())):
+        if binom.cdf(won, leads, usual) > MAX_RATE_DROP_P:
+            break
+        converting[str(quarter)] = float(won / leads)
+    return dict(reversed(list(converting.items())))
+
+
+def usual_conversion_rate(labels: pd.DataFrame) -> float:
+    """The conversion rate of the older half of the quarters (as :func:`still_converting_quarters` reads it)."""
+    labelled = labels[labels["label"].notna()]
+    quarters = labelled["created_at"].dt.to_period("Q")
+    older = sorted(quarters.unique())[: max(1, quarters.nunique() // 2)]
+    return float(labelled.loc[quarters.isin(older).to_numpy(), "label"].mean())
 
 
 MIN_DATED_SHARE = 0.95  # splitting by time needs created_at for at least this share of labelled leads
@@ -216,7 +256,16 @@ def _by_quarters(
         f"training {split.train_quarters[0]}..{split.train_quarters[-1]}: the most recent quarters whose labels "
         f"are final ({horizon_days}-day horizon)"
     )
-    return dataclasses.replace(split, reason=reason + _left_open(split.unsettled))
+    converting = _still_converting(split.still_converting, labels)
+    return dataclasses.replace(split, reason=reason + _left_open(split.unsettled) + converting)
+
+
+def _still_converting(converting: dict[str, float], labels: pd.DataFrame) -> str:
+    if not converting:
+        return ""
+    rates = ", ".join(f"{quarter} {rate:.1%}" for quarter, rate in converting.items())
+    usual = usual_conversion_rate(labels)
+    return f"; later quarters left out while their leads may still convert ({rates} against {usual:.1%} before)"
 
 
 def _left_open(unsettled: dict[str, float]) -> str:
@@ -362,14 +411,17 @@ def split_leads(
     # labels as exported: the quarters still open beyond the usual are left out of a cut by date too
     dated = pd.DataFrame({"created_at": created_at.reindex(y.index), "label": y})
     unsettled = unsettled_quarters(dated) if horizon_days == 0 else {}
+    converting = still_converting_quarters(dated) if horizon_days == 0 else {}
     settled = labelled
-    if unsettled:
+    if unsettled or converting:
         quarter = created_at.reindex(labelled.index).dt.to_period("Q").astype(str)
-        settled = labelled[~quarter.isin(list(unsettled)).to_numpy()]
+        settled = labelled[~quarter.isin([*unsettled, *converting]).to_numpy()]
     by_date = _by_date_share(settled, created_at, test_share)
     if isinstance(by_date, TimeSplit):
-        left_out = unsettled if settled is not labelled else {}
-        return dataclasses.replace(by_date, reason=by_date.reason + _left_open(left_out), unsettled=left_out)
+        said = _left_open(unsettled) + _still_converting(converting, dated)
+        return dataclasses.replace(
+            by_date, reason=by_date.reason + said, unsettled=unsettled, still_converting=converting
+        )
     return _at_random(labelled, created_at, test_share, random_state, f"{by_quarters}; and {by_date}", random_folds)
 
 

@@ -139,6 +139,38 @@ def test_labels_as_exported_leave_out_the_latest_quarters_while_their_deals_are_
     assert "later quarters left out while many of their leads are still open (2025Q1 2" in as_split.reason
 
 
+def test_a_yes_no_outcome_leaves_out_the_latest_quarters_while_they_convert_below_the_usual() -> None:
+    labels = _quarterly_labels(["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2"], per_quarter=400)
+    created = labels["created_at"]
+    # 25% convert; leads of the last two quarters have had less time: a "0" there is often a lead still converting
+    labels.loc[(created >= "2025-01-01") & (labels.index % 8 == 0), "label"] = 0.0  # 12.5% converted so far
+    labels.loc[created >= "2025-04-01", "label"] = (labels.index[created >= "2025-04-01"] % 20 == 0).astype(float)
+
+    split = split_by_time(labels, pd.Timestamp("2025-06-30"), horizon_days=0, test_quarters=1, calibration_quarters=1)
+
+    assert split.test_quarters == ["2024Q4"]
+    assert split.still_converting == {"2025Q1": pytest.approx(0.125), "2025Q2": pytest.approx(0.05)}
+    indexed = labels.set_index("lead_id")
+    as_split = split_leads(indexed["label"], indexed["created_at"], pd.Timestamp("2025-06-30"), horizon_days=0)
+    assert as_split.reason.endswith(
+        "later quarters left out while their leads may still convert (2025Q1 12.5%, 2025Q2 5.0% against 25.0% before)"
+    )
+
+
+def test_quarters_converting_at_the_usual_rate_within_chance_are_all_kept() -> None:
+    labels = _quarterly_labels(["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2"], per_quarter=400)
+    latest = labels.index[labels["created_at"] >= "2025-04-01"]
+    labels.loc[latest[:20], "label"] = 0.0  # 5 of its 100 conversions: 23.75% against 25%, noise at 400 leads
+
+    split = split_by_time(labels, pd.Timestamp("2025-07-01"), horizon_days=0, test_quarters=1, calibration_quarters=1)
+
+    assert split.test_quarters == ["2025Q2"]
+    assert split.still_converting == {}
+    # with a horizon, time decides maturity alone
+    dated = split_by_time(labels, pd.Timestamp("2025-12-31"), horizon_days=90, test_quarters=1, calibration_quarters=1)
+    assert dated.still_converting == {}
+
+
 def test_a_cut_by_date_also_leaves_out_the_quarters_still_open() -> None:
     labels = _quarterly_labels(["2024Q3", "2024Q4", "2025Q1"])
     created = labels["created_at"]
