@@ -254,7 +254,7 @@ def _by_quarters(
     reason = (
         f"test quarter(s) {', '.join(split.test_quarters)}, calibration {', '.join(split.calibration_quarters)}, "
         f"training {split.train_quarters[0]}..{split.train_quarters[-1]}: the most recent quarters whose labels "
-        f"are final ({horizon_days}-day horizon)"
+        f"are final ({f'{horizon_days}-day horizon' if horizon_days else 'as exported: an outcome column'})"
     )
     converting = _still_converting(split.still_converting, labels)
     return dataclasses.replace(split, reason=reason + _left_open(split.unsettled) + converting)

@@ -197,6 +197,13 @@ _COUNT_NAME = re.compile(
 )
 _RATE_NAME = re.compile(r"(^|_)(per|pro|avg|average|mean|rate|ratio|share|percent|pct|score|index|durchschnitt)(_|$)")
 _WHOLE_NUMBER = re.compile(r"\d+(\.0+)?|\d{1,3}([.,' ]\d{3})+")
+# Whole numbers named as a code, a type, a region, a channel or a system label things, they count nothing
+# (Region_Code 28, TrafficType 3, OperatingSystems 2, an SIC code): categories, each with its own rate.
+_CODE_NAME = re.compile(
+    r"(^|_)(codes?|types?|typ|regions?|channels?|kanal|browsers?|operating_systems?|os|categor(y|ies)|kategorie|"
+    r"segments?|class|classes|klasse|zip|plz)(_|$)"
+)
+_CODE_NUMBER = re.compile(r"\d+(\.0+)?")
 # Export value (as normalize_value gives it) -> leadq stage, checked in this order (disqualified before qualified).
 _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("not convert", "rejected"),
@@ -506,6 +513,13 @@ def _is_count(name: str, kind: str, values: pd.Series) -> bool:
     return bool(values.str.fullmatch(_WHOLE_NUMBER).all())
 
 
+def _is_code(name: str, kind: str, values: pd.Series, rows: int) -> bool:
+    if kind not in ("number", "number-as-text") or not _CODE_NAME.search(name):
+        return False
+    repeated = values.nunique() <= max(MAX_CATEGORIES, rows // MIN_LEADS_PER_CODE)
+    return repeated and bool(values.str.fullmatch(_CODE_NUMBER).all())
+
+
 def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> ColumnSpec:
     name = to_snake_case(column)
     if values.nunique() <= 1 and len(values) == rows:
@@ -516,6 +530,8 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
         return ColumnSpec(role="job_title")
     if _is_count(name, kind, values):
         return ColumnSpec(role="count")
+    if _is_code(name, kind, values, rows):
+        return ColumnSpec(role="categorical")
     if kind in ("number", "number-as-text"):
         return ColumnSpec(role="numeric")
     if kind == "boolean-like":

@@ -512,6 +512,32 @@ def test_sales_words_are_whole_words_of_the_name(column: str, word: str | None) 
     assert sales_word(column, "category") == word
 
 
+def test_whole_numbers_named_as_codes_types_or_regions_are_categories() -> None:
+    rng = np.random.default_rng(4)
+    n = 1000
+    frame = pd.DataFrame(
+        {
+            "Region_Code": rng.integers(0, 53, n).astype(float).astype(str),  # "28.0": a float column written out
+            "TrafficType": rng.integers(1, 20, n).astype(str),
+            "OperatingSystems": rng.integers(1, 9, n).astype(str),
+            "Annual_Premium": rng.integers(2_000, 60_000, n).astype(str),  # a quantity
+            "Number of Pageviews": rng.integers(0, 40, n).astype(str),  # a count
+            "Response": rng.choice(["1", "0"], n),
+        }
+    )
+
+    roles = {column: spec.role for column, spec in _proposal(frame).columns.items()}
+
+    assert roles == {
+        "Region_Code": "categorical",
+        "TrafficType": "categorical",
+        "OperatingSystems": "categorical",
+        "Annual_Premium": "numeric",
+        "Number of Pageviews": "count",
+        "Response": "outcome",
+    }
+
+
 def test_a_number_named_as_a_campaign_counts_its_contacts_where_a_campaign_name_is_a_source() -> None:
     rng = np.random.default_rng(3)
     n = 600
