@@ -882,9 +882,11 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
             f"of '{labels['column']}': check their spelling against the unresolved values",
             highlight=False,
         )
+    later = split.get("labelled_not_mature", 0)
+    left_out = f"; {later:,} later labelled leads left out (their quarters are not mature)" if later else ""
     console.print(
         f"Split: {split['kind']}: {escape(split['reason'])}; labelled leads: {split['train_labelled']:,} training, "
-        f"{split['calibration_labelled']:,} calibration, {split['test_labelled']:,} test",
+        f"{split['calibration_labelled']:,} calibration, {split['test_labelled']:,} test{left_out}",
         highlight=False,
     )
     derived = [column for column, how in columns["pii_dropped"].items() if how != "dropped"]

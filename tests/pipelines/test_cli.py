@@ -217,6 +217,9 @@ def test_check_export_prepares_as_training_does_with_the_settings(csv_export: di
     assert "Consent 'consent_tracking' gates: website_visits" in result.output
     assert f"labelled leads: {prepared['split']['train_labelled']:,} training" in result.output
     said = " ".join(result.output.split())
+    later = prepared["split"]["labelled_not_mature"]
+    assert later > 0  # the synthetic export runs to its last day: the latest quarter's horizon has not elapsed
+    assert f"{later:,} later labelled leads left out (their quarters are not mature)" in said
     assert f"Ready for training: leadq train --data {leads} --mapping {mapping} --config {config}" in said
     assert "not built yet" not in result.output
 
