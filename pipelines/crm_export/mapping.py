@@ -133,6 +133,13 @@ _ENGAGEMENT_WORDS = (
     "formular",
     "aufruf",
     "seitenaufruf",
+    # a web analytics export's session measures ("ProductRelated_Duration", "BounceRates", "TrafficType")
+    "duration",
+    "bounce",
+    "exit",
+    "traffic",
+    "landing",
+    "utm",
     # how the lead heard of you: channels by another name
     "hear",
     "search",
@@ -156,6 +163,8 @@ _ENGAGEMENT_WORDS = (
     "abmeldung",
 )
 _ENGAGEMENT_NAME = re.compile(r"(?:^|_)(?:" + "|".join(_ENGAGEMENT_WORDS) + r")(?:s|es|d|ed|ing|ings|en|e)?(?:_|$)")
+# German compounds carry the word inside ("Leadquelle", "Webseitenbesuche", "Kampagnenname").
+_ENGAGEMENT_COMPOUND = re.compile(r"quelle|besuch|kampagne|seitenaufruf|klicks?(?:_|$)")
 # Names that hold an engagement word but describe who the lead is ("Time Zone": where, not how long).
 _FIT_NAME = re.compile(r"(?:^|_)time_?zones?(?:_|$)")
 _TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
@@ -192,7 +201,8 @@ def guess_group(column: str) -> Group:
     the guess into the proposed mapping; set ``group:`` there where it guesses wrong.
     """
     name = to_snake_case(column)
-    return "engagement" if _ENGAGEMENT_NAME.search(name) and not _FIT_NAME.search(name) else "fit"
+    named = _ENGAGEMENT_NAME.search(name) or _ENGAGEMENT_COMPOUND.search(name)
+    return "engagement" if named and not _FIT_NAME.search(name) else "fit"
 
 
 def _suggest(word: str, candidates: Iterable[str]) -> str:

@@ -522,6 +522,11 @@ def test_feature_groups_are_given_or_guessed_from_the_name(tmp_path: Path) -> No
         ("Newsletter Opt-in", "engagement"),
         ("Do Not Email", "engagement"),  # opting out is something the lead did
         ("Unsubscribed", "engagement"),
+        ("ProductRelated_Duration", "engagement"),
+        ("BounceRates", "engagement"),
+        ("TrafficType", "engagement"),
+        ("Leadquelle", "engagement"),  # German compounds carry the word inside
+        ("Webseitenbesuche", "engagement"),
         ("Platform", "fit"),  # "form" only as a whole word
         ("Information", "fit"),
         ("Demographics", "fit"),
