@@ -168,6 +168,12 @@ _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
 _STAGE_NAME = re.compile(r"status|stage|phase")
 _REASON_NAME = re.compile(r"reason|grund")
+# A person's protected attributes (the German AGG's and the GDPR's special categories): a B2B lead's gender,
+# salutation or marital status says nothing about the company's need, and scoring by it discriminates.
+_PROTECTED_NAME = re.compile(
+    r"(^|_)(gender|geschlecht|sex|anrede|salutation|marital|marital_status|familienstand|religion|religious|"
+    r"konfession|ethnicity|ethnic_origin|race|nationality|staatsangehoerigkeit|disability|behinderung)(_|$)"
+)
 _PERSON_NAME = re.compile(r"(^|_)(first|last|full|given|family|sur|vor|nach|contact|kontakt)_?name$|^name$")
 _PHONE_NAME = re.compile(r"phone|telefon|mobil|handy|fax")
 # Job titles: names that can only mean one, and names that may (then the values must read as titles).
@@ -524,6 +530,8 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
     name = to_snake_case(column)
     if values.nunique() <= 1 and len(values) == rows:
         return ColumnSpec(role="ignore")  # the same value in every row: nothing to learn from (blanks would tell)
+    if _PROTECTED_NAME.search(name):
+        return ColumnSpec(role="pii")
     if kind == "e-mail":
         return ColumnSpec(role="email")
     if _is_job_title(name, kind, values):
@@ -1060,6 +1068,8 @@ def _after_contact_spec(name: str, kind: str, values: pd.Series, role_taken: set
 
 
 def _role_note(column: str, spec: ColumnSpec, distinct: int, missing_share: float) -> str:
+    if spec.role == "pii" and _PROTECTED_NAME.search(to_snake_case(column)):
+        return "a protected personal attribute (gender, marital status, origin...): never a feature"
     if spec.role == "consent":
         return "the gated columns' features are unknown for leads without a clear yes"
     if spec.role == "boolean" and is_objection(column):

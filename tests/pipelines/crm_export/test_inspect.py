@@ -15,6 +15,7 @@ from pipelines.crm_export.inspect import (
     Proposal,
     outcome_of_value,
     profile_export,
+    proposal_notes,
     propose,
     propose_mapping,
     sales_word,
@@ -536,6 +537,19 @@ def test_whole_numbers_named_as_codes_types_or_regions_are_categories() -> None:
         "Number of Pageviews": "count",
         "Response": "outcome",
     }
+
+
+@pytest.mark.parametrize("column", ["Gender", "Anrede", "Salutation", "marital", "Familienstand", "Nationality"])
+def test_a_protected_personal_attribute_is_never_proposed_as_a_feature(column: str) -> None:
+    frame = pd.DataFrame({column: ["a", "b", "c", "a"] * 25, "Converted": ["1", "0", "0", "0"] * 25})
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns[column].role == "pii"
+    assert (
+        "a protected personal attribute"
+        in proposal_notes(profile_export(frame), proposal.mapping(), proposal.review)[column]
+    )
 
 
 def test_a_number_named_as_a_campaign_counts_its_contacts_where_a_campaign_name_is_a_source() -> None:
