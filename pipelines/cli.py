@@ -1080,3 +1080,7 @@ def demo_quarter(
         console.print(f"[red]Refused:[/] {error}", highlight=False)
         raise typer.Exit(code=2) from error
     print_quarter_demo(result)
+
+
+if __name__ == "__main__":  # python -m pipelines.cli, as the leadq script
+    app()

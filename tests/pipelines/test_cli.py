@@ -65,6 +65,15 @@ def test_help_imports_no_data_or_model_library() -> None:
     assert result.stdout.strip() == ""
 
 
+def test_python_dash_m_runs_the_command_line_as_the_leadq_script_does() -> None:
+    command = [sys.executable, "-m", "pipelines.cli", "--help"]
+
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=False)
+
+    assert result.returncode == 0, result.stderr
+    assert "check-export" in result.stdout
+
+
 def test_the_command_lines_languages_are_the_reports() -> None:
     assert get_args(cli.Language) == get_args(Language)
 
