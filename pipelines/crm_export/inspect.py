@@ -24,7 +24,7 @@ from sklearn.model_selection import train_test_split
 
 from models.cleaning import DEFAULT_PLACEHOLDERS, EXCEL_SERIAL_RANGE, CleaningError, clean_column, mark_missing
 from models.job_titles import OTHER, classify_title
-from pipelines.crm_export.leakage import LeakagePolicy, check_leakage, sales_words_in_name
+from pipelines.crm_export.leakage import CALENDAR_PARTS, LeakagePolicy, check_leakage, sales_words_in_name
 from pipelines.crm_export.mapping import (
     FEATURE_ROLES,
     ROW_NUMBER_ID,
@@ -957,13 +957,12 @@ def sales_word(column: str, kind: str) -> str | None:
 
 
 _CAMPAIGN_COUNT_NAME = re.compile(r"campaigns?|kampagnen?")
-_CALENDAR_PART = re.compile(r"month|mon|monat|day|day_of_week|weekday|wochentag|dow|week|hour|stunde")
 
 
 def _what_the_name_says(word: str) -> str:
     if word == "campaign":
         return "a count: the campaign's contacts"
-    if _CALENDAR_PART.fullmatch(word):
+    if word in CALENDAR_PARTS:
         return "when, not what: in a contact export, the last contact's"
     return "sales work"
 

@@ -264,6 +264,21 @@ MIN_SPIKE_SHARE = 0.05  # of a continuous number's present values, the share a v
 LIFT_MAX_ROWS = 10_000  # rows the lift models are fitted on (and judged on): a sample keeps the check in seconds
 LIFT_MIN_OTHER_COLUMNS = 2  # fewer other columns say nothing about what "all the others together" reach
 
+# Bare calendar parts: a column named only so says when something happened, not what (in a contact export, the
+# last contact's "month" and "day_of_week"); a lead's own moment is named ("Created Month").
+CALENDAR_PARTS = (
+    "month",
+    "mon",
+    "monat",
+    "day",
+    "day_of_week",
+    "weekday",
+    "wochentag",
+    "dow",
+    "week",
+    "hour",
+    "stunde",
+)
 # Names (snake_case) that speak of work sales does after contact, in English and German. A name alone never
 # stops training (an honest "Lead Source" must pass): it counts with data evidence, or as inspect's proposal.
 SALES_NAME = re.compile(
@@ -283,9 +298,7 @@ SALES_NAME = re.compile(
     r"competitors?|wettbewerber|konkurrenten?|push_count|pushed|line_items?|fiscal_(period|quarter))(_|$)"
     # Bare, a duration or a contact is the call's ("Duration", "dur"); "Administrative_Duration" is a web session's.
     r"|^(duration|dur|contact)$"
-    # Bare, a calendar part says when something happened, not what: in a contact export the last contact's
-    # ("month", "day_of_week" of a telemarketing call); a lead's own moment is named ("Created Month").
-    r"|^(month|mon|monat|day|day_of_week|weekday|wochentag|dow|week|hour|stunde)$"
+    rf"|^({'|'.join(CALENDAR_PARTS)})$"
     # German compounds carry the word inside ("Leadbesitzer", "Anrufergebnis", "Vertriebsphase").
     r"|(besitzer|inhaber|betreuer|bearbeiter|bewertung|einstufung|anruf|telefonat|gespraech|vertrieb|verkaeufer|"
     r"wiedervorlage|abschluss|kontaktversuch)|[a-z](status|phase)$"
