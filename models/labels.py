@@ -146,7 +146,7 @@ def split_by_time(
     quarters = labelled["created_at"].dt.to_period("Q")
     mature_end = pd.Timestamp(as_of) - pd.Timedelta(days=horizon_days)
     unsettled = unsettled_quarters(labels) if horizon_days == 0 else {}
-    converting = still_converting_quarters(labels) if horizon_days == 0 else {}
+    converting = _still_converting_but_settled(labels, unsettled) if horizon_days == 0 else {}
     left_out = unsettled.keys() | converting.keys()
     mature = sorted(q for q in quarters.unique() if q.end_time <= mature_end and str(q) not in left_out)
     needed = test_quarters + calibration_quarters + 1
@@ -223,6 +223,11 @@ def still_converting_quarters(labels: pd.DataFrame) -> dict[str, float]:
     return dict(reversed(list(converting.items())))
 
 
+def _still_converting_but_settled(labels: pd.DataFrame, unsettled: dict[str, float]) -> dict[str, float]:
+    """The still-converting quarters that are not left out already as still open (each quarter has one reason)."""
+    return {quarter: rate for quarter, rate in still_converting_quarters(labels).items() if quarter not in unsettled}
+
+
 def usual_conversion_rate(labels: pd.DataFrame) -> float:
     """The conversion rate of the older half of the quarters (as :func:`still_converting_quarters` reads it)."""
     labelled = labels[labels["label"].notna()]
@@ -251,10 +256,14 @@ def _by_quarters(
         split = split_by_time(labels, as_of, horizon_days, test_quarters, cal_quarters)
     except DataContractError as error:
         return "; ".join(error.problems)
+    labels_are = (
+        f"whose labels are final ({horizon_days}-day horizon)"
+        if horizon_days
+        else "with their labels as exported (an outcome column)"
+    )
     reason = (
         f"test quarter(s) {', '.join(split.test_quarters)}, calibration {', '.join(split.calibration_quarters)}, "
-        f"training {split.train_quarters[0]}..{split.train_quarters[-1]}: the most recent quarters whose labels "
-        f"are final ({f'{horizon_days}-day horizon' if horizon_days else 'as exported: an outcome column'})"
+        f"training {split.train_quarters[0]}..{split.train_quarters[-1]}: the most recent quarters {labels_are}"
     )
     converting = _still_converting(split.still_converting, labels)
     return dataclasses.replace(split, reason=reason + _left_open(split.unsettled) + converting)
@@ -411,7 +420,7 @@ def split_leads(
     # labels as exported: the quarters still open beyond the usual are left out of a cut by date too
     dated = pd.DataFrame({"created_at": created_at.reindex(y.index), "label": y})
     unsettled = unsettled_quarters(dated) if horizon_days == 0 else {}
-    converting = still_converting_quarters(dated) if horizon_days == 0 else {}
+    converting = _still_converting_but_settled(dated, unsettled) if horizon_days == 0 else {}
     settled = labelled
     if unsettled or converting:
         quarter = created_at.reindex(labelled.index).dt.to_period("Q").astype(str)

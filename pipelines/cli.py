@@ -814,11 +814,12 @@ def inspect(
     roles = ", ".join(f"{role} {counts[role]}" for role in ("email", "job_title", "consent", "count") if counts[role])
     dated = [(spec.role, c) for c, spec in mapping.columns.items() if spec.role in ("created_at", "outcome_at")]
     dates = ", ".join(f"{role} {column!r}" for role, column in dated) or "no created_at"
+    personal = f" pii {counts['pii']}," if counts["pii"] else ""  # personal data, protected attributes: no features
     console.print(
         f"Proposed mapping: {out} ({f'id {mapping.id_column!r}' if mapping.ids_in_export else 'ids: row numbers'}, "
         f"{f'outcome {proposal.outcome!r}' if proposal.outcome else 'NO outcome'}, {dates}, "
         f"{len(mapping.feature_names())} feature columns{', ' + roles if roles else ''}, "
-        f"after_contact {counts['after_contact']}, ignore {counts['ignore']}). Review every line, then: "
+        f"after_contact {counts['after_contact']},{personal} ignore {counts['ignore']}). Review every line, then: "
         f"leadq check-export {export} --mapping {out}",
         highlight=False,
     )

@@ -157,6 +157,20 @@ def test_a_yes_no_outcome_leaves_out_the_latest_quarters_while_they_convert_belo
     )
 
 
+def test_a_quarter_still_open_is_left_out_for_that_reason_alone() -> None:
+    labels = _quarterly_labels(["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2"], per_quarter=400)
+    latest = labels["created_at"] >= "2025-04-01"
+    labels.loc[latest & (labels.index % 2 == 0), "label"] = np.nan  # half still open, and the quick ones lost
+    answered = latest & (labels.index % 2 == 1)
+    labels.loc[answered, "label"] = (labels.index[answered] % 16 == 1).astype(float)  # 12.5% of them won (25% before)
+
+    split = split_by_time(labels, pd.Timestamp("2025-07-01"), horizon_days=0, test_quarters=1, calibration_quarters=1)
+
+    assert list(split.unsettled) == ["2025Q2"]
+    assert split.still_converting == {}  # its low rate is no second reason
+    assert split.test_quarters == ["2025Q1"]
+
+
 def test_quarters_converting_at_the_usual_rate_within_chance_are_all_kept() -> None:
     labels = _quarterly_labels(["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2"], per_quarter=400)
     latest = labels.index[labels["created_at"] >= "2025-04-01"]

@@ -311,6 +311,17 @@ def test_an_unexpectedly_named_outcome_is_marked_for_review_in_its_comment(tmp_p
     assert load_mapping(out).outcome_column == "y"
 
 
+def test_the_proposal_summary_counts_the_personal_columns_kept_out(tmp_path: Path) -> None:
+    export, out = tmp_path / "bank.csv", tmp_path / "mapping.yml"
+    _leads(y=["no", "no", "yes", "no", "yes", "no"], marital=["married", "single"] * 3).to_csv(export, index=False)
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    assert load_mapping(out).columns["marital"].role == "pii"
+    assert "after_contact 0, pii 1, ignore" in " ".join(result.output.split())
+
+
 def test_an_export_without_an_id_column_is_proposed_with_its_rows_as_ids(tmp_path: Path) -> None:
     export, out = tmp_path / "bank.csv", tmp_path / "mapping.yml"
     bank = _leads(y=["no", "no", "yes", "no", "yes", "no"]).drop(columns="Lead ID")  # as public bank exports come

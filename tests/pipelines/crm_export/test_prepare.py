@@ -249,7 +249,7 @@ def test_dates_give_an_out_of_time_split_by_whole_quarters(prepared: PreparedExp
         ["2025Q2"],
         ["2025Q3"],
     )
-    assert "labels are final (as exported: an outcome column)" in split.reason
+    assert "the most recent quarters with their labels as exported (an outcome column)" in split.reason
     # 2025Q4 has not ended by the last lead's creation date: its leads are held back from every set
     assert prepared.report["split"]["labelled_not_mature"] == int(
         (prepared.y.notna() & (created >= "2025-10-01")).sum()
