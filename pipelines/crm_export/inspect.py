@@ -889,6 +889,14 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
                 by_name.append(column)
         else:
             specs[column] = _feature_spec(column, kind, present[column], len(frame))
+    # A bare month or weekday is the last contact's in a contact export (one with a column named for contact work:
+    # a call's duration, the calls, the contact); elsewhere (a web shop's sessions) it is the lead's own moment.
+    moments = [column for column in by_name if sales_word(column, kinds[column]) in CALENDAR_PARTS]
+    if len(moments) == len(by_name):
+        for column in moments:
+            specs[column] = _feature_spec(column, kinds[column], present[column], len(frame))
+            del review[column]
+        by_name = []
     for candidate in others:  # named like an outcome and read as one: a second outcome, never a feature
         named = _outcome_rank(candidate, 0)[0] < 2 and candidate.reading != "amount"
         if named and specs[candidate.column].role in FEATURE_ROLES:

@@ -550,6 +550,23 @@ def test_whole_numbers_named_as_codes_types_or_regions_are_categories() -> None:
     }
 
 
+def test_a_bare_month_is_the_leads_own_moment_where_no_column_is_named_for_contact_work() -> None:
+    rng = np.random.default_rng(5)
+    n = 600
+    sessions = pd.DataFrame(
+        {
+            "Month": rng.choice(["Feb", "Mar", "May", "Nov"], n),  # a web shop's session month
+            "ProductRelated": rng.integers(0, 60, n).astype(str),
+            "Revenue": rng.choice(["TRUE", "FALSE"], n),
+        }
+    )
+    calls = sessions.assign(duration=rng.integers(10, 900, n).astype(str))  # a telemarketing export's call
+
+    assert _proposal(sessions).columns["Month"].role == "categorical"
+    assert "Month" not in _proposal(sessions).review
+    assert _proposal(calls).columns["Month"].role == "after_contact"
+
+
 @pytest.mark.parametrize("column", ["Gender", "Anrede", "Salutation", "marital", "Familienstand", "Nationality"])
 def test_a_protected_personal_attribute_is_never_proposed_as_a_feature(column: str) -> None:
     frame = pd.DataFrame({column: ["a", "b", "c", "a"] * 25, "Converted": ["1", "0", "0", "0"] * 25})
