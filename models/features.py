@@ -29,6 +29,7 @@ distinct value, so one lead costs microseconds and a million leads a few thousan
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -254,9 +255,16 @@ def _number(value: object, convention: str, placeholder_keys: frozenset[str]) ->
 def _category(value: object, placeholder_keys: frozenset[str]) -> object:
     if _is_absent(value, placeholder_keys):
         return np.nan
-    # A CSV read without dtype=str turns the code 12 into 12.0 when some cells are blank; a request sends 12.
+    # A CSV read without dtype=str turns the code 12 into 12.0 when some cells are blank; a request sends 12. An
+    # export written from such a float column holds the text "12.0" (Region_Code 28.0): the same code.
     text = str(int(value)) if isinstance(value, float | np.floating) and float(value).is_integer() else str(value)
-    return " ".join(text.split()).casefold() or np.nan
+    text = " ".join(text.split()).casefold()
+    if _INTEGRAL_DECIMAL.fullmatch(text):
+        text = text[: text.index(".")]
+    return text or np.nan
+
+
+_INTEGRAL_DECIMAL = re.compile(r"-?\d+\.0+")
 
 
 def _boolean(value: object, placeholder_keys: frozenset[str]) -> float:

@@ -167,7 +167,7 @@ def test_a_count_refuses_negatives_in_training_and_reads_them_as_unknown_when_sc
 
 def test_categories_are_trimmed_collapsed_casefolded_and_placeholders_missing() -> None:
     step = LeadFeatures((InputColumn("Sector", "categorical", "sector"),), placeholders=("Select", "n/a"))
-    rows = pd.DataFrame({"Sector": ["  Financial   Services ", "SELECT", "N/A", "", None, 12.0, "IT"]})
+    rows = pd.DataFrame({"Sector": ["  Financial   Services ", "SELECT", "N/A", "", None, 12.0, "IT", "28.0", 28]})
 
     sectors = step.fit(rows).transform(rows)["sector"]
 
@@ -175,6 +175,7 @@ def test_categories_are_trimmed_collapsed_casefolded_and_placeholders_missing() 
     assert sectors.iloc[1:5].isna().all()
     assert sectors.iloc[5] == "12"  # a code read as a float is the code a request sends
     assert sectors.iloc[6] == "it"
+    assert sectors.iloc[7] == sectors.iloc[8] == "28"  # and the text a float column was written as
 
 
 @pytest.mark.parametrize(
