@@ -115,6 +115,11 @@ def detect_separator(text: str) -> str:
     return max(SEPARATORS, key=header.count)  # ties (a one-column file): the first, ","
 
 
+def _filled_cells(frame: pd.DataFrame) -> np.ndarray:
+    """Which cells hold text besides blanks (a rows x columns array of booleans)."""
+    return frame.fillna("").astype(str).apply(lambda column: column.str.strip() != "").to_numpy(dtype=bool)
+
+
 def drop_report_footer(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """The rows without a report's footer, and how many lines the footer had.
 
@@ -125,7 +130,7 @@ def drop_report_footer(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """
     if frame.empty or frame.shape[1] < 2:
         return frame, 0
-    filled = frame.fillna("").astype(str).apply(lambda column: column.str.strip() != "").to_numpy()
+    filled = _filled_cells(frame)
     beyond_first = np.flatnonzero(filled[:, 1:].any(axis=1))
     if not len(beyond_first):
         return frame, 0  # no row fills a second column: nothing tells leads and footer apart
@@ -149,24 +154,24 @@ def _footer_after_empty_line(text: str, separator: str, frame: pd.DataFrame) -> 
 
     Only where the last row fills its first cell alone is the text read again, blank lines kept, to find it.
     """
-    last = frame.iloc[-1:].fillna("").astype(str).apply(lambda column: column.str.strip() != "").to_numpy()
+    last = _filled_cells(frame.iloc[-1:])
     if frame.shape[1] < 2 or not last.size or not last[0, 0] or last[0, 1:].any():
         return frame, 0
     with_blanks = _read_text(text, separator, skip_blank_lines=False)
     _, lines = drop_report_footer(with_blanks)
     if not lines:
         return frame, 0
-    tail = with_blanks.iloc[-lines:].fillna("").astype(str).apply(lambda column: column.str.strip() != "")
-    texts = int(tail.any(axis=1).sum())  # the footer's rows in ``frame``: its blank lines were skipped there
+    # the footer's rows in ``frame``: its blank lines were skipped there
+    texts = int(_filled_cells(with_blanks.iloc[-lines:]).any(axis=1).sum())
     return frame.iloc[: len(frame) - texts], lines
 
 
 def _header_row(grid: pd.DataFrame) -> int:
     """The row of a sheet's top rows (read without a header) that names the columns: the first one filling at
     least half as many cells as the widest row. A formatted report puts its title and a blank line above it."""
-    filled = (grid.fillna("").astype(str).apply(lambda column: column.str.strip() != "")).sum(axis=1)
+    filled = _filled_cells(grid).sum(axis=1)
     widest = int(filled.max()) if len(filled) else 0
-    wide_enough = np.flatnonzero(filled.to_numpy() >= max(2, widest / 2))
+    wide_enough = np.flatnonzero(filled >= max(2, widest / 2))
     return int(wide_enough[0]) if len(wide_enough) else 0
 
 
