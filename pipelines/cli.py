@@ -1002,6 +1002,10 @@ def serve(
     except ModelNotReadyError as error:
         console.print(f"[red]Not found:[/] {error}; run `leadq train` (or `make demo`) first", highlight=False)
         raise typer.Exit(code=1) from error
+    # The libraries and the model live as long as the service: frozen, the garbage collector's full collections no
+    # longer scan them (a served 785-tree model: 437,000 objects, 196 ms a full collection, every request waiting)
+    gc.collect()
+    gc.freeze()
     console.print(f"Serving {settings.mlflow.registered_model} on http://{host}:{port} (docs: /docs)", highlight=False)
     uvicorn.run(service, host=host, port=port, log_level="info", access_log=True)
 

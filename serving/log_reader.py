@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool, QueuePool
 
-from serving.scoring_log import _describe, _sqlite_file, create_log_engine, prepare_log_table
+from serving.scoring_log import SCORES, _describe, _sqlite_file, create_log_engine, prepare_log_table
 
 logger = logging.getLogger("leadq.serving.log_reader")
 
@@ -109,8 +109,9 @@ class LogReader:
         threading.Thread(target=self._probe, name="leadq-log-probe", daemon=True).start()
 
     def _probe(self) -> None:
+        # the table the requests read, not just the server: a table locked or gone still fails the probe
         try:
-            self._read(lambda connection: connection.execute(sa.text("SELECT 1")).scalar())
+            self._read(lambda connection: connection.execute(sa.select(SCORES.c.id).limit(1)).scalar())
         finally:
             self._probing = False
 

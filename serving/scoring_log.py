@@ -244,6 +244,12 @@ def prepare_log_table(engine: sa.Engine) -> None:
     if database is not None and engine.url.query.get("mode") != "ro":
         database.parent.mkdir(parents=True, exist_ok=True)
     METADATA.create_all(engine)
+    if database is not None and engine.url.query.get("mode") != "ro":
+        # WAL: the requests' trend and account reads never wait for the writer's commit (in the default rollback
+        # journal a read meeting a commit slept in SQLite's busy handler: single-lead p99 +1 ms, outliers of
+        # 12-38 ms). It stays the file's mode; commits are as durable as before (synchronous FULL).
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode = WAL")
     _add_missing_columns(engine)
     for index in SCORES.indexes:  # a table from an older leadq has no unique row_id index yet
         index.create(engine, checkfirst=True)

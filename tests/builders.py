@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlalchemy.pool import NullPool
 
 from models.contract import CRMTables
 from models.labels import build_labels, resolve_as_of
@@ -352,6 +353,22 @@ def exclusive_lock(database: Path) -> Iterator[None]:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+@contextlib.contextmanager
+def table_lock(url: str, table: str = "scores") -> Iterator[None]:
+    """Another session holds a PostgreSQL table's ACCESS EXCLUSIVE lock (a migration, a VACUUM FULL, a stuck
+    client): reads and writes of the table wait for it. (A SQLite log is in WAL mode: a writer's lock blocks no
+    reader, see ``prepare_log_table``.)"""
+    engine = sa.create_engine(url, poolclass=NullPool)
+    connection = engine.connect()
+    try:
+        connection.execute(sa.text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+        yield
+    finally:
+        connection.rollback()
+        connection.close()
+        engine.dispose()
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:

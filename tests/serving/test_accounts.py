@@ -18,7 +18,7 @@ from pipelines.settings import Settings
 from serving.accounts import UNREAD_WARNING, AccountScores
 from serving.log_reader import LogReader
 from serving.scoring_log import SCORES, prepare_log_table, score_row, select_account_scores
-from tests.builders import AUTH, SCORED_RESULT, exclusive_lock, logged_rows, scoring_request, served_app, wait_until
+from tests.builders import AUTH, SCORED_RESULT, logged_rows, scoring_request, served_app, table_lock, wait_until
 
 INDEX = "ix_scores_account_scored_at"
 COMPANY = "acme-industries.de"
@@ -173,15 +173,15 @@ def test_without_a_scoring_log_the_answer_has_no_account_and_a_batch_its_own_lea
 
 
 def test_a_locked_log_answers_the_request_s_leads_with_a_warning_and_reads_again_later(
-    registry: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    registry: Settings, postgres_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    database = tmp_path / "log.db"
-    url = f"sqlite:///{database}"
-    with TestClient(served_app(registry, scoring_log_url=url, scoring_log_flush_s=0.05)) as client:
+    url = postgres_url
+    app = served_app(registry, scoring_log_url=url, scoring_log_spool=str(tmp_path / "spool"), scoring_log_flush_s=0.05)
+    with TestClient(app) as client:
         _score(client, "SECRET-COLLEAGUE", email=f"secret@{COMPANY}")
         _flushed(url, 1)
-        with exclusive_lock(database):
+        with table_lock(url):
             locked = _score(client, "SECRET-LEAD", email=f"lead@{COMPANY}")
             batch = _batch(
                 client,

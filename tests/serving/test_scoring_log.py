@@ -484,6 +484,21 @@ def test_the_spool_is_a_wal_file_next_to_a_sqlite_log(tmp_path: Path) -> None:
     assert os.path.exists(tmp_path / "log.db.spool")
 
 
+def test_a_sqlite_log_is_in_wal_mode_and_a_read_only_one_is_left_as_it_is(tmp_path: Path) -> None:
+    # WAL: the requests' reads never wait for the writer's commit (tests/serving/test_trends.py shows it served)
+    _with_table(f"sqlite:///{tmp_path / 'log.db'}")
+    _with_table(f"sqlite:///{tmp_path / 'old.db'}")
+    with contextlib.closing(sqlite3.connect(tmp_path / "old.db")) as old:
+        old.execute("PRAGMA journal_mode = DELETE")
+    _with_table(f"sqlite:///file:{tmp_path / 'old.db'}?mode=ro&uri=true")  # a reader (the audit) changes nothing
+
+    modes = {}
+    for name in ("log.db", "old.db"):
+        with contextlib.closing(sqlite3.connect(tmp_path / name)) as reader:
+            modes[name] = reader.execute("PRAGMA journal_mode").fetchone()[0]
+    assert modes == {"log.db": "wal", "old.db": "delete"}
+
+
 def test_row_ids_are_random_128_bit_hex_like_uuid4() -> None:
     ids = new_row_ids(1_000)
 

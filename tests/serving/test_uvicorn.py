@@ -3,6 +3,7 @@ checks."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import httpx
@@ -57,3 +58,21 @@ def test_serve_names_a_malformed_key_list(tmp_path: Path, monkeypatch: pytest.Mo
 
     assert result.exit_code == 2
     assert "LEADQ_API_KEYS entry 2" in result.output
+
+
+def test_serve_freezes_what_start_up_made_before_the_first_request(
+    registry: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the libraries and the model live as long as the service: a full garbage collection must not rescan them
+    frozen_at_start: list[int] = []
+    monkeypatch.setattr("pipelines.cli._settings", lambda config: registry)
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: frozen_at_start.append(gc.get_freeze_count()))
+    gc.unfreeze()
+    try:
+        result = CliRunner().invoke(cli, ["serve", "--insecure-no-auth"])
+    finally:
+        gc.unfreeze()  # the test process's objects are collected as before
+
+    assert result.exit_code == 0, result.output
+    assert len(frozen_at_start) == 1
+    assert frozen_at_start[0] > 100_000  # the libraries' and the model's objects
