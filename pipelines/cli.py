@@ -106,6 +106,13 @@ def _lasting_imports() -> Iterator[None]:
         gc.enable()
 
 
+def _freeze_lasting_objects() -> None:
+    """Collect what is garbage, then freeze the rest: objects that live until the process ends (libraries, a loaded
+    model) are no longer scanned by each full collection, which every request of a service waits for."""
+    gc.collect()
+    gc.freeze()
+
+
 def _settings(config: Path | None) -> Settings:
     with _lasting_imports():
         from pipelines.settings import ConfigError, load_settings
@@ -1002,10 +1009,7 @@ def serve(
     except ModelNotReadyError as error:
         console.print(f"[red]Not found:[/] {error}; run `leadq train` (or `make demo`) first", highlight=False)
         raise typer.Exit(code=1) from error
-    # The libraries and the model live as long as the service: frozen, the garbage collector's full collections no
-    # longer scan them (a served 785-tree model: 437,000 objects, 196 ms a full collection, every request waiting)
-    gc.collect()
-    gc.freeze()
+    _freeze_lasting_objects()  # the libraries and the model live as long as the service
     console.print(f"Serving {settings.mlflow.registered_model} on http://{host}:{port} (docs: /docs)", highlight=False)
     uvicorn.run(service, host=host, port=port, log_level="info", access_log=True)
 

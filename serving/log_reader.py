@@ -24,7 +24,8 @@ from serving.scoring_log import SCORES, _describe, _sqlite_file, create_log_engi
 
 logger = logging.getLogger("leadq.serving.log_reader")
 
-# The request waits this long at most for a SQLite log locked by its writer's commit (milliseconds, normally).
+# The request waits this long at most for a locked SQLite log (in WAL mode a read waits for no commit; a file still in
+# the rollback journal, or one being recovered after a crash, is locked for milliseconds).
 SQLITE_READ_TIMEOUT_S = 0.05
 SQLITE_RECYCLE_S = 60
 POSTGRES_TIMEOUT_S = 2  # connecting and each query (libpq waits at least 2 s to connect)

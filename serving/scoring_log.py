@@ -241,18 +241,27 @@ def create_log_engine(url: str) -> sa.Engine:
 def prepare_log_table(engine: sa.Engine) -> None:
     """Create the ``scores`` table, or bring one written by an older leadq up to date (its rows are kept)."""
     database = _sqlite_file(engine.url.render_as_string(hide_password=False))
-    if database is not None and engine.url.query.get("mode") != "ro":
-        database.parent.mkdir(parents=True, exist_ok=True)
+    writable = database if engine.url.query.get("mode") != "ro" else None  # a SQLite file this may change
+    if writable is not None:
+        writable.parent.mkdir(parents=True, exist_ok=True)
     METADATA.create_all(engine)
-    if database is not None and engine.url.query.get("mode") != "ro":
-        # WAL: the requests' trend and account reads never wait for the writer's commit (in the default rollback
-        # journal a read meeting a commit slept in SQLite's busy handler: single-lead p99 +1 ms, outliers of
-        # 12-38 ms). It stays the file's mode; commits are as durable as before (synchronous FULL).
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA journal_mode = WAL")
+    if writable is not None:
+        _use_wal(engine)
     _add_missing_columns(engine)
     for index in SCORES.indexes:  # a table from an older leadq has no unique row_id index yet
         index.create(engine, checkfirst=True)
+
+
+def _use_wal(engine: sa.Engine) -> None:
+    """A SQLite log in WAL mode, so the requests' reads never wait for the writer's commit (a read meeting a commit in
+    the rollback journal slept in SQLite's busy handler). The mode stays the file's; SQLite keeps the old one where it
+    cannot switch (another connection in a transaction), and says so once here."""
+    with engine.connect() as connection:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode = WAL").scalar()
+    if mode != "wal":
+        logger.warning(
+            "scoring log: the SQLite file stays in journal mode %s, not WAL: reads may wait for writes", mode
+        )
 
 
 def select_score_history(
@@ -471,6 +480,7 @@ class ScoringLog:
             raise ValueError(f"on_spool_failure: expected one of {', '.join(SPOOL_FAILURE_POLICIES)}")
         path = Path(spool_path) if spool_path is not None else default_spool_path(url)
         self.engine = create_log_engine(url)
+        self._sqlite_file = _sqlite_file(url) is not None
         self.flush_interval_s, self.batch_size = flush_interval_s, batch_size
         self.max_backlog, self.on_spool_failure = max_backlog, on_spool_failure
         self.max_backoff_s, self.close_timeout_s = max_backoff_s, close_timeout_s
@@ -596,15 +606,20 @@ class ScoringLog:
             prepare_log_table(self.engine)
             self._table_ready = True
         ids = [row["row_id"] for row in rows]
-        with self.engine.begin() as connection:
-            seen = set(connection.scalars(sa.select(SCORES.c.row_id).where(SCORES.c.row_id.in_(ids))))
-            new = []
-            for row in rows:  # a row appended twice is written once too
-                if row["row_id"] not in seen:
-                    seen.add(row["row_id"])
-                    new.append(row)
-            if new:
-                connection.execute(SCORES.insert(), new)
+        with self.engine.connect() as connection:
+            with connection.begin():
+                seen = set(connection.scalars(sa.select(SCORES.c.row_id).where(SCORES.c.row_id.in_(ids))))
+                new = []
+                for row in rows:  # a row appended twice is written once too
+                    if row["row_id"] not in seen:
+                        seen.add(row["row_id"])
+                        new.append(row)
+                if new:
+                    connection.execute(SCORES.insert(), new)
+            if self._sqlite_file:
+                # the WAL copied into the file here, in this thread: otherwise the last reader connection to close
+                # (a request's, at its pool recycle) would do it on the event loop
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
         return len(rows) - len(new)
 
     def _write_one_by_one(self, spooled: list[tuple[int, str]], rows: list[dict[str, Any]]) -> tuple[int, int]:

@@ -490,13 +490,30 @@ def test_a_sqlite_log_is_in_wal_mode_and_a_read_only_one_is_left_as_it_is(tmp_pa
     _with_table(f"sqlite:///{tmp_path / 'old.db'}")
     with contextlib.closing(sqlite3.connect(tmp_path / "old.db")) as old:
         old.execute("PRAGMA journal_mode = DELETE")
-    _with_table(f"sqlite:///file:{tmp_path / 'old.db'}?mode=ro&uri=true")  # a reader (the audit) changes nothing
+    _with_table(f"sqlite:///file:{tmp_path / 'old.db'}?mode=ro&uri=true")  # a read-only URL changes nothing
 
     modes = {}
     for name in ("log.db", "old.db"):
         with contextlib.closing(sqlite3.connect(tmp_path / name)) as reader:
             modes[name] = reader.execute("PRAGMA journal_mode").fetchone()[0]
     assert modes == {"log.db": "wal", "old.db": "delete"}
+
+
+def test_the_writer_copies_the_wal_into_the_log_file_after_each_batch(tmp_path: Path) -> None:
+    # otherwise the last reader to close (a request's pooled connection) would copy it, on the event loop
+    database = tmp_path / "log.db"
+    url = f"sqlite:///{database}"
+    _with_table(url)
+    prepared_bytes = database.stat().st_size
+    with contextlib.closing(sqlite3.connect(database)) as reader:
+        reader.execute("SELECT count(*) FROM scores").fetchone()  # a reader stays connected, as the service's do
+        log = ScoringLog(url, flush_interval_s=0.05, spool_path=tmp_path / "spool")
+        log.append(_rows("C", 300))
+        wait_until(lambda: len(logged_rows(url)) == 300, "the rows written")
+        written_bytes = database.stat().st_size
+        log.close()
+
+    assert written_bytes > prepared_bytes  # the rows' pages are in the file, not only in the WAL
 
 
 def test_row_ids_are_random_128_bit_hex_like_uuid4() -> None:

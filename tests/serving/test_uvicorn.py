@@ -75,4 +75,4 @@ def test_serve_freezes_what_start_up_made_before_the_first_request(
 
     assert result.exit_code == 0, result.output
     assert len(frozen_at_start) == 1
-    assert frozen_at_start[0] > 100_000  # the libraries' and the model's objects
+    assert frozen_at_start[0] > 100_000  # frozen after the model was loaded (build_service), before serving
