@@ -106,13 +106,6 @@ def _lasting_imports() -> Iterator[None]:
         gc.enable()
 
 
-def _freeze_lasting_objects() -> None:
-    """Collect what is garbage, then freeze the rest: objects that live until the process ends (libraries, a loaded
-    model) are no longer scanned by each full collection, which every request of a service waits for."""
-    gc.collect()
-    gc.freeze()
-
-
 def _settings(config: Path | None) -> Settings:
     with _lasting_imports():
         from pipelines.settings import ConfigError, load_settings
@@ -1002,14 +995,14 @@ def serve(
     from serving.model_holder import ModelIntegrityError, ModelNotReadyError
 
     try:
-        service = build_service(settings, keys, allow_no_auth=insecure_no_auth)
+        # a process of its own: what start-up made is frozen before the first request (ServiceConfig.freeze_objects)
+        service = build_service(settings, keys, allow_no_auth=insecure_no_auth, freeze_objects=True)
     except ModelIntegrityError as error:  # the registry has it, but its files cannot be trusted
         console.print(f"[red]Refused:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(code=1) from error
     except ModelNotReadyError as error:
         console.print(f"[red]Not found:[/] {error}; run `leadq train` (or `make demo`) first", highlight=False)
         raise typer.Exit(code=1) from error
-    _freeze_lasting_objects()  # the libraries and the model live as long as the service
     console.print(f"Serving {settings.mlflow.registered_model} on http://{host}:{port} (docs: /docs)", highlight=False)
     uvicorn.run(service, host=host, port=port, log_level="info", access_log=True)
 

@@ -53,10 +53,16 @@ def activities_of(tracking_uri: str) -> ActivitiesOf:
     return of
 
 
-def build_service(settings: Settings, api_keys: Mapping[str, str | ApiKey], allow_no_auth: bool = False) -> FastAPI:
+def build_service(
+    settings: Settings,
+    api_keys: Mapping[str, str | ApiKey],
+    allow_no_auth: bool = False,
+    freeze_objects: bool = False,
+) -> FastAPI:
     """The app serving the registry's model (the ``serving`` and ``mlflow`` sections; ``trends`` for its answers).
 
     Also keeps query strings out of uvicorn's access log (a key put in a URL by mistake is not logged).
+    ``freeze_objects``: the app has the process to itself (``leadq serve``; see ``ServiceConfig.freeze_objects``).
 
     Raises:
         ModelNotReadyError: the configured alias or version is not in the registry.
@@ -91,6 +97,7 @@ def build_service(settings: Settings, api_keys: Mapping[str, str | ApiKey], allo
         trend_window_days=settings.trends.window_days,
         trend_min_change_points=settings.trends.min_change_points,
         placeholders=holder.placeholders,
+        freeze_objects=freeze_objects,
     )
     redact_access_log_queries()
     return create_app(holder, config)

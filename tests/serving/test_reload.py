@@ -3,6 +3,7 @@ version reads other input fields (409: the request schema would change under the
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from pathlib import Path
@@ -11,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pipelines.settings import Settings
+from serving.app import ServiceConfig, create_app
 from serving.model_holder import ModelHolder, ModelNotReadyError, input_changes
-from tests.builders import ADMIN, AUTH, point_alias, scoring_request, served_app
+from tests.builders import ADMIN, AUTH, KEYS, make_holder, point_alias, scoring_request, served_app
 
 
 def test_a_reload_without_a_new_version_keeps_the_served_one(client: TestClient) -> None:
@@ -115,3 +117,38 @@ def test_missing_model_fails_readiness_and_startup(tmp_path: Path) -> None:
     assert not holder.ready
     with pytest.raises(ModelNotReadyError, match="'no-such-model' \\(champion\\) not found in the registry"):
         holder.reload()
+
+
+def _frozen(thing: object) -> bool:
+    """Whether the garbage collector's full collections skip ``thing`` (``gc.freeze`` moved it out of the generations
+    ``gc.get_objects`` lists)."""
+    return not any(tracked is thing for tracked in gc.get_objects())
+
+
+def test_a_service_with_the_process_to_itself_freezes_its_model_at_start_and_after_a_reload(
+    registry: Settings, same_inputs_version: str
+) -> None:
+    point_alias(registry, "freeze", "1")
+    holder = make_holder(registry, "freeze")
+    holder.reload()
+    config = ServiceConfig(api_keys=KEYS, input_roles=holder.input_roles, freeze_objects=True)
+    try:
+        with TestClient(create_app(holder, config)) as client:
+            first = holder.current.scorer
+            frozen_at_start = _frozen(first)
+            point_alias(registry, "freeze", same_inputs_version)
+            assert client.post("/v1/admin/reload", headers=ADMIN).json()["version"] == same_inputs_version
+            second = holder.current.scorer
+            frozen_after_reload = _frozen(second)
+    finally:
+        gc.unfreeze()  # the test process's objects are collected as before
+
+    assert second is not first
+    assert frozen_at_start
+    assert frozen_after_reload
+
+
+def test_an_app_sharing_its_process_freezes_nothing(registry: Settings) -> None:
+    gc.unfreeze()
+    with TestClient(served_app(registry)):
+        assert gc.get_freeze_count() == 0
