@@ -22,8 +22,10 @@ import pandas as pd
 DEFAULT_PLACEHOLDERS = (
     "",
     "select",
-    "--none--",
+    "--none--",  # Salesforce's empty picklist
+    "-none-",  # Zoho's
     "n/a",
+    "#n/a",  # a spreadsheet's failed lookup
     "na",
     "none",
     "null",
@@ -31,6 +33,9 @@ DEFAULT_PLACEHOLDERS = (
     "-",
     "?",
     "not provided",
+    "k.a.",  # German "keine Angabe": not given
+    "k. a.",
+    "keine angabe",
 )
 DEFAULT_MAX_UNPARSEABLE_SHARE = 0.02
 OTHER_CATEGORY = "other"

@@ -87,11 +87,14 @@ _LOST = _BOOLEAN_FALSE | {"lost", "closed lost", "closed - lost", "verloren", "n
 
 # Names, as snake_case, of columns the heuristics look for.
 _ID_NAME = re.compile(r"(^|_)(id|key|nr|no|nummer|number)$|^id_")
+# A GUID is an id whatever the column's name (Dynamics 365 exports a lead's as "Lead", "(Do Not Modify) Lead")
+_GUID = re.compile(r"\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?", re.IGNORECASE)
 # Dates by their meaning. When the lead came in, earliest meaning first: created or received, then first
 # contact, then engaged; the earliest-meaning one is created_at (the moment a lead is scored as of).
 _CREATED_NAMES = (
     re.compile(
-        r"creat|erstellt|angelegt|(^|_)added(_|$)|first_seen|lead_date|eingang|eingegangen|anfrage|"
+        r"creat|erstellt|angelegt|(^|_)added(_|$)|(^|_)add_(time|date)(_|$)|first_seen|lead_date|eingang|eingegangen|"
+        r"anfrage|"
         r"(^|_)(received|submitted|sign_?up|signed_up|registered|registration|registriert|inquiry|enquiry)(_|$)"
     ),
     re.compile(r"(^|_)first_|erstkontakt|erster_kontakt|kontaktaufnahme"),
@@ -163,6 +166,7 @@ _LOST_WORD = re.compile(
     r"(^|\W)(lost|verloren|disqualified|disqualifiziert|unqualified|rejected|abgelehnt|abgesagt|absage|"
     r"cancel+ed|storniert|declined|dead|junk|churned|failed|gescheitert)(\W|$)"
 )
+_DISQUALIFIED = re.compile(r"^(dis|un)(?=qualifi)")
 _NEGATION_WORD = re.compile(r"(^|\W)(not|non|no|nicht|kein[a-z]*|never|nie)(\W|$)")
 _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
@@ -308,7 +312,7 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     if _PHONE_NAME.search(name):
         return "phone"
     unique = distinct == len(values) and len(values) > 1
-    if unique and _ID_NAME.search(name):
+    if unique and _names_or_holds_ids(column, values):
         return "id-like"
     if distinct <= 2 and (folded.isin(_BOOLEAN_TRUE | _BOOLEAN_FALSE) | folded.str.fullmatch(_ZERO_OR_ONE)).all():
         return "boolean-like"  # "1.0" and "0.0" too: a flag a float column or a spreadsheet wrote
@@ -441,6 +445,12 @@ def read_outcome(
     won = [v for v, outcome in read.items() if outcome == "won"]
     lost = [v for v, outcome in read.items() if outcome == "lost"]
     still_open = tuple(v for v, outcome in read.items() if outcome is None)
+    if wins_only and lost and not won:
+        # the user named it: the won counterpart of a lost "Disqualified"/"Unqualified" is "Qualified" (a Dynamics
+        # lead's Status: Open, Qualified, Disqualified; the lead became an opportunity)
+        counterparts = {_DISQUALIFIED.sub("", normalize_value(value)) for value in lost}
+        won = [value for value in still_open if normalize_value(value) in counterparts]
+        still_open = tuple(value for value in still_open if value not in won)
     if wins_only and won and not lost and (still_open or some_empty):
         return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=[]), "stage", still_open)
     if not won or not lost:
@@ -551,6 +561,11 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
     return ColumnSpec(role="ignore")  # IDs, names, phones, empty columns, short free text, dates
 
 
+def _names_or_holds_ids(column: str, values: pd.Series) -> bool:
+    """Named like an id, or every value a GUID."""
+    return bool(_ID_NAME.search(to_snake_case(column))) or (not values.empty and _share(values, _GUID) == 1.0)
+
+
 def _pick_id(kinds: Mapping[str, str], present: Mapping[str, pd.Series]) -> tuple[str | None, str]:
     """The lead id column (unique values, named like an id first) and a review note; None when no column can be
     one. A column named like an id whose values mostly differ is still the id: rows exported twice repeat it."""
@@ -558,7 +573,7 @@ def _pick_id(kinds: Mapping[str, str], present: Mapping[str, pd.Series]) -> tupl
     named = [column for column in candidates if _ID_NAME.search(to_snake_case(column))]
     if candidates:
         return (named or candidates)[0], ""
-    for column in (c for c in kinds if _ID_NAME.search(to_snake_case(c)) and kinds[c] != "empty"):
+    for column in (c for c in kinds if kinds[c] != "empty" and _names_or_holds_ids(c, present[c])):
         values = present[column]
         repeated = len(values) - values.nunique()
         if values.nunique() >= MIN_ID_DISTINCT_SHARE * len(values):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -358,6 +359,20 @@ def test_an_id_column_with_rows_exported_twice_is_still_the_id(tmp_path: Path) -
     assert "25 rows -> 24 leads (1 exact duplicates dropped" in " ".join(checked.output.split())
 
 
+@pytest.mark.parametrize("exported_twice", [False, True])
+def test_a_column_of_guids_is_the_id_whatever_its_name(exported_twice: bool) -> None:
+    # Dynamics 365 exports a lead's id as "Lead": a GUID, not free text to measure
+    leads = _leads(Converted=["1", "0", "0", "1", "0", "0"] * 4).drop(columns="Lead ID")
+    leads.insert(0, "Lead", [f"{{{uuid.UUID(int=7919 * row + 1)}}}" for row in range(len(leads))])
+    if exported_twice:
+        leads = pd.concat([leads, leads.iloc[[3]]], ignore_index=True)
+
+    proposal = _proposal(leads)
+
+    assert proposal.mapping().id_column == "Lead"
+    assert proposal.columns["Lead"].role == "id"
+
+
 def test_a_clearly_named_yes_no_outcome_needs_no_review_note() -> None:
     proposal = _proposal(_leads(Converted=["1", "0", "0", "1", "0", "0"]))
 
@@ -612,7 +627,16 @@ def _dated(**dates: str) -> pd.DataFrame:
 
 @pytest.mark.parametrize(
     "column",
-    ["First Contact Date", "Erstkontakt", "Lead Date", "Date Added", "Anfragedatum", "Eingang", "First Seen"],
+    [
+        "First Contact Date",
+        "Erstkontakt",
+        "Lead Date",
+        "Date Added",
+        "Anfragedatum",
+        "Eingang",
+        "First Seen",
+        "Add time",  # Pipedrive's
+    ],
 )
 def test_a_first_contact_or_arrival_date_is_created_at(column: str) -> None:
     proposal = _proposal(_dated(**{column: "2025-01-02", "Close Date": "2025-03-01"}))
@@ -1025,6 +1049,27 @@ def test_a_lifecycle_stage_named_as_the_outcome_says_who_won_and_the_horizon_the
     assert "lost once labels.horizon_days have passed" in proposal.review["Lifecycle Stage"]
     assert proposal.columns["Became a Customer Date"].role == "outcome_at"  # the wins' date
     assert proposal.columns["business_segment"].role == "after_contact"  # the leak evidence reads its labels
+
+
+@pytest.mark.parametrize(
+    ("qualified", "disqualified", "still_open"),
+    [("Qualifiziert", "Disqualifiziert", "Offen"), ("Qualified", "Unqualified", "Open")],
+)
+def test_a_lead_status_named_as_the_outcome_reads_qualified_as_won_beside_disqualified(
+    qualified: str, disqualified: str, still_open: str
+) -> None:
+    # Dynamics 365's lead Status: a qualified lead became an opportunity; only when the user names the column
+    frame = _won_date_leads()
+    frame["Status"] = np.where(frame["won_date"] != "", qualified, disqualified)
+    frame.loc[frame.index[:40], "Status"] = still_open
+    frame = frame.drop(columns=["won_date", "business_segment", "has_company"])
+
+    named = _proposal(frame, outcome="Status")
+    unnamed = _proposal(frame)
+
+    spec = named.columns["Status"]
+    assert (spec.role, spec.won, spec.lost) == ("outcome", [qualified], [disqualified])
+    assert unnamed.columns["Status"].role != "outcome"  # unnamed, "Qualified" is a stage like any other
 
 
 def test_a_named_box_ticked_only_for_wins_reads_the_empty_rest_by_the_horizon() -> None:
