@@ -51,6 +51,7 @@ from pipelines.crm_export.prepare import (
     labels_from_outcome,
     read_export_files,
     select_mapped_columns,
+    unread_columns,
 )
 from pipelines.crm_export.tables import empty_table, validate_table, won_date_deals
 from pipelines.explain import load_registered_scorer
@@ -539,7 +540,7 @@ def audit_export(loaded: LoadedExport, clock: pd.Series | None = None) -> AuditE
     created_column = mapping.created_at_column
     selected, _ = select_mapped_columns(loaded.leads.frame, mapping)
     with_ids, _ = index_by_id(selected, mapping.id_column, mapping.placeholders)
-    rows, _ = drop_duplicate_leads(with_ids, mapping.id_column)
+    rows, _ = drop_duplicate_leads(with_ids, mapping.id_column, unread_columns(mapping))
     if created_column is not None:
         created_at, _ = clean_column(rows[created_column], "created_at", created_column, mapping.placeholders)
     elif clock is not None:

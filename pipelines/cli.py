@@ -860,7 +860,12 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
     rows, columns, labels, split = report["rows"], report["columns"], report["labels"], report["split"]
     console.print(
         f"{export}: {rows['export']:,} rows -> {rows['leads']:,} leads "
-        f"({rows['exact_duplicates_dropped']:,} exact duplicates dropped, {rows['rows_without_id']:,} without id)",
+        f"({rows['exact_duplicates_dropped']:,} exact duplicates dropped, {rows['rows_without_id']:,} without id"
+        + (
+            f", {rows['repeats_dropped']:,} repeats differing only in columns leadq does not read dropped)"
+            if rows.get("repeats_dropped")
+            else ")"
+        ),
         highlight=False,
     )
     kinds = Counter(feature["kind"] for feature in report["features"].values())

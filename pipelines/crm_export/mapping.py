@@ -70,6 +70,8 @@ ROLES: tuple[str, ...] = get_args(Role)
 FEATURE_ROLES: tuple[str, ...] = ("numeric", "count", "categorical", "boolean", "text", "email", "job_title")
 # Roles the model reads at scoring time: the features, and the consent that gates some of them.
 INPUT_ROLES: tuple[str, ...] = (*FEATURE_ROLES, "consent")
+# Roles of columns that neither a feature nor a label is made from (the leak guard still reads after_contact ones).
+UNREAD_ROLES: tuple[str, ...] = ("after_contact", "ignore", "pii")
 # leadq's stage and reason words are declared once, in models.contract.
 # A feature describes who the lead is (fit) or what it did (engagement); grades score the two separately.
 Group = Literal["fit", "engagement"]

@@ -20,7 +20,7 @@ reaches the features or the report. A leaking feature stops preparation with
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from models.features import FeatureKind, InputColumn, LeadFeatures
 from models.labels import TimeSplit, build_labels, resolve_as_of, split_leads
 from pipelines.crm_export.leakage import LeakagePolicy, LeakageReport, check_leakage
 from pipelines.crm_export.mapping import (
+    UNREAD_ROLES,
     ColumnSpec,
     ExportMapping,
     MappingError,
@@ -170,21 +171,37 @@ def index_by_id(frame: pd.DataFrame, id_column: str, placeholders: list[str]) ->
     return frame.assign(**{id_column: ids})[has_id], {"rows_without_id": int((~has_id).sum())}
 
 
-def drop_duplicate_leads(frame: pd.DataFrame, id_column: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Drop rows that repeat another in every mapped column; return the frame indexed by ``lead_id``.
+def unread_columns(mapping: ExportMapping) -> list[str]:
+    """The mapped columns no feature and no label is made from (after_contact, ignore, pii)."""
+    return [column for column, spec in mapping.columns.items() if spec.role in UNREAD_ROLES]
+
+
+def drop_duplicate_leads(
+    frame: pd.DataFrame, id_column: str, unread: Collection[str] = ()
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Drop rows that repeat another in every mapped column, or differ from it only in ``unread`` columns (a lead
+    exported twice with another "Modified Time"); return the frame indexed by ``lead_id``, the first row of each.
 
     Raises:
-        DataContractError: an id occurs in rows that differ; the message names up to five such ids.
+        DataContractError: an id occurs in rows that differ in a column leadq reads; the message names up to five
+            such ids and the columns the first one's rows differ in.
     """
     report = duplicate_report(frame, id_column)
     unique_rows = drop_exact_duplicates(frame)
+    read = [column for column in unique_rows.columns if column not in unread]
+    unread_only = unique_rows.duplicated(subset=read, keep="first")
+    report["repeats_differing_in_unread_columns"] = int(unread_only.sum())
+    unique_rows = unique_rows[~unread_only]
     ids = unique_rows[id_column]
     conflicting = ids[ids.duplicated(keep=False)].unique().tolist()
     if conflicting:
+        rows = unique_rows[ids == conflicting[0]]
+        differing = [column for column in rows.columns if rows[column].nunique(dropna=False) > 1]
         raise DataContractError(
             [
                 f"{id_column}: {len(conflicting)} lead id(s) occur in rows that differ, e.g. "
-                f"{conflicting[:_MAX_SHOWN]}; expected one row per lead (merge or remove the conflicting rows)"
+                f"{conflicting[:_MAX_SHOWN]} (its rows differ in {differing}); expected one row per lead (merge or "
+                "remove the conflicting rows)"
             ]
         )
     indexed = unique_rows.set_index(id_column)
@@ -579,7 +596,7 @@ def prepare_export(
     mapping = loaded.mapping
     selected, columns_report = select_mapped_columns(loaded.leads.frame, mapping)
     with_ids, id_report = index_by_id(selected, mapping.id_column, mapping.placeholders)
-    rows, duplicates = drop_duplicate_leads(with_ids, mapping.id_column)
+    rows, duplicates = drop_duplicate_leads(with_ids, mapping.id_column, unread_columns(mapping))
     cleaned, cleaning = clean_mapped_columns(rows, mapping)
     columns = mapping.input_columns()
     sources = feature_sources(columns)
@@ -626,7 +643,8 @@ def prepare_export(
         "rows": {
             "export": len(loaded.leads.frame),
             **id_report,
-            "exact_duplicates_dropped": len(with_ids) - len(rows),
+            "exact_duplicates_dropped": len(with_ids) - len(rows) - duplicates["repeats_differing_in_unread_columns"],
+            "repeats_dropped": duplicates["repeats_differing_in_unread_columns"],
             "leads": len(rows),
         },
         "columns": {**columns_report, **_roles_report(mapping, cleaned, sources)},

@@ -503,8 +503,23 @@ def test_exact_duplicates_are_dropped_and_conflicting_ids_refused() -> None:
 
     conflicting = doubled.copy()
     conflicting.loc[100, "Industry"] = "Finance" if conflicting.loc[100, "Industry"] != "Finance" else "Retail"
-    with pytest.raises(DataContractError, match=r"Lead ID: 1 lead id\(s\) occur in rows that differ.*00Q0000"):
+    with pytest.raises(
+        DataContractError, match=r"Lead ID: 1 lead id\(s\) occur in rows that differ.*00Q0000.*differ in \['Industry'\]"
+    ):
         prepare(conflicting, mapping_of())
+
+
+def test_a_lead_exported_twice_that_differs_only_where_leadq_does_not_read_is_one_lead() -> None:
+    # a CRM's export repeats a lead whose "Modified Time" (or another after-contact column) changed meanwhile
+    export = salesforce_export(100)
+    again = export.iloc[:2].assign(**{"Last Activity": "2030-01-01"})
+    doubled = pd.concat([export, again], ignore_index=True)
+
+    result = prepare(doubled, mapping_of())
+
+    assert len(result.features) == 100
+    assert result.report["rows"]["repeats_dropped"] == 2
+    assert result.report["rows"]["exact_duplicates_dropped"] == 0
 
 
 def test_inputs_are_not_modified() -> None:
