@@ -49,7 +49,7 @@ from models.pipeline import (
 from models.rule_score import PointsRule, rule_score
 from models.scorer import LeadScorer
 from models.threshold import ThresholdChoice, choose_threshold
-from pipelines.crm_export.mapping import ExportMapping, MappingError, dump_mapping, parse_mapping
+from pipelines.crm_export.mapping import FEATURE_ROLES, ExportMapping, MappingError, dump_mapping, parse_mapping
 from pipelines.crm_export.prepare import LoadedExport, PreparedExport, prepare_export, read_export_files, source_report
 from pipelines.report import ReportContext, build_report, write_report
 from pipelines.settings import ConfigError, Settings
@@ -67,6 +67,16 @@ FEWER_LEAVES = (2, 3, 7)  # tried beside the scaled num_leaves (see fit_early_st
 
 def silent_steps(step: str) -> AbstractContextManager[object]:
     return nullcontext()
+
+
+def read_after_contact(champion: ExportMapping, trained: ExportMapping) -> list[str]:
+    """The columns the champion's model reads as features that a newly trained mapping marks ``after_contact``:
+    the champion's scores then use what sales filled in after contact, and it stays served until moved."""
+    return [
+        column
+        for column, spec in champion.columns.items()
+        if spec.role in FEATURE_ROLES and column in trained.columns and trained.columns[column].role == "after_contact"
+    ]
 
 
 def registered_mapping(tracking_uri: str, name: str, version: str) -> ExportMapping:

@@ -18,7 +18,7 @@ from models.feature_text import Language
 from models.labels import Fold, TimeSplit
 from pipelines import cli
 from pipelines.cli import app
-from pipelines.crm_export.mapping import load_mapping
+from pipelines.crm_export.mapping import ColumnSpec, dump_mapping, load_mapping
 
 runner = CliRunner()
 REPO = Path(__file__).parents[2]
@@ -329,6 +329,21 @@ def test_train_on_an_export_through_its_mapping(csv_export: dict[str, Path], tmp
     assert "points rule" in result.output  # the synthetic mapping has one
     assert "alias 'champion'" in result.output
     assert (tmp_path / "mlflow.db").is_file()
+
+    # the mapping corrected after a leak: the champion that stays served is named with what it reads
+    corrected = load_mapping(csv_export["mapping"])
+    columns = {**corrected.columns, "campaign": ColumnSpec(role="after_contact")}
+    fixed = tmp_path / "fixed.yml"
+    fixed.write_text(dump_mapping(corrected.model_copy(update={"columns": columns})), encoding="utf-8")
+    again = runner.invoke(
+        app,
+        ["train", "--config", str(_config(tmp_path)), "--data", str(csv_export["leads"]), "--mapping", str(fixed)],
+    )
+
+    assert again.exit_code == 0, again.output
+    said = " ".join(again.output.split())
+    assert "version 2 ('champion' stays on version 1)" in said
+    assert "the champion, version 1, reads campaign as features, which this mapping marks after_contact" in said
 
 
 @pytest.mark.slow
