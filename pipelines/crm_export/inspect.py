@@ -987,6 +987,9 @@ def _what_the_name_says(word: str) -> str:
         return "a count: the campaign's contacts"
     if word in CALENDAR_PARTS:
         return "when, not what: in a contact export, the last contact's"
+    if word in ("score", "scoring", "grade", "grading", "index"):
+        # Marketo's, Pardot's and HubSpot's scores are marketing automation's, and may count sales' touches too
+        return "a score or grade another system keeps: it may count sales' touches"
     return "sales work"
 
 
