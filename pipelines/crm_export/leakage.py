@@ -311,7 +311,9 @@ SALES_NAME = re.compile(
 # Call"), a person's status ("Employment Status"), a browser's user agent.
 _NOT_SALES_NAME = re.compile(
     r"(^|_)(do_not|dont|opt_?in|opt_?out|consent|einwilligung|user_agent|"
-    r"(marital|employment|job|work|family|civil|student|familien|beschaeftigungs?)_status)(_|$)"
+    r"(marital|employment|job|work|family|civil|student|familien|beschaeftigungs?)_status|"
+    # a subscription's state is the lead's own choice (Pipedrive's "Marketing status", HubSpot's e-mail status)
+    r"(marketing|subscription|newsletter|e_?mail|mailing|abo|abonnement)_status)(_|$)"
 )
 # Names that say who the lead or its company is: known when the lead comes in, and often the strongest honest
 # signal (a revenue is left out: a deal's is sales work).

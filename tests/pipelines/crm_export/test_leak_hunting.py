@@ -331,6 +331,8 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
 @pytest.mark.parametrize(
     "column",
     [
+        "Marketing status",  # Pipedrive's: subscribed or not, the lead's own choice
+        "Email Status",
         "budget_stated",  # a form's question, the lead's own answer (the demo export's)
         "Lead Source",
         "Do Not Call",
