@@ -136,8 +136,8 @@ class ServiceConfig:
 
 
 def freeze_lasting_objects() -> None:
-    """Free what is garbage (a replaced model's cycles included), then freeze the rest: objects that live as long as
-    the process are no longer scanned by each full collection (``gc.freeze``)."""
+    """Free what is garbage (a replaced model's cycles, unless a request in flight still holds it), then freeze the
+    rest: objects that live as long as the process are no longer scanned by each full collection (``gc.freeze``)."""
     gc.unfreeze()
     gc.collect()
     gc.freeze()

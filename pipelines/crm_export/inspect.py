@@ -24,7 +24,7 @@ from sklearn.model_selection import train_test_split
 
 from models.cleaning import DEFAULT_PLACEHOLDERS, EXCEL_SERIAL_RANGE, CleaningError, clean_column, mark_missing
 from models.job_titles import OTHER, classify_title
-from pipelines.crm_export.leakage import CALENDAR_PARTS, LeakagePolicy, check_leakage, sales_words_in_name
+from pipelines.crm_export.leakage import CALENDAR_PARTS, SCORE_WORDS, LeakagePolicy, check_leakage, sales_words_in_name
 from pipelines.crm_export.mapping import (
     FEATURE_ROLES,
     ROW_NUMBER_ID,
@@ -573,7 +573,11 @@ def _pick_id(kinds: Mapping[str, str], present: Mapping[str, pd.Series]) -> tupl
     named = [column for column in candidates if _ID_NAME.search(to_snake_case(column))]
     if candidates:
         return (named or candidates)[0], ""
-    for column in (c for c in kinds if kinds[c] != "empty" and _names_or_holds_ids(c, present[c])):
+    filled = [column for column in kinds if kinds[column] != "empty"]
+    named_first = [c for c in filled if _ID_NAME.search(to_snake_case(c))] + [
+        c for c in filled if not _ID_NAME.search(to_snake_case(c)) and _names_or_holds_ids(c, present[c])
+    ]
+    for column in named_first:
         values = present[column]
         repeated = len(values) - values.nunique()
         if values.nunique() >= MIN_ID_DISTINCT_SHARE * len(values):
@@ -987,8 +991,7 @@ def _what_the_name_says(word: str) -> str:
         return "a count: the campaign's contacts"
     if word in CALENDAR_PARTS:
         return "when, not what: in a contact export, the last contact's"
-    if word in ("score", "scoring", "grade", "grading", "index"):
-        # Marketo's, Pardot's and HubSpot's scores are marketing automation's, and may count sales' touches too
+    if word in SCORE_WORDS:
         return "a score or grade another system keeps: it may count sales' touches"
     return "sales work"
 

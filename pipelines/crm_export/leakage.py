@@ -281,10 +281,12 @@ CALENDAR_PARTS = (
 )
 # Names (snake_case) that speak of work sales does after contact, in English and German. A name alone never
 # stops training (an honest "Lead Source" must pass): it counts with data evidence, or as inspect's proposal.
+# A score or grade another system keeps (marketing automation's lead score may count sales' touches too).
+SCORE_WORDS = ("score", "scoring", "grade", "grading", "index")
 SALES_NAME = re.compile(
     r"(^|_)(status|stage|phase|tags?|quality|qualitaet|owner|besitzer|inhaber|rep|sales_?rep|agent|assigned|"
     r"assignee|zugewiesen|zugeordnet|betreuer|bearbeiter|verantwortlich[a-z]*|disposition|rating|bewertung|"
-    r"einstufung|score|scoring|grade|grading|index|temperature|priority|prioritaet|probability|"
+    rf"einstufung|{'|'.join(SCORE_WORDS)}|temperature|priority|prioritaet|probability|"
     r"wahrscheinlichkeit|forecast|prognose|profile|profil|calls?|call_[a-z]+|anruf[a-z]*|telefonat[a-z]*|"
     # "Last Activity" bare is sales' (Salesforce's last task, HubSpot's last logged call or meeting); one named for
     # a kind ("Last Notable Activity", "Last Web Activity") is the lead's own, as marketing automation records it.
@@ -296,16 +298,16 @@ SALES_NAME = re.compile(
     # an opportunity's fields that sales keep (Salesforce's Push Count, Has Line Item, Main Competitor(s),
     # Fiscal Period of the close date; HubSpot's and Dynamics' like them)
     r"competitors?|wettbewerber|konkurrenten?|push_count|pushed|line_items?|fiscal_(period|quarter)|"
-    # what sales establish to qualify a lead (BANT's authority, need, timeline; Dynamics' "Kaufzeitrahmen"). Not a
-    # budget: a form asks for one too (the demo export's budget_stated), and the lift test sees a budget sales typed
-    r"authority|decision_maker|entscheider|need|needs|bedarf|timeline|time_?frame|purchase_time_?frame|"
-    r"zeitrahmen|kaufzeitrahmen|bant)(_|$)"
+    # the qualification fields of Dynamics 365's lead (Purchase Timeframe, Purchase Process; German Kaufzeitrahmen,
+    # Kaufprozess) and a BANT field. Not a bare budget, need, timeline or decision maker: forms ask for those too
+    # (the demo export's budget_stated), and the lift test sees one that sales typed
+    r"purchase_time_?frame|purchase_process|kaufzeitrahmen|kaufprozess|bant)(_|$)"
     # Bare, a duration or a contact is the call's ("Duration", "dur"); "Administrative_Duration" is a web session's.
     r"|^(duration|dur|contact)$"
     rf"|^({'|'.join(CALENDAR_PARTS)})$"
     # German compounds carry the word inside ("Leadbesitzer", "Anrufergebnis", "Vertriebsphase").
     r"|(besitzer|inhaber|betreuer|bearbeiter|bewertung|einstufung|anruf|telefonat|gespraech|vertrieb|verkaeufer|"
-    r"wiedervorlage|abschluss|kontaktversuch|zeitrahmen|entscheider)|[a-z](status|phase)$"
+    r"wiedervorlage|abschluss|kontaktversuch)|[a-z](status|phase)$"
 )
 # Names that read as a sales word yet are the lead's own answer or attribute: objections and consents ("Do Not
 # Call"), a person's status ("Employment Status"), a browser's user agent.

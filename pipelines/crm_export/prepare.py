@@ -190,13 +190,14 @@ def drop_duplicate_leads(
     unique_rows = drop_exact_duplicates(frame)
     read = [column for column in unique_rows.columns if column not in unread]
     unread_only = unique_rows.duplicated(subset=read, keep="first")
-    report["repeats_differing_in_unread_columns"] = int(unread_only.sum())
+    report["repeats_dropped"] = int(unread_only.sum())
     unique_rows = unique_rows[~unread_only]
     ids = unique_rows[id_column]
     conflicting = ids[ids.duplicated(keep=False)].unique().tolist()
+    report["conflicting_ids"] = len(conflicting)  # once rows differing only where leadq does not read are one
     if conflicting:
-        rows = unique_rows[ids == conflicting[0]]
-        differing = [column for column in rows.columns if rows[column].nunique(dropna=False) > 1]
+        rows = unique_rows.loc[ids == conflicting[0], read]
+        differing = [column for column in read if rows[column].nunique(dropna=False) > 1]
         raise DataContractError(
             [
                 f"{id_column}: {len(conflicting)} lead id(s) occur in rows that differ, e.g. "
@@ -597,6 +598,7 @@ def prepare_export(
     selected, columns_report = select_mapped_columns(loaded.leads.frame, mapping)
     with_ids, id_report = index_by_id(selected, mapping.id_column, mapping.placeholders)
     rows, duplicates = drop_duplicate_leads(with_ids, mapping.id_column, unread_columns(mapping))
+    repeats = duplicates.pop("repeats_dropped")
     cleaned, cleaning = clean_mapped_columns(rows, mapping)
     columns = mapping.input_columns()
     sources = feature_sources(columns)
@@ -643,8 +645,8 @@ def prepare_export(
         "rows": {
             "export": len(loaded.leads.frame),
             **id_report,
-            "exact_duplicates_dropped": len(with_ids) - len(rows) - duplicates["repeats_differing_in_unread_columns"],
-            "repeats_dropped": duplicates["repeats_differing_in_unread_columns"],
+            "exact_duplicates_dropped": len(with_ids) - len(rows) - repeats,
+            "repeats_dropped": repeats,
             "leads": len(rows),
         },
         "columns": {**columns_report, **_roles_report(mapping, cleaned, sources)},

@@ -321,7 +321,7 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         # what sales establish to qualify a lead (BANT), in Dynamics' German export and elsewhere
         ("Kaufzeitrahmen", "kaufzeitrahmen"),
         ("Purchase Timeframe", "purchase_timeframe"),
-        ("Decision Maker", "decision_maker"),
+        ("Kaufprozess", "kaufprozess"),
     ],
 )
 def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
@@ -331,6 +331,13 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
 @pytest.mark.parametrize(
     "column",
     [
+        # what a web form asks as often as sales do
+        "Product Need",
+        "Special Needs",
+        "Ihr Bedarf",
+        "Project Timeline",
+        "Gewünschter Zeitrahmen",
+        "Are you the decision maker",
         "Marketing status",  # Pipedrive's: subscribed or not, the lead's own choice
         "Email Status",
         "budget_stated",  # a form's question, the lead's own answer (the demo export's)

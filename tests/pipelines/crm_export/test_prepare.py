@@ -520,6 +520,12 @@ def test_a_lead_exported_twice_that_differs_only_where_leadq_does_not_read_is_on
     assert len(result.features) == 100
     assert result.report["rows"]["repeats_dropped"] == 2
     assert result.report["rows"]["exact_duplicates_dropped"] == 0
+    assert result.report["duplicates"]["conflicting_ids"] == 0
+
+    changed = doubled.copy()
+    changed.loc[100, "Industry"] = "Finance" if changed.loc[100, "Industry"] != "Finance" else "Retail"
+    with pytest.raises(DataContractError, match=r"its rows differ in \['Industry'\]\)"):  # not 'Last Activity'
+        prepare(changed, mapping_of())
 
 
 def test_inputs_are_not_modified() -> None:
