@@ -332,21 +332,19 @@ def _print_training(result: TrainingResult, settings: Settings) -> None:
         status = f"'{alias}' stays on version {registered.champion_version}"
     console.print(f"Registered [bold]{registered.name}[/] version {registered.version} ({status}).", highlight=False)
     if registered.champion_version is not None and not registered.aliases:
-        _warn_if_the_champion_reads_after_contact(registered)
+        _warn_if_the_champion_reads_after_contact(registered, result.outcome.mapping_yaml)
     console.print(f"Explanation report for marketing: {result.report_path}", highlight=False)
     console.print(f"MLflow UI: {mlflow_ui_command(registered.tracking_uri)}", highlight=False)
 
 
-def _warn_if_the_champion_reads_after_contact(registered: RegisteredModel) -> None:
+def _warn_if_the_champion_reads_after_contact(registered: RegisteredModel, trained_mapping_yaml: str) -> None:
     """A mapping corrected after a leak: the champion that stays served may read what it now marks after_contact."""
-    from pipelines.crm_export.mapping import MappingError
+    from pipelines.crm_export.mapping import MappingError, parse_mapping
     from pipelines.training import read_after_contact, registered_mapping
 
     uri, name, champion = registered.tracking_uri, registered.name, registered.champion_version or ""
     try:
-        leaked = read_after_contact(
-            registered_mapping(uri, name, champion), registered_mapping(uri, name, registered.version)
-        )
+        leaked = read_after_contact(registered_mapping(uri, name, champion), parse_mapping(trained_mapping_yaml))
     except MappingError:  # a champion trained before leadq logged its mapping: nothing to compare
         return
     if leaked:

@@ -279,10 +279,10 @@ CALENDAR_PARTS = (
     "hour",
     "stunde",
 )
-# Names (snake_case) that speak of work sales does after contact, in English and German. A name alone never
-# stops training (an honest "Lead Source" must pass): it counts with data evidence, or as inspect's proposal.
 # A score or grade another system keeps (marketing automation's lead score may count sales' touches too).
 SCORE_WORDS = ("score", "scoring", "grade", "grading", "index")
+# Names (snake_case) that speak of work sales does after contact, in English and German. A name alone never
+# stops training (an honest "Lead Source" must pass): it counts with data evidence, or as inspect's proposal.
 SALES_NAME = re.compile(
     r"(^|_)(status|stage|phase|tags?|quality|qualitaet|owner|besitzer|inhaber|rep|sales_?rep|agent|assigned|"
     r"assignee|zugewiesen|zugeordnet|betreuer|bearbeiter|verantwortlich[a-z]*|disposition|rating|bewertung|"
