@@ -338,23 +338,14 @@ def _print_training(result: TrainingResult, settings: Settings) -> None:
 
 
 def _warn_if_the_champion_reads_after_contact(registered: RegisteredModel, trained_mapping_yaml: str) -> None:
-    """A mapping corrected after a leak: the champion that stays served may read what it now marks after_contact."""
-    from pipelines.crm_export.mapping import MappingError, parse_mapping
-    from pipelines.training import read_after_contact, registered_mapping
+    from pipelines.training import stale_champion_warning
 
-    uri, name, champion = registered.tracking_uri, registered.name, registered.champion_version or ""
-    try:
-        leaked = read_after_contact(registered_mapping(uri, name, champion), parse_mapping(trained_mapping_yaml))
-    except MappingError:  # a champion trained before leadq logged its mapping: nothing to compare
-        return
-    if leaked:
-        console.print(
-            f"[yellow]Warning:[/] the champion, version {champion}, reads {escape(_names(leaked))} as features, which "
-            "this mapping marks after_contact: its scores use what sales filled in after contact. Train again with "
-            f"--force to make a model of this mapping the champion, or move the alias to version {registered.version} "
-            "in the MLflow UI.",
-            highlight=False,
-        )
+    champion = registered.champion_version or ""
+    warning = stale_champion_warning(
+        registered.tracking_uri, registered.name, champion, registered.version, trained_mapping_yaml
+    )
+    if warning:
+        console.print(f"[yellow]Warning:[/] {escape(warning)}", highlight=False)
 
 
 @contextmanager

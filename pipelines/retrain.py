@@ -36,6 +36,7 @@ from pipelines.training import (
     log_outcome,
     set_months,
     silent_steps,
+    stale_champion_warning,
     train_scorer,
 )
 
@@ -201,7 +202,10 @@ def run_retrain(settings: Settings, report: StepReporter = silent_steps) -> Retr
     if comparison is None:  # the models read different input fields: no common test set
         name = settings.mlflow.registered_model
         client.set_registered_model_alias(name, settings.retrain.challenger_alias, registered.version)
-        kept = Decision(False, ["the champion stays: " + " ".join(warnings)])
+        stale = stale_champion_warning(
+            registered.tracking_uri, name, champion_version, registered.version, outcome.mapping_yaml
+        )
+        kept = Decision(False, ["the champion stays: " + " ".join(warnings), *([stale] if stale else [])])
         return RetrainResult(kept, {}, registered.version, champion_version, champion_version, registered.run_id, [])
     decision = decide(comparison, settings.retrain)
     if decision.promote and gate is not None and not gate.passed:  # better than the champion is not enough

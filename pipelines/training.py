@@ -79,6 +79,22 @@ def read_after_contact(champion: ExportMapping, trained: ExportMapping) -> list[
     ]
 
 
+def stale_champion_warning(tracking_uri: str, name: str, champion: str, new_version: str, trained_yaml: str) -> str:
+    """What to say when the champion that stays served reads columns the newly trained mapping marks
+    ``after_contact`` (a mapping corrected after a leak); empty when it reads none, or logged no mapping."""
+    try:
+        leaked = read_after_contact(registered_mapping(tracking_uri, name, champion), parse_mapping(trained_yaml))
+    except MappingError:  # a champion trained before leadq logged its mapping: nothing to compare
+        return ""
+    if not leaked:
+        return ""
+    return (
+        f"the champion, version {champion}, reads {', '.join(leaked)} as features, which this mapping marks "
+        "after_contact: its scores use what sales filled in after contact. Train again with --force to make a model "
+        f"of this mapping the champion, or move the alias to version {new_version} in the MLflow UI."
+    )
+
+
 def registered_mapping(tracking_uri: str, name: str, version: str) -> ExportMapping:
     """The mapping a registered version was trained with (its run's ``MAPPING_ARTIFACT``).
 

@@ -8,6 +8,7 @@ import mlflow
 import pytest
 
 from models.pipeline import BoosterParams
+from pipelines.crm_export.mapping import ColumnSpec, dump_mapping, load_mapping
 from pipelines.demo.synthetic import generate_crm, write_crm
 from pipelines.retrain import COMPARED_METRICS, compare, decide, recorded_test_metrics, run_retrain, run_rollback
 from pipelines.settings import RetrainSettings, Settings
@@ -163,6 +164,30 @@ def test_retrain_on_another_export_compares_on_the_same_leads_and_refuses_other_
     assert synthetic.comparison == {}
     assert "reads other input fields than the champion" in synthetic.decision.reasons[0]
     assert _aliases(settings)["champion"] == "1"
+
+
+@pytest.mark.slow
+def test_a_mapping_corrected_after_a_leak_names_what_the_champion_that_stays_reads(
+    tmp_path: Path, fast_settings: Settings
+) -> None:
+    settings = _registry(fast_settings, tmp_path)
+    run_training(settings)
+    shipped = load_mapping(settings.data.mapping)
+    corrected = shipped.model_copy(
+        update={"columns": {**shipped.columns, "campaign": ColumnSpec(role="after_contact")}}
+    )
+    fixed = tmp_path / "fixed.yml"
+    fixed.write_text(dump_mapping(corrected), encoding="utf-8")
+
+    result = run_retrain(settings.model_copy(update={"data": settings.data.model_copy(update={"mapping": fixed})}))
+
+    assert not result.decision.promote  # other input fields: nothing to compare on, the alias is moved by hand
+    assert any(
+        reason.startswith("the champion, version 1, reads campaign as features, which this mapping marks after_contact")
+        and "move the alias to version 2" in reason
+        for reason in result.decision.reasons
+    ), result.decision.reasons
+    assert _aliases(settings) == {"champion": "1", "challenger": "2"}
 
 
 def test_a_champion_without_dates_is_compared_on_the_held_out_metrics_its_run_recorded() -> None:
