@@ -15,7 +15,7 @@ import dataclasses
 import hmac
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +86,17 @@ def input_changes(served: Mapping[str, str], new: Mapping[str, str]) -> list[str
         f"{what}: {', '.join(fields)}"
         for what, fields in (("added", added), ("removed", removed), ("role changed", changed))
         if fields
+    ]
+
+
+def missing_word_changes(served: Iterable[str], new: Iterable[str]) -> list[str]:
+    """What differs between two models' words for missing, as the request schema folds them (empty: the same)."""
+    folded_served = {word.strip().casefold() for word in served}
+    folded_new = {word.strip().casefold() for word in new}
+    return [
+        f"words for missing {what}: {', '.join(repr(word) for word in sorted(words))}"
+        for what, words in (("added", folded_new - folded_served), ("removed", folded_served - folded_new))
+        if words
     ]
 
 
@@ -203,11 +214,18 @@ class ModelHolder:
                         f"version {target} of {self.name!r} could not be loaded ({type(error).__name__}: "
                         f"{str(error)[:200]})"
                     ) from error
-                changes = input_changes(self.input_roles, input_roles_of(loaded.scorer)) if self.ready else []
+                changes = (
+                    [
+                        *input_changes(self.input_roles, input_roles_of(loaded.scorer)),
+                        *missing_word_changes(self.placeholders, placeholders_of(loaded.scorer)),
+                    ]
+                    if self.ready
+                    else []
+                )
                 if changes:
                     raise ModelInputsChangedError(
-                        f"version {target} reads other input fields than the served version {old} "
-                        f"({'; '.join(changes)}): restart the service to serve it (the request schema changes)"
+                        f"version {target} reads other input fields or words for missing than the served version "
+                        f"{old} ({'; '.join(changes)}): restart the service to serve it (the request schema changes)"
                     )
                 self._current = loaded
             return old, self.current.version

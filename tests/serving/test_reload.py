@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from pipelines.settings import Settings
 from serving.app import ServiceConfig, create_app
-from serving.model_holder import ModelHolder, ModelNotReadyError, input_changes
+from serving.model_holder import ModelHolder, ModelNotReadyError, input_changes, missing_word_changes
 from tests.builders import ADMIN, AUTH, KEYS, make_holder, point_alias, scoring_request, served_app
 
 
@@ -91,7 +91,10 @@ def test_a_version_reading_other_input_fields_is_refused_and_the_served_one_stay
     assert reloaded.status_code == 409
     error = reloaded.json()["error"]
     assert error["code"] == "model_inputs_changed"
-    assert f"version {messy_version} reads other input fields than the served version 1" in error["message"]
+    assert (
+        f"version {messy_version} reads other input fields or words for missing than the served version 1"
+        in error["message"]
+    )
     assert "added: Email, Job Title, No. of Employees" in error["message"]
     assert "removed: email, job_title, company_size" in error["message"]
     assert still.status_code == 200
@@ -107,6 +110,16 @@ def test_input_changes_name_added_removed_and_recast_fields() -> None:
         "added: Region",
         "removed: industry",
         "role changed: company_size (count -> numeric)",
+    ]
+
+
+def test_missing_word_changes_compare_the_words_as_the_request_schema_folds_them() -> None:
+    served = ("N/A", "Select", "--None--")
+
+    assert missing_word_changes(served, (" n/a ", "select", "--NONE--")) == []
+    assert missing_word_changes(served, ("N/A", "k.A.", "keine Angabe")) == [
+        "words for missing added: 'k.a.', 'keine angabe'",
+        "words for missing removed: '--none--', 'select'",
     ]
 
 
