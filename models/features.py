@@ -236,7 +236,7 @@ def _is_absent(value: object, placeholder_keys: frozenset[str]) -> bool:
     return is_missing(value) or (isinstance(value, str) and value.strip().casefold() in placeholder_keys)
 
 
-def _number(value: object, convention: str, placeholder_keys: frozenset[str]) -> float:
+def number_as_read(value: object, convention: str, placeholder_keys: frozenset[str]) -> float:
     """A float read as :func:`models.cleaning.parse_numbers` reads it under ``convention``; NaN if unreadable.
 
     Under "none" (the training values never needed a decimal separator) a value that does ("1,5", "2.75")
@@ -290,7 +290,7 @@ def _numbers(values: np.ndarray | None, n: int, convention: str, keys: frozenset
         return np.full(n, np.nan)
     if values.dtype.kind in "iuf":  # already numbers (Parquet, or a large frame's float column)
         return values.astype(float)
-    return per_distinct(values, lambda value: _number(value, convention, keys), np.nan).astype(float)
+    return per_distinct(values, lambda value: number_as_read(value, convention, keys), np.nan).astype(float)
 
 
 def _counts(values: np.ndarray | None, n: int, convention: str, keys: frozenset[str]) -> np.ndarray:

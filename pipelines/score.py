@@ -78,6 +78,7 @@ from serving.model_holder import (
     ModelIntegrityError,
     ModelLoadError,
     ModelNotReadyError,
+    decimal_conventions_of,
     input_roles_of,
     placeholders_of,
 )
@@ -233,7 +234,9 @@ def load_scoring_model(
         version=served.version,
         mapping=mapping,
         roles=roles,
-        lead_model=lead_in_model(roles, placeholders_of(served.scorer)),
+        lead_model=lead_in_model(
+            roles, placeholders_of(served.scorer), decimal_conventions=decimal_conventions_of(served.scorer)
+        ),
         categories=category_fields(served.scorer.pipeline),
         top_k=settings.explanations.top_k,  # as the service (pipelines/serve.py) answers
         language=language,

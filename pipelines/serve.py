@@ -97,6 +97,7 @@ def build_service(
         trend_window_days=settings.trends.window_days,
         trend_min_change_points=settings.trends.min_change_points,
         placeholders=holder.placeholders,
+        decimal_conventions=holder.decimal_conventions,
         freeze_objects=freeze_objects,
     )
     redact_access_log_queries()

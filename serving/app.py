@@ -20,7 +20,7 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, cast
 
@@ -123,6 +123,8 @@ class ServiceConfig:
     trend_min_change_points: int = 5
     # the export's words for missing ("N/A", ``ModelHolder.placeholders``): accepted in count and yes/no fields
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
+    # the decimal separator each number field was read with in training (``ModelHolder.decimal_conventions``)
+    decimal_conventions: Mapping[str, str] = field(default_factory=dict)
     # The most threads LightGBM may use in this process while the app runs; None: its default (every core). One:
     # a request is one lead or a batch of a few hundred, too small to share out, and on a busy machine every OpenMP
     # barrier waits for a thread the scheduler has not run yet (measured: TreeSHAP of one lead 12 ms on two threads
@@ -307,6 +309,9 @@ def _warnings(
     missing = [name for name in lead.missing_fields() if name not in computed]  # computed: from its activities
     if missing:
         warnings.append(f"missing optional field(s), scored as unknown: {', '.join(missing)}")
+    unread = lead.unread_numbers()
+    if unread:
+        warnings.append(f"field(s) without a number the model can read, scored as unknown: {', '.join(unread)}")
     unknown = lead.unknown_fields()
     if unknown:
         warnings.append(_unknown_fields_warning(unknown))
@@ -410,6 +415,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         config.max_unknown_value_chars,
         config.max_activities,
         account_id=config.account_key == "account_id",
+        decimal_conventions=config.decimal_conventions,
     )
     Batch = batch_in_model(Lead, config.max_batch)
     ScoreIn = score_in_model(Lead)

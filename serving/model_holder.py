@@ -89,6 +89,21 @@ def input_changes(served: Mapping[str, str], new: Mapping[str, str]) -> list[str
     ]
 
 
+def decimal_conventions_of(scorer: LeadScorer) -> dict[str, str]:
+    """The decimal separator ("point", "comma", "none") each number column of the export was read with in training."""
+    return dict(getattr(scorer.pipeline.named_steps["features"], "decimal_conventions_", {}))
+
+
+def decimal_changes(served: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+    """The number fields two models read with another decimal separator (empty: the same request schema)."""
+    changed = [
+        f"{column} ({served.get(column, 'none')} -> {convention})"
+        for column, convention in new.items()
+        if served.get(column, "none") != convention
+    ]
+    return [f"decimal separator changed: {', '.join(changed)}"] if changed else []
+
+
 def missing_word_changes(served: Iterable[str], new: Iterable[str]) -> list[str]:
     """What differs between two models' words for missing, as the request schema folds them (empty: the same)."""
     folded_served = {word.strip().casefold() for word in served}
@@ -218,6 +233,7 @@ class ModelHolder:
                     [
                         *input_changes(self.input_roles, input_roles_of(loaded.scorer)),
                         *missing_word_changes(self.placeholders, placeholders_of(loaded.scorer)),
+                        *decimal_changes(self.decimal_conventions, decimal_conventions_of(loaded.scorer)),
                     ]
                     if self.ready
                     else []
@@ -239,3 +255,8 @@ class ModelHolder:
     def placeholders(self) -> tuple[str, ...]:
         """The served model's words for missing."""
         return placeholders_of(self.current.scorer)
+
+    @property
+    def decimal_conventions(self) -> dict[str, str]:
+        """The served model's decimal separator per number column of the export."""
+        return decimal_conventions_of(self.current.scorer)

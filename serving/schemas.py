@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
@@ -48,10 +47,8 @@ from models.cleaning import (
     DEFAULT_PLACEHOLDERS,
     FALSE_WORDS,
     TRUE_WORDS,
-    NumberReading,
-    number_from_reading,
-    read_number,
 )
+from models.features import number_as_read
 from models.trends import Trend
 from serving.pii import personal_kind
 
@@ -143,6 +140,8 @@ class LeadBase(BaseModel):
     known_fields: ClassVar[frozenset[str]] = frozenset((*RESERVED_FIELDS, REASONS_FIELD))  # and the export columns
     max_unknown_fields: ClassVar[int] = MAX_UNKNOWN_FIELDS
     max_unknown_value_chars: ClassVar[int] = MAX_UNKNOWN_VALUE_CHARS
+    missing_words: ClassVar[frozenset[str]] = frozenset({""})  # the export's words for missing, folded
+    number_fields: ClassVar[dict[str, str]] = {}  # number columns -> the decimal convention the model reads them by
 
     lead_id: str = Field(
         min_length=1,
@@ -191,8 +190,25 @@ class LeadBase(BaseModel):
         return self.__dict__.get(ACCOUNT_ID_FIELD) or None
 
     def missing_fields(self) -> list[str]:
-        """Names of the model's input fields the request left out (scored as unknown)."""
-        return [name for name, value in self.scoring_record().items() if value is None]
+        """Names of the model's input fields the request left out or sent as a word for missing ("k.A.", "Select"):
+        scored as unknown."""
+        return [
+            name
+            for name, value in self.scoring_record().items()
+            if value is None or (isinstance(value, str) and value.strip().casefold() in self.missing_words)
+        ]
+
+    def unread_numbers(self) -> list[str]:
+        """Names of number fields sent as text the model reads no number from ("abc", or "2,5" where the export
+        writes decimals with a point): scored as unknown, as such text was in training."""
+        record = self.scoring_record()
+        return [
+            name
+            for name, convention in self.number_fields.items()
+            if isinstance(value := record.get(name), str)
+            and value.strip().casefold() not in self.missing_words
+            and math.isnan(number_as_read(value, convention, frozenset()))
+        ]
 
     def unknown_fields(self) -> list[str]:
         """Names (never values) of fields the model does not know; they are ignored."""
@@ -265,32 +281,38 @@ def _text(value: object, limit: int, expected: str) -> str:
     return value
 
 
-def _numbers_in(text: str) -> list[float]:
-    """The number a text such as "1.200", "50k" or "10-20" stands for, under either decimal convention."""
-    reading = read_number(text)
-    if not isinstance(reading, NumberReading):
-        return []
-    readings = (number_from_reading(reading, convention, Counter()) for convention in ("point", "comma"))
-    return [number for number in readings if number is not None]
-
-
 _NEGATIVE_COUNT = "a count cannot be negative"
 _YES_NO = "expected yes or no: true/false, 0/1 or a word such as yes/no, ja/nein, x"
+# what a number field expects, by the decimal separator its export was read with in training
+_NUMBER_EXAMPLES = {
+    "point": "a number such as 1200, 1,200, 2.5 or 50k (this export writes decimals with a point)",
+    "comma": "a number such as 1200, 1.200, 2,5 or 50k (this export writes decimals with a comma)",
+    "none": "a number such as 1200, 1.200 or 50k",
+}
 
 
-def _count(value: object, missing_words: frozenset[str]) -> object:
+def _number_text(value: object, missing_words: frozenset[str], convention: str) -> tuple[str, float | None]:
+    """A count's text, and the number the model reads it as (None: a word for missing), read as the model reads it
+    (``models.features.number_as_read`` under the column's decimal convention); text it reads no number from is
+    refused."""
+    expected = _NUMBER_EXAMPLES.get(convention, _NUMBER_EXAMPLES["none"])
+    text = _text(value, SHORT_TEXT_LIMIT, f"expected {expected}")
+    if text.strip().casefold() in missing_words:
+        return text, None
+    number = number_as_read(text, convention, frozenset())
+    if math.isnan(number):
+        raise _refused("not_a_number", f"expected {expected}")
+    return text, number
+
+
+def _count(value: object, missing_words: frozenset[str], convention: str = "none") -> object:
     if _is_number(value):
         number = _finite(value)  # type: ignore[arg-type]
         if number < 0:
             raise _refused("negative_count", _NEGATIVE_COUNT)
         return number
-    text = _text(value, SHORT_TEXT_LIMIT, "expected a number >= 0, or text such as 1.200 or 50k")
-    if text.strip().casefold() in missing_words:
-        return text
-    numbers = _numbers_in(text)
-    if not numbers:
-        raise _refused("not_a_number", "expected a number such as 1200, 1.200 or 50k")
-    if min(numbers) < 0:
+    text, read = _number_text(value, missing_words, convention)
+    if read is not None and read < 0:
         raise _refused("negative_count", _NEGATIVE_COUNT)
     return text
 
@@ -298,7 +320,9 @@ def _count(value: object, missing_words: frozenset[str]) -> object:
 def _numeric(value: object, missing_words: frozenset[str]) -> object:
     if _is_number(value):
         return _finite(value)  # type: ignore[arg-type]
-    return _text(value, SHORT_TEXT_LIMIT, "expected a number, or text such as 1.200 or 50k")
+    # text the model reads no number from is scored as unknown, as it was in training, and named in the warnings
+    # (``LeadBase.unread_numbers``): a form's free-text revenue ("about a million") is not refused
+    return _text(value, SHORT_TEXT_LIMIT, f"expected {_NUMBER_EXAMPLES['none']}")
 
 
 def _yes_no(value: object, missing_words: frozenset[str]) -> object:
@@ -339,6 +363,8 @@ def _one_of(*schemas: dict[str, Any]) -> dict[str, Any]:
 _SHORT_STRING = {"type": "string", "maxLength": SHORT_TEXT_LIMIT}
 _YES_NO_SCHEMA = _one_of({"type": "boolean"}, {"type": "integer", "enum": [0, 1]}, _SHORT_STRING)
 Check = Callable[[object, frozenset[str]], object]
+# a count's check reads text under the column's decimal convention, and refuses text that gives no count
+_NUMBER_CHECKS: dict[str, Callable[[object, frozenset[str], str], object]] = {"count": _count}
 # role -> (check, JSON schema for the OpenAPI document, what the field is)
 _ROLES: dict[str, tuple[Check, dict[str, Any], str]] = {
     "count": (
@@ -382,8 +408,16 @@ _ROLES: dict[str, tuple[Check, dict[str, Any], str]] = {
 }
 
 
-def _field_type(role: str, missing_words: frozenset[str]) -> Any:
-    check, schema, _ = _ROLES[role]
+def _field_check(role: str, convention: str) -> Check:
+    """The role's check; a number field's reads text under the column's decimal convention, as the model does."""
+    if role not in _NUMBER_CHECKS:
+        return _ROLES[role][0]
+    number_check = _NUMBER_CHECKS[role]
+    return lambda value, missing_words: number_check(value, missing_words, convention)
+
+
+def _field_type(role: str, missing_words: frozenset[str], convention: str = "none") -> Any:
+    check, schema = _field_check(role, convention), _ROLES[role][1]
 
     def validate(value: object) -> object:
         return None if value is None else check(value, missing_words)
@@ -402,6 +436,7 @@ def lead_in_model(
     max_unknown_value_chars: int = MAX_UNKNOWN_VALUE_CHARS,
     max_activities: int = MAX_ACTIVITIES,
     account_id: bool = False,
+    decimal_conventions: Mapping[str, str] | None = None,
 ) -> type[LeadBase]:
     """The request body (``LeadIn``) of a model: its input fields by their export names, each typed by its role.
 
@@ -412,6 +447,9 @@ def lead_in_model(
         max_unknown_value_chars: the longest unknown field's value, as JSON; 422 beyond.
         max_activities: the longest ``activities`` list of a lead; 422 beyond.
         account_id: the lead may carry ``account_id`` (the service's accounts are keyed by the CRM's account id).
+        decimal_conventions: export column -> the decimal separator its numbers were read with in training
+            ("point", "comma"; the features step's ``decimal_conventions_``): a number field's text is read so, and
+            refused where the model would read no number; a column not named reads each value by its own separator.
 
     Raises:
         ValueError: a column is named like a field of every request (lead_id, created_at, activities, and
@@ -427,7 +465,7 @@ def lead_in_model(
     missing_words = frozenset(word.strip().casefold() for word in placeholders) | {""}
     fields: dict[str, Any] = {
         f"field_{position}": (
-            _field_type(role, missing_words),
+            _field_type(role, missing_words, (decimal_conventions or {}).get(column, "none")),
             Field(None, alias=column, description=_describe(column, role)),
         )
         for position, (column, role) in enumerate(roles.items())
@@ -449,6 +487,12 @@ def lead_in_model(
         **fields,
     )
     model.export_fields = tuple(roles)
+    model.missing_words = missing_words
+    model.number_fields = {
+        column: (decimal_conventions or {}).get(column, "none")
+        for column, role in roles.items()
+        if role in ("count", "numeric")
+    }
     model.known_fields = frozenset((*own, *roles))
     model.max_unknown_fields, model.max_unknown_value_chars = max_unknown_fields, max_unknown_value_chars
     return model

@@ -88,6 +88,22 @@ def test_the_exports_own_spellings_score_like_their_values(client: TestClient) -
     assert [response.status_code for response in scores] == [200] * 4
     assert scores[0].json()["probability"] == pytest.approx(scores[1].json()["probability"], abs=1e-12)
     assert scores[2].json()["probability"] == pytest.approx(scores[3].json()["probability"], abs=1e-12)
+    # a word for missing is named as missing, as a field left out is
+    named = "missing optional field(s), scored as unknown: company_size, campaign, demo_requested"
+    assert named in scores[2].json()["warnings"]
+
+
+def test_number_text_the_model_reads_no_number_from_is_scored_unknown_and_named(client: TestClient) -> None:
+    unreadable = scoring_request(pages_per_visit="about three", time_on_site_s="7 min")
+    unknown = scoring_request(pages_per_visit=None, time_on_site_s=7)
+
+    scored, expected = (client.post("/v1/leads/score", json=body, headers=AUTH) for body in (unreadable, unknown))
+
+    assert scored.status_code == 200  # as such text was read in training: unknown, not refused
+    assert scored.json()["probability"] == pytest.approx(expected.json()["probability"], abs=1e-12)
+    warnings = scored.json()["warnings"]
+    assert "field(s) without a number the model can read, scored as unknown: pages_per_visit" in warnings
+    assert "about three" not in scored.text
 
 
 def test_warnings_name_unseen_categories_missing_and_unknown_fields_never_values(client: TestClient) -> None:

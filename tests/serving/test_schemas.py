@@ -106,6 +106,48 @@ def test_values_no_export_holds_are_refused_naming_the_field_not_the_value(
     assert not isinstance(value, str) or value[:20] not in str(error["msg"])
 
 
+@pytest.mark.parametrize(
+    ("convention", "value", "refused"),
+    [
+        ("point", "2,5", True),  # a decimal comma where the export writes a point: no count the model reads
+        ("point", "1,200", False),
+        ("comma", "2,5", False),
+        ("comma", "1.200", False),
+        ("none", "2,5", False),  # training never needed a separator: each value is read by its own
+    ],
+)
+def test_a_count_is_read_by_the_decimal_separator_its_export_was_trained_with(
+    convention: str, value: str, refused: bool
+) -> None:
+    lead_in = lead_in_model({"Visits": "count"}, decimal_conventions={"Visits": convention})
+
+    if refused:
+        with pytest.raises(ValidationError) as raised:
+            lead_in.model_validate({"lead_id": "L1", "Visits": value})
+        assert raised.value.errors()[0]["type"] == "not_a_number"
+        assert "this export writes decimals with a point" in raised.value.errors()[0]["msg"]
+    else:
+        assert lead_in.model_validate({"lead_id": "L1", "Visits": value}).scoring_record()["Visits"] == value
+
+
+def test_number_text_without_a_number_is_named_and_words_for_missing_are_missing() -> None:
+    lead_in = lead_in_model(
+        {"Revenue": "numeric", "Rate": "numeric", "Visits": "count", "Industry": "categorical"},
+        placeholders=("k.A.",),
+        decimal_conventions={"Revenue": "comma", "Rate": "point"},
+    )
+
+    lead = lead_in.model_validate(
+        {"lead_id": "L1", "Revenue": "etwa eine Million", "Rate": "2,5", "Visits": "k.A.", "Industry": " K.A. "}
+    )
+    readable = lead_in.model_validate({"lead_id": "L2", "Revenue": "1.200,50", "Rate": "2.5", "Visits": 3})
+
+    assert lead.unread_numbers() == ["Revenue", "Rate"]
+    assert lead.missing_fields() == ["Visits", "Industry"]
+    assert readable.unread_numbers() == []
+    assert readable.missing_fields() == ["Industry"]
+
+
 def test_the_record_holds_the_model_fields_by_export_name_and_names_the_rest() -> None:
     lead = LeadIn.model_validate({"lead_id": " L1 ", "Industry": "Software", "Owner": "Erika", "field_0": 5})
 
