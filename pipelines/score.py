@@ -157,6 +157,7 @@ class CheckedChunk:
     columns: dict[str, np.ndarray]  # the model's input fields, as the service hands them to the scorer
     rejects: list[Reject]
     before_since: int  # rows created before --since (left out, not rejected)
+    positions: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))  # the leads' rows in the chunk
 
     def records(self) -> list[dict[str, object]]:
         """The leads as the service's request records: one dict per lead, the model's fields only."""
@@ -273,8 +274,9 @@ def check_model_mapping(mapping: ExportMapping, roles: Mapping[str, str], source
         raise MappingError(f"{where} does not fit the model: {'; '.join(problems)}")
 
 
-def required_columns(model: ScoringModel, since: date | None) -> list[str]:
-    """The export columns scoring reads: the id, the model's input fields, and created_at for ``since``.
+def required_columns(model: ScoringModel, since: date | None, logged: bool = False) -> list[str]:
+    """The export columns scoring reads: the id, the model's input fields, and created_at for ``since`` and, where
+    the mapping has one, for the scoring log (``logged``: the audit places each lead in its creation quarter).
 
     Raises:
         MappingError: ``since`` is asked for but the mapping has no created_at column.
@@ -282,8 +284,10 @@ def required_columns(model: ScoringModel, since: date | None) -> list[str]:
     computed = set(engagement_columns(model.mapping))
     ids = [model.id_column] if model.mapping.ids_in_export else []  # else leadq numbers the rows
     columns = [*ids, *(column for column in model.roles if column not in computed)]
+    created = model.mapping.created_at_column
+    if logged and created is not None:
+        columns.append(created)
     if since is not None:
-        created = model.mapping.created_at_column
         if created is None:
             raise MappingError(
                 "--since needs the leads' creation dates, and the mapping maps no column as created_at; "
@@ -422,15 +426,22 @@ class ScoreHistory:
         return trend_of((scores - first).astype(int), count, self.min_change_points)
 
     def append(
-        self, ids: np.ndarray, batch: ExplainedBatch, model: ScoringModel, scored_at: datetime, accounts: np.ndarray
+        self,
+        ids: np.ndarray,
+        batch: ExplainedBatch,
+        model: ScoringModel,
+        scored_at: datetime,
+        accounts: np.ndarray,
+        created: list[datetime | None],
     ) -> None:
         threshold = model.scorer.threshold.threshold
+        leads = zip(ids.tolist(), batch.records(), accounts.tolist(), created, strict=True)
         rows = [
             {
-                **score_row(str(lead_id), record, model.name, model.version, threshold, account=account),
+                **score_row(str(lead_id), record, model.name, model.version, threshold, created_at, account=account),
                 "scored_at": scored_at,
             }
-            for lead_id, record, account in zip(ids.tolist(), batch.records(), accounts.tolist(), strict=True)
+            for lead_id, record, account, created_at in leads
         ]
         self.log.append(rows)
 
@@ -653,10 +664,31 @@ def created_since(
     ``order``: the whole column's day/month evidence (:func:`creation_date_order`), so that every chunk reads
     03/04/2026 the same way, as training decides it once per column.
     """
-    marked, _ = mark_missing(values.reset_index(drop=True), placeholders)
-    created, _ = parse_dates(marked, column, max_unparseable_share=1.0, order=order)
+    created = creation_dates(values, column, placeholders, order)
     unreadable = created.isna().to_numpy()
     return (~unreadable) & (created >= pd.Timestamp(since)).to_numpy(), unreadable
+
+
+def creation_dates(
+    values: pd.Series, column: str, placeholders: list[str], order: DateOrderEvidence | None = None
+) -> pd.Series:
+    """The creation dates as training reads them (NaT: missing or unreadable), on a fresh index."""
+    marked, _ = mark_missing(values.reset_index(drop=True), placeholders)
+    return parse_dates(marked, column, max_unparseable_share=1.0, order=order)[0]
+
+
+def logged_creation_times(
+    chunk: pd.DataFrame, model: ScoringModel, positions: np.ndarray, order: DateOrderEvidence | None
+) -> list[datetime | None]:
+    """The scored leads' creation times for the scoring log, in UTC (None: no readable date, or no created_at
+    column): the audit counts a lead in the quarter it was created in."""
+    column = model.mapping.created_at_column
+    if column is None or column not in chunk:
+        return [None] * len(positions)
+    dates = creation_dates(chunk[column].iloc[positions], column, model.mapping.placeholders, order)
+    if dates.dt.tz is None:
+        dates = dates.dt.tz_localize(UTC)  # an export's naive times are taken as UTC, as the service takes them
+    return [None if pd.isna(value) else value.to_pydatetime() for value in dates.dt.tz_convert(UTC)]
 
 
 def creation_date_order(reader: ExportReader, model: ScoringModel, options: ScoreOptions) -> DateOrderEvidence:
@@ -961,7 +993,7 @@ def check_chunk(
         for column, why in problems[position]
     ]
     checked = {column: values[scored] for column, values in columns.items()}
-    return CheckedChunk(ids[kept[scored]], checked, rejects, before_since)
+    return CheckedChunk(ids[kept[scored]], checked, rejects, before_since, kept[scored])
 
 
 def output_columns(id_column: str, top_k: int, reasons: bool = True) -> list[str]:
@@ -1228,7 +1260,7 @@ def run_score(
     loading = time.perf_counter()
     model = load_scoring_model(settings, options.version, options.alias, options.mapping, options.language)
     loading_seconds = time.perf_counter() - loading
-    needed = required_columns(model, options.since)
+    needed = required_columns(model, options.since, logged=options.log)
     if options.accounts is not None:
         account_column, _ = account_sources(model)
         needed = list(dict.fromkeys([*needed, *([account_column] if account_column else [])]))
@@ -1258,7 +1290,8 @@ def run_score(
         rejects_path = files.enter_context(replaced_at_end(options.rejects))
         writer = files.enter_context(_table_writer(out, options.fmt, columns))
         rejects = files.enter_context(_table_writer(rejects_path, "csv", reject_columns(model.id_column)))
-        date_order = creation_date_order(reader, model, options) if options.since is not None else None
+        dated = options.since is not None or options.log
+        date_order = creation_date_order(reader, model, options) if dated else None
         now = pd.Timestamp(scored_at).tz_convert(None)
         engagement = open_activities(model, export, options.activities, now)
         history = files.enter_context(closing_log(open_history(settings, now))) if options.log else None
@@ -1271,7 +1304,12 @@ def run_score(
                 scores = flat_scores(checked.ids, batch, model, scored_at)
                 logged_at = pd.Timestamp(scored_at).to_pydatetime()
                 history.append(
-                    checked.ids, batch, model, logged_at, logged_accounts(chunk, model, checked.ids, by_account_id)
+                    checked.ids,
+                    batch,
+                    model,
+                    logged_at,
+                    logged_accounts(chunk, model, checked.ids, by_account_id),
+                    logged_creation_times(chunk, model, checked.positions, date_order),
                 )
                 scores["leadq_trend"] = history.trends(checked.ids, scores["leadq_score"].to_numpy())
             else:

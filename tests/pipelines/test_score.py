@@ -1092,6 +1092,13 @@ def test_log_appends_the_runs_scores_and_gives_each_lead_its_trend(
     domains = {str(i): business_domain(e) for i, e in zip(head["lead_id"], head["email"], strict=True)}
     assert accounts == domains
     assert sum(domain is not None for domain in domains.values()) > 50  # business addresses among the leads
+    # each lead's creation time as the export has it (naive: UTC), so the audit counts it in its creation quarter
+    created = pd.to_datetime(head["created_at"]).dt.tz_localize(None)
+    by_quarter = read_scoring_log(url, created.min(), created.max() + pd.Timedelta(seconds=1), by="lead")
+    assert len(by_quarter) == 400
+    clock = by_quarter.drop_duplicates("lead_id").set_index("lead_id")["clock_start"]
+    expected = pd.Series(created.to_numpy(), index=head["lead_id"].astype(str))
+    assert (clock.reindex(expected.index) == expected).all()
     with pytest.raises(ValueError, match="not with --no-reasons"):
         run_score(settings, export, _options(tmp_path / "third.parquet", log=True, reasons=False))
 
