@@ -54,6 +54,13 @@ class LeadScorer:
     # baseline. None for models trained before it existed.
     reference: dict[str, Any] | None = None
 
+    def fitted_quarters(self) -> set[str]:
+        """The quarters of the leads the model learnt from: its training and calibration quarters, and every
+        labelled quarter where it was refit on all of them (empty: trained without dates)."""
+        metadata = self.metadata
+        named = ("train_quarters", "calibration_quarters", "refit_quarters")
+        return {str(quarter) for key in named for quarter in metadata.get(key, []) or []}  # type: ignore[attr-defined]
+
     def contributions(self, leads: pd.DataFrame) -> Contributions:
         """SHAP contributions (log-odds of the uncalibrated model) of each feature for each lead."""
         return contributions(self.pipeline, leads)

@@ -86,6 +86,25 @@ class ServedModel:
     reference_auc: float | None  # the AUC on its test quarter at training
     horizon_days: int
     spec: FeatureSpec  # the model's features, as the scoring log holds them
+    fitted_quarters: frozenset[str] = frozenset()  # the quarters of the leads it learnt from (LeadScorer)
+    trained_without_dates: bool = False  # refit on every labelled lead of an export without dates
+
+
+def learnt_from_caveats(served: ServedModel, quarter: str) -> list[str]:
+    """What the verdict says when the audited leads include leads the served model learnt from: its figures then
+    favour the model (an in-sample AUC), as a retrain's comparison says of a champion fitted on its quarter."""
+    if quarter in served.fitted_quarters:
+        last = max(served.fitted_quarters)
+        return [
+            f"the served model learnt from leads of {quarter} (its training, calibration or refit on every labelled "
+            f"lead): these figures favour it; judge it on leads created after {last}"
+        ]
+    if served.trained_without_dates:
+        return [
+            "the served model was trained on an export without dates and refit on every labelled lead in it: any "
+            "of those leads judged here was learnt from and favours it; judge it on leads created after its training"
+        ]
+    return []
 
 
 def policy_of(settings: AuditSettings) -> audit.AuditPolicy:
@@ -331,6 +350,9 @@ def audit_figures(
         verdict = audit.Verdict(
             verdict.action, [*verdict.reasons, "no drift check: the model was trained before leadq stored profiles"]
         )
+    learnt_from = learnt_from_caveats(served, quarter)
+    if learnt_from:
+        verdict = audit.Verdict(verdict.action, [*verdict.reasons, *learnt_from])
     if not export.has_dates:
         verdict = audit.Verdict(verdict.action, [*verdict.reasons, UNDATED_CAVEAT])
     return {
@@ -397,6 +419,8 @@ def served_model(settings: Settings, version: str) -> ServedModel:
         reference_auc=float(auc) if auc else None,
         horizon_days=int(scorer.metadata.get("horizon_days", settings.labels.horizon_days)),  # type: ignore[call-overload]
         spec=feature_spec_of(scorer.pipeline),
+        fitted_quarters=frozenset(scorer.fitted_quarters()),
+        trained_without_dates=scorer.metadata.get("split") == "random_stratified",
     )
 
 

@@ -110,9 +110,7 @@ def decide(comparison: Comparison, policy: RetrainSettings) -> Decision:
 
 
 def _quarter_overlap(champion: LeadScorer, quarters: list[str]) -> list[str]:
-    seen = [*champion.metadata.get("train_quarters", []), *champion.metadata.get("calibration_quarters", [])]  # type: ignore[misc]
-    seen += champion.metadata.get("refit_quarters", [])  # type: ignore[arg-type]  # a refit champion saw them all
-    return sorted(set(quarters) & {str(q) for q in seen})
+    return sorted(set(quarters) & champion.fitted_quarters())
 
 
 def _version_tags(decision: Decision, comparison: Comparison, other: str | None, role: str) -> dict[str, str]:

@@ -23,9 +23,11 @@ from models.contract import DataContractError
 from models.features import FeatureSpec
 from models.labels import quarter_bounds
 from pipelines.audit import (
+    ServedModel,
     audit_export,
     channel_columns,
     feature_frame,
+    learnt_from_caveats,
     read_scoring_log,
     run_audit,
     unsupported_parts,
@@ -311,6 +313,32 @@ def test_audit_covers_every_scored_lead_and_keeps_open_leads_open(audited_quarte
     assert result.figures["model"]["version"] == result.model_version == "1"
     assert result.figures["has_stages"]
     assert result.figures["has_contact_times"]
+    assert not any("learnt from" in reason for reason in result.figures["verdict"]["reasons"])  # a later quarter
+
+
+@pytest.mark.parametrize(
+    ("fitted", "undated", "said"),
+    [
+        ({"2025Q3", "2025Q4", "2026Q1"}, False, "learnt from leads of 2025Q4"),
+        ({"2025Q1", "2025Q2"}, False, None),  # a quarter after its training: a fair judgement
+        (set(), True, "trained on an export without dates"),
+        (set(), False, None),
+    ],
+)
+def test_the_verdict_says_when_the_audited_quarter_is_one_the_model_learnt_from(
+    fitted: set[str], undated: bool, said: str | None
+) -> None:
+    served = ServedModel("m", "1", 0.3, None, 0.8, 180, FeatureSpec((), (), ()), frozenset(fitted), undated)
+
+    caveats = learnt_from_caveats(served, "2025Q4")
+
+    if said is None:
+        assert caveats == []
+    else:
+        assert len(caveats) == 1
+        assert said in caveats[0]
+    if fitted and said:
+        assert "judge it on leads created after 2026Q1" in caveats[0]
 
 
 @pytest.mark.slow
@@ -481,6 +509,7 @@ def test_a_single_table_without_dates_is_audited_by_the_scoring_log_clock(tmp_pa
     assert [part["part"] for part in figures["not_supported"]] == ["horizon", "maturity", "stages", "sla"]
     assert "180-day label horizon" in figures["not_supported"][0]["why"]
     assert figures["verdict"]["reasons"][-1].startswith("The export has no dates")  # whatever the verdict
+    assert any("trained on an export without dates and refit" in reason for reason in figures["verdict"]["reasons"])
     assert figures["discrimination"]["resolved_leads"] == len(quarter)
     assert figures["discrimination"]["roc_auc"] > 0.6  # new leads, unseen in training
     assert figures["funnel_overall"][0]["mql_to_won"] is not None
