@@ -142,7 +142,7 @@ def split_by_time(
     losses): the trailing quarters whose leads are still open beyond the usual are not mature either
     (:func:`unsettled_quarters`; ``labels`` then holds the unlabelled leads too, label NaN).
     """
-    labelled = labels[labels["label"].notna()]
+    labelled = labels[labels["label"].notna() & labels["created_at"].notna()]  # a lead without a date: in no quarter
     quarters = labelled["created_at"].dt.to_period("Q")
     mature_end = pd.Timestamp(as_of) - pd.Timedelta(days=horizon_days)
     unsettled = unsettled_quarters(labels) if horizon_days == 0 else {}
@@ -266,7 +266,9 @@ def _by_quarters(
         f"training {split.train_quarters[0]}..{split.train_quarters[-1]}: the most recent quarters {labels_are}"
     )
     converting = _still_converting(split.still_converting, labels)
-    return dataclasses.replace(split, reason=reason + _left_open(split.unsettled) + converting)
+    undated = int((labels["label"].notna() & labels["created_at"].isna()).sum())
+    without_dates = f"; {undated:,} labelled lead(s) without a creation date left out" if undated else ""
+    return dataclasses.replace(split, reason=reason + _left_open(split.unsettled) + converting + without_dates)
 
 
 def _still_converting(converting: dict[str, float], labels: pd.DataFrame) -> str:

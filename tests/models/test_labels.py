@@ -258,6 +258,20 @@ def test_split_leads_takes_whole_mature_quarters_when_there_are_enough() -> None
     assert "90-day horizon" in split.reason
 
 
+def test_labelled_leads_without_a_creation_date_are_left_out_of_the_quarters_and_counted() -> None:
+    y, created_at = _y_and_dates(["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3"])
+    undated = created_at.index[::70]  # 4 of 280: a blank "created" cell, as real exports have
+    created_at = created_at.copy()
+    created_at.loc[undated] = pd.NaT
+
+    split = split_leads(y, created_at, pd.Timestamp("2025-09-30"), horizon_days=0)
+
+    assert split.kind == "out_of_time"
+    assert (split.calibration_quarters, split.test_quarters) == (["2025Q1"], ["2025Q2"])
+    assert not set(undated) & {*split.train, *split.calibration, *split.test}
+    assert f"{len(undated)} labelled lead(s) without a creation date left out" in split.reason
+
+
 def test_split_leads_cuts_by_date_when_quarters_are_too_few() -> None:
     y, created_at = _y_and_dates(["2025Q1", "2025Q2"])
 
