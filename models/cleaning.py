@@ -136,7 +136,7 @@ _NUMBER_PART = re.compile(rf"(?P<prefix>{_PREFIX})(?P<sign>-)?\s*(?P<number>\d(?
 _SUFFIX_TOKEN = re.compile(r"[^\W\d_]+\.?|[%€$£¥₹]")
 _BOUND_PREFIX = re.compile(
     r"(?:>=|<=|=>|=<|[<>≥≤]|(?:more than|greater than|at least|over|above|mehr als|über|ueber|mindestens|mind\.?|ab"
-    r"|less than|up to|under|below|weniger als|unter|bis|max\.?)(?![^\W\d_]))\s*"
+    r"|less than|up to|under|below|weniger als|unter|bis zu|bis|max\.?)(?![^\W\d_]))\s*"
 )
 _BOUND_PLUS = re.compile(r"(?P<body>.*\d.*?)\s*\+(?P<tail>[^\d+]*)")
 _RANGE = re.compile(r"(?P<low>[^-–—]*?\d[^-–—]*?)\s*(?:[-–—]|\bto\b|\bbis\b)\s*(?P<high>[^-–—]*\d[^-–—]*)")

@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from models.cleaning import DEFAULT_PLACEHOLDERS, EXCEL_SERIAL_RANGE, CleaningError, clean_column, mark_missing
+from models.cleaning import (
+    DEFAULT_PLACEHOLDERS,
+    EXCEL_SERIAL_RANGE,
+    CleaningError,
+    clean_column,
+    mark_missing,
+    read_number,
+)
 from models.job_titles import OTHER, classify_title
 from pipelines.crm_export.leakage import CALENDAR_PARTS, SCORE_WORDS, LeakagePolicy, check_leakage, sales_words_in_name
 from pipelines.crm_export.mapping import (
@@ -68,13 +75,6 @@ MIN_ID_DISTINCT_SHARE = 0.9  # of a column named like an id: below, it is no lea
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-_NUMBER_TEXT = r"(\d{1,3}([.,' ]\d{3})+|\d+)([.,]\d+)?"
-# Numbers as CRMs write them: "€ 1.200", "USD 1,234,567.89", "50k", a range of employees "51-200" (its middle).
-_TEXT_NUMBER = re.compile(
-    rf"[+-]?\s*([€$£]|eur|usd|gbp|chf)?\s*{_NUMBER_TEXT}(\s*(-|–|to|bis)\s*{_NUMBER_TEXT})?"
-    r"\s*(k|m|mio\.?|tsd\.?|%|€|eur|usd|\$|\+)?",
-    re.IGNORECASE,
-)
 _DOT_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
 _DATE = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?)?"
@@ -167,6 +167,8 @@ _LOST_WORD = re.compile(
     r"cancel+ed|storniert|declined|dead|junk|churned|failed|gescheitert)(\W|$)"
 )
 _DISQUALIFIED = re.compile(r"^(dis|un)(?=qualifi)")
+# negated, these say lost too ("Nicht qualifiziert", "Not interested", "Kein Interesse"); alone they are no outcome
+_QUALIFIED_WORD = re.compile(r"(^|\W)(qualified|qualifiziert|interested|interessiert|interesse)(\W|$)")
 _NEGATION_WORD = re.compile(r"(^|\W)(not|non|no|nicht|kein[a-z]*|never|nie)(\W|$)")
 _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
@@ -291,6 +293,13 @@ def _share(values: pd.Series, pattern: re.Pattern[str]) -> float:
     return float(values.str.fullmatch(pattern).mean()) if len(values) else 0.0
 
 
+def _share_read_as_numbers(values: pd.Series) -> float:
+    """The share of values the cleaning's number reader reads ("1.200", "ca. 50", "50-249", "> 1000", "€ 10k")."""
+    distinct = values.unique()
+    readable = {value for value in distinct if read_number(value) is not None}
+    return float(values.isin(readable).mean()) if len(values) else 0.0
+
+
 def _reads_as_numbers(values: pd.Series) -> bool:
     """Whether the cleaning reads every value as a number (so that check-export will, too)."""
     try:
@@ -324,7 +333,7 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
         dotted = values[values.str.contains(".", regex=False)]
         thousands = len(dotted) > 0 and bool(dotted.str.fullmatch(_DOT_THOUSANDS).all())
         return "number-as-text" if thousands else "number"
-    if _share(values, _TEXT_NUMBER) >= 0.95 and _reads_as_numbers(values):
+    if _share_read_as_numbers(values) >= 0.95 and _reads_as_numbers(values):
         return "number-as-text"
     if unique and not values.str.contains(r"\s").any() and values.str.contains(r"\d").mean() >= 0.9:
         return "id-like"  # codes such as 00Q5g000001abcD or L-1042
@@ -388,7 +397,8 @@ def _match_words(value: str, words: tuple[tuple[str, str], ...]) -> str | None:
 
 
 def outcome_of_value(value: str) -> Literal["won", "lost"] | None:
-    """How a value reads as an outcome: "1", "yes", "Closed Won", "gewonnen" won; "Not Converted", "verloren" lost.
+    """How a value reads as an outcome: "1", "yes", "Closed Won", "gewonnen" won; "Not Converted", "verloren",
+    "Nicht qualifiziert", "Not interested" lost.
 
     None for values that say neither ("Negotiation", "Open - Not Contacted"): open, or not an outcome at all.
     """
@@ -399,7 +409,7 @@ def outcome_of_value(value: str) -> Literal["won", "lost"] | None:
     if token in _LOST or (zero_or_one and zero_or_one.group(1) == "0"):
         return "lost"
     negated = bool(_NEGATION_WORD.search(token))
-    if _LOST_WORD.search(token) or (negated and _WON_WORD.search(token)):
+    if _LOST_WORD.search(token) or (negated and (_WON_WORD.search(token) or _QUALIFIED_WORD.search(token))):
         return "lost"
     return "won" if _WON_WORD.search(token) else None
 

@@ -144,6 +144,17 @@ def test_salesforce_export_gets_a_reviewable_proposal(tmp_path: Path) -> None:
     }
 
 
+def test_numbers_written_with_words_or_bounds_are_numbers_as_the_cleaning_reads_them() -> None:
+    rng = np.random.default_rng(8)
+    sizes = rng.choice(["1.200", "ca. 50", "50-249", "> 1000", "~300", "etwa 20", "bis zu 10", "80"], 400)
+    frame = pd.DataFrame({"Mitarbeiterzahl": sizes, "Converted": rng.choice(["1", "0"], 400)})
+
+    profile = profile_export(frame).set_index("column")
+
+    assert profile.loc["Mitarbeiterzahl", "kind"] == "number-as-text"
+    assert _proposal(frame).columns["Mitarbeiterzahl"].role in ("numeric", "count")
+
+
 def test_german_semicolon_cp1252_export_is_read_and_proposed(tmp_path: Path) -> None:
     export = read_export(_write(tmp_path, GERMAN_CSV, encoding="cp1252"))
     profile = profile_export(export.frame).set_index("column")
@@ -425,6 +436,13 @@ def test_a_deal_stage_gives_won_and_lost_from_its_words_and_leaves_the_rest_open
         ("Verloren", "lost"),
         ("kein Abschluss", "lost"),
         ("Disqualified", "lost"),
+        ("Nicht qualifiziert", "lost"),
+        ("Not Qualified", "lost"),
+        ("Not interested", "lost"),
+        ("Kein Interesse", "lost"),
+        ("Qualified", None),  # a stage on the way, not an outcome (unless the user names the column)
+        ("Qualifiziert", None),
+        ("Interested", None),
         ("1.0", "won"),
         ("0", "lost"),
         ("TRUE", "won"),

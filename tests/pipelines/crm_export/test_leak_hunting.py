@@ -322,6 +322,10 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         ("Kaufzeitrahmen", "kaufzeitrahmen"),
         ("Purchase Timeframe", "purchase_timeframe"),
         ("Kaufprozess", "kaufprozess"),
+        # an offer or quote sales sent, and its sum
+        ("Angebotssumme", "angebot"),
+        ("Quote Amount", "quote"),
+        ("Proposal Sent", "proposal_sent"),
     ],
 )
 def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
