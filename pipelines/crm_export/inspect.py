@@ -72,6 +72,9 @@ MAX_CATEGORIES = 50
 LONG_TEXT_CHARS = 30
 MIN_LEADS_PER_CODE = 5  # leads per distinct code, on average, for a column of codes to be a category
 MIN_ID_DISTINCT_SHARE = 0.9  # of a column named like an id: below, it is no lead id (an account's, a campaign's)
+# of the rows, an id column fills at least this share: a mostly empty unique column is filled later (the CRM id of
+# the prospects that became opportunities), and keying leads by it would drop the rest as rows without an id
+MIN_ID_FILLED_SHARE = 0.95
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -576,14 +579,16 @@ def _names_or_holds_ids(column: str, values: pd.Series) -> bool:
     return bool(_ID_NAME.search(to_snake_case(column))) or (not values.empty and _share(values, _GUID) == 1.0)
 
 
-def _pick_id(kinds: Mapping[str, str], present: Mapping[str, pd.Series]) -> tuple[str | None, str]:
+def _pick_id(kinds: Mapping[str, str], present: Mapping[str, pd.Series], rows: int) -> tuple[str | None, str]:
     """The lead id column (unique values, named like an id first) and a review note; None when no column can be
-    one. A column named like an id whose values mostly differ is still the id: rows exported twice repeat it."""
-    candidates = [column for column, kind in kinds.items() if kind == "id-like"]
+    one. A column named like an id whose values mostly differ is still the id: rows exported twice repeat it. An id
+    fills nearly every row (``MIN_ID_FILLED_SHARE``)."""
+    filled_enough = {column for column, values in present.items() if len(values) >= MIN_ID_FILLED_SHARE * rows}
+    candidates = [column for column, kind in kinds.items() if kind == "id-like" and column in filled_enough]
     named = [column for column in candidates if _ID_NAME.search(to_snake_case(column))]
     if candidates:
         return (named or candidates)[0], ""
-    filled = [column for column in kinds if kinds[column] != "empty"]
+    filled = [column for column in kinds if kinds[column] != "empty" and column in filled_enough]
     named_first = [c for c in filled if _ID_NAME.search(to_snake_case(c))] + [
         c for c in filled if not _ID_NAME.search(to_snake_case(c)) and _names_or_holds_ids(c, present[c])
     ]
@@ -812,7 +817,12 @@ def win_date_candidate(kinds: Mapping[str, str], names: Mapping[str, str]) -> Ou
     return None
 
 
-def _outcome_review(candidate: OutcomeCandidate, named: bool, others: list[str]) -> str:
+# An outcome column empty in more rows than this may be filled only for the leads that reached a stage (an
+# opportunity's status): the review says what empty then means, and how to map it.
+MOSTLY_EMPTY_OUTCOME = 0.5
+
+
+def _outcome_review(candidate: OutcomeCandidate, named: bool, others: list[str], empty_share: float = 0.0) -> str:
     spec, name = candidate.spec, to_snake_case(candidate.column)
     if candidate.reading == "yes/no" and not named and name in _CLEAR_OUTCOME_NAMES and not others:
         return ""
@@ -837,6 +847,12 @@ def _outcome_review(candidate: OutcomeCandidate, named: bool, others: list[str])
     if candidate.open and spec.lost != []:
         shown = ", ".join(candidate.open[:_SHOWN_VALUES]) + (", ..." if len(candidate.open) > _SHOWN_VALUES else "")
         detail += f"; left open (unlabelled): {shown}: add the final ones to won or lost"
+    if empty_share > MOSTLY_EMPTY_OUTCOME and spec.lost != [] and candidate.reading in ("yes/no", "stage"):
+        detail += (
+            f"; empty in {empty_share:.0%} of rows, and those leads stay unlabelled (the model learns only from the "
+            "rest): if empty means the lead never got this far (no opportunity), map it with lost: [] so a lead "
+            "without a won value is lost once labels.horizon_days have passed"
+        )
     rest = f"; other candidates: {', '.join(others[:3])}" if others else ""
     return f"{how} ({candidate.reading}): {detail}{rest}"
 
@@ -875,7 +891,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     kinds: dict[str, str] = dict(zip(profile["column"], profile["kind"], strict=True))
     present = {str(column): _present(frame[column], placeholders) for column in frame.columns}
     names = {column: to_snake_case(column) for column in kinds}
-    id_column, id_review = _pick_id(kinds, present)
+    id_column, id_review = _pick_id(kinds, present, len(frame))
     specs: dict[str, ColumnSpec] = {id_column: ColumnSpec(role="id")} if id_column else {}
     review: dict[str, str] = {id_column: id_review} if id_column and id_review else {}
     by_name: list[str] = []  # proposed as after_contact for their name alone: the data may add its evidence
@@ -896,7 +912,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         tier = _outcome_rank(chosen, 0)[0]
         rivals = [c.column for c in others if _outcome_rank(c, 0)[0] <= tier]
         specs[chosen.column] = chosen.spec
-        review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals)
+        empty_share = 1 - len(present[chosen.column]) / len(frame) if len(frame) else 0.0
+        review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals, empty_share)
     won_at = chosen.column if chosen is not None and chosen.reading == "win date" else None
     # an outcome that says only who won is dated by the date named like a win ("Became a Customer Date")
     wins_dated_by = win_date_candidate(kinds, names) if chosen is not None and chosen.spec.lost == [] else None

@@ -155,6 +155,34 @@ def test_numbers_written_with_words_or_bounds_are_numbers_as_the_cleaning_reads_
     assert _proposal(frame).columns["Mitarbeiterzahl"].role in ("numeric", "count")
 
 
+def test_an_outcome_filled_only_for_some_leads_says_what_its_empty_rows_become() -> None:
+    rng = np.random.default_rng(6)
+    n = 600
+    status = np.where(rng.random(n) < 0.16, rng.choice(["Won", "Lost", "Open"], n), "")
+    frame = pd.DataFrame({"Id": [f"P{i}" for i in range(n)], "Opportunity Status": status})
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Opportunity Status"].role == "outcome"
+    review = proposal.review["Opportunity Status"]
+    assert "of rows, and those leads stay unlabelled" in review
+    assert "map it with lost: []" in review
+
+
+def test_the_id_fills_every_row_not_a_unique_column_filled_later() -> None:
+    rng = np.random.default_rng(4)
+    n = 500
+    ids = [f"{700000 + i}" for i in range(n)]
+    ids[10] = ids[11]  # a prospect exported twice
+    later = np.where(rng.random(n) < 0.16, [f"003Xy{i:07d}" for i in range(n)], "")  # filled once an opportunity
+    frame = pd.DataFrame({"CRM Contact FID": later, "Id": ids, "Converted": rng.choice(["1", "0"], n)})
+
+    proposal = _proposal(frame)
+
+    assert proposal.mapping().id_column == "Id"
+    assert proposal.columns["CRM Contact FID"].role == "ignore"
+
+
 def test_german_semicolon_cp1252_export_is_read_and_proposed(tmp_path: Path) -> None:
     export = read_export(_write(tmp_path, GERMAN_CSV, encoding="cp1252"))
     profile = profile_export(export.frame).set_index("column")

@@ -491,6 +491,20 @@ def test_unreadable_numbers_are_refused_naming_the_column() -> None:
         prepare(export, mapping_of())
 
 
+def test_an_id_column_empty_in_many_rows_is_refused_and_a_few_are_dropped_and_counted() -> None:
+    export = salesforce_export(100)
+    few, many = export.copy(), export.copy()
+    few.loc[:4, "Lead ID"] = ""
+    many.loc[:59, "Lead ID"] = None  # an id filled later (an opportunity's): 60 of 100 rows empty
+
+    result = prepare(few, mapping_of())
+
+    assert result.report["rows"]["rows_without_id"] == 5
+    assert len(result.features) == 95
+    with pytest.raises(MappingError, match=r"'Lead ID' \(role id\) is empty in 60 of 100 rows \(60%\)"):
+        prepare(many, mapping_of())
+
+
 def test_exact_duplicates_are_dropped_and_conflicting_ids_refused() -> None:
     export = salesforce_export(100)
     doubled = pd.concat([export, export.iloc[:3]], ignore_index=True)
