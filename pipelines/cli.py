@@ -870,6 +870,8 @@ def _names(columns: list[str] | dict[str, Any]) -> str:
 
 
 def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
+    from pipelines.crm_export.inspect import MOSTLY_EMPTY_OUTCOME
+
     rows, columns, labels, split = report["rows"], report["columns"], report["labels"], report["split"]
     console.print(
         f"{export}: {rows['export']:,} rows -> {rows['leads']:,} leads "
@@ -895,6 +897,15 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         f"unlabelled; {said}: {escape(', '.join(f'{k}: {v:,}' for k, v in why.items()) or '-')}",
         highlight=False,
     )
+    empty = labels.get("unresolved_values", {}).get("(missing)", 0)
+    if empty > MOSTLY_EMPTY_OUTCOME * rows["leads"]:
+        console.print(
+            f"[yellow]Warning:[/] the outcome '{escape(str(labels.get('column')))}' is empty for {empty:,} of "
+            f"{rows['leads']:,} leads ({empty / rows['leads']:.0%}), which stay unlabelled: the model learns only from "
+            "the leads it names. If empty means the lead never got this far (no opportunity), map it with lost: [] "
+            "(a lead without a won value is lost once labels.horizon_days have passed)",
+            highlight=False,
+        )
     if missing := labels.get("mapped_values_not_found"):
         console.print(
             f"[yellow]Warning:[/] the mapping's outcome values {escape(', '.join(map(repr, missing)))} occur in no row "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -574,6 +575,19 @@ def test_cli_prints_the_split_and_writes_the_report(tmp_path: Path) -> None:
     report = json.loads(report_path.read_text())
     assert report["split"]["kind"] == "out_of_time"
     assert SECRET_EMAIL not in report_path.read_text()
+
+
+def test_cli_warns_when_most_leads_have_an_empty_outcome(tmp_path: Path) -> None:
+    export = salesforce_export(600)
+    converted = export["Converted"].astype(object)
+    converted[120:] = ""  # filled only for the leads that got as far as an opportunity
+    export_path, mapping_path = write_files(tmp_path, export.assign(Converted=converted), COLUMNS)
+
+    result = runner.invoke(app, ["check-export", str(export_path), "--mapping", str(mapping_path)])
+
+    said = " ".join(result.output.split())
+    assert re.search(r"the outcome 'Converted' is empty for 4\d\d of 600 leads \(8\d%\), which stay unlabelled", said)
+    assert "map it with lost: []" in said
 
 
 def test_cli_stops_on_a_leak_naming_the_column(tmp_path: Path) -> None:
