@@ -226,7 +226,9 @@ def reason_arrays(
         at = np.flatnonzero(features == column)
         codes, distinct = distinct_plain_values(explained.verbatim.get(feature, explained.arrays[feature])[rows[at]])
         texts, plain = np.empty(len(distinct) + 1, dtype=object), np.empty(len(distinct) + 1, dtype=object)
-        texts[:] = [describe(feature, value, language) for value in [*distinct, None]]  # the last: code -1, unknown
+        texts[:] = [  # the last: code -1, unknown
+            describe(feature, value, language, explained.spec.texts) for value in [*distinct, None]
+        ]
         plain[:-1], plain[-1] = distinct, None
         labels[rows[at], slots[at]], shown[rows[at], slots[at]] = texts[codes], plain[codes]
     columns, impact = np.where(kept, columns, -1), np.where(kept, impact, np.nan)
@@ -322,7 +324,7 @@ def global_importance(explained: Contributions, language: Language = "en") -> pd
     table = pd.DataFrame(
         {
             "feature": list(spec.names),
-            "label": [feature_name(feature, language) for feature in spec.names],
+            "label": [feature_name(feature, language, spec.texts) for feature in spec.names],
             "group": ["fit" if feature in spec.fit else "engagement" for feature in spec.names],
             "mean_abs_impact": np.abs(explained.values).mean(axis=0),
             "mean_impact": explained.values.mean(axis=0),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -178,8 +179,19 @@ def _derived_key(feature: str) -> str | None:
     return next((suffix for suffix in DERIVED_TEXTS if feature == suffix or feature.endswith("_" + suffix)), None)
 
 
-def text_of(feature: str) -> FeatureText:
-    """The feature's texts; a feature without its own gets its name in words."""
+def column_text(column: str, yes_no: bool = False) -> FeatureText:
+    """The texts of a feature that is an export column as it is: the column's own name as the CRM spells it
+    ("Anzahl Mitarbeiter", "Do Not Email"), and for a yes/no column its answer in words ("Do Not Email: yes")."""
+    name = " ".join(column.replace("_", " ").split()) or column
+    name = name[:1].upper() + name[1:]
+    if not yes_no:
+        return FeatureText(_t(name, name))
+    return _yes_no((name, name), (f"{name}: yes", f"{name}: ja"), (f"{name}: no", f"{name}: nein"))
+
+
+def text_of(feature: str, texts: Mapping[str, FeatureText] | None = None) -> FeatureText:
+    """The feature's texts: leadq's own for the features it knows, else the model's (``texts``, from its export's
+    column names: ``FeatureSpec.texts``), else its name in words."""
     known = FEATURE_TEXTS.get(feature)
     if known is not None:
         return known
@@ -189,13 +201,17 @@ def text_of(feature: str) -> FeatureText:
     activity = _activity_text(feature)
     if activity is not None:
         return activity
+    if texts and feature in texts:
+        return texts[feature]
     words = feature.replace("_", " ").strip().capitalize() or feature
     return FeatureText(_t(words, words))
 
 
-def format_value(feature: str, value: object, language: Language = "en") -> str:
+def format_value(
+    feature: str, value: object, language: Language = "en", texts: Mapping[str, FeatureText] | None = None
+) -> str:
     """The lead's value as shown in a reason: numbers with units, coded values translated, missing as unknown."""
-    text = text_of(feature)
+    text = text_of(feature, texts)
     if _is_missing(value):
         return UNKNOWN[language]
     if text.yes is not None and text.no is not None:
@@ -207,14 +223,16 @@ def format_value(feature: str, value: object, language: Language = "en") -> str:
     return f"{_number(number, language)} {text.unit[language]}" if text.unit else _number(number, language)
 
 
-def describe(feature: str, value: object, language: Language = "en") -> str:
+def describe(
+    feature: str, value: object, language: Language = "en", texts: Mapping[str, FeatureText] | None = None
+) -> str:
     """One reason's text: "Company size: 250 employees", "Demo requested", "Industry: software"."""
-    text = text_of(feature)
+    text = text_of(feature, texts)
     if text.yes is not None and not _is_missing(value):
-        return format_value(feature, value, language)
-    return f"{text.name[language]}: {format_value(feature, value, language)}"
+        return format_value(feature, value, language, texts)
+    return f"{text.name[language]}: {format_value(feature, value, language, texts)}"
 
 
-def feature_name(feature: str, language: Language = "en") -> str:
+def feature_name(feature: str, language: Language = "en", texts: Mapping[str, FeatureText] | None = None) -> str:
     """The feature's name alone, for charts and tables."""
-    return text_of(feature).name[language]
+    return text_of(feature, texts).name[language]

@@ -32,7 +32,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 import numpy as np
@@ -56,6 +56,7 @@ from models.cleaning import (
     read_number,
 )
 from models.email_domains import FREEMAIL_DOMAINS, email_flags
+from models.feature_text import FeatureText, column_text
 from models.job_titles import STUDENT_OR_INTERN, classify_title
 
 InputRole = Literal["numeric", "count", "categorical", "boolean", "text", "email", "job_title", "consent"]
@@ -79,6 +80,9 @@ class FeatureSpec:
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
     fit: tuple[str, ...]
+    # the texts of features that are export columns as they are: their names as the export spells them, yes/no
+    # answers in words (``models.feature_text.column_text``); leadq's own texts win for the features it knows
+    texts: Mapping[str, FeatureText] = field(default_factory=dict, compare=False)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -570,6 +574,11 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
             numeric=tuple(feature for feature, kind, _ in derived if kind not in _CATEGORICAL_KINDS),
             categorical=tuple(feature for feature, kind, _ in derived if kind in _CATEGORICAL_KINDS),
             fit=tuple(feature for feature, _, mapped in derived if mapped.group == "fit"),
+            texts={
+                feature: column_text(mapped.column, yes_no=kind == "boolean")
+                for feature, kind, mapped in derived
+                if feature == mapped.name and (mapped.column != feature or kind == "boolean")
+            },
         )
 
     @property

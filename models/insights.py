@@ -71,7 +71,11 @@ def beeswarm_figure(
     spec = explained.spec
     order = np.argsort(-np.abs(explained.values).mean(axis=0), kind="stable")
     rows = [
-        (feature_name(spec.names[i], language), explained.values[:, i], _colour_levels(explained, spec.names[i]))
+        (
+            feature_name(spec.names[i], language, spec.texts),
+            explained.values[:, i],
+            _colour_levels(explained, spec.names[i]),
+        )
         for i in order[:max_display]
     ]
     if len(order) > max_display:
@@ -149,10 +153,11 @@ def dependence_figure(explained: Contributions, feature: str, language: Language
     values = explained.shown(feature)
     figure = Figure(figsize=(6, 4))
     axes = figure.subplots()
-    name = feature_name(feature, language)
+    texts = explained.spec.texts
+    name = feature_name(feature, language, texts)
     if feature in explained.spec.categorical:
-        shown = values.astype(object).where(values.notna(), format_value(feature, None, language))
-        shown = shown.map(lambda value: format_value(feature, value, language))
+        shown = values.astype(object).where(values.notna(), format_value(feature, None, language, texts))
+        shown = shown.map(lambda value: format_value(feature, value, language, texts))
         means = pd.Series(impact, index=shown.index).groupby(shown.to_numpy()).agg(["mean", "size"])
         means = means.sort_values("size", ascending=False).head(MAX_CATEGORIES_SHOWN).sort_values("mean")
         axes.barh(means.index.astype(str), means["mean"], color=np.where(means["mean"] >= 0, "#2ca02c", "#d62728"))

@@ -210,9 +210,16 @@ def with_channels(scores: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
     return scores.assign(**{channel: channels[channel].to_numpy() for channel in CHANNEL_NAMES})
 
 
-def _readable(drift: pd.DataFrame) -> pd.DataFrame:
+def _labelled(drift: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+    """The drift table with each feature's name in words (the export's own column names), for the report."""
+    return drift.assign(label=_readable(drift, spec)["feature"])
+
+
+def _readable(drift: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     """The drift table with the features' plain names, for the verdict's sentences."""
-    return drift.assign(feature=drift["feature"].map(lambda f: f if f == "score" else feature_name(f)))
+    return drift.assign(
+        feature=drift["feature"].map(lambda f: f if f == "score" else feature_name(f, "en", spec.texts))
+    )
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -344,7 +351,7 @@ def audit_figures(
     drift, time_bound = _drift(outcomes, served, settings, policy)
     mature_after = end + pd.Timedelta(days=served.horizon_days) if export.has_dates else None
     verdict = audit.verdict(
-        discrimination, _readable(drift), funnel_overall, served.reference_auc, policy, mature_after
+        discrimination, _readable(drift, served.spec), funnel_overall, served.reference_auc, policy, mature_after
     )
     if served.reference is None:
         verdict = audit.Verdict(
@@ -392,8 +399,8 @@ def audit_figures(
             f"sla_{key}": _records(audit.sla_compliance(outcomes, as_of, by)) if has_contact_times else []
             for key, by in (("by_grade", "grade"), ("by_team", "sales_team"), ("overall", None))
         },
-        "drift": _records(drift),
-        "time_bound_features": _records(time_bound),
+        "drift": _records(_labelled(drift, served.spec)),
+        "time_bound_features": _records(_labelled(time_bound, served.spec)),
         "mql_rate_over_time": _records(audit.mql_rate_over_time(outcomes, "W")),
         "funnel_math": _plain(_funnel_math(outcomes, settings.target_customers_per_month, months, has_stages)),
     }

@@ -24,6 +24,11 @@ def _label(feature: str) -> str:
     return feature_name(feature, "en")
 
 
+def _drift_label(row: dict[str, Any]) -> str:
+    """A drift row's feature in words: as the audit named it from the model (the export's column names)."""
+    return _label(row["feature"]) if row["feature"] == "score" or not row.get("label") else str(row["label"])
+
+
 def _calibration_png(deciles: list[dict[str, Any]]) -> str:
     figure = Figure(figsize=(6.5, 3.6))
     axes = figure.subplots()
@@ -42,7 +47,7 @@ def _drift_png(drift: list[dict[str, Any]], watch: float, alarm: float) -> str:
     figure = Figure(figsize=(6.5, 0.3 * len(rows) + 1.0))
     axes = figure.subplots()
     colours = ["#d62728" if r["psi"] > alarm else "#ff7f0e" if r["psi"] > watch else "#2ca02c" for r in rows]
-    axes.barh([_label(r["feature"]) for r in rows], [r["psi"] for r in rows], color=colours)
+    axes.barh([_drift_label(r) for r in rows], [r["psi"] for r in rows], color=colours)
     for line in (watch, alarm):
         axes.axvline(line, color="#555", linestyle=":", linewidth=1)
     axes.set_xlabel("population stability index (vs. training leads)")
@@ -65,7 +70,7 @@ def _number(value: Any, digits: int = 3) -> str:
 def build_audit_report(figures: dict[str, Any]) -> str:
     """The HTML page of an audit from its figures (``pipelines.audit.audit_figures``)."""
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    environment.filters.update(percent=format_percent, number=_number, label=_label)
+    environment.filters.update(percent=format_percent, number=_number, drift_label=_drift_label)
     template = environment.from_string(_TEMPLATE)
     drift = figures["drift"]
     return template.render(
@@ -188,11 +193,11 @@ below {{ f.policy.psi_watch }} stable, up to {{ f.policy.psi_drift }} watch, abo
 unlike those it learned from).</p>
 {% if drift_png %}<img src="{{ drift_png }}" alt="Population stability index per signal">
 <table><tr><th>signal</th><th>PSI</th><th>status</th></tr>
-{% for r in top_drift %}<tr><td>{{ r.feature | label }}</td><td>{{ r.psi | number }}</td>
+{% for r in top_drift %}<tr><td>{{ r | drift_label }}</td><td>{{ r.psi | number }}</td>
 <td class="{{ r.flag }}">{{ r.flag }}</td></tr>{% endfor %}</table>
 {% else %}<p class="dim">No drift check: the model has no stored training profile.</p>{% endif %}
 {% if f.time_bound_features %}<p>Signals with new values every quarter by nature (not counted as drift):
-{% for r in f.time_bound_features %}{{ r.feature | label }} (PSI {{ r.psi | number(2) }}){% if not loop.last %},
+{% for r in f.time_bound_features %}{{ r | drift_label }} (PSI {{ r.psi | number(2) }}){% if not loop.last %},
 {% endif %}{% endfor %}. The model scores values it never saw as "unknown".</p>{% endif %}
 <h3>MQL rate over the quarter</h3>
 {% if mql_rate_png %}<img src="{{ mql_rate_png }}" alt="MQL rate per week">{% endif %}

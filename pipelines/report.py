@@ -121,7 +121,7 @@ def build_report(
         beeswarm_png=png_data_uri(beeswarm_figure(sample, language), laid_out=True),
         dependence=[
             {
-                "name": feature_name(feature, language),
+                "name": feature_name(feature, language, explained.spec.texts),
                 "png": png_data_uri(dependence_figure(sample, feature, language), laid_out=True),
                 "categorical": feature in sample.spec.categorical,
             }
@@ -129,9 +129,11 @@ def build_report(
         ],
         segments=[
             {
-                "name": feature_name(feature, language),
+                "name": feature_name(feature, language, explained.spec.texts),
                 "png": png_data_uri(
-                    segment_figure(table, f"{feature_name(feature, language)}: average impact of its leads"),
+                    segment_figure(
+                        table, f"{feature_name(feature, language, explained.spec.texts)}: average impact of its leads"
+                    ),
                     laid_out=True,
                 ),
                 "rows": [

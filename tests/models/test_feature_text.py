@@ -12,6 +12,7 @@ from models.feature_text import (
     LANGUAGES,
     VALUE_TEXTS,
     Language,
+    column_text,
     describe,
     feature_name,
     format_value,
@@ -77,6 +78,25 @@ def test_every_coded_value_is_translated() -> None:
 )
 def test_reason_texts(feature: str, value: object, language: str, expected: str) -> None:
     assert describe(feature, value, language) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "yes_no", "language", "expected"),
+    [
+        ("Anzahl Mitarbeiter", 3590.0, False, "de", "Anzahl Mitarbeiter: 3.590"),
+        ("How did you hear about X Education", "Google", False, "en", "How did you hear about X Education: Google"),
+        ("Do Not Email", 1.0, True, "en", "Do Not Email: yes"),
+        ("Newsletter abbestellt", 0.0, True, "de", "Newsletter abbestellt: nein"),
+        ("Do Not Email", None, True, "de", "Do Not Email: unbekannt"),
+        ("lead_origin", "API", False, "en", "Lead origin: API"),
+    ],
+)
+def test_an_export_column_reads_as_the_crm_spells_it(
+    column: str, value: object, yes_no: bool, language: Language, expected: str
+) -> None:
+    texts = {"feature": column_text(column, yes_no)}
+
+    assert describe("feature", value, language, texts) == expected
 
 
 def test_value_and_name_alone() -> None:

@@ -15,6 +15,7 @@ from sklearn.base import clone
 
 from models.cleaning import CleaningError
 from models.explanations import contributions_of_records, top_reasons
+from models.feature_text import describe
 from models.features import (
     FeaturesStep,
     InputColumn,
@@ -90,6 +91,11 @@ def test_spec_names_and_inputs_are_known_before_fitting() -> None:
     assert step.input_roles["Email"] == "email"
     assert step.verbatim_columns == {"industry": "Industry"}
     assert step.feature_columns["email_is_freemail"] == "Email"
+    # reasons name a column as the export spells it, a yes/no answer in words; derived features keep leadq's texts
+    assert set(spec.texts) == {"umsatz", "no_of_employees", "industry", "newsletter"}
+    assert describe("no_of_employees", 1200.0, "en", spec.texts) == "No. of Employees: 1,200"
+    assert describe("newsletter", 1.0, "de", spec.texts) == "Newsletter: ja"
+    assert describe("newsletter", 0.0, "en", spec.texts) == "Newsletter: no"
 
 
 def test_the_step_is_a_features_step() -> None:
