@@ -58,6 +58,13 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="Settings file (default: $LEADQ_CONFIG or ./mlflow.yml).", show_default=False),
 ]
+DataOption = Annotated[
+    Path | None,
+    typer.Option("--data", help="The CRM export's leads file (CSV, .xlsx or Parquet; default: data.export)."),
+]
+MappingOption = Annotated[
+    Path | None, typer.Option(help="The export's mapping (default: data.mapping; propose one: `leadq inspect`).")
+]
 
 
 @app.callback()
@@ -389,13 +396,8 @@ def _train(settings: Settings, export: Path | None = None, mapping: Path | None 
 @app.command()
 def train(
     config: ConfigOption = None,
-    export: Annotated[
-        Path | None,
-        typer.Option("--data", help="The CRM export's leads file (CSV, .xlsx or Parquet; default: data.export)."),
-    ] = None,
-    mapping: Annotated[
-        Path | None, typer.Option(help="The export's mapping (default: data.mapping; propose one: `leadq inspect`).")
-    ] = None,
+    export: DataOption = None,
+    mapping: MappingOption = None,
     force: Annotated[
         bool,
         typer.Option(
@@ -407,12 +409,24 @@ def train(
     (champion only if it passes the publish gate, see mlflow.yml gate)."""
     _quiet_libraries()
     settings = _settings(config)
+    _refuse_data_without_mapping(settings, export, mapping)
+    _train(settings, export.resolve() if export else None, mapping.resolve() if mapping else None, force)
+
+
+def _refuse_data_without_mapping(settings: Settings, export: Path | None, mapping: Path | None) -> None:
     from pipelines.settings import DEMO_MAPPING
 
     if export is not None and mapping is None and settings.data.mapping == DEMO_MAPPING:
         console.print("[red]Refused:[/] --data needs its --mapping (propose one with `leadq inspect`)")
         raise typer.Exit(code=2)
-    _train(settings, export.resolve() if export else None, mapping.resolve() if mapping else None, force)
+
+
+def _with_data(settings: Settings, export: Path | None, mapping: Path | None) -> Settings:
+    """The settings with ``--data`` and ``--mapping`` as the export and its mapping (data.export, data.mapping)."""
+    _refuse_data_without_mapping(settings, export, mapping)
+    given = {"export": export.resolve() if export else None, "mapping": mapping.resolve() if mapping else None}
+    data = settings.data.model_copy(update={key: path for key, path in given.items() if path is not None})
+    return settings.model_copy(update={"data": data})
 
 
 def _print_verdict(verdict: Verdict) -> None:
@@ -426,12 +440,14 @@ def audit(
     quarter: Annotated[str, typer.Option(help="Quarter whose leads to audit, e.g. 2026Q3.")],
     config: ConfigOption = None,
     out: Annotated[Path | None, typer.Option(help="Folder for the report (default: explanations.reports_dir).")] = None,
+    export: DataOption = None,
+    mapping: MappingOption = None,
 ) -> None:
     """Audit a quarter's served scores against what sales and deals made of the leads: report, JSON, MLflow run."""
     from pipelines.audit import run_audit
 
     _quiet_libraries()
-    settings = _settings(config)
+    settings = _with_data(_settings(config), export, mapping)
     with _friendly_errors():
         try:
             result = run_audit(settings, quarter, out_dir=out, report=_step)
@@ -508,12 +524,12 @@ def _comparison_table(comparison: dict[str, dict[str, float]], quarters: list[st
 
 
 @app.command()
-def retrain(config: ConfigOption = None) -> None:
+def retrain(config: ConfigOption = None, export: DataOption = None, mapping: MappingOption = None) -> None:
     """Train a challenger on the export and promote it only if it beats the served champion (see mlflow.yml retrain)."""
     from pipelines.retrain import run_retrain
 
     _quiet_libraries()
-    settings = _settings(config)
+    settings = _with_data(_settings(config), export, mapping)
     with _friendly_errors():
         result = run_retrain(settings, report=_step)
     if result.comparison:
@@ -559,12 +575,14 @@ def explain(
     language: Annotated[
         Language | None, typer.Option(help="Feature labels' language (default: explanations.language).")
     ] = None,
+    export: DataOption = None,
+    mapping: MappingOption = None,
 ) -> None:
     """Write the marketing report (self-contained HTML) for a registered model and log it to its MLflow run."""
     from pipelines.explain import run_explain
 
     _quiet_libraries()
-    settings = _settings(config)
+    settings = _with_data(_settings(config), export, mapping)
     with _friendly_errors(), _step("explain the model on the CRM export"):
         result = run_explain(settings, version, tuple(quarter or ()), out, language)
     console.print(

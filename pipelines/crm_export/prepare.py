@@ -704,6 +704,10 @@ def read_export_files(export_path: Path | str, mapping_path: Path | str) -> Load
             missing, empty or unreadable (named).
     """
     export_path, mapping_path = Path(export_path), Path(mapping_path)
+    if not export_path.is_file():  # named with where it is set: a command run without --data reads data.export
+        raise DataContractError(
+            [f"{export_path}: file not found; expected the CRM export (--data, or data.export in mlflow.yml)"]
+        )
     mapping = load_mapping(mapping_path)
     leads = read_export(export_path)
     tables = {

@@ -330,6 +330,20 @@ def test_train_on_an_export_through_its_mapping(csv_export: dict[str, Path], tmp
     assert "alias 'champion'" in result.output
     assert (tmp_path / "mlflow.db").is_file()
 
+    # the commands after training take the same export, as train did, without editing mlflow.yml
+    data = ["--data", str(csv_export["leads"]), "--mapping", str(csv_export["mapping"])]
+    missing = ["--data", str(tmp_path / "nope.csv"), "--mapping", str(csv_export["mapping"])]
+    explained = runner.invoke(app, ["explain", "--config", str(_config(tmp_path)), *missing])
+    explained_with_data = runner.invoke(
+        app, ["explain", "--config", str(_config(tmp_path)), "--out", str(tmp_path / "r.html"), *data]
+    )
+    assert explained.exit_code == 1
+    assert "nope.csv: file not found; expected the CRM export (--data, or data.export in mlflow.yml)" in " ".join(
+        explained.output.split()
+    )
+    assert explained_with_data.exit_code == 0, explained_with_data.output
+    assert (tmp_path / "r.html").is_file()
+
     # the mapping corrected after a leak: the champion that stays served is named with what it reads
     corrected = load_mapping(csv_export["mapping"])
     columns = {**corrected.columns, "campaign": ColumnSpec(role="after_contact")}
