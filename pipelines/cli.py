@@ -489,8 +489,8 @@ def hot(
             raise typer.Exit(code=1) from error
     leads = result.leads
     console.print(
-        f"{len(leads):,} leads heating up since {result.since:%Y-%m-%d %H:%M} UTC ({result.since_source}); "
-        f"{result.scored:,} leads scored since then",
+        f"{len(leads):,} {'lead' if len(leads) == 1 else 'leads'} heating up since {result.since:%Y-%m-%d %H:%M} UTC "
+        f"({result.since_source}); {result.scored:,} {'lead' if result.scored == 1 else 'leads'} scored since then",
         highlight=False,
     )
     if len(leads) and top:
@@ -514,7 +514,9 @@ def hot(
 
 
 def _comparison_table(comparison: dict[str, dict[str, float]], quarters: list[str]) -> Table:
-    table = Table(title=f"Champion vs challenger on {', '.join(quarters)} (out of time)", title_justify="left")
+    # without dates there are no quarters: both models' held-out leads (see the decision's reasons)
+    on = f"on {', '.join(quarters)} (out of time)" if quarters else "on held-out leads (no dates: not out of time)"
+    table = Table(title=f"Champion vs challenger {on}", title_justify="left")
     table.add_column("metric")
     for column in ("champion", "challenger", "difference"):
         table.add_column(column, justify="right")

@@ -282,7 +282,10 @@ def _comparison(
     comparison = compare(evaluate_on(champion, outcome.test_leads, y, months), challenger)
     overlap = _quarter_overlap(champion, split.test_quarters)
     warnings = (
-        [f"the champion was fitted on quarter(s) {overlap} of the comparison: it is favoured, not the challenger"]
+        [
+            f"the champion was fitted on quarter(s) {', '.join(overlap)} of the comparison: it is favoured, not the "
+            "challenger"
+        ]
         if overlap
         else []
     )

@@ -87,7 +87,7 @@ def test_the_cli_prints_the_list_and_writes_it_for_the_crm(settings: Settings, t
     result = runner.invoke(app, ["hot", "--config", str(config), "--since", since, "--out", str(out), "--dry-run"])
 
     assert result.exit_code == 0, result.output
-    assert "1 leads heating up since" in result.output
+    assert "1 lead heating up since" in result.output
     assert "RECYCLED-1" in result.output
     written = pd.read_csv(out)
     assert written["lead_id"].tolist() == ["RECYCLED-1"]
