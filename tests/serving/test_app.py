@@ -182,6 +182,20 @@ def test_a_missing_lead_id_is_422(client: TestClient) -> None:
 
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "lead_id"
+    assert "the export's id column is sent under this name" in response.json()["error"]["details"][0]["message"]
+
+
+def test_a_creation_time_in_the_exports_format_is_422_asking_for_iso_8601(client: TestClient) -> None:
+    response = client.post("/v1/leads/score", json=scoring_request(created_at="14.03.2025"), headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"] == [
+        {
+            "field": "created_at",
+            "message": "expected an ISO 8601 time such as 2026-03-14T09:05:00+01:00 (naive: UTC), not the export's "
+            "format",
+        }
+    ]
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
