@@ -31,7 +31,7 @@ from models.explanations import (
 from models.feature_text import Language
 from models.features import Factorized, columns_from_records, columns_of_frame
 from models.pipeline import predict_raw
-from models.sla import SlaTable
+from models.sla import SlaTable, demo_request_feature
 from models.threshold import ThresholdChoice
 
 OUTPUT_COLUMNS = ("probability", "score", "is_mql", "grade", "priority", "response_hours", "sla_rule")
@@ -109,7 +109,8 @@ class LeadScorer:
         decided = self.decide_mql(self.probability_from(explained))
         is_mql = decided["is_mql"]
         grade = self.grade_cuts.grade(explained)
-        demo = explained.arrays.get("demo_requested")  # a mapped export may have no demo request field
+        demo_feature = demo_request_feature(explained.spec)  # a mapped export may have no demo request field
+        demo = explained.arrays.get(demo_feature) if demo_feature else None
         sla = self.sla.assign(grade, np.zeros(len(grade), bool) if demo is None else demo == 1.0, is_mql)
         return {
             **decided,

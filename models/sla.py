@@ -7,12 +7,33 @@ of its conditions hold: the lead's grade is in ``grades``, it did (not) request 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.explanations import GRADES
+from models.features import FeatureSpec
+
+DEMO_REQUEST_FEATURE = "demo_requested"  # leadq's own name (the demo export's column)
+# A yes/no column by which a lead raised its hand for a demo, a trial or a call back: "Requested Demo", "Demo
+# angefragt", "Trial Requested", "Rückruf gewünscht" (feature names: snake case, umlauts written out)
+_HAND_RAISER_NAME = re.compile(
+    r"(demo|trial|testversion|testzugang|rueckruf|callback|call_back)_?[a-z_]*?_?"
+    r"(request(ed)?|anfrage|angefragt|angefordert|gewuenscht|wanted|booked|gebucht)"
+    r"|(request(ed)?|requests|anfrage|angefragt|angefordert|book(ed)?)_?(a_)?(demo|trial|testversion|rueckruf|callback)"
+)
+
+
+def demo_request_feature(spec: FeatureSpec) -> str | None:
+    """The yes/no feature that says a lead asked for a demo (the SLA's hand-raiser rules): leadq's own
+    ``demo_requested``, else an export's yes/no column named like a demo, trial or call-back request; None when
+    the model has none (no lead matches a rule on a demo request)."""
+    if DEMO_REQUEST_FEATURE in spec.names:
+        return DEMO_REQUEST_FEATURE
+    yes_no = [feature for feature, text in spec.texts.items() if text.yes is not None and feature in spec.numeric]
+    return next((feature for feature in yes_no if _HAND_RAISER_NAME.search(feature)), None)
 
 
 class SlaRule(BaseModel):
@@ -34,6 +55,19 @@ class SlaRule(BaseModel):
         if unknown:
             raise ValueError(f"unknown grade(s) {unknown}; expected A1..D4")
         return grades
+
+
+def demo_rule_warning(sla: SlaTable, spec: FeatureSpec) -> str:
+    """What to say when the SLA has a rule on a demo request and the model reads none: no lead can match it."""
+    rules = [rule for rule in sla.rules if rule.demo_requested]
+    if not rules or demo_request_feature(spec) is not None:
+        return ""
+    named = ", ".join(f"'{rule.name}' ({rule.priority})" for rule in rules)
+    return (
+        f"the SLA rule(s) {named} need a yes/no column by which a lead asked for a demo, and this export maps none: "
+        "no lead gets that priority. Map such a column as boolean, named like 'Demo requested' or 'Trial "
+        "requested', or drop the rule (sla.rules)"
+    )
 
 
 class SlaTable(BaseModel):

@@ -307,6 +307,8 @@ def _print_gate(registered: RegisteredModel, settings: Settings) -> None:
 
 
 def _print_training(result: TrainingResult, settings: Settings) -> None:
+    from models.features import feature_spec_of
+    from models.sla import demo_rule_warning
     from models.threshold import share_warning
 
     outcome, registered = result.outcome, result.registered
@@ -326,7 +328,8 @@ def _print_training(result: TrainingResult, settings: Settings) -> None:
         metrics["test_conversions"] / metrics["n_test"],
         "test leads",
     )
-    for warning in (threshold.warning, on_test):
+    demo_rule = demo_rule_warning(outcome.scorer.sla, feature_spec_of(outcome.scorer.pipeline))
+    for warning in (threshold.warning, on_test, demo_rule):
         if warning:
             console.print(f"[yellow]Warning:[/] {escape(warning)}", highlight=False)
     _print_gate(registered, settings)

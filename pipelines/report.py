@@ -57,6 +57,16 @@ def format_percent(value: Any) -> str:
     return "-" if pd.isna(value) else f"{value:.1%}"
 
 
+SIGNALS_NAMED = 8  # per group, in the grades' explanation: the model's most influential fit or engagement features
+
+
+def _signals(importance: pd.DataFrame, group: str) -> str:
+    """The group's features by their labels, most influential first: what the grade's letter or digit reads."""
+    labels = importance.loc[importance["group"] == group, "label"].tolist()
+    more = f" and {len(labels) - SIGNALS_NAMED} more" if len(labels) > SIGNALS_NAMED else ""
+    return (", ".join(labels[:SIGNALS_NAMED]) + more) or "none in this export"
+
+
 def _signed(value: Any) -> str:
     return "-" if pd.isna(value) else f"{value:+.2f}"
 
@@ -153,6 +163,8 @@ def build_report(
         grade_counts=_grade_matrix(grade_rows, "leads", "{:,.0f}"),
         grade_conversion=_grade_matrix(grade_rows, "conversion_rate", "{:.1%}"),
         sla=scorer.sla,
+        fit_signals=_signals(importance, "fit"),
+        engagement_signals=_signals(importance, "engagement"),
         emphasis=[
             {
                 "group": row.group,
@@ -272,10 +284,9 @@ engagement. Channels with fewer than 30 leads are left out.</p>
 {% endfor %}
 
 <h2>5. Grades: fit letter and engagement digit</h2>
-<p>The letter (A best to D) says how well the lead fits the customers who buy, from the model's view of its
-company size, industry, country, budget, role and e-mail. The digit (1 most to 4 least) says how strongly it
-engaged: visits, downloads, webinars, pricing page, demo request, e-mails, and the channel it came from. The
-cut points are the quarters of the training leads, so about a quarter of those leads got each letter and each
+<p>The letter (A best to D) says how well the lead fits the customers who buy, from the model's view of who
+it is ({{ fit_signals }}). The digit (1 most to 4 least) says how strongly it engaged ({{ engagement_signals }}).
+The cut points are the quarters of the training leads, so about a quarter of those leads got each letter and each
 digit.</p>
 <table>
 <tr><th>leads</th>{% for digit in ["1", "2", "3", "4"] %}<th>{{ digit }}</th>{% endfor %}</tr>

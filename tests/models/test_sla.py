@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from models.sla import SlaRule, SlaTable
+from models.features import FeatureSpec, InputColumn, LeadFeatures
+from models.sla import SlaRule, SlaTable, demo_request_feature, demo_rule_warning
 
 
 def test_first_matching_rule_wins_and_others_are_nurtured() -> None:
@@ -51,3 +52,37 @@ def test_unknown_grade_is_refused() -> None:
 def test_response_time_must_be_positive() -> None:
     with pytest.raises(ValidationError, match="response_hours"):
         SlaRule(name="x", priority="P1", response_hours=0)
+
+
+def _spec(*columns: tuple[str, str]) -> FeatureSpec:
+    """A spec of export columns (name, role) as the features step declares it."""
+    named = ((column, role, "_".join(column.lower().split())) for column, role in columns)
+    return LeadFeatures(tuple(InputColumn(column, role, name) for column, role, name in named)).feature_spec
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        ((("demo_requested", "boolean"), ("Industry", "categorical")), "demo_requested"),
+        ((("Requested Demo", "boolean"), ("Industry", "categorical")), "requested_demo"),  # Pardot's
+        ((("Demo angefragt", "boolean"),), "demo_angefragt"),
+        ((("Trial Requested", "boolean"),), "trial_requested"),
+        ((("Demo Requests", "count"),), None),  # a count is no yes/no hand-raise
+        ((("Webinar Attended", "boolean"), ("Do Not Email", "boolean")), None),
+    ],
+)
+def test_the_demo_request_is_leadqs_own_feature_or_a_yes_no_column_named_like_one(
+    columns: tuple[tuple[str, str], ...], expected: str | None
+) -> None:
+    assert demo_request_feature(_spec(*columns)) == expected
+
+
+def test_an_sla_with_a_demo_rule_says_when_the_export_maps_no_demo_request() -> None:
+    without = _spec(("Industry", "categorical"), ("Page Views", "count"))
+
+    warning = demo_rule_warning(SlaTable(), without)
+
+    assert "the SLA rule(s) 'demo request' (P1) need a yes/no column" in warning
+    assert demo_rule_warning(SlaTable(), _spec(("Requested Demo", "boolean"))) == ""
+    no_demo_rule = SlaTable(rules=tuple(rule for rule in SlaTable().rules if not rule.demo_requested))
+    assert demo_rule_warning(no_demo_rule, without) == ""
