@@ -568,7 +568,18 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
 
     @property
     def feature_spec(self) -> FeatureSpec:
-        """Numeric (numbers, booleans, text, e-mail and title flags, as floats), then categorical; fit by group."""
+        """Numeric (numbers, booleans, text, e-mail and title flags, as floats), then categorical; fit by group.
+
+        Built once per ``columns`` (a scoring request reads it several times; its texts take tens of microseconds).
+        """
+        cached = self.__dict__.get("_feature_spec_of_columns")
+        if cached is not None and cached[0] is self.columns:
+            return cached[1]
+        spec = self._feature_spec()
+        self.__dict__["_feature_spec_of_columns"] = (self.columns, spec)
+        return spec
+
+    def _feature_spec(self) -> FeatureSpec:
         derived = self._derived()
         return FeatureSpec(
             numeric=tuple(feature for feature, kind, _ in derived if kind not in _CATEGORICAL_KINDS),
