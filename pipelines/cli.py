@@ -329,7 +329,7 @@ def _print_training(result: TrainingResult, settings: Settings) -> None:
         "test leads",
     )
     demo_rule = demo_rule_warning(outcome.scorer.sla, feature_spec_of(outcome.scorer.pipeline))
-    for warning in (threshold.warning, on_test, demo_rule):
+    for warning in (_empty_outcome_warning(outcome.preparation), threshold.warning, on_test, demo_rule):
         if warning:
             console.print(f"[yellow]Warning:[/] {escape(warning)}", highlight=False)
     _print_gate(registered, settings)
@@ -892,9 +892,23 @@ def _names(columns: list[str] | dict[str, Any]) -> str:
     return escape(", ".join(columns) or "-")
 
 
-def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
+def _empty_outcome_warning(report: dict[str, Any]) -> str:
+    """What to say when the outcome column is empty for most leads (a preparation report's labels and rows)."""
     from pipelines.crm_export.inspect import MOSTLY_EMPTY_OUTCOME
 
+    labels, leads = report.get("labels", {}), report.get("rows", {}).get("leads", 0)
+    empty = labels.get("unresolved_values", {}).get("(missing)", 0)
+    if not leads or empty <= MOSTLY_EMPTY_OUTCOME * leads:
+        return ""
+    return (
+        f"the outcome '{labels.get('column')}' is empty for {empty:,} of {leads:,} leads ({empty / leads:.0%}), which "
+        "stay unlabelled: the model learns only from the leads it names. If empty means the lead never got this far "
+        "(no opportunity), map it with lost: [] (a lead without a won value is lost once labels.horizon_days have "
+        "passed)"
+    )
+
+
+def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
     rows, columns, labels, split = report["rows"], report["columns"], report["labels"], report["split"]
     console.print(
         f"{export}: {rows['export']:,} rows -> {rows['leads']:,} leads "
@@ -920,15 +934,8 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         f"unlabelled; {said}: {escape(', '.join(f'{k}: {v:,}' for k, v in why.items()) or '-')}",
         highlight=False,
     )
-    empty = labels.get("unresolved_values", {}).get("(missing)", 0)
-    if empty > MOSTLY_EMPTY_OUTCOME * rows["leads"]:
-        console.print(
-            f"[yellow]Warning:[/] the outcome '{escape(str(labels.get('column')))}' is empty for {empty:,} of "
-            f"{rows['leads']:,} leads ({empty / rows['leads']:.0%}), which stay unlabelled: the model learns only from "
-            "the leads it names. If empty means the lead never got this far (no opportunity), map it with lost: [] "
-            "(a lead without a won value is lost once labels.horizon_days have passed)",
-            highlight=False,
-        )
+    if empty_outcome := _empty_outcome_warning(report):
+        console.print(f"[yellow]Warning:[/] {escape(empty_outcome)}", highlight=False)
     if missing := labels.get("mapped_values_not_found"):
         console.print(
             f"[yellow]Warning:[/] the mapping's outcome values {escape(', '.join(map(repr, missing)))} occur in no row "

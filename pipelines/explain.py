@@ -24,7 +24,7 @@ from models.scorer import LeadScorer
 from pipelines.crm_export.prepare import PreparedExport, prepare_export, read_export_files
 from pipelines.report import ReportContext, build_report, write_report
 from pipelines.settings import Settings
-from pipelines.tracking import configure_mlflow
+from pipelines.tracking import configure_mlflow, not_found_hint
 from serving.model_holder import load_served_model
 
 REPORT_FOLDER = "reports"
@@ -68,8 +68,9 @@ def load_registered_scorer(settings: Settings, version: str | None = None) -> tu
             found = client.get_model_version(name, version)
     except mlflow.exceptions.MlflowException as error:
         wanted = f"version {version}" if version else f"alias '{settings.mlflow.champion_alias}'"
+        hint = not_found_hint(settings.mlflow.tracking_uri, name, None if version else settings.mlflow.champion_alias)
         raise LookupError(
-            f"no registered model {name!r} with {wanted} in {settings.mlflow.tracking_uri}; run `leadq train` first"
+            f"no registered model {name!r} with {wanted} in {settings.mlflow.tracking_uri}; {hint}"
         ) from error
     # checked against its registered digest before any of it runs, as the scoring service loads it
     served = load_served_model(settings.mlflow.tracking_uri, name, str(found.version))

@@ -72,6 +72,7 @@ from pipelines.crm_export.prepare import table_path, with_row_ids
 from pipelines.crm_export.read import TEXT_SUFFIXES, detect_separator, read_export
 from pipelines.crm_export.tables import activities_table
 from pipelines.settings import Settings
+from pipelines.tracking import not_found_hint
 from pipelines.training import registered_mapping
 from serving.model_holder import (
     ModelHolder,
@@ -221,10 +222,8 @@ def load_scoring_model(
     except (ModelIntegrityError, ModelLoadError):
         raise
     except ModelNotReadyError as error:
-        raise LookupError(
-            f"no registered model {name!r} with {wanted} in {uri}; run `leadq train` first, or name a version "
-            "the registry holds (`mlflow ui` lists them)"
-        ) from error
+        hint = not_found_hint(uri, name, alias if version is None else None)
+        raise LookupError(f"no registered model {name!r} with {wanted} in {uri}; {hint}") from error
     served = holder.current
     roles = input_roles_of(served.scorer)
     mapping = _mapping_for(uri, name, served.version, mapping_path)

@@ -61,6 +61,23 @@ def configure_mlflow(settings: MlflowSettings) -> str:
     return mlflow.create_experiment(settings.experiment, artifact_location=location.resolve().as_uri())
 
 
+def not_found_hint(tracking_uri: str, name: str, alias: str | None) -> str:
+    """What to do when ``name`` has no version under ``alias``: name the latest registered version if there is one
+    (the publish gate kept it from the alias), else train first."""
+    try:
+        client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        versions = [int(found.version) for found in client.search_model_versions(f"name = '{name}'")]
+    except MlflowException:
+        versions = []
+    if not versions or alias is None:
+        return "run `leadq train` first, or name a version the registry holds (`mlflow ui` lists them)"
+    latest = max(versions)
+    return (
+        f"version {latest} is registered but not '{alias}' (the publish gate kept it out): name it with --version "
+        f"{latest}, or make it '{alias}' with `leadq train --force`"
+    )
+
+
 def model_signature(input_columns: tuple[str, ...]) -> ModelSignature:
     """Input: the export's columns the model reads, as text and all optional (the model parses them as training
     did; a missing one is scored as unknown). Output: the scorer's decision per lead and its top reasons;
