@@ -17,23 +17,36 @@ from models.explanations import GRADES
 from models.features import FeatureSpec
 
 DEMO_REQUEST_FEATURE = "demo_requested"  # leadq's own name (the demo export's column)
-# A yes/no column by which a lead raised its hand for a demo, a trial or a call back: "Requested Demo", "Demo
-# angefragt", "Trial Requested", "Rückruf gewünscht" (feature names: snake case, umlauts written out)
-_HAND_RAISER_NAME = re.compile(
-    r"(demo|trial|testversion|testzugang|rueckruf|callback|call_back)_?[a-z_]*?_?"
-    r"(request(ed)?|anfrage|angefragt|angefordert|gewuenscht|wanted|booked|gebucht)"
-    r"|(request(ed)?|requests|anfrage|angefragt|angefordert|book(ed)?)_?(a_)?(demo|trial|testversion|rueckruf|callback)"
+# A yes/no column by which a lead asked for a demo or a trial, by the words of its name (feature names: snake case,
+# umlauts written out): "Requested Demo", "Demo angefragt", "Trial Requested", "Demoanfrage". Not one that says no
+# ("No Demo Requested", "Demo abgelehnt"), nor a call back, which sales may have arranged (the leak guard's word).
+_HAND_RAISE_THING = frozenset({"demo", "trial", "testversion", "testzugang"})
+_HAND_RAISE_ASK = frozenset(
+    {"request", "requested", "requests", "anfrage", "angefragt", "angefordert", "gewuenscht", "wanted", "booked"}
 )
+_HAND_RAISE_COMPOUND = re.compile(r"(demo|trial|testversion)(anfrage|angefragt|request(ed)?)")
+_SAYS_NO = frozenset(
+    {"no", "not", "nicht", "kein", "keine", "declined", "abgelehnt", "cancelled", "canceled", "storniert", "rejected"}
+)
+
+
+def _asks_for_a_demo(feature: str) -> bool:
+    words = set(feature.split("_"))
+    if words & _SAYS_NO:
+        return False
+    return bool(words & _HAND_RAISE_THING and words & _HAND_RAISE_ASK) or any(
+        _HAND_RAISE_COMPOUND.fullmatch(word) for word in words
+    )
 
 
 def demo_request_feature(spec: FeatureSpec) -> str | None:
     """The yes/no feature that says a lead asked for a demo (the SLA's hand-raiser rules): leadq's own
-    ``demo_requested``, else an export's yes/no column named like a demo, trial or call-back request; None when
-    the model has none (no lead matches a rule on a demo request)."""
+    ``demo_requested``, else an export's yes/no column named like a demo or trial request; None when the model
+    has none (no lead matches a rule on a demo request)."""
     if DEMO_REQUEST_FEATURE in spec.names:
         return DEMO_REQUEST_FEATURE
     yes_no = [feature for feature, text in spec.texts.items() if text.yes is not None and feature in spec.numeric]
-    return next((feature for feature in yes_no if _HAND_RAISER_NAME.search(feature)), None)
+    return next((feature for feature in yes_no if _asks_for_a_demo(feature)), None)
 
 
 class SlaRule(BaseModel):

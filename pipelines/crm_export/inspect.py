@@ -170,8 +170,12 @@ _LOST_WORD = re.compile(
     r"cancel+ed|storniert|declined|dead|junk|churned|failed|gescheitert)(\W|$)"
 )
 _DISQUALIFIED = re.compile(r"^(dis|un)(?=qualifi)")
-# negated, these say lost too ("Nicht qualifiziert", "Not interested", "Kein Interesse"); alone they are no outcome
-_QUALIFIED_WORD = re.compile(r"(^|\W)(qualified|qualifiziert|interested|interessiert|interesse)(\W|$)")
+# A qualification or interest negated right before it says lost ("Nicht qualifiziert", "Not interested", "Kein
+# Interesse"); not yet ("Noch nicht qualifiziert", "Not yet qualified") and alone they are no outcome
+_NEGATED_QUALIFIED = re.compile(
+    r"(^|(?<=\W))(?<!noch )(?<!still )(not|nicht|kein[a-z]*|non)[\s_-]+(qualified|qualifiziert|interested|"
+    r"interessiert|interesse)(\W|$)"
+)
 _NEGATION_WORD = re.compile(r"(^|\W)(not|non|no|nicht|kein[a-z]*|never|nie)(\W|$)")
 _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
@@ -412,7 +416,7 @@ def outcome_of_value(value: str) -> Literal["won", "lost"] | None:
     if token in _LOST or (zero_or_one and zero_or_one.group(1) == "0"):
         return "lost"
     negated = bool(_NEGATION_WORD.search(token))
-    if _LOST_WORD.search(token) or (negated and (_WON_WORD.search(token) or _QUALIFIED_WORD.search(token))):
+    if _LOST_WORD.search(token) or (negated and _WON_WORD.search(token)) or _NEGATED_QUALIFIED.search(token):
         return "lost"
     return "won" if _WON_WORD.search(token) else None
 

@@ -302,14 +302,16 @@ SALES_NAME = re.compile(
     # Kaufprozess) and a BANT field. Not a bare budget, need, timeline or decision maker: forms ask for those too
     # (the demo export's budget_stated), and the lift test sees one that sales typed
     r"purchase_time_?frame|purchase_process|kaufzeitrahmen|kaufprozess|bant|"
-    # an offer or quote sales sent ("Angebotssumme", "Quote Amount")
-    r"quotes?|quotation|quote_[a-z]+|proposal_(amount|value|sent|date))(_|$)"
+    # an offer or quote sales sent and its sum ("Angebotssumme", "Quote Amount"); not a lead's "Request a Quote" or
+    # "Angebotsanfrage", nor a newsletter's offers
+    r"(quote|quotation|proposal)_(amount|value|total|sent|date|status)|angebots?(summe|betrag|wert|datum|nummer|status)|"
+    r"angebot_(versendet|gesendet|erstellt))(_|$)"
     # Bare, a duration or a contact is the call's ("Duration", "dur"); "Administrative_Duration" is a web session's.
     r"|^(duration|dur|contact)$"
     rf"|^({'|'.join(CALENDAR_PARTS)})$"
     # German compounds carry the word inside ("Leadbesitzer", "Anrufergebnis", "Vertriebsphase").
     r"|(besitzer|inhaber|betreuer|bearbeiter|bewertung|einstufung|anruf|telefonat|gespraech|vertrieb|verkaeufer|"
-    r"wiedervorlage|abschluss|kontaktversuch|angebot)|[a-z](status|phase)$"
+    r"wiedervorlage|abschluss|kontaktversuch)|[a-z](status|phase)$"
 )
 # Names that read as a sales word yet are the lead's own answer or attribute: objections and consents ("Do Not
 # Call"), a person's status ("Employment Status"), a browser's user agent.

@@ -67,8 +67,15 @@ def _spec(*columns: tuple[str, str]) -> FeatureSpec:
         ((("Requested Demo", "boolean"), ("Industry", "categorical")), "requested_demo"),  # Pardot's
         ((("Demo angefragt", "boolean"),), "demo_angefragt"),
         ((("Trial Requested", "boolean"),), "trial_requested"),
+        ((("Demoanfrage", "boolean"),), "demoanfrage"),
         ((("Demo Requests", "count"),), None),  # a count is no yes/no hand-raise
         ((("Webinar Attended", "boolean"), ("Do Not Email", "boolean")), None),
+        # a column that says no, or speaks of something else
+        ((("No Demo Requested", "boolean"),), None),
+        ((("Demo Request Declined", "boolean"),), None),
+        ((("Kein Demo gewuenscht", "boolean"),), None),
+        ((("Demographics Update Requested", "boolean"),), None),
+        ((("Call Back Requested", "boolean"),), None),  # sales may have arranged it: the leak guard's word
     ],
 )
 def test_the_demo_request_is_leadqs_own_feature_or_a_yes_no_column_named_like_one(

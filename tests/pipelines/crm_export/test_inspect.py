@@ -468,6 +468,10 @@ def test_a_deal_stage_gives_won_and_lost_from_its_words_and_leaves_the_rest_open
         ("Not Qualified", "lost"),
         ("Not interested", "lost"),
         ("Kein Interesse", "lost"),
+        ("Noch nicht qualifiziert", None),  # not yet: open
+        ("Not yet qualified", None),
+        ("Qualified - not contacted", None),
+        ("Interested - no answer", None),
         ("Qualified", None),  # a stage on the way, not an outcome (unless the user names the column)
         ("Qualifiziert", None),
         ("Interested", None),

@@ -323,8 +323,8 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         ("Purchase Timeframe", "purchase_timeframe"),
         ("Kaufprozess", "kaufprozess"),
         # an offer or quote sales sent, and its sum
-        ("Angebotssumme", "angebot"),
-        ("Quote Amount", "quote"),
+        ("Angebotssumme", "angebotssumme"),
+        ("Quote Amount", "quote_amount"),
         ("Proposal Sent", "proposal_sent"),
     ],
 )
@@ -343,6 +343,11 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
         "Gewünschter Zeitrahmen",
         "Are you the decision maker",
         "Marketing status",  # Pipedrive's: subscribed or not, the lead's own choice
+        "Request a Quote",  # the lead asked: a form's box
+        "Quote Requested",
+        "Angebotsanfrage",
+        "Newsletter Angebote",
+        "Quote of the day",
         "Email Status",
         "budget_stated",  # a form's question, the lead's own answer (the demo export's)
         "Lead Source",
