@@ -428,6 +428,9 @@ def _blank_out(values: np.ndarray, withheld: np.ndarray) -> np.ndarray:
 # --- the sklearn step ------------------------------------------------------------------------------------------
 
 
+_SPEC_CACHE = "_feature_spec_of_columns"  # LeadFeatures' built FeatureSpec, with the columns it was built from
+
+
 class LeadFeatures(TransformerMixin, BaseEstimator):
     """sklearn step from the export columns of a mapping to model features (see the module docstring).
 
@@ -449,6 +452,12 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
         self.placeholders = placeholders
         self.extra_freemail_domains = extra_freemail_domains
         self.competitor_domains = competitor_domains
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the built spec is not saved with a model: a model loads with the texts of the leadq that serves it
+        state: dict[str, Any] = super().__getstate__()
+        state.pop(_SPEC_CACHE, None)
+        return state
 
     def fit(self, X: pd.DataFrame, y: object = None) -> LeadFeatures:
         """Learn how to read the columns from the training rows (the decimal convention of each numeric column).
@@ -572,11 +581,11 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
 
         Built once per ``columns`` (a scoring request reads it several times; its texts take tens of microseconds).
         """
-        cached = self.__dict__.get("_feature_spec_of_columns")
+        cached = self.__dict__.get(_SPEC_CACHE)
         if cached is not None and cached[0] is self.columns:
             return cached[1]
         spec = self._feature_spec()
-        self.__dict__["_feature_spec_of_columns"] = (self.columns, spec)
+        self.__dict__[_SPEC_CACHE] = (self.columns, spec)
         return spec
 
     def _feature_spec(self) -> FeatureSpec:

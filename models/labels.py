@@ -297,6 +297,8 @@ def _by_date_share(y: pd.Series, created_at: pd.Series, test_share: float) -> Ti
     if not _both_classes(y, train, calibration, test):
         return "a time-ordered cut would leave a set with one class only"
     cut = dates.loc[held_out[0]]
+    undated = len(y) - len(dates)
+    without_dates = f"; {undated:,} labelled lead(s) without a creation date left out" if undated else ""
     return TimeSplit(
         train=train,
         calibration=calibration,
@@ -308,7 +310,7 @@ def _by_date_share(y: pd.Series, created_at: pd.Series, test_share: float) -> Ti
         by_quarters=False,
         reason=f"the latest {test_share:.0%} of labelled leads by creation date ({len(held_out):,} leads created from "
         f"{cut:%Y-%m-%d}) are held out, the earlier half calibrates and the later half tests; labelled leads span "
-        f"{quarters[0]} to {quarters[-1]}",
+        f"{quarters[0]} to {quarters[-1]}{without_dates}",
     )
 
 

@@ -87,7 +87,7 @@ class ServedModel:
     horizon_days: int
     spec: FeatureSpec  # the model's features, as the scoring log holds them
     fitted_quarters: frozenset[str] = frozenset()  # the quarters of the leads it learnt from (LeadScorer)
-    trained_without_dates: bool = False  # refit on every labelled lead of an export without dates
+    trained_without_dates: bool = False  # split at random (no or too few creation dates), refit on every labelled lead
 
 
 def learnt_from_caveats(served: ServedModel, quarter: str) -> list[str]:
@@ -99,7 +99,7 @@ def learnt_from_caveats(served: ServedModel, quarter: str) -> list[str]:
             f"the served model learnt from leads of {quarter} (its training, calibration or refit on every labelled "
             f"lead): these figures favour it; judge it on leads created after {last}"
         ]
-    if served.trained_without_dates:
+    if served.trained_without_dates and not served.fitted_quarters:  # a partly dated export's split names quarters
         return [
             "the served model was trained on an export without dates and refit on every labelled lead in it: any "
             "of those leads judged here was learnt from and favours it; judge it on leads created after its training"

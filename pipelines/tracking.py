@@ -73,8 +73,8 @@ def not_found_hint(tracking_uri: str, name: str, alias: str | None) -> str:
         return "run `leadq train` first, or name a version the registry holds (`mlflow ui` lists them)"
     latest = max(versions)
     return (
-        f"version {latest} is registered but not '{alias}' (the publish gate kept it out): name it with --version "
-        f"{latest}, or make it '{alias}' with `leadq train --force`"
+        f"version {latest} is registered but not '{alias}' (the publish gate kept it out, or the alias was moved): "
+        f"name it with --version {latest}, or point '{alias}' at it in the MLflow UI"
     )
 
 

@@ -268,10 +268,8 @@ def _field_path(location: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in location if part != "body")
 
 
-# What the request's own fields expect, where pydantic's words would leave a CRM integrator guessing: the export's
-# id column is sent as lead_id, a German "14.03.2025" is no ISO 8601 time.
+# Where pydantic's "Field required" would leave a CRM integrator guessing: the export's id column is sent as lead_id.
 _MISSING_ID = "Field required: the CRM's id of the lead, as lead_id (the export's id column is sent under this name)"
-_NOT_ISO_TIME = "expected an ISO 8601 time such as 2026-03-14T09:05:00+01:00 (naive: UTC), not the export's format"
 
 
 def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
@@ -284,8 +282,6 @@ def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
         message = item.get("msg", "")
         if location[-1:] == ("lead_id",) and kind == "missing":
             message = _MISSING_ID
-        elif location[-1:] == ("created_at",) and kind.startswith(("datetime", "date_")):
-            message = _NOT_ISO_TIME
         details.append({"field": _field_path(location), "message": message})
     return details
 

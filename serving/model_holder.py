@@ -240,8 +240,9 @@ class ModelHolder:
                 )
                 if changes:
                     raise ModelInputsChangedError(
-                        f"version {target} reads other input fields or words for missing than the served version "
-                        f"{old} ({'; '.join(changes)}): restart the service to serve it (the request schema changes)"
+                        f"version {target} reads other input fields, words for missing or decimal separators than the "
+                        f"served version {old} ({'; '.join(changes)}): restart the service to serve it (the request "
+                        "schema changes)"
                     )
                 self._current = loaded
             return old, self.current.version

@@ -79,9 +79,14 @@ ISO_TIME_EXPECTED = "expected an ISO 8601 time such as 2026-10-05T09:30:00+02:00
 
 def _iso_time_text(value: object) -> object:
     # pydantic would read a number (or a text of digits) as Unix seconds; a CRM's milliseconds would be years off.
-    # The contract is an ISO 8601 time.
+    # The contract is an ISO 8601 time; an export's own format ("14.03.2025") is told so, not pydantic's parse error.
     if value is not None and (not isinstance(value, str) or _is_number_text(value)):
         raise _refused("wrong_type", ISO_TIME_EXPECTED)
+    if isinstance(value, str):
+        try:
+            datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise _refused("not_iso_time", f"{ISO_TIME_EXPECTED} (naive: UTC)") from None
     return value
 
 

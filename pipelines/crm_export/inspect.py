@@ -43,6 +43,7 @@ from pipelines.crm_export.mapping import (
     normalize_value,
     to_snake_case,
 )
+from pipelines.crm_export.prepare import MIN_ID_FILLED_SHARE
 
 Kind = Literal[
     "empty",
@@ -72,9 +73,6 @@ MAX_CATEGORIES = 50
 LONG_TEXT_CHARS = 30
 MIN_LEADS_PER_CODE = 5  # leads per distinct code, on average, for a column of codes to be a category
 MIN_ID_DISTINCT_SHARE = 0.9  # of a column named like an id: below, it is no lead id (an account's, a campaign's)
-# of the rows, an id column fills at least this share: a mostly empty unique column is filled later (the CRM id of
-# the prospects that became opportunities), and keying leads by it would drop the rest as rows without an id
-MIN_ID_FILLED_SHARE = 0.95
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")

@@ -164,21 +164,22 @@ def with_row_ids(frame: pd.DataFrame, mapping: ExportMapping, first_row: int, co
     return frame.assign(**{mapping.id_column: pd.Series(rows, index=frame.index, dtype=object)})
 
 
-# A CRM fills its lead id in every row: a column empty in more rows than this is filled later (an opportunity's
-# id, a contact's once converted), and keying leads by it would train on the few rows it fills.
-MAX_ROWS_WITHOUT_ID_SHARE = 0.1
+# A CRM fills its lead id in every row: a column filled in fewer rows than this is filled later (an opportunity's
+# id, a contact's once converted), and keying leads by it would train on the few rows it fills. inspect proposes
+# no such column as the id; check-export and training refuse one mapped so.
+MIN_ID_FILLED_SHARE = 0.9
 
 
 def index_by_id(frame: pd.DataFrame, id_column: str, placeholders: list[str]) -> tuple[pd.DataFrame, dict[str, int]]:
     """The frame with cleaned ids ("1042.0" -> "1042", trimmed); rows without an id are dropped and counted.
 
     Raises:
-        MappingError: the id column is empty in more than ``MAX_ROWS_WITHOUT_ID_SHARE`` of the rows.
+        MappingError: the id column fills fewer than ``MIN_ID_FILLED_SHARE`` of the rows.
     """
     ids, _ = clean_column(frame[id_column], "id", id_column, placeholders)
     has_id = ids.notna()
     without = int((~has_id).sum())
-    if without > MAX_ROWS_WITHOUT_ID_SHARE * len(frame):
+    if without > (1 - MIN_ID_FILLED_SHARE) * len(frame):
         raise MappingError(
             f"{id_column!r} (role id) is empty in {without:,} of {len(frame):,} rows ({without / len(frame):.0%}); "
             "a lead id fills every row: map the column that does as the id, or use lead_ids: row_number"

@@ -272,6 +272,17 @@ def test_labelled_leads_without_a_creation_date_are_left_out_of_the_quarters_and
     assert f"{len(undated)} labelled lead(s) without a creation date left out" in split.reason
 
 
+def test_a_cut_by_date_counts_the_labelled_leads_without_a_creation_date() -> None:
+    y, created_at = _y_and_dates(["2025Q1", "2025Q2"])
+    created_at = created_at.copy()
+    created_at.iloc[:3] = pd.NaT
+
+    split = split_leads(y, created_at, pd.Timestamp("2025-09-30"), horizon_days=90)
+
+    assert not split.by_quarters
+    assert "3 labelled lead(s) without a creation date left out" in split.reason
+
+
 def test_split_leads_cuts_by_date_when_quarters_are_too_few() -> None:
     y, created_at = _y_and_dates(["2025Q1", "2025Q2"])
 

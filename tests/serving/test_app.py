@@ -192,8 +192,7 @@ def test_a_creation_time_in_the_exports_format_is_422_asking_for_iso_8601(client
     assert response.json()["error"]["details"] == [
         {
             "field": "created_at",
-            "message": "expected an ISO 8601 time such as 2026-03-14T09:05:00+01:00 (naive: UTC), not the export's "
-            "format",
+            "message": "expected an ISO 8601 time such as 2026-10-05T09:30:00+02:00 (naive: UTC)",
         }
     ]
 
