@@ -25,6 +25,7 @@ class FeatureText:
     unit: dict[Language, str] | None = None  # numbers: "250 employees"
     yes: dict[Language, str] | None = None  # yes/no features: the phrase for yes ...
     no: dict[Language, str] | None = None  # ... and for no
+    code: bool = False  # a number that names, not counts (a year, a postal code): shown without grouping, "1998"
 
 
 def _t(en: str, de: str) -> dict[Language, str]:
@@ -179,13 +180,21 @@ def _derived_key(feature: str) -> str | None:
     return next((suffix for suffix in DERIVED_TEXTS if feature == suffix or feature.endswith("_" + suffix)), None)
 
 
+# Column names of numbers that name rather than count: "Year Established: 1998", "PLZ: 80331", not "1,998"
+_CODE_NUMBER_NAME = re.compile(
+    r"(^|[^a-z])(years?|jahr|zip|zip_?code|plz|postal_?code|postcode|postleitzahl|area_?code|vorwahl)([^a-z]|$)"
+    r"|(gr(ue|ü)ndungs|bau)jahr",
+    re.IGNORECASE,
+)
+
+
 def column_text(column: str, yes_no: bool = False) -> FeatureText:
     """The texts of a feature that is an export column as it is: the column's own name as the CRM spells it
     ("Anzahl Mitarbeiter", "Do Not Email"), and for a yes/no column its answer in words ("Do Not Email: yes")."""
     name = " ".join(column.replace("_", " ").split()) or column
     name = name[:1].upper() + name[1:]
     if not yes_no:
-        return FeatureText(_t(name, name))
+        return FeatureText(_t(name, name), code=bool(_CODE_NUMBER_NAME.search(column)))
     return _yes_no((name, name), (f"{name}: yes", f"{name}: ja"), (f"{name}: no", f"{name}: nein"))
 
 
@@ -220,6 +229,8 @@ def format_value(
         coded = VALUE_TEXTS.get(_derived_key(feature) or feature, {}).get(value)
         return coded[language] if coded else value
     number = float(value)  # type: ignore[arg-type]
+    if text.code:
+        return f"{number:.0f}" if number.is_integer() else f"{number:g}"
     return f"{_number(number, language)} {text.unit[language]}" if text.unit else _number(number, language)
 
 

@@ -89,6 +89,11 @@ def test_reason_texts(feature: str, value: object, language: str, expected: str)
         ("Newsletter abbestellt", 0.0, True, "de", "Newsletter abbestellt: nein"),
         ("Do Not Email", None, True, "de", "Do Not Email: unbekannt"),
         ("lead_origin", "API", False, "en", "Lead origin: API"),
+        # numbers that name, not count: no thousands separator
+        ("year_established", 1998.0, False, "en", "Year established: 1998"),
+        ("PLZ", 80331.0, False, "de", "PLZ: 80331"),
+        ("Gründungsjahr", 2004.0, False, "de", "Gründungsjahr: 2004"),
+        ("Annual Revenue", 1998.0, False, "en", "Annual Revenue: 1,998"),
     ],
 )
 def test_an_export_column_reads_as_the_crm_spells_it(
