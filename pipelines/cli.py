@@ -816,6 +816,7 @@ def inspect(
     from pipelines.crm_export.inspect import (
         PROPOSAL_HEADER,
         missing_outcome,
+        names_look_german,
         profile_export,
         proposal_notes,
         propose,
@@ -867,6 +868,12 @@ def inspect(
     if missing:
         said = " ".join(missing.removeprefix("NO OUTCOME: ").split())
         console.print(f"[yellow]Warning:[/] {out} has no outcome line: {escape(said)}", highlight=False)
+    if names_look_german([str(column) for column in raw.frame.columns]):
+        console.print(
+            "Note: the column names are German: for reasons in German set explanations.language: de in mlflow.yml "
+            "(`leadq score --language de` for one run)",
+            highlight=False,
+        )
 
 
 def _leakage_table(rows: list[dict[str, object]], top: int = 5) -> Table:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
@@ -603,6 +603,28 @@ def _pick_id(kinds: Mapping[str, str], present: Mapping[str, pd.Series], rows: i
                 "is dropped, an id in rows that differ stops check-export naming it"
             )
     return None, ""
+
+
+# Words German CRM exports name their columns with (in snake case, umlauts written out): enough of them, and the
+# reasons sales read should be German too (explanations.language)
+_GERMAN_NAME_WORD = re.compile(
+    r"(^|_)(datum|anzahl|firma|firmen[a-z]*|branche|mitarbeiter[a-z]*|umsatz|[a-z]*quelle|angelegt|erstellt|"
+    r"geaendert|am|thema|besitzer|bewertung|abbestellt|[a-z]*grund|kunde[a-z]*|anrede|vorname|"
+    r"nachname|ort|land|strasse|plz|zustaendig[a-z]*|vertrieb[a-z]*|telefon|besuche|einwilligung|bezeichnung|"
+    r"interessent[a-z]*|gewonnen|verloren|nummer|nr|letzte[rs]?|kontakt|anfrage|angefragt|abgeschlossen|grund|"
+    r"webseite[a-z]*|bundesland|groesse|unternehmen[a-z]*|jahr|ja|nein)(_|$)"
+)
+GERMAN_NAMES_SHARE = 0.25  # of the export's column names
+
+
+def names_look_german(columns: Sequence[str]) -> bool:
+    """Whether enough of the export's column names are German (umlauts, ß, or common German CRM words)."""
+    german = [
+        column
+        for column in columns
+        if re.search(r"[äöüß]", column.casefold()) or _GERMAN_NAME_WORD.search(to_snake_case(column))
+    ]
+    return bool(columns) and len(german) >= GERMAN_NAMES_SHARE * len(columns)
 
 
 def is_consent(column: str, kind: str) -> bool:

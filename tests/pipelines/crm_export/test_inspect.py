@@ -14,6 +14,7 @@ from models.contract import DataContractError
 from pipelines.cli import app
 from pipelines.crm_export.inspect import (
     Proposal,
+    names_look_german,
     outcome_of_value,
     profile_export,
     proposal_notes,
@@ -181,6 +182,20 @@ def test_the_id_fills_every_row_not_a_unique_column_filled_later() -> None:
 
     assert proposal.mapping().id_column == "Id"
     assert proposal.columns["CRM Contact FID"].role == "ignore"
+
+
+@pytest.mark.parametrize(
+    ("columns", "german"),
+    [
+        (["Lead-Nr", "Erstellt am", "Firma", "Mitarbeiter", "Umsatz (€)", "Branche", "Größe", "Konvertiert"], True),
+        (["Lead", "Thema", "Firmenname", "E-Mail", "Branche", "Anzahl Mitarbeiter", "Leadquelle", "Status"], True),
+        (["Prospect ID", "Lead Origin", "Lead Source", "Do Not Email", "Converted", "TotalVisits", "Country"], False),
+        (["Record ID", "Create Date", "Lifecycle Stage", "Industry", "Number of Employees", "Landing Page"], False),
+        ([], False),
+    ],
+)
+def test_an_export_with_german_column_names_is_recognised(columns: list[str], german: bool) -> None:
+    assert names_look_german(columns) == german
 
 
 def test_german_semicolon_cp1252_export_is_read_and_proposed(tmp_path: Path) -> None:
