@@ -186,6 +186,7 @@ _CODE_NUMBER_NAME = re.compile(
     r"|(gr(ue|ü)ndungs|bau)jahr",
     re.IGNORECASE,
 )
+_PER_YEAR = re.compile(r"(^|[^a-z])(per|pro|je|a)[\s_]+(year|jahr)|/\s*(year|jahr)", re.IGNORECASE)  # an amount a year
 
 
 def column_text(column: str, yes_no: bool = False) -> FeatureText:
@@ -194,7 +195,8 @@ def column_text(column: str, yes_no: bool = False) -> FeatureText:
     name = " ".join(column.replace("_", " ").split()) or column
     name = name[:1].upper() + name[1:]
     if not yes_no:
-        return FeatureText(_t(name, name), code=bool(_CODE_NUMBER_NAME.search(column)))
+        code = bool(_CODE_NUMBER_NAME.search(column)) and not _PER_YEAR.search(column)
+        return FeatureText(_t(name, name), code=code)
     return _yes_no((name, name), (f"{name}: yes", f"{name}: ja"), (f"{name}: no", f"{name}: nein"))
 
 

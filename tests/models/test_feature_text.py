@@ -94,6 +94,8 @@ def test_reason_texts(feature: str, value: object, language: str, expected: str)
         ("PLZ", 80331.0, False, "de", "PLZ: 80331"),
         ("Gründungsjahr", 2004.0, False, "de", "Gründungsjahr: 2004"),
         ("Annual Revenue", 1998.0, False, "en", "Annual Revenue: 1,998"),
+        ("Umsatz pro Jahr", 1200000.0, False, "de", "Umsatz pro Jahr: 1.200.000"),  # an amount a year
+        ("Revenue / year", 1200000.0, False, "en", "Revenue / year: 1,200,000"),
     ],
 )
 def test_an_export_column_reads_as_the_crm_spells_it(
