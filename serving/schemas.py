@@ -368,8 +368,6 @@ def _one_of(*schemas: dict[str, Any]) -> dict[str, Any]:
 _SHORT_STRING = {"type": "string", "maxLength": SHORT_TEXT_LIMIT}
 _YES_NO_SCHEMA = _one_of({"type": "boolean"}, {"type": "integer", "enum": [0, 1]}, _SHORT_STRING)
 Check = Callable[[object, frozenset[str]], object]
-# a count's check reads text under the column's decimal convention, and refuses text that gives no count
-_NUMBER_CHECKS: dict[str, Callable[[object, frozenset[str], str], object]] = {"count": _count}
 # role -> (check, JSON schema for the OpenAPI document, what the field is)
 _ROLES: dict[str, tuple[Check, dict[str, Any], str]] = {
     "count": (
@@ -414,11 +412,10 @@ _ROLES: dict[str, tuple[Check, dict[str, Any], str]] = {
 
 
 def _field_check(role: str, convention: str) -> Check:
-    """The role's check; a number field's reads text under the column's decimal convention, as the model does."""
-    if role not in _NUMBER_CHECKS:
-        return _ROLES[role][0]
-    number_check = _NUMBER_CHECKS[role]
-    return lambda value, missing_words: number_check(value, missing_words, convention)
+    """The role's check; a count's reads text under the column's decimal convention, as the model does."""
+    if role == "count":
+        return lambda value, missing_words: _count(value, missing_words, convention)
+    return _ROLES[role][0]
 
 
 def _field_type(role: str, missing_words: frozenset[str], convention: str = "none") -> Any:
