@@ -25,7 +25,21 @@ DEFAULT_PLACEHOLDERS = (
     "--none--",  # Salesforce's empty picklist
     "-none-",  # Zoho's
     "n/a",
-    "#n/a",  # a spreadsheet's failed lookup
+    # a spreadsheet's error values, in English and German Excel: a failed lookup, a division by zero, ...
+    "#n/a",
+    "#nv",
+    "#div/0!",
+    "#value!",
+    "#wert!",
+    "#ref!",
+    "#bezug!",
+    "#name?",
+    "#num!",
+    "#zahl!",
+    "#null!",
+    "#spill!",
+    "#überlauf!",
+    "#calc!",
     "na",
     "none",
     "null",

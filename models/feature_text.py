@@ -74,7 +74,8 @@ DERIVED_TEXTS: dict[str, FeatureText] = {
     "is_freemail": _yes_no(
         ("E-mail provider", "E-Mail-Anbieter"),
         ("Freemail address", "Freemail-Adresse"),
-        ("Business e-mail address", "Geschäftliche E-Mail-Adresse"),
+        # not "business address": a lead without an e-mail address is no freemail address either
+        ("No freemail address", "Keine Freemail-Adresse"),
     ),
     "is_competitor": _yes_no(
         ("Competitor", "Wettbewerber"),

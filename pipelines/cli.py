@@ -756,6 +756,8 @@ def score(
         raise typer.Exit(code=1) from error
     if summary.read_whole:
         console.print(f"[yellow]Note:[/] read whole, not in chunks: {escape(summary.read_whole)}", highlight=False)
+    for note in summary.notes:
+        console.print(f"[yellow]Note:[/] {escape(note)}", highlight=False)
     if summary.accounts is not None:
         console.print(f"Accounts: {summary.accounts:,} rolled up into {accounts}", highlight=False)
     console.print(

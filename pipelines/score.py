@@ -69,7 +69,15 @@ from models.trends import trend_of
 from pipelines.audit import read_score_history
 from pipelines.crm_export.mapping import ExportMapping, MappingError
 from pipelines.crm_export.prepare import table_path, with_row_ids
-from pipelines.crm_export.read import TEXT_SUFFIXES, detect_separator, read_export
+from pipelines.crm_export.read import (
+    TEXT_SUFFIXES,
+    UTF16_BOMS,
+    detect_separator,
+    drop_report_footer,
+    footer_note,
+    read_export,
+    separator_hint,
+)
 from pipelines.crm_export.tables import activities_table
 from pipelines.settings import Settings
 from pipelines.tracking import not_found_hint
@@ -181,6 +189,7 @@ class ScoreSummary:
     loading_seconds: float  # of which finding, checking and loading the model
     read_whole: str | None  # why the export was read at once instead of in chunks (None: it was not)
     accounts: int | None = None  # accounts rolled up into ``ScoreOptions.accounts`` (None: not asked for)
+    notes: tuple[str, ...] = ()  # how the export was read (a report's footer left out)
 
     @property
     def leads_per_s(self) -> float:
@@ -494,6 +503,7 @@ class ExportReader:
     total: int | None
     read_whole: str | None
     _chunks: Callable[[list[str], int], Iterator[pd.DataFrame]]
+    notes: list[str] = field(default_factory=list)  # how it was read, once its chunks are read
 
     def chunks(self, columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
         """The export's ``columns`` in chunks of ``chunk_size`` rows (every CSV and Excel cell as text)."""
@@ -515,6 +525,10 @@ def open_export(path: Path) -> ExportReader:
         utf8, lines = _utf8_lines(path)
         if utf8:
             return _open_csv(path, lines)
+        with path.open("rb") as handle:
+            utf16 = handle.read(2) in UTF16_BOMS
+        if utf16:
+            return _read_whole(path, "UTF-16 text (Excel's Unicode Text): the training reader reads it whole")
         return _read_whole(path, "not valid UTF-8: the training reader guesses the encoding from the whole file")
     return _read_whole(path, ".xlsx files are read whole (openpyxl cannot stream them)")
 
@@ -560,31 +574,76 @@ def _utf8_lines(path: Path) -> tuple[bool, int]:
 def _open_csv(path: Path, lines: int) -> ExportReader:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         first = handle.readline()
-    separator = detect_separator(first)  # as the training reader decides
+    hint = separator_hint(first)
+    separator = hint or detect_separator(first)  # as the training reader decides
     options: dict[str, Any] = {"sep": separator, "encoding": "utf-8-sig", "dtype": str, "keep_default_na": False}
+    options["skiprows"] = 1 if hint else 0
     try:
         header = [str(column) for column in pd.read_csv(path, nrows=0, **options).columns]
     except (ValueError, pd.errors.ParserError) as error:
         raise _unreadable(path, error) from error
+    notes: list[str] = []
 
     def chunks(columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
+        # the file's first column too, where a report's footer writes; blank lines kept to tell the footer by
+        read = list(dict.fromkeys([header[0], *columns]))
         try:
-            yield from pd.read_csv(path, usecols=columns, chunksize=chunk_size, **options)
+            frames = pd.read_csv(path, usecols=read, chunksize=chunk_size, skip_blank_lines=False, **options)
+            for frame in report_leads(frames, notes, path.name):
+                yield frame[columns]
         except (ValueError, pd.errors.ParserError) as error:
             raise _unreadable(path, error) from error
 
     # A line break inside a quoted cell counts too: the rows after the header are at most this (time left only).
-    return ExportReader(path, header, max(lines - 1, 0), None, chunks)
+    return ExportReader(path, header, max(lines - 1 - bool(hint), 0), None, chunks, notes)
+
+
+def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) -> Iterator[pd.DataFrame]:
+    """A CSV's chunks as the training reader reads the whole file: blank rows and a report's footer left out
+    (``drop_report_footer`` on the file's last rows, with a note in ``notes``).
+
+    A chunk is held back until a later one fills a cell beyond the first column: until then its last rows could be
+    the start of the footer. Memory stays one chunk (two, where the footer begins in a chunk's last rows)."""
+    held: pd.DataFrame | None = None
+    for frame in frames:
+        if held is not None and _fills_beyond_first(frame):
+            yield _without_blank_rows(held)
+            held = frame
+        else:
+            held = frame if held is None else pd.concat([held, frame])
+    if held is None:
+        return
+    leads, footer = drop_report_footer(held)
+    if footer:
+        notes.append(footer_note(name, footer))
+    if len(leads):
+        yield leads
+
+
+def _fills_beyond_first(frame: pd.DataFrame) -> bool:
+    return any(bool((frame[column].fillna("").str.strip() != "").any()) for column in frame.columns[1:])
+
+
+def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without its blank rows (empty lines, lines of separators): the training reader leaves them out."""
+    blank = np.flatnonzero((frame.iloc[:, 0].fillna("").str.strip() == "").to_numpy())
+    for column in frame.columns[1:]:
+        if not len(blank):
+            return frame
+        values = frame[column].iloc[blank].fillna("").str.strip()
+        blank = blank[(values == "").to_numpy()]
+    return frame.drop(index=frame.index[blank]) if len(blank) else frame
 
 
 def _read_whole(path: Path, why: str) -> ExportReader:
-    frame = read_export(path).frame.rename(columns=str)
+    export = read_export(path)
+    frame = export.frame.rename(columns=str)
 
     def chunks(columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
         for start in range(0, len(frame), chunk_size):
             yield frame.iloc[start : start + chunk_size][columns]
 
-    return ExportReader(path, list(frame.columns), len(frame), f"{path.name}: {why}", chunks)
+    return ExportReader(path, list(frame.columns), len(frame), f"{path.name}: {why}", chunks, list(export.warnings))
 
 
 # --- the steps of a chunk -------------------------------------------------------------------------------------------
@@ -1346,4 +1405,5 @@ def run_score(
         loading_seconds=loading_seconds,
         read_whole=reader.read_whole,
         accounts=accounts,
+        notes=tuple(reader.notes),
     )

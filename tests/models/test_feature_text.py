@@ -63,7 +63,7 @@ def test_every_coded_value_is_translated() -> None:
         ("demo_requested", 1.0, "en", "Demo requested"),
         ("demo_requested", 0.0, "de", "Keine Demo angefragt"),
         ("email_is_freemail", 1.0, "en", "Freemail address"),
-        ("work_email_is_freemail", 0.0, "en", "Business e-mail address"),  # any e-mail column's flag
+        ("work_email_is_freemail", 0.0, "en", "No freemail address"),  # any e-mail column's flag; none is no freemail
         ("email_is_competitor", 1.0, "de", "E-Mail-Domain eines Wettbewerbers"),
         ("job_title_seniority", "c_level", "en", "Seniority: C-level"),
         ("position_function", "sales", "de", "Funktion: Vertrieb"),  # any job-title column's function

@@ -30,6 +30,7 @@ from models.contract import DataContractError
 from models.scorer import ExplainedBatch, LeadScorer
 from pipelines.cli import app
 from pipelines.crm_export.mapping import MappingError
+from pipelines.crm_export.read import footer_note, read_export
 from pipelines.demo.synthetic import demo_mapping_text
 from pipelines.score import (
     UNFIT_ID,
@@ -288,6 +289,41 @@ def test_an_xlsx_export_is_read_whole_and_says_so(registry: Settings, leads: pd.
     from_xlsx, from_parquet = _read(tmp_path / "from_xlsx.parquet"), _read(tmp_path / "from_parquet.parquet")
     np.testing.assert_allclose(from_xlsx["leadq_probability"], from_parquet["leadq_probability"], rtol=1e-12)
     assert from_xlsx["leadq_grade"].tolist() == from_parquet["leadq_grade"].tolist()
+
+
+@pytest.mark.parametrize("chunk_size", [8, 11, 1000])
+def test_a_reports_footer_and_totals_are_no_leads_in_any_chunk_as_in_training(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path, chunk_size: int
+) -> None:
+    # Salesforce's report CSV: Excel's separator line, a blank line between leads, its totals and its closing lines
+    head = leads.head(40)
+    body = head.to_csv(index=False, lineterminator="\n").split("\n", 2)
+    footer = '"Grand Totals (40 records)"\n""\n"Confidential Information - Do Not Distribute"\n'
+    footer += '"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."\n'
+    path = tmp_path / "report.csv"
+    path.write_text(f"sep=,\n{body[0]}\n{body[1]}\n\n{body[2]}{footer}", encoding="utf-8")
+    head.to_parquet(tmp_path / "leads.parquet", index=False)
+
+    summary = run_score(registry, path, _options(tmp_path / "from_report.csv", chunk_size=chunk_size))
+    run_score(registry, tmp_path / "leads.parquet", _options(tmp_path / "from_parquet.csv"))
+
+    assert (summary.scored, summary.rejected_rows) == (40, 0)
+    assert summary.notes == (footer_note("report.csv", 4),)
+    assert len(read_export(path).frame) == 40  # the training reader reads the same leads
+    scored, expected = _read(tmp_path / "from_report.csv"), _read(tmp_path / "from_parquet.csv")
+    assert _without_time(scored).equals(_without_time(expected))
+
+
+def test_an_xlsx_reports_totals_row_is_no_lead(registry: Settings, leads: pd.DataFrame, tmp_path: Path) -> None:
+    head = leads.head(12)
+    totals = dict.fromkeys(head.columns, "") | {head.columns[0]: "Total", "website_visits": "412"}
+    pd.concat([head.astype(object), pd.DataFrame([totals])]).to_excel(tmp_path / "report.xlsx", index=False)
+
+    summary = run_score(registry, tmp_path / "report.xlsx", _options(tmp_path / "scores.csv"))
+
+    assert (summary.scored, summary.rejected_rows) == (12, 0)
+    assert footer_note("report.xlsx", 1) in summary.notes
+    assert "Total" not in _read(tmp_path / "scores.csv")["lead_id"].tolist()
 
 
 def test_a_csv_that_is_not_utf8_is_read_whole_by_the_training_reader(

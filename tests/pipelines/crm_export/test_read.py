@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from models.contract import DataContractError
-from pipelines.crm_export.read import read_export
+from pipelines.crm_export.read import footer_note, read_export
 
 HEADER = "Lead ID;Firma;Ort;Notiz\n"
 ROWS = ["L-1;Müller GmbH;Köln;Rückruf\n", "L-2;Weiß & Söhne;Düsseldorf;Angebot\n", "L-3;Jäger KG;Göttingen;\n"]
@@ -129,6 +129,43 @@ def test_a_report_footer_after_a_truly_empty_line_is_no_lead_and_blank_lines_bet
     assert list(export.frame.index) == [0, 1, 2]  # row numbers as if the blank line were not there
     [note] = export.warnings
     assert "the last 3 lines are a report footer" in note
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "Grand Totals (3 records),,9\n",  # Salesforce's totals line, no blank line before it
+        "Total,,9\nAverage,,3\n",  # a report's totals rows of sums
+        "Summe,,9\n",
+        '"Confidential Information - Do Not Distribute"\n"Copyright (c) 2000-2026 salesforce.com, inc."\n',
+    ],
+)
+def test_a_reports_totals_and_closing_lines_are_no_leads_even_without_a_blank_line(tmp_path: Path, tail: str) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(f"Lead ID,Company,Visits\nL1,Acme,3\nL2,Beta,5\nL3,,1\n{tail}", encoding="utf-8")
+
+    export = read_export(path)
+
+    assert export.frame["Lead ID"].tolist() == ["L1", "L2", "L3"]
+    assert export.warnings == (footer_note("leads.csv", tail.count("\n")),)
+
+
+def test_a_lead_whose_first_cell_only_begins_like_a_total_stays_a_lead(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text("Company,Visits\nAcme,3\nTotal Energies,5\nSummit GmbH,\n", encoding="utf-8")
+
+    assert read_export(path).frame["Company"].tolist() == ["Acme", "Total Energies", "Summit GmbH"]
+
+
+@pytest.mark.parametrize("hint", ["sep=;", '"sep=;"', "SEP=;"])
+def test_excels_separator_line_names_the_separator_and_is_no_header(tmp_path: Path, hint: str) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(f"{hint}\r\nLead ID;Company;Revenue\r\nL1;Acme, Inc.;1,5\r\n", encoding="utf-8")
+
+    export = read_export(path)
+
+    assert (export.separator, list(export.frame.columns)) == (";", ["Lead ID", "Company", "Revenue"])
+    assert export.frame.loc[0, "Company"] == "Acme, Inc."
 
 
 @pytest.mark.parametrize("name", ["leads.txt", "leads.tsv"])
