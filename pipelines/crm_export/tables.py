@@ -74,6 +74,28 @@ def _words(frame: pd.DataFrame, spec: ValuesColumn | None) -> tuple[pd.Series, d
     return words, {str(k): int(v) for k, v in unmapped[unmapped != ""].value_counts().head(10).items()}
 
 
+def _named_deal_columns(spec: DealsSpec, frame: pd.DataFrame) -> DealsSpec:
+    """``spec`` without the optional columns it leaves at leadq's own names where the file has no such column (a
+    won-deals export has no deal id, creation date or amount column); an outcome left at leadq's name must be named.
+
+    Raises:
+        MappingError: the file has no column ``outcome`` and the mapping names none, nor says there is none.
+    """
+    defaulted = {
+        name
+        for name in ("deal_id", "created_at", "amount")
+        if name not in spec.model_fields_set and getattr(spec, name) not in frame.columns
+    }
+    if "outcome" not in spec.model_fields_set and spec.outcome and spec.outcome.column not in frame.columns:
+        raise MappingError(
+            f"tables.deals: the deals file has no column {spec.outcome.column!r} (leadq's own name for a deal's "
+            "outcome); name the file's column and its words, e.g. outcome: {column: Stage, won: [Closed Won], "
+            "lost: [Closed Lost]}, or set outcome: null where every row is a won deal; "
+            f"the file has: {', '.join(map(repr, frame.columns))}"
+        )
+    return spec.model_copy(update=dict.fromkeys(defaulted)) if defaulted else spec
+
+
 def deals_table(
     frame: pd.DataFrame, spec: DealsSpec, lead_keys: pd.Series, placeholders: list[str]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -82,6 +104,7 @@ def deals_table(
     ``lead_keys``: the leads' join values (the id, or ``lead_column``), indexed by lead id.
     """
     frame = frame.rename(columns=str).reset_index(drop=True)
+    spec = _named_deal_columns(spec, frame)
     outcome_column = spec.outcome.column if spec.outcome else None
     _require_columns(
         frame, "deals", [spec.key, spec.deal_id, spec.created_at, spec.closed_at, spec.amount, outcome_column]

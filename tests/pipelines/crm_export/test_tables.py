@@ -205,6 +205,42 @@ def test_table_functions_join_through_another_lead_column() -> None:
     assert report["rows_without_a_known_lead"] == 1
 
 
+WON_DEALS_MAPPING = """
+columns:
+  mql_id: id
+  first_contact_date: created_at
+  origin: categorical
+tables:
+  deals: {file: closed_deals.csv, key: mql_id, closed_at: won_date, outcome: null}
+"""
+
+
+def test_a_won_deals_file_needs_no_deal_id_created_or_amount_column() -> None:
+    # a won-deals export (Olist's closed deals): the lead's key and the day it was won, none of leadq's own names
+    mapping = parse_mapping(WON_DEALS_MAPPING)
+    deals = pd.DataFrame({"mql_id": ["a1", "b2"], "won_date": ["2018-03-01", "2018-04-02"], "seller_id": ["s", "t"]})
+    lead_keys = pd.Series(["a1", "b2", "c3"], index=pd.Index(["a1", "b2", "c3"], name="lead_id"))
+    assert mapping.tables.deals is not None
+
+    table, report = deals_table(deals, mapping.tables.deals, lead_keys, mapping.placeholders)
+
+    assert table["lead_id"].tolist() == ["a1", "b2"]
+    assert table["outcome"].tolist() == ["won", "won"]
+    assert table["created_at"].tolist() == table["closed_at"].tolist()  # no creation date: the close date
+    assert table["amount_eur"].isna().all()
+    assert report["outcomes"] == {"won": 2}
+
+
+def test_a_deals_file_without_the_default_outcome_column_is_refused_saying_how_to_name_it() -> None:
+    mapping = parse_mapping(WON_DEALS_MAPPING.replace(", outcome: null", ""))
+    deals = pd.DataFrame({"mql_id": ["a1"], "won_date": ["2018-03-01"], "Stage": ["Closed Won"]})
+    lead_keys = pd.Series(["a1"], index=pd.Index(["a1"], name="lead_id"))
+    assert mapping.tables.deals is not None
+
+    with pytest.raises(MappingError, match=r"no column 'outcome'.*outcome: \{column: Stage.*or set outcome: null"):
+        deals_table(deals, mapping.tables.deals, lead_keys, mapping.placeholders)
+
+
 def test_dispositions_keep_only_rejection_reasons() -> None:
     mapping = parse_mapping(CRM_MAPPING)
     history = pd.DataFrame(
