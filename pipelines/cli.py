@@ -945,6 +945,15 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
     )
     if empty_outcome := _empty_outcome_warning(report):
         console.print(f"[yellow]Warning:[/] {escape(empty_outcome)}", highlight=False)
+    if still_open := labels.get("lost_in_open_stage", {}).get("unlabelled"):
+        stage = labels["lost_in_open_stage"]
+        older = stage["lost_after_horizon"]
+        console.print(
+            f"[yellow]Warning:[/] {still_open:,} leads the outcome column calls lost are still open in "
+            f"'{escape(stage['column'])}' (a stage mapped to mql, sal or sql), within the label horizon of their "
+            f"creation: left unlabelled, not lost{f' ({older:,} older ones stay lost)' if older else ''}",
+            highlight=False,
+        )
     if missing := labels.get("mapped_values_not_found"):
         console.print(
             f"[yellow]Warning:[/] the mapping's outcome values {escape(', '.join(map(repr, missing)))} occur in no row "

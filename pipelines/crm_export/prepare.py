@@ -556,6 +556,39 @@ def labels_from_tables(
     )
 
 
+OPEN_STAGES = ("mql", "sal", "sql")  # sales has not closed the lead: no win yet is no loss yet
+
+
+def lost_in_an_open_stage(
+    y: pd.Series,
+    cleaned: Mapping[str, pd.Series],
+    mapping: ExportMapping,
+    created: pd.Series | None,
+    cut: pd.Timestamp,
+    horizon_days: int,
+) -> tuple[pd.Series, dict[str, Any]]:
+    """Leads an outcome column calls lost ("IsConverted: false") while the mapped stage column says sales still
+    works them ("Open - Not Contacted", "Working - Contacted"): unlabelled within ``horizon_days`` of their creation,
+    as leadq's label rule leaves an open lead; older ones stay lost (the horizon passed without a win).
+
+    Returns:
+        The labels and, where a stage column is mapped, a report: the column, the leads left unlabelled and those
+        that stay lost.
+    """
+    stage_column = next(iter(mapping.columns_with("stage")), None)
+    if stage_column is None:
+        return y, {}
+    stages = cleaned[stage_column].map(mapping.columns[stage_column].mapped_value, na_action="ignore")
+    open_lost = (y == 0) & stages.isin(OPEN_STAGES)
+    recent = open_lost if created is None else open_lost & ~(created <= cut - pd.Timedelta(days=horizon_days))
+    report = {
+        "column": stage_column,
+        "unlabelled": int(recent.sum()),
+        "lost_after_horizon": int((open_lost & ~recent).sum()),
+    }
+    return y.mask(recent), {"lost_in_open_stage": report}
+
+
 def _labels(
     cleaned: Mapping[str, pd.Series],
     mapping: ExportMapping,
@@ -570,6 +603,8 @@ def _labels(
         y, report = labels_from_outcome(cleaned[column], mapping.columns[column], column)
         latest = created.max() if created is not None and created.notna().any() else pd.Timestamp.now().normalize()
         cut, horizon = as_of or pd.Timestamp(latest), 0
+        y, still_open = lost_in_an_open_stage(y, cleaned, mapping, created, cut, horizon_days)
+        report |= still_open
     else:
         if created is None:
             raise MappingError(

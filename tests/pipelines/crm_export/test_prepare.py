@@ -17,10 +17,11 @@ from models.contract import DataContractError
 from models.features import InputColumn, LeadFeatures
 from pipelines.cli import app
 from pipelines.crm_export.leakage import LeakageError
-from pipelines.crm_export.mapping import ColumnSpec, ExportMapping, MappingError, dump_mapping
+from pipelines.crm_export.mapping import ColumnSpec, ExportMapping, MappingError, dump_mapping, parse_mapping
 from pipelines.crm_export.prepare import (
     PreparedExport,
     labels_from_outcome,
+    lost_in_an_open_stage,
     outcome_dates,
     prepare_export,
     prepare_export_files,
@@ -841,3 +842,35 @@ def test_an_outcome_value_of_the_mapping_that_no_row_has_is_reported() -> None:
     assert y.iloc[[0, 1, 4]].tolist() == [1.0, 0.0, 1.0]
     assert report["mapped_values_not_found"] == ["Closed Wonn", "Lost"]  # a typo leaves its leads unresolved
     assert report["unresolved_values"] == {"Open": 2, "(missing)": 1}  # counted as the mapping compares values
+
+
+STATUS_AND_FLAG = """
+columns:
+  Id: id
+  CreatedDate: created_at
+  IsConverted: {role: outcome, won: ['true'], lost: ['false']}
+  Status:
+    role: stage
+    values:
+      {Open - Not Contacted: mql, Working - Contacted: sal, Closed - Not Converted: rejected, Closed - Converted: sql}
+"""
+
+
+def test_a_lead_a_flag_calls_lost_while_its_status_is_open_is_unlabelled_within_the_horizon() -> None:
+    # Salesforce's IsConverted is false for every lead not converted yet, the leads sales still works too
+    mapping = parse_mapping(STATUS_AND_FLAG)
+    created = pd.to_datetime(pd.Series(["2026-06-01", "2025-01-10", "2026-06-02", "2026-06-03"]))
+    status = pd.Series(
+        ["Working - Contacted", "Open - Not Contacted", "Closed - Not Converted", "Open - Not Contacted"]
+    )
+    y = pd.Series([0.0, 0.0, 0.0, 1.0])
+
+    labels, report = lost_in_an_open_stage(
+        y, {"Status": status}, mapping, created, pd.Timestamp("2026-07-01"), horizon_days=180
+    )
+
+    assert labels.tolist()[1:] == [0.0, 0.0, 1.0]  # open but past the horizon: lost; closed: lost; won stays won
+    assert pd.isna(labels.iloc[0])  # still worked, created a month ago: no win yet is no loss yet
+    assert report == {"lost_in_open_stage": {"column": "Status", "unlabelled": 1, "lost_after_horizon": 1}}
+    no_stage = parse_mapping(STATUS_AND_FLAG.split("  Status:")[0])
+    assert lost_in_an_open_stage(y, {}, no_stage, created, pd.Timestamp("2026-07-01"), 180) == (y, {})
