@@ -31,7 +31,15 @@ from models.cleaning import (
     read_number,
 )
 from models.job_titles import OTHER, classify_title
-from pipelines.crm_export.leakage import CALENDAR_PARTS, SCORE_WORDS, LeakagePolicy, check_leakage, sales_words_in_name
+from pipelines.crm_export.leakage import (
+    CALENDAR_PARTS,
+    SCORE_WORDS,
+    Finding,
+    LeakagePolicy,
+    check_leakage,
+    filled_after_contact,
+    sales_words_in_name,
+)
 from pipelines.crm_export.mapping import (
     FEATURE_ROLES,
     ROW_NUMBER_ID,
@@ -43,7 +51,7 @@ from pipelines.crm_export.mapping import (
     normalize_value,
     to_snake_case,
 )
-from pipelines.crm_export.prepare import MIN_ID_FILLED_SHARE
+from pipelines.crm_export.prepare import MIN_ID_FILLED_SHARE, UNTOUCHED_STAGE
 
 Kind = Literal[
     "empty",
@@ -222,6 +230,8 @@ _CODE_NAME = re.compile(
 )
 _CODE_NUMBER = re.compile(r"\d+(\.0+)?")
 # Export value (as normalize_value gives it) -> leadq stage, checked in this order (disqualified before qualified).
+# An open value that says sales has not touched the lead yet (not "Open": an open deal is one sales works)
+_UNTOUCHED_VALUE = re.compile(r"\b(not contacted|nicht kontaktiert|uncontacted|untouched|unworked|new|neu)\b")
 _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("not convert", "rejected"),
     ("nicht umgewandelt", "rejected"),  # Salesforce's German lead statuses: "Geschlossen - Nicht umgewandelt"
@@ -470,9 +480,9 @@ def read_outcome(
         return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=[]), "stage", still_open)
     if not won or not lost:
         return None
-    return OutcomeCandidate(
-        column, ColumnSpec(role="outcome", won=won, lost=lost), "stage" if still_open else "yes/no", still_open
-    )
+    untouched = [value for value in still_open if _UNTOUCHED_VALUE.search(normalize_value(value))] or None
+    spec = ColumnSpec(role="outcome", won=won, lost=lost, untouched=untouched)
+    return OutcomeCandidate(column, spec, "stage" if still_open else "yes/no", still_open)
 
 
 def _outcome_rank(candidate: OutcomeCandidate, position: int) -> tuple[int, int, int, int]:
@@ -1010,6 +1020,7 @@ _AFTER_CONTACT_REMEDY = "If known before sales touches the lead: map it as a fea
 _EVIDENCE_ROLES = ("numeric", "count", "categorical", "boolean")
 # The clearest evidence first in a proposal's comment, and two at most (check-export prints them all).
 _EVIDENCE_ORDER = (
+    "filled_after_contact",
     "one_outcome_values",
     "lift",
     "single_feature_auc",
@@ -1100,8 +1111,9 @@ def leak_evidence(
     created_at, outcome_at = (_proposed_dates(frame.loc[rows.index], specs, role) for role in ("created_at", "end"))
     outcomes, train_mask = rows.to_numpy(dtype=float), rows.index.isin(train)
     report = check_leakage(features, outcomes, train_mask, policy, created_at=created_at, outcome_at=outcome_at)
+    findings = [*report.findings, *_filled_after_contact(frame, specs, labels, columns, policy)]
     evidence: dict[str, list[str]] = {}
-    for finding in sorted(report.findings, key=lambda finding: _EVIDENCE_ORDER.index(finding.check)):
+    for finding in sorted(findings, key=lambda finding: _EVIDENCE_ORDER.index(finding.check)):
         text = finding.evidence.removeprefix(f"'{finding.column}': ").removeprefix(f"'{finding.column}' ")
         evidence.setdefault(finding.column, []).append(text)
     aucs = report.table["single_feature_auc"].dropna()
@@ -1109,6 +1121,31 @@ def leak_evidence(
         {column: "; ".join(found[:_EVIDENCE_SHOWN]) for column, found in evidence.items()},
         {str(column): float(auc) for column, auc in aucs.items()},
     )
+
+
+def _filled_after_contact(
+    frame: pd.DataFrame, specs: Mapping[str, ColumnSpec], labels: pd.Series, columns: list[str], policy: LeakagePolicy
+) -> list[Finding]:
+    """The guard's :func:`~pipelines.crm_export.leakage.filled_after_contact` on every lead of the export (not the
+    labelled sample): the leads the proposed stage column says sales has not touched yet against the labelled rest."""
+    stage = next((column for column, spec in specs.items() if spec.role == "stage"), None)
+    if stage is not None:
+        fresh = frame[stage].map(specs[stage].mapped_value).eq(UNTOUCHED_STAGE).to_numpy(dtype=bool)
+    else:  # the outcome's open values that say so ("Open - Not Contacted")
+        stage = next((column for column, spec in specs.items() if spec.role == "outcome" and spec.untouched), None)
+        if stage is None:
+            return []
+        words = {normalize_value(value) for value in specs[stage].untouched or ()}
+        fresh = frame[stage].map(lambda value: normalize_value(value) in words).to_numpy(dtype=bool)
+    worked = labels.reindex(frame.index).notna().to_numpy() & ~fresh
+    placeholders = _placeholders()
+    found = (
+        filled_after_contact(
+            column, frame.index.isin(_present(frame[column], placeholders).index), fresh, worked, stage, policy
+        )
+        for column in columns
+    )
+    return [finding for finding in found if finding is not None]
 
 
 def _proposed_dates(frame: pd.DataFrame, specs: Mapping[str, ColumnSpec], role: str) -> pd.Series | None:

@@ -54,7 +54,13 @@ from sklearn.metrics import roc_auc_score
 from pipelines.crm_export.mapping import to_snake_case
 
 LeakCheck = Literal[
-    "single_feature_auc", "missingness_auc", "after_outcome", "one_outcome_values", "lift", "sales_words"
+    "single_feature_auc",
+    "missingness_auc",
+    "after_outcome",
+    "one_outcome_values",
+    "lift",
+    "sales_words",
+    "filled_after_contact",
 ]
 ColumnStatus = Literal["ok", "leak", "allowed", "skipped"]
 
@@ -112,6 +118,10 @@ class LeakagePolicy:
     max_auc_drop: float = 0.1
     # A name or values that speak of sales work count as a leak only with data evidence: this single AUC.
     sales_words_min_auc: float = 0.7
+    # Filled after contact: filled for at least this share of the leads sales has worked, and for at most a tenth
+    # of that among the leads it has not touched yet (a form field is filled as often for both).
+    min_worked_filled_share: float = 0.1
+    max_untouched_filled_ratio: float = 0.1
 
     def __post_init__(self) -> None:
         for name in ("max_single_feature_auc", "max_missingness_auc"):
@@ -167,6 +177,37 @@ class LeakageReport:
             ],
             "notes": list(self.notes),
         }
+
+
+def filled_after_contact(
+    column: str, filled: np.ndarray, untouched: np.ndarray, worked: np.ndarray, untouched_by: str, policy: LeakagePolicy
+) -> Finding | None:
+    """A column (almost) always empty for the leads sales has not touched yet (their stage is still ``mql``: "Open -
+    Not Contacted") and filled for many it has worked: sales fills it in at the contact (Salesforce's custom fields a
+    rep fills on the call), or it is no longer collected; either way a new lead is scored without it, so the model
+    must not learn from it. Judged on at least ``policy.min_rows`` leads of each kind, beyond chance (a one-sided
+    binomial test of the untouched leads' filled count against the worked leads' share).
+
+    Args:
+        filled: per lead, whether the column holds a value; ``untouched``, ``worked``: the two kinds of lead.
+        untouched_by: the column that tells untouched leads, for the evidence.
+    """
+    n_untouched, n_worked = int(untouched.sum()), int(worked.sum())
+    if min(n_untouched, n_worked) < policy.min_rows:
+        return None
+    filled_untouched, worked_share = int(filled[untouched].sum()), float(filled[worked].mean())
+    untouched_share = filled_untouched / n_untouched
+    limit = worked_share * policy.max_untouched_filled_ratio
+    if worked_share < policy.min_worked_filled_share or untouched_share > limit:
+        return None
+    if float(binom.cdf(filled_untouched, n_untouched, worked_share)) > policy.significance:
+        return None
+    evidence = (
+        f"'{column}' is filled for {worked_share:.0%} of the {n_worked:,} leads sales has worked but for "
+        f"{untouched_share:.1%} of the {n_untouched:,} it has not touched yet ('{untouched_by}'): sales fills it in "
+        "after contact (or it is no longer collected), so a new lead is scored without it"
+    )
+    return Finding(column, "filled_after_contact", untouched_share, limit, evidence)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -586,6 +627,7 @@ def check_leakage(
     outcome_at: pd.Series | None = None,
     lift: bool = True,
     created_at: pd.Series | None = None,
+    untouched: tuple[str, np.ndarray] | None = None,
 ) -> LeakageReport:
     """Run every leakage check on every candidate feature (and every date column against the outcome date).
 
@@ -600,6 +642,8 @@ def check_leakage(
         lift: run the lift check (a quick model per column); off where a few seconds matter more.
         created_at: when each lead came in; with ``outcome_at``, a number that is the days between them (an
             "Age" counted to the close) is a leak.
+        untouched: the stage column and, per lead, whether sales has not touched it yet: a column filled for the
+            labelled leads it worked but not for these is a leak (:func:`filled_after_contact`).
 
     The evidence, per column: its single-feature and missingness AUCs above their limits; values of (almost)
     one outcome covering a material share of the won or lost leads (:func:`one_outcome_values`); a single AUC
@@ -651,6 +695,13 @@ def check_leakage(
         single = aucs[name]["single_feature_auc"]
         candidates += _evidence_findings(name, values, pures[name], single, lift_auc, margin, policy)
 
+    if untouched is not None:
+        untouched_by, fresh = untouched
+        worked = ~np.isnan(labels) & ~fresh
+        for column in features.columns:
+            filled = features[column].notna().to_numpy()
+            finding = filled_after_contact(str(column), filled, fresh, worked, untouched_by, policy)
+            candidates += [finding] if finding else []
     if created_at is not None and outcome_at is not None:
         for column in features.columns:
             finding = _days_to_outcome_finding(str(column), features[column], created_at, outcome_at, policy)

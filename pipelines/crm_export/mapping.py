@@ -249,6 +249,11 @@ class ColumnSpec(_Spec):
         description="outcome: the values that mean lost; [] where none does (a lifecycle stage: lost once the label "
         "horizon has passed since created_at without a won value)",
     )
+    untouched: list[str] | None = Field(
+        None,
+        description='outcome: the open values that say sales has not touched the lead yet ("Open - Not Contacted"): '
+        "the leakage guard stops a column filled for the leads sales worked and empty for these",
+    )
     values: dict[str, str] | None = Field(
         None, validate_default=True, description="stage: export value -> leadq stage; reason: -> leadq reason"
     )
@@ -272,10 +277,17 @@ class ColumnSpec(_Spec):
                 raise ValueError(f"unknown role {role!r}{_suggest(role, ROLES)}; expected one of: {', '.join(ROLES)}")
         return spec
 
-    @field_validator("won", "lost", mode="before")
+    @field_validator("won", "lost", "untouched", mode="before")
     @classmethod
     def _string_values(cls, values: object) -> object:
         return _as_strings(values)
+
+    @field_validator("untouched")
+    @classmethod
+    def _untouched_outcome(cls, values: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if values is not None and info.data.get("role") != "outcome":
+            raise ValueError(f"untouched applies only to role outcome, not {info.data.get('role')}")
+        return values
 
     @field_validator("won", "lost")
     @classmethod

@@ -370,8 +370,12 @@ def check_feature_leakage(
     dates: Mapping[str, pd.Series] | None = None,
     outcome_at: pd.Series | None = None,
     created_at: pd.Series | None = None,
+    untouched: pd.Series | None = None,
 ) -> LeakageReport:
     """The leakage checks on the features, named by the export column the user maps (``Description (length)``).
+
+    ``untouched``: the leads sales has not touched yet (``untouched_leads``, named by the column that says so),
+    against which a column filled only after contact shows.
 
     ``leakage.allowed`` names export columns: every feature derived from one is allowed. ``dates``: date-valued
     feature columns (by export column) checked against ``outcome_at``; numbers against the days from
@@ -392,8 +396,18 @@ def check_feature_leakage(
         None if dated is None else dated.reindex(features.index).reset_index(drop=True)
         for dated in (outcome_at, created_at)
     )
+    fresh = None
+    if untouched is not None:
+        fresh = (str(untouched.name), untouched.reindex(features.index).eq(True).to_numpy(dtype=bool))
     return check_leakage(
-        named, y.to_numpy(dtype=float), train_mask, policy, aligned or None, outcome, created_at=created
+        named,
+        y.to_numpy(dtype=float),
+        train_mask,
+        policy,
+        aligned or None,
+        outcome,
+        created_at=created,
+        untouched=fresh,
     )
 
 
@@ -557,6 +571,30 @@ def labels_from_tables(
 
 
 OPEN_STAGES = ("mql", "sal", "sql")  # sales has not closed the lead: no win yet is no loss yet
+UNTOUCHED_STAGE = "mql"  # marketing handed the lead over; sales has not accepted or contacted it yet
+
+
+def untouched_leads(cleaned: Mapping[str, pd.Series], mapping: ExportMapping) -> pd.Series | None:
+    """Which leads sales has not touched yet, named by the column that says so: the stage column's ``mql`` leads,
+    or the outcome column's ``untouched`` values ("Open - Not Contacted"); None where the mapping tells none."""
+    stages = lead_stages(cleaned, mapping)
+    if stages is not None:
+        return stages.eq(UNTOUCHED_STAGE)
+    column = mapping.outcome_column
+    words = {normalize_value(value) for value in (mapping.columns[column].untouched or ())} if column else set()
+    if not column or not words:
+        return None
+    return (
+        cleaned[column].map(lambda value: normalize_value(value) in words, na_action="ignore").eq(True).rename(column)
+    )
+
+
+def lead_stages(cleaned: Mapping[str, pd.Series], mapping: ExportMapping) -> pd.Series | None:
+    """Each lead's leadq stage from the mapped stage column, named by that column (None: no stage column)."""
+    column = next(iter(mapping.columns_with("stage")), None)
+    if column is None:
+        return None
+    return cleaned[column].map(mapping.columns[column].mapped_value, na_action="ignore").rename(column)
 
 
 def lost_in_an_open_stage(
@@ -575,14 +613,13 @@ def lost_in_an_open_stage(
         The labels and, where a stage column is mapped, a report: the column, the leads left unlabelled and those
         that stay lost.
     """
-    stage_column = next(iter(mapping.columns_with("stage")), None)
-    if stage_column is None:
+    stages = lead_stages(cleaned, mapping)
+    if stages is None:
         return y, {}
-    stages = cleaned[stage_column].map(mapping.columns[stage_column].mapped_value, na_action="ignore")
     open_lost = (y == 0) & stages.isin(OPEN_STAGES)
     recent = open_lost if created is None else open_lost & ~(created <= cut - pd.Timedelta(days=horizon_days))
     report = {
-        "column": stage_column,
+        "column": str(stages.name),
         "unlabelled": int(recent.sum()),
         "lost_after_horizon": int((open_lost & ~recent).sum()),
     }
@@ -688,8 +725,9 @@ def prepare_export(
     )
     counted_from = created_at if dated_outcomes else None
     y_split = y.where(rows.index.isin(split.train.append(split.held_out)))  # immature leads are not judged
+    untouched = untouched_leads(cleaned, mapping)
     leakage = check_feature_leakage(
-        features, y_split, train_mask, sources, mapping, dates or None, outcome_at, counted_from
+        features, y_split, train_mask, sources, mapping, dates or None, outcome_at, counted_from, untouched
     )
     leakage.raise_if_leaks()
     report = {

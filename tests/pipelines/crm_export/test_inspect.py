@@ -1220,3 +1220,24 @@ def test_excel_day_numbers_under_a_date_name_are_dates_and_amounts_stay_numbers(
     assert proposal.columns["Created Date"].role == "created_at"
     assert proposal.columns["Close Value"].role != "created_at"
     assert profile_export(frame).set_index("column").loc["Close Value", "kind"] == "number"
+
+
+def test_a_field_filled_only_for_leads_sales_worked_is_proposed_after_contact() -> None:
+    # Salesforce's lead Status: "Open - Not Contacted" leads are untouched; a rep's custom field is empty for them
+    rng = np.random.default_rng(11)
+    statuses = ["Closed - Converted", "Closed - Not Converted", "Open - Not Contacted"]
+    status = rng.choice(statuses, 600, p=[0.2, 0.5, 0.3])
+    worked = status != "Open - Not Contacted"
+    frame = _leads(
+        Status=list(status),
+        Generators__c=list(np.where(worked & (rng.random(600) < 0.3), "Diesel", "")),
+        Annual_Revenue=[str(value) for value in rng.integers(1, 100, 600) * 1000],
+    )
+
+    proposal = _proposal(frame)
+
+    outcome = proposal.columns["Status"]
+    assert (outcome.role, outcome.untouched) == ("outcome", ["Open - Not Contacted"])
+    assert proposal.columns["Generators__c"].role == "after_contact"
+    assert "it has not touched yet ('Status')" in proposal.review["Generators__c"]
+    assert proposal.columns["Annual_Revenue"].role in ("numeric", "count")

@@ -15,6 +15,7 @@ from pipelines.crm_export.leakage import (
     LeakageError,
     LeakagePolicy,
     check_leakage,
+    filled_after_contact,
     missingness_auc,
     share_after_outcome,
     single_feature_auc,
@@ -392,3 +393,45 @@ def test_pandas_dtypes_are_judged_by_what_they_hold(outcome: tuple[np.ndarray, n
         "Amount (Float64)": "leak",
         "Signed Up": "ok",  # a datetime is ranked as a number, unrelated to the outcome here
     }
+
+
+def _worked_and_untouched(seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """600 leads: 400 labelled that sales worked (30% won), 200 it has not touched yet (unlabelled)."""
+    rng = np.random.default_rng(seed)
+    y = np.concatenate([(rng.random(400) < 0.3).astype(float), np.full(200, np.nan)])
+    untouched = np.arange(600) >= 400
+    return y, untouched, rng.random(600)
+
+
+def test_a_column_sales_fills_after_contact_is_a_leak_against_the_leads_it_has_not_touched() -> None:
+    y, untouched, noise = _worked_and_untouched()
+    # a rep's field ("Current Generators"): filled on the call for a fifth of the worked leads, never before it;
+    # the form's field is filled as often for both
+    rep_field = pd.Series(np.where(~untouched & (noise < 0.2), "Diesel", None), name="Current Generators")
+    form_field = pd.Series(np.where(noise < 0.5, "Yes", None), name="Newsletter")
+    train_mask = np.arange(600) < 280
+
+    report = check_leakage(
+        pd.concat([rep_field, form_field], axis=1), y, train_mask, LeakagePolicy(), untouched=("Status", untouched)
+    )
+
+    [finding] = [finding for finding in report.findings if finding.check == "filled_after_contact"]
+    assert finding.column == "Current Generators"
+    assert "filled for 2" in finding.evidence
+    assert "0.0% of the 200 it has not touched yet ('Status')" in finding.evidence
+    assert "Newsletter" not in {finding.column for finding in report.findings}
+
+
+def test_filled_after_contact_needs_enough_leads_of_each_kind_and_more_than_chance() -> None:
+    y, untouched, noise = _worked_and_untouched()
+    worked = ~np.isnan(y) & ~untouched
+    rare = ~untouched & (noise < 0.2)
+    policy = LeakagePolicy()
+
+    assert filled_after_contact("Rep field", rare, untouched, worked, "Status", policy) is not None
+    few = untouched & (np.arange(600) < 420)  # 20 untouched leads: below the guard's minimum
+    assert filled_after_contact("Rep field", rare, few, worked, "Status", policy) is None
+    thin = ~untouched & (noise < 0.05)  # filled for 5% of the worked leads: too rare to tell
+    assert filled_after_contact("Rep field", thin, untouched, worked, "Status", policy) is None
+    both = noise < 0.2  # filled as often for the untouched leads
+    assert filled_after_contact("Rep field", both, untouched, worked, "Status", policy) is None

@@ -25,6 +25,7 @@ from pipelines.crm_export.prepare import (
     outcome_dates,
     prepare_export,
     prepare_export_files,
+    untouched_leads,
 )
 from tests.builders import loaded_export
 
@@ -874,3 +875,21 @@ def test_a_lead_a_flag_calls_lost_while_its_status_is_open_is_unlabelled_within_
     assert report == {"lost_in_open_stage": {"column": "Status", "unlabelled": 1, "lost_after_horizon": 1}}
     no_stage = parse_mapping(STATUS_AND_FLAG.split("  Status:")[0])
     assert lost_in_an_open_stage(y, {}, no_stage, created, pd.Timestamp("2026-07-01"), 180) == (y, {})
+
+
+def test_the_leads_sales_has_not_touched_come_from_the_stage_or_the_outcomes_untouched_values() -> None:
+    by_stage = parse_mapping(STATUS_AND_FLAG)
+    status = pd.Series(["Working - Contacted", "Open - Not Contacted", None], index=["a", "b", "c"])
+    by_outcome = parse_mapping(
+        "columns:\n  Id: id\n  Status: {role: outcome, won: [Closed - Converted], lost: [Closed - Not Converted], "
+        "untouched: [open - not contacted]}\n"
+    )
+
+    from_stage, from_outcome = (untouched_leads({"Status": status}, mapping) for mapping in (by_stage, by_outcome))
+
+    assert from_stage is not None
+    assert from_outcome is not None
+    assert from_stage.tolist() == from_outcome.tolist() == [False, True, False]
+    assert from_outcome.name == "Status"
+    with pytest.raises(MappingError, match="untouched applies only to role outcome, not stage"):
+        parse_mapping(STATUS_AND_FLAG.replace("    role: stage\n", "    role: stage\n    untouched: [New]\n"))
