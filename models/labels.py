@@ -19,10 +19,12 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy.stats import binom
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from models.contract import CRMTables, DataContractError, require_both_classes
@@ -119,6 +121,8 @@ class TimeSplit:
     unsettled: dict[str, float] = field(default_factory=dict)
     # labels as exported: the latest quarters left out while they converted below the usual rate, with their rate
     still_converting: dict[str, float] = field(default_factory=dict)
+    # an undated export split at random whose row order predicts the outcome: what that means, in words
+    order_warning: str = ""
 
     @property
     def held_out(self) -> pd.Index:
@@ -314,6 +318,61 @@ def _by_date_share(y: pd.Series, created_at: pd.Series, test_share: float) -> Ti
     )
 
 
+def _by_row_order(y: pd.Series, created_at: pd.Series | None, test_share: float, why: str) -> TimeSplit:
+    """The labelled leads in the export's row order: the last ``test_share`` held out, the earlier half of them
+    calibrating and the later half testing (``split.undated: row_order``: rows in the order the leads came)."""
+    n_held_out = max(2, round(test_share * len(y)))
+    train, held_out = y.index[:-n_held_out], y.index[-n_held_out:]
+    calibration, test = held_out[: len(held_out) // 2], held_out[len(held_out) // 2 :]
+    if not _both_classes(y, train, calibration, test):
+        raise DataContractError(
+            ["split.undated: row_order would leave training, calibration or test leads of one class only"]
+        )
+
+    def quarters(ids: pd.Index) -> list[str]:
+        return [] if created_at is None else _quarters(created_at, ids)
+
+    return TimeSplit(
+        train=train,
+        calibration=calibration,
+        test=test,
+        train_quarters=quarters(train),
+        calibration_quarters=quarters(calibration),
+        test_quarters=quarters(test),
+        immature_labelled=0,
+        kind="out_of_time",
+        by_quarters=False,
+        reason=f"{why}: the last {test_share:.0%} of labelled leads in the export's row order ({len(held_out):,} "
+        "leads) are held out, the earlier half calibrates and the later half tests (split.undated: row_order: "
+        "the rows are taken to be in the order the leads came)",
+    )
+
+
+def row_order_auc(y: pd.Series) -> float:
+    """How well a labelled lead's position in the export predicts its outcome: a symmetric AUC (0.5: not at all)."""
+    positions = np.arange(len(y), dtype=float)
+    auc = float(roc_auc_score(y.to_numpy(), positions))
+    return max(auc, 1 - auc)
+
+
+def row_order_warning(y: pd.Series) -> str:
+    """What a random split of an undated export whose row order predicts the outcome overstates, and what to do
+    ("" where the order says little: a row-position AUC below ``ROW_ORDER_AUC``)."""
+    if y.nunique() < 2 or len(y) < 2 * ROW_ORDER_TENTHS:
+        return ""
+    auc = row_order_auc(y)
+    if auc < ROW_ORDER_AUC:
+        return ""
+    tenths = np.array_split(y.to_numpy(), ROW_ORDER_TENTHS)
+    return (
+        f"the export's row order predicts the outcome (row position alone: AUC {auc:.2f}; {tenths[0].mean():.1%} "
+        f"converted in the first tenth of the labelled rows, {tenths[-1].mean():.1%} in the last): if the rows are "
+        "in the order the leads came, a random split tests the model on the same periods it learnt from and "
+        "overstates what it does on new leads. Map a created_at column, or set split.undated: row_order to hold out "
+        "the last rows"
+    )
+
+
 def _stratified_folds(y: pd.Series, folds: int, calibration_share: float, random_state: int) -> tuple[Fold, ...]:
     """``folds`` stratified test folds; the rest of each is cut into training and calibration leads, calibration
     being ``calibration_share`` of all leads (as in the single random split)."""
@@ -382,6 +441,11 @@ def _at_random(
     )
 
 
+UndatedSplit = Literal["random", "row_order"]
+ROW_ORDER_AUC = 0.6  # a row position that predicts the outcome this well is no accident of an unordered export
+ROW_ORDER_TENTHS = 10
+
+
 def split_leads(
     y: pd.Series,
     created_at: pd.Series | None,
@@ -393,6 +457,7 @@ def split_leads(
     random_state: int = 42,
     folds: int = 1,
     cross_validate_up_to: int = 50_000,
+    undated: UndatedSplit = "random",
 ) -> TimeSplit:
     """Split labelled leads (``y``: 1/0, NaN unlabelled, indexed by lead id) into train, calibration and test.
 
@@ -403,6 +468,10 @@ def split_leads(
     ``cross_validate_up_to`` labelled leads is repeated over ``folds`` folds: a test set of one eighth of a small
     export is too few leads to tell AUC or calibration from noise, all of it is not.
 
+    Without dates, ``undated`` "row_order" takes the export's rows to be in the order the leads came and holds out
+    the last ``test_share`` (:func:`_by_row_order`); "random" (the default) says so when the row order predicts the
+    outcome (:func:`row_order_warning`).
+
     Raises:
         DataContractError: no labelled leads, one class only, or too few of a class to hold some out.
     """
@@ -411,13 +480,17 @@ def split_leads(
         raise DataContractError(["labels: no lead has a won or lost outcome; expected both won and lost leads"])
     require_both_classes(labelled, "labelled leads")
     random_folds = folds if len(labelled) <= cross_validate_up_to else 1
-    if created_at is None:
-        why = "the mapping has no created_at column"
-        return _at_random(labelled, None, test_share, random_state, why, random_folds)
-    dated_share = float(created_at.reindex(labelled.index).notna().mean())
-    if dated_share < MIN_DATED_SHARE:
-        why = f"created_at is missing for {1 - dated_share:.0%} of labelled leads (out of time needs it for 95%)"
-        return _at_random(labelled, created_at, test_share, random_state, why, random_folds)
+    dated_share = float(created_at.reindex(labelled.index).notna().mean()) if created_at is not None else 0.0
+    if created_at is None or dated_share < MIN_DATED_SHARE:
+        why = (
+            "the mapping has no created_at column"
+            if created_at is None
+            else f"created_at is missing for {1 - dated_share:.0%} of labelled leads (out of time needs it for 95%)"
+        )
+        if undated == "row_order":
+            return _by_row_order(labelled, created_at, test_share, why)
+        split = _at_random(labelled, created_at, test_share, random_state, why, random_folds)
+        return dataclasses.replace(split, order_warning=row_order_warning(labelled))
     by_quarters = _by_quarters(y, created_at, as_of, horizon_days, test_quarters, calibration_quarters)
     if isinstance(by_quarters, TimeSplit):
         return by_quarters

@@ -329,7 +329,8 @@ def _print_training(result: TrainingResult, settings: Settings) -> None:
         "test leads",
     )
     demo_rule = demo_rule_warning(outcome.scorer.sla, feature_spec_of(outcome.scorer.pipeline))
-    for warning in (_empty_outcome_warning(outcome.preparation), threshold.warning, on_test, demo_rule):
+    order = outcome.preparation.get("split", {}).get("warning", "")
+    for warning in (_empty_outcome_warning(outcome.preparation), order, threshold.warning, on_test, demo_rule):
         if warning:
             console.print(f"[yellow]Warning:[/] {escape(warning)}", highlight=False)
     _print_gate(registered, settings)
@@ -967,6 +968,8 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         f"{split['calibration_labelled']:,} calibration, {split['test_labelled']:,} test{left_out}",
         highlight=False,
     )
+    if split.get("warning"):
+        console.print(f"[yellow]Warning:[/] {escape(split['warning'])}", highlight=False)
     derived = [column for column, how in columns["pii_dropped"].items() if how != "dropped"]
     dropped = [column for column, how in columns["pii_dropped"].items() if how == "dropped"]
     console.print(f"Features derived, then the column dropped (e-mail, job title): {_names(derived)}", highlight=False)

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from models.explanations import GradeSettings
 from models.feature_text import Language
+from models.labels import UndatedSplit
 from models.pipeline import BoosterParams
 from models.sla import SlaTable
 from models.threshold import ThresholdPolicy
@@ -82,14 +83,20 @@ class SplitSettings(_Section):
     # most cross_validate_up_to labelled leads, whose single test set would be too small to read
     folds: int = Field(8, ge=1, le=20)
     cross_validate_up_to: int = Field(50_000, ge=0)
+    undated: UndatedSplit = Field(
+        "random",
+        description="without creation dates: random (stratified, cross-validated) or row_order (the export's last "
+        "rows held out: rows in the order the leads came)",
+    )
 
-    def options(self) -> dict[str, int]:
+    def options(self) -> dict[str, Any]:
         """The split's keyword arguments of ``prepare_export``."""
         return {
             "test_quarters": self.test_quarters,
             "calibration_quarters": self.calibration_quarters,
             "folds": self.folds,
             "cross_validate_up_to": self.cross_validate_up_to,
+            "undated": self.undated,
         }
 
 

@@ -42,7 +42,7 @@ from models.cleaning import (
 from models.contract import CRMTables, DataContractError
 from models.engagement import engagement_features, scoring_moments
 from models.features import FeatureKind, InputColumn, LeadFeatures
-from models.labels import TimeSplit, build_labels, resolve_as_of, split_leads
+from models.labels import TimeSplit, UndatedSplit, build_labels, resolve_as_of, split_leads
 from pipelines.crm_export.leakage import LeakagePolicy, LeakageReport, check_leakage
 from pipelines.crm_export.mapping import (
     UNREAD_ROLES,
@@ -443,6 +443,7 @@ def _split_report(split: TimeSplit, y: pd.Series) -> dict[str, Any]:
         "evaluation_labelled": len(held_out),
         "evaluation_won_share": float(y.loc[held_out].mean()) if len(held_out) else None,
         "labelled_not_mature": split.immature_labelled,
+        "warning": split.order_warning,
     }
 
 
@@ -670,6 +671,7 @@ def prepare_export(
     random_state: int = 42,
     folds: int = 1,
     cross_validate_up_to: int = 50_000,
+    undated: UndatedSplit = "random",
 ) -> PreparedExport:
     """Clean, label, split and leak-check an export as its mapping says; the inputs are not modified.
 
@@ -706,6 +708,7 @@ def prepare_export(
         random_state,
         folds,
         cross_validate_up_to,
+        undated,
     )
     train_mask = rows.index.isin(split.train)
     # Fitted on the leads a model is fitted on: the features here are the model's, convention and all.

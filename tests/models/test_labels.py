@@ -368,3 +368,34 @@ def test_split_leads_refuses_one_class_and_no_labels() -> None:
         split_leads(y * 0, created_at, pd.Timestamp("2025-06-30"), horizon_days=0)
     with pytest.raises(DataContractError, match="no lead has a won or lost outcome"):
         split_leads(y * np.nan, created_at, pd.Timestamp("2025-06-30"), horizon_days=0)
+
+
+def _in_order(n: int = 2_000, seed: int = 4) -> pd.Series:
+    """Labels of an undated export listed as the leads came: later leads convert far more (a campaign that worked)."""
+    rng = np.random.default_rng(seed)
+    rate = np.where(np.arange(n) < n * 0.7, 0.05, 0.4)
+    return pd.Series((rng.random(n) < rate).astype(float), index=[f"L{i}" for i in range(n)])
+
+
+def test_a_random_split_of_an_undated_export_in_a_telling_row_order_says_what_it_overstates() -> None:
+    y = _in_order()
+
+    ordered = split_leads(y, None, AS_OF, 0, folds=4)
+    shuffled = split_leads(y.sample(frac=1, random_state=1), None, AS_OF, 0, folds=4)
+
+    assert ordered.kind == "random_stratified"
+    assert "the export's row order predicts the outcome (row position alone: AUC 0." in ordered.order_warning
+    assert "split.undated: row_order" in ordered.order_warning
+    assert shuffled.order_warning == ""
+
+
+def test_split_undated_row_order_holds_out_the_last_rows() -> None:
+    y = _in_order()
+
+    split = split_leads(y, None, AS_OF, 0, test_share=0.25, folds=4, undated="row_order")
+
+    assert (split.kind, split.cross_validation, split.order_warning) == ("out_of_time", (), "")
+    assert list(split.train) == list(y.index[:1500])
+    assert list(split.calibration) == list(y.index[1500:1750])
+    assert list(split.test) == list(y.index[1750:])
+    assert "the last 25% of labelled leads in the export's row order" in split.reason
