@@ -190,7 +190,7 @@ def choose_threshold(
             inputs["target_lift"] = policy.target_lift
             lifted = policy.target_lift * base_rate
             how = (
-                f"{policy.target_lift:g}x the export's base rate {base_rate:.1%}"
+                f"{policy.target_lift:g}x the calibration leads' base rate {base_rate:.1%}"
                 if target >= lifted
                 else f"{policy.target_lift:g}x the base rate {base_rate:.1%} would exceed what any lead gives, so "
                 "halfway from it to 100%"
@@ -200,8 +200,8 @@ def choose_threshold(
             rationale = f"MQLs must convert at {target:.0%} or better (base rate {base_rate:.1%})"
         if target <= base_rate:
             warnings.append(
-                f"target precision {target:.0%} is at or below the export's base rate {base_rate:.1%}: every lead "
-                "would be an MQL; set threshold.target_precision above it or leave it empty (target_lift x base rate)"
+                f"target precision {target:.0%} is at or below the calibration leads' base rate {base_rate:.1%}: "
+                "every lead would be an MQL; set threshold.target_precision above it or leave it empty (target_lift x base rate)"
             )
     else:
         threshold, warning = policy.contact_cost_eur / policy.deal_value_eur, None

@@ -106,7 +106,7 @@ def test_auto_without_capacity_reads_precision_against_the_base_rate(
     assert (choice.requested, choice.policy) == ("auto", "precision")
     assert choice.inputs is not None
     assert choice.inputs["target_precision"] == pytest.approx(0.2)
-    assert "2x the export's base rate 10.0%" in choice.rationale
+    assert "2x the calibration leads' base rate 10.0%" in choice.rationale
     assert "threshold.mqls_per_month is not set" in choice.rationale
     assert converted[probabilities >= choice.threshold].mean() >= 0.2
     # without months, MQLs per month are unknown, not invented
@@ -157,7 +157,7 @@ def test_a_precision_target_below_the_base_rate_is_a_warning_with_the_numbers() 
     )
 
     assert choice.warning is not None
-    assert "target precision 15% is at or below the export's base rate 38.0%: every lead would be an MQL" in (
+    assert "target precision 15% is at or below the calibration leads' base rate 38.0%: every lead would be an MQL" in (
         choice.warning
     )
     assert "of the 2,000 leads it was chosen on MQLs" in choice.warning  # and the threshold passes (almost) everyone
@@ -208,4 +208,4 @@ def test_a_lift_target_beyond_certainty_says_it_was_capped() -> None:
     assert choice.inputs["target_precision"] == pytest.approx((1 + base_rate) / 2)
     assert "2x the base rate" in choice.rationale
     assert "halfway from it to 100%" in choice.rationale
-    assert "2x the export's base rate" not in choice.rationale
+    assert "2x the calibration leads' base rate" not in choice.rationale
