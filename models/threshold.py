@@ -201,7 +201,8 @@ def choose_threshold(
         if target <= base_rate:
             warnings.append(
                 f"target precision {target:.0%} is at or below the calibration leads' base rate {base_rate:.1%}: "
-                "every lead would be an MQL; set threshold.target_precision above it or leave it empty (target_lift x base rate)"
+                "every lead would be an MQL; set threshold.target_precision above it or leave it empty "
+                "(target_lift x base rate)"
             )
     else:
         threshold, warning = policy.contact_cost_eur / policy.deal_value_eur, None
