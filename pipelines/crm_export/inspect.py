@@ -1110,7 +1110,10 @@ def leak_evidence(
     ).reset_index(drop=True)
     created_at, outcome_at = (_proposed_dates(frame.loc[rows.index], specs, role) for role in ("created_at", "end"))
     outcomes, train_mask = rows.to_numpy(dtype=float), rows.index.isin(train)
-    report = check_leakage(features, outcomes, train_mask, policy, created_at=created_at, outcome_at=outcome_at)
+    kept_out = [column for column in columns if specs[column].role == "after_contact"]  # by name: never features
+    report = check_leakage(
+        features, outcomes, train_mask, policy, created_at=created_at, outcome_at=outcome_at, kept_out=kept_out
+    )
     findings = [*report.findings, *_filled_after_contact(frame, specs, labels, columns, policy)]
     evidence: dict[str, list[str]] = {}
     for finding in sorted(findings, key=lambda finding: _EVIDENCE_ORDER.index(finding.check)):

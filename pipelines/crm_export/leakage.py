@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -628,6 +628,7 @@ def check_leakage(
     lift: bool = True,
     created_at: pd.Series | None = None,
     untouched: tuple[str, np.ndarray] | None = None,
+    kept_out: Collection[str] = (),
 ) -> LeakageReport:
     """Run every leakage check on every candidate feature (and every date column against the outcome date).
 
@@ -644,6 +645,8 @@ def check_leakage(
             "Age" counted to the close) is a leak.
         untouched: the stage column and, per lead, whether sales has not touched it yet: a column filled for the
             labelled leads it worked but not for these is a leak (:func:`filled_after_contact`).
+        kept_out: columns measured but kept out of the model already (``inspect``'s proposals by name): never
+            among "all the others" a column's lift is compared with.
 
     The evidence, per column: its single-feature and missingness AUCs above their limits; values of (almost)
     one outcome covering a material share of the won or lost leads (:func:`one_outcome_values`); a single AUC
@@ -683,7 +686,7 @@ def check_leakage(
             policy,
         )
     }
-    unflagged = [column for column in features.columns if str(column) not in flagged]
+    unflagged = [column for column in features.columns if str(column) not in flagged | set(kept_out)]
     floor = min(policy.min_lift_auc, policy.min_drop_auc)
     strong = [str(c) for c in unflagged if aucs[str(c)]["single_feature_auc"] >= floor]
     lifts = lift_beyond_others(features[unflagged], labels, train_mask, strong) if judged and lift and strong else None

@@ -435,3 +435,21 @@ def test_filled_after_contact_needs_enough_leads_of_each_kind_and_more_than_chan
     assert filled_after_contact("Rep field", thin, untouched, worked, "Status", policy) is None
     both = noise < 0.2  # filled as often for the untouched leads
     assert filled_after_contact("Rep field", both, untouched, worked, "Status", policy) is None
+
+
+def test_columns_kept_out_by_name_do_not_hide_another_from_the_lift() -> None:
+    # the bank export with "duration" renamed "secs": columns inspect keeps out by their names follow the call and
+    # together know what secs knows (named neutrally here: the guard's own name check would flag them first)
+    rng = np.random.default_rng(8)
+    y = (rng.random(3_000) < 0.3).astype(float)
+    secs = 1.5 * y + rng.normal(size=3_000)
+    by_name = {name: 0.7 * secs + rng.normal(size=3_000) for name in ("field_a", "field_b", "field_c")}
+    honest = {"age": 0.3 * y + rng.normal(size=3_000), "job": 0.3 * y + rng.normal(size=3_000)}
+    features = pd.DataFrame({"secs": secs, **by_name, **honest})
+    train_mask = np.arange(3_000) < 2_100
+
+    hidden = check_leakage(features, y, train_mask, LeakagePolicy())
+    found = check_leakage(features, y, train_mask, LeakagePolicy(), kept_out=list(by_name))
+
+    assert hidden.findings == ()  # the three among "all the others" reach what secs reaches
+    assert [(finding.column, finding.check) for finding in found.findings] == [("secs", "lift")]
