@@ -303,6 +303,20 @@ def fit_grade_cuts(explained: Contributions, settings: GradeSettings) -> GradeCu
     return GradeCuts(fit=as_tuple(fit), engagement=as_tuple(engagement))  # type: ignore[arg-type]
 
 
+def grade_axis_warning(spec: FeatureSpec) -> str:
+    """What to say when one of the grade's two axes has no feature: every lead sits at its top ("A" without fit
+    features, "1" without engagement features), so the grades order leads by the other axis alone."""
+    if spec.fit and spec.engagement:
+        return ""
+    empty, top, other = ("engagement", "digit is 1", "fit") if spec.fit else ("fit", "letter is A", "engagement")
+    examples = "visits, downloads, e-mail clicks" if empty == "engagement" else "company size, industry, job title"
+    return (
+        f"the model has no {empty} features (every feature column is group: {other}): every lead's grade {top}, so the "
+        f"grades, and the SLA rules on them, order leads by {other} alone. Set group: {empty} in the mapping on the "
+        f"columns that describe it ({examples})"
+    )
+
+
 def unseen_categories(explained: Contributions) -> list[list[str]]:
     """Per lead, the categorical features whose value the model never saw in training (scored as unknown)."""
     if explained.encoded is None:

@@ -307,6 +307,7 @@ def _print_gate(registered: RegisteredModel, settings: Settings) -> None:
 
 
 def _print_training(result: TrainingResult, settings: Settings) -> None:
+    from models.explanations import grade_axis_warning
     from models.features import feature_spec_of
     from models.sla import demo_rule_warning
     from models.threshold import share_warning
@@ -328,9 +329,10 @@ def _print_training(result: TrainingResult, settings: Settings) -> None:
         metrics["test_conversions"] / metrics["n_test"],
         "test leads",
     )
-    demo_rule = demo_rule_warning(outcome.scorer.sla, feature_spec_of(outcome.scorer.pipeline))
+    spec = feature_spec_of(outcome.scorer.pipeline)
+    demo_rule, axes = demo_rule_warning(outcome.scorer.sla, spec), grade_axis_warning(spec)
     order = outcome.preparation.get("split", {}).get("warning", "")
-    for warning in (_empty_outcome_warning(outcome.preparation), order, threshold.warning, on_test, demo_rule):
+    for warning in (_empty_outcome_warning(outcome.preparation), order, threshold.warning, on_test, demo_rule, axes):
         if warning:
             console.print(f"[yellow]Warning:[/] {escape(warning)}", highlight=False)
     _print_gate(registered, settings)

@@ -14,12 +14,13 @@ from models.explanations import (
     encode_for_booster,
     fit_grade_cuts,
     global_importance,
+    grade_axis_warning,
     plain_value,
     reason_arrays,
     top_reasons,
 )
 from models.feature_text import Language, describe
-from models.features import feature_spec_of
+from models.features import FeatureSpec, feature_spec_of
 from models.pipeline import input_fields, predict_raw
 from tests.builders import synthetic_export
 
@@ -249,3 +250,15 @@ def test_grades_order_observed_conversion_on_the_test_quarter(fast_settings) -> 
     assert by_digit["1"] > by_digit["2"] > by_digit["3"]
     assert by_digit["2"] > by_digit["4"]
     assert by_grade["mean"].idxmax() == "A1"
+
+
+def test_a_grade_axis_without_features_is_said_with_what_to_map() -> None:
+    both = FeatureSpec(numeric=("company_size", "website_visits"), categorical=(), fit=("company_size",))
+    fit_only = FeatureSpec(numeric=("company_size", "age"), categorical=(), fit=("company_size", "age"))
+    engagement_only = FeatureSpec(numeric=("website_visits",), categorical=(), fit=())
+
+    assert grade_axis_warning(both) == ""
+    assert "no engagement features" in grade_axis_warning(fit_only)
+    assert "every lead's grade digit is 1" in grade_axis_warning(fit_only)
+    assert "every lead's grade letter is A" in grade_axis_warning(engagement_only)
+    assert "Set group: fit in the mapping" in grade_axis_warning(engagement_only)
