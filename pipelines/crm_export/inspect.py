@@ -907,6 +907,24 @@ def _stage_over_flag(
     return None
 
 
+def column_copies(present: Mapping[str, pd.Series]) -> dict[str, str]:
+    """Columns whose values are another's in every row, compared ignoring case ("Industry" twice, as "Industry.1";
+    "Country " beside "country"): copy -> the first column with those values. Empty columns are no copies."""
+    first_of: dict[tuple[int, int], list[str]] = {}
+    copies: dict[str, str] = {}
+    for column, values in present.items():
+        if values.empty:
+            continue
+        folded = values.str.casefold()
+        key = (len(folded), int(pd.util.hash_pandas_object(folded, index=True).sum()))
+        same = [other for other in first_of.get(key, []) if present[other].str.casefold().equals(folded)]
+        if same:
+            copies[column] = same[0]
+        else:
+            first_of.setdefault(key, []).append(column)
+    return copies
+
+
 def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = None) -> Proposal:
     """A best-guess mapping from column names and content, for the user to review line by line.
 
@@ -956,6 +974,10 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         if column not in specs:
             specs[column], review[column] = spec, why
 
+    for column, original in column_copies(present).items():
+        if column not in specs:
+            specs[column] = ColumnSpec(role="ignore")
+            review[column] = f"the same values as '{original}' in every row (a copy): ignored"
     for column, kind in kinds.items():
         if column in specs:
             continue

@@ -1241,3 +1241,20 @@ def test_a_field_filled_only_for_leads_sales_worked_is_proposed_after_contact() 
     assert proposal.columns["Generators__c"].role == "after_contact"
     assert "it has not touched yet ('Status')" in proposal.review["Generators__c"]
     assert proposal.columns["Annual_Revenue"].role in ("numeric", "count")
+
+
+def test_a_column_that_copies_another_is_ignored_naming_the_original() -> None:
+    # Excel's duplicated "Industry" (read as "Industry.1") and a "country" twin of "Country " differing in case only
+    frame = _leads(
+        Converted=["1", "0", "0", "1", "0", "0"],
+        Country=["DE", "AT", "DE", "CH", None, "DE"],
+        country=["de", "AT", "de", "CH", "", "DE"],
+        Segment=["SMB", "SMB", "Ent", "Ent", "SMB", "Ent"],
+    ).assign(**{"Industry.1": lambda leads: leads["Industry"]})
+
+    proposal = _proposal(frame)
+
+    assert (proposal.columns["Industry.1"].role, proposal.columns["country"].role) == ("ignore", "ignore")
+    assert proposal.review["Industry.1"] == "the same values as 'Industry' in every row (a copy): ignored"
+    assert proposal.review["country"] == "the same values as 'Country' in every row (a copy): ignored"
+    assert proposal.columns["Industry"].role == proposal.columns["Segment"].role == "categorical"
