@@ -9,6 +9,7 @@ each byte's position: reading the whole file as cp1252 would garble every other 
 
 from __future__ import annotations
 
+import csv
 import io
 import logging
 import re
@@ -265,10 +266,13 @@ def read_export(path: Path) -> RawExport:
             text, encoding, warnings = _decode(path.read_bytes(), path)
             first, _, rest = text.partition("\n")
             hint = separator_hint(first)
-            separator = hint or detect_separator(text)
-            frame, footer = drop_report_footer(_read_text(rest if hint else text, separator))
+            separator, body = (hint, rest) if hint else (detect_separator(text), text)
+            frame, footer = drop_report_footer(_read_text(body, separator))
             export = RawExport(frame, separator, encoding, warnings)
-    except (ValueError, OSError, pd.errors.ParserError, zipfile.BadZipFile) as error:  # EmptyDataError: ValueError
+    except pd.errors.ParserError as error:
+        said = _rows_longer_than_header(body, separator, int(bool(hint))) if suffix in TEXT_SUFFIXES else ""
+        raise DataContractError([f"{path}: {said}" if said else f"{path} could not be read: {error}"]) from error
+    except (ValueError, OSError, zipfile.BadZipFile) as error:  # EmptyDataError: ValueError
         raise DataContractError([f"{path} could not be read: {error}"]) from error
     if suffix == ".xlsx":
         frame, footer = drop_report_footer(export.frame)
@@ -282,6 +286,27 @@ def read_export(path: Path) -> RawExport:
         note = f"{path.name}: columns named more than once, each kept under its own name: {said}"
         export = replace(export, warnings=(*export.warnings, note))
     return export
+
+
+def _rows_longer_than_header(text: str, separator: str, lines_before: int = 0) -> str:
+    """What to say of the rows with more fields than the header ("" where none has): how many, where the first is
+    (its line in an editor, after ``lines_before`` lines above the header, and its data row), and the likely cause."""
+    records = csv.reader(io.StringIO(text), delimiter=separator)
+    header = len(next(records, []))
+    long_rows: list[tuple[int, int, int]] = []  # (first line, data row, fields)
+    line = 1 + lines_before
+    for row, record in enumerate(records, start=1):
+        first_line, line = line + 1, records.line_num + lines_before
+        if len(record) > header:
+            long_rows.append((first_line, row, len(record)))
+    if not long_rows:
+        return ""
+    first_line, row, fields = long_rows[0]
+    return (
+        f"{len(long_rows):,} row(s) have more fields than the header's {header} (separator {separator!r}); the first, "
+        f"line {first_line} of the file (data row {row:,}), has {fields}. A separator inside a value that is not in "
+        "quotes shifts every value after it: export again with values in quotes (or another separator)"
+    )
 
 
 def _renamed_duplicates(columns: list[str]) -> dict[str, str]:

@@ -247,3 +247,25 @@ def test_a_column_named_twice_is_kept_under_its_own_name_with_a_note(tmp_path: P
     assert export.warnings == (
         "export.csv: columns named more than once, each kept under its own name: 'Industry' (again as 'Industry.1')",
     )
+
+
+@pytest.mark.parametrize(("hint", "line"), [("", 5), ("sep=,\n", 6)])
+def test_rows_with_more_fields_than_the_header_are_refused_naming_the_first_line_and_the_likely_cause(
+    tmp_path: Path, hint: str, line: int
+) -> None:
+    # an unquoted comma in a company name; a quoted line break before it makes line and row numbers differ
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        f'{hint}Lead ID,Company,Visits\nL1,Acme,3\nL2,"Beta\nGroup",5\nL3,Gamma, Inc.,1\nL4,Delta,2\n'
+        "L5,Epsilon, Ltd,4\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(DataContractError) as refused:
+        read_export(path)
+
+    message = str(refused.value)
+    assert "2 row(s) have more fields than the header's 3 (separator ',')" in message
+    assert f"the first, line {line} of the file" in message
+    assert "(data row 3), has 4" in message
+    assert "not in quotes" in message
