@@ -190,10 +190,15 @@ _CODE_NUMBER_NAME = re.compile(
 _PER_YEAR = re.compile(r"(^|[^a-z])(per|pro|je|a)[\s_]+(year|jahr)|/\s*(year|jahr)", re.IGNORECASE)  # an amount a year
 
 
+_CUSTOM_FIELD_SUFFIX = re.compile(r"__c$")
+
+
 def column_text(column: str, yes_no: bool = False) -> FeatureText:
     """The texts of a feature that is an export column as it is: the column's own name as the CRM spells it
     ("Anzahl Mitarbeiter", "Do Not Email"), and for a yes/no column its answer in words ("Do Not Email: yes")."""
-    name = " ".join(column.replace("_", " ").split()) or column
+    # Salesforce's custom fields end in "__c" (API names in a Data Loader export): "CurrentGenerators__c" reads as
+    # "CurrentGenerators", not "CurrentGenerators c"
+    name = " ".join(_CUSTOM_FIELD_SUFFIX.sub("", column).replace("_", " ").split()) or column
     name = name[:1].upper() + name[1:]
     if not yes_no:
         code = bool(_CODE_NUMBER_NAME.search(column)) and not _PER_YEAR.search(column)
