@@ -101,6 +101,13 @@ def _model_inputs(prepared: PreparedExport, scorer: LeadScorer) -> list[str]:
     return columns
 
 
+# The shipped model is refit on every labelled lead, the test leads too: on them its figures are in-sample.
+IN_SAMPLE = (
+    "the model learnt from these leads (it was refit on every labelled lead), so conversion by grade and score here "
+    "is higher than on new leads: the training run's test metrics are the out-of-sample figures"
+)
+
+
 def leads_of_quarters(settings: Settings, scorer: LeadScorer, quarters: tuple[str, ...] = ()) -> ExplainedLeads:
     """The model's input columns of the export's leads created in ``quarters`` (default: the model's test
     quarters), and their outcome (NaN while open).
@@ -118,12 +125,15 @@ def leads_of_quarters(settings: Settings, scorer: LeadScorer, quarters: tuple[st
         test = prepared.split.test
         why = "the export has no creation dates" if prepared.created_at is None else "the split was not by quarter"
         period = f"held-out test leads of the model's split ({why}, so no quarter can be chosen)"
+        period += f"; {IN_SAMPLE}"  # the shipped model is refit on every labelled lead: these too
         return ExplainedLeads(prepared.rows.loc[test, columns], prepared.y.loc[test], (), period, points_rule)
     in_quarters = prepared.created_at.dt.to_period("Q").astype(str).isin(quarters)
     if not in_quarters.any():
         raise DataContractError([f"created_at: no leads created in quarter(s) {list(quarters)}"])
     selected = prepared.rows.loc[in_quarters.to_numpy(), columns]
     period = f"quarter(s) {', '.join(quarters)}"
+    if set(quarters) & scorer.fitted_quarters():
+        period += f"; {IN_SAMPLE}"
     return ExplainedLeads(selected, prepared.y.reindex(selected.index), quarters, period, points_rule)
 
 
