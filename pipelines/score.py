@@ -1381,6 +1381,8 @@ def run_score(
             read += len(chunk)
             if progress is not None:
                 progress(read, reader.total)
+        if progress is not None:  # done: a CSV's line count was an upper bound (line breaks in cells, a footer)
+            progress(read, read)
         if read == 0:
             raise DataContractError([f"{export} has no rows; expected a header and at least one row"])
         accounts = None

@@ -304,10 +304,14 @@ def test_a_reports_footer_and_totals_are_no_leads_in_any_chunk_as_in_training(
     path.write_text(f"sep=,\n{body[0]}\n{body[1]}\n\n{body[2]}{footer}", encoding="utf-8")
     head.to_parquet(tmp_path / "leads.parquet", index=False)
 
-    summary = run_score(registry, path, _options(tmp_path / "from_report.csv", chunk_size=chunk_size))
+    progress: list[tuple[int, int | None]] = []
+    options = _options(tmp_path / "from_report.csv", chunk_size=chunk_size)
+    summary = run_score(registry, path, options, lambda done, total: progress.append((done, total)))
     run_score(registry, tmp_path / "leads.parquet", _options(tmp_path / "from_parquet.csv"))
 
     assert (summary.scored, summary.rejected_rows) == (40, 0)
+    assert progress[0][1] == 45  # the lines after the header (a blank and 4 footer lines too): an upper bound
+    assert progress[-1] == (40, 40)  # the bar ends at the leads read
     assert summary.notes == (footer_note("report.csv", 4),)
     assert len(read_export(path).frame) == 40  # the training reader reads the same leads
     scored, expected = _read(tmp_path / "from_report.csv"), _read(tmp_path / "from_parquet.csv")
