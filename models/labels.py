@@ -60,6 +60,7 @@ def build_labels(tables: CRMTables, horizon_days: int, as_of: pd.Timestamp) -> p
     closed = deals[deals["closed_at"].notna() & (deals["closed_at"] <= as_of)]
     won = closed[closed["outcome"] == "won"]
     won_in_time = won.loc[won["closed_at"] <= won["created_at_lead"] + horizon, "lead_id"]
+    won_late = won.loc[won["closed_at"] > won["created_at_lead"] + horizon, "lead_id"]
     lost = closed.loc[closed["outcome"] == "lost", "lead_id"]
     latest = _latest_dispositions(tables.dispositions, as_of).reindex(leads["lead_id"])
     stage, reason = latest["stage"].to_numpy(), latest["reason"].to_numpy()
@@ -73,6 +74,8 @@ def build_labels(tables: CRMTables, horizon_days: int, as_of: pd.Timestamp) -> p
         (leads["lead_id"].isin(lost).to_numpy(), NEGATIVE, "deal_lost"),
         (recycled, CENSORED, "recycled_wrong_timing"),
         (rejected, NEGATIVE, "rejected"),
+        # negative as any lead without a win in time, counted apart: a horizon shorter than the sales cycle shows here
+        (leads["lead_id"].isin(won_late).to_numpy() & elapsed, NEGATIVE, "won_after_horizon"),
         (elapsed, NEGATIVE, "no_win_within_horizon"),
     ]
     status = np.select([r[0] for r in rules], [r[1] for r in rules], default=CENSORED)

@@ -62,7 +62,7 @@ def labelled() -> pd.DataFrame:
     [
         ("won_in_time", "positive", "won_within_horizon"),
         ("won_recent", "positive", "won_within_horizon"),
-        ("won_late", "negative", "no_win_within_horizon"),
+        ("won_late", "negative", "won_after_horizon"),
         ("lost", "negative", "deal_lost"),
         ("rejected", "negative", "rejected_wrong_size"),
         ("recycled", "censored", "recycled_wrong_timing"),
