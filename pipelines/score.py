@@ -67,7 +67,7 @@ from models.feature_text import Language
 from models.scorer import ExplainedBatch, LeadScorer
 from models.trends import trend_of
 from pipelines.audit import read_score_history
-from pipelines.crm_export.mapping import ExportMapping, MappingError
+from pipelines.crm_export.mapping import ExportMapping, MappingError, padding_matches
 from pipelines.crm_export.prepare import table_path, with_row_ids
 from pipelines.crm_export.read import (
     TEXT_SUFFIXES,
@@ -749,12 +749,16 @@ def logged_creation_times(
     return [None if pd.isna(value) else value.to_pydatetime() for value in dates.dt.tz_convert(UTC)]
 
 
-def creation_date_order(reader: ExportReader, model: ScoringModel, options: ScoreOptions) -> DateOrderEvidence:
-    """The creation dates' day/month evidence over the whole file (a first pass reading that column only)."""
+def creation_date_order(
+    reader: ExportReader, model: ScoringModel, options: ScoreOptions, in_file: Mapping[str, str] | None = None
+) -> DateOrderEvidence:
+    """The creation dates' day/month evidence over the whole file (a first pass reading that column only);
+    ``in_file``: the export's name of a column the model names otherwise (``padding_matches``)."""
     column = model.mapping.created_at_column
     evidence = DateOrderEvidence()
     if column is None:
         return evidence
+    column = (in_file or {}).get(column, column)
     for chunk in reader.chunks([column], options.chunk_size):
         marked, _ = mark_missing(chunk[column].reset_index(drop=True), model.mapping.placeholders)
         evidence = evidence + date_order_evidence(marked)
@@ -1325,7 +1329,9 @@ def run_score(
     by_account_id = options.log and settings.serving.account_key == "account_id"  # the service's account key
     if by_account_id and model.mapping.account_column:
         needed = list(dict.fromkeys([*needed, model.mapping.account_column]))
-    check_header(reader.header, needed, export)
+    spaced = padding_matches(reader.header, needed)  # the export's column -> the name the model reads
+    check_header([spaced.get(column, column) for column in reader.header], needed, export)
+    in_file = {name: column for column, name in spaced.items()}
     checker, register, tally = FieldChecker(model.lead_model, model.roles), IdRegister(), _Tally()
     scored_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     columns = output_columns(model.id_column, model.top_k, options.reasons)
@@ -1349,12 +1355,13 @@ def run_score(
         writer = files.enter_context(_table_writer(out, options.fmt, columns))
         rejects = files.enter_context(_table_writer(rejects_path, "csv", reject_columns(model.id_column)))
         dated = options.since is not None or options.log
-        date_order = creation_date_order(reader, model, options) if dated else None
+        date_order = creation_date_order(reader, model, options, in_file) if dated else None
         now = pd.Timestamp(scored_at).tz_convert(None)
         engagement = open_activities(model, export, options.activities, now)
         history = files.enter_context(closing_log(open_history(settings, now))) if options.log else None
         read = 0
-        for chunk in reader.chunks(needed, options.chunk_size):
+        for read_chunk in reader.chunks([in_file.get(column, column) for column in needed], options.chunk_size):
+            chunk = read_chunk.rename(columns=spaced)
             chunk = with_engagement(with_row_ids(chunk, model.mapping, read + 1, reader.header), model, engagement)
             checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order)
             if history is not None and len(checked.ids):

@@ -785,6 +785,21 @@ class MappingCheck:
             ) from None
 
 
+def padding_matches(header: list[str], names: Iterable[str]) -> dict[str, str]:
+    """The export's columns that are ``names`` but for spaces around them (Excel keeps "Lead Source " as typed; a
+    later export may not): export column -> name, where exactly one column matches a name the header lacks."""
+    by_trimmed: dict[str, list[str]] = {}
+    for column in header:
+        by_trimmed.setdefault(column.strip(), []).append(column)
+    present = set(header)
+    matches = {}
+    for name in names:
+        found = by_trimmed.get(name.strip(), [])
+        if name not in present and len(found) == 1 and found[0] not in matches:
+            matches[found[0]] = name
+    return matches
+
+
 def check_against_export(mapping: ExportMapping, columns: list[str], *, allow_missing: bool = False) -> MappingCheck:
     """Compare the mapping with the export's columns.
 

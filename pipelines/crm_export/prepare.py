@@ -52,6 +52,7 @@ from pipelines.crm_export.mapping import (
     check_against_export,
     load_mapping,
     normalize_value,
+    padding_matches,
 )
 from pipelines.crm_export.read import RawExport, read_export
 from pipelines.crm_export.tables import (
@@ -141,6 +142,7 @@ def select_mapped_columns(leads: pd.DataFrame, mapping: ExportMapping) -> tuple[
         MappingError: a mapped column is missing from the export (the message suggests close matches).
     """
     frame = leads.rename(columns=str)
+    frame = frame.rename(columns=padding_matches(list(frame.columns), mapping.columns))
     check = check_against_export(mapping, list(frame.columns))
     selected = with_row_ids(frame.loc[:, list(mapping.columns)], mapping, first_row=1, columns=list(frame.columns))
     return selected.copy(), {"unmapped": list(check.unmapped)}

@@ -318,6 +318,22 @@ def test_a_reports_footer_and_totals_are_no_leads_in_any_chunk_as_in_training(
     assert _without_time(scored).equals(_without_time(expected))
 
 
+def test_a_column_named_with_spaces_around_is_read_as_the_models_column(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    # Excel keeps "industry " as typed; the model was trained on an export that said "industry"
+    head = leads.head(20)
+    spaced = head.rename(columns={"industry": "industry ", "created_at": " created_at"})
+    spaced.to_csv(tmp_path / "leads.csv", index=False)
+    head.to_parquet(tmp_path / "leads.parquet", index=False)
+
+    summary = run_score(registry, tmp_path / "leads.csv", _options(tmp_path / "spaced.csv", since=date(2000, 1, 1)))
+    run_score(registry, tmp_path / "leads.parquet", _options(tmp_path / "plain.csv", since=date(2000, 1, 1)))
+
+    assert (summary.scored, summary.rejected_rows) == (20, 0)
+    assert _without_time(_read(tmp_path / "spaced.csv")).equals(_without_time(_read(tmp_path / "plain.csv")))
+
+
 def test_an_xlsx_reports_totals_row_is_no_lead(registry: Settings, leads: pd.DataFrame, tmp_path: Path) -> None:
     head = leads.head(12)
     totals = dict.fromkeys(head.columns, "") | {head.columns[0]: "Total", "website_visits": "412"}

@@ -19,6 +19,7 @@ from pipelines.crm_export.mapping import (
     dump_mapping,
     guess_group,
     load_mapping,
+    padding_matches,
     parse_mapping,
     to_snake_case,
 )
@@ -634,3 +635,12 @@ def test_an_account_column_is_named_and_never_a_feature() -> None:
     assert parse_mapping(ACTIVITIES_MAPPING).account_column is None
     with pytest.raises(MappingError, match="at most one column with role account"):
         parse_mapping(ACTIVITIES_MAPPING.replace('"Visits": count', '"Visits": account\n  "Account ID": account'))
+
+
+def test_columns_that_differ_from_the_mapping_only_by_surrounding_spaces_are_matched() -> None:
+    header = ["Lead ID", "Lead Source ", " Industry", "Country", "Country "]
+
+    matches = padding_matches(header, ["Lead ID", "Lead Source", "Industry", "Country  ", "Missing"])
+
+    # "Country  " matches two columns once trimmed: neither is taken for it
+    assert matches == {"Lead Source ": "Lead Source", " Industry": "Industry"}

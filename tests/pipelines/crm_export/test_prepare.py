@@ -25,6 +25,7 @@ from pipelines.crm_export.prepare import (
     outcome_dates,
     prepare_export,
     prepare_export_files,
+    select_mapped_columns,
     untouched_leads,
 )
 from tests.builders import loaded_export
@@ -893,3 +894,15 @@ def test_the_leads_sales_has_not_touched_come_from_the_stage_or_the_outcomes_unt
     assert from_outcome.name == "Status"
     with pytest.raises(MappingError, match="untouched applies only to role outcome, not stage"):
         parse_mapping(STATUS_AND_FLAG.replace("    role: stage\n", "    role: stage\n    untouched: [New]\n"))
+
+
+def test_an_export_column_with_spaces_around_its_name_is_the_mapped_column() -> None:
+    mapping = parse_mapping(STATUS_AND_FLAG)
+    export = pd.DataFrame(
+        {"Id ": ["a"], " CreatedDate": ["2026-01-02"], "IsConverted": ["true"], "Status": ["Closed - Converted"]}
+    )
+
+    selected, report = select_mapped_columns(export, mapping)
+
+    assert list(selected.columns) == ["Id", "CreatedDate", "IsConverted", "Status"]
+    assert report == {"unmapped": []}
