@@ -77,6 +77,8 @@ from pipelines.crm_export.read import (
     footer_note,
     read_export,
     separator_hint,
+    settled_rows,
+    without_blank_rows,
 )
 from pipelines.crm_export.tables import activities_table
 from pipelines.settings import Settings
@@ -585,10 +587,10 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
     notes: list[str] = []
 
     def chunks(columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
-        # the file's first column too, where a report's footer writes; blank lines kept to tell the footer by
-        read = list(dict.fromkeys([header[0], *columns]))
+        # every column, blank lines kept: which rows are leads (blank rows, a report's footer) is decided on the
+        # whole row, as the training reader decides it
         try:
-            frames = pd.read_csv(path, usecols=read, chunksize=chunk_size, skip_blank_lines=False, **options)
+            frames = pd.read_csv(path, chunksize=chunk_size, skip_blank_lines=False, **options)
             for frame in report_leads(frames, notes, path.name):
                 yield frame[columns]
         except (ValueError, pd.errors.ParserError) as error:
@@ -602,15 +604,15 @@ def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) ->
     """A CSV's chunks as the training reader reads the whole file: blank rows and a report's footer left out
     (``drop_report_footer`` on the file's last rows, with a note in ``notes``).
 
-    A chunk is held back until a later one fills a cell beyond the first column: until then its last rows could be
-    the start of the footer. Memory stays one chunk (two, where the footer begins in a chunk's last rows)."""
+    Each chunk's rows that no later row can make part of the footer (``settled_rows``) go on; the rest waits for the
+    next chunk: a few rows, or the part from a blank line after the last full row on."""
     held: pd.DataFrame | None = None
     for frame in frames:
-        if held is not None and _fills_beyond_first(frame):
-            yield _without_blank_rows(held)
-            held = frame
-        else:
-            held = frame if held is None else pd.concat([held, frame])
+        held = frame if held is None else pd.concat([held, frame])
+        settled = settled_rows(held)
+        if settled:
+            yield without_blank_rows(held.iloc[:settled])
+            held = held.iloc[settled:]
     if held is None:
         return
     leads, footer = drop_report_footer(held)
@@ -618,21 +620,6 @@ def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) ->
         notes.append(footer_note(name, footer))
     if len(leads):
         yield leads
-
-
-def _fills_beyond_first(frame: pd.DataFrame) -> bool:
-    return any(bool((frame[column].fillna("").str.strip() != "").any()) for column in frame.columns[1:])
-
-
-def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` without its blank rows (empty lines, lines of separators): the training reader leaves them out."""
-    blank = np.flatnonzero((frame.iloc[:, 0].fillna("").str.strip() == "").to_numpy())
-    for column in frame.columns[1:]:
-        if not len(blank):
-            return frame
-        values = frame[column].iloc[blank].fillna("").str.strip()
-        blank = blank[(values == "").to_numpy()]
-    return frame.drop(index=frame.index[blank]) if len(blank) else frame
 
 
 def _read_whole(path: Path, why: str) -> ExportReader:

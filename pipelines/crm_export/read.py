@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from models.cleaning import read_number
 from models.contract import DataContractError
 
 logger = logging.getLogger(__name__)
@@ -130,7 +131,8 @@ def _filled_cells(frame: pd.DataFrame) -> np.ndarray:
 
 # A report's last rows that are no leads: totals rows ("Grand Totals (9,812 records)", "Total", "Summe",
 # "Gesamtergebnis", "Average"), and the lines Salesforce ends a report with even without a blank line before them.
-# The whole first filled cell must read so: a lead of the company "Total Energies" stays a lead.
+# The whole first filled cell must read so, and a totals row's other cells must be numbers: a last lead of the
+# company "Total Energies", or of Mr Sum (a name in the first column), stays a lead.
 _REPORT_TAIL = re.compile(
     r"(((grand|sub)\s*)?totals?(\s+(general|général|result))?|sum|summe|(gesamt|zwischen)\s*(summe|ergebnis)?|"
     r"insgesamt|average|durchschnitt|mittelwert|count|anzahl)(\s*\(.*\))?\s*:?|"
@@ -138,20 +140,25 @@ _REPORT_TAIL = re.compile(
     re.IGNORECASE,
 )
 MAX_TOTALS_ROWS = 3  # a report's totals at its end: a sum, a count, an average at most
-
-
-def _first_cells(frame: pd.DataFrame, filled: np.ndarray, rows: np.ndarray) -> list[str]:
-    """The first filled cell of each of ``rows``, trimmed ("" for a blank row)."""
-    values = frame.iloc[rows].to_numpy(dtype=object)
-    cells = []
-    for cell_row, row in zip(values, rows, strict=True):
-        columns = np.flatnonzero(filled[row])
-        cells.append(str(cell_row[columns[0]]).strip() if len(columns) else "")
-    return cells
+_TAIL_WINDOW_ROWS = 64  # the last rows of a chunk looked at first for what may still be a footer
 
 
 def _is_report_tail(cell: str) -> bool:
     return bool(_REPORT_TAIL.fullmatch(" ".join(cell.split())))
+
+
+def _is_totals_row(frame: pd.DataFrame, filled: np.ndarray, row: int) -> bool:
+    """Whether a row filling more than its first cell is a report's totals: its first filled cell reads as a total
+    ("Total", "Summe") and every other filled cell as a number ("9", "$1,234.00")."""
+    cells = [str(cell).strip() for cell in frame.iloc[row].to_numpy(dtype=object)[filled[row]]]
+    return bool(cells) and _is_report_tail(cells[0]) and all(read_number(cell) is not None for cell in cells[1:])
+
+
+def _tail_ends(first_column: pd.Series) -> np.ndarray:
+    """Positions of the rows after the last full row (first-column text at most) where a footer can start: blank,
+    or a total or a report's closing line."""
+    text = first_column.fillna("").astype(str).str.strip().str.replace(r"\s+", " ", regex=True)
+    return np.flatnonzero(((text == "") | text.str.fullmatch(_REPORT_TAIL)).to_numpy(dtype=bool))
 
 
 def _footer_start(frame: pd.DataFrame, filled: np.ndarray) -> int:
@@ -159,18 +166,17 @@ def _footer_start(frame: pd.DataFrame, filled: np.ndarray) -> int:
     beyond_first = np.flatnonzero(filled[:, 1:].any(axis=1))
     if frame.shape[1] < 2 or not len(beyond_first):
         return len(frame)  # no row fills a second column: nothing tells leads and footer apart
-    last_full = beyond_first[-MAX_TOTALS_ROWS:][::-1]
     footer_start = len(frame)
-    for row, cell in zip(last_full, _first_cells(frame, filled, last_full), strict=True):
-        if not _is_report_tail(cell):
+    for row in beyond_first[-MAX_TOTALS_ROWS:][::-1]:
+        if not _is_totals_row(frame, filled, int(row)):
             break
         footer_start = int(row)  # a totals row: it and all after it
     if footer_start < len(frame):
         return footer_start
     tail_start = int(beyond_first[-1]) + 1  # the rows after it fill the first column at most
-    tail = _first_cells(frame, filled, np.arange(tail_start, len(frame)))
-    ends = [position for position, cell in enumerate(tail) if not cell or _is_report_tail(cell)]
-    return tail_start + ends[0] if ends else len(frame)
+    ends = _tail_ends(frame.iloc[tail_start:, 0])
+    start = tail_start + int(ends[0]) if len(ends) else len(frame)
+    return start if filled[start:].any() else len(frame)  # blank lines at the end are no footer
 
 
 def drop_report_footer(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -193,6 +199,42 @@ def drop_report_footer(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if not leads.all():
         kept = kept.iloc[np.flatnonzero(leads)].reset_index(drop=True)
     return kept, len(frame) - footer_start
+
+
+def settled_rows(frame: pd.DataFrame) -> int:
+    """How many of the first rows of a part of a file are leads (or blank rows) whatever rows follow it: those before
+    the last ``MAX_TOTALS_ROWS`` rows filling more than their first cell, and after the last of these, those before
+    the first blank or closing row. ``drop_report_footer`` on the rest, with the rows after it, finds the footer it
+    finds on the whole file (``leadq score`` reads a file in chunks)."""
+    if frame.shape[1] < 2:
+        return len(frame)
+    window = _TAIL_WINDOW_ROWS
+    while True:  # the last rows first: a chunk's last rows are leads filling many cells
+        start = max(0, len(frame) - window)
+        beyond_first = start + np.flatnonzero(_filled_cells(frame.iloc[start:, 1:]).any(axis=1))
+        if len(beyond_first) >= MAX_TOTALS_ROWS or start == 0:
+            break
+        window *= 4
+    totals_from = int(beyond_first[max(0, len(beyond_first) - MAX_TOTALS_ROWS)]) if len(beyond_first) else len(frame)
+    tail_start = int(beyond_first[-1]) + 1 if len(beyond_first) else 0
+    ends = _tail_ends(frame.iloc[tail_start:, 0])
+    return min(totals_from, tail_start + int(ends[0]) if len(ends) else len(frame))
+
+
+def without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without its blank rows (empty lines, lines of separators), as ``drop_report_footer`` leaves them out;
+    the first column first: the other columns are read only for the rows blank in it."""
+    blank = np.flatnonzero((frame.iloc[:, 0].fillna("").astype(str).str.strip() == "").to_numpy())
+    for position in range(1, frame.shape[1]):
+        if not len(blank):
+            return frame
+        values = frame.iloc[blank, position].fillna("").astype(str).str.strip()
+        blank = blank[(values == "").to_numpy()]
+    if not len(blank):
+        return frame
+    kept = np.ones(len(frame), dtype=bool)
+    kept[blank] = False
+    return frame.iloc[np.flatnonzero(kept)]
 
 
 def footer_note(name: str, lines: int) -> str:

@@ -40,6 +40,7 @@ from pipelines.score import (
     ScoreSummary,
     as_read,
     load_scoring_model,
+    open_export,
     output_columns,
     plain_values,
     read_ids,
@@ -1199,3 +1200,29 @@ def _row_numbered(mapping: str) -> str:
     single_table = mapping[mapping.index("rare_category_share:") :]
     outcome = '  converted: {role: outcome, won: ["1"], lost: ["0"]}\n'
     return "lead_ids: row_number\n" + single_table.replace("  lead_id: id\n", "") + outcome
+
+
+REPORTS = {
+    "footer after a blank line": 'Id,Company,Visits\nL1,Acme,3\nL2,Beta,5\n\n"Leads report"\n"Copyright (c) x"\n',
+    "totals straddling chunks": "Id,Company,Visits\nL1,Acme,3\nL2,Beta,5\nL3,Gamma,1\nL4,Dx,2\nSum,,11\nAverage,,3\n",
+    "totals in another column": "Owner,Company,Amount\nEva,Acme,3\nMax,Beta,4\n,Total,7\n",
+    "a lead blank in the first columns": "Name,Company,Visits,Notes\nAnn,Acme,3,\n,,,called\nBo,Beta,1,\n",
+    "a last lead named Sum": "Last,First,Visits\nLee,Ann,2\nSum,Kit,2\n",
+    "blank lines only at the end": "Id,Company\r\nL1,Acme\r\n\r\n,\r\n",
+    "first-column leads": "Id,Company\nL1,Acme\nL2,\nL3,\nL4,\n",
+}
+
+
+@pytest.mark.parametrize("report", sorted(REPORTS))
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 5, 100])
+def test_a_report_read_in_chunks_has_the_training_readers_leads(tmp_path: Path, report: str, chunk_size: int) -> None:
+    path = tmp_path / "report.csv"
+    path.write_text(REPORTS[report], encoding="utf-8")
+    export = read_export(path)
+    reader = open_export(path)
+
+    chunks = list(reader.chunks(reader.header, chunk_size))
+
+    read = pd.concat(chunks) if chunks else pd.DataFrame(columns=reader.header)
+    assert read.fillna("").to_numpy().tolist() == export.frame.fillna("").to_numpy().tolist()
+    assert reader.notes == [note for note in export.warnings if "report footer" in note]

@@ -269,3 +269,24 @@ def test_rows_with_more_fields_than_the_header_are_refused_naming_the_first_line
     assert f"the first, line {line} of the file" in message
     assert "(data row 3), has 4" in message
     assert "not in quotes" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "first_column", "footer_lines"),
+    [
+        ("Owner,Company,Amount\nEva,Acme,3\nMax,Beta,4\n,Total,7\n", ["Eva", "Max"], 1),  # the total in column 2
+        ("Last,First,Visits\nLee,Ann,2\nSum,Kit,2\n", ["Lee", "Sum"], 0),  # Mr Sum: his first name is no number
+        ("Id,Company\r\nL1,Acme\r\n\r\n,\r\n", ["L1"], 0),  # blank lines at the end are no footer
+        ('Id,Company,Amount\nL1,Acme,3\nL2,Beta,4\nTotal,,"$1,234.00"\n', ["L1", "L2"], 1),  # a currency sum
+    ],
+)
+def test_a_totals_row_needs_numbers_beside_its_word(
+    tmp_path: Path, text: str, first_column: list[str], footer_lines: int
+) -> None:
+    path = tmp_path / "report.csv"
+    path.write_text(text, encoding="utf-8")
+
+    export = read_export(path)
+
+    assert export.frame.iloc[:, 0].fillna("").tolist() == first_column
+    assert export.warnings == ((footer_note("report.csv", footer_lines),) if footer_lines else ())
