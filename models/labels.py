@@ -23,7 +23,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binom
+from scipy.stats import binom, mannwhitneyu
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
@@ -114,7 +114,7 @@ class TimeSplit:
     calibration_quarters: list[str]
     test_quarters: list[str]
     immature_labelled: int  # labelled leads after the last mature quarter, left out of this split
-    kind: str = "out_of_time"  # out_of_time | random_stratified
+    kind: str = "out_of_time"  # out_of_time | random_stratified | row_order (UNDATED_SPLITS: no dates)
     reason: str = ""  # how the split was made, in words
     by_quarters: bool = True  # calibration and test are whole quarters (else cut by date, or at random)
     # a random split repeated so that every labelled lead is tested once (the first fold is train/calibration/test);
@@ -298,11 +298,11 @@ def _by_date_share(y: pd.Series, created_at: pd.Series, test_share: float) -> Ti
     quarters = sorted({str(q) for q in dates.dt.to_period("Q")})
     if len(quarters) < 2:
         return f"labelled leads span {len(quarters)} quarter(s); out of time needs 2"
-    n_held_out = max(2, round(test_share * len(dates)))
-    train, held_out = dates.index[:-n_held_out], dates.index[-n_held_out:]
-    calibration, test = held_out[: len(held_out) // 2], held_out[len(held_out) // 2 :]
-    if not _both_classes(y, train, calibration, test):
+    cut_sets = _tail_held_out(dates.index, y, test_share)
+    if cut_sets is None:
         return "a time-ordered cut would leave a set with one class only"
+    train, calibration, test = cut_sets
+    held_out = calibration.append(test)
     cut = dates.loc[held_out[0]]
     undated = len(y) - len(dates)
     without_dates = f"; {undated:,} labelled lead(s) without a creation date left out" if undated else ""
@@ -321,16 +321,25 @@ def _by_date_share(y: pd.Series, created_at: pd.Series, test_share: float) -> Ti
     )
 
 
-def _by_row_order(y: pd.Series, created_at: pd.Series | None, test_share: float, why: str) -> TimeSplit:
-    """The labelled leads in the export's row order: the last ``test_share`` held out, the earlier half of them
-    calibrating and the later half testing (``split.undated: row_order``: rows in the order the leads came)."""
-    n_held_out = max(2, round(test_share * len(y)))
-    train, held_out = y.index[:-n_held_out], y.index[-n_held_out:]
+def _tail_held_out(ordered: pd.Index, y: pd.Series, test_share: float) -> tuple[pd.Index, pd.Index, pd.Index] | None:
+    """Training, calibration and test leads of ``ordered`` leads: the last ``test_share`` held out, the earlier half
+    of them calibrating and the later half testing; None where a set would hold one class only."""
+    n_held_out = max(2, round(test_share * len(ordered)))
+    train, held_out = ordered[:-n_held_out], ordered[-n_held_out:]
     calibration, test = held_out[: len(held_out) // 2], held_out[len(held_out) // 2 :]
-    if not _both_classes(y, train, calibration, test):
+    return (train, calibration, test) if _both_classes(y, train, calibration, test) else None
+
+
+def _by_row_order(y: pd.Series, created_at: pd.Series | None, test_share: float, why: str) -> TimeSplit:
+    """The labelled leads in the export's row order, the last ``test_share`` held out (``split.undated: row_order``:
+    rows in the order the leads came)."""
+    cut_sets = _tail_held_out(y.index, y, test_share)
+    if cut_sets is None:
         raise DataContractError(
             ["split.undated: row_order would leave training, calibration or test leads of one class only"]
         )
+    train, calibration, test = cut_sets
+    held_out = calibration.append(test)
 
     def quarters(ids: pd.Index) -> list[str]:
         return [] if created_at is None else _quarters(created_at, ids)
@@ -343,7 +352,7 @@ def _by_row_order(y: pd.Series, created_at: pd.Series | None, test_share: float,
         calibration_quarters=quarters(calibration),
         test_quarters=quarters(test),
         immature_labelled=0,
-        kind="out_of_time",
+        kind="row_order",
         by_quarters=False,
         reason=f"{why}: the last {test_share:.0%} of labelled leads in the export's row order ({len(held_out):,} "
         "leads) are held out, the earlier half calibrates and the later half tests (split.undated: row_order: "
@@ -351,28 +360,31 @@ def _by_row_order(y: pd.Series, created_at: pd.Series | None, test_share: float,
     )
 
 
-def row_order_auc(y: pd.Series) -> float:
-    """How well a labelled lead's position in the export predicts its outcome: a symmetric AUC (0.5: not at all)."""
+def row_order_auc(y: pd.Series) -> tuple[float, float]:
+    """How well a labelled lead's position in the export predicts its outcome: a symmetric AUC (0.5: not at all),
+    and the two-sided Mann-Whitney p-value of it (the AUC is that test's statistic, scaled)."""
+    labels = y.to_numpy()
     positions = np.arange(len(y), dtype=float)
-    auc = float(roc_auc_score(y.to_numpy(), positions))
-    return max(auc, 1 - auc)
+    auc = float(roc_auc_score(labels, positions))
+    p_value = float(mannwhitneyu(positions[labels == 1], positions[labels == 0]).pvalue)
+    return max(auc, 1 - auc), p_value
 
 
 def row_order_warning(y: pd.Series) -> str:
     """What a random split of an undated export whose row order predicts the outcome overstates, and what to do
-    ("" where the order says little: a row-position AUC below ``ROW_ORDER_AUC``)."""
-    if y.nunique() < 2 or len(y) < 2 * ROW_ORDER_TENTHS:
+    ("" where the order says little: a row-position AUC below ``ROW_ORDER_AUC``, or within chance)."""
+    if y.nunique() < 2:
         return ""
-    auc = row_order_auc(y)
-    if auc < ROW_ORDER_AUC:
+    auc, p_value = row_order_auc(y)
+    if auc < ROW_ORDER_AUC or p_value > ROW_ORDER_SIGNIFICANCE:
         return ""
-    tenths = np.array_split(y.to_numpy(), ROW_ORDER_TENTHS)
+    tenths = np.array_split(y.to_numpy(), min(ROW_ORDER_TENTHS, len(y)))
     return (
         f"the export's row order predicts the outcome (row position alone: AUC {auc:.2f}; {tenths[0].mean():.1%} "
-        f"converted in the first tenth of the labelled rows, {tenths[-1].mean():.1%} in the last): if the rows are "
+        f"converted in the first tenth of the labelled rows, {tenths[-1].mean():.1%} in the last). If the rows are "
         "in the order the leads came, a random split tests the model on the same periods it learnt from and "
-        "overstates what it does on new leads. Map a created_at column, or set split.undated: row_order to hold out "
-        "the last rows"
+        "overstates what it does on new leads: map (or fill) a created_at column, or set split.undated: row_order to "
+        "hold out the last rows. If the export is sorted by a column (a status, an owner), this says nothing"
     )
 
 
@@ -445,8 +457,11 @@ def _at_random(
 
 
 UndatedSplit = Literal["random", "row_order"]
+# The splits of leads without creation dates: nothing tells which leads a model fitted on them has seen
+UNDATED_SPLITS = ("random_stratified", "row_order")
 ROW_ORDER_AUC = 0.6  # a row position that predicts the outcome this well is no accident of an unordered export
 ROW_ORDER_TENTHS = 10
+ROW_ORDER_SIGNIFICANCE = 0.001  # a few dozen shuffled leads reach AUC 0.6 by chance a third of the time
 
 
 def split_leads(

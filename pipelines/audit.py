@@ -40,7 +40,7 @@ from models.contract import DEAL_COLUMNS, CRMTables, DataContractError
 from models.feature_text import feature_name
 from models.features import FeatureSpec, LeadFeatures, feature_spec_of
 from models.insights import CHANNEL_NAMES, channel_features
-from models.labels import quarter_bounds, resolve_as_of
+from models.labels import UNDATED_SPLITS, quarter_bounds, resolve_as_of
 from pipelines.audit_report import build_audit_report
 from pipelines.crm_export.mapping import ExportMapping
 from pipelines.crm_export.prepare import (
@@ -427,7 +427,7 @@ def served_model(settings: Settings, version: str) -> ServedModel:
         horizon_days=int(scorer.metadata.get("horizon_days", settings.labels.horizon_days)),  # type: ignore[call-overload]
         spec=feature_spec_of(scorer.pipeline),
         fitted_quarters=frozenset(scorer.fitted_quarters()),
-        trained_without_dates=scorer.metadata.get("split") == "random_stratified",
+        trained_without_dates=scorer.metadata.get("split") in UNDATED_SPLITS,
     )
 
 

@@ -190,6 +190,8 @@ def split_title(split: TimeSplit) -> str:
     """The metrics table's title: the test leads as the split made them (out of time, or at random)."""
     if split.kind == "random_stratified":
         return "Test leads, random stratified split (no out-of-time test possible)"
+    if split.kind == "row_order":
+        return "Test leads (the export's last rows), split by row order"
     if split.by_quarters:
         return f"Test quarter(s) {', '.join(split.test_quarters)}, out of time"
     return "Test leads (the latest by creation date), out of time"

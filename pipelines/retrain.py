@@ -22,6 +22,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 
 from models.evaluation import evaluate_decision, evaluate_probabilities
+from models.labels import UNDATED_SPLITS
 from models.pipeline import input_fields
 from models.scorer import LeadScorer
 from pipelines.crm_export.prepare import read_export_files
@@ -271,7 +272,7 @@ def _comparison(
     # the challenger as evaluated, each test lead by a model that did not learn from it (its shipped refit did)
     challenger = evaluate_scores(y, scores["model"].to_numpy(), scores["is_mql"].to_numpy(), months)
     recorded = recorded_test_metrics(champion_recorded or {})
-    if split.kind == "random_stratified" and champion.metadata.get("split") == "random_stratified" and recorded:
+    if split.kind in UNDATED_SPLITS and champion.metadata.get("split") in UNDATED_SPLITS and recorded:
         # Without creation dates no lead can be kept from the champion by time: it learnt from (nearly) all of
         # these leads, and scoring them again would favour it. Each model's own held-out scores compare fairly.
         note = (
@@ -289,7 +290,7 @@ def _comparison(
         if overlap
         else []
     )
-    if split.kind == "random_stratified":  # no dates: nothing tells which of these leads the champion learnt from
+    if split.kind in UNDATED_SPLITS:  # no dates: nothing tells which of these leads the champion learnt from
         warnings.append(
             "without creation dates the champion may have learnt from the comparison's leads, and it has no recorded "
             "cross-validated figures to compare instead: it is favoured, not the challenger"

@@ -394,7 +394,7 @@ def test_split_undated_row_order_holds_out_the_last_rows() -> None:
 
     split = split_leads(y, None, AS_OF, 0, test_share=0.25, folds=4, undated="row_order")
 
-    assert (split.kind, split.cross_validation, split.order_warning) == ("out_of_time", (), "")
+    assert (split.kind, split.cross_validation, split.order_warning) == ("row_order", (), "")
     assert list(split.train) == list(y.index[:1500])
     assert list(split.calibration) == list(y.index[1500:1750])
     assert list(split.test) == list(y.index[1750:])
