@@ -39,6 +39,7 @@ from pipelines.crm_export.leakage import (
     check_leakage,
     filled_after_contact,
     sales_words_in_name,
+    worked_alongside,
 )
 from pipelines.crm_export.mapping import (
     FEATURE_ROLES,
@@ -262,6 +263,7 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("sal", "sal"),
     ("new", "mql"),
     ("neu", "mql"),
+    ("open deal", "sql"),  # HubSpot's lead status: a deal is open, sales works the lead
     ("open", "mql"),
     ("offen", "mql"),
     ("mql", "mql"),
@@ -907,21 +909,20 @@ def _stage_over_flag(
     return None
 
 
+_DUPLICATE_SUFFIX = re.compile(r"\.\d+$")  # pandas names a header's second "Industry" "Industry.1"
+
+
 def column_copies(present: Mapping[str, pd.Series]) -> dict[str, str]:
-    """Columns whose values are another's in every row, compared ignoring case ("Industry" twice, as "Industry.1";
-    "Country " beside "country"): copy -> the first column with those values. Empty columns are no copies."""
-    first_of: dict[tuple[int, int], list[str]] = {}
+    """Columns named as another ("Industry" twice, read as "Industry.1"; "Country " beside "country") whose values
+    are that column's in every row, compared ignoring case: copy -> the first column of the name. Two webinars
+    attended by the same leads are no copies; empty columns neither."""
+    by_name: dict[str, str] = {}
     copies: dict[str, str] = {}
     for column, values in present.items():
-        if values.empty:
-            continue
-        folded = values.str.casefold()
-        key = (len(folded), int(pd.util.hash_pandas_object(folded, index=True).sum()))
-        same = [other for other in first_of.get(key, []) if present[other].str.casefold().equals(folded)]
-        if same:
-            copies[column] = same[0]
-        else:
-            first_of.setdefault(key, []).append(column)
+        name = _DUPLICATE_SUFFIX.sub("", column).strip().casefold()
+        first = by_name.setdefault(name, column)
+        if first != column and not values.empty and present[first].str.casefold().equals(values.str.casefold()):
+            copies[column] = first
     return copies
 
 
@@ -1006,7 +1007,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             review[candidate.column] = f"reads as an outcome too ({candidate.reading}): never a feature"
     if chosen is not None:  # the evidence of the data: feature columns that know the outcome too well
         checked = [c for c, spec in specs.items() if spec.role in _EVIDENCE_ROLES or c in by_name]
-        found = leak_evidence(frame, kinds, specs, chosen.column, checked)
+        found = leak_evidence(frame, kinds, specs, chosen.column, checked, present)
         for column, evidence in found.flagged.items():
             specs[column] = ColumnSpec(role="after_contact")
             review[column] = f"after contact? {evidence}. {_AFTER_CONTACT_REMEDY}"
@@ -1099,6 +1100,7 @@ def leak_evidence(
     specs: Mapping[str, ColumnSpec],
     outcome: str,
     columns: list[str],
+    present: Mapping[str, pd.Series] | None = None,
     random_state: int = 0,
 ) -> LeakEvidence:
     """The evidence that columns know the outcome too well, from the leakage guard of ``check-export``.
@@ -1136,7 +1138,8 @@ def leak_evidence(
     report = check_leakage(
         features, outcomes, train_mask, policy, created_at=created_at, outcome_at=outcome_at, kept_out=kept_out
     )
-    findings = [*report.findings, *_filled_after_contact(frame, specs, labels, columns, policy)]
+    filled_only = _filled_after_contact(frame, specs, labels, columns, policy, present)
+    findings = [*report.findings, *filled_only]
     evidence: dict[str, list[str]] = {}
     for finding in sorted(findings, key=lambda finding: _EVIDENCE_ORDER.index(finding.check)):
         text = finding.evidence.removeprefix(f"'{finding.column}': ").removeprefix(f"'{finding.column}' ")
@@ -1149,10 +1152,16 @@ def leak_evidence(
 
 
 def _filled_after_contact(
-    frame: pd.DataFrame, specs: Mapping[str, ColumnSpec], labels: pd.Series, columns: list[str], policy: LeakagePolicy
+    frame: pd.DataFrame,
+    specs: Mapping[str, ColumnSpec],
+    labels: pd.Series,
+    columns: list[str],
+    policy: LeakagePolicy,
+    present: Mapping[str, pd.Series] | None = None,
 ) -> list[Finding]:
     """The guard's :func:`~pipelines.crm_export.leakage.filled_after_contact` on every lead of the export (not the
-    labelled sample): the leads the proposed stage column says sales has not touched yet against the labelled rest."""
+    labelled sample): the leads the proposed stage column says sales has not touched yet against the labelled rest.
+    ``present``: each column's values that are no placeholder (``propose`` has them)."""
     stage = next((column for column, spec in specs.items() if spec.role == "stage"), None)
     if stage is not None:
         fresh = frame[stage].map(specs[stage].mapped_value).eq(UNTOUCHED_STAGE).to_numpy(dtype=bool)
@@ -1162,12 +1171,13 @@ def _filled_after_contact(
             return []
         words = {normalize_value(value) for value in specs[stage].untouched or ()}
         fresh = frame[stage].map(lambda value: normalize_value(value) in words).to_numpy(dtype=bool)
-    worked = labels.reindex(frame.index).notna().to_numpy() & ~fresh
+    labelled = labels.reindex(frame.index).notna().to_numpy()
+    created_at = _proposed_dates(frame, specs, "created_at")  # None where the proposal reads no dates
+    worked = worked_alongside(fresh, labelled & ~fresh, created_at)
     placeholders = _placeholders()
+    given = present or {column: _present(frame[column], placeholders) for column in columns}
     found = (
-        filled_after_contact(
-            column, frame.index.isin(_present(frame[column], placeholders).index), fresh, worked, stage, policy
-        )
+        filled_after_contact(column, frame.index.isin(given[column].index), fresh, worked, stage, policy)
         for column in columns
     )
     return [finding for finding in found if finding is not None]

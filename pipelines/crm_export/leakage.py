@@ -189,7 +189,8 @@ def filled_after_contact(
     binomial test of the untouched leads' filled count against the worked leads' share).
 
     Args:
-        filled: per lead, whether the column holds a value; ``untouched``, ``worked``: the two kinds of lead.
+        filled: per lead, whether the column holds a value; ``untouched``, ``worked``: the two kinds of lead (the
+            worked ones of the untouched leads' time where dates tell it: ``worked_alongside``).
         untouched_by: the column that tells untouched leads, for the evidence.
     """
     n_untouched, n_worked = int(untouched.sum()), int(worked.sum())
@@ -208,6 +209,30 @@ def filled_after_contact(
         "after contact (or it is no longer collected), so a new lead is scored without it"
     )
     return Finding(column, "filled_after_contact", untouched_share, limit, evidence)
+
+
+@dataclass(frozen=True)
+class Untouched:
+    """The leads sales has not touched yet (``leads``, per row), the column that says so, and the leads' creation
+    dates where known (``worked_alongside``)."""
+
+    by: str
+    leads: np.ndarray
+    created_at: pd.Series | None = None
+
+
+def worked_alongside(untouched: np.ndarray, worked: np.ndarray, created_at: pd.Series | None) -> np.ndarray:
+    """The worked leads created since the first quarter of the untouched leads came in (all worked leads where
+    creation dates do not tell it): the untouched leads are the newest, and a column enriched days after a lead
+    comes in, or a form field dropped last month, is empty for new leads whoever touched them."""
+    if created_at is None:
+        return worked
+    times = pd.to_datetime(created_at, errors="coerce").to_numpy(dtype="datetime64[ns]")
+    known = ~np.isnat(times)
+    if not (untouched & known).any() or (untouched & known).sum() < untouched.sum() / 2:
+        return worked
+    since = np.quantile(times[untouched & known].astype(np.int64), 0.25)
+    return worked & known & (times.astype(np.int64) >= since)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -627,7 +652,7 @@ def check_leakage(
     outcome_at: pd.Series | None = None,
     lift: bool = True,
     created_at: pd.Series | None = None,
-    untouched: tuple[str, np.ndarray] | None = None,
+    untouched: Untouched | None = None,
     kept_out: Collection[str] = (),
 ) -> LeakageReport:
     """Run every leakage check on every candidate feature (and every date column against the outcome date).
@@ -643,8 +668,8 @@ def check_leakage(
         lift: run the lift check (a quick model per column); off where a few seconds matter more.
         created_at: when each lead came in; with ``outcome_at``, a number that is the days between them (an
             "Age" counted to the close) is a leak.
-        untouched: the stage column and, per lead, whether sales has not touched it yet: a column filled for the
-            labelled leads it worked but not for these is a leak (:func:`filled_after_contact`).
+        untouched: the leads sales has not touched yet: a column filled for the labelled leads it worked but not
+            for these is a leak (:func:`filled_after_contact`).
         kept_out: columns measured but kept out of the model already (``inspect``'s proposals by name): never
             among "all the others" a column's lift is compared with.
 
@@ -699,11 +724,11 @@ def check_leakage(
         candidates += _evidence_findings(name, values, pures[name], single, lift_auc, margin, policy)
 
     if untouched is not None:
-        untouched_by, fresh = untouched
-        worked = ~np.isnan(labels) & ~fresh
+        fresh = untouched.leads
+        worked = worked_alongside(fresh, ~np.isnan(labels) & ~fresh, untouched.created_at)
         for column in features.columns:
             filled = features[column].notna().to_numpy()
-            finding = filled_after_contact(str(column), filled, fresh, worked, untouched_by, policy)
+            finding = filled_after_contact(str(column), filled, fresh, worked, untouched.by, policy)
             candidates += [finding] if finding else []
     if created_at is not None and outcome_at is not None:
         for column in features.columns:

@@ -43,7 +43,7 @@ from models.contract import CRMTables, DataContractError
 from models.engagement import engagement_features, scoring_moments
 from models.features import FeatureKind, InputColumn, LeadFeatures
 from models.labels import TimeSplit, UndatedSplit, build_labels, resolve_as_of, split_leads
-from pipelines.crm_export.leakage import LeakagePolicy, LeakageReport, check_leakage
+from pipelines.crm_export.leakage import LeakagePolicy, LeakageReport, Untouched, check_leakage
 from pipelines.crm_export.mapping import (
     UNREAD_ROLES,
     ColumnSpec,
@@ -373,11 +373,13 @@ def check_feature_leakage(
     outcome_at: pd.Series | None = None,
     created_at: pd.Series | None = None,
     untouched: pd.Series | None = None,
+    untouched_created_at: pd.Series | None = None,
 ) -> LeakageReport:
     """The leakage checks on the features, named by the export column the user maps (``Description (length)``).
 
     ``untouched``: the leads sales has not touched yet (``untouched_leads``, named by the column that says so),
-    against which a column filled only after contact shows.
+    against which a column filled only after contact shows; ``untouched_created_at``: all leads' creation dates,
+    to compare them with the worked leads of their time.
 
     ``leakage.allowed`` names export columns: every feature derived from one is allowed. ``dates``: date-valued
     feature columns (by export column) checked against ``outcome_at``; numbers against the days from
@@ -400,7 +402,9 @@ def check_feature_leakage(
     )
     fresh = None
     if untouched is not None:
-        fresh = (str(untouched.name), untouched.reindex(features.index).eq(True).to_numpy(dtype=bool))
+        leads = untouched.reindex(features.index).eq(True).to_numpy(dtype=bool)
+        dated = None if untouched_created_at is None else untouched_created_at.reindex(features.index)
+        fresh = Untouched(str(untouched.name), leads, dated)
     return check_leakage(
         named,
         y.to_numpy(dtype=float),
@@ -597,7 +601,9 @@ def lead_stages(cleaned: Mapping[str, pd.Series], mapping: ExportMapping) -> pd.
     column = next(iter(mapping.columns_with("stage")), None)
     if column is None:
         return None
-    return cleaned[column].map(mapping.columns[column].mapped_value, na_action="ignore").rename(column)
+    values, spec = cleaned[column], mapping.columns[column]
+    stage_of = {value: spec.mapped_value(value) for value in values.dropna().unique()}  # once per distinct value
+    return values.map(stage_of, na_action="ignore").rename(column)
 
 
 def lost_in_an_open_stage(
@@ -732,7 +738,7 @@ def prepare_export(
     y_split = y.where(rows.index.isin(split.train.append(split.held_out)))  # immature leads are not judged
     untouched = untouched_leads(cleaned, mapping)
     leakage = check_feature_leakage(
-        features, y_split, train_mask, sources, mapping, dates or None, outcome_at, counted_from, untouched
+        features, y_split, train_mask, sources, mapping, dates or None, outcome_at, counted_from, untouched, created_at
     )
     leakage.raise_if_leaks()
     report = {

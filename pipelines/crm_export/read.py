@@ -334,13 +334,17 @@ def _rows_longer_than_header(text: str, separator: str, lines_before: int = 0) -
     """What to say of the rows with more fields than the header ("" where none has): how many, where the first is
     (its line in an editor, after ``lines_before`` lines above the header, and its data row), and the likely cause."""
     records = csv.reader(io.StringIO(text), delimiter=separator)
-    header = len(next(records, []))
     long_rows: list[tuple[int, int, int]] = []  # (first line, data row, fields)
-    line = 1 + lines_before
-    for row, record in enumerate(records, start=1):
-        first_line, line = line + 1, records.line_num + lines_before
-        if len(record) > header:
-            long_rows.append((first_line, row, len(record)))
+    line, row = 1 + lines_before, 0
+    try:
+        header = len(next(records, []))
+        for record in records:
+            first_line, line = line + 1, records.line_num + lines_before
+            row += bool(record)  # data rows as the reader numbers them: blank lines are none
+            if len(record) > header:
+                long_rows.append((first_line, row, len(record)))
+    except csv.Error:  # a cell beyond the csv module's field limit: pandas' own message says it
+        return ""
     if not long_rows:
         return ""
     first_line, row, fields = long_rows[0]

@@ -1258,3 +1258,15 @@ def test_a_column_that_copies_another_is_ignored_naming_the_original() -> None:
     assert proposal.review["Industry.1"] == "the same values as 'Industry' in every row (a copy): ignored"
     assert proposal.review["country"] == "the same values as 'Country' in every row (a copy): ignored"
     assert proposal.columns["Industry"].role == proposal.columns["Segment"].role == "categorical"
+
+
+def test_columns_of_other_names_with_the_same_values_are_no_copies() -> None:
+    frame = _leads(
+        Converted=["1", "0", "0", "1", "0", "0"],
+        **{"Webinar A": ["Yes", "", "", "Yes", "", ""], "Webinar B": ["Yes", "", "", "Yes", "", ""]},
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Webinar B"].role != "ignore"
+    assert "Webinar B" not in proposal.review or "a copy" not in proposal.review["Webinar B"]

@@ -14,6 +14,7 @@ from pipelines.crm_export.leakage import (
     REMEDY,
     LeakageError,
     LeakagePolicy,
+    Untouched,
     check_leakage,
     filled_after_contact,
     missingness_auc,
@@ -411,9 +412,9 @@ def test_a_column_sales_fills_after_contact_is_a_leak_against_the_leads_it_has_n
     form_field = pd.Series(np.where(noise < 0.5, "Yes", None), name="Newsletter")
     train_mask = np.arange(600) < 280
 
-    report = check_leakage(
-        pd.concat([rep_field, form_field], axis=1), y, train_mask, LeakagePolicy(), untouched=("Status", untouched)
-    )
+    features = pd.concat([rep_field, form_field], axis=1)
+
+    report = check_leakage(features, y, train_mask, LeakagePolicy(), untouched=Untouched("Status", untouched))
 
     [finding] = [finding for finding in report.findings if finding.check == "filled_after_contact"]
     assert finding.column == "Current Generators"
@@ -453,3 +454,21 @@ def test_columns_kept_out_by_name_do_not_hide_another_from_the_lift() -> None:
 
     assert hidden.findings == ()  # the three among "all the others" reach what secs reaches
     assert [(finding.column, finding.check) for finding in found.findings] == [("secs", "lift")]
+
+
+def test_a_field_no_new_lead_has_yet_is_compared_with_the_worked_leads_of_its_time() -> None:
+    # a field dropped from the web form in the last months: empty for the newest leads, worked or not; the leads
+    # sales has not touched yet are the newest
+    rng = np.random.default_rng(5)
+    created = pd.Series(pd.Timestamp("2025-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 365, 800)), unit="D"))
+    untouched = (np.arange(800) >= 680) | ((np.arange(800) >= 560) & (rng.random(800) < 0.3))
+    y = np.where(untouched, np.nan, (rng.random(800) < 0.3).astype(float))
+    dropped = pd.Series(np.where((created < pd.Timestamp("2025-09-01")) & (rng.random(800) < 0.6), "Yes", None))
+    features = pd.DataFrame({"Budget approved": dropped})
+    train_mask = np.arange(800) < 500
+
+    undated = check_leakage(features, y, train_mask, LeakagePolicy(), untouched=Untouched("Status", untouched))
+    dated = check_leakage(features, y, train_mask, LeakagePolicy(), untouched=Untouched("Status", untouched, created))
+
+    assert [finding.check for finding in undated.findings] == ["filled_after_contact"]  # without dates: it looks so
+    assert dated.findings == ()  # the worked leads of the untouched leads' months have none either
