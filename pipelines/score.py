@@ -76,6 +76,7 @@ from pipelines.crm_export.read import (
     drop_report_footer,
     footer_note,
     read_export,
+    rows_longer_than_header,
     separator_hint,
     settled_rows,
     without_blank_rows,
@@ -593,7 +594,13 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
             frames = pd.read_csv(path, chunksize=chunk_size, skip_blank_lines=False, **options)
             for frame in report_leads(frames, notes, path.name):
                 yield frame[columns]
-        except (ValueError, pd.errors.ParserError) as error:
+        except pd.errors.ParserError as error:
+            with path.open(encoding="utf-8-sig", newline="") as lines:
+                if hint:
+                    next(lines)
+                said = rows_longer_than_header(lines, separator, int(bool(hint)))
+            raise (DataContractError([f"{path}: {said}"]) if said else _unreadable(path, error)) from error
+        except ValueError as error:
             raise _unreadable(path, error) from error
 
     # A line break inside a quoted cell counts too: the rows after the header are at most this (time left only).

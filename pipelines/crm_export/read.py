@@ -14,6 +14,7 @@ import io
 import logging
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -312,7 +313,7 @@ def read_export(path: Path) -> RawExport:
             frame, footer = drop_report_footer(_read_text(body, separator))
             export = RawExport(frame, separator, encoding, warnings)
     except pd.errors.ParserError as error:
-        said = _rows_longer_than_header(body, separator, int(bool(hint))) if suffix in TEXT_SUFFIXES else ""
+        said = rows_longer_than_header(io.StringIO(body), separator, int(bool(hint))) if suffix in TEXT_SUFFIXES else ""
         raise DataContractError([f"{path}: {said}" if said else f"{path} could not be read: {error}"]) from error
     except (ValueError, OSError, zipfile.BadZipFile) as error:  # EmptyDataError: ValueError
         raise DataContractError([f"{path} could not be read: {error}"]) from error
@@ -330,10 +331,11 @@ def read_export(path: Path) -> RawExport:
     return export
 
 
-def _rows_longer_than_header(text: str, separator: str, lines_before: int = 0) -> str:
+def rows_longer_than_header(lines: Iterable[str], separator: str, lines_before: int = 0) -> str:
     """What to say of the rows with more fields than the header ("" where none has): how many, where the first is
-    (its line in an editor, after ``lines_before`` lines above the header, and its data row), and the likely cause."""
-    records = csv.reader(io.StringIO(text), delimiter=separator)
+    (its line in an editor, after ``lines_before`` lines above the header, and its data row), and the likely cause.
+    ``lines``: the text from the header on (a file opened with ``newline=""`` is read line by line)."""
+    records = csv.reader(lines, delimiter=separator)
     long_rows: list[tuple[int, int, int]] = []  # (first line, data row, fields)
     line, row = 1 + lines_before, 0
     try:

@@ -1226,3 +1226,23 @@ def test_a_report_read_in_chunks_has_the_training_readers_leads(tmp_path: Path, 
     read = pd.concat(chunks) if chunks else pd.DataFrame(columns=reader.header)
     assert read.fillna("").to_numpy().tolist() == export.frame.fillna("").to_numpy().tolist()
     assert reader.notes == [note for note in export.warnings if "report footer" in note]
+
+
+def test_rows_with_more_fields_than_the_header_are_refused_as_training_refuses_them(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    # an unquoted comma in a value: with only the model's columns read, the shifted values were scored silently
+    lines = leads.head(30).to_csv(index=False, lineterminator="\n").splitlines()
+    lines[25] += ",Inc."
+    path = tmp_path / "leads.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    with pytest.raises(DataContractError) as scoring:
+        run_score(registry, path, _options(tmp_path / "scores.csv", chunk_size=8))
+    with pytest.raises(DataContractError) as training:
+        read_export(path)
+
+    assert "1 row(s) have more fields than the header's" in str(scoring.value)
+    assert "line 26 of the file (data row 25)" in str(scoring.value)
+    assert str(scoring.value) == str(training.value)
+    assert not (tmp_path / "scores.csv").exists()
