@@ -241,7 +241,7 @@ def without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
 def footer_note(name: str, lines: int) -> str:
     """What a reader says of a report's footer it left out (the lines' words are not repeated)."""
     what = "a report footer (totals, or text in the first column only after a blank line), not leads: left out"
-    return f"{name}: the last {lines} lines are {what}"
+    return f"{name}: the last line is {what}" if lines == 1 else f"{name}: the last {lines} lines are {what}"
 
 
 def _read_text(text: str, separator: str) -> pd.DataFrame:
