@@ -623,7 +623,7 @@ def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) ->
     if held is None:
         return
     leads, footer = drop_report_footer(held)
-    if footer:
+    if footer and footer_note(name, footer) not in notes:  # said once, however often the file is read
         notes.append(footer_note(name, footer))
     if len(leads):
         yield leads

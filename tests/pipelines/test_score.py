@@ -306,7 +306,7 @@ def test_a_reports_footer_and_totals_are_no_leads_in_any_chunk_as_in_training(
     head.to_parquet(tmp_path / "leads.parquet", index=False)
 
     progress: list[tuple[int, int | None]] = []
-    options = _options(tmp_path / "from_report.csv", chunk_size=chunk_size)
+    options = _options(tmp_path / "from_report.csv", chunk_size=chunk_size, since=date(2000, 1, 1))  # read twice
     summary = run_score(registry, path, options, lambda done, total: progress.append((done, total)))
     run_score(registry, tmp_path / "leads.parquet", _options(tmp_path / "from_parquet.csv"))
 
