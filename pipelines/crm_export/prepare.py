@@ -591,9 +591,9 @@ def untouched_leads(cleaned: Mapping[str, pd.Series], mapping: ExportMapping) ->
     words = {normalize_value(value) for value in (mapping.columns[column].untouched or ())} if column else set()
     if not column or not words:
         return None
-    return (
-        cleaned[column].map(lambda value: normalize_value(value) in words, na_action="ignore").eq(True).rename(column)
-    )
+    values = cleaned[column]
+    said = {value: normalize_value(value) in words for value in values.dropna().unique()}  # once per distinct value
+    return values.map(said, na_action="ignore").eq(True).rename(column)
 
 
 def lead_stages(cleaned: Mapping[str, pd.Series], mapping: ExportMapping) -> pd.Series | None:
