@@ -392,6 +392,8 @@ def logged_accounts(
 def _accounts_by_id(
     chunk: pd.DataFrame, model: ScoringModel, ids: np.ndarray, account: str | None, email: str | None
 ) -> np.ndarray:
+    if account is None and email is None:  # no column names an account (Olist's MQLs): none for any lead
+        return np.full(len(ids), None, dtype=object)
     keys = account_keys(
         chunk[account].to_numpy(dtype=object) if account else None,
         chunk[email].to_numpy(dtype=object) if email else None,
@@ -1333,7 +1335,7 @@ def run_score(
         columns.insert(columns.index("leadq_model"), "leadq_account")
     if options.log:
         if not model.mapping.ids_in_export:
-            raise ValueError(
+            raise MappingError(
                 "--log keeps each lead's scores under its CRM id for the trends, leadq hot and the audit: not with "
                 "lead_ids: row_number (row 17 tonight is not row 17 last night)"
             )

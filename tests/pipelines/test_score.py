@@ -7,6 +7,7 @@ on purpose where a test needs them.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -40,6 +41,7 @@ from pipelines.score import (
     ScoreSummary,
     as_read,
     load_scoring_model,
+    logged_accounts,
     open_export,
     output_columns,
     plain_values,
@@ -1246,3 +1248,16 @@ def test_rows_with_more_fields_than_the_header_are_refused_as_training_refuses_t
     assert "line 26 of the file (data row 25)" in str(scoring.value)
     assert str(scoring.value) == str(training.value)
     assert not (tmp_path / "scores.csv").exists()
+
+
+def test_the_log_keeps_no_account_for_leads_of_an_export_without_e_mail_or_account(
+    registry: Settings, leads: pd.DataFrame
+) -> None:
+    # Olist's MQLs: neither an e-mail nor an account column; `leadq score --log` crashed on them
+    model = load_scoring_model(registry)
+    without = dataclasses.replace(model, roles={k: v for k, v in model.roles.items() if v != "email"})
+    chunk = leads.head(5).astype(object)
+    ids = chunk["lead_id"].to_numpy(dtype=object)
+
+    assert logged_accounts(chunk, without, ids, by_account_id=False).tolist() == [None] * 5
+    assert logged_accounts(chunk, without, ids, by_account_id=True).tolist() == [None] * 5
