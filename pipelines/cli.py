@@ -552,7 +552,8 @@ def retrain(config: ConfigOption = None, export: DataOption = None, mapping: Map
     )
     for reason in result.decision.reasons:
         console.print(f"  - {reason}", highlight=False)
-    console.print("A running `leadq serve` picks the champion up on POST /v1/admin/reload.", highlight=False)
+    if result.decision.promote:
+        console.print("A running `leadq serve` picks the champion up on POST /v1/admin/reload.", highlight=False)
 
 
 @app.command()

@@ -401,6 +401,7 @@ def test_demo_generates_trains_registers_and_explains(tracking_config: Path) -> 
     assert "Champion vs challenger" in retrained.output
     assert "Challenger version 3: not promoted; 'champion' is version 2." in retrained.output
     assert "the champion stays" in retrained.output
+    assert "/v1/admin/reload" not in retrained.output  # nothing to reload: the champion did not change
 
     rollback = runner.invoke(app, ["rollback", "--config", str(tracking_config)])
     assert rollback.exit_code == 1
