@@ -13,6 +13,7 @@ role in the export's mapping (see ``serving.schemas``). ``leadq serve`` builds t
 # No `from __future__ import annotations` here: FastAPI reads the route signatures (Annotated dependencies
 # defined inside create_app) at runtime.
 import asyncio
+import collections
 import contextlib
 import ctypes
 import gc
@@ -615,6 +616,11 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         if engagement is not None:
             for position, warnings in engagement.warnings.items():
                 scored[position].warnings.extend(warnings)
+        if batch:  # `leadq score` scores a repeated id once; a batch scores each, and says so
+            sent = collections.Counter(lead.lead_id for lead in leads)
+            for one in scored:
+                if sent[one.lead_id] > 1:
+                    one.warnings.append(f"this lead_id is sent {sent[one.lead_id]} times in the batch: each is scored")
         if reader is not None and trends is None:
             for one in scored:
                 one.warnings.append("trend unknown: the lead's earlier scores could not be read")

@@ -109,6 +109,8 @@ def test_the_batch_gives_each_lead_its_trend_against_the_log_twice_in_a_batch_to
     assert response.status_code == 200
     trends = [(one["lead_id"], one["trend"]) for one in response.json()["results"]]
     assert trends == [("B-UP", "improving"), ("B-NEW", "new"), ("B-SAME", "steady"), ("B-UP", "steady")]
+    twice = "this lead_id is sent 2 times in the batch: each is scored"
+    assert [twice in one["warnings"] for one in response.json()["results"]] == [True, False, False, True]
     # B-NEW's first score is in the log now; B-UP's first score in the window is still its first cold one
     assert [one["trend"] for one in unexplained.json()["results"]] == ["improving", "steady", "steady", "steady"]
 
