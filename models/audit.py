@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from models.contract import CRMTables
-from models.evaluation import evaluate_probabilities
+from models.evaluation import bootstrap_ranking, evaluate_probabilities
 from models.labels import CENSORED, NEGATIVE, POSITIVE, build_labels
 
 SALES_STAGES = ("sal", "sql", "rejected", "recycled")  # any of these: sales gave a verdict
@@ -223,13 +223,14 @@ def discrimination(outcomes: pd.DataFrame) -> dict[str, float]:
     """How well the served probabilities separated won from lost leads, on the resolved leads.
 
     Keys: resolved_leads, open_leads, won_leads, both_classes (1.0/0.0), base_rate, mean_predicted, roc_auc,
-    pr_auc, brier, log_loss, ece. The last five are NaN unless both won and lost leads are present.
+    roc_auc_ci_low, roc_auc_ci_high (its bootstrap interval), pr_auc, brier, log_loss, ece. The last seven are NaN
+    unless both won and lost leads are present.
     """
     resolved = _resolved(outcomes)
     y = resolved["label"].to_numpy(dtype=int)
     p = resolved["probability"].to_numpy(dtype=float)
     both_classes = len(np.unique(y)) == 2
-    metrics = evaluate_probabilities(y, p) if both_classes else {}
+    metrics = evaluate_probabilities(y, p) | bootstrap_ranking(y, {"served": p})["served"] if both_classes else {}
     return {
         "resolved_leads": float(len(resolved)),
         "open_leads": float(len(outcomes) - len(resolved)),
@@ -237,7 +238,10 @@ def discrimination(outcomes: pd.DataFrame) -> dict[str, float]:
         "both_classes": float(both_classes),
         "base_rate": float(y.mean()) if len(y) else math.nan,
         "mean_predicted": float(p.mean()) if len(p) else math.nan,
-        **{key: metrics.get(key, math.nan) for key in ("roc_auc", "pr_auc", "brier", "log_loss", "ece")},
+        **{
+            key: metrics.get(key, math.nan)
+            for key in ("roc_auc", "roc_auc_ci_low", "roc_auc_ci_high", "pr_auc", "brier", "log_loss", "ece")
+        },
     }
 
 
@@ -643,11 +647,19 @@ def verdict(
         return Verdict("keep", early + context)
 
     retrain = []
+    high = d.get("roc_auc_ci_high", math.nan)
+    interval = f" ({d['roc_auc_ci_low']:.2f}-{high:.2f})" if not math.isnan(high) else ""
     if reference_auc is not None and d["roc_auc"] < reference_auc - policy.max_auc_drop:
-        retrain.append(
-            f"The score ranks leads worse than at training (AUC {d['roc_auc']:.2f}, was {reference_auc:.2f}): "
-            "good and poor leads are mixed up more often."
-        )
+        if math.isnan(high) or high < reference_auc:  # the quarter's interval leaves the training AUC out
+            retrain.append(
+                f"The score ranks leads worse than at training (AUC {d['roc_auc']:.2f}{interval}, was "
+                f"{reference_auc:.2f}): good and poor leads are mixed up more often."
+            )
+        else:
+            context.append(
+                f"The AUC {d['roc_auc']:.2f}{interval} is below training's {reference_auc:.2f}, but within this "
+                "quarter's noise (too few resolved leads to tell): audit the next quarter too."
+            )
     if drifted:
         retrain.append(
             f"The incoming leads changed markedly in: {', '.join(drifted)}. The model learned from another mix."

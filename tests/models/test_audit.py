@@ -482,6 +482,20 @@ def test_verdict_retrain_when_ranking_dropped() -> None:
     assert verdict({**_GOOD, "roc_auc": 0.79}, _STABLE, reference_auc=0.81).action == "keep"  # drop .02
 
 
+def test_a_ranking_drop_within_the_quarters_noise_is_no_reason_to_retrain() -> None:
+    # the Salesforce-shaped audit: 88 won leads, AUC 0.67 against 0.71 at training
+    noisy = {**_GOOD, "roc_auc": 0.67, "roc_auc_ci_low": 0.61, "roc_auc_ci_high": 0.73}
+    clear = {**_GOOD, "roc_auc": 0.62, "roc_auc_ci_low": 0.57, "roc_auc_ci_high": 0.66}
+
+    kept = verdict(noisy, _STABLE, reference_auc=0.71)
+    retrained = verdict(clear, _STABLE, reference_auc=0.71)
+
+    assert kept.action == "keep"
+    assert any("AUC 0.67 (0.61-0.73) is below training's 0.71, but within" in reason for reason in kept.reasons)
+    assert retrained.action == "retrain"
+    assert "AUC 0.62 (0.57-0.66), was 0.71" in retrained.reasons[0]
+
+
 def test_verdict_retrain_when_a_feature_drifted_names_it() -> None:
     drifted = pd.DataFrame({"feature": ["campaign", "lead_source", "score"], "psi": [0.35, 0.15, 0.5]})
     decision = verdict(_GOOD, drifted, reference_auc=0.81)
