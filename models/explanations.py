@@ -225,6 +225,8 @@ def reason_arrays(
         feature = explained.spec.names[column]
         at = np.flatnonzero(features == column)
         codes, distinct = distinct_plain_values(explained.verbatim.get(feature, explained.arrays[feature])[rows[at]])
+        if explained.encoded is not None:  # a value the model read as unknown (unseen, scrubbed) is said so
+            codes = np.where(np.isnan(explained.encoded[rows[at], column]), -1, codes)
         texts, plain = np.empty(len(distinct) + 1, dtype=object), np.empty(len(distinct) + 1, dtype=object)
         texts[:] = [  # the last: code -1, unknown
             describe(feature, value, language, explained.spec.texts) for value in [*distinct, None]

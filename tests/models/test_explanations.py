@@ -106,6 +106,8 @@ def _reference_reasons(
         def reason(column: int, row: int = row) -> Reason:
             feature = names[column]
             value = plain_value(explained.verbatim.get(feature, explained.arrays[feature])[row])
+            if explained.encoded is not None and np.isnan(explained.encoded[row, column]):
+                value = None  # the model read it as unknown (a category it never saw): said so
             return Reason(feature, describe(feature, value, language), value, float(values[row, column]))
 
         positive = [reason(c) for c in order[row, :k] if values[row, c] > min_impact]
