@@ -303,6 +303,7 @@ def _warnings(
     personal: list[str],
     personal_features: set[str],
     computed: Collection[str] = (),
+    always_given: Collection[str] = (),
 ) -> list[str]:
     # names only, never values: a warning may end up in the CRM's logs
     warnings = [
@@ -316,8 +317,16 @@ def _warnings(
             + ", ".join(personal)
         )
     missing = [name for name in lead.missing_fields() if name not in computed]  # computed: from its activities
-    if missing:
-        warnings.append(f"missing optional field(s), scored as unknown: {', '.join(missing)}")
+    never = [name for name in missing if name in always_given]
+    if never:
+        warnings.append(
+            "missing field(s) every training lead had, scored as unknown: the score may be far off without them: "
+            + ", ".join(never)
+        )
+    if len(never) < len(missing):
+        warnings.append(
+            f"missing optional field(s), scored as unknown: {', '.join(name for name in missing if name not in never)}"
+        )
     unread = lead.unread_numbers()
     if unread:
         warnings.append(f"field(s) without a number the model can read, scored as unknown: {', '.join(unread)}")
@@ -354,7 +363,9 @@ def _score_out(
         "trend": trend,
         "threshold": served.scorer.threshold.threshold,
         "model": ModelRef(name=served.name, version=served.version),
-        "warnings": _warnings(lead, result, personal, {feature_of[column] for column in personal}, computed),
+        "warnings": _warnings(
+            lead, result, personal, {feature_of[column] for column in personal}, computed, served.always_given
+        ),
     }
     if "grade" not in result:
         return DecisionOut(**common)

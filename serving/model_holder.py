@@ -43,6 +43,8 @@ class ServedModel:
     # the CRM's activity words the model's mapping translates (a model trained with an activities table; None: it
     # reads no activities, or no ``activities_of`` was given to the holder): a request's raw activities
     activities: ActivityVocabulary | None = None
+    # the input fields the model (almost) never saw missing (``LeadScorer.always_given``): said when a lead lacks one
+    always_given: frozenset[str] = frozenset()
 
 
 # (registered model name, version) -> the version's activity words from the mapping it was trained with, or None
@@ -168,6 +170,7 @@ def load_served_model(tracking_uri: str, name: str, version: str, alias: str | N
         model_uri=uri,
         test_metrics={key: float(metrics[key]) for key in _METRICS_SHOWN if key in metrics},
         loaded_at=datetime.now(UTC),
+        always_given=scorer.always_given(),
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -7,6 +8,7 @@ import pandas as pd
 import pytest
 
 from models.mlflow_model import LeadScorerModel, save_scorer
+from models.pipeline import input_fields
 from models.scorer import OUTPUT_COLUMNS
 
 
@@ -104,3 +106,16 @@ def test_decide_mql_rounds_to_a_percentage_and_includes_the_threshold(trained) -
     assert decided["is_mql"].tolist()[:2] == [True, False]
     assert decided["score"].tolist()[2:] == [42, 43, 0, 100]
     assert decided["score"].dtype == np.int64
+
+
+def test_the_fields_every_training_lead_had_are_those_the_reference_never_saw_missing(trained) -> None:  # type: ignore[no-untyped-def]
+    scorer = trained.scorer
+    profiled = scorer.reference["features"]
+
+    given = scorer.always_given()
+
+    assert given  # the synthetic export's yes/no fields are never empty
+    assert given <= set(input_fields(scorer.pipeline))
+    assert all(profiled[field]["missing"] <= 0.005 for field in given)
+    assert "company_size" not in given  # missing for about a seventh of the leads
+    assert dataclasses.replace(scorer, reference=None).always_given() == frozenset()  # a model before the profile
