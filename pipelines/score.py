@@ -616,17 +616,20 @@ def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) ->
     Each chunk's rows that no later row can make part of the footer (``settled_rows``) go on; the rest waits for the
     next chunk: a few rows, or the part from a blank line after the last full row on."""
     held: pd.DataFrame | None = None
+    context: pd.DataFrame | None = None  # the last full row that went on: the footer rule reads what follows it
     for frame in frames:
         held = frame if held is None else pd.concat([held, frame])
-        settled = settled_rows(held)
+        settled, last_full = settled_rows(held)
         if settled:
+            context = held.iloc[[last_full]] if last_full is not None else context
             yield without_blank_rows(held.iloc[:settled])
             held = held.iloc[settled:]
     if held is None:
         return
-    leads, footer = drop_report_footer(held)
+    leads, footer = drop_report_footer(held if context is None else pd.concat([context, held]))
     if footer and footer_note(name, footer) not in notes:  # said once, however often the file is read
         notes.append(footer_note(name, footer))
+    leads = leads if context is None else leads.iloc[1:]  # the full row went on already
     if len(leads):
         yield leads
 

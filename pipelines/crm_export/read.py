@@ -202,24 +202,36 @@ def drop_report_footer(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return kept, len(frame) - footer_start
 
 
-def settled_rows(frame: pd.DataFrame) -> int:
-    """How many of the first rows of a part of a file are leads (or blank rows) whatever rows follow it: those before
-    the last ``MAX_TOTALS_ROWS`` rows filling more than their first cell, and after the last of these, those before
-    the first blank or closing row. ``drop_report_footer`` on the rest, with the rows after it, finds the footer it
-    finds on the whole file (``leadq score`` reads a file in chunks)."""
+def settled_rows(frame: pd.DataFrame) -> tuple[int, int | None]:
+    """How many of the first rows of a part of a file are leads (or blank rows) whatever rows follow it, and the last
+    of them filling more than its first cell (None: none seen). On the rest, with the rows after it and that full row
+    before it, ``drop_report_footer`` finds the footer it finds on the whole file (``leadq score`` reads a file in
+    chunks). Held back: the last rows filling more than their first cell while they read as totals, with what follows
+    them; else the rows from the first blank or closing row after the last such row."""
     if frame.shape[1] < 2:
-        return len(frame)
+        return len(frame), None
     window = _TAIL_WINDOW_ROWS
     while True:  # the last rows first: a chunk's last rows are leads filling many cells
         start = max(0, len(frame) - window)
-        beyond_first = start + np.flatnonzero(_filled_cells(frame.iloc[start:, 1:]).any(axis=1))
+        part = frame.iloc[start:]
+        filled = _filled_cells(part)
+        beyond_first = np.flatnonzero(filled[:, 1:].any(axis=1))
         if len(beyond_first) >= MAX_TOTALS_ROWS or start == 0:
             break
         window *= 4
-    totals_from = int(beyond_first[max(0, len(beyond_first) - MAX_TOTALS_ROWS)]) if len(beyond_first) else len(frame)
-    tail_start = int(beyond_first[-1]) + 1 if len(beyond_first) else 0
-    ends = _tail_ends(frame.iloc[tail_start:, 0])
-    return min(totals_from, tail_start + int(ends[0]) if len(ends) else len(frame))
+    last_full = beyond_first[::-1][:MAX_TOTALS_ROWS]
+    run = 0
+    while run < len(last_full) and _is_totals_row(part, filled, int(last_full[run])):
+        run += 1
+    if run:  # the last full rows read as totals: they and all after them wait
+        before = start + int(last_full[run]) if run < len(last_full) else None
+        return start + int(last_full[run - 1]), before
+    if not len(beyond_first):
+        ends = _tail_ends(frame.iloc[:, 0])
+        return (int(ends[0]) if len(ends) else len(frame)), None
+    last = start + int(beyond_first[-1])
+    ends = _tail_ends(frame.iloc[last + 1 :, 0])
+    return (last + 1 + int(ends[0]) if len(ends) else len(frame)), last
 
 
 def without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,7 @@ on purpose where a test needs them.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import signal
 import sqlite3
@@ -47,6 +48,7 @@ from pipelines.score import (
     plain_values,
     read_ids,
     remove_stale_temporaries,
+    report_leads,
     run_score,
 )
 from pipelines.settings import Settings
@@ -1261,3 +1263,17 @@ def test_the_log_keeps_no_account_for_leads_of_an_export_without_e_mail_or_accou
 
     assert logged_accounts(chunk, without, ids, by_account_id=False).tolist() == [None] * 5
     assert logged_accounts(chunk, without, ids, by_account_id=True).tolist() == [None] * 5
+
+
+def test_rows_filling_only_their_first_cell_go_on_chunk_by_chunk() -> None:
+    # an e-mail list with its optional fields empty after a few full rows: nothing held back but what may be a footer
+    rows = [f"L{n},Acme,{n}" for n in range(100)] + [f"M{n},," for n in range(20_000)]
+    text = "Id,Company,Visits\n" + "\n".join(rows) + "\n\nConfidential Information\n"
+    frames = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, chunksize=1_000)
+    notes: list[str] = []
+
+    sizes = [len(frame) for frame in report_leads(frames, notes, "list.csv")]
+
+    assert sum(sizes) == 20_100
+    assert max(sizes) <= 2_000  # at most a chunk and what it held back
+    assert notes == [footer_note("list.csv", 2)]
