@@ -272,7 +272,8 @@ def _comparison(
     # the challenger as evaluated, each test lead by a model that did not learn from it (its shipped refit did)
     challenger = evaluate_scores(y, scores["model"].to_numpy(), scores["is_mql"].to_numpy(), months)
     recorded = recorded_test_metrics(champion_recorded or {})
-    if split.kind in UNDATED_SPLITS and champion.metadata.get("split") in UNDATED_SPLITS and recorded:
+    # recorded figures compare only between splits of one kind: a random split's are higher than a row order's
+    if split.kind in UNDATED_SPLITS and champion.metadata.get("split") == split.kind and recorded:
         # Without creation dates no lead can be kept from the champion by time: it learnt from (nearly) all of
         # these leads, and scoring them again would favour it. Each model's own held-out scores compare fairly.
         note = (

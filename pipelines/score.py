@@ -597,10 +597,10 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
             for frame in report_leads(frames, notes, path.name):
                 yield frame[columns]
         except pd.errors.ParserError as error:
-            with path.open(encoding="utf-8-sig", newline="") as lines:
+            with path.open(encoding="utf-8-sig", newline="") as text:
                 if hint:
-                    next(lines)
-                said = rows_longer_than_header(lines, separator, int(bool(hint)))
+                    next(text)
+                said = rows_longer_than_header(text, separator, int(bool(hint)))
             raise (DataContractError([f"{path}: {said}"]) if said else _unreadable(path, error)) from error
         except ValueError as error:
             raise _unreadable(path, error) from error

@@ -46,7 +46,7 @@ import pyarrow as pa
 from models.cleaning import DateOrderEvidence, date_order_evidence, mark_missing
 from models.feature_text import Language
 from models.scorer import LeadScorer
-from pipelines.crm_export.mapping import ExportMapping
+from pipelines.crm_export.mapping import ExportMapping, padding_matches
 from pipelines.score import (
     FieldChecker,
     IdRegister,
@@ -456,6 +456,8 @@ def run_spark_score(
     nanos = nanosecond_columns(export)
     spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", str(bool(nanos)).lower())
     source = numbered_export(spark, str(export.resolve()))
+    spaced = padding_matches([c for c in source.columns if c != ROW], needed)  # "industry " read as "industry"
+    source = source.withColumnsRenamed(spaced) if spaced else source
     check_header([c for c in source.columns if c != ROW], needed, export)
     scored_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     tasks = partitions or 2 * spark.sparkContext.defaultParallelism

@@ -723,9 +723,15 @@ def check_leakage(
         single = aucs[name]["single_feature_auc"]
         candidates += _evidence_findings(name, values, pures[name], single, lift_auc, margin, policy)
 
+    untouched_note = ""
     if untouched is not None:
         fresh = untouched.leads
         worked = worked_alongside(fresh, ~np.isnan(labels) & ~fresh, untouched.created_at)
+        if fresh.sum() >= policy.min_rows > worked.sum():
+            untouched_note = (
+                f"columns filled only after contact not judged against '{untouched.by}': {int(worked.sum())} leads "
+                f"sales worked were created as recently as the untouched ones (at least {policy.min_rows} needed)"
+            )
         for column in features.columns:
             filled = features[column].notna().to_numpy()
             finding = filled_after_contact(str(column), filled, fresh, worked, untouched.by, policy)
@@ -745,7 +751,7 @@ def check_leakage(
 
     findings = tuple(finding for finding in candidates if finding.column not in policy.allowed)
     allowed = tuple(finding for finding in candidates if finding.column in policy.allowed)
-    notes = [auc_note] if auc_note else []
+    notes = [note for note in (auc_note, untouched_note) if note]
     notes += _dedupe(date_notes) + _unknown_allowed_notes(policy.allowed, measured)
     return LeakageReport(findings, allowed, _build_table(measured, findings, allowed), tuple(notes))
 

@@ -228,3 +228,19 @@ def test_a_failed_spark_run_leaves_no_output_and_keeps_the_old_one(
     assert [path.name for path in out.iterdir()] == ["part-00000-yesterday.parquet"]
     assert (tmp_path / "scores.rejects.csv").read_text(encoding="utf-8") == "yesterday's rejects"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["scores.parquet", "scores.rejects.csv", "shipped"]
+
+
+def test_spark_reads_a_column_named_with_spaces_around_as_the_models_column(
+    spark: Any, registry: Settings, export: Path, tmp_path: Path
+) -> None:
+    from pipelines.score_spark import run_spark_score
+
+    spaced = tmp_path / "spaced.parquet"
+    pd.read_parquet(export).head(60).rename(columns={"industry": "industry "}).to_parquet(spaced, index=False)
+
+    local = run_score(registry, spaced, _options(tmp_path / "local.parquet"))
+    on_spark = run_spark_score(registry, spaced, _options(tmp_path / "spark.parquet"), partitions=2)
+
+    assert on_spark.scored == local.scored > 0
+    spark_scores, local_scores = _parts(tmp_path / "spark.parquet", ".parquet"), pd.read_parquet(local.out)
+    np.testing.assert_allclose(spark_scores["leadq_probability"], local_scores["leadq_probability"], atol=1e-9)
