@@ -152,7 +152,16 @@ def _is_totals_row(frame: pd.DataFrame, filled: np.ndarray, row: int) -> bool:
     """Whether a row filling more than its first cell is a report's totals: its first filled cell reads as a total
     ("Total", "Summe") and every other filled cell as a number ("9", "$1,234.00")."""
     cells = [str(cell).strip() for cell in frame.iloc[row].to_numpy(dtype=object)[filled[row]]]
-    return bool(cells) and _is_report_tail(cells[0]) and all(read_number(cell) is not None for cell in cells[1:])
+    return bool(cells) and _is_report_tail(cells[0]) and all(_reads_as_a_sum(cell) for cell in cells[1:])
+
+
+# A sum as a spreadsheet writes it besides a number: accounting's zero ("-", "$ -"), a negative in parentheses
+# ("(1,234)"), an error value ("#DIV/0!")
+_SUM_TEXT = re.compile(r"[$€£]?\s*[-–]|\(\s*[$€£]?\s*[\d.,' ]+\)|#[A-Z/0!?]+", re.IGNORECASE)
+
+
+def _reads_as_a_sum(cell: str) -> bool:
+    return read_number(cell) is not None or bool(_SUM_TEXT.fullmatch(cell))
 
 
 def _tail_ends(first_column: pd.Series) -> np.ndarray:

@@ -278,6 +278,7 @@ def test_rows_with_more_fields_than_the_header_are_refused_naming_the_first_line
         ("Last,First,Visits\nLee,Ann,2\nSum,Kit,2\n", ["Lee", "Sum"], 0),  # Mr Sum: his first name is no number
         ("Id,Company\r\nL1,Acme\r\n\r\n,\r\n", ["L1"], 0),  # blank lines at the end are no footer
         ('Id,Company,Amount\nL1,Acme,3\nL2,Beta,4\nTotal,,"$1,234.00"\n', ["L1", "L2"], 1),  # a currency sum
+        ('Id,Amount,Margin\nL1,3,1\nL2,4,2\nTotal,"(1,234)",-\n', ["L1", "L2"], 1),  # accounting's negative and zero
     ],
 )
 def test_a_totals_row_needs_numbers_beside_its_word(
