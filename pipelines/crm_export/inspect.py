@@ -52,7 +52,7 @@ from pipelines.crm_export.mapping import (
     normalize_value,
     to_snake_case,
 )
-from pipelines.crm_export.prepare import MIN_ID_FILLED_SHARE, UNTOUCHED_STAGE
+from pipelines.crm_export.prepare import MIN_ID_FILLED_SHARE, untouched_leads
 
 Kind = Literal[
     "empty",
@@ -1162,15 +1162,10 @@ def _filled_after_contact(
     """The guard's :func:`~pipelines.crm_export.leakage.filled_after_contact` on every lead of the export (not the
     labelled sample): the leads the proposed stage column says sales has not touched yet against the labelled rest.
     ``present``: each column's values that are no placeholder (``propose`` has them)."""
-    stage = next((column for column, spec in specs.items() if spec.role == "stage"), None)
-    if stage is not None:
-        fresh = frame[stage].map(specs[stage].mapped_value).eq(UNTOUCHED_STAGE).to_numpy(dtype=bool)
-    else:  # the outcome's open values that say so ("Open - Not Contacted")
-        stage = next((column for column, spec in specs.items() if spec.role == "outcome" and spec.untouched), None)
-        if stage is None:
-            return []
-        words = {normalize_value(value) for value in specs[stage].untouched or ()}
-        fresh = frame[stage].map(lambda value: normalize_value(value) in words).to_numpy(dtype=bool)
+    untouched = untouched_leads(specs, {column: frame[column] for column in specs})
+    if untouched is None:
+        return []
+    fresh, stage = untouched.to_numpy(dtype=bool), str(untouched.name)
     labelled = labels.reindex(frame.index).notna().to_numpy()
     created_at = _proposed_dates(frame, specs, "created_at")  # None where the proposal reads no dates
     worked = worked_alongside(fresh, labelled & ~fresh, created_at)

@@ -581,19 +581,26 @@ OPEN_STAGES = ("mql", "sal", "sql")  # sales has not closed the lead: no win yet
 UNTOUCHED_STAGE = "mql"  # marketing handed the lead over; sales has not accepted or contacted it yet
 
 
-def untouched_leads(cleaned: Mapping[str, pd.Series], mapping: ExportMapping) -> pd.Series | None:
+def untouched_leads(specs: Mapping[str, ColumnSpec], values: Mapping[str, pd.Series]) -> pd.Series | None:
     """Which leads sales has not touched yet, named by the column that says so: the stage column's ``mql`` leads,
-    or the outcome column's ``untouched`` values ("Open - Not Contacted"); None where the mapping tells none."""
-    stages = lead_stages(cleaned, mapping)
-    if stages is not None:
-        return stages.eq(UNTOUCHED_STAGE)
-    column = mapping.outcome_column
-    words = {normalize_value(value) for value in (mapping.columns[column].untouched or ())} if column else set()
-    if not column or not words:
+    or the outcome column's ``untouched`` values ("Open - Not Contacted"); None where the columns tell none.
+    ``specs``: a mapping's columns, or inspect's proposal; ``values``: their values by column."""
+    stage = next((column for column, spec in specs.items() if spec.role == "stage"), None)
+    if stage is not None:
+        return stages_of(values[stage], specs[stage]).eq(UNTOUCHED_STAGE)
+    outcome = next((column for column, spec in specs.items() if spec.role == "outcome" and spec.untouched), None)
+    if outcome is None:
         return None
-    values = cleaned[column]
-    said = {value: normalize_value(value) in words for value in values.dropna().unique()}  # once per distinct value
-    return values.map(said, na_action="ignore").eq(True).rename(column)
+    words = {normalize_value(value) for value in specs[outcome].untouched or ()}
+    given = values[outcome]
+    said = {value: normalize_value(value) in words for value in given.dropna().unique()}  # once per distinct value
+    return given.map(said, na_action="ignore").eq(True).rename(outcome)
+
+
+def stages_of(values: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """A stage column's leadq stage for each lead (NaN: a value the spec does not translate), named as the column."""
+    stage_of = {value: spec.mapped_value(value) for value in values.dropna().unique()}  # once per distinct value
+    return values.map(stage_of, na_action="ignore")
 
 
 def lead_stages(cleaned: Mapping[str, pd.Series], mapping: ExportMapping) -> pd.Series | None:
@@ -601,9 +608,7 @@ def lead_stages(cleaned: Mapping[str, pd.Series], mapping: ExportMapping) -> pd.
     column = next(iter(mapping.columns_with("stage")), None)
     if column is None:
         return None
-    values, spec = cleaned[column], mapping.columns[column]
-    stage_of = {value: spec.mapped_value(value) for value in values.dropna().unique()}  # once per distinct value
-    return values.map(stage_of, na_action="ignore").rename(column)
+    return stages_of(cleaned[column], mapping.columns[column]).rename(column)
 
 
 def lost_in_an_open_stage(
@@ -736,7 +741,7 @@ def prepare_export(
     )
     counted_from = created_at if dated_outcomes else None
     y_split = y.where(rows.index.isin(split.train.append(split.held_out)))  # immature leads are not judged
-    untouched = untouched_leads(cleaned, mapping)
+    untouched = untouched_leads(mapping.columns, cleaned)
     leakage = check_feature_leakage(
         features, y_split, train_mask, sources, mapping, dates or None, outcome_at, counted_from, untouched, created_at
     )

@@ -886,7 +886,9 @@ def test_the_leads_sales_has_not_touched_come_from_the_stage_or_the_outcomes_unt
         "untouched: [open - not contacted]}\n"
     )
 
-    from_stage, from_outcome = (untouched_leads({"Status": status}, mapping) for mapping in (by_stage, by_outcome))
+    from_stage, from_outcome = (
+        untouched_leads(mapping.columns, {"Status": status}) for mapping in (by_stage, by_outcome)
+    )
 
     assert from_stage is not None
     assert from_outcome is not None
