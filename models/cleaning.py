@@ -18,6 +18,8 @@ from dataclasses import asdict, astuple, dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 DEFAULT_PLACEHOLDERS = (
     "",
@@ -97,6 +99,11 @@ def normalise_categories(values: pd.Series) -> pd.Series:
     """Trim, collapse inner whitespace and casefold, so " Manufacturing" and "MANUFACTURING" are one category."""
     text = _as_object(values)
     present = text.notna()
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:  # text only: each spelling once
+        array, known = text.to_numpy(dtype=object, copy=True), present.to_numpy()
+        codes, distinct = pd.factorize(array[known])
+        array[known] = np.array([" ".join(value.split()).casefold() for value in distinct], dtype=object)[codes]
+        return pd.Series(array, index=text.index, name=text.name, dtype=object)
     normalised = text[present].map(lambda value: " ".join(str(value).split()).casefold())
     return text.mask(present, normalised)
 
@@ -112,7 +119,7 @@ def rare_categories(values: pd.Series, min_share: float) -> list[str]:
 def group_categories(values: pd.Series, categories: Iterable[str]) -> pd.Series:
     """Replace the given categories by ``"other"``; missing values stay missing."""
     to_group = set(categories)
-    is_grouped = values.map(lambda value: value in to_group).astype(bool)
+    is_grouped = values.isin(to_group)
     return _as_object(values).mask(is_grouped, OTHER_CATEGORY)
 
 
@@ -212,25 +219,47 @@ def parse_numbers(
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64"), NumberParsing(decimal_convention="none")
 
-    readings = [read_number(value) for value in values]
-    votes = [
-        decimal_vote(part.number)
-        for reading in readings
-        if isinstance(reading, NumberReading)
-        for part in reading.parts
-    ]
-    convention = _decide_decimal_convention(votes)
+    # Each distinct value is read once and counted as often as it occurs; plain ones ("1200", "3.75") at once.
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    distinct: list[object] = list(uniques)
+    occurrences = np.bincount(codes[codes >= 0], minlength=len(distinct))
+    plain = plain_numbers(distinct)
+    readings = [None if is_plain else read_number(value) for value, is_plain in zip(distinct, plain.plain, strict=True)]
+    comma = point = 0
+    for reading, times in zip(readings, occurrences.tolist(), strict=True):
+        if isinstance(reading, NumberReading):
+            for part in reading.parts:
+                vote = decimal_vote(part.number)
+                comma += times * (vote == "comma")
+                point += times * (vote == "point")
+    point += int(occurrences[plain.decimal].sum())
+    convention = _decide_decimal_convention(comma, point)
 
-    numbers: list[float] = []
-    unparseable: list[str] = []
+    numbers = plain.read(convention)
     counts = {"range": 0, "bound": 0, "multiplier": 0, "unit": 0, "ambiguous": 0}
-    for value, reading in zip(values, readings, strict=True):
-        number = number_from_reading(reading, convention, counts)
-        if number is None and not is_missing(value):
+    counts["ambiguous"] = int(occurrences[plain.ambiguous].sum())
+    unparseable: list[str] = []
+    unparseable_rows = missing_rows = 0
+    for position, (value, reading, times) in enumerate(zip(distinct, readings, occurrences.tolist(), strict=True)):
+        if plain.plain[position]:
+            if numbers[position] != numbers[position]:  # NaN: a decimal point under the comma convention
+                unparseable.append(str(value))
+                unparseable_rows += times
+            continue
+        tally = dict.fromkeys(counts, 0)
+        number = number_from_reading(reading, convention, tally)
+        for key, added in tally.items():
+            counts[key] += added * times
+        if number is not None:
+            numbers[position] = number
+        elif is_missing(value):
+            missing_rows += times
+        else:
             unparseable.append(str(value))
-        numbers.append(np.nan if number is None else number)
+            unparseable_rows += times
 
-    _refuse_if_too_many(column, unparseable, _count_present(values), max_unparseable_share, _NUMBER_EXPECTED)
+    present = int(occurrences.sum()) - missing_rows
+    _refuse_if_too_many(column, unparseable, present, max_unparseable_share, _NUMBER_EXPECTED, unparseable_rows)
     report = NumberParsing(
         decimal_convention=convention,
         from_ranges=counts["range"],
@@ -238,10 +267,68 @@ def parse_numbers(
         from_multipliers=counts["multiplier"],
         with_units=counts["unit"],
         ambiguous_thousands=counts["ambiguous"],
-        unparseable=len(unparseable),
+        unparseable=unparseable_rows,
         unparseable_examples=tuple(_examples(unparseable)),
     )
-    return pd.Series(numbers, index=values.index, name=values.name, dtype="float64"), report
+    spread = np.append(numbers, np.nan)[codes]  # code -1 (missing) takes the appended NaN
+    return pd.Series(spread, index=values.index, name=values.name, dtype="float64"), report
+
+
+# Plain numbers: an optional minus, digits and at most one point (at most 15 digits a side, so a float holds
+# them). A point before exactly three digits after one to three digits is decimal_vote's "ambiguous" ("1.200").
+_PLAIN_INTEGER = r"^-?\d{1,15}$"
+_PLAIN_DECIMAL = r"^-?\d{1,15}\.\d{1,15}$"
+_PLAIN_AMBIGUOUS = r"^-?[1-9]\d{0,2}\.\d{3}$"
+
+
+@dataclass(frozen=True)
+class PlainNumbers:
+    """Which of some values are plain numbers, read at once rather than value by value: the bulk of a column of
+    amounts or durations, thousands of distinct values. Each array has one entry per value."""
+
+    integer: np.ndarray  # "1200", "-3"
+    decimal: np.ndarray  # "3.75", "0.125": a decimal point in every convention (decimal_vote "point")
+    ambiguous: np.ndarray  # "1.200": decimal_vote "ambiguous"
+    point_read: np.ndarray  # the value with its point read as the decimal separator; NaN where not plain
+    thousands_read: np.ndarray  # an ambiguous value with its point read as the thousands separator; NaN elsewhere
+
+    @property
+    def plain(self) -> np.ndarray:
+        return self.integer | self.decimal | self.ambiguous
+
+    def read(self, convention: str) -> np.ndarray:
+        """The plain values as :func:`number_from_reading` reads them under ``convention`` (a decimal point under
+        the comma convention contradicts it: NaN; under "none" it is read as a point, as ``number_as_read`` does),
+        NaN where a value is not plain."""
+        if convention == "point":
+            return self.point_read.copy()
+        numbers = np.where(self.ambiguous, self.thousands_read, self.point_read)
+        if convention == "comma":
+            numbers[self.decimal] = np.nan
+        return numbers
+
+
+def plain_numbers(values: Sequence[object]) -> PlainNumbers:
+    """Find the plain numbers among ``values`` (text only; numbers, other types and anything with a unit, a
+    grouping or spaces are left to :func:`read_number`) and read them with pyarrow's vectorised kernels."""
+    texts = pa.array([value if isinstance(value, str) else None for value in values], type=pa.string())
+
+    def matches(pattern: str) -> np.ndarray:
+        return np.asarray(pc.fill_null(pc.match_substring_regex(texts, pattern), False), dtype=bool)
+
+    def as_floats(selected: np.ndarray, strings: pa.Array) -> np.ndarray:
+        chosen = pc.if_else(pa.array(selected), strings, pa.scalar(None, pa.string()))
+        return np.asarray(pc.cast(chosen, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+
+    integer, with_point, ambiguous = matches(_PLAIN_INTEGER), matches(_PLAIN_DECIMAL), matches(_PLAIN_AMBIGUOUS)
+    decimal = with_point & ~ambiguous
+    return PlainNumbers(
+        integer=integer,
+        decimal=decimal,
+        ambiguous=ambiguous,
+        point_read=as_floats(integer | with_point, texts),
+        thousands_read=as_floats(ambiguous, pc.replace_substring(texts, ".", "")),
+    )
 
 
 def read_number(value: object) -> NumberReading | float | None:
@@ -315,8 +402,7 @@ def decimal_vote(number: str) -> str | None:
     return "ambiguous"
 
 
-def _decide_decimal_convention(votes: Sequence[str | None]) -> str:
-    comma, point = votes.count("comma"), votes.count("point")
+def _decide_decimal_convention(comma: int, point: int) -> str:
     if comma == point == 0:
         return "none"
     # A tie or a minority makes the contradicting values unparseable, which the share check then reports.
@@ -382,16 +468,18 @@ def parse_booleans(values: pd.Series, column: str) -> pd.Series:
         key = str(value).strip().casefold()
         return True if key in TRUE_WORDS else False if key in FALSE_WORDS else None
 
-    parsed = values.map(read)
-    unreadable = [
-        str(value) for value, result in zip(values, parsed, strict=True) if result is None and not is_missing(value)
-    ]
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)  # each spelling read once
+    read_distinct = [read(value) for value in distinct]
+    unreadable = [str(value) for value, result in zip(distinct, read_distinct, strict=True) if result is None]
     if unreadable:
+        unread_positions = [position for position, result in enumerate(read_distinct) if result is None]
+        count = int(np.isin(codes, unread_positions).sum())
         raise CleaningError(
-            f"Column {column!r}: {len(unreadable)} values are not booleans, e.g. {_quoted(_examples(unreadable))}; "
+            f"Column {column!r}: {count} values are not booleans, e.g. {_quoted(_examples(unreadable))}; "
             "expected true/false, yes/no, ja/nein, 1/0, x or checked."
         )
-    return parsed.astype("boolean")
+    spread = np.array([*read_distinct, None], dtype=object)[codes]  # code -1 (missing) takes the appended None
+    return pd.Series(spread, index=values.index, name=values.name, dtype="boolean")
 
 
 # --- dates --------------------------------------------------------------------------------------------------
@@ -679,10 +767,6 @@ def is_missing(value: object) -> bool:
     return isinstance(value, float | np.floating) and math.isnan(value)
 
 
-def _count_present(values: pd.Series) -> int:
-    return int(values.map(lambda value: not is_missing(value)).sum())
-
-
 def _examples(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))[:_MAX_EXAMPLES]
 
@@ -691,11 +775,16 @@ def _quoted(examples: Iterable[str]) -> str:
     return ", ".join(repr(example) for example in examples)
 
 
-def _refuse_if_too_many(column: str, unreadable: list[str], present: int, max_share: float, expected: str) -> None:
-    if not present or len(unreadable) / present <= max_share:
+def _refuse_if_too_many(
+    column: str, unreadable: list[str], present: int, max_share: float, expected: str, count: int | None = None
+) -> None:
+    """Refuse the column when more than ``max_share`` of its ``present`` values cannot be read: ``count`` of them
+    (default: one per entry of ``unreadable``, whose first distinct entries are the examples)."""
+    count = len(unreadable) if count is None else count
+    if not present or count / present <= max_share:
         return
     raise CleaningError(
-        f"Column {column!r}: {len(unreadable)} of {present} non-missing values ({len(unreadable) / present:.1%}) "
+        f"Column {column!r}: {count} of {present} non-missing values ({count / present:.1%}) "
         f"cannot be read, e.g. {_quoted(_examples(unreadable))}; expected {expected}. "
         "Fix the export or map the column to another role."
     )

@@ -53,6 +53,7 @@ from models.cleaning import (
     number_from_reading,
     parse_booleans,
     parse_numbers,
+    plain_numbers,
     read_number,
 )
 from models.email_domains import FREEMAIL_DOMAINS, email_flags
@@ -294,7 +295,18 @@ def _numbers(values: np.ndarray | None, n: int, convention: str, keys: frozenset
         return np.full(n, np.nan)
     if values.dtype.kind in "iuf":  # already numbers (Parquet, or a large frame's float column)
         return values.astype(float)
-    return per_distinct(values, lambda value: number_as_read(value, convention, keys), np.nan).astype(float)
+    codes, uniques = factorize_values(values)
+    if len(uniques) <= _SMALL_BATCH:  # a request's few leads: pyarrow's set-up would cost more than it saves
+        return per_distinct(values, lambda value: number_as_read(value, convention, keys), np.nan).astype(float)
+    plain = plain_numbers(uniques)
+    read = plain.read(convention)
+    numbers = np.empty(len(uniques) + 1)
+    for position, (value, is_plain) in enumerate(zip(uniques, plain.plain.tolist(), strict=True)):
+        numbers[position] = (
+            read[position] if is_plain and value not in keys else number_as_read(value, convention, keys)
+        )
+    numbers[-1] = np.nan  # code -1: missing
+    return numbers[codes]
 
 
 def _counts(values: np.ndarray | None, n: int, convention: str, keys: frozenset[str]) -> np.ndarray:

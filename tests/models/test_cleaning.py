@@ -13,17 +13,22 @@ from models.cleaning import (
     DEFAULT_PLACEHOLDERS,
     CleaningError,
     NumberParsing,
+    NumberReading,
     clean_column,
+    decimal_vote,
     drop_exact_duplicates,
     duplicate_report,
     group_categories,
     group_rare,
     mark_missing,
     normalise_categories,
+    number_from_reading,
     parse_booleans,
     parse_dates,
     parse_numbers,
+    plain_numbers,
     rare_categories,
+    read_number,
 )
 
 
@@ -200,6 +205,52 @@ def test_numeric_columns_and_numbers_in_object_columns_pass_through() -> None:
     assert parse_numbers(pd.Series([1, 2]), "n")[0].tolist() == [1.0, 2.0]
     # a real float 1200.5 must not be re-read as text under the comma convention
     assert _numbers(1200.5, "2,5") == [1200.5, 2.5]
+
+
+def _numbers_value_by_value(values: list[object]) -> tuple[list[float], str, int, list[str]]:
+    """The reference: every value read on its own, the convention from every value's votes."""
+    readings = [read_number(value) for value in values]
+    votes = [decimal_vote(part.number) for r in readings if isinstance(r, NumberReading) for part in r.parts]
+    comma, point = votes.count("comma"), votes.count("point")
+    convention = "none" if comma == point == 0 else "comma" if comma > point else "point"
+    counts = {"range": 0, "bound": 0, "multiplier": 0, "unit": 0, "ambiguous": 0}
+    numbers = [number_from_reading(reading, convention, counts) for reading in readings]
+    unread = [str(v) for v, number in zip(values, numbers, strict=True) if number is None and isinstance(v, str)]
+    return [np.nan if number is None else number for number in numbers], convention, counts["ambiguous"], unread
+
+
+_SPELLINGS = [
+    "1200", "-3", "007", "3.75", "-0.125", "1.200", "12.345", "0.345", "1234.567", "1,5", "1.200,50", "1,200.50",
+    "10,000", "50k", "€ 10", "50-200", ">1000", "1000+", " 12 ", "12.", ".5", "1 200", "lots", "9" * 17,
+    "1" * 15 + ".5", "١٢٣", None, np.nan, 12.5, 3,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_numbers_read_per_distinct_value_equal_every_value_read_on_its_own(seed: int, dtype: object) -> None:
+    rng = np.random.default_rng(seed)
+    pool = rng.choice(np.array(_SPELLINGS, dtype=object), size=int(rng.integers(3, 12)), replace=False).tolist()
+    if dtype == "str":
+        pool = [value for value in pool if isinstance(value, str) or value is None]
+    values = [pool[i] for i in rng.integers(0, len(pool), size=int(rng.integers(1, 300)))]
+    expected, convention, ambiguous, unread = _numbers_value_by_value(values)
+    parsed, report = parse_numbers(pd.Series(values, dtype=dtype), "Revenue", max_unparseable_share=1.0)
+    np.testing.assert_array_equal(parsed.to_numpy(), np.array(expected, dtype=float))
+    assert report.decimal_convention == convention
+    assert (report.ambiguous_thousands, report.unparseable) == (ambiguous, len(unread))
+    assert list(report.unparseable_examples) == list(dict.fromkeys(unread))[:5]
+
+
+def test_plain_numbers_are_read_at_once_as_their_point_says_under_each_convention() -> None:
+    plain = plain_numbers(["1200", "-3.75", "1.200", "1,5", " 7", "50k", 12.0, None, "1" * 16])
+    assert plain.plain.tolist() == [True, True, True, False, False, False, False, False, False]
+    point, comma, none = plain.read("point"), plain.read("comma"), plain.read("none")
+    assert point[:3].tolist() == [1200.0, -3.75, 1.2]
+    assert comma[[0, 2]].tolist() == [1200.0, 1200.0]
+    assert np.isnan(comma[1])  # 3.75 contradicts the comma
+    assert none[:3].tolist() == [1200.0, -3.75, 1200.0]
+    assert np.isnan(point[3:]).all()
 
 
 # --- booleans -----------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from models.features import (
     columns_of_frame,
     factorize_values,
     feature_spec_of,
+    number_as_read,
 )
 from models.job_titles import TITLES_KEPT, classify_title
 from models.pipeline import BoosterParams, assemble_pipeline, fit_model
@@ -154,6 +155,24 @@ def test_a_column_without_decimals_in_training_reads_a_decimal_by_its_own_separa
 
     assert step.decimal_conventions_ == {"Visits": "none"}
     assert features["visits"].tolist() == [1.5, 2.75, 7.0]
+
+
+@pytest.mark.parametrize("training", [["1,5", "2"], ["1.5", "2"], ["1", "2"]], ids=["comma", "point", "none"])
+def test_many_distinct_numbers_read_at_once_as_each_read_on_its_own(training: list[str]) -> None:
+    step = LeadFeatures((InputColumn("Umsatz", "numeric", "umsatz"),), placeholders=("", "999")).fit(
+        pd.DataFrame({"Umsatz": training})
+    )
+    rng = np.random.default_rng(3)
+    spellings = ["1.200", "3.75", "-2", "999", "1,5", "50k", " 12 ", "n/a", None]
+    values = [f"{rng.integers(0, 10_000) / 100}" for _ in range(300)] + spellings
+    keys = step.placeholder_keys_
+    convention = step.decimal_conventions_["Umsatz"]
+
+    features = step.transform(pd.DataFrame({"Umsatz": values}))
+
+    expected = [number_as_read(value, convention, keys) for value in values]
+    np.testing.assert_array_equal(features["umsatz"].to_numpy(), np.array(expected, dtype=float))
+    assert np.isnan(features["umsatz"].iloc[-6])  # "999": a placeholder, even though plain
 
 
 COUNT = (InputColumn("Website Visits", "count", "website_visits", "engagement"),)
