@@ -484,13 +484,13 @@ def parse_booleans(values: pd.Series, column: str) -> pd.Series:
 
 # --- dates --------------------------------------------------------------------------------------------------
 
-_DATE_EXPECTED = "dates such as 2026-03-01, 01.03.2026, 03/01/2026 or Excel day numbers"
+_DATE_EXPECTED = "dates such as 2026-03-01, 01.03.2026, 01-03-2026, 03/01/2026 or Excel day numbers"
 _ISO_DATE = re.compile(
     r"(?P<year>\d{4})[-/](?P<month>\d{1,2})[-/](?P<day>\d{1,2})"
     r"(?P<time>[t ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?P<zone>z|utc|gmt|[+-]\d{2}(?::?\d{2})?)?"
 )
 _DAY_MONTH_DATE = re.compile(
-    r"(?P<first>\d{1,2})(?P<sep>[./])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})"
+    r"(?P<first>\d{1,2})(?P<sep>[./-])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})"
     r"(?:,?\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second_of_minute>\d{2}))?\s*(?P<ampm>[ap]\.?m\.?)?)?"
 )
 # Excel day numbers that fall in 1970-2099: other numbers are not plausible CRM dates.
@@ -507,8 +507,8 @@ def parse_dates(
     """Naive datetime64[ns] values (UTC where the export gave an offset) and a description of the format.
 
     Day-first or month-first is decided per column from the values whose first or second part exceeds 12;
-    without such evidence dotted dates (01.03.2026) are read day-first and slashed ones (03/01/2026)
-    month-first, and the description says so. Excel serial numbers are read only when the whole column
+    without such evidence dotted and dashed dates (01.03.2026, 01-03-2026) are read day-first and slashed ones
+    (03/01/2026) month-first, and the description says so. Excel serial numbers are read only when the whole column
     is numbers in a plausible range. Call :func:`mark_missing` first. ``order``: the evidence of the whole column
     (:func:`date_order_evidence`) when ``values`` is only a part of it.
 
@@ -601,22 +601,26 @@ class DateOrderEvidence:
 
     day_first: int = 0  # first part > 12, second <= 12
     month_first: int = 0  # second part > 12, first <= 12
-    dotted: int = 0
+    dotted_or_dashed: int = 0  # 01.03.2026, 01-03-2026: day-first by default
     dates: int = 0
 
     def __add__(self, other: DateOrderEvidence) -> DateOrderEvidence:
         return DateOrderEvidence(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
     def decide(self) -> tuple[bool, str]:
-        """Day-first or not, and why in words: the evidence's majority, else dotted day-first, slashed month-first."""
+        """Day-first or not, and why in words: the evidence's majority, else dotted or dashed day-first, slashed
+        month-first."""
         if self.day_first or self.month_first:
             day_first = self.day_first >= self.month_first
             evidence = self.day_first if day_first else self.month_first
             place = "first" if day_first else "second"
             order = "day-first (DD.MM.YYYY / DD/MM/YYYY)" if day_first else "month-first (MM/DD/YYYY)"
             return day_first, f"{order}, decided by {evidence} value(s) with a day > 12 in {place} place"
-        if self.dotted >= self.dates - self.dotted:
-            return True, "day-first (DD.MM.YYYY) by default for dotted dates: no value had a day > 12"
+        if self.dotted_or_dashed >= self.dates - self.dotted_or_dashed:
+            return (
+                True,
+                "day-first (DD.MM.YYYY, DD-MM-YYYY) by default for dotted or dashed dates: no value had a day > 12",
+            )
         return False, "month-first (MM/DD/YYYY) by default for slashed dates: no value had a day > 12"
 
 
@@ -626,7 +630,7 @@ def _order_evidence(text: pd.Series) -> DateOrderEvidence:
     return DateOrderEvidence(
         day_first=int(((first > 12) & (second <= 12)).sum()),
         month_first=int(((second > 12) & (first <= 12)).sum()),
-        dotted=int((parts["sep"] == ".").sum()),
+        dotted_or_dashed=int(parts["sep"].isin([".", "-"]).sum()),
         dates=len(parts),
     )
 

@@ -294,7 +294,7 @@ def _evidence(
     for batch in batches:
         marked, _ = mark_missing(as_read(batch, nanos)[column].reset_index(drop=True), placeholders)
         total = total + date_order_evidence(marked)
-    fields = ("day_first", "month_first", "dotted", "dates")
+    fields = ("day_first", "month_first", "dotted_or_dashed", "dates")
     yield pa.RecordBatch.from_pydict({name: [getattr(total, name)] for name in fields})
 
 
@@ -471,7 +471,7 @@ def run_spark_score(
             created, placeholders = model.mapping.created_at_column, model.mapping.placeholders
             parts = ranged.select(created).mapInArrow(
                 lambda batches: _evidence(batches, created, placeholders, nanos),
-                "day_first bigint, month_first bigint, dotted bigint, dates bigint",
+                "day_first bigint, month_first bigint, dotted_or_dashed bigint, dates bigint",
             )
             date_order = sum((DateOrderEvidence(*row) for row in parts.collect()), DateOrderEvidence())
         job = _Job(shipped, needed, options, scored_at, date_order, nanos)

@@ -88,7 +88,7 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _DOT_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
 _DATE = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?)?"
-    r"|\d{1,2}[./]\d{1,2}[./]\d{2,4}(,?\s+\d{1,2}:\d{2}(:\d{2})?\s*([AaPp][Mm])?)?"
+    r"|\d{1,2}(?P<sep>[./-])\d{1,2}(?P=sep)\d{2,4}(,?\s+\d{1,2}:\d{2}(:\d{2})?\s*([AaPp][Mm])?)?"
 )
 _BOOLEAN_TRUE = {"1", "true", "yes", "y", "ja", "j", "t", "x", "wahr", "on", "checked"}
 _BOOLEAN_FALSE = {"0", "false", "no", "n", "nein", "f", "falsch", "off", "unchecked"}
@@ -103,9 +103,12 @@ _GUID = re.compile(r"\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 # contact, then engaged; the earliest-meaning one is created_at (the moment a lead is scored as of).
 _CREATED_NAMES = (
     re.compile(
-        r"creat|erstellt|angelegt|(^|_)added(_|$)|(^|_)add_(time|date)(_|$)|first_seen|lead_date|eingang|eingegangen|"
+        r"creat|erstellt|angelegt|(^|_)added(_|$)|(^|_)add_(time|date)(_|$)|first_seen|eingang|eingegangen|"
         r"anfrage|"
-        r"(^|_)(received|submitted|sign_?up|signed_up|registered|registration|registriert|inquiry|enquiry)(_|$)"
+        r"(^|_)(received|submitted|sign_?up|signed_up|registered|registration|registriert|inquiry|enquiry)(_|$)|"
+        # the date of the record itself: "Dt_Customer", "Lead Date", "Datum Interessent"
+        r"(^|_)(dt|date|datum)_(lead|customer|prospect|kunde|interessent)(_|$)|"
+        r"(^|_)(lead|prospect|interessent)_(dt|date|datum)(_|$)"
     ),
     re.compile(r"(^|_)first_|erstkontakt|erster_kontakt|kontaktaufnahme"),
     re.compile(r"engag"),
@@ -125,8 +128,10 @@ _WIN_DATE_NAME = re.compile(
     r"first_order|erstkauf)(_|$)"
 )
 _OUTCOME_AT_NAME = re.compile(
-    r"(^|_)(clos(e|ed|ing)|won|lost|convert(ed)?|conversion|became|customer|kunde|signed|unterschrieben|"
-    r"gewonnen|verloren|abgeschlossen|vertrag[a-z]*)(_|$)|closedate|abschluss"
+    r"(^|_)(clos(e|ed|ing)|won|lost|convert(ed)?|conversion|became|signed|unterschrieben|"
+    r"gewonnen|verloren|abgeschlossen|vertrag[a-z]*)(_|$)|closedate|abschluss|"
+    # a customer's date is its win only as "customer since" or "customer date" ("Dt_Customer": the record's date)
+    r"(^|_)(customer|kunde)_(since|seit|date|datum|at|on)(_|$)|neukunde"
 )
 # Outcome columns by name: exact names in order of preference, then names that hold an outcome word.
 _OUTCOME_NAMES = (

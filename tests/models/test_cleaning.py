@@ -284,6 +284,8 @@ def test_unknown_boolean_values_are_refused_with_column_and_examples() -> None:
         ("01.03.2026", "2026-03-01 00:00"),
         ("01.03.2026 09:30", "2026-03-01 09:30"),
         ("1.3.26", "2026-03-01 00:00"),
+        ("13-02-2014", "2014-02-13 00:00"),  # dashed, day-first: iFood's Dt_Customer
+        ("01-03-2026", "2026-03-01 00:00"),  # dashed without a day > 12: day-first by default, as dotted
     ],
 )
 def test_date_formats(text: str, expected: str) -> None:

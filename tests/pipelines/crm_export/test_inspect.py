@@ -731,6 +731,30 @@ def test_an_engage_date_alone_is_created_at_marked_for_review() -> None:
     assert proposal.review["engage_date"].startswith("review: no creation or first-contact date found")
 
 
+@pytest.mark.parametrize("column", ["Dt_Customer", "Lead Date", "Datum Interessent", "Prospect Date"])
+def test_the_date_of_the_record_itself_is_created_at(column: str) -> None:
+    proposal = _proposal(_dated(**{column: "2025-01-02"}))
+
+    assert proposal.columns[column].role == "created_at"
+
+
+@pytest.mark.parametrize("column", ["Customer Since", "Became a Customer Date", "Customer Date", "Kunde seit"])
+def test_the_date_a_lead_became_a_customer_is_its_outcome_date(column: str) -> None:
+    proposal = _proposal(_dated(**{"Created Date": "2025-01-02", column: "2025-03-01"}))
+
+    assert proposal.columns[column].role == "outcome_at"
+
+
+def test_dashed_day_first_dates_read_as_dates() -> None:
+    frame = pd.DataFrame({"ID": ["1", "2", "3"], "Dt_Customer": ["13-02-2014", "04-09-2013", "21-12-2012"]})
+    frame["Response"] = ["1", "0", "0"]
+
+    proposal = _proposal(frame)
+
+    assert profile_export(frame).set_index("column").loc["Dt_Customer", "kind"] == "date"
+    assert proposal.columns["Dt_Customer"].role == "created_at"
+
+
 @pytest.mark.parametrize(
     "column",
     [
