@@ -54,6 +54,7 @@ from pipelines.crm_export.prepare import LoadedExport, PreparedExport, prepare_e
 from pipelines.report import ReportContext, build_report, write_report
 from pipelines.settings import ConfigError, Settings
 from pipelines.tracking import RegisteredModel, log_training_run
+from serving.pii import MARKER, personal_kind
 
 StepReporter = Callable[[str], AbstractContextManager[object]]
 MONTHS_PER_QUARTER = 3
@@ -196,10 +197,18 @@ def redact_pii(rows: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def _input_example(X_test: pd.DataFrame, builder: LeadFeatures) -> pd.DataFrame:
-    """Five test leads as text (the model's signature), e-mail addresses redacted."""
+    """Five test leads as text (the model's signature), stored in MLflow: e-mail addresses redacted, free text
+    replaced by as many x (the model reads its length only: notes hold names and numbers), and category values
+    that look like personal data replaced as the service replaces them."""
     example = X_test.head(5).reset_index(drop=True).map(lambda value: None if pd.isna(value) else str(value))
-    emails = [column for column, role in builder.input_roles.items() if role == "email"]
-    redacted = redact_pii(example, emails)
+    roles = builder.input_roles
+    redacted = redact_pii(example, [column for column, role in roles.items() if role == "email"])
+    for column in (column for column, role in roles.items() if role == "text" and column in redacted):
+        redacted[column] = redacted[column].map(lambda text: "x" * len(text) if isinstance(text, str) else None)
+    for column in (column for column, role in roles.items() if role == "categorical" and column in redacted):
+        redacted[column] = redacted[column].map(
+            lambda value: MARKER if isinstance(value, str) and personal_kind(value) else value
+        )
     return redacted.astype(object).where(redacted.notna(), None)
 
 

@@ -313,8 +313,8 @@ def _warnings(
     ]
     if personal:
         warnings.append(
-            "personal data (an e-mail address, phone number or name) removed from field(s), scored as unknown: "
-            + ", ".join(personal)
+            "personal data (an e-mail address, phone number, name, bank account, profile or IP address) removed "
+            "from field(s), scored as unknown: " + ", ".join(personal)
         )
     missing = [name for name in lead.missing_fields() if name not in computed]  # computed: from its activities
     never = [name for name in missing if name in always_given]

@@ -25,13 +25,19 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 MARKER = "[personal data removed]"
-PersonalKind = Literal["e-mail address", "phone number", "name"]
+PersonalKind = Literal["e-mail address", "phone number", "name", "bank account", "profile", "IP address"]
 
 _EMAIL = re.compile(r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+\.[^\s@<>(),;:\"'\d]{2,}")
 _PHONE_DIGITS = range(7, 16)  # E.164: at most 15 digits; fewer than 7 is an extension or a code
 _PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])(?:\+|00)\s?\d[\d\s()./-]{5,}\d")  # +49 170 1234567, anywhere
 _PHONE_NATIONAL = re.compile(r"\(?0\d[\d\s()./-]{5,}\d")  # 0170 1234567, (030) 123 456 78: the whole value
 _PHONE_NANP = re.compile(r"\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}")  # (555) 123-4567: the whole value
+# a national number inside other text: "Tel. 030/1234567", "Zwackelmann Hildegard 0171 5556667"
+_PHONE_NATIONAL_IN_TEXT = re.compile(r"(?<![\w.])\(?0\d{2,5}\)?[\s/.-]?\d[\d\s./-]{3,}\d")
+_DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{2,4}")  # 01.05.2024 is a date, not a number to call
+_IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?(?![A-Z0-9])")
+_PROFILE_URL = re.compile(r"(linkedin\.com/in/|xing\.com/profile/|facebook\.com/|instagram\.com/)", re.IGNORECASE)
+_IP_ADDRESS = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _UPPER, _LOWER = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
 _WORD = rf"[{_UPPER}][{_LOWER}]+(?:[{_UPPER}][{_LOWER}]+)?(?:[-'][{_UPPER}]?[{_LOWER}]+)?"  # Anna, McKay, Mary-Jane
 _TITLE = r"(?:(?:Dr|Prof|Mr|Mrs|Ms|Herr|Frau)\.?\s+)*"
@@ -64,7 +70,12 @@ def _is_phone(text: str) -> bool:
         if _digits(match.group()) in _PHONE_DIGITS:
             return True
     whole = _PHONE_NATIONAL.fullmatch(text) or _PHONE_NANP.fullmatch(text)
-    return whole is not None and _digits(text) in _PHONE_DIGITS
+    if whole is not None and _digits(text) in _PHONE_DIGITS and not _DATE.fullmatch(text):
+        return True
+    return any(
+        _digits(match.group()) in _PHONE_DIGITS and not _DATE.fullmatch(match.group().strip())
+        for match in _PHONE_NATIONAL_IN_TEXT.finditer(text)
+    )
 
 
 def _is_name(text: str) -> bool:
@@ -75,7 +86,8 @@ def _is_name(text: str) -> bool:
 
 
 def personal_kind(value: str, names: bool = True) -> PersonalKind | None:
-    """What personal data ``value`` looks like (an e-mail address, a phone number, a name), or None.
+    """What personal data ``value`` looks like (an e-mail address, a bank account (IBAN), a social profile's
+    address, an IP address, a phone number, a name), or None.
 
     Args:
         value: a category value as the CRM sent it.
@@ -84,6 +96,12 @@ def personal_kind(value: str, names: bool = True) -> PersonalKind | None:
     text = " ".join(value.split())
     if _EMAIL.search(text):
         return "e-mail address"
+    if _IBAN.search(text.upper()):
+        return "bank account"
+    if _PROFILE_URL.search(text):
+        return "profile"
+    if _IP_ADDRESS.search(text):
+        return "IP address"
     if _is_phone(text):
         return "phone number"
     if names and _is_name(text):

@@ -66,7 +66,11 @@ Kind = Literal[
     "e-mail",
     "person name",
     "phone",
+    "personal data",
+    "web address",
 ]
+# A person's data, by the column's name: never a feature, never shown (inspect prints "***")
+PERSONAL_KINDS: tuple[Kind, ...] = ("person name", "phone", "personal data")
 PROPOSAL_HEADER = (
     "proposed by leadq inspect: review every line\n"
     "roles: id, created_at, outcome, outcome_at, won_at, stage, reason (which lead, when, how it ended: never\n"
@@ -201,6 +205,22 @@ _PROTECTED_NAME = re.compile(
 )
 _PERSON_NAME = re.compile(r"(^|_)(first|last|full|given|family|sur|vor|nach|contact|kontakt)_?name$|^name$")
 _PHONE_NAME = re.compile(r"phone|telefon|mobil|handy|fax")
+# Where a person lives, banks, connects from, was born or shows a profile: identifying, never a feature. (A year of
+# birth, an age, is left to review as age is; a company's web address is a web address, not personal data.)
+_PERSONAL_DATA_NAME = re.compile(
+    r"(^|_)(street|strasse|address|adresse|anschrift|hausnummer|house_number|postal_code|post_code|postcode|"
+    r"postleitzahl|plz|zip|zip_code|zipcode|iban|bic|bank_account|kontonummer|bankverbindung|ip|ip_address|"
+    r"ip_adresse|date_of_birth|birth_date|birthdate|birthday|dob|geburtsdatum|geburtstag|linked_in|linkedin|xing|"
+    r"facebook|instagram|twitter|social_profile)(_|$)"
+)
+_NOT_A_HOME_ADDRESS = re.compile(r"mail|web|site|url|homepage")  # "E-Mail Address", "Web Address"
+# A company's or account's name: who, not what (an account's leads learnt by name); accounts come from the e-mail
+# domain or the CRM's account id
+_COMPANY_NAME = re.compile(
+    r"(company|company_name|company_account|firma|firmenname|unternehmen|unternehmensname|organi[sz]ation|"
+    r"organi[sz]ation_name|account|account_name|kundenname|customer_name)"
+)
+_WEB_ADDRESS = re.compile(r"(https?://|www\.)\S+|[\w-]+(\.[\w-]+)*\.[a-z]{2,}(/\S*)?", re.IGNORECASE)
 # Job titles: names that can only mean one, and names that may (then the values must read as titles).
 _JOB_TITLE_NAME = re.compile(
     r"job_?tit(le|el)|(^|_)(berufsbezeichnung|stellenbezeichnung|job_position|job_role|job_function)(_|$)"
@@ -342,6 +362,8 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
         return "person name"
     if _PHONE_NAME.search(name):
         return "phone"
+    if _PERSONAL_DATA_NAME.search(name) and not _NOT_A_HOME_ADDRESS.search(name):
+        return "personal data"
     unique = distinct == len(values) and len(values) > 1
     if unique and _names_or_holds_ids(column, values):
         return "id-like"
@@ -359,6 +381,8 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
         return "number-as-text"
     if unique and not values.str.contains(r"\s").any() and values.str.contains(r"\d").mean() >= 0.9:
         return "id-like"  # codes such as 00Q5g000001abcD or L-1042
+    if _share(values, _WEB_ADDRESS) >= 0.8:
+        return "web address"
     repeated = distinct < len(values) or len(values) < MAX_CATEGORIES  # small exports: every value may be rare
     # One word, however long, is a code (a landing page's or a rep's hashed id): a category, never prose. Codes
     # that repeat are categories by the hundred (Olist's 8,000 MQLs came through 495 landing pages): their
@@ -383,6 +407,8 @@ def _redact(value: str, kind: Kind) -> str:
         return " ".join(f"{word[:1]}***" for word in value.split())
     if kind == "phone":
         return f"{value[:3]}***"
+    if kind == "personal data":
+        return "***"
     # E-mail addresses anywhere (an e-mail column, or one inside a description): keep the first letter and domain.
     shown = _EMAIL.sub(lambda m: f"{m.group()[:1]}***@{m.group().split('@', 1)[1]}", value)
     return shown if len(shown) <= 40 else shown[:39] + "…"
@@ -574,6 +600,8 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
         return ColumnSpec(role="ignore")  # the same value in every row: nothing to learn from (blanks would tell)
     if _PROTECTED_NAME.search(name):
         return ColumnSpec(role="pii")
+    if _COMPANY_NAME.fullmatch(name) and kind in ("category", "free text", "id-like"):
+        return ColumnSpec(role="ignore")
     if kind == "e-mail":
         return ColumnSpec(role="email")
     if _is_job_title(name, kind, values):
@@ -987,6 +1015,9 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     for column, kind in kinds.items():
         if column in specs:
             continue
+        if kind in PERSONAL_KINDS:
+            specs[column] = ColumnSpec(role="pii")
+            continue
         role_taken = {spec.role for spec in specs.values()}
         word = sales_word(column, kind)
         if word and not _constant(present[column], len(frame)):
@@ -1219,8 +1250,15 @@ def _after_contact_spec(name: str, kind: str, values: pd.Series, role_taken: set
 
 
 def _role_note(column: str, spec: ColumnSpec, distinct: int, missing_share: float) -> str:
-    if spec.role == "pii" and _PROTECTED_NAME.search(to_snake_case(column)):
+    name = to_snake_case(column)
+    if spec.role == "pii" and _PROTECTED_NAME.search(name):
         return "a protected personal attribute (gender, marital status, origin...): never a feature"
+    if spec.role == "pii":
+        return "a person's data (name, phone, address, postal code, bank account, IP, birth date): never a feature"
+    if spec.role == "ignore" and _COMPANY_NAME.fullmatch(name):
+        return (
+            "a company's name says who, not what: never a feature (accounts come from the e-mail domain or account_id)"
+        )
     if spec.role == "consent":
         return "the gated columns' features are unknown for leads without a clear yes"
     if spec.role == "boolean" and is_objection(column):

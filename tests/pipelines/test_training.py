@@ -16,7 +16,7 @@ from sklearn.metrics import roc_auc_score
 
 from models.audit import population_stability
 from models.contract import DataContractError
-from models.features import feature_spec_of
+from models.features import InputColumn, LeadFeatures, feature_spec_of
 from models.mlflow_model import as_model_input
 from models.pipeline import input_fields
 from models.threshold import ThresholdPolicy
@@ -24,7 +24,15 @@ from pipelines.crm_export.leakage import LeakageError
 from pipelines.crm_export.mapping import MappingError
 from pipelines.demo.synthetic import generate_crm, write_crm
 from pipelines.settings import Settings
-from pipelines.training import MAPPING_ARTIFACT, PREPARATION_ARTIFACT, redact_pii, run_training, train_scorer
+from pipelines.training import (
+    MAPPING_ARTIFACT,
+    PREPARATION_ARTIFACT,
+    _input_example,
+    redact_pii,
+    run_training,
+    train_scorer,
+)
+from serving.pii import MARKER
 from tests.builders import demo_mapping, settings_with_store, synthetic_export, write_messy_export
 
 # --- the synthetic CRM through its shipped mapping (the `trained` fixture) ------------------------------------
@@ -130,6 +138,26 @@ def test_input_example_is_redacted(trained) -> None:  # type: ignore[no-untyped-
     assert list(trained.input_example.columns) == list(input_fields(trained.scorer.pipeline))
     assert len(emails) > 0
     assert emails.str.startswith("redacted@").all()
+
+
+def test_the_input_example_keeps_no_notes_and_no_personal_categories() -> None:
+    columns = (
+        InputColumn("Notes", "text", "notes"),
+        InputColumn("Industry", "categorical", "industry"),
+        InputColumn("Email", "email", "email"),
+    )
+    leads = pd.DataFrame(
+        {
+            "Notes": ["Rückruf bei Frau Böhm, Tel. 0171 5556667", None],
+            "Industry": ["Tel. 030/1234567", "Retail"],
+            "Email": ["anna.boehm@firm.de", None],
+        }
+    )
+    example = _input_example(leads, LeadFeatures(columns).fit(leads))
+
+    assert example["Notes"].tolist() == ["x" * len(leads["Notes"][0]), None]  # its length is all the model reads
+    assert example["Industry"].tolist() == [MARKER, "Retail"]
+    assert example["Email"].tolist() == ["redacted@firm.de", None]
 
 
 def test_redact_pii_keeps_domains_and_missing_values() -> None:

@@ -31,6 +31,12 @@ from tests.builders import AUTH, make_holder, scoring_request, served_app
         ("J. Smith", "name"),
         ("Ursula von der Leyen", "name"),
         ("Anna-Lena Schmidt", "name"),
+        ("Tel. 030/1234567", "phone number"),
+        ("Zwackelmann Hildegard 0171 5556667", "phone number"),
+        ("DE89370400440532013000", "bank account"),
+        ("DE89 3704 0044 0532 0130 00", "bank account"),
+        ("https://www.linkedin.com/in/hildegard-zwackelmann", "profile"),
+        ("192.168.10.42", "IP address"),
     ],
 )
 def test_personal_data_is_recognised(value: str, kind: str) -> None:
@@ -53,6 +59,11 @@ def test_personal_data_is_recognised(value: str, kind: str) -> None:
         "DE",
         "Mustermann",  # one word: not caught (said in the module's docstring)
         "erika mustermann",  # not capitalised: not taken for a name
+        "01.05.2024",
+        "Event 2024-05-01",
+        "Version 1.2.3",
+        "0800 campaign",
+        "Q3 2025 retargeting",
     ],
 )
 def test_category_values_are_not_taken_for_personal_data(value: str) -> None:
@@ -114,7 +125,8 @@ def test_personal_data_in_category_fields_is_not_echoed_and_scores_as_unknown(cl
     assert personal.status_code == 200
     body = personal.json()
     assert body["warnings"][0] == (
-        "personal data (an e-mail address, phone number or name) removed from field(s), scored as unknown: "
+        "personal data (an e-mail address, phone number, name, bank account, profile or IP address) removed "
+        "from field(s), scored as unknown: "
         "industry, lead_source, campaign"
     )
     assert not any("value not seen in training" in warning for warning in body["warnings"])

@@ -114,7 +114,7 @@ def test_salesforce_export_gets_a_reviewable_proposal(tmp_path: Path) -> None:
     assert {column: spec.role for column, spec in mapping.columns.items()} == {
         "Lead ID": "id",
         "Created Date": "created_at",
-        "First Name": "ignore",
+        "First Name": "pii",
         "Email": "email",
         "No. of Employees": "count",
         "Annual Revenue": "numeric",
@@ -1294,3 +1294,49 @@ def test_columns_of_other_names_with_the_same_values_are_no_copies() -> None:
 
     assert proposal.columns["Webinar B"].role != "ignore"
     assert "Webinar B" not in proposal.review or "a copy" not in proposal.review["Webinar B"]
+
+
+def _personal_export(rows: int = 60) -> pd.DataFrame:
+    """A German export with a person's data beside company attributes and a yes/no outcome."""
+    return pd.DataFrame(
+        {
+            "Lead ID": [f"L{n}" for n in range(rows)],
+            "Straße": [f"Goethestr. {n % 7}" for n in range(rows)],
+            "PLZ": [f"{(n % 9) * 1000 + 9914:05d}" for n in range(rows)],
+            "Postal Code": [f"{80331 + n % 5}" for n in range(rows)],
+            "IBAN": [f"DE89370400440532013{n:03d}" for n in range(rows)],
+            "IP-Adresse": [f"10.0.{n % 4}.{n}" for n in range(rows)],
+            "Geburtsdatum": [f"{1 + n % 28:02d}.03.1980" for n in range(rows)],
+            "LinkedIn-Profil": [f"https://www.linkedin.com/in/person-{n}" for n in range(rows)],
+            "Year_Birth": [str(1950 + n % 40) for n in range(rows)],
+            "Website": [f"https://www.firm{n % 6}.de" for n in range(rows)],
+            "Company": [f"Firm {n % 6} GmbH" for n in range(rows)],
+            "Company Size": [str(10 * (1 + n % 5)) for n in range(rows)],
+            "Converted": ["1" if n % 3 == 0 else "0" for n in range(rows)],
+        }
+    )
+
+
+def test_a_persons_data_is_pii_by_its_name_and_never_shown() -> None:
+    frame = _personal_export()
+
+    profile = profile_export(frame).set_index("column")
+    proposal = _proposal(frame)
+
+    personal = ["Straße", "PLZ", "Postal Code", "IBAN", "IP-Adresse", "Geburtsdatum", "LinkedIn-Profil"]
+    assert {column: proposal.columns[column].role for column in personal} == dict.fromkeys(personal, "pii")
+    assert all(profile.loc[column, "examples"] == ("***", "***", "***") for column in personal)
+    assert proposal.columns["Year_Birth"].role == "numeric"  # an age: left to review, as age is
+    assert proposal.columns["Company Size"].role in ("numeric", "count")
+
+
+def test_a_company_name_and_a_web_address_are_no_features() -> None:
+    frame = _personal_export()
+
+    proposal = _proposal(frame)
+    notes = proposal_notes(profile_export(frame), proposal.mapping())
+
+    assert profile_export(frame).set_index("column").loc["Website", "kind"] == "web address"
+    assert (proposal.columns["Website"].role, proposal.columns["Company"].role) == ("ignore", "ignore")
+    assert "a company's name says who, not what" in notes["Company"]
+    assert "a person's data" in notes["PLZ"]
