@@ -447,8 +447,8 @@ def _part_to_float(part: _Part, convention: str) -> float | None:
 
 # --- booleans -----------------------------------------------------------------------------------------------
 
-TRUE_WORDS = frozenset(["true", "t", "yes", "y", "ja", "j", "wahr", "1", "1.0", "x", "checked"])
-FALSE_WORDS = frozenset(["false", "f", "no", "n", "nein", "falsch", "0", "0.0", "unchecked"])
+TRUE_WORDS = frozenset(["true", "t", "yes", "y", "ja", "j", "wahr", "1", "1.0", "x", "checked", "on", "✓", "✔", "☑"])
+FALSE_WORDS = frozenset(["false", "f", "no", "n", "nein", "falsch", "0", "0.0", "unchecked", "off", "☐"])
 
 
 def parse_booleans(values: pd.Series, column: str) -> pd.Series:
@@ -476,7 +476,7 @@ def parse_booleans(values: pd.Series, column: str) -> pd.Series:
         count = int(np.isin(codes, unread_positions).sum())
         raise CleaningError(
             f"Column {column!r}: {count} values are not booleans, e.g. {_quoted(_examples(unreadable))}; "
-            "expected true/false, yes/no, ja/nein, 1/0, x or checked."
+            "expected true/false, yes/no, ja/nein, 1/0, x, ✓ or checked."
         )
     spread = np.array([*read_distinct, None], dtype=object)[codes]  # code -1 (missing) takes the appended None
     return pd.Series(spread, index=values.index, name=values.name, dtype="boolean")

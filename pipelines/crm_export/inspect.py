@@ -25,6 +25,8 @@ from sklearn.model_selection import train_test_split
 from models.cleaning import (
     DEFAULT_PLACEHOLDERS,
     EXCEL_SERIAL_RANGE,
+    FALSE_WORDS,
+    TRUE_WORDS,
     CleaningError,
     clean_column,
     mark_missing,
@@ -94,8 +96,7 @@ _DATE = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?)?"
     r"|\d{1,2}(?P<sep>[./-])\d{1,2}(?P=sep)\d{2,4}(,?\s+\d{1,2}:\d{2}(:\d{2})?\s*([AaPp][Mm])?)?"
 )
-_BOOLEAN_TRUE = {"1", "true", "yes", "y", "ja", "j", "t", "x", "wahr", "on", "checked"}
-_BOOLEAN_FALSE = {"0", "false", "no", "n", "nein", "f", "falsch", "off", "unchecked"}
+_BOOLEAN_TRUE, _BOOLEAN_FALSE = set(TRUE_WORDS), set(FALSE_WORDS)  # the cleaning's: inspect proposes what it reads
 _WON = _BOOLEAN_TRUE | {"won", "closed won", "closed - won", "gewonnen", "converted", "customer", "kunde"}
 _LOST = _BOOLEAN_FALSE | {"lost", "closed lost", "closed - lost", "verloren", "not converted", "disqualified"}
 
@@ -169,6 +170,9 @@ _OUTCOME_NAMES = (
     "gekauft",
     "response",  # a campaign's answer (insurance cross-sell, direct marketing): only as the whole name
     "responded",
+    "is_lead",  # a bank's customer who became a lead for a product (Analytics Vidhya's credit-card leads)
+    "interested",
+    "is_interested",
 )
 _OUTCOME_WORD_NAME = re.compile(
     r"(^|_)(outcome|result|ergebnis|convert[a-z]*|konvertiert|won|gewonnen|lost|verloren|abschluss|stage|status|"
@@ -365,10 +369,13 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     if _PERSONAL_DATA_NAME.search(name) and not _NOT_A_HOME_ADDRESS.search(name):
         return "personal data"
     unique = distinct == len(values) and len(values) > 1
-    if unique and _names_or_holds_ids(column, values):
+    if unique and (_names_or_holds_ids(column, values) or _counts_rows(values)):
         return "id-like"
-    if distinct <= 2 and (folded.isin(_BOOLEAN_TRUE | _BOOLEAN_FALSE) | folded.str.fullmatch(_ZERO_OR_ONE)).all():
-        return "boolean-like"  # "1.0" and "0.0" too: a flag a float column or a spreadsheet wrote
+    yes_no = (folded.isin(_BOOLEAN_TRUE | _BOOLEAN_FALSE) | folded.str.fullmatch(_ZERO_OR_ONE)).all()
+    # "1.0" and "0.0" too: a flag a float column or a spreadsheet wrote; and several spellings mixed (Yes, Y,
+    # TRUE, ja, Wahr: a form changed over the years) when both answers are there
+    if yes_no and (distinct <= 2 or (folded.isin(_BOOLEAN_TRUE).any() and folded.isin(_BOOLEAN_FALSE).any())):
+        return "boolean-like"
     if _share(values, _DATE) >= 0.95:
         return "date"
     if _share(values, _PLAIN_NUMBER) == 1.0:
@@ -393,6 +400,16 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     if repeated and short and distinct <= max(MAX_CATEGORIES, many_allowed):
         return "category"
     return "free text"
+
+
+def _counts_rows(values: pd.Series) -> bool:
+    """Whether the values number the rows (0, 1, 2... or 1, 2, 3... by row position, as a file saved with its
+    index has them, often under an empty header): an id, never a feature (it knows only the row's place)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.isna().any() or not pd.api.types.is_integer_dtype(values.index):
+        return False
+    offsets = numbers.to_numpy(dtype=float) - values.index.to_numpy(dtype=float)
+    return bool((offsets == offsets[0]).all())
 
 
 def _excel_serials(values: pd.Series) -> bool:

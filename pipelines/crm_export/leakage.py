@@ -383,6 +383,8 @@ SALES_NAME = re.compile(
 # Call"), a person's status ("Employment Status"), a browser's user agent.
 _NOT_SALES_NAME = re.compile(
     r"(^|_)(do_not|dont|opt_?in|opt_?out|consent|einwilligung|user_agent|"
+    # the channel a lead or policy is sold through (direct, broker, partner): known when the lead comes in
+    r"sales_channels?|vertriebskanal|vertriebsweg|"
     r"(marital|employment|job|work|family|civil|student|familien|beschaeftigungs?)_status|"
     # a subscription's state is the lead's own choice (Pipedrive's "Marketing status", HubSpot's e-mail status)
     r"(marketing|subscription|newsletter|e_?mail|mailing|abo|abonnement)_status)(_|$)"
@@ -1030,9 +1032,10 @@ def describe_lift(
     """In plain words: the column alone against all the others together, what removing it costs, and the limit
     it broke (``reach_limit``: what alone was too much; None: the drop was)."""
     limit = (
-        f"limit: alone below {reach_limit:.2f}, what the others reach plus the noise of the evaluation rows"
+        f"a column known before contact rarely reaches alone {reach_limit:.2f}, what the others reach plus the "
+        "noise of the evaluation rows"
         if reach_limit is not None
-        else f"limit: a drop below {drop_limit:.2f}"
+        else f"a column known before contact rarely costs the model {drop_limit:.2f} or more"
     )
     return (
         f"'{column}' alone reaches AUC {single:.2f}, all other columns together {others:.2f}; the model on all "

@@ -257,9 +257,31 @@ def test_plain_numbers_are_read_at_once_as_their_point_says_under_each_conventio
 
 
 def test_boolean_spellings() -> None:
-    values = pd.Series(["TRUE", "false", "Yes", "no", "Ja", "NEIN", "1", "0", "x", "Checked", "y", "N", None, True, 0])
+    values = pd.Series(
+        [
+            "TRUE",
+            "false",
+            "Yes",
+            "no",
+            "Ja",
+            "NEIN",
+            "1",
+            "0",
+            "x",
+            "Checked",
+            "y",
+            "N",
+            None,
+            True,
+            0,
+            "✓",
+            "on",
+            "Off",
+        ]
+    )
     parsed = parse_booleans(values, "Newsletter Opt-in")
     expected = [True, False, True, False, True, False, True, False, True, True, True, False, pd.NA, True, False]
+    expected += [True, True, False]
     assert parsed.dtype == "boolean"
     assert parsed.tolist() == expected
 

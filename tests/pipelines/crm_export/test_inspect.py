@@ -1340,3 +1340,40 @@ def test_a_company_name_and_a_web_address_are_no_features() -> None:
     assert (proposal.columns["Website"].role, proposal.columns["Company"].role) == ("ignore", "ignore")
     assert "a company's name says who, not what" in notes["Company"]
     assert "a person's data" in notes["PLZ"]
+
+
+def test_a_column_numbering_the_rows_is_the_id_never_a_feature(tmp_path: Path) -> None:
+    export = tmp_path / "travel.csv"
+    frame = pd.DataFrame({"Age": [str(25 + n % 9) for n in range(40)], "TravelInsurance": ["1", "0"] * 20})
+    frame.to_csv(export)  # pandas writes its index under an empty header
+    read = read_export(export).frame
+
+    proposal = _proposal(read, "TravelInsurance")
+
+    assert proposal.columns["Unnamed: 0"].role == "id"
+    assert proposal.lead_ids == "column"
+
+
+def test_a_row_counter_beside_the_id_is_ignored() -> None:
+    frame = _leads(Row=[str(n + 1) for n in range(8)], Converted=["1", "0"] * 4)
+
+    proposal = _proposal(frame)
+
+    assert (proposal.columns["Lead ID"].role, proposal.columns["Row"].role) == ("id", "ignore")
+
+
+def test_a_yes_no_column_mixing_spellings_is_boolean() -> None:
+    spellings = ["Yes", "Y", "TRUE", "1", "ja", "Wahr", "No", "N", "FALSE", "0", "nein", "Falsch"]
+    frame = _leads(**{"Demo angefragt": (spellings * 2)[:8], "Converted": ["1", "0"] * 4})
+
+    assert profile_export(frame).set_index("column").loc["Demo angefragt", "kind"] == "boolean-like"
+    assert _proposal(frame).columns["Demo angefragt"].role == "boolean"
+
+
+def test_is_lead_is_an_outcome_by_its_name() -> None:
+    frame = _leads(Credit_Product=["Yes", "No", "Yes", "No", "Yes", "No", "Yes", "No"], Is_Lead=["0", "1"] * 4)
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Is_Lead"].role == "outcome"
+    assert proposal.columns["Credit_Product"].role == "boolean"
