@@ -484,7 +484,10 @@ def parse_booleans(values: pd.Series, column: str) -> pd.Series:
 
 # --- dates --------------------------------------------------------------------------------------------------
 
-_DATE_EXPECTED = "dates such as 2026-03-01, 01.03.2026, 01-03-2026, 03/01/2026 or Excel day numbers"
+_DATE_EXPECTED = (
+    "dates such as 2026-03-01, 01.03.2026, 01-03-2026, 03/01/2026, 1 Mar 2026, Mar 1, 2026, Excel day numbers or "
+    "Unix times"
+)
 _ISO_DATE = re.compile(
     r"(?P<year>\d{4})[-/](?P<month>\d{1,2})[-/](?P<day>\d{1,2})"
     r"(?P<time>[t ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?P<zone>z|utc|gmt|[+-]\d{2}(?::?\d{2})?)?"
@@ -493,9 +496,36 @@ _DAY_MONTH_DATE = re.compile(
     r"(?P<first>\d{1,2})(?P<sep>[./-])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})"
     r"(?:,?\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second_of_minute>\d{2}))?\s*(?P<ampm>[ap]\.?m\.?)?)?"
 )
+# Month names, English and German, full and short ("5 Jan 2026", "Jan 5, 2026", "5. März 2026"), casefolded
+_MONTHS = {
+    **dict.fromkeys(["jan", "january", "januar", "jänner", "jaenner"], 1),
+    **dict.fromkeys(["feb", "february", "februar"], 2),
+    **dict.fromkeys(["mar", "march", "mär", "märz", "maerz", "mrz"], 3),
+    **dict.fromkeys(["apr", "april"], 4),
+    **dict.fromkeys(["may", "mai"], 5),
+    **dict.fromkeys(["jun", "june", "juni"], 6),
+    **dict.fromkeys(["jul", "july", "juli"], 7),
+    **dict.fromkeys(["aug", "august"], 8),
+    **dict.fromkeys(["sep", "sept", "september"], 9),
+    **dict.fromkeys(["oct", "october", "okt", "oktober"], 10),
+    **dict.fromkeys(["nov", "november"], 11),
+    **dict.fromkeys(["dec", "december", "dez", "dezember"], 12),
+}
+_MONTH_NAME = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun|mo|di|mi|do|fr|sa|so)[a-z]*\.?,?\s+)?"
+_CLOCK = (
+    r"(?:,?\s+(?:at\s+|um\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second_of_minute>\d{2}))?"
+    r"\s*(?P<ampm>[ap]\.?m\.?)?(?:\s*uhr)?)?"
+)
+MONTH_NAME_DATE = re.compile(
+    rf"{_WEEKDAY}(?:(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?P<month>{_MONTH_NAME})\.?"
+    rf"|(?P<month_first>{_MONTH_NAME})\.?\s+(?P<day_second>\d{{1,2}})(?:st|nd|rd|th)?),?\s+(?P<year>\d{{4}}){_CLOCK}"
+)
 # Excel day numbers that fall in 1970-2099: other numbers are not plausible CRM dates.
 EXCEL_SERIAL_RANGE = (25569.0, 73051.0)
 _EXCEL_ORIGIN = "1899-12-30"
+# Unix times of 2000-2099, in seconds or milliseconds (a system's export of its own timestamps)
+UNIX_SECONDS_RANGE = (946_684_800.0, 4_102_444_800.0)
 
 
 def parse_dates(
@@ -509,8 +539,9 @@ def parse_dates(
     Day-first or month-first is decided per column from the values whose first or second part exceeds 12;
     without such evidence dotted and dashed dates (01.03.2026, 01-03-2026) are read day-first and slashed ones
     (03/01/2026) month-first, and the description says so. Excel serial numbers are read only when the whole column
-    is numbers in a plausible range. Call :func:`mark_missing` first. ``order``: the evidence of the whole column
-    (:func:`date_order_evidence`) when ``values`` is only a part of it.
+    is numbers in a plausible range, and so are Unix times (seconds or milliseconds of 2000-2099); month names in
+    English or German ("5 Jan 2026", "Jan 5, 2026", "5. März 2026") too. Call :func:`mark_missing` first.
+    ``order``: the evidence of the whole column (:func:`date_order_evidence`) when ``values`` is only a part of it.
 
     Raises:
         CleaningError: more than ``max_unparseable_share`` of the non-missing values cannot be read.
@@ -532,12 +563,13 @@ def _parse_date_values(
 
     present = values[values.map(lambda value: not is_missing(value)).astype(bool)]
     if len(present) and present.map(_is_number_like).all():
-        return _parse_excel_serials(values, present, column, max_unparseable_share)
+        return _parse_day_numbers(values, present, column, max_unparseable_share)
 
     text = present.map(lambda value: " ".join(str(value).split()).casefold())
     is_native = present.map(lambda value: isinstance(value, dt.date))
     iso = text.str.fullmatch(_ISO_DATE.pattern) & ~is_native
     day_month = text.str.fullmatch(_DAY_MONTH_DATE.pattern) & ~is_native
+    named = text.str.fullmatch(MONTH_NAME_DATE.pattern) & ~is_native
 
     parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     descriptions: list[str] = []
@@ -552,6 +584,9 @@ def _parse_date_values(
         day_first, choice = (order or _order_evidence(text[day_month])).decide()
         parsed.loc[day_month[day_month].index] = _parse_day_month(text[day_month], day_first)
         descriptions.append(choice)
+    if named.any():
+        parsed.loc[named[named].index] = _parse_month_names(text[named])
+        descriptions.append("dates with month names")
 
     unreadable = [str(value) for value in present[parsed[present.index].isna()]]
     _refuse_if_too_many(column, unreadable, len(present), max_unparseable_share, _DATE_EXPECTED)
@@ -566,17 +601,48 @@ def _is_number_like(value: object) -> bool:
     return isinstance(value, str) and re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", value) is not None
 
 
-def _parse_excel_serials(
+def _parse_day_numbers(
     values: pd.Series, present: pd.Series, column: str, max_unparseable_share: float
 ) -> tuple[pd.Series, str]:
-    serials = pd.to_numeric(present.astype(str)).astype("float64")
-    low, high = EXCEL_SERIAL_RANGE
-    plausible = serials.between(low, high)
+    """A column of numbers as dates: Excel day numbers, or Unix times in seconds or milliseconds, whichever reads
+    the most of them as a date of its range (Excel first on a tie)."""
+    numbers = pd.to_numeric(present.astype(str)).astype("float64")
+    seconds_low, seconds_high = UNIX_SECONDS_RANGE
+    units = {
+        "D": (numbers.between(*EXCEL_SERIAL_RANGE), f"Excel serial day numbers (origin {_EXCEL_ORIGIN})"),
+        "s": (numbers.between(seconds_low, seconds_high), "Unix times in seconds (UTC)"),
+        "ms": (numbers.between(seconds_low * 1000, seconds_high * 1000), "Unix times in milliseconds (UTC)"),
+    }
+    unit = max(units, key=lambda name: int(units[name][0].sum()))
+    plausible, description = units[unit]
     unreadable = [str(value) for value in present[~plausible]]
     _refuse_if_too_many(column, unreadable, len(present), max_unparseable_share, _DATE_EXPECTED)
     parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    parsed.loc[serials[plausible].index] = pd.to_datetime(serials[plausible], unit="D", origin=_EXCEL_ORIGIN)
-    return parsed, f"Excel serial day numbers (origin {_EXCEL_ORIGIN})"
+    read = numbers[plausible]
+    if unit == "D":
+        parsed.loc[read.index] = pd.to_datetime(read, unit="D", origin=_EXCEL_ORIGIN)
+    else:
+        parsed.loc[read.index] = pd.to_datetime(read, unit="ms" if unit == "ms" else "s")
+    return parsed, description
+
+
+def _parse_month_names(text: pd.Series) -> pd.Series:
+    parts = text.str.extract(MONTH_NAME_DATE.pattern)
+    month = parts["month"].fillna(parts["month_first"]).map(_MONTHS)
+    hour = parts["hour"].fillna("0").astype(int)
+    ampm = parts["ampm"].fillna("").str.replace(".", "", regex=False)
+    hour = hour.mask((ampm == "pm") & (hour < 12), hour + 12).mask((ampm == "am") & (hour == 12), 0)
+    components = pd.DataFrame(
+        {
+            "year": parts["year"].astype(int),
+            "month": month.astype(int),
+            "day": parts["day"].fillna(parts["day_second"]).astype(int),
+            "hour": hour,
+            "minute": parts["minute"].fillna("0").astype(int),
+            "second": parts["second_of_minute"].fillna("0").astype(int),
+        }
+    )
+    return pd.to_datetime(components, errors="coerce")
 
 
 def _parse_iso(text: pd.Series) -> pd.Series:

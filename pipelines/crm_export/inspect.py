@@ -26,7 +26,9 @@ from models.cleaning import (
     DEFAULT_PLACEHOLDERS,
     EXCEL_SERIAL_RANGE,
     FALSE_WORDS,
+    MONTH_NAME_DATE,
     TRUE_WORDS,
+    UNIX_SECONDS_RANGE,
     CleaningError,
     clean_column,
     mark_missing,
@@ -119,7 +121,7 @@ _CREATED_NAMES = (
     re.compile(r"engag"),
 )
 # Names that say a date; only such a column of numbers is read as Excel day numbers ("Close Value" is an amount).
-_DATE_WORD_NAME = re.compile(r"(^|_)(date|datum|timestamp|zeitpunkt|zeitstempel)(_|$)|_(at|on)$")
+_DATE_WORD_NAME = re.compile(r"(^|_)(date|datum|timestamp|zeitpunkt|zeitstempel)(_|$)|_(at|on|am)$")
 _LONE_DATE_NAME = re.compile(r"(date|datum|timestamp|zeitstempel|time|zeit|day|tag)")  # fullmatch: a bare "Date"
 # Later moments: never created_at (a lead scored as of its last update would be scored with hindsight).
 _LATER_DATE_NAME = re.compile(
@@ -376,11 +378,12 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     # TRUE, ja, Wahr: a form changed over the years) when both answers are there
     if yes_no and (distinct <= 2 or (folded.isin(_BOOLEAN_TRUE).any() and folded.isin(_BOOLEAN_FALSE).any())):
         return "boolean-like"
-    if _share(values, _DATE) >= 0.95:
+    dated = values.str.fullmatch(_DATE) | folded.str.fullmatch(MONTH_NAME_DATE)  # "5 Jan 2026", "5. März 2026"
+    if len(values) and float(dated.mean()) >= 0.95:
         return "date"
     if _share(values, _PLAIN_NUMBER) == 1.0:
-        if _DATE_WORD_NAME.search(name) and _excel_serials(values):
-            return "date"  # "Created Date" as Excel day numbers (45123): an unformatted cell's date
+        if (_DATE_WORD_NAME.search(name) or _CREATED_NAMES[0].search(name)) and _day_numbers(values):
+            return "date"  # "Created Date" as Excel day numbers (45123) or Unix times: a system's raw dates
         dotted = values[values.str.contains(".", regex=False)]
         thousands = len(dotted) > 0 and bool(dotted.str.fullmatch(_DOT_THOUSANDS).all())
         return "number-as-text" if thousands else "number"
@@ -412,11 +415,15 @@ def _counts_rows(values: pd.Series) -> bool:
     return bool((offsets == offsets[0]).all())
 
 
-def _excel_serials(values: pd.Series) -> bool:
-    """Whether every value is an Excel day number of 1970-2099, as the cleaning reads a date column's numbers."""
+def _day_numbers(values: pd.Series) -> bool:
+    """Whether the values read as dates as the cleaning reads a date column's numbers: all Excel day numbers of
+    1970-2099, or all Unix times of 2000-2099 in seconds or in milliseconds."""
     numbers = pd.to_numeric(values, errors="coerce")
-    low, high = EXCEL_SERIAL_RANGE
-    return bool(numbers.notna().all() and numbers.between(low, high).all())
+    if not numbers.notna().all():
+        return False
+    low, high = UNIX_SECONDS_RANGE
+    ranges = (EXCEL_SERIAL_RANGE, (low, high), (low * 1000, high * 1000))
+    return any(bool(numbers.between(*bounds).all()) for bounds in ranges)
 
 
 def _redact(value: str, kind: Kind) -> str:

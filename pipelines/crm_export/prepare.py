@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from models.cleaning import (
+    MONTH_NAME_DATE,
     OTHER_CATEGORY,
     CleaningError,
     clean_column,
@@ -324,7 +325,8 @@ def group_rare_categories(
     return grouped, reports
 
 
-# A value that looks like a calendar date: 2026-03-01, 01.03.2026, 3/1/2026 (with or without a time).
+# A value that looks like a calendar date: 2026-03-01, 01.03.2026, 3/1/2026 (with or without a time); month names
+# ("5 Jan 2026") are read by the cleaning's MONTH_NAME_DATE.
 _DATE_LIKE = re.compile(r"\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}([ T]\d{1,2}:\d{2}.*)?\s*")
 MIN_DATE_SHARE = 0.9
 
@@ -342,7 +344,8 @@ def date_valued_columns(
             continue
         values = mark_missing(rows[column], placeholders)[0]
         present = values.dropna().astype(str)
-        if len(present) and float(present.str.fullmatch(_DATE_LIKE).mean()) >= MIN_DATE_SHARE:
+        looks_dated = present.str.fullmatch(_DATE_LIKE) | present.str.casefold().str.fullmatch(MONTH_NAME_DATE)
+        if len(present) and float(looks_dated.mean()) >= MIN_DATE_SHARE:
             try:
                 dated[column] = parse_dates(values, column)[0]
             except CleaningError:

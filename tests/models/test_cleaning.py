@@ -308,6 +308,13 @@ def test_unknown_boolean_values_are_refused_with_column_and_examples() -> None:
         ("1.3.26", "2026-03-01 00:00"),
         ("13-02-2014", "2014-02-13 00:00"),  # dashed, day-first: iFood's Dt_Customer
         ("01-03-2026", "2026-03-01 00:00"),  # dashed without a day > 12: day-first by default, as dotted
+        ("18 Apr 2025", "2025-04-18 00:00"),
+        ("Apr 18, 2025", "2025-04-18 00:00"),
+        ("18. April 2025", "2025-04-18 00:00"),
+        ("5. März 2026", "2026-03-05 00:00"),
+        ("Mon, 5 Jan 2026 14:03", "2026-01-05 14:03"),
+        ("January 5th, 2026 at 2:30 PM", "2026-01-05 14:30"),
+        ("5. Mai 2026, 14:03 Uhr", "2026-05-05 14:03"),
     ],
 )
 def test_date_formats(text: str, expected: str) -> None:
@@ -351,6 +358,20 @@ def test_excel_serial_numbers_when_the_whole_column_is_numeric() -> None:
     assert parsed.iloc[:2].tolist() == [pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-01 12:00")]
     assert pd.isna(parsed.iloc[2])
     assert "Excel" in description
+
+
+@pytest.mark.parametrize(
+    ("numbers", "description"),
+    [
+        (["1745000000", "1746000000"], "Unix times in seconds (UTC)"),
+        (["1745000000000", "1746000000000"], "Unix times in milliseconds (UTC)"),
+    ],
+)
+def test_unix_times_when_the_whole_column_is_numbers(numbers: list[str], description: str) -> None:
+    parsed, said = parse_dates(pd.Series(numbers), "Erstellt am")
+
+    assert said == description
+    assert parsed.tolist() == [pd.Timestamp("2025-04-18 18:13:20"), pd.Timestamp("2025-04-30 08:00:00")]
 
 
 def test_implausible_excel_serials_are_refused() -> None:

@@ -1377,3 +1377,20 @@ def test_is_lead_is_an_outcome_by_its_name() -> None:
 
     assert proposal.columns["Is_Lead"].role == "outcome"
     assert proposal.columns["Credit_Product"].role == "boolean"
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    [
+        ["18 Apr 2025", "3 May 2025", "21 Jun 2025"],
+        ["Apr 18, 2025", "May 3, 2025", "Jun 21, 2025"],
+        ["18. April 2025", "3. Mai 2025", "21. Juni 2025"],
+        ["1745000000", "1746200000", "1750500000"],  # Unix seconds
+        ["45765.18819", "45780.5", "45829.25"],  # Excel day numbers
+    ],
+)
+def test_dates_with_month_names_or_as_a_systems_numbers_are_created_at(spelled: list[str]) -> None:
+    frame = pd.DataFrame({"ID": ["1", "2", "3"], "Erstellt am": spelled, "Converted": ["1", "0", "0"]})
+
+    assert profile_export(frame).set_index("column").loc["Erstellt am", "kind"] == "date"
+    assert _proposal(frame).columns["Erstellt am"].role == "created_at"
