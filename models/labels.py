@@ -426,9 +426,13 @@ def _at_random(
             )
             made = (Fold(pd.Index(train), pd.Index(calibration), pd.Index(test)),)
     except ValueError as error:
-        counts = {str(k): int(v) for k, v in y.value_counts().items()}
+        won, not_won = int((y == 1).sum()), int((y != 1).sum())
         raise DataContractError(
-            [f"labels: cannot hold out {test_share:.0%} of {len(y)} leads by class {counts}: {error}"]
+            [
+                f"labels: too few won leads to train and test a model: {won:,} won and {not_won:,} not-won leads, "
+                f"too few to hold out {test_share:.0%} of them with both outcomes among the leads that calibrate and "
+                "the leads that test; export a longer history or more leads"
+            ]
         ) from error
     first = made[0]
 

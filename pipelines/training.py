@@ -62,6 +62,9 @@ DAYS_PER_MONTH = 365.25 / 12
 PREPARATION_ARTIFACT = "data/preparation.json"
 MAPPING_ARTIFACT = "data/mapping.json"
 REFIT_FOLDS = 3  # out-of-fold scores for the refit's calibration: 3 fits on 2/3 of the leads each
+# Fewer won (or not-won) held-out leads than this: calibrate on every lead's out-of-fold score instead (a small
+# export's most recent leads held 1 won of 14; every out-of-fold score is as unbiased, only less recent)
+MIN_CALIBRATION_OUTCOMES = 5
 EVALUATION_GRADE_SAMPLE = 1000  # leads whose SHAP values cut the grades of the evaluated (never shipped) model
 FEWER_LEAVES = (2, 3, 7)  # tried beside the scaled num_leaves (see fit_early_stopped)
 
@@ -370,7 +373,8 @@ def _refit_calibrated(
     (:func:`models.pipeline.refit_trees`). ``folds`` copies each fitted on the other folds give every lead an
     out-of-fold score (:func:`models.pipeline.refit_cross_fitted`); the calibrator and the MQL threshold are
     fitted on those of the leads from position ``held_out_from`` on (the most recent ones of an out-of-time
-    split), with ``calibration_months`` of leads per month for a capacity policy.
+    split), with ``calibration_months`` of leads per month for a capacity policy; on all of them where those hold
+    fewer than ``MIN_CALIBRATION_OUTCOMES`` won or not-won leads (``calibration_months`` scaled to match).
 
     Returns the refit pipeline, its calibrator, threshold, the calibrators' cross-validated losses and its trees.
     """
@@ -379,6 +383,10 @@ def _refit_calibrated(
         classifier.best_iteration_ or classifier.n_estimators, fitted_on, len(X_fit), settings.model.max_trees
     )
     refit, out_of_fold = refit_cross_fitted(early_stopped, X_fit, y_fit.astype(int), trees, folds)
+    held_out_outcomes = np.bincount(y_fit.to_numpy()[held_out_from:].astype(int), minlength=2)
+    if held_out_outcomes.min() < MIN_CALIBRATION_OUTCOMES:
+        calibration_months *= len(X_fit) / max(len(X_fit) - held_out_from, 1)
+        held_out_from = 0
     raw_held_out, y_held_out = out_of_fold[held_out_from:], y_fit.to_numpy()[held_out_from:].astype(int)
     calibrator, losses = fit_calibrator(raw_held_out, y_held_out)
     threshold = choose_threshold(calibrator.transform(raw_held_out), y_held_out, calibration_months, settings.threshold)
