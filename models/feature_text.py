@@ -191,6 +191,9 @@ _PER_YEAR = re.compile(r"(^|[^a-z])(per|pro|je|a)[\s_]+(year|jahr)|/\s*(year|jah
 
 
 _CUSTOM_FIELD_SUFFIX = re.compile(r"__c$")
+# A code a float column wrote ("28.0" for region 28): the features step reads it as "28", and so it is shown
+INTEGRAL_DECIMAL = re.compile(r"-?\d+\.0+")
+_WORD_START = re.compile(r"(?<=[a-z])(?=[A-Z])")  # "MntMeatProducts" -> "Mnt Meat Products"
 
 
 def column_text(column: str, yes_no: bool = False) -> FeatureText:
@@ -198,7 +201,10 @@ def column_text(column: str, yes_no: bool = False) -> FeatureText:
     ("Anzahl Mitarbeiter", "Do Not Email"), and for a yes/no column its answer in words ("Do Not Email: yes")."""
     # Salesforce's custom fields end in "__c" (API names in a Data Loader export): "CurrentGenerators__c" reads as
     # "CurrentGenerators", not "CurrentGenerators c"
-    name = " ".join(_CUSTOM_FIELD_SUFFIX.sub("", column).replace("_", " ").split()) or column
+    name = _CUSTOM_FIELD_SUFFIX.sub("", column)
+    if not any(character.isspace() for character in name):  # an API name: its words run together or by "_"
+        name = _WORD_START.sub(" ", name)
+    name = " ".join(name.replace("_", " ").split()) or column
     name = name[:1].upper() + name[1:]
     if not yes_no:
         code = bool(_CODE_NUMBER_NAME.search(column)) and not _PER_YEAR.search(column)
@@ -235,7 +241,9 @@ def format_value(
         return (text.yes if float(value) >= 0.5 else text.no)[language]  # type: ignore[arg-type]
     if isinstance(value, str):
         coded = VALUE_TEXTS.get(_derived_key(feature) or feature, {}).get(value)
-        return coded[language] if coded else value
+        if coded:
+            return coded[language]
+        return value[: value.index(".")] if INTEGRAL_DECIMAL.fullmatch(value) else value
     number = float(value)  # type: ignore[arg-type]
     if text.code:
         return f"{number:.0f}" if number.is_integer() else f"{number:g}"

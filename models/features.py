@@ -29,7 +29,6 @@ distinct value, so one lead costs microseconds and a million leads a few thousan
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,7 +56,7 @@ from models.cleaning import (
     read_number,
 )
 from models.email_domains import FREEMAIL_DOMAINS, email_flags
-from models.feature_text import FeatureText, column_text
+from models.feature_text import INTEGRAL_DECIMAL, FeatureText, column_text
 from models.job_titles import STUDENT_OR_INTERN, classify_title
 
 InputRole = Literal["numeric", "count", "categorical", "boolean", "text", "email", "job_title", "consent"]
@@ -264,12 +263,9 @@ def _category(value: object, placeholder_keys: frozenset[str]) -> object:
     # export written from such a float column holds the text "12.0" (Region_Code 28.0): the same code.
     text = str(int(value)) if isinstance(value, float | np.floating) and float(value).is_integer() else str(value)
     text = " ".join(text.split()).casefold()
-    if _INTEGRAL_DECIMAL.fullmatch(text):
+    if INTEGRAL_DECIMAL.fullmatch(text):
         text = text[: text.index(".")]
     return text or np.nan
-
-
-_INTEGRAL_DECIMAL = re.compile(r"-?\d+\.0+")
 
 
 def _boolean(value: object, placeholder_keys: frozenset[str]) -> float:

@@ -89,7 +89,9 @@ def test_reason_texts(feature: str, value: object, language: str, expected: str)
         ("Newsletter abbestellt", 0.0, True, "de", "Newsletter abbestellt: nein"),
         ("Do Not Email", None, True, "de", "Do Not Email: unbekannt"),
         ("lead_origin", "API", False, "en", "Lead origin: API"),
-        ("CurrentGenerators__c", "Diesel", False, "en", "CurrentGenerators: Diesel"),  # a Salesforce custom field
+        ("CurrentGenerators__c", "Diesel", False, "en", "Current Generators: Diesel"),  # a Salesforce custom field
+        ("MntMeatProducts", 271.0, False, "en", "Mnt Meat Products: 271"),  # an API name's words run together
+        ("Region_Code", "28.0", False, "en", "Region Code: 28"),  # a code a float column wrote, as the model reads it
         # numbers that name, not count: no thousands separator
         ("year_established", 1998.0, False, "en", "Year established: 1998"),
         ("PLZ", 80331.0, False, "de", "PLZ: 80331"),
