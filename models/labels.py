@@ -160,8 +160,11 @@ def split_by_time(
     if len(mature) < needed:
         raise DataContractError(
             [
-                f"leads.created_at: need at least {needed} quarters of leads whose {horizon_days}-day label horizon "
-                f"has elapsed by {pd.Timestamp(as_of).date()}, found {len(mature)} ({[str(q) for q in mature]})"
+                f"leads.created_at: a split by quarters needs at least {needed} quarters of labelled leads (to "
+                f"train, calibrate and test) "
+                + (f"whose {horizon_days}-day label horizon has passed" if horizon_days else "that have ended")
+                + f" by {pd.Timestamp(as_of).date()}; found {len(mature)}"
+                + (f": {', '.join(str(q) for q in mature)}" if mature else "")
             ]
         )
     test_q = mature[-test_quarters:]

@@ -120,6 +120,8 @@ _ENGAGEMENT_WORDS = (
     "pageview",
     "session",
     "open",
+    "oeffnung",  # "E-Mail-Öffnungen"
+    "geoeffnet",
     "click",
     "download",
     "webinar",

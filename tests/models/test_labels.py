@@ -212,7 +212,7 @@ def test_a_horizon_decides_maturity_alone() -> None:
 def test_split_refuses_too_little_history() -> None:
     labels = _quarterly_labels(["2025Q1", "2025Q2"])
 
-    with pytest.raises(DataContractError, match="need at least 3 quarters"):
+    with pytest.raises(DataContractError, match="a split by quarters needs at least 3 quarters"):
         split_by_time(labels, pd.Timestamp("2025-12-31"), horizon_days=90, test_quarters=1, calibration_quarters=1)
 
 
@@ -293,7 +293,7 @@ def test_split_leads_cuts_by_date_when_quarters_are_too_few() -> None:
     assert created_at.loc[split.train].max() <= created_at.loc[split.calibration].min()
     assert created_at.loc[split.calibration].max() <= created_at.loc[split.test].min()
     assert "the latest 25% of labelled leads by creation date" in split.reason
-    assert "need at least 3 quarters" not in split.reason  # the reason says what was done
+    assert "needs at least 3 quarters" not in split.reason  # the reason says what was done
 
 
 def test_split_leads_without_dates_is_random_stratified_and_says_why() -> None:

@@ -506,6 +506,8 @@ def test_feature_groups_are_given_or_guessed_from_the_name(tmp_path: Path) -> No
     ("column", "expected"),
     [
         ("EmailOpens", "engagement"),
+        ("E-Mail-Öffnungen", "engagement"),
+        ("Newsletter geöffnet", "engagement"),
         ("Pages per Visit", "engagement"),
         ("Time on Site (s)", "engagement"),
         ("Downloads", "engagement"),
