@@ -233,7 +233,7 @@ img { max-width: 100%; }
 <h1>What drives lead conversion</h1>
 <p>Model <b>{{ context.model_name }}</b>, {{ context.model_label }}; {{ "{:,}".format(n_leads) }} leads
 from the {{ context.period }}{% if conversion_rate %}; {{ conversion_rate }} of the leads
-{% if outcomes_partial %}whose outcome is final {% endif %}became won deals{% endif %}.
+{% if outcomes_partial %}whose outcome is final {% endif %}converted{% endif %}.
 {% if n_analysed < n_leads %}The views below analyse a random sample of {{ "{:,}".format(n_analysed) }} of them.
 {% endif %}A lead is an MQL when its conversion probability is at least
 {{ "%.1f%%" | format(threshold.threshold * 100) }} ({{ threshold.rationale }}).</p>
