@@ -311,7 +311,10 @@ class PlainNumbers:
 def plain_numbers(values: Sequence[object]) -> PlainNumbers:
     """Find the plain numbers among ``values`` (text only; numbers, other types and anything with a unit, a
     grouping or spaces are left to :func:`read_number`) and read them with pyarrow's vectorised kernels."""
-    texts = pa.array([value if isinstance(value, str) else None for value in values], type=pa.string())
+    # a lone surrogate (text decoded with errors="surrogateescape") is no number, and pyarrow cannot hold it
+    texts = pa.array(
+        [value if isinstance(value, str) and value.isascii() else None for value in values], type=pa.string()
+    )
 
     def matches(pattern: str) -> np.ndarray:
         return np.asarray(pc.fill_null(pc.match_substring_regex(texts, pattern), False), dtype=bool)

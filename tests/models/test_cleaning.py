@@ -243,8 +243,8 @@ def test_numbers_read_per_distinct_value_equal_every_value_read_on_its_own(seed:
 
 
 def test_plain_numbers_are_read_at_once_as_their_point_says_under_each_convention() -> None:
-    plain = plain_numbers(["1200", "-3.75", "1.200", "1,5", " 7", "50k", 12.0, None, "1" * 16])
-    assert plain.plain.tolist() == [True, True, True, False, False, False, False, False, False]
+    plain = plain_numbers(["1200", "-3.75", "1.200", "1,5", " 7", "50k", 12.0, None, "1" * 16, "7\udcff"])
+    assert plain.plain.tolist() == [True, True, True, False, False, False, False, False, False, False]
     point, comma, none = plain.read("point"), plain.read("comma"), plain.read("none")
     assert point[:3].tolist() == [1200.0, -3.75, 1.2]
     assert comma[[0, 2]].tolist() == [1200.0, 1200.0]
