@@ -126,6 +126,8 @@ class ServiceConfig:
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
     # the decimal separator each number field was read with in training (``ModelHolder.decimal_conventions``)
     decimal_conventions: Mapping[str, str] = field(default_factory=dict)
+    # a request's lead_id and created_at -> the export's columns for them (the served model's mapping), also read
+    export_names: Mapping[str, str | None] = field(default_factory=dict)
     # The most threads LightGBM may use in this process while the app runs; None: its default (every core). One:
     # a request is one lead or a batch of a few hundred, too small to share out, and on a busy machine every OpenMP
     # barrier waits for a thread the scheduler has not run yet (measured: TreeSHAP of one lead 12 ms on two threads
@@ -436,6 +438,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         config.max_activities,
         account_id=config.account_key == "account_id",
         decimal_conventions=config.decimal_conventions,
+        export_names=config.export_names,
     )
     Batch = batch_in_model(Lead, config.max_batch)
     ScoreIn = score_in_model(Lead)

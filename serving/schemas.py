@@ -21,6 +21,7 @@ names the fields it leaves out (``omitted``).
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +30,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -439,6 +441,7 @@ def lead_in_model(
     max_activities: int = MAX_ACTIVITIES,
     account_id: bool = False,
     decimal_conventions: Mapping[str, str] | None = None,
+    export_names: Mapping[str, str | None] | None = None,
 ) -> type[LeadBase]:
     """The request body (``LeadIn``) of a model: its input fields by their export names, each typed by its role.
 
@@ -452,6 +455,9 @@ def lead_in_model(
         decimal_conventions: export column -> the decimal separator its numbers were read with in training
             ("point", "comma"; the features step's ``decimal_conventions_``): a number field's text is read so, and
             refused where the model would read no number; a column not named reads each value by its own separator.
+        export_names: a request's own field (``lead_id``, ``created_at``) -> the export's column for it (the
+            mapping's id and created_at columns): the lead's row as the export has it is read too ("Lead ID",
+            "Erstellt am"); the own name wins where both are sent.
 
     Raises:
         ValueError: a column is named like a field of every request (lead_id, created_at, activities, and
@@ -476,6 +482,15 @@ def lead_in_model(
         list[ActivityIn] | None,
         Field(None, max_length=max_activities, description=ACTIVITIES_DESCRIPTION.format(limit=max_activities)),
     )
+    aliases = {
+        name: column
+        for name, column in (export_names or {}).items()
+        if name in RESERVED_FIELDS and column and column != name and column not in roles
+    }
+    for name, column in aliases.items():
+        info = copy.copy(LeadBase.model_fields[name])
+        info.validation_alias = AliasChoices(name, column)
+        fields[name] = (info.annotation, info)
     if account_id:
         fields[ACCOUNT_ID_FIELD] = (
             str | None,
@@ -495,7 +510,7 @@ def lead_in_model(
         for column, role in roles.items()
         if role in ("count", "numeric")
     }
-    model.known_fields = frozenset((*own, *roles))
+    model.known_fields = frozenset((*own, *roles, *aliases.values()))
     model.max_unknown_fields, model.max_unknown_value_chars = max_unknown_fields, max_unknown_value_chars
     return model
 

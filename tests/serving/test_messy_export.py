@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from pipelines.serve import build_service
 from pipelines.settings import Settings
-from tests.builders import AUTH, KEYS
+from tests.builders import AUTH, KEYS, logged_rows, wait_until
 
 LEAD = {
     "lead_id": "00Q-1",
@@ -111,3 +111,20 @@ def test_a_batch_is_scored_and_logged_without_pii(messy_settings: Settings) -> N
     assert [row.lead_id for row in rows] == [f"00Q-{i}" for i in range(5)]
     assert json.loads(rows[0].features)["email_is_freemail"] == 0.0
     assert not any("anna.mueller" in row.features or "acme-logistik" in row.reasons for row in rows)
+
+
+@pytest.mark.slow
+def test_a_lead_sent_as_its_export_row_is_read_by_the_exports_id_and_date_columns(
+    client: TestClient, log_url: str
+) -> None:
+    row = {key: value for key, value in LEAD.items() if key not in ("lead_id", "created_at")}
+    row |= {"Lead ID": "00Q-9", "Created Date": "2026-11-02T09:30:00+01:00"}
+
+    response = client.post("/v1/leads/score", json=row, headers=AUTH)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["lead_id"] == "00Q-9"
+    assert not any("unknown field" in warning for warning in response.json()["warnings"])
+    wait_until(lambda: len(logged_rows(log_url)) == 1, "the score in the log's database")
+    created = logged_rows(log_url)[0]["lead_created_at"]
+    assert str(created).startswith("2026-11-02 08:30")  # the lead's own creation, in UTC: its audit quarter and SLA

@@ -258,3 +258,16 @@ def test_a_lead_id_with_control_characters_is_refused(lead_id: str) -> None:
         LeadIn.model_validate({"lead_id": lead_id})
     assert refused.value.errors()[0]["loc"] == ("lead_id",)
     assert LeadIn.model_validate({"lead_id": "Lead-Ü 1"}).lead_id == "Lead-Ü 1"
+
+
+def test_the_exports_id_and_creation_columns_are_read_beside_the_requests_own_names() -> None:
+    lead_in = lead_in_model(ROLES, export_names={"lead_id": "Lead ID", "created_at": "Erstellt am"})
+
+    row = lead_in.model_validate({"Lead ID": "L1", "Erstellt am": "2026-01-05T10:00:00+01:00", "Industry": "IT"})
+    both = lead_in.model_validate({"lead_id": "L2", "Lead ID": "L9"})
+
+    assert (row.lead_id, str(row.created_at)) == ("L1", "2026-01-05 09:00:00+00:00")
+    assert both.lead_id == "L2"  # the request's own name wins
+    assert {"Lead ID", "Erstellt am"} <= lead_in.known_fields  # never an ignored unknown field
+    with pytest.raises(ValidationError, match="lead_id"):
+        lead_in.model_validate({"Industry": "IT"})
