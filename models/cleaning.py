@@ -219,7 +219,10 @@ def parse_numbers(
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64"), NumberParsing(decimal_convention="none")
 
-    # Each distinct value is read once and counted as often as it occurs; plain ones ("1200", "3.75") at once.
+    # Each distinct value is read once and counted as often as it occurs; plain ones ("1200", "3.75") at once. A
+    # yes/no among numbers is no number, and must not pass for the 1 or 0 it equals (one value to pd.factorize).
+    if values.dtype == object and any(isinstance(value, bool | np.bool_) for value in values):
+        values = values.map(lambda value: str(value) if isinstance(value, bool | np.bool_) else value)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     distinct: list[object] = list(uniques)
     occurrences = np.bincount(codes[codes >= 0], minlength=len(distinct))
@@ -515,7 +518,10 @@ _MONTHS = {
     **dict.fromkeys(["dec", "december", "dez", "dezember"], 12),
 }
 _MONTH_NAME = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun|mo|di|mi|do|fr|sa|so)[a-z]*\.?,?\s+)?"
+_WEEKDAY = (
+    r"(?:(?:monday|mon|tuesday|tues|tue|wednesday|wed|thursday|thurs|thur|thu|friday|fri|saturday|sat|sunday|sun|"
+    r"montag|mo|dienstag|di|mittwoch|mi|donnerstag|do|freitag|fr|samstag|sa|sonntag|so)\.?,?\s+)?"
+)
 _CLOCK = (
     r"(?:,?\s+(?:at\s+|um\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second_of_minute>\d{2}))?"
     r"\s*(?P<ampm>[ap]\.?m\.?)?(?:\s*uhr)?)?"
@@ -645,7 +651,14 @@ def _parse_month_names(text: pd.Series) -> pd.Series:
             "second": parts["second_of_minute"].fillna("0").astype(int),
         }
     )
-    return pd.to_datetime(components, errors="coerce")
+    return _from_components(components)
+
+
+def _from_components(components: pd.DataFrame) -> pd.Series:
+    """Datetimes from year..second columns; NaT where a part is out of its range (a clock of 25:00 or 10:99 is no
+    time, not the next day's)."""
+    clock_ok = (components["hour"] < 24) & (components["minute"] < 60) & (components["second"] < 60)
+    return pd.to_datetime(components, errors="coerce").where(clock_ok).astype("datetime64[ns]")
 
 
 def _parse_iso(text: pd.Series) -> pd.Series:
@@ -733,7 +746,7 @@ def _parse_day_month(text: pd.Series, day_first: bool) -> pd.Series:
             "second": parts["second_of_minute"].fillna("0").astype(int),
         }
     )
-    return pd.to_datetime(components, errors="coerce").astype("datetime64[ns]")
+    return _from_components(components)
 
 
 def _naive_utc(stamps: pd.Series) -> pd.Series:

@@ -194,6 +194,12 @@ _CUSTOM_FIELD_SUFFIX = re.compile(r"__c$")
 # A code a float column wrote ("28.0" for region 28): the features step reads it as "28", and so it is shown
 INTEGRAL_DECIMAL = re.compile(r"-?\d+\.0+")
 _WORD_START = re.compile(r"(?<=[a-z])(?=[A-Z])")  # "MntMeatProducts" -> "Mnt Meat Products"
+# names spelt with a capital inside, kept whole when an API name's words are set apart ("LinkedInClicks")
+_INNER_CAPITAL_NAMES = (
+    "LinkedIn", "YouTube", "HubSpot", "iPhone", "iPad", "iOS", "macOS", "PayPal", "WhatsApp", "SharePoint",
+    "PowerPoint", "GitHub", "DocuSign", "TikTok", "WordPress", "MailChimp", "JavaScript", "DevOps", "SaaS", "eMail",
+    "eCommerce", "McKinsey", "AdWords", "DoubleClick", "SalesForce", "ZoomInfo", "SEMrush",
+)  # fmt: skip
 
 
 def column_text(column: str, yes_no: bool = False) -> FeatureText:
@@ -204,6 +210,8 @@ def column_text(column: str, yes_no: bool = False) -> FeatureText:
     name = _CUSTOM_FIELD_SUFFIX.sub("", column)
     if not any(character.isspace() for character in name):  # an API name: its words run together or by "_"
         name = _WORD_START.sub(" ", name)
+        for whole in _INNER_CAPITAL_NAMES:
+            name = name.replace(_WORD_START.sub(" ", whole), whole)
     name = " ".join(name.replace("_", " ").split()) or column
     name = name[:1].upper() + name[1:]
     if not yes_no:

@@ -291,6 +291,8 @@ def _numbers(values: np.ndarray | None, n: int, convention: str, keys: frozenset
         return np.full(n, np.nan)
     if values.dtype.kind in "iuf":  # already numbers (Parquet, or a large frame's float column)
         return values.astype(float)
+    if values.dtype == object and any(isinstance(value, bool | np.bool_) for value in values):
+        values = np.array([str(v) if isinstance(v, bool | np.bool_) else v for v in values], dtype=object)  # no 1/0
     codes, uniques = factorize_values(values)
     if len(uniques) <= _SMALL_BATCH:  # a request's few leads: pyarrow's set-up would cost more than it saves
         return per_distinct(values, lambda value: number_as_read(value, convention, keys), np.nan).astype(float)

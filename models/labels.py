@@ -428,13 +428,14 @@ def _at_random(
                 held_out, test_size=0.5, stratify=y.loc[held_out].to_numpy(), random_state=random_state
             )
             made = (Fold(pd.Index(train), pd.Index(calibration), pd.Index(test)),)
-    except ValueError as error:
+    except ValueError as error:  # sklearn: a class too small to stratify
         won, not_won = int((y == 1).sum()), int((y != 1).sum())
+        scarce = "won" if won <= not_won else "not-won"
         raise DataContractError(
             [
-                f"labels: too few won leads to train and test a model: {won:,} won and {not_won:,} not-won leads, "
-                f"too few to hold out {test_share:.0%} of them with both outcomes among the leads that calibrate and "
-                "the leads that test; export a longer history or more leads"
+                f"labels: too few {scarce} leads to train and test a model: {won:,} won and {not_won:,} not-won "
+                f"leads, too few to hold out {test_share:.0%} of them with both outcomes among the leads that "
+                "calibrate and the leads that test; export a longer history or more leads"
             ]
         ) from error
     first = made[0]

@@ -366,7 +366,7 @@ def _refit_calibrated(
     settings: Settings,
     calibration_months: float,
     folds: int = REFIT_FOLDS,
-) -> tuple[Pipeline, ProbabilityCalibrator, ThresholdChoice, dict[str, float], int]:
+) -> tuple[Pipeline, ProbabilityCalibrator, ThresholdChoice, dict[str, float], int, int]:
     """The early-stopped model's settings refit on ``X_fit``, calibrated and thresholded without leaking.
 
     The refit grows the early-stopped number of trees (chosen on ``fitted_on`` leads) in proportion to the leads
@@ -374,9 +374,11 @@ def _refit_calibrated(
     out-of-fold score (:func:`models.pipeline.refit_cross_fitted`); the calibrator and the MQL threshold are
     fitted on those of the leads from position ``held_out_from`` on (the most recent ones of an out-of-time
     split), with ``calibration_months`` of leads per month for a capacity policy; on all of them where those hold
-    fewer than ``MIN_CALIBRATION_OUTCOMES`` won or not-won leads (``calibration_months`` scaled to match).
+    fewer than ``MIN_CALIBRATION_OUTCOMES`` won or not-won leads (``calibration_months`` scaled by the leads' count,
+    as if they came at the held-out leads' rate).
 
-    Returns the refit pipeline, its calibrator, threshold, the calibrators' cross-validated losses and its trees.
+    Returns the refit pipeline, its calibrator, threshold, the calibrators' cross-validated losses, its trees and
+    the position of the first lead it was calibrated on (``held_out_from``, or 0).
     """
     classifier = early_stopped[-1]
     trees = refit_trees(
@@ -390,7 +392,7 @@ def _refit_calibrated(
     raw_held_out, y_held_out = out_of_fold[held_out_from:], y_fit.to_numpy()[held_out_from:].astype(int)
     calibrator, losses = fit_calibrator(raw_held_out, y_held_out)
     threshold = choose_threshold(calibrator.transform(raw_held_out), y_held_out, calibration_months, settings.threshold)
-    return refit, calibrator, threshold, losses, trees
+    return refit, calibrator, threshold, losses, trees, held_out_from
 
 
 def refit_scorer(
@@ -417,9 +419,15 @@ def refit_scorer(
     held_out = len(sets.X_train)  # X_all is training, then calibration and test leads
     months = calibration_months * (len(X_all) - held_out) / max(len(sets.X_calibration), 1)
     with report(f"refit on all {len(X_all):,} labelled leads, calibrated out of fold"):
-        refit, calibrator, threshold, _, trees = _refit_calibrated(
+        refit, calibrator, threshold, _, trees, calibrated_from = _refit_calibrated(
             evaluated.pipeline, evaluated_leads, X_all, y_all, held_out, settings, months, folds
         )
+    calibrated_on = (
+        f"out-of-fold scores of the {len(X_all) - held_out:,} held-out leads (calibration and test)"
+        if calibrated_from
+        else f"out-of-fold scores of all {len(X_all):,} labelled leads (the held-out leads held fewer than "
+        f"{MIN_CALIBRATION_OUTCOMES} won or not-won leads)"
+    )
     metadata = {
         **evaluated.metadata,
         "refit_leads": len(X_all),
@@ -429,7 +437,7 @@ def refit_scorer(
             {*evaluated.metadata.get("train_quarters", []), *evaluated.metadata.get("calibration_quarters", [])}  # type: ignore[misc]
             | set(evaluated.metadata.get("test_quarters", []))  # type: ignore[call-overload]
         ),
-        "calibrated_on": f"out-of-fold scores of the {len(X_all) - held_out:,} held-out leads (calibration and test)",
+        "calibrated_on": calibrated_on,
     }
     return _finish_scorer(refit, calibrator, threshold, X_all, settings, metadata, report)
 
@@ -479,7 +487,7 @@ def _evaluate_fold(
         model, params, leaf_losses = fit_early_stopped(builder, mapping, sets, params, choose_leaves)
     X_fit, y_fit = sets.fitted()
     with report(f"refit on the {len(X_fit):,} training and calibration leads, calibrated out of fold{of_folds}"):
-        refit, calibrator, threshold, losses, trees = _refit_calibrated(
+        refit, calibrator, threshold, losses, trees, _ = _refit_calibrated(
             model, len(sets.X_train), X_fit, y_fit, len(sets.X_train), settings, calibration_months
         )
     grades = settings.grades.model_copy(update={"sample_size": EVALUATION_GRADE_SAMPLE})

@@ -32,12 +32,15 @@ _PHONE_DIGITS = range(7, 16)  # E.164: at most 15 digits; fewer than 7 is an ext
 _PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])(?:\+|00)\s?\d[\d\s()./-]{5,}\d")  # +49 170 1234567, anywhere
 _PHONE_NATIONAL = re.compile(r"\(?0\d[\d\s()./-]{5,}\d")  # 0170 1234567, (030) 123 456 78: the whole value
 _PHONE_NANP = re.compile(r"\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}")  # (555) 123-4567: the whole value
-# a national number inside other text: "Tel. 030/1234567", "Zwackelmann Hildegard 0171 5556667"
+# a national number inside other text, after a phone's word or beside a name ("Tel. 030/1234567", "Zwackelmann
+# Hildegard 0171 5556667"); alone in text it may be a code ("Produkt 0815-4711", "PLZ-Gebiet 01067-01099")
 _PHONE_NATIONAL_IN_TEXT = re.compile(r"(?<![\w.])\(?0\d{2,5}\)?[\s/.-]?\d[\d\s./-]{3,}\d")
+_PHONE_WORD = re.compile(r"(?:tel|phone|fon|mobil|handy|fax|ruf)[a-zäöü]*\.?:?\s*$", re.IGNORECASE)
 _DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{2,4}")  # 01.05.2024 is a date, not a number to call
-_IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?(?![A-Z0-9])")
+# an IBAN: country, check digits, 11 to 30 characters of account, grouped by four or not; its checksum decides
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?(?![A-Za-z0-9])")
 _PROFILE_URL = re.compile(r"(linkedin\.com/in/|xing\.com/profile/|facebook\.com/|instagram\.com/)", re.IGNORECASE)
-_IP_ADDRESS = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_IP_ADDRESS = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)")  # the whole value
 _UPPER, _LOWER = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
 _WORD = rf"[{_UPPER}][{_LOWER}]+(?:[{_UPPER}][{_LOWER}]+)?(?:[-'][{_UPPER}]?[{_LOWER}]+)?"  # Anna, McKay, Mary-Jane
 _TITLE = r"(?:(?:Dr|Prof|Mr|Mrs|Ms|Herr|Frau)\.?\s+)*"
@@ -72,10 +75,27 @@ def _is_phone(text: str) -> bool:
     whole = _PHONE_NATIONAL.fullmatch(text) or _PHONE_NANP.fullmatch(text)
     if whole is not None and _digits(text) in _PHONE_DIGITS and not _DATE.fullmatch(text):
         return True
-    return any(
-        _digits(match.group()) in _PHONE_DIGITS and not _DATE.fullmatch(match.group().strip())
-        for match in _PHONE_NATIONAL_IN_TEXT.finditer(text)
-    )
+    for match in _PHONE_NATIONAL_IN_TEXT.finditer(text):
+        number = match.group().strip()
+        if _digits(number) not in _PHONE_DIGITS or _DATE.fullmatch(number):
+            continue
+        rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+        if _PHONE_WORD.search(text[: match.start()]) or _is_name(rest):
+            return True
+    return False
+
+
+def _is_iban(text: str) -> bool:
+    """An IBAN by ISO 13616's check: the account moved behind country and check digits, letters as 10..35, mod 97
+    is 1 (a campaign code such as "KW12 Newsletter" or "DE12 ABCD 1234 5678" fails it)."""
+    for match in _IBAN.finditer(text):
+        compact = match.group().replace(" ", "")
+        if not 15 <= len(compact) <= 34:
+            continue
+        rearranged = compact[4:] + compact[:4]
+        if int("".join(str(int(character, 36)) for character in rearranged)) % 97 == 1:
+            return True
+    return False
 
 
 def _is_name(text: str) -> bool:
@@ -96,11 +116,11 @@ def personal_kind(value: str, names: bool = True) -> PersonalKind | None:
     text = " ".join(value.split())
     if _EMAIL.search(text):
         return "e-mail address"
-    if _IBAN.search(text.upper()):
+    if _is_iban(text):
         return "bank account"
     if _PROFILE_URL.search(text):
         return "profile"
-    if _IP_ADDRESS.search(text):
+    if _IP_ADDRESS.fullmatch(text):
         return "IP address"
     if _is_phone(text):
         return "phone number"

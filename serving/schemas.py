@@ -136,6 +136,11 @@ ACCOUNT_ID_DESCRIPTION = (
 )
 
 
+def _id_as_text(value: Any) -> Any:
+    """A CRM id sent as a JSON number (X Education's Lead Number 660737) is its text; anything else as sent."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class LeadBase(BaseModel):
     """A scoring request's lead: its id, optionally its creation time, and the served model's input fields.
 
@@ -150,7 +155,7 @@ class LeadBase(BaseModel):
     missing_words: ClassVar[frozenset[str]] = frozenset({""})  # the export's words for missing, folded
     number_fields: ClassVar[dict[str, str]] = {}  # number columns -> the decimal convention the model reads them by
 
-    lead_id: str = Field(
+    lead_id: Annotated[str, BeforeValidator(_id_as_text)] = Field(
         min_length=1,
         max_length=LEAD_ID_LIMIT,
         pattern=PRINTABLE,

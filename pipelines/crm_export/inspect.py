@@ -209,24 +209,30 @@ _PROTECTED_NAME = re.compile(
     r"(^|_)(gender|geschlecht|sex|anrede|salutation|marital|marital_status|familienstand|religion|religious|"
     r"konfession|ethnicity|ethnic_origin|race|nationality|staatsangehoerigkeit|disability|behinderung)(_|$)"
 )
-_PERSON_NAME = re.compile(r"(^|_)(first|last|full|given|family|sur|vor|nach|contact|kontakt)_?name$|^name$")
+_PERSON_NAME = re.compile(
+    r"(^|_)(first|last|full|given|family|sur|vor|nach|contact|kontakt|customer|kunden)_?name$|^name$"
+)
 _PHONE_NAME = re.compile(r"phone|telefon|mobil|handy|fax")
-# Where a person lives, banks, connects from, was born or shows a profile: identifying, never a feature. (A year of
-# birth, an age, is left to review as age is; a company's web address is a web address, not personal data.)
+# Where a person lives, banks, connects from, was born or shows a profile: identifying, never a feature. The name
+# ends in the identifying field ("Mailing Street", "Billing Zip/Postal Code"); one that only speaks of it is an
+# attribute ("Zip Code Region", "Address Type", "IP Country", "Twitter Followers"). (A year of birth, an age, is
+# left to review as age is; a company's web address is a web address, not personal data.)
 _PERSONAL_DATA_NAME = re.compile(
     r"(^|_)(street|strasse|address|adresse|anschrift|hausnummer|house_number|postal_code|post_code|postcode|"
     r"postleitzahl|plz|zip|zip_code|zipcode|iban|bic|bank_account|kontonummer|bankverbindung|ip|ip_address|"
     r"ip_adresse|date_of_birth|birth_date|birthdate|birthday|dob|geburtsdatum|geburtstag|linked_in|linkedin|xing|"
-    r"facebook|instagram|twitter|social_profile)(_|$)"
+    r"(linked_in|linkedin|xing|facebook|instagram|twitter|social)_(profil|profile|url|link)|social_profile)$"
 )
-_NOT_A_HOME_ADDRESS = re.compile(r"mail|web|site|url|homepage")  # "E-Mail Address", "Web Address"
+_NOT_A_HOME_ADDRESS = re.compile(r"(^|_)(e_?mail|web|website|site|url|homepage)_(address|adresse)$")
 # A company's or account's name: who, not what (an account's leads learnt by name); accounts come from the e-mail
 # domain or the CRM's account id
 _COMPANY_NAME = re.compile(
     r"(company|company_name|company_account|firma|firmenname|unternehmen|unternehmensname|organi[sz]ation|"
-    r"organi[sz]ation_name|account|account_name|kundenname|customer_name)"
+    r"organi[sz]ation_name|account|account_name)"
 )
-_WEB_ADDRESS = re.compile(r"(https?://|www\.)\S+|[\w-]+(\.[\w-]+)*\.[a-z]{2,}(/\S*)?", re.IGNORECASE)
+# a web page's address as written out ("https://acme.de", "www.acme.de"); a bare domain ("acme.de", an e-mail's
+# domain, a referrer) may be a feature
+_WEB_ADDRESS = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 # Job titles: names that can only mean one, and names that may (then the values must read as titles).
 _JOB_TITLE_NAME = re.compile(
     r"job_?tit(le|el)|(^|_)(berufsbezeichnung|stellenbezeichnung|job_position|job_role|job_function)(_|$)"
@@ -382,7 +388,7 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     if len(values) and float(dated.mean()) >= 0.95:
         return "date"
     if _share(values, _PLAIN_NUMBER) == 1.0:
-        if (_DATE_WORD_NAME.search(name) or _CREATED_NAMES[0].search(name)) and _day_numbers(values):
+        if _DATE_WORD_NAME.search(name) and _day_numbers(values):
             return "date"  # "Created Date" as Excel day numbers (45123) or Unix times: a system's raw dates
         dotted = values[values.str.contains(".", regex=False)]
         thousands = len(dotted) > 0 and bool(dotted.str.fullmatch(_DOT_THOUSANDS).all())

@@ -20,6 +20,7 @@ from models.cleaning import (
     duplicate_report,
     group_categories,
     group_rare,
+    is_missing,
     mark_missing,
     normalise_categories,
     number_from_reading,
@@ -215,14 +216,14 @@ def _numbers_value_by_value(values: list[object]) -> tuple[list[float], str, int
     convention = "none" if comma == point == 0 else "comma" if comma > point else "point"
     counts = {"range": 0, "bound": 0, "multiplier": 0, "unit": 0, "ambiguous": 0}
     numbers = [number_from_reading(reading, convention, counts) for reading in readings]
-    unread = [str(v) for v, number in zip(values, numbers, strict=True) if number is None and isinstance(v, str)]
+    unread = [str(v) for v, number in zip(values, numbers, strict=True) if number is None and not is_missing(v)]
     return [np.nan if number is None else number for number in numbers], convention, counts["ambiguous"], unread
 
 
 _SPELLINGS = [
     "1200", "-3", "007", "3.75", "-0.125", "1.200", "12.345", "0.345", "1234.567", "1,5", "1.200,50", "1,200.50",
     "10,000", "50k", "€ 10", "50-200", ">1000", "1000+", " 12 ", "12.", ".5", "1 200", "lots", "9" * 17,
-    "1" * 15 + ".5", "١٢٣", None, np.nan, 12.5, 3,
+    "1" * 15 + ".5", "١٢٣", None, np.nan, 12.5, 3, 1, True, False, 0,
 ]  # fmt: skip
 
 

@@ -64,6 +64,15 @@ def test_personal_data_is_recognised(value: str, kind: str) -> None:
         "Version 1.2.3",
         "0800 campaign",
         "Q3 2025 retargeting",
+        "KW12 Newsletter",  # IBAN-shaped codes without an IBAN's checksum
+        "EU27 Kampagne",
+        "FY24 Enterprise",
+        "DE12 ABCD 1234 5678",
+        "Build 4.2.0.17",  # four numbers with dots in other text: a version
+        "Version 1.2.3.4",
+        "Produkt 0815-4711",  # a code with a leading zero, beside no name and no phone's word
+        "Gutschein 0123-4567",
+        "PLZ-Gebiet 01067-01099",
     ],
 )
 def test_category_values_are_not_taken_for_personal_data(value: str) -> None:

@@ -268,6 +268,7 @@ def test_the_exports_id_and_creation_columns_are_read_beside_the_requests_own_na
 
     assert (row.lead_id, str(row.created_at)) == ("L1", "2026-01-05 09:00:00+00:00")
     assert both.lead_id == "L2"  # the request's own name wins
+    assert lead_in.model_validate({"Lead ID": 660737}).lead_id == "660737"  # a CRM's numeric id, as its text
     assert {"Lead ID", "Erstellt am"} <= lead_in.known_fields  # never an ignored unknown field
     with pytest.raises(ValidationError, match="lead_id"):
         lead_in.model_validate({"Industry": "IT"})
