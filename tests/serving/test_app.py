@@ -171,7 +171,8 @@ def test_batch_over_the_limit_is_413(client: TestClient) -> None:
         ("email", "x" * 321),
         ("job_title", {"title": "CEO"}),  # job title
         ("lead_id", ""),
-        ("lead_id", 12345),
+        ("lead_id", 12345.5),  # a whole JSON number is read as its text (a CRM's numeric id); no other number
+        ("lead_id", True),
         ("created_at", "not a date"),
         ("created_at", 1_767_600_000),  # seconds or milliseconds? an ISO time says
         ("created_at", "1900-01-01T00:00:00"),
