@@ -57,6 +57,7 @@ from pipelines.crm_export.mapping import (
     to_snake_case,
 )
 from pipelines.crm_export.prepare import MIN_ID_FILLED_SHARE, untouched_leads
+from serving.pii import personal_kind
 
 Kind = Literal[
     "empty",
@@ -441,6 +442,8 @@ def _redact(value: str, kind: Kind) -> str:
         return "***"
     # E-mail addresses anywhere (an e-mail column, or one inside a description): keep the first letter and domain.
     shown = _EMAIL.sub(lambda m: f"{m.group()[:1]}***@{m.group().split('@', 1)[1]}", value)
+    if shown == value and personal_kind(value) is not None:  # a phone, IBAN, profile or name inside a note
+        return "***"
     return shown if len(shown) <= 40 else shown[:39] + "…"
 
 

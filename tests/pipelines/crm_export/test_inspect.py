@@ -1394,3 +1394,14 @@ def test_dates_with_month_names_or_as_a_systems_numbers_are_created_at(spelled: 
 
     assert profile_export(frame).set_index("column").loc["Erstellt am", "kind"] == "date"
     assert _proposal(frame).columns["Erstellt am"].role == "created_at"
+
+
+def test_examples_of_notes_holding_a_phone_or_a_name_are_not_printed() -> None:
+    notes = ["Rückruf Frau Böhm, Tel. 0171 5556667", "Kein Interesse, zu teuer", "Erika Mustermann"] * 20
+    frame = _leads(**{"Notizen": notes[:8], "Converted": ["1", "0"] * 4})
+
+    examples = profile_export(frame).set_index("column").loc["Notizen", "examples"]
+
+    assert "Böhm" not in " ".join(examples)
+    assert "Mustermann" not in " ".join(examples)
+    assert "Kein Interesse, zu teuer" in examples
