@@ -227,7 +227,10 @@ def parse_numbers(
     distinct: list[object] = list(uniques)
     occurrences = np.bincount(codes[codes >= 0], minlength=len(distinct))
     plain = plain_numbers(distinct)
-    readings = [None if is_plain else read_number(value) for value, is_plain in zip(distinct, plain.plain, strict=True)]
+    is_plain = plain.plain.tolist()
+    readings = [
+        None if plain_value else read_number(value) for value, plain_value in zip(distinct, is_plain, strict=True)
+    ]
     comma = point = 0
     for reading, times in zip(readings, occurrences.tolist(), strict=True):
         if isinstance(reading, NumberReading):
@@ -244,7 +247,7 @@ def parse_numbers(
     unparseable: list[str] = []
     unparseable_rows = missing_rows = 0
     for position, (value, reading, times) in enumerate(zip(distinct, readings, occurrences.tolist(), strict=True)):
-        if plain.plain[position]:
+        if is_plain[position]:
             if numbers[position] != numbers[position]:  # NaN: a decimal point under the comma convention
                 unparseable.append(str(value))
                 unparseable_rows += times
