@@ -1398,7 +1398,7 @@ def test_dates_with_month_names_or_as_a_systems_numbers_are_created_at(spelled: 
 
 def test_examples_of_notes_holding_a_phone_or_a_name_are_not_printed() -> None:
     notes = ["Rückruf Frau Böhm, Tel. 0171 5556667", "Kein Interesse, zu teuer", "Erika Mustermann"] * 20
-    frame = _leads(**{"Notizen": notes[:8], "Converted": ["1", "0"] * 4})
+    frame = _leads(Notizen=notes[:8], Converted=["1", "0"] * 4)
 
     examples = profile_export(frame).set_index("column").loc["Notizen", "examples"]
 
