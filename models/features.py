@@ -102,6 +102,8 @@ class InputColumn:
     name: str  # feature name; derived features get suffixes (``<name>_length``, ``<name>_is_freemail``...)
     group: FeatureGroup = "fit"  # fit (who the lead is) or engagement (what it did), for grades
     gates: tuple[str, ...] = ()  # consent: the export columns whose features need this consent
+    # boolean: an empty cell means no (a checkbox column only ever ticked, "x" or blank), not unknown
+    blank_is_no: bool = False
 
     def __post_init__(self) -> None:
         if self.role not in INPUT_ROLES:
@@ -110,6 +112,8 @@ class InputColumn:
             raise ValueError(f"{self.column!r}: group {self.group!r}; expected one of {', '.join(FEATURE_GROUPS)}")
         if self.gates and self.role != "consent":
             raise ValueError(f"{self.column!r}: only a consent column gates other columns, not a {self.role} column")
+        if self.blank_is_no and self.role != "boolean":
+            raise ValueError(f"{self.column!r}: only a yes/no column reads a blank as no, not a {self.role} column")
 
     def derived_features(self) -> tuple[tuple[str, FeatureKind], ...]:
         """The features this column gives and their kind, in the order the feature frame lists them."""
@@ -534,7 +538,8 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
             elif mapped.role == "categorical":
                 features[name], coded[name] = _categories(values, n, keys)
             elif mapped.role == "boolean":
-                features[name] = _booleans(values, n, keys)
+                answers = _booleans(values, n, keys)
+                features[name] = np.where(np.isnan(answers), 0.0, answers) if mapped.blank_is_no else answers
             elif mapped.role == "text":
                 features[f"{name}_length"], features[f"{name}_answered"] = _text_features(values, n, keys)
             elif mapped.role == "email":

@@ -306,6 +306,7 @@ def _warnings(
     personal_features: set[str],
     computed: Collection[str] = (),
     always_given: Collection[str] = (),
+    blank_means_no: Collection[str] = (),
 ) -> list[str]:
     # names only, never values: a warning may end up in the CRM's logs
     warnings = [
@@ -318,7 +319,8 @@ def _warnings(
             "personal data (an e-mail address, phone number, name, bank account, profile or IP address) removed "
             "from field(s), scored as unknown: " + ", ".join(personal)
         )
-    missing = [name for name in lead.missing_fields() if name not in computed]  # computed: from its activities
+    # computed: from its activities; a checkbox's blank: no
+    missing = [name for name in lead.missing_fields() if name not in computed and name not in blank_means_no]
     never = [name for name in missing if name in always_given]
     if never:
         warnings.append(
@@ -366,7 +368,13 @@ def _score_out(
         "threshold": served.scorer.threshold.threshold,
         "model": ModelRef(name=served.name, version=served.version),
         "warnings": _warnings(
-            lead, result, personal, {feature_of[column] for column in personal}, computed, served.always_given
+            lead,
+            result,
+            personal,
+            {feature_of[column] for column in personal},
+            computed,
+            served.always_given,
+            served.blank_means_no,
         ),
     }
     if "grade" not in result:

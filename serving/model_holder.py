@@ -45,6 +45,8 @@ class ServedModel:
     activities: ActivityVocabulary | None = None
     # the input fields the model (almost) never saw missing (``LeadScorer.always_given``): said when a lead lacks one
     always_given: frozenset[str] = frozenset()
+    # the yes/no fields whose blank means no (a checkbox only ever ticked): a lead without one is no, not missing
+    blank_means_no: frozenset[str] = frozenset()
 
 
 # (registered model name, version) -> the version's activity words from the mapping it was trained with, or None
@@ -72,6 +74,12 @@ def input_roles_of(scorer: LeadScorer) -> dict[str, str]:
     """The export columns a model reads (its request fields, in order) and the role of each in the mapping."""
     roles = scorer.pipeline.named_steps["features"].input_roles
     return {field: roles[field] for field in input_fields(scorer.pipeline)}
+
+
+def blank_means_no_of(scorer: LeadScorer) -> frozenset[str]:
+    """The yes/no input fields a model reads a blank of as no (``InputColumn.blank_is_no``)."""
+    columns = getattr(scorer.pipeline.named_steps["features"], "columns", ())
+    return frozenset(mapped.column for mapped in columns if getattr(mapped, "blank_is_no", False))
 
 
 def placeholders_of(scorer: LeadScorer) -> tuple[str, ...]:
@@ -171,6 +179,7 @@ def load_served_model(tracking_uri: str, name: str, version: str, alias: str | N
         test_metrics={key: float(metrics[key]) for key in _METRICS_SHOWN if key in metrics},
         loaded_at=datetime.now(UTC),
         always_given=scorer.always_given(),
+        blank_means_no=blank_means_no_of(scorer),
     )
 
 

@@ -646,7 +646,9 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
     if kind in ("number", "number-as-text"):
         return ColumnSpec(role="numeric")
     if kind == "boolean-like":
-        return ColumnSpec(role="boolean")
+        # only ever ticked ("x", "1" or blank): a checkbox, whose blank is a no, not an unknown
+        ticked_only = len(values) < rows and values.str.strip().str.casefold().isin(_BOOLEAN_TRUE).all()
+        return ColumnSpec(role="boolean", blank="no") if ticked_only else ColumnSpec(role="boolean")
     if kind == "category":
         return ColumnSpec(role="categorical")
     if kind == "free text" and values.str.len().mean() >= LONG_TEXT_CHARS:

@@ -266,6 +266,11 @@ class ColumnSpec(_Spec):
     gates: list[str] | None = Field(
         None, validate_default=True, description="consent: the columns whose values need this consent"
     )
+    blank: Literal["unknown", "no"] | None = Field(
+        None,
+        description="boolean: what an empty cell means; no for a checkbox column only ever ticked ('x' or blank); "
+        "default unknown",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -361,6 +366,13 @@ class ColumnSpec(_Spec):
                 'gates: ["Website Visits", "Email Opens"]'
             )
         return gates
+
+    @field_validator("blank")
+    @classmethod
+    def _boolean_blank(cls, blank: str | None, info: ValidationInfo) -> str | None:
+        if blank is not None and info.data.get("role") != "boolean":
+            raise ValueError(f"blank applies only to role boolean, not {info.data.get('role')}")
+        return blank
 
     def outcome_of(self, value: object) -> Literal["won", "lost"] | None:
         """``won``, ``lost`` or None (open or unknown) for a value of the outcome column."""
@@ -750,6 +762,7 @@ class ExportMapping(_Spec):
                     name=names.get(column, to_snake_case(column)),
                     group=groups.get(column, "fit"),
                     gates=tuple(spec.gates or ()),
+                    blank_is_no=spec.blank == "no",
                 )
                 for column, spec in self.columns.items()
                 if spec.role in INPUT_ROLES

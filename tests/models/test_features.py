@@ -690,3 +690,18 @@ def test_the_categories_factorizations_encode_as_hashing_them_again(n: int) -> N
     assert set(factorized) == {"industry", "title_seniority", "title_function"}  # gated "source" is left out
     np.testing.assert_array_equal(encode.encode_arrays(features, factorized), encode.encode_arrays(features))
     pd.testing.assert_frame_equal(pd.DataFrame(features), pd.DataFrame(step.arrays_from_columns(leads, n)))
+
+
+def test_a_checkbox_column_reads_a_blank_as_no_and_others_as_unknown() -> None:
+    columns = (
+        InputColumn("Webinar besucht", "boolean", "webinar", "engagement", blank_is_no=True),
+        InputColumn("Newsletter", "boolean", "newsletter", "engagement"),
+    )
+    training = pd.DataFrame({"Webinar besucht": ["x", None, "x"], "Newsletter": ["ja", None, "nein"]})
+
+    features = LeadFeatures(columns).fit(training).transform(training)
+
+    assert features["webinar"].tolist() == [1.0, 0.0, 1.0]
+    assert features["newsletter"].isna().tolist() == [False, True, False]
+    with pytest.raises(ValueError, match="only a yes/no column reads a blank as no"):
+        InputColumn("Industry", "categorical", "industry", blank_is_no=True)

@@ -1405,3 +1405,16 @@ def test_examples_of_notes_holding_a_phone_or_a_name_are_not_printed() -> None:
     assert "Böhm" not in " ".join(examples)
     assert "Mustermann" not in " ".join(examples)
     assert "Kein Interesse, zu teuer" in examples
+
+
+def test_a_column_only_ever_ticked_is_a_checkbox_whose_blank_is_no() -> None:
+    ticked = ["x", None, None, "x", None, "X", None, None]
+    frame = _leads(**{"Webinar besucht": ticked, "Converted": ["1", "0"] * 4})
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Webinar besucht"].blank == "no"
+    assert proposal.columns["Newsletter"].blank is None  # yes and no both written: a blank is unknown
+    read_as = {mapped.column: mapped.blank_is_no for mapped in proposal.mapping().input_columns()}
+    assert read_as["Webinar besucht"]
+    assert not read_as["Newsletter"]

@@ -327,6 +327,13 @@ def test_gates_belong_to_consent_only() -> None:
     )
 
 
+def test_a_blank_as_no_belongs_to_yes_no_columns_only() -> None:
+    assert "blank applies only to role boolean, not categorical" in _error(
+        _mapping(Industry={"role": "categorical", "blank": "no"})
+    )
+    assert ExportMapping.model_validate(_mapping(Webinar={"role": "boolean", "blank": "no"})).columns["Webinar"].blank
+
+
 def test_monotone_constraints_name_features_and_an_unknown_one_is_refused_with_a_suggestion() -> None:
     mapping = ExportMapping.model_validate(
         _features_mapping(monotone_constraints={"website_visits": "1", "e_mail_is_freemail": -1})
