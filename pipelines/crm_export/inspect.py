@@ -114,6 +114,7 @@ _CREATED_NAMES = (
         r"creat|erstellt|angelegt|(^|_)added(_|$)|(^|_)add_(time|date)(_|$)|first_seen|eingang|eingegangen|"
         r"anfrage|"
         r"(^|_)(received|submitted|sign_?up|signed_up|registered|registration|registriert|inquiry|enquiry)(_|$)|"
+        r"creacion|(^|_)fecha_(de_)?alta(_|$)|"
         # the date of the record itself: "Dt_Customer", "Lead Date", "Datum Interessent"
         r"(^|_)(dt|date|datum)_(lead|customer|prospect|kunde|interessent)(_|$)|"
         r"(^|_)(lead|prospect|interessent)_(dt|date|datum)(_|$)"
@@ -122,7 +123,7 @@ _CREATED_NAMES = (
     re.compile(r"engag"),
 )
 # Names that say a date; only such a column of numbers is read as Excel day numbers ("Close Value" is an amount).
-_DATE_WORD_NAME = re.compile(r"(^|_)(date|datum|timestamp|zeitpunkt|zeitstempel)(_|$)|_(at|on|am)$")
+_DATE_WORD_NAME = re.compile(r"(^|_)(date|datum|fecha|timestamp|zeitpunkt|zeitstempel)(_|$)|_(at|on|am)$")
 _LONE_DATE_NAME = re.compile(r"(date|datum|timestamp|zeitstempel|time|zeit|day|tag)")  # fullmatch: a bare "Date"
 # Later moments: never created_at (a lead scored as of its last update would be scored with hindsight).
 _LATER_DATE_NAME = re.compile(
@@ -137,7 +138,7 @@ _WIN_DATE_NAME = re.compile(
 )
 _OUTCOME_AT_NAME = re.compile(
     r"(^|_)(clos(e|ed|ing)|won|lost|convert(ed)?|conversion|became|signed|unterschrieben|"
-    r"gewonnen|verloren|abgeschlossen|vertrag[a-z]*)(_|$)|closedate|abschluss|"
+    r"gewonnen|verloren|abgeschlossen|vertrag[a-z]*|cloture|fermeture|cierre)(_|$)|closedate|abschluss|"
     # a customer's date is its win only as "customer since" or "customer date" ("Dt_Customer": the record's date)
     r"(^|_)(customer|kunde)_(since|seit|date|datum|at|on)(_|$)|neukunde"
 )
@@ -153,6 +154,10 @@ _OUTCOME_NAMES = (
     "status",
     "result",
     "ergebnis",
+    "statut",  # French and Spanish: Statut, Estado, Résultat, Resultado
+    "estado",
+    "resultat",
+    "resultado",
     "y",
     "target",
     "label",
@@ -185,12 +190,15 @@ _OUTCOME_WORD_NAME = re.compile(
 _AMOUNT_NAMES = ("revenue", "amount", "deal_value", "deal_amount", "close_value", "won_amount", "umsatz", "betrag")
 # Values by their words: negation of a won word ("Not Converted", "kein Abschluss") and lost words mean lost.
 _WON_WORD = re.compile(
-    r"(^|\W)(won|gewonnen|converted|customer|kunde|purchased|bought|gekauft|signed|unterschrieben|"
-    r"success|successful|erfolgreich|booked|gebucht|paid|bezahlt|abschluss|abgeschlossen|sold|verkauft)(\W|$)"
+    r"(^|\W)(won|gewonnen|converted|customer|kunde|purchased|bought(?![\s-]in)|gekauft|signed|unterschrieben|"
+    r"success|successful|erfolgreich|booked|gebucht|paid|bezahlt|abschluss|abgeschlossen|sold|verkauft|"
+    # French and Spanish: Gagné, Signé, Vendu; Ganado, Firmado, Vendido ("Decision Maker Bought-In" is open)
+    r"gagn[eé]e?|sign[eé]e?|vendue?|ganad[oa]|firmad[oa]|vendid[oa])(\W|$)"
 )
 _LOST_WORD = re.compile(
     r"(^|\W)(lost|verloren|disqualified|disqualifiziert|unqualified|rejected|abgelehnt|abgesagt|absage|"
-    r"cancel+ed|storniert|declined|dead|junk|churned|failed|gescheitert)(\W|$)"
+    r"cancel+ed|storniert|declined|dead|junk|churned|failed|gescheitert|"
+    r"perdue?|refus[eé]e?|annul[eé]e?|abandonn[eé]e?|perdid[oa]|rechazad[oa]|cancelad[oa]|descartad[oa])(\W|$)"
 )
 _DISQUALIFIED = re.compile(r"^(dis|un)(?=qualifi)")
 # A qualification or interest negated right before it says lost ("Nicht qualifiziert", "Not interested", "Kein
@@ -220,7 +228,7 @@ _PHONE_NAME = re.compile(r"phone|telefon|mobil|handy|fax")
 # left to review as age is; a company's web address is a web address, not personal data.)
 _PERSONAL_DATA_NAME = re.compile(
     r"(^|_)(street|strasse|address|adresse|anschrift|hausnummer|house_number|postal_code|post_code|postcode|"
-    r"postleitzahl|plz|zip|zip_code|zipcode|iban|bic|bank_account|kontonummer|bankverbindung|ip|ip_address|"
+    r"postleitzahl|plz|zip|zip_code|zipcode|code_postal|codigo_postal|iban|bic|bank_account|kontonummer|bankverbindung|ip|ip_address|"
     r"ip_adresse|date_of_birth|birth_date|birthdate|birthday|dob|geburtsdatum|geburtstag|linked_in|linkedin|xing|"
     r"(linked_in|linkedin|xing|facebook|instagram|twitter|social)_(profil|profile|url|link)|social_profile)$"
 )

@@ -1418,3 +1418,36 @@ def test_a_column_only_ever_ticked_is_a_checkbox_whose_blank_is_no() -> None:
     read_as = {mapped.column: mapped.blank_is_no for mapped in proposal.mapping().input_columns()}
     assert read_as["Webinar besucht"]
     assert not read_as["Newsletter"]
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "won", "lost"),
+    [
+        ("Statut", ["Gagné", "Perdu", "En cours", "Nouveau"], ["Gagné"], ["Perdu"]),
+        ("Estado", ["Ganado", "Perdido", "Abierto", "Ganado"], ["Ganado"], ["Perdido"]),
+        # HubSpot's default deal stages: a decision maker who bought in is a deal still open
+        (
+            "Deal Stage",
+            ["Closed Won", "Closed Lost", "Decision Maker Bought-In", "Contract Sent"],
+            ["Closed Won"],
+            ["Closed Lost"],
+        ),
+    ],
+)  # fmt: skip
+def test_outcome_words_in_french_spanish_and_hubspots_stages(
+    column: str, values: list[str], won: list[str], lost: list[str]
+) -> None:
+    frame = _leads(**{column: (values * 2)[:8]}).drop(columns="Newsletter")
+
+    proposal = _proposal(frame)
+
+    assert (proposal.columns[column].won, proposal.columns[column].lost) == (won, lost)
+
+
+@pytest.mark.parametrize(
+    ("created", "closed"), [("Date de création", "Date de clôture"), ("Fecha de creación", "Fecha de cierre")]
+)
+def test_french_and_spanish_creation_and_closing_dates(created: str, closed: str) -> None:
+    proposal = _proposal(_dated(**{created: "2025-01-02", closed: "2025-03-01"}))
+
+    assert (proposal.columns[created].role, proposal.columns[closed].role) == ("created_at", "outcome_at")
