@@ -279,22 +279,32 @@ def _header_row(grid: pd.DataFrame) -> int:
     return int(wide_enough[0]) if len(wide_enough) else 0
 
 
+# A sheet named for the leads ("Leads", "Kontakte", "Interessenten", "Lead export"): read before a larger one of
+# activities or deals
+_LEADS_SHEET_NAME = re.compile(
+    r"\b(leads?|contacts?|prospects?|kontakte|interessenten|prospekte|export|data|daten)\b", re.IGNORECASE
+)
+
+
 def _read_workbook(path: Path) -> RawExport:
-    """The sheet with the most rows (the first of equals), cells as text like a CSV's ("00123" and "1.200" stay
-    as the CRM wrote them), from the row that names its columns; notes name the sheet where the workbook has more
-    (a summary sheet before the leads'), and the title rows left out."""
+    """The sheet named for the leads, else the one with the most rows (the first of equals), cells as text like a
+    CSV's ("00123" and "1.200" stay as the CRM wrote them), from the row that names its columns; notes name the
+    sheet where the workbook has more (a summary sheet before the leads', an activity log beside them), and the
+    title rows left out."""
     with pd.ExcelFile(path, engine="openpyxl") as book:
         sheets = book.sheet_names
         rows = {sheet: getattr(book.book[sheet], "max_row", None) or 0 for sheet in sheets}
-        sheet = max(sheets, key=lambda name: rows[name])  # ties: the first
+        named = [name for name in sheets if _LEADS_SHEET_NAME.search(name) and rows[name] > 1]
+        sheet = max(named or sheets, key=lambda name: rows[name])  # ties: the first
         top = book.parse(sheet, header=None, nrows=HEADER_SEARCH_ROWS, dtype=str, keep_default_na=False)
         header = _header_row(top)
         frame = book.parse(sheet, header=header, dtype=str, keep_default_na=False)
     notes = []
     if len(sheets) > 1:
         others = ", ".join(f"{other!r} ({rows[other]:,} rows)" for other in sheets if other != sheet)
+        why = "named for the leads" if named else "the most"
         notes.append(
-            f"{path.name}: read the sheet {sheet!r} ({rows[sheet]:,} rows, the most); the workbook also has "
+            f"{path.name}: read the sheet {sheet!r} ({rows[sheet]:,} rows, {why}); the workbook also has "
             f"{others} (to read another, save it as its own file)"
         )
     if header:

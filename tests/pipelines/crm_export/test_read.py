@@ -206,8 +206,8 @@ def test_a_workbooks_title_rows_are_left_out_and_its_other_sheets_named(tmp_path
     assert list(export.frame.columns) == ["Lead ID", "Company", "Converted"]
     assert export.frame["Lead ID"].tolist() == ["L1", "L2", "L3"]
     assert export.warnings == (
-        "leads_report.xlsx: read the sheet 'Leads' (7 rows, the most); the workbook also has 'Summary' (2 rows) "
-        "(to read another, save it as its own file)",
+        "leads_report.xlsx: read the sheet 'Leads' (7 rows, named for the leads); the workbook also has 'Summary' "
+        "(2 rows) (to read another, save it as its own file)",
         "leads_report.xlsx: the column names are on row 4; the 3 rows above, a title, left out",
     )
 
@@ -225,7 +225,24 @@ def test_a_workbook_is_read_from_its_largest_sheet_when_a_summary_comes_first(tm
     export = read_export(path)
 
     assert export.frame["Lead ID"].tolist() == ["L1", "L2", "L3"]
-    assert "read the sheet 'Leads' (4 rows, the most); the workbook also has 'Summary' (3 rows)" in export.warnings[0]
+    assert "read the sheet 'Leads' (4 rows, named for the leads); the workbook also has 'Summary'" in export.warnings[0]
+
+
+def test_a_sheet_named_for_the_leads_is_read_before_a_larger_activity_log(tmp_path: Path) -> None:
+    path = tmp_path / "crm.xlsx"
+    with pd.ExcelWriter(path) as workbook:
+        pd.DataFrame({"Activity": ["call"] * 9, "Lead ID": ["L1"] * 9}).to_excel(
+            workbook, sheet_name="Activities", index=False
+        )
+        pd.DataFrame({"Lead ID": ["L1", "L2"], "Status": ["Won", "Lost"]}).to_excel(
+            workbook, sheet_name="Leads", index=False
+        )
+
+    export = read_export(path)
+
+    assert list(export.frame.columns) == ["Lead ID", "Status"]
+    assert "read the sheet 'Leads' (3 rows, named for the leads)" in export.warnings[0]
+    assert "'Activities' (10 rows)" in export.warnings[0]
 
 
 def test_a_plain_workbook_is_read_from_its_first_row_without_a_note(tmp_path: Path) -> None:
