@@ -30,6 +30,7 @@ from models.cleaning import (
     TRUE_WORDS,
     UNIX_SECONDS_RANGE,
     CleaningError,
+    NumberReading,
     clean_column,
     mark_missing,
     read_number,
@@ -635,6 +636,19 @@ def _is_code(name: str, kind: str, values: pd.Series, rows: int) -> bool:
     return repeated and bool(values.str.fullmatch(_CODE_NUMBER).all())
 
 
+MAX_RANGE_CHOICES = 12  # a form's picklist of ranges ("1-10", "11-50", "51-200", "> 1000") has a handful
+
+
+def _is_picklist_of_ranges(kind: str, values: pd.Series) -> bool:
+    """A form's answer among a few ranges, every value one ("51-200", "< 1 Year", "10000+"): a category shown as
+    answered, not the midpoint a number would read ("Company size: 126" for "51-200")."""
+    if kind != "number-as-text" or values.nunique() > MAX_RANGE_CHOICES:
+        return False
+    readings = [read_number(value) for value in values.unique()]
+    ranged = sum(isinstance(reading, NumberReading) and reading.kind in ("range", "bound") for reading in readings)
+    return ranged == len(readings)
+
+
 def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> ColumnSpec:
     name = to_snake_case(column)
     if values.nunique() <= 1 and len(values) == rows:
@@ -649,7 +663,7 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
         return ColumnSpec(role="job_title")
     if _is_count(name, kind, values):
         return ColumnSpec(role="count")
-    if _is_code(name, kind, values, rows):
+    if _is_code(name, kind, values, rows) or _is_picklist_of_ranges(kind, values):
         return ColumnSpec(role="categorical")
     if kind in ("number", "number-as-text"):
         return ColumnSpec(role="numeric")

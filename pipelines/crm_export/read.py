@@ -294,7 +294,7 @@ def _read_workbook(path: Path) -> RawExport:
     with pd.ExcelFile(path, engine="openpyxl") as book:
         sheets = book.sheet_names
         rows = {sheet: getattr(book.book[sheet], "max_row", None) or 0 for sheet in sheets}
-        named = [name for name in sheets if _LEADS_SHEET_NAME.search(name) and rows[name] > 1]
+        named = [name for name in sheets if _LEADS_SHEET_NAME.search(str(name)) and rows[name] > 1]
         sheet = max(named or sheets, key=lambda name: rows[name])  # ties: the first
         top = book.parse(sheet, header=None, nrows=HEADER_SEARCH_ROWS, dtype=str, keep_default_na=False)
         header = _header_row(top)

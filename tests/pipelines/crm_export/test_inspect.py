@@ -1451,3 +1451,12 @@ def test_french_and_spanish_creation_and_closing_dates(created: str, closed: str
     proposal = _proposal(_dated(**{created: "2025-01-02", closed: "2025-03-01"}))
 
     assert (proposal.columns[created].role, proposal.columns[closed].role) == ("created_at", "outcome_at")
+
+
+def test_a_picklist_of_ranges_is_a_category_shown_as_answered() -> None:
+    sizes = ["1-10", "11-50", "51-200", "201-500", "500+"]
+    frame = _leads(**{"What is your company size?": (sizes * 2)[:8], "Converted": ["1", "0"] * 4})
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["What is your company size?"].role == "categorical"
