@@ -101,6 +101,9 @@ _DATE = re.compile(
     r"|\d{1,2}(?P<sep>[./-])\d{1,2}(?P=sep)\d{2,4}(,?\s+\d{1,2}:\d{2}(:\d{2})?\s*([AaPp][Mm])?)?"
 )
 _BOOLEAN_TRUE, _BOOLEAN_FALSE = set(TRUE_WORDS), set(FALSE_WORDS)  # the cleaning's: inspect proposes what it reads
+# a checkbox's tick: a column of these and blanks is a checkbox, whose blank is no (a lone "Yes" or "1" may be a
+# question left unanswered)
+_CHECK_MARKS = frozenset({"x", "✓", "✔", "☑", "checked"}) & TRUE_WORDS
 _WON = _BOOLEAN_TRUE | {"won", "closed won", "closed - won", "gewonnen", "converted", "customer", "kunde"}
 _LOST = _BOOLEAN_FALSE | {"lost", "closed lost", "closed - lost", "verloren", "not converted", "disqualified"}
 
@@ -208,7 +211,9 @@ _NEGATED_QUALIFIED = re.compile(
     r"(^|(?<=\W))(?<!noch )(?<!still )(not|nicht|kein[a-z]*|non)[\s_-]+(qualified|qualifiziert|interested|"
     r"interessiert|interesse)(\W|$)"
 )
-_NEGATION_WORD = re.compile(r"(^|\W)(not|non|no|nicht|kein[a-z]*|never|nie)(\W|$)")
+_NEGATION_WORD = re.compile(r"(^|\W)(not|non|no|nicht|kein[a-z]*|never|nie|pas|jamais|sin|nunca)(\W|$)")
+# a negation that waits ("not yet signed", "pas encore signé", "noch nicht", "todavía no"): still open, no outcome
+_NOT_YET = re.compile(r"(^|\W)(yet|encore|noch|todav[ií]a|a[uú]n)(\W|$)")
 _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
 _STAGE_NAME = re.compile(r"status|stage|phase")
@@ -499,6 +504,8 @@ def outcome_of_value(value: str) -> Literal["won", "lost"] | None:
     if token in _LOST or (zero_or_one and zero_or_one.group(1) == "0"):
         return "lost"
     negated = bool(_NEGATION_WORD.search(token))
+    if negated and _NOT_YET.search(token) and not _LOST_WORD.search(token):
+        return None
     if _LOST_WORD.search(token) or (negated and _WON_WORD.search(token)) or _NEGATED_QUALIFIED.search(token):
         return "lost"
     return "won" if _WON_WORD.search(token) else None
@@ -669,7 +676,7 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
         return ColumnSpec(role="numeric")
     if kind == "boolean-like":
         # only ever ticked ("x", "1" or blank): a checkbox, whose blank is a no, not an unknown
-        ticked_only = len(values) < rows and values.str.strip().str.casefold().isin(_BOOLEAN_TRUE).all()
+        ticked_only = len(values) < rows and values.str.strip().str.casefold().isin(_CHECK_MARKS).all()
         return ColumnSpec(role="boolean", blank="no") if ticked_only else ColumnSpec(role="boolean")
     if kind == "category":
         return ColumnSpec(role="categorical")

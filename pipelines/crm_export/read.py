@@ -279,10 +279,10 @@ def _header_row(grid: pd.DataFrame) -> int:
     return int(wide_enough[0]) if len(wide_enough) else 0
 
 
-# A sheet named for the leads ("Leads", "Kontakte", "Interessenten", "Lead export"): read before a larger one of
+# A sheet named for the leads ("Leads", "Kontakte", "Interessenten", "Lead_export"): read before a larger one of
 # activities or deals
 _LEADS_SHEET_NAME = re.compile(
-    r"\b(leads?|contacts?|prospects?|kontakte|interessenten|prospekte|export|data|daten)\b", re.IGNORECASE
+    r"(?<![a-z])(leads?|contacts?|prospects?|kontakte|interessenten|prospekte)(?![a-z])", re.IGNORECASE
 )
 
 

@@ -1460,3 +1460,18 @@ def test_a_picklist_of_ranges_is_a_category_shown_as_answered() -> None:
     proposal = _proposal(frame)
 
     assert proposal.columns["What is your company size?"].role == "categorical"
+
+
+@pytest.mark.parametrize(
+    ("value", "reads"),
+    [("Pas gagné", "lost"), ("Jamais signé", "lost"), ("Pas encore signé", None), ("Not yet signed", None)],
+)
+def test_french_negations_and_not_yet(value: str, reads: str | None) -> None:
+    assert outcome_of_value(value) == reads
+
+
+def test_a_lone_yes_with_blanks_is_no_checkbox() -> None:
+    answered = ["Yes", None, None, "Yes", None, "Yes", None, None]
+    frame = _leads(**{"Interested in pricing": answered, "Converted": ["1", "0"] * 4})
+
+    assert _proposal(frame).columns["Interested in pricing"].blank is None  # unanswered is unknown

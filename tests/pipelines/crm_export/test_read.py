@@ -308,3 +308,16 @@ def test_a_totals_row_needs_numbers_beside_its_word(
 
     assert export.frame.iloc[:, 0].fillna("").tolist() == first_column
     assert export.warnings == ((footer_note("report.csv", footer_lines),) if footer_lines else ())
+
+
+def test_a_data_or_export_sheet_is_no_leads_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "crm.xlsx"
+    with pd.ExcelWriter(path) as workbook:
+        pd.DataFrame({"Lead ID": [f"L{n}" for n in range(9)], "Status": ["Won"] * 9}).to_excel(
+            workbook, sheet_name="Sheet1", index=False
+        )
+        pd.DataFrame({"Field": ["Status"], "Meaning": ["the outcome"]}).to_excel(
+            workbook, sheet_name="Data Dictionary", index=False
+        )
+
+    assert len(read_export(path).frame) == 9  # the largest sheet, as no sheet is named for the leads
