@@ -219,10 +219,9 @@ def parse_numbers(
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64"), NumberParsing(decimal_convention="none")
 
-    # Each distinct value is read once and counted as often as it occurs; plain ones ("1200", "3.75") at once. A
-    # yes/no among numbers is no number, and must not pass for the 1 or 0 it equals (one value to pd.factorize).
-    if values.dtype == object and any(isinstance(value, bool | np.bool_) for value in values):
-        values = values.map(lambda value: str(value) if isinstance(value, bool | np.bool_) else value)
+    # Each distinct value is read once and counted as often as it occurs; plain ones ("1200", "3.75") at once.
+    if values.dtype == object:
+        values = pd.Series(yes_no_as_text(values.to_numpy()), index=values.index, name=values.name)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     distinct: list[object] = list(uniques)
     occurrences = np.bincount(codes[codes >= 0], minlength=len(distinct))
@@ -278,6 +277,14 @@ def parse_numbers(
     )
     spread = np.append(numbers, np.nan)[codes]  # code -1 (missing) takes the appended NaN
     return pd.Series(spread, index=values.index, name=values.name, dtype="float64"), report
+
+
+def yes_no_as_text(values: np.ndarray) -> np.ndarray:
+    """An object array's True and False as their text ("True"): a yes/no among numbers is no number, and must not
+    pass for the 1 or 0 it equals where values are told apart by hashing (``pd.factorize``, a dict)."""
+    if values.dtype != object or not any(isinstance(value, bool | np.bool_) for value in values):
+        return values
+    return np.array([str(value) if isinstance(value, bool | np.bool_) else value for value in values], dtype=object)
 
 
 # Plain numbers: an optional minus, digits and at most one point (at most 15 digits a side, so a float holds

@@ -54,6 +54,7 @@ from models.cleaning import (
     parse_numbers,
     plain_numbers,
     read_number,
+    yes_no_as_text,
 )
 from models.email_domains import FREEMAIL_DOMAINS, email_flags
 from models.feature_text import INTEGRAL_DECIMAL, FeatureText, column_text
@@ -295,19 +296,15 @@ def _numbers(values: np.ndarray | None, n: int, convention: str, keys: frozenset
         return np.full(n, np.nan)
     if values.dtype.kind in "iuf":  # already numbers (Parquet, or a large frame's float column)
         return values.astype(float)
-    if values.dtype == object and any(isinstance(value, bool | np.bool_) for value in values):
-        values = np.array([str(v) if isinstance(v, bool | np.bool_) else v for v in values], dtype=object)  # no 1/0
-    codes, uniques = factorize_values(values)
-    if len(uniques) <= _SMALL_BATCH:  # a request's few leads: pyarrow's set-up would cost more than it saves
-        return per_distinct(values, lambda value: number_as_read(value, convention, keys), np.nan).astype(float)
-    plain = plain_numbers(uniques)
-    read = plain.read(convention)
-    numbers = np.empty(len(uniques) + 1)
-    for position, (value, is_plain) in enumerate(zip(uniques, plain.plain.tolist(), strict=True)):
-        numbers[position] = (
-            read[position] if is_plain and value not in keys else number_as_read(value, convention, keys)
-        )
-    numbers[-1] = np.nan  # code -1: missing
+    codes, uniques = factorize_values(yes_no_as_text(values))
+    numbers = np.full(len(uniques) + 1, np.nan)  # the last: code -1, missing
+    read, is_plain = numbers, [False] * len(uniques)
+    if len(uniques) > _SMALL_BATCH:  # many distinct values: the plain ones at once (a request's few: value by value)
+        plain = plain_numbers(uniques)
+        read, is_plain = plain.read(convention), plain.plain.tolist()
+    for position, value in enumerate(uniques):
+        plain_value = is_plain[position] and value not in keys
+        numbers[position] = read[position] if plain_value else number_as_read(value, convention, keys)
     return numbers[codes]
 
 
