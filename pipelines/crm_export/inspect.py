@@ -515,14 +515,14 @@ def outcome_of_value(value: str) -> Literal["won", "lost"] | None:
 class OutcomeCandidate:
     """A column that can be read as the outcome, how it reads, and how sure the reading is.
 
-    ``reading``: "yes/no" (every value won or lost), "stage" (some values won or lost, the rest ``open``),
-    "amount" (numbers: won when > 0, an assumption the user must confirm), "win date" (a date column: won when
-    it has a date, mapped as ``won_at``).
+    ``reading``: "yes/no" (every value won or lost), "ticked" (only the wins are marked, "Yes" or "x"; the rest
+    empty), "stage" (some values won or lost, the rest ``open``), "amount" (numbers: won when > 0, an assumption
+    the user must confirm), "win date" (a date column: won when it has a date, mapped as ``won_at``).
     """
 
     column: str
     spec: ColumnSpec
-    reading: Literal["yes/no", "stage", "amount", "win date"]
+    reading: Literal["yes/no", "ticked", "stage", "amount", "win date"]
     open: tuple[str, ...] = ()
 
 
@@ -549,6 +549,8 @@ def read_outcome(
         won = [v for v in observed if v not in zero]
         return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=zero), "amount")
     read = {value: outcome_of_value(value) for value in observed}
+    if some_empty and len(observed) == 1 and normalize_value(observed[0]) in _CHECK_MARKS:
+        read[observed[0]] = "won"  # a tick ("x", "✓") in a column named like an outcome
     won = [v for v, outcome in read.items() if outcome == "won"]
     lost = [v for v, outcome in read.items() if outcome == "lost"]
     still_open = tuple(v for v, outcome in read.items() if outcome is None)
@@ -558,7 +560,9 @@ def read_outcome(
         counterparts = {_DISQUALIFIED.sub("", normalize_value(value)) for value in lost}
         won = [value for value in still_open if normalize_value(value) in counterparts]
         still_open = tuple(value for value in still_open if value not in won)
-    if wins_only and won and not lost and (still_open or some_empty):
+    if won and not lost and not still_open and some_empty:
+        return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=[]), "ticked")
+    if wins_only and won and not lost and still_open:
         return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=[]), "stage", still_open)
     if not won or not lost:
         return None
@@ -572,12 +576,15 @@ def _outcome_rank(candidate: OutcomeCandidate, position: int) -> tuple[int, int,
     name = to_snake_case(candidate.column)
     exact = _OUTCOME_NAMES.index(name) if name in _OUTCOME_NAMES else len(_OUTCOME_NAMES)
     tier = 0 if exact < len(_OUTCOME_NAMES) else 1 if _OUTCOME_WORD_NAME.search(name) else 2
-    reading = ("yes/no", "stage", "amount", "win date").index(candidate.reading)
+    reading = ("yes/no", "ticked", "stage", "amount", "win date").index(candidate.reading)
     return tier, exact, reading, -position
 
 
-def outcome_candidates(kinds: Mapping[str, str], present: Mapping[str, pd.Series]) -> list[OutcomeCandidate]:
-    """Columns that can be the outcome, best first (see :func:`_outcome_rank`); ``kinds`` by column.
+def outcome_candidates(
+    kinds: Mapping[str, str], present: Mapping[str, pd.Series], rows: int
+) -> list[OutcomeCandidate]:
+    """Columns that can be the outcome, best first (see :func:`_outcome_rank`); ``kinds`` by column, ``rows`` the
+    export's.
 
     Unnamed columns count only when every value reads as won or lost, and not when named like a consent, an
     objection or engagement ("Newsletter", "Do Not Email": features); amounts only under an amount's name.
@@ -586,7 +593,8 @@ def outcome_candidates(kinds: Mapping[str, str], present: Mapping[str, pd.Series
     for position, column in enumerate(kinds):
         if kinds[column] not in ("boolean-like", "category", "number", "number-as-text"):
             continue
-        candidate = read_outcome(column, present[column], kinds[column])
+        some_empty = len(present[column]) < rows
+        candidate = read_outcome(column, present[column], kinds[column], some_empty=some_empty)
         if candidate is None:
             continue
         key = _outcome_rank(candidate, position)
@@ -941,6 +949,27 @@ def _named_outcome(
     return candidate
 
 
+def _blank_is_lost(candidate: OutcomeCandidate, named: bool) -> OutcomeCandidate:
+    """An outcome that marks only the wins, in an export without creation dates: its empty cells are lost
+    (``blank: lost``), as no label horizon can tell young leads from old ones.
+
+    Raises:
+        MappingError: other values than the wins are open ("Lead", "Opportunity" beside "Customer"): without a
+            creation date they can never count as lost.
+    """
+    if candidate.open:
+        shown = ", ".join(map(repr, candidate.open[:_SHOWN_VALUES])) + (", ..." if len(candidate.open) > _SHOWN_VALUES else "")
+        raise MappingError(
+            f"{'--outcome ' if named else ''}{candidate.column!r} says only who won "
+            f"({', '.join(map(repr, candidate.spec.won or ()))}); its other values ({shown}) count as lost once "
+            "labels.horizon_days have passed since a lead came in, and the export has no creation date: add the "
+            "date each lead was created to the export, or write the outcome line with the values that mean lost, "
+            f'e.g. "{candidate.column}": {{role: outcome, won: [...], lost: [{shown}]}}'
+        )
+    spec = ColumnSpec(role="outcome", won=candidate.spec.won, blank="lost")
+    return OutcomeCandidate(candidate.column, spec, candidate.reading)
+
+
 def win_date_candidate(kinds: Mapping[str, str], names: Mapping[str, str]) -> OutcomeCandidate | None:
     """A date column named like a win ("Won Date", "Became a Customer Date", "Converted Date"), the first one: the
     outcome of an export that only dates its wins, when no column reads as won or lost."""
@@ -970,6 +999,12 @@ def _outcome_review(candidate: OutcomeCandidate, named: bool, others: list[str],
             f"amounts: won when > 0 is an assumption, confirm it ({len(spec.won or ()):,} amounts listed as won), "
             "lost = 0, blanks unlabelled"
         )
+    elif spec.blank == "lost":
+        detail = (
+            f"won = {', '.join(spec.won or ())}; an empty cell is lost (blank: lost): the export has no creation "
+            "date, so a lead not won yet counts as lost, however young; if the export can carry the date each lead "
+            "came in, map it as created_at and write lost: [] instead of blank: lost, so young leads stay open"
+        )
     elif spec.lost == []:
         detail = (
             f"won = {', '.join(spec.won or ())}; no value says lost: a lead is lost once labels.horizon_days have "
@@ -980,7 +1015,7 @@ def _outcome_review(candidate: OutcomeCandidate, named: bool, others: list[str],
     if candidate.open and spec.lost != []:
         shown = ", ".join(candidate.open[:_SHOWN_VALUES]) + (", ..." if len(candidate.open) > _SHOWN_VALUES else "")
         detail += f"; left open (unlabelled): {shown}: add the final ones to won or lost"
-    if empty_share > MOSTLY_EMPTY_OUTCOME and spec.lost != [] and candidate.reading in ("yes/no", "stage"):
+    if empty_share > MOSTLY_EMPTY_OUTCOME and spec.lost and candidate.reading in ("yes/no", "stage"):
         detail += (
             f"; empty in {empty_share:.0%} of rows, and those leads stay unlabelled (the model learns only from the "
             "rest): if empty means the lead never got this far (no opportunity), map it with lost: [] so a lead "
@@ -1046,7 +1081,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     review: dict[str, str] = {id_column: id_review} if id_column and id_review else {}
     by_name: list[str] = []  # proposed as after_contact for their name alone: the data may add its evidence
 
-    candidates = [c for c in outcome_candidates(kinds, present) if c.column != id_column]
+    candidates = [c for c in outcome_candidates(kinds, present, len(frame)) if c.column != id_column]
     # Several yes/no columns, none named like an outcome ("Search", "A free copy"): no best guess, the user names it.
     undecided = len(candidates) > 1 and _outcome_rank(candidates[0], 0)[0] == 2
     best = None if undecided else next(iter(candidates), None)
@@ -1071,6 +1106,10 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     for column, (spec, why) in _date_roles(kinds, names, won_at, first_end).items():
         if column not in specs:
             specs[column], review[column] = spec, why
+    if chosen is not None and chosen.spec.lost == [] and not any(s.role == "created_at" for s in specs.values()):
+        chosen = _blank_is_lost(chosen, outcome is not None)
+        specs[chosen.column] = chosen.spec
+        review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals, empty_share)
 
     for column, original in column_copies(present).items():
         if column not in specs:
@@ -1217,7 +1256,7 @@ def leak_evidence(
     elif spec.lost == []:  # won values; the rest lost, as above
         labels = frame[outcome].map(lambda value: float(spec.outcome_of(value) == "won"))
     else:
-        labels = frame[outcome].map(lambda value: {"won": 1.0, "lost": 0.0}.get(spec.outcome_of(value) or "", np.nan))
+        labels = spec.labels(_present(frame[outcome], _placeholders()).reindex(frame.index))
     labelled = labels.dropna()
     policy = LeakagePolicy()
     if len(labelled) < policy.min_rows or labelled.value_counts().min() < 2 or not columns:

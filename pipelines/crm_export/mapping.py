@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
@@ -266,10 +267,11 @@ class ColumnSpec(_Spec):
     gates: list[str] | None = Field(
         None, validate_default=True, description="consent: the columns whose values need this consent"
     )
-    blank: Literal["unknown", "no"] | None = Field(
+    blank: Literal["unknown", "no", "lost"] | None = Field(
         None,
-        description="boolean: what an empty cell means; no for a checkbox column only ever ticked ('x' or blank); "
-        "default unknown",
+        description="what an empty cell means; boolean: no for a checkbox column only ever ticked ('x' or blank); "
+        "outcome: lost for a column that marks only the wins ('Converted': 'Yes' or empty) in an export without "
+        "creation dates; default unknown (outcome: unlabelled)",
     )
 
     @model_validator(mode="before")
@@ -304,6 +306,8 @@ class ColumnSpec(_Spec):
             if values is not None:
                 raise ValueError(f"{field} applies only to role outcome, not {role}")
             return values
+        if field == "lost" and values is None:
+            return values  # needed unless blank: lost says what lost is (checked once blank is read)
         if not values and not (field == "lost" and values == []):
             raise ValueError(
                 f"role outcome needs the export values that mean {field}, e.g. {field}: "
@@ -369,10 +373,30 @@ class ColumnSpec(_Spec):
 
     @field_validator("blank")
     @classmethod
-    def _boolean_blank(cls, blank: str | None, info: ValidationInfo) -> str | None:
-        if blank is not None and info.data.get("role") != "boolean":
-            raise ValueError(f"blank applies only to role boolean, not {info.data.get('role')}")
+    def _blank_of_role(cls, blank: str | None, info: ValidationInfo) -> str | None:
+        role = info.data.get("role")
+        allowed = {"boolean": ("unknown", "no"), "outcome": ("unknown", "lost")}
+        if blank is not None and role not in allowed:
+            raise ValueError(f"blank applies only to roles boolean and outcome, not {role}")
+        if blank is not None and blank not in allowed[str(role)]:
+            raise ValueError(f"blank: {blank} does not apply to role {role}; expected {' or '.join(allowed[str(role)])}")
         return blank
+
+    @model_validator(mode="after")
+    def _lost_values(self) -> ColumnSpec:
+        if self.role != "outcome":
+            return self
+        if self.lost is None and self.blank != "lost":
+            raise ValueError(
+                'role outcome needs the export values that mean lost, e.g. lost: ["0", "false", "Closed Lost"] '
+                "(or blank: lost where only the wins are marked and an empty cell means lost)"
+            )
+        if self.lost == [] and self.blank == "lost":
+            raise ValueError(
+                "lost: [] counts a lead without a won value as lost once labels.horizon_days have passed, blank: lost "
+                "counts an empty cell as lost at once: keep one"
+            )
+        return self
 
     def outcome_of(self, value: object) -> Literal["won", "lost"] | None:
         """``won``, ``lost`` or None (open or unknown) for a value of the outcome column."""
@@ -382,6 +406,14 @@ class ColumnSpec(_Spec):
         if token in {normalize_value(v) for v in self.lost or ()}:
             return "lost"
         return None
+
+    def labels(self, values: pd.Series) -> pd.Series:
+        """An outcome column's labels: 1.0 won, 0.0 lost, NaN open or unknown; an empty cell (NaN: placeholders
+        removed) is lost under ``blank: lost``, else unknown."""
+        outcome = values.map(self.outcome_of, na_action="ignore")
+        if self.blank == "lost":
+            outcome = outcome.where(values.notna(), "lost")
+        return outcome.map({"won": 1.0, "lost": 0.0}).astype("float64")
 
     def mapped_value(self, value: object) -> str | None:
         """The leadq stage or reason for a value of a stage or reason column (None: not mapped)."""

@@ -292,8 +292,7 @@ def labels_from_outcome(values: pd.Series, spec: ColumnSpec, column: str) -> tup
 
     No censoring: an export with one outcome column says nothing about when a lead could still convert.
     """
-    outcome = values.map(lambda value: spec.outcome_of(value), na_action="ignore")
-    y = outcome.map({"won": 1.0, "lost": 0.0}).astype("float64").rename("label")
+    y = spec.labels(values).rename("label")
     unresolved = values[y.isna()].astype(object).map(lambda value: str(value).strip(), na_action="ignore")
     # counted as the mapping compares them ("Open" and "open " are one value), shown as first written
     compared = unresolved.map(normalize_value, na_action="ignore")

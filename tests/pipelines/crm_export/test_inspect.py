@@ -1475,3 +1475,51 @@ def test_a_lone_yes_with_blanks_is_no_checkbox() -> None:
     frame = _leads(**{"Interested in pricing": answered, "Converted": ["1", "0"] * 4})
 
     assert _proposal(frame).columns["Interested in pricing"].blank is None  # unanswered is unknown
+
+
+@pytest.mark.parametrize("tick", ["Yes", "1", "x", "✓"])
+def test_an_outcome_marked_only_for_wins_is_proposed_with_blank_lost_when_the_export_has_no_dates(tick: str) -> None:
+    # X Education's "Converted" as a marketer exported it: "Yes" for the converted leads, empty for the rest
+    frame = _won_date_leads().drop(columns=["first_contact_date"])
+    frame["Converted"] = np.where(frame.pop("won_date") != "", tick, "")
+
+    proposal = _proposal(frame)
+
+    spec = proposal.columns["Converted"]
+    assert (spec.role, spec.won, spec.lost, spec.blank) == ("outcome", [tick], None, "lost")
+    assert "an empty cell is lost (blank: lost)" in proposal.review["Converted"]
+    assert "map it as created_at and write lost: []" in proposal.review["Converted"]
+    assert proposal.columns["business_segment"].role == "after_contact"  # the evidence reads empty as lost
+    assert proposal.mapping().outcome_column == "Converted"
+
+
+def test_an_outcome_marked_only_for_wins_is_read_by_the_horizon_when_the_export_has_dates() -> None:
+    frame = _won_date_leads()
+    frame["Converted"] = np.where(frame.pop("won_date") != "", "Yes", "")
+
+    spec = _proposal(frame).columns["Converted"]
+
+    assert (spec.role, spec.won, spec.lost, spec.blank) == ("outcome", ["Yes"], [], None)
+
+
+def test_a_column_ticked_only_for_some_leads_is_no_outcome_unless_named_like_one() -> None:
+    frame = _won_date_leads().drop(columns=["first_contact_date", "has_company"])
+    frame["Webinar"] = np.where(frame.pop("won_date") != "", "Yes", "")
+
+    proposal = _proposal(frame)
+
+    assert proposal.outcome is None
+    assert proposal.columns["Webinar"].role == "boolean"
+
+
+def test_a_named_lifecycle_stage_without_creation_dates_is_refused_with_what_to_do() -> None:
+    frame = _won_date_leads().drop(columns=["first_contact_date"])
+    frame["Lifecycle Stage"] = np.where(frame.pop("won_date") != "", "Customer", "Lead")
+
+    with pytest.raises(MappingError) as refused:
+        _proposal(frame, outcome="Lifecycle Stage")
+
+    message = str(refused.value)
+    assert "--outcome 'Lifecycle Stage' says only who won ('Customer')" in message
+    assert "its other values ('Lead')" in message and "the export has no creation date" in message
+    assert "lost: ['Lead']" in message

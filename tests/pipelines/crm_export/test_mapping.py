@@ -328,10 +328,25 @@ def test_gates_belong_to_consent_only() -> None:
 
 
 def test_a_blank_as_no_belongs_to_yes_no_columns_only() -> None:
-    assert "blank applies only to role boolean, not categorical" in _error(
+    assert "blank applies only to roles boolean and outcome, not categorical" in _error(
         _mapping(Industry={"role": "categorical", "blank": "no"})
     )
+    assert "blank: lost does not apply to role boolean; expected unknown or no" in _error(
+        _mapping(Webinar={"role": "boolean", "blank": "lost"})
+    )
     assert ExportMapping.model_validate(_mapping(Webinar={"role": "boolean", "blank": "no"})).columns["Webinar"].blank
+
+
+def test_an_outcome_marked_only_for_wins_says_blank_lost_or_lost_empty_but_not_both() -> None:
+    ticked = {"Lead ID": "id", "Converted": {"role": "outcome", "won": ["Yes"], "blank": "lost"}}
+    assert ExportMapping.model_validate({"columns": ticked}).columns["Converted"].lost is None
+    both = {"Lead ID": "id", "Converted": {"role": "outcome", "won": ["Yes"], "lost": [], "blank": "lost"}}
+    assert "lost: [] counts a lead without a won value as lost once" in _error({"columns": both})
+    neither = {"Lead ID": "id", "Converted": {"role": "outcome", "won": ["Yes"]}}
+    assert "or blank: lost where only the wins are marked" in _error({"columns": neither})
+    assert "blank: no does not apply to role outcome; expected unknown or lost" in _error(
+        {"columns": {"Lead ID": "id", "Converted": {"role": "outcome", "won": ["Yes"], "blank": "no"}}}
+    )
 
 
 def test_monotone_constraints_name_features_and_an_unknown_one_is_refused_with_a_suggestion() -> None:

@@ -846,6 +846,20 @@ def test_an_outcome_value_of_the_mapping_that_no_row_has_is_reported() -> None:
     assert report["unresolved_values"] == {"Open": 2, "(missing)": 1}  # counted as the mapping compares values
 
 
+def test_an_outcome_marked_only_for_wins_reads_its_empty_cells_as_lost_under_blank_lost() -> None:
+    export = salesforce_export()
+    converted = export["Converted"]
+    export["Converted"] = np.where(converted == "1", "Yes", np.where(converted == "Open", "Open", ""))
+    columns = {**COLUMNS, "Converted": {"role": "outcome", "won": ["Yes"], "blank": "lost"}}
+
+    prepared = prepare(export, mapping_of(columns))
+
+    labels = prepared.y
+    assert labels.sum() == (converted == "1").sum()
+    assert (labels == 0).sum() == converted.isin(["0", "", "N/A"]).sum()  # empty and placeholders: lost
+    assert labels.isna().sum() == 3  # "Open" is no empty cell: still open
+
+
 STATUS_AND_FLAG = """
 columns:
   Id: id
