@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
-import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
@@ -580,9 +579,7 @@ def _outcome_rank(candidate: OutcomeCandidate, position: int) -> tuple[int, int,
     return tier, exact, reading, -position
 
 
-def outcome_candidates(
-    kinds: Mapping[str, str], present: Mapping[str, pd.Series], rows: int
-) -> list[OutcomeCandidate]:
+def outcome_candidates(kinds: Mapping[str, str], present: Mapping[str, pd.Series], rows: int) -> list[OutcomeCandidate]:
     """Columns that can be the outcome, best first (see :func:`_outcome_rank`); ``kinds`` by column, ``rows`` the
     export's.
 
@@ -958,7 +955,8 @@ def _blank_is_lost(candidate: OutcomeCandidate, named: bool) -> OutcomeCandidate
             creation date they can never count as lost.
     """
     if candidate.open:
-        shown = ", ".join(map(repr, candidate.open[:_SHOWN_VALUES])) + (", ..." if len(candidate.open) > _SHOWN_VALUES else "")
+        more = ", ..." if len(candidate.open) > _SHOWN_VALUES else ""
+        shown = ", ".join(map(repr, candidate.open[:_SHOWN_VALUES])) + more
         raise MappingError(
             f"{'--outcome ' if named else ''}{candidate.column!r} says only who won "
             f"({', '.join(map(repr, candidate.spec.won or ()))}); its other values ({shown}) count as lost once "

@@ -379,7 +379,8 @@ class ColumnSpec(_Spec):
         if blank is not None and role not in allowed:
             raise ValueError(f"blank applies only to roles boolean and outcome, not {role}")
         if blank is not None and blank not in allowed[str(role)]:
-            raise ValueError(f"blank: {blank} does not apply to role {role}; expected {' or '.join(allowed[str(role)])}")
+            expected = " or ".join(allowed[str(role)])
+            raise ValueError(f"blank: {blank} does not apply to role {role}; expected {expected}")
         return blank
 
     @model_validator(mode="after")

@@ -1521,5 +1521,6 @@ def test_a_named_lifecycle_stage_without_creation_dates_is_refused_with_what_to_
 
     message = str(refused.value)
     assert "--outcome 'Lifecycle Stage' says only who won ('Customer')" in message
-    assert "its other values ('Lead')" in message and "the export has no creation date" in message
+    assert "its other values ('Lead')" in message
+    assert "the export has no creation date" in message
     assert "lost: ['Lead']" in message
