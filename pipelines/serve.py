@@ -21,7 +21,7 @@ from pipelines.settings import Settings
 from pipelines.training import registered_mapping
 from serving.access import ApiKey, redact_access_log_queries
 from serving.app import ServiceConfig, create_app
-from serving.model_holder import ActivitiesOf, ModelHolder
+from serving.model_holder import ActivitiesOf, ExportNamesOf, ModelHolder
 
 logger = logging.getLogger("leadq.serving")
 
@@ -53,16 +53,21 @@ def activities_of(tracking_uri: str) -> ActivitiesOf:
     return of
 
 
-def export_names_of(tracking_uri: str, name: str, version: str) -> dict[str, str | None]:
-    """The export's own columns for a request's lead_id and created_at (from the version's mapping), so that a lead
-    sent as its export row reads: {} where the mapping cannot be read (the request's own names still work)."""
-    try:
-        mapping = registered_mapping(tracking_uri, name, version)
-    except MappingError as error:
-        logger.warning("%s, so a request must name its id lead_id and its creation date created_at", error)
-        return {}
-    id_column = None if mapping.lead_ids == "row_number" else mapping.id_column
-    return {"lead_id": id_column, "created_at": mapping.created_at_column}
+def export_names_of(tracking_uri: str) -> ExportNamesOf:
+    """What gives each served version the export's own columns for a request's lead_id and created_at (from the
+    version's mapping), so that a lead sent as its export row reads: {} where the mapping cannot be read (the
+    request's own names still work)."""
+
+    def of(name: str, version: str) -> dict[str, str | None]:
+        try:
+            mapping = registered_mapping(tracking_uri, name, version)
+        except MappingError as error:
+            logger.warning("%s, so a request must name its id lead_id and its creation date created_at", error)
+            return {}
+        id_column = None if mapping.lead_ids == "row_number" else mapping.id_column
+        return {"lead_id": id_column, "created_at": mapping.created_at_column}
+
+    return of
 
 
 def build_service(
@@ -86,6 +91,7 @@ def build_service(
         serving.model_alias,
         serving.model_version,
         activities_of=activities_of(settings.mlflow.tracking_uri),
+        export_names_of=export_names_of(settings.mlflow.tracking_uri),
     )
     holder.reload()  # now, not at start-up: the request schema follows the model's input fields
     served = holder.current
@@ -111,7 +117,7 @@ def build_service(
         trend_min_change_points=settings.trends.min_change_points,
         placeholders=holder.placeholders,
         decimal_conventions=holder.decimal_conventions,
-        export_names=export_names_of(settings.mlflow.tracking_uri, served.name, served.version),
+        export_names=served.export_names,
         freeze_objects=freeze_objects,
     )
     redact_access_log_queries()

@@ -47,10 +47,15 @@ class ServedModel:
     always_given: frozenset[str] = frozenset()
     # the yes/no fields whose blank means no (a checkbox only ever ticked): a lead without one is no, not missing
     blank_means_no: frozenset[str] = frozenset()
+    # a request's lead_id and created_at -> the export's own column for it ("Prospect ID", "Erstellt am"), from the
+    # version's mapping (``export_names_of``); a lead sent as its export row reads by those names too
+    export_names: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
 
 
 # (registered model name, version) -> the version's activity words from the mapping it was trained with, or None
 ActivitiesOf = Callable[[str, str], ActivityVocabulary | None]
+# (registered model name, version) -> the export's columns for a request's lead_id and created_at
+ExportNamesOf = Callable[[str, str], Mapping[str, str | None]]
 
 
 class ModelNotReadyError(RuntimeError):
@@ -112,6 +117,16 @@ def decimal_changes(served: Mapping[str, str], new: Mapping[str, str]) -> list[s
         if served.get(column, "none") != convention
     ]
     return [f"decimal separator changed: {', '.join(changed)}"] if changed else []
+
+
+def export_name_changes(served: Mapping[str, str | None], new: Mapping[str, str | None]) -> list[str]:
+    """The request fields whose export column name differs between two models (empty: the same request schema)."""
+    changed = [
+        f"{field} ({served.get(field)!r} -> {new.get(field)!r})"
+        for field in sorted({*served, *new})
+        if served.get(field) != new.get(field)
+    ]
+    return [f"export column names changed: {', '.join(changed)}"] if changed else []
 
 
 def missing_word_changes(served: Iterable[str], new: Iterable[str]) -> list[str]:
@@ -186,8 +201,9 @@ def load_served_model(tracking_uri: str, name: str, version: str, alias: str | N
 class ModelHolder:
     """Holds the served model; ``reload`` swaps in the version the alias points to now.
 
-    ``activities_of`` gives each loaded version its activity words (``pipelines.serve`` reads them from the version's
-    mapping: this package knows no mapping), so they change with the version a reload swaps in.
+    ``activities_of`` gives each loaded version its activity words and ``export_names_of`` its export's names for
+    a request's id and creation date (``pipelines.serve`` reads both from the version's mapping: this package knows
+    no mapping), so they change with the version a reload swaps in.
     """
 
     def __init__(
@@ -197,9 +213,11 @@ class ModelHolder:
         alias: str | None = "champion",
         version: str | None = None,
         activities_of: ActivitiesOf | None = None,
+        export_names_of: ExportNamesOf | None = None,
     ):
         self.tracking_uri, self.name, self.alias, self.version = tracking_uri, name, alias, version
         self.activities_of = activities_of
+        self.export_names_of = export_names_of
         self._current: ServedModel | None = None
         self._reloading = threading.Lock()
 
@@ -234,6 +252,8 @@ class ModelHolder:
                     loaded = load_served_model(self.tracking_uri, self.name, target, self.alias)
                     if self.activities_of is not None:
                         loaded = dataclasses.replace(loaded, activities=self.activities_of(self.name, target))
+                    if self.export_names_of is not None:
+                        loaded = dataclasses.replace(loaded, export_names=self.export_names_of(self.name, target))
                 except ModelNotReadyError:
                     raise
                 except Exception as error:  # a broken registry entry must not take the served model down
@@ -246,13 +266,15 @@ class ModelHolder:
                         *input_changes(self.input_roles, input_roles_of(loaded.scorer)),
                         *missing_word_changes(self.placeholders, placeholders_of(loaded.scorer)),
                         *decimal_changes(self.decimal_conventions, decimal_conventions_of(loaded.scorer)),
+                        *export_name_changes(self.current.export_names, loaded.export_names),
                     ]
                     if self.ready
                     else []
                 )
                 if changes:
                     raise ModelInputsChangedError(
-                        f"version {target} reads other input fields, words for missing or decimal separators than the "
+                        f"version {target} reads other input fields, words for missing, decimal separators or export "
+                        "column names than the "
                         f"served version {old} ({'; '.join(changes)}): restart the service to serve it (the request "
                         "schema changes)"
                     )

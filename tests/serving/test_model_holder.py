@@ -16,7 +16,13 @@ from pipelines.cli import app
 from pipelines.settings import Settings
 from pipelines.tracking import record_artifact_digest
 from pipelines.training import TrainingOutcome, log_outcome
-from serving.model_holder import ModelHolder, ModelIntegrityError, ModelLoadError, ModelNotReadyError
+from serving.model_holder import (
+    ModelHolder,
+    ModelInputsChangedError,
+    ModelIntegrityError,
+    ModelLoadError,
+    ModelNotReadyError,
+)
 from tests.builders import (
     ADMIN,
     AUTH,
@@ -265,3 +271,30 @@ def test_a_failing_activity_hook_keeps_the_served_version(registry: Settings, sa
     with pytest.raises(ModelLoadError, match="the artifact store is gone"):
         holder.reload()
     assert holder.current.version == "1"
+
+
+def test_a_version_whose_export_names_its_id_otherwise_is_refused_until_a_restart(
+    registry: Settings, same_inputs_version: str
+) -> None:
+    # the request schema reads a lead sent as its export row by the export's own id column: another name is
+    # another schema, as another input field is
+    names = {"1": {"lead_id": "Prospect ID", "created_at": None}}
+    names[same_inputs_version] = {"lead_id": "Lead Number", "created_at": None}
+    holder = ModelHolder(
+        registry.mlflow.tracking_uri,
+        registry.mlflow.registered_model,
+        None,
+        "1",
+        export_names_of=lambda name, version: names[version],
+    )
+    holder.reload()
+    assert holder.current.export_names == {"lead_id": "Prospect ID", "created_at": None}
+    holder.version = same_inputs_version
+
+    with pytest.raises(ModelInputsChangedError, match=r"lead_id \('Prospect ID' -> 'Lead Number'\)"):
+        holder.reload()
+    assert holder.current.version == "1"
+
+    names[same_inputs_version] = names["1"]
+    holder.reload()
+    assert holder.current.version == same_inputs_version
