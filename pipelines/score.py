@@ -63,6 +63,7 @@ from models.accounts import (
 from models.cleaning import DateOrderEvidence, clean_column, date_order_evidence, mark_missing, parse_dates
 from models.contract import DataContractError
 from models.engagement import ActivityIndex
+from models.explanations import unseen_categories
 from models.feature_text import Language
 from models.scorer import ExplainedBatch, LeadScorer
 from models.trends import trend_of
@@ -90,17 +91,20 @@ from serving.model_holder import (
     ModelIntegrityError,
     ModelLoadError,
     ModelNotReadyError,
+    blank_means_no_of,
     decimal_conventions_of,
     input_roles_of,
     placeholders_of,
 )
-from serving.pii import CategoryFields, category_fields, scrub_record
+from serving.pii import MARKER, REMOVED_WARNING, CategoryFields, category_fields, scrub_record
 from serving.schemas import (
     CONTROL_CHARACTERS,
     EMAIL_LIMIT,
     LEAD_ID_LIMIT,
+    MISSING_ALWAYS_GIVEN_WARNING,
     SHORT_TEXT_LIMIT,
     TEXT_LIMIT,
+    UNSEEN_WARNING,
     LeadBase,
     lead_in_model,
 )
@@ -145,10 +149,32 @@ class ScoringModel:
     categories: CategoryFields  # category fields and the values seen in training (personal data is scrubbed)
     top_k: int
     language: Language | None
+    # the input fields every training lead (almost) had, a checkbox's blank (no) aside: a lead without one is warned
+    always_given: frozenset[str] = frozenset()
 
     @property
     def id_column(self) -> str:
         return self.mapping.id_column
+
+
+def scoring_model(
+    scorer: LeadScorer, name: str, version: str, mapping: ExportMapping, top_k: int, language: Language | None
+) -> ScoringModel:
+    """A loaded version's scorer with the request model the service checks its fields by (on one machine and on a
+    Spark executor alike)."""
+    roles = input_roles_of(scorer)
+    return ScoringModel(
+        scorer=scorer,
+        name=name,
+        version=version,
+        mapping=mapping,
+        roles=roles,
+        lead_model=lead_in_model(roles, placeholders_of(scorer), decimal_conventions=decimal_conventions_of(scorer)),
+        categories=category_fields(scorer.pipeline),
+        top_k=top_k,
+        language=language,
+        always_given=scorer.always_given() - blank_means_no_of(scorer),
+    )
 
 
 @dataclass(frozen=True)
@@ -237,22 +263,10 @@ def load_scoring_model(
         hint = not_found_hint(uri, name, alias if version is None else None)
         raise LookupError(f"no registered model {name!r} with {wanted} in {uri}; {hint}") from error
     served = holder.current
-    roles = input_roles_of(served.scorer)
     mapping = _mapping_for(uri, name, served.version, mapping_path)
-    check_model_mapping(mapping, roles, mapping_path)
-    return ScoringModel(
-        scorer=served.scorer,
-        name=name,
-        version=served.version,
-        mapping=mapping,
-        roles=roles,
-        lead_model=lead_in_model(
-            roles, placeholders_of(served.scorer), decimal_conventions=decimal_conventions_of(served.scorer)
-        ),
-        categories=category_fields(served.scorer.pipeline),
-        top_k=settings.explanations.top_k,  # as the service (pipelines/serve.py) answers
-        language=language,
-    )
+    check_model_mapping(mapping, input_roles_of(served.scorer), mapping_path)
+    # top_k as the service (pipelines/serve.py) answers
+    return scoring_model(served.scorer, name, served.version, mapping, settings.explanations.top_k, language)
 
 
 def _mapping_for(uri: str, name: str, version: str, mapping_path: Path | None) -> ExportMapping:
@@ -1076,13 +1090,55 @@ def output_columns(id_column: str, top_k: int, reasons: bool = True) -> list[str
         "leadq_respond_within_hours",
         *for_,
         *against,
+        "leadq_warnings",
         *model,
     ]
 
 
-def flat_scores(ids: np.ndarray, batch: ExplainedBatch, model: ScoringModel, scored_at: str) -> pd.DataFrame:
-    """One row per lead under the CRM's id: the decision, the top reasons' labels and the model version (straight
-    from the scorer's arrays: no dict per lead)."""
+def lead_warnings(model: ScoringModel, checked: CheckedChunk, batch: ExplainedBatch) -> np.ndarray:
+    """Per lead, what the service's answer warns of, by the export's column names ("" for most leads): the fields
+    every training lead had and this one lacks (its score may be far off), and the categories the model never saw
+    (scored as unknown; personal data scrubbed from a category is one of them). Names only, never values."""
+    n = len(checked.ids)
+    missing: dict[str, np.ndarray] = {}
+    for column in sorted(model.always_given):
+        values = checked.columns.get(column)
+        rows = np.ones(n, bool) if values is None else np.asarray(pd.isna(values))
+        if rows.any():
+            missing[column] = rows
+    scrubbed = {
+        column: rows
+        for column in model.categories.known
+        if column in checked.columns
+        and checked.columns[column].dtype == object
+        and (rows := checked.columns[column] == MARKER).any()
+    }
+    column_of = {feature: column for column, feature in model.categories.feature_of.items()}
+    unseen = unseen_categories(batch.contributions)
+    warned = np.full(n, "", dtype=object)
+    flagged = [*missing.values(), *scrubbed.values(), np.fromiter(map(bool, unseen), bool, n)]
+    for lead in np.flatnonzero(np.logical_or.reduce(flagged)).tolist():
+        # as the service words them (serving.app): a scrubbed category is said as personal data, not as unseen
+        personal = [column for column, rows in scrubbed.items() if rows[lead]]
+        new = [column_of.get(feature, feature) for feature in unseen[lead]]
+        said = [
+            f"{what}: {', '.join(columns)}"
+            for what, columns in (
+                (UNSEEN_WARNING, [column for column in new if column not in personal]),
+                (REMOVED_WARNING, personal),
+                (MISSING_ALWAYS_GIVEN_WARNING, [c for c, rows in missing.items() if rows[lead]]),
+            )
+            if columns
+        ]
+        warned[lead] = "; ".join(said)
+    return warned
+
+
+def flat_scores(
+    ids: np.ndarray, batch: ExplainedBatch, model: ScoringModel, scored_at: str, warnings: np.ndarray
+) -> pd.DataFrame:
+    """One row per lead under the CRM's id: the decision, the top reasons' labels, ``warnings``
+    (:func:`lead_warnings`) and the model version (straight from the scorer's arrays: no dict per lead)."""
     decided, k = batch.decided, model.top_k
 
     def labels(reasons: np.ndarray, slot: int) -> pd.Series:
@@ -1101,6 +1157,7 @@ def flat_scores(ids: np.ndarray, batch: ExplainedBatch, model: ScoringModel, sco
             "leadq_respond_within_hours": pd.Series(decided["response_hours"], dtype="float64"),
             **{f"leadq_reason_{n + 1}": labels(batch.reasons_for.label, n) for n in range(k)},
             **{f"leadq_reason_against_{n + 1}": labels(batch.reasons_against.label, n) for n in range(k)},
+            "leadq_warnings": pd.Series(warnings, dtype=object),
             **_model_columns(model, scored_at),
         }
     )
@@ -1141,7 +1198,8 @@ def score_checked(model: ScoringModel, checked: CheckedChunk, scored_at: str, re
     if not reasons:
         decided = model.scorer.predict_mql_columns(scorer_columns(model, checked), len(checked.ids))
         return flat_decisions(checked.ids, decided, model, scored_at)
-    return flat_scores(checked.ids, explain_checked(model, checked), model, scored_at)
+    batch = explain_checked(model, checked)
+    return flat_scores(checked.ids, batch, model, scored_at, lead_warnings(model, checked, batch))
 
 
 def scorer_columns(model: ScoringModel, checked: CheckedChunk) -> dict[str, np.ndarray]:
@@ -1365,7 +1423,7 @@ def run_score(
             checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order)
             if history is not None and len(checked.ids):
                 batch = explain_checked(model, checked)
-                scores = flat_scores(checked.ids, batch, model, scored_at)
+                scores = flat_scores(checked.ids, batch, model, scored_at, lead_warnings(model, checked, batch))
                 logged_at = pd.Timestamp(scored_at).to_pydatetime()
                 history.append(
                     checked.ids,

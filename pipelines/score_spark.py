@@ -60,11 +60,10 @@ from pipelines.score import (
     reject_columns,
     required_columns,
     score_checked,
+    scoring_model,
 )
 from pipelines.settings import Settings
-from serving.model_holder import input_roles_of, placeholders_of, verify_model_files
-from serving.pii import category_fields
-from serving.schemas import lead_in_model
+from serving.model_holder import verify_model_files
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -138,17 +137,8 @@ def executor_model(shipped: ShippedModel) -> ScoringModel:
         local = Path(SparkFiles.get(shipped.files))
         verify_model_files(local, shipped.digest, shipped.name, shipped.version)
         scorer: LeadScorer = mlflow.pyfunc.load_model(str(local)).unwrap_python_model().scorer
-        roles = input_roles_of(scorer)
-        _LOADED[key] = ScoringModel(
-            scorer=scorer,
-            name=shipped.name,
-            version=shipped.version,
-            mapping=shipped.mapping,
-            roles=roles,
-            lead_model=lead_in_model(roles, placeholders_of(scorer)),
-            categories=category_fields(scorer.pipeline),
-            top_k=shipped.top_k,
-            language=shipped.language,
+        _LOADED[key] = scoring_model(
+            scorer, shipped.name, shipped.version, shipped.mapping, shipped.top_k, shipped.language
         )
     return _LOADED[key]
 

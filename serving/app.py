@@ -61,11 +61,13 @@ from serving.accounts import UNREAD_WARNING, AccountScores, lead_accounts, rolle
 from serving.activities import RequestEngagement, request_engagement
 from serving.log_reader import LogReader
 from serving.model_holder import ModelHolder, ModelInputsChangedError, ModelNotReadyError, ServedModel, input_changes
-from serving.pii import category_fields, personal_kind, scrub_record
+from serving.pii import REMOVED_WARNING, category_fields, personal_kind, scrub_record
 from serving.schemas import (
     MAX_ACTIVITIES,
     MAX_UNKNOWN_FIELDS,
     MAX_UNKNOWN_VALUE_CHARS,
+    MISSING_ALWAYS_GIVEN_WARNING,
+    UNSEEN_WARNING,
     AccountOut,
     BatchOut,
     DecisionOut,
@@ -310,23 +312,17 @@ def _warnings(
 ) -> list[str]:
     # names only, never values: a warning may end up in the CRM's logs
     warnings = [
-        f"{feature}: value not seen in training, scored as unknown"
+        f"{feature}: {UNSEEN_WARNING}"
         for feature in result["unseen_categories"]
         if feature not in personal_features  # said below
     ]
     if personal:
-        warnings.append(
-            "personal data (an e-mail address, phone number, name, bank account, profile or IP address) removed "
-            "from field(s), scored as unknown: " + ", ".join(personal)
-        )
+        warnings.append(f"{REMOVED_WARNING}: {', '.join(personal)}")
     # computed: from its activities; a checkbox's blank: no
     missing = [name for name in lead.missing_fields() if name not in computed and name not in blank_means_no]
     never = [name for name in missing if name in always_given]
     if never:
-        warnings.append(
-            "missing field(s) every training lead had, scored as unknown: the score may be far off without them: "
-            + ", ".join(never)
-        )
+        warnings.append(f"{MISSING_ALWAYS_GIVEN_WARNING}: {', '.join(never)}")
     if len(never) < len(missing):
         warnings.append(
             f"missing optional field(s), scored as unknown: {', '.join(name for name in missing if name not in never)}"

@@ -25,6 +25,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 MARKER = "[personal data removed]"
+# a lead's warning where MARKER replaced a value (names the fields, never the values)
+REMOVED_WARNING = (
+    "personal data (an e-mail address, phone number, name, bank account, profile or IP address) removed from "
+    "field(s), scored as unknown"
+)
 PersonalKind = Literal["e-mail address", "phone number", "name", "bank account", "profile", "IP address"]
 
 _EMAIL = re.compile(r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+\.[^\s@<>(),;:\"'\d]{2,}")

@@ -606,6 +606,13 @@ class AccountOut(BaseModel):
     best_probability: float = Field(ge=0, le=1)
 
 
+# a lead's warning naming the input fields every training lead had (``LeadScorer.always_given``) that it lacks
+MISSING_ALWAYS_GIVEN_WARNING = (
+    "missing field(s) every training lead had, scored as unknown: the score may be far off without them"
+)
+UNSEEN_WARNING = "value not seen in training, scored as unknown"  # after a category feature's name
+
+
 class ScoreOut(BaseModel):
     """A lead's score with grade, SLA and the top reasons (the default)."""
 

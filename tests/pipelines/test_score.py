@@ -53,8 +53,8 @@ from pipelines.score import (
 )
 from pipelines.settings import Settings
 from pipelines.training import TrainingOutcome, log_outcome
-from serving.pii import CategoryFields, scrub_record
-from serving.schemas import lead_in_model
+from serving.pii import REMOVED_WARNING, CategoryFields, scrub_record
+from serving.schemas import MISSING_ALWAYS_GIVEN_WARNING, UNSEEN_WARNING, lead_in_model
 from tests.builders import AUTH, point_alias, requests_of, served_app, settings_with_store
 
 REPO = Path(__file__).parents[2]
@@ -242,6 +242,10 @@ def test_the_file_holds_what_the_service_answers_for_the_same_leads(
     # an e-mail address typed into a category field: the service scrubs it before scoring, and so does the file
     sent = leads.head(40).copy()
     sent.loc[3, "campaign"] = "jane.doe@example-mail.de"
+    # a field every training lead had left empty, and a category no training lead had: warned by both alike
+    always_given = sorted(load_scoring_model(registry).always_given)
+    sent.loc[5, always_given[0]] = None
+    sent.loc[6, "campaign"] = "a campaign no training lead came from"
     export = tmp_path / "leads.parquet"
     sent.to_parquet(export, index=False)
 
@@ -263,6 +267,18 @@ def test_the_file_holds_what_the_service_answers_for_the_same_leads(
         labels = [lead["reasons_for"][n]["label"] if len(lead["reasons_for"]) > n else None for lead in served]
         assert scores[f"leadq_reason_{n + 1}"].tolist() == labels
     assert b"jane.doe" not in (tmp_path / "scores.parquet").read_bytes()
+
+    # the service's warnings that the file carries, in the same words (the service also names missing optional and
+    # unknown fields); the synthetic export's category columns are named as their features
+    def carried(warnings: list[str]) -> str:
+        unseen = [warning.split(": ")[0] for warning in warnings if warning.endswith(UNSEEN_WARNING)]
+        said = [f"{UNSEEN_WARNING}: {', '.join(unseen)}"] if unseen else []
+        return "; ".join(said + [w for w in warnings if w.startswith((REMOVED_WARNING, MISSING_ALWAYS_GIVEN_WARNING))])
+
+    assert scores["leadq_warnings"].tolist() == [carried(lead["warnings"]) for lead in served]
+    assert scores.loc[3, "leadq_warnings"] == f"{REMOVED_WARNING}: campaign"
+    assert scores.loc[5, "leadq_warnings"] == f"{MISSING_ALWAYS_GIVEN_WARNING}: {always_given[0]}"
+    assert scores.loc[6, "leadq_warnings"] == f"{UNSEEN_WARNING}: campaign"
 
 
 def test_csv_in_and_out_gives_the_parquet_scores(registry: Settings, leads: pd.DataFrame, tmp_path: Path) -> None:

@@ -92,8 +92,8 @@ def test_a_version_reading_other_input_fields_is_refused_and_the_served_one_stay
     error = reloaded.json()["error"]
     assert error["code"] == "model_inputs_changed"
     assert (
-        f"version {messy_version} reads other input fields, words for missing or decimal separators than the "
-        "served version 1" in error["message"]
+        f"version {messy_version} reads other input fields, words for missing, decimal separators or export column "
+        "names than the served version 1" in error["message"]
     )
     assert "added: Email, Job Title, No. of Employees" in error["message"]
     assert "removed: email, job_title, company_size" in error["message"]
