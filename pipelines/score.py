@@ -1332,6 +1332,9 @@ def rejects_frame(rejects: list[Reject], id_column: str) -> pd.DataFrame:
 # --- the pipeline ---------------------------------------------------------------------------------------------------
 
 
+_REFUSALS_KEPT = 1_000
+
+
 @dataclass
 class _Tally:
     scored: int = 0
@@ -1339,10 +1342,14 @@ class _Tally:
     before_since: int = 0
     mqls: int = 0
     grades: Counter[str] = field(default_factory=Counter)
+    # rejected rows by field and why (the first distinct ones): what says why a whole file was refused
+    refusals: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def add(self, scores: pd.DataFrame, checked: CheckedChunk) -> None:
         self.scored += len(scores)
         self.rejected_rows += len({reject.row for reject in checked.rejects})
+        if len(self.refusals) < _REFUSALS_KEPT:
+            self.refusals.update((reject.field, reject.why) for reject in checked.rejects)
         self.before_since += checked.before_since
         self.mqls += int(scores["leadq_is_mql"].sum()) if len(scores) else 0
         if "leadq_grade" in scores:  # not without reasons
@@ -1449,6 +1456,15 @@ def run_score(
             progress(read, read)
         if read == 0:
             raise DataContractError([f"{export} has no rows; expected a header and at least one row"])
+        if tally.scored == 0 and tally.rejected_rows:
+            # nothing to import: the previous output stays, and a scheduled run fails where someone looks
+            reasons = "; ".join(f"{name}: {why} ({rows:,} rows)" for (name, why), rows in tally.refusals.most_common(3))
+            raise DataContractError(
+                [
+                    f"{export}: every one of its {tally.rejected_rows:,} rows was rejected, so no file was written "
+                    f"(the previous {options.out.name}, if any, stays as it was); most often {reasons}"
+                ]
+            )
         accounts = None
         if options.accounts is not None:
             rollup = rollup_from_totals(totals[0]) if totals else pd.DataFrame(columns=list(ACCOUNT_COLUMNS))

@@ -433,6 +433,29 @@ def test_unreadable_rows_go_to_the_rejects_file_with_row_id_field_and_why(
     assert scores["lead_id"].tolist() == [ids[p] for p in (0, 1, 3, 5, 7, 9, 11)]
 
 
+def test_an_export_whose_every_row_is_rejected_is_refused_and_the_previous_scores_stay(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    # a nightly job must fail where someone looks, not hand the CRM an empty file
+    leads.head(20).to_csv(tmp_path / "good.csv", index=False)
+    run_score(registry, tmp_path / "good.csv", _options(tmp_path / "scores.csv"))
+    before = (tmp_path / "scores.csv").read_bytes()
+    broken = leads.head(30).astype(object).copy()
+    broken["demo_requested"] = "perhaps"
+    broken.to_csv(tmp_path / "broken.csv", index=False)
+
+    with pytest.raises(DataContractError) as refused:
+        run_score(registry, tmp_path / "broken.csv", _options(tmp_path / "scores.csv", chunk_size=7))
+
+    message = str(refused.value)
+    assert "every one of its 30 rows was rejected, so no file was written" in message
+    assert "most often demo_requested: expected yes or no" in message
+    assert "(30 rows)" in message
+    assert "perhaps" not in message
+    assert (tmp_path / "scores.csv").read_bytes() == before
+    assert _leftovers(tmp_path) == []
+
+
 def test_ids_the_service_would_refuse_are_rejected_without_being_written(
     registry: Settings, leads: pd.DataFrame, tmp_path: Path
 ) -> None:
