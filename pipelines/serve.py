@@ -22,6 +22,7 @@ from pipelines.training import registered_mapping
 from serving.access import ApiKey, redact_access_log_queries
 from serving.app import ServiceConfig, create_app
 from serving.model_holder import ActivitiesOf, ExportNamesOf, ModelHolder
+from serving.schemas import ExportNames
 
 logger = logging.getLogger("leadq.serving")
 
@@ -58,14 +59,14 @@ def export_names_of(tracking_uri: str) -> ExportNamesOf:
     version's mapping), so that a lead sent as its export row reads: {} where the mapping cannot be read (the
     request's own names still work)."""
 
-    def of(name: str, version: str) -> dict[str, str | None]:
+    def of(name: str, version: str) -> ExportNames:
         try:
             mapping = registered_mapping(tracking_uri, name, version)
         except MappingError as error:
             logger.warning("%s, so a request must name its id lead_id and its creation date created_at", error)
-            return {}
+            return ExportNames()
         id_column = None if mapping.lead_ids == "row_number" else mapping.id_column
-        return {"lead_id": id_column, "created_at": mapping.created_at_column}
+        return ExportNames(id_column, mapping.created_at_column, frozenset(mapping.columns))
 
     return of
 

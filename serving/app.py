@@ -72,6 +72,7 @@ from serving.schemas import (
     BatchOut,
     DecisionOut,
     ErrorOut,
+    ExportNames,
     Health,
     LeadBase,
     ModelInfo,
@@ -128,8 +129,9 @@ class ServiceConfig:
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
     # the decimal separator each number field was read with in training (``ModelHolder.decimal_conventions``)
     decimal_conventions: Mapping[str, str] = field(default_factory=dict)
-    # a request's lead_id and created_at -> the export's columns for them (the served model's mapping), also read
-    export_names: Mapping[str, str | None] = field(default_factory=dict)
+    # the export's own names a request may carry (the served model's mapping): its id and created_at columns, read
+    # as lead_id and created_at, and its other mapped columns, ignored without a warning
+    export_names: ExportNames = field(default_factory=ExportNames)
     # The most threads LightGBM may use in this process while the app runs; None: its default (every core). One:
     # a request is one lead or a batch of a few hundred, too small to share out, and on a busy machine every OpenMP
     # barrier waits for a thread the scheduler has not run yet (measured: TreeSHAP of one lead 12 ms on two threads
@@ -305,17 +307,14 @@ def _warnings(
     lead: LeadBase,
     result: dict[str, Any],
     personal: list[str],
-    personal_features: set[str],
+    column_of: Mapping[str, str],
     computed: Collection[str] = (),
     always_given: Collection[str] = (),
     blank_means_no: Collection[str] = (),
 ) -> list[str]:
-    # names only, never values: a warning may end up in the CRM's logs
-    warnings = [
-        f"{feature}: {UNSEEN_WARNING}"
-        for feature in result["unseen_categories"]
-        if feature not in personal_features  # said below
-    ]
+    # names only, never values: a warning may end up in the CRM's logs; fields by the export's names, as sent
+    unseen = (column_of.get(feature, feature) for feature in result["unseen_categories"])
+    warnings = [f"{column}: {UNSEEN_WARNING}" for column in unseen if column not in personal]  # said below
     if personal:
         warnings.append(f"{REMOVED_WARNING}: {', '.join(personal)}")
     # computed: from its activities; a checkbox's blank: no
@@ -353,7 +352,7 @@ def _score_out(
 ) -> ScoreOut | DecisionOut:
     """The answer for one lead: a ScoreOut, or a DecisionOut for a result without reasons (``_decide_records``);
     ``computed``: the fields computed from the lead's activities (not missing, whatever it sent)."""
-    feature_of = category_fields(served.scorer.pipeline).feature_of
+    column_of = {feature: column for column, feature in category_fields(served.scorer.pipeline).feature_of.items()}
     personal = personal or []
     common: dict[str, Any] = {
         "lead_id": lead.lead_id,
@@ -367,7 +366,7 @@ def _score_out(
             lead,
             result,
             personal,
-            {feature_of[column] for column in personal},
+            column_of,
             computed,
             served.always_given,
             served.blank_means_no,

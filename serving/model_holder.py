@@ -27,6 +27,7 @@ from models.engagement import ActivityVocabulary
 from models.mlflow_model import DIGEST_TAG, artifact_digest
 from models.pipeline import input_fields
 from models.scorer import LeadScorer
+from serving.schemas import ExportNames
 
 _METRICS_SHOWN = ("test_roc_auc", "test_pr_auc", "test_ece", "test_brier", "test_mql_precision", "test_mql_recall")
 
@@ -49,13 +50,13 @@ class ServedModel:
     blank_means_no: frozenset[str] = frozenset()
     # a request's lead_id and created_at -> the export's own column for it ("Prospect ID", "Erstellt am"), from the
     # version's mapping (``export_names_of``); a lead sent as its export row reads by those names too
-    export_names: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
+    export_names: ExportNames = dataclasses.field(default_factory=ExportNames)
 
 
 # (registered model name, version) -> the version's activity words from the mapping it was trained with, or None
 ActivitiesOf = Callable[[str, str], ActivityVocabulary | None]
 # (registered model name, version) -> the export's columns for a request's lead_id and created_at
-ExportNamesOf = Callable[[str, str], Mapping[str, str | None]]
+ExportNamesOf = Callable[[str, str], ExportNames]
 
 
 class ModelNotReadyError(RuntimeError):
@@ -119,12 +120,12 @@ def decimal_changes(served: Mapping[str, str], new: Mapping[str, str]) -> list[s
     return [f"decimal separator changed: {', '.join(changed)}"] if changed else []
 
 
-def export_name_changes(served: Mapping[str, str | None], new: Mapping[str, str | None]) -> list[str]:
+def export_name_changes(served: ExportNames, new: ExportNames) -> list[str]:
     """The request fields whose export column name differs between two models (empty: the same request schema)."""
     changed = [
-        f"{field} ({served.get(field)!r} -> {new.get(field)!r})"
-        for field in sorted({*served, *new})
-        if served.get(field) != new.get(field)
+        f"{field} ({getattr(served, field)!r} -> {getattr(new, field)!r})"
+        for field in ("lead_id", "created_at")
+        if getattr(served, field) != getattr(new, field)
     ]
     return [f"export column names changed: {', '.join(changed)}"] if changed else []
 

@@ -25,6 +25,7 @@ import copy
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -92,6 +93,11 @@ def _iso_time_text(value: object) -> object:
     return value
 
 
+def _blank_is_none(value: object) -> object:
+    """An empty creation date (an export row's empty cell) is no date, as an empty field is missing."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 def _utc_time(value: datetime) -> datetime:
     """A time in UTC (naive: taken as UTC), between the years the service accepts."""
     if not MIN_CREATED_AT.year <= value.year <= MAX_CREATED_AT.year:
@@ -150,6 +156,9 @@ class LeadBase(BaseModel):
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
     export_fields: ClassVar[tuple[str, ...]] = ()  # the export columns, in the order of the fields field_0, field_1...
     known_fields: ClassVar[frozenset[str]] = frozenset((*RESERVED_FIELDS, REASONS_FIELD))  # and the export columns
+    # the export's columns the model does not read but its mapping names (the outcome, sales' columns, personal
+    # data): a lead sent as its export row carries them; ignored without a warning, never stored
+    quiet_fields: ClassVar[frozenset[str]] = frozenset()
     max_unknown_fields: ClassVar[int] = MAX_UNKNOWN_FIELDS
     max_unknown_value_chars: ClassVar[int] = MAX_UNKNOWN_VALUE_CHARS
     missing_words: ClassVar[frozenset[str]] = frozenset({""})  # the export's words for missing, folded
@@ -161,7 +170,7 @@ class LeadBase(BaseModel):
         pattern=PRINTABLE,
         description="the CRM's id of the lead (no control characters)",
     )
-    created_at: UtcTime | None = Field(
+    created_at: Annotated[UtcTime | None, BeforeValidator(_blank_is_none)] = Field(
         None,
         description="when the lead was created in the CRM (UTC if no offset): starts the SLA clock in the "
         "quarterly audit and assigns the lead to its quarter; not a model input",
@@ -173,7 +182,7 @@ class LeadBase(BaseModel):
         """At most ``max_unknown_fields`` unknown fields, each at most ``max_unknown_value_chars`` as JSON."""
         if not isinstance(data, dict):
             return data  # pydantic refuses it
-        unknown = [name for name in data if name not in cls.known_fields]
+        unknown = [name for name in data if name not in cls.known_fields and name not in cls.quiet_fields]
         if len(unknown) > cls.max_unknown_fields:
             raise PydanticCustomError(
                 "too_many_unknown_fields",
@@ -223,8 +232,8 @@ class LeadBase(BaseModel):
         ]
 
     def unknown_fields(self) -> list[str]:
-        """Names (never values) of fields the model does not know; they are ignored."""
-        return sorted(self.model_extra or {})
+        """Names (never values) of fields neither the model nor its mapping knows; they are ignored."""
+        return sorted(name for name in self.model_extra or {} if name not in self.quiet_fields)
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
@@ -438,6 +447,16 @@ def _describe(column: str, role: str) -> str:
     return f"the export's column {column!r} ({role}): {_ROLES[role][2]}; missing: scored as unknown"
 
 
+@dataclass(frozen=True)
+class ExportNames:
+    """The export's own column names a request may carry, from the served version's mapping: a lead sent as its
+    export row. ``other_columns``: the mapped columns the model does not read (outcome, after contact, ignore, pii)."""
+
+    lead_id: str | None = None
+    created_at: str | None = None
+    other_columns: frozenset[str] = frozenset()
+
+
 def lead_in_model(
     roles: Mapping[str, str],
     placeholders: Iterable[str] = DEFAULT_PLACEHOLDERS,
@@ -446,7 +465,7 @@ def lead_in_model(
     max_activities: int = MAX_ACTIVITIES,
     account_id: bool = False,
     decimal_conventions: Mapping[str, str] | None = None,
-    export_names: Mapping[str, str | None] | None = None,
+    export_names: ExportNames | None = None,
 ) -> type[LeadBase]:
     """The request body (``LeadIn``) of a model: its input fields by their export names, each typed by its role.
 
@@ -460,9 +479,9 @@ def lead_in_model(
         decimal_conventions: export column -> the decimal separator its numbers were read with in training
             ("point", "comma"; the features step's ``decimal_conventions_``): a number field's text is read so, and
             refused where the model would read no number; a column not named reads each value by its own separator.
-        export_names: a request's own field (``lead_id``, ``created_at``) -> the export's column for it (the
-            mapping's id and created_at columns): the lead's row as the export has it is read too ("Lead ID",
-            "Erstellt am"); the own name wins where both are sent.
+        export_names: the export's own names (the model's mapping): its id and created_at columns, read as
+            ``lead_id`` and ``created_at`` so that the lead's row as the export has it reads too ("Lead ID",
+            "Erstellt am"; the own name wins where both are sent), and its other mapped columns, ignored quietly.
 
     Raises:
         ValueError: a column is named like a field of every request (lead_id, created_at, activities, and
@@ -487,10 +506,11 @@ def lead_in_model(
         list[ActivityIn] | None,
         Field(None, max_length=max_activities, description=ACTIVITIES_DESCRIPTION.format(limit=max_activities)),
     )
+    names = export_names or ExportNames()
     aliases = {
         name: column
-        for name, column in (export_names or {}).items()
-        if name in RESERVED_FIELDS and column and column != name and column not in roles
+        for name, column in (("lead_id", names.lead_id), ("created_at", names.created_at))
+        if column and column != name and column not in roles
     }
     for name, column in aliases.items():
         info = copy.copy(LeadBase.model_fields[name])
@@ -516,6 +536,7 @@ def lead_in_model(
         if role in ("count", "numeric")
     }
     model.known_fields = frozenset((*own, *roles, *aliases.values()))
+    model.quiet_fields = names.other_columns - model.known_fields
     model.max_unknown_fields, model.max_unknown_value_chars = max_unknown_fields, max_unknown_value_chars
     return model
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from pipelines.serve import build_service
 from pipelines.settings import Settings
+from serving.schemas import UNSEEN_WARNING
 from tests.builders import AUTH, KEYS, logged_rows, wait_until
 
 LEAD = {
@@ -118,13 +119,18 @@ def test_a_lead_sent_as_its_export_row_is_read_by_the_exports_id_and_date_column
     client: TestClient, log_url: str
 ) -> None:
     row = {key: value for key, value in LEAD.items() if key not in ("lead_id", "created_at")}
-    row |= {"Lead ID": "00Q-9", "Created Date": "2026-11-02T09:30:00+01:00"}
+    # the whole row: the outcome and sales' status too, which the mapping names and the model never reads
+    row |= {"Lead ID": "00Q-9", "Created Date": "2026-11-02T09:30:00+01:00", "Converted": "1", "Lead Status": "Working"}
+    unseen = {**row, "Lead ID": "00Q-10", "Created Date": "", "Industry": "Asteroid Mining"}
 
     response = client.post("/v1/leads/score", json=row, headers=AUTH)
+    other = client.post("/v1/leads/score", json=unseen, headers=AUTH)
 
     assert response.status_code == 200, response.text
     assert response.json()["lead_id"] == "00Q-9"
-    assert not any("unknown field" in warning for warning in response.json()["warnings"])
-    wait_until(lambda: len(logged_rows(log_url)) == 1, "the score in the log's database")
-    created = logged_rows(log_url)[0]["lead_created_at"]
+    assert response.json()["warnings"] == []  # no "ignored unknown field(s): Converted, Lead Status"
+    assert other.status_code == 200, other.text  # an empty creation date: none, as in the export
+    assert other.json()["warnings"] == [f"Industry: {UNSEEN_WARNING}"]  # by the export's name, as sent
+    wait_until(lambda: len(logged_rows(log_url)) == 2, "the scores in the log's database")
+    [created] = [row["lead_created_at"] for row in logged_rows(log_url) if row["lead_id"] == "00Q-9"]
     assert str(created).startswith("2026-11-02 08:30")  # the lead's own creation, in UTC: its audit quarter and SLA

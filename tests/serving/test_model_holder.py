@@ -23,6 +23,7 @@ from serving.model_holder import (
     ModelLoadError,
     ModelNotReadyError,
 )
+from serving.schemas import ExportNames
 from tests.builders import (
     ADMIN,
     AUTH,
@@ -278,8 +279,7 @@ def test_a_version_whose_export_names_its_id_otherwise_is_refused_until_a_restar
 ) -> None:
     # the request schema reads a lead sent as its export row by the export's own id column: another name is
     # another schema, as another input field is
-    names = {"1": {"lead_id": "Prospect ID", "created_at": None}}
-    names[same_inputs_version] = {"lead_id": "Lead Number", "created_at": None}
+    names = {"1": ExportNames("Prospect ID"), same_inputs_version: ExportNames("Lead Number")}
     holder = ModelHolder(
         registry.mlflow.tracking_uri,
         registry.mlflow.registered_model,
@@ -288,7 +288,7 @@ def test_a_version_whose_export_names_its_id_otherwise_is_refused_until_a_restar
         export_names_of=lambda name, version: names[version],
     )
     holder.reload()
-    assert holder.current.export_names == {"lead_id": "Prospect ID", "created_at": None}
+    assert holder.current.export_names == ExportNames("Prospect ID")
     holder.version = same_inputs_version
 
     with pytest.raises(ModelInputsChangedError, match=r"lead_id \('Prospect ID' -> 'Lead Number'\)"):

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from models.features import INPUT_ROLES
-from serving.schemas import batch_in_model, lead_in_model
+from serving.schemas import ExportNames, batch_in_model, lead_in_model
 
 ROLES = {
     "No. of Employees": "count",
@@ -261,7 +261,7 @@ def test_a_lead_id_with_control_characters_is_refused(lead_id: str) -> None:
 
 
 def test_the_exports_id_and_creation_columns_are_read_beside_the_requests_own_names() -> None:
-    lead_in = lead_in_model(ROLES, export_names={"lead_id": "Lead ID", "created_at": "Erstellt am"})
+    lead_in = lead_in_model(ROLES, export_names=ExportNames("Lead ID", "Erstellt am"))
 
     row = lead_in.model_validate({"Lead ID": "L1", "Erstellt am": "2026-01-05T10:00:00+01:00", "Industry": "IT"})
     both = lead_in.model_validate({"lead_id": "L2", "Lead ID": "L9"})
@@ -272,3 +272,18 @@ def test_the_exports_id_and_creation_columns_are_read_beside_the_requests_own_na
     assert {"Lead ID", "Erstellt am"} <= lead_in.known_fields  # never an ignored unknown field
     with pytest.raises(ValidationError, match="lead_id"):
         lead_in.model_validate({"Industry": "IT"})
+
+
+def test_a_lead_sent_as_its_export_row_warns_only_of_columns_its_mapping_does_not_name() -> None:
+    names = ExportNames("Lead ID", "Erstellt am", frozenset({"Lead ID", "Converted", "Tags", "Email", "Industry"}))
+    lead_in = lead_in_model(ROLES, max_unknown_fields=1, export_names=names)
+
+    row = lead_in.model_validate(
+        {"Lead ID": "L1", "Erstellt am": "", "Industry": "IT", "Converted": "1", "Tags": "Ringing", "Email": "x@y.de"}
+    )
+
+    assert row.created_at is None  # an export row's empty cell: no date, as an empty field is missing
+    assert row.unknown_fields() == []  # the outcome, sales' and personal columns: ignored without a warning
+    assert lead_in.model_validate({"Lead ID": "L2", "Campaign Notes": "x"}).unknown_fields() == ["Campaign Notes"]
+    with pytest.raises(ValidationError, match="expected at most 1 unknown fields"):
+        lead_in.model_validate({"Lead ID": "L3", "Tags": "x", "Campaign Notes": "x", "Other": "y"})
