@@ -65,6 +65,7 @@ from models.contract import DataContractError
 from models.engagement import ActivityIndex
 from models.explanations import unseen_categories
 from models.feature_text import Language
+from models.features import number_as_read
 from models.scorer import ExplainedBatch, LeadScorer
 from models.trends import trend_of
 from pipelines.audit import read_score_history
@@ -104,6 +105,7 @@ from serving.schemas import (
     MISSING_ALWAYS_GIVEN_WARNING,
     SHORT_TEXT_LIMIT,
     TEXT_LIMIT,
+    UNREAD_NUMBER_WARNING,
     UNSEEN_WARNING,
     LeadBase,
     lead_in_model,
@@ -1099,13 +1101,20 @@ def lead_warnings(model: ScoringModel, checked: CheckedChunk, batch: ExplainedBa
     """Per lead, what the service's answer warns of, by the export's column names ("" for most leads): the fields
     every training lead had and this one lacks (its score may be far off), and the categories the model never saw
     (scored as unknown; personal data scrubbed from a category is one of them). Names only, never values."""
-    n = len(checked.ids)
+    n, words = len(checked.ids), model.lead_model.missing_words
     missing: dict[str, np.ndarray] = {}
     for column in sorted(model.always_given):
         values = checked.columns.get(column)
-        rows = np.ones(n, bool) if values is None else np.asarray(pd.isna(values))
+        rows = np.ones(n, bool) if values is None else _per_distinct(values, lambda v: _is_missing(v, words))
         if rows.any():
             missing[column] = rows
+    unread: dict[str, np.ndarray] = {}
+    for column, convention in model.lead_model.number_fields.items():
+        values = checked.columns.get(column)
+        if values is not None and values.dtype == object:
+            rows = _per_distinct(values, lambda v, c=convention: _is_unread_number(v, c, words))  # type: ignore[misc]
+            if rows.any():
+                unread[column] = rows
     scrubbed = {
         column: rows
         for column in model.categories.known
@@ -1116,7 +1125,7 @@ def lead_warnings(model: ScoringModel, checked: CheckedChunk, batch: ExplainedBa
     column_of = {feature: column for column, feature in model.categories.feature_of.items()}
     unseen = unseen_categories(batch.contributions)
     warned = np.full(n, "", dtype=object)
-    flagged = [*missing.values(), *scrubbed.values(), np.fromiter(map(bool, unseen), bool, n)]
+    flagged = [*missing.values(), *unread.values(), *scrubbed.values(), np.fromiter(map(bool, unseen), bool, n)]
     for lead in np.flatnonzero(np.logical_or.reduce(flagged)).tolist():
         # as the service words them (serving.app): a scrubbed category is said as personal data, not as unseen
         personal = [column for column, rows in scrubbed.items() if rows[lead]]
@@ -1127,11 +1136,33 @@ def lead_warnings(model: ScoringModel, checked: CheckedChunk, batch: ExplainedBa
                 (UNSEEN_WARNING, [column for column in new if column not in personal]),
                 (REMOVED_WARNING, personal),
                 (MISSING_ALWAYS_GIVEN_WARNING, [c for c, rows in missing.items() if rows[lead]]),
+                (UNREAD_NUMBER_WARNING, [c for c, rows in unread.items() if rows[lead]]),
             )
             if columns
         ]
         warned[lead] = "; ".join(said)
     return warned
+
+
+def _per_distinct(values: np.ndarray, test: Callable[[object], bool]) -> np.ndarray:
+    """``test`` of each value, run once per distinct value (a chunk's column repeats a few values)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = np.array([*map(test, uniques.tolist()), test(None)], dtype=bool)  # code -1: missing
+    return results[codes]
+
+
+def _is_missing(value: object, words: frozenset[str]) -> bool:
+    """As the service's ``LeadBase.missing_fields`` reads a value: none, or a word for missing ("", "Select")."""
+    return value is None or (isinstance(value, str) and value.strip().casefold() in words) or value != value
+
+
+def _is_unread_number(value: object, convention: str, words: frozenset[str]) -> bool:
+    """As the service's ``LeadBase.unread_numbers`` reads a value: text the model reads no number from."""
+    return (
+        isinstance(value, str)
+        and value.strip().casefold() not in words
+        and math.isnan(number_as_read(value, convention, frozenset()))
+    )
 
 
 def flat_scores(

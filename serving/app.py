@@ -67,6 +67,7 @@ from serving.schemas import (
     MAX_UNKNOWN_FIELDS,
     MAX_UNKNOWN_VALUE_CHARS,
     MISSING_ALWAYS_GIVEN_WARNING,
+    UNREAD_NUMBER_WARNING,
     UNSEEN_WARNING,
     AccountOut,
     BatchOut,
@@ -328,7 +329,7 @@ def _warnings(
         )
     unread = lead.unread_numbers()
     if unread:
-        warnings.append(f"field(s) without a number the model can read, scored as unknown: {', '.join(unread)}")
+        warnings.append(f"{UNREAD_NUMBER_WARNING}: {', '.join(unread)}")
     unknown = lead.unknown_fields()
     if unknown:
         warnings.append(_unknown_fields_warning(unknown))

@@ -632,6 +632,7 @@ MISSING_ALWAYS_GIVEN_WARNING = (
     "missing field(s) every training lead had, scored as unknown: the score may be far off without them"
 )
 UNSEEN_WARNING = "value not seen in training, scored as unknown"  # after a category feature's name
+UNREAD_NUMBER_WARNING = "field(s) without a number the model can read, scored as unknown"
 
 
 class ScoreOut(BaseModel):

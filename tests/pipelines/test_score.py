@@ -54,7 +54,7 @@ from pipelines.score import (
 from pipelines.settings import Settings
 from pipelines.training import TrainingOutcome, log_outcome
 from serving.pii import REMOVED_WARNING, CategoryFields, scrub_record
-from serving.schemas import MISSING_ALWAYS_GIVEN_WARNING, UNSEEN_WARNING, lead_in_model
+from serving.schemas import MISSING_ALWAYS_GIVEN_WARNING, UNREAD_NUMBER_WARNING, UNSEEN_WARNING, lead_in_model
 from tests.builders import AUTH, point_alias, requests_of, served_app, settings_with_store
 
 REPO = Path(__file__).parents[2]
@@ -279,6 +279,23 @@ def test_the_file_holds_what_the_service_answers_for_the_same_leads(
     assert scores.loc[3, "leadq_warnings"] == f"{REMOVED_WARNING}: campaign"
     assert scores.loc[5, "leadq_warnings"] == f"{MISSING_ALWAYS_GIVEN_WARNING}: {always_given[0]}"
     assert scores.loc[6, "leadq_warnings"] == f"{UNSEEN_WARNING}: campaign"
+
+
+def test_a_csvs_empty_cells_and_unreadable_numbers_are_warned_as_the_service_warns(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    sent = leads.head(12).astype(object).copy()
+    always_given = sorted(load_scoring_model(registry).always_given)
+    sent.loc[2, always_given[0]] = ""  # an empty cell of a CSV
+    sent.loc[4, "pages_per_visit"] = "about three"  # text a number field reads no number from: unknown
+    sent.to_csv(tmp_path / "leads.csv", index=False)
+
+    run_score(registry, tmp_path / "leads.csv", _options(tmp_path / "scores.csv"))
+
+    warnings = _read(tmp_path / "scores.csv")["leadq_warnings"].fillna("").tolist()
+    assert warnings[2] == f"{MISSING_ALWAYS_GIVEN_WARNING}: {always_given[0]}"
+    assert warnings[4] == f"{UNREAD_NUMBER_WARNING}: pages_per_visit"
+    assert "about three" not in (tmp_path / "scores.csv").read_text(encoding="utf-8")
 
 
 def test_csv_in_and_out_gives_the_parquet_scores(registry: Settings, leads: pd.DataFrame, tmp_path: Path) -> None:
