@@ -40,7 +40,13 @@ _PHONE_NANP = re.compile(r"\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}")  # (555) 123-456
 # a national number inside other text, after a phone's word or beside a name ("Tel. 030/1234567", "Zwackelmann
 # Hildegard 0171 5556667"); alone in text it may be a code ("Produkt 0815-4711", "PLZ-Gebiet 01067-01099")
 _PHONE_NATIONAL_IN_TEXT = re.compile(r"(?<![\w.])\(?0\d{2,5}\)?[\s/.-]?\d[\d\s./-]{3,}\d")
-_PHONE_WORD = re.compile(r"(?:tel|phone|fon|mobil|handy|fax|ruf)[a-zäöü]*\.?:?\s*$", re.IGNORECASE)
+# any run of digits inside other text: a phone number only after a phone's word or beside a name ("call me
+# 9876543210", "Rahul Sharma 9876543210": national numbers without a leading 0, as in India and the US)
+_DIGITS_IN_TEXT = re.compile(r"(?<![\w.+])\d[\d\s./-]{5,}\d(?!\w)")
+_PHONE_WORD = re.compile(
+    r"(?:tel|phone|fon|mobil|handy|fax|ruf|call(?:\s+me)?(?:\s+(?:at|on))?|whatsapp|cell)[a-zäöü]*\.?:?\s*$",
+    re.IGNORECASE,
+)
 _DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{2,4}")  # 01.05.2024 is a date, not a number to call
 # an IBAN: country, check digits, 11 to 30 characters of account, grouped by four or not; its checksum decides
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?(?![A-Za-z0-9])")
@@ -51,7 +57,8 @@ _WORD = rf"[{_UPPER}][{_LOWER}]+(?:[{_UPPER}][{_LOWER}]+)?(?:[-'][{_UPPER}]?[{_L
 _TITLE = r"(?:(?:Dr|Prof|Mr|Mrs|Ms|Herr|Frau)\.?\s+)*"
 _PARTICLE = r"(?:(?:von|van|de|der|den|del|da|di|du|la|le|zu|ten|ter)\s+){0,2}"
 # one or two given names or initials, then a surname: Erika Mustermann, J. Smith, Ursula von der Leyen
-_NAME = re.compile(rf"{_TITLE}(?:(?:{_WORD}|[{_UPPER}]\.)\s*{_PARTICLE}){{1,2}}{_WORD}")
+# words apart by a space (an initial's point may touch): "YouTube" or "LinkedIn" is one word, no given name and surname
+_NAME = re.compile(rf"{_TITLE}(?:(?:{_WORD}\s+|[{_UPPER}]\.\s*){_PARTICLE}){{1,2}}{_WORD}")
 _SURNAME_FIRST = re.compile(rf"{_PARTICLE}{_WORD},\s*{_WORD}(?:\s+{_WORD})?")
 # Words common in category values, in English and German: a value holding one is not taken for a name.
 _CATEGORY_WORDS = frozenset(
@@ -65,6 +72,12 @@ _CATEGORY_WORDS = frozenset(
     partners pharma platform portal program programme public real referral research retail sales sector security
     sektor services social software solutions spring summer summit systems tech technology telecommunications
     trade transport travel utilities verwaltung webinar website week wholesale winter
+    of the and for with from to in on at by und
+    chat press release live click visit visits page pages search traffic source other others cities tier
+    new old north south east west central city united states kingdom republic emirates arab saudi arabia lanka
+    sri delhi york hong kong zealand africa america asia europe island islands bay beach valley county
+    open closed won lost cold warm hot call calls word mouth contacted qualified unqualified converted nurture
+    working attempted interested customer customers prospect opportunity deal deals account accounts status
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
@@ -80,7 +93,7 @@ def _is_phone(text: str) -> bool:
     whole = _PHONE_NATIONAL.fullmatch(text) or _PHONE_NANP.fullmatch(text)
     if whole is not None and _digits(text) in _PHONE_DIGITS and not _DATE.fullmatch(text):
         return True
-    for match in _PHONE_NATIONAL_IN_TEXT.finditer(text):
+    for match in (*_PHONE_NATIONAL_IN_TEXT.finditer(text), *_DIGITS_IN_TEXT.finditer(text)):
         number = match.group().strip()
         if _digits(number) not in _PHONE_DIGITS or _DATE.fullmatch(number):
             continue

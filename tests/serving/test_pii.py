@@ -37,6 +37,9 @@ from tests.builders import AUTH, make_holder, scoring_request, served_app
         ("DE89 3704 0044 0532 0130 00", "bank account"),
         ("https://www.linkedin.com/in/hildegard-zwackelmann", "profile"),
         ("192.168.10.42", "IP address"),
+        ("call me 9876543210", "phone number"),  # national numbers without a leading 0 (India, the US) ...
+        ("Rahul Sharma 9876543210", "phone number"),  # ... after a phone's word or beside a name
+        ("Phone: 555 123 4567", "phone number"),
     ],
 )
 def test_personal_data_is_recognised(value: str, kind: str) -> None:
@@ -73,6 +76,17 @@ def test_personal_data_is_recognised(value: str, kind: str) -> None:
         "Produkt 0815-4711",  # a code with a leading zero, beside no name and no phone's word
         "Gutschein 0123-4567",
         "PLZ-Gebiet 01067-01099",
+        "YouTube",  # one word in camel case: no given name and surname
+        "LinkedIn",
+        "New Delhi",  # two capitalised words that are places, channels and stages (X Education's values)
+        "Sri Lanka",
+        "United States",
+        "Cold Call",
+        "Word Of Mouth",
+        "Closed Lost",
+        "Olark Chat",
+        "Press Release",
+        "Release 2024 1234567",  # digits beside no name and no phone's word
     ],
 )
 def test_category_values_are_not_taken_for_personal_data(value: str) -> None:
