@@ -103,7 +103,8 @@ _BOOLEAN_TRUE, _BOOLEAN_FALSE = set(TRUE_WORDS), set(FALSE_WORDS)  # the cleanin
 # a checkbox's tick: a column of these and blanks is a checkbox, whose blank is no (a lone "Yes" or "1" may be a
 # question left unanswered)
 _CHECK_MARKS = frozenset({"x", "✓", "✔", "☑", "checked"}) & TRUE_WORDS
-_WON = _BOOLEAN_TRUE | {"won", "closed won", "closed - won", "gewonnen", "converted", "customer", "kunde"}
+# HubSpot's lifecycle stage "evangelist": a customer who became an advocate
+_WON = _BOOLEAN_TRUE | {"won", "closed won", "closed - won", "gewonnen", "converted", "customer", "kunde", "evangelist"}
 _LOST = _BOOLEAN_FALSE | {"lost", "closed lost", "closed - lost", "verloren", "not converted", "disqualified"}
 
 # Names, as snake_case, of columns the heuristics look for.
@@ -193,14 +194,14 @@ _OUTCOME_WORD_NAME = re.compile(
 _AMOUNT_NAMES = ("revenue", "amount", "deal_value", "deal_amount", "close_value", "won_amount", "umsatz", "betrag")
 # Values by their words: negation of a won word ("Not Converted", "kein Abschluss") and lost words mean lost.
 _WON_WORD = re.compile(
-    r"(^|\W)(won|gewonnen|converted|customer|kunde|purchased|bought(?![\s-]in)|gekauft|signed|unterschrieben|"
+    r"(^|\W)(won(?!['’]t)|gewonnen|converted|customer|kunde|evangelist|purchased|bought(?![\s-]in)|gekauft|signed|unterschrieben|"
     r"success|successful|erfolgreich|booked|gebucht|paid|bezahlt|abschluss|abgeschlossen|sold|verkauft|"
     # French and Spanish: Gagné, Signé, Vendu; Ganado, Firmado, Vendido ("Decision Maker Bought-In" is open)
     r"gagn[eé]e?|sign[eé]e?|vendue?|ganad[oa]|firmad[oa]|vendid[oa])(\W|$)"
 )
 _LOST_WORD = re.compile(
     r"(^|\W)(lost|verloren|disqualified|disqualifiziert|unqualified|rejected|abgelehnt|abgesagt|absage|"
-    r"cancel+ed|storniert|declined|dead|junk|churned|failed|gescheitert|"
+    r"cancel+ed|storniert|declined|dead|junk|churned|failed|gescheitert|won['’]t|"
     r"perdue?|refus[eé]e?|annul[eé]e?|abandonn[eé]e?|perdid[oa]|rechazad[oa]|cancelad[oa]|descartad[oa])(\W|$)"
 )
 _DISQUALIFIED = re.compile(r"^(dis|un)(?=qualifi)")
@@ -300,6 +301,7 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("junk", "rejected"),
     ("lost", "rejected"),
     ("nurtur", "recycled"),
+    ("bad timing", "recycled"),  # HubSpot's default lead statuses: Attempted to contact, Connected, Bad timing
     ("recycl", "recycled"),
     ("wiedervorlage", "recycled"),
     ("qualifi", "sql"),
@@ -307,6 +309,8 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("convert", "sql"),
     ("working", "sal"),
     ("contacted", "sal"),
+    ("attempted", "sal"),
+    ("connected", "sal"),
     ("kontaktiert", "sal"),
     ("accepted", "sal"),
     ("in progress", "sal"),
@@ -486,7 +490,7 @@ def profile_export(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _match_words(value: str, words: tuple[tuple[str, str], ...]) -> str | None:
-    token = normalize_value(value)
+    token = normalize_value(value).replace("_", " ")  # HubSpot's internal values: IN_PROGRESS, BAD_TIMING
     return next((target for word, target in words if word in token), None)
 
 

@@ -232,6 +232,13 @@ def test_german_semicolon_cp1252_export_is_read_and_proposed(tmp_path: Path) -> 
         ("Geschlossen - Nicht umgewandelt", "rejected"),
         ("Nicht qualifiziert", "rejected"),
         ("Qualifiziert", "sql"),
+        # HubSpot's default lead statuses, as labels and as the internal values its export may hold
+        ("Attempted to contact", "sal"),
+        ("Connected", "sal"),
+        ("Bad timing", "recycled"),
+        ("IN_PROGRESS", "sal"),
+        ("ATTEMPTED_TO_CONTACT", "sal"),
+        ("OPEN_DEAL", "sql"),
     ],
 )
 def test_lead_statuses_become_stages_in_english_and_german(status: str, stage: str) -> None:
@@ -1464,9 +1471,16 @@ def test_a_picklist_of_ranges_is_a_category_shown_as_answered() -> None:
 
 @pytest.mark.parametrize(
     ("value", "reads"),
-    [("Pas gagné", "lost"), ("Jamais signé", "lost"), ("Pas encore signé", None), ("Not yet signed", None)],
+    [
+        ("Pas gagné", "lost"),
+        ("Jamais signé", "lost"),
+        ("Pas encore signé", None),
+        ("Not yet signed", None),
+        ("Won't proceed", "lost"),  # "won" before an apostrophe: a refusal, no win
+        ("Evangelist", "won"),  # HubSpot's lifecycle stage after customer
+    ],
 )
-def test_french_negations_and_not_yet(value: str, reads: str | None) -> None:
+def test_negations_not_yet_and_stages_after_the_win(value: str, reads: str | None) -> None:
     assert outcome_of_value(value) == reads
 
 
