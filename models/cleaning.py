@@ -52,6 +52,8 @@ DEFAULT_PLACEHOLDERS = (
     "k.a.",  # German "keine Angabe": not given
     "k. a.",
     "keine angabe",
+    "(blank)",  # an Excel pivot table's or filter's empty cell, in English and German
+    "(leer)",
 )
 DEFAULT_MAX_UNPARSEABLE_SHARE = 0.02
 OTHER_CATEGORY = "other"

@@ -96,7 +96,7 @@ _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _DOT_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
 _DATE = re.compile(
-    r"\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?)?"
+    r"\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?|UTC)?)?"  # PostgreSQL: +00
     r"|\d{1,2}(?P<sep>[./-])\d{1,2}(?P=sep)\d{2,4}(,?\s+\d{1,2}:\d{2}(:\d{2})?\s*([AaPp][Mm])?)?"
 )
 _BOOLEAN_TRUE, _BOOLEAN_FALSE = set(TRUE_WORDS), set(FALSE_WORDS)  # the cleaning's: inspect proposes what it reads

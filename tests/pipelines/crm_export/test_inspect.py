@@ -1538,3 +1538,29 @@ def test_a_named_lifecycle_stage_without_creation_dates_is_refused_with_what_to_
     assert "its other values ('Lead')" in message
     assert "the export has no creation date" in message
     assert "lost: ['Lead']" in message
+
+
+def test_postgresql_timestamps_with_an_hour_offset_are_dates() -> None:
+    # psql and many database exports write "+00" for UTC, without minutes
+    created = pd.date_range("2024-01-01", periods=300, freq="2D")
+    frame = pd.DataFrame(
+        {
+            "account_id": [f"A{i}" for i in range(300)],
+            "created_at": created.strftime("%Y-%m-%d %H:%M:%S.%f") + "+00",
+            "plan": ["pro", "team", "free"] * 100,
+            "converted": ["t", "f", "f"] * 100,
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert profile_export(frame).set_index("column").loc["created_at", "kind"] == "date"
+    assert proposal.columns["created_at"].role == "created_at"
+
+
+def test_an_excel_pivots_blank_is_missing_so_a_number_column_stays_numbers() -> None:
+    sizes = [str(size) for size in range(10, 400, 4)] * 3 + ["(blank)"] * 9
+    frame = pd.DataFrame({"Lead ID": [f"L{i}" for i in range(len(sizes))], "Company Size": sizes})
+    frame["Converted"] = ["1", "0"] * (len(sizes) // 2) + ["0"] * (len(sizes) % 2)
+
+    assert _proposal(frame).columns["Company Size"].role in ("numeric", "count")
