@@ -169,8 +169,19 @@ def _activity_text(feature: str) -> FeatureText | None:
 
 
 def _number(value: float, language: Language) -> str:
-    text = f"{value:,.0f}" if abs(value - round(value)) < 1e-9 or abs(value) >= 100 else f"{value:,.1f}"
-    return text.replace(",", ".") if language == "de" else text
+    """Whole numbers and those of 100 or more without decimals, others with one, and values below 1 with two
+    significant digits ("Exit rate: 0.023", not "0.0")."""
+    if abs(value - round(value)) < 1e-9 or abs(value) >= 100:
+        text = f"{value:,.0f}"
+    elif abs(value) >= 1:
+        text = f"{value:,.1f}"
+    else:
+        decimals = min(6, 1 - math.floor(math.log10(abs(value))))
+        text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    return text.translate(_GERMAN_SEPARATORS) if language == "de" else text
+
+
+_GERMAN_SEPARATORS = str.maketrans({",": ".", ".": ","})  # 1,234.5 -> 1.234,5
 
 
 def _is_missing(value: object) -> bool:

@@ -70,6 +70,9 @@ def test_every_coded_value_is_translated() -> None:
         ("job_title_is_student_or_intern", 1.0, "en", "Student or intern"),
         ("industry", "Manufacturing", "en", "Industry: Manufacturing"),
         ("pages_per_visit", 2.5, "en", "Pages per visit: 2.5"),
+        ("pages_per_visit", 2.5, "de", "Seiten pro Besuch: 2,5"),  # a German decimal comma
+        ("exit_rates", 0.0234, "en", "Exit rates: 0.023"),  # a rate below 1: two significant digits, not "0.0"
+        ("exit_rates", 0.004, "de", "Exit rates: 0,004"),
         ("company_size", math.nan, "en", "Company size: unknown"),
         ("demo_requested", None, "de", "Demo-Anfrage: unbekannt"),
         ("no_of_employees", 1200.0, "en", "No of employees: 1,200"),  # a mapped column without own texts
