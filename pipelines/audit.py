@@ -484,12 +484,16 @@ def _audit_leads(rows: pd.DataFrame, created_at: pd.Series, mapping: ExportMappi
     return leads
 
 
-def outcome_deals(rows: pd.DataFrame, mapping: ExportMapping, created_at: pd.Series) -> pd.DataFrame:
-    """One closed deal per dated lead the outcome column resolves, closed at ``outcome_at`` (else at creation);
-    with a ``won_at`` column, one won deal per lead with a win date. An outcome with ``lost: []`` resolves only its
-    won leads: the label rule's horizon makes the rest lost, as in training.
+def outcome_deals(
+    rows: pd.DataFrame, mapping: ExportMapping, created_at: pd.Series, dated: bool = True
+) -> pd.DataFrame:
+    """One closed deal per dated lead the outcome column resolves, closed at ``outcome_at``; without an
+    ``outcome_at`` column only the won leads, closed at creation; with a ``won_at`` column, one won deal per lead
+    with a win date. Where only wins are deals (no ``outcome_at``, or ``lost: []``), the label rule's horizon makes
+    the rest lost, and younger leads open, as in training.
 
-    ``created_at``: the export's creation dates, or for an export without them each scored lead's clock start.
+    ``created_at``: the export's creation dates, or for an export without them (``dated`` False: outcomes as
+    exported, lost ones too) each scored lead's clock start.
     """
     column = mapping.outcome_column
     if mapping.won_at_column is not None:
@@ -505,7 +509,12 @@ def outcome_deals(rows: pd.DataFrame, mapping: ExportMapping, created_at: pd.Ser
         if closed_column
         else created_at
     )
-    kept = (y.notna() & created_at.notna()).to_numpy()
+    kept = (y.notna() & created_at.notna()).to_numpy().copy()
+    if not closed_column and dated:
+        # a lost value without its date may be a "not yet" (X Education's Converted 0 for a lead a week old):
+        # only the wins are dated deals, and the rest lost once the horizon has passed, open before, as training
+        # leaves the quarters that are not mature out
+        kept &= (y == 1).to_numpy()
     lead_ids = rows.index.astype(str)[kept]
     deals = pd.DataFrame(
         {
@@ -584,7 +593,7 @@ def audit_export(loaded: LoadedExport, clock: pd.Series | None = None) -> AuditE
     if not has_dispositions:
         dispositions = stage_dispositions(rows, mapping, created_at)
     if not has_deals:
-        deals = outcome_deals(rows, mapping, created_at)
+        deals = outcome_deals(rows, mapping, created_at, dated=created_column is not None)
     return AuditExport(
         CRMTables(leads=_audit_leads(rows, created_at, mapping), dispositions=dispositions, deals=deals),
         has_contact_times=has_dispositions,

@@ -426,8 +426,13 @@ def test_a_quarter_served_by_a_model_of_a_single_table_export_is_audited(
         request["created_at"] = day.isoformat()
     _score(settings, requests)
 
-    result = run_audit(settings, "2025Q4")
+    young = run_audit(settings, "2025Q4").figures  # the export ends with the quarter: its "0"s are not final yet
+    # once the label horizon (180 days) has passed since the quarter's end, every lead is resolved
+    labels = settings.labels.model_copy(update={"as_of": "2026-07-01"})
+    result = run_audit(settings.model_copy(update={"labels": labels}), "2025Q4")
 
+    assert young["leads"]["open"] > len(quarter) / 2  # a "0" without its date within the horizon: open, not lost
+    assert any("still open" in reason for reason in young["verdict"]["reasons"])
     figures = result.figures
     assert figures["leads"]["scored"] == len(quarter)
     assert figures["leads"]["open"] == 0  # the outcome column resolves every lead
