@@ -214,7 +214,8 @@ def test_the_real_exports_model_is_served_in_its_own_fields(x_education: RealExp
         "Page Views Per Visit": "2.5",
         "What is your current occupation": "Working Professional",
         "City": "Select",
-        "Tags": "Will revert after reading the email",  # after contact: not a model field, ignored with a warning
+        "Tags": "Will revert after reading the email",  # after contact: the mapping's, ignored without a warning
+        "Call Notes": "Will revert after reading the email",  # a column no mapping knows: ignored with a warning
     }
     with TestClient(service) as client:
         schema = client.get("/openapi.json").json()["components"]["schemas"]["LeadIn"]["properties"]
@@ -227,7 +228,8 @@ def test_the_real_exports_model_is_served_in_its_own_fields(x_education: RealExp
     scored = answer.json()
     assert 0 < scored["probability"] < 1
     assert scored["model"]["version"] == x_education.training.registered.version
-    assert any("Tags" in warning for warning in scored["warnings"])
+    assert not any("Tags" in warning for warning in scored["warnings"])
+    assert "ignored 1 unknown field(s): Call Notes" in scored["warnings"]
     assert "Will revert" not in answer.text  # names only, never values
     assert refused.status_code == 422
     assert refused.json()["error"]["details"][0]["field"] == "TotalVisits"
