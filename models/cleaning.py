@@ -14,7 +14,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, astuple, dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -697,9 +697,24 @@ class DateOrderEvidence:
     month_first: int = 0  # second part > 12, first <= 12
     dotted_or_dashed: int = 0  # 01.03.2026, 01-03-2026: day-first by default
     dates: int = 0
+    # the order the same CRM's dates were read in before (a model's training export), decided by its values: it
+    # decides where these values cannot (a nightly file of 1 to 12 November), before any default
+    learnt_day_first: bool | None = None
 
     def __add__(self, other: DateOrderEvidence) -> DateOrderEvidence:
-        return DateOrderEvidence(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+        learnt = self.learnt_day_first if self.learnt_day_first is not None else other.learnt_day_first
+        return DateOrderEvidence(
+            self.day_first + other.day_first,
+            self.month_first + other.month_first,
+            self.dotted_or_dashed + other.dotted_or_dashed,
+            self.dates + other.dates,
+            learnt,
+        )
+
+    @property
+    def decided_by_values(self) -> bool | None:
+        """Day-first or not where values with a day > 12 tell it, else None."""
+        return self.day_first >= self.month_first if self.day_first or self.month_first else None
 
     def decide(self) -> tuple[bool, str]:
         """Day-first or not, and why in words: the evidence's majority, else dotted or dashed day-first, slashed
@@ -710,6 +725,9 @@ class DateOrderEvidence:
             place = "first" if day_first else "second"
             order = "day-first (DD.MM.YYYY / DD/MM/YYYY)" if day_first else "month-first (MM/DD/YYYY)"
             return day_first, f"{order}, decided by {evidence} value(s) with a day > 12 in {place} place"
+        if self.learnt_day_first is not None:
+            order = "day-first (DD.MM.YYYY / DD/MM/YYYY)" if self.learnt_day_first else "month-first (MM/DD/YYYY)"
+            return self.learnt_day_first, f"{order} as the training export was read: no value here had a day > 12"
         if self.dotted_or_dashed >= self.dates - self.dotted_or_dashed:
             return (
                 True,

@@ -767,10 +767,12 @@ def logged_creation_times(
 def creation_date_order(
     reader: ExportReader, model: ScoringModel, options: ScoreOptions, in_file: Mapping[str, str] | None = None
 ) -> DateOrderEvidence:
-    """The creation dates' day/month evidence over the whole file (a first pass reading that column only);
-    ``in_file``: the export's name of a column the model names otherwise (``padding_matches``)."""
+    """The creation dates' day/month evidence over the whole file (a first pass reading that column only), and the
+    order training read them in, which decides where this file's values cannot; ``in_file``: the export's name of
+    a column the model names otherwise (``padding_matches``)."""
     column = model.mapping.created_at_column
-    evidence = DateOrderEvidence()
+    learnt = model.scorer.metadata.get("created_at_day_first")  # how training read them, where its values told
+    evidence = DateOrderEvidence(learnt_day_first=learnt if isinstance(learnt, bool) else None)
     if column is None:
         return evidence
     column = (in_file or {}).get(column, column)

@@ -28,6 +28,7 @@ from sklearn.pipeline import Pipeline
 from models.audit import reference_profile
 from models.baselines import build_logistic_baseline
 from models.calibration import ProbabilityCalibrator, fit_calibrator
+from models.cleaning import date_order_evidence, mark_missing
 from models.evaluation import (
     bootstrap_decision,
     bootstrap_ranking,
@@ -248,6 +249,16 @@ def _calibration_months(months: float | None, settings: Settings) -> float:
     return float("nan")
 
 
+def created_at_day_first(rows: pd.DataFrame, mapping: ExportMapping) -> bool | None:
+    """Whether the export's day/month creation dates were read day-first, where values with a day > 12 decided
+    it (None: no such values, ISO dates, or no created_at)."""
+    column = mapping.created_at_column
+    if column is None or column not in rows:
+        return None
+    marked, _ = mark_missing(rows[column].reset_index(drop=True), mapping.placeholders)
+    return date_order_evidence(marked).decided_by_values
+
+
 def train_scorer(loaded: LoadedExport, settings: Settings, report: StepReporter = silent_steps) -> TrainingOutcome:
     """Prepare the export through its mapping, then fit, calibrate, grade and evaluate; no files, no MLflow."""
     mapping = loaded.mapping
@@ -274,6 +285,9 @@ def train_scorer(loaded: LoadedExport, settings: Settings, report: StepReporter 
         "split_reason": split.reason,
         "evaluation_folds": len(split.folds),
         "input_columns": list(builder.input_columns),
+        # how the export's day/month creation dates read ("01/11" the 1st of November or January 11th), where its
+        # values told it: leadq score --since reads a later export of the same CRM so when its values cannot tell
+        "created_at_day_first": created_at_day_first(prepared.rows, mapping),
     }
     calibration_months = _calibration_months(set_months(split, prepared.created_at, split.calibration), settings)
     evaluations = []

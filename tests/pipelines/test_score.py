@@ -41,6 +41,7 @@ from pipelines.score import (
     ScoreOptions,
     ScoreSummary,
     as_read,
+    creation_date_order,
     load_scoring_model,
     logged_accounts,
     open_export,
@@ -655,6 +656,28 @@ def test_since_reads_day_first_text_dates_the_same_way_in_every_chunk(
     expected = text.loc[days >= pd.Timestamp(since), "lead_id"].tolist()  # a chunk alone would read 02/04 as 4 Feb
     assert _read(tmp_path / "scores.csv")["lead_id"].tolist() == expected
     assert (summary.scored, summary.before_since) == (len(expected), 40 - len(expected))
+
+
+def test_since_reads_a_nightly_files_dates_in_the_order_training_read_them_where_its_values_cannot_tell(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    # 1 to 12 November, day first: no day > 12, so alone "01/11/2026" would read as 11 January (slashed: month-first)
+    text = leads.head(12).astype(object).copy()
+    text["created_at"] = pd.date_range("2026-11-01", periods=12, freq="D").strftime("%d/%m/%Y")
+    text.to_csv(tmp_path / "nightly.csv", index=False)
+    model = load_scoring_model(registry)
+    metadata = {**model.scorer.metadata, "created_at_day_first": True}
+    trained_day_first = dataclasses.replace(model, scorer=dataclasses.replace(model.scorer, metadata=metadata))
+    options = _options(tmp_path / "scores.csv", since=date(2026, 11, 1))
+
+    learnt = creation_date_order(open_export(tmp_path / "nightly.csv"), trained_day_first, options)
+    alone = creation_date_order(open_export(tmp_path / "nightly.csv"), model, options)
+
+    assert learnt.decide() == (
+        True,
+        "day-first (DD.MM.YYYY / DD/MM/YYYY) as the training export was read: no value here had a day > 12",
+    )
+    assert alone.decide()[0] is False  # a model trained on ISO dates learnt no order: the default stands
 
 
 def test_since_is_refused_for_a_mapping_without_creation_dates(

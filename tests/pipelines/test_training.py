@@ -21,13 +21,14 @@ from models.mlflow_model import as_model_input
 from models.pipeline import input_fields
 from models.threshold import ThresholdPolicy
 from pipelines.crm_export.leakage import LeakageError
-from pipelines.crm_export.mapping import MappingError
+from pipelines.crm_export.mapping import ExportMapping, MappingError
 from pipelines.demo.synthetic import generate_crm, write_crm
 from pipelines.settings import Settings
 from pipelines.training import (
     MAPPING_ARTIFACT,
     PREPARATION_ARTIFACT,
     _input_example,
+    created_at_day_first,
     redact_pii,
     run_training,
     train_scorer,
@@ -417,3 +418,17 @@ def test_without_dates_capacity_is_refused_and_precision_cross_validates(messy_f
         held_out = scores.set_index("lead_id").loc[fold.test]
         evaluated_alone = roc_auc_score(held_out["converted"], held_out["model"])
         assert metrics["test_roc_auc_fold_min"] <= evaluated_alone <= metrics["test_roc_auc_fold_max"]
+
+
+def test_the_creation_dates_order_is_kept_where_the_exports_values_told_it() -> None:
+    mapping = ExportMapping.model_validate(
+        {"columns": {"id": "id", "created": "created_at", "won": {"role": "outcome", "won": ["1"], "lost": ["0"]}}}
+    )
+
+    def order(dates: list[str]) -> bool | None:
+        return created_at_day_first(pd.DataFrame({"created": dates}), mapping)
+
+    assert order(["24/03/2026", "02/04/2026"]) is True  # 24 can only be a day
+    assert order(["03/24/2026", "04/02/2026"]) is False
+    assert order(["02/04/2026", "", "N/A"]) is None  # nothing tells it
+    assert order(["2026-03-24"]) is None  # ISO: no order to learn
