@@ -104,6 +104,20 @@ def test_a_report_footer_after_a_blank_line_is_no_lead(tmp_path: Path) -> None:
     assert "Jane" not in note  # the footer's words are not repeated
 
 
+@pytest.mark.parametrize(
+    "closing", ["Report generated 2026-11-27 by Kim Lee", "Exported on 27.11.2026", "Erstellt am 27.11.2026 von Max"]
+)
+def test_a_closing_line_saying_when_or_by_whom_the_report_was_made_is_no_lead(tmp_path: Path, closing: str) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(f'"Lead ID","Company"\n"L1","Acme"\n"L2","Beta"\n"{closing}"\n', encoding="utf-8")
+
+    export = read_export(path)
+
+    assert export.frame["Lead ID"].tolist() == ["L1", "L2"]
+    [note] = export.warnings
+    assert "the last line is a report footer" in note
+
+
 def test_a_single_cell_last_row_without_a_blank_line_before_it_is_a_lead(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     path.write_text('"Lead ID","Company"\n"L1","Acme"\n"L2",""\n"L3",""\n', encoding="utf-8")
