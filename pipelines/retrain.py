@@ -13,6 +13,7 @@ rollback: the champion alias goes back to ``previous``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -252,6 +253,23 @@ def recorded_test_metrics(run_metrics: Mapping[str, float]) -> dict[str, float] 
     return named
 
 
+# the champion's AUC on the comparison's leads this far below what its training run measured: look at the labels
+MAX_CHAMPION_AUC_FALL = 0.15
+
+
+def fall_warning(auc_now: float, recorded: Mapping[str, float] | None) -> str | None:
+    """A warning where the champion ranks the new export's leads far worse than at its training: outcomes read
+    otherwise (a changed outcome column or its won/lost values) more often than a world that changed."""
+    then = (recorded or {}).get("roc_auc", float("nan"))
+    if not (math.isfinite(auc_now) and math.isfinite(then)) or then - auc_now <= MAX_CHAMPION_AUC_FALL:
+        return None
+    return (
+        f"the champion ranks this export's test leads at AUC {auc_now:.3f}, where its training run measured "
+        f"{then:.3f}: check the export's outcome column and the mapping's won and lost values before trusting either "
+        "model (a challenger that merely beats a champion on broken labels is no better model)"
+    )
+
+
 def _comparison(
     outcome: TrainingOutcome, champion: LeadScorer | None, champion_recorded: Mapping[str, float] | None = None
 ) -> tuple[Comparison | None, list[str]]:
@@ -291,6 +309,8 @@ def _comparison(
         if overlap
         else []
     )
+    fell = fall_warning(comparison["roc_auc"]["champion"], recorded)
+    warnings += [fell] if fell else []
     if split.kind in UNDATED_SPLITS:  # no dates: nothing tells which of these leads the champion learnt from
         warnings.append(
             "without creation dates the champion may have learnt from the comparison's leads, and it has no recorded "

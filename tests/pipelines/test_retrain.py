@@ -10,7 +10,15 @@ import pytest
 from models.pipeline import BoosterParams
 from pipelines.crm_export.mapping import ColumnSpec, dump_mapping, load_mapping
 from pipelines.demo.synthetic import generate_crm, write_crm
-from pipelines.retrain import COMPARED_METRICS, compare, decide, recorded_test_metrics, run_retrain, run_rollback
+from pipelines.retrain import (
+    COMPARED_METRICS,
+    compare,
+    decide,
+    fall_warning,
+    recorded_test_metrics,
+    run_retrain,
+    run_rollback,
+)
 from pipelines.settings import RetrainSettings, Settings
 from pipelines.training import run_training
 from tests.builders import settings_with_store, write_messy_export
@@ -201,3 +209,14 @@ def test_a_champion_without_dates_is_compared_on_the_held_out_metrics_its_run_re
     assert recorded["roc_auc"] == run_metrics["test_roc_auc"]
     assert (recorded["mql_precision"], recorded["mql_recall"]) == (0.31, 0.62)
     assert recorded_test_metrics({"logreg_test_roc_auc": 0.7}) is None  # nothing held out was recorded
+
+
+def test_a_champion_that_ranks_the_new_leads_far_worse_than_at_training_is_said_so() -> None:
+    # a shuffled or re-mapped outcome column: the champion's 0.91 falls to chance on the new export
+    warning = fall_warning(0.489, {"roc_auc": 0.907})
+
+    assert warning is not None
+    assert "ranks this export's test leads at AUC 0.489, where its training run measured 0.907" in warning
+    assert "check the export's outcome column" in warning
+    assert fall_warning(0.86, {"roc_auc": 0.907}) is None  # drift within reason
+    assert fall_warning(0.5, None) is None  # nothing recorded to compare with
