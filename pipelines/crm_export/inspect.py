@@ -89,6 +89,7 @@ PROPOSAL_HEADER = (
 KIND_SAMPLE = 50_000  # rows the kind is inferred from (missing share and cardinality use every row)
 MAX_CATEGORIES = 50
 LONG_TEXT_CHARS = 30
+MAX_PICKLIST_LABELS, MIN_LEADS_PER_LABEL = 20, 50  # long values this few, this often each: a picklist, not prose
 MIN_LEADS_PER_CODE = 5  # leads per distinct code, on average, for a column of codes to be a category
 MIN_ID_DISTINCT_SHARE = 0.9  # of a column named like an id: below, it is no lead id (an account's, a campaign's)
 
@@ -242,8 +243,8 @@ _NOT_A_HOME_ADDRESS = re.compile(r"(^|_)(e_?mail|web|website|site|url|homepage)_
 # A company's or account's name: who, not what (an account's leads learnt by name); accounts come from the e-mail
 # domain or the CRM's account id
 _COMPANY_NAME = re.compile(
-    r"(company|company_name|company_account|firma|firmenname|unternehmen|unternehmensname|organi[sz]ation|"
-    r"organi[sz]ation_name|account|account_name)"
+    r"((associated|parent|primary)_)?(company|company_name|company_account|firma|firmenname|unternehmen|"
+    r"unternehmensname|organi[sz]ation|organi[sz]ation_name|account|account_name)"
 )
 # a web page's address as written out ("https://acme.de", "www.acme.de"); a bare domain ("acme.de", an e-mail's
 # domain, a referrer) may be a feature
@@ -282,6 +283,7 @@ _CODE_NAME = re.compile(
     r"segments?|class|classes|klasse|zip|plz)(_|$)"
 )
 _CODE_NUMBER = re.compile(r"\d+(\.0+)?")
+_OTHER_RECORDS_ID = re.compile(r"(^|_)(id|ids|key)$")  # a number column named so (not the lead's id) holds ids
 # Export value (as normalize_value gives it) -> leadq stage, checked in this order (disqualified before qualified).
 # An open value that says sales has not touched the lead yet (not "Open": an open deal is one sales works)
 _UNTOUCHED_VALUE = re.compile(r"\b(not contacted|nicht kontaktiert|uncontacted|untouched|unworked|new|neu)\b")
@@ -425,6 +427,10 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     short = code or values.str.len().mean() < LONG_TEXT_CHARS
     many_allowed = len(values) // (MIN_LEADS_PER_CODE if code else 20)
     if repeated and short and distinct <= max(MAX_CATEGORIES, many_allowed):
+        return "category"
+    # a picklist of long labels (HubSpot's "First Conversion": "Request a demo: Demo request form"): a few values,
+    # each chosen by many leads, where prose hardly repeats
+    if distinct <= MAX_PICKLIST_LABELS and len(values) >= distinct * MIN_LEADS_PER_LABEL:
         return "category"
     return "free text"
 
@@ -675,6 +681,8 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
         return ColumnSpec(role="ignore")
     if kind == "e-mail":
         return ColumnSpec(role="email")
+    if _OTHER_RECORDS_ID.search(name) and kind in ("number", "number-as-text"):
+        return ColumnSpec(role="ignore")  # HubSpot's "Associated Company ID": an id, not an amount
     if _is_job_title(name, kind, values):
         return ColumnSpec(role="job_title")
     if _is_count(name, kind, values):

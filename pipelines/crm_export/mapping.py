@@ -166,6 +166,15 @@ _ENGAGEMENT_WORDS = (
     "do_not",
     "abgemeldet",
     "abmeldung",
+    # a product trial's use and a form's conversions: what the lead did ("projects_created", "invites_sent",
+    # "days_active", HubSpot's "First Conversion")
+    "conversion",
+    "login",
+    "active",
+    "invite",
+    "usage",
+    "project",
+    "integration",
 )
 _ENGAGEMENT_NAME = re.compile(r"(?:^|_)(?:" + "|".join(_ENGAGEMENT_WORDS) + r")(?:s|es|d|ed|ing|ings|en|e)?(?:_|$)")
 # German compounds carry the word inside ("Leadquelle", "Webseitenbesuche", "Kampagnenname").

@@ -1564,3 +1564,24 @@ def test_an_excel_pivots_blank_is_missing_so_a_number_column_stays_numbers() -> 
     frame["Converted"] = ["1", "0"] * (len(sizes) // 2) + ["0"] * (len(sizes) % 2)
 
     assert _proposal(frame).columns["Company Size"].role in ("numeric", "count")
+
+
+def test_a_picklist_of_long_labels_is_a_category_and_an_associated_records_id_is_no_number() -> None:
+    rng = np.random.default_rng(4)
+    forms = ["Request a demo: Demo request form", "Ebook download: Lead magnet landing page", "Contact us: Footer"]
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "Record ID": [str(100_000 + i) for i in range(n)],
+            "First Conversion": rng.choice(forms, n),  # HubSpot: the form of the first conversion
+            "Associated Company ID": rng.choice([str(5_007_777_000 + i) for i in range(30)], n),
+            "Associated Company": rng.choice([f"Firm {i} GmbH" for i in range(30)], n),
+            "Converted": rng.choice(["1", "0"], n),
+        }
+    )
+
+    columns = _proposal(frame).columns
+
+    assert (columns["First Conversion"].role, columns["First Conversion"].group) == ("categorical", "engagement")
+    assert columns["Associated Company ID"].role == "ignore"  # "Associated Company ID: 5,007,777,429" says nothing
+    assert columns["Associated Company"].role == "ignore"  # a company's name

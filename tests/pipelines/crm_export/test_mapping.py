@@ -552,6 +552,10 @@ def test_feature_groups_are_given_or_guessed_from_the_name(tmp_path: Path) -> No
         ("TrafficType", "engagement"),
         ("Leadquelle", "engagement"),  # German compounds carry the word inside
         ("Webseitenbesuche", "engagement"),
+        ("projects_created", "engagement"),  # a product trial's use
+        ("invites_sent", "engagement"),
+        ("days_active", "engagement"),
+        ("First Conversion", "engagement"),  # HubSpot: the first form the lead converted on
         ("Platform", "fit"),  # "form" only as a whole word
         ("Information", "fit"),
         ("Demographics", "fit"),
