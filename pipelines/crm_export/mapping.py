@@ -26,6 +26,7 @@ The full design is in the README ("Bring your own CRM export").
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import unicodedata
 from collections.abc import Hashable, Iterable, Mapping
@@ -971,7 +972,10 @@ def load_mapping(path: Path | str) -> ExportMapping:
 
 def _flow(value: object) -> str:
     text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=2**31 - 1, sort_keys=False)
-    return text.removesuffix("...\n").strip()
+    text = text.removesuffix("...\n").strip()
+    # a line break in a name or value ("Lead\nSource" from a header cell with Alt+Enter) would span lines: JSON's
+    # escapes keep it on one, and JSON is YAML
+    return json.dumps(value, ensure_ascii=False) if "\n" in text else text
 
 
 def _column_entry(spec: ColumnSpec) -> str | dict[str, object]:

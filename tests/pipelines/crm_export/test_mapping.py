@@ -431,6 +431,8 @@ def test_dump_and_load_round_trip(tmp_path: Path) -> None:
                 "Lead Source": "categorical",
                 "yes": "boolean",
                 "Owner": "ignore",
+                "Lead\nSource 2": "categorical",  # a header cell with a line break (Alt+Enter in Excel)
+                "Won?": {"role": "ignore"},
             },
         }
     )
