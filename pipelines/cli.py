@@ -960,6 +960,13 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
             f"creation: left unlabelled, not lost{f' ({older:,} older ones stay lost)' if older else ''}",
             highlight=False,
         )
+    if aged := labels.get("open_values", {}).get("lost_after_horizon"):
+        younger = labels["open_values"]["unlabelled"]
+        console.print(
+            f"Open outcome values (neither won nor lost): {aged:,} leads created more than the label horizon before "
+            f"the cut-off count as lost (they did not convert within it), {younger:,} younger ones stay unlabelled",
+            highlight=False,
+        )
     if missing := labels.get("mapped_values_not_found"):
         console.print(
             f"[yellow]Warning:[/] the mapping's outcome values {escape(', '.join(map(repr, missing)))} occur in no row "

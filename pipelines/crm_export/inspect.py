@@ -1024,7 +1024,10 @@ def _outcome_review(candidate: OutcomeCandidate, named: bool, others: list[str],
         detail = f"won = {', '.join(spec.won or ())}; lost = {', '.join(spec.lost or ())}"
     if candidate.open and spec.lost != []:
         shown = ", ".join(candidate.open[:_SHOWN_VALUES]) + (", ..." if len(candidate.open) > _SHOWN_VALUES else "")
-        detail += f"; left open (unlabelled): {shown}: add the final ones to won or lost"
+        detail += (
+            f"; left open: {shown} (unlabelled while younger than labels.horizon_days, lost after): add the final "
+            "ones to won or lost"
+        )
     if empty_share > MOSTLY_EMPTY_OUTCOME and spec.lost and candidate.reading in ("yes/no", "stage"):
         detail += (
             f"; empty in {empty_share:.0%} of rows, and those leads stay unlabelled (the model learns only from the "

@@ -642,6 +642,21 @@ def lost_in_an_open_stage(
     return y.mask(recent), {"lost_in_open_stage": report}
 
 
+def open_outcomes_lost_after_horizon(
+    y: pd.Series, values: pd.Series, created: pd.Series | None, cut: pd.Timestamp, horizon_days: int
+) -> tuple[pd.Series, dict[str, Any]]:
+    """Leads whose outcome column holds an open value ("Open - Not Contacted", "Working - Contacted", "Engaging")
+    created more than ``horizon_days`` before ``cut``: lost, as leadq's label rule makes a lead without a win once
+    the horizon has passed (a lead open for two years did not convert); younger ones stay unlabelled. An empty cell
+    stays unknown. Without creation dates nothing changes (and no report)."""
+    still_open = y.isna() & values.notna()
+    if created is None or not still_open.any():
+        return y, {}
+    aged = still_open & (created <= cut - pd.Timedelta(days=horizon_days))
+    report = {"lost_after_horizon": int(aged.sum()), "unlabelled": int((still_open & ~aged).sum())}
+    return y.mask(aged, 0.0), {"open_values": report}
+
+
 def _labels(
     cleaned: Mapping[str, pd.Series],
     mapping: ExportMapping,
@@ -657,7 +672,8 @@ def _labels(
         latest = created.max() if created is not None and created.notna().any() else pd.Timestamp.now().normalize()
         cut, horizon = as_of or pd.Timestamp(latest), 0
         y, still_open = lost_in_an_open_stage(y, cleaned, mapping, created, cut, horizon_days)
-        report |= still_open
+        y, aged = open_outcomes_lost_after_horizon(y, cleaned[column], created, cut, horizon_days)
+        report |= still_open | aged
     else:
         if created is None:
             raise MappingError(

@@ -469,7 +469,10 @@ def test_a_deal_stage_gives_won_and_lost_from_its_words_and_leaves_the_rest_open
     spec = proposal.mapping().columns["deal_stage"]
     assert (spec.won, spec.lost) == (["Closed Won"], ["Closed Lost"])
     assert spec.outcome_of("Negotiation") is None  # open: unlabelled until it closes
-    assert "left open (unlabelled): Negotiation: add the final ones to won or lost" in proposal.review["deal_stage"]
+    assert (
+        "left open: Negotiation (unlabelled while younger than labels.horizon_days, lost after): add the final"
+        in (proposal.review["deal_stage"])
+    )
 
 
 @pytest.mark.parametrize(

@@ -852,12 +852,34 @@ def test_an_outcome_marked_only_for_wins_reads_its_empty_cells_as_lost_under_bla
     export["Converted"] = np.where(converted == "1", "Yes", np.where(converted == "Open", "Open", ""))
     columns = {**COLUMNS, "Converted": {"role": "outcome", "won": ["Yes"], "blank": "lost"}}
 
-    prepared = prepare(export, mapping_of(columns))
+    prepared = prepare(export, mapping_of(columns), horizon_days=400)  # the "Open" leads are all younger
 
     labels = prepared.y
     assert labels.sum() == (converted == "1").sum()
     assert (labels == 0).sum() == converted.isin(["0", "", "N/A"]).sum()  # empty and placeholders: lost
-    assert labels.isna().sum() == 3  # "Open" is no empty cell: still open
+    assert labels.isna().sum() == 3  # "Open" is no empty cell: still open within the horizon
+
+
+def test_open_outcome_values_older_than_the_horizon_are_lost_and_younger_ones_unlabelled() -> None:
+    # Salesforce's Status as the outcome: "Open - Not Contacted" two years on did not convert
+    export = salesforce_export()
+    created = pd.to_datetime(export["Created Date"], format="%m/%d/%Y")
+    converted = export["Converted"].mask(export.index % 10 == 0, "Open - Not Contacted")
+    export["Converted"] = converted
+    cut = created.max()
+
+    prepared = prepare(export, mapping_of(), horizon_days=90)
+
+    opened = converted.isin(["Open - Not Contacted", "Open"]).to_numpy()  # the export had a few "Open" too
+    old = opened & (created <= cut - pd.Timedelta(days=90)).to_numpy()
+    labels = prepared.y.to_numpy()
+    assert (labels[old] == 0).all()
+    assert np.isnan(labels[opened & ~old]).all()
+    assert prepared.report["labels"]["open_values"] == {
+        "lost_after_horizon": int(old.sum()),
+        "unlabelled": int((opened & ~old).sum()),
+    }
+    assert np.isnan(labels[(converted == "").to_numpy()]).all()  # an empty cell stays unknown
 
 
 STATUS_AND_FLAG = """
