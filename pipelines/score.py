@@ -72,15 +72,17 @@ from pipelines.audit import read_score_history
 from pipelines.crm_export.mapping import ExportMapping, MappingError, padding_matches
 from pipelines.crm_export.prepare import table_path, with_row_ids
 from pipelines.crm_export.read import (
+    CSV_LAYOUT_LINES,
     TEXT_SUFFIXES,
     UTF16_BOMS,
-    detect_separator,
+    csv_layout,
     drop_report_footer,
     footer_note,
     read_export,
     rows_longer_than_header,
     separator_hint,
     settled_rows,
+    title_note,
     without_blank_rows,
 )
 from pipelines.crm_export.tables import activities_table
@@ -594,16 +596,17 @@ def _utf8_lines(path: Path) -> tuple[bool, int]:
 
 def _open_csv(path: Path, lines: int) -> ExportReader:
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        first = handle.readline()
-    hint = separator_hint(first)
-    separator = hint or detect_separator(first)  # as the training reader decides
+        top = [line for _, line in zip(range(CSV_LAYOUT_LINES + 1), handle, strict=False)]
+    hint = separator_hint(top[0]) if top else None
+    # as the training reader decides: the separator, and a report's title above the header
+    separator, above = (hint, 0) if hint else csv_layout(top or [""])
     options: dict[str, Any] = {"sep": separator, "encoding": "utf-8-sig", "dtype": str, "keep_default_na": False}
-    options["skiprows"] = 1 if hint else 0
+    options["skiprows"] = int(bool(hint)) + above
     try:
         header = [str(column) for column in pd.read_csv(path, nrows=0, **options).columns]
     except (ValueError, pd.errors.ParserError) as error:
         raise _unreadable(path, error) from error
-    notes: list[str] = []
+    notes: list[str] = [title_note(path.name, above)] if above else []
 
     def chunks(columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
         # every column, blank lines kept: which rows are leads (blank rows, a report's footer) is decided on the
@@ -614,15 +617,15 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
                 yield frame[columns]
         except pd.errors.ParserError as error:
             with path.open(encoding="utf-8-sig", newline="") as text:
-                if hint:
+                for _ in range(options["skiprows"]):
                     next(text)
-                said = rows_longer_than_header(text, separator, int(bool(hint)))
+                said = rows_longer_than_header(text, separator, options["skiprows"])
             raise (DataContractError([f"{path}: {said}"]) if said else _unreadable(path, error)) from error
         except ValueError as error:
             raise _unreadable(path, error) from error
 
     # A line break inside a quoted cell counts too: the rows after the header are at most this (time left only).
-    return ExportReader(path, header, max(lines - 1 - bool(hint), 0), None, chunks, notes)
+    return ExportReader(path, header, max(lines - 1 - options["skiprows"], 0), None, chunks, notes)
 
 
 def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) -> Iterator[pd.DataFrame]:

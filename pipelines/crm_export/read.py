@@ -13,6 +13,7 @@ import csv
 import io
 import logging
 import re
+import statistics
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")  # latin-1 decodes any bytes: the
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")  # read as delimited text, the separator detected
 HEADER_SEARCH_ROWS = 30  # a workbook's top rows searched for the row that names the columns
+CSV_LAYOUT_LINES = 40  # a CSV's first lines read for its separator and the lines above its header
 SEPARATORS = (",", ";", "\t")
 _BOM = b"\xef\xbb\xbf"
 _STRAY_SHOWN = 5  # stray bytes named one by one in the warning; the rest are counted
@@ -123,6 +125,30 @@ def detect_separator(text: str) -> str:
     """The CSV separator of a file's text (its header line is enough): the most frequent of ``SEPARATORS``."""
     header = text.split("\n", 1)[0]
     return max(SEPARATORS, key=header.count)  # ties (a one-column file): the first, ","
+
+
+def _fields(line: str, separator: str) -> int:
+    """How many fields a line has (quotes respected; a blank line has none)."""
+    return len(next(csv.reader([line.rstrip("\r\n")], delimiter=separator), []))
+
+
+def csv_layout(top: list[str]) -> tuple[str, int]:
+    """The separator of a CSV's first lines and how many of them stand above the header: a report's title, its
+    filters and a blank line ("Lead report, November 2026" above the column names), which have far fewer fields
+    than the lines below. ``top``: the first lines (after an Excel ``sep=`` hint), at least the header."""
+    body = [line for line in top[1:21] if line.strip()]
+    if len(body) >= 2:
+        typical = {separator: statistics.median(_fields(line, separator) for line in body) for separator in SEPARATORS}
+        separator = max(SEPARATORS, key=typical.__getitem__)
+        fields = typical[separator]
+        if fields >= 3 and _fields(top[0], separator) < fields / 2:
+            header = next((n for n, line in enumerate(top) if _fields(line, separator) >= fields), 0)
+            return separator, header
+    return detect_separator(top[0]), 0
+
+
+def title_note(name: str, lines: int) -> str:
+    return f"{name}: the column names are on line {lines + 1}; the {lines} line(s) above them, a title, left out"
 
 
 def _filled_cells(frame: pd.DataFrame) -> np.ndarray:
@@ -335,6 +361,7 @@ def read_export(path: Path) -> RawExport:
     if path.stat().st_size == 0:
         raise DataContractError([f"{path} is empty; expected a header and at least one row"])
     footer = 0  # lines of a report's footer (CSV and Excel), left out
+    above = 0  # lines of a CSV report's title above its header, left out
     try:
         if suffix == ".parquet":
             export = RawExport(pd.read_parquet(path), None, None)
@@ -344,11 +371,17 @@ def read_export(path: Path) -> RawExport:
             text, encoding, warnings = _decode(path.read_bytes(), path)
             first, _, rest = text.partition("\n")
             hint = separator_hint(first)
-            separator, body = (hint, rest) if hint else (detect_separator(text), text)
+            body = rest if hint else text
+            top = body.split("\n", CSV_LAYOUT_LINES)[:CSV_LAYOUT_LINES]
+            separator, above = (hint, 0) if hint else csv_layout(top)
+            if above:
+                body = body.split("\n", above)[above]
+                warnings = (*warnings, title_note(path.name, above))
             frame, footer = drop_report_footer(_read_text(body, separator))
             export = RawExport(frame, separator, encoding, warnings)
     except pd.errors.ParserError as error:
-        said = rows_longer_than_header(io.StringIO(body), separator, int(bool(hint))) if suffix in TEXT_SUFFIXES else ""
+        lines_before = int(bool(hint)) + above
+        said = rows_longer_than_header(io.StringIO(body), separator, lines_before) if suffix in TEXT_SUFFIXES else ""
         raise DataContractError([f"{path}: {said}" if said else f"{path} could not be read: {error}"]) from error
     except (ValueError, OSError, zipfile.BadZipFile) as error:  # EmptyDataError: ValueError
         raise DataContractError([f"{path} could not be read: {error}"]) from error

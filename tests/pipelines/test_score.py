@@ -299,6 +299,21 @@ def test_a_csvs_empty_cells_and_unreadable_numbers_are_warned_as_the_service_war
     assert "about three" not in (tmp_path / "scores.csv").read_text(encoding="utf-8")
 
 
+def test_a_csv_reports_title_above_the_header_is_read_past_as_training_reads_it(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    leads.head(20).to_csv(tmp_path / "plain.csv", index=False)
+    titled = tmp_path / "titled.csv"
+    titled.write_text("Leads report - November 2026\n\n" + (tmp_path / "plain.csv").read_text(encoding="utf-8"))
+
+    run_score(registry, tmp_path / "plain.csv", _options(tmp_path / "plain_scores.csv"))
+    summary = run_score(registry, titled, _options(tmp_path / "titled_scores.csv"))
+
+    plain, read = _read(tmp_path / "plain_scores.csv"), _read(tmp_path / "titled_scores.csv")
+    pd.testing.assert_frame_equal(_without_time(read), _without_time(plain))
+    assert summary.scored == 20
+
+
 def test_csv_in_and_out_gives_the_parquet_scores(registry: Settings, leads: pd.DataFrame, tmp_path: Path) -> None:
     leads.to_parquet(tmp_path / "leads.parquet", index=False)
     leads.to_csv(tmp_path / "leads.csv", index=False)  # every cell as text, blanks for missing counts

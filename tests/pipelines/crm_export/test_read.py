@@ -118,6 +118,30 @@ def test_a_closing_line_saying_when_or_by_whom_the_report_was_made_is_no_lead(tm
     assert "the last line is a report footer" in note
 
 
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_a_reports_title_lines_above_the_header_are_left_out_with_a_note(tmp_path: Path, separator: str) -> None:
+    rows = "".join(f"L{i}{separator}Acme {i}{separator}{i * 10}{separator}1\n" for i in range(30))
+    title = "Lead report - November 2026\nFilter: all open leads, created this month\n\n"
+    path = tmp_path / "report.csv"
+    path.write_text(f"{title}Lead ID{separator}Company{separator}Visits{separator}Converted\n{rows}", encoding="utf-8")
+
+    export = read_export(path)
+
+    assert list(export.frame.columns) == ["Lead ID", "Company", "Visits", "Converted"]
+    assert (len(export.frame), export.separator) == (30, separator)
+    [note] = export.warnings
+    assert note == "report.csv: the column names are on line 4; the 3 line(s) above them, a title, left out"
+
+
+def test_quoted_separators_in_values_are_no_sign_of_a_title(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text("Lead ID,Notes\n" + "".join(f'L{i},"a, b, c, d, e, f"\n' for i in range(30)), encoding="utf-8")
+
+    export = read_export(path)
+
+    assert (export.frame.shape, export.warnings) == ((30, 2), ())
+
+
 def test_a_single_cell_last_row_without_a_blank_line_before_it_is_a_lead(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     path.write_text('"Lead ID","Company"\n"L1","Acme"\n"L2",""\n"L3",""\n', encoding="utf-8")
