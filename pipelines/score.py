@@ -79,6 +79,7 @@ from pipelines.crm_export.read import (
     drop_report_footer,
     footer_note,
     read_export,
+    refuse_swallowed_rows,
     rows_longer_than_header,
     separator_hint,
     settled_rows,
@@ -613,7 +614,7 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
         # whole row, as the training reader decides it
         try:
             frames = pd.read_csv(path, chunksize=chunk_size, skip_blank_lines=False, **options)
-            for frame in report_leads(frames, notes, path.name):
+            for frame in report_leads(_checked_quotes(frames, separator, path), notes, path.name):
                 yield frame[columns]
         except pd.errors.ParserError as error:
             with path.open(encoding="utf-8-sig", newline="") as text:
@@ -626,6 +627,13 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
 
     # A line break inside a quoted cell counts too: the rows after the header are at most this (time left only).
     return ExportReader(path, header, max(lines - 1 - options["skiprows"], 0), None, chunks, notes)
+
+
+def _checked_quotes(frames: Iterator[pd.DataFrame], separator: str, path: Path) -> Iterator[pd.DataFrame]:
+    """The chunks, each refused where a quote never closed swallowed rows of leads (as training refuses it)."""
+    for frame in frames:
+        refuse_swallowed_rows(frame, separator, path)
+        yield frame
 
 
 def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) -> Iterator[pd.DataFrame]:

@@ -33,7 +33,7 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")  # read as delimited text, the separator detected
 HEADER_SEARCH_ROWS = 30  # a workbook's top rows searched for the row that names the columns
 CSV_LAYOUT_LINES = 40  # a CSV's first lines read for its separator and the lines above its header
-SEPARATORS = (",", ";", "\t")
+SEPARATORS = (",", ";", "\t", "|")
 _BOM = b"\xef\xbb\xbf"
 _STRAY_SHOWN = 5  # stray bytes named one by one in the warning; the rest are counted
 _STRAY = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, as surrogateescape decodes them
@@ -378,6 +378,7 @@ def read_export(path: Path) -> RawExport:
                 body = body.split("\n", above)[above]
                 warnings = (*warnings, title_note(path.name, above))
             frame, footer = drop_report_footer(_read_text(body, separator))
+            refuse_swallowed_rows(frame, separator, path)
             export = RawExport(frame, separator, encoding, warnings)
     except pd.errors.ParserError as error:
         lines_before = int(bool(hint)) + above
@@ -397,6 +398,37 @@ def read_export(path: Path) -> RawExport:
         note = f"{path.name}: columns named more than once, each kept under its own name: {said}"
         export = replace(export, warnings=(*export.warnings, note))
     return export
+
+
+SWALLOWED_ROWS = 3  # lines inside one cell that read as rows of the file: an opening quote never closed
+
+
+def refuse_swallowed_rows(frame: pd.DataFrame, separator: str, path: Path) -> None:
+    """Refuse a CSV where a quote opened in a cell was never closed: the reader then took the lines that follow,
+    rows of leads, as that one cell's text, and those leads are gone without a word.
+
+    Raises:
+        DataContractError: a cell holds at least ``SWALLOWED_ROWS`` lines with as many fields as a row.
+    """
+    fields = len(frame.columns)
+    if fields < 3:
+        return  # too few separators in a row to tell a row from a note's line
+    row_numbers = np.asarray(frame.index) + 1  # a chunk of a file is numbered on from the chunks before it
+    for column in frame.columns:
+        values = frame[column]
+        for position in np.flatnonzero((values.str.count("\n").fillna(0) >= SWALLOWED_ROWS).to_numpy()):
+            lines = str(values.iloc[position]).split("\n")
+            rows = sum(_fields(line, separator) >= fields for line in lines)
+            if rows >= SWALLOWED_ROWS:
+                raise DataContractError(
+                    [
+                        f"{path}: the value of {str(column)!r} in data row {int(row_numbers[position]):,} holds "
+                        f"{rows:,} lines "
+                        f"that read as rows of the file (each with {fields} fields): a quote opened in that cell is "
+                        "never closed, so the leads after it would be lost. Fix the quote in the export (or export "
+                        "again with every value in quotes)"
+                    ]
+                )
 
 
 def rows_longer_than_header(lines: Iterable[str], separator: str, lines_before: int = 0) -> str:

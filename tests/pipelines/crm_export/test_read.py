@@ -133,6 +133,39 @@ def test_a_reports_title_lines_above_the_header_are_left_out_with_a_note(tmp_pat
     assert note == "report.csv: the column names are on line 4; the 3 line(s) above them, a title, left out"
 
 
+def test_a_quote_never_closed_that_swallows_leads_is_refused_naming_the_cell(tmp_path: Path) -> None:
+    rows = [f"L{i},Acme,{i},Call back" for i in range(20)]
+    rows[5] = 'L5,Acme,5,"Said ""maybe, next week'  # a quote opened and not closed ...
+    rows[15] = 'L15,Acme,15,"Demo booked"'  # ... until this note's first quote: rows 7 to 16 became the note's text
+    path = tmp_path / "leads.csv"
+    path.write_text("Lead ID,Company,Visits,Notes\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+    with pytest.raises(DataContractError) as refused:
+        read_export(path)
+
+    message = str(refused.value)
+    assert "the value of 'Notes' in data row 6 holds" in message
+    assert "a quote opened in that cell is never closed" in message
+
+
+def test_notes_over_several_lines_are_no_swallowed_rows(tmp_path: Path) -> None:
+    note = '"Called twice.\nWants a demo, in March.\nBudget: 20k, maybe 30k."'
+    rows = "".join(f"L{i},Acme,{i},{note}\n" for i in range(10))
+    path = tmp_path / "leads.csv"
+    path.write_text("Lead ID,Company,Visits,Notes\n" + rows, encoding="utf-8")
+
+    assert len(read_export(path).frame) == 10
+
+
+def test_a_pipe_separated_export_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "leads.txt"
+    path.write_text("Lead ID|Company|Visits\n" + "".join(f"L{i}|Acme, Inc.|{i}\n" for i in range(5)), encoding="utf-8")
+
+    export = read_export(path)
+
+    assert (export.separator, list(export.frame.columns)) == ("|", ["Lead ID", "Company", "Visits"])
+
+
 def test_quoted_separators_in_values_are_no_sign_of_a_title(tmp_path: Path) -> None:
     path = tmp_path / "notes.csv"
     path.write_text("Lead ID,Notes\n" + "".join(f'L{i},"a, b, c, d, e, f"\n' for i in range(30)), encoding="utf-8")
