@@ -949,6 +949,14 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         f"unlabelled; {said}: {escape(', '.join(f'{k}: {v:,}' for k, v in why.items()) or '-')}",
         highlight=False,
     )
+    created_column = columns.get("created_at")
+    if far := report.get("cleaning", {}).get(created_column, {}).get("far_future_dates"):
+        console.print(
+            f"[yellow]Warning:[/] {far:,} creation date(s) of '{escape(str(created_column))}' lie years after nine "
+            'leads in ten (a typo\'s year, "2062" for "2026"): read as missing, so they make no quarter of '
+            "their own; fix them in the CRM",
+            highlight=False,
+        )
     if empty_outcome := _empty_outcome_warning(report):
         console.print(f"[yellow]Warning:[/] {escape(empty_outcome)}", highlight=False)
     if still_open := labels.get("lost_in_open_stage", {}).get("unlabelled"):

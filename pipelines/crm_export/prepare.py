@@ -642,6 +642,20 @@ def lost_in_an_open_stage(
     return y.mask(recent), {"lost_in_open_stage": report}
 
 
+# A creation date this far after nine leads in ten is a typo ("2062" for "2026"): read as missing, not as a quarter
+FAR_FUTURE = pd.Timedelta(days=3 * 365)
+
+
+def without_far_future_dates(created: pd.Series) -> tuple[pd.Series, int]:
+    """Creation dates more than ``FAR_FUTURE`` after the 90th percentile made missing (a typo's year would make its
+    own quarters: "test quarter 2062Q3, 16 leads"), and how many."""
+    known = created.dropna()
+    if len(known) < 10:
+        return created, 0
+    far = created > known.sort_values().iloc[int(0.9 * (len(known) - 1))] + FAR_FUTURE  # the 90th percentile
+    return created.mask(far), int(far.sum())
+
+
 def open_outcomes_lost_after_horizon(
     y: pd.Series, values: pd.Series, created: pd.Series | None, cut: pd.Timestamp, horizon_days: int
 ) -> tuple[pd.Series, dict[str, Any]]:
@@ -721,6 +735,11 @@ def prepare_export(
     rows, duplicates = drop_duplicate_leads(with_ids, mapping.id_column, unread_columns(mapping))
     repeats = duplicates.pop("repeats_dropped")
     cleaned, cleaning = clean_mapped_columns(rows, mapping)
+    if mapping.created_at_column is not None:
+        column = mapping.created_at_column
+        cleaned[column], far = without_far_future_dates(cleaned[column])
+        if far:
+            cleaning[column]["far_future_dates"] = far
     columns = mapping.input_columns()
     sources = feature_sources(columns)
     dispositions, deals, tables_report = label_tables(loaded, rows, cleaned)

@@ -944,3 +944,16 @@ def test_an_export_column_with_spaces_around_its_name_is_the_mapped_column() -> 
 
     assert list(selected.columns) == ["Id", "CreatedDate", "IsConverted", "Status"]
     assert report == {"unmapped": []}
+
+
+def test_a_creation_date_years_after_the_rest_is_a_typo_read_as_missing() -> None:
+    export = salesforce_export()
+    typo = export.index[::30]  # 10 leads of 300 dated 2062: each would make a quarter of its own
+    export.loc[typo, "Created Date"] = "03/15/2062"
+
+    prepared = prepare(export, mapping_of())
+
+    assert prepared.report["cleaning"]["Created Date"]["far_future_dates"] == len(typo)
+    assert prepared.created_at is not None
+    assert prepared.created_at.max() < pd.Timestamp("2026-01-01")
+    assert not any(quarter.startswith("2062") for quarter in prepared.split.test_quarters)
