@@ -90,6 +90,10 @@ KIND_SAMPLE = 50_000  # rows the kind is inferred from (missing share and cardin
 MAX_CATEGORIES = 50
 LONG_TEXT_CHARS = 30
 MAX_PICKLIST_LABELS, MIN_LEADS_PER_LABEL = 20, 50  # long values this few, this often each: a picklist, not prose
+_PROSE_NAME = re.compile(
+    r"(^|_)(notes?|descriptions?|comments?|messages?|remarks?|notiz(en)?|beschreibung|kommentare?|bemerkungen?|"
+    r"nachricht)(_|$)"
+)
 MIN_LEADS_PER_CODE = 5  # leads per distinct code, on average, for a column of codes to be a category
 MIN_ID_DISTINCT_SHARE = 0.9  # of a column named like an id: below, it is no lead id (an account's, a campaign's)
 
@@ -430,7 +434,8 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
         return "category"
     # a picklist of long labels (HubSpot's "First Conversion": "Request a demo: Demo request form"): a few values,
     # each chosen by many leads, where prose hardly repeats
-    if distinct <= MAX_PICKLIST_LABELS and len(values) >= distinct * MIN_LEADS_PER_LABEL:
+    prose = _PROSE_NAME.search(name)  # notes and descriptions stay text, however often a template repeats
+    if distinct <= MAX_PICKLIST_LABELS and len(values) >= distinct * MIN_LEADS_PER_LABEL and not prose:
         return "category"
     return "free text"
 

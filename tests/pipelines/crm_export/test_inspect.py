@@ -1579,6 +1579,7 @@ def test_a_picklist_of_long_labels_is_a_category_and_an_associated_records_id_is
             "First Conversion": rng.choice(forms, n),  # HubSpot: the form of the first conversion
             "Associated Company ID": rng.choice([str(5_007_777_000 + i) for i in range(30)], n),
             "Associated Company": rng.choice([f"Firm {i} GmbH" for i in range(30)], n),
+            "Description": rng.choice(["Asked about pricing for forty seats", "Wants a demo next month please"], n),
             "Converted": rng.choice(["1", "0"], n),
         }
     )
@@ -1588,3 +1589,4 @@ def test_a_picklist_of_long_labels_is_a_category_and_an_associated_records_id_is
     assert (columns["First Conversion"].role, columns["First Conversion"].group) == ("categorical", "engagement")
     assert columns["Associated Company ID"].role == "ignore"  # "Associated Company ID: 5,007,777,429" says nothing
     assert columns["Associated Company"].role == "ignore"  # a company's name
+    assert columns["Description"].role == "text"  # notes stay text, however often a template repeats
