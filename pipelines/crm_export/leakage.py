@@ -368,6 +368,9 @@ SALES_NAME = re.compile(
     # Kaufprozess) and a BANT field. Not a bare budget, need, timeline or decision maker: forms ask for those too
     # (the demo export's budget_stated), and the lift test sees one that sales typed
     r"purchase_time_?frame|purchase_process|kaufzeitrahmen|kaufprozess|bant|"
+    # what sales confirmed, held or granted: a BANT item confirmed, a demo or meeting held, a trial extended
+    r"(budget|authority|need|timeline|timing|decision_maker)_confirmed|"
+    r"demo_(completed|held|given|done|delivered)|meeting_(held|completed|done)|trial_extended|extended_trial|"
     # an offer or quote sales sent and its sum ("Angebotssumme", "Quote Amount"); not a lead's "Request a Quote" or
     # "Angebotsanfrage", nor a newsletter's offers
     r"(quote|quotation|proposal)_(amount|value|total|sent|date|status)|angebots?(summe|betrag|wert|datum|nummer|status)|"

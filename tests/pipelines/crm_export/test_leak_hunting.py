@@ -323,6 +323,10 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         ("Kaufzeitrahmen", "kaufzeitrahmen"),
         ("Purchase Timeframe", "purchase_timeframe"),
         ("Kaufprozess", "kaufprozess"),
+        # what sales confirmed, held or granted (Salesforce custom fields, a SaaS trial)
+        ("Budget_Confirmed__c", "budget_confirmed"),
+        ("Demo_Completed__c", "demo_completed"),
+        ("trial_extended", "trial_extended"),
         # an offer or quote sales sent, and its sum
         ("Angebotssumme", "angebotssumme"),
         ("Quote Amount", "quote_amount"),
