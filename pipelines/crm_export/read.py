@@ -132,18 +132,36 @@ def _fields(line: str, separator: str) -> int:
     return len(next(csv.reader([line.rstrip("\r\n")], delimiter=separator), []))
 
 
+_MAX_TITLE_LINES = 10
+
+
+def _header_candidate(top: list[str], line: int) -> tuple[str, int] | None:
+    """The separator and field count of a line that reads as a header: three fields or more under its own
+    separator, and at least as many as the lines below it have (their median). None: no header."""
+    separator = detect_separator(top[line])
+    fields = _fields(top[line], separator)
+    below = [text for text in top[line + 1 : line + 21] if text.strip()]
+    if fields < 3 or len(below) < 2 or fields < statistics.median(_fields(text, separator) for text in below):
+        return None
+    return separator, fields
+
+
 def csv_layout(top: list[str]) -> tuple[str, int]:
     """The separator of a CSV's first lines and how many of them stand above the header: a report's title, its
     filters and a blank line ("Lead report, November 2026" above the column names), which have far fewer fields
-    than the lines below. ``top``: the first lines (after an Excel ``sep=`` hint), at least the header."""
-    body = [line for line in top[1:21] if line.strip()]
-    if len(body) >= 2:
-        typical = {separator: statistics.median(_fields(line, separator) for line in body) for separator in SEPARATORS}
-        separator = max(SEPARATORS, key=typical.__getitem__)
-        fields = typical[separator]
-        if fields >= 3 and _fields(top[0], separator) < fields / 2:
-            header = next((n for n, line in enumerate(top) if _fields(line, separator) >= fields), 0)
-            return separator, header
+    than the header. ``top``: the first lines (after an Excel ``sep=`` hint), at least the header.
+
+    Each line names its own separator, as the header always did: counting the body's fields under every separator
+    would misread a ``;`` file whose numbers carry decimal commas, or a comma file with ``;`` in multi-select
+    cells."""
+    for line in range(min(len(top), _MAX_TITLE_LINES + 1)):
+        candidate = _header_candidate(top, line)
+        if candidate is None:
+            continue
+        separator, fields = candidate
+        if all(_fields(text, separator) <= fields / 2 for text in top[:line]):
+            return separator, line
+        break
     return detect_separator(top[0]), 0
 
 

@@ -133,6 +133,37 @@ def test_a_reports_title_lines_above_the_header_are_left_out_with_a_note(tmp_pat
     assert note == "report.csv: the column names are on line 4; the 3 line(s) above them, a title, left out"
 
 
+def test_a_title_with_a_comma_above_a_semicolon_export_is_left_out(tmp_path: Path) -> None:
+    rows = "".join(f"L{i};Acme {i};{i * 10};1\n" for i in range(30))
+    path = tmp_path / "report.csv"
+    path.write_text(f"Lead report, November 2026\n\nLead ID;Company;Visits;Converted\n{rows}", encoding="utf-8")
+
+    export = read_export(path)
+
+    assert (list(export.frame.columns), export.separator) == (["Lead ID", "Company", "Visits", "Converted"], ";")
+
+
+def test_a_semicolon_export_with_decimal_commas_keeps_its_separator(tmp_path: Path) -> None:
+    rows = "".join(f"L{i};1.234,5{i % 10};0,75\n" for i in range(30))
+    path = tmp_path / "leads.csv"
+    path.write_text(f"Lead ID;Revenue;Score\n{rows}", encoding="utf-8")
+
+    export = read_export(path)
+
+    assert (export.separator, export.frame.shape, export.warnings) == (";", (30, 3), ())
+    assert export.frame["Revenue"].iloc[0] == "1.234,50"
+
+
+def test_a_comma_export_whose_multi_select_cells_hold_semicolons_keeps_its_separator(tmp_path: Path) -> None:
+    rows = "".join(f"L{i},Webinar;Ebook;Demo;Trial,{i}\n" for i in range(30))
+    path = tmp_path / "leads.csv"
+    path.write_text(f"Lead ID,Interests,Visits\n{rows}", encoding="utf-8")
+
+    export = read_export(path)
+
+    assert (export.separator, export.frame.shape, export.warnings) == (",", (30, 3), ())
+
+
 def test_a_quote_never_closed_that_swallows_leads_is_refused_naming_the_cell(tmp_path: Path) -> None:
     rows = [f"L{i},Acme,{i},Call back" for i in range(20)]
     rows[5] = 'L5,Acme,5,"Said ""maybe, next week'  # a quote opened and not closed ...
