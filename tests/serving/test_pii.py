@@ -40,6 +40,10 @@ from tests.builders import AUTH, make_holder, scoring_request, served_app
         ("call me 9876543210", "phone number"),  # national numbers without a leading 0 (India, the US) ...
         ("Rahul Sharma 9876543210", "phone number"),  # ... after a phone's word or beside a name
         ("Phone: 555 123 4567", "phone number"),
+        ("Wei Hong", "name"),  # words of places and channels are names too, outside their phrases
+        ("Kim West", "name"),
+        ("Sri Mulyani", "name"),
+        ("Won Kim", "name"),
     ],
 )
 def test_personal_data_is_recognised(value: str, kind: str) -> None:
@@ -87,6 +91,11 @@ def test_personal_data_is_recognised(value: str, kind: str) -> None:
         "Olark Chat",
         "Press Release",
         "Release 2024 1234567",  # digits beside no name and no phone's word
+        "Hong Kong",
+        "South Africa",
+        "New York",
+        "Hotel Budget 1500000",
+        "Saxophone 1234567",  # a phone's word only as a word of its own
     ],
 )
 def test_category_values_are_not_taken_for_personal_data(value: str) -> None:
