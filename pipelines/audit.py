@@ -502,7 +502,8 @@ def outcome_deals(
         return won_date_deals(won_at, created_at)
     if column is None:
         return empty_table("deals")
-    y, _ = labels_from_outcome(rows[column], mapping.columns[column], column)
+    outcome, _ = mark_missing(rows[column], mapping.placeholders)  # a CSV's empty cell is blank, as in training
+    y, _ = labels_from_outcome(outcome, mapping.columns[column], column)
     closed_column = mapping.outcome_at_column
     closed_at = (
         clean_column(rows[closed_column], "date", closed_column, mapping.placeholders)[0].fillna(created_at)

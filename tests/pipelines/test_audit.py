@@ -241,6 +241,16 @@ def test_an_export_without_creation_dates_is_placed_by_the_scoring_log_clock() -
         _single_table(columns, mapping)
 
 
+def test_an_outcome_ticked_only_for_wins_makes_its_empty_cells_lost_as_training_does() -> None:
+    columns = {"Lead ID": ["A", "B", "C"], "Converted": ["Yes", "", "N/A"]}
+    mapping = "columns:\n  Lead ID: id\n  Converted: {role: outcome, won: ['Yes'], blank: lost}\n"
+    clock = pd.Series(pd.to_datetime(["2026-11-02", "2026-11-03", "2026-11-04"]), index=["A", "B", "C"])
+
+    export = _single_table(columns, mapping, clock)
+
+    assert export.tables.deals[["lead_id", "outcome"]].values.tolist() == [["A", "won"], ["B", "lost"], ["C", "lost"]]
+
+
 def test_further_tables_give_dated_dispositions_and_real_deals(synthetic_crm) -> None:  # type: ignore[no-untyped-def]
     export = audit_export(synthetic_export(synthetic_crm))
     tables = export.tables
