@@ -168,14 +168,17 @@ _ENGAGEMENT_WORDS = (
     "abgemeldet",
     "abmeldung",
     # a product trial's use and a form's conversions: what the lead did ("projects_created", "invites_sent",
-    # "days_active", HubSpot's "First Conversion")
+    # "days_active", HubSpot's "First Conversion"); whole phrases where a word alone says who the lead is
+    # ("Number of Active Users", "Project Budget", "Integration Needs")
     "conversion",
     "login",
-    "active",
     "invite",
     "usage",
-    "project",
-    "integration",
+    "days_active",
+    "active_days",
+    "last_active",
+    "projects?_(?:created|added|started)",
+    "integrations?_(?:connected|added|enabled|installed|set_up)",
 )
 _ENGAGEMENT_NAME = re.compile(r"(?:^|_)(?:" + "|".join(_ENGAGEMENT_WORDS) + r")(?:s|es|d|ed|ing|ings|en|e)?(?:_|$)")
 # German compounds carry the word inside ("Leadquelle", "Webseitenbesuche", "Kampagnenname").

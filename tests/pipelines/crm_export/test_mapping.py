@@ -558,6 +558,12 @@ def test_feature_groups_are_given_or_guessed_from_the_name(tmp_path: Path) -> No
         ("invites_sent", "engagement"),
         ("days_active", "engagement"),
         ("First Conversion", "engagement"),  # HubSpot: the first form the lead converted on
+        ("Integrations Connected", "engagement"),
+        ("Last Active", "engagement"),
+        ("Number of Active Users", "fit"),  # a trial's words alone say who the lead is
+        ("Projected Revenue", "fit"),
+        ("Project Budget", "fit"),
+        ("Integration Needs", "fit"),
         ("Platform", "fit"),  # "form" only as a whole word
         ("Information", "fit"),
         ("Demographics", "fit"),
