@@ -657,13 +657,19 @@ def without_far_future_dates(created: pd.Series) -> tuple[pd.Series, int]:
 
 
 def open_outcomes_lost_after_horizon(
-    y: pd.Series, values: pd.Series, created: pd.Series | None, cut: pd.Timestamp, horizon_days: int
+    y: pd.Series,
+    values: pd.Series,
+    spec: ColumnSpec,
+    created: pd.Series | None,
+    cut: pd.Timestamp,
+    horizon_days: int,
 ) -> tuple[pd.Series, dict[str, Any]]:
     """Leads whose outcome column holds an open value ("Open - Not Contacted", "Working - Contacted", "Engaging")
     created more than ``horizon_days`` before ``cut``: lost, as leadq's label rule makes a lead without a win once
     the horizon has passed (a lead open for two years did not convert); younger ones stay unlabelled. An empty cell
-    stays unknown. Without creation dates nothing changes (and no report)."""
-    still_open = y.isna() & values.notna()
+    stays unknown. Without creation dates nothing changes (and no report). A lost value left unlabelled by
+    ``lost_in_an_open_stage`` is no open value: counted there, not here."""
+    still_open = y.isna() & values.notna() & values.map(spec.outcome_of, na_action="ignore").isna()
     if created is None or not still_open.any():
         return y, {}
     aged = still_open & (created <= cut - pd.Timedelta(days=horizon_days))
@@ -686,7 +692,8 @@ def _labels(
         latest = created.max() if created is not None and created.notna().any() else pd.Timestamp.now().normalize()
         cut, horizon = as_of or pd.Timestamp(latest), 0
         y, still_open = lost_in_an_open_stage(y, cleaned, mapping, created, cut, horizon_days)
-        y, aged = open_outcomes_lost_after_horizon(y, cleaned[column], created, cut, horizon_days)
+        spec = mapping.columns[column]
+        y, aged = open_outcomes_lost_after_horizon(y, cleaned[column], spec, created, cut, horizon_days)
         report |= still_open | aged
     else:
         if created is None:

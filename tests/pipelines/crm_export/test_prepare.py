@@ -22,6 +22,7 @@ from pipelines.crm_export.prepare import (
     PreparedExport,
     labels_from_outcome,
     lost_in_an_open_stage,
+    open_outcomes_lost_after_horizon,
     outcome_dates,
     prepare_export,
     prepare_export_files,
@@ -912,6 +913,22 @@ def test_a_lead_a_flag_calls_lost_while_its_status_is_open_is_unlabelled_within_
     assert report == {"lost_in_open_stage": {"column": "Status", "unlabelled": 1, "lost_after_horizon": 1}}
     no_stage = parse_mapping(STATUS_AND_FLAG.split("  Status:")[0])
     assert lost_in_an_open_stage(y, {}, no_stage, created, pd.Timestamp("2026-07-01"), 180) == (y, {})
+
+
+def test_a_lost_value_left_unlabelled_by_its_open_stage_is_no_open_outcome_value() -> None:
+    mapping = parse_mapping(STATUS_AND_FLAG)
+    created = pd.to_datetime(pd.Series(["2026-06-01", "2025-01-10", "2026-06-02"]))
+    flag = pd.Series(["false", "maybe", "pending"])  # the first: lost, but its status is open
+    status = pd.Series(["Working - Contacted", "Closed - Not Converted", "Closed - Not Converted"])
+    cut = pd.Timestamp("2026-07-01")
+    y, _ = labels_from_outcome(flag, mapping.columns["IsConverted"], "IsConverted")
+
+    y, _ = lost_in_an_open_stage(y, {"Status": status}, mapping, created, cut, horizon_days=180)
+    labels, report = open_outcomes_lost_after_horizon(y, flag, mapping.columns["IsConverted"], created, cut, 180)
+
+    assert labels.iloc[1] == 0.0
+    assert labels.iloc[[0, 2]].isna().all()
+    assert report == {"open_values": {"lost_after_horizon": 1, "unlabelled": 1}}  # "pending"; not the first lead
 
 
 def test_the_leads_sales_has_not_touched_come_from_the_stage_or_the_outcomes_untouched_values() -> None:
