@@ -178,7 +178,9 @@ def scoring_model(
         categories=category_fields(scorer.pipeline),
         top_k=top_k,
         language=language,
-        always_given=scorer.always_given() - blank_means_no_of(scorer),
+        # engagement from the activities table is computed, never missing as a field is: a lead without
+        # activities has no visit to date from
+        always_given=scorer.always_given() - blank_means_no_of(scorer) - set(engagement_columns(mapping)),
     )
 
 

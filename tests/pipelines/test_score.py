@@ -42,6 +42,7 @@ from pipelines.score import (
     ScoreSummary,
     as_read,
     creation_date_order,
+    engagement_columns,
     load_scoring_model,
     logged_accounts,
     open_export,
@@ -1143,6 +1144,19 @@ def test_a_model_with_activities_scores_each_leads_engagement_as_of_the_run(
     reasons = [str(v) for k, v in recent_scores.loc[hot_lead].items() if str(k).startswith("leadq_reason_")]
     assert any("demo request" in reason.lower() for reason in reasons), reasons  # said in words
     assert recent_scores.loc[hot_lead, "leadq_probability"] > plain.loc[hot_lead, "leadq_probability"]
+
+
+@pytest.mark.slow
+def test_engagement_computed_from_activities_is_never_warned_of_as_missing(
+    activities_export: tuple[Settings, Path],
+) -> None:
+    settings, _ = activities_export
+    model = load_scoring_model(settings)
+
+    computed = set(engagement_columns(model.mapping))
+    assert computed  # the model reads engagement of its activities table ...
+    assert model.always_given  # ... and export fields every training lead had
+    assert not model.always_given & computed  # a lead without activities has none: no field it lacks
 
 
 @pytest.mark.slow
