@@ -32,8 +32,10 @@ lint: $(STAMP)
 # The tests run beside a throwaway PostgreSQL server (.ci/with-postgres starts and removes it; the scoring log and
 # audit tests run on it and on SQLite). Without a PostgreSQL server this stops and says how to get one; plain
 # `.venv/bin/pytest` skips the PostgreSQL tests instead. It makes sure of Java 17+ for the Spark tests (`make java`).
+# --dist loadscope keeps a module's tests on one worker, so a module's trained model is built once, not per worker
+# (8m03 against 8m49 on 2 cores, CPU 12m42 against 13m53).
 test: lint java
-	.ci/with-postgres $(BIN)/pytest -n auto
+	.ci/with-postgres $(BIN)/pytest -n auto --dist loadscope
 
 # A Java 17+ runtime for Spark (leadq score --engine spark): kept if there is one ($$JAVA_HOME, or java on PATH);
 # else, as root on Debian, apt-get installs openjdk-17-jre-headless; else this stops and says what to install.
