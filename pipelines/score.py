@@ -85,6 +85,7 @@ from pipelines.crm_export.read import (
     settled_rows,
     title_note,
     without_blank_rows,
+    without_trailing_fields,
 )
 from pipelines.crm_export.tables import activities_table
 from pipelines.settings import Settings
@@ -616,7 +617,7 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
         # whole row, as the training reader decides it
         try:
             frames = pd.read_csv(path, chunksize=chunk_size, skip_blank_lines=False, **options)
-            for frame in report_leads(_checked_quotes(frames, separator, path), notes, path.name):
+            for frame in report_leads(_checked_quotes(_as_named(frames, path), separator, path), notes, path.name):
                 yield frame[columns]
         except pd.errors.ParserError as error:
             with path.open(encoding="utf-8-sig", newline="") as text:
@@ -624,11 +625,22 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
                     next(text)
                 said = rows_longer_than_header(text, separator, options["skiprows"])
             raise (DataContractError([f"{path}: {said}"]) if said else _unreadable(path, error)) from error
+        except DataContractError:
+            raise  # said in full where it was found (a swallowed row, a value in a field the header does not name)
         except ValueError as error:
             raise _unreadable(path, error) from error
 
     # A line break inside a quoted cell counts too: the rows after the header are at most this (time left only).
     return ExportReader(path, header, max(lines - 1 - options["skiprows"], 0), None, chunks, notes)
+
+
+def _as_named(frames: Iterator[pd.DataFrame], path: Path) -> Iterator[pd.DataFrame]:
+    """The chunks as the header names their fields (a separator at the end of every row left out, as training
+    reads it), numbered on from the chunks before."""
+    first_row = 0
+    for frame in frames:
+        yield without_trailing_fields(frame, first_row, path)
+        first_row += len(frame)
 
 
 def _checked_quotes(frames: Iterator[pd.DataFrame], separator: str, path: Path) -> Iterator[pd.DataFrame]:

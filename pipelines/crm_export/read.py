@@ -137,11 +137,15 @@ _MAX_TITLE_LINES = 10
 
 def _header_candidate(top: list[str], line: int) -> tuple[str, int] | None:
     """The separator and field count of a line that reads as a header: three fields or more under its own
-    separator, and at least as many as the lines below it have (their median). None: no header."""
+    separator, and the lines below it about as many under that separator (one fewer at most: a trailing separator
+    on every row; far fewer: a title's commas above a ``;`` file). None: no header."""
     separator = detect_separator(top[line])
     fields = _fields(top[line], separator)
     below = [text for text in top[line + 1 : line + 21] if text.strip()]
-    if fields < 3 or len(below) < 2 or fields < statistics.median(_fields(text, separator) for text in below):
+    if fields < 3 or not below:
+        return None
+    typical = statistics.median(_fields(text, separator) for text in below)
+    if typical <= fields / 2 or fields < typical - 1 or _fields(below[0], separator) <= fields / 2:
         return None
     return separator, fields
 
@@ -313,9 +317,37 @@ def footer_note(name: str, lines: int) -> str:
     return f"{name}: the last line is {what}" if lines == 1 else f"{name}: the last {lines} lines are {what}"
 
 
-def _read_text(text: str, separator: str) -> pd.DataFrame:
+def _read_text(text: str, separator: str, path: Path) -> pd.DataFrame:
     # blank lines kept: they tell a report's footer from leads (drop_report_footer leaves them out)
-    return pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False, skip_blank_lines=False)
+    frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False, skip_blank_lines=False)
+    return without_trailing_fields(frame, 0, path)
+
+
+def without_trailing_fields(frame: pd.DataFrame, first_row: int, path: Path) -> pd.DataFrame:
+    """A CSV read whose rows hold more fields than its header has names, as its header names them: pandas took
+    their first fields for an index and shifted the rest; the fields the header does not name are left out where
+    empty in every row (a separator at the end of each row, the header's not). ``first_row``: the data row the
+    frame starts at (a chunk of a file), for the index and the message.
+
+    Raises:
+        DataContractError: a row holds a value in a field the header does not name.
+    """
+    if isinstance(frame.index, pd.RangeIndex):
+        return frame
+    names = list(frame.columns)
+    fields = frame.reset_index()
+    extra = fields.iloc[:, len(names) :].fillna("").astype(str).apply(lambda column: column.str.strip() != "")
+    filled = extra.to_numpy(dtype=bool).any(axis=1)
+    if filled.any():
+        raise DataContractError(
+            [
+                f"{path}: its rows have {fields.shape[1]} fields and the header names {len(names)}, and data row "
+                f"{first_row + int(np.argmax(filled)) + 1:,} holds a value in a field the header does not name; add "
+                "the missing column name to the header (or export again)"
+            ]
+        )
+    kept = fields.iloc[:, : len(names)].set_axis(names, axis=1)
+    return kept.set_axis(pd.RangeIndex(first_row, first_row + len(kept)), axis=0)
 
 
 def _header_row(grid: pd.DataFrame) -> int:
@@ -395,13 +427,15 @@ def read_export(path: Path) -> RawExport:
             if above:
                 body = body.split("\n", above)[above]
                 warnings = (*warnings, title_note(path.name, above))
-            frame, footer = drop_report_footer(_read_text(body, separator))
+            frame, footer = drop_report_footer(_read_text(body, separator, path))
             refuse_swallowed_rows(frame, separator, path)
             export = RawExport(frame, separator, encoding, warnings)
     except pd.errors.ParserError as error:
         lines_before = int(bool(hint)) + above
         said = rows_longer_than_header(io.StringIO(body), separator, lines_before) if suffix in TEXT_SUFFIXES else ""
         raise DataContractError([f"{path}: {said}" if said else f"{path} could not be read: {error}"]) from error
+    except DataContractError:
+        raise  # said in full where it was found
     except (ValueError, OSError, zipfile.BadZipFile) as error:  # EmptyDataError: ValueError
         raise DataContractError([f"{path} could not be read: {error}"]) from error
     if suffix == ".xlsx":

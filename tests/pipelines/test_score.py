@@ -1307,6 +1307,21 @@ def test_an_export_without_ids_is_scored_under_its_row_numbers_across_chunks(
     assert not (tmp_path / "logged.csv").exists()
 
 
+@pytest.mark.parametrize("chunk_size", [1, 2, 100])
+def test_a_value_in_a_field_the_header_does_not_name_is_refused_in_any_chunk(tmp_path: Path, chunk_size: int) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text("Id,Company,Visits\nL1,Acme,3,\nL2,Beta,5,\nL3,Gamma,1,Inc.\n", encoding="utf-8")
+    reader = open_export(path)
+
+    with pytest.raises(DataContractError) as scoring:
+        list(reader.chunks(reader.header, chunk_size))
+    with pytest.raises(DataContractError) as training:
+        read_export(path)
+
+    assert "and data row 3 holds a value in a field the header does not name" in str(scoring.value)
+    assert str(scoring.value) == str(training.value)
+
+
 def _row_numbered(mapping: str) -> str:
     """The demo mapping for one file without ids: rows as ids, the outcome a column (tables join by id)."""
     single_table = mapping[mapping.index("rare_category_share:") :]
@@ -1322,6 +1337,7 @@ REPORTS = {
     "a last lead named Sum": "Last,First,Visits\nLee,Ann,2\nSum,Kit,2\n",
     "blank lines only at the end": "Id,Company\r\nL1,Acme\r\n\r\n,\r\n",
     "first-column leads": "Id,Company\nL1,Acme\nL2,\nL3,\nL4,\n",
+    "a separator ending every row but the header": "Id,Company,Visits\nL1,Acme,3,\nL2,Beta,5,\n\nL3,Gamma,1,\n",
 }
 
 

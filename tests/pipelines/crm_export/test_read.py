@@ -133,14 +133,52 @@ def test_a_reports_title_lines_above_the_header_are_left_out_with_a_note(tmp_pat
     assert note == "report.csv: the column names are on line 4; the 3 line(s) above them, a title, left out"
 
 
-def test_a_title_with_a_comma_above_a_semicolon_export_is_left_out(tmp_path: Path) -> None:
-    rows = "".join(f"L{i};Acme {i};{i * 10};1\n" for i in range(30))
+_SEMICOLON_ROWS = "".join(f"L{i};Acme {i};{i * 10};1\n" for i in range(30))
+
+
+@pytest.mark.parametrize(
+    ("title", "rows", "separator"),
+    [
+        ("Lead report, November 2026\n\n", _SEMICOLON_ROWS, ";"),
+        ("Leads by status: Open, Working, Nurture\n\n", _SEMICOLON_ROWS, ";"),  # a title with three commas
+        ("Lead report\nFilter: Owner = Max, Status = Open, Region = DACH\n\n", _SEMICOLON_ROWS, ";"),
+        ("Report, Leads, 2026\n\n", _SEMICOLON_ROWS.replace(";", "\t"), "\t"),
+        ("Lead report\n\n", "L1;Acme;3;1\n", ";"),  # one lead below the header
+        ("Lead report\n\n", _SEMICOLON_ROWS.replace(";", ",").replace("\n", ",\n"), ","),  # rows end in a comma
+    ],
+)
+def test_a_title_above_the_header_is_left_out_whatever_its_separators(
+    tmp_path: Path, title: str, rows: str, separator: str
+) -> None:
+    header = separator.join(["Lead ID", "Company", "Visits", "Converted"])
     path = tmp_path / "report.csv"
-    path.write_text(f"Lead report, November 2026\n\nLead ID;Company;Visits;Converted\n{rows}", encoding="utf-8")
+    path.write_text(f"{title}{header}\n{rows}", encoding="utf-8")
 
     export = read_export(path)
 
-    assert (list(export.frame.columns), export.separator) == (["Lead ID", "Company", "Visits", "Converted"], ";")
+    assert (list(export.frame.columns), export.separator) == (["Lead ID", "Company", "Visits", "Converted"], separator)
+    assert export.frame["Lead ID"].iloc[0] == rows.split(separator)[0]
+
+
+def test_a_separator_at_the_end_of_every_row_but_the_headers_is_left_out(tmp_path: Path) -> None:
+    # pandas took such rows' first field for an index and shifted the rest: leadq crashed on the index
+    path = tmp_path / "leads.csv"
+    path.write_text("Lead ID,Company,Visits\nL1,Acme,3,\nL2,Beta,5,\n\nL3,Gamma,,\n", encoding="utf-8")
+
+    export = read_export(path)
+
+    rows = export.frame.fillna("").to_numpy().tolist()
+    assert rows == [["L1", "Acme", "3"], ["L2", "Beta", "5"], ["L3", "Gamma", ""]]
+
+
+def test_a_value_in_a_field_the_header_does_not_name_is_refused_naming_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text("Lead ID,Company,Visits\nL1,Acme,3,\nL2,Beta,5,Inc.\n", encoding="utf-8")
+
+    with pytest.raises(DataContractError) as refused:
+        read_export(path)
+
+    assert "its rows have 4 fields and the header names 3, and data row 2 holds a value" in str(refused.value)
 
 
 def test_a_semicolon_export_with_decimal_commas_keeps_its_separator(tmp_path: Path) -> None:
