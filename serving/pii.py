@@ -44,7 +44,7 @@ _PHONE_NATIONAL_IN_TEXT = re.compile(r"(?<![\w.])\(?0\d{2,5}\)?[\s/.-]?\d[\d\s./
 # 9876543210", "Rahul Sharma 9876543210": national numbers without a leading 0, as in India and the US)
 _DIGITS_IN_TEXT = re.compile(r"(?<![\w.+])\d[\d\s./-]{5,}\d(?!\w)")
 _PHONE_WORD = re.compile(
-    r"(?<![a-zäöü])(?:tel|phone|fon|mobil|handy|fax|ruf|call(?:\s+me)?(?:\s+(?:at|on))?|whatsapp|cell)[a-zäöü]*\.?:?\s*$",
+    r"(?:tel|phone|fon|mobil|handy|fax|ruf|call(?:\s+me)?(?:\s+(?:at|on))?|whatsapp|cell)[a-zäöü]*\.?:?\s*$",
     re.IGNORECASE,
 )
 _DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{2,4}")  # 01.05.2024 is a date, not a number to call
@@ -74,19 +74,16 @@ _CATEGORY_WORDS = frozenset(
     trade transport travel utilities verwaltung webinar website week wholesale winter
     of the and for with from to in on at by und
     chat press release live click visit visits page pages search traffic source other others cities tier
-    city united states kingdom republic emirates arabia zealand county island islands
-    open closed lost cold warm contacted qualified unqualified converted nurture
+    city united states kingdom republic emirates arabia zealand county island islands valley beach
+    open closed lost cold warm call calls contacted qualified unqualified converted nurture
     working attempted interested customer customers prospect opportunity deal deals account accounts status
-    budget price cost revenue amount total value hotel email mail student students sources career
+    budget revenue amount total value hotel email student students sources career
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
-# Places and channels whose single words are also people's names (Wei Hong, Kim West, Sri, Won): only the phrase
-# says it is no person.
-_CATEGORY_PHRASES = re.compile(
-    r"\b(?:new\s+(?:york|delhi|jersey|england|mexico|south\s+wales)|hong\s+kong|sri\s+lanka|saudi\s+arabia|"
-    r"(?:north|south|east|west|central|latin|middle|south\s+east|north\s+east)[\s-]+"
-    r"(?:america|africa|asia|europe|east|india|bengal|coast|region|zone)|word\s+of\s+mouth|cold\s+calls?|"
-    r"closed\s+won|deal\s+won)\b",
+# Places whose words are also people's names (Wei Hong, Kim West, Sri Mulyani): a compass point or "New" before a
+# place (North Carolina, East London, New Hampshire), or the whole name of one.
+_PLACE = re.compile(
+    r"^(?:north|south|east|west|central|new|upper|lower|greater)[\s-]+\w|\b(?:hong\s+kong|sri\s+lanka|bay\s+area)\b",
     re.IGNORECASE,
 )
 
@@ -129,7 +126,7 @@ def _is_name(text: str) -> bool:
     if not (_NAME.fullmatch(text) or _SURNAME_FIRST.fullmatch(text)):
         return False
     words = re.findall(r"[^\W\d_]+", text.casefold())
-    return not any(word in _CATEGORY_WORDS for word in words) and not _CATEGORY_PHRASES.search(text)
+    return not any(word in _CATEGORY_WORDS for word in words) and not _PLACE.search(text)
 
 
 def personal_kind(value: str, names: bool = True) -> PersonalKind | None:

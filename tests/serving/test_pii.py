@@ -44,6 +44,11 @@ from tests.builders import AUTH, make_holder, scoring_request, served_app
         ("Kim West", "name"),
         ("Sri Mulyani", "name"),
         ("Won Kim", "name"),
+        ("Richard Price", "name"),
+        ("Firmentelefon 0301234567", "phone number"),  # a phone's word inside a compound
+        ("Diensthandy 0171 5556667", "phone number"),
+        ("Smartphone 9876543210", "phone number"),
+        ("WorkPhone: 9876543210", "phone number"),
     ],
 )
 def test_personal_data_is_recognised(value: str, kind: str) -> None:
@@ -95,7 +100,13 @@ def test_personal_data_is_recognised(value: str, kind: str) -> None:
         "South Africa",
         "New York",
         "Hotel Budget 1500000",
-        "Saxophone 1234567",  # a phone's word only as a word of its own
+        "North Carolina",
+        "West Virginia",
+        "East London",
+        "New Hampshire",
+        "Silicon Valley",
+        "Bay Area",
+        "Inbound Call",
     ],
 )
 def test_category_values_are_not_taken_for_personal_data(value: str) -> None:
