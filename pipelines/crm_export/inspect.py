@@ -594,6 +594,11 @@ def _outcome_rank(candidate: OutcomeCandidate, position: int) -> tuple[int, int,
     return tier, exact, reading, -position
 
 
+# A yes/no flag of a product's use ("Is Active", "Integrations", "Project"): what the lead does, no outcome, though
+# these words alone do not make a column engagement ("Number of Active Users" is fit)
+_IN_USE_NAME = re.compile(r"(?:^|_)(?:is_)?(?:in)?active(?:_|$)|(?:^|_)(?:projects?|integrations?)(?:_|$)")
+
+
 def outcome_candidates(kinds: Mapping[str, str], present: Mapping[str, pd.Series], rows: int) -> list[OutcomeCandidate]:
     """Columns that can be the outcome, best first (see :func:`_outcome_rank`); ``kinds`` by column, ``rows`` the
     export's.
@@ -614,7 +619,12 @@ def outcome_candidates(kinds: Mapping[str, str], present: Mapping[str, pd.Series
         if candidate.reading == "amount" and name not in _AMOUNT_NAMES:
             continue
         unnamed = key[0] == 2
-        feature_like = is_consent(column, kinds[column]) or is_objection(column) or guess_group(column) == "engagement"
+        feature_like = (
+            is_consent(column, kinds[column])
+            or is_objection(column)
+            or guess_group(column) == "engagement"
+            or bool(_IN_USE_NAME.search(name))
+        )
         if unnamed and (candidate.reading != "yes/no" or feature_like):
             continue
         ranked.append((key, candidate))

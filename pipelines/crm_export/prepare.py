@@ -658,8 +658,7 @@ def without_far_future_dates(created: pd.Series) -> tuple[pd.Series, int]:
 
 def open_outcomes_lost_after_horizon(
     y: pd.Series,
-    values: pd.Series,
-    spec: ColumnSpec,
+    open_values: pd.Series,
     created: pd.Series | None,
     cut: pd.Timestamp,
     horizon_days: int,
@@ -667,9 +666,10 @@ def open_outcomes_lost_after_horizon(
     """Leads whose outcome column holds an open value ("Open - Not Contacted", "Working - Contacted", "Engaging")
     created more than ``horizon_days`` before ``cut``: lost, as leadq's label rule makes a lead without a win once
     the horizon has passed (a lead open for two years did not convert); younger ones stay unlabelled. An empty cell
-    stays unknown. Without creation dates nothing changes (and no report). A lost value left unlabelled by
-    ``lost_in_an_open_stage`` is no open value: counted there, not here."""
-    still_open = y.isna() & values.notna() & values.map(spec.outcome_of, na_action="ignore").isna()
+    stays unknown. Without creation dates nothing changes (and no report). ``open_values``: the leads whose value
+    the outcome column neither calls won nor lost (a lost value left unlabelled by ``lost_in_an_open_stage`` is
+    none: counted there, not here)."""
+    still_open = y.isna() & open_values
     if created is None or not still_open.any():
         return y, {}
     aged = still_open & (created <= cut - pd.Timedelta(days=horizon_days))
@@ -689,11 +689,11 @@ def _labels(
     if mapping.outcome_column is not None and not mapping.wins_only:
         column = mapping.outcome_column
         y, report = labels_from_outcome(cleaned[column], mapping.columns[column], column)
+        open_values = y.isna() & cleaned[column].notna()
         latest = created.max() if created is not None and created.notna().any() else pd.Timestamp.now().normalize()
         cut, horizon = as_of or pd.Timestamp(latest), 0
         y, still_open = lost_in_an_open_stage(y, cleaned, mapping, created, cut, horizon_days)
-        spec = mapping.columns[column]
-        y, aged = open_outcomes_lost_after_horizon(y, cleaned[column], spec, created, cut, horizon_days)
+        y, aged = open_outcomes_lost_after_horizon(y, open_values, created, cut, horizon_days)
         report |= still_open | aged
     else:
         if created is None:

@@ -546,6 +546,13 @@ def test_one_unnamed_yes_no_column_is_a_guess_and_several_are_left_to_the_user(t
     assert "  Paid: {role: boolean, group: fit}" in text  # features until the user names the outcome
 
 
+@pytest.mark.parametrize("flag", ["Is Active", "Integrations", "Project"])
+def test_a_yes_no_flag_of_a_products_use_is_no_outcome_candidate(flag: str) -> None:
+    proposal = _proposal(_leads(Booked=["yes", "no", "no", "yes", "no", "no"], **{flag: ["yes", "yes", "no"] * 2}))
+
+    assert proposal.outcome == "Booked"
+
+
 def test_outcome_on_an_unnamed_yes_no_column() -> None:
     proposal = _proposal(
         _leads(Flag=["x", "", "x", "", "", "x"], Booked=["yes", "no", "no", "yes", "no", "no"]), "Booked"

@@ -922,9 +922,10 @@ def test_a_lost_value_left_unlabelled_by_its_open_stage_is_no_open_outcome_value
     status = pd.Series(["Working - Contacted", "Closed - Not Converted", "Closed - Not Converted"])
     cut = pd.Timestamp("2026-07-01")
     y, _ = labels_from_outcome(flag, mapping.columns["IsConverted"], "IsConverted")
+    open_values = y.isna() & flag.notna()
 
     y, _ = lost_in_an_open_stage(y, {"Status": status}, mapping, created, cut, horizon_days=180)
-    labels, report = open_outcomes_lost_after_horizon(y, flag, mapping.columns["IsConverted"], created, cut, 180)
+    labels, report = open_outcomes_lost_after_horizon(y, open_values, created, cut, 180)
 
     assert labels.iloc[1] == 0.0
     assert labels.iloc[[0, 2]].isna().all()
