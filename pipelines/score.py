@@ -583,10 +583,10 @@ def _open_parquet(path: Path) -> ExportReader:
 def _utf8_lines(path: Path) -> tuple[bool, int]:
     """Whether the file is valid UTF-8 (read block by block, constant memory) and how many lines it has."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    breaks, last = 0, b"\n"
+    feeds, returns, last = 0, 0, b""
     with path.open("rb") as handle:
         while block := handle.read(_BLOCK):
-            breaks, last = breaks + block.count(b"\n"), block[-1:]
+            feeds, returns, last = feeds + block.count(b"\n"), returns + block.count(b"\r"), block[-1:]
             try:
                 decoder.decode(block)
             except UnicodeDecodeError:
@@ -595,7 +595,18 @@ def _utf8_lines(path: Path) -> tuple[bool, int]:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False, 0
-    return True, breaks + (last != b"\n")  # the last line may have no line break
+    breaks = feeds or returns  # lines ended by bare carriage returns when the file holds no line feed
+    return True, breaks + (last not in (b"\n", b"\r"))  # the last line may have no line break
+
+
+@contextmanager
+def _below(path: Path, lines: int) -> Iterator[io.TextIOWrapper]:
+    """The CSV's text from its line ``lines + 1`` on: lines above the header are skipped as whole lines, as the
+    training reader skips them (pandas' ``skiprows`` counts rows, and a quote in a title would span lines)."""
+    with path.open(encoding="utf-8-sig", newline="") as text:
+        for _ in range(lines):
+            next(text, None)
+        yield text
 
 
 def _open_csv(path: Path, lines: int) -> ExportReader:
@@ -604,10 +615,11 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
     hint = separator_hint(top[0]) if top else None
     # as the training reader decides: the separator, and a report's title above the header
     separator, above = (hint, 0) if hint else csv_layout(top or [""])
-    options: dict[str, Any] = {"sep": separator, "encoding": "utf-8-sig", "dtype": str, "keep_default_na": False}
-    options["skiprows"] = int(bool(hint)) + above
+    options: dict[str, Any] = {"sep": separator, "dtype": str, "keep_default_na": False}
+    skipped = int(bool(hint)) + above
     try:
-        header = [str(column) for column in pd.read_csv(path, nrows=0, **options).columns]
+        with _below(path, skipped) as text:
+            header = [str(column) for column in pd.read_csv(text, nrows=0, **options).columns]
     except (ValueError, pd.errors.ParserError) as error:
         raise _unreadable(path, error) from error
     notes: list[str] = [title_note(path.name, above)] if above else []
@@ -616,14 +628,13 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
         # every column, blank lines kept: which rows are leads (blank rows, a report's footer) is decided on the
         # whole row, as the training reader decides it
         try:
-            frames = pd.read_csv(path, chunksize=chunk_size, skip_blank_lines=False, **options)
-            for frame in report_leads(_checked_quotes(_as_named(frames, path), separator, path), notes, path.name):
-                yield frame[columns]
+            with _below(path, skipped) as text:
+                frames = pd.read_csv(text, chunksize=chunk_size, skip_blank_lines=False, **options)
+                for frame in report_leads(_checked_quotes(_as_named(frames, path), separator, path), notes, path.name):
+                    yield frame[columns]
         except pd.errors.ParserError as error:
-            with path.open(encoding="utf-8-sig", newline="") as text:
-                for _ in range(options["skiprows"]):
-                    next(text)
-                said = rows_longer_than_header(text, separator, options["skiprows"])
+            with _below(path, skipped) as text:
+                said = rows_longer_than_header(text, separator, skipped)
             raise (DataContractError([f"{path}: {said}"]) if said else _unreadable(path, error)) from error
         except DataContractError:
             raise  # said in full where it was found (a swallowed row, a value in a field the header does not name)
@@ -631,7 +642,7 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
             raise _unreadable(path, error) from error
 
     # A line break inside a quoted cell counts too: the rows after the header are at most this (time left only).
-    return ExportReader(path, header, max(lines - 1 - options["skiprows"], 0), None, chunks, notes)
+    return ExportReader(path, header, max(lines - 1 - skipped, 0), None, chunks, notes)
 
 
 def _as_named(frames: Iterator[pd.DataFrame], path: Path) -> Iterator[pd.DataFrame]:

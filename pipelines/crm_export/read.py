@@ -115,6 +115,12 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str, tuple[str, ...]]:
     raise AssertionError("unreachable: latin-1 decodes any bytes")  # pragma: no cover (latin-1 never fails)
 
 
+def with_line_feeds(text: str) -> str:
+    """The text with its lines ended by line feeds: a file written with bare carriage returns (classic Mac OS, some
+    CRM exports) holds no line feed at all, and would read as one line."""
+    return text.replace("\r", "\n") if "\n" not in text else text
+
+
 def separator_hint(line: str) -> str | None:
     """The separator a file's first line names when it is Excel's hint ``sep=;`` (None: it is no such line)."""
     match = _SEPARATOR_HINT.fullmatch(line.rstrip("\r\n"))
@@ -419,6 +425,7 @@ def read_export(path: Path) -> RawExport:
             export = _read_workbook(path)
         else:
             text, encoding, warnings = _decode(path.read_bytes(), path)
+            text = with_line_feeds(text)
             first, _, rest = text.partition("\n")
             hint = separator_hint(first)
             body = rest if hint else text

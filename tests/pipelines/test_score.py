@@ -315,6 +315,27 @@ def test_a_csv_reports_title_above_the_header_is_read_past_as_training_reads_it(
     assert summary.scored == 20
 
 
+@pytest.mark.parametrize(
+    ("title", "line_end"),
+    [('Leads report, "November 2026\n\n', "\n"), ("", "\r"), ('Leads report, "November 2026\n\n', "\r")],
+)
+def test_a_title_with_an_open_quote_and_bare_carriage_returns_are_read_as_training_reads_them(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path, title: str, line_end: str
+) -> None:
+    # pandas' skiprows counts rows: the title's quote spanned lines and a lead became the header
+    leads.head(20).to_csv(tmp_path / "plain.csv", index=False)
+    odd = tmp_path / "odd.csv"
+    text = title + (tmp_path / "plain.csv").read_text(encoding="utf-8")
+    odd.write_bytes(text.replace("\n", line_end).encode("utf-8"))
+
+    run_score(registry, tmp_path / "plain.csv", _options(tmp_path / "plain_scores.csv"))
+    summary = run_score(registry, odd, _options(tmp_path / "odd_scores.csv"))
+
+    plain, read = _read(tmp_path / "plain_scores.csv"), _read(tmp_path / "odd_scores.csv")
+    pd.testing.assert_frame_equal(_without_time(read), _without_time(plain))
+    assert (summary.scored, open_export(odd).total) == (20, 20)  # the progress bar's count of leads
+
+
 def test_csv_in_and_out_gives_the_parquet_scores(registry: Settings, leads: pd.DataFrame, tmp_path: Path) -> None:
     leads.to_parquet(tmp_path / "leads.parquet", index=False)
     leads.to_csv(tmp_path / "leads.csv", index=False)  # every cell as text, blanks for missing counts

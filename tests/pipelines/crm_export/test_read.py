@@ -160,6 +160,28 @@ def test_a_title_above_the_header_is_left_out_whatever_its_separators(
     assert export.frame["Lead ID"].iloc[0] == rows.split(separator)[0]
 
 
+@pytest.mark.parametrize("title", ["", "Lead report, November 2026\n\n"])
+def test_lines_ended_by_bare_carriage_returns_are_read_as_lines(tmp_path: Path, title: str) -> None:
+    # classic Mac OS line ends: the file holds no line feed at all, and read as one line it had no rows
+    rows = "".join(f"L{i},Acme {i},{i * 10},1\n" for i in range(5))
+    path = tmp_path / "leads.csv"
+    path.write_bytes(f"{title}Lead ID,Company,Visits,Converted\n{rows}".replace("\n", "\r").encode("utf-8"))
+
+    export = read_export(path)
+
+    assert list(export.frame.columns) == ["Lead ID", "Company", "Visits", "Converted"]
+    assert export.frame["Visits"].tolist() == ["0", "10", "20", "30", "40"]
+
+
+def test_a_carriage_return_inside_a_cell_of_a_file_with_line_feeds_stays_in_the_cell(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_bytes(b'Lead ID,Notes\r\nL1,"first\rsecond"\r\nL2,plain\r\n')
+
+    export = read_export(path)
+
+    assert export.frame["Notes"].tolist() == ["first\rsecond", "plain"]
+
+
 def test_a_separator_at_the_end_of_every_row_but_the_headers_is_left_out(tmp_path: Path) -> None:
     # pandas took such rows' first field for an index and shifted the rest: leadq crashed on the index
     path = tmp_path / "leads.csv"
