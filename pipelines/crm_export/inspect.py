@@ -1069,6 +1069,18 @@ def _stage_over_flag(
     return None
 
 
+def _stage_passed_over(stage: OutcomeCandidate, present: Mapping[str, pd.Series]) -> str:
+    values = present[stage.column].str.strip()
+    share = values.isin(stage.open).mean() if len(values) else 0.0
+    shown = ", ".join(stage.open[:_SHOWN_VALUES])
+    return (
+        f"not the stage '{stage.column}': it leaves {share:.0%} of leads open ({shown}), "
+        "and with no creation date they would never be labelled, the model learning only from the closed ones "
+        "(scores too high); this flag counts them not converted. If the export can carry the date each lead came "
+        f"in, map it as created_at and '{stage.column}' as the outcome"
+    )
+
+
 _DUPLICATE_SUFFIX = re.compile(r"\.\d+$")  # pandas names a header's second "Industry" "Industry.1"
 
 
@@ -1113,8 +1125,11 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     # Several yes/no columns, none named like an outcome ("Search", "A free copy"): no best guess, the user names it.
     undecided = len(candidates) > 1 and _outcome_rank(candidates[0], 0)[0] == 2
     best = None if undecided else next(iter(candidates), None)
+    dated = any(spec.role == "created_at" for spec, _ in _date_roles(kinds, names).values())
+    passed_over = None  # a stage left for the flag: its open records would never be labelled
     if best is not None and best.reading == "yes/no":
-        best = _stage_over_flag(best, candidates, present) or best
+        stage = _stage_over_flag(best, candidates, present)
+        best, passed_over = (stage or best, None) if dated else (best, stage)
     win_date = None if outcome else win_date_candidate(kinds, names)
     if win_date is not None and (best is None or _outcome_rank(best, 0)[0] == 2):
         best = win_date  # a date named like a win says more than yes/no columns named like nothing
@@ -1127,6 +1142,9 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         specs[chosen.column] = chosen.spec
         empty_share = 1 - len(present[chosen.column]) / len(frame) if len(frame) else 0.0
         review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals, empty_share)
+        if passed_over is not None and chosen.column != passed_over.column:
+            said = _stage_passed_over(passed_over, present)
+            review[chosen.column] = f"{review[chosen.column]}; {said}" if review[chosen.column] else said
     won_at = chosen.column if chosen is not None and chosen.reading == "win date" else None
     # an outcome that says only who won is dated by the date named like a win ("Became a Customer Date")
     wins_dated_by = win_date_candidate(kinds, names) if chosen is not None and chosen.spec.lost == [] else None

@@ -625,6 +625,10 @@ def lost_in_an_open_stage(
     works them ("Open - Not Contacted", "Working - Contacted"): unlabelled within ``horizon_days`` of their creation,
     as leadq's label rule leaves an open lead; older ones stay lost (the horizon passed without a win).
 
+    Without creation dates they stay lost (``lost_undated``): no lead's age is known, and leaving every open lead
+    unlabelled would teach the model only from the closed ones, every score too high (as ``blank: lost`` counts
+    an undated lead without a win lost, however young).
+
     Returns:
         The labels and, where a stage column is mapped, a report: the column, the leads left unlabelled and those
         that stay lost.
@@ -633,7 +637,10 @@ def lost_in_an_open_stage(
     if stages is None:
         return y, {}
     open_lost = (y == 0) & stages.isin(OPEN_STAGES)
-    recent = open_lost if created is None else open_lost & ~(created <= cut - pd.Timedelta(days=horizon_days))
+    if created is None:
+        undated = {"column": str(stages.name), "unlabelled": 0, "lost_undated": int(open_lost.sum())}
+        return y, {"lost_in_open_stage": undated | {"lost_after_horizon": 0}}
+    recent = open_lost & ~(created <= cut - pd.Timedelta(days=horizon_days))
     report = {
         "column": str(stages.name),
         "unlabelled": int(recent.sum()),
@@ -666,12 +673,15 @@ def open_outcomes_lost_after_horizon(
     """Leads whose outcome column holds an open value ("Open - Not Contacted", "Working - Contacted", "Engaging")
     created more than ``horizon_days`` before ``cut``: lost, as leadq's label rule makes a lead without a win once
     the horizon has passed (a lead open for two years did not convert); younger ones stay unlabelled. An empty cell
-    stays unknown. Without creation dates nothing changes (and no report). ``open_values``: the leads whose value
+    stays unknown. Without creation dates nothing changes; the report counts them (``unlabelled_undated``): the
+    model learns only from the closed leads. ``open_values``: the leads whose value
     the outcome column neither calls won nor lost (a lost value left unlabelled by ``lost_in_an_open_stage`` is
     none: counted there, not here)."""
     still_open = y.isna() & open_values
-    if created is None or not still_open.any():
+    if not still_open.any():
         return y, {}
+    if created is None:
+        return y, {"open_values": {"unlabelled_undated": int(still_open.sum())}}
     aged = still_open & (created <= cut - pd.Timedelta(days=horizon_days))
     report = {"lost_after_horizon": int(aged.sum()), "unlabelled": int((still_open & ~aged).sum())}
     return y.mask(aged, 0.0), {"open_values": report}

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, get_args
 
+import numpy as np
 import pandas as pd
 import pytest
 from rich.console import Console
@@ -278,6 +279,46 @@ def test_inspect_then_check_export_on_a_single_table_export(small_crm, tmp_path:
     assert checked.exit_code == 0, checked.output
     assert "Labels (outcome column)" in checked.output
     assert f"Ready for training: leadq train --data {export} --mapping {mapping}" in checked.output
+
+
+def _undated_with_status(crm: Any, path: Path) -> Path:
+    """A single table without creation dates whose "Lead Status" leaves some leads that did not convert open."""
+    frame = pd.read_csv(_single_table(crm, path), dtype=str, keep_default_na=False)
+    open_or_closed = np.where(np.arange(len(frame)) % 2 == 0, "Open - Working", "Closed - Not Converted")
+    frame["Lead Status"] = np.where(frame["Converted"] == "1", "Closed - Converted", open_or_closed)
+    frame.drop(columns=[c for c in frame.columns if c.endswith("_at")]).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("outcome", "warned"),
+    [
+        (
+            [],
+            "leads the outcome column calls lost are still open in 'Lead Status' (a stage mapped to mql, sal or sql);"
+            " the export has no creation date, so no lead's age is known: they count as lost",
+        ),
+        (
+            ["--outcome", "Lead Status"],
+            "leads hold an open outcome value (neither won nor lost) and the export has no"
+            " creation date, so they never age into lost",
+        ),
+    ],
+)
+def test_check_export_warns_where_an_undated_export_leaves_open_leads(  # type: ignore[no-untyped-def]
+    small_crm, tmp_path: Path, outcome: list[str], warned: str
+) -> None:
+    export, mapping = _undated_with_status(small_crm, tmp_path / "leads.csv"), tmp_path / "mapping.yml"
+    inspected = runner.invoke(app, ["inspect", str(export), "--out", str(mapping), *outcome])
+
+    checked = runner.invoke(
+        app, ["check-export", str(export), "--mapping", str(mapping), "--config", str(_config(tmp_path))]
+    )
+
+    assert inspected.exit_code == 0, inspected.output
+    assert load_mapping(mapping).outcome_column == (outcome[1] if outcome else "Converted")
+    assert checked.exit_code == 0, checked.output
+    assert warned in " ".join(checked.output.split())
 
 
 def test_check_export_stops_on_a_leaking_column(small_crm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1225,15 +1225,32 @@ def test_currency_codes_and_ranges_read_as_numbers_the_cleaning_reads_too() -> N
     assert mapping["Number of Employees"].role in ("numeric", "count")
 
 
+_CREATED = ["2026-01-05", "2026-02-11", "2026-03-02", "2026-03-20", "2026-04-07", "2026-05-19"] * 2
+
+
 def test_a_stage_is_preferred_to_a_won_flag_that_calls_open_records_lost() -> None:
+    stage = ["Closed Won", "Closed Lost", "Negotiation", "Closed Won", "Prospecting", "Closed Lost"] * 2
+    won = ["1" if value == "Closed Won" else "0" for value in stage]
+
+    proposal = _proposal(_leads(**{"Created Date": _CREATED}, Stage=stage, Won=won))
+
+    assert proposal.outcome == "Stage"
+    assert proposal.columns["Stage"].outcome_of("Negotiation") is None  # open: unlabelled, not lost
+    assert proposal.columns["Won"].role == "after_contact"  # a second outcome, never a feature
+
+
+def test_without_creation_dates_the_won_flag_stays_the_outcome_and_says_why_not_the_stage() -> None:
+    # the stage's open records would never age into lost: the model would learn from the closed ones alone
     stage = ["Closed Won", "Closed Lost", "Negotiation", "Closed Won", "Prospecting", "Closed Lost"] * 2
     won = ["1" if value == "Closed Won" else "0" for value in stage]
 
     proposal = _proposal(_leads(Stage=stage, Won=won))
 
-    assert proposal.outcome == "Stage"
-    assert proposal.columns["Stage"].outcome_of("Negotiation") is None  # open: unlabelled, not lost
-    assert proposal.columns["Won"].role == "after_contact"  # a second outcome, never a feature
+    assert proposal.outcome == "Won"
+    assert proposal.columns["Stage"].role != "outcome"
+    assert proposal.columns["Stage"].role not in FEATURE_ROLES
+    assert "not the stage 'Stage': it leaves 33% of leads open (Negotiation, Prospecting)" in proposal.review["Won"]
+    assert "map it as created_at and 'Stage' as the outcome" in proposal.review["Won"]
 
 
 def test_a_won_flag_stays_the_outcome_where_it_leaves_open_records_blank() -> None:

@@ -915,6 +915,32 @@ def test_a_lead_a_flag_calls_lost_while_its_status_is_open_is_unlabelled_within_
     assert lost_in_an_open_stage(y, {}, no_stage, created, pd.Timestamp("2026-07-01"), 180) == (y, {})
 
 
+def test_without_creation_dates_a_lead_the_flag_calls_lost_stays_lost_whatever_its_stage() -> None:
+    # no lead's age is known: left unlabelled, every open lead would be gone and the model learn from closed ones
+    mapping = parse_mapping(STATUS_AND_FLAG)
+    status = pd.Series(
+        ["Working - Contacted", "Open - Not Contacted", "Closed - Not Converted", "Open - Not Contacted"]
+    )
+    y = pd.Series([0.0, 0.0, 0.0, 1.0])
+
+    labels, report = lost_in_an_open_stage(y, {"Status": status}, mapping, None, pd.Timestamp("2026-07-01"), 180)
+
+    assert labels.tolist() == [0.0, 0.0, 0.0, 1.0]
+    assert report == {
+        "lost_in_open_stage": {"column": "Status", "unlabelled": 0, "lost_undated": 2, "lost_after_horizon": 0}
+    }
+
+
+def test_without_creation_dates_open_outcome_values_stay_unlabelled_and_are_counted() -> None:
+    y = pd.Series([1.0, None, None, 0.0, None])
+    open_values = pd.Series([False, True, True, False, False])  # the last: an empty cell, unknown
+
+    labels, report = open_outcomes_lost_after_horizon(y, open_values, None, pd.Timestamp("2026-07-01"), 180)
+
+    assert labels.isna().tolist() == [False, True, True, False, True]
+    assert report == {"open_values": {"unlabelled_undated": 2}}
+
+
 def test_a_lost_value_left_unlabelled_by_its_open_stage_is_no_open_outcome_value() -> None:
     mapping = parse_mapping(STATUS_AND_FLAG)
     created = pd.to_datetime(pd.Series(["2026-06-01", "2025-01-10", "2026-06-02"]))
