@@ -686,6 +686,17 @@ def _is_picklist_of_ranges(kind: str, values: pd.Series) -> bool:
     return ranged == len(readings)
 
 
+MIN_RECORD_NUMBERS = 100  # filled values a column needs before its distinct share says it numbers records
+
+
+def _is_record_number(name: str, values: pd.Series) -> bool:
+    """A second id or record counter ("Lead Number" beside "Prospect ID"): named like an id, its values nearly all
+    different. Unique, it is profiled as id-like already; rows exported twice repeat it, and it read as a number
+    (the counter's order, learnt as a feature)."""
+    many = len(values) >= MIN_RECORD_NUMBERS
+    return many and bool(_ID_NAME.search(name)) and values.nunique() >= MIN_ID_DISTINCT_SHARE * len(values)
+
+
 def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> ColumnSpec:
     name = to_snake_case(column)
     if values.nunique() <= 1 and len(values) == rows:
@@ -698,6 +709,8 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
         return ColumnSpec(role="email")
     if _OTHER_RECORDS_ID.search(name) and kind in ("number", "number-as-text"):
         return ColumnSpec(role="ignore")  # HubSpot's "Associated Company ID": an id, not an amount
+    if _is_record_number(name, values):
+        return ColumnSpec(role="ignore")
     if _is_job_title(name, kind, values):
         return ColumnSpec(role="job_title")
     if _is_count(name, kind, values):

@@ -1253,6 +1253,26 @@ def test_without_creation_dates_the_won_flag_stays_the_outcome_and_says_why_not_
     assert "map it as created_at and 'Stage' as the outcome" in proposal.review["Won"]
 
 
+def test_a_record_number_beside_the_id_is_no_feature_when_rows_were_exported_twice() -> None:
+    # unique, "Lead Number" is id-like; repeated rows made it a number, and the counter's order a feature
+    rows = 400
+    frame = pd.DataFrame(
+        {
+            "Prospect ID": [f"7927b2df-{n:04d}" for n in range(rows)],
+            "Lead Number": [str(660_000 + 7 * n) for n in range(rows)],
+            "Visits": [str(n % 7) for n in range(rows)],
+            "Converted": ["1" if n % 3 == 0 else "0" for n in range(rows)],
+        }
+    )
+    twice = pd.concat([frame, frame.iloc[:40]], ignore_index=True)
+
+    proposal = _proposal(twice)
+
+    assert proposal.columns["Prospect ID"].role == "id"
+    assert proposal.columns["Lead Number"].role == "ignore"
+    assert proposal.columns["Visits"].role in FEATURE_ROLES
+
+
 def test_a_won_flag_stays_the_outcome_where_it_leaves_open_records_blank() -> None:
     stage = ["Closed Won", "Closed Lost", "Negotiation", "Closed Won", "Prospecting", "Closed Lost"] * 2
     won = {"Closed Won": "1", "Closed Lost": "0"}
