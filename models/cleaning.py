@@ -559,8 +559,9 @@ def parse_dates(
 
     Day-first or month-first is decided per column from the values whose first or second part exceeds 12;
     without such evidence dotted and dashed dates (01.03.2026, 01-03-2026) are read day-first and slashed ones
-    (03/01/2026) month-first, and the description says so. Excel serial numbers are read only when the whole column
-    is numbers in a plausible range, and so are Unix times (seconds or milliseconds of 2000-2099); month names in
+    (03/01/2026) month-first, and the description says so. A column of numbers is read as Excel serial numbers or
+    Unix times (seconds or milliseconds of 2000-2099), whichever reads more of them; among text dates, numbers in
+    the Excel range are Excel day numbers (a spreadsheet kept some cells unformatted); month names in
     English or German ("5 Jan 2026", "Jan 5, 2026", "5. März 2026") too. Call :func:`mark_missing` first.
     ``order``: the evidence of the whole column (:func:`date_order_evidence`) when ``values`` is only a part of it.
 
@@ -591,6 +592,8 @@ def _parse_date_values(
     iso = text.str.fullmatch(_ISO_DATE.pattern) & ~is_native
     day_month = text.str.fullmatch(_DAY_MONTH_DATE.pattern) & ~is_native
     named = text.str.fullmatch(MONTH_NAME_DATE.pattern) & ~is_native
+    # a spreadsheet column whose cells Excel kept partly as day numbers (an unformatted cell among text dates)
+    day_number = text.str.fullmatch(r"\d+(?:\.\d+)?") & ~is_native
 
     parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     descriptions: list[str] = []
@@ -608,6 +611,12 @@ def _parse_date_values(
     if named.any():
         parsed.loc[named[named].index] = _parse_month_names(text[named])
         descriptions.append("dates with month names")
+    if day_number.any():
+        serials = pd.to_numeric(text[day_number]).astype("float64")
+        serials = serials[serials.between(*EXCEL_SERIAL_RANGE)]
+        if len(serials):
+            parsed.loc[serials.index] = pd.to_datetime(serials, unit="D", origin=_EXCEL_ORIGIN)
+            descriptions.append(f"{len(serials):,} Excel serial day numbers (origin {_EXCEL_ORIGIN})")
 
     unreadable = [str(value) for value in present[parsed[present.index].isna()]]
     _refuse_if_too_many(column, unreadable, len(present), max_unparseable_share, _DATE_EXPECTED)

@@ -375,6 +375,22 @@ def test_unix_times_when_the_whole_column_is_numbers(numbers: list[str], descrip
     assert parsed.tolist() == [pd.Timestamp("2025-04-18 18:13:20"), pd.Timestamp("2025-04-30 08:00:00")]
 
 
+def test_excel_day_numbers_among_text_dates_are_read_as_dates() -> None:
+    # a spreadsheet kept a few cells of a date column unformatted: their day numbers among the ISO dates
+    values = pd.Series(["2026-03-01", "46083", "2026-03-03 09:30", 46084.5, None, "7"], dtype=object)
+
+    parsed, description = parse_dates(values, "Created Date", max_unparseable_share=0.2)
+
+    assert parsed.iloc[:4].tolist() == [
+        pd.Timestamp("2026-03-01"),
+        pd.Timestamp("2026-03-02"),
+        pd.Timestamp("2026-03-03 09:30"),
+        pd.Timestamp("2026-03-03 12:00"),
+    ]
+    assert parsed.iloc[4:].isna().all()  # "7" is no plausible day number: unreadable
+    assert description == "ISO 8601; 2 Excel serial day numbers (origin 1899-12-30)"
+
+
 def test_implausible_excel_serials_are_refused() -> None:
     with pytest.raises(CleaningError, match=r"'Created Date'.*'7'"):
         parse_dates(pd.Series([7, 46082]), "Created Date")
