@@ -686,6 +686,16 @@ def _is_picklist_of_ranges(kind: str, values: pd.Series) -> bool:
     return ranged == len(readings)
 
 
+# A feature column filled in fewer rows than this, and in under 1% of them, is ignored: no leaf of the model can
+# stand for so few leads (at least 20, models.pipeline), and CRMs carry hundreds of custom fields hardly used
+MIN_FILLED_LEADS = 20
+MIN_FILLED_SHARE = 0.01
+
+
+def _too_sparse(values: pd.Series, rows: int) -> bool:
+    return len(values) < MIN_FILLED_LEADS and len(values) < MIN_FILLED_SHARE * rows
+
+
 MIN_RECORD_NUMBERS = 100  # filled values a column needs before its distinct share says it numbers records
 
 
@@ -1190,6 +1200,12 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
                 by_name.append(column)
         else:
             specs[column] = _feature_spec(column, kind, present[column], len(frame))
+            if specs[column].role in FEATURE_ROLES and _too_sparse(present[column], len(frame)):
+                specs[column] = ColumnSpec(role="ignore")
+                review[column] = (
+                    f"filled in only {len(present[column]):,} of {len(frame):,} rows: too few leads to learn from "
+                    "(a leaf of the model stands for at least 20); map it as a feature once more leads carry it"
+                )
     # A bare month or weekday is the last contact's in a contact export (one with a column named for contact work:
     # a call's duration, the calls, the contact); elsewhere (a web shop's sessions) it is the lead's own moment.
     moments = [column for column in by_name if sales_word(column, kinds[column]) in CALENDAR_PARTS]

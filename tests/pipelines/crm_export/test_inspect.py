@@ -1273,6 +1273,26 @@ def test_a_record_number_beside_the_id_is_no_feature_when_rows_were_exported_twi
     assert proposal.columns["Visits"].role in FEATURE_ROLES
 
 
+def test_a_custom_field_hardly_anyone_filled_in_is_ignored_with_the_count() -> None:
+    rows = 2_500
+    frame = pd.DataFrame(
+        {
+            "Lead ID": [f"L{n}" for n in range(rows)],
+            "Industry": [["IT", "Retail", "Banking"][n % 3] for n in range(rows)],
+            "Partner Tier": ["Gold" if n < 12 else "" for n in range(rows)],  # 12 leads: below any leaf's size
+            "Webinar": ["yes" if n < 30 else "" for n in range(rows)],  # 30: a leaf can stand for them
+            "Converted": ["1" if n % 4 == 0 else "0" for n in range(rows)],
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Partner Tier"].role == "ignore"
+    assert proposal.review["Partner Tier"].startswith("filled in only 12 of 2,500 rows: too few leads to learn from")
+    assert proposal.columns["Industry"].role in FEATURE_ROLES
+    assert proposal.columns["Webinar"].role in FEATURE_ROLES
+
+
 def test_a_won_flag_stays_the_outcome_where_it_leaves_open_records_blank() -> None:
     stage = ["Closed Won", "Closed Lost", "Negotiation", "Closed Won", "Prospecting", "Closed Lost"] * 2
     won = {"Closed Won": "1", "Closed Lost": "0"}
