@@ -1032,7 +1032,9 @@ def win_date_candidate(kinds: Mapping[str, str], names: Mapping[str, str]) -> Ou
 MOSTLY_EMPTY_OUTCOME = 0.5
 
 
-def _outcome_review(candidate: OutcomeCandidate, named: bool, others: list[str], empty_share: float = 0.0) -> str:
+def _outcome_review(
+    candidate: OutcomeCandidate, named: bool, others: list[str], empty_share: float = 0.0, dated: bool = True
+) -> str:
     spec, name = candidate.spec, to_snake_case(candidate.column)
     if candidate.reading == "yes/no" and not named and name in _CLEAR_OUTCOME_NAMES and not others:
         return ""
@@ -1062,10 +1064,12 @@ def _outcome_review(candidate: OutcomeCandidate, named: bool, others: list[str],
         detail = f"won = {', '.join(spec.won or ())}; lost = {', '.join(spec.lost or ())}"
     if candidate.open and spec.lost != []:
         shown = ", ".join(candidate.open[:_SHOWN_VALUES]) + (", ..." if len(candidate.open) > _SHOWN_VALUES else "")
-        detail += (
-            f"; left open: {shown} (unlabelled while younger than labels.horizon_days, lost after): add the final "
-            "ones to won or lost"
+        when = (
+            "unlabelled while younger than labels.horizon_days, lost after"
+            if dated
+            else "unlabelled: with no creation date they never age into lost"
         )
+        detail += f"; left open: {shown} ({when}): add the final ones to won or lost"
     if empty_share > MOSTLY_EMPTY_OUTCOME and spec.lost and candidate.reading in ("yes/no", "stage"):
         detail += (
             f"; empty in {empty_share:.0%} of rows, and those leads stay unlabelled (the model learns only from the "
@@ -1164,7 +1168,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         rivals = [c.column for c in others if _outcome_rank(c, 0)[0] <= tier]
         specs[chosen.column] = chosen.spec
         empty_share = 1 - len(present[chosen.column]) / len(frame) if len(frame) else 0.0
-        review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals, empty_share)
+        review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals, empty_share, dated)
         if passed_over is not None and chosen.column != passed_over.column:
             said = _stage_passed_over(passed_over, present)
             review[chosen.column] = f"{review[chosen.column]}; {said}" if review[chosen.column] else said
@@ -1178,7 +1182,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     if chosen is not None and chosen.spec.lost == [] and not any(s.role == "created_at" for s in specs.values()):
         chosen = _blank_is_lost(chosen, outcome is not None)
         specs[chosen.column] = chosen.spec
-        review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals, empty_share)
+        review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals, empty_share, dated)
 
     for column, original in column_copies(present).items():
         if column not in specs:

@@ -307,6 +307,9 @@ def _proposal(frame: pd.DataFrame, outcome: str | None = None) -> Proposal:
     return propose(frame, profile_export(frame), outcome)
 
 
+_CREATED = ["2026-01-05", "2026-02-11", "2026-03-02", "2026-03-20", "2026-04-07", "2026-05-19"] * 2
+
+
 def _leads(**columns: list[str]) -> pd.DataFrame:
     """Eight leads: an ID, an industry, a newsletter yes/no (an engagement feature, never an outcome guess)."""
     rows = len(next(iter(columns.values())))
@@ -461,18 +464,24 @@ def test_a_company_revenue_is_no_outcome_guess() -> None:
         proposal.mapping()
 
 
-def test_a_deal_stage_gives_won_and_lost_from_its_words_and_leaves_the_rest_open() -> None:
+@pytest.mark.parametrize(
+    ("dates", "open_means"),
+    [
+        ({"engage_date": _CREATED[:6]}, "unlabelled while younger than labels.horizon_days, lost after"),
+        ({}, "unlabelled: with no creation date they never age into lost"),
+    ],
+)
+def test_a_deal_stage_gives_won_and_lost_from_its_words_and_leaves_the_rest_open(
+    dates: dict[str, list[str]], open_means: str
+) -> None:
     stages = ["Closed Won", "Closed Lost", "Negotiation", "Closed Lost", "Closed Won", "Negotiation"]
 
-    proposal = _proposal(_leads(deal_stage=stages))
+    proposal = _proposal(_leads(deal_stage=stages, **dates))
 
     spec = proposal.mapping().columns["deal_stage"]
     assert (spec.won, spec.lost) == (["Closed Won"], ["Closed Lost"])
     assert spec.outcome_of("Negotiation") is None  # open: unlabelled until it closes
-    assert (
-        "left open: Negotiation (unlabelled while younger than labels.horizon_days, lost after): add the final"
-        in (proposal.review["deal_stage"])
-    )
+    assert f"left open: Negotiation ({open_means}): add the final" in proposal.review["deal_stage"]
 
 
 @pytest.mark.parametrize(
@@ -1223,9 +1232,6 @@ def test_currency_codes_and_ranges_read_as_numbers_the_cleaning_reads_too() -> N
     assert profile.loc["Notes", "kind"] != "number-as-text"
     assert mapping["Annual Revenue"].role == "numeric"
     assert mapping["Number of Employees"].role in ("numeric", "count")
-
-
-_CREATED = ["2026-01-05", "2026-02-11", "2026-03-02", "2026-03-20", "2026-04-07", "2026-05-19"] * 2
 
 
 def test_a_stage_is_preferred_to_a_won_flag_that_calls_open_records_lost() -> None:
