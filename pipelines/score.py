@@ -85,7 +85,6 @@ from pipelines.crm_export.read import (
     settled_rows,
     title_note,
     without_blank_rows,
-    without_trailing_fields,
 )
 from pipelines.crm_export.tables import activities_table
 from pipelines.settings import Settings
@@ -121,6 +120,11 @@ DEFAULT_CHUNK_SIZE = 20_000
 _CHECKED_VALUES_KEPT = 10_000  # distinct values remembered per field across chunks (e-mails are not worth it)
 _TEMPORARY_SUFFIX = ".leadq-tmp"
 _BLOCK = 1 << 20  # bytes read at a time when a CSV is checked for UTF-8
+# A CSV row with more fields than the header (a separator in a value not in quotes) is rejected, not the file: up to
+# this many fields more are read as fields the header does not name; a row with more refuses the file
+SPARE_FIELDS = 8
+# A CSV chunk's column where one of its rows has values in fields the header does not name: that row's field count
+LONG_ROW = "\x00leadq_fields"
 
 
 @dataclass(frozen=True)
@@ -623,21 +627,33 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
     except (ValueError, pd.errors.ParserError) as error:
         raise _unreadable(path, error) from error
     notes: list[str] = [title_note(path.name, above)] if above else []
+    spare = [f"\x00spare {number}" for number in range(SPARE_FIELDS)]
 
     def chunks(columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
         # every column, blank lines kept: which rows are leads (blank rows, a report's footer) is decided on the
         # whole row, as the training reader decides it
         try:
             with _below(path, skipped) as text:
-                frames = pd.read_csv(text, chunksize=chunk_size, skip_blank_lines=False, **options)
-                for frame in report_leads(_checked_quotes(_as_named(frames, path), separator, path), notes, path.name):
-                    yield frame[columns]
+                # the header's record skipped as a record (a quoted line break in a name spans lines): pandas
+                # refuses more names than the header has fields
+                frames = pd.read_csv(
+                    text,
+                    chunksize=chunk_size,
+                    skip_blank_lines=False,
+                    header=None,
+                    skiprows=1,
+                    names=header + spare,
+                    **options,
+                )
+                marked = _long_rows_marked(frames, len(header))
+                for frame in report_leads(_checked_quotes(marked, separator, path), notes, path.name):
+                    yield frame[[*columns, LONG_ROW]] if frame[LONG_ROW].ne("").any() else frame[columns]
         except pd.errors.ParserError as error:
             with _below(path, skipped) as text:
                 said = rows_longer_than_header(text, separator, skipped)
             raise (DataContractError([f"{path}: {said}"]) if said else _unreadable(path, error)) from error
         except DataContractError:
-            raise  # said in full where it was found (a swallowed row, a value in a field the header does not name)
+            raise  # said in full where it was found (a swallowed row)
         except ValueError as error:
             raise _unreadable(path, error) from error
 
@@ -645,13 +661,18 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
     return ExportReader(path, header, max(lines - 1 - skipped, 0), None, chunks, notes)
 
 
-def _as_named(frames: Iterator[pd.DataFrame], path: Path) -> Iterator[pd.DataFrame]:
-    """The chunks as the header names their fields (a separator at the end of every row left out, as training
-    reads it), numbered on from the chunks before."""
-    first_row = 0
+def _long_rows_marked(frames: Iterator[pd.DataFrame], named: int) -> Iterator[pd.DataFrame]:
+    """The chunks as the header names their fields, and ``LONG_ROW``: a row's field count where it holds a value in
+    a field the header does not name (a separator in a value not in quotes shifted the rest), else empty. Fields
+    left empty there (a separator at the end of every row) are no sign of it, as training reads them."""
     for frame in frames:
-        yield without_trailing_fields(frame, first_row, path)
-        first_row += len(frame)
+        spare = frame.iloc[:, named:]
+        marks = np.full(len(frame), "", dtype=object)
+        if spare.notna().to_numpy().any():  # rows as long as the header leave every spare field missing
+            filled = spare.fillna("").astype(str).apply(lambda column: column.str.strip() != "").to_numpy(dtype=bool)
+            last = np.where(filled.any(axis=1), filled.shape[1] - np.argmax(filled[:, ::-1], axis=1), 0)
+            marks = np.where(last > 0, (named + last).astype(str), "").astype(object)
+        yield frame.iloc[:, :named].assign(**{LONG_ROW: marks})
 
 
 def _checked_quotes(frames: Iterator[pd.DataFrame], separator: str, path: Path) -> Iterator[pd.DataFrame]:
@@ -1066,8 +1087,10 @@ def check_chunk(
     register: IdRegister,
     since: date | None = None,
     date_order: DateOrderEvidence | None = None,
+    long_rows: Mapping[int, str] | None = None,
 ) -> CheckedChunk:
-    """A chunk's leads ready for the scorer, and its rejected rows (no id, a repeated id, an unreadable field).
+    """A chunk's leads ready for the scorer, and its rejected rows (no id, a repeated id, an unreadable field, a
+    CSV row with more fields than the header: ``long_rows``, position -> why).
 
     Rows created before ``since`` are left out (counted); without a readable creation date they are rejected
     (``date_order``: the creation-date column's day/month evidence over the whole file). An id is registered
@@ -1077,8 +1100,12 @@ def check_chunk(
     rows = np.arange(first_row, first_row + len(chunk))
     ids = read_ids(chunk[model.id_column], model.id_column, placeholders)
     problems: dict[int, list[tuple[str, str]]] = {}
+    for position, why in (long_rows or {}).items():
+        problems[position] = [(WHOLE_ROW, why)]
+        ids[position] = None  # its values are shifted: the id too, maybe; the row number says which row it is
     for position in np.flatnonzero(pd.isna(ids)).tolist():
-        problems.setdefault(position, []).append((model.id_column, "no lead id"))
+        if position not in problems:
+            problems[position] = [(model.id_column, "no lead id")]
     for position in unfit_ids(ids):
         problems.setdefault(position, []).append((model.id_column, UNFIT_ID))
         ids[position] = None  # not written to the rejects file: the row number says which lead it is
@@ -1109,6 +1136,33 @@ def check_chunk(
     ]
     checked = {column: values[scored] for column, values in columns.items()}
     return CheckedChunk(ids[kept[scored]], checked, rejects, before_since, kept[scored])
+
+
+WHOLE_ROW = "(the whole row)"  # the rejects file's field for a row that could not be read as the header names it
+
+
+def _without_long_rows(chunk: pd.DataFrame, named: int) -> tuple[pd.DataFrame, dict[int, str]]:
+    """The chunk without its ``LONG_ROW`` column, and the positions of its rows with more fields than the header's
+    ``named`` -> why (none from a Parquet or workbook reader)."""
+    if LONG_ROW not in chunk:
+        return chunk, {}
+    fields = chunk[LONG_ROW].to_numpy()
+    long_rows = {
+        int(position): (
+            f"{fields[position]} fields where the header names {named}: a separator inside a value that is not in "
+            "quotes shifts every value after it, so none is read; export again with values in quotes"
+        )
+        for position in np.flatnonzero(fields != "")
+    }
+    return chunk.drop(columns=LONG_ROW), long_rows
+
+
+def _long_row_numbers_refused(export: Path, row: int) -> str:
+    return (
+        f"{export}: data row {row:,} has more fields than the header (a separator inside a value that is not in "
+        "quotes), and the leads are numbered by their row (lead_ids: row_number): a row left out would renumber "
+        "the rows after it. Export again with values in quotes"
+    )
 
 
 def output_columns(id_column: str, top_k: int, reasons: bool = True) -> list[str]:
@@ -1495,9 +1549,11 @@ def run_score(
         history = files.enter_context(closing_log(open_history(settings, now))) if options.log else None
         read = 0
         for read_chunk in reader.chunks([in_file.get(column, column) for column in needed], options.chunk_size):
-            chunk = read_chunk.rename(columns=spaced)
+            chunk, long_rows = _without_long_rows(read_chunk.rename(columns=spaced), len(reader.header))
+            if len(long_rows) and not model.mapping.ids_in_export:
+                raise DataContractError([_long_row_numbers_refused(export, read + min(long_rows) + 1)])
             chunk = with_engagement(with_row_ids(chunk, model.mapping, read + 1, reader.header), model, engagement)
-            checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order)
+            checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order, long_rows)
             if history is not None and len(checked.ids):
                 batch = explain_checked(model, checked)
                 scores = flat_scores(checked.ids, batch, model, scored_at, lead_warnings(model, checked, batch))

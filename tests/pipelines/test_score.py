@@ -35,7 +35,10 @@ from pipelines.crm_export.mapping import MappingError
 from pipelines.crm_export.read import footer_note, read_export
 from pipelines.demo.synthetic import demo_mapping_text
 from pipelines.score import (
+    LONG_ROW,
+    SPARE_FIELDS,
     UNFIT_ID,
+    WHOLE_ROW,
     FieldChecker,
     IdRegister,
     ScoreOptions,
@@ -1329,18 +1332,20 @@ def test_an_export_without_ids_is_scored_under_its_row_numbers_across_chunks(
 
 
 @pytest.mark.parametrize("chunk_size", [1, 2, 100])
-def test_a_value_in_a_field_the_header_does_not_name_is_refused_in_any_chunk(tmp_path: Path, chunk_size: int) -> None:
+def test_a_value_in_a_field_the_header_does_not_name_marks_its_row_in_any_chunk(
+    tmp_path: Path, chunk_size: int
+) -> None:
     path = tmp_path / "leads.csv"
     path.write_text("Id,Company,Visits\nL1,Acme,3,\nL2,Beta,5,\nL3,Gamma,1,Inc.\n", encoding="utf-8")
     reader = open_export(path)
 
-    with pytest.raises(DataContractError) as scoring:
-        list(reader.chunks(reader.header, chunk_size))
+    read = pd.concat(list(reader.chunks(reader.header, chunk_size)))
     with pytest.raises(DataContractError) as training:
         read_export(path)
 
-    assert "and data row 3 holds a value in a field the header does not name" in str(scoring.value)
-    assert str(scoring.value) == str(training.value)
+    assert read["Id"].tolist() == ["L1", "L2", "L3"]
+    assert read[LONG_ROW].fillna("").tolist() == ["", "", "4"]  # its fields: the scorer rejects that row alone
+    assert "and data row 3 holds a value in a field the header does not name" in str(training.value)
 
 
 def _row_numbered(mapping: str) -> str:
@@ -1377,23 +1382,65 @@ def test_a_report_read_in_chunks_has_the_training_readers_leads(tmp_path: Path, 
     assert reader.notes == [note for note in export.warnings if "report footer" in note]
 
 
-def test_rows_with_more_fields_than_the_header_are_refused_as_training_refuses_them(
+def test_a_row_with_more_fields_than_the_header_is_rejected_and_the_rest_scored(
     registry: Settings, leads: pd.DataFrame, tmp_path: Path
 ) -> None:
-    # an unquoted comma in a value: with only the model's columns read, the shifted values were scored silently
+    # an unquoted comma in a value shifts the rest of its row: scored, its values would be read in the wrong fields
     lines = leads.head(30).to_csv(index=False, lineterminator="\n").splitlines()
     lines[25] += ",Inc."
+    lines.insert(12, "")  # a blank line is no data row, before or after a long row
     path = tmp_path / "leads.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    leads.head(30).drop(index=24).to_csv(tmp_path / "good.csv", index=False)
 
-    with pytest.raises(DataContractError) as scoring:
-        run_score(registry, path, _options(tmp_path / "scores.csv", chunk_size=8))
+    summary = run_score(registry, path, _options(tmp_path / "scores.csv", chunk_size=8))
+    run_score(registry, tmp_path / "good.csv", _options(tmp_path / "good_scores.csv", chunk_size=8))
     with pytest.raises(DataContractError) as training:
         read_export(path)
 
-    assert "1 row(s) have more fields than the header's" in str(scoring.value)
-    assert "line 26 of the file (data row 25)" in str(scoring.value)
-    assert str(scoring.value) == str(training.value)
+    assert (summary.scored, summary.rejected_rows) == (29, 1)
+    rejects = pd.read_csv(tmp_path / "scores.rejects.csv", dtype=str, keep_default_na=False)
+    assert rejects.values.tolist() == [
+        [
+            "25",
+            "",
+            WHOLE_ROW,
+            f"{len(leads.columns) + 1} fields where the header names {len(leads.columns)}: a separator inside a "
+            "value that is not in quotes shifts every value after it, so none is read; export again with values "
+            "in quotes",
+        ]
+    ]
+    pd.testing.assert_frame_equal(
+        _without_time(_read(tmp_path / "scores.csv")), _without_time(_read(tmp_path / "good_scores.csv"))
+    )
+    assert "1 row(s) have more fields than the header's" in str(training.value)  # training refuses the file
+
+
+def test_a_long_row_refuses_an_export_numbered_by_its_rows(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    lines = leads.head(30).drop(columns="lead_id").to_csv(index=False, lineterminator="\n").splitlines()
+    lines[20] += ",Inc."
+    path = tmp_path / "leads.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text(_row_numbered(demo_mapping_text()), encoding="utf-8")
+
+    with pytest.raises(DataContractError, match=r"data row 20 has more fields than the header .* row_number"):
+        run_score(registry, path, _options(tmp_path / "scores.csv", chunk_size=8, mapping=mapping))
+    assert not (tmp_path / "scores.csv").exists()
+
+
+def test_a_row_with_far_more_fields_than_the_header_refuses_the_file(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    lines = leads.head(30).to_csv(index=False, lineterminator="\n").splitlines()
+    lines[5] += "," * (SPARE_FIELDS + 1)  # a line of another table, or another separator: not one bad value
+    path = tmp_path / "leads.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    with pytest.raises(DataContractError, match=r"1 row\(s\) have more fields than the header's .*\(data row 5\)"):
+        run_score(registry, path, _options(tmp_path / "scores.csv", chunk_size=8))
     assert not (tmp_path / "scores.csv").exists()
 
 
