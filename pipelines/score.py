@@ -645,8 +645,8 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
                     names=header + spare,
                     **options,
                 )
-                marked = _long_rows_marked(frames, len(header))
-                for frame in report_leads(_checked_quotes(marked, separator, path), notes, path.name):
+                marked = _long_rows_marked(frames, len(header), separator, path)
+                for frame in report_leads(marked, notes, path.name):
                     yield frame[[*columns, LONG_ROW]] if frame[LONG_ROW].ne("").any() else frame[columns]
         except pd.errors.ParserError as error:
             with _below(path, skipped) as text:
@@ -661,11 +661,16 @@ def _open_csv(path: Path, lines: int) -> ExportReader:
     return ExportReader(path, header, max(lines - 1 - skipped, 0), None, chunks, notes)
 
 
-def _long_rows_marked(frames: Iterator[pd.DataFrame], named: int) -> Iterator[pd.DataFrame]:
+def _long_rows_marked(frames: Iterator[pd.DataFrame], named: int, separator: str, path: Path) -> Iterator[pd.DataFrame]:
     """The chunks as the header names their fields, and ``LONG_ROW``: a row's field count where it holds a value in
     a field the header does not name (a separator in a value not in quotes shifted the rest), else empty. Fields
-    left empty there (a separator at the end of every row) are no sign of it, as training reads them."""
+    left empty there (a separator at the end of every row) are no sign of it, as training reads them.
+
+    Raises:
+        DataContractError: a quote never closed swallowed rows of leads (as training refuses it).
+    """
     for frame in frames:
+        refuse_swallowed_rows(frame.iloc[:, :named], separator, path)
         spare = frame.iloc[:, named:]
         marks = np.full(len(frame), "", dtype=object)
         if spare.notna().to_numpy().any():  # rows as long as the header leave every spare field missing
@@ -673,13 +678,6 @@ def _long_rows_marked(frames: Iterator[pd.DataFrame], named: int) -> Iterator[pd
             last = np.where(filled.any(axis=1), filled.shape[1] - np.argmax(filled[:, ::-1], axis=1), 0)
             marks = np.where(last > 0, (named + last).astype(str), "").astype(object)
         yield frame.iloc[:, :named].assign(**{LONG_ROW: marks})
-
-
-def _checked_quotes(frames: Iterator[pd.DataFrame], separator: str, path: Path) -> Iterator[pd.DataFrame]:
-    """The chunks, each refused where a quote never closed swallowed rows of leads (as training refuses it)."""
-    for frame in frames:
-        refuse_swallowed_rows(frame, separator, path)
-        yield frame
 
 
 def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) -> Iterator[pd.DataFrame]:

@@ -1348,6 +1348,26 @@ def test_a_value_in_a_field_the_header_does_not_name_marks_its_row_in_any_chunk(
     assert "and data row 3 holds a value in a field the header does not name" in str(training.value)
 
 
+@pytest.mark.parametrize("chunk_size", [4, 100])
+def test_a_quote_never_closed_that_swallows_leads_refuses_the_scoring_as_training(
+    tmp_path: Path, chunk_size: int
+) -> None:
+    rows = [f"L{i},Acme,{i},Call back" for i in range(20)]
+    rows[5] = 'L5,Acme,5,"Said ""maybe, next week'  # rows 7 to 16 become this note's text
+    rows[15] = 'L15,Acme,15,"Demo booked"'
+    path = tmp_path / "leads.csv"
+    path.write_text("Lead ID,Company,Visits,Notes\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    reader = open_export(path)
+
+    with pytest.raises(DataContractError) as scoring:
+        list(reader.chunks(reader.header, chunk_size))
+    with pytest.raises(DataContractError) as training:
+        read_export(path)
+
+    assert "the value of 'Notes' in data row 6 holds" in str(scoring.value)
+    assert str(scoring.value) == str(training.value)
+
+
 def _row_numbered(mapping: str) -> str:
     """The demo mapping for one file without ids: rows as ids, the outcome a column (tables join by id)."""
     single_table = mapping[mapping.index("rare_category_share:") :]
