@@ -669,7 +669,14 @@ def _long_rows_marked(frames: Iterator[pd.DataFrame], named: int, separator: str
     Raises:
         DataContractError: a quote never closed swallowed rows of leads (as training refuses it).
     """
-    for frame in frames:
+    first_row = 0
+    for read in frames:
+        # rows longer than every name (the first data row, or every row padded by a spreadsheet): pandas took their
+        # first fields for an index; all of a row's fields, in their order
+        fields = read if isinstance(read.index, pd.RangeIndex) else read.reset_index()
+        fields = fields.set_axis(pd.RangeIndex(first_row, first_row + len(fields)), axis=0)
+        first_row += len(fields)
+        frame = fields.set_axis([*read.columns[:named], *range(fields.shape[1] - named)], axis=1)
         refuse_swallowed_rows(frame.iloc[:, :named], separator, path)
         spare = frame.iloc[:, named:]
         marks = np.full(len(frame), "", dtype=object)
@@ -1148,7 +1155,8 @@ def _without_long_rows(chunk: pd.DataFrame, named: int) -> tuple[pd.DataFrame, d
     long_rows = {
         int(position): (
             f"{fields[position]} fields where the header names {named}: a separator inside a value that is not in "
-            "quotes shifts every value after it, so none is read; export again with values in quotes"
+            "quotes shifts every value after it, so none is read; export again with values in quotes (or, where "
+            "every row has them, add the missing column name to the header)"
         )
         for position in np.flatnonzero(fields != "")
     }

@@ -115,10 +115,15 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str, tuple[str, ...]]:
     raise AssertionError("unreachable: latin-1 decodes any bytes")  # pragma: no cover (latin-1 never fails)
 
 
+_LONE_CARRIAGE_RETURN = re.compile("\r(?!\n)")
+
+
 def with_line_feeds(text: str) -> str:
-    """The text with its lines ended by line feeds: a file written with bare carriage returns (classic Mac OS, some
-    CRM exports) holds no line feed at all, and would read as one line."""
-    return text.replace("\r", "\n") if "\n" not in text else text
+    """The text with its lines ended by line feeds where bare carriage returns end them (classic Mac OS, Excel for
+    Mac, some CRM exports): read as it is, the file would be one line. Its lines are told by the carriage returns
+    outnumbering the line feeds, which may then only be line breaks typed inside a quoted cell."""
+    lone = len(_LONE_CARRIAGE_RETURN.findall(text))
+    return _LONE_CARRIAGE_RETURN.sub("\n", text) if lone > text.count("\n") else text
 
 
 def separator_hint(line: str) -> str | None:
@@ -134,8 +139,12 @@ def detect_separator(text: str) -> str:
 
 
 def _fields(line: str, separator: str) -> int:
-    """How many fields a line has (quotes respected; a blank line has none)."""
-    return len(next(csv.reader([line.rstrip("\r\n")], delimiter=separator), []))
+    """How many fields a line has up to its last filled one (quotes respected; a blank line has none): the empty
+    fields a spreadsheet pads every row with to its widest do not count."""
+    record = next(csv.reader([line.rstrip("\r\n")], delimiter=separator), [])
+    while record and not record[-1].strip():
+        record.pop()
+    return len(record)
 
 
 _MAX_TITLE_LINES = 10

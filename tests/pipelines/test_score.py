@@ -1348,6 +1348,36 @@ def test_a_value_in_a_field_the_header_does_not_name_marks_its_row_in_any_chunk(
     assert "and data row 3 holds a value in a field the header does not name" in str(training.value)
 
 
+@pytest.mark.parametrize("chunk_size", [1, 2, 100])
+@pytest.mark.parametrize("padding", [1, SPARE_FIELDS + 1])
+def test_rows_padded_with_empty_fields_past_the_header_read_as_training_reads_them(
+    tmp_path: Path, chunk_size: int, padding: int
+) -> None:
+    # Excel pads every row to its widest: pandas took the rows' first fields for an index
+    rows = "".join(f"L{i},Acme {i},{i}{',' * padding}\n" for i in range(5))
+    path = tmp_path / "leads.csv"
+    path.write_text(f"Id,Company,Visits\n{rows}", encoding="utf-8")
+    reader = open_export(path)
+
+    read = pd.concat(list(reader.chunks(reader.header, chunk_size)))
+
+    assert read.fillna("").to_numpy().tolist() == read_export(path).frame.fillna("").to_numpy().tolist()
+    assert list(read.columns) == ["Id", "Company", "Visits"]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 100])
+def test_a_first_row_far_longer_than_the_header_is_marked_not_misread(tmp_path: Path, chunk_size: int) -> None:
+    long_row = "L1,Acme,3," + ",".join(["x"] * (SPARE_FIELDS + 2))
+    path = tmp_path / "leads.csv"
+    path.write_text(f"Id,Company,Visits\n{long_row}\nL2,Beta,5\nL3,Gamma,1\n", encoding="utf-8")
+    reader = open_export(path)
+
+    read = pd.concat(list(reader.chunks(reader.header, chunk_size)))
+
+    assert read["Id"].tolist() == ["L1", "L2", "L3"]
+    assert read[LONG_ROW].fillna("").tolist() == [str(3 + SPARE_FIELDS + 2), "", ""]
+
+
 @pytest.mark.parametrize("chunk_size", [4, 100])
 def test_a_quote_never_closed_that_swallows_leads_refuses_the_scoring_as_training(
     tmp_path: Path, chunk_size: int
@@ -1427,7 +1457,7 @@ def test_a_row_with_more_fields_than_the_header_is_rejected_and_the_rest_scored(
             WHOLE_ROW,
             f"{len(leads.columns) + 1} fields where the header names {len(leads.columns)}: a separator inside a "
             "value that is not in quotes shifts every value after it, so none is read; export again with values "
-            "in quotes",
+            "in quotes (or, where every row has them, add the missing column name to the header)",
         ]
     ]
     pd.testing.assert_frame_equal(

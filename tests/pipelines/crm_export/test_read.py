@@ -173,6 +173,19 @@ def test_lines_ended_by_bare_carriage_returns_are_read_as_lines(tmp_path: Path, 
     assert export.frame["Visits"].tolist() == ["0", "10", "20", "30", "40"]
 
 
+def test_a_line_feed_typed_in_a_cell_of_a_file_whose_lines_end_in_carriage_returns_stays_in_the_cell(
+    tmp_path: Path,
+) -> None:
+    # Excel for Mac: rows end in CR, a line break typed inside a cell is an LF
+    path = tmp_path / "leads.csv"
+    path.write_bytes(b'Lead ID,Notes,Visits\rL1,"first\nsecond",3\rL2,plain,4\rL3,x,5\r')
+
+    export = read_export(path)
+
+    assert export.frame["Notes"].tolist() == ["first\nsecond", "plain", "x"]
+    assert export.frame["Visits"].tolist() == ["3", "4", "5"]
+
+
 def test_a_carriage_return_inside_a_cell_of_a_file_with_line_feeds_stays_in_the_cell(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     path.write_bytes(b'Lead ID,Notes\r\nL1,"first\rsecond"\r\nL2,plain\r\n')
