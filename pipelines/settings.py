@@ -186,6 +186,12 @@ class GateSettings(_Section):
     min_auc: float = Field(
         0.60, ge=0.5, lt=1, description="the test AUC's interval must lie above this: clearly better than chance"
     )
+    max_auc: float = Field(
+        0.97,
+        gt=0.5,
+        le=1,
+        description="a test AUC above this is refused: lead scoring that good is a column filled after contact",
+    )
     confidence: float = Field(0.95, gt=0.5, lt=1, description="of the bootstrap intervals the gate reads")
     resamples: int = Field(1_000, ge=100, le=20_000, description="bootstrap resamples of the test leads")
 

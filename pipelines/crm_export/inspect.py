@@ -209,6 +209,11 @@ _LOST_WORD = re.compile(
     r"cancel+ed|storniert|declined|dead|junk|churned|failed|gescheitert|won['’]t|"
     r"perdue?|refus[eé]e?|annul[eé]e?|abandonn[eé]e?|perdid[oa]|rechazad[oa]|cancelad[oa]|descartad[oa])(\W|$)"
 )
+# A meeting, demo or call booked is a stage of the pipeline, no win (a course or a plan booked is)
+_BOOKED_MEETING = re.compile(
+    r"(meeting|demo|call|termin|appointment|gespraech|gespräch|beratung|consultation|discovery|erstgespraech)s?"
+    r"\W+(booked|gebucht|scheduled|vereinbart)"
+)
 _DISQUALIFIED = re.compile(r"^(dis|un)(?=qualifi)")
 # A qualification or interest negated right before it says lost ("Nicht qualifiziert", "Not interested", "Kein
 # Interesse"); not yet ("Noch nicht qualifiziert", "Not yet qualified") and alone they are no outcome
@@ -517,6 +522,8 @@ def outcome_of_value(value: str) -> Literal["won", "lost"] | None:
         return "won"
     if token in _LOST or (zero_or_one and zero_or_one.group(1) == "0"):
         return "lost"
+    if _BOOKED_MEETING.search(token):
+        return None  # "Meeting booked", "Termin gebucht": a step on the way, open
     negated = bool(_NEGATION_WORD.search(token))
     if negated and _NOT_YET.search(token) and not _LOST_WORD.search(token):
         return None

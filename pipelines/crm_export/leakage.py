@@ -379,7 +379,7 @@ SALES_NAME = re.compile(
     r"|^(duration|dur|contact)$"
     rf"|^({'|'.join(CALENDAR_PARTS)})$"
     # German compounds carry the word inside ("Leadbesitzer", "Anrufergebnis", "Vertriebsphase").
-    r"|(besitzer|inhaber|betreuer|bearbeiter|bewertung|einstufung|anruf|telefonat|gespraech|vertrieb|verkaeufer|"
+    r"|(besitzer|inhaber|betreuer|bearbeiter|bewertung|einstufung|anruf|telefonat|gespraech|vertrieb|verkaeufer|verkaufs|"
     r"wiedervorlage|abschluss|kontaktversuch)|[a-z](status|phase)$"
 )
 # Names that read as a sales word yet are the lead's own answer or attribute: objections and consents ("Do Not
@@ -387,7 +387,7 @@ SALES_NAME = re.compile(
 _NOT_SALES_NAME = re.compile(
     r"(^|_)(do_not|dont|opt_?in|opt_?out|consent|einwilligung|user_agent|"
     # the channel a lead or policy is sold through (direct, broker, partner): known when the lead comes in
-    r"sales_channels?|vertriebskanal|vertriebsweg|"
+    r"sales_channels?|vertriebskanal|vertriebsweg|verkaufskanal|"
     r"(marital|employment|job|work|family|civil|student|familien|beschaeftigungs?)_status|"
     # a subscription's state is the lead's own choice (Pipedrive's "Marketing status", HubSpot's e-mail status)
     r"(marketing|subscription|newsletter|e_?mail|mailing|abo|abonnement)_status)(_|$)"

@@ -127,6 +127,23 @@ def test_an_interval_above_chance_but_below_the_minimum_fails() -> None:
     assert decision.reasons == ("the AUC interval 0.55-0.67 reaches below gate.min_auc 0.60",)
 
 
+def test_an_auc_too_good_for_a_lead_score_fails_as_a_likely_leak() -> None:
+    # two leaking columns hid each other from the leakage guard: AUC 0.99 where the truth ranks at 0.66
+    metrics = GOOD | {"test_roc_auc": 0.99, "test_roc_auc_ci_low": 0.985, "test_roc_auc_ci_high": 0.994}
+
+    decision = judge_version(metrics, GateSettings())
+    lenient = judge_version(metrics, GateSettings(max_auc=1.0))
+
+    assert not decision.passed
+    assert decision.reasons == (
+        "the test AUC 0.990 is above gate.max_auc 0.97: too good for a score of what is known before sales "
+        "contact, so a column filled after contact is most likely still a feature",
+    )
+    assert any("map every column sales or the deal fill in as after_contact" in advice for advice in decision.advice)
+    assert lenient.passed  # max_auc: 1 turns the check off
+    assert judge_version(GOOD | {"test_roc_auc": 0.97}, GateSettings()).passed  # at the bound: passes
+
+
 def test_too_little_history_says_how_much_more_is_needed() -> None:
     metrics = GOOD | {"labelled_leads": 2_500.0, "labelled_conversions": 60.0}
 
