@@ -1551,6 +1551,10 @@ def test_a_picklist_of_ranges_is_a_category_shown_as_answered() -> None:
         ("Not yet signed", None),
         ("Won't proceed", "lost"),  # "won" before an apostrophe: a refusal, no win
         ("Evangelist", "won"),  # HubSpot's lifecycle stage after customer
+        ("Meeting booked", None),  # a step of the pipeline, open
+        ("Demo Booked", None),
+        ("Termin gebucht", None),
+        ("Course booked", "won"),  # a purchase
     ],
 )
 def test_negations_not_yet_and_stages_after_the_win(value: str, reads: str | None) -> None:

@@ -307,6 +307,7 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         ("Disposition", "disposition"),
         ("Leadbesitzer", "besitzer"),
         ("Vertriebsphase", "vertrieb"),
+        ("Anzahl der Verkaufsaktivitäten", "verkaufs"),
         ("Number of times contacted", "times_contacted"),
         ("Duration", "duration"),
         ("dur", "dur"),
