@@ -42,6 +42,7 @@ from pipelines.crm_export.leakage import (
     LeakagePolicy,
     check_leakage,
     filled_after_contact,
+    filled_beyond_rest,
     sales_words_in_name,
     worked_alongside,
 )
@@ -1396,11 +1397,17 @@ def _filled_after_contact(
     worked = worked_alongside(fresh, labelled & ~fresh, created_at)
     placeholders = _placeholders()
     given = present or {column: _present(frame[column], placeholders) for column in columns}
-    found = (
-        filled_after_contact(column, frame.index.isin(given[column].index), fresh, worked, stage, policy)
-        for column in columns
-    )
-    return [finding for finding in found if finding is not None]
+
+    def finding(column: str) -> Finding | None:
+        filled, at_rest = frame.index.isin(given[column].index), None
+        spec = specs.get(column)
+        if spec is not None and spec.role in ("numeric", "count"):  # a count of sales' touches: 0 until the first
+            numbers = pd.to_numeric(given[column].reindex(frame.index), errors="coerce")
+            beyond, at_rest = filled_beyond_rest(numbers, fresh, policy.min_rows)
+            filled = beyond if at_rest is not None else filled
+        return filled_after_contact(column, filled, fresh, worked, stage, policy, at_rest)
+
+    return [found for found in map(finding, columns) if found is not None]
 
 
 def _proposed_dates(frame: pd.DataFrame, specs: Mapping[str, ColumnSpec], role: str) -> pd.Series | None:

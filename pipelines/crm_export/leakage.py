@@ -180,7 +180,13 @@ class LeakageReport:
 
 
 def filled_after_contact(
-    column: str, filled: np.ndarray, untouched: np.ndarray, worked: np.ndarray, untouched_by: str, policy: LeakagePolicy
+    column: str,
+    filled: np.ndarray,
+    untouched: np.ndarray,
+    worked: np.ndarray,
+    untouched_by: str,
+    policy: LeakagePolicy,
+    at_rest: object = None,
 ) -> Finding | None:
     """A column (almost) always empty for the leads sales has not touched yet (their stage is still ``mql``: "Open -
     Not Contacted") and filled for many it has worked: sales fills it in at the contact (Salesforce's custom fields a
@@ -192,6 +198,8 @@ def filled_after_contact(
         filled: per lead, whether the column holds a value; ``untouched``, ``worked``: the two kinds of lead (the
             worked ones of the untouched leads' time where dates tell it: ``worked_alongside``).
         untouched_by: the column that tells untouched leads, for the evidence.
+        at_rest: the one number every untouched lead holds, where ``filled`` means another one (a count of sales'
+            touches is 0 until the first: :func:`filled_beyond_rest`).
     """
     n_untouched, n_worked = int(untouched.sum()), int(worked.sum())
     if min(n_untouched, n_worked) < policy.min_rows:
@@ -203,12 +211,28 @@ def filled_after_contact(
         return None
     if float(binom.cdf(filled_untouched, n_untouched, worked_share)) > policy.significance:
         return None
+    held = "filled" if at_rest is None else f"other than {at_rest:g}"
     evidence = (
-        f"'{column}' is filled for {worked_share:.0%} of the {n_worked:,} leads sales has worked but for "
+        f"'{column}' is {held} for {worked_share:.0%} of the {n_worked:,} leads sales has worked but for "
         f"{untouched_share:.1%} of the {n_untouched:,} it has not touched yet ('{untouched_by}'): sales fills it in "
         "after contact (or it is no longer collected), so a new lead is scored without it"
     )
     return Finding(column, "filled_after_contact", untouched_share, limit, evidence)
+
+
+def filled_beyond_rest(values: pd.Series, untouched: np.ndarray, min_rows: int) -> tuple[np.ndarray, float | None]:
+    """Per lead, whether a column holds a value, and for a number that every one of at least ``min_rows`` untouched
+    leads holds the same of (a count of sales' touches or e-mails, 0 until the first), whether it holds another:
+    that number is the column at rest, as an empty cell is (the number, else None). Yes/no columns stay as filled:
+    a demo requested brings sales at once, so leads not touched yet may well all say no."""
+    filled = values.notna().to_numpy()
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return filled, None
+    resting = values[untouched].dropna()
+    if len(resting) < min_rows or resting.nunique() != 1:
+        return filled, None
+    at_rest = float(resting.iloc[0])
+    return filled & (values != at_rest).to_numpy(), at_rest
 
 
 @dataclass(frozen=True)
@@ -738,8 +762,8 @@ def check_leakage(
                 f"sales worked were created as recently as the untouched ones (at least {policy.min_rows} needed)"
             )
         for column in features.columns:
-            filled = features[column].notna().to_numpy()
-            finding = filled_after_contact(str(column), filled, fresh, worked, untouched.by, policy)
+            filled, at_rest = filled_beyond_rest(features[column], fresh, policy.min_rows)
+            finding = filled_after_contact(str(column), filled, fresh, worked, untouched.by, policy, at_rest)
             candidates += [finding] if finding else []
     if created_at is not None and outcome_at is not None:
         for column in features.columns:

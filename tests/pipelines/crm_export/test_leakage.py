@@ -17,6 +17,7 @@ from pipelines.crm_export.leakage import (
     Untouched,
     check_leakage,
     filled_after_contact,
+    filled_beyond_rest,
     missingness_auc,
     share_after_outcome,
     single_feature_auc,
@@ -421,6 +422,30 @@ def test_a_column_sales_fills_after_contact_is_a_leak_against_the_leads_it_has_n
     assert "filled for 2" in finding.evidence
     assert "0.0% of the 200 it has not touched yet ('Status')" in finding.evidence
     assert "Newsletter" not in {finding.column for finding in report.findings}
+
+
+def test_a_count_of_sales_touches_at_zero_for_every_untouched_lead_is_a_leak() -> None:
+    # 0 until sales works the lead: never empty, so "filled" alone saw no difference
+    y, untouched, noise = _worked_and_untouched()
+    touches = pd.Series(np.where(untouched, 0.0, np.floor(noise * 6)), name="Touches")
+    visits = pd.Series(np.floor(noise * 9), name="Visits")  # the lead's own count: any value, touched or not
+    demo = pd.Series(np.where(untouched, False, noise < 0.3), name="Demo requested", dtype="boolean")
+    train_mask = np.arange(600) < 280
+
+    report = check_leakage(
+        pd.concat([touches, visits, demo], axis=1),
+        y,
+        train_mask,
+        LeakagePolicy(),
+        untouched=Untouched("Status", untouched),
+    )
+
+    [finding] = [finding for finding in report.findings if finding.check == "filled_after_contact"]
+    assert finding.column == "Touches"
+    assert "'Touches' is other than 0 for 79% of the 400 leads sales has worked" in finding.evidence
+    assert "0.0% of the 200 it has not touched yet ('Status')" in finding.evidence
+    # a yes/no the untouched leads all answer no stays: a demo requested brings sales at once
+    assert filled_beyond_rest(demo, untouched, LeakagePolicy().min_rows)[1] is None
 
 
 def test_filled_after_contact_needs_enough_leads_of_each_kind_and_more_than_chance() -> None:
