@@ -298,6 +298,21 @@ _OTHER_RECORDS_ID = re.compile(r"(^|_)(id|ids|key)$")  # a number column named s
 # An open value that says sales has not touched the lead yet (not "Open": an open deal is one sales works)
 _UNTOUCHED_VALUE = re.compile(r"\b(not contacted|nicht kontaktiert|uncontacted|untouched|unworked|new|neu)\b")
 _STAGE_WORDS: tuple[tuple[str, str], ...] = (
+    # Dynamics 365's status reasons (Cannot Contact, No Longer Interested, Canceled), Zoho's "Contact in Future",
+    # HubSpot's German lead statuses (Versuchter Kontakt, Verbunden, Schlechtes Timing, Offener Deal)
+    ("cannot contact", "rejected"),
+    ("no longer interested", "rejected"),
+    ("not interested", "rejected"),
+    ("kein interesse", "rejected"),
+    ("cancel", "rejected"),
+    ("storniert", "rejected"),
+    ("in future", "recycled"),
+    ("schlechtes timing", "recycled"),
+    ("falscher zeitpunkt", "recycled"),
+    ("versuchter kontakt", "sal"),
+    ("kontaktversuch", "sal"),
+    ("verbunden", "sal"),
+    ("offener deal", "sql"),
     ("not convert", "rejected"),
     ("nicht umgewandelt", "rejected"),  # Salesforce's German lead statuses: "Geschlossen - Nicht umgewandelt"
     ("not contacted", "mql"),

@@ -239,6 +239,17 @@ def test_german_semicolon_cp1252_export_is_read_and_proposed(tmp_path: Path) -> 
         ("IN_PROGRESS", "sal"),
         ("ATTEMPTED_TO_CONTACT", "sal"),
         ("OPEN_DEAL", "sql"),
+        # HubSpot's in German, Zoho's and Dynamics 365's defaults: one value not placed lost the whole stage column
+        ("Versuchter Kontakt", "sal"),
+        ("Verbunden", "sal"),
+        ("Schlechtes Timing", "recycled"),
+        ("Offener Deal", "sql"),
+        ("Contact in Future", "recycled"),
+        ("Pre-Qualified", "sql"),
+        ("Junk Lead", "rejected"),
+        ("Cannot Contact", "rejected"),
+        ("No Longer Interested", "rejected"),
+        ("Canceled", "rejected"),
     ],
 )
 def test_lead_statuses_become_stages_in_english_and_german(status: str, stage: str) -> None:
