@@ -37,6 +37,8 @@ from models.cleaning import (
 from models.job_titles import OTHER, classify_title
 from pipelines.crm_export.leakage import (
     CALENDAR_PARTS,
+    RECORD_PREFIX,
+    RELATED_RECORD_PREFIX,
     SCORE_WORDS,
     Finding,
     LeakagePolicy,
@@ -609,8 +611,9 @@ def read_outcome(
 
 
 def _outcome_rank(candidate: OutcomeCandidate, position: int) -> tuple[int, int, int, int]:
-    """Sort key, best first: named like an outcome, then yes/no before stage before amount, then rightmost."""
-    name = to_snake_case(candidate.column)
+    """Sort key, best first: named like an outcome, then yes/no before stage before amount, then rightmost. A
+    record's prefix ("Deal - Demo requested") names no outcome."""
+    name = to_snake_case(RECORD_PREFIX.sub("", candidate.column))
     exact = _OUTCOME_NAMES.index(name) if name in _OUTCOME_NAMES else len(_OUTCOME_NAMES)
     tier = 0 if exact < len(_OUTCOME_NAMES) else 1 if _OUTCOME_WORD_NAME.search(name) else 2
     reading = ("yes/no", "ticked", "stage", "amount", "win date").index(candidate.reading)
@@ -888,6 +891,11 @@ def _date_roles(
             ends.append(column)
         elif (rank := _start_rank(name)) is not None:
             starts[column] = rank
+    own = {column: rank for column, rank in starts.items() if not RELATED_RECORD_PREFIX.match(column)}
+    if own:  # a deals export's "Person - Person created": when the contact came in, maybe years before the deal
+        for column in (c for c in starts if c not in own):
+            roles[column] = (ColumnSpec(role="ignore"), "a related record's date (its prefix), never created_at")
+        starts = own
     if starts:
         created = min(starts, key=lambda column: starts[column])  # the earliest meaning; ties: the first column
         why = {

@@ -381,6 +381,9 @@ SALES_NAME = re.compile(
     # "Last Activity" bare is sales' (Salesforce's last task, HubSpot's last logged call or meeting); one named for
     # a kind ("Last Notable Activity", "Last Web Activity") is the lead's own, as marketing automation records it.
     r"last_activit[a-z]*|letzte_?aktivitaet|last_(contact|touch|call|action|modified)[a-z_]*|"
+    # the activities sales logged or planned on a deal (Pipedrive's Done activities, Activities to do, Next
+    # activity date, Email messages count)
+    r"(done|completed|planned|open)_activit[a-z]*|activities_to_do|next_activit[a-z]*|email_messages_count|"
     r"letzter_?kontakt|closed?|close_[a-z]+|won|lost|gewonnen|verloren|abschluss[a-z]*|amount|betrag|"
     r"deal_?(value|size|amount)|opportunit[a-z]*|reason|grund|disqualif[a-z]*|qualifi[a-z]*|next_step|"
     r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+|contacted|deals?|manager|notes|"
@@ -633,13 +636,25 @@ def _quick_auc(X_fit: pd.DataFrame, y_fit: np.ndarray, X_judge: pd.DataFrame, y_
     return _auc(y_judge, scores)
 
 
+# The record a column belongs to, as an export of several joined records prefixes it: Pipedrive's "Deal - Source",
+# "Person - Email", "Organization - Number of employees"
+RECORD_PREFIX = re.compile(r"^\s*(deal|lead|person|organi[sz]ation|org|contact|company|account)\s+-\s+", re.IGNORECASE)
+# ... of a record other than the deal or lead itself
+RELATED_RECORD_PREFIX = re.compile(r"^\s*(person|organi[sz]ation|org|contact|company|account)\s+-\s+", re.IGNORECASE)
+
+
 def sales_words_in_name(column: str) -> str | None:
-    """The word of the column's name that speaks of sales work ("status", "owner", "anruf"...), or None."""
+    """The word of the column's name that speaks of sales work ("status", "owner", "anruf"...), or None. A record's
+    prefix ("Deal - Source") is no such word; "Deal - Value" still is (a deal's value)."""
     name = to_snake_case(column)
     if _NOT_SALES_NAME.search(name):
         return None  # "Do Not Call" is the lead's wish, not a call sales made
     match = SALES_NAME.search(name)
-    return next((word for word in match.groups()[1:] if word), None) if match else None
+    word = next((word for word in match.groups()[1:] if word), None) if match else None
+    prefix = RECORD_PREFIX.match(column)
+    if word in ("deal", "deals") and prefix:
+        return sales_words_in_name(column[prefix.end() :])
+    return word
 
 
 def says_who_the_lead_is(column: str) -> bool:

@@ -1310,6 +1310,26 @@ def test_a_custom_field_hardly_anyone_filled_in_is_ignored_with_the_count() -> N
     assert proposal.columns["Webinar"].role in FEATURE_ROLES
 
 
+def test_a_deals_export_dates_its_deals_by_their_creation_and_names_no_outcome_by_its_prefix() -> None:
+    # Pipedrive: every column prefixed by its record; a person's creation may be years before the deal
+    frame = pd.DataFrame(
+        {
+            "Deal - ID": [str(n) for n in range(12)],
+            "Person - Person created": ["2023-01-05", "2022-07-01", "2024-03-02"] * 4,
+            "Deal - Deal created": _CREATED,
+            "Deal - Demo requested": ["yes", "no", "no", "yes"] * 3,
+            "Deal - Status": ["won", "lost", "open", "lost"] * 3,
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Deal - Deal created"].role == "created_at"
+    assert proposal.columns["Person - Person created"].role == "ignore"
+    assert proposal.outcome == "Deal - Status"
+    assert proposal.columns["Deal - Demo requested"].role == "boolean"
+
+
 def test_a_won_flag_stays_the_outcome_where_it_leaves_open_records_blank() -> None:
     stage = ["Closed Won", "Closed Lost", "Negotiation", "Closed Won", "Prospecting", "Closed Lost"] * 2
     won = {"Closed Won": "1", "Closed Lost": "0"}

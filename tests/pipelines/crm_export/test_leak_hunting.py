@@ -332,6 +332,13 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         ("Angebotssumme", "angebotssumme"),
         ("Quote Amount", "quote_amount"),
         ("Proposal Sent", "proposal_sent"),
+        # a Pipedrive deals export: its record's prefix is no sales word, the deal's value and activities are
+        ("Deal - Value", "deal_value"),
+        ("Deal - Done activities", "done_activities"),
+        ("Deal - Activities to do", "activities_to_do"),
+        ("Deal - Next activity date", "next_activity"),
+        ("Deal - Email messages count", "email_messages_count"),
+        ("Deal - Stage", "stage"),
     ],
 )
 def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
@@ -349,6 +356,8 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
         "Gewünschter Zeitrahmen",
         "Are you the decision maker",
         "Marketing status",  # Pipedrive's: subscribed or not, the lead's own choice
+        "Deal - Source",  # the record's prefix says no more than "Source"
+        "Deal - Demo requested",
         "Request a Quote",  # the lead asked: a form's box
         "Quote Requested",
         "Angebotsanfrage",
