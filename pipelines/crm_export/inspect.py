@@ -570,7 +570,12 @@ def _is_amount(values: pd.Series) -> bool:
 
 
 def read_outcome(
-    column: str, values: pd.Series, kind: str, wins_only: bool = False, some_empty: bool = False
+    column: str,
+    values: pd.Series,
+    kind: str,
+    wins_only: bool = False,
+    some_empty: bool = False,
+    named_like_outcome: bool = False,
 ) -> OutcomeCandidate | None:
     """The column read as an outcome from its values (placeholders removed), or None when it cannot be.
 
@@ -578,7 +583,8 @@ def read_outcome(
     With ``wins_only`` (an outcome the user named), values that say who won and none who lost (a lifecycle stage:
     "Customer" among "Lead", "Opportunity"...; a box ticked "Y" for wins, empty otherwise) read as ``lost: []``:
     the rest lost once the label horizon has passed (``created_at`` needed). ``some_empty``: the column is empty
-    on some rows (``values`` holds the others).
+    on some rows (``values`` holds the others). ``named_like_outcome`` (a "Status"), as ``wins_only``: the won
+    counterpart of a lost "Disqualified" is "Qualified".
     """
     observed = sorted(set(values.str.strip()))
     if kind in ("number", "number-as-text") and not all(_ZERO_OR_ONE.fullmatch(normalize_value(v)) for v in observed):
@@ -593,7 +599,7 @@ def read_outcome(
     won = [v for v, outcome in read.items() if outcome == "won"]
     lost = [v for v, outcome in read.items() if outcome == "lost"]
     still_open = tuple(v for v, outcome in read.items() if outcome is None)
-    if wins_only and lost and not won:
+    if (wins_only or named_like_outcome) and lost and not won:
         # the user named it: the won counterpart of a lost "Disqualified"/"Unqualified" is "Qualified" (a Dynamics
         # lead's Status: Open, Qualified, Disqualified; the lead became an opportunity)
         counterparts = {_DISQUALIFIED.sub("", normalize_value(value)) for value in lost}
@@ -610,12 +616,17 @@ def read_outcome(
     return OutcomeCandidate(column, spec, "stage" if still_open else "yes/no", still_open)
 
 
+def _outcome_name_tier(name: str) -> int:
+    """0: an outcome's name ("converted", "deal_stage"), 1: a name with an outcome's word ("Lead Status"), 2: none."""
+    return 0 if name in _OUTCOME_NAMES else 1 if _OUTCOME_WORD_NAME.search(name) else 2
+
+
 def _outcome_rank(candidate: OutcomeCandidate, position: int) -> tuple[int, int, int, int]:
     """Sort key, best first: named like an outcome, then yes/no before stage before amount, then rightmost. A
     record's prefix ("Deal - Demo requested") names no outcome."""
     name = to_snake_case(RECORD_PREFIX.sub("", candidate.column))
     exact = _OUTCOME_NAMES.index(name) if name in _OUTCOME_NAMES else len(_OUTCOME_NAMES)
-    tier = 0 if exact < len(_OUTCOME_NAMES) else 1 if _OUTCOME_WORD_NAME.search(name) else 2
+    tier = _outcome_name_tier(name)
     reading = ("yes/no", "ticked", "stage", "amount", "win date").index(candidate.reading)
     return tier, exact, reading, -position
 
@@ -637,7 +648,8 @@ def outcome_candidates(kinds: Mapping[str, str], present: Mapping[str, pd.Series
         if kinds[column] not in ("boolean-like", "category", "number", "number-as-text"):
             continue
         some_empty = len(present[column]) < rows
-        candidate = read_outcome(column, present[column], kinds[column], some_empty=some_empty)
+        named_so = _outcome_name_tier(to_snake_case(RECORD_PREFIX.sub("", column))) < 2
+        candidate = read_outcome(column, present[column], kinds[column], False, some_empty, named_so)
         if candidate is None:
             continue
         key = _outcome_rank(candidate, position)

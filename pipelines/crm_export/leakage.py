@@ -385,7 +385,8 @@ SALES_NAME = re.compile(
     # activity date, Email messages count)
     r"(done|completed|planned|open)_activit[a-z]*|activities_to_do|next_activit[a-z]*|email_messages_count|"
     r"letzter_?kontakt|closed?|close_[a-z]+|won|lost|gewonnen|verloren|abschluss[a-z]*|amount|betrag|"
-    r"deal_?(value|size|amount)|opportunit[a-z]*|reason|grund|disqualif[a-z]*|qualifi[a-z]*|next_step|"
+    r"deal_?(value|size|amount)|est_(value|close[a-z_]*|revenue)|estimated_(value|revenue|amount|close[a-z_]*)|"
+    r"opportunit[a-z]*|reason|grund|disqualif[a-z]*|qualifi[a-z]*|next_step|"
     r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+|contacted|deals?|manager|notes|"
     r"contact_(attempts?|result|outcome|count)|number_of_contacts|times_contacted|call_duration|talk_time|"
     # an opportunity's fields that sales keep (Salesforce's Push Count, Has Line Item, Main Competitor(s),

@@ -1185,7 +1185,8 @@ def test_a_lifecycle_stage_named_as_the_outcome_says_who_won_and_the_horizon_the
 def test_a_lead_status_named_as_the_outcome_reads_qualified_as_won_beside_disqualified(
     qualified: str, disqualified: str, still_open: str
 ) -> None:
-    # Dynamics 365's lead Status: a qualified lead became an opportunity; only when the user names the column
+    # Dynamics 365's lead Status: a qualified lead became an opportunity (Salesforce's "Closed - Converted"), named
+    # by the user or not (unnamed, an unnamed BANT yes/no "Decision Maker?" had become the outcome instead)
     frame = _won_date_leads()
     frame["Status"] = np.where(frame["won_date"] != "", qualified, disqualified)
     frame.loc[frame.index[:40], "Status"] = still_open
@@ -1194,9 +1195,9 @@ def test_a_lead_status_named_as_the_outcome_reads_qualified_as_won_beside_disqua
     named = _proposal(frame, outcome="Status")
     unnamed = _proposal(frame)
 
-    spec = named.columns["Status"]
-    assert (spec.role, spec.won, spec.lost) == ("outcome", [qualified], [disqualified])
-    assert unnamed.columns["Status"].role != "outcome"  # unnamed, "Qualified" is a stage like any other
+    for proposal in (named, unnamed):
+        spec = proposal.columns["Status"]
+        assert (spec.role, spec.won, spec.lost) == ("outcome", [qualified], [disqualified])
 
 
 def test_a_named_box_ticked_only_for_wins_reads_the_empty_rest_by_the_horizon() -> None:
@@ -1328,6 +1329,24 @@ def test_a_deals_export_dates_its_deals_by_their_creation_and_names_no_outcome_b
     assert proposal.columns["Person - Person created"].role == "ignore"
     assert proposal.outcome == "Deal - Status"
     assert proposal.columns["Deal - Demo requested"].role == "boolean"
+
+
+def test_a_dynamics_status_of_qualified_and_disqualified_is_the_outcome_before_an_unnamed_yes_no() -> None:
+    # Dynamics 365's lead: Status Open, Qualified (became an opportunity), Disqualified; "Decision Maker?" is BANT
+    frame = _leads(
+        **{
+            "Created On": _CREATED,
+            "Status": ["Qualified", "Disqualified", "Open", "Disqualified"] * 3,
+            "Decision Maker?": ["Yes", "No", "", "No", "Yes", ""] * 2,
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.outcome == "Status"
+    spec = proposal.columns["Status"]
+    assert (spec.won, spec.lost) == (["Qualified"], ["Disqualified"])
+    assert spec.outcome_of("Open") is None
 
 
 def test_a_won_flag_stays_the_outcome_where_it_leaves_open_records_blank() -> None:

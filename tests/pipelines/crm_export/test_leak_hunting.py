@@ -339,6 +339,9 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         ("Deal - Next activity date", "next_activity"),
         ("Deal - Email messages count", "email_messages_count"),
         ("Deal - Stage", "stage"),
+        # Dynamics 365: sales' estimates on a lead
+        ("Est. Value", "est_value"),
+        ("Est. Close Date", "est_close_date"),
     ],
 )
 def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
