@@ -346,6 +346,18 @@ def _print_training(result: TrainingResult, settings: Settings) -> None:
     else:
         status = f"'{alias}' stays on version {registered.champion_version}"
     console.print(f"Registered [bold]{registered.name}[/] version {registered.version} ({status}).", highlight=False)
+    if (
+        registered.champion_version is not None
+        and not registered.aliases
+        and registered.gate
+        and registered.gate.passed
+    ):
+        console.print(
+            f"A served champion is replaced by `leadq retrain` (the two compared on the same leads, where they read "
+            f"the same fields), by `leadq train --force`, or by moving '{alias}' to version {registered.version} in "
+            "the MLflow UI.",
+            highlight=False,
+        )
     if registered.champion_version is not None and not registered.aliases:
         _warn_if_the_champion_reads_after_contact(registered, result.outcome.mapping_yaml)
     console.print(f"Explanation report for marketing: {result.report_path}", highlight=False)

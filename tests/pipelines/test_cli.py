@@ -390,14 +390,15 @@ def test_train_on_an_export_through_its_mapping(csv_export: dict[str, Path], tmp
     columns = {**corrected.columns, "campaign": ColumnSpec(role="after_contact")}
     fixed = tmp_path / "fixed.yml"
     fixed.write_text(dump_mapping(corrected.model_copy(update={"columns": columns})), encoding="utf-8")
+    passing = _config(tmp_path, "gate:\n  min_conversions: 50\n")  # the small export's 89: the gate passes
     again = runner.invoke(
-        app,
-        ["train", "--config", str(_config(tmp_path)), "--data", str(csv_export["leads"]), "--mapping", str(fixed)],
+        app, ["train", "--config", str(passing), "--data", str(csv_export["leads"]), "--mapping", str(fixed)]
     )
 
     assert again.exit_code == 0, again.output
     said = " ".join(again.output.split())
     assert "version 2 ('champion' stays on version 1)" in said
+    assert "A served champion is replaced by `leadq retrain`" in said  # how the new version gets served
     assert "the champion, version 1, reads campaign as features, which this mapping marks after_contact" in said
 
 
