@@ -77,6 +77,7 @@ from pipelines.crm_export.read import (
     UTF16_BOMS,
     csv_layout,
     drop_report_footer,
+    filled_cells,
     footer_note,
     read_export,
     refuse_swallowed_rows,
@@ -681,7 +682,7 @@ def _long_rows_marked(frames: Iterator[pd.DataFrame], named: int, separator: str
         spare = frame.iloc[:, named:]
         marks = np.full(len(frame), "", dtype=object)
         if spare.notna().to_numpy().any():  # rows as long as the header leave every spare field missing
-            filled = spare.fillna("").astype(str).apply(lambda column: column.str.strip() != "").to_numpy(dtype=bool)
+            filled = filled_cells(spare)
             last = np.where(filled.any(axis=1), filled.shape[1] - np.argmax(filled[:, ::-1], axis=1), 0)
             marks = np.where(last > 0, (named + last).astype(str), "").astype(object)
         yield frame.iloc[:, :named].assign(**{LONG_ROW: marks})

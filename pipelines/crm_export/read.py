@@ -188,7 +188,7 @@ def title_note(name: str, lines: int) -> str:
     return f"{name}: the column names are on line {lines + 1}; the {lines} line(s) above them, a title, left out"
 
 
-def _filled_cells(frame: pd.DataFrame) -> np.ndarray:
+def filled_cells(frame: pd.DataFrame) -> np.ndarray:
     """Which cells hold text besides blanks (a rows x columns array of booleans)."""
     return frame.fillna("").astype(str).apply(lambda column: column.str.strip() != "").to_numpy(dtype=bool)
 
@@ -269,7 +269,7 @@ def drop_report_footer(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """
     if frame.empty:
         return frame, 0
-    filled = _filled_cells(frame)
+    filled = filled_cells(frame)
     footer_start = _footer_start(frame, filled)
     leads = filled[:footer_start].any(axis=1)
     kept = frame.iloc[:footer_start]
@@ -290,7 +290,7 @@ def settled_rows(frame: pd.DataFrame) -> tuple[int, int | None]:
     while True:  # the last rows first: a chunk's last rows are leads filling many cells
         start = max(0, len(frame) - window)
         part = frame.iloc[start:]
-        filled = _filled_cells(part)
+        filled = filled_cells(part)
         beyond_first = np.flatnonzero(filled[:, 1:].any(axis=1))
         if len(beyond_first) >= MAX_TOTALS_ROWS or start == 0:
             break
@@ -368,7 +368,7 @@ def without_trailing_fields(frame: pd.DataFrame, first_row: int, path: Path) -> 
 def _header_row(grid: pd.DataFrame) -> int:
     """The row of a sheet's top rows (read without a header) that names the columns: the first one filling at
     least half as many cells as the widest row. A formatted report puts its title and a blank line above it."""
-    filled = _filled_cells(grid).sum(axis=1)
+    filled = filled_cells(grid).sum(axis=1)
     widest = int(filled.max()) if len(filled) else 0
     wide_enough = np.flatnonzero(filled >= max(2, widest / 2))
     return int(wide_enough[0]) if len(wide_enough) else 0
