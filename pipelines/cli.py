@@ -983,17 +983,18 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
     if undated := labels.get("lost_in_open_stage", {}).get("lost_undated"):
         console.print(
             f"[yellow]Warning:[/] {undated:,} leads the outcome column calls lost are still open in "
-            f"'{escape(labels['lost_in_open_stage']['column'])}' (a stage mapped to mql, sal or sql); the export has "
-            "no creation date, so no lead's age is known: they count as lost, as the outcome says (left out, the "
-            "model would learn only from closed leads and score too high). Map created_at to leave the young ones "
-            "open",
+            f"'{escape(labels['lost_in_open_stage']['column'])}' (a stage mapped to mql, sal or sql) and have no "
+            "creation date, so their age is unknown: they count as lost, as the outcome says (left out, the model "
+            "would learn only from closed leads and score too high). A created_at filled for them leaves the young "
+            "ones open",
             highlight=False,
         )
     if never := labels.get("open_values", {}).get("unlabelled_undated"):
         console.print(
-            f"[yellow]Warning:[/] {never:,} leads hold an open outcome value (neither won nor lost) and the export "
-            "has no creation date, so they never age into lost: unlabelled, and the model learns only from the "
-            "closed leads (its scores run high). Map created_at, or an outcome that says whether each lead converted",
+            f"[yellow]Warning:[/] {never:,} leads hold an open outcome value (neither won nor lost) and have no "
+            "creation date, so they never age into lost: unlabelled, and the model learns only from the closed "
+            "ones (its scores run high). A created_at filled for them, or an outcome that says whether each lead "
+            "converted",
             highlight=False,
         )
     if aged := labels.get("open_values", {}).get("lost_after_horizon"):

@@ -35,6 +35,7 @@ from models.cleaning import (
     read_number,
 )
 from models.job_titles import OTHER, classify_title
+from models.labels import MIN_DATED_SHARE
 from pipelines.crm_export.leakage import (
     CALENDAR_PARTS,
     RECORD_PREFIX,
@@ -1123,6 +1124,15 @@ def _outcome_review(
     return f"{how} ({candidate.reading}): {detail}{rest}"
 
 
+def _nearly_all_dated(
+    date_roles: Mapping[str, tuple[ColumnSpec, str]], present: Mapping[str, pd.Series], rows: int
+) -> bool:
+    """Whether the proposed created_at holds a date for nearly every lead (as a split by time asks): a stage's open
+    leads age into lost by it, and one without a date never would ("First Contact Date" filled for a few)."""
+    created = next((column for column, (spec, _) in date_roles.items() if spec.role == "created_at"), None)
+    return created is not None and rows > 0 and len(present[created]) / rows >= MIN_DATED_SHARE
+
+
 def _stage_over_flag(
     flag: OutcomeCandidate, candidates: list[OutcomeCandidate], present: Mapping[str, pd.Series]
 ) -> OutcomeCandidate | None:
@@ -1145,9 +1155,9 @@ def _stage_passed_over(stage: OutcomeCandidate, present: Mapping[str, pd.Series]
     shown = ", ".join(stage.open[:_SHOWN_VALUES])
     return (
         f"not the stage '{stage.column}': it leaves {share:.0%} of leads open ({shown}), "
-        "and with no creation date they would never be labelled, the model learning only from the closed ones "
-        "(scores too high); this flag counts them not converted. If the export can carry the date each lead came "
-        f"in, map it as created_at and '{stage.column}' as the outcome"
+        "and without a creation date for nearly every lead (95%) the undated ones would never be labelled, the "
+        "model learning only from the closed ones (scores too high); this flag counts them not converted. If the "
+        f"export can carry the date each lead came in, map it as created_at and '{stage.column}' as the outcome"
     )
 
 
@@ -1195,7 +1205,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     # Several yes/no columns, none named like an outcome ("Search", "A free copy"): no best guess, the user names it.
     undecided = len(candidates) > 1 and _outcome_rank(candidates[0], 0)[0] == 2
     best = None if undecided else next(iter(candidates), None)
-    dated = any(spec.role == "created_at" for spec, _ in _date_roles(kinds, names).values())
+    dated = _nearly_all_dated(_date_roles(kinds, names), present, len(frame))
     passed_over = None  # a stage left for the flag: its open records would never be labelled
     if best is not None and best.reading == "yes/no":
         stage = _stage_over_flag(best, candidates, present)

@@ -625,9 +625,10 @@ def lost_in_an_open_stage(
     works them ("Open - Not Contacted", "Working - Contacted"): unlabelled within ``horizon_days`` of their creation,
     as leadq's label rule leaves an open lead; older ones stay lost (the horizon passed without a win).
 
-    Without creation dates they stay lost (``lost_undated``): no lead's age is known, and leaving every open lead
-    unlabelled would teach the model only from the closed ones, every score too high (as ``blank: lost`` counts
-    an undated lead without a win lost, however young).
+    Without a creation date they stay lost (``lost_undated``; the whole export's leads when it has none, else
+    the ones whose date is empty): no such lead's age is known, and leaving every open one unlabelled would teach
+    the model only from the closed ones, every score too high (as ``blank: lost`` counts an undated lead without a
+    win lost, however young).
 
     Returns:
         The labels and, where a stage column is mapped, a report: the column, the leads left unlabelled and those
@@ -637,15 +638,16 @@ def lost_in_an_open_stage(
     if stages is None:
         return y, {}
     open_lost = (y == 0) & stages.isin(OPEN_STAGES)
-    if created is None:
-        undated = {"column": str(stages.name), "unlabelled": 0, "lost_undated": int(open_lost.sum())}
-        return y, {"lost_in_open_stage": undated | {"lost_after_horizon": 0}}
-    recent = open_lost & ~(created <= cut - pd.Timedelta(days=horizon_days))
+    dates = created if created is not None else pd.Series(pd.NaT, index=y.index)
+    undated = open_lost & dates.isna()
+    recent = open_lost & (dates > cut - pd.Timedelta(days=horizon_days))
     report = {
         "column": str(stages.name),
         "unlabelled": int(recent.sum()),
-        "lost_after_horizon": int((open_lost & ~recent).sum()),
+        "lost_after_horizon": int((open_lost & ~recent & ~undated).sum()),
     }
+    if undated.any():
+        report["lost_undated"] = int(undated.sum())
     return y.mask(recent), {"lost_in_open_stage": report}
 
 
@@ -673,17 +675,21 @@ def open_outcomes_lost_after_horizon(
     """Leads whose outcome column holds an open value ("Open - Not Contacted", "Working - Contacted", "Engaging")
     created more than ``horizon_days`` before ``cut``: lost, as leadq's label rule makes a lead without a win once
     the horizon has passed (a lead open for two years did not convert); younger ones stay unlabelled. An empty cell
-    stays unknown. Without creation dates nothing changes; the report counts them (``unlabelled_undated``): the
-    model learns only from the closed leads. ``open_values``: the leads whose value
-    the outcome column neither calls won nor lost (a lost value left unlabelled by ``lost_in_an_open_stage`` is
-    none: counted there, not here)."""
+    stays unknown. A lead without a creation date (every lead of an export without them) never ages: unlabelled,
+    counted apart (``unlabelled_undated``): the model learns only from the closed ones of them. ``open_values``: the
+    leads whose value the outcome column neither calls won nor lost (a lost value left unlabelled by
+    ``lost_in_an_open_stage`` is none: counted there, not here)."""
     still_open = y.isna() & open_values
     if not still_open.any():
         return y, {}
-    if created is None:
-        return y, {"open_values": {"unlabelled_undated": int(still_open.sum())}}
-    aged = still_open & (created <= cut - pd.Timedelta(days=horizon_days))
-    report = {"lost_after_horizon": int(aged.sum()), "unlabelled": int((still_open & ~aged).sum())}
+    dates = created if created is not None else pd.Series(pd.NaT, index=y.index)
+    undated = still_open & dates.isna()
+    if undated.sum() == still_open.sum():  # no open lead has a date: nothing ages
+        return y, {"open_values": {"unlabelled_undated": int(undated.sum())}}
+    aged = still_open & (dates <= cut - pd.Timedelta(days=horizon_days))
+    report = {"lost_after_horizon": int(aged.sum()), "unlabelled": int((still_open & ~aged & ~undated).sum())}
+    if undated.any():
+        report["unlabelled_undated"] = int(undated.sum())
     return y.mask(aged, 0.0), {"open_values": report}
 
 

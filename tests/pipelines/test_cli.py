@@ -295,12 +295,12 @@ def _undated_with_status(crm: Any, path: Path) -> Path:
     [
         (
             [],
-            "leads the outcome column calls lost are still open in 'Lead Status' (a stage mapped to mql, sal or sql);"
-            " the export has no creation date, so no lead's age is known: they count as lost",
+            "leads the outcome column calls lost are still open in 'Lead Status' (a stage mapped to mql, sal or sql)"
+            " and have no creation date, so their age is unknown: they count as lost",
         ),
         (
             ["--outcome", "Lead Status"],
-            "leads hold an open outcome value (neither won nor lost) and the export has no"
+            "leads hold an open outcome value (neither won nor lost) and have no"
             " creation date, so they never age into lost",
         ),
     ],

@@ -1271,6 +1271,19 @@ def test_without_creation_dates_the_won_flag_stays_the_outcome_and_says_why_not_
     assert "map it as created_at and 'Stage' as the outcome" in proposal.review["Won"]
 
 
+def test_a_creation_date_only_a_few_leads_have_keeps_the_won_flag_over_the_stage() -> None:
+    # leads without a date never age into lost: the stage would leave most open leads unlabelled for good
+    stage = ["Closed Won", "Closed Lost", "Negotiation", "Closed Won", "Prospecting", "Closed Lost"] * 2
+    won = ["1" if value == "Closed Won" else "0" for value in stage]
+    first_contact = ["2026-01-05", "", "", "", "", "", "", "", "", "", "", "2026-05-19"]
+
+    proposal = _proposal(_leads(**{"First Contact Date": first_contact}, Stage=stage, Won=won))
+
+    assert proposal.columns["First Contact Date"].role == "created_at"
+    assert proposal.outcome == "Won"
+    assert "not the stage 'Stage'" in proposal.review["Won"]
+
+
 def test_a_record_number_beside_the_id_is_no_feature_when_rows_were_exported_twice() -> None:
     # unique, "Lead Number" is id-like; repeated rows made it a number, and the counter's order a feature
     rows = 400

@@ -931,6 +931,33 @@ def test_without_creation_dates_a_lead_the_flag_calls_lost_stays_lost_whatever_i
     }
 
 
+def test_a_lead_without_a_creation_date_in_a_dated_export_stays_lost_however_open_its_stage() -> None:
+    # a First Contact Date filled for a few leads: the rest have no age, as in an export without dates
+    mapping = parse_mapping(STATUS_AND_FLAG)
+    created = pd.to_datetime(pd.Series(["2026-06-01", None, "2025-01-10", None]))
+    status = pd.Series(["Working - Contacted", "Open - Not Contacted", "Open - Not Contacted", "Closed - Converted"])
+    y = pd.Series([0.0, 0.0, 0.0, 1.0])
+
+    labels, report = lost_in_an_open_stage(y, {"Status": status}, mapping, created, pd.Timestamp("2026-07-01"), 180)
+
+    assert pd.isna(labels.iloc[0])  # dated and young: open
+    assert labels.tolist()[1:] == [0.0, 0.0, 1.0]  # undated: lost as the flag says; dated and old: lost
+    assert report == {
+        "lost_in_open_stage": {"column": "Status", "unlabelled": 1, "lost_after_horizon": 1, "lost_undated": 1}
+    }
+
+
+def test_open_outcome_values_without_a_creation_date_in_a_dated_export_stay_unlabelled_and_are_counted() -> None:
+    created = pd.to_datetime(pd.Series(["2026-06-01", None, "2025-01-10", "2026-01-01"]))
+    y = pd.Series([None, None, None, 1.0])
+    open_values = pd.Series([True, True, True, False])
+
+    labels, report = open_outcomes_lost_after_horizon(y, open_values, created, pd.Timestamp("2026-07-01"), 180)
+
+    assert labels.isna().tolist() == [True, True, False, False]
+    assert report == {"open_values": {"lost_after_horizon": 1, "unlabelled": 1, "unlabelled_undated": 1}}
+
+
 def test_without_creation_dates_open_outcome_values_stay_unlabelled_and_are_counted() -> None:
     y = pd.Series([1.0, None, None, 0.0, None])
     open_values = pd.Series([False, True, True, False, False])  # the last: an empty cell, unknown
