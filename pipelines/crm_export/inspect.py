@@ -266,7 +266,9 @@ _WEB_ADDRESS = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 _JOB_TITLE_NAME = re.compile(
     r"job_?tit(le|el)|(^|_)(berufsbezeichnung|stellenbezeichnung|job_position|job_role|job_function)(_|$)"
 )
-_MAYBE_JOB_TITLE_NAME = re.compile(r"(^|_)(title|titel|position|role|rolle|funktion|function|job|beruf)$")
+_MAYBE_JOB_TITLE_NAME = re.compile(
+    r"(^|_)(title|titel|position|role|rolle|funktion|function|job|beruf|designation|cargo|puesto|poste|fonction)$"
+)
 MIN_TITLE_SHARE = 0.5  # of the rows: values in which the job-title vocabulary finds a seniority or a function
 # A consent: yes = the lead agreed. Its opposite (yes = the lead objected) is a plain feature, never a gate.
 _CONSENT_NAME = re.compile(

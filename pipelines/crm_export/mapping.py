@@ -139,6 +139,9 @@ _ENGAGEMENT_WORDS = (
     "formular",
     "aufruf",
     "seitenaufruf",
+    "sitzung",  # HubSpot's German "Anzahl der Sitzungen"
+    "geklickt",
+    "angeklickt",  # "Marketing-E-Mails angeklickt"
     # a web analytics export's session measures ("ProductRelated_Duration", "BounceRates", "TrafficType")
     "duration",
     "bounce",
@@ -182,7 +185,7 @@ _ENGAGEMENT_WORDS = (
 )
 _ENGAGEMENT_NAME = re.compile(r"(?:^|_)(?:" + "|".join(_ENGAGEMENT_WORDS) + r")(?:s|es|d|ed|ing|ings|en|e)?(?:_|$)")
 # German compounds carry the word inside ("Leadquelle", "Webseitenbesuche", "Kampagnenname").
-_ENGAGEMENT_COMPOUND = re.compile(r"quelle|besuch|kampagne|seitenaufruf|klicks?(?:_|$)")
+_ENGAGEMENT_COMPOUND = re.compile(r"quelle|besuch|kampagne|seitenaufruf|sitzung|formular|klicks?(?:_|$)")
 # Names that hold an engagement word but describe who the lead is ("Time Zone": where, not how long).
 _FIT_NAME = re.compile(r"(?:^|_)time_?zones?(?:_|$)")
 _TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})

@@ -1271,6 +1271,15 @@ def test_without_creation_dates_the_won_flag_stays_the_outcome_and_says_why_not_
     assert "map it as created_at and 'Stage' as the outcome" in proposal.review["Won"]
 
 
+@pytest.mark.parametrize("column", ["Designation", "Cargo", "Poste"])
+def test_a_job_title_by_another_name_is_read_as_one_when_its_values_are_titles(column: str) -> None:
+    titles = ["CTO", "Head of Sales", "Buyer", "Developer", "Director Finance", "CEO"] * 2
+
+    proposal = _proposal(_leads(**{column: titles}, Converted=["1", "0", "0"] * 4))
+
+    assert proposal.columns[column].role == "job_title"
+
+
 def test_a_creation_date_only_a_few_leads_have_keeps_the_won_flag_over_the_stage() -> None:
     # leads without a date never age into lost: the stage would leave most open leads unlabelled for good
     stage = ["Closed Won", "Closed Lost", "Negotiation", "Closed Won", "Prospecting", "Closed Lost"] * 2

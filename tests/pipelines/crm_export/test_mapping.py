@@ -554,6 +554,9 @@ def test_feature_groups_are_given_or_guessed_from_the_name(tmp_path: Path) -> No
         ("TrafficType", "engagement"),
         ("Leadquelle", "engagement"),  # German compounds carry the word inside
         ("Webseitenbesuche", "engagement"),
+        ("Anzahl der Sitzungen", "engagement"),  # HubSpot's German export
+        ("Anzahl der Formularübermittlungen", "engagement"),
+        ("Marketing-E-Mails angeklickt", "engagement"),
         ("projects_created", "engagement"),  # a product trial's use
         ("invites_sent", "engagement"),
         ("days_active", "engagement"),
