@@ -155,6 +155,10 @@ _OUTCOME_AT_NAME = re.compile(
     # a customer's date is its win only as "customer since" or "customer date" ("Dt_Customer": the record's date)
     r"(^|_)(customer|kunde)_(since|seit|date|datum|at|on)(_|$)|neukunde"
 )
+# A closing date of either outcome (not a win's or a loss's only)
+_CLOSING_DATE_NAME = re.compile(
+    r"(^|_)(clos(e|ed|ing)|abgeschlossen|cloture|fermeture|cierre)(_|$)|closedate|abschluss"
+)
 # Outcome columns by name: exact names in order of preference, then names that hold an outcome word.
 _OUTCOME_NAMES = (
     "converted",
@@ -925,7 +929,11 @@ def _date_roles(
             spec = ColumnSpec(role="after_contact" if later else "ignore")
             why = f"{'named as a later start than' if later else 'another start besides'} created_at {created!r}"
             roles[column] = (spec, why)
-    closing = sorted((column for column in ends if column != win_date), key=lambda column: column != first_end)
+    # a date that closes won and lost deals alike ("Deal closed on") before one of wins only ("Won time")
+    closing = sorted(
+        (column for column in ends if column != win_date),
+        key=lambda column: (column != first_end, not _CLOSING_DATE_NAME.search(names[column])),
+    )
     for position, column in enumerate(closing):
         first = position == 0 and win_date is None
         spec = ColumnSpec(role="outcome_at" if first else "after_contact")

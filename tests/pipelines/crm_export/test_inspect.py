@@ -782,6 +782,16 @@ def test_the_date_a_lead_became_a_customer_is_its_outcome_date(column: str) -> N
     assert proposal.columns[column].role == "outcome_at"
 
 
+def test_a_date_that_closes_either_outcome_is_outcome_at_before_one_of_wins_only() -> None:
+    # Pipedrive's deals export: "Won time" comes first, only the wins hold it; "Deal closed on" dates both
+    proposal = _proposal(
+        _dated(**{"Deal created": "2025-01-02", "Won time": "2025-03-01", "Deal closed on": "2025-03-01"})
+    )
+
+    assert proposal.columns["Deal closed on"].role == "outcome_at"
+    assert proposal.columns["Won time"].role == "after_contact"
+
+
 def test_dashed_day_first_dates_read_as_dates() -> None:
     frame = pd.DataFrame({"ID": ["1", "2", "3"], "Dt_Customer": ["13-02-2014", "04-09-2013", "21-12-2012"]})
     frame["Response"] = ["1", "0", "0"]
