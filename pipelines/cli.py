@@ -601,15 +601,18 @@ def explain(
     export: DataOption = None,
     mapping: MappingOption = None,
 ) -> None:
-    """Write the marketing report (self-contained HTML) for a registered model and log it to its MLflow run."""
+    """Write the marketing report (self-contained HTML) for a registered model and log it to its MLflow run.
+
+    Without --data, on the export the version was trained on (while its files are there), else data.export."""
     from pipelines.explain import run_explain
 
     _quiet_libraries()
     settings = _with_data(_settings(config), export, mapping)
+    own_export = export is None and mapping is None
     with _friendly_errors(), _step("explain the model on the CRM export"):
-        result = run_explain(settings, version, tuple(quarter or ()), out, language)
+        result = run_explain(settings, version, tuple(quarter or ()), out, language, own_export)
     console.print(
-        f"Report on {result.n_leads:,} leads ({result.period}) for {result.model_name} "
+        f"Report on {result.n_leads:,} leads ({result.period}) of {result.export} for {result.model_name} "
         f"version {result.version}: {result.path} (logged to run {result.run_id})",
         highlight=False,
     )

@@ -1,7 +1,8 @@
 """``leadq explain``: the marketing report for a registered model version, on a CRM export's leads.
 
-The model comes from the MLflow registry (the champion by default), the leads from the configured export read
-through its mapping (``data.export``, ``data.mapping``), prepared as training prepared it: by default the model's
+The model comes from the MLflow registry (the champion by default), the leads from the export it was trained on
+(its run's ``data.export``, ``data.mapping``, while both files are there) or the one given, read through its
+mapping, prepared as training prepared it: by default the model's
 own test quarter(s), or any quarters asked for. An export without creation dates (one table, no dates) cannot be
 cut by quarter: the report then covers the model's held-out test leads, and says so. Leads whose outcome is final
 get actual conversion rates in the report; the report is written to a file and logged to the version's run.
@@ -39,6 +40,7 @@ class ExplainResult:
     quarters: tuple[str, ...]  # the quarters explained; empty: the model's held-out test leads
     n_leads: int
     period: str  # what the leads are, in words (as the report's header says)
+    export: Path  # the export the leads were read from
 
 
 @dataclass(frozen=True)
@@ -137,15 +139,32 @@ def leads_of_quarters(settings: Settings, scorer: LeadScorer, quarters: tuple[st
     return ExplainedLeads(selected, prepared.y.reindex(selected.index), quarters, period, points_rule)
 
 
+def trained_on(settings: Settings, run_id: str) -> Settings:
+    """The settings with the export and mapping the run was trained on (its ``data.export``, ``data.mapping``), or
+    as they are where the run names none or its files have gone (moved, or another machine's)."""
+    params = mlflow.MlflowClient().get_run(run_id).data.params
+    export, mapping = params.get("data.export"), params.get("data.mapping")
+    if not export or not mapping or not Path(export).is_file() or not Path(mapping).is_file():
+        return settings
+    data = settings.data.model_copy(update={"export": Path(export), "mapping": Path(mapping)})
+    return settings.model_copy(update={"data": data})
+
+
 def run_explain(
     settings: Settings,
     version: str | None = None,
     quarters: tuple[str, ...] = (),
     out: Path | None = None,
     language: Language | None = None,
+    own_export: bool = False,
 ) -> ExplainResult:
-    """Write the report for a registered model version and log it to that version's run."""
+    """Write the report for a registered model version and log it to that version's run.
+
+    ``own_export``: explain it on the export it was trained on (:func:`trained_on`), not ``settings.data``'s.
+    """
     scorer, found_version, run_id = load_registered_scorer(settings, version)
+    if own_export:
+        settings = trained_on(settings, run_id)
     if language:
         scorer = dataclasses.replace(scorer, language=language)
     explained = leads_of_quarters(settings, scorer, quarters)
@@ -167,4 +186,5 @@ def run_explain(
     name = settings.mlflow.registered_model
     path = write_report(html, out or settings.explanations.reports_dir / f"{name}-v{found_version}.html")
     mlflow.MlflowClient().log_artifact(run_id, str(path), REPORT_FOLDER)
-    return ExplainResult(path, name, found_version, run_id, explained.quarters, len(explained.leads), context.period)
+    leads, period = len(explained.leads), context.period
+    return ExplainResult(path, name, found_version, run_id, explained.quarters, leads, period, settings.data.export)

@@ -119,8 +119,7 @@ def _flat_params(settings: Settings) -> dict[str, object]:
         for key, value in getattr(settings, section).model_dump().items()
     }
     params["features.competitor_domains"] = len(settings.features.competitor_domains)
-    params["data.mapping"] = str(settings.data.mapping)
-    return params
+    return params  # the export and mapping read: with the data's fingerprint
 
 
 def _log_plots(outcome: TrainingOutcome) -> None:

@@ -229,6 +229,9 @@ def _fingerprint(loaded: LoadedExport, inputs: pd.DataFrame, prepared: PreparedE
         "leads_from": str(created.min().date()) if len(created) else "",
         "leads_to": str(created.max().date()) if len(created) else "",
         "sha256": digest.hexdigest(),
+        # where it was read: `leadq explain` without --data explains the version on the export it learnt from
+        "export": str(loaded.path.resolve()) if loaded.path else "",
+        "mapping": str(loaded.mapping_path.resolve()) if loaded.mapping_path else "",
     }
 
 

@@ -384,6 +384,13 @@ def test_train_on_an_export_through_its_mapping(csv_export: dict[str, Path], tmp
     )
     assert explained_with_data.exit_code == 0, explained_with_data.output
     assert (tmp_path / "r.html").is_file()
+    # without --data: the export the version learnt from, not data.export (crm/leads.csv, never written here)
+    explained_by_default = runner.invoke(
+        app, ["explain", "--config", str(_config(tmp_path)), "--out", str(tmp_path / "own.html")]
+    )
+    assert explained_by_default.exit_code == 0, explained_by_default.output
+    assert f"of {csv_export['leads'].resolve()} for" in " ".join(explained_by_default.output.split())
+    assert (tmp_path / "own.html").is_file()
 
     # the mapping corrected after a leak: the champion that stays served is named with what it reads
     corrected = load_mapping(csv_export["mapping"])

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import pandas as pd
 import pytest
 
@@ -20,8 +21,9 @@ from models.contract import DataContractError
 from models.pipeline import input_fields
 from pipelines.audit import run_audit
 from pipelines.demo.synthetic import write_crm
-from pipelines.explain import IN_SAMPLE, leads_of_quarters, run_explain
+from pipelines.explain import IN_SAMPLE, leads_of_quarters, run_explain, trained_on
 from pipelines.settings import Settings, load_settings
+from pipelines.tracking import configure_mlflow
 from pipelines.training import TrainingResult, run_training
 from tests.builders import run_marketing_notebook, settings_with_store
 
@@ -47,6 +49,28 @@ def test_the_model_test_quarter_is_explained_by_default(
     assert explained.points_rule is not None  # the shipped mapping has one
     with pytest.raises(DataContractError, match=r"no leads created in quarter\(s\) \['2019Q1'\]"):
         leads_of_quarters(settings, trained.scorer, ("2019Q1",))
+
+
+def test_a_version_is_explained_on_the_export_it_was_trained_on_while_its_files_are_there(
+    fast_settings: Settings, tmp_path: Path
+) -> None:
+    export, mapping = tmp_path / "crm" / "leads.csv", tmp_path / "crm" / "mapping.yml"
+    export.parent.mkdir()
+    export.write_text("Lead ID,Converted\n", encoding="utf-8")
+    mapping.write_text("columns: {}\n", encoding="utf-8")
+    settings = settings_with_store(fast_settings, tmp_path, export=tmp_path / "configured.csv")
+    with mlflow.start_run(experiment_id=configure_mlflow(settings.mlflow)) as run:
+        mlflow.log_params({"data.export": str(export), "data.mapping": str(mapping)})
+    with mlflow.start_run(experiment_id=configure_mlflow(settings.mlflow)) as older:
+        pass  # trained before leadq logged where the export was
+
+    assert (trained_on(settings, run.info.run_id).data.export, trained_on(settings, run.info.run_id).data.mapping) == (
+        export,
+        mapping,
+    )
+    assert trained_on(settings, older.info.run_id).data == settings.data
+    export.unlink()  # moved since, or the run was logged on another machine
+    assert trained_on(settings, run.info.run_id).data == settings.data
 
 
 # X Education's export, reviewed with its data dictionary: what sales set for the lead is no feature (it would
