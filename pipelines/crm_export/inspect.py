@@ -439,6 +439,8 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     if yes_no and (distinct <= 2 or (folded.isin(_BOOLEAN_TRUE).any() and folded.isin(_BOOLEAN_FALSE).any())):
         return "boolean-like"
     dated = values.str.fullmatch(_DATE) | folded.str.fullmatch(MONTH_NAME_DATE)  # "5 Jan 2026", "5. März 2026"
+    if dated.any() and _DATE_WORD_NAME.search(name):  # cells Excel kept as day numbers among text dates
+        dated |= pd.to_numeric(values, errors="coerce").between(*EXCEL_SERIAL_RANGE)
     if len(values) and float(dated.mean()) >= 0.95:
         return "date"
     if _share(values, _PLAIN_NUMBER) == 1.0:

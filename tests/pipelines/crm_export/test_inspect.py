@@ -1408,6 +1408,14 @@ def test_excel_day_numbers_under_a_date_name_are_dates_and_amounts_stay_numbers(
     assert profile_export(frame).set_index("column").loc["Close Value", "kind"] == "number"
 
 
+def test_excel_day_numbers_among_a_date_columns_text_dates_still_make_it_a_date() -> None:
+    # a spreadsheet kept one cell in ten unformatted: the cleaning reads those as dates, and so does inspect
+    created = ["2026-01-05", "2026-02-11", "46082", "2026-03-20", "2026-04-07", "2026-05-19"] * 2
+    proposal = _proposal(_leads(**{"Created Date": created}, Converted=["1", "0", "0"] * 4))
+
+    assert proposal.columns["Created Date"].role == "created_at"
+
+
 def test_a_field_filled_only_for_leads_sales_worked_is_proposed_after_contact() -> None:
     # Salesforce's lead Status: "Open - Not Contacted" leads are untouched; a rep's custom field is empty for them
     rng = np.random.default_rng(11)
