@@ -147,11 +147,13 @@ _LATER_DATE_NAME = re.compile(
 # Dates that say a lead was won (a win date is an outcome where no column says won or lost).
 _WIN_DATE_NAME = re.compile(
     r"(^|_)(won|gewonnen|converted|became_a_customer|customer_since|kunde_seit|closed_won|first_purchase|"
-    r"first_order|erstkauf)(_|$)"
+    r"first_order|erstkauf|wurde_(zu_|zum_)?kunde|(zum_)?kunden?_geworden|devenu_client|client_depuis|"
+    r"cliente_desde|convirtio_en_cliente)(_|$)"
 )
 _OUTCOME_AT_NAME = re.compile(
     r"(^|_)(clos(e|ed|ing)|won|lost|convert(ed)?|conversion|became|signed|unterschrieben|"
-    r"gewonnen|verloren|abgeschlossen|vertrag[a-z]*|cloture|fermeture|cierre)(_|$)|closedate|abschluss|"
+    r"gewonnen|verloren|abgeschlossen|vertrag[a-z]*|cloture|fermeture|cierre|wurde_(zu_|zum_)?kunde|"
+    r"(zum_)?kunden?_geworden|devenu_client|client_depuis|cliente_desde|convirtio_en_cliente)(_|$)|closedate|abschluss|"
     # a customer's date is its win only as "customer since" or "customer date" ("Dt_Customer": the record's date)
     r"(^|_)(customer|kunde)_(since|seit|date|datum|at|on)(_|$)|neukunde"
 )

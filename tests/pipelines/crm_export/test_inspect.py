@@ -775,7 +775,10 @@ def test_the_date_of_the_record_itself_is_created_at(column: str) -> None:
     assert proposal.columns[column].role == "created_at"
 
 
-@pytest.mark.parametrize("column", ["Customer Since", "Became a Customer Date", "Customer Date", "Kunde seit"])
+@pytest.mark.parametrize(
+    "column",
+    ["Customer Since", "Became a Customer Date", "Customer Date", "Kunde seit", "Wurde Kunde am", "Client depuis"],
+)
 def test_the_date_a_lead_became_a_customer_is_its_outcome_date(column: str) -> None:
     proposal = _proposal(_dated(**{"Created Date": "2025-01-02", column: "2025-03-01"}))
 
@@ -1124,6 +1127,13 @@ def test_a_win_date_is_the_outcome_when_no_column_says_won_or_lost() -> None:
     assert proposal.columns["has_company"].role == "after_contact"
     assert "(filled in) converts 100%" in proposal.review["has_company"]
     assert proposal.mapping().won_at_column == "won_date"
+
+
+@pytest.mark.parametrize("column", ["Wurde Kunde am", "Zum Kunden geworden am", "Cliente desde"])
+def test_a_win_date_named_in_german_french_or_spanish_is_the_outcome_too(column: str) -> None:
+    proposal = _proposal(_won_date_leads().rename(columns={"won_date": column}))
+
+    assert proposal.columns[column].role == "won_at"
 
 
 def test_outcome_names_a_date_column_as_the_win_date() -> None:
