@@ -145,22 +145,22 @@ _LATER_DATE_NAME = re.compile(
 )
 # The moment the lead was won or lost: the leakage guard checks other dates against it.
 # Dates that say a lead was won (a win date is an outcome where no column says won or lost).
-_WIN_DATE_NAME = re.compile(
-    r"(^|_)(won|gewonnen|converted|became_a_customer|customer_since|kunde_seit|closed_won|first_purchase|"
-    r"first_order|erstkauf|wurde_(zu_|zum_)?kunde|(zum_)?kunden?_geworden|devenu_client|client_depuis|"
-    r"cliente_desde|convirtio_en_cliente)(_|$)"
+_BECAME_A_CUSTOMER = (
+    r"became_a_customer|customer_since|kunde_seit|wurde_(zu_|zum_)?kunde|(zum_)?kunden?_geworden|devenu_client|"
+    r"client_depuis|cliente_desde|convirtio_en_cliente"
 )
+_WIN_DATE_NAME = re.compile(
+    rf"(^|_)(won|gewonnen|converted|{_BECAME_A_CUSTOMER}|closed_won|first_purchase|first_order|erstkauf)(_|$)"
+)
+# Closing words ("Deal closed on"): of either outcome, not a win's or a loss's only
+_CLOSING_WORDS = r"(^|_)(clos(e|ed|ing)|abgeschlossen|cloture|fermeture|cierre)(_|$)|closedate|abschluss"
 _OUTCOME_AT_NAME = re.compile(
-    r"(^|_)(clos(e|ed|ing)|won|lost|convert(ed)?|conversion|became|signed|unterschrieben|"
-    r"gewonnen|verloren|abgeschlossen|vertrag[a-z]*|cloture|fermeture|cierre|wurde_(zu_|zum_)?kunde|"
-    r"(zum_)?kunden?_geworden|devenu_client|client_depuis|cliente_desde|convirtio_en_cliente)(_|$)|closedate|abschluss|"
+    rf"{_CLOSING_WORDS}|(^|_)(won|lost|convert(ed)?|conversion|became|signed|unterschrieben|gewonnen|verloren|"
+    rf"vertrag[a-z]*|{_BECAME_A_CUSTOMER})(_|$)|"
     # a customer's date is its win only as "customer since" or "customer date" ("Dt_Customer": the record's date)
     r"(^|_)(customer|kunde)_(since|seit|date|datum|at|on)(_|$)|neukunde"
 )
-# A closing date of either outcome (not a win's or a loss's only)
-_CLOSING_DATE_NAME = re.compile(
-    r"(^|_)(clos(e|ed|ing)|abgeschlossen|cloture|fermeture|cierre)(_|$)|closedate|abschluss"
-)
+_CLOSING_DATE_NAME = re.compile(_CLOSING_WORDS)
 # Outcome columns by name: exact names in order of preference, then names that hold an outcome word.
 _OUTCOME_NAMES = (
     "converted",
