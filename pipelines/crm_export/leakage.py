@@ -384,8 +384,9 @@ SALES_NAME = re.compile(
     # the activities sales logged or planned on a deal (Pipedrive's Done activities, Activities to do, Next
     # activity date, Email messages count)
     r"(done|completed|planned|open)_activit[a-z]*|activities_to_do|next_activit[a-z]*|email_messages_count|"
-    # the CRM user who last edited the record (Zoho's "Modified By"): sales, after contact
-    r"(modified|updated|changed|edited)_by|geaendert_von|bearbeitet_von|"
+    # the CRM user who keyed in or last edited the record (Zoho's and Salesforce's "Created By", "Modified By"): a
+    # rep who keyed a lead in had already spoken to it
+    r"(created|modified|updated|changed|edited)_by|(erstellt|angelegt|geaendert|bearbeitet)_von|"
     r"letzter_?kontakt|closed?|close_[a-z]+|won|lost|gewonnen|verloren|abschluss[a-z]*|amount|betrag|"
     r"deal_?(value|size|amount)|est_(value|close[a-z_]*|revenue)|estimated_(value|revenue|amount|close[a-z_]*)|"
     r"opportunit[a-z]*|reason|grund|disqualif[a-z]*|qualifi[a-z]*|next_step|"

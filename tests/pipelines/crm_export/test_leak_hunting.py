@@ -342,9 +342,11 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         # Dynamics 365: sales' estimates on a lead
         ("Est. Value", "est_value"),
         ("Est. Close Date", "est_close_date"),
-        # the CRM user who last edited the record (Zoho)
+        # the CRM user who keyed in or last edited the record (Zoho, Salesforce)
         ("Modified By", "modified_by"),
         ("Geändert von", "geaendert_von"),
+        ("Created By", "created_by"),
+        ("Erstellt von", "erstellt_von"),
     ],
 )
 def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
