@@ -7,11 +7,27 @@ what was expected and the offending values.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal, get_args
 
 import pandas as pd
-import pandera.pandas as pa
+
+
+def ignore_pyspark_on_pandas_3() -> None:
+    """Ignore pyspark's warning that pandas-on-Spark does not support pandas 3 (call it in ``catch_warnings``).
+
+    pandera tries to import ``pyspark.pandas`` wherever pyspark is installed (leadq's Spark engine needs it): when
+    it is imported and again when a schema first validates; under pandas 3 each try warns, then fails. The warning
+    is about an API leadq never uses, yet every user saw it.
+    """
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
+
+
+with warnings.catch_warnings():
+    ignore_pyspark_on_pandas_3()
+    import pandera.pandas as pa
+    from pandera.errors import SchemaErrors as SchemaErrors  # what the schemas' lazy validation raises
 
 Stage = Literal["mql", "sal", "sql", "rejected", "recycled"]
 STAGES: tuple[str, ...] = get_args(Stage)

@@ -67,13 +67,6 @@ MappingOption = Annotated[
 ]
 
 
-@app.callback()
-def _every_command() -> None:
-    # pandera imports pyspark.pandas whenever pyspark is installed (the spark extra), which warns about pandas 3 on
-    # every command; leadq's Spark engine does not use pyspark.pandas.
-    warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
-
-
 def _quiet_libraries() -> None:
     # MLflow reads these when it is first imported (lazily, inside the commands).
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")

@@ -9,10 +9,10 @@ and words (a deal stage "Closed Won", a lead status "Disqualified", an activity 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pandas as pd
-from pandera.errors import SchemaErrors
 
 from models.cleaning import clean_column, mark_missing, parse_numbers
 from models.contract import (
@@ -23,6 +23,8 @@ from models.contract import (
     DISPOSITION_COLUMNS,
     DISPOSITIONS_SCHEMA,
     DataContractError,
+    SchemaErrors,
+    ignore_pyspark_on_pandas_3,
 )
 from pipelines.crm_export.mapping import (
     ActivitiesSpec,
@@ -206,7 +208,9 @@ def validate_table(frame: pd.DataFrame, table: str) -> pd.DataFrame:
         if column in parsed:
             parsed[column] = pd.to_datetime(parsed[column], errors="coerce").astype("datetime64[ns]")
     try:
-        return _TABLE_SCHEMAS[table].validate(parsed, lazy=True)
+        with warnings.catch_warnings():
+            ignore_pyspark_on_pandas_3()
+            return _TABLE_SCHEMAS[table].validate(parsed, lazy=True)
     except SchemaErrors as errors:
         raise DataContractError(_schema_problems(errors, table)) from errors
 
