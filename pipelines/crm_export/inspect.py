@@ -245,7 +245,10 @@ _PROTECTED_NAME = re.compile(
     r"konfession|ethnicity|ethnic_origin|race|nationality|staatsangehoerigkeit|disability|behinderung)(_|$)"
 )
 _PERSON_NAME = re.compile(
-    r"(^|_)(first|last|full|given|family|sur|vor|nach|contact|kontakt|customer|kunden)_?name$|^name$"
+    r"(^|_)(first|last|full|given|family|sur|vor|nach|contact|kontakt|customer|kunden)_?name$|^name$|"
+    # French and Spanish: Prénom, Nom, Nom de famille, Nombre, Apellidos, Nom du contact, Nombre del contacto
+    r"^(prenom|nom|nom_de_famille|nom_complet|nombre|nombre_completo|apellidos?)$|"
+    r"^(nom|nombre)_(du|de_la|del|de)_(contact|contacto|client|cliente|prospect|prospecto|lead)$"
 )
 _PHONE_NAME = re.compile(r"phone|telefon|mobil|handy|fax")
 # Where a person lives, banks, connects from, was born or shows a profile: identifying, never a feature. The name
@@ -432,6 +435,8 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
         return "phone"
     if _PERSONAL_DATA_NAME.search(name) and not _NOT_A_HOME_ADDRESS.search(name):
         return "personal data"
+    if (personal := personal_values(column, values)) is not None:
+        return personal[0]
     unique = distinct == len(values) and len(values) > 1
     if unique and (_names_or_holds_ids(column, values) or _counts_rows(values)):
         return "id-like"
@@ -493,6 +498,36 @@ def _day_numbers(values: pd.Series) -> bool:
     low, high = UNIX_SECONDS_RANGE
     ranges = (EXCEL_SERIAL_RANGE, (low, high), (low * 1000, high * 1000))
     return any(bool(numbers.between(*bounds).all()) for bounds in ranges)
+
+
+# A column is personal data by its values when this share of its filled rows are phone numbers (a "Work number"),
+# or people's names under a name that speaks of a person (an owner's "Nadia Petrova" under "Salesperson"): two
+# capitalised words are also a campaign ("Black Friday"), a plan or a country ("Royaume Uni").
+MIN_PERSONAL_SHARE = 0.8
+_PERSON_COLUMN_NAME = re.compile(
+    r"(^|_)(person|persona|personne|owner|rep|salesperson|agent|user|assigned|assignee|responsible|responsable|"
+    r"proprietaire|propietario|verantwortlich[a-z]*|zustaendig[a-z]*|manager|by|von|ansprechpartner|berater|"
+    r"vendedor|vendeur)(_|$)|besitzer|betreuer|bearbeiter"
+)
+_PHONE_VALUE = re.compile(r"\+?[\d\s()./-]{7,24}")  # digits and a phone's separators only (never a UUID's letters)
+
+
+def personal_values(column: str, values: pd.Series, sample: int = 200) -> tuple[Kind, float] | None:
+    """The kind (phone, or person name) most of a column's values look like, and the share of its filled rows, or
+    None. Read from its ``sample`` most frequent values."""
+    if values.empty:
+        return None
+    counts = values.value_counts().head(sample)
+    text = counts.index.astype(str)
+    phones = text.str.fullmatch(_PHONE_VALUE) & text.map(lambda value: personal_kind(value) == "phone number")
+    if (share := float(counts[phones].sum() / counts.sum())) >= MIN_PERSONAL_SHARE:
+        return "phone", share
+    if not _PERSON_COLUMN_NAME.search(to_snake_case(column)):
+        return None
+    names = text.map(lambda value: personal_kind(value) == "name")
+    if (share := float(counts[names].sum() / counts.sum())) >= MIN_PERSONAL_SHARE:
+        return "person name", share
+    return None
 
 
 def _redact(value: str, kind: Kind) -> str:
@@ -803,7 +838,8 @@ def _pick_id(kinds: Mapping[str, str], present: Mapping[str, pd.Series], rows: i
     named = [column for column in candidates if _ID_NAME.search(to_snake_case(column))]
     if candidates:
         return (named or candidates)[0], ""
-    filled = [column for column in kinds if kinds[column] != "empty" and column in filled_enough]
+    # never a person's data: it would key the scores, and the scoring log, by a phone number or an address
+    filled = [c for c in kinds if kinds[c] not in ("empty", "e-mail", *PERSONAL_KINDS) and c in filled_enough]
     named_first = [c for c in filled if _ID_NAME.search(to_snake_case(c))] + [
         c for c in filled if not _ID_NAME.search(to_snake_case(c)) and _names_or_holds_ids(c, present[c])
     ]
@@ -1260,6 +1296,10 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             continue
         if kind in PERSONAL_KINDS:
             specs[column] = ColumnSpec(role="pii")
+            if (personal := personal_values(column, present[column])) is not None:
+                looks, share = personal
+                what = "people's names" if looks == "person name" else "phone numbers"
+                review[column] = f"{share:.0%} of its values look like {what}; if they are categories, map it as one"
             continue
         role_taken = {spec.role for spec in specs.values()}
         word = sales_word(column, kind)

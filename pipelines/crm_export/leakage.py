@@ -375,6 +375,8 @@ SCORE_WORDS = ("score", "scoring", "grade", "grading", "index")
 # stops training (an honest "Lead Source" must pass): it counts with data evidence, or as inspect's proposal.
 SALES_NAME = re.compile(
     r"(^|_)(status|stage|phase|tags?|quality|qualitaet|owner|besitzer|inhaber|rep|sales_?rep|agent|assigned|"
+    # the rep by other names: Odoo's Salesperson, Bitrix24's Responsible person, French and Spanish owners
+    r"salesperson|responsible|responsable|proprietaire|propietario|vendedor|vendeur|"
     r"assignee|zugewiesen|zugeordnet|betreuer|bearbeiter|verantwortlich[a-z]*|disposition|rating|bewertung|"
     rf"einstufung|{'|'.join(SCORE_WORDS)}|temperature|priority|prioritaet|probability|"
     r"wahrscheinlichkeit|forecast|prognose|profile|profil|calls?|call_[a-z]+|anruf[a-z]*|telefonat[a-z]*|"

@@ -1291,6 +1291,69 @@ def test_without_creation_dates_the_won_flag_stays_the_outcome_and_says_why_not_
     assert "map it as created_at and 'Stage' as the outcome" in proposal.review["Won"]
 
 
+@pytest.mark.parametrize("column", ["Prénom", "Nom", "Nom de famille", "Apellidos", "Nombre", "Nombre del contacto"])
+def test_a_persons_name_in_french_or_spanish_is_personal_data(column: str) -> None:
+    names = ["Léa", "Hugo", "Chloé", "Louis", "Inès", "Paul"] * 2
+
+    proposal = _proposal(_leads(**{column: names}, Converted=["1", "0", "0"] * 4))
+
+    assert proposal.columns[column].role == "pii"
+
+
+@pytest.mark.parametrize("column", ["Salesperson", "Responsible person", "Propriétaire du contact", "Assigned"])
+def test_a_column_of_peoples_names_is_personal_data_whatever_its_name(column: str) -> None:
+    # the rep who owns the lead (Odoo, Bitrix24, a French HubSpot): a name, and no feature either way
+    reps = ["Nadia Petrova", "Mark Evans", "Julien Blanc", "Elena Rossi", "", "Mark Evans"] * 2
+
+    proposal = _proposal(_leads(**{column: reps}, Converted=["1", "0", "0"] * 4))
+
+    assert proposal.columns[column].role == "pii"
+    assert (
+        proposal.review[column] == "100% of its values look like people's names; if they are categories, map it as one"
+    )
+
+
+def test_categories_of_capitalised_word_pairs_stay_categories() -> None:
+    # two capitalised words are a name only under a name that speaks of a person
+    columns = {
+        "Campaign": ["Christmas Special", "Fall Promo", "Black Friday", "Spring Sale", "Summer Deal", "Fall Promo"],
+        "Plan": ["Starter Plan", "Growth Plan", "Team Plan", "Starter Plan", "Growth Plan", "Team Plan"],
+        "Pays": ["Royaume Uni", "Nouvelle Zélande", "Costa Rica", "Royaume Uni", "Costa Rica", "Sri Lanka"],
+        "City": ["San Francisco", "Los Angeles", "New York", "Hong Kong", "San Diego", "Los Angeles"],
+    }
+
+    proposal = _proposal(_leads(**{name: values * 2 for name, values in columns.items()}, Converted=["1", "0"] * 6))
+
+    assert {column: proposal.columns[column].role for column in columns} == dict.fromkeys(columns, "categorical")
+
+
+def test_a_uuid_id_is_no_phone_number() -> None:
+    # X Education's "00976672-4554-4b7c-91a8-c3588f78c8c9" reads like a phone number inside a text
+    ids = [str(uuid.UUID(int=int(f"{n:04d}{n * 7919:08d}" * 3))) for n in range(40)]
+    frame = pd.DataFrame({"Prospect ID": ids, "Visits": [str(n % 7) for n in range(40)], "Converted": ["1", "0"] * 20})
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Prospect ID"].role == "id"
+
+
+def test_phone_numbers_are_never_the_lead_id_whatever_the_columns_name() -> None:
+    # Freshsales' contacts export has no record id; its "Work number" is unique, and named like an id
+    rows = 40
+    frame = pd.DataFrame(
+        {
+            "Work number": [f"+49 1{50 + n} {1_000_000 + 7919 * n}" for n in range(rows)],
+            "Website sessions": [str(n % 7) for n in range(rows)],
+            "Converted": ["1" if n % 3 == 0 else "0" for n in range(rows)],
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Work number"].role == "pii"
+    assert proposal.lead_ids == "row_number"
+
+
 @pytest.mark.parametrize("column", ["Designation", "Cargo", "Poste"])
 def test_a_job_title_by_another_name_is_read_as_one_when_its_values_are_titles(column: str) -> None:
     titles = ["CTO", "Head of Sales", "Buyer", "Developer", "Director Finance", "CEO"] * 2

@@ -346,6 +346,11 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         ("Modified By", "modified_by"),
         ("Geändert von", "geaendert_von"),
         ("Created By", "created_by"),
+        # the rep by other names (Odoo, Bitrix24, a French or Spanish HubSpot)
+        ("Salesperson", "salesperson"),
+        ("Responsible person", "responsible"),
+        ("Propriétaire du contact", "proprietaire"),
+        ("Propietario del contacto", "propietario"),
         ("Erstellt von", "erstellt_von"),
     ],
 )
