@@ -465,8 +465,14 @@ def _part_to_float(part: _Part, convention: str) -> float | None:
 
 # --- booleans -----------------------------------------------------------------------------------------------
 
-TRUE_WORDS = frozenset(["true", "t", "yes", "y", "ja", "j", "wahr", "1", "1.0", "x", "checked", "on", "✓", "✔", "☑"])
-FALSE_WORDS = frozenset(["false", "f", "no", "n", "nein", "falsch", "0", "0.0", "unchecked", "off", "☐"])
+# English, German, French and Spanish
+TRUE_WORDS = frozenset(
+    {"true", "t", "yes", "y", "ja", "j", "wahr", "1", "1.0", "x", "checked", "on", "✓", "✔", "☑"}
+    | {"oui", "vrai", "sí", "si", "verdadero"}
+)
+FALSE_WORDS = frozenset(
+    ["false", "f", "no", "n", "nein", "falsch", "0", "0.0", "unchecked", "off", "☐", "non", "faux", "falso"]
+)
 
 
 def parse_booleans(values: pd.Series, column: str) -> pd.Series:

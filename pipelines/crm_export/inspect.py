@@ -113,7 +113,10 @@ _BOOLEAN_TRUE, _BOOLEAN_FALSE = set(TRUE_WORDS), set(FALSE_WORDS)  # the cleanin
 # question left unanswered)
 _CHECK_MARKS = frozenset({"x", "✓", "✔", "☑", "checked"}) & TRUE_WORDS
 # HubSpot's lifecycle stage "evangelist": a customer who became an advocate
-_WON = _BOOLEAN_TRUE | {"won", "closed won", "closed - won", "gewonnen", "converted", "customer", "kunde", "evangelist"}
+_WON = _BOOLEAN_TRUE | {
+    *("won", "closed won", "closed - won", "gewonnen", "converted", "customer", "kunde", "evangelist"),
+    *("client", "cliente"),  # a French or Spanish lifecycle stage's customer
+}
 _LOST = _BOOLEAN_FALSE | {"lost", "closed lost", "closed - lost", "verloren", "not converted", "disqualified"}
 
 # Names, as snake_case, of columns the heuristics look for.
@@ -1085,7 +1088,8 @@ def _named_outcome(
             "an outcome needs values that say won and lost: 0/1, yes/no, true/false, won/lost words "
             '("Closed Won", "gewonnen"; other values stay open), a stage with values that say won ("Customer"; '
             "the rest lost once the label horizon has passed), amounts with 0 for lost (won when > 0), or the "
-            "dates leads were won (won when dated)"
+            "dates leads were won (won when dated). Values in other words can be listed by hand in the mapping: "
+            f"'{column}': {{role: outcome, won: [...], lost: [...]}} (the values neither lists stay open)"
         )
     return candidate
 

@@ -287,6 +287,14 @@ def test_boolean_spellings() -> None:
     assert parsed.tolist() == expected
 
 
+def test_french_and_spanish_yes_and_no_are_booleans() -> None:
+    values = pd.Series(["Oui", "Non", "Sí", "No", "si", "Vrai", "Faux", "Verdadero", "Falso"])
+
+    parsed = parse_booleans(values, "Démo demandée")
+
+    assert parsed.tolist() == [True, False, True, False, True, True, False, True, False]
+
+
 def test_unknown_boolean_values_are_refused_with_column_and_examples() -> None:
     with pytest.raises(CleaningError, match=r"'Newsletter Opt-in'.*'maybe'"):
         parse_booleans(pd.Series(["yes", "maybe"]), "Newsletter Opt-in")

@@ -1354,6 +1354,24 @@ def test_phone_numbers_are_never_the_lead_id_whatever_the_columns_name() -> None
     assert proposal.lead_ids == "row_number"
 
 
+@pytest.mark.parametrize(("column", "won", "lost"), [("Converti", "Oui", "Non"), ("Convertido", "Sí", "No")])
+def test_a_french_or_spanish_yes_no_outcome_is_the_outcome(column: str, won: str, lost: str) -> None:
+    proposal = _proposal(_leads(**{column: [won, lost, lost] * 4}))
+
+    assert proposal.outcome == column
+    assert proposal.columns[column].outcome_of(won) == "won"
+    assert proposal.columns[column].outcome_of(lost) == "lost"
+
+
+@pytest.mark.parametrize("customer", ["Client", "Cliente"])
+def test_a_french_or_spanish_lifecycle_stage_says_who_won(customer: str) -> None:
+    stages = [customer, "Lead", "Opportunity", "Lead", customer, "Subscriber"] * 2
+
+    proposal = _proposal(_leads(**{"Created Date": _CREATED, "Lifecycle Stage": stages}), outcome="Lifecycle Stage")
+
+    assert proposal.columns["Lifecycle Stage"].won == [customer]
+
+
 @pytest.mark.parametrize("column", ["Designation", "Cargo", "Poste"])
 def test_a_job_title_by_another_name_is_read_as_one_when_its_values_are_titles(column: str) -> None:
     titles = ["CTO", "Head of Sales", "Buyer", "Developer", "Director Finance", "CEO"] * 2
