@@ -512,28 +512,29 @@ _DATE_EXPECTED = (
     "dates such as 2026-03-01, 01.03.2026, 01-03-2026, 03/01/2026, 1 Mar 2026, Mar 1, 2026, Excel day numbers or "
     "Unix times"
 )
-_ISO_DATE = re.compile(
+ISO_DATE = re.compile(
     r"(?P<year>\d{4})[-/](?P<month>\d{1,2})[-/](?P<day>\d{1,2})"
     r"(?P<time>[t ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?P<zone>z|utc|gmt|[+-]\d{2}(?::?\d{2})?)?"
 )
-_DAY_MONTH_DATE = re.compile(
+DAY_MONTH_DATE = re.compile(
     r"(?P<first>\d{1,2})(?P<sep>[./-])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})"
     r"(?:,?\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second_of_minute>\d{2}))?\s*(?P<ampm>[ap]\.?m\.?)?)?"
 )
-# Month names, English and German, full and short ("5 Jan 2026", "Jan 5, 2026", "5. März 2026"), casefolded
+# Month names, English, German, French and Spanish, full and short ("5 Jan 2026", "Jan 5, 2026", "5. März 2026",
+# "3 janv. 2024", "3 de enero de 2024", Excel's "3-Jan-24"), casefolded
 _MONTHS = {
-    **dict.fromkeys(["jan", "january", "januar", "jänner", "jaenner"], 1),
-    **dict.fromkeys(["feb", "february", "februar"], 2),
-    **dict.fromkeys(["mar", "march", "mär", "märz", "maerz", "mrz"], 3),
-    **dict.fromkeys(["apr", "april"], 4),
-    **dict.fromkeys(["may", "mai"], 5),
-    **dict.fromkeys(["jun", "june", "juni"], 6),
-    **dict.fromkeys(["jul", "july", "juli"], 7),
-    **dict.fromkeys(["aug", "august"], 8),
-    **dict.fromkeys(["sep", "sept", "september"], 9),
-    **dict.fromkeys(["oct", "october", "okt", "oktober"], 10),
-    **dict.fromkeys(["nov", "november"], 11),
-    **dict.fromkeys(["dec", "december", "dez", "dezember"], 12),
+    **dict.fromkeys(["jan", "january", "januar", "jänner", "jaenner", "janv", "janvier", "ene", "enero"], 1),
+    **dict.fromkeys(["feb", "february", "februar", "févr", "fevr", "février", "fevrier", "febrero"], 2),
+    **dict.fromkeys(["mar", "march", "mär", "märz", "maerz", "mrz", "mars", "marzo"], 3),
+    **dict.fromkeys(["apr", "april", "avr", "avril", "abr", "abril"], 4),
+    **dict.fromkeys(["may", "mai", "mayo"], 5),
+    **dict.fromkeys(["jun", "june", "juni", "juin", "junio"], 6),
+    **dict.fromkeys(["jul", "july", "juli", "juil", "juillet", "julio"], 7),
+    **dict.fromkeys(["aug", "august", "août", "aout", "ago", "agosto"], 8),
+    **dict.fromkeys(["sep", "sept", "september", "septembre", "septiembre", "set", "setiembre"], 9),
+    **dict.fromkeys(["oct", "october", "okt", "oktober", "octobre", "octubre"], 10),
+    **dict.fromkeys(["nov", "november", "novembre", "noviembre"], 11),
+    **dict.fromkeys(["dec", "december", "dez", "dezember", "déc", "décembre", "decembre", "dic", "diciembre"], 12),
 }
 _MONTH_NAME = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WEEKDAY = (
@@ -541,12 +542,15 @@ _WEEKDAY = (
     r"montag|mo|dienstag|di|mittwoch|mi|donnerstag|do|freitag|fr|samstag|sa|sonntag|so)\.?,?\s+)?"
 )
 _CLOCK = (
-    r"(?:,?\s+(?:at\s+|um\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second_of_minute>\d{2}))?"
+    r"(?:,?\s+(?:at\s+|um\s+|à\s+|a\s+las\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second_of_minute>\d{2}))?"
     r"\s*(?P<ampm>[ap]\.?m\.?)?(?:\s*uhr)?)?"
 )
 MONTH_NAME_DATE = re.compile(
-    rf"{_WEEKDAY}(?:(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?P<month>{_MONTH_NAME})\.?"
-    rf"|(?P<month_first>{_MONTH_NAME})\.?\s+(?P<day_second>\d{{1,2}})(?:st|nd|rd|th)?),?\s+(?P<year>\d{{4}}){_CLOCK}"
+    rf"{_WEEKDAY}(?:(?P<day>\d{{1,2}})(?:st|nd|rd|th|er)?\.?\s+(?:de\s+)?(?P<month>{_MONTH_NAME})\.?"
+    rf"|(?P<month_first>{_MONTH_NAME})\.?\s+(?P<day_second>\d{{1,2}})(?:st|nd|rd|th)?),?\s+(?:de\s+)?"
+    rf"(?P<year>\d{{4}}){_CLOCK}"
+    # Excel's d-mmm-yy as a CSV holds it ("3-Jan-24"); a two-digit year is of this century
+    rf"|(?P<day_dashed>\d{{1,2}})-(?P<month_dashed>{_MONTH_NAME})-(?P<year_dashed>\d{{4}}|\d{{2}})"
 )
 # Excel day numbers that fall in 1970-2099: other numbers are not plausible CRM dates.
 EXCEL_SERIAL_RANGE = (25569.0, 73051.0)
@@ -568,7 +572,8 @@ def parse_dates(
     (03/01/2026) month-first, and the description says so. A column of numbers is read as Excel serial numbers or
     Unix times (seconds or milliseconds of 2000-2099), whichever reads more of them; among text dates, numbers in
     the Excel range are Excel day numbers (a spreadsheet kept some cells unformatted); month names in
-    English or German ("5 Jan 2026", "Jan 5, 2026", "5. März 2026") too. Call :func:`mark_missing` first.
+    English, German, French or Spanish ("5 Jan 2026", "Jan 5, 2026", "5. März 2026", "3 janv. 2024", "3-Jan-24")
+    too. Call :func:`mark_missing` first.
     ``order``: the evidence of the whole column (:func:`date_order_evidence`) when ``values`` is only a part of it.
 
     Raises:
@@ -595,8 +600,8 @@ def _parse_date_values(
 
     text = present.map(lambda value: " ".join(str(value).split()).casefold())
     is_native = present.map(lambda value: isinstance(value, dt.date))
-    iso = text.str.fullmatch(_ISO_DATE.pattern) & ~is_native
-    day_month = text.str.fullmatch(_DAY_MONTH_DATE.pattern) & ~is_native
+    iso = text.str.fullmatch(ISO_DATE.pattern) & ~is_native
+    day_month = text.str.fullmatch(DAY_MONTH_DATE.pattern) & ~is_native
     named = text.str.fullmatch(MONTH_NAME_DATE.pattern) & ~is_native
     # a spreadsheet column whose cells Excel kept partly as day numbers (an unformatted cell among text dates)
     day_number = text.str.fullmatch(r"\d+(?:\.\d+)?") & ~is_native
@@ -608,7 +613,7 @@ def _parse_date_values(
         descriptions.append("datetimes")
     if iso.any():
         parsed.loc[iso[iso].index] = _parse_iso(text[iso])
-        with_offset = text[iso].str.extract(_ISO_DATE.pattern)["zone"].notna().any()
+        with_offset = text[iso].str.extract(ISO_DATE.pattern)["zone"].notna().any()
         descriptions.append("ISO 8601" + (" (offsets converted to UTC)" if with_offset else ""))
     if day_month.any():
         day_first, choice = (order or _order_evidence(text[day_month])).decide()
@@ -664,15 +669,17 @@ def _parse_day_numbers(
 
 def _parse_month_names(text: pd.Series) -> pd.Series:
     parts = text.str.extract(MONTH_NAME_DATE.pattern)
-    month = parts["month"].fillna(parts["month_first"]).map(_MONTHS)
+    month = parts["month"].fillna(parts["month_first"]).fillna(parts["month_dashed"]).map(_MONTHS)
+    dashed_year = parts["year_dashed"].dropna()
+    year = parts["year"].fillna(dashed_year.where(dashed_year.str.len() == 4, "20" + dashed_year))
     hour = parts["hour"].fillna("0").astype(int)
     ampm = parts["ampm"].fillna("").str.replace(".", "", regex=False)
     hour = hour.mask((ampm == "pm") & (hour < 12), hour + 12).mask((ampm == "am") & (hour == 12), 0)
     components = pd.DataFrame(
         {
-            "year": parts["year"].astype(int),
+            "year": year.astype(int),
             "month": month.astype(int),
-            "day": parts["day"].fillna(parts["day_second"]).astype(int),
+            "day": parts["day"].fillna(parts["day_second"]).fillna(parts["day_dashed"]).astype(int),
             "hour": hour,
             "minute": parts["minute"].fillna("0").astype(int),
             "second": parts["second_of_minute"].fillna("0").astype(int),
@@ -689,7 +696,7 @@ def _from_components(components: pd.DataFrame) -> pd.Series:
 
 
 def _parse_iso(text: pd.Series) -> pd.Series:
-    parts = text.str.extract(_ISO_DATE.pattern)
+    parts = text.str.extract(ISO_DATE.pattern)
     zone = parts["zone"].fillna("").replace({"utc": "z", "gmt": "z"}).str.upper()
     time = parts["time"].fillna("").str.replace(",", ".").str.strip()
     iso = (
@@ -752,7 +759,7 @@ class DateOrderEvidence:
 
 
 def _order_evidence(text: pd.Series) -> DateOrderEvidence:
-    parts = text.str.extract(_DAY_MONTH_DATE.pattern)
+    parts = text.str.extract(DAY_MONTH_DATE.pattern)
     first, second = parts["first"].astype(int), parts["second"].astype(int)
     return DateOrderEvidence(
         day_first=int(((first > 12) & (second <= 12)).sum()),
@@ -768,12 +775,12 @@ def date_order_evidence(values: pd.Series) -> DateOrderEvidence:
     present = values[values.map(lambda value: not is_missing(value)).astype(bool)]
     text = present.map(lambda value: " ".join(str(value).split()).casefold())
     is_native = present.map(lambda value: isinstance(value, dt.date))
-    day_month = text.str.fullmatch(_DAY_MONTH_DATE.pattern) & ~is_native
+    day_month = text.str.fullmatch(DAY_MONTH_DATE.pattern) & ~is_native
     return _order_evidence(text[day_month]) if day_month.any() else DateOrderEvidence()
 
 
 def _parse_day_month(text: pd.Series, day_first: bool) -> pd.Series:
-    parts = text.str.extract(_DAY_MONTH_DATE.pattern)
+    parts = text.str.extract(DAY_MONTH_DATE.pattern)
     first, second = parts["first"].astype(int), parts["second"].astype(int)
     year = parts["year"].astype(int)
     two_digit = parts["year"].str.len() == 2

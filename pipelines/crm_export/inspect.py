@@ -22,9 +22,11 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from models.cleaning import (
+    DAY_MONTH_DATE,
     DEFAULT_PLACEHOLDERS,
     EXCEL_SERIAL_RANGE,
     FALSE_WORDS,
+    ISO_DATE,
     MONTH_NAME_DATE,
     TRUE_WORDS,
     UNIX_SECONDS_RANGE,
@@ -104,10 +106,6 @@ MIN_ID_DISTINCT_SHARE = 0.9  # of a column named like an id: below, it is no lea
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _DOT_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
-_DATE = re.compile(
-    r"\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?|UTC)?)?"  # PostgreSQL: +00
-    r"|\d{1,2}(?P<sep>[./-])\d{1,2}(?P=sep)\d{2,4}(,?\s+\d{1,2}:\d{2}(:\d{2})?\s*([AaPp][Mm])?)?"
-)
 _BOOLEAN_TRUE, _BOOLEAN_FALSE = set(TRUE_WORDS), set(FALSE_WORDS)  # the cleaning's: inspect proposes what it reads
 # a checkbox's tick: a column of these and blanks is a checkbox, whose blank is no (a lone "Yes" or "1" may be a
 # question left unanswered)
@@ -448,7 +446,9 @@ def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     # TRUE, ja, Wahr: a form changed over the years) when both answers are there
     if yes_no and (distinct <= 2 or (folded.isin(_BOOLEAN_TRUE).any() and folded.isin(_BOOLEAN_FALSE).any())):
         return "boolean-like"
-    dated = values.str.fullmatch(_DATE) | folded.str.fullmatch(MONTH_NAME_DATE)  # "5 Jan 2026", "5. März 2026"
+    # as the cleaning reads dates: ISO (also 2024/01/03), 01.03.2026, 03/01/2026, "5 Jan 2026", "3-Jan-24"
+    dated = folded.str.fullmatch(ISO_DATE) | folded.str.fullmatch(DAY_MONTH_DATE)
+    dated |= folded.str.fullmatch(MONTH_NAME_DATE)
     if dated.any() and _DATE_WORD_NAME.search(name):  # cells Excel kept as day numbers among text dates
         dated |= pd.to_numeric(values, errors="coerce").between(*EXCEL_SERIAL_RANGE)
     if len(values) and float(dated.mean()) >= 0.95:

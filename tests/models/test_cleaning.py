@@ -324,6 +324,12 @@ def test_unknown_boolean_values_are_refused_with_column_and_examples() -> None:
         ("Mon, 5 Jan 2026 14:03", "2026-01-05 14:03"),
         ("January 5th, 2026 at 2:30 PM", "2026-01-05 14:30"),
         ("5. Mai 2026, 14:03 Uhr", "2026-05-05 14:03"),
+        ("3-Jan-24", "2024-01-03 00:00"),  # Excel's d-mmm-yy, as a CSV saved from Excel holds it
+        ("15-Mar-2024", "2024-03-15 00:00"),
+        ("3 janv. 2024", "2024-01-03 00:00"),  # French and Spanish month names
+        ("1er mars 2024 à 10:14", "2024-03-01 10:14"),
+        ("3 de enero de 2024", "2024-01-03 00:00"),
+        ("12 ago 2025", "2025-08-12 00:00"),
     ],
 )
 def test_date_formats(text: str, expected: str) -> None:

@@ -1499,6 +1499,21 @@ def test_excel_day_numbers_under_a_date_name_are_dates_and_amounts_stay_numbers(
     assert profile_export(frame).set_index("column").loc["Close Value", "kind"] == "number"
 
 
+@pytest.mark.parametrize(
+    "created",
+    [
+        ["3-Jan-24", "11-Feb-24", "2-Mar-24", "20-Mar-24", "7-Apr-24", "19-May-24"],  # Excel's d-mmm-yy
+        ["2024/01/03 10:14", "2024/02/11 09:00", "2024/03/02 17:45", "2024/03/20", "2024/04/07", "2024/05/19"],
+        ["3 janv. 2024", "11 févr. 2024", "2 mars 2024", "20 mars 2024", "7 avr. 2024", "19 mai 2024"],
+        ["3 ene 2024", "11 feb 2024", "2 mar 2024", "20 mar 2024", "7 abr 2024", "19 may 2024"],
+    ],
+)
+def test_dates_in_the_formats_the_cleaning_reads_are_created_at(created: list[str]) -> None:
+    proposal = _proposal(_leads(**{"Created Date": created * 2}, Converted=["1", "0", "0"] * 4))
+
+    assert proposal.columns["Created Date"].role == "created_at"
+
+
 def test_excel_day_numbers_among_a_date_columns_text_dates_still_make_it_a_date() -> None:
     # a spreadsheet kept one cell in ten unformatted: the cleaning reads those as dates, and so does inspect
     created = ["2026-01-05", "2026-02-11", "46082", "2026-03-20", "2026-04-07", "2026-05-19"] * 2
