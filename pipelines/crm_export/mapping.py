@@ -139,6 +139,26 @@ _ENGAGEMENT_WORDS = (
     "formular",
     "aufruf",
     "seitenaufruf",
+    # French and Spanish: Visitas, Sesiones, Téléchargements, Descargas, Campagne, Campaña, Origen, Fuente, Clics,
+    # Événements, Formulaire, Páginas vistas, E-mails ouverts, Correos abiertos
+    "visita",
+    "sesion",
+    "telechargement",
+    "descarga",
+    "campagne",
+    "campana",
+    "origen",
+    "fuente",
+    "clic",
+    "evenement",
+    "evento",
+    "formulaire",
+    "vista",
+    "ouvert",
+    "abierto",
+    # a channel's other names: a UTM medium, Marketo's Acquisition Program
+    "medium",
+    "acquisition",
     "sitzung",  # HubSpot's German "Anzahl der Sitzungen"
     "geklickt",
     "angeklickt",  # "Marketing-E-Mails angeklickt"

@@ -557,6 +557,13 @@ def test_feature_groups_are_given_or_guessed_from_the_name(tmp_path: Path) -> No
         ("Anzahl der Sitzungen", "engagement"),  # HubSpot's German export
         ("Anzahl der Formularübermittlungen", "engagement"),
         ("Marketing-E-Mails angeklickt", "engagement"),
+        ("Visitas al sitio", "engagement"),  # French and Spanish
+        ("Téléchargements", "engagement"),
+        ("Campaña", "engagement"),
+        ("Fuente del lead", "engagement"),
+        ("E-mails ouverts", "engagement"),
+        ("Medium", "engagement"),  # a UTM medium
+        ("Acquisition Program", "engagement"),  # Marketo's
         ("projects_created", "engagement"),  # a product trial's use
         ("invites_sent", "engagement"),
         ("days_active", "engagement"),
