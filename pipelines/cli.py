@@ -1071,7 +1071,9 @@ def check_export(
         )
     _print_prepared_summary(export, prepared.report)
     if report is not None:
-        report.write_text(json.dumps(prepared.report, indent=2, ensure_ascii=False), encoding="utf-8")
+        from pipelines.report import write_report  # atomic, and the folder made (it ended in a traceback)
+
+        write_report(json.dumps(prepared.report, indent=2, ensure_ascii=False), report)
         console.print(f"Report: {report}", highlight=False)
     labels = prepared.report["labels"]
     if short := history_shortfall(int(labels["won"]), int(labels["lost"]), settings.gate):

@@ -210,7 +210,7 @@ def test_train_refuses_an_export_without_its_mapping(tracking_config: Path, tmp_
 
 def test_check_export_prepares_as_training_does_with_the_settings(csv_export: dict[str, Path], tmp_path: Path) -> None:
     config = _config(tmp_path, "labels:\n  horizon_days: 120\nsplit:\n  test_quarters: 2\n")
-    report = tmp_path / "report.json"
+    report = tmp_path / "reports" / "not yet made" / "report.json"  # the folder is made
     leads, mapping = csv_export["leads"], csv_export["mapping"]
 
     result = runner.invoke(
