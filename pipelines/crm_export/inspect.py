@@ -1125,6 +1125,8 @@ def win_date_candidate(kinds: Mapping[str, str], names: Mapping[str, str]) -> Ou
     return None
 
 
+# The label horizon inspect reads a proposal's labels with (labels.horizon_days' default: inspect reads no settings)
+PROPOSAL_HORIZON_DAYS = 180
 # An outcome column empty in more rows than this may be filled only for the leads that reached a stage (an
 # opportunity's status): the review says what empty then means, and how to map it.
 MOSTLY_EMPTY_OUTCOME = 0.5
@@ -1441,10 +1443,12 @@ def leak_evidence(
     """
     placeholders = sorted(_placeholders())
     spec = specs[outcome]
-    if spec.role == "won_at":  # dated: won; the rest lost (the label horizon needs the reviewed created_at)
-        labels = _present(frame[outcome], _placeholders()).reindex(frame.index).notna().astype(float)
-    elif spec.lost == []:  # won values; the rest lost, as above
-        labels = frame[outcome].map(lambda value: float(spec.outcome_of(value) == "won"))
+    if spec.role == "won_at":  # dated: won; the rest lost once the label horizon has passed
+        won = _present(frame[outcome], _placeholders()).reindex(frame.index).notna().astype(float)
+        labels = _open_while_young(won, _proposed_dates(frame, specs, "created_at"))
+    elif spec.lost == []:  # won values; the rest as above
+        won = frame[outcome].map(lambda value: float(spec.outcome_of(value) == "won"))
+        labels = _open_while_young(won, _proposed_dates(frame, specs, "created_at"))
     else:
         labels = spec.labels(_present(frame[outcome], _placeholders()).reindex(frame.index))
     labelled = labels.dropna()
@@ -1511,6 +1515,18 @@ def _filled_after_contact(
         return filled_after_contact(column, filled, fresh, worked, stage, policy, at_rest)
 
     return [found for found in map(finding, columns) if found is not None]
+
+
+def _open_while_young(
+    won: pd.Series, created: pd.Series | None, horizon_days: int = PROPOSAL_HORIZON_DAYS
+) -> pd.Series:
+    """Labels of an outcome that says only who won, as training reads them: a lead without a win created within
+    the label horizon of the latest creation date is open (NaN), not lost (an open opportunity, not yet won, read
+    as lost made the deal's own fields look like leaks that check-export then did not find). Without dates, lost."""
+    if created is None or created.isna().all():
+        return won
+    young = (created > created.max() - pd.Timedelta(days=horizon_days)).to_numpy()
+    return won.mask(young & (won == 0).to_numpy())
 
 
 def _proposed_dates(frame: pd.DataFrame, specs: Mapping[str, ColumnSpec], role: str) -> pd.Series | None:

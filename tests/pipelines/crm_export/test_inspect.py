@@ -1183,6 +1183,31 @@ def test_beside_a_win_date_other_closing_dates_are_after_contact() -> None:
     assert proposal.mapping().outcome_at_column is None
 
 
+def test_an_outcome_of_wins_only_leaves_young_leads_open_when_judging_leaks_as_training_does() -> None:
+    # Odoo: lost opportunities are archived (Active false), won and still open ones active; read as lost, the young
+    # open ones hid the leak, and check-export stopped on the column inspect had proposed as a feature
+    rng = np.random.default_rng(6)
+    n = 900
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 900, n)), unit="D")
+    young = created > created.max() - pd.Timedelta(days=180)
+    won = ~young & (rng.random(n) < 0.4)
+    frame = pd.DataFrame(
+        {
+            "ID": [f"O{i}" for i in range(n)],
+            "Created on": created.strftime("%Y-%m-%d"),
+            "Industry": rng.choice(["IT", "Retail", "Energy"], n),
+            "Stage": np.where(won, "Won", np.where(young, "Proposition", "Qualified")),
+            "Active": np.where(won | young, "true", "false"),
+        }
+    )
+
+    proposal = _proposal(frame, outcome="Stage")
+
+    assert proposal.columns["Stage"].lost == []
+    assert proposal.columns["Active"].role == "after_contact"
+    assert "converts 100%" in proposal.review["Active"]
+
+
 def test_a_lifecycle_stage_named_as_the_outcome_says_who_won_and_the_horizon_the_rest() -> None:
     frame = _won_date_leads().rename(columns={"won_date": "Became a Customer Date"})
     dated = frame["Became a Customer Date"] != ""
