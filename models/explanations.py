@@ -323,12 +323,17 @@ def unseen_categories(explained: Contributions) -> list[list[str]]:
     """Per lead, the categorical features whose value the model never saw in training (scored as unknown)."""
     if explained.encoded is None:
         return [[] for _ in range(len(explained.index))]
-    spec = explained.spec
-    unseen = np.zeros((len(explained.index), len(spec.categorical)), dtype=bool)
+    return unseen_category_lists(explained.arrays, explained.encoded, explained.spec)
+
+
+def unseen_category_lists(arrays: Mapping[str, np.ndarray], encoded: np.ndarray, spec: FeatureSpec) -> list[list[str]]:
+    """``unseen_categories`` of leads given by their model features (``arrays``) and the booster's matrix."""
+    n = len(encoded)
+    unseen = np.zeros((n, len(spec.categorical)), dtype=bool)
     for position, feature in enumerate(spec.categorical):
-        given = pd.notna(explained.arrays[feature])
-        unseen[:, position] = given & np.isnan(explained.encoded[:, spec.names.index(feature)])
-    listed: list[list[str]] = [[] for _ in range(len(explained.index))]
+        given = pd.notna(arrays[feature])
+        unseen[:, position] = given & np.isnan(encoded[:, spec.names.index(feature)])
+    listed: list[list[str]] = [[] for _ in range(n)]
     for row in np.flatnonzero(unseen.any(axis=1)).tolist():  # most leads have none
         listed[row] = [spec.categorical[i] for i in np.flatnonzero(unseen[row])]
     return listed

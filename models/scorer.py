@@ -27,6 +27,7 @@ from models.explanations import (
     distinct_plain_values,
     reason_arrays,
     unseen_categories,
+    unseen_category_lists,
 )
 from models.feature_text import Language
 from models.features import Factorized, columns_from_records, columns_of_frame
@@ -112,13 +113,36 @@ class LeadScorer:
         ``predict_proba`` ends in, hence the same probabilities; without a DataFrame per step, scikit-learn's
         output wrappers and LightGBM's pandas conversion (a third of a 20,000-lead chunk's time besides the trees).
         """
+        return self._decided_columns(columns, n)[0]
+
+    def _decided_columns(
+        self, columns: Mapping[str, np.ndarray | None], n: int
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+        """``predict_mql_columns`` with the model features and the booster's matrix it computed on the way."""
         step = self.pipeline.named_steps["features"]
         factorized: dict[str, Factorized] = {}  # the categories' codes, not hashed twice
         features = step.arrays_from_columns(columns, n, factorized)
         encoded = self.pipeline.named_steps["encode"].encode_arrays(features, factorized)
         classifier = self.pipeline.named_steps["classifier"]
         raw = classifier.booster_.predict(encoded, num_iteration=classifier.best_iteration_ or None)
-        return self.decide_mql(self.calibrator.transform(raw))
+        return self.decide_mql(self.calibrator.transform(raw)), features, encoded
+
+    def decide_records(self, records: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
+        """``predict_mql`` for lead records (dicts, e.g. a JSON request): ``explain_records`` without TreeSHAP.
+
+        Each result holds probability, score and is_mql, and as ``explain_records``'s do, ``unseen_categories`` and
+        ``features`` (the model features, computed once for the decision and for these).
+        """
+        step = self.pipeline.named_steps["features"]
+        columns = columns_from_records(records, step.input_columns)
+        decided, features, encoded = self._decided_columns(columns, len(records))
+        fields = {
+            "probability": decided["probability"].tolist(),
+            "score": decided["score"].tolist(),
+            "is_mql": decided["is_mql"].tolist(),
+            "unseen_categories": unseen_category_lists(features, encoded, step.feature_spec),
+        }
+        return _lead_dicts(fields, features)
 
     def _decide(self, explained: Contributions) -> dict[str, np.ndarray]:
         decided = self.decide_mql(self.probability_from(explained))
@@ -208,11 +232,16 @@ class ExplainedBatch:
             "reasons_against": self.reasons_against.as_dicts(names),
             "unseen_categories": unseen_categories(self.contributions),
         }
-        leads_features = zip(*(_plain_list(values) for values in features.values()), strict=True)
-        return [
-            {**dict(zip(fields, lead, strict=True)), "features": dict(zip(features, lead_features, strict=True))}
-            for *lead, lead_features in zip(*fields.values(), leads_features, strict=True)
-        ]
+        return _lead_dicts(fields, features)
+
+
+def _lead_dicts(fields: dict[str, list[Any]], features: dict[str, np.ndarray]) -> list[dict[str, object]]:
+    """One dict per lead: its entry of each of ``fields`` and, under ``features``, its model features."""
+    leads_features = zip(*(_plain_list(values) for values in features.values()), strict=True)
+    return [
+        {**dict(zip(fields, lead, strict=True)), "features": dict(zip(features, lead_features, strict=True))}
+        for *lead, lead_features in zip(*fields.values(), leads_features, strict=True)
+    ]
 
 
 def _plain_list(values: np.ndarray) -> list[object]:

@@ -26,8 +26,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, cast
 
 import lightgbm.basic
-import numpy as np
-import pandas as pd
 from fastapi import Depends, FastAPI, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -42,9 +40,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.accounts import email_field
 from models.cleaning import DEFAULT_PLACEHOLDERS
-from models.explanations import Contributions, plain_value, unseen_categories
-from models.features import columns_from_records
-from models.scorer import LeadScorer
 from models.trends import Trend
 from serving.access import (
     ANONYMOUS,
@@ -351,8 +346,9 @@ def _score_out(
     trend: Trend | None = None,
     computed: Collection[str] = (),
 ) -> ScoreOut | DecisionOut:
-    """The answer for one lead: a ScoreOut, or a DecisionOut for a result without reasons (``_decide_records``);
-    ``computed``: the fields computed from the lead's activities (not missing, whatever it sent)."""
+    """The answer for one lead: a ScoreOut, or a DecisionOut for a result without reasons
+    (``LeadScorer.decide_records``); ``computed``: the fields computed from the lead's activities (not missing,
+    whatever it sent)."""
     column_of = {feature: column for column, feature in category_fields(served.scorer.pipeline).feature_of.items()}
     personal = personal or []
     common: dict[str, Any] = {
@@ -383,44 +379,6 @@ def _score_out(
         reasons_for=[_reason(r) for r in result["reasons_for"]],
         reasons_against=[_reason(r) for r in result["reasons_against"]],
     )
-
-
-def _decide_records(scorer: LeadScorer, records: Sequence[Mapping[str, object]]) -> list[dict[str, Any]]:
-    """probability, score and is_mql of lead records without TreeSHAP (``LeadScorer.predict_mql``), with what the
-    answer's warnings and the scoring log need: the categories the model never saw and the model features.
-
-    The features are built by the model's own features step, as ``explain_records`` builds them.
-    """
-    step = scorer.pipeline.named_steps["features"]
-    columns = columns_from_records(records, step.input_columns)
-    # object columns, as explain_records reads records (pandas would turn text columns into Arrow strings first)
-    decided = scorer.predict_mql(pd.DataFrame(columns, dtype=object))
-    arrays = step.arrays_from_columns(columns, len(records))
-    encoded = scorer.pipeline.named_steps["encode"].encode_arrays(arrays)
-    spec = step.feature_spec
-    # unseen_categories reads the features and their encoding only: no contributions are computed
-    unseen = unseen_categories(
-        Contributions(
-            values=np.zeros((len(records), len(spec.names))),
-            base_value=0.0,
-            arrays=arrays,
-            index=pd.RangeIndex(len(records)),
-            spec=spec,
-            encoded=encoded,
-        )
-    )
-    return [
-        {
-            "probability": float(probability),
-            "score": int(score),
-            "is_mql": bool(is_mql),
-            "unseen_categories": unseen[row],
-            "features": {feature: plain_value(values[row]) for feature, values in arrays.items()},
-        }
-        for row, (probability, score, is_mql) in enumerate(
-            zip(decided["probability"], decided["score"], decided["is_mql"], strict=True)
-        )
-    ]
 
 
 def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
@@ -620,7 +578,7 @@ def create_app(holder: ModelHolder, config: ServiceConfig) -> FastAPI:
         if reasons:
             results = served.scorer.explain_records(records, top_k=config.top_k)
         else:
-            results = _decide_records(served.scorer, records)
+            results = served.scorer.decide_records(records)
         reader: ScoreTrends | None = readers["trends"]
         trends: Sequence[Trend | None] | None = None
         if reader is not None:

@@ -97,6 +97,30 @@ def test_predict_mql_decides_as_score_does_without_shap(trained, leads, monkeypa
         trained.scorer.score(leads.head(3))
 
 
+def test_decide_records_answers_as_explain_records_does_without_shap(trained, leads, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import lightgbm
+
+    records = leads.head(40).astype(object).where(leads.head(40).notna(), None).to_dict("records")
+    records[0] = {**records[0], "industry": "Basket weaving"}  # a category the model never saw
+    explained = trained.scorer.explain_records(records)
+    predict = lightgbm.Booster.predict
+
+    def predict_without_contributions(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        assert not kwargs.get("pred_contrib"), "TreeSHAP called"
+        return predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(lightgbm.Booster, "predict", predict_without_contributions)
+    decided = trained.scorer.decide_records(records)
+
+    assert [sorted(lead) for lead in decided] == [
+        ["features", "is_mql", "probability", "score", "unseen_categories"]
+    ] * len(records)
+    np.testing.assert_allclose([d["probability"] for d in decided], [e["probability"] for e in explained], rtol=1e-12)
+    for name in ("score", "is_mql", "unseen_categories", "features"):
+        assert [d[name] for d in decided] == [e[name] for e in explained], name
+    assert decided[0]["unseen_categories"] == ["industry"]
+
+
 def test_decide_mql_rounds_to_a_percentage_and_includes_the_threshold(trained) -> None:  # type: ignore[no-untyped-def]
     threshold = trained.scorer.threshold.threshold
     probability = np.array([threshold, np.nextafter(threshold, 0.0), 0.424, 0.426, 0.0, 1.0])
