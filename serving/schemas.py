@@ -155,6 +155,7 @@ class LeadBase(BaseModel):
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
     export_fields: ClassVar[tuple[str, ...]] = ()  # the export columns, in the order of the fields field_0, field_1...
+    export_field_names: ClassVar[tuple[tuple[str, str], ...]] = ()  # (export column, field name), built once
     known_fields: ClassVar[frozenset[str]] = frozenset((*RESERVED_FIELDS, REASONS_FIELD))  # and the export columns
     # the export's columns the model does not read but its mapping names (the outcome, sales' columns, personal
     # data): a lead sent as its export row carries them; ignored without a warning, never stored
@@ -200,7 +201,9 @@ class LeadBase(BaseModel):
 
     def scoring_record(self) -> dict[str, object]:
         """The model's input fields by their export names (no id, no extras), as the scorer reads them."""
-        return {column: getattr(self, f"field_{position}") for position, column in enumerate(self.export_fields)}
+        values = self.__dict__  # pydantic keeps the validated fields here: read directly, names made once (a
+        # batch of 100 leads built this record 400 times, a tenth of its time with getattr and f-strings)
+        return {column: values[name] for column, name in self.export_field_names}
 
     def sent_activities(self) -> list[ActivityIn] | None:
         """The lead's activities as sent (None: not sent; a LeadIn of ``lead_in_model`` has the field)."""
@@ -529,6 +532,7 @@ def lead_in_model(
         **fields,
     )
     model.export_fields = tuple(roles)
+    model.export_field_names = tuple((column, f"field_{position}") for position, column in enumerate(roles))
     model.missing_words = missing_words
     model.number_fields = {
         column: (decimal_conventions or {}).get(column, "none")
