@@ -7,7 +7,7 @@ account_id``), the ``account_id`` the request carries (never a model input), els
 ``account``), so an account's answer counts the leads of other requests too: the latest logged score within
 ``window_days`` (the trend window) of each of its other leads, with this request's leads (this request's score wins
 for a lead in both), rolled up by ``models.accounts`` (the one roll-up ``leadq score --accounts`` uses). One query
-per request for all of its accounts (``select_account_scores``, on the index (account, scored_at, lead_id)); scores
+per request for all of its accounts (``select_account_scores``: the log's ``latest_scores``, one row per lead); scores
 still in the spool (answered within the last flush interval) are not seen yet.
 
 A log that cannot be read never costs the score (``serving.log_reader``): the accounts hold this request's leads

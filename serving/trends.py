@@ -3,9 +3,9 @@
 The rule is ``models.trends.trend_of``, the one ``leadq score --log`` and ``leadq hot`` use: this request's score is
 the last, the lead's first logged score in the ``window_days`` before now the first; ``improving`` or ``declining``
 when they differ by ``min_change_points`` or more, ``steady`` otherwise, ``new`` without an earlier score in the
-window. One query per request (every lead of a batch at once, ``select_first_scores``) on the index (lead_id,
-scored_at): one row per lead however often it was scored. Scores still in the spool (answered within the last flush
-interval) are not in the database yet, so they are not seen.
+window. One query per request (every lead of a batch at once, ``select_first_scores``): the leads in the log's
+``latest_scores``, then one seek per lead on the index (lead_id, scored_at), however often it was scored. Scores still
+in the spool (answered within the last flush interval) are not in the database yet, so they are not seen.
 
 Reading must never cost a score: when the database does not answer (locked, gone, unreachable), the request's trends
 are None (``serving.log_reader``: one warning line per failure, a wait before the next attempt).

@@ -14,7 +14,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from pipelines.audit import read_scoring_log
 from serving.scoring_log import (
+    LATEST_SCORES,
     SCORES,
     ScoringLog,
     ScoringLogUnavailableError,
@@ -95,6 +96,40 @@ def test_close_writes_every_queued_row(scoring_log_url: str, tmp_path: Path) -> 
     assert log.stats().backlog == 0
 
 
+def _latest_scores(url: str) -> dict[str, tuple[float, str | None]]:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(LATEST_SCORES.c.lead_id, LATEST_SCORES.c.probability, LATEST_SCORES.c.account)
+        )
+        latest = {lead: (probability, account) for lead, probability, account in rows}
+    engine.dispose()
+    return latest
+
+
+def test_the_latest_score_of_each_lead_is_kept_whatever_order_the_scores_are_written_in(
+    scoring_log_url: str, tmp_path: Path
+) -> None:
+    url = scoring_log_url  # a SQLite file, and a PostgreSQL database
+    at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+    def scored(lead: str, probability: float, minutes: int, account: str | None = "acme.de") -> dict[str, object]:
+        row = score_row(lead, {**RESULT, "probability": probability}, "leadq", "3", 0.2, account=account)
+        return {**row, "scored_at": at + timedelta(minutes=minutes)}
+
+    log = ScoringLog(url, flush_interval_s=60.0, spool_path=tmp_path / "spool")
+    # one batch: A twice (the later first), B twice at the same time (the last written wins)
+    log.append([scored("A", 0.9, 10), scored("A", 0.1, 5), scored("B", 0.2, 0), scored("B", 0.3, 0)])
+    log.close()
+    log = ScoringLog(url, flush_interval_s=60.0, spool_path=tmp_path / "spool")
+    # a later batch: A's older score spooled late does not replace its latest; C moves to another account
+    log.append([scored("A", 0.5, 1), scored("C", 0.4, 0), scored("C", 0.6, 20, account=None)])
+    log.close()
+
+    assert _latest_scores(url) == {"A": (0.9, "acme.de"), "B": (0.3, "acme.de"), "C": (0.6, None)}
+    assert len(logged_rows(url)) == 7
+
+
 def test_a_log_from_an_older_version_gains_the_new_columns_and_keeps_its_rows(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)
@@ -134,6 +169,8 @@ def test_a_log_from_an_older_version_gains_the_new_columns_and_keeps_its_rows(tm
     assert unique
     assert unique[0]["unique"]
     engine.dispose()
+    # each lead's latest score, the older leadq's filled in from its rows at start
+    assert set(_latest_scores(url)) == {"OLD", "NEW", "FAST"}
 
 
 def test_the_audit_reads_a_log_written_before_row_ids(tmp_path: Path) -> None:

@@ -130,7 +130,7 @@ def test_a_role_that_may_not_insert_keeps_rows_until_it_is_granted(
     engine = sa.create_engine(postgres_url)
     prepare_log_table(engine)  # the table exists, owned by the test server's superuser
     engine.dispose()
-    _execute(postgres_url, f'GRANT SELECT ON scores TO "{reader_role}"')
+    _execute(postgres_url, f'GRANT SELECT ON scores, latest_scores TO "{reader_role}"')
     as_role = sa.make_url(postgres_url).set(username=reader_role).render_as_string(hide_password=False)
     log = ScoringLog(as_role, spool_path=tmp_path / "spool", **FAST)
     try:
@@ -141,6 +141,7 @@ def test_a_role_that_may_not_insert_keeps_rows_until_it_is_granted(
         _execute(
             postgres_url,
             f'GRANT INSERT ON scores TO "{reader_role}"',
+            f'GRANT INSERT, UPDATE ON latest_scores TO "{reader_role}"',
             f'GRANT USAGE ON SEQUENCE scores_id_seq TO "{reader_role}"',
         )
         wait_until(lambda: log.stats().backlog == 0, "the spooled rows written once INSERT is granted")
