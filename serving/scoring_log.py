@@ -105,6 +105,7 @@ LATEST_SCORES = sa.Table(
     sa.Index("ix_latest_scores_account_scored_at", "account", "scored_at"),
 )
 _LATEST_COLUMNS = tuple(column.name for column in LATEST_SCORES.columns)
+_UPSERTING_DIALECTS = ("sqlite", "postgresql")  # INSERT ... ON CONFLICT DO UPDATE ... WHERE
 _DATETIME_COLUMNS = ("scored_at", "lead_created_at")
 
 _SPOOL_SCHEMA = """
@@ -293,16 +294,16 @@ def _fill_latest_scores(engine: sa.Engine) -> None:
 def _upsert_latest(connection: sa.Connection, rows: sa.Select[Any] | None = None) -> sa.Insert:
     """The insert into ``latest_scores`` of ``rows`` (a select; None: the parameters given at execution) where a
     lead's row is replaced only by one scored at the same time or later. SQLite and PostgreSQL do it in one
-    statement (``ON CONFLICT``), safe beside other writers; other databases get a plain insert (``insert_scores``
-    removes the rows it replaces first)."""
+    statement (``ON CONFLICT``), safe beside other writers; other databases get a plain insert (``_replace_latest``
+    removes the rows it replaces first; the fill runs only into an empty table)."""
     dialect = connection.dialect.name
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    else:
+    if dialect not in _UPSERTING_DIALECTS:
         statement = sa.insert(LATEST_SCORES)
         return statement if rows is None else statement.from_select(_LATEST_COLUMNS, rows)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
     upsert = insert(LATEST_SCORES)
     if rows is not None:
         upsert = upsert.from_select(_LATEST_COLUMNS, rows)
@@ -324,22 +325,30 @@ def insert_scores(connection: sa.Connection, rows: Sequence[dict[str, Any]]) -> 
         if kept is None or _utc(row["scored_at"]) >= _utc(kept["scored_at"]):
             latest[row["lead_id"]] = row
     values = [{name: row[name] for name in _LATEST_COLUMNS} for row in latest.values()]
-    if connection.dialect.name not in ("sqlite", "postgresql"):
-        held = dict(
-            connection.execute(
-                sa.select(LATEST_SCORES.c.lead_id, LATEST_SCORES.c.scored_at).where(
-                    LATEST_SCORES.c.lead_id.in_(list(latest))
-                )
-            ).all()
-        )
-        values = [
-            row for row in values if row["lead_id"] not in held or _utc(held[row["lead_id"]]) <= _utc(row["scored_at"])
-        ]
-        replaced = [row["lead_id"] for row in values if row["lead_id"] in held]
-        if replaced:
-            connection.execute(sa.delete(LATEST_SCORES).where(LATEST_SCORES.c.lead_id.in_(replaced)))
-    if values:
+    if connection.dialect.name in _UPSERTING_DIALECTS:
         connection.execute(_upsert_latest(connection), values)
+    else:
+        _replace_latest(connection, values)
+
+
+def _replace_latest(connection: sa.Connection, values: Sequence[dict[str, Any]]) -> None:
+    """``latest_scores`` brought up to date with ``values`` (one per lead) by a read, a delete and an insert: for a
+    database without ``ON CONFLICT``, where two writers at once could collide (one service per such database)."""
+    held = dict(
+        connection.execute(
+            sa.select(LATEST_SCORES.c.lead_id, LATEST_SCORES.c.scored_at).where(
+                LATEST_SCORES.c.lead_id.in_([row["lead_id"] for row in values])
+            )
+        ).all()
+    )
+    newer = [
+        row for row in values if row["lead_id"] not in held or _utc(held[row["lead_id"]]) <= _utc(row["scored_at"])
+    ]
+    replaced = [row["lead_id"] for row in newer if row["lead_id"] in held]
+    if replaced:
+        connection.execute(sa.delete(LATEST_SCORES).where(LATEST_SCORES.c.lead_id.in_(replaced)))
+    if newer:
+        connection.execute(sa.insert(LATEST_SCORES), newer)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -27,6 +27,7 @@ from serving.scoring_log import (
     SCORES,
     ScoringLog,
     ScoringLogUnavailableError,
+    _replace_latest,
     new_row_ids,
     prepare_log_table,
     score_row,
@@ -128,6 +129,30 @@ def test_the_latest_score_of_each_lead_is_kept_whatever_order_the_scores_are_wri
 
     assert _latest_scores(url) == {"A": (0.9, "acme.de"), "B": (0.3, "acme.de"), "C": (0.6, None)}
     assert len(logged_rows(url)) == 7
+
+
+def test_a_database_without_upserts_keeps_the_latest_scores_by_read_delete_and_insert(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    engine = sa.create_engine(url)
+    prepare_log_table(engine)
+    at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+    def latest(lead: str, probability: float, minutes: int) -> dict[str, object]:
+        return {
+            "lead_id": lead,
+            "scored_at": at + timedelta(minutes=minutes),
+            "account": None,
+            "probability": probability,
+            "is_mql": False,
+            "grade": "B2",
+        }
+
+    with engine.begin() as connection:  # the path of databases other than SQLite and PostgreSQL, run on SQLite
+        _replace_latest(connection, [latest("A", 0.1, 5), latest("B", 0.2, 5)])
+        _replace_latest(connection, [latest("A", 0.3, 10), latest("B", 0.4, 1), latest("C", 0.5, 0)])
+    engine.dispose()
+
+    assert _latest_scores(url) == {"A": (0.3, None), "B": (0.2, None), "C": (0.5, None)}
 
 
 def test_a_log_from_an_older_version_gains_the_new_columns_and_keeps_its_rows(tmp_path: Path) -> None:
