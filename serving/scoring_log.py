@@ -278,35 +278,35 @@ def _fill_latest_scores(engine: sa.Engine) -> None:
             return
         if connection.execute(sa.select(SCORES.c.id).limit(1)).first() is None:
             return
-        other = SCORES.alias("other")
-        latest_id = (
-            sa.select(other.c.id)
-            .where(other.c.lead_id == SCORES.c.lead_id)
-            .order_by(other.c.scored_at.desc(), other.c.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        rows = sa.select(*(SCORES.c[name] for name in _LATEST_COLUMNS)).where(SCORES.c.id == latest_id)
-        filled = connection.execute(_upsert_latest(connection, rows)).rowcount
+        filled = _update_latest_after(connection, 0)
     logger.info("scoring log: latest_scores filled with the latest score of %d lead(s)", filled)
 
 
-def _upsert_latest(connection: sa.Connection, rows: sa.Select[Any] | None = None) -> sa.Insert:
-    """The insert into ``latest_scores`` of ``rows`` (a select; None: the parameters given at execution) where a
-    lead's row is replaced only by one scored at the same time or later. SQLite and PostgreSQL do it in one
-    statement (``ON CONFLICT``), safe beside other writers; other databases get a plain insert (``_replace_latest``
-    removes the rows it replaces first; the fill runs only into an empty table)."""
-    dialect = connection.dialect.name
-    if dialect not in _UPSERTING_DIALECTS:
-        statement = sa.insert(LATEST_SCORES)
-        return statement if rows is None else statement.from_select(_LATEST_COLUMNS, rows)
-    if dialect == "sqlite":
+def _latest_rows_after(last_id: int) -> sa.Select[Any]:
+    """The rows of ``scores`` after id ``last_id`` that are their lead's latest (the last written at a tie), as
+    ``latest_scores`` holds them: one per lead, each found by one seek on the index on (lead_id, scored_at)."""
+    other = SCORES.alias("other")
+    latest_id = (
+        sa.select(other.c.id)
+        .where(other.c.lead_id == SCORES.c.lead_id)
+        .order_by(other.c.scored_at.desc(), other.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.select(*(SCORES.c[name] for name in _LATEST_COLUMNS)).where(
+        SCORES.c.id > last_id, SCORES.c.id == latest_id
+    )
+
+
+def _upsert_latest(connection: sa.Connection, rows: sa.Select[Any]) -> sa.Insert:
+    """The insert into ``latest_scores`` of ``rows`` (one per lead) where a lead's row is replaced only by one scored
+    at the same time or later: one statement (``ON CONFLICT``), safe beside other writers. SQLite and PostgreSQL;
+    other databases get a plain insert (``_replace_latest``)."""
+    if connection.dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:
         from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    upsert = insert(LATEST_SCORES)
-    if rows is not None:
-        upsert = upsert.from_select(_LATEST_COLUMNS, rows)
+    upsert = insert(LATEST_SCORES).from_select(_LATEST_COLUMNS, rows)
     return upsert.on_conflict_do_update(
         index_elements=[LATEST_SCORES.c.lead_id],
         set_={name: upsert.excluded[name] for name in _LATEST_COLUMNS if name != "lead_id"},
@@ -315,25 +315,31 @@ def _upsert_latest(connection: sa.Connection, rows: sa.Select[Any] | None = None
 
 
 def insert_scores(connection: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert scoring-log rows and keep ``latest_scores`` up to date with them, in the caller's transaction."""
+    """Insert scoring-log rows and keep ``latest_scores`` up to date with them, in the caller's transaction.
+
+    The new rows that are their lead's latest are chosen and upserted by the database in one statement."""
     if not rows:
         return
+    last_id = connection.execute(sa.select(sa.func.max(SCORES.c.id))).scalar() or 0
     connection.execute(SCORES.insert(), rows)
-    latest: dict[str, dict[str, Any]] = {}
-    for row in rows:  # each lead's latest of these rows, the last at a tie (one row per lead: PostgreSQL refuses two)
-        kept = latest.get(row["lead_id"])
-        if kept is None or _utc(row["scored_at"]) >= _utc(kept["scored_at"]):
-            latest[row["lead_id"]] = row
-    values = [{name: row[name] for name in _LATEST_COLUMNS} for row in latest.values()]
+    _update_latest_after(connection, last_id)
+
+
+def _update_latest_after(connection: sa.Connection, last_id: int) -> int:
+    """``latest_scores`` brought up to date with the rows of ``scores`` after id ``last_id``; the rows it took."""
+    latest = _latest_rows_after(last_id)
     if connection.dialect.name in _UPSERTING_DIALECTS:
-        connection.execute(_upsert_latest(connection), values)
-    else:
-        _replace_latest(connection, values)
+        return int(connection.execute(_upsert_latest(connection, latest)).rowcount)
+    values = [dict(row) for row in connection.execute(latest).mappings()]
+    _replace_latest(connection, values)
+    return len(values)
 
 
 def _replace_latest(connection: sa.Connection, values: Sequence[dict[str, Any]]) -> None:
     """``latest_scores`` brought up to date with ``values`` (one per lead) by a read, a delete and an insert: for a
     database without ``ON CONFLICT``, where two writers at once could collide (one service per such database)."""
+    if not values:
+        return
     held = dict(
         connection.execute(
             sa.select(LATEST_SCORES.c.lead_id, LATEST_SCORES.c.scored_at).where(
