@@ -106,10 +106,20 @@ def _lasting_imports() -> Iterator[None]:
         gc.enable()
 
 
-def _settings(config: Path | None) -> Settings:
+def _settings(config: Path | None, defaults_without_file: bool = False) -> Settings:
+    """The settings of ``config`` ($LEADQ_CONFIG or ./mlflow.yml when None); with ``defaults_without_file`` (a command
+    that reads only the export and its mapping), leadq's defaults where no settings file is named or found here."""
     with _lasting_imports():
-        from pipelines.settings import ConfigError, load_settings
+        from pipelines.settings import ConfigError, Settings, load_settings, settings_file_named
 
+    if defaults_without_file and settings_file_named(config) is None:
+        console.print(
+            "Note: no mlflow.yml here and none named (--config, LEADQ_CONFIG): checked with leadq's default settings "
+            "(labels, split, publish gate as shipped). Training needs a settings file: it names the MLflow store the "
+            "model is registered in (copy the repository's mlflow.yml here, or name one with --config).",
+            highlight=False,
+        )
+        return Settings().resolved(Path.cwd())
     try:
         return load_settings(config)
     except ConfigError as error:
@@ -1060,7 +1070,7 @@ def check_export(
     from pipelines.publish_gate import history_shortfall
 
     _quiet_libraries()
-    settings = _settings(config)
+    settings = _settings(config, defaults_without_file=True)  # the export's check needs no MLflow store
     with _export_errors():
         prepared = prepare_export_files(
             export,

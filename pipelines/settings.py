@@ -331,6 +331,16 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return content
 
 
+def settings_file_named(path: Path | str | None = None) -> Path | None:
+    """The settings file ``load_settings(path)`` reads: ``path``, $LEADQ_CONFIG or ./mlflow.yml; None when neither is
+    named and ./mlflow.yml does not exist (a named file that does not exist is returned: reading it says so)."""
+    named = path or os.environ.get(CONFIG_ENV_VAR)
+    if named:
+        return Path(named).resolve()
+    default = Path(DEFAULT_CONFIG_FILE).resolve()
+    return default if default.is_file() else None
+
+
 def load_settings(path: Path | str | None = None) -> Settings:
     """Build validated settings from ``path`` (default: $LEADQ_CONFIG or ./mlflow.yml) and the environment."""
     config_path = Path(path or os.environ.get(CONFIG_ENV_VAR, DEFAULT_CONFIG_FILE)).resolve()

@@ -281,6 +281,32 @@ def test_inspect_then_check_export_on_a_single_table_export(small_crm, tmp_path:
     assert f"Ready for training: leadq train --data {export} --mapping {mapping}" in checked.output
 
 
+def test_check_export_in_a_folder_without_settings_checks_with_the_defaults_and_says_so(
+    small_crm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    export, mapping = _single_table(small_crm, tmp_path / "leads.csv"), tmp_path / "mapping.yml"
+    monkeypatch.chdir(tmp_path)  # the user's own folder, with no mlflow.yml: inspect's next step runs there
+    monkeypatch.delenv("LEADQ_CONFIG", raising=False)
+    inspected = runner.invoke(app, ["inspect", str(export), "--out", str(mapping)])
+
+    checked = runner.invoke(app, ["check-export", str(export), "--mapping", str(mapping)])
+    trained = runner.invoke(app, ["train", "--data", str(export), "--mapping", str(mapping)])
+    monkeypatch.setenv("LEADQ_CONFIG", str(tmp_path / "missing.yml"))
+    named = runner.invoke(app, ["check-export", str(export), "--mapping", str(mapping)])
+
+    assert inspected.exit_code == 0, inspected.output
+    assert checked.exit_code == 0, checked.output
+    output = " ".join(checked.output.split())
+    assert "no mlflow.yml here and none named (--config, LEADQ_CONFIG): checked with leadq's default settings" in output
+    assert "Training needs a settings file" in output
+    assert f"Ready for training: leadq train --data {export} --mapping {mapping}" in output
+    assert not (tmp_path / ".leadq").exists()  # nothing written: no store made where none was asked for
+    assert trained.exit_code == 2  # training writes to a store: it needs the settings that name it
+    assert "settings file not found" in trained.output
+    assert named.exit_code == 2  # a settings file named but missing is refused, not replaced by the defaults
+    assert "missing.yml: settings file not found" in " ".join(named.output.split())
+
+
 def _undated_with_status(crm: Any, path: Path) -> Path:
     """A single table without creation dates whose "Lead Status" leaves some leads that did not convert open."""
     frame = pd.read_csv(_single_table(crm, path), dtype=str, keep_default_na=False)
