@@ -65,7 +65,7 @@ class AccountScores:
     def _latest(self, connection: sa.Connection, accounts: Collection[str]) -> dict[str, LoggedScore]:
         parameters = {"start": datetime.now(UTC) - self.window, "accounts": sorted(set(accounts))}
         latest: dict[str, LoggedScore] = {}
-        for lead, account, probability, is_mql, grade in connection.execute(self._query, parameters):
+        for lead, account, probability, is_mql, grade in connection.execute(self._query, parameters).all():
             latest[lead] = (account, probability, is_mql, grade)  # a tie at the latest time: the one written last
         return latest
 

@@ -48,6 +48,6 @@ class ScoreTrends:
         """Each lead's first score in the window, for the leads that have one (one query)."""
         first: dict[str, int] = {}
         parameters = {"start": datetime.now(UTC) - self.window, "lead_ids": list(set(lead_ids))}
-        for lead, score in connection.execute(self._query, parameters):
+        for lead, score in connection.execute(self._query, parameters).all():
             first.setdefault(lead, score)  # a tie at the first time: the one written first
         return first

@@ -155,6 +155,23 @@ def test_a_database_without_upserts_keeps_the_latest_scores_by_read_delete_and_i
     assert _latest_scores(url) == {"A": (0.3, None), "B": (0.2, None), "C": (0.5, None)}
 
 
+def test_indexes_an_older_leadq_made_that_no_read_uses_are_dropped_at_start(scoring_log_url: str) -> None:
+    url = scoring_log_url  # a SQLite file, and a PostgreSQL database
+    engine = sa.create_engine(url)
+    prepare_log_table(engine)
+    with engine.begin() as connection:  # as the leadq before latest_scores made them
+        connection.execute(sa.text("CREATE INDEX ix_scores_lead_id ON scores (lead_id)"))
+        connection.execute(sa.text("CREATE INDEX ix_scores_account_scored_at ON scores (account, scored_at, lead_id)"))
+
+    prepare_log_table(engine)
+    indexes = {index["name"] for index in sa.inspect(engine).get_indexes("scores")}
+    engine.dispose()
+
+    assert "ix_scores_lead_id" not in indexes  # (lead_id, scored_at) serves a lead's lookups
+    assert "ix_scores_account_scored_at" not in indexes  # the accounts are read from latest_scores
+    assert {"ix_scores_lead_id_scored_at", "ix_scores_scored_at", "ux_scores_row_id"} <= indexes
+
+
 def test_a_log_from_an_older_version_gains_the_new_columns_and_keeps_its_rows(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)
