@@ -75,10 +75,10 @@ def test_records_as_a_crm_sends_them_score_as_the_frame_does(trained, leads) -> 
     assert not any("@" in str(value) for lead in explained for value in lead["features"].values())
 
 
-def test_predict_mql_decides_as_score_does_without_shap(trained, leads, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def _forbid_treeshap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on, a call of LightGBM's TreeSHAP (``pred_contrib``) fails the test."""
     import lightgbm
 
-    expected = trained.scorer.score(leads)
     predict = lightgbm.Booster.predict
 
     def predict_without_contributions(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -86,6 +86,11 @@ def test_predict_mql_decides_as_score_does_without_shap(trained, leads, monkeypa
         return predict(self, *args, **kwargs)
 
     monkeypatch.setattr(lightgbm.Booster, "predict", predict_without_contributions)
+
+
+def test_predict_mql_decides_as_score_does_without_shap(trained, leads, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    expected = trained.scorer.score(leads)
+    _forbid_treeshap(monkeypatch)
     decided = trained.scorer.predict_mql(leads)
 
     assert list(decided.columns) == ["probability", "score", "is_mql"]
@@ -98,18 +103,10 @@ def test_predict_mql_decides_as_score_does_without_shap(trained, leads, monkeypa
 
 
 def test_decide_records_answers_as_explain_records_does_without_shap(trained, leads, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import lightgbm
-
     records = leads.head(40).astype(object).where(leads.head(40).notna(), None).to_dict("records")
     records[0] = {**records[0], "industry": "Basket weaving"}  # a category the model never saw
     explained = trained.scorer.explain_records(records)
-    predict = lightgbm.Booster.predict
-
-    def predict_without_contributions(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        assert not kwargs.get("pred_contrib"), "TreeSHAP called"
-        return predict(self, *args, **kwargs)
-
-    monkeypatch.setattr(lightgbm.Booster, "predict", predict_without_contributions)
+    _forbid_treeshap(monkeypatch)
     decided = trained.scorer.decide_records(records)
 
     assert [sorted(lead) for lead in decided] == [
