@@ -54,6 +54,15 @@ DEFAULT_PLACEHOLDERS = (
     "keine angabe",
     "(blank)",  # an Excel pivot table's or filter's empty cell, in English and German
     "(leer)",
+    # missing values written out as text by the tools that made the file: pandas (a join saved after astype(str)),
+    # JavaScript ("undefined"), SQL clients ("(null)"), Google Analytics ("(not set)")
+    "nan",
+    "<na>",
+    "nat",
+    "undefined",
+    "(null)",
+    "(none)",
+    "(not set)",
 )
 DEFAULT_MAX_UNPARSEABLE_SHARE = 0.02
 OTHER_CATEGORY = "other"

@@ -156,6 +156,20 @@ def test_numbers_written_with_words_or_bounds_are_numbers_as_the_cleaning_reads_
     assert _proposal(frame).columns["Mitarbeiterzahl"].role in ("numeric", "count")
 
 
+def test_missing_values_a_tool_wrote_out_as_text_are_missing_not_values() -> None:
+    rng = np.random.default_rng(9)  # pandas' astype(str) after a join writes 'nan'; JavaScript 'undefined'
+    employees = np.where(rng.random(400) < 0.3, "nan", rng.integers(1, 900, 400).astype(float).astype(str))
+    segment = rng.choice(["retail", "tech", "nan", "undefined", "(not set)"], 400)
+    frame = pd.DataFrame({"Employees": employees, "Segment": segment, "Converted": rng.choice(["1", "0"], 400)})
+
+    profile = profile_export(frame).set_index("column")
+
+    assert profile.loc["Employees", "kind"] in ("number", "number-as-text")
+    assert profile.loc["Employees", "missing_share"] == pytest.approx((employees == "nan").mean())
+    assert profile.loc["Segment", "cardinality"] == 2
+    assert _proposal(frame).columns["Employees"].role in ("numeric", "count")  # an honest number, not free text
+
+
 def test_an_outcome_filled_only_for_some_leads_says_what_its_empty_rows_become() -> None:
     rng = np.random.default_rng(6)
     n = 600
