@@ -1293,6 +1293,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         specs[chosen.column] = chosen.spec
         review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals, empty_share, dated)
 
+    named_by_values: list[str] = []  # personal data by its values: names that may be an owner's, not the lead's
     for column, original in column_copies(present).items():
         if column not in specs:
             specs[column] = ColumnSpec(role="ignore")
@@ -1306,6 +1307,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
                 looks, share = personal
                 what = "people's names" if looks == "person name" else "phone numbers"
                 review[column] = f"{share:.0%} of its values look like {what}; if they are categories, map it as one"
+                named_by_values.append(column)  # repeated values: the evidence below says if sales fills them in
             continue
         role_taken = {spec.role for spec in specs.values()}
         word = sales_word(column, kind)
@@ -1337,7 +1339,9 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             specs[candidate.column] = ColumnSpec(role="after_contact")
             review[candidate.column] = f"reads as an outcome too ({candidate.reading}): never a feature"
     if chosen is not None:  # the evidence of the data: feature columns that know the outcome too well
-        checked = [c for c, spec in specs.items() if spec.role in _EVIDENCE_ROLES or c in by_name]
+        checked = [
+            c for c, spec in specs.items() if spec.role in _EVIDENCE_ROLES or c in by_name or c in named_by_values
+        ]
         found = leak_evidence(frame, kinds, specs, chosen.column, checked, present)
         for column, evidence in found.flagged.items():
             specs[column] = ColumnSpec(role="after_contact")
@@ -1508,10 +1512,13 @@ def _filled_after_contact(
     def finding(column: str) -> Finding | None:
         filled, at_rest = frame.index.isin(given[column].index), None
         spec = specs.get(column)
+        values = given[column].reindex(frame.index)
         if spec is not None and spec.role in ("numeric", "count"):  # a count of sales' touches: 0 until the first
-            numbers = pd.to_numeric(given[column].reindex(frame.index), errors="coerce")
-            beyond, at_rest = filled_beyond_rest(numbers, fresh, policy.min_rows)
-            filled = beyond if at_rest is not None else filled
+            values = pd.to_numeric(values, errors="coerce")
+        else:  # an owner that reads "Lead Queue" until a rep takes the lead
+            values = values.map(lambda value: str(value).strip(), na_action="ignore")
+        beyond, at_rest = filled_beyond_rest(values, fresh, policy.min_rows)
+        filled = beyond if at_rest is not None else filled
         return filled_after_contact(column, filled, fresh, worked, stage, policy, at_rest)
 
     return [found for found in map(finding, columns) if found is not None]

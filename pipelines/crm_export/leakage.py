@@ -51,6 +51,7 @@ import pandas as pd
 from scipy.stats import binom
 from sklearn.metrics import roc_auc_score
 
+from models.cleaning import FALSE_WORDS, TRUE_WORDS
 from pipelines.crm_export.mapping import to_snake_case
 
 LeakCheck = Literal[
@@ -186,7 +187,7 @@ def filled_after_contact(
     worked: np.ndarray,
     untouched_by: str,
     policy: LeakagePolicy,
-    at_rest: object = None,
+    at_rest: float | str | None = None,
 ) -> Finding | None:
     """A column (almost) always empty for the leads sales has not touched yet (their stage is still ``mql``: "Open -
     Not Contacted") and filled for many it has worked: sales fills it in at the contact (Salesforce's custom fields a
@@ -198,8 +199,8 @@ def filled_after_contact(
         filled: per lead, whether the column holds a value; ``untouched``, ``worked``: the two kinds of lead (the
             worked ones of the untouched leads' time where dates tell it: ``worked_alongside``).
         untouched_by: the column that tells untouched leads, for the evidence.
-        at_rest: the one number every untouched lead holds, where ``filled`` means another one (a count of sales'
-            touches is 0 until the first: :func:`filled_beyond_rest`).
+        at_rest: the one value every untouched lead holds, where ``filled`` means another one (a count of sales'
+            touches is 0 until the first, an owner "Lead Queue" until a rep takes the lead: :func:`filled_beyond_rest`).
     """
     n_untouched, n_worked = int(untouched.sum()), int(worked.sum())
     if min(n_untouched, n_worked) < policy.min_rows:
@@ -211,7 +212,7 @@ def filled_after_contact(
         return None
     if float(binom.cdf(filled_untouched, n_untouched, worked_share)) > policy.significance:
         return None
-    held = "filled" if at_rest is None else f"other than {at_rest:g}"
+    held = "filled" if at_rest is None else f"other than {_shown_rest(at_rest)}"
     evidence = (
         f"'{column}' is {held} for {worked_share:.0%} of the {n_worked:,} leads sales has worked but for "
         f"{untouched_share:.1%} of the {n_untouched:,} it has not touched yet ('{untouched_by}'): sales fills it in "
@@ -220,19 +221,35 @@ def filled_after_contact(
     return Finding(column, "filled_after_contact", untouched_share, limit, evidence)
 
 
-def filled_beyond_rest(values: pd.Series, untouched: np.ndarray, min_rows: int) -> tuple[np.ndarray, float | None]:
-    """Per lead, whether a column holds a value, and for a number that every one of at least ``min_rows`` untouched
-    leads holds the same of (a count of sales' touches or e-mails, 0 until the first), whether it holds another:
-    that number is the column at rest, as an empty cell is (the number, else None). Yes/no columns stay as filled:
-    a demo requested brings sales at once, so leads not touched yet may well all say no."""
+def _shown_rest(at_rest: object) -> str:
+    return f"{at_rest:g}" if isinstance(at_rest, float) else f"'{at_rest}'"
+
+
+def filled_beyond_rest(
+    values: pd.Series, untouched: np.ndarray, min_rows: int
+) -> tuple[np.ndarray, float | str | None]:
+    """Per lead, whether a column holds a value, and where every one of at least ``min_rows`` untouched leads holds
+    the same value, whether it holds another: that value is the column at rest, as an empty cell is (the value, else
+    None). A number (a count of sales' touches or e-mails, 0 until the first) or a text (an owner that reads "Lead
+    Queue" until a rep takes the lead, a status "New"). Yes/no columns stay as filled: a demo requested brings sales
+    at once, so leads not touched yet may well all say no."""
     filled = values.notna().to_numpy()
-    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+    if pd.api.types.is_bool_dtype(values) or _yes_no_text(values):
         return filled, None
     resting = values[untouched].dropna()
     if len(resting) < min_rows or resting.nunique() != 1:
         return filled, None
-    at_rest = float(resting.iloc[0])
-    return filled & (values != at_rest).to_numpy(), at_rest
+    first = resting.iloc[0]
+    at_rest = float(first) if pd.api.types.is_numeric_dtype(values) else str(first)
+    return filled & (values != first).to_numpy(), at_rest
+
+
+def _yes_no_text(values: pd.Series) -> bool:
+    """A text column of yes/no words only (a yes/no field read as text): judged as filled, as a boolean is."""
+    if pd.api.types.is_numeric_dtype(values):
+        return False
+    distinct = values.dropna().map(lambda value: str(value).strip().casefold()).unique()
+    return 0 < len(distinct) <= 2 and all(word in TRUE_WORDS or word in FALSE_WORDS for word in distinct)
 
 
 @dataclass(frozen=True)

@@ -1582,6 +1582,22 @@ def test_a_field_filled_only_for_leads_sales_worked_is_proposed_after_contact() 
     assert proposal.columns["Annual_Revenue"].role in ("numeric", "count")
 
 
+def test_an_owner_that_reads_one_queue_until_sales_takes_the_lead_is_proposed_after_contact() -> None:
+    # Salesforce's Lead Owner: "Lead Queue" for every untouched lead, a rep's name once one takes it (people's names:
+    # it was proposed pii, inviting "map it as a category", and mapped so it leaked)
+    rng = np.random.default_rng(12)
+    statuses = ["Closed - Converted", "Closed - Not Converted", "Open - Not Contacted"]
+    status = rng.choice(statuses, 600, p=[0.2, 0.5, 0.3])
+    reps = rng.choice(["Kim Lee", "Jonas Berg", "Ana Torres", "Raj Mehta"], 600)
+    frame = _leads(Status=list(status), Lead_Owner=list(np.where(status == statuses[2], "Lead Queue", reps)))
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Lead_Owner"].role == "after_contact"
+    assert "is other than 'Lead Queue' for 100% of the" in proposal.review["Lead_Owner"]
+    assert "it has not touched yet ('Status')" in proposal.review["Lead_Owner"]
+
+
 def test_a_column_that_copies_another_is_ignored_naming_the_original() -> None:
     # Excel's duplicated "Industry" (read as "Industry.1") and a "country" twin of "Country " differing in case only
     frame = _leads(

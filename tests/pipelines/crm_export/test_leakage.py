@@ -448,6 +448,31 @@ def test_a_count_of_sales_touches_at_zero_for_every_untouched_lead_is_a_leak() -
     assert filled_beyond_rest(demo, untouched, LeakagePolicy().min_rows)[1] is None
 
 
+def test_an_owner_that_reads_one_queue_until_a_rep_takes_the_lead_is_a_leak() -> None:
+    # Salesforce's Lead Owner: "Lead Queue" for every lead nobody has taken yet, a rep's name once one has; never
+    # empty, so "filled" alone saw no difference
+    y, untouched, noise = _worked_and_untouched()
+    reps = np.array(["kim lee", "jonas berg", "ana torres"])[(noise * 3).astype(int)]
+    owner = pd.Series(np.where(untouched, "lead queue", reps), name="Lead Owner")
+    industry = pd.Series(np.array(["it", "retail"])[(noise * 2).astype(int)], name="Industry")  # any lead's
+    newsletter = pd.Series(np.where(untouched, "no", np.where(noise < 0.4, "yes", "no")), name="Newsletter")
+    train_mask = np.arange(600) < 280
+
+    report = check_leakage(
+        pd.concat([owner, industry, newsletter], axis=1),
+        y,
+        train_mask,
+        LeakagePolicy(),
+        untouched=Untouched("Status", untouched),
+    )
+
+    [finding] = [finding for finding in report.findings if finding.check == "filled_after_contact"]
+    assert finding.column == "Lead Owner"
+    assert "'Lead Owner' is other than 'lead queue' for 100% of the 400 leads sales has worked" in finding.evidence
+    # a yes/no written as words that the untouched leads all answer no stays, as a boolean does
+    assert filled_beyond_rest(newsletter, untouched, LeakagePolicy().min_rows)[1] is None
+
+
 def test_filled_after_contact_needs_enough_leads_of_each_kind_and_more_than_chance() -> None:
     y, untouched, noise = _worked_and_untouched()
     worked = ~np.isnan(y) & ~untouched
