@@ -89,7 +89,7 @@ from pipelines.crm_export.read import (
 )
 from pipelines.crm_export.tables import activities_table
 from pipelines.settings import Settings
-from pipelines.tracking import not_found_hint
+from pipelines.tracking import not_found_hint, other_export_hint
 from pipelines.training import registered_mapping
 from serving.model_holder import (
     ModelHolder,
@@ -1525,7 +1525,11 @@ def run_score(
     if by_account_id and model.mapping.account_column:
         needed = list(dict.fromkeys([*needed, model.mapping.account_column]))
     spaced = padding_matches(reader.header, needed)  # the export's column -> the name the model reads
-    check_header([spaced.get(column, column) for column in reader.header], needed, export)
+    try:
+        check_header([spaced.get(column, column) for column in reader.header], needed, export)
+    except DataContractError as error:  # often another CRM's export, scored with the first one's champion
+        hint = other_export_hint(settings.mlflow.tracking_uri, model.name, model.version, export)
+        raise DataContractError([*error.problems, *([hint] if hint else [])]) from error
     in_file = {name: column for column, name in spaced.items()}
     checker, register, tally = FieldChecker(model.lead_model, model.roles), IdRegister(), _Tally()
     scored_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

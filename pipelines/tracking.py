@@ -78,6 +78,30 @@ def not_found_hint(tracking_uri: str, name: str, alias: str | None) -> str:
     )
 
 
+def other_export_hint(tracking_uri: str, name: str, version: str, export: Path) -> str:
+    """Why a version may not read ``export``: the export it was trained on, and the registered versions trained on
+    ``export`` itself (its params ``data.export``), to name with ``--version``; empty when the registry says neither."""
+    try:
+        client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        trained_on = {
+            str(found.version): client.get_run(str(found.run_id)).data.params.get("data.export", "")
+            for found in client.search_model_versions(f"name = '{name}'")
+            if found.run_id
+        }
+    except MlflowException:
+        return ""
+    said = []
+    if trained_on.get(version):
+        said.append(f"version {version} was trained on {trained_on[version]}")
+    here = str(export.resolve())
+    fitting = sorted(
+        (int(other) for other, path in trained_on.items() if path == here and other != version), reverse=True
+    )
+    if fitting:
+        said.append(f"version {fitting[0]} was trained on this export: score it with --version {fitting[0]}")
+    return "; ".join(said)
+
+
 def model_signature(input_columns: tuple[str, ...]) -> ModelSignature:
     """Input: the export's columns the model reads, as text and all optional (the model parses them as training
     did; a missing one is scored as unknown). Output: the scorer's decision per lead and its top reasons;

@@ -783,6 +783,29 @@ def test_an_export_without_a_column_the_model_reads_is_refused_naming_it(
         run_score(registry, tmp_path / "leads.parquet", _options(tmp_path / "scores.parquet"))
 
 
+def test_an_export_of_another_crm_is_refused_naming_the_export_each_version_learnt_from(
+    trained: TrainingOutcome, fast_settings: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    settings = settings_with_store(fast_settings, tmp_path / "store")
+    first = dataclasses.replace(trained, fingerprint={**trained.fingerprint, "export": "/crm/first.parquet"})
+    assert log_outcome(first, settings, REPORT_HTML).version == "1"  # the champion: the first CRM's model
+    other = tmp_path / "other_crm.parquet"
+    leads.head(5).drop(columns=["company_size"]).to_parquet(other, index=False)
+    # the second CRM's model, registered beside it (the champion stays: promotion is a separate step)
+    second = dataclasses.replace(trained, fingerprint={**trained.fingerprint, "export": str(other.resolve())})
+    assert log_outcome(second, settings, REPORT_HTML).version == "2"
+
+    with pytest.raises(DataContractError) as refused:
+        run_score(settings, other, _options(tmp_path / "scores.parquet"))
+
+    said = " ".join(str(refused.value).split())
+    assert "column(s) the model reads are missing: 'company_size'" in said
+    assert "version 1 was trained on /crm/first.parquet" in said
+    assert "version 2 was trained on this export: score it with --version 2" in said
+
+
 # --- the command line -----------------------------------------------------------------------------------------------
 
 
