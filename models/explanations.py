@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sklearn.pipeline import Pipeline
 
 from models.feature_text import Language, describe, feature_name
-from models.features import FeatureSpec, columns_from_records, columns_of_frame, factorize_values
+from models.features import FeatureSpec, columns_from_records, columns_of_frame, factorize_values, same_fact_features
 
 FIT_LETTERS = ("A", "B", "C", "D")
 ENGAGEMENT_DIGITS = ("1", "2", "3", "4")
@@ -214,10 +214,16 @@ def reason_arrays(
     """
     values = explained.values
     k = min(top_k, values.shape[1])
-    order = np.argsort(-values, axis=1, kind="stable")
-    columns = np.concatenate([order[:, :k], order[:, ::-1][:, :k]], axis=1)  # positive slots, then negative
+    for_side, against_side = _one_per_fact(values, explained.spec.names)
+    order_for = np.argsort(-for_side, axis=1, kind="stable")[:, :k]
+    order_against = np.argsort(-against_side, axis=1, kind="stable")[:, ::-1][:, :k]
+    columns = np.concatenate([order_for, order_against], axis=1)  # positive slots, then negative
     impact = np.take_along_axis(values, columns, axis=1)
-    kept = np.concatenate([impact[:, :k] > min_impact, impact[:, k:] < -min_impact], axis=1)
+    ranked = np.concatenate(
+        [np.take_along_axis(for_side, order_for, axis=1), np.take_along_axis(against_side, order_against, axis=1)],
+        axis=1,
+    )
+    kept = np.concatenate([ranked[:, :k] > min_impact, ranked[:, k:] < -min_impact], axis=1)
     labels, shown = np.full(columns.shape, None, dtype=object), np.full(columns.shape, None, dtype=object)
     rows, slots = np.nonzero(kept)
     features = columns[rows, slots]
@@ -239,6 +245,23 @@ def reason_arrays(
         for side in (slice(0, k), slice(k, 2 * k))
     )
     return positive, negative
+
+
+def _one_per_fact(values: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The contributions as each side ranks them, where features that say one fact (``same_fact_features``) keep
+    only their strongest on that side (the first at a tie): the others are ranked last, never shown."""
+    groups = same_fact_features(names)
+    if not groups:
+        return values, values
+    for_side, against_side = values.copy(), values.copy()
+    for group in groups:
+        members = np.asarray(group)
+        strongest_for = members[np.argmax(values[:, members], axis=1)]
+        strongest_against = members[np.argmin(values[:, members], axis=1)]
+        for member in group:
+            for_side[strongest_for != member, member] = -np.inf
+            against_side[strongest_against != member, member] = np.inf
+    return for_side, against_side
 
 
 def distinct_plain_values(values: np.ndarray) -> tuple[np.ndarray, list[object]]:

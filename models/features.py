@@ -71,6 +71,22 @@ _CATEGORICAL_KINDS = frozenset(["categorical", "title_category"])
 _SMALL_BATCH = 64
 
 
+# A job title's features: its seniority class and, apart, whether it is a student or an intern (that class too)
+SENIORITY_SUFFIX = "_seniority"
+STUDENT_SUFFIX = "_is_student_or_intern"
+
+
+def same_fact_features(names: Sequence[str]) -> list[tuple[int, ...]]:
+    """Positions in ``names`` of features that say one fact, so a lead's reasons name it once: a job title's
+    seniority and its student-or-intern flag ("Seniority: Student / intern" beside "Student or intern")."""
+    position = {name: index for index, name in enumerate(names)}
+    return [
+        (index, position[name.removesuffix(SENIORITY_SUFFIX) + STUDENT_SUFFIX])
+        for name, index in position.items()
+        if name.endswith(SENIORITY_SUFFIX) and name.removesuffix(SENIORITY_SUFFIX) + STUDENT_SUFFIX in position
+    ]
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """A model's features: which are numbers, which categories, and which describe fit (the rest engagement).
@@ -129,9 +145,9 @@ class InputColumn:
             )
         if self.role == "job_title":
             return (
-                (f"{name}_seniority", "title_category"),
+                (f"{name}{SENIORITY_SUFFIX}", "title_category"),
                 (f"{name}_function", "title_category"),
-                (f"{name}_is_student_or_intern", "title_flag"),
+                (f"{name}{STUDENT_SUFFIX}", "title_flag"),
             )
         if self.role == "consent":
             return ()
@@ -545,9 +561,9 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
                 features[f"{name}_is_competitor"] = flags[:, 1]
             elif mapped.role == "job_title":
                 seniority, function, student, *titles = _title_features(values, n, keys)
-                features[f"{name}_seniority"], features[f"{name}_function"] = seniority, function
-                features[f"{name}_is_student_or_intern"] = student
-                coded[f"{name}_seniority"], coded[f"{name}_function"] = titles
+                features[f"{name}{SENIORITY_SUFFIX}"], features[f"{name}_function"] = seniority, function
+                features[f"{name}{STUDENT_SUFFIX}"] = student
+                coded[f"{name}{SENIORITY_SUFFIX}"], coded[f"{name}_function"] = titles
         blanked = self._apply_consent(features, columns, n)
         if factorized is not None:
             factorized.update((feature, found) for feature, found in coded.items() if found and feature not in blanked)

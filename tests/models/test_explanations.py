@@ -20,7 +20,7 @@ from models.explanations import (
     top_reasons,
 )
 from models.feature_text import Language, describe
-from models.features import FeatureSpec, feature_spec_of
+from models.features import FeatureSpec, feature_spec_of, same_fact_features
 from models.pipeline import input_fields, predict_raw
 from tests.builders import synthetic_export
 
@@ -110,8 +110,13 @@ def _reference_reasons(
                 value = None  # the model read it as unknown (a category it never saw): said so
             return Reason(feature, describe(feature, value, language), value, float(values[row, column]))
 
-        positive = [reason(c) for c in order[row, :k] if values[row, c] > min_impact]
-        negative = [reason(c) for c in order[row, ::-1][:k] if values[row, c] < -min_impact]
+        # features that say one fact: only the strongest on each side (the first at a tie)
+        hidden_for = {b if values[row, a] >= values[row, b] else a for a, b in same_fact_features(names)}
+        hidden_against = {b if values[row, a] <= values[row, b] else a for a, b in same_fact_features(names)}
+        ranked_for = [c for c in order[row] if c not in hidden_for][:k]
+        ranked_against = [c for c in order[row, ::-1] if c not in hidden_against][:k]
+        positive = [reason(c) for c in ranked_for if values[row, c] > min_impact]
+        negative = [reason(c) for c in ranked_against if values[row, c] < -min_impact]
         result.append((positive, negative))
     return result
 
@@ -158,6 +163,23 @@ def test_reason_arrays_keep_ties_and_equal_values_apart_as_the_reference(trained
 
     for top_k in (1, 3, 10):
         assert top_reasons(tied, top_k=top_k) == _reference_reasons(tied, top_k, "en")
+
+
+def test_a_job_titles_seniority_and_student_flag_are_one_reason(trained, leads) -> None:  # type: ignore[no-untyped-def]
+    real = trained.scorer.contributions(leads.head(20))
+    names = list(real.spec.names)
+    [(seniority, student)] = same_fact_features(names)
+    values = np.zeros_like(real.values)
+    values[:, seniority], values[:, student] = -0.9, -0.8  # "Seniority: Student / intern" and "Student or intern"
+    others = [column for column in range(len(names)) if column not in (seniority, student)]
+    values[:, others[0]], values[:, others[1]] = -0.5, -0.4
+    explained = Contributions(values, real.base_value, real.arrays, real.index, real.spec, real.verbatim, real.encoded)
+
+    _, against = reason_arrays(explained, top_k=3)
+
+    assert (against.feature[:, 0] == seniority).all()  # the fact once, by its stronger feature
+    assert (against.feature[:, 1:] == [others[0], others[1]]).all()  # the next reasons take the other slots
+    assert not (against.feature == student).any()
 
 
 def test_explain_records_equals_the_per_lead_reference(trained, leads) -> None:  # type: ignore[no-untyped-def]
