@@ -370,6 +370,9 @@ MAX_NUMBERS_TESTED = 20  # distinct values of a number column tested one by one 
 MIN_SPIKE_SHARE = 0.05  # of a continuous number's present values, the share a value needs to be tested alone
 LIFT_MAX_ROWS = 10_000  # rows the lift models are fitted on (and judged on): a sample keeps the check in seconds
 LIFT_MIN_OTHER_COLUMNS = 2  # fewer other columns say nothing about what "all the others together" reach
+# Number columns this correlated (|Spearman|) move together: each is judged against the others without its twins,
+# or two counters that both grew after the win (a snapshot's sessions and pageviews) each hide the other
+TWIN_CORRELATION = 0.8
 
 # Bare calendar parts: a column named only so says when something happened, not what (in a contact export, the
 # last contact's "month" and "day_of_week"); a lead's own moment is named ("Created Month").
@@ -604,7 +607,9 @@ def lift_beyond_others(
     labels, train, evaluation = _labelled_split(y, train_mask, len(features))
     names = [str(column) for column in features.columns]
     chosen = names if columns is None else [name for name in names if name in set(columns)]
-    result = pd.DataFrame({"others_auc": math.nan, "full_auc": math.nan}, index=pd.Index(chosen, dtype=object))
+    result = pd.DataFrame(
+        {"others_auc": math.nan, "full_auc": math.nan, "without": ""}, index=pd.Index(chosen, dtype=object)
+    )
     if len(names) <= LIFT_MIN_OTHER_COLUMNS or _one_class(labels[train]) or _one_class(labels[evaluation]):
         return result
     rng = np.random.default_rng(random_state)
@@ -615,13 +620,32 @@ def lift_beyond_others(
     if _one_class(y_fit) or _one_class(y_judge):
         return result
     result["full_auc"] = _quick_auc(X_fit, y_fit, X_judge, y_judge, random_state)
+    twins = _number_twins(X_fit)
     for name in chosen:
         position = names.index(name)
-        kept = [i for i in range(len(names)) if i != position]
+        kept = [i for i in range(len(names)) if i != position and i not in twins.get(position, ())]
+        if len(kept) < LIFT_MIN_OTHER_COLUMNS:  # twins of nearly every column: judged against all the others
+            kept = [i for i in range(len(names)) if i != position]
+        result.loc[name, "without"] = ", ".join(repr(names[i]) for i in twins.get(position, ()) if i not in kept)
         result.loc[name, "others_auc"] = _quick_auc(
             X_fit.iloc[:, kept], y_fit, X_judge.iloc[:, kept], y_judge, random_state
         )
     return result
+
+
+def _number_twins(frame: pd.DataFrame) -> dict[int, list[int]]:
+    """Per position of a number column of ``frame`` (``_model_frame``'s: numbers as floats), the positions of the
+    number columns that move with it (|Spearman| at least ``TWIN_CORRELATION``)."""
+    positions = [i for i in range(frame.shape[1]) if pd.api.types.is_float_dtype(frame.iloc[:, i])]
+    if len(positions) < 2:
+        return {}
+    correlation = frame.iloc[:, positions].corr(method="spearman").abs().to_numpy()
+    twins: dict[int, list[int]] = {}
+    for row, position in enumerate(positions):
+        found = [positions[other] for other in np.flatnonzero(correlation[row] >= TWIN_CORRELATION) if other != row]
+        if found:
+            twins[position] = found
+    return twins
 
 
 def _sample(rows: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
@@ -788,7 +812,8 @@ def check_leakage(
         lift_auc = _lift_measures(name, values, labels, train_mask, lifts)
         measured[name] |= {"one_outcome_share": pures[name].share, "others_auc": lift_auc[1]}
         single = aucs[name]["single_feature_auc"]
-        candidates += _evidence_findings(name, values, pures[name], single, lift_auc, margin, policy)
+        without = _twins_left_out(name, lifts)
+        candidates += _evidence_findings(name, values, pures[name], single, lift_auc, margin, policy, without)
 
     untouched_note = ""
     if untouched is not None:
@@ -1019,6 +1044,11 @@ def _lift_measures(
     return single_feature_auc(values, labels, train_mask), float(others), float(full)
 
 
+def _twins_left_out(name: str, lifts: pd.DataFrame | None) -> str:
+    """The columns that move with ``name``, left out of its others (quoted, joined; empty: none)."""
+    return "" if lifts is None or name not in lifts.index else str(lifts.loc[name, "without"])
+
+
 def _evidence_findings(
     column: str,
     values: pd.Series,
@@ -1027,11 +1057,13 @@ def _evidence_findings(
     lift_auc: tuple[float, float, float],
     margin: float,
     policy: LeakagePolicy,
+    without: str = "",
 ) -> list[Finding]:
     """The findings of the evidence beyond one AUC: one-outcome values, lift, and words of sales work.
 
     ``single`` is the column's single-feature AUC as the table shows it; ``lift_auc`` its held-out single AUC,
-    the others' and the full model's (the lift compares held-out AUCs only); ``margin`` the lift's margin.
+    the others' and the full model's (the lift compares held-out AUCs only); ``margin`` the lift's margin;
+    ``without``: the columns that move with it, left out of the others.
     """
     found: list[Finding] = []
     if pure.flags(policy):
@@ -1061,7 +1093,7 @@ def _evidence_findings(
                 held_out if lifted else full - others_or_chance,
                 others_or_chance + margin if lifted else drop_limit,
                 describe_lift(
-                    column, held_out, others, full, others_or_chance + margin if lifted else None, drop_limit
+                    column, held_out, others, full, others_or_chance + margin if lifted else None, drop_limit, without
                 ),
             )
         )
@@ -1092,19 +1124,27 @@ def describe_one_outcome(column: str, pure: OneOutcomeEvidence, shown: int = 4) 
 
 
 def describe_lift(
-    column: str, single: float, others: float, full: float, reach_limit: float | None, drop_limit: float
+    column: str,
+    single: float,
+    others: float,
+    full: float,
+    reach_limit: float | None,
+    drop_limit: float,
+    without: str = "",
 ) -> str:
-    """In plain words: the column alone against all the others together, what removing it costs, and the limit
-    it broke (``reach_limit``: what alone was too much; None: the drop was)."""
+    """In plain words: the column alone against all the others together (``without`` the columns that move with
+    it), what removing it costs, and the limit it broke (``reach_limit``: what alone was too much; None: the drop
+    was)."""
     limit = (
         f"a column known before contact rarely reaches alone {reach_limit:.2f}, what the others reach plus the "
         "noise of the evaluation rows"
         if reach_limit is not None
         else f"a column known before contact rarely costs the model {drop_limit:.2f} or more"
     )
+    twins = f" (leaving out {without} as well: numbers that move with it)" if without else ""
     return (
-        f"'{column}' alone reaches AUC {single:.2f}, all other columns together {others:.2f}; the model on all "
-        f"columns {full:.2f} drops to {others:.2f} without it ({limit})"
+        f"'{column}' alone reaches AUC {single:.2f}, all other columns together {others:.2f}{twins}; the model on "
+        f"all columns {full:.2f} drops to {others:.2f} without {'them' if without else 'it'} ({limit})"
     )
 
 

@@ -280,7 +280,8 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
 
     lifts = lift_beyond_others(_features(frame, ("Lead Score", "Email Opens")), y, train_mask)
 
-    assert lifts.isna().all().all()
+    assert lifts[["others_auc", "full_auc"]].isna().all().all()
+    assert (lifts["without"] == "").all()
 
 
 # --- Words of sales work -------------------------------------------------------------------------------------

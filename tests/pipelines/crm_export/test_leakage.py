@@ -506,6 +506,24 @@ def test_columns_kept_out_by_name_do_not_hide_another_from_the_lift() -> None:
     assert [(finding.column, finding.check) for finding in found.findings] == [("secs", "lift")]
 
 
+def test_two_counters_that_grew_after_the_win_do_not_hide_each_other_from_the_lift() -> None:
+    # a HubSpot snapshot: sessions and pageviews kept counting after the win; each is among "all the others" of the
+    # other, which then reach what it reaches alone
+    rng = np.random.default_rng(9)
+    y = (rng.random(3_000) < 0.3).astype(float)
+    sessions = rng.poisson(4, 3_000) + rng.poisson(3, 3_000) * y
+    pageviews = 3 * sessions + rng.poisson(3, 3_000)
+    honest = {"size": 0.3 * y + rng.normal(size=3_000), "industry": 0.2 * y + rng.normal(size=3_000)}
+    features = pd.DataFrame({"Number of Sessions": sessions, "Number of Pageviews": pageviews, **honest})
+    train_mask = np.arange(3_000) < 2_100
+
+    report = check_leakage(features, y, train_mask, LeakagePolicy())
+
+    lifted = {finding.column: finding.evidence for finding in report.findings if finding.check == "lift"}
+    assert set(lifted) == {"Number of Sessions", "Number of Pageviews"}
+    assert "leaving out 'Number of Pageviews' as well: numbers that move with it" in lifted["Number of Sessions"]
+
+
 def test_a_field_no_new_lead_has_yet_is_compared_with_the_worked_leads_of_its_time() -> None:
     # a field dropped from the web form in the last months: empty for the newest leads, worked or not; the leads
     # sales has not touched yet are the newest
