@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -424,42 +425,42 @@ def test_a_column_sales_fills_after_contact_is_a_leak_against_the_leads_it_has_n
     assert "Newsletter" not in {finding.column for finding in report.findings}
 
 
-def test_a_count_of_sales_touches_at_zero_for_every_untouched_lead_is_a_leak() -> None:
-    # 0 until sales works the lead: never empty, so "filled" alone saw no difference
-    y, untouched, noise = _worked_and_untouched()
+def _touches(untouched: np.ndarray, noise: np.ndarray) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """0 until sales works the lead; the lead's own count (any value, touched or not); a demo requested (no for
+    every untouched lead)."""
     touches = pd.Series(np.where(untouched, 0.0, np.floor(noise * 6)), name="Touches")
-    visits = pd.Series(np.floor(noise * 9), name="Visits")  # the lead's own count: any value, touched or not
+    visits = pd.Series(np.floor(noise * 9), name="Visits")
     demo = pd.Series(np.where(untouched, False, noise < 0.3), name="Demo requested", dtype="boolean")
-    train_mask = np.arange(600) < 280
-
-    report = check_leakage(
-        pd.concat([touches, visits, demo], axis=1),
-        y,
-        train_mask,
-        LeakagePolicy(),
-        untouched=Untouched("Status", untouched),
-    )
-
-    [finding] = [finding for finding in report.findings if finding.check == "filled_after_contact"]
-    assert finding.column == "Touches"
-    assert "'Touches' is other than 0 for 79% of the 400 leads sales has worked" in finding.evidence
-    assert "0.0% of the 200 it has not touched yet ('Status')" in finding.evidence
-    # a yes/no the untouched leads all answer no stays: a demo requested brings sales at once
-    assert filled_beyond_rest(demo, untouched, LeakagePolicy().min_rows)[1] is None
+    return touches, visits, demo
 
 
-def test_an_owner_that_reads_one_queue_until_a_rep_takes_the_lead_is_a_leak() -> None:
-    # Salesforce's Lead Owner: "Lead Queue" for every lead nobody has taken yet, a rep's name once one has; never
-    # empty, so "filled" alone saw no difference
-    y, untouched, noise = _worked_and_untouched()
+def _owner(untouched: np.ndarray, noise: np.ndarray) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Salesforce's Lead Owner: "Lead Queue" until a rep takes the lead; the lead's industry; a newsletter yes/no in
+    words (no for every untouched lead)."""
     reps = np.array(["kim lee", "jonas berg", "ana torres"])[(noise * 3).astype(int)]
     owner = pd.Series(np.where(untouched, "lead queue", reps), name="Lead Owner")
-    industry = pd.Series(np.array(["it", "retail"])[(noise * 2).astype(int)], name="Industry")  # any lead's
+    industry = pd.Series(np.array(["it", "retail"])[(noise * 2).astype(int)], name="Industry")
     newsletter = pd.Series(np.where(untouched, "no", np.where(noise < 0.4, "yes", "no")), name="Newsletter")
+    return owner, industry, newsletter
+
+
+@pytest.mark.parametrize(
+    ("columns", "evidence"),
+    [
+        (_touches, "'Touches' is other than 0 for 79% of the 400 leads sales has worked"),
+        (_owner, "'Lead Owner' is other than 'lead queue' for 100% of the 400 leads sales has worked"),
+    ],
+)
+def test_a_value_every_untouched_lead_holds_is_the_column_at_rest_and_other_values_a_leak(
+    columns: Callable[[np.ndarray, np.ndarray], tuple[pd.Series, pd.Series, pd.Series]], evidence: str
+) -> None:
+    # never empty, so "filled" alone saw no difference: a count of sales' touches, an owner's queue
+    y, untouched, noise = _worked_and_untouched()
+    leaking, honest, yes_no = columns(untouched, noise)
     train_mask = np.arange(600) < 280
 
     report = check_leakage(
-        pd.concat([owner, industry, newsletter], axis=1),
+        pd.concat([leaking, honest, yes_no], axis=1),
         y,
         train_mask,
         LeakagePolicy(),
@@ -467,10 +468,11 @@ def test_an_owner_that_reads_one_queue_until_a_rep_takes_the_lead_is_a_leak() ->
     )
 
     [finding] = [finding for finding in report.findings if finding.check == "filled_after_contact"]
-    assert finding.column == "Lead Owner"
-    assert "'Lead Owner' is other than 'lead queue' for 100% of the 400 leads sales has worked" in finding.evidence
-    # a yes/no written as words that the untouched leads all answer no stays, as a boolean does
-    assert filled_beyond_rest(newsletter, untouched, LeakagePolicy().min_rows)[1] is None
+    assert finding.column == leaking.name
+    assert evidence in finding.evidence
+    assert "0.0% of the 200 it has not touched yet ('Status')" in finding.evidence
+    # a yes/no the untouched leads all answer no stays (as a boolean or in words): a demo requested brings sales
+    assert filled_beyond_rest(yes_no, untouched, LeakagePolicy().min_rows)[1] is None
 
 
 def test_filled_after_contact_needs_enough_leads_of_each_kind_and_more_than_chance() -> None:
