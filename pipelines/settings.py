@@ -343,7 +343,7 @@ def settings_file_named(path: Path | str | None = None) -> Path | None:
 
 def load_settings(path: Path | str | None = None) -> Settings:
     """Build validated settings from ``path`` (default: $LEADQ_CONFIG or ./mlflow.yml) and the environment."""
-    config_path = Path(path or os.environ.get(CONFIG_ENV_VAR, DEFAULT_CONFIG_FILE)).resolve()
+    config_path = settings_file_named(path) or Path(DEFAULT_CONFIG_FILE).resolve()  # missing: read_config_file says so
     content = read_config_file(config_path)
     try:
         settings = Settings(**content)
