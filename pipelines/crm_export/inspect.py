@@ -260,7 +260,9 @@ _PERSONAL_DATA_NAME = re.compile(
     r"(^|_)(street|strasse|address|adresse|anschrift|hausnummer|house_number|postal_code|post_code|postcode|"
     r"postleitzahl|plz|zip|zip_code|zipcode|code_postal|codigo_postal|iban|bic|bank_account|kontonummer|bankverbindung|ip|ip_address|"
     r"ip_adresse|date_of_birth|birth_date|birthdate|birthday|dob|geburtsdatum|geburtstag|linked_in|linkedin|xing|"
-    r"(linked_in|linkedin|xing|facebook|instagram|twitter|social)_(profil|profile|url|link)|social_profile)$"
+    r"(linked_in|linkedin|xing|facebook|instagram|twitter|social)_(profil|profile|url|link)|social_profile|"
+    # a person's handle on a network or messenger: "Twitter Username", "Skype ID" (a bare "Twitter" may be a flag)
+    r"(twitter|instagram|facebook|tiktok|git_?hub|skype|telegram|whats_?app|linked_?in|xing)_(handle|user_?name|user|id))$"
 )
 _NOT_A_HOME_ADDRESS = re.compile(r"(^|_)(e_?mail|web|website|site|url|homepage)_(address|adresse)$")
 # A company's or account's name: who, not what (an account's leads learnt by name); accounts come from the e-mail

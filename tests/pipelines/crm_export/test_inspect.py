@@ -1598,6 +1598,25 @@ def test_an_owner_that_reads_one_queue_until_sales_takes_the_lead_is_proposed_af
     assert "it has not touched yet ('Status')" in proposal.review["Lead_Owner"]
 
 
+def test_a_persons_handle_on_a_network_is_personal_data_and_its_follower_count_is_not() -> None:
+    rng = np.random.default_rng(13)  # HubSpot's "Twitter Username": handles that repeat (60 in 600 leads)
+    handles = [f"@lead_{number}" for number in rng.integers(0, 60, 600)]
+    frame = _leads(
+        Converted=list(rng.choice(["1", "0"], 600)),
+        **{
+            "Twitter Username": handles,
+            "Skype ID": [f"live:.cid.{number:x}" for number in rng.integers(0, 10**9, 600)],
+            "Twitter Followers": [str(number) for number in rng.integers(0, 5000, 600)],
+        },
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Twitter Username"].role == proposal.columns["Skype ID"].role == "pii"
+    assert proposal.columns["Twitter Followers"].role in ("numeric", "count")
+    assert proposal.columns["Lead ID"].role == "id"
+
+
 def test_a_column_that_copies_another_is_ignored_naming_the_original() -> None:
     # Excel's duplicated "Industry" (read as "Industry.1") and a "country" twin of "Country " differing in case only
     frame = _leads(
