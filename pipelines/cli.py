@@ -110,9 +110,9 @@ def _settings(config: Path | None, defaults_without_file: bool = False) -> Setti
     """The settings of ``config`` ($LEADQ_CONFIG or ./mlflow.yml when None); with ``defaults_without_file`` (a command
     that reads only the export and its mapping), leadq's defaults where no settings file is named or found here."""
     with _lasting_imports():
-        from pipelines.settings import ConfigError, Settings, load_settings, settings_file_named
+        from pipelines.settings import ConfigError, Settings, load_settings
 
-    if defaults_without_file and settings_file_named(config) is None:
+    if defaults_without_file and _settings_file(config) is None:
         console.print(
             "Note: no mlflow.yml here and none named (--config, LEADQ_CONFIG): checked with leadq's default settings "
             "(labels, split, publish gate as shipped). Training needs a settings file: it names the MLflow store the "
@@ -125,6 +125,14 @@ def _settings(config: Path | None, defaults_without_file: bool = False) -> Setti
     except ConfigError as error:
         console.print(f"[red]Invalid settings:[/] {error}", highlight=False)
         raise typer.Exit(code=2) from error
+
+
+def _settings_file(config: Path | None) -> Path | None:
+    """The settings file ``config`` names, or $LEADQ_CONFIG or ./mlflow.yml; None where there is none."""
+    with _lasting_imports():
+        from pipelines.settings import settings_file_named
+
+    return settings_file_named(config)
 
 
 @contextmanager
@@ -1053,14 +1061,20 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
 
 @app.command("check-export")
 def check_export(
-    export: Annotated[Path, typer.Argument(help=EXPORT_HELP)],
-    mapping: Annotated[Path, typer.Option(help="The reviewed mapping file (propose one with leadq inspect).")],
+    export: Annotated[
+        Path | None, typer.Argument(help=f"{EXPORT_HELP} Default: the settings' data.export.", show_default=False)
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="The reviewed mapping file (propose one with leadq inspect). Default: data.mapping."),
+    ] = None,
     config: ConfigOption = None,
     report: Annotated[Path | None, typer.Option(help="Write the JSON report of every choice here.")] = None,
 ) -> None:
     """Prepare an export through its mapping as training will: clean, label, split and stop on leaking columns.
 
-    The label horizon, as_of and the split's quarters come from the settings (labels, split), as in training.
+    The label horizon, as_of and the split's quarters come from the settings (labels, split), as in training;
+    without EXPORT and --mapping, the settings' data.export and data.mapping are checked, as train reads them.
     """
     import json
 
@@ -1070,7 +1084,17 @@ def check_export(
     from pipelines.publish_gate import history_shortfall
 
     _quiet_libraries()
+    if export is None and _settings_file(config) is None:
+        console.print(
+            "[red]Refused:[/] name the export (leadq check-export EXPORT --mapping MAPPING): there is no mlflow.yml "
+            "here and none named (--config, LEADQ_CONFIG) whose data.export it could check",
+            highlight=False,
+        )
+        raise typer.Exit(code=2)
     settings = _settings(config, defaults_without_file=True)  # the export's check needs no MLflow store
+    _refuse_data_without_mapping(settings, export, mapping)
+    named = " ".join(f"{flag} {path}" for flag, path in (("--data", export), ("--mapping", mapping)) if path)
+    export, mapping = export or settings.data.export, mapping or settings.data.mapping
     with _export_errors():
         prepared = prepare_export_files(
             export,
@@ -1094,7 +1118,7 @@ def check_export(
             highlight=False,
         )
     with_config = f" --config {config}" if config is not None else ""  # the same settings for the next step
-    console.print(f"Ready for training: leadq train --data {export} --mapping {mapping}{with_config}", highlight=False)
+    console.print(f"Ready for training: {' '.join(['leadq train', named]).strip()}{with_config}", highlight=False)
 
 
 @app.command()

@@ -307,6 +307,33 @@ def test_check_export_in_a_folder_without_settings_checks_with_the_defaults_and_
     assert "missing.yml: settings file not found" in " ".join(named.output.split())
 
 
+def test_check_export_without_arguments_checks_the_settings_export_and_mapping(
+    small_crm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    crm = tmp_path / "crm"
+    crm.mkdir()
+    export, mapping = _single_table(small_crm, crm / "leads.csv"), crm / "mapping.yml"
+    runner.invoke(app, ["inspect", str(export), "--out", str(mapping)])
+    config = _config(tmp_path)  # data.export crm/leads.csv, data.mapping crm/mapping.yml, as train reads them
+    monkeypatch.delenv("LEADQ_CONFIG", raising=False)
+
+    from_settings = runner.invoke(app, ["check-export", "--config", str(config)])
+    export_only = runner.invoke(app, ["check-export", str(export), "--config", str(config)])
+    monkeypatch.chdir(crm)  # no mlflow.yml here
+    nothing_named = runner.invoke(app, ["check-export"])
+
+    assert from_settings.exit_code == 0, from_settings.output
+    assert "leads.csv: " in from_settings.output
+    assert "Labels (outcome column)" in from_settings.output
+    assert f"Ready for training: leadq train --config {config}" in " ".join(from_settings.output.split())
+    assert export_only.exit_code == 0, export_only.output  # its mapping from the settings, as train --data does
+    assert f"Ready for training: leadq train --data {export} --config {config}" in " ".join(export_only.output.split())
+    assert nothing_named.exit_code == 2
+    assert "name the export (leadq check-export EXPORT --mapping MAPPING): there is no mlflow.yml here" in " ".join(
+        nothing_named.output.split()
+    )
+
+
 def _undated_with_status(crm: Any, path: Path) -> Path:
     """A single table without creation dates whose "Lead Status" leaves some leads that did not convert open."""
     frame = pd.read_csv(_single_table(crm, path), dtype=str, keep_default_na=False)
