@@ -122,7 +122,7 @@ def test_warnings_name_unseen_categories_missing_and_unknown_fields_never_values
 
 
 EVERY_TRAINING_LEAD = (
-    "missing field(s) every training lead had, scored as unknown: the score may be far off without them"
+    "missing field(s) 99.5% or more of the training leads had, scored as unknown: the score may be far off without them"
 )
 
 
