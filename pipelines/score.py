@@ -1198,9 +1198,9 @@ def output_columns(id_column: str, top_k: int, reasons: bool = True) -> list[str
 
 def lead_warnings(model: ScoringModel, checked: CheckedChunk, batch: ExplainedBatch) -> np.ndarray:
     """Per lead, what the service's answer warns of, by the export's column names ("" for most leads): the
-    categories the model never saw and those whose personal data was removed, the fields (nearly) every training lead had
-    and this one lacks (its score may be far off), and number fields whose text reads no number (all scored as
-    unknown). Names only, never values."""
+    categories the model never saw and those whose personal data was removed, the fields (nearly) every training
+    lead had and this one lacks (its score may be far off), and number fields whose text reads no number (all
+    scored as unknown). Names only, never values."""
     n, words = len(checked.ids), model.lead_model.missing_words
     missing: dict[str, np.ndarray] = {}
     for column in sorted(model.always_given):
