@@ -4,7 +4,8 @@ Every CSV and Excel cell is kept as the text in the file (a German "1.200" stays
 its zeros); the features step and the cleaning decide later what the text means. CSV separators (``,``, ``;``,
 tab), the encoding and a byte-order mark are detected. A UTF-8 file with a few bytes that are not UTF-8 (a cp1252
 character pasted into a UTF-8 export) is read as UTF-8, those bytes as cp1252, with a warning naming the file and
-each byte's position: reading the whole file as cp1252 would garble every other non-ASCII character.
+each byte's position: reading the whole file as cp1252 would garble every other non-ASCII character. A file in
+neither UTF-8 nor UTF-16 is read as cp1252, or as Windows-1251 where its bytes form Cyrillic words.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ from models.contract import DataContractError
 logger = logging.getLogger(__name__)
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")  # latin-1 decodes any bytes: the last resort
+CYRILLIC_ENCODING = "cp1251"  # tried before cp1252 where the bytes read as Cyrillic words (``_reads_as_cyrillic``)
+_CYRILLIC_LETTERS = bytes([0xA8, 0xB8, *range(0xC0, 0x100)])
+_CYRILLIC_WORD = re.compile(b"[" + re.escape(_CYRILLIC_LETTERS) + b"]{3,}")
+_CYRILLIC_MIN_LETTERS = 10
+_CYRILLIC_SAMPLE_BYTES = 4 << 20
 # Excel's "Unicode Text" (.txt) is UTF-16 with a byte-order mark, tab-separated.
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")  # read as delimited text, the separator detected
@@ -107,12 +113,23 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str, tuple[str, ...]]:
         warning = _stray_warning(path, body, stray, count, offset)
         logger.warning("%s", warning)
         return text, "utf-8-sig", (warning,)
-    for encoding in ENCODINGS[1:]:
+    for encoding in (CYRILLIC_ENCODING,) * _reads_as_cyrillic(body) + ENCODINGS[1:]:
         try:
             return raw.decode(encoding), encoding, ()
         except UnicodeDecodeError:
             continue
     raise AssertionError("unreachable: latin-1 decodes any bytes")  # pragma: no cover (latin-1 never fails)
+
+
+def _reads_as_cyrillic(raw: bytes) -> bool:
+    """Whether single-byte text is Windows-1251 rather than cp1252 (Bitrix24, amoCRM and 1C export so in a Russian
+    locale): every Cyrillic letter is a byte from 0xC0 up (Ё, ё: 0xA8, 0xB8), so a Cyrillic word is a run of such
+    bytes, where German, French or Spanish text holds one among ASCII letters (ä, é, ñ; "ção" two). Judged on the
+    file's first megabytes."""
+    sample = raw[:_CYRILLIC_SAMPLE_BYTES]
+    letters = len(sample) - len(sample.translate(None, _CYRILLIC_LETTERS))
+    in_words = len(sample) - len(_CYRILLIC_WORD.sub(b"", sample))
+    return letters >= _CYRILLIC_MIN_LETTERS and in_words >= letters / 2
 
 
 _LONE_CARRIAGE_RETURN = re.compile("\r(?!\n)")

@@ -70,6 +70,32 @@ def test_a_cp1252_export_is_read_as_cp1252_without_a_warning(tmp_path: Path) -> 
     assert export.warnings == ()
 
 
+def test_a_cyrillic_windows_1251_export_is_read_as_cp1251(tmp_path: Path) -> None:
+    # Bitrix24, amoCRM and 1C export so in a Russian locale; read as cp1252 the names were "Îòðàñëü"
+    content = "ID;Отрасль;Стадия;Ёмкость\n1;Производство;Успешный;ёлка\n2;Розничная торговля;Провален;\n"
+
+    export = read_export(_write(tmp_path, content.encode("cp1251")))
+
+    assert export.encoding == "cp1251"
+    assert export.frame.columns.tolist() == ["ID", "Отрасль", "Стадия", "Ёмкость"]
+    assert export.frame["Отрасль"].tolist() == ["Производство", "Розничная торговля"]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        ["Cidade;Situação\n", "São Paulo;Ações e promoções\n", "Brasília;Não\n"],  # two such bytes side by side
+        ["Ville;Créée\n", "Orléans;Créée à Île-de-France\n", "Besançon;Déjà\n"],
+        ["Ort;Größe\n", "Köln;GRÖßE\n", "Düsseldorf;weiß\n"],
+    ],
+)
+def test_western_european_cp1252_exports_are_not_taken_for_cyrillic(rows: list[str], tmp_path: Path) -> None:
+    export = read_export(_write(tmp_path, "".join(rows * 4).encode("cp1252")))
+
+    assert export.encoding == "cp1252"
+    assert export.frame.columns.tolist() == rows[0].strip().split(";")
+
+
 def test_one_umlaut_in_utf8_outweighs_one_stray_byte(tmp_path: Path) -> None:
     export = read_export(_write(tmp_path, b"Lead ID;Firma\nL-1;M\xc3\xbcller\nL-2;A\x96B\n"))
 
