@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import shlex
 import sys
 import time
 import warnings
@@ -83,10 +84,16 @@ def mlflow_ui_command(tracking_uri: str) -> str:
     full path), or plain ``mlflow``."""
     executable = Path(sys.executable).parent / "mlflow"
     if not executable.exists():
-        return f"mlflow ui --backend-store-uri {tracking_uri}"
+        return f"mlflow ui --backend-store-uri {shell_word(tracking_uri)}"
     absolute = executable.absolute()
     shown = absolute.relative_to(Path.cwd()) if absolute.is_relative_to(Path.cwd()) else absolute
-    return f"{shown} ui --backend-store-uri {tracking_uri}"
+    return f"{shell_word(shown)} ui --backend-store-uri {shell_word(tracking_uri)}"
+
+
+def shell_word(path: Path | str) -> str:
+    """A path as one word of a command leadq suggests, quoted where the shell would split or expand it ("My
+    Leads.csv"), so the command runs as copied."""
+    return shlex.quote(str(path))
 
 
 @contextmanager
@@ -194,7 +201,10 @@ def generate(
     """Generate the synthetic B2B CRM export: leads, dispositions, deals, the true probabilities and mapping.yml."""
     _quiet_libraries()
     paths = _generate(_settings(config), leads, seed, out, fmt)
-    console.print(f"Train on it: leadq train --data {paths['leads']} --mapping {paths['mapping']}", highlight=False)
+    console.print(
+        f"Train on it: leadq train --data {shell_word(paths['leads'])} --mapping {shell_word(paths['mapping'])}",
+        highlight=False,
+    )
 
 
 def split_title(split: TimeSplit) -> str:
@@ -891,7 +901,7 @@ def inspect(
         f"{f'outcome {proposal.outcome!r}' if proposal.outcome else 'NO outcome'}, {dates}, "
         f"{len(mapping.feature_names())} feature columns{', ' + roles if roles else ''}, "
         f"after_contact {counts['after_contact']},{personal} ignore {counts['ignore']}). Review every line, then: "
-        f"leadq check-export {export} --mapping {out}",
+        f"leadq check-export {shell_word(export)} --mapping {shell_word(out)}",
         highlight=False,
     )
     for column in (c for c in proposal.review if mapping.columns[c].role in ("id", "outcome", "created_at")):
@@ -1093,7 +1103,9 @@ def check_export(
         raise typer.Exit(code=2)
     settings = _settings(config, defaults_without_file=True)  # the export's check needs no MLflow store
     _refuse_data_without_mapping(settings, export, mapping)
-    named = " ".join(f"{flag} {path}" for flag, path in (("--data", export), ("--mapping", mapping)) if path)
+    named = " ".join(
+        f"{flag} {shell_word(path)}" for flag, path in (("--data", export), ("--mapping", mapping)) if path
+    )
     export, mapping = export or settings.data.export, mapping or settings.data.mapping
     with _export_errors():
         prepared = prepare_export_files(
@@ -1117,7 +1129,7 @@ def check_export(
             "few leads are wide intervals, not a verdict",
             highlight=False,
         )
-    with_config = f" --config {config}" if config is not None else ""  # the same settings for the next step
+    with_config = f" --config {shell_word(config)}" if config is not None else ""  # the same settings next
     console.print(f"Ready for training: {' '.join(['leadq train', named]).strip()}{with_config}", highlight=False)
 
 

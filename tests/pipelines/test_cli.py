@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -279,6 +280,33 @@ def test_inspect_then_check_export_on_a_single_table_export(small_crm, tmp_path:
     assert checked.exit_code == 0, checked.output
     assert "Labels (outcome column)" in checked.output
     assert f"Ready for training: leadq train --data {export} --mapping {mapping}" in checked.output
+
+
+def test_the_commands_leadq_suggests_run_as_copied_where_a_path_holds_a_space(small_crm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "CRM exports"
+    folder.mkdir()
+    export, mapping = _single_table(small_crm, folder / "My Leads.csv"), folder / "my mapping.yml"
+    config = _config(folder)
+
+    inspected = runner.invoke(app, ["inspect", str(export), "--out", str(mapping)])
+    said = " ".join(inspected.output.split())
+    start, end = said.index("Review every line, then: leadq ") + 31, said.index(f"--mapping '{mapping}'") + 12
+    suggested = shlex.split(said[start : end + len(str(mapping))])
+    checked = runner.invoke(app, [*suggested, "--config", str(config)])
+    ready = " ".join(checked.output.split())
+
+    assert inspected.exit_code == 0, inspected.output
+    assert suggested == ["check-export", str(export), "--mapping", str(mapping)]
+    assert checked.exit_code == 0, checked.output
+    assert shlex.split(ready[ready.index("Ready for training: leadq ") + len("Ready for training: leadq ") :]) == [
+        "train",
+        "--data",
+        str(export),
+        "--mapping",
+        str(mapping),
+        "--config",
+        str(config),
+    ]
 
 
 def test_check_export_in_a_folder_without_settings_checks_with_the_defaults_and_says_so(
