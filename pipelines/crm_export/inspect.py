@@ -133,7 +133,11 @@ _CREATED_NAMES = (
         r"(^|_)(dt|date|datum)_(lead|customer|prospect|kunde|interessent)(_|$)|"
         r"(^|_)(lead|prospect|interessent)_(dt|date|datum)(_|$)"
     ),
-    re.compile(r"(^|_)first_|erstkontakt|erster_kontakt|kontaktaufnahme"),
+    # ... or subscribed (a newsletter tool's audience: Mailchimp's OPTIN_TIME): a consent may come after creation
+    re.compile(
+        r"(^|_)first_|erstkontakt|erster_kontakt|kontaktaufnahme|(^|_)opt_?in_(time|date|at|datum|zeit|timestamp)$|"
+        r"(^|_)(subscribed|subscription|anmeldung)_(at|on|date|time|datum)$|^date_subscribed$"
+    ),
     re.compile(r"engag"),
 )
 # Names that say a date; only such a column of numbers is read as Excel day numbers ("Close Value" is an amount).
@@ -1097,8 +1101,8 @@ def _named_outcome(
 
 
 def _blank_is_lost(candidate: OutcomeCandidate, named: bool) -> OutcomeCandidate:
-    """An outcome that marks only the wins, in an export without creation dates: its empty cells are lost
-    (``blank: lost``), as no label horizon can tell young leads from old ones.
+    """An outcome that marks only the wins (won values, or win dates), in an export without creation dates: its
+    empty cells are lost (``blank: lost``), as no label horizon can tell young leads from old ones.
 
     Raises:
         MappingError: other values than the wins are open ("Lead", "Opportunity" beside "Customer"): without a
@@ -1114,6 +1118,8 @@ def _blank_is_lost(candidate: OutcomeCandidate, named: bool) -> OutcomeCandidate
             "date each lead was created to the export, or write the outcome line with the values that mean lost, "
             f'e.g. "{candidate.column}": {{role: outcome, won: [...], lost: [{shown}]}}'
         )
+    if candidate.spec.role == "won_at":  # dated: won
+        return OutcomeCandidate(candidate.column, ColumnSpec(role="won_at", blank="lost"), candidate.reading)
     spec = ColumnSpec(role="outcome", won=candidate.spec.won, blank="lost")
     return OutcomeCandidate(candidate.column, spec, candidate.reading)
 
@@ -1141,7 +1147,14 @@ def _outcome_review(
     if candidate.reading == "yes/no" and not named and name in _CLEAR_OUTCOME_NAMES and not others:
         return ""
     how = "named by --outcome" if named else "review: the best outcome candidate"
-    if candidate.reading == "win date":
+    if candidate.reading == "win date" and spec.blank == "lost":
+        detail = (
+            "won when it has a date; without one lost (blank: lost): the export has no creation date, so a lead "
+            "not won yet counts as lost, however young; if the export can carry the date each lead came in, map "
+            "it as created_at and drop blank: lost, so young leads stay open; a date that closes lost leads too is "
+            "no win date: map a won/lost column"
+        )
+    elif candidate.reading == "win date":
         detail = (
             "won when it has a date, lost once labels.horizon_days have passed since created_at without one "
             "(younger leads stay open); a date that closes lost leads too is no win date: map a won/lost column"
@@ -1290,7 +1303,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     for column, (spec, why) in _date_roles(kinds, names, won_at, first_end).items():
         if column not in specs:
             specs[column], review[column] = spec, why
-    if chosen is not None and chosen.spec.lost == [] and not any(s.role == "created_at" for s in specs.values()):
+    undated = not any(spec.role == "created_at" for spec in specs.values())
+    if chosen is not None and undated and (chosen.spec.lost == [] or won_at is not None):
         chosen = _blank_is_lost(chosen, outcome is not None)
         specs[chosen.column] = chosen.spec
         review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals, empty_share, dated)

@@ -5,7 +5,8 @@ Every export, the synthetic demo included, is read through one (``leadq inspect`
     columns:
       "Lead ID": id
       "Converted": {role: outcome, won: ["1", "Closed Won"], lost: ["0", "Closed Lost"]}
-      # or, where the export only dates the win: "Won Date": won_at (empty: lost once the label horizon passed)
+      # or, where the export only dates the win: "Won Date": won_at (empty: lost once the label horizon passed;
+      # without creation dates {role: won_at, blank: lost}: empty is lost at once)
       "No. of Employees": count              # a non-negative whole number
       "Email": email                         # only email_is_freemail, ..._has_valid_email, ..._is_competitor
       "Job Title": job_title                 # only job_title_seniority, ..._function, ..._is_student_or_intern
@@ -307,7 +308,8 @@ class ColumnSpec(_Spec):
         None,
         description="what an empty cell means; boolean: no for a checkbox column only ever ticked ('x' or blank); "
         "outcome: lost for a column that marks only the wins ('Converted': 'Yes' or empty) in an export without "
-        "creation dates; default unknown (outcome: unlabelled)",
+        "creation dates; won_at: lost for a lead without a win date, in an export without creation dates; default "
+        "unknown (outcome: unlabelled; won_at: lost once labels.horizon_days have passed since created_at)",
     )
 
     @model_validator(mode="before")
@@ -411,9 +413,9 @@ class ColumnSpec(_Spec):
     @classmethod
     def _blank_of_role(cls, blank: str | None, info: ValidationInfo) -> str | None:
         role = info.data.get("role")
-        allowed = {"boolean": ("unknown", "no"), "outcome": ("unknown", "lost")}
+        allowed = {"boolean": ("unknown", "no"), "outcome": ("unknown", "lost"), "won_at": ("lost",)}
         if blank is not None and role not in allowed:
-            raise ValueError(f"blank applies only to roles boolean and outcome, not {role}")
+            raise ValueError(f"blank applies only to roles boolean, outcome and won_at, not {role}")
         if blank is not None and blank not in allowed[str(role)]:
             expected = " or ".join(allowed[str(role)])
             raise ValueError(f"blank: {blank} does not apply to role {role}; expected {expected}")
@@ -717,7 +719,7 @@ class ExportMapping(_Spec):
                 f"columns: {column!r} has {described_as}, and tables.dispositions / tables.deals also say how leads "
                 "ended; expected one of the two"
             )
-        if self.created_at_column is None:
+        if self.created_at_column is None and self.columns[column].blank != "lost":
             problems.append(
                 f"columns: {column!r} has {described_as}, which needs a created_at column: a lead that is not won "
                 "counts as lost only once labels.horizon_days have passed since it came in"

@@ -711,6 +711,11 @@ def _labels(
         y, still_open = lost_in_an_open_stage(y, cleaned, mapping, created, cut, horizon_days)
         y, aged = open_outcomes_lost_after_horizon(y, open_values, created, cut, horizon_days)
         report |= still_open | aged
+    elif (won_at := mapping.won_at_column) is not None and mapping.columns[won_at].blank == "lost":
+        # no creation dates: no horizon can tell a young lead from a lost one, so the export's word is final
+        y = cleaned[won_at].notna().astype("float64").rename("label")
+        cut, horizon = as_of or pd.Timestamp.now().normalize(), 0
+        report = {"source": f"won_at column {won_at!r} (a date: won; no date: lost, blank: lost)"}
     else:
         if created is None:
             raise MappingError(

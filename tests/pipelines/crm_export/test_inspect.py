@@ -1143,6 +1143,26 @@ def test_a_win_date_is_the_outcome_when_no_column_says_won_or_lost() -> None:
     assert proposal.mapping().won_at_column == "won_date"
 
 
+def test_a_win_date_in_an_export_without_creation_dates_is_proposed_with_blank_lost() -> None:
+    # a Mailchimp audience joined to won deals without its OPTIN_TIME: inspect ended in a traceback
+    proposal = _proposal(_won_date_leads().drop(columns=["first_contact_date"]))
+
+    mapping = proposal.mapping()  # valid: no created_at needed
+    assert (proposal.columns["won_date"].role, proposal.columns["won_date"].blank) == ("won_at", "lost")
+    assert mapping.won_at_column == "won_date"
+    assert mapping.created_at_column is None
+    assert "without one lost (blank: lost): the export has no creation date" in proposal.review["won_date"]
+
+
+@pytest.mark.parametrize("column", ["OPTIN_TIME", "Opt-In Date", "Subscribed At", "Anmeldung Datum"])
+def test_a_newsletter_opt_in_time_is_when_the_lead_came_in_where_no_creation_date_is_named(column: str) -> None:
+    proposal = _proposal(_won_date_leads().rename(columns={"first_contact_date": column}))
+
+    assert proposal.columns[column].role == "created_at"
+    assert proposal.columns["won_date"].blank is None  # dated leads: lost once the horizon has passed
+    assert proposal.review[column].startswith("review: no creation date found")
+
+
 @pytest.mark.parametrize("column", ["Wurde Kunde am", "Zum Kunden geworden am", "Cliente desde"])
 def test_a_win_date_named_in_german_french_or_spanish_is_the_outcome_too(column: str) -> None:
     proposal = _proposal(_won_date_leads().rename(columns={"won_date": column}))

@@ -328,7 +328,7 @@ def test_gates_belong_to_consent_only() -> None:
 
 
 def test_a_blank_as_no_belongs_to_yes_no_columns_only() -> None:
-    assert "blank applies only to roles boolean and outcome, not categorical" in _error(
+    assert "blank applies only to roles boolean, outcome and won_at, not categorical" in _error(
         _mapping(Industry={"role": "categorical", "blank": "no"})
     )
     assert "blank: lost does not apply to role boolean; expected unknown or no" in _error(

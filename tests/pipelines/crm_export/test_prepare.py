@@ -785,6 +785,26 @@ def test_a_win_date_needs_a_creation_date_and_no_second_outcome(columns: dict[st
         mapping_of(columns)
 
 
+def test_a_win_date_in_an_export_without_creation_dates_labels_the_undated_lost_under_blank_lost() -> None:
+    export = won_date_export().drop(columns=["first_contact_date"])
+    columns = {**without(WON_AT_COLUMNS, "first_contact_date"), "won_date": {"role": "won_at", "blank": "lost"}}
+
+    prepared = prepare(export, mapping_of(columns), horizon_days=90)
+
+    dated = (export.set_index("mql_id")["won_date"] != "").reindex(prepared.y.index)
+    assert dated.any()
+    assert (prepared.y[dated] == 1).all()
+    assert (prepared.y[~dated] == 0).all()  # no horizon without creation dates: the export's word is final
+    assert prepared.report["labels"]["source"] == "won_at column 'won_date' (a date: won; no date: lost, blank: lost)"
+    assert prepared.report["split"]["kind"] == "random_stratified"
+
+
+@pytest.mark.parametrize("blank", ["unknown", "no"])
+def test_a_win_date_reads_an_empty_cell_only_as_lost(blank: str) -> None:
+    with pytest.raises(ValueError, match=f"blank: {blank} does not apply to role won_at; expected lost"):
+        mapping_of({**WON_AT_COLUMNS, "won_date": {"role": "won_at", "blank": blank}})
+
+
 def test_an_outcome_that_names_only_wins_labels_the_rest_by_the_horizon() -> None:
     export = won_date_export()
     won = export["won_date"] != ""
