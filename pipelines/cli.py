@@ -906,6 +906,8 @@ def inspect(
     )
     for column in (c for c in proposal.review if mapping.columns[c].role in ("id", "outcome", "created_at")):
         console.print(f"  {escape(column)}: {escape(proposal.review[column])}", highlight=False)
+    if problems := proposal.problems():
+        console.print(f"[yellow]Warning:[/] fix {escape(str(out))} before check-export: {escape(problems)}")
     if not mapping.ids_in_export:
         said = " ".join(row_ids_note(proposal).split())
         console.print(f"[yellow]Warning:[/] {escape(said)}", highlight=False)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal, cast
 
 import pandas as pd
+from pydantic import ValidationError
 from sklearn.model_selection import train_test_split
 
 from models.cleaning import (
@@ -1032,11 +1033,23 @@ class Proposal:
         return ExportMapping(columns=self.columns, lead_ids=self.lead_ids)
 
     def draft(self) -> ExportMapping:
-        """The proposal for writing, even without an outcome: unvalidated, so :func:`load_mapping` of the file
-        written from it says what is missing."""
-        if self.outcome is not None:
+        """The proposal for writing, even without an outcome or where a rule of the mapping refuses it:
+        unvalidated, so :func:`load_mapping` of the file written from it says what is missing
+        (:meth:`problems`)."""
+        if self.outcome is not None and not self.problems():
             return self.mapping()
         return ExportMapping.model_construct(columns=self.columns, lead_ids=self.lead_ids)
+
+    def problems(self) -> str:
+        """What the mapping's own checks refuse in a proposal with an outcome ("" where nothing): written all
+        the same for the user to fix, where a refusal ended ``leadq inspect`` without a file."""
+        if self.outcome is None:
+            return ""
+        try:
+            ExportMapping(columns=self.columns, lead_ids=self.lead_ids)
+        except ValidationError as error:
+            return "; ".join(str(problem["msg"]).removeprefix("Value error, ") for problem in error.errors())
+        return ""
 
 
 def row_ids_note(proposal: Proposal) -> str:

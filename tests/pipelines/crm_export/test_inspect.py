@@ -22,7 +22,7 @@ from pipelines.crm_export.inspect import (
     propose_mapping,
     sales_word,
 )
-from pipelines.crm_export.mapping import FEATURE_ROLES, ExportMapping, MappingError, load_mapping
+from pipelines.crm_export.mapping import FEATURE_ROLES, ColumnSpec, ExportMapping, MappingError, load_mapping
 from pipelines.crm_export.read import read_export
 
 runner = CliRunner()
@@ -1152,6 +1152,21 @@ def test_a_win_date_in_an_export_without_creation_dates_is_proposed_with_blank_l
     assert mapping.won_at_column == "won_date"
     assert mapping.created_at_column is None
     assert "without one lost (blank: lost): the export has no creation date" in proposal.review["won_date"]
+
+
+def test_a_proposal_the_mappings_rules_refuse_is_written_all_the_same_with_what_to_fix(tmp_path: Path) -> None:
+    # a safety net: a rule of the mapping that inspect's own proposal breaks once ended in a pydantic traceback
+    columns = {"Lead ID": ColumnSpec(role="id"), "Won Date": ColumnSpec(role="won_at")}
+    proposal = Proposal(columns=columns)
+
+    draft = proposal.draft()
+
+    assert draft.columns == columns
+    assert proposal.problems() == (
+        "columns: 'Won Date' has role won_at, which needs a created_at column: a lead that is not won counts as "
+        "lost only once labels.horizon_days have passed since it came in"
+    )
+    assert Proposal(columns={**columns, "Created": ColumnSpec(role="created_at")}).problems() == ""
 
 
 @pytest.mark.parametrize("column", ["OPTIN_TIME", "Opt-In Date", "Subscribed At", "Anmeldung Datum"])
