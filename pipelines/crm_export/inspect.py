@@ -41,6 +41,7 @@ from models.job_titles import OTHER, classify_title
 from models.labels import MIN_DATED_SHARE
 from pipelines.crm_export.leakage import (
     CALENDAR_PARTS,
+    MIN_SALES_VALUES,
     RECORD_PREFIX,
     RELATED_RECORD_PREFIX,
     SCORE_WORDS,
@@ -50,6 +51,8 @@ from pipelines.crm_export.leakage import (
     filled_after_contact,
     filled_beyond_rest,
     sales_words_in_name,
+    sales_words_in_values,
+    shown_sales_values,
     worked_alongside,
 )
 from pipelines.crm_export.mapping import (
@@ -1284,6 +1287,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     specs: dict[str, ColumnSpec] = {id_column: ColumnSpec(role="id")} if id_column else {}
     review: dict[str, str] = {id_column: id_review} if id_column and id_review else {}
     by_name: list[str] = []  # proposed as after_contact for their name alone: the data may add its evidence
+    by_values: list[str] = []  # ... for values that speak of sales contact alone
 
     candidates = [c for c in outcome_candidates(kinds, present, len(frame)) if c.column != id_column]
     # Several yes/no columns, none named like an outcome ("Search", "A free copy"): no best guess, the user names it.
@@ -1340,12 +1344,21 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             continue
         role_taken = {spec.role for spec in specs.values()}
         word = sales_word(column, kind)
+        sales_values = sales_words_in_values(present[column]) if not word and kind in ("category", "free text") else []
         if word and not _constant(present[column], len(frame)):
             specs[column] = _after_contact_spec(names[column], kind, present[column], role_taken)
             if specs[column].role == "after_contact":
                 review[column] = f"after contact? the name says '{word}' ({_what_the_name_says(word)}); if known "
                 review[column] += "before sales touches the lead, map it as a feature"
                 by_name.append(column)
+        elif len(sales_values) >= MIN_SALES_VALUES:  # a rep's notes under a name of no language leadq knows
+            shown = ", ".join(map(repr, shown_sales_values(present[column], sales_values)[:3]))
+            specs[column] = ColumnSpec(role="after_contact")
+            by_values.append(column)  # the data's evidence below says more where it has any
+            review[column] = (
+                f"after contact? values such as {shown} speak of sales contact ({len(sales_values):,} values); if "
+                "known before sales touches the lead, map it as a feature"
+            )
         else:
             specs[column] = _feature_spec(column, kind, present[column], len(frame))
             if specs[column].role in FEATURE_ROLES and _too_sparse(present[column], len(frame)):
@@ -1369,7 +1382,9 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             review[candidate.column] = f"reads as an outcome too ({candidate.reading}): never a feature"
     if chosen is not None:  # the evidence of the data: feature columns that know the outcome too well
         checked = [
-            c for c, spec in specs.items() if spec.role in _EVIDENCE_ROLES or c in by_name or c in named_by_values
+            c
+            for c, spec in specs.items()
+            if spec.role in _EVIDENCE_ROLES or c in by_name or c in by_values or c in named_by_values
         ]
         found = leak_evidence(frame, kinds, specs, chosen.column, checked, present)
         for column, evidence in found.flagged.items():

@@ -53,6 +53,7 @@ from sklearn.metrics import roc_auc_score
 
 from models.cleaning import FALSE_WORDS, TRUE_WORDS
 from pipelines.crm_export.mapping import to_snake_case
+from serving.pii import personal_kind
 
 LeakCheck = Literal[
     "single_feature_auc",
@@ -413,6 +414,8 @@ SALES_NAME = re.compile(
     r"deal_?(value|size|amount)|est_(value|close[a-z_]*|revenue)|estimated_(value|revenue|amount|close[a-z_]*)|"
     r"opportunit[a-z]*|reason|grund|disqualif[a-z]*|qualifi[a-z]*|next_step|"
     r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+|contacted|deals?|manager|notes|"
+    # what a rep types into a record: notes, remarks, comments (German Notiz, Bemerkung, Anmerkung, Kommentar)
+    r"notiz(en)?|bemerkung(en)?|anmerkung(en)?|kommentare?|remarks?$|comments?$|"
     r"contact_(attempts?|result|outcome|count)|number_of_contacts|times_contacted|call_duration|talk_time|"
     # an opportunity's fields that sales keep (Salesforce's Push Count, Has Line Item, Main Competitor(s),
     # Fiscal Period of the close date; HubSpot's and Dynamics' like them)
@@ -432,7 +435,7 @@ SALES_NAME = re.compile(
     r"|^(duration|dur|contact)$"
     rf"|^({'|'.join(CALENDAR_PARTS)})$"
     # German compounds carry the word inside ("Leadbesitzer", "Anrufergebnis", "Vertriebsphase").
-    r"|(besitzer|inhaber|betreuer|bearbeiter|bewertung|einstufung|anruf|telefonat|gespraech|vertrieb|verkaeufer|verkaufs|"
+    r"|(besitzer|inhaber|betreuer|bearbeiter|bewertung|einstufung|anruf|telefonat|gespraech|vertrieb|verkaeufer|verkaufs|notiz|"
     r"wiedervorlage|abschluss|kontaktversuch)|[a-z](status|phase)$"
 )
 # Names that read as a sales word yet are the lead's own answer or attribute: objections and consents ("Do Not
@@ -462,7 +465,12 @@ SALES_VALUE = re.compile(
     r"interested in other|phone conversation|telefonat|contacted|kontaktiert|attempted|qualified|"
     r"unqualified|disqualified|qualifiziert|nurtur[a-z]*|follow ?up|meeting (?:booked|scheduled)|"
     r"termin vereinbart|proposal sent|angebot versendet|negotiation|verhandlung|already a student|"
-    r"not eligible|junk lead)\b",
+    r"not eligible|junk lead|"
+    # a rep's note of a call or meeting, in English and German ("Spoke with Mr. Lee", "Nicht erreicht, erneut
+    # versuchen", "Mit Hr. Schulz gesprochen", "Angebot verschickt")
+    r"left (?:a )?(?:message|voicemail)|spoke (?:with|to)|called (?:back|twice|again)|quote sent|sent (?:a )?quote|"
+    r"demo (?:done|held|given|completed)|angerufen|anruf (?:am|bei)|gesprochen|erneut versuchen|"
+    r"angebot (?:verschickt|gesendet|geschickt|erstellt)|demo (?:durchgef[uü]hrt|gezeigt))\b",
     re.IGNORECASE,
 )
 MIN_SALES_VALUES = 2  # distinct values that speak of sales contact: one "Lost" might be a lead's own answer
@@ -722,6 +730,22 @@ def sales_words_in_values(values: pd.Series) -> list[str]:
     if said.sum() < MIN_SALES_VALUE_SHARE * len(filled):
         return []
     return sorted(said.index.tolist(), key=str.casefold)
+
+
+def shown_sales_values(values: pd.Series, said: list[str]) -> list[str]:
+    """The values of ``said`` (:func:`sales_words_in_values`) as evidence may show them: whole where a value
+    repeats, is short and holds no personal data (a picklist's "Ringing", "Closed by Horizzon": no one's note),
+    else only its words of sales contact ("... gesprochen ..." for a rep's note "Mit Hr. Schulz gesprochen")."""
+    counts = values.dropna().astype(str).value_counts()
+    shown = []
+    for value in said:
+        whole = counts.get(value, 0) >= _PICKLIST_REPEATS and len(value) <= 40 and personal_kind(value) is None
+        found = SALES_VALUE.search(value)
+        shown.append(value if whole or found is None else f"... {found.group()} ...")
+    return list(dict.fromkeys(shown))
+
+
+_PICKLIST_REPEATS = 5  # a value this many leads hold is a choice from a list, not one lead's note
 
 
 def _value_label(value: Any) -> str:
@@ -1106,7 +1130,7 @@ def _evidence_findings(
                 "sales_words",
                 single,
                 policy.sales_words_min_auc,
-                describe_sales_words(column, word, said, single),
+                describe_sales_words(column, word, shown_sales_values(values, said), single),
             )
         )
     return found

@@ -1154,6 +1154,38 @@ def test_a_win_date_in_an_export_without_creation_dates_is_proposed_with_blank_l
     assert "without one lost (blank: lost): the export has no creation date" in proposal.review["won_date"]
 
 
+def test_a_reps_notes_under_a_name_leadq_does_not_know_are_after_contact_by_their_values() -> None:
+    # a Mailchimp audience's notes field, typed by sales once they called: "Beschreibung" names no sales work
+    rng = np.random.default_rng(3)
+    n = 600
+    converted = rng.random(n) < 0.2
+    people = ["Hr. Schulz", "Fr. Weber", "Anna Meier", "Jan Koch"]
+    said = ["Nicht erreicht, erneut versuchen", "Angebot verschickt", "Rückruf"]
+    notes = [  # each a note of its own: a day, a person
+        f"{rng.choice(said)} am {rng.integers(1, 29)}.{rng.integers(1, 13)}. ({rng.choice(people)})"
+        if rng.random() < (0.4 if won else 0.05)
+        else ""
+        for won in converted
+    ]
+    frame = pd.DataFrame(
+        {
+            "Lead ID": [f"L-{i}" for i in range(n)],
+            "Industry": rng.choice(["Retail", "Software", "Energy"], n),
+            "Beschreibung": notes,
+            "Converted": np.where(converted, "1", "0"),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Beschreibung"].role == "after_contact"
+    assert "speak of sales contact" in proposal.review["Beschreibung"]
+    assert not [
+        name for name in ("Schulz", "Weber", "Anna", "Meier", "Koch") if name in proposal.review["Beschreibung"]
+    ]
+    assert proposal.columns["Industry"].role == "categorical"
+
+
 def test_a_proposal_the_mappings_rules_refuse_is_written_all_the_same_with_what_to_fix(tmp_path: Path) -> None:
     # a safety net: a rule of the mapping that inspect's own proposal breaks once ended in a pydantic traceback
     columns = {"Lead ID": ColumnSpec(role="id"), "Won Date": ColumnSpec(role="won_at")}

@@ -27,6 +27,7 @@ from pipelines.crm_export.leakage import (
     sales_words_in_name,
     sales_words_in_values,
     share_days_to_outcome,
+    shown_sales_values,
     single_feature_auc,
     value_groups,
 )
@@ -353,6 +354,15 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         ("Propriétaire du contact", "proprietaire"),
         ("Propietario del contacto", "propietario"),
         ("Erstellt von", "erstellt_von"),
+        # what a rep types into a record, in English and German
+        ("Bemerkung", "bemerkung"),
+        ("Interne Notiz", "notiz"),
+        ("Notizen", "notizen"),
+        ("Anmerkungen", "anmerkungen"),
+        ("Kommentar", "kommentar"),
+        ("Remarks", "remarks"),
+        ("Comments", "comments"),
+        ("Gesprächsnotiz", "gespraech"),
     ],
 )
 def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
@@ -392,6 +402,8 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
         "Email Opt Out",
         "Fiscal Year End",
         "Push Notifications Enabled",
+        "Comment Count",  # the lead's comments on a blog or forum: engagement
+        "Notification Preference",
         "Last Notable Activity",  # of one kind: the lead's own, as marketing automation records it
         "Created Month",  # a calendar part of a named moment
         "pdays",
@@ -415,6 +427,26 @@ def test_values_that_speak_of_sales_contact_in_english_and_german() -> None:
         "switched off",
     ]
     assert sales_words_in_values(pd.Series([1.0, 2.0])) == []
+
+
+def test_a_reps_notes_in_english_and_german_speak_of_sales_contact_and_show_no_one_by_name() -> None:
+    notes = [
+        "Nicht erreicht (3.3.), erneut versuchen",
+        "Mit Hr. Schulz gesprochen, Budget für Q2",
+        "Demo am 3.3. durchgeführt, Angebot verschickt",
+        "Spoke with Anna Meier, call back in May",
+        "Left a message with Mr. Lee",
+    ]
+    values = pd.Series([*notes, *["Ringing"] * 5, "Wants pricing", None])
+
+    said = sales_words_in_values(values)
+    shown = shown_sales_values(values, said)
+
+    assert said == sorted([*notes, "Ringing"], key=str.casefold)
+    assert "Ringing" in shown  # a picklist's value, held by five leads: shown whole
+    assert "... gesprochen ..." in shown
+    assert "... Angebot verschickt ..." in shown
+    assert not [value for value in shown if any(name in value for name in ("Schulz", "Anna", "Meier", "Lee"))]
 
 
 def test_a_few_rare_call_results_among_the_leads_own_activities_are_no_sales_work() -> None:
