@@ -122,7 +122,8 @@ _WON = _BOOLEAN_TRUE | {
 _LOST = _BOOLEAN_FALSE | {"lost", "closed lost", "closed - lost", "verloren", "not converted", "disqualified"}
 
 # Names, as snake_case, of columns the heuristics look for.
-_ID_NAME = re.compile(r"(^|_)(id|key|nr|no|nummer|number)$|^id_")
+# ... and ids whose name glues a short prefix to it (Mailchimp's LEID and EUID, a UID, a GUID, an SFID)
+_ID_NAME = re.compile(r"(^|_)(id|key|nr|no|nummer|number)$|^id_|^(le|eu|u|gu|sf|hs|mc)id$")
 # A GUID is an id whatever the column's name (Dynamics 365 exports a lead's as "Lead", "(Do Not Modify) Lead")
 _GUID = re.compile(r"\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?", re.IGNORECASE)
 # Dates by their meaning. When the lead came in, earliest meaning first: created or received, then first
@@ -268,7 +269,10 @@ _PERSONAL_DATA_NAME = re.compile(
     r"(^|_)(street|strasse|address|adresse|anschrift|hausnummer|house_number|postal_code|post_code|postcode|"
     r"postleitzahl|plz|zip|zip_code|zipcode|code_postal|codigo_postal|iban|bic|bank_account|kontonummer|bankverbindung|ip|ip_address|"
     r"ip_adresse|date_of_birth|birth_date|birthdate|birthday|dob|geburtsdatum|geburtstag|linked_in|linkedin|xing|"
-    r"(linked_in|linkedin|xing|facebook|instagram|twitter|social)_(profil|profile|url|link)|social_profile|"
+    # where the person is: a sign-up's geolocation (Mailchimp's LATITUDE, LONGITUDE, from the IP address)
+    r"latitude|longitude|lat|lng|lon|geo_?location|coordinates|breitengrad|laengengrad|koordinaten|"
+    r"(linked_in|linkedin|xing|facebook|instagram|twitter|social)(_(profil|profile|public_profile))?_(profil|profile|url|link)|"
+    r"social_profile|"
     # a person's handle on a network or messenger: "Twitter Username", "Skype ID" (a bare "Twitter" may be a flag)
     r"(twitter|instagram|facebook|tiktok|git_?hub|skype|telegram|whats_?app|linked_?in|xing)_(handle|user_?name|user|id))$"
 )
@@ -525,9 +529,12 @@ _PERSON_COLUMN_NAME = re.compile(
 _PHONE_VALUE = re.compile(r"\+?[\d\s()./-]{7,24}")  # digits and a phone's separators only (never a UUID's letters)
 
 
+_IDENTIFYING_VALUES = frozenset(["profile", "bank account", "IP address"])
+
+
 def personal_values(column: str, values: pd.Series, sample: int = 200) -> tuple[Kind, float] | None:
-    """The kind (phone, or person name) most of a column's values look like, and the share of its filled rows, or
-    None. Read from its ``sample`` most frequent values."""
+    """The kind (phone, personal data: profiles, bank accounts, IP addresses; or person name) most of a column's
+    values look like, and the share of its filled rows, or None. Read from its ``sample`` most frequent values."""
     if values.empty:
         return None
     counts = values.value_counts().head(sample)
@@ -535,6 +542,11 @@ def personal_values(column: str, values: pd.Series, sample: int = 200) -> tuple[
     phones = text.str.fullmatch(_PHONE_VALUE) & text.map(lambda value: personal_kind(value) == "phone number")
     if (share := float(counts[phones].sum() / counts.sum())) >= MIN_PERSONAL_SHARE:
         return "phone", share
+    # a person's profile (LinkedIn, XING), bank account or IP address whatever the column's name: unique, it
+    # would otherwise be proposed as the lead id and key the scores and the scoring log
+    identifying = text.map(lambda value: personal_kind(value, names=False) in _IDENTIFYING_VALUES)
+    if (share := float(counts[identifying].sum() / counts.sum())) >= MIN_PERSONAL_SHARE:
+        return "personal data", share
     if not _PERSON_COLUMN_NAME.search(to_snake_case(column)):
         return None
     names = text.map(lambda value: personal_kind(value) == "name")
@@ -1336,8 +1348,12 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             continue
         if kind in PERSONAL_KINDS:
             specs[column] = ColumnSpec(role="pii")
-            if (personal := personal_values(column, present[column])) is not None:
-                looks, share = personal
+            if (personal := personal_values(column, present[column])) is None:
+                continue
+            looks, share = personal
+            if looks == "personal data":
+                review[column] = f"{share:.0%} of its values are a person's profile, bank account or IP address"
+            else:
                 what = "people's names" if looks == "person name" else "phone numbers"
                 review[column] = f"{share:.0%} of its values look like {what}; if they are categories, map it as one"
                 named_by_values.append(column)  # repeated values: the evidence below says if sales fills them in
@@ -1620,7 +1636,10 @@ def _role_note(column: str, spec: ColumnSpec, distinct: int, missing_share: floa
     if spec.role == "pii" and _PROTECTED_NAME.search(name):
         return "a protected personal attribute (gender, marital status, origin...): never a feature"
     if spec.role == "pii":
-        return "a person's data (name, phone, address, postal code, bank account, IP, birth date): never a feature"
+        return (
+            "a person's data (name, phone, address, postal code, location, bank account, IP, profile, birth date): "
+            "never a feature"
+        )
     if spec.role == "ignore" and _COMPANY_NAME.fullmatch(name):
         return (
             "a company's name says who, not what: never a feature (accounts come from the e-mail domain or account_id)"

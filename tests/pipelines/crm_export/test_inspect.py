@@ -1154,6 +1154,48 @@ def test_a_win_date_in_an_export_without_creation_dates_is_proposed_with_blank_l
     assert "without one lost (blank: lost): the export has no creation date" in proposal.review["won_date"]
 
 
+@pytest.mark.parametrize("column", ["LinkedIn Profile URL", "Profile", "Link"])
+def test_a_persons_profile_address_is_never_the_lead_id_whatever_its_name(column: str) -> None:
+    # a LinkedIn Lead Gen Forms export: no lead id, the member's profile unique per row; as the id it keyed the
+    # scores file and every row of the scoring log
+    n = 300
+    frame = pd.DataFrame(
+        {
+            column: [f"https://www.linkedin.com/in/max-mueller-{i}" for i in range(n)],
+            "Company size": np.resize(["11-50 employees", "51-200 employees", "1-10 employees"], n),
+            "Converted": np.resize(["1", "0", "0"], n),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns[column].role == "pii"
+    assert proposal.lead_ids == "row_number"
+    assert "100% of its values are a person's profile, bank account or IP address" in proposal.review[column]
+
+
+def test_a_sign_ups_geolocation_is_personal_data_and_a_glued_member_id_no_feature() -> None:
+    # a Mailchimp audience export: LATITUDE/LONGITUDE from the sign-up's IP address, LEID and EUID its member ids
+    rng = np.random.default_rng(8)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "LEID": rng.permutation(np.arange(100_000_000, 100_000_000 + n)).astype(str),
+            "LATITUDE": rng.uniform(47.3, 55.0, n).round(6).astype(str),
+            "LONGITUDE": rng.uniform(5.9, 15.0, n).round(6).astype(str),
+            "EUID": [f"{code:010x}" for code in rng.integers(2**36, 2**39, n)],
+            "Industry": rng.choice(["Retail", "Software"], n),
+            "Converted": rng.choice(["1", "0"], n),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert (proposal.columns["LATITUDE"].role, proposal.columns["LONGITUDE"].role) == ("pii", "pii")
+    assert proposal.columns["LEID"].role == "id"
+    assert proposal.columns["EUID"].role == "ignore"
+
+
 def test_a_reps_notes_under_a_name_leadq_does_not_know_are_after_contact_by_their_values() -> None:
     # a Mailchimp audience's notes field, typed by sales once they called: "Beschreibung" names no sales work
     rng = np.random.default_rng(3)
