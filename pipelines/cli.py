@@ -859,6 +859,7 @@ def inspect(
     """
     from pipelines.crm_export.inspect import (
         PROPOSAL_HEADER,
+        is_a_persons_money,
         missing_outcome,
         names_look_german,
         profile_export,
@@ -866,7 +867,7 @@ def inspect(
         propose,
         row_ids_note,
     )
-    from pipelines.crm_export.mapping import MappingError, dump_mapping
+    from pipelines.crm_export.mapping import FEATURE_ROLES, MappingError, dump_mapping
     from pipelines.crm_export.read import read_export
 
     _quiet_libraries()
@@ -906,6 +907,14 @@ def inspect(
     )
     for column in (c for c in proposal.review if mapping.columns[c].role in ("id", "outcome", "created_at")):
         console.print(f"  {escape(column)}: {escape(proposal.review[column])}", highlight=False)
+    if money := [
+        column for column, spec in mapping.columns.items() if spec.role in FEATURE_ROLES and is_a_persons_money(column)
+    ]:
+        console.print(
+            f"[yellow]Review:[/] {escape(', '.join(map(repr, money)))}: a person's income or wealth, proposed as a "
+            "feature; a B2B score reads the company, so map it pii unless your use case needs it and the leads agreed",
+            highlight=False,
+        )
     if problems := proposal.problems():
         console.print(f"[yellow]Warning:[/] fix {escape(str(out))} before check-export: {escape(problems)}")
     if not mapping.ids_in_export:

@@ -254,6 +254,17 @@ _PROTECTED_NAME = re.compile(
     r"(^|_)(gender|geschlecht|sex|anrede|salutation|marital|marital_status|familienstand|religion|religious|"
     r"konfession|ethnicity|ethnic_origin|race|nationality|staatsangehoerigkeit|disability|behinderung)(_|$)"
 )
+# A person's age, an AGG ground too, where a B2B score has no use for it (an insurer's pricing may: the review says
+# how to map it); a year of birth is an age
+_AGE_NAME = re.compile(
+    r"(^|_)(age|ages|age_group|age_range|alter|altersgruppe|edad|year_of_birth|birth_year|geburtsjahr|jahrgang)$"
+)
+_OF_A_COMPANY = re.compile(r"^(company|firm|firma|firmen|business|account|unternehmens?|organi[sz]ation)_")
+# A person's own money (not the company's revenue): personal data a B2C score may read, a B2B one need not
+_PERSONAL_MONEY_NAME = re.compile(
+    r"(^|_)(income|personal_income|household_income|salary|gehalt|einkommen|haushaltseinkommen|net_worth|"
+    r"vermoegen|wealth|credit_score|schufa)$"
+)
 _PERSON_NAME = re.compile(
     r"(^|_)(first|last|full|given|family|sur|vor|nach|contact|kontakt|customer|kunden)_?name$|^name$|"
     # French and Spanish: Prénom, Nom, Nom de famille, Nombre, Apellidos, Nom du contact, Nombre del contacto
@@ -820,7 +831,7 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
     name = to_snake_case(column)
     if values.nunique() <= 1 and len(values) == rows:
         return ColumnSpec(role="ignore")  # the same value in every row: nothing to learn from (blanks would tell)
-    if _PROTECTED_NAME.search(name):
+    if _PROTECTED_NAME.search(name) or is_a_persons_age(column, values):
         return ColumnSpec(role="pii")
     if _COMPANY_NAME.fullmatch(name) and kind in ("category", "free text", "id-like"):
         return ColumnSpec(role="ignore")
@@ -1631,10 +1642,39 @@ def _after_contact_spec(name: str, kind: str, values: pd.Series, role_taken: set
     return ColumnSpec(role="after_contact")
 
 
+def is_a_persons_age(column: str, values: pd.Series | None = None) -> bool:
+    """Named as a person's age or year of birth ("Age", "Alter", "Geburtsjahr"; not a "Company Age"), and where
+    ``values`` are given, numbers that read as a person's years (14 to 100) or text (an age group "25-34"): a
+    Salesforce opportunity's "Age" counts its days open (a leak the evidence names, not a person's data)."""
+    name = to_snake_case(column)
+    if not _AGE_NAME.search(name) or _OF_A_COMPANY.match(name):
+        return False
+    numbers = pd.to_numeric(values, errors="coerce").dropna() if values is not None else pd.Series(dtype=float)
+    if numbers.empty or "birth" in name or "geburt" in name or "jahrgang" in name:
+        return True
+    return float(numbers.between(14, 100).mean()) >= 0.9
+
+
+def is_a_persons_money(column: str) -> bool:
+    """Named as a person's income or wealth ("Income", "Gehalt", "Net Worth"; not a company's revenue)."""
+    name = to_snake_case(column)
+    return bool(_PERSONAL_MONEY_NAME.search(name)) and not _OF_A_COMPANY.match(name)
+
+
 def _role_note(column: str, spec: ColumnSpec, distinct: int, missing_share: float) -> str:
     name = to_snake_case(column)
     if spec.role == "pii" and _PROTECTED_NAME.search(name):
         return "a protected personal attribute (gender, marital status, origin...): never a feature"
+    if spec.role == "pii" and is_a_persons_age(column):
+        return (
+            "a person's age, a protected ground (AGG) a B2B score has no use for: never a feature; only where your use "
+            "case may score by age (an insurer's pricing), map it numeric"
+        )
+    if spec.role in FEATURE_ROLES and is_a_persons_money(column):
+        return (
+            "review: a person's income or wealth, personal data; a B2B score reads the company (size, revenue), so map "
+            "it pii unless your use case needs it and the leads agreed"
+        )
     if spec.role == "pii":
         return (
             "a person's data (name, phone, address, postal code, location, bank account, IP, profile, birth date): "

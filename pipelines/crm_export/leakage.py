@@ -1106,7 +1106,11 @@ def _evidence_findings(
     others_or_chance = max(others, 0.5)
     lifted = held_out >= policy.min_lift_auc and held_out >= others_or_chance + margin
     drop_limit = max(policy.max_auc_drop, margin)
-    dropped = held_out >= policy.min_drop_auc and full - others_or_chance >= drop_limit
+    # Where the others together are no better than chance, what the model loses without the column is the
+    # column's own signal, which ``lifted`` judges: a weak honest engagement count in an export of little else
+    # (0.64 alone, the rest at 0.50) costs the model 0.14 and is no more a leak for that.
+    others_say_something = others_or_chance > 0.5 + margin
+    dropped = held_out >= policy.min_drop_auc and others_say_something and full - others_or_chance >= drop_limit
     # Lift alone does not make a leak of a column whose name says who the lead or its company is (size,
     # industry, country, title): such a column may be the strongest honest signal an export has.
     if (lifted or dropped) and not says_who_the_lead_is(column):

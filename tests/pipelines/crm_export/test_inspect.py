@@ -1196,6 +1196,41 @@ def test_a_sign_ups_geolocation_is_personal_data_and_a_glued_member_id_no_featur
     assert proposal.columns["EUID"].role == "ignore"
 
 
+def test_a_persons_age_is_a_protected_attribute_and_a_persons_income_is_for_review(tmp_path: Path) -> None:
+    # the Kaggle "digital marketing" shape: Gender was pii, Age and Income plain features with no word said
+    rng = np.random.default_rng(12)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "CustomerID": np.arange(8000, 8000 + n).astype(str),
+            "Age": rng.integers(18, 70, n).astype(str),
+            "Year of Birth": rng.integers(1955, 2005, n).astype(str),
+            "Company Age": rng.integers(1, 120, n).astype(str),
+            "Gender": rng.choice(["Male", "Female"], n),
+            "Income": rng.integers(20_000, 150_000, n).astype(str),
+            "Conversion": rng.choice(["1", "0"], n),
+        }
+    )
+    export, out = tmp_path / "digital_marketing.csv", tmp_path / "mapping.yml"
+    frame.to_csv(export, index=False)
+
+    result = runner.invoke(app, ["inspect", str(export), "--out", str(out)])
+    notes = proposal_notes(profile_export(frame), load_mapping(out))
+    mapping = load_mapping(out)
+
+    assert result.exit_code == 0, result.output
+    assert {column: mapping.columns[column].role for column in ("Age", "Year of Birth", "Gender")} == {
+        "Age": "pii",
+        "Year of Birth": "pii",
+        "Gender": "pii",
+    }
+    assert "a person's age, a protected ground (AGG)" in notes["Age"]
+    assert mapping.columns["Company Age"].role in FEATURE_ROLES  # the company's years: who the lead is
+    assert mapping.columns["Income"].role in FEATURE_ROLES
+    assert "review: a person's income or wealth, personal data" in notes["Income"]
+    assert "Review: 'Income': a person's income or wealth, proposed as a feature" in " ".join(result.output.split())
+
+
 def test_a_reps_notes_under_a_name_leadq_does_not_know_are_after_contact_by_their_values() -> None:
     # a Mailchimp audience's notes field, typed by sales once they called: "Beschreibung" names no sales work
     rng = np.random.default_rng(3)

@@ -20,6 +20,7 @@ from pipelines.crm_export.leakage import (
     LeakageError,
     LeakagePolicy,
     OneOutcomeEvidence,
+    _evidence_findings,
     check_leakage,
     lift_beyond_others,
     missingness_auc,
@@ -246,6 +247,40 @@ def test_the_strongest_honest_column_is_no_lift_leak_where_its_name_says_who_the
     assert "(a column known before contact rarely reaches alone " in blind.findings[0].evidence
     assert named.findings == ()
     assert named.table.loc["No. of Employees", "status"] == "ok"
+
+
+def test_a_modest_column_beside_columns_that_say_nothing_is_no_lift_leak() -> None:
+    # A Kaggle-like marketing export: e-mail opens, modest alone, beside columns at chance: removing the opens
+    # costs the model all it has (more than 0.1), which says nothing of when they were counted
+    rng = np.random.default_rng(9)
+    n = 3000
+    opens = rng.poisson(4, n)
+    y = (rng.random(n) < _sigmoid(-1.2 + 0.25 * (opens - 4))).astype(float)
+    frame = pd.DataFrame({"EmailOpens": opens, "AdSpend": rng.normal(size=n), "Region Index": rng.normal(size=n)})
+    train_mask = np.arange(n) % 3 != 0
+
+    report = check_leakage(frame, y, train_mask, LeakagePolicy())
+
+    measured = report.table.loc["EmailOpens"]
+    assert 0.6 <= measured["single_feature_auc"] < 0.7
+    assert measured["others_auc"] < 0.55
+    assert report.findings == ()
+
+
+@pytest.mark.parametrize(("others", "flagged"), [(0.72, True), (0.51, False)])
+def test_what_removing_a_column_costs_is_evidence_only_where_the_others_say_something(
+    others: float, flagged: bool
+) -> None:
+    # a first response time of middling strength alone costs 0.13 beside columns at 0.72: sales' work; beside
+    # columns at chance, that cost is the column's own signal, which the reach test judges
+    nothing = OneOutcomeEvidence((), 0.0, 0.0, 0.3)
+    full = others + 0.13
+
+    found = _evidence_findings(
+        "Field 4", pd.Series([1.0, 2.0]), nothing, 0.65, (0.65, others, full), 0.02, LeakagePolicy()
+    )
+
+    assert [finding.check for finding in found] == (["lift"] if flagged else [])
 
 
 def test_lift_on_few_evaluation_conversions_is_read_against_their_noise() -> None:
