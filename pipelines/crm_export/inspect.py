@@ -1588,7 +1588,8 @@ def _filled_after_contact(
             values = pd.to_numeric(values, errors="coerce")
         else:  # an owner that reads "Lead Queue" until a rep takes the lead
             values = values.map(lambda value: str(value).strip(), na_action="ignore")
-        beyond, at_rest = filled_beyond_rest(values, fresh, policy.min_rows)
+        named = sales_words_in_name(column) is not None
+        beyond, at_rest = filled_beyond_rest(values, fresh, policy.min_rows, named)
         filled = beyond if at_rest is not None else filled
         return filled_after_contact(column, filled, fresh, worked, stage, policy, at_rest)
 

@@ -227,15 +227,17 @@ def _shown_rest(at_rest: object) -> str:
 
 
 def filled_beyond_rest(
-    values: pd.Series, untouched: np.ndarray, min_rows: int
+    values: pd.Series, untouched: np.ndarray, min_rows: int, sales_named: bool = False
 ) -> tuple[np.ndarray, float | str | None]:
     """Per lead, whether a column holds a value, and where every one of at least ``min_rows`` untouched leads holds
     the same value, whether it holds another: that value is the column at rest, as an empty cell is (the value, else
     None). A number (a count of sales' touches or e-mails, 0 until the first) or a text (an owner that reads "Lead
-    Queue" until a rep takes the lead, a status "New"). Yes/no columns stay as filled: a demo requested brings sales
-    at once, so leads not touched yet may well all say no."""
+    Queue" until a rep takes the lead, a status "New"). Yes/no columns (a boolean, its words, or a model feature's
+    0/1) stay as filled: a demo requested brings sales at once (within hours, by the SLA), so leads not touched yet
+    may well all say no; unless the name speaks of sales work (``sales_named``: Pardot's "Is Starred", set by a rep)."""
     filled = values.notna().to_numpy()
-    if pd.api.types.is_bool_dtype(values) or _yes_no_text(values):
+    yes_no = pd.api.types.is_bool_dtype(values) or _yes_no_text(values) or _zero_or_one(values)
+    if yes_no and not sales_named:
         return filled, None
     resting = values[untouched].dropna()
     if len(resting) < min_rows or resting.nunique() != 1:
@@ -243,6 +245,12 @@ def filled_beyond_rest(
     first = resting.iloc[0]
     at_rest = float(first) if pd.api.types.is_numeric_dtype(values) else str(first)
     return filled & (values != first).to_numpy(), at_rest
+
+
+def _zero_or_one(values: pd.Series) -> bool:
+    """Numbers that are all 0 or 1: a yes/no as the model's features hold it."""
+    present = values.dropna()
+    return bool(pd.api.types.is_numeric_dtype(values) and len(present) and present.isin([0, 1]).all())
 
 
 def _yes_no_text(values: pd.Series) -> bool:
@@ -420,6 +428,8 @@ SALES_NAME = re.compile(
     # an opportunity's fields that sales keep (Salesforce's Push Count, Has Line Item, Main Competitor(s),
     # Fiscal Period of the close date; HubSpot's and Dynamics' like them)
     r"competitors?|wettbewerber|konkurrenten?|push_count|pushed|line_items?|fiscal_(period|quarter)|"
+    # a rep's mark on a record (Pardot's Is Starred, Is Reviewed)
+    r"starred|is_reviewed|reviewed_by|"
     # the qualification fields of Dynamics 365's lead (Purchase Timeframe, Purchase Process; German Kaufzeitrahmen,
     # Kaufprozess) and a BANT field. Not a bare budget, need, timeline or decision maker: forms ask for those too
     # (the demo export's budget_stated), and the lift test sees one that sales typed
@@ -849,7 +859,8 @@ def check_leakage(
                 f"sales worked were created as recently as the untouched ones (at least {policy.min_rows} needed)"
             )
         for column in features.columns:
-            filled, at_rest = filled_beyond_rest(features[column], fresh, policy.min_rows)
+            named = sales_words_in_name(str(column)) is not None
+            filled, at_rest = filled_beyond_rest(features[column], fresh, policy.min_rows, named)
             finding = filled_after_contact(str(column), filled, fresh, worked, untouched.by, policy, at_rest)
             candidates += [finding] if finding else []
     if created_at is not None and outcome_at is not None:
