@@ -797,13 +797,14 @@ MAX_RANGE_CHOICES = 12  # a form's picklist of ranges ("1-10", "11-50", "51-200"
 
 
 def _is_picklist_of_ranges(kind: str, values: pd.Series) -> bool:
-    """A form's answer among a few ranges, every value one ("51-200", "< 1 Year", "10000+"): a category shown as
-    answered, not the midpoint a number would read ("Company size: 126" for "51-200")."""
+    """A form's answer among a few ranges, every value one ("51-200", "< 1 Year", "10000+") but at most one single
+    number among several ranges (LinkedIn's "1 employee" beside "2-10 employees"): a category shown as answered, not
+    the midpoint a number would read ("Company size: 126" for "51-200", "30.5 employees" for "11-50 employees")."""
     if kind != "number-as-text" or values.nunique() > MAX_RANGE_CHOICES:
         return False
     readings = [read_number(value) for value in values.unique()]
     ranged = sum(isinstance(reading, NumberReading) and reading.kind in ("range", "bound") for reading in readings)
-    return ranged == len(readings)
+    return ranged == len(readings) or (ranged >= 3 and ranged == len(readings) - 1)
 
 
 # A feature column filled in fewer rows than this, and in under 1% of them, is ignored: no leaf of the model can

@@ -1947,13 +1947,26 @@ def test_french_and_spanish_creation_and_closing_dates(created: str, closed: str
     assert (proposal.columns[created].role, proposal.columns[closed].role) == ("created_at", "outcome_at")
 
 
-def test_a_picklist_of_ranges_is_a_category_shown_as_answered() -> None:
-    sizes = ["1-10", "11-50", "51-200", "201-500", "500+"]
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        ["1-10", "11-50", "51-200", "201-500", "500+"],
+        # LinkedIn Lead Gen Forms: one single number among ranges, each with its unit
+        ["1 employee", "2-10 employees", "11-50 employees", "51-200 employees", "10,001+ employees"],
+    ],
+)
+def test_a_picklist_of_ranges_is_a_category_shown_as_answered(sizes: list[str]) -> None:
     frame = _leads(**{"What is your company size?": (sizes * 2)[:8], "Converted": ["1", "0"] * 4})
 
     proposal = _proposal(frame)
 
     assert proposal.columns["What is your company size?"].role == "categorical"
+
+
+def test_numbers_with_one_range_among_them_stay_numbers() -> None:
+    frame = _leads(Employees=["12", "40", "7", "150", "10-20", "33", "9", "61"], Converted=["1", "0"] * 4)
+
+    assert _proposal(frame).columns["Employees"].role in ("numeric", "count")
 
 
 @pytest.mark.parametrize(
