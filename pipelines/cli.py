@@ -955,12 +955,12 @@ def _names(columns: list[str] | dict[str, Any]) -> str:
 
 
 def _empty_outcome_warning(report: dict[str, Any]) -> str:
-    """What to say when the outcome column is empty for most leads (a preparation report's labels and rows)."""
-    from pipelines.crm_export.inspect import MOSTLY_EMPTY_OUTCOME
+    """What to say when the outcome column is empty for many leads (a preparation report's labels and rows)."""
+    from pipelines.crm_export.inspect import EMPTY_OUTCOME_SHARE_WARNED
 
     labels, leads = report.get("labels", {}), report.get("rows", {}).get("leads", 0)
     empty = labels.get("unresolved_values", {}).get("(missing)", 0)
-    if not leads or empty <= MOSTLY_EMPTY_OUTCOME * leads:
+    if not leads or empty <= EMPTY_OUTCOME_SHARE_WARNED * leads:
         return ""
     return (
         f"the outcome '{labels.get('column')}' is empty for {empty:,} of {leads:,} leads ({empty / leads:.0%}), which "
