@@ -457,6 +457,9 @@ _NOT_SALES_NAME = re.compile(
     r"(marital|employment|job|work|family|civil|student|familien|beschaeftigungs?)_status|"
     # a subscription's state is the lead's own choice (Pipedrive's "Marketing status", HubSpot's e-mail status)
     r"(marketing|subscription|newsletter|e_?mail|mailing|abo|abonnement)_status)(_|$)"
+    # the territory a lead is routed to by where it is, when it comes in (Marketo's, Salesforce's Sales Region);
+    # not its owner ("Sales Region Owner")
+    r"|(^|_)(sales_(regions?|territor(y|ies)|areas?|districts?)|vertriebs(gebiet|region)|verkaufsgebiet)$"
 )
 # Names that say who the lead or its company is: known when the lead comes in, and often the strongest honest
 # signal (a revenue is left out: a deal's is sales work).

@@ -445,6 +445,8 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
         "Last Web Activity",
         "Policy_Sales_Channel",  # the channel a policy is sold through: known when the lead comes in
         "Vertriebskanal",
+        "Sales Region",  # the territory routing gives a lead by where it is
+        "Vertriebsgebiet",
     ],
 )
 def test_names_of_what_the_lead_is_or_did_do_not(column: str) -> None:
