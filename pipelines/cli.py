@@ -454,11 +454,13 @@ def train(
     _train(settings, export.resolve() if export else None, mapping.resolve() if mapping else None, force)
 
 
-def _refuse_data_without_mapping(settings: Settings, export: Path | None, mapping: Path | None) -> None:
+def _refuse_data_without_mapping(
+    settings: Settings, export: Path | None, mapping: Path | None, named_as: str = "--data"
+) -> None:
     from pipelines.settings import DEMO_MAPPING
 
     if export is not None and mapping is None and settings.data.mapping == DEMO_MAPPING:
-        console.print("[red]Refused:[/] --data needs its --mapping (propose one with `leadq inspect`)")
+        console.print(f"[red]Refused:[/] {named_as} needs its --mapping (propose one with `leadq inspect`)")
         raise typer.Exit(code=2)
 
 
@@ -905,7 +907,7 @@ def inspect(
         f"leadq check-export {shell_word(export)} --mapping {shell_word(out)}",
         highlight=False,
     )
-    for column in (c for c in proposal.review if mapping.columns[c].role in ("id", "outcome", "created_at")):
+    for column in (c for c in proposal.review if mapping.columns[c].role in ("id", "outcome", "won_at", "created_at")):
         console.print(f"  {escape(column)}: {escape(proposal.review[column])}", highlight=False)
     if money := [
         column for column, spec in mapping.columns.items() if spec.role in FEATURE_ROLES and is_a_persons_money(column)
@@ -1113,7 +1115,7 @@ def check_export(
         )
         raise typer.Exit(code=2)
     settings = _settings(config, defaults_without_file=True)  # the export's check needs no MLflow store
-    _refuse_data_without_mapping(settings, export, mapping)
+    _refuse_data_without_mapping(settings, export, mapping, named_as="EXPORT")
     named = " ".join(
         f"{flag} {shell_word(path)}" for flag, path in (("--data", export), ("--mapping", mapping)) if path
     )

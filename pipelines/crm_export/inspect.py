@@ -257,7 +257,8 @@ _PROTECTED_NAME = re.compile(
 # A person's age, an AGG ground too, where a B2B score has no use for it (an insurer's pricing may: the review says
 # how to map it); a year of birth is an age
 _AGE_NAME = re.compile(
-    r"(^|_)(age|ages|age_group|age_range|alter|altersgruppe|edad|year_of_birth|birth_year|geburtsjahr|jahrgang)$"
+    r"^((customer|contact|person|lead|client|kunden?|applicant|member|user|respondent)_)?"
+    r"(age|age_group|age_range|alter|altersgruppe|edad|year_of_birth|birth_year|geburtsjahr|jahrgang)$"
 )
 _OF_A_COMPANY = re.compile(r"^(company|firm|firma|firmen|business|account|unternehmens?|organi[sz]ation)_")
 # A person's own money (not the company's revenue): personal data a B2C score may read, a B2B one need not
@@ -1374,7 +1375,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             continue
         role_taken = {spec.role for spec in specs.values()}
         word = sales_word(column, kind)
-        sales_values = sales_words_in_values(present[column]) if not word and kind in ("category", "free text") else []
+        # a rep's notes (free text); a picklist's "Rückruf vormittags" is the lead's own choice: data evidence decides
+        sales_values = sales_words_in_values(present[column]) if not word and kind == "free text" else []
         if word and not _constant(present[column], len(frame)):
             specs[column] = _after_contact_spec(names[column], kind, present[column], role_taken)
             if specs[column].role == "after_contact":
@@ -1653,10 +1655,12 @@ def is_a_persons_age(column: str, values: pd.Series | None = None) -> bool:
     name = to_snake_case(column)
     if not _AGE_NAME.search(name) or _OF_A_COMPANY.match(name):
         return False
-    numbers = pd.to_numeric(values, errors="coerce").dropna() if values is not None else pd.Series(dtype=float)
-    if numbers.empty or "birth" in name or "geburt" in name or "jahrgang" in name:
+    if values is None or values.dropna().empty or "birth" in name or "geburt" in name or "jahrgang" in name:
         return True
-    return float(numbers.between(14, 100).mean()) >= 0.9
+    # every number a value holds ("42", an age group "25-34", "65+"): a person's years
+    numbers = values.dropna().astype(str).str.findall(r"\d+(?:[.,]\d+)?")
+    years = numbers.map(lambda found: bool(found) and all(14 <= float(n.replace(",", ".")) <= 100 for n in found))
+    return float(years.mean()) >= 0.9
 
 
 def is_a_persons_money(column: str) -> bool:

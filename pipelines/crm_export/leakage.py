@@ -232,12 +232,13 @@ def filled_beyond_rest(
     """Per lead, whether a column holds a value, and where every one of at least ``min_rows`` untouched leads holds
     the same value, whether it holds another: that value is the column at rest, as an empty cell is (the value, else
     None). A number (a count of sales' touches or e-mails, 0 until the first) or a text (an owner that reads "Lead
-    Queue" until a rep takes the lead, a status "New"). Yes/no columns (a boolean, its words, or a model feature's
-    0/1) stay as filled: a demo requested brings sales at once (within hours, by the SLA), so leads not touched yet
-    may well all say no; unless the name speaks of sales work (``sales_named``: Pardot's "Is Starred", set by a rep)."""
+    Queue" until a rep takes the lead, a status "New"). A yes/no (a boolean, its words, or a model feature's 0/1)
+    the lead answers or does itself stays as filled: a demo requested brings sales at once (within hours, by the
+    SLA), so leads not touched yet may well all say no; unless the name speaks of sales work as well
+    (``sales_named``). Other yes/no columns are judged at rest ("Is Starred", "Meeting Booked": a rep's marks)."""
     filled = values.notna().to_numpy()
     yes_no = pd.api.types.is_bool_dtype(values) or _yes_no_text(values) or _zero_or_one(values)
-    if yes_no and not sales_named:
+    if yes_no and not sales_named and _LEADS_OWN_ANSWER.search(to_snake_case(str(values.name))):
         return filled, None
     resting = values[untouched].dropna()
     if len(resting) < min_rows or resting.nunique() != 1:
@@ -245,6 +246,14 @@ def filled_beyond_rest(
     first = resting.iloc[0]
     at_rest = float(first) if pd.api.types.is_numeric_dtype(values) else str(first)
     return filled & (values != first).to_numpy(), at_rest
+
+
+# A yes/no the lead answers or does itself (a demo or trial requested, a download, a sign-up, a webinar attended,
+# a newsletter or consent), which a prompt sales team may leave no untouched lead holding
+_LEADS_OWN_ANSWER = re.compile(
+    r"(^|_)(requested|requests?|anfrage|angefragt|downloads?|downloaded|signed_up|sign_?up|registered|registriert|"
+    r"subscribed|attended|webinar|newsletter|opt_?in|trial|demo|consent|einwilligung)(_|$)|anfrage"
+)
 
 
 def _zero_or_one(values: pd.Series) -> bool:
@@ -382,6 +391,9 @@ LIFT_MIN_OTHER_COLUMNS = 2  # fewer other columns say nothing about what "all th
 # Number columns this correlated (|Spearman|) move together: each is judged against the others without its twins,
 # or two counters that both grew after the win (a snapshot's sessions and pageviews) each hide the other
 TWIN_CORRELATION = 0.8
+# All the other columns together below this say next to nothing: what removing a column costs the model is then its
+# own signal, not evidence that it combines with the others as a post-contact field does (the lift's drop rule)
+OTHERS_SAY_SOMETHING_AUC = 0.55
 
 # Bare calendar parts: a column named only so says when something happened, not what (in a contact export, the
 # last contact's "month" and "day_of_week"); a lead's own moment is named ("Created Month").
@@ -423,7 +435,7 @@ SALES_NAME = re.compile(
     r"opportunit[a-z]*|reason|grund|disqualif[a-z]*|qualifi[a-z]*|next_step|"
     r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+|contacted|deals?|manager|notes|"
     # what a rep types into a record: notes, remarks, comments (German Notiz, Bemerkung, Anmerkung, Kommentar)
-    r"notiz(en)?|bemerkung(en)?|anmerkung(en)?|kommentare?|remarks?$|comments?$|"
+    r"notiz(en)?|bemerkung(en)?|anmerkung(en)?|kommentare?|(internal|sales|rep|agent|call|interne?)_(comments?|remarks?)|"
     r"contact_(attempts?|result|outcome|count)|number_of_contacts|times_contacted|call_duration|talk_time|"
     # an opportunity's fields that sales keep (Salesforce's Push Count, Has Line Item, Main Competitor(s),
     # Fiscal Period of the close date; HubSpot's and Dynamics' like them)
@@ -747,13 +759,17 @@ def sales_words_in_values(values: pd.Series) -> list[str]:
 
 def shown_sales_values(values: pd.Series, said: list[str]) -> list[str]:
     """The values of ``said`` (:func:`sales_words_in_values`) as evidence may show them: whole where a value
-    repeats, is short and holds no personal data (a picklist's "Ringing", "Closed by Horizzon": no one's note),
-    else only its words of sales contact ("... gesprochen ..." for a rep's note "Mit Hr. Schulz gesprochen")."""
+    repeats, is a word or two or the sales phrase alone and holds no personal data (a picklist's "Ringing", "Busy":
+    no one's note), else only its words of sales contact ("... gesprochen ..." for "Mit Hr. Schulz gesprochen",
+    "... closed by ..." for "Closed by Horizzon")."""
     counts = values.dropna().astype(str).value_counts()
     shown = []
     for value in said:
-        whole = counts.get(value, 0) >= _PICKLIST_REPEATS and len(value) <= 40 and personal_kind(value) is None
         found = SALES_VALUE.search(value)
+        # whole: a picklist's word or two ("Ringing", "switched off") or its phrase alone ("already a student"); a
+        # longer value may name someone ("left a message for anna meier"), which no name test finds in lower case
+        short = len(value.split()) <= 2 or (found is not None and found.group().strip() == value.strip())
+        whole = counts.get(value, 0) >= _PICKLIST_REPEATS and short and personal_kind(value) is None
         shown.append(value if whole or found is None else f"... {found.group()} ...")
     return list(dict.fromkeys(shown))
 
@@ -1123,7 +1139,7 @@ def _evidence_findings(
     # Where the others together are no better than chance, what the model loses without the column is the
     # column's own signal, which ``lifted`` judges: a weak honest engagement count in an export of little else
     # (0.64 alone, the rest at 0.50) costs the model 0.14 and is no more a leak for that.
-    others_say_something = others_or_chance > 0.5 + margin
+    others_say_something = others_or_chance > OTHERS_SAY_SOMETHING_AUC
     dropped = held_out >= policy.min_drop_auc and others_say_something and full - others_or_chance >= drop_limit
     # Lift alone does not make a leak of a column whose name says who the lead or its company is (size,
     # industry, country, title): such a column may be the strongest honest signal an export has.

@@ -724,6 +724,11 @@ class ExportMapping(_Spec):
                 f"columns: {column!r} has {described_as}, which needs a created_at column: a lead that is not won "
                 "counts as lost only once labels.horizon_days have passed since it came in"
             )
+        if self.created_at_column is not None and self.columns[column].blank == "lost":
+            problems.append(
+                f"columns: {column!r} has blank: lost, which counts a lead without a win date lost however young, "
+                f"and {self.created_at_column!r} dates the leads: drop blank: lost, so young leads stay open"
+            )
         return problems
 
     def _gate_problems(self) -> list[str]:

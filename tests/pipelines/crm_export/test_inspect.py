@@ -1263,6 +1263,36 @@ def test_a_reps_notes_under_a_name_leadq_does_not_know_are_after_contact_by_thei
     assert proposal.columns["Industry"].role == "categorical"
 
 
+@pytest.mark.parametrize(
+    ("column", "choices"),
+    [
+        ("Kontaktwunsch", ["Rückruf vormittags", "Rückruf nachmittags", "E-Mail"]),
+        ("Preferred Contact", ["Call back in the morning", "Call back in the afternoon", "Email"]),
+        ("Acquisition Program", ["Nurture - Ebook", "Nurture - Webinar Q1", "Paid Search"]),
+    ],
+)
+def test_a_picklist_of_the_leads_own_choices_in_sales_words_is_no_rep_note(column: str, choices: list[str]) -> None:
+    rng = np.random.default_rng(4)
+    n = 600
+    frame = pd.DataFrame(
+        {
+            "Lead ID": [f"L-{i}" for i in range(n)],
+            column: rng.choice(choices, n),
+            "Industry": rng.choice(["Retail", "Software", "Energy"], n),
+            "Converted": rng.choice(["1", "0"], n),
+        }
+    )
+
+    assert _proposal(frame).columns[column].role == "categorical"
+
+
+@pytest.mark.parametrize("column", ["Vehicle_Age", "Roof Age", "Email Age", "Policy Age"])
+def test_the_age_of_a_thing_is_no_persons_age(column: str) -> None:
+    frame = _leads(**{column: ["< 1 Year", "1-2 Year", "> 2 Years", "1-2 Year"] * 2, "Converted": ["1", "0"] * 4})
+
+    assert _proposal(frame).columns[column].role != "pii"
+
+
 def test_a_proposal_the_mappings_rules_refuse_is_written_all_the_same_with_what_to_fix(tmp_path: Path) -> None:
     # a safety net: a rule of the mapping that inspect's own proposal breaks once ended in a pydantic traceback
     columns = {"Lead ID": ColumnSpec(role="id"), "Won Date": ColumnSpec(role="won_at")}

@@ -475,12 +475,21 @@ def test_a_value_every_untouched_lead_holds_is_the_column_at_rest_and_other_valu
     assert filled_beyond_rest(yes_no, untouched, LeakagePolicy().min_rows)[1] is None
 
 
-@pytest.mark.parametrize(("name", "stopped"), [("Demo requested", False), ("Is Starred", True)])
+@pytest.mark.parametrize(
+    ("name", "stopped"),
+    [
+        ("Demo requested", False),
+        ("Trial Request", False),
+        ("Is Starred", True),
+        ("Meeting Booked", True),
+        ("Is SQL", True),
+    ],
+)
 def test_a_yes_no_feature_no_untouched_lead_says_yes_to_is_at_rest_only_where_its_name_speaks_of_sales(
     name: str, stopped: bool
 ) -> None:
     # check-export judges the model's features, where a yes/no is 0 or 1: a demo requested brings sales within
-    # hours, so no lead still untouched has one; a rep's star (Pardot) is sales' own mark
+    # hours, so no lead still untouched has one; a rep's star (Pardot), a meeting booked are sales' own marks
     y, untouched, noise = _worked_and_untouched()
     said_yes = pd.Series(np.where(untouched, 0.0, (noise < 0.3).astype(float)), name=name)
     visits = pd.Series(np.floor(noise * 9), name="Visits")

@@ -778,6 +778,8 @@ def test_a_win_date_labels_leads_by_leadqs_rule_with_the_horizon() -> None:
     [
         ({**WON_AT_COLUMNS, "converted": {"role": "outcome", "won": ["1"], "lost": ["0"]}}, "expected one of the two"),
         (without(WON_AT_COLUMNS, "first_contact_date"), "won_at, which needs a created_at column"),
+        # inspect's review says: with the creation date mapped, drop blank: lost (young leads stay open)
+        ({**WON_AT_COLUMNS, "won_date": {"role": "won_at", "blank": "lost"}}, "drop blank: lost, so young leads"),
     ],
 )
 def test_a_win_date_needs_a_creation_date_and_no_second_outcome(columns: dict[str, Any], message: str) -> None:
