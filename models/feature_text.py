@@ -231,6 +231,14 @@ def column_text(column: str, yes_no: bool = False) -> FeatureText:
     return _yes_no((name, name), (f"{name}: yes", f"{name}: ja"), (f"{name}: no", f"{name}: nein"))
 
 
+def option_text(column: str, option: str) -> FeatureText:
+    """The texts of one option of a multi-select column: "Interessen: ERP" where the lead chose it, "Interessen:
+    not ERP" where it did not; the option as the export spells it."""
+    name = column_text(column).name["en"]
+    chosen = f"{name}: {option}"
+    return _yes_no((chosen, chosen), (chosen, chosen), (f"{name}: not {option}", f"{name}: nicht {option}"))
+
+
 def text_of(feature: str, texts: Mapping[str, FeatureText] | None = None) -> FeatureText:
     """The feature's texts: leadq's own for the features it knows, else the model's (``texts``, from its export's
     column names: ``FeatureSpec.texts``), else its name in words."""

@@ -9,6 +9,9 @@ LightGBM):
   count is never negative (training refuses one, scoring reads it as unknown);
 - categorical: trimmed, inner whitespace collapsed, casefolded; placeholders ("Select", "N/A") are missing.
   Rare and unseen categories are left to the next step (CategoryCodes), which fits them on the training rows;
+- multi_select: a multi-select picklist as the CRM exports it ("ERP; CRM; BI"): one yes/no feature per option the
+  mapping lists (``<name>_<option>``), in any order and spelling of case and spaces; an empty cell chose none, and
+  values the mapping does not list are left out;
 - boolean: yes/no-like values (true/false, ja/nein, 1/0, x, checked...) become 1.0/0.0, NaN when unknown;
 - text: ``<name>_length`` (characters, 0 when missing) and ``<name>_answered`` (0/1);
 - email: ``<name>_is_freemail``, ``<name>_has_valid_email`` and
@@ -57,13 +60,23 @@ from models.cleaning import (
     yes_no_as_text,
 )
 from models.email_domains import FREEMAIL_DOMAINS, email_flags
-from models.feature_text import INTEGRAL_DECIMAL, FeatureText, column_text
+from models.feature_text import INTEGRAL_DECIMAL, FeatureText, column_text, option_text
 from models.job_titles import STUDENT_OR_INTERN, classify_title
 
-InputRole = Literal["numeric", "count", "categorical", "boolean", "text", "email", "job_title", "consent"]
+InputRole = Literal[
+    "numeric", "count", "categorical", "multi_select", "boolean", "text", "email", "job_title", "consent"
+]
 FeatureGroup = Literal["fit", "engagement"]
 FeatureKind = Literal[
-    "numeric", "categorical", "boolean", "text_length", "text_answered", "email_flag", "title_category", "title_flag"
+    "numeric",
+    "categorical",
+    "boolean",
+    "option_flag",
+    "text_length",
+    "text_answered",
+    "email_flag",
+    "title_category",
+    "title_flag",
 ]
 INPUT_ROLES: tuple[str, ...] = get_args(InputRole)
 FEATURE_GROUPS: tuple[str, ...] = get_args(FeatureGroup)
@@ -121,6 +134,10 @@ class InputColumn:
     gates: tuple[str, ...] = ()  # consent: the export columns whose features need this consent
     # boolean: an empty cell means no (a checkbox column only ever ticked, "x" or blank), not unknown
     blank_is_no: bool = False
+    # multi_select: (the option as the export spells it, its feature name) for each option the model reads, and
+    # the separator between the options of one cell
+    options: tuple[tuple[str, str], ...] = ()
+    separator: str = ";"
 
     def __post_init__(self) -> None:
         if self.role not in INPUT_ROLES:
@@ -131,6 +148,8 @@ class InputColumn:
             raise ValueError(f"{self.column!r}: only a consent column gates other columns, not a {self.role} column")
         if self.blank_is_no and self.role != "boolean":
             raise ValueError(f"{self.column!r}: only a yes/no column reads a blank as no, not a {self.role} column")
+        if bool(self.options) != (self.role == "multi_select"):
+            raise ValueError(f"{self.column!r}: a multi_select column needs options, and only it has them")
 
     def derived_features(self) -> tuple[tuple[str, FeatureKind], ...]:
         """The features this column gives and their kind, in the order the feature frame lists them."""
@@ -149,6 +168,8 @@ class InputColumn:
                 (f"{name}_function", "title_category"),
                 (f"{name}{STUDENT_SUFFIX}", "title_flag"),
             )
+        if self.role == "multi_select":
+            return tuple((feature, "option_flag") for _, feature in self.options)
         if self.role == "consent":
             return ()
         kind: FeatureKind = "numeric" if self.role == "count" else self.role
@@ -252,7 +273,8 @@ def columns_from_records(records: Sequence[Mapping[str, object]], names: Sequenc
 # --- one value at a time (applied once per distinct value) ---------------------------------------------------
 
 
-def _placeholder_keys(placeholders: tuple[str, ...]) -> frozenset[str]:
+def placeholder_keys(placeholders: Sequence[str]) -> frozenset[str]:
+    """The placeholders as values are compared with them: trimmed, case-insensitive; blank is one too."""
     return frozenset(placeholder.strip().casefold() for placeholder in placeholders) | {""}
 
 
@@ -419,6 +441,29 @@ def _ascii_email_flags(
     return np.column_stack([column.to_numpy(zero_copy_only=False).astype(float) for column in columns])
 
 
+def option_flags(
+    values: np.ndarray | None, n: int, keys: frozenset[str], options: Sequence[str], separator: str
+) -> np.ndarray:
+    """One column per option: 1.0 where the cell lists it, else 0.0 (an empty cell chose none). Options are
+    compared as categories are (trimmed, case and inner spaces ignored); values no option matches are left out."""
+    if values is None:
+        return np.zeros((n, len(options)))
+    position = {_category(option, keys): index for index, option in enumerate(options)}
+    none = (0.0,) * len(options)
+
+    def chosen(value: object) -> tuple[float, ...]:
+        if _is_absent(value, keys):
+            return none
+        flags = [0.0] * len(options)
+        for item in str(value).split(separator):
+            index = position.get(_category(item, keys))
+            if index is not None:
+                flags[index] = 1.0
+        return tuple(flags)
+
+    return np.array(per_distinct(values, chosen, none).tolist(), dtype=float).reshape(n, len(options))
+
+
 def _title_features(
     values: np.ndarray | None, n: int, keys: frozenset[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Factorized | None, Factorized | None]:
@@ -499,7 +544,7 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
             raise ValueError(f"columns {absent} are not in the training rows; expected the export's mapped columns")
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = len(self.feature_names_in_)
-        self.placeholder_keys_ = _placeholder_keys(tuple(self.placeholders))
+        self.placeholder_keys_ = placeholder_keys(tuple(self.placeholders))
         self.freemail_domains_ = FREEMAIL_DOMAINS | {domain.strip().lower() for domain in self.extra_freemail_domains}
         self.competitor_domains_ = frozenset(domain.strip().lower() for domain in self.competitor_domains)
         self.decimal_conventions_: dict[str, str] = {}
@@ -550,6 +595,10 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
                 features[name] = read(values, n, self.decimal_conventions_.get(mapped.column, "none"), keys)
             elif mapped.role == "categorical":
                 features[name], coded[name] = _categories(values, n, keys)
+            elif mapped.role == "multi_select":
+                options = [option for option, _ in mapped.options]
+                flags = option_flags(values, n, keys, options, mapped.separator)
+                features.update((feature, flags[:, index]) for index, (_, feature) in enumerate(mapped.options))
             elif mapped.role == "boolean":
                 answers = _booleans(values, n, keys)
                 features[name] = np.where(np.isnan(answers), 0.0, answers) if mapped.blank_is_no else answers
@@ -623,9 +672,16 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
             categorical=tuple(feature for feature, kind, _ in derived if kind in _CATEGORICAL_KINDS),
             fit=tuple(feature for feature, _, mapped in derived if mapped.group == "fit"),
             texts={
-                feature: column_text(mapped.column, yes_no=kind == "boolean")
-                for feature, kind, mapped in derived
-                if feature == mapped.name and (mapped.column != feature or kind == "boolean")
+                **{
+                    feature: column_text(mapped.column, yes_no=kind == "boolean")
+                    for feature, kind, mapped in derived
+                    if feature == mapped.name and (mapped.column != feature or kind == "boolean")
+                },
+                **{
+                    feature: option_text(mapped.column, option)
+                    for mapped in self.columns
+                    for option, feature in mapped.options
+                },
             },
         )
 

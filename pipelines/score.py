@@ -1010,11 +1010,12 @@ _TEXT_LIMITS = {
     "email": EMAIL_LIMIT,
     "job_title": SHORT_TEXT_LIMIT,
     "text": TEXT_LIMIT,
+    "multi_select": TEXT_LIMIT,
     "categorical": SHORT_TEXT_LIMIT,
 }
 
 
-_REPEATING_ROLES = frozenset({"categorical", "job_title"})
+_REPEATING_ROLES = frozenset({"categorical", "multi_select", "job_title"})
 
 
 def _arrow_texts_within(values: pd.Series, limit: int | None) -> bool:

@@ -209,7 +209,8 @@ def _input_example(X_test: pd.DataFrame, builder: LeadFeatures) -> pd.DataFrame:
     redacted = redact_pii(example, [column for column, role in roles.items() if role == "email"])
     for column in (column for column, role in roles.items() if role == "text" and column in redacted):
         redacted[column] = redacted[column].map(lambda text: "x" * len(text) if isinstance(text, str) else None)
-    for column in (column for column, role in roles.items() if role == "categorical" and column in redacted):
+    picked = ("categorical", "multi_select")
+    for column in (column for column, role in roles.items() if role in picked and column in redacted):
         redacted[column] = redacted[column].map(
             lambda value: MARKER if isinstance(value, str) and personal_kind(value) else value
         )

@@ -373,6 +373,10 @@ def _free_text(value: object, missing_words: frozenset[str]) -> object:
     return _text(value, TEXT_LIMIT, "expected text")
 
 
+def _options(value: object, missing_words: frozenset[str]) -> object:
+    return _text(value, TEXT_LIMIT, "expected the chosen options as text, as the export writes them (ERP; CRM)")
+
+
 def _email(value: object, missing_words: frozenset[str]) -> object:
     return _text(value, EMAIL_LIMIT, "expected an e-mail address as text")
 
@@ -410,6 +414,12 @@ _ROLES: dict[str, tuple[Check, dict[str, Any], str]] = {
         _category,
         _one_of(_SHORT_STRING, {"type": "integer"}),
         "a category as the export spells it (or its integer code)",
+    ),
+    "multi_select": (
+        _options,
+        _one_of({"type": "string", "maxLength": TEXT_LIMIT}),
+        "a multi-select picklist's options as the export writes them ('ERP; CRM'): one yes/no per option the model "
+        "knows, in any order; others are left out",
     ),
     "text": (
         _free_text,

@@ -91,6 +91,7 @@ MESSY_MAPPING = (
     + LEAD_COLUMN_ROLES
     + """\
   Description: text
+  Interests: {role: multi_select, options: [ERP, CRM, BI]}
   Lead Status: after_contact
   Converted: {role: outcome, won: ['1'], lost: ['0']}
 """
@@ -110,6 +111,11 @@ def messy_export(crm) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     leads = crm.leads.set_index("lead_id").loc[labels.index].reset_index()
     y = labels.astype(int).to_numpy()
     rng = np.random.default_rng(3)
+    # a multi-select picklist as a CRM writes it: any order, case and spacing, "Sonstiges" not among the options
+    picked = np.random.default_rng(5).random((len(leads), 4)) < np.array([0.3, 0.3, 0.2, 0.1])
+    picked[:, 1] |= leads["demo_requested"].to_numpy(dtype=bool) & (picked[:, 0])
+    spellings = ("ERP", "crm", " BI", "Sonstiges")
+    interests = [" ;".join(word for word, chosen in zip(spellings, row, strict=True) if chosen) for row in picked]
     return pd.DataFrame(
         {
             "Lead ID": leads["lead_id"],
@@ -124,6 +130,7 @@ def messy_export(crm) -> pd.DataFrame:  # type: ignore[no-untyped-def]
             "Website Visits": leads["website_visits"],
             "Demo Requested": np.where(leads["demo_requested"], "ja", "nein"),
             "Description": np.where(rng.random(len(leads)) < 0.3, "Bitte Rückruf wegen Preisen", "N/A"),
+            "Interests": interests,
             "Lead Status": np.where(y == 1, "Qualified", "Disqualified"),
             "Converted": y,
         }

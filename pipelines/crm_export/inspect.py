@@ -37,6 +37,7 @@ from models.cleaning import (
     mark_missing,
     read_number,
 )
+from models.features import option_flags, placeholder_keys
 from models.job_titles import OTHER, classify_title
 from models.labels import MIN_DATED_SHARE
 from pipelines.crm_export.leakage import (
@@ -57,6 +58,7 @@ from pipelines.crm_export.leakage import (
 )
 from pipelines.crm_export.mapping import (
     FEATURE_ROLES,
+    OPTION_SEPARATORS,
     ROW_NUMBER_ID,
     ColumnSpec,
     ExportMapping,
@@ -64,6 +66,7 @@ from pipelines.crm_export.mapping import (
     Role,
     guess_group,
     normalize_value,
+    option_label,
     to_snake_case,
 )
 from pipelines.crm_export.prepare import MIN_ID_FILLED_SHARE, untouched_leads
@@ -90,10 +93,11 @@ PROPOSAL_HEADER = (
     "proposed by leadq inspect: review every line\n"
     "roles: id, created_at, outcome, outcome_at, won_at, stage, reason (which lead, when, how it ended: never\n"
     "  features; won_at: a win date, empty = lost once the label horizon has passed);\n"
-    "  numeric, count, categorical, boolean, text, email, job_title (features; group: fit = who the lead is,\n"
-    "  engagement = what it did); consent (gates: columns used only where the lead said a clear yes);\n"
+    "  numeric, count, categorical, multi_select, boolean, text, email, job_title (features; group: fit = who the\n"
+    "  lead is, engagement = what it did); consent (gates: columns used only where the lead said a clear yes);\n"
     "  pii, account (the company's id: its leads are rolled up), after_contact, ignore (never features)\n"
     "email, job_title: only derived features (freemail, competitor, seniority, function...); never the text itself\n"
+    "multi_select: a picklist of several options per cell ('ERP; CRM'): one yes/no per option listed in options\n"
     "after_contact: known only after sales touched the lead (status, owner, last activity): never a feature"
 )
 KIND_SAMPLE = 50_000  # rows the kind is inferred from (missing share and cardinality use every row)
@@ -818,6 +822,50 @@ def _too_sparse(values: pd.Series, rows: int) -> bool:
     return len(values) < MIN_FILLED_LEADS and len(values) < MIN_FILLED_SHARE * rows
 
 
+# A multi-select picklist ("ERP; CRM; BI", Mailchimp's tags "Webinar 2024, Customer"): this share of its filled cells
+# or more lists two options or more, cells list different numbers of options (at least two numbers, each in
+# MIN_COUNT_SHARE of the cells), its options (each in MIN_FILLED_LEADS rows or more) are at most MAX_OPTIONS and
+# cover nearly every option chosen, and the cells combine them in more ways than there are options. A category
+# whose values hold a comma ("Retail, Wholesale"), a place ("Austin, TX"), a name ("Meier, Anna") or a template's
+# sentence ("price list for plan 3, team of 12": always two parts) is none.
+MIN_MULTI_SHARE = 0.1
+MIN_COUNT_SHARE = 0.05
+MAX_OPTIONS = 40
+MIN_OPTIONS_COVERED = 0.9
+MAX_VALUES_SPLIT = 5_000  # the most frequent distinct cells decide
+
+
+def multi_select_options(values: pd.Series) -> tuple[str, list[str]] | None:
+    """A multi-select picklist's separator and its options, most chosen first, as the export spells them most
+    often; None where the column is no such picklist. ``values``: the column's filled cells."""
+    counts = values.value_counts().head(MAX_VALUES_SPLIT)
+    filled = int(counts.sum())
+    for separator in OPTION_SEPARATORS:
+        listing = counts.index.str.contains(separator, regex=False)
+        if not filled or counts[listing].sum() < MIN_MULTI_SHARE * filled:
+            continue
+        chosen: dict[str, int] = {}
+        spellings: dict[str, dict[str, int]] = {}
+        combinations: set[frozenset[str]] = set()
+        cells_listing: dict[int, int] = {}  # number of options -> cells
+        for value, count in counts.items():
+            items = {" ".join(item.split()) for item in str(value).split(separator)} - {""}
+            combinations.add(frozenset(item.casefold() for item in items))
+            cells_listing[len(items)] = cells_listing.get(len(items), 0) + int(count)
+            for item in items:
+                key = item.casefold()
+                chosen[key] = chosen.get(key, 0) + int(count)
+                spellings.setdefault(key, {})[item] = spellings.get(key, {}).get(item, 0) + int(count)
+        often = max(MIN_FILLED_LEADS, MIN_FILLED_SHARE * filled)
+        options = sorted((key for key, count in chosen.items() if count >= often), key=lambda key: -chosen[key])
+        covered = sum(chosen[key] for key in options) / max(1, sum(chosen.values()))
+        varied = sum(cells >= MIN_COUNT_SHARE * filled for cells in cells_listing.values()) >= 2
+        combined = len(combinations) > len(chosen)
+        if varied and combined and 2 <= len(options) <= MAX_OPTIONS and covered >= MIN_OPTIONS_COVERED:
+            return separator, [max(spellings[key], key=lambda item: spellings[key][item]) for key in options]
+    return None
+
+
 MIN_RECORD_NUMBERS = 100  # filled values a column needs before its distinct share says it numbers records
 
 
@@ -855,6 +903,9 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
         # only ever ticked ("x", "1" or blank): a checkbox, whose blank is a no, not an unknown
         ticked_only = len(values) < rows and values.str.strip().str.casefold().isin(_CHECK_MARKS).all()
         return ColumnSpec(role="boolean", blank="no") if ticked_only else ColumnSpec(role="boolean")
+    picklist = multi_select_options(values) if kind in ("category", "free text") else None
+    if picklist is not None:
+        return ColumnSpec(role="multi_select", options=picklist[1], separator=picklist[0])
     if kind == "category":
         return ColumnSpec(role="categorical")
     if kind == "free text" and values.str.len().mean() >= LONG_TEXT_CHARS:
@@ -1419,13 +1470,31 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             if spec.role in _EVIDENCE_ROLES or c in by_name or c in by_values or c in named_by_values
         ]
         found = leak_evidence(frame, kinds, specs, chosen.column, checked, present)
+        options_of = {
+            option_label(column, option): (column, option)
+            for column, spec in specs.items()
+            if spec.role == "multi_select"
+            for option in spec.options or ()
+        }
         for column, evidence in found.flagged.items():
+            if column in options_of:  # one option of a multi-select picklist: the others stay features
+                continue
             specs[column] = ColumnSpec(role="after_contact")
             review[column] = f"after contact? {evidence}. {_AFTER_CONTACT_REMEDY}"
+        for column, flagged in _flagged_options(found.flagged, options_of).items():
+            spec = specs[column]
+            kept = [option for option in spec.options or () if option not in flagged]
+            specs[column] = spec.model_copy(update={"options": kept}) if kept else ColumnSpec(role="after_contact")
+            said = "; ".join(f"'{option}': {evidence}" for option, evidence in flagged.items())
+            review[column] = f"options left out as after contact? {said}. " + _OPTION_REMEDY
         for column in (c for c in by_name if c not in found.flagged and c in found.single_auc):
             review[column] = review[column].replace(
                 "); if known", f"), alone it predicts the outcome with AUC {found.single_auc[column]:.2f}; if known", 1
             )
+    for column, spec in specs.items():  # sales' tags beside the lead's own: the options may be read one by one
+        picklist = multi_select_options(present[column]) if spec.role == "after_contact" else None
+        if picklist is not None and kinds[column] in ("category", "free text"):
+            review[column] = ". ".join(filter(None, [review.get(column), _picklist_note(*picklist)]))
     for column, kind in kinds.items():  # once every column has its role: what each consent gates
         gates = gated_columns(column, specs) if is_consent(column, kind) else []
         if gates:
@@ -1449,9 +1518,36 @@ def propose_mapping(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | N
 
 
 _AFTER_CONTACT_REMEDY = "If known before sales touches the lead: map it as a feature and list it under leakage.allowed"
+_OPTION_REMEDY = "If known before sales touches the lead: add it to options and list it under leakage.allowed"
+
+
+def _picklist_note(separator: str, options: list[str]) -> str:
+    shown = ", ".join(map(repr, options[:_OPTIONS_SHOWN])) + (", ..." if len(options) > _OPTIONS_SHOWN else "")
+    return (
+        f"Its cells list several options ({len(options)}, separated by '{separator}': {shown}): where some are the "
+        f"lead's own, map it {{role: multi_select, options: [those], separator: '{separator}'}}; check-export judges "
+        "each option"
+    )
+
+
+_OPTIONS_SHOWN = 6
+
+
+def _flagged_options(
+    flagged: Mapping[str, str], options_of: Mapping[str, tuple[str, str]]
+) -> dict[str, dict[str, str]]:
+    """Multi-select column -> its options the evidence flagged, with the evidence."""
+    by_column: dict[str, dict[str, str]] = {}
+    for label, evidence in flagged.items():
+        if label in options_of:
+            column, option = options_of[label]
+            by_column.setdefault(column, {})[option] = evidence
+    return by_column
+
+
 # Feature roles whose columns the leak evidence reads as they are (numbers or categories); e-mail, job title and
 # text columns only give derived features, and their derived flags are checked by check-export.
-_EVIDENCE_ROLES = ("numeric", "count", "categorical", "boolean")
+_EVIDENCE_ROLES = ("numeric", "count", "categorical", "multi_select", "boolean")
 # The clearest evidence first in a proposal's comment, and two at most (check-export prints them all).
 _EVIDENCE_ORDER = (
     "filled_after_contact",
@@ -1521,7 +1617,6 @@ def leak_evidence(
     read by inspect has no reviewed dates yet). Nothing is measured when fewer than the guard's minimum of
     leads are labelled.
     """
-    placeholders = sorted(_placeholders())
     spec = specs[outcome]
     if spec.role == "won_at":  # dated: won; the rest lost once the label horizon has passed
         won = _present(frame[outcome], _placeholders()).reindex(frame.index).notna().astype(float)
@@ -1541,8 +1636,9 @@ def leak_evidence(
     train, _ = train_test_split(rows.index, test_size=0.25, stratify=rows, random_state=random_state)
     features = pd.DataFrame(
         {
-            column: _evidence_values(frame.loc[rows.index, column], kinds[column], column, placeholders)
+            name: values
             for column in columns
+            for name, values in _evidence_columns(frame.loc[rows.index, column], kinds[column], column, specs[column])
         }
     ).reset_index(drop=True)
     created_at, outcome_at = (_proposed_dates(frame.loc[rows.index], specs, role) for role in ("created_at", "end"))
@@ -1624,6 +1720,23 @@ def _proposed_dates(frame: pd.DataFrame, specs: Mapping[str, ColumnSpec], role: 
         return clean_column(frame[column], "date", column, sorted(_placeholders()))[0].reset_index(drop=True)
     except CleaningError:
         return None
+
+
+def _evidence_columns(values: pd.Series, kind: str, column: str, spec: ColumnSpec) -> list[tuple[str, pd.Series]]:
+    """The guard's columns of one raw column: itself (:func:`_evidence_values`), or for a multi-select picklist
+    each option's yes/no as the model reads it, named ``option_label``, so a sales tag among honest ones is found
+    alone."""
+    placeholders = sorted(_placeholders())
+    if spec.role != "multi_select" or not spec.options:
+        return [(column, _evidence_values(values, kind, column, placeholders))]
+    separator = spec.separator or OPTION_SEPARATORS[0]
+    flags = option_flags(
+        values.to_numpy(dtype=object), len(values), placeholder_keys(placeholders), spec.options, separator
+    )
+    return [
+        (option_label(column, option), pd.Series(flags[:, index], index=values.index))
+        for index, option in enumerate(spec.options)
+    ]
 
 
 def _evidence_values(values: pd.Series, kind: str, column: str, placeholders: list[str]) -> pd.Series:

@@ -70,6 +70,10 @@ REMEDY = (
     "map it as `after_contact` (never a feature) or, if you are sure it is known before sales touches the lead, "
     "list it under leakage.allowed in the mapping"
 )
+OPTION_REMEDY = (
+    "remove the option from its multi-select column's options (the other options stay features) or, if you are "
+    "sure it is known before sales touches the lead, list the option as named here under leakage.allowed"
+)
 TABLE_COLUMNS = (
     "single_feature_auc",
     "missingness_auc",
@@ -1268,7 +1272,10 @@ def _leak_message(findings: tuple[Finding, ...]) -> str:
     columns = list(dict.fromkeys(finding.column for finding in findings))
     lines = [f"training stopped: {len(columns)} candidate feature(s) leak the outcome ({', '.join(columns)})."]
     lines += [f"- {finding.evidence}" for finding in findings]
-    lines.append(f"For each: {REMEDY}.")
+    remedies = {finding.remedy: [f.column for f in findings if f.remedy == finding.remedy] for finding in findings}
+    if len(remedies) == 1:
+        return "\n".join([*lines, f"For each: {findings[0].remedy}."])
+    lines += [f"For {', '.join(dict.fromkeys(named))}: {remedy}." for remedy, named in remedies.items()]
     return "\n".join(lines)
 
 

@@ -30,7 +30,7 @@ import difflib
 import json
 import re
 import unicodedata
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
@@ -56,6 +56,7 @@ Role = Literal[
     "reason",
     "numeric",
     "categorical",
+    "multi_select",
     "boolean",
     "text",
     "count",
@@ -70,7 +71,11 @@ Role = Literal[
 ROLES: tuple[str, ...] = get_args(Role)
 # Roles whose columns become model features (email and job_title only through derived features such as
 # email_is_freemail or job_title_seniority; the text itself never).
-FEATURE_ROLES: tuple[str, ...] = ("numeric", "count", "categorical", "boolean", "text", "email", "job_title")
+FEATURE_ROLES: tuple[str, ...] = (
+    "numeric", "count", "categorical", "multi_select", "boolean", "text", "email", "job_title"
+)  # fmt: skip
+# The separators of a multi-select picklist's options in one cell ("ERP; CRM", Mailchimp's tags "Webinar, Ebook")
+OPTION_SEPARATORS = (";", ",", "|")
 # Roles the model reads at scoring time: the features, and the consent that gates some of them.
 INPUT_ROLES: tuple[str, ...] = (*FEATURE_ROLES, "consent")
 # Roles of columns that neither a feature nor a label is made from (the leak guard still reads after_contact ones).
@@ -232,6 +237,26 @@ def to_snake_case(text: str) -> str:
     return f"col_{name}" if name[0].isdigit() else name
 
 
+def option_label(column: str, option: str) -> str:
+    """How the leakage guard and its evidence name one option of a multi-select column: "Interessen: ERP"."""
+    return f"{column}: {option}"
+
+
+def option_features(name: str, options: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """Each option of a multi-select column with its feature name, ``<name>_<option in snake_case>`` made unique
+    ("Interessen" ERP -> ``interessen_erp``)."""
+    taken: set[str] = set()
+    named: list[tuple[str, str]] = []
+    for option in options:
+        base = candidate = f"{name}_{to_snake_case(option)}"
+        suffix = 2
+        while candidate in taken:
+            candidate, suffix = f"{base}_{suffix}", suffix + 1
+        taken.add(candidate)
+        named.append((option, candidate))
+    return tuple(named)
+
+
 def guess_group(column: str) -> Group:
     """Fit or engagement from a column's name, for feature columns whose mapping gives no ``group``.
 
@@ -312,6 +337,14 @@ class ColumnSpec(_Spec):
         "unknown (outcome: unlabelled; won_at: lost once labels.horizon_days have passed since created_at)",
     )
 
+    options: list[str] | None = Field(
+        None,
+        validate_default=True,
+        description="multi_select: the options the model reads, one yes/no feature each (compared ignoring case); "
+        "values not listed are left out",
+    )
+    separator: str | None = Field(None, description="multi_select: what separates a cell's options (default ;)")
+
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
@@ -324,10 +357,39 @@ class ColumnSpec(_Spec):
                 raise ValueError(f"unknown role {role!r}{_suggest(role, ROLES)}; expected one of: {', '.join(ROLES)}")
         return spec
 
-    @field_validator("won", "lost", "untouched", mode="before")
+    @field_validator("won", "lost", "untouched", "options", mode="before")
     @classmethod
     def _string_values(cls, values: object) -> object:
         return _as_strings(values)
+
+    @field_validator("options")
+    @classmethod
+    def _multi_select_options(cls, options: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        role = info.data.get("role")
+        if role != "multi_select":
+            if options is not None:
+                raise ValueError(f"options applies only to role multi_select, not {role}")
+            return options
+        if not options or not all(option.strip() for option in options):
+            raise ValueError(
+                "role multi_select needs options: the choices the model reads, e.g. options: [ERP, CRM, BI]"
+            )
+        seen: dict[str, str] = {}
+        for option in options:
+            twin = seen.setdefault(" ".join(normalize_value(option).split()), option)
+            if twin != option or options.count(option) > 1:
+                raise ValueError(f"options {twin!r} and {option!r} are one option (compared ignoring case)")
+        return options
+
+    @field_validator("separator")
+    @classmethod
+    def _option_separator(cls, separator: str | None, info: ValidationInfo) -> str | None:
+        role = info.data.get("role")
+        if separator is not None and role != "multi_select":
+            raise ValueError(f"separator applies only to role multi_select, not {role}")
+        if separator is not None and separator not in OPTION_SEPARATORS:
+            raise ValueError(f"separator {separator!r}; expected one of {' '.join(OPTION_SEPARATORS)}")
+        return separator
 
     @field_validator("untouched")
     @classmethod
@@ -420,6 +482,17 @@ class ColumnSpec(_Spec):
             expected = " or ".join(allowed[str(role)])
             raise ValueError(f"blank: {blank} does not apply to role {role}; expected {expected}")
         return blank
+
+    @model_validator(mode="after")
+    def _options_without_separator(self) -> ColumnSpec:
+        separator = self.separator or OPTION_SEPARATORS[0]
+        holding = [option for option in self.options or () if separator in option]
+        if holding:
+            raise ValueError(
+                f"option {holding[0]!r} holds the separator {separator!r}, which splits a cell's options; expected "
+                f"another separator: ({' '.join(OPTION_SEPARATORS)})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _lost_values(self) -> ColumnSpec:
@@ -652,11 +725,17 @@ class ExportMapping(_Spec):
                     f"monotone_constraints: {feature!r} is not a feature of this mapping{_suggest(feature, features)}; "
                     f"expected some of: {', '.join(features)}"
                 )
+        options = [
+            option_label(column, option)
+            for column, spec in self.columns.items()
+            if spec.role == "multi_select"
+            for option in spec.options or ()
+        ]
         for column in self.leakage.allowed:
-            if column not in self.columns:
+            if column not in self.columns and column not in options:
                 problems.append(
-                    f"leakage.allowed: {column!r} is not a mapped column{_suggest(column, self.columns)}; "
-                    "expected names from columns"
+                    f"leakage.allowed: {column!r} is not a mapped column{_suggest(column, [*self.columns, *options])}"
+                    "; expected names from columns (or an option of a multi_select column: 'Tags: Webinar')"
                 )
         if problems:
             raise ValueError("\n".join(problems))
@@ -839,6 +918,8 @@ class ExportMapping(_Spec):
                     group=groups.get(column, "fit"),
                     gates=tuple(spec.gates or ()),
                     blank_is_no=spec.blank == "no",
+                    options=option_features(names.get(column, to_snake_case(column)), spec.options or ()),
+                    separator=spec.separator or OPTION_SEPARATORS[0],
                 )
                 for column, spec in self.columns.items()
                 if spec.role in INPUT_ROLES

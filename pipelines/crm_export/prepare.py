@@ -44,7 +44,7 @@ from models.contract import CRMTables, DataContractError
 from models.engagement import engagement_features, scoring_moments
 from models.features import FeatureKind, InputColumn, LeadFeatures
 from models.labels import TimeSplit, UndatedSplit, build_labels, resolve_as_of, split_leads
-from pipelines.crm_export.leakage import LeakagePolicy, LeakageReport, Untouched, check_leakage
+from pipelines.crm_export.leakage import OPTION_REMEDY, LeakagePolicy, LeakageReport, Untouched, check_leakage
 from pipelines.crm_export.mapping import (
     UNREAD_ROLES,
     ColumnSpec,
@@ -53,6 +53,7 @@ from pipelines.crm_export.mapping import (
     check_against_export,
     load_mapping,
     normalize_value,
+    option_label,
     padding_matches,
 )
 from pipelines.crm_export.read import RawExport, read_export
@@ -73,6 +74,7 @@ _CLEANED_AS = {
     "boolean": "boolean",
     "consent": "boolean",
     "text": "text",
+    "multi_select": "text",
     "job_title": "text",
     "email": "pii",
     "pii": "pii",
@@ -260,6 +262,7 @@ def feature_sources(columns: tuple[InputColumn, ...]) -> dict[str, _Source]:
     """
     sources: dict[str, _Source] = {}
     for mapped in columns:
+        option_of = {feature: option for option, feature in mapped.options}
         for feature, kind in mapped.derived_features():
             if feature in sources:
                 raise MappingError(
@@ -268,6 +271,8 @@ def feature_sources(columns: tuple[InputColumn, ...]) -> dict[str, _Source]:
                 )
             own_column = kind in ("numeric", "categorical", "boolean")
             label = mapped.column if own_column else f"{mapped.column} ({feature[len(mapped.name) + 1 :]})"
+            if kind == "option_flag":  # "Interessen: ERP": the option as the mapping lists it
+                label = option_label(mapped.column, option_of[feature])
             sources[feature] = _Source(mapped.column, kind, label)
     return sources
 
@@ -407,7 +412,7 @@ def check_feature_leakage(
         leads = untouched.reindex(features.index).eq(True).to_numpy(dtype=bool)
         dated = None if untouched_created_at is None else untouched_created_at.reindex(features.index)
         fresh = Untouched(str(untouched.name), leads, dated)
-    return check_leakage(
+    report = check_leakage(
         named,
         y.to_numpy(dtype=float),
         train_mask,
@@ -416,6 +421,14 @@ def check_feature_leakage(
         outcome,
         created_at=created,
         untouched=fresh,
+    )
+    options = {source.label for source in sources.values() if source.kind == "option_flag"}
+    return replace(
+        report,
+        findings=tuple(
+            replace(finding, remedy=OPTION_REMEDY) if finding.column in options else finding
+            for finding in report.findings
+        ),
     )
 
 

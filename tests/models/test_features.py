@@ -705,3 +705,58 @@ def test_a_checkbox_column_reads_a_blank_as_no_and_others_as_unknown() -> None:
     assert features["newsletter"].isna().tolist() == [False, True, False]
     with pytest.raises(ValueError, match="only a yes/no column reads a blank as no"):
         InputColumn("Industry", "categorical", "industry", blank_is_no=True)
+
+
+# --- multi-select picklists ---------------------------------------------------------------------------------------
+
+INTERESTS = InputColumn(
+    "Interessen",
+    "multi_select",
+    "interessen",
+    "fit",
+    options=(("ERP", "interessen_erp"), ("CRM", "interessen_crm"), ("Business Intelligence", "interessen_bi")),
+)
+
+
+def test_a_multi_select_cell_gives_a_yes_or_no_per_option_in_any_order_case_and_spacing() -> None:
+    cells = ["ERP; CRM", "crm;erp", " business   intelligence ;ERP", "Sonstiges; ERP", "", None, "N/A", ";", 7]
+    builder = LeadFeatures((INTERESTS,)).fit(pd.DataFrame({"Interessen": cells}))
+
+    features = builder.transform(pd.DataFrame({"Interessen": cells}))
+
+    assert list(features.columns) == ["interessen_erp", "interessen_crm", "interessen_bi"]
+    assert features.to_numpy().tolist() == [
+        [1, 1, 0],
+        [1, 1, 0],
+        [1, 0, 1],
+        [1, 0, 0],  # an option the mapping does not list: left out
+        *[[0, 0, 0]] * 5,  # nothing chosen: empty, missing, a placeholder, only the separator, a value of no option
+    ]
+    online = builder.arrays_from_columns(columns_from_records([{"Interessen": "CRM ;ERP"}], ["Interessen"]), 1)
+    assert [online[feature][0] for feature in features.columns] == [1.0, 1.0, 0.0]
+
+
+def test_a_multi_select_columns_separator_is_its_own() -> None:
+    tags = InputColumn("TAGS", "multi_select", "tags", options=(("Webinar", "tags_webinar"),), separator=",")
+    cells = pd.DataFrame({"TAGS": ["Ebook, Webinar", "Webinar; Ebook"]})
+
+    features = LeadFeatures((tags,)).fit(cells).transform(cells)
+
+    assert features["tags_webinar"].tolist() == [1.0, 0.0]  # "Webinar; Ebook" is one option, unknown, under ","
+
+
+def test_a_multi_select_option_reads_as_a_reason_in_the_exports_words() -> None:
+    spec = LeadFeatures((INTERESTS,)).feature_spec
+
+    assert spec.numeric == ("interessen_erp", "interessen_crm", "interessen_bi")
+    assert describe("interessen_bi", 1.0, "en", spec.texts) == "Interessen: Business Intelligence"
+    assert describe("interessen_bi", 0.0, "en", spec.texts) == "Interessen: not Business Intelligence"
+    assert describe("interessen_erp", 0.0, "de", spec.texts) == "Interessen: nicht ERP"
+
+
+@pytest.mark.parametrize(
+    ("role", "options"), [("multi_select", ()), ("categorical", (("A", "industry_a"),))], ids=["without", "beside"]
+)
+def test_only_a_multi_select_column_has_options_and_it_needs_them(role: Any, options: Any) -> None:
+    with pytest.raises(ValueError, match="a multi_select column needs options, and only it has them"):
+        InputColumn("Interessen", role, "interessen", options=options)

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from pipelines.score import ScoreOptions, run_score
 from pipelines.serve import build_service
 from pipelines.settings import Settings
 from serving.schemas import UNSEEN_WARNING
-from tests.builders import AUTH, KEYS, logged_rows, wait_until
+from tests.builders import AUTH, KEYS, logged_rows, messy_export, wait_until
 
 LEAD = {
     "lead_id": "00Q-1",
@@ -26,6 +31,7 @@ LEAD = {
     "Website Visits": 7,
     "Demo Requested": "ja",
     "Description": "Bitte Rückruf wegen Preisen",
+    "Interests": "crm ; ERP",
 }
 
 
@@ -77,6 +83,7 @@ def test_the_openapi_document_shows_the_exports_fields_by_role(client: TestClien
     assert "(count)" in properties["No. of Employees"]["description"]
     assert "(text)" in properties["Description"]["description"]
     assert "never stored" in properties["Email"]["description"]
+    assert "(multi_select)" in properties["Interests"]["description"]
 
 
 @pytest.mark.slow
@@ -134,3 +141,53 @@ def test_a_lead_sent_as_its_export_row_is_read_by_the_exports_id_and_date_column
     wait_until(lambda: len(logged_rows(log_url)) == 2, "the scores in the log's database")
     [created] = [row["lead_created_at"] for row in logged_rows(log_url) if row["lead_id"] == "00Q-9"]
     assert str(created).startswith("2026-11-02 08:30")  # the lead's own creation, in UTC: its audit quarter and SLA
+
+
+@pytest.mark.slow
+def test_a_multi_select_fields_options_are_read_in_any_order_case_and_spacing(messy_settings: Settings) -> None:
+    spellings = ["crm ; ERP", "ERP;CRM", " erp ;  Crm ", "ERP; CRM; Sonstiges"]  # an option the model lacks: left out
+    leads = [{**LEAD, "lead_id": f"00Q-{i}", "Interests": text} for i, text in enumerate(spellings)]
+    alone = {**LEAD, "lead_id": "00Q-9", "Interests": "BI"}
+
+    with TestClient(build_service(messy_settings, KEYS)) as client:
+        batch = client.post("/v1/leads/score-batch", json={"leads": [*leads, alone]}, headers=AUTH)
+        too_long = client.post("/v1/leads/score", json={**LEAD, "Interests": "ERP; " * 2000}, headers=AUTH)
+    with sa.create_engine(messy_settings.serving.scoring_log_url or "").connect() as connection:
+        logged = dict(connection.execute(sa.text("SELECT lead_id, features FROM scores")).all())
+
+    assert batch.status_code == 200, batch.text
+    results = batch.json()["results"]
+    assert len({result["probability"] for result in results[:4]}) == 1  # one choice, four spellings
+    assert results[4]["probability"] != results[0]["probability"]
+    chosen = {lead_id: json.loads(features) for lead_id, features in logged.items()}
+    flags = ("interests_erp", "interests_crm", "interests_bi")
+    assert [chosen["00Q-0"][flag] for flag in flags] == [1.0, 1.0, 0.0]
+    assert [chosen["00Q-9"][flag] for flag in flags] == [0.0, 0.0, 1.0]
+    assert too_long.status_code == 422
+    assert too_long.json()["error"]["details"][0]["field"] == "Interests"
+
+
+@pytest.mark.slow
+def test_leadq_score_reads_a_multi_select_column_as_the_service_does(
+    messy_settings: Settings, messy_version: str, synthetic_crm: Any, tmp_path: Path
+) -> None:
+    rows = messy_export(synthetic_crm).head(60)
+    assert rows["Interests"].str.contains(";").sum() >= 5  # several options in one cell, as the CRM writes them
+    export, out = tmp_path / "export.csv", tmp_path / "scores.csv"
+    rows.to_csv(export, sep=";", index=False)
+
+    options = ScoreOptions(out=out, rejects=tmp_path / "rejects.csv", fmt="csv", version=messy_version, chunk_size=16)
+    run_score(messy_settings, export, options)
+    as_written = pd.read_csv(export, sep=";", dtype=str, keep_default_na=False)
+    sent = as_written.drop(columns="Created Date").to_dict(orient="records")  # the service takes ISO times
+    with TestClient(build_service(messy_settings, KEYS)) as client:
+        answer = client.post("/v1/leads/score-batch", json={"leads": sent}, headers=AUTH)
+
+    assert answer.status_code == 200, answer.text
+    served = answer.json()["results"]
+    scores = pd.read_csv(out, dtype={"Lead ID": str})
+    assert scores["Lead ID"].tolist() == [lead["lead_id"] for lead in served]
+    np.testing.assert_allclose(scores["leadq_probability"], [lead["probability"] for lead in served], rtol=1e-12)
+    assert scores["leadq_grade"].tolist() == [lead["grade"] for lead in served]
+    labels = [lead["reasons_for"][0]["label"] if lead["reasons_for"] else np.nan for lead in served]
+    assert scores["leadq_reason_1"].tolist() == labels

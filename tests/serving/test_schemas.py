@@ -19,6 +19,7 @@ ROLES = {
     "Description": "text",
     "E-Mail": "email",
     "Job Title": "job_title",
+    "Interessen": "multi_select",
 }
 LeadIn = lead_in_model(ROLES, placeholders=("Select", "unbekannt"))
 
@@ -62,6 +63,7 @@ def test_every_input_role_of_the_features_step_has_a_type() -> None:
         ("E-Mail", "anna.mueller@acme-logistik.de"),
         ("E-Mail", "not an address"),  # scored as an invalid address, not refused
         ("Job Title", "Geschäftsführerin"),
+        ("Interessen", "ERP; crm ;Sonstiges"),  # a multi-select picklist's options, as the export writes them
     ],
 )
 def test_values_an_export_holds_are_accepted_as_they_are(field: str, value: object) -> None:
@@ -95,6 +97,8 @@ def test_values_an_export_holds_are_accepted_as_they_are(field: str, value: obje
         ("E-Mail", 42, "wrong_type"),
         ("E-Mail", "a" * 310 + "@example.de", "too_long"),
         ("Job Title", ["CEO"], "wrong_type"),
+        ("Interessen", ["ERP", "CRM"], "wrong_type"),  # a list: the CRM writes the options as one text
+        ("Interessen", "ERP; " * 500, "too_long"),
     ],
 )
 def test_values_no_export_holds_are_refused_naming_the_field_not_the_value(

@@ -2121,3 +2121,64 @@ def test_a_picklist_of_long_labels_is_a_category_and_an_associated_records_id_is
     assert columns["Associated Company ID"].role == "ignore"  # "Associated Company ID: 5,007,777,429" says nothing
     assert columns["Associated Company"].role == "ignore"  # a company's name
     assert columns["Description"].role == "text"  # notes stay text, however often a template repeats
+
+
+# --- multi-select picklists ---------------------------------------------------------------------------------------
+
+
+def _picklist_leads(n: int = 2000, seed: int = 11) -> pd.DataFrame:
+    """Leads with a multi-select picklist (any order), a category holding commas, places and names "Last, First"."""
+    rng = np.random.default_rng(seed)
+    options = ["ERP", "CRM", "Business Intelligence", "HR"]
+    picked = [list(rng.choice(options, rng.integers(1, 4), replace=False)) for _ in range(n)]
+    employees = rng.choice([10, 50, 200, 1000], n)
+    erp = np.array(["ERP" in chosen for chosen in picked])
+    won = rng.random(n) < 0.05 + 0.15 * erp + 0.3 * (employees >= 200)
+    return pd.DataFrame(
+        {
+            "Lead ID": [f"L{i}" for i in range(n)],
+            "Interessen": ["; ".join(chosen) for chosen in picked],
+            "No. of Employees": employees,
+            "Industry": rng.choice(["Retail, Wholesale", "Banking, Finance & Insurance", "Software", "Retail"], n),
+            "City": rng.choice(["Austin, TX", "Dallas, TX", "Boston, MA", "Denver, CO", "Salem, MA"], n),
+            "Converted": np.where(won, "yes", "no"),
+        }
+    )
+
+
+def test_a_multi_select_picklist_is_proposed_with_its_options_and_separator() -> None:
+    proposal = _proposal(_picklist_leads())
+
+    spec = proposal.columns["Interessen"]
+    assert spec.role == "multi_select"
+    assert spec.separator == ";"
+    assert sorted(spec.options or []) == ["Business Intelligence", "CRM", "ERP", "HR"]
+    assert proposal.columns["Industry"].role == "categorical"  # commas inside single values: no two combined
+    assert proposal.columns["City"].role == "categorical"  # every value two parts: a place, not a choice
+
+
+def test_a_sales_option_among_the_leads_own_is_left_out_with_its_evidence() -> None:
+    leads = _picklist_leads()
+    won = leads["Converted"] == "yes"
+    topics = leads["Interessen"].str.replace("; ", ", ")
+    leads["Topics"] = topics.where(~won, topics + ", Customer")  # sales tag every customer: one option of several
+
+    proposal = _proposal(leads.drop(columns="Interessen"))
+
+    spec = proposal.columns["Topics"]
+    assert spec.role == "multi_select"
+    assert spec.separator == ","
+    assert "Customer" not in (spec.options or [])
+    assert "ERP" in (spec.options or [])  # the honest option that carries the signal stays
+    assert proposal.review["Topics"].startswith("options left out as after contact? 'Customer': ")
+    assert "add it to options and list it under leakage.allowed" in proposal.review["Topics"]
+
+
+def test_a_picklist_named_for_sales_work_stays_out_with_a_note_on_reading_its_options() -> None:
+    leads = _picklist_leads().rename(columns={"Interessen": "Sales Tags"})
+
+    proposal = _proposal(leads)
+
+    assert proposal.columns["Sales Tags"].role == "after_contact"
+    assert "Its cells list several options (4, separated by ';'" in proposal.review["Sales Tags"]
+    assert "map it {role: multi_select, options: [those], separator: ';'}" in proposal.review["Sales Tags"]

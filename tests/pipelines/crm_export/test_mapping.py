@@ -690,3 +690,52 @@ def test_columns_that_differ_from_the_mapping_only_by_surrounding_spaces_are_mat
 
     # "Country  " matches two columns once trimmed: neither is taken for it
     assert matches == {"Lead Source ": "Lead Source", " Industry": "Industry"}
+
+
+# --- multi-select picklists ---------------------------------------------------------------------------------------
+
+
+def test_a_multi_select_column_gives_one_feature_per_option_named_after_it() -> None:
+    mapping = ExportMapping.model_validate(
+        _mapping(Interessen={"role": "multi_select", "options": ["ERP", "CRM / BI", "crm bi", "Größe"]})
+    )
+
+    [column] = [column for column in mapping.input_columns() if column.column == "Interessen"]
+
+    assert column.role == "multi_select"
+    assert column.separator == ";"  # the default: Salesforce's and HubSpot's
+    # "CRM / BI" and "crm bi" differ as options, not in snake_case: the second gets a suffix
+    assert column.options == (
+        ("ERP", "interessen_erp"),
+        ("CRM / BI", "interessen_crm_bi"),
+        ("crm bi", "interessen_crm_bi_2"),
+        ("Größe", "interessen_groesse"),
+    )
+    assert mapping.derived_feature_names()[-4:] == [feature for _, feature in column.options]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"role": "multi_select"}, "role multi_select needs options"),
+        ({"role": "multi_select", "options": []}, "role multi_select needs options"),
+        ({"role": "multi_select", "options": ["ERP", " "]}, "role multi_select needs options"),
+        ({"role": "categorical", "options": ["ERP"]}, "options applies only to role multi_select, not categorical"),
+        ({"role": "text", "separator": ";"}, "separator applies only to role multi_select, not text"),
+        ({"role": "multi_select", "options": ["ERP", " erp"]}, "options 'ERP' and ' erp' are one option"),
+        ({"role": "multi_select", "options": ["Pricing  page", "pricing page"]}, "are one option"),
+        ({"role": "multi_select", "options": ["ERP"], "separator": "/"}, "separator '/'; expected one of ; , |"),
+        ({"role": "multi_select", "options": ["Ebook, Whitepaper"], "separator": ","}, "holds the separator ','"),
+    ],
+)
+def test_a_multi_select_column_is_refused_saying_what_its_options_need(spec: dict[str, Any], message: str) -> None:
+    assert message in _error(_mapping(Interessen=spec))
+
+
+def test_a_multi_select_mapping_survives_its_own_dump() -> None:
+    spec = {"role": "multi_select", "options": ["Webinar 2024", "Ebook: Email Benchmarks", "1"], "separator": ","}
+    mapping = ExportMapping.model_validate(_mapping(TAGS=spec))
+
+    again = parse_mapping(dump_mapping(mapping))
+
+    assert again.columns["TAGS"] == mapping.columns["TAGS"]

@@ -1050,3 +1050,43 @@ def test_a_creation_date_years_after_the_rest_is_a_typo_read_as_missing() -> Non
     assert prepared.created_at is not None
     assert prepared.created_at.max() < pd.Timestamp("2026-01-01")
     assert not any(quarter.startswith("2062") for quarter in prepared.split.test_quarters)
+
+
+def tagged_export(n: int = 600, seed: int = 4) -> pd.DataFrame:
+    """The export with a tags column: the lead's own tags ("Webinar", "Ebook") and sales' "Customer" on every win."""
+    export = salesforce_export(n, seed)
+    rng = np.random.default_rng(seed)
+    won = (export["Converted"] == "1").to_numpy()
+    own = [[tag for tag in ("Webinar", "Ebook") if rng.random() < 0.4] for _ in range(n)]
+    export["Tags"] = [", ".join(tags + (["Customer"] if w else [])) for tags, w in zip(own, won, strict=True)]
+    return export
+
+
+def test_an_option_that_leaks_stops_preparation_naming_the_option_and_its_remedy() -> None:
+    tags = {"role": "multi_select", "options": ["Webinar", "Ebook", "Customer"], "separator": ","}
+
+    with pytest.raises(LeakageError) as stopped:
+        prepare(tagged_export(), mapping_of({**COLUMNS, "Tags": tags}))
+
+    said = str(stopped.value)
+    assert "(Tags: Customer)" in said
+    assert "Tags: Webinar" not in said
+    assert "remove the option from its multi-select column's options (the other options stay features)" in said
+    honest = prepare(tagged_export(), mapping_of({**COLUMNS, "Tags": {**tags, "options": ["Webinar", "Ebook"]}}))
+    assert {"tags_webinar", "tags_ebook"} <= set(honest.features.columns)
+    allowed = mapping_of({**COLUMNS, "Tags": tags}, leakage={"allowed": ["Tags: Customer"]})
+    assert "tags_customer" in prepare(tagged_export(), allowed).features.columns  # allowed by the name it was given
+
+
+def test_an_option_and_a_column_that_leak_are_each_given_their_remedy() -> None:
+    tags = {"role": "multi_select", "options": ["Webinar", "Customer"], "separator": ","}
+
+    with pytest.raises(LeakageError) as stopped:
+        prepare(
+            leaky_export().assign(Tags=tagged_export(300, seed=0)["Tags"]),
+            mapping_of({**COLUMNS, "Tags": tags, "Lead Status": "categorical"}),
+        )
+
+    said = str(stopped.value)
+    assert "For Lead Status: map it as `after_contact`" in said
+    assert "For Tags: Customer: remove the option" in said
