@@ -138,6 +138,9 @@ _CREATED_NAMES = (
         r"anfrage|"
         r"(^|_)(received|submitted|sign_?up|signed_up|registered|registration|registriert|inquiry|enquiry)(_|$)|"
         r"creacion|(^|_)fecha_(de_)?alta(_|$)|"
+        # Dutch, Portuguese, Polish, Italian: Aangemaakt op, Aanmaakdatum, Toegevoegd, Criado em, Data de criação,
+        # Data de cadastro, Data utworzenia, Utworzono, Data dodania, Data di creazione, Data inserimento
+        r"aangemaakt|aanmaak|toegevoegd|criado|criacao|cadastr|utworz|dodani|creazione|inserimento|"
         # the date of the record itself: "Dt_Customer", "Lead Date", "Datum Interessent"
         r"(^|_)(dt|date|datum)_(lead|customer|prospect|kunde|interessent)(_|$)|"
         r"(^|_)(lead|prospect|interessent)_(dt|date|datum)(_|$)"
@@ -155,7 +158,9 @@ _LONE_DATE_NAME = re.compile(r"(date|datum|timestamp|zeitstempel|time|zeit|day|t
 # Later moments: never created_at (a lead scored as of its last update would be scored with hindsight).
 _LATER_DATE_NAME = re.compile(
     r"(^|_)(last|latest|recent|letzte[rsn]?|zuletzt|modified|updated|changed|geaendert|aenderung|bearbeitet|next|"
-    r"naechste[rsn]?)(_|$)|modif|update|aktualisiert"
+    r"naechste[rsn]?|laatst[a-z]*|ultim[oa]|ostatni[a-z]*)(_|$)|modif|update|aktualisiert|"
+    # Dutch, Portuguese, Polish, Italian: Gewijzigd op, Atualizado em, Zaktualizowano, Aggiornato il
+    r"gewijzigd|bijgewerkt|atualiz|alterad|zaktualiz|zmodyfik|zmienion|aggiornat"
 )
 # The moment the lead was won or lost: the leakage guard checks other dates against it.
 # Dates that say a lead was won (a win date is an outcome where no column says won or lost).
@@ -250,13 +255,16 @@ _NEGATION_WORD = re.compile(r"(^|\W)(not|non|no|nicht|kein[a-z]*|never|nie|pas|j
 _NOT_YET = re.compile(r"(^|\W)(yet|encore|noch|todav[ií]a|a[uú]n)(\W|$)")
 _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
-_STAGE_NAME = re.compile(r"status|stage|phase")
-_REASON_NAME = re.compile(r"reason|grund")
+_STAGE_NAME = re.compile(r"status|stage|phase|fase|etapa|estagio|etap")  # Dutch, Italian, Portuguese, Polish
+_REASON_NAME = re.compile(r"reason|grund|reden|motivo|powod")
 # A person's protected attributes (the German AGG's and the GDPR's special categories): a B2B lead's gender,
 # salutation or marital status says nothing about the company's need, and scoring by it discriminates.
 _PROTECTED_NAME = re.compile(
     r"(^|_)(gender|geschlecht|sex|anrede|salutation|marital|marital_status|familienstand|religion|religious|"
-    r"konfession|ethnicity|ethnic_origin|race|nationality|staatsangehoerigkeit|disability|behinderung)(_|$)"
+    r"konfession|ethnicity|ethnic_origin|race|nationality|staatsangehoerigkeit|disability|behinderung|"
+    # Dutch, Portuguese, Polish, Italian: Geslacht, Aanhef, Sexo, Gênero, Tratamento, Płeć, Sesso, Genere
+    r"geslacht|aanhef|sexo|genero|tratamento|plec|sesso|genere|zwrot_grzecznosciowy|forma_grzecznosciowa|"
+    r"burgerlijke_staat|estado_civil|stan_cywilny|stato_civile|nationaliteit|nacionalidade|narodowosc|nazionalita)(_|$)"
 )
 # A person's age, an AGG ground too, where a B2B score has no use for it (an insurer's pricing may: the review says
 # how to map it); a year of birth is an age
@@ -274,15 +282,23 @@ _PERSON_NAME = re.compile(
     r"(^|_)(first|last|full|given|family|sur|vor|nach|contact|kontakt|customer|kunden)_?name$|^name$|"
     # French and Spanish: Prénom, Nom, Nom de famille, Nombre, Apellidos, Nom du contact, Nombre del contacto
     r"^(prenom|nom|nom_de_famille|nom_complet|nombre|nombre_completo|apellidos?)$|"
-    r"^(nom|nombre)_(du|de_la|del|de)_(contact|contacto|client|cliente|prospect|prospecto|lead)$"
+    r"^(nom|nombre)_(du|de_la|del|de)_(contact|contacto|client|cliente|prospect|prospecto|lead)$|"
+    # Dutch, Portuguese, Polish, Italian: Voornaam, Achternaam, Tussenvoegsel, Naam, Nome, Sobrenome, Nome completo,
+    # Imię, Nazwisko, Imię i nazwisko, Cognome, Nome e cognome
+    r"^(voornaam|achternaam|tussenvoegsel|naam|volledige_naam|roepnaam|contactpersoon|nome|primeiro_nome|sobrenome|"
+    r"ultimo_nome|apelido|nome_completo|nome_do_contato|imie|nazwisko|imie_i_nazwisko|cognome|nome_e_cognome)$"
 )
-_PHONE_NAME = re.compile(r"phone|telefon|mobil|handy|fax")
+_PHONE_NAME = re.compile(r"phone|telef|mobil|handy|fax|celular|cellulare|komorka|gsm")  # Telefoon, Telefone
 # Where a person lives, banks, connects from, was born or shows a profile: identifying, never a feature. The name
 # ends in the identifying field ("Mailing Street", "Billing Zip/Postal Code"); one that only speaks of it is an
 # attribute ("Zip Code Region", "Address Type", "IP Country", "Twitter Followers"). (A year of birth, an age, is
 # left to review as age is; a company's web address is a web address, not personal data.)
 _PERSONAL_DATA_NAME = re.compile(
     r"(^|_)(street|strasse|address|adresse|anschrift|hausnummer|house_number|postal_code|post_code|postcode|"
+    # Dutch, Portuguese, Polish, Italian: Straat, Huisnummer, Adres, Woonplaats, Rua, Endereço, CEP, Ulica, Kod
+    # pocztowy, Indirizzo, Data di nascita, Geboortedatum, Data de nascimento, Data urodzenia
+    r"straat|huisnummer|adres|woonplaats|rua|endereco|cep|ulica|kod_pocztowy|indirizzo|numero_civico|"
+    r"geboortedatum|data_de_nascimento|data_urodzenia|data_di_nascita|"
     r"postleitzahl|plz|zip|zip_code|zipcode|code_postal|codigo_postal|iban|bic|bank_account|kontonummer|bankverbindung|ip|ip_address|"
     r"ip_adresse|date_of_birth|birth_date|birthdate|birthday|dob|geburtsdatum|geburtstag|linked_in|linkedin|xing|"
     # where the person is: a sign-up's geolocation (Mailchimp's LATITUDE, LONGITUDE, from the IP address)
@@ -292,7 +308,9 @@ _PERSONAL_DATA_NAME = re.compile(
     # a person's handle on a network or messenger: "Twitter Username", "Skype ID" (a bare "Twitter" may be a flag)
     r"(twitter|instagram|facebook|tiktok|git_?hub|skype|telegram|whats_?app|linked_?in|xing)_(handle|user_?name|user|id))$"
 )
-_NOT_A_HOME_ADDRESS = re.compile(r"(^|_)(e_?mail|web|website|site|url|homepage)_(address|adresse)$")
+_NOT_A_HOME_ADDRESS = re.compile(
+    r"(^|_)(e_?mail|web|website|site|url|homepage)_(address|adresse|adres|endereco|indirizzo)$"
+)
 # A company's or account's name: who, not what (an account's leads learnt by name); accounts come from the e-mail
 # domain or the CRM's account id
 _COMPANY_NAME = re.compile(
@@ -341,7 +359,10 @@ _CODE_NUMBER = re.compile(r"\d+(\.0+)?")
 _OTHER_RECORDS_ID = re.compile(r"(^|_)(id|ids|key)$")  # a number column named so (not the lead's id) holds ids
 # Export value (as normalize_value gives it) -> leadq stage, checked in this order (disqualified before qualified).
 # An open value that says sales has not touched the lead yet (not "Open": an open deal is one sales works)
-_UNTOUCHED_VALUE = re.compile(r"\b(not contacted|nicht kontaktiert|uncontacted|untouched|unworked|new|neu)\b")
+_UNTOUCHED_VALUE = re.compile(
+    r"\b(not contacted|nicht kontaktiert|uncontacted|untouched|unworked|new|neu|"
+    r"nieuw|niet gecontacteerd|novo|nova|nao contatado|nowy|nowa|nuovo|nuova|non contattato)\b"
+)  # Dutch, Portuguese, Polish, Italian too
 _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     # Dynamics 365's status reasons (Cannot Contact, No Longer Interested, Canceled), Zoho's "Contact in Future",
     # HubSpot's German lead statuses (Versuchter Kontakt, Verbunden, Schlechtes Timing, Offener Deal)
@@ -390,6 +411,10 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("sal", "sal"),
     ("new", "mql"),
     ("neu", "mql"),
+    ("nieuw", "mql"),  # Dutch, Portuguese, Polish, Italian: new
+    ("novo", "mql"),
+    ("nowy", "mql"),
+    ("nuovo", "mql"),
     ("open deal", "sql"),  # HubSpot's lead status: a deal is open, sales works the lead
     ("open", "mql"),
     ("offen", "mql"),
@@ -540,12 +565,120 @@ MIN_PERSONAL_SHARE = 0.8
 _PERSON_COLUMN_NAME = re.compile(
     r"(^|_)(person|persona|personne|owner|rep|salesperson|agent|user|assigned|assignee|responsible|responsable|"
     r"proprietaire|propietario|verantwortlich[a-z]*|zustaendig[a-z]*|manager|by|von|ansprechpartner|berater|"
-    r"vendedor|vendeur)(_|$)|besitzer|betreuer|bearbeiter"
+    r"vendedor|vendeur|"
+    # Dutch, Portuguese, Polish, Italian: Eigenaar, Accountmanager, Verantwoordelijke, Dono do lead, Responsável,
+    # Opiekun, Handlowiec, Właściciel, Proprietario, Commerciale, Referente
+    r"eigenaar|accountmanager|verantwoordelijke|verkoper|dono|responsavel|opiekun|handlowiec|wlasciciel|"
+    r"proprietario|commerciale|venditore|referente)(_|$)|besitzer|betreuer|bearbeiter"
 )
 _PHONE_VALUE = re.compile(r"\+?[\d\s()./-]{7,24}")  # digits and a phone's separators only (never a UUID's letters)
 
 
 _IDENTIFYING_VALUES = frozenset(["profile", "bank account", "IP address"])
+# A street and house number, whatever the column's name: "Dorpsstraat 118", "Rua Augusta, 27", "ul. Długa 5",
+# "Via Roma 12", "12 Main St", "Hauptstraße 5a". A street word (a Dutch or German one ends the name) and a number.
+_STREET_ADDRESS = re.compile(
+    r"^(?=.*\d)(?=.*((straat|weg|laan|plein|gracht|kade|dijk|singel|straße|strasse|str|gasse|allee|platz|damm|ufer)\b"
+    r"|\b(rua|avenida|av|travessa|largo|ulica|ul|aleja|al|plac|via|viale|piazza|corso|vicolo|rue|avenue|chemin|bd|"
+    r"calle|carrer|plaza|paseo|street|st|road|rd|ave|lane|ln|drive|boulevard|blvd|way|str)\b))"
+    r"([^\W\d_][\w .,'/-]*\s\d+\s?[a-z]?(\s*[-/]\s*\d+[a-z]?)?|\d+[a-z]?,?\s[^\W\d_][\w .'-]*)$",
+    re.IGNORECASE,
+)
+# A person's gender or salutation, whatever the column's name or language: a protected attribute (the German AGG's)
+GENDER_WORDS = frozenset(
+    [
+        "m",
+        "f",
+        "w",
+        "d",
+        "x",
+        "male",
+        "female",
+        "man",
+        "woman",
+        "men",
+        "women",
+        "mann",
+        "frau",
+        "herr",
+        "männlich",
+        "weiblich",
+        "divers",
+        "diverse",
+        "other",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "vrouw",
+        "mannelijk",
+        "vrouwelijk",
+        "dhr",
+        "mevr",
+        "mevrouw",
+        "heer",
+        "de",
+        "heer",
+        "anders",
+        "masculino",
+        "feminino",
+        "homem",
+        "mulher",
+        "sr",
+        "sra",
+        "srta",
+        "senhor",
+        "senhora",
+        "outro",
+        "outra",
+        "hombre",
+        "mujer",
+        "señor",
+        "señora",
+        "mężczyzna",
+        "kobieta",
+        "pan",
+        "pani",
+        "inna",
+        "inne",
+        "maschio",
+        "femmina",
+        "uomo",
+        "donna",
+        "sig",
+        "sig.ra",
+        "sig.na",
+        "signor",
+        "signora",
+        "dott",
+        "dott.ssa",
+        "homme",
+        "femme",
+        "monsieur",
+        "madame",
+        "mademoiselle",
+        "mme",
+        "mlle",
+        "onbekend",
+        "desconhecido",
+        "nieznana",
+        "nieznany",
+        "sconosciuto",
+    ]
+) | {"de heer", "prefer not to say", "keine angabe"}
+MIN_GENDER_SHARE = 0.95
+
+
+def is_gender_or_salutation(values: pd.Series) -> bool:
+    """Whether a column's values (filled rows) are a person's gender or salutation: two to twelve distinct values,
+    nearly every row one of :data:`GENDER_WORDS` (Man, Vrouw; M, F; Sr., Sra.; Herr, Frau)."""
+    counts = values.astype(str).str.strip().str.casefold().str.rstrip(".").value_counts()
+    if not 2 <= len(counts) <= 12:
+        return False
+    return float(counts[counts.index.isin(GENDER_WORDS)].sum()) >= MIN_GENDER_SHARE * float(counts.sum())
 
 
 def personal_values(column: str, values: pd.Series, sample: int = 200) -> tuple[Kind, float] | None:
@@ -561,6 +694,7 @@ def personal_values(column: str, values: pd.Series, sample: int = 200) -> tuple[
     # a person's profile (LinkedIn, XING), bank account or IP address whatever the column's name: unique, it
     # would otherwise be proposed as the lead id and key the scores and the scoring log
     identifying = text.map(lambda value: personal_kind(value, names=False) in _IDENTIFYING_VALUES)
+    identifying |= text.str.fullmatch(_STREET_ADDRESS)  # where the person lives
     if (share := float(counts[identifying].sum() / counts.sum())) >= MIN_PERSONAL_SHARE:
         return "personal data", share
     if not _PERSON_COLUMN_NAME.search(to_snake_case(column)):
@@ -881,7 +1015,7 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
     name = to_snake_case(column)
     if values.nunique() <= 1 and len(values) == rows:
         return ColumnSpec(role="ignore")  # the same value in every row: nothing to learn from (blanks would tell)
-    if _PROTECTED_NAME.search(name) or is_a_persons_age(column, values):
+    if _PROTECTED_NAME.search(name) or is_a_persons_age(column, values) or is_gender_or_salutation(values):
         return ColumnSpec(role="pii")
     if _COMPANY_NAME.fullmatch(name) and kind in ("category", "free text", "id-like"):
         return ColumnSpec(role="ignore")
@@ -1418,7 +1552,9 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
                 continue
             looks, share = personal
             if looks == "personal data":
-                review[column] = f"{share:.0%} of its values are a person's profile, bank account or IP address"
+                review[column] = (
+                    f"{share:.0%} of its values are a person's profile, bank account, IP address or street address"
+                )
             else:
                 what = "people's names" if looks == "person name" else "phone numbers"
                 review[column] = f"{share:.0%} of its values look like {what}; if they are categories, map it as one"
@@ -1444,6 +1580,13 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             )
         else:
             specs[column] = _feature_spec(column, kind, present[column], len(frame))
+            said_by_name = _PROTECTED_NAME.search(names[column]) or is_a_persons_age(column)
+            if specs[column].role == "pii" and not said_by_name and is_gender_or_salutation(present[column]):
+                shown = ", ".join(map(repr, present[column].value_counts().index[:3]))
+                review[column] = (
+                    f"its values ({shown}) are a person's gender or salutation: a protected personal attribute, "
+                    "never a feature"
+                )
             if specs[column].role in FEATURE_ROLES and _too_sparse(present[column], len(frame)):
                 specs[column] = ColumnSpec(role="ignore")
                 review[column] = (
@@ -1491,6 +1634,11 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             review[column] = review[column].replace(
                 "); if known", f"), alone it predicts the outcome with AUC {found.single_auc[column]:.2f}; if known", 1
             )
+    for column in _unnamed_dates(kinds, specs, names) if undated else []:
+        review[column] = (
+            "a date no name says is when the lead came in, and the export has no creation date: if it is that, map it "
+            "created_at (the out-of-time split, the label horizon and the untouched leads' check need one)"
+        )
     for column, spec in specs.items():  # sales' tags beside the lead's own: the options may be read one by one
         picklist = multi_select_options(present[column]) if spec.role == "after_contact" else None
         if picklist is not None and kinds[column] in ("category", "free text"):
@@ -1519,6 +1667,16 @@ def propose_mapping(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | N
 
 _AFTER_CONTACT_REMEDY = "If known before sales touches the lead: map it as a feature and list it under leakage.allowed"
 _OPTION_REMEDY = "If known before sales touches the lead: add it to options and list it under leakage.allowed"
+
+
+def _unnamed_dates(kinds: Mapping[str, str], specs: Mapping[str, ColumnSpec], names: Mapping[str, str]) -> list[str]:
+    """Date columns proposed ``ignore`` whose names say no later moment (an update, a last contact): one of them may
+    be the creation date under a name leadq does not know."""
+    return [
+        column
+        for column, kind in kinds.items()
+        if kind == "date" and specs[column].role == "ignore" and not _LATER_DATE_NAME.search(names[column])
+    ]
 
 
 def _picklist_note(separator: str, options: list[str]) -> str:

@@ -456,7 +456,15 @@ SALES_NAME = re.compile(
     # an offer or quote sales sent and its sum ("Angebotssumme", "Quote Amount"); not a lead's "Request a Quote" or
     # "Angebotsanfrage", nor a newsletter's offers
     r"(quote|quotation|proposal)_(amount|value|total|sent|date|status)|angebots?(summe|betrag|wert|datum|nummer|status)|"
-    r"angebot_(versendet|gesendet|erstellt))(_|$)"
+    r"angebot_(versendet|gesendet|erstellt)|"
+    # Dutch, Portuguese, Polish, Italian: the rep (Eigenaar, Accountmanager, Dono do lead, Responsável, Opiekun,
+    # Handlowiec, Proprietario, Commerciale), the stage (Fase, Etapa, Etap), a rating (Beoordeling, Avaliação,
+    # Ocena, Valutazione), calls (Aantal gesprekken, Ligações, Chamadas, Połączenia, Chiamate), notes (Notities,
+    # Opmerkingen, Observações, Anotações, Notatki, Uwagi, Note) and the Pipedrive deal's Creator
+    r"eigenaar|accountmanager|verantwoordelijke|verkoper|dono|responsavel|opiekun|handlowiec|wlasciciel|"
+    r"proprietario|commerciale|venditore|fase|etapa|estagio|etap|beoordeling|avaliacao|classificacao|ocena|"
+    r"valutazione|gesprek(ken)?|ligacoes|chamadas|polaczenia|rozmowy|chiamate|notitie(s)?|opmerking(en)?|"
+    r"observac(ao|oes)|anotac(ao|oes)|notatk[ia]|uwagi|note|creator)(_|$)"
     # Bare, a duration or a contact is the call's ("Duration", "dur"); "Administrative_Duration" is a web session's.
     r"|^(duration|dur|contact)$"
     rf"|^({'|'.join(CALENDAR_PARTS)})$"

@@ -1171,7 +1171,10 @@ def test_a_persons_profile_address_is_never_the_lead_id_whatever_its_name(column
 
     assert proposal.columns[column].role == "pii"
     assert proposal.lead_ids == "row_number"
-    assert "100% of its values are a person's profile, bank account or IP address" in proposal.review[column]
+    assert (
+        "100% of its values are a person's profile, bank account, IP address or street address"
+        in proposal.review[column]
+    )
 
 
 def test_a_sign_ups_geolocation_is_personal_data_and_a_glued_member_id_no_feature() -> None:
@@ -2182,3 +2185,132 @@ def test_a_picklist_named_for_sales_work_stays_out_with_a_note_on_reading_its_op
     assert proposal.columns["Sales Tags"].role == "after_contact"
     assert "Its cells list several options (4, separated by ';'" in proposal.review["Sales Tags"]
     assert "map it {role: multi_select, options: [those], separator: ';'}" in proposal.review["Sales Tags"]
+
+
+# --- exports in Dutch, Portuguese, Polish and Italian (helper-68's round 16) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["Geslacht", "Aanhef", "Sexo", "Gênero", "Płeć", "Sesso", "Tratamento", "Burgerlijke staat", "Nacionalidade"],
+)
+def test_a_protected_attribute_named_in_other_languages_is_never_a_feature(column: str) -> None:
+    frame = pd.DataFrame({column: ["a", "b", "c", "a"] * 25, "Converted": ["1", "0", "0", "0"] * 25})
+
+    assert _proposal(frame).columns[column].role == "pii"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [["Man", "Vrouw", "Onbekend"], ["M", "F"], ["Dhr.", "Mevr."], ["Sr.", "Sra."], ["Herr", "Frau", "Divers"]],
+)
+def test_a_gender_or_salutation_is_known_by_its_values_under_any_name(values: list[str]) -> None:
+    frame = pd.DataFrame({"Kolom 7": np.resize(values, 100), "Converted": ["1", "0", "0", "0"] * 25})
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Kolom 7"].role == "pii"
+    assert "a person's gender or salutation: a protected personal attribute" in proposal.review["Kolom 7"]
+
+
+@pytest.mark.parametrize(
+    "values", [["S", "M", "L", "XL"], ["Ja", "Nee"], ["Retail", "Software"], ["Mr. Clean", "Mrs. Dash"]]
+)
+def test_sizes_answers_and_categories_are_no_gender(values: list[str]) -> None:
+    frame = pd.DataFrame({"Kolom 7": np.resize(values, 100), "Converted": ["1", "0", "0", "0"] * 25})
+
+    assert _proposal(frame).columns["Kolom 7"].role != "pii"
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["Voornaam", "Achternaam", "Naam", "Nome", "Sobrenome", "Nome completo", "Imię", "Nazwisko", "Cognome"],
+)
+def test_a_persons_name_in_other_languages_is_personal_data(column: str) -> None:
+    names = ["Anelde", "Bram", "Joana", "Kasia", "Giulia", "Pieter", "Tomasz", "Luca"] * 25
+    frame = pd.DataFrame({column: names, "Converted": np.resize(["1", "0", "0"], len(names))})
+
+    assert _proposal(frame).columns[column].role == "pii"
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        ["Dorpsstraat 118", "Kerkweg 3-5", "Stationsplein 2"],
+        ["Rua Augusta, 27", "Avenida Paulista 1578"],
+        ["ul. Długa 5", "Via Roma 12", "Corso Italia 3"],
+        ["12 Main St", "221B Baker Street", "Hauptstraße 5a"],
+    ],
+)
+def test_a_street_address_is_personal_data_whatever_the_columns_name(addresses: list[str]) -> None:
+    frame = pd.DataFrame({"Kolom 3": np.resize(addresses, 120), "Converted": np.resize(["1", "0", "0"], 120)})
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Kolom 3"].role == "pii"
+    assert "person's profile, bank account, IP address or street address" in proposal.review["Kolom 3"]
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        "Aangemaakt op",
+        "Aanmaakdatum",
+        "Data de criação",
+        "Criado em",
+        "Data utworzenia",
+        "Utworzono",
+        "Data di creazione",
+    ],
+)
+def test_a_creation_date_named_in_other_languages_is_created_at(column: str) -> None:
+    assert _proposal(_dated(**{column: "2025-01-02"})).columns[column].role == "created_at"
+
+
+@pytest.mark.parametrize("column", ["Laatst gewijzigd", "Atualizado em", "Zaktualizowano", "Aggiornato il"])
+def test_a_later_moment_named_in_other_languages_is_never_created_at(column: str) -> None:
+    assert _proposal(_dated(**{column: "2025-01-02"})).columns[column].role != "created_at"
+
+
+def test_a_date_no_name_explains_is_offered_as_the_creation_date_for_review() -> None:
+    proposal = _proposal(_dated(**{"Dag van binnenkomst": "2025-01-02"}))
+
+    assert proposal.columns["Dag van binnenkomst"].role == "ignore"
+    assert "if it is that, map it created_at" in proposal.review["Dag van binnenkomst"]
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["Accountmanager", "Eigenaar", "Verantwoordelijke", "Dono do lead", "Responsável", "Opiekun", "Proprietario"],
+)
+def test_the_rep_named_in_other_languages_is_never_a_feature(column: str) -> None:
+    reps = ["Jan de Vries", "Ana Souza", "Piotr Nowak", "Marco Rossi"] * 50
+    frame = pd.DataFrame({column: reps, "Converted": np.resize(["1", "0", "0"], len(reps))})
+
+    assert _proposal(frame).columns[column].role in ("pii", "after_contact")
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("Beoordeling", ["Heet", "Warm", "Koud"]),
+        ("Aantal gesprekken", ["0", "1", "2", "3"]),
+        ("Avaliação", ["A", "B", "C"]),
+        ("Fase", ["Nieuw", "In behandeling", "Offerte"]),
+        ("Notities", ["gebeld", "terugbellen", "offerte gestuurd"]),
+    ],
+)
+def test_sales_work_named_in_other_languages_is_after_contact(column: str, values: list[str]) -> None:
+    frame = pd.DataFrame({column: np.resize(values, 120), "Converted": np.resize(["1", "0", "0"], 120)})
+
+    assert _proposal(frame).columns[column].role in ("after_contact", "stage")
+
+
+def test_a_new_status_in_other_languages_is_the_untouched_leads_value() -> None:
+    statuses = ["Nieuw", "In behandeling", "Gewonnen", "Verloren", "Verloren"] * 40
+    frame = pd.DataFrame({"Status": statuses, "Industry": np.resize(["A", "B"], len(statuses))})
+
+    spec = _proposal(frame).columns["Status"]
+
+    assert spec.role == "outcome"
+    assert spec.untouched == ["Nieuw"]

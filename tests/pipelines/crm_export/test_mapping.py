@@ -595,6 +595,9 @@ def test_guess_group_reads_engagement_words_in_the_column_name(column: str, expe
         ("Größe Ümsatz (€)", "groesse_uemsatz"),
         ("AnnualRevenue", "annual_revenue"),
         ("Café Besuche", "cafe_besuche"),
+        ("Płeć", "plec"),  # letters without a decomposition written as their Latin letters, not dropped
+        ("Właściciel", "wlasciciel"),
+        ("Størrelse", "storrelse"),
         ("2FA enabled", "col_2fa_enabled"),
         ("???", "column"),
     ],
