@@ -1134,10 +1134,12 @@ def check_export(
 
         write_report(json.dumps(prepared.report, indent=2, ensure_ascii=False), report)
         console.print(f"Report: {report}", highlight=False)
-    labels = prepared.report["labels"]
-    if short := history_shortfall(int(labels["won"]), int(labels["lost"]), settings.gate):
+    # the gate counts the leads training learns and is tested on: not a later quarter left out while still open
+    used = prepared.y.reindex(prepared.split.train.append(prepared.split.held_out)).dropna()
+    if short := history_shortfall(int((used == 1).sum()), int((used == 0).sum()), settings.gate):
         console.print(
-            f"[yellow]Warning:[/] too little history for the publish gate: {escape('; '.join(short))}. Training "
+            f"[yellow]Warning:[/] too little history for the publish gate: {escape('; '.join(short))} (of the "
+            "labelled leads training uses, as the split above says). Training "
             "runs and registers the model, but does not promote it (`--force` does), and its test figures on so "
             "few leads are wide intervals, not a verdict",
             highlight=False,

@@ -322,3 +322,38 @@ def test_a_failing_version_is_registered_not_promoted_force_promotes_it_and_retr
     assert retrained.decision.reasons[0] == "the champion stays: the challenger fails the publish gate"
     assert retrained.served_version == "2"
     assert str(client.get_model_version_by_alias(name, "champion").version) == "2"
+
+
+def test_check_exports_history_warning_counts_only_the_leads_training_uses(tmp_path: Path) -> None:
+    # 1.6% convert; the latest quarters are left out while many of their leads are still open: over 100 conversions in
+    # the export, fewer than the gate's 100 in the quarters training learns and is tested on
+    rng = np.random.default_rng(5)
+    n = 7_500
+    created = pd.Timestamp("2023-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 820, n)), unit="D")
+    status = np.where(rng.random(n) < 0.016, "Won", "Lost").astype(object)
+    status[(created >= pd.Timestamp("2024-04-01")) & (rng.random(n) < 0.4)] = "Open"
+    pd.DataFrame(
+        {
+            "Lead ID": [f"L{i}" for i in range(n)],
+            "Created": created.strftime("%Y-%m-%d"),
+            "Industry": rng.choice(["A", "B", "C"], n),
+            "Status": status,
+        }
+    ).to_csv(tmp_path / "rare.csv", index=False)
+    (tmp_path / "mapping.yml").write_text(
+        "columns:\n  Lead ID: id\n  Created: created_at\n  Industry: categorical\n"
+        "  Status: {role: outcome, won: [Won], lost: [Lost]}\n",
+        encoding="utf-8",
+    )
+
+    result = runner.invoke(
+        app, ["check-export", str(tmp_path / "rare.csv"), "--mapping", str(tmp_path / "mapping.yml")]
+    )
+
+    said = " ".join(result.output.split())
+    won = int(re.search(r"Labels \(outcome column\): ([\d,]+) won", said).group(1).replace(",", ""))  # type: ignore[union-attr]
+    assert won >= 100  # the export's conversions would pass
+    assert "later quarters left out while many of their leads are still open" in said
+    used = re.search(r"only ([\d,]+) conversions; the gate asks 100 \(of the labelled leads training uses", said)
+    assert used is not None, said
+    assert int(used.group(1).replace(",", "")) < 100
