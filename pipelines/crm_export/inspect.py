@@ -890,6 +890,24 @@ def outcome_candidates(kinds: Mapping[str, str], present: Mapping[str, pd.Series
     return [candidate for _, candidate in sorted(ranked, key=lambda pair: pair[0])]
 
 
+def wins_only_candidates(
+    kinds: Mapping[str, str], present: Mapping[str, pd.Series], id_column: str | None = None
+) -> list[OutcomeCandidate]:
+    """Where no column reads as won and lost: the categories named like an outcome whose values say who won and
+    none who lost ("Stage": New, Qualified, Proposition, Won: Odoo's pipeline, where a lost opportunity is archived
+    and keeps its stage), read as ``lost: []`` (the rest lost once the label horizon has passed), best first."""
+    ranked = []
+    for position, column in enumerate(kinds):
+        if column == id_column or kinds[column] != "category":
+            continue
+        if _outcome_name_tier(to_snake_case(RECORD_PREFIX.sub("", column))) == 2:
+            continue
+        candidate = read_outcome(column, present[column], kinds[column], wins_only=True)
+        if candidate is not None and candidate.spec.lost == [] and candidate.reading == "stage":
+            ranked.append((_outcome_rank(candidate, position), candidate))
+    return [candidate for _, candidate in sorted(ranked, key=lambda pair: pair[0])]
+
+
 def _stage_spec(values: pd.Series) -> ColumnSpec | None:
     mapped = {value: _match_words(value, _STAGE_WORDS) for value in sorted(set(values.str.strip()))}
     if not mapped or None in mapped.values():
@@ -1514,6 +1532,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     if win_date is not None and (best is None or _outcome_rank(best, 0)[0] == 2):
         best = win_date  # a date named like a win says more than yes/no columns named like nothing
     chosen = _named_outcome(outcome, kinds, present, id_column, len(frame)) if outcome else best
+    if chosen is None and not outcome and not undecided:
+        chosen = next(iter(wins_only_candidates(kinds, present, id_column)), None)
     others = [c for c in candidates if chosen is None or c.column != chosen.column]
     if chosen is not None:
         # Candidates named no more like an outcome than the chosen one are worth naming; plain yes/no features not.

@@ -2314,3 +2314,28 @@ def test_a_new_status_in_other_languages_is_the_untouched_leads_value() -> None:
 
     assert spec.role == "outcome"
     assert spec.untouched == ["Nieuw"]
+
+
+def test_a_pipeline_stage_with_a_won_value_and_none_lost_is_the_outcome_without_naming_it() -> None:
+    # Odoo's crm.lead: a lost opportunity is archived (Active False) and keeps its stage; no column reads won and lost
+    rng = np.random.default_rng(6)
+    n = 1200
+    stage = rng.choice(["New", "Qualified", "Proposition", "Won"], n, p=[0.4, 0.25, 0.2, 0.15])
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 700, n)), unit="D")
+    still_open = created > created.max() - pd.Timedelta(days=120)
+    active = np.where((stage == "Won") | still_open, "True", "False")  # the rest lost, archived
+    frame = pd.DataFrame(
+        {
+            "ID": range(1, n + 1),
+            "Created on": created.strftime("%Y-%m-%d %H:%M:%S"),
+            "Stage": stage,
+            "Active": active,
+            "Medium": rng.choice(["Email", "Website", "Phone"], n),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    spec = proposal.columns["Stage"]
+    assert (spec.role, spec.won, spec.lost) == ("outcome", ["Won"], [])
+    assert proposal.columns["Active"].role != "boolean"  # the archive flag knows the outcome: never a feature
