@@ -448,7 +448,8 @@ def option_flags(
     compared as categories are (trimmed, case and inner spaces ignored); values no option matches are left out."""
     if values is None:
         return np.zeros((n, len(options)))
-    position = {_category(option, keys): index for index, option in enumerate(options)}
+    categories = [_category(option, keys) for option in options]  # an option that is a placeholder: never chosen
+    position = {category: index for index, category in enumerate(categories) if isinstance(category, str)}
     none = (0.0,) * len(options)
 
     def chosen(value: object) -> tuple[float, ...]:
@@ -456,7 +457,8 @@ def option_flags(
             return none
         flags = [0.0] * len(options)
         for item in str(value).split(separator):
-            index = position.get(_category(item, keys))
+            category = _category(item, keys)
+            index = position.get(category) if isinstance(category, str) else None
             if index is not None:
                 flags[index] = 1.0
         return tuple(flags)

@@ -894,8 +894,9 @@ def inspect(
     except (MappingError, OSError) as error:
         console.print(f"[red]Refused:[/] cannot propose a mapping: {escape(str(error))}", highlight=False)
         raise typer.Exit(code=1) from error
-    counts = Counter(spec.role for spec in mapping.columns.values())
-    roles = ", ".join(f"{role} {counts[role]}" for role in ("email", "job_title", "consent", "count") if counts[role])
+    counts: Counter[str] = Counter(spec.role for spec in mapping.columns.values())
+    shown = ("email", "job_title", "multi_select", "consent", "count")
+    roles = ", ".join(f"{role} {counts[role]}" for role in shown if counts[role])
     dated = [(spec.role, c) for c, spec in mapping.columns.items() if spec.role in ("created_at", "outcome_at")]
     dates = ", ".join(f"{role} {column!r}" for role, column in dated) or "no created_at"
     personal = f" pii {counts['pii']}," if counts["pii"] else ""  # personal data, protected attributes: no features

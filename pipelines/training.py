@@ -50,7 +50,15 @@ from models.pipeline import (
 from models.rule_score import PointsRule, rule_score
 from models.scorer import LeadScorer
 from models.threshold import ThresholdChoice, choose_threshold
-from pipelines.crm_export.mapping import FEATURE_ROLES, ExportMapping, MappingError, dump_mapping, parse_mapping
+from pipelines.crm_export.mapping import (
+    FEATURE_ROLES,
+    ExportMapping,
+    MappingError,
+    dump_mapping,
+    normalize_value,
+    option_label,
+    parse_mapping,
+)
 from pipelines.crm_export.prepare import LoadedExport, PreparedExport, prepare_export, read_export_files, source_report
 from pipelines.report import ReportContext, build_report, write_report
 from pipelines.settings import ConfigError, Settings
@@ -75,13 +83,20 @@ def silent_steps(step: str) -> AbstractContextManager[object]:
 
 
 def read_after_contact(champion: ExportMapping, trained: ExportMapping) -> list[str]:
-    """The columns the champion's model reads as features that a newly trained mapping marks ``after_contact``:
+    """The columns the champion's model reads as features that a newly trained mapping marks ``after_contact``, and
+    the options of a multi-select column it takes out of ``options`` (a leaking option's remedy, "Tags: Customer"):
     the champion's scores then use what sales filled in after contact, and it stays served until moved."""
-    return [
-        column
-        for column, spec in champion.columns.items()
-        if spec.role in FEATURE_ROLES and column in trained.columns and trained.columns[column].role == "after_contact"
-    ]
+    read = []
+    for column, spec in champion.columns.items():
+        now = trained.columns.get(column)
+        if spec.role not in FEATURE_ROLES or now is None:
+            continue
+        if now.role == "after_contact":
+            read.append(column)
+        elif spec.role == now.role == "multi_select":
+            kept = {normalize_value(option) for option in now.options or ()}
+            read += [option_label(column, o) for o in spec.options or () if normalize_value(o) not in kept]
+    return read
 
 
 def stale_champion_warning(tracking_uri: str, name: str, champion: str, new_version: str, trained_yaml: str) -> str:
@@ -95,7 +110,8 @@ def stale_champion_warning(tracking_uri: str, name: str, champion: str, new_vers
         return ""
     return (
         f"the champion, version {champion}, reads {', '.join(leaked)} as features, which this mapping marks "
-        "after_contact: its scores use what sales filled in after contact. Train again with --force to make a model "
+        "after_contact or no longer reads: its scores may use what sales filled in after contact. Train again with "
+        "--force to make a model "
         f"of this mapping the champion, or move the alias to version {new_version} in the MLflow UI."
     )
 

@@ -255,16 +255,19 @@ _NEGATION_WORD = re.compile(r"(^|\W)(not|non|no|nicht|kein[a-z]*|never|nie|pas|j
 _NOT_YET = re.compile(r"(^|\W)(yet|encore|noch|todav[ií]a|a[uú]n)(\W|$)")
 _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
-_STAGE_NAME = re.compile(r"status|stage|phase|fase|etapa|estagio|etap")  # Dutch, Italian, Portuguese, Polish
-_REASON_NAME = re.compile(r"reason|grund|reden|motivo|powod")
+# Dutch, Italian, Portuguese and Polish words as whole words ("Metaplan" is no "etap", "Credentials" no "reden")
+_STAGE_NAME = re.compile(r"status|stage|phase|(^|_)(fase|etapa|estagio|etap)(_|$)")
+_REASON_NAME = re.compile(r"reason|grund|(^|_)(reden|motivo|powod)(_|$)")
 # A person's protected attributes (the German AGG's and the GDPR's special categories): a B2B lead's gender,
 # salutation or marital status says nothing about the company's need, and scoring by it discriminates.
 _PROTECTED_NAME = re.compile(
     r"(^|_)(gender|geschlecht|sex|anrede|salutation|marital|marital_status|familienstand|religion|religious|"
-    r"konfession|ethnicity|ethnic_origin|race|nationality|staatsangehoerigkeit|disability|behinderung|"
-    # Dutch, Portuguese, Polish, Italian: Geslacht, Aanhef, Sexo, Gênero, Tratamento, Płeć, Sesso, Genere
-    r"geslacht|aanhef|sexo|genero|tratamento|plec|sesso|genere|zwrot_grzecznosciowy|forma_grzecznosciowa|"
-    r"burgerlijke_staat|estado_civil|stan_cywilny|stato_civile|nationaliteit|nacionalidade|narodowosc|nazionalita)(_|$)"
+    r"konfession|ethnicity|ethnic_origin|race|nationality|staatsangehoerigkeit|disability|behinderung)(_|$)|"
+    # Dutch, Portuguese, Polish, Italian, as the whole name (a "Gênero musical" is a music genre): Geslacht, Aanhef,
+    # Aanspreekvorm, Sexo, Gênero, Płeć, Sesso, Genere
+    r"^(geslacht|aanhef|aanspreekvorm|aanspreektitel|sexo|genero|plec|sesso|genere|zwrot_grzecznosciowy|"
+    r"forma_grzecznosciowa|burgerlijke_staat|estado_civil|stan_cywilny|stato_civile|nationaliteit|nacionalidade|"
+    r"narodowosc|nazionalita)$"
 )
 # A person's age, an AGG ground too, where a B2B score has no use for it (an insurer's pricing may: the review says
 # how to map it); a year of birth is an age
@@ -288,7 +291,7 @@ _PERSON_NAME = re.compile(
     r"^(voornaam|achternaam|tussenvoegsel|naam|volledige_naam|roepnaam|contactpersoon|nome|primeiro_nome|sobrenome|"
     r"ultimo_nome|apelido|nome_completo|nome_do_contato|imie|nazwisko|imie_i_nazwisko|cognome|nome_e_cognome)$"
 )
-_PHONE_NAME = re.compile(r"phone|telef|mobil|handy|fax|celular|cellulare|komorka|gsm")  # Telefoon, Telefone
+_PHONE_NAME = re.compile(r"phone|telef|mobil|handy|fax")  # Telefoon, Telefone, Telefono
 # Where a person lives, banks, connects from, was born or shows a profile: identifying, never a feature. The name
 # ends in the identifying field ("Mailing Street", "Billing Zip/Postal Code"); one that only speaks of it is an
 # attribute ("Zip Code Region", "Address Type", "IP Country", "Twitter Followers"). (A year of birth, an age, is
@@ -576,109 +579,148 @@ _PHONE_VALUE = re.compile(r"\+?[\d\s()./-]{7,24}")  # digits and a phone's separ
 
 _IDENTIFYING_VALUES = frozenset(["profile", "bank account", "IP address"])
 # A street and house number, whatever the column's name: "Dorpsstraat 118", "Rua Augusta, 27", "ul. Długa 5",
-# "Via Roma 12", "12 Main St", "Hauptstraße 5a". A street word (a Dutch or German one ends the name) and a number.
-_STREET_ADDRESS = re.compile(
-    r"^(?=.*\d)(?=.*((straat|weg|laan|plein|gracht|kade|dijk|singel|straße|strasse|str|gasse|allee|platz|damm|ufer)\b"
+# "Via Roma 12", "12 Main St, Apt 4", "Hauptstraße 5, 10115 Berlin", "Kerkstraat 12 bis". A street word (a Dutch or
+# German one ends the name) and a house number that is no year ("Road Show 2024", "Marktplatz 2024" are events).
+_STREET_WORD = (
+    r"((straat|weg|laan|plein|gracht|kade|dijk|singel|straße|strasse|str|gasse|allee|platz|damm|ufer)\b"
     r"|\b(rua|avenida|av|travessa|largo|ulica|ul|aleja|al|plac|via|viale|piazza|corso|vicolo|rue|avenue|chemin|bd|"
-    r"calle|carrer|plaza|paseo|street|st|road|rd|ave|lane|ln|drive|boulevard|blvd|way|str)\b))"
-    r"([^\W\d_][\w .,'/-]*\s\d+\s?[a-z]?(\s*[-/]\s*\d+[a-z]?)?|\d+[a-z]?,?\s[^\W\d_][\w .'-]*)$",
+    r"calle|carrer|plaza|paseo|street|st|road|rd|ave|lane|ln|drive|boulevard|blvd|way|str)\b)"
+)
+_HOUSE_NUMBER = r"(?!(19|20)\d\d\b)\d{1,5}\s?[a-z]?(\s*[-/]\s*\d+[a-z]?)?(\s+(bis|ter|[a-z]))?"
+_STREET_ADDRESS = re.compile(
+    rf"^(?=[^,]*{_STREET_WORD})"
+    rf"([^\W\d_][\w .'/-]*?,?\s{_HOUSE_NUMBER}|\d{{1,5}}[a-z]?,?\s[^\W\d_][\w .'-]*?)(\s*,.*)?$",
     re.IGNORECASE,
 )
-# A person's gender or salutation, whatever the column's name or language: a protected attribute (the German AGG's)
-GENDER_WORDS = frozenset(
+MIN_DISTINCT_ADDRESSES = 20  # or half the rows that read so: people live apart, an event's name repeats
+
+
+# A person's gender or salutation, whatever the column's name or language: a protected attribute (the German AGG's).
+# A value is one where each of its words is such a word ("Herr Dr.", "De heer", "Sig.ra"); a column is one where
+# nearly every row is, and three in five say a man or a woman: a "D/W/M" frequency (daily, weekly, monthly) mostly
+# daily, a country column of "DE", a title of "Dr"/"Prof" say neither.
+MALE_WORDS = frozenset(
     [
         "m",
-        "f",
-        "w",
-        "d",
-        "x",
         "male",
-        "female",
         "man",
-        "woman",
         "men",
-        "women",
         "mann",
-        "frau",
         "herr",
         "männlich",
-        "weiblich",
-        "divers",
-        "diverse",
-        "other",
         "mr",
+        "dhr",
+        "heer",
+        "mannelijk",
+        "masculino",
+        "homem",
+        "hombre",
+        "sr",
+        "senhor",
+        "señor",
+        "mężczyzna",
+        "pan",
+        "maschio",
+        "uomo",
+        "sig",
+        "signor",
+        "homme",
+        "monsieur",
+        "mister",
+    ]
+)
+FEMALE_WORDS = frozenset(
+    [
+        "f",
+        "w",
+        "female",
+        "woman",
+        "women",
+        "frau",
+        "weiblich",
         "mrs",
         "ms",
         "miss",
+        "vrouw",
+        "mevr",
+        "mevrouw",
+        "mw",
+        "vrouwelijk",
+        "feminino",
+        "mulher",
+        "mujer",
+        "sra",
+        "srta",
+        "senhora",
+        "señora",
+        "dra",
+        "kobieta",
+        "pani",
+        "femmina",
+        "donna",
+        "sig.ra",
+        "sig.na",
+        "signora",
+        "femme",
+        "madame",
+        "mme",
+        "mademoiselle",
+        "mlle",
+    ]
+)
+_OTHER_GENDER_WORDS = frozenset(
+    [
+        "d",
+        "x",
+        "divers",
+        "diverse",
+        "other",
+        "non-binary",
+        "nonbinary",
         "mx",
         "dr",
         "prof",
-        "vrouw",
-        "mannelijk",
-        "vrouwelijk",
-        "dhr",
-        "mevr",
-        "mevrouw",
-        "heer",
         "de",
-        "heer",
         "anders",
-        "masculino",
-        "feminino",
-        "homem",
-        "mulher",
-        "sr",
-        "sra",
-        "srta",
-        "senhor",
-        "senhora",
         "outro",
         "outra",
-        "hombre",
-        "mujer",
-        "señor",
-        "señora",
-        "mężczyzna",
-        "kobieta",
-        "pan",
-        "pani",
+        "otro",
+        "otra",
         "inna",
         "inne",
-        "maschio",
-        "femmina",
-        "uomo",
-        "donna",
-        "sig",
-        "sig.ra",
-        "sig.na",
-        "signor",
-        "signora",
+        "altro",
         "dott",
         "dott.ssa",
-        "homme",
-        "femme",
-        "monsieur",
-        "madame",
-        "mademoiselle",
-        "mme",
-        "mlle",
         "onbekend",
         "desconhecido",
+        "desconocido",
         "nieznana",
         "nieznany",
         "sconosciuto",
     ]
-) | {"de heer", "prefer not to say", "keine angabe"}
-MIN_GENDER_SHARE = 0.95
+)
+MIN_GENDER_SHARE, MIN_MALE_OR_FEMALE_SHARE = 0.95, 0.6
+
+
+def _gendered(value: str) -> str | None:
+    """ "male", "female" or "other" where every word of ``value`` is a gender's or salutation's word, else None."""
+    words = [word.strip(".,") for word in value.casefold().split()]
+    if not words or not all(word in MALE_WORDS | FEMALE_WORDS | _OTHER_GENDER_WORDS for word in words):
+        return None
+    return "male" if set(words) & MALE_WORDS else "female" if set(words) & FEMALE_WORDS else "other"
 
 
 def is_gender_or_salutation(values: pd.Series) -> bool:
     """Whether a column's values (filled rows) are a person's gender or salutation: two to twelve distinct values,
-    nearly every row one of :data:`GENDER_WORDS` (Man, Vrouw; M, F; Sr., Sra.; Herr, Frau)."""
-    counts = values.astype(str).str.strip().str.casefold().str.rstrip(".").value_counts()
+    nearly every row one (Man, Vrouw; M, F; Sr., Sra.; Herr, Frau; Dhr., Mw.), most a man's or a woman's."""
+    counts = values.astype(str).str.strip().value_counts()
     if not 2 <= len(counts) <= 12:
         return False
-    return float(counts[counts.index.isin(GENDER_WORDS)].sum()) >= MIN_GENDER_SHARE * float(counts.sum())
+    said = pd.Series([_gendered(value) for value in counts.index], index=counts.index)
+    rows = float(counts.sum())
+    known = float(counts[said.notna().to_numpy()].sum())
+    either = float(counts[said.isin(["male", "female"]).to_numpy()].sum())
+    return known >= MIN_GENDER_SHARE * rows and either >= MIN_MALE_OR_FEMALE_SHARE * rows and said.nunique() >= 2
 
 
 def personal_values(column: str, values: pd.Series, sample: int = 200) -> tuple[Kind, float] | None:
@@ -694,7 +736,9 @@ def personal_values(column: str, values: pd.Series, sample: int = 200) -> tuple[
     # a person's profile (LinkedIn, XING), bank account or IP address whatever the column's name: unique, it
     # would otherwise be proposed as the lead id and key the scores and the scoring log
     identifying = text.map(lambda value: personal_kind(value, names=False) in _IDENTIFYING_VALUES)
-    identifying |= text.str.fullmatch(_STREET_ADDRESS)  # where the person lives
+    addresses = text.str.fullmatch(_STREET_ADDRESS)  # where the person lives, at many addresses
+    if addresses.sum() >= min(MIN_DISTINCT_ADDRESSES, counts[addresses].sum() / 2):
+        identifying |= addresses
     if (share := float(counts[identifying].sum() / counts.sum())) >= MIN_PERSONAL_SHARE:
         return "personal data", share
     if not _PERSON_COLUMN_NAME.search(to_snake_case(column)):
@@ -977,9 +1021,10 @@ def _too_sparse(values: pd.Series, rows: int) -> bool:
 # A multi-select picklist ("ERP; CRM; BI", Mailchimp's tags "Webinar 2024, Customer"): this share of its filled cells
 # or more lists two options or more, cells list different numbers of options (at least two numbers, each in
 # MIN_COUNT_SHARE of the cells), its options (each in MIN_FILLED_LEADS rows or more) are at most MAX_OPTIONS and
-# cover nearly every option chosen, and the cells combine them in more ways than there are options. A category
-# whose values hold a comma ("Retail, Wholesale"), a place ("Austin, TX"), a name ("Meier, Anna") or a template's
-# sentence ("price list for plan 3, team of 12": always two parts) is none.
+# cover nearly every option chosen, and the cells combine them in more ways than there are options (by a comma, two
+# options or more at different places too). A category whose values hold a comma ("Retail, Wholesale"), a place
+# ("Austin, TX"), a name ("Meier, Anna") or a template's sentence ("price list for plan 3, team of 12": always two
+# parts) is none.
 MIN_MULTI_SHARE = 0.1
 MIN_COUNT_SHARE = 0.05
 MAX_OPTIONS = 40
@@ -991,7 +1036,7 @@ def multi_select_options(values: pd.Series) -> tuple[str, list[str]] | None:
     """A multi-select picklist's separator and its options, most chosen first, as the export spells them most
     often; None where the column is no such picklist. ``values``: the column's filled cells."""
     counts = values.value_counts().head(MAX_VALUES_SPLIT)
-    filled = int(counts.sum())
+    filled, missing = int(counts.sum()), _placeholders()
     for separator in OPTION_SEPARATORS:
         listing = counts.index.str.contains(separator, regex=False)
         if not filled or counts[listing].sum() < MIN_MULTI_SHARE * filled:
@@ -1000,10 +1045,14 @@ def multi_select_options(values: pd.Series) -> tuple[str, list[str]] | None:
         spellings: dict[str, dict[str, int]] = {}
         combinations: set[frozenset[str]] = set()
         cells_listing: dict[int, int] = {}  # number of options -> cells
+        places: dict[str, set[int]] = {}  # option -> where it stands in cells listing several
         for value, count in counts.items():
-            items = {" ".join(item.split()) for item in str(value).split(separator)} - {""}
+            listed = [" ".join(item.split()) for item in str(value).split(separator)]
+            items = list(dict.fromkeys(item for item in listed if normalize_value(item) not in missing))
             combinations.add(frozenset(item.casefold() for item in items))
             cells_listing[len(items)] = cells_listing.get(len(items), 0) + int(count)
+            for place, item in enumerate(items if len(items) > 1 else ()):
+                places.setdefault(item.casefold(), set()).add(place)
             for item in items:
                 key = item.casefold()
                 chosen[key] = chosen.get(key, 0) + int(count)
@@ -1013,7 +1062,10 @@ def multi_select_options(values: pd.Series) -> tuple[str, list[str]] | None:
         covered = sum(chosen[key] for key in options) / max(1, sum(chosen.values()))
         varied = sum(cells >= MIN_COUNT_SHARE * filled for cells in cells_listing.values()) >= 2
         combined = len(combinations) > len(chosen)
-        if varied and combined and 2 <= len(options) <= MAX_OPTIONS and covered >= MIN_OPTIONS_COVERED:
+        # a comma also parts one choice's words ("Retail, Wholesale") or a place's ("Austin, TX"): options combined
+        # freely stand at different places (shuffled, or sorted among others), a city always before its state
+        moving = separator != "," or sum(len(at) > 1 for at in places.values()) >= 2
+        if varied and combined and moving and 2 <= len(options) <= MAX_OPTIONS and covered >= MIN_OPTIONS_COVERED:
             return separator, [max(spellings[key], key=lambda item: spellings[key][item]) for key in options]
     return None
 
@@ -1822,8 +1874,21 @@ def leak_evidence(
     created_at, outcome_at = (_proposed_dates(frame.loc[rows.index], specs, role) for role in ("created_at", "end"))
     outcomes, train_mask = rows.to_numpy(dtype=float), rows.index.isin(train)
     kept_out = [column for column in columns if specs[column].role == "after_contact"]  # by name: never features
+    options = {
+        option_label(column, option): column
+        for column in columns
+        if specs[column].role == "multi_select"
+        for option in specs[column].options or ()
+    }
     report = check_leakage(
-        features, outcomes, train_mask, policy, created_at=created_at, outcome_at=outcome_at, kept_out=kept_out
+        features,
+        outcomes,
+        train_mask,
+        policy,
+        created_at=created_at,
+        outcome_at=outcome_at,
+        kept_out=kept_out,
+        named=options,
     )
     filled_only = _filled_after_contact(frame, specs, labels, columns, policy, present)
     findings = [*report.findings, *filled_only]

@@ -458,13 +458,15 @@ SALES_NAME = re.compile(
     r"(quote|quotation|proposal)_(amount|value|total|sent|date|status)|angebots?(summe|betrag|wert|datum|nummer|status)|"
     r"angebot_(versendet|gesendet|erstellt)|"
     # Dutch, Portuguese, Polish, Italian: the rep (Eigenaar, Accountmanager, Dono do lead, Responsável, Opiekun,
-    # Handlowiec, Proprietario, Commerciale), the stage (Fase, Etapa, Etap), a rating (Beoordeling, Avaliação,
-    # Ocena, Valutazione), calls (Aantal gesprekken, Ligações, Chamadas, Połączenia, Chiamate), notes (Notities,
-    # Opmerkingen, Observações, Anotações, Notatki, Uwagi, Note) and the Pipedrive deal's Creator
+    # Handlowiec, Proprietario), calls (Aantal gesprekken, Ligações, Chamadas, Połączenia, Chiamate) and notes
+    # (Notities, Opmerkingen, Observações, Anotações, Notatki, Uwagi)
     r"eigenaar|accountmanager|verantwoordelijke|verkoper|dono|responsavel|opiekun|handlowiec|wlasciciel|"
-    r"proprietario|commerciale|venditore|fase|etapa|estagio|etap|beoordeling|avaliacao|classificacao|ocena|"
-    r"valutazione|gesprek(ken)?|ligacoes|chamadas|polaczenia|rozmowy|chiamate|notitie(s)?|opmerking(en)?|"
-    r"observac(ao|oes)|anotac(ao|oes)|notatk[ia]|uwagi|note|creator)(_|$)"
+    r"proprietario|venditore|gesprek(ken)?|ligacoes|chamadas|polaczenia|rozmowy|chiamate|notitie(s)?|opmerking(en)?|"
+    r"observac(ao|oes)|anotac(ao|oes)|notatk[ia]|uwagi)(_|$)"
+    # ... and as the whole name, where the word alone is ambiguous ("Fase de compra", "Avaliação do produto",
+    # "Product Note", "Creator Tier"): the stage (Fase, Etapa, Etap), a rating (Beoordeling, Avaliação, Ocena,
+    # Valutazione), a bare note, the Pipedrive deal's Creator
+    r"|^(fase|etapa|etap|beoordeling|avaliacao|ocena|valutazione|note|(deal_|lead_|person_)?creator)$"
     # Bare, a duration or a contact is the call's ("Duration", "dur"); "Administrative_Duration" is a web session's.
     r"|^(duration|dur|contact)$"
     rf"|^({'|'.join(CALENDAR_PARTS)})$"
@@ -810,6 +812,7 @@ def check_leakage(
     created_at: pd.Series | None = None,
     untouched: Untouched | None = None,
     kept_out: Collection[str] = (),
+    named: Mapping[str, str] | None = None,
 ) -> LeakageReport:
     """Run every leakage check on every candidate feature (and every date column against the outcome date).
 
@@ -828,6 +831,8 @@ def check_leakage(
             for these is a leak (:func:`filled_after_contact`).
         kept_out: columns measured but kept out of the model already (``inspect``'s proposals by name): never
             among "all the others" a column's lift is compared with.
+        named: the export column whose name speaks for a candidate, where it is not the candidate's own (the options
+            of a multi-select column, "Tags: Webinar" -> "Tags"): the checks of a name read that column's.
 
     The evidence, per column: its single-feature and missingness AUCs above their limits; values of (almost)
     one outcome covering a material share of the won or lost leads (:func:`one_outcome_values`); a single AUC
@@ -839,6 +844,7 @@ def check_leakage(
     with a note instead of judging on noise.
     """
     labels, train, evaluation = _labelled_split(y, train_mask, len(features))
+    speaks_for = dict(named or {})
     auc_note = _auc_skip_note(labels, train, evaluation, policy.min_rows)
     measured: dict[str, dict[str, float]] = {}
     candidates: list[Finding] = []
@@ -865,6 +871,7 @@ def check_leakage(
             unmeasured,
             math.nan,
             policy,
+            named=speaks_for.get(str(column)),
         )
     }
     unflagged = [column for column in features.columns if str(column) not in flagged | set(kept_out)]
@@ -878,7 +885,9 @@ def check_leakage(
         measured[name] |= {"one_outcome_share": pures[name].share, "others_auc": lift_auc[1]}
         single = aucs[name]["single_feature_auc"]
         without = _twins_left_out(name, lifts)
-        candidates += _evidence_findings(name, values, pures[name], single, lift_auc, margin, policy, without)
+        candidates += _evidence_findings(
+            name, values, pures[name], single, lift_auc, margin, policy, without, speaks_for.get(name)
+        )
 
     untouched_note = ""
     if untouched is not None:
@@ -890,8 +899,8 @@ def check_leakage(
                 f"sales worked were created as recently as the untouched ones (at least {policy.min_rows} needed)"
             )
         for column in features.columns:
-            named = sales_words_in_name(str(column)) is not None
-            filled, at_rest = filled_beyond_rest(features[column], fresh, policy.min_rows, named)
+            says_sales = sales_words_in_name(speaks_for.get(str(column), str(column))) is not None
+            filled, at_rest = filled_beyond_rest(features[column], fresh, policy.min_rows, says_sales)
             finding = filled_after_contact(str(column), filled, fresh, worked, untouched.by, policy, at_rest)
             candidates += [finding] if finding else []
     if created_at is not None and outcome_at is not None:
@@ -1124,13 +1133,16 @@ def _evidence_findings(
     margin: float,
     policy: LeakagePolicy,
     without: str = "",
+    named: str | None = None,
 ) -> list[Finding]:
     """The findings of the evidence beyond one AUC: one-outcome values, lift, and words of sales work.
 
     ``single`` is the column's single-feature AUC as the table shows it; ``lift_auc`` its held-out single AUC,
     the others' and the full model's (the lift compares held-out AUCs only); ``margin`` the lift's margin;
-    ``without``: the columns that move with it, left out of the others.
+    ``without``: the columns that move with it, left out of the others; ``named``: the export column whose name
+    speaks for it, where that differs (an option "Tags: Lead Scoring" of "Tags": the option names no sales work).
     """
+    name = named or column
     found: list[Finding] = []
     if pure.flags(policy):
         found.append(
@@ -1155,7 +1167,7 @@ def _evidence_findings(
     dropped = held_out >= policy.min_drop_auc and others_say_something and full - others_or_chance >= drop_limit
     # Lift alone does not make a leak of a column whose name says who the lead or its company is (size,
     # industry, country, title): such a column may be the strongest honest signal an export has.
-    if (lifted or dropped) and not says_who_the_lead_is(column):
+    if (lifted or dropped) and not says_who_the_lead_is(name):
         found.append(
             Finding(
                 column,
@@ -1167,7 +1179,7 @@ def _evidence_findings(
                 ),
             )
         )
-    word = sales_words_in_name(column)
+    word = sales_words_in_name(name)
     said = sales_words_in_values(values)
     if (word or len(said) >= MIN_SALES_VALUES) and (found or single >= policy.sales_words_min_auc):
         found.append(

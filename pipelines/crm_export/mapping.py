@@ -738,6 +738,16 @@ class ExportMapping(_Spec):
             if spec.role == "multi_select"
             for option in spec.options or ()
         ]
+        missing_words = {" ".join(normalize_value(word).split()) for word in self.placeholders} | {""}
+        for column, spec in self.columns.items():
+            said = [
+                option for option in spec.options or () if " ".join(normalize_value(option).split()) in missing_words
+            ]
+            if said:
+                problems.append(
+                    f"columns.{column}.options: {said[0]!r} is also a word for missing (placeholders), so it is never "
+                    "read as chosen; take it out of placeholders or of options"
+                )
         for column in self.leakage.allowed:
             if column not in self.columns and column not in options:
                 problems.append(

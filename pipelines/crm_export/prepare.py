@@ -421,6 +421,7 @@ def check_feature_leakage(
         outcome,
         created_at=created,
         untouched=fresh,
+        named={source.label: source.column for source in sources.values() if source.kind == "option_flag"},
     )
     options = {source.label for source in sources.values() if source.kind == "option_flag"}
     return replace(

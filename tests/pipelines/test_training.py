@@ -432,3 +432,24 @@ def test_the_creation_dates_order_is_kept_where_the_exports_values_told_it() -> 
     assert order(["03/24/2026", "04/02/2026"]) is False
     assert order(["02/04/2026", "", "N/A"]) is None  # nothing tells it
     assert order(["2026-03-24"]) is None  # ISO: no order to learn
+
+
+def test_a_champion_that_reads_an_option_the_new_mapping_took_out_is_named() -> None:
+    from pipelines.crm_export.mapping import ExportMapping
+    from pipelines.training import read_after_contact
+
+    def mapping(options: list[str], status: str = "categorical") -> ExportMapping:
+        tags = {"role": "multi_select", "options": options, "separator": ","}
+        columns = {
+            "Lead ID": "id",
+            "Tags": tags,
+            "Status": status,
+            "Won": {"role": "outcome", "won": ["1"], "lost": ["0"]},
+        }
+        return ExportMapping.model_validate({"columns": columns})
+
+    champion = mapping(["Webinar", "Customer"])
+
+    assert read_after_contact(champion, mapping(["webinar"])) == ["Tags: Customer"]  # compared ignoring case
+    assert read_after_contact(champion, mapping(["Webinar", "Customer", "Ebook"])) == []
+    assert read_after_contact(champion, mapping(["Webinar"], "after_contact")) == ["Tags: Customer", "Status"]

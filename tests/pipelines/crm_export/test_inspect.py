@@ -2192,7 +2192,7 @@ def test_a_picklist_named_for_sales_work_stays_out_with_a_note_on_reading_its_op
 
 @pytest.mark.parametrize(
     "column",
-    ["Geslacht", "Aanhef", "Sexo", "Gênero", "Płeć", "Sesso", "Tratamento", "Burgerlijke staat", "Nacionalidade"],
+    ["Geslacht", "Aanhef", "Aanspreekvorm", "Sexo", "Gênero", "Płeć", "Sesso", "Burgerlijke staat", "Nacionalidade"],
 )
 def test_a_protected_attribute_named_in_other_languages_is_never_a_feature(column: str) -> None:
     frame = pd.DataFrame({column: ["a", "b", "c", "a"] * 25, "Converted": ["1", "0", "0", "0"] * 25})
@@ -2202,7 +2202,16 @@ def test_a_protected_attribute_named_in_other_languages_is_never_a_feature(colum
 
 @pytest.mark.parametrize(
     "values",
-    [["Man", "Vrouw", "Onbekend"], ["M", "F"], ["Dhr.", "Mevr."], ["Sr.", "Sra."], ["Herr", "Frau", "Divers"]],
+    [
+        ["Man", "Vrouw", "Onbekend"],
+        ["M", "F"],
+        ["Dhr.", "Mevr."],
+        ["Dhr.", "Mw."],
+        ["Sr.", "Sra.", "Dra."],
+        ["Herr", "Frau", "Herr Dr.", "Frau Dr."],
+        ["Male"] * 9 + ["Female"] * 9 + ["Non-binary"],
+        ["m"] * 12 + ["w"] * 12 + ["d"],
+    ],
 )
 def test_a_gender_or_salutation_is_known_by_its_values_under_any_name(values: list[str]) -> None:
     frame = pd.DataFrame({"Kolom 7": np.resize(values, 100), "Converted": ["1", "0", "0", "0"] * 25})
@@ -2214,7 +2223,18 @@ def test_a_gender_or_salutation_is_known_by_its_values_under_any_name(values: li
 
 
 @pytest.mark.parametrize(
-    "values", [["S", "M", "L", "XL"], ["Ja", "Nee"], ["Retail", "Software"], ["Mr. Clean", "Mrs. Dash"]]
+    "values",
+    [
+        ["S", "M", "L", "XL"],
+        ["Ja", "Nee"],
+        ["Retail", "Software"],
+        ["Mr. Clean", "Mrs. Dash"],
+        ["DE"] * 24 + ["AT"],  # a country: "de" is a salutation's word only beside "heer"
+        ["de", "en"],  # a language
+        ["D"] * 10 + ["W"] * 6 + ["M"] * 4,  # a newsletter's frequency: daily, weekly, monthly
+        ["Dr", "Prof"],  # an academic title says no gender
+        ["Other"] * 9 + ["Male"],
+    ],
 )
 def test_sizes_answers_and_categories_are_no_gender(values: list[str]) -> None:
     frame = pd.DataFrame({"Kolom 7": np.resize(values, 100), "Converted": ["1", "0", "0", "0"] * 25})
@@ -2234,21 +2254,38 @@ def test_a_persons_name_in_other_languages_is_personal_data(column: str) -> None
 
 
 @pytest.mark.parametrize(
-    "addresses",
+    "address",
     [
-        ["Dorpsstraat 118", "Kerkweg 3-5", "Stationsplein 2"],
-        ["Rua Augusta, 27", "Avenida Paulista 1578"],
-        ["ul. Długa 5", "Via Roma 12", "Corso Italia 3"],
-        ["12 Main St", "221B Baker Street", "Hauptstraße 5a"],
+        "Dorpsstraat {n}",
+        "Kerkstraat {n} bis",
+        "Rua Augusta, {n}",
+        "ul. Długa {n}",
+        "Via Roma {n}",
+        "{n} Main St, Apt 4",
+        "Hauptstraße {n}, 10115 Berlin",
     ],
 )
-def test_a_street_address_is_personal_data_whatever_the_columns_name(addresses: list[str]) -> None:
-    frame = pd.DataFrame({"Kolom 3": np.resize(addresses, 120), "Converted": np.resize(["1", "0", "0"], 120)})
+def test_a_street_address_is_personal_data_whatever_the_columns_name(address: str) -> None:
+    addresses = [address.format(n=n) for n in np.resize(np.arange(1, 61), 120)]  # people live apart
+    frame = pd.DataFrame({"Kolom 3": addresses, "Converted": np.resize(["1", "0", "0"], 120)})
 
     proposal = _proposal(frame)
 
     assert proposal.columns["Kolom 3"].role == "pii"
     assert "person's profile, bank account, IP address or street address" in proposal.review["Kolom 3"]
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        ["Road Show 2024", "Test Drive 2024", "Street Fair 2023", "Marktplatz 2024"],  # a year is no house number
+        ["Webinar via Zoom 3", "Webinar via Zoom 4", "Main St Meetup 2"],  # a few, repeated: no one's home
+    ],
+)
+def test_events_named_with_a_street_word_are_no_address(events: list[str]) -> None:
+    frame = pd.DataFrame({"Event": np.resize(events, 120), "Converted": np.resize(["1", "0", "0"], 120)})
+
+    assert _proposal(frame).columns["Event"].role != "pii"
 
 
 @pytest.mark.parametrize(
@@ -2339,3 +2376,63 @@ def test_a_pipeline_stage_with_a_won_value_and_none_lost_is_the_outcome_without_
     spec = proposal.columns["Stage"]
     assert (spec.role, spec.won, spec.lost) == ("outcome", ["Won"], [])
     assert proposal.columns["Active"].role != "boolean"  # the archive flag knows the outcome: never a feature
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        "Attività commerciale",
+        "Nome commerciale",
+        "Tratamento",  # a clinic's treatment
+        "Gênero musical",
+        "Fase de compra",
+        "Estágio",
+        "Creator Tier",
+        "Classificação CNAE",
+        "Product Note",
+        "Credentials",
+        "Metaplan",
+        "Tipo de celular",
+    ],
+)
+def test_honest_names_that_hold_a_word_of_another_language_stay_features(column: str) -> None:
+    frame = pd.DataFrame({column: np.resize(["A", "B", "C"], 120), "Converted": np.resize(["1", "0", "0", "0"], 120)})
+
+    assert _proposal(frame).columns[column].role == "categorical"
+
+
+def test_an_option_is_judged_by_its_columns_name_not_its_own_words() -> None:
+    leads = _picklist_leads()
+    interests = leads["Interessen"].str.replace("Business Intelligence", "Lead Scoring")
+
+    proposal = _proposal(leads.assign(Interessen=interests))
+
+    assert "Lead Scoring" in (proposal.columns["Interessen"].options or [])  # "scoring" names no sales work here
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["Retail, Wholesale", "Retail", "Wholesale", "Software", "Banking, Finance"],  # a comma inside one choice
+        ["Austin, TX", "TX", "Austin", "Dallas, TX", "Dallas", "Boston, MA", "MA"],  # places at mixed detail
+    ],
+)
+def test_comma_separated_values_that_never_change_places_are_no_multi_select(values: list[str]) -> None:
+    frame = pd.DataFrame(
+        {"Segment": np.random.default_rng(1).choice(values, 2000), "Converted": np.resize(["1", "0", "0"], 2000)}
+    )
+
+    assert _proposal(frame).columns["Segment"].role != "multi_select"
+
+
+def test_a_multi_select_option_that_is_a_word_for_missing_is_never_proposed() -> None:
+    rng = np.random.default_rng(2)
+    regions = [
+        ";".join(rng.choice(["NA", "EMEA", "APAC", "LATAM"], rng.integers(1, 3), replace=False)) for _ in range(600)
+    ]
+    frame = pd.DataFrame({"Regions": regions, "Converted": np.resize(["1", "0", "0"], 600)})
+
+    spec = _proposal(frame).columns["Regions"]
+
+    assert spec.role == "multi_select"
+    assert "NA" not in (spec.options or [])  # "NA" is a placeholder: never read as chosen

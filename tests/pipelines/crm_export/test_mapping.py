@@ -742,3 +742,11 @@ def test_a_multi_select_mapping_survives_its_own_dump() -> None:
     again = parse_mapping(dump_mapping(mapping))
 
     assert again.columns["TAGS"] == mapping.columns["TAGS"]
+
+
+def test_an_option_that_is_a_word_for_missing_is_refused() -> None:
+    said = _error(_mapping(Region={"role": "multi_select", "options": ["EMEA", "N/A"]}))
+
+    assert "columns.Region.options: 'N/A' is also a word for missing (placeholders)" in said
+    kept = _mapping(Region={"role": "multi_select", "options": ["EMEA", "NA"]}) | {"placeholders": ["", "Select"]}
+    assert ExportMapping.model_validate(kept).columns["Region"].options == ["EMEA", "NA"]
