@@ -1007,6 +1007,13 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
             "their own; fix them in the CRM",
             highlight=False,
         )
+    if after := labels.get("created_after_outcome"):
+        console.print(
+            f"[yellow]Warning:[/] {after['leads']:,} labelled leads were created more than a day after their "
+            f"'{escape(after['column'])}': contacts added to an account after its deal closed (a customer's new "
+            "colleagues, onboarding contacts), not leads that came to convert or not: left unlabelled",
+            highlight=False,
+        )
     if empty_outcome := _empty_outcome_warning(report):
         console.print(f"[yellow]Warning:[/] {escape(empty_outcome)}", highlight=False)
     if still_open := labels.get("lost_in_open_stage", {}).get("unlabelled"):

@@ -743,8 +743,28 @@ def _labels(
                 f"outcome column {mapping.outcome_column!r}, won values only (the rest: lost after the horizon)"
             )
         horizon = horizon_days
+    y, report = unlabel_created_after_outcome(y, report, cleaned, mapping)
     counts = {"won": int((y == 1).sum()), "lost": int((y == 0).sum()), "unlabelled": int(y.isna().sum())}
     return y, cut, horizon, {**counts, **report}
+
+
+def unlabel_created_after_outcome(
+    y: pd.Series, report: dict[str, Any], cleaned: Mapping[str, pd.Series], mapping: ExportMapping
+) -> tuple[pd.Series, dict[str, Any]]:
+    """Labelled leads created more than a day after their outcome date (``outcome_at``, a ``won_at``) left unlabelled:
+    contacts added to an account after its deal closed (an account-based export repeats the deal's outcome on every
+    contact; onboarding contacts of a won customer), whose fields say nothing of how a lead comes to convert."""
+    ended_column = mapping.outcome_at_column or mapping.won_at_column
+    if mapping.created_at_column is None or ended_column is None:
+        return y, report
+    created, ended = cleaned[mapping.created_at_column], cleaned[ended_column]
+    try:
+        after = (created - ended > pd.Timedelta(days=1)).to_numpy(dtype=bool) & y.notna().to_numpy()
+    except TypeError:  # dates of another kind (time zones): nothing to compare
+        return y, report
+    if not after.any():
+        return y, report
+    return y.mask(after), report | {"created_after_outcome": {"column": ended_column, "leads": int(after.sum())}}
 
 
 def prepare_export(

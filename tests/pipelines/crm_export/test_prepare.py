@@ -1090,3 +1090,27 @@ def test_an_option_and_a_column_that_leak_are_each_given_their_remedy() -> None:
     said = str(stopped.value)
     assert "For Lead Status: map it as `after_contact`" in said
     assert "For Tags: Customer: remove the option" in said
+
+
+def test_leads_created_after_their_outcome_date_are_left_unlabelled_and_counted() -> None:
+    # an account-based export: a contact added after the account's deal closed carries the deal's outcome
+    export = dated_export()
+    created = pd.to_datetime(export["Created Date"], format="%m/%d/%Y")
+    later = np.arange(len(export)) % 10 == 0
+    export.loc[later, "Closed Date"] = (created[later] - pd.Timedelta(days=20)).dt.strftime("%d.%m.%Y")
+    same_day = np.arange(len(export)) % 10 == 1  # closed the day it came in: no sign of a contact added later
+    export.loc[same_day, "Closed Date"] = created[same_day].dt.strftime("%d.%m.%Y")
+
+    prepared = prepare(export, mapping_of({**COLUMNS, "Closed Date": "outcome_at"}))
+
+    labelled_later = later & export["Converted"].isin(["0", "1"]).to_numpy()
+    assert prepared.y[labelled_later].isna().all()
+    assert prepared.y[same_day & export["Converted"].isin(["0", "1"]).to_numpy()].notna().all()
+    assert prepared.report["labels"]["created_after_outcome"] == {
+        "column": "Closed Date",
+        "leads": int(labelled_later.sum()),
+    }
+    assert (
+        "created_after_outcome"
+        not in prepare(dated_export(), mapping_of({**COLUMNS, "Closed Date": "outcome_at"})).report["labels"]
+    )
