@@ -141,6 +141,9 @@ _CREATED_NAMES = (
         # Dutch, Portuguese, Polish, Italian: Aangemaakt op, Aanmaakdatum, Toegevoegd, Criado em, Data de criação,
         # Data de cadastro, Data utworzenia, Utworzono, Data dodania, Data di creazione, Data inserimento
         r"aangemaakt|aanmaak|toegevoegd|criado|criacao|cadastr|utworz|dodani|creazione|inserimento|"
+        # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Skapad, Oprettet, Opprettet, Luotu, Vytvořeno,
+        # Oluşturulma tarihi
+        r"skapad|oprettet|opprettet|(^|_)luotu|vytvoren|olusturul|"
         # the date of the record itself: "Dt_Customer", "Lead Date", "Datum Interessent"
         r"(^|_)(dt|date|datum)_(lead|customer|prospect|kunde|interessent)(_|$)|"
         r"(^|_)(lead|prospect|interessent)_(dt|date|datum)(_|$)"
@@ -160,7 +163,10 @@ _LATER_DATE_NAME = re.compile(
     r"(^|_)(last|latest|recent|letzte[rsn]?|zuletzt|modified|updated|changed|geaendert|aenderung|bearbeitet|next|"
     r"naechste[rsn]?|laatst[a-z]*|ultim[oa]|ostatni[a-z]*)(_|$)|modif|update|aktualisiert|"
     # Dutch, Portuguese, Polish, Italian: Gewijzigd op, Atualizado em, Zaktualizowano, Aggiornato il
-    r"gewijzigd|bijgewerkt|atualiz|alterad|zaktualiz|zmodyfik|zmienion|aggiornat"
+    r"gewijzigd|bijgewerkt|atualiz|alterad|zaktualiz|zmodyfik|zmienion|aggiornat|"
+    # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Senast ändrad, Seneste kontakt, Sist endret, Viimeksi
+    # muokattu, Naposledy upraveno, Son güncelleme
+    r"senast|seneste|sidst|(^|_)siste(_|$)|viimeksi|muokattu|paeivitetty|upraven|zmenen|naposledy|guncelle"
 )
 # The moment the lead was won or lost: the leakage guard checks other dates against it.
 # Dates that say a lead was won (a win date is an outcome where no column says won or lost).
@@ -222,7 +228,9 @@ _OUTCOME_NAMES = (
 )
 _OUTCOME_WORD_NAME = re.compile(
     r"(^|_)(outcome|result|ergebnis|convert[a-z]*|konvertiert|won|gewonnen|lost|verloren|abschluss|stage|status|"
-    r"phase|pipeline|revenue|purchase[ds]?|gekauft|deal|opportunity)(_|$)"
+    r"phase|pipeline|revenue|purchase[ds]?|gekauft|deal|opportunity|"
+    # a status or stage in Finnish, Czech, Turkish, Swedish: Tila, Vaihe, Stav, Fáze, Durum, Aşama, Fas
+    r"tila|vaihe|stav|faze|durum|asama|fas)(_|$)"
 )
 # Numeric columns that may hold a deal's amount: an outcome only as won when > 0, which the user must confirm.
 _AMOUNT_NAMES = ("revenue", "amount", "deal_value", "deal_amount", "close_value", "won_amount", "umsatz", "betrag")
@@ -231,12 +239,20 @@ _WON_WORD = re.compile(
     r"(^|\W)(won(?!['’]t)|gewonnen|converted|customer|kunde|evangelist|purchased|bought(?![\s-]in)|gekauft|signed|unterschrieben|"
     r"success|successful|erfolgreich|booked|gebucht|paid|bezahlt|abschluss|abgeschlossen|sold|verkauft|"
     # French and Spanish: Gagné, Signé, Vendu; Ganado, Firmado, Vendido ("Decision Maker Bought-In" is open)
-    r"gagn[eé]e?|sign[eé]e?|vendue?|ganad[oa]|firmad[oa]|vendid[oa])(\W|$)"
+    r"gagn[eé]e?|sign[eé]e?|vendue?|ganad[oa]|firmad[oa]|vendid[oa]|"
+    # Portuguese, Italian, Polish, Swedish, Danish and Norwegian, Finnish, Czech, Turkish, Russian, Japanese: Ganho,
+    # Vinto, Wygrana, Vunnen, Vundet, Vunnet, Voitettu, Vyhráno, Kazanıldı, Выиграна, Сделка успешна, 受注, 成約
+    r"ganh[oa]|vint[oa]|wygran[aey]|vunne[nt]|vundet|voitettu|vyhr[aá]n[oaý]|kazan[ıi]ld[ıi]|kazan[ıi]lan|"
+    r"выигран[аоы]?|успешн[аоы]?|受注|成約)(\W|$)"
 )
 _LOST_WORD = re.compile(
     r"(^|\W)(lost|verloren|disqualified|disqualifiziert|unqualified|rejected|abgelehnt|abgesagt|absage|"
     r"cancel+ed|storniert|declined|dead|junk|churned|failed|gescheitert|won['’]t|"
-    r"perdue?|refus[eé]e?|annul[eé]e?|abandonn[eé]e?|perdid[oa]|rechazad[oa]|cancelad[oa]|descartad[oa])(\W|$)"
+    r"perdue?|refus[eé]e?|annul[eé]e?|abandonn[eé]e?|perdid[oa]|rechazad[oa]|cancelad[oa]|descartad[oa]|"
+    # Italian, Polish, Swedish, Danish and Norwegian, Finnish, Czech, Turkish, Russian, Japanese: Perso, Przegrana,
+    # Förlorad, Tabt, Tapt, Hävitty, Prohráno, Kaybedildi, Проиграна, Провалена, 失注
+    r"pers[oa]|przegran[aey]|f[oö]rlora[dt]e?|tabt|tapt|h[aä]vitty|h[aä]vinnyt|prohr[aá]n[oaý]|kaybedil(di|en)|"
+    r"проигран[аоы]?|провален[аоы]?|失注)(\W|$)"
 )
 # A meeting, demo or call booked is a stage of the pipeline, no win (a course or a plan booked is)
 _BOOKED_MEETING = re.compile(
@@ -257,7 +273,7 @@ _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
 # Dutch, Italian, Portuguese and Polish words as whole words ("Metaplan" is no "etap", "Credentials" no "reden")
 _STAGE_NAME = re.compile(r"status|stage|phase|(^|_)(fase|etapa|estagio|etap)(_|$)")
-_REASON_NAME = re.compile(r"reason|grund|(^|_)(reden|motivo|powod)(_|$)")
+_REASON_NAME = re.compile(r"reason|grund|orsak|(^|_)(reden|motivo|powod|arsag|syy|duvod|neden)(_|$)")
 # A person's protected attributes (the German AGG's and the GDPR's special categories): a B2B lead's gender,
 # salutation or marital status says nothing about the company's need, and scoring by it discriminates.
 _PROTECTED_NAME = re.compile(
@@ -267,7 +283,9 @@ _PROTECTED_NAME = re.compile(
     # Aanspreekvorm, Sexo, Gênero, Płeć, Sesso, Genere
     r"^(geslacht|aanhef|aanspreekvorm|aanspreektitel|sexo|genero|plec|sesso|genere|zwrot_grzecznosciowy|"
     r"forma_grzecznosciowa|burgerlijke_staat|estado_civil|stan_cywilny|stato_civile|nationaliteit|nacionalidade|"
-    r"narodowosc|nazionalita)$"
+    r"narodowosc|nazionalita|"
+    # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Kön, Køn, Kjønn, Sukupuoli, Pohlaví, Cinsiyet; a salutation
+    r"koen|kjonn|sukupuoli|pohlavi|cinsiyet|tilltal|osloveni|hitap|puhuttelu)$"
 )
 # A person's age, an AGG ground too, where a B2B score has no use for it (an insurer's pricing may: the review says
 # how to map it); a year of birth is an age
@@ -289,9 +307,11 @@ _PERSON_NAME = re.compile(
     # Dutch, Portuguese, Polish, Italian: Voornaam, Achternaam, Tussenvoegsel, Naam, Nome, Sobrenome, Nome completo,
     # Imię, Nazwisko, Imię i nazwisko, Cognome, Nome e cognome
     r"^(voornaam|achternaam|tussenvoegsel|naam|volledige_naam|roepnaam|contactpersoon|nome|primeiro_nome|sobrenome|"
-    r"ultimo_nome|apelido|nome_completo|nome_do_contato|imie|nazwisko|imie_i_nazwisko|cognome|nome_e_cognome)$"
+    r"ultimo_nome|apelido|nome_completo|nome_do_contato|imie|nazwisko|imie_i_nazwisko|cognome|nome_e_cognome|"
+    # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Förnamn, Efternamn, Fornavn, Etunimi, Jméno, Soyad
+    r"foernamn|efternamn|fornavn|efternavn|mellemnavn|etunimi|sukunimi|jmeno|prijmeni|soyad|soyadi|ad_soyad)$"
 )
-_PHONE_NAME = re.compile(r"phone|telef|mobil|handy|fax")  # Telefoon, Telefone, Telefono
+_PHONE_NAME = re.compile(r"phone|telef|mobil|handy|fax|puhelin")  # Telefoon, Telefone, Telefono, Puhelin
 # Where a person lives, banks, connects from, was born or shows a profile: identifying, never a feature. The name
 # ends in the identifying field ("Mailing Street", "Billing Zip/Postal Code"); one that only speaks of it is an
 # attribute ("Zip Code Region", "Address Type", "IP Country", "Twitter Followers"). (A year of birth, an age, is
@@ -302,6 +322,10 @@ _PERSONAL_DATA_NAME = re.compile(
     # pocztowy, Indirizzo, Data di nascita, Geboortedatum, Data de nascimento, Data urodzenia
     r"straat|huisnummer|adres|woonplaats|rua|endereco|cep|ulica|kod_pocztowy|indirizzo|numero_civico|"
     r"geboortedatum|data_de_nascimento|data_urodzenia|data_di_nascita|"
+    # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Postnummer, Postinumero, PSČ, Posta kodu, Adress, Osoite,
+    # Födelsedatum, Fødselsdato, Syntymäaika, Datum narození, Doğum tarihi
+    r"postnummer|postnr|postinumero|psc|posta_kodu|adress|osoite|adresa|ulice|gatuadress|katuosoite|foedelsedatum|fodselsdato|syntymaeaika|"
+    r"datum_narozeni|dogum_tarihi|"
     r"postleitzahl|plz|zip|zip_code|zipcode|code_postal|codigo_postal|iban|bic|bank_account|kontonummer|bankverbindung|ip|ip_address|"
     r"ip_adresse|date_of_birth|birth_date|birthdate|birthday|dob|geburtsdatum|geburtstag|linked_in|linkedin|xing|"
     # where the person is: a sign-up's geolocation (Mailchimp's LATITUDE, LONGITUDE, from the IP address)
@@ -572,7 +596,10 @@ _PERSON_COLUMN_NAME = re.compile(
     # Dutch, Portuguese, Polish, Italian: Eigenaar, Accountmanager, Verantwoordelijke, Dono do lead, Responsável,
     # Opiekun, Handlowiec, Właściciel, Proprietario, Commerciale, Referente
     r"eigenaar|accountmanager|verantwoordelijke|verkoper|dono|responsavel|opiekun|handlowiec|wlasciciel|"
-    r"proprietario|commerciale|venditore|referente)(_|$)|besitzer|betreuer|bearbeiter"
+    r"proprietario|commerciale|venditore|referente|"
+    # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Ansvarig säljare, Ejer, Eier, Myyjä, Obchodník, Sorumlu
+    r"ansvarig|saeljare|ejer|eier|myyjae|vastuuhenkilo|obchodnik|vlastnik|sorumlu|temsilci[a-z]*)(_|$)|besitzer|betreuer|"
+    r"bearbeiter"
 )
 _PHONE_VALUE = re.compile(r"\+?[\d\s()./-]{7,24}")  # digits and a phone's separators only (never a UUID's letters)
 
@@ -582,9 +609,10 @@ _IDENTIFYING_VALUES = frozenset(["profile", "bank account", "IP address"])
 # "Via Roma 12", "12 Main St, Apt 4", "Hauptstraße 5, 10115 Berlin", "Kerkstraat 12 bis". A street word (a Dutch or
 # German one ends the name) and a house number that is no year ("Road Show 2024", "Marktplatz 2024" are events).
 _STREET_WORD = (
-    r"((straat|weg|laan|plein|gracht|kade|dijk|singel|straße|strasse|str|gasse|allee|platz|damm|ufer)\b"
+    r"((straat|weg|laan|plein|gracht|kade|dijk|singel|straße|strasse|str|gasse|allee|platz|damm|ufer|"
+    r"gatan|gata|v[äa]gen|gade|gate|veien|vei|katu|tie|sokak|soka[gğ][ıi]|caddesi)\b"
     r"|\b(rua|avenida|av|travessa|largo|ulica|ul|aleja|al|plac|via|viale|piazza|corso|vicolo|rue|avenue|chemin|bd|"
-    r"calle|carrer|plaza|paseo|street|st|road|rd|ave|lane|ln|drive|boulevard|blvd|way|str)\b)"
+    r"calle|carrer|plaza|paseo|street|st|road|rd|ave|lane|ln|drive|boulevard|blvd|way|str|ул|улица|пр|проспект)\b)"
 )
 _HOUSE_NUMBER = r"(?!(19|20)\d\d\b)\d{1,5}\s?[a-z]?(\s*[-/]\s*\d+[a-z]?)?(\s+(bis|ter|[a-z]))?"
 _STREET_ADDRESS = re.compile(
@@ -627,6 +655,19 @@ MALE_WORDS = frozenset(
         "homme",
         "monsieur",
         "mister",
+        "mand",
+        "mies",
+        "muž",
+        "erkek",
+        "bay",
+        "hr",
+        "мужской",
+        "мужчина",
+        "м",
+        "г-н",
+        "господин",
+        "男性",
+        "男",
     ]
 )
 FEMALE_WORDS = frozenset(
@@ -666,6 +707,22 @@ FEMALE_WORDS = frozenset(
         "mme",
         "mademoiselle",
         "mlle",
+        "kvinna",
+        "kvinde",
+        "kvinne",
+        "fru",
+        "nainen",
+        "žena",
+        "paní",
+        "kadın",
+        "bayan",
+        "женский",
+        "женщина",
+        "ж",
+        "г-жа",
+        "госпожа",
+        "女性",
+        "女",
     ]
 )
 _OTHER_GENDER_WORDS = frozenset(
@@ -697,6 +754,15 @@ _OTHER_GENDER_WORDS = frozenset(
         "nieznana",
         "nieznany",
         "sconosciuto",
+        "okänt",
+        "okänd",
+        "ukendt",
+        "ukjent",
+        "tuntematon",
+        "neznámé",
+        "bilinmiyor",
+        "неизвестно",
+        "不明",
     ]
 )
 MIN_GENDER_SHARE, MIN_MALE_OR_FEMALE_SHARE = 0.95, 0.6

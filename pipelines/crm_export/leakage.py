@@ -462,11 +462,21 @@ SALES_NAME = re.compile(
     # (Notities, Opmerkingen, Observações, Anotações, Notatki, Uwagi)
     r"eigenaar|accountmanager|verantwoordelijke|verkoper|dono|responsavel|opiekun|handlowiec|wlasciciel|"
     r"proprietario|venditore|gesprek(ken)?|ligacoes|chamadas|polaczenia|rozmowy|chiamate|notitie(s)?|opmerking(en)?|"
-    r"observac(ao|oes)|anotac(ao|oes)|notatk[ia]|uwagi)(_|$)"
+    r"observac(ao|oes)|anotac(ao|oes)|notatk[ia]|uwagi|"
+    # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: the rep (Ansvarig säljare, Ejer, Eier, Myyjä, Obchodník,
+    # Satış temsilcisi, Sorumlu), calls (Antal samtal, Opkald, Puhelut, Hovory, Aramalar), notes (Anteckningar, Noter,
+    # Notater, Muistiinpanot, Poznámky, Notlar), a deal's probability (Sannolikhet, Sandsynlighed, Todennäköisyys,
+    # Pravděpodobnost, Olasılık)
+    r"ansvarig|saeljare|ejer|eier|myyjae|vastuuhenkilo|obchodnik|sorumlu|temsilci[a-z]*|samtal|opkald|puhelut|hovory|"
+    r"aramalar|arama_sayisi|puhelu[a-z]*|hovor[a-z]*|anteckningar|noter|notater|muistiinpanot|poznamky|notlar|sannolikhet|sandsynlighed|sannsynlighet|"
+    r"todennaekoeisyys|pravdepodobnost|olasilik)(_|$)"
     # ... and as the whole name, where the word alone is ambiguous ("Fase de compra", "Avaliação do produto",
     # "Product Note", "Creator Tier"): the stage (Fase, Etapa, Etap), a rating (Beoordeling, Avaliação, Ocena,
     # Valutazione), a bare note, the Pipedrive deal's Creator
-    r"|^(fase|etapa|etap|beoordeling|avaliacao|ocena|valutazione|note|(deal_|lead_|person_)?creator)$"
+    r"|^(fase|etapa|etap|beoordeling|avaliacao|ocena|valutazione|note|(deal_|lead_|person_)?creator|"
+    # ... a rating or stage in Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Betyg, Vurdering, Arvio,
+    # Hodnocení, Değerlendirme, Etapp, Vaihe, Fáze, Aşama
+    r"betyg|vurdering|arvio|hodnoceni|degerlendirme|derecelendirme|etapp|vaihe|faze|asama)$"
     # Bare, a duration or a contact is the call's ("Duration", "dur"); "Administrative_Duration" is a web session's.
     r"|^(duration|dur|contact)$"
     rf"|^({'|'.join(CALENDAR_PARTS)})$"

@@ -215,11 +215,12 @@ _ENGAGEMENT_COMPOUND = re.compile(r"quelle|besuch|kampagne|seitenaufruf|sitzung|
 # Names that hold an engagement word but describe who the lead is ("Time Zone": where, not how long).
 _FIT_NAME = re.compile(r"(?:^|_)time_?zones?(?:_|$)")
 # German umlauts written out; letters NFKD does not split into a Latin letter and a mark (Polish ł in "Płeć", Danish
-# and Norwegian ø, æ) written as their Latin letters, not dropped
+# and Norwegian ø, æ, Turkish ı in "Satış") written as their Latin letters, not dropped
 _TRANSLITERATION = str.maketrans(
     {
         "ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss",
         "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "đ": "d", "Đ": "D",
+        "ı": "i", "İ": "I",
     }
 )  # fmt: skip
 

@@ -2436,3 +2436,94 @@ def test_a_multi_select_option_that_is_a_word_for_missing_is_never_proposed() ->
 
     assert spec.role == "multi_select"
     assert "NA" not in (spec.options or [])  # "NA" is a placeholder: never read as chosen
+
+
+# --- Nordic, Czech, Turkish, Russian and Japanese exports (helper-70's round 17) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("won", "lost"),
+    [
+        ("Vunnen", "Förlorad"),
+        ("Vundet", "Tabt"),
+        ("Voitettu", "Hävitty"),
+        ("Vyhráno", "Prohráno"),
+        ("Kazanıldı", "Kaybedildi"),
+        ("Сделка успешна", "Сделка провалена"),
+        ("受注", "失注"),
+        ("Ganho", "Perdido"),
+        ("Vinto", "Perso"),
+    ],
+)
+def test_won_and_lost_in_other_languages_are_read_as_the_outcome(won: str, lost: str) -> None:
+    assert (outcome_of_value(won), outcome_of_value(lost)) == ("won", "lost")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["Man", "Kvinna", "Okänt"],
+        ["Mand", "Kvinde"],
+        ["Mies", "Nainen"],
+        ["Muž", "Žena"],
+        ["Erkek", "Kadın"],
+        ["Мужской", "Женский"],
+        ["男性", "女性"],
+        ["Herr", "Fru"],
+        ["Pan", "Paní"],
+        ["Bay", "Bayan"],
+    ],
+)
+def test_a_gender_or_salutation_in_other_languages_and_scripts_is_known_by_its_values(values: list[str]) -> None:
+    frame = pd.DataFrame({"Kolumn 7": np.resize(values, 100), "Converted": ["1", "0", "0", "0"] * 25})
+
+    assert _proposal(frame).columns["Kolumn 7"].role == "pii"
+
+
+@pytest.mark.parametrize(
+    ("column", "roles"),
+    [
+        ("Förnamn", ("pii",)),
+        ("Efternamn", ("pii",)),
+        ("Etunimi", ("pii",)),
+        ("Příjmení", ("pii",)),
+        ("Soyad", ("pii",)),
+        ("Kön", ("pii",)),
+        ("Cinsiyet", ("pii",)),
+        ("Ansvarig säljare", ("pii", "after_contact")),
+        ("Myyjä", ("pii", "after_contact")),
+        ("Satış Temsilcisi", ("pii", "after_contact")),
+        ("Antal samtal", ("after_contact",)),
+        ("Počet hovorů", ("after_contact",)),
+        ("Betyg", ("after_contact",)),
+        ("Anteckningar", ("after_contact",)),
+    ],
+)
+def test_personal_data_and_sales_work_in_nordic_czech_and_turkish_names(column: str, roles: tuple[str, ...]) -> None:
+    values = ["Johan Andersson", "Maria Karlsson", "Erik Nilsson", "0", "1", "2", "Heta", "Varm"]
+    frame = pd.DataFrame({column: np.resize(values, 120), "Converted": np.resize(["1", "0", "0"], 120)})
+
+    assert _proposal(frame).columns[column].role in roles
+
+
+@pytest.mark.parametrize("column", ["Skapad", "Oprettet", "Luotu", "Vytvořeno", "Oluşturulma Tarihi"])
+def test_a_creation_date_in_nordic_czech_and_turkish_names_is_created_at(column: str) -> None:
+    assert _proposal(_dated(**{column: "2025-01-02"})).columns[column].role == "created_at"
+
+
+def test_a_czech_dotted_date_with_spaces_is_a_date() -> None:
+    created = ["2. 1. 2023 03:02", "13. 1. 2023 08:30", "1. 2. 2023 19:41"] * 10
+    frame = pd.DataFrame(
+        {"Lead ID": [f"L{i}" for i in range(30)], "Vytvořeno": created, "Converted": ["1", "0", "0"] * 10}
+    )
+
+    assert _proposal(frame).columns["Vytvořeno"].role == "created_at"
+
+
+@pytest.mark.parametrize("address", ["Storgatan {n}", "Vestergade {n}", "Mannerheimintie {n}"])
+def test_a_nordic_street_address_is_personal_data(address: str) -> None:
+    frame = pd.DataFrame(
+        {"Kolumn 3": [address.format(n=n % 60 + 1) for n in range(120)], "Converted": np.resize(["1", "0", "0"], 120)}
+    )
+
+    assert _proposal(frame).columns["Kolumn 3"].role == "pii"
