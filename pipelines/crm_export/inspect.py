@@ -342,7 +342,12 @@ _NOT_A_HOME_ADDRESS = re.compile(
 # domain or the CRM's account id
 _COMPANY_NAME = re.compile(
     r"((associated|parent|primary)_)?(company|company_name|company_account|firma|firmenname|unternehmen|"
-    r"unternehmensname|organi[sz]ation|organi[sz]ation_name|account|account_name)"
+    r"unternehmensname|organi[sz]ation|organi[sz]ation_name|account|account_name|"
+    # other languages' company names: Société, Empresa, Azienda, Ragione sociale, Bedrijf(snaam), Nazwa firmy,
+    # Företag, Virksomhed, Yritys, Společnost, Název firmy, Şirket (adı)
+    r"societe|nom_de_l_entreprise|entreprise|empresa|nome_da_empresa|nombre_de_la_empresa|azienda|ragione_sociale|"
+    r"bedrijf|bedrijfsnaam|organisatie|nazwa_firmy|foeretag|foeretagsnamn|virksomhed|virksomhedsnavn|bedrift|yritys|"
+    r"yrityksen_nimi|spolecnost|nazev_firmy|sirket|sirket_adi)"
 )
 # a web page's address as written out ("https://acme.de", "www.acme.de"); a bare domain ("acme.de", an e-mail's
 # domain, a referrer) may be a feature

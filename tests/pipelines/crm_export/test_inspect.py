@@ -2527,3 +2527,13 @@ def test_a_nordic_street_address_is_personal_data(address: str) -> None:
     )
 
     assert _proposal(frame).columns["Kolumn 3"].role == "pii"
+
+
+@pytest.mark.parametrize(
+    "column", ["Företag", "Virksomhed", "Yritys", "Společnost", "Şirket Adı", "Empresa", "Azienda", "Bedrijfsnaam"]
+)
+def test_a_company_name_in_other_languages_is_no_feature(column: str) -> None:
+    firms = [f"{name} AB" for name in ("Lindqvist", "Gustafsson", "Andersson", "Berg", "Nilsson")]
+    frame = pd.DataFrame({column: np.resize(firms, 120), "Converted": np.resize(["1", "0", "0"], 120)})
+
+    assert _proposal(frame).columns[column].role == "ignore"
