@@ -276,12 +276,15 @@ def _yes_no_text(values: pd.Series) -> bool:
 
 @dataclass(frozen=True)
 class Untouched:
-    """The leads sales has not touched yet (``leads``, per row), the column that says so, and the leads' creation
-    dates where known (``worked_alongside``)."""
+    """The leads sales has not touched yet (``leads``, per row), the column that says so, the leads' creation
+    dates where known (``worked_alongside``), and the leads whose outcome is known in any quarter (``closed``; None:
+    the labelled leads judged): sales worked them, also in the latest quarters the split leaves out while many of
+    their leads are open, which is where the untouched leads are."""
 
     by: str
     leads: np.ndarray
     created_at: pd.Series | None = None
+    closed: np.ndarray | None = None
 
 
 def worked_alongside(untouched: np.ndarray, worked: np.ndarray, created_at: pd.Series | None) -> np.ndarray:
@@ -902,7 +905,8 @@ def check_leakage(
     untouched_note = ""
     if untouched is not None:
         fresh = untouched.leads
-        worked = worked_alongside(fresh, ~np.isnan(labels) & ~fresh, untouched.created_at)
+        closed = ~np.isnan(labels) if untouched.closed is None else untouched.closed
+        worked = worked_alongside(fresh, closed & ~fresh, untouched.created_at)
         if fresh.sum() >= policy.min_rows > worked.sum():
             untouched_note = (
                 f"columns filled only after contact not judged against '{untouched.by}': {int(worked.sum())} leads "

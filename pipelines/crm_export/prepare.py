@@ -381,12 +381,14 @@ def check_feature_leakage(
     created_at: pd.Series | None = None,
     untouched: pd.Series | None = None,
     untouched_created_at: pd.Series | None = None,
+    closed: pd.Series | None = None,
 ) -> LeakageReport:
     """The leakage checks on the features, named by the export column the user maps (``Description (length)``).
 
     ``untouched``: the leads sales has not touched yet (``untouched_leads``, named by the column that says so),
     against which a column filled only after contact shows; ``untouched_created_at``: all leads' creation dates,
-    to compare them with the worked leads of their time.
+    to compare them with the worked leads of their time; ``closed``: every lead's label in any quarter (NaN: open),
+    the leads sales worked (default: ``y``'s).
 
     ``leakage.allowed`` names export columns: every feature derived from one is allowed. ``dates``: date-valued
     feature columns (by export column) checked against ``outcome_at``; numbers against the days from
@@ -411,7 +413,8 @@ def check_feature_leakage(
     if untouched is not None:
         leads = untouched.reindex(features.index).eq(True).to_numpy(dtype=bool)
         dated = None if untouched_created_at is None else untouched_created_at.reindex(features.index)
-        fresh = Untouched(str(untouched.name), leads, dated)
+        ended = None if closed is None else closed.reindex(features.index).notna().to_numpy(dtype=bool)
+        fresh = Untouched(str(untouched.name), leads, dated, ended)
     report = check_leakage(
         named,
         y.to_numpy(dtype=float),
@@ -842,7 +845,17 @@ def prepare_export(
     y_split = y.where(rows.index.isin(split.train.append(split.held_out)))  # immature leads are not judged
     untouched = untouched_leads(mapping.columns, cleaned)
     leakage = check_feature_leakage(
-        features, y_split, train_mask, sources, mapping, dates or None, outcome_at, counted_from, untouched, created_at
+        features,
+        y_split,
+        train_mask,
+        sources,
+        mapping,
+        dates or None,
+        outcome_at,
+        counted_from,
+        untouched,
+        created_at,
+        closed=y,  # the latest quarters' closed leads too: worked alongside the untouched ones, the newest
     )
     leakage.raise_if_leaks()
     report = {

@@ -1114,3 +1114,36 @@ def test_leads_created_after_their_outcome_date_are_left_unlabelled_and_counted(
         "created_after_outcome"
         not in prepare(dated_export(), mapping_of({**COLUMNS, "Closed Date": "outcome_at"})).report["labels"]
     )
+
+
+def test_a_count_filled_after_contact_is_judged_against_the_newest_worked_leads_the_split_leaves_out() -> None:
+    # the untouched leads ("New") are the newest, in quarters the split leaves out while many of their leads are
+    # open; the leads sales worked then (closed already) show the count filled where the untouched have none
+    rng = np.random.default_rng(9)
+    n = 4000
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 730, n)), unit="D")
+    fit = rng.normal(size=n)
+    won = rng.random(n) < 1 / (1 + np.exp(1.5 - fit))
+    new = (created > pd.Timestamp("2025-10-01")) & (rng.random(n) < 0.6)
+    touches = np.where(new, 0, rng.integers(1, 6, n))
+    frame = pd.DataFrame(
+        {
+            "Lead ID": [f"L{i}" for i in range(n)],
+            "Created": created.strftime("%Y-%m-%d"),
+            "Company Size": np.round(np.exp(fit + 4)).astype(int).astype(str),
+            "Kolumn 9": touches.astype(str),
+            "Status": np.where(new, "New", np.where(won, "Won", "Lost")),
+        }
+    )
+    columns = {
+        "Lead ID": "id",
+        "Created": "created_at",
+        "Company Size": "numeric",
+        "Kolumn 9": "count",
+        "Status": {"role": "outcome", "won": ["Won"], "lost": ["Lost"], "untouched": ["New"]},
+    }
+
+    with pytest.raises(LeakageError, match="Kolumn 9") as stopped:
+        prepare(frame, ExportMapping.model_validate({"columns": columns}))
+
+    assert "not judged against" not in str(stopped.value)
