@@ -1009,7 +1009,7 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         )
     if after := labels.get("created_after_outcome"):
         console.print(
-            f"[yellow]Warning:[/] {after['leads']:,} labelled leads were created more than a day after their "
+            f"[yellow]Warning:[/] {after['leads']:,} labelled leads were created two days or more after their "
             f"'{escape(after['column'])}': contacts added to an account after its deal closed (a customer's new "
             "colleagues, onboarding contacts), not leads that came to convert or not: left unlabelled",
             highlight=False,

@@ -143,7 +143,7 @@ _CREATED_NAMES = (
         r"aangemaakt|aanmaak|toegevoegd|criado|criacao|cadastr|utworz|dodani|creazione|inserimento|"
         # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Skapad, Oprettet, Opprettet, Luotu, Vytvořeno,
         # Oluşturulma tarihi
-        r"skapad|oprettet|opprettet|(^|_)luotu|vytvoren|olusturul|"
+        r"skapa[dt]|oprett|(^|_)luotu|(^|_)luonti|vytvoren|olustur|"
         # the date of the record itself: "Dt_Customer", "Lead Date", "Datum Interessent"
         r"(^|_)(dt|date|datum)_(lead|customer|prospect|kunde|interessent)(_|$)|"
         r"(^|_)(lead|prospect|interessent)_(dt|date|datum)(_|$)"
@@ -166,7 +166,7 @@ _LATER_DATE_NAME = re.compile(
     r"gewijzigd|bijgewerkt|atualiz|alterad|zaktualiz|zmodyfik|zmienion|aggiornat|"
     # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Senast ändrad, Seneste kontakt, Sist endret, Viimeksi
     # muokattu, Naposledy upraveno, Son güncelleme
-    r"senast|seneste|sidst|(^|_)siste(_|$)|viimeksi|muokattu|paeivitetty|upraven|zmenen|naposledy|guncelle"
+    r"senast|seneste|sidst|(^|_)siste(_|$)|viimeksi|muokattu|paeivitetty|upraven|zmenen|naposledy|gu(e)?ncelle"
 )
 # The moment the lead was won or lost: the leakage guard checks other dates against it.
 # Dates that say a lead was won (a win date is an outcome where no column says won or lost).
@@ -230,7 +230,7 @@ _OUTCOME_WORD_NAME = re.compile(
     r"(^|_)(outcome|result|ergebnis|convert[a-z]*|konvertiert|won|gewonnen|lost|verloren|abschluss|stage|status|"
     r"phase|pipeline|revenue|purchase[ds]?|gekauft|deal|opportunity|"
     # a status or stage in Finnish, Czech, Turkish, Swedish: Tila, Vaihe, Stav, Fáze, Durum, Aşama, Fas
-    r"tila|vaihe|stav|faze|durum|asama|fas)(_|$)"
+    r"tila|vaihe|stav|faze|durum|durumu|asama|asamasi|fas)(_|$)"
 )
 # Numeric columns that may hold a deal's amount: an outcome only as won when > 0, which the user must confirm.
 _AMOUNT_NAMES = ("revenue", "amount", "deal_value", "deal_amount", "close_value", "won_amount", "umsatz", "betrag")
@@ -243,7 +243,7 @@ _WON_WORD = re.compile(
     # Portuguese, Italian, Polish, Swedish, Danish and Norwegian, Finnish, Czech, Turkish, Russian, Japanese: Ganho,
     # Vinto, Wygrana, Vunnen, Vundet, Vunnet, Voitettu, Vyhráno, Kazanıldı, Выиграна, Сделка успешна, 受注, 成約
     r"ganh[oa]|vint[oa]|wygran[aey]|vunne[nt]|vundet|voitettu|vyhr[aá]n[oaý]|kazan[ıi]ld[ıi]|kazan[ıi]lan|"
-    r"выигран[аоы]?|успешн[аоы]?|受注|成約)(\W|$)"
+    r"выигран[аоы]?|успешн[аоы]?|реализован[аоы]?|受注|成約)(\W|$)"
 )
 _LOST_WORD = re.compile(
     r"(^|\W)(lost|verloren|disqualified|disqualifiziert|unqualified|rejected|abgelehnt|abgesagt|absage|"
@@ -251,7 +251,7 @@ _LOST_WORD = re.compile(
     r"perdue?|refus[eé]e?|annul[eé]e?|abandonn[eé]e?|perdid[oa]|rechazad[oa]|cancelad[oa]|descartad[oa]|"
     # Italian, Polish, Swedish, Danish and Norwegian, Finnish, Czech, Turkish, Russian, Japanese: Perso, Przegrana,
     # Förlorad, Tabt, Tapt, Hävitty, Prohráno, Kaybedildi, Проиграна, Провалена, 失注
-    r"pers[oa]|przegran[aey]|f[oö]rlora[dt]e?|tabt|tapt|h[aä]vitty|h[aä]vinnyt|prohr[aá]n[oaý]|kaybedil(di|en)|"
+    r"perso|przegran[aey]|f[oö]rlora[dt]e?|tabt|tapt|h[aä]vitty|h[aä]vinnyt|prohr[aá]n[oaý]|kaybedil(di|en)|"
     r"проигран[аоы]?|провален[аоы]?|失注)(\W|$)"
 )
 # A meeting, demo or call booked is a stage of the pipeline, no win (a course or a plan booked is)
@@ -266,7 +266,9 @@ _NEGATED_QUALIFIED = re.compile(
     r"(^|(?<=\W))(?<!noch )(?<!still )(not|nicht|kein[a-z]*|non)[\s_-]+(qualified|qualifiziert|interested|"
     r"interessiert|interesse)(\W|$)"
 )
-_NEGATION_WORD = re.compile(r"(^|\W)(not|non|no|nicht|kein[a-z]*|never|nie|pas|jamais|sin|nunca)(\W|$)")
+_NEGATION_WORD = re.compile(
+    r"(^|\W)(not|non|no|nicht|kein[a-z]*|never|nie|pas|jamais|sin|nunca|niet|ikke|inte|ej|ei|не|değil|nem)(\W|$)"
+)
 # a negation that waits ("not yet signed", "pas encore signé", "noch nicht", "todavía no"): still open, no outcome
 _NOT_YET = re.compile(r"(^|\W)(yet|encore|noch|todav[ií]a|a[uú]n)(\W|$)")
 _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
@@ -285,7 +287,8 @@ _PROTECTED_NAME = re.compile(
     r"forma_grzecznosciowa|burgerlijke_staat|estado_civil|stan_cywilny|stato_civile|nationaliteit|nacionalidade|"
     r"narodowosc|nazionalita|"
     # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Kön, Køn, Kjønn, Sukupuoli, Pohlaví, Cinsiyet; a salutation
-    r"koen|kjonn|sukupuoli|pohlavi|cinsiyet|tilltal|osloveni|hitap|puhuttelu)$"
+    r"koen|kon|kjonn|sukupuoli|pohlavi|cinsiyet|tilltal|osloveni|hitap|puhuttelu|civilstand|sivilstand|"
+    r"siviilisaeaety|rodinny_stav|medeni_durum|medeni_hal)$"
 )
 # A person's age, an AGG ground too, where a B2B score has no use for it (an insurer's pricing may: the review says
 # how to map it); a year of birth is an age
@@ -393,7 +396,8 @@ _OTHER_RECORDS_ID = re.compile(r"(^|_)(id|ids|key)$")  # a number column named s
 # An open value that says sales has not touched the lead yet (not "Open": an open deal is one sales works)
 _UNTOUCHED_VALUE = re.compile(
     r"\b(not contacted|nicht kontaktiert|uncontacted|untouched|unworked|new|neu|"
-    r"nieuw|niet gecontacteerd|novo|nova|nao contatado|nowy|nowa|nuovo|nuova|non contattato)\b"
+    r"nieuw|niet gecontacteerd|novo|nova|nao contatado|nowy|nowa|nuovo|nuova|non contattato|ny|uusi|yeni|nový|"
+    r"новый|новая)\b"
 )  # Dutch, Portuguese, Polish, Italian too
 _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     # Dynamics 365's status reasons (Cannot Contact, No Longer Interested, Canceled), Zoho's "Contact in Future",
@@ -447,6 +451,10 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("novo", "mql"),
     ("nowy", "mql"),
     ("nuovo", "mql"),
+    ("uusi", "mql"),  # Finnish, Turkish, Czech, Russian: new (not the Nordic "ny": compared as a part of the value)
+    ("yeni", "mql"),
+    ("nový", "mql"),
+    ("новый", "mql"),
     ("open deal", "sql"),  # HubSpot's lead status: a deal is open, sales works the lead
     ("open", "mql"),
     ("offen", "mql"),

@@ -754,16 +754,20 @@ def _labels(
 def unlabel_created_after_outcome(
     y: pd.Series, report: dict[str, Any], cleaned: Mapping[str, pd.Series], mapping: ExportMapping
 ) -> tuple[pd.Series, dict[str, Any]]:
-    """Labelled leads created more than a day after their outcome date (``outcome_at``, a ``won_at``) left unlabelled:
-    contacts added to an account after its deal closed (an account-based export repeats the deal's outcome on every
-    contact; onboarding contacts of a won customer), whose fields say nothing of how a lead comes to convert."""
+    """Labelled leads created two calendar days or more after their outcome date (``outcome_at``, a ``won_at``) left
+    unlabelled: contacts added to an account after its deal closed (an account-based export repeats the deal's
+    outcome on every contact; onboarding contacts of a won customer), whose fields say nothing of how a lead comes to
+    convert."""
     ended_column = mapping.outcome_at_column or mapping.won_at_column
     if mapping.created_at_column is None or ended_column is None:
         return y, report
     created, ended = cleaned[mapping.created_at_column], cleaned[ended_column]
     try:
-        after = (created - ended > pd.Timedelta(days=1)).to_numpy(dtype=bool) & y.notna().to_numpy()
-    except TypeError:  # dates of another kind (time zones): nothing to compare
+        # by calendar day: an outcome is often a date alone (Salesforce's Converted Date) beside a creation time in
+        # UTC, so a lead created in a US evening and converted that day is a day "later" by the clock
+        days = created.dt.normalize() - ended.dt.normalize()
+        after = (days > pd.Timedelta(days=1)).to_numpy(dtype=bool) & y.notna().to_numpy()
+    except (TypeError, AttributeError):  # dates of another kind (time zones): nothing to compare
         return y, report
     if not after.any():
         return y, report

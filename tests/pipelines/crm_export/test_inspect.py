@@ -2453,10 +2453,15 @@ def test_a_multi_select_option_that_is_a_word_for_missing_is_never_proposed() ->
         ("受注", "失注"),
         ("Ganho", "Perdido"),
         ("Vinto", "Perso"),
+        ("Vundet", "Ikke vundet"),  # negated in its own language: not won
+        ("Vunnen", "Inte vunnen"),
+        ("Voitettu", "Ei voitettu"),
+        ("Успешно реализовано", "Закрыто и не реализовано"),  # amoCRM's closing statuses
     ],
 )
 def test_won_and_lost_in_other_languages_are_read_as_the_outcome(won: str, lost: str) -> None:
     assert (outcome_of_value(won), outcome_of_value(lost)) == ("won", "lost")
+    assert outcome_of_value("Persa") is None  # Persian, not the Italian "Perso"
 
 
 @pytest.mark.parametrize(
@@ -2506,7 +2511,19 @@ def test_personal_data_and_sales_work_in_nordic_czech_and_turkish_names(column: 
     assert _proposal(frame).columns[column].role in roles
 
 
-@pytest.mark.parametrize("column", ["Skapad", "Oprettet", "Luotu", "Vytvořeno", "Oluşturulma Tarihi"])
+@pytest.mark.parametrize(
+    "column",
+    [
+        "Skapad",
+        "Skapat (datum)",
+        "Oprettet",
+        "Oprettelsesdato",
+        "Luotu",
+        "Luontipäivä",
+        "Vytvořeno",
+        "Oluşturma Tarihi",
+    ],
+)
 def test_a_creation_date_in_nordic_czech_and_turkish_names_is_created_at(column: str) -> None:
     assert _proposal(_dated(**{column: "2025-01-02"})).columns[column].role == "created_at"
 
@@ -2537,3 +2554,15 @@ def test_a_company_name_in_other_languages_is_no_feature(column: str) -> None:
     frame = pd.DataFrame({column: np.resize(firms, 120), "Converted": np.resize(["1", "0", "0"], 120)})
 
     assert _proposal(frame).columns[column].role == "ignore"
+
+
+@pytest.mark.parametrize("column", ["Son Güncelleme", "Senast ändrad", "Naposledy upraveno"])
+def test_a_later_moment_in_nordic_czech_and_turkish_names_is_never_created_at(column: str) -> None:
+    assert _proposal(_dated(**{column: "2025-01-02"})).columns[column].role != "created_at"
+
+
+@pytest.mark.parametrize("column", ["Medeni Durum", "Rodinný stav", "Civilstånd", "Køn"])
+def test_a_marital_status_or_gender_in_nordic_czech_and_turkish_names_is_protected(column: str) -> None:
+    frame = pd.DataFrame({column: ["a", "b", "c", "a"] * 25, "Converted": ["1", "0", "0", "0"] * 25})
+
+    assert _proposal(frame).columns[column].role == "pii"

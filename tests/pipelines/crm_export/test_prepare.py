@@ -1100,12 +1100,17 @@ def test_leads_created_after_their_outcome_date_are_left_unlabelled_and_counted(
     export.loc[later, "Closed Date"] = (created[later] - pd.Timedelta(days=20)).dt.strftime("%d.%m.%Y")
     same_day = np.arange(len(export)) % 10 == 1  # closed the day it came in: no sign of a contact added later
     export.loc[same_day, "Closed Date"] = created[same_day].dt.strftime("%d.%m.%Y")
+    # created at 01:30 UTC the day after a date-only close: the same evening in the US, no contact added later
+    next_day = np.arange(len(export)) % 10 == 2
+    export["Created Date"] = export["Created Date"].astype(object)
+    export.loc[next_day, "Created Date"] = (created[next_day] + pd.Timedelta(hours=25.5)).dt.strftime("%Y-%m-%d %H:%M")
+    export.loc[next_day, "Closed Date"] = created[next_day].dt.strftime("%d.%m.%Y")
 
     prepared = prepare(export, mapping_of({**COLUMNS, "Closed Date": "outcome_at"}))
 
     labelled_later = later & export["Converted"].isin(["0", "1"]).to_numpy()
     assert prepared.y[labelled_later].isna().all()
-    assert prepared.y[same_day & export["Converted"].isin(["0", "1"]).to_numpy()].notna().all()
+    assert prepared.y[(same_day | next_day) & export["Converted"].isin(["0", "1"]).to_numpy()].notna().all()
     assert prepared.report["labels"]["created_after_outcome"] == {
         "column": "Closed Date",
         "leads": int(labelled_later.sum()),
