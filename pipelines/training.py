@@ -55,7 +55,7 @@ from pipelines.crm_export.mapping import (
     ExportMapping,
     MappingError,
     dump_mapping,
-    normalize_value,
+    option_key,
     option_label,
     parse_mapping,
 )
@@ -94,8 +94,8 @@ def read_after_contact(champion: ExportMapping, trained: ExportMapping) -> list[
         if now.role == "after_contact":
             read.append(column)
         elif spec.role == now.role == "multi_select":
-            kept = {normalize_value(option) for option in now.options or ()}
-            read += [option_label(column, o) for o in spec.options or () if normalize_value(o) not in kept]
+            kept = {option_key(option) for option in now.options or ()}
+            read += [option_label(column, o) for o in spec.options or () if option_key(o) not in kept]
     return read
 
 

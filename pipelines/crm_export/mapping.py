@@ -234,6 +234,12 @@ def normalize_value(value: object) -> str:
     return str(value).strip().casefold()
 
 
+def option_key(option: object) -> str:
+    """How a multi-select column's options are compared, as the features step compares categories: trimmed, inner
+    spaces collapsed, case-insensitive ("Pricing  Page" is "pricing page")."""
+    return " ".join(normalize_value(option).split())
+
+
 def to_snake_case(text: str) -> str:
     """A feature name from a column name: "No. of Employees" -> "no_of_employees", "Größe" -> "groesse"."""
     ascii_text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION)).encode("ascii", "ignore").decode()
@@ -384,7 +390,7 @@ class ColumnSpec(_Spec):
             )
         seen: dict[str, str] = {}
         for option in options:
-            twin = seen.setdefault(" ".join(normalize_value(option).split()), option)
+            twin = seen.setdefault(option_key(option), option)
             if twin != option or options.count(option) > 1:
                 raise ValueError(f"options {twin!r} and {option!r} are one option (compared ignoring case)")
         return options
@@ -739,11 +745,9 @@ class ExportMapping(_Spec):
             if spec.role == "multi_select"
             for option in spec.options or ()
         ]
-        missing_words = {" ".join(normalize_value(word).split()) for word in self.placeholders} | {""}
+        missing_words = {option_key(word) for word in self.placeholders} | {""}
         for column, spec in self.columns.items():
-            said = [
-                option for option in spec.options or () if " ".join(normalize_value(option).split()) in missing_words
-            ]
+            said = [option for option in spec.options or () if option_key(option) in missing_words]
             if said:
                 problems.append(
                     f"columns.{column}.options: {said[0]!r} is also a word for missing (placeholders), so it is never "
