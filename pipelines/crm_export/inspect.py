@@ -247,7 +247,8 @@ _WON_WORD = re.compile(
 )
 _LOST_WORD = re.compile(
     r"(^|\W)(lost|verloren|disqualified|disqualifiziert|unqualified|rejected|abgelehnt|abgesagt|absage|"
-    r"cancel+ed|storniert|declined|dead|junk|churned|failed|gescheitert|won['’]t|"
+    r"cancel+ed|storniert|declined|dead|junk|churned|failed|gescheitert|won['’]t|bad[\s_-]fit|not[\s_-]a[\s_-]fit|"
+    r"poor[\s_-]fit|"
     r"perdue?|refus[eé]e?|annul[eé]e?|abandonn[eé]e?|perdid[oa]|rechazad[oa]|cancelad[oa]|descartad[oa]|"
     # Italian, Polish, Swedish, Danish and Norwegian, Finnish, Czech, Turkish, Russian, Japanese: Perso, Przegrana,
     # Förlorad, Tabt, Tapt, Hävitty, Prohráno, Kaybedildi, Проиграна, Провалена, 失注

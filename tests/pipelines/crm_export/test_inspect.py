@@ -2457,6 +2457,7 @@ def test_a_multi_select_option_that_is_a_word_for_missing_is_never_proposed() ->
         ("Vunnen", "Inte vunnen"),
         ("Voitettu", "Ei voitettu"),
         ("Успешно реализовано", "Закрыто и не реализовано"),  # amoCRM's closing statuses
+        ("Customer", "Bad Fit"),  # Close's lead statuses
     ],
 )
 def test_won_and_lost_in_other_languages_are_read_as_the_outcome(won: str, lost: str) -> None:
