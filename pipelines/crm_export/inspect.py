@@ -966,14 +966,30 @@ def _outcome_name_tier(name: str) -> int:
     return 0 if name in _OUTCOME_NAMES else 1 if _OUTCOME_WORD_NAME.search(name) else 2
 
 
-def _outcome_rank(candidate: OutcomeCandidate, position: int) -> tuple[int, int, int, int]:
-    """Sort key, best first: named like an outcome, then yes/no before stage before amount, then rightmost. A
-    record's prefix ("Deal - Demo requested") names no outcome."""
+def _outcome_rank(candidate: OutcomeCandidate, position: int, labelled: int = 0) -> tuple[int, int, int, int, int]:
+    """Sort key, best first: named like an outcome, then yes/no before stage before amount, then the one that labels
+    more leads (``labelled``, :func:`_labelled_leads`), then rightmost. A record's prefix ("Deal - Demo requested")
+    names no outcome."""
     name = to_snake_case(RECORD_PREFIX.sub("", candidate.column))
     exact = _OUTCOME_NAMES.index(name) if name in _OUTCOME_NAMES else len(_OUTCOME_NAMES)
     tier = _outcome_name_tier(name)
     reading = ("yes/no", "ticked", "stage", "amount", "win date").index(candidate.reading)
-    return tier, exact, reading, -position
+    return tier, exact, reading, -labelled, -position
+
+
+def _labelled_leads(candidate: OutcomeCandidate, values: pd.Series, rows: int, dated: bool) -> int:
+    """How many of the export's ``rows`` leads the candidate labels (``values``: its cells, placeholders removed).
+
+    Its won and lost values; open ones too where nearly every lead has a creation date (they age into lost by the
+    label horizon); an empty cell never (unlabelled). A box ticked only for wins labels every lead (the rest lost
+    by the horizon, or ``blank: lost``). A lead's own status beside its opportunity's, empty where it never got one
+    (Close's "status_label" and "primary_opportunity_status"): the lead's labels more leads.
+    """
+    if candidate.spec.lost == []:
+        return rows
+    if dated:
+        return len(values)
+    return int(values.str.strip().map(candidate.spec.outcome_of).notna().sum())
 
 
 # A yes/no flag of a product's use ("Is Active", "Integrations", "Project"): what the lead does, no outcome, though
@@ -981,9 +997,11 @@ def _outcome_rank(candidate: OutcomeCandidate, position: int) -> tuple[int, int,
 _IN_USE_NAME = re.compile(r"(?:^|_)(?:is_)?(?:in)?active(?:_|$)|(?:^|_)(?:projects?|integrations?)(?:_|$)")
 
 
-def outcome_candidates(kinds: Mapping[str, str], present: Mapping[str, pd.Series], rows: int) -> list[OutcomeCandidate]:
+def outcome_candidates(
+    kinds: Mapping[str, str], present: Mapping[str, pd.Series], rows: int, dated: bool = False
+) -> list[OutcomeCandidate]:
     """Columns that can be the outcome, best first (see :func:`_outcome_rank`); ``kinds`` by column, ``rows`` the
-    export's.
+    export's, ``dated``: nearly every lead has a creation date (:func:`_labelled_leads`).
 
     Unnamed columns count only when every value reads as won or lost, and not when named like a consent, an
     objection or engagement ("Newsletter", "Do Not Email": features); amounts only under an amount's name.
@@ -997,7 +1015,7 @@ def outcome_candidates(kinds: Mapping[str, str], present: Mapping[str, pd.Series
         candidate = read_outcome(column, present[column], kinds[column], False, some_empty, named_so)
         if candidate is None:
             continue
-        key = _outcome_rank(candidate, position)
+        key = _outcome_rank(candidate, position, _labelled_leads(candidate, present[column], rows, dated))
         name = to_snake_case(column)
         if candidate.reading == "amount" and name not in _AMOUNT_NAMES:
             continue
@@ -1610,6 +1628,22 @@ def _stage_passed_over(stage: OutcomeCandidate, present: Mapping[str, pd.Series]
     )
 
 
+def _labels_more_than(
+    chosen: OutcomeCandidate, others: list[OutcomeCandidate], present: Mapping[str, pd.Series], rows: int, dated: bool
+) -> str:
+    """Why the chosen outcome beats candidates named and read alike ("" where none): it labels more leads."""
+    alike = [c for c in others if _outcome_rank(c, 0)[:3] == _outcome_rank(chosen, 0)[:3]]
+    labelled = _labelled_leads(chosen, present[chosen.column], rows, dated)
+    fewer = [(c.column, n) for c in alike if (n := _labelled_leads(c, present[c.column], rows, dated)) < labelled]
+    if not fewer:
+        return ""
+    shown = ", ".join(f"'{column}' {n:,}" for column, n in fewer[:3])
+    return (
+        f"chosen over candidates named and read alike as it labels more leads ({labelled:,} of {rows:,}; {shown}): "
+        "if one of them is the outcome, run leadq inspect again with --outcome COLUMN"
+    )
+
+
 _DUPLICATE_SUFFIX = re.compile(r"\.\d+$")  # pandas names a header's second "Industry" "Industry.1"
 
 
@@ -1651,11 +1685,11 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     by_name: list[str] = []  # proposed as after_contact for their name alone: the data may add its evidence
     by_values: list[str] = []  # ... for values that speak of sales contact alone
 
-    candidates = [c for c in outcome_candidates(kinds, present, len(frame)) if c.column != id_column]
+    dated = _nearly_all_dated(_date_roles(kinds, names), present, len(frame))
+    candidates = [c for c in outcome_candidates(kinds, present, len(frame), dated) if c.column != id_column]
     # Several yes/no columns, none named like an outcome ("Search", "A free copy"): no best guess, the user names it.
     undecided = len(candidates) > 1 and _outcome_rank(candidates[0], 0)[0] == 2
     best = None if undecided else next(iter(candidates), None)
-    dated = _nearly_all_dated(_date_roles(kinds, names), present, len(frame))
     passed_over = None  # a stage left for the flag: its open records would never be labelled
     if best is not None and best.reading == "yes/no":
         stage = _stage_over_flag(best, candidates, present)
@@ -1676,6 +1710,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals, empty_share, dated)
         if passed_over is not None and chosen.column != passed_over.column:
             said = _stage_passed_over(passed_over, present)
+            review[chosen.column] = f"{review[chosen.column]}; {said}" if review[chosen.column] else said
+        if outcome is None and (said := _labels_more_than(chosen, others, present, len(frame), dated)):
             review[chosen.column] = f"{review[chosen.column]}; {said}" if review[chosen.column] else said
     won_at = chosen.column if chosen is not None and chosen.reading == "win date" else None
     # an outcome that says only who won is dated by the date named like a win ("Became a Customer Date")

@@ -1698,6 +1698,33 @@ def test_a_won_flag_stays_the_outcome_where_it_leaves_open_records_blank() -> No
     assert proposal.outcome == "Won"
 
 
+@pytest.mark.parametrize(
+    ("lead", "opportunity"), [("status_label", "primary_opportunity_status"), ("Lead Status", "Opportunity Status")]
+)
+@pytest.mark.parametrize("dated", [True, False])
+def test_the_leads_own_status_is_the_outcome_before_one_its_opportunities_fill_for_some(
+    lead: str, opportunity: str, dated: bool
+) -> None:
+    # Close's lead export: the lead's status for every lead, its primary opportunity's only where it got one (the
+    # rightmost, and named as much like an outcome): the one that labels more leads is the outcome
+    status = ["Potential", "Qualified", "Customer", "Bad Fit", "Not Interested", "Canceled"] * 2
+    opportunities = ["", "Active", "Won", "", "Lost", ""] * 2
+    created = {"Created Date": _CREATED} if dated else {}
+
+    proposal = _proposal(_leads(**created, **{lead: status, opportunity: opportunities}))
+
+    assert proposal.outcome == lead
+    spec = proposal.columns[lead]
+    assert (spec.won, spec.lost) == (["Customer"], ["Bad Fit", "Canceled", "Not Interested"])
+    assert spec.outcome_of("Potential") is None  # open
+    assert proposal.columns[opportunity].role == "after_contact"  # a second outcome, never a feature
+    assert f"other candidates: {opportunity}" in proposal.review[lead]
+    assert (
+        f"as it labels more leads ({12 if dated else 8} of 12; '{opportunity}' {6 if dated else 4})"
+        in (proposal.review[lead])
+    )
+
+
 def test_excel_day_numbers_under_a_date_name_are_dates_and_amounts_stay_numbers() -> None:
     # an unformatted Excel cell keeps a date as its day number (45123 = 2023-07-16)
     frame = _leads(
