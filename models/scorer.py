@@ -119,13 +119,27 @@ class LeadScorer:
         self, columns: Mapping[str, np.ndarray | None], n: int
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
         """``predict_mql_columns`` with the model features and the booster's matrix it computed on the way."""
+        features, encoded = self.encoded_columns(columns, n)
+        return self.decide_raw(self.raw_predictions(encoded)), features, encoded
+
+    def encoded_columns(
+        self, columns: Mapping[str, np.ndarray | None], n: int
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The model features of ``n`` leads given as one array per input field, and the booster's matrix of them."""
         step = self.pipeline.named_steps["features"]
         factorized: dict[str, Factorized] = {}  # the categories' codes, not hashed twice
         features = step.arrays_from_columns(columns, n, factorized)
-        encoded = self.pipeline.named_steps["encode"].encode_arrays(features, factorized)
+        return features, self.pipeline.named_steps["encode"].encode_arrays(features, factorized)
+
+    def raw_predictions(self, matrix: np.ndarray) -> np.ndarray:
+        """``Booster.predict`` of the booster's ``matrix`` (``encoded_columns``): the uncalibrated probabilities that
+        ``predict_proba`` ends in."""
         classifier = self.pipeline.named_steps["classifier"]
-        raw = classifier.booster_.predict(encoded, num_iteration=classifier.best_iteration_ or None)
-        return self.decide_mql(self.calibrator.transform(raw)), features, encoded
+        return classifier.booster_.predict(matrix, num_iteration=classifier.best_iteration_ or None)
+
+    def decide_raw(self, raw: np.ndarray) -> dict[str, np.ndarray]:
+        """``decide_mql`` of the booster's uncalibrated probabilities (``raw_predictions``), calibrated."""
+        return self.decide_mql(self.calibrator.transform(raw))
 
     def decide_records(self, records: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
         """``predict_mql`` for lead records (dicts, e.g. a JSON request): ``explain_records`` without TreeSHAP.

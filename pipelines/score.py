@@ -37,6 +37,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -1334,6 +1335,45 @@ def score_checked(model: ScoringModel, checked: CheckedChunk, scored_at: str, re
     return flat_scores(checked.ids, batch, model, scored_at, lead_warnings(model, checked, batch))
 
 
+def start_scoring(
+    model: ScoringModel, checked: CheckedChunk, scored_at: str, reasons: bool, predictions: BackgroundPredictions
+) -> Callable[[], pd.DataFrame]:
+    """``score_checked``, begun: the chunk's scores when the returned function is called. Without reasons the trees
+    run in the background (``predictions``) meanwhile, and the caller reads and checks the next chunk; with reasons
+    the chunk is scored now (its one TreeSHAP call is the floor that a lookahead does not lower)."""
+    if reasons or not len(checked.ids):
+        return _scored(score_checked(model, checked, scored_at, reasons))
+    _, matrix = model.scorer.encoded_columns(scorer_columns(model, checked), len(checked.ids))
+    raw = predictions.start(matrix)
+    return lambda: flat_decisions(checked.ids, model.scorer.decide_raw(raw()), model, scored_at)
+
+
+def _scored(scores: pd.DataFrame) -> Callable[[], pd.DataFrame]:
+    return lambda: scores
+
+
+class BackgroundPredictions:
+    """``Booster.predict`` of a chunk's matrix on a thread of its own, so that ``leadq score --no-reasons`` reads,
+    checks and encodes the next chunk (Python, on one core) while the trees of this one run (LightGBM's call releases
+    the GIL and runs on its usual threads). On 1,000,000 leads the run went from 0.79 to 0.87 of ``Booster.predict``
+    alone; splitting the rows into one single-threaded call per core (tried) did no better."""
+
+    def __init__(self, scorer: LeadScorer):
+        self.scorer = scorer
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="leadq-predict")
+
+    def start(self, matrix: np.ndarray) -> Callable[[], np.ndarray]:
+        """The uncalibrated predictions of ``matrix`` (``LeadScorer.raw_predictions``), begun; the returned function
+        waits for them (and raises what the call raised)."""
+        return self._thread.submit(self.scorer.raw_predictions, matrix).result
+
+    def __enter__(self) -> BackgroundPredictions:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._thread.shutdown(wait=True, cancel_futures=True)
+
+
 def scorer_columns(model: ScoringModel, checked: CheckedChunk) -> dict[str, np.ndarray]:
     """The fields of explain_records' records, as arrays (a field the chunk lacks: None, as record.get gives)."""
     n = len(checked.ids)
@@ -1559,14 +1599,33 @@ def run_score(
         now = pd.Timestamp(scored_at).tz_convert(None)
         engagement = open_activities(model, export, options.activities, now)
         history = files.enter_context(closing_log(open_history(settings, now))) if options.log else None
-        read = 0
+        predictions = files.enter_context(BackgroundPredictions(model.scorer))
+        read = written = 0
+        pending: tuple[pd.DataFrame, CheckedChunk, Callable[[], pd.DataFrame]] | None = None
+
+        def write_scored(chunk: pd.DataFrame, checked: CheckedChunk, scoring: Callable[[], pd.DataFrame]) -> None:
+            nonlocal totals, written
+            scores = scoring()
+            if options.accounts is not None:
+                scores = scores.assign(leadq_account=chunk_accounts(chunk, model, checked.ids))
+                totals = [merge_totals(*totals, chunk_account_totals(scores, model))]
+            writer.write(scores)
+            rejects.write(rejects_frame(checked.rejects, model.id_column))
+            tally.add(scores, checked)
+            written += len(chunk)
+            if progress is not None:
+                progress(written, reader.total)
+
         for read_chunk in reader.chunks([in_file.get(column, column) for column in needed], options.chunk_size):
             chunk, long_rows = _without_long_rows(read_chunk.rename(columns=spaced), len(reader.header))
             if len(long_rows) and not model.mapping.ids_in_export:
                 raise DataContractError([_long_row_numbers_refused(export, read + min(long_rows) + 1)])
             chunk = with_engagement(with_row_ids(chunk, model.mapping, read + 1, reader.header), model, engagement)
             checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order, long_rows)
-            if history is not None and len(checked.ids):
+            read += len(chunk)
+            if history is None or not len(checked.ids):
+                scoring = start_scoring(model, checked, scored_at, options.reasons, predictions)
+            else:
                 batch = explain_checked(model, checked)
                 scores = flat_scores(checked.ids, batch, model, scored_at, lead_warnings(model, checked, batch))
                 logged_at = pd.Timestamp(scored_at).to_pydatetime()
@@ -1579,17 +1638,12 @@ def run_score(
                     logged_creation_times(chunk, model, checked.positions, date_order),
                 )
                 scores["leadq_trend"] = history.trends(checked.ids, scores["leadq_score"].to_numpy())
-            else:
-                scores = score_checked(model, checked, scored_at, options.reasons)
-            if options.accounts is not None:
-                scores = scores.assign(leadq_account=chunk_accounts(chunk, model, checked.ids))
-                totals = [merge_totals(*totals, chunk_account_totals(scores, model))]
-            writer.write(scores)
-            rejects.write(rejects_frame(checked.rejects, model.id_column))
-            tally.add(scores, checked)
-            read += len(chunk)
-            if progress is not None:
-                progress(read, reader.total)
+                scoring = _scored(scores)
+            if pending is not None:  # the chunk before: its trees ran while this one was read and checked
+                write_scored(*pending)
+            pending = (chunk, checked, scoring)
+        if pending is not None:
+            write_scored(*pending)
         if progress is not None:  # done: a CSV's line count was an upper bound (line breaks in cells, a footer)
             progress(read, read)
         if read == 0:

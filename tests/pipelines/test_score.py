@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -448,8 +449,9 @@ def test_a_csv_that_is_not_utf8_is_read_whole_by_the_training_reader(
 # --- rows that cannot be read: the rejects file ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("reasons", [True, False])  # without reasons a chunk is written after the next is read
 def test_unreadable_rows_go_to_the_rejects_file_with_row_id_field_and_why(
-    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path, reasons: bool
 ) -> None:
     broken = leads.head(12).astype(object).copy()
     broken.loc[2, "company_size"] = "lots"  # a count that is no number
@@ -460,8 +462,12 @@ def test_unreadable_rows_go_to_the_rejects_file_with_row_id_field_and_why(
     broken.loc[10, "email"] = "x" * 400 + "@example.de"  # longer than any e-mail address
     broken.to_csv(tmp_path / "leads.csv", index=False)
 
-    summary = run_score(registry, tmp_path / "leads.csv", _options(tmp_path / "scores.csv", chunk_size=5))
+    progress: list[tuple[int, int | None]] = []
+    options = _options(tmp_path / "scores.csv", chunk_size=5, reasons=reasons)
 
+    summary = run_score(registry, tmp_path / "leads.csv", options, lambda done, total: progress.append((done, total)))
+
+    assert progress == [(5, 12), (10, 12), (12, 12), (12, 12)]  # each chunk once written, then done
     rejects = pd.read_csv(tmp_path / "scores.rejects.csv", dtype={"lead_id": str})
     ids = broken["lead_id"]
     assert list(rejects.columns) == ["row", "lead_id", "field", "why"]
@@ -579,6 +585,34 @@ def test_a_failure_mid_run_leaves_no_file_and_keeps_the_old_one(
     assert not fresh.exists()
     assert not (tmp_path / "fresh.rejects.csv").exists()
     assert _leftovers(tmp_path) == []
+
+
+def test_a_failure_of_the_trees_in_the_background_leaves_no_file_and_keeps_the_old_one(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # without reasons a chunk's Booster.predict runs on a thread of its own while the next chunk is read
+    export = tmp_path / "leads.parquet"
+    leads.to_parquet(export, index=False)
+    out = tmp_path / "scores.parquet"
+    run_score(registry, export, _options(out, chunk_size=100, reasons=False))
+    before = out.read_bytes()
+    calls = []
+    raw_predictions = LeadScorer.raw_predictions
+
+    def failing_on_the_third_chunk(self: LeadScorer, matrix: np.ndarray) -> np.ndarray:
+        calls.append(threading.current_thread().name)
+        if len(calls) == 3:
+            raise RuntimeError("the trees fail on the third chunk")
+        return raw_predictions(self, matrix)
+
+    monkeypatch.setattr(LeadScorer, "raw_predictions", failing_on_the_third_chunk)
+    with pytest.raises(RuntimeError, match="third chunk"):
+        run_score(registry, export, _options(out, chunk_size=100, reasons=False))
+
+    assert all(name.startswith("leadq-predict") for name in calls)  # not on the thread that reads
+    assert out.read_bytes() == before
+    assert _leftovers(tmp_path) == []
+    assert not any(thread.name.startswith("leadq-predict") for thread in threading.enumerate())  # none left over
 
 
 def _score_in_a_child(config: Path, export: Path, out: Path) -> subprocess.Popen[str]:
