@@ -144,6 +144,8 @@ _CREATED_NAMES = (
         # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Skapad, Oprettet, Opprettet, Luotu, Vytvořeno,
         # Oluşturulma tarihi
         r"skapa[dt]|oprett|(^|_)luotu|(^|_)luonti|vytvoren|olustur|"
+        # Russian, in Latin letters as to_snake_case writes it: Дата создания, Создан, Дата добавления
+        r"sozdan|dobavlen|"
         # the date of the record itself: "Dt_Customer", "Lead Date", "Datum Interessent"
         r"(^|_)(dt|date|datum)_(lead|customer|prospect|kunde|interessent)(_|$)|"
         r"(^|_)(lead|prospect|interessent)_(dt|date|datum)(_|$)"
@@ -166,7 +168,9 @@ _LATER_DATE_NAME = re.compile(
     r"gewijzigd|bijgewerkt|atualiz|alterad|zaktualiz|zmodyfik|zmienion|aggiornat|"
     # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Senast ändrad, Seneste kontakt, Sist endret, Viimeksi
     # muokattu, Naposledy upraveno, Son güncelleme
-    r"senast|seneste|sidst|(^|_)siste(_|$)|viimeksi|muokattu|paeivitetty|upraven|zmenen|naposledy|gu(e)?ncelle"
+    r"senast|seneste|sidst|(^|_)siste(_|$)|viimeksi|muokattu|paeivitetty|upraven|zmenen|naposledy|gu(e)?ncelle|"
+    # Russian: Дата изменения, Обновлено, Последний контакт, Следующий звонок
+    r"izmenen|obnovlen|posledn|sleduyushch"
 )
 # The moment the lead was won or lost: the leakage guard checks other dates against it.
 # Dates that say a lead was won (a win date is an outcome where no column says won or lost).
@@ -230,7 +234,9 @@ _OUTCOME_WORD_NAME = re.compile(
     r"(^|_)(outcome|result|ergebnis|convert[a-z]*|konvertiert|won|gewonnen|lost|verloren|abschluss|stage|status|"
     r"phase|pipeline|revenue|purchase[ds]?|gekauft|deal|opportunity|"
     # a status or stage in Finnish, Czech, Turkish, Swedish: Tila, Vaihe, Stav, Fáze, Durum, Aşama, Fas
-    r"tila|vaihe|stav|faze|durum|durumu|asama|asamasi|fas)(_|$)"
+    r"tila|vaihe|stav|faze|durum|durumu|asama|asamasi|fas|"
+    # ... in Russian: Стадия, Результат, Сделка
+    r"stadiya|rezultat|sdelka)(_|$)"
 )
 # Numeric columns that may hold a deal's amount: an outcome only as won when > 0, which the user must confirm.
 _AMOUNT_NAMES = ("revenue", "amount", "deal_value", "deal_amount", "close_value", "won_amount", "umsatz", "betrag")
@@ -275,8 +281,8 @@ _NOT_YET = re.compile(r"(^|\W)(yet|encore|noch|todav[ií]a|a[uú]n)(\W|$)")
 _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
 # Dutch, Italian, Portuguese and Polish words as whole words ("Metaplan" is no "etap", "Credentials" no "reden")
-_STAGE_NAME = re.compile(r"status|stage|phase|(^|_)(fase|etapa|estagio|etap)(_|$)")
-_REASON_NAME = re.compile(r"reason|grund|orsak|(^|_)(reden|motivo|powod|arsag|syy|duvod|neden)(_|$)")
+_STAGE_NAME = re.compile(r"status|stage|phase|(^|_)(fase|etapa|estagio|etap|stadiya)(_|$)")
+_REASON_NAME = re.compile(r"reason|grund|orsak|(^|_)(reden|motivo|powod|arsag|syy|duvod|neden|prichina)(_|$)")
 # A person's protected attributes (the German AGG's and the GDPR's special categories): a B2B lead's gender,
 # salutation or marital status says nothing about the company's need, and scoring by it discriminates.
 _PROTECTED_NAME = re.compile(
@@ -289,7 +295,9 @@ _PROTECTED_NAME = re.compile(
     r"narodowosc|nazionalita|"
     # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Kön, Køn, Kjønn, Sukupuoli, Pohlaví, Cinsiyet; a salutation
     r"koen|kon|kjonn|sukupuoli|pohlavi|cinsiyet|tilltal|osloveni|hitap|puhuttelu|civilstand|sivilstand|"
-    r"siviilisaeaety|rodinny_stav|medeni_durum|medeni_hal)$"
+    r"siviilisaeaety|rodinny_stav|medeni_durum|medeni_hal|"
+    # Russian: Пол, Обращение, Семейное положение
+    r"pol|obrashchenie|semeynoe_polozhenie)$"
 )
 # A person's age, an AGG ground too, where a B2B score has no use for it (an insurer's pricing may: the review says
 # how to map it); a year of birth is an age
@@ -313,7 +321,9 @@ _PERSON_NAME = re.compile(
     r"^(voornaam|achternaam|tussenvoegsel|naam|volledige_naam|roepnaam|contactpersoon|nome|primeiro_nome|sobrenome|"
     r"ultimo_nome|apelido|nome_completo|nome_do_contato|imie|nazwisko|imie_i_nazwisko|cognome|nome_e_cognome|"
     # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Förnamn, Efternamn, Fornavn, Etunimi, Jméno, Soyad
-    r"foernamn|efternamn|fornavn|efternavn|mellemnavn|etunimi|sukunimi|jmeno|prijmeni|soyad|soyadi|ad_soyad)$"
+    r"foernamn|efternamn|fornavn|efternavn|mellemnavn|etunimi|sukunimi|jmeno|prijmeni|soyad|soyadi|ad_soyad|"
+    # Russian: Имя, Фамилия, Отчество, ФИО, Контактное лицо, Полное имя
+    r"imya|familiya|otchestvo|fio|kontaktnoe_litso|polnoe_imya)$"
 )
 _PHONE_NAME = re.compile(r"phone|telef|mobil|handy|fax|puhelin")  # Telefoon, Telefone, Telefono, Puhelin
 # Where a person lives, banks, connects from, was born or shows a profile: identifying, never a feature. The name
@@ -330,6 +340,8 @@ _PERSONAL_DATA_NAME = re.compile(
     # Födelsedatum, Fødselsdato, Syntymäaika, Datum narození, Doğum tarihi
     r"postnummer|postnr|postinumero|psc|posta_kodu|adress|osoite|adresa|ulice|gatuadress|katuosoite|foedelsedatum|fodselsdato|syntymaeaika|"
     r"datum_narozeni|dogum_tarihi|"
+    # Russian: Улица, Почтовый индекс, Дата рождения, День рождения (Адрес reads as the Dutch "adres")
+    r"ulitsa|pochtovyy_indeks|data_rozhdeniya|den_rozhdeniya|"
     r"postleitzahl|plz|zip|zip_code|zipcode|code_postal|codigo_postal|iban|bic|bank_account|kontonummer|bankverbindung|ip|ip_address|"
     r"ip_adresse|date_of_birth|birth_date|birthdate|birthday|dob|geburtsdatum|geburtstag|linked_in|linkedin|xing|"
     # where the person is: a sign-up's geolocation (Mailchimp's LATITUDE, LONGITUDE, from the IP address)
@@ -351,14 +363,16 @@ _COMPANY_NAME = re.compile(
     # Företag, Virksomhed, Yritys, Společnost, Název firmy, Şirket (adı)
     r"societe|nom_de_l_entreprise|entreprise|empresa|nome_da_empresa|nombre_de_la_empresa|azienda|ragione_sociale|"
     r"bedrijf|bedrijfsnaam|organisatie|nazwa_firmy|foeretag|foeretagsnamn|virksomhed|virksomhedsnavn|bedrift|yritys|"
-    r"yrityksen_nimi|spolecnost|nazev_firmy|sirket|sirket_adi)"
+    r"yrityksen_nimi|spolecnost|nazev_firmy|sirket|sirket_adi|"
+    # Russian: Компания, Название компании, Организация
+    r"kompaniya|nazvanie_kompanii|organizatsiya|nazvanie_organizatsii)"
 )
 # a web page's address as written out ("https://acme.de", "www.acme.de"); a bare domain ("acme.de", an e-mail's
 # domain, a referrer) may be a feature
 _WEB_ADDRESS = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 # Job titles: names that can only mean one, and names that may (then the values must read as titles).
 _JOB_TITLE_NAME = re.compile(
-    r"job_?tit(le|el)|(^|_)(berufsbezeichnung|stellenbezeichnung|job_position|job_role|job_function)(_|$)"
+    r"job_?tit(le|el)|(^|_)(berufsbezeichnung|stellenbezeichnung|job_position|job_role|job_function|dolzhnost)(_|$)"
 )
 _MAYBE_JOB_TITLE_NAME = re.compile(
     r"(^|_)(title|titel|position|role|rolle|funktion|function|job|beruf|designation|cargo|puesto|poste|fonction)$"
@@ -612,8 +626,9 @@ _PERSON_COLUMN_NAME = re.compile(
     r"eigenaar|accountmanager|verantwoordelijke|verkoper|dono|responsavel|opiekun|handlowiec|wlasciciel|"
     r"proprietario|commerciale|venditore|referente|"
     # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Ansvarig säljare, Ejer, Eier, Myyjä, Obchodník, Sorumlu
-    r"ansvarig|saeljare|ejer|eier|myyjae|vastuuhenkilo|obchodnik|vlastnik|sorumlu|temsilci[a-z]*)(_|$)|besitzer|betreuer|"
-    r"bearbeiter"
+    r"ansvarig|saeljare|ejer|eier|myyjae|vastuuhenkilo|obchodnik|vlastnik|sorumlu|temsilci[a-z]*|"
+    # Russian: Ответственный, Менеджер, Владелец, Продавец
+    r"otvetstvennyy|menedzher|vladelets|prodavets)(_|$)|besitzer|betreuer|bearbeiter"
 )
 _PHONE_VALUE = re.compile(r"\+?[\d\s()./-]{7,24}")  # digits and a phone's separators only (never a UUID's letters)
 

@@ -472,14 +472,19 @@ SALES_NAME = re.compile(
     # Pravděpodobnost, Olasılık)
     r"ansvarig|saeljare|ejer|eier|myyjae|vastuuhenkilo|obchodnik|sorumlu|temsilci[a-z]*|samtal|opkald|puhelut|hovory|"
     r"aramalar|arama_sayisi|puhelu[a-z]*|hovor[a-z]*|anteckningar|noter|notater|muistiinpanot|poznamky|notlar|sannolikhet|sandsynlighed|sannsynlighet|"
-    r"todennaekoeisyys|pravdepodobnost|olasilik)(_|$)"
+    r"todennaekoeisyys|pravdepodobnost|olasilik|"
+    # Russian: the rep (Ответственный, Менеджер), calls (Звонки, Количество звонков), notes (Комментарий,
+    # Примечание, Заметки), a deal's probability (Вероятность)
+    r"otvetstvennyy|menedzher|zvonk[a-z]*|zvonok|kommentari[a-z]*|primechani[a-z]*|zametki|veroyatnost)(_|$)"
     # ... and as the whole name, where the word alone is ambiguous ("Fase de compra", "Avaliação do produto",
     # "Product Note", "Creator Tier"): the stage (Fase, Etapa, Etap), a rating (Beoordeling, Avaliação, Ocena,
     # Valutazione), a bare note, the Pipedrive deal's Creator
     r"|^(fase|etapa|etap|beoordeling|avaliacao|ocena|valutazione|note|(deal_|lead_|person_)?creator|"
     # ... a rating or stage in Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Betyg, Vurdering, Arvio,
     # Hodnocení, Değerlendirme, Etapp, Vaihe, Fáze, Aşama
-    r"betyg|vurdering|arvio|hodnoceni|degerlendirme|derecelendirme|etapp|vaihe|faze|asama)$"
+    r"betyg|vurdering|arvio|hodnoceni|degerlendirme|derecelendirme|etapp|vaihe|faze|asama|"
+    # ... in Russian: Стадия, Оценка, Рейтинг
+    r"stadiya|otsenka|reyting)$"
     # Bare, a duration or a contact is the call's ("Duration", "dur"); "Administrative_Duration" is a web session's.
     r"|^(duration|dur|contact)$"
     rf"|^({'|'.join(CALENDAR_PARTS)})$"

@@ -37,6 +37,7 @@ from typing import Any, Literal, cast, get_args
 
 import pandas as pd
 import yaml
+from anyascii import anyascii
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from models.cleaning import DEFAULT_PLACEHOLDERS  # one list for the loader, the cleaning and leadq inspect
@@ -240,9 +241,21 @@ def option_key(option: object) -> str:
     return " ".join(normalize_value(option).split())
 
 
+def _in_latin_letters(character: str) -> str:
+    """A letter of another script (Cyrillic, Greek, CJK, ...) in Latin letters (anyascii's transliteration); any other
+    character as it is. Latin letters and their marks are left to NFKD and the table above, as before: the feature
+    names of exports in Latin script stay what they were (a champion's mapping names them)."""
+    if character.isascii() or not character.isalpha() or unicodedata.name(character, "").startswith("LATIN"):
+        return character
+    return anyascii(character)
+
+
 def to_snake_case(text: str) -> str:
-    """A feature name from a column name: "No. of Employees" -> "no_of_employees", "Größe" -> "groesse"."""
-    ascii_text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION)).encode("ascii", "ignore").decode()
+    """A feature name from a column name: "No. of Employees" -> "no_of_employees", "Größe" -> "groesse", "Дата
+    создания" -> "data_sozdaniya", "作成日" -> "zuo_cheng_ri" (a kanji's Chinese reading: no Japanese word, but each
+    header its own name)."""
+    latin = "".join(map(_in_latin_letters, text.translate(_TRANSLITERATION)))
+    ascii_text = unicodedata.normalize("NFKD", latin).encode("ascii", "ignore").decode()
     # Split camelCase ("AnnualRevenue") before lowercasing.
     ascii_text = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", ascii_text)
     name = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")

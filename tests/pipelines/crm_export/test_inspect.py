@@ -2556,6 +2556,42 @@ def test_a_creation_date_in_nordic_czech_and_turkish_names_is_created_at(column:
     assert _proposal(_dated(**{column: "2025-01-02"})).columns[column].role == "created_at"
 
 
+def test_a_russian_crm_export_is_read_by_its_headers_names() -> None:
+    # a Bitrix24- or amoCRM-shaped lead export: headers in Cyrillic, matched in Latin letters (to_snake_case)
+    rows = 60
+    frame = pd.DataFrame(
+        {
+            "ID": [str(n) for n in range(rows)],
+            "Имя": np.resize(["Иван", "Мария", "Алексей", "Ольга"], rows),
+            "Фамилия": np.resize(["Иванов", "Петрова", "Смирнов", "Кузнецова"], rows),
+            "Пол": np.resize(["мужской", "женский"], rows),
+            "Должность": np.resize(["Генеральный директор", "Менеджер по закупкам", "Инженер"], rows),
+            "Компания": np.resize(["ООО Ромашка", "АО Вектор", "ИП Соколов", "ООО Север"], rows),
+            "Отрасль": np.resize(["Производство", "Торговля", "ИТ"], rows),
+            "Дата создания": np.resize(["01.02.2025", "15.03.2025", "20.04.2025", "05.06.2025"], rows),
+            "Дата изменения": np.resize(["01.08.2025", "15.09.2025"], rows),
+            "Ответственный": np.resize(["Сергей Орлов", "Анна Белова"], rows),
+            "Количество звонков": np.resize(["0", "2", "5"], rows),
+            "Стадия": np.resize(["Новый", "В работе", "Успешно реализовано", "Закрыто и не реализовано"], rows),
+        }
+    )
+
+    proposal = _proposal(frame)
+    mapping = propose_mapping(frame, profile_export(frame))
+
+    roles = {column: spec.role for column, spec in proposal.columns.items()}
+    assert proposal.outcome == "Стадия"
+    assert roles["Дата создания"] == "created_at"
+    assert roles["Дата изменения"] != "created_at"
+    assert {roles[column] for column in ("Имя", "Фамилия", "Пол")} == {"pii"}
+    assert roles["Компания"] == "ignore"
+    assert roles["Ответственный"] in ("pii", "after_contact")
+    assert roles["Количество звонков"] == "after_contact"
+    assert roles["Должность"] == "job_title"
+    assert roles["Отрасль"] == "categorical"
+    assert mapping.feature_names()["Отрасль"] == "otrasl"  # a feature name of its own, not "column_2"
+
+
 def test_a_czech_dotted_date_with_spaces_is_a_date() -> None:
     created = ["2. 1. 2023 03:02", "13. 1. 2023 08:30", "1. 2. 2023 19:41"] * 10
     frame = pd.DataFrame(

@@ -600,6 +600,12 @@ def test_guess_group_reads_engagement_words_in_the_column_name(column: str, expe
         ("Størrelse", "storrelse"),
         ("2FA enabled", "col_2fa_enabled"),
         ("???", "column"),
+        ("Дата создания", "data_sozdaniya"),  # other scripts in Latin letters (anyascii), not dropped
+        ("Ответственный", "otvetstvennyy"),
+        ("Ημερομηνία", "imerominia"),
+        ("メールアドレス", "meruadoresu"),
+        ("作成日", "zuo_cheng_ri"),  # a kanji's Chinese reading: no Japanese word, yet a name of its own
+        ("Satış (₺)", "satis"),  # a sign is no letter: dropped, as before
     ],
 )
 def test_feature_names_are_snake_case(column: str, expected: str) -> None:
