@@ -136,14 +136,41 @@ def contributions_of_records(pipeline: Pipeline, records: Sequence[Mapping[str, 
 def contributions_of_columns(
     pipeline: Pipeline, columns: Mapping[str, np.ndarray | None], index: pd.Index
 ) -> Contributions:
+    """:func:`contributions` of leads given as one array per input field: the three steps below, one after another."""
+    features, encoded = features_for_contributions(pipeline, columns, len(index))
+    return contributions_from(pipeline, columns, index, features, encoded, tree_contributions(pipeline, encoded))
+
+
+def features_for_contributions(
+    pipeline: Pipeline, columns: Mapping[str, np.ndarray | None], n: int
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The model features of ``n`` leads and the booster's matrix of them (its features checked against the model's)."""
     step = pipeline.named_steps["features"]
-    spec: FeatureSpec = step.feature_spec
-    features = step.arrays_from_columns(columns, len(index))
+    features = step.arrays_from_columns(columns, n)
     encoded = pipeline.named_steps["encode"].encode_arrays(features)
     classifier = pipeline.named_steps["classifier"]
-    if list(classifier.feature_name_) != list(spec.names):
+    if list(classifier.feature_name_) != list(step.feature_spec.names):
         raise ValueError(f"booster features {classifier.feature_name_} do not match the model features")
-    raw = classifier.booster_.predict(encoded, pred_contrib=True, num_iteration=classifier.best_iteration_ or None)
+    return features, encoded
+
+
+def tree_contributions(pipeline: Pipeline, encoded: np.ndarray) -> np.ndarray:
+    """LightGBM's ``pred_contrib`` of the booster's matrix: one row per lead, its features' SHAP values and the bias."""
+    classifier = pipeline.named_steps["classifier"]
+    return classifier.booster_.predict(encoded, pred_contrib=True, num_iteration=classifier.best_iteration_ or None)
+
+
+def contributions_from(
+    pipeline: Pipeline,
+    columns: Mapping[str, np.ndarray | None],
+    index: pd.Index,
+    features: dict[str, np.ndarray],
+    encoded: np.ndarray,
+    raw: np.ndarray,
+) -> Contributions:
+    """The ``Contributions`` of leads from their features, matrix and ``pred_contrib`` (``tree_contributions``)."""
+    step = pipeline.named_steps["features"]
+    spec: FeatureSpec = step.feature_spec
     values, bias = raw[:, :-1], raw[:, -1]
     return Contributions(
         values=values,

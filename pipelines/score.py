@@ -41,6 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -64,7 +65,7 @@ from models.accounts import (
 from models.cleaning import DateOrderEvidence, clean_column, date_order_evidence, mark_missing, parse_dates
 from models.contract import DataContractError
 from models.engagement import ActivityIndex
-from models.explanations import unseen_categories
+from models.explanations import contributions_from, features_for_contributions, tree_contributions, unseen_categories
 from models.feature_text import Language
 from models.features import number_as_read
 from models.scorer import ExplainedBatch, LeadScorer
@@ -578,8 +579,10 @@ def _open_parquet(path: Path) -> ExportReader:
 
     def chunks(columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
         try:
+            read = 0
             for batch in parquet.iter_batches(batch_size=chunk_size, columns=columns):
-                yield batch.to_pandas()
+                yield batch.to_pandas().set_axis(pd.RangeIndex(read, read + batch.num_rows))  # the rows' positions
+                read += batch.num_rows
         except (OSError, pa.ArrowException) as error:
             raise _unreadable(path, error) from error
 
@@ -706,7 +709,7 @@ def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) ->
             held = held.iloc[settled:]
     if held is None:
         return
-    leads, footer = drop_report_footer(held if context is None else pd.concat([context, held]))
+    leads, footer = drop_report_footer(held if context is None else pd.concat([context, held]), keep_positions=True)
     if footer and footer_note(name, footer) not in notes:  # said once, however often the file is read
         notes.append(footer_note(name, footer))
     leads = leads if context is None else leads.iloc[1:]  # the full row went on already
@@ -715,7 +718,7 @@ def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) ->
 
 
 def _read_whole(path: Path, why: str) -> ExportReader:
-    export = read_export(path)
+    export = read_export(path, keep_positions=True)
     frame = export.frame.rename(columns=str)
 
     def chunks(columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
@@ -1089,7 +1092,7 @@ def _without_problems(positions: np.ndarray, problems: Mapping[int, object]) -> 
 
 def check_chunk(
     chunk: pd.DataFrame,
-    first_row: int,
+    rows: np.ndarray,
     model: ScoringModel,
     checker: FieldChecker,
     register: IdRegister,
@@ -1098,14 +1101,14 @@ def check_chunk(
     long_rows: Mapping[int, str] | None = None,
 ) -> CheckedChunk:
     """A chunk's leads ready for the scorer, and its rejected rows (no id, a repeated id, an unreadable field, a
-    CSV row with more fields than the header: ``long_rows``, position -> why).
+    CSV row with more fields than the header: ``long_rows``, position -> why). ``rows``: each row's number in the
+    export (1 = the first after the header; :func:`row_numbers`).
 
     Rows created before ``since`` are left out (counted); without a readable creation date they are rejected
     (``date_order``: the creation-date column's day/month evidence over the whole file). An id is registered
     only by a row that is scored, so a later, readable row of an id whose first row was rejected is scored.
     """
     placeholders = model.mapping.placeholders
-    rows = np.arange(first_row, first_row + len(chunk))
     ids = read_ids(chunk[model.id_column], model.id_column, placeholders)
     problems: dict[int, list[tuple[str, str]]] = {}
     for position, why in (long_rows or {}).items():
@@ -1147,6 +1150,13 @@ def check_chunk(
 
 
 WHOLE_ROW = "(the whole row)"  # the rejects file's field for a row that could not be read as the header names it
+
+
+def row_numbers(chunk: pd.DataFrame) -> np.ndarray:
+    """Each row's number in the export, 1 = the first after the header, from the chunk's index (every reader gives
+    its rows' positions in the file, 0 = the first after the header): a blank line or a report's divider left out
+    still counts, so the row numbers, the rejects' and ``lead_ids: row_number``'s, are the file's rows."""
+    return chunk.index.to_numpy(dtype=np.int64) + 1
 
 
 def _without_long_rows(chunk: pd.DataFrame, named: int) -> tuple[pd.DataFrame, dict[int, str]]:
@@ -1338,14 +1348,25 @@ def score_checked(model: ScoringModel, checked: CheckedChunk, scored_at: str, re
 def start_scoring(
     model: ScoringModel, checked: CheckedChunk, scored_at: str, reasons: bool, predictions: BackgroundPredictions
 ) -> Callable[[], pd.DataFrame]:
-    """``score_checked``, begun: the chunk's scores when the returned function is called. Without reasons the trees
-    run in the background (``predictions``) meanwhile, and the caller reads and checks the next chunk; with reasons
-    the chunk is scored now (its one TreeSHAP call is the floor that a lookahead does not lower)."""
-    if reasons or not len(checked.ids):
+    """``score_checked``, begun: the chunk's scores when the returned function is called. The trees (TreeSHAP's
+    ``pred_contrib`` with reasons, ``Booster.predict`` without) run in the background (``predictions``) meanwhile,
+    and the caller reads and checks the next chunk; the steps are ``score_checked``'s, split where the trees run."""
+    if not len(checked.ids):
         return _scored(score_checked(model, checked, scored_at, reasons))
-    _, matrix = model.scorer.encoded_columns(scorer_columns(model, checked), len(checked.ids))
-    raw = predictions.start(matrix)
-    return lambda: flat_decisions(checked.ids, model.scorer.decide_raw(raw()), model, scored_at)
+    columns, n, scorer = scorer_columns(model, checked), len(checked.ids), model.scorer
+    if not reasons:
+        _, matrix = scorer.encoded_columns(columns, n)
+        raw = predictions.start(scorer.raw_predictions, matrix)
+        return lambda: flat_decisions(checked.ids, scorer.decide_raw(raw()), model, scored_at)
+    features, encoded = features_for_contributions(scorer.pipeline, columns, n)
+    contributions = predictions.start(partial(tree_contributions, scorer.pipeline), encoded)
+
+    def scores() -> pd.DataFrame:
+        explained = contributions_from(scorer.pipeline, columns, pd.RangeIndex(n), features, encoded, contributions())
+        batch = scorer.explain_arrays(explained, model.top_k, model.language)
+        return flat_scores(checked.ids, batch, model, scored_at, lead_warnings(model, checked, batch))
+
+    return scores
 
 
 def _scored(scores: pd.DataFrame) -> Callable[[], pd.DataFrame]:
@@ -1353,19 +1374,18 @@ def _scored(scores: pd.DataFrame) -> Callable[[], pd.DataFrame]:
 
 
 class BackgroundPredictions:
-    """``Booster.predict`` of a chunk's matrix on a thread of its own, so that ``leadq score --no-reasons`` reads,
-    checks and encodes the next chunk (Python, on one core) while the trees of this one run (LightGBM's call releases
-    the GIL and runs on its usual threads). On 1,000,000 leads the run went from 0.79 to 0.87 of ``Booster.predict``
-    alone; splitting the rows into one single-threaded call per core (tried) did no better."""
+    """A chunk's trees (``Booster.predict`` or TreeSHAP's ``pred_contrib``) on a thread of their own, so that
+    ``leadq score`` reads, checks and encodes the next chunk (Python, on one core) while they run (LightGBM's call
+    releases the GIL and runs on its usual threads). On 1,000,000 leads without reasons the run went from 0.79 to
+    0.87 of ``Booster.predict`` alone; splitting the rows into one single-threaded call per core (tried) did no
+    better."""
 
-    def __init__(self, scorer: LeadScorer):
-        self.scorer = scorer
+    def __init__(self) -> None:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="leadq-predict")
 
-    def start(self, matrix: np.ndarray) -> Callable[[], np.ndarray]:
-        """The uncalibrated predictions of ``matrix`` (``LeadScorer.raw_predictions``), begun; the returned function
-        waits for them (and raises what the call raised)."""
-        return self._thread.submit(self.scorer.raw_predictions, matrix).result
+    def start(self, trees: Callable[[np.ndarray], np.ndarray], matrix: np.ndarray) -> Callable[[], np.ndarray]:
+        """``trees(matrix)``, begun; the returned function waits for its result (and raises what it raised)."""
+        return self._thread.submit(trees, matrix).result
 
     def __enter__(self) -> BackgroundPredictions:
         return self
@@ -1599,7 +1619,7 @@ def run_score(
         now = pd.Timestamp(scored_at).tz_convert(None)
         engagement = open_activities(model, export, options.activities, now)
         history = files.enter_context(closing_log(open_history(settings, now))) if options.log else None
-        predictions = files.enter_context(BackgroundPredictions(model.scorer))
+        predictions = files.enter_context(BackgroundPredictions())
         read = written = 0
         pending: tuple[pd.DataFrame, CheckedChunk, Callable[[], pd.DataFrame]] | None = None
 
@@ -1618,10 +1638,11 @@ def run_score(
 
         for read_chunk in reader.chunks([in_file.get(column, column) for column in needed], options.chunk_size):
             chunk, long_rows = _without_long_rows(read_chunk.rename(columns=spaced), len(reader.header))
+            rows = row_numbers(chunk)
             if len(long_rows) and not model.mapping.ids_in_export:
-                raise DataContractError([_long_row_numbers_refused(export, read + min(long_rows) + 1)])
-            chunk = with_engagement(with_row_ids(chunk, model.mapping, read + 1, reader.header), model, engagement)
-            checked = check_chunk(chunk, read + 1, model, checker, register, options.since, date_order, long_rows)
+                raise DataContractError([_long_row_numbers_refused(export, int(rows[min(long_rows)]))])
+            chunk = with_engagement(with_row_ids(chunk, model.mapping, rows, reader.header), model, engagement)
+            checked = check_chunk(chunk, rows, model, checker, register, options.since, date_order, long_rows)
             read += len(chunk)
             if history is None or not len(checked.ids):
                 scoring = start_scoring(model, checked, scored_at, options.reasons, predictions)

@@ -222,7 +222,7 @@ def readable_ids(batches: Iterator[pa.RecordBatch], job: _Job) -> Iterator[pa.Re
     schema = pa.schema([("id", pa.string()), (ROW, pa.int64())])
     for chunk, rows, _ in _batches(batches, job):
         register = FirstRows(judge=False)
-        check_chunk(chunk[job.needed], int(rows[0]), model, checker, register, job.options.since, job.date_order)
+        check_chunk(chunk[job.needed], rows, model, checker, register, job.options.since, job.date_order)
         passed = np.concatenate(register.passed) if register.passed else np.empty((0, 2), dtype=object)
         yield pa.RecordBatch.from_arrays(
             [pa.array(passed[:, 0].tolist(), pa.string()), pa.array(passed[:, 1].tolist(), pa.int64())], schema=schema
@@ -250,9 +250,7 @@ def scored_and_rejected(batches: Iterator[pa.RecordBatch], job: _Job) -> Iterato
         first = raw[_FIRST].to_numpy()
         known = {int(row): int(f) for row, f in zip(rows.tolist(), first.tolist(), strict=True) if pd.notna(f)}
         register = FirstRows(known)
-        checked = check_chunk(
-            chunk[job.needed], int(rows[0]), model, checker, register, job.options.since, job.date_order
-        )
+        checked = check_chunk(chunk[job.needed], rows, model, checker, register, job.options.since, job.date_order)
         scores = score_checked(model, checked, job.scored_at, job.options.reasons)
         scored_rows = np.concatenate(register.passed) if register.passed else np.empty(0, dtype=np.int64)
         if len(scored_rows) != len(scores):  # pragma: no cover - check_chunk asks the register about every scored row

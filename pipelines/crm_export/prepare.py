@@ -147,13 +147,14 @@ def select_mapped_columns(leads: pd.DataFrame, mapping: ExportMapping) -> tuple[
     frame = leads.rename(columns=str)
     frame = frame.rename(columns=padding_matches(list(frame.columns), mapping.columns))
     check = check_against_export(mapping, list(frame.columns))
-    selected = with_row_ids(frame.loc[:, list(mapping.columns)], mapping, first_row=1, columns=list(frame.columns))
+    rows = np.arange(1, len(frame) + 1)
+    selected = with_row_ids(frame.loc[:, list(mapping.columns)], mapping, rows, columns=list(frame.columns))
     return selected.copy(), {"unmapped": list(check.unmapped)}
 
 
-def with_row_ids(frame: pd.DataFrame, mapping: ExportMapping, first_row: int, columns: list[str]) -> pd.DataFrame:
-    """``frame`` (rows ``first_row``.. of the export, 1 = the first after the header) with its row numbers as the
-    lead ids where the mapping says ``lead_ids: row_number``; unchanged otherwise.
+def with_row_ids(frame: pd.DataFrame, mapping: ExportMapping, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with its ``rows`` (each row's number in the export, 1 = the first after the header) as the lead ids
+    where the mapping says ``lead_ids: row_number``; unchanged otherwise.
 
     Raises:
         MappingError: the export (``columns``, its header) already has a column of the row ids' name.
@@ -165,8 +166,8 @@ def with_row_ids(frame: pd.DataFrame, mapping: ExportMapping, first_row: int, co
             f"lead_ids: row_number names the row ids {mapping.id_column!r}, and the export has a column of that "
             "name; map that column (role id, lead_ids: column) or rename it"
         )
-    rows = np.arange(first_row, first_row + len(frame)).astype(str)
-    return frame.assign(**{mapping.id_column: pd.Series(rows, index=frame.index, dtype=object)})
+    ids = np.asarray(rows).astype(str)
+    return frame.assign(**{mapping.id_column: pd.Series(ids, index=frame.index, dtype=object)})
 
 
 # A CRM fills its lead id in every row: a column filled in fewer rows than this is filled later (an opportunity's

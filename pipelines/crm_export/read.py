@@ -273,7 +273,7 @@ def _footer_start(frame: pd.DataFrame, filled: np.ndarray) -> int:
     return start if filled[start:].any() else len(frame)  # blank lines at the end are no footer
 
 
-def drop_report_footer(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def drop_report_footer(frame: pd.DataFrame, keep_positions: bool = False) -> tuple[pd.DataFrame, int]:
     """The leads of a report: without its footer and without blank rows; and how many lines the footer had.
 
     A CRM report ends with lines that are no leads: Salesforce's "Export Details" a blank line and then text in the
@@ -282,7 +282,8 @@ def drop_report_footer(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     last row with a cell beyond the first from the first blank row, or from a first row that reads as a total or a
     report's closing line; and a totals row among the last rows (at most ``MAX_TOTALS_ROWS``) with what follows it.
     Leads with only their first cell filled and no blank line before stay. Blank rows between leads (an empty line,
-    a line of separators) are left out, the rows numbered as if they were not there.
+    a line of separators) are left out, the rows numbered as if they were not there (``keep_positions``: the rows keep
+    their index, their positions in the file, as ``leadq score`` numbers them).
     """
     if frame.empty:
         return frame, 0
@@ -291,7 +292,8 @@ def drop_report_footer(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     leads = filled[:footer_start].any(axis=1)
     kept = frame.iloc[:footer_start]
     if not leads.all():
-        kept = kept.iloc[np.flatnonzero(leads)].reset_index(drop=True)
+        kept = kept.iloc[np.flatnonzero(leads)]
+        kept = kept if keep_positions else kept.reset_index(drop=True)
     return kept, len(frame) - footer_start
 
 
@@ -426,8 +428,10 @@ def _read_workbook(path: Path) -> RawExport:
     return RawExport(frame, None, None, tuple(notes))
 
 
-def read_export(path: Path) -> RawExport:
+def read_export(path: Path, keep_positions: bool = False) -> RawExport:
     """Read a CSV (separator , ; or tab and the encoding detected), Excel (.xlsx, its largest sheet) or Parquet export.
+    ``keep_positions``: the frame's index is each row's position in the file (0 = the first after the header), blank
+    rows left out still counted (``drop_report_footer``); else 0, 1, 2 ... as read.
 
     Raises:
         DataContractError: the file is missing, empty, unreadable or of another type; the message names it.
@@ -460,7 +464,7 @@ def read_export(path: Path) -> RawExport:
             if above:
                 body = body.split("\n", above)[above]
                 warnings = (*warnings, title_note(path.name, above))
-            frame, footer = drop_report_footer(_read_text(body, separator, path))
+            frame, footer = drop_report_footer(_read_text(body, separator, path), keep_positions)
             refuse_swallowed_rows(frame, separator, path)
             export = RawExport(frame, separator, encoding, warnings)
     except pd.errors.ParserError as error:
@@ -472,7 +476,7 @@ def read_export(path: Path) -> RawExport:
     except (ValueError, OSError, zipfile.BadZipFile) as error:  # EmptyDataError: ValueError
         raise DataContractError([f"{path} could not be read: {error}"]) from error
     if suffix == ".xlsx":
-        frame, footer = drop_report_footer(export.frame)
+        frame, footer = drop_report_footer(export.frame, keep_positions)
         export = replace(export, frame=frame)
     if footer:
         export = RawExport(frame, export.separator, export.encoding, (*export.warnings, footer_note(path.name, footer)))

@@ -27,6 +27,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+import pipelines.score as score_module
 from models.accounts import business_domain
 from models.cleaning import clean_column
 from models.contract import DataContractError
@@ -451,7 +452,7 @@ def test_a_csv_that_is_not_utf8_is_read_whole_by_the_training_reader(
 
 @pytest.mark.parametrize("reasons", [True, False])  # without reasons a chunk is written after the next is read
 def test_unreadable_rows_go_to_the_rejects_file_with_row_id_field_and_why(
-    registry: Settings, leads: pd.DataFrame, tmp_path: Path, reasons: bool
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path, reasons: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken = leads.head(12).astype(object).copy()
     broken.loc[2, "company_size"] = "lots"  # a count that is no number
@@ -462,12 +463,22 @@ def test_unreadable_rows_go_to_the_rejects_file_with_row_id_field_and_why(
     broken.loc[10, "email"] = "x" * 400 + "@example.de"  # longer than any e-mail address
     broken.to_csv(tmp_path / "leads.csv", index=False)
 
-    progress: list[tuple[int, int | None]] = []
+    progress: list[tuple[int, int | None, int]] = []
+    writes: list[int] = []
+    write = score_module.TableWriter.write
+
+    def counted(writer: score_module.TableWriter, frame: pd.DataFrame) -> None:
+        writes.extend([len(frame)] if "leadq_probability" in writer.columns else [])
+        write(writer, frame)
+
+    monkeypatch.setattr(score_module.TableWriter, "write", counted)
     options = _options(tmp_path / "scores.csv", chunk_size=5, reasons=reasons)
 
-    summary = run_score(registry, tmp_path / "leads.csv", options, lambda done, total: progress.append((done, total)))
+    summary = run_score(
+        registry, tmp_path / "leads.csv", options, lambda done, total: progress.append((done, total, len(writes)))
+    )
 
-    assert progress == [(5, 12), (10, 12), (12, 12), (12, 12)]  # each chunk once written, then done
+    assert progress == [(5, 12, 1), (10, 12, 2), (12, 12, 3), (12, 12, 3)]  # each chunk once written, then done
     rejects = pd.read_csv(tmp_path / "scores.rejects.csv", dtype={"lead_id": str})
     ids = broken["lead_id"]
     assert list(rejects.columns) == ["row", "lead_id", "field", "why"]
@@ -566,15 +577,15 @@ def test_a_failure_mid_run_leaves_no_file_and_keeps_the_old_one(
     run_score(registry, export, _options(out, chunk_size=100))
     before = out.read_bytes(), (tmp_path / "scores.rejects.csv").read_bytes()
     calls = []
-    explain_columns = LeadScorer.explain_columns
+    explain_arrays = LeadScorer.explain_arrays
 
     def failing_on_the_third_chunk(self: LeadScorer, *args: Any, **kwargs: Any) -> ExplainedBatch:
         calls.append(1)
         if len(calls) == 3:
             raise RuntimeError("the scorer fails on the third chunk")
-        return explain_columns(self, *args, **kwargs)
+        return explain_arrays(self, *args, **kwargs)
 
-    monkeypatch.setattr(LeadScorer, "explain_columns", failing_on_the_third_chunk)
+    monkeypatch.setattr(LeadScorer, "explain_arrays", failing_on_the_third_chunk)
     with pytest.raises(RuntimeError, match="third chunk"):
         run_score(registry, export, _options(out, chunk_size=100))
     calls.clear()
@@ -587,32 +598,64 @@ def test_a_failure_mid_run_leaves_no_file_and_keeps_the_old_one(
     assert _leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("reasons", [True, False])
 def test_a_failure_of_the_trees_in_the_background_leaves_no_file_and_keeps_the_old_one(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reasons: bool
+) -> None:
+    # a chunk's trees (pred_contrib, or Booster.predict without reasons) run on a thread of their own while the
+    # next chunk is read
+    export = tmp_path / "leads.parquet"
+    leads.to_parquet(export, index=False)
+    out = tmp_path / "scores.parquet"
+    run_score(registry, export, _options(out, chunk_size=100, reasons=reasons))
+    before = out.read_bytes()
+    calls = []
+    trees = score_module.tree_contributions if reasons else LeadScorer.raw_predictions
+
+    def failing_on_the_third_chunk(*args: Any) -> np.ndarray:
+        calls.append(threading.current_thread().name)
+        if len(calls) == 3:
+            raise RuntimeError("the trees fail on the third chunk")
+        return trees(*args)
+
+    if reasons:
+        monkeypatch.setattr(score_module, "tree_contributions", failing_on_the_third_chunk)
+    else:
+        monkeypatch.setattr(LeadScorer, "raw_predictions", failing_on_the_third_chunk)
+    with pytest.raises(RuntimeError, match="third chunk"):
+        run_score(registry, export, _options(out, chunk_size=100, reasons=reasons))
+
+    assert len(calls) >= 3  # the next chunk's trees may have started before the third one's failure is seen
+    assert all(name.startswith("leadq-predict") for name in calls)  # not on the thread that reads
+    assert out.read_bytes() == before
+    assert _leftovers(tmp_path) == []
+    assert not any(thread.name.startswith("leadq-predict") for thread in threading.enumerate())  # none left over
+
+
+def test_a_failure_reading_a_chunk_while_the_trees_of_the_one_before_run_leaves_no_file_and_no_thread(
     registry: Settings, leads: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # without reasons a chunk's Booster.predict runs on a thread of its own while the next chunk is read
     export = tmp_path / "leads.parquet"
     leads.to_parquet(export, index=False)
     out = tmp_path / "scores.parquet"
     run_score(registry, export, _options(out, chunk_size=100, reasons=False))
     before = out.read_bytes()
-    calls = []
-    raw_predictions = LeadScorer.raw_predictions
+    checks = []
+    check_chunk = score_module.check_chunk
 
-    def failing_on_the_third_chunk(self: LeadScorer, matrix: np.ndarray) -> np.ndarray:
-        calls.append(threading.current_thread().name)
-        if len(calls) == 3:
-            raise RuntimeError("the trees fail on the third chunk")
-        return raw_predictions(self, matrix)
+    def failing_on_the_third_chunk(*args: Any, **kwargs: Any) -> score_module.CheckedChunk:
+        checks.append(1)
+        if len(checks) == 3:  # the second chunk's trees are running or done, not yet written
+            raise RuntimeError("the third chunk cannot be read")
+        return check_chunk(*args, **kwargs)
 
-    monkeypatch.setattr(LeadScorer, "raw_predictions", failing_on_the_third_chunk)
+    monkeypatch.setattr(score_module, "check_chunk", failing_on_the_third_chunk)
     with pytest.raises(RuntimeError, match="third chunk"):
         run_score(registry, export, _options(out, chunk_size=100, reasons=False))
 
-    assert all(name.startswith("leadq-predict") for name in calls)  # not on the thread that reads
     assert out.read_bytes() == before
     assert _leftovers(tmp_path) == []
-    assert not any(thread.name.startswith("leadq-predict") for thread in threading.enumerate())  # none left over
+    assert not any(thread.name.startswith("leadq-predict") for thread in threading.enumerate())
 
 
 def _score_in_a_child(config: Path, export: Path, out: Path) -> subprocess.Popen[str]:
@@ -1388,6 +1431,35 @@ def test_an_export_without_ids_is_scored_under_its_row_numbers_across_chunks(
     assert not (tmp_path / "logged.csv").exists()
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])  # read in chunks; read whole (not UTF-8)
+@pytest.mark.parametrize("chunk_size", [1, 3, 100])
+def test_row_numbers_count_the_files_blank_rows_so_scores_join_back_to_their_rows(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path, chunk_size: int, encoding: str
+) -> None:
+    # a sheet kept by hand: an empty row (a line of separators) and an empty line between leads; scores are joined
+    # back to it by row number, so a left-out blank row must still count
+    rows = leads.head(12).drop(columns="lead_id").astype({"company_size": object})
+    rows.loc[9, "company_size"] = "a few"  # rejected under its row number
+    lines = rows.to_csv(index=False).splitlines()
+    blank_fields = "," * (len(rows.columns) - 1)
+    text = "\n".join([*lines[:4], blank_fields, *lines[4:8], "", *lines[8:]]) + "\n"
+    export = tmp_path / "tracker.csv"
+    export.write_bytes(text.replace("\n", "\r\n").encode(encoding))
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text(_row_numbered(demo_mapping_text()), encoding="utf-8")
+
+    summary = run_score(registry, export, _options(tmp_path / "by_row.csv", chunk_size=chunk_size, mapping=mapping))
+
+    # file rows after the header: leads 0-2 are rows 1-3, the blank row 4, leads 3-6 rows 5-8, the empty line 9,
+    # leads 7-11 rows 10-14
+    file_rows = [1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13, 14]
+    by_row = _read(tmp_path / "by_row.csv")
+    assert summary.scored == 11
+    assert by_row["leadq_row"].astype(int).tolist() == [row for lead, row in enumerate(file_rows) if lead != 9]
+    rejects = pd.read_csv(tmp_path / "by_row.rejects.csv", dtype=str)
+    assert rejects[["row", "leadq_row", "field"]].values.tolist() == [["12", "12", "company_size"]]
+
+
 @pytest.mark.parametrize("chunk_size", [1, 2, 100])
 def test_a_value_in_a_field_the_header_does_not_name_marks_its_row_in_any_chunk(
     tmp_path: Path, chunk_size: int
@@ -1495,7 +1567,7 @@ def test_a_row_with_more_fields_than_the_header_is_rejected_and_the_rest_scored(
     # an unquoted comma in a value shifts the rest of its row: scored, its values would be read in the wrong fields
     lines = leads.head(30).to_csv(index=False, lineterminator="\n").splitlines()
     lines[25] += ",Inc."
-    lines.insert(12, "")  # a blank line is no data row, before or after a long row
+    lines.insert(12, "")  # a blank line is no lead, before or after a long row
     path = tmp_path / "leads.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     leads.head(30).drop(index=24).to_csv(tmp_path / "good.csv", index=False)
@@ -1509,7 +1581,7 @@ def test_a_row_with_more_fields_than_the_header_is_rejected_and_the_rest_scored(
     rejects = pd.read_csv(tmp_path / "scores.rejects.csv", dtype=str, keep_default_na=False)
     assert rejects.values.tolist() == [
         [
-            "25",
+            "26",  # the file's row: the blank line before it counts (a sheet shows it as a row)
             "",
             WHOLE_ROW,
             f"{len(leads.columns) + 1} fields where the header names {len(leads.columns)}: a separator inside a "
