@@ -313,6 +313,8 @@ _PERSONAL_MONEY_NAME = re.compile(
 )
 _PERSON_NAME = re.compile(
     r"(^|_)(first|last|full|given|family|sur|vor|nach|contact|kontakt|customer|kunden)_?name$|^name$|"
+    # another person's name beside the lead's (Keap's Spouse Name, Salesforce's Assistant), or another of the lead's
+    r"(^|_)(spouse|assistant|middle|maiden|nick)_?name$|"
     # French and Spanish: Prénom, Nom, Nom de famille, Nombre, Apellidos, Nom du contact, Nombre del contacto
     r"^(prenom|nom|nom_de_famille|nom_complet|nombre|nombre_completo|apellidos?)$|"
     r"^(nom|nombre)_(du|de_la|del|de)_(contact|contacto|client|cliente|prospect|prospecto|lead)$|"
@@ -331,7 +333,7 @@ _PHONE_NAME = re.compile(r"phone|telef|mobil|handy|fax|puhelin")  # Telefoon, Te
 # attribute ("Zip Code Region", "Address Type", "IP Country", "Twitter Followers"). (A year of birth, an age, is
 # left to review as age is; a company's web address is a web address, not personal data.)
 _PERSONAL_DATA_NAME = re.compile(
-    r"(^|_)(street|strasse|address|adresse|anschrift|hausnummer|house_number|postal_code|post_code|postcode|"
+    r"(^|_)(street|strasse|address|adresse|anschrift|hausnummer|house_number|postal_code|post_code|postcode|postalcode|"
     # Dutch, Portuguese, Polish, Italian: Straat, Huisnummer, Adres, Woonplaats, Rua, Endereço, CEP, Ulica, Kod
     # pocztowy, Indirizzo, Data di nascita, Geboortedatum, Data de nascimento, Data urodzenia
     r"straat|huisnummer|adres|woonplaats|rua|endereco|cep|ulica|kod_pocztowy|indirizzo|numero_civico|"

@@ -2556,6 +2556,18 @@ def test_a_creation_date_in_nordic_czech_and_turkish_names_is_created_at(column:
     assert _proposal(_dated(**{column: "2025-01-02"})).columns[column].role == "created_at"
 
 
+@pytest.mark.parametrize(
+    "column", ["Primary Address Postalcode", "alt_address_postalcode", "Spouse Name", "Assistant Name", "Middle Name"]
+)
+def test_suitecrm_postal_codes_and_keaps_spouse_name_are_personal_data(column: str) -> None:
+    # helper-73, fuzz18: SuiteCRM writes "Postalcode" as one word (its codes became a feature and sales read
+    # "Primary Address Postalcode: 72584" as a reason); Keap exports the lead's spouse's name
+    values = ["72584", "10115", "80331", "Anna Schmidt", "John Miller", "Maria Rossi"]
+    frame = pd.DataFrame({column: np.resize(values, 120), "Converted": np.resize(["1", "0", "0"], 120)})
+
+    assert _proposal(frame).columns[column].role == "pii"
+
+
 def test_a_russian_crm_export_is_read_by_its_headers_names() -> None:
     # a Bitrix24- or amoCRM-shaped lead export: headers in Cyrillic, matched in Latin letters (to_snake_case)
     rows = 60
