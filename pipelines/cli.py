@@ -1025,6 +1025,14 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
             f"creation: left unlabelled, not lost{f' ({older:,} older ones stay lost)' if older else ''}",
             highlight=False,
         )
+    if recycled := labels.get("recycled_not_lost"):
+        named = " and ".join(f"'{escape(column)}'" for column in recycled["columns"])
+        console.print(
+            f"Note: {recycled['unlabelled']:,} leads the outcome column calls lost were recycled to nurture or "
+            f"rejected for wrong timing ({named}): left unlabelled, as the label rule leaves them (the need is "
+            "there, not now: no plain loss)",
+            highlight=False,
+        )
     if undated := labels.get("lost_in_open_stage", {}).get("lost_undated"):
         console.print(
             f"[yellow]Warning:[/] {undated:,} leads the outcome column calls lost are still open in "

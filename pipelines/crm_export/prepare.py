@@ -669,6 +669,32 @@ def lost_in_an_open_stage(
     return y.mask(recent), {"lost_in_open_stage": report}
 
 
+def recycled_not_lost(
+    y: pd.Series, cleaned: Mapping[str, pd.Series], mapping: ExportMapping
+) -> tuple[pd.Series, dict[str, Any]]:
+    """Leads an outcome column calls lost ("Converted: 0", "Unqualified") while the mapped stage column says
+    recycled to nurture, or the mapped reason column says wrong timing: unlabelled, whatever their age, as leadq's
+    label rule leaves them (rule 3: the need is there, not now; not a plain negative). One snapshot tells one state,
+    and the stage or reason says more of it than a converted flag's no: a lead does not buy from nurture before the
+    horizon, yet learning it as a loss teaches that its segment does not buy (fuzz18: SuiteCRM's Recycled, Freshsales'
+    "Bad timing", both counted lost before)."""
+    lost = y == 0
+    recycled = pd.Series(False, index=y.index)
+    named: list[str] = []
+    stages = lead_stages(cleaned, mapping)
+    if stages is not None and (at := lost & (stages == "recycled")).any():
+        recycled |= at
+        named.append(str(stages.name))
+    for column in mapping.columns_with("reason"):
+        reasons = stages_of(cleaned[column], mapping.columns[column])
+        if (at := lost & (reasons == "wrong_timing")).any():
+            recycled |= at
+            named.append(column)
+    if not recycled.any():
+        return y, {}
+    return y.mask(recycled), {"recycled_not_lost": {"columns": named, "unlabelled": int(recycled.sum())}}
+
+
 # A creation date this far after nine leads in ten is a typo ("2062" for "2026"): read as missing, not as a quarter
 FAR_FUTURE = pd.Timedelta(days=3 * 365)
 
@@ -727,8 +753,9 @@ def _labels(
         latest = created.max() if created is not None and created.notna().any() else pd.Timestamp.now().normalize()
         cut, horizon = as_of or pd.Timestamp(latest), 0
         y, still_open = lost_in_an_open_stage(y, cleaned, mapping, created, cut, horizon_days)
+        y, nurtured = recycled_not_lost(y, cleaned, mapping)
         y, aged = open_outcomes_lost_after_horizon(y, open_values, created, cut, horizon_days)
-        report |= still_open | aged
+        report |= still_open | nurtured | aged
     elif (won_at := mapping.won_at_column) is not None and mapping.columns[won_at].blank == "lost":
         # no creation dates: no horizon can tell a young lead from a lost one, so the export's word is final
         y = cleaned[won_at].notna().astype("float64").rename("label")

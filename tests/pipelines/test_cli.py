@@ -402,6 +402,30 @@ def test_check_export_warns_where_an_undated_export_leaves_open_leads(  # type: 
     assert warned in " ".join(checked.output.split())
 
 
+def test_check_export_notes_leads_recycled_to_nurture_that_the_outcome_calls_lost(  # type: ignore[no-untyped-def]
+    small_crm, tmp_path: Path
+) -> None:
+    export, mapping = _single_table(small_crm, tmp_path / "leads.csv"), tmp_path / "mapping.yml"
+    frame = pd.read_csv(export, dtype=str, keep_default_na=False)
+    recycled_or_dead = np.where(np.arange(len(frame)) % 3 == 0, "Recycled", "Dead")
+    frame["Lead Status"] = np.where(frame["Converted"] == "1", "Converted", recycled_or_dead)
+    frame.to_csv(export, index=False)
+    runner.invoke(app, ["inspect", str(export), "--out", str(mapping), "--outcome", "Converted"])
+    stage = "  Lead Status: {role: stage, values: {Converted: sql, Recycled: recycled, Dead: rejected}}"
+    mapping.write_text(re.sub(r"(?m)^  Lead Status: .*$", stage, mapping.read_text("utf-8")), "utf-8")
+    recycled = int(((frame["Converted"] != "1") & (frame["Lead Status"] == "Recycled")).sum())
+
+    checked = runner.invoke(
+        app, ["check-export", str(export), "--mapping", str(mapping), "--config", str(_config(tmp_path))]
+    )
+
+    assert checked.exit_code == 0, checked.output
+    assert (
+        f"Note: {recycled:,} leads the outcome column calls lost were recycled to nurture or rejected for wrong "
+        "timing ('Lead Status'): left unlabelled"
+    ) in " ".join(checked.output.split())
+
+
 def test_check_export_stops_on_a_leaking_column(small_crm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     export, mapping = _single_table(small_crm, tmp_path / "leads.csv", leak=True), tmp_path / "mapping.yml"
     runner.invoke(app, ["inspect", str(export), "--out", str(mapping)])

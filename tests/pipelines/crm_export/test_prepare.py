@@ -26,6 +26,7 @@ from pipelines.crm_export.prepare import (
     outcome_dates,
     prepare_export,
     prepare_export_files,
+    recycled_not_lost,
     select_mapped_columns,
     untouched_leads,
 )
@@ -935,6 +936,33 @@ def test_a_lead_a_flag_calls_lost_while_its_status_is_open_is_unlabelled_within_
     assert report == {"lost_in_open_stage": {"column": "Status", "unlabelled": 1, "lost_after_horizon": 1}}
     no_stage = parse_mapping(STATUS_AND_FLAG.split("  Status:")[0])
     assert lost_in_an_open_stage(y, {}, no_stage, created, pd.Timestamp("2026-07-01"), 180) == (y, {})
+
+
+RECYCLED_STAGE_AND_REASON = """
+columns:
+  ID: id
+  Date Created: created_at
+  Converted: {role: outcome, won: ['1'], lost: ['0']}
+  Status: {role: stage, values: {New: mql, In Process: sal, Converted: sql, Recycled: recycled, Dead: rejected}}
+  Unqualified reason: {role: reason, values: {Bad timing: wrong_timing, No budget: no_budget}}
+"""
+
+
+def test_a_lead_the_outcome_calls_lost_while_recycled_to_nurture_or_rejected_for_timing_is_unlabelled() -> None:
+    # SuiteCRM's Converted flag is 0 for a recycled lead, Freshsales' unqualified leads carry "Bad timing"
+    # (helper-73, fuzz18): the label rule censors both (the need is there, not now), whatever their age
+    mapping = parse_mapping(RECYCLED_STAGE_AND_REASON)
+    status = pd.Series(["Recycled", "Dead", "Dead", "Recycled", "In Process", "Converted"])
+    reason = pd.Series([None, "Bad timing", "No budget", None, None, None], dtype=object)
+    y = pd.Series([0.0, 0.0, 0.0, 1.0, 0.0, 1.0])
+
+    labels, report = recycled_not_lost(y, {"Status": status, "Unqualified reason": reason}, mapping)
+
+    assert labels.isna().tolist() == [True, True, False, False, False, False]
+    assert labels.tolist()[2:] == [0.0, 1.0, 0.0, 1.0]  # another reason lost; a win stays a win
+    assert report == {"recycled_not_lost": {"columns": ["Status", "Unqualified reason"], "unlabelled": 2}}
+    plain = parse_mapping(RECYCLED_STAGE_AND_REASON.split("  Status:")[0])
+    assert recycled_not_lost(y, {}, plain) == (y, {})
 
 
 def test_without_creation_dates_a_lead_the_flag_calls_lost_stays_lost_whatever_its_stage() -> None:
