@@ -445,6 +445,7 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("reject", "rejected"),
     ("abgelehnt", "rejected"),
     ("junk", "rejected"),
+    ("dead", "rejected"),
     ("lost", "rejected"),
     ("nurtur", "recycled"),
     ("bad timing", "recycled"),  # HubSpot's default lead statuses: Attempted to contact, Connected, Bad timing
@@ -460,8 +461,10 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("kontaktiert", "sal"),
     ("accepted", "sal"),
     ("in progress", "sal"),
+    ("in process", "sal"),  # SugarCRM and SuiteCRM: New, Assigned, In Process, Converted, Recycled, Dead
     ("in bearbeitung", "sal"),
     ("sal", "sal"),
+    ("assigned", "mql"),  # to a rep, who has not worked it yet (SugarCRM's "Assigned")
     ("new", "mql"),
     ("neu", "mql"),
     ("nieuw", "mql"),  # Dutch, Portuguese, Polish, Italian: new

@@ -2556,6 +2556,26 @@ def test_a_creation_date_in_nordic_czech_and_turkish_names_is_created_at(column:
     assert _proposal(_dated(**{column: "2025-01-02"})).columns[column].role == "created_at"
 
 
+def test_suitecrms_status_beside_its_converted_flag_is_the_stage() -> None:
+    # helper-73, fuzz18 r3: SugarCRM and SuiteCRM's lead statuses; read as a stage, its Recycled leads are not learnt
+    # as losses and its New and Assigned leads are the untouched ones the after-contact check compares with
+    status = ["New", "Assigned", "In Process", "Converted", "Recycled", "Dead"] * 2
+    converted = ["0", "0", "0", "1", "0", "0"] * 2
+
+    proposal = _proposal(_leads(Created=_CREATED, Status=status, Converted=converted), outcome="Converted")
+
+    spec = proposal.columns["Status"]
+    assert spec.role == "stage"
+    assert spec.values == {
+        "Assigned": "mql",
+        "Converted": "sql",
+        "Dead": "rejected",
+        "In Process": "sal",
+        "New": "mql",
+        "Recycled": "recycled",
+    }
+
+
 @pytest.mark.parametrize(
     "column", ["Primary Address Postalcode", "alt_address_postalcode", "Spouse Name", "Assistant Name", "Middle Name"]
 )
