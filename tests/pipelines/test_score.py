@@ -598,17 +598,21 @@ def test_a_failure_mid_run_leaves_no_file_and_keeps_the_old_one(
     assert _leftovers(tmp_path) == []
 
 
+def _scored_once(registry: Settings, leads: pd.DataFrame, folder: Path, reasons: bool) -> tuple[Path, Path, bytes]:
+    """The leads as a Parquet export in 100-lead chunks, scored once: the export, the output and its bytes."""
+    export, out = folder / "leads.parquet", folder / "scores.parquet"
+    leads.to_parquet(export, index=False)
+    run_score(registry, export, _options(out, chunk_size=100, reasons=reasons))
+    return export, out, out.read_bytes()
+
+
 @pytest.mark.parametrize("reasons", [True, False])
 def test_a_failure_of_the_trees_in_the_background_leaves_no_file_and_keeps_the_old_one(
     registry: Settings, leads: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reasons: bool
 ) -> None:
     # a chunk's trees (pred_contrib, or Booster.predict without reasons) run on a thread of their own while the
     # next chunk is read
-    export = tmp_path / "leads.parquet"
-    leads.to_parquet(export, index=False)
-    out = tmp_path / "scores.parquet"
-    run_score(registry, export, _options(out, chunk_size=100, reasons=reasons))
-    before = out.read_bytes()
+    export, out, before = _scored_once(registry, leads, tmp_path, reasons)
     calls = []
     trees = score_module.tree_contributions if reasons else LeadScorer.raw_predictions
 
@@ -635,11 +639,7 @@ def test_a_failure_of_the_trees_in_the_background_leaves_no_file_and_keeps_the_o
 def test_a_failure_reading_a_chunk_while_the_trees_of_the_one_before_run_leaves_no_file_and_no_thread(
     registry: Settings, leads: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    export = tmp_path / "leads.parquet"
-    leads.to_parquet(export, index=False)
-    out = tmp_path / "scores.parquet"
-    run_score(registry, export, _options(out, chunk_size=100, reasons=False))
-    before = out.read_bytes()
+    export, out, before = _scored_once(registry, leads, tmp_path, reasons=False)
     checks = []
     check_chunk = score_module.check_chunk
 
