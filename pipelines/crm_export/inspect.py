@@ -1188,6 +1188,10 @@ def multi_select_options(values: pd.Series) -> tuple[str, list[str]] | None:
     return None
 
 
+# A column the CRM keeps for its own bookkeeping: a checksum or hash of the record, Dynamics 365's "(Do Not Modify)"
+# fields for re-import (the lead's GUID among them is read as the id before this)
+_SYSTEM_NAME = re.compile(r"(^|_)(row_)?(checksum|hash|etag)$|^do_not_modify_")
+
 MIN_RECORD_NUMBERS = 100  # filled values a column needs before its distinct share says it numbers records
 
 
@@ -1207,6 +1211,8 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
         return ColumnSpec(role="pii")
     if _COMPANY_NAME.fullmatch(name) and kind in ("category", "free text", "id-like"):
         return ColumnSpec(role="ignore")
+    if _SYSTEM_NAME.search(name):
+        return ColumnSpec(role="ignore")  # Dynamics 365's "(Do Not Modify) Row Checksum": the record's, not the lead's
     if kind == "e-mail":
         return ColumnSpec(role="email")
     if _OTHER_RECORDS_ID.search(name) and kind in ("number", "number-as-text"):
@@ -1335,6 +1341,10 @@ def _start_rank(name: str) -> int | None:
     return 3 if _LONE_DATE_NAME.fullmatch(name) else None
 
 
+# A date the rep estimates ("Est. Close Date", "Expected Close Date", "Voraussichtlicher Abschluss"): no outcome date
+_ESTIMATED_NAME = re.compile(r"(^|_)(est|estimated|expected|projected|planned|voraussichtlich[a-z]*|geplant[a-z]*)_")
+
+
 def _date_roles(
     kinds: Mapping[str, str], names: Mapping[str, str], win_date: str | None = None, first_end: str | None = None
 ) -> dict[str, tuple[ColumnSpec, str]]:
@@ -1354,6 +1364,9 @@ def _date_roles(
         name = names[column]
         if _LATER_DATE_NAME.search(name):
             why = "a later moment (an update or activity): never created_at"
+            roles[column] = (ColumnSpec(role="after_contact"), why)
+        elif _ESTIMATED_NAME.search(name):
+            why = "a rep's estimate (Dynamics 365's Est. Close Date), not when the lead closed: sales work"
             roles[column] = (ColumnSpec(role="after_contact"), why)
         elif re.search(r"(^|_)first_|erstkontakt|erster_kontakt|sign_?up|signed_up", name):
             starts[column] = _start_rank(name) or 1

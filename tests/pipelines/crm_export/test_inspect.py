@@ -2556,6 +2556,28 @@ def test_a_creation_date_in_nordic_czech_and_turkish_names_is_created_at(column:
     assert _proposal(_dated(**{column: "2025-01-02"})).columns[column].role == "created_at"
 
 
+def test_dynamics_row_checksum_is_ignored_and_its_estimated_close_date_is_sales_work() -> None:
+    # helper-73, fuzz18 r1: Dynamics 365 exports "(Do Not Modify)" fields for re-import and a rep's Est. Close Date
+    rows = 120
+    checksums = [f"k{n:04d}Qm9vdHN0cmFwIGNoZWNrc3VtIHRleHQ=" for n in range(rows)]
+    frame = pd.DataFrame(
+        {
+            "(Do Not Modify) Lead": [f"{{1b4e28ba-2fa1-11d2-883f-{n:012d}}}" for n in range(rows)],
+            "(Do Not Modify) Row Checksum": checksums,
+            "Created On": np.resize(_CREATED, rows),
+            "Est. Close Date": np.resize(["2026-08-01", "", "", "2026-09-15"], rows),
+            "Converted": np.resize(["1", "0", "0"], rows),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["(Do Not Modify) Lead"].role == "id"
+    assert proposal.columns["(Do Not Modify) Row Checksum"].role == "ignore"
+    assert proposal.columns["Created On"].role == "created_at"
+    assert proposal.columns["Est. Close Date"].role == "after_contact"
+
+
 def test_suitecrms_status_beside_its_converted_flag_is_the_stage() -> None:
     # helper-73, fuzz18 r3: SugarCRM and SuiteCRM's lead statuses; read as a stage, its Recycled leads are not learnt
     # as losses and its New and Assigned leads are the untouched ones the after-contact check compares with
