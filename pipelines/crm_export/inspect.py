@@ -236,7 +236,9 @@ _OUTCOME_WORD_NAME = re.compile(
     # a status or stage in Finnish, Czech, Turkish, Swedish: Tila, Vaihe, Stav, Fáze, Durum, Aşama, Fas
     r"tila|vaihe|stav|faze|durum|durumu|asama|asamasi|fas|"
     # ... in Russian: Стадия, Результат, Сделка
-    r"stadiya|rezultat|sdelka)(_|$)"
+    r"stadiya|rezultat|sdelka|"
+    # what the contact is to the company: Keap's "Person Type" (Lead, Prospect, Customer) says who bought
+    r"person_type|contact_type)(_|$)"
 )
 # Numeric columns that may hold a deal's amount: an outcome only as won when > 0, which the user must confirm.
 _AMOUNT_NAMES = ("revenue", "amount", "deal_value", "deal_amount", "close_value", "won_amount", "umsatz", "betrag")

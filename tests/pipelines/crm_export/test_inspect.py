@@ -2556,6 +2556,16 @@ def test_a_creation_date_in_nordic_czech_and_turkish_names_is_created_at(column:
     assert _proposal(_dated(**{column: "2025-01-02"})).columns[column].role == "created_at"
 
 
+def test_keaps_person_type_is_the_outcome_where_it_alone_says_who_bought() -> None:
+    # helper-73, fuzz18 r4: Keap's contacts carry no status; "Person Type" turns Customer once they buy
+    person_type = ["Lead", "Prospect", "Customer", "Lead", "Lead", "Prospect"] * 2
+
+    proposal = _proposal(_leads(Created=_CREATED, **{"Person Type": person_type}))
+
+    assert proposal.outcome == "Person Type"
+    assert (proposal.columns["Person Type"].won, proposal.columns["Person Type"].lost) == (["Customer"], [])
+
+
 def test_dynamics_row_checksum_is_ignored_and_its_estimated_close_date_is_sales_work() -> None:
     # helper-73, fuzz18 r1: Dynamics 365 exports "(Do Not Modify)" fields for re-import and a rep's Est. Close Date
     rows = 120
