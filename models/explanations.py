@@ -1,10 +1,12 @@
 """Why a lead scored as it did: SHAP contributions per feature, top reasons, and grades A1..D4.
 
-Contributions come from LightGBM's native TreeSHAP (``pred_contrib``) on the fitted booster. The encoder maps
-each model feature to exactly one column, so a column's contribution is its feature's contribution. They are
-on the **log-odds scale of the uncalibrated model**: they add up, with the base value, to the model's raw
-score (logit) before calibration. The calibrated probability is a monotone function of that logit, so a
-positive impact always raises the probability, but the impacts do not add up to the probability itself.
+Contributions come from LightGBM's native TreeSHAP (``pred_contrib``) on the fitted booster, or, for trees that
+read one feature alone, from those trees' predictions (``models.single_feature_trees``: the same values,
+cheaper). The encoder maps each model feature to exactly one column, so a column's contribution is its
+feature's contribution. They are on the **log-odds scale of the uncalibrated model**: they add up, with the base
+value, to the model's raw score (logit) before calibration. The calibrated probability is a monotone function of
+that logit, so a positive impact always raises the probability, but the impacts do not add up to the probability
+itself.
 
 Grades split the logit into who the lead is and what it did: the fit letter (A best .. D) from the summed
 contributions of the firmographic features, the engagement digit (1 best .. 4) from those of the behavioural
@@ -24,6 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from models.feature_text import Language, describe, feature_name
 from models.features import FeatureSpec, columns_from_records, columns_of_frame, factorize_values, same_fact_features
+from models.single_feature_trees import tree_shap_values
 
 FIT_LETTERS = ("A", "B", "C", "D")
 ENGAGEMENT_DIGITS = ("1", "2", "3", "4")
@@ -155,9 +158,10 @@ def features_for_contributions(
 
 
 def tree_contributions(pipeline: Pipeline, encoded: np.ndarray) -> np.ndarray:
-    """LightGBM's ``pred_contrib`` of the booster's matrix: one row per lead, its features' SHAP values and the bias."""
+    """The SHAP values of the booster's matrix, as LightGBM's ``pred_contrib`` gives them: one row per lead, its
+    features' SHAP values and the bias (trees that read one feature alone without TreeSHAP: ``tree_shap_values``)."""
     classifier = pipeline.named_steps["classifier"]
-    return classifier.booster_.predict(encoded, pred_contrib=True, num_iteration=classifier.best_iteration_ or None)
+    return tree_shap_values(classifier.booster_, encoded, classifier.best_iteration_ or None)
 
 
 def contributions_from(
@@ -330,6 +334,13 @@ def top_reasons(
     ]
 
 
+def at_decision_precision(values: np.ndarray | tuple[float, ...] | float) -> np.ndarray:
+    """Scores, sums and cut points as grades and the MQL threshold compare them: at 1e-9. TreeSHAP, the trees of
+    one feature at a time and ``Booster.predict`` add the same trees in another order (1e-14 apart), and the leads
+    that sit on a cut point (all leads alike in their fit, say) must get the same decision either way."""
+    return np.round(np.asarray(values, dtype=float), 9)
+
+
 @dataclass(frozen=True)
 class GradeCuts:
     """Cut points of the fit and engagement sums (log-odds), fitted on training leads."""
@@ -340,8 +351,14 @@ class GradeCuts:
     def grade(self, explained: Contributions) -> np.ndarray:
         """A1 (best fit, most engaged) .. D4 for each lead."""
         spec = explained.spec
-        fit_level = np.searchsorted(np.asarray(self.fit), explained.group_sum(spec.fit), side="right")
-        engaged_level = np.searchsorted(np.asarray(self.engagement), explained.group_sum(spec.engagement), side="right")
+        fit_level = np.searchsorted(
+            at_decision_precision(self.fit), at_decision_precision(explained.group_sum(spec.fit)), side="right"
+        )
+        engaged_level = np.searchsorted(
+            at_decision_precision(self.engagement),
+            at_decision_precision(explained.group_sum(spec.engagement)),
+            side="right",
+        )
         letters = np.asarray(FIT_LETTERS[::-1])[fit_level]
         digits = np.asarray(ENGAGEMENT_DIGITS[::-1])[engaged_level]
         return np.char.add(letters.astype(str), digits.astype(str)).astype(object)

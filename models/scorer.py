@@ -22,6 +22,7 @@ from models.explanations import (
     Contributions,
     GradeCuts,
     ReasonArrays,
+    at_decision_precision,
     contributions,
     contributions_of_columns,
     distinct_plain_values,
@@ -95,7 +96,7 @@ class LeadScorer:
         return {
             "probability": probability,
             "score": np.rint(probability * 100).astype(np.int64),
-            "is_mql": probability >= self.threshold.threshold,
+            "is_mql": at_decision_precision(probability) >= at_decision_precision(self.threshold.threshold),
         }
 
     def predict_mql(self, leads: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -178,3 +179,25 @@ def trained(synthetic_crm, fast_settings):  # type: ignore[no-untyped-def]
     from tests.builders import synthetic_export
 
     return train_scorer(synthetic_export(synthetic_crm), fast_settings)
+
+
+@pytest.fixture
+def no_treeshap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No SHAP value is computed in this process from now on: LightGBM's TreeSHAP (``Booster.predict(pred_contrib=
+    True)``) and the predictions of one feature's trees that stand in for it (``FeatureTrees.contributions``) raise."""
+    import lightgbm
+
+    from models.single_feature_trees import FeatureTrees
+
+    predict = lightgbm.Booster.predict
+
+    def predict_without_contributions(self: lightgbm.Booster, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("pred_contrib"):
+            raise AssertionError("TreeSHAP called")
+        return predict(self, *args, **kwargs)
+
+    def no_contributions(self: FeatureTrees, matrix: object) -> Any:
+        raise AssertionError("SHAP values computed from the trees of one feature at a time")
+
+    monkeypatch.setattr(lightgbm.Booster, "predict", predict_without_contributions)
+    monkeypatch.setattr(FeatureTrees, "contributions", no_contributions)

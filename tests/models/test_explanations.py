@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ from scipy.special import logit
 from models.explanations import (
     GRADES,
     Contributions,
+    GradeCuts,
     GradeSettings,
     Reason,
     encode_for_booster,
@@ -235,6 +238,22 @@ def test_grade_cuts_split_training_leads_at_the_quantiles(trained, synthetic_crm
     digit_share = grades.str[1].value_counts(normalize=True)
     np.testing.assert_allclose(letter_share.sort_index(), [0.25] * 4, atol=0.02)
     np.testing.assert_allclose(digit_share.sort_index(), [0.25] * 4, atol=0.02)
+
+
+def test_leads_on_a_cut_point_keep_their_grade_whichever_way_their_shap_values_were_summed(trained, leads) -> None:  # type: ignore[no-untyped-def]
+    explained = trained.scorer.contributions(leads.head(8))
+    spec = explained.spec
+    on_the_cut = GradeCuts(
+        fit=(-50.0, float(explained.group_sum(spec.fit)[0]), 50.0),
+        engagement=(-50.0, float(explained.group_sum(spec.engagement)[0]), 50.0),
+    )
+    fit_column = spec.names.index(spec.fit[0])
+    engagement_column = spec.names.index(spec.engagement[0])
+    for nudge in (-1e-13, 1e-13):  # TreeSHAP and the trees of one feature at a time are ~1e-14 apart
+        values = explained.values.copy()
+        values[:, [fit_column, engagement_column]] += nudge
+        nudged = dataclasses.replace(explained, values=values)
+        assert on_the_cut.grade(nudged)[0] == on_the_cut.grade(explained)[0] == "B2"
 
 
 def test_grade_settings_refuse_unordered_quantiles() -> None:

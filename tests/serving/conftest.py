@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -62,21 +61,6 @@ def log_url(tmp_path: Path) -> str:
 def client(registry: Settings, log_url: str) -> Iterator[TestClient]:
     with TestClient(served_app(registry, max_batch=50, scoring_log_url=log_url)) as test_client:
         yield test_client
-
-
-@pytest.fixture
-def no_treeshap(monkeypatch: pytest.MonkeyPatch) -> None:
-    """LightGBM's TreeSHAP (``Booster.predict(pred_contrib=True)``) raises in this process from now on."""
-    import lightgbm
-
-    predict = lightgbm.Booster.predict
-
-    def predict_without_contributions(self: lightgbm.Booster, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("pred_contrib"):
-            raise AssertionError("TreeSHAP called")
-        return predict(self, *args, **kwargs)
-
-    monkeypatch.setattr(lightgbm.Booster, "predict", predict_without_contributions)
 
 
 # The CRM's own words for the synthetic CRM's activity kinds (the activities table is written in them).
