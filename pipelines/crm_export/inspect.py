@@ -1866,10 +1866,12 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         picklist = multi_select_options(present[column]) if spec.role == "after_contact" else None
         if picklist is not None and kinds[column] in ("category", "free text"):
             review[column] = ". ".join(filter(None, [review.get(column), _picklist_note(*picklist)]))
-    for column, kind in kinds.items():  # once every column has its role: what each consent gates
-        gates = gated_columns(column, specs) if is_consent(column, kind) else []
-        if gates:
-            specs[column] = ColumnSpec(role="consent", gates=gates)
+    # Once every column has its role: what each consent gates. A consent is never a feature itself, so that no
+    # lead is scored down for withholding it.
+    for column, kind in kinds.items():
+        if is_consent(column, kind) and specs[column].role in FEATURE_ROLES:
+            gates = gated_columns(column, specs)
+            specs[column] = ColumnSpec(role="consent", gates=gates) if gates else ColumnSpec(role="ignore")
     order = [str(column) for column in frame.columns]
     return Proposal(
         {column: _with_group(column, specs[column]) for column in order},
@@ -2203,8 +2205,11 @@ def _role_note(column: str, spec: ColumnSpec, distinct: int, missing_share: floa
         return "the gated columns' features are unknown for leads without a clear yes"
     if spec.role == "boolean" and is_objection(column):
         return "yes = the lead objected: a feature, not a consent (a consent gates where yes = agreed)"
-    if spec.role == "boolean" and is_consent(column, "boolean-like"):
-        return "a consent gating no column found by name: a feature; to gate, {role: consent, gates: [...]}"
+    if spec.role == "ignore" and is_consent(column, "boolean-like"):
+        return (
+            "a consent gating no column found by name: never a feature (no lead is scored down for withholding "
+            "consent); to gate columns, {role: consent, gates: [...]}"
+        )
     if spec.role == "ignore" and distinct == 1 and missing_share == 0:
         return "the same value in every row: nothing to learn from"
     return ""

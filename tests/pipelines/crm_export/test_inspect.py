@@ -120,7 +120,7 @@ def test_salesforce_export_gets_a_reviewable_proposal(tmp_path: Path) -> None:
         "Annual Revenue": "numeric",
         "Industry": "categorical",
         "Lead Source": "categorical",
-        "Newsletter Opt-in": "boolean",
+        "Newsletter Opt-in": "ignore",  # a consent gating nothing: never a feature
         "Lead Status": "stage",
         "Lead Owner": "after_contact",
         "Last Activity": "after_contact",
@@ -140,7 +140,6 @@ def test_salesforce_export_gets_a_reviewable_proposal(tmp_path: Path) -> None:
         "Annual Revenue": "fit",
         "Industry": "fit",
         "Lead Source": "engagement",
-        "Newsletter Opt-in": "engagement",
         "Description": "fit",
     }
 
@@ -1062,7 +1061,7 @@ def test_the_new_roles_are_proposed_from_names_and_values(tmp_path: Path) -> Non
     assert all(mapping.columns[column].group == group for column, group in groups.items())  # written, to review
 
 
-def test_a_consent_without_columns_to_gate_is_proposed_as_a_feature_with_a_note(tmp_path: Path) -> None:
+def test_a_consent_without_columns_to_gate_is_ignored_never_a_feature_with_a_note(tmp_path: Path) -> None:
     export, out = _write(tmp_path, SALESFORCE_CSV), tmp_path / "mapping.yml"
     hubspot, hubspot_out = tmp_path / "hubspot.csv", tmp_path / "hubspot.yml"
     HUBSPOT.to_csv(hubspot, index=False)
@@ -1071,8 +1070,8 @@ def test_a_consent_without_columns_to_gate_is_proposed_as_a_feature_with_a_note(
     runner.invoke(app, ["inspect", str(hubspot), "--out", str(hubspot_out)])
 
     lines = {line.split(":", 1)[0].strip(): line for line in out.read_text(encoding="utf-8").splitlines()}
-    assert "{role: boolean, group: engagement}" in lines["Newsletter Opt-in"]
-    assert "a consent gating no column found by name" in lines["Newsletter Opt-in"]
+    assert lines["Newsletter Opt-in"].split("#")[0].strip() == "Newsletter Opt-in: ignore"
+    assert "a consent gating no column found by name: never a feature" in lines["Newsletter Opt-in"]
     hubspot_lines = {line.split(":", 1)[0].strip(): line for line in hubspot_out.read_text().splitlines()}
     assert "yes = the lead objected: a feature, not a consent" in hubspot_lines["Do Not Email"]
     assert "features are unknown for leads without a clear yes" in hubspot_lines["Consent Tracking"]
