@@ -1562,6 +1562,18 @@ def win_date_candidate(kinds: Mapping[str, str], names: Mapping[str, str]) -> Ou
     return None
 
 
+def _win_date_beside(chosen: OutcomeCandidate, kinds: Mapping[str, str], names: Mapping[str, str]) -> str:
+    """The lead's own win date beside a sparse outcome of a later record (Zendesk Sell's ``converted_at`` beside
+    its deal's ``deal_stage``: the deal's outcome labels only the converted leads), as the user's other choice."""
+    win_date = win_date_candidate(kinds, names)
+    if win_date is None or win_date.column == chosen.column:
+        return ""
+    return (
+        f"if what you score is the lead's own conversion, {win_date.column!r} dates it for every lead (won when "
+        f"dated): leadq inspect --outcome {win_date.column!r}"
+    )
+
+
 # The label horizon inspect reads a proposal's labels with (labels.horizon_days' default: inspect reads no settings)
 PROPOSAL_HORIZON_DAYS = 180
 # An outcome column empty in more rows than this may be filled only for the leads that reached a stage (an
@@ -1747,6 +1759,12 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             said = _stage_passed_over(passed_over, present)
             review[chosen.column] = f"{review[chosen.column]}; {said}" if review[chosen.column] else said
         if outcome is None and (said := _labels_more_than(chosen, others, present, len(frame), dated)):
+            review[chosen.column] = f"{review[chosen.column]}; {said}" if review[chosen.column] else said
+        if (
+            outcome is None
+            and empty_share > EMPTY_OUTCOME_SHARE_WARNED
+            and (said := _win_date_beside(chosen, kinds, names))
+        ):
             review[chosen.column] = f"{review[chosen.column]}; {said}" if review[chosen.column] else said
     won_at = chosen.column if chosen is not None and chosen.reading == "win date" else None
     # an outcome that says only who won is dated by the date named like a win ("Became a Customer Date")

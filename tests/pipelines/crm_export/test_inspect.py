@@ -183,6 +183,29 @@ def test_an_outcome_filled_only_for_some_leads_says_what_its_empty_rows_become()
     assert "map it with lost: []" in review
 
 
+def test_a_deal_outcome_filled_for_converted_leads_names_the_lead_s_own_conversion_date() -> None:
+    # Zendesk Sell: a converted lead gets converted_at and a deal whose stage is Won, Lost or still open
+    rng = np.random.default_rng(7)
+    n = 600
+    converted = rng.random(n) < 0.18
+    created = pd.date_range("2024-01-01", periods=n, freq="12h")
+    frame = pd.DataFrame(
+        {
+            "id": [f"L{i}" for i in range(n)],
+            "created_at": created.strftime("%Y-%m-%dT%H:%M:%S+01:00"),
+            "converted_at": np.where(converted, (created + pd.Timedelta(days=9)).strftime("%Y-%m-%d"), ""),
+            "deal_stage": np.where(converted, rng.choice(["Won", "Lost", "Quote"], n), ""),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["deal_stage"].role == "outcome"
+    assert "leadq inspect --outcome 'converted_at'" in proposal.review["deal_stage"]
+    alone = _proposal(frame.drop(columns="converted_at"))
+    assert "--outcome" not in alone.review["deal_stage"]
+
+
 def test_the_id_fills_every_row_not_a_unique_column_filled_later() -> None:
     rng = np.random.default_rng(4)
     n = 500
