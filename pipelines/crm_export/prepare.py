@@ -607,7 +607,10 @@ def untouched_leads(specs: Mapping[str, ColumnSpec], values: Mapping[str, pd.Ser
     ``specs``: a mapping's columns, or inspect's proposal; ``values``: their values by column."""
     stage = next((column for column, spec in specs.items() if spec.role == "stage"), None)
     if stage is not None:
-        return stages_of(values[stage], specs[stage]).eq(UNTOUCHED_STAGE)
+        untouched = stages_of(values[stage], specs[stage]).eq(UNTOUCHED_STAGE)
+        return (untouched & ~_won_by_the_outcome(specs, values).reindex(untouched.index, fill_value=False)).rename(
+            stage
+        )
     outcome = next((column for column, spec in specs.items() if spec.role == "outcome" and spec.untouched), None)
     if outcome is None:
         return None
@@ -615,6 +618,23 @@ def untouched_leads(specs: Mapping[str, ColumnSpec], values: Mapping[str, pd.Ser
     given = values[outcome]
     said = {value: normalize_value(value) in words for value in given.dropna().unique()}  # once per distinct value
     return given.map(said, na_action="ignore").eq(True).rename(outcome)
+
+
+def _won_by_the_outcome(specs: Mapping[str, ColumnSpec], values: Mapping[str, pd.Series]) -> pd.Series:
+    """The leads the outcome column's won values, or a date in the win-date column, call won: worked by sales,
+    whatever a stage left at "New" says (Zendesk Sell keeps a converted lead's status)."""
+    won = pd.Series(False, index=next(iter(values.values())).index if values else None)
+    for column, spec in specs.items():
+        if column not in values:
+            continue
+        if spec.role == "outcome" and spec.won:
+            words = {normalize_value(value) for value in spec.won}
+            said = {value: normalize_value(value) in words for value in values[column].dropna().unique()}
+            won |= values[column].map(said, na_action="ignore").eq(True)
+        elif spec.role == "won_at":
+            given = values[column]
+            won |= given.notna() & given.astype(str).str.strip().ne("")
+    return won
 
 
 def stages_of(values: pd.Series, spec: ColumnSpec) -> pd.Series:

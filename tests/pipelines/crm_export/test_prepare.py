@@ -1055,6 +1055,25 @@ def test_the_leads_sales_has_not_touched_come_from_the_stage_or_the_outcomes_unt
         parse_mapping(STATUS_AND_FLAG.replace("    role: stage\n", "    role: stage\n    untouched: [New]\n"))
 
 
+def test_a_lead_the_outcome_calls_won_is_no_untouched_lead_whatever_its_stage_still_says() -> None:
+    # Zendesk Sell keeps a converted lead's status "New"; Salesforce's flag says true where the status lags
+    mapping = parse_mapping(STATUS_AND_FLAG)
+    status = pd.Series(["Open - Not Contacted"] * 3 + ["Working - Contacted"], index=list("abcd"))
+    converted = pd.Series(["true", "false", None, "true"], index=list("abcd"))
+    by_win_date = parse_mapping(
+        STATUS_AND_FLAG.replace("IsConverted: {role: outcome, won: ['true'], lost: ['false']}", "ConvertedAt: won_at")
+    )
+    dated = pd.Series([pd.Timestamp("2025-03-01"), pd.NaT, pd.NaT, pd.NaT], index=list("abcd"))
+
+    untouched = untouched_leads(mapping.columns, {"Status": status, "IsConverted": converted})
+    by_date = untouched_leads(by_win_date.columns, {"Status": status, "ConvertedAt": dated})
+
+    assert untouched is not None
+    assert by_date is not None
+    assert untouched.tolist() == by_date.tolist() == [False, True, True, False]  # lost ('false') may be untouched
+    assert untouched.name == "Status"
+
+
 def test_an_export_column_with_spaces_around_its_name_is_the_mapped_column() -> None:
     mapping = parse_mapping(STATUS_AND_FLAG)
     export = pd.DataFrame(
