@@ -1046,8 +1046,8 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         console.print(
             f"[yellow]Warning:[/] {never:,} leads hold an open outcome value (neither won nor lost) and have no "
             "creation date, so they never age into lost: unlabelled, and the model learns only from the closed "
-            "ones (its scores run high). A created_at filled for them, or an outcome that says whether each lead "
-            "converted",
+            "ones (its scores run high). To label them, map a created_at filled for them or an outcome that says "
+            "whether each lead converted, or add the final values among them to won or lost",
             highlight=False,
         )
     if aged := labels.get("open_values", {}).get("lost_after_horizon"):

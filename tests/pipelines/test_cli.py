@@ -382,7 +382,9 @@ def _undated_with_status(crm: Any, path: Path) -> Path:
         (
             ["--outcome", "Lead Status"],
             "leads hold an open outcome value (neither won nor lost) and have no"
-            " creation date, so they never age into lost",
+            " creation date, so they never age into lost: unlabelled, and the model learns only from the closed ones"
+            " (its scores run high). To label them, map a created_at filled for them or an outcome that says whether"
+            " each lead converted, or add the final values among them to won or lost",
         ),
     ],
 )
