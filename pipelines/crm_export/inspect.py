@@ -43,6 +43,7 @@ from models.labels import MIN_DATED_SHARE
 from pipelines.crm_export.leakage import (
     CALENDAR_PARTS,
     MIN_SALES_VALUES,
+    PICKLIST_REPEATS,
     RECORD_PREFIX,
     RELATED_RECORD_PREFIX,
     SCORE_WORDS,
@@ -51,6 +52,7 @@ from pipelines.crm_export.leakage import (
     check_leakage,
     filled_after_contact,
     filled_beyond_rest,
+    is_outreach,
     sales_words_in_name,
     sales_words_in_values,
     shown_sales_values,
@@ -269,6 +271,8 @@ _BOOKED_MEETING = re.compile(
     r"\W+(booked|gebucht|scheduled|vereinbart)"
 )
 _DISQUALIFIED = re.compile(r"^(dis|un)(?=qualifi)")
+# A value's leading negation ("Not Interested", "Nicht qualifiziert", "Non qualifié"): what is left is its counterpart
+_LEADING_NEGATION = re.compile(r"^(not|nicht|non|no)[\s_-]+")
 # A qualification or interest negated right before it says lost ("Nicht qualifiziert", "Not interested", "Kein
 # Interesse"); not yet ("Noch nicht qualifiziert", "Not yet qualified") and alone they are no outcome
 _NEGATED_QUALIFIED = re.compile(
@@ -865,6 +869,22 @@ def _redact(value: str, kind: Kind) -> str:
     return shown if len(shown) <= 40 else shown[:39] + "…"
 
 
+def _redacted(counts: pd.Series, kind: Kind, limit: int) -> list[str]:
+    """The ``limit`` most frequent values of ``counts`` (value counts) as shown, personal data redacted. A value
+    many leads hold (``PICKLIST_REPEATS`` or more) in a column whose values are mostly no person's names is the
+    column's vocabulary, shown whole though it reads like a name ("Do Not Contact", "Changed Job" in a Stage); a
+    name one lead holds, an e-mail address or a phone number never is."""
+    text = counts.index.astype(str)
+    names = text.map(lambda value: personal_kind(value) == "name")
+    vocabulary = float(counts[names].sum()) < MIN_PERSONAL_SHARE * float(counts.sum()) if len(counts) else False
+    shown = []
+    for value, count, name in zip(text[:limit], counts.to_numpy()[:limit], names[:limit], strict=True):
+        redacted = _redact(value, kind)
+        whole = vocabulary and name and count >= PICKLIST_REPEATS and kind in ("category", "boolean-like")
+        shown.append(value if whole and not _EMAIL.search(value) else redacted)
+    return shown
+
+
 def profile_export(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per column: column, dtype (as read), kind, missing_share, cardinality, examples (PII redacted).
 
@@ -884,7 +904,7 @@ def profile_export(frame: pd.DataFrame) -> pd.DataFrame:
                 "kind": kind,
                 "missing_share": 1 - len(values) / len(frame) if len(frame) else 1.0,
                 "cardinality": len(counts),
-                "examples": tuple(_redact(str(value), kind) for value in counts.index[:3]),
+                "examples": tuple(_redacted(counts, kind, 3)),
             }
         )
     return pd.DataFrame(rows, columns=["column", "dtype", "kind", "missing_share", "cardinality", "examples"])
@@ -968,8 +988,10 @@ def read_outcome(
     still_open = tuple(v for v, outcome in read.items() if outcome is None)
     if (wins_only or named_like_outcome) and lost and not won:
         # the user named it: the won counterpart of a lost "Disqualified"/"Unqualified" is "Qualified" (a Dynamics
-        # lead's Status: Open, Qualified, Disqualified; the lead became an opportunity)
-        counterparts = {_DISQUALIFIED.sub("", normalize_value(value)) for value in lost}
+        # lead's Status: Open, Qualified, Disqualified; the lead became an opportunity), and of a negated value its
+        # bare self: "Interested" beside "Not Interested" (an Apollo contact's Stage), "Qualified" beside "Not
+        # Qualified"
+        counterparts = {_counterpart(value) for value in lost}
         won = [value for value in still_open if normalize_value(value) in counterparts]
         still_open = tuple(value for value in still_open if value not in won)
     if won and not lost and not still_open and some_empty:
@@ -981,6 +1003,13 @@ def read_outcome(
     untouched = [value for value in still_open if _UNTOUCHED_VALUE.search(normalize_value(value))] or None
     spec = ColumnSpec(role="outcome", won=won, lost=lost, untouched=untouched)
     return OutcomeCandidate(column, spec, "stage" if still_open else "yes/no", still_open)
+
+
+def _counterpart(lost: str) -> str:
+    """The normalised value a lost value negates: "qualified" for "Disqualified", "Unqualified", "Not Qualified" or
+    "Nicht qualifiziert"'s "qualifiziert", "interested" for "Not Interested"; else the value itself."""
+    token = normalize_value(lost)
+    return _LEADING_NEGATION.sub("", _DISQUALIFIED.sub("", token))
 
 
 def _outcome_name_tier(name: str) -> int:
@@ -1041,6 +1070,8 @@ def outcome_candidates(
         name = to_snake_case(column)
         if candidate.reading == "amount" and name not in _AMOUNT_NAMES:
             continue
+        if is_outreach(column):
+            continue  # "Email Sent", "Replied", "Demoed": outreach done to the lead, whichever leads sales reached
         unnamed = key[0] == 2
         feature_like = (
             is_consent(column, kinds[column])
@@ -1496,7 +1527,7 @@ def missing_outcome(proposal: Proposal) -> str:
 
 def _shown_values(values: pd.Series, kind: str) -> str:
     counts = values.value_counts()
-    shown = ", ".join(repr(_redact(str(value), cast(Kind, kind))) for value in counts.index[:_SHOWN_VALUES])
+    shown = ", ".join(repr(shown) for shown in _redacted(counts, cast(Kind, kind), _SHOWN_VALUES))
     return f"{shown}{', ...' if len(counts) > _SHOWN_VALUES else ''} ({len(counts):,} distinct)"
 
 

@@ -40,6 +40,7 @@ Choices made once, here:
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -398,6 +399,11 @@ LIFT_MIN_OTHER_COLUMNS = 2  # fewer other columns say nothing about what "all th
 # Number columns this correlated (|Spearman|) move together: each is judged against the others without its twins,
 # or two counters that both grew after the win (a snapshot's sessions and pageviews) each hide the other
 TWIN_CORRELATION = 0.8
+# A yes/no column follows another when one of its values comes (almost) only with one value of the other: among its
+# rows the other's other value is at most this share of what chance would put there (an e-mail opened or bounced
+# only where one was sent; a bounced one never opened). Such columns move together as twins do, though a yes/no
+# pair's |Spearman| stays low (0.15-0.31 for Apollo's Email Sent, Open, Bounced), and are judged apart alike.
+FOLLOWS_RATIO = 0.05
 # All the other columns together below this say next to nothing: what removing a column costs the model is then its
 # own signal, not evidence that it combines with the others as a post-contact field does (the lift's drop rule)
 OTHERS_SAY_SOMETHING_AUC = 0.55
@@ -419,6 +425,17 @@ CALENDAR_PARTS = (
 )
 # A score or grade another system keeps (marketing automation's lead score may count sales' touches too).
 SCORE_WORDS = ("score", "scoring", "grade", "grading", "index")
+# Names (snake_case) of outreach done *to* the lead by sales, yes/no or counted: e-mails a sequence sent or that
+# bounced, a lead contacted or called, a demo or meeting held ("Demoed"), and the lead's reply to it ("Replied"). Sales
+# work, never an outcome: the leads sales never reached would all read lost (an Apollo export's "Replied" taken as
+# the outcome, with "Email Sent" beside it, scored every new prospect 0.001). Not the lead's own request ("Demo
+# requested"), nor a marketing tool's e-mails and their opens or clicks (its sends are marketing's, _NOT_SALES_NAME).
+OUTREACH_WORDS = (
+    r"(e_?)?mails?_(sent|bounced)|(messages?|sequences?|inmails?|outreach)_(sent|bounced)|bounced|"
+    r"contacted|called|demoed|demo_(completed|held|given|done|delivered)|meetings?_(held|completed|done)|"
+    r"replied|replies"
+)
+OUTREACH_NAME = re.compile(rf"(^|_)({OUTREACH_WORDS})(_|$)")
 # Names (snake_case) that speak of work sales does after contact, in English and German. A name alone never
 # stops training (an honest "Lead Source" must pass): it counts with data evidence, or as inspect's proposal.
 SALES_NAME = re.compile(
@@ -440,7 +457,8 @@ SALES_NAME = re.compile(
     r"letzter_?kontakt|closed?|close_[a-z]+|won|lost|gewonnen|verloren|abschluss[a-z]*|amount|betrag|"
     r"deal_?(value|size|amount)|est_(value|close[a-z_]*|revenue)|estimated_(value|revenue|amount|close[a-z_]*)|"
     r"opportunit[a-z]*|reason|grund|disqualif[a-z]*|qualifi[a-z]*|next_step|"
-    r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+|contacted|deals?|manager|notes|"
+    r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+|deals?|manager|notes|"
+    rf"{OUTREACH_WORDS}|"
     # what a rep types into a record: notes, remarks, comments (German Notiz, Bemerkung, Anmerkung, Kommentar)
     r"notiz(en)?|bemerkung(en)?|anmerkung(en)?|kommentare?|(internal|sales|rep|agent|call|interne?)_(comments?|remarks?)|"
     r"contact_(attempts?|result|outcome|count)|number_of_contacts|times_contacted|call_duration|talk_time|"
@@ -453,9 +471,8 @@ SALES_NAME = re.compile(
     # Kaufprozess) and a BANT field. Not a bare budget, need, timeline or decision maker: forms ask for those too
     # (the demo export's budget_stated), and the lift test sees one that sales typed
     r"purchase_time_?frame|purchase_process|kaufzeitrahmen|kaufprozess|bant|"
-    # what sales confirmed, held or granted: a BANT item confirmed, a demo or meeting held, a trial extended
-    r"(budget|authority|need|timeline|timing|decision_maker)_confirmed|"
-    r"demo_(completed|held|given|done|delivered)|meeting_(held|completed|done)|trial_extended|extended_trial|"
+    # what sales confirmed or granted: a BANT item confirmed, a trial extended (a demo or meeting held: outreach)
+    r"(budget|authority|need|timeline|timing|decision_maker)_confirmed|trial_extended|extended_trial|"
     # an offer or quote sales sent and its sum ("Angebotssumme", "Quote Amount"); not a lead's "Request a Quote" or
     # "Angebotsanfrage", nor a newsletter's offers
     r"(quote|quotation|proposal)_(amount|value|total|sent|date|status)|angebots?(summe|betrag|wert|datum|nummer|status)|"
@@ -500,7 +517,12 @@ _NOT_SALES_NAME = re.compile(
     r"sales_channels?|vertriebskanal|vertriebsweg|verkaufskanal|"
     r"(marital|employment|job|work|family|civil|student|familien|beschaeftigungs?)_status|"
     # a subscription's state is the lead's own choice (Pipedrive's "Marketing status", HubSpot's e-mail status)
-    r"(marketing|subscription|newsletter|e_?mail|mailing|abo|abonnement)_status)(_|$)"
+    r"(marketing|subscription|newsletter|e_?mail|mailing|abo|abonnement)_status|"
+    # a marketing tool's e-mails (HubSpot's "Marketing emails bounced"): marketing's sends, not sales'
+    r"marketing_(e_?)?mails?|"
+    # the company's funding (Apollo's "Latest Funding Amount", Crunchbase's "Total Funding Amount", "Amount Raised"):
+    # a firmographic fact of the enrichment, not a deal's amount
+    r"funding|fundraising|finanzierung|amount_raised|raised_amount)(_|$)"
     # the territory a lead is routed to by where it is, when it comes in (Marketo's, Salesforce's Sales Region);
     # not its owner ("Sales Region Owner")
     r"|(^|_)(sales_(regions?|territor(y|ies)|areas?|districts?)|vertriebs(gebiet|region)|verkaufsgebiet)$"
@@ -686,6 +708,8 @@ def lift_beyond_others(
         return result
     result["full_auc"] = _quick_auc(X_fit, y_fit, X_judge, y_judge, random_state)
     twins = _number_twins(X_fit)
+    for position, found in _yes_no_twins(X_fit).items():
+        twins[position] = sorted({*twins.get(position, ()), *found})
     for name in chosen:
         position = names.index(name)
         kept = [i for i in range(len(names)) if i != position and i not in twins.get(position, ())]
@@ -711,6 +735,38 @@ def _number_twins(frame: pd.DataFrame) -> dict[int, list[int]]:
         if found:
             twins[position] = found
     return twins
+
+
+def _yes_no_twins(frame: pd.DataFrame) -> dict[int, list[int]]:
+    """Per position of a yes/no column of ``frame`` (two distinct values), the positions of the yes/no columns it
+    follows or that follow it (``FOLLOWS_RATIO``): Email Open and Email Bounced follow Email Sent."""
+    codes = {}
+    for position in range(frame.shape[1]):
+        values = frame.iloc[:, position]
+        present = values.dropna().unique()
+        if len(present) == 2:
+            codes[position] = values.map({present[0]: 0.0, present[1]: 1.0}).astype(float).to_numpy()
+    twins: dict[int, list[int]] = {}
+    for a, b in itertools.combinations(codes, 2):
+        if _follows(codes[a], codes[b]) or _follows(codes[b], codes[a]):
+            twins.setdefault(a, []).append(b)
+            twins.setdefault(b, []).append(a)
+    return twins
+
+
+def _follows(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether a value of yes/no ``a`` (0.0/1.0, NaN unknown) comes (almost) only with one value of ``b``: among
+    its rows (``MIN_SUPPORT`` or more) ``b``'s other value is at most ``FOLLOWS_RATIO`` of its share in all rows,
+    where chance would put ``MIN_SUPPORT`` rows or more."""
+    both = ~np.isnan(a) & ~np.isnan(b)
+    a, b = a[both], b[both]
+    for value, other in itertools.product((0.0, 1.0), repeat=2):
+        rows = a == value
+        expected = float(np.mean(b == other)) * int(rows.sum())
+        supported = rows.sum() >= MIN_SUPPORT and expected >= MIN_SUPPORT
+        if supported and float(np.sum(b[rows] == other)) <= FOLLOWS_RATIO * expected:
+            return True
+    return False
 
 
 def _sample(rows: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
@@ -769,6 +825,13 @@ def sales_words_in_name(column: str) -> str | None:
     return word
 
 
+def is_outreach(column: str) -> bool:
+    """Whether the column's name records outreach done to the lead by sales (``OUTREACH_NAME``: "Email Sent",
+    "Email Bounced", "Contacted", "Demoed", "Replied"): sales work, and never an outcome."""
+    name = to_snake_case(RECORD_PREFIX.sub("", column))
+    return bool(OUTREACH_NAME.search(name)) and not _NOT_SALES_NAME.search(name)
+
+
 def says_who_the_lead_is(column: str) -> bool:
     """Whether the column's name says who the lead or its company is (size, industry, country, title...) and
     nothing of sales work."""
@@ -801,12 +864,12 @@ def shown_sales_values(values: pd.Series, said: list[str]) -> list[str]:
         # whole: a picklist's word or two ("Ringing", "switched off") or its phrase alone ("already a student"); a
         # longer value may name someone ("left a message for anna meier"), which no name test finds in lower case
         short = len(value.split()) <= 2 or (found is not None and found.group().strip() == value.strip())
-        whole = counts.get(value, 0) >= _PICKLIST_REPEATS and short and personal_kind(value) is None
+        whole = counts.get(value, 0) >= PICKLIST_REPEATS and short and personal_kind(value) is None
         shown.append(value if whole or found is None else f"... {found.group()} ...")
     return list(dict.fromkeys(shown))
 
 
-_PICKLIST_REPEATS = 5  # a value this many leads hold is a choice from a list, not one lead's note
+PICKLIST_REPEATS = 5  # a value this many leads hold is a choice from a list, not one lead's note
 
 
 def _value_label(value: Any) -> str:
@@ -1242,7 +1305,7 @@ def describe_lift(
         if reach_limit is not None
         else f"a column known before contact rarely costs the model {drop_limit:.2f} or more"
     )
-    twins = f" (leaving out {without} as well: numbers that move with it)" if without else ""
+    twins = f" (leaving out {without} as well: columns that move with it)" if without else ""
     return (
         f"'{column}' alone reaches AUC {single:.2f}, all other columns together {others:.2f}{twins}; the model on "
         f"all columns {full:.2f} drops to {others:.2f} without {'them' if without else 'it'} ({limit})"

@@ -2707,3 +2707,99 @@ def test_a_marital_status_or_gender_in_nordic_czech_and_turkish_names_is_protect
     frame = pd.DataFrame({column: ["a", "b", "c", "a"] * 25, "Converted": ["1", "0", "0", "0"] * 25})
 
     assert _proposal(frame).columns[column].role == "pii"
+
+
+def _apollo_like(rows: int = 40) -> pd.DataFrame:
+    """An outbound tool's contacts: a sequence's flags beside a Stage holding a value and its own negation."""
+    stages = ["Interested", "Not Interested", "Cold", "Do Not Contact", "Changed Job"] * (rows // 5)
+    sent = ["false" if stage == "Cold" else "true" for stage in stages]
+    return pd.DataFrame(
+        {
+            "Contact Id": [f"c{i:03d}" for i in range(rows)],
+            "Industry": ["Retail", "Software", "Finance", "Retail"] * (rows // 4),
+            "Stage": stages,
+            "Email Sent": sent,
+            "Email Bounced": [s if i % 7 == 0 else "false" for i, s in enumerate(sent)],
+            "Replied": ["true" if stage in ("Interested", "Not Interested") else "false" for stage in stages],
+            "Demoed": ["true" if stage == "Interested" else "false" for stage in stages],
+            "Demo Requested": ["true", "false", "false", "false"] * (rows // 4),
+        }
+    )
+
+
+def test_outreach_flags_are_never_outcome_candidates_and_the_negated_stage_is() -> None:
+    # Apollo: "Replied" and "Email Sent" were offered as outcomes (every prospect never e-mailed then lost); the
+    # Stage whose "Interested" stands beside "Not Interested" says who converted
+    proposal = _proposal(_apollo_like())
+    mapping = proposal.mapping()
+
+    assert mapping.outcome_column == "Stage"
+    assert mapping.columns["Stage"].won == ["Interested"]
+    assert mapping.columns["Stage"].lost == ["Not Interested"]
+    for column in ("Email Sent", "Email Bounced", "Replied", "Demoed"):
+        assert mapping.columns[column].role == "after_contact", column
+    assert mapping.columns["Demo Requested"].role == "boolean"  # the lead's own request stays a feature
+
+
+def test_only_outreach_flags_leave_no_outcome_to_offer() -> None:
+    frame = _apollo_like().drop(columns=["Stage"])
+
+    proposal = _proposal(frame)
+
+    assert proposal.outcome is None
+    assert "Replied" not in proposal.undecided
+    assert "Email Sent" not in proposal.undecided
+
+
+@pytest.mark.parametrize(
+    ("values", "won", "lost"),
+    [
+        (["Interested", "Not Interested", "Approaching"], ["Interested"], ["Not Interested"]),
+        (["Qualified", "Not Qualified", "Open"], ["Qualified"], ["Not Qualified"]),
+        (["Qualifiziert", "Nicht qualifiziert", "Offen"], ["Qualifiziert"], ["Nicht qualifiziert"]),
+        (["Qualified", "Disqualified", "Open"], ["Qualified"], ["Disqualified"]),  # as before
+    ],
+)
+def test_a_value_beside_its_own_negation_reads_as_won(values: list[str], won: list[str], lost: list[str]) -> None:
+    frame = pd.DataFrame({"Lead Id": [f"L{i}" for i in range(12)], "Stage": values * 4})
+
+    spec = _proposal(frame, "Stage").mapping().columns["Stage"]
+
+    assert (spec.won, spec.lost) == (won, lost)
+
+
+def test_a_refused_outcome_shows_its_frequent_values_and_masks_a_single_name() -> None:
+    # "Do Not Contact", "Changed Job" read like names but many leads hold them: vocabulary the user must type
+    stages = ["Do Not Contact", "Changed Job", "Cold", "Bad Data"] * 10 + ["Anna Meier"]
+    frame = pd.DataFrame({"Lead Id": [f"L{i}" for i in range(len(stages))], "Stage": stages})
+
+    with pytest.raises(MappingError) as refused:
+        _proposal(frame, "Stage")
+
+    assert "'Do Not Contact'" in str(refused.value)
+    assert "'Changed Job'" in str(refused.value)
+    assert "Anna Meier" not in str(refused.value)
+
+
+def test_a_column_of_names_stays_masked_however_often_a_name_repeats() -> None:
+    owners = pd.DataFrame({"Assigned To": ["Anna Meier", "John Smith", "Kim Lee"] * 10})
+
+    examples = profile_export(owners).set_index("column").loc["Assigned To", "examples"]
+
+    assert not any(name in " ".join(examples) for name in ("Anna Meier", "John Smith", "Kim Lee"))
+
+
+def test_marketing_e_mail_engagement_stays_a_feature() -> None:
+    # a marketing tool's e-mails (HubSpot's) beside the outcome: the lead's opens and clicks, marketing's sends
+    frame = SALESFORCE.assign(
+        **{
+            "Marketing emails opened": ["3", "0", "5", "1", "2", "0"],
+            "Marketing emails bounced": ["0", "1", "0", "0", "0", "1"],
+            "Email Opened": ["Yes", "No", "Yes", "No", "Yes", "No"],
+        }
+    )
+
+    mapping = _proposal(frame).mapping()
+
+    for column in ("Marketing emails opened", "Marketing emails bounced", "Email Opened"):
+        assert mapping.columns[column].role not in ("after_contact", "ignore"), column

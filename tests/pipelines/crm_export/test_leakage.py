@@ -19,7 +19,10 @@ from pipelines.crm_export.leakage import (
     check_leakage,
     filled_after_contact,
     filled_beyond_rest,
+    is_outreach,
+    lift_beyond_others,
     missingness_auc,
+    sales_words_in_name,
     share_after_outcome,
     single_feature_auc,
 )
@@ -554,7 +557,7 @@ def test_two_counters_that_grew_after_the_win_do_not_hide_each_other_from_the_li
 
     lifted = {finding.column: finding.evidence for finding in report.findings if finding.check == "lift"}
     assert set(lifted) == {"Number of Sessions", "Number of Pageviews"}
-    assert "leaving out 'Number of Pageviews' as well: numbers that move with it" in lifted["Number of Sessions"]
+    assert "leaving out 'Number of Pageviews' as well: columns that move with it" in lifted["Number of Sessions"]
 
 
 def test_a_field_no_new_lead_has_yet_is_compared_with_the_worked_leads_of_its_time() -> None:
@@ -573,3 +576,59 @@ def test_a_field_no_new_lead_has_yet_is_compared_with_the_worked_leads_of_its_ti
 
     assert [finding.check for finding in undated.findings] == ["filled_after_contact"]  # without dates: it looks so
     assert dated.findings == ()  # the worked leads of the untouched leads' months have none either
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["Email Sent", "Email Bounced", "Emails Sent", "Contacted", "Called", "Demoed", "Demo completed", "Meeting held",
+     "Replied", "Deal - Demoed"],
+)  # fmt: skip
+def test_outreach_done_to_the_lead_is_sales_work_by_name(column: str) -> None:
+    # an Apollo sequence's flags: e-mails sales sent or that bounced, a demo held, the lead's reply to sales
+    assert is_outreach(column)
+    assert sales_words_in_name(column) is not None
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["Demo Requested", "Email Open", "Email Opens", "Marketing emails opened", "Marketing emails clicked",
+     "Marketing emails bounced", "Marketing emails sent", "Invites Sent", "Last Notable Activity"],
+)  # fmt: skip
+def test_the_leads_own_actions_and_marketings_e_mails_are_no_outreach(column: str) -> None:
+    # the lead's own request and what it did with a marketing tool's e-mails stay features, judged by the data
+    assert not is_outreach(column)
+    assert sales_words_in_name(column) is None
+
+
+@pytest.mark.parametrize("column", ["Latest Funding Amount", "Total Funding Amount", "Amount Raised"])
+def test_a_companys_funding_amount_is_no_sales_work(column: str) -> None:
+    # company enrichment (Apollo, Crunchbase): firmographic, not a deal's amount
+    assert sales_words_in_name(column) is None
+
+
+@pytest.mark.parametrize("column", ["Amount", "Deal Amount", "Quote Amount"])
+def test_a_deals_amount_stays_sales_work(column: str) -> None:
+    assert sales_words_in_name(column) is not None
+
+
+def test_yes_no_columns_that_follow_each_other_are_judged_apart_in_the_lift() -> None:
+    # a sequence's flags: an e-mail opened or bounced only where one was sent, a bounced one never opened; their
+    # |Spearman| stays low, yet each hides the others from "all the other columns"
+    rng = np.random.default_rng(3)
+    n = 3_000
+    y = (rng.random(n) < 0.35).astype(float)
+    sent = rng.random(n) < 0.85
+    bounced = sent & (rng.random(n) < 0.15)
+    opened = sent & ~bounced & (rng.random(n) < 0.3 + 0.4 * y)
+    honest = rng.random(n) < 0.3 + 0.2 * y  # a lead's own yes/no, independent of the sequence's flags
+    yes_no = {"Email Sent": sent, "Email Bounced": bounced, "Email Open": opened, "Webinar Attended": honest}
+    features = pd.DataFrame({name: np.where(flag, "true", "false") for name, flag in yes_no.items()})
+    features["Company Size"] = 0.3 * y + rng.normal(size=n)
+    train_mask = np.arange(n) < 2_100
+
+    lifts = lift_beyond_others(features, y, train_mask)
+
+    assert set(lifts.loc["Email Open", "without"].split(", ")) == {"'Email Sent'", "'Email Bounced'"}
+    assert set(lifts.loc["Email Sent", "without"].split(", ")) == {"'Email Bounced'", "'Email Open'"}
+    assert lifts.loc["Webinar Attended", "without"] == ""
+    assert lifts.loc["Company Size", "without"] == ""
