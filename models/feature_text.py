@@ -202,6 +202,10 @@ _PER_YEAR = re.compile(r"(^|[^a-z])(per|pro|je|a)[\s_]+(year|jahr)|/\s*(year|jah
 
 
 _CUSTOM_FIELD_SUFFIX = re.compile(r"__c$")
+# A JSON export's path to a field ("custom_fields.Requested Demo", "address.city"): its containers are read as words
+# before the field's own name, and a container that only says "custom" is left out ("Requested Demo", "Address city")
+_FIELD_PATH = re.compile(r"^((?:[A-Za-z_][A-Za-z0-9_]*\.)+)(?=\S)")
+_CUSTOM_CONTAINER = re.compile(r"^(custom_?fields?|custom|fields|properties|attributes|cf)$", re.IGNORECASE)
 # A code a float column wrote ("28.0" for region 28): the features step reads it as "28", and so it is shown
 INTEGRAL_DECIMAL = re.compile(r"-?\d+\.0+")
 _WORD_START = re.compile(r"(?<=[a-z])(?=[A-Z])")  # "MntMeatProducts" -> "Mnt Meat Products"
@@ -219,6 +223,9 @@ def column_text(column: str, yes_no: bool = False) -> FeatureText:
     # Salesforce's custom fields end in "__c" (API names in a Data Loader export): "CurrentGenerators__c" reads as
     # "CurrentGenerators", not "CurrentGenerators c"
     name = _CUSTOM_FIELD_SUFFIX.sub("", column)
+    if path := _FIELD_PATH.match(name):
+        containers = [part for part in path.group(1).split(".") if part and not _CUSTOM_CONTAINER.match(part)]
+        name = " ".join([*(part.replace("_", " ") for part in containers), name[path.end() :]])
     if not any(character.isspace() for character in name):  # an API name: its words run together or by "_"
         name = _WORD_START.sub(" ", name)
         for whole in _INNER_CAPITAL_NAMES:

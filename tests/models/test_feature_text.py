@@ -102,6 +102,10 @@ def test_reason_texts(feature: str, value: object, language: str, expected: str)
         ("Annual Revenue", 1998.0, False, "en", "Annual Revenue: 1,998"),
         ("Umsatz pro Jahr", 1200000.0, False, "de", "Umsatz pro Jahr: 1.200.000"),  # an amount a year
         ("Revenue / year", 1200000.0, False, "en", "Revenue / year: 1,200,000"),
+        # a JSON export's field paths (Zendesk Sell): the containers as words, a "custom fields" one left out
+        ("custom_fields.Requested Demo", 1.0, True, "en", "Requested Demo: yes"),
+        ("address.city", "Köln", False, "en", "Address city: Köln"),
+        ("No. of Employees", 250.0, False, "en", "No. of Employees: 250"),  # an abbreviation, no path
     ],
 )
 def test_an_export_column_reads_as_the_crm_spells_it(
