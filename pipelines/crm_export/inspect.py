@@ -184,7 +184,11 @@ _WIN_DATE_NAME = re.compile(
     rf"(^|_)(won|gewonnen|converted|{_BECAME_A_CUSTOMER}|closed_won|first_purchase|first_order|erstkauf)(_|$)"
 )
 # Closing words ("Deal closed on"): of either outcome, not a win's or a loss's only
-_CLOSING_WORDS = r"(^|_)(clos(e|ed|ing)|abgeschlossen|cloture|fermeture|cierre)(_|$)|closedate|abschluss"
+_CLOSING_WORDS = (
+    r"(^|_)(clos(e|ed|ing)|abgeschlossen|cloture|fermeture|cierre|"
+    # Dutch, Italian, Portuguese: Afgesloten op, Afsluitdatum, Sluitingsdatum, Data di chiusura, Data de fechamento
+    r"afgesloten|afsluitdatum|sluitingsdatum|chiusura|chiuso|fechamento|fechado)(_|$)|closedate|abschluss"
+)
 _OUTCOME_AT_NAME = re.compile(
     rf"{_CLOSING_WORDS}|(^|_)(won|lost|convert(ed)?|conversion|became|signed|unterschrieben|gewonnen|verloren|"
     rf"vertrag[a-z]*|{_BECAME_A_CUSTOMER})(_|$)|"
@@ -375,6 +379,21 @@ _COMPANY_NAME = re.compile(
     # Russian: Компания, Название компании, Организация
     r"kompaniya|nazvanie_kompanii|organizatsiya|nazvanie_organizatsii)"
 )
+# ... and the phrase of a company's name inside a longer header (Apollo's "Company Name for Emails", "Legal Company
+# Name", "Firmenname (kurz)"): a company's or account's name too, not its size or industry
+_COMPANY_NAME_PHRASE = re.compile(
+    r"(^|_)(company_name|account_name|organi[sz]ation_name|firmenname|unternehmensname|bedrijfsnaam|"
+    r"nom_de_l_entreprise|nombre_de_la_empresa|nome_da_empresa|ragione_sociale|nazwa_firmy|foeretagsnamn|"
+    r"virksomhedsnavn|yrityksen_nimi|nazev_firmy|sirket_adi)(_|$)"
+)
+
+
+def is_company_name(column: str) -> bool:
+    """Named as a company's or account's name ("Company", "Firma", "Account Name", "Company Name for Emails")."""
+    name = to_snake_case(column)
+    return bool(_COMPANY_NAME.fullmatch(name) or _COMPANY_NAME_PHRASE.search(name))
+
+
 # a web page's address as written out ("https://acme.de", "www.acme.de"); a bare domain ("acme.de", an e-mail's
 # domain, a referrer) may be a feature
 _WEB_ADDRESS = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
@@ -442,6 +461,12 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("nicht umgewandelt", "rejected"),  # Salesforce's German lead statuses: "Geschlossen - Nicht umgewandelt"
     ("not contacted", "mql"),
     ("nicht kontaktiert", "mql"),
+    ("niet gecontacteerd", "mql"),  # Dutch, French, Spanish, Italian, Portuguese: not contacted
+    ("non contacté", "mql"),
+    ("no contactado", "mql"),
+    ("non contattato", "mql"),
+    ("nao contatado", "mql"),
+    ("não contatado", "mql"),
     ("disqualif", "rejected"),
     ("unqualif", "rejected"),
     ("not qualified", "rejected"),
@@ -457,6 +482,25 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("bad timing", "recycled"),  # HubSpot's default lead statuses: Attempted to contact, Connected, Bad timing
     ("recycl", "recycled"),
     ("wiedervorlage", "recycled"),
+    # a deal's later steps: a proposal or quote sent, a negotiation, in English, German, Dutch, French, Spanish,
+    # Italian, Portuguese (Pipedrive's "Proposal Made", Teamleader's "Offerte verstuurd", "Onderhandeling"); before
+    # "sal", which "proposal" holds
+    ("proposal", "sql"),
+    ("quote", "sql"),
+    ("negotiat", "sql"),
+    ("angebot", "sql"),
+    ("verhandlung", "sql"),
+    ("offerte", "sql"),
+    ("onderhandel", "sql"),
+    ("devis", "sql"),
+    ("négociation", "sql"),
+    ("negociación", "sql"),
+    ("negociação", "sql"),
+    ("propuesta", "sql"),
+    ("proposta", "sql"),
+    ("trattativa", "sql"),
+    ("negoziazione", "sql"),
+    ("offerta", "sql"),
     ("qualifi", "sql"),
     ("sql", "sql"),
     ("convert", "sql"),
@@ -469,6 +513,18 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("in progress", "sal"),
     ("in process", "sal"),  # SugarCRM and SuiteCRM: New, Assigned, In Process, Converted, Recycled, Dead
     ("in bearbeitung", "sal"),
+    # Dutch, French, Spanish, Italian, Portuguese: contacted, in progress (Teamleader's "Contact gelegd")
+    ("contact gelegd", "sal"),
+    ("gecontacteerd", "sal"),
+    ("in behandeling", "sal"),
+    ("contacté", "sal"),
+    ("en cours", "sal"),
+    ("contactado", "sal"),
+    ("en proceso", "sal"),
+    ("contattato", "sal"),
+    ("in lavorazione", "sal"),
+    ("contatado", "sal"),
+    ("em andamento", "sal"),
     ("sal", "sal"),
     ("assigned", "mql"),  # to a rep, who has not worked it yet (SugarCRM's "Assigned")
     ("new", "mql"),
@@ -477,6 +533,8 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("novo", "mql"),
     ("nowy", "mql"),
     ("nuovo", "mql"),
+    ("nouveau", "mql"),  # French, Spanish
+    ("nuevo", "mql"),
     ("uusi", "mql"),  # Finnish, Turkish, Czech, Russian: new (not the Nordic "ny": compared as a part of the value)
     ("yeni", "mql"),
     ("nový", "mql"),
@@ -775,8 +833,6 @@ _OTHER_GENDER_WORDS = frozenset(
         "non-binary",
         "nonbinary",
         "mx",
-        "dr",
-        "prof",
         "de",
         "anders",
         "outro",
@@ -786,8 +842,6 @@ _OTHER_GENDER_WORDS = frozenset(
         "inna",
         "inne",
         "altro",
-        "dott",
-        "dott.ssa",
         "onbekend",
         "desconhecido",
         "desconocido",
@@ -805,6 +859,20 @@ _OTHER_GENDER_WORDS = frozenset(
         "不明",
     ]
 )
+# A person's academic or honorific title, the words it is made of ("Dr.", "Prof. Dr.", "Dr. med.", "Mag.",
+# "Dipl.-Ing.", "Ph.D.", "Ir.", "Drs.", "Dott.ssa", "Lic."): personal data beside the salutation, never a feature
+ACADEMIC_TITLE_WORDS = frozenset(
+    [
+        *("dr", "prof", "professor", "profin", "priv", "doz", "univ", "habil", "hc", "em"),
+        *("med", "dent", "vet", "rer", "nat", "phil", "jur", "oec", "pol", "pharm", "theol", "techn", "sc"),
+        *("mag", "ing", "dipl", "kfm", "oek", "di", "ddr", "mmag"),  # German, Austrian: Mag., Dipl.-Ing., DI, DDr.
+        *("phd", "dphil", "md", "mba", "msc", "bsc", "ma", "ba", "llm", "meng"),
+        *("ir", "drs", "ing", "ingenieur"),  # Dutch and Belgian: Ir., Drs., Ing.
+        *("dott", "dott.ssa", "dottore", "dottoressa", "avv", "arch", "geom"),  # Italian
+        *("lic", "licenciado", "licenciada", "ingeniero", "ingeniera", "mgr", "inż", "doc"),  # Spanish, Polish, Czech
+    ]
+)
+_OTHER_GENDER_WORDS = _OTHER_GENDER_WORDS | ACADEMIC_TITLE_WORDS  # "Herr Dr.", "Frau Prof.": still a salutation
 MIN_GENDER_SHARE, MIN_MALE_OR_FEMALE_SHARE = 0.95, 0.6
 
 
@@ -827,6 +895,57 @@ def is_gender_or_salutation(values: pd.Series) -> bool:
     known = float(counts[said.notna().to_numpy()].sum())
     either = float(counts[said.isin(["male", "female"]).to_numpy()].sum())
     return known >= MIN_GENDER_SHARE * rows and either >= MIN_MALE_OR_FEMALE_SHARE * rows and said.nunique() >= 2
+
+
+def _is_academic_title(value: str) -> bool:
+    """Whether every word of ``value`` is an academic title's ("Dr. med.", "Dipl.-Ing.", "Ph.D.", "Prof. Dr.")."""
+    words = [word.strip(".") for word in re.split(r"[\s,/-]+", value.casefold()) if word.strip(".")]
+
+    def known(word: str) -> bool:
+        parts = [part for part in word.split(".") if part]  # "dr.med" -> dr, med; "ph.d" -> phd
+        return (
+            word in ACADEMIC_TITLE_WORDS
+            or word.replace(".", "") in ACADEMIC_TITLE_WORDS
+            or (len(parts) > 1 and all(part in ACADEMIC_TITLE_WORDS for part in parts))
+        )
+
+    return bool(words) and all(known(word) for word in words)
+
+
+def is_academic_title(values: pd.Series) -> bool:
+    """Whether a column's values (filled rows) are a person's academic titles: nearly every row one ("Dr.",
+    "Prof.", "Dr. med.", "Mag.", "Dipl.-Ing."), a handful of distinct values; a job title's "Dr." among "Head of
+    Sales" and "CEO" is none."""
+    counts = values.astype(str).str.strip().value_counts()
+    if counts.empty or len(counts) > 30:
+        return False
+    titled = pd.Series([_is_academic_title(value) for value in counts.index], index=counts.index)
+    return float(counts[titled.to_numpy()].sum()) >= MIN_GENDER_SHARE * float(counts.sum())
+
+
+# A company's legal form closing its name ("Verhoeven Bouw BV", "Müller GmbH & Co. KG", "Acme, Inc.", "Sp. z o.o."):
+# a column whose names mostly end so holds companies' names, whatever its header ("Klant", "Kunde", "Customer")
+_LEGAL_FORM = re.compile(
+    r"[\s,](?:gmbh(?:\s*&\s*co\.?\s*kg)?|ag|kg|ohg|gbr|ug|e\.\s?k\.|se|ges\.?m\.?b\.?h\.?|b\.?v\.?|n\.?v\.?|bvba|bv\s?ba|"
+    r"vof|comm\.?v|srl|s\.r\.l\.|sprl|sa|s\.a\.|sas|s\.a\.s\.|sarl|s\.a\.r\.l\.|s\.?p\.?a\.?|s\.?l\.?|s\.?l\.?u\.?|"
+    r"ltda\.?|lda\.?|ltd\.?|limited|llc|l\.l\.c\.|inc\.?|incorporated|corp\.?|corporation|plc|llp|"
+    r"oy|oyj|ab|as|a/s|asa|aps|a\.s\.|s\.r\.o\.|sp\.\s?z\s?o\.\s?o\.?|kft\.?|zrt\.?|pty\.?(?:\s+ltd\.?)?|a\.?ş\.?)$",
+    re.IGNORECASE,
+)
+MIN_LEGAL_FORM_SHARE = 0.6  # of a column's filled rows: names with a legal form; the rest are names without one
+MIN_LEGAL_FORM_NAMES = 5  # distinct names with a legal form: one "Acme GmbH" among picklist values is no column
+
+
+def holds_company_names(values: pd.Series) -> bool:
+    """Whether most of a column's filled values are companies' names, read by the legal form they end in ("GmbH",
+    "BV", "NV", "BVBA", "SA", "SRL", "S.p.A.", "Ltd", "LLC", "Inc", "Oy", "AB", "Sp. z o.o.")."""
+    counts = values.astype(str).str.strip().value_counts().head(500)  # the common names decide, as for job titles
+    if counts.empty:
+        return False
+    formal = counts.index.str.contains(_LEGAL_FORM)
+    return int(formal.sum()) >= MIN_LEGAL_FORM_NAMES and float(counts[formal].sum()) >= MIN_LEGAL_FORM_SHARE * float(
+        counts.sum()
+    )
 
 
 def personal_values(column: str, values: pd.Series, sample: int = 200) -> tuple[Kind, float] | None:
@@ -1105,6 +1224,10 @@ def wins_only_candidates(
 
 def _stage_spec(values: pd.Series) -> ColumnSpec | None:
     mapped = {value: _match_words(value, _STAGE_WORDS) for value in sorted(set(values.str.strip()))}
+    if "mql" in mapped.values():
+        # a status beside the outcome that says which leads are new (Teamleader's "Fase": Nieuw ... Gewonnen):
+        # its won values are final, the outcome's to say, and need no leadq stage; the rest must still be placed
+        mapped = {value: stage for value, stage in mapped.items() if stage or outcome_of_value(value) != "won"}
     if not mapped or None in mapped.values():
         return None  # a value we cannot place: after_contact is the safe proposal
     return ColumnSpec(role="stage", values={k: v for k, v in mapped.items() if v})
@@ -1242,8 +1365,12 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
         return ColumnSpec(role="ignore")  # the same value in every row: nothing to learn from (blanks would tell)
     if _PROTECTED_NAME.search(name) or is_a_persons_age(column, values) or is_gender_or_salutation(values):
         return ColumnSpec(role="pii")
-    if _COMPANY_NAME.fullmatch(name) and kind in ("category", "free text", "id-like"):
+    if kind in ("category", "free text") and is_academic_title(values):
+        return ColumnSpec(role="pii")  # "Dr.", "Prof.": the person's, as the salutation is
+    if is_company_name(column) and kind in ("category", "free text", "id-like"):
         return ColumnSpec(role="ignore")
+    if kind in ("category", "free text", "id-like") and holds_company_names(values):
+        return ColumnSpec(role="ignore")  # companies' names by their legal forms, under a name leadq does not know
     if _SYSTEM_NAME.search(name):
         return ColumnSpec(role="ignore")  # Dynamics 365's "(Do Not Modify) Row Checksum": the record's, not the lead's
     if kind == "e-mail":
@@ -1375,7 +1502,12 @@ def _start_rank(name: str) -> int | None:
 
 
 # A date the rep estimates ("Est. Close Date", "Expected Close Date", "Voraussichtlicher Abschluss"): no outcome date
-_ESTIMATED_NAME = re.compile(r"(^|_)(est|estimated|expected|projected|planned|voraussichtlich[a-z]*|geplant[a-z]*)_")
+_ESTIMATED_NAME = re.compile(
+    r"(^|_)(est|estimated|expected|projected|planned|voraussichtlich[a-z]*|geplant[a-z]*|verwacht[a-z]*|"
+    r"estimad[ao]|prevista|previsto|prevue?)_|"
+    # French, Spanish, Italian, Portuguese put it last: "Date de clôture prévue", "Fecha de cierre estimada"
+    r"_(prevue?|estimad[ao]|prevista|previsto|esperad[ao])$"
+)
 
 
 def _date_roles(
@@ -1853,11 +1985,20 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         else:
             specs[column] = _feature_spec(column, kind, present[column], len(frame))
             said_by_name = _PROTECTED_NAME.search(names[column]) or is_a_persons_age(column)
+            values = present[column]
             if specs[column].role == "pii" and not said_by_name and is_gender_or_salutation(present[column]):
                 shown = ", ".join(map(repr, present[column].value_counts().index[:3]))
                 review[column] = (
                     f"its values ({shown}) are a person's gender or salutation: a protected personal attribute, "
                     "never a feature"
+                )
+            elif specs[column].role == "pii" and is_academic_title(present[column]):
+                shown = ", ".join(map(repr, present[column].value_counts().index[:3]))
+                review[column] = f"its values ({shown}) are a person's academic title"
+            elif specs[column].role == "ignore" and not is_company_name(column) and holds_company_names(values):
+                review[column] = (
+                    "most of its values end in a company's legal form (GmbH, BV, NV, SA, Ltd, Inc...): a company's "
+                    "name says who, not what: never a feature (accounts come from the e-mail domain or account_id)"
                 )
             if specs[column].role in FEATURE_ROLES and _too_sparse(present[column], len(frame)):
                 specs[column] = ColumnSpec(role="ignore")
@@ -2246,7 +2387,7 @@ def _role_note(column: str, spec: ColumnSpec, distinct: int, missing_share: floa
             "a person's data (name, phone, address, postal code, location, bank account, IP, profile, birth date): "
             "never a feature"
         )
-    if spec.role == "ignore" and _COMPANY_NAME.fullmatch(name):
+    if spec.role == "ignore" and is_company_name(column):
         return (
             "a company's name says who, not what: never a feature (accounts come from the e-mail domain or account_id)"
         )

@@ -455,6 +455,9 @@ SALES_NAME = re.compile(
     # rep who keyed a lead in had already spoken to it
     r"(created|modified|updated|changed|edited)_by|(erstellt|angelegt|geaendert|bearbeitet)_von|"
     r"letzter_?kontakt|closed?|close_[a-z]+|won|lost|gewonnen|verloren|abschluss[a-z]*|amount|betrag|"
+    # a deal's value or amount in German, Dutch, French, Spanish, Portuguese, Italian (Wert, Dealwert, Waarde,
+    # Dealwaarde, Bedrag, Montant, Valor, Importe, Valore): the sum sales quoted, as "Deal - Value" or "Amount"
+    r"wert|dealwert|waarde|dealwaarde|bedrag|montant|valor|importe|valore|"
     r"deal_?(value|size|amount)|est_(value|close[a-z_]*|revenue)|estimated_(value|revenue|amount|close[a-z_]*)|"
     r"opportunit[a-z]*|reason|grund|disqualif[a-z]*|qualifi[a-z]*|next_step|"
     r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+|deals?|manager|notes|"

@@ -286,6 +286,22 @@ def test_german_semicolon_cp1252_export_is_read_and_proposed(tmp_path: Path) -> 
         ("Cannot Contact", "rejected"),
         ("No Longer Interested", "rejected"),
         ("Canceled", "rejected"),
+        # a deal's later steps, and Dutch, French and Spanish statuses (Teamleader's "Contact gelegd")
+        ("Proposal Made", "sql"),
+        ("Negotiation", "sql"),
+        ("Angebot erstellt", "sql"),
+        ("Contact gelegd", "sal"),
+        ("Gecontacteerd", "sal"),
+        ("Niet gecontacteerd", "mql"),
+        ("Offerte verstuurd", "sql"),
+        ("Onderhandeling", "sql"),
+        ("Contacté", "sal"),
+        ("Devis envoyé", "sql"),
+        ("Négociation", "sql"),
+        ("Contactado", "sal"),
+        ("No contactado", "mql"),
+        ("Propuesta enviada", "sql"),
+        ("Negociación", "sql"),
     ],
 )
 def test_lead_statuses_become_stages_in_english_and_german(status: str, stage: str) -> None:
@@ -831,6 +847,22 @@ def test_a_date_that_closes_either_outcome_is_outcome_at_before_one_of_wins_only
     assert proposal.columns["Won time"].role == "after_contact"
 
 
+@pytest.mark.parametrize("column", ["Afgesloten op", "Afsluitdatum", "Data di chiusura", "Data de fechamento"])
+def test_a_closing_date_in_dutch_italian_or_portuguese_is_outcome_at(column: str) -> None:
+    proposal = _proposal(_dated(**{"Aangemaakt op": "2025-01-02", column: "2025-03-01"}))
+
+    assert proposal.columns[column].role == "outcome_at"
+
+
+def test_a_reps_expected_closing_date_in_dutch_is_no_outcome_date() -> None:
+    dates = {"Aangemaakt op": "2025-01-02", "Verwachte afsluitdatum": "2025-02-01", "Afgesloten op": "2025-03-01"}
+
+    proposal = _proposal(_dated(**dates))
+
+    assert proposal.columns["Verwachte afsluitdatum"].role == "after_contact"
+    assert proposal.columns["Afgesloten op"].role == "outcome_at"
+
+
 def test_dashed_day_first_dates_read_as_dates() -> None:
     frame = pd.DataFrame({"ID": ["1", "2", "3"], "Dt_Customer": ["13-02-2014", "04-09-2013", "21-12-2012"]})
     frame["Response"] = ["1", "0", "0"]
@@ -1056,7 +1088,7 @@ def test_the_new_roles_are_proposed_from_names_and_values(tmp_path: Path) -> Non
         "E-Mail": "email",
         "Job Title": "job_title",
         "Role": "job_title",  # a name that may mean a job title, and values that read as titles
-        "Titel": "categorical",
+        "Titel": "pii",  # a person's academic title, as a salutation is: never a feature
         "Consent Tracking": "consent",
         "Marketing Opt-in": "consent",
         "Do Not Email": "boolean",  # yes = the lead objected: never a consent gating features
@@ -2281,7 +2313,6 @@ def test_a_gender_or_salutation_is_known_by_its_values_under_any_name(values: li
         ["DE"] * 24 + ["AT"],  # a country: "de" is a salutation's word only beside "heer"
         ["de", "en"],  # a language
         ["D"] * 10 + ["W"] * 6 + ["M"] * 4,  # a newsletter's frequency: daily, weekly, monthly
-        ["Dr", "Prof"],  # an academic title says no gender
         ["Other"] * 9 + ["Male"],
     ],
 )
@@ -2803,3 +2834,122 @@ def test_marketing_e_mail_engagement_stays_a_feature() -> None:
 
     for column in ("Marketing emails opened", "Marketing emails bounced", "Email Opened"):
         assert mapping.columns[column].role not in ("after_contact", "ignore"), column
+
+
+def _deals_in_dutch(**columns: list[str]) -> pd.DataFrame:
+    """Sixty deals of a Teamleader-style export: a status outcome and its phase ("Fase") beside it."""
+    phases = ["Nieuw", "Contact gelegd", "Offerte verstuurd", "Onderhandeling", "Gewonnen", "Verloren"] * 10
+    status = {"Gewonnen": "Gewonnen", "Verloren": "Verloren"}
+    frame = pd.DataFrame(
+        {
+            "ID": [f"D{n}" for n in range(len(phases))],
+            "Aangemaakt op": np.resize(_CREATED, len(phases)),
+            "Sector": np.resize(["ICT", "Bouw", "Zorg"], len(phases)),
+            "Fase": phases,
+            "Status": [status.get(phase, "Open") for phase in phases],
+        }
+    )
+    return frame.assign(**columns)
+
+
+def test_a_dutch_phase_beside_the_outcome_is_a_stage_whose_new_deals_are_the_untouched_ones() -> None:
+    # Teamleader's "Fase": without it read as a stage there was no control group, and the deal's value passed
+    proposal = _proposal(_deals_in_dutch())
+
+    spec = proposal.columns["Fase"]
+    assert spec.role == "stage"
+    assert spec.values == {
+        "Nieuw": "mql",
+        "Contact gelegd": "sal",
+        "Offerte verstuurd": "sql",
+        "Onderhandeling": "sql",
+        "Verloren": "rejected",
+    }  # "Gewonnen" is final: the outcome says who won
+    assert proposal.columns["Status"].role == "outcome"
+
+
+@pytest.mark.parametrize(
+    "phases",
+    [
+        ["Contact gelegd", "Gewonnen", "Verloren"],  # no new deals: no control group, the won value stays unplaced
+        ["Nieuw", "Heet", "Gewonnen", "Verloren"],  # a value leadq cannot place
+    ],
+)
+def test_a_phase_with_a_value_leadq_cannot_place_stays_after_contact(phases: list[str]) -> None:
+    frame = _deals_in_dutch().assign(Fase=np.resize(phases, 60))
+
+    assert _proposal(frame).columns["Fase"].role == "after_contact"
+
+
+@pytest.mark.parametrize("column", ["Waarde", "Bedrag", "Montant", "Valor", "Wert", "Importe", "Valore"])
+def test_a_deals_value_in_other_languages_is_sales_work(column: str) -> None:
+    amounts = [f"€ {1000 + 37 * n:,}".replace(",", ".") + ",00" for n in range(60)]
+
+    proposal = _proposal(_deals_in_dutch(**{column: amounts}))
+
+    assert proposal.columns[column].role == "after_contact"
+
+
+@pytest.mark.parametrize(
+    "titles",
+    [
+        ["Dr."] + [""] * 11,
+        ["Dr.", "Prof.", "Dr. med.", "Mag.", "Dipl.-Ing.", "Prof. Dr.", "", "", "", "", "", ""],
+        ["Ir.", "Drs.", "Ph.D.", "Dott.ssa", "", ""],
+    ],
+)
+def test_a_column_of_academic_titles_is_personal_data_under_any_name(titles: list[str]) -> None:
+    for column in ("Titel", "Kolom 7"):
+        frame = pd.DataFrame({column: np.resize(titles, 120), "Converted": np.resize(["1", "0", "0"], 120)})
+
+        proposal = _proposal(frame)
+
+        assert proposal.columns[column].role == "pii"
+        assert "a person's academic title" in proposal.review[column]
+
+
+def test_a_job_title_with_a_doctor_among_other_titles_stays_a_job_title() -> None:
+    titles = ["Dr.", "Head of Sales", "CEO", "IT Manager", "Marketing Director", "Dr. Head of R&D"]
+    frame = pd.DataFrame({"Title": np.resize(titles, 120), "Converted": np.resize(["1", "0", "0"], 120)})
+
+    assert _proposal(frame).columns["Title"].role == "job_title"
+
+
+@pytest.mark.parametrize(
+    "firms",
+    [
+        ["Verhoeven Bouw BV", "De Vries IT NV", "Lemaire Consult BVBA", "Smets Services B.V.", "Dewitte VOF"],
+        ["Müller GmbH", "Schmidt AG", "Weber GmbH & Co. KG", "Acme, Inc.", "Globex Ltd", "Initech LLC", "Tyrell Corp"],
+        ["Fiat S.p.A.", "Renault SAS", "Dupont SARL", "Rossi SRL", "Nokia Oyj", "Volvo AB", "Kowalski Sp. z o.o."],
+    ],
+)
+def test_a_column_of_company_names_by_their_legal_forms_is_no_feature(firms: list[str]) -> None:
+    frame = pd.DataFrame({"Klant": np.resize(firms, 120), "Converted": np.resize(["1", "0", "0"], 120)})
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Klant"].role == "ignore"
+    assert "end in a company's legal form" in proposal.review["Klant"]
+
+
+def test_a_company_name_inside_a_longer_header_is_no_feature() -> None:
+    # Apollo's "Company Name for Emails": the name without its legal form, beside "Company"
+    firms = ["Octan Logistics", "Soylent Health", "Zorg Energy", "Prestige Retail", "Massive Labs"]
+    frame = pd.DataFrame(
+        {"Company Name for Emails": np.resize(firms, 120), "Converted": np.resize(["1", "0", "0"], 120)}
+    )
+
+    assert _proposal(frame).columns["Company Name for Emails"].role == "ignore"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["IT", "Retail", "Manufacturing", "Finance", "Healthcare"],  # an industry
+        ["Acme GmbH", "Website", "Trade Show", "Partner", "Google Ads", "LinkedIn", "Referral"],  # one firm, a source
+    ],
+)
+def test_an_ordinary_category_is_no_company_name(values: list[str]) -> None:
+    frame = pd.DataFrame({"Industry": np.resize(values, 120), "Converted": np.resize(["1", "0", "0"], 120)})
+
+    assert _proposal(frame).columns["Industry"].role == "categorical"

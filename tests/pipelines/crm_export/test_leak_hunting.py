@@ -371,6 +371,14 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         ("Proposal Sent", "proposal_sent"),
         # a Pipedrive deals export: its record's prefix is no sales word, the deal's value and activities are
         ("Deal - Value", "deal_value"),
+        # a deal's value in German, Dutch, French, Spanish, Portuguese and Italian (Teamleader's "Waarde")
+        ("Wert (EUR)", "wert"),
+        ("Waarde", "waarde"),
+        ("Bedrag", "bedrag"),
+        ("Montant", "montant"),
+        ("Valor", "valor"),
+        ("Importe", "importe"),
+        ("Valore", "valore"),
         ("Deal - Done activities", "done_activities"),
         ("Deal - Activities to do", "activities_to_do"),
         ("Deal - Next activity date", "next_activity"),
