@@ -263,6 +263,9 @@ _LOST_WORD = re.compile(
     r"(^|\W)(lost|verloren|disqualified|disqualifiziert|unqualified|rejected|abgelehnt|abgesagt|absage|"
     r"cancel+ed|storniert|declined|dead|junk|churned|failed|gescheitert|won['’]t|bad[\s_-]fit|not[\s_-]a[\s_-]fit|"
     r"poor[\s_-]fit|"
+    # an outbound sequence's end without a reply, or the lead's wish to hear no more (Apollo.io's Stage:
+    # Unresponsive, Do Not Contact)
+    r"unresponsive|do[\s_-]not[\s_-]contact|"
     r"perdue?|refus[eé]e?|annul[eé]e?|abandonn[eé]e?|perdid[oa]|rechazad[oa]|cancelad[oa]|descartad[oa]|"
     # Italian, Polish, Swedish, Danish and Norwegian, Finnish, Czech, Turkish, Russian, Japanese: Perso, Przegrana,
     # Förlorad, Tabt, Tapt, Hävitty, Prohráno, Kaybedildi, Проиграна, Провалена, 失注
@@ -435,9 +438,10 @@ _CODE_NAME = re.compile(
 _CODE_NUMBER = re.compile(r"\d+(\.0+)?")
 _OTHER_RECORDS_ID = re.compile(r"(^|_)(id|ids|key)$")  # a number column named so (not the lead's id) holds ids
 # Export value (as normalize_value gives it) -> leadq stage, checked in this order (disqualified before qualified).
-# An open value that says sales has not touched the lead yet (not "Open": an open deal is one sales works)
+# An open value that says sales has not touched the lead yet (not "Open": an open deal is one sales works; an
+# outbound tool's "Cold": not reached yet)
 _UNTOUCHED_VALUE = re.compile(
-    r"\b(not contacted|nicht kontaktiert|uncontacted|untouched|unworked|new|neu|"
+    r"\b(not contacted|nicht kontaktiert|uncontacted|untouched|unworked|new|neu|cold|"
     r"nieuw|niet gecontacteerd|novo|nova|nao contatado|nowy|nowa|nuovo|nuova|non contattato|ny|uusi|yeni|nový|"
     r"новый|новая)\b"
 )  # Dutch, Portuguese, Polish, Italian too

@@ -572,6 +572,9 @@ def test_a_deal_stage_gives_won_and_lost_from_its_words_and_leaves_the_rest_open
         ("Qualified", None),  # a stage on the way, not an outcome (unless the user names the column)
         ("Qualifiziert", None),
         ("Interested", None),
+        ("Unresponsive", "lost"),  # an outbound sequence ended without a reply (Apollo.io)
+        ("Do Not Contact", "lost"),
+        ("Cold", None),  # not reached yet: open (and untouched)
         ("1.0", "won"),
         ("0", "lost"),
         ("TRUE", "won"),
@@ -2766,7 +2769,8 @@ def test_outreach_flags_are_never_outcome_candidates_and_the_negated_stage_is() 
 
     assert mapping.outcome_column == "Stage"
     assert mapping.columns["Stage"].won == ["Interested"]
-    assert mapping.columns["Stage"].lost == ["Not Interested"]
+    assert mapping.columns["Stage"].lost == ["Do Not Contact", "Not Interested"]
+    assert mapping.columns["Stage"].untouched == ["Cold"]  # not reached yet: the control group
     for column in ("Email Sent", "Email Bounced", "Replied", "Demoed"):
         assert mapping.columns[column].role == "after_contact", column
     assert mapping.columns["Demo Requested"].role == "boolean"  # the lead's own request stays a feature
