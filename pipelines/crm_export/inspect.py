@@ -441,7 +441,8 @@ _OTHER_RECORDS_ID = re.compile(r"(^|_)(id|ids|key)$")  # a number column named s
 # An open value that says sales has not touched the lead yet (not "Open": an open deal is one sales works; an
 # outbound tool's "Cold": not reached yet)
 _UNTOUCHED_VALUE = re.compile(
-    r"\b(not contacted|nicht kontaktiert|uncontacted|untouched|unworked|new|neu|cold|"
+    r"^cold$|"  # an outbound tool's "Cold" as the whole value: not "Cold called", "Gone cold"
+    r"\b(not contacted|nicht kontaktiert|uncontacted|untouched|unworked|new|neu|"
     r"nieuw|niet gecontacteerd|novo|nova|nao contatado|nowy|nowa|nuovo|nuova|non contattato|ny|uusi|yeni|nový|"
     r"новый|новая)\b"
 )  # Dutch, Portuguese, Polish, Italian too
@@ -876,6 +877,8 @@ ACADEMIC_TITLE_WORDS = frozenset(
         *("lic", "licenciado", "licenciada", "ingeniero", "ingeniera", "mgr", "inż", "doc"),  # Spanish, Polish, Czech
     ]
 )
+_DEGREE_WORDS = frozenset(["phd", "dphil", "md", "mba", "msc", "bsc", "ma", "ba", "llm", "meng", "em", "hc"])
+_ADDRESSED_TITLE_WORDS = ACADEMIC_TITLE_WORDS - _DEGREE_WORDS
 _OTHER_GENDER_WORDS = _OTHER_GENDER_WORDS | ACADEMIC_TITLE_WORDS  # "Herr Dr.", "Frau Prof.": still a salutation
 MIN_GENDER_SHARE, MIN_MALE_OR_FEMALE_SHARE = 0.95, 0.6
 
@@ -924,7 +927,21 @@ def is_academic_title(values: pd.Series) -> bool:
     if counts.empty or len(counts) > 30:
         return False
     titled = pd.Series([_is_academic_title(value) for value in counts.index], index=counts.index)
-    return float(counts[titled.to_numpy()].sum()) >= MIN_GENDER_SHARE * float(counts.sum())
+    # a title one is addressed by (Dr., Prof., Mag.) for most: a column of degrees alone (BA, MSc, PhD, MBA) is an
+    # education level, which a course provider's leads may honestly be scored by
+    addressed = pd.Series([_addressed_by(value) for value in counts.index], index=counts.index)
+    total = float(counts.sum())
+    return (
+        float(counts[titled.to_numpy()].sum()) >= MIN_GENDER_SHARE * total
+        and float(counts[addressed.to_numpy()].sum()) >= 0.5 * total
+    )
+
+
+def _addressed_by(value: str) -> bool:
+    """Whether ``value`` holds a title one is addressed by ("Dr.", "Prof.", "Mag.", "Dipl.-Ing."), not a degree
+    alone ("MSc", "PhD")."""
+    words = {part for word in re.split(r"[\s,/.-]+", value.casefold()) for part in [word.strip(".")] if part}
+    return bool(words & _ADDRESSED_TITLE_WORDS)
 
 
 # A company's legal form closing its name ("Verhoeven Bouw BV", "Müller GmbH & Co. KG", "Acme, Inc.", "Sp. z o.o."):
@@ -936,6 +953,7 @@ _LEGAL_FORM = re.compile(
     r"oy|oyj|ab|as|a/s|asa|aps|a\.s\.|s\.r\.o\.|sp\.\s?z\s?o\.\s?o\.?|kft\.?|zrt\.?|pty\.?(?:\s+ltd\.?)?|a\.?ş\.?)$",
     re.IGNORECASE,
 )
+_QUANTITY_BEFORE_LEGAL_FORM = re.compile(r"[\d\s.,]+\S+", re.IGNORECASE)
 MIN_LEGAL_FORM_SHARE = 0.6  # of a column's filled rows: names with a legal form; the rest are names without one
 MIN_LEGAL_FORM_NAMES = 5  # distinct names with a legal form: one "Acme GmbH" among picklist values is no column
 
@@ -946,7 +964,8 @@ def holds_company_names(values: pd.Series) -> bool:
     counts = values.astype(str).str.strip().value_counts().head(500)  # the common names decide, as for job titles
     if counts.empty:
         return False
-    formal = counts.index.str.contains(_LEGAL_FORM)
+    # a name before the legal form, not a quantity ("5 kg", "500 AG" are no companies)
+    formal = counts.index.str.contains(_LEGAL_FORM) & ~counts.index.str.fullmatch(_QUANTITY_BEFORE_LEGAL_FORM)
     return int(formal.sum()) >= MIN_LEGAL_FORM_NAMES and float(counts[formal].sum()) >= MIN_LEGAL_FORM_SHARE * float(
         counts.sum()
     )

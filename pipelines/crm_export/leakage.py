@@ -525,7 +525,10 @@ _NOT_SALES_NAME = re.compile(
     r"marketing_(e_?)?mails?|"
     # the company's funding (Apollo's "Latest Funding Amount", Crunchbase's "Total Funding Amount", "Amount Raised"):
     # a firmographic fact of the enrichment, not a deal's amount
-    r"funding|fundraising|finanzierung|amount_raised|raised_amount)(_|$)"
+    r"funding|fundraising|finanzierung|amount_raised|raised_amount|"
+    # the company's turnover, whatever word for value or amount stands beside it ("Valor de facturación anual",
+    # "Jahresumsatz Wert", "Montant CA annuel"): firmographic
+    r"(jahres)?umsatz|(jaar)?omzet|facturacion|fatturato|faturamento|chiffre_d_affaires|ca_annuel)(_|$)"
     # the territory a lead is routed to by where it is, when it comes in (Marketo's, Salesforce's Sales Region);
     # not its owner ("Sales Region Owner")
     r"|(^|_)(sales_(regions?|territor(y|ies)|areas?|districts?)|vertriebs(gebiet|region)|verkaufsgebiet)$"
@@ -711,7 +714,7 @@ def lift_beyond_others(
         return result
     result["full_auc"] = _quick_auc(X_fit, y_fit, X_judge, y_judge, random_state)
     twins = _number_twins(X_fit)
-    for position, found in _yes_no_twins(X_fit).items():
+    for position, found in _yes_no_twins(X_fit, [names.index(name) for name in chosen]).items():
         twins[position] = sorted({*twins.get(position, ()), *found})
     for name in chosen:
         position = names.index(name)
@@ -740,9 +743,10 @@ def _number_twins(frame: pd.DataFrame) -> dict[int, list[int]]:
     return twins
 
 
-def _yes_no_twins(frame: pd.DataFrame) -> dict[int, list[int]]:
-    """Per position of a yes/no column of ``frame`` (two distinct values), the positions of the yes/no columns it
-    follows or that follow it (``FOLLOWS_RATIO``): Email Open and Email Bounced follow Email Sent."""
+def _yes_no_twins(frame: pd.DataFrame, judged: list[int]) -> dict[int, list[int]]:
+    """Per position in ``judged`` of a yes/no column of ``frame`` (two distinct values), the positions of the
+    yes/no columns it follows or that follow it (``FOLLOWS_RATIO``): Email Open and Email Bounced follow Email
+    Sent. Only the judged columns' pairs: a wide export's hundreds of yes/no columns are not paired each with each."""
     codes = {}
     for position in range(frame.shape[1]):
         values = frame.iloc[:, position]
@@ -750,10 +754,10 @@ def _yes_no_twins(frame: pd.DataFrame) -> dict[int, list[int]]:
         if len(present) == 2:
             codes[position] = values.map({present[0]: 0.0, present[1]: 1.0}).astype(float).to_numpy()
     twins: dict[int, list[int]] = {}
-    for a, b in itertools.combinations(codes, 2):
-        if _follows(codes[a], codes[b]) or _follows(codes[b], codes[a]):
-            twins.setdefault(a, []).append(b)
-            twins.setdefault(b, []).append(a)
+    for a in (position for position in judged if position in codes):
+        for b in codes:
+            if b != a and (_follows(codes[a], codes[b]) or _follows(codes[b], codes[a])):
+                twins.setdefault(a, []).append(b)
     return twins
 
 

@@ -2946,9 +2946,24 @@ def test_a_company_name_inside_a_longer_header_is_no_feature() -> None:
     assert _proposal(frame).columns["Company Name for Emails"].role == "ignore"
 
 
+def test_degrees_alone_are_an_education_level_not_a_title_one_is_addressed_by() -> None:
+    degrees = ["BA", "MA", "MSc", "PhD", "MBA", "BSc", "", ""]
+    frame = pd.DataFrame({"Highest Degree": np.resize(degrees, 120), "Converted": np.resize(["1", "0", "0"], 120)})
+
+    assert _proposal(frame).columns["Highest Degree"].role == "categorical"
+
+
+def test_cold_as_a_whole_value_is_untouched_but_a_cold_call_is_work() -> None:
+    stages = ["Interested", "Not Interested", "Cold", "Cold called", "Gone cold"] * 24
+    frame = pd.DataFrame({"Contact Id": [f"c{i:03d}" for i in range(120)], "Stage": stages})
+
+    assert _proposal(frame).mapping().columns["Stage"].untouched == ["Cold"]
+
+
 @pytest.mark.parametrize(
     "values",
     [
+        ["5 kg", "10 kg", "50 kg", "100 kg", "500 kg", "2 kg"],  # a quantity before a legal form's letters
         ["IT", "Retail", "Manufacturing", "Finance", "Healthcare"],  # an industry
         ["Acme GmbH", "Website", "Trade Show", "Partner", "Google Ads", "LinkedIn", "Referral"],  # one firm, a source
     ],
@@ -2956,4 +2971,7 @@ def test_a_company_name_inside_a_longer_header_is_no_feature() -> None:
 def test_an_ordinary_category_is_no_company_name(values: list[str]) -> None:
     frame = pd.DataFrame({"Industry": np.resize(values, 120), "Converted": np.resize(["1", "0", "0"], 120)})
 
-    assert _proposal(frame).columns["Industry"].role == "categorical"
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Industry"].role != "ignore"
+    assert "legal form" not in proposal.review.get("Industry", "")

@@ -457,6 +457,9 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
         "Vertriebskanal",
         "Sales Region",  # the territory routing gives a lead by where it is
         "Vertriebsgebiet",
+        "Valor de facturación anual",  # the company's turnover beside a word for value
+        "Jahresumsatz Wert",
+        "Montant CA annuel",
     ],
 )
 def test_names_of_what_the_lead_is_or_did_do_not(column: str) -> None:
