@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from models.feature_text import Language, describe, feature_name
 from models.features import FeatureSpec, columns_from_records, columns_of_frame, factorize_values, same_fact_features
-from models.single_feature_trees import tree_shap_values
+from models.single_feature_trees import feature_trees_of, tree_shap_values
 
 FIT_LETTERS = ("A", "B", "C", "D")
 ENGAGEMENT_DIGITS = ("1", "2", "3", "4")
@@ -162,6 +162,13 @@ def tree_contributions(pipeline: Pipeline, encoded: np.ndarray) -> np.ndarray:
     features' SHAP values and the bias (trees that read one feature alone without TreeSHAP: ``tree_shap_values``)."""
     classifier = pipeline.named_steps["classifier"]
     return tree_shap_values(classifier.booster_, encoded, classifier.best_iteration_ or None)
+
+
+def prepare_tree_contributions(pipeline: Pipeline) -> None:
+    """Group the booster's trees for ``tree_contributions`` now (about 0.2 s for 1,500 trees), so that a served
+    model's first batch does not wait for it."""
+    classifier = pipeline.named_steps["classifier"]
+    feature_trees_of(classifier.booster_, classifier.best_iteration_ or None)
 
 
 def contributions_from(

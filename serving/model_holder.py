@@ -24,6 +24,7 @@ import mlflow
 from mlflow.exceptions import MlflowException
 
 from models.engagement import ActivityVocabulary
+from models.explanations import prepare_tree_contributions
 from models.mlflow_model import DIGEST_TAG, artifact_digest
 from models.pipeline import input_fields
 from models.scorer import LeadScorer
@@ -185,6 +186,7 @@ def load_served_model(tracking_uri: str, name: str, version: str, alias: str | N
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=scratch))
         verify_model_files(local, found.tags.get(DIGEST_TAG), name, resolved)
         scorer = mlflow.pyfunc.load_model(str(local)).unwrap_python_model().scorer
+    prepare_tree_contributions(scorer.pipeline)  # before it serves: its first batch does not group its trees
     metrics = client.get_run(run_id).data.metrics
     return ServedModel(
         scorer=scorer,

@@ -1,8 +1,10 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import lightgbm
 import numpy as np
 import pytest
 
-from models.single_feature_trees import FEATURE_PREDICTIONS_MIN_ROWS, feature_trees, tree_shap_values
+from models.single_feature_trees import FEATURE_PREDICTIONS_MIN_ROWS, feature_trees, feature_trees_of, tree_shap_values
 
 
 def _leads(n: int = 600, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -90,12 +92,12 @@ def test_models_that_are_no_plain_sum_of_trees_keep_treeshap() -> None:
     np.testing.assert_array_equal(tree_shap_values(forest, rows), forest.predict(rows, pred_contrib=True))
 
 
-def test_the_grouping_is_made_once_per_booster() -> None:
+def test_the_grouping_is_made_once_per_booster_even_by_concurrent_first_calls() -> None:
     booster = _booster(2, rounds=10)
     matrix, _ = _leads(100, seed=5)
-    tree_shap_values(booster, matrix)
-    from models.single_feature_trees import _PLANS
+    with ThreadPoolExecutor(4) as threads:
+        plans = list(threads.map(lambda _: feature_trees_of(booster), range(8)))
 
-    plan = _PLANS[booster][None]
+    assert all(plan is plans[0] for plan in plans)
     tree_shap_values(booster, matrix)
-    assert _PLANS[booster][None] is plan
+    assert feature_trees_of(booster) is plans[0]

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from models.mlflow_model import artifact_digest
+from models.single_feature_trees import _PLANS
 from pipelines.cli import app
 from pipelines.settings import Settings
 from pipelines.tracking import record_artifact_digest
@@ -73,6 +74,9 @@ def test_a_version_whose_files_match_is_served(registry_with_tampering: tuple[Se
     holder = make_holder(settings)
 
     assert holder.reload() == (None, "1")
+    classifier = holder.current.scorer.pipeline.named_steps["classifier"]
+    iterations = classifier.best_iteration_ or None
+    assert iterations in _PLANS[classifier.booster_]  # its trees grouped before it serves a batch
 
 
 @pytest.mark.slow  # loads a real model
