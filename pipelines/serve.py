@@ -93,6 +93,7 @@ def build_service(
         serving.model_version,
         activities_of=activities_of(settings.mlflow.tracking_uri),
         export_names_of=export_names_of(settings.mlflow.tracking_uri),
+        prepare_contributions=True,
     )
     holder.reload()  # now, not at start-up: the request schema follows the model's input fields
     served = holder.current

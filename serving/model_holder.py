@@ -186,7 +186,6 @@ def load_served_model(tracking_uri: str, name: str, version: str, alias: str | N
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=scratch))
         verify_model_files(local, found.tags.get(DIGEST_TAG), name, resolved)
         scorer = mlflow.pyfunc.load_model(str(local)).unwrap_python_model().scorer
-    prepare_tree_contributions(scorer.pipeline)  # before it serves: its first batch does not group its trees
     metrics = client.get_run(run_id).data.metrics
     return ServedModel(
         scorer=scorer,
@@ -206,7 +205,9 @@ class ModelHolder:
 
     ``activities_of`` gives each loaded version its activity words and ``export_names_of`` its export's names for
     a request's id and creation date (``pipelines.serve`` reads both from the version's mapping: this package knows
-    no mapping), so they change with the version a reload swaps in.
+    no mapping), so they change with the version a reload swaps in. ``prepare_contributions``: group each loaded
+    version's trees for its SHAP values before it serves (``prepare_tree_contributions``), as the service does, so
+    that its first batch after a promotion does not wait for it; a run without reasons needs none.
     """
 
     def __init__(
@@ -217,10 +218,12 @@ class ModelHolder:
         version: str | None = None,
         activities_of: ActivitiesOf | None = None,
         export_names_of: ExportNamesOf | None = None,
+        prepare_contributions: bool = False,
     ):
         self.tracking_uri, self.name, self.alias, self.version = tracking_uri, name, alias, version
         self.activities_of = activities_of
         self.export_names_of = export_names_of
+        self.prepare_contributions = prepare_contributions
         self._current: ServedModel | None = None
         self._reloading = threading.Lock()
 
@@ -257,6 +260,8 @@ class ModelHolder:
                         loaded = dataclasses.replace(loaded, activities=self.activities_of(self.name, target))
                     if self.export_names_of is not None:
                         loaded = dataclasses.replace(loaded, export_names=self.export_names_of(self.name, target))
+                    if self.prepare_contributions:
+                        prepare_tree_contributions(loaded.scorer.pipeline)
                 except ModelNotReadyError:
                     raise
                 except Exception as error:  # a broken registry entry must not take the served model down

@@ -74,9 +74,21 @@ def test_a_version_whose_files_match_is_served(registry_with_tampering: tuple[Se
     holder = make_holder(settings)
 
     assert holder.reload() == (None, "1")
+
+
+@pytest.mark.slow  # loads a real model
+def test_the_service_s_holder_groups_a_version_s_trees_before_it_serves(
+    registry_with_tampering: tuple[Settings, Path],
+) -> None:
+    settings, _ = registry_with_tampering
+    holder = ModelHolder(
+        settings.mlflow.tracking_uri, settings.mlflow.registered_model, "champion", prepare_contributions=True
+    )
+
+    holder.reload()
+
     classifier = holder.current.scorer.pipeline.named_steps["classifier"]
-    iterations = classifier.best_iteration_ or None
-    assert iterations in _PLANS[classifier.booster_]  # its trees grouped before it serves a batch
+    assert (classifier.best_iteration_ or None) in _PLANS[classifier.booster_]  # its first batch does not wait
 
 
 @pytest.mark.slow  # loads a real model
