@@ -52,7 +52,7 @@ import pandas as pd
 from scipy.stats import binom
 from sklearn.metrics import roc_auc_score
 
-from models.cleaning import FALSE_WORDS, TRUE_WORDS
+from models.cleaning import FALSE_WORDS, OTHER_CATEGORY, TRUE_WORDS
 from pipelines.crm_export.mapping import to_snake_case
 from serving.pii import personal_kind
 
@@ -219,6 +219,8 @@ def filled_after_contact(
     if float(binom.cdf(filled_untouched, n_untouched, worked_share)) > policy.significance:
         return None
     held = "filled" if at_rest is None else f"other than {_shown_rest(at_rest)}"
+    if at_rest == OTHER_CATEGORY:  # every untouched lead's value is its own ("Nieuwe deal Verhoeven"), rare: grouped
+        held = f"a value shared by other leads (not one of the rare ones grouped as '{OTHER_CATEGORY}')"
     evidence = (
         f"'{column}' is {held} for {worked_share:.0%} of the {n_worked:,} leads sales has worked but for "
         f"{untouched_share:.1%} of the {n_untouched:,} it has not touched yet ('{untouched_by}'): sales fills it in "

@@ -509,6 +509,17 @@ def test_a_yes_no_feature_no_untouched_lead_says_yes_to_is_at_rest_only_where_it
     assert [finding.column for finding in found] == ([name] if stopped else [])
 
 
+def test_a_title_every_untouched_lead_has_its_own_is_said_as_such_not_other_than_other() -> None:
+    # Teamleader's deal title: "Nieuwe deal <company>" until worked, each rare and grouped as "other"
+    y, untouched, _ = _worked_and_untouched()
+    worked = ~np.isnan(y) & ~untouched
+
+    found = filled_after_contact("Titel", ~untouched, untouched, worked, "Fase", LeakagePolicy(), at_rest="other")
+
+    assert found is not None
+    assert "'Titel' is a value shared by other leads (not one of the rare ones grouped as 'other')" in found.evidence
+
+
 def test_filled_after_contact_needs_enough_leads_of_each_kind_and_more_than_chance() -> None:
     y, untouched, noise = _worked_and_untouched()
     worked = ~np.isnan(y) & ~untouched
