@@ -959,17 +959,24 @@ def _names(columns: list[str] | dict[str, Any]) -> str:
 
 def _empty_outcome_warning(report: dict[str, Any]) -> str:
     """What to say when the outcome column is empty for many leads (a preparation report's labels and rows)."""
-    from pipelines.crm_export.inspect import EMPTY_OUTCOME_SHARE_WARNED
+    from pipelines.crm_export.inspect import EMPTY_OUTCOME_SHARE_WARNED, named_like_a_win_date
 
     labels, leads = report.get("labels", {}), report.get("rows", {}).get("leads", 0)
     empty = labels.get("unresolved_values", {}).get("(missing)", 0)
     if not leads or empty <= EMPTY_OUTCOME_SHARE_WARNED * leads:
         return ""
+    dated = report.get("columns", {}).get("outcome_at")  # Zendesk Sell's converted_at beside its deal's stage
+    lead_s_own = (
+        f"; or, if what you score is the lead's own conversion, '{dated}' dates it for every lead: leadq inspect "
+        f"EXPORT --outcome '{dated}'"
+        if dated and named_like_a_win_date(dated)
+        else ""
+    )
     return (
         f"the outcome '{labels.get('column')}' is empty for {empty:,} of {leads:,} leads ({empty / leads:.0%}), which "
         "stay unlabelled: the model learns only from the leads it names. If empty means the lead never got this far "
         "(no opportunity), map it with lost: [] (a lead without a won value is lost once labels.horizon_days have "
-        "passed)"
+        f"passed){lead_s_own}"
     )
 
 

@@ -1739,6 +1739,11 @@ def _blank_is_lost(candidate: OutcomeCandidate, named: bool) -> OutcomeCandidate
     return OutcomeCandidate(candidate.column, spec, candidate.reading)
 
 
+def named_like_a_win_date(column: str) -> bool:
+    """Whether a column's name says a lead was won on that date ("Won Date", "converted_at", "Customer since")."""
+    return bool(_WIN_DATE_NAME.search(to_snake_case(column)))
+
+
 def win_date_candidate(kinds: Mapping[str, str], names: Mapping[str, str]) -> OutcomeCandidate | None:
     """A date column named like a win ("Won Date", "Became a Customer Date", "Converted Date"), the first one: the
     outcome of an export that only dates its wins, when no column reads as won or lost."""

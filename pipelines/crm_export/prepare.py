@@ -450,6 +450,7 @@ def _roles_report(
         "after_contact_dropped": mapping.columns_with("after_contact"),
         "ignored": mapping.columns_with("ignore"),
         "label_only": mapping.columns_with(*_LABEL_ROLES),
+        "outcome_at": mapping.outcome_at_column,
         "created_at": mapping.created_at_column,
         "created_at_missing": int(cleaned[mapping.created_at_column].isna().sum())
         if mapping.created_at_column

@@ -593,6 +593,24 @@ def test_cli_warns_when_most_leads_have_an_empty_outcome(tmp_path: Path) -> None
     said = " ".join(result.output.split())
     assert re.search(r"the outcome 'Converted' is empty for 4\d\d of 600 leads \(8\d%\), which stay unlabelled", said)
     assert "map it with lost: []" in said
+    assert "--outcome" not in said  # no win date beside it
+
+
+def test_the_empty_outcome_warning_names_the_lead_s_own_win_date_beside_it(tmp_path: Path) -> None:
+    # Zendesk Sell: the deal's outcome filled for the converted leads, their conversion dated for every lead
+    export = salesforce_export(600)
+    converted = export["Converted"].astype(object)
+    converted[120:] = ""
+    created = pd.to_datetime(export["Created Date"], format="%m/%d/%Y")
+    won_on = (created + pd.Timedelta(days=9)).dt.strftime("%m/%d/%Y").where(converted == "1", "")
+    columns = {**COLUMNS, "converted_at": "outcome_at"}
+    export_path, mapping_path = write_files(tmp_path, export.assign(Converted=converted, converted_at=won_on), columns)
+
+    result = runner.invoke(app, ["check-export", str(export_path), "--mapping", str(mapping_path)])
+
+    said = " ".join(result.output.split())
+    assert "if what you score is the lead's own conversion, 'converted_at' dates it for every lead" in said
+    assert "leadq inspect EXPORT --outcome 'converted_at'" in said
 
 
 def test_cli_stops_on_a_leak_naming_the_column(tmp_path: Path) -> None:
