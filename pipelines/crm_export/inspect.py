@@ -278,8 +278,9 @@ _BOOKED_MEETING = re.compile(
     r"\W+(booked|gebucht|scheduled|vereinbart)"
 )
 _DISQUALIFIED = re.compile(r"^(dis|un)(?=qualifi)")
-# A value's leading negation ("Not Interested", "Nicht qualifiziert", "Non qualifié"): what is left is its counterpart
-_LEADING_NEGATION = re.compile(r"^(not|nicht|non|no)[\s_-]+")
+# A value's leading negation of a qualification, interest or conversion ("Not Interested", "Nicht qualifiziert",
+# "Non qualifié"): what is left is its counterpart; not "No Show" or "No Answer" (a "Show" is no win)
+_LEADING_NEGATION = re.compile(r"^(not|nicht|non|no)[\s_-]+(?=qualif|interes|convert|umgewandelt|konvertiert)")
 # A qualification or interest negated right before it says lost ("Nicht qualifiziert", "Not interested", "Kein
 # Interesse"); not yet ("Noch nicht qualifiziert", "Not yet qualified") and alone they are no outcome
 _NEGATED_QUALIFIED = re.compile(

@@ -2803,6 +2803,17 @@ def test_a_value_beside_its_own_negation_reads_as_won(values: list[str], won: li
     assert (spec.won, spec.lost) == (won, lost)
 
 
+def test_only_a_negated_qualification_interest_or_conversion_has_a_bare_counterpart() -> None:
+    from pipelines.crm_export.inspect import _counterpart
+
+    assert [_counterpart(value) for value in ("Not Interested", "Non qualifié", "Not Converted")] == [
+        "interested",
+        "qualifié",
+        "converted",
+    ]
+    assert [_counterpart(value) for value in ("No Show", "No Answer")] == ["no show", "no answer"]  # a "Show" no win
+
+
 def test_a_refused_outcome_shows_its_frequent_values_and_masks_a_single_name() -> None:
     # "Do Not Contact", "Changed Job" read like names but many leads hold them: vocabulary the user must type
     stages = ["Do Not Contact", "Changed Job", "Cold", "Bad Data"] * 10 + ["Anna Meier"]
