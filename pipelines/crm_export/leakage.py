@@ -523,8 +523,9 @@ _NOT_SALES_NAME = re.compile(
     r"(marital|employment|job|work|family|civil|student|familien|beschaeftigungs?)_status|"
     # a subscription's state is the lead's own choice (Pipedrive's "Marketing status", HubSpot's e-mail status)
     r"(marketing|subscription|newsletter|e_?mail|mailing|abo|abonnement)_status|"
-    # a marketing tool's e-mails (HubSpot's "Marketing emails bounced"): marketing's sends, not sales'
-    r"marketing_(e_?)?mails?|"
+    # a marketing tool's e-mails (HubSpot's "Marketing emails bounced"; Pardot's "Is Email Hard Bounced", a welcome
+    # e-mail sent at sign-up): marketing's sends and their delivery, not sales'
+    r"marketing_(e_?)?mails?|(hard|soft)_bounced?|welcome_(e_?)?mails?|"
     # the company's funding (Apollo's "Latest Funding Amount", Crunchbase's "Total Funding Amount", "Amount Raised"):
     # a firmographic fact of the enrichment, not a deal's amount
     r"funding|fundraising|finanzierung|amount_raised|raised_amount|"

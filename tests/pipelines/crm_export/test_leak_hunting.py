@@ -457,6 +457,8 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
         "Vertriebskanal",
         "Sales Region",  # the territory routing gives a lead by where it is
         "Vertriebsgebiet",
+        "Is Email Hard Bounced",  # a marketing tool's delivery (Pardot), not a sales sequence's
+        "Welcome Email Sent",
         "Valor de facturación anual",  # the company's turnover beside a word for value
         "Jahresumsatz Wert",
         "Montant CA annuel",
