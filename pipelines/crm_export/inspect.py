@@ -124,8 +124,17 @@ _CHECK_MARKS = frozenset({"x", "✓", "✔", "☑", "checked"}) & TRUE_WORDS
 _WON = _BOOLEAN_TRUE | {
     *("won", "closed won", "closed - won", "gewonnen", "converted", "customer", "kunde", "evangelist"),
     *("client", "cliente"),  # a French or Spanish lifecycle stage's customer
+    "closedwon",  # HubSpot's internal deal stage values (an export of the API's names)
 }
-_LOST = _BOOLEAN_FALSE | {"lost", "closed lost", "closed - lost", "verloren", "not converted", "disqualified"}
+_LOST = _BOOLEAN_FALSE | {
+    "lost",
+    "closed lost",
+    "closed - lost",
+    "verloren",
+    "not converted",
+    "disqualified",
+    "closedlost",
+}
 
 # Names, as snake_case, of columns the heuristics look for.
 # ... and ids whose name glues a short prefix to it (Mailchimp's LEID and EUID, a UID, a GUID, an SFID)
@@ -139,7 +148,7 @@ _CREATED_NAMES = (
         r"creat|erstellt|angelegt|(^|_)added(_|$)|(^|_)add_(time|date)(_|$)|first_seen|eingang|eingegangen|"
         r"anfrage|"
         r"(^|_)(received|submitted|sign_?up|signed_up|registered|registration|registriert|inquiry|enquiry)(_|$)|"
-        r"creacion|(^|_)fecha_(de_)?alta(_|$)|"
+        r"creacion|creado|(^|_)cree(_|$)|(^|_)fecha_(de_)?alta(_|$)|"  # Spanish "Creado el", French "Créé le"
         # Dutch, Portuguese, Polish, Italian: Aangemaakt op, Aanmaakdatum, Toegevoegd, Criado em, Data de criação,
         # Data de cadastro, Data utworzenia, Utworzono, Data dodania, Data di creazione, Data inserimento
         r"aangemaakt|aanmaak|toegevoegd|criado|criacao|cadastr|utworz|dodani|creazione|inserimento|"
@@ -241,6 +250,9 @@ _OUTCOME_WORD_NAME = re.compile(
     r"phase|pipeline|revenue|purchase[ds]?|gekauft|deal|opportunity|"
     # a status or stage in Finnish, Czech, Turkish, Swedish: Tila, Vaihe, Stav, Fáze, Durum, Aşama, Fas
     r"tila|vaihe|stav|faze|durum|durumu|asama|asamasi|fas|"
+    # ... in Spanish, French, Italian, Portuguese, Dutch: Etapa, Estado, Étape, Statut, Stato, Estágio, Fase; a
+    # result: Resultado, Résultat, Risultato, Esito
+    r"etapa|estado|etape|statut|stato|estagio|fase|resultado|resultat|risultato|esito|"
     # ... in Russian: Стадия, Результат, Сделка
     r"stadiya|rezultat|sdelka|"
     # what the contact is to the company: Keap's "Person Type" (Lead, Prospect, Customer) says who bought
@@ -341,7 +353,7 @@ _PERSON_NAME = re.compile(
     # Russian: Имя, Фамилия, Отчество, ФИО, Контактное лицо, Полное имя
     r"imya|familiya|otchestvo|fio|kontaktnoe_litso|polnoe_imya)$"
 )
-_PHONE_NAME = re.compile(r"phone|telef|mobil|handy|fax|puhelin")  # Telefoon, Telefone, Telefono, Puhelin
+_PHONE_NAME = re.compile(r"phone|telef|mobil|movil|handy|fax|puhelin")  # Telefoon, Telefono, Móvil, Puhelin
 # Where a person lives, banks, connects from, was born or shows a profile: identifying, never a feature. The name
 # ends in the identifying field ("Mailing Street", "Billing Zip/Postal Code"); one that only speaks of it is an
 # attribute ("Zip Code Region", "Address Type", "IP Country", "Twitter Followers"). (A year of birth, an age, is
@@ -358,7 +370,7 @@ _PERSONAL_DATA_NAME = re.compile(
     r"datum_narozeni|dogum_tarihi|"
     # Russian: Улица, Почтовый индекс, Дата рождения, День рождения (Адрес reads as the Dutch "adres")
     r"ulitsa|pochtovyy_indeks|data_rozhdeniya|den_rozhdeniya|"
-    r"postleitzahl|plz|zip|zip_code|zipcode|code_postal|codigo_postal|iban|bic|bank_account|kontonummer|bankverbindung|ip|ip_address|"
+    r"postleitzahl|plz|zip|zip_code|zipcode|code_postal|codigo_postal|c_p|cp|iban|bic|bank_account|kontonummer|bankverbindung|ip|ip_address|"
     r"ip_adresse|date_of_birth|birth_date|birthdate|birthday|dob|geburtsdatum|geburtstag|linked_in|linkedin|xing|"
     # where the person is: a sign-up's geolocation (Mailchimp's LATITUDE, LONGITUDE, from the IP address)
     r"latitude|longitude|lat|lng|lon|geo_?location|coordinates|breitengrad|laengengrad|koordinaten|"
@@ -1188,7 +1200,11 @@ def _labelled_leads(candidate: OutcomeCandidate, values: pd.Series, rows: int, d
 
 # A yes/no flag of a product's use ("Is Active", "Integrations", "Project"): what the lead does, no outcome, though
 # these words alone do not make a column engagement ("Number of Active Users" is fit)
-_IN_USE_NAME = re.compile(r"(?:^|_)(?:is_)?(?:in)?active(?:_|$)|(?:^|_)(?:projects?|integrations?)(?:_|$)")
+_IN_USE_NAME = re.compile(
+    r"(?:^|_)(?:is_)?(?:in)?active(?:_|$)|(?:^|_)(?:projects?|integrations?)(?:_|$)|"
+    # Odoo's archive flag in Spanish, French, German, Italian, Portuguese, Dutch: Activo, Actif, Aktiv, Attivo, Ativo
+    r"(?:^|_)(?:in)?(?:activo|activa|actif|active|aktiv|attivo|ativo|actief)(?:_|$)"
+)
 
 
 def outcome_candidates(

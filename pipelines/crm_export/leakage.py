@@ -444,6 +444,8 @@ SALES_NAME = re.compile(
     r"(^|_)(status|stage|phase|tags?|quality|qualitaet|owner|besitzer|inhaber|rep|sales_?rep|agent|assigned|"
     # the rep by other names: Odoo's Salesperson, Bitrix24's Responsible person, French and Spanish owners
     r"salesperson|responsible|responsable|proprietaire|propietario|vendedor|vendeur|"
+    # Spanish "Comercial" (Odoo's Salesperson), "Equipo de ventas" (its sales team)
+    r"comercial|equipo_de_ventas|"
     r"assignee|zugewiesen|zugeordnet|betreuer|bearbeiter|verantwortlich[a-z]*|disposition|rating|bewertung|"
     rf"einstufung|{'|'.join(SCORE_WORDS)}|temperature|priority|prioritaet|probability|"
     r"wahrscheinlichkeit|forecast|prognose|profile|profil|calls?|call_[a-z]+|anruf[a-z]*|telefonat[a-z]*|"
@@ -459,8 +461,11 @@ SALES_NAME = re.compile(
     r"letzter_?kontakt|closed?|close_[a-z]+|won|lost|gewonnen|verloren|abschluss[a-z]*|amount|betrag|"
     # a deal's value or amount in German, Dutch, French, Spanish, Portuguese, Italian (Wert, Dealwert, Waarde,
     # Dealwaarde, Bedrag, Montant, Valor, Importe, Valore): the sum sales quoted, as "Deal - Value" or "Amount"
-    r"wert|dealwert|waarde|dealwaarde|bedrag|montant|valor|importe|valore|"
+    r"wert|dealwert|waarde|dealwaarde|bedrag|montant|valor|valeur|importe|valore|"
     r"deal_?(value|size|amount)|est_(value|close[a-z_]*|revenue)|estimated_(value|revenue|amount|close[a-z_]*)|"
+    # a rep's expected revenue (Odoo's "Expected Revenue", Spanish "Ingreso esperado", French "Revenu attendu")
+    r"expected_(revenue|value|amount)|(ingreso|valor|revenu|ricavo|receita|montant)_"
+    r"(esperad[oa]|previst[oa]|attendu|atteso|prevu)|"
     r"opportunit[a-z]*|reason|grund|disqualif[a-z]*|qualifi[a-z]*|next_step|"
     r"follow_?up|nachfass[a-z]*|wiedervorlage|lead_level|converted_[a-z]+|sales_[a-z]+|deals?|manager|notes|"
     rf"{OUTREACH_WORDS}|"
@@ -531,7 +536,9 @@ _NOT_SALES_NAME = re.compile(
     r"funding|fundraising|finanzierung|amount_raised|raised_amount|"
     # the company's turnover, whatever word for value or amount stands beside it ("Valor de facturación anual",
     # "Jahresumsatz Wert", "Montant CA annuel"): firmographic
-    r"(jahres)?umsatz|(jaar)?omzet|facturacion|fatturato|faturamento|chiffre_d_affaires|ca_annuel)(_|$)"
+    r"(jahres)?umsatz|(jaar)?omzet|facturacion|fatturato|faturamento|chiffre_d_affaires|ca_annuel|"
+    # the company's trade or line of business, not its salesperson ("Actividad comercial", "Nombre comercial")
+    r"(actividad|nombre|sector|registro|razon)_comercial)(_|$)"
     # the territory a lead is routed to by where it is, when it comes in (Marketo's, Salesforce's Sales Region);
     # not its owner ("Sales Region Owner")
     r"|(^|_)(sales_(regions?|territor(y|ies)|areas?|districts?)|vertriebs(gebiet|region)|verkaufsgebiet)$"

@@ -572,6 +572,8 @@ def test_a_deal_stage_gives_won_and_lost_from_its_words_and_leaves_the_rest_open
         ("Qualified", None),  # a stage on the way, not an outcome (unless the user names the column)
         ("Qualifiziert", None),
         ("Interested", None),
+        ("closedwon", "won"),  # HubSpot's internal deal stage values
+        ("closedlost", "lost"),
         ("Unresponsive", "lost"),  # an outbound sequence ended without a reply (Apollo.io)
         ("Do Not Contact", "lost"),
         ("Cold", None),  # not reached yet: open (and untouched)
@@ -2801,6 +2803,32 @@ def test_a_value_beside_its_own_negation_reads_as_won(values: list[str], won: li
     spec = _proposal(frame, "Stage").mapping().columns["Stage"]
 
     assert (spec.won, spec.lost) == (won, lost)
+
+
+def test_a_spanish_odoo_export_reads_its_creation_date_phone_postcode_and_archive_flag() -> None:
+    # fuzz20: "Creado el" was no creation date, "Móvil" and "C.P." numbers shown as reasons, "Activo" the outcome
+    rng = np.random.default_rng(3)
+    n = 120
+    frame = pd.DataFrame(
+        {
+            "ID": [f"crm.lead_{i}" for i in range(n)],
+            "Creado el": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%d/%m/%Y %H:%M:%S"),
+            "Móvil": [f"6{rng.integers(10_000_000, 99_999_999)}" for _ in range(n)],
+            "C.P.": [f"{rng.integers(1_000, 52_999):05d}" for _ in range(n)],
+            "Activo": np.resize(["True", "True", "False"], n),
+            "Etapa": np.resize(["Nuevo", "Calificado", "Ganado", "Perdido"], n),
+            "Comercial": np.resize(["Ana", "Luis", "Marta"], n),
+            "Ingreso esperado": rng.integers(1_000, 90_000, n).astype(str),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    roles = {column: spec.role for column, spec in proposal.columns.items()}
+    assert roles["Creado el"] == "created_at"
+    assert roles["Móvil"] == roles["C.P."] == "pii"
+    assert proposal.mapping().outcome_column == "Etapa"  # the archive flag says nothing of a win
+    assert roles["Comercial"] == roles["Ingreso esperado"] == "after_contact"  # the rep and the rep's estimate
 
 
 def test_only_a_negated_qualification_interest_or_conversion_has_a_bare_counterpart() -> None:

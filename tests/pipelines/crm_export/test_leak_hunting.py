@@ -459,6 +459,7 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
         "Vertriebsgebiet",
         "Is Email Hard Bounced",  # a marketing tool's delivery (Pardot), not a sales sequence's
         "Welcome Email Sent",
+        "Actividad comercial",  # the company's line of business, not its salesperson
         "Valor de facturación anual",  # the company's turnover beside a word for value
         "Jahresumsatz Wert",
         "Montant CA annuel",
