@@ -670,7 +670,7 @@ def score(
     ] = None,
     chunk_size: Annotated[
         int, typer.Option(help="Leads read and scored at a time (memory stays flat: two chunks at a time).", min=1)
-    ] = (20_000),
+    ] = 20_000,
     since: Annotated[
         str | None,
         typer.Option(help="Only leads created on or after this date, YYYY-MM-DD (the mapping's created_at)."),
