@@ -20,6 +20,7 @@ from typing import Literal, cast
 
 import pandas as pd
 from pydantic import ValidationError
+from scipy.stats import mannwhitneyu
 from sklearn.model_selection import train_test_split
 
 from models.cleaning import (
@@ -307,7 +308,7 @@ _NOT_YET = re.compile(r"(^|\W)(yet|encore|noch|todav[ií]a|a[uú]n)(\W|$)")
 _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
 # Dutch, Italian, Portuguese and Polish words as whole words ("Metaplan" is no "etap", "Credentials" no "reden")
-_STAGE_NAME = re.compile(r"status|stage|phase|(^|_)(fase|etapa|estagio|etap|stadiya)(_|$)")
+_STAGE_NAME = re.compile(r"status|stage|phase|(^|_)(fase|etapa|etape|estagio|etap|stadiya)(_|$)")
 _REASON_NAME = re.compile(r"reason|grund|orsak|(^|_)(reden|motivo|powod|arsag|syy|duvod|neden|prichina)(_|$)")
 # A person's protected attributes (the German AGG's and the GDPR's special categories): a B2B lead's gender,
 # salutation or marital status says nothing about the company's need, and scoring by it discriminates.
@@ -519,6 +520,8 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("trattativa", "sql"),
     ("negoziazione", "sql"),
     ("offerta", "sql"),
+    ("marketing qualified", "mql"),  # an MQL: marketing handed it over (HubSpot's "marketingqualifiedlead")
+    ("marketingqualified", "mql"),
     ("qualifi", "sql"),
     ("sql", "sql"),
     ("convert", "sql"),
@@ -1271,6 +1274,102 @@ def _stage_spec(values: pd.Series) -> ColumnSpec | None:
     if not mapped or None in mapped.values():
         return None  # a value we cannot place: after_contact is the safe proposal
     return ColumnSpec(role="stage", values={k: v for k, v in mapped.items() if v})
+
+
+MIN_ENTRY_STAGE_LEADS = 20  # open leads with a creation date that the entry stage must hold
+YOUNGEST_OPEN_SHARE = 0.1  # of the open leads with a creation date: the youngest, whom the entry stage holds most
+MAX_ENTRY_STAGE_P_VALUE = 0.001  # its open leads younger than the other open leads, one-sided Mann-Whitney
+
+
+@dataclass(frozen=True)
+class EntryStage:
+    """The value of a stage column where new leads land, read from the data, and what says so."""
+
+    value: str
+    youngest: int  # of the youngest open leads, how many hold it
+    of_youngest: int
+    open_leads: int  # open leads that hold it
+
+
+def entry_stage(stages: pd.Series, open_leads: pd.Series, created: pd.Series) -> EntryStage | None:
+    """Where new leads land in a stage column no word reads ("Prospect qualifié", "Lead In": a Pipedrive pipeline's
+    first stage is named by its users), read from the leads still open: the value most of the youngest open leads
+    hold, whose open leads are younger than the others' (one-sided Mann-Whitney, ``MAX_ENTRY_STAGE_P_VALUE``).
+
+    ``stages``: the column's values, placeholders removed; ``open_leads``: per lead, whether the outcome is still
+    open; ``created``: creation dates. None where the open leads' ages tell no such value: too few, or the youngest
+    spread over the stages as the older ones are (a lead moves on within days; later stages fill with older leads).
+    """
+    dated = created.notna() & open_leads.reindex(created.index, fill_value=False)
+    at = stages.reindex(created.index)[dated].dropna().map(str.strip)
+    if len(at) < 2 * MIN_ENTRY_STAGE_LEADS:
+        return None
+    times = created[at.index].astype("int64")
+    youngest = at[times >= times.quantile(1 - YOUNGEST_OPEN_SHARE)]
+    counts = youngest.value_counts()
+    value, held = str(counts.index[0]), int(counts.iloc[0])
+    if len(counts) > 1 and held == int(counts.iloc[1]):
+        return None  # no one value leads
+    holding = at.eq(value)
+    if holding.sum() < MIN_ENTRY_STAGE_LEADS or holding.all():
+        return None
+    test = mannwhitneyu(times[holding], times[~holding], alternative="greater")
+    if float(test.pvalue) > MAX_ENTRY_STAGE_P_VALUE:
+        return None
+    return EntryStage(value, held, len(youngest), int(holding.sum()))
+
+
+def _entry_stage_spec(
+    values: pd.Series, outcome: OutcomeCandidate, outcome_values: pd.Series, created: pd.Series
+) -> tuple[ColumnSpec, str] | None:
+    """A stage column beside the outcome whose words say no lead is new, as a stage: its entry value
+    (:func:`entry_stage`) ``mql``, the values the vocabulary places as it places them, the rest unmapped; and the
+    review saying so. None where no value reads as the entry, or the vocabulary calls it touched ("Attempted to
+    contact": sal) or closed."""
+    open_leads = outcome_values.reindex(created.index).map(
+        lambda value: outcome.spec.outcome_of(value) is None, na_action="ignore"
+    )
+    entry = entry_stage(values, open_leads.fillna(outcome.spec.blank != "lost").astype(bool), created)
+    if entry is None or _match_words(entry.value, _STAGE_WORDS) not in (None, "sql", "mql"):
+        return None  # a qualified stage may be the first (Pipedrive's "Qualified"); a contacted one is touched
+    placed = {value: _match_words(value, _STAGE_WORDS) for value in sorted(set(values.str.strip()))}
+    kept = {
+        value: stage
+        for value, stage in placed.items()
+        if stage and value != entry.value and outcome.spec.outcome_of(value) is None and outcome_of_value(value) is None
+    }
+    review = (
+        f"a stage: new leads land in '{entry.value}' ({entry.youngest:,} of the {entry.of_youngest:,} youngest open "
+        f"leads; its {entry.open_leads:,} open leads are younger than the other stages'), so its open leads are the "
+        "untouched ones the check of columns sales fills in compares against; review it, and map the other "
+        "values to sal, sql, rejected or recycled where they say so"
+    )
+    return ColumnSpec(role="stage", values={entry.value: "mql", **kept}), review
+
+
+def _stage_from_the_data(
+    frame: pd.DataFrame,
+    kinds: Mapping[str, str],
+    names: Mapping[str, str],
+    specs: Mapping[str, ColumnSpec],
+    outcome: OutcomeCandidate,
+) -> tuple[str, ColumnSpec, str] | None:
+    """The first column named like a stage, proposed after_contact beside the outcome, whose entry value the data
+    tells (:func:`_entry_stage_spec`), with its spec and review; None without one or without creation dates."""
+    created = _proposed_dates(frame, specs, "created_at")
+    if created is None or outcome.reading in ("win date", "amount"):
+        return None
+    placeholders = _placeholders()
+    for column, spec in specs.items():
+        if column == outcome.column or spec.role != "after_contact" or kinds[column] != "category":
+            continue
+        if not _STAGE_NAME.search(names[column]):
+            continue
+        values = _present(frame[column].reset_index(drop=True), placeholders)
+        outcome_values = _present(frame[outcome.column].reset_index(drop=True), placeholders)
+        if (found := _entry_stage_spec(values, outcome, outcome_values, created)) is not None:
+            return column, *found
+    return None
 
 
 def _reason_spec(values: pd.Series) -> ColumnSpec:
@@ -2064,6 +2163,10 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         if named and specs[candidate.column].role in FEATURE_ROLES:
             specs[candidate.column] = ColumnSpec(role="after_contact")
             review[candidate.column] = f"reads as an outcome too ({candidate.reading}): never a feature"
+    no_stage = not any(spec.role == "stage" for spec in specs.values())
+    if chosen is not None and no_stage and (entry := _stage_from_the_data(frame, kinds, names, specs, chosen)):
+        column, specs[column], review[column] = entry
+        by_name = [c for c in by_name if c != column]  # a stage now: the data's evidence judges the others against it
     if chosen is not None:  # the evidence of the data: feature columns that know the outcome too well
         checked = [
             c

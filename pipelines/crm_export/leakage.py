@@ -448,6 +448,10 @@ SALES_NAME = re.compile(
     r"comercial|equipo_de_ventas|"
     r"assignee|zugewiesen|zugeordnet|betreuer|bearbeiter|verantwortlich[a-z]*|disposition|rating|bewertung|"
     rf"einstufung|{'|'.join(SCORE_WORDS)}|temperature|priority|prioritaet|probability|"
+    # a deal's probability in French, Italian, Spanish, Portuguese, Dutch, Polish (Probabilité, Probabilità,
+    # Probabilidad, Probabilidade, Waarschijnlijkheid, Prawdopodobieństwo); a deal in French and Spanish (Pipedrive's
+    # "Titre de l'affaire", "Título del trato"; not a company's "chiffre d'affaires": _NOT_SALES_NAME)
+    r"probabilit[ae]|probabilidade?|waarschijnlijkheid|prawdopodobienstwo|affaires?|trato|"
     r"wahrscheinlichkeit|forecast|prognose|profile|profil|calls?|call_[a-z]+|anruf[a-z]*|telefonat[a-z]*|"
     # "Last Activity" bare is sales' (Salesforce's last task, HubSpot's last logged call or meeting); one named for
     # a kind ("Last Notable Activity", "Last Web Activity") is the lead's own, as marketing automation records it.
@@ -504,9 +508,9 @@ SALES_NAME = re.compile(
     # Примечание, Заметки), a deal's probability (Вероятность)
     r"otvetstvennyy|menedzher|zvonk[a-z]*|zvonok|kommentari[a-z]*|primechani[a-z]*|zametki|veroyatnost)(_|$)"
     # ... and as the whole name, where the word alone is ambiguous ("Fase de compra", "Avaliação do produto",
-    # "Product Note", "Creator Tier"): the stage (Fase, Etapa, Etap), a rating (Beoordeling, Avaliação, Ocena,
+    # "Product Note", "Creator Tier"): the stage (Fase, Etapa, Étape, Etap), a rating (Beoordeling, Avaliação, Ocena,
     # Valutazione), a bare note, the Pipedrive deal's Creator
-    r"|^(fase|etapa|etap|beoordeling|avaliacao|ocena|valutazione|note|(deal_|lead_|person_)?creator|"
+    r"|^(fase|etapa|etape|etap|beoordeling|avaliacao|ocena|valutazione|note|(deal_|lead_|person_)?creator|"
     # ... a rating or stage in Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Betyg, Vurdering, Arvio,
     # Hodnocení, Değerlendirme, Etapp, Vaihe, Fáze, Aşama
     r"betyg|vurdering|arvio|hodnoceni|degerlendirme|derecelendirme|etapp|vaihe|faze|asama|"

@@ -603,15 +603,15 @@ UNTOUCHED_STAGE = "mql"  # marketing handed the lead over; sales has not accepte
 
 
 def untouched_leads(specs: Mapping[str, ColumnSpec], values: Mapping[str, pd.Series]) -> pd.Series | None:
-    """Which leads sales has not touched yet, named by the column that says so: the stage column's ``mql`` leads,
-    or the outcome column's ``untouched`` values ("Open - Not Contacted"); None where the columns tell none.
+    """Which leads sales has not touched yet, named by the column that says so: the stage column's ``mql`` leads
+    the outcome calls neither won nor closed lost (:func:`_closed_lost_by_the_outcome`), or the outcome column's
+    ``untouched`` values ("Open - Not Contacted"); None where the columns tell none.
     ``specs``: a mapping's columns, or inspect's proposal; ``values``: their values by column."""
     stage = next((column for column, spec in specs.items() if spec.role == "stage"), None)
     if stage is not None:
         untouched = stages_of(values[stage], specs[stage]).eq(UNTOUCHED_STAGE)
-        return (untouched & ~_won_by_the_outcome(specs, values).reindex(untouched.index, fill_value=False)).rename(
-            stage
-        )
+        closed = _won_by_the_outcome(specs, values) | _closed_lost_by_the_outcome(specs, values)
+        return (untouched & ~closed.reindex(untouched.index, fill_value=False)).rename(stage)
     outcome = next((column for column, spec in specs.items() if spec.role == "outcome" and spec.untouched), None)
     if outcome is None:
         return None
@@ -638,6 +638,21 @@ def _won_by_the_outcome(specs: Mapping[str, ColumnSpec], values: Mapping[str, pd
     return won
 
 
+def _closed_lost_by_the_outcome(specs: Mapping[str, ColumnSpec], values: Mapping[str, pd.Series]) -> pd.Series:
+    """The leads the outcome column calls lost where it also holds open values (Pipedrive's Status: Open, Won, Lost):
+    sales closed them, whatever stage they were lost in (a lost deal keeps its stage). A yes/no outcome's no
+    ("IsConverted: false") says only that no win came yet: such a lead may still be untouched."""
+    lost = pd.Series(False, index=next(iter(values.values())).index if values else None)
+    for column, spec in specs.items():
+        if column not in values or spec.role != "outcome" or not spec.won or not spec.lost:
+            continue
+        read = {value: spec.outcome_of(value) for value in values[column].dropna().unique()}
+        if all(outcome is not None for outcome in read.values()):
+            continue  # no open value: a yes/no
+        lost |= values[column].map(read, na_action="ignore").eq("lost")
+    return lost
+
+
 def stages_of(values: pd.Series, spec: ColumnSpec) -> pd.Series:
     """A stage column's leadq stage for each lead (NaN: a value the spec does not translate), named as the column."""
     stage_of = {value: spec.mapped_value(value) for value in values.dropna().unique()}  # once per distinct value
@@ -662,7 +677,9 @@ def lost_in_an_open_stage(
 ) -> tuple[pd.Series, dict[str, Any]]:
     """Leads an outcome column calls lost ("IsConverted: false") while the mapped stage column says sales still
     works them ("Open - Not Contacted", "Working - Contacted"): unlabelled within ``horizon_days`` of their creation,
-    as leadq's label rule leaves an open lead; older ones stay lost (the horizon passed without a win).
+    as leadq's label rule leaves an open lead; older ones stay lost (the horizon passed without a win). Not where the
+    outcome column holds open values besides (Pipedrive's Status: Open, Won, Lost): its lost is closed, and a lost
+    deal keeps the stage it was lost in.
 
     Without a creation date they stay lost (``lost_undated``; the whole export's leads when it has none, else
     the ones whose date is empty): no such lead's age is known, and leaving every open one unlabelled would teach
@@ -676,7 +693,7 @@ def lost_in_an_open_stage(
     stages = lead_stages(cleaned, mapping)
     if stages is None:
         return y, {}
-    open_lost = (y == 0) & stages.isin(OPEN_STAGES)
+    open_lost = (y == 0) & stages.isin(OPEN_STAGES) & ~_closed_lost_by_the_outcome(mapping.columns, cleaned)
     dates = created if created is not None else pd.Series(pd.NaT, index=y.index)
     undated = open_lost & dates.isna()
     recent = open_lost & (dates > cut - pd.Timedelta(days=horizon_days))

@@ -406,6 +406,14 @@ def test_lift_is_not_measured_with_too_few_other_columns() -> None:
         ("Internal Remarks", "internal_remarks"),
         ("Sales Comments", "sales_comments"),
         ("Gesprächsnotiz", "gespraech"),
+        # a deal's probability and the deal itself in French, Spanish, Italian, Portuguese (fuzz20 H1: Pipedrive)
+        ("Probabilité", "probabilite"),
+        ("Probabilidad", "probabilidad"),
+        ("Probabilità", "probabilita"),
+        ("Probabilidade", "probabilidade"),
+        ("Titre de l'affaire", "affaire"),
+        ("Título del trato", "trato"),
+        ("Étape", "etape"),
     ],
 )
 def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
@@ -463,6 +471,8 @@ def test_names_that_speak_of_sales_work(column: str, word: str) -> None:
         "Valor de facturación anual",  # the company's turnover beside a word for value
         "Jahresumsatz Wert",
         "Montant CA annuel",
+        "Chiffre d'affaires",  # the company's turnover, not its deals
+        "Contrato",
     ],
 )
 def test_names_of_what_the_lead_is_or_did_do_not(column: str) -> None:

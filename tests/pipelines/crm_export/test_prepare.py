@@ -1092,6 +1092,43 @@ def test_a_lead_the_outcome_calls_won_is_no_untouched_lead_whatever_its_stage_st
     assert untouched.name == "Status"
 
 
+PIPEDRIVE_STATUS_AND_STAGE = """
+columns:
+  Id: id
+  Created: created_at
+  Status: {role: outcome, won: [Won], lost: [Lost]}
+  Stage: {role: stage, values: {Lead In: mql, Negotiation: sql}}
+"""
+
+
+def test_a_deal_lost_in_its_first_stage_is_no_untouched_lead_where_the_outcome_has_open_values() -> None:
+    # Pipedrive: a lost deal keeps the stage it was lost in; its Status (Open, Won, Lost) says sales closed it
+    mapping = parse_mapping(PIPEDRIVE_STATUS_AND_STAGE)
+    stage = pd.Series(["Lead In", "Lead In", "Lead In", "Negotiation"])
+    status = pd.Series(["Open", "Lost", "Won", "Open"])
+
+    untouched = untouched_leads(mapping.columns, {"Stage": stage, "Status": status})
+
+    assert untouched is not None
+    assert untouched.tolist() == [True, False, False, False]
+
+
+def test_a_deal_lost_in_an_open_stage_stays_lost_where_the_outcome_has_open_values() -> None:
+    # the lost_in_open_stage rule is for a flag's "no win yet" (IsConverted: false), not for a closed "Lost"
+    mapping = parse_mapping(PIPEDRIVE_STATUS_AND_STAGE)
+    stage = pd.Series(["Lead In", "Negotiation", "Lead In"])
+    status = pd.Series(["Lost", "Lost", "Open"])
+    created = pd.to_datetime(pd.Series(["2026-06-01", "2026-06-02", "2026-06-03"]))
+    y = pd.Series([0.0, 0.0, np.nan])
+
+    labels, report = lost_in_an_open_stage(
+        y, {"Stage": stage, "Status": status}, mapping, created, pd.Timestamp("2026-07-01"), horizon_days=180
+    )
+
+    assert labels.tolist()[:2] == [0.0, 0.0]
+    assert report == {"lost_in_open_stage": {"column": "Stage", "unlabelled": 0, "lost_after_horizon": 0}}
+
+
 def test_an_export_column_with_spaces_around_its_name_is_the_mapped_column() -> None:
     mapping = parse_mapping(STATUS_AND_FLAG)
     export = pd.DataFrame(
