@@ -60,7 +60,7 @@ from models.cleaning import (
     yes_no_as_text,
 )
 from models.email_domains import FREEMAIL_DOMAINS, email_flags
-from models.feature_text import INTEGRAL_DECIMAL, FeatureText, column_text, option_text
+from models.feature_text import INTEGRAL_DECIMAL, FeatureText, column_text, free_text_texts, option_text
 from models.job_titles import STUDENT_OR_INTERN, classify_title
 
 InputRole = Literal[
@@ -683,6 +683,14 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
                     feature: option_text(mapped.column, option)
                     for mapped in self.columns
                     for option, feature in mapped.options
+                },
+                **{
+                    feature: text
+                    for mapped in self.columns
+                    if mapped.role == "text"
+                    for (feature, _), text in zip(
+                        mapped.derived_features(), free_text_texts(mapped.column), strict=True
+                    )
                 },
             },
         )

@@ -165,6 +165,8 @@ _CREATED_NAMES = (
     # ... or subscribed (a newsletter tool's audience: Mailchimp's OPTIN_TIME): a consent may come after creation
     re.compile(
         r"(^|_)first_|erstkontakt|erster_kontakt|kontaktaufnahme|(^|_)opt_?in_(time|date|at|datum|zeit|timestamp)$|"
+        # HubSpot's lifecycle dates before sales: "Became a Lead Date", "Became a Marketing Qualified Lead Date"
+        r"became_an?_(subscriber|lead|marketing_qualified_lead|mql)(_|$)|"
         r"(^|_)(subscribed|subscription|anmeldung)_(at|on|date|time|datum)$|^date_subscribed$"
     ),
     re.compile(r"engag"),
@@ -176,6 +178,8 @@ _LONE_DATE_NAME = re.compile(r"(date|datum|timestamp|zeitstempel|time|zeit|day|t
 _LATER_DATE_NAME = re.compile(
     r"(^|_)(last|latest|recent|letzte[rsn]?|zuletzt|modified|updated|changed|geaendert|aenderung|bearbeitet|next|"
     r"naechste[rsn]?|laatst[a-z]*|ultim[oa]|ostatni[a-z]*)(_|$)|modif|update|aktualisiert|"
+    # HubSpot's lifecycle dates once sales works the lead: "Became a Sales Qualified Lead Date", "... Opportunity ..."
+    r"became_an?_(sales_qualified_lead|sql|opportunity)(_|$)|"
     # Dutch, Portuguese, Polish, Italian: Gewijzigd op, Atualizado em, Zaktualizowano, Aggiornato il
     r"gewijzigd|bijgewerkt|atualiz|alterad|zaktualiz|zmodyfik|zmienion|aggiornat|"
     # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Senast ändrad, Seneste kontakt, Sist endret, Viimeksi
@@ -187,7 +191,7 @@ _LATER_DATE_NAME = re.compile(
 # The moment the lead was won or lost: the leakage guard checks other dates against it.
 # Dates that say a lead was won (a win date is an outcome where no column says won or lost).
 _BECAME_A_CUSTOMER = (
-    r"became_a_customer|customer_since|kunde_seit|wurde_(zu_|zum_)?kunde|(zum_)?kunden?_geworden|devenu_client|"
+    r"became_(a_)?customer|customer_since|kunde_seit|wurde_(zu_|zum_)?kunde|(zum_)?kunden?_geworden|devenu_client|"
     r"client_depuis|cliente_desde|convirtio_en_cliente"
 )
 _WIN_DATE_NAME = re.compile(
@@ -200,7 +204,7 @@ _CLOSING_WORDS = (
     r"afgesloten|afsluitdatum|sluitingsdatum|chiusura|chiuso|fechamento|fechado)(_|$)|closedate|abschluss"
 )
 _OUTCOME_AT_NAME = re.compile(
-    rf"{_CLOSING_WORDS}|(^|_)(won|lost|convert(ed)?|conversion|became|signed|unterschrieben|gewonnen|verloren|"
+    rf"{_CLOSING_WORDS}|(^|_)(won|lost|convert(ed)?|conversion|signed|unterschrieben|gewonnen|verloren|"
     rf"vertrag[a-z]*|{_BECAME_A_CUSTOMER})(_|$)|"
     # a customer's date is its win only as "customer since" or "customer date" ("Dt_Customer": the record's date)
     r"(^|_)(customer|kunde)_(since|seit|date|datum|at|on)(_|$)|neukunde"
@@ -723,7 +727,9 @@ _PERSON_COLUMN_NAME = re.compile(
 _PHONE_VALUE = re.compile(r"\+?[\d\s()./-]{7,24}")  # digits and a phone's separators only (never a UUID's letters)
 
 
-_IDENTIFYING_VALUES = frozenset(["profile", "bank account", "IP address"])
+# Values that identify a person whatever the column's name; an e-mail address too where a longer value holds it
+# (HubSpot's "Associated Contact": "Jane Smith (jane@acme.com)"; a column of whole addresses is the e-mail column)
+_IDENTIFYING_VALUES = frozenset(["profile", "bank account", "IP address", "e-mail address"])
 # A street and house number, whatever the column's name: "Dorpsstraat 118", "Rua Augusta, 27", "ul. Długa 5",
 # "Via Roma 12", "12 Main St, Apt 4", "Hauptstraße 5, 10115 Berlin", "Kerkstraat 12 bis". A street word (a Dutch or
 # German one ends the name) and a house number that is no year ("Road Show 2024", "Marktplatz 2024" are events).
@@ -2101,7 +2107,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             looks, share = personal
             if looks == "personal data":
                 review[column] = (
-                    f"{share:.0%} of its values are a person's profile, bank account, IP address or street address"
+                    f"{share:.0%} of its values are a person's e-mail address, profile, bank account, IP address or "
+                    "street address"
                 )
             else:
                 what = "people's names" if looks == "person name" else "phone numbers"

@@ -93,7 +93,14 @@ def test_spec_names_and_inputs_are_known_before_fitting() -> None:
     assert step.verbatim_columns == {"industry": "Industry"}
     assert step.feature_columns["email_is_freemail"] == "Email"
     # reasons name a column as the export spells it, a yes/no answer in words; derived features keep leadq's texts
-    assert set(spec.texts) == {"umsatz", "no_of_employees", "industry", "newsletter"}
+    assert set(spec.texts) == {
+        "umsatz",
+        "no_of_employees",
+        "industry",
+        "newsletter",
+        "description_length",
+        "description_answered",
+    }
     assert describe("no_of_employees", 1200.0, "en", spec.texts) == "No. of Employees: 1,200"
     assert describe("newsletter", 1.0, "de", spec.texts) == "Newsletter: ja"
     assert describe("newsletter", 0.0, "en", spec.texts) == "Newsletter: no"
@@ -743,6 +750,17 @@ def test_a_multi_select_columns_separator_is_its_own() -> None:
     features = LeadFeatures((tags,)).fit(cells).transform(cells)
 
     assert features["tags_webinar"].tolist() == [1.0, 0.0]  # "Webinar; Ebook" is one option, unknown, under ","
+
+
+def test_a_free_text_columns_features_read_as_reasons_in_the_exports_words() -> None:
+    # fuzz20 L4: "Titre de l affaire length", from the feature's name, lost the apostrophe
+    title = InputColumn("Titre de l'affaire", "text", "titre_de_l_affaire")
+    spec = LeadFeatures((title,)).feature_spec
+
+    assert describe("titre_de_l_affaire_length", 42.0, "en", spec.texts) == "Titre de l'affaire length: 42 characters"
+    assert describe("titre_de_l_affaire_length", 42.0, "de", spec.texts) == "Titre de l'affaire Länge: 42 Zeichen"
+    assert describe("titre_de_l_affaire_answered", 1.0, "en", spec.texts) == "Titre de l'affaire: filled in"
+    assert describe("titre_de_l_affaire_answered", 0.0, "de", spec.texts) == "Titre de l'affaire: leer"
 
 
 def test_a_multi_select_option_reads_as_a_reason_in_the_exports_words() -> None:

@@ -1237,9 +1237,27 @@ def test_a_persons_profile_address_is_never_the_lead_id_whatever_its_name(column
     assert proposal.columns[column].role == "pii"
     assert proposal.lead_ids == "row_number"
     assert (
-        "100% of its values are a person's profile, bank account, IP address or street address"
+        "100% of its values are a person's e-mail address, profile, bank account, IP address or street address"
         in proposal.review[column]
     )
+
+
+def test_a_text_holding_a_persons_e_mail_address_is_personal_data() -> None:
+    # fuzz20 M3: HubSpot's "Associated Contact" was a text feature, "Associated contact length" a reason
+    people = [f"{first} {last}" for first in ("Omar", "Mary", "Jane", "Li") for last in ("Nguyen", "Smith", "Berg")]
+    contacts = [f"{name} ({name.lower().replace(' ', '.')}{n}@acme{n % 7}.com)" for n, name in enumerate(people * 10)]
+    frame = pd.DataFrame(
+        {
+            "Associated Contact": contacts,
+            "Industry": np.resize(["Retail", "Software", "Energy"], len(contacts)),
+            "Converted": np.resize(["1", "0", "0"], len(contacts)),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Associated Contact"].role == "pii"
+    assert "100% of its values are a person's e-mail address" in proposal.review["Associated Contact"]
 
 
 def test_a_sign_ups_geolocation_is_personal_data_and_a_glued_member_id_no_feature() -> None:
@@ -1428,15 +1446,32 @@ def test_codes_by_the_hundred_are_a_category_where_prose_as_varied_is_not() -> N
 
 def test_beside_a_win_date_other_closing_dates_are_after_contact() -> None:
     frame = _won_date_leads()
-    frame.insert(4, "Became a Sales Qualified Lead Date", frame["won_date"])  # HubSpot: a stage reached before
+    frame.insert(4, "Close Date", frame["won_date"])
     frame = frame.rename(columns={"won_date": "Became a Customer Date"})
 
     proposal = _proposal(frame)
 
     assert proposal.columns["Became a Customer Date"].role == "won_at"
-    assert proposal.columns["Became a Sales Qualified Lead Date"].role == "after_contact"
-    assert "the win date is 'Became a Customer Date'" in proposal.review["Became a Sales Qualified Lead Date"]
+    assert proposal.columns["Close Date"].role == "after_contact"
+    assert "the win date is 'Became a Customer Date'" in proposal.review["Close Date"]
     assert proposal.mapping().outcome_at_column is None
+
+
+def test_hubspots_lifecycle_dates_are_starts_before_sales_and_later_moments_after() -> None:
+    # fuzz20 L2: "Became a Lead Date" (before the deal was created) read as "a closing moment too"
+    frame = _won_date_leads().rename(columns={"won_date": "Became a Customer Date"})
+    frame.insert(1, "Create Date", frame["first_contact_date"])
+    lead_dates = pd.to_datetime(frame["first_contact_date"]) - pd.Timedelta(days=3)
+    frame.insert(2, "Became a Lead Date", lead_dates.dt.strftime("%Y-%m-%d"))  # not a copy: a copy is ignored
+    frame.insert(3, "Became an Opportunity Date", frame["Became a Customer Date"])
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Create Date"].role == "created_at"
+    assert proposal.columns["Became a Lead Date"].role == "ignore"
+    assert "another start besides created_at 'Create Date'" in proposal.review["Became a Lead Date"]
+    assert proposal.columns["Became an Opportunity Date"].role == "after_contact"
+    assert "a later moment" in proposal.review["Became an Opportunity Date"]
 
 
 def test_an_outcome_of_wins_only_leaves_young_leads_open_when_judging_leaks_as_training_does() -> None:
@@ -2363,7 +2398,7 @@ def test_a_street_address_is_personal_data_whatever_the_columns_name(address: st
     proposal = _proposal(frame)
 
     assert proposal.columns["Kolom 3"].role == "pii"
-    assert "person's profile, bank account, IP address or street address" in proposal.review["Kolom 3"]
+    assert "person's e-mail address, profile, bank account, IP address or street address" in proposal.review["Kolom 3"]
 
 
 @pytest.mark.parametrize(
