@@ -35,6 +35,7 @@ from models.cleaning import (
     CleaningError,
     NumberReading,
     clean_column,
+    group_rare,
     mark_missing,
     read_number,
 )
@@ -62,6 +63,7 @@ from pipelines.crm_export.leakage import (
 from pipelines.crm_export.mapping import (
     FEATURE_ROLES,
     OPTION_SEPARATORS,
+    RARE_CATEGORY_SHARE,
     ROW_NUMBER_ID,
     ColumnSpec,
     ExportMapping,
@@ -2430,6 +2432,10 @@ def _filled_after_contact(
             values = pd.to_numeric(values, errors="coerce")
         else:  # an owner that reads "Lead Queue" until a rep takes the lead
             values = values.map(lambda value: str(value).strip(), na_action="ignore")
+        if spec is not None and spec.role == "categorical":
+            # as the model reads it, and check-export judges it: rare values are one "other" (a new deal's own
+            # title, "Nieuwe deal Verhoeven", until sales names the offer)
+            values = group_rare(values, RARE_CATEGORY_SHARE)[0]
         named = sales_words_in_name(column) is not None
         beyond, at_rest = filled_beyond_rest(values, fresh, policy.min_rows, named)
         filled = beyond if at_rest is not None else filled

@@ -99,6 +99,7 @@ _SINGLE_ROLES = {
 }
 # The lead id of an export without ids (lead_ids: row_number): the row, 1 = the first row after the header
 ROW_NUMBER_ID = "leadq_row"
+RARE_CATEGORY_SHARE = 0.005  # of the training rows: a rarer category is grouped as "other" (rare_category_share)
 _FEATURE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 # A column whose name mentions one of these words (English or German, in snake_case, optionally inflected)
 # describes what the lead did: engagement. Any other feature column describes who the lead is: fit.
@@ -708,7 +709,7 @@ class ExportMapping(_Spec):
 
     tables: TablesSpec = TablesSpec()
     placeholders: list[str] = Field(default_factory=lambda: list(DEFAULT_PLACEHOLDERS))
-    rare_category_share: float = Field(0.005, ge=0, lt=0.5)
+    rare_category_share: float = Field(RARE_CATEGORY_SHARE, ge=0, lt=0.5)
     leakage: LeakageSpec = LeakageSpec()
     monotone_constraints: dict[str, Literal[-1, 1]] = Field(
         default_factory=dict, description="feature name -> 1 (can only raise the score) or -1 (only lower it)"

@@ -3019,6 +3019,21 @@ def test_a_stage_the_words_call_contacted_is_never_where_new_deals_land() -> Non
     assert _proposal(frame).columns["Étape"].role == "after_contact"
 
 
+def test_a_category_every_untouched_deal_holds_a_rare_value_of_is_filled_after_contact() -> None:
+    # fuzz19: Teamleader's deal title ("Nieuwe deal Verhoeven" until sales names the offer) passed inspect and was
+    # stopped by check-export, which groups the rare values as the model does
+    frame = _pipedrive_deals_in_french()
+    untouched = frame["Étape"].eq(_PIPELINE[0]) & frame["Statut"].eq("Ouverte")
+    own = [f"Nieuwe deal Klant {n // 2}" for n in untouched.cumsum()]  # each of two deals' own
+    offers = np.resize(["Offerte software", "Offerte hardware", "Onderhoud"], len(frame))
+    frame["Titel"] = np.where(untouched, own, offers)
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Titel"].role == "after_contact"
+    assert "a value shared by other leads" in proposal.review["Titel"]
+
+
 def test_entry_stage_needs_one_value_ahead_among_the_youngest_open_leads() -> None:
     created = pd.Series(pd.date_range("2026-01-01", periods=100))
     stages = pd.Series(np.where(np.arange(100) >= 50, "Lead In", "Contact Made"))
