@@ -1949,8 +1949,27 @@ def _outcome_review(
             "rest): if empty means the lead never got this far (no opportunity), map it with lost: [] so a lead "
             "without a won value is lost once labels.horizon_days have passed"
         )
+    if named and (doubt := _no_outcome_by_name(candidate.column)):
+        detail += f"; {doubt}"
     rest = f"; other candidates: {', '.join(others[:3])}" if others else ""
     return f"{how} ({candidate.reading}): {detail}{rest}"
+
+
+def _no_outcome_by_name(column: str) -> str:
+    """Why a column the user named as the outcome may be none, by its name ("" where nothing says so): inspect
+    never proposes these, and a user who names one learns the reason here, not from a model that scores new leads
+    as losers."""
+    if is_outreach(column):
+        return (
+            "careful: the name says outreach done to the lead (an e-mail sent, a call, a reply to it): every lead "
+            "sales has not reached yet reads as lost; name the status or stage that says won instead"
+        )
+    if _IN_USE_NAME.search(to_snake_case(column)):
+        return (
+            "careful: the name says active or archived (Odoo's Active: open and won records alike are active, lost "
+            "ones archived): open leads read as won; name the stage that says won, and the archived ones are lost"
+        )
+    return ""
 
 
 def _nearly_all_dated(

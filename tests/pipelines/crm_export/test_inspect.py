@@ -3034,6 +3034,27 @@ def test_a_category_every_untouched_deal_holds_a_rare_value_of_is_filled_after_c
     assert "a value shared by other leads" in proposal.review["Titel"]
 
 
+@pytest.mark.parametrize(
+    ("column", "says"),
+    [("Activo", "the name says active or archived"), ("Replied", "the name says outreach done to the lead")],
+)
+def test_an_outcome_the_user_names_that_its_name_says_is_none_is_reviewed_with_why(column: str, says: str) -> None:
+    # Odoo's archive flag (open and won leads active) and an outreach reply, named by --outcome: read as asked,
+    # with the reason a model of them would score new leads as losers
+    frame = pd.DataFrame(
+        {
+            "ID": [f"L{n}" for n in range(60)],
+            "Sector": np.resize(["ICT", "Bouw", "Zorg"], 60),
+            column: np.resize(["True", "False", "False"], 60),
+        }
+    )
+
+    proposal = _proposal(frame, outcome=column)
+
+    assert proposal.columns[column].role == "outcome"
+    assert f"careful: {says}" in proposal.review[column]
+
+
 def test_entry_stage_needs_one_value_ahead_among_the_youngest_open_leads() -> None:
     created = pd.Series(pd.date_range("2026-01-01", periods=100))
     stages = pd.Series(np.where(np.arange(100) >= 50, "Lead In", "Contact Made"))
