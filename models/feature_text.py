@@ -238,17 +238,19 @@ def column_text(column: str, yes_no: bool = False) -> FeatureText:
     return _yes_no((name, name), (f"{name}: yes", f"{name}: ja"), (f"{name}: no", f"{name}: nein"))
 
 
-def free_text_texts(column: str) -> tuple[FeatureText, FeatureText]:
-    """The texts of a free-text column's two features, its length and whether it was filled in, named by the column
-    as the CRM spells it ("Titre de l'affaire length", not "Titre de l affaire length" from the feature's name)."""
+def free_text_texts(column: str) -> dict[str, FeatureText]:
+    """The texts of a free-text column's two features by their kind, its length (``text_length``) and whether it
+    was filled in (``text_answered``), named by the column as the CRM spells it ("Titre de l'affaire length", not
+    "Titre de l affaire length" from the feature's name)."""
     name = column_text(column).name["en"]
-    length = FeatureText(_t(f"{name} length", f"{name} Länge"), unit=_t("characters", "Zeichen"))
-    filled = _yes_no(
-        (f"{name} filled in", f"{name} ausgefüllt"),
-        (f"{name}: filled in", f"{name}: ausgefüllt"),
-        (f"{name}: empty", f"{name}: leer"),
-    )
-    return length, filled
+    return {
+        "text_length": FeatureText(_t(f"{name} length", f"{name} Länge"), unit=_t("characters", "Zeichen")),
+        "text_answered": _yes_no(
+            (f"{name} filled in", f"{name} ausgefüllt"),
+            (f"{name}: filled in", f"{name}: ausgefüllt"),
+            (f"{name}: empty", f"{name}: leer"),
+        ),
+    }
 
 
 def option_text(column: str, option: str) -> FeatureText:

@@ -685,12 +685,9 @@ class LeadFeatures(TransformerMixin, BaseEstimator):
                     for option, feature in mapped.options
                 },
                 **{
-                    feature: text
-                    for mapped in self.columns
+                    feature: free_text_texts(mapped.column)[kind]
+                    for feature, kind, mapped in derived
                     if mapped.role == "text"
-                    for (feature, _), text in zip(
-                        mapped.derived_features(), free_text_texts(mapped.column), strict=True
-                    )
                 },
             },
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
@@ -180,8 +180,9 @@ _LONE_DATE_NAME = re.compile(r"(date|datum|timestamp|zeitstempel|time|zeit|day|t
 _LATER_DATE_NAME = re.compile(
     r"(^|_)(last|latest|recent|letzte[rsn]?|zuletzt|modified|updated|changed|geaendert|aenderung|bearbeitet|next|"
     r"naechste[rsn]?|laatst[a-z]*|ultim[oa]|ostatni[a-z]*)(_|$)|modif|update|aktualisiert|"
-    # HubSpot's lifecycle dates once sales works the lead: "Became a Sales Qualified Lead Date", "... Opportunity ..."
-    r"became_an?_(sales_qualified_lead|sql|opportunity)(_|$)|"
+    # HubSpot's lifecycle dates once sales works the lead ("Became a Sales Qualified Lead Date", "... an Opportunity
+    # ...", "... an Evangelist ..."): any but a start's and the customer's (the win's)
+    r"became_(?!(an?_)?(subscriber|lead|marketing_qualified_lead|mql|customer)(_|$))|"
     # Dutch, Portuguese, Polish, Italian: Gewijzigd op, Atualizado em, Zaktualizowano, Aggiornato il
     r"gewijzigd|bijgewerkt|atualiz|alterad|zaktualiz|zmodyfik|zmienion|aggiornat|"
     # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Senast ändrad, Seneste kontakt, Sist endret, Viimeksi
@@ -729,9 +730,7 @@ _PERSON_COLUMN_NAME = re.compile(
 _PHONE_VALUE = re.compile(r"\+?[\d\s()./-]{7,24}")  # digits and a phone's separators only (never a UUID's letters)
 
 
-# Values that identify a person whatever the column's name; an e-mail address too where a longer value holds it
-# (HubSpot's "Associated Contact": "Jane Smith (jane@acme.com)"; a column of whole addresses is the e-mail column)
-_IDENTIFYING_VALUES = frozenset(["profile", "bank account", "IP address", "e-mail address"])
+_IDENTIFYING_VALUES = frozenset(["profile", "bank account", "IP address"])  # whatever the column's name
 # A street and house number, whatever the column's name: "Dorpsstraat 118", "Rua Augusta, 27", "ul. Długa 5",
 # "Via Roma 12", "12 Main St, Apt 4", "Hauptstraße 5, 10115 Berlin", "Kerkstraat 12 bis". A street word (a Dutch or
 # German one ends the name) and a house number that is no year ("Road Show 2024", "Marktplatz 2024" are events).
@@ -1011,6 +1010,13 @@ def personal_values(column: str, values: pd.Series, sample: int = 200) -> tuple[
     addresses = text.str.fullmatch(_STREET_ADDRESS)  # where the person lives, at many addresses
     if addresses.sum() >= min(MIN_DISTINCT_ADDRESSES, counts[addresses].sum() / 2):
         identifying |= addresses
+    # an e-mail address inside a longer value (HubSpot's "Associated Contact": "Jane Smith (jane@acme.com)"; a column
+    # of whole addresses is the e-mail column), where they vary as people do: a shared mailbox ("Web form
+    # (sales@acme.com)") is no one's
+    mailed = text.map(lambda value: _EMAIL.search(value) is not None).to_numpy(dtype=bool)
+    mailboxes = len({found.group().casefold() for value in text[mailed] if (found := _EMAIL.search(value))})
+    if mailboxes >= min(MIN_DISTINCT_ADDRESSES, counts[mailed].sum() / 2):
+        identifying |= mailed
     if (share := float(counts[identifying].sum() / counts.sum())) >= MIN_PERSONAL_SHARE:
         return "personal data", share
     if not _PERSON_COLUMN_NAME.search(to_snake_case(column)):
@@ -1285,8 +1291,10 @@ def _stage_spec(values: pd.Series) -> ColumnSpec | None:
 
 
 MIN_ENTRY_STAGE_LEADS = 20  # open leads with a creation date that the entry stage must hold
-YOUNGEST_OPEN_SHARE = 0.1  # of the open leads with a creation date: the youngest, whom the entry stage holds most
-MAX_ENTRY_STAGE_P_VALUE = 0.001  # its open leads younger than the other open leads, one-sided Mann-Whitney
+MIN_STAGE_VALUES = 3  # a pipeline has steps; two values are a state ("Active"/"Inactive"), not where leads land
+YOUNGEST_OPEN_SHARE = 0.1  # of the open leads with a creation date: the youngest, most of whom are untouched
+MAX_ENTRY_STAGE_P_VALUE = 0.001  # its open leads younger than the other open leads, one-sided Mann-Whitney ...
+MIN_ENTRY_STAGE_YOUTH = 0.6  # ... and by this much: of a pair of open leads, its the younger one this often
 
 
 @dataclass(frozen=True)
@@ -1294,37 +1302,54 @@ class EntryStage:
     """The value of a stage column where new leads land, read from the data, and what says so."""
 
     value: str
-    youngest: int  # of the youngest open leads, how many hold it
+    youngest: int  # of the youngest open leads, how many hold it or a value the words call untouched
     of_youngest: int
     open_leads: int  # open leads that hold it
 
 
-def entry_stage(stages: pd.Series, open_leads: pd.Series, created: pd.Series) -> EntryStage | None:
+def entry_stage(
+    stages: pd.Series, open_leads: pd.Series, created: pd.Series, untouched: Collection[str] = ()
+) -> EntryStage | None:
     """Where new leads land in a stage column no word reads ("Prospect qualifié", "Lead In": a Pipedrive pipeline's
     first stage is named by its users), read from the leads still open: the value most of the youngest open leads
-    hold, whose open leads are younger than the others' (one-sided Mann-Whitney, ``MAX_ENTRY_STAGE_P_VALUE``).
+    hold (the youngest ``YOUNGEST_OPEN_SHARE``), which together with the values the words already call untouched
+    (``untouched``: HubSpot's "marketingqualifiedlead") holds more than half of them, and whose open leads are
+    younger than the others' (one-sided Mann-Whitney, ``MAX_ENTRY_STAGE_P_VALUE``, ``MIN_ENTRY_STAGE_YOUTH``).
 
-    ``stages``: the column's values, placeholders removed; ``open_leads``: per lead, whether the outcome is still
-    open; ``created``: creation dates. None where the open leads' ages tell no such value: too few, or the youngest
-    spread over the stages as the older ones are (a lead moves on within days; later stages fill with older leads).
+    ``stages``, ``open_leads`` (whether the outcome is still open) and ``created`` (creation dates) are per lead, on
+    one index. None where the open leads' ages tell no such value: too few, or the youngest spread over the stages
+    as the older ones are (a lead moves on within days; later stages fill with older leads).
     """
-    dated = created.notna() & open_leads.reindex(created.index, fill_value=False)
-    at = stages.reindex(created.index)[dated].dropna().map(str.strip)
+    if stages.nunique() < MIN_STAGE_VALUES:
+        return None
+    dated = created.notna() & open_leads.eq(True)
+    at = stages[dated].dropna().astype(str).str.strip()
     if len(at) < 2 * MIN_ENTRY_STAGE_LEADS:
         return None
     times = created[at.index].astype("int64")
     youngest = at[times >= times.quantile(1 - YOUNGEST_OPEN_SHARE)]
-    counts = youngest.value_counts()
-    value, held = str(counts.index[0]), int(counts.iloc[0])
-    if len(counts) > 1 and held == int(counts.iloc[1]):
+    counts = youngest[~youngest.isin(untouched)].value_counts()
+    if counts.empty or (len(counts) > 1 and counts.iloc[0] == counts.iloc[1]):
         return None  # no one value leads
+    value = str(counts.index[0])
+    held = int(youngest.isin([value, *untouched]).sum())
     holding = at.eq(value)
-    if holding.sum() < MIN_ENTRY_STAGE_LEADS or holding.all():
+    if 2 * held <= len(youngest) or holding.sum() < MIN_ENTRY_STAGE_LEADS or holding.all():
         return None
     test = mannwhitneyu(times[holding], times[~holding], alternative="greater")
-    if float(test.pvalue) > MAX_ENTRY_STAGE_P_VALUE:
+    youth = float(test.statistic) / (int(holding.sum()) * int((~holding).sum()))
+    if float(test.pvalue) > MAX_ENTRY_STAGE_P_VALUE or youth < MIN_ENTRY_STAGE_YOUTH:
         return None
     return EntryStage(value, held, len(youngest), int(holding.sum()))
+
+
+def _may_be_the_entry(value: str) -> bool:
+    """Whether the vocabulary lets a value be where new leads land: it says nothing of it, or it says new or
+    qualified (Pipedrive's first stage is "Qualified"), never contacted, a proposal or closed."""
+    return _match_words(value, _STAGE_WORDS) in (None, "mql") or _match_words(value, _QUALIFIED_WORDS) is not None
+
+
+_QUALIFIED_WORDS = (("qualifi", "sql"),)
 
 
 def _entry_stage_spec(
@@ -1333,24 +1358,24 @@ def _entry_stage_spec(
     """A stage column beside the outcome whose words say no lead is new, as a stage: its entry value
     (:func:`entry_stage`) ``mql``, the values the vocabulary places as it places them, the rest unmapped; and the
     review saying so. None where no value reads as the entry, or the vocabulary calls it touched ("Attempted to
-    contact": sal) or closed."""
-    open_leads = outcome_values.reindex(created.index).map(
-        lambda value: outcome.spec.outcome_of(value) is None, na_action="ignore"
-    )
-    entry = entry_stage(values, open_leads.fillna(outcome.spec.blank != "lost").astype(bool), created)
-    if entry is None or _match_words(entry.value, _STAGE_WORDS) not in (None, "sql", "mql"):
-        return None  # a qualified stage may be the first (Pipedrive's "Qualified"); a contacted one is touched
-    placed = {value: _match_words(value, _STAGE_WORDS) for value in sorted(set(values.str.strip()))}
-    kept = {
-        value: stage
-        for value, stage in placed.items()
-        if stage and value != entry.value and outcome.spec.outcome_of(value) is None and outcome_of_value(value) is None
-    }
+    contact": sal, "Proposal Sent": sql) or closed. ``values`` and ``outcome_values``: placeholders removed, indexed
+    as ``created``'s rows."""
+    placed = {value: _match_words(value, _STAGE_WORDS) for value in sorted(set(values))}
+    final = {value for value in placed if outcome.spec.outcome_of(value) or outcome_of_value(value)}  # the outcome's
+    open_leads = outcome_values.reindex(created.index).map(outcome.spec.outcome_of, na_action="ignore").isna()
+    if outcome.spec.blank == "lost":
+        open_leads &= outcome_values.reindex(created.index).notna()
+    untouched = [value for value, stage in placed.items() if stage == "mql"]
+    entry = entry_stage(values.reindex(created.index), open_leads, created, untouched)
+    if entry is None or not _may_be_the_entry(entry.value):
+        return None
+    kept = {value: stage for value, stage in placed.items() if stage and value != entry.value and value not in final}
     review = (
-        f"a stage: new leads land in '{entry.value}' ({entry.youngest:,} of the {entry.of_youngest:,} youngest open "
-        f"leads; its {entry.open_leads:,} open leads are younger than the other stages'), so its open leads are the "
-        "untouched ones the check of columns sales fills in compares against; review it, and map the other "
-        "values to sal, sql, rejected or recycled where they say so"
+        f"review: a stage, if new leads land in '{entry.value}' ({entry.youngest:,} of the {entry.of_youngest:,} "
+        f"youngest open leads are there or in a stage the words call new; its {entry.open_leads:,} open leads are "
+        "younger than the other stages'): its open leads are then the untouched ones the check of columns sales "
+        "fills in compares against; if sales has touched them there, map the stage they land in as mql; map the "
+        "other values to sal, sql, rejected or recycled where they say so"
     )
     return ColumnSpec(role="stage", values={entry.value: "mql", **kept}), review
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from models.cleaning import (
+    FALSE_WORDS,
     MONTH_NAME_DATE,
     OTHER_CATEGORY,
     CleaningError,
@@ -604,14 +605,14 @@ UNTOUCHED_STAGE = "mql"  # marketing handed the lead over; sales has not accepte
 
 def untouched_leads(specs: Mapping[str, ColumnSpec], values: Mapping[str, pd.Series]) -> pd.Series | None:
     """Which leads sales has not touched yet, named by the column that says so: the stage column's ``mql`` leads
-    the outcome calls neither won nor closed lost (:func:`_closed_lost_by_the_outcome`), or the outcome column's
+    the outcome calls neither won nor closed (:func:`_closed_by_the_outcome`), or the outcome column's
     ``untouched`` values ("Open - Not Contacted"); None where the columns tell none.
     ``specs``: a mapping's columns, or inspect's proposal; ``values``: their values by column."""
     stage = next((column for column, spec in specs.items() if spec.role == "stage"), None)
     if stage is not None:
         untouched = stages_of(values[stage], specs[stage]).eq(UNTOUCHED_STAGE)
-        closed = _won_by_the_outcome(specs, values) | _closed_lost_by_the_outcome(specs, values)
-        return (untouched & ~closed.reindex(untouched.index, fill_value=False)).rename(stage)
+        closed = _closed_by_the_outcome(specs, values).reindex(untouched.index, fill_value=False)
+        return (untouched & ~closed).rename(stage)
     outcome = next((column for column, spec in specs.items() if spec.role == "outcome" and spec.untouched), None)
     if outcome is None:
         return None
@@ -621,36 +622,34 @@ def untouched_leads(specs: Mapping[str, ColumnSpec], values: Mapping[str, pd.Ser
     return given.map(said, na_action="ignore").eq(True).rename(outcome)
 
 
-def _won_by_the_outcome(specs: Mapping[str, ColumnSpec], values: Mapping[str, pd.Series]) -> pd.Series:
-    """The leads the outcome column's won values, or a date in the win-date column, call won: worked by sales,
-    whatever a stage left at "New" says (Zendesk Sell keeps a converted lead's status)."""
-    won = pd.Series(False, index=next(iter(values.values())).index if values else None)
+def _closed_by_the_outcome(specs: Mapping[str, ColumnSpec], values: Mapping[str, pd.Series]) -> pd.Series:
+    """The leads the outcome says sales worked to an end, whatever a stage left at "New" says: won (a won value, or
+    a date in the win-date column; Zendesk Sell keeps a converted lead's status), or lost in a word that closes
+    (:func:`closes_as_lost`: Pipedrive's "Lost", whose deal keeps the stage it was lost in)."""
+    closed = pd.Series(False, index=next(iter(values.values())).index if values else None)
     for column, spec in specs.items():
         if column not in values:
             continue
-        if spec.role == "outcome" and spec.won:
-            words = {normalize_value(value) for value in spec.won}
-            said = {value: normalize_value(value) in words for value in values[column].dropna().unique()}
-            won |= values[column].map(said, na_action="ignore").eq(True)
+        if spec.role == "outcome" and (spec.won or spec.lost):
+            read = {value: spec.outcome_of(value) for value in values[column].dropna().unique()}
+            ended = {value: said == "won" or (said == "lost" and closes_as_lost(value)) for value, said in read.items()}
+            closed |= values[column].map(ended, na_action="ignore").eq(True)
         elif spec.role == "won_at":
             given = values[column]
-            won |= given.notna() & given.astype(str).str.strip().ne("")
-    return won
+            closed |= given.notna() & given.astype(str).str.strip().ne("")
+    return closed
 
 
-def _closed_lost_by_the_outcome(specs: Mapping[str, ColumnSpec], values: Mapping[str, pd.Series]) -> pd.Series:
-    """The leads the outcome column calls lost where it also holds open values (Pipedrive's Status: Open, Won, Lost):
-    sales closed them, whatever stage they were lost in (a lost deal keeps its stage). A yes/no outcome's no
-    ("IsConverted: false") says only that no win came yet: such a lead may still be untouched."""
-    lost = pd.Series(False, index=next(iter(values.values())).index if values else None)
-    for column, spec in specs.items():
-        if column not in values or spec.role != "outcome" or not spec.won or not spec.lost:
-            continue
-        read = {value: spec.outcome_of(value) for value in values[column].dropna().unique()}
-        if all(outcome is not None for outcome in read.values()):
-            continue  # no open value: a yes/no
-        lost |= values[column].map(read, na_action="ignore").eq("lost")
-    return lost
+# A flag's no ("false", "0", "No") or a won word negated ("Not Converted", "Nicht gewonnen"): no win yet, which a
+# lead sales has not touched holds too (Salesforce's IsConverted), unlike "Lost", "Perdue", "Disqualified"
+_NO_WIN_YET = re.compile(r"^(not|nicht|no|non|niet|nao|nie|ej|ei|ikke|inte)\b")
+
+
+def closes_as_lost(value: object) -> bool:
+    """Whether a lost value of the outcome says sales closed the lead ("Lost", "Closed - Not Converted",
+    "Disqualified"), not only that no win came yet ("false", "0", "No", "Not converted")."""
+    token = normalize_value(value)
+    return token not in FALSE_WORDS and not _NO_WIN_YET.match(token)
 
 
 def stages_of(values: pd.Series, spec: ColumnSpec) -> pd.Series:
@@ -677,9 +676,9 @@ def lost_in_an_open_stage(
 ) -> tuple[pd.Series, dict[str, Any]]:
     """Leads an outcome column calls lost ("IsConverted: false") while the mapped stage column says sales still
     works them ("Open - Not Contacted", "Working - Contacted"): unlabelled within ``horizon_days`` of their creation,
-    as leadq's label rule leaves an open lead; older ones stay lost (the horizon passed without a win). Not where the
-    outcome column holds open values besides (Pipedrive's Status: Open, Won, Lost): its lost is closed, and a lost
-    deal keeps the stage it was lost in.
+    as leadq's label rule leaves an open lead; older ones stay lost (the horizon passed without a win). Not a lead
+    the outcome calls lost in a word that closes (:func:`closes_as_lost`: Pipedrive's "Lost"; a lost deal keeps the
+    stage it was lost in).
 
     Without a creation date they stay lost (``lost_undated``; the whole export's leads when it has none, else
     the ones whose date is empty): no such lead's age is known, and leaving every open one unlabelled would teach
@@ -693,7 +692,7 @@ def lost_in_an_open_stage(
     stages = lead_stages(cleaned, mapping)
     if stages is None:
         return y, {}
-    open_lost = (y == 0) & stages.isin(OPEN_STAGES) & ~_closed_lost_by_the_outcome(mapping.columns, cleaned)
+    open_lost = (y == 0) & stages.isin(OPEN_STAGES) & ~_closed_by_the_outcome(mapping.columns, cleaned)
     dates = created if created is not None else pd.Series(pd.NaT, index=y.index)
     undated = open_lost & dates.isna()
     recent = open_lost & (dates > cut - pd.Timedelta(days=horizon_days))

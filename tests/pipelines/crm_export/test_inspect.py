@@ -1260,6 +1260,18 @@ def test_a_text_holding_a_persons_e_mail_address_is_personal_data() -> None:
     assert "100% of its values are a person's e-mail address" in proposal.review["Associated Contact"]
 
 
+def test_a_shared_mailbox_inside_a_category_is_no_persons_e_mail_address() -> None:
+    frame = pd.DataFrame(
+        {
+            "Received Via": np.resize(["Web form (sales@acme.com)", "Chat (support@acme.com)", "Phone", "Fair"], 60),
+            "Industry": np.resize(["Retail", "Software", "Energy", "Health"], 60),
+            "Converted": np.resize(["1", "0", "0"], 60),
+        }
+    )
+
+    assert _proposal(frame).columns["Received Via"].role == "categorical"
+
+
 def test_a_sign_ups_geolocation_is_personal_data_and_a_glued_member_id_no_feature() -> None:
     # a Mailchimp audience export: LATITUDE/LONGITUDE from the sign-up's IP address, LEID and EUID its member ids
     rng = np.random.default_rng(8)
@@ -3013,8 +3025,9 @@ def test_a_stage_whose_open_deals_are_of_any_age_stays_after_contact() -> None:
     assert proposal.columns["Étape"].role == "after_contact"
 
 
-def test_a_stage_the_words_call_contacted_is_never_where_new_deals_land() -> None:
-    frame = _pipedrive_deals_in_french().replace({"Étape": {"Prospect qualifié": "Attempted to contact"}})
+@pytest.mark.parametrize("touched", ["Attempted to contact", "Proposal Sent"])
+def test_a_stage_the_words_call_worked_is_never_where_new_deals_land(touched: str) -> None:
+    frame = _pipedrive_deals_in_french().replace({"Étape": {"Prospect qualifié": touched}})
 
     assert _proposal(frame).columns["Étape"].role == "after_contact"
 
@@ -3055,16 +3068,42 @@ def test_an_outcome_the_user_names_that_its_name_says_is_none_is_reviewed_with_w
     assert f"careful: {says}" in proposal.review[column]
 
 
-def test_entry_stage_needs_one_value_ahead_among_the_youngest_open_leads() -> None:
-    created = pd.Series(pd.date_range("2026-01-01", periods=100))
-    stages = pd.Series(np.where(np.arange(100) >= 50, "Lead In", "Contact Made"))
+def test_entry_stage_is_the_value_most_of_the_youngest_open_leads_hold_and_clearly_younger() -> None:
+    created = pd.Series(pd.date_range("2025-01-01", periods=300))
+    days = np.arange(300)
+    stages = pd.Series(np.where(days >= 200, "Lead In", np.resize(["Contact Made", "Demo Scheduled"], 300)))
     open_leads = pd.Series(True, index=created.index)
 
-    found = entry_stage(stages, open_leads, created)
-
-    assert found == EntryStage("Lead In", youngest=10, of_youngest=10, open_leads=50)
-    assert entry_stage(stages.head(30), open_leads, created) is None  # too few open leads
+    assert entry_stage(stages, open_leads, created) == EntryStage("Lead In", 30, 30, 100)
+    assert entry_stage(stages.head(30), open_leads.head(30), created.head(30)) is None  # too few open leads
     assert entry_stage(stages, pd.Series(False, index=created.index), created) is None
+    two_states = pd.Series(np.where(days >= 200, "Active", "Inactive"))  # a state, not a pipeline's steps
+    assert entry_stage(two_states, open_leads, created) is None
+
+
+def test_entry_stage_needs_most_of_the_youngest_and_an_effect_beyond_a_p_value() -> None:
+    # 20,000 open leads, a slight trend: a p-value alone is met by any trend; the value must stand out
+    rng = np.random.default_rng(3)
+    n = 20_000
+    created = pd.Series(pd.date_range("2020-01-01", periods=n, freq="h"))
+    later = np.linspace(0.22, 0.30, n)
+    stages = pd.Series(np.where(rng.random(n) < later, "Contact Made", rng.choice(["A", "B", "C"], n)))
+
+    assert entry_stage(stages, pd.Series(True, index=created.index), created) is None
+
+
+def test_entry_stage_counts_the_values_the_words_call_new_toward_most_of_the_youngest() -> None:
+    # HubSpot's lifecycle stage: the youngest deals in "lead" and "marketingqualifiedlead" (which the words read)
+    created = pd.Series(pd.date_range("2025-01-01", periods=300))
+    days = np.arange(300)
+    young = np.resize(["lead", "lead", "marketingqualifiedlead", "marketingqualifiedlead", "opportunity"], 300)
+    stages = pd.Series(np.where(days >= 200, young, np.resize(["opportunity", "salesqualifiedlead"], 300)))
+    open_leads = pd.Series(True, index=created.index)
+
+    assert entry_stage(stages, open_leads, created) is None  # "lead" alone: 12 of 30
+    found = entry_stage(stages, open_leads, created, untouched=["marketingqualifiedlead"])
+    assert found is not None
+    assert (found.value, found.youngest, found.of_youngest) == ("lead", 24, 30)
 
 
 @pytest.mark.parametrize("column", ["Waarde", "Bedrag", "Montant", "Valor", "Wert", "Importe", "Valore"])

@@ -20,6 +20,7 @@ from pipelines.crm_export.leakage import LeakageError
 from pipelines.crm_export.mapping import ColumnSpec, ExportMapping, MappingError, dump_mapping, parse_mapping
 from pipelines.crm_export.prepare import (
     PreparedExport,
+    closes_as_lost,
     labels_from_outcome,
     lost_in_an_open_stage,
     open_outcomes_lost_after_horizon,
@@ -1101,7 +1102,7 @@ columns:
 """
 
 
-def test_a_deal_lost_in_its_first_stage_is_no_untouched_lead_where_the_outcome_has_open_values() -> None:
+def test_a_deal_lost_in_its_first_stage_is_no_untouched_lead_where_the_outcome_says_lost_in_a_word() -> None:
     # Pipedrive: a lost deal keeps the stage it was lost in; its Status (Open, Won, Lost) says sales closed it
     mapping = parse_mapping(PIPEDRIVE_STATUS_AND_STAGE)
     stage = pd.Series(["Lead In", "Lead In", "Lead In", "Negotiation"])
@@ -1113,7 +1114,7 @@ def test_a_deal_lost_in_its_first_stage_is_no_untouched_lead_where_the_outcome_h
     assert untouched.tolist() == [True, False, False, False]
 
 
-def test_a_deal_lost_in_an_open_stage_stays_lost_where_the_outcome_has_open_values() -> None:
+def test_a_deal_lost_in_an_open_stage_stays_lost_where_the_outcome_says_lost_in_a_word() -> None:
     # the lost_in_open_stage rule is for a flag's "no win yet" (IsConverted: false), not for a closed "Lost"
     mapping = parse_mapping(PIPEDRIVE_STATUS_AND_STAGE)
     stage = pd.Series(["Lead In", "Negotiation", "Lead In"])
@@ -1127,6 +1128,45 @@ def test_a_deal_lost_in_an_open_stage_stays_lost_where_the_outcome_has_open_valu
 
     assert labels.tolist()[:2] == [0.0, 0.0]
     assert report == {"lost_in_open_stage": {"column": "Stage", "unlabelled": 0, "lost_after_horizon": 0}}
+
+
+@pytest.mark.parametrize("stray", [None, "", "pending"])
+def test_a_flags_no_stays_untouched_and_open_in_an_open_stage_whatever_other_cells_hold(stray: str | None) -> None:
+    # IsConverted 'false' says no win yet: an empty cell or a stray value beside it does not make it a closing word
+    mapping = parse_mapping(STATUS_AND_FLAG)
+    status = pd.Series(["Open - Not Contacted", "Open - Not Contacted", "Working - Contacted"])
+    converted = pd.Series(["false", stray, "false"])
+    y = pd.Series([0.0, np.nan, 0.0])
+    created = pd.to_datetime(pd.Series(["2026-06-01", "2026-06-02", "2026-06-03"]))
+
+    untouched = untouched_leads(mapping.columns, {"Status": status, "IsConverted": converted})
+    labels, _ = lost_in_an_open_stage(
+        y, {"Status": status, "IsConverted": converted}, mapping, created, pd.Timestamp("2026-07-01"), 180
+    )
+
+    assert untouched is not None
+    assert untouched.tolist() == [True, True, False]
+    assert labels.isna().all()  # young, and in a stage sales still works
+
+
+@pytest.mark.parametrize(
+    ("value", "closes"),
+    [
+        ("Lost", True),
+        ("Perdue", True),
+        ("Closed - Not Converted", True),
+        ("Disqualified", True),
+        ("false", False),
+        ("0", False),
+        ("No", False),
+        ("Not Converted", False),
+        ("Nicht gewonnen", False),
+    ],
+)
+def test_a_lost_value_closes_the_lead_when_its_word_says_lost_not_when_it_says_no_win_yet(
+    value: str, closes: bool
+) -> None:
+    assert closes_as_lost(value) is closes
 
 
 def test_an_export_column_with_spaces_around_its_name_is_the_mapped_column() -> None:
