@@ -24,7 +24,14 @@ import pyarrow.compute as pc
 DEFAULT_PLACEHOLDERS = (
     "",
     "select",
-    "--none--",  # Salesforce's empty picklist
+    # Salesforce's empty picklist, and as its German, French, Spanish, Italian, Dutch, Portuguese users see it
+    "--none--",
+    "--keine--",
+    "--aucun--",
+    "--ninguno--",
+    "--nessuno--",
+    "--geen--",
+    "--nenhum--",
     "-none-",  # Zoho's
     "n/a",
     # a spreadsheet's error values, in English and German Excel: a failed lookup, a division by zero, ...

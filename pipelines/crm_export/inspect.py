@@ -148,7 +148,7 @@ _GUID = re.compile(r"\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 # contact, then engaged; the earliest-meaning one is created_at (the moment a lead is scored as of).
 _CREATED_NAMES = (
     re.compile(
-        r"creat|erstellt|angelegt|(^|_)added(_|$)|(^|_)add_(time|date)(_|$)|first_seen|eingang|eingegangen|"
+        r"creat|erstell|angelegt|(^|_)added(_|$)|(^|_)add_(time|date)(_|$)|first_seen|eingang|eingegangen|"
         r"anfrage|"
         r"(^|_)(received|submitted|sign_?up|signed_up|registered|registration|registriert|inquiry|enquiry)(_|$)|"
         r"creacion|creado|(^|_)cree(_|$)|(^|_)fecha_(de_)?alta(_|$)|"  # Spanish "Creado el", French "Créé le"
