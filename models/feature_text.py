@@ -233,8 +233,7 @@ def column_text(column: str, yes_no: bool = False) -> FeatureText:
     name = " ".join(name.replace("_", " ").split()) or column
     name = name[:1].upper() + name[1:]
     if not yes_no:
-        code = bool(_CODE_NUMBER_NAME.search(column)) and not _PER_YEAR.search(column)
-        return FeatureText(_t(name, name), code=code)
+        return FeatureText(_t(name, name), code=_names_a_code(column))
     return _yes_no((name, name), (f"{name}: yes", f"{name}: ja"), (f"{name}: no", f"{name}: nein"))
 
 
@@ -276,7 +275,12 @@ def text_of(feature: str, texts: Mapping[str, FeatureText] | None = None) -> Fea
     if texts and feature in texts:
         return texts[feature]
     words = feature.replace("_", " ").strip().capitalize() or feature
-    return FeatureText(_t(words, words))
+    return FeatureText(_t(words, words), code=_names_a_code(feature))
+
+
+def _names_a_code(column: str) -> bool:
+    """Whether a number column's name says its numbers name rather than count ("Year established", "PLZ")."""
+    return bool(_CODE_NUMBER_NAME.search(column)) and not _PER_YEAR.search(column)
 
 
 def format_value(

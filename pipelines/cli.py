@@ -355,7 +355,9 @@ def _print_training(result: TrainingResult, settings: Settings) -> None:
     spec = feature_spec_of(outcome.scorer.pipeline)
     demo_rule, axes = demo_rule_warning(outcome.scorer.sla, spec), grade_axis_warning(spec)
     order = outcome.preparation.get("split", {}).get("warning", "")
-    for warning in (_empty_outcome_warning(outcome.preparation), order, threshold.warning, on_test, demo_rule, axes):
+    prepared = outcome.preparation
+    warnings = (_empty_outcome_warning(prepared), _empty_while_open_warning(prepared), order, threshold.warning)
+    for warning in (*warnings, on_test, demo_rule, axes):
         if warning:
             console.print(f"[yellow]Warning:[/] {escape(warning)}", highlight=False)
     _print_gate(registered, settings)
@@ -957,6 +959,25 @@ def _names(columns: list[str] | dict[str, Any]) -> str:
     return escape(", ".join(columns) or "-")
 
 
+def _empty_while_open_warning(report: dict[str, Any]) -> str:
+    """What to say of feature columns empty for most open leads and few labelled ones (``empty_while_open``)."""
+    found = report.get("empty_while_open", {})
+    if not found:
+        return ""
+    said = "; ".join(
+        f"'{column}' for {how['open_empty_share']:.0%} of the {how['open_leads']:,} open leads but "
+        f"{how['labelled_empty']:,} labelled ones ({how['labelled_empty_share']:.1%})"
+        for column, how in list(found.items())[:3]
+    )
+    more = f" and {len(found) - 3} more column(s)" if len(found) > 3 else ""
+    return (
+        f"empty {said}{more}: the model learns what empty means from those few labelled leads, and scores a new "
+        "lead without the value as them. If sales fills it in once it works the lead, map it after_contact; if it "
+        "is no longer collected, map it ignore; if it comes for every lead a little later (an enrichment), score "
+        "leads once it has come"
+    )
+
+
 def _empty_outcome_warning(report: dict[str, Any]) -> str:
     """What to say when the outcome column is empty for many leads (a preparation report's labels and rows)."""
     from pipelines.crm_export.inspect import EMPTY_OUTCOME_SHARE_WARNED, named_like_a_win_date
@@ -1023,6 +1044,8 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         )
     if empty_outcome := _empty_outcome_warning(report):
         console.print(f"[yellow]Warning:[/] {escape(empty_outcome)}", highlight=False)
+    if empty_while_open := _empty_while_open_warning(report):
+        console.print(f"[yellow]Warning:[/] {escape(empty_while_open)}", highlight=False)
     if still_open := labels.get("lost_in_open_stage", {}).get("unlabelled"):
         stage = labels["lost_in_open_stage"]
         older = stage["lost_after_horizon"]

@@ -943,6 +943,7 @@ def prepare_export(
         "labels": labels,
         "split": _split_report(split, y),
         "leakage": _leakage_report(leakage, sources),
+        "empty_while_open": empty_while_open(features, sources, y),
     }
     return PreparedExport(
         rows,
@@ -957,6 +958,35 @@ def prepare_export(
         report,
         activities if mapping.tables.activities else None,
     )
+
+
+MIN_OPEN_LEADS_JUDGED = 50
+MIN_EMPTY_WHILE_OPEN = 0.5  # of the open leads: empty for most of them ...
+MAX_EMPTY_WHEN_LABELLED = 0.05  # ... and for few of the labelled ones, a tenth of that share at most
+
+
+def empty_while_open(features: pd.DataFrame, sources: Mapping[str, _Source], y: pd.Series) -> dict[str, dict[str, Any]]:
+    """Export columns empty for most of the leads still open (unlabelled: young or in an open stage) and for few
+    labelled ones, by column: the model learns what empty means from those few, and scores a new lead without the
+    value as them (Maven's opportunities have an account once sales engaged them: new deals scored 0.15 against 0.63
+    won, no MQL). Filled in once sales works the lead, or no longer collected: a new lead is scored without it."""
+    open_leads = y.isna().to_numpy()
+    if open_leads.sum() < MIN_OPEN_LEADS_JUDGED or open_leads.all():
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for name, source in sources.items():
+        if source.column in found or name not in features:
+            continue
+        empty = features[name].isna().to_numpy()
+        open_share, labelled_share = float(empty[open_leads].mean()), float(empty[~open_leads].mean())
+        if open_share >= MIN_EMPTY_WHILE_OPEN and labelled_share <= min(MAX_EMPTY_WHEN_LABELLED, open_share / 10):
+            found[source.column] = {
+                "open_leads": int(open_leads.sum()),
+                "open_empty_share": round(open_share, 4),
+                "labelled_empty": int(empty[~open_leads].sum()),
+                "labelled_empty_share": round(labelled_share, 4),
+            }
+    return found
 
 
 # --- the file edge ------------------------------------------------------------------------------------------

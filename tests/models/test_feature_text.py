@@ -77,6 +77,8 @@ def test_every_coded_value_is_translated() -> None:
         ("demo_requested", None, "de", "Demo-Anfrage: unbekannt"),
         ("no_of_employees", 1200.0, "en", "No of employees: 1,200"),  # a mapped column without own texts
         ("no_of_employees", 1200.0, "de", "No of employees: 1.200"),
+        ("year_established", 1999.0, "en", "Year established: 1999"),  # a snake_case column that names a year
+        ("revenue_per_year", 1999.0, "en", "Revenue per year: 1,999"),
     ],
 )
 def test_reason_texts(feature: str, value: object, language: str, expected: str) -> None:
