@@ -52,6 +52,7 @@ from pipelines.crm_export.leakage import (
     Finding,
     LeakagePolicy,
     check_leakage,
+    days_to_the_export_finding,
     filled_after_contact,
     filled_beyond_rest,
     is_outreach,
@@ -2435,7 +2436,7 @@ def leak_evidence(
         named=options,
     )
     filled_only = _filled_after_contact(frame, specs, labels, columns, policy, present)
-    findings = [*report.findings, *filled_only]
+    findings = [*report.findings, *filled_only, *_ages_at_the_export(frame, specs, labels, columns, policy)]
     evidence: dict[str, list[str]] = {}
     for finding in sorted(findings, key=lambda finding: _EVIDENCE_ORDER.index(finding.check)):
         text = finding.evidence.removeprefix(f"'{finding.column}': ").removeprefix(f"'{finding.column}' ")
@@ -2445,6 +2446,30 @@ def leak_evidence(
         {column: "; ".join(found[:_EVIDENCE_SHOWN]) for column, found in evidence.items()},
         {str(column): float(auc) for column, auc in aucs.items()},
     )
+
+
+def _ages_at_the_export(
+    frame: pd.DataFrame,
+    specs: Mapping[str, ColumnSpec],
+    labels: pd.Series,
+    columns: list[str],
+    policy: LeakagePolicy,
+) -> list[Finding]:
+    """The guard's :func:`~pipelines.crm_export.leakage.days_to_the_export_finding` on every lead of the export
+    (the open ones are where a lead's age shows; the labelled sample holds none)."""
+    created_at = _proposed_dates(frame, specs, "created_at")
+    if created_at is None:
+        return []
+    open_leads = labels.reindex(frame.index).isna().to_numpy()
+    numbers = [column for column in columns if specs[column].role in ("numeric", "count")]
+    placeholders = sorted(_placeholders())
+    found = (
+        days_to_the_export_finding(
+            column, _evidence_values(frame[column], "number", column, placeholders), created_at, open_leads, policy
+        )
+        for column in numbers
+    )
+    return [finding for finding in found if finding is not None]
 
 
 def _filled_after_contact(

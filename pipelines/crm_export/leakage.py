@@ -388,6 +388,36 @@ def share_days_to_outcome(values: pd.Series, created_at: pd.Series, outcome_at: 
     return float(np.mean(np.abs(numbers[both] - days[both]) <= MAX_DAYS_OFF)), int(both.sum())
 
 
+MIN_AGE_SHARE = 0.5  # of the open leads with a number and a creation date: counted to one day, the export's
+
+
+def days_to_the_export(
+    values: pd.Series, created_at: pd.Series, open_leads: np.ndarray, min_rows: int
+) -> tuple[pd.Timestamp, float, int] | None:
+    """Where a number is the open leads' days from creation to one day on or after the latest creation (the day
+    the export was made): that day, the share of the open leads with a number and a date it holds for, and how
+    many they are; None where it is no such count (fewer than ``min_rows`` match, or under ``MIN_AGE_SHARE``).
+
+    A Salesforce opportunity's "Age" is counted to the close, and to the day of the report while open: every new
+    lead's is 0 ("Alter: 0" was a reason against on 5,357 of 7,500 new deals of a German report). Matched by
+    position."""
+    numbers = _as_numbers(values)
+    if numbers is None or pd.api.types.is_datetime64_any_dtype(values):
+        return None
+    created = _as_datetimes(created_at)
+    days = (created - pd.Timestamp(0)).dt.total_seconds().to_numpy() / 86_400
+    both = np.asarray(open_leads, dtype=bool) & ~np.isnan(numbers) & ~np.isnan(days)
+    if both.sum() < min_rows:
+        return None
+    sums = np.rint(numbers[both] + days[both])
+    counted, held = np.unique(sums, return_counts=True)
+    day = counted[held.argmax()]
+    matched = np.abs(numbers[both] + days[both] - day) <= MAX_DAYS_OFF
+    if matched.sum() < min_rows or matched.mean() < MIN_AGE_SHARE or day < np.nanmax(days) - MAX_DAYS_OFF:
+        return None
+    return pd.Timestamp(0) + pd.Timedelta(days=float(day)), float(matched.mean()), int(both.sum())
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Evidence beyond one AUC: values of one outcome, lift beyond all other columns, words of sales work
 
@@ -915,6 +945,8 @@ def check_leakage(
     untouched: Untouched | None = None,
     kept_out: Collection[str] = (),
     named: Mapping[str, str] | None = None,
+    arrived_at: pd.Series | None = None,
+    open_leads: np.ndarray | None = None,
 ) -> LeakageReport:
     """Run every leakage check on every candidate feature (and every date column against the outcome date).
 
@@ -933,6 +965,9 @@ def check_leakage(
             for these is a leak (:func:`filled_after_contact`).
         kept_out: columns measured but kept out of the model already (``inspect``'s proposals by name): never
             among "all the others" a column's lift is compared with.
+        arrived_at: when each lead came in, to find a number that is an open lead's age at the export
+            (:func:`days_to_the_export`); ``open_leads``: the leads still open in any quarter (default: ``y``'s
+            unlabelled ones).
         named: the export column whose name speaks for a candidate, where it is not the candidate's own (the options
             of a multi-select column, "Tags: Webinar" -> "Tags"): the checks of a name read that column's.
 
@@ -1009,6 +1044,11 @@ def check_leakage(
     if created_at is not None and outcome_at is not None:
         for column in features.columns:
             finding = _days_to_outcome_finding(str(column), features[column], created_at, outcome_at, policy)
+            candidates += [finding] if finding else []
+    if arrived_at is not None:
+        still_open = np.isnan(labels) if open_leads is None else open_leads
+        for column in features.columns:
+            finding = days_to_the_export_finding(str(column), features[column], arrived_at, still_open, policy)
             candidates += [finding] if finding else []
     dates = dict(date_columns or {})
     date_notes: list[str] = []
@@ -1355,6 +1395,20 @@ def _days_to_outcome_finding(
         f"leads with both (limit {limit:.0%}): it is counted up to the close"
     )
     return Finding(column, "after_outcome", share, limit, evidence)
+
+
+def days_to_the_export_finding(
+    column: str, values: pd.Series, created_at: pd.Series, open_leads: np.ndarray, policy: LeakagePolicy
+) -> Finding | None:
+    counted = days_to_the_export(values, created_at, open_leads, policy.min_rows)
+    if counted is None:
+        return None
+    day, share, rows = counted
+    evidence = (
+        f"'{column}' is the number of days from created_at to {day:%Y-%m-%d} (the export's day) for {share:.0%} of "
+        f"the {rows:,} open leads with both: it counts the lead's age, which is 0 for every new lead"
+    )
+    return Finding(column, "after_outcome", share, MIN_AGE_SHARE, evidence)
 
 
 def _after_outcome_finding(column: str, share: float, limit: float) -> Finding | None:

@@ -389,8 +389,8 @@ def check_feature_leakage(
 
     ``untouched``: the leads sales has not touched yet (``untouched_leads``, named by the column that says so),
     against which a column filled only after contact shows; ``untouched_created_at``: all leads' creation dates,
-    to compare them with the worked leads of their time; ``closed``: every lead's label in any quarter (NaN: open),
-    the leads sales worked (default: ``y``'s).
+    to compare them with the worked leads of their time, and to find a number that is an open lead's age at the
+    export; ``closed``: every lead's label in any quarter (NaN: open), the leads sales worked (default: ``y``'s).
 
     ``leakage.allowed`` names export columns: every feature derived from one is allowed. ``dates``: date-valued
     feature columns (by export column) checked against ``outcome_at``; numbers against the days from
@@ -407,9 +407,9 @@ def check_feature_leakage(
     )
     named = features.rename(columns={name: source.label for name, source in sources.items()})
     aligned = {column: dated.reindex(features.index).reset_index(drop=True) for column, dated in (dates or {}).items()}
-    outcome, created = (
+    outcome, created, arrived = (
         None if dated is None else dated.reindex(features.index).reset_index(drop=True)
-        for dated in (outcome_at, created_at)
+        for dated in (outcome_at, created_at, untouched_created_at)
     )
     fresh = None
     if untouched is not None:
@@ -426,6 +426,8 @@ def check_feature_leakage(
         outcome,
         created_at=created,
         untouched=fresh,
+        arrived_at=arrived,
+        open_leads=None if closed is None else closed.reindex(features.index).isna().to_numpy(dtype=bool),
         named={source.label: source.column for source in sources.values() if source.kind == "option_flag"},
     )
     options = {source.label for source in sources.values() if source.kind == "option_flag"}

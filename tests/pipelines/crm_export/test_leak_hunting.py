@@ -22,6 +22,7 @@ from pipelines.crm_export.leakage import (
     OneOutcomeEvidence,
     _evidence_findings,
     check_leakage,
+    days_to_the_export,
     lift_beyond_others,
     missingness_auc,
     one_outcome_values,
@@ -586,6 +587,38 @@ def test_check_leakage_stops_an_age_counted_to_the_close_and_inspect_proposes_it
     assert "is the number of days from created_at to the outcome date for 100%" in report.findings[0].evidence
     assert proposal.columns["Age"].role == "after_contact"  # its name is a person's age in most exports
     assert "counted up to the close" in proposal.review["Age"]
+    assert proposal.columns["Employees"].role in FEATURE_ROLES
+
+
+def test_a_number_counted_from_creation_to_the_export_is_an_open_leads_age() -> None:
+    # fuzz21: a German Salesforce report's "Alter" without a close date mapped: "Alter: 0" was a reason against on
+    # 5,357 of 7,500 new deals
+    frame = _opportunities()
+    created, still_open = pd.to_datetime(frame["Created Date"]), (frame["Stage"] == "Negotiation").to_numpy()
+
+    counted = days_to_the_export(frame["Age"], created, still_open, min_rows=50)
+
+    assert counted is not None
+    day, share, rows = counted
+    assert (day, rows) == (pd.Timestamp("2025-03-31"), still_open.sum())
+    assert share > 0.9  # a day off either way for some
+    assert days_to_the_export(frame["Employees"], created, still_open, min_rows=50) is None
+    assert days_to_the_export(frame["Age"], created, ~still_open, min_rows=50) is None  # closed: to the close
+
+
+def test_check_leakage_and_inspect_stop_an_age_counted_to_the_export_without_close_dates() -> None:
+    frame = _opportunities().drop(columns=["Close Date"])
+    y = frame["Stage"].map({"Closed Won": 1.0, "Closed Lost": 0.0}).to_numpy()
+    created = pd.to_datetime(frame["Created Date"])
+    features = _features(frame, ("Age", "Employees"))
+
+    report = check_leakage(features, y, np.arange(len(frame)) < 400, LeakagePolicy(), arrived_at=created)
+    proposal = propose(frame.astype(str), profile_export(frame.astype(str)), "Stage")
+
+    assert _flagged(report.findings) == {"Age": {"after_outcome"}}
+    assert "days from created_at to 2025-03-31 (the export's day)" in report.findings[0].evidence
+    assert proposal.columns["Age"].role == "after_contact"
+    assert "it counts the lead's age, which is 0 for every new lead" in proposal.review["Age"]
     assert proposal.columns["Employees"].role in FEATURE_ROLES
 
 
