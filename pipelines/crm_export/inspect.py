@@ -287,6 +287,8 @@ _LOST_WORD = re.compile(
     # an outbound sequence's end without a reply, or the lead's wish to hear no more (Apollo.io's Stage:
     # Unresponsive, Do Not Contact)
     r"unresponsive|do[\s_-]not[\s_-]contact|"
+    # Dynamics 365's reasons a lead is disqualified (Status Reason: Cannot Contact, No Longer Interested)
+    r"cannot[\s_-]contact|no[\s_-]longer[\s_-]interested|"
     r"perdue?|refus[eé]e?|annul[eé]e?|abandonn[eé]e?|perdid[oa]|rechazad[oa]|cancelad[oa]|descartad[oa]|"
     # Italian, Polish, Swedish, Danish and Norwegian, Finnish, Czech, Turkish, Russian, Japanese: Perso, Przegrana,
     # Förlorad, Tabt, Tapt, Hävitty, Prohráno, Kaybedildi, Проиграна, Провалена, 失注
@@ -299,6 +301,10 @@ _BOOKED_MEETING = re.compile(
     r"\W+(booked|gebucht|scheduled|vereinbart)"
 )
 _DISQUALIFIED = re.compile(r"^(dis|un)(?=qualifi)")
+# A value that is a qualification alone, in English, German, French, Italian, Spanish, Portuguese, Dutch
+_QUALIFIED_ALONE = re.compile(
+    r"qualified|qualifiziert|qualifi[ée]e?|qualificat[oa]|c(u)?alificad[oa]|qualificad[oa]|gekwalificeerd"
+)
 # A value's leading negation of a qualification, interest or conversion ("Not Interested", "Nicht qualifiziert",
 # "Non qualifié"): what is left is its counterpart; not "No Show" or "No Answer" (a "Show" is no win)
 _LEADING_NEGATION = re.compile(r"^(not|nicht|non|no)[\s_-]+(?=qualif|interes|convert|umgewandelt|konvertiert)")
@@ -1166,6 +1172,9 @@ def read_outcome(
         # Qualified"
         counterparts = {_counterpart(value) for value in lost}
         won = [value for value in still_open if normalize_value(value) in counterparts]
+        # ... and without one, a bare qualification (Dynamics 365's Status Reason: New, Contacted, Qualified, Lost,
+        # Canceled: a qualified lead became an opportunity)
+        won = won or [value for value in still_open if _QUALIFIED_ALONE.fullmatch(normalize_value(value))]
         still_open = tuple(value for value in still_open if value not in won)
     if won and not lost and not still_open and some_empty:
         return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=[]), "ticked")

@@ -1526,6 +1526,17 @@ def test_a_lifecycle_stage_named_as_the_outcome_says_who_won_and_the_horizon_the
     assert proposal.columns["business_segment"].role == "after_contact"  # the leak evidence reads its labels
 
 
+def test_a_status_reason_named_as_the_outcome_reads_qualified_as_won_beside_its_lost_reasons() -> None:
+    # Dynamics 365's Status Reason (fuzz21: refused before, "needs values that say won and lost")
+    frame = _won_date_leads().drop(columns=["won_date", "business_segment", "has_company"])
+    reasons = ["New", "Contacted", "Qualified", "Lost", "Cannot Contact", "No Longer Interested", "Canceled"]
+    frame["Status Reason"] = np.resize(reasons, len(frame))
+
+    spec = _proposal(frame, outcome="Status Reason").columns["Status Reason"]
+
+    assert (spec.won, spec.lost) == (["Qualified"], ["Canceled", "Cannot Contact", "Lost", "No Longer Interested"])
+
+
 @pytest.mark.parametrize(
     ("qualified", "disqualified", "still_open"),
     [("Qualifiziert", "Disqualifiziert", "Offen"), ("Qualified", "Unqualified", "Open")],
