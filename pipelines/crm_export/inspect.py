@@ -1975,7 +1975,9 @@ def _outcome_review(
         when = (
             "unlabelled while younger than labels.horizon_days, lost after"
             if dated
-            else "unlabelled: with no creation date they never age into lost"
+            # some leads may have a date (Maven's engage_date, empty for its prospects): true of either kind
+            else "a lead with a creation date is unlabelled while younger than labels.horizon_days, lost after; one "
+            "without never ages into lost"
         )
         detail += f"; left open: {shown} ({when}): add the final ones to won or lost"
     if empty_share > EMPTY_OUTCOME_SHARE_WARNED and spec.lost and candidate.reading in ("yes/no", "stage"):
