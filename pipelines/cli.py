@@ -971,8 +971,8 @@ def _empty_while_open_warning(report: dict[str, Any]) -> str:
     )
     more = f" and {len(found) - 3} more column(s)" if len(found) > 3 else ""
     return (
-        f"empty {said}{more}: the model learns what empty means from those few labelled leads, and scores a new "
-        "lead without the value as them. If sales fills it in once it works the lead, map it after_contact; if it "
+        f"empty {said}{more}: the model learns what empty means from few or no labelled leads, and scores a new "
+        "lead without the value on that. If sales fills it in once it works the lead, map it after_contact; if it "
         "is no longer collected, map it ignore; if it comes for every lead a little later (an enrichment), score "
         "leads once it has come"
     )

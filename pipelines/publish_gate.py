@@ -102,8 +102,8 @@ def _chance_check(metrics: Mapping[str, float], gate: GateSettings) -> tuple[str
             else ""
         )
         helps = (
-            f"more labelled leads narrow the interval{tested}, and where the split is by date a longer test period "
-            f"(split.test_quarters: 2); {helps}"
+            f"more labelled conversions narrow the interval{tested}, and where the split is by date a longer test "
+            f"period (one more quarter in split.test_quarters); {helps}"
         )
     return check, f"the AUC interval {low:.2f}-{high:.2f} {said}", helps
 

@@ -149,7 +149,8 @@ _GUID = re.compile(r"\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 # contact, then engaged; the earliest-meaning one is created_at (the moment a lead is scored as of).
 _CREATED_NAMES = (
     re.compile(
-        r"creat|erstell|angelegt|(^|_)added(_|$)|(^|_)add_(time|date)(_|$)|first_seen|eingang|eingegangen|"
+        # "Erstellt am", "Erstelldatum", "Erstellungsdatum"; not another record's creation ("Angebotserstellung")
+        r"creat|erstellt|(^|_)erstell(ungs)?datum|(^|_)erstellung(_|$)|angelegt|(^|_)added(_|$)|(^|_)add_(time|date)(_|$)|first_seen|eingang|eingegangen|"
         r"anfrage|"
         r"(^|_)(received|submitted|sign_?up|signed_up|registered|registration|registriert|inquiry|enquiry)(_|$)|"
         r"creacion|creado|(^|_)cree(_|$)|(^|_)fecha_(de_)?alta(_|$)|"  # Spanish "Creado el", French "Créé le"
@@ -2343,6 +2344,7 @@ _EVIDENCE_ORDER = (
     "missingness_auc",
     "sales_words",
     "after_outcome",
+    "age_at_the_export",
 )
 _EVIDENCE_SHOWN = 2
 EVIDENCE_MAX_ROWS = 50_000  # labelled leads the evidence is measured on (a sample of larger exports)

@@ -60,6 +60,7 @@ LeakCheck = Literal[
     "single_feature_auc",
     "missingness_auc",
     "after_outcome",
+    "age_at_the_export",
     "one_outcome_values",
     "lift",
     "sales_words",
@@ -389,6 +390,7 @@ def share_days_to_outcome(values: pd.Series, created_at: pd.Series, outcome_at: 
 
 
 MIN_AGE_SHARE = 0.5  # of the open leads with a number and a creation date: counted to one day, the export's
+MIN_AGES = 10  # distinct ages among them: a number 0 for every lead of the last days (visits, a flag) is none
 
 
 def days_to_the_export(
@@ -396,25 +398,36 @@ def days_to_the_export(
 ) -> tuple[pd.Timestamp, float, int] | None:
     """Where a number is the open leads' days from creation to one day on or after the latest creation (the day
     the export was made): that day, the share of the open leads with a number and a date it holds for, and how
-    many they are; None where it is no such count (fewer than ``min_rows`` match, or under ``MIN_AGE_SHARE``).
+    many they are; None where it is no such count (fewer than ``min_rows`` match, under ``MIN_AGE_SHARE``, or
+    fewer than ``MIN_AGES`` distinct ages).
 
     A Salesforce opportunity's "Age" is counted to the close, and to the day of the report while open: every new
-    lead's is 0 ("Alter: 0" was a reason against on 5,357 of 7,500 new deals of a German report). Matched by
-    position."""
+    lead's is 0 ("Alter: 0" was a reason against on 5,357 of 7,500 new deals of a German report). Leads created
+    within a day or two of the latest are left out, as ``share_days_to_outcome`` leaves out same-day outcomes: any
+    number 0 for new leads (visits, opens, a yes/no) would match them. Matched by position."""
     numbers = _as_numbers(values)
     if numbers is None or pd.api.types.is_datetime64_any_dtype(values):
         return None
     created = _as_datetimes(created_at)
+    if isinstance(created.dtype, pd.DatetimeTZDtype):
+        created = created.dt.tz_convert(None)
     days = (created - pd.Timestamp(0)).dt.total_seconds().to_numpy() / 86_400
-    both = np.asarray(open_leads, dtype=bool) & ~np.isnan(numbers) & ~np.isnan(days)
+    if np.isnan(days).all():
+        return None
+    latest = float(np.nanmax(days))
+    aged = np.nan_to_num(days, nan=latest) < latest - MAX_DAYS_OFF - 1
+    both = np.asarray(open_leads, dtype=bool) & ~np.isnan(numbers) & aged
     if both.sum() < min_rows:
         return None
     sums = np.rint(numbers[both] + days[both])
     counted, held = np.unique(sums, return_counts=True)
     day = counted[held.argmax()]
     matched = np.abs(numbers[both] + days[both] - day) <= MAX_DAYS_OFF
-    if matched.sum() < min_rows or matched.mean() < MIN_AGE_SHARE or day < np.nanmax(days) - MAX_DAYS_OFF:
+    ages = len(np.unique(np.rint(numbers[both][matched])))
+    if matched.sum() < min_rows or matched.mean() < MIN_AGE_SHARE or ages < MIN_AGES:
         return None
+    if day < latest - MAX_DAYS_OFF:
+        return None  # a day before the latest lead came in: no export's
     return pd.Timestamp(0) + pd.Timedelta(days=float(day)), float(matched.mean()), int(both.sum())
 
 
@@ -1408,7 +1421,7 @@ def days_to_the_export_finding(
         f"'{column}' is the number of days from created_at to {day:%Y-%m-%d} (the export's day) for {share:.0%} of "
         f"the {rows:,} open leads with both: it counts the lead's age, which is 0 for every new lead"
     )
-    return Finding(column, "after_outcome", share, MIN_AGE_SHARE, evidence)
+    return Finding(column, "age_at_the_export", share, MIN_AGE_SHARE, evidence)
 
 
 def _after_outcome_finding(column: str, share: float, limit: float) -> Finding | None:

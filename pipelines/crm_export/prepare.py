@@ -642,16 +642,22 @@ def _closed_by_the_outcome(specs: Mapping[str, ColumnSpec], values: Mapping[str,
     return closed
 
 
-# A flag's no ("false", "0", "No") or a won word negated ("Not Converted", "Nicht gewonnen"): no win yet, which a
-# lead sales has not touched holds too (Salesforce's IsConverted), unlike "Lost", "Perdue", "Disqualified"
-_NO_WIN_YET = re.compile(r"^(not|nicht|no|non|niet|nao|nie|ej|ei|ikke|inte)\b")
+# A yes/no flag's no, also in the languages whose flags leadq reads (Dutch, Nordic, Czech, Portuguese), and a win
+# negated ("Not Converted", "Nicht gewonnen"): no win yet, which a lead sales has not touched holds too (Salesforce's
+# IsConverted). Sales' verdicts close a lead, negated or not: "Lost", "Disqualified", "Not Qualified", "Not interested"
+_FLAG_NO = FALSE_WORDS | {"nee", "nej", "nei", "ne", "não", "nao", "0,0", "nope"}
+_WIN_NEGATED = re.compile(
+    r"^(not|nicht|noch nicht|no|non|niet|nao|não|nie|ej|ei|ikke|inte)[\s_-]+(yet[\s_-]+)?"
+    r"(won|converted|gewonnen|umgewandelt|konvertiert|convertit[oa]|convertid[oa]|convertie?|gekonverteerd|omgezet|"
+    r"gagn[ée]e?|ganad[oa]|vint[oa])\b"
+)
 
 
 def closes_as_lost(value: object) -> bool:
     """Whether a lost value of the outcome says sales closed the lead ("Lost", "Closed - Not Converted",
-    "Disqualified"), not only that no win came yet ("false", "0", "No", "Not converted")."""
+    "Disqualified", "Not Qualified"), not only that no win came yet ("false", "0", "No", "Nee", "Not converted")."""
     token = normalize_value(value)
-    return token not in FALSE_WORDS and not _NO_WIN_YET.match(token)
+    return token not in _FLAG_NO and not _WIN_NEGATED.match(token)
 
 
 def stages_of(values: pd.Series, spec: ColumnSpec) -> pd.Series:
@@ -945,7 +951,7 @@ def prepare_export(
         "labels": labels,
         "split": _split_report(split, y),
         "leakage": _leakage_report(leakage, sources),
-        "empty_while_open": empty_while_open(features, sources, y),
+        "empty_while_open": empty_while_open(features, sources, still_open(y, cleaned, mapping), y.notna()),
     }
     return PreparedExport(
         rows,
@@ -967,25 +973,37 @@ MIN_EMPTY_WHILE_OPEN = 0.5  # of the open leads: empty for most of them ...
 MAX_EMPTY_WHEN_LABELLED = 0.05  # ... and for few of the labelled ones, a tenth of that share at most
 
 
-def empty_while_open(features: pd.DataFrame, sources: Mapping[str, _Source], y: pd.Series) -> dict[str, dict[str, Any]]:
-    """Export columns empty for most of the leads still open (unlabelled: young or in an open stage) and for few
-    labelled ones, by column: the model learns what empty means from those few, and scores a new lead without the
-    value as them (Maven's opportunities have an account once sales engaged them: new deals scored 0.15 against 0.63
-    won, no MQL). Filled in once sales works the lead, or no longer collected: a new lead is scored without it."""
-    open_leads = y.isna().to_numpy()
-    if open_leads.sum() < MIN_OPEN_LEADS_JUDGED or open_leads.all():
+def still_open(y: pd.Series, cleaned: Mapping[str, pd.Series], mapping: ExportMapping) -> pd.Series:
+    """The unlabelled leads that are open (young, or holding an open value), not the rows whose outcome column is
+    empty where the mapping lists lost values: nobody dispositioned those (imports; the empty-outcome warning's)."""
+    column = mapping.outcome_column
+    if column is None or not mapping.columns[column].lost or column not in cleaned:
+        return y.isna()
+    return y.isna() & cleaned[column].notna()
+
+
+def empty_while_open(
+    features: pd.DataFrame, sources: Mapping[str, _Source], open_leads: pd.Series, labelled: pd.Series
+) -> dict[str, dict[str, Any]]:
+    """Export columns empty for most of the leads still open (:func:`still_open`) and for few or none of the
+    labelled ones, by column: the model learns what empty means from those few, or never saw it, and scores a new
+    lead without the value on that (Maven's opportunities have an account once sales engaged them: new deals scored
+    0.15 against 0.63 won, no MQL). Filled in once sales works the lead, no longer collected, or come later (an
+    enrichment): a new lead is scored without it."""
+    still, known = open_leads.to_numpy(dtype=bool), labelled.to_numpy(dtype=bool)
+    if still.sum() < MIN_OPEN_LEADS_JUDGED or not known.any():
         return {}
     found: dict[str, dict[str, Any]] = {}
     for name, source in sources.items():
         if source.column in found or name not in features:
             continue
         empty = features[name].isna().to_numpy()
-        open_share, labelled_share = float(empty[open_leads].mean()), float(empty[~open_leads].mean())
+        open_share, labelled_share = float(empty[still].mean()), float(empty[known].mean())
         if open_share >= MIN_EMPTY_WHILE_OPEN and labelled_share <= min(MAX_EMPTY_WHEN_LABELLED, open_share / 10):
             found[source.column] = {
-                "open_leads": int(open_leads.sum()),
+                "open_leads": int(still.sum()),
                 "open_empty_share": round(open_share, 4),
-                "labelled_empty": int(empty[~open_leads].sum()),
+                "labelled_empty": int(empty[known].sum()),
                 "labelled_empty_share": round(labelled_share, 4),
             }
     return found

@@ -410,7 +410,7 @@ def test_check_export_warns_of_a_column_empty_for_most_open_leads_and_few_labell
     export, mapping = _single_table(small_crm, tmp_path / "leads.csv"), tmp_path / "mapping.yml"
     frame = pd.read_csv(export, dtype=str, keep_default_na=False).sort_values("created_at", ignore_index=True)
     newest = frame.index >= len(frame) * 0.8
-    frame.loc[newest, "Converted"] = ""  # still open
+    frame.loc[newest, "Converted"] = "Open"  # still open (an empty outcome would be rows nobody dispositioned)
     frame.loc[newest, "lead_source"] = ""  # filled once sales works the lead
     frame.to_csv(export, index=False)
     runner.invoke(app, ["inspect", str(export), "--out", str(mapping), "--outcome", "Converted"])
@@ -422,7 +422,7 @@ def test_check_export_warns_of_a_column_empty_for_most_open_leads_and_few_labell
     assert checked.exit_code == 0, checked.output
     said = " ".join(checked.output.split())
     assert f"Warning: empty 'lead_source' for 100% of the {int(newest.sum()):,} open leads but 0 labelled ones" in said
-    assert "the model learns what empty means from those few labelled leads" in said
+    assert "the model learns what empty means from few or no labelled leads" in said
 
 
 def test_check_export_notes_leads_recycled_to_nurture_that_the_outcome_calls_lost(  # type: ignore[no-untyped-def]

@@ -2473,6 +2473,14 @@ def test_a_creation_date_named_in_other_languages_is_created_at(column: str) -> 
     assert _proposal(_dated(**{column: "2025-01-02"})).columns[column].role == "created_at"
 
 
+def test_another_records_creation_is_not_the_leads() -> None:
+    # "Angebotserstellung" (a quote's creation) beside the lead's "Eingangsdatum" (helper-84)
+    proposal = _proposal(_dated(Angebotserstellung="2025-03-01", Eingangsdatum="2025-01-02"))
+
+    assert proposal.columns["Eingangsdatum"].role == "created_at"
+    assert proposal.columns["Angebotserstellung"].role != "created_at"
+
+
 @pytest.mark.parametrize("column", ["Laatst gewijzigd", "Atualizado em", "Zaktualizowano", "Aggiornato il"])
 def test_a_later_moment_named_in_other_languages_is_never_created_at(column: str) -> None:
     assert _proposal(_dated(**{column: "2025-01-02"})).columns[column].role != "created_at"

@@ -600,10 +600,22 @@ def test_a_number_counted_from_creation_to_the_export_is_an_open_leads_age() -> 
 
     assert counted is not None
     day, share, rows = counted
-    assert (day, rows) == (pd.Timestamp("2025-03-31"), still_open.sum())
+    assert day == pd.Timestamp("2025-03-31")
+    assert rows == (still_open & (created < created.max() - pd.Timedelta(days=2))).sum()  # not the last days' leads
     assert share > 0.9  # a day off either way for some
     assert days_to_the_export(frame["Employees"], created, still_open, min_rows=50) is None
     assert days_to_the_export(frame["Age"], created, ~still_open, min_rows=50) is None  # closed: to the close
+
+
+def test_a_number_zero_for_the_newest_open_leads_is_no_age() -> None:
+    # a trade-show list imported the day before the export: their visits, opens and flags are 0 (helper-84)
+    created = pd.Series(pd.date_range("2025-01-01", periods=200).append(pd.DatetimeIndex(["2025-07-19"] * 300)))
+    still_open = np.ones(len(created), dtype=bool)
+    visits = pd.Series(np.r_[np.arange(200) % 7, np.zeros(300)])
+    flags = pd.Series(np.r_[np.arange(200) % 2, np.zeros(300)])
+
+    assert days_to_the_export(visits, created, still_open, min_rows=50) is None
+    assert days_to_the_export(flags, created, still_open, min_rows=50) is None
 
 
 def test_check_leakage_and_inspect_stop_an_age_counted_to_the_export_without_close_dates() -> None:
@@ -615,7 +627,7 @@ def test_check_leakage_and_inspect_stop_an_age_counted_to_the_export_without_clo
     report = check_leakage(features, y, np.arange(len(frame)) < 400, LeakagePolicy(), arrived_at=created)
     proposal = propose(frame.astype(str), profile_export(frame.astype(str)), "Stage")
 
-    assert _flagged(report.findings) == {"Age": {"after_outcome"}}
+    assert _flagged(report.findings) == {"Age": {"age_at_the_export"}}
     assert "days from created_at to 2025-03-31 (the export's day)" in report.findings[0].evidence
     assert proposal.columns["Age"].role == "after_contact"
     assert "it counts the lead's age, which is 0 for every new lead" in proposal.review["Age"]

@@ -1161,6 +1161,14 @@ def test_a_flags_no_stays_untouched_and_open_in_an_open_stage_whatever_other_cel
         ("No", False),
         ("Not Converted", False),
         ("Nicht gewonnen", False),
+        ("Nee", False),  # a Dutch, Swedish, Portuguese flag's no
+        ("Nej", False),
+        ("Não", False),
+        ("Not Qualified", True),  # sales' verdicts, negated or not (helper-84)
+        ("Nicht qualifiziert", True),
+        ("Not interested", True),
+        ("No Longer Interested", True),
+        ("Non qualifié", True),
     ],
 )
 def test_a_lost_value_closes_the_lead_when_its_word_says_lost_not_when_it_says_no_win_yet(
@@ -1183,6 +1191,9 @@ def test_a_column_empty_for_most_open_leads_and_few_labelled_ones_is_reported() 
     assert report["Industry"]["open_leads"] >= 120
     assert report["Industry"]["open_empty_share"] >= 0.75
     assert report["Industry"]["labelled_empty"] == 0
+    # rows whose outcome is empty are no open leads: imports nobody dispositioned, which another warning names
+    export.loc[young, "Converted"] = ""
+    assert prepare(export, mapping_of()).report["empty_while_open"] == {}
 
 
 def test_an_export_column_with_spaces_around_its_name_is_the_mapped_column() -> None:
