@@ -32,7 +32,13 @@ DEFAULT_PLACEHOLDERS = (
     "--nessuno--",
     "--geen--",
     "--nenhum--",
-    "-none-",  # Zoho's
+    "-none-",  # Zoho's, and as its German, French, Spanish, Italian, Dutch, Portuguese users see it
+    "-keine-",
+    "-aucun-",
+    "-ninguno-",
+    "-nessuno-",
+    "-geen-",
+    "-nenhum-",
     "n/a",
     # a spreadsheet's error values, in English and German Excel: a failed lookup, a division by zero, ...
     "#n/a",
@@ -485,9 +491,11 @@ def _part_to_float(part: _Part, convention: str) -> float | None:
 TRUE_WORDS = frozenset(
     {"true", "t", "yes", "y", "ja", "j", "wahr", "1", "1.0", "x", "checked", "on", "✓", "✔", "☑"}
     | {"oui", "vrai", "sí", "si", "verdadero"}
+    | {"sì", "vero", "sim", "verdadeiro"}  # Italian, Portuguese
 )
 FALSE_WORDS = frozenset(
-    ["false", "f", "no", "n", "nein", "falsch", "0", "0.0", "unchecked", "off", "☐", "non", "faux", "falso"]
+    {"false", "f", "no", "n", "nein", "falsch", "0", "0.0", "unchecked", "off", "☐", "non", "faux", "falso"}
+    | {"não", "nao", "nee", "nej", "nei"}  # Portuguese, Dutch, Swedish and Danish, Norwegian
 )
 
 

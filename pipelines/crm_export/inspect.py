@@ -276,6 +276,8 @@ _WON_WORD = re.compile(
     r"success|successful|erfolgreich|booked|gebucht|paid|bezahlt|abschluss|abgeschlossen|sold|verkauft|"
     # French and Spanish: Gagné, Signé, Vendu; Ganado, Firmado, Vendido ("Decision Maker Bought-In" is open)
     r"gagn[eé]e?|sign[eé]e?|vendue?|ganad[oa]|firmad[oa]|vendid[oa]|"
+    # converted in French, Spanish and Portuguese, Italian, Dutch: Converti, Convertido, Convertito, Geconverteerd
+    r"convertie?|convertid[oa]|convertit[oa]|geconverteerd|"
     # Portuguese, Italian, Polish, Swedish, Danish and Norwegian, Finnish, Czech, Turkish, Russian, Japanese: Ganho,
     # Vinto, Wygrana, Vunnen, Vundet, Vunnet, Voitettu, Vyhráno, Kazanıldı, Выиграна, Сделка успешна, 受注, 成約
     r"ganh[oa]|vint[oa]|wygran[aey]|vunne[nt]|vundet|voitettu|vyhr[aá]n[oaý]|kazan[ıi]ld[ıi]|kazan[ıi]lan|"
@@ -323,7 +325,7 @@ _NOT_YET = re.compile(r"(^|\W)(yet|encore|noch|todav[ií]a|a[uú]n)(\W|$)")
 _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
 # Dutch, Italian, Portuguese and Polish words as whole words ("Metaplan" is no "etap", "Credentials" no "reden")
-_STAGE_NAME = re.compile(r"status|stage|phase|(^|_)(fase|etapa|etape|estagio|etap|stadiya)(_|$)")
+_STAGE_NAME = re.compile(r"status|stage|phase|(^|_)(fase|etapa|etape|estagio|etap|stadiya|stato|statut|estado)(_|$)")
 _REASON_NAME = re.compile(r"reason|grund|orsak|(^|_)(reden|motivo|powod|arsag|syy|duvod|neden|prichina)(_|$)")
 # A person's protected attributes (the German AGG's and the GDPR's special categories): a B2B lead's gender,
 # salutation or marital status says nothing about the company's need, and scoring by it discriminates.
@@ -369,7 +371,9 @@ _PERSON_NAME = re.compile(
     # Russian: Имя, Фамилия, Отчество, ФИО, Контактное лицо, Полное имя
     r"imya|familiya|otchestvo|fio|kontaktnoe_litso|polnoe_imya)$"
 )
-_PHONE_NAME = re.compile(r"phone|telef|mobil|movil|handy|fax|puhelin")  # Telefoon, Telefono, Móvil, Puhelin
+# Telefoon, Telefono, Móvil, Puhelin; as the name's first word, Italian and Portuguese Cellulare, Celular, the
+# Belgian GSM (not a product's "Tipo de celular")
+_PHONE_NAME = re.compile(r"phone|telef|mobil|movil|handy|fax|puhelin|^(cellulare|celular|gsm)(_|$)")
 # Where a person lives, banks, connects from, was born or shows a profile: identifying, never a feature. The name
 # ends in the identifying field ("Mailing Street", "Billing Zip/Postal Code"); one that only speaks of it is an
 # attribute ("Zip Code Region", "Address Type", "IP Country", "Twitter Followers"). (A year of birth, an age, is
@@ -386,7 +390,9 @@ _PERSONAL_DATA_NAME = re.compile(
     r"datum_narozeni|dogum_tarihi|"
     # Russian: Улица, Почтовый индекс, Дата рождения, День рождения (Адрес reads as the Dutch "adres")
     r"ulitsa|pochtovyy_indeks|data_rozhdeniya|den_rozhdeniya|"
-    r"postleitzahl|plz|zip|zip_code|zipcode|code_postal|codigo_postal|c_p|cp|iban|bic|bank_account|kontonummer|bankverbindung|ip|ip_address|"
+    r"postleitzahl|plz|zip|zip_code|zipcode|code_postal|codigo_postal|c_p|cp|"
+    # Italian: Codice postale, Codice di avviamento postale (CAP: below)
+    r"codice_postale|codice_di_avviamento_postale|codice_avviamento_postale|iban|bic|bank_account|kontonummer|bankverbindung|ip|ip_address|"
     r"ip_adresse|date_of_birth|birth_date|birthdate|birthday|dob|geburtsdatum|geburtstag|linked_in|linkedin|xing|"
     # where the person is: a sign-up's geolocation (Mailchimp's LATITUDE, LONGITUDE, from the IP address)
     r"latitude|longitude|lat|lng|lon|geo_?location|coordinates|breitengrad|laengengrad|koordinaten|"
@@ -394,6 +400,8 @@ _PERSONAL_DATA_NAME = re.compile(
     r"social_profile|"
     # a person's handle on a network or messenger: "Twitter Username", "Skype ID" (a bare "Twitter" may be a flag)
     r"(twitter|instagram|facebook|tiktok|git_?hub|skype|telegram|whats_?app|linked_?in|xing)_(handle|user_?name|user|id))$"
+    # the Italian postal code, as the whole name (not a company's "Market Cap", a "Cap Rate")
+    r"|^cap$"
 )
 _NOT_A_HOME_ADDRESS = re.compile(
     r"(^|_)(e_?mail|web|website|site|url|homepage)_(address|adresse|adres|endereco|indirizzo)$"
@@ -473,6 +481,7 @@ _UNTOUCHED_VALUE = re.compile(
     r"^cold$|"  # an outbound tool's "Cold" as the whole value: not "Cold called", "Gone cold"
     r"\b(not contacted|nicht kontaktiert|uncontacted|untouched|unworked|new|neu|"
     r"nieuw|niet gecontacteerd|novo|nova|nao contatado|nowy|nowa|nuovo|nuova|non contattato|ny|uusi|yeni|nový|"
+    r"nouveau|nouvelle|non contacté|nuevo|nueva|no contactado|sin contactar|"
     r"новый|новая)\b"
 )  # Dutch, Portuguese, Polish, Italian too
 _STAGE_WORDS: tuple[tuple[str, str], ...] = (
@@ -504,6 +513,8 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("disqualif", "rejected"),
     ("unqualif", "rejected"),
     ("not qualified", "rejected"),
+    ("non qualifi", "rejected"),  # Italian, French: Non qualificato, Non qualifié
+    ("lead perso", "rejected"),  # Italian (Zoho)
     ("nicht qualifiziert", "rejected"),
     ("verloren", "rejected"),
     ("umgewandelt", "sql"),
@@ -558,6 +569,8 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("contactado", "sal"),
     ("en proceso", "sal"),
     ("contattato", "sal"),
+    ("tentativo di contatto", "sal"),  # Zoho's Italian lead statuses: Tentativo di contatto, Da ricontattare
+    ("ricontattare", "recycled"),
     ("in lavorazione", "sal"),
     ("contatado", "sal"),
     ("em andamento", "sal"),
@@ -1180,7 +1193,9 @@ def read_outcome(
     if won and not lost and not still_open and some_empty:
         return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=[]), "ticked")
     if wins_only and won and not lost and still_open:
-        return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=[]), "stage", still_open)
+        untouched = [value for value in still_open if _UNTOUCHED_VALUE.search(normalize_value(value))] or None
+        spec = ColumnSpec(role="outcome", won=won, lost=[], untouched=untouched)
+        return OutcomeCandidate(column, spec, "stage", still_open)
     if not won or not lost:
         return None
     untouched = [value for value in still_open if _UNTOUCHED_VALUE.search(normalize_value(value))] or None

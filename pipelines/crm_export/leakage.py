@@ -495,6 +495,8 @@ SALES_NAME = re.compile(
     # Probabilidad, Probabilidade, Waarschijnlijkheid, Prawdopodobieństwo); a deal in French and Spanish (Pipedrive's
     # "Titre de l'affaire", "Título del trato"; not a company's "chiffre d'affaires": _NOT_SALES_NAME)
     r"probabilit[ae]|probabilidade?|waarschijnlijkheid|prawdopodobienstwo|affaires?|trato|"
+    # an Italian lead's or deal's status (Zoho's "Stato lead"; a bare "Stato" is a country or a state)
+    r"stato_(del_)?(lead|contatto|trattativa|opportunita)|"
     r"wahrscheinlichkeit|forecast|prognose|profile|profil|calls?|call_[a-z]+|anruf[a-z]*|telefonat[a-z]*|"
     # "Last Activity" bare is sales' (Salesforce's last task, HubSpot's last logged call or meeting); one named for
     # a kind ("Last Notable Activity", "Last Web Activity") is the lead's own, as marketing automation records it.

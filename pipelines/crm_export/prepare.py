@@ -645,7 +645,7 @@ def _closed_by_the_outcome(specs: Mapping[str, ColumnSpec], values: Mapping[str,
 # A yes/no flag's no, also in the languages whose flags leadq reads (Dutch, Nordic, Czech, Portuguese), and a win
 # negated ("Not Converted", "Nicht gewonnen"): no win yet, which a lead sales has not touched holds too (Salesforce's
 # IsConverted). Sales' verdicts close a lead, negated or not: "Lost", "Disqualified", "Not Qualified", "Not interested"
-_FLAG_NO = FALSE_WORDS | {"nee", "nej", "nei", "ne", "não", "nao", "0,0", "nope"}
+_FLAG_NO = FALSE_WORDS | {"ne", "0,0", "nope"}
 _WIN_NEGATED = re.compile(
     r"^(not|nicht|noch nicht|no|non|niet|nao|não|nie|ej|ei|ikke|inte)[\s_-]+(yet[\s_-]+)?"
     r"(won|converted|gewonnen|umgewandelt|konvertiert|convertit[oa]|convertid[oa]|convertie?|gekonverteerd|omgezet|"

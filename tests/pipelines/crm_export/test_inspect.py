@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from models.cleaning import DEFAULT_PLACEHOLDERS, mark_missing
 from models.contract import DataContractError
 from pipelines.cli import app
 from pipelines.crm_export.inspect import (
@@ -2913,6 +2914,40 @@ def test_a_spanish_odoo_export_reads_its_creation_date_phone_postcode_and_archiv
     assert roles["Móvil"] == roles["C.P."] == "pii"
     assert proposal.mapping().outcome_column == "Etapa"  # the archive flag says nothing of a win
     assert roles["Comercial"] == roles["Ingreso esperado"] == "after_contact"  # the rep and the rep's estimate
+
+
+def test_an_italian_zoho_export_reads_its_postcode_mobile_status_and_conversion() -> None:
+    # fuzz22: "CAP" was a number shown as a reason ("CAP: 80,134" on 1,536 leads), "Cellulare" free text, "-Nessuno-"
+    # a value, and "Stato lead" no stage
+    rng = np.random.default_rng(5)
+    n = 120
+    statuses = ["Non contattato", "Tentativo di contatto", "Contattato", "Da ricontattare in futuro", "Lead perso"]
+    frame = pd.DataFrame(
+        {
+            "ID record": [f"zcrm_{i}" for i in range(n)],
+            "Data creazione": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%d/%m/%Y %H:%M"),
+            "CAP": [f"{rng.integers(10_000, 98_168):05d}" for _ in range(n)],
+            "Cellulare": [f"3{rng.integers(100_000_000, 999_999_999)}" for _ in range(n)],
+            "Settore": np.resize(["Manifattura", "-Nessuno-", "Servizi", "Commercio"], n),
+            "Stato lead": np.resize(statuses, n),
+            "Convertito": np.resize(["Sì", "No", "No"], n),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    roles = {column: spec.role for column, spec in proposal.columns.items()}
+    assert roles["CAP"] == roles["Cellulare"] == "pii"
+    assert proposal.mapping().outcome_column == "Convertito"
+    assert proposal.columns["Stato lead"].role == "stage"
+    assert proposal.columns["Stato lead"].values == {
+        "Contattato": "sal",
+        "Da ricontattare in futuro": "recycled",
+        "Lead perso": "rejected",
+        "Non contattato": "mql",
+        "Tentativo di contatto": "sal",
+    }
+    assert mark_missing(frame["Settore"], DEFAULT_PLACEHOLDERS)[1] == 30  # "-Nessuno-", Zoho's empty picklist
 
 
 def test_only_a_negated_qualification_interest_or_conversion_has_a_bare_counterpart() -> None:
