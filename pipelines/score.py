@@ -84,10 +84,12 @@ from pipelines.crm_export.read import (
     read_export,
     refuse_swallowed_rows,
     rows_longer_than_header,
+    section_note,
     separator_hint,
     settled_rows,
     title_note,
     without_blank_rows,
+    without_section_rows,
 )
 from pipelines.crm_export.tables import activities_table
 from pipelines.settings import Settings
@@ -700,19 +702,30 @@ def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) ->
     next chunk: a few rows, or the part from a blank line after the last full row on."""
     held: pd.DataFrame | None = None
     context: pd.DataFrame | None = None  # the last full row that went on: the footer rule reads what follows it
+    sections: tuple[int, tuple[str, ...]] = (0, ())  # rows that repeat the column names so far, and titles above
+
+    def leads_only(rows: pd.DataFrame) -> pd.DataFrame:
+        nonlocal sections
+        leads, repeated, titles = without_section_rows(rows)
+        if repeated:
+            said = section_note(name, *sections)
+            sections = (sections[0] + repeated, sections[1] + titles)
+            notes[:] = [note for note in notes if note != said] + [section_note(name, *sections)]
+        return leads
+
     for frame in frames:
         held = frame if held is None else pd.concat([held, frame])
         settled, last_full = settled_rows(held)
         if settled:
             context = held.iloc[[last_full]] if last_full is not None else context
-            yield without_blank_rows(held.iloc[:settled])
+            yield leads_only(without_blank_rows(held.iloc[:settled]))
             held = held.iloc[settled:]
     if held is None:
         return
     leads, footer = drop_report_footer(held if context is None else pd.concat([context, held]), keep_positions=True)
     if footer and footer_note(name, footer) not in notes:  # said once, however often the file is read
         notes.append(footer_note(name, footer))
-    leads = leads if context is None else leads.iloc[1:]  # the full row went on already
+    leads = leads_only(leads if context is None else leads.iloc[1:])  # the full row went on already
     if len(leads):
         yield leads
 

@@ -480,6 +480,9 @@ def read_export(path: Path, keep_positions: bool = False) -> RawExport:
         export = replace(export, frame=frame)
     if footer:
         export = RawExport(frame, export.separator, export.encoding, (*export.warnings, footer_note(path.name, footer)))
+    if suffix != ".parquet" and (sections := without_section_rows(export.frame))[1]:
+        frame, repeated, titles = sections
+        export = replace(export, frame=frame, warnings=(*export.warnings, section_note(path.name, repeated, titles)))
     if export.frame.empty:
         raise DataContractError([f"{path} has no rows; expected a header and at least one row"])
     if twice := _renamed_duplicates([str(column) for column in export.frame.columns]):
@@ -487,6 +490,41 @@ def read_export(path: Path, keep_positions: bool = False) -> RawExport:
         note = f"{path.name}: columns named more than once, each kept under its own name: {said}"
         export = replace(export, warnings=(*export.warnings, note))
     return export
+
+
+MIN_HEADER_REPEAT = 0.8  # of a row's filled cells: its column's name, as in a header repeated over each section
+
+
+def without_section_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int, tuple[str, ...]]:
+    """The rows left once a grouped board's section rows are out (monday.com's workbook: each group a title row
+    with its name alone, then the column names again, then its items), how many rows repeated the column names,
+    and the titles right above them; no row a lead, each would be scored as one. One comparison of every cell with
+    its column's name, then a closer look at the few rows that hold two names or more."""
+    values = frame.to_numpy(dtype=object)
+    names = np.array([str(column) for column in frame.columns], dtype=object)
+    candidates = np.flatnonzero((values == names).sum(axis=1) >= 2)
+    if not len(candidates):
+        return frame, 0, ()
+    filled = filled_cells(frame.iloc[candidates])
+    same = ((values[candidates] == names) & filled).sum(axis=1)
+    repeated = candidates[same >= MIN_HEADER_REPEAT * filled.sum(axis=1)]
+    if not len(repeated):
+        return frame, 0, ()
+    above = repeated[repeated > 0] - 1
+    above_filled = filled_cells(frame.iloc[above])
+    titles = above[(above_filled.sum(axis=1) == 1) & above_filled[:, 0]]
+    dropped = np.zeros(len(frame), dtype=bool)
+    dropped[repeated], dropped[titles] = True, True
+    named = tuple(str(title).strip() for title in frame.iloc[titles, 0])
+    return frame[~dropped], len(repeated), named
+
+
+def section_note(name: str, repeated: int, titles: tuple[str, ...]) -> str:
+    sections = f" and {len(titles)} section title(s) above them ({', '.join(map(repr, titles[:5]))})" if titles else ""
+    return (
+        f"{name}: {repeated} row(s) repeat the column names{sections}, as a grouped board's sections do: left out, "
+        "no lead; the section a row sat in is not kept (where the groups are the stages, export them as a column)"
+    )
 
 
 SWALLOWED_ROWS = 3  # lines inside one cell that read as rows of the file: an opening quote never closed

@@ -34,7 +34,7 @@ from models.contract import DataContractError
 from models.scorer import ExplainedBatch, LeadScorer
 from pipelines.cli import app
 from pipelines.crm_export.mapping import MappingError
-from pipelines.crm_export.read import footer_note, read_export
+from pipelines.crm_export.read import footer_note, read_export, section_note
 from pipelines.demo.synthetic import demo_mapping_text
 from pipelines.score import (
     LONG_ROW,
@@ -383,6 +383,25 @@ def test_a_reports_footer_and_totals_are_no_leads_in_any_chunk_as_in_training(
     scored, expected = _read(tmp_path / "from_report.csv"), _read(tmp_path / "from_parquet.csv")
     # probabilities 1e-14 apart at most: TreeSHAP below 32 leads a chunk, the trees of one feature at a time above
     pd.testing.assert_frame_equal(_without_time(scored), _without_time(expected), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("chunk_size", [7, 1000])
+def test_a_header_repeated_inside_the_file_is_no_lead_in_any_chunk_as_in_training(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path, chunk_size: int
+) -> None:
+    # two exports pasted one below the other: the second's column names are no lead (nor a reject)
+    first, second = leads.head(20), leads.iloc[20:40]
+    path = tmp_path / "pasted.csv"
+    path.write_text(
+        first.to_csv(index=False, lineterminator="\n") + second.to_csv(index=False, lineterminator="\n"),
+        encoding="utf-8",
+    )
+
+    summary = run_score(registry, path, _options(tmp_path / "scores.csv", chunk_size=chunk_size))
+
+    assert (summary.scored, summary.rejected_rows) == (40, 0)
+    assert summary.notes == (section_note("pasted.csv", 1, ()),)
+    assert len(read_export(path).frame) == 40  # the training reader reads the same leads
 
 
 def test_a_column_named_with_spaces_around_is_read_as_the_models_column(

@@ -413,6 +413,43 @@ def test_a_workbooks_title_rows_are_left_out_and_its_other_sheets_named(tmp_path
     )
 
 
+def test_a_grouped_boards_repeated_column_names_and_section_titles_are_no_leads(tmp_path: Path) -> None:
+    # monday.com's workbook: the board's name, then per group its title, the column names again and its items
+    # (fuzz22: 5,006 "leads" from 5,000 items, the repeats scored as leads)
+    path = tmp_path / "board.xlsx"
+    rows = [
+        ["Leads pipeline", "", ""],
+        ["New Leads", "", ""],
+        ["Name", "Status", "Created"],
+        ["Acme", "New Lead", "2026-01-02"],
+        ["", "", ""],
+        ["Won", "", ""],
+        ["Name", "Status", "Created"],
+        ["Gamma", "Won", "2026-01-05"],
+        ["Delta", "Won", "2026-01-06"],
+    ]
+    pd.DataFrame(rows).to_excel(path, header=False, index=False)
+
+    export = read_export(path)
+
+    assert export.frame["Name"].tolist() == ["Acme", "Gamma", "Delta"]
+    assert export.warnings[-1] == (
+        "board.xlsx: 1 row(s) repeat the column names and 1 section title(s) above them ('Won'), as a grouped "
+        "board's sections do: left out, no lead; the section a row sat in is not kept (where the groups are the "
+        "stages, export them as a column)"
+    )
+
+
+def test_a_csv_whose_header_comes_again_reads_it_as_no_lead(tmp_path: Path) -> None:
+    # two exports pasted one below the other
+    path = _write(tmp_path, b"Lead ID,Company,Converted\nL1,Acme,1\nLead ID,Company,Converted\nL2,Beta,0\n")
+
+    export = read_export(path)
+
+    assert export.frame["Lead ID"].tolist() == ["L1", "L2"]
+    assert "1 row(s) repeat the column names, as a grouped board's sections do" in export.warnings[-1]
+
+
 def test_a_workbook_is_read_from_its_largest_sheet_when_a_summary_comes_first(tmp_path: Path) -> None:
     path = tmp_path / "leads.xlsx"
     with pd.ExcelWriter(path) as workbook:
