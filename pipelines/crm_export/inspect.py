@@ -1431,6 +1431,22 @@ def _stage_from_the_data(
     return None
 
 
+def _outcomes_entry_value(
+    frame: pd.DataFrame, specs: Mapping[str, ColumnSpec], outcome: OutcomeCandidate
+) -> str | None:
+    """The open value of the outcome column itself where new leads land (:func:`entry_stage`), for an outcome that
+    is its own pipeline (HubSpot's Deal Stage: appointmentscheduled ... closedwon, closedlost; a Salesforce report's
+    Phase: Akquise ... Geschlossen und gewonnen) and no word names its untouched value; None without one or without
+    creation dates."""
+    created = _proposed_dates(frame, specs, "created_at")
+    if created is None or outcome.spec.untouched or not outcome.open or outcome.reading != "stage":
+        return None
+    values = _present(frame[outcome.column].reset_index(drop=True), _placeholders()).reindex(created.index)
+    open_leads = values.map(outcome.spec.outcome_of, na_action="ignore").isna() & values.notna()
+    entry = entry_stage(values, open_leads, created)
+    return entry.value if entry is not None and _may_be_the_entry(entry.value) else None
+
+
 def _reason_spec(values: pd.Series) -> ColumnSpec:
     mapped = {value: _match_words(value, _REASON_WORDS) for value in sorted(set(values.str.strip()))}
     return ColumnSpec(role="reason", values={k: v for k, v in mapped.items() if v} or None)
@@ -2248,6 +2264,14 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     if chosen is not None and no_stage and (entry := _stage_from_the_data(frame, kinds, names, specs, chosen)):
         column, specs[column], review[column] = entry
         by_name = [c for c in by_name if c != column]  # a stage now: the data's evidence judges the others against it
+    elif chosen is not None and no_stage and (first := _outcomes_entry_value(frame, specs, chosen)):
+        specs[chosen.column] = chosen.spec.model_copy(update={"untouched": [first]})
+        said = (
+            f"review: new leads land in '{first}' (most of the youngest open leads are there, younger than the other "
+            "open values'): its leads are the untouched ones the check of columns sales fills in compares against; "
+            "if sales has touched them there, name the value they land in under untouched"
+        )
+        review[chosen.column] = f"{review[chosen.column]}; {said}" if review.get(chosen.column) else said
     if chosen is not None:  # the evidence of the data: feature columns that know the outcome too well
         checked = [
             c

@@ -3085,6 +3085,27 @@ def test_the_stage_new_deals_land_in_is_read_from_the_youngest_open_deals_where_
     assert proposal.columns["Secteur"].role == "categorical"
 
 
+def test_an_outcome_that_is_its_own_pipeline_names_the_value_new_leads_land_in_as_untouched() -> None:
+    # fuzz22: HubSpot's Deal Stage, a Salesforce report's Phase (Akquise ... Geschlossen und gewonnen): no word says
+    # which open value is new, so no untouched group, and the deal's own fields passed
+    deals = _pipedrive_deals_in_french()
+    phase = deals["Étape"].where(deals["Statut"].eq("Ouverte"), deals["Statut"])
+    frame = deals.drop(columns=["Étape", "Statut"]).assign(Phase=phase)
+
+    proposal = _proposal(frame)
+
+    spec = proposal.columns["Phase"]
+    assert (spec.role, spec.won, spec.lost, spec.untouched) == (
+        "outcome",
+        ["Gagnée"],
+        ["Perdue"],
+        ["Prospect qualifié"],
+    )
+    assert "new leads land in 'Prospect qualifié'" in proposal.review["Phase"]
+    assert proposal.columns["Nombre de produits"].role == "after_contact"
+    assert "it has not touched yet ('Phase')" in proposal.review["Nombre de produits"]
+
+
 def test_a_stage_whose_open_deals_are_of_any_age_stays_after_contact() -> None:
     proposal = _proposal(_pipedrive_deals_in_french(entry_first=False))
 
