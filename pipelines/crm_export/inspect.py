@@ -1320,7 +1320,7 @@ MIN_ENTRY_STAGE_LEADS = 20  # open leads with a creation date that the entry sta
 MIN_STAGE_VALUES = 3  # a pipeline has steps; two values are a state ("Active"/"Inactive"), not where leads land
 YOUNGEST_OPEN_SHARE = 0.1  # of the open leads with a creation date: the youngest, most of whom are untouched
 MAX_ENTRY_STAGE_P_VALUE = 0.001  # its open leads younger than the other open leads, one-sided Mann-Whitney ...
-MIN_ENTRY_STAGE_YOUTH = 0.6  # ... and by this much: of a pair of open leads, its the younger one this often
+MIN_ENTRY_STAGE_YOUTH = 0.6  # ... and by this much: of a pair of open leads, one its and one not, its is younger
 
 
 @dataclass(frozen=True)
@@ -1372,10 +1372,7 @@ def entry_stage(
 def _may_be_the_entry(value: str) -> bool:
     """Whether the vocabulary lets a value be where new leads land: it says nothing of it, or it says new or
     qualified (Pipedrive's first stage is "Qualified"), never contacted, a proposal or closed."""
-    return _match_words(value, _STAGE_WORDS) in (None, "mql") or _match_words(value, _QUALIFIED_WORDS) is not None
-
-
-_QUALIFIED_WORDS = (("qualifi", "sql"),)
+    return _match_words(value, _STAGE_WORDS) in (None, "mql") or "qualifi" in normalize_value(value)
 
 
 def _entry_stage_spec(
