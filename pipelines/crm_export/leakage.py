@@ -234,12 +234,16 @@ def _shown_rest(at_rest: object) -> str:
     return f"{at_rest:g}" if isinstance(at_rest, float) else f"'{at_rest}'"
 
 
+MIN_AT_REST_SHARE = 0.95  # of the untouched leads with a value: the one they hold at rest (a few touched early)
+
+
 def filled_beyond_rest(
     values: pd.Series, untouched: np.ndarray, min_rows: int, sales_named: bool = False
 ) -> tuple[np.ndarray, float | str | None]:
-    """Per lead, whether a column holds a value, and where every one of at least ``min_rows`` untouched leads holds
-    the same value, whether it holds another: that value is the column at rest, as an empty cell is (the value, else
-    None). A number (a count of sales' touches or e-mails, 0 until the first) or a text (an owner that reads "Lead
+    """Per lead, whether a column holds a value, and where nearly every one (``MIN_AT_REST_SHARE``) of at least
+    ``min_rows`` untouched leads holds the same value, whether it holds another: that value is the column at rest,
+    as an empty cell is (the value, else None; a few untouched leads touched early, or a few who opted out as they
+    signed up, no longer hide it). A number (a count of sales' touches or e-mails, 0 until the first) or a text (an owner that reads "Lead
     Queue" until a rep takes the lead, a status "New"). A yes/no (a boolean, its words, or a model feature's 0/1)
     the lead answers or does itself stays as filled: a demo requested brings sales at once (within hours, by the
     SLA), so leads not touched yet may well all say no; unless the name speaks of sales work as well
@@ -249,9 +253,12 @@ def filled_beyond_rest(
     if yes_no and not sales_named and _LEADS_OWN_ANSWER.search(to_snake_case(str(values.name))):
         return filled, None
     resting = values[untouched].dropna()
-    if len(resting) < min_rows or resting.nunique() != 1:
+    if len(resting) < min_rows:
         return filled, None
-    first = resting.iloc[0]
+    counts = resting.value_counts()
+    if counts.iloc[0] < MIN_AT_REST_SHARE * len(resting):
+        return filled, None
+    first = counts.index[0]
     at_rest = float(first) if pd.api.types.is_numeric_dtype(values) else str(first)
     return filled & (values != first).to_numpy(), at_rest
 

@@ -478,6 +478,24 @@ def test_a_value_every_untouched_lead_holds_is_the_column_at_rest_and_other_valu
     assert filled_beyond_rest(yes_no, untouched, LeakagePolicy().min_rows)[1] is None
 
 
+def test_a_value_nearly_every_untouched_lead_holds_is_at_rest_where_a_few_were_touched_early() -> None:
+    # a Pipedrive entry stage: 4 of its 200 untouched deals had a first call logged already (fuzz22b)
+    y, untouched, noise = _worked_and_untouched()
+    touches = pd.Series(np.where(untouched, 0.0, np.floor(noise * 6) + 1), name="Touches")
+    touches[np.flatnonzero(untouched)[:4]] = 1.0
+
+    filled, at_rest = filled_beyond_rest(touches, untouched, LeakagePolicy().min_rows)
+    report = check_leakage(
+        touches.to_frame(), y, np.arange(600) < 280, LeakagePolicy(), untouched=Untouched("Status", untouched)
+    )
+
+    assert at_rest == 0.0
+    assert int(filled[untouched].sum()) == 4
+    assert "'Touches' is other than 0 for 100% of the 400 leads sales has worked but for 2.0% of the 200" in (
+        report.findings[0].evidence
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "stopped"),
     [
