@@ -243,11 +243,12 @@ def filled_beyond_rest(
     """Per lead, whether a column holds a value, and where nearly every one (``MIN_AT_REST_SHARE``) of at least
     ``min_rows`` untouched leads holds the same value, whether it holds another: that value is the column at rest,
     as an empty cell is (the value, else None; a few untouched leads touched early, or a few who opted out as they
-    signed up, no longer hide it). A number (a count of sales' touches or e-mails, 0 until the first) or a text (an owner that reads "Lead
-    Queue" until a rep takes the lead, a status "New"). A yes/no (a boolean, its words, or a model feature's 0/1)
-    the lead answers or does itself stays as filled: a demo requested brings sales at once (within hours, by the
-    SLA), so leads not touched yet may well all say no; unless the name speaks of sales work as well
-    (``sales_named``). Other yes/no columns are judged at rest ("Is Starred", "Meeting Booked": a rep's marks)."""
+    signed up, no longer hide it). A number (a count of sales' touches or e-mails, 0 until the first) or a text (an
+    owner that reads "Lead Queue" until a rep takes the lead, a status "New"). A yes/no (a boolean, its words, or a
+    model feature's 0/1) the lead answers or does itself stays as filled: a demo requested brings sales at once
+    (within hours, by the SLA), so leads not touched yet may well all say no; unless the name speaks of sales work
+    as well (``sales_named``). Other yes/no columns are judged at rest ("Is Starred", "Meeting Booked": a rep's
+    marks)."""
     filled = values.notna().to_numpy()
     yes_no = pd.api.types.is_bool_dtype(values) or _yes_no_text(values) or _zero_or_one(values)
     if yes_no and not sales_named and _LEADS_OWN_ANSWER.search(to_snake_case(str(values.name))):
