@@ -1432,9 +1432,9 @@ def _outcomes_entry_value(
     frame: pd.DataFrame, specs: Mapping[str, ColumnSpec], outcome: OutcomeCandidate
 ) -> str | None:
     """The open value of the outcome column itself where new leads land (:func:`entry_stage`), for an outcome that
-    is its own pipeline (HubSpot's Deal Stage: appointmentscheduled ... closedwon, closedlost; a Salesforce report's
-    Phase: Akquise ... Geschlossen und gewonnen) and no word names its untouched value; None without one or without
-    creation dates."""
+    is its own pipeline (a Salesforce report's Phase: Akquise ... Geschlossen und gewonnen; HubSpot's Deal Stage:
+    appointmentscheduled ... closedwon) and no word names its untouched value; None without one or without creation
+    dates."""
     created = _proposed_dates(frame, specs, "created_at")
     if created is None or outcome.spec.untouched or not outcome.open or outcome.reading != "stage":
         return None
