@@ -486,7 +486,11 @@ SCORE_WORDS = ("score", "scoring", "grade", "grading", "index")
 OUTREACH_WORDS = (
     r"(e_?)?mails?_(sent|bounced)|(messages?|sequences?|inmails?|outreach)_(sent|bounced)|bounced|"
     r"contacted|called|demoed|demo_(completed|held|given|done|delivered)|meetings?_(held|completed|done)|"
-    r"replied|replies"
+    r"replied|replies|"
+    # a sales engagement tool's work (Outreach, Salesloft, Apollo): its outreach, sequences or cadences and their
+    # steps, touches and dials, a discovery call; not marketing's "touchpoints" nor a campaign's "Responded"
+    r"outreach|sequences?|cadences?|(sales_)?touch(es|_count)|number_of_touches|dials|dialed|dial_attempts|"
+    r"discovery_(calls?|meetings?|done|held|completed|date|notes|outcome)"
 )
 OUTREACH_NAME = re.compile(rf"(^|_)({OUTREACH_WORDS})(_|$)")
 # Names (snake_case) that speak of work sales does after contact, in English and German. A name alone never
@@ -539,10 +543,13 @@ SALES_NAME = re.compile(
     # (the demo export's budget_stated), and the lift test sees one that sales typed
     r"purchase_time_?frame|purchase_process|kaufzeitrahmen|kaufprozess|bant|"
     # what sales confirmed or granted: a BANT item confirmed, a trial extended (a demo or meeting held: outreach)
-    r"(budget|authority|need|timeline|timing|decision_maker)_confirmed|trial_extended|extended_trial|"
+    r"(budget|authority|need|timeline|timing|decision_maker)_(confirmed|identified|verified|validated)|"
+    r"trial_extended|extended_trial|"
+    # the lead passed to sales (the MQL decision the score is to make, and what sales did with it)
+    r"(handed|passed|sent|routed|transferred)_(over_)?to_sales|hand_?off|handover|"
     # an offer or quote sales sent and its sum ("Angebotssumme", "Quote Amount"); not a lead's "Request a Quote" or
     # "Angebotsanfrage", nor a newsletter's offers
-    r"(quote|quotation|proposal)_(amount|value|total|sent|date|status)|angebots?(summe|betrag|wert|datum|nummer|status)|"
+    r"(quote|quotation|proposal|contract|agreement)_(amount|value|total|sent|signed|date|status)|angebots?(summe|betrag|wert|datum|nummer|status)|"
     r"angebot_(versendet|gesendet|erstellt)|"
     # Dutch, Portuguese, Polish, Italian: the rep (Eigenaar, Accountmanager, Dono do lead, Responsável, Opiekun,
     # Handlowiec, Proprietario), calls (Aantal gesprekken, Ligações, Chamadas, Połączenia, Chiamate) and notes
@@ -571,6 +578,8 @@ SALES_NAME = re.compile(
     r"stadiya|otsenka|reyting)$"
     # Bare, a duration or a contact is the call's ("Duration", "dur"); "Administrative_Duration" is a web session's.
     r"|^(duration|dur|contact)$"
+    # Bare, a call's result or a count of sales' attempts ("Reached", "Connected", "Attempts", "Meetings")
+    r"|^(reached|connected|attempts|(number_of_)?meetings|meetings?_count)$"
     rf"|^({'|'.join(CALENDAR_PARTS)})$"
     # German compounds carry the word inside ("Leadbesitzer", "Anrufergebnis", "Vertriebsphase").
     r"|(besitzer|inhaber|betreuer|bearbeiter|bewertung|einstufung|anruf|telefonat|gespraech|vertrieb|verkaeufer|verkaufs|notiz|"

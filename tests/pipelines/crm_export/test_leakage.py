@@ -610,7 +610,8 @@ def test_a_field_no_new_lead_has_yet_is_compared_with_the_worked_leads_of_its_ti
 @pytest.mark.parametrize(
     "column",
     ["Email Sent", "Email Bounced", "Emails Sent", "Contacted", "Called", "Demoed", "Demo completed", "Meeting held",
-     "Replied", "Deal - Demoed"],
+     "Replied", "Deal - Demoed", "Responded to Outreach", "Outreach Stage", "Sequence Step", "Cadence", "Touches",
+     "Sales Touches", "Dials", "Discovery Call", "Discovery Done"],
 )  # fmt: skip
 def test_outreach_done_to_the_lead_is_sales_work_by_name(column: str) -> None:
     # an Apollo sequence's flags: e-mails sales sent or that bounced, a demo held, the lead's reply to sales
@@ -621,12 +622,26 @@ def test_outreach_done_to_the_lead_is_sales_work_by_name(column: str) -> None:
 @pytest.mark.parametrize(
     "column",
     ["Demo Requested", "Email Open", "Email Opens", "Marketing emails opened", "Marketing emails clicked",
-     "Marketing emails bounced", "Marketing emails sent", "Invites Sent", "Last Notable Activity"],
+     "Marketing emails bounced", "Marketing emails sent", "Invites Sent", "Last Notable Activity", "Touchpoints",
+     "Marketing Touchpoints", "Responded", "Campaign Responded", "Meeting Booked", "Attended Webinar"],
 )  # fmt: skip
 def test_the_leads_own_actions_and_marketings_e_mails_are_no_outreach(column: str) -> None:
-    # the lead's own request and what it did with a marketing tool's e-mails stay features, judged by the data
+    # the lead's own request and what it did with a marketing tool's e-mails stay features, judged by the data (a
+    # campaign's "Responded" is the lead's answer to marketing; a meeting booked through a scheduling link its own)
     assert not is_outreach(column)
     assert sales_words_in_name(column) is None
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["Handed to Sales", "Passed to Sales", "Sales Handoff", "Contract Sent", "Agreement Signed",
+     "Decision Maker Identified", "Budget Verified", "Reached", "Connected", "Attempts", "Meetings",
+     "Number of Meetings"],
+)  # fmt: skip
+def test_what_sales_did_with_the_lead_is_sales_work_by_name(column: str) -> None:
+    # the hand-over the MQL decision makes, a contract sent, BANT items sales found out, a call's result and the
+    # attempts and meetings counted: known only after sales took the lead
+    assert sales_words_in_name(column) is not None
 
 
 @pytest.mark.parametrize("column", ["Latest Funding Amount", "Total Funding Amount", "Amount Raised"])
