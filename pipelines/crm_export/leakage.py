@@ -631,7 +631,17 @@ SALES_VALUE = re.compile(
     # versuchen", "Mit Hr. Schulz gesprochen", "Angebot verschickt")
     r"left (?:a )?(?:message|voicemail)|spoke (?:with|to)|called (?:back|twice|again)|quote sent|sent (?:a )?quote|"
     r"demo (?:done|held|given|completed)|angerufen|anruf (?:am|bei)|gesprochen|erneut versuchen|"
-    r"angebot (?:verschickt|gesendet|geschickt|erstellt)|demo (?:durchgef[uü]hrt|gezeigt))\b",
+    r"angebot (?:verschickt|gesendet|geschickt|erstellt)|demo (?:durchgef[uü]hrt|gezeigt)|"
+    # a call's result in French, Italian, Spanish, Portuguese and Dutch (no answer, voicemail, call back, busy,
+    # wrong number, not interested)
+    r"injoignable|ne r[ée]pond pas|messagerie|r[ée]pondeur|[àa] rappeler|rappel pr[ée]vu|pas int[ée]ress[ée]e?|"
+    r"(?:faux|mauvais) num[ée]ro|non risponde|richiamare|segreteria|irraggiungibile|non interessat[oa]|"
+    r"numero (?:errato|sbagliato)|no contesta|volver a llamar|buz[oó]n de voz|ilocalizable|no interesad[oa]|"
+    r"n[uú]mero (?:equivocado|err[oó]neo|errado)|n[ãa]o atende|caixa postal|sem interesse|retornar liga[çc][ãa]o|"
+    r"niet bereikbaar|terugbellen|geen interesse|verkeerd nummer)\b"
+    # a rep's temperature of the lead, as the whole value (Hot, Warm, Cold; Heiß, Kalt; Chaud, Froid ...)
+    r"|^\s*(?:hot|warm|cold|hei(?:ß|ss)|kalt|chaud|ti[èe]de|froid|caldo|tiepido|freddo|caliente|tibio|fr[ií]o|heet|"
+    r"koud|quente|morno)\s*$",
     re.IGNORECASE,
 )
 MIN_SALES_VALUES = 2  # distinct values that speak of sales contact: one "Lost" might be a lead's own answer

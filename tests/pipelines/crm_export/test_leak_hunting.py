@@ -493,6 +493,32 @@ def test_values_that_speak_of_sales_contact_in_english_and_german() -> None:
     assert sales_words_in_values(pd.Series([1.0, 2.0])) == []
 
 
+@pytest.mark.parametrize(
+    "call_results",
+    [
+        ["Injoignable", "Messagerie", "Pas intéressé", "Rappel prévu"],
+        ["Non risponde", "Richiamare", "Non interessato", "Numero errato"],
+        ["No contesta", "Volver a llamar", "Buzón de voz", "No interesado"],
+        ["Não atende", "Caixa postal", "Sem interesse"],
+        ["Niet bereikbaar", "Terugbellen", "Geen interesse", "Verkeerd nummer"],
+    ],
+)
+def test_a_calls_results_in_french_italian_spanish_portuguese_and_dutch_speak_of_sales_contact(
+    call_results: list[str],
+) -> None:
+    values = pd.Series([*call_results, "Intéressé", "Interessato"] * 5)
+
+    assert sales_words_in_values(values) == sorted(call_results, key=str.casefold)
+
+
+def test_a_reps_temperature_of_the_lead_speaks_of_sales_contact_as_the_whole_value() -> None:
+    assert sales_words_in_values(pd.Series(["Heiß", "Warm", "Kalt", None] * 5)) == ["Heiß", "Kalt", "Warm"]
+    assert sales_words_in_values(pd.Series(["Hot", "Cold", "Warm"] * 5)) == ["Cold", "Hot", "Warm"]
+    # a product or a place that holds the word is not a temperature
+    products_and_places = ["Cold storage", "Hot desk rental", "Warmwasser", "Kaltenkirchen"]
+    assert sales_words_in_values(pd.Series(products_and_places * 5)) == []
+
+
 def test_a_reps_notes_in_english_and_german_speak_of_sales_contact_and_show_no_one_by_name() -> None:
     notes = [
         "Nicht erreicht (3.3.), erneut versuchen",
