@@ -1116,6 +1116,12 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         highlight=False,
     )
     console.print(f"Unmapped (ignored): {_names(columns['unmapped'])}", highlight=False)
+    if columns.get("absent_unread"):
+        console.print(
+            f"Mapped but not in this export (after contact, ignored or PII: never read): "
+            f"{_names(columns['absent_unread'])}",
+            highlight=False,
+        )
     console.print(_leakage_table(report["leakage"]["table"]))
     console.print(
         "  one-outcome share: of the labelled leads, those with a value (almost) only one outcome has; "

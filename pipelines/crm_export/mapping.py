@@ -979,6 +979,8 @@ class MappingCheck:
     """How a mapping fits an export's header."""
 
     missing: tuple[str, ...]  # mapped but absent from the export
+    # of those, the columns never read (after_contact, ignore, pii): a later export may leave them out
+    missing_unread: tuple[str, ...]
     unmapped: tuple[str, ...]  # in the export but not in the mapping: reported and ignored
     feature_columns: tuple[str, ...]  # mapped with a feature role and present, in mapping order
     feature_names: Mapping[str, str]  # feature column -> snake_case feature name
@@ -1011,15 +1013,20 @@ def padding_matches(header: list[str], names: Iterable[str]) -> dict[str, str]:
 def check_against_export(mapping: ExportMapping, columns: list[str], *, allow_missing: bool = False) -> MappingCheck:
     """Compare the mapping with the export's columns.
 
+    A column mapped after_contact, ignore or pii may be absent: nothing is made from it (a later export saved
+    without the first one's empty trailing column, or with a notes field removed, still reads).
+
     Raises:
-        MappingError: a mapped column is absent from the export (unless ``allow_missing``); the message lists
-            each one with the export's closest column names.
+        MappingError: a mapped column of any other role is absent from the export (unless ``allow_missing``); the
+            message lists each one with the export's closest column names.
     """
     present = set(columns)
     missing = tuple(column for column in mapping.columns if column not in present)
-    if missing and not allow_missing:
+    missing_unread = tuple(column for column in missing if mapping.columns[column].role in UNREAD_ROLES)
+    needed = [column for column in missing if column not in missing_unread]
+    if needed and not allow_missing:
         unmapped_names = [c for c in columns if c not in mapping.columns]
-        listed = "; ".join(f"{column!r}{_suggest(column, unmapped_names or columns)}" for column in missing)
+        listed = "; ".join(f"{column!r}{_suggest(column, unmapped_names or columns)}" for column in needed)
         raise MappingError(
             f"mapped column(s) not in the export: {listed}; the export has: {', '.join(map(repr, columns))}"
         )
@@ -1027,6 +1034,7 @@ def check_against_export(mapping: ExportMapping, columns: list[str], *, allow_mi
     features = tuple(column for column in names if column in present)
     return MappingCheck(
         missing=missing,
+        missing_unread=missing_unread,
         unmapped=tuple(column for column in columns if column not in mapping.columns),
         feature_columns=features,
         feature_names={column: names[column] for column in features},

@@ -140,17 +140,22 @@ class _Source:
 
 
 def select_mapped_columns(leads: pd.DataFrame, mapping: ExportMapping) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The mapped columns of the export (a new frame) and the unmapped ones, which are reported and ignored.
+    """The mapped columns of the export (a new frame) and the unmapped ones, which are reported and ignored; a
+    column mapped after_contact, ignore or pii that the export lacks is an empty one (nothing is made from it).
 
     Raises:
-        MappingError: a mapped column is missing from the export (the message suggests close matches).
+        MappingError: a mapped column of another role is missing from the export (the message suggests close
+            matches).
     """
     frame = leads.rename(columns=str)
     frame = frame.rename(columns=padding_matches(list(frame.columns), mapping.columns))
     check = check_against_export(mapping, list(frame.columns))
     rows = np.arange(1, len(frame) + 1)
-    selected = with_row_ids(frame.loc[:, list(mapping.columns)], mapping, rows, columns=list(frame.columns))
-    return selected.copy(), {"unmapped": list(check.unmapped)}
+    absent = {column: pd.Series(None, index=frame.index, dtype=object) for column in check.missing_unread}
+    selected = with_row_ids(
+        frame.assign(**absent).loc[:, list(mapping.columns)], mapping, rows, columns=list(frame.columns)
+    )
+    return selected.copy(), {"unmapped": list(check.unmapped), "absent_unread": list(check.missing_unread)}
 
 
 def with_row_ids(frame: pd.DataFrame, mapping: ExportMapping, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:

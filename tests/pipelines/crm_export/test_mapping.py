@@ -448,12 +448,26 @@ def test_dump_and_load_round_trip(tmp_path: Path) -> None:
 
 
 def test_check_against_export_suggests_the_close_match_for_a_typo() -> None:
-    mapping = ExportMapping.model_validate(_mapping(**{"Lead Stauts": "after_contact", "Industry": "categorical"}))
+    mapping = ExportMapping.model_validate(_mapping(**{"Lead Status": "after_contact", "Industy": "categorical"}))
 
     with pytest.raises(MappingError) as error:
         check_against_export(mapping, ["Lead ID", "Converted", "Lead Status", "Industry"])
 
-    assert "mapped column(s) not in the export: 'Lead Stauts' (did you mean 'Lead Status'?)" in str(error.value)
+    assert "mapped column(s) not in the export: 'Industy' (did you mean 'Industry'?)" in str(error.value)
+
+
+def test_a_column_never_read_may_be_absent_from_a_later_export() -> None:
+    # the first export's empty trailing column ("Unnamed: 37"), a notes field and a phone number the CRM no longer
+    # exports: nothing was made from them, so next quarter's export reads without them
+    mapping = ExportMapping.model_validate(
+        _mapping(**{"Unnamed: 37": "ignore", "Notes": "after_contact", "Phone": "pii", "Industry": "categorical"})
+    )
+
+    check = check_against_export(mapping, ["Lead ID", "Converted", "Industry"])
+
+    assert check.missing == check.missing_unread == ("Unnamed: 37", "Notes", "Phone")
+    with pytest.raises(MappingError, match="mapped column\\(s\\) not in the export: 'Industry'"):
+        check_against_export(mapping, ["Lead ID", "Converted", "Notes"])
 
 
 def test_check_against_export_reports_unmapped_columns_and_feature_names() -> None:

@@ -490,6 +490,16 @@ def test_a_mapped_column_missing_from_the_export_suggests_the_close_match() -> N
         prepare(salesforce_export(50), mapping_of(columns))
 
 
+def test_a_column_never_read_that_the_export_lacks_is_named_and_read_as_empty() -> None:
+    columns = {**COLUMNS, "Unnamed: 37": "ignore", "Call Notes": "after_contact"}
+
+    result = prepare(salesforce_export(200), mapping_of(columns))
+    as_before = prepare(salesforce_export(200), mapping_of())
+
+    assert result.report["columns"]["absent_unread"] == ["Unnamed: 37", "Call Notes"]
+    assert result.features.equals(as_before.features)
+
+
 def test_unreadable_numbers_are_refused_naming_the_column() -> None:
     export = salesforce_export(50)
     export.loc[:9, "Annual Revenue"] = "lots"
@@ -1205,7 +1215,7 @@ def test_an_export_column_with_spaces_around_its_name_is_the_mapped_column() -> 
     selected, report = select_mapped_columns(export, mapping)
 
     assert list(selected.columns) == ["Id", "CreatedDate", "IsConverted", "Status"]
-    assert report == {"unmapped": []}
+    assert report == {"unmapped": [], "absent_unread": []}
 
 
 def test_a_creation_date_years_after_the_rest_is_a_typo_read_as_missing() -> None:
