@@ -492,10 +492,12 @@ TRUE_WORDS = frozenset(
     {"true", "t", "yes", "y", "ja", "j", "wahr", "1", "1.0", "x", "checked", "on", "✓", "✔", "☑"}
     | {"oui", "vrai", "sí", "si", "verdadero"}
     | {"sì", "vero", "sim", "verdadeiro"}  # Italian, Portuguese
+    | {"tak", "ano", "kyllä", "kylla", "evet", "igen", "da"}  # Polish, Czech, Finnish, Turkish, Hungarian, Romanian
 )
 FALSE_WORDS = frozenset(
     {"false", "f", "no", "n", "nein", "falsch", "0", "0.0", "unchecked", "off", "☐", "non", "faux", "falso"}
     | {"não", "nao", "nee", "nej", "nei"}  # Portuguese, Dutch, Swedish and Danish, Norwegian
+    | {"nie", "ne", "ei", "hayır", "hayir", "nem", "nu"}  # Polish, Czech, Finnish, Turkish, Hungarian, Romanian
 )
 
 

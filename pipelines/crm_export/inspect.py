@@ -48,6 +48,7 @@ from pipelines.crm_export.leakage import (
     PICKLIST_REPEATS,
     RECORD_PREFIX,
     RELATED_RECORD_PREFIX,
+    SALES_VALUE,
     SCORE_WORDS,
     Finding,
     LeakagePolicy,
@@ -142,7 +143,12 @@ _LOST = _BOOLEAN_FALSE | {
 
 # Names, as snake_case, of columns the heuristics look for.
 # ... and ids whose name glues a short prefix to it (Mailchimp's LEID and EUID, a UID, a GUID, an SFID)
-_ID_NAME = re.compile(r"(^|_)(id|key|nr|no|nummer|number)$|^id_|^(le|eu|u|gu|sf|hs|mc)id$")
+# "Identyfikator", "Identifiant", "Identificador", "Identificativo", "Kennung", "Tunniste", "Azonosító": an id in
+# Polish, French, Spanish and Portuguese, Italian, German, Finnish, Hungarian
+_ID_NAME = re.compile(
+    r"(^|_)(id|key|nr|no|nummer|numer|number|identifier|identyfikator|identifiant|identificador|identificativo|"
+    r"identificatore|identifikator|identifikation|kennung|tunniste|tunnus|azonosito)$|^id_|^(le|eu|u|gu|uu|sf|hs|mc)id$"
+)
 # A GUID is an id whatever the column's name (Dynamics 365 exports a lead's as "Lead", "(Do Not Modify) Lead")
 _GUID = re.compile(r"\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?", re.IGNORECASE)
 # Dates by their meaning. When the lead came in, earliest meaning first: created or received, then first
@@ -265,6 +271,9 @@ _OUTCOME_WORD_NAME = re.compile(
     r"etapa|estado|etape|statut|stato|estagio|fase|resultado|resultat|risultato|esito|"
     # ... in Russian: Стадия, Результат, Сделка
     r"stadiya|rezultat|sdelka|"
+    # ... in Polish, Hungarian, Romanian: Etap (transakcji), Transakcja, Szansa sprzedaży, Állapot, Szakasz,
+    # Stadiu
+    r"etap|transakcj[a-z]*|szansa|allapot|szakasz|stadiu|"
     # what the contact is to the company: Keap's "Person Type" (Lead, Prospect, Customer) says who bought
     r"person_type|contact_type)(_|$)"
 )
@@ -446,11 +455,19 @@ _MAYBE_JOB_TITLE_NAME = re.compile(
 )
 MIN_TITLE_SHARE = 0.5  # of the rows: values in which the job-title vocabulary finds a seniority or a function
 # A consent: yes = the lead agreed. Its opposite (yes = the lead objected) is a plain feature, never a gate.
+# consent in English, German, French and Spanish (consentement, consentimiento), Italian (consenso), Dutch
+# (toestemming), Polish (zgoda), Czech (souhlas), Nordic (samtycke, samtykke, suostumus), Hungarian
+# (hozzájárulás); the GDPR's own names (DSGVO, RGPD, RODO)
 _CONSENT_NAME = re.compile(
-    r"(^|_)(consent[a-z]*|opt_?in|opted_in|permission[a-z]*|einwilligung[a-z]*|zustimmung[a-z]*|gdpr|dsgvo)(_|$)"
+    r"(^|_)(consent[a-z]*|consens[oi]|opt_?in|opted_in|permission[a-z]*|einwilligung[a-z]*|zustimmung[a-z]*|"
+    r"toestemming[a-z]*|zgod[aey]|souhlas[a-z]*|samtyck[a-z]*|samtykke[a-z]*|suostumu[a-z]*|hozzajarulas[a-z]*|"
+    r"gdpr|dsgvo|rgpd|rodo)(_|$)"
 )
+# an objection: English and German, and unsubscribed in French, Spanish, Italian, Dutch, Polish
 _OBJECTION_NAME = re.compile(
-    r"(^|_)(do_not|dont|opt_?out|opted_out|unsubscri[a-z]*|abgemeldet|abmeldung|widerspruch|widerruf[a-z]*)(_|$)"
+    r"(^|_)(do_not|dont|opt_?out|opted_out|unsubscri[a-z]*|abgemeldet|abmeldung|widerspruch|widerruf[a-z]*|"
+    r"desinscri[a-z]*|desabonne[a-z]*|dado_de_baja|baja|disiscritt[oa]|afgemeld|uitgeschreven|wypisan[ya]|"
+    r"wypis)(_|$)"
 )
 _TRACKING_CONSENT_NAME = re.compile(r"track|cookie|web|analytic|site|visit|besuch")
 # Feature columns a consent gates, by what their name speaks of (snake_case words, optionally inflected).
@@ -1281,7 +1298,10 @@ def outcome_candidates(
             or guess_group(column) == "engagement"
             or bool(_IN_USE_NAME.search(name))
         )
-        if unnamed and (candidate.reading != "yes/no" or feature_like):
+        # a pipeline under a name of no language leadq knows still says its wins and losses in its values
+        # ("Etap transakcji": Nowy, Oferta, Wygrana, Przegrana): a stage holding both a won and a lost word counts
+        says_both = candidate.reading == "stage" and bool(candidate.spec.won) and bool(candidate.spec.lost)
+        if unnamed and ((candidate.reading != "yes/no" and not says_both) or feature_like):
             continue
         ranked.append((key, candidate))
     return [candidate for _, candidate in sorted(ranked, key=lambda pair: pair[0])]
@@ -1610,6 +1630,25 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
     if kind == "free text" and values.str.len().mean() >= LONG_TEXT_CHARS:
         return ColumnSpec(role="text")
     return ColumnSpec(role="ignore")  # IDs, names, phones, empty columns, short free text, dates
+
+
+def _sales_options(spec: ColumnSpec) -> tuple[ColumnSpec, str] | None:
+    """A picklist whose options include some that speak of sales contact (Marketo's program memberships "Nurture
+    Track - Recycled", "Sales Sequence Q1": what sales did with the lead): the spec without them (after_contact where
+    none is left) and the review that names them; None where no option does."""
+    options = spec.options or []
+    said = [option for option in options if SALES_VALUE.search(option)]
+    if not said:
+        return None
+    kept = [option for option in options if option not in said]
+    shown = ", ".join(map(repr, said[:_OPTIONS_SHOWN])) + (", ..." if len(said) > _OPTIONS_SHOWN else "")
+    why = (
+        f"options that speak of sales contact left out ({shown}). If one is known before sales touches the lead: "
+        "add it to options and list it under leakage.allowed"
+    )
+    if not kept:
+        return ColumnSpec(role="after_contact"), f"after contact? its options speak of sales contact ({shown})"
+    return spec.model_copy(update={"options": kept}), why
 
 
 def _names_or_holds_ids(column: str, values: pd.Series) -> bool:
@@ -2206,6 +2245,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         word = sales_word(column, kind)
         # a rep's notes (free text); a picklist's "Rückruf vormittags" is the lead's own choice: data evidence decides
         sales_values = sales_words_in_values(present[column]) if not word and kind == "free text" else []
+        if sales_values and multi_select_options(present[column]) is not None:
+            sales_values = []  # a picklist of several options per cell: its options are judged one by one
         if word and not _constant(present[column], len(frame)):
             specs[column] = _after_contact_spec(names[column], kind, present[column], role_taken)
             if specs[column].role == "after_contact":
@@ -2222,6 +2263,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             )
         else:
             specs[column] = _feature_spec(column, kind, present[column], len(frame))
+            if specs[column].role == "multi_select" and (said := _sales_options(specs[column])):
+                specs[column], review[column] = said
             said_by_name = _PROTECTED_NAME.search(names[column]) or is_a_persons_age(column)
             values = present[column]
             if specs[column].role == "pii" and not said_by_name and is_gender_or_salutation(present[column]):

@@ -638,7 +638,10 @@ SALES_VALUE = re.compile(
     r"(?:faux|mauvais) num[ée]ro|non risponde|richiamare|segreteria|irraggiungibile|non interessat[oa]|"
     r"numero (?:errato|sbagliato)|no contesta|volver a llamar|buz[oó]n de voz|ilocalizable|no interesad[oa]|"
     r"n[uú]mero (?:equivocado|err[oó]neo|errado)|n[ãa]o atende|caixa postal|sem interesse|retornar liga[çc][ãa]o|"
-    r"niet bereikbaar|terugbellen|geen interesse|verkeerd nummer)\b"
+    r"niet bereikbaar|terugbellen|geen interesse|verkeerd nummer|"
+    # a lead sales recycled to nurture, or put in a sales sequence ("Nurture Track - Recycled", "Sales Sequence Q1")
+    r"recycl(?:ed|e|ing)|recycl[ée]e?|recycelt|zur[uü]ckgestellt|zurueckgestellt|"
+    r"sales (?:sequences?|cadences?|outreach))\b"
     # a rep's temperature of the lead, as the whole value (Hot, Warm, Cold; Heiß, Kalt; Chaud, Froid ...)
     r"|^\s*(?:hot|warm|cold|hei(?:ß|ss)|kalt|chaud|ti[èe]de|froid|caldo|tiepido|freddo|caliente|tibio|fr[ií]o|heet|"
     r"koud|quente|morno)\s*$",

@@ -295,6 +295,14 @@ def test_french_and_spanish_yes_and_no_are_booleans() -> None:
     assert parsed.tolist() == [True, False, True, False, True, True, False, True, False]
 
 
+def test_polish_czech_finnish_turkish_hungarian_and_romanian_yes_and_no_are_booleans() -> None:
+    values = pd.Series(["Tak", "Nie", "Ano", "Ne", "Kyllä", "Ei", "Evet", "Hayır", "Igen", "Nem", "Da", "Nu"])
+
+    parsed = parse_booleans(values, "Zgoda marketingowa")
+
+    assert parsed.tolist() == [True, False] * 6
+
+
 def test_unknown_boolean_values_are_refused_with_column_and_examples() -> None:
     with pytest.raises(CleaningError, match=r"'Newsletter Opt-in'.*'maybe'"):
         parse_booleans(pd.Series(["yes", "maybe"]), "Newsletter Opt-in")

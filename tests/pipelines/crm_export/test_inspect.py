@@ -17,6 +17,8 @@ from pipelines.crm_export.inspect import (
     EntryStage,
     Proposal,
     entry_stage,
+    is_consent,
+    is_objection,
     names_look_german,
     outcome_of_value,
     profile_export,
@@ -1155,6 +1157,42 @@ def test_a_consent_without_columns_to_gate_is_ignored_never_a_feature_with_a_not
     assert load_mapping(hubspot_out).columns["Marketing Opt-in"].gates == ["Email Opens", "Email Clicks"]
 
 
+@pytest.mark.parametrize(
+    ("consent", "objection"),
+    [
+        ("Zgoda marketingowa", "Wypisany"),
+        ("Toestemming nieuwsbrief", "Uitgeschreven"),
+        ("Consenso marketing", "Disiscritto"),
+        ("Consentimiento RGPD", "Dado de baja"),
+        ("Consentement marketing", "Désinscrit"),
+    ],
+)
+def test_a_consent_or_an_objection_in_another_language_is_never_a_feature_by_its_yes(
+    consent: str, objection: str
+) -> None:
+    # "Zgoda marketingowa: Tak" was a reason on 794 of a Polish export's leads
+    frame = _leads(**{consent: ["Tak", "Nie"] * 4, objection: ["Nie", "Nie", "Tak", "Nie"] * 2}, Won=["1", "0"] * 4)
+
+    proposal = _proposal(frame, "Won")
+
+    assert proposal.columns[consent].role in ("consent", "ignore")
+    assert is_consent(consent, "boolean-like")
+    assert is_objection(objection)
+    assert not is_consent(objection, "boolean-like")
+
+
+@pytest.mark.parametrize("name", ["Etap transakcji", "Kanban"])
+def test_a_pipeline_holding_a_won_and_a_lost_word_is_the_outcome_whatever_its_name(name: str) -> None:
+    # a Polish Freshsales export: "no column reads as won or lost" though its deal stage held Wygrana and Przegrana
+    stages = ["Nowy lead", "Oferta wysłana", "Wygrana", "Przegrana", "Negocjacje", "Przegrana", "Wygrana", "Nowy lead"]
+    frame = _leads(**{name: stages})
+
+    proposal = _proposal(frame)
+
+    assert proposal.outcome == name
+    assert (proposal.columns[name].won, proposal.columns[name].lost) == (["Wygrana"], ["Przegrana"])
+
+
 def test_proposal_header_lists_every_role() -> None:
     from pipelines.crm_export.inspect import PROPOSAL_HEADER
     from pipelines.crm_export.mapping import ROLES
@@ -2042,6 +2080,23 @@ def test_a_column_numbering_the_rows_is_the_id_never_a_feature(tmp_path: Path) -
     assert proposal.lead_ids == "column"
 
 
+@pytest.mark.parametrize("name", ["Identyfikator", "Identifiant", "Identificador", "Kennung", "Azonosító", "UUID"])
+def test_a_numeric_id_named_so_in_another_language_is_the_id_never_a_feature(name: str) -> None:
+    # Freshsales' Polish export: "Identyfikator: 16,001,266,959" was a reason on 2,840 of 7,000 leads
+    frame = pd.DataFrame(
+        {
+            name: [str(16_001_266_000 + 7 * n) for n in range(40)],
+            "Branża": (["IT", "Handel"] * 20),
+            "Wygrana": ["1", "0"] * 20,
+        }
+    )
+
+    proposal = _proposal(frame, "Wygrana")
+
+    assert proposal.columns[name].role == "id"
+    assert proposal.lead_ids == "column"
+
+
 def test_a_row_counter_beside_the_id_is_ignored() -> None:
     frame = _leads(Row=[str(n + 1) for n in range(8)], Converted=["1", "0"] * 4)
 
@@ -2336,6 +2391,28 @@ def test_a_sales_option_among_the_leads_own_is_left_out_with_its_evidence() -> N
     assert "ERP" in (spec.options or [])  # the honest option that carries the signal stays
     assert proposal.review["Topics"].startswith("options left out as after contact? 'Customer': ")
     assert "add it to options and list it under leakage.allowed" in proposal.review["Topics"]
+
+
+def test_options_that_speak_of_sales_contact_are_left_out_of_the_leads_own() -> None:
+    # Marketo's program memberships: "Nurture Track - Recycled" only where sales recycled the lead, "Sales Sequence
+    # Q1" where it worked it (a reason on all 6,500 leads of fuzz23's export)
+    leads = _picklist_leads()
+    sales = pd.Series(["Sales Sequence Q1", "Nurture Track - Recycled", ""] * len(leads))[: len(leads)]
+    leads["Programs"] = (leads["Interessen"] + "; " + sales.to_numpy()).str.rstrip("; ")
+    renamed = {"ERP": "Sales Sequence Q1", "CRM": "Sales Sequence Q2", "HR": "Recycled", "Business": "Sales Cadence"}
+    only_sales = leads.assign(Programs=leads["Interessen"].replace(renamed, regex=True))
+
+    proposal = _proposal(leads.drop(columns="Interessen"))
+    all_sales = _proposal(only_sales.drop(columns="Interessen"))
+
+    spec = proposal.columns["Programs"]
+    assert spec.role == "multi_select"
+    assert sorted(spec.options or []) == ["Business Intelligence", "CRM", "ERP", "HR"]
+    assert (
+        "options that speak of sales contact left out ('Sales Sequence Q1', 'Nurture Track - Recycled')"
+        in (proposal.review["Programs"])
+    )
+    assert all_sales.columns["Programs"].role == "after_contact"
 
 
 def test_a_picklist_named_for_sales_work_stays_out_with_a_note_on_reading_its_options() -> None:
