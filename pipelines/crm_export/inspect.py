@@ -2263,8 +2263,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             )
         else:
             specs[column] = _feature_spec(column, kind, present[column], len(frame))
-            if specs[column].role == "multi_select" and (said := _sales_options(specs[column])):
-                specs[column], review[column] = said
+            if specs[column].role == "multi_select" and (options_said := _sales_options(specs[column])):
+                specs[column], review[column] = options_said
             said_by_name = _PROTECTED_NAME.search(names[column]) or is_a_persons_age(column)
             values = present[column]
             if specs[column].role == "pii" and not said_by_name and is_gender_or_salutation(present[column]):
