@@ -1013,6 +1013,8 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         ),
         highlight=False,
     )
+    for note in report.get("source", {}).get("read_notes", []):  # how the file was read (encoding, title, footer)
+        console.print(f"[yellow]Note:[/] {escape(note)}", highlight=False)
     kinds = Counter(feature["kind"] for feature in report["features"].values())
     console.print(
         f"Features: {sum(kinds.values())} ({', '.join(f'{count} {kind}' for kind, count in kinds.items())})",

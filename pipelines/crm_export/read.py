@@ -5,12 +5,15 @@ its zeros); the features step and the cleaning decide later what the text means.
 tab), the encoding and a byte-order mark are detected. A UTF-8 file with a few bytes that are not UTF-8 (a cp1252
 character pasted into a UTF-8 export) is read as UTF-8, those bytes as cp1252, with a warning naming the file and
 each byte's position: reading the whole file as cp1252 would garble every other non-ASCII character. A file in
-neither UTF-8 nor UTF-16 is read as cp1252, or as Windows-1251 where its bytes form Cyrillic words.
+neither UTF-8 nor UTF-16 is read as cp1252, as Windows-1251 where its bytes form Cyrillic words, or as cp1250 or
+ISO-8859-2 where its accented letters are those of a Central European language (Polish, Czech, Slovak,
+Hungarian, Slovenian, Croatian, Romanian); a note says so where that guess was close, or where latin-1 read it.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 import re
@@ -30,10 +33,46 @@ logger = logging.getLogger(__name__)
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")  # latin-1 decodes any bytes: the last resort
 CYRILLIC_ENCODING = "cp1251"  # tried before cp1252 where the bytes read as Cyrillic words (``_reads_as_cyrillic``)
+# tried before cp1252 where they read the file's accented letters as one language's (``_single_byte_encoding``);
+# on a tie the first (Windows exports are far more common than ISO ones)
+CENTRAL_EUROPEAN_ENCODINGS = ("cp1250", "iso-8859-2")
+_ENCODING_NAMES = {
+    "cp1252": "Western European",
+    "latin-1": "Western European, ISO-8859-1",
+    "cp1250": "Central European",
+    "iso-8859-2": "Central European, ISO",
+    "cp1251": "Cyrillic",
+}
 _CYRILLIC_LETTERS = bytes([0xA8, 0xB8, *range(0xC0, 0x100)])
 _CYRILLIC_WORD = re.compile(b"[" + re.escape(_CYRILLIC_LETTERS) + b"]{3,}")
 _CYRILLIC_MIN_LETTERS = 10
-_CYRILLIC_SAMPLE_BYTES = 4 << 20
+_ENCODING_SAMPLE_BYTES = 4 << 20  # a file's encoding is judged on its first megabytes (a 100 MB export in ~30 ms)
+# The accented letters of the languages each family of encodings is made for (lower case). German's are in both:
+# cp1250 reads ä, ö, ü and ß as cp1252 does.
+_WESTERN_ALPHABETS = (
+    "äöüß",  # German
+    "àâæçéèêëîïôœùûüÿ",  # French
+    "áéíñóúü",  # Spanish
+    "àèéìíîòóùú",  # Italian
+    "àáâãçéêíóôõú",  # Portuguese
+    "àçèéíïòóúü",  # Catalan
+    "áèéëïóöü",  # Dutch
+    "åæéø",  # Danish, Norwegian
+    "åäöéšž",  # Swedish, Finnish
+    "áæðéíóöúýþ",  # Icelandic
+)
+_CENTRAL_ALPHABETS = (
+    "ąćęłńóśźż",  # Polish
+    "áčďéěíňóřšťúůýž",  # Czech
+    "áäčďéíĺľňóôŕšťúýž",  # Slovak
+    "áéíóöőúüű",  # Hungarian
+    "čćđšž",  # Slovenian, Croatian
+    "ăâîşţ",  # Romanian (cp1250 has s and t with a cedilla, not with a comma below)
+    "äöüß",  # German
+)
+# Letters more than the other reading explains, for a Central European reading to be taken over cp1252 (and for the
+# winning reading to count as sure where another one reads the letters otherwise)
+_MIN_LETTERS_AHEAD = 3
 # Excel's "Unicode Text" (.txt) is UTF-16 with a byte-order mark, tab-separated.
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")  # read as delimited text, the separator detected
@@ -113,12 +152,89 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str, tuple[str, ...]]:
         warning = _stray_warning(path, body, stray, count, offset)
         logger.warning("%s", warning)
         return text, "utf-8-sig", (warning,)
-    for encoding in (CYRILLIC_ENCODING,) * _reads_as_cyrillic(body) + ENCODINGS[1:]:
-        try:
-            return raw.decode(encoding), encoding, ()
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError("unreachable: latin-1 decodes any bytes")  # pragma: no cover (latin-1 never fails)
+    encoding, rival = _single_byte_encoding(body[:_ENCODING_SAMPLE_BYTES])
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:  # a byte it leaves unassigned (cp1252: 0x81, 0x8d, 0x8f, 0x90, 0x9d): latin-1 reads any
+        rival = encoding if encoding != "cp1252" else rival or "cp1250"
+        text, encoding = raw.decode("latin-1"), "latin-1"
+    if rival is None:
+        return text, encoding, ()
+    note = _encoding_note(path, encoding, rival)
+    logger.warning("%s", note)
+    return text, encoding, (note,)
+
+
+def _encoding_note(path: Path, encoding: str, rival: str) -> str:
+    """What a reader says of a single-byte encoding it guessed and is not sure of (one line)."""
+    return (
+        f"{path.name}: not UTF-8; read as {encoding} ({_ENCODING_NAMES[encoding]}), a guess from its accented "
+        f"letters that {rival} ({_ENCODING_NAMES[rival]}) would read otherwise: if names or values show wrong "
+        "letters, save the file as UTF-8 and read it again (leadq has no option naming an encoding)"
+    )
+
+
+def _single_byte_encoding(sample: bytes) -> tuple[str, str | None]:
+    """The encoding of a file that is not UTF-8, from its first bytes, and the one it could as well be (None: the
+    guess is sure, or the alternatives would read the file's letters the same).
+
+    Cyrillic first (``_reads_as_cyrillic``). Else each encoding reads the bytes that follow a letter (the accented
+    letters inside and at the end of words; a "£" before a number or a "¿" opening a question are no letters) and
+    is credited with as many of them as it reads as letters of one of its languages, the best language's count:
+    a Polish "ł" is "³" in cp1252, a Czech "ř" is "ø", a Hungarian "ő" is "õ", but no Western language writes
+    "ø", "ì" and "š" together as Czech writes "ř", "ě" and "š". A Central European reading must explain
+    ``_MIN_LETTERS_AHEAD`` letters more than cp1252's to be taken: a German file reads alike in both, and a
+    French, Spanish or Portuguese one is explained in full by its own language. The guess is sure where no other
+    encoding that reads the letters otherwise comes within ``_MIN_LETTERS_AHEAD`` letters of it, or where it
+    explains every letter and the others do not (a short file: three Czech rows, three Danish ones).
+    """
+    if _reads_as_cyrillic(sample):
+        return CYRILLIC_ENCODING, None
+    counts = _bytes_after_letters(sample)
+    western = _letters_explained(counts, "cp1252", _WESTERN_ALPHABETS)
+    central = {
+        encoding: _letters_explained(counts, encoding, _CENTRAL_ALPHABETS) for encoding in CENTRAL_EUROPEAN_ENCODINGS
+    }
+    best_central = max(central, key=central.__getitem__)  # ties: the first
+    explained = {"cp1252": western, **central}
+    chosen = best_central if central[best_central] >= western + _MIN_LETTERS_AHEAD else "cp1252"
+    every_letter = explained[chosen] == int(counts.sum())  # one of its languages explains each accented letter
+    close = [
+        other
+        for other in explained
+        if other != chosen
+        and explained[chosen] - explained[other] < _MIN_LETTERS_AHEAD
+        and not (every_letter and explained[other] < explained[chosen])
+        and _reads_otherwise(counts, chosen, other)
+    ]
+    return chosen, max(close, key=explained.__getitem__) if close else None
+
+
+def _bytes_after_letters(sample: bytes) -> np.ndarray:
+    """How often each byte value follows a letter (an ASCII letter or a byte from 0x80 up) in ``sample``."""
+    data = np.frombuffer(sample, dtype=np.uint8)
+    high = data >= 0x80
+    folded = data | 0x20  # A-Z to a-z
+    letter = high | ((folded >= ord("a")) & (folded <= ord("z")))
+    return np.bincount(data[1:][high[1:] & letter[:-1]], minlength=256)
+
+
+def _letters_explained(counts: np.ndarray, encoding: str, alphabets: tuple[str, ...]) -> int:
+    """How many of the counted bytes ``encoding`` reads as letters of one language, the language that explains most."""
+    reading = _high_bytes_read(encoding)
+    return max(int(sum(counts[byte] for byte, char in reading.items() if char in alphabet)) for alphabet in alphabets)
+
+
+def _reads_otherwise(counts: np.ndarray, encoding: str, other: str) -> bool:
+    """Whether two encodings read one of the counted bytes differently."""
+    first, second = _high_bytes_read(encoding), _high_bytes_read(other)
+    return any(counts[byte] and first[byte] != second[byte] for byte in first)
+
+
+@functools.cache
+def _high_bytes_read(encoding: str) -> dict[int, str]:
+    """Each byte from 0x80 up as ``encoding`` reads it, in lower case (U+FFFD where it assigns none)."""
+    return {byte: bytes([byte]).decode(encoding, errors="replace").lower() for byte in range(0x80, 0x100)}
 
 
 def _reads_as_cyrillic(raw: bytes) -> bool:
@@ -126,7 +242,7 @@ def _reads_as_cyrillic(raw: bytes) -> bool:
     locale): every Cyrillic letter is a byte from 0xC0 up (Ё, ё: 0xA8, 0xB8), so a Cyrillic word is a run of such
     bytes, where German, French or Spanish text holds one among ASCII letters (ä, é, ñ; "ção" two). Judged on the
     file's first megabytes."""
-    sample = raw[:_CYRILLIC_SAMPLE_BYTES]
+    sample = raw[:_ENCODING_SAMPLE_BYTES]
     letters = len(sample) - len(sample.translate(None, _CYRILLIC_LETTERS))
     in_words = len(sample) - len(_CYRILLIC_WORD.sub(b"", sample))
     return letters >= _CYRILLIC_MIN_LETTERS and in_words >= letters / 2

@@ -449,6 +449,25 @@ def test_check_export_notes_leads_recycled_to_nurture_that_the_outcome_calls_los
     ) in " ".join(checked.output.split())
 
 
+def test_check_export_says_which_encoding_it_fell_back_to(small_crm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    export, mapping = _single_table(small_crm, tmp_path / "leads.csv"), tmp_path / "mapping.yml"
+    frame = pd.read_csv(export, dtype=str, keep_default_na=False)
+    frame["Notiz"] = "Rückruf"
+    frame.to_csv(export, index=False, encoding="cp1252")
+    content = export.read_bytes()
+    export.write_bytes(content.replace(b"R\xfcckruf", b"R\xfcckruf \x81", 1))  # no character in cp1252 nor cp1250
+    runner.invoke(app, ["inspect", str(export), "--out", str(mapping)])
+
+    checked = runner.invoke(
+        app, ["check-export", str(export), "--mapping", str(mapping), "--config", str(_config(tmp_path))]
+    )
+
+    assert checked.exit_code == 0, checked.output
+    said = " ".join(checked.output.split())
+    assert "Note: leads.csv: not UTF-8; read as latin-1 (Western European, ISO-8859-1), a guess" in said
+    assert "save the file as UTF-8" in said
+
+
 def test_check_export_stops_on_a_leaking_column(small_crm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     export, mapping = _single_table(small_crm, tmp_path / "leads.csv", leak=True), tmp_path / "mapping.yml"
     runner.invoke(app, ["inspect", str(export), "--out", str(mapping)])

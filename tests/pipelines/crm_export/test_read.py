@@ -1,4 +1,5 @@
-"""Reading an export file's bytes: UTF-8, cp1252, and a UTF-8 file with a few cp1252 bytes pasted into it."""
+"""Reading an export file's bytes: UTF-8, cp1252, cp1251, cp1250 and ISO-8859-2, and a UTF-8 file with a few cp1252
+bytes pasted into it."""
 
 from __future__ import annotations
 
@@ -94,6 +95,94 @@ def test_western_european_cp1252_exports_are_not_taken_for_cyrillic(rows: list[s
 
     assert export.encoding == "cp1252"
     assert export.frame.columns.tolist() == rows[0].strip().split(";")
+
+
+# Central European exports as a CRM writes them in a Windows locale (Freshsales, Pipedrive, Raynet, MiniCRM): read as
+# cp1252 their headers were "W³aœciciel", "Pøíjmení", "Megjegyzés" with "Gyõr"
+POLISH = (
+    "Identyfikator;Imię;Źródło;Właściciel;Branża;Stanowisko\n"
+    "1;Małgorzata;Polecenie;Paweł Dąbrowski;Usługi finansowe;Asystentka zarządu\n"
+    "2;Jędrzej;Strona internetowa;Michał Kozłowski;Przemysł;Kierownik sprzedaży\n"
+    "3;Łucja;Targi;Paweł Dąbrowski;Handel;Dyrektor handlowy\n"
+)
+CZECH = (
+    "ID;Příjmení;Jméno;Město;Vlastník;Poznámka\n"
+    "1;Dvořák;Jiří;Plzeň;Kateřina Procházková;Zavolat příští týden\n"
+    "2;Černý;Tomáš;České Budějovice;Petr Kučera;Děkuje za nabídku\n"
+    "3;Němcová;Lucie;Ústí nad Labem;Kateřina Procházková;Obchodní ředitelka\n"
+)
+HUNGARIAN = (
+    "Azonosító;Név;Város;Tulajdonos;Megjegyzés\n"
+    "1;Kovács Péter;Győr;Szűcs Anna;Érdeklődő, könyvelő\n"
+    "2;Tóth Ödön;Székesfehérvár;Szűcs Anna;Ügyvezető, visszahívás csütörtökön\n"
+    "3;Németh Júlia;Kőszeg;Farkas Gábor;Üzletkötő\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding"),
+    [(POLISH, "cp1250"), (CZECH, "cp1250"), (HUNGARIAN, "cp1250"), (POLISH, "iso-8859-2"), (CZECH, "iso-8859-2")],
+)
+def test_a_central_european_export_is_read_in_its_encoding_without_a_note(
+    content: str, encoding: str, tmp_path: Path
+) -> None:
+    export = read_export(_write(tmp_path, content.encode(encoding)))
+
+    assert export.encoding == encoding
+    assert export.frame.columns.tolist() == content.split("\n")[0].split(";")
+    assert export.frame.iloc[:, 1:].to_numpy().tolist() == [line.split(";")[1:] for line in content.split("\n")[1:-1]]
+    assert export.warnings == ()
+
+
+WESTERN = [
+    "Firma;Größe;Ort\nMüller GmbH;groß;Köln\nWeiß & Söhne;klein;Düsseldorf\nJäger KG;mittel;Göttingen\n",
+    "Société;Créée;Ville\nCrédit Agricole;déjà;Orléans\nPère & Fils;très intéressé;Besançon\nLefèvre;à voir;Nîmes\n",
+    "Compañía;Año;Teléfono\nTelefónica;2024;Señor García\nMuñoz e Ibáñez;2025;Logroño\nPeña;2023;Cádiz\n",
+    "Città;Attività;Note\nForlì;Sì, è possibile;Più tardi\nCantù;Società di qualità;Perché no\nMilano;Novità;lunedì\n",
+    "Ação;Situação;Cidade\nInformações;Não;São Paulo\nSoluções;Ações;Brasília\nGonçalves;Conceição;Maceió\n",
+    "Bedrijf;Notitie;Plaats\nCafé België;geïnteresseerd;Één\nCoöperatie;reünie;Zeeën\nFinanciële;geëxporteerd;idee\n",
+    "Navn;By;Kunde\nSøren Jørgensen;København;Købmand\nÅse Nørgaard;Århus;Forhandler\nMøller;Næstved;Brøndby\n",
+]
+
+
+@pytest.mark.parametrize("content", WESTERN)
+def test_western_european_cp1252_exports_read_as_before_without_a_note(content: str, tmp_path: Path) -> None:
+    export = read_export(_write(tmp_path, content.encode("cp1252")))
+
+    assert export.encoding == "cp1252"
+    assert export.frame.columns.tolist() == content.split("\n")[0].split(";")
+    assert export.frame.to_numpy().tolist() == [line.split(";") for line in content.split("\n")[1:-1]]
+    assert export.warnings == ()
+
+
+def test_an_encoding_the_letters_leave_open_is_read_as_cp1252_with_a_note_naming_the_other(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Slovenian surnames whose only letter the encodings read apart is č: cp1252's è is as good a guess (French)
+    content = "ID;Priimek;Mesto\n1;Kovačič;Ljubljana\n2;Zupančič;Maribor\n3;Potočnik;Celje\n".encode("cp1250")
+
+    with caplog.at_level(logging.WARNING, logger="pipelines.crm_export.read"):
+        export = read_export(_write(tmp_path, content))
+
+    assert export.encoding == "cp1252"
+    [note] = export.warnings
+    assert note.startswith("export.csv: not UTF-8; read as cp1252 (Western European), a guess")
+    assert "cp1250 (Central European) would read otherwise" in note
+    assert "save the file as UTF-8" in note
+    assert "Kova" not in note  # how the file was read, never a cell
+    assert [record.getMessage() for record in caplog.records] == [note]
+
+
+def test_bytes_cp1252_leaves_unassigned_are_read_as_latin1_with_a_note(tmp_path: Path) -> None:
+    content = b"ID;Notiz\n1;M\xfcller \x81\n2;K\xf6ln\n3;G\xf6ttingen\n"  # 0x81: no character in cp1252 nor cp1250
+
+    export = read_export(_write(tmp_path, content))
+
+    assert export.encoding == "latin-1"
+    assert export.frame["Notiz"].tolist() == ["Müller \x81", "Köln", "Göttingen"]
+    [note] = export.warnings
+    assert "read as latin-1 (Western European, ISO-8859-1)" in note
+    assert "cp1250 (Central European)" in note
 
 
 def test_one_umlaut_in_utf8_outweighs_one_stray_byte(tmp_path: Path) -> None:
