@@ -35,7 +35,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from models import audit
-from models.cleaning import clean_column, mark_missing
+from models.cleaning import clean_column, mark_missing, normalise_categories
 from models.contract import DEAL_COLUMNS, CRMTables, DataContractError
 from models.feature_text import feature_name
 from models.features import FeatureSpec, LeadFeatures, feature_spec_of
@@ -202,12 +202,24 @@ NOT_IN_EXPORT = "(not in the export)"
 
 
 def with_channels(scores: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
-    """Add the lead source and campaign as the CRM export spells them ("(none)" if blank there)."""
+    """Add the lead source and campaign as the CRM export spells them most often ("(none)" if blank there):
+    spellings the model reads as one category ("Google", "google ") are one channel."""
     indexed = leads.set_index("lead_id")
     known = scores["lead_id"].isin(indexed.index).to_numpy()
-    channels = indexed[list(CHANNEL_NAMES)].reindex(scores["lead_id"]).astype(object).fillna(NO_CHANNEL)
+    channels = indexed[list(CHANNEL_NAMES)].reindex(scores["lead_id"]).astype(object)
+    channels = channels.apply(_most_frequent_spelling).fillna(NO_CHANNEL)
     channels[~known] = NOT_IN_EXPORT
     return scores.assign(**{channel: channels[channel].to_numpy() for channel in CHANNEL_NAMES})
+
+
+def _most_frequent_spelling(values: pd.Series) -> pd.Series:
+    """Each value as the most frequent of the spellings the features step reads as one category."""
+    keys = normalise_categories(values)
+    spelled = values.where(keys.notna())
+    if spelled.dropna().empty:
+        return spelled
+    most = spelled.groupby(keys).agg(lambda spellings: spellings.value_counts().index[0])
+    return keys.map(most).where(keys.notna(), values)
 
 
 def _labelled(drift: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:

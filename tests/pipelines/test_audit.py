@@ -129,6 +129,18 @@ def test_channels_come_from_the_export_and_say_when_they_are_blank_or_unknown() 
     assert "lead_source" not in scores  # the input is not changed
 
 
+def test_a_channel_spelled_two_ways_is_one_channel_spelled_as_most_leads_have_it() -> None:
+    # X Education's Lead Source: "Google" on 2,868 leads, "google" on 5 (the model reads them as one category)
+    scores = pd.DataFrame({"lead_id": ["L1", "L2", "L3", "L4"], "probability": [0.1, 0.2, 0.3, 0.4]})
+    sources = ["Google", "google ", "Google", "Olark Chat"]
+    leads = pd.DataFrame({"lead_id": ["L1", "L2", "L3", "L4"], "lead_source": sources, "campaign": [None] * 4})
+
+    channels = with_channels(scores, leads)
+
+    assert channels["lead_source"].tolist() == ["Google", "Google", "Google", "Olark Chat"]
+    assert channels["campaign"].tolist() == ["(none)"] * 4
+
+
 def test_channels_are_the_categorical_columns_whose_feature_is_named_like_them() -> None:
     mapping = ExportMapping.model_validate(
         {
