@@ -1060,9 +1060,9 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
     if recycled := labels.get("recycled_not_lost"):
         named = " and ".join(f"'{escape(column)}'" for column in recycled["columns"])
         console.print(
-            f"Note: {recycled['unlabelled']:,} leads the outcome column calls lost were recycled to nurture or "
-            f"rejected for wrong timing ({named}): left unlabelled, as the label rule leaves them (the need is "
-            "there, not now: no plain loss)",
+            f"Note: {recycled['unlabelled']:,} leads were recycled to nurture or rejected for wrong timing "
+            f"({named}): left unlabelled whatever their age, as the label rule leaves them (the need is there, not "
+            "now: no plain loss)",
             highlight=False,
         )
     if undated := labels.get("lost_in_open_stage", {}).get("lost_undated"):

@@ -502,6 +502,21 @@ _UNTOUCHED_VALUE = re.compile(
     r"новый|новая)\b"
 )  # Dutch, Portuguese, Polish, Italian too
 _STAGE_WORDS: tuple[tuple[str, str], ...] = (
+    # wrong timing, first: "Not now - recontact Q3", "On hold", Polish "Wstrzymane - wrócić w Q3", German "Später",
+    # French "Plus tard", Spanish "Más adelante", Italian "In futuro"
+    ("not now", "recycled"),
+    ("recontact", "recycled"),
+    ("re-contact", "recycled"),
+    ("on hold", "recycled"),
+    ("wstrzyman", "recycled"),
+    ("wrócić", "recycled"),
+    ("später", "recycled"),
+    ("zurückgestellt", "recycled"),
+    ("plus tard", "recycled"),
+    ("más adelante", "recycled"),
+    ("más tarde", "recycled"),
+    ("in futuro", "recycled"),
+    ("future", "recycled"),
     # Dynamics 365's status reasons (Cannot Contact, No Longer Interested, Canceled), Zoho's "Contact in Future",
     # HubSpot's German lead statuses (Versuchter Kontakt, Verbunden, Schlechtes Timing, Offener Deal)
     ("cannot contact", "rejected"),
@@ -1209,14 +1224,14 @@ def read_outcome(
         still_open = tuple(value for value in still_open if value not in won)
     if won and not lost and not still_open and some_empty:
         return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=[]), "ticked")
+    untouched = [value for value in still_open if _UNTOUCHED_VALUE.search(normalize_value(value))] or None
+    recycled = [value for value in still_open if _match_words(value, _STAGE_WORDS) == "recycled"] or None
     if wins_only and won and not lost and still_open:
-        untouched = [value for value in still_open if _UNTOUCHED_VALUE.search(normalize_value(value))] or None
-        spec = ColumnSpec(role="outcome", won=won, lost=[], untouched=untouched)
+        spec = ColumnSpec(role="outcome", won=won, lost=[], untouched=untouched, recycled=recycled)
         return OutcomeCandidate(column, spec, "stage", still_open)
     if not won or not lost:
         return None
-    untouched = [value for value in still_open if _UNTOUCHED_VALUE.search(normalize_value(value))] or None
-    spec = ColumnSpec(role="outcome", won=won, lost=lost, untouched=untouched)
+    spec = ColumnSpec(role="outcome", won=won, lost=lost, untouched=untouched, recycled=recycled)
     return OutcomeCandidate(column, spec, "stage" if still_open else "yes/no", still_open)
 
 
@@ -2048,6 +2063,11 @@ def _outcome_review(
             "without never ages into lost"
         )
         detail += f"; left open: {shown} ({when}): add the final ones to won or lost"
+        if spec.recycled:
+            detail += (
+                f"; recycled to nurture: {', '.join(spec.recycled)} (unlabelled whatever their age: not now is no "
+                "loss; remove a value from recycled where it is final)"
+            )
     if empty_share > EMPTY_OUTCOME_SHARE_WARNED and spec.lost and candidate.reading in ("yes/no", "stage"):
         detail += (
             f"; empty in {empty_share:.0%} of rows, and those leads stay unlabelled (the model learns only from the "

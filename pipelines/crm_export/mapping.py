@@ -347,6 +347,11 @@ class ColumnSpec(_Spec):
         description='outcome: the open values that say sales has not touched the lead yet ("Open - Not Contacted"): '
         "the leakage guard stops a column filled for the leads sales worked and empty for these",
     )
+    recycled: list[str] | None = Field(
+        None,
+        description='outcome: the open values that say sales recycled the lead to nurture ("Nurture", "Not now - '
+        'recontact Q3"): the need is there, not now; unlabelled whatever their age, never aged into lost',
+    )
     values: dict[str, str] | None = Field(
         None, validate_default=True, description="stage: export value -> leadq stage; reason: -> leadq reason"
     )
@@ -385,7 +390,7 @@ class ColumnSpec(_Spec):
                 raise ValueError(f"unknown role {role!r}{_suggest(role, ROLES)}; expected one of: {', '.join(ROLES)}")
         return spec
 
-    @field_validator("won", "lost", "untouched", "options", mode="before")
+    @field_validator("won", "lost", "untouched", "recycled", "options", mode="before")
     @classmethod
     def _string_values(cls, values: object) -> object:
         return _as_strings(values)
@@ -419,11 +424,15 @@ class ColumnSpec(_Spec):
             raise ValueError(f"separator {separator!r}; expected one of {' '.join(OPTION_SEPARATORS)}")
         return separator
 
-    @field_validator("untouched")
+    @field_validator("untouched", "recycled")
     @classmethod
-    def _untouched_outcome(cls, values: list[str] | None, info: ValidationInfo) -> list[str] | None:
+    def _open_outcome_values(cls, values: list[str] | None, info: ValidationInfo) -> list[str] | None:
         if values is not None and info.data.get("role") != "outcome":
-            raise ValueError(f"untouched applies only to role outcome, not {info.data.get('role')}")
+            raise ValueError(f"{info.field_name} applies only to role outcome, not {info.data.get('role')}")
+        closed = {normalize_value(v) for v in [*(info.data.get("won") or ()), *(info.data.get("lost") or ())]}
+        if info.field_name == "recycled" and (both := sorted({normalize_value(v) for v in values or ()} & closed)):
+            listed = ", ".join(map(repr, both))
+            raise ValueError(f"recycled {listed} listed in won or lost too: recycled are open values")
         return values
 
     @field_validator("won", "lost")
@@ -546,6 +555,10 @@ class ColumnSpec(_Spec):
         if token in {normalize_value(v) for v in self.lost or ()}:
             return "lost"
         return None
+
+    def is_recycled(self, value: object) -> bool:
+        """Whether a value of the outcome column is one of its ``recycled`` open values."""
+        return normalize_value(value) in {normalize_value(v) for v in self.recycled or ()}
 
     def labels(self, values: pd.Series) -> pd.Series:
         """An outcome column's labels: 1.0 won, 0.0 lost, NaN open or unknown; an empty cell (NaN: placeholders

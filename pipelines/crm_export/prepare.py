@@ -799,12 +799,18 @@ def _labels(
     if mapping.outcome_column is not None and not mapping.wins_only:
         column = mapping.outcome_column
         y, report = labels_from_outcome(cleaned[column], mapping.columns[column], column)
-        open_values = y.isna() & cleaned[column].notna()
+        # an open value that says recycled to nurture never ages into lost (label rule 3: not now is no negative)
+        recycled = cleaned[column].map(mapping.columns[column].is_recycled, na_action="ignore").fillna(False)
+        open_values = y.isna() & cleaned[column].notna() & ~recycled.astype(bool)
         latest = created.max() if created is not None and created.notna().any() else pd.Timestamp.now().normalize()
         cut, horizon = as_of or pd.Timestamp(latest), 0
         y, still_open = lost_in_an_open_stage(y, cleaned, mapping, created, cut, horizon_days)
         y, nurtured = recycled_not_lost(y, cleaned, mapping)
         y, aged = open_outcomes_lost_after_horizon(y, open_values, created, cut, horizon_days)
+        if (kept_open := int((y.isna() & recycled.astype(bool)).sum())) > 0:
+            said = nurtured.setdefault("recycled_not_lost", {"columns": [], "unlabelled": 0})
+            said["columns"] = [*said["columns"], column]
+            said["unlabelled"] += kept_open
         report |= still_open | nurtured | aged
     elif (won_at := mapping.won_at_column) is not None and mapping.columns[won_at].blank == "lost":
         # no creation dates: no horizon can tell a young lead from a lost one, so the export's word is final

@@ -444,8 +444,8 @@ def test_check_export_notes_leads_recycled_to_nurture_that_the_outcome_calls_los
 
     assert checked.exit_code == 0, checked.output
     assert (
-        f"Note: {recycled:,} leads the outcome column calls lost were recycled to nurture or rejected for wrong "
-        "timing ('Lead Status'): left unlabelled"
+        f"Note: {recycled:,} leads were recycled to nurture or rejected for wrong timing ('Lead Status'): left "
+        "unlabelled"
     ) in " ".join(checked.output.split())
 
 

@@ -1193,6 +1193,18 @@ def test_a_pipeline_holding_a_won_and_a_lost_word_is_the_outcome_whatever_its_na
     assert (proposal.columns[name].won, proposal.columns[name].lost) == (["Wygrana"], ["Przegrana"])
 
 
+@pytest.mark.parametrize("recycle", ["Not now - recontact Q3", "On hold", "Wstrzymane - wrócić w Q3", "Nurture"])
+def test_an_outcomes_value_that_says_not_now_is_proposed_as_recycled(recycle: str) -> None:
+    statuses = ["New", "Contacted", "Customer", "Bad Fit", recycle, "Customer", "Bad Fit", recycle]
+    frame = _leads(Status=statuses)
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Status"].recycled == [recycle]
+    assert proposal.columns["Status"].untouched == ["New"]
+    assert f"recycled to nurture: {recycle} (unlabelled whatever their age" in proposal.review["Status"]
+
+
 def test_proposal_header_lists_every_role() -> None:
     from pipelines.crm_export.inspect import PROPOSAL_HEADER
     from pipelines.crm_export.mapping import ROLES

@@ -456,6 +456,17 @@ def test_check_against_export_suggests_the_close_match_for_a_typo() -> None:
     assert "mapped column(s) not in the export: 'Industy' (did you mean 'Industry'?)" in str(error.value)
 
 
+def test_recycled_values_are_open_values_of_an_outcome() -> None:
+    spec = ColumnSpec.model_validate({"role": "outcome", "won": ["Won"], "lost": ["Lost"], "recycled": ["Nurture"]})
+
+    assert spec.is_recycled(" nurture ")
+    assert not spec.is_recycled("Lost")
+    with pytest.raises(ValidationError, match="recycled 'lost' listed in won or lost too"):
+        ColumnSpec.model_validate({"role": "outcome", "won": ["Won"], "lost": ["Lost"], "recycled": ["LOST"]})
+    with pytest.raises(ValidationError, match="recycled applies only to role outcome, not stage"):
+        ColumnSpec.model_validate({"role": "stage", "values": {"Nurture": "recycled"}, "recycled": ["Nurture"]})
+
+
 def test_a_column_never_read_may_be_absent_from_a_later_export() -> None:
     # the first export's empty trailing column ("Unnamed: 37"), a notes field and a phone number the CRM no longer
     # exports: nothing was made from them, so next quarter's export reads without them

@@ -935,6 +935,20 @@ def test_open_outcome_values_older_than_the_horizon_are_lost_and_younger_ones_un
     assert np.isnan(labels[(converted == "").to_numpy()]).all()  # an empty cell stays unknown
 
 
+def test_an_open_outcome_value_that_says_recycled_never_ages_into_lost() -> None:
+    # Copper's "Not now - recontact Q3": the need is there, not now (label rule 3), however old the lead
+    export = salesforce_export()
+    converted = export["Converted"].mask(export.index % 10 == 0, "Not now - recontact Q3")
+    export["Converted"] = converted
+    columns = {**COLUMNS, "Converted": {**COLUMNS["Converted"], "recycled": ["not now - RECONTACT q3"]}}
+
+    prepared = prepare(export, mapping_of(columns), horizon_days=90)
+
+    recycled = (converted == "Not now - recontact Q3").to_numpy()
+    assert np.isnan(prepared.y.to_numpy()[recycled]).all()
+    assert prepared.report["labels"]["recycled_not_lost"] == {"columns": ["Converted"], "unlabelled": recycled.sum()}
+
+
 STATUS_AND_FLAG = """
 columns:
   Id: id
