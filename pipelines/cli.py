@@ -416,18 +416,26 @@ def _export_errors() -> Iterator[None]:
         raise typer.Exit(code=1) from error
 
 
-def _train(settings: Settings, export: Path | None = None, mapping: Path | None = None, force: bool = False) -> None:
+@contextmanager
+def _input_errors() -> Iterator[None]:
+    """Every refusal of a command that reads the export: the export's and the registry's, and a setting the
+    export cannot meet (the settings' fault, not the export's: exit code 2), each as one line."""
     from pipelines.settings import ConfigError
-
-    with _lasting_imports():
-        from pipelines.training import run_training
 
     try:
         with _export_errors(), _friendly_errors():
-            result = run_training(settings, export, mapping, report=_step, force=force)
-    except ConfigError as error:  # a setting the export cannot meet: the settings' fault, not the export's
+            yield
+    except ConfigError as error:
         console.print(f"[red]Invalid settings:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(code=2) from error
+
+
+def _train(settings: Settings, export: Path | None = None, mapping: Path | None = None, force: bool = False) -> None:
+    with _lasting_imports():
+        from pipelines.training import run_training
+
+    with _input_errors():
+        result = run_training(settings, export, mapping, report=_step, force=force)
     split = result.outcome.split
     console.print(f"Split: {split.kind} ({escape(split.reason)})", highlight=False)
     _print_training(result, settings)
@@ -570,6 +578,35 @@ def _comparison_table(comparison: dict[str, dict[str, float]], quarters: list[st
     return table
 
 
+_OWN_FIGURE_ROWS = (
+    ("ROC AUC", "test_roc_auc", "{:.3f}"),
+    ("PR AUC", "test_pr_auc", "{:.3f}"),
+    ("ECE", "test_ece", "{:.3f}"),
+    ("Brier", "test_brier", "{:.3f}"),
+    ("lift top 10%", "test_lift_top10", "{:.3f}"),
+    ("MQL conversion (precision)", "test_mql_precision", "{:.1%}"),
+    ("conversions reached (recall)", "test_mql_recall", "{:.1%}"),
+    ("test leads", "n_test", "{:,.0f}"),
+    ("conversions", "test_conversions", "{:,.0f}"),
+)
+
+
+def _own_figures_table(own_figures: dict[str, dict[str, float]], confidence: float = 0.95) -> Table:
+    """Champion and challenger side by side, each on its own test leads as its training run measured them."""
+    table = Table(
+        title="Each model on its own test leads, as its training run measured them",
+        title_justify="left",
+        caption=f"(low-high): {confidence:.0%} bootstrap interval over each model's test leads",
+        caption_justify="left",
+    )
+    table.add_column("metric")
+    for role in ("champion", "challenger"):
+        table.add_column(role, justify="right")
+    for label, key, fmt in _OWN_FIGURE_ROWS:
+        table.add_row(label, *(_with_interval(own_figures[role], key, fmt) for role in ("champion", "challenger")))
+    return table
+
+
 @app.command()
 def retrain(config: ConfigOption = None, export: DataOption = None, mapping: MappingOption = None) -> None:
     """Train a challenger on the export and promote it only if it beats the served champion (see mlflow.yml retrain)."""
@@ -577,10 +614,12 @@ def retrain(config: ConfigOption = None, export: DataOption = None, mapping: Map
 
     _quiet_libraries()
     settings = _with_data(_settings(config), export, mapping)
-    with _friendly_errors():
+    with _input_errors():
         result = run_retrain(settings, report=_step)
     if result.comparison:
         console.print(_comparison_table(result.comparison, result.quarters))
+    if result.own_figures:
+        console.print(_own_figures_table(result.own_figures, settings.gate.confidence))
     verdict = "[green]promoted[/]" if result.decision.promote else "[yellow]not promoted[/]"
     console.print(
         f"Challenger version {result.challenger_version}: {verdict}; "
@@ -588,7 +627,7 @@ def retrain(config: ConfigOption = None, export: DataOption = None, mapping: Map
         highlight=False,
     )
     for reason in result.decision.reasons:
-        console.print(f"  - {reason}", highlight=False)
+        console.print(f"  - {escape(reason)}", highlight=False)
     if result.decision.promote:
         console.print("A running `leadq serve` picks the champion up on POST /v1/admin/reload.", highlight=False)
 
@@ -634,7 +673,7 @@ def explain(
     _quiet_libraries()
     settings = _with_data(_settings(config), export, mapping)
     own_export = export is None and mapping is None
-    with _friendly_errors(), _step("explain the model on the CRM export"):
+    with _input_errors(), _step("explain the model on the CRM export"):
         result = run_explain(settings, version, tuple(quarter or ()), out, language, own_export)
     console.print(
         f"Report on {result.n_leads:,} leads ({result.period}) of {result.export} for {result.model_name} "

@@ -6,7 +6,9 @@ calibration, threshold), and promote the challenger only if its AUC is higher by
 its calibration error is not worse by more than ``retrain.max_ece_increase``. Promotion moves the champion
 alias to the challenger and the ``previous`` alias to the old champion; otherwise the new version gets the
 ``challenger`` alias. A challenger that fails the publish gate (``pipelines.publish_gate``) is never promoted,
-however it compares. The comparison and the decision go to the challenger's run and to both versions' tags.
+however it compares. The comparison and the decision go to the challenger's run and to both versions' tags; a
+challenger that reads other input fields than the champion cannot be scored on the champion's leads: the decision
+records why, with each model's figures on its own test leads, and promotion is left to a person.
 
 rollback: the champion alias goes back to ``previous``.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mlflow
 import numpy as np
@@ -45,6 +47,20 @@ from pipelines.training import (
 COMPARED_METRICS = ("roc_auc", "pr_auc", "lift_top10", "ece", "brier", "log_loss", "mql_precision", "mql_recall")
 COMPARISON_ARTIFACT = "retrain/comparison.json"
 Comparison = dict[str, dict[str, float]]  # metric -> champion, challenger, difference
+# a run's figures on its own held-out leads, under the run's metric names (the AUC with its interval)
+OWN_TEST_METRICS = (
+    "test_roc_auc",
+    "test_roc_auc_ci_low",
+    "test_roc_auc_ci_high",
+    "test_pr_auc",
+    "test_ece",
+    "test_brier",
+    "test_lift_top10",
+    "test_mql_precision",
+    "test_mql_recall",
+    "n_test",
+    "test_conversions",
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,8 @@ class RetrainResult:
     served_version: str | None  # the champion after the decision (None: none passed the publish gate yet)
     run_id: str
     quarters: list[str]
+    # without a comparison on the same leads: each model's figures on its own test leads (role -> metric -> value)
+    own_figures: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def evaluate_on(scorer: LeadScorer, X: pd.DataFrame, y: np.ndarray, months: float) -> dict[str, float]:
@@ -105,25 +123,57 @@ def decide(comparison: Comparison, policy: RetrainSettings) -> Decision:
         return Decision(True, ["the challenger is better: " + "; ".join(reasons)])
     why = []
     if not ranks_better:
-        why.append("it does not rank leads better by the required margin")
+        why.append("does not rank leads better by the required margin")
     if not calibrated:
-        why.append("its probabilities are calibrated worse")
-    return Decision(False, [f"the champion stays: {' and '.join(why)}", *reasons])
+        why.append("is calibrated worse")
+    return Decision(False, [f"the champion stays: the challenger {' and '.join(why)}", *reasons])
+
+
+def judge_with_gate(decision: Decision, gate: GateDecision | None) -> Decision:
+    """The decision with the challenger's publish gate: one that fails it is never promoted, and the failed
+    checks are said whatever the comparison decided."""
+    if gate is None or gate.passed:
+        return decision
+    if decision.promote:  # better than the champion is not enough
+        return Decision(False, ["the champion stays: the challenger fails the publish gate", *_gate_reasons(gate)])
+    failed = "the challenger also fails the publish gate: " + "; ".join(gate.reasons)
+    return Decision(False, [*decision.reasons, failed, *(f"what would help: {advice}" for advice in gate.advice)])
+
+
+def own_test_figures(run_metrics: Mapping[str, float]) -> dict[str, float]:
+    """A run's figures on its own held-out leads, as the run logged them."""
+    return {metric: run_metrics[metric] for metric in OWN_TEST_METRICS if metric in run_metrics}
+
+
+def kept_without_comparison(why: list[str], stale: str, challenger_version: str, gate: GateDecision | None) -> Decision:
+    """The champion stays when the two models share no test leads, and how to serve the challenger: by hand, after
+    a review (retrain promotes only a challenger that beats the champion on the same leads).
+
+    ``stale``: the warning that the champion reads columns the challenger's mapping marks after_contact (it says
+    what to do itself), or empty; nothing is advised for a challenger that fails its publish gate."""
+    by_hand = (
+        "review both models' figures, each on its own test leads; to serve the challenger, move the champion alias "
+        f"to version {challenger_version} in the MLflow UI, or train again with --force, then restart the scoring "
+        "service (a reload refuses a version that reads other input fields)"
+    )
+    advice = stale or (by_hand if gate is None or gate.passed else "")
+    return Decision(False, ["the champion stays: " + " ".join(why), *([advice] if advice else [])])
 
 
 def _quarter_overlap(champion: LeadScorer, quarters: list[str]) -> list[str]:
     return sorted(set(quarters) & champion.fitted_quarters())
 
 
-def _version_tags(decision: Decision, comparison: Comparison, other: str | None, role: str) -> dict[str, str]:
+def _version_tags(decision: Decision, comparison: Comparison | None, other: str | None, role: str) -> dict[str, str]:
     tags = {
         f"retrain_{role}_decision": "promoted" if decision.promote else "kept champion",
         f"retrain_{role}_reasons": " | ".join(decision.reasons)[:5000],
     }
     if other:
         tags[f"retrain_{role}_compared_with"] = other
-    for metric in ("roc_auc", "ece"):
-        tags[f"retrain_{role}_{metric}"] = f"{comparison[metric][role]:.4f}"
+    if comparison:  # without one, each model's figures are of other leads: they are in the artifact only
+        for metric in ("roc_auc", "ece"):
+            tags[f"retrain_{role}_{metric}"] = f"{comparison[metric][role]:.4f}"
     return tags
 
 
@@ -134,11 +184,14 @@ def _record(
     challenger_version: str,
     champion_version: str,
     decision: Decision,
-    comparison: Comparison,
+    comparison: Comparison | None,
     warnings: list[str],
+    own_figures: dict[str, dict[str, float]],
 ) -> None:
+    """The decision on the challenger's run and both versions; ``comparison`` None: the models share no test
+    leads (the decision says why), each model's ``own_figures`` are recorded instead."""
     name = settings.mlflow.registered_model
-    for metric, row in comparison.items():
+    for metric, row in (comparison or {}).items():
         client.log_metric(run_id, f"champion_test_{metric}", row["champion"])
         client.log_metric(run_id, f"challenger_minus_champion_{metric}", row["difference"])
     mlflow.log_dict(
@@ -148,7 +201,9 @@ def _record(
             "promoted": decision.promote,
             "reasons": decision.reasons,
             "warnings": warnings,
+            "compared_on_the_same_leads": comparison is not None,
             "comparison": comparison,
+            **({"own_test_figures": own_figures} if own_figures else {}),
         },
         COMPARISON_ARTIFACT,
         run_id=run_id,
@@ -199,30 +254,40 @@ def run_retrain(settings: Settings, report: StepReporter = silent_steps) -> Retr
             )
         served = registered.champion_version
         return RetrainResult(decision, {}, registered.version, None, served, registered.run_id, [])
-    if comparison is None:  # the models read different input fields: no common test set
+    own_figures: dict[str, dict[str, float]] = {}
+    if comparison is None:  # the models read different input fields: no test leads in common
         name = settings.mlflow.registered_model
-        client.set_registered_model_alias(name, settings.retrain.challenger_alias, registered.version)
         stale = stale_champion_warning(
             registered.tracking_uri, name, champion_version, registered.version, outcome.mapping_yaml
         )
-        kept = Decision(False, ["the champion stays: " + " ".join(warnings), *([stale] if stale else [])])
-        return RetrainResult(kept, {}, registered.version, champion_version, champion_version, registered.run_id, [])
-    decision = decide(comparison, settings.retrain)
-    if decision.promote and gate is not None and not gate.passed:  # better than the champion is not enough
-        decision = Decision(False, ["the champion stays: the challenger fails the publish gate", *gate.reasons])
+        decision = kept_without_comparison(warnings, stale, registered.version, gate)
+        warnings = []  # why the two are not compared is the decision's own first reason
+        own_figures = {"champion": own_test_figures(champion_recorded), "challenger": own_test_figures(outcome.metrics)}
+    else:
+        decision = decide(comparison, settings.retrain)
+    decision = judge_with_gate(decision, gate)
     with report("record the decision and move the aliases"):
         _record(
-            client, settings, registered.run_id, registered.version, champion_version, decision, comparison, warnings
+            client,
+            settings,
+            registered.run_id,
+            registered.version,
+            champion_version,
+            decision,
+            comparison,
+            warnings,
+            own_figures,
         )
         served = _move_aliases(client, settings, registered.version, champion_version, decision.promote)
     return RetrainResult(
         decision=Decision(decision.promote, [*decision.reasons, *warnings]),
-        comparison=comparison,
+        comparison=comparison or {},
         challenger_version=registered.version,
         champion_version=champion_version,
         served_version=served,
         run_id=registered.run_id,
-        quarters=outcome.split.test_quarters,
+        quarters=outcome.split.test_quarters if comparison is not None else [],
+        own_figures=own_figures,
     )
 
 
@@ -277,9 +342,8 @@ def _comparison(
         return None, []
     if input_fields(champion.pipeline) != input_fields(outcome.scorer.pipeline):
         return None, [
-            "the challenger reads other input fields than the champion (another export or mapping), so they "
-            "cannot be scored on the same leads; it is registered as challenger: move the champion alias by hand "
-            "and restart the service if you want it served"
+            "the challenger reads other input fields than the champion (another export or mapping), so the two "
+            "cannot be scored on the same leads: no head-to-head comparison"
         ]
     split = outcome.split
     # MQLs per month are reported, not compared: without whole quarters or dates they stay unknown (NaN)

@@ -113,6 +113,19 @@ def test_the_metrics_table_says_how_the_test_leads_were_held_out(split: TimeSpli
     assert "10.0%" in ruled
 
 
+def test_models_without_common_test_leads_are_shown_side_by_side_each_on_its_own() -> None:
+    own = {
+        "champion": {"test_roc_auc": 0.905, "test_roc_auc_ci_low": 0.89, "test_roc_auc_ci_high": 0.92, "n_test": 1848},
+        "challenger": {"test_roc_auc": 0.907, "test_roc_auc_ci_low": 0.9, "test_roc_auc_ci_high": 0.91},
+    }
+
+    text = _rendered(cli._own_figures_table(own))
+
+    assert "Each model on its own test leads, as its training run measured them" in text
+    assert re.search(r"ROC AUC +│ +0\.905 \(0\.89-0\.92\) +│ +0\.907 \(0\.90-0\.91\)", text)
+    assert re.search(r"test leads +│ +1,848 +│ +- ", text)  # a figure a run did not record: "-"
+
+
 def test_split_sizes_of_a_cross_validation_count_every_fold() -> None:
     ids = [pd.Index([f"{fold}-{i}" for i in range(n)]) for fold, n in enumerate((6, 1, 1))]
     folds = tuple(Fold(ids[0], ids[1], ids[2].map(lambda lead, k=k: f"{lead}-{k}")) for k in range(8))
@@ -246,6 +259,21 @@ def test_check_export_refuses_a_mapping_that_does_not_fit(csv_export: dict[str, 
     assert result.exit_code == 1
     assert "Refused:" in result.output
     assert "mapped column(s) not in the export: 'lead_sourse' (did you mean 'lead_source'?)" in result.output
+
+
+@pytest.mark.parametrize("command", ["train", "retrain", "check-export"])
+def test_every_command_reading_the_export_refuses_a_mapping_that_does_not_fit_in_one_line(
+    command: str, csv_export: dict[str, Path], tmp_path: Path
+) -> None:
+    mapping = tmp_path / "typo.yml"
+    mapping.write_text(csv_export["mapping"].read_text().replace("  lead_source:", "  lead_sourse:"))
+    export = [str(csv_export["leads"])] if command == "check-export" else ["--data", str(csv_export["leads"])]
+
+    result = runner.invoke(app, [command, *export, "--mapping", str(mapping), "--config", str(_config(tmp_path))])
+
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # typer.Exit after a printed refusal, not a raw error
+    assert "Refused: mapped column(s) not in the export: 'lead_sourse'" in " ".join(result.output.split())
 
 
 def _single_table(crm: Any, path: Path, leak: bool = False) -> Path:
@@ -531,6 +559,14 @@ def test_train_on_an_export_through_its_mapping(csv_export: dict[str, Path], tmp
     )
     assert explained_with_data.exit_code == 0, explained_with_data.output
     assert (tmp_path / "r.html").is_file()
+    typo = tmp_path / "typo.yml"
+    typo.write_text(csv_export["mapping"].read_text().replace("  lead_source:", "  lead_sourse:"))
+    explained_with_typo = runner.invoke(
+        app, ["explain", "--config", str(_config(tmp_path)), "--data", str(csv_export["leads"]), "--mapping", str(typo)]
+    )
+    assert explained_with_typo.exit_code == 1
+    assert isinstance(explained_with_typo.exception, SystemExit)  # refused in one line, as train refuses it
+    assert "Refused: mapped column(s) not in the export: 'lead_sourse'" in " ".join(explained_with_typo.output.split())
     # without --data: the export the version learnt from, not data.export (crm/leads.csv, never written here)
     explained_by_default = runner.invoke(
         app, ["explain", "--config", str(_config(tmp_path)), "--out", str(tmp_path / "own.html")]
@@ -554,6 +590,22 @@ def test_train_on_an_export_through_its_mapping(csv_export: dict[str, Path], tmp
     assert "version 2 ('champion' stays on version 1)" in said
     assert "A served champion is replaced by `leadq retrain`" in said  # how the new version gets served
     assert "the champion, version 1, reads campaign as features, which this mapping marks after_contact" in said
+
+    # retrain on the corrected mapping: no test leads in common with the champion, so each model's own figures side
+    # by side; a gate that asks too much fails the challenger, and that is said although it was not promoted anyway
+    failing = _config(tmp_path, "gate:\n  min_conversions: 50\n  min_auc: 0.99\n")
+    retrained = runner.invoke(
+        app, ["retrain", "--config", str(failing), "--data", str(csv_export["leads"]), "--mapping", str(fixed)]
+    )
+
+    assert retrained.exit_code == 0, retrained.output
+    said = " ".join(retrained.output.split())
+    assert "Each model on its own test leads" in said
+    assert re.search(r"ROC AUC +│ +0\.\d{3} \(0\.\d\d-0\.\d\d\) +│ +0\.\d{3} \(0\.\d\d-0\.\d\d\)", retrained.output)
+    assert "Challenger version 3: not promoted; 'champion' is version 1." in said
+    assert "cannot be scored on the same leads: no head-to-head comparison" in said
+    assert "the challenger also fails the publish gate: the AUC interval" in said
+    assert "reaches below gate.min_auc 0.99" in said
 
 
 @pytest.mark.slow
@@ -596,7 +648,7 @@ def test_demo_generates_trains_registers_and_explains(tracking_config: Path) -> 
     assert retrained.exit_code == 0, retrained.output
     assert "Champion vs challenger" in retrained.output
     assert "Challenger version 3: not promoted; 'champion' is version 2." in retrained.output
-    assert "the champion stays" in retrained.output
+    assert "the champion stays: the challenger" in " ".join(retrained.output.split())
     assert "/v1/admin/reload" not in retrained.output  # nothing to reload: the champion did not change
 
     rollback = runner.invoke(app, ["rollback", "--config", str(tracking_config)])

@@ -10,11 +10,15 @@ import pytest
 from models.pipeline import BoosterParams
 from pipelines.crm_export.mapping import ColumnSpec, dump_mapping, load_mapping
 from pipelines.demo.synthetic import generate_crm, write_crm
+from pipelines.publish_gate import GateDecision
 from pipelines.retrain import (
     COMPARED_METRICS,
     compare,
     decide,
     fall_warning,
+    judge_with_gate,
+    kept_without_comparison,
+    own_test_figures,
     recorded_test_metrics,
     run_retrain,
     run_rollback,
@@ -51,19 +55,70 @@ def test_better_ranking_and_calibration_within_tolerance_is_promoted() -> None:
 @pytest.mark.parametrize(
     ("challenger", "why"),
     [
-        (_metrics(0.805, 0.010), "does not rank leads better by the required margin"),
-        (_metrics(0.79, 0.010), "does not rank leads better by the required margin"),
-        (_metrics(0.85, 0.016), "its probabilities are calibrated worse"),
-        (_metrics(0.80, 0.030), "does not rank leads better by the required margin and its probabilities"),
+        (_metrics(0.805, 0.010), "the challenger does not rank leads better by the required margin"),
+        (_metrics(0.79, 0.010), "the challenger does not rank leads better by the required margin"),
+        (_metrics(0.85, 0.016), "the challenger is calibrated worse"),
+        (_metrics(0.80, 0.030), "the challenger does not rank leads better by the required margin and is calibrated"),
     ],
 )
 def test_a_challenger_short_of_the_margin_leaves_the_champion(challenger: dict[str, float], why: str) -> None:
     decision = decide(compare(_metrics(0.80, 0.010), challenger), POLICY)
 
     assert not decision.promote
-    assert decision.reasons[0].startswith("the champion stays")
-    assert why in decision.reasons[0]
+    assert decision.reasons[0].startswith(f"the champion stays: {why}")
     assert any(reason.startswith("AUC") for reason in decision.reasons)
+
+
+FAILED_GATE = GateDecision(
+    passed=False,
+    checks=("test AUC 0.772 (0.75-0.79), lower bound above 0.60",),
+    reasons=("the model's AUC 0.772 is below logistic regression's interval 0.801-0.842: logistic regression ranks",),
+    advice=("until then logistic regression is the better score",),
+)
+
+
+def test_a_challenger_that_fails_its_publish_gate_says_so_whatever_the_comparison_decided() -> None:
+    kept = decide(compare(_metrics(0.80, 0.010), _metrics(0.77, 0.010)), POLICY)
+    better = decide(compare(_metrics(0.80, 0.010), _metrics(0.85, 0.010)), POLICY)
+
+    kept_and_failed = judge_with_gate(kept, FAILED_GATE)
+    better_but_failed = judge_with_gate(better, FAILED_GATE)
+
+    assert not kept_and_failed.promote
+    assert kept_and_failed.reasons[: len(kept.reasons)] == kept.reasons  # the comparison's reasons first
+    assert f"the challenger also fails the publish gate: {FAILED_GATE.reasons[0]}" in kept_and_failed.reasons
+    assert "what would help: until then logistic regression is the better score" in kept_and_failed.reasons
+    assert not better_but_failed.promote  # better than the champion is not enough
+    assert better_but_failed.reasons[:2] == [
+        "the champion stays: the challenger fails the publish gate",
+        *FAILED_GATE.reasons,
+    ]
+    assert judge_with_gate(better, None) == better
+    assert judge_with_gate(kept, GateDecision(True, ("checks",), (), ())) == kept
+
+
+def test_a_challenger_that_reads_other_fields_is_kept_out_with_what_to_do_by_hand() -> None:
+    why = ["the challenger reads other input fields than the champion (another export or mapping), ..."]
+    passed = GateDecision(True, ("checks",), (), ())
+
+    by_hand = kept_without_comparison(why, "", "3", passed)
+    failed = kept_without_comparison(why, "", "3", FAILED_GATE)
+    stale = kept_without_comparison(why, "the champion, version 1, reads campaign as features, ...", "3", passed)
+
+    assert not by_hand.promote
+    assert by_hand.reasons[0] == f"the champion stays: {why[0]}"
+    assert "move the champion alias to version 3 in the MLflow UI, or train again with --force" in by_hand.reasons[1]
+    assert "restart the scoring service" in by_hand.reasons[1]
+    assert failed.reasons == [f"the champion stays: {why[0]}"]  # nothing to serve: the gate's reasons follow
+    assert stale.reasons[1].startswith("the champion, version 1, reads campaign")  # it says what to do itself
+
+
+def test_a_runs_own_test_figures_are_its_held_out_metrics_with_the_aucs_interval() -> None:
+    run_metrics = {"test_roc_auc": 0.9, "test_roc_auc_ci_low": 0.88, "test_roc_auc_ci_high": 0.92, "train_roc_auc": 1.0}
+
+    figures = own_test_figures(run_metrics)
+
+    assert figures == {"test_roc_auc": 0.9, "test_roc_auc_ci_low": 0.88, "test_roc_auc_ci_high": 0.92}
 
 
 def _registry(fast_settings: Settings, folder: Path, booster: BoosterParams | None = None) -> Settings:
@@ -94,6 +149,12 @@ def test_a_worse_challenger_is_registered_as_challenger_and_the_champion_stays(
     assert (result.champion_version, result.challenger_version, result.served_version) == ("1", "2", "1")
     assert result.comparison["roc_auc"]["difference"] < 0
     assert _aliases(settings) == {"champion": "1", "challenger": "2"}
+    # the weak booster ranks below the logistic regression's interval: its publish gate failed, and that is said too
+    assert any(
+        reason.startswith("the challenger also fails the publish gate: the model's AUC")
+        and "below the logistic regression's interval" in reason
+        for reason in result.decision.reasons
+    ), result.decision.reasons
     client = mlflow.MlflowClient(settings.mlflow.tracking_uri)
     run = client.get_run(result.run_id)
     assert run.data.tags["retrain_decision"] == "kept champion"
@@ -171,6 +232,7 @@ def test_retrain_on_another_export_compares_on_the_same_leads_and_refuses_other_
     assert not synthetic.decision.promote
     assert synthetic.comparison == {}
     assert "reads other input fields than the champion" in synthetic.decision.reasons[0]
+    assert set(synthetic.own_figures) == {"champion", "challenger"}
     assert _aliases(settings)["champion"] == "1"
 
 
@@ -196,6 +258,29 @@ def test_a_mapping_corrected_after_a_leak_names_what_the_champion_that_stays_rea
         for reason in result.decision.reasons
     ), result.decision.reasons
     assert _aliases(settings) == {"champion": "1", "challenger": "2"}
+    # the decision is recorded as after a comparison, with each model's figures on its own test leads instead
+    client = mlflow.MlflowClient(settings.mlflow.tracking_uri)
+    name = settings.mlflow.registered_model
+    champion_run = client.get_run(client.get_model_version(name, "1").run_id)
+    run = client.get_run(result.run_id)
+    assert run.data.tags["retrain_decision"] == "kept champion"
+    assert run.data.tags["retrain_champion_version"] == "1"
+    assert not any(key.startswith("champion_test_") for key in run.data.metrics)  # no figures on the same leads
+    challenger_tags = client.get_model_version(name, "2").tags
+    assert challenger_tags["retrain_challenger_decision"] == "kept champion"
+    assert challenger_tags["retrain_challenger_compared_with"] == "1"
+    assert "reads other input fields than the champion" in challenger_tags["retrain_challenger_reasons"]
+    assert client.get_model_version(name, "1").tags["retrain_champion_compared_with"] == "2"
+    recorded = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/retrain/comparison.json")
+    assert recorded["promoted"] is False
+    assert recorded["compared_on_the_same_leads"] is False
+    assert recorded["comparison"] is None
+    assert "cannot be scored on the same leads" in recorded["reasons"][0]
+    own = recorded["own_test_figures"]
+    assert own == result.own_figures
+    assert own["champion"]["test_roc_auc"] == pytest.approx(champion_run.data.metrics["test_roc_auc"])
+    assert own["challenger"]["test_roc_auc"] == pytest.approx(run.data.metrics["test_roc_auc"])
+    assert own["challenger"]["test_roc_auc_ci_low"] < own["challenger"]["test_roc_auc"]
 
 
 def test_a_champion_without_dates_is_compared_on_the_held_out_metrics_its_run_recorded() -> None:
