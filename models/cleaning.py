@@ -65,6 +65,25 @@ DEFAULT_PLACEHOLDERS = (
     "k.a.",  # German "keine Angabe": not given
     "k. a.",
     "keine angabe",
+    # "not given" / "not applicable" in German, French, Italian, Spanish, Dutch, Portuguese and Polish ("brak": none;
+    # not a bare "keine", "aucun" or "geen", which may be a lead's answer)
+    "nicht angegeben",
+    "non renseigné",
+    "non renseigne",
+    "non précisé",
+    "non specificato",
+    "no especificado",
+    "sin datos",
+    "s/d",
+    "niet opgegeven",
+    "não informado",
+    "nao informado",
+    "brak",
+    "brak danych",
+    "nie dotyczy",
+    "nie podano",
+    "n.d.",
+    "n/d",
     "(blank)",  # an Excel pivot table's or filter's empty cell, in English and German
     "(leer)",
     # missing values written out as text by the tools that made the file: pandas (a join saved after astype(str)),
