@@ -1384,6 +1384,9 @@ def entry_stage(
     if stages.nunique() < MIN_STAGE_VALUES:
         return None
     dated = created.notna() & open_leads.eq(True)
+    ages = created[dated].astype("int64")
+    if stages[dated][ages >= ages.quantile(1 - YOUNGEST_OPEN_SHARE)].isna().mean() > 0.5:
+        return None  # most new leads have no value here (an opportunity's status, empty until there is one)
     at = stages[dated].dropna().astype(str).str.strip()
     if len(at) < 2 * MIN_ENTRY_STAGE_LEADS:
         return None

@@ -3257,6 +3257,16 @@ def test_entry_stage_is_the_value_most_of_the_youngest_open_leads_hold_and_clear
     assert entry_stage(two_states, open_leads, created) is None
 
 
+def test_entry_stage_is_none_where_most_new_leads_have_no_value_in_the_column() -> None:
+    # Copper's "Opportunity Status": empty until a lead has an opportunity, "Active" for the young ones that have one
+    created = pd.Series(pd.date_range("2025-01-01", periods=300))
+    days = np.arange(300)
+    young = np.where(days % 3 == 0, "Active", None)  # a third of the newest leads have an opportunity
+    stages = pd.Series(np.where(days >= 200, young, np.resize(["Won", "Lost", "Active"], 300)), dtype=object)
+
+    assert entry_stage(stages, pd.Series(True, index=created.index), created) is None
+
+
 def test_entry_stage_needs_most_of_the_youngest_and_an_effect_beyond_a_p_value() -> None:
     # 20,000 open leads, a slight trend: a p-value alone is met by any trend; the value must stand out
     rng = np.random.default_rng(3)
