@@ -184,7 +184,9 @@ def run_explain(
         max_leads=settings.explanations.report_leads,
     )
     name = settings.mlflow.registered_model
-    path = write_report(html, out or settings.explanations.reports_dir / f"{name}-v{found_version}.html")
+    # not the training's own report (<name>-v<version>.html, out of sample), which stays beside it
+    default = f"{name}-v{found_version}-explain-{'-'.join(explained.quarters) or 'test'}.html"
+    path = write_report(html, out or settings.explanations.reports_dir / default)
     mlflow.MlflowClient().log_artifact(run_id, str(path), REPORT_FOLDER)
     leads, period = len(explained.leads), context.period
     return ExplainResult(path, name, found_version, run_id, explained.quarters, leads, period, settings.data.export)

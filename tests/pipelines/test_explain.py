@@ -172,6 +172,9 @@ def test_a_real_export_without_dates_is_explained_on_its_held_out_test_leads(x_e
     assert result.n_leads == len(x_education.training.outcome.split.test)
     assert "held-out test leads" in result.period
     assert "no creation dates" in result.period
+    # beside the training's own report, never over it (that one is out of sample)
+    assert result.path.name == f"{result.model_name}-v{result.version}-explain-test.html"
+    assert (result.path.parent / f"{result.model_name}-v{result.version}.html").is_file()
     html = result.path.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
     assert "held-out test leads" in html
