@@ -90,7 +90,8 @@ def _known(months: float | None) -> bool:
 
 def precision_target(policy: ThresholdPolicy, base_rate: float) -> float:
     """The precision an MQL must reach: the configured one, else ``target_lift`` x the base rate, capped halfway
-    between the base rate and certainty (where twice a 40% base rate would ask for more than any lead gives)."""
+    between the base rate and certainty (twice a 40% base rate, 80%, asks near certainty of an MQL: few leads reach
+    it however well the model ranks)."""
     if policy.target_precision is not None:
         return policy.target_precision
     return min(policy.target_lift * base_rate, (1 + base_rate) / 2)
@@ -192,8 +193,11 @@ def choose_threshold(
             how = (
                 f"{policy.target_lift:g}x the calibration leads' base rate {base_rate:.1%}"
                 if target >= lifted
-                else f"{policy.target_lift:g}x the base rate {base_rate:.1%} would exceed what any lead gives, so "
+                else f"{policy.target_lift:g}x the base rate {base_rate:.1%} would ask for more than certainty, so "
                 "halfway from it to 100%"
+                if lifted >= 1
+                else f"{policy.target_lift:g}x the base rate {base_rate:.1%} ({lifted:.1%}) is capped halfway from it "
+                "to 100% where the base rate is this high"
             )
             rationale = f"MQLs must convert at {target:.1%} or better: {how}"
         else:

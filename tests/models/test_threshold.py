@@ -209,3 +209,15 @@ def test_a_lift_target_beyond_certainty_says_it_was_capped() -> None:
     assert "2x the base rate" in choice.rationale
     assert "halfway from it to 100%" in choice.rationale
     assert "2x the calibration leads' base rate" not in choice.rationale
+
+
+def test_a_lift_target_below_certainty_but_above_the_cap_says_it_was_capped_not_impossible() -> None:
+    # X Education's 38.5%: twice it, 77%, is no more than certainty, only capped halfway (69%)
+    rng = np.random.default_rng(2)
+    probabilities = rng.random(2000)
+    converted = (rng.random(2000) < 0.2 + 0.4 * probabilities).astype(int)  # base rate about 40%
+
+    choice = choose_threshold(probabilities, converted, months=None, policy=ThresholdPolicy(policy="precision"))
+
+    assert "is capped halfway from it to 100% where the base rate is this high" in choice.rationale
+    assert "more than certainty" not in choice.rationale
