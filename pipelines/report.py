@@ -42,6 +42,9 @@ class ReportContext:
     model_name: str
     model_label: str  # e.g. "version 3"
     period: str  # e.g. "test quarter(s) 2026Q1"
+    # the served model's MQL threshold where the report's model is another (training's report: the model as
+    # evaluated, whose threshold was chosen on its own calibration leads; the shipped refit chose its own)
+    served_threshold: float | None = None
 
 
 def png_data_uri(figure: Figure, *, laid_out: bool = False) -> str:
@@ -236,7 +239,11 @@ from the {{ context.period }}{% if conversion_rate %}; {{ conversion_rate }} of 
 {% if outcomes_partial %}whose outcome is final {% endif %}converted{% endif %}.
 {% if n_analysed < n_leads %}The views below analyse a random sample of {{ "{:,}".format(n_analysed) }} of them.
 {% endif %}A lead is an MQL when its conversion probability is at least
-{{ "%.1f%%" | format(threshold.threshold * 100) }} ({{ threshold.rationale }}).</p>
+{{ "%.1f%%" | format(threshold.threshold * 100) }} ({{ threshold.rationale }}).
+{% if context.served_threshold is not none and (context.served_threshold - threshold.threshold) | abs >= 0.0005 %}The
+served model, refit on all labelled leads, chose its own threshold the same way:
+{{ "%.1f%%" | format(context.served_threshold * 100) }}; the service and <code>leadq score</code> use that
+one.{% endif %}</p>
 
 <div class="note">
 <p><b>How to read the numbers.</b> Every lead starts from the same average score. Each piece of information

@@ -714,6 +714,7 @@ def explanation_report(outcome: TrainingOutcome, settings: Settings) -> str:
         model_name=settings.mlflow.registered_model,
         model_label=f"trained on data up to {outcome.as_of.date()}, as evaluated ({kept_out})",
         period=f"test leads ({', '.join(quarters)})" if quarters else f"held-out test leads ({len(split.test):,})",
+        served_threshold=outcome.scorer.threshold.threshold if outcome.evaluated is not None else None,
     )
     return build_report(
         outcome.evaluated or outcome.scorer,

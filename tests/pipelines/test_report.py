@@ -107,3 +107,18 @@ def test_without_a_points_rule_the_report_has_no_rule_section(trained) -> None: 
 
     assert "The points rule next to the model" not in html
     assert "Grades: fit letter and engagement digit" in html
+
+
+def test_the_training_report_names_the_served_models_own_threshold_where_it_differs(trained) -> None:  # type: ignore[no-untyped-def]
+    # the report's model is the one evaluated; the shipped refit chose its own threshold the same way (walk87: the
+    # report said 27.9% while the service used 25.0%)
+    converted = trained.test_scores["converted"].to_numpy()[:300]
+    own = trained.scorer.threshold.threshold
+    served = dataclasses.replace(CONTEXT, served_threshold=own + 0.021)
+    same = dataclasses.replace(CONTEXT, served_threshold=own)
+
+    html = build_report(trained.scorer, trained.test_leads.head(300), converted, served, None, 100)
+    unchanged = build_report(trained.scorer, trained.test_leads.head(300), converted, same, None, 100)
+
+    assert f"chose its own threshold the same way: {(own + 0.021) * 100:.1f}%" in " ".join(html.split())
+    assert "chose its own threshold" not in unchanged
