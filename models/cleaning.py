@@ -84,6 +84,10 @@ DEFAULT_PLACEHOLDERS = (
     "nie podano",
     "n.d.",
     "n/d",
+    "не указано",  # Russian: not given, no data
+    "не указан",
+    "нет данных",
+    "н/д",
     "(blank)",  # an Excel pivot table's or filter's empty cell, in English and German
     "(leer)",
     # missing values written out as text by the tools that made the file: pandas (a join saved after astype(str)),
@@ -512,11 +516,13 @@ TRUE_WORDS = frozenset(
     | {"oui", "vrai", "sí", "si", "verdadero"}
     | {"sì", "vero", "sim", "verdadeiro"}  # Italian, Portuguese
     | {"tak", "ano", "kyllä", "kylla", "evet", "igen", "da"}  # Polish, Czech, Finnish, Turkish, Hungarian, Romanian
+    | {"да", "так"}  # Russian, Ukrainian
 )
 FALSE_WORDS = frozenset(
     {"false", "f", "no", "n", "nein", "falsch", "0", "0.0", "unchecked", "off", "☐", "non", "faux", "falso"}
     | {"não", "nao", "nee", "nej", "nei"}  # Portuguese, Dutch, Swedish and Danish, Norwegian
     | {"nie", "ne", "ei", "hayır", "hayir", "nem", "nu"}  # Polish, Czech, Finnish, Turkish, Hungarian, Romanian
+    | {"нет", "ні"}  # Russian, Ukrainian
 )
 
 

@@ -160,6 +160,8 @@ _CREATED_NAMES = (
         r"anfrage|"
         r"(^|_)(received|submitted|sign_?up|signed_up|registered|registration|registriert|inquiry|enquiry)(_|$)|"
         r"creacion|creado|(^|_)cree(_|$)|(^|_)fecha_(de_)?alta(_|$)|"  # Spanish "Creado el", French "Créé le"
+        # French "Date d'ajout", "Ajouté le", "Date d'inscription", "Inscrit le" (Brevo's DATE D'AJOUT)
+        r"(^|_)(d_)?ajout(e|ee)?(_|$)|(^|_)(d_)?inscri(ption|t|te)(_|$)|"
         # Dutch, Portuguese, Polish, Italian: Aangemaakt op, Aanmaakdatum, Toegevoegd, Criado em, Data de criação,
         # Data de cadastro, Data utworzenia, Utworzono, Data dodania, Data di creazione, Data inserimento
         r"aangemaakt|aanmaak|toegevoegd|criado|criacao|cadastr|utworz|dodani|creazione|inserimento|"
@@ -461,6 +463,8 @@ MIN_TITLE_SHARE = 0.5  # of the rows: values in which the job-title vocabulary f
 _CONSENT_NAME = re.compile(
     r"(^|_)(consent[a-z]*|consens[oi]|opt_?in|opted_in|permission[a-z]*|einwilligung[a-z]*|zustimmung[a-z]*|"
     r"toestemming[a-z]*|zgod[aey]|souhlas[a-z]*|samtyck[a-z]*|samtykke[a-z]*|suostumu[a-z]*|hozzajarulas[a-z]*|"
+    # Russian and Ukrainian Согласие, Згода, as to_snake_case writes them
+    r"soglasi[a-z]*|zghod[a-z]*|"
     r"gdpr|dsgvo|rgpd|rodo)(_|$)"
 )
 # an objection: English and German, and unsubscribed in French, Spanish, Italian, Dutch, Polish
@@ -517,6 +521,10 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("más tarde", "recycled"),
     ("in futuro", "recycled"),
     ("future", "recycled"),
+    ("отложен", "recycled"),  # Russian: postponed, come back later, call back later
+    ("вернуться позже", "recycled"),
+    ("перезвонить позже", "recycled"),
+    ("recontacter", "recycled"),  # French: "A recontacter T3"
     # Dynamics 365's status reasons (Cannot Contact, No Longer Interested, Canceled), Zoho's "Contact in Future",
     # HubSpot's German lead statuses (Versuchter Kontakt, Verbunden, Schlechtes Timing, Offener Deal)
     ("cannot contact", "rejected"),
@@ -683,14 +691,24 @@ def _reads_as_numbers(values: pd.Series) -> bool:
     return True
 
 
+# A person's record named before the field ("Контакт: Имя", "Contact - First Name", "Ansprechpartner: Nachname"):
+# the field after it is the person's
+_PERSON_RECORD_PREFIX = re.compile(
+    r"^\s*(contact|kontakt|контакт|контактное лицо|person|persona|personne|lead|лид|client|клиент|customer|kunde|"
+    r"cliente|contacto|contato|osoba|ansprechpartner|ansprechperson)\s*[:\-–/|]\s*",
+    re.IGNORECASE,
+)
+
+
 def _infer_kind(column: str, values: pd.Series, distinct: int) -> Kind:
     name = to_snake_case(column)
+    field_name = to_snake_case(_PERSON_RECORD_PREFIX.sub("", column))
     folded = values.str.casefold()
     if values.empty:
         return "empty"
     if _share(values, _EMAIL) >= 0.8:
         return "e-mail"
-    if _PERSON_NAME.search(name):
+    if _PERSON_NAME.search(name) or _PERSON_NAME.search(field_name):
         return "person name"
     if _PHONE_NAME.search(name):
         return "phone"
@@ -1608,6 +1626,32 @@ def _is_record_number(name: str, values: pd.Series) -> bool:
     return many and bool(_ID_NAME.search(name)) and values.nunique() >= MIN_ID_DISTINCT_SHARE * len(values)
 
 
+# A company's (or a sole trader's) number in a register or for tax: French SIREN/SIRET, Russian ИНН/ОГРН/КПП, Polish
+# NIP/REGON/KRS, German USt-IdNr./Steuernummer/Handelsregister, Dutch KvK/BTW, Spanish CIF/NIF, Portuguese NIPC,
+# Brazilian CNPJ, Italian Partita IVA, VAT numbers, D-U-N-S; asked for by sales once a deal is near, and a number
+# that names, never a quantity
+_REGISTRATION_NAME = re.compile(
+    r"(^|_)(siren|siret|inn|ogrn|ogrnip|kpp|nip|regon|krs|ust_?id(_?nr)?|ust_?idnr|steuer_?(id|nummer|nr)|"
+    r"handelsregister(nummer)?|hrb|kvk(_?nummer)?|btw(_?nummer)?|cif|nif|nipc|cnpj|partita_iva|p_?iva|vat(_?(id|number|no|nr))?|"
+    r"tva(_intracom[a-z]*)?|duns|d_u_n_s|company_(registration_)?number|registration_(number|no|nr)|"
+    r"registernummer|numero_(de_)?(tva|siret|siren))(_|$)"
+)
+MIN_LONG_CODE_DIGITS = 9  # a fixed-width whole number this long, nearly all different, is an identifier
+
+
+def is_long_code(values: pd.Series) -> bool:
+    """Whether every value is a whole number of the same length, at least ``MIN_LONG_CODE_DIGITS`` digits, nearly
+    all different (``MIN_ID_DISTINCT_SHARE``): a register or record number (a SIRET's 14 digits, an ИНН's 10), which
+    as a number would be learnt as a quantity, and whose absence as a signal."""
+    text = values.astype(str).str.strip()
+    if len(text) < MIN_RECORD_NUMBERS or not text.str.fullmatch(r"\d+").all():
+        return False
+    lengths = text.str.len()
+    return lengths.min() == lengths.max() >= MIN_LONG_CODE_DIGITS and text.nunique() >= MIN_ID_DISTINCT_SHARE * len(
+        text
+    )
+
+
 def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> ColumnSpec:
     name = to_snake_case(column)
     if values.nunique() <= 1 and len(values) == rows:
@@ -1622,6 +1666,8 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
         return ColumnSpec(role="ignore")  # companies' names by their legal forms, under a name leadq does not know
     if _SYSTEM_NAME.search(name):
         return ColumnSpec(role="ignore")  # Dynamics 365's "(Do Not Modify) Row Checksum": the record's, not the lead's
+    if _REGISTRATION_NAME.search(name) or is_long_code(values):
+        return ColumnSpec(role="ignore")  # a company's register number (SIRET, ИНН, USt-IdNr.): who, not what
     if kind == "e-mail":
         return ColumnSpec(role="email")
     if _OTHER_RECORDS_ID.search(name) and kind in ("number", "number-as-text"):
@@ -2122,7 +2168,18 @@ def _stage_over_flag(
         open_rows = still_open[still_open].index.intersection(present[flag.column].index)
         if len(open_rows) and present[flag.column].loc[open_rows].map(flag.spec.outcome_of).eq("lost").all():
             return stage
+    # ... and a stage that says won and lost in words where the flag disagrees with it: the flag is something else
+    # (a Bitrix24 deal's "Повторная сделка", repeat deal: Да/Нет, beside its stage's "Сделка успешна"/"провалена")
+    for stage in (c for c in candidates if c.reading == "stage" and c.spec.won and c.spec.lost):
+        said = present[stage.column].str.strip().map(stage.spec.outcome_of).dropna()
+        rows = said.index.intersection(present[flag.column].index)
+        agree = present[flag.column].loc[rows].map(flag.spec.outcome_of).eq(said.loc[rows]).mean() if len(rows) else 1
+        if len(rows) >= MIN_ENTRY_STAGE_LEADS and agree < MIN_FLAG_AGREEMENT:
+            return stage
     return None
+
+
+MIN_FLAG_AGREEMENT = 0.8  # of the leads a stage's words call won or lost, those a yes/no flag must call so to be it
 
 
 def _stage_passed_over(stage: OutcomeCandidate, present: Mapping[str, pd.Series]) -> str:
@@ -2299,6 +2356,12 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             elif specs[column].role == "pii" and is_academic_title(present[column]):
                 shown = ", ".join(map(repr, present[column].value_counts().index[:3]))
                 review[column] = f"its values ({shown}) are a person's academic title"
+            elif specs[column].role == "ignore" and (_REGISTRATION_NAME.search(names[column]) or is_long_code(values)):
+                review[column] = (
+                    "a register, tax or record number (SIRET, ИНН, USt-IdNr., or every value the same number of "
+                    "digits, nearly all different): it names, never counts, and sales often asks for it only once a "
+                    "deal is near: never a feature"
+                )
             elif specs[column].role == "ignore" and not is_company_name(column) and holds_company_names(values):
                 review[column] = (
                     "most of its values end in a company's legal form (GmbH, BV, NV, SA, Ltd, Inc...): a company's "

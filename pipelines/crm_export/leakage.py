@@ -641,7 +641,10 @@ SALES_VALUE = re.compile(
     r"niet bereikbaar|terugbellen|geen interesse|verkeerd nummer|"
     # a lead sales recycled to nurture, or put in a sales sequence ("Nurture Track - Recycled", "Sales Sequence Q1")
     r"recycl(?:ed|e|ing)|recycl[ée]e?|recycelt|zur[uü]ckgestellt|zurueckgestellt|"
-    r"sales (?:sequences?|cadences?|outreach))\b"
+    r"sales (?:sequences?|cadences?|outreach)|"
+    # ... in French, Spanish, German: "Séquence SDR - relance J+3", "A recontacter T3", "Volver a contactar"
+    r"s[ée]quence (?:sdr|commerciale|de prospection)|secuencia (?:sdr|comercial)|[àa] recontacter|recontacter|"
+    r"relance (?:j ?\+ ?\d+|commerciale|t[ée]l[ée]phonique)|volver a contactar|erneut kontaktieren|nachfassen)\b"
     # a rep's temperature of the lead, as the whole value (Hot, Warm, Cold; Heiß, Kalt; Chaud, Froid ...)
     r"|^\s*(?:hot|warm|cold|hei(?:ß|ss)|kalt|chaud|ti[èe]de|froid|caldo|tiepido|freddo|caliente|tibio|fr[ií]o|heet|"
     r"koud|quente|morno)\s*$",

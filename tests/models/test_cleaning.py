@@ -306,11 +306,13 @@ def test_french_and_spanish_yes_and_no_are_booleans() -> None:
 
 
 def test_polish_czech_finnish_turkish_hungarian_and_romanian_yes_and_no_are_booleans() -> None:
-    values = pd.Series(["Tak", "Nie", "Ano", "Ne", "Kyllä", "Ei", "Evet", "Hayır", "Igen", "Nem", "Da", "Nu"])
+    values = pd.Series(
+        ["Tak", "Nie", "Ano", "Ne", "Kyllä", "Ei", "Evet", "Hayır", "Igen", "Nem", "Da", "Nu", "Да", "Нет"]
+    )
 
     parsed = parse_booleans(values, "Zgoda marketingowa")
 
-    assert parsed.tolist() == [True, False] * 6
+    assert parsed.tolist() == [True, False] * 7
 
 
 def test_unknown_boolean_values_are_refused_with_column_and_examples() -> None:

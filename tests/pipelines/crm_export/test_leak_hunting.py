@@ -511,6 +511,12 @@ def test_a_calls_results_in_french_italian_spanish_portuguese_and_dutch_speak_of
     assert sales_words_in_values(values) == sorted(call_results, key=str.casefold)
 
 
+def test_sales_sequences_and_recontacts_in_french_and_spanish_speak_of_sales_contact() -> None:
+    values = pd.Series(["Séquence SDR - relance J+3", "A recontacter T3", "Secuencia comercial Q1", "Newsletter"] * 5)
+
+    assert sales_words_in_values(values) == ["A recontacter T3", "Secuencia comercial Q1", "Séquence SDR - relance J+3"]
+
+
 def test_a_reps_temperature_of_the_lead_speaks_of_sales_contact_as_the_whole_value() -> None:
     assert sales_words_in_values(pd.Series(["Heiß", "Warm", "Kalt", None] * 5)) == ["Heiß", "Kalt", "Warm"]
     assert sales_words_in_values(pd.Series(["Hot", "Cold", "Warm"] * 5)) == ["Cold", "Hot", "Warm"]
