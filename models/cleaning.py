@@ -60,6 +60,9 @@ DEFAULT_PLACEHOLDERS = (
     "null",
     "unknown",
     "-",
+    "—",  # an em dash and an en dash, as word processors and Russian exports write a dash for nothing
+    "–",
+    "--",
     "?",
     "not provided",
     "k.a.",  # German "keine Angabe": not given

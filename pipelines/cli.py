@@ -356,7 +356,13 @@ def _print_training(result: TrainingResult, settings: Settings) -> None:
     demo_rule, axes = demo_rule_warning(outcome.scorer.sla, spec), grade_axis_warning(spec)
     order = outcome.preparation.get("split", {}).get("warning", "")
     prepared = outcome.preparation
-    warnings = (_empty_outcome_warning(prepared), _empty_while_open_warning(prepared), order, threshold.warning)
+    warnings = (
+        _empty_outcome_warning(prepared),
+        _empty_while_open_warning(prepared),
+        _out_of_range_while_open_warning(prepared),
+        order,
+        threshold.warning,
+    )
     for warning in (*warnings, on_test, demo_rule, axes):
         if warning:
             console.print(f"[yellow]Warning:[/] {escape(warning)}", highlight=False)
@@ -1017,6 +1023,27 @@ def _empty_while_open_warning(report: dict[str, Any]) -> str:
     )
 
 
+def _out_of_range_while_open_warning(report: dict[str, Any]) -> str:
+    """What to say of number columns whose values for most open leads lie beyond nearly every labelled lead's
+    (``out_of_range_while_open``)."""
+    found = report.get("out_of_range_while_open", {})
+    if not found:
+        return ""
+    said = "; ".join(
+        f"'{column}' for {how['share']:.0%} of the {how['open_leads']:,} open leads with a value "
+        f"({'below' if how['side'] == 'below' else 'above'} {how['labelled_bound']:,.4g}, where 95% of the labelled "
+        "ones are)"
+        for column, how in list(found.items())[:3]
+    )
+    more = f" and {len(found) - 3} more column(s)" if len(found) > 3 else ""
+    return (
+        f"outside the labelled leads' range: {said}{more}: counted up to the export's day, such a number grew with "
+        "each labelled lead's age or with sales' work on it, and the model learnt it from leads further along than "
+        "any it will score. If sales' e-mails, calls or visits after contact count in it, map it after_contact; if "
+        "it only grows with time, score leads on a count over a fixed window (the activities table)"
+    )
+
+
 def _empty_outcome_warning(report: dict[str, Any]) -> str:
     """What to say when the outcome column is empty for many leads (a preparation report's labels and rows)."""
     from pipelines.crm_export.inspect import EMPTY_OUTCOME_SHARE_WARNED, named_like_a_win_date
@@ -1087,6 +1114,8 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         console.print(f"[yellow]Warning:[/] {escape(empty_outcome)}", highlight=False)
     if empty_while_open := _empty_while_open_warning(report):
         console.print(f"[yellow]Warning:[/] {escape(empty_while_open)}", highlight=False)
+    if out_of_range := _out_of_range_while_open_warning(report):
+        console.print(f"[yellow]Warning:[/] {escape(out_of_range)}", highlight=False)
     if still_open := labels.get("lost_in_open_stage", {}).get("unlabelled"):
         stage = labels["lost_in_open_stage"]
         older = stage["lost_after_horizon"]

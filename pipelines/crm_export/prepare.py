@@ -963,6 +963,13 @@ def prepare_export(
         "split": _split_report(split, y),
         "leakage": _leakage_report(leakage, sources),
         "empty_while_open": empty_while_open(features, sources, still_open(y, cleaned, mapping), y.notna()),
+        # the leads it will score are best seen in those sales has not touched yet, where the export says which
+        "out_of_range_while_open": out_of_range_while_open(
+            features,
+            sources,
+            untouched.eq(True) if untouched is not None else still_open(y, cleaned, mapping),
+            y.notna(),
+        ),
     }
     return PreparedExport(
         rows,
@@ -1017,6 +1024,40 @@ def empty_while_open(
                 "labelled_empty": int(empty[known].sum()),
                 "labelled_empty_share": round(labelled_share, 4),
             }
+    return found
+
+
+MIN_OUT_OF_RANGE_WHILE_OPEN = 0.5  # most of the open leads with a number: beyond nearly every labelled lead's ...
+OUT_OF_RANGE_QUANTILE = 0.05  # ... that is, below its 5th percentile (or above its 95th)
+
+
+def out_of_range_while_open(
+    features: pd.DataFrame, sources: Mapping[str, _Source], open_leads: pd.Series, labelled: pd.Series
+) -> dict[str, dict[str, Any]]:
+    """Number columns whose values for most leads still open lie below (or above) nearly every labelled lead's, by
+    column: counted up to the export's day, they grew with each labelled lead's age or with sales' work on it (a
+    Brevo export's "EMAILS ENVOYES": 1-2 for new leads, 9 or more for every labelled one), so the model learnt them
+    from leads further along than any lead it will score."""
+    still, known = open_leads.to_numpy(dtype=bool), labelled.to_numpy(dtype=bool)
+    if still.sum() < MIN_OPEN_LEADS_JUDGED or known.sum() < MIN_OPEN_LEADS_JUDGED:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for name, source in sources.items():
+        if source.column in found or name not in features or source.kind != "numeric":
+            continue
+        values = pd.to_numeric(features[name], errors="coerce").to_numpy(dtype=float)
+        opened, taught = values[still & ~np.isnan(values)], values[known & ~np.isnan(values)]
+        if len(opened) < MIN_OPEN_LEADS_JUDGED or len(taught) < MIN_OPEN_LEADS_JUDGED:
+            continue
+        low, high = np.quantile(taught, [OUT_OF_RANGE_QUANTILE, 1 - OUT_OF_RANGE_QUANTILE])
+        for side, share, bound in (("below", (opened < low).mean(), low), ("above", (opened > high).mean(), high)):
+            if share >= MIN_OUT_OF_RANGE_WHILE_OPEN:
+                found[source.column] = {
+                    "open_leads": len(opened),
+                    "side": side,
+                    "share": round(float(share), 4),
+                    "labelled_bound": float(bound),
+                }
     return found
 
 

@@ -1220,6 +1220,25 @@ def test_a_column_empty_for_most_open_leads_and_few_labelled_ones_is_reported() 
     assert prepare(export, mapping_of()).report["empty_while_open"] == {}
 
 
+def test_a_number_most_open_leads_hold_below_nearly_every_labelled_leads_is_reported() -> None:
+    # fuzz24: a Brevo export's "EMAILS ENVOYES", counted to the export's day: 1-2 for new leads, 17 or more for 95%
+    # of the labelled ones
+    export = salesforce_export(600)
+    young = export.index >= 480
+    export.loc[young, "Converted"] = "Open"
+    sent = np.where(young, export.index % 3 + 1, 20 + export.index % 40)
+    export["No. of Employees"] = sent.astype(str)
+
+    report = prepare(export, mapping_of()).report["out_of_range_while_open"]
+
+    assert set(report) == {"No. of Employees"}
+    assert report["No. of Employees"]["side"] == "below"
+    assert report["No. of Employees"]["share"] >= 0.95  # the export had a few older "Open" leads too
+    assert report["No. of Employees"]["open_leads"] >= 120
+    export["No. of Employees"] = (20 + export.index % 40).astype(str)  # the open leads as the labelled ones
+    assert prepare(export, mapping_of()).report["out_of_range_while_open"] == {}
+
+
 def test_an_export_column_with_spaces_around_its_name_is_the_mapped_column() -> None:
     mapping = parse_mapping(STATUS_AND_FLAG)
     export = pd.DataFrame(
