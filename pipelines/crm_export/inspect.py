@@ -2667,7 +2667,7 @@ def _filled_after_contact(
     fresh, stage = untouched.to_numpy(dtype=bool), str(untouched.name)
     labelled = labels.reindex(frame.index).notna().to_numpy()
     created_at = _proposed_dates(frame, specs, "created_at")  # None where the proposal reads no dates
-    worked = worked_alongside(fresh, labelled & ~fresh, created_at)
+    worked = worked_alongside(fresh, labelled & ~fresh, created_at, LeakagePolicy().min_rows)
     placeholders = _placeholders()
     given = present or {column: _present(frame[column], placeholders) for column in columns}
 

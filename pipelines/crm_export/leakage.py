@@ -299,10 +299,14 @@ class Untouched:
     closed: np.ndarray | None = None
 
 
-def worked_alongside(untouched: np.ndarray, worked: np.ndarray, created_at: pd.Series | None) -> np.ndarray:
+def worked_alongside(
+    untouched: np.ndarray, worked: np.ndarray, created_at: pd.Series | None, min_rows: int = 0
+) -> np.ndarray:
     """The worked leads created since the first quarter of the untouched leads came in (all worked leads where
     creation dates do not tell it): the untouched leads are the newest, and a column enriched days after a lead
-    comes in, or a form field dropped last month, is empty for new leads whoever touched them."""
+    comes in, or a form field dropped last month, is empty for new leads whoever touched them. Where fewer than
+    ``min_rows`` were, the ``min_rows`` newest worked leads: the nearest in time there are (a Marketo export's 44
+    leads worked since had left its sales-caused unsubscribes unjudged)."""
     if created_at is None:
         return worked
     times = pd.to_datetime(created_at, errors="coerce").to_numpy(dtype="datetime64[ns]")
@@ -310,7 +314,13 @@ def worked_alongside(untouched: np.ndarray, worked: np.ndarray, created_at: pd.S
     if not (untouched & known).any() or (untouched & known).sum() < untouched.sum() / 2:
         return worked
     since = np.quantile(times[untouched & known].astype(np.int64), 0.25)
-    return worked & known & (times.astype(np.int64) >= since)
+    alongside = worked & known & (times.astype(np.int64) >= since)
+    dated = np.flatnonzero(worked & known)
+    if alongside.sum() >= min_rows or len(dated) < min_rows:
+        return alongside
+    nearest = np.zeros_like(alongside)
+    nearest[dated[np.argsort(times[dated], kind="stable")[-min_rows:]]] = True
+    return nearest
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1078,7 +1088,7 @@ def check_leakage(
     if untouched is not None:
         fresh = untouched.leads
         closed = ~np.isnan(labels) if untouched.closed is None else untouched.closed
-        worked = worked_alongside(fresh, closed & ~fresh, untouched.created_at)
+        worked = worked_alongside(fresh, closed & ~fresh, untouched.created_at, policy.min_rows)
         if fresh.sum() >= policy.min_rows > worked.sum():
             untouched_note = (
                 f"columns filled only after contact not judged against '{untouched.by}': {int(worked.sum())} leads "

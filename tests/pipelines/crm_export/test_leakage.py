@@ -25,6 +25,7 @@ from pipelines.crm_export.leakage import (
     sales_words_in_name,
     share_after_outcome,
     single_feature_auc,
+    worked_alongside,
 )
 
 N_LEADS = 400
@@ -605,6 +606,24 @@ def test_a_field_no_new_lead_has_yet_is_compared_with_the_worked_leads_of_its_ti
 
     assert [finding.check for finding in undated.findings] == ["filled_after_contact"]  # without dates: it looks so
     assert dated.findings == ()  # the worked leads of the untouched leads' months have none either
+
+
+def test_too_few_leads_worked_since_the_untouched_came_in_are_made_up_by_the_nearest_in_time() -> None:
+    # 11 leads worked since the untouched ones came in: the 50 newest worked leads stand for them (a Marketo export's
+    # 44 had left every column unjudged); with enough since then, those alone
+    created = pd.Series(pd.date_range("2025-01-01", periods=400, freq="D"))
+    days = np.arange(400)
+    untouched = (days >= 370) & (days % 2 == 1)
+    worked = days % 2 == 0
+
+    few = worked_alongside(untouched, worked, created, min_rows=50)
+    enough = worked_alongside(untouched, worked, created, min_rows=5)
+
+    assert few.sum() == 50
+    assert (days[few] >= 300).all()  # the newest worked leads, nearest to the untouched ones
+    assert enough.sum() == 11
+    assert (days[enough] >= 376).all()
+    assert worked_alongside(untouched, worked, created).sum() == 11  # without a minimum, as before
 
 
 @pytest.mark.parametrize(
