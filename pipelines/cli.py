@@ -14,7 +14,7 @@ import sys
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
@@ -1006,42 +1006,49 @@ def _names(columns: list[str] | dict[str, Any]) -> str:
 
 def _empty_while_open_warning(report: dict[str, Any]) -> str:
     """What to say of feature columns empty for most open leads and few labelled ones (``empty_while_open``)."""
-    found = report.get("empty_while_open", {})
-    if not found:
-        return ""
-    said = "; ".join(
-        f"'{column}' for {how['open_empty_share']:.0%} of the {how['open_leads']:,} open leads but "
-        f"{how['labelled_empty']:,} labelled ones ({how['labelled_empty_share']:.1%})"
-        for column, how in list(found.items())[:3]
-    )
-    more = f" and {len(found) - 3} more column(s)" if len(found) > 3 else ""
-    return (
-        f"empty {said}{more}: the model learns what empty means from few or no labelled leads, and scores a new "
-        "lead without the value on that. If sales fills it in once it works the lead, map it after_contact; if it "
-        "is no longer collected, map it ignore; if it comes for every lead a little later (an enrichment), score "
-        "leads once it has come"
+    return _columns_warning(
+        report.get("empty_while_open", {}),
+        lambda column, how: (
+            f"'{column}' for {how['open_empty_share']:.0%} of the {how['open_leads']:,} open leads "
+            f"but {how['labelled_empty']:,} labelled ones ({how['labelled_empty_share']:.1%})"
+        ),
+        "empty ",
+        "the model learns what empty means from few or no labelled leads, and scores a new lead without the value "
+        "on that. If sales fills it in once it works the lead, map it after_contact; if it is no longer collected, "
+        "map it ignore; if it comes for every lead a little later (an enrichment), score leads once it has come",
     )
 
 
 def _out_of_range_while_open_warning(report: dict[str, Any]) -> str:
     """What to say of number columns whose values for most open leads lie beyond nearly every labelled lead's
     (``out_of_range_while_open``)."""
-    found = report.get("out_of_range_while_open", {})
+    return _columns_warning(
+        report.get("out_of_range_while_open", {}),
+        lambda column, how: (
+            f"'{column}' for {how['share']:.0%} of the {how['open_leads']:,} open leads with a "
+            f"value ({how['side']} {how['labelled_bound']:,.4g}, where 95% of the labelled ones are)"
+        ),
+        "outside the labelled leads' range: ",
+        "counted up to the export's day, such a number grew with each labelled lead's age or with sales' work on it, "
+        "and the model learnt it from leads further along than any it will score. If sales' e-mails, calls or "
+        "visits after contact count in it, map it after_contact; if it only grows with time, score leads on a count "
+        "over a fixed window (the activities table)",
+    )
+
+
+SHOWN_COLUMNS = 3  # columns a warning names, then how many more
+
+
+def _columns_warning(
+    found: dict[str, dict[str, Any]], describe: Callable[[str, dict[str, Any]], str], lead: str, advice: str
+) -> str:
+    """A warning naming the first ``SHOWN_COLUMNS`` found columns as ``describe`` says them, how many more there
+    are, and the advice; empty where none was found."""
     if not found:
         return ""
-    said = "; ".join(
-        f"'{column}' for {how['share']:.0%} of the {how['open_leads']:,} open leads with a value "
-        f"({'below' if how['side'] == 'below' else 'above'} {how['labelled_bound']:,.4g}, where 95% of the labelled "
-        "ones are)"
-        for column, how in list(found.items())[:3]
-    )
-    more = f" and {len(found) - 3} more column(s)" if len(found) > 3 else ""
-    return (
-        f"outside the labelled leads' range: {said}{more}: counted up to the export's day, such a number grew with "
-        "each labelled lead's age or with sales' work on it, and the model learnt it from leads further along than "
-        "any it will score. If sales' e-mails, calls or visits after contact count in it, map it after_contact; if "
-        "it only grows with time, score leads on a count over a fixed window (the activities table)"
-    )
+    said = "; ".join(describe(column, how) for column, how in list(found.items())[:SHOWN_COLUMNS])
+    more = len(found) - SHOWN_COLUMNS
+    return f"{lead}{said}{f' and {more} more column(s)' if more > 0 else ''}: {advice}"
 
 
 def _empty_outcome_warning(report: dict[str, Any]) -> str:
