@@ -68,8 +68,8 @@ DEFAULT_PLACEHOLDERS = (
     "k.a.",  # German "keine Angabe": not given
     "k. a.",
     "keine angabe",
-    # "not given" / "not applicable" in German, French, Italian, Spanish, Dutch, Portuguese and Polish ("brak": none;
-    # not a bare "keine", "aucun" or "geen", which may be a lead's answer)
+    # "not given" / "not applicable" in German, French, Italian, Spanish, Dutch, Portuguese and Polish (not a bare
+    # "keine", "aucun", "geen" or "brak", which may be a lead's answer: none)
     "nicht angegeben",
     "non renseigné",
     "non renseigne",
@@ -81,7 +81,6 @@ DEFAULT_PLACEHOLDERS = (
     "niet opgegeven",
     "não informado",
     "nao informado",
-    "brak",
     "brak danych",
     "nie dotyczy",
     "nie podano",

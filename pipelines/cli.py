@@ -1026,7 +1026,8 @@ def _out_of_range_while_open_warning(report: dict[str, Any]) -> str:
         report.get("out_of_range_while_open", {}),
         lambda column, how: (
             f"'{column}' for {how['share']:.0%} of the {how['open_leads']:,} open leads with a "
-            f"value ({how['side']} {how['labelled_bound']:,.4g}, where 95% of the labelled ones are)"
+            f"value ({how['side']} {how['labelled_bound']:,.4g}; 95% of the labelled ones are "
+            f"{'above' if how['side'] == 'below' else 'below'} it)"
         ),
         "outside the labelled leads' range: ",
         "counted up to the export's day, such a number grew with each labelled lead's age or with sales' work on it, "

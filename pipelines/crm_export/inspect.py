@@ -1253,6 +1253,15 @@ def read_outcome(
     return OutcomeCandidate(column, spec, "stage" if still_open else "yes/no", still_open)
 
 
+def _says_won_and_lost_in_words(spec: ColumnSpec) -> bool:
+    """Whether an outcome reading has a won and a lost value that are words, not a bare yes or no (a country's "SI"
+    and "NO", a language's "da" and "ne" read as yes/no)."""
+    yes_no = TRUE_WORDS | FALSE_WORDS
+    return any(normalize_value(v) not in yes_no for v in spec.won or ()) and any(
+        normalize_value(v) not in yes_no for v in spec.lost or ()
+    )
+
+
 def _counterpart(lost: str) -> str:
     """The normalised value a lost value negates: "qualified" for "Disqualified", "Unqualified", "Not Qualified" or
     "Nicht qualifiziert"'s "qualifiziert", "interested" for "Not Interested"; else the value itself."""
@@ -1333,7 +1342,7 @@ def outcome_candidates(
         )
         # a pipeline under a name of no language leadq knows still says its wins and losses in its values
         # ("Etap transakcji": Nowy, Oferta, Wygrana, Przegrana): a stage holding both a won and a lost word counts
-        says_both = candidate.reading == "stage" and bool(candidate.spec.won) and bool(candidate.spec.lost)
+        says_both = candidate.reading == "stage" and _says_won_and_lost_in_words(candidate.spec)
         if unnamed and ((candidate.reading != "yes/no" and not says_both) or feature_like):
             continue
         ranked.append((key, candidate))
@@ -1632,9 +1641,9 @@ def _is_record_number(name: str, values: pd.Series) -> bool:
 # that names, never a quantity
 _REGISTRATION_NAME = re.compile(
     r"(^|_)(siren|siret|inn|ogrn|ogrnip|kpp|nip|regon|krs|ust_?id(_?nr)?|ust_?idnr|steuer_?(id|nummer|nr)|"
-    r"handelsregister(nummer)?|hrb|kvk(_?nummer)?|btw(_?nummer)?|cif|nif|nipc|cnpj|partita_iva|p_?iva|vat(_?(id|number|no|nr))?|"
-    r"tva(_intracom[a-z]*)?|duns|d_u_n_s|company_(registration_)?number|registration_(number|no|nr)|"
-    r"registernummer|numero_(de_)?(tva|siret|siren))(_|$)"
+    r"handelsregister(nummer)?|hrb|kv_?k(_?nummer)?|btw_?nummer|cif|nif|nipc|cnpj|partita_iva|p_?iva|"
+    r"vat_?(id|number|no|nr)|tva_intracom[a-z]*|duns|d_u_n_s|company_(registration_)?number|registernummer|"
+    r"numero_(de_)?(tva|siret|siren))(_|$)|^(vat|tva|btw|company_registration_(number|no|nr)|registration_(number|no|nr))$"
 )
 MIN_LONG_CODE_DIGITS = 9  # a fixed-width whole number this long, nearly all different, is an identifier
 
@@ -2170,7 +2179,8 @@ def _stage_over_flag(
             return stage
     # ... and a stage that says won and lost in words where the flag disagrees with it: the flag is something else
     # (a Bitrix24 deal's "Повторная сделка", repeat deal: Да/Нет, beside its stage's "Сделка успешна"/"провалена")
-    for stage in (c for c in candidates if c.reading == "stage" and c.spec.won and c.spec.lost):
+    named = (c for c in candidates if _outcome_name_tier(to_snake_case(RECORD_PREFIX.sub("", c.column))) < 2)
+    for stage in (c for c in named if c.reading == "stage" and _says_won_and_lost_in_words(c.spec)):
         said = present[stage.column].str.strip().map(stage.spec.outcome_of).dropna()
         rows = said.index.intersection(present[flag.column].index)
         agree = present[flag.column].loc[rows].map(flag.spec.outcome_of).eq(said.loc[rows]).mean() if len(rows) else 1
@@ -2358,9 +2368,9 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
                 review[column] = f"its values ({shown}) are a person's academic title"
             elif specs[column].role == "ignore" and (_REGISTRATION_NAME.search(names[column]) or is_long_code(values)):
                 review[column] = (
-                    "a register, tax or record number (SIRET, ИНН, USt-IdNr., or every value the same number of "
-                    "digits, nearly all different): it names, never counts, and sales often asks for it only once a "
-                    "deal is near: never a feature"
+                    "a register, tax or record number (SIRET, ИНН, USt-IdNr.), or a code of fixed width (every "
+                    "value the same number of digits, nearly all different): it names, never counts, and sales "
+                    "often asks for a register number only once a deal is near: never a feature"
                 )
             elif specs[column].role == "ignore" and not is_company_name(column) and holds_company_names(values):
                 review[column] = (

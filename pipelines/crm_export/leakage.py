@@ -305,8 +305,8 @@ def worked_alongside(
     """The worked leads created since the first quarter of the untouched leads came in (all worked leads where
     creation dates do not tell it): the untouched leads are the newest, and a column enriched days after a lead
     comes in, or a form field dropped last month, is empty for new leads whoever touched them. Where fewer than
-    ``min_rows`` were, the ``min_rows`` newest worked leads: the nearest in time there are (a Marketo export's 44
-    leads worked since had left its sales-caused unsubscribes unjudged)."""
+    ``min_rows`` were, the ``min_rows`` newest worked leads, from up to a quarter before (``NEAREST_WORKED_SPAN``):
+    the nearest in time there are (a Marketo export's 44 had left every column unjudged); none older."""
     if created_at is None:
         return worked
     times = pd.to_datetime(created_at, errors="coerce").to_numpy(dtype="datetime64[ns]")
@@ -315,12 +315,17 @@ def worked_alongside(
         return worked
     since = np.quantile(times[untouched & known].astype(np.int64), 0.25)
     alongside = worked & known & (times.astype(np.int64) >= since)
-    dated = np.flatnonzero(worked & known)
+    # ... made up from the quarter before at most: older leads would bring back what the window keeps out
+    near = worked & known & (times.astype(np.int64) >= since - NEAREST_WORKED_SPAN.value)
+    dated = np.flatnonzero(near)
     if alongside.sum() >= min_rows or len(dated) < min_rows:
         return alongside
     nearest = np.zeros_like(alongside)
     nearest[dated[np.argsort(times[dated], kind="stable")[-min_rows:]]] = True
     return nearest
+
+
+NEAREST_WORKED_SPAN = pd.Timedelta(days=91)  # how far before the untouched leads' window worked leads may stand in
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -499,8 +504,9 @@ OUTREACH_WORDS = (
     r"replied|replies|"
     # a sales engagement tool's work (Outreach, Salesloft, Apollo): its outreach, sequences or cadences and their
     # steps, touches and dials, a discovery call; not marketing's "touchpoints" nor a campaign's "Responded"
-    r"outreach|sequences?|cadences?|(sales_)?touch(es|_count)|number_of_touches|dials|dialed|dial_attempts|"
-    r"discovery_(calls?|meetings?|done|held|completed|date|notes|outcome)"
+    r"outreach_(stage|status|step|sequences?|sent|bounced|replied|owner)|(responded|replied)_to_outreach|"
+    r"(sales|email|outreach|sdr|bdr)_(sequences?|cadences?)|(sequence|cadence)_(step|name|status|stage)|"
+    r"sales_touch(es|_count)|dials|dialed|dial_attempts|discovery_(calls?|meetings?|done|held|completed|date|notes|outcome)"
 )
 OUTREACH_NAME = re.compile(rf"(^|_)({OUTREACH_WORDS})(_|$)")
 # Names (snake_case) that speak of work sales does after contact, in English and German. A name alone never
@@ -559,7 +565,7 @@ SALES_NAME = re.compile(
     r"(handed|passed|sent|routed|transferred)_(over_)?to_sales|hand_?off|handover|"
     # an offer or quote sales sent and its sum ("Angebotssumme", "Quote Amount"); not a lead's "Request a Quote" or
     # "Angebotsanfrage", nor a newsletter's offers
-    r"(quote|quotation|proposal|contract|agreement)_(amount|value|total|sent|signed|date|status)|angebots?(summe|betrag|wert|datum|nummer|status)|"
+    r"(quote|quotation|proposal|contract)_(amount|value|total|sent|signed|date|status)|agreement_(amount|value)|angebots?(summe|betrag|wert|datum|nummer|status)|"
     r"angebot_(versendet|gesendet|erstellt)|"
     # Dutch, Portuguese, Polish, Italian: the rep (Eigenaar, Accountmanager, Dono do lead, Responsável, Opiekun,
     # Handlowiec, Proprietario), calls (Aantal gesprekken, Ligações, Chamadas, Połączenia, Chiamate) and notes
@@ -644,13 +650,13 @@ SALES_VALUE = re.compile(
     r"angebot (?:verschickt|gesendet|geschickt|erstellt)|demo (?:durchgef[uü]hrt|gezeigt)|"
     # a call's result in French, Italian, Spanish, Portuguese and Dutch (no answer, voicemail, call back, busy,
     # wrong number, not interested)
-    r"injoignable|ne r[ée]pond pas|messagerie|r[ée]pondeur|[àa] rappeler|rappel pr[ée]vu|pas int[ée]ress[ée]e?|"
-    r"(?:faux|mauvais) num[ée]ro|non risponde|richiamare|segreteria|irraggiungibile|non interessat[oa]|"
+    r"injoignable|ne r[ée]pond pas|messagerie vocale|r[ée]pondeur|[àa] rappeler|rappel pr[ée]vu|pas int[ée]ress[ée]e?|"
+    r"(?:faux|mauvais) num[ée]ro|non risponde|richiamare|segreteria telefonica|irraggiungibile|non interessat[oa]|"
     r"numero (?:errato|sbagliato)|no contesta|volver a llamar|buz[oó]n de voz|ilocalizable|no interesad[oa]|"
     r"n[uú]mero (?:equivocado|err[oó]neo|errado)|n[ãa]o atende|caixa postal|sem interesse|retornar liga[çc][ãa]o|"
     r"niet bereikbaar|terugbellen|geen interesse|verkeerd nummer|"
     # a lead sales recycled to nurture, or put in a sales sequence ("Nurture Track - Recycled", "Sales Sequence Q1")
-    r"recycl(?:ed|e|ing)|recycl[ée]e?|recycelt|zur[uü]ckgestellt|zurueckgestellt|"
+    r"recycled|recycle|recycl[ée]e?|recycelt|zur[uü]ckgestellt|zurueckgestellt|"
     r"sales (?:sequences?|cadences?|outreach)|"
     # ... in French, Spanish, German: "Séquence SDR - relance J+3", "A recontacter T3", "Volver a contactar"
     r"s[ée]quence (?:sdr|commerciale|de prospection)|secuencia (?:sdr|comercial)|[àa] recontacter|recontacter|"

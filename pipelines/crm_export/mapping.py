@@ -430,6 +430,12 @@ class ColumnSpec(_Spec):
         if values is not None and info.data.get("role") != "outcome":
             raise ValueError(f"{info.field_name} applies only to role outcome, not {info.data.get('role')}")
         closed = {normalize_value(v) for v in [*(info.data.get("won") or ()), *(info.data.get("lost") or ())]}
+        if info.field_name == "recycled":
+            untouched = {normalize_value(v) for v in info.data.get("untouched") or ()}
+            if overlap := sorted({normalize_value(v) for v in values or ()} & untouched):
+                raise ValueError(
+                    f"recycled {', '.join(map(repr, overlap))} listed in untouched too: a recycled lead was worked"
+                )
         if info.field_name == "recycled" and (both := sorted({normalize_value(v) for v in values or ()} & closed)):
             listed = ", ".join(map(repr, both))
             raise ValueError(f"recycled {listed} listed in won or lost too: recycled are open values")

@@ -800,14 +800,14 @@ def _labels(
         column = mapping.outcome_column
         y, report = labels_from_outcome(cleaned[column], mapping.columns[column], column)
         # an open value that says recycled to nurture never ages into lost (label rule 3: not now is no negative)
-        recycled = cleaned[column].map(mapping.columns[column].is_recycled, na_action="ignore").fillna(False)
-        open_values = y.isna() & cleaned[column].notna() & ~recycled.astype(bool)
+        recycled = _recycled_values(cleaned[column], mapping.columns[column])
+        open_values = y.isna() & cleaned[column].notna() & ~recycled
         latest = created.max() if created is not None and created.notna().any() else pd.Timestamp.now().normalize()
         cut, horizon = as_of or pd.Timestamp(latest), 0
         y, still_open = lost_in_an_open_stage(y, cleaned, mapping, created, cut, horizon_days)
         y, nurtured = recycled_not_lost(y, cleaned, mapping)
         y, aged = open_outcomes_lost_after_horizon(y, open_values, created, cut, horizon_days)
-        if (kept_open := int((y.isna() & recycled.astype(bool)).sum())) > 0:
+        if (kept_open := int((y.isna() & recycled).sum())) > 0:
             said = nurtured.setdefault("recycled_not_lost", {"columns": [], "unlabelled": 0})
             said["columns"] = [*said["columns"], column]
             said["unlabelled"] += kept_open
@@ -829,10 +829,20 @@ def _labels(
             report["source"] = (
                 f"outcome column {mapping.outcome_column!r}, won values only (the rest: lost after the horizon)"
             )
+            column = str(mapping.outcome_column)
+            recycled = _recycled_values(cleaned[column], mapping.columns[column]) & (y != 1)
+            if recycled.any():  # not now is no loss, however old (label rule 3)
+                y = y.mask(recycled)
+                report["recycled_not_lost"] = {"columns": [column], "unlabelled": int(recycled.sum())}
         horizon = horizon_days
     y, report = unlabel_created_after_outcome(y, report, cleaned, mapping)
     counts = {"won": int((y == 1).sum()), "lost": int((y == 0).sum()), "unlabelled": int(y.isna().sum())}
     return y, cut, horizon, {**counts, **report}
+
+
+def _recycled_values(values: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """Per lead, whether its outcome value is one of the outcome's ``recycled`` values."""
+    return values.map(spec.is_recycled, na_action="ignore").fillna(False).astype(bool)
 
 
 def unlabel_created_after_outcome(

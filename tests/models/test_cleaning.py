@@ -52,11 +52,13 @@ def test_every_default_placeholder_becomes_missing_whatever_its_case_and_padding
 
 def test_a_word_for_none_that_may_be_a_leads_answer_or_a_code_is_no_placeholder() -> None:
     # "Vorerfahrung: keine" is an answer; "ND" North Dakota, "NA" is (a known cost: Namibia, Napoli)
-    values = pd.Series(["Keine", "Aucun", "Geen", "Ninguno", "ND", "Brak", "Nie dotyczy", "Non renseigné"])
+    values = pd.Series(
+        ["Keine", "Aucun", "Geen", "Ninguno", "ND", "Brak", "Brak danych", "Nie dotyczy", "Non renseigné"]
+    )
 
     marked, replaced = mark_missing(values, DEFAULT_PLACEHOLDERS)
 
-    assert marked.notna().tolist() == [True] * 5 + [False] * 3
+    assert marked.notna().tolist() == [True] * 6 + [False] * 3
     assert replaced == 3
 
 

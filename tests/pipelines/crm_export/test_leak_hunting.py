@@ -496,7 +496,7 @@ def test_values_that_speak_of_sales_contact_in_english_and_german() -> None:
 @pytest.mark.parametrize(
     "call_results",
     [
-        ["Injoignable", "Messagerie", "Pas intéressé", "Rappel prévu"],
+        ["Injoignable", "Messagerie vocale", "Pas intéressé", "Rappel prévu"],
         ["Non risponde", "Richiamare", "Non interessato", "Numero errato"],
         ["No contesta", "Volver a llamar", "Buzón de voz", "No interesado"],
         ["Não atende", "Caixa postal", "Sem interesse"],
@@ -521,7 +521,7 @@ def test_a_reps_temperature_of_the_lead_speaks_of_sales_contact_as_the_whole_val
     assert sales_words_in_values(pd.Series(["Heiß", "Warm", "Kalt", None] * 5)) == ["Heiß", "Kalt", "Warm"]
     assert sales_words_in_values(pd.Series(["Hot", "Cold", "Warm"] * 5)) == ["Cold", "Hot", "Warm"]
     # a product or a place that holds the word is not a temperature
-    products_and_places = ["Cold storage", "Hot desk rental", "Warmwasser", "Kaltenkirchen"]
+    products_and_places = ["Cold storage", "Hot desk rental", "Warmwasser", "Kaltenkirchen", "Recycling", "Messagerie"]
     assert sales_words_in_values(pd.Series(products_and_places * 5)) == []
 
 

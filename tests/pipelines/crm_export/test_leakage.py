@@ -624,13 +624,15 @@ def test_too_few_leads_worked_since_the_untouched_came_in_are_made_up_by_the_nea
     assert enough.sum() == 11
     assert (days[enough] >= 376).all()
     assert worked_alongside(untouched, worked, created).sum() == 11  # without a minimum, as before
+    long_ago = worked & (days < 200)  # none within a quarter before: no stand-ins, the check is skipped with a note
+    assert worked_alongside(untouched, long_ago, created, min_rows=50).sum() == 0
 
 
 @pytest.mark.parametrize(
     "column",
     ["Email Sent", "Email Bounced", "Emails Sent", "Contacted", "Called", "Demoed", "Demo completed", "Meeting held",
-     "Replied", "Deal - Demoed", "Responded to Outreach", "Outreach Stage", "Sequence Step", "Cadence", "Touches",
-     "Sales Touches", "Dials", "Discovery Call", "Discovery Done"],
+     "Replied", "Deal - Demoed", "Responded to Outreach", "Outreach Stage", "Sequence Step", "Sales Cadence",
+     "SDR Sequences", "Sales Touches", "Dials", "Discovery Call", "Discovery Done"],
 )  # fmt: skip
 def test_outreach_done_to_the_lead_is_sales_work_by_name(column: str) -> None:
     # an Apollo sequence's flags: e-mails sales sent or that bounced, a demo held, the lead's reply to sales
@@ -642,7 +644,9 @@ def test_outreach_done_to_the_lead_is_sales_work_by_name(column: str) -> None:
     "column",
     ["Demo Requested", "Email Open", "Email Opens", "Marketing emails opened", "Marketing emails clicked",
      "Marketing emails bounced", "Marketing emails sent", "Invites Sent", "Last Notable Activity", "Touchpoints",
-     "Marketing Touchpoints", "Responded", "Campaign Responded", "Meeting Booked", "Attended Webinar"],
+     "Marketing Touchpoints", "Responded", "Campaign Responded", "Meeting Booked", "Attended Webinar",
+     "Sequence Number", "Nurture Sequence", "Billing Cadence", "Marketing Touches", "Total Touches",
+     "Community Outreach", "Terms Agreement Date", "Data Processing Agreement Signed"],
 )  # fmt: skip
 def test_the_leads_own_actions_and_marketings_e_mails_are_no_outreach(column: str) -> None:
     # the lead's own request and what it did with a marketing tool's e-mails stay features, judged by the data (a
@@ -653,7 +657,7 @@ def test_the_leads_own_actions_and_marketings_e_mails_are_no_outreach(column: st
 
 @pytest.mark.parametrize(
     "column",
-    ["Handed to Sales", "Passed to Sales", "Sales Handoff", "Contract Sent", "Agreement Signed",
+    ["Handed to Sales", "Passed to Sales", "Sales Handoff", "Contract Sent", "Contract Signed",
      "Decision Maker Identified", "Budget Verified", "Reached", "Connected", "Attempts", "Meetings",
      "Number of Meetings"],
 )  # fmt: skip

@@ -463,6 +463,10 @@ def test_recycled_values_are_open_values_of_an_outcome() -> None:
     assert not spec.is_recycled("Lost")
     with pytest.raises(ValidationError, match="recycled 'lost' listed in won or lost too"):
         ColumnSpec.model_validate({"role": "outcome", "won": ["Won"], "lost": ["Lost"], "recycled": ["LOST"]})
+    with pytest.raises(ValidationError, match="recycled 'nurture' listed in untouched too"):
+        ColumnSpec.model_validate(
+            {"role": "outcome", "won": ["W"], "lost": ["L"], "untouched": ["Nurture"], "recycled": ["nurture"]}
+        )
     with pytest.raises(ValidationError, match="recycled applies only to role outcome, not stage"):
         ColumnSpec.model_validate({"role": "stage", "values": {"Nurture": "recycled"}, "recycled": ["Nurture"]})
 

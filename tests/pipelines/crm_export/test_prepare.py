@@ -859,6 +859,23 @@ def test_an_outcome_that_names_only_wins_labels_the_rest_by_the_horizon() -> Non
     )
 
 
+def test_a_recycled_value_of_an_outcome_that_names_only_wins_is_never_lost() -> None:
+    # review-92: `recycled` was read only beside lost values; a wins-only outcome aged its nurtured leads into lost
+    export = won_date_export()
+    won = export["won_date"] != ""
+    nurtured = ~won & (np.arange(len(export)) % 4 == 0)
+    export["lifecycle"] = np.where(won, "Customer", np.where(nurtured, "Nurture", "Lead"))
+    lifecycle = {"role": "outcome", "won": ["Customer"], "lost": [], "recycled": ["Nurture"]}
+    columns = {**without(WON_AT_COLUMNS, "won_date"), "lifecycle": lifecycle}
+
+    prepared = prepare(export, mapping_of(columns), horizon_days=90)
+
+    y = prepared.y.to_numpy()
+    assert np.isnan(y[nurtured.to_numpy()]).all()
+    assert prepared.report["labels"]["recycled_not_lost"] == {"columns": ["lifecycle"], "unlabelled": nurtured.sum()}
+    assert (y[won.to_numpy()] == 1).all()
+
+
 def test_a_win_dated_at_creation_is_no_date_a_small_number_counts_up_to() -> None:
     export = won_date_export()
     export["lifecycle"] = np.where(export["won_date"] != "", "Customer", "Lead")
