@@ -483,6 +483,8 @@ def number_from_reading(reading: NumberReading | float | None, convention: str, 
     if any(number is None for number in parsed):
         return None
     numbers = [number for number in parsed if number is not None]
+    if reading.kind == "range" and numbers[1] < numbers[0]:
+        return None  # no range ends below its start: a code written with a dash ("123.456.789-09", a CPF)
     if reading.kind in ("range", "bound"):
         counts[reading.kind] += 1
     counts["multiplier"] += any(part.multiplier != 1.0 for part in reading.parts)

@@ -413,6 +413,13 @@ _PERSONAL_DATA_NAME = re.compile(
     r"(twitter|instagram|facebook|tiktok|git_?hub|skype|telegram|whats_?app|linked_?in|xing)_(handle|user_?name|user|id))$"
     # the Italian postal code, as the whole name (not a company's "Market Cap", a "Cap Rate")
     r"|^cap$"
+    # a person's national, tax or passport number: Brazil's CPF, Spain's DNI/NIE, Mexico's CURP, Chile's RUT,
+    # the US SSN, Poland's PESEL, the UK's NI number, the Dutch BSN, Italy's codice fiscale, the Nordic personal
+    # numbers, Czech rodné číslo, Turkish TC kimlik, Russian СНИЛС, a passport or ID card
+    r"|(^|_)(cpf|dni|nie|curp|rut|ssn|social_security(_number)?|pesel|nino|national_insurance(_number)?|bsn|"
+    r"burgerservicenummer|codice_fiscale|personnummer|personnr|henkilotunnus|hetu|cpr(_nummer)?|rodne_cislo|tckn|"
+    r"tc_kimlik(_no)?|kimlik_no|snils|passport(_number|_no)?|pasaporte|passaporte|reisepass(nummer)?|"
+    r"personalausweis(nummer)?|id_card(_number)?|carte_d_identite|documento_de_identidad|rg)$"
 )
 _NOT_A_HOME_ADDRESS = re.compile(
     r"(^|_)(e_?mail|web|website|site|url|homepage)_(address|adresse|adres|endereco|indirizzo)$"
@@ -427,6 +434,10 @@ _COMPANY_NAME = re.compile(
     r"societe|nom_de_l_entreprise|entreprise|empresa|nome_da_empresa|nombre_de_la_empresa|azienda|ragione_sociale|"
     r"bedrijf|bedrijfsnaam|organisatie|nazwa_firmy|foeretag|foeretagsnamn|virksomhed|virksomhedsnavn|bedrift|yritys|"
     r"yrityksen_nimi|spolecnost|nazev_firmy|sirket|sirket_adi|"
+    # the account's name as Spanish, Portuguese, French, Italian CRMs label it: Nombre de la cuenta, Nome da conta,
+    # Razão social, Razón social, Raison sociale, Nom du compte, Nome dell'account
+    r"nombre_de_la_cuenta|nome_da_conta|razao_social|razon_social|raison_sociale|nom_du_compte|"
+    r"nome_dell_account|nome_azienda|"
     # Russian: Компания, Название компании, Организация
     r"kompaniya|nazvanie_kompanii|organizatsiya|nazvanie_organizatsii)"
 )
@@ -435,7 +446,8 @@ _COMPANY_NAME = re.compile(
 _COMPANY_NAME_PHRASE = re.compile(
     r"(^|_)(company_name|account_name|organi[sz]ation_name|firmenname|unternehmensname|bedrijfsnaam|"
     r"nom_de_l_entreprise|nombre_de_la_empresa|nome_da_empresa|ragione_sociale|nazwa_firmy|foeretagsnamn|"
-    r"virksomhedsnavn|yrityksen_nimi|nazev_firmy|sirket_adi)(_|$)"
+    r"virksomhedsnavn|yrityksen_nimi|nazev_firmy|sirket_adi|nombre_de_la_cuenta|nome_da_conta|razao_social|"
+    r"razon_social|raison_sociale|nom_du_compte)(_|$)"
 )
 
 
@@ -465,6 +477,9 @@ _CONSENT_NAME = re.compile(
     r"toestemming[a-z]*|zgod[aey]|souhlas[a-z]*|samtyck[a-z]*|samtykke[a-z]*|suostumu[a-z]*|hozzajarulas[a-z]*|"
     # Russian and Ukrainian Согласие, Згода, as to_snake_case writes them
     r"soglasi[a-z]*|zghod[a-z]*|"
+    # a yes to receiving: Spanish, Portuguese, Italian, French "Acepta comunicaciones", "Aceita receber", "Accetta",
+    # "Accepte"; Brazil's data-protection law (LGPD)
+    r"acepta|aceita|accetta|accepte|akzeptiert|lgpd|"
     r"gdpr|dsgvo|rgpd|rodo)(_|$)"
 )
 # an objection: English and German, and unsubscribed in French, Spanish, Italian, Dutch, Polish
@@ -525,6 +540,12 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("вернуться позже", "recycled"),
     ("перезвонить позже", "recycled"),
     ("recontacter", "recycled"),  # French: "A recontacter T3"
+    ("retomar contato", "recycled"),  # Portuguese and Spanish: "Pausado - retomar contato em 90 dias"
+    ("retomar contacto", "recycled"),
+    ("pausad", "recycled"),
+    ("em pausa", "recycled"),
+    ("en pausa", "recycled"),
+    ("en pause", "recycled"),
     # Dynamics 365's status reasons (Cannot Contact, No Longer Interested, Canceled), Zoho's "Contact in Future",
     # HubSpot's German lead statuses (Versuchter Kontakt, Verbunden, Schlechtes Timing, Offener Deal)
     ("cannot contact", "rejected"),
@@ -1044,6 +1065,7 @@ _LEGAL_FORM = re.compile(
     r"[\s,](?:gmbh(?:\s*&\s*co\.?\s*kg)?|ag|kg|ohg|gbr|ug|e\.\s?k\.|se|ges\.?m\.?b\.?h\.?|b\.?v\.?|n\.?v\.?|bvba|bv\s?ba|"
     r"vof|comm\.?v|srl|s\.r\.l\.|sprl|sa|s\.a\.|sas|s\.a\.s\.|sarl|s\.a\.r\.l\.|s\.?p\.?a\.?|s\.?l\.?|s\.?l\.?u\.?|"
     r"ltda\.?|lda\.?|ltd\.?|limited|llc|l\.l\.c\.|inc\.?|incorporated|corp\.?|corporation|plc|llp|"
+    r"eireli|epp|mei|s/a|"
     r"oy|oyj|ab|as|a/s|asa|aps|a\.s\.|s\.r\.o\.|sp\.\s?z\s?o\.\s?o\.?|kft\.?|zrt\.?|pty\.?(?:\s+ltd\.?)?|a\.?ş\.?)$",
     re.IGNORECASE,
 )
@@ -1650,11 +1672,13 @@ MIN_LONG_CODE_DIGITS = 9  # a fixed-width whole number this long, nearly all dif
 
 def is_long_code(values: pd.Series) -> bool:
     """Whether every value is a whole number of the same length, at least ``MIN_LONG_CODE_DIGITS`` digits, nearly
-    all different (``MIN_ID_DISTINCT_SHARE``): a register or record number (a SIRET's 14 digits, an ИНН's 10), which
-    as a number would be learnt as a quantity, and whose absence as a signal."""
-    text = values.astype(str).str.strip()
-    if len(text) < MIN_RECORD_NUMBERS or not text.str.fullmatch(r"\d+").all():
+    all different (``MIN_ID_DISTINCT_SHARE``), as written or with dots, slashes and dashes between its digits: a
+    register or record number (a SIRET's 14 digits, an ИНН's 10, a CNPJ's "12.345.678/0001-90"), which as a number
+    would be learnt as a quantity, and whose absence as a signal."""
+    written = values.astype(str).str.strip()
+    if len(written) < MIN_RECORD_NUMBERS or not written.str.fullmatch(r"\d[\d./-]*\d").all():
         return False
+    text = written.str.replace(r"[./-]", "", regex=True)  # "123.456.789-09", "12.345.678/0001-90" as written
     lengths = text.str.len()
     return lengths.min() == lengths.max() >= MIN_LONG_CODE_DIGITS and text.nunique() >= MIN_ID_DISTINCT_SHARE * len(
         text
@@ -2181,12 +2205,19 @@ def _stage_over_flag(
     # (a Bitrix24 deal's "Повторная сделка", repeat deal: Да/Нет, beside its stage's "Сделка успешна"/"провалена")
     named = (c for c in candidates if _outcome_name_tier(to_snake_case(RECORD_PREFIX.sub("", c.column))) < 2)
     for stage in (c for c in named if c.reading == "stage" and _says_won_and_lost_in_words(c.spec)):
-        said = present[stage.column].str.strip().map(stage.spec.outcome_of).dropna()
-        rows = said.index.intersection(present[flag.column].index)
-        agree = present[flag.column].loc[rows].map(flag.spec.outcome_of).eq(said.loc[rows]).mean() if len(rows) else 1
-        if len(rows) >= MIN_ENTRY_STAGE_LEADS and agree < MIN_FLAG_AGREEMENT:
+        if _disagrees(flag, stage, present):
             return stage
     return None
+
+
+def _disagrees(flag: OutcomeCandidate, stage: OutcomeCandidate, present: Mapping[str, pd.Series]) -> bool:
+    """Whether a yes/no flag calls fewer than ``MIN_FLAG_AGREEMENT`` of the leads a stage's words call won or lost
+    the same (of at least ``MIN_ENTRY_STAGE_LEADS``): another fact than the outcome (a repeat deal's Да/Нет)."""
+    said = present[stage.column].str.strip().map(stage.spec.outcome_of).dropna()
+    rows = said.index.intersection(present[flag.column].index)
+    if len(rows) < MIN_ENTRY_STAGE_LEADS:
+        return False
+    return bool(present[flag.column].loc[rows].map(flag.spec.outcome_of).eq(said.loc[rows]).mean() < MIN_FLAG_AGREEMENT)
 
 
 MIN_FLAG_AGREEMENT = 0.8  # of the leads a stage's words call won or lost, those a yes/no flag must call so to be it
@@ -2391,9 +2422,17 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             specs[column] = _feature_spec(column, kinds[column], present[column], len(frame))
             del review[column]
         by_name = []
-    for candidate in others:  # named like an outcome and read as one: a second outcome, never a feature
+    for candidate in others:  # named like an outcome and read as one: a second outcome, never a feature ...
         named = _outcome_rank(candidate, 0)[0] < 2 and candidate.reading != "amount"
-        if named and specs[candidate.column].role in FEATURE_ROLES:
+        # ... unless a flag that disagrees with the chosen stage's won and lost words: another fact
+        other_fact = (
+            chosen is not None
+            and candidate.reading == "yes/no"
+            and chosen.reading == "stage"
+            and _says_won_and_lost_in_words(chosen.spec)
+            and _disagrees(candidate, chosen, present)
+        )
+        if named and not other_fact and specs[candidate.column].role in FEATURE_ROLES:
             specs[candidate.column] = ColumnSpec(role="after_contact")
             review[candidate.column] = f"reads as an outcome too ({candidate.reading}): never a feature"
     no_stage = not any(spec.role == "stage" for spec in specs.values())

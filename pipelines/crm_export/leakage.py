@@ -523,6 +523,8 @@ SALES_NAME = re.compile(
     # Probabilidad, Probabilidade, Waarschijnlijkheid, Prawdopodobieństwo); a deal in French and Spanish (Pipedrive's
     # "Titre de l'affaire", "Título del trato"; not a company's "chiffre d'affaires": _NOT_SALES_NAME)
     r"probabilit[ae]|probabilidade?|waarschijnlijkheid|prawdopodobienstwo|affaires?|trato|"
+    # a deal's name in Portuguese and Spanish ("Nome do negócio", "Nombre del negocio"; not a "Tipo de negocio")
+    r"(nome|titulo|nombre)_d[oe]l?_negocio|"
     # an Italian lead's or deal's status (Zoho's "Stato lead"; a bare "Stato" is a country or a state)
     r"stato_(del_)?(lead|contatto|trattativa|opportunita)|"
     r"wahrscheinlichkeit|forecast|prognose|profile|profil|calls?|call_[a-z]+|anruf[a-z]*|telefonat[a-z]*|"

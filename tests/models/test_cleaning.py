@@ -50,6 +50,15 @@ def test_every_default_placeholder_becomes_missing_whatever_its_case_and_padding
     assert marked.iloc[1:].isna().all()
 
 
+def test_a_range_that_ends_below_its_start_is_no_number() -> None:
+    # a CPF written "123.456.789-09" had read as a range and become a feature and a reason
+    counts = {"range": 0, "bound": 0, "multiplier": 0, "unit": 0, "ambiguous": 0}
+
+    assert number_from_reading(read_number("123.456.789-09"), "comma", counts) is None
+    assert number_from_reading(read_number("200-50"), "none", counts) is None
+    assert number_from_reading(read_number("50-200"), "none", counts) == 125.0
+
+
 def test_a_word_for_none_that_may_be_a_leads_answer_or_a_code_is_no_placeholder() -> None:
     # "Vorerfahrung: keine" is an answer; "ND" North Dakota, "NA" is (a known cost: Namibia, Napoli)
     values = pd.Series(

@@ -1196,7 +1196,14 @@ def test_a_pipeline_holding_a_won_and_a_lost_word_is_the_outcome_whatever_its_na
 
 @pytest.mark.parametrize(
     "recycle",
-    ["Not now - recontact Q3", "On hold", "Wstrzymane - wrócić w Q3", "Nurture", "Отложено - вернуться позже"],
+    [
+        "Not now - recontact Q3",
+        "On hold",
+        "Wstrzymane - wrócić w Q3",
+        "Nurture",
+        "Отложено - вернуться позже",
+        "Pausado - retomar contato em 90 dias",
+    ],
 )
 def test_an_outcomes_value_that_says_not_now_is_proposed_as_recycled(recycle: str) -> None:
     statuses = ["New", "Contacted", "Customer", "Bad Fit", recycle, "Customer", "Bad Fit", recycle]
@@ -1267,7 +1274,7 @@ def test_a_stage_that_says_won_and_lost_is_the_outcome_over_a_yes_no_flag_that_d
     proposal = _proposal(frame)
 
     assert proposal.outcome == "Стадия сделки"
-    assert proposal.columns["Повторная сделка"].role == "after_contact"
+    assert proposal.columns["Повторная сделка"].role == "boolean"  # another fact, kept as a feature
 
 
 def test_a_russian_consent_and_its_yes_no_are_read_as_a_consent() -> None:
@@ -1275,6 +1282,46 @@ def test_a_russian_consent_and_its_yes_no_are_read_as_a_consent() -> None:
 
     assert _proposal(frame).columns["Согласие на обработку ПД"].role in ("consent", "ignore")
     assert is_consent("Согласие на обработку ПД", "boolean-like")
+
+
+@pytest.mark.parametrize("column", ["CPF", "DNI", "PESEL", "Codice fiscale", "Passport Number", "SSN"])
+def test_a_persons_national_or_tax_number_is_personal_data(column: str) -> None:
+    # a Zoho Deals export from Brazil: "CPF: 162,754,622" was a reason on 3,190 leads
+    numbers = [f"{100 + n:03d}.{(n * 7) % 1000:03d}.{(n * 13) % 1000:03d}-{n % 90 + 10:02d}" for n in range(120)]
+    frame = pd.DataFrame({"ID": [f"L{n}" for n in range(120)], column: numbers, "Converted": ["1", "0"] * 60})
+
+    assert _proposal(frame).columns[column].role == "pii"
+
+
+def test_a_country_or_language_column_whose_codes_read_yes_no_never_takes_the_outcomes_place() -> None:
+    # review-92: Slovenia's "SI" and Norway's "NO", Danish "da" and Nepali "ne" read as yes and no
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {
+            "ID": [f"L{n}" for n in range(600)],
+            "Country": rng.choice(["DE", "FR", "SI", "NO", "AT"], 600),
+            "Language": rng.choice(["en", "de", "da", "ne", "fr"], 600),
+            "Converted": rng.choice(["Yes", "No"], 600),
+        }
+    )
+
+    assert _proposal(frame).outcome == "Converted"
+
+
+@pytest.mark.parametrize(
+    ("column", "role"),
+    [("Nome da conta", "ignore"), ("Razón social", "ignore"), ("Nome do negócio", "after_contact")],
+)
+def test_an_accounts_or_a_deals_name_in_spanish_or_portuguese_is_no_feature(column: str, role: str) -> None:
+    names = [f"Padaria {n} Ltda" if n % 2 else f"Comércio {n} EIRELI" for n in range(40)]
+    frame = _leads(**{column: names, "Converted": ["1", "0"] * 20})
+
+    assert _proposal(frame).columns[column].role == role
+
+
+@pytest.mark.parametrize("column", ["Acepta comunicaciones comerciales", "Aceita receber comunicações (LGPD)"])
+def test_a_yes_to_receiving_communications_is_a_consent(column: str) -> None:
+    assert is_consent(column, "boolean-like")
 
 
 def test_proposal_header_lists_every_role() -> None:
