@@ -841,8 +841,10 @@ def _labels(
 
 
 def _recycled_values(values: pd.Series, spec: ColumnSpec) -> pd.Series:
-    """Per lead, whether its outcome value is one of the outcome's ``recycled`` values."""
-    return values.map(spec.is_recycled, na_action="ignore").fillna(False).astype(bool)
+    """Per lead, whether its outcome value is one of the outcome's ``recycled`` values (compared as
+    ``ColumnSpec.is_recycled`` compares them, on the whole column at once)."""
+    recycled = {normalize_value(value) for value in spec.recycled or ()}
+    return values.notna() & values.astype(str).str.strip().str.casefold().isin(recycled)
 
 
 def unlabel_created_after_outcome(
