@@ -958,6 +958,7 @@ def prepare_export(
         closed=y,  # the latest quarters' closed leads too: worked alongside the untouched ones, the newest
     )
     leakage.raise_if_leaks()
+    open_leads = still_open(y, cleaned, mapping)
     report = {
         "rows": {
             "export": len(loaded.leads.frame),
@@ -974,13 +975,10 @@ def prepare_export(
         "labels": labels,
         "split": _split_report(split, y),
         "leakage": _leakage_report(leakage, sources),
-        "empty_while_open": empty_while_open(features, sources, still_open(y, cleaned, mapping), y.notna()),
+        "empty_while_open": empty_while_open(features, sources, open_leads, y.notna()),
         # the leads it will score are best seen in those sales has not touched yet, where the export says which
         "out_of_range_while_open": out_of_range_while_open(
-            features,
-            sources,
-            untouched.eq(True) if untouched is not None else still_open(y, cleaned, mapping),
-            y.notna(),
+            features, sources, untouched.eq(True) if untouched is not None else open_leads, y.notna()
         ),
     }
     return PreparedExport(
