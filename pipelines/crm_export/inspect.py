@@ -1685,6 +1685,12 @@ def is_long_code(values: pd.Series) -> bool:
     )
 
 
+def names_a_register_or_code(name: str, values: pd.Series) -> bool:
+    """Whether a column (``name`` in snake_case) is a register, tax or record number by its name, or a code of fixed
+    width by its values (:func:`is_long_code`): never a feature."""
+    return bool(_REGISTRATION_NAME.search(name)) or is_long_code(values)
+
+
 def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> ColumnSpec:
     name = to_snake_case(column)
     if values.nunique() <= 1 and len(values) == rows:
@@ -1699,7 +1705,7 @@ def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> Colum
         return ColumnSpec(role="ignore")  # companies' names by their legal forms, under a name leadq does not know
     if _SYSTEM_NAME.search(name):
         return ColumnSpec(role="ignore")  # Dynamics 365's "(Do Not Modify) Row Checksum": the record's, not the lead's
-    if _REGISTRATION_NAME.search(name) or is_long_code(values):
+    if names_a_register_or_code(name, values):
         return ColumnSpec(role="ignore")  # a company's register number (SIRET, ИНН, USt-IdNr.): who, not what
     if kind == "e-mail":
         return ColumnSpec(role="email")
@@ -2397,7 +2403,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             elif specs[column].role == "pii" and is_academic_title(present[column]):
                 shown = ", ".join(map(repr, present[column].value_counts().index[:3]))
                 review[column] = f"its values ({shown}) are a person's academic title"
-            elif specs[column].role == "ignore" and (_REGISTRATION_NAME.search(names[column]) or is_long_code(values)):
+            elif specs[column].role == "ignore" and names_a_register_or_code(names[column], values):
                 review[column] = (
                     "a register, tax or record number (SIRET, ИНН, USt-IdNr.), or a code of fixed width (every "
                     "value the same number of digits, nearly all different): it names, never counts, and sales "
