@@ -337,7 +337,7 @@ _ZERO_OR_ONE = re.compile(r"([01])(\.0+)?")
 _AMOUNT = re.compile(r"[€$£]?\s*\d[\d.,' ]*\s*(€|eur|usd|\$)?", re.IGNORECASE)
 # Dutch, Italian, Portuguese and Polish words as whole words ("Metaplan" is no "etap", "Credentials" no "reden")
 _STAGE_NAME = re.compile(r"status|stage|phase|(^|_)(fase|etapa|etape|estagio|etap|stadiya|stato|statut|estado)(_|$)")
-_REASON_NAME = re.compile(r"reason|grund|orsak|(^|_)(reden|motivo|powod|arsag|syy|duvod|neden|prichina)(_|$)")
+_REASON_NAME = re.compile(r"reason|grund|orsak|(^|_)(reden|motivo|raison|powod|arsag|syy|duvod|neden|prichina)(_|$)")
 # A person's protected attributes (the German AGG's and the GDPR's special categories): a B2B lead's gender,
 # salutation or marital status says nothing about the company's need, and scoring by it discriminates.
 _PROTECTED_NAME = re.compile(
@@ -563,6 +563,39 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("offener deal", "sql"),
     ("not convert", "rejected"),
     ("nicht umgewandelt", "rejected"),  # Salesforce's German lead statuses: "Geschlossen - Nicht umgewandelt"
+    # HubSpot's lead statuses in Spanish, Portuguese, French, Italian and Dutch: bad timing, unqualified (before
+    # "qualifi", which would read "No calificado" and "Não qualificado" as qualified), an open deal (before "open")
+    ("mal momento", "recycled"),
+    ("momento inadequado", "recycled"),
+    ("momento ruim", "recycled"),
+    ("mauvais timing", "recycled"),
+    ("mauvais moment", "recycled"),
+    ("tempistica sbagliata", "recycled"),
+    ("momento sbagliato", "recycled"),
+    ("slechte timing", "recycled"),
+    ("no calificad", "rejected"),
+    ("no cualificad", "rejected"),
+    ("descalificad", "rejected"),
+    ("não qualificad", "rejected"),
+    ("nao qualificad", "rejected"),
+    ("desqualificad", "rejected"),
+    ("niet gekwalificeerd", "rejected"),
+    ("negocio abierto", "sql"),
+    ("negócio aberto", "sql"),
+    ("negocio aberto", "sql"),
+    ("transaction ouverte", "sql"),
+    ("affaire ouverte", "sql"),
+    ("intentando contactar", "sal"),
+    ("intento de contacto", "sal"),
+    ("tentativa de contato", "sal"),
+    ("tentando contato", "sal"),
+    ("tentative de contact", "sal"),
+    ("poging tot contact", "sal"),
+    ("conectado", "sal"),
+    ("connecté", "sal"),
+    ("connesso", "sal"),
+    ("en curso", "sal"),
+    ("in corso", "sal"),
     ("not contacted", "mql"),
     ("nicht kontaktiert", "mql"),
     ("niet gecontacteerd", "mql"),  # Dutch, French, Spanish, Italian, Portuguese: not contacted
@@ -652,6 +685,10 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("open deal", "sql"),  # HubSpot's lead status: a deal is open, sales works the lead
     ("open", "mql"),
     ("offen", "mql"),
+    ("abierto", "mql"),  # Spanish, Portuguese, French, Italian: open
+    ("aberto", "mql"),
+    ("ouvert", "mql"),
+    ("aperto", "mql"),
     ("mql", "mql"),
 )
 _REASON_WORDS: tuple[tuple[str, str], ...] = (
@@ -671,6 +708,11 @@ _REASON_WORDS: tuple[tuple[str, str], ...] = (
     ("title", "wrong_title"),
     ("role", "wrong_title"),
     ("position", "wrong_title"),
+    ("decision maker", "wrong_title"),  # not the one who decides, in English, Spanish, Portuguese, German, French
+    ("tomador de decis", "wrong_title"),
+    ("decisor", "wrong_title"),
+    ("entscheider", "wrong_title"),
+    ("décideur", "wrong_title"),
     ("timing", "wrong_timing"),
     ("not now", "wrong_timing"),
     ("later", "wrong_timing"),
@@ -679,6 +721,40 @@ _REASON_WORDS: tuple[tuple[str, str], ...] = (
     ("invalid", "bad_data"),
     ("bad data", "bad_data"),
     ("duplicate", "bad_data"),
+    # the same reasons in Spanish, Portuguese, French, Italian, Dutch, Polish and Russian (Zoho's "Motivo da perda":
+    # Duplicado; HubSpot's "Motivo de descalificación": Sin presupuesto, Datos falsos)
+    ("presupuesto", "no_budget"),
+    ("orçamento", "no_budget"),
+    ("orcamento", "no_budget"),
+    ("budżet", "no_budget"),
+    ("бюджет", "no_budget"),
+    ("competencia", "competitor"),
+    ("concorrên", "competitor"),
+    ("concorren", "competitor"),
+    ("concurren", "competitor"),
+    ("concurrent", "competitor"),
+    ("konkurenc", "competitor"),
+    ("конкурент", "competitor"),
+    ("estudiante", "student_intern"),
+    ("estudante", "student_intern"),
+    ("étudiant", "student_intern"),
+    ("studente", "student_intern"),
+    ("momento", "wrong_timing"),
+    ("moment", "wrong_timing"),
+    ("más adelante", "wrong_timing"),
+    ("plus tard", "wrong_timing"),
+    ("später", "wrong_timing"),
+    ("zeitpunkt", "wrong_timing"),
+    ("duplica", "bad_data"),
+    ("doublon", "bad_data"),
+    ("dublette", "bad_data"),
+    ("dubbel", "bad_data"),
+    ("duplikat", "bad_data"),
+    ("дубл", "bad_data"),
+    ("falso", "bad_data"),
+    ("falsos", "bad_data"),
+    ("faux", "bad_data"),
+    ("inválid", "bad_data"),
 )
 
 

@@ -527,6 +527,14 @@ SALES_NAME = re.compile(
     r"(nome|titulo|nombre)_d[oe]l?_negocio|"
     # an Italian lead's or deal's status (Zoho's "Stato lead"; a bare "Stato" is a country or a state)
     r"stato_(del_)?(lead|contatto|trattativa|opportunita)|"
+    # ... a Spanish, Portuguese or French one (HubSpot's "Estado del lead", "Statut du lead"; a bare "Estado" is a state)
+    r"estado_(del?_|do_|da_)?(lead|contacto|contato|prospecto|negocio|oportunidad|oportunidade|trato)|"
+    r"statut_(du_|de_la_|de_l_)?(lead|prospect|contact|affaire|opportunite)|"
+    # why sales disqualified or lost it, in Spanish, Portuguese, Italian, French, Dutch, Polish ("Motivo de
+    # descalificación", "Motivo da perda"; not a lead's own "Motivo de compra")
+    r"motivo_(de_|da_|do_|del_|della_|di_)?(descalificacion|desqualificacao|perdida|perda|rechazo|rejeicao|perdita|"
+    r"squalifica|rifiuto|cierre|fechamento)|raison_(de_la_|du_|de_)?(perte|disqualification|rejet)|"
+    r"reden_(van_)?(verlies|afwijzing|diskwalificatie)|powod_(odrzucenia|utraty|dyskwalifikacji)|"
     r"wahrscheinlichkeit|forecast|prognose|profile|profil|calls?|call_[a-z]+|anruf[a-z]*|telefonat[a-z]*|"
     # "Last Activity" bare is sales' (Salesforce's last task, HubSpot's last logged call or meeting); one named for
     # a kind ("Last Notable Activity", "Last Web Activity") is the lead's own, as marketing automation records it.

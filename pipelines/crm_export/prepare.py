@@ -834,6 +834,13 @@ def _labels(
             if recycled.any():  # not now is no loss, however old (label rule 3)
                 y = y.mask(recycled)
                 report["recycled_not_lost"] = {"columns": [column], "unlabelled": int(recycled.sum())}
+        # a stage or reason beside the win date or wins-only outcome that says recycled or wrong timing: not now is
+        # no loss either (HubSpot's lead status "Bad timing" beside its "Became a Customer Date")
+        y, nurtured = recycled_not_lost(y, cleaned, mapping)
+        if nurtured:
+            said = report.setdefault("recycled_not_lost", {"columns": [], "unlabelled": 0})
+            said["columns"] = [*said["columns"], *nurtured["recycled_not_lost"]["columns"]]
+            said["unlabelled"] += nurtured["recycled_not_lost"]["unlabelled"]
         horizon = horizon_days
     y, report = unlabel_created_after_outcome(y, report, cleaned, mapping)
     counts = {"won": int((y == 1).sum()), "lost": int((y == 0).sum()), "unlabelled": int(y.isna().sum())}

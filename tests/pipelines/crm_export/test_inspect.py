@@ -308,6 +308,26 @@ def test_german_semicolon_cp1252_export_is_read_and_proposed(tmp_path: Path) -> 
         ("No contactado", "mql"),
         ("Propuesta enviada", "sql"),
         ("Negociación", "sql"),
+        # HubSpot's lead statuses in Spanish, Portuguese, French, Italian and Dutch: unqualified is no "qualified"
+        ("No calificado", "rejected"),
+        ("Não qualificado", "rejected"),
+        ("Niet gekwalificeerd", "rejected"),
+        ("Mal momento", "recycled"),
+        ("Momento inadequado", "recycled"),
+        ("Mauvais timing", "recycled"),
+        ("Tempistica sbagliata", "recycled"),
+        ("Negocio abierto", "sql"),
+        ("Negócio aberto", "sql"),
+        ("Transaction ouverte", "sql"),
+        ("Intentando contactar", "sal"),
+        ("Tentativa de contato", "sal"),
+        ("Tentative de contact", "sal"),
+        ("Conectado", "sal"),
+        ("Connecté", "sal"),
+        ("En curso", "sal"),
+        ("In corso", "sal"),
+        ("Abierto", "mql"),
+        ("Aberto", "mql"),
         # a marketing qualified lead is handed over, not yet touched (HubSpot's lifecycle stage, internal and shown)
         ("Marketing Qualified Lead", "mql"),
         ("marketingqualifiedlead", "mql"),
@@ -348,6 +368,46 @@ def test_a_leaky_lead_status_is_never_proposed_as_a_feature(tmp_path: Path, stat
     assert roles["Sales Notes"] == "after_contact"
     assert roles["Disqualification Reason"] == "reason"
     assert not {roles["Lead Status"], roles["Sales Notes"], roles["Disqualification Reason"]} & set(FEATURE_ROLES)
+
+
+def test_a_spanish_lead_status_and_disqualification_reason_beside_a_win_date_are_stage_and_reason() -> None:
+    # HubSpot's contacts in Spanish: "Estado del lead" says which leads are new (Nuevo), "Motivo de descalificación"
+    # why sales closed them; neither is a feature, and both tell the labels and the untouched leads
+    statuses = ["Nuevo", "No calificado", "Mal momento", "En curso", "Negocio abierto", "Conectado", "Intentando contactar"]
+    reasons = ["Sin presupuesto", "Datos falsos", "No es tomador de decisiones", "Eligió a la competencia", "Duplicado"]
+    n = 70
+    frame = pd.DataFrame(
+        {
+            "ID de registro": [str(51000 + i) for i in range(n)],
+            "Fecha de creación": [f"{1 + i % 28:02d}/0{1 + i % 9}/2025 10:00" for i in range(n)],
+            "Estado del lead": [statuses[i % len(statuses)] for i in range(n)],
+            "Motivo de descalificación": [reasons[i % len(reasons)] if i % 7 == 1 else "" for i in range(n)],
+            "Fecha en que se convirtió en cliente": [
+                f"{1 + i % 28:02d}/1{i % 3}/2025 10:00" if i % 7 in (3, 4) else "" for i in range(n)
+            ],
+        }
+    )
+
+    columns = _proposal(frame).columns
+
+    assert columns["Estado del lead"].role == "stage"
+    assert columns["Estado del lead"].values == {
+        "Nuevo": "mql",
+        "No calificado": "rejected",
+        "Mal momento": "recycled",
+        "En curso": "sal",
+        "Negocio abierto": "sql",
+        "Conectado": "sal",
+        "Intentando contactar": "sal",
+    }
+    assert columns["Motivo de descalificación"].role == "reason"
+    assert columns["Motivo de descalificación"].values == {
+        "Sin presupuesto": "no_budget",
+        "Datos falsos": "bad_data",
+        "No es tomador de decisiones": "wrong_title",
+        "Eligió a la competencia": "competitor",
+        "Duplicado": "bad_data",
+    }
 
 
 def test_a_status_column_with_won_lost_open_is_the_outcome(tmp_path: Path) -> None:

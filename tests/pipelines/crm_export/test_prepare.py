@@ -803,6 +803,33 @@ def test_a_win_date_labels_leads_by_leadqs_rule_with_the_horizon() -> None:
     assert "won_date" not in prepared.features.columns
 
 
+def test_a_stage_beside_a_win_date_that_says_recycled_or_wrong_timing_leaves_the_lead_unlabelled() -> None:
+    # HubSpot's "Bad timing" lead status beside its "Became a Customer Date": not now is no loss (label rule 3),
+    # however old the lead; "Unqualified" stays lost once the horizon has passed
+    export = won_date_export()
+    dated = export["won_date"] != ""
+    export["Lead Status"] = np.where(dated, "Open Deal", np.where(export.index % 3 == 0, "Bad timing", "Unqualified"))
+    export["Reason"] = np.where(~dated & (export.index % 3 == 1), "Wrong timing", "")
+    columns = {
+        **WON_AT_COLUMNS,
+        "Lead Status": {"role": "stage", "values": {"Open Deal": "sql", "Bad timing": "recycled", "Unqualified": "rejected"}},
+        "Reason": {"role": "reason", "values": {"Wrong timing": "wrong_timing"}},
+    }
+
+    prepared = prepare(export, mapping_of(columns), horizon_days=90)
+
+    y = prepared.y.to_numpy()
+    not_now = ((export["Lead Status"] == "Bad timing") | (export["Reason"] == "Wrong timing")).to_numpy()
+    assert np.isnan(y[not_now]).all()
+    unqualified = (export["Lead Status"] == "Unqualified").to_numpy() & ~not_now
+    created = pd.to_datetime(export["first_contact_date"]).to_numpy()
+    matured = created + np.timedelta64(90, "D") <= np.datetime64(pd.Timestamp(prepared.report["labels"]["as_of"]))
+    assert (y[unqualified & matured] == 0).all() and (unqualified & matured).any()
+    recycled = prepared.report["labels"]["recycled_not_lost"]
+    assert recycled["columns"] == ["Lead Status", "Reason"]
+    assert recycled["unlabelled"] == int((not_now & matured).sum())
+
+
 @pytest.mark.parametrize(
     ("columns", "message"),
     [
