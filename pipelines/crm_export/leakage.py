@@ -527,7 +527,7 @@ SALES_NAME = re.compile(
     r"(nome|titulo|nombre)_d[oe]l?_negocio|"
     # an Italian lead's or deal's status (Zoho's "Stato lead"; a bare "Stato" is a country or a state)
     r"stato_(del_)?(lead|contatto|trattativa|opportunita)|"
-    # ... a Spanish, Portuguese or French one (HubSpot's "Estado del lead", "Statut du lead"; a bare "Estado" is a state)
+    # ... a Spanish, Portuguese or French one (HubSpot's "Estado del lead", "Statut du lead"; bare "Estado": a state)
     r"estado_(del?_|do_|da_)?(lead|contacto|contato|prospecto|negocio|oportunidad|oportunidade|trato)|"
     r"statut_(du_|de_la_|de_l_)?(lead|prospect|contact|affaire|opportunite)|"
     # why sales disqualified or lost it, in Spanish, Portuguese, Italian, French, Dutch, Polish ("Motivo de

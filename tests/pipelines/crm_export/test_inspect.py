@@ -373,7 +373,15 @@ def test_a_leaky_lead_status_is_never_proposed_as_a_feature(tmp_path: Path, stat
 def test_a_spanish_lead_status_and_disqualification_reason_beside_a_win_date_are_stage_and_reason() -> None:
     # HubSpot's contacts in Spanish: "Estado del lead" says which leads are new (Nuevo), "Motivo de descalificación"
     # why sales closed them; neither is a feature, and both tell the labels and the untouched leads
-    statuses = ["Nuevo", "No calificado", "Mal momento", "En curso", "Negocio abierto", "Conectado", "Intentando contactar"]
+    statuses = [
+        "Nuevo",
+        "No calificado",
+        "Mal momento",
+        "En curso",
+        "Negocio abierto",
+        "Conectado",
+        "Intentando contactar",
+    ]
     reasons = ["Sin presupuesto", "Datos falsos", "No es tomador de decisiones", "Eligió a la competencia", "Duplicado"]
     n = 70
     frame = pd.DataFrame(

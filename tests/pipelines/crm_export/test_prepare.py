@@ -812,7 +812,10 @@ def test_a_stage_beside_a_win_date_that_says_recycled_or_wrong_timing_leaves_the
     export["Reason"] = np.where(~dated & (export.index % 3 == 1), "Wrong timing", "")
     columns = {
         **WON_AT_COLUMNS,
-        "Lead Status": {"role": "stage", "values": {"Open Deal": "sql", "Bad timing": "recycled", "Unqualified": "rejected"}},
+        "Lead Status": {
+            "role": "stage",
+            "values": {"Open Deal": "sql", "Bad timing": "recycled", "Unqualified": "rejected"},
+        },
         "Reason": {"role": "reason", "values": {"Wrong timing": "wrong_timing"}},
     }
 
@@ -824,7 +827,8 @@ def test_a_stage_beside_a_win_date_that_says_recycled_or_wrong_timing_leaves_the
     unqualified = (export["Lead Status"] == "Unqualified").to_numpy() & ~not_now
     created = pd.to_datetime(export["first_contact_date"]).to_numpy()
     matured = created + np.timedelta64(90, "D") <= np.datetime64(pd.Timestamp(prepared.report["labels"]["as_of"]))
-    assert (y[unqualified & matured] == 0).all() and (unqualified & matured).any()
+    assert (unqualified & matured).any()
+    assert (y[unqualified & matured] == 0).all()
     recycled = prepared.report["labels"]["recycled_not_lost"]
     assert recycled["columns"] == ["Lead Status", "Reason"]
     assert recycled["unlabelled"] == int((not_now & matured).sum())
