@@ -484,6 +484,62 @@ def population_stability(
     return table.sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)
 
 
+MIN_LEADS_BEYOND = 50  # scored leads with a value a number feature needs before its range is judged
+MIN_SHARE_BEYOND = 0.5  # most of the scored leads with a value at or beyond the training leads' outer decile edge ...
+MAX_TRAINING_SHARE_BEYOND = 0.25  # ... where few training leads are (ties may put more than a tenth there)
+
+
+@dataclass(frozen=True)
+class OutOfRange:
+    """A number feature most scored leads hold beyond nearly every training lead's value."""
+
+    feature: str
+    side: Literal["below", "above"]
+    bound: float  # the training leads' first decile edge ("below": at or below it) or last ("above": above it)
+    share: float  # of the scored leads with a value
+    training_share: float  # of the training leads with a value
+    leads: int  # scored leads with a value
+
+
+@dataclass
+class RangeTally:
+    """The scored leads' counts in the reference profile's bins of each number feature, added chunk by chunk
+    (constant memory: a run over millions of leads keeps one small array per feature)."""
+
+    profile: Mapping[str, Any]
+    counts: dict[str, np.ndarray] = field(default_factory=dict)  # per feature: its right-closed bins' counts
+
+    def add(self, features: Mapping[str, np.ndarray]) -> None:
+        """Count a chunk's model features (one array per feature, as the scorer's array path gives them)."""
+        for name, reference in self.profile["features"].items():
+            if reference["kind"] != "numeric" or name not in features:
+                continue
+            values = np.asarray(features[name], dtype=float)
+            known = values[~np.isnan(values)]
+            bins = np.bincount(
+                np.searchsorted(reference["edges"], known, side="left"), minlength=len(reference["edges"]) + 1
+            )
+            self.counts[name] = self.counts[name] + bins if name in self.counts else bins
+
+    def beyond_training(self) -> list[OutOfRange]:
+        """The number features most scored leads hold at or below the training leads' first decile edge (or above
+        the last) where few training leads are (:data:`MIN_SHARE_BEYOND`, :data:`MAX_TRAINING_SHARE_BEYOND`), most
+        scored leads beyond first: counted up to the export's day, such a number grew with each training lead's age
+        or with sales' work on it, and new leads are scored with values the model saw on few leads."""
+        found = []
+        for name, counts in self.counts.items():
+            reference, leads = self.profile["features"][name], int(counts.sum())
+            taught = np.asarray(reference["shares"], dtype=float)
+            if leads < MIN_LEADS_BEYOND or len(reference["edges"]) < 2 or taught.sum() <= 0:
+                continue  # a yes/no or a near-constant number has no range to be beyond
+            taught = taught / taught.sum()  # of the training leads with a value
+            for side, bin_, bound in (("below", 0, reference["edges"][0]), ("above", -1, reference["edges"][-1])):
+                share = float(counts[bin_]) / leads
+                if share >= MIN_SHARE_BEYOND and taught[bin_] <= MAX_TRAINING_SHARE_BEYOND:
+                    found.append(OutOfRange(name, side, float(bound), share, float(taught[bin_]), leads))
+        return sorted(found, key=lambda beyond: -beyond.share)
+
+
 # ------------------------------------------------------------------------------------------------ over time
 
 

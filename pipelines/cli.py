@@ -14,7 +14,7 @@ import sys
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
@@ -29,7 +29,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     import pandas as pd
 
-    from models.audit import Verdict
+    from models.audit import OutOfRange, Verdict
     from models.labels import TimeSplit
     from pipelines.demo.quarter_demo import QuarterDemoResult
     from pipelines.settings import Settings
@@ -864,7 +864,27 @@ def score(
         console.print(f"Left out {summary.before_since:,} leads created before {options.since}.", highlight=False)
     said = "[yellow]Rejected[/]" if summary.rejected_rows else "Rejected"
     console.print(f"{said} {summary.rejected_rows:,} rows (row, id, field, why): {summary.rejects}", highlight=False)
+    if summary.beyond_training:
+        console.print(
+            f"[yellow]Warning:[/] {escape(beyond_training_warning(summary.beyond_training))}", highlight=False
+        )
     console.print(f"Scores: {summary.out}", highlight=False)
+
+
+def beyond_training_warning(found: Sequence[OutOfRange]) -> str:
+    """What ``leadq score`` says of number features most scored leads hold beyond nearly every training lead's."""
+    said = "; ".join(
+        f"'{beyond.feature}' for {beyond.share:.0%} of the {beyond.leads:,} scored leads with a value "
+        f"({'at or below' if beyond.side == 'below' else 'above'} {beyond.bound:,.4g}, where "
+        f"{beyond.training_share:.0%} of the training leads are)"
+        for beyond in found
+    )
+    return (
+        f"outside the training leads' range: {said}. The model learnt these numbers from leads whose values differ "
+        "from the ones scored here: counted up to the export's day, such a number grows with each lead's age or with "
+        "sales' work on it, and these leads' scores are extrapolated. If sales' e-mails, calls or visits after "
+        "contact count in it, map it after_contact and retrain; `leadq audit` measures the drift once outcomes are in"
+    )
 
 
 def _profile_table(profile: pd.DataFrame) -> Table:

@@ -39,7 +39,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
@@ -62,11 +62,12 @@ from models.accounts import (
     merge_totals,
     rollup_from_totals,
 )
+from models.audit import OutOfRange, RangeTally
 from models.cleaning import DateOrderEvidence, clean_column, date_order_evidence, mark_missing, parse_dates
 from models.contract import DataContractError
 from models.engagement import ActivityIndex
 from models.explanations import contributions_from, features_for_contributions, tree_contributions, unseen_categories
-from models.feature_text import Language
+from models.feature_text import Language, feature_name
 from models.features import number_as_read
 from models.scorer import ExplainedBatch, LeadScorer
 from models.trends import trend_of
@@ -236,6 +237,8 @@ class ScoreSummary:
     read_whole: str | None  # why the export was read at once instead of in chunks (None: it was not)
     accounts: int | None = None  # accounts rolled up into ``ScoreOptions.accounts`` (None: not asked for)
     notes: tuple[str, ...] = ()  # how the export was read (a report's footer left out)
+    # number features most scored leads hold beyond nearly every training lead's value, named as the export does
+    beyond_training: tuple[OutOfRange, ...] = ()
 
     @property
     def leads_per_s(self) -> float:
@@ -1359,20 +1362,30 @@ def score_checked(model: ScoringModel, checked: CheckedChunk, scored_at: str, re
 
 
 def start_scoring(
-    model: ScoringModel, checked: CheckedChunk, scored_at: str, reasons: bool, predictions: BackgroundPredictions
+    model: ScoringModel,
+    checked: CheckedChunk,
+    scored_at: str,
+    reasons: bool,
+    predictions: BackgroundPredictions,
+    ranges: RangeTally | None = None,
 ) -> Callable[[], pd.DataFrame]:
     """``score_checked``, begun: the chunk's scores when the returned function is called. The trees (TreeSHAP's
     ``pred_contrib`` with reasons, ``Booster.predict`` without) run in the background (``predictions``) meanwhile,
-    and the caller reads and checks the next chunk; the steps are ``score_checked``'s, split where the trees run."""
+    and the caller reads and checks the next chunk; the steps are ``score_checked``'s, split where the trees run.
+    The chunk's model features are counted into ``ranges`` (if given)."""
     if not len(checked.ids):
         return _scored(score_checked(model, checked, scored_at, reasons))
     columns, n, scorer = scorer_columns(model, checked), len(checked.ids), model.scorer
     if not reasons:
-        _, matrix = scorer.encoded_columns(columns, n)
+        features, matrix = scorer.encoded_columns(columns, n)
         raw = predictions.start(scorer.raw_predictions, matrix)
+        if ranges is not None:
+            ranges.add(features)
         return lambda: flat_decisions(checked.ids, scorer.decide_raw(raw()), model, scored_at)
     features, encoded = features_for_contributions(scorer.pipeline, columns, n)
     contributions = predictions.start(partial(tree_contributions, scorer.pipeline), encoded)
+    if ranges is not None:
+        ranges.add(features)
 
     def scores() -> pd.DataFrame:
         explained = contributions_from(scorer.pipeline, columns, pd.RangeIndex(n), features, encoded, contributions())
@@ -1606,6 +1619,7 @@ def run_score(
         raise DataContractError([*error.problems, *([hint] if hint else [])]) from error
     in_file = {name: column for column, name in spaced.items()}
     checker, register, tally = FieldChecker(model.lead_model, model.roles), IdRegister(), _Tally()
+    ranges = RangeTally(model.scorer.reference) if model.scorer.reference else None  # none before profiles
     scored_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     columns = output_columns(model.id_column, model.top_k, options.reasons)
     if options.accounts is not None:
@@ -1658,9 +1672,11 @@ def run_score(
             checked = check_chunk(chunk, rows, model, checker, register, options.since, date_order, long_rows)
             read += len(chunk)
             if history is None or not len(checked.ids):
-                scoring = start_scoring(model, checked, scored_at, options.reasons, predictions)
+                scoring = start_scoring(model, checked, scored_at, options.reasons, predictions, ranges)
             else:
                 batch = explain_checked(model, checked)
+                if ranges is not None:
+                    ranges.add(batch.contributions.arrays)
                 scores = flat_scores(checked.ids, batch, model, scored_at, lead_warnings(model, checked, batch))
                 logged_at = pd.Timestamp(scored_at).to_pydatetime()
                 history.append(
@@ -1714,4 +1730,11 @@ def run_score(
         read_whole=reader.read_whole,
         accounts=accounts,
         notes=tuple(reader.notes),
+        beyond_training=tuple(_named(beyond, model) for beyond in (ranges.beyond_training() if ranges else ())),
     )
+
+
+def _named(beyond: OutOfRange, model: ScoringModel) -> OutOfRange:
+    """``beyond`` with its feature named as the export does ("Número de visitas")."""
+    spec = model.scorer.pipeline.named_steps["features"].feature_spec
+    return replace(beyond, feature=feature_name(beyond.feature, "en", spec.texts))

@@ -27,6 +27,8 @@ import pytest
 from models.audit import (
     PSI_EPSILON,
     AuditPolicy,
+    OutOfRange,
+    RangeTally,
     calibration_by_decile,
     discrimination,
     funnel_kpis,
@@ -517,3 +519,70 @@ def test_verdict_adds_funnel_findings(outcomes: pd.DataFrame) -> None:
     decision = verdict(_GOOD, _STABLE, funnel_overall=funnel, policy=AuditPolicy(sal_low=0.6))
     assert decision.action == "keep"
     assert any("accepted only 45%" in reason for reason in decision.reasons)
+
+
+# --- the scored leads against the training leads' range (leadq score) ------------------------------------------------
+
+
+def _training_profile(rng: np.random.Generator, n: int = 2_000) -> dict[str, object]:
+    features = pd.DataFrame(
+        {
+            "visits": rng.poisson(12, n).astype(float) + 3,  # counted up to the export's day: 3 and more
+            "employees": np.exp(rng.normal(4, 1, n)),
+            "unsubscribed": rng.integers(0, 2, n).astype(float),  # a yes/no: no range to be beyond
+        }
+    )
+    return reference_profile(features, rng.random(n))
+
+
+def _in_chunks(tally: RangeTally, features: pd.DataFrame, size: int) -> RangeTally:
+    for start in range(0, len(features), size):
+        tally.add({name: features[name].to_numpy()[start : start + size] for name in features.columns})
+    return tally
+
+
+def test_most_scored_leads_below_nearly_every_training_leads_value_are_named_with_the_shares() -> None:
+    rng = np.random.default_rng(5)
+    profile = _training_profile(rng)
+    n = 600
+    new_leads = pd.DataFrame(
+        {
+            "visits": rng.integers(1, 4, n).astype(float),  # new leads: 1-3 visits so far
+            "employees": np.exp(rng.normal(4, 1, n)),
+            "unsubscribed": np.zeros(n),
+        }
+    )
+    new_leads.loc[:49, "visits"] = np.nan  # missing values are not counted as beyond
+
+    found = _in_chunks(RangeTally(profile), new_leads, 128).beyond_training()
+
+    first_edge = profile["features"]["visits"]["edges"][0]
+    training_below = profile["features"]["visits"]["shares"][0]
+    assert found == [OutOfRange("visits", "below", first_edge, 1.0, pytest.approx(training_below), n - 50)]
+
+
+def test_a_number_far_above_the_training_range_is_named_and_leads_like_the_training_ones_are_not() -> None:
+    rng = np.random.default_rng(6)
+    profile = _training_profile(rng)
+    like_training = pd.DataFrame(
+        {"visits": rng.poisson(12, 800) + 3.0, "employees": np.exp(rng.normal(4, 1, 800)), "unsubscribed": np.ones(800)}
+    )
+    bigger = like_training.assign(employees=like_training["employees"] * 100)
+
+    assert _in_chunks(RangeTally(profile), like_training, 100).beyond_training() == []
+    (found,) = _in_chunks(RangeTally(profile), bigger, 100).beyond_training()
+    assert (found.feature, found.side, found.bound) == (
+        "employees",
+        "above",
+        profile["features"]["employees"]["edges"][-1],
+    )
+    assert found.share > 0.95
+    assert found.training_share == pytest.approx(0.1, abs=0.01)
+
+
+def test_too_few_scored_leads_with_a_value_say_nothing_of_the_range() -> None:
+    rng = np.random.default_rng(7)
+    tally = RangeTally(_training_profile(rng))
+    tally.add({"visits": np.full(49, 0.0), "employees": np.full(49, np.nan)})
+
+    assert tally.beyond_training() == []

@@ -31,6 +31,7 @@ import pipelines.score as score_module
 from models.accounts import business_domain
 from models.cleaning import clean_column
 from models.contract import DataContractError
+from models.feature_text import feature_name
 from models.scorer import ExplainedBatch, LeadScorer
 from pipelines.cli import app
 from pipelines.crm_export.mapping import MappingError
@@ -905,6 +906,38 @@ def test_leadq_score_prints_the_summary(config: Path, leads: pd.DataFrame, tmp_p
     assert all(part in output for part in ("leads/s", "By grade: ", "MQLs"))
     assert f"Rejected 0 rows (row, id, field, why): {tmp_path / 'scores.rejects.csv'}" in output
     assert len(_read(out)) == 50
+
+
+def test_leads_far_beyond_the_training_leads_range_are_warned_of_by_name_with_and_without_reasons(
+    registry: Settings, config: Path, scorer: LeadScorer, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    # a nightly file whose time on site is counted in milliseconds: every lead beyond every training lead's
+    export = tmp_path / "leads.csv"
+    leads.assign(time_on_site_s=leads["time_on_site_s"] * 1_000 + 100_000).to_csv(export, index=False)
+    leads.to_csv(tmp_path / "as_trained.csv", index=False)
+
+    summaries = [
+        run_score(registry, export, _options(tmp_path / f"{reasons}.csv", chunk_size=128, reasons=reasons))
+        for reasons in (True, False)
+    ]
+    as_trained = run_score(registry, tmp_path / "as_trained.csv", _options(tmp_path / "as_trained_scores.csv"))
+    result = runner.invoke(app, ["score", str(export), "--out", str(tmp_path / "cli.csv"), "--config", str(config)])
+
+    texts = scorer.pipeline.named_steps["features"].feature_spec.texts
+    for summary in summaries:
+        (beyond,) = summary.beyond_training
+        assert (beyond.feature, beyond.side, beyond.share) == (
+            feature_name("time_on_site_s", "en", texts),
+            "above",
+            1.0,
+        )
+        assert beyond.leads == int(leads["time_on_site_s"].notna().sum())
+        assert beyond.training_share <= 0.1
+    assert as_trained.beyond_training == ()
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert f"Warning: outside the training leads' range: '{beyond.feature}' for 100% of the {beyond.leads:,}" in output
+    assert "map it after_contact and retrain" in output
 
 
 def test_leadq_score_no_reasons_writes_the_decision_columns_only(
