@@ -56,6 +56,7 @@ from pipelines.crm_export.leakage import (
     days_to_the_export_finding,
     filled_after_contact,
     filled_beyond_rest,
+    grown_after_contact,
     is_outreach,
     sales_words_in_name,
     sales_words_in_values,
@@ -2634,6 +2635,7 @@ _EVIDENCE_ROLES = ("numeric", "count", "categorical", "multi_select", "boolean")
 # The clearest evidence first in a proposal's comment, and two at most (check-export prints them all).
 _EVIDENCE_ORDER = (
     "filled_after_contact",
+    "grown_after_contact",
     "one_outcome_values",
     "lift",
     "single_feature_auc",
@@ -2817,7 +2819,8 @@ def _filled_after_contact(
         named = sales_words_in_name(column) is not None
         beyond, at_rest = filled_beyond_rest(values, fresh, policy.min_rows, named)
         filled = beyond if at_rest is not None else filled
-        return filled_after_contact(column, filled, fresh, worked, stage, policy, at_rest)
+        found = filled_after_contact(column, filled, fresh, worked, stage, policy, at_rest)
+        return found or grown_after_contact(column, values, fresh, worked, stage, policy)
 
     return [found for found in map(finding, columns) if found is not None]
 

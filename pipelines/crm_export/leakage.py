@@ -53,7 +53,7 @@ from scipy.stats import binom
 from sklearn.metrics import roc_auc_score
 
 from models.cleaning import FALSE_WORDS, OTHER_CATEGORY, TRUE_WORDS
-from pipelines.crm_export.mapping import to_snake_case
+from pipelines.crm_export.mapping import guess_group, to_snake_case
 from serving.pii import personal_kind
 
 LeakCheck = Literal[
@@ -65,6 +65,7 @@ LeakCheck = Literal[
     "lift",
     "sales_words",
     "filled_after_contact",
+    "grown_after_contact",
 ]
 ColumnStatus = Literal["ok", "leak", "allowed", "skipped"]
 
@@ -228,6 +229,55 @@ def filled_after_contact(
         "after contact (or it is no longer collected), so a new lead is scored without it"
     )
     return Finding(column, "filled_after_contact", untouched_share, limit, evidence)
+
+
+WORKED_QUANTILE = 0.1  # the worked leads' value nine in ten of them hold or exceed ...
+MIN_UNTOUCHED_BELOW = 0.5  # ... and most untouched leads with a value hold less than
+
+
+def grown_after_contact(
+    column: str,
+    values: pd.Series,
+    untouched: np.ndarray,
+    worked: np.ndarray,
+    untouched_by: str,
+    policy: LeakagePolicy,
+    named: str | None = None,
+) -> Finding | None:
+    """A number most leads sales has not touched yet hold less of than nine in ten worked leads of their time do
+    (``WORKED_QUANTILE``, ``MIN_UNTOUCHED_BELOW``): a count that keeps counting once sales works the lead (the
+    visits, page views and forms a demo, a pricing call and onboarding bring about; e-mails sent), so the model
+    learns it from values a new lead does not have yet, and scores every new lead low. Only a column named as
+    engagement (``guess_group``: what the lead did or was sent) is judged: sales may well work the bigger companies
+    first, and a company's size is no count. A yes/no is no such count either (``filled_after_contact`` judges it).
+    Judged on at least ``policy.min_rows`` leads of each kind with a value.
+
+    Args:
+        values: the column's numbers per lead; ``untouched``, ``worked``: the two kinds of lead (the worked ones of
+            the untouched leads' time where dates tell it: ``worked_alongside``).
+        untouched_by: the column that tells untouched leads, for the evidence.
+        named: the export column whose name speaks for the column, where it is not the column's own.
+    """
+    if guess_group(named or column) != "engagement" or not pd.api.types.is_numeric_dtype(values):
+        return None
+    if pd.api.types.is_bool_dtype(values) or _zero_or_one(values):
+        return None
+    numbers = values.to_numpy(dtype=float)
+    known = ~np.isnan(numbers)
+    resting, counted = numbers[untouched & known], numbers[worked & known]
+    if min(len(resting), len(counted)) < policy.min_rows:
+        return None
+    bound = float(np.quantile(counted, WORKED_QUANTILE, method="lower"))  # a value a worked lead holds
+    below = float(np.mean(resting < bound))
+    if below < MIN_UNTOUCHED_BELOW:
+        return None
+    evidence = (
+        f"'{column}' is below {bound:,.4g} for {below:.0%} of the {len(resting):,} leads sales has not touched yet "
+        f"('{untouched_by}'), where nine in ten of the {len(counted):,} it has worked hold {bound:,.4g} or more "
+        f"(median {float(np.median(resting)):,.4g} against {float(np.median(counted)):,.4g}): it keeps counting once "
+        "sales works the lead, so the model learns it from values a new lead does not have yet"
+    )
+    return Finding(column, "grown_after_contact", below, MIN_UNTOUCHED_BELOW, evidence)
 
 
 def _shown_rest(at_rest: object) -> str:
@@ -1114,7 +1164,9 @@ def check_leakage(
             says_sales = sales_words_in_name(speaks_for.get(str(column), str(column))) is not None
             filled, at_rest = filled_beyond_rest(features[column], fresh, policy.min_rows, says_sales)
             finding = filled_after_contact(str(column), filled, fresh, worked, untouched.by, policy, at_rest)
-            candidates += [finding] if finding else []
+            named = speaks_for.get(str(column))
+            grown = grown_after_contact(str(column), features[column], fresh, worked, untouched.by, policy, named)
+            candidates += [finding or grown] if finding or grown else []
     if created_at is not None and outcome_at is not None:
         for column in features.columns:
             finding = _days_to_outcome_finding(str(column), features[column], created_at, outcome_at, policy)

@@ -3395,6 +3395,39 @@ def test_a_stage_the_words_call_worked_is_never_where_new_deals_land(touched: st
     assert _proposal(frame).columns["Étape"].role == "after_contact"
 
 
+def test_an_engagement_count_that_keeps_counting_once_sales_works_the_lead_is_proposed_after_contact() -> None:
+    # fuzz25: HubSpot's page views, 1-4 for the leads still "New", 10 and more once sales showed the product; the
+    # company's size differs too (sales works the bigger ones first) and stays a feature
+    rng = np.random.default_rng(12)
+    n = 600
+    status = np.where(
+        np.arange(n) % 4 == 0,
+        "New",
+        np.resize(["Working - Contacted", "Closed - Converted", "Closed - Not Converted"], n),
+    )
+    new = status == "New"
+    frame = pd.DataFrame(
+        {
+            "Lead ID": [f"L{i}" for i in range(n)],
+            "Created Date": (pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")).strftime(
+                "%Y-%m-%d"
+            ),
+            "Lead Status": status,
+            "Converted": np.where(status == "Closed - Converted", "true", "false"),
+            "Page Views": np.where(new, rng.integers(1, 5, n), 10 + rng.poisson(12, n)),
+            "Employees": np.where(new, rng.integers(1, 10, n), rng.integers(10, 900, n)),
+            "Industry": rng.choice(["IT", "Retail", "Energy"], n),
+        }
+    )
+
+    proposal = _proposal(frame, outcome="Converted")
+
+    assert proposal.columns["Lead Status"].role == "stage"
+    assert proposal.columns["Page Views"].role == "after_contact"
+    assert "leads sales has not touched yet ('Lead Status'), where nine in ten" in proposal.review["Page Views"]
+    assert proposal.columns["Employees"].role in ("numeric", "count")
+
+
 def test_a_category_every_untouched_deal_holds_a_rare_value_of_is_filled_after_contact() -> None:
     # fuzz19: Teamleader's deal title ("Nieuwe deal Verhoeven" until sales names the offer) passed inspect and was
     # stopped by check-export, which groups the rare values as the model does

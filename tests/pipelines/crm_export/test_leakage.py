@@ -19,6 +19,7 @@ from pipelines.crm_export.leakage import (
     check_leakage,
     filled_after_contact,
     filled_beyond_rest,
+    grown_after_contact,
     is_outreach,
     lift_beyond_others,
     missingness_auc,
@@ -537,6 +538,49 @@ def test_a_title_every_untouched_lead_has_its_own_is_said_as_such_not_other_than
 
     assert found is not None
     assert "'Titel' is a value shared by other leads (not one of the rare ones grouped as 'other')" in found.evidence
+
+
+def test_an_engagement_count_that_keeps_counting_once_sales_works_the_lead_is_a_leak_against_the_untouched() -> None:
+    # fuzz25's HubSpot contacts: visits 1-4 for the leads sales has not touched yet ("Nuevo"), 3 and more (the
+    # demo, the pricing call, onboarding) for the worked ones; the company's size differs as much (sales works the
+    # bigger companies first) but is no count; the e-mail opens are the lead's own, alike for both
+    y, untouched, noise = _worked_and_untouched()
+    rng = np.random.default_rng(4)
+    visits = np.where(untouched, rng.integers(1, 5, 600), 3 + rng.poisson(9, 600)).astype(float)
+    employees = np.where(untouched, rng.integers(1, 10, 600), rng.integers(10, 500, 600)).astype(float)
+    features = pd.DataFrame(
+        {"Número de visitas": visits, "Número de empleados": employees, "Email opens": np.floor(noise * 9)}
+    )
+
+    report = check_leakage(features, y, np.arange(600) < 280, LeakagePolicy(), untouched=Untouched("Estado", untouched))
+
+    [finding] = [finding for finding in report.findings if finding.check == "grown_after_contact"]
+    assert finding.column == "Número de visitas"
+    bound = np.quantile(visits[~untouched], 0.1, method="lower")
+    assert finding.value == pytest.approx(float(np.mean(visits[untouched] < bound)))
+    assert f"is below {bound:g} for {finding.value:.0%} of the 200 leads sales has not touched yet ('Estado')" in (
+        finding.evidence
+    )
+    assert "where nine in ten of the 400 it has worked hold" in finding.evidence
+    assert {"Número de empleados", "Email opens"}.isdisjoint(f.column for f in report.findings)
+
+
+def test_grown_after_contact_needs_a_count_enough_leads_with_a_value_and_most_untouched_below() -> None:
+    y, untouched, noise = _worked_and_untouched()
+    worked = ~np.isnan(y) & ~untouched
+    policy = LeakagePolicy()
+    grown = pd.Series(np.where(untouched, 1.0, 5.0 + np.floor(noise * 20)))
+
+    assert grown_after_contact("Website visits", grown, untouched, worked, "Status", policy) is not None
+    assert grown_after_contact("Company size", grown, untouched, worked, "Status", policy) is None  # fit
+    # ... judged by the export column that speaks for the feature
+    assert grown_after_contact("x1", grown, untouched, worked, "Status", policy, named="Page views") is not None
+    yes_no = pd.Series(np.where(untouched, 0.0, 1.0))
+    assert grown_after_contact("Website visits", yes_no, untouched, worked, "Status", policy) is None
+    few = grown.where(~untouched | (np.arange(600) < 420))  # 20 untouched leads with a value
+    assert grown_after_contact("Website visits", few, untouched, worked, "Status", policy) is None
+    some = pd.Series(np.where(untouched & (noise < 0.4), 1.0, 5.0 + np.floor(noise * 20)))  # 40% below: not most
+    assert grown_after_contact("Website visits", some, untouched, worked, "Status", policy) is None
 
 
 def test_filled_after_contact_needs_enough_leads_of_each_kind_and_more_than_chance() -> None:
