@@ -755,6 +755,15 @@ def score(
             "domains): one row per account in this file, and leadq_account per lead."
         ),
     ] = None,
+    max_rejected: Annotated[
+        float,
+        typer.Option(
+            help="The share of rows that may be rejected (0-1); more, and no file is written and the run fails: "
+            "a changed export, not a few bad rows.",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = 0.5,
     engine: Annotated[
         ScoreEngine,
         typer.Option(
@@ -822,6 +831,7 @@ def score(
         activities=activities,
         accounts=accounts,
         log=log,
+        max_rejected=max_rejected,
     )
     progress = Progress(BarColumn(), MofNCompleteColumn(), LeadsPerSecond(), TimeRemainingColumn(), console=console)
     task = progress.add_task("scoring", total=None)

@@ -133,6 +133,9 @@ SPARE_FIELDS = 8
 LONG_ROW = "\x00leadq_fields"
 
 
+DEFAULT_MAX_REJECTED = 0.5  # of the rows read (those left out by --since aside)
+
+
 @dataclass(frozen=True)
 class ScoreOptions:
     """What ``leadq score`` was asked for (the paths are the final ones; temporaries sit next to them)."""
@@ -150,6 +153,8 @@ class ScoreOptions:
     activities: Path | None = None  # the activities table (default: the mapping's file next to the export)
     accounts: Path | None = None  # the accounts' roll-up (and leadq_account per lead); None: no accounts
     log: bool = False  # append the scores to the scoring log, and give each lead its trend (reasons only)
+    # the share of rows that may be rejected: more, and nothing is written (a changed export, not a few bad rows)
+    max_rejected: float = DEFAULT_MAX_REJECTED
 
 
 @dataclass(frozen=True)
@@ -1573,6 +1578,10 @@ class _Tally:
         if "leadq_grade" in scores:  # not without reasons
             self.grades.update(scores["leadq_grade"].tolist())
 
+    def most_often(self) -> str:
+        """The fields and whys that rejected the most rows, for a refusal."""
+        return "; ".join(f"{name}: {why} ({rows:,} rows)" for (name, why), rows in self.refusals.most_common(3))
+
 
 @contextmanager
 def closing_log(history: ScoreHistory) -> Iterator[ScoreHistory]:
@@ -1700,11 +1709,23 @@ def run_score(
             raise DataContractError([f"{export} has no rows; expected a header and at least one row"])
         if tally.scored == 0 and tally.rejected_rows:
             # nothing to import: the previous output stays, and a scheduled run fails where someone looks
-            reasons = "; ".join(f"{name}: {why} ({rows:,} rows)" for (name, why), rows in tally.refusals.most_common(3))
             raise DataContractError(
                 [
                     f"{export}: every one of its {tally.rejected_rows:,} rows was rejected, so no file was written "
-                    f"(the previous {options.out.name}, if any, stays as it was); most often {reasons}"
+                    f"(the previous {options.out.name}, if any, stays as it was); most often {tally.most_often()}"
+                ]
+            )
+        if tally.rejected_rows > options.max_rejected * (tally.scored + tally.rejected_rows):
+            # most rows unreadable: a changed export (a column the CRM now writes otherwise), not a few bad rows;
+            # importing the rest would leave most leads with yesterday's scores unnoticed
+            judged = tally.scored + tally.rejected_rows
+            logged = f"; the {tally.scored:,} leads scored are in the scoring log (--log)" if options.log else ""
+            raise DataContractError(
+                [
+                    f"{export}: {tally.rejected_rows:,} of its {judged:,} rows ({tally.rejected_rows / judged:.0%}) "
+                    f"were rejected, more than --max-rejected {options.max_rejected:.0%}, so no file was written "
+                    f"(the previous {options.out.name}, if any, stays as it was){logged}; most often "
+                    f"{tally.most_often()}; to import the rest anyway, pass --max-rejected 1"
                 ]
             )
         accounts = None

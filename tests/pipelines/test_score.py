@@ -38,6 +38,7 @@ from pipelines.crm_export.mapping import MappingError
 from pipelines.crm_export.read import footer_note, read_export, section_note
 from pipelines.demo.synthetic import demo_mapping_text
 from pipelines.score import (
+    DEFAULT_MAX_REJECTED,
     LONG_ROW,
     SPARE_FIELDS,
     UNFIT_ID,
@@ -535,6 +536,46 @@ def test_an_export_whose_every_row_is_rejected_is_refused_and_the_previous_score
     assert "perhaps" not in message
     assert (tmp_path / "scores.csv").read_bytes() == before
     assert _leftovers(tmp_path) == []
+
+
+def test_an_export_with_most_rows_rejected_is_refused_unless_allowed_and_the_previous_scores_stay(
+    registry: Settings, config: Path, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    # walk87: 92% of a nightly file rejected had exited 0, and the CRM imported the 8% (a changed export)
+    leads.head(20).to_csv(tmp_path / "good.csv", index=False)
+    run_score(registry, tmp_path / "good.csv", _options(tmp_path / "scores.csv"))
+    before = (tmp_path / "scores.csv").read_bytes()
+    broken = leads.head(40).astype(object).copy()
+    broken.loc[broken.index[:26], "demo_requested"] = "perhaps"  # 26 of 40 rows: 65%
+    broken.to_csv(tmp_path / "broken.csv", index=False)
+
+    with pytest.raises(DataContractError) as refused:
+        run_score(registry, tmp_path / "broken.csv", _options(tmp_path / "scores.csv", chunk_size=7))
+    allowed = run_score(registry, tmp_path / "broken.csv", _options(tmp_path / "allowed.csv", max_rejected=0.7))
+    cli = runner.invoke(
+        app, ["score", str(tmp_path / "broken.csv"), "--out", str(tmp_path / "cli.csv"), "--config", str(config)]
+    )
+
+    message = str(refused.value)
+    assert "26 of its 40 rows (65%) were rejected, more than --max-rejected 50%, so no file was written" in message
+    assert "most often demo_requested: expected yes or no" in message
+    assert "pass --max-rejected 1" in message
+    assert (tmp_path / "scores.csv").read_bytes() == before
+    assert _leftovers(tmp_path) == []
+    assert (allowed.scored, allowed.rejected_rows) == (14, 26)
+    assert len(_read(tmp_path / "allowed.csv")) == 14
+    assert cli.exit_code == 1
+    assert "more than --max-rejected 50%" in " ".join(cli.output.split())
+    assert not (tmp_path / "cli.csv").exists()
+
+
+def test_the_command_lines_default_share_of_rejected_rows_is_the_scorers() -> None:
+    # the command line does not import pipelines.score to parse its arguments: one default, said twice
+    from typer.main import get_command
+
+    command = get_command(app).commands["score"]  # type: ignore[attr-defined]
+    [option] = [param for param in command.params if param.name == "max_rejected"]
+    assert option.default == DEFAULT_MAX_REJECTED
 
 
 def test_ids_the_service_would_refuse_are_rejected_without_being_written(
