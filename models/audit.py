@@ -533,7 +533,11 @@ class RangeTally:
             if leads < MIN_LEADS_BEYOND or len(reference["edges"]) < 2 or taught.sum() <= 0:
                 continue  # a yes/no or a near-constant number has no range to be beyond
             taught = taught / taught.sum()  # of the training leads with a value
-            for side, bin_, bound in (("below", 0, reference["edges"][0]), ("above", -1, reference["edges"][-1])):
+            ends: tuple[tuple[Literal["below", "above"], int, float], ...] = (
+                ("below", 0, reference["edges"][0]),
+                ("above", -1, reference["edges"][-1]),
+            )
+            for side, bin_, bound in ends:
                 share = float(counts[bin_]) / leads
                 if share >= MIN_SHARE_BEYOND and taught[bin_] <= MAX_TRAINING_SHARE_BEYOND:
                     found.append(OutOfRange(name, side, float(bound), share, float(taught[bin_]), leads))

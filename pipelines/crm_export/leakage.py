@@ -1164,9 +1164,9 @@ def check_leakage(
             says_sales = sales_words_in_name(speaks_for.get(str(column), str(column))) is not None
             filled, at_rest = filled_beyond_rest(features[column], fresh, policy.min_rows, says_sales)
             finding = filled_after_contact(str(column), filled, fresh, worked, untouched.by, policy, at_rest)
-            named = speaks_for.get(str(column))
-            grown = grown_after_contact(str(column), features[column], fresh, worked, untouched.by, policy, named)
-            candidates += [finding or grown] if finding or grown else []
+            speaking = speaks_for.get(str(column))
+            grown = grown_after_contact(str(column), features[column], fresh, worked, untouched.by, policy, speaking)
+            candidates += [found] if (found := finding or grown) else []
     if created_at is not None and outcome_at is not None:
         for column in features.columns:
             finding = _days_to_outcome_finding(str(column), features[column], created_at, outcome_at, policy)
