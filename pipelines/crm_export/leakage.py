@@ -188,6 +188,10 @@ class LeakageReport:
         }
 
 
+NEARLY_ALL_WORKED = 0.95  # of the worked leads filled: sales completes what the form left empty ...
+MAX_UNTOUCHED_WHEN_NEARLY_ALL = 0.5  # ... where at most this share of the untouched leads has it
+
+
 def filled_after_contact(
     column: str,
     filled: np.ndarray,
@@ -200,8 +204,12 @@ def filled_after_contact(
     """A column (almost) always empty for the leads sales has not touched yet (their stage is still ``mql``: "Open -
     Not Contacted") and filled for many it has worked: sales fills it in at the contact (Salesforce's custom fields a
     rep fills on the call), or it is no longer collected; either way a new lead is scored without it, so the model
-    must not learn from it. Judged on at least ``policy.min_rows`` leads of each kind, beyond chance (a one-sided
-    binomial test of the untouched leads' filled count against the worked leads' share).
+    must not learn from it. Also a column filled for nearly every worked lead (``NEARLY_ALL_WORKED``) and at most
+    half the untouched ones (``MAX_UNTOUCHED_WHEN_NEARLY_ALL``): a form asks it of some, sales of everyone else on
+    the first call (Zoho's "Nº de usuários previstos": 20% of new deals, 100% of the worked ones), so most of the
+    model's values are sales' and most new leads have none. Judged on at least ``policy.min_rows`` leads of each
+    kind, beyond chance (a one-sided binomial test of the untouched leads' filled count against the worked leads'
+    share).
 
     Args:
         filled: per lead, whether the column holds a value; ``untouched``, ``worked``: the two kinds of lead (the
@@ -216,6 +224,8 @@ def filled_after_contact(
     filled_untouched, worked_share = int(filled[untouched].sum()), float(filled[worked].mean())
     untouched_share = filled_untouched / n_untouched
     limit = worked_share * policy.max_untouched_filled_ratio
+    if worked_share >= NEARLY_ALL_WORKED:
+        limit = max(limit, MAX_UNTOUCHED_WHEN_NEARLY_ALL)
     if worked_share < policy.min_worked_filled_share or untouched_share > limit:
         return None
     if float(binom.cdf(filled_untouched, n_untouched, worked_share)) > policy.significance:

@@ -583,6 +583,23 @@ def test_grown_after_contact_needs_a_count_enough_leads_with_a_value_and_most_un
     assert grown_after_contact("Website visits", some, untouched, worked, "Status", policy) is None
 
 
+def test_a_field_the_form_asks_of_some_and_sales_of_everyone_else_is_filled_after_contact() -> None:
+    # fuzz25: Zoho's "Nº de usuários previstos", on the form for a fifth of new deals, asked on the first call of
+    # every worked one; an optional form field half the leads fill in, and sales completes, is no such field
+    y, untouched, noise = _worked_and_untouched()
+    worked = ~np.isnan(y) & ~untouched
+    policy = LeakagePolicy()
+    asked = ~untouched | (noise < 0.2)
+    optional = ~untouched | (noise < 0.6)
+    mostly = (~untouched & (noise < 0.9)) | (untouched & (noise < 0.2))  # 90% of the worked: not nearly all
+
+    finding = filled_after_contact("Usuários previstos", asked, untouched, worked, "Fase", policy)
+    assert finding is not None
+    assert "filled for 100% of the 400 leads sales has worked but for" in finding.evidence
+    assert filled_after_contact("Usuários previstos", optional, untouched, worked, "Fase", policy) is None
+    assert filled_after_contact("Usuários previstos", mostly, untouched, worked, "Fase", policy) is None
+
+
 def test_filled_after_contact_needs_enough_leads_of_each_kind_and_more_than_chance() -> None:
     y, untouched, noise = _worked_and_untouched()
     worked = ~np.isnan(y) & ~untouched
