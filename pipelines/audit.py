@@ -593,7 +593,9 @@ def audit_export(loaded: LoadedExport, clock: pd.Series | None = None) -> AuditE
     created_column = mapping.created_at_column
     selected, _ = select_mapped_columns(loaded.leads.frame, mapping)
     with_ids, _ = index_by_id(selected, mapping.id_column, mapping.placeholders)
-    rows, _ = drop_duplicate_leads(with_ids, mapping.id_column, unread_columns(mapping))
+    rows, _ = drop_duplicate_leads(
+        with_ids, mapping.id_column, unread_columns(mapping), mapping.repeated_ids == "first"
+    )
     if created_column is not None:
         created_at, _ = clean_column(rows[created_column], "created_at", created_column, mapping.placeholders)
     elif clock is not None:

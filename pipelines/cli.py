@@ -1111,8 +1111,13 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
         f"{export}: {rows['export']:,} rows -> {rows['leads']:,} leads "
         f"({rows['exact_duplicates_dropped']:,} exact duplicates dropped, {rows['rows_without_id']:,} without id"
         + (
-            f", {rows['repeats_dropped']:,} repeats differing only in columns leadq does not read dropped)"
+            f", {rows['repeats_dropped']:,} repeats differing only in columns leadq does not read dropped"
             if rows.get("repeats_dropped")
+            else ""
+        )
+        + (
+            f", {rows['later_rows_dropped']:,} later rows of an id dropped (repeated_ids: first))"
+            if rows.get("later_rows_dropped")
             else ")"
         ),
         highlight=False,

@@ -739,6 +739,11 @@ class ExportMapping(_Spec):
         description="column: one column has role id; row_number: the export has no ids, a lead is its row "
         f"(1 = the first row after the header), named {ROW_NUMBER_ID!r}",
     )
+    repeated_ids: Literal["refuse", "first"] = Field(
+        "refuse",
+        description="an id in rows that differ in a column leadq reads: refuse the export, or keep the id's first "
+        "row (as leadq score does: a contact join repeating a deal, a second form submission)",
+    )
     columns: dict[str, ColumnSpec]
 
     @field_validator("placeholders", mode="before")

@@ -205,14 +205,16 @@ def unread_columns(mapping: ExportMapping) -> list[str]:
 
 
 def drop_duplicate_leads(
-    frame: pd.DataFrame, id_column: str, unread: Collection[str] = ()
+    frame: pd.DataFrame, id_column: str, unread: Collection[str] = (), keep_first: bool = False
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Drop rows that repeat another in every mapped column, or differ from it only in ``unread`` columns (a lead
     exported twice with another "Modified Time"); return the frame indexed by ``lead_id``, the first row of each.
+    With ``keep_first`` (the mapping's ``repeated_ids: first``), an id's later rows that differ are dropped too,
+    counted as ``later_rows_dropped``.
 
     Raises:
-        DataContractError: an id occurs in rows that differ in a column leadq reads; the message names up to five
-            such ids and the columns the first one's rows differ in.
+        DataContractError: an id occurs in rows that differ in a column leadq reads (and not ``keep_first``); the
+            message names up to five such ids and the columns the first one's rows differ in.
     """
     report = duplicate_report(frame, id_column)
     unique_rows = drop_exact_duplicates(frame)
@@ -223,14 +225,19 @@ def drop_duplicate_leads(
     ids = unique_rows[id_column]
     conflicting = ids[ids.duplicated(keep=False)].unique().tolist()
     report["conflicting_ids"] = len(conflicting)  # once rows differing only where leadq does not read are one
-    if conflicting:
+    if conflicting and keep_first:
+        later = ids.duplicated(keep="first")
+        report["later_rows_dropped"] = int(later.sum())
+        unique_rows = unique_rows[~later]
+    elif conflicting:
         rows = unique_rows.loc[ids == conflicting[0], read]
         differing = [column for column in read if rows[column].nunique(dropna=False) > 1]
         raise DataContractError(
             [
                 f"{id_column}: {len(conflicting)} lead id(s) occur in rows that differ, e.g. "
                 f"{conflicting[:_MAX_SHOWN]} (its rows differ in {differing}); expected one row per lead (merge or "
-                "remove the conflicting rows)"
+                "remove the conflicting rows, or set repeated_ids: first in the mapping to keep each id's first row, "
+                "as leadq score does)"
             ]
         )
     indexed = unique_rows.set_index(id_column)
@@ -904,8 +911,10 @@ def prepare_export(
     mapping = loaded.mapping
     selected, columns_report = select_mapped_columns(loaded.leads.frame, mapping)
     with_ids, id_report = index_by_id(selected, mapping.id_column, mapping.placeholders)
-    rows, duplicates = drop_duplicate_leads(with_ids, mapping.id_column, unread_columns(mapping))
+    keep_first = mapping.repeated_ids == "first"
+    rows, duplicates = drop_duplicate_leads(with_ids, mapping.id_column, unread_columns(mapping), keep_first)
     repeats = duplicates.pop("repeats_dropped")
+    later = duplicates.pop("later_rows_dropped", 0)
     cleaned, cleaning = clean_mapped_columns(rows, mapping)
     if mapping.created_at_column is not None:
         column = mapping.created_at_column
@@ -970,8 +979,9 @@ def prepare_export(
         "rows": {
             "export": len(loaded.leads.frame),
             **id_report,
-            "exact_duplicates_dropped": len(with_ids) - len(rows) - repeats,
+            "exact_duplicates_dropped": len(with_ids) - len(rows) - repeats - later,
             "repeats_dropped": repeats,
+            **({"later_rows_dropped": later} if later else {}),
             "leads": len(rows),
         },
         "columns": {**columns_report, **_roles_report(mapping, cleaned, sources)},

@@ -540,6 +540,24 @@ def test_exact_duplicates_are_dropped_and_conflicting_ids_refused() -> None:
         prepare(conflicting, mapping_of())
 
 
+def test_repeated_ids_first_keeps_each_ids_first_row_as_leadq_score_does() -> None:
+    # fuzz25: a Zoho deals export joined to its contacts repeats 276 deals, one row per contact e-mail
+    export = salesforce_export(100)
+    again = export.iloc[:4].assign(Industry="Finance Later")  # later rows of four ids, another industry
+    repeated = pd.concat([export, again, export.iloc[:1]], ignore_index=True)  # and one exact duplicate
+
+    with pytest.raises(DataContractError, match="or set repeated_ids: first in the mapping"):
+        prepare(repeated, mapping_of())
+    result = prepare(repeated, mapping_of(repeated_ids="first"))
+
+    assert len(result.features) == 100
+    assert result.report["rows"]["later_rows_dropped"] == 4
+    assert result.report["rows"]["exact_duplicates_dropped"] == 1
+    first = export.set_index("Lead ID")["Industry"].iloc[:4]
+    assert result.rows.loc[first.index, "Industry"].tolist() == first.tolist()
+    assert mapping_of().repeated_ids == "refuse"
+
+
 def test_a_lead_exported_twice_that_differs_only_where_leadq_does_not_read_is_one_lead() -> None:
     # a CRM's export repeats a lead whose "Modified Time" (or another after-contact column) changed meanwhile
     export = salesforce_export(100)
