@@ -735,21 +735,29 @@ def recycled_not_lost(
     and the stage or reason says more of it than a converted flag's no: a lead does not buy from nurture before the
     horizon, yet learning it as a loss teaches that its segment does not buy (fuzz18: SuiteCRM's Recycled, Freshsales'
     "Bad timing", both counted lost before)."""
-    lost = y == 0
-    recycled = pd.Series(False, index=y.index)
+    said, named = said_recycled(cleaned, mapping, among=y == 0)
+    if not said.any():
+        return y, {}
+    return y.mask(said), {"recycled_not_lost": {"columns": named, "unlabelled": int(said.sum())}}
+
+
+def said_recycled(
+    cleaned: Mapping[str, pd.Series], mapping: ExportMapping, among: pd.Series
+) -> tuple[pd.Series, list[str]]:
+    """Of the leads ``among``, those the mapped stage column calls recycled or a mapped reason column wrong timing,
+    and the columns that said so for any."""
+    recycled = pd.Series(False, index=among.index)
     named: list[str] = []
     stages = lead_stages(cleaned, mapping)
-    if stages is not None and (at := lost & (stages == "recycled")).any():
+    if stages is not None and (at := among & (stages == "recycled")).any():
         recycled |= at
         named.append(str(stages.name))
     for column in mapping.columns_with("reason"):
         reasons = stages_of(cleaned[column], mapping.columns[column])
-        if (at := lost & (reasons == "wrong_timing")).any():
+        if (at := among & (reasons == "wrong_timing")).any():
             recycled |= at
             named.append(column)
-    if not recycled.any():
-        return y, {}
-    return y.mask(recycled), {"recycled_not_lost": {"columns": named, "unlabelled": int(recycled.sum())}}
+    return recycled, named
 
 
 # A creation date this far after nine leads in ten is a typo ("2062" for "2026"): read as missing, not as a quarter
@@ -806,18 +814,22 @@ def _labels(
     if mapping.outcome_column is not None and not mapping.wins_only:
         column = mapping.outcome_column
         y, report = labels_from_outcome(cleaned[column], mapping.columns[column], column)
-        # an open value that says recycled to nurture never ages into lost (label rule 3: not now is no negative)
+        # an open value that says recycled to nurture never ages into lost (label rule 3: not now is no negative),
+        # nor does an open one beside a stage that says recycled or a reason that says wrong timing (ActiveCampaign's
+        # deal "Open" in the stage "Nurture - Revisit in 90 days")
         recycled = _recycled_values(cleaned[column], mapping.columns[column])
-        open_values = y.isna() & cleaned[column].notna() & ~recycled
+        beside, beside_named = said_recycled(cleaned, mapping, among=y.isna() & cleaned[column].notna() & ~recycled)
+        open_values = y.isna() & cleaned[column].notna() & ~recycled & ~beside
         latest = created.max() if created is not None and created.notna().any() else pd.Timestamp.now().normalize()
         cut, horizon = as_of or pd.Timestamp(latest), 0
         y, still_open = lost_in_an_open_stage(y, cleaned, mapping, created, cut, horizon_days)
         y, nurtured = recycled_not_lost(y, cleaned, mapping)
         y, aged = open_outcomes_lost_after_horizon(y, open_values, created, cut, horizon_days)
-        if (kept_open := int((y.isna() & recycled).sum())) > 0:
-            said = nurtured.setdefault("recycled_not_lost", {"columns": [], "unlabelled": 0})
-            said["columns"] = [*said["columns"], column]
-            said["unlabelled"] += kept_open
+        for kept, named in ((recycled, [column]), (beside, beside_named)):
+            if (kept_open := int((y.isna() & kept).sum())) > 0:
+                said = nurtured.setdefault("recycled_not_lost", {"columns": [], "unlabelled": 0})
+                said["columns"] = list(dict.fromkeys([*said["columns"], *named]))
+                said["unlabelled"] += kept_open
         report |= still_open | nurtured | aged
     elif (won_at := mapping.won_at_column) is not None and mapping.columns[won_at].blank == "lost":
         # no creation dates: no horizon can tell a young lead from a lost one, so the export's word is final

@@ -1015,6 +1015,28 @@ def test_an_open_outcome_value_that_says_recycled_never_ages_into_lost() -> None
     assert prepared.report["labels"]["recycled_not_lost"] == {"columns": ["Converted"], "unlabelled": recycled.sum()}
 
 
+def test_an_open_outcome_beside_a_stage_that_says_recycled_never_ages_into_lost() -> None:
+    # fuzz26: ActiveCampaign's deal status stays "Open" while its stage is "Nurture - Revisit in 90 days": not now
+    # is no loss (label rule 3), however old; an open deal in another stage is lost once the horizon has passed
+    export = salesforce_export()
+    created = pd.to_datetime(export["Created Date"], format="%m/%d/%Y")
+    opened = np.asarray(export.index % 5 == 0)
+    export["Converted"] = export["Converted"].mask(opened, "Open")
+    nurtured = opened & np.asarray(export.index % 2 == 0)
+    export["Deal Stage"] = np.where(nurtured, "Nurture - Revisit in 90 days", "To Contact")
+    columns = {**COLUMNS, "Deal Stage": {"role": "stage", "values": {"Nurture - Revisit in 90 days": "recycled"}}}
+
+    prepared = prepare(export, mapping_of(columns), horizon_days=90)
+
+    labels = prepared.y.to_numpy()
+    old = (created <= created.max() - pd.Timedelta(days=90)).to_numpy()
+    assert np.isnan(labels[nurtured]).all()
+    assert (labels[opened & ~nurtured & old] == 0).all()
+    recycled = prepared.report["labels"]["recycled_not_lost"]
+    assert "Deal Stage" in recycled["columns"]
+    assert recycled["unlabelled"] >= int(nurtured.sum())
+
+
 STATUS_AND_FLAG = """
 columns:
   Id: id
