@@ -380,6 +380,9 @@ _PERSON_NAME = re.compile(
     r"ultimo_nome|apelido|nome_completo|nome_do_contato|imie|nazwisko|imie_i_nazwisko|cognome|nome_e_cognome|"
     # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: Förnamn, Efternamn, Fornavn, Etunimi, Jméno, Soyad
     r"foernamn|efternamn|fornavn|efternavn|mellemnavn|etunimi|sukunimi|jmeno|prijmeni|soyad|soyadi|ad_soyad|"
+    # ... and their bare name (monday.com's item column "Namn" holds the contact's name), a contact person; Turkish
+    # İsim; Hungarian Név; Romanian Nume, Prenume (not the Turkish "Ad": an English ad is the lead's source)
+    r"namn|navn|nimi|fullstaendigt_namn|fullt_navn|kontaktperson|yhteyshenkilo|isim|nev|nume|prenume|"
     # Russian: Имя, Фамилия, Отчество, ФИО, Контактное лицо, Полное имя
     r"imya|familiya|otchestvo|fio|kontaktnoe_litso|polnoe_imya)$"
 )
@@ -547,6 +550,19 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("em pausa", "recycled"),
     ("en pausa", "recycled"),
     ("en pause", "recycled"),
+    # Swedish, Danish, Norwegian, Finnish, English: come back later, parked, dormant ("Återkom senare")
+    ("återkom", "recycled"),
+    ("senare", "recycled"),
+    ("senere", "recycled"),
+    ("myöhemmin", "recycled"),
+    ("parkera", "recycled"),
+    ("parkeret", "recycled"),
+    ("parkert", "recycled"),
+    ("vilande", "recycled"),
+    ("contact later", "recycled"),  # not a bare "later": "Collateral sent" holds it
+    ("call later", "recycled"),
+    ("call back later", "recycled"),
+    ("try later", "recycled"),
     # Dynamics 365's status reasons (Cannot Contact, No Longer Interested, Canceled), Zoho's "Contact in Future",
     # HubSpot's German lead statuses (Versuchter Kontakt, Verbunden, Schlechtes Timing, Offener Deal)
     ("cannot contact", "rejected"),
@@ -647,6 +663,9 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("sql", "sql"),
     ("convert", "sql"),
     ("working", "sal"),
+    ("scheduled", "sal"),  # a demo, meeting or presentation scheduled (ActiveCampaign, HubSpot's deal stages)
+    ("demo booked", "sal"),
+    ("meeting booked", "sal"),
     ("contacted", "sal"),
     ("attempted", "sal"),
     ("connected", "sal"),
@@ -670,6 +689,17 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("contatado", "sal"),
     ("em andamento", "sal"),
     ("sal", "sal"),
+    # not contacted yet, said as what is to be done (ActiveCampaign's first deal stage "To Contact"; after
+    # "attempted", which "Attempted to contact" holds), in English, French, Spanish, Italian, Swedish, German, Dutch
+    ("to contact", "mql"),
+    ("to be contacted", "mql"),
+    ("à contacter", "mql"),
+    ("a contacter", "mql"),
+    ("por contactar", "mql"),
+    ("da contattare", "mql"),
+    ("att kontakta", "mql"),
+    ("zu kontaktieren", "mql"),
+    ("te contacteren", "mql"),
     ("assigned", "mql"),  # to a rep, who has not worked it yet (SugarCRM's "Assigned")
     ("new", "mql"),
     ("neu", "mql"),
