@@ -2777,6 +2777,7 @@ def leak_evidence(
         named=options,
     )
     filled_only = _filled_after_contact(frame, specs, labels, columns, policy, present)
+    filled_only += _options_filled_after_contact(frame, kinds, specs, labels, columns, policy)
     findings = [*report.findings, *filled_only, *_ages_at_the_export(frame, specs, labels, columns, policy)]
     evidence: dict[str, list[str]] = {}
     for finding in sorted(findings, key=lambda finding: _EVIDENCE_ORDER.index(finding.check)):
@@ -2853,6 +2854,33 @@ def _filled_after_contact(
         return found or grown_after_contact(column, values, fresh, worked, stage, policy)
 
     return [found for found in map(finding, columns) if found is not None]
+
+
+def _options_filled_after_contact(
+    frame: pd.DataFrame,
+    kinds: Mapping[str, str],
+    specs: Mapping[str, ColumnSpec],
+    labels: pd.Series,
+    columns: list[str],
+    policy: LeakagePolicy,
+) -> list[Finding]:
+    """:func:`_filled_after_contact` for each option of the multi-select picklists among ``columns``, as the model
+    reads it (yes/no), named ``option_label``: a list or tag sales adds ("Lists: Sales Follow-up") is found alone
+    and left out of the options, as ``check-export`` would stop it."""
+    untouched = untouched_leads(specs, {column: frame[column] for column in specs})
+    if untouched is None:
+        return []
+    fresh, stage = untouched.to_numpy(dtype=bool), str(untouched.name)
+    labelled = labels.reindex(frame.index).notna().to_numpy()
+    worked = worked_alongside(fresh, labelled & ~fresh, _proposed_dates(frame, specs, "created_at"), policy.min_rows)
+    found = []
+    for column in (c for c in columns if specs[c].role == "multi_select"):
+        for name, flags in _evidence_columns(frame[column], kinds[column], column, specs[column]):
+            beyond, at_rest = filled_beyond_rest(flags.rename(name), fresh, policy.min_rows)
+            filled = beyond if at_rest is not None else flags.notna().to_numpy()
+            if (finding := filled_after_contact(name, filled, fresh, worked, stage, policy, at_rest)) is not None:
+                found.append(finding)
+    return found
 
 
 def _open_while_young(

@@ -3445,6 +3445,36 @@ def test_an_engagement_count_that_keeps_counting_once_sales_works_the_lead_is_pr
     assert proposal.columns["Employees"].role in ("numeric", "count")
 
 
+def test_a_list_option_only_worked_leads_are_on_is_left_out_of_the_options_by_the_untouched_leads() -> None:
+    # fuzz26: ActiveCampaign's "Lists: Sales Follow-up" (on 63% of the worked contacts, none of those still "To
+    # Contact") passed inspect and was stopped by check-export; the lists a lead joins itself stay
+    rng = np.random.default_rng(13)
+    n = 600
+    stages = np.resize(["To Contact", "Contacted", "Demo Scheduled", "Proposal Sent"], n)
+    new = stages == "To Contact"
+    own = np.resize(["Master Newsletter", "Master Newsletter, Product Updates", "Product Updates"], n)
+    lists = np.where(~new & (rng.random(n) < 0.6), np.char.add(own.astype(str), ", Sales Follow-up"), own)
+    frame = pd.DataFrame(
+        {
+            "Contact ID": [f"C{i}" for i in range(n)],
+            "Date Created": (pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")).strftime(
+                "%Y-%m-%d"
+            ),
+            "Deal Stage": stages,
+            "Deal Status": np.where(new, "Open", rng.choice(["Won", "Lost", "Lost", "Open"], n)),
+            "Lists": lists,
+            "Industry": rng.choice(["IT", "Retail", "Energy"], n),
+        }
+    )
+
+    proposal = _proposal(frame, outcome="Deal Status")
+
+    assert proposal.columns["Deal Stage"].role == "stage"
+    assert proposal.columns["Lists"].role == "multi_select"
+    assert proposal.columns["Lists"].options == ["Master Newsletter", "Product Updates"]
+    assert "'Sales Follow-up': is other than 0 for" in proposal.review["Lists"]
+
+
 def test_a_category_every_untouched_deal_holds_a_rare_value_of_is_filled_after_contact() -> None:
     # fuzz19: Teamleader's deal title ("Nieuwe deal Verhoeven" until sales names the offer) passed inspect and was
     # stopped by check-export, which groups the rare values as the model does
