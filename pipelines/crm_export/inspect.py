@@ -1772,7 +1772,12 @@ _REGISTRATION_NAME = re.compile(
     r"(^|_)(siren|siret|inn|ogrn|ogrnip|kpp|nip|regon|krs|ust_?id(_?nr)?|ust_?idnr|steuer_?(id|nummer|nr)|"
     r"handelsregister(nummer)?|hrb|kv_?k(_?nummer)?|btw_?nummer|cif|nif|nipc|cnpj|partita_iva|p_?iva|"
     r"vat_?(id|number|no|nr)|tva_intracom[a-z]*|duns|d_u_n_s|company_(registration_)?number|registernummer|"
-    r"numero_(de_)?(tva|siret|siren))(_|$)|^(vat|tva|btw|company_registration_(number|no|nr)|registration_(number|no|nr))$"
+    r"numero_(de_)?(tva|siret|siren)|"
+    # a company's number in Swedish, Danish, Norwegian, Finnish, Czech, Slovak (Organisationsnummer, Org.nr, CVR,
+    # Y-tunnus, IČO, DIČ)
+    r"organisationsnummer|organisasjonsnummer|org_?nr|cvr(_?nummer|_?nr)?|y_tunnus|ico|dic|"
+    r"momsnummer|momsregistreringsnummer|alv_numero)(_|$)|"
+    r"^(vat|tva|btw|company_registration_(number|no|nr)|registration_(number|no|nr))$"
 )
 MIN_LONG_CODE_DIGITS = 9  # a fixed-width whole number this long, nearly all different, is an identifier
 
@@ -1901,16 +1906,29 @@ _GERMAN_NAME_WORD = re.compile(
     r"webseite[a-z]*|bundesland|groesse|unternehmen[a-z]*|jahr|ja|nein)(_|$)"
 )
 GERMAN_NAMES_SHARE = 0.25  # of the export's column names
+# Common CRM words of Swedish, Danish, Norwegian and Finnish column names (Namn, Företag, Skapad, Ägare, Antal,
+# Stängd, Senast uppdaterad, Navn, Virksomhed, Oprettet, Nimi, Yritys, Luotu)
+_NORDIC_NAME_WORD = re.compile(
+    r"(^|_)(namn|navn|nimi|foeretag|foretag|virksomhed|yritys|skapad|oprettet|opprettet|luotu|aegare|agare|ejer|"
+    r"eier|omistaja|antal|antall|stangd|staengd|lukket|suljettu|senast[e]?|uppdaterad|opdateret|oppdatert|"
+    r"bransch|bransje|toimiala|anstallda|anstaellda|ansatte|samtal|anteckningar|sannolikhet|nyhetsbrev|samtycke|"
+    r"kalla|kaella|kilde|laehde|lahde|aerende|arende|paeivaemaeaerae|paivamaara|datum_skapat)(_|$)"
+)
 
 
 def names_look_german(columns: Sequence[str]) -> bool:
-    """Whether enough of the export's column names are German (umlauts, ß, or common German CRM words)."""
+    """Whether enough of the export's column names are German (umlauts, ß, or common German CRM words), and fewer
+    are Swedish, Danish, Norwegian or Finnish (``_NORDIC_NAME_WORD``, or an å): those share ä, ö, "Ort" and
+    "Telefon" with German (a Swedish monday.com board read as German, fuzz26)."""
+    nordic = [
+        column for column in columns if "å" in column.casefold() or _NORDIC_NAME_WORD.search(to_snake_case(column))
+    ]
     german = [
         column
         for column in columns
         if re.search(r"[äöüß]", column.casefold()) or _GERMAN_NAME_WORD.search(to_snake_case(column))
     ]
-    return bool(columns) and len(german) >= GERMAN_NAMES_SHARE * len(columns)
+    return bool(columns) and len(german) >= GERMAN_NAMES_SHARE * len(columns) and len(nordic) < len(german) / 2
 
 
 def is_consent(column: str, kind: str) -> bool:
