@@ -756,14 +756,16 @@ def score(
         ),
     ] = None,
     max_rejected: Annotated[
-        float,
+        float | None,
         typer.Option(
-            help="The share of rows that may be rejected (0-1); more, and no file is written and the run fails: "
-            "a changed export, not a few bad rows.",
+            help="The share of rows that may be rejected (0-1; default 0.5); more, and no file is written and the "
+            "run fails: a changed export, not a few bad rows (an id's later rows are not counted). Not with --engine "
+            "spark.",
             min=0.0,
             max=1.0,
+            show_default=False,
         ),
-    ] = 0.5,
+    ] = None,
     engine: Annotated[
         ScoreEngine,
         typer.Option(
@@ -788,7 +790,7 @@ def score(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TimeRemainingColumn
     from rich.text import Text
 
-    from pipelines.score import ScoreOptions, run_score
+    from pipelines.score import DEFAULT_MAX_REJECTED, ScoreOptions, run_score
     from serving.model_holder import ModelIntegrityError, ModelLoadError
 
     class LeadsPerSecond(ProgressColumn):
@@ -801,6 +803,13 @@ def score(
         raise typer.Exit(code=2)
     if log and not reasons:
         console.print("[red]Refused:[/] --log keeps scores with their reasons: not with --no-reasons", highlight=False)
+        raise typer.Exit(code=2)
+    if max_rejected is not None and engine == ScoreEngine.spark:
+        console.print(
+            "[red]Refused:[/] --max-rejected judges leadq score's own run: the Spark job writes its part files as it "
+            "goes and counts its rejects without refusing",
+            highlight=False,
+        )
         raise typer.Exit(code=2)
     try:
         since_date = date.fromisoformat(since) if since else None
@@ -831,7 +840,7 @@ def score(
         activities=activities,
         accounts=accounts,
         log=log,
-        max_rejected=max_rejected,
+        max_rejected=DEFAULT_MAX_REJECTED if max_rejected is None else max_rejected,
     )
     progress = Progress(BarColumn(), MofNCompleteColumn(), LeadsPerSecond(), TimeRemainingColumn(), console=console)
     task = progress.add_task("scoring", total=None)

@@ -901,9 +901,12 @@ class IdRegister:
         self._ids = np.insert(self._ids, at[new], distinct[new])
         self._rows = np.insert(self._rows, at[new], rows[first_position][new])
         return {
-            int(position): f"the id is also in row {first[position]}: only the first row of an id is scored"
+            int(position): f"the id is also in row {first[position]}: {REPEATED_ID}"
             for position in np.flatnonzero(first != rows)
         }
+
+
+REPEATED_ID = "only the first row of an id is scored"  # why a later row of an id is rejected (IdRegister)
 
 
 class FieldChecker:
@@ -1556,12 +1559,14 @@ def rejects_frame(rejects: list[Reject], id_column: str) -> pd.DataFrame:
 
 
 _REFUSALS_KEPT = 1_000
+_ROW_NAMED = re.compile(r"\brow \d+")  # "the id is also in row 17": one why for every repeated id
 
 
 @dataclass
 class _Tally:
     scored: int = 0
     rejected_rows: int = 0
+    repeated_rows: int = 0  # of the rejected rows, later rows of an id (a join's repeats: no unreadable row)
     before_since: int = 0
     mqls: int = 0
     grades: Counter[str] = field(default_factory=Counter)
@@ -1570,9 +1575,14 @@ class _Tally:
 
     def add(self, scores: pd.DataFrame, checked: CheckedChunk) -> None:
         self.scored += len(scores)
-        self.rejected_rows += len({reject.row for reject in checked.rejects})
-        if len(self.refusals) < _REFUSALS_KEPT:
-            self.refusals.update((reject.field, reject.why) for reject in checked.rejects)
+        rejected = {reject.row for reject in checked.rejects}
+        unreadable = {reject.row for reject in checked.rejects if not reject.why.endswith(REPEATED_ID)}
+        self.rejected_rows += len(rejected)
+        self.repeated_rows += len(rejected - unreadable)
+        if len(self.refusals) < _REFUSALS_KEPT:  # by field and why, whichever row the why names
+            self.refusals.update(
+                (reject.field, _ROW_NAMED.sub("an earlier row", reject.why)) for reject in checked.rejects
+            )
         self.before_since += checked.before_since
         self.mqls += int(scores["leadq_is_mql"].sum()) if len(scores) else 0
         if "leadq_grade" in scores:  # not without reasons
@@ -1715,14 +1725,15 @@ def run_score(
                     f"(the previous {options.out.name}, if any, stays as it was); most often {tally.most_often()}"
                 ]
             )
-        if tally.rejected_rows > options.max_rejected * (tally.scored + tally.rejected_rows):
+        unreadable = tally.rejected_rows - tally.repeated_rows  # a join's repeated ids are no unreadable rows
+        if unreadable > options.max_rejected * (tally.scored + unreadable):
             # most rows unreadable: a changed export (a column the CRM now writes otherwise), not a few bad rows;
             # importing the rest would leave most leads with yesterday's scores unnoticed
-            judged = tally.scored + tally.rejected_rows
+            judged = tally.scored + unreadable
             logged = f"; the {tally.scored:,} leads scored are in the scoring log (--log)" if options.log else ""
             raise DataContractError(
                 [
-                    f"{export}: {tally.rejected_rows:,} of its {judged:,} rows ({tally.rejected_rows / judged:.0%}) "
+                    f"{export}: {unreadable:,} of its {judged:,} rows ({unreadable / judged:.0%}) "
                     f"were rejected, more than --max-rejected {options.max_rejected:.0%}, so no file was written "
                     f"(the previous {options.out.name}, if any, stays as it was){logged}; most often "
                     f"{tally.most_often()}; to import the rest anyway, pass --max-rejected 1"

@@ -38,7 +38,6 @@ from pipelines.crm_export.mapping import MappingError
 from pipelines.crm_export.read import footer_note, read_export, section_note
 from pipelines.demo.synthetic import demo_mapping_text
 from pipelines.score import (
-    DEFAULT_MAX_REJECTED,
     LONG_ROW,
     SPARE_FIELDS,
     UNFIT_ID,
@@ -569,13 +568,35 @@ def test_an_export_with_most_rows_rejected_is_refused_unless_allowed_and_the_pre
     assert not (tmp_path / "cli.csv").exists()
 
 
-def test_the_command_lines_default_share_of_rejected_rows_is_the_scorers() -> None:
-    # the command line does not import pipelines.score to parse its arguments: one default, said twice
-    from typer.main import get_command
+def test_an_ids_later_rows_count_as_rejected_but_not_against_max_rejected(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path
+) -> None:
+    # a deals export joined to its contacts repeats each deal: only its first row is scored, no row is unreadable
+    pd.concat([leads.head(20)] * 3, ignore_index=True).to_csv(tmp_path / "joined.csv", index=False)
+    broken = pd.concat([leads.head(20)] * 3, ignore_index=True).astype(object)
+    broken.loc[broken.index % 20 < 14, "demo_requested"] = "perhaps"  # every row of 14 of the 20 leads
+    broken.to_csv(tmp_path / "broken.csv", index=False)
 
-    command = get_command(app).commands["score"]  # type: ignore[attr-defined]
-    [option] = [param for param in command.params if param.name == "max_rejected"]
-    assert option.default == DEFAULT_MAX_REJECTED
+    joined = run_score(registry, tmp_path / "joined.csv", _options(tmp_path / "joined_scores.csv"))
+    with pytest.raises(DataContractError) as refused:
+        run_score(registry, tmp_path / "broken.csv", _options(tmp_path / "broken_scores.csv"))
+
+    assert (joined.scored, joined.rejected_rows) == (20, 40)
+    message = str(refused.value)
+    # 42 unreadable rows against 6 leads scored; the 6 leads' 12 later rows are no unreadable rows
+    assert "42 of its 48 rows (88%) were rejected" in message
+    assert "demo_requested: expected yes or no" in message
+    assert "(42 rows)" in message
+    assert "lead_id: the id is also in an earlier row: only the first row of an id is scored (12 rows)" in message
+
+
+def test_max_rejected_is_refused_for_the_spark_job_which_does_not_refuse(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["score", "x.parquet", "--out", str(tmp_path / "s.parquet"), "--engine", "spark", "--max-rejected", "0.2"]
+    )
+
+    assert result.exit_code == 2
+    assert "--max-rejected judges leadq score's own run" in " ".join(result.output.split())
 
 
 def test_ids_the_service_would_refuse_are_rejected_without_being_written(
