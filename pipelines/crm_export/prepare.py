@@ -20,7 +20,7 @@ reaches the features or the report. A leaking feature stops preparation with
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -741,6 +741,26 @@ def recycled_not_lost(
     return y.mask(said), {"recycled_not_lost": {"columns": named, "unlabelled": int(said.sum())}}
 
 
+def count_recycled(report: dict[str, Any], columns: Sequence[str], unlabelled: int) -> None:
+    """Add ``unlabelled`` leads left unlabelled as recycled (label rule 3) to the labels' ``report``, with the
+    columns that said so (each once)."""
+    if unlabelled <= 0:
+        return
+    said = report.setdefault("recycled_not_lost", {"columns": [], "unlabelled": 0})
+    said["columns"] = list(dict.fromkeys([*said["columns"], *columns]))
+    said["unlabelled"] += unlabelled
+
+
+def _unlabel_recycled(
+    y: pd.Series, report: dict[str, Any], cleaned: Mapping[str, pd.Series], mapping: ExportMapping
+) -> pd.Series:
+    """:func:`recycled_not_lost`, counted into the labels' ``report``."""
+    y, nurtured = recycled_not_lost(y, cleaned, mapping)
+    if nurtured:
+        count_recycled(report, nurtured["recycled_not_lost"]["columns"], nurtured["recycled_not_lost"]["unlabelled"])
+    return y
+
+
 def said_recycled(
     cleaned: Mapping[str, pd.Series], mapping: ExportMapping, among: pd.Series
 ) -> tuple[pd.Series, list[str]]:
@@ -826,16 +846,14 @@ def _labels(
         y, nurtured = recycled_not_lost(y, cleaned, mapping)
         y, aged = open_outcomes_lost_after_horizon(y, open_values, created, cut, horizon_days)
         for kept, named in ((recycled, [column]), (beside, beside_named)):
-            if (kept_open := int((y.isna() & kept).sum())) > 0:
-                said = nurtured.setdefault("recycled_not_lost", {"columns": [], "unlabelled": 0})
-                said["columns"] = list(dict.fromkeys([*said["columns"], *named]))
-                said["unlabelled"] += kept_open
+            count_recycled(nurtured, named, int((y.isna() & kept).sum()))
         report |= still_open | nurtured | aged
     elif (won_at := mapping.won_at_column) is not None and mapping.columns[won_at].blank == "lost":
         # no creation dates: no horizon can tell a young lead from a lost one, so the export's word is final
         y = cleaned[won_at].notna().astype("float64").rename("label")
         cut, horizon = as_of or pd.Timestamp.now().normalize(), 0
         report = {"source": f"won_at column {won_at!r} (a date: won; no date: lost, blank: lost)"}
+        y = _unlabel_recycled(y, report, cleaned, mapping)
     else:
         if created is None:
             raise MappingError(
@@ -850,16 +868,11 @@ def _labels(
             )
             column = str(mapping.outcome_column)
             recycled = _recycled_values(cleaned[column], mapping.columns[column]) & (y != 1)
-            if recycled.any():  # not now is no loss, however old (label rule 3)
-                y = y.mask(recycled)
-                report["recycled_not_lost"] = {"columns": [column], "unlabelled": int(recycled.sum())}
+            y = y.mask(recycled)  # not now is no loss, however old (label rule 3)
+            count_recycled(report, [column], int(recycled.sum()))
         # a stage or reason beside the win date or wins-only outcome that says recycled or wrong timing: not now is
         # no loss either (HubSpot's lead status "Bad timing" beside its "Became a Customer Date")
-        y, nurtured = recycled_not_lost(y, cleaned, mapping)
-        if nurtured:
-            said = report.setdefault("recycled_not_lost", {"columns": [], "unlabelled": 0})
-            said["columns"] = [*said["columns"], *nurtured["recycled_not_lost"]["columns"]]
-            said["unlabelled"] += nurtured["recycled_not_lost"]["unlabelled"]
+        y = _unlabel_recycled(y, report, cleaned, mapping)
         horizon = horizon_days
     y, report = unlabel_created_after_outcome(y, report, cleaned, mapping)
     counts = {"won": int((y == 1).sum()), "lost": int((y == 0).sum()), "unlabelled": int(y.isna().sum())}

@@ -333,6 +333,10 @@ def test_german_semicolon_cp1252_export_is_read_and_proposed(tmp_path: Path) -> 
         # a stage said as what is to be done ("To Contact", not "Attempted to contact"), a demo scheduled, and the
         # Nordic "come back later" and "parked" (fuzz26: ActiveCampaign, a Swedish monday.com board)
         ("To Contact", "mql"),
+        ("Unable to contact", "rejected"),  # ... not where it says the contact was tried
+        ("Tried to contact", "sal"),
+        ("Découverte", "sal"),  # not "ouvert" (open)
+        ("Trato abierto", "sql"),
         ("À contacter", "mql"),
         ("Da contattare", "mql"),
         ("Att kontakta", "mql"),
@@ -429,6 +433,27 @@ def test_a_spanish_lead_status_and_disqualification_reason_beside_a_win_date_are
         "Eligió a la competencia": "competitor",
         "Duplicado": "bad_data",
     }
+
+
+@pytest.mark.parametrize(
+    ("reason", "said"),
+    [
+        ("Decision maker - call later", "wrong_timing"),  # when, not who
+        ("Pas le bon moment", "wrong_timing"),
+        ("Momento inadequado", "wrong_timing"),
+        ("Lost momentum", None),  # no moment
+        ("Koos concurrent", "competitor"),
+        ("Duplicado", "bad_data"),
+        ("No es tomador de decisiones", "wrong_title"),
+    ],
+)
+def test_loss_reasons_are_read_in_their_words_timing_first(reason: str, said: str | None) -> None:
+    frame = pd.DataFrame({"Lost Reason": np.resize([reason, "No budget"], 60), "Won": np.resize(["0", "0", "1"], 60)})
+
+    spec = _proposal(frame, outcome="Won").columns["Lost Reason"]
+
+    assert spec.role == "reason"
+    assert (spec.values or {}).get(reason) == said
 
 
 def test_a_status_column_with_won_lost_open_is_the_outcome(tmp_path: Path) -> None:

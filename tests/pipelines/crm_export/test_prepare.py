@@ -821,6 +821,32 @@ def test_a_win_date_labels_leads_by_leadqs_rule_with_the_horizon() -> None:
     assert "won_date" not in prepared.features.columns
 
 
+def test_a_stage_that_says_recycled_beside_an_undated_win_date_leaves_the_lead_unlabelled_too() -> None:
+    # blank: lost (no creation dates): the export's word is final, but not now is still no loss (label rule 3)
+    export = won_date_export().drop(columns="first_contact_date")
+    dated = export["won_date"] != ""
+    export["Lead Status"] = np.where(dated, "Open Deal", np.where(export.index % 3 == 0, "Bad timing", "Unqualified"))
+    columns = {
+        **without(WON_AT_COLUMNS, "first_contact_date"),
+        "won_date": {"role": "won_at", "blank": "lost"},
+        "Lead Status": {
+            "role": "stage",
+            "values": {"Open Deal": "sql", "Bad timing": "recycled", "Unqualified": "rejected"},
+        },
+    }
+
+    prepared = prepare(export, mapping_of(columns))
+
+    bad_timing = (export["Lead Status"] == "Bad timing").to_numpy()
+    assert bad_timing.any()
+    assert np.isnan(prepared.y.to_numpy()[bad_timing]).all()
+    assert (prepared.y.to_numpy()[(export["Lead Status"] == "Unqualified").to_numpy()] == 0).all()
+    assert prepared.report["labels"]["recycled_not_lost"] == {
+        "columns": ["Lead Status"],
+        "unlabelled": bad_timing.sum(),
+    }
+
+
 def test_a_stage_beside_a_win_date_that_says_recycled_or_wrong_timing_leaves_the_lead_unlabelled() -> None:
     # HubSpot's "Bad timing" lead status beside its "Became a Customer Date": not now is no loss (label rule 3),
     # however old the lead; "Unqualified" stays lost once the horizon has passed
@@ -1030,11 +1056,11 @@ def test_an_open_outcome_beside_a_stage_that_says_recycled_never_ages_into_lost(
 
     labels = prepared.y.to_numpy()
     old = (created <= created.max() - pd.Timedelta(days=90)).to_numpy()
+    assert (nurtured & old).any()
+    assert (opened & ~nurtured & old).any()
     assert np.isnan(labels[nurtured]).all()
     assert (labels[opened & ~nurtured & old] == 0).all()
-    recycled = prepared.report["labels"]["recycled_not_lost"]
-    assert "Deal Stage" in recycled["columns"]
-    assert recycled["unlabelled"] >= int(nurtured.sum())
+    assert prepared.report["labels"]["recycled_not_lost"] == {"columns": ["Deal Stage"], "unlabelled": nurtured.sum()}
 
 
 STATUS_AND_FLAG = """
