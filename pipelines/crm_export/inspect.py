@@ -18,6 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 from scipy.stats import mannwhitneyu
@@ -2856,13 +2857,9 @@ def _filled_after_contact(
     """The guard's :func:`~pipelines.crm_export.leakage.filled_after_contact` on every lead of the export (not the
     labelled sample): the leads the proposed stage column says sales has not touched yet against the labelled rest.
     ``present``: each column's values that are no placeholder (``propose`` has them)."""
-    untouched = untouched_leads(specs, {column: frame[column] for column in specs})
-    if untouched is None:
+    if (kinds_of_lead := _untouched_and_worked(frame, specs, labels, policy)) is None:
         return []
-    fresh, stage = untouched.to_numpy(dtype=bool), str(untouched.name)
-    labelled = labels.reindex(frame.index).notna().to_numpy()
-    created_at = _proposed_dates(frame, specs, "created_at")  # None where the proposal reads no dates
-    worked = worked_alongside(fresh, labelled & ~fresh, created_at, LeakagePolicy().min_rows)
+    fresh, stage, worked = kinds_of_lead
     placeholders = _placeholders()
     given = present or {column: _present(frame[column], placeholders) for column in columns}
 
@@ -2882,9 +2879,25 @@ def _filled_after_contact(
         beyond, at_rest = filled_beyond_rest(values, fresh, policy.min_rows, named)
         filled = beyond if at_rest is not None else filled
         found = filled_after_contact(column, filled, fresh, worked, stage, policy, at_rest)
-        return found or grown_after_contact(column, values, fresh, worked, stage, policy)
+        group = spec.group if spec is not None else None
+        return found or grown_after_contact(column, values, fresh, worked, stage, policy, group=group)
 
     return [found for found in map(finding, columns) if found is not None]
+
+
+def _untouched_and_worked(
+    frame: pd.DataFrame, specs: Mapping[str, ColumnSpec], labels: pd.Series, policy: LeakagePolicy
+) -> tuple[np.ndarray, str, np.ndarray] | None:
+    """Per lead of the export, whether sales has not touched it yet (the proposed stage's or outcome's word), the
+    column that says so, and whether it is a labelled lead sales worked alongside them (``worked_alongside``, by the
+    proposed creation dates where there are any); None where no column tells untouched leads."""
+    untouched = untouched_leads(specs, {column: frame[column] for column in specs})
+    if untouched is None:
+        return None
+    fresh = untouched.to_numpy(dtype=bool)
+    labelled = labels.reindex(frame.index).notna().to_numpy()
+    worked = worked_alongside(fresh, labelled & ~fresh, _proposed_dates(frame, specs, "created_at"), policy.min_rows)
+    return fresh, str(untouched.name), worked
 
 
 def _options_filled_after_contact(
@@ -2898,16 +2911,14 @@ def _options_filled_after_contact(
     """:func:`_filled_after_contact` for each option of the multi-select picklists among ``columns``, as the model
     reads it (yes/no), named ``option_label``: a list or tag sales adds ("Lists: Sales Follow-up") is found alone
     and left out of the options, as ``check-export`` would stop it."""
-    untouched = untouched_leads(specs, {column: frame[column] for column in specs})
-    if untouched is None:
+    if (kinds_of_lead := _untouched_and_worked(frame, specs, labels, policy)) is None:
         return []
-    fresh, stage = untouched.to_numpy(dtype=bool), str(untouched.name)
-    labelled = labels.reindex(frame.index).notna().to_numpy()
-    worked = worked_alongside(fresh, labelled & ~fresh, _proposed_dates(frame, specs, "created_at"), policy.min_rows)
+    fresh, stage, worked = kinds_of_lead
     found = []
     for column in (c for c in columns if specs[c].role == "multi_select"):
+        named = sales_words_in_name(column) is not None  # "Sales Tags: Demo" is sales', as check-export reads it
         for name, flags in _evidence_columns(frame[column], kinds[column], column, specs[column]):
-            beyond, at_rest = filled_beyond_rest(flags.rename(name), fresh, policy.min_rows)
+            beyond, at_rest = filled_beyond_rest(flags.rename(name), fresh, policy.min_rows, named)
             filled = beyond if at_rest is not None else flags.notna().to_numpy()
             if (finding := filled_after_contact(name, filled, fresh, worked, stage, policy, at_rest)) is not None:
                 found.append(finding)

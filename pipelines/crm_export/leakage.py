@@ -253,22 +253,24 @@ def grown_after_contact(
     untouched_by: str,
     policy: LeakagePolicy,
     named: str | None = None,
+    group: str | None = None,
 ) -> Finding | None:
     """A number most leads sales has not touched yet hold less of than nine in ten worked leads of their time do
     (``WORKED_QUANTILE``, ``MIN_UNTOUCHED_BELOW``): a count that keeps counting once sales works the lead (the
     visits, page views and forms a demo, a pricing call and onboarding bring about; e-mails sent), so the model
-    learns it from values a new lead does not have yet, and scores every new lead low. Only a column named as
-    engagement (``guess_group``: what the lead did or was sent) is judged: sales may well work the bigger companies
-    first, and a company's size is no count. A yes/no is no such count either (``filled_after_contact`` judges it).
-    Judged on at least ``policy.min_rows`` leads of each kind with a value.
+    learns it from values a new lead does not have yet, and scores every new lead low. Only an engagement column
+    (its mapping's ``group``, else ``guess_group``: what the lead did or was sent) is judged: sales may well work
+    the bigger companies first, and a company's size is no count. A yes/no is no such count either
+    (``filled_after_contact`` judges it). Judged on at least ``policy.min_rows`` leads of each kind with a value.
 
     Args:
         values: the column's numbers per lead; ``untouched``, ``worked``: the two kinds of lead (the worked ones of
             the untouched leads' time where dates tell it: ``worked_alongside``).
         untouched_by: the column that tells untouched leads, for the evidence.
         named: the export column whose name speaks for the column, where it is not the column's own.
+        group: the column's group as mapped (fit or engagement); None: guessed from the name.
     """
-    if guess_group(named or column) != "engagement" or not pd.api.types.is_numeric_dtype(values):
+    if (group or guess_group(named or column)) != "engagement" or not pd.api.types.is_numeric_dtype(values):
         return None
     if pd.api.types.is_bool_dtype(values) or _zero_or_one(values):
         return None
@@ -1081,6 +1083,7 @@ def check_leakage(
     named: Mapping[str, str] | None = None,
     arrived_at: pd.Series | None = None,
     open_leads: np.ndarray | None = None,
+    feature_groups: Mapping[str, str] | None = None,
 ) -> LeakageReport:
     """Run every leakage check on every candidate feature (and every date column against the outcome date).
 
@@ -1104,6 +1107,7 @@ def check_leakage(
             unlabelled ones).
         named: the export column whose name speaks for a candidate, where it is not the candidate's own (the options
             of a multi-select column, "Tags: Webinar" -> "Tags"): the checks of a name read that column's.
+        feature_groups: each candidate's group as the mapping gives it (fit or engagement); absent: guessed by name.
 
     The evidence, per column: its single-feature and missingness AUCs above their limits; values of (almost)
     one outcome covering a material share of the won or lost leads (:func:`one_outcome_values`); a single AUC
@@ -1175,7 +1179,10 @@ def check_leakage(
             filled, at_rest = filled_beyond_rest(features[column], fresh, policy.min_rows, says_sales)
             finding = filled_after_contact(str(column), filled, fresh, worked, untouched.by, policy, at_rest)
             speaking = speaks_for.get(str(column))
-            grown = grown_after_contact(str(column), features[column], fresh, worked, untouched.by, policy, speaking)
+            group = (feature_groups or {}).get(str(column))
+            grown = grown_after_contact(
+                str(column), features[column], fresh, worked, untouched.by, policy, speaking, group
+            )
             candidates += [found] if (found := finding or grown) else []
     if created_at is not None and outcome_at is not None:
         for column in features.columns:

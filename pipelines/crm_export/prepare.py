@@ -418,6 +418,7 @@ def check_feature_leakage(
         allowed=frozenset(allowed_labels),
     )
     named = features.rename(columns={name: source.label for name, source in sources.items()})
+    groups = mapping.feature_groups()
     aligned = {column: dated.reindex(features.index).reset_index(drop=True) for column, dated in (dates or {}).items()}
     outcome, created, arrived = (
         None if dated is None else dated.reindex(features.index).reset_index(drop=True)
@@ -441,6 +442,7 @@ def check_feature_leakage(
         arrived_at=arrived,
         open_leads=None if closed is None else closed.reindex(features.index).isna().to_numpy(dtype=bool),
         named={source.label: source.column for source in sources.values() if source.kind == "option_flag"},
+        feature_groups={source.label: groups[source.column] for source in sources.values() if source.column in groups},
     )
     options = {source.label for source in sources.values() if source.kind == "option_flag"}
     return replace(

@@ -563,6 +563,16 @@ def test_an_engagement_count_that_keeps_counting_once_sales_works_the_lead_is_a_
     )
     assert "where nine in ten of the 400 it has worked hold" in finding.evidence
     assert {"Número de empleados", "Email opens"}.isdisjoint(f.column for f in report.findings)
+    # the mapping's group wins over the name's guess: an enrichment's "website visits" mapped as fit is no count
+    as_fit = check_leakage(
+        features,
+        y,
+        np.arange(600) < 280,
+        LeakagePolicy(),
+        untouched=Untouched("Estado", untouched),
+        feature_groups={"Número de visitas": "fit"},
+    )
+    assert "grown_after_contact" not in {f.check for f in as_fit.findings}
 
 
 def test_grown_after_contact_needs_a_count_enough_leads_with_a_value_and_most_untouched_below() -> None:
