@@ -49,7 +49,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binom
+from scipy.stats import binom, mannwhitneyu
 from sklearn.metrics import roc_auc_score
 
 from models.cleaning import FALSE_WORDS, OTHER_CATEGORY, TRUE_WORDS
@@ -261,7 +261,8 @@ def grown_after_contact(
     learns it from values a new lead does not have yet, and scores every new lead low. Only an engagement column
     (its mapping's ``group``, else ``guess_group``: what the lead did or was sent) is judged: sales may well work
     the bigger companies first, and a company's size is no count. A yes/no is no such count either
-    (``filled_after_contact`` judges it). Judged on at least ``policy.min_rows`` leads of each kind with a value.
+    (``filled_after_contact`` judges it). Judged on at least ``policy.min_rows`` leads of each kind with a value,
+    beyond chance (a one-sided Mann-Whitney test at ``policy.significance``).
 
     Args:
         values: the column's numbers per lead; ``untouched``, ``worked``: the two kinds of lead (the worked ones of
@@ -281,7 +282,7 @@ def grown_after_contact(
         return None
     bound = float(np.quantile(counted, WORKED_QUANTILE, method="lower"))  # a value a worked lead holds
     below = float(np.mean(resting < bound))
-    if below < MIN_UNTOUCHED_BELOW:
+    if below < MIN_UNTOUCHED_BELOW or mannwhitneyu(resting, counted, alternative="less").pvalue > policy.significance:
         return None
     evidence = (
         f"'{column}' is below {bound:,.4g} for {below:.0%} of the {len(resting):,} leads sales has not touched yet "
