@@ -216,7 +216,12 @@ _WIN_DATE_NAME = re.compile(
 _CLOSING_WORDS = (
     r"(^|_)(clos(e|ed|ing)|abgeschlossen|cloture|fermeture|cierre|"
     # Dutch, Italian, Portuguese: Afgesloten op, Afsluitdatum, Sluitingsdatum, Data di chiusura, Data de fechamento
-    r"afgesloten|afsluitdatum|sluitingsdatum|chiusura|chiuso|fechamento|fechado)(_|$)|closedate|abschluss"
+    r"afgesloten|afsluitdatum|sluitingsdatum|chiusura|chiuso|fechamento|fechado|"
+    # Swedish, Norwegian, Danish, Finnish, Polish, Czech, Turkish: Stängd, Avslutad, Avsluttet, Lukket, Suljettu,
+    # Zamknięta, Uzavřeno, Kapanış
+    r"staengd|stangd|avslutad|avsluttet|afsluttet|lukket|suljettu|zamkniet[aey]|zamkniecia|uzavreno|kapanis)(_|$)|"
+    r"closedate|"
+    r"abschluss"
 )
 _OUTCOME_AT_NAME = re.compile(
     rf"{_CLOSING_WORDS}|(^|_)(won|lost|convert(ed)?|conversion|signed|unterschrieben|gewonnen|verloren|"
