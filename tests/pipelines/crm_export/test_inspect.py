@@ -978,8 +978,20 @@ def test_a_date_that_closes_either_outcome_is_outcome_at_before_one_of_wins_only
     assert proposal.columns["Won time"].role == "after_contact"
 
 
-@pytest.mark.parametrize("column", ["Afgesloten op", "Afsluitdatum", "Data di chiusura", "Data de fechamento"])
-def test_a_closing_date_in_dutch_italian_or_portuguese_is_outcome_at(column: str) -> None:
+@pytest.mark.parametrize(
+    "column",
+    [
+        "Afgesloten op",
+        "Afsluitdatum",
+        "Data di chiusura",
+        "Data de fechamento",
+        "Stängd",
+        "Avslutad",
+        "Lukket",
+        "Uzavřeno",
+    ],
+)
+def test_a_closing_date_in_dutch_italian_portuguese_or_nordic_is_outcome_at(column: str) -> None:
     proposal = _proposal(_dated(**{"Aangemaakt op": "2025-01-02", column: "2025-03-01"}))
 
     assert proposal.columns[column].role == "outcome_at"
