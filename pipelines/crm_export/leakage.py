@@ -207,7 +207,9 @@ def filled_after_contact(
     must not learn from it. Also a column filled for nearly every worked lead (``NEARLY_ALL_WORKED``) and at most
     half the untouched ones (``MAX_UNTOUCHED_WHEN_NEARLY_ALL``): a form asks it of some, sales of everyone else on
     the first call (Zoho's "Nº de usuários previstos": 20% of new deals, 100% of the worked ones), so most of the
-    model's values are sales' and most new leads have none. Judged on at least ``policy.min_rows`` leads of each
+    model's values are sales' and most new leads have none; not for a column named for who the lead is (the
+    company's size, industry, country: a demo form may ask them where a download form does not, and the demo's leads
+    are worked first). Judged on at least ``policy.min_rows`` leads of each
     kind, beyond chance (a one-sided binomial test of the untouched leads' filled count against the worked leads'
     share).
 
@@ -224,7 +226,7 @@ def filled_after_contact(
     filled_untouched, worked_share = int(filled[untouched].sum()), float(filled[worked].mean())
     untouched_share = filled_untouched / n_untouched
     limit = worked_share * policy.max_untouched_filled_ratio
-    if worked_share >= NEARLY_ALL_WORKED:
+    if worked_share >= NEARLY_ALL_WORKED and not says_who_the_lead_is(column):
         limit = max(limit, MAX_UNTOUCHED_WHEN_NEARLY_ALL)
     if worked_share < policy.min_worked_filled_share or untouched_share > limit:
         return None

@@ -607,6 +607,8 @@ def test_a_field_the_form_asks_of_some_and_sales_of_everyone_else_is_filled_afte
     assert finding is not None
     assert "filled for 100% of the 400 leads sales has worked but for" in finding.evidence
     assert filled_after_contact("Usuários previstos", optional, untouched, worked, "Fase", policy) is None
+    # a company's size a demo form asks and a download form does not, the demo's leads worked first: no finding
+    assert filled_after_contact("Number of Employees", asked, untouched, worked, "Fase", policy) is None
     assert filled_after_contact("Usuários previstos", mostly, untouched, worked, "Fase", policy) is None
 
 
