@@ -290,7 +290,8 @@ def grown_after_contact(
         f"'{column}' is below {bound:,.4g} for {below:.0%} of the {len(resting):,} leads sales has not touched yet "
         f"('{untouched_by}'), where nine in ten of the {len(counted):,} it has worked hold {bound:,.4g} or more "
         f"(median {float(np.median(resting)):,.4g} against {float(np.median(counted)):,.4g}): it keeps counting once "
-        "sales works the lead, so the model learns it from values a new lead does not have yet"
+        "sales works the lead, so the model learns it from values a new lead does not have yet (unless sales works "
+        "only the leads that have more of it)"
     )
     return Finding(column, "grown_after_contact", below, MIN_UNTOUCHED_BELOW, evidence)
 
