@@ -390,33 +390,7 @@ def test_a_leaky_lead_status_is_never_proposed_as_a_feature(tmp_path: Path, stat
 def test_a_spanish_lead_status_and_disqualification_reason_beside_a_win_date_are_stage_and_reason() -> None:
     # HubSpot's contacts in Spanish: "Estado del lead" says which leads are new (Nuevo), "Motivo de descalificación"
     # why sales closed them; neither is a feature, and both tell the labels and the untouched leads
-    statuses = [
-        "Nuevo",
-        "No calificado",
-        "Mal momento",
-        "En curso",
-        "Negocio abierto",
-        "Conectado",
-        "Intentando contactar",
-    ]
-    reasons = ["Sin presupuesto", "Datos falsos", "No es tomador de decisiones", "Eligió a la competencia", "Duplicado"]
-    n = 70
-    frame = pd.DataFrame(
-        {
-            "ID de registro": [str(51000 + i) for i in range(n)],
-            "Fecha de creación": [f"{1 + i % 28:02d}/0{1 + i % 9}/2025 10:00" for i in range(n)],
-            "Estado del lead": [statuses[i % len(statuses)] for i in range(n)],
-            "Motivo de descalificación": [reasons[i % len(reasons)] if i % 7 == 1 else "" for i in range(n)],
-            "Fecha en que se convirtió en cliente": [
-                f"{1 + i % 28:02d}/1{i % 3}/2025 10:00" if i % 7 in (3, 4) else "" for i in range(n)
-            ],
-        }
-    )
-
-    columns = _proposal(frame).columns
-
-    assert columns["Estado del lead"].role == "stage"
-    assert columns["Estado del lead"].values == {
+    stages = {
         "Nuevo": "mql",
         "No calificado": "rejected",
         "Mal momento": "recycled",
@@ -425,14 +399,34 @@ def test_a_spanish_lead_status_and_disqualification_reason_beside_a_win_date_are
         "Conectado": "sal",
         "Intentando contactar": "sal",
     }
-    assert columns["Motivo de descalificación"].role == "reason"
-    assert columns["Motivo de descalificación"].values == {
+    reasons = {
         "Sin presupuesto": "no_budget",
         "Datos falsos": "bad_data",
         "No es tomador de decisiones": "wrong_title",
         "Eligió a la competencia": "competitor",
         "Duplicado": "bad_data",
     }
+    statuses, said = list(stages), list(reasons)
+    n = 70
+    frame = pd.DataFrame(
+        {
+            "ID de registro": [str(51000 + i) for i in range(n)],
+            "Fecha de creación": [f"{1 + i % 28:02d}/0{1 + i % 9}/2025 10:00" for i in range(n)],
+            "Estado del lead": [statuses[i % len(statuses)] for i in range(n)],
+            "Motivo de descalificación": [said[i % len(said)] if i % 7 == 1 else "" for i in range(n)],
+            "Fecha en que se convirtió en cliente": [
+                f"{1 + i % 28:02d}/1{i % 3}/2025 10:00" if i % 7 in (3, 4) else "" for i in range(n)
+            ],
+        }
+    )
+
+    columns = _proposal(frame).columns
+
+    assert (columns["Estado del lead"].role, columns["Estado del lead"].values) == ("stage", stages)
+    assert (columns["Motivo de descalificación"].role, columns["Motivo de descalificación"].values) == (
+        "reason",
+        reasons,
+    )
 
 
 @pytest.mark.parametrize(
