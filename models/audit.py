@@ -388,10 +388,14 @@ def _is_numeric(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
 
+def _bin_counts(known: np.ndarray, edges: list[float]) -> np.ndarray:
+    """How many of the ``known`` values fall in each right-closed bin (-inf, e1], (e1, e2], ..., (ek, inf): values
+    beyond the reference range land at the ends."""
+    return np.bincount(np.searchsorted(edges, known, side="left"), minlength=len(edges) + 1)
+
+
 def _numeric_shares(values: pd.Series, edges: list[float]) -> list[float]:
-    known = values.dropna().to_numpy(dtype=float)
-    # right-closed bins (-inf, e1], (e1, e2], ..., (ek, inf): values beyond the reference range land at the ends
-    counts = np.bincount(np.searchsorted(edges, known, side="left"), minlength=len(edges) + 1)
+    counts = _bin_counts(values.dropna().to_numpy(dtype=float), edges)
     return [float(c) / len(values) for c in counts] if len(values) else [0.0] * (len(edges) + 1)
 
 
@@ -515,10 +519,7 @@ class RangeTally:
             if reference["kind"] != "numeric" or name not in features:
                 continue
             values = np.asarray(features[name], dtype=float)
-            known = values[~np.isnan(values)]
-            bins = np.bincount(
-                np.searchsorted(reference["edges"], known, side="left"), minlength=len(reference["edges"]) + 1
-            )
+            bins = _bin_counts(values[~np.isnan(values)], reference["edges"])
             self.counts[name] = self.counts[name] + bins if name in self.counts else bins
 
     def beyond_training(self) -> list[OutOfRange]:
