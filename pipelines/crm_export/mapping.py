@@ -188,7 +188,6 @@ _ENGAGEMENT_WORDS = (
     "advertising",
     "werbung",
     "anzeige",
-    # what the lead chose about being contacted: opting in or out is something it did
     # a lead source in Portuguese, Italian, Dutch, Polish, the Nordic languages, Czech, Turkish ("Origem", "Fonte",
     # "Bron", "Źródło", "Källa", "Kilde", "Lähde", "Zdroj", "Kaynak"): how the lead came
     "origem",
@@ -203,6 +202,7 @@ _ENGAGEMENT_WORDS = (
     "lahde",
     "zdroj",
     "kaynak",
+    # what the lead chose about being contacted: opting in or out is something it did
     "opt_in",
     "optin",
     "opt_out",
