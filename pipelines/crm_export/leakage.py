@@ -209,9 +209,8 @@ def filled_after_contact(
     the first call (Zoho's "Nº de usuários previstos": 20% of new deals, 100% of the worked ones), so most of the
     model's values are sales' and most new leads have none; not for a column named for who the lead is (the
     company's size, industry, country: a demo form may ask them where a download form does not, and the demo's leads
-    are worked first). Judged on at least ``policy.min_rows`` leads of each
-    kind, beyond chance (a one-sided binomial test of the untouched leads' filled count against the worked leads'
-    share).
+    are worked first). Judged on at least ``policy.min_rows`` leads of each kind, beyond chance (a one-sided
+    binomial test of the untouched leads' filled count against the worked leads' share).
 
     Args:
         filled: per lead, whether the column holds a value; ``untouched``, ``worked``: the two kinds of lead (the
