@@ -2813,8 +2813,10 @@ def leak_evidence(
         kept_out=kept_out,
         named=options,
     )
-    filled_only = _filled_after_contact(frame, specs, labels, columns, policy, present)
-    filled_only += _options_filled_after_contact(frame, kinds, specs, labels, columns, policy)
+    filled_only: list[Finding] = []
+    if (leads := _untouched_and_worked(frame, specs, labels, policy)) is not None:
+        filled_only += _filled_after_contact(frame, specs, leads, columns, policy, present)
+        filled_only += _options_filled_after_contact(frame, kinds, specs, leads, columns, policy)
     findings = [*report.findings, *filled_only, *_ages_at_the_export(frame, specs, labels, columns, policy)]
     evidence: dict[str, list[str]] = {}
     for finding in sorted(findings, key=lambda finding: _EVIDENCE_ORDER.index(finding.check)):
@@ -2854,17 +2856,16 @@ def _ages_at_the_export(
 def _filled_after_contact(
     frame: pd.DataFrame,
     specs: Mapping[str, ColumnSpec],
-    labels: pd.Series,
+    leads: tuple[np.ndarray, str, np.ndarray],
     columns: list[str],
     policy: LeakagePolicy,
     present: Mapping[str, pd.Series] | None = None,
 ) -> list[Finding]:
     """The guard's :func:`~pipelines.crm_export.leakage.filled_after_contact` on every lead of the export (not the
-    labelled sample): the leads the proposed stage column says sales has not touched yet against the labelled rest.
-    ``present``: each column's values that are no placeholder (``propose`` has them)."""
-    if (kinds_of_lead := _untouched_and_worked(frame, specs, labels, policy)) is None:
-        return []
-    fresh, stage, worked = kinds_of_lead
+    labelled sample): the leads the proposed stage column says sales has not touched yet against the labelled rest
+    (``leads``: :func:`_untouched_and_worked`). ``present``: each column's values that are no placeholder
+    (``propose`` has them)."""
+    fresh, stage, worked = leads
     placeholders = _placeholders()
     given = present or {column: _present(frame[column], placeholders) for column in columns}
 
@@ -2909,16 +2910,14 @@ def _options_filled_after_contact(
     frame: pd.DataFrame,
     kinds: Mapping[str, str],
     specs: Mapping[str, ColumnSpec],
-    labels: pd.Series,
+    leads: tuple[np.ndarray, str, np.ndarray],
     columns: list[str],
     policy: LeakagePolicy,
 ) -> list[Finding]:
     """:func:`_filled_after_contact` for each option of the multi-select picklists among ``columns``, as the model
     reads it (yes/no), named ``option_label``: a list or tag sales adds ("Lists: Sales Follow-up") is found alone
     and left out of the options, as ``check-export`` would stop it."""
-    if (kinds_of_lead := _untouched_and_worked(frame, specs, labels, policy)) is None:
-        return []
-    fresh, stage, worked = kinds_of_lead
+    fresh, stage, worked = leads
     found = []
     for column in (c for c in columns if specs[c].role == "multi_select"):
         named = sales_words_in_name(column) is not None  # "Sales Tags: Demo" is sales', as check-export reads it
