@@ -191,17 +191,21 @@ def split_by_time(
 
 
 MAX_OPEN_EXCESS = 0.05  # a quarter may hold this much more of open leads than the older quarters usually do
+# and up to this share open in any case: where every older lead is settled (usual 0%), a quarter with 5.1% open is no
+# worse a sample than one with 4.9% (a Swedish board's latest quarter, 5% open, had moved the test quarter back)
+MIN_UNSETTLED_SHARE = 0.10
 
 
 def unsettled_quarters(labels: pd.DataFrame) -> dict[str, float]:
     """The latest quarters in a row whose share of open (unlabelled) leads exceeds the usual by
-    ``MAX_OPEN_EXCESS``, with that share; the usual is the median share of the older half of the quarters (some
-    exports keep stale leads open for good). Columns ``created_at`` and ``label`` (NaN: open)."""
+    ``MAX_OPEN_EXCESS`` and is above ``MIN_UNSETTLED_SHARE``, with that share; the usual is the median share of the
+    older half of the quarters (some exports keep stale leads open for good). Columns ``created_at`` and ``label``
+    (NaN: open)."""
     open_share = labels["label"].isna().groupby(labels["created_at"].dt.to_period("Q")).mean().sort_index()
     usual = float(open_share.iloc[: max(1, len(open_share) // 2)].median()) if len(open_share) else 0.0
     unsettled: dict[str, float] = {}
     for quarter, share in reversed(list(open_share.items())):
-        if share <= usual + MAX_OPEN_EXCESS:
+        if share <= max(usual + MAX_OPEN_EXCESS, MIN_UNSETTLED_SHARE):
             break
         unsettled[str(quarter)] = float(share)
     return dict(reversed(list(unsettled.items())))

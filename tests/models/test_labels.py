@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from models.contract import CRMTables, DataContractError
-from models.labels import build_labels, quarter_bounds, resolve_as_of, split_by_time, split_leads
+from models.labels import build_labels, quarter_bounds, resolve_as_of, split_by_time, split_leads, unsettled_quarters
 from tests.builders import crm_tables
 
 AS_OF = pd.Timestamp("2025-12-31")
@@ -183,6 +183,17 @@ def test_quarters_converting_at_the_usual_rate_within_chance_are_all_kept() -> N
     # with a horizon, time decides maturity alone
     dated = split_by_time(labels, pd.Timestamp("2025-12-31"), horizon_days=90, test_quarters=1, calibration_quarters=1)
     assert dated.still_converting == {}
+
+
+def test_a_few_open_leads_where_every_older_lead_is_settled_leave_the_quarter_in() -> None:
+    labels = _quarterly_labels(["2024Q1", "2024Q2", "2024Q3", "2024Q4"], per_quarter=100)
+    latest = labels["created_at"] >= "2024-10-01"
+    labels.loc[latest & (labels.index % 100 < 6), "label"] = np.nan  # 6% open, the older quarters 0%
+
+    assert unsettled_quarters(labels) == {}
+
+    labels.loc[latest & (labels.index % 100 < 11), "label"] = np.nan  # 11%: beyond the floor
+    assert unsettled_quarters(labels) == {"2024Q4": pytest.approx(0.11)}
 
 
 def test_a_cut_by_date_also_leaves_out_the_quarters_still_open() -> None:
