@@ -37,7 +37,7 @@ from models.evaluation import (
     evaluate_ranking,
 )
 from models.explanations import contributions, fit_grade_cuts
-from models.features import LeadFeatures
+from models.features import InputColumn, LeadFeatures
 from models.labels import Fold, TimeSplit
 from models.pipeline import (
     LARGE_EXPORT_ROWS,
@@ -219,18 +219,34 @@ def redact_pii(rows: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 def _input_example(X_test: pd.DataFrame, builder: LeadFeatures) -> pd.DataFrame:
     """Five test leads as text (the model's signature), stored in MLflow: e-mail addresses redacted, free text
     replaced by as many x (the model reads its length only: notes hold names and numbers), and category values
-    that look like personal data replaced as the service replaces them."""
+    that look like personal data replaced as the service replaces them (multi-select cells item by item)."""
     example = X_test.head(5).reset_index(drop=True).map(lambda value: None if pd.isna(value) else str(value))
     roles = builder.input_roles
     redacted = redact_pii(example, [column for column, role in roles.items() if role == "email"])
     for column in (column for column, role in roles.items() if role == "text" and column in redacted):
         redacted[column] = redacted[column].map(lambda text: "x" * len(text) if isinstance(text, str) else None)
-    picked = ("categorical", "multi_select")
-    for column in (column for column, role in roles.items() if role in picked and column in redacted):
-        redacted[column] = redacted[column].map(
-            lambda value: MARKER if isinstance(value, str) and personal_kind(value) else value
-        )
+    for mapped in (mapped for mapped in builder.columns if mapped.column in redacted):
+        if mapped.role == "categorical":
+            redacted[mapped.column] = redacted[mapped.column].map(_personal_removed)
+        elif mapped.role == "multi_select":
+            redacted[mapped.column] = redacted[mapped.column].map(
+                lambda cell, mapped=mapped: _options_personal_removed(cell, mapped)
+            )
     return redacted.astype(object).where(redacted.notna(), None)
+
+
+def _personal_removed(value: object) -> object:
+    return MARKER if isinstance(value, str) and personal_kind(value) else value
+
+
+def _options_personal_removed(cell: object, mapped: InputColumn) -> object:
+    """A multi-select cell judged by its options: "Payroll, Time Tracking" is two options the mapping lists, not a
+    surname and a first name; an item no option matches is judged alone."""
+    if not isinstance(cell, str):
+        return cell
+    declared = {option_key(option) for option, _ in mapped.options}
+    unknown = [item for item in cell.split(mapped.separator) if option_key(item) not in declared]
+    return MARKER if any(personal_kind(item) for item in unknown) else cell
 
 
 def _fingerprint(loaded: LoadedExport, inputs: pd.DataFrame, prepared: PreparedExport) -> dict[str, object]:

@@ -161,6 +161,19 @@ def test_the_input_example_keeps_no_notes_and_no_personal_categories() -> None:
     assert example["Email"].tolist() == ["redacted@firm.de", None]
 
 
+def test_the_input_example_judges_a_multi_select_cell_option_by_option() -> None:
+    options = (("Payroll", "payroll"), ("Time Tracking", "time_tracking"))
+    interests = InputColumn("Interested in", "multi_select", "interested_in", options=options, separator=",")
+    cells = ["Payroll, Time Tracking", "Payroll,anna.boehm@firm.de", "Payroll,Anna Böhm", None]
+    leads = pd.DataFrame({"Interested in": cells})
+
+    example = _input_example(leads, LeadFeatures((interests,)).fit(leads))
+
+    # the options the mapping lists are kept ("Payroll, Time Tracking" as a whole reads as "Surname, First name");
+    # an item no option matches is judged alone
+    assert example["Interested in"].tolist() == ["Payroll, Time Tracking", MARKER, MARKER, None]
+
+
 def test_redact_pii_keeps_domains_and_missing_values() -> None:
     leads = pd.DataFrame({"E-Mail": ["jane.doe@acme.de", None], "Name": ["Jane", "Max"]})
 
