@@ -297,8 +297,8 @@ _WON_WORD = re.compile(
     # converted in French, Spanish and Portuguese, Italian, Dutch: Converti, Convertido, Convertito, Geconverteerd
     r"convertie?|convertid[oa]|convertit[oa]|geconverteerd|"
     # Portuguese, Italian, Polish, Swedish, Danish and Norwegian, Finnish, Czech, Turkish, Russian, Japanese: Ganho,
-    # Vinto, Wygrana, Vunnen, Vundet, Vunnet, Voitettu, Vyhráno, Kazanıldı, Выиграна, Сделка успешна, 受注, 成約
-    r"ganh[oa]|vint[oa]|wygran[aey]|vunne[nt]|vundet|voitettu|vyhr[aá]n[oaý]|kazan[ıi]ld[ıi]|kazan[ıi]lan|"
+    # Vinto, Wygrana, Vunnen (a group of them: Vunna, Vundne), Vundet, Vunnet, Voitettu, Vyhráno, Kazanıldı, Выиграна, Сделка успешна, 受注, 成約
+    r"ganh[oa]|vint[oa]|wygran[aey]|vunne[nt]|vunna|vundne|vundet|voitettu|vyhr[aá]n[oaý]|kazan[ıi]ld[ıi]|kazan[ıi]lan|"
     r"выигран[аоы]?|успешн[аоы]?|реализован[аоы]?|受注|成約)(\W|$)"
 )
 _LOST_WORD = re.compile(
@@ -526,7 +526,7 @@ _OTHER_RECORDS_ID = re.compile(r"(^|_)(id|ids|key)$")  # a number column named s
 _UNTOUCHED_VALUE = re.compile(
     r"^cold$|"  # an outbound tool's "Cold" as the whole value: not "Cold called", "Gone cold"
     r"\b(not contacted|nicht kontaktiert|uncontacted|untouched|unworked|new|neu|"
-    r"nieuw|niet gecontacteerd|novo|nova|nao contatado|nowy|nowa|nuovo|nuova|non contattato|ny|uusi|yeni|nový|"
+    r"nieuw|niet gecontacteerd|novo|nova|nao contatado|nowy|nowa|nuovo|nuova|non contattato|ny|nya|nye|uusi|yeni|nový|"
     r"nouveau|nouvelle|non contacté|nuevo|nueva|no contactado|sin contactar|"
     r"новый|новая)\b"
 )  # Dutch, Portuguese, Polish, Italian too

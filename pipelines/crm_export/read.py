@@ -93,6 +93,8 @@ class RawExport:
     separator: str | None  # None for Parquet
     encoding: str | None
     warnings: tuple[str, ...] = ()  # how the file was read, when it needed a guess (no cell values)
+    # a workbook's row right above its header holding one cell alone: a grouped board's first section title
+    title_above: str | None = None
 
 
 def _single_byte(byte: int) -> str:
@@ -537,11 +539,15 @@ def _read_workbook(path: Path) -> RawExport:
             f"{path.name}: read the sheet {sheet!r} ({rows[sheet]:,} rows, {why}); the workbook also has "
             f"{others} (to read another, save it as its own file)"
         )
+    title_above = None
     if header:
         notes.append(
             f"{path.name}: the column names are on row {header + 1}; the {header} rows above, a title, left out"
         )
-    return RawExport(frame, None, None, tuple(notes))
+        above = top.iloc[[header - 1]]
+        if filled_cells(above)[0, 0] and filled_cells(above).sum() == 1:
+            title_above = str(above.iloc[0, 0]).strip()
+    return RawExport(frame, None, None, tuple(notes), title_above)
 
 
 def read_export(path: Path, keep_positions: bool = False) -> RawExport:
@@ -596,9 +602,10 @@ def read_export(path: Path, keep_positions: bool = False) -> RawExport:
         export = replace(export, frame=frame)
     if footer:
         export = RawExport(frame, export.separator, export.encoding, (*export.warnings, footer_note(path.name, footer)))
-    if suffix != ".parquet" and (sections := without_section_rows(export.frame))[1]:
-        frame, repeated, titles = sections
-        export = replace(export, frame=frame, warnings=(*export.warnings, section_note(path.name, repeated, titles)))
+    if suffix != ".parquet" and (sections := with_section_column(export.frame, export.title_above))[1]:
+        frame, repeated, titles, kept = sections
+        note = section_note(path.name, repeated, titles, kept)
+        export = replace(export, frame=frame, warnings=(*export.warnings, note))
     if export.frame.empty:
         raise DataContractError([f"{path} has no rows; expected a header and at least one row"])
     if twice := _renamed_duplicates([str(column) for column in export.frame.columns]):
@@ -611,35 +618,70 @@ def read_export(path: Path, keep_positions: bool = False) -> RawExport:
 MIN_HEADER_REPEAT = 0.8  # of a row's filled cells: its column's name, as in a header repeated over each section
 
 
-def without_section_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int, tuple[str, ...]]:
-    """The rows left once a grouped board's section rows are out (monday.com's workbook: each group a title row
-    with its name alone, then the column names again, then its items), how many rows repeated the column names,
-    and the titles right above them; no row a lead, each would be scored as one. The first two columns are
-    compared with their names (a chunk of 20,000 leads in a few ms; every cell, 30 ms), then the few rows that
-    hold one of them are looked at whole."""
+def _section_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the rows that repeat the column names (a grouped board's sections: monday.com's workbook
+    puts each group's title row with its name alone, then the column names again, then its items), and of the
+    section titles right above them. The first two columns are compared with their names (a chunk of 20,000 leads
+    in a few ms; every cell, 30 ms), then the few rows that hold one of them are looked at whole."""
+    none = np.array([], dtype=int)
     if frame.shape[1] < 2:
-        return frame, 0, ()
+        return none, none
     names = np.array([str(column) for column in frame.columns], dtype=object)
     first_two = (frame.iloc[:, index].to_numpy(dtype=object) == names[index] for index in (0, 1))
     candidates = np.flatnonzero(np.logical_or(*first_two))
     if not len(candidates):
-        return frame, 0, ()
+        return none, none
     values, filled = frame.iloc[candidates].to_numpy(dtype=object), filled_cells(frame.iloc[candidates])
     same = ((values == names) & filled).sum(axis=1)
     repeated = candidates[(same >= 2) & (same >= MIN_HEADER_REPEAT * filled.sum(axis=1))]
     if not len(repeated):
-        return frame, 0, ()
+        return none, none
     above = repeated[repeated > 0] - 1
     above_filled = filled_cells(frame.iloc[above])
-    titles = above[(above_filled.sum(axis=1) == 1) & above_filled[:, 0]]
+    return repeated, above[(above_filled.sum(axis=1) == 1) & above_filled[:, 0]]
+
+
+def without_section_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int, tuple[str, ...]]:
+    """The rows left once a grouped board's section rows are out (:func:`_section_rows`), how many rows repeated
+    the column names, and the titles right above them; no row a lead, each would be scored as one."""
+    repeated, titles = _section_rows(frame)
+    if not len(repeated):
+        return frame, 0, ()
     dropped = np.zeros(len(frame), dtype=bool)
     dropped[repeated], dropped[titles] = True, True
     named = tuple(str(title).strip() for title in frame.iloc[titles, 0])
     return frame[~dropped], len(repeated), named
 
 
-def section_note(name: str, repeated: int, titles: tuple[str, ...]) -> str:
+SECTION_COLUMN = "Group"  # monday.com's word for a board's sections
+
+
+def with_section_column(
+    frame: pd.DataFrame, first_title: str | None
+) -> tuple[pd.DataFrame, int, tuple[str, ...], bool]:
+    """:func:`without_section_rows`, and where every section has its title (the first one's above the header,
+    ``first_title``), each item's section title kept as the column ``Group``: a board whose groups are the
+    pipeline's stages ("New Leads", "Won", "Lost") has no other column that says them. The last item: whether the
+    column was added."""
+    repeated, titles = _section_rows(frame)
+    leads, count, named = without_section_rows(frame)
+    if not count or len(titles) < len(repeated) or not first_title or SECTION_COLUMN in frame.columns:
+        return leads, count, named, False
+    section = np.full(len(frame), first_title, dtype=object)
+    for position, title in zip(titles, named, strict=True):  # in the board's order: each title holds till the next
+        section[position:] = title
+    kept = pd.Series(section, index=frame.index).loc[leads.index]
+    return leads.assign(**{SECTION_COLUMN: kept}), count, (first_title, *named), True
+
+
+def section_note(name: str, repeated: int, titles: tuple[str, ...], kept: bool = False) -> str:
     sections = f" and {len(titles)} section title(s) above them ({', '.join(map(repr, titles[:5]))})" if titles else ""
+    if kept:
+        return (
+            f"{name}: {repeated} row(s) repeat the column names and {len(titles)} section title(s) head the "
+            f"sections ({', '.join(map(repr, titles[:5]))}), as a grouped board's do: left out, no lead; each row's "
+            f"section kept as the column {SECTION_COLUMN!r}"
+        )
     return (
         f"{name}: {repeated} row(s) repeat the column names{sections}, as a grouped board's sections do: left out, "
         "no lead; the section a row sat in is not kept (where the groups are the stages, export them as a column)"

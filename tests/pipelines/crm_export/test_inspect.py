@@ -3683,3 +3683,27 @@ def test_an_ordinary_category_is_no_company_name(values: list[str]) -> None:
 
     assert proposal.columns["Industry"].role != "ignore"
     assert "legal form" not in proposal.review.get("Industry", "")
+
+
+def test_a_board_whose_groups_are_the_pipeline_gets_its_outcome_from_the_groups(tmp_path: Path) -> None:
+    # monday.com's workbook in Swedish: the board's name, then per group its title, the column names again, its
+    # items; no status column, the groups say where each deal stands (fuzz26 MED-3: "NO outcome")
+    rng = np.random.default_rng(9)
+    header = ["Namn", "Skapad", "Källa", "Antal anställda"]
+    rows: list[list[object]] = [["Leads & affärer", "", "", ""]]
+    for group, size in (("Nya leads", 60), ("Pågående affärer", 40), ("Vunna", 80), ("Förlorade", 220)):
+        rows += [[group, "", "", ""], header]
+        days = rng.integers(0, 20 if group == "Nya leads" else 400, size)
+        created = pd.Timestamp("2026-11-20") - pd.to_timedelta(days, unit="D")
+        sources = rng.choice(["Webb", "Mässa", "Partner"], size)
+        rows += [
+            [f"Affär {group} {i}", str(c.date()), s, int(rng.integers(5, 500))]
+            for i, (c, s) in enumerate(zip(created, sources, strict=True))
+        ]
+    path = tmp_path / "board.xlsx"
+    pd.DataFrame(rows).to_excel(path, header=False, index=False)
+    frame = read_export(path).frame
+
+    spec = _proposal(frame).columns["Group"]
+
+    assert (spec.role, spec.won, spec.lost, spec.untouched) == ("outcome", ["Vunna"], ["Förlorade"], ["Nya leads"])

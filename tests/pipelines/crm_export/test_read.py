@@ -522,11 +522,30 @@ def test_a_grouped_boards_repeated_column_names_and_section_titles_are_no_leads(
     export = read_export(path)
 
     assert export.frame["Name"].tolist() == ["Acme", "Gamma", "Delta"]
+    # the groups are the pipeline's stages here, and no other column says them
+    assert export.frame["Group"].tolist() == ["New Leads", "Won", "Won"]
     assert export.warnings[-1] == (
-        "board.xlsx: 1 row(s) repeat the column names and 1 section title(s) above them ('Won'), as a grouped "
-        "board's sections do: left out, no lead; the section a row sat in is not kept (where the groups are the "
-        "stages, export them as a column)"
+        "board.xlsx: 1 row(s) repeat the column names and 2 section title(s) head the sections ('New Leads', "
+        "'Won'), as a grouped board's do: left out, no lead; each row's section kept as the column 'Group'"
     )
+
+
+def test_a_board_whose_first_section_has_no_title_keeps_no_section_column(tmp_path: Path) -> None:
+    path = tmp_path / "board.xlsx"
+    rows = [
+        ["Name", "Status", "Created"],
+        ["Acme", "New Lead", "2026-01-02"],
+        ["Won", "", ""],
+        ["Name", "Status", "Created"],
+        ["Gamma", "Won", "2026-01-05"],
+    ]
+    pd.DataFrame(rows).to_excel(path, header=False, index=False)
+
+    export = read_export(path)
+
+    assert list(export.frame.columns) == ["Name", "Status", "Created"]  # half the rows without a section: no column
+    assert export.frame["Name"].tolist() == ["Acme", "Gamma"]
+    assert "the section a row sat in is not kept" in export.warnings[-1]
 
 
 def test_a_csv_whose_header_comes_again_reads_it_as_no_lead(tmp_path: Path) -> None:
