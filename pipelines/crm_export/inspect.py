@@ -131,6 +131,7 @@ _CHECK_MARKS = frozenset({"x", "✓", "✔", "☑", "checked"}) & TRUE_WORDS
 _WON = _BOOLEAN_TRUE | {
     *("won", "closed won", "closed - won", "gewonnen", "converted", "customer", "kunde", "evangelist"),
     *("client", "cliente"),  # a French or Spanish lifecycle stage's customer
+    *("klant", "kund"),  # ... a Dutch or Swedish one
     "closedwon",  # HubSpot's internal deal stage values (an export of the API's names)
 }
 _LOST = _BOOLEAN_FALSE | {
@@ -141,6 +142,8 @@ _LOST = _BOOLEAN_FALSE | {
     "not converted",
     "disqualified",
     "closedlost",
+    "loss",  # IBM's sales win-loss sample: Opportunity Result Won / Loss
+    "closed loss",
 }
 
 # Names, as snake_case, of columns the heuristics look for.
@@ -297,7 +300,8 @@ _WON_WORD = re.compile(
     # converted in French, Spanish and Portuguese, Italian, Dutch: Converti, Convertido, Convertito, Geconverteerd
     r"convertie?|convertid[oa]|convertit[oa]|geconverteerd|"
     # Portuguese, Italian, Polish, Swedish, Danish and Norwegian, Finnish, Czech, Turkish, Russian, Japanese: Ganho,
-    # Vinto, Wygrana, Vunnen (a group of them: Vunna, Vundne), Vundet, Vunnet, Voitettu, Vyhráno, Kazanıldı, Выиграна, Сделка успешна, 受注, 成約
+    # Vinto, Wygrana, Vunnen (a group of them: Vunna, Vundne), Vundet, Vunnet, Voitettu, Vyhráno, Kazanıldı,
+    # Выиграна, Сделка успешна, 受注, 成約
     r"ganh[oa]|vint[oa]|wygran[aey]|vunne[nt]|vunna|vundne|vundet|voitettu|vyhr[aá]n[oaý]|kazan[ıi]ld[ıi]|kazan[ıi]lan|"
     r"выигран[аоы]?|успешн[аоы]?|реализован[аоы]?|受注|成約)(\W|$)"
 )
@@ -324,7 +328,9 @@ _BOOKED_MEETING = re.compile(
 _DISQUALIFIED = re.compile(r"^(dis|un)(?=qualifi)")
 # A value that is a qualification alone, in English, German, French, Italian, Spanish, Portuguese, Dutch
 _QUALIFIED_ALONE = re.compile(
-    r"qualified|qualifiziert|qualifi[ée]e?|qualificat[oa]|c(u)?alificad[oa]|qualificad[oa]|gekwalificeerd"
+    r"qualified|qualifiziert|qualifi[ée]e?|qualificat[oa]|c(u)?alificad[oa]|qualificad[oa]|gekwalificeerd|"
+    # Swedish, Danish, Norwegian, Polish, Czech
+    r"kvalificerad|kvalificeret|kvalifisert|zakwalifikowan[ya]|kvalifikovan[ýáa]"
 )
 # A value's leading negation of a qualification, interest or conversion ("Not Interested", "Nicht qualifiziert",
 # "Non qualifié"): what is left is its counterpart; not "No Show" or "No Answer" (a "Show" is no win)
@@ -642,6 +648,15 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("non qualifi", "rejected"),  # Italian, French: Non qualificato, Non qualifié
     ("lead perso", "rejected"),  # Italian (Zoho)
     ("nicht qualifiziert", "rejected"),
+    # not qualified in Dutch, Spanish, Swedish, Danish and Norwegian, Polish, Czech
+    ("niet gekwalificeerd", "rejected"),
+    ("no calificado", "rejected"),
+    ("no cualificado", "rejected"),
+    ("inte kvalificerad", "rejected"),
+    ("ikke kvalificeret", "rejected"),
+    ("ikke kvalifisert", "rejected"),
+    ("niezakwalifikowan", "rejected"),
+    ("nekvalifikovan", "rejected"),
     ("verloren", "rejected"),
     ("umgewandelt", "sql"),
     ("reject", "rejected"),
@@ -675,6 +690,11 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("marketing qualified", "mql"),  # an MQL: marketing handed it over (HubSpot's "marketingqualifiedlead")
     ("marketingqualified", "mql"),
     ("qualifi", "sql"),
+    ("kwalifi", "sql"),  # qualified in Dutch, Nordic and Czech, Spanish, Polish
+    ("kvalifi", "sql"),
+    ("calificad", "sql"),
+    ("cualificad", "sql"),
+    ("zakwalifikowan", "sql"),
     ("sql", "sql"),
     ("convert", "sql"),
     ("working", "sal"),
@@ -1582,10 +1602,13 @@ def entry_stage(
     return EntryStage(value, held, len(youngest), int(holding.sum()))
 
 
-def _may_be_the_entry(value: str) -> bool:
-    """Whether the vocabulary lets a value be where new leads land: it says nothing of it, or it says new or
-    qualified (Pipedrive's first stage is "Qualified"), never contacted, a proposal or closed."""
-    return _match_words(value, _STAGE_WORDS) in (None, "mql") or "qualifi" in normalize_value(value)
+def _may_be_the_entry(value: str, beside_new: bool = False) -> bool:
+    """Whether the vocabulary lets a value be where new leads land: it says nothing of it, or it says new, or
+    qualified where no value says new (Pipedrive's first stage is "Qualified"; beside a "New", "Gekwalificeerd"
+    holds leads sales has worked), never contacted, a proposal or closed."""
+    token = normalize_value(value)
+    qualification = "qualifi" in token or bool(_QUALIFIED_ALONE.search(token))
+    return _match_words(value, _STAGE_WORDS) in (None, "mql") or (qualification and not beside_new)
 
 
 def _entry_stage_spec(
@@ -1603,7 +1626,7 @@ def _entry_stage_spec(
         open_leads &= outcome_values.reindex(created.index).notna()
     untouched = [value for value, stage in placed.items() if stage == "mql"]
     entry = entry_stage(values.reindex(created.index), open_leads, created, untouched)
-    if entry is None or not _may_be_the_entry(entry.value):
+    if entry is None or not _may_be_the_entry(entry.value, beside_new=bool(untouched)):
         return None
     kept = {value: stage for value, stage in placed.items() if stage and value != entry.value and value not in final}
     review = (

@@ -610,7 +610,7 @@ SALES_NAME = re.compile(
     # the CRM user who keyed in or last edited the record (Zoho's and Salesforce's "Created By", "Modified By"): a
     # rep who keyed a lead in had already spoken to it
     r"(created|modified|updated|changed|edited)_by|(erstellt|angelegt|geaendert|bearbeitet)_von|"
-    r"letzter_?kontakt|closed?|close_[a-z]+|won|lost|gewonnen|verloren|abschluss[a-z]*|amount|betrag|"
+    r"letzter_?kontakt|closed?|closing|close_[a-z]+|won|lost|gewonnen|verloren|abschluss[a-z]*|amount|betrag|"
     # a deal's value or amount in German, Dutch, French, Spanish, Portuguese, Italian (Wert, Dealwert, Waarde,
     # Dealwaarde, Bedrag, Montant, Valor, Importe, Valore): the sum sales quoted, as "Deal - Value" or "Amount"
     r"wert|dealwert|waarde|dealwaarde|bedrag|montant|valor|valeur|importe|valore|"
@@ -667,6 +667,12 @@ SALES_NAME = re.compile(
     r"betyg|vurdering|arvio|hodnoceni|degerlendirme|derecelendirme|etapp|vaihe|faze|asama|"
     # ... in Russian: Стадия, Оценка, Рейтинг
     r"stadiya|otsenka|reyting)$"
+    # A span of the deal's own way through the pipeline, or its count of moves (IBM's sales win-loss sample:
+    # "Elapsed Days In Sales Stage", "Total Days Identified Through Closing", "Ratio Days Validated To Total Days",
+    # "Sales Stage Change Count"): it grows as sales works the deal
+    r"|(?:^|_)((?:elapsed|days?|weeks?|hours?|time|duration|ratio)_(?:[a-z]+_)*"
+    r"(?:stages?|identified|validated|qualified|closing|pipeline|phase|funnel))(?:_|$)"
+    r"|(?:^|_)(stages?_(?:[a-z]+_)*(?:days?|duration|age|changes?|count|moves?))(?:_|$)"
     # Bare, a duration or a contact is the call's ("Duration", "dur"); "Administrative_Duration" is a web session's.
     r"|^(duration|dur|contact)$"
     # Bare, a call's result or a count of sales' attempts ("Reached", "Connected", "Attempts", "Meetings")
@@ -1168,6 +1174,8 @@ def check_leakage(
         )
 
     untouched_note = ""
+    if untouched is None or int(untouched.leads.sum()) < policy.min_rows:
+        untouched_note = _no_control_group_note(policy.min_rows, dated=created_at is not None or arrived_at is not None)
     if untouched is not None:
         fresh = untouched.leads
         closed = ~np.isnan(labels) if untouched.closed is None else untouched.closed
@@ -1210,6 +1218,18 @@ def check_leakage(
     notes = [note for note in (auc_note, untouched_note) if note]
     notes += _dedupe(date_notes) + _unknown_allowed_notes(policy.allowed, measured)
     return LeakageReport(findings, allowed, _build_table(measured, findings, allowed), tuple(notes))
+
+
+def _no_control_group_note(min_rows: int, dated: bool) -> str:
+    """What the checks could not see where no leads are known to be untouched by sales (and without dates)."""
+    days = "" if dated else "; nor, without creation dates, a count of days against the time to the outcome"
+    return (
+        f"no leads marked as not yet touched by sales (at least {min_rows} under an outcome's or stage's "
+        f"untouched value): no column was compared between the leads sales worked and those it has not{days}. A "
+        "number or category known only once sales works a lead (days in a stage, a ratio of such days, a rep's "
+        "rating) passes unless its name or its strength gives it away: review every feature for whether a new "
+        "lead has it, or export the new leads too and name the value they hold under untouched"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -2956,6 +2956,9 @@ def test_a_multi_select_option_that_is_a_word_for_missing_is_never_proposed() ->
         ("Voitettu", "Ei voitettu"),
         ("Успешно реализовано", "Закрыто и не реализовано"),  # amoCRM's closing statuses
         ("Customer", "Bad Fit"),  # Close's lead statuses
+        ("Won", "Loss"),  # IBM's sales win-loss sample: Opportunity Result
+        ("Klant", "Verloren"),  # a Dutch and a Swedish lifecycle's customer
+        ("Kund", "Förlorad"),
     ],
 )
 def test_won_and_lost_in_other_languages_are_read_as_the_outcome(won: str, lost: str) -> None:
@@ -3707,3 +3710,30 @@ def test_a_board_whose_groups_are_the_pipeline_gets_its_outcome_from_the_groups(
     spec = _proposal(frame).columns["Group"]
 
     assert (spec.role, spec.won, spec.lost, spec.untouched) == ("outcome", ["Vunna"], ["Förlorade"], ["Nya leads"])
+
+
+@pytest.mark.parametrize("queue", [False, True])
+def test_a_qualified_stage_beside_a_new_one_is_no_entry_stage(queue: bool) -> None:
+    # Pardot's custom Lead Status beside the opportunity's (fuzz27 MED-4): "Gekwalificeerd" holds leads sales has
+    # worked; new leads land in "Nieuw". With a value no word places ("Wachtrij") the status stays after_contact,
+    # never a stage whose untouched leads are the qualified ones.
+    rng = np.random.default_rng(4)
+    n = 2000
+    created = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 600, n)), unit="D")
+    young = np.arange(n) > n * 0.85
+    older = ["In behandeling", "Niet gekwalificeerd", "Klant", "Nurture", *(["Wachtrij"] if queue else [])]
+    status = np.where(young, rng.choice(["Nieuw", "Gekwalificeerd"], n, p=[0.45, 0.55]), rng.choice(older, n))
+    outcome = np.where(status == "Klant", "Won", np.where(status == "Niet gekwalificeerd", "Lost", ""))
+    outcome = np.where(status == "Gekwalificeerd", "Open", outcome)
+    frame = pd.DataFrame(
+        {"Lead_Status__c": status, "Opportunity Status": outcome, "Created Date": created.strftime("%Y-%m-%d")}
+    )
+
+    spec = _proposal(frame).columns["Lead_Status__c"]
+
+    if queue:
+        assert spec.role == "after_contact"
+    else:
+        assert spec.role == "stage"
+        assert (spec.values or {})["Nieuw"] == "mql"
+        assert (spec.values or {})["Gekwalificeerd"] == "sql"

@@ -237,6 +237,21 @@ def test_unknown_allowed_column_is_noted(outcome: tuple[np.ndarray, np.ndarray])
     assert any("'Lead Stat'" in note for note in report.notes)
 
 
+def test_an_export_without_untouched_leads_or_dates_says_what_was_not_compared(
+    outcome: tuple[np.ndarray, np.ndarray],
+) -> None:
+    # IBM's sales win-loss sample: closed deals only, no dates; "Ratio Days Validated To Total Days" is 0 for a
+    # new deal, and only names and strength can give such a column away
+    y, train_mask = outcome
+
+    report = check_leakage(pd.DataFrame({"Region": _informative(y)}), y, train_mask, LeakagePolicy())
+
+    said = [note for note in report.notes if note.startswith("no leads marked as not yet touched by sales")]
+    assert len(said) == 1
+    assert "without creation dates" in said[0]
+    assert "review every feature for whether a new lead has it" in said[0]
+
+
 def test_error_names_every_leaking_column_with_evidence_and_remedy(outcome: tuple[np.ndarray, np.ndarray]) -> None:
     y, train_mask = outcome
     features = pd.DataFrame(
@@ -738,6 +753,24 @@ def test_what_sales_did_with_the_lead_is_sales_work_by_name(column: str) -> None
     # the hand-over the MQL decision makes, a contract sent, BANT items sales found out, a call's result and the
     # attempts and meetings counted: known only after sales took the lead
     assert sales_words_in_name(column) is not None
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["Elapsed Days In Sales Stage", "Total Days Identified Through Closing", "Total Days Identified Through Qualified",
+     "Ratio Days Validated To Total Days", "Ratio Days Identified To Total Days", "Sales Stage Change Count",
+     "Days in Stage", "Stage Duration", "Time in Pipeline", "Days to Closing"],
+)  # fmt: skip
+def test_a_span_of_the_deals_way_through_the_pipeline_is_sales_work_by_name(column: str) -> None:
+    # IBM's sales win-loss sample: each grows as sales works the deal; a new deal has 0
+    assert sales_words_in_name(column) is not None
+
+
+@pytest.mark.parametrize(
+    "column", ["Time Zone", "Days Since Last Visit", "Time on Site", "Total Time Spent on Website"]
+)
+def test_the_leads_own_time_is_no_pipeline_span(column: str) -> None:
+    assert sales_words_in_name(column) is None
 
 
 @pytest.mark.parametrize("column", ["Latest Funding Amount", "Total Funding Amount", "Amount Raised"])
