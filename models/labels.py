@@ -538,7 +538,35 @@ def split_leads(
         return dataclasses.replace(
             by_date, reason=by_date.reason + said, unsettled=unsettled, still_converting=converting
         )
+    refuse_wins_only_late(labelled, created_at)
     return _at_random(labelled, created_at, test_share, random_state, f"{by_quarters}; and {by_date}", random_folds)
+
+
+MIN_LEADS_BEFORE_THE_FIRST_WIN = 200  # this many older labelled leads, every one lost, is no chance
+
+
+def refuse_wins_only_late(labelled: pd.Series, created_at: pd.Series) -> None:
+    """Refuse labels whose older half (by creation date) holds no win while the later leads do: a random split
+    would mix the two and the model learn the lead's age. Most often a value that says won ("Konvertiert") is
+    missing from the outcome's won values, and its leads aged into lost.
+
+    Raises:
+        DataContractError: at least ``MIN_LEADS_BEFORE_THE_FIRST_WIN`` labelled leads in the older half, none won.
+    """
+    dates = created_at.reindex(labelled.index).dropna().sort_values(kind="stable")
+    older = labelled.loc[dates.index[: len(dates) // 2]]
+    if len(older) < MIN_LEADS_BEFORE_THE_FIRST_WIN or older.any() or not labelled.loc[dates.index].any():
+        return
+    first_win = dates.loc[labelled.loc[dates.index].astype(bool).to_numpy()].iloc[0]
+    before = int((dates < first_win).sum())
+    raise DataContractError(
+        [
+            f"labels: all {before:,} labelled leads created before the first win ({first_win:%Y-%m-%d}) are lost, "
+            f"and every one of the {int(labelled.sum()):,} wins came later: no model learns from that when leads "
+            "convert. Most often a value that says won is missing from the outcome's won values, and its leads "
+            "aged into lost: add the final ones among the values that are neither won nor lost to won or lost"
+        ]
+    )
 
 
 def quarter_bounds(quarter: str) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -89,8 +89,10 @@ from pipelines.crm_export.read import (
     separator_hint,
     settled_rows,
     title_note,
+    totals_note,
     without_blank_rows,
     without_section_rows,
+    without_totals_rows,
 )
 from pipelines.crm_export.tables import activities_table
 from pipelines.settings import Settings
@@ -711,10 +713,16 @@ def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) ->
     held: pd.DataFrame | None = None
     context: pd.DataFrame | None = None  # the last full row that went on: the footer rule reads what follows it
     sections: tuple[int, tuple[str, ...]] = (0, ())  # rows that repeat the column names so far, and titles above
+    totals = 0  # rows inside the table that total a group, so far
 
     def leads_only(rows: pd.DataFrame) -> pd.DataFrame:
-        nonlocal sections
-        leads, repeated, titles = without_section_rows(rows)
+        nonlocal sections, totals
+        counted, found = without_totals_rows(rows)
+        if found:
+            said = totals_note(name, totals)
+            totals += found
+            notes[:] = [note for note in notes if note != said] + [totals_note(name, totals)]
+        leads, repeated, titles = without_section_rows(counted)
         if repeated:
             said = section_note(name, *sections)
             sections = (sections[0] + repeated, sections[1] + titles)

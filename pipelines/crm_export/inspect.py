@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, cast
 
 import numpy as np
@@ -297,8 +297,9 @@ _WON_WORD = re.compile(
     r"success|successful|erfolgreich|booked|gebucht|paid|bezahlt|abschluss|abgeschlossen|sold|verkauft|"
     # French and Spanish: Gagné, Signé, Vendu; Ganado, Firmado, Vendido ("Decision Maker Bought-In" is open)
     r"gagn[eé]e?|sign[eé]e?|vendue?|ganad[oa]|firmad[oa]|vendid[oa]|"
-    # converted in French, Spanish and Portuguese, Italian, Dutch: Converti, Convertido, Convertito, Geconverteerd
-    r"convertie?|convertid[oa]|convertit[oa]|geconverteerd|"
+    # converted in German, French, Spanish and Portuguese, Italian, Dutch: Konvertiert (SAP's lead status),
+    # Umgewandelt (Salesforce's), Converti, Convertido, Convertito, Geconverteerd
+    r"konvertiert|umgewandelt|convertie?|convertid[oa]|convertit[oa]|geconverteerd|"
     # Portuguese, Italian, Polish, Swedish, Danish and Norwegian, Finnish, Czech, Turkish, Russian, Japanese: Ganho,
     # Vinto, Wygrana, Vunnen (a group of them: Vunna, Vundne), Vundet, Vunnet, Voitettu, Vyhráno, Kazanıldı,
     # Выиграна, Сделка успешна, 受注, 成約
@@ -774,6 +775,14 @@ _REASON_WORDS: tuple[tuple[str, str], ...] = (
     ("plus tard", "wrong_timing"),
     ("später", "wrong_timing"),
     ("zeitpunkt", "wrong_timing"),
+    # postponed, in English, German, French, Spanish, Italian, Dutch: a project put off is not lost
+    ("postponed", "wrong_timing"),
+    ("verschoben", "wrong_timing"),
+    ("reporté", "wrong_timing"),
+    ("pospuesto", "wrong_timing"),
+    ("aplazado", "wrong_timing"),
+    ("rinviato", "wrong_timing"),
+    ("uitgesteld", "wrong_timing"),
     ("budget", "no_budget"),
     ("competitor", "competitor"),
     ("wettbewerb", "competitor"),
@@ -2477,6 +2486,19 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     win_date = None if outcome else win_date_candidate(kinds, names)
     if win_date is not None and (best is None or _outcome_rank(best, 0)[0] == 2):
         best = win_date  # a date named like a win says more than yes/no columns named like nothing
+    refined = ""
+    nested = _nested_outcomes(candidates, present) if outcome is None and best is not None else None
+    if best is not None and nested is not None and best.column in (nested[0].column, nested[1].column):
+        # a converted-lead report: the lead's status says converted, the deal's stage beside it won or lost; a lead
+        # with no deal (an empty cell) is no win either
+        converted, deals = nested
+        refined = (
+            f"review: the deals' outcome, chosen over '{converted.column}': its won and lost values lie within "
+            f"'{converted.column}' = {', '.join(map(repr, converted.spec.won or []))} (a lead converted to a deal, "
+            "which may still be lost); lost: [] counts a lead without a won deal as lost once labels.horizon_days "
+            "have passed"
+        )
+        best = replace(deals, spec=deals.spec.model_copy(update={"lost": []}))
     chosen = _named_outcome(outcome, kinds, present, id_column, len(frame)) if outcome else best
     if chosen is None and not outcome and not undecided:
         chosen = next(iter(wins_only_candidates(kinds, present, id_column)), None)
@@ -2488,6 +2510,8 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         specs[chosen.column] = chosen.spec
         empty_share = 1 - len(present[chosen.column]) / len(frame) if len(frame) else 0.0
         review[chosen.column] = _outcome_review(chosen, outcome is not None, rivals, empty_share, dated)
+        if refined:
+            review[chosen.column] = refined
         if passed_over is not None and chosen.column != passed_over.column:
             said = _stage_passed_over(passed_over, present)
             review[chosen.column] = f"{review[chosen.column]}; {said}" if review[chosen.column] else said
@@ -2636,7 +2660,7 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         for column, evidence in found.flagged.items():
             if column in options_of:  # one option of a multi-select picklist: the others stay features
                 continue
-            specs[column] = ColumnSpec(role="after_contact")
+            specs[column] = _flagged_spec(column, kinds[column], names[column], present[column], specs)
             review[column] = f"after contact? {evidence}. {_AFTER_CONTACT_REMEDY}"
         for column, flagged in _flagged_options(found.flagged, options_of).items():
             spec = specs[column]
@@ -2652,6 +2676,11 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         review[column] = (
             "a date no name says is when the lead came in, and the export has no creation date: if it is that, map it "
             "created_at (the out-of-time split, the label horizon and the untouched leads' check need one)"
+        )
+    for column, (source, share) in _names_echoed(frame, kinds, specs).items():
+        specs[column] = ColumnSpec(role="pii")
+        review[column] = (
+            f"holds the lead's name ({source!r}) in {share:.0%} of its filled rows: personal data, never a feature"
         )
     for column, spec in specs.items():  # sales' tags beside the lead's own: the options may be read one by one
         picklist = multi_select_options(present[column]) if spec.role == "after_contact" else None
@@ -2672,6 +2701,32 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     )
 
 
+MIN_NESTED_OUTCOMES = 50  # leads a deal's outcome must label to be read as refining the lead's
+MIN_NESTED_SHARE = 0.95  # of them, within the leads the lead's outcome calls won
+
+
+def _nested_outcomes(
+    candidates: Sequence[OutcomeCandidate], present: Mapping[str, pd.Series]
+) -> tuple[OutcomeCandidate, OutcomeCandidate] | None:
+    """Two outcome candidates of which the second says won and lost only where the first says won (Salesforce's
+    "Leads with converted lead information": Lead Status "Closed - Converted", and beside it the Opportunity Stage
+    "Closed Won" or "Closed Lost"): the lead's conversion and the later, finer outcome of its deal; None without."""
+    for outer in (c for c in candidates if c.reading == "stage" and c.spec.won):
+        values = present[outer.column].str.strip()
+        won_rows = values.index[values.isin(outer.spec.won or []).to_numpy()]
+        for inner in candidates:
+            if inner.column == outer.column or not inner.spec.won or not inner.spec.lost:
+                continue
+            decided = present[inner.column].str.strip()
+            won, lost = decided.isin(inner.spec.won), decided.isin(inner.spec.lost)
+            rows = decided.index[(won | lost).to_numpy()]
+            if min(int(won.sum()), int(lost.sum())) < 10 or len(rows) < MIN_NESTED_OUTCOMES:
+                continue
+            if float(rows.isin(won_rows).mean()) >= MIN_NESTED_SHARE:
+                return outer, inner
+    return None
+
+
 def propose_mapping(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = None) -> ExportMapping:
     """:func:`propose` as a valid mapping.
 
@@ -2679,6 +2734,58 @@ def propose_mapping(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | N
         MappingError: no column can be the outcome (or ``outcome`` cannot be read as one).
     """
     return propose(frame, profile, outcome).mapping()
+
+
+def _flagged_spec(column: str, kind: str, name: str, values: pd.Series, specs: Mapping[str, ColumnSpec]) -> ColumnSpec:
+    """A column the data's evidence calls filled after contact: never a feature, and the reason sales gave where
+    it is named so and no other column is ("Ablehnungsgrund" filled for worked leads only), so that its
+    wrong-timing values leave their leads unlabelled, as the label rule says."""
+    reason_taken = any(spec.role == "reason" for other, spec in specs.items() if other != column)
+    if kind == "category" and _REASON_NAME.search(name) and not reason_taken:
+        return _reason_spec(values)
+    return ColumnSpec(role="after_contact")
+
+
+MIN_NAME_ECHO_SHARE = 0.2  # of a column's filled rows holding the row's own first or last name ...
+MIN_NAME_ECHO_ROWS = 10  # ... and at least this many: one note quoting the lead's address is no pattern
+NAME_ECHO_SAMPLE = 5_000  # rows compared, at most: the share is a proportion, not a count
+_WORD = re.compile(r"\w+")
+
+
+def _names_echoed(
+    frame: pd.DataFrame, kinds: Mapping[str, str], specs: Mapping[str, ColumnSpec]
+) -> dict[str, tuple[str, float]]:
+    """Text and category features that hold the same row's first or last name (a lead record's title "Interesse
+    ERP - Anna Schulz", SAP's "Name des Leads") in at least ``MIN_NAME_ECHO_SHARE`` of their filled rows, with the
+    name column and the share; company names are no person's, whatever founder they are named after."""
+    sources = [column for column, kind in kinds.items() if kind == "person name"]
+    candidates = [
+        column for column, spec in specs.items() if spec.role in ("text", "categorical") and column not in sources
+    ]
+    if not sources or not candidates:
+        return {}
+    rows = frame.iloc[: min(len(frame), NAME_ECHO_SAMPLE)]
+    name_words = {
+        source: [
+            {word for word in _WORD.findall(str(value).casefold()) if len(word) >= 3}
+            if isinstance(value, str)
+            else set()
+            for value in rows[source]
+        ]
+        for source in sources
+    }
+    echoed: dict[str, tuple[str, float]] = {}
+    for column in candidates:
+        cells = [set(_WORD.findall(value.casefold())) if isinstance(value, str) else set() for value in rows[column]]
+        filled = sum(1 for words in cells if words)
+        if not filled or holds_company_names(rows[column].dropna()):
+            continue
+        for source in sources:
+            held = sum(1 for words, names in zip(cells, name_words[source], strict=True) if words & names)
+            if held >= max(MIN_NAME_ECHO_SHARE * filled, MIN_NAME_ECHO_ROWS):
+                echoed[column] = (source, held / filled)
+                break
+    return echoed
 
 
 _AFTER_CONTACT_REMEDY = "If known before sales touches the lead: map it as a feature and list it under leakage.allowed"

@@ -824,6 +824,15 @@ def open_outcomes_lost_after_horizon(
     return y.mask(aged, 0.0), {"open_values": report}
 
 
+def _unresolved_values_said(labels: Mapping[str, Any]) -> list[str]:
+    """The outcome's values no won or lost value names, with their leads, for a refusal of the labels."""
+    unresolved = {value: leads for value, leads in labels.get("unresolved_values", {}).items() if value != "(missing)"}
+    if not unresolved:
+        return []
+    said = ", ".join(f"{value!r} ({leads:,} leads)" for value, leads in unresolved.items())
+    return [f"the outcome's values that are neither won nor lost: {said}"]
+
+
 def _labels(
     cleaned: Mapping[str, pd.Series],
     mapping: ExportMapping,
@@ -955,19 +964,22 @@ def prepare_export(
     created_at = cleaned[mapping.created_at_column].rename("created_at") if mapping.created_at_column else None
     engagement, activities, engagement_report = engagement_at_moments(loaded, rows, created_at, dispositions, cut)
     rows = rows.join(engagement)  # computed columns the model reads beside the exported ones (none without activities)
-    split = split_leads(
-        y,
-        created_at,
-        cut,
-        horizon,
-        test_quarters,
-        calibration_quarters,
-        test_share,
-        random_state,
-        folds,
-        cross_validate_up_to,
-        undated,
-    )
+    try:
+        split = split_leads(
+            y,
+            created_at,
+            cut,
+            horizon,
+            test_quarters,
+            calibration_quarters,
+            test_share,
+            random_state,
+            folds,
+            cross_validate_up_to,
+            undated,
+        )
+    except DataContractError as error:
+        raise DataContractError([*error.problems, *_unresolved_values_said(labels)]) from error
     train_mask = rows.index.isin(split.train)
     # Fitted on the leads a model is fitted on: the features here are the model's, convention and all.
     features, builder = build_feature_frame(rows, columns, train_mask, mapping.placeholders)

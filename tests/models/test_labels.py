@@ -196,6 +196,17 @@ def test_a_few_open_leads_where_every_older_lead_is_settled_leave_the_quarter_in
     assert unsettled_quarters(labels) == {"2024Q4": pytest.approx(0.11)}
 
 
+def test_labels_whose_older_half_holds_no_win_are_refused() -> None:
+    # SAP's "Konvertiert" missing from won: every older lead aged into lost, the only wins a recent open value
+    # read as won (fuzz28 HIGH-1); a random split would teach the model the lead's age
+    labels = _quarterly_labels(["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1"], per_quarter=100)
+    labels["label"] = np.where(labels["created_at"] >= "2025-02-15", labels["label"], 0.0)
+    indexed = labels.set_index("lead_id")
+
+    with pytest.raises(DataContractError, match=r"all 4\d\d labelled leads created before the first win"):
+        split_leads(indexed["label"], indexed["created_at"], pd.Timestamp("2025-06-30"), horizon_days=0)
+
+
 def test_a_cut_by_date_also_leaves_out_the_quarters_still_open() -> None:
     labels = _quarterly_labels(["2024Q3", "2024Q4", "2025Q1"])
     created = labels["created_at"]

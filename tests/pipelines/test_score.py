@@ -35,7 +35,7 @@ from models.feature_text import feature_name
 from models.scorer import ExplainedBatch, LeadScorer
 from pipelines.cli import app
 from pipelines.crm_export.mapping import MappingError
-from pipelines.crm_export.read import footer_note, read_export, section_note
+from pipelines.crm_export.read import footer_note, read_export, section_note, totals_note
 from pipelines.demo.synthetic import demo_mapping_text
 from pipelines.score import (
     LONG_ROW,
@@ -384,6 +384,27 @@ def test_a_reports_footer_and_totals_are_no_leads_in_any_chunk_as_in_training(
     scored, expected = _read(tmp_path / "from_report.csv"), _read(tmp_path / "from_parquet.csv")
     # probabilities 1e-14 apart at most: TreeSHAP below 32 leads a chunk, the trees of one feature at a time above
     pd.testing.assert_frame_equal(_without_time(scored), _without_time(expected), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("chunk_size", [7, 1000])
+def test_a_groups_totals_inside_the_file_are_no_leads_in_any_chunk_as_in_training(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path, chunk_size: int
+) -> None:
+    # a grouped report saved as CSV: a "Subtotal" and a "Record Count" after the first group (fuzz28: scored as leads)
+    first, second = leads.head(20), leads.iloc[20:40]
+    blanks = "," * (len(leads.columns) - 2)
+    totals = f"Subtotal,{blanks}5000\nRecord Count,20{blanks}\n"
+    path = tmp_path / "grouped.csv"
+    path.write_text(
+        first.to_csv(index=False, lineterminator="\n") + totals + second.to_csv(index=False, header=False),
+        encoding="utf-8",
+    )
+
+    summary = run_score(registry, path, _options(tmp_path / "scores.csv", chunk_size=chunk_size))
+
+    assert (summary.scored, summary.rejected_rows) == (40, 0)
+    assert summary.notes == (totals_note("grouped.csv", 2),)
+    assert len(read_export(path).frame) == 40  # the training reader reads the same leads
 
 
 @pytest.mark.parametrize("chunk_size", [7, 1000])

@@ -2957,6 +2957,8 @@ def test_a_multi_select_option_that_is_a_word_for_missing_is_never_proposed() ->
         ("Успешно реализовано", "Закрыто и не реализовано"),  # amoCRM's closing statuses
         ("Customer", "Bad Fit"),  # Close's lead statuses
         ("Won", "Loss"),  # IBM's sales win-loss sample: Opportunity Result
+        ("Konvertiert", "Abgelehnt"),  # SAP Sales Cloud's lead status
+        ("Geschlossen - Umgewandelt", "Geschlossen - Nicht umgewandelt"),  # Salesforce's, in German
         ("Klant", "Verloren"),  # a Dutch and a Swedish lifecycle's customer
         ("Kund", "Förlorad"),
     ],
@@ -3737,3 +3739,85 @@ def test_a_qualified_stage_beside_a_new_one_is_no_entry_stage(queue: bool) -> No
         assert spec.role == "stage"
         assert (spec.values or {})["Nieuw"] == "mql"
         assert (spec.values or {})["Gekwalificeerd"] == "sql"
+
+
+def test_a_column_holding_the_rows_own_name_is_personal_data() -> None:
+    # SAP Sales Cloud's "Name des Leads": the lead record's title, most often the person's name (fuzz28 HIGH-4)
+    rng = np.random.default_rng(3)
+    n = 1500
+    first = rng.choice(["Anna", "Jonas", "Lea", "Felix", "Marie", "Paul", "Sophie", "Lukas", "Emma", "Ben"], n)
+    last = rng.choice(["Schulz", "Becker", "Wagner", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Braun"], n)
+    pairs = enumerate(zip(first, last, strict=True))
+    titles = [
+        f"{given} {family} - Anfrage über das Kontaktformular" if i % 3 else f"Interesse an einer ERP-Einführung {i}"
+        for i, (given, family) in pairs
+    ]
+    frame = pd.DataFrame(
+        {
+            "Vorname": first,
+            "Nachname": last,
+            "Name des Leads": titles,
+            "Firma": [f"{family} Consulting GmbH" for family in last],  # named after a founder: no person's name
+            "Status": np.resize(["Konvertiert", "Abgelehnt", "Abgelehnt"], n),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Name des Leads"].role == "pii"
+    assert "holds the lead's name" in proposal.review["Name des Leads"]
+    assert "holds the lead's name" not in proposal.review.get("Firma", "")
+
+
+def test_a_rejection_reason_the_evidence_finds_filled_after_contact_is_still_the_reason() -> None:
+    # SAP's "Ablehnungsgrund", filled only for the leads sales worked: its wrong-timing values must leave their leads
+    # unlabelled, so it is the reason, not a plain after_contact column (fuzz28 MED-2)
+    rng = np.random.default_rng(8)
+    n = 1500
+    created = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 600, n)), unit="D")
+    young = np.arange(n) > n * 0.9
+    status = np.where(young, "Offen", rng.choice(["Konvertiert", "Abgelehnt", "In Bearbeitung"], n, p=[0.2, 0.6, 0.2]))
+    reason = np.where(status == "Abgelehnt", rng.choice(["Kein Budget", "Projekt verschoben", "Wettbewerber"], n), "")
+    frame = pd.DataFrame(
+        {
+            "Status": status,
+            "Ablehnungsgrund": reason,
+            "Angelegt am": created.strftime("%d.%m.%Y"),
+            "Branche": rng.choice(["IT", "Handel", "Bau"], n),
+        }
+    )
+
+    spec = _proposal(frame).columns["Ablehnungsgrund"]
+
+    assert spec.role == "reason"
+    assert (spec.values or {})["Projekt verschoben"] == "wrong_timing"
+
+
+def test_a_deals_outcome_within_the_converted_leads_is_the_outcome() -> None:
+    # Salesforce's "Leads with converted lead information": Lead Status says converted, the Opportunity Stage beside
+    # it won or lost; a converted lead whose deal was lost is no win (fuzz28 HIGH-2: 3,073 lost deals learnt as wins)
+    rng = np.random.default_rng(12)
+    n = 3000
+    status = rng.choice(
+        ["Closed - Converted", "Closed - Not Converted", "Open - Not Contacted", "Working - Contacted"],
+        n,
+        p=[0.35, 0.45, 0.1, 0.1],
+    )
+    converted = status == "Closed - Converted"
+    stage = np.where(converted, rng.choice(["Closed Won", "Closed Lost", "Negotiation/Review"], n), "")
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 700, n)), unit="D")
+    frame = pd.DataFrame(
+        {
+            "Lead Status": status,
+            "Opportunity Stage": stage,
+            "Create Date": created.strftime("%m/%d/%Y"),
+            "Industry": rng.choice(["Retail", "Energy", "Banking"], n),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    outcome = proposal.columns["Opportunity Stage"]
+    assert (outcome.role, outcome.won, outcome.lost) == ("outcome", ["Closed Won"], [])
+    assert "the deals' outcome, chosen over 'Lead Status'" in proposal.review["Opportunity Stage"]
+    assert proposal.columns["Lead Status"].role in ("stage", "after_contact")

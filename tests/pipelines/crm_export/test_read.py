@@ -667,3 +667,34 @@ def test_a_data_or_export_sheet_is_no_leads_sheet(tmp_path: Path) -> None:
         )
 
     assert len(read_export(path).frame) == 9  # the largest sheet, as no sheet is named for the leads
+
+
+def test_a_formatted_reports_group_totals_are_no_leads_and_its_group_column_is_carried_down(tmp_path: Path) -> None:
+    # Salesforce's "Formatted Report" grouped by Lead Status: the title block, each group's value on its first row
+    # only, a "Subtotal" and a "Record Count" after each group, and the grand totals (fuzz28: 10 of them scored)
+    path = tmp_path / "Leads report.xlsx"
+    header = ["Lead Status", "Company", "Employees", "Amount"]
+    rows: list[list[object]] = [["Leads with converted lead information", "", "", ""], ["", "", "", ""], header]
+    for status, companies in (
+        ("Closed - Converted", ["Acme", "Beta", "Gamma", "Delta", "Eps"]),
+        ("Open", ["Zeta"] * 6),
+    ):
+        rows += [[status if i == 0 else "", company, "50", "1000"] for i, company in enumerate(companies)]
+        rows += [["Subtotal", "", "", "5000"], ["Record Count", str(len(companies)), "", ""]]
+    rows += [["Grand Totals", "", "", "5000"], ["Record Count", "11", "", ""]]
+    pd.DataFrame(rows).to_excel(path, header=False, index=False)
+
+    export = read_export(path)
+
+    assert export.frame["Company"].tolist() == ["Acme", "Beta", "Gamma", "Delta", "Eps", *["Zeta"] * 6]
+    assert export.frame["Lead Status"].tolist() == ["Closed - Converted"] * 5 + ["Open"] * 6
+    assert any("row(s) inside the table total a group" in note for note in export.warnings)
+    assert any("'Lead Status' is filled on each group's first row only" in note for note in export.warnings)
+
+
+def test_a_lead_named_total_with_text_beside_it_stays_a_lead(tmp_path: Path) -> None:
+    path = _write(tmp_path, b"Company,Industry,Employees\nTotal,Energy,500\nAcme,Retail,20\nBeta,IT,30\n")
+
+    export = read_export(path)
+
+    assert export.frame["Company"].tolist() == ["Total", "Acme", "Beta"]  # "Energy" is no number: no totals row
