@@ -1474,7 +1474,7 @@ def _labelled_leads(candidate: OutcomeCandidate, values: pd.Series, rows: int, d
         return rows
     if dated:
         return len(values)
-    return int(values.str.strip().map(candidate.spec.outcome_of).notna().sum())
+    return int(values.str.strip().map(candidate.spec.outcome_reader()).notna().sum())
 
 
 # A yes/no flag of a product's use ("Is Active", "Integrations", "Project"): what the lead does, no outcome, though
@@ -1630,7 +1630,7 @@ def _entry_stage_spec(
     as ``created``'s rows."""
     placed = {value: _match_words(value, _STAGE_WORDS) for value in sorted(set(values))}
     final = {value for value in placed if outcome.spec.outcome_of(value) or outcome_of_value(value)}  # the outcome's
-    open_leads = outcome_values.reindex(created.index).map(outcome.spec.outcome_of, na_action="ignore").isna()
+    open_leads = outcome_values.reindex(created.index).map(outcome.spec.outcome_reader(), na_action="ignore").isna()
     if outcome.spec.blank == "lost":
         open_leads &= outcome_values.reindex(created.index).notna()
     untouched = [value for value, stage in placed.items() if stage == "mql"]
@@ -1684,7 +1684,7 @@ def _outcomes_entry_value(
     if created is None or outcome.spec.untouched or not outcome.open or outcome.reading != "stage":
         return None
     values = _present(frame[outcome.column].reset_index(drop=True), _placeholders()).reindex(created.index)
-    open_leads = values.map(outcome.spec.outcome_of, na_action="ignore").isna() & values.notna()
+    open_leads = values.map(outcome.spec.outcome_reader(), na_action="ignore").isna() & values.notna()
     entry = entry_stage(values, open_leads, created)
     return entry.value if entry is not None and _may_be_the_entry(entry.value) else None
 
@@ -2381,7 +2381,7 @@ def _stage_over_flag(
     for stage in (c for c in candidates if c.reading == "stage" and c.open):
         still_open = present[stage.column].str.strip().isin(stage.open)
         open_rows = still_open[still_open].index.intersection(present[flag.column].index)
-        if len(open_rows) and present[flag.column].loc[open_rows].map(flag.spec.outcome_of).eq("lost").all():
+        if len(open_rows) and present[flag.column].loc[open_rows].map(flag.spec.outcome_reader()).eq("lost").all():
             return stage
     # ... and a stage that says won and lost in words where the flag disagrees with it: the flag is something else
     # (a Bitrix24 deal's "Повторная сделка", repeat deal: Да/Нет, beside its stage's "Сделка успешна"/"провалена")
@@ -2395,11 +2395,13 @@ def _stage_over_flag(
 def _disagrees(flag: OutcomeCandidate, stage: OutcomeCandidate, present: Mapping[str, pd.Series]) -> bool:
     """Whether a yes/no flag calls fewer than ``MIN_FLAG_AGREEMENT`` of the leads a stage's words call won or lost
     the same (of at least ``MIN_ENTRY_STAGE_LEADS``): another fact than the outcome (a repeat deal's Да/Нет)."""
-    said = present[stage.column].str.strip().map(stage.spec.outcome_of).dropna()
+    said = present[stage.column].str.strip().map(stage.spec.outcome_reader()).dropna()
     rows = said.index.intersection(present[flag.column].index)
     if len(rows) < MIN_ENTRY_STAGE_LEADS:
         return False
-    return bool(present[flag.column].loc[rows].map(flag.spec.outcome_of).eq(said.loc[rows]).mean() < MIN_FLAG_AGREEMENT)
+    return bool(
+        present[flag.column].loc[rows].map(flag.spec.outcome_reader()).eq(said.loc[rows]).mean() < MIN_FLAG_AGREEMENT
+    )
 
 
 MIN_FLAG_AGREEMENT = 0.8  # of the leads a stage's words call won or lost, those a yes/no flag must call so to be it
@@ -2905,7 +2907,8 @@ def leak_evidence(
         won = _present(frame[outcome], _placeholders()).reindex(frame.index).notna().astype(float)
         labels = _open_while_young(won, _proposed_dates(frame, specs, "created_at"))
     elif spec.lost == []:  # won values; the rest as above
-        won = frame[outcome].map(lambda value: float(spec.outcome_of(value) == "won"))
+        read = spec.outcome_reader()
+        won = frame[outcome].map(lambda value: float(read(value) == "won"))
         labels = _open_while_young(won, _proposed_dates(frame, specs, "created_at"))
     else:
         labels = spec.labels(_present(frame[outcome], _placeholders()).reindex(frame.index))

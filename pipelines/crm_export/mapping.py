@@ -30,7 +30,7 @@ import difflib
 import json
 import re
 import unicodedata
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
@@ -569,12 +569,19 @@ class ColumnSpec(_Spec):
 
     def outcome_of(self, value: object) -> Literal["won", "lost"] | None:
         """``won``, ``lost`` or None (open or unknown) for a value of the outcome column."""
-        token = normalize_value(value)
-        if token in {normalize_value(v) for v in self.won or ()}:
-            return "won"
-        if token in {normalize_value(v) for v in self.lost or ()}:
-            return "lost"
-        return None
+        return self.outcome_reader()(value)
+
+    def outcome_reader(self) -> Callable[[object], Literal["won", "lost"] | None]:
+        """:meth:`outcome_of` with the won and lost values normalised once, for a column's every value (an amount
+        read as an outcome has thousands of won values)."""
+        won = frozenset(normalize_value(v) for v in self.won or ())
+        lost = frozenset(normalize_value(v) for v in self.lost or ())
+
+        def read(value: object) -> Literal["won", "lost"] | None:
+            token = normalize_value(value)
+            return "won" if token in won else "lost" if token in lost else None
+
+        return read
 
     def is_recycled(self, value: object) -> bool:
         """Whether a value of the outcome column is one of its ``recycled`` open values."""
@@ -583,7 +590,7 @@ class ColumnSpec(_Spec):
     def labels(self, values: pd.Series) -> pd.Series:
         """An outcome column's labels: 1.0 won, 0.0 lost, NaN open or unknown; an empty cell (NaN: placeholders
         removed) is lost under ``blank: lost``, else unknown."""
-        outcome = values.map(self.outcome_of, na_action="ignore")
+        outcome = values.map(self.outcome_reader(), na_action="ignore")
         if self.blank == "lost":
             outcome = outcome.where(values.notna(), "lost")
         return outcome.map({"won": 1.0, "lost": 0.0}).astype("float64")

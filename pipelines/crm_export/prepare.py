@@ -518,7 +518,8 @@ def win_dates(mapping: ExportMapping, cleaned: Mapping[str, pd.Series]) -> pd.Se
     if not mapping.wins_only or column is None or created is None:
         return None
     spec = mapping.columns[column]
-    won = cleaned[column].map(lambda value: spec.outcome_of(value) == "won", na_action="ignore").fillna(False)
+    read = spec.outcome_reader()
+    won = cleaned[column].map(lambda value: read(value) == "won", na_action="ignore").fillna(False)
     closed = mapping.outcome_at_column
     when = cleaned[closed].fillna(cleaned[created]) if closed else cleaned[created]
     return when.where(won.astype(bool))
@@ -647,7 +648,8 @@ def _closed_by_the_outcome(specs: Mapping[str, ColumnSpec], values: Mapping[str,
         if column not in values:
             continue
         if spec.role == "outcome" and (spec.won or spec.lost):
-            read = {value: spec.outcome_of(value) for value in values[column].dropna().unique()}
+            reader = spec.outcome_reader()
+            read = {value: reader(value) for value in values[column].dropna().unique()}
             ended = {value: said == "won" or (said == "lost" and closes_as_lost(value)) for value, said in read.items()}
             closed |= values[column].map(ended, na_action="ignore").eq(True)
         elif spec.role == "won_at":
