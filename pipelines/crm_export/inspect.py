@@ -2033,6 +2033,8 @@ def _start_rank(name: str) -> int | None:
 # A date the rep estimates ("Est. Close Date", "Expected Close Date", "Voraussichtlicher Abschluss"): no outcome date
 _ESTIMATED_NAME = re.compile(
     r"(^|_)(est|estimated|expected|projected|planned|voraussichtlich[a-z]*|geplant[a-z]*|verwacht[a-z]*|"
+    # German "Erwartetes Abschlussdatum" (SAP Sales Cloud), Swedish "Förväntat", Danish and Norwegian "Forventet"
+    r"erwartet[a-z]*|foervaenta[dt]|forventet|"
     r"estimad[ao]|prevista|previsto|prevue?)_|"
     # French, Spanish, Italian, Portuguese put it last: "Date de clôture prévue", "Fecha de cierre estimada"
     r"_(prevue?|estimad[ao]|prevista|previsto|esperad[ao])$"

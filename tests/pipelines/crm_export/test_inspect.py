@@ -3821,3 +3821,20 @@ def test_a_deals_outcome_within_the_converted_leads_is_the_outcome() -> None:
     assert (outcome.role, outcome.won, outcome.lost) == ("outcome", ["Closed Won"], [])
     assert "the deals' outcome, chosen over 'Lead Status'" in proposal.review["Opportunity Stage"]
     assert proposal.columns["Lead Status"].role in ("stage", "after_contact")
+
+
+@pytest.mark.parametrize(
+    "column", ["Erwartetes Abschlussdatum", "Expected Close Date", "Date de clôture prévue", "Förväntat avslutsdatum"]
+)
+def test_a_reps_expected_close_date_is_no_outcome_date(column: str) -> None:
+    # SAP Sales Cloud's "Erwartetes Abschlussdatum": a forecast sales keeps, not when the lead closed (fuzz28 LOW-1)
+    rows = 120
+    frame = pd.DataFrame(
+        {
+            "Created": np.resize(["2026-01-05", "2026-02-11", "2026-03-02"], rows),
+            column: np.resize(["2026-08-01", "", "2026-09-15"], rows),
+            "Status": np.resize(["Won", "Lost", "Lost"], rows),
+        }
+    )
+
+    assert _proposal(frame).columns[column].role == "after_contact"
