@@ -559,6 +559,8 @@ def refuse_wins_only_late(labelled: pd.Series, created_at: pd.Series) -> None:
         return
     first_win = dates.loc[labelled.loc[dates.index].astype(bool).to_numpy()].iloc[0]
     before = int((dates < first_win).sum())
+    if before < max(MIN_LEADS_BEFORE_THE_FIRST_WIN, len(dates) // 2):
+        return  # leads created on one day (an import), sorted lost before won: nothing came later
     raise DataContractError(
         [
             f"labels: all {before:,} labelled leads created before the first win ({first_win:%Y-%m-%d}) are lost, "

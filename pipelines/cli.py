@@ -971,7 +971,7 @@ def inspect(
     profile = profile_export(raw.frame)
     console.print(_profile_table(profile))
     try:
-        proposal = propose(raw.frame, profile, outcome)
+        proposal = propose(raw.frame, profile, outcome, raw.made_columns)
         mapping = proposal.draft()  # without an outcome: written all the same, for the user to complete
         notes = proposal_notes(profile, mapping, proposal.review)
         missing = missing_outcome(proposal)

@@ -719,14 +719,12 @@ def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) ->
         nonlocal sections, totals
         counted, found = without_totals_rows(rows)
         if found:
-            said = totals_note(name, totals)
             totals += found
-            notes[:] = [note for note in notes if note != said] + [totals_note(name, totals)]
+            _say_once(notes, totals_note(name, totals), totals_note(name, 0))
         leads, repeated, titles = without_section_rows(counted)
         if repeated:
-            said = section_note(name, *sections)
             sections = (sections[0] + repeated, sections[1] + titles)
-            notes[:] = [note for note in notes if note != said] + [section_note(name, *sections)]
+            _say_once(notes, section_note(name, *sections), section_note(name, 0, ()))
         return leads
 
     for frame in frames:
@@ -744,6 +742,13 @@ def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) ->
     leads = leads_only(leads if context is None else leads.iloc[1:])  # the full row went on already
     if len(leads):
         yield leads
+
+
+def _say_once(notes: list[str], note: str, kind: str) -> None:
+    """``note`` in ``notes`` instead of any note of its kind (the same words up to its first count): a file read
+    twice (``--since``, ``--log``) counts from 0 again and must not say it twice."""
+    prefix = kind[: next((i for i, char in enumerate(kind) if char.isdigit()), len(kind))]
+    notes[:] = [said for said in notes if not said.startswith(prefix)] + [note]
 
 
 def _read_whole(path: Path, why: str) -> ExportReader:

@@ -593,6 +593,17 @@ _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     ("falscher zeitpunkt", "recycled"),
     ("versuchter kontakt", "sal"),
     ("kontaktversuch", "sal"),
+    ("versuch der kontaktaufnahme", "sal"),  # HubSpot's German "Attempted to contact" as its UI says it
+    # Dynamics 365's German status reasons: Kontakt nicht möglich, Kein Interesse mehr (above), Abgebrochen
+    ("kontakt nicht möglich", "rejected"),
+    ("nicht erreichbar", "rejected"),
+    ("abgebrochen", "rejected"),
+    # Pipedrive's German default pipeline: Lead eingegangen, Kontakt hergestellt, Demo vereinbart, Angebot gemacht,
+    # Verhandlungen begonnen (the offer and the negotiation read as sql below)
+    ("kontakt hergestellt", "sal"),
+    ("demo vereinbart", "sal"),
+    ("termin vereinbart", "sal"),
+    ("lead eingegangen", "mql"),
     ("verbunden", "sal"),
     ("offener deal", "sql"),
     ("not convert", "rejected"),
@@ -1616,8 +1627,9 @@ def _may_be_the_entry(value: str, beside_new: bool = False) -> bool:
     qualified where no value says new (Pipedrive's first stage is "Qualified"; beside a "New", "Gekwalificeerd"
     holds leads sales has worked), never contacted, a proposal or closed."""
     token = normalize_value(value)
-    qualification = "qualifi" in token or bool(_QUALIFIED_ALONE.search(token))
-    return _match_words(value, _STAGE_WORDS) in (None, "mql") or (qualification and not beside_new)
+    placed = _match_words(value, _STAGE_WORDS)
+    qualified = placed == "sql" and ("qualifi" in token or bool(_QUALIFIED_ALONE.search(token)))  # not "Disqualified"
+    return placed in (None, "mql") or (qualified and not beside_new)
 
 
 def _entry_stage_spec(
@@ -1988,6 +2000,22 @@ def is_consent(column: str, kind: str) -> bool:
     return kind == "boolean-like" and bool(_CONSENT_NAME.search(name)) and not _OBJECTION_NAME.search(name)
 
 
+# the legal basis for processing a person's data (HubSpot's "Legal basis for processing contact's data", German
+# "Rechtsgrundlage für die Datenverarbeitung", French "Base légale", Spanish "Base jurídica", Dutch "Grondslag",
+# Polish "Podstawa prawna")
+_LEGAL_BASIS_NAME = re.compile(
+    r"(^|_)(legal_basis|lawful_basis|rechtsgrundlage|base_legale|base_juridica|base_legal|grondslag|podstawa_prawna)"
+    r"(_|$)"
+)
+
+
+def is_about_consent(column: str) -> bool:
+    """A column of any kind named for a consent ("Consent Status": Granted, Withdrawn) or the legal basis for
+    processing the lead's data: the lead's say over its data, never a feature."""
+    name = to_snake_case(column)
+    return bool(_CONSENT_NAME.search(name) or _LEGAL_BASIS_NAME.search(name)) and not _OBJECTION_NAME.search(name)
+
+
 def is_objection(column: str) -> bool:
     """A column named like the opposite of a consent: yes = the lead objected ("Do Not Email", "Opt-out")."""
     return bool(_OBJECTION_NAME.search(to_snake_case(column)))
@@ -2034,7 +2062,7 @@ def _start_rank(name: str) -> int | None:
 _ESTIMATED_NAME = re.compile(
     r"(^|_)(est|estimated|expected|projected|planned|voraussichtlich[a-z]*|geplant[a-z]*|verwacht[a-z]*|"
     # German "Erwartetes Abschlussdatum" (SAP Sales Cloud), Swedish "Förväntat", Danish and Norwegian "Forventet"
-    r"erwartet[a-z]*|foervaenta[dt]|forventet|"
+    r"erwartet[a-z]*|geschaetzt[a-z]*|foervaenta[dt]|forventet|"
     r"estimad[ao]|prevista|previsto|prevue?)_|"
     # French, Spanish, Italian, Portuguese put it last: "Date de clôture prévue", "Fecha de cierre estimada"
     r"_(prevue?|estimad[ao]|prevista|previsto|esperad[ao])$"
@@ -2454,7 +2482,9 @@ def column_copies(present: Mapping[str, pd.Series]) -> dict[str, str]:
     return copies
 
 
-def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = None) -> Proposal:
+def propose(
+    frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = None, made: Collection[str] = ()
+) -> Proposal:
     """A best-guess mapping from column names and content, for the user to review line by line.
 
     The outcome is ``outcome`` (read from its values) or the best candidate (:func:`outcome_candidates`); other
@@ -2464,6 +2494,9 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     feature when there are none. Without any outcome candidate the proposal has no outcome (see ``draft``).
     Columns named like sales work (:func:`sales_word`) and, once the outcome is known, columns the leakage guard
     flags from the data (:func:`leak_evidence`) are proposed as ``after_contact``, their evidence in ``review``.
+
+    ``made``: columns the reader made (a board's sections, ``Group``): the outcome or a stage, never a feature,
+    since a lead scored alone has none.
 
     Raises:
         MappingError: ``outcome`` is not a column that reads as an outcome.
@@ -2661,11 +2694,20 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
             if spec.role == "multi_select"
             for option in spec.options or ()
         }
+        had_stage = any(spec.role == "stage" for spec in specs.values())
         for column, evidence in found.flagged.items():
             if column in options_of:  # one option of a multi-select picklist: the others stay features
                 continue
             specs[column] = _flagged_spec(column, kinds[column], names[column], present[column], specs)
             review[column] = f"after contact? {evidence}. {_AFTER_CONTACT_REMEDY}"
+        if not had_stage and any(spec.role == "stage" for spec in specs.values()):
+            # a stage the evidence found (a "Statusgrund" of Neu, Kontaktiert ...): its new leads are the untouched
+            # ones the evidence compares with, once more on the columns still features
+            still = [c for c in checked if specs[c].role in _EVIDENCE_ROLES and c not in found.flagged]
+            for column, evidence in leak_evidence(frame, kinds, specs, chosen.column, still, present).flagged.items():
+                if column not in options_of:
+                    specs[column] = _flagged_spec(column, kinds[column], names[column], present[column], specs)
+                    review[column] = f"after contact? {evidence}. {_AFTER_CONTACT_REMEDY}"
         for column, flagged in _flagged_options(found.flagged, options_of).items():
             spec = specs[column]
             kept = [option for option in spec.options or () if option not in flagged]
@@ -2680,6 +2722,12 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         review[column] = (
             "a date no name says is when the lead came in, and the export has no creation date: if it is that, map it "
             "created_at (the out-of-time split, the label horizon and the untouched leads' check need one)"
+        )
+    for column in (c for c in made if c in specs and specs[c].role in FEATURE_ROLES):
+        specs[column] = ColumnSpec(role="after_contact")
+        review[column] = (
+            "the section each row sat in, kept by the reader: a board's items move between its groups as sales works "
+            "them, and a lead scored alone has none; never a feature"
         )
     for column, (source, share) in _names_echoed(frame, kinds, specs).items():
         specs[column] = ColumnSpec(role="pii")
@@ -2696,6 +2744,12 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
         if is_consent(column, kind) and specs[column].role in FEATURE_ROLES:
             gates = gated_columns(column, specs)
             specs[column] = ColumnSpec(role="consent", gates=gates) if gates else ColumnSpec(role="ignore")
+        elif is_about_consent(column) and specs[column].role in FEATURE_ROLES:
+            specs[column] = ColumnSpec(role="ignore")
+            review[column] = (
+                "a consent's state or the legal basis for processing the lead's data, not a yes/no consent: never a "
+                "feature (no lead is scored for what it agreed to)"
+            )
     order = [str(column) for column in frame.columns]
     return Proposal(
         {column: _with_group(column, specs[column]) for column in order},
@@ -2705,8 +2759,12 @@ def propose(frame: pd.DataFrame, profile: pd.DataFrame, outcome: str | None = No
     )
 
 
-MIN_NESTED_OUTCOMES = 50  # leads a deal's outcome must label to be read as refining the lead's
+MIN_NESTED_OUTCOMES = 50  # leads a deal's outcome must label to be read as refining the lead's ...
+MIN_NESTED_WON_AND_LOST = 10  # ... with at least this many won and as many lost
 MIN_NESTED_SHARE = 0.95  # of them, within the leads the lead's outcome calls won
+# the lead's outcome that a deal's refines says converted (to a deal), not customer or won: a renewal decided only
+# for customers is another question
+_CONVERTED_WORD = re.compile(r"convert|konvertiert|umgewandelt")
 
 
 def _nested_outcomes(
@@ -2715,7 +2773,8 @@ def _nested_outcomes(
     """Two outcome candidates of which the second says won and lost only where the first says won (Salesforce's
     "Leads with converted lead information": Lead Status "Closed - Converted", and beside it the Opportunity Stage
     "Closed Won" or "Closed Lost"): the lead's conversion and the later, finer outcome of its deal; None without."""
-    for outer in (c for c in candidates if c.reading == "stage" and c.spec.won):
+    converted = (c for c in candidates if c.reading == "stage" and c.spec.won)
+    for outer in (c for c in converted if all(_CONVERTED_WORD.search(normalize_value(v)) for v in c.spec.won or ())):
         values = present[outer.column].str.strip()
         won_rows = values.index[values.isin(outer.spec.won or []).to_numpy()]
         for inner in candidates:
@@ -2724,7 +2783,7 @@ def _nested_outcomes(
             decided = present[inner.column].str.strip()
             won, lost = decided.isin(inner.spec.won), decided.isin(inner.spec.lost)
             rows = decided.index[(won | lost).to_numpy()]
-            if min(int(won.sum()), int(lost.sum())) < 10 or len(rows) < MIN_NESTED_OUTCOMES:
+            if min(int(won.sum()), int(lost.sum())) < MIN_NESTED_WON_AND_LOST or len(rows) < MIN_NESTED_OUTCOMES:
                 continue
             if float(rows.isin(won_rows).mean()) >= MIN_NESTED_SHARE:
                 return outer, inner
@@ -2744,24 +2803,27 @@ def _flagged_spec(column: str, kind: str, name: str, values: pd.Series, specs: M
     """A column the data's evidence calls filled after contact: never a feature, and the reason sales gave where
     it is named so and no other column is ("Ablehnungsgrund" filled for worked leads only), so that its
     wrong-timing values leave their leads unlabelled, as the label rule says."""
-    reason_taken = any(spec.role == "reason" for other, spec in specs.items() if other != column)
-    if kind == "category" and _REASON_NAME.search(name) and not reason_taken:
-        return _reason_spec(values)
+    taken = {spec.role for other, spec in specs.items() if other != column}
+    if kind == "category" and _REASON_NAME.search(name) and "reason" not in taken:
+        return _reason_or_stage_spec(values, "stage" in taken)
     return ColumnSpec(role="after_contact")
 
 
 MIN_NAME_ECHO_SHARE = 0.2  # of a column's filled rows holding the row's own first or last name ...
 MIN_NAME_ECHO_ROWS = 10  # ... and at least this many: one note quoting the lead's address is no pattern
+NAME_ECHO_LIFT = 3  # ... and this many times as often as another row's name: "van" or "del" is a word too
 NAME_ECHO_SAMPLE = 5_000  # rows compared, at most: the share is a proportion, not a count
-_WORD = re.compile(r"\w+")
+_NAME_WORD = re.compile(r"\w+")
 
 
 def _names_echoed(
     frame: pd.DataFrame, kinds: Mapping[str, str], specs: Mapping[str, ColumnSpec]
 ) -> dict[str, tuple[str, float]]:
     """Text and category features that hold the same row's first or last name (a lead record's title "Interesse
-    ERP - Anna Schulz", SAP's "Name des Leads") in at least ``MIN_NAME_ECHO_SHARE`` of their filled rows, with the
-    name column and the share; company names are no person's, whatever founder they are named after."""
+    ERP - Anna Schulz", SAP's "Name des Leads") in at least ``MIN_NAME_ECHO_SHARE`` of their filled rows, and
+    ``NAME_ECHO_LIFT`` times as often as the next row's name (a Dutch "van" in "Offerte van installatie" is in
+    every row's "van Dijk" alike), with the name column and the share; company names are no person's, whatever
+    founder they are named after."""
     sources = [column for column, kind in kinds.items() if kind == "person name"]
     candidates = [
         column for column, spec in specs.items() if spec.role in ("text", "categorical") and column not in sources
@@ -2771,7 +2833,7 @@ def _names_echoed(
     rows = frame.iloc[: min(len(frame), NAME_ECHO_SAMPLE)]
     name_words = {
         source: [
-            {word for word in _WORD.findall(str(value).casefold()) if len(word) >= 3}
+            {word for word in _NAME_WORD.findall(str(value).casefold()) if len(word) >= 3}
             if isinstance(value, str)
             else set()
             for value in rows[source]
@@ -2780,13 +2842,17 @@ def _names_echoed(
     }
     echoed: dict[str, tuple[str, float]] = {}
     for column in candidates:
-        cells = [set(_WORD.findall(value.casefold())) if isinstance(value, str) else set() for value in rows[column]]
+        cells = [
+            set(_NAME_WORD.findall(value.casefold())) if isinstance(value, str) else set() for value in rows[column]
+        ]
         filled = sum(1 for words in cells if words)
         if not filled or holds_company_names(rows[column].dropna()):
             continue
         for source in sources:
-            held = sum(1 for words, names in zip(cells, name_words[source], strict=True) if words & names)
-            if held >= max(MIN_NAME_ECHO_SHARE * filled, MIN_NAME_ECHO_ROWS):
+            own = name_words[source]
+            held = sum(1 for words, names in zip(cells, own, strict=True) if words & names)
+            others = sum(1 for words, names in zip(cells, [*own[1:], *own[:1]], strict=True) if words & names)
+            if held >= max(MIN_NAME_ECHO_SHARE * filled, MIN_NAME_ECHO_ROWS, NAME_ECHO_LIFT * others):
                 echoed[column] = (source, held / filled)
                 break
     return echoed
@@ -3124,8 +3190,18 @@ def _after_contact_spec(name: str, kind: str, values: pd.Series, role_taken: set
         if spec:
             return spec
     if kind == "category" and _REASON_NAME.search(name) and "reason" not in role_taken:
-        return _reason_spec(values)
+        return _reason_or_stage_spec(values, "stage" in role_taken)
     return ColumnSpec(role="after_contact")
+
+
+def _reason_or_stage_spec(values: pd.Series, stage_taken: bool) -> ColumnSpec:
+    """A column named for a reason whose values are a lead's stages, a new one among them (Dynamics 365's German
+    "Statusgrund": Neu, Kontaktiert, Qualifiziert, Kontakt nicht möglich): the stage, whose new leads are the
+    untouched ones; else the reason."""
+    stage = None if stage_taken else _stage_spec(values)
+    if stage is not None and "mql" in (stage.values or {}).values():
+        return stage
+    return _reason_spec(values)
 
 
 def is_a_persons_age(column: str, values: pd.Series | None = None) -> bool:

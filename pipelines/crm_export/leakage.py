@@ -671,7 +671,7 @@ SALES_NAME = re.compile(
     # "Elapsed Days In Sales Stage", "Total Days Identified Through Closing", "Ratio Days Validated To Total Days",
     # "Sales Stage Change Count"): it grows as sales works the deal
     r"|(?:^|_)((?:elapsed|days?|weeks?|hours?|time|duration|ratio)_(?:[a-z]+_)*"
-    r"(?:stages?|identified|validated|qualified|closing|pipeline|phase|funnel))(?:_|$)"
+    r"(?:stages?|identified|validated|(?<!marketing_)qualified|closing|pipeline|phase|funnel))(?:_|$)"
     r"|(?:^|_)(stages?_(?:[a-z]+_)*(?:days?|duration|age|changes?|count|moves?))(?:_|$)"
     # Bare, a duration or a contact is the call's ("Duration", "dur"); "Administrative_Duration" is a web session's.
     r"|^(duration|dur|contact)$"
@@ -1175,7 +1175,8 @@ def check_leakage(
 
     untouched_note = ""
     if untouched is None or int(untouched.leads.sum()) < policy.min_rows:
-        untouched_note = _no_control_group_note(policy.min_rows, dated=created_at is not None or arrived_at is not None)
+        counted = (created_at is not None and outcome_at is not None) or arrived_at is not None
+        untouched_note = _no_control_group_note(policy.min_rows, days_counted=counted)
     if untouched is not None:
         fresh = untouched.leads
         closed = ~np.isnan(labels) if untouched.closed is None else untouched.closed
@@ -1220,9 +1221,10 @@ def check_leakage(
     return LeakageReport(findings, allowed, _build_table(measured, findings, allowed), tuple(notes))
 
 
-def _no_control_group_note(min_rows: int, dated: bool) -> str:
-    """What the checks could not see where no leads are known to be untouched by sales (and without dates)."""
-    days = "" if dated else "; nor, without creation dates, a count of days against the time to the outcome"
+def _no_control_group_note(min_rows: int, days_counted: bool) -> str:
+    """What the checks could not see where no leads are known to be untouched by sales (and, without creation and
+    outcome dates, where no number was compared with the days they span)."""
+    days = "" if days_counted else "; nor, without creation and outcome dates, a count of days against their span"
     return (
         f"no leads marked as not yet touched by sales (at least {min_rows} under an outcome's or stage's "
         f"untouched value): no column was compared between the leads sales worked and those it has not{days}. A "

@@ -95,6 +95,7 @@ class RawExport:
     warnings: tuple[str, ...] = ()  # how the file was read, when it needed a guess (no cell values)
     # a workbook's row right above its header holding one cell alone: a grouped board's first section title
     title_above: str | None = None
+    made_columns: tuple[str, ...] = ()  # columns the reader made (a board's sections), none of the export's own
 
 
 def _single_byte(byte: int) -> str:
@@ -387,22 +388,26 @@ def without_totals_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 def totals_note(name: str, rows: int) -> str:
+    """What a reader says of the totals rows inside a table it left out."""
     return f"{name}: {rows} row(s) inside the table total a group ('Subtotal', 'Record Count'): left out, no lead"
 
 
 MAX_GROUP_FILLED_SHARE = 0.2  # a grouped report fills its first column on each group's first row only
+MIN_GROUPED_ROWS = 10  # fewer rows tell no group from a sparse column
 
 
-def filled_down_groups(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+def filled_down_groups(frame: pd.DataFrame, totals_rows: int) -> tuple[pd.DataFrame, str | None]:
     """A grouped report's first column, filled on each group's first row only (Salesforce's formatted report
-    grouped by Lead Status), carried down to the group's rows; and the column's name where it was. Only where the
-    first row is filled, at most ``MAX_GROUP_FILLED_SHARE`` of the rows are, and no other column is as empty on the
-    rows between: the blanks are the group's, not missing values."""
-    if frame.shape[1] < 2 or len(frame) < 10:
+    grouped by Lead Status), carried down to the group's rows; and the column's name where it was. Only in a report
+    whose groups had their totals (``totals_rows`` left out inside the table: a sparse first column of a sheet kept
+    by hand, a "Won" marked "x", is no group), where the first row is filled, at most ``MAX_GROUP_FILLED_SHARE``
+    of the rows are, each value once (one row a group), and every row between holds other cells."""
+    if not totals_rows or frame.shape[1] < 2 or len(frame) < MIN_GROUPED_ROWS:
         return frame, None
     first = frame.iloc[:, 0]
-    filled = (first.fillna("").astype(str).str.strip() != "").to_numpy()
-    if not filled[0] or filled.mean() > MAX_GROUP_FILLED_SHARE or filled.all():
+    text = first.fillna("").astype(str).str.strip()
+    filled = (text != "").to_numpy()
+    if not filled[0] or filled.mean() > MAX_GROUP_FILLED_SHARE or filled.all() or text[filled].duplicated().any():
         return frame, None
     others_filled = filled_cells(frame.iloc[np.flatnonzero(~filled), 1:]).any(axis=1)
     if not others_filled.all():
@@ -413,6 +418,7 @@ def filled_down_groups(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
 
 
 def group_note(name: str, column: str) -> str:
+    """What the reader says of a grouped report's first column it carried down."""
     return (
         f"{name}: {column!r} is filled on each group's first row only, as a grouped report's first column is: "
         "carried down to the rows of its group"
@@ -655,15 +661,17 @@ def read_export(path: Path, keep_positions: bool = False) -> RawExport:
         export = replace(export, frame=frame)
     if footer:
         export = replace(export, frame=frame, warnings=(*export.warnings, footer_note(path.name, footer)))
-    if suffix != ".parquet" and (totals := without_totals_rows(export.frame))[1]:
+    totals = without_totals_rows(export.frame) if suffix != ".parquet" else (export.frame, 0)
+    if totals[1]:
         leads = totals[0] if keep_positions else totals[0].reset_index(drop=True)
         export = replace(export, frame=leads, warnings=(*export.warnings, totals_note(path.name, totals[1])))
-    if suffix == ".xlsx" and (grouped := filled_down_groups(export.frame))[1]:
+    if suffix == ".xlsx" and (grouped := filled_down_groups(export.frame, totals[1]))[1]:
         export = replace(export, frame=grouped[0], warnings=(*export.warnings, group_note(path.name, grouped[1])))
     if suffix != ".parquet" and (sections := with_section_column(export.frame, export.title_above))[1]:
         frame, repeated, titles, kept = sections
         note = section_note(path.name, repeated, titles, kept)
-        export = replace(export, frame=frame, warnings=(*export.warnings, note))
+        made = (*export.made_columns, SECTION_COLUMN) if kept else export.made_columns
+        export = replace(export, frame=frame, warnings=(*export.warnings, note), made_columns=made)
     if export.frame.empty:
         raise DataContractError([f"{path} has no rows; expected a header and at least one row"])
     if twice := _renamed_duplicates([str(column) for column in export.frame.columns]):

@@ -207,6 +207,21 @@ def test_labels_whose_older_half_holds_no_win_are_refused() -> None:
         split_leads(indexed["label"], indexed["created_at"], pd.Timestamp("2025-06-30"), horizon_days=0)
 
 
+def test_leads_created_on_one_day_sorted_lost_before_won_are_not_refused() -> None:
+    # a CRM migration imported every lead on one day: nothing came later, whatever the rows' order (review M3)
+    labels = pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(600)],
+            "created_at": pd.Timestamp("2024-03-01"),
+            "label": [0.0] * 450 + [1.0] * 150,
+        }
+    ).set_index("lead_id")
+
+    split = split_leads(labels["label"], labels["created_at"], pd.Timestamp("2024-06-30"), horizon_days=0)
+
+    assert len(split.test) > 0
+
+
 def test_a_cut_by_date_also_leaves_out_the_quarters_still_open() -> None:
     labels = _quarterly_labels(["2024Q3", "2024Q4", "2025Q1"])
     created = labels["created_at"]

@@ -3838,3 +3838,86 @@ def test_a_reps_expected_close_date_is_no_outcome_date(column: str) -> None:
     )
 
     assert _proposal(frame).columns[column].role == "after_contact"
+
+
+def test_a_name_particle_shared_with_everyday_words_is_no_echo_of_the_name() -> None:
+    # Dutch surnames "van Dijk", "van der Berg" beside an interest "Offerte van installatie" (review M2)
+    rng = np.random.default_rng(5)
+    n = 600
+    frame = pd.DataFrame(
+        {
+            "Voornaam": rng.choice(["Sanne", "Daan", "Emma", "Lucas", "Julia", "Thijs"], n),
+            "Achternaam": rng.choice(["van Dijk", "van der Berg", "van Leeuwen", "de Vries", "Jansen"], n),
+            "Interesse": rng.choice(["Offerte van installatie", "Informatie van product", "Demo aanvraag"], n),
+            "Status": np.resize(["Gewonnen", "Verloren", "Verloren"], n),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Interesse"].role == "categorical"
+
+
+def test_a_deals_outcome_beside_a_lead_outcome_that_is_no_conversion_is_not_nested() -> None:
+    # a customer status ("Customer") with a renewal decided for customers only: another question, not a refinement
+    rng = np.random.default_rng(13)
+    n = 3000
+    status = rng.choice(["Customer", "Lost", "Open"], n, p=[0.35, 0.5, 0.15])
+    renewal = np.where(status == "Customer", rng.choice(["Won", "Lost"], n), "")
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 700, n)), unit="D")
+    frame = pd.DataFrame(
+        {"Status": status, "Renewal Stage": renewal, "Created": created.strftime("%Y-%m-%d"), "Industry": "IT"}
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Status"].role == "outcome"
+
+
+def test_dynamics_german_status_reasons_are_the_stage_and_the_legal_basis_no_feature() -> None:
+    # Dynamics 365's German "Statusgrund" (Neu, Kontaktiert, Kontakt nicht möglich ...) named like a reason, and
+    # HubSpot's German legal basis for processing (fuzz29 HIGH-1, MED-1)
+    rng = np.random.default_rng(21)
+    n = 2000
+    created = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 600, n)), unit="D")
+    young = np.arange(n) > n * 0.9
+    later = ["Qualifiziert", "Verloren", "Kontakt nicht möglich", "Kein Interesse mehr", "Abgebrochen"]
+    reason = np.where(young, rng.choice(["Neu", "Kontaktiert"], n), rng.choice(later, n))
+    opened = np.isin(reason, ["Neu", "Kontaktiert"])
+    status = np.where(opened, "Offen", np.where(reason == "Qualifiziert", "Qualifiziert", "Disqualifiziert"))
+    basis = rng.choice(["Berechtigtes Interesse – potenzieller Kunde/Lead", "Freiwillig erteilte Einwilligung"], n)
+    frame = pd.DataFrame(
+        {
+            "Status": status,
+            "Statusgrund": reason,
+            "Erstellt am": created.strftime("%d.%m.%Y %H:%M"),
+            "Rechtsgrundlage für die Datenverarbeitung": basis,
+            "Branche": rng.choice(["IT", "Handel"], n),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    stage = proposal.columns["Statusgrund"]
+    assert stage.role == "stage"
+    assert (stage.values or {})["Neu"] == "mql"
+    assert (stage.values or {})["Kontakt nicht möglich"] == "rejected"
+    assert proposal.columns["Rechtsgrundlage für die Datenverarbeitung"].role == "ignore"
+
+
+def test_a_column_the_reader_made_is_never_a_feature() -> None:
+    # a board's groups kept as 'Group' beside a Status outcome: a lead scored alone has no group (review M1)
+    rng = np.random.default_rng(2)
+    n = 600
+    frame = pd.DataFrame(
+        {
+            "Group": rng.choice(["Inbound", "Events", "Partner"], n),
+            "Status": np.resize(["Won", "Lost", "Lost"], n),
+            "Industry": rng.choice(["IT", "Retail"], n),
+        }
+    )
+
+    proposal = propose(frame, profile_export(frame), made=("Group",))
+
+    assert proposal.columns["Group"].role == "after_contact"
+    assert proposal.columns["Industry"].role == "categorical"

@@ -248,7 +248,7 @@ def test_an_export_without_untouched_leads_or_dates_says_what_was_not_compared(
 
     said = [note for note in report.notes if note.startswith("no leads marked as not yet touched by sales")]
     assert len(said) == 1
-    assert "without creation dates" in said[0]
+    assert "without creation and outcome dates" in said[0]
     assert "review every feature for whether a new lead has it" in said[0]
 
 
@@ -767,7 +767,13 @@ def test_a_span_of_the_deals_way_through_the_pipeline_is_sales_work_by_name(colu
 
 
 @pytest.mark.parametrize(
-    "column", ["Time Zone", "Days Since Last Visit", "Time on Site", "Total Time Spent on Website"]
+    "column",
+    [
+        "Time Zone",
+        "Days Since Last Visit",
+        "Time on Site",
+        "Total Time Spent on Website",
+    ],
 )
 def test_the_leads_own_time_is_no_pipeline_span(column: str) -> None:
     assert sales_words_in_name(column) is None

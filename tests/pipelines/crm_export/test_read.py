@@ -698,3 +698,16 @@ def test_a_lead_named_total_with_text_beside_it_stays_a_lead(tmp_path: Path) -> 
     export = read_export(path)
 
     assert export.frame["Company"].tolist() == ["Total", "Acme", "Beta"]  # "Energy" is no number: no totals row
+
+
+def test_a_sparse_first_column_of_a_sheet_kept_by_hand_is_not_carried_down(tmp_path: Path) -> None:
+    # a "Won" column marked "x" on some rows, the first among them: no group (review H1: all 200 had become "x")
+    path = tmp_path / "leads.xlsx"
+    rows = [["Won", "Company", "Industry"]]
+    rows += [["x" if i % 7 == 0 else "", f"Company {i}", "Retail"] for i in range(200)]
+    pd.DataFrame(rows).to_excel(path, header=False, index=False)
+
+    export = read_export(path)
+
+    assert int((export.frame["Won"].fillna("") == "x").sum()) == 29
+    assert not any("carried down" in note for note in export.warnings)
