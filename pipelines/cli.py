@@ -1119,6 +1119,7 @@ def _print_prepared_summary(export: Path, report: dict[str, Any]) -> None:
     console.print(
         f"{export}: {rows['export']:,} rows -> {rows['leads']:,} leads "
         f"({rows['exact_duplicates_dropped']:,} exact duplicates dropped, {rows['rows_without_id']:,} without id"
+        + (f", {rows['excluded']:,} excluded by the outcome's excluded values" if rows.get("excluded") else "")
         + (
             f", {rows['repeats_dropped']:,} repeats differing only in columns leadq does not read dropped"
             if rows.get("repeats_dropped")

@@ -744,6 +744,10 @@ def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) ->
         yield leads
 
 
+def _excluded_note(export: Path, rows: int) -> str:
+    return f"{export.name}: {rows:,} row(s) whose outcome the mapping lists under excluded (no leads) left out"
+
+
 def _say_once(notes: list[str], note: str, kind: str) -> None:
     """``note`` in ``notes`` instead of any note of its kind (the same words up to its first count): a file read
     twice (``--since``, ``--log``) counts from 0 again and must not say it twice."""
@@ -1643,6 +1647,11 @@ def run_score(
     by_account_id = options.log and settings.serving.account_key == "account_id"  # the service's account key
     if by_account_id and model.mapping.account_column:
         needed = list(dict.fromkeys([*needed, model.mapping.account_column]))
+    outcome = model.mapping.outcome_column or ""
+    excludes = bool(outcome) and bool(model.mapping.columns[outcome].excluded)
+    in_header = outcome in reader.header or outcome in padding_matches(reader.header, [outcome]).values()
+    if excludes and in_header:  # the rows of deleted records: no leads
+        needed = list(dict.fromkeys([*needed, outcome]))
     spaced = padding_matches(reader.header, needed)  # the export's column -> the name the model reads
     try:
         check_header([spaced.get(column, column) for column in reader.header], needed, export)
@@ -1679,7 +1688,7 @@ def run_score(
         engagement = open_activities(model, export, options.activities, now)
         history = files.enter_context(closing_log(open_history(settings, now))) if options.log else None
         predictions = files.enter_context(BackgroundPredictions())
-        read = written = 0
+        read = written = excluded = 0
         pending: tuple[pd.DataFrame, CheckedChunk, Callable[[], pd.DataFrame]] | None = None
 
         def write_scored(chunk: pd.DataFrame, checked: CheckedChunk, scoring: Callable[[], pd.DataFrame]) -> None:
@@ -1697,6 +1706,12 @@ def run_score(
 
         for read_chunk in reader.chunks([in_file.get(column, column) for column in needed], options.chunk_size):
             chunk, long_rows = _without_long_rows(read_chunk.rename(columns=spaced), len(reader.header))
+            if excludes and (no_leads := model.mapping.excluded_rows(chunk).to_numpy()).any():
+                excluded += int(no_leads.sum())
+                kept = np.flatnonzero(~no_leads)
+                moved = {int(old): new for new, old in enumerate(kept)}
+                chunk = chunk.iloc[kept]
+                long_rows = {moved[position]: why for position, why in long_rows.items() if position in moved}
             rows = row_numbers(chunk)
             if len(long_rows) and not model.mapping.ids_in_export:
                 raise DataContractError([_long_row_numbers_refused(export, int(rows[min(long_rows)]))])
@@ -1774,7 +1789,7 @@ def run_score(
         loading_seconds=loading_seconds,
         read_whole=reader.read_whole,
         accounts=accounts,
-        notes=tuple(reader.notes),
+        notes=(*reader.notes, *([_excluded_note(export, excluded)] if excluded else [])),
         beyond_training=tuple(_named(beyond, model) for beyond in (ranges.beyond_training() if ranges else ())),
     )
 

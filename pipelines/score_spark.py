@@ -46,7 +46,7 @@ import pyarrow as pa
 from models.cleaning import DateOrderEvidence, date_order_evidence, mark_missing
 from models.feature_text import Language
 from models.scorer import LeadScorer
-from pipelines.crm_export.mapping import ExportMapping, padding_matches
+from pipelines.crm_export.mapping import ExportMapping, normalize_value, padding_matches
 from pipelines.score import (
     FieldChecker,
     IdRegister,
@@ -447,6 +447,12 @@ def run_spark_score(
     spaced = padding_matches([c for c in source.columns if c != ROW], needed)  # "industry " read as "industry"
     source = source.withColumnsRenamed(spaced) if spaced else source
     check_header([c for c in source.columns if c != ROW], needed, export)
+    outcome = model.mapping.outcome_column
+    excluded = model.mapping.columns[outcome].excluded if outcome is not None else None
+    if outcome is not None and excluded and outcome in source.columns:  # deleted records: no leads, as leadq score
+        keys = sorted({normalize_value(value) for value in excluded})
+        listed = sf.coalesce(sf.lower(sf.trim(sf.col(outcome))).isin(keys), sf.lit(False))  # an empty cell: a lead
+        source = source.filter(~listed)
     scored_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     tasks = partitions or 2 * spark.sparkContext.defaultParallelism
     # Ranges of consecutive rows per task, each sorted: check_chunk numbers a chunk's rows from its first one.

@@ -537,6 +537,13 @@ _UNTOUCHED_VALUE = re.compile(
     r"nouveau|nouvelle|non contacté|nuevo|nueva|no contactado|sin contactar|"
     r"новый|новая)\b"
 )  # Dutch, Portuguese, Polish, Italian too
+# A record deleted or merged into another (Pipedrive's deal status "deleted", German "Gelöscht"): no lead, in
+# English, German, French, Spanish, Italian, Dutch, Polish, Swedish, Danish and Norwegian, Finnish, Czech, Turkish,
+# Russian; not "archived" (Odoo archives its lost leads)
+_DELETED_VALUE = re.compile(
+    r"deleted|gel(ö|oe)scht|supprim(é|e)e?|eliminad[oa]|eliminat[oa]|verwijderd|usuni(ę|e)t[ya]|raderad|slettet|"
+    r"poistettu|smaz(á|a)n[oýa]|silindi|удален[оа]?|merged|zusammengef(ü|ue)hrt|fusionn(é|e)e?|samengevoegd"
+)
 _STAGE_WORDS: tuple[tuple[str, str], ...] = (
     # wrong timing, first: "Not now - recontact Q3", "On hold", Polish "Wstrzymane - wrócić w Q3", German "Später",
     # French "Plus tard", Spanish "Más adelante", Italian "In futuro"
@@ -1430,14 +1437,16 @@ def read_outcome(
         still_open = tuple(value for value in still_open if value not in won)
     if won and not lost and not still_open and some_empty:
         return OutcomeCandidate(column, ColumnSpec(role="outcome", won=won, lost=[]), "ticked")
+    excluded = [value for value in still_open if _DELETED_VALUE.fullmatch(normalize_value(value))] or None
+    still_open = tuple(value for value in still_open if value not in (excluded or ()))
     untouched = [value for value in still_open if _UNTOUCHED_VALUE.search(normalize_value(value))] or None
     recycled = [value for value in still_open if _match_words(value, _STAGE_WORDS) == "recycled"] or None
     if wins_only and won and not lost and still_open:
-        spec = ColumnSpec(role="outcome", won=won, lost=[], untouched=untouched, recycled=recycled)
+        spec = ColumnSpec(role="outcome", won=won, lost=[], untouched=untouched, recycled=recycled, excluded=excluded)
         return OutcomeCandidate(column, spec, "stage", still_open)
     if not won or not lost:
         return None
-    spec = ColumnSpec(role="outcome", won=won, lost=lost, untouched=untouched, recycled=recycled)
+    spec = ColumnSpec(role="outcome", won=won, lost=lost, untouched=untouched, recycled=recycled, excluded=excluded)
     return OutcomeCandidate(column, spec, "stage" if still_open else "yes/no", still_open)
 
 
@@ -2362,6 +2371,11 @@ def _outcome_review(
                 f"; recycled to nurture: {', '.join(spec.recycled)} (unlabelled whatever their age: not now is no "
                 "loss; remove a value from recycled where it is final)"
             )
+    if spec.excluded:
+        detail += (
+            f"; excluded: {', '.join(spec.excluded)} (a deleted or merged record: no lead, left out of training and "
+            "of leadq score)"
+        )
     if empty_share > EMPTY_OUTCOME_SHARE_WARNED and spec.lost and candidate.reading in ("yes/no", "stage"):
         detail += (
             f"; empty in {empty_share:.0%} of rows, and those leads stay unlabelled (the model learns only from the "

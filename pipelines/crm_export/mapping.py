@@ -366,6 +366,11 @@ class ColumnSpec(_Spec):
         description='outcome: the open values that say sales recycled the lead to nurture ("Nurture", "Not now - '
         'recontact Q3"): the need is there, not now; unlabelled whatever their age, never aged into lost',
     )
+    excluded: list[str] | None = Field(
+        None,
+        description='outcome: the values whose rows are no leads (Pipedrive\'s deleted deals, "Deleted", "Gelöscht"): '
+        "left out of training and of leadq score, never labelled",
+    )
     values: dict[str, str] | None = Field(
         None, validate_default=True, description="stage: export value -> leadq stage; reason: -> leadq reason"
     )
@@ -404,7 +409,7 @@ class ColumnSpec(_Spec):
                 raise ValueError(f"unknown role {role!r}{_suggest(role, ROLES)}; expected one of: {', '.join(ROLES)}")
         return spec
 
-    @field_validator("won", "lost", "untouched", "recycled", "options", mode="before")
+    @field_validator("won", "lost", "untouched", "recycled", "excluded", "options", mode="before")
     @classmethod
     def _string_values(cls, values: object) -> object:
         return _as_strings(values)
@@ -437,6 +442,20 @@ class ColumnSpec(_Spec):
         if separator is not None and separator not in OPTION_SEPARATORS:
             raise ValueError(f"separator {separator!r}; expected one of {' '.join(OPTION_SEPARATORS)}")
         return separator
+
+    @field_validator("excluded")
+    @classmethod
+    def _excluded_values(cls, values: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if values is not None and info.data.get("role") != "outcome":
+            raise ValueError(f"excluded applies only to role outcome, not {info.data.get('role')}")
+        fields = ("won", "lost", "untouched", "recycled")
+        listed = {normalize_value(v) for field in fields for v in info.data.get(field) or ()}
+        if both := sorted({normalize_value(v) for v in values or ()} & listed):
+            raise ValueError(
+                f"excluded {', '.join(map(repr, both))} listed as won, lost, untouched or recycled too: an excluded "
+                "row is no lead"
+            )
+        return values
 
     @field_validator("untouched", "recycled")
     @classmethod
@@ -950,6 +969,16 @@ class ExportMapping(_Spec):
     @property
     def outcome_at_column(self) -> str | None:
         return next(iter(self.columns_with("outcome_at")), None)
+
+    def excluded_rows(self, frame: pd.DataFrame) -> pd.Series:
+        """Which rows of ``frame`` the outcome's ``excluded`` values say are no leads (False where the column is
+        not in ``frame``)."""
+        column = self.outcome_column
+        excluded = self.columns[column].excluded if column is not None else None
+        if column is None or not excluded or column not in frame.columns:
+            return pd.Series(False, index=frame.index)
+        keys = {normalize_value(value) for value in excluded}
+        return frame[column].map(lambda value: isinstance(value, str) and normalize_value(value) in keys).astype(bool)
 
     @property
     def won_at_column(self) -> str | None:

@@ -948,6 +948,8 @@ def prepare_export(
     """
     mapping = loaded.mapping
     selected, columns_report = select_mapped_columns(loaded.leads.frame, mapping)
+    excluded = mapping.excluded_rows(selected)  # no leads: a CRM's deleted records
+    selected = selected[~excluded.to_numpy()]
     with_ids, id_report = index_by_id(selected, mapping.id_column, mapping.placeholders)
     keep_first = mapping.repeated_ids == "first"
     rows, duplicates = drop_duplicate_leads(with_ids, mapping.id_column, unread_columns(mapping), keep_first)
@@ -1019,6 +1021,7 @@ def prepare_export(
     report = {
         "rows": {
             "export": len(loaded.leads.frame),
+            **({"excluded": int(excluded.sum())} if excluded.any() else {}),
             **id_report,
             "exact_duplicates_dropped": len(with_ids) - len(rows) - repeats - later,
             "repeats_dropped": repeats,

@@ -1655,6 +1655,28 @@ def _row_numbered(mapping: str) -> str:
     return "lead_ids: row_number\n" + single_table.replace("  lead_id: id\n", "") + outcome
 
 
+@pytest.mark.parametrize("chunk_size", [4, 100])
+def test_rows_the_mapping_excludes_are_no_leads_in_any_chunk(
+    registry: Settings, leads: pd.DataFrame, tmp_path: Path, chunk_size: int
+) -> None:
+    # Pipedrive's deleted deals (fuzz29: 440 "Gelöscht" rows scored, 67 of them as MQLs): left out, their rows counted
+    rows = leads.head(30).drop(columns="lead_id").assign(converted=["1", "0", " deleted "] * 10)
+    path = tmp_path / "deals.csv"
+    rows.to_csv(path, index=False)
+    mapping = tmp_path / "mapping.yml"
+    excluding = _row_numbered(demo_mapping_text()).replace('lost: ["0"]}', 'lost: ["0"], excluded: [Deleted]}')
+    mapping.write_text(excluding, encoding="utf-8")
+
+    summary = run_score(registry, path, _options(tmp_path / "scores.csv", chunk_size=chunk_size, mapping=mapping))
+
+    assert (summary.scored, summary.rejected_rows) == (20, 0)
+    assert summary.notes[-1] == (
+        "deals.csv: 10 row(s) whose outcome the mapping lists under excluded (no leads) left out"
+    )
+    scored_rows = _read(tmp_path / "scores.csv")["leadq_row"].astype(int).tolist()
+    assert scored_rows == [row for row in range(1, 31) if row % 3]  # file rows after the header, as numbered
+
+
 REPORTS = {
     "footer after a blank line": 'Id,Company,Visits\nL1,Acme,3\nL2,Beta,5\n\n"Leads report"\n"Copyright (c) x"\n',
     "totals straddling chunks": "Id,Company,Visits\nL1,Acme,3\nL2,Beta,5\nL3,Gamma,1\nL4,Dx,2\nSum,,11\nAverage,,3\n",

@@ -244,3 +244,28 @@ def test_spark_reads_a_column_named_with_spaces_around_as_the_models_column(
     assert on_spark.scored == local.scored > 0
     spark_scores, local_scores = _parts(tmp_path / "spark.parquet", ".parquet"), pd.read_parquet(local.out)
     np.testing.assert_allclose(spark_scores["leadq_probability"], local_scores["leadq_probability"], atol=1e-9)
+
+
+def test_spark_leaves_out_the_rows_the_mapping_excludes_as_the_single_machine_run(
+    spark: Any, registry: Settings, export: Path, tmp_path: Path
+) -> None:
+    from pipelines.demo.synthetic import demo_mapping_text
+    from pipelines.score_spark import run_spark_score
+
+    with_status = tmp_path / "deals.parquet"
+    leads = pd.read_parquet(export).head(60)
+    leads.assign(status=np.resize(["Won", "Lost", " deleted", None], len(leads))).to_parquet(with_status, index=False)
+    mapping = tmp_path / "mapping.yml"
+    outcome = "  status: {role: outcome, won: [Won], lost: [Lost], excluded: [Deleted]}\n"
+    mapping.write_text(demo_mapping_text() + outcome, encoding="utf-8")
+
+    local = run_score(registry, with_status, _options(tmp_path / "local.parquet", mapping=mapping))
+    on_spark = run_spark_score(
+        registry, with_status, _options(tmp_path / "spark.parquet", mapping=mapping), partitions=2
+    )
+
+    spark_scores, local_scores = _parts(tmp_path / "spark.parquet", ".parquet"), pd.read_parquet(local.out)
+    assert on_spark.scored == local.scored == len(local_scores) > 0
+    assert local.notes[-1].startswith("deals.parquet: 15 row(s) whose outcome the mapping lists under excluded")
+    assert spark_scores["lead_id"].tolist() == local_scores["lead_id"].tolist()
+    np.testing.assert_allclose(spark_scores["leadq_probability"], local_scores["leadq_probability"], atol=1e-9)

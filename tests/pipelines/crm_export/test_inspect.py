@@ -3921,3 +3921,15 @@ def test_a_column_the_reader_made_is_never_a_feature() -> None:
 
     assert proposal.columns["Group"].role == "after_contact"
     assert proposal.columns["Industry"].role == "categorical"
+
+
+@pytest.mark.parametrize("deleted", ["Deleted", "Gelöscht", "Supprimé", "Merged"])
+def test_a_deleted_records_outcome_value_is_excluded_not_open(deleted: str) -> None:
+    # Pipedrive's deal status "deleted" (fuzz29 HIGH-3: 345 deleted deals aged into lost, and the review said to add
+    # them to won or lost)
+    statuses = np.resize(["Won", "Lost", "Lost", "Open", deleted], 500)
+    frame = pd.DataFrame({"Status": statuses, "Industry": np.resize(["IT", "Retail", "Banking"], 500)})
+
+    spec = _proposal(frame).columns["Status"]
+
+    assert (spec.role, spec.excluded) == ("outcome", [deleted])

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from pydantic import ValidationError
 
@@ -785,3 +786,28 @@ def test_an_option_that_is_a_word_for_missing_is_refused() -> None:
     assert "columns.Region.options: 'N/A' is also a word for missing (placeholders)" in said
     kept = _mapping(Region={"role": "multi_select", "options": ["EMEA", "NA"]}) | {"placeholders": ["", "Select"]}
     assert ExportMapping.model_validate(kept).columns["Region"].options == ["EMEA", "NA"]
+
+
+def test_excluded_values_belong_to_an_outcome_and_to_no_other_list() -> None:
+    spec = ColumnSpec(role="outcome", won=["Won"], lost=["Lost"], excluded=["Deleted"])
+    assert spec.excluded == ["Deleted"]
+
+    with pytest.raises(ValidationError, match="excluded 'deleted' listed as won, lost, untouched or recycled too"):
+        ColumnSpec(role="outcome", won=["Won"], lost=["Lost", "Deleted"], excluded=["deleted"])
+    with pytest.raises(ValidationError, match="excluded applies only to role outcome"):
+        ColumnSpec(role="stage", values={"New": "mql"}, excluded=["Deleted"])
+
+
+def test_the_rows_an_outcome_excludes_are_found_ignoring_case_and_spaces() -> None:
+    mapping = ExportMapping.model_validate(
+        {
+            "columns": {
+                "Id": "id",
+                "Status": {"role": "outcome", "won": ["Won"], "lost": ["Lost"], "excluded": ["Deleted"]},
+            }
+        }
+    )
+    frame = pd.DataFrame({"Id": ["1", "2", "3", "4"], "Status": ["Won", " deleted ", None, "Lost"]})
+
+    assert mapping.excluded_rows(frame).tolist() == [False, True, False, False]
+    assert mapping.excluded_rows(frame.drop(columns="Status")).tolist() == [False] * 4

@@ -298,6 +298,19 @@ def test_mostly_missing_dates_give_a_random_split_saying_how_many_are_missing() 
     assert "created_at is missing for 40% of labelled leads" in result.split.reason
 
 
+def test_rows_the_outcome_excludes_are_no_leads() -> None:
+    # Pipedrive's deleted deals: no leads, never labelled, counted in the report
+    export = salesforce_export()
+    export.loc[export.index % 10 == 0, "Converted"] = "Deleted"
+    excluding = {**COLUMNS, "Converted": {"role": "outcome", "won": ["1"], "lost": ["0"], "excluded": ["deleted"]}}
+
+    result = prepare(export, mapping_of(excluding))
+
+    assert result.report["rows"]["excluded"] == 30
+    assert result.report["rows"]["leads"] == 270
+    assert "Deleted" not in result.report["labels"]["unresolved_values"]
+
+
 def leaky_export(n: int = 300) -> pd.DataFrame:
     export = salesforce_export(n)
     won = (export["Converted"] == "1").to_numpy()
