@@ -2019,10 +2019,12 @@ _LEGAL_BASIS_NAME = re.compile(
 
 
 def is_about_consent(column: str) -> bool:
-    """A column of any kind named for a consent ("Consent Status": Granted, Withdrawn) or the legal basis for
-    processing the lead's data: the lead's say over its data, never a feature."""
+    """A column of any kind named for a consent's state ("Consent Status": Granted, Withdrawn; "Einwilligungsstatus")
+    or the legal basis for processing the lead's data: the lead's say over its data, never a feature. Not a
+    consent's other facts: Keap's "Opt-In Reason" is the form the lead signed up through."""
     name = to_snake_case(column)
-    return bool(_CONSENT_NAME.search(name) or _LEGAL_BASIS_NAME.search(name)) and not _OBJECTION_NAME.search(name)
+    state = bool(_CONSENT_NAME.search(name)) and bool(re.search(r"status|state|stand", name))
+    return (state or bool(_LEGAL_BASIS_NAME.search(name))) and not _OBJECTION_NAME.search(name)
 
 
 def is_objection(column: str) -> bool:

@@ -3933,3 +3933,20 @@ def test_a_deleted_records_outcome_value_is_excluded_not_open(deleted: str) -> N
     spec = _proposal(frame).columns["Status"]
 
     assert (spec.role, spec.excluded) == ("outcome", [deleted])
+
+
+def test_a_consents_state_is_no_feature_but_the_form_a_lead_opted_in_through_is() -> None:
+    # "Consent Status" says what the lead agreed to; Keap's "Opt-In Reason" names the form it signed up through
+    n = 600
+    frame = pd.DataFrame(
+        {
+            "Consent Status": np.resize(["Granted", "Withdrawn", "Pending"], n),
+            "Opt-In Reason": np.resize(["Web Form: Newsletter", "Imported", "Web Form: Pricing Guide"], n),
+            "Converted": np.resize(["1", "0", "0", "0"], n),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["Consent Status"].role == "ignore"
+    assert proposal.columns["Opt-In Reason"].role == "categorical"
