@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from models.cleaning import read_number
 from models.contract import DataContractError
@@ -344,6 +346,11 @@ _REPORT_TAIL = re.compile(
     r"(on|at|by|am|von|:)?\s*(\d|by\b|von\b).*",
     re.IGNORECASE,
 )
+# the words each of _REPORT_TAIL's readings starts with, to find its candidates fast (a superset: "summer" too)
+_REPORT_TAIL_START = (
+    r"^\s*(grand|sub|total|sum|gesamt|zwischen|insgesamt|average|durchschnitt|mittelwert|record|count|anzahl|"
+    r"datensatzanzahl|nombre|confidential|copyright|generated|report|bericht|export|created|erstellt|generiert)"
+)
 MAX_TOTALS_ROWS = 3  # a report's totals at its end: a sum, a count, an average at most
 _TAIL_WINDOW_ROWS = 64  # the last rows of a chunk looked at first for what may still be a footer
 
@@ -375,7 +382,12 @@ def without_totals_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if frame.shape[1] < 2 or frame.empty:
         return frame, 0
     first = frame.iloc[:, 0].fillna("").astype(str)
-    named = np.flatnonzero(first.map(_is_report_tail).to_numpy(dtype=bool) & (first.str.strip() != "").to_numpy())
+    # the first words a totals row can start with, found in C++ (every chunk of leadq score passes here); the few
+    # rows found are then read whole in Python
+    text = pa.array(first.to_numpy(dtype=object), type=pa.string())
+    maybe = pc.match_substring_regex(text, _REPORT_TAIL_START, ignore_case=True).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(maybe)
+    named = starts[[_is_report_tail(first.iloc[row]) for row in starts]] if len(starts) else starts
     if not len(named):
         return frame, 0
     filled = filled_cells(frame.iloc[named])
