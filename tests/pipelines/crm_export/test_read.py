@@ -22,6 +22,13 @@ def _write(tmp_path: Path, content: bytes, name: str = "export.csv") -> Path:
     return path
 
 
+def _sheet(tmp_path: Path, rows: list[list[object]], name: str = "board.xlsx") -> Path:
+    """A workbook of one sheet holding ``rows`` as they are (no header of pandas' own)."""
+    path = tmp_path / name
+    pd.DataFrame(rows).to_excel(path, header=False, index=False)
+    return path
+
+
 def _utf8_with(stray: bytes, row: int = 1, bom: bytes = b"") -> bytes:
     """The rows in UTF-8, with ``stray`` (bytes in cp1252) ending the note of ``row``."""
     lines = [line.encode("utf-8") for line in [HEADER, *ROWS]]
@@ -505,8 +512,7 @@ def test_a_workbooks_title_rows_are_left_out_and_its_other_sheets_named(tmp_path
 def test_a_grouped_boards_repeated_column_names_and_section_titles_are_no_leads(tmp_path: Path) -> None:
     # monday.com's workbook: the board's name, then per group its title, the column names again and its items
     # (fuzz22: 5,006 "leads" from 5,000 items, the repeats scored as leads)
-    path = tmp_path / "board.xlsx"
-    rows = [
+    rows: list[list[object]] = [
         ["Leads pipeline", "", ""],
         ["New Leads", "", ""],
         ["Name", "Status", "Created"],
@@ -517,7 +523,7 @@ def test_a_grouped_boards_repeated_column_names_and_section_titles_are_no_leads(
         ["Gamma", "Won", "2026-01-05"],
         ["Delta", "Won", "2026-01-06"],
     ]
-    pd.DataFrame(rows).to_excel(path, header=False, index=False)
+    path = _sheet(tmp_path, rows)
 
     export = read_export(path)
 
@@ -531,15 +537,14 @@ def test_a_grouped_boards_repeated_column_names_and_section_titles_are_no_leads(
 
 
 def test_a_board_whose_first_section_has_no_title_keeps_no_section_column(tmp_path: Path) -> None:
-    path = tmp_path / "board.xlsx"
-    rows = [
+    rows: list[list[object]] = [
         ["Name", "Status", "Created"],
         ["Acme", "New Lead", "2026-01-02"],
         ["Won", "", ""],
         ["Name", "Status", "Created"],
         ["Gamma", "Won", "2026-01-05"],
     ]
-    pd.DataFrame(rows).to_excel(path, header=False, index=False)
+    path = _sheet(tmp_path, rows)
 
     export = read_export(path)
 
@@ -672,8 +677,7 @@ def test_a_data_or_export_sheet_is_no_leads_sheet(tmp_path: Path) -> None:
 def test_a_formatted_reports_group_totals_are_no_leads_and_its_group_column_is_carried_down(tmp_path: Path) -> None:
     # Salesforce's "Formatted Report" grouped by Lead Status: the title block, each group's value on its first row
     # only, a "Subtotal" and a "Record Count" after each group, and the grand totals (fuzz28: 10 of them scored)
-    path = tmp_path / "Leads report.xlsx"
-    header = ["Lead Status", "Company", "Employees", "Amount"]
+    header: list[object] = ["Lead Status", "Company", "Employees", "Amount"]
     rows: list[list[object]] = [["Leads with converted lead information", "", "", ""], ["", "", "", ""], header]
     for status, companies in (
         ("Closed - Converted", ["Acme", "Beta", "Gamma", "Delta", "Eps"]),
@@ -682,7 +686,7 @@ def test_a_formatted_reports_group_totals_are_no_leads_and_its_group_column_is_c
         rows += [[status if i == 0 else "", company, "50", "1000"] for i, company in enumerate(companies)]
         rows += [["Subtotal", "", "", "5000"], ["Record Count", str(len(companies)), "", ""]]
     rows += [["Grand Totals", "", "", "5000"], ["Record Count", "11", "", ""]]
-    pd.DataFrame(rows).to_excel(path, header=False, index=False)
+    path = _sheet(tmp_path, rows, "Leads report.xlsx")
 
     export = read_export(path)
 
@@ -702,10 +706,9 @@ def test_a_lead_named_total_with_text_beside_it_stays_a_lead(tmp_path: Path) -> 
 
 def test_a_sparse_first_column_of_a_sheet_kept_by_hand_is_not_carried_down(tmp_path: Path) -> None:
     # a "Won" column marked "x" on some rows, the first among them: no group (review H1: all 200 had become "x")
-    path = tmp_path / "leads.xlsx"
-    rows = [["Won", "Company", "Industry"]]
+    rows: list[list[object]] = [["Won", "Company", "Industry"]]
     rows += [["x" if i % 7 == 0 else "", f"Company {i}", "Retail"] for i in range(200)]
-    pd.DataFrame(rows).to_excel(path, header=False, index=False)
+    path = _sheet(tmp_path, rows, "leads.xlsx")
 
     export = read_export(path)
 
