@@ -725,10 +725,16 @@ def without_section_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int, tuple[
     repeated, titles = _section_rows(frame)
     if not len(repeated):
         return frame, 0, ()
+    leads, named = _without_sections(frame, repeated, titles)
+    return leads, len(repeated), named
+
+
+def _without_sections(
+    frame: pd.DataFrame, repeated: np.ndarray, titles: np.ndarray
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
     dropped = np.zeros(len(frame), dtype=bool)
     dropped[repeated], dropped[titles] = True, True
-    named = tuple(str(title).strip() for title in frame.iloc[titles, 0])
-    return frame[~dropped], len(repeated), named
+    return frame[~dropped], tuple(str(title).strip() for title in frame.iloc[titles, 0])
 
 
 SECTION_COLUMN = "Group"  # monday.com's word for a board's sections
@@ -742,8 +748,11 @@ def with_section_column(
     pipeline's stages ("New Leads", "Won", "Lost") has no other column that says them. The last item: whether the
     column was added."""
     repeated, titles = _section_rows(frame)
-    leads, count, named = without_section_rows(frame)
-    if not count or len(titles) < len(repeated) or not first_title or SECTION_COLUMN in frame.columns:
+    if not len(repeated):
+        return frame, 0, (), False
+    leads, named = _without_sections(frame, repeated, titles)
+    count = len(repeated)
+    if len(titles) < count or not first_title or SECTION_COLUMN in frame.columns:
         return leads, count, named, False
     section = np.full(len(frame), first_title, dtype=object)
     for position, title in zip(titles, named, strict=True):  # in the board's order: each title holds till the next
