@@ -46,6 +46,7 @@ from models.labels import MIN_DATED_SHARE
 from pipelines.crm_export.leakage import (
     CALENDAR_PARTS,
     MIN_SALES_VALUES,
+    OBJECTION_NAME,
     PICKLIST_REPEATS,
     RECORD_PREFIX,
     RELATED_RECORD_PREFIX,
@@ -59,6 +60,7 @@ from pipelines.crm_export.leakage import (
     filled_beyond_rest,
     grown_after_contact,
     is_outreach,
+    objected_after_contact,
     sales_words_in_name,
     sales_words_in_values,
     shown_sales_values,
@@ -498,12 +500,6 @@ _CONSENT_NAME = re.compile(
     # "Accepte"; Brazil's data-protection law (LGPD)
     r"acepta|aceita|accetta|accepte|akzeptiert|lgpd|"
     r"gdpr|dsgvo|rgpd|rodo)(_|$)"
-)
-# an objection: English and German, and unsubscribed in French, Spanish, Italian, Dutch, Polish
-_OBJECTION_NAME = re.compile(
-    r"(^|_)(do_not|dont|opt_?out|opted_out|unsubscri[a-z]*|abgemeldet|abmeldung|widerspruch|widerruf[a-z]*|"
-    r"desinscri[a-z]*|desabonne[a-z]*|dado_de_baja|baja|disiscritt[oa]|afgemeld|uitgeschreven|wypisan[ya]|"
-    r"wypis)(_|$)"
 )
 _TRACKING_CONSENT_NAME = re.compile(r"track|cookie|web|analytic|site|visit|besuch")
 # Feature columns a consent gates, by what their name speaks of (snake_case words, optionally inflected).
@@ -1711,8 +1707,11 @@ def _outcomes_entry_value(
 
 
 def _reason_spec(values: pd.Series) -> ColumnSpec:
+    """The reason sales gave, its values read by the reason words; ``after_contact`` where no value reads as one
+    (Salesforce's "EmailBouncedReason" is a mail server's, and would take the role from the rep's reason beside it)."""
     mapped = {value: _match_words(value, _REASON_WORDS) for value in sorted(set(values.str.strip()))}
-    return ColumnSpec(role="reason", values={k: v for k, v in mapped.items() if v} or None)
+    read = {k: v for k, v in mapped.items() if v}
+    return ColumnSpec(role="reason", values=read) if read else ColumnSpec(role="after_contact")
 
 
 def _looks_like_titles(values: pd.Series) -> bool:
@@ -1875,10 +1874,17 @@ def names_a_register_or_code(name: str, values: pd.Series) -> bool:
     return bool(_REGISTRATION_NAME.search(name)) or is_long_code(values)
 
 
+# the CRM's own bookkeeping of the record (Salesforce Data Loader's IsDeleted and MasterRecordId, set when a record
+# was deleted or merged into another): no fact of the lead
+_RECORD_STATE_NAME = re.compile(r"^(is_)?deleted$|^master_record(_id)?$")
+
+
 def _feature_spec(column: str, kind: str, values: pd.Series, rows: int) -> ColumnSpec:
     name = to_snake_case(column)
     if values.nunique() <= 1 and len(values) == rows:
         return ColumnSpec(role="ignore")  # the same value in every row: nothing to learn from (blanks would tell)
+    if _RECORD_STATE_NAME.search(name):
+        return ColumnSpec(role="ignore")
     if _PROTECTED_NAME.search(name) or is_a_persons_age(column, values) or is_gender_or_salutation(values):
         return ColumnSpec(role="pii")
     if kind in ("category", "free text") and is_academic_title(values):
@@ -2006,7 +2012,7 @@ def names_look_german(columns: Sequence[str]) -> bool:
 def is_consent(column: str, kind: str) -> bool:
     """A yes/no column named like a consent (yes = the lead agreed), not like an objection ("Do Not Email")."""
     name = to_snake_case(column)
-    return kind == "boolean-like" and bool(_CONSENT_NAME.search(name)) and not _OBJECTION_NAME.search(name)
+    return kind == "boolean-like" and bool(_CONSENT_NAME.search(name)) and not OBJECTION_NAME.search(name)
 
 
 # the legal basis for processing a person's data (HubSpot's "Legal basis for processing contact's data", German
@@ -2024,12 +2030,12 @@ def is_about_consent(column: str) -> bool:
     consent's other facts: Keap's "Opt-In Reason" is the form the lead signed up through."""
     name = to_snake_case(column)
     state = bool(_CONSENT_NAME.search(name)) and bool(re.search(r"status|state|stand", name))
-    return (state or bool(_LEGAL_BASIS_NAME.search(name))) and not _OBJECTION_NAME.search(name)
+    return (state or bool(_LEGAL_BASIS_NAME.search(name))) and not OBJECTION_NAME.search(name)
 
 
 def is_objection(column: str) -> bool:
     """A column named like the opposite of a consent: yes = the lead objected ("Do Not Email", "Opt-out")."""
-    return bool(_OBJECTION_NAME.search(to_snake_case(column)))
+    return bool(OBJECTION_NAME.search(to_snake_case(column)))
 
 
 def gated_columns(consent: str, specs: dict[str, ColumnSpec]) -> list[str]:
@@ -2919,6 +2925,7 @@ _EVIDENCE_ROLES = ("numeric", "count", "categorical", "multi_select", "boolean")
 _EVIDENCE_ORDER = (
     "filled_after_contact",
     "grown_after_contact",
+    "objected_after_contact",
     "one_outcome_values",
     "lift",
     "single_feature_auc",
@@ -3103,7 +3110,10 @@ def _filled_after_contact(
         filled = beyond if at_rest is not None else filled
         found = filled_after_contact(column, filled, fresh, worked, stage, policy, at_rest)
         group = spec.group if spec is not None else None
-        return found or grown_after_contact(column, values, fresh, worked, stage, policy, group=group)
+        grown = grown_after_contact(column, values, fresh, worked, stage, policy, group=group)
+        said_yes = values.map(lambda value: str(value).strip().casefold() in _BOOLEAN_TRUE, na_action="ignore")
+        yes = said_yes.fillna(False).to_numpy(dtype=bool)
+        return found or grown or objected_after_contact(column, yes, fresh, worked, stage, policy)
 
     return [found for found in map(finding, columns) if found is not None]
 

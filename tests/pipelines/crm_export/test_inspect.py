@@ -3950,3 +3950,25 @@ def test_a_consents_state_is_no_feature_but_the_form_a_lead_opted_in_through_is(
 
     assert proposal.columns["Consent Status"].role == "ignore"
     assert proposal.columns["Opt-In Reason"].role == "categorical"
+
+
+def test_the_crms_bookkeeping_of_deleted_records_and_an_unread_reason_take_no_role() -> None:
+    # Salesforce Data Loader: IsDeleted and MasterRecordId are the CRM's; EmailBouncedReason, first in the file, is a
+    # mail server's and must not take the reason role from the rep's Unqualified_Reason__c (fuzz30 HIGH-2, HIGH-3)
+    n = 600
+    frame = pd.DataFrame(
+        {
+            "IsDeleted": np.resize(["false"] * 19 + ["true"], n),
+            "EmailBouncedReason": np.resize(["", "", "", "550 5.1.1 user unknown"], n),
+            "Unqualified_Reason__c": np.resize(["No Budget", "Bad Timing", "Competitor", ""], n),
+            "Status": np.resize(["Closed - Converted", "Closed - Not Converted", "Closed - Not Converted"], n),
+            "Industry": np.resize(["IT", "Retail"], n),
+        }
+    )
+
+    proposal = _proposal(frame)
+
+    assert proposal.columns["IsDeleted"].role == "ignore"
+    assert proposal.columns["EmailBouncedReason"].role == "after_contact"
+    reason = proposal.columns["Unqualified_Reason__c"]
+    assert (reason.role, (reason.values or {}).get("Bad Timing")) == ("reason", "wrong_timing")

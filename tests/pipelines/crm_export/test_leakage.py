@@ -590,6 +590,25 @@ def test_an_engagement_count_that_keeps_counting_once_sales_works_the_lead_is_a_
     assert "grown_after_contact" not in {f.check for f in as_fit.findings}
 
 
+def test_an_objection_said_far_more_often_by_worked_leads_is_a_leak_against_the_untouched() -> None:
+    # fuzz30's Salesforce opt-out: 3% of the new leads, 15% of the worked ones (they object to sales' e-mails); a
+    # newsletter opt-out said alike by both is the lead's own and stays
+    y, untouched, _ = _worked_and_untouched()
+    rng = np.random.default_rng(7)
+    opted_out = np.where(untouched, rng.random(600) < 0.03, rng.random(600) < 0.15).astype(float)
+    newsletter = (rng.random(600) < 0.1).astype(float)
+    features = pd.DataFrame(
+        {"Email Opt Out": opted_out, "Newsletter Unsubscribed": newsletter, "Demo Booked": newsletter}
+    )
+
+    report = check_leakage(features, y, np.arange(600) < 280, LeakagePolicy(), untouched=Untouched("Status", untouched))
+
+    [finding] = [finding for finding in report.findings if finding.check == "objected_after_contact"]
+    assert finding.column == "Email Opt Out"
+    assert "of the 200 it has not touched yet ('Status'): leads object to sales' e-mails" in finding.evidence
+    assert "Newsletter Unsubscribed" not in {f.column for f in report.findings}
+
+
 def test_grown_after_contact_needs_a_count_enough_leads_with_a_value_and_most_untouched_below() -> None:
     y, untouched, noise = _worked_and_untouched()
     worked = ~np.isnan(y) & ~untouched
