@@ -59,6 +59,7 @@ from pipelines.crm_export.leakage import (
     filled_after_contact,
     filled_beyond_rest,
     grown_after_contact,
+    is_objection,
     is_outreach,
     objected_after_contact,
     sales_words_in_name,
@@ -2033,11 +2034,6 @@ def is_about_consent(column: str) -> bool:
     return (state or bool(_LEGAL_BASIS_NAME.search(name))) and not OBJECTION_NAME.search(name)
 
 
-def is_objection(column: str) -> bool:
-    """A column named like the opposite of a consent: yes = the lead objected ("Do Not Email", "Opt-out")."""
-    return bool(OBJECTION_NAME.search(to_snake_case(column)))
-
-
 def gated_columns(consent: str, specs: dict[str, ColumnSpec]) -> list[str]:
     """The feature columns a consent speaks of: tracking -> visits, website, time, pages; else e-mail opens, clicks.
 
@@ -3111,9 +3107,10 @@ def _filled_after_contact(
         found = filled_after_contact(column, filled, fresh, worked, stage, policy, at_rest)
         group = spec.group if spec is not None else None
         grown = grown_after_contact(column, values, fresh, worked, stage, policy, group=group)
+        if found or grown or not is_objection(column):
+            return found or grown
         said_yes = values.map(lambda value: str(value).strip().casefold() in _BOOLEAN_TRUE, na_action="ignore")
-        yes = said_yes.fillna(False).to_numpy(dtype=bool)
-        return found or grown or objected_after_contact(column, yes, fresh, worked, stage, policy)
+        return objected_after_contact(column, said_yes.fillna(False).to_numpy(dtype=bool), fresh, worked, stage, policy)
 
     return [found for found in map(finding, columns) if found is not None]
 

@@ -253,6 +253,11 @@ MIN_OBJECTION_GROWTH = 2.0  # worked leads say yes at least this many times as o
 MIN_WORKED_OBJECTIONS = 0.05  # ... and at least this share of them
 
 
+def is_objection(column: str) -> bool:
+    """A column named like the opposite of a consent: yes = the lead objected ("Do Not Email", "Opt-out")."""
+    return bool(OBJECTION_NAME.search(to_snake_case(column)))
+
+
 def objected_after_contact(
     column: str,
     said_yes: np.ndarray,
@@ -260,15 +265,12 @@ def objected_after_contact(
     worked: np.ndarray,
     untouched_by: str,
     policy: LeakagePolicy,
-    named: str | None = None,
 ) -> Finding | None:
     """An objection ("Email Opt Out", "Unsubscribed", "Do Not Email") that says yes for the leads sales has worked
     ``MIN_OBJECTION_GROWTH`` times as often as for those it has not touched yet, beyond chance (one-sided binomial
     test): leads object to sales' e-mails, so the model would learn "yes" from objections no new lead has made yet
     (fuzz30: a Salesforce opt-out, 15% of worked leads against 3% of new ones, "no" a reason on 7,259 new leads).
-    ``said_yes``: per lead, whether the column says yes; ``named``: the export column that names it."""
-    if not OBJECTION_NAME.search(to_snake_case(named or column)):
-        return None
+    ``said_yes``: per lead, whether the column says yes (the caller reads only the columns :func:`is_objection`)."""
     n_untouched, n_worked = int(untouched.sum()), int(worked.sum())
     if min(n_untouched, n_worked) < policy.min_rows:
         return None
@@ -1239,8 +1241,10 @@ def check_leakage(
             grown = grown_after_contact(
                 str(column), features[column], fresh, worked, untouched.by, policy, speaking, group
             )
-            said_yes = pd.to_numeric(features[column], errors="coerce").fillna(0).to_numpy() > 0
-            objected = objected_after_contact(str(column), said_yes, fresh, worked, untouched.by, policy, speaking)
+            objected = None
+            if is_objection(speaking or str(column)):
+                said_yes = pd.to_numeric(features[column], errors="coerce").fillna(0).to_numpy() > 0
+                objected = objected_after_contact(str(column), said_yes, fresh, worked, untouched.by, policy)
             candidates += [found] if (found := finding or grown or objected) else []
     if created_at is not None and outcome_at is not None:
         for column in features.columns:
