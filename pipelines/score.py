@@ -76,7 +76,9 @@ from pipelines.crm_export.mapping import ExportMapping, MappingError, padding_ma
 from pipelines.crm_export.prepare import table_path, with_row_ids
 from pipelines.crm_export.read import (
     CSV_LAYOUT_LINES,
+    SECTION_WORDS,
     TEXT_SUFFIXES,
+    TOTALS_WORDS,
     UTF16_BOMS,
     csv_layout,
     drop_report_footer,
@@ -720,11 +722,11 @@ def report_leads(frames: Iterator[pd.DataFrame], notes: list[str], name: str) ->
         counted, found = without_totals_rows(rows)
         if found:
             totals += found
-            _say_once(notes, totals_note(name, totals), totals_note(name, 0))
+            _say_once(notes, totals_note(name, totals), name, TOTALS_WORDS)
         leads, repeated, titles = without_section_rows(counted)
         if repeated:
             sections = (sections[0] + repeated, sections[1] + titles)
-            _say_once(notes, section_note(name, *sections), section_note(name, 0, ()))
+            _say_once(notes, section_note(name, *sections), name, SECTION_WORDS)
         return leads
 
     for frame in frames:
@@ -748,11 +750,10 @@ def _excluded_note(export: Path, rows: int) -> str:
     return f"{export.name}: {rows:,} row(s) whose outcome the mapping lists under excluded (no leads) left out"
 
 
-def _say_once(notes: list[str], note: str, kind: str) -> None:
-    """``note`` in ``notes`` instead of any note of its kind (the same words up to its first count): a file read
-    twice (``--since``, ``--log``) counts from 0 again and must not say it twice."""
-    prefix = kind[: next((i for i, char in enumerate(kind) if char.isdigit()), len(kind))]
-    notes[:] = [said for said in notes if not said.startswith(prefix)] + [note]
+def _say_once(notes: list[str], note: str, name: str, kind: str) -> None:
+    """``note`` in ``notes`` instead of any note about file ``name`` holding the words ``kind`` (its counts
+    aside): a file read twice (``--since``, ``--log``) counts from 0 again and must not say it twice."""
+    notes[:] = [said for said in notes if not (said.startswith(f"{name}: ") and kind in said)] + [note]
 
 
 def _read_whole(path: Path, why: str) -> ExportReader:

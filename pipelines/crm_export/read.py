@@ -399,9 +399,12 @@ def without_totals_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return frame.iloc[np.flatnonzero(kept)], len(totals)
 
 
+TOTALS_WORDS = "row(s) inside the table total a group"  # what tells the totals note from the reader's others
+
+
 def totals_note(name: str, rows: int) -> str:
     """What a reader says of the totals rows inside a table it left out."""
-    return f"{name}: {rows} row(s) inside the table total a group ('Subtotal', 'Record Count'): left out, no lead"
+    return f"{name}: {rows} {TOTALS_WORDS} ('Subtotal', 'Record Count'): left out, no lead"
 
 
 MAX_GROUP_FILLED_SHARE = 0.2  # a grouped report fills its first column on each group's first row only
@@ -761,16 +764,19 @@ def with_section_column(
     return leads.assign(**{SECTION_COLUMN: kept}), count, (first_title, *named), True
 
 
+SECTION_WORDS = "row(s) repeat the column names"  # what tells the section note from the reader's others
+
+
 def section_note(name: str, repeated: int, titles: tuple[str, ...], kept: bool = False) -> str:
     sections = f" and {len(titles)} section title(s) above them ({', '.join(map(repr, titles[:5]))})" if titles else ""
     if kept:
         return (
-            f"{name}: {repeated} row(s) repeat the column names and {len(titles)} section title(s) head the "
+            f"{name}: {repeated} {SECTION_WORDS} and {len(titles)} section title(s) head the "
             f"sections ({', '.join(map(repr, titles[:5]))}), as a grouped board's do: left out, no lead; each row's "
             f"section kept as the column {SECTION_COLUMN!r}"
         )
     return (
-        f"{name}: {repeated} row(s) repeat the column names{sections}, as a grouped board's sections do: left out, "
+        f"{name}: {repeated} {SECTION_WORDS}{sections}, as a grouped board's sections do: left out, "
         "no lead; the section a row sat in is not kept (where the groups are the stages, export them as a column)"
     )
 

@@ -35,7 +35,7 @@ from models.feature_text import feature_name
 from models.scorer import ExplainedBatch, LeadScorer
 from pipelines.cli import app
 from pipelines.crm_export.mapping import MappingError
-from pipelines.crm_export.read import footer_note, read_export, section_note, totals_note
+from pipelines.crm_export.read import footer_note, read_export, section_note, title_note, totals_note
 from pipelines.demo.synthetic import demo_mapping_text
 from pipelines.score import (
     LONG_ROW,
@@ -1675,6 +1675,23 @@ def test_rows_the_mapping_excludes_are_no_leads_in_any_chunk(
     )
     scored_rows = _read(tmp_path / "scores.csv")["leadq_row"].astype(int).tolist()
     assert scored_rows == [row for row in range(1, 31) if row % 3]  # file rows after the header, as numbered
+
+
+def test_a_reports_footer_and_its_group_totals_are_both_said_once_when_read_twice(tmp_path: Path) -> None:
+    # a file name holding digits, as CRMs name exports: the totals note must not take the footer note's place
+    path = tmp_path / "deals-20261127.csv"
+    lines = ["Leads by owner", "", "Id,Company,Visits", "L1,Acme,3", "Subtotal,,3", "L2,Beta,5", "L3,Gamma,1"]
+    lines += ["Grand Totals,,9", '""']
+    path.write_text("\n".join([*lines, '"Confidential Information - Do Not Distribute"']) + "\n", encoding="utf-8")
+    reader = open_export(path)
+
+    for _ in range(2):  # --since and --log read the file twice
+        read = pd.concat(list(reader.chunks(reader.header, 2)))
+
+    assert read["Id"].tolist() == ["L1", "L2", "L3"]
+    assert sorted(reader.notes) == sorted(
+        [title_note(path.name, 2), footer_note(path.name, 3), totals_note(path.name, 1)]
+    )
 
 
 REPORTS = {
